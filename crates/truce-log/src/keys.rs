@@ -54,7 +54,8 @@ pub fn verifier_from_signer(text: &str) -> Result<String, LogError> {
     let signer = parse_signer(text)?;
     use signed_note::Signer;
     let name = signer.name().to_string();
-    let b64 = text.trim().rsplit('+').next().unwrap_or_default();
+    // PRIVATE+KEY+<name>+<id>+<base64>: the name has no '+', the base64 may.
+    let b64 = text.trim().splitn(5, '+').nth(4).unwrap_or_default();
     let raw = BASE64_STANDARD
         .decode(b64)
         .map_err(|_| LogError::InvalidKey("malformed signer key".into()))?;
