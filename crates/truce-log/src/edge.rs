@@ -289,9 +289,10 @@ mod tests {
         assert_eq!(rebuilt, edge);
         let mut wrong = edge.levels.clone();
         wrong[0].truncate(32);
-        let err = Edge::from_parts(edge.size, wrong, edge.bundle.clone())
-            .err()
-            .expect("refused");
+        let err = match Edge::from_parts(edge.size, wrong, edge.bundle.clone()) {
+            Err(e) => e,
+            Ok(_) => panic!("a wrong width was accepted"),
+        };
         assert!(err.to_string().contains("level 0"), "{err}");
         assert!(Edge::from_parts(edge.size + 1, edge.levels.clone(), edge.bundle.clone()).is_err());
     }

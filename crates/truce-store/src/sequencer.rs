@@ -68,8 +68,24 @@ impl<S: LogStorage> LogReader<S> {
         }
     }
 
+    /// The latest tree size, read from the latest checkpoint without re-checking its signature:
+    /// it only bounds what may be proved (a proof is checked against a verified checkpoint).
+    fn latest_size(&self) -> Result<u64, StoreError> {
+        let note = self
+            .storage
+            .latest_checkpoint()?
+            .ok_or_else(|| StoreError::Corrupt("the log has no checkpoint".into()))?;
+        std::str::from_utf8(&note)
+            .ok()
+            .and_then(|t| t.lines().nth(1))
+            .and_then(|l| l.parse().ok())
+            .ok_or_else(|| {
+                StoreError::Corrupt("the latest checkpoint has no valid size line".into())
+            })
+    }
+
     fn check_size(&self, size: u64) -> Result<u64, StoreError> {
-        let latest = self.latest()?.size;
+        let latest = self.latest_size()?;
         if size > latest {
             return Err(StoreError::Log(truce_log::LogError::OutOfRange(format!(
                 "size {size} is beyond the log's current size {latest}"

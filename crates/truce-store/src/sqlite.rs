@@ -80,10 +80,9 @@ impl SqliteStorage {
     }
 
     fn stored_size(tx: &Connection) -> rusqlite::Result<Option<u64>> {
-        tx.query_row("SELECT max(size) FROM checkpoints", [], |r| {
-            r.get::<_, Option<i64>>(0)
-        })
-        .map(|v| v.map(|s| s as u64))
+        tx.prepare_cached("SELECT max(size) FROM checkpoints")?
+            .query_row([], |r| r.get::<_, Option<i64>>(0))
+            .map(|v| v.map(|s| s as u64))
     }
 }
 
@@ -216,11 +215,9 @@ impl LogStorage for SqliteStorage {
                 st.execute(params![*n as i64, data])
                     .map_err(|e| sql(&p, e))?;
             }
-            tx.execute(
-                "INSERT INTO checkpoints(size, note) VALUES (?1, ?2)",
-                params![c.checkpoint.size as i64, c.checkpoint.note],
-            )
-            .map_err(|e| sql(&p, e))?;
+            tx.prepare_cached("INSERT INTO checkpoints(size, note) VALUES (?1, ?2)")
+                .and_then(|mut st| st.execute(params![c.checkpoint.size as i64, c.checkpoint.note]))
+                .map_err(|e| sql(&p, e))?;
         }
         tx.commit().map_err(|e| sql(&p, e))
     }
