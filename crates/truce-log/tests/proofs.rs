@@ -128,3 +128,114 @@ fn proofs_for_old_sizes_use_prefixes_of_wider_partial_tiles() {
     }
     assert!(prove_inclusion(mem, Some(edge), 70_000, 70_000).is_err());
 }
+
+/// RFC 9162 §2.1.3.2 inclusion verification, written from the RFC independently of `tlog_tiles`.
+fn rfc9162_inclusion(index: u64, size: u64, leaf: Hash, proof: &[Hash], root: Hash) -> bool {
+    if index >= size {
+        return false;
+    }
+    let (mut fn_, mut sn, mut r) = (index, size - 1, leaf);
+    for p in proof {
+        if sn == 0 {
+            return false;
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            r = node_hash(*p, r);
+            if fn_ & 1 == 0 {
+                while fn_ & 1 == 0 && fn_ != 0 {
+                    fn_ >>= 1;
+                    sn >>= 1;
+                }
+            }
+        } else {
+            r = node_hash(r, *p);
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    sn == 0 && r == root
+}
+
+/// RFC 9162 §2.1.4.2 consistency verification, written from the RFC independently.
+fn rfc9162_consistency(first: u64, second: u64, r1: Hash, r2: Hash, proof: &[Hash]) -> bool {
+    if first == second {
+        return proof.is_empty() && r1 == r2;
+    }
+    if first == 0 || first > second || proof.is_empty() {
+        return false;
+    }
+    let mut path: Vec<Hash> = proof.to_vec();
+    if first.is_power_of_two() {
+        path.insert(0, r1);
+    }
+    let (mut fn_, mut sn) = (first - 1, second - 1);
+    while fn_ & 1 == 1 {
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    let (mut fr, mut sr) = (path[0], path[0]);
+    for c in &path[1..] {
+        if sn == 0 {
+            return false;
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            fr = node_hash(*c, fr);
+            sr = node_hash(*c, sr);
+            if fn_ & 1 == 0 {
+                while fn_ & 1 == 0 && fn_ != 0 {
+                    fn_ >>= 1;
+                    sn >>= 1;
+                }
+            }
+        } else {
+            sr = node_hash(sr, *c);
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    fr == r1 && sr == r2 && sn == 0
+}
+
+#[test]
+fn our_proofs_verify_with_an_independent_rfc9162_verifier() {
+    let (mem, edge, roots) = big();
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..2000 {
+        let size = 1 + next() % 70_000;
+        let index = next() % size;
+        let p = prove_inclusion(mem, Some(edge), index, size).unwrap();
+        let leaf = record_hash(&entry(index));
+        assert!(
+            rfc9162_inclusion(index, size, leaf, &p, roots[size as usize]),
+            "{index}/{size}"
+        );
+        assert!(!rfc9162_inclusion(
+            index,
+            size,
+            leaf,
+            &p,
+            roots[size as usize - 1]
+        ));
+        let old = 1 + next() % size;
+        let c = prove_consistency(mem, Some(edge), old, size).unwrap();
+        assert!(
+            rfc9162_consistency(old, size, roots[old as usize], roots[size as usize], &c),
+            "{old}->{size}"
+        );
+        if old < size {
+            assert!(!rfc9162_consistency(
+                old,
+                size,
+                roots[old as usize - 1],
+                roots[size as usize],
+                &c
+            ));
+        }
+    }
+}
