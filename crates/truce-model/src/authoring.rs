@@ -1,0 +1,171 @@
+//! The TOML files people author and review: one file holds a `time` (when its author files it) and
+//! one or more entries, each under a table named after its kind —
+//! `[process]`, `[reading]`, `[[site]]`, `[[report]]`, `[[assessment]]`, `[[commitment]]`,
+//! `[[fulfilment]]`, `[[statement]]`, `[[amend]]`. Errors name the line and the reason. See
+//! `scenarios/energy-moratorium-2025/` for annotated examples.
+
+use crate::domain::*;
+use crate::entry::Body;
+use crate::time::Time;
+use serde::Deserialize;
+
+/// A parsed authoring file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthoredFile {
+    /// When the author files these entries (the envelopes' `time`).
+    pub time: Time,
+    /// A process with phases and agreements.
+    #[serde(default)]
+    pub process: Option<Process>,
+    /// A reading of an agreement.
+    #[serde(default)]
+    pub reading: Option<Reading>,
+    /// Protected sites.
+    #[serde(default)]
+    pub site: Vec<Site>,
+    /// Reports.
+    #[serde(default)]
+    pub report: Vec<Report>,
+    /// Assessments.
+    #[serde(default)]
+    pub assessment: Vec<Assessment>,
+    /// Commitments.
+    #[serde(default)]
+    pub commitment: Vec<Commitment>,
+    /// Fulfilments.
+    #[serde(default)]
+    pub fulfilment: Vec<Fulfilment>,
+    /// Statements.
+    #[serde(default)]
+    pub statement: Vec<Statement>,
+    /// Corrections and retractions.
+    #[serde(default)]
+    pub amend: Vec<Amendment>,
+}
+
+impl AuthoredFile {
+    /// Parses a file's text. `name` is used in error messages.
+    pub fn parse(name: &str, text: &str) -> Result<Self, String> {
+        let f: AuthoredFile =
+            toml::from_str(text).map_err(|e| format_toml_error(name, text, &e))?;
+        if f.bodies().is_empty() {
+            return Err(format!(
+                "{name}: no entries: add a [process], [reading], [[site]], [[report]], [[assessment]], [[commitment]], [[fulfilment]], [[statement]] or [[amend]] table"
+            ));
+        }
+        Ok(f)
+    }
+
+    /// The entry bodies, in a fixed order (process, reading, sites, reports, assessments,
+    /// commitments, fulfilments, statements, amendments).
+    pub fn bodies(&self) -> Vec<Body> {
+        let mut out = Vec::new();
+        out.extend(self.process.clone().map(Body::Process));
+        out.extend(self.reading.clone().map(Body::Reading));
+        out.extend(self.site.iter().cloned().map(Body::Site));
+        out.extend(self.report.iter().cloned().map(Body::Report));
+        out.extend(self.assessment.iter().cloned().map(Body::Assessment));
+        out.extend(self.commitment.iter().cloned().map(Body::Commitment));
+        out.extend(self.fulfilment.iter().cloned().map(Body::Fulfilment));
+        out.extend(self.statement.iter().cloned().map(Body::Statement));
+        out.extend(self.amend.iter().cloned().map(Body::Amend));
+        out
+    }
+}
+
+/// Formats a TOML error as `file:line:column: message`.
+pub fn format_toml_error(name: &str, text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().to_string();
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+            format!("{name}:{line}:{col}: {msg}")
+        }
+        None => format!("{name}: {msg}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const READING: &str = r#"
+time = 2025-03-25T12:00:00+03:00
+
+[reading]
+agreement = "energy-moratorium-2025"
+summary = "five categories, from 18 March, 30 days"
+
+[reading.source]
+title = "Kremlin statement"
+date = 2025-03-25
+quotes = ["oil refineries"]
+
+[reading.terms]
+prohibited_acts = ["strike"]
+protected = ["set:kremlin-2025-03-25"]
+bound = ["ru", "ua"]
+
+[reading.terms.window]
+start = 2025-03-18T00:00:00+03:00
+duration_days = 30
+extension = "by mutual agreement"
+"#;
+
+    #[test]
+    fn a_reading_file_parses() {
+        let f = AuthoredFile::parse("ru.toml", READING).unwrap();
+        let r = f.reading.unwrap();
+        assert_eq!(
+            r.terms.window.effective_end().unwrap().to_string(),
+            "2025-04-16T21:00:00Z"
+        );
+        assert_eq!(r.terms.protected.len(), 15);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_reason() {
+        let bad = READING.replace("set:kremlin-2025-03-25", "energy.oil.refinry");
+        let e = AuthoredFile::parse("ru.toml", &bad).unwrap_err();
+        assert!(
+            e.starts_with("ru.toml:15:") && e.contains("unknown category \"energy.oil.refinry\""),
+            "{e}"
+        );
+
+        let bad = READING.replace("duration_days = 30", "end = 2025-03-01T00:00:00Z");
+        let e = AuthoredFile::parse("ru.toml", &bad).unwrap_err();
+        assert!(
+            e.starts_with("ru.toml:18:") && e.contains("precedes"),
+            "{e}"
+        );
+
+        let bad = READING.replace("[reading.terms]", "[reading.terms\n");
+        let e = AuthoredFile::parse("ru.toml", &bad).unwrap_err();
+        assert!(e.starts_with("ru.toml:13:"), "{e}");
+
+        let bad = READING.replace("summary =", "sumary =");
+        let e = AuthoredFile::parse("ru.toml", &bad).unwrap_err();
+        assert!(e.contains("sumary"), "{e}");
+
+        let site = r#"time = 2025-03-20T00:00:00Z
+[[site]]
+id = "x"
+name = "X"
+category = "energy.gas.metering"
+geometry = { type = "Point", coordinates = [35.27, 95.19] }
+"#;
+        let e = AuthoredFile::parse("s.toml", site).unwrap_err();
+        assert!(
+            e.starts_with("s.toml:6:") && e.contains("latitude 95.19"),
+            "{e}"
+        );
+        assert!(
+            AuthoredFile::parse("e.toml", "time = 2025-03-20T00:00:00Z\n")
+                .unwrap_err()
+                .contains("no entries")
+        );
+    }
+}

@@ -1,0 +1,634 @@
+//! The concepts of the product brief as types: parties, processes and agreements, readings and
+//! their terms, sites, reports, assessments, commitments and fulfilments, statements and claims.
+//! Constructors and deserialisers validate, so a value of these types is a valid one (windows
+//! ordered, quantities non-negative, coordinates in range, identifiers well-formed).
+
+use crate::geo::{Geometry, Point, Polygon};
+use crate::taxonomy::{Category, CategorySet};
+use crate::time::{Date, Time};
+use serde::{Deserialize, Serialize};
+
+/// A short identifier: lowercase letters, digits, `-`, `_` and `.`, 1–64 characters, starting
+/// with a letter or digit (e.g. `ru`, `energy-moratorium-2025`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Id(String);
+
+impl Id {
+    /// Validates an identifier.
+    pub fn new(s: &str) -> Result<Self, String> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+            && s.as_bytes()[0].is_ascii_alphanumeric();
+        if ok {
+            Ok(Id(s.to_string()))
+        } else {
+            Err(format!(
+                "{s:?} is not a valid identifier: use 1-64 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit"
+            ))
+        }
+    }
+    /// The identifier text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Id {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Id::new(&s)
+    }
+}
+impl From<Id> for String {
+    fn from(i: Id) -> Self {
+        i.0
+    }
+}
+impl std::fmt::Display for Id {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a party is, which decides what it may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Runs the log; registers parties.
+    Operator,
+    /// A side of the conflict.
+    Belligerent,
+    /// A neutral monitoring mission.
+    Monitor,
+    /// A mediator or guarantor.
+    Mediator,
+    /// An open-data source (satellite detections, event datasets).
+    OpenData,
+}
+
+impl Role {
+    /// The role's name as written in files.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Belligerent => "belligerent",
+            Role::Monitor => "monitor",
+            Role::Mediator => "mediator",
+            Role::OpenData => "open-data",
+        }
+    }
+}
+
+/// A party's registration (body of `party.register`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyRegistration {
+    /// The party's identifier.
+    pub id: Id,
+    /// Display name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Verifier keys (`<name>+<hex id>+<base64>`); the key name must be the party id.
+    pub keys: Vec<String>,
+}
+
+/// Adds a key to a party (body of `party.key.add`): rotation is an add followed by a revoke.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyAdd {
+    /// The party.
+    pub party: Id,
+    /// The new verifier key.
+    pub key: String,
+}
+
+/// Revokes a party's key (body of `party.key.revoke`). Entries signed earlier stay valid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRevoke {
+    /// The party.
+    pub party: Id,
+    /// The key id, 8 hex digits.
+    pub key_id: String,
+    /// Why.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Status of a process phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PhaseStatus {
+    /// Put forward, not negotiated.
+    Proposed,
+    /// Under negotiation.
+    Negotiating,
+    /// Agreed and in force.
+    InForce,
+    /// Ran out without extension.
+    Lapsed,
+    /// Broke down.
+    Collapsed,
+}
+
+/// One phase of a peace process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    /// Identifier within the process.
+    pub id: Id,
+    /// Title.
+    pub title: String,
+    /// Phases that must come first.
+    #[serde(default)]
+    pub depends_on: Vec<Id>,
+    /// Status.
+    pub status: PhaseStatus,
+    /// Agreements belonging to this phase.
+    #[serde(default)]
+    pub agreements: Vec<AgreementDef>,
+    /// Notes (what happened, with dates).
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// An agreement as the process defines it; what it means is in each party's reading.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgreementDef {
+    /// Identifier, referenced by readings.
+    pub id: Id,
+    /// Title.
+    pub title: String,
+    /// Whether a joint text was signed.
+    #[serde(default)]
+    pub joint_text: bool,
+}
+
+/// A peace process with phases and dependencies (body of `process`). A later `process` entry
+/// with the same id by the same author supersedes the earlier one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "ProcessRaw")]
+pub struct Process {
+    /// Identifier.
+    pub id: Id,
+    /// Title.
+    pub title: String,
+    /// The phases in order.
+    pub phases: Vec<Phase>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProcessRaw {
+    id: Id,
+    title: String,
+    phases: Vec<Phase>,
+}
+
+impl TryFrom<ProcessRaw> for Process {
+    type Error = String;
+    fn try_from(r: ProcessRaw) -> Result<Self, String> {
+        for (i, p) in r.phases.iter().enumerate() {
+            for d in &p.depends_on {
+                if !r.phases[..i].iter().any(|q| &q.id == d) {
+                    return Err(format!(
+                        "phase {} depends on {d}, which is not an earlier phase of the process",
+                        p.id
+                    ));
+                }
+            }
+        }
+        Ok(Process {
+            id: r.id,
+            title: r.title,
+            phases: r.phases,
+        })
+    }
+}
+
+/// Where a reading comes from: the readout or statement, and the words it rests on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceRef {
+    /// What the source is.
+    pub title: String,
+    /// When it was published.
+    pub date: Date,
+    /// Where to find it.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Exact words quoted from it.
+    #[serde(default)]
+    pub quotes: Vec<String>,
+}
+
+/// An act an agreement may prohibit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Act {
+    /// Any strike (air, drone, missile, artillery).
+    Strike,
+    /// Drone strike.
+    DroneStrike,
+    /// Missile strike.
+    MissileStrike,
+    /// Artillery shelling.
+    Shelling,
+    /// Sabotage or demolition on the ground.
+    Sabotage,
+    /// Attacks on vessels.
+    AttackOnVessels,
+    /// Ground assault.
+    GroundAssault,
+}
+
+impl Act {
+    /// Whether a report of `self` is an instance of a prohibited `general` act.
+    pub fn is_a(&self, general: &Act) -> bool {
+        self == general
+            || (*general == Act::Strike
+                && matches!(self, Act::DroneStrike | Act::MissileStrike | Act::Shelling))
+    }
+}
+
+/// The time window of a reading.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "WindowRaw")]
+pub struct Window {
+    /// When the obligation starts.
+    pub start: Time,
+    /// When it ends, if the reading states an end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end: Option<Time>,
+    /// Its duration in days, if the reading states one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_days: Option<u32>,
+    /// How it may be extended, as the reading says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extension: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WindowRaw {
+    start: Time,
+    #[serde(default)]
+    end: Option<Time>,
+    #[serde(default)]
+    duration_days: Option<u32>,
+    #[serde(default)]
+    extension: Option<String>,
+}
+
+impl TryFrom<WindowRaw> for Window {
+    type Error = String;
+    fn try_from(r: WindowRaw) -> Result<Self, String> {
+        if let Some(end) = r.end {
+            if end <= r.start {
+                return Err(format!(
+                    "window end {end} precedes (or equals) its start {}",
+                    r.start
+                ));
+            }
+        }
+        if r.duration_days == Some(0) {
+            return Err("duration_days must be at least 1".into());
+        }
+        if let (Some(end), Some(d)) = (r.end, r.duration_days) {
+            if r.start.plus_days(d) != end {
+                return Err(format!(
+                    "end {end} and duration_days {d} disagree (start + {d} days is {}); give one of them",
+                    r.start.plus_days(d)
+                ));
+            }
+        }
+        Ok(Window {
+            start: r.start,
+            end: r.end,
+            duration_days: r.duration_days,
+            extension: r.extension,
+        })
+    }
+}
+
+impl Window {
+    /// The effective end: `end`, else `start + duration`, else open-ended.
+    pub fn effective_end(&self) -> Option<Time> {
+        self.end
+            .or_else(|| self.duration_days.map(|d| self.start.plus_days(d)))
+    }
+}
+
+/// How a release clause frees a party.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReleaseKind {
+    /// A violation by one side frees the other side of its obligation.
+    ViolationFreesOtherSide,
+}
+
+/// A release clause.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Release {
+    /// The rule.
+    pub kind: ReleaseKind,
+    /// The words it rests on.
+    #[serde(default)]
+    pub text: String,
+}
+
+/// A named zone (a maritime area, a buffer along the line of contact).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Zone {
+    /// Name.
+    pub name: String,
+    /// Shape.
+    pub polygon: Polygon,
+}
+
+/// What a reading says was agreed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Terms {
+    /// Prohibited acts.
+    pub prohibited_acts: Vec<Act>,
+    /// Protected target categories (written with wildcards or `set:` names; stored expanded).
+    pub protected: CategorySet,
+    /// Zones the terms apply in (none: everywhere).
+    #[serde(default)]
+    pub zones: Vec<Zone>,
+    /// The time window.
+    pub window: Window,
+    /// Parties bound by the terms.
+    pub bound: Vec<Id>,
+    /// Release clauses.
+    #[serde(default)]
+    pub release: Vec<Release>,
+    /// Exceptions, in words.
+    #[serde(default)]
+    pub exceptions: Vec<String>,
+}
+
+/// A party's reading of an agreement (body of `reading`): the reading belongs to its author.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reading {
+    /// The agreement read.
+    pub agreement: Id,
+    /// Summary in a sentence.
+    #[serde(default)]
+    pub summary: String,
+    /// Where it comes from.
+    pub source: SourceRef,
+    /// The terms.
+    pub terms: Terms,
+}
+
+/// A protected site (body of `site`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// Identifier (unique per listing party).
+    pub id: Id,
+    /// Name.
+    pub name: String,
+    /// Category.
+    pub category: Category,
+    /// Where it is.
+    pub geometry: Geometry,
+    /// Set when the position is approximate: uncertainty radius in metres.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approximate_m: Option<u32>,
+    /// Where the listing comes from.
+    #[serde(default)]
+    pub source: String,
+}
+
+/// When something happened, as an interval (precision made explicit).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "IntervalRaw")]
+pub struct Interval {
+    /// Earliest.
+    pub start: Time,
+    /// Latest (equal to start for an exact time).
+    pub end: Time,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IntervalRaw {
+    start: Time,
+    #[serde(default)]
+    end: Option<Time>,
+}
+
+impl TryFrom<IntervalRaw> for Interval {
+    type Error = String;
+    fn try_from(r: IntervalRaw) -> Result<Self, String> {
+        let end = r.end.unwrap_or(r.start);
+        if end < r.start {
+            return Err(format!("end {end} precedes start {}", r.start));
+        }
+        Ok(Interval {
+            start: r.start,
+            end,
+        })
+    }
+}
+
+/// Where something happened, with its uncertainty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    /// Position `[lon, lat]`.
+    pub point: Point,
+    /// Uncertainty radius in metres.
+    #[serde(default)]
+    pub uncertainty_m: u32,
+    /// Place name.
+    #[serde(default)]
+    pub place: String,
+}
+
+/// What one source says happened (body of `report`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    /// Identifier (unique per author).
+    pub id: Id,
+    /// When.
+    pub time: Interval,
+    /// Where.
+    pub location: Location,
+    /// What happened.
+    pub act: Act,
+    /// Who is alleged to have done it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alleged_perpetrator: Option<Id>,
+    /// The kind of target hit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_category: Option<Category>,
+    /// SHA-256 hashes (hex) of evidence held outside the log.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    /// Free text.
+    #[serde(default)]
+    pub text: String,
+    /// Marked when the report is illustrative (modelled on press reports, not a real filing).
+    #[serde(default)]
+    pub illustrative: bool,
+}
+
+/// A monitor's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Verified by the monitor.
+    Verified,
+    /// Dismissed.
+    Dismissed,
+    /// Cannot be verified with the evidence available.
+    Unverifiable,
+}
+
+/// A monitor's assessment (body of `assessment`), referring to reports by entry id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assessment {
+    /// Entry ids (hex SHA-256) of the reports assessed.
+    pub reports: Vec<String>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Evidence hashes.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    /// Reasoning.
+    #[serde(default)]
+    pub text: String,
+}
+
+/// One quantity in a commitment or fulfilment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quantity {
+    /// What (e.g. `prisoners`, `seriously-wounded`).
+    pub what: Id,
+    /// How many (non-negative by type).
+    pub quantity: u64,
+    /// From whom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Id>,
+    /// To whom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Id>,
+}
+
+/// A humanitarian undertaking (body of `commitment`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Commitment {
+    /// Identifier.
+    pub id: Id,
+    /// Title.
+    pub title: String,
+    /// When it was announced.
+    pub announced: Date,
+    /// When it is due.
+    pub due: Date,
+    /// What is promised.
+    pub items: Vec<Quantity>,
+    /// Where the announcement is.
+    pub source: SourceRef,
+}
+
+/// What was done towards a commitment (body of `fulfilment`). Person lists never enter the log:
+/// only a salted hash commitment to the list does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fulfilment {
+    /// The commitment's id.
+    pub commitment: Id,
+    /// When.
+    pub date: Date,
+    /// What was delivered.
+    pub items: Vec<Quantity>,
+    /// Salted SHA-256 commitment (hex) to the person list, held in the restricted store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persons_commitment: Option<String>,
+    /// Where the report of it is.
+    pub source: SourceRef,
+}
+
+/// Whether a claim asserts or denies its proposition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stance {
+    /// Says the proposition is true.
+    Affirms,
+    /// Says it is false.
+    Denies,
+}
+
+/// One claim within a statement: a stance on a proposition, identified by topic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Claim {
+    /// Topic identifier: claims on the same topic are compared.
+    pub topic: Id,
+    /// The proposition, in words (e.g. "military aid was discussed on the call").
+    pub proposition: String,
+    /// Affirms or denies it.
+    pub stance: Stance,
+    /// The exact words.
+    #[serde(default)]
+    pub quote: String,
+}
+
+/// What a party said (body of `statement`). A statement may be recorded on behalf of the party
+/// that made it (`speaker`), e.g. by a monitor transcribing readouts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    /// Identifier.
+    pub id: Id,
+    /// Who said it (defaults to the entry's author).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<Id>,
+    /// Where and when.
+    pub source: SourceRef,
+    /// The claims it makes.
+    pub claims: Vec<Claim>,
+}
+
+/// A correction or retraction of an earlier entry by its author (body of `amend`). The earlier
+/// entry stays in the log; readers apply the amendment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Amendment {
+    /// Entry id (hex SHA-256) of the entry amended.
+    pub amends: String,
+    /// `retract` withdraws it; `correct` replaces its body with `body`.
+    pub action: AmendAction,
+    /// Why.
+    pub reason: String,
+    /// The corrected body (for `correct`), of the same kind as the amended entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
+}
+
+/// What an amendment does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AmendAction {
+    /// Withdraw the entry.
+    Retract,
+    /// Replace the entry's body.
+    Correct,
+}

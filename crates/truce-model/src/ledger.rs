@@ -1,0 +1,652 @@
+//! The ledger: the domain state folded from the log's entries, and the acceptance rules every
+//! entry must pass — a valid signature by a key registered to its author and not revoked, a role
+//! allowed to write its kind, and references to things that exist. Replaying the same entries
+//! always gives the same ledger.
+
+use crate::domain::*;
+use crate::entry::{decode, Body, Envelope, Kind};
+use crate::time::Time;
+use signed_note::{StandardVerifier, Verifier};
+use std::collections::BTreeMap;
+
+/// Why an entry is refused. The message says what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// Not a well-formed envelope.
+    #[error(transparent)]
+    Malformed(#[from] crate::entry::EntryError),
+    /// The author is not a registered party.
+    #[error(
+        "unknown author `{0}`: the operator must register the party first (`truce party add`)"
+    )]
+    UnknownAuthor(String),
+    /// The key is not one of the author's keys.
+    #[error("key {key} is not registered to `{author}`")]
+    UnknownKey {
+        /// Author.
+        author: String,
+        /// Key id.
+        key: String,
+    },
+    /// The key was revoked.
+    #[error("key {key} of `{author}` was revoked (entry {revoked_at}); sign with a current key")]
+    RevokedKey {
+        /// Author.
+        author: String,
+        /// Key id.
+        key: String,
+        /// Log index of the revocation.
+        revoked_at: u64,
+    },
+    /// The signature does not verify.
+    #[error("the signature does not verify with key {key} of `{author}`: the entry was altered or signed with another key")]
+    BadSignature {
+        /// Author.
+        author: String,
+        /// Key id.
+        key: String,
+    },
+    /// The author's role may not write this kind.
+    #[error("`{author}` is a {role} and may not write `{kind}` entries ({allowed})")]
+    Forbidden {
+        /// Author.
+        author: String,
+        /// Role name.
+        role: &'static str,
+        /// Kind name.
+        kind: &'static str,
+        /// Who may.
+        allowed: String,
+    },
+    /// The entry is well-formed and signed but contradicts the ledger.
+    #[error("{0}")]
+    Invalid(String),
+    /// The same entry is already in the log.
+    #[error("this exact entry is already in the log at index {0}")]
+    Duplicate(u64),
+}
+
+/// The roles that may write each kind (key add/revoke: also the party itself; amend: the original
+/// author).
+pub fn allowed_roles(kind: Kind) -> &'static [Role] {
+    use Role::*;
+    match kind {
+        Kind::PartyRegister => &[Operator],
+        Kind::KeyAdd | Kind::KeyRevoke => &[Operator],
+        Kind::Process => &[Operator, Mediator],
+        Kind::Reading => &[Belligerent, Mediator],
+        Kind::Site => &[Belligerent, Monitor, OpenData],
+        Kind::Report => &[Belligerent, Monitor, OpenData],
+        Kind::Assessment => &[Monitor],
+        Kind::Commitment => &[Belligerent, Mediator],
+        Kind::Fulfilment => &[Belligerent, Monitor, Mediator],
+        Kind::Statement => &[Belligerent, Monitor, Mediator],
+        Kind::Amend => &[Operator, Belligerent, Monitor, Mediator, OpenData],
+    }
+}
+
+/// A key of a party.
+#[derive(Clone)]
+pub struct KeyState {
+    /// Verifier key text.
+    pub vkey: String,
+    /// Log index where it was registered.
+    pub added_at: u64,
+    /// Log index where it was revoked.
+    pub revoked_at: Option<u64>,
+    verifier: StandardVerifier,
+}
+
+impl std::fmt::Debug for KeyState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyState")
+            .field("vkey", &self.vkey)
+            .field("added_at", &self.added_at)
+            .field("revoked_at", &self.revoked_at)
+            .finish()
+    }
+}
+
+/// A registered party.
+#[derive(Debug, Clone)]
+pub struct PartyState {
+    /// Identifier.
+    pub id: Id,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Keys by 8-hex id.
+    pub keys: BTreeMap<String, KeyState>,
+    /// Log index of the registration.
+    pub registered_at: u64,
+}
+
+/// An accepted entry's value with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record<T> {
+    /// Log index.
+    pub index: u64,
+    /// Entry id (hex SHA-256).
+    pub entry_id: String,
+    /// Author.
+    pub author: Id,
+    /// Author's stated time.
+    pub time: Time,
+    /// The value (after any correction).
+    pub value: T,
+    /// Set when retracted: the retraction's reason.
+    pub retracted: Option<String>,
+    /// Reasons of corrections applied, in order.
+    pub corrections: Vec<String>,
+}
+
+/// What replaying one log entry did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Applied {
+    /// Accepted: its id and kind.
+    Accepted(String, Kind),
+    /// Not an envelope (a raw entry appended with `truce log append`): logged, no domain effect.
+    Opaque,
+    /// In the log but refused by the rules: it carries no weight.
+    Refused(Rejection),
+}
+
+/// The domain state folded from the log.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    /// Parties by id.
+    pub parties: BTreeMap<Id, PartyState>,
+    /// Processes by (author, id); latest wins.
+    pub processes: BTreeMap<(Id, Id), Record<Process>>,
+    /// Readings by (agreement, author); latest wins.
+    pub readings: BTreeMap<(Id, Id), Record<Reading>>,
+    /// Sites by (lister, id).
+    pub sites: BTreeMap<(Id, Id), Record<Site>>,
+    /// Reports by (author, id).
+    pub reports: BTreeMap<(Id, Id), Record<Report>>,
+    /// Assessments, in log order.
+    pub assessments: Vec<Record<Assessment>>,
+    /// Commitments by id.
+    pub commitments: BTreeMap<Id, Record<Commitment>>,
+    /// Fulfilments in log order.
+    pub fulfilments: Vec<Record<Fulfilment>>,
+    /// Statements by (author, id).
+    pub statements: BTreeMap<(Id, Id), Record<Statement>>,
+    /// Entry id → (log index, kind, author, the identifier its value is filed under).
+    pub by_id: BTreeMap<String, (u64, Kind, Id, Option<Id>)>,
+    /// Entries replayed: accepted, opaque and refused.
+    pub counts: Counts,
+}
+
+/// How many entries of each outcome the ledger has seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Accepted envelopes.
+    pub accepted: u64,
+    /// Raw (non-envelope) entries.
+    pub opaque: u64,
+    /// Envelopes in the log that the rules refuse.
+    pub refused: u64,
+}
+
+fn record<T>(env: &Envelope, index: u64, value: T) -> Record<T> {
+    Record {
+        index,
+        entry_id: env.id.clone(),
+        author: env.author.clone(),
+        time: env.time,
+        value,
+        retracted: None,
+        corrections: Vec::new(),
+    }
+}
+
+fn verifier_for(party: &Id, vkey: &str) -> Result<StandardVerifier, Rejection> {
+    let v = truce_log::parse_verifier(vkey)
+        .map_err(|e| Rejection::Invalid(format!("key {vkey:?}: {e}")))?;
+    if v.name() != party.as_str() {
+        return Err(Rejection::Invalid(format!(
+            "key {vkey:?} is named {:?}; a party's keys must be named after the party ({party})",
+            v.name()
+        )));
+    }
+    Ok(v)
+}
+
+impl Ledger {
+    /// An empty ledger.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Checks an entry against the rules without changing the ledger.
+    pub fn admit(&self, bytes: &[u8]) -> Result<Envelope, Rejection> {
+        let env = decode(bytes)?;
+        if let Some((i, ..)) = self.by_id.get(&env.id) {
+            return Err(Rejection::Duplicate(*i));
+        }
+        // Genesis: the operator registers itself, signed by its own key.
+        if self.parties.is_empty() {
+            let Body::PartyRegister(reg) = &env.body else {
+                return Err(Rejection::Invalid(
+                    "the first entry must be the operator registering itself (`truce init` does this)".into(),
+                ));
+            };
+            if reg.role != Role::Operator || reg.id != env.author {
+                return Err(Rejection::Invalid(
+                    "the first entry must register its own author as the operator".into(),
+                ));
+            }
+            let key = reg
+                .keys
+                .iter()
+                .map(|k| verifier_for(&reg.id, k))
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .find(|v| format!("{:08x}", v.key_id()) == env.key)
+                .ok_or_else(|| Rejection::UnknownKey {
+                    author: env.author.to_string(),
+                    key: env.key.clone(),
+                })?;
+            if !key.verify(&env.message, &env.sig) {
+                return Err(Rejection::BadSignature {
+                    author: env.author.to_string(),
+                    key: env.key.clone(),
+                });
+            }
+            return Ok(env);
+        }
+        let author = self
+            .parties
+            .get(&env.author)
+            .ok_or_else(|| Rejection::UnknownAuthor(env.author.to_string()))?;
+        let key = author
+            .keys
+            .get(&env.key)
+            .ok_or_else(|| Rejection::UnknownKey {
+                author: env.author.to_string(),
+                key: env.key.clone(),
+            })?;
+        if let Some(at) = key.revoked_at {
+            return Err(Rejection::RevokedKey {
+                author: env.author.to_string(),
+                key: env.key.clone(),
+                revoked_at: at,
+            });
+        }
+        if !key.verifier.verify(&env.message, &env.sig) {
+            return Err(Rejection::BadSignature {
+                author: env.author.to_string(),
+                key: env.key.clone(),
+            });
+        }
+        self.check_role(&env, author)?;
+        self.check_body(&env)?;
+        Ok(env)
+    }
+
+    fn check_role(&self, env: &Envelope, author: &PartyState) -> Result<(), Rejection> {
+        let own_key = match &env.body {
+            Body::KeyAdd(k) => k.party == env.author,
+            Body::KeyRevoke(k) => k.party == env.author,
+            _ => false,
+        };
+        let allowed = allowed_roles(env.kind);
+        if own_key || allowed.contains(&author.role) {
+            return Ok(());
+        }
+        let names: Vec<&str> = allowed.iter().map(Role::as_str).collect();
+        let mut who = format!("only {} may", names.join(", "));
+        if matches!(env.kind, Kind::KeyAdd | Kind::KeyRevoke) {
+            who.push_str(", or the party for its own keys");
+        }
+        Err(Rejection::Forbidden {
+            author: env.author.to_string(),
+            role: author.role.as_str(),
+            kind: env.kind.as_str(),
+            allowed: who,
+        })
+    }
+
+    fn party(&self, id: &Id, what: &str) -> Result<&PartyState, Rejection> {
+        self.parties
+            .get(id)
+            .ok_or_else(|| Rejection::Invalid(format!("{what} `{id}` is not a registered party")))
+    }
+
+    fn agreement_exists(&self, id: &Id) -> bool {
+        self.processes.values().any(|p| {
+            p.value
+                .phases
+                .iter()
+                .any(|ph| ph.agreements.iter().any(|a| &a.id == id))
+        })
+    }
+
+    fn check_body(&self, env: &Envelope) -> Result<(), Rejection> {
+        let invalid = |s: String| Err(Rejection::Invalid(s));
+        match &env.body {
+            Body::PartyRegister(reg) => {
+                if self.parties.contains_key(&reg.id) {
+                    return invalid(format!("party `{}` is already registered", reg.id));
+                }
+                if reg.keys.is_empty() {
+                    return invalid(format!("party `{}` needs at least one key", reg.id));
+                }
+                for k in &reg.keys {
+                    verifier_for(&reg.id, k)?;
+                }
+            }
+            Body::KeyAdd(k) => {
+                let p = self.party(&k.party, "party")?;
+                let v = verifier_for(&k.party, &k.key)?;
+                if p.keys.contains_key(&format!("{:08x}", v.key_id())) {
+                    return invalid(format!(
+                        "key {:08x} is already registered to `{}`",
+                        v.key_id(),
+                        k.party
+                    ));
+                }
+            }
+            Body::KeyRevoke(k) => {
+                let p = self.party(&k.party, "party")?;
+                match p.keys.get(&k.key_id) {
+                    None => return invalid(format!("`{}` has no key {}", k.party, k.key_id)),
+                    Some(s) if s.revoked_at.is_some() => {
+                        return invalid(format!(
+                            "key {} of `{}` is already revoked",
+                            k.key_id, k.party
+                        ))
+                    }
+                    _ => {}
+                }
+            }
+            Body::Process(_) => {}
+            Body::Reading(r) => {
+                if !self.agreement_exists(&r.agreement) {
+                    return invalid(format!(
+                        "agreement `{}` is not defined by any process; the operator or a mediator defines it first (`truce process add`)",
+                        r.agreement
+                    ));
+                }
+                for b in &r.terms.bound {
+                    self.party(b, "bound party")?;
+                }
+            }
+            Body::Site(_) => {}
+            Body::Report(r) => {
+                if let Some(p) = &r.alleged_perpetrator {
+                    self.party(p, "alleged perpetrator")?;
+                }
+            }
+            Body::Assessment(a) => {
+                if a.reports.is_empty() {
+                    return invalid("an assessment names at least one report".into());
+                }
+                for id in &a.reports {
+                    match self.by_id.get(id) {
+                        Some((_, Kind::Report, ..)) => {}
+                        Some((i, k, ..)) => {
+                            return invalid(format!(
+                                "entry {id} (index {i}) is a {}, not a report",
+                                k.as_str()
+                            ))
+                        }
+                        None => return invalid(format!("report entry {id} is not in the log")),
+                    }
+                }
+            }
+            Body::Commitment(c) => {
+                if self.commitments.contains_key(&c.id) {
+                    return invalid(format!("commitment `{}` already exists", c.id));
+                }
+                if c.due < c.announced {
+                    return invalid(format!(
+                        "commitment `{}` is due {} before it was announced {}",
+                        c.id, c.due, c.announced
+                    ));
+                }
+            }
+            Body::Fulfilment(f) => {
+                if !self.commitments.contains_key(&f.commitment) {
+                    return invalid(format!("commitment `{}` is not in the log", f.commitment));
+                }
+            }
+            Body::Statement(s) => {
+                if let Some(sp) = &s.speaker {
+                    self.party(sp, "speaker")?;
+                    let role = self.parties.get(&env.author).map(|p| p.role);
+                    if sp != &env.author && !matches!(role, Some(Role::Monitor | Role::Mediator)) {
+                        return invalid("only monitors and mediators record statements on behalf of another party".into());
+                    }
+                }
+            }
+            Body::Amend(a) => {
+                let Some((i, kind, author, _)) = self.by_id.get(&a.amends) else {
+                    return invalid(format!("entry {} is not in the log", a.amends));
+                };
+                if author != &env.author {
+                    return invalid(format!(
+                        "entry {} (index {i}) was written by `{author}`; only its author may correct or retract it",
+                        a.amends
+                    ));
+                }
+                if matches!(
+                    kind,
+                    Kind::PartyRegister | Kind::KeyAdd | Kind::KeyRevoke | Kind::Amend
+                ) {
+                    return invalid(format!("`{}` entries cannot be amended", kind.as_str()));
+                }
+                match (a.action, &a.body) {
+                    (AmendAction::Correct, None) => {
+                        return invalid("a correction carries the corrected body".into())
+                    }
+                    (AmendAction::Correct, Some(b)) => {
+                        let nb = Body::parse(*kind, b.clone()).map_err(Rejection::Invalid)?;
+                        if same_key(&nb) != self.by_id.get(&a.amends).and_then(|e| e.3.clone()) {
+                            return invalid(
+                                "a correction may not change the identifier of what it corrects"
+                                    .into(),
+                            );
+                        }
+                    }
+                    (AmendAction::Retract, Some(_)) => {
+                        return invalid("a retraction carries no body".into())
+                    }
+                    (AmendAction::Retract, None) => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Replays one log entry. Accepted entries change the ledger; refused and raw entries are
+    /// counted and change nothing.
+    pub fn apply(&mut self, index: u64, bytes: &[u8]) -> Applied {
+        if bytes.first() != Some(&b'{') {
+            self.counts.opaque += 1;
+            return Applied::Opaque;
+        }
+        match self.admit(bytes) {
+            Ok(env) => {
+                self.apply_accepted(index, env.clone());
+                self.counts.accepted += 1;
+                Applied::Accepted(env.id, env.kind)
+            }
+            Err(Rejection::Malformed(crate::entry::EntryError::NotAnEntry(_))) => {
+                self.counts.opaque += 1;
+                Applied::Opaque
+            }
+            Err(r) => {
+                self.counts.refused += 1;
+                Applied::Refused(r)
+            }
+        }
+    }
+
+    fn apply_accepted(&mut self, index: u64, env: Envelope) {
+        self.by_id.insert(
+            env.id.clone(),
+            (index, env.kind, env.author.clone(), same_key(&env.body)),
+        );
+        let a = env.author.clone();
+        match env.body.clone() {
+            Body::PartyRegister(reg) => {
+                let keys = reg
+                    .keys
+                    .iter()
+                    .filter_map(|k| {
+                        let v = verifier_for(&reg.id, k).ok()?;
+                        Some((
+                            format!("{:08x}", v.key_id()),
+                            KeyState {
+                                vkey: k.clone(),
+                                added_at: index,
+                                revoked_at: None,
+                                verifier: v,
+                            },
+                        ))
+                    })
+                    .collect();
+                self.parties.insert(
+                    reg.id.clone(),
+                    PartyState {
+                        id: reg.id,
+                        name: reg.name,
+                        role: reg.role,
+                        keys,
+                        registered_at: index,
+                    },
+                );
+            }
+            Body::KeyAdd(k) => {
+                if let (Some(p), Ok(v)) = (
+                    self.parties.get_mut(&k.party),
+                    verifier_for(&k.party, &k.key),
+                ) {
+                    p.keys.insert(
+                        format!("{:08x}", v.key_id()),
+                        KeyState {
+                            vkey: k.key,
+                            added_at: index,
+                            revoked_at: None,
+                            verifier: v,
+                        },
+                    );
+                }
+            }
+            Body::KeyRevoke(k) => {
+                if let Some(s) = self
+                    .parties
+                    .get_mut(&k.party)
+                    .and_then(|p| p.keys.get_mut(&k.key_id))
+                {
+                    s.revoked_at = Some(index);
+                }
+            }
+            Body::Process(p) => {
+                self.processes
+                    .insert((a, p.id.clone()), record(&env, index, p));
+            }
+            Body::Reading(r) => {
+                self.readings
+                    .insert((r.agreement.clone(), a), record(&env, index, r));
+            }
+            Body::Site(s) => {
+                self.sites.insert((a, s.id.clone()), record(&env, index, s));
+            }
+            Body::Report(r) => {
+                self.reports
+                    .insert((a, r.id.clone()), record(&env, index, r));
+            }
+            Body::Assessment(x) => self.assessments.push(record(&env, index, x)),
+            Body::Commitment(c) => {
+                self.commitments
+                    .insert(c.id.clone(), record(&env, index, c));
+            }
+            Body::Fulfilment(f) => self.fulfilments.push(record(&env, index, f)),
+            Body::Statement(s) => {
+                self.statements
+                    .insert((a, s.id.clone()), record(&env, index, s));
+            }
+            Body::Amend(am) => self.apply_amend(am),
+        }
+    }
+
+    fn apply_amend(&mut self, am: Amendment) {
+        let Some((_, kind, ..)) = self.by_id.get(&am.amends).cloned() else {
+            return;
+        };
+        let target = am.amends.as_str();
+        let retract = am.action == AmendAction::Retract;
+        let body = am.body.and_then(|b| Body::parse(kind, b).ok());
+        fn amend<T>(r: Option<&mut Record<T>>, retract: bool, new: Option<T>, reason: &str) {
+            let Some(r) = r else { return };
+            if retract {
+                r.retracted = Some(reason.to_string());
+            } else if let Some(v) = new {
+                r.value = v;
+                r.corrections.push(reason.to_string());
+            }
+        }
+        let reason = am.reason.as_str();
+        macro_rules! go {
+            ($coll:expr, $variant:path) => {
+                amend(
+                    $coll.find(|r| r.entry_id == target),
+                    retract,
+                    body.and_then(|b| if let $variant(x) = b { Some(x) } else { None }),
+                    reason,
+                )
+            };
+        }
+        match kind {
+            Kind::Process => go!(self.processes.values_mut(), Body::Process),
+            Kind::Reading => go!(self.readings.values_mut(), Body::Reading),
+            Kind::Site => go!(self.sites.values_mut(), Body::Site),
+            Kind::Report => go!(self.reports.values_mut(), Body::Report),
+            Kind::Assessment => go!(self.assessments.iter_mut(), Body::Assessment),
+            Kind::Commitment => go!(self.commitments.values_mut(), Body::Commitment),
+            Kind::Fulfilment => go!(self.fulfilments.iter_mut(), Body::Fulfilment),
+            Kind::Statement => go!(self.statements.values_mut(), Body::Statement),
+            Kind::PartyRegister | Kind::KeyAdd | Kind::KeyRevoke | Kind::Amend => {}
+        }
+    }
+
+    /// Every agreement defined by a process: (process id, phase id, definition).
+    pub fn agreements(&self) -> Vec<(Id, Id, AgreementDef)> {
+        let mut out = Vec::new();
+        for p in self.processes.values().filter(|p| p.retracted.is_none()) {
+            for ph in &p.value.phases {
+                for a in &ph.agreements {
+                    out.push((p.value.id.clone(), ph.id.clone(), a.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// The current readings of an agreement, by party.
+    pub fn readings_of(&self, agreement: &Id) -> Vec<&Record<Reading>> {
+        self.readings
+            .iter()
+            .filter(|((a, _), r)| a == agreement && r.retracted.is_none())
+            .map(|(_, r)| r)
+            .collect()
+    }
+}
+
+/// The identifier an entry's value is filed under (for corrections to keep it).
+fn same_key(body: &Body) -> Option<Id> {
+    match body {
+        Body::Process(p) => Some(p.id.clone()),
+        Body::Reading(r) => Some(r.agreement.clone()),
+        Body::Site(s) => Some(s.id.clone()),
+        Body::Report(r) => Some(r.id.clone()),
+        Body::Commitment(c) => Some(c.id.clone()),
+        Body::Statement(s) => Some(s.id.clone()),
+        Body::Fulfilment(f) => Some(f.commitment.clone()),
+        _ => None,
+    }
+}

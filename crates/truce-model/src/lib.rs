@@ -1,0 +1,26 @@
+//! Truce's domain model: who said what, signed.
+//!
+//! Pure: no IO, no clock, no randomness. Times come from entries; keys are passed in.
+//!
+//! - [`domain`]: the concepts of the brief as validated types (parties, processes, agreements,
+//!   readings and terms, sites, reports, assessments, commitments, fulfilments, statements).
+//! - [`taxonomy`]: the shared category taxonomy and named sets (the Kremlin's five categories, the
+//!   White House's "energy and infrastructure").
+//! - [`entry`]: signed envelopes in RFC 8785 canonical JSON.
+//! - [`ledger`]: acceptance rules and the state folded from the log.
+//! - [`views`]: readings diff, commitment reconciliation, claims and contradictions.
+//! - [`authoring`]: the TOML files people write, turned into entry bodies with line-numbered errors.
+
+pub mod authoring;
+pub mod domain;
+pub mod entry;
+pub mod geo;
+pub mod ledger;
+pub mod taxonomy;
+pub mod time;
+pub mod views;
+
+pub use domain::{Id, Role};
+pub use entry::{decode, sign, Body, Envelope, Kind};
+pub use ledger::{Applied, Ledger, Rejection};
+pub use time::{Date, Time};

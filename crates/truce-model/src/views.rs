@@ -1,0 +1,349 @@
+//! Views computed from the ledger: the readings diff of an agreement, commitments against their
+//! fulfilments (discrepancies flagged), and claims grouped by topic (contradictions flagged).
+
+use crate::domain::*;
+use crate::ledger::Ledger;
+use crate::taxonomy::CATEGORIES;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One compared aspect of the readings: each party's value, and whether they differ.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DiffRow {
+    /// What is compared (`start`, `end`, `duration_days`, `category energy.oil.refinery`, …).
+    pub aspect: String,
+    /// Each reading party's value (`—` when the reading says nothing).
+    pub values: BTreeMap<String, String>,
+    /// Whether the values differ.
+    pub differs: bool,
+}
+
+/// A structured comparison of all current readings of an agreement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReadingsDiff {
+    /// The agreement.
+    pub agreement: String,
+    /// The parties whose readings are compared, with each reading's source.
+    pub readings: Vec<ReadingSummary>,
+    /// Every aspect, differing or not.
+    pub rows: Vec<DiffRow>,
+    /// For each party, the categories it protects that some other reading does not.
+    pub categories_only_in: BTreeMap<String, Vec<String>>,
+}
+
+/// Which reading is compared.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReadingSummary {
+    /// The reading party.
+    pub party: String,
+    /// Its source's title and date.
+    pub source: String,
+    /// Summary line.
+    pub summary: String,
+    /// Log index of the reading.
+    pub index: u64,
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref()
+        .map(|x| x.to_string())
+        .unwrap_or_else(|| "—".into())
+}
+
+fn row(aspect: impl Into<String>, values: BTreeMap<String, String>) -> DiffRow {
+    let distinct: BTreeSet<&String> = values.values().collect();
+    DiffRow {
+        aspect: aspect.into(),
+        differs: distinct.len() > 1,
+        values,
+    }
+}
+
+/// Compares the current readings of `agreement`.
+pub fn readings_diff(ledger: &Ledger, agreement: &Id) -> ReadingsDiff {
+    let readings = ledger.readings_of(agreement);
+    let per = |f: &dyn Fn(&Reading) -> String| -> BTreeMap<String, String> {
+        readings
+            .iter()
+            .map(|r| (r.author.to_string(), f(&r.value)))
+            .collect()
+    };
+    let mut rows = vec![
+        row("start", per(&|r| r.terms.window.start.to_string())),
+        row("end (stated)", per(&|r| opt(&r.terms.window.end))),
+        row(
+            "duration_days",
+            per(&|r| opt(&r.terms.window.duration_days)),
+        ),
+        row(
+            "end (effective)",
+            per(&|r| opt(&r.terms.window.effective_end())),
+        ),
+        row("extension", per(&|r| opt(&r.terms.window.extension))),
+        row(
+            "release clauses",
+            per(&|r| {
+                if r.terms.release.is_empty() {
+                    "none".into()
+                } else {
+                    r.terms
+                        .release
+                        .iter()
+                        .map(|c| format!("{:?}", c.kind))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            }),
+        ),
+        row(
+            "prohibited acts",
+            per(&|r| {
+                r.terms
+                    .prohibited_acts
+                    .iter()
+                    .map(|a| format!("{a:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
+        ),
+        row(
+            "bound",
+            per(&|r| {
+                r.terms
+                    .bound
+                    .iter()
+                    .map(Id::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
+        ),
+        row(
+            "zones",
+            per(&|r| {
+                if r.terms.zones.is_empty() {
+                    "everywhere".into()
+                } else {
+                    r.terms
+                        .zones
+                        .iter()
+                        .map(|z| z.name.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            }),
+        ),
+        row(
+            "exceptions",
+            per(&|r| {
+                if r.terms.exceptions.is_empty() {
+                    "none".into()
+                } else {
+                    r.terms.exceptions.join("; ")
+                }
+            }),
+        ),
+        row(
+            "protected categories (count)",
+            per(&|r| r.terms.protected.len().to_string()),
+        ),
+    ];
+    for (c, _) in CATEGORIES {
+        let values = per(&|r| {
+            if r.terms.protected.iter().any(|x| x.as_str() == *c) {
+                "protected"
+            } else {
+                "—"
+            }
+            .to_string()
+        });
+        if values.values().any(|v| v == "protected") {
+            rows.push(row(format!("category {c}"), values));
+        }
+    }
+    let mut categories_only_in = BTreeMap::new();
+    for r in &readings {
+        let mut only = BTreeSet::new();
+        for o in &readings {
+            for c in r.value.terms.protected.minus(&o.value.terms.protected) {
+                only.insert(c.to_string());
+            }
+        }
+        categories_only_in.insert(r.author.to_string(), only.into_iter().collect());
+    }
+    ReadingsDiff {
+        agreement: agreement.to_string(),
+        readings: readings
+            .iter()
+            .map(|r| ReadingSummary {
+                party: r.author.to_string(),
+                source: format!("{} ({})", r.value.source.title, r.value.source.date),
+                summary: r.value.summary.clone(),
+                index: r.index,
+            })
+            .collect(),
+        rows,
+        categories_only_in,
+    }
+}
+
+/// One line of a commitment's reconciliation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemBalance {
+    /// What.
+    pub what: String,
+    /// Promised.
+    pub promised: u64,
+    /// Delivered so far, per the fulfilments in the log.
+    pub delivered: u64,
+    /// Whether delivered differs from promised.
+    pub discrepancy: bool,
+}
+
+/// A commitment reconciled with its fulfilments.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommitmentStatus {
+    /// Commitment id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Who logged it.
+    pub author: String,
+    /// Due date.
+    pub due: String,
+    /// `pending` (nothing reported), `fulfilled`, or `discrepancy`.
+    pub status: String,
+    /// Per item.
+    pub items: Vec<ItemBalance>,
+    /// Log indices of the fulfilments counted.
+    pub fulfilments: Vec<u64>,
+}
+
+/// Reconciles every commitment with its fulfilments. When several parties report the same
+/// delivery, the highest reported figure per item is counted, not the sum.
+pub fn commitments(ledger: &Ledger) -> Vec<CommitmentStatus> {
+    let mut out = Vec::new();
+    for (id, c) in &ledger.commitments {
+        if c.retracted.is_some() {
+            continue;
+        }
+        let fs: Vec<_> = ledger
+            .fulfilments
+            .iter()
+            .filter(|f| &f.value.commitment == id && f.retracted.is_none())
+            .collect();
+        // Per reporting author, the sum of its fulfilments; then the maximum over authors.
+        let mut by_author: BTreeMap<(String, String), u64> = BTreeMap::new();
+        for f in &fs {
+            for q in &f.value.items {
+                *by_author
+                    .entry((f.author.to_string(), q.what.to_string()))
+                    .or_default() += q.quantity;
+            }
+        }
+        let items: Vec<ItemBalance> = c
+            .value
+            .items
+            .iter()
+            .map(|q| {
+                let delivered = by_author
+                    .iter()
+                    .filter(|((_, w), _)| w == q.what.as_str())
+                    .map(|(_, n)| *n)
+                    .max()
+                    .unwrap_or(0);
+                ItemBalance {
+                    what: q.what.to_string(),
+                    promised: q.quantity,
+                    delivered,
+                    discrepancy: !fs.is_empty() && delivered != q.quantity,
+                }
+            })
+            .collect();
+        let status = if fs.is_empty() {
+            "pending"
+        } else if items.iter().any(|i| i.discrepancy) {
+            "discrepancy"
+        } else {
+            "fulfilled"
+        };
+        out.push(CommitmentStatus {
+            id: id.to_string(),
+            title: c.value.title.clone(),
+            author: c.author.to_string(),
+            due: c.value.due.to_string(),
+            status: status.into(),
+            items,
+            fulfilments: fs.iter().map(|f| f.index).collect(),
+        });
+    }
+    out
+}
+
+/// One claim with who made it and where.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClaimView {
+    /// The party that made the claim.
+    pub speaker: String,
+    /// Who logged it.
+    pub logged_by: String,
+    /// Affirms or denies.
+    pub stance: Stance,
+    /// The proposition.
+    pub proposition: String,
+    /// The exact words.
+    pub quote: String,
+    /// Source title and date.
+    pub source: String,
+    /// Log index.
+    pub index: u64,
+}
+
+/// All claims on one topic.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Topic {
+    /// Topic id.
+    pub topic: String,
+    /// The claims.
+    pub claims: Vec<ClaimView>,
+    /// Whether some claim affirms what another denies.
+    pub contradiction: bool,
+}
+
+/// Groups claims by topic and flags contradictions.
+pub fn claims(ledger: &Ledger) -> Vec<Topic> {
+    let mut topics: BTreeMap<String, Vec<ClaimView>> = BTreeMap::new();
+    for s in ledger.statements.values().filter(|s| s.retracted.is_none()) {
+        for c in &s.value.claims {
+            topics
+                .entry(c.topic.to_string())
+                .or_default()
+                .push(ClaimView {
+                    speaker: s
+                        .value
+                        .speaker
+                        .clone()
+                        .unwrap_or_else(|| s.author.clone())
+                        .to_string(),
+                    logged_by: s.author.to_string(),
+                    stance: c.stance,
+                    proposition: c.proposition.clone(),
+                    quote: c.quote.clone(),
+                    source: format!("{} ({})", s.value.source.title, s.value.source.date),
+                    index: s.index,
+                });
+        }
+    }
+    topics
+        .into_iter()
+        .map(|(topic, mut claims)| {
+            claims.sort_by_key(|c| c.index);
+            let contradiction = claims.iter().any(|c| c.stance == Stance::Affirms)
+                && claims.iter().any(|c| c.stance == Stance::Denies);
+            Topic {
+                topic,
+                claims,
+                contradiction,
+            }
+        })
+        .collect()
+}
