@@ -245,6 +245,8 @@ pub enum Act {
     AttackOnVessels,
     /// Ground assault.
     GroundAssault,
+    /// A fire or explosion observed, cause unknown (e.g. a satellite fire detection).
+    FireObserved,
 }
 
 impl Act {
@@ -498,11 +500,11 @@ pub enum Verdict {
     Unverifiable,
 }
 
-/// A monitor's assessment (body of `assessment`), referring to reports by entry id.
+/// A monitor's assessment (body of `assessment`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Assessment {
-    /// Entry ids (hex SHA-256) of the reports assessed.
+    /// The reports assessed: entry ids (64 hex digits) or `<author>/<report id>`.
     pub reports: Vec<String>,
     /// The verdict.
     pub verdict: Verdict,

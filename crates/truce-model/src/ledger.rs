@@ -384,17 +384,8 @@ impl Ledger {
                 if a.reports.is_empty() {
                     return invalid("an assessment names at least one report".into());
                 }
-                for id in &a.reports {
-                    match self.by_id.get(id) {
-                        Some((_, Kind::Report, ..)) => {}
-                        Some((i, k, ..)) => {
-                            return invalid(format!(
-                                "entry {id} (index {i}) is a {}, not a report",
-                                k.as_str()
-                            ))
-                        }
-                        None => return invalid(format!("report entry {id} is not in the log")),
-                    }
+                for r in &a.reports {
+                    self.resolve_report(r)?;
                 }
             }
             Body::Commitment(c) => {
@@ -612,6 +603,32 @@ impl Ledger {
             Kind::Statement => go!(self.statements.values_mut(), Body::Statement),
             Kind::PartyRegister | Kind::KeyAdd | Kind::KeyRevoke | Kind::Amend => {}
         }
+    }
+
+    /// Resolves a report reference — an entry id (64 hex digits) or `<author>/<report id>` — to
+    /// the report's entry id.
+    pub fn resolve_report(&self, r: &str) -> Result<String, Rejection> {
+        if r.len() == 64 && r.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return match self.by_id.get(r) {
+                Some((_, Kind::Report, ..)) => Ok(r.to_string()),
+                Some((i, k, ..)) => Err(Rejection::Invalid(format!(
+                    "entry {r} (index {i}) is a {}, not a report",
+                    k.as_str()
+                ))),
+                None => Err(Rejection::Invalid(format!(
+                    "report entry {r} is not in the log"
+                ))),
+            };
+        }
+        let found = r.split_once('/').and_then(|(a, i)| {
+            let key = (Id::new(a).ok()?, Id::new(i).ok()?);
+            self.reports.get(&key).map(|rec| rec.entry_id.clone())
+        });
+        found.ok_or_else(|| {
+            Rejection::Invalid(format!(
+                "report {r:?} is not in the log (refer to a report by its entry id or as <author>/<report id>)"
+            ))
+        })
     }
 
     /// Every agreement defined by a process: (process id, phase id, definition).
