@@ -26,6 +26,23 @@ pub fn generate_key(rng: &mut impl CryptoRngCore, name: &str) -> Result<KeyPair,
     Ok(KeyPair { signer, verifier })
 }
 
+/// Derives a key pair from a 32-byte Ed25519 seed (deterministic: for reproducible demos and tests,
+/// never for real parties).
+pub fn key_from_seed(name: &str, seed: [u8; 32]) -> Result<KeyPair, LogError> {
+    if !signed_note::is_key_name_valid(name) || name.contains('+') {
+        return Err(LogError::InvalidKey(format!(
+            "{name:?} is not a valid key name"
+        )));
+    }
+    let sk = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let verifier = signed_note::new_ed25519_verifier_key(name, &sk.verifying_key());
+    let id = verifier.split('+').nth(1).unwrap_or_default().to_string();
+    let mut raw = vec![1u8];
+    raw.extend_from_slice(&seed);
+    let signer = format!("PRIVATE+KEY+{name}+{id}+{}", BASE64_STANDARD.encode(raw));
+    Ok(KeyPair { signer, verifier })
+}
+
 /// Parses a signer key text (surrounding whitespace ignored).
 pub fn parse_signer(text: &str) -> Result<StandardSigner, LogError> {
     let t = text.trim();

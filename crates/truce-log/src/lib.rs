@@ -18,7 +18,9 @@ mod tiles;
 
 pub use checkpoint::{open_checkpoint, sign_checkpoint, validate_origin, SignedCheckpoint};
 pub use edge::{Edge, EdgeUpdate, TileHashes};
-pub use keys::{generate_key, parse_signer, parse_verifier, verifier_from_signer, KeyPair};
+pub use keys::{
+    generate_key, key_from_seed, parse_signer, parse_verifier, verifier_from_signer, KeyPair,
+};
 pub use proof::TlogProof;
 pub use tiles::{
     decode_bundle, encode_bundle_into, entries_path, parse_tile_path, tile_path, TileKind,

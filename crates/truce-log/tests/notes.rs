@@ -32,6 +32,11 @@ fn our_checkpoints_verify_with_signed_note_and_ignore_unknown_signatures() {
     let keys = generate_key(&mut rng(), "truce.example/log").unwrap();
     let signer = parse_signer(&keys.signer).unwrap();
     assert_eq!(verifier_from_signer(&keys.signer).unwrap(), keys.verifier);
+    // Seeded keys are valid signed-note keys, and deterministic.
+    let a = key_from_seed("demo", [7; 32]).unwrap();
+    assert_eq!(a.signer, key_from_seed("demo", [7; 32]).unwrap().signer);
+    assert_eq!(verifier_from_signer(&a.signer).unwrap(), a.verifier);
+    parse_signer(&a.signer).unwrap();
     // Base64 key material often contains '+': derivation must not split on it.
     for _ in 0..64 {
         let k = generate_key(&mut rng(), "k.example").unwrap();

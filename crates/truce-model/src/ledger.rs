@@ -223,9 +223,6 @@ impl Ledger {
     /// Checks an entry against the rules without changing the ledger.
     pub fn admit(&self, bytes: &[u8]) -> Result<Envelope, Rejection> {
         let env = decode(bytes)?;
-        if let Some((i, ..)) = self.by_id.get(&env.id) {
-            return Err(Rejection::Duplicate(*i));
-        }
         // Genesis: the operator registers itself, signed by its own key.
         if self.parties.is_empty() {
             let Body::PartyRegister(reg) = &env.body else {
@@ -282,6 +279,9 @@ impl Ledger {
             });
         }
         self.check_role(&env, author)?;
+        if let Some((i, ..)) = self.by_id.get(&env.id) {
+            return Err(Rejection::Duplicate(*i));
+        }
         self.check_body(&env)?;
         Ok(env)
     }

@@ -119,6 +119,32 @@ impl<S: LogStorage> LogReader<S> {
             })
     }
 
+    /// Calls `f(index, entry)` for every entry up to the latest checkpoint, in order, reading one
+    /// bundle at a time.
+    pub fn for_each_entry(&self, mut f: impl FnMut(u64, &[u8])) -> Result<u64, StoreError> {
+        let size = self.latest_size()?;
+        for n in 0..size.div_ceil(TILE_WIDTH) {
+            let bundle = self.storage.read_bundle(n)?.ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "entry bundle {} is missing",
+                    truce_log::entries_path(n, 0)
+                ))
+            })?;
+            let want = (size - n * TILE_WIDTH).min(TILE_WIDTH) as usize;
+            let entries = decode_bundle(&bundle)?;
+            if entries.len() < want {
+                return Err(StoreError::Corrupt(format!(
+                    "entry bundle {n} holds {} entries, expected {want}",
+                    entries.len()
+                )));
+            }
+            for (i, e) in entries.iter().take(want).enumerate() {
+                f(n * TILE_WIDTH + i as u64, e);
+            }
+        }
+        Ok(size)
+    }
+
     /// Root hash of the tree of `size` entries (recomputed from stored tiles).
     pub fn root_at(&self, size: u64) -> Result<Hash, StoreError> {
         self.check_size(size)?;

@@ -1,13 +1,17 @@
 //! Command-line definitions (clap) and dispatch. Help texts teach: each command says what it does,
 //! what it prints and an example.
 
-use crate::{datadir, log_cmd, Failure};
+use crate::{datadir, demo, domain_cmd, log_cmd, Failure};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 const AFTER_HELP: &str = "\
 EXAMPLES:
+  truce demo                                   # the 2025 energy moratorium, built into ./truce-demo
+  truce --dir truce-demo agreement diff energy-moratorium-2025
   truce init --origin truce.example/energy-2025
+  truce party add ru --name \"Russian Federation\" --role belligerent
+  truce agreement add reading-ru.toml --as ru --key truce-data/keys/ru.key
   truce log append reports.jsonl
   truce log checkpoint
   truce log prove 41 --out entry41.tlog-proof
@@ -28,15 +32,10 @@ EXIT CODES:
 #[derive(Debug, Parser)]
 #[command(name = "truce", version, after_help = AFTER_HELP, propagate_version = true)]
 pub struct Cli {
-    /// Data directory holding the log (truce.db, log.key, log.vkey).
-    #[arg(
-        long,
-        global = true,
-        env = "TRUCE_DIR",
-        default_value = "truce-data",
-        value_name = "DIR"
-    )]
-    pub dir: PathBuf,
+    /// Data directory holding the log (truce.db, log.key, log.vkey, operator.key) [default:
+    /// truce-data; truce-demo for `truce demo`].
+    #[arg(long, global = true, env = "TRUCE_DIR", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
     /// Print machine-readable JSON on stdout instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -52,6 +51,18 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Build the March–April 2025 energy-moratorium scenario into a fresh directory and summarise it.
+    ///
+    /// Reads the scenario files (scenarios/energy-moratorium-2025: TOML, CSV, GeoJSON), registers
+    /// the parties with demo-only keys derived from the scenario's public seed, files the process,
+    /// the three readings, sites, illustrative reports, the exchange and its fulfilment, and the
+    /// readout claims. Building twice gives byte-identical logs. Writes to --dir (default
+    /// ./truce-demo), which must not exist or be empty.
+    Demo {
+        /// The scenario directory (holds scenario.toml).
+        #[arg(long, value_name = "DIR")]
+        scenario: Option<PathBuf>,
+    },
     /// Create a new log in the data directory, with a fresh log key named after the origin.
     ///
     /// Writes DIR/log.key (the signer key, mode 0600; keep it secret), DIR/log.vkey (the verifier
@@ -65,6 +76,29 @@ pub enum Command {
     /// Manage signed-note keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Register parties and manage their keys (the operator signs).
+    #[command(subcommand)]
+    Party(PartyCommand),
+    /// File and compare agreements' readings.
+    #[command(subcommand)]
+    Agreement(AgreementCommand),
+    /// Sign and file every entry of an authoring file (process, sites, reports, assessments,
+    /// commitments, fulfilments, statements, amendments) as a party.
+    ///
+    /// The file is TOML: `time = <when filed>` and tables named after the kinds ([process],
+    /// [reading], [[site]], [[report]], [[assessment]], [[commitment]], [[fulfilment]],
+    /// [[statement]], [[amend]]); see scenarios/energy-moratorium-2025 for annotated examples.
+    /// Every entry is checked (signature, key, role, references) before anything is appended.
+    Submit(SubmitArgs),
+    /// The peace process: phases, dependencies, status, agreements.
+    #[command(subcommand)]
+    Process(ProcessCommand),
+    /// Statements grouped by topic, with contradictions flagged.
+    Claims,
+    /// Humanitarian commitments reconciled with their fulfilments; discrepancies flagged.
+    Commitments,
+    /// The category taxonomy of protected sites and the named sets readings may use.
+    Taxonomy,
     /// Append to, prove from, check and export the log.
     #[command(subcommand)]
     Log(LogCommand),
@@ -82,6 +116,88 @@ pub enum Command {
         #[arg(long)]
         vkey: PathBuf,
     },
+}
+
+/// Who signs, with which key.
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// The authoring file (TOML).
+    pub file: PathBuf,
+    /// The party the entries are filed as (their author).
+    #[arg(long = "as", value_name = "PARTY")]
+    pub author: String,
+    /// The party's signer key file (PRIVATE+KEY+...).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PartyCommand {
+    /// Register a party. The operator signs; a key is generated into DIR/keys/<id>.key unless --key
+    /// gives the party's verifier key.
+    Add {
+        /// Party id (lowercase, e.g. ru, ua, osce-smm).
+        id: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Role: belligerent, monitor, mediator, open-data (operator is registered by init).
+        #[arg(long, value_parser = parse_role)]
+        role: truce_model::Role,
+        /// The party's verifier key file (<id>+<hex>+<base64>), if it made its own key.
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+    },
+    /// List parties, roles and keys.
+    List,
+    /// Add a new key to a party and revoke its other active keys.
+    Rotate {
+        /// Party id.
+        id: String,
+        /// The new verifier key file; generated into DIR/keys/ if omitted.
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+    },
+    /// Revoke one key of a party. Entries it signed before stay valid.
+    Revoke {
+        /// Party id.
+        id: String,
+        /// Key id (8 hex digits, from `truce party list`).
+        key_id: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+}
+
+fn parse_role(s: &str) -> Result<truce_model::Role, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
+        format!("unknown role {s:?}: use belligerent, monitor, mediator, open-data or operator")
+    })
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgreementCommand {
+    /// File a party's reading of an agreement from a TOML file with a [reading] table.
+    Add(SubmitArgs),
+    /// List agreements, their phase status and who has filed a reading.
+    List,
+    /// Show every current reading of an agreement in full.
+    Show {
+        /// Agreement id.
+        id: String,
+    },
+    /// Compare the readings of an agreement: windows, categories, release clauses, zones.
+    Diff {
+        /// Agreement id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProcessCommand {
+    /// Show the process phases, dependencies, status and agreements.
+    Show,
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,7 +282,12 @@ pub struct AppendArgs {
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<(), Failure> {
-    let dir = datadir::resolve(&cli.dir);
+    let default = if matches!(cli.command, Command::Demo { .. }) {
+        "truce-demo"
+    } else {
+        "truce-data"
+    };
+    let dir = datadir::resolve(cli.dir.as_deref().unwrap_or(std::path::Path::new(default)));
     let out = log_cmd::Out {
         json: cli.json,
         quiet: cli.quiet,
@@ -192,5 +313,36 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::VerifyProof { proof, entry, vkey } => {
             log_cmd::verify_proof(&proof, &entry, &vkey, &out)
         }
+        Command::Demo { scenario } => demo::run(&dir, scenario.as_deref(), &out),
+        Command::Party(cmd) => match cmd {
+            PartyCommand::Add {
+                id,
+                name,
+                role,
+                key,
+            } => domain_cmd::party_add(&dir, &id, &name, role, key.as_deref(), &out),
+            PartyCommand::List => domain_cmd::party_list(&dir, &out),
+            PartyCommand::Rotate { id, key } => {
+                domain_cmd::party_rotate(&dir, &id, key.as_deref(), &out)
+            }
+            PartyCommand::Revoke { id, key_id, reason } => {
+                domain_cmd::party_revoke(&dir, &id, &key_id, &reason, &out)
+            }
+        },
+        Command::Agreement(cmd) => match cmd {
+            AgreementCommand::Add(a) => {
+                domain_cmd::submit_file(&dir, &a.file, &a.author, &a.key, true, &out)
+            }
+            AgreementCommand::List => domain_cmd::agreement_list(&dir, &out),
+            AgreementCommand::Show { id } => domain_cmd::agreement_show(&dir, &id, &out),
+            AgreementCommand::Diff { id } => domain_cmd::agreement_diff(&dir, &id, &out),
+        },
+        Command::Submit(a) => {
+            domain_cmd::submit_file(&dir, &a.file, &a.author, &a.key, false, &out)
+        }
+        Command::Process(ProcessCommand::Show) => domain_cmd::process_show(&dir, &out),
+        Command::Claims => domain_cmd::claims(&dir, &out),
+        Command::Commitments => domain_cmd::commitments(&dir, &out),
+        Command::Taxonomy => domain_cmd::taxonomy(&out),
     }
 }

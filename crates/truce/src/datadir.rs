@@ -26,6 +26,18 @@ impl DataDir {
     pub fn vkey(&self) -> PathBuf {
         self.path.join("log.vkey")
     }
+    /// The operator party's signer key (registers parties).
+    pub fn operator_key(&self) -> PathBuf {
+        self.path.join("operator.key")
+    }
+    /// The operator party's verifier key.
+    pub fn operator_vkey(&self) -> PathBuf {
+        self.path.join("operator.vkey")
+    }
+    /// Where `truce party add` writes the keys it generates.
+    pub fn keys_dir(&self) -> PathBuf {
+        self.path.join("keys")
+    }
 
     fn require(&self) -> Result<(), Failure> {
         if !self.path.is_dir() {
@@ -69,6 +81,7 @@ impl DataDir {
         &self,
         origin: &str,
         key: &truce_log::KeyPair,
+        operator: &truce_log::KeyPair,
     ) -> Result<Sequencer<SqliteStorage>, Failure> {
         if self.db().exists() {
             return Err(Failure::store(anyhow!(
@@ -84,6 +97,10 @@ impl DataDir {
             created.push(self.key());
             keyfile::write_new(&self.vkey(), &key.verifier, 0o600)?;
             created.push(self.vkey());
+            keyfile::write_new(&self.operator_key(), &operator.signer, 0o600)?;
+            created.push(self.operator_key());
+            keyfile::write_new(&self.operator_vkey(), &operator.verifier, 0o600)?;
+            created.push(self.operator_vkey());
             created.push(self.db());
             let storage = SqliteStorage::open(&self.db(), true)?;
             Sequencer::create(storage, origin, &key.signer)

@@ -20,7 +20,7 @@ pub struct Out {
 }
 
 impl Out {
-    fn print(&self, text: impl AsRef<str>, value: serde_json::Value) -> Result<(), Failure> {
+    pub fn print(&self, text: impl AsRef<str>, value: serde_json::Value) -> Result<(), Failure> {
         let mut stdout = std::io::stdout().lock();
         let r = if self.json {
             writeln!(stdout, "{value}")
@@ -52,13 +52,22 @@ fn checkpoint_json(cp: &SignedCheckpoint) -> serde_json::Value {
 pub fn init(dir: &DataDir, origin: &str, out: &Out) -> Result<(), Failure> {
     truce_log::validate_origin(origin).map_err(Failure::input)?;
     let key = generate_key(&mut rand_core::OsRng, origin).map_err(Failure::input)?;
-    let seq = dir.init(origin, &key)?;
+    let operator =
+        generate_key(&mut rand_core::OsRng, crate::domain_cmd::OPERATOR).map_err(Failure::input)?;
+    let mut seq = dir.init(origin, &key, &operator)?;
+    crate::domain_cmd::genesis(
+        &mut seq,
+        &operator,
+        &format!("operator of {origin}"),
+        truce_model::Time(jiff::Timestamp::now()),
+    )?;
     tracing::info!(dir = %dir.path.display(), origin, "created log");
     eprintln!(
-        "created log {origin} in {}\n  signer key   {} (secret, mode 0600)\n  verifier key {}",
+        "created log {origin} in {}\n  signer key   {} (secret, mode 0600)\n  verifier key {}\n  operator key {} (registers parties; secret)",
         dir.path.display(),
         dir.key().display(),
-        dir.vkey().display()
+        dir.vkey().display(),
+        dir.operator_key().display()
     );
     out.print(
         format!("{}\n", key.verifier),

@@ -6,6 +6,8 @@
 
 mod cli;
 mod datadir;
+mod demo;
+mod domain_cmd;
 mod log_cmd;
 
 use clap::Parser;

@@ -79,13 +79,13 @@ fn end_to_end_append_prove_verify_offline() {
     stdout(truce(p).args([
         "log",
         "prove",
-        "300",
+        "301",
         "--size",
-        "512",
+        "513",
         "--out",
         "p.tlog-proof",
     ]));
-    stdout(truce(p).args(["log", "entry", "300", "--out", "e.bin"]));
+    stdout(truce(p).args(["log", "entry", "301", "--out", "e.bin"]));
     assert_eq!(std::fs::read(p.join("e.bin")).unwrap(), b"{\"report\":300}");
     let elsewhere = tempfile::tempdir().unwrap();
     for f in ["p.tlog-proof", "e.bin"] {
@@ -106,7 +106,7 @@ fn end_to_end_append_prove_verify_offline() {
     ]));
     assert_eq!(
         ok,
-        "ok: the entry is at index 300 of truce.example/test (checkpoint size 512)\n"
+        "ok: the entry is at index 301 of truce.example/test (checkpoint size 513)\n"
     );
     let proof = std::fs::read_to_string(p.join("p.tlog-proof")).unwrap();
     insta::assert_snapshot!("proof", proof);
@@ -182,8 +182,8 @@ fn end_to_end_append_prove_verify_offline() {
     // Export a static mirror at C2SP paths.
     let ex = stdout(truce(p).args(["log", "export-tiles", "mirror", "--json"]));
     assert!(ex.contains("\"bundles\":3"), "{ex}");
-    assert!(p.join("mirror/tile/entries/002.p/188").is_file());
-    assert!(p.join("mirror/tile/0/002.p/188").is_file());
+    assert!(p.join("mirror/tile/entries/002.p/189").is_file());
+    assert!(p.join("mirror/tile/0/002.p/189").is_file());
     assert!(p.join("mirror/tile/1/000.p/2").is_file());
 }
 
@@ -224,7 +224,7 @@ fn bad_input_is_refused_clearly_and_nothing_is_half_written() {
         err.contains("big.jsonl:3: entry of 70000 bytes exceeds the 65,535-byte limit"),
         "{err}"
     );
-    assert_eq!(size_of(p), 10);
+    assert_eq!(size_of(p), 11, "genesis + 10 lines");
 
     // Empty file; blank line; missing file.
     std::fs::write(p.join("empty.jsonl"), "").unwrap();
@@ -235,12 +235,12 @@ fn bad_input_is_refused_clearly_and_nothing_is_half_written() {
     assert!(err.contains("blank.jsonl:2: empty line"), "{err}");
     let err = fails(truce(p).args(["log", "append", "nope.jsonl"]), 2);
     assert!(err.contains("nope.jsonl"), "{err}");
-    assert_eq!(size_of(p), 10);
+    assert_eq!(size_of(p), 11, "genesis + 10 lines");
 
     // Out-of-range queries.
-    let err = fails(truce(p).args(["log", "prove", "10"]), 2);
+    let err = fails(truce(p).args(["log", "prove", "11"]), 2);
     assert!(
-        err.contains("index 10 is not in a tree of size 10"),
+        err.contains("index 11 is not in a tree of size 11"),
         "{err}"
     );
     let err = fails(truce(p).args(["log", "prove", "1", "--size", "5"]), 2);
@@ -264,7 +264,7 @@ fn bad_input_is_refused_clearly_and_nothing_is_half_written() {
         "{err}"
     );
     std::fs::write(&key, &original).unwrap();
-    assert_eq!(size_of(p), 10);
+    assert_eq!(size_of(p), 11, "genesis + 10 lines");
 
     // Key files are created owner-only and never overwritten.
     use std::os::unix::fs::PermissionsExt;
@@ -317,7 +317,7 @@ fn a_hash_flipped_on_disk_is_found_and_named() {
     let err = fails(truce(p).args(["log", "check"]), 1);
     assert!(
         err.contains(
-            "entry 517: its stored hash in tile/0/002 is not the hash of the stored entry"
+            "entry 518: its stored hash in tile/0/002 is not the hash of the stored entry"
         ),
         "{err}"
     );

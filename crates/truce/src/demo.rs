@@ -1,0 +1,264 @@
+//! `truce demo`: builds the March–April 2025 energy-moratorium scenario from the files in
+//! `scenarios/energy-moratorium-2025/` into a fresh data directory, then prints a summary.
+//!
+//! Deterministic: every key is derived from the scenario's public seed (demo-only keys), every
+//! time comes from the scenario files, and batches follow the manifest's steps, so two builds give
+//! byte-identical logs (same entries, tiles and checkpoints).
+
+use crate::datadir::DataDir;
+use crate::domain_cmd::{
+    genesis, read_authored, render_commitments, render_diff, replay, submit, OPERATOR,
+};
+use crate::log_cmd::Out;
+use crate::Failure;
+use anyhow::anyhow;
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use truce_model::domain::*;
+use truce_model::entry::Body;
+use truce_model::{views, Time};
+
+/// Where the scenario lives in this repository.
+pub const DEFAULT_SCENARIO: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../scenarios/energy-moratorium-2025"
+);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    origin: String,
+    seed: String,
+    #[serde(default)]
+    start: Option<Time>,
+    party: Vec<PartyDecl>,
+    step: Vec<Step>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartyDecl {
+    id: Id,
+    name: String,
+    role: Role,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Step {
+    file: String,
+    #[serde(rename = "as")]
+    author: Id,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    time: Option<Time>,
+}
+
+/// Derives a demo-only key from the scenario seed.
+fn demo_key(seed: &str, name: &str) -> Result<truce_log::KeyPair, Failure> {
+    let digest = Sha256::digest(format!("truce demo key v1\n{seed}\n{name}").as_bytes());
+    truce_log::key_from_seed(name, digest.into()).map_err(Failure::input)
+}
+
+fn scenario_dir(given: Option<&Path>) -> PathBuf {
+    if let Some(p) = given {
+        return p.to_path_buf();
+    }
+    let local = PathBuf::from("scenarios/energy-moratorium-2025");
+    if local.join("scenario.toml").is_file() {
+        local
+    } else {
+        PathBuf::from(DEFAULT_SCENARIO)
+    }
+}
+
+/// Builds the scenario into `dir`.
+pub fn run(dir: &DataDir, scenario: Option<&Path>, out: &Out) -> Result<(), Failure> {
+    let sdir = scenario_dir(scenario);
+    let manifest_path = sdir.join("scenario.toml");
+    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
+        Failure::input(anyhow!(
+            "{}: {e}; pass --scenario <dir> to point at the scenario files",
+            manifest_path.display()
+        ))
+    })?;
+    let m: Manifest = toml::from_str(&text).map_err(|e| {
+        Failure::input(anyhow!(truce_model::authoring::format_toml_error(
+            &manifest_path.display().to_string(),
+            &text,
+            &e
+        )))
+    })?;
+    if dir.path.exists()
+        && std::fs::read_dir(&dir.path)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(Failure::input(anyhow!(
+            "{} already exists and is not empty; remove it or choose another --dir",
+            dir.path.display()
+        )));
+    }
+    let start = m.start.unwrap_or(
+        Time::parse("2025-03-18T00:00:00+03:00").map_err(|e| Failure::input(anyhow!(e)))?,
+    );
+    let log_key = demo_key(&m.seed, &m.origin)?;
+    let operator = demo_key(&m.seed, OPERATOR)?;
+    let mut seq = dir.init(&m.origin, &log_key, &operator)?;
+    genesis(&mut seq, &operator, "Truce demo operator", start)?;
+
+    // Party keys: derived, written for exploration, labelled demo-only.
+    std::fs::create_dir_all(dir.keys_dir())
+        .map_err(|e| Failure::store(anyhow!("{}: {e}", dir.keys_dir().display())))?;
+    std::fs::write(
+        dir.keys_dir().join("README.txt"),
+        format!("DEMO-ONLY keys, derived from the public seed {:?} of the demo scenario.\nAnyone can recompute them: never use them for anything real.\n", m.seed),
+    )
+    .map_err(|e| Failure::store(anyhow!("{e}")))?;
+    let mut signers = std::collections::BTreeMap::new();
+    let mut registrations = Vec::new();
+    for p in &m.party {
+        let k = demo_key(&m.seed, p.id.as_str())?;
+        truce_store::keyfile::write_new(
+            &dir.keys_dir().join(format!("{}.key", p.id)),
+            &k.signer,
+            0o600,
+        )?;
+        registrations.push(Body::PartyRegister(PartyRegistration {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            role: p.role,
+            keys: vec![k.verifier.clone()],
+        }));
+        signers.insert(
+            p.id.clone(),
+            truce_log::parse_signer(&k.signer).map_err(Failure::input)?,
+        );
+    }
+    let mut ledger = replay(seq.reader())?;
+    let op_signer = truce_log::parse_signer(&operator.signer).map_err(Failure::input)?;
+    submit(
+        &mut seq,
+        &mut ledger,
+        &Id::new(OPERATOR).map_err(|e| Failure::input(anyhow!(e)))?,
+        &op_signer,
+        start,
+        &registrations,
+        "parties",
+    )?;
+
+    for step in &m.step {
+        let path = sdir.join(&step.file);
+        let signer = signers.get(&step.author).ok_or_else(|| {
+            Failure::input(anyhow!(
+                "{}: step {}: `as = {}` is not a scenario party",
+                manifest_path.display(),
+                step.file,
+                step.author
+            ))
+        })?;
+        let open = || {
+            std::fs::File::open(&path)
+                .map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))
+        };
+        let (time, bodies) = match step.format.as_deref().unwrap_or("toml") {
+            "toml" => {
+                let f = read_authored(&path)?;
+                (step.time.unwrap_or(f.time), f.bodies())
+            }
+            "wri" => {
+                let sites = truce_ingest::wri::read_sites(open()?)
+                    .map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))?;
+                (
+                    step.time.unwrap_or(start),
+                    sites.into_iter().map(Body::Site).collect(),
+                )
+            }
+            "geojson" => {
+                let sites = truce_ingest::geojson::read_sites(open()?)
+                    .map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))?;
+                (
+                    step.time.unwrap_or(start),
+                    sites.into_iter().map(Body::Site).collect(),
+                )
+            }
+            other => {
+                return Err(Failure::input(anyhow!(
+                    "{}: unknown format {other:?} (toml, wri, geojson)",
+                    step.file
+                )))
+            }
+        };
+        submit(
+            &mut seq,
+            &mut ledger,
+            &step.author,
+            signer,
+            time,
+            &bodies,
+            &path.display().to_string(),
+        )?;
+        tracing::info!(file = %step.file, entries = bodies.len(), "submitted");
+    }
+
+    summary(dir, &ledger, seq.checkpoint(), &sdir, out)
+}
+
+fn summary(
+    dir: &DataDir,
+    ledger: &truce_model::Ledger,
+    cp: &truce_log::SignedCheckpoint,
+    sdir: &Path,
+    out: &Out,
+) -> Result<(), Failure> {
+    let agreement = Id::new("energy-moratorium-2025").map_err(|e| Failure::input(anyhow!(e)))?;
+    let diff = views::readings_diff(ledger, &agreement);
+    let commitments = views::commitments(ledger);
+    let claims = views::claims(ledger);
+    let d = dir.path.display();
+    let mut text = format!(
+        "Truce demo — the March–April 2025 energy moratorium\n\
+         (reports, detections, assessments and some wording are illustrative; Russian site positions are approximate;\n \
+         see {}/README.md)\n\n\
+         log    {} — {} entries, root {}\n\
+         data   {d}\n\
+         parties {}\n\
+         sites  {} listed; reports {}; statements {}\n\n",
+        sdir.display(),
+        cp.origin,
+        cp.size,
+        cp.root,
+        ledger.parties.values().map(|p| format!("{} ({})", p.id, p.role.as_str())).collect::<Vec<_>>().join(", "),
+        ledger.sites.len(),
+        ledger.reports.len(),
+        ledger.statements.len(),
+    );
+    text.push_str(&render_diff(&diff));
+    text.push_str("\ncommitments:\n");
+    text.push_str(&render_commitments(&commitments));
+    text.push_str("\ncontradictory claims:\n");
+    for t in claims.iter().filter(|t| t.contradiction) {
+        text.push_str(&format!("  {}\n", t.topic));
+        for c in &t.claims {
+            text.push_str(&format!(
+                "    {:<6} {:<7} {}\n",
+                c.speaker,
+                format!("{:?}", c.stance).to_lowercase(),
+                c.proposition
+            ));
+        }
+    }
+    text.push_str(&format!(
+        "\nexplore:\n  truce --dir {d} agreement diff energy-moratorium-2025\n  truce --dir {d} process show\n  truce --dir {d} claims\n  truce --dir {d} commitments\n  truce --dir {d} party list\n  truce --dir {d} log check\n"
+    ));
+    out.print(
+        text,
+        json!({
+            "dir": dir.path, "origin": cp.origin, "size": cp.size, "root": cp.root.to_string(), "checkpoint": cp.note_text(),
+            "diff": diff, "commitments": commitments, "claims": claims,
+        }),
+    )
+}

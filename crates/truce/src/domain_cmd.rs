@@ -1,0 +1,710 @@
+//! The domain commands: parties and keys, agreements and readings, process, claims, commitments,
+//! the taxonomy, and `truce submit`. Every write is signed by its author, checked against the
+//! ledger replayed from the log, and appended as one batch; a refused entry appends nothing.
+
+use crate::datadir::DataDir;
+use crate::log_cmd::Out;
+use crate::Failure;
+use anyhow::anyhow;
+use serde_json::json;
+use signed_note::StandardSigner;
+use std::path::Path;
+use truce_model::authoring::AuthoredFile;
+use truce_model::domain::*;
+use truce_model::entry::{sign, Body, Envelope};
+use truce_model::{views, Ledger, Time};
+use truce_store::sqlite::SqliteStorage;
+use truce_store::{keyfile, LogReader, Sequencer};
+
+/// The operator's party id, registered by `truce init`.
+pub const OPERATOR: &str = "operator";
+
+/// Replays the whole log into a ledger.
+pub fn replay(reader: &LogReader<SqliteStorage>) -> Result<Ledger, Failure> {
+    let mut ledger = Ledger::new();
+    reader.for_each_entry(|i, e| {
+        if let truce_model::Applied::Refused(r) = ledger.apply(i, e) {
+            tracing::warn!(index = i, "entry in the log refused by the rules: {r}");
+        }
+    })?;
+    Ok(ledger)
+}
+
+/// Signs `bodies` as `author`, checks each against the ledger (including the ones before it in
+/// the same batch) and appends them as one durable batch. Returns the envelopes and first index.
+pub fn submit(
+    seq: &mut Sequencer<SqliteStorage>,
+    ledger: &mut Ledger,
+    author: &Id,
+    signer: &StandardSigner,
+    time: Time,
+    bodies: &[Body],
+    what: &str,
+) -> Result<(u64, Vec<Envelope>), Failure> {
+    let first = seq.size();
+    let mut trial = ledger.clone();
+    let mut envs = Vec::with_capacity(bodies.len());
+    for (i, body) in bodies.iter().enumerate() {
+        let env = sign(author, time, body, signer)
+            .map_err(|e| Failure::input(anyhow!("{what}: entry {}: {e}", i + 1)))?;
+        trial.admit(&env.bytes).map_err(|r| {
+            Failure::input(anyhow!(
+                "{what}: entry {} ({}) refused: {r}; nothing was appended",
+                i + 1,
+                describe(body)
+            ))
+        })?;
+        trial.apply(first + i as u64, &env.bytes);
+        envs.push(env);
+    }
+    let refs: Vec<&[u8]> = envs.iter().map(|e| e.bytes.as_slice()).collect();
+    seq.append(&refs)?;
+    *ledger = trial;
+    Ok((first, envs))
+}
+
+fn describe(body: &Body) -> String {
+    let name = match body {
+        Body::PartyRegister(b) => b.id.to_string(),
+        Body::Process(b) => b.id.to_string(),
+        Body::Reading(b) => format!("reading of {}", b.agreement),
+        Body::Site(b) => b.id.to_string(),
+        Body::Report(b) => b.id.to_string(),
+        Body::Commitment(b) => b.id.to_string(),
+        Body::Fulfilment(b) => format!("fulfilment of {}", b.commitment),
+        Body::Statement(b) => b.id.to_string(),
+        Body::KeyAdd(b) => b.party.to_string(),
+        Body::KeyRevoke(b) => format!("{} key {}", b.party, b.key_id),
+        Body::Assessment(_) | Body::Amend(_) => String::new(),
+    };
+    if name.is_empty() {
+        body.kind().as_str().to_string()
+    } else {
+        format!("{} {name}", body.kind().as_str())
+    }
+}
+
+/// Registers the operator as the log's first entry (the genesis entry).
+pub fn genesis(
+    seq: &mut Sequencer<SqliteStorage>,
+    operator: &truce_log::KeyPair,
+    name: &str,
+    time: Time,
+) -> Result<(), Failure> {
+    let signer = truce_log::parse_signer(&operator.signer).map_err(Failure::input)?;
+    let body = Body::PartyRegister(PartyRegistration {
+        id: id(OPERATOR)?,
+        name: name.to_string(),
+        role: Role::Operator,
+        keys: vec![operator.verifier.clone()],
+    });
+    let mut ledger = Ledger::new();
+    submit(
+        seq,
+        &mut ledger,
+        &id(OPERATOR)?,
+        &signer,
+        time,
+        &[body],
+        "genesis",
+    )?;
+    Ok(())
+}
+
+fn id(s: &str) -> Result<Id, Failure> {
+    Id::new(s).map_err(|e| Failure::input(anyhow!(e)))
+}
+
+/// Reads a signer key file.
+pub fn load_signer(path: &Path) -> Result<StandardSigner, Failure> {
+    let text = keyfile::read(path).map_err(Failure::input)?;
+    truce_log::parse_signer(&text).map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))
+}
+
+fn now() -> Time {
+    Time(jiff::Timestamp::now())
+}
+
+fn operator_signer(dir: &DataDir) -> Result<StandardSigner, Failure> {
+    load_signer(&dir.operator_key()).map_err(|f| {
+        Failure::store(anyhow!(
+            "{:#}: the operator's key (written by `truce init`) signs party registrations",
+            f.error
+        ))
+    })
+}
+
+/// `truce party add`.
+pub fn party_add(
+    dir: &DataDir,
+    party: &str,
+    name: &str,
+    role: Role,
+    key: Option<&Path>,
+    out: &Out,
+) -> Result<(), Failure> {
+    let pid = id(party)?;
+    let mut seq = dir.sequencer()?;
+    let mut ledger = replay(seq.reader())?;
+    if ledger.parties.contains_key(&pid) {
+        return Err(Failure::input(anyhow!(
+            "party `{party}` is already registered; `truce party rotate` changes its keys"
+        )));
+    }
+    let (vkey, written) = match key {
+        Some(p) => (
+            keyfile::read(p).map_err(Failure::input)?.trim().to_string(),
+            None,
+        ),
+        None => {
+            let k =
+                truce_log::generate_key(&mut rand_core::OsRng, party).map_err(Failure::input)?;
+            std::fs::create_dir_all(dir.keys_dir())
+                .map_err(|e| Failure::store(anyhow!("{}: {e}", dir.keys_dir().display())))?;
+            let path = dir.keys_dir().join(format!("{party}.key"));
+            keyfile::write_new(&path, &k.signer, 0o600).map_err(Failure::input)?;
+            (k.verifier, Some(path))
+        }
+    };
+    let body = Body::PartyRegister(PartyRegistration {
+        id: pid.clone(),
+        name: name.to_string(),
+        role,
+        keys: vec![vkey.clone()],
+    });
+    let signer = operator_signer(dir)?;
+    let (index, envs) = submit(
+        &mut seq,
+        &mut ledger,
+        &id(OPERATOR)?,
+        &signer,
+        now(),
+        &[body],
+        "party add",
+    )?;
+    if let Some(p) = &written {
+        eprintln!(
+            "generated {party}'s signer key in {} (secret, mode 0600): hand it to the party",
+            p.display()
+        );
+    }
+    out.print(
+        format!("registered {party} ({}) at index {index}\n", role.as_str()),
+        json!({ "party": party, "role": role, "index": index, "entry_id": envs[0].id, "vkey": vkey, "key_file": written }),
+    )
+}
+
+/// `truce party list`.
+pub fn party_list(dir: &DataDir, out: &Out) -> Result<(), Failure> {
+    let ledger = replay(&dir.reader()?)?;
+    let mut text = format!("{:<10} {:<12} {:<28} keys\n", "id", "role", "name");
+    let mut rows = Vec::new();
+    for p in ledger.parties.values() {
+        let keys: Vec<String> = p
+            .keys
+            .iter()
+            .map(|(k, s)| match s.revoked_at {
+                Some(i) => format!("{k} (revoked at {i})"),
+                None => format!("{k} (active)"),
+            })
+            .collect();
+        text.push_str(&format!(
+            "{:<10} {:<12} {:<28} {}\n",
+            p.id,
+            p.role.as_str(),
+            p.name,
+            keys.join(", ")
+        ));
+        rows.push(json!({
+            "id": p.id, "name": p.name, "role": p.role, "registered_at": p.registered_at,
+            "keys": p.keys.iter().map(|(k, s)| json!({"key_id": k, "vkey": s.vkey, "added_at": s.added_at, "revoked_at": s.revoked_at})).collect::<Vec<_>>(),
+        }));
+    }
+    out.print(text, json!(rows))
+}
+
+/// `truce party rotate`: registers a new key and revokes every other active key of the party.
+pub fn party_rotate(
+    dir: &DataDir,
+    party: &str,
+    key: Option<&Path>,
+    out: &Out,
+) -> Result<(), Failure> {
+    let pid = id(party)?;
+    let mut seq = dir.sequencer()?;
+    let mut ledger = replay(seq.reader())?;
+    let p = ledger
+        .parties
+        .get(&pid)
+        .ok_or_else(|| Failure::input(anyhow!("party `{party}` is not registered")))?;
+    let old: Vec<String> = p
+        .keys
+        .iter()
+        .filter(|(_, s)| s.revoked_at.is_none())
+        .map(|(k, _)| k.clone())
+        .collect();
+    let (vkey, written) = match key {
+        Some(path) => (
+            keyfile::read(path)
+                .map_err(Failure::input)?
+                .trim()
+                .to_string(),
+            None,
+        ),
+        None => {
+            let k =
+                truce_log::generate_key(&mut rand_core::OsRng, party).map_err(Failure::input)?;
+            std::fs::create_dir_all(dir.keys_dir())
+                .map_err(|e| Failure::store(anyhow!("{}: {e}", dir.keys_dir().display())))?;
+            let v = truce_log::parse_verifier(&k.verifier).map_err(Failure::input)?;
+            use signed_note::Verifier;
+            let path = dir
+                .keys_dir()
+                .join(format!("{party}-{:08x}.key", v.key_id()));
+            keyfile::write_new(&path, &k.signer, 0o600).map_err(Failure::input)?;
+            (k.verifier, Some(path))
+        }
+    };
+    let mut bodies = vec![Body::KeyAdd(KeyAdd {
+        party: pid.clone(),
+        key: vkey.clone(),
+    })];
+    for k in &old {
+        bodies.push(Body::KeyRevoke(KeyRevoke {
+            party: pid.clone(),
+            key_id: k.clone(),
+            reason: "rotated".into(),
+        }));
+    }
+    let signer = operator_signer(dir)?;
+    let (index, _) = submit(
+        &mut seq,
+        &mut ledger,
+        &id(OPERATOR)?,
+        &signer,
+        now(),
+        &bodies,
+        "party rotate",
+    )?;
+    if let Some(p) = &written {
+        eprintln!(
+            "generated the new key in {} (secret, mode 0600)",
+            p.display()
+        );
+    }
+    out.print(
+        format!("{party}: new key added at index {index}; revoked {}\n", if old.is_empty() { "none".into() } else { old.join(", ") }),
+        json!({ "party": party, "index": index, "vkey": vkey, "revoked": old, "key_file": written }),
+    )
+}
+
+/// `truce party revoke`.
+pub fn party_revoke(
+    dir: &DataDir,
+    party: &str,
+    key_id: &str,
+    reason: &str,
+    out: &Out,
+) -> Result<(), Failure> {
+    let mut seq = dir.sequencer()?;
+    let mut ledger = replay(seq.reader())?;
+    let body = Body::KeyRevoke(KeyRevoke {
+        party: id(party)?,
+        key_id: key_id.to_string(),
+        reason: reason.to_string(),
+    });
+    let signer = operator_signer(dir)?;
+    let (index, _) = submit(
+        &mut seq,
+        &mut ledger,
+        &id(OPERATOR)?,
+        &signer,
+        now(),
+        &[body],
+        "party revoke",
+    )?;
+    out.print(
+        format!("{party}: key {key_id} revoked at index {index}\n"),
+        json!({ "party": party, "key_id": key_id, "index": index }),
+    )
+}
+
+/// Reads and parses an authoring file.
+pub fn read_authored(path: &Path) -> Result<AuthoredFile, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))?;
+    AuthoredFile::parse(&path.display().to_string(), &text).map_err(|e| Failure::input(anyhow!(e)))
+}
+
+/// `truce submit` and `truce agreement add`: signs every entry of an authoring file as `author`.
+pub fn submit_file(
+    dir: &DataDir,
+    file: &Path,
+    author: &str,
+    key: &Path,
+    require_reading: bool,
+    out: &Out,
+) -> Result<(), Failure> {
+    let f = read_authored(file)?;
+    if require_reading && f.reading.is_none() {
+        return Err(Failure::input(anyhow!(
+            "{}: no [reading] table; `truce agreement add` takes a reading (use `truce submit` for other entries)",
+            file.display()
+        )));
+    }
+    let signer = load_signer(key)?;
+    let mut seq = dir.sequencer()?;
+    let mut ledger = replay(seq.reader())?;
+    let (index, envs) = submit(
+        &mut seq,
+        &mut ledger,
+        &id(author)?,
+        &signer,
+        f.time,
+        &f.bodies(),
+        &file.display().to_string(),
+    )?;
+    let mut text = String::new();
+    for (i, e) in envs.iter().enumerate() {
+        text.push_str(&format!(
+            "{} {} by {author}: entry {}\n",
+            index + i as u64,
+            e.kind.as_str(),
+            &e.id[..16]
+        ));
+    }
+    out.print(
+        text,
+        json!(envs
+            .iter()
+            .enumerate()
+            .map(|(i, e)| json!({"index": index + i as u64, "kind": e.kind, "entry_id": e.id}))
+            .collect::<Vec<_>>()),
+    )
+}
+
+fn phase_status(ledger: &Ledger, agreement: &Id) -> Option<(Id, PhaseStatus)> {
+    ledger
+        .processes
+        .values()
+        .filter(|p| p.retracted.is_none())
+        .find_map(|p| {
+            p.value
+                .phases
+                .iter()
+                .find(|ph| ph.agreements.iter().any(|a| &a.id == agreement))
+                .map(|ph| (ph.id.clone(), ph.status))
+        })
+}
+
+/// `truce agreement list`.
+pub fn agreement_list(dir: &DataDir, out: &Out) -> Result<(), Failure> {
+    let ledger = replay(&dir.reader()?)?;
+    let mut text = String::new();
+    let mut rows = Vec::new();
+    for (process, phase, a) in ledger.agreements() {
+        let readers: Vec<String> = ledger
+            .readings_of(&a.id)
+            .iter()
+            .map(|r| r.author.to_string())
+            .collect();
+        let status = phase_status(&ledger, &a.id).map(|(_, s)| s);
+        text.push_str(&format!(
+            "{:<28} {:<34} {}/{} {:?}; readings: {}\n",
+            a.id,
+            a.title,
+            process,
+            phase,
+            status.unwrap_or(PhaseStatus::Proposed),
+            if readers.is_empty() {
+                "none".into()
+            } else {
+                readers.join(", ")
+            }
+        ));
+        rows.push(json!({"id": a.id, "title": a.title, "process": process, "phase": phase, "status": status, "joint_text": a.joint_text, "readings": readers}));
+    }
+    if rows.is_empty() {
+        text.push_str("no agreements yet: a process file defines them (`truce submit process.toml --as <mediator>`)\n");
+    }
+    out.print(text, json!(rows))
+}
+
+fn require_agreement(ledger: &Ledger, agreement: &str) -> Result<Id, Failure> {
+    let aid = id(agreement)?;
+    if !ledger.agreements().iter().any(|(_, _, a)| a.id == aid) {
+        let known: Vec<String> = ledger
+            .agreements()
+            .iter()
+            .map(|(_, _, a)| a.id.to_string())
+            .collect();
+        return Err(Failure::input(anyhow!(
+            "no agreement `{agreement}`; known: {}",
+            if known.is_empty() {
+                "none".into()
+            } else {
+                known.join(", ")
+            }
+        )));
+    }
+    Ok(aid)
+}
+
+/// `truce agreement show`.
+pub fn agreement_show(dir: &DataDir, agreement: &str, out: &Out) -> Result<(), Failure> {
+    let ledger = replay(&dir.reader()?)?;
+    let aid = require_agreement(&ledger, agreement)?;
+    let mut text = String::new();
+    let mut rows = Vec::new();
+    for r in ledger.readings_of(&aid) {
+        let t = &r.value.terms;
+        text.push_str(&format!(
+            "── reading by {} (entry {} at index {})\n",
+            r.author,
+            &r.entry_id[..16],
+            r.index
+        ));
+        text.push_str(&format!("   summary    {}\n", r.value.summary));
+        text.push_str(&format!(
+            "   source     {} ({})\n",
+            r.value.source.title, r.value.source.date
+        ));
+        for q in &r.value.source.quotes {
+            text.push_str(&format!("              “{q}”\n"));
+        }
+        text.push_str(&format!(
+            "   window     from {} to {}{}\n",
+            t.window.start,
+            t.window
+                .effective_end()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "(no end stated)".into()),
+            t.window
+                .extension
+                .as_ref()
+                .map(|x| format!("; extension: {x}"))
+                .unwrap_or_default()
+        ));
+        text.push_str(&format!("   prohibited {:?}\n", t.prohibited_acts));
+        text.push_str(&format!(
+            "   bound      {}\n",
+            t.bound
+                .iter()
+                .map(Id::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        text.push_str(&format!(
+            "   protected  {}\n",
+            t.protected
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        for rel in &t.release {
+            text.push_str(&format!("   release    {:?}: {}\n", rel.kind, rel.text));
+        }
+        for z in &t.zones {
+            text.push_str(&format!("   zone       {}\n", z.name));
+        }
+        rows.push(json!({"party": r.author, "index": r.index, "entry_id": r.entry_id, "reading": r.value}));
+    }
+    if rows.is_empty() {
+        text.push_str("no readings filed yet\n");
+    }
+    out.print(text, json!({"agreement": aid, "readings": rows}))
+}
+
+/// `truce agreement diff`.
+pub fn agreement_diff(dir: &DataDir, agreement: &str, out: &Out) -> Result<(), Failure> {
+    let ledger = replay(&dir.reader()?)?;
+    let aid = require_agreement(&ledger, agreement)?;
+    let d = views::readings_diff(&ledger, &aid);
+    out.print(
+        render_diff(&d),
+        serde_json::to_value(&d).unwrap_or_default(),
+    )
+}
+
+/// Renders a readings diff as a table, differing rows first.
+pub fn render_diff(d: &views::ReadingsDiff) -> String {
+    let parties: Vec<&String> = d.readings.iter().map(|r| &r.party).collect();
+    let mut s = format!("readings of {}:\n", d.agreement);
+    for r in &d.readings {
+        s.push_str(&format!("  {:<8} {} — {}\n", r.party, r.source, r.summary));
+    }
+    let w = 30usize;
+    s.push_str(&format!("\n  {:<34}", "aspect"));
+    for p in &parties {
+        s.push_str(&format!(" {:<w$}", p));
+    }
+    s.push('\n');
+    for differs in [true, false] {
+        for row in d.rows.iter().filter(|r| r.differs == differs) {
+            s.push_str(&format!(
+                "{} {:<34}",
+                if row.differs { "≠" } else { " " },
+                row.aspect
+            ));
+            for p in &parties {
+                let v = row.values.get(*p).map(String::as_str).unwrap_or("—");
+                let v: String = if v.chars().count() > w {
+                    v.chars().take(w - 1).chain(['…']).collect()
+                } else {
+                    v.to_string()
+                };
+                s.push_str(&format!(" {:<w$}", v));
+            }
+            s.push('\n');
+        }
+    }
+    s.push_str("\ncategories protected by one reading and not another:\n");
+    for (p, cats) in &d.categories_only_in {
+        if !cats.is_empty() {
+            s.push_str(&format!("  only {p}: {}\n", cats.join(", ")));
+        }
+    }
+    s
+}
+
+/// `truce process show`.
+pub fn process_show(dir: &DataDir, out: &Out) -> Result<(), Failure> {
+    let ledger = replay(&dir.reader()?)?;
+    let mut text = String::new();
+    let mut rows = Vec::new();
+    for p in ledger.processes.values().filter(|p| p.retracted.is_none()) {
+        text.push_str(&format!(
+            "{} — {} (filed by {}, index {})\n",
+            p.value.id, p.value.title, p.author, p.index
+        ));
+        for ph in &p.value.phases {
+            let deps = if ph.depends_on.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " after {}",
+                    ph.depends_on
+                        .iter()
+                        .map(Id::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            text.push_str(&format!(
+                "  {:<20} {:<12}{deps}: {}\n",
+                ph.id,
+                format!("{:?}", ph.status),
+                ph.title
+            ));
+            for a in &ph.agreements {
+                text.push_str(&format!("      agreement {} — {}\n", a.id, a.title));
+            }
+            for n in &ph.notes {
+                text.push_str(&format!("      · {n}\n"));
+            }
+        }
+        rows.push(json!({"author": p.author, "index": p.index, "process": p.value}));
+    }
+    if rows.is_empty() {
+        text.push_str("no process filed yet\n");
+    }
+    out.print(text, json!(rows))
+}
+
+/// `truce claims`.
+pub fn claims(dir: &DataDir, out: &Out) -> Result<(), Failure> {
+    let ledger = replay(&dir.reader()?)?;
+    let topics = views::claims(&ledger);
+    let mut text = String::new();
+    for t in &topics {
+        text.push_str(&format!(
+            "{}{}\n",
+            t.topic,
+            if t.contradiction {
+                "  ⚠ CONTRADICTION"
+            } else {
+                ""
+            }
+        ));
+        for c in &t.claims {
+            text.push_str(&format!(
+                "  {:<8} {:<7} {} — {}{}\n",
+                c.speaker,
+                format!("{:?}", c.stance).to_lowercase(),
+                c.proposition,
+                c.source,
+                if c.quote.is_empty() {
+                    String::new()
+                } else {
+                    format!(": “{}”", c.quote)
+                }
+            ));
+        }
+    }
+    if topics.is_empty() {
+        text.push_str("no statements yet\n");
+    }
+    out.print(text, serde_json::to_value(&topics).unwrap_or_default())
+}
+
+/// `truce commitments`.
+pub fn commitments(dir: &DataDir, out: &Out) -> Result<(), Failure> {
+    let ledger = replay(&dir.reader()?)?;
+    let cs = views::commitments(&ledger);
+    out.print(
+        render_commitments(&cs),
+        serde_json::to_value(&cs).unwrap_or_default(),
+    )
+}
+
+/// Renders commitments with their balances.
+pub fn render_commitments(cs: &[views::CommitmentStatus]) -> String {
+    let mut text = String::new();
+    for c in cs {
+        let flag = if c.status == "discrepancy" {
+            "  ⚠ DISCREPANCY"
+        } else {
+            ""
+        };
+        text.push_str(&format!(
+            "{} — {} (due {}, logged by {}): {}{flag}\n",
+            c.id, c.title, c.due, c.author, c.status
+        ));
+        for i in &c.items {
+            text.push_str(&format!(
+                "  {:<20} promised {:>5}  delivered {:>5}{}\n",
+                i.what,
+                i.promised,
+                i.delivered,
+                if i.discrepancy { "  ≠" } else { "" }
+            ));
+        }
+    }
+    if cs.is_empty() {
+        text.push_str("no commitments yet\n");
+    }
+    text
+}
+
+/// `truce taxonomy`.
+pub fn taxonomy(out: &Out) -> Result<(), Failure> {
+    use truce_model::taxonomy::{CATEGORIES, NAMED_SETS};
+    let mut text = String::from("categories:\n");
+    for (c, d) in CATEGORIES {
+        text.push_str(&format!("  {c:<28} {d}\n"));
+    }
+    text.push_str("\nnamed sets (write `set:<name>` in a reading's `protected` list):\n");
+    let mut sets = Vec::new();
+    for (n, d, _) in NAMED_SETS {
+        let expanded: Vec<String> = truce_model::taxonomy::expand(&format!("set:{n}"))
+            .map(|s| s.into_iter().map(|c| c.to_string()).collect())
+            .unwrap_or_default();
+        text.push_str(&format!("  {n}\n    {d}\n    = {}\n", expanded.join(", ")));
+        sets.push(json!({"name": n, "description": d, "categories": expanded}));
+    }
+    out.print(
+        text,
+        json!({"categories": CATEGORIES.iter().map(|(c, d)| json!({"name": c, "description": d})).collect::<Vec<_>>(), "sets": sets}),
+    )
+}
