@@ -44,6 +44,14 @@ pub struct ReadingSummary {
     pub index: u64,
 }
 
+/// The serde (file) name of an enum value, e.g. `drone-strike`.
+fn name<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
 fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref()
         .map(|x| x.to_string())
@@ -191,6 +199,10 @@ pub fn readings_diff(ledger: &Ledger, agreement: &Id) -> ReadingsDiff {
 pub struct ItemBalance {
     /// What.
     pub what: String,
+    /// From whom.
+    pub from: Option<String>,
+    /// To whom.
+    pub to: Option<String>,
     /// Promised.
     pub promised: u64,
     /// Delivered so far, per the fulfilments in the log.
@@ -231,13 +243,14 @@ pub fn commitments(ledger: &Ledger) -> Vec<CommitmentStatus> {
             .iter()
             .filter(|f| &f.value.commitment == id && f.retracted.is_none())
             .collect();
-        // Per reporting author, the sum of its fulfilments; then the maximum over authors.
-        let mut by_author: BTreeMap<(String, String), u64> = BTreeMap::new();
+        // Per reporting author, the sum of its fulfilments per item (what, from, to); then the
+        // maximum over authors, so two parties reporting the same delivery are not added up.
+        type Item = (String, Option<Id>, Option<Id>);
+        let mut by_author: BTreeMap<(String, Item), u64> = BTreeMap::new();
         for f in &fs {
             for q in &f.value.items {
-                *by_author
-                    .entry((f.author.to_string(), q.what.to_string()))
-                    .or_default() += q.quantity;
+                let item = (q.what.to_string(), q.from.clone(), q.to.clone());
+                *by_author.entry((f.author.to_string(), item)).or_default() += q.quantity;
             }
         }
         let items: Vec<ItemBalance> = c
@@ -245,14 +258,17 @@ pub fn commitments(ledger: &Ledger) -> Vec<CommitmentStatus> {
             .items
             .iter()
             .map(|q| {
+                let item = (q.what.to_string(), q.from.clone(), q.to.clone());
                 let delivered = by_author
                     .iter()
-                    .filter(|((_, w), _)| w == q.what.as_str())
+                    .filter(|((_, i), _)| *i == item)
                     .map(|(_, n)| *n)
                     .max()
                     .unwrap_or(0);
                 ItemBalance {
                     what: q.what.to_string(),
+                    from: q.from.as_ref().map(Id::to_string),
+                    to: q.to.as_ref().map(Id::to_string),
                     promised: q.quantity,
                     delivered,
                     discrepancy: !fs.is_empty() && delivered != q.quantity,

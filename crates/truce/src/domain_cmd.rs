@@ -540,8 +540,22 @@ pub fn render_diff(d: &views::ReadingsDiff) -> String {
         s.push_str(&format!(" {:<w$}", p));
     }
     s.push('\n');
+    let cell = |v: &str| -> String {
+        if v.chars().count() > w {
+            v.chars().take(w - 1).chain(['…']).collect()
+        } else {
+            v.to_string()
+        }
+    };
+    let mut agreed_categories = Vec::new();
     for differs in [true, false] {
         for row in d.rows.iter().filter(|r| r.differs == differs) {
+            if !differs {
+                if let Some(c) = row.aspect.strip_prefix("category ") {
+                    agreed_categories.push(c);
+                    continue;
+                }
+            }
             s.push_str(&format!(
                 "{} {:<34}",
                 if row.differs { "≠" } else { " " },
@@ -549,15 +563,16 @@ pub fn render_diff(d: &views::ReadingsDiff) -> String {
             ));
             for p in &parties {
                 let v = row.values.get(*p).map(String::as_str).unwrap_or("—");
-                let v: String = if v.chars().count() > w {
-                    v.chars().take(w - 1).chain(['…']).collect()
-                } else {
-                    v.to_string()
-                };
-                s.push_str(&format!(" {:<w$}", v));
+                s.push_str(&format!(" {:<w$}", cell(v)));
             }
             s.push('\n');
         }
+    }
+    if !agreed_categories.is_empty() {
+        s.push_str(&format!(
+            "\nprotected by every reading: {}\n",
+            agreed_categories.join(", ")
+        ));
     }
     s.push_str("\ncategories protected by one reading and not another:\n");
     for (p, cats) in &d.categories_only_in {
@@ -672,9 +687,16 @@ pub fn render_commitments(cs: &[views::CommitmentStatus]) -> String {
             c.id, c.title, c.due, c.author, c.status
         ));
         for i in &c.items {
+            let dir = match (&i.from, &i.to) {
+                (Some(f), Some(t)) => format!("{f}→{t}"),
+                (Some(f), None) => format!("from {f}"),
+                (None, Some(t)) => format!("to {t}"),
+                (None, None) => String::new(),
+            };
             text.push_str(&format!(
-                "  {:<20} promised {:>5}  delivered {:>5}{}\n",
+                "  {:<20} {:<8} promised {:>5}  delivered {:>5}{}\n",
                 i.what,
+                dir,
                 i.promised,
                 i.delivered,
                 if i.discrepancy { "  ≠" } else { "" }
