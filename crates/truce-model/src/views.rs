@@ -97,7 +97,7 @@ pub fn readings_diff(ledger: &Ledger, agreement: &Id) -> ReadingsDiff {
                     r.terms
                         .release
                         .iter()
-                        .map(|c| format!("{:?}", c.kind))
+                        .map(|c| name(&c.kind))
                         .collect::<Vec<_>>()
                         .join(", ")
                 }
@@ -109,7 +109,7 @@ pub fn readings_diff(ledger: &Ledger, agreement: &Id) -> ReadingsDiff {
                 r.terms
                     .prohibited_acts
                     .iter()
-                    .map(|a| format!("{a:?}"))
+                    .map(name)
                     .collect::<Vec<_>>()
                     .join(", ")
             }),
