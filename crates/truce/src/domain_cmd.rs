@@ -8,7 +8,7 @@ use crate::Failure;
 use anyhow::anyhow;
 use serde_json::json;
 use signed_note::StandardSigner;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use truce_model::authoring::AuthoredFile;
 use truce_model::domain::*;
 use truce_model::entry::{sign, Body, Envelope};
@@ -151,21 +151,7 @@ pub fn party_add(
             "party `{party}` is already registered; `truce party rotate` changes its keys"
         )));
     }
-    let (vkey, written) = match key {
-        Some(p) => (
-            keyfile::read(p).map_err(Failure::input)?.trim().to_string(),
-            None,
-        ),
-        None => {
-            let k =
-                truce_log::generate_key(&mut rand_core::OsRng, party).map_err(Failure::input)?;
-            std::fs::create_dir_all(dir.keys_dir())
-                .map_err(|e| Failure::store(anyhow!("{}: {e}", dir.keys_dir().display())))?;
-            let path = dir.keys_dir().join(format!("{party}.key"));
-            keyfile::write_new(&path, &k.signer, 0o600).map_err(Failure::input)?;
-            (k.verifier, Some(path))
-        }
-    };
+    let (vkey, written) = party_key(dir, party, key, false)?;
     let body = Body::PartyRegister(PartyRegistration {
         id: pid.clone(),
         name: name.to_string(),
@@ -192,6 +178,40 @@ pub fn party_add(
         format!("registered {party} ({}) at index {index}\n", role.as_str()),
         json!({ "party": party, "role": role, "index": index, "entry_id": envs[0].id, "vkey": vkey, "key_file": written }),
     )
+}
+
+/// The verifier key for a party: read from `key`, or generated with its signer key written into
+/// DIR/keys/ (`<party>.key`, or `<party>-<key id>.key` for a rotation).
+fn party_key(
+    dir: &DataDir,
+    party: &str,
+    key: Option<&Path>,
+    rotation: bool,
+) -> Result<(String, Option<PathBuf>), Failure> {
+    if let Some(p) = key {
+        return Ok((
+            keyfile::read(p).map_err(Failure::input)?.trim().to_string(),
+            None,
+        ));
+    }
+    let k = truce_log::generate_key(&mut rand_core::OsRng, party).map_err(Failure::input)?;
+    std::fs::create_dir_all(dir.keys_dir())
+        .map_err(|e| Failure::store(anyhow!("{}: {e}", dir.keys_dir().display())))?;
+    let file = if rotation {
+        use signed_note::Verifier;
+        let v = truce_log::parse_verifier(&k.verifier).map_err(Failure::input)?;
+        format!("{party}-{:08x}.key", v.key_id())
+    } else {
+        format!("{party}.key")
+    };
+    let path = dir.keys_dir().join(file);
+    keyfile::write_new(&path, &k.signer, 0o600).map_err(Failure::input)?;
+    Ok((k.verifier, Some(path)))
+}
+
+/// Ids joined with ", ".
+fn join_ids(ids: &[Id]) -> String {
+    ids.iter().map(Id::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// `truce party list`.
@@ -243,28 +263,7 @@ pub fn party_rotate(
         .filter(|(_, s)| s.revoked_at.is_none())
         .map(|(k, _)| k.clone())
         .collect();
-    let (vkey, written) = match key {
-        Some(path) => (
-            keyfile::read(path)
-                .map_err(Failure::input)?
-                .trim()
-                .to_string(),
-            None,
-        ),
-        None => {
-            let k =
-                truce_log::generate_key(&mut rand_core::OsRng, party).map_err(Failure::input)?;
-            std::fs::create_dir_all(dir.keys_dir())
-                .map_err(|e| Failure::store(anyhow!("{}: {e}", dir.keys_dir().display())))?;
-            let v = truce_log::parse_verifier(&k.verifier).map_err(Failure::input)?;
-            use signed_note::Verifier;
-            let path = dir
-                .keys_dir()
-                .join(format!("{party}-{:08x}.key", v.key_id()));
-            keyfile::write_new(&path, &k.signer, 0o600).map_err(Failure::input)?;
-            (k.verifier, Some(path))
-        }
-    };
+    let (vkey, written) = party_key(dir, party, key, true)?;
     let mut bodies = vec![Body::KeyAdd(KeyAdd {
         party: pid.clone(),
         key: vkey.clone(),
@@ -486,14 +485,7 @@ pub fn agreement_show(dir: &DataDir, agreement: &str, out: &Out) -> Result<(), F
                 .unwrap_or_default()
         ));
         text.push_str(&format!("   prohibited {:?}\n", t.prohibited_acts));
-        text.push_str(&format!(
-            "   bound      {}\n",
-            t.bound
-                .iter()
-                .map(Id::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        text.push_str(&format!("   bound      {}\n", join_ids(&t.bound)));
         text.push_str(&format!(
             "   protected  {}\n",
             t.protected
@@ -597,14 +589,7 @@ pub fn process_show(dir: &DataDir, out: &Out) -> Result<(), Failure> {
             let deps = if ph.depends_on.is_empty() {
                 String::new()
             } else {
-                format!(
-                    " after {}",
-                    ph.depends_on
-                        .iter()
-                        .map(Id::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+                format!(" after {}", join_ids(&ph.depends_on))
             };
             text.push_str(&format!(
                 "  {:<20} {:<12}{deps}: {}\n",

@@ -1,37 +1,10 @@
 //! CLI tests through the real `truce` binary: help texts and outputs as snapshots, the offline
 //! proof round trip, and every kind of bad input with its message and exit code.
 
-use assert_cmd::Command;
+mod common;
+use common::{fails, stdout, truce};
+
 use std::path::Path;
-
-fn truce(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("truce").unwrap();
-    c.current_dir(dir)
-        .env_remove("TRUCE_DIR")
-        .env("NO_COLOR", "1");
-    c
-}
-
-fn stdout(c: &mut Command) -> String {
-    let o = c.output().unwrap();
-    assert!(
-        o.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn fails(c: &mut Command, code: i32) -> String {
-    let o = c.output().unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stderr).unwrap()
-}
 
 fn filters() -> insta::Settings {
     let mut s = insta::Settings::clone_current();

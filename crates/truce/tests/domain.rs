@@ -2,42 +2,15 @@
 //! claims) and the acceptance rules seen by users (wrong, unknown and revoked keys, roles, bad
 //! files with file:line:reason), with nothing appended when anything is refused.
 
+mod common;
 use assert_cmd::Command;
+use common::{fails, stdout, truce};
+
 use serde_json::Value;
 use std::path::Path;
 
-fn truce(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("truce").unwrap();
-    c.current_dir(dir)
-        .env_remove("TRUCE_DIR")
-        .env("NO_COLOR", "1");
-    c
-}
-
-fn ok(c: &mut Command) -> String {
-    let o = c.output().unwrap();
-    assert!(
-        o.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
 fn json(c: &mut Command) -> Value {
-    serde_json::from_str(&ok(c.arg("--json"))).unwrap()
-}
-
-fn fails(c: &mut Command, code: i32) -> String {
-    let o = c.output().unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "stdout: {} stderr: {}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stderr).unwrap()
+    serde_json::from_str(&stdout(c.arg("--json"))).unwrap()
 }
 
 fn size(dir: &Path, data: &str) -> u64 {
@@ -57,19 +30,19 @@ fn scenario() -> String {
 fn the_demo_is_deterministic_and_shows_the_disputes() {
     let t = tempfile::tempdir().unwrap();
     let p = t.path();
-    let summary = ok(truce(p).args(["demo", "--scenario", &scenario()]));
+    let summary = stdout(truce(p).args(["demo", "--scenario", &scenario()]));
     assert!(
         summary.contains("energy moratorium") && summary.contains("≠ start"),
         "{summary}"
     );
-    ok(truce(p).args(["demo", "--scenario", &scenario(), "--dir", "again"]));
+    stdout(truce(p).args(["demo", "--scenario", &scenario(), "--dir", "again"]));
 
     // Byte-identical logs: same checkpoint, same tiles and bundles.
-    let a = ok(truce(p).args(["--dir", "truce-demo", "log", "checkpoint"]));
-    let b = ok(truce(p).args(["--dir", "again", "log", "checkpoint"]));
+    let a = stdout(truce(p).args(["--dir", "truce-demo", "log", "checkpoint"]));
+    let b = stdout(truce(p).args(["--dir", "again", "log", "checkpoint"]));
     assert_eq!(a, b);
-    ok(truce(p).args(["--dir", "truce-demo", "log", "export-tiles", "m1"]));
-    ok(truce(p).args(["--dir", "again", "log", "export-tiles", "m2"]));
+    stdout(truce(p).args(["--dir", "truce-demo", "log", "export-tiles", "m1"]));
+    stdout(truce(p).args(["--dir", "again", "log", "export-tiles", "m2"]));
     let files = |d: &Path| {
         let mut v = Vec::new();
         let mut stack = vec![d.to_path_buf()];
@@ -90,7 +63,7 @@ fn the_demo_is_deterministic_and_shows_the_disputes() {
         v
     };
     assert_eq!(files(&p.join("m1")), files(&p.join("m2")));
-    ok(truce(p).args(["--dir", "truce-demo", "log", "check"]));
+    stdout(truce(p).args(["--dir", "truce-demo", "log", "check"]));
     // Building into a non-empty directory is refused.
     let e = fails(truce(p).args(["demo", "--scenario", &scenario()]), 2);
     assert!(e.contains("already exists"), "{e}");
@@ -122,7 +95,7 @@ fn the_demo_is_deterministic_and_shows_the_disputes() {
         .map(|v| v.as_str().unwrap())
         .collect();
     assert!(only_us.contains(&"transport.port"), "{only_us:?}");
-    let text = ok(truce(p).args([
+    let text = stdout(truce(p).args([
         "--dir",
         "truce-demo",
         "agreement",
@@ -153,7 +126,7 @@ fn the_demo_is_deterministic_and_shows_the_disputes() {
         (wounded["promised"].as_u64(), wounded["delivered"].as_u64()),
         (Some(23), Some(22))
     );
-    let text = ok(truce(p).args(["--dir", "truce-demo", "commitments"]));
+    let text = stdout(truce(p).args(["--dir", "truce-demo", "commitments"]));
     assert!(text.contains("DISCREPANCY"), "{text}");
 
     // The aid contradiction.
@@ -167,7 +140,7 @@ fn the_demo_is_deterministic_and_shows_the_disputes() {
     assert_eq!(aid["contradiction"], true);
 
     // The process and agreements.
-    let pr = ok(truce(p).args(["--dir", "truce-demo", "process", "show"]));
+    let pr = stdout(truce(p).args(["--dir", "truce-demo", "process", "show"]));
     assert!(
         pr.contains("energy-moratorium") && pr.contains("Lapsed"),
         "{pr}"
@@ -207,14 +180,14 @@ agreements = [{ id = "moratorium", title = "Energy moratorium" }]
 fn keys_roles_and_files_are_checked_before_anything_is_appended() {
     let t = tempfile::tempdir().unwrap();
     let p = t.path();
-    ok(truce(p).args(["init", "--origin", "test.example/log"]));
+    stdout(truce(p).args(["init", "--origin", "test.example/log"]));
     for (id, role) in [
         ("us", "mediator"),
         ("ru", "belligerent"),
         ("ua", "belligerent"),
         ("osce", "monitor"),
     ] {
-        ok(truce(p).args(["party", "add", id, "--name", id, "--role", role]));
+        stdout(truce(p).args(["party", "add", id, "--name", id, "--role", role]));
     }
     let e = fails(
         truce(p).args(["party", "add", "x", "--name", "x", "--role", "general"]),
@@ -240,7 +213,7 @@ fn keys_roles_and_files_are_checked_before_anything_is_appended() {
         e.contains("`ru` is a belligerent and may not write `process`"),
         "{e}"
     );
-    ok(truce(p).args([
+    stdout(truce(p).args([
         "submit",
         "process.toml",
         "--as",
@@ -280,7 +253,7 @@ fn keys_roles_and_files_are_checked_before_anything_is_appended() {
     assert!(e.contains("unknown author `ghost`"), "{e}");
     assert_eq!(size(p, "truce-data"), base, "nothing appended");
 
-    ok(truce(p).args([
+    stdout(truce(p).args([
         "agreement",
         "add",
         "reading.toml",
@@ -294,7 +267,7 @@ fn keys_roles_and_files_are_checked_before_anything_is_appended() {
 
     // Revoked key: rotate ru, then its old key is refused.
     std::fs::copy(p.join("truce-data/keys/ru.key"), p.join("old-ru.key")).unwrap();
-    ok(truce(p).args(["party", "rotate", "ru"]));
+    stdout(truce(p).args(["party", "rotate", "ru"]));
     std::fs::write(
         p.join("reading.toml"),
         READING.replace("summary = \"test\"", "summary = \"second\""),
@@ -390,5 +363,5 @@ fn keys_roles_and_files_are_checked_before_anything_is_appended() {
     );
     assert!(e.contains("may not write `assessment`"), "{e}");
     assert_eq!(size(p, "truce-data"), before, "nothing appended");
-    ok(truce(p).args(["log", "check"]));
+    stdout(truce(p).args(["log", "check"]));
 }
