@@ -2,10 +2,24 @@
 //! `truce-model` values and says exactly which record it refused and why. Readers take any
 //! `io::Read`; they open no files and read no clock.
 //!
-//! Today: protected sites from the WRI Global Power Plant Database CSV and from GeoJSON.
+//! - Sites: WRI Global Power Plant Database CSV ([`wri`]), GeoJSON ([`geojson`]), OpenStreetMap
+//!   PBF extracts ([`osm`]), and any CSV through a column mapping ([`sites_csv`]).
+//! - Reports ([`reports`]): NASA FIRMS ([`firms`]), ACLED ([`acled`]), UCDP GED ([`ucdp`]), and
+//!   Truce's native CSV, JSON Lines and GeoJSON ([`native`]). Each format's natural key becomes the
+//!   report id, so re-ingesting a file adds nothing.
 
+pub mod acled;
+pub mod firms;
 pub mod geojson;
+pub mod native;
+pub mod osm;
+pub mod rows;
+pub mod sites_csv;
+pub mod ucdp;
 pub mod wri;
+
+pub use rows::{sniff, ActorMap, Format, Row};
+use std::io::{BufRead, BufReader, Read};
 
 /// A record that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,6 +39,172 @@ impl IngestError {
             line,
             field: Some(field.to_string()),
             reason: reason.into(),
+        }
+    }
+}
+
+struct CsvRows<R: Read> {
+    rdr: csv::Reader<R>,
+    cols: rows::Columns,
+    width: usize,
+    format: Format,
+    actors: ActorMap,
+    rec: csv::ByteRecord,
+}
+
+impl<R: Read> Iterator for CsvRows<R> {
+    type Item = Row;
+    fn next(&mut self) -> Option<Row> {
+        loop {
+            let line = self.rdr.position().line();
+            match self.rdr.read_byte_record(&mut self.rec) {
+                Ok(false) => return None,
+                Err(e) => {
+                    let line = e.position().map(|p| p.line()).unwrap_or(line);
+                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                        return Some(Row::Refused {
+                            line,
+                            reason: format!("read error: {e}"),
+                            raw: String::new(),
+                        });
+                    }
+                    return Some(Row::Refused {
+                        line,
+                        reason: e.to_string(),
+                        raw: String::new(),
+                    });
+                }
+                Ok(true) => {}
+            }
+            let line = self.rec.position().map(|p| p.line()).unwrap_or(line);
+            if self.rec.len() == 1 && self.rec.get(0).is_some_and(|f| f.is_empty()) {
+                continue; // a blank line
+            }
+            let raw = || rows::raw(&self.rec);
+            if self.rec.len() != self.width {
+                return Some(Row::Refused {
+                    line,
+                    reason: format!(
+                        "{} fields where the header has {}",
+                        self.rec.len(),
+                        self.width
+                    ),
+                    raw: raw(),
+                });
+            }
+            let mapped = match self.format {
+                Format::Firms => {
+                    firms::map(&self.cols, &self.rec).map(|r| acled::Mapped::Report(Box::new(r)))
+                }
+                Format::Acled => acled::map(&self.cols, &self.rec, &self.actors),
+                Format::Ucdp => ucdp::map(&self.cols, &self.rec, &self.actors)
+                    .map(|r| acled::Mapped::Report(Box::new(r))),
+                _ => native::map_csv(&self.cols, &self.rec)
+                    .map(|r| acled::Mapped::Report(Box::new(r))),
+            };
+            return Some(match mapped {
+                Ok(acled::Mapped::Report(report)) => Row::Report { line, report },
+                Ok(acled::Mapped::Skip(reason)) => Row::Skipped { line, reason },
+                Err(reason) => Row::Refused {
+                    line,
+                    reason,
+                    raw: raw(),
+                },
+            });
+        }
+    }
+}
+
+struct JsonLines<R: BufRead> {
+    input: R,
+    line: u64,
+    buf: Vec<u8>,
+}
+
+impl<R: BufRead> Iterator for JsonLines<R> {
+    type Item = Row;
+    fn next(&mut self) -> Option<Row> {
+        loop {
+            self.buf.clear();
+            match self.input.read_until(b'\n', &mut self.buf) {
+                Ok(0) => return None,
+                Err(e) => {
+                    return Some(Row::Refused {
+                        line: self.line + 1,
+                        reason: format!("read error: {e}"),
+                        raw: String::new(),
+                    })
+                }
+                Ok(_) => {}
+            }
+            self.line += 1;
+            let line = self.line;
+            let Ok(text) = std::str::from_utf8(&self.buf) else {
+                return Some(Row::Refused {
+                    line,
+                    reason: "invalid UTF-8".into(),
+                    raw: String::from_utf8_lossy(&self.buf).into_owned(),
+                });
+            };
+            let text = text.trim_start_matches('\u{feff}').trim();
+            if text.is_empty() {
+                continue;
+            }
+            return Some(match native::map_json_line(text) {
+                Ok(r) => Row::Report {
+                    line,
+                    report: Box::new(r),
+                },
+                Err(reason) => Row::Refused {
+                    line,
+                    reason,
+                    raw: text.to_string(),
+                },
+            });
+        }
+    }
+}
+
+/// Reads reports of `format` from `input`, record by record (GeoJSON is read whole). Fails only
+/// when the file as a whole is unusable (e.g. a header that fits no format); bad records come out
+/// as [`Row::Refused`] and the rest goes on.
+pub fn reports<'a, R: Read + 'a>(
+    format: Format,
+    input: R,
+    actors: ActorMap,
+) -> Result<Box<dyn Iterator<Item = Row> + 'a>, IngestError> {
+    match format {
+        Format::Jsonl => Ok(Box::new(JsonLines {
+            input: BufReader::with_capacity(1 << 20, input),
+            line: 0,
+            buf: Vec::new(),
+        })),
+        Format::GeoJson => {
+            let mut text = String::new();
+            BufReader::new(input)
+                .read_to_string(&mut text)
+                .map_err(|e| IngestError::at(None, "file", format!("not UTF-8 text: {e}")))?;
+            let rows = native::geojson_rows(&text).map_err(|e| IngestError::at(None, "file", e))?;
+            Ok(Box::new(rows.into_iter()))
+        }
+        _ => {
+            let mut rdr = csv::ReaderBuilder::new()
+                .flexible(true)
+                .has_headers(true)
+                .from_reader(input);
+            let header = rdr
+                .byte_headers()
+                .map_err(|e| IngestError::at(Some(1), "header", e.to_string()))?
+                .clone();
+            let cols = rows::Columns::new(&header, format.required(), format.name())?;
+            Ok(Box::new(CsvRows {
+                rdr,
+                cols,
+                width: header.len(),
+                format,
+                actors,
+                rec: csv::ByteRecord::new(),
+            }))
         }
     }
 }

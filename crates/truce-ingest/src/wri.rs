@@ -3,11 +3,10 @@
 //! protected site: nuclear → `energy.nuclear`, hydro → `energy.hydro.dam`, every other fuel →
 //! `energy.power.plant`. The site id is the lower-cased `gppd_idnr`.
 
+use crate::sites_csv::{rows, Mapping, SiteRow};
 use crate::IngestError;
 use std::io::Read;
-use truce_model::domain::{Id, Site};
-use truce_model::geo::{Geometry, Point};
-use truce_model::taxonomy::Category;
+use truce_model::domain::Site;
 
 /// The category a plant's `primary_fuel` maps to.
 pub fn category_for_fuel(fuel: &str) -> &'static str {
@@ -18,66 +17,29 @@ pub fn category_for_fuel(fuel: &str) -> &'static str {
     }
 }
 
-/// Reads every plant. Stops at the first bad record, naming its line and field.
+/// Reads every plant. Stops at the first bad record, naming its line and field (use
+/// [`crate::sites_csv::rows`] with [`crate::sites_csv::Mapping::wri`] to get every row instead).
 pub fn read_sites<R: Read>(input: R) -> Result<Vec<Site>, IngestError> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(input);
-    let headers = rdr
-        .headers()
-        .map_err(|e| IngestError::at(Some(1), "header", e.to_string()))?
-        .clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim_start_matches('\u{feff}') == name)
-            .ok_or_else(|| {
-                IngestError::at(
-                    Some(1),
-                    name,
-                    format!(
-                        "missing column `{name}`: is this a WRI Global Power Plant Database CSV?"
-                    ),
-                )
-            })
-    };
-    let (name, idnr, lat, lon, fuel, cap) = (
-        col("name")?,
-        col("gppd_idnr")?,
-        col("latitude")?,
-        col("longitude")?,
-        col("primary_fuel")?,
-        col("capacity_mw")?,
-    );
     let mut out = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| {
-            IngestError::at(e.position().map(|p| p.line()), "record", e.to_string())
-        })?;
-        let line = rec.position().map(|p| p.line());
-        let get = |i: usize| rec.get(i).unwrap_or("").trim();
-        let num = |i: usize, f: &str| -> Result<f64, IngestError> {
-            get(i)
-                .parse::<f64>()
-                .map_err(|_| IngestError::at(line, f, format!("{:?} is not a number", get(i))))
-        };
-        let point = Point::new(num(lon, "longitude")?, num(lat, "latitude")?)
-            .map_err(|e| IngestError::at(line, "latitude", e))?;
-        let id = Id::new(&get(idnr).to_ascii_lowercase())
-            .map_err(|e| IngestError::at(line, "gppd_idnr", e))?;
-        let category = Category::new(category_for_fuel(get(fuel)))
-            .map_err(|e| IngestError::at(line, "primary_fuel", e))?;
-        out.push(Site {
-            id,
-            name: get(name).to_string(),
-            category,
-            geometry: Geometry::Point(point),
-            approximate_m: None,
-            source: format!(
-                "WRI Global Power Plant Database v1.3.0 (CC BY 4.0), {}: {} {} MW",
-                get(idnr),
-                get(fuel),
-                get(cap)
-            ),
-        });
+    for row in rows(input, &Mapping::wri())? {
+        match row {
+            SiteRow::Site { site, .. } => out.push(*site),
+            SiteRow::Refused { line, reason, .. } => {
+                let field = reason
+                    .strip_prefix("field `")
+                    .and_then(|r| r.split('`').next())
+                    .unwrap_or("record")
+                    .split('/')
+                    .next()
+                    .unwrap_or("record")
+                    .to_string();
+                return Err(IngestError {
+                    line: Some(line),
+                    field: Some(field),
+                    reason,
+                });
+            }
+        }
     }
     Ok(out)
 }
@@ -102,11 +64,15 @@ mod tests {
         let e = read_sites(csv.as_bytes()).unwrap_err();
         assert_eq!((e.line, e.field.as_deref()), (Some(3), Some("latitude")));
         assert!(
-            e.to_string()
-                .starts_with("line 3, field `latitude`: latitude 147.5"),
+            e.to_string().starts_with("line 3, field `latitude`: "),
             "{e}"
         );
+        assert!(e.reason.contains("147.5 is out of range"), "{e}");
         let e = read_sites("name,lat\nA,1\n".as_bytes()).unwrap_err();
-        assert!(e.reason.contains("missing column `gppd_idnr`"), "{e}");
+        assert!(
+            e.reason
+                .contains("missing column(s) latitude, longitude, gppd_idnr"),
+            "{e}"
+        );
     }
 }

@@ -163,7 +163,7 @@ impl Edge {
             bundle_dirty = true;
             next.push_hash(0, record_hash(entry), &mut update, &mut dirty);
             next.size += 1;
-            if next.size % TILE_WIDTH == 0 {
+            if next.size.is_multiple_of(TILE_WIDTH) {
                 update
                     .bundles
                     .push((next.size / TILE_WIDTH - 1, std::mem::take(&mut next.bundle)));

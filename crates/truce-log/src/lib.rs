@@ -166,6 +166,22 @@ pub fn tree_root<S: TileSource + ?Sized>(
     tlog_tiles::tree_hash(size, &SourceReader { source, edge }).map_err(map_tlog)
 }
 
+/// The RFC 6962 Merkle tree hash of `leaves` (each leaf hashed as an entry).
+pub fn merkle_root<'a>(leaves: impl IntoIterator<Item = &'a [u8]>) -> Hash {
+    let hashes: Vec<Hash> = leaves.into_iter().map(record_hash).collect();
+    fn mth(h: &[Hash]) -> Hash {
+        match h.len() {
+            0 => EMPTY_HASH,
+            1 => h[0],
+            n => {
+                let k = 1usize << (usize::BITS - 1 - (n - 1).leading_zeros());
+                node_hash(mth(&h[..k]), mth(&h[k..]))
+            }
+        }
+    }
+    mth(&hashes)
+}
+
 /// Checks an inclusion proof: entry `entry` is at `index` in the tree of `size` with root `root`.
 pub fn verify_inclusion(
     proof: &[Hash],

@@ -247,6 +247,8 @@ pub enum Act {
     GroundAssault,
     /// A fire or explosion observed, cause unknown (e.g. a satellite fire detection).
     FireObserved,
+    /// Organised violence of unstated kind (e.g. a UCDP GED event).
+    Violence,
 }
 
 impl Act {
@@ -486,6 +488,30 @@ pub struct Report {
     /// Marked when the report is illustrative (modelled on press reports, not a real filing).
     #[serde(default)]
     pub illustrative: bool,
+    /// Version of the source record (e.g. ACLED's `timestamp`): a report with the same author and
+    /// id and a higher revision supersedes the earlier one, which stays in the log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<i64>,
+    /// Source fields kept as they were (e.g. FIRMS `confidence`, `frp`, `type`; ACLED actors),
+    /// for the engine and for readers.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attributes: std::collections::BTreeMap<String, String>,
+}
+
+/// A signed manifest that makes a batch of unsigned records attributable (body of `manifest`):
+/// the next `count` entries of the log are records by the same author whose RFC 6962 Merkle root
+/// (leaves = the records' exact bytes) is `root`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The source format (`firms`, `acled`, `ucdp`, `jsonl`, `csv`, `geojson`, `wri`, …).
+    pub format: String,
+    /// The source file's name and its SHA-256 (hex), for provenance.
+    pub source: String,
+    /// Number of records that follow.
+    pub count: u64,
+    /// Base64 RFC 6962 Merkle root of the records.
+    pub root: String,
 }
 
 /// A monitor's verdict.

@@ -59,6 +59,9 @@ pub enum Kind {
     /// A correction or retraction of an earlier entry.
     #[serde(rename = "amend")]
     Amend,
+    /// A signed manifest covering the unsigned records that follow it.
+    #[serde(rename = "manifest")]
+    Manifest,
 }
 
 impl Kind {
@@ -77,13 +80,14 @@ impl Kind {
             Kind::Fulfilment => "fulfilment",
             Kind::Statement => "statement",
             Kind::Amend => "amend",
+            Kind::Manifest => "manifest",
         }
     }
 
     /// Parses a kind name.
     pub fn parse(s: &str) -> Result<Kind, String> {
         serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
-            format!("unknown entry kind {s:?}; kinds: party.register, party.key.add, party.key.revoke, process, reading, site, report, assessment, commitment, fulfilment, statement, amend")
+            format!("unknown entry kind {s:?}; kinds: party.register, party.key.add, party.key.revoke, process, reading, site, report, assessment, commitment, fulfilment, statement, amend, manifest")
         })
     }
 }
@@ -115,6 +119,8 @@ pub enum Body {
     Statement(Statement),
     /// `amend`
     Amend(Amendment),
+    /// `manifest`
+    Manifest(Manifest),
 }
 
 impl Body {
@@ -136,6 +142,7 @@ impl Body {
             Kind::Fulfilment => Body::Fulfilment(p(v)?),
             Kind::Statement => Body::Statement(p(v)?),
             Kind::Amend => Body::Amend(p(v)?),
+            Kind::Manifest => Body::Manifest(p(v)?),
         })
     }
 
@@ -154,6 +161,7 @@ impl Body {
             Body::Fulfilment(b) => serde_json::to_value(b),
             Body::Statement(b) => serde_json::to_value(b),
             Body::Amend(b) => serde_json::to_value(b),
+            Body::Manifest(b) => serde_json::to_value(b),
         };
         r.unwrap_or(serde_json::Value::Null)
     }
@@ -173,6 +181,7 @@ impl Body {
             Body::Fulfilment(_) => Kind::Fulfilment,
             Body::Statement(_) => Kind::Statement,
             Body::Amend(_) => Kind::Amend,
+            Body::Manifest(_) => Kind::Manifest,
         }
     }
 }
@@ -267,6 +276,28 @@ pub fn sign(
     decode(&bytes)
 }
 
+/// Encodes an unsigned record (a `report` or `site` covered by a signed manifest): the envelope
+/// without `key` and `sig`, in JCS form.
+pub fn record(author: &Id, time: Time, body: &Body) -> Result<Vec<u8>, EntryError> {
+    if !matches!(body.kind(), Kind::Report | Kind::Site) {
+        return Err(EntryError::Field {
+            field: "kind",
+            why: "only reports and sites can be unsigned records".into(),
+        });
+    }
+    let mut obj = serde_json::Map::new();
+    obj.insert("v".into(), ENTRY_VERSION.into());
+    obj.insert("kind".into(), body.kind().as_str().into());
+    obj.insert("author".into(), author.as_str().into());
+    obj.insert("time".into(), time.to_string().into());
+    obj.insert("body".into(), body.to_value());
+    let bytes = jcs(&serde_json::Value::Object(obj))?;
+    if bytes.len() > truce_log::ENTRY_MAX {
+        return Err(EntryError::TooLarge(bytes.len()));
+    }
+    Ok(bytes)
+}
+
 /// Decodes an entry: canonical form, envelope fields, typed and validated body. Does not check
 /// the signature against a registry (see [`crate::Ledger`]).
 pub fn decode(bytes: &[u8]) -> Result<Envelope, EntryError> {
@@ -279,16 +310,22 @@ pub fn decode(bytes: &[u8]) -> Result<Envelope, EntryError> {
         return Err(EntryError::NotCanonical);
     }
     let field = |field: &'static str, why: String| EntryError::Field { field, why };
-    let sig_text = match obj.remove("sig") {
-        Some(serde_json::Value::String(s)) => s,
-        _ => return Err(field("sig", "missing or not a string".into())),
+    let signed = obj.contains_key("sig") || obj.contains_key("key");
+    let (sig, message) = if signed {
+        let sig_text = match obj.remove("sig") {
+            Some(serde_json::Value::String(s)) => s,
+            _ => return Err(field("sig", "missing or not a string".into())),
+        };
+        let sig = BASE64_STANDARD
+            .decode(&sig_text)
+            .map_err(|_| field("sig", "not base64".into()))?;
+        let unsigned = jcs(&serde_json::Value::Object(obj.clone()))?;
+        let mut message = SIGNING_CONTEXT.to_vec();
+        message.extend_from_slice(&unsigned);
+        (sig, message)
+    } else {
+        (Vec::new(), Vec::new())
     };
-    let sig = BASE64_STANDARD
-        .decode(&sig_text)
-        .map_err(|_| field("sig", "not base64".into()))?;
-    let unsigned = jcs(&serde_json::Value::Object(obj.clone()))?;
-    let mut message = SIGNING_CONTEXT.to_vec();
-    message.extend_from_slice(&unsigned);
     let known = ["v", "kind", "author", "time", "key", "body"];
     if let Some(k) = obj.keys().find(|k| !known.contains(&k.as_str())) {
         return Err(field("v", format!("unknown envelope field `{k}`")));
@@ -313,15 +350,26 @@ pub fn decode(bytes: &[u8]) -> Result<Envelope, EntryError> {
     let kind = Kind::parse(&str_of(&obj, "kind")?).map_err(|e| field("kind", e))?;
     let author = Id::new(&str_of(&obj, "author")?).map_err(|e| field("author", e))?;
     let time = Time::parse(&str_of(&obj, "time")?).map_err(|e| field("time", e))?;
-    let key = str_of(&obj, "key")?;
-    if key.len() != 8
-        || !key
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    let key = if signed {
+        str_of(&obj, "key")?
+    } else {
+        String::new()
+    };
+    if signed
+        && (key.len() != 8
+            || !key
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
     {
         return Err(field(
             "key",
             "must be the signing key's id, 8 lowercase hex digits".into(),
+        ));
+    }
+    if !signed && !matches!(kind, Kind::Report | Kind::Site) {
+        return Err(field(
+            "sig",
+            "missing: only reports and sites may be unsigned records under a manifest".into(),
         ));
     }
     let body_v = obj

@@ -82,6 +82,7 @@ pub fn allowed_roles(kind: Kind) -> &'static [Role] {
         Kind::Fulfilment => &[Belligerent, Monitor, Mediator],
         Kind::Statement => &[Belligerent, Monitor, Mediator],
         Kind::Amend => &[Operator, Belligerent, Monitor, Mediator, OpenData],
+        Kind::Manifest => &[Belligerent, Monitor, OpenData],
     }
 }
 
@@ -177,6 +178,18 @@ pub struct Ledger {
     pub by_id: BTreeMap<String, (u64, Kind, Id, Option<Id>)>,
     /// Entries replayed: accepted, opaque and refused.
     pub counts: Counts,
+    /// The manifest whose records are being read, if any.
+    pending: Option<Pending>,
+}
+
+/// A manifest waiting for its records.
+#[derive(Debug, Clone)]
+struct Pending {
+    author: Id,
+    index: u64,
+    count: u64,
+    root: truce_log::Hash,
+    records: Vec<(u64, Envelope)>,
 }
 
 /// How many entries of each outcome the ledger has seen.
@@ -223,6 +236,11 @@ impl Ledger {
     /// Checks an entry against the rules without changing the ledger.
     pub fn admit(&self, bytes: &[u8]) -> Result<Envelope, Rejection> {
         let env = decode(bytes)?;
+        if env.sig.is_empty() {
+            return Err(Rejection::Invalid(
+                "an unsigned record is accepted only among the records its manifest covers".into(),
+            ));
+        }
         // Genesis: the operator registers itself, signed by its own key.
         if self.parties.is_empty() {
             let Body::PartyRegister(reg) = &env.body else {
@@ -374,10 +392,30 @@ impl Ledger {
                     self.party(b, "bound party")?;
                 }
             }
-            Body::Site(_) => {}
+            Body::Site(site) => {
+                if let Some(old) = self.sites.get(&(env.author.clone(), site.id.clone())) {
+                    return Err(Rejection::Duplicate(old.index));
+                }
+            }
             Body::Report(r) => {
                 if let Some(p) = &r.alleged_perpetrator {
                     self.party(p, "alleged perpetrator")?;
+                }
+                if let Some(old) = self.reports.get(&(env.author.clone(), r.id.clone())) {
+                    if r.revision.unwrap_or(i64::MIN) <= old.value.revision.unwrap_or(i64::MIN) {
+                        return Err(Rejection::Duplicate(old.index));
+                    }
+                }
+            }
+            Body::Manifest(m) => {
+                if m.count == 0 {
+                    return invalid("a manifest covers at least one record".into());
+                }
+                if truce_log::Hash::parse_hash(&m.root).is_err() {
+                    return invalid("manifest root is not a base64 SHA-256 hash".into());
+                }
+                if self.pending.is_some() {
+                    return invalid("a manifest is still waiting for its records".into());
                 }
             }
             Body::Assessment(a) => {
@@ -425,7 +463,11 @@ impl Ledger {
                 }
                 if matches!(
                     kind,
-                    Kind::PartyRegister | Kind::KeyAdd | Kind::KeyRevoke | Kind::Amend
+                    Kind::PartyRegister
+                        | Kind::KeyAdd
+                        | Kind::KeyRevoke
+                        | Kind::Amend
+                        | Kind::Manifest
                 ) {
                     return invalid(format!("`{}` entries cannot be amended", kind.as_str()));
                 }
@@ -456,9 +498,16 @@ impl Ledger {
     /// counted and change nothing.
     pub fn apply(&mut self, index: u64, bytes: &[u8]) -> Applied {
         if bytes.first() != Some(&b'{') {
+            self.break_pending();
             self.counts.opaque += 1;
             return Applied::Opaque;
         }
+        if let Ok(env) = decode(bytes) {
+            if env.sig.is_empty() {
+                return self.apply_record(index, env);
+            }
+        }
+        self.break_pending();
         match self.admit(bytes) {
             Ok(env) => {
                 self.apply_accepted(index, env.clone());
@@ -474,6 +523,78 @@ impl Ledger {
                 Applied::Refused(r)
             }
         }
+    }
+
+    /// An entry other than the expected records arrived: the pending manifest's records are
+    /// incomplete, so none of them is accepted.
+    fn break_pending(&mut self) {
+        if let Some(p) = self.pending.take() {
+            self.counts.refused += p.records.len() as u64;
+        }
+    }
+
+    fn apply_record(&mut self, index: u64, env: Envelope) -> Applied {
+        let refuse = |l: &mut Ledger, why: String| {
+            l.counts.refused += 1;
+            Applied::Refused(Rejection::Invalid(why))
+        };
+        let Some(p) = self.pending.as_mut() else {
+            return refuse(
+                self,
+                "an unsigned record without a manifest before it".into(),
+            );
+        };
+        if p.author != env.author {
+            let why = format!(
+                "record by `{}` inside a manifest of `{}`",
+                env.author, p.author
+            );
+            self.break_pending();
+            return refuse(self, why);
+        }
+        p.records.push((index, env.clone()));
+        if (p.records.len() as u64) < p.count {
+            return Applied::Accepted(env.id, env.kind);
+        }
+        let Some(p) = self.pending.take() else {
+            return Applied::Opaque;
+        };
+        let root = truce_log::merkle_root(p.records.iter().map(|(_, e)| e.bytes.as_slice()));
+        if root != p.root {
+            self.counts.refused += p.records.len() as u64;
+            return Applied::Refused(Rejection::Invalid(format!(
+                "the {} records after the manifest at index {} do not hash to its root",
+                p.count, p.index
+            )));
+        }
+        let mut last = Applied::Accepted(env.id.clone(), env.kind);
+        for (i, e) in p.records {
+            let checked = self
+                .parties
+                .get(&e.author)
+                .ok_or_else(|| Rejection::UnknownAuthor(e.author.to_string()))
+                .and_then(|a| self.check_role(&e, a))
+                .and_then(|_| self.check_body(&e));
+            match checked {
+                Ok(()) => {
+                    self.apply_accepted(i, e);
+                    self.counts.accepted += 1;
+                }
+                Err(r) => {
+                    self.counts.refused += 1;
+                    last = Applied::Refused(r);
+                }
+            }
+        }
+        last
+    }
+
+    /// Whether a manifest is still waiting for records.
+    pub fn pending_records(&self) -> u64 {
+        self.pending
+            .as_ref()
+            .map(|p| p.count - p.records.len() as u64)
+            .unwrap_or(0)
     }
 
     fn apply_accepted(&mut self, index: u64, env: Envelope) {
@@ -562,6 +683,17 @@ impl Ledger {
                     .insert((a, s.id.clone()), record(&env, index, s));
             }
             Body::Amend(am) => self.apply_amend(am),
+            Body::Manifest(m) => {
+                if let Ok(root) = truce_log::Hash::parse_hash(&m.root) {
+                    self.pending = Some(Pending {
+                        author: a,
+                        index,
+                        count: m.count,
+                        root,
+                        records: Vec::new(),
+                    });
+                }
+            }
         }
     }
 
@@ -601,7 +733,8 @@ impl Ledger {
             Kind::Commitment => go!(self.commitments.values_mut(), Body::Commitment),
             Kind::Fulfilment => go!(self.fulfilments.iter_mut(), Body::Fulfilment),
             Kind::Statement => go!(self.statements.values_mut(), Body::Statement),
-            Kind::PartyRegister | Kind::KeyAdd | Kind::KeyRevoke | Kind::Amend => {}
+            Kind::PartyRegister | Kind::KeyAdd | Kind::KeyRevoke | Kind::Amend | Kind::Manifest => {
+            }
         }
     }
 

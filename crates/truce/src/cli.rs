@@ -1,7 +1,7 @@
 //! Command-line definitions (clap) and dispatch. Help texts teach: each command says what it does,
 //! what it prints and an example.
 
-use crate::{datadir, demo, domain_cmd, log_cmd, Failure};
+use crate::{datadir, demo, domain_cmd, ingest_cmd, log_cmd, Failure};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -90,6 +90,17 @@ pub enum Command {
     /// [[statement]], [[amend]]); see scenarios/energy-moratorium-2025 for annotated examples.
     /// Every entry is checked (signature, key, role, references) before anything is appended.
     Submit(SubmitArgs),
+    /// Ingest reports from a dataset file: FIRMS, ACLED, UCDP GED, or Truce's CSV / JSON Lines /
+    /// GeoJSON.
+    ///
+    /// The format is sniffed from the header unless --format is given; `.gz` files are read
+    /// directly. Rows are streamed and validated; refused rows are listed (with --rejects, in a CSV
+    /// of line, reason, record) and the rest goes on; with --strict the whole file is checked first
+    /// and nothing is appended if any row is bad. Records already in the log (same natural key:
+    /// FIRMS satellite+time+position, ACLED event id + timestamp, UCDP id, native id) are counted
+    /// as duplicates and not appended again. Each batch is a signed manifest plus its records,
+    /// appended durably. Prints: read, accepted, duplicates, skipped, rejected.
+    Ingest(IngestArgs),
     /// The peace process: phases, dependencies, status, agreements.
     #[command(subcommand)]
     Process(ProcessCommand),
@@ -129,6 +140,36 @@ pub struct SubmitArgs {
     /// The party's signer key file (PRIVATE+KEY+...).
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,
+}
+
+/// Arguments of `truce ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// The file (`.gz` accepted).
+    pub file: PathBuf,
+    /// firms, acled, ucdp, csv, jsonl or geojson (default: sniffed from the header).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// The source filing the records (a registered open-data source, monitor or party).
+    #[arg(long = "as", value_name = "PARTY")]
+    pub author: String,
+    /// The source's signer key file (signs one manifest per batch).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Write refused rows (line, reason, record) to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// Refuse the whole file, appending nothing, if any row is bad.
+    #[arg(long)]
+    pub strict: bool,
+    /// Records per batch (one manifest signature and one fsync per batch).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub batch: u64,
+    /// Map actor names to parties for the alleged perpetrator: `<name prefix>=<party>` (repeatable).
+    /// Built in: "Military Forces of Russia"/"Government of Russia" → ru and the same for Ukraine
+    /// → ua, when those parties are registered.
+    #[arg(long = "actor", value_name = "PREFIX=PARTY")]
+    pub actors: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -344,5 +385,16 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Claims => domain_cmd::claims(&dir, &out),
         Command::Commitments => domain_cmd::commitments(&dir, &out),
         Command::Taxonomy => domain_cmd::taxonomy(&out),
+        Command::Ingest(a) => {
+            let bulk = ingest_cmd::Bulk {
+                file: &a.file,
+                author: &a.author,
+                key: &a.key,
+                rejects: a.rejects.as_deref(),
+                strict: a.strict,
+                batch: a.batch as usize,
+            };
+            ingest_cmd::ingest(&dir, &bulk, a.format.as_deref(), &a.actors, &out)
+        }
     }
 }

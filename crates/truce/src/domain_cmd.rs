@@ -75,6 +75,7 @@ fn describe(body: &Body) -> String {
         Body::Statement(b) => b.id.to_string(),
         Body::KeyAdd(b) => b.party.to_string(),
         Body::KeyRevoke(b) => format!("{} key {}", b.party, b.key_id),
+        Body::Manifest(m) => format!("of {} {} records", m.count, m.format),
         Body::Assessment(_) | Body::Amend(_) => String::new(),
     };
     if name.is_empty() {
