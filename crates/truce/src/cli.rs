@@ -101,6 +101,9 @@ pub enum Command {
     /// as duplicates and not appended again. Each batch is a signed manifest plus its records,
     /// appended durably. Prints: read, accepted, duplicates, skipped, rejected.
     Ingest(IngestArgs),
+    /// Import protected sites.
+    #[command(subcommand)]
+    Sites(SitesCommand),
     /// The peace process: phases, dependencies, status, agreements.
     #[command(subcommand)]
     Process(ProcessCommand),
@@ -170,6 +173,62 @@ pub struct IngestArgs {
     /// → ua, when those parties are registered.
     #[arg(long = "actor", value_name = "PREFIX=PARTY")]
     pub actors: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SitesCommand {
+    /// Import a site list as a party: WRI power-plant CSV, GeoJSON, an OpenStreetMap PBF extract,
+    /// or any CSV through a column mapping.
+    ///
+    /// The format comes from --format, else the file: `.pbf` → osm, `.geojson`/`.json` → geojson,
+    /// a CSV with `gppd_idnr` → wri, any other CSV → csv (give --lat, --lon, --name and --category
+    /// or --category-column). OSM tags are mapped to the category taxonomy (power plants,
+    /// substations, pipeline stations, refineries, oil and gas storage, dams); elements that do not
+    /// qualify are skipped. Sites already listed by the party (same id) are not added again.
+    Import(SitesImportArgs),
+}
+
+/// Arguments of `truce sites import`.
+#[derive(Debug, Args)]
+pub struct SitesImportArgs {
+    /// The file.
+    pub file: PathBuf,
+    /// wri, geojson, osm or csv.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// The party listing the sites.
+    #[arg(long = "as", value_name = "PARTY")]
+    pub author: String,
+    /// The party's signer key file.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Write refused rows to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// Refuse the whole file, appending nothing, if any row is bad.
+    #[arg(long)]
+    pub strict: bool,
+    /// Records per batch.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub batch: u64,
+    /// CSV: the latitude column.
+    #[arg(long, default_value = "lat")]
+    pub lat: String,
+    /// CSV: the longitude column.
+    #[arg(long, default_value = "lon")]
+    pub lon: String,
+    /// CSV: the name column.
+    #[arg(long, default_value = "name")]
+    pub name: String,
+    /// CSV: the id column (default: ids from line numbers).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// CSV: one category for every row (a taxonomy name, see `truce taxonomy`).
+    #[arg(long)]
+    pub category: Option<String>,
+    /// CSV: the column holding each row's category.
+    #[arg(long)]
+    pub category_column: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -385,6 +444,18 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Claims => domain_cmd::claims(&dir, &out),
         Command::Commitments => domain_cmd::commitments(&dir, &out),
         Command::Taxonomy => domain_cmd::taxonomy(&out),
+        Command::Sites(SitesCommand::Import(a)) => {
+            let bulk = ingest_cmd::Bulk {
+                file: &a.file,
+                author: &a.author,
+                key: &a.key,
+                rejects: a.rejects.as_deref(),
+                strict: a.strict,
+                batch: a.batch as usize,
+            };
+            let format = site_format(&a)?;
+            ingest_cmd::sites_import(&dir, &bulk, format, &out)
+        }
         Command::Ingest(a) => {
             let bulk = ingest_cmd::Bulk {
                 file: &a.file,
@@ -397,4 +468,66 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             ingest_cmd::ingest(&dir, &bulk, a.format.as_deref(), &a.actors, &out)
         }
     }
+}
+
+fn site_format(a: &SitesImportArgs) -> Result<ingest_cmd::SiteFormat, Failure> {
+    use ingest_cmd::SiteFormat;
+    use truce_ingest::sites_csv::{CategoryFrom, Mapping};
+    let ext = a
+        .file
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let guess = match a.format.as_deref() {
+        Some(f) => f.to_string(),
+        None if ext == "pbf" => "osm".into(),
+        None if ext == "geojson" || ext == "json" => "geojson".into(),
+        None => {
+            let head = std::fs::read(&a.file)
+                .map(|b| b.into_iter().take(4096).collect::<Vec<u8>>())
+                .unwrap_or_default();
+            if String::from_utf8_lossy(&head)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .contains("gppd_idnr")
+            {
+                "wri".into()
+            } else {
+                "csv".into()
+            }
+        }
+    };
+    Ok(match guess.as_str() {
+        "wri" => SiteFormat::Wri,
+        "geojson" => SiteFormat::GeoJson,
+        "osm" => SiteFormat::Osm,
+        "csv" => {
+            let category = match (&a.category, &a.category_column) {
+                (Some(c), None) => CategoryFrom::Fixed(
+                    truce_model::taxonomy::Category::new(c).map_err(|e| Failure::input(anyhow::anyhow!("--category: {e}")))?,
+                ),
+                (None, Some(col)) => CategoryFrom::Column(col.clone()),
+                _ => {
+                    return Err(Failure::input(anyhow::anyhow!(
+                        "a CSV site list needs exactly one of --category <name> or --category-column <column>"
+                    )))
+                }
+            };
+            SiteFormat::Csv(Mapping {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                lat: a.lat.clone(),
+                lon: a.lon.clone(),
+                category,
+                source: format!("site list {}", a.file.display()),
+            })
+        }
+        other => {
+            return Err(Failure::input(anyhow::anyhow!(
+                "unknown site format {other:?}: use wri, geojson, osm or csv"
+            )))
+        }
+    })
 }

@@ -221,78 +221,72 @@ fn rejects_writer(path: Option<&Path>) -> Result<Option<csv::Writer<std::fs::Fil
     Ok(Some(w))
 }
 
-/// `truce ingest`.
-pub fn ingest(
-    dir: &DataDir,
-    b: &Bulk,
-    format: Option<&str>,
-    actors: &[String],
-    out: &Out,
-) -> Result<(), Failure> {
-    let format = match format {
-        Some(f) => Format::parse(f).map_err(|e| Failure::input(anyhow!(e)))?,
-        None => truce_ingest::sniff(&head(b.file)?)
-            .map_err(|e| Failure::input(anyhow!("{}: {e}", b.file.display())))?,
-    };
+/// One item of a bulk file.
+enum Item {
+    /// A record to add (its natural key and revision, and the body).
+    Add {
+        line: u64,
+        id: Id,
+        revision: Option<i64>,
+        body: Body,
+    },
+    /// Well-formed, not tracked.
+    Skip,
+    /// Refused.
+    Refuse {
+        line: u64,
+        reason: String,
+        raw: String,
+    },
+}
+
+/// What every bulk command needs once the file's format is known.
+struct Context {
+    author: Id,
+    signer: signed_note::StandardSigner,
+    time: Time,
+    seq: truce_store::Sequencer<truce_store::sqlite::SqliteStorage>,
+    ledger: Ledger,
+}
+
+fn context(dir: &DataDir, b: &Bulk) -> Result<Context, Failure> {
     let author = Id::new(b.author).map_err(|e| Failure::input(anyhow!(e)))?;
     let signer = load_signer(b.key)?;
     let time = Time(jiff::Timestamp::now());
     let seq = dir.sequencer()?;
     let ledger = replay(seq.reader())?;
     check_author(&ledger, &author, &signer, time)?;
-    let actors = default_actors(&ledger, actors)?;
-    let parties: std::collections::HashSet<Id> = ledger.parties.keys().cloned().collect();
-    let check_row = |r: &truce_model::domain::Report| -> Result<(), String> {
-        match &r.alleged_perpetrator {
-            Some(p) if !parties.contains(p) => Err(format!(
-                "field `alleged_perpetrator`: `{p}` is not a registered party"
-            )),
-            _ => Ok(()),
-        }
-    };
+    Ok(Context {
+        author,
+        signer,
+        time,
+        seq,
+        ledger,
+    })
+}
+
+/// Streams `items` into the log in manifest-covered batches, skipping what is already there.
+fn run_bulk(
+    cx: Context,
+    b: &Bulk,
+    format: &str,
+    existing: HashMap<Id, Option<i64>>,
+    items: impl Iterator<Item = Item>,
+    read: Arc<AtomicU64>,
+    out: &Out,
+) -> Result<(), Failure> {
     let name = b.file.display().to_string();
-
-    if b.strict {
-        let rows = truce_ingest::reports(
-            format,
-            open(b.file, Arc::new(AtomicU64::new(0)))?,
-            actors.clone(),
-        )
-        .map_err(|e| Failure::input(anyhow!("{name}: {e}")))?;
-        for row in rows {
-            let bad = match &row {
-                Row::Refused { line, reason, .. } => Some((*line, reason.clone())),
-                Row::Report { line, report } => check_row(report).err().map(|e| (*line, e)),
-                Row::Skipped { .. } => None,
-            };
-            if let Some((line, reason)) = bad {
-                return Err(Failure::input(anyhow!(
-                    "{name}:{line}: {reason}; nothing was appended (--strict)"
-                )));
-            }
-        }
-    }
-
-    let mut existing: HashMap<Id, Option<i64>> = ledger
-        .reports
-        .iter()
-        .filter(|((a, _), _)| *a == author)
-        .map(|((_, id), r)| (id.clone(), r.value.revision))
-        .collect();
-    drop(ledger);
-    let read = Arc::new(AtomicU64::new(0));
+    let mut existing = existing;
     let total = std::fs::metadata(b.file).map(|m| m.len()).unwrap_or(0);
     let progress = bar(out, total);
-    let rows = truce_ingest::reports(format, open(b.file, read.clone())?, actors)
-        .map_err(|e| Failure::input(anyhow!("{name}: {e}")))?;
     let mut rejects = rejects_writer(b.rejects)?;
     let mut summary = Summary::default();
     let mut w = Writer {
-        seq,
-        author: author.clone(),
-        signer,
-        time,
-        format: format.name(),
+        seq: cx.seq,
+        author: cx.author.clone(),
+        signer: cx.signer,
+        time: cx.time,
+        format,
         source: b
             .file
             .file_name()
@@ -301,42 +295,41 @@ pub fn ingest(
         pending: Vec::with_capacity(b.batch),
         lines: (0, 0),
     };
-    let mut reject =
-        |summary: &mut Summary, line: u64, reason: &str, raw: &str| -> Result<(), Failure> {
-            summary.rejected += 1;
-            if let Some(r) = rejects.as_mut() {
-                r.write_record([line.to_string().as_str(), reason, raw])
-                    .map_err(|e| Failure::input(anyhow!("rejects file: {e}")))?;
-            } else if summary.rejected <= 20 {
-                eprintln!("{name}:{line}: {reason}");
-            }
-            Ok(())
-        };
-    for row in rows {
+    for item in items {
         summary.read += 1;
-        match row {
-            Row::Skipped { .. } => summary.skipped += 1,
-            Row::Refused { line, reason, raw } => reject(&mut summary, line, &reason, &raw)?,
-            Row::Report { line, report } => {
-                if let Err(reason) = check_row(&report) {
-                    reject(&mut summary, line, &reason, "")?;
-                    continue;
+        match item {
+            Item::Skip => summary.skipped += 1,
+            Item::Refuse { line, reason, raw } => {
+                summary.rejected += 1;
+                if let Some(r) = rejects.as_mut() {
+                    r.write_record([line.to_string().as_str(), &reason, &raw])
+                        .map_err(|e| Failure::input(anyhow!("rejects file: {e}")))?;
+                } else if summary.rejected <= 20 {
+                    eprintln!("{name}:{line}: {reason}");
                 }
-                match existing.get(&report.id) {
-                    Some(old) if report.revision.unwrap_or(i64::MIN) <= old.unwrap_or(i64::MIN) => {
+            }
+            Item::Add {
+                line,
+                id,
+                revision,
+                body,
+            } => {
+                match existing.get(&id) {
+                    Some(old) if revision.unwrap_or(i64::MIN) <= old.unwrap_or(i64::MIN) => {
                         summary.duplicates += 1;
                         continue;
                     }
                     _ => {}
                 }
-                existing.insert(report.id.clone(), report.revision);
-                let bytes = match record(&author, time, &Body::Report(*report)) {
-                    Ok(b) => b,
+                let bytes = match record(&cx.author, cx.time, &body) {
+                    Ok(bytes) => bytes,
                     Err(e) => {
-                        reject(&mut summary, line, &e.to_string(), "")?;
+                        summary.rejected += 1;
+                        eprintln!("{name}:{line}: {e}");
                         continue;
                     }
                 };
+                existing.insert(id, revision);
                 w.push(line, bytes);
                 summary.accepted += 1;
                 if w.pending.len() >= b.batch {
@@ -354,8 +347,7 @@ pub fn ingest(
     }
     let size = w.seq.size();
     eprintln!(
-        "{name} ({}): read {}, accepted {}, duplicates {}, skipped {}, rejected {}{}; log size {size}",
-        format.name(),
+        "{name} ({format}): read {}, accepted {}, duplicates {}, skipped {}, rejected {}{}; log size {size}",
         summary.read,
         summary.accepted,
         summary.duplicates,
@@ -368,6 +360,160 @@ pub fn ingest(
             "read {} accepted {} duplicates {} skipped {} rejected {}\n",
             summary.read, summary.accepted, summary.duplicates, summary.skipped, summary.rejected
         ),
-        json!({ "file": name, "format": format.name(), "summary": summary, "log_size": size }),
+        json!({ "file": name, "format": format, "summary": summary, "log_size": size }),
     )
+}
+
+fn strict_failure(name: &str, line: u64, reason: &str) -> Failure {
+    Failure::input(anyhow!(
+        "{name}:{line}: {reason}; nothing was appended (--strict)"
+    ))
+}
+
+/// `truce ingest`.
+pub fn ingest(
+    dir: &DataDir,
+    b: &Bulk,
+    format: Option<&str>,
+    actors: &[String],
+    out: &Out,
+) -> Result<(), Failure> {
+    let format = match format {
+        Some(f) => Format::parse(f).map_err(|e| Failure::input(anyhow!(e)))?,
+        None => truce_ingest::sniff(&head(b.file)?)
+            .map_err(|e| Failure::input(anyhow!("{}: {e}", b.file.display())))?,
+    };
+    let cx = context(dir, b)?;
+    let actors = default_actors(&cx.ledger, actors)?;
+    let parties: std::collections::HashSet<Id> = cx.ledger.parties.keys().cloned().collect();
+    let to_item = move |row: Row| -> Item {
+        match row {
+            Row::Skipped { .. } => Item::Skip,
+            Row::Refused { line, reason, raw } => Item::Refuse { line, reason, raw },
+            Row::Report { line, report } => match &report.alleged_perpetrator {
+                Some(p) if !parties.contains(p) => Item::Refuse {
+                    line,
+                    reason: format!("field `alleged_perpetrator`: `{p}` is not a registered party"),
+                    raw: String::new(),
+                },
+                _ => Item::Add {
+                    line,
+                    id: report.id.clone(),
+                    revision: report.revision,
+                    body: Body::Report(*report),
+                },
+            },
+        }
+    };
+    let name = b.file.display().to_string();
+    let rows = |read| -> Result<_, Failure> {
+        truce_ingest::reports(format, open(b.file, read)?, actors.clone())
+            .map_err(|e| Failure::input(anyhow!("{name}: {e}")))
+    };
+    if b.strict {
+        for item in rows(Arc::new(AtomicU64::new(0)))?.map(&to_item) {
+            if let Item::Refuse { line, reason, .. } = item {
+                return Err(strict_failure(&name, line, &reason));
+            }
+        }
+    }
+    let existing: HashMap<Id, Option<i64>> = cx
+        .ledger
+        .reports
+        .iter()
+        .filter(|((a, _), _)| *a == cx.author)
+        .map(|((_, id), r)| (id.clone(), r.value.revision))
+        .collect();
+    let read = Arc::new(AtomicU64::new(0));
+    let items = rows(read.clone())?.map(to_item);
+    run_bulk(cx, b, format.name(), existing, items, read, out)
+}
+
+/// How `truce sites import` reads a file.
+pub enum SiteFormat {
+    /// WRI Global Power Plant Database CSV.
+    Wri,
+    /// GeoJSON FeatureCollection.
+    GeoJson,
+    /// OpenStreetMap PBF extract.
+    Osm,
+    /// Any CSV through a column mapping.
+    Csv(truce_ingest::sites_csv::Mapping),
+}
+
+/// `truce sites import`.
+pub fn sites_import(dir: &DataDir, b: &Bulk, format: SiteFormat, out: &Out) -> Result<(), Failure> {
+    use truce_ingest::sites_csv::{rows, Mapping, SiteRow};
+    let cx = context(dir, b)?;
+    let name = b.file.display().to_string();
+    let read = Arc::new(AtomicU64::new(0));
+    let site = |line: u64, s: truce_model::domain::Site| Item::Add {
+        line,
+        id: s.id.clone(),
+        revision: None,
+        body: Body::Site(s),
+    };
+    let (format_name, items): (&str, Vec<Item>) = match format {
+        SiteFormat::Wri | SiteFormat::Csv(_) => {
+            let (n, m) = match format {
+                SiteFormat::Csv(m) => ("csv", m),
+                _ => ("wri", Mapping::wri()),
+            };
+            let got = rows(open(b.file, read.clone())?, &m)
+                .map_err(|e| Failure::input(anyhow!("{name}: {e}")))?;
+            (
+                n,
+                got.into_iter()
+                    .map(|r| match r {
+                        SiteRow::Site { line, site: s } => site(line, *s),
+                        SiteRow::Refused { line, reason, raw } => {
+                            Item::Refuse { line, reason, raw }
+                        }
+                    })
+                    .collect(),
+            )
+        }
+        SiteFormat::GeoJson => {
+            let got = truce_ingest::geojson::read_sites(open(b.file, read.clone())?)
+                .map_err(|e| Failure::input(anyhow!("{name}: {e}")))?;
+            (
+                "geojson",
+                got.into_iter()
+                    .enumerate()
+                    .map(|(i, s)| site(i as u64 + 1, s))
+                    .collect(),
+            )
+        }
+        SiteFormat::Osm => {
+            let path = b.file.to_path_buf();
+            let got = truce_ingest::osm::read_sites_from(|| std::fs::File::open(&path))
+                .map_err(|e| Failure::input(anyhow!("{name}: {e}")))?;
+            let mut items: Vec<Item> = got
+                .sites
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| site(i as u64 + 1, s))
+                .collect();
+            items.extend(got.skipped.into_iter().map(|(el, why)| {
+                tracing::info!("{name}: {el} skipped: {why}");
+                Item::Skip
+            }));
+            ("osm", items)
+        }
+    };
+    if b.strict {
+        if let Some(Item::Refuse { line, reason, .. }) =
+            items.iter().find(|i| matches!(i, Item::Refuse { .. }))
+        {
+            return Err(strict_failure(&name, *line, reason));
+        }
+    }
+    let existing: HashMap<Id, Option<i64>> = cx
+        .ledger
+        .sites
+        .keys()
+        .filter(|(a, _)| *a == cx.author)
+        .map(|(_, id)| (id.clone(), None))
+        .collect();
+    run_bulk(cx, b, format_name, existing, items.into_iter(), read, out)
 }

@@ -323,3 +323,75 @@ fn an_ingest_killed_midway_then_rerun_yields_each_record_once() {
     assert!(seen.values().all(|n| *n == 1), "each record exactly once");
     eprintln!("killed mid-way at least once: {killed}");
 }
+
+#[test]
+fn site_lists_import_from_osm_wri_and_mapped_csv() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    setup(p);
+    let ua = ["--as", "ua", "--key", "truce-data/keys/ua.key"];
+    let run = |file: &str, extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["sites", "import", file];
+        args.extend_from_slice(&ua);
+        args.extend_from_slice(extra);
+        args.push("--json");
+        let v: serde_json::Value = serde_json::from_str(&stdout(truce(p).args(&args))).unwrap();
+        v["summary"].clone()
+    };
+    let s = run(&data("osm/sites.osm.pbf"), &[]);
+    assert_eq!(
+        (s["accepted"].as_u64(), s["skipped"].as_u64()),
+        (Some(6), Some(2))
+    );
+    let wri = format!(
+        "{}/../../scenarios/energy-moratorium-2025/sites/wri-ukraine.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    assert_eq!(run(&wri, &[])["accepted"].as_u64(), Some(64));
+    assert_eq!(
+        run(&wri, &[])["duplicates"].as_u64(),
+        Some(64),
+        "importing again adds nothing"
+    );
+    std::fs::write(p.join("s.csv"), "ref,Name,Y,X,kind\nA1,Substation A,48.1,37.2,energy.power.substation\nA2,Depot,48.2,37.3,energy.oil.storage\nA3,Bad,48.3,37.4,energy.nothing\n").unwrap();
+    let s = run(
+        "s.csv",
+        &[
+            "--id",
+            "ref",
+            "--name",
+            "Name",
+            "--lat",
+            "Y",
+            "--lon",
+            "X",
+            "--category-column",
+            "kind",
+            "--rejects",
+            "r.csv",
+        ],
+    );
+    assert_eq!(
+        (s["accepted"].as_u64(), s["rejected"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert!(std::fs::read_to_string(p.join("r.csv"))
+        .unwrap()
+        .contains("unknown category"));
+    let e = fails(
+        truce(p).args([
+            "sites",
+            "import",
+            "s.csv",
+            "--as",
+            "ua",
+            "--key",
+            "truce-data/keys/ua.key",
+        ]),
+        2,
+    );
+    assert!(e.contains("--category"), "{e}");
+    let (ledger, _) = replay(p);
+    assert_eq!(ledger.sites.len(), 72);
+    assert_eq!(ledger.counts.refused, 0);
+}
