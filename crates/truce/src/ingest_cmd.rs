@@ -228,7 +228,7 @@ enum Item {
         line: u64,
         id: Id,
         revision: Option<i64>,
-        body: Body,
+        body: Box<Body>,
     },
     /// Well-formed, not tracked.
     Skip,
@@ -400,7 +400,7 @@ pub fn ingest(
                     line,
                     id: report.id.clone(),
                     revision: report.revision,
-                    body: Body::Report(*report),
+                    body: Box::new(Body::Report(*report)),
                 },
             },
         }
@@ -451,7 +451,7 @@ pub fn sites_import(dir: &DataDir, b: &Bulk, format: SiteFormat, out: &Out) -> R
         line,
         id: s.id.clone(),
         revision: None,
-        body: Body::Site(s),
+        body: Box::new(Body::Site(s)),
     };
     let (format_name, items): (&str, Vec<Item>) = match format {
         SiteFormat::Wri | SiteFormat::Csv(_) => {
