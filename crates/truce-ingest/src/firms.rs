@@ -10,7 +10,7 @@
 //! - id (natural key): `<satellite>-<yyyymmdd>-<hhmm>-<lat>-<lon>` (5 decimals), so re-ingesting a
 //!   file adds nothing;
 //! - attributes: satellite, instrument, confidence (`low`/`nominal`/`high`, or 0–100 for MODIS),
-//!   frp, brightness, scan, track, daynight, version, type.
+//!   frp, brightness, scan, track, daynight, version, type (no free text: the attributes say it all).
 
 use crate::rows::{date, midnight, position, Columns};
 use csv::ByteRecord;
@@ -82,7 +82,6 @@ pub fn map(cols: &Columns, rec: &ByteRecord) -> Result<Report, String> {
             attributes.insert(key.into(), v.to_string());
         }
     }
-    let frp = attributes.get("frp").cloned().unwrap_or_default();
     Ok(Report {
         id,
         time: Interval { start, end },
@@ -95,9 +94,7 @@ pub fn map(cols: &Columns, rec: &ByteRecord) -> Result<Report, String> {
         alleged_perpetrator: None,
         target_category: None,
         evidence: Vec::new(),
-        text: format!(
-            "{instrument} {satellite} fire detection, confidence {confidence}, FRP {frp} MW"
-        ),
+        text: String::new(),
         illustrative: false,
         revision: None,
         attributes,

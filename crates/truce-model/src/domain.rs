@@ -419,10 +419,10 @@ pub struct Site {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, try_from = "IntervalRaw")]
 pub struct Interval {
-    /// Earliest.
-    pub start: Time,
     /// Latest (equal to start for an exact time).
     pub end: Time,
+    /// Earliest.
+    pub start: Time,
 }
 
 #[derive(Deserialize)]
@@ -451,51 +451,56 @@ impl TryFrom<IntervalRaw> for Interval {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Location {
+    /// Place name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub place: String,
     /// Position `[lon, lat]`.
     pub point: Point,
     /// Uncertainty radius in metres.
     #[serde(default)]
     pub uncertainty_m: u32,
-    /// Place name.
-    #[serde(default)]
-    pub place: String,
 }
 
-/// What one source says happened (body of `report`).
+/// What one source says happened (body of `report`). Fields are declared in JCS key order so
+/// records encode without reordering (see `entry::record`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Report {
-    /// Identifier (unique per author).
-    pub id: Id,
-    /// When.
-    pub time: Interval,
-    /// Where.
-    pub location: Location,
     /// What happened.
     pub act: Act,
     /// Who is alleged to have done it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alleged_perpetrator: Option<Id>,
-    /// The kind of target hit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_category: Option<Category>,
-    /// SHA-256 hashes (hex) of evidence held outside the log.
-    #[serde(default)]
-    pub evidence: Vec<String>,
-    /// Free text.
-    #[serde(default)]
-    pub text: String,
-    /// Marked when the report is illustrative (modelled on press reports, not a real filing).
-    #[serde(default)]
-    pub illustrative: bool,
-    /// Version of the source record (e.g. ACLED's `timestamp`): a report with the same author and
-    /// id and a higher revision supersedes the earlier one, which stays in the log.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revision: Option<i64>,
     /// Source fields kept as they were (e.g. FIRMS `confidence`, `frp`, `type`; ACLED actors),
     /// for the engine and for readers.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub attributes: std::collections::BTreeMap<String, String>,
+    /// SHA-256 hashes (hex) of evidence held outside the log.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+    /// Identifier (unique per author; the source's natural key for bulk data).
+    pub id: Id,
+    /// Marked when the report is illustrative (modelled on press reports, not a real filing).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub illustrative: bool,
+    /// Where.
+    pub location: Location,
+    /// Version of the source record (e.g. ACLED's `timestamp`): a report with the same author and
+    /// id and a higher revision supersedes the earlier one, which stays in the log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<i64>,
+    /// The kind of target hit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_category: Option<Category>,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
+    /// When.
+    pub time: Interval,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A signed manifest that makes a batch of unsigned records attributable (body of `manifest`):

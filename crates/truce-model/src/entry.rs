@@ -244,8 +244,78 @@ pub fn entry_id(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn jcs(v: &serde_json::Value) -> Result<Vec<u8>, EntryError> {
+/// RFC 8785 encoding. A direct writer handles the common case (ASCII keys, where UTF-8 byte order
+/// is JCS's UTF-16 order; numbers via `ryu-js`, ECMAScript's shortest form; strings with JSON's
+/// minimal escapes, as `serde_json` writes them); anything else goes to the reference
+/// implementation, `serde_json_canonicalizer`. A test checks the two agree.
+pub(crate) fn jcs(v: &serde_json::Value) -> Result<Vec<u8>, EntryError> {
+    let mut out = Vec::with_capacity(512);
+    if write_jcs(v, &mut out) {
+        return Ok(out);
+    }
     serde_json_canonicalizer::to_vec(v).map_err(|e| EntryError::NotAnEntry(e.to_string()))
+}
+
+/// Writes `v` in JCS form; returns false where the reference implementation must decide.
+fn write_jcs(v: &serde_json::Value, out: &mut Vec<u8>) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Number(n) => {
+            // JCS numbers are IEEE doubles: integers print as themselves only up to 2^53.
+            const SAFE: u64 = 1 << 53;
+            if let Some(u) = n.as_u64().filter(|u| *u <= SAFE) {
+                out.extend_from_slice(u.to_string().as_bytes());
+            } else if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= SAFE) {
+                out.extend_from_slice(i.to_string().as_bytes());
+            } else if let Some(f) = n.as_f64().filter(|f| f.is_finite()) {
+                out.extend_from_slice(ryu_js::Buffer::new().format_finite(f).as_bytes());
+            } else {
+                return false;
+            }
+        }
+        Value::String(s) => {
+            if serde_json::to_writer(&mut *out, s).is_err() {
+                return false;
+            }
+        }
+        Value::Array(a) => {
+            out.push(b'[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                if !write_jcs(x, out) {
+                    return false;
+                }
+            }
+            out.push(b']');
+        }
+        Value::Object(m) => {
+            // serde_json's map iterates in byte order; ASCII keys in byte order are in JCS order.
+            out.push(b'{');
+            let mut prev: Option<&String> = None;
+            for (i, (k, x)) in m.iter().enumerate() {
+                if !k.is_ascii() || prev.is_some_and(|p| p >= k) {
+                    return false;
+                }
+                prev = Some(k);
+                if i > 0 {
+                    out.push(b',');
+                }
+                if serde_json::to_writer(&mut *out, k).is_err() {
+                    return false;
+                }
+                out.push(b':');
+                if !write_jcs(x, out) {
+                    return false;
+                }
+            }
+            out.push(b'}');
+        }
+    }
+    true
 }
 
 /// Builds and signs an envelope. `signer` must be a key registered to `author`.
@@ -277,7 +347,9 @@ pub fn sign(
 }
 
 /// Encodes an unsigned record (a `report` or `site` covered by a signed manifest): the envelope
-/// without `key` and `sig`, in JCS form.
+/// without `key` and `sig`, in JCS form. Reports take a fast path (their fields are declared in
+/// key order and written straight through [`fast_jcs`]); anything the fast path cannot vouch for
+/// goes through the general encoder.
 pub fn record(author: &Id, time: Time, body: &Body) -> Result<Vec<u8>, EntryError> {
     if !matches!(body.kind(), Kind::Report | Kind::Site) {
         return Err(EntryError::Field {
@@ -285,17 +357,165 @@ pub fn record(author: &Id, time: Time, body: &Body) -> Result<Vec<u8>, EntryErro
             why: "only reports and sites can be unsigned records".into(),
         });
     }
-    let mut obj = serde_json::Map::new();
-    obj.insert("v".into(), ENTRY_VERSION.into());
-    obj.insert("kind".into(), body.kind().as_str().into());
-    obj.insert("author".into(), author.as_str().into());
-    obj.insert("time".into(), time.to_string().into());
-    obj.insert("body".into(), body.to_value());
-    let bytes = jcs(&serde_json::Value::Object(obj))?;
+    let fast = match body {
+        Body::Report(r) => fast_jcs(r),
+        _ => None,
+    };
+    let bytes = match fast {
+        Some(b) => {
+            let mut out = Vec::with_capacity(b.len() + 96);
+            out.extend_from_slice(b"{\"author\":");
+            serde_json::to_writer(&mut out, author.as_str())
+                .map_err(|e| EntryError::NotAnEntry(e.to_string()))?;
+            out.extend_from_slice(b",\"body\":");
+            out.extend_from_slice(&b);
+            out.extend_from_slice(b",\"kind\":\"");
+            out.extend_from_slice(body.kind().as_str().as_bytes());
+            out.extend_from_slice(b"\",\"time\":\"");
+            out.extend_from_slice(time.to_string().as_bytes());
+            out.extend_from_slice(format!("\",\"v\":{ENTRY_VERSION}}}").as_bytes());
+            out
+        }
+        None => {
+            let mut obj = serde_json::Map::new();
+            obj.insert("v".into(), ENTRY_VERSION.into());
+            obj.insert("kind".into(), body.kind().as_str().into());
+            obj.insert("author".into(), author.as_str().into());
+            obj.insert("time".into(), time.to_string().into());
+            obj.insert("body".into(), body.to_value());
+            jcs(&serde_json::Value::Object(obj))?
+        }
+    };
     if bytes.len() > truce_log::ENTRY_MAX {
         return Err(EntryError::TooLarge(bytes.len()));
     }
     Ok(bytes)
+}
+
+/// A `serde_json` formatter that writes RFC 8785: numbers as ECMAScript doubles (`ryu-js`),
+/// and it checks — rather than sorts — key order, clearing `ok` if any object's keys are not
+/// strictly increasing ASCII without escapes.
+struct JcsFormatter<'a> {
+    ok: &'a std::cell::Cell<bool>,
+    last_keys: Vec<Option<Vec<u8>>>,
+    key: Vec<u8>,
+    in_key: bool,
+}
+
+impl JcsFormatter<'_> {
+    fn double<W: ?Sized + std::io::Write>(&mut self, w: &mut W, f: f64) -> std::io::Result<()> {
+        if !f.is_finite() {
+            self.ok.set(false);
+            return w.write_all(b"null");
+        }
+        w.write_all(ryu_js::Buffer::new().format_finite(f).as_bytes())
+    }
+}
+
+impl serde_json::ser::Formatter for JcsFormatter<'_> {
+    fn write_f64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: f64) -> std::io::Result<()> {
+        self.double(w, v)
+    }
+    fn write_f32<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: f32) -> std::io::Result<()> {
+        self.double(w, f64::from(v))
+    }
+    fn write_u64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: u64) -> std::io::Result<()> {
+        if v > 1 << 53 {
+            return self.double(w, v as f64);
+        }
+        w.write_all(v.to_string().as_bytes())
+    }
+    fn write_i64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: i64) -> std::io::Result<()> {
+        if v.unsigned_abs() > 1 << 53 {
+            return self.double(w, v as f64);
+        }
+        w.write_all(v.to_string().as_bytes())
+    }
+    fn write_u128<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        v: u128,
+    ) -> std::io::Result<()> {
+        self.double(w, v as f64)
+    }
+    fn write_i128<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        v: i128,
+    ) -> std::io::Result<()> {
+        self.double(w, v as f64)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.last_keys.push(None);
+        w.write_all(b"{")
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.last_keys.pop();
+        w.write_all(b"}")
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.in_key = true;
+        self.key.clear();
+        if first {
+            Ok(())
+        } else {
+            w.write_all(b",")
+        }
+    }
+    fn end_object_key<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.in_key = false;
+        let key = std::mem::take(&mut self.key);
+        match self.last_keys.last_mut() {
+            Some(last) => {
+                if !key.is_ascii() || last.as_ref().is_some_and(|l| *l >= key) {
+                    self.ok.set(false);
+                }
+                *last = Some(key);
+            }
+            None => self.ok.set(false),
+        }
+        Ok(())
+    }
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        if self.in_key {
+            self.key.extend_from_slice(fragment.as_bytes());
+        }
+        w.write_all(fragment.as_bytes())
+    }
+    fn write_char_escape<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        escape: serde_json::ser::CharEscape,
+    ) -> std::io::Result<()> {
+        if self.in_key {
+            self.ok.set(false);
+        }
+        serde_json::ser::CompactFormatter.write_char_escape(w, escape)
+    }
+}
+
+/// Serialises `v` straight to RFC 8785 bytes when its object keys already come in order;
+/// `None` when they do not (the caller then uses the general encoder).
+pub fn fast_jcs<T: serde::Serialize>(v: &T) -> Option<Vec<u8>> {
+    let ok = std::cell::Cell::new(true);
+    let mut out = Vec::with_capacity(512);
+    let fmt = JcsFormatter {
+        ok: &ok,
+        last_keys: Vec::new(),
+        key: Vec::new(),
+        in_key: false,
+    };
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    v.serialize(&mut ser).ok()?;
+    ok.get().then_some(out)
 }
 
 /// Decodes an entry: canonical form, envelope fields, typed and validated body. Does not check
@@ -387,4 +607,65 @@ pub fn decode(bytes: &[u8]) -> Result<Envelope, EntryError> {
         bytes: bytes.to_vec(),
         id: entry_id(bytes),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(serde_json::Value::from),
+            prop_oneof![Just(35.0f64), Just(1e21), Just(1e-7), Just(0.1), Just(-0.0)]
+                .prop_map(serde_json::Value::from),
+            ".*".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::from),
+                prop::collection::btree_map("[ -~]{0,6}|.{0,3}", inner, 0..5)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn fast_jcs_agrees_with_the_reference(v in arb_json()) {
+            prop_assert_eq!(jcs(&v).unwrap(), serde_json_canonicalizer::to_vec(&v).unwrap());
+            // Through the formatter too, whenever it accepts the key order.
+            if let Some(fast) = fast_jcs(&v) {
+                prop_assert_eq!(fast, serde_json_canonicalizer::to_vec(&v).unwrap());
+            }
+        }
+
+        #[test]
+        fn report_records_are_canonical(lon in -180.0f64..180.0, lat in -90.0f64..90.0, unc in any::<u32>(),
+                                        rev in proptest::option::of(-(1i64 << 53)..(1i64 << 53)), text in ".{0,20}",
+                                        attrs in prop::collection::btree_map("[a-z_]{1,8}", ".{0,8}", 0..4),
+                                        whole in any::<bool>()) {
+            let (lon, lat) = if whole { (lon.trunc(), lat.trunc()) } else { (lon, lat) };
+            let v = serde_json::json!({
+                "id": "r1", "time": {"start": "2025-03-20T20:22:00Z"},
+                "location": {"point": [lon, lat], "uncertainty_m": unc, "place": text.clone()},
+                "act": "fire-observed", "text": text, "attributes": attrs, "revision": rev,
+            });
+            let body = Body::parse(Kind::Report, v).unwrap();
+            let author = Id::new("firms").unwrap();
+            let time = Time::parse("2025-03-21T00:00:00Z").unwrap();
+            let bytes = record(&author, time, &body).unwrap();
+            let reparsed: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            prop_assert_eq!(&bytes, &serde_json_canonicalizer::to_vec(&reparsed).unwrap());
+            let env = decode(&bytes).unwrap();
+            prop_assert_eq!(env.body, body);
+        }
+    }
 }

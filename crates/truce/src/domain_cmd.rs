@@ -30,6 +30,78 @@ pub fn replay(reader: &LogReader<SqliteStorage>) -> Result<Ledger, Failure> {
     Ok(ledger)
 }
 
+/// What a bulk command needs from the log: the ledger of signed entries (parties, keys…) and
+/// the ids (with revisions) of the reports and sites `author` already filed. Unsigned records are
+/// not folded into the ledger, only their ids are read, so memory stays small on large logs.
+pub struct BulkState {
+    /// The ledger of everything but bulk records and their manifests.
+    pub ledger: Ledger,
+    /// Report ids of the author, with revisions.
+    pub reports: std::collections::HashMap<Id, Option<i64>>,
+    /// Site ids of the author.
+    pub sites: std::collections::HashMap<Id, Option<i64>>,
+}
+
+/// Replays the log for a bulk command (see [`BulkState`]).
+pub fn replay_for_bulk(
+    reader: &LogReader<SqliteStorage>,
+    author: &Id,
+) -> Result<BulkState, Failure> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        author: String,
+        kind: String,
+        #[serde(default)]
+        sig: Option<serde::de::IgnoredAny>,
+        body: BodyHead,
+    }
+    #[derive(serde::Deserialize)]
+    struct BodyHead {
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default)]
+        revision: Option<i64>,
+    }
+    let mut st = BulkState {
+        ledger: Ledger::new(),
+        reports: Default::default(),
+        sites: Default::default(),
+    };
+    reader.for_each_entry(|i, e| {
+        if let Ok(h) = serde_json::from_slice::<Head>(e) {
+            if h.kind == "manifest" {
+                return;
+            }
+            if h.sig.is_none() {
+                if h.author == author.as_str() {
+                    if let Some(id) = h.body.id.and_then(|s| Id::new(&s).ok()) {
+                        let map = if h.kind == "site" {
+                            &mut st.sites
+                        } else {
+                            &mut st.reports
+                        };
+                        let rev = map.entry(id).or_insert(h.body.revision);
+                        *rev = (*rev).max(h.body.revision);
+                    }
+                }
+                return;
+            }
+        }
+        st.ledger.apply(i, e);
+    })?;
+    for ((a, id), r) in &st.ledger.reports {
+        if a == author {
+            st.reports.insert(id.clone(), r.value.revision);
+        }
+    }
+    for (a, id) in st.ledger.sites.keys() {
+        if a == author {
+            st.sites.insert(id.clone(), None);
+        }
+    }
+    Ok(st)
+}
+
 /// Signs `bodies` as `author`, checks each against the ledger (including the ones before it in
 /// the same batch) and appends them as one durable batch. Returns the envelopes and first index.
 pub fn submit(

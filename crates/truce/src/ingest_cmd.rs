@@ -8,7 +8,7 @@
 //! checks the whole file first and appends nothing if any row is bad.
 
 use crate::datadir::DataDir;
-use crate::domain_cmd::{load_signer, replay};
+use crate::domain_cmd::{load_signer, replay_for_bulk};
 use crate::log_cmd::Out;
 use crate::Failure;
 use anyhow::anyhow;
@@ -246,22 +246,23 @@ struct Context {
     signer: signed_note::StandardSigner,
     time: Time,
     seq: truce_store::Sequencer<truce_store::sqlite::SqliteStorage>,
-    ledger: Ledger,
+    state: crate::domain_cmd::BulkState,
 }
 
 fn context(dir: &DataDir, b: &Bulk) -> Result<Context, Failure> {
     let author = Id::new(b.author).map_err(|e| Failure::input(anyhow!(e)))?;
     let signer = load_signer(b.key)?;
-    let time = Time(jiff::Timestamp::now());
+    let now = jiff::Timestamp::now();
+    let time = Time(jiff::Timestamp::from_second(now.as_second()).unwrap_or(now));
     let seq = dir.sequencer()?;
-    let ledger = replay(seq.reader())?;
-    check_author(&ledger, &author, &signer, time)?;
+    let state = replay_for_bulk(seq.reader(), &author)?;
+    check_author(&state.ledger, &author, &signer, time)?;
     Ok(Context {
         author,
         signer,
         time,
         seq,
-        ledger,
+        state,
     })
 }
 
@@ -383,9 +384,9 @@ pub fn ingest(
         None => truce_ingest::sniff(&head(b.file)?)
             .map_err(|e| Failure::input(anyhow!("{}: {e}", b.file.display())))?,
     };
-    let cx = context(dir, b)?;
-    let actors = default_actors(&cx.ledger, actors)?;
-    let parties: std::collections::HashSet<Id> = cx.ledger.parties.keys().cloned().collect();
+    let mut cx = context(dir, b)?;
+    let actors = default_actors(&cx.state.ledger, actors)?;
+    let parties: std::collections::HashSet<Id> = cx.state.ledger.parties.keys().cloned().collect();
     let to_item = move |row: Row| -> Item {
         match row {
             Row::Skipped { .. } => Item::Skip,
@@ -417,13 +418,7 @@ pub fn ingest(
             }
         }
     }
-    let existing: HashMap<Id, Option<i64>> = cx
-        .ledger
-        .reports
-        .iter()
-        .filter(|((a, _), _)| *a == cx.author)
-        .map(|((_, id), r)| (id.clone(), r.value.revision))
-        .collect();
+    let existing = std::mem::take(&mut cx.state.reports);
     let read = Arc::new(AtomicU64::new(0));
     let items = rows(read.clone())?.map(to_item);
     run_bulk(cx, b, format.name(), existing, items, read, out)
@@ -444,7 +439,7 @@ pub enum SiteFormat {
 /// `truce sites import`.
 pub fn sites_import(dir: &DataDir, b: &Bulk, format: SiteFormat, out: &Out) -> Result<(), Failure> {
     use truce_ingest::sites_csv::{rows, Mapping, SiteRow};
-    let cx = context(dir, b)?;
+    let mut cx = context(dir, b)?;
     let name = b.file.display().to_string();
     let read = Arc::new(AtomicU64::new(0));
     let site = |line: u64, s: truce_model::domain::Site| Item::Add {
@@ -508,12 +503,6 @@ pub fn sites_import(dir: &DataDir, b: &Bulk, format: SiteFormat, out: &Out) -> R
             return Err(strict_failure(&name, *line, reason));
         }
     }
-    let existing: HashMap<Id, Option<i64>> = cx
-        .ledger
-        .sites
-        .keys()
-        .filter(|(a, _)| *a == cx.author)
-        .map(|(_, id)| (id.clone(), None))
-        .collect();
+    let existing = std::mem::take(&mut cx.state.sites);
     run_bulk(cx, b, format_name, existing, items.into_iter(), read, out)
 }
