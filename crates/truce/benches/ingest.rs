@@ -210,7 +210,7 @@ fn main() {
         ("parse (csv + validation + model values)", parse),
         ("encode (RFC 8785 records)", encode - parse),
         ("hash (Merkle roots)", hash - encode),
-        ("store (replay, sign, tiles, SQLite, fsync)", store),
+        ("store, beyond what overlaps the reader thread", store),
     ] {
         let _ = writeln!(o, "  {what:<48} {t:>6.2} s  {:>5.1}%", 100.0 * t / total);
     }

@@ -104,48 +104,35 @@ pub struct Summary {
     pub first_index: Option<u64>,
 }
 
-/// Appends records in manifest-covered batches.
-struct Writer<'a> {
-    seq: truce_store::Sequencer<truce_store::sqlite::SqliteStorage>,
-    author: Id,
-    signer: signed_note::StandardSigner,
-    time: Time,
-    format: &'a str,
-    source: String,
-    pending: Vec<Vec<u8>>,
+/// A batch ready to append: records in JCS form, their Merkle root and the lines they came from.
+struct Batch {
+    records: Vec<Vec<u8>>,
+    root: truce_log::Hash,
     lines: (u64, u64),
 }
 
-impl Writer<'_> {
-    fn push(&mut self, line: u64, bytes: Vec<u8>) {
-        if self.pending.is_empty() {
-            self.lines.0 = line;
-        }
-        self.lines.1 = line;
-        self.pending.push(bytes);
-    }
-
-    fn flush(&mut self, summary: &mut Summary) -> Result<(), Failure> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let root = truce_log::merkle_root(self.pending.iter().map(Vec::as_slice));
-        let manifest = Body::Manifest(Manifest {
-            format: self.format.to_string(),
-            source: format!("{}, lines {}-{}", self.source, self.lines.0, self.lines.1),
-            count: self.pending.len() as u64,
-            root: root.to_string(),
-        });
-        let env = sign(&self.author, self.time, &manifest, &self.signer).map_err(Failure::input)?;
-        let mut entries: Vec<&[u8]> = Vec::with_capacity(self.pending.len() + 1);
-        entries.push(&env.bytes);
-        entries.extend(self.pending.iter().map(Vec::as_slice));
-        let ack = self.seq.append(&entries)?;
-        summary.first_index.get_or_insert(ack.first_index);
-        summary.batches += 1;
-        self.pending.clear();
-        Ok(())
-    }
+/// Signs a manifest for a batch and appends both in one durable commit.
+fn append_batch(
+    cx: &mut Context,
+    format: &str,
+    source: &str,
+    batch: &Batch,
+    summary: &mut Summary,
+) -> Result<(), Failure> {
+    let manifest = Body::Manifest(Manifest {
+        format: format.to_string(),
+        source: format!("{source}, lines {}-{}", batch.lines.0, batch.lines.1),
+        count: batch.records.len() as u64,
+        root: batch.root.to_string(),
+    });
+    let env = sign(&cx.author, cx.time, &manifest, &cx.signer).map_err(Failure::input)?;
+    let mut entries: Vec<&[u8]> = Vec::with_capacity(batch.records.len() + 1);
+    entries.push(&env.bytes);
+    entries.extend(batch.records.iter().map(Vec::as_slice));
+    let ack = cx.seq.append(&entries)?;
+    summary.first_index.get_or_insert(ack.first_index);
+    summary.batches += 1;
+    Ok(())
 }
 
 /// Checks that `author` may file records of `kind` with this key, by admitting a trial manifest.
@@ -266,87 +253,127 @@ fn context(dir: &DataDir, b: &Bulk) -> Result<Context, Failure> {
     })
 }
 
-/// Streams `items` into the log in manifest-covered batches, skipping what is already there.
-fn run_bulk(
-    cx: Context,
+/// Streams the items `make` produces into the log in manifest-covered batches, skipping what is
+/// already there. Two threads: one reads, validates, de-duplicates, encodes and hashes; the other
+/// signs manifests and appends durably. A bounded channel keeps memory flat.
+fn run_bulk<F, I>(
+    mut cx: Context,
     b: &Bulk,
     format: &str,
     existing: HashMap<Id, Option<i64>>,
-    items: impl Iterator<Item = Item>,
+    make: F,
     read: Arc<AtomicU64>,
     out: &Out,
-) -> Result<(), Failure> {
+) -> Result<(), Failure>
+where
+    F: FnOnce() -> Result<I, Failure> + Send,
+    I: Iterator<Item = Item>,
+{
     let name = b.file.display().to_string();
-    let mut existing = existing;
+    let source = b
+        .file
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let total = std::fs::metadata(b.file).map(|m| m.len()).unwrap_or(0);
     let progress = bar(out, total);
     let mut rejects = rejects_writer(b.rejects)?;
+    let (author, time, batch_size) = (cx.author.clone(), cx.time, b.batch);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
     let mut summary = Summary::default();
-    let mut w = Writer {
-        seq: cx.seq,
-        author: cx.author.clone(),
-        signer: cx.signer,
-        time: cx.time,
-        format,
-        source: b
-            .file
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        pending: Vec::with_capacity(b.batch),
-        lines: (0, 0),
-    };
-    for item in items {
-        summary.read += 1;
-        match item {
-            Item::Skip => summary.skipped += 1,
-            Item::Refuse { line, reason, raw } => {
-                summary.rejected += 1;
-                if let Some(r) = rejects.as_mut() {
-                    r.write_record([line.to_string().as_str(), &reason, &raw])
-                        .map_err(|e| Failure::input(anyhow!("rejects file: {e}")))?;
-                } else if summary.rejected <= 20 {
-                    eprintln!("{name}:{line}: {reason}");
+    let produced = std::thread::scope(|scope| -> Result<Summary, Failure> {
+        let name = &name;
+        let producer = scope.spawn(move || -> Result<Summary, Failure> {
+            let mut existing = existing;
+            let mut s = Summary::default();
+            let mut records = Vec::with_capacity(batch_size);
+            let mut lines = (0, 0);
+            let send = |records: &mut Vec<Vec<u8>>, lines: (u64, u64)| -> bool {
+                let root = truce_log::merkle_root(records.iter().map(Vec::as_slice));
+                tx.send(Batch {
+                    records: std::mem::replace(records, Vec::with_capacity(batch_size)),
+                    root,
+                    lines,
+                })
+                .is_ok()
+            };
+            for item in make()? {
+                s.read += 1;
+                match item {
+                    Item::Skip => s.skipped += 1,
+                    Item::Refuse { line, reason, raw } => {
+                        s.rejected += 1;
+                        if let Some(r) = rejects.as_mut() {
+                            r.write_record([line.to_string().as_str(), &reason, &raw])
+                                .map_err(|e| Failure::input(anyhow!("rejects file: {e}")))?;
+                        } else if s.rejected <= 20 {
+                            eprintln!("{name}:{line}: {reason}");
+                        }
+                    }
+                    Item::Add {
+                        line,
+                        id,
+                        revision,
+                        body,
+                    } => {
+                        if let Some(old) = existing.get(&id) {
+                            if revision.unwrap_or(i64::MIN) <= old.unwrap_or(i64::MIN) {
+                                s.duplicates += 1;
+                                continue;
+                            }
+                        }
+                        let bytes = match record(&author, time, &body) {
+                            Ok(bytes) => bytes,
+                            Err(e) => {
+                                s.rejected += 1;
+                                eprintln!("{name}:{line}: {e}");
+                                continue;
+                            }
+                        };
+                        existing.insert(id, revision);
+                        if records.is_empty() {
+                            lines.0 = line;
+                        }
+                        lines.1 = line;
+                        records.push(bytes);
+                        s.accepted += 1;
+                        if records.len() >= batch_size && !send(&mut records, lines) {
+                            return Ok(s); // the appender stopped; its error is reported
+                        }
+                    }
                 }
             }
-            Item::Add {
-                line,
-                id,
-                revision,
-                body,
-            } => {
-                match existing.get(&id) {
-                    Some(old) if revision.unwrap_or(i64::MIN) <= old.unwrap_or(i64::MIN) => {
-                        summary.duplicates += 1;
-                        continue;
-                    }
-                    _ => {}
-                }
-                let bytes = match record(&cx.author, cx.time, &body) {
-                    Ok(bytes) => bytes,
-                    Err(e) => {
-                        summary.rejected += 1;
-                        eprintln!("{name}:{line}: {e}");
-                        continue;
-                    }
-                };
-                existing.insert(id, revision);
-                w.push(line, bytes);
-                summary.accepted += 1;
-                if w.pending.len() >= b.batch {
-                    w.flush(&mut summary)?;
-                    progress.set_position(read.load(Ordering::Relaxed));
-                }
+            if !records.is_empty() {
+                send(&mut records, lines);
             }
+            if let Some(r) = rejects.as_mut() {
+                r.flush()
+                    .map_err(|e| Failure::input(anyhow!("rejects file: {e}")))?;
+            }
+            Ok(s)
+        });
+        let mut appended: Result<(), Failure> = Ok(());
+        for batch in rx.iter() {
+            if let Err(e) = append_batch(&mut cx, format, &source, &batch, &mut summary) {
+                appended = Err(e);
+                break;
+            }
+            progress.set_position(read.load(Ordering::Relaxed));
         }
-    }
-    w.flush(&mut summary)?;
+        drop(rx);
+        let produced = producer
+            .join()
+            .map_err(|_| Failure::input(anyhow!("the reader thread panicked")))?;
+        appended?;
+        produced
+    })?;
     progress.finish_and_clear();
-    if let Some(r) = rejects.as_mut() {
-        r.flush()
-            .map_err(|e| Failure::input(anyhow!("rejects file: {e}")))?;
-    }
-    let size = w.seq.size();
+    summary.read = produced.read;
+    summary.accepted = produced.accepted;
+    summary.duplicates = produced.duplicates;
+    summary.skipped = produced.skipped;
+    summary.rejected = produced.rejected;
+    let size = cx.seq.size();
     eprintln!(
         "{name} ({format}): read {}, accepted {}, duplicates {}, skipped {}, rejected {}{}; log size {size}",
         summary.read,
@@ -420,8 +447,14 @@ pub fn ingest(
     }
     let existing = std::mem::take(&mut cx.state.reports);
     let read = Arc::new(AtomicU64::new(0));
-    let items = rows(read.clone())?.map(to_item);
-    run_bulk(cx, b, format.name(), existing, items, read, out)
+    let (file, counter) = (b.file.to_path_buf(), read.clone());
+    let make = move || -> Result<_, Failure> {
+        let input = open(&file, counter)?;
+        let rows = truce_ingest::reports(format, input, actors)
+            .map_err(|e| Failure::input(anyhow!("{}: {e}", file.display())))?;
+        Ok(rows.map(to_item))
+    };
+    run_bulk(cx, b, format.name(), existing, make, read, out)
 }
 
 /// How `truce sites import` reads a file.
@@ -504,5 +537,13 @@ pub fn sites_import(dir: &DataDir, b: &Bulk, format: SiteFormat, out: &Out) -> R
         }
     }
     let existing = std::mem::take(&mut cx.state.sites);
-    run_bulk(cx, b, format_name, existing, items.into_iter(), read, out)
+    run_bulk(
+        cx,
+        b,
+        format_name,
+        existing,
+        move || Ok(items.into_iter()),
+        read,
+        out,
+    )
 }
