@@ -26,40 +26,8 @@ use std::collections::VecDeque;
 use std::io::Write;
 use truce_model::domain::Act;
 
-/// The 31 columns of an ACLED export, in order.
-pub const ACLED_COLUMNS: [&str; 31] = [
-    "event_id_cnty",
-    "event_date",
-    "year",
-    "time_precision",
-    "disorder_type",
-    "event_type",
-    "sub_event_type",
-    "actor1",
-    "assoc_actor_1",
-    "inter1",
-    "actor2",
-    "assoc_actor_2",
-    "inter2",
-    "interaction",
-    "civilian_targeting",
-    "iso",
-    "region",
-    "country",
-    "admin1",
-    "admin2",
-    "admin3",
-    "location",
-    "latitude",
-    "longitude",
-    "geo_precision",
-    "source",
-    "source_scale",
-    "notes",
-    "fatalities",
-    "tags",
-    "timestamp",
-];
+/// The 31 columns of an ACLED export, in order (the reader's list, so the two cannot drift).
+pub const ACLED_COLUMNS: &[&str] = truce_ingest::acled::COLUMNS;
 
 const SOURCE: usize = 25;
 const NOTES: usize = 27;

@@ -232,7 +232,7 @@ fn acled_has_the_exact_header_and_31_fields_a_row() {
     let out = acled(&w, 5_000);
     assert!(out.starts_with(format!("{}\n", ACLED_COLUMNS.join(",")).as_bytes()));
     let recs = records(&out);
-    assert_eq!(recs[0].iter().collect::<Vec<_>>(), ACLED_COLUMNS);
+    assert_eq!(recs[0].iter().collect::<Vec<_>>(), ACLED_COLUMNS.to_vec());
     assert_eq!(ACLED_COLUMNS.len(), 31);
     let col = |name: &str| ACLED_COLUMNS.iter().position(|c| *c == name).unwrap();
     let mut long_dates = 0;

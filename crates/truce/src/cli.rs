@@ -153,18 +153,15 @@ pub struct SubmitArgs {
     pub key: PathBuf,
 }
 
-/// Arguments of `truce ingest`.
+/// What every bulk command takes: the file, the author and key, and how to treat bad rows.
 #[derive(Debug, Args)]
-pub struct IngestArgs {
-    /// The file (`.gz` accepted).
+pub struct BulkArgs {
+    /// The file (`.gz` accepted for reports).
     pub file: PathBuf,
-    /// firms, acled, ucdp, csv, jsonl or geojson (default: sniffed from the header).
-    #[arg(long)]
-    pub format: Option<String>,
-    /// The source filing the records (a registered open-data source, monitor or party).
+    /// The party filing the records (a registered open-data source, monitor or party).
     #[arg(long = "as", value_name = "PARTY")]
     pub author: String,
-    /// The source's signer key file (signs one manifest per batch).
+    /// The party's signer key file (signs one manifest per batch).
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,
     /// Write refused rows (line, reason, record) to this CSV file.
@@ -176,6 +173,29 @@ pub struct IngestArgs {
     /// Records per batch (one manifest signature and one fsync per batch).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub batch: u64,
+}
+
+impl BulkArgs {
+    fn bulk(&self) -> ingest_cmd::Bulk<'_> {
+        ingest_cmd::Bulk {
+            file: &self.file,
+            author: &self.author,
+            key: &self.key,
+            rejects: self.rejects.as_deref(),
+            strict: self.strict,
+            batch: self.batch as usize,
+        }
+    }
+}
+
+/// Arguments of `truce ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub bulk: BulkArgs,
+    /// firms, acled, ucdp, csv, jsonl or geojson (default: sniffed from the header).
+    #[arg(long)]
+    pub format: Option<String>,
     /// Map actor names to parties for the alleged perpetrator: `<name prefix>=<party>` (repeatable).
     /// Built in: "Military Forces of Russia"/"Government of Russia" → ru and the same for Ukraine
     /// → ua, when those parties are registered.
@@ -230,26 +250,11 @@ pub enum SitesCommand {
 /// Arguments of `truce sites import`.
 #[derive(Debug, Args)]
 pub struct SitesImportArgs {
-    /// The file.
-    pub file: PathBuf,
+    #[command(flatten)]
+    pub bulk: BulkArgs,
     /// wri, geojson, osm or csv.
     #[arg(long)]
     pub format: Option<String>,
-    /// The party listing the sites.
-    #[arg(long = "as", value_name = "PARTY")]
-    pub author: String,
-    /// The party's signer key file.
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
-    /// Write refused rows to this CSV file.
-    #[arg(long, value_name = "FILE")]
-    pub rejects: Option<PathBuf>,
-    /// Refuse the whole file, appending nothing, if any row is bad.
-    #[arg(long)]
-    pub strict: bool,
-    /// Records per batch.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
-    pub batch: u64,
     /// CSV: the latitude column.
     #[arg(long, default_value = "lat")]
     pub lat: String,
@@ -484,28 +489,12 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Commitments => domain_cmd::commitments(&dir, &out),
         Command::Taxonomy => domain_cmd::taxonomy(&out),
         Command::Sites(SitesCommand::Import(a)) => {
-            let bulk = ingest_cmd::Bulk {
-                file: &a.file,
-                author: &a.author,
-                key: &a.key,
-                rejects: a.rejects.as_deref(),
-                strict: a.strict,
-                batch: a.batch as usize,
-            };
             let format = site_format(&a)?;
-            ingest_cmd::sites_import(&dir, &bulk, format, &out)
+            ingest_cmd::sites_import(&dir, &a.bulk.bulk(), format, &out)
         }
         Command::Simulate(a) => simulate(&a),
         Command::Ingest(a) => {
-            let bulk = ingest_cmd::Bulk {
-                file: &a.file,
-                author: &a.author,
-                key: &a.key,
-                rejects: a.rejects.as_deref(),
-                strict: a.strict,
-                batch: a.batch as usize,
-            };
-            ingest_cmd::ingest(&dir, &bulk, a.format.as_deref(), &a.actors, &out)
+            ingest_cmd::ingest(&dir, &a.bulk.bulk(), a.format.as_deref(), &a.actors, &out)
         }
     }
 }
@@ -514,6 +503,7 @@ fn site_format(a: &SitesImportArgs) -> Result<ingest_cmd::SiteFormat, Failure> {
     use ingest_cmd::SiteFormat;
     use truce_ingest::sites_csv::{CategoryFrom, Mapping};
     let ext = a
+        .bulk
         .file
         .extension()
         .and_then(|e| e.to_str())
@@ -524,7 +514,7 @@ fn site_format(a: &SitesImportArgs) -> Result<ingest_cmd::SiteFormat, Failure> {
         None if ext == "pbf" => "osm".into(),
         None if ext == "geojson" || ext == "json" => "geojson".into(),
         None => {
-            let head = std::fs::read(&a.file)
+            let head = std::fs::read(&a.bulk.file)
                 .map(|b| b.into_iter().take(4096).collect::<Vec<u8>>())
                 .unwrap_or_default();
             if String::from_utf8_lossy(&head)
@@ -561,7 +551,7 @@ fn site_format(a: &SitesImportArgs) -> Result<ingest_cmd::SiteFormat, Failure> {
                 lat: a.lat.clone(),
                 lon: a.lon.clone(),
                 category,
-                source: format!("site list {}", a.file.display()),
+                source: format!("site list {}", a.bulk.file.display()),
             })
         }
         other => {
