@@ -36,10 +36,23 @@ pub fn replay(reader: &LogReader<SqliteStorage>) -> Result<Ledger, Failure> {
 pub struct BulkState {
     /// The ledger of everything but bulk records and their manifests.
     pub ledger: Ledger,
-    /// Report ids of the author, with revisions.
-    pub reports: std::collections::HashMap<Id, Option<i64>>,
-    /// Site ids of the author.
-    pub sites: std::collections::HashMap<Id, Option<i64>>,
+    /// Report ids of the author (as [`key_of`]), with revisions.
+    pub reports: Seen,
+    /// Site ids of the author (as [`key_of`]).
+    pub sites: Seen,
+}
+
+/// Ids already in the log, by a 16-byte digest so de-duplication costs a few dozen bytes per
+/// record whatever the id's length.
+pub type Seen = std::collections::HashMap<[u8; 16], Option<i64>>;
+
+/// The de-duplication key of an id: the first 16 bytes of its SHA-256.
+pub fn key_of(id: &str) -> [u8; 16] {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(id.as_bytes());
+    let mut k = [0u8; 16];
+    k.copy_from_slice(&d[..16]);
+    k
 }
 
 /// Replays the log for a bulk command (see [`BulkState`]).
@@ -74,13 +87,13 @@ pub fn replay_for_bulk(
             }
             if h.sig.is_none() {
                 if h.author == author.as_str() {
-                    if let Some(id) = h.body.id.and_then(|s| Id::new(&s).ok()) {
+                    if let Some(id) = h.body.id {
                         let map = if h.kind == "site" {
                             &mut st.sites
                         } else {
                             &mut st.reports
                         };
-                        let rev = map.entry(id).or_insert(h.body.revision);
+                        let rev = map.entry(key_of(&id)).or_insert(h.body.revision);
                         *rev = (*rev).max(h.body.revision);
                     }
                 }
@@ -91,12 +104,12 @@ pub fn replay_for_bulk(
     })?;
     for ((a, id), r) in &st.ledger.reports {
         if a == author {
-            st.reports.insert(id.clone(), r.value.revision);
+            st.reports.insert(key_of(id.as_str()), r.value.revision);
         }
     }
     for (a, id) in st.ledger.sites.keys() {
         if a == author {
-            st.sites.insert(id.clone(), None);
+            st.sites.insert(key_of(id.as_str()), None);
         }
     }
     Ok(st)

@@ -14,7 +14,6 @@ use crate::Failure;
 use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
-use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -260,7 +259,7 @@ fn run_bulk<F, I>(
     mut cx: Context,
     b: &Bulk,
     format: &str,
-    existing: HashMap<Id, Option<i64>>,
+    existing: crate::domain_cmd::Seen,
     make: F,
     read: Arc<AtomicU64>,
     out: &Out,
@@ -316,7 +315,8 @@ where
                         revision,
                         body,
                     } => {
-                        if let Some(old) = existing.get(&id) {
+                        let key = crate::domain_cmd::key_of(id.as_str());
+                        if let Some(old) = existing.get(&key) {
                             if revision.unwrap_or(i64::MIN) <= old.unwrap_or(i64::MIN) {
                                 s.duplicates += 1;
                                 continue;
@@ -330,7 +330,7 @@ where
                                 continue;
                             }
                         };
-                        existing.insert(id, revision);
+                        existing.insert(key, revision);
                         if records.is_empty() {
                             lines.0 = line;
                         }
