@@ -220,6 +220,19 @@ fn operator_signer(dir: &DataDir) -> Result<StandardSigner, Failure> {
     })
 }
 
+/// Signs `bodies` with the operator's key (registrations, rotations, revocations) and appends
+/// them as one batch, checked against the ledger.
+fn operator_submit(
+    dir: &DataDir,
+    seq: &mut Sequencer<SqliteStorage>,
+    ledger: &mut Ledger,
+    bodies: &[Body],
+    what: &str,
+) -> Result<(u64, Vec<Envelope>), Failure> {
+    let signer = operator_signer(dir)?;
+    submit(seq, ledger, &id(OPERATOR)?, &signer, now(), bodies, what)
+}
+
 /// `truce party add`.
 pub fn party_add(
     dir: &DataDir,
@@ -244,16 +257,7 @@ pub fn party_add(
         role,
         keys: vec![vkey.clone()],
     });
-    let signer = operator_signer(dir)?;
-    let (index, envs) = submit(
-        &mut seq,
-        &mut ledger,
-        &id(OPERATOR)?,
-        &signer,
-        now(),
-        &[body],
-        "party add",
-    )?;
+    let (index, envs) = operator_submit(dir, &mut seq, &mut ledger, &[body], "party add")?;
     if let Some(p) = &written {
         eprintln!(
             "generated {party}'s signer key in {} (secret, mode 0600): hand it to the party",
@@ -361,16 +365,7 @@ pub fn party_rotate(
             reason: "rotated".into(),
         }));
     }
-    let signer = operator_signer(dir)?;
-    let (index, _) = submit(
-        &mut seq,
-        &mut ledger,
-        &id(OPERATOR)?,
-        &signer,
-        now(),
-        &bodies,
-        "party rotate",
-    )?;
+    let (index, _) = operator_submit(dir, &mut seq, &mut ledger, &bodies, "party rotate")?;
     if let Some(p) = &written {
         eprintln!(
             "generated the new key in {} (secret, mode 0600)",
@@ -398,16 +393,7 @@ pub fn party_revoke(
         key_id: key_id.to_string(),
         reason: reason.to_string(),
     });
-    let signer = operator_signer(dir)?;
-    let (index, _) = submit(
-        &mut seq,
-        &mut ledger,
-        &id(OPERATOR)?,
-        &signer,
-        now(),
-        &[body],
-        "party revoke",
-    )?;
+    let (index, _) = operator_submit(dir, &mut seq, &mut ledger, &[body], "party revoke")?;
     out.print(
         format!("{party}: key {key_id} revoked at index {index}\n"),
         json!({ "party": party, "key_id": key_id, "index": index }),
