@@ -35,6 +35,16 @@ fn peak_rss_children_mb() -> f64 {
     r.ru_maxrss as f64 / 1024.0
 }
 
+/// The ingest command the benchmark times (first run, then again for the duplicates figure).
+const INGEST: &[&str] = &[
+    "ingest",
+    "firms.csv",
+    "--as",
+    "firms",
+    "--key",
+    "truce-data/keys/firms.key",
+];
+
 fn main() {
     let rows: u64 = std::env::var("TRUCE_BENCH_ROWS")
         .ok()
@@ -125,29 +135,9 @@ fn main() {
             "open-data",
         ],
     );
-    let total = truce(
-        p,
-        &[
-            "ingest",
-            "firms.csv",
-            "--as",
-            "firms",
-            "--key",
-            "truce-data/keys/firms.key",
-        ],
-    );
+    let total = truce(p, INGEST);
     let peak = peak_rss_children_mb();
-    let again = truce(
-        p,
-        &[
-            "ingest",
-            "firms.csv",
-            "--as",
-            "firms",
-            "--key",
-            "truce-data/keys/firms.key",
-        ],
-    );
+    let again = truce(p, INGEST);
     let peak_again = peak_rss_children_mb();
     let db = std::fs::metadata(p.join("truce-data/truce.db"))
         .map(|m| m.len())
