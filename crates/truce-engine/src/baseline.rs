@@ -1,0 +1,1 @@
+//! Persistent hot spots (gas flares) learned from detections before a cut-off.

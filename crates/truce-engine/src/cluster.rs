@@ -1,0 +1,1 @@
+//! Space–time clustering of reports into incidents (grid hashing + union-find).
