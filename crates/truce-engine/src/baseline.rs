@@ -1,1 +1,369 @@
-//! Persistent hot spots (gas flares) learned from detections before a cut-off.
+//! Persistent hot spots (gas flares at refineries and gas fields, kilns, steel works) learned from
+//! satellite fire detections before a cut-off, so that routine flaring is not taken for a strike.
+//!
+//! Detections are binned into an equal-area-ish grid: latitude rows `cell_m` tall, each row split
+//! into columns about `cell_m` wide at the row's latitude (so `360° × cos(lat)` worth of columns).
+//! A cell is a hot spot when it saw detections on at least `min_days` distinct UTC days within the
+//! look-back window, or any detection the source flagged as a static land source.
+
+/// One satellite fire detection.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Detection {
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Unix seconds.
+    pub time: i64,
+    /// FIRMS VIIRS `type` 2 ("other static land source") when the source says so.
+    pub static_source: bool,
+}
+
+/// How hot spots are learned.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BaselineParams {
+    /// Cell side, metres (default 750). Values that are not finite or below 1 m are taken as 1 m.
+    pub cell_m: f64,
+    /// Distinct UTC days with detections that make a cell a hot spot (default 3).
+    pub min_days: u32,
+    /// How far back before the cut-off detections count, days (default 90).
+    pub lookback_days: u32,
+}
+
+impl Default for BaselineParams {
+    fn default() -> Self {
+        BaselineParams {
+            cell_m: 750.0,
+            min_days: 3,
+            lookback_days: 90,
+        }
+    }
+}
+
+/// What is known of one hot-spot cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HotSpot {
+    /// Distinct UTC days with detections in the cell.
+    pub days: u32,
+    /// First and last detection time (unix seconds).
+    pub first: i64,
+    pub last: i64,
+    /// Whether any detection in the cell was flagged as a static land source.
+    pub static_source: bool,
+    /// Number of detections in the cell.
+    pub detections: u32,
+}
+
+/// The hot spots learned before a cut-off.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Baseline {
+    grid: Grid,
+    /// Hot-spot cells sorted by cell key (`row << 32 | col`).
+    cells: Vec<(u64, HotSpot)>,
+}
+
+const DAY_S: i64 = 86_400;
+/// Metres per degree of latitude used to size rows (a mean value; the grid need not be exact).
+const M_PER_DEG: f64 = 111_195.0;
+
+impl Baseline {
+    /// Learns from detections with `before - lookback <= time < before` (others ignored, as are
+    /// detections with non-finite coordinates): a cell is a hot spot when it has detections on at
+    /// least `min_days` distinct UTC days, or any detection flagged `static_source`.
+    pub fn learn(
+        dets: impl IntoIterator<Item = Detection>,
+        before: i64,
+        p: &BaselineParams,
+    ) -> Baseline {
+        let grid = Grid::new(p.cell_m);
+        let from = before.saturating_sub(i64::from(p.lookback_days).saturating_mul(DAY_S));
+        let mut keyed: Vec<(u64, i64, bool)> = dets
+            .into_iter()
+            .filter(|d| from <= d.time && d.time < before)
+            .filter(|d| d.lon.is_finite() && d.lat.is_finite())
+            .map(|d| (grid.key(d.lon, d.lat), d.time, d.static_source))
+            .collect();
+        keyed.sort_unstable();
+
+        let mut cells = Vec::new();
+        let mut i = 0;
+        while i < keyed.len() {
+            let key = keyed[i].0;
+            let mut spot = HotSpot {
+                days: 0,
+                first: keyed[i].1,
+                last: keyed[i].1,
+                static_source: false,
+                detections: 0,
+            };
+            let mut last_day = None;
+            while i < keyed.len() && keyed[i].0 == key {
+                let (_, time, static_source) = keyed[i];
+                let day = time.div_euclid(DAY_S);
+                if last_day != Some(day) {
+                    spot.days = spot.days.saturating_add(1);
+                    last_day = Some(day);
+                }
+                spot.last = time;
+                spot.static_source |= static_source;
+                spot.detections = spot.detections.saturating_add(1);
+                i += 1;
+            }
+            if spot.days >= p.min_days || spot.static_source {
+                cells.push((key, spot));
+            }
+        }
+        Baseline { grid, cells }
+    }
+
+    /// The hot spot covering `p` (`[lon, lat]`), if any, looking at `p`'s cell and its neighbours
+    /// (the rows above and below, and in each of the three rows the columns one column-width
+    /// either side of `p`), so that a flare on a cell edge is found.
+    ///
+    /// When several of those cells are hot spots, the one returned is the one with the most
+    /// distinct days, then the most detections, then the lowest cell key (row, then column,
+    /// south to north and west to east): the stats of one cell, never a sum, so `days` and
+    /// `first`/`last` stay those of one site.
+    pub fn hot_spot(&self, p: [f64; 2]) -> Option<HotSpot> {
+        let [lon, lat] = p;
+        if self.cells.is_empty() || !lon.is_finite() || !lat.is_finite() {
+            return None;
+        }
+        let lon = norm_lon(lon);
+        let r = self.grid.row(lat);
+        let mut best: Option<(u64, HotSpot)> = None;
+        for row in r.saturating_sub(1)..=(r + 1).min(self.grid.nrows - 1) {
+            let lo = self.cells.partition_point(|(k, _)| *k < (row as u64) << 32);
+            let hi = self.cells.partition_point(|(k, _)| *k < (row as u64 + 1) << 32);
+            let in_row = &self.cells[lo..hi];
+            if in_row.is_empty() {
+                continue;
+            }
+            let ncols = self.grid.ncols(row);
+            let c = self.grid.col(row, lon);
+            let cols: &[u32] = if ncols <= 3 {
+                &[0, 1, 2][..ncols as usize]
+            } else {
+                &[(c + ncols - 1) % ncols, c, (c + 1) % ncols]
+            };
+            for &col in cols {
+                let key = (row as u64) << 32 | col as u64;
+                if let Ok(at) = in_row.binary_search_by_key(&key, |(k, _)| *k) {
+                    let cand = in_row[at];
+                    let better = match best {
+                        None => true,
+                        Some((bk, b)) => {
+                            (cand.1.days, cand.1.detections, std::cmp::Reverse(cand.0))
+                                > (b.days, b.detections, std::cmp::Reverse(bk))
+                        }
+                    };
+                    if better {
+                        best = Some(cand);
+                    }
+                }
+            }
+        }
+        best.map(|(_, h)| h)
+    }
+
+    /// The hot spots with their cells' centres (`[lon, lat]`), in cell order (south to north,
+    /// west to east).
+    pub fn iter(&self) -> impl Iterator<Item = ([f64; 2], &HotSpot)> + '_ {
+        self.cells
+            .iter()
+            .map(|(k, h)| (self.grid.centre((k >> 32) as u32, *k as u32), h))
+    }
+
+    /// Number of hot-spot cells.
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// Whether no hot spot was learned.
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+}
+
+/// Longitude into [-180, 180] (values already there are unchanged).
+fn norm_lon(lon: f64) -> f64 {
+    if (-180.0..=180.0).contains(&lon) {
+        lon
+    } else {
+        (lon + 180.0).rem_euclid(360.0) - 180.0
+    }
+}
+
+/// Rows `row_h` degrees tall; row `r` has `ncols(r)` equal columns of longitude.
+#[derive(Debug, Clone, PartialEq)]
+struct Grid {
+    cell_m: f64,
+    row_h: f64,
+    nrows: u32,
+}
+
+impl Grid {
+    fn new(cell_m: f64) -> Grid {
+        let cell_m = if cell_m.is_finite() { cell_m.max(1.0) } else { 1.0 };
+        let row_h = (cell_m / M_PER_DEG).min(180.0);
+        let nrows = ((180.0 / row_h).ceil() as u32).max(1);
+        Grid {
+            cell_m,
+            row_h,
+            nrows,
+        }
+    }
+
+    fn row(&self, lat: f64) -> u32 {
+        let r = ((lat + 90.0) / self.row_h).floor();
+        if r >= 0.0 {
+            (r as u64).min(u64::from(self.nrows) - 1) as u32
+        } else {
+            0
+        }
+    }
+
+    /// Columns in a row: its circumference at the row's middle latitude over `cell_m`.
+    fn ncols(&self, row: u32) -> u32 {
+        let mid = (-90.0 + (row as f64 + 0.5) * self.row_h).clamp(-90.0, 90.0);
+        let width_m = 360.0 * M_PER_DEG * mid.to_radians().cos();
+        (width_m / self.cell_m).floor().clamp(1.0, (1u64 << 31) as f64) as u32
+    }
+
+    /// Column of a longitude in [-180, 180]; 180 and -180 share column 0.
+    fn col(&self, row: u32, lon: f64) -> u32 {
+        let n = self.ncols(row);
+        let c = ((lon + 180.0) * (n as f64 / 360.0)).floor();
+        if c >= 0.0 {
+            ((c as u64) % u64::from(n)) as u32
+        } else {
+            0
+        }
+    }
+
+    fn key(&self, lon: f64, lat: f64) -> u64 {
+        let row = self.row(lat);
+        (row as u64) << 32 | self.col(row, norm_lon(lon)) as u64
+    }
+
+    fn centre(&self, row: u32, col: u32) -> [f64; 2] {
+        let lat = (-90.0 + (row as f64 + 0.5) * self.row_h).min(90.0);
+        let lon = -180.0 + (col as f64 + 0.5) * 360.0 / self.ncols(row) as f64;
+        [lon, lat]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: i64 = 1_750_000_000 - 1_750_000_000 % DAY_S; // a UTC midnight
+    const BEFORE: i64 = T0 + 100 * DAY_S;
+
+    fn det(lon: f64, lat: f64, time: i64) -> Detection {
+        Detection {
+            lon,
+            lat,
+            time,
+            static_source: false,
+        }
+    }
+
+    /// `n` detections at a site, one per day (at 01:30 and 13:30 UTC), ending the day before
+    /// the cut-off.
+    fn site(lon: f64, lat: f64, days: i64) -> Vec<Detection> {
+        (0..days)
+            .flat_map(|d| {
+                let day = BEFORE - (d + 1) * DAY_S;
+                [det(lon, lat, day + 5400), det(lon, lat, day + 48_600)]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn five_days_is_a_hot_spot_two_is_not() {
+        let mut dets = site(30.0, 50.0, 5);
+        dets.extend(site(31.0, 50.0, 2));
+        let b = Baseline::learn(dets, BEFORE, &BaselineParams::default());
+        assert_eq!(b.len(), 1);
+        let h = b.hot_spot([30.0, 50.0]).expect("hot spot");
+        assert_eq!(h.days, 5);
+        assert_eq!(h.detections, 10);
+        assert_eq!(h.first, BEFORE - 5 * DAY_S + 5400);
+        assert_eq!(h.last, BEFORE - DAY_S + 48_600);
+        assert!(!h.static_source);
+        assert_eq!(b.hot_spot([31.0, 50.0]), None);
+        // Two detections on the same day count once.
+        let b = Baseline::learn(site(31.0, 50.0, 3), BEFORE, &BaselineParams::default());
+        assert_eq!(b.hot_spot([31.0, 50.0]).map(|h| h.days), Some(3));
+    }
+
+    #[test]
+    fn window_is_half_open() {
+        let p = BaselineParams::default();
+        let from = BEFORE - 90 * DAY_S;
+        // Three days, but one at the cut-off and one before the look-back: not a hot spot.
+        let dets = [det(30.0, 50.0, from - 1), det(30.0, 50.0, from + DAY_S), det(30.0, 50.0, BEFORE)];
+        let b = Baseline::learn(dets, BEFORE, &p);
+        assert!(b.is_empty());
+        // The window's first second counts, as does the last second before the cut-off.
+        let dets = [det(30.0, 50.0, from), det(30.0, 50.0, from + DAY_S), det(30.0, 50.0, BEFORE - 1)];
+        let b = Baseline::learn(dets, BEFORE, &p);
+        assert_eq!(b.hot_spot([30.0, 50.0]).map(|h| h.days), Some(3));
+        // Detections after the cut-off alone make nothing.
+        let later = site(30.0, 50.0, 10).into_iter().map(|mut d| {
+            d.time += 20 * DAY_S;
+            d
+        });
+        assert!(Baseline::learn(later, BEFORE, &p).is_empty());
+    }
+
+    #[test]
+    fn static_source_counts_at_once() {
+        let mut d = det(50.1, 29.5, BEFORE - 3600);
+        d.static_source = true;
+        let b = Baseline::learn([d], BEFORE, &BaselineParams::default());
+        let h = b.hot_spot([50.1, 29.5]).expect("static source");
+        assert!(h.static_source);
+        assert_eq!((h.days, h.detections), (1, 1));
+    }
+
+    #[test]
+    fn neighbour_cells_are_found() {
+        let p = BaselineParams::default();
+        let b = Baseline::learn(site(30.0, 50.0, 5), BEFORE, &p);
+        // ~700 m north, south, east, west and diagonally: in a neighbouring cell or the same.
+        let dlat = 700.0 / M_PER_DEG;
+        let dlon = dlat / 50f64.to_radians().cos();
+        for (x, y) in [(0.0, 1.0), (0.0, -1.0), (1.0, 0.0), (-1.0, 0.0), (1.0, 1.0), (-1.0, -1.0)] {
+            let q = [30.0 + x * dlon, 50.0 + y * dlat];
+            assert!(b.hot_spot(q).is_some(), "{q:?}");
+        }
+        // Three cells away: not found.
+        assert_eq!(b.hot_spot([30.0, 50.0 + 3.0 * 750.0 / M_PER_DEG]), None);
+        assert_eq!(b.hot_spot([30.0 + 3.5 * 750.0 / M_PER_DEG / 50f64.to_radians().cos(), 50.0]), None);
+    }
+
+    #[test]
+    fn neighbour_choice_is_most_days() {
+        let p = BaselineParams::default();
+        let step = 750.0 / M_PER_DEG;
+        let mut dets = site(30.0, 50.0, 4);
+        dets.extend(site(30.0, 50.0 + step, 7));
+        let b = Baseline::learn(dets, BEFORE, &p);
+        assert_eq!(b.len(), 2);
+        assert_eq!(b.hot_spot([30.0, 50.0]).map(|h| h.days), Some(7));
+        assert_eq!(b.iter().count(), 2);
+    }
+
+    #[test]
+    fn antimeridian_and_poles() {
+        let p = BaselineParams::default();
+        let b = Baseline::learn(site(179.999_9, -16.5, 5), BEFORE, &p);
+        assert!(b.hot_spot([-179.999_9, -16.5]).is_some());
+        assert!(b.hot_spot([180.0, -16.5]).is_some());
+        let b = Baseline::learn(site(10.0, 89.999_9, 5), BEFORE, &p);
+        assert!(b.hot_spot([-170.0, 89.999_9]).is_some());
+        assert!(b.hot_spot([0.0, 90.0]).is_some());
+    }
+}

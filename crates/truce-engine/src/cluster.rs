@@ -1,1 +1,659 @@
-//! Space–time clustering of reports into incidents (grid hashing + union-find).
+//! Space–time clustering of reports into incidents: the connected components of a link graph
+//! (ST-DBSCAN with a minimum of one point), computed with grid hashing and union-find.
+//!
+//! Two reports are *linked* ([`linked`]) when the gap between their time intervals is at most
+//! [`Params::max_gap_s`] and they are within the sum of their reaches of each other on the WGS84
+//! ellipsoid ([`truce_geo::within_m`]). [`clusters`] returns exactly the connected components a
+//! brute-force comparison of every pair would give, without comparing every pair:
+//!
+//! - Reports are put in **reach tiers** (tier `t` holds reaches up to 500 m × 2ᵗ), each with its own
+//!   latitude/longitude grid whose cells are about twice the tier's nominal reach wide (columns
+//!   widen with 1 / cos(latitude), so cells stay roughly square). Each pair is examined once, from
+//!   the report of the lower tier (in the same tier, from the one that starts first): a report
+//!   looks into its own tier and every higher tier, so a detection of 375 m never scans a grid made
+//!   for 25 km allegations' neighbourhoods at its own scale, and an allegation never scans
+//!   thousands of small cells.
+//! - The cells searched are those meeting the **spherical cap** that holds every position the
+//!   distance test could accept, computed with a deliberately small earth radius (see
+//!   [`SEARCH_RADIUS_M`]); the cap's longitude extent is `asin(sin δ / cos φ)`, a cap holding a pole
+//!   takes every column, and column ranges wrap across the antimeridian. The search therefore
+//!   never misses a pair, at any latitude.
+//! - Within a cell, reports are sorted by start time, so a binary search bounds the **time
+//!   window**; a cheap chord test on unit vectors rejects most candidates before the geodesic is
+//!   asked, and pairs already in the same component are not tested at all.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// What the clusterer needs of one report.
+///
+/// Preconditions (the caller validates; checked with `debug_assert!` only): `lon` in
+/// [-180, 180] and `lat` in [-90, 90], both finite; `0 <= reach_m <= 60_000`; `start <= end`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Obs {
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// How far the report reaches, metres (the caller sets kind base + location uncertainty).
+    pub reach_m: f64,
+    /// Unix seconds, `start <= end`.
+    pub start: i64,
+    /// Unix seconds, `start <= end`.
+    pub end: i64,
+}
+
+/// Clustering parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Params {
+    /// Largest time gap between two reports' intervals that still links them (seconds). A
+    /// negative value links nothing.
+    pub max_gap_s: i64,
+}
+
+/// The largest reach the clusterer is specified for (metres).
+pub const MAX_REACH_M: f64 = 60_000.0;
+
+/// The gap in seconds between two reports' intervals: `max(0, max(starts) - min(ends))`
+/// (0 when they overlap; saturating).
+pub fn time_gap_s(a: &Obs, b: &Obs) -> i64 {
+    a.start
+        .max(b.start)
+        .saturating_sub(a.end.min(b.end))
+        .max(0)
+}
+
+/// The link rule: `time_gap_s(a, b) <= p.max_gap_s` and
+/// `within_m([a.lon, a.lat], [b.lon, b.lat], a.reach_m + b.reach_m)`.
+///
+/// Symmetric by construction: the distance test is always asked with the two positions in the
+/// same (value) order, whichever report is `a`.
+pub fn linked(a: &Obs, b: &Obs, p: &Params) -> bool {
+    if time_gap_s(a, b) > p.max_gap_s {
+        return false;
+    }
+    let (a, b) = if a.lon.total_cmp(&b.lon).then(a.lat.total_cmp(&b.lat)).is_le() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    truce_geo::within_m([a.lon, a.lat], [b.lon, b.lat], a.reach_m + b.reach_m)
+}
+
+/// Connected components of the link graph ([`linked`]): each component's indices ascending;
+/// components ordered by their first index. Exactly the components a comparison of every pair
+/// gives; the partition does not depend on the order of `obs`.
+///
+/// See [`Obs`] for the preconditions (checked in debug builds only).
+///
+/// # Panics
+///
+/// If `obs` holds more than `u32::MAX` reports.
+pub fn clusters(obs: &[Obs], p: &Params) -> Vec<Vec<u32>> {
+    let n = obs.len();
+    assert!(n <= u32::MAX as usize, "at most u32::MAX reports");
+    for o in obs {
+        debug_assert!(
+            o.lon.is_finite() && (-180.0..=180.0).contains(&o.lon),
+            "lon out of range: {o:?}"
+        );
+        debug_assert!(
+            o.lat.is_finite() && (-90.0..=90.0).contains(&o.lat),
+            "lat out of range: {o:?}"
+        );
+        debug_assert!(
+            o.reach_m >= 0.0 && o.reach_m <= MAX_REACH_M,
+            "reach out of range: {o:?}"
+        );
+        debug_assert!(o.start <= o.end, "interval out of order: {o:?}");
+    }
+    if n == 0 {
+        return Vec::new();
+    }
+    if p.max_gap_s < 0 {
+        // A gap is never negative: nothing links.
+        return (0..n as u32).map(|i| vec![i]).collect();
+    }
+    let index = Index::build(obs);
+    let mut uf = UnionFind::new(n);
+    index.link_all(obs, p.max_gap_s, &mut uf);
+    components(&index.pts, &mut uf)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Geometry of the search.
+
+/// Radius (metres) of the sphere on which the candidate search measures angles. It is smaller
+/// than every radius of curvature of the WGS84 ellipsoid (the least is the meridional radius at
+/// the equator, a(1 − e²) = 6 335 439 m), so the geodesic between two positions is at least
+/// `SEARCH_RADIUS_M` × their angle on the unit sphere with the same coordinates. It is also
+/// below the mean radius (6 371 008.8 m) divided by 1.01, so a spherical prefilter with up to 1 %
+/// slack cannot accept a pair the search did not consider.
+pub const SEARCH_RADIUS_M: f64 = 6_300_000.0;
+/// Added to every search distance (metres): covers rounding and absolute epsilons.
+const SEARCH_MARGIN_M: f64 = 1.0;
+/// Added to degree bounds: covers rounding in `lon ± Δλ` and `lat ± Δφ`.
+const EPS_DEG: f64 = 1e-9;
+/// Nominal reach of tier 0; tier `t` holds reaches up to `TIER_BASE_M × 2ᵗ`.
+const TIER_BASE_M: f64 = 500.0;
+/// A tier's cell side is this many times its nominal reach.
+const CELL_PER_REACH: f64 = 2.0;
+/// Metres per degree used to size cells (efficiency only, not correctness).
+const M_PER_DEG: f64 = 111_195.0;
+const MAX_TIER: usize = 48;
+
+/// The search angle (radians) for a distance `d_m`: no pair further apart than `d_m` on WGS84 is
+/// closer than this on the unit sphere.
+fn search_angle(d_m: f64) -> f64 {
+    (d_m + SEARCH_MARGIN_M) / SEARCH_RADIUS_M * (1.0 + 1e-9)
+}
+
+fn tier_of(reach_m: f64) -> usize {
+    let mut t = 0;
+    let mut r = TIER_BASE_M;
+    while reach_m > r && t < MAX_TIER {
+        r *= 2.0;
+        t += 1;
+    }
+    t
+}
+
+/// Longitude into [-180, 180] (values already there are unchanged).
+fn norm_lon(lon: f64) -> f64 {
+    if (-180.0..=180.0).contains(&lon) {
+        lon
+    } else {
+        (lon + 180.0).rem_euclid(360.0) - 180.0
+    }
+}
+
+/// A latitude/longitude grid: rows of `row_h` degrees, each row split into `ncols[row]` equal
+/// columns of longitude.
+struct Grid {
+    row_h: f64,
+    nrows: u32,
+    /// Per row: number of columns and columns per degree (`ncols / 360`).
+    ncols: Vec<u32>,
+    cols_per_deg: Vec<f64>,
+}
+
+impl Grid {
+    fn new(cell_m: f64) -> Grid {
+        let row_h = (cell_m / M_PER_DEG).min(180.0);
+        let nrows = ((180.0 / row_h).ceil() as u32).max(1);
+        let mut ncols = Vec::with_capacity(nrows as usize);
+        let mut cols_per_deg = Vec::with_capacity(nrows as usize);
+        for r in 0..nrows {
+            // Size columns at the row's poleward edge, so cells are at least `cell_m` wide.
+            let lo = -90.0 + r as f64 * row_h;
+            let hi = (lo + row_h).min(90.0);
+            let edge = lo.abs().max(hi.abs()).min(90.0);
+            let width_m = 360.0 * M_PER_DEG * edge.to_radians().cos();
+            let c = (width_m / cell_m).floor().clamp(1.0, (1u64 << 31) as f64) as u32;
+            ncols.push(c);
+            cols_per_deg.push(c as f64 / 360.0);
+        }
+        Grid {
+            row_h,
+            nrows,
+            ncols,
+            cols_per_deg,
+        }
+    }
+
+    fn row(&self, lat: f64) -> u32 {
+        let r = ((lat + 90.0) / self.row_h).floor();
+        if r >= 0.0 {
+            (r as u64).min(self.nrows as u64 - 1) as u32
+        } else {
+            0
+        }
+    }
+
+    /// Column of a longitude in [-180, 180] (monotone; 180 falls in the last column).
+    fn col(&self, row: u32, lon: f64) -> u32 {
+        let c = ((lon + 180.0) * self.cols_per_deg[row as usize]).floor();
+        let last = self.ncols[row as usize] - 1;
+        if c >= 0.0 {
+            (c as u64).min(last as u64) as u32
+        } else {
+            0
+        }
+    }
+
+    /// Calls `f(row, col)` for every cell that meets the spherical cap of angular radius `delta`
+    /// (radians) around (`lon`, `lat`), `coslat` = cos(lat). Each cell at most once.
+    #[inline]
+    fn for_each_cell(
+        &self,
+        lon: f64,
+        lat: f64,
+        coslat: f64,
+        delta: f64,
+        mut f: impl FnMut(u32, u32),
+    ) {
+        let dphi = delta.to_degrees() + EPS_DEG;
+        let (lat_lo, lat_hi) = (lat - dphi, lat + dphi);
+        let (r_lo, r_hi) = (self.row(lat_lo), self.row(lat_hi));
+        // Longitude half-width of the cap: asin(sin δ / cos φ) <= asin(δ / cos φ).
+        let dlon = if lat_hi >= 90.0 || lat_lo <= -90.0 || delta >= std::f64::consts::FRAC_PI_2 {
+            None
+        } else {
+            let x = delta / coslat;
+            if !(x < 1.0) {
+                None
+            } else {
+                // asin(x) <= x (1 + x²/5) for 0 <= x <= 1/2.
+                let a = if x <= 0.5 { x * (1.0 + 0.2 * x * x) } else { x.asin() };
+                let d = a.to_degrees() * (1.0 + 1e-12) + EPS_DEG;
+                (d < 180.0).then_some(d)
+            }
+        };
+        for r in r_lo..=r_hi {
+            let last = self.ncols[r as usize] - 1;
+            let Some(dlon) = dlon else {
+                (0..=last).for_each(|c| f(r, c));
+                continue;
+            };
+            let (lo, hi) = (lon - dlon, lon + dlon);
+            if lo <= -180.0 || hi >= 180.0 {
+                // Wraps across the antimeridian: [lo', 180] ∪ [-180, hi'].
+                let (c1, c2) = if lo <= -180.0 {
+                    (self.col(r, lo + 360.0), self.col(r, hi))
+                } else {
+                    (self.col(r, lo), self.col(r, hi - 360.0))
+                };
+                if c2 >= c1 {
+                    (0..=last).for_each(|c| f(r, c));
+                } else {
+                    (c1..=last).for_each(|c| f(r, c));
+                    (0..=c2).for_each(|c| f(r, c));
+                }
+            } else {
+                (self.col(r, lo)..=self.col(r, hi)).for_each(|c| f(r, c));
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The index: reports sorted by (tier, cell, start), cells hashed.
+
+/// One report as the search sees it: a unit vector and the fields the loop reads.
+#[derive(Clone, Copy)]
+struct Pt {
+    v: [f64; 3],
+    reach: f64,
+    start: i64,
+    end: i64,
+    /// Index in the caller's slice.
+    idx: u32,
+}
+
+#[derive(Clone, Copy)]
+struct Cell {
+    /// Range in `Index::pts`.
+    from: u32,
+    to: u32,
+    /// Longest `end - start` in the cell.
+    max_dur: i64,
+}
+
+struct Tier {
+    grid: Grid,
+    /// Largest reach present in the tier.
+    max_reach: f64,
+}
+
+/// FxHash-style hasher for the 64-bit cell keys (the keys are not adversarial).
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u64(&mut self, k: u64) {
+        self.0 = (self.0.rotate_left(5) ^ k).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type CellMap = HashMap<u64, Cell, BuildHasherDefault<KeyHasher>>;
+
+fn cell_key(tier: usize, row: u32, col: u32) -> u64 {
+    ((tier as u64) << 58) | ((row as u64) << 32) | col as u64
+}
+
+struct Index {
+    /// Reports sorted by (tier, row, col, start, idx).
+    pts: Vec<Pt>,
+    /// Per sorted position: (lon, lat, cos lat) for queries.
+    pos: Vec<[f64; 3]>,
+    /// Per sorted position: its tier.
+    tier_of: Vec<u8>,
+    tiers: Vec<Option<Tier>>,
+    cells: CellMap,
+}
+
+impl Index {
+    fn build(obs: &[Obs]) -> Index {
+        let n = obs.len();
+        let mut tiers: Vec<Option<Tier>> = Vec::new();
+        let mut keyed: Vec<(u64, i64, u32)> = Vec::with_capacity(n);
+        for (i, o) in obs.iter().enumerate() {
+            let t = tier_of(o.reach_m);
+            if tiers.len() <= t {
+                tiers.resize_with(t + 1, || None);
+            }
+            let tier = tiers[t].get_or_insert_with(|| Tier {
+                grid: Grid::new(TIER_BASE_M * 2f64.powi(t as i32) * CELL_PER_REACH),
+                max_reach: 0.0,
+            });
+            tier.max_reach = tier.max_reach.max(o.reach_m);
+            let row = tier.grid.row(o.lat);
+            let col = tier.grid.col(row, norm_lon(o.lon));
+            keyed.push((cell_key(t, row, col), o.start, i as u32));
+        }
+        keyed.sort_unstable();
+
+        let mut pts = Vec::with_capacity(n);
+        let mut pos = Vec::with_capacity(n);
+        let mut tier_of = Vec::with_capacity(n);
+        let mut cells = CellMap::default();
+        cells.reserve(n / 2);
+        let mut i = 0;
+        while i < n {
+            let key = keyed[i].0;
+            let from = i;
+            let mut max_dur = 0i64;
+            while i < n && keyed[i].0 == key {
+                let o = &obs[keyed[i].2 as usize];
+                let (lon, lat) = (norm_lon(o.lon), o.lat);
+                let (sl, cl) = lat.to_radians().sin_cos();
+                let (so, co) = lon.to_radians().sin_cos();
+                pts.push(Pt {
+                    v: [cl * co, cl * so, sl],
+                    reach: o.reach_m,
+                    start: o.start,
+                    end: o.end,
+                    idx: keyed[i].2,
+                });
+                pos.push([lon, lat, cl]);
+                tier_of.push((key >> 58) as u8);
+                max_dur = max_dur.max(o.end.saturating_sub(o.start));
+                i += 1;
+            }
+            cells.insert(
+                key,
+                Cell {
+                    from: from as u32,
+                    to: i as u32,
+                    max_dur,
+                },
+            );
+        }
+        Index {
+            pts,
+            pos,
+            tier_of,
+            tiers,
+            cells,
+        }
+    }
+
+    /// Unions every linked pair, examining each candidate pair once.
+    fn link_all(&self, obs: &[Obs], gap: i64, uf: &mut UnionFind) {
+        for (i, a) in self.pts.iter().enumerate() {
+            let [lon, lat, coslat] = self.pos[i];
+            let ta = self.tier_of[i] as usize;
+            for (t, tier) in self.tiers.iter().enumerate().skip(ta) {
+                let Some(tier) = tier else { continue };
+                let own = t == ta;
+                let delta = search_angle(a.reach + tier.max_reach);
+                tier.grid.for_each_cell(lon, lat, coslat, delta, |r, c| {
+                    if let Some(cell) = self.cells.get(&cell_key(t, r, c)) {
+                        self.scan_cell(obs, i, a, cell, own, gap, uf);
+                    }
+                });
+            }
+        }
+    }
+
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    fn scan_cell(
+        &self,
+        obs: &[Obs],
+        i: usize,
+        a: &Pt,
+        cell: &Cell,
+        own: bool,
+        gap: i64,
+        uf: &mut UnionFind,
+    ) {
+        let (from, to) = (cell.from as usize, cell.to as usize);
+        // Candidates start in [lo, hi]; in its own tier `a` only looks forward in (start, position)
+        // order, so each pair is examined once (from the report that starts first).
+        let lo = if own {
+            a.start
+        } else {
+            a.start.saturating_sub(gap).saturating_sub(cell.max_dur)
+        };
+        let hi = a.end.saturating_add(gap);
+        let slice = &self.pts[from..to];
+        let first = if slice.len() <= 8 {
+            slice.iter().take_while(|b| b.start < lo).count()
+        } else {
+            slice.partition_point(|b| b.start < lo)
+        };
+        for (k, b) in slice[first..].iter().enumerate() {
+            if b.start > hi {
+                break;
+            }
+            let j = from + first + k;
+            if own {
+                if b.start == a.start && j <= i {
+                    continue;
+                }
+            } else if a.start.saturating_sub(b.end) > gap {
+                continue;
+            }
+            // Chord between unit vectors <= angle: a chord beyond the search angle is beyond reach.
+            let d = search_angle(a.reach + b.reach);
+            let (dx, dy, dz) = (a.v[0] - b.v[0], a.v[1] - b.v[1], a.v[2] - b.v[2]);
+            if dx * dx + dy * dy + dz * dz > d * d {
+                continue;
+            }
+            let (ra, rb) = (uf.find(i as u32), uf.find(j as u32));
+            if ra != rb && linked(&obs[a.idx as usize], &obs[b.idx as usize], &Params { max_gap_s: gap }) {
+                uf.union_roots(ra, rb);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Union-find over sorted positions.
+
+struct UnionFind {
+    parent: Vec<u32>,
+    size: Vec<u32>,
+}
+
+impl UnionFind {
+    fn new(n: usize) -> UnionFind {
+        UnionFind {
+            parent: (0..n as u32).collect(),
+            size: vec![1; n],
+        }
+    }
+
+    /// Root of `x`, with path halving.
+    #[inline]
+    fn find(&mut self, mut x: u32) -> u32 {
+        loop {
+            let p = self.parent[x as usize];
+            if p == x {
+                return x;
+            }
+            let g = self.parent[p as usize];
+            self.parent[x as usize] = g;
+            x = g;
+        }
+    }
+
+    /// Joins two distinct roots, the smaller tree under the larger.
+    fn union_roots(&mut self, a: u32, b: u32) {
+        let (big, small) = if self.size[a as usize] >= self.size[b as usize] {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        self.parent[small as usize] = big;
+        self.size[big as usize] += self.size[small as usize];
+    }
+}
+
+/// Components as the caller's indices: ascending within, ordered by first index.
+fn components(pts: &[Pt], uf: &mut UnionFind) -> Vec<Vec<u32>> {
+    let n = pts.len();
+    let mut root_of = vec![0u32; n];
+    for (pos, pt) in pts.iter().enumerate() {
+        root_of[pt.idx as usize] = uf.find(pos as u32);
+    }
+    let mut label = vec![u32::MAX; n];
+    let mut sizes: Vec<u32> = Vec::new();
+    for &r in &root_of {
+        let l = &mut label[r as usize];
+        if *l == u32::MAX {
+            *l = sizes.len() as u32;
+            sizes.push(0);
+        }
+        sizes[*l as usize] += 1;
+    }
+    let mut out: Vec<Vec<u32>> = sizes
+        .iter()
+        .map(|&s| Vec::with_capacity(s as usize))
+        .collect();
+    for (idx, &r) in root_of.iter().enumerate() {
+        out[label[r as usize] as usize].push(idx as u32);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(lon: f64, lat: f64, reach_m: f64, start: i64, end: i64) -> Obs {
+        Obs {
+            lon,
+            lat,
+            reach_m,
+            start,
+            end,
+        }
+    }
+
+    #[test]
+    fn gap_is_zero_when_intervals_overlap() {
+        let a = obs(0.0, 0.0, 0.0, 0, 100);
+        assert_eq!(time_gap_s(&a, &obs(0.0, 0.0, 0.0, 50, 60)), 0);
+        assert_eq!(time_gap_s(&a, &obs(0.0, 0.0, 0.0, 130, 160)), 30);
+        assert_eq!(time_gap_s(&obs(0.0, 0.0, 0.0, 130, 160), &a), 30);
+        assert_eq!(time_gap_s(&obs(0.0, 0.0, 0.0, i64::MIN, i64::MIN), &obs(0.0, 0.0, 0.0, i64::MAX, i64::MAX)), i64::MAX);
+    }
+
+    #[test]
+    fn tiers_double() {
+        assert_eq!(tier_of(0.0), 0);
+        assert_eq!(tier_of(500.0), 0);
+        assert_eq!(tier_of(500.1), 1);
+        assert_eq!(tier_of(1000.0), 1);
+        assert_eq!(tier_of(25_000.0), 6);
+        assert_eq!(tier_of(60_000.0), 7);
+    }
+
+    #[test]
+    fn grid_columns_wrap_and_cover() {
+        let g = Grid::new(1000.0);
+        let r = g.row(45.0);
+        assert_eq!(g.col(r, -180.0), 0);
+        assert_eq!(g.col(r, 180.0), g.ncols[r as usize] - 1);
+        // A cap straddling the antimeridian visits both ends of the row.
+        let mut seen = Vec::new();
+        g.for_each_cell(179.999, 45.0, 45f64.to_radians().cos(), search_angle(2000.0), |r, c| {
+            seen.push((r, c))
+        });
+        let last = g.ncols[r as usize] - 1;
+        assert!(seen.contains(&(r, last)) && seen.contains(&(r, 0)), "{seen:?}");
+        // A cap holding the pole visits every column of the polar rows.
+        let mut n = 0;
+        g.for_each_cell(0.0, 89.999, 89.999f64.to_radians().cos(), search_angle(2000.0), |r, _| {
+            if r == g.nrows - 1 {
+                n += 1
+            }
+        });
+        assert_eq!(n, g.ncols[g.nrows as usize - 1]);
+    }
+
+    #[test]
+    fn empty_and_negative_gap() {
+        assert!(clusters(&[], &Params { max_gap_s: 0 }).is_empty());
+        let o = [obs(0.0, 0.0, 100.0, 0, 0), obs(0.0, 0.0, 100.0, 0, 0)];
+        assert_eq!(clusters(&o, &Params { max_gap_s: 0 }), vec![vec![0, 1]]);
+        assert_eq!(clusters(&o, &Params { max_gap_s: -1 }), vec![vec![0], vec![1]]);
+    }
+
+    #[test]
+    fn chain_links_transitively_and_gap_is_inclusive() {
+        // 0.01° of latitude ≈ 1106 m; reaches 600 m each link neighbours, not every pair.
+        let o: Vec<Obs> = (0..5)
+            .map(|k| obs(30.0, 50.0 + 0.01 * k as f64, 600.0, 3600 * k, 3600 * k))
+            .collect();
+        assert_eq!(clusters(&o, &Params { max_gap_s: 3600 }), vec![vec![0, 1, 2, 3, 4]]);
+        assert_eq!(
+            clusters(&o, &Params { max_gap_s: 3599 }),
+            vec![vec![0], vec![1], vec![2], vec![3], vec![4]]
+        );
+    }
+
+    #[test]
+    fn across_the_antimeridian_and_over_the_pole() {
+        let p = Params { max_gap_s: 0 };
+        let o = [
+            obs(179.995, 10.0, 1000.0, 0, 0),
+            obs(-179.995, 10.0, 1000.0, 0, 0),
+            obs(180.0, 10.0, 0.0, 0, 0),
+        ];
+        assert_eq!(clusters(&o, &p), vec![vec![0, 1, 2]]);
+        // Two points 0.005° from the pole on opposite meridians are ~1.1 km apart.
+        let o = [obs(0.0, 89.995, 600.0, 0, 0), obs(180.0, 89.995, 600.0, 0, 0)];
+        assert_eq!(clusters(&o, &p), vec![vec![0, 1]]);
+        let o = [obs(0.0, 89.995, 500.0, 0, 0), obs(180.0, 89.995, 500.0, 0, 0)];
+        assert_eq!(clusters(&o, &p), vec![vec![0], vec![1]]);
+    }
+
+    #[test]
+    fn big_reach_links_small_reach() {
+        // An allegation of 25 km links detections 20 km away on either side; they do not link
+        // to each other directly.
+        let p = Params { max_gap_s: 3600 };
+        let o = [
+            obs(30.0, 50.18, 400.0, 100, 100),
+            obs(30.0, 50.0, 25_000.0, 0, 86_400),
+            obs(30.0, 49.82, 1000.0, 90_000, 90_000),
+            obs(30.0, 49.82, 1000.0, 90_001, 90_001),
+        ];
+        assert_eq!(clusters(&o, &p), vec![vec![0, 1, 2, 3]]);
+        assert_eq!(
+            clusters(&o, &Params { max_gap_s: 3599 }),
+            vec![vec![0, 1], vec![2, 3]]
+        );
+    }
+}

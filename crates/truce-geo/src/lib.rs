@@ -1,14 +1,96 @@
 //! Spatial matching for Truce: distances on the WGS84 ellipsoid (Karney's geodesic, as PostGIS
 //! `geography` uses), within-distance tests that agree with `ST_DWithin(geography, geography, d)`,
 //! and indexes of sites and zones. Pure: no IO, no clock.
+//!
+//! # What the distances mean
+//!
+//! Positions are `[lon, lat]` in degrees on WGS84 ([`LonLat`]); longitudes may lie outside
+//! `[-180, 180)` (they wrap), latitudes outside `[-90, 90]` or non-finite coordinates make a
+//! position invalid: it is at a NaN distance from everything and within no distance of anything.
+//!
+//! | here | meaning | PostGIS equivalent |
+//! |---|---|---|
+//! | [`distance_m`] | length in metres of the shortest geodesic on the WGS84 ellipsoid (Karney 2013, accurate to 15 nm) | `ST_Distance(a::geography, b::geography)` (spheroid) |
+//! | [`within_m`], [`dwithin_join`] | that distance `<= d` (inclusive) | `ST_DWithin(a::geography, b::geography, d)`; the join is `SELECT p.i, t.j FROM p JOIN t ON ST_DWithin(p.g, t.g, d) ORDER BY 1, 2` |
+//! | [`polygon_contains`] | the position is inside the outer ring and in no hole, edges being great-circle arcs | `ST_Covers(poly::geography, pt::geography)` (up to positions on the boundary) |
+//! | [`polygon_distance_m`], [`Shape::distance_m`], [`SiteIndex`] | 0 inside a polygon, else the geodesic distance to the nearest point of its boundary, found on the sphere (see [`polygon_distance_m`]) | `ST_Distance(poly::geography, pt::geography)`, which finds the nearest point the same way |
+//!
+//! Polygon edges are great-circle arcs between their vertices (geodetic latitude used as
+//! spherical latitude), as in PostGIS `geography`, not straight lines in degrees. An edge must span
+//! less than 180° of longitude and a ring must not enclose a pole; edges may cross the antimeridian
+//! (a ring from 179° E to 179° W is 2° wide), so zones across it need not be split.
+
+mod join;
+mod sites;
+mod sphere;
+mod zone;
+
+pub use join::dwithin_join;
+pub use sites::{Shape, SiteHit, SiteIndex};
+pub use zone::{check_polygon, polygon_contains, polygon_distance_m};
 
 use geo::{Distance, Geodesic, Haversine};
+
+/// Why a site or zone was refused.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum GeoError {
+    /// A coordinate is not finite, or a latitude lies outside ±90°.
+    #[error("position {0:?} is not a valid [lon, lat] (finite, latitude within ±90°)")]
+    InvalidPosition(LonLat),
+    /// A polygon without an outer ring.
+    #[error("a polygon needs an outer ring")]
+    NoRings,
+    /// A ring with fewer than four positions (three corners and the closing one).
+    #[error("ring {ring} has {len} positions; a closed ring needs at least 4")]
+    RingTooShort {
+        /// The ring's index (0 is the outer ring).
+        ring: usize,
+        /// How many positions it has.
+        len: usize,
+    },
+    /// A ring whose last position is not its first.
+    #[error("ring {ring} is not closed (its last position differs from its first)")]
+    RingNotClosed {
+        /// The ring's index (0 is the outer ring).
+        ring: usize,
+    },
+    /// An edge spanning 180° of longitude or more: its great-circle arc would be ambiguous.
+    #[error("ring {ring}: the edge from {from:?} to {to:?} spans 180° of longitude or more")]
+    EdgeTooWide {
+        /// The ring's index (0 is the outer ring).
+        ring: usize,
+        /// The edge's first vertex.
+        from: LonLat,
+        /// The edge's second vertex.
+        to: LonLat,
+    },
+    /// A ring that winds around a pole or has a vertex on one; split the polygon.
+    #[error("ring {ring} encloses or touches a pole; split the polygon")]
+    Pole {
+        /// The ring's index (0 is the outer ring).
+        ring: usize,
+    },
+    /// A site that was refused, by the caller's key.
+    #[error("site {key}: {source}")]
+    Site {
+        /// The caller's key of the site.
+        key: u32,
+        /// What is wrong with it.
+        source: Box<GeoError>,
+    },
+}
 
 /// A position `[lon, lat]` in degrees.
 pub type LonLat = [f64; 2];
 
-/// Geodesic distance in metres between two positions on the WGS84 ellipsoid.
+/// Geodesic distance in metres between two positions on the WGS84 ellipsoid (Karney's algorithm,
+/// as PostGIS `ST_Distance` on geography). NaN if either position is invalid (a non-finite
+/// coordinate or a latitude beyond ±90°).
 pub fn distance_m(a: LonLat, b: LonLat) -> f64 {
+    // geographiclib answers 0, not NaN, for some invalid second positions.
+    if !sphere::valid(a) || !sphere::valid(b) {
+        return f64::NAN;
+    }
     Geodesic.distance(geo::Point::new(a[0], a[1]), geo::Point::new(b[0], b[1]))
 }
 

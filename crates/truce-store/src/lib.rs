@@ -13,6 +13,7 @@ pub mod keyfile;
 pub mod memory;
 mod sequencer;
 pub mod sqlite;
+pub mod views;
 
 pub use sequencer::{BatchAck, LogReader, Sequencer};
 

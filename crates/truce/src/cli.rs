@@ -1,7 +1,7 @@
 //! Command-line definitions (clap) and dispatch. Help texts teach: each command says what it does,
 //! what it prints and an example.
 
-use crate::{datadir, demo, domain_cmd, ingest_cmd, log_cmd, Failure};
+use crate::{datadir, demo, domain_cmd, engine_cmd, ingest_cmd, log_cmd, Failure};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -121,6 +121,47 @@ pub enum Command {
     Commitments,
     /// The category taxonomy of protected sites and the named sets readings may use.
     Taxonomy,
+    /// Incidents: reports judged to describe the same event, with their grade.
+    ///
+    /// Reports close in space (their positions, widened by their uncertainty) and time (intervals
+    /// at most 6 h apart) are clustered; an incident is `reported` (one side), `corroborated`
+    /// (independent sides: both parties, or a party and a sensor or monitor), `disputed` (sources
+    /// conflict on what happened or who did it), or what a monitor's assessment says (`verified`,
+    /// `unverifiable`, `dismissed`). Detections at persistent hot spots (gas flares) are routine.
+    /// Views are recomputed from the log when it has grown. Example:
+    ///   truce --dir truce-demo incidents --grade corroborated
+    Incidents(IncidentsArgs),
+    /// Findings: each incident judged under each party's reading of each agreement.
+    ///
+    /// Outcome `breach`, `no_breach`, `out_of_scope` or `undetermined`, per blamed party, with the
+    /// reason that decided it. Example:
+    ///   truce --dir truce-demo findings --reading ru --outcome breach
+    Findings(FindingsArgs),
+    /// Compliance per agreement × reading × party × day, and the incidents whose outcome depends
+    /// on whose reading is applied.
+    Compliance {
+        /// Only this agreement.
+        #[arg(long)]
+        agreement: Option<String>,
+        /// Only this reading (the party whose reading it is).
+        #[arg(long)]
+        reading: Option<String>,
+        /// Only rows about this party.
+        #[arg(long)]
+        party: Option<String>,
+    },
+    /// Explain an incident: its reports, grade, assessments and every finding with its reasons.
+    ///
+    /// Takes the incident id or an unambiguous prefix of it. Example:
+    ///   truce --dir truce-demo explain inc-3f2a
+    Explain {
+        /// Incident id (or a unique prefix).
+        incident: String,
+    },
+    /// Recompute every derived view (incidents, findings, compliance) from the log.
+    ///
+    /// Views live in DIR/views.db; they are derived, so deleting that file loses nothing.
+    Rebuild,
     /// Append to, prove from, check and export the log.
     #[command(subcommand)]
     Log(LogCommand),
@@ -488,6 +529,21 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Claims => domain_cmd::claims(&dir, &out),
         Command::Commitments => domain_cmd::commitments(&dir, &out),
         Command::Taxonomy => domain_cmd::taxonomy(&out),
+        Command::Incidents(a) => engine_cmd::incidents(&dir, &a.filter()?, &out),
+        Command::Findings(a) => engine_cmd::findings(&dir, &a.filter()?, &out),
+        Command::Compliance {
+            agreement,
+            reading,
+            party,
+        } => engine_cmd::compliance(
+            &dir,
+            agreement.as_deref(),
+            reading.as_deref(),
+            party.as_deref(),
+            &out,
+        ),
+        Command::Explain { incident } => engine_cmd::explain(&dir, &incident, &out),
+        Command::Rebuild => engine_cmd::rebuild(&dir, &out),
         Command::Sites(SitesCommand::Import(a)) => {
             let format = site_format(&a)?;
             ingest_cmd::sites_import(&dir, &a.bulk.bulk(), format, &out)
@@ -593,4 +649,131 @@ fn simulate(a: &SimulateArgs) -> Result<(), Failure> {
     .map_err(|e| Failure::input(anyhow!("{e}")))?;
     tracing::info!(rows = n, kind = %a.kind, "generated");
     Ok(())
+}
+
+/// Filters of `truce incidents`.
+#[derive(Debug, Args)]
+pub struct IncidentsArgs {
+    /// Only incidents on or after this UTC day (YYYY-MM-DD).
+    #[arg(long, value_name = "DAY")]
+    pub from: Option<String>,
+    /// Only incidents on or before this UTC day.
+    #[arg(long, value_name = "DAY")]
+    pub to: Option<String>,
+    /// Only this grade (reported, corroborated, disputed, verified, unverifiable, dismissed).
+    #[arg(long)]
+    pub grade: Option<String>,
+    /// Only incidents blaming this party.
+    #[arg(long)]
+    pub party: Option<String>,
+    /// Only incidents inside MIN_LON,MIN_LAT,MAX_LON,MAX_LAT.
+    #[arg(long, value_name = "BBOX")]
+    pub bbox: Option<String>,
+}
+
+impl IncidentsArgs {
+    fn filter(&self) -> Result<truce_store::views::IncidentFilter, Failure> {
+        check_day(&self.from)?;
+        check_day(&self.to)?;
+        check_grade(&self.grade)?;
+        let bbox = match &self.bbox {
+            None => None,
+            Some(b) => {
+                let v: Vec<f64> = b
+                    .split(',')
+                    .map(|x| x.trim().parse::<f64>())
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| bad_bbox(b))?;
+                match v.as_slice() {
+                    [a, b2, c, d] if a <= c && b2 <= d => Some([*a, *b2, *c, *d]),
+                    _ => return Err(bad_bbox(b)),
+                }
+            }
+        };
+        Ok(truce_store::views::IncidentFilter {
+            from_day: self.from.clone(),
+            to_day: self.to.clone(),
+            grade: self.grade.clone(),
+            party: self.party.clone(),
+            bbox,
+        })
+    }
+}
+
+fn bad_bbox(b: &str) -> Failure {
+    Failure::input(anyhow::anyhow!(
+        "--bbox {b:?}: give four numbers MIN_LON,MIN_LAT,MAX_LON,MAX_LAT, minimum first (e.g. 30,44,41,53)"
+    ))
+}
+
+fn check_day(d: &Option<String>) -> Result<(), Failure> {
+    if let Some(d) = d {
+        truce_model::Date::parse(d).map_err(|e| Failure::input(anyhow::anyhow!("{d:?}: {e}; write days as YYYY-MM-DD")))?;
+    }
+    Ok(())
+}
+
+fn check_grade(g: &Option<String>) -> Result<(), Failure> {
+    if let Some(g) = g {
+        if truce_engine::Grade::parse(g).is_none() {
+            return Err(Failure::input(anyhow::anyhow!(
+                "--grade {g:?}: use one of reported, corroborated, disputed, verified, unverifiable, dismissed"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Filters of `truce findings`.
+#[derive(Debug, Args)]
+pub struct FindingsArgs {
+    /// Only this agreement.
+    #[arg(long)]
+    pub agreement: Option<String>,
+    /// Only this reading (the party whose reading it is).
+    #[arg(long)]
+    pub reading: Option<String>,
+    /// Only this outcome (breach, no_breach, out_of_scope, undetermined).
+    #[arg(long)]
+    pub outcome: Option<String>,
+    /// Only this grade.
+    #[arg(long)]
+    pub grade: Option<String>,
+    /// Only findings about this party.
+    #[arg(long)]
+    pub party: Option<String>,
+    /// Only findings about this incident.
+    #[arg(long)]
+    pub incident: Option<String>,
+    /// Only incidents on or after this UTC day (YYYY-MM-DD).
+    #[arg(long, value_name = "DAY")]
+    pub from: Option<String>,
+    /// Only incidents on or before this UTC day.
+    #[arg(long, value_name = "DAY")]
+    pub to: Option<String>,
+}
+
+impl FindingsArgs {
+    fn filter(&self) -> Result<truce_store::views::FindingFilter, Failure> {
+        check_day(&self.from)?;
+        check_day(&self.to)?;
+        check_grade(&self.grade)?;
+        if let Some(o) = &self.outcome {
+            if truce_engine::Outcome::parse(o).is_none() {
+                return Err(Failure::input(anyhow::anyhow!(
+                    "--outcome {o:?}: use one of breach, no_breach, out_of_scope, undetermined"
+                )));
+            }
+        }
+        Ok(truce_store::views::FindingFilter {
+            agreement: self.agreement.clone(),
+            reading: self.reading.clone(),
+            incident: self.incident.clone(),
+            outcome: self.outcome.clone(),
+            grade: self.grade.clone(),
+            party: self.party.clone(),
+            from_day: self.from.clone(),
+            to_day: self.to.clone(),
+        })
+    }
 }

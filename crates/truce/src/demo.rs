@@ -251,14 +251,54 @@ fn summary(
             ));
         }
     }
+    let (judgement, compliance) = crate::engine_cmd::refresh(dir, out)?;
     text.push_str(&format!(
-        "\nexplore:\n  truce --dir {d} agreement diff energy-moratorium-2025\n  truce --dir {d} process show\n  truce --dir {d} claims\n  truce --dir {d} commitments\n  truce --dir {d} party list\n  truce --dir {d} log check\n"
+        "\nincidents: {} from {} reports\n",
+        judgement.incidents.len(),
+        ledger.reports.len()
+    ));
+    for i in &judgement.incidents {
+        text.push_str(&format!(
+            "  {} {} {:<13} {}\n",
+            i.id,
+            i.day,
+            i.grade.as_str(),
+            i.members
+                .iter()
+                .map(|m| format!("{}/{}", m.author, m.id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    text.push_str("\nwhere the reading decides (outcome under each party's reading):\n");
+    for diff in &compliance.differences {
+        text.push_str(&format!(
+            "  {} {}: {}\n",
+            diff.incident,
+            diff.day,
+            diff.outcomes
+                .iter()
+                .map(|(r, o)| format!("{r} {}", o.as_str()))
+                .collect::<Vec<_>>()
+                .join(" · ")
+        ));
+    }
+    let sudzha = judgement
+        .incidents
+        .iter()
+        .find(|i| i.members.len() > 2)
+        .map(|i| i.id.clone())
+        .unwrap_or_else(|| "<incident>".into());
+    text.push_str(&format!(
+        "\nexplore:\n  truce --dir {d} incidents\n  truce --dir {d} findings --reading ru\n  truce --dir {d} explain {sudzha}\n  truce --dir {d} compliance\n  truce --dir {d} agreement diff energy-moratorium-2025\n  truce --dir {d} process show\n  truce --dir {d} claims\n  truce --dir {d} commitments\n  truce --dir {d} party list\n  truce --dir {d} log check\n"
     ));
     out.print(
         text,
         json!({
             "dir": dir.path, "origin": cp.origin, "size": cp.size, "root": cp.root.to_string(), "checkpoint": cp.note_text(),
             "diff": diff, "commitments": commitments, "claims": claims,
+            "incidents": judgement.incidents.len(), "findings": judgement.findings.len(),
+            "differences": compliance.differences,
         }),
     )
 }

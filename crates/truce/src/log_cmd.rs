@@ -31,6 +31,15 @@ impl Out {
             .map_err(|e| Failure::input(anyhow!("writing to stdout: {e}")))
     }
 
+    /// Writes `s` to stdout as it is (already-encoded JSON).
+    pub fn print_raw(&self, s: &str) -> Result<(), Failure> {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(s.as_bytes())
+            .and_then(|_| stdout.flush())
+            .map_err(|e| Failure::input(anyhow!("writing to stdout: {e}")))
+    }
+
     fn bar(&self, total: u64, unit: &str) -> ProgressBar {
         if self.quiet {
             return ProgressBar::hidden();

@@ -8,6 +8,7 @@ mod cli;
 mod datadir;
 mod demo;
 mod domain_cmd;
+mod engine_cmd;
 mod ingest_cmd;
 mod log_cmd;
 

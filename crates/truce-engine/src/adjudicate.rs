@@ -1,0 +1,592 @@
+//! Adjudication: for each incident × agreement × reading, whether the incident breaches the
+//! agreement as that party reads it — window, zones, protected target, prohibited act, bound
+//! party, sources and assessments, release clauses — with the reason for every step.
+
+use crate::incidents::{act_name, verdict_name, Built};
+use crate::input::{ReadingIn, Snapshot};
+use crate::types::{Attribution, Finding, Grade, Outcome, Reason, SiteNear, RULES_VERSION};
+use crate::{utc, Params};
+use std::collections::{BTreeMap, BTreeSet};
+use truce_geo::{Shape, SiteIndex};
+use truce_model::domain::{Act, ReleaseKind, Verdict};
+use truce_model::geo::Geometry;
+use truce_model::Id;
+
+/// A listed site within reach of one of an incident's reports.
+#[derive(Debug, Clone)]
+pub(crate) struct Hit {
+    site: usize,
+    distance_m: f64,
+    certain: bool,
+    report: usize,
+}
+
+/// The sites near each incident, found once and filtered per reading.
+pub(crate) struct Near {
+    index: SiteIndex,
+    max_approx: f64,
+}
+
+impl Near {
+    /// Indexes the snapshot's sites. A polygon the geometry rules refuse (an edge spanning 180° of
+    /// longitude or more, a ring around a pole) is left out, with a warning naming it.
+    pub(crate) fn new(snap: &Snapshot, warnings: &mut Vec<String>) -> Near {
+        let mut sites = Vec::with_capacity(snap.sites.len());
+        for (k, s) in snap.sites.iter().enumerate() {
+            let shape = match &s.geometry {
+                Geometry::Point(p) => Shape::Point([p.lon(), p.lat()]),
+                Geometry::Polygon(poly) => {
+                    let rings: Vec<Vec<[f64; 2]>> = poly
+                        .rings()
+                        .iter()
+                        .map(|r| r.iter().map(|p| [p.lon(), p.lat()]).collect())
+                        .collect();
+                    if let Err(e) = truce_geo::check_polygon(&rings) {
+                        warnings.push(format!(
+                            "site {}/{} (entry {}) is not used: {e}",
+                            s.lister, s.id, s.index
+                        ));
+                        continue;
+                    }
+                    Shape::Polygon(rings)
+                }
+            };
+            sites.push((k as u32, shape));
+        }
+        // The checks above make refusals unexpected; should one happen, the refused site is
+        // left out with a warning and the rest indexed.
+        let index = loop {
+            match SiteIndex::new(sites.clone()) {
+                Ok(index) => break index,
+                Err(e) => {
+                    let bad = match &e {
+                        truce_geo::GeoError::Site { key, .. } => Some(*key),
+                        _ => None,
+                    };
+                    warnings.push(format!("a site is not used: {e}"));
+                    match bad {
+                        Some(k) => sites.retain(|(key, _)| *key != k),
+                        None => sites.clear(),
+                    }
+                }
+            }
+        };
+        Near {
+            index,
+            max_approx: snap
+                .sites
+                .iter()
+                .map(|s| f64::from(s.approximate_m))
+                .fold(0.0, f64::max),
+        }
+    }
+
+    /// Every site within reach of the incident's evidence, nearest first (ties by site then
+    /// report), each with whether it is certainly near or only within the report's uncertainty.
+    pub(crate) fn hits(&self, snap: &Snapshot, b: &Built, p: &Params) -> Vec<Hit> {
+        let mut out = Vec::new();
+        for &ri in &b.evidence {
+            let r = &snap.reports[ri];
+            let unc = f64::from(r.uncertainty_m.min(p.max_uncertainty_m));
+            let radius = p.near_m + self.max_approx + unc;
+            for h in self.index.within(r.point, radius) {
+                let s = &snap.sites[h.key as usize];
+                let sure = p.near_m + f64::from(s.approximate_m);
+                if h.distance_m <= sure + unc {
+                    out.push(Hit {
+                        site: h.key as usize,
+                        distance_m: h.distance_m,
+                        certain: h.distance_m <= sure,
+                        report: ri,
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| {
+            (!a.certain, a.distance_m, a.site, a.report)
+                .partial_cmp(&(!b.certain, b.distance_m, b.site, b.report))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        out
+    }
+}
+
+fn reason(rule: &str, holds: &str, text: String) -> Reason {
+    Reason {
+        rule: rule.to_string(),
+        holds: holds.to_string(),
+        text,
+    }
+}
+
+/// Where an incident stands on a yes/no/uncertain condition.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tri {
+    Yes,
+    No,
+    Uncertain,
+}
+
+impl Tri {
+    fn word(self) -> &'static str {
+        match self {
+            Tri::Yes => "yes",
+            Tri::No => "no",
+            Tri::Uncertain => "uncertain",
+        }
+    }
+}
+
+/// Adjudicates one incident under one reading (release clauses are applied afterwards, across
+/// the reading's findings in time order: see [`apply_release`]).
+pub(crate) fn adjudicate(
+    snap: &Snapshot,
+    b: &Built,
+    hits: &[Hit],
+    rd: &ReadingIn,
+    p: &Params,
+) -> Finding {
+    let terms = &rd.reading.terms;
+    let inc = &b.incident;
+    let mut reasons = Vec::new();
+    let mut finding = Finding {
+        incident: inc.id.clone(),
+        agreement: rd.reading.agreement.clone(),
+        reading: rd.author.clone(),
+        outcome: Outcome::OutOfScope,
+        grade: inc.grade,
+        day: inc.day.clone(),
+        attributions: Vec::new(),
+        site: None,
+        reasons: Vec::new(),
+        rules: RULES_VERSION.to_string(),
+    };
+    let attrs_all = |o: Outcome| -> Vec<Attribution> {
+        inc.alleged
+            .iter()
+            .map(|a| Attribution {
+                party: a.party.clone(),
+                alleged_by: a.by.clone(),
+                outcome: o,
+                released_by: None,
+            })
+            .collect()
+    };
+    let done = |mut f: Finding, o: Outcome, reasons: Vec<Reason>| -> Finding {
+        f.outcome = o;
+        f.attributions = attrs_all(o);
+        f.reasons = reasons;
+        f
+    };
+
+    // 1. The window.
+    let ws = terms.window.start.0.as_second();
+    let we = terms.window.effective_end().map(|t| t.0.as_second());
+    let span = format!("{} – {}", inc.start, inc.end);
+    let wtext = match we {
+        Some(e) => format!("the window {} – {}", utc(ws), utc(e)),
+        None => format!("the window from {} (no end stated)", utc(ws)),
+    };
+    let window = if b.end < ws || we.is_some_and(|e| b.start >= e) {
+        Tri::No
+    } else if b.start >= ws && we.is_none_or(|e| b.end < e) {
+        Tri::Yes
+    } else {
+        Tri::Uncertain
+    };
+    reasons.push(reason(
+        "window",
+        window.word(),
+        match window {
+            Tri::Yes => format!("{span} is within {wtext}"),
+            Tri::No => format!("{span} is outside {wtext}"),
+            Tri::Uncertain => format!(
+                "{span} overlaps the edge of {wtext}: the time is too imprecise to say whether it falls inside"
+            ),
+        },
+    ));
+    if window == Tri::No {
+        return done(finding, Outcome::OutOfScope, reasons);
+    }
+
+    // 2. Zones.
+    let mut zone = Tri::Yes;
+    if !terms.zones.is_empty() {
+        let mut best: Option<(Tri, String)> = None;
+        'zones: for z in &terms.zones {
+            let rings: Vec<Vec<[f64; 2]>> = z
+                .polygon
+                .rings()
+                .iter()
+                .map(|r| r.iter().map(|p| [p.lon(), p.lat()]).collect())
+                .collect();
+            for &ri in &b.evidence {
+                let r = &snap.reports[ri];
+                let d = truce_geo::polygon_distance_m(&rings, r.point);
+                if d == 0.0 {
+                    best = Some((Tri::Yes, format!("{}/{} is inside zone {:?}", r.author, r.id, z.name)));
+                    break 'zones;
+                }
+                if d <= f64::from(r.uncertainty_m) && best.is_none() {
+                    best = Some((
+                        Tri::Uncertain,
+                        format!(
+                            "{}/{} is {:.0} m outside zone {:?}, within its uncertainty of {} m",
+                            r.author, r.id, d, z.name, r.uncertainty_m
+                        ),
+                    ));
+                }
+            }
+        }
+        let (t, text) = best.unwrap_or_else(|| {
+            (
+                Tri::No,
+                format!(
+                    "no report of the incident is inside the reading's zones ({})",
+                    terms
+                        .zones
+                        .iter()
+                        .map(|z| format!("{:?}", z.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        });
+        reasons.push(reason("zone", t.word(), text));
+        zone = t;
+        if t == Tri::No {
+            return done(finding, Outcome::OutOfScope, reasons);
+        }
+    }
+
+    // 3. Routine detections.
+    if inc.routine {
+        reasons.push(reason(
+            "routine",
+            "yes",
+            inc.grade_reasons.first().cloned().unwrap_or_default(),
+        ));
+        return done(finding, Outcome::NoBreach, reasons);
+    }
+
+    // 4. A monitor's dismissal.
+    if b.verdict == Some(Verdict::Dismissed) {
+        let a = inc.assessments.last();
+        reasons.push(reason(
+            "assessment",
+            "no",
+            format!(
+                "monitor {} dismissed the reports (entry {}): {}",
+                a.map(|a| a.author.as_str()).unwrap_or(""),
+                a.map(|a| a.index).unwrap_or(0),
+                a.map(|a| a.text.as_str()).unwrap_or("")
+            ),
+        ));
+        return done(finding, Outcome::NoBreach, reasons);
+    }
+
+    // 5. The target: a listed protected site near the incident, or a protected target as reported.
+    let protected = |c: &truce_model::taxonomy::Category| terms.protected.contains(c);
+    let certain_site = hits
+        .iter()
+        .find(|h| h.certain && protected(&snap.sites[h.site].category));
+    let reported_target = b.evidence.iter().find_map(|&ri| {
+        let r = &snap.reports[ri];
+        r.target
+            .as_ref()
+            .filter(|c| protected(c))
+            .map(|c| (ri, c.clone()))
+    });
+    let uncertain_site = hits
+        .iter()
+        .find(|h| !h.certain && protected(&snap.sites[h.site].category));
+    let site_near = |h: &Hit| {
+        let s = &snap.sites[h.site];
+        let r = &snap.reports[h.report];
+        SiteNear {
+            lister: s.lister.clone(),
+            id: s.id.clone(),
+            name: s.name.clone(),
+            category: s.category.to_string(),
+            distance_m: h.distance_m.round() as u64,
+            uncertain: !h.certain,
+            report: format!("{}/{}", r.author, r.id),
+        }
+    };
+    let describe = |h: &Hit| {
+        let s = &snap.sites[h.site];
+        let r = &snap.reports[h.report];
+        format!(
+            "site {}/{} ({}, {}) is {:.0} m from {}/{} (threshold {:.0} m{}{})",
+            s.lister,
+            s.id,
+            s.name,
+            s.category,
+            h.distance_m,
+            r.author,
+            r.id,
+            p.near_m + f64::from(s.approximate_m),
+            if s.approximate_m > 0 {
+                format!(", including the site's approximate position ±{} m", s.approximate_m)
+            } else {
+                String::new()
+            },
+            if h.certain {
+                String::new()
+            } else {
+                format!(
+                    "; only within reach given the report's uncertainty of {} m",
+                    r.uncertainty_m
+                )
+            }
+        )
+    };
+    let target = if let Some(h) = certain_site {
+        reasons.push(reason(
+            "target",
+            "yes",
+            format!("protected under this reading: {}", describe(h)),
+        ));
+        finding.site = Some(site_near(h));
+        Tri::Yes
+    } else if let Some((ri, c)) = &reported_target {
+        let r = &snap.reports[*ri];
+        let nearest = hits
+            .first()
+            .map(|h| format!("; nearest listed site: {}", describe(h)))
+            .unwrap_or_else(|| "; no listed site within reach".to_string());
+        reasons.push(reason(
+            "target",
+            "yes",
+            format!(
+                "{}/{} reports a target of category {c}, protected under this reading{nearest}",
+                r.author, r.id
+            ),
+        ));
+        if let Some(h) = uncertain_site {
+            finding.site = Some(site_near(h));
+        }
+        Tri::Yes
+    } else if let Some(h) = uncertain_site {
+        reasons.push(reason(
+            "target",
+            "uncertain",
+            format!("possibly protected: {}", describe(h)),
+        ));
+        finding.site = Some(site_near(h));
+        Tri::Uncertain
+    } else {
+        let nearest = hits
+            .first()
+            .map(|h| {
+                format!(
+                    "the sites within reach are not of a protected category (nearest: {})",
+                    describe(h)
+                )
+            })
+            .unwrap_or_else(|| {
+                format!(
+                    "no listed site within reach of any report ({:.0} m plus the site's and the report's position uncertainty)",
+                    p.near_m
+                )
+            });
+        reasons.push(reason(
+            "target",
+            "no",
+            format!("no protected target: {nearest}, and no report names a protected category"),
+        ));
+        return done(finding, Outcome::OutOfScope, reasons);
+    };
+
+    // 6. Acts and parties.
+    let prohibited = |a: Act| terms.prohibited_acts.iter().any(|g| a.is_a(g));
+    let prohibited_names = terms
+        .prohibited_acts
+        .iter()
+        .map(|a| act_name(*a))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let context = if window == Tri::Yes && zone == Tri::Yes && target == Tri::Yes {
+        Outcome::Breach
+    } else {
+        Outcome::Undetermined
+    };
+    let bound: BTreeSet<&Id> = terms.bound.iter().collect();
+    let mut attributions = Vec::new();
+    for a in &inc.alleged {
+        let acts: BTreeSet<Act> = b
+            .evidence
+            .iter()
+            .map(|&ri| &snap.reports[ri])
+            .filter(|r| r.perpetrator.as_ref() == Some(&a.party))
+            .map(|r| r.act)
+            .collect();
+        let names = acts.iter().map(|x| act_name(*x)).collect::<Vec<_>>().join(", ");
+        let by = a.by.iter().map(Id::as_str).collect::<Vec<_>>().join(", ");
+        let outcome = if !bound.contains(&a.party) {
+            reasons.push(reason(
+                "bound",
+                "no",
+                format!(
+                    "{} is not bound by this reading (bound: {})",
+                    a.party,
+                    terms.bound.iter().map(Id::as_str).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+            Outcome::OutOfScope
+        } else if acts.iter().any(|x| prohibited(*x)) {
+            reasons.push(reason(
+                "act",
+                "yes",
+                format!("{by} allege(s) {names} by {}: prohibited ({prohibited_names})", a.party),
+            ));
+            context
+        } else {
+            reasons.push(reason(
+                "act",
+                "no",
+                format!(
+                    "{by} allege(s) {names} by {}: not among the prohibited acts ({prohibited_names})",
+                    a.party
+                ),
+            ));
+            Outcome::NoBreach
+        };
+        attributions.push(Attribution {
+            party: a.party.clone(),
+            alleged_by: a.by.clone(),
+            outcome,
+            released_by: None,
+        });
+    }
+    if inc.alleged.is_empty() {
+        let acts: BTreeSet<Act> = b.evidence.iter().map(|&ri| snap.reports[ri].act).collect();
+        let names = acts.iter().map(|x| act_name(*x)).collect::<Vec<_>>().join(", ");
+        let generic = acts
+            .iter()
+            .all(|a| matches!(a, Act::FireObserved | Act::Violence));
+        if generic || acts.iter().any(|x| prohibited(*x)) {
+            reasons.push(reason(
+                "act",
+                "uncertain",
+                format!("reported: {names}; no source says who did it{}", if generic { " or what caused it" } else { "" }),
+            ));
+            finding.outcome = Outcome::Undetermined;
+        } else {
+            reasons.push(reason(
+                "act",
+                "no",
+                format!("reported: {names}: not among the prohibited acts ({prohibited_names})"),
+            ));
+            finding.outcome = Outcome::NoBreach;
+        }
+    } else {
+        finding.outcome = overall(&attributions);
+    }
+
+    // 7. Sources and assessments.
+    reasons.push(reason(
+        "sources",
+        match inc.grade {
+            Grade::Corroborated | Grade::Verified => "yes",
+            Grade::Dismissed => "no",
+            _ => "uncertain",
+        },
+        format!("grade {}: {}", inc.grade.as_str(), inc.grade_reasons.join("; ")),
+    ));
+    if let Some(a) = inc.assessments.last() {
+        reasons.push(reason(
+            "assessment",
+            match a.verdict {
+                Verdict::Verified => "yes",
+                Verdict::Dismissed => "no",
+                Verdict::Unverifiable => "uncertain",
+            },
+            format!(
+                "monitor {} (entry {}): {}: {}",
+                a.author,
+                a.index,
+                verdict_name(a.verdict),
+                a.text
+            ),
+        ));
+    }
+    finding.attributions = attributions;
+    finding.reasons = reasons;
+    finding
+}
+
+/// The overall outcome of a finding from its attributions.
+fn overall(attrs: &[Attribution]) -> Outcome {
+    [
+        Outcome::Breach,
+        Outcome::Undetermined,
+        Outcome::NoBreach,
+        Outcome::OutOfScope,
+    ]
+    .into_iter()
+    .find(|o| attrs.iter().any(|a| a.outcome == *o))
+    .unwrap_or(Outcome::OutOfScope)
+}
+
+/// Applies a reading's release clause ("a violation by one side frees the other") across its
+/// findings, which must be in incident time order: once a bound party breaches with a grade in
+/// `p.release_grades` on an incident that is not disputed, the other bound parties are free of
+/// the obligation for incidents that start after that incident ends.
+pub(crate) fn apply_release(
+    findings: &mut [Finding],
+    built: &[&Built],
+    rd: &ReadingIn,
+    p: &Params,
+) {
+    let Some(clause) = rd
+        .reading
+        .terms
+        .release
+        .iter()
+        .find(|r| r.kind == ReleaseKind::ViolationFreesOtherSide)
+    else {
+        return;
+    };
+    let mut freed: BTreeMap<Id, (i64, String, Id)> = BTreeMap::new();
+    for (f, b) in findings.iter_mut().zip(built) {
+        let mut changed = false;
+        for a in f.attributions.iter_mut() {
+            if a.outcome != Outcome::Breach && a.outcome != Outcome::Undetermined {
+                continue;
+            }
+            if let Some((from, inc, by)) = freed.get(&a.party) {
+                if b.start > *from {
+                    f.reasons.push(reason(
+                        "release",
+                        "yes",
+                        format!(
+                            "{} released: {by} breached this reading in incident {inc} (ended {}), and the reading's release clause frees the other side ({:?})",
+                            a.party,
+                            utc(*from),
+                            clause.text
+                        ),
+                    ));
+                    a.outcome = Outcome::NoBreach;
+                    a.released_by = Some(inc.clone());
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            f.outcome = overall(&f.attributions);
+        }
+        if p.release_grades.contains(&f.grade) && !b.incident.disputed {
+            for a in &f.attributions {
+                if a.outcome != Outcome::Breach {
+                    continue;
+                }
+                for other in rd.reading.terms.bound.iter().filter(|o| **o != a.party) {
+                    freed
+                        .entry(other.clone())
+                        .or_insert((b.end, f.incident.clone(), a.party.clone()));
+                }
+            }
+        }
+    }
+}

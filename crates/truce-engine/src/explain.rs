@@ -1,0 +1,105 @@
+//! The reasons of an incident's findings in words: what `truce explain <incident>` prints.
+
+use crate::types::{Finding, Incident, Outcome};
+use std::fmt::Write;
+
+/// Renders an incident, its grade and every finding about it with the chain of reasons.
+pub fn explain(incident: &Incident, findings: &[&Finding]) -> String {
+    let mut s = String::new();
+    let i = incident;
+    let _ = writeln!(s, "Incident {}", i.id);
+    let _ = writeln!(
+        s,
+        "  when:   {} – {} (UTC; counted on {})",
+        i.start, i.end, i.day
+    );
+    let _ = writeln!(
+        s,
+        "  where:  [{:.5}, {:.5}] ±{} m",
+        i.point[0], i.point[1], i.uncertainty_m
+    );
+    let _ = writeln!(
+        s,
+        "  grade:  {}{}",
+        i.grade.as_str(),
+        if i.disputed && i.grade != crate::types::Grade::Disputed {
+            " (sources disputed)"
+        } else {
+            ""
+        }
+    );
+    for r in &i.grade_reasons {
+        let _ = writeln!(s, "          - {r}");
+    }
+    let _ = writeln!(s, "  reports ({}):", i.members.len());
+    for m in &i.members {
+        let _ = writeln!(
+            s,
+            "    #{:<7} {}/{} [{}] {}{} at [{:.5}, {:.5}] ±{} m, {} – {}{}",
+            m.index,
+            m.author,
+            m.id,
+            m.side,
+            crate::incidents::act_name(m.act),
+            m.perpetrator
+                .as_ref()
+                .map(|p| format!(" by {p}"))
+                .unwrap_or_default(),
+            m.point[0],
+            m.point[1],
+            m.uncertainty_m,
+            m.start,
+            m.end,
+            m.routine
+                .as_ref()
+                .map(|r| format!(" (routine: {r})"))
+                .unwrap_or_default(),
+        );
+    }
+    for a in &i.assessments {
+        let _ = writeln!(
+            s,
+            "  assessment #{} by {}: {}: {}",
+            a.index,
+            a.author,
+            crate::incidents::verdict_name(a.verdict),
+            a.text
+        );
+    }
+    if findings.is_empty() {
+        let _ = writeln!(s, "\nNo findings: no reading of any agreement is in the log.");
+    }
+    for f in findings {
+        let _ = writeln!(
+            s,
+            "\n{} under {}'s reading: {}",
+            f.agreement,
+            f.reading,
+            f.outcome.as_str().to_uppercase()
+        );
+        for a in &f.attributions {
+            let _ = writeln!(
+                s,
+                "  {}: {} (alleged by {}){}",
+                a.party,
+                a.outcome.as_str(),
+                a.alleged_by
+                    .iter()
+                    .map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                a.released_by
+                    .as_ref()
+                    .map(|r| format!(", released by {r}"))
+                    .unwrap_or_default()
+            );
+        }
+        for r in &f.reasons {
+            let _ = writeln!(s, "  [{:<10} {:<9}] {}", r.rule, r.holds, r.text);
+        }
+        if f.outcome == Outcome::Breach {
+            let _ = writeln!(s, "  (rules {})", f.rules);
+        }
+    }
+    s
+}

@@ -1,0 +1,203 @@
+//! The engine's input: what it needs of the log's accepted entries, in compact form. Built from a
+//! replayed [`Ledger`] (or directly by a caller that streams the log), in log order, so the same
+//! log always gives the same snapshot.
+
+use truce_model::domain::{Act, Reading, Role, Verdict};
+use truce_model::geo::Geometry;
+use truce_model::taxonomy::Category;
+use truce_model::{Id, Ledger};
+
+/// One report as the engine sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportIn {
+    /// Log index of the entry (of its latest revision).
+    pub index: u64,
+    /// Entry id (hex SHA-256).
+    pub entry_id: String,
+    /// Author.
+    pub author: Id,
+    /// The author's role, which decides whose side the report is on.
+    pub role: Role,
+    /// The report's id (unique per author).
+    pub id: Id,
+    /// What happened.
+    pub act: Act,
+    /// Who is alleged to have done it.
+    pub perpetrator: Option<Id>,
+    /// Position `[lon, lat]`.
+    pub point: [f64; 2],
+    /// Location uncertainty, metres.
+    pub uncertainty_m: u32,
+    /// Earliest time, unix seconds.
+    pub start: i64,
+    /// Latest time, unix seconds.
+    pub end: i64,
+    /// The kind of target hit, as reported.
+    pub target: Option<Category>,
+    /// Marked by the source as a static land source (FIRMS VIIRS `type` 2: gas flares, industry).
+    pub static_source: bool,
+}
+
+/// One listed site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteIn {
+    /// Log index of the listing.
+    pub index: u64,
+    /// The listing party.
+    pub lister: Id,
+    /// The site id (unique per lister).
+    pub id: Id,
+    /// Name.
+    pub name: String,
+    /// Category.
+    pub category: Category,
+    /// Shape.
+    pub geometry: Geometry,
+    /// Position uncertainty, metres (0 when surveyed).
+    pub approximate_m: u32,
+}
+
+/// One party's current reading of an agreement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadingIn {
+    /// Log index of the reading.
+    pub index: u64,
+    /// The party whose reading it is.
+    pub author: Id,
+    /// The reading.
+    pub reading: Reading,
+}
+
+/// One monitor's assessment, with its report references resolved to entry ids.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssessmentIn {
+    /// Log index.
+    pub index: u64,
+    /// Entry id.
+    pub entry_id: String,
+    /// The monitor.
+    pub author: Id,
+    /// Entry ids of the reports assessed.
+    pub reports: Vec<String>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The reasoning.
+    pub text: String,
+}
+
+/// Everything the engine judges, and the log size it was read at.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    /// Entries of the log the snapshot covers.
+    pub log_size: u64,
+    /// Reports (latest revision of each, retracted ones left out), in log order.
+    pub reports: Vec<ReportIn>,
+    /// Sites, in log order.
+    pub sites: Vec<SiteIn>,
+    /// Readings, ordered by (agreement, author).
+    pub readings: Vec<ReadingIn>,
+    /// Assessments, in log order.
+    pub assessments: Vec<AssessmentIn>,
+}
+
+impl Snapshot {
+    /// Reads what the engine needs from a replayed ledger of `log_size` entries. Retracted entries
+    /// carry no weight; corrections are already applied by the ledger.
+    pub fn from_ledger(ledger: &Ledger, log_size: u64) -> Snapshot {
+        let role = |id: &Id| {
+            ledger
+                .parties
+                .get(id)
+                .map(|p| p.role)
+                .unwrap_or(Role::OpenData)
+        };
+        let mut reports: Vec<ReportIn> = ledger
+            .reports
+            .values()
+            .filter(|r| r.retracted.is_none())
+            .map(|r| {
+                let v = &r.value;
+                ReportIn {
+                    index: r.index,
+                    entry_id: r.entry_id.clone(),
+                    author: r.author.clone(),
+                    role: role(&r.author),
+                    id: v.id.clone(),
+                    act: v.act,
+                    perpetrator: v.alleged_perpetrator.clone(),
+                    point: [v.location.point.lon(), v.location.point.lat()],
+                    uncertainty_m: v.location.uncertainty_m,
+                    start: v.time.start.0.as_second(),
+                    end: v.time.end.0.as_second(),
+                    target: v.target_category.clone(),
+                    static_source: v.attributes.get("type").map(String::as_str) == Some("2"),
+                }
+            })
+            .collect();
+        reports.sort_by_key(|r| r.index);
+        let mut sites: Vec<SiteIn> = ledger
+            .sites
+            .values()
+            .filter(|s| s.retracted.is_none())
+            .map(|s| SiteIn {
+                index: s.index,
+                lister: s.author.clone(),
+                id: s.value.id.clone(),
+                name: s.value.name.clone(),
+                category: s.value.category.clone(),
+                geometry: s.value.geometry.clone(),
+                approximate_m: s.value.approximate_m.unwrap_or(0),
+            })
+            .collect();
+        sites.sort_by_key(|s| s.index);
+        let readings = ledger
+            .readings
+            .iter()
+            .filter(|(_, r)| r.retracted.is_none())
+            .map(|((_, author), r)| ReadingIn {
+                index: r.index,
+                author: author.clone(),
+                reading: r.value.clone(),
+            })
+            .collect();
+        let assessments = ledger
+            .assessments
+            .iter()
+            .filter(|a| a.retracted.is_none())
+            .map(|a| AssessmentIn {
+                index: a.index,
+                entry_id: a.entry_id.clone(),
+                author: a.author.clone(),
+                reports: a
+                    .value
+                    .reports
+                    .iter()
+                    .filter_map(|r| current_report(ledger, r))
+                    .collect(),
+                verdict: a.value.verdict,
+                text: a.value.text.clone(),
+            })
+            .collect();
+        Snapshot {
+            log_size,
+            reports,
+            sites,
+            readings,
+            assessments,
+        }
+    }
+}
+
+/// The entry id of the current revision of the report `r` refers to (an entry id of any of its
+/// revisions, or `<author>/<report id>`).
+fn current_report(ledger: &Ledger, r: &str) -> Option<String> {
+    let id = ledger.resolve_report(r).ok()?;
+    match ledger.by_id.get(&id) {
+        Some((_, _, author, Some(rid))) => ledger
+            .reports
+            .get(&(author.clone(), rid.clone()))
+            .filter(|rec| rec.retracted.is_none())
+            .map(|rec| rec.entry_id.clone()),
+        _ => Some(id),
+    }
+}

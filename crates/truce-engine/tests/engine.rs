@@ -1,0 +1,405 @@
+//! The engine end to end on constructed snapshots: the Sudzha case under two readings, the
+//! release clause, routine flaring, zones and imprecise times; and properties: order
+//! independence, no same-side corroboration, reasons that name the deciding site and distance.
+
+use proptest::prelude::*;
+use truce_engine::input::{AssessmentIn, ReadingIn, ReportIn, SiteIn};
+use truce_engine::{judge, Finding, Grade, Judgement, Outcome, Params, Snapshot};
+use truce_model::domain::{Act, Reading, Role, Verdict};
+use truce_model::geo::{Geometry, Point};
+use truce_model::taxonomy::Category;
+use truce_model::{Id, Time};
+
+fn id(s: &str) -> Id {
+    Id::new(s).unwrap()
+}
+
+fn t(s: &str) -> i64 {
+    Time::parse(s).unwrap().0.as_second()
+}
+
+fn report(
+    index: u64,
+    author: &str,
+    role: Role,
+    rid: &str,
+    act: Act,
+    perp: Option<&str>,
+    point: [f64; 2],
+    unc: u32,
+    start: &str,
+    end: &str,
+) -> ReportIn {
+    ReportIn {
+        index,
+        entry_id: format!("{index:064x}"),
+        author: id(author),
+        role,
+        id: id(rid),
+        act,
+        perpetrator: perp.map(id),
+        point,
+        uncertainty_m: unc,
+        start: t(start),
+        end: t(end),
+        target: None,
+        static_source: false,
+    }
+}
+
+fn site(index: u64, lister: &str, sid: &str, cat: &str, p: [f64; 2], approx: u32) -> SiteIn {
+    SiteIn {
+        index,
+        lister: id(lister),
+        id: id(sid),
+        name: sid.to_string(),
+        category: Category::new(cat).unwrap(),
+        geometry: Geometry::Point(Point::new(p[0], p[1]).unwrap()),
+        approximate_m: approx,
+    }
+}
+
+fn reading(index: u64, author: &str, toml_terms: &str) -> ReadingIn {
+    let text = format!(
+        "agreement = \"energy-moratorium-2025\"\n[source]\ntitle = \"t\"\ndate = 2025-03-18\n[terms]\n{toml_terms}"
+    );
+    let reading: Reading = toml::from_str(&text).unwrap();
+    ReadingIn {
+        index,
+        author: id(author),
+        reading,
+    }
+}
+
+fn ru_reading() -> ReadingIn {
+    reading(
+        100,
+        "ru",
+        r#"prohibited_acts = ["strike", "sabotage"]
+protected = ["set:kremlin-2025-03-25"]
+bound = ["ru", "ua"]
+release = [{ kind = "violation-frees-other-side", text = "a violation frees the other side" }]
+window = { start = 2025-03-18T00:00:00+03:00, duration_days = 30 }"#,
+    )
+}
+
+fn ua_reading() -> ReadingIn {
+    reading(
+        101,
+        "ua",
+        r#"prohibited_acts = ["strike"]
+protected = ["energy.*"]
+bound = ["ru", "ua"]
+window = { start = 2025-03-25T00:00:00+03:00, duration_days = 30 }"#,
+    )
+}
+
+/// The Sudzha reports of 20–21 March 2025 as in the demo scenario.
+fn sudzha() -> Snapshot {
+    Snapshot {
+        log_size: 200,
+        reports: vec![
+            report(10, "firms", Role::OpenData, "synthetic-sudzha-2025-03-20", Act::FireObserved, None,
+                [35.275, 51.195], 375, "2025-03-20T20:22:00Z", "2025-03-20T20:22:00Z"),
+            report(11, "ru", Role::Belligerent, "sudzha-gms-2025-03-21", Act::Sabotage, Some("ua"),
+                [35.27, 51.19], 3000, "2025-03-21T00:10:00+03:00", "2025-03-21T00:30:00+03:00"),
+            report(12, "ua", Role::Belligerent, "sudzha-shelling-2025-03-21", Act::Shelling, Some("ru"),
+                [35.27, 51.19], 3000, "2025-03-21T00:00:00+03:00", "2025-03-21T03:00:00+03:00"),
+        ],
+        sites: vec![
+            site(5, "ru", "sudzha-gms", "energy.gas.metering", [35.27, 51.19], 3000),
+            site(6, "ru", "kursk-npp", "energy.nuclear", [35.61, 51.68], 2000),
+        ],
+        readings: vec![ru_reading(), ua_reading()],
+        assessments: vec![AssessmentIn {
+            index: 13,
+            entry_id: format!("{:064x}", 13),
+            author: id("monitor"),
+            reports: vec![format!("{:064x}", 11), format!("{:064x}", 12), format!("{:064x}", 10)],
+            verdict: Verdict::Unverifiable,
+            text: "no access".into(),
+        }],
+    }
+}
+
+fn finding<'a>(j: &'a Judgement, reading: &str) -> &'a Finding {
+    j.findings.iter().find(|f| f.reading.as_str() == reading).unwrap()
+}
+
+#[test]
+fn sudzha_clusters_with_the_detection_and_the_readings_disagree() {
+    let j = judge(&sudzha(), &Params::default());
+    assert_eq!(j.incidents.len(), 1, "{:#?}", j.incidents);
+    let inc = &j.incidents[0];
+    assert_eq!(inc.members.len(), 3);
+    assert_eq!(inc.grade, Grade::Unverifiable);
+    assert!(inc.disputed, "sabotage by ua vs shelling by ru");
+    assert_eq!(inc.sides, ["party:ru", "party:ua", "sensor:firms"]);
+    assert_eq!(inc.day, "2025-03-20");
+
+    let ru = finding(&j, "ru");
+    assert_eq!(ru.outcome, Outcome::Breach);
+    let site = ru.site.as_ref().unwrap();
+    assert_eq!((site.id.as_str(), site.distance_m), ("sudzha-gms", 0));
+    let target = ru.reasons.iter().find(|r| r.rule == "target").unwrap();
+    assert!(target.text.contains("ru/sudzha-gms") && target.text.contains(" 0 m"), "{}", target.text);
+    // Both blamed parties breach under Russia's reading (sabotage and shelling are prohibited).
+    assert!(ru.attributions.iter().all(|a| a.outcome == Outcome::Breach));
+
+    let ua = finding(&j, "ua");
+    assert_eq!(ua.outcome, Outcome::OutOfScope);
+    let w = &ua.reasons[0];
+    assert_eq!((w.rule.as_str(), w.holds.as_str()), ("window", "no"));
+    assert!(w.text.contains("2025-03-24T21:00:00Z"), "{}", w.text);
+
+    // Deterministic: the same snapshot gives the same bytes.
+    let again = judge(&sudzha(), &Params::default());
+    assert_eq!(serde_json::to_string(&j).unwrap(), serde_json::to_string(&again).unwrap());
+    let text = truce_engine::explain(inc, &j.findings.iter().collect::<Vec<_>>());
+    assert!(text.contains("BREACH") && text.contains("OUT_OF_SCOPE"), "{text}");
+}
+
+#[test]
+fn the_act_is_judged_per_blamed_party() {
+    // Under Ukraine's reading (strikes only), inside its window: the shelling blamed on ru is a
+    // breach, the sabotage blamed on ua is not a prohibited act.
+    let mut s = sudzha();
+    for r in &mut s.reports {
+        r.start += 10 * 86_400;
+        r.end += 10 * 86_400;
+    }
+    s.assessments.clear();
+    let j = judge(&s, &Params::default());
+    assert_eq!(j.incidents[0].grade, Grade::Disputed);
+    let ua = finding(&j, "ua");
+    assert_eq!(ua.outcome, Outcome::Breach);
+    let by = |p: &str| ua.attributions.iter().find(|a| a.party.as_str() == p).unwrap().outcome;
+    assert_eq!(by("ru"), Outcome::Breach);
+    assert_eq!(by("ua"), Outcome::NoBreach);
+}
+
+#[test]
+fn a_corroborated_violation_releases_the_other_side_under_a_release_clause() {
+    let s = Snapshot {
+        log_size: 10,
+        reports: vec![
+            // ua blamed, corroborated by a detection: 19 March.
+            report(1, "firms", Role::OpenData, "det-1", Act::FireObserved, None,
+                [40.603, 45.447], 375, "2025-03-18T23:10:00Z", "2025-03-18T23:10:00Z"),
+            report(2, "ru", Role::Belligerent, "kavkazskaya", Act::DroneStrike, Some("ua"),
+                [40.60, 45.45], 5000, "2025-03-19T00:00:00+03:00", "2025-03-19T08:00:00+03:00"),
+            // ru blamed later, at a protected Ukrainian site.
+            report(3, "ua", Role::Belligerent, "kherson", Act::DroneStrike, Some("ru"),
+                [32.55, 46.65], 3000, "2025-04-04T00:00:00+03:00", "2025-04-05T00:00:00+03:00"),
+        ],
+        sites: vec![
+            site(4, "ru", "kavkazskaya-ops", "energy.oil.pumping", [40.6, 45.45], 5000),
+            site(5, "ua", "kherson-tpp", "energy.power.plant", [32.55, 46.65], 3000),
+        ],
+        readings: vec![ru_reading(), ua_reading()],
+        assessments: vec![],
+    };
+    let j = judge(&s, &Params::default());
+    assert_eq!(j.incidents.len(), 2);
+    assert_eq!(j.incidents[0].grade, Grade::Corroborated);
+    let ru: Vec<&Finding> = j.findings.iter().filter(|f| f.reading.as_str() == "ru").collect();
+    assert_eq!(ru[0].outcome, Outcome::Breach);
+    assert_eq!(ru[1].outcome, Outcome::NoBreach, "{:#?}", ru[1]);
+    assert_eq!(ru[1].attributions[0].released_by.as_deref(), Some(ru[0].incident.as_str()));
+    assert!(ru[1].reasons.iter().any(|r| r.rule == "release" && r.text.contains("ua breached this reading")));
+    // Ukraine's reading has no release clause: the same incident is a breach by ru.
+    let ua: Vec<&Finding> = j.findings.iter().filter(|f| f.reading.as_str() == "ua").collect();
+    assert_eq!(ua[1].outcome, Outcome::Breach);
+    let c = truce_engine::compliance(&j.findings);
+    assert!(c.differences.iter().any(|d| d.incident == ru[1].incident));
+}
+
+#[test]
+fn routine_flaring_is_not_taken_for_a_strike() {
+    let flare = [49.1, 53.2];
+    let mut reports = Vec::new();
+    for d in 0..6 {
+        let ts = format!("2025-03-0{}T22:00:00Z", d + 1);
+        reports.push(report(d, "firms", Role::OpenData, &format!("flare-{d}"), Act::FireObserved, None,
+            flare, 375, &ts, &ts));
+    }
+    reports.push(report(9, "firms", Role::OpenData, "flare-late", Act::FireObserved, None,
+        [49.1003, 53.2002], 375, "2025-03-28T22:00:00Z", "2025-03-28T22:00:00Z"));
+    let s = Snapshot {
+        log_size: 20,
+        reports,
+        sites: vec![site(10, "ru", "refinery", "energy.oil.refinery", flare, 0)],
+        readings: vec![ru_reading()],
+        assessments: vec![],
+    };
+    let j = judge(&s, &Params::default());
+    assert!(j.baseline.hot_spots >= 1);
+    let late = j.incidents.iter().find(|i| i.members.iter().any(|m| m.id.as_str() == "flare-late")).unwrap();
+    assert!(late.routine);
+    let f = j.findings.iter().find(|f| f.incident == late.id).unwrap();
+    assert_eq!(f.outcome, Outcome::NoBreach);
+    assert!(f.reasons.iter().any(|r| r.rule == "routine" && r.text.contains("hot spot")));
+}
+
+#[test]
+fn an_imprecise_time_across_the_window_start_is_undetermined() {
+    let s = Snapshot {
+        log_size: 3,
+        reports: vec![report(1, "ua", Role::Belligerent, "r", Act::Strike, Some("ru"),
+            [32.55, 46.65], 500, "2025-03-24T12:00:00+03:00", "2025-03-25T12:00:00+03:00")],
+        sites: vec![site(0, "ua", "kherson-tpp", "energy.power.plant", [32.55, 46.65], 0)],
+        readings: vec![ua_reading()],
+        assessments: vec![],
+    };
+    let j = judge(&s, &Params::default());
+    let f = &j.findings[0];
+    assert_eq!(f.outcome, Outcome::Undetermined);
+    assert_eq!(f.reasons[0].holds, "uncertain");
+}
+
+#[test]
+fn zones_limit_where_a_reading_applies() {
+    let terms = |zone: &str| {
+        format!(
+            r#"prohibited_acts = ["attack-on-vessels"]
+protected = ["transport.port"]
+bound = ["ru", "ua"]
+zones = [{{ name = "Black Sea (west)", polygon = {zone} }}]
+window = {{ start = 2025-03-25T00:00:00+03:00 }}"#
+        )
+    };
+    let sea = "[[[29.0, 43.0], [35.0, 43.0], [35.0, 46.5], [29.0, 46.5], [29.0, 43.0]]]";
+    let elsewhere = "[[[36.0, 43.0], [40.0, 43.0], [40.0, 45.0], [36.0, 45.0], [36.0, 43.0]]]";
+    let odesa = [30.74, 46.49];
+    let mk = |z: &str| Snapshot {
+        log_size: 3,
+        reports: vec![report(1, "ua", Role::Belligerent, "odesa-port", Act::AttackOnVessels, Some("ru"),
+            odesa, 200, "2025-03-27T12:00:00Z", "2025-03-27T13:00:00Z")],
+        sites: vec![site(0, "ua", "odesa-port", "transport.port", odesa, 0)],
+        readings: vec![reading(2, "us", &terms(z))],
+        assessments: vec![],
+    };
+    let inside = judge(&mk(sea), &Params::default());
+    assert_eq!(inside.findings[0].outcome, Outcome::Breach);
+    assert!(inside.findings[0].reasons.iter().any(|r| r.rule == "zone" && r.holds == "yes"));
+    let outside = judge(&mk(elsewhere), &Params::default());
+    assert_eq!(outside.findings[0].outcome, Outcome::OutOfScope);
+}
+
+// ── properties ───────────────────────────────────────────────────────────────────────────────
+
+fn arb_report(k: u64) -> impl Strategy<Value = ReportIn> {
+    (
+        0usize..4,
+        0usize..3,
+        (35.0f64..35.2, 51.0f64..51.15),
+        prop_oneof![Just(0u32), Just(375), Just(3000), Just(40_000)],
+        0i64..(5 * 86_400),
+        prop_oneof![Just(0i64), Just(3_600), Just(86_400)],
+        0usize..4,
+    )
+        .prop_map(move |(who, perp, (lon, lat), unc, start, dur, act)| {
+            let (author, role) = [
+                ("ru", Role::Belligerent),
+                ("ua", Role::Belligerent),
+                ("firms", Role::OpenData),
+                ("monitor", Role::Monitor),
+            ][who];
+            let act = if role == Role::OpenData {
+                Act::FireObserved
+            } else {
+                [Act::Strike, Act::Shelling, Act::Sabotage, Act::DroneStrike][act]
+            };
+            let perp = if role == Role::OpenData { None } else { [None, Some("ru"), Some("ua")][perp] };
+            let base = t("2025-03-24T00:00:00Z");
+            ReportIn {
+                index: k,
+                entry_id: format!("{k:064x}"),
+                author: id(author),
+                role,
+                id: id(&format!("r{k}")),
+                act,
+                perpetrator: perp.map(id),
+                point: [lon, lat],
+                uncertainty_m: unc,
+                start: base + start,
+                end: base + start + dur,
+                target: None,
+                static_source: false,
+            }
+        })
+}
+
+fn arb_snapshot() -> impl Strategy<Value = Snapshot> {
+    (1usize..40).prop_flat_map(|n| {
+        (0..n as u64).map(arb_report).collect::<Vec<_>>().prop_map(|reports| Snapshot {
+            log_size: 1000,
+            reports,
+            sites: vec![
+                site(900, "ru", "sudzha-gms", "energy.gas.metering", [35.1, 51.07], 0),
+                site(901, "ru", "depot", "energy.oil.storage", [35.05, 51.12], 1000),
+                site(902, "ua", "school", "telecom", [35.15, 51.02], 0),
+            ],
+            readings: vec![ru_reading(), ua_reading()],
+            assessments: vec![],
+        })
+    })
+}
+
+fn canonical(j: &Judgement) -> String {
+    serde_json::to_string(j).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn judgement_is_independent_of_report_order(s in arb_snapshot(), seed in any::<u64>()) {
+        let a = judge(&s, &Params::default());
+        let mut shuffled = s.clone();
+        // Fisher–Yates with a small LCG, so the permutation follows the seed.
+        let mut x = seed | 1;
+        for i in (1..shuffled.reports.len()).rev() {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let j = (x >> 33) as usize % (i + 1);
+            shuffled.reports.swap(i, j);
+        }
+        let b = judge(&shuffled, &Params::default());
+        prop_assert_eq!(canonical(&a), canonical(&b));
+    }
+
+    #[test]
+    fn reports_of_one_side_never_corroborate(s in arb_snapshot(), who in 0usize..3) {
+        let author = ["ru", "ua", "firms"][who];
+        let mut one = s.clone();
+        one.reports.retain(|r| r.author.as_str() == author);
+        let j = judge(&one, &Params::default());
+        for i in &j.incidents {
+            prop_assert!(i.grade != Grade::Corroborated, "{:?}", i);
+            prop_assert!(i.sides.len() <= 1);
+        }
+        // And in mixed snapshots, every corroborated incident has two independent sides.
+        let j = judge(&s, &Params::default());
+        for i in j.incidents.iter().filter(|i| i.grade == Grade::Corroborated) {
+            prop_assert!(i.sides.len() >= 2);
+        }
+    }
+
+    #[test]
+    fn a_finding_names_the_site_and_the_distance_that_decided_it(s in arb_snapshot()) {
+        let j = judge(&s, &Params::default());
+        for f in &j.findings {
+            let Some(site) = &f.site else { continue };
+            let target = f.reasons.iter().find(|r| r.rule == "target").unwrap();
+            let name = format!("{}/{}", site.lister, site.id);
+            prop_assert!(target.text.contains(&name), "{} lacks {}", target.text, name);
+            prop_assert!(target.text.contains(&format!("{} m", site.distance_m)), "{} lacks {} m", target.text, site.distance_m);
+            // The distance is the geodesic one from the deciding report.
+            let r = s.reports.iter().find(|r| format!("{}/{}", r.author, r.id) == site.report).unwrap();
+            let sp = s.sites.iter().find(|x| x.id == site.id).unwrap();
+            let Geometry::Point(p) = &sp.geometry else { unreachable!() };
+            let d = truce_geo::distance_m(r.point, [p.lon(), p.lat()]);
+            prop_assert_eq!(d.round() as u64, site.distance_m);
+        }
+    }
+}

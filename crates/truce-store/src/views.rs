@@ -1,0 +1,378 @@
+//! Derived views in their own SQLite file (`views.db`): incidents, findings and small documents
+//! (compliance, baseline summary) as the engine computed them, stamped with the log size, root
+//! and rules version they were computed at. Nothing here is authoritative: the file may be
+//! deleted at any time and rebuilt from the log (`truce rebuild`). Rows keep the engine's JSON
+//! bytes, so a query returns exactly what was computed.
+
+use crate::StoreError;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+use std::path::{Path, PathBuf};
+
+/// What a set of views was computed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewStamp {
+    /// Log size (entries).
+    pub log_size: u64,
+    /// Root hash of the log at that size (base64).
+    pub root: String,
+    /// Rules version of the engine.
+    pub rules: String,
+}
+
+/// An incident row: indexed columns and the JSON document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentRow {
+    /// Incident id.
+    pub id: String,
+    /// Start (RFC 3339 UTC).
+    pub start: String,
+    /// UTC day.
+    pub day: String,
+    /// Grade.
+    pub grade: String,
+    /// Longitude.
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+    /// Parties blamed, comma-separated.
+    pub parties: String,
+    /// The JSON document.
+    pub json: String,
+}
+
+/// A finding row: indexed columns and the JSON document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingRow {
+    /// Incident id.
+    pub incident: String,
+    /// Agreement.
+    pub agreement: String,
+    /// Reading (party).
+    pub reading: String,
+    /// Outcome.
+    pub outcome: String,
+    /// Grade.
+    pub grade: String,
+    /// UTC day.
+    pub day: String,
+    /// Parties blamed, comma-separated.
+    pub parties: String,
+    /// The JSON document.
+    pub json: String,
+}
+
+/// Filters on incidents; `None` means any.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IncidentFilter {
+    /// First UTC day (inclusive, `YYYY-MM-DD`).
+    pub from_day: Option<String>,
+    /// Last UTC day (inclusive).
+    pub to_day: Option<String>,
+    /// Grade.
+    pub grade: Option<String>,
+    /// A party blamed.
+    pub party: Option<String>,
+    /// Bounding box `[min lon, min lat, max lon, max lat]`.
+    pub bbox: Option<[f64; 4]>,
+}
+
+/// Filters on findings; `None` means any.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FindingFilter {
+    /// Agreement.
+    pub agreement: Option<String>,
+    /// Reading (party).
+    pub reading: Option<String>,
+    /// Incident.
+    pub incident: Option<String>,
+    /// Outcome.
+    pub outcome: Option<String>,
+    /// Grade.
+    pub grade: Option<String>,
+    /// A party blamed.
+    pub party: Option<String>,
+    /// First UTC day (inclusive).
+    pub from_day: Option<String>,
+    /// Last UTC day (inclusive).
+    pub to_day: Option<String>,
+}
+
+/// The derived-views database.
+pub struct ViewStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn sql(path: &Path, source: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite {
+        path: path.display().to_string(),
+        source,
+        hint: " (views are derived: delete the file and run `truce rebuild`)",
+    }
+}
+
+impl ViewStore {
+    /// Opens or creates the views database at `path`.
+    pub fn open(path: &Path) -> Result<ViewStore, StoreError> {
+        let conn = Connection::open(path).map_err(|e| sql(path, e))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL;
+             PRAGMA synchronous=NORMAL;
+             PRAGMA busy_timeout=10000;
+             CREATE TABLE IF NOT EXISTS view_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS view_incidents(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+               start TEXT NOT NULL, day TEXT NOT NULL, grade TEXT NOT NULL, lon REAL NOT NULL,
+               lat REAL NOT NULL, parties TEXT NOT NULL, json TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS view_findings(seq INTEGER PRIMARY KEY, incident TEXT NOT NULL,
+               agreement TEXT NOT NULL, reading TEXT NOT NULL, outcome TEXT NOT NULL,
+               grade TEXT NOT NULL, day TEXT NOT NULL, parties TEXT NOT NULL, json TEXT NOT NULL);
+             CREATE INDEX IF NOT EXISTS view_findings_incident ON view_findings(incident);
+             CREATE INDEX IF NOT EXISTS view_findings_ar ON view_findings(agreement, reading, day);
+             CREATE INDEX IF NOT EXISTS view_incidents_day ON view_incidents(day);
+             CREATE TABLE IF NOT EXISTS view_docs(name TEXT PRIMARY KEY, json TEXT NOT NULL);",
+        )
+        .map_err(|e| sql(path, e))?;
+        Ok(ViewStore {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// What the stored views were computed from, if any are stored.
+    pub fn stamp(&self) -> Result<Option<ViewStamp>, StoreError> {
+        let get = |k: &str| -> Result<Option<String>, StoreError> {
+            self.conn
+                .query_row("SELECT value FROM view_meta WHERE key = ?1", [k], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(|e| sql(&self.path, e))
+        };
+        let (Some(size), Some(root), Some(rules)) = (get("log_size")?, get("root")?, get("rules")?)
+        else {
+            return Ok(None);
+        };
+        Ok(size.parse().ok().map(|log_size| ViewStamp {
+            log_size,
+            root,
+            rules,
+        }))
+    }
+
+    /// Replaces every stored view in one transaction.
+    pub fn replace(
+        &mut self,
+        stamp: &ViewStamp,
+        incidents: impl IntoIterator<Item = IncidentRow>,
+        findings: impl IntoIterator<Item = FindingRow>,
+        docs: &[(&str, String)],
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let e = |x| sql(&path, x);
+        let tx = self.conn.transaction().map_err(e)?;
+        tx.execute_batch(
+            "DELETE FROM view_meta; DELETE FROM view_incidents; DELETE FROM view_findings; DELETE FROM view_docs;",
+        )
+        .map_err(e)?;
+        {
+            let mut st = tx
+                .prepare("INSERT INTO view_incidents(id, start, day, grade, lon, lat, parties, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .map_err(e)?;
+            for i in incidents {
+                st.execute(params![
+                    i.id, i.start, i.day, i.grade, i.lon, i.lat, i.parties, i.json
+                ])
+                .map_err(e)?;
+            }
+            let mut st = tx
+                .prepare("INSERT INTO view_findings(incident, agreement, reading, outcome, grade, day, parties, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .map_err(e)?;
+            for f in findings {
+                st.execute(params![
+                    f.incident,
+                    f.agreement,
+                    f.reading,
+                    f.outcome,
+                    f.grade,
+                    f.day,
+                    f.parties,
+                    f.json
+                ])
+                .map_err(e)?;
+            }
+            let mut st = tx
+                .prepare("INSERT INTO view_docs(name, json) VALUES (?1, ?2)")
+                .map_err(e)?;
+            for (n, j) in docs {
+                st.execute(params![n, j]).map_err(e)?;
+            }
+            let mut st = tx
+                .prepare("INSERT INTO view_meta(key, value) VALUES (?1, ?2)")
+                .map_err(e)?;
+            st.execute(params!["log_size", stamp.log_size.to_string()])
+                .map_err(e)?;
+            st.execute(params!["root", stamp.root]).map_err(e)?;
+            st.execute(params!["rules", stamp.rules]).map_err(e)?;
+        }
+        tx.commit().map_err(e)
+    }
+
+    /// Incidents matching `f`, in stored order (by start, then id), as JSON documents.
+    pub fn incidents(&self, f: &IncidentFilter) -> Result<Vec<String>, StoreError> {
+        let mut q = String::from("SELECT json FROM view_incidents WHERE 1=1");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let mut text = |q: &mut String, col: &str, op: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                args.push(v.clone().into());
+                q.push_str(&format!(" AND {col} {op} ?{}", args.len()));
+            }
+        };
+        text(&mut q, "day", ">=", &f.from_day);
+        text(&mut q, "day", "<=", &f.to_day);
+        text(&mut q, "grade", "=", &f.grade);
+        if let Some(p) = &f.party {
+            text(&mut q, "(',' || parties || ',')", "LIKE", &Some(format!("%,{p},%")));
+        }
+        if let Some([a, b, c, d]) = f.bbox {
+            for (col, op, v) in [("lon", ">=", a), ("lat", ">=", b), ("lon", "<=", c), ("lat", "<=", d)] {
+                args.push(v.into());
+                q.push_str(&format!(" AND {col} {op} ?{}", args.len()));
+            }
+        }
+        q.push_str(" ORDER BY seq");
+        self.strings(&q, args)
+    }
+
+    /// Findings matching `f`, in stored order, as JSON documents.
+    pub fn findings(&self, f: &FindingFilter) -> Result<Vec<String>, StoreError> {
+        let mut q = String::from("SELECT json FROM view_findings WHERE 1=1");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let mut text = |q: &mut String, col: &str, op: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                args.push(v.clone().into());
+                q.push_str(&format!(" AND {col} {op} ?{}", args.len()));
+            }
+        };
+        text(&mut q, "agreement", "=", &f.agreement);
+        text(&mut q, "reading", "=", &f.reading);
+        text(&mut q, "incident", "=", &f.incident);
+        text(&mut q, "outcome", "=", &f.outcome);
+        text(&mut q, "grade", "=", &f.grade);
+        text(&mut q, "day", ">=", &f.from_day);
+        text(&mut q, "day", "<=", &f.to_day);
+        if let Some(p) = &f.party {
+            text(&mut q, "(',' || parties || ',')", "LIKE", &Some(format!("%,{p},%")));
+        }
+        q.push_str(" ORDER BY seq");
+        self.strings(&q, args)
+    }
+
+    /// One incident's JSON document.
+    pub fn incident(&self, id: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT json FROM view_incidents WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| sql(&self.path, e))
+    }
+
+    /// Incident ids starting with `prefix` (for abbreviated ids), at most `limit`.
+    pub fn incident_ids(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        let like = format!("{}%", prefix.replace(['%', '_'], ""));
+        self.strings(
+            &format!("SELECT id FROM view_incidents WHERE id LIKE ?1 ORDER BY id LIMIT {limit}"),
+            vec![like.into()],
+        )
+    }
+
+    /// A stored document by name.
+    pub fn doc(&self, name: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT json FROM view_docs WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| sql(&self.path, e))
+    }
+
+    fn strings(
+        &self,
+        q: &str,
+        args: Vec<rusqlite::types::Value>,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut st = self.conn.prepare(q).map_err(|e| sql(&self.path, e))?;
+        let rows = st
+            .query_map(params_from_iter(args), |r| r.get::<_, String>(0))
+            .map_err(|e| sql(&self.path, e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| sql(&self.path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn views_round_trip_and_filter() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut v = ViewStore::open(&dir.path().join("views.db")).unwrap();
+        assert_eq!(v.stamp().unwrap(), None);
+        let stamp = ViewStamp {
+            log_size: 7,
+            root: "r".into(),
+            rules: "x/1".into(),
+        };
+        let inc = |id: &str, day: &str, lon: f64| IncidentRow {
+            id: id.into(),
+            start: format!("{day}T00:00:00Z"),
+            day: day.into(),
+            grade: "reported".into(),
+            lon,
+            lat: 50.0,
+            parties: "ru,ua".into(),
+            json: format!("{{\"id\":\"{id}\"}}"),
+        };
+        let fnd = |inc: &str, reading: &str| FindingRow {
+            incident: inc.into(),
+            agreement: "a".into(),
+            reading: reading.into(),
+            outcome: "breach".into(),
+            grade: "reported".into(),
+            day: "2025-03-21".into(),
+            parties: "ua".into(),
+            json: format!("{{\"incident\":\"{inc}\",\"reading\":\"{reading}\"}}"),
+        };
+        v.replace(
+            &stamp,
+            [inc("inc-1", "2025-03-20", 35.0), inc("inc-2", "2025-03-21", 40.0)],
+            [fnd("inc-1", "ru"), fnd("inc-1", "ua"), fnd("inc-2", "ru")],
+            &[("compliance", "{}".into())],
+        )
+        .unwrap();
+        assert_eq!(v.stamp().unwrap(), Some(stamp));
+        let f = IncidentFilter {
+            from_day: Some("2025-03-21".into()),
+            ..Default::default()
+        };
+        assert_eq!(v.incidents(&f).unwrap(), vec!["{\"id\":\"inc-2\"}"]);
+        let f = IncidentFilter {
+            bbox: Some([34.0, 49.0, 36.0, 51.0]),
+            party: Some("ua".into()),
+            ..Default::default()
+        };
+        assert_eq!(v.incidents(&f).unwrap().len(), 1);
+        let f = FindingFilter {
+            reading: Some("ru".into()),
+            ..Default::default()
+        };
+        assert_eq!(v.findings(&f).unwrap().len(), 2);
+        assert_eq!(v.incident_ids("inc-", 10).unwrap(), vec!["inc-1", "inc-2"]);
+        assert_eq!(v.doc("compliance").unwrap().as_deref(), Some("{}"));
+        // Replacing drops what was there.
+        v.replace(&ViewStamp { log_size: 8, root: "s".into(), rules: "x/1".into() }, [], [], &[])
+            .unwrap();
+        assert!(v.incidents(&IncidentFilter::default()).unwrap().is_empty());
+    }
+}

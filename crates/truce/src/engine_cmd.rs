@@ -1,0 +1,485 @@
+//! The engine's commands: `truce incidents`, `findings`, `compliance`, `explain` and `rebuild`.
+//! Derived views live in `views.db` beside the log, stamped with the log size, root and rules
+//! version they were computed at; a query whose stamp is stale recomputes them from the log first,
+//! so answers always match the log as it is.
+
+use crate::datadir::DataDir;
+use crate::domain_cmd::replay;
+use crate::log_cmd::Out;
+use crate::Failure;
+use anyhow::anyhow;
+use indicatif::{ProgressBar, ProgressDrawTarget};
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+use truce_engine::{Compliance, Finding, Incident, Judgement, Params, Snapshot, RULES_VERSION};
+use truce_store::views::{FindingFilter, FindingRow, IncidentFilter, IncidentRow, ViewStamp, ViewStore};
+
+/// The views database of a data directory.
+fn views_path(dir: &DataDir) -> std::path::PathBuf {
+    dir.path.join("views.db")
+}
+
+fn spinner(out: &Out, msg: &str) -> ProgressBar {
+    if out.quiet {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    b.set_message(msg.to_string());
+    b.enable_steady_tick(Duration::from_millis(120));
+    b
+}
+
+/// Replays the log and judges it: the engine's full output at the log's current size.
+pub fn judge(dir: &DataDir, out: &Out) -> Result<(Judgement, ViewStamp), Failure> {
+    let reader = dir.reader()?;
+    let bar = spinner(out, "replaying the log");
+    let ledger = replay(&reader)?;
+    let size = ledger_size(&reader)?;
+    bar.set_message(format!("judging {} reports", ledger.reports.len()));
+    let snap = Snapshot::from_ledger(&ledger, size);
+    drop(ledger);
+    let j = truce_engine::judge(&snap, &Params::default());
+    bar.finish_and_clear();
+    let root = if size == 0 {
+        String::new()
+    } else {
+        reader.root_at(size)?.to_string()
+    };
+    Ok((
+        j,
+        ViewStamp {
+            log_size: size,
+            root,
+            rules: RULES_VERSION.to_string(),
+        },
+    ))
+}
+
+fn ledger_size(reader: &truce_store::LogReader<truce_store::sqlite::SqliteStorage>) -> Result<u64, Failure> {
+    Ok(reader.latest()?.size)
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
+    serde_json::to_string(v).map_err(|e| Failure::input(anyhow!("encoding JSON: {e}")))
+}
+
+fn parties(alleged: impl Iterator<Item = String>) -> String {
+    alleged.collect::<Vec<_>>().join(",")
+}
+
+/// Recomputes every derived view from the log and stores it.
+fn store(dir: &DataDir, views: &mut ViewStore, out: &Out) -> Result<(Judgement, ViewStamp), Failure> {
+    let (j, stamp) = judge(dir, out)?;
+    let incidents = j
+        .incidents
+        .iter()
+        .map(|i| {
+            Ok(IncidentRow {
+                id: i.id.clone(),
+                start: i.start.clone(),
+                day: i.day.clone(),
+                grade: i.grade.as_str().to_string(),
+                lon: i.point[0],
+                lat: i.point[1],
+                parties: parties(i.alleged.iter().map(|a| a.party.to_string())),
+                json: to_json(i)?,
+            })
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let findings = j
+        .findings
+        .iter()
+        .map(|f| {
+            Ok(FindingRow {
+                incident: f.incident.clone(),
+                agreement: f.agreement.to_string(),
+                reading: f.reading.to_string(),
+                outcome: f.outcome.as_str().to_string(),
+                grade: f.grade.as_str().to_string(),
+                day: f.day.clone(),
+                parties: parties(f.attributions.iter().map(|a| a.party.to_string())),
+                json: to_json(f)?,
+            })
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let compliance = truce_engine::compliance(&j.findings);
+    views.replace(
+        &stamp,
+        incidents,
+        findings,
+        &[
+            ("compliance", to_json(&compliance)?),
+            ("baseline", to_json(&j.baseline)?),
+        ],
+    )?;
+    Ok((j, stamp))
+}
+
+/// Recomputes and stores every derived view; returns the judgement and its compliance view.
+pub fn refresh(dir: &DataDir, out: &Out) -> Result<(Judgement, Compliance), Failure> {
+    let mut views = ViewStore::open(&views_path(dir))?;
+    let (j, _) = store(dir, &mut views, out)?;
+    let c = truce_engine::compliance(&j.findings);
+    Ok((j, c))
+}
+
+/// Opens the views, recomputing them first if they are missing or stale.
+fn fresh_views(dir: &DataDir, out: &Out) -> Result<ViewStore, Failure> {
+    let reader = dir.reader()?;
+    let cp = reader.latest()?;
+    let mut views = ViewStore::open(&views_path(dir))?;
+    let current = views.stamp()?;
+    let fresh = current.as_ref().is_some_and(|s| {
+        s.log_size == cp.size
+            && s.rules == RULES_VERSION
+            && (cp.size == 0 || s.root == cp.root.to_string())
+    });
+    if !fresh {
+        tracing::info!(
+            "derived views are {} (log size {}): recomputing from the log",
+            if current.is_some() { "stale" } else { "missing" },
+            cp.size
+        );
+        store(dir, &mut views, out)?;
+    }
+    Ok(views)
+}
+
+/// `truce rebuild`: recomputes every derived view from the log.
+pub fn rebuild(dir: &DataDir, out: &Out) -> Result<(), Failure> {
+    let t = Instant::now();
+    let mut views = ViewStore::open(&views_path(dir))?;
+    let (j, stamp) = store(dir, &mut views, out)?;
+    let secs = t.elapsed().as_secs_f64();
+    let reports: usize = j.incidents.iter().map(|i| i.members.len()).sum();
+    out.print(
+        format!(
+            "rebuilt views at log size {} (rules {}): {} reports → {} incidents, {} findings, {} hot spots ({} routine detections) in {:.2} s\n",
+            stamp.log_size,
+            stamp.rules,
+            reports,
+            j.incidents.len(),
+            j.findings.len(),
+            j.baseline.hot_spots,
+            j.baseline.routine_detections,
+            secs
+        ),
+        serde_json::json!({
+            "log_size": stamp.log_size,
+            "root": stamp.root,
+            "rules": stamp.rules,
+            "reports": reports,
+            "incidents": j.incidents.len(),
+            "findings": j.findings.len(),
+            "baseline": j.baseline,
+        }),
+    )
+}
+
+fn parse_all<T: serde::de::DeserializeOwned>(docs: &[String]) -> Result<Vec<T>, Failure> {
+    docs.iter()
+        .map(|d| {
+            serde_json::from_str(d).map_err(|e| {
+                Failure::store(anyhow!(
+                    "views.db holds a document this version cannot read ({e}): run `truce rebuild`"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Prints stored JSON documents as one JSON array (the stored bytes, unchanged), or `text`.
+fn print_docs(out: &Out, text: String, docs: &[String]) -> Result<(), Failure> {
+    if out.json {
+        let mut s = String::with_capacity(docs.iter().map(|d| d.len() + 1).sum::<usize>() + 2);
+        s.push('[');
+        for (k, d) in docs.iter().enumerate() {
+            if k > 0 {
+                s.push(',');
+            }
+            s.push_str(d);
+        }
+        s.push_str("]\n");
+        out.print_raw(&s)
+    } else {
+        out.print(text, serde_json::Value::Null)
+    }
+}
+
+/// `truce incidents`.
+pub fn incidents(dir: &DataDir, filter: &IncidentFilter, out: &Out) -> Result<(), Failure> {
+    let views = fresh_views(dir, out)?;
+    let docs = views.incidents(filter)?;
+    let text = if out.json {
+        String::new()
+    } else {
+        render_incidents(&parse_all::<Incident>(&docs)?)
+    };
+    print_docs(out, text, &docs)
+}
+
+fn render_incidents(list: &[Incident]) -> String {
+    let mut s = format!(
+        "{:<20} {:<10} {:<12} {:>7}  {:<28} {}\n",
+        "INCIDENT", "DAY", "GRADE", "REPORTS", "ALLEGED", "WHERE"
+    );
+    for i in list {
+        let alleged = if i.alleged.is_empty() {
+            "-".to_string()
+        } else {
+            i.alleged
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} (by {})",
+                        a.party,
+                        a.by.iter().map(|b| b.as_str()).collect::<Vec<_>>().join("+")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let place = i
+            .members
+            .iter()
+            .find(|m| m.uncertainty_m == i.uncertainty_m)
+            .map(|m| format!("[{:.3}, {:.3}] ±{} m", m.point[0], m.point[1], m.uncertainty_m))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "{:<20} {:<10} {:<12} {:>7}  {:<28} {}{}",
+            i.id,
+            i.day,
+            format!("{}{}", i.grade.as_str(), if i.disputed && i.grade != truce_engine::Grade::Disputed { "*" } else { "" }),
+            i.members.len(),
+            alleged,
+            place,
+            if i.routine { " (routine)" } else { "" }
+        );
+    }
+    let _ = writeln!(
+        s,
+        "{} incident(s){}",
+        list.len(),
+        if list.iter().any(|i| i.disputed && i.grade != truce_engine::Grade::Disputed) {
+            "; * sources disputed"
+        } else {
+            ""
+        }
+    );
+    s
+}
+
+/// `truce findings`.
+pub fn findings(dir: &DataDir, filter: &FindingFilter, out: &Out) -> Result<(), Failure> {
+    let views = fresh_views(dir, out)?;
+    let docs = views.findings(filter)?;
+    let text = if out.json {
+        String::new()
+    } else {
+        render_findings(&parse_all::<Finding>(&docs)?)
+    };
+    print_docs(out, text, &docs)
+}
+
+fn render_findings(list: &[Finding]) -> String {
+    let mut s = format!(
+        "{:<20} {:<24} {:<8} {:<13} {:<13} {:<22} {}\n",
+        "INCIDENT", "AGREEMENT", "READING", "OUTCOME", "GRADE", "PARTIES", "DECIDED BY"
+    );
+    for f in list {
+        let parties = f
+            .attributions
+            .iter()
+            .map(|a| format!("{}:{}", a.party, short(a.outcome)))
+            .collect::<Vec<_>>()
+            .join(" ");
+        // A release decides where it applies; else the first condition that did not hold; else
+        // (a breach) the protected site or target.
+        let decided = f
+            .reasons
+            .iter()
+            .find(|r| r.rule == "release")
+            .or_else(|| {
+                f.reasons.iter().find(|r| {
+                    r.holds != "yes" && !matches!(r.rule.as_str(), "sources" | "assessment" | "act")
+                })
+            })
+            .or_else(|| {
+                (f.outcome != truce_engine::Outcome::Breach)
+                    .then(|| f.reasons.iter().find(|r| r.holds != "yes" && r.rule == "act"))
+                    .flatten()
+            })
+            .map(|r| format!("{}: {}", r.rule, r.text))
+            .or_else(|| {
+                f.site
+                    .as_ref()
+                    .map(|s| format!("target: {}/{} at {} m", s.lister, s.id, s.distance_m))
+            })
+            .or_else(|| f.reasons.iter().find(|r| r.rule == "target").map(|r| r.text.clone()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "{:<20} {:<24} {:<8} {:<13} {:<13} {:<22} {}",
+            f.incident,
+            f.agreement.as_str(),
+            f.reading.as_str(),
+            f.outcome.as_str(),
+            f.grade.as_str(),
+            if parties.is_empty() { "-".into() } else { parties },
+            truncate(&decided, 100)
+        );
+    }
+    let _ = writeln!(s, "{} finding(s); `truce explain <incident>` gives every reason", list.len());
+    s
+}
+
+fn short(o: truce_engine::Outcome) -> &'static str {
+    o.as_str()
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}
+
+/// `truce compliance`.
+pub fn compliance(
+    dir: &DataDir,
+    agreement: Option<&str>,
+    reading: Option<&str>,
+    party: Option<&str>,
+    out: &Out,
+) -> Result<(), Failure> {
+    let views = fresh_views(dir, out)?;
+    let doc = views
+        .doc("compliance")?
+        .ok_or_else(|| Failure::store(anyhow!("views.db has no compliance view: run `truce rebuild`")))?;
+    let mut c: Compliance = parse_all(&[doc])?.pop().ok_or_else(|| Failure::store(anyhow!("empty compliance view")))?;
+    let keep = |a: &str, r: &str| agreement.is_none_or(|x| x == a) && reading.is_none_or(|x| x == r);
+    c.rows
+        .retain(|row| keep(row.agreement.as_str(), row.reading.as_str()) && party.is_none_or(|p| p == row.party.as_str()));
+    c.totals.retain(|t| keep(t.agreement.as_str(), t.reading.as_str()));
+    c.differences.retain(|d| agreement.is_none_or(|x| x == d.agreement.as_str()));
+    let text = render_compliance(&c);
+    out.print(text, serde_json::to_value(&c).unwrap_or_default())
+}
+
+fn render_compliance(c: &Compliance) -> String {
+    let mut s = String::new();
+    for t in &c.totals {
+        let _ = writeln!(
+            s,
+            "{} under {}'s reading: {} breach, {} no_breach, {} out_of_scope, {} undetermined; breaches by party: {}",
+            t.agreement,
+            t.reading,
+            t.outcomes.get("breach").unwrap_or(&0),
+            t.outcomes.get("no_breach").unwrap_or(&0),
+            t.outcomes.get("out_of_scope").unwrap_or(&0),
+            t.outcomes.get("undetermined").unwrap_or(&0),
+            if t.breaches_by_party.is_empty() {
+                "none".to_string()
+            } else {
+                t.breaches_by_party
+                    .iter()
+                    .map(|(p, n)| format!("{p} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        );
+    }
+    if !c.rows.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n{:<24} {:<8} {:<8} {:<10} {:>6} {:>9} {:>12} {:>12}  BREACHES BY GRADE",
+            "AGREEMENT", "READING", "PARTY", "DAY", "BREACH", "NO_BREACH", "OUT_OF_SCOPE", "UNDETERMINED"
+        );
+    }
+    for r in &c.rows {
+        let g = |k: &str| r.outcomes.get(k).copied().unwrap_or(0);
+        let grades = r
+            .breaches_by_grade
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(
+            s,
+            "{:<24} {:<8} {:<8} {:<10} {:>6} {:>9} {:>12} {:>12}  {}",
+            r.agreement.as_str(),
+            r.reading.as_str(),
+            r.party.as_str(),
+            r.day,
+            g("breach"),
+            g("no_breach"),
+            g("out_of_scope"),
+            g("undetermined"),
+            if grades.is_empty() { "-".into() } else { grades }
+        );
+    }
+    if !c.differences.is_empty() {
+        let _ = writeln!(s, "\nWhere the reading decides ({} incident(s)):", c.differences.len());
+        for d in &c.differences {
+            let _ = writeln!(
+                s,
+                "  {} {} {}: {}",
+                d.agreement,
+                d.day,
+                d.incident,
+                d.outcomes
+                    .iter()
+                    .map(|(r, o)| format!("{r} {}", o.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            );
+        }
+    }
+    if c.totals.is_empty() {
+        s.push_str("no findings: no reading of any agreement is in the log yet\n");
+    }
+    s
+}
+
+/// `truce explain <incident>`: the incident and every finding about it, with reasons. Accepts an
+/// unambiguous prefix of the id.
+pub fn explain(dir: &DataDir, id: &str, out: &Out) -> Result<(), Failure> {
+    let views = fresh_views(dir, out)?;
+    let full = match views.incident(id)? {
+        Some(_) => id.to_string(),
+        None => {
+            let ids = views.incident_ids(id, 6)?;
+            match ids.as_slice() {
+                [one] => one.clone(),
+                [] => {
+                    return Err(Failure::input(anyhow!(
+                        "no incident {id:?}: `truce incidents` lists them"
+                    )))
+                }
+                many => {
+                    return Err(Failure::input(anyhow!(
+                        "{id:?} is ambiguous: it starts {}; give more of the id",
+                        many.join(", ")
+                    )))
+                }
+            }
+        }
+    };
+    let doc = views
+        .incident(&full)?
+        .ok_or_else(|| Failure::input(anyhow!("no incident {full:?}")))?;
+    let incident: Incident = parse_all(&[doc])?.pop().ok_or_else(|| Failure::store(anyhow!("empty incident")))?;
+    let fdocs = views.findings(&FindingFilter {
+        incident: Some(full.clone()),
+        ..Default::default()
+    })?;
+    let findings: Vec<Finding> = parse_all(&fdocs)?;
+    let refs: Vec<&Finding> = findings.iter().collect();
+    out.print(
+        truce_engine::explain(&incident, &refs),
+        serde_json::json!({ "incident": incident, "findings": findings }),
+    )
+}
