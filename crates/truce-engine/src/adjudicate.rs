@@ -85,7 +85,13 @@ impl Near {
     /// report), each with whether it is certainly near or only within the report's uncertainty.
     pub(crate) fn hits(&self, snap: &Snapshot, b: &Built, p: &Params) -> Vec<Hit> {
         let mut out = Vec::new();
-        for &ri in &b.evidence {
+        // Routine incidents have no evidence; where they are still matters (a flare at a refinery).
+        let from = if b.evidence.is_empty() {
+            &b.members
+        } else {
+            &b.evidence
+        };
+        for &ri in from {
             let r = &snap.reports[ri];
             let unc = f64::from(r.uncertainty_m.min(p.max_uncertainty_m));
             let radius = p.near_m + self.max_approx + unc;
@@ -135,6 +141,22 @@ impl Tri {
             Tri::Uncertain => "uncertain",
         }
     }
+}
+
+/// Whether a reading concerns an incident at all: someone is blamed for it, a listed site of a
+/// protected category is within reach, or a report names a protected target.
+pub(crate) fn concerns(snap: &Snapshot, b: &Built, hits: &[Hit], rd: &ReadingIn) -> bool {
+    let protected = &rd.reading.terms.protected;
+    !b.incident.alleged.is_empty()
+        || hits
+            .iter()
+            .any(|h| protected.contains(&snap.sites[h.site].category))
+        || b.evidence.iter().any(|&ri| {
+            snap.reports[ri]
+                .target
+                .as_ref()
+                .is_some_and(|c| protected.contains(c))
+        })
 }
 
 /// Adjudicates one incident under one reading (release clauses are applied afterwards, across

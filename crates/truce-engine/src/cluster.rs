@@ -22,9 +22,6 @@
 //!   window**; a cheap chord test on unit vectors rejects most candidates before the geodesic is
 //!   asked, and pairs already in the same component are not tested at all.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 /// What the clusterer needs of one report.
 ///
 /// Preconditions (the caller validates; checked with `debug_assert!` only): `lon` in
@@ -114,9 +111,9 @@ pub fn clusters(obs: &[Obs], p: &Params) -> Vec<Vec<u32>> {
         // A gap is never negative: nothing links.
         return (0..n as u32).map(|i| vec![i]).collect();
     }
-    let index = Index::build(obs);
+    let index = Index::build(obs, p.max_gap_s);
     let mut uf = UnionFind::new(n);
-    index.link_all(obs, p.max_gap_s, &mut uf);
+    index.link_all(p.max_gap_s, &mut uf);
     components(&index.pts, &mut uf)
 }
 
@@ -141,6 +138,12 @@ const CELL_PER_REACH: f64 = 2.0;
 /// Metres per degree used to size cells (efficiency only, not correctness).
 const M_PER_DEG: f64 = 111_195.0;
 const MAX_TIER: usize = 48;
+// Cell keys hold rows and columns in 16 bits each: cells of at least ~611 m.
+const _: () = assert!(TIER_BASE_M * CELL_PER_REACH >= 1000.0);
+/// Bits of a cell key: slab (time) | tier | row | column.
+const KEY_TIER_SHIFT: u32 = 32;
+const KEY_SLAB_SHIFT: u32 = 38;
+const MAX_SLABS: u64 = 1 << (64 - KEY_SLAB_SHIFT);
 
 /// The search angle (radians) for a distance `d_m`: no pair further apart than `d_m` on WGS84 is
 /// closer than this on the unit sphere.
@@ -167,6 +170,17 @@ fn norm_lon(lon: f64) -> f64 {
     }
 }
 
+/// `floor(x)` clamped to `0..=last` (monotone in `x`; NaN gives 0).
+#[inline]
+fn bin(x: f64, last: u32) -> u32 {
+    if x >= 0.0 {
+        // Truncation is the floor for non-negative values; `as` saturates.
+        (x as u64).min(last as u64) as u32
+    } else {
+        0
+    }
+}
+
 /// A latitude/longitude grid: rows of `row_h` degrees, each row split into `ncols[row]` equal
 /// columns of longitude.
 struct Grid {
@@ -189,7 +203,7 @@ impl Grid {
             let hi = (lo + row_h).min(90.0);
             let edge = lo.abs().max(hi.abs()).min(90.0);
             let width_m = 360.0 * M_PER_DEG * edge.to_radians().cos();
-            let c = (width_m / cell_m).floor().clamp(1.0, (1u64 << 31) as f64) as u32;
+            let c = (width_m / cell_m).floor().clamp(1.0, 65_536.0) as u32;
             ncols.push(c);
             cols_per_deg.push(c as f64 / 360.0);
         }
@@ -201,83 +215,73 @@ impl Grid {
         }
     }
 
+    #[inline]
     fn row(&self, lat: f64) -> u32 {
-        let r = ((lat + 90.0) / self.row_h).floor();
-        if r >= 0.0 {
-            (r as u64).min(self.nrows as u64 - 1) as u32
-        } else {
-            0
-        }
+        bin((lat + 90.0) / self.row_h, self.nrows - 1)
     }
 
     /// Column of a longitude in [-180, 180] (monotone; 180 falls in the last column).
+    #[inline]
     fn col(&self, row: u32, lon: f64) -> u32 {
-        let c = ((lon + 180.0) * self.cols_per_deg[row as usize]).floor();
-        let last = self.ncols[row as usize] - 1;
-        if c >= 0.0 {
-            (c as u64).min(last as u64) as u32
-        } else {
-            0
-        }
+        let r = row as usize;
+        bin((lon + 180.0) * self.cols_per_deg[r], self.ncols[r] - 1)
     }
 
-    /// Calls `f(row, col)` for every cell that meets the spherical cap of angular radius `delta`
-    /// (radians) around (`lon`, `lat`), `coslat` = cos(lat). Each cell at most once.
-    #[inline]
-    fn for_each_cell(
-        &self,
-        lon: f64,
-        lat: f64,
-        coslat: f64,
-        delta: f64,
-        mut f: impl FnMut(u32, u32),
-    ) {
+    /// The cells that meet the spherical cap of angular radius `delta` (radians) around
+    /// (`lon`, `lat`), `coslat` = cos(lat), as `(row, first col, last col)` ranges in ascending
+    /// (row, col) order, each cell once.
+    fn ranges(&self, lon: f64, lat: f64, coslat: f64, delta: f64, out: &mut Vec<(u32, u32, u32)>) {
+        out.clear();
         let dphi = delta.to_degrees() + EPS_DEG;
         let (lat_lo, lat_hi) = (lat - dphi, lat + dphi);
-        let (r_lo, r_hi) = (self.row(lat_lo), self.row(lat_hi));
-        // Longitude half-width of the cap: asin(sin δ / cos φ) <= asin(δ / cos φ).
+        // Longitude half-width of the cap: asin(sin δ / cos φ) <= asin(δ / cos φ); none when the
+        // cap holds a pole.
         let dlon = if lat_hi >= 90.0 || lat_lo <= -90.0 || delta >= std::f64::consts::FRAC_PI_2 {
             None
         } else {
             let x = delta / coslat;
-            if !(x < 1.0) {
+            if x.is_nan() || x >= 1.0 {
                 None
             } else {
                 // asin(x) <= x (1 + x²/5) for 0 <= x <= 1/2.
-                let a = if x <= 0.5 { x * (1.0 + 0.2 * x * x) } else { x.asin() };
+                let a = if x <= 0.5 {
+                    x * (1.0 + 0.2 * x * x)
+                } else {
+                    x.asin()
+                };
                 let d = a.to_degrees() * (1.0 + 1e-12) + EPS_DEG;
                 (d < 180.0).then_some(d)
             }
         };
-        for r in r_lo..=r_hi {
+        for r in self.row(lat_lo)..=self.row(lat_hi) {
             let last = self.ncols[r as usize] - 1;
             let Some(dlon) = dlon else {
-                (0..=last).for_each(|c| f(r, c));
+                out.push((r, 0, last));
                 continue;
             };
             let (lo, hi) = (lon - dlon, lon + dlon);
             if lo <= -180.0 || hi >= 180.0 {
-                // Wraps across the antimeridian: [lo', 180] ∪ [-180, hi'].
+                // Wraps across the antimeridian: [-180, hi'] ∪ [lo', 180].
                 let (c1, c2) = if lo <= -180.0 {
                     (self.col(r, lo + 360.0), self.col(r, hi))
                 } else {
                     (self.col(r, lo), self.col(r, hi - 360.0))
                 };
                 if c2 >= c1 {
-                    (0..=last).for_each(|c| f(r, c));
+                    out.push((r, 0, last));
                 } else {
-                    (c1..=last).for_each(|c| f(r, c));
-                    (0..=c2).for_each(|c| f(r, c));
+                    out.push((r, 0, c2));
+                    out.push((r, c1, last));
                 }
             } else {
-                (self.col(r, lo)..=self.col(r, hi)).for_each(|c| f(r, c));
+                out.push((r, self.col(r, lo), self.col(r, hi)));
             }
         }
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// The index: reports sorted by (tier, cell, start), cells hashed.
+// The index: reports sorted by cell key (time slab, tier, row, col), then start.
 
 /// One report as the search sees it: a unit vector and the fields the loop reads.
 #[derive(Clone, Copy)]
@@ -301,51 +305,41 @@ struct Cell {
 
 struct Tier {
     grid: Grid,
-    /// Largest reach present in the tier.
+    /// Largest reach and longest interval present in the tier.
     max_reach: f64,
+    max_dur: i64,
 }
 
-/// FxHash-style hasher for the 64-bit cell keys (the keys are not adversarial).
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
-        }
-    }
-    fn write_u64(&mut self, k: u64) {
-        self.0 = (self.0.rotate_left(5) ^ k).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
+fn cell_key(slab: u64, tier: usize, row: u32, col: u32) -> u64 {
+    (slab << KEY_SLAB_SHIFT) | ((tier as u64) << KEY_TIER_SHIFT) | ((row as u64) << 16) | col as u64
 }
 
-type CellMap = HashMap<u64, Cell, BuildHasherDefault<KeyHasher>>;
-
-fn cell_key(tier: usize, row: u32, col: u32) -> u64 {
-    ((tier as u64) << 58) | ((row as u64) << 32) | col as u64
-}
-
+/// Reports bucketed by time slab (of their start), reach tier and grid cell, in key order; the
+/// reports of a cell are contiguous and sorted by start.
 struct Index {
-    /// Reports sorted by (tier, row, col, start, idx).
+    /// Reports sorted by (key, start, idx).
     pts: Vec<Pt>,
-    /// Per sorted position: (lon, lat, cos lat) for queries.
+    /// Per sorted position: (lon, lat, cos lat) as given (for the distance test and queries), and
+    /// the tier.
     pos: Vec<[f64; 3]>,
-    /// Per sorted position: its tier.
     tier_of: Vec<u8>,
     tiers: Vec<Option<Tier>>,
-    cells: CellMap,
+    /// Occupied cells: keys ascending, and their ranges.
+    keys: Vec<u64>,
+    cells: Vec<Cell>,
+    /// Per slab: its first cell (one more entry at the end).
+    slab_cells: Vec<u32>,
+    t_min: i64,
+    t_max: i64,
+    slab_w: u64,
 }
 
 impl Index {
-    fn build(obs: &[Obs]) -> Index {
+    fn build(obs: &[Obs], gap: i64) -> Index {
         let n = obs.len();
         let mut tiers: Vec<Option<Tier>> = Vec::new();
-        let mut keyed: Vec<(u64, i64, u32)> = Vec::with_capacity(n);
-        for (i, o) in obs.iter().enumerate() {
+        let (mut t_min, mut t_max) = (i64::MAX, i64::MIN);
+        for o in obs {
             let t = tier_of(o.reach_m);
             if tiers.len() <= t {
                 tiers.resize_with(t + 1, || None);
@@ -353,73 +347,166 @@ impl Index {
             let tier = tiers[t].get_or_insert_with(|| Tier {
                 grid: Grid::new(TIER_BASE_M * 2f64.powi(t as i32) * CELL_PER_REACH),
                 max_reach: 0.0,
+                max_dur: 0,
             });
             tier.max_reach = tier.max_reach.max(o.reach_m);
-            let row = tier.grid.row(o.lat);
-            let col = tier.grid.col(row, norm_lon(o.lon));
-            keyed.push((cell_key(t, row, col), o.start, i as u32));
+            tier.max_dur = tier.max_dur.max(o.end.saturating_sub(o.start));
+            t_min = t_min.min(o.start);
+            t_max = t_max.max(o.start);
+        }
+        // Slabs about twice the gap wide (at least an hour), and fewer than MAX_SLABS.
+        let span = t_max.wrapping_sub(t_min) as u64;
+        let slab_w = (gap as u64)
+            .saturating_mul(2)
+            .max(3_600)
+            .max(span / (MAX_SLABS - 1) + 1);
+        let slab = |start: i64| start.wrapping_sub(t_min) as u64 / slab_w;
+
+        let mut keyed: Vec<(u64, i64, u32)> = Vec::with_capacity(n);
+        for (i, o) in obs.iter().enumerate() {
+            let t = tier_of(o.reach_m);
+            let grid = &tiers[t].as_ref().expect("tier seen above").grid;
+            let row = grid.row(o.lat);
+            let col = grid.col(row, norm_lon(o.lon));
+            keyed.push((cell_key(slab(o.start), t, row, col), o.start, i as u32));
         }
         keyed.sort_unstable();
 
-        let mut pts = Vec::with_capacity(n);
-        let mut pos = Vec::with_capacity(n);
+        // Each report's place in key order, then the reports scattered there: reading the caller's
+        // slice in order and writing at random is much faster than the converse.
+        let mut dest = vec![0u32; n];
+        for (p, k) in keyed.iter().enumerate() {
+            dest[k.2 as usize] = p as u32;
+        }
+        let blank = Pt {
+            v: [0.0; 3],
+            reach: 0.0,
+            start: 0,
+            end: 0,
+            idx: 0,
+        };
+        let mut pts = vec![blank; n];
+        let mut pos = vec![[0.0; 3]; n];
+        for (i, (o, &d)) in obs.iter().zip(&dest).enumerate() {
+            let (lon, lat) = (norm_lon(o.lon), o.lat);
+            let (sl, cl) = lat.to_radians().sin_cos();
+            let (so, co) = lon.to_radians().sin_cos();
+            pts[d as usize] = Pt {
+                v: [cl * co, cl * so, sl],
+                reach: o.reach_m,
+                start: o.start,
+                end: o.end,
+                idx: i as u32,
+            };
+            pos[d as usize] = [o.lon, lat, cl];
+        }
+        drop(dest);
+
         let mut tier_of = Vec::with_capacity(n);
-        let mut cells = CellMap::default();
-        cells.reserve(n / 2);
+        let mut keys = Vec::new();
+        let mut cells = Vec::new();
+        let mut slab_cells = Vec::new();
         let mut i = 0;
         while i < n {
             let key = keyed[i].0;
+            while slab_cells.len() as u64 <= key >> KEY_SLAB_SHIFT {
+                slab_cells.push(cells.len() as u32);
+            }
             let from = i;
             let mut max_dur = 0i64;
             while i < n && keyed[i].0 == key {
-                let o = &obs[keyed[i].2 as usize];
-                let (lon, lat) = (norm_lon(o.lon), o.lat);
-                let (sl, cl) = lat.to_radians().sin_cos();
-                let (so, co) = lon.to_radians().sin_cos();
-                pts.push(Pt {
-                    v: [cl * co, cl * so, sl],
-                    reach: o.reach_m,
-                    start: o.start,
-                    end: o.end,
-                    idx: keyed[i].2,
-                });
-                pos.push([lon, lat, cl]);
-                tier_of.push((key >> 58) as u8);
-                max_dur = max_dur.max(o.end.saturating_sub(o.start));
+                max_dur = max_dur.max(pts[i].end.saturating_sub(pts[i].start));
+                tier_of.push((key >> KEY_TIER_SHIFT & 63) as u8);
                 i += 1;
             }
-            cells.insert(
-                key,
-                Cell {
-                    from: from as u32,
-                    to: i as u32,
-                    max_dur,
-                },
-            );
+            keys.push(key);
+            cells.push(Cell {
+                from: from as u32,
+                to: i as u32,
+                max_dur,
+            });
         }
+        slab_cells.push(cells.len() as u32);
         Index {
             pts,
             pos,
             tier_of,
             tiers,
+            keys,
             cells,
+            slab_cells,
+            t_min,
+            t_max,
+            slab_w,
         }
     }
 
-    /// Unions every linked pair, examining each candidate pair once.
-    fn link_all(&self, obs: &[Obs], gap: i64, uf: &mut UnionFind) {
+    /// The report at a sorted position, as given.
+    #[inline]
+    fn obs_at(&self, i: usize) -> Obs {
+        let (p, [lon, lat, _]) = (&self.pts[i], self.pos[i]);
+        Obs {
+            lon,
+            lat,
+            reach_m: p.reach,
+            start: p.start,
+            end: p.end,
+        }
+    }
+
+    /// The slab of a start time, clamped to the slabs that exist.
+    fn slab(&self, t: i64) -> usize {
+        let t = t.clamp(self.t_min, self.t_max);
+        (t.wrapping_sub(self.t_min) as u64 / self.slab_w) as usize
+    }
+
+    /// Unions every linked pair. Each candidate pair is examined once, by the report of the
+    /// higher tier; within a tier, by the one first in (start, position) order.
+    fn link_all(&self, gap: i64, uf: &mut UnionFind) {
+        let mut ranges = Vec::new();
         for (i, a) in self.pts.iter().enumerate() {
             let [lon, lat, coslat] = self.pos[i];
+            let lon = norm_lon(lon);
             let ta = self.tier_of[i] as usize;
-            for (t, tier) in self.tiers.iter().enumerate().skip(ta) {
+            let mut root = uf.find(i as u32);
+            for (s, tier) in self.tiers.iter().enumerate().take(ta + 1) {
                 let Some(tier) = tier else { continue };
-                let own = t == ta;
+                let own = s == ta;
+                // Candidates start in [lo, hi] (in its own tier `a` only looks forward).
+                let lo = if own {
+                    a.start
+                } else {
+                    a.start.saturating_sub(gap).saturating_sub(tier.max_dur)
+                };
+                let hi = a.end.saturating_add(gap);
+                if hi < self.t_min || lo > self.t_max {
+                    continue;
+                }
                 let delta = search_angle(a.reach + tier.max_reach);
-                tier.grid.for_each_cell(lon, lat, coslat, delta, |r, c| {
-                    if let Some(cell) = self.cells.get(&cell_key(t, r, c)) {
-                        self.scan_cell(obs, i, a, cell, own, gap, uf);
+                tier.grid.ranges(lon, lat, coslat, delta, &mut ranges);
+                for slab in self.slab(lo)..=self.slab(hi) {
+                    let (sf, st) = (
+                        self.slab_cells[slab] as usize,
+                        self.slab_cells[slab + 1] as usize,
+                    );
+                    let keys = &self.keys[sf..st];
+                    let mut c = 0;
+                    for (k, &(r, c_lo, c_hi)) in ranges.iter().enumerate() {
+                        let k_lo = cell_key(slab as u64, s, r, c_lo);
+                        let k_hi = cell_key(slab as u64, s, r, c_hi);
+                        // Ranges ascend: the next one is usually a few cells further on.
+                        c = if k == 0 {
+                            keys.partition_point(|&k| k < k_lo)
+                        } else {
+                            gallop(keys, c, k_lo)
+                        };
+                        while c < keys.len() && keys[c] <= k_hi {
+                            let cell = &self.cells[sf + c];
+                            self.scan_cell(i, a, &mut root, cell, own, gap, uf);
+                            c += 1;
+                        }
                     }
-                });
+                }
             }
         }
     }
@@ -428,17 +515,15 @@ impl Index {
     #[allow(clippy::too_many_arguments)]
     fn scan_cell(
         &self,
-        obs: &[Obs],
         i: usize,
         a: &Pt,
+        root: &mut u32,
         cell: &Cell,
         own: bool,
         gap: i64,
         uf: &mut UnionFind,
     ) {
         let (from, to) = (cell.from as usize, cell.to as usize);
-        // Candidates start in [lo, hi]; in its own tier `a` only looks forward in (start, position)
-        // order, so each pair is examined once (from the report that starts first).
         let lo = if own {
             a.start
         } else {
@@ -457,6 +542,7 @@ impl Index {
             }
             let j = from + first + k;
             if own {
+                // b.start >= a.start, so a.start - b.end <= 0: only the order is left to check.
                 if b.start == a.start && j <= i {
                     continue;
                 }
@@ -469,12 +555,25 @@ impl Index {
             if dx * dx + dy * dy + dz * dz > d * d {
                 continue;
             }
-            let (ra, rb) = (uf.find(i as u32), uf.find(j as u32));
-            if ra != rb && linked(&obs[a.idx as usize], &obs[b.idx as usize], &Params { max_gap_s: gap }) {
-                uf.union_roots(ra, rb);
+            let rb = uf.find(j as u32);
+            if rb != *root && linked(&self.obs_at(i), &self.obs_at(j), &Params { max_gap_s: gap }) {
+                *root = uf.union_roots(*root, rb);
             }
         }
     }
+}
+
+/// The first index at or after `from` whose key is at least `target` (`keys` ascending, every key
+/// before `from` below `target`): an exponential then a binary search.
+#[inline]
+fn gallop(keys: &[u64], from: usize, target: u64) -> usize {
+    let (mut lo, mut step) = (from, 1);
+    while lo + step <= keys.len() && keys[lo + step - 1] < target {
+        lo += step;
+        step *= 2;
+    }
+    let hi = (lo + step).min(keys.len());
+    lo + keys[lo..hi].partition_point(|&k| k < target)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -507,8 +606,8 @@ impl UnionFind {
         }
     }
 
-    /// Joins two distinct roots, the smaller tree under the larger.
-    fn union_roots(&mut self, a: u32, b: u32) {
+    /// Joins two distinct roots, the smaller tree under the larger; returns the new root.
+    fn union_roots(&mut self, a: u32, b: u32) -> u32 {
         let (big, small) = if self.size[a as usize] >= self.size[b as usize] {
             (a, b)
         } else {
@@ -516,6 +615,7 @@ impl UnionFind {
         };
         self.parent[small as usize] = big;
         self.size[big as usize] += self.size[small as usize];
+        big
     }
 }
 
@@ -586,20 +686,17 @@ mod tests {
         assert_eq!(g.col(r, -180.0), 0);
         assert_eq!(g.col(r, 180.0), g.ncols[r as usize] - 1);
         // A cap straddling the antimeridian visits both ends of the row.
-        let mut seen = Vec::new();
-        g.for_each_cell(179.999, 45.0, 45f64.to_radians().cos(), search_angle(2000.0), |r, c| {
-            seen.push((r, c))
-        });
         let last = g.ncols[r as usize] - 1;
-        assert!(seen.contains(&(r, last)) && seen.contains(&(r, 0)), "{seen:?}");
-        // A cap holding the pole visits every column of the polar rows.
-        let mut n = 0;
-        g.for_each_cell(0.0, 89.999, 89.999f64.to_radians().cos(), search_angle(2000.0), |r, _| {
-            if r == g.nrows - 1 {
-                n += 1
-            }
-        });
-        assert_eq!(n, g.ncols[g.nrows as usize - 1]);
+        let mut out = Vec::new();
+        g.ranges(179.999, 45.0, 45f64.to_radians().cos(), search_angle(2000.0), &mut out);
+        assert!(out.iter().any(|&(rr, lo, _)| rr == r && lo == 0), "{out:?}");
+        assert!(out.iter().any(|&(rr, lo, hi)| rr == r && lo <= last - 1 && hi == last), "{out:?}");
+        // Ranges come in ascending (row, col) order.
+        assert!(out.windows(2).all(|w| (w[0].0, w[0].2) < (w[1].0, w[1].1)), "{out:?}");
+        // A cap holding the pole takes every column of the polar rows.
+        g.ranges(0.0, 89.999, 89.999f64.to_radians().cos(), search_angle(2000.0), &mut out);
+        let top = g.nrows - 1;
+        assert!(out.contains(&(top, 0, g.ncols[top as usize] - 1)), "{out:?}");
     }
 
     #[test]

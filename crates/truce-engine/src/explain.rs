@@ -67,7 +67,7 @@ pub fn explain(incident: &Incident, findings: &[&Finding]) -> String {
         );
     }
     if findings.is_empty() {
-        let _ = writeln!(s, "\nNo findings: no reading of any agreement is in the log.");
+        let _ = writeln!(s, "\nNo findings: no reading concerns this incident (nobody is blamed for it, and no protected site or target is within reach under any reading).");
     }
     for f in findings {
         let _ = writeln!(

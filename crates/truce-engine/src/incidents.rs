@@ -19,6 +19,8 @@ pub(crate) struct Built {
     pub incident: Incident,
     /// Indices into `Snapshot::reports` of the members that count as evidence (not routine).
     pub evidence: Vec<usize>,
+    /// Indices into `Snapshot::reports` of every member.
+    pub members: Vec<usize>,
     /// Evidence time span, unix seconds.
     pub start: i64,
     /// Evidence time span, unix seconds.
@@ -338,7 +340,7 @@ fn incident(
     };
 
     let b = &snap.reports[best];
-    let member_list = members
+    let member_list: Vec<Member> = members
         .iter()
         .map(|&i| {
             let r = &snap.reports[i];
@@ -384,6 +386,7 @@ fn incident(
             members: member_list,
         },
         evidence,
+        members,
         start,
         end,
         verdict,

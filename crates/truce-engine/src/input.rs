@@ -101,36 +101,50 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Reads what the engine needs from a replayed ledger of `log_size` entries. Retracted entries
-    /// carry no weight; corrections are already applied by the ledger.
-    pub fn from_ledger(ledger: &Ledger, log_size: u64) -> Snapshot {
-        let role = |id: &Id| {
-            ledger
-                .parties
-                .get(id)
-                .map(|p| p.role)
-                .unwrap_or(Role::OpenData)
-        };
-        let mut reports: Vec<ReportIn> = ledger
-            .reports
-            .values()
+    /// Reads what the engine needs from a replayed ledger of `log_size` entries, consuming it so
+    /// the reports are moved, not copied. Retracted entries carry no weight; corrections are
+    /// already applied by the ledger.
+    pub fn from_ledger(mut ledger: Ledger, log_size: u64) -> Snapshot {
+        let assessments = ledger
+            .assessments
+            .iter()
+            .filter(|a| a.retracted.is_none())
+            .map(|a| AssessmentIn {
+                index: a.index,
+                entry_id: a.entry_id.clone(),
+                author: a.author.clone(),
+                reports: a
+                    .value
+                    .reports
+                    .iter()
+                    .filter_map(|r| current_report(&ledger, r))
+                    .collect(),
+                verdict: a.value.verdict,
+                text: a.value.text.clone(),
+            })
+            .collect();
+        let roles: std::collections::BTreeMap<Id, Role> =
+            ledger.parties.values().map(|p| (p.id.clone(), p.role)).collect();
+        let role = |id: &Id| roles.get(id).copied().unwrap_or(Role::OpenData);
+        let mut reports: Vec<ReportIn> = std::mem::take(&mut ledger.reports)
+            .into_values()
             .filter(|r| r.retracted.is_none())
             .map(|r| {
-                let v = &r.value;
+                let v = r.value;
                 ReportIn {
                     index: r.index,
-                    entry_id: r.entry_id.clone(),
-                    author: r.author.clone(),
                     role: role(&r.author),
-                    id: v.id.clone(),
+                    entry_id: r.entry_id,
+                    author: r.author,
+                    static_source: v.attributes.get("type").map(String::as_str) == Some("2"),
+                    id: v.id,
                     act: v.act,
-                    perpetrator: v.alleged_perpetrator.clone(),
+                    perpetrator: v.alleged_perpetrator,
                     point: [v.location.point.lon(), v.location.point.lat()],
                     uncertainty_m: v.location.uncertainty_m,
                     start: v.time.start.0.as_second(),
                     end: v.time.end.0.as_second(),
-                    target: v.target_category.clone(),
-                    static_source: v.attributes.get("type").map(String::as_str) == Some("2"),
+                    target: v.target_category,
                 }
             })
             .collect();
@@ -158,24 +172,6 @@ impl Snapshot {
                 index: r.index,
                 author: author.clone(),
                 reading: r.value.clone(),
-            })
-            .collect();
-        let assessments = ledger
-            .assessments
-            .iter()
-            .filter(|a| a.retracted.is_none())
-            .map(|a| AssessmentIn {
-                index: a.index,
-                entry_id: a.entry_id.clone(),
-                author: a.author.clone(),
-                reports: a
-                    .value
-                    .reports
-                    .iter()
-                    .filter_map(|r| current_report(ledger, r))
-                    .collect(),
-                verdict: a.value.verdict,
-                text: a.value.text.clone(),
             })
             .collect();
         Snapshot {

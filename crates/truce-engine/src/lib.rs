@@ -69,12 +69,14 @@ pub fn judge(snap: &Snapshot, p: &Params) -> Judgement {
     };
     let mut findings = Vec::new();
     for rd in &snap.readings {
-        let mut fs: Vec<Finding> = built
+        // Only incidents the reading concerns get a finding: someone is blamed, or a protected
+        // target is within reach. A field fire far from any listed site concerns no agreement.
+        let (refs, mut fs): (Vec<&incidents::Built>, Vec<Finding>) = built
             .iter()
             .zip(&hits)
-            .map(|(b, h)| adjudicate::adjudicate(snap, b, h, rd, p))
-            .collect();
-        let refs: Vec<&incidents::Built> = built.iter().collect();
+            .filter(|(b, h)| adjudicate::concerns(snap, b, h, rd))
+            .map(|(b, h)| (b, adjudicate::adjudicate(snap, b, h, rd, p)))
+            .unzip();
         adjudicate::apply_release(&mut fs, &refs, rd, p);
         findings.extend(fs);
     }

@@ -185,7 +185,10 @@ impl Index {
             .collect();
         order.sort_unstable();
         // Gathered in one pass, whose independent loads overlap, rather than in the query loop.
-        let visits: Vec<(u32, LonLat)> = order.iter().map(|&(_, k)| (k, points[k as usize])).collect();
+        let visits: Vec<(u32, LonLat)> = order
+            .iter()
+            .map(|&(_, k)| (k, points[k as usize]))
+            .collect();
         drop(order);
         // Pairs as (local point index, target index), in visiting order.
         let mut found = Vec::new();
@@ -229,8 +232,12 @@ impl Index {
             return;
         }
         let last = (self.bands - 1) as f64;
-        let lo_band = ((p[1] - self.dlat - self.lat0) / self.band_h).floor().max(0.0);
-        let hi_band = ((p[1] + self.dlat - self.lat0) / self.band_h).floor().min(last);
+        let lo_band = ((p[1] - self.dlat - self.lat0) / self.band_h)
+            .floor()
+            .max(0.0);
+        let hi_band = ((p[1] + self.dlat - self.lat0) / self.band_h)
+            .floor()
+            .min(last);
         if lo_band > hi_band {
             return;
         }
@@ -340,7 +347,17 @@ mod tests {
             [0.0, -90.0],
             [540.5, 45.0],
         ];
-        for d in [0.0, -0.0, 1.0, 1000.0, 2e6, 2.1e7, f64::INFINITY, -1.0, f64::NAN] {
+        for d in [
+            0.0,
+            -0.0,
+            1.0,
+            1000.0,
+            2e6,
+            2.1e7,
+            f64::INFINITY,
+            -1.0,
+            f64::NAN,
+        ] {
             assert_eq!(dwithin_join(&pts, &pts, d), brute(&pts, &pts, d), "d = {d}");
         }
         assert!(dwithin_join(&[], &pts, 1.0).is_empty());

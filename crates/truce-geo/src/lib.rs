@@ -20,6 +20,8 @@
 //! less than 180° of longitude and a ring must not enclose a pole; edges may cross the antimeridian
 //! (a ring from 179° E to 179° W is 2° wide), so zones across it need not be split.
 
+#![warn(missing_docs)]
+
 mod join;
 mod sites;
 mod sphere;

@@ -1,7 +1,7 @@
 //! The site index: point and polygon sites, queried for those within a distance of a position.
 //!
-//! Sites are held in an R-tree of boxes in degrees (a polygon's box includes the bulges of its
-//! great-circle edges; a box across the antimeridian is stored as two). A query takes the
+//! Sites are held in an R-tree of boxes in degrees (one per ring of a polygon, including the bulges
+//! of its great-circle edges; a box across the antimeridian is stored as two). A query takes the
 //! conservative degree box of its reach (as [`crate::dwithin_join`] does) and measures each site
 //! it meets with [`Shape::distance_m`], so its answer is exactly the brute force over all sites.
 
@@ -91,39 +91,49 @@ impl SiteIndex {
                 key,
                 source: Box::new(e),
             };
-            let (p, lat, lon) = match shape {
+            // Boxes as (latitude range, unwrapped longitude range): one per ring of a polygon, so
+            // that even a hole drawn outside its outer ring is found.
+            let (p, ranges) = match shape {
                 Shape::Point(p) => {
                     if !sphere::valid(p) {
                         return Err(refuse(GeoError::InvalidPosition(p)));
                     }
                     let lon = sphere::norm_lon(p[0]);
-                    (Prepared::Point(p, sphere::unit(p)), (p[1], p[1]), (lon, lon))
+                    (
+                        Prepared::Point(p, sphere::unit(p)),
+                        vec![((p[1], p[1]), (lon, lon))],
+                    )
                 }
                 Shape::Polygon(rings) => {
                     zone::check_polygon(&rings).map_err(refuse)?;
                     let poly = Polygon::new(&rings);
-                    let outer = &poly.rings[0];
-                    let (lat, lon) = (outer.lat_range(), outer.lon_range());
-                    (Prepared::Polygon(poly), lat, lon)
+                    let ranges = poly
+                        .rings
+                        .iter()
+                        .map(|r| (r.lat_range(), r.lon_range()))
+                        .collect();
+                    (Prepared::Polygon(poly), ranges)
                 }
             };
-            let (lat_lo, lat_hi) = (lat.0 - PAD_DEG, lat.1 + PAD_DEG);
-            let (lon_lo, lon_hi) = (lon.0 - PAD_DEG, lon.1 + PAD_DEG);
-            let mut push = |lo: f64, hi: f64| {
-                boxes.push(Boxed {
-                    env: AABB::from_corners([lo, lat_lo], [hi, lat_hi]),
-                    site: n,
-                })
-            };
-            if lon_hi - lon_lo >= 360.0 {
-                push(-180.0, 180.0);
-            } else {
-                push(lon_lo.max(-180.0), lon_hi.min(180.0));
-                if lon_lo < -180.0 {
-                    push(lon_lo + 360.0, 180.0);
-                }
-                if lon_hi > 180.0 {
-                    push(-180.0, lon_hi - 360.0);
+            for (lat, lon) in ranges {
+                let (lat_lo, lat_hi) = (lat.0 - PAD_DEG, lat.1 + PAD_DEG);
+                let (lon_lo, lon_hi) = (lon.0 - PAD_DEG, lon.1 + PAD_DEG);
+                let mut push = |lo: f64, hi: f64| {
+                    boxes.push(Boxed {
+                        env: AABB::from_corners([lo, lat_lo], [hi, lat_hi]),
+                        site: n,
+                    })
+                };
+                if lon_hi - lon_lo >= 360.0 {
+                    push(-180.0, 180.0);
+                } else {
+                    push(lon_lo.max(-180.0), lon_hi.min(180.0));
+                    if lon_lo < -180.0 {
+                        push(lon_lo + 360.0, 180.0);
+                    }
+                    if lon_hi > 180.0 {
+                        push(-180.0, lon_hi - 360.0);
+                    }
                 }
             }
             prepared.push(Site { key, prepared: p });
@@ -157,7 +167,11 @@ impl SiteIndex {
         let (lat_lo, lat_hi) = (p[1] - dlat, p[1] + dlat);
         let mut look = |lo: f64, hi: f64| {
             let env = AABB::from_corners([lo, lat_lo], [hi, lat_hi]);
-            candidates.extend(self.tree.locate_in_envelope_intersecting(&env).map(|b| b.site));
+            candidates.extend(
+                self.tree
+                    .locate_in_envelope_intersecting(&env)
+                    .map(|b| b.site),
+            );
         };
         match sphere::lon_reach_deg(p[1], dlat, d_m) {
             None => look(-180.0, 180.0),
@@ -244,9 +258,18 @@ mod tests {
         assert_eq!(index.len(), 3);
         let hits = index.within([10.05, 10.05], 20_000.0);
         assert_eq!(hits.len(), 2);
-        assert_eq!(hits[0], SiteHit { key: 3, distance_m: 0.0 });
+        assert_eq!(
+            hits[0],
+            SiteHit {
+                key: 3,
+                distance_m: 0.0
+            }
+        );
         assert_eq!(hits[1].key, 7);
-        assert_eq!(hits[1].distance_m, distance_m([10.05, 10.05], [10.2, 10.05]));
+        assert_eq!(
+            hits[1].distance_m,
+            distance_m([10.05, 10.05], [10.2, 10.05])
+        );
         assert_eq!(index.nearest([10.3, 10.05], 1e6).map(|h| h.key), Some(7));
         assert_eq!(index.nearest([0.0, 0.0], 1e3), None);
         assert_eq!(index.nearest([175.0, 0.0], 2e6).map(|h| h.key), Some(9));
@@ -256,8 +279,11 @@ mod tests {
 
     #[test]
     fn refuses_bad_sites_by_key() {
-        let err = SiteIndex::new(vec![(1, Shape::Point([0.0, 0.0])), (5, Shape::Point([0.0, 95.0]))])
-            .unwrap_err();
+        let err = SiteIndex::new(vec![
+            (1, Shape::Point([0.0, 0.0])),
+            (5, Shape::Point([0.0, 95.0])),
+        ])
+        .unwrap_err();
         assert!(matches!(err, GeoError::Site { key: 5, .. }), "{err}");
         let err = SiteIndex::new(vec![(2, Shape::Polygon(vec![]))]).unwrap_err();
         assert_eq!(err.to_string(), "site 2: a polygon needs an outer ring");

@@ -148,7 +148,8 @@ pub(crate) fn lon_reach_deg(lat: f64, dlat: f64, d: f64) -> Option<f64> {
     if top >= 89.999_999 {
         return None;
     }
-    let dlon = (d / (A * top.to_radians().cos())).to_degrees() * (1.0 + REL_MARGIN) + ABS_DEG_MARGIN;
+    let dlon =
+        (d / (A * top.to_radians().cos())).to_degrees() * (1.0 + REL_MARGIN) + ABS_DEG_MARGIN;
     (dlon < 180.0).then_some(dlon)
 }
 
@@ -190,6 +191,9 @@ mod tests {
     #[test]
     fn vectors_round_trip() {
         let p = lonlat(unit([-179.5, 45.25]));
-        assert!((p[0] + 179.5).abs() < 1e-12 && (p[1] - 45.25).abs() < 1e-12, "{p:?}");
+        assert!(
+            (p[0] + 179.5).abs() < 1e-12 && (p[1] - 45.25).abs() < 1e-12,
+            "{p:?}"
+        );
     }
 }

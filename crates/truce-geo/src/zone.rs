@@ -371,7 +371,10 @@ mod tests {
     fn refusals() {
         assert_eq!(check_polygon(&[]), Err(GeoError::NoRings));
         let open = vec![vec![[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]];
-        assert_eq!(check_polygon(&open), Err(GeoError::RingNotClosed { ring: 0 }));
+        assert_eq!(
+            check_polygon(&open),
+            Err(GeoError::RingNotClosed { ring: 0 })
+        );
         // Open rings are closed by the free functions.
         assert!(polygon_contains(&open, [0.5, 0.5]));
         let short = vec![vec![[0.0, 0.0], [1.0, 0.0], [0.0, 0.0]]];
@@ -380,7 +383,10 @@ mod tests {
             Err(GeoError::RingTooShort { ring: 0, len: 3 })
         ));
         let wide = vec![vec![[-90.0, 0.0], [90.0, 0.0], [0.0, 10.0], [-90.0, 0.0]]];
-        assert!(matches!(check_polygon(&wide), Err(GeoError::EdgeTooWide { .. })));
+        assert!(matches!(
+            check_polygon(&wide),
+            Err(GeoError::EdgeTooWide { .. })
+        ));
         let cap = vec![vec![
             [0.0, 80.0],
             [120.0, 80.0],
@@ -389,7 +395,10 @@ mod tests {
         ]];
         assert_eq!(check_polygon(&cap), Err(GeoError::Pole { ring: 0 }));
         let nan = vec![vec![[0.0, 0.0], [f64::NAN, 0.0], [0.0, 1.0], [0.0, 0.0]]];
-        assert!(matches!(check_polygon(&nan), Err(GeoError::InvalidPosition(_))));
+        assert!(matches!(
+            check_polygon(&nan),
+            Err(GeoError::InvalidPosition(_))
+        ));
         assert!(polygon_distance_m(&[], [0.0, 0.0]).is_nan());
         assert!(!polygon_contains(&[], [0.0, 0.0]));
     }

@@ -39,8 +39,7 @@ fn vincenty(p1: LonLat, p2: LonLat) -> Option<f64> {
                 * f
                 * sin_alpha
                 * (sigma
-                    + c * sin_sigma
-                        * (cos_2sm + c * cos_sigma * (-1.0 + 2.0 * cos_2sm * cos_2sm)));
+                    + c * sin_sigma * (cos_2sm + c * cos_sigma * (-1.0 + 2.0 * cos_2sm * cos_2sm)));
         if (next - lambda).abs() < 1e-13 {
             let u_sq = cos2_alpha * (a * a - b * b) / (b * b);
             let big_a =
@@ -78,13 +77,20 @@ fn distance_agrees_with_vincenty_to_a_millimetre() {
             2 => [rng.range(179.0, 181.0), rng.range(80.0, 90.0)],
             _ => [a[0] + rng.range(-1e-3, 1e-3), a[1] * 0.999_999],
         };
-        let a = if n % 4 == 2 { [rng.range(-181.0, -179.0), rng.range(80.0, 90.0)] } else { a };
+        let a = if n % 4 == 2 {
+            [rng.range(-181.0, -179.0), rng.range(80.0, 90.0)]
+        } else {
+            a
+        };
         let g = distance_m(a, b);
         if g > 15_000_000.0 {
             continue; // nearly antipodal: Vincenty is slow or fails there
         }
         let Some(v) = vincenty(a, b) else { continue };
-        assert!((g - v).abs() < 1e-3, "{a:?} {b:?}: geodesic {g}, Vincenty {v}");
+        assert!(
+            (g - v).abs() < 1e-3,
+            "{a:?} {b:?}: geodesic {g}, Vincenty {v}"
+        );
         checked += 1;
     }
     assert!(checked > 15_000, "{checked}");

@@ -97,6 +97,11 @@ pub struct FindingFilter {
     pub to_day: Option<String>,
 }
 
+/// Secondary indexes of the views.
+const INDEXES: &str = "CREATE INDEX IF NOT EXISTS view_findings_incident ON view_findings(incident);
+     CREATE INDEX IF NOT EXISTS view_findings_ar ON view_findings(agreement, reading, day);
+     CREATE INDEX IF NOT EXISTS view_incidents_day ON view_incidents(day);";
+
 /// The derived-views database.
 pub struct ViewStore {
     conn: Connection,
@@ -126,12 +131,10 @@ impl ViewStore {
              CREATE TABLE IF NOT EXISTS view_findings(seq INTEGER PRIMARY KEY, incident TEXT NOT NULL,
                agreement TEXT NOT NULL, reading TEXT NOT NULL, outcome TEXT NOT NULL,
                grade TEXT NOT NULL, day TEXT NOT NULL, parties TEXT NOT NULL, json TEXT NOT NULL);
-             CREATE INDEX IF NOT EXISTS view_findings_incident ON view_findings(incident);
-             CREATE INDEX IF NOT EXISTS view_findings_ar ON view_findings(agreement, reading, day);
-             CREATE INDEX IF NOT EXISTS view_incidents_day ON view_incidents(day);
              CREATE TABLE IF NOT EXISTS view_docs(name TEXT PRIMARY KEY, json TEXT NOT NULL);",
         )
         .map_err(|e| sql(path, e))?;
+        conn.execute_batch(INDEXES).map_err(|e| sql(path, e))?;
         Ok(ViewStore {
             conn,
             path: path.to_path_buf(),
@@ -157,6 +160,27 @@ impl ViewStore {
             root,
             rules,
         }))
+    }
+
+    /// Replaces every stored view in one transaction, dropping the secondary indexes while rows
+    /// are written and building them afterwards (faster for large views).
+    pub fn replace_bulk(
+        &mut self,
+        stamp: &ViewStamp,
+        incidents: impl IntoIterator<Item = IncidentRow>,
+        findings: impl IntoIterator<Item = FindingRow>,
+        docs: &[(&str, String)],
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch(
+                "DROP INDEX IF EXISTS view_findings_incident; DROP INDEX IF EXISTS view_findings_ar; DROP INDEX IF EXISTS view_incidents_day;",
+            )
+            .map_err(|e| sql(&self.path, e))?;
+        let r = self.replace(stamp, incidents, findings, docs);
+        self.conn
+            .execute_batch(INDEXES)
+            .map_err(|e| sql(&self.path, e))?;
+        r
     }
 
     /// Replaces every stored view in one transaction.

@@ -33,12 +33,17 @@ fn spinner(out: &Out, msg: &str) -> ProgressBar {
 pub fn judge(dir: &DataDir, out: &Out) -> Result<(Judgement, ViewStamp), Failure> {
     let reader = dir.reader()?;
     let bar = spinner(out, "replaying the log");
+    let t = Instant::now();
     let ledger = replay(&reader)?;
     let size = ledger_size(&reader)?;
+    tracing::info!(secs = t.elapsed().as_secs_f64(), size, "replayed");
     bar.set_message(format!("judging {} reports", ledger.reports.len()));
-    let snap = Snapshot::from_ledger(&ledger, size);
-    drop(ledger);
+    let t = Instant::now();
+    let snap = Snapshot::from_ledger(ledger, size);
+    tracing::info!(secs = t.elapsed().as_secs_f64(), "snapshot");
+    let t = Instant::now();
     let j = truce_engine::judge(&snap, &Params::default());
+    tracing::info!(secs = t.elapsed().as_secs_f64(), incidents = j.incidents.len(), "judged");
     bar.finish_and_clear();
     let root = if size == 0 {
         String::new()
@@ -103,7 +108,8 @@ fn store(dir: &DataDir, views: &mut ViewStore, out: &Out) -> Result<(Judgement, 
         })
         .collect::<Result<Vec<_>, Failure>>()?;
     let compliance = truce_engine::compliance(&j.findings);
-    views.replace(
+    let t = Instant::now();
+    views.replace_bulk(
         &stamp,
         incidents,
         findings,
@@ -112,6 +118,7 @@ fn store(dir: &DataDir, views: &mut ViewStore, out: &Out) -> Result<(Judgement, 
             ("baseline", to_json(&j.baseline)?),
         ],
     )?;
+    tracing::info!(secs = t.elapsed().as_secs_f64(), "stored");
     Ok((j, stamp))
 }
 
