@@ -101,8 +101,12 @@ pub fn distance_m(a: LonLat, b: LonLat) -> f64 {
 const SPHERE_SLACK: f64 = 0.0075;
 
 /// Whether two positions are within `d` metres of each other on the WGS84 ellipsoid (inclusive, as
-/// `ST_DWithin`). A cheap spherical distance settles clear cases; the geodesic decides the rest.
+/// `ST_DWithin`): exactly `distance_m(a, b) <= d`, so false for an invalid position. A cheap
+/// spherical distance settles clear cases; the geodesic decides the rest.
 pub fn within_m(a: LonLat, b: LonLat, d: f64) -> bool {
+    if !sphere::valid(a) || !sphere::valid(b) {
+        return false;
+    }
     let h = Haversine.distance(geo::Point::new(a[0], a[1]), geo::Point::new(b[0], b[1]));
     if h > d * (1.0 + SPHERE_SLACK) + 1e-6 {
         return false;
@@ -123,5 +127,14 @@ mod tests {
         assert!((d - 110_574.389).abs() < 0.01, "{d}");
         assert!(within_m([0.0, 0.0], [0.0, 1.0], 110_574.4));
         assert!(!within_m([0.0, 0.0], [0.0, 1.0], 110_574.3));
+    }
+
+    #[test]
+    fn invalid_positions_are_never_within() {
+        assert!(!within_m([0.0, 91.0], [0.0, 90.5], 1e6));
+        assert!(!within_m([0.0, 0.0], [f64::INFINITY, 0.0], f64::INFINITY));
+        assert!(within_m([0.0, 0.0], [180.0, 0.0], f64::INFINITY));
+        assert!(!within_m([0.0, 0.0], [0.0, 0.0], -1.0));
+        assert!(!within_m([0.0, 0.0], [0.0, 0.0], f64::NAN));
     }
 }
