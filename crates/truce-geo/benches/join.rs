@@ -8,9 +8,11 @@
 //! and the best of the runs is reported.
 //!
 //! Environment:
-//! - `TRUCE_BENCH_SPATIAL_DIR`: directory with `incidents.csv` and `sites.csv` (`id,lon,lat`, ids
-//!   the 0-based row numbers); default `target/bench-spatial/full` in the workspace. When it has
-//!   no data the bench says so and exits 0, so a plain `cargo bench` still passes.
+//! - `TRUCE_BENCH_SPATIAL_DIR`: directory (absolute: cargo runs benches in the crate directory)
+//!   with `incidents.csv` and `sites.csv` (`id,lon,lat`, ids the 0-based row numbers); default
+//!   `target/bench-spatial/1000000x100000` in the workspace, where `bench/spatial.sh` puts the
+//!   full-size data. When it has no data the bench says so and exits 0, so a plain
+//!   `cargo bench` still passes.
 //! - `TRUCE_BENCH_SPATIAL_OUT`: where to write the pairs (default `<dir>/pairs-truce.bin`): sorted
 //!   `(incident, site)` pairs as little-endian u32, 8 bytes a pair, the peers' format.
 //! - `TRUCE_BENCH_SPATIAL_D`: distance in metres (default 5000).
@@ -27,7 +29,7 @@ fn main() {
     let dir = std::env::var_os("TRUCE_BENCH_SPATIAL_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-spatial/full")
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-spatial/1000000x100000")
         });
     let inc_path = dir.join("incidents.csv");
     let site_path = dir.join("sites.csv");
