@@ -246,7 +246,10 @@ pub(crate) fn adjudicate(
                 let r = &snap.reports[ri];
                 let d = truce_geo::polygon_distance_m(&rings, r.point);
                 if d == 0.0 {
-                    best = Some((Tri::Yes, format!("{}/{} is inside zone {:?}", r.author, r.id, z.name)));
+                    best = Some((
+                        Tri::Yes,
+                        format!("{}/{} is inside zone {:?}", r.author, r.id, z.name),
+                    ));
                     break 'zones;
                 }
                 if d <= f64::from(r.uncertainty_m) && best.is_none() {
@@ -349,7 +352,10 @@ pub(crate) fn adjudicate(
             r.id,
             p.near_m + f64::from(s.approximate_m),
             if s.approximate_m > 0 {
-                format!(", including the site's approximate position ±{} m", s.approximate_m)
+                format!(
+                    ", including the site's approximate position ±{} m",
+                    s.approximate_m
+                )
             } else {
                 String::new()
             },
@@ -443,7 +449,11 @@ pub(crate) fn adjudicate(
             .filter(|r| r.perpetrator.as_ref() == Some(&a.party))
             .map(|r| r.act)
             .collect();
-        let names = acts.iter().map(|x| act_name(*x)).collect::<Vec<_>>().join(", ");
+        let names = acts
+            .iter()
+            .map(|x| act_name(*x))
+            .collect::<Vec<_>>()
+            .join(", ");
         let by = a.by.iter().map(Id::as_str).collect::<Vec<_>>().join(", ");
         let outcome = if !bound.contains(&a.party) {
             reasons.push(reason(
@@ -452,7 +462,12 @@ pub(crate) fn adjudicate(
                 format!(
                     "{} is not bound by this reading (bound: {})",
                     a.party,
-                    terms.bound.iter().map(Id::as_str).collect::<Vec<_>>().join(", ")
+                    terms
+                        .bound
+                        .iter()
+                        .map(Id::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
             Outcome::OutOfScope
@@ -460,7 +475,10 @@ pub(crate) fn adjudicate(
             reasons.push(reason(
                 "act",
                 "yes",
-                format!("{by} allege(s) {names} by {}: prohibited ({prohibited_names})", a.party),
+                format!(
+                    "{by} allege(s) {names} by {}: prohibited ({prohibited_names})",
+                    a.party
+                ),
             ));
             context
         } else {
@@ -483,7 +501,11 @@ pub(crate) fn adjudicate(
     }
     if inc.alleged.is_empty() {
         let acts: BTreeSet<Act> = b.evidence.iter().map(|&ri| snap.reports[ri].act).collect();
-        let names = acts.iter().map(|x| act_name(*x)).collect::<Vec<_>>().join(", ");
+        let names = acts
+            .iter()
+            .map(|x| act_name(*x))
+            .collect::<Vec<_>>()
+            .join(", ");
         let generic = acts
             .iter()
             .all(|a| matches!(a, Act::FireObserved | Act::Violence));
@@ -491,7 +513,10 @@ pub(crate) fn adjudicate(
             reasons.push(reason(
                 "act",
                 "uncertain",
-                format!("reported: {names}; no source says who did it{}", if generic { " or what caused it" } else { "" }),
+                format!(
+                    "reported: {names}; no source says who did it{}",
+                    if generic { " or what caused it" } else { "" }
+                ),
             ));
             finding.outcome = Outcome::Undetermined;
         } else {
@@ -514,7 +539,11 @@ pub(crate) fn adjudicate(
             Grade::Dismissed => "no",
             _ => "uncertain",
         },
-        format!("grade {}: {}", inc.grade.as_str(), inc.grade_reasons.join("; ")),
+        format!(
+            "grade {}: {}",
+            inc.grade.as_str(),
+            inc.grade_reasons.join("; ")
+        ),
     ));
     if let Some(a) = inc.assessments.last() {
         reasons.push(reason(
@@ -604,9 +633,11 @@ pub(crate) fn apply_release(
                     continue;
                 }
                 for other in rd.reading.terms.bound.iter().filter(|o| **o != a.party) {
-                    freed
-                        .entry(other.clone())
-                        .or_insert((b.end, f.incident.clone(), a.party.clone()));
+                    freed.entry(other.clone()).or_insert((
+                        b.end,
+                        f.incident.clone(),
+                        a.party.clone(),
+                    ));
                 }
             }
         }

@@ -58,8 +58,9 @@ pub struct HotSpot {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Baseline {
     grid: Grid,
-    /// Hot-spot cells sorted by cell key (`row << 32 | col`).
-    cells: Vec<(u64, HotSpot)>,
+    /// Hot-spot cells' keys (`row << 32 | col`), ascending, and their stats.
+    keys: Vec<u64>,
+    spots: Vec<HotSpot>,
 }
 
 const DAY_S: i64 = 86_400;
@@ -85,7 +86,7 @@ impl Baseline {
             .collect();
         keyed.sort_unstable();
 
-        let mut cells = Vec::new();
+        let (mut keys, mut spots) = (Vec::new(), Vec::new());
         let mut i = 0;
         while i < keyed.len() {
             let key = keyed[i].0;
@@ -110,10 +111,11 @@ impl Baseline {
                 i += 1;
             }
             if spot.days >= p.min_days || spot.static_source {
-                cells.push((key, spot));
+                keys.push(key);
+                spots.push(spot);
             }
         }
-        Baseline { grid, cells }
+        Baseline { grid, keys, spots }
     }
 
     /// The hot spot covering `p` (`[lon, lat]`), if any, looking at `p`'s cell and its neighbours
@@ -126,17 +128,22 @@ impl Baseline {
     /// `first`/`last` stay those of one site.
     pub fn hot_spot(&self, p: [f64; 2]) -> Option<HotSpot> {
         let [lon, lat] = p;
-        if self.cells.is_empty() || !lon.is_finite() || !lat.is_finite() {
+        if self.keys.is_empty() || !lon.is_finite() || !lat.is_finite() {
             return None;
         }
         let lon = norm_lon(lon);
         let r = self.grid.row(lat);
-        let mut best: Option<(u64, HotSpot)> = None;
-        for row in r.saturating_sub(1)..=(r + 1).min(self.grid.nrows - 1) {
-            let lo = self.cells.partition_point(|(k, _)| *k < (row as u64) << 32);
-            let hi = self.cells.partition_point(|(k, _)| *k < (row as u64 + 1) << 32);
-            let in_row = &self.cells[lo..hi];
-            if in_row.is_empty() {
+        let (r_lo, r_hi) = (r.saturating_sub(1), (r + 1).min(self.grid.nrows - 1));
+        let row_start = |row: u32| u64::from(row) << 32;
+        // The hot spots of the three rows, then of each row.
+        let from = self.keys.partition_point(|&k| k < row_start(r_lo));
+        let to = from + self.keys[from..].partition_point(|&k| k < row_start(r_hi + 1));
+        let block = &self.keys[from..to];
+        let mut best: Option<usize> = None;
+        for row in r_lo..=r_hi {
+            let lo = block.partition_point(|&k| k < row_start(row));
+            let hi = lo + block[lo..].partition_point(|&k| k < row_start(row + 1));
+            if lo == hi {
                 continue;
             }
             let ncols = self.grid.ncols(row);
@@ -147,41 +154,40 @@ impl Baseline {
                 &[(c + ncols - 1) % ncols, c, (c + 1) % ncols]
             };
             for &col in cols {
-                let key = (row as u64) << 32 | col as u64;
-                if let Ok(at) = in_row.binary_search_by_key(&key, |(k, _)| *k) {
-                    let cand = in_row[at];
-                    let better = match best {
-                        None => true,
-                        Some((bk, b)) => {
-                            (cand.1.days, cand.1.detections, std::cmp::Reverse(cand.0))
-                                > (b.days, b.detections, std::cmp::Reverse(bk))
-                        }
-                    };
-                    if better {
-                        best = Some(cand);
-                    }
+                let Ok(at) = block[lo..hi].binary_search(&(row_start(row) | u64::from(col))) else {
+                    continue;
+                };
+                let at = from + lo + at;
+                // Most days, then most detections, then the lowest key.
+                let rank = |i: usize| {
+                    let h = &self.spots[i];
+                    (h.days, h.detections, std::cmp::Reverse(self.keys[i]))
+                };
+                if best.is_none_or(|b| rank(at) > rank(b)) {
+                    best = Some(at);
                 }
             }
         }
-        best.map(|(_, h)| h)
+        best.map(|i| self.spots[i])
     }
 
     /// The hot spots with their cells' centres (`[lon, lat]`), in cell order (south to north,
     /// west to east).
     pub fn iter(&self) -> impl Iterator<Item = ([f64; 2], &HotSpot)> + '_ {
-        self.cells
+        self.keys
             .iter()
+            .zip(&self.spots)
             .map(|(k, h)| (self.grid.centre((k >> 32) as u32, *k as u32), h))
     }
 
     /// Number of hot-spot cells.
     pub fn len(&self) -> usize {
-        self.cells.len()
+        self.keys.len()
     }
 
     /// Whether no hot spot was learned.
     pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
+        self.keys.is_empty()
     }
 }
 
@@ -204,7 +210,11 @@ struct Grid {
 
 impl Grid {
     fn new(cell_m: f64) -> Grid {
-        let cell_m = if cell_m.is_finite() { cell_m.max(1.0) } else { 1.0 };
+        let cell_m = if cell_m.is_finite() {
+            cell_m.max(1.0)
+        } else {
+            1.0
+        };
         let row_h = (cell_m / M_PER_DEG).min(180.0);
         let nrows = ((180.0 / row_h).ceil() as u32).max(1);
         Grid {
@@ -227,7 +237,9 @@ impl Grid {
     fn ncols(&self, row: u32) -> u32 {
         let mid = (-90.0 + (row as f64 + 0.5) * self.row_h).clamp(-90.0, 90.0);
         let width_m = 360.0 * M_PER_DEG * mid.to_radians().cos();
-        (width_m / self.cell_m).floor().clamp(1.0, (1u64 << 31) as f64) as u32
+        (width_m / self.cell_m)
+            .floor()
+            .clamp(1.0, (1u64 << 31) as f64) as u32
     }
 
     /// Column of a longitude in [-180, 180]; 180 and -180 share column 0.
@@ -303,11 +315,19 @@ mod tests {
         let p = BaselineParams::default();
         let from = BEFORE - 90 * DAY_S;
         // Three days, but one at the cut-off and one before the look-back: not a hot spot.
-        let dets = [det(30.0, 50.0, from - 1), det(30.0, 50.0, from + DAY_S), det(30.0, 50.0, BEFORE)];
+        let dets = [
+            det(30.0, 50.0, from - 1),
+            det(30.0, 50.0, from + DAY_S),
+            det(30.0, 50.0, BEFORE),
+        ];
         let b = Baseline::learn(dets, BEFORE, &p);
         assert!(b.is_empty());
         // The window's first second counts, as does the last second before the cut-off.
-        let dets = [det(30.0, 50.0, from), det(30.0, 50.0, from + DAY_S), det(30.0, 50.0, BEFORE - 1)];
+        let dets = [
+            det(30.0, 50.0, from),
+            det(30.0, 50.0, from + DAY_S),
+            det(30.0, 50.0, BEFORE - 1),
+        ];
         let b = Baseline::learn(dets, BEFORE, &p);
         assert_eq!(b.hot_spot([30.0, 50.0]).map(|h| h.days), Some(3));
         // Detections after the cut-off alone make nothing.
@@ -335,13 +355,26 @@ mod tests {
         // ~700 m north, south, east, west and diagonally: in a neighbouring cell or the same.
         let dlat = 700.0 / M_PER_DEG;
         let dlon = dlat / 50f64.to_radians().cos();
-        for (x, y) in [(0.0, 1.0), (0.0, -1.0), (1.0, 0.0), (-1.0, 0.0), (1.0, 1.0), (-1.0, -1.0)] {
+        for (x, y) in [
+            (0.0, 1.0),
+            (0.0, -1.0),
+            (1.0, 0.0),
+            (-1.0, 0.0),
+            (1.0, 1.0),
+            (-1.0, -1.0),
+        ] {
             let q = [30.0 + x * dlon, 50.0 + y * dlat];
             assert!(b.hot_spot(q).is_some(), "{q:?}");
         }
         // Three cells away: not found.
         assert_eq!(b.hot_spot([30.0, 50.0 + 3.0 * 750.0 / M_PER_DEG]), None);
-        assert_eq!(b.hot_spot([30.0 + 3.5 * 750.0 / M_PER_DEG / 50f64.to_radians().cos(), 50.0]), None);
+        assert_eq!(
+            b.hot_spot([
+                30.0 + 3.5 * 750.0 / M_PER_DEG / 50f64.to_radians().cos(),
+                50.0
+            ]),
+            None
+        );
     }
 
     #[test]

@@ -6,26 +6,40 @@
 //! ellipsoid ([`truce_geo::within_m`]). [`clusters`] returns exactly the connected components a
 //! brute-force comparison of every pair would give, without comparing every pair:
 //!
-//! - Reports are put in **reach tiers** (tier `t` holds reaches up to 500 m × 2ᵗ), each with its own
-//!   latitude/longitude grid whose cells are about twice the tier's nominal reach wide (columns
-//!   widen with 1 / cos(latitude), so cells stay roughly square). Each pair is examined once, from
-//!   the report of the lower tier (in the same tier, from the one that starts first): a report
-//!   looks into its own tier and every higher tier, so a detection of 375 m never scans a grid made
-//!   for 25 km allegations' neighbourhoods at its own scale, and an allegation never scans
-//!   thousands of small cells.
+//! - Reports are bucketed by **time slab** (of their start; slabs are a few gaps wide), **reach
+//!   tier** (tier `t` holds reaches up to 500 m × 2ᵗ) and **cell** of the tier's own
+//!   latitude/longitude grid (cells four times the tier's nominal reach; columns widen with
+//!   1 / cos(latitude), so cells stay roughly square), and sorted by that key, then by start.
+//! - Each pair is examined once, by the report of the higher tier (in the same tier, by the one
+//!   first in (start, position) order). A report searches its own tier and every lower tier with
+//!   its reach plus that tier's largest reach: a detection looks at a handful of cells, a 25 km
+//!   allegation at rows of small cells (one search per row, then consecutive cells), and no
+//!   detection ever scans a grid sized for allegations.
 //! - The cells searched are those meeting the **spherical cap** that holds every position the
 //!   distance test could accept, computed with a deliberately small earth radius (see
 //!   [`SEARCH_RADIUS_M`]); the cap's longitude extent is `asin(sin δ / cos φ)`, a cap holding a pole
 //!   takes every column, and column ranges wrap across the antimeridian. The search therefore
 //!   never misses a pair, at any latitude.
-//! - Within a cell, reports are sorted by start time, so a binary search bounds the **time
-//!   window**; a cheap chord test on unit vectors rejects most candidates before the geodesic is
-//!   asked, and pairs already in the same component are not tested at all.
+//! - Time: only the slabs that can hold a partner's start are searched, and within a cell a
+//!   binary search on start bounds the window. A chord test on unit vectors rejects most of the
+//!   remaining candidates, and pairs already in the same component never reach the geodesic.
+//! - Density: pairs within a cell are linked first, so a dense cell (a large fire) becomes one
+//!   component early; the union-find also remembers runs of consecutive reports of a cell known to
+//!   be in one component, and scans skip a run in `a`'s component at once. Cost grows with the
+//!   candidates (same neighbourhood and time window) *not* yet in `a`'s component, which stays
+//!   small when reaches are a few hundred metres or more.
+//! - Large inputs are indexed and linked on up to four threads: each links the reports of one run
+//!   of cells into its own copy of the union-find, and the copies are merged. The partition is the
+//!   same for any number of threads.
+
+use std::ops::Range;
 
 /// What the clusterer needs of one report.
 ///
-/// Preconditions (the caller validates; checked with `debug_assert!` only): `lon` in
-/// [-180, 180] and `lat` in [-90, 90], both finite; `0 <= reach_m <= 60_000`; `start <= end`.
+/// Preconditions (the caller validates; checked with `debug_assert!` only): `lon` and `lat`
+/// finite, `lat` in [-90, 90] (longitudes outside [-180, 180] wrap, as in `truce_geo`);
+/// `0 <= reach_m <= 60_000`; `start <= end`. In release builds a report that breaks them
+/// still never makes `clusters` panic: an invalid position links to nothing.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Obs {
     /// Longitude, degrees.
@@ -54,10 +68,7 @@ pub const MAX_REACH_M: f64 = 60_000.0;
 /// The gap in seconds between two reports' intervals: `max(0, max(starts) - min(ends))`
 /// (0 when they overlap; saturating).
 pub fn time_gap_s(a: &Obs, b: &Obs) -> i64 {
-    a.start
-        .max(b.start)
-        .saturating_sub(a.end.min(b.end))
-        .max(0)
+    a.start.max(b.start).saturating_sub(a.end.min(b.end)).max(0)
 }
 
 /// The link rule: `time_gap_s(a, b) <= p.max_gap_s` and
@@ -69,7 +80,12 @@ pub fn linked(a: &Obs, b: &Obs, p: &Params) -> bool {
     if time_gap_s(a, b) > p.max_gap_s {
         return false;
     }
-    let (a, b) = if a.lon.total_cmp(&b.lon).then(a.lat.total_cmp(&b.lat)).is_le() {
+    let (a, b) = if a
+        .lon
+        .total_cmp(&b.lon)
+        .then(a.lat.total_cmp(&b.lat))
+        .is_le()
+    {
         (a, b)
     } else {
         (b, a)
@@ -90,10 +106,7 @@ pub fn clusters(obs: &[Obs], p: &Params) -> Vec<Vec<u32>> {
     let n = obs.len();
     assert!(n <= u32::MAX as usize, "at most u32::MAX reports");
     for o in obs {
-        debug_assert!(
-            o.lon.is_finite() && (-180.0..=180.0).contains(&o.lon),
-            "lon out of range: {o:?}"
-        );
+        debug_assert!(o.lon.is_finite(), "lon not finite: {o:?}");
         debug_assert!(
             o.lat.is_finite() && (-90.0..=90.0).contains(&o.lat),
             "lat out of range: {o:?}"
@@ -111,9 +124,17 @@ pub fn clusters(obs: &[Obs], p: &Params) -> Vec<Vec<u32>> {
         // A gap is never negative: nothing links.
         return (0..n as u32).map(|i| vec![i]).collect();
     }
-    let index = Index::build(obs, p.max_gap_s);
-    let mut uf = UnionFind::new(n);
-    index.link_all(p.max_gap_s, &mut uf);
+    let threads = if n >= PAR_MIN {
+        std::thread::available_parallelism().map_or(1, |t| t.get().min(MAX_THREADS))
+    } else {
+        1
+    };
+    clusters_on(obs, p.max_gap_s, threads)
+}
+
+fn clusters_on(obs: &[Obs], gap: i64, threads: usize) -> Vec<Vec<u32>> {
+    let index = Index::build(obs, gap, threads);
+    let mut uf = index.link(gap, threads);
     components(&index.pts, &mut uf)
 }
 
@@ -134,7 +155,7 @@ const EPS_DEG: f64 = 1e-9;
 /// Nominal reach of tier 0; tier `t` holds reaches up to `TIER_BASE_M × 2ᵗ`.
 const TIER_BASE_M: f64 = 500.0;
 /// A tier's cell side is this many times its nominal reach.
-const CELL_PER_REACH: f64 = 2.0;
+const CELL_PER_REACH: f64 = 4.0;
 /// Metres per degree used to size cells (efficiency only, not correctness).
 const M_PER_DEG: f64 = 111_195.0;
 const MAX_TIER: usize = 48;
@@ -144,11 +165,18 @@ const _: () = assert!(TIER_BASE_M * CELL_PER_REACH >= 1000.0);
 const KEY_TIER_SHIFT: u32 = 32;
 const KEY_SLAB_SHIFT: u32 = 38;
 const MAX_SLABS: u64 = 1 << (64 - KEY_SLAB_SHIFT);
+/// A time slab is this many times the gap wide (at least an hour).
+const SLAB_PER_GAP: u64 = 4;
+/// Inputs at least this large are indexed and linked on several threads.
+const PAR_MIN: usize = 100_000;
+const MAX_THREADS: usize = 4;
 
 /// The search angle (radians) for a distance `d_m`: no pair further apart than `d_m` on WGS84 is
 /// closer than this on the unit sphere.
+#[inline]
 fn search_angle(d_m: f64) -> f64 {
-    (d_m + SEARCH_MARGIN_M) / SEARCH_RADIUS_M * (1.0 + 1e-9)
+    const PER_M: f64 = (1.0 + 1e-9) / SEARCH_RADIUS_M;
+    (d_m + SEARCH_MARGIN_M) * PER_M
 }
 
 fn tier_of(reach_m: f64) -> usize {
@@ -281,7 +309,7 @@ impl Grid {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The index: reports sorted by cell key (time slab, tier, row, col), then start.
+// The index: reports sorted by cell key (time slab, tier, row, column), then start.
 
 /// One report as the search sees it: a unit vector and the fields the loop reads.
 #[derive(Clone, Copy)]
@@ -335,7 +363,7 @@ struct Index {
 }
 
 impl Index {
-    fn build(obs: &[Obs], gap: i64) -> Index {
+    fn build(obs: &[Obs], gap: i64, threads: usize) -> Index {
         let n = obs.len();
         let mut tiers: Vec<Option<Tier>> = Vec::new();
         let (mut t_min, mut t_max) = (i64::MAX, i64::MIN);
@@ -354,10 +382,10 @@ impl Index {
             t_min = t_min.min(o.start);
             t_max = t_max.max(o.start);
         }
-        // Slabs about twice the gap wide (at least an hour), and fewer than MAX_SLABS.
+        // Slabs a few gaps wide (at least an hour), and fewer than MAX_SLABS.
         let span = t_max.wrapping_sub(t_min) as u64;
         let slab_w = (gap as u64)
-            .saturating_mul(2)
+            .saturating_mul(SLAB_PER_GAP)
             .max(3_600)
             .max(span / (MAX_SLABS - 1) + 1);
         let slab = |start: i64| start.wrapping_sub(t_min) as u64 / slab_w;
@@ -387,19 +415,35 @@ impl Index {
         };
         let mut pts = vec![blank; n];
         let mut pos = vec![[0.0; 3]; n];
-        for (i, (o, &d)) in obs.iter().zip(&dest).enumerate() {
-            let (lon, lat) = (norm_lon(o.lon), o.lat);
-            let (sl, cl) = lat.to_radians().sin_cos();
-            let (so, co) = lon.to_radians().sin_cos();
-            pts[d as usize] = Pt {
-                v: [cl * co, cl * so, sl],
-                reach: o.reach_m,
-                start: o.start,
-                end: o.end,
-                idx: i as u32,
-            };
-            pos[d as usize] = [o.lon, lat, cl];
-        }
+        // Each thread fills one run of positions.
+        let chunk = n.div_ceil(threads);
+        let fill = |base: usize, pts: &mut [Pt], pos: &mut [[f64; 3]]| {
+            for (i, (o, &d)) in obs.iter().zip(&dest).enumerate() {
+                let Some(d) = (d as usize).checked_sub(base).filter(|&d| d < pts.len()) else {
+                    continue;
+                };
+                let (sl, cl) = o.lat.to_radians().sin_cos();
+                let (so, co) = norm_lon(o.lon).to_radians().sin_cos();
+                pts[d] = Pt {
+                    v: [cl * co, cl * so, sl],
+                    reach: o.reach_m,
+                    start: o.start,
+                    end: o.end,
+                    idx: i as u32,
+                };
+                pos[d] = [o.lon, o.lat, cl];
+            }
+        };
+        std::thread::scope(|sc| {
+            let mut runs = pts.chunks_mut(chunk).zip(pos.chunks_mut(chunk)).enumerate();
+            let first = runs.next();
+            for (t, (p, q)) in runs {
+                sc.spawn(move || fill(t * chunk, p, q));
+            }
+            if let Some((_, (p, q))) = first {
+                fill(0, p, q);
+            }
+        });
         drop(dest);
 
         let mut tier_of = Vec::with_capacity(n);
@@ -460,50 +504,135 @@ impl Index {
         (t.wrapping_sub(self.t_min) as u64 / self.slab_w) as usize
     }
 
-    /// Unions every linked pair. Each candidate pair is examined once, by the report of the
-    /// higher tier; within a tier, by the one first in (start, position) order.
-    fn link_all(&self, gap: i64, uf: &mut UnionFind) {
-        let mut ranges = Vec::new();
-        for (i, a) in self.pts.iter().enumerate() {
-            let [lon, lat, coslat] = self.pos[i];
-            let lon = norm_lon(lon);
-            let ta = self.tier_of[i] as usize;
-            let mut root = uf.find(i as u32);
-            for (s, tier) in self.tiers.iter().enumerate().take(ta + 1) {
-                let Some(tier) = tier else { continue };
-                let own = s == ta;
-                // Candidates start in [lo, hi] (in its own tier `a` only looks forward).
-                let lo = if own {
-                    a.start
-                } else {
-                    a.start.saturating_sub(gap).saturating_sub(tier.max_dur)
-                };
-                let hi = a.end.saturating_add(gap);
-                if hi < self.t_min || lo > self.t_max {
-                    continue;
+    /// The union-find of every linked pair: first the pairs within each cell, then the others.
+    /// With several threads, each phase splits the cells into runs; each thread links its run
+    /// into its own copy of the union-find, and the copies are merged.
+    fn link(&self, gap: i64, threads: usize) -> UnionFind {
+        let n = self.pts.len();
+        // Runs of cells holding about n / threads reports each.
+        let bounds: Vec<usize> = (0..=threads)
+            .map(|t| {
+                self.cells
+                    .partition_point(|c| (c.from as usize) < t * n / threads)
+            })
+            .collect();
+        let runs: Vec<Range<usize>> = bounds.windows(2).map(|w| w[0]..w[1]).collect();
+        let mut uf = UnionFind::new(n);
+        self.in_parallel(&runs, &mut uf, |run, uf| self.link_within(run, gap, uf));
+        self.in_parallel(&runs, &mut uf, |run, uf| self.link_across(run, gap, uf));
+        uf
+    }
+
+    /// Runs `f` on each run, the first on this thread with `uf`, the others on threads of their
+    /// own with copies of it, then merges the copies into `uf`.
+    fn in_parallel(
+        &self,
+        runs: &[Range<usize>],
+        uf: &mut UnionFind,
+        f: impl Fn(Range<usize>, &mut UnionFind) + Sync,
+    ) {
+        let Some((first, rest)) = runs.split_first() else {
+            return;
+        };
+        let copies: Vec<UnionFind> = rest.iter().map(|_| uf.clone()).collect();
+        let f = &f;
+        let done: Vec<UnionFind> = std::thread::scope(|sc| {
+            let handles: Vec<_> = copies
+                .into_iter()
+                .zip(rest)
+                .map(|(mut copy, run)| {
+                    sc.spawn(move || {
+                        f(run.clone(), &mut copy);
+                        copy
+                    })
+                })
+                .collect();
+            f(first.clone(), uf);
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a clustering thread panicked"))
+                .collect()
+        });
+        // A copy's parent links connect exactly its components.
+        for other in &done {
+            for (x, &p) in other.parent.iter().enumerate() {
+                if p != x as u32 {
+                    let (a, b) = (uf.find(x as u32), uf.find(p));
+                    if a != b {
+                        uf.union_roots(a, b);
+                    }
                 }
-                let delta = search_angle(a.reach + tier.max_reach);
-                tier.grid.ranges(lon, lat, coslat, delta, &mut ranges);
-                for slab in self.slab(lo)..=self.slab(hi) {
-                    let (sf, st) = (
-                        self.slab_cells[slab] as usize,
-                        self.slab_cells[slab + 1] as usize,
-                    );
-                    let keys = &self.keys[sf..st];
-                    let mut c = 0;
-                    for (k, &(r, c_lo, c_hi)) in ranges.iter().enumerate() {
-                        let k_lo = cell_key(slab as u64, s, r, c_lo);
-                        let k_hi = cell_key(slab as u64, s, r, c_hi);
-                        // Ranges ascend: the next one is usually a few cells further on.
-                        c = if k == 0 {
-                            keys.partition_point(|&k| k < k_lo)
-                        } else {
-                            gallop(keys, c, k_lo)
-                        };
-                        while c < keys.len() && keys[c] <= k_hi {
-                            let cell = &self.cells[sf + c];
-                            self.scan_cell(i, a, &mut root, cell, own, gap, uf);
-                            c += 1;
+            }
+        }
+    }
+
+    /// Unions the linked pairs within each of `cells` (each examined once, from the report
+    /// first in (start, position) order). A dense cell then is mostly one component, whose runs
+    /// the scans from other cells skip.
+    fn link_within(&self, cells: Range<usize>, gap: i64, uf: &mut UnionFind) {
+        for cell in &self.cells[cells] {
+            for i in cell.from as usize..cell.to as usize {
+                let mut root = uf.find(i as u32);
+                self.scan_cell(i, &self.pts[i], &mut root, cell, true, gap, uf);
+            }
+        }
+    }
+
+    /// Unions the linked pairs between a report in `cells` and a report in another cell. Each
+    /// candidate pair is examined once, by the report of the higher tier; within a tier, by the
+    /// one first in (start, position) order.
+    fn link_across(&self, cells: Range<usize>, gap: i64, uf: &mut UnionFind) {
+        let mut ranges = Vec::new();
+        for ci in cells {
+            let own_slab = (self.keys[ci] >> KEY_SLAB_SHIFT) as usize;
+            let cell = self.cells[ci];
+            for i in cell.from as usize..cell.to as usize {
+                let a = &self.pts[i];
+                let [lon, lat, coslat] = self.pos[i];
+                let lon = norm_lon(lon);
+                let ta = self.tier_of[i] as usize;
+                let mut root = uf.find(i as u32);
+                for (s, tier) in self.tiers.iter().enumerate().take(ta + 1) {
+                    let Some(tier) = tier else { continue };
+                    let own = s == ta;
+                    // Candidates start in [lo, hi] (in its own tier `a` only looks forward).
+                    let lo = if own {
+                        a.start
+                    } else {
+                        a.start.saturating_sub(gap).saturating_sub(tier.max_dur)
+                    };
+                    let hi = a.end.saturating_add(gap);
+                    if hi < self.t_min || lo > self.t_max {
+                        continue;
+                    }
+                    let delta = search_angle(a.reach + tier.max_reach);
+                    tier.grid.ranges(lon, lat, coslat, delta, &mut ranges);
+                    for slab in self.slab(lo)..=self.slab(hi) {
+                        let (sf, st) = (
+                            self.slab_cells[slab] as usize,
+                            self.slab_cells[slab + 1] as usize,
+                        );
+                        let keys = &self.keys[sf..st];
+                        let mut c = 0;
+                        for (k, &(r, c_lo, c_hi)) in ranges.iter().enumerate() {
+                            let k_lo = cell_key(slab as u64, s, r, c_lo);
+                            let k_hi = cell_key(slab as u64, s, r, c_hi);
+                            c = if k > 0 {
+                                // Ranges ascend: the next is usually a few cells further on.
+                                gallop(keys, c, k_lo)
+                            } else if own && slab == own_slab && keys[ci - sf] >= k_lo {
+                                // The first range starts a little before `a`'s own cell.
+                                gallop_back(keys, ci - sf, k_lo)
+                            } else {
+                                keys.partition_point(|&k| k < k_lo)
+                            };
+                            while c < keys.len() && keys[c] <= k_hi {
+                                if sf + c != ci {
+                                    let cell = &self.cells[sf + c];
+                                    self.scan_cell(i, a, &mut root, cell, own, gap, uf);
+                                }
+                                c += 1;
+                            }
                         }
                     }
                 }
@@ -524,41 +653,55 @@ impl Index {
         uf: &mut UnionFind,
     ) {
         let (from, to) = (cell.from as usize, cell.to as usize);
-        let lo = if own {
-            a.start
-        } else {
-            a.start.saturating_sub(gap).saturating_sub(cell.max_dur)
-        };
         let hi = a.end.saturating_add(gap);
-        let slice = &self.pts[from..to];
-        let first = if slice.len() <= 8 {
-            slice.iter().take_while(|b| b.start < lo).count()
+        // In its own tier `a` looks only at reports after it in (start, position) order; a cell's
+        // reports are in that order.
+        let first = if own && (from..to).contains(&i) {
+            i + 1 - from
         } else {
-            slice.partition_point(|b| b.start < lo)
+            let lo = match (own, to <= i) {
+                (true, false) => a.start,
+                (true, true) => a.start.saturating_add(1),
+                (false, _) => a.start.saturating_sub(gap).saturating_sub(cell.max_dur),
+            };
+            let slice = &self.pts[from..to];
+            if slice.len() <= 8 {
+                slice.iter().take_while(|b| b.start < lo).count()
+            } else {
+                slice.partition_point(|b| b.start < lo)
+            }
         };
-        for (k, b) in slice[first..].iter().enumerate() {
+        // The last position found in `a`'s component: consecutive ones extend a run.
+        let mut prev: Option<usize> = None;
+        let mut j = from + first;
+        while j < to {
+            let b = &self.pts[j];
             if b.start > hi {
                 break;
             }
-            let j = from + first + k;
-            if own {
-                // b.start >= a.start, so a.start - b.end <= 0: only the order is left to check.
-                if b.start == a.start && j <= i {
+            let rb = uf.find(j as u32);
+            if rb != *root {
+                // In its own tier b.start >= a.start, so a.start - b.end <= 0.
+                let late = !own && a.start.saturating_sub(b.end) > gap;
+                // Chord between unit vectors <= angle: beyond the search angle is beyond reach.
+                let d = search_angle(a.reach + b.reach);
+                let (dx, dy, dz) = (a.v[0] - b.v[0], a.v[1] - b.v[1], a.v[2] - b.v[2]);
+                if late
+                    || dx * dx + dy * dy + dz * dz > d * d
+                    || !linked(&self.obs_at(i), &self.obs_at(j), &Params { max_gap_s: gap })
+                {
+                    j += 1;
                     continue;
                 }
-            } else if a.start.saturating_sub(b.end) > gap {
-                continue;
-            }
-            // Chord between unit vectors <= angle: a chord beyond the search angle is beyond reach.
-            let d = search_angle(a.reach + b.reach);
-            let (dx, dy, dz) = (a.v[0] - b.v[0], a.v[1] - b.v[1], a.v[2] - b.v[2]);
-            if dx * dx + dy * dy + dz * dz > d * d {
-                continue;
-            }
-            let rb = uf.find(j as u32);
-            if rb != *root && linked(&self.obs_at(i), &self.obs_at(j), &Params { max_gap_s: gap }) {
                 *root = uf.union_roots(*root, rb);
             }
+            // `b` is in `a`'s component (now), and so is the rest of its run: skip it.
+            if let Some(p) = prev.filter(|&p| p + 1 == j) {
+                uf.jump[p] = j as u32;
+            }
+            let end = (uf.run_end(j as u32) as usize).min(to - 1);
+            prev = Some(end);
+            j = end + 1;
         }
     }
 }
@@ -576,12 +719,30 @@ fn gallop(keys: &[u64], from: usize, target: u64) -> usize {
     lo + keys[lo..hi].partition_point(|&k| k < target)
 }
 
+/// The first index at or before `hi` whose key is at least `target` (`keys` ascending,
+/// `keys[hi] >= target`): an exponential search backwards, then a binary search.
+#[inline]
+fn gallop_back(keys: &[u64], hi: usize, target: u64) -> usize {
+    let (mut hi, mut step) = (hi, 1);
+    while step <= hi && keys[hi - step] >= target {
+        hi -= step;
+        step *= 2;
+    }
+    let lo = if step > hi { 0 } else { hi - step + 1 };
+    lo + keys[lo..hi].partition_point(|&k| k < target)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Union-find over sorted positions.
 
+#[derive(Clone)]
 struct UnionFind {
     parent: Vec<u32>,
     size: Vec<u32>,
+    /// Runs of consecutive positions (within a cell) known to be in one component: `jump[x] > x`
+    /// says `x` and `jump[x]` are, and everything between; `jump[x] == x` says nothing. Since
+    /// components only merge, what it says stays true. Dense cells are skipped run by run.
+    jump: Vec<u32>,
 }
 
 impl UnionFind {
@@ -589,7 +750,24 @@ impl UnionFind {
         UnionFind {
             parent: (0..n as u32).collect(),
             size: vec![1; n],
+            jump: (0..n as u32).collect(),
         }
+    }
+
+    /// The last position of the known run from `x` (with path compression).
+    #[inline]
+    fn run_end(&mut self, x: u32) -> u32 {
+        let mut e = x;
+        while self.jump[e as usize] != e {
+            e = self.jump[e as usize];
+        }
+        let mut y = x;
+        while self.jump[y as usize] != y {
+            let next = self.jump[y as usize];
+            self.jump[y as usize] = e;
+            y = next;
+        }
+        e
     }
 
     /// Root of `x`, with path halving.
@@ -666,7 +844,13 @@ mod tests {
         assert_eq!(time_gap_s(&a, &obs(0.0, 0.0, 0.0, 50, 60)), 0);
         assert_eq!(time_gap_s(&a, &obs(0.0, 0.0, 0.0, 130, 160)), 30);
         assert_eq!(time_gap_s(&obs(0.0, 0.0, 0.0, 130, 160), &a), 30);
-        assert_eq!(time_gap_s(&obs(0.0, 0.0, 0.0, i64::MIN, i64::MIN), &obs(0.0, 0.0, 0.0, i64::MAX, i64::MAX)), i64::MAX);
+        assert_eq!(
+            time_gap_s(
+                &obs(0.0, 0.0, 0.0, i64::MIN, i64::MIN),
+                &obs(0.0, 0.0, 0.0, i64::MAX, i64::MAX)
+            ),
+            i64::MAX
+        );
     }
 
     #[test]
@@ -688,15 +872,89 @@ mod tests {
         // A cap straddling the antimeridian visits both ends of the row.
         let last = g.ncols[r as usize] - 1;
         let mut out = Vec::new();
-        g.ranges(179.999, 45.0, 45f64.to_radians().cos(), search_angle(2000.0), &mut out);
+        g.ranges(
+            179.999,
+            45.0,
+            45f64.to_radians().cos(),
+            search_angle(2000.0),
+            &mut out,
+        );
         assert!(out.iter().any(|&(rr, lo, _)| rr == r && lo == 0), "{out:?}");
-        assert!(out.iter().any(|&(rr, lo, hi)| rr == r && lo <= last - 1 && hi == last), "{out:?}");
+        assert!(
+            out.iter()
+                .any(|&(rr, lo, hi)| rr == r && lo < last && hi == last),
+            "{out:?}"
+        );
         // Ranges come in ascending (row, col) order.
-        assert!(out.windows(2).all(|w| (w[0].0, w[0].2) < (w[1].0, w[1].1)), "{out:?}");
+        assert!(
+            out.windows(2).all(|w| (w[0].0, w[0].2) < (w[1].0, w[1].1)),
+            "{out:?}"
+        );
         // A cap holding the pole takes every column of the polar rows.
-        g.ranges(0.0, 89.999, 89.999f64.to_radians().cos(), search_angle(2000.0), &mut out);
+        g.ranges(
+            0.0,
+            89.999,
+            89.999f64.to_radians().cos(),
+            search_angle(2000.0),
+            &mut out,
+        );
         let top = g.nrows - 1;
-        assert!(out.contains(&(top, 0, g.ncols[top as usize] - 1)), "{out:?}");
+        assert!(
+            out.contains(&(top, 0, g.ncols[top as usize] - 1)),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn gallops_find_the_lower_bound() {
+        let keys: Vec<u64> = (0..100).map(|k| k * 2).collect();
+        for target in 0..200 {
+            let want = keys.partition_point(|&k| k < target);
+            for from in 0..=want {
+                assert_eq!(gallop(&keys, from, target), want, "{from} {target}");
+            }
+            for hi in want..keys.len() {
+                assert_eq!(gallop_back(&keys, hi, target), want, "{hi} {target}");
+            }
+        }
+    }
+
+    #[test]
+    fn threads_give_the_same_partition() {
+        // 30,000 reports over a small region and a week: many clusters, some spanning runs.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let o: Vec<Obs> = (0..30_000)
+            .map(|_| {
+                let t = 1_700_000_000 + (next() * 7.0 * 86_400.0) as i64;
+                let big = next() < 0.03;
+                obs(
+                    30.0 + next() * 2.0,
+                    50.0 + next() * 1.5,
+                    if big {
+                        3_000.0 + next() * 22_000.0
+                    } else {
+                        375.0
+                    },
+                    t,
+                    t + if big { (next() * 86_400.0) as i64 } else { 0 },
+                )
+            })
+            .collect();
+        let one = clusters_on(&o, 6 * 3_600, 1);
+        assert!(one.len() > 100 && one.len() < 29_000, "{}", one.len());
+        for threads in 2..=4 {
+            assert_eq!(
+                clusters_on(&o, 6 * 3_600, threads),
+                one,
+                "{threads} threads"
+            );
+        }
     }
 
     #[test]
@@ -704,7 +962,10 @@ mod tests {
         assert!(clusters(&[], &Params { max_gap_s: 0 }).is_empty());
         let o = [obs(0.0, 0.0, 100.0, 0, 0), obs(0.0, 0.0, 100.0, 0, 0)];
         assert_eq!(clusters(&o, &Params { max_gap_s: 0 }), vec![vec![0, 1]]);
-        assert_eq!(clusters(&o, &Params { max_gap_s: -1 }), vec![vec![0], vec![1]]);
+        assert_eq!(
+            clusters(&o, &Params { max_gap_s: -1 }),
+            vec![vec![0], vec![1]]
+        );
     }
 
     #[test]
@@ -713,7 +974,10 @@ mod tests {
         let o: Vec<Obs> = (0..5)
             .map(|k| obs(30.0, 50.0 + 0.01 * k as f64, 600.0, 3600 * k, 3600 * k))
             .collect();
-        assert_eq!(clusters(&o, &Params { max_gap_s: 3600 }), vec![vec![0, 1, 2, 3, 4]]);
+        assert_eq!(
+            clusters(&o, &Params { max_gap_s: 3600 }),
+            vec![vec![0, 1, 2, 3, 4]]
+        );
         assert_eq!(
             clusters(&o, &Params { max_gap_s: 3599 }),
             vec![vec![0], vec![1], vec![2], vec![3], vec![4]]
@@ -730,9 +994,15 @@ mod tests {
         ];
         assert_eq!(clusters(&o, &p), vec![vec![0, 1, 2]]);
         // Two points 0.005° from the pole on opposite meridians are ~1.1 km apart.
-        let o = [obs(0.0, 89.995, 600.0, 0, 0), obs(180.0, 89.995, 600.0, 0, 0)];
+        let o = [
+            obs(0.0, 89.995, 600.0, 0, 0),
+            obs(180.0, 89.995, 600.0, 0, 0),
+        ];
         assert_eq!(clusters(&o, &p), vec![vec![0, 1]]);
-        let o = [obs(0.0, 89.995, 500.0, 0, 0), obs(180.0, 89.995, 500.0, 0, 0)];
+        let o = [
+            obs(0.0, 89.995, 500.0, 0, 0),
+            obs(180.0, 89.995, 500.0, 0, 0),
+        ];
         assert_eq!(clusters(&o, &p), vec![vec![0], vec![1]]);
     }
 

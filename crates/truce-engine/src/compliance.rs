@@ -36,7 +36,9 @@ pub fn compliance(findings: &[Finding]) -> Compliance {
                 outcomes: outcome_counts(),
                 breaches_by_party: BTreeMap::new(),
             });
-        *t.outcomes.entry(f.outcome.as_str().to_string()).or_default() += 1;
+        *t.outcomes
+            .entry(f.outcome.as_str().to_string())
+            .or_default() += 1;
         for a in &f.attributions {
             let row = rows
                 .entry((
@@ -53,7 +55,9 @@ pub fn compliance(findings: &[Finding]) -> Compliance {
                     outcomes: outcome_counts(),
                     breaches_by_grade: grade_counts(),
                 });
-            *row.outcomes.entry(a.outcome.as_str().to_string()).or_default() += 1;
+            *row.outcomes
+                .entry(a.outcome.as_str().to_string())
+                .or_default() += 1;
             if a.outcome == Outcome::Breach {
                 *row.breaches_by_grade
                     .entry(f.grade.as_str().to_string())
@@ -74,14 +78,18 @@ pub fn compliance(findings: &[Finding]) -> Compliance {
             let first = v.next();
             v.any(|x| Some(x) != first)
         })
-        .map(|((agreement, incident), (day, outcomes))| ReadingDifference {
-            agreement,
-            incident,
-            day,
-            outcomes,
-        })
+        .map(
+            |((agreement, incident), (day, outcomes))| ReadingDifference {
+                agreement,
+                incident,
+                day,
+                outcomes,
+            },
+        )
         .collect();
-    differences.sort_by(|a, b| (&a.agreement, &a.day, &a.incident).cmp(&(&b.agreement, &b.day, &b.incident)));
+    differences.sort_by(|a, b| {
+        (&a.agreement, &a.day, &a.incident).cmp(&(&b.agreement, &b.day, &b.incident))
+    });
     Compliance {
         rows: rows.into_values().collect(),
         totals: totals.into_values().collect(),

@@ -324,10 +324,7 @@ fn incident(
     let grade = match verdict {
         Some(v) => {
             let a = assessments.last().map(|a| a.author.as_str()).unwrap_or("");
-            grade_reasons.push(format!(
-                "monitor {a} assessed it {}",
-                verdict_name(v)
-            ));
+            grade_reasons.push(format!("monitor {a} assessed it {}", verdict_name(v)));
             match v {
                 Verdict::Verified => Grade::Verified,
                 Verdict::Dismissed => Grade::Dismissed,

@@ -123,8 +123,11 @@ impl Snapshot {
                 text: a.value.text.clone(),
             })
             .collect();
-        let roles: std::collections::BTreeMap<Id, Role> =
-            ledger.parties.values().map(|p| (p.id.clone(), p.role)).collect();
+        let roles: std::collections::BTreeMap<Id, Role> = ledger
+            .parties
+            .values()
+            .map(|p| (p.id.clone(), p.role))
+            .collect();
         let role = |id: &Id| roles.get(id).copied().unwrap_or(Role::OpenData);
         let mut reports: Vec<ReportIn> = std::mem::take(&mut ledger.reports)
             .into_values()

@@ -8,8 +8,7 @@ use truce_engine::cluster::{clusters, linked, time_gap_s, Obs, Params};
 /// The link rule as specified, asked in index order.
 fn rule(a: &Obs, b: &Obs, p: &Params) -> bool {
     let gap = 0.max(a.start.max(b.start) - a.end.min(b.end));
-    gap <= p.max_gap_s
-        && truce_geo::within_m([a.lon, a.lat], [b.lon, b.lat], a.reach_m + b.reach_m)
+    gap <= p.max_gap_s && truce_geo::within_m([a.lon, a.lat], [b.lon, b.lat], a.reach_m + b.reach_m)
 }
 
 /// O(n²) union-find over every pair, components in the documented order.

@@ -18,6 +18,8 @@ fn t(s: &str) -> i64 {
     Time::parse(s).unwrap().0.as_second()
 }
 
+/// A report with everything the engine reads (a test helper: every field is an argument).
+#[allow(clippy::too_many_arguments)]
 fn report(
     index: u64,
     author: &str,
@@ -99,15 +101,52 @@ fn sudzha() -> Snapshot {
     Snapshot {
         log_size: 200,
         reports: vec![
-            report(10, "firms", Role::OpenData, "synthetic-sudzha-2025-03-20", Act::FireObserved, None,
-                [35.275, 51.195], 375, "2025-03-20T20:22:00Z", "2025-03-20T20:22:00Z"),
-            report(11, "ru", Role::Belligerent, "sudzha-gms-2025-03-21", Act::Sabotage, Some("ua"),
-                [35.27, 51.19], 3000, "2025-03-21T00:10:00+03:00", "2025-03-21T00:30:00+03:00"),
-            report(12, "ua", Role::Belligerent, "sudzha-shelling-2025-03-21", Act::Shelling, Some("ru"),
-                [35.27, 51.19], 3000, "2025-03-21T00:00:00+03:00", "2025-03-21T03:00:00+03:00"),
+            report(
+                10,
+                "firms",
+                Role::OpenData,
+                "synthetic-sudzha-2025-03-20",
+                Act::FireObserved,
+                None,
+                [35.275, 51.195],
+                375,
+                "2025-03-20T20:22:00Z",
+                "2025-03-20T20:22:00Z",
+            ),
+            report(
+                11,
+                "ru",
+                Role::Belligerent,
+                "sudzha-gms-2025-03-21",
+                Act::Sabotage,
+                Some("ua"),
+                [35.27, 51.19],
+                3000,
+                "2025-03-21T00:10:00+03:00",
+                "2025-03-21T00:30:00+03:00",
+            ),
+            report(
+                12,
+                "ua",
+                Role::Belligerent,
+                "sudzha-shelling-2025-03-21",
+                Act::Shelling,
+                Some("ru"),
+                [35.27, 51.19],
+                3000,
+                "2025-03-21T00:00:00+03:00",
+                "2025-03-21T03:00:00+03:00",
+            ),
         ],
         sites: vec![
-            site(5, "ru", "sudzha-gms", "energy.gas.metering", [35.27, 51.19], 3000),
+            site(
+                5,
+                "ru",
+                "sudzha-gms",
+                "energy.gas.metering",
+                [35.27, 51.19],
+                3000,
+            ),
             site(6, "ru", "kursk-npp", "energy.nuclear", [35.61, 51.68], 2000),
         ],
         readings: vec![ru_reading(), ua_reading()],
@@ -115,7 +154,11 @@ fn sudzha() -> Snapshot {
             index: 13,
             entry_id: format!("{:064x}", 13),
             author: id("monitor"),
-            reports: vec![format!("{:064x}", 11), format!("{:064x}", 12), format!("{:064x}", 10)],
+            reports: vec![
+                format!("{:064x}", 11),
+                format!("{:064x}", 12),
+                format!("{:064x}", 10),
+            ],
             verdict: Verdict::Unverifiable,
             text: "no access".into(),
         }],
@@ -123,7 +166,10 @@ fn sudzha() -> Snapshot {
 }
 
 fn finding<'a>(j: &'a Judgement, reading: &str) -> &'a Finding {
-    j.findings.iter().find(|f| f.reading.as_str() == reading).unwrap()
+    j.findings
+        .iter()
+        .find(|f| f.reading.as_str() == reading)
+        .unwrap()
 }
 
 #[test]
@@ -142,7 +188,11 @@ fn sudzha_clusters_with_the_detection_and_the_readings_disagree() {
     let site = ru.site.as_ref().unwrap();
     assert_eq!((site.id.as_str(), site.distance_m), ("sudzha-gms", 0));
     let target = ru.reasons.iter().find(|r| r.rule == "target").unwrap();
-    assert!(target.text.contains("ru/sudzha-gms") && target.text.contains(" 0 m"), "{}", target.text);
+    assert!(
+        target.text.contains("ru/sudzha-gms") && target.text.contains(" 0 m"),
+        "{}",
+        target.text
+    );
     // Both blamed parties breach under Russia's reading (sabotage and shelling are prohibited).
     assert!(ru.attributions.iter().all(|a| a.outcome == Outcome::Breach));
 
@@ -154,9 +204,15 @@ fn sudzha_clusters_with_the_detection_and_the_readings_disagree() {
 
     // Deterministic: the same snapshot gives the same bytes.
     let again = judge(&sudzha(), &Params::default());
-    assert_eq!(serde_json::to_string(&j).unwrap(), serde_json::to_string(&again).unwrap());
+    assert_eq!(
+        serde_json::to_string(&j).unwrap(),
+        serde_json::to_string(&again).unwrap()
+    );
     let text = truce_engine::explain(inc, &j.findings.iter().collect::<Vec<_>>());
-    assert!(text.contains("BREACH") && text.contains("OUT_OF_SCOPE"), "{text}");
+    assert!(
+        text.contains("BREACH") && text.contains("OUT_OF_SCOPE"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -173,7 +229,13 @@ fn the_act_is_judged_per_blamed_party() {
     assert_eq!(j.incidents[0].grade, Grade::Disputed);
     let ua = finding(&j, "ua");
     assert_eq!(ua.outcome, Outcome::Breach);
-    let by = |p: &str| ua.attributions.iter().find(|a| a.party.as_str() == p).unwrap().outcome;
+    let by = |p: &str| {
+        ua.attributions
+            .iter()
+            .find(|a| a.party.as_str() == p)
+            .unwrap()
+            .outcome
+    };
     assert_eq!(by("ru"), Outcome::Breach);
     assert_eq!(by("ua"), Outcome::NoBreach);
 }
@@ -184,17 +246,61 @@ fn a_corroborated_violation_releases_the_other_side_under_a_release_clause() {
         log_size: 10,
         reports: vec![
             // ua blamed, corroborated by a detection: 19 March.
-            report(1, "firms", Role::OpenData, "det-1", Act::FireObserved, None,
-                [40.603, 45.447], 375, "2025-03-18T23:10:00Z", "2025-03-18T23:10:00Z"),
-            report(2, "ru", Role::Belligerent, "kavkazskaya", Act::DroneStrike, Some("ua"),
-                [40.60, 45.45], 5000, "2025-03-19T00:00:00+03:00", "2025-03-19T08:00:00+03:00"),
+            report(
+                1,
+                "firms",
+                Role::OpenData,
+                "det-1",
+                Act::FireObserved,
+                None,
+                [40.603, 45.447],
+                375,
+                "2025-03-18T23:10:00Z",
+                "2025-03-18T23:10:00Z",
+            ),
+            report(
+                2,
+                "ru",
+                Role::Belligerent,
+                "kavkazskaya",
+                Act::DroneStrike,
+                Some("ua"),
+                [40.60, 45.45],
+                5000,
+                "2025-03-19T00:00:00+03:00",
+                "2025-03-19T08:00:00+03:00",
+            ),
             // ru blamed later, at a protected Ukrainian site.
-            report(3, "ua", Role::Belligerent, "kherson", Act::DroneStrike, Some("ru"),
-                [32.55, 46.65], 3000, "2025-04-04T00:00:00+03:00", "2025-04-05T00:00:00+03:00"),
+            report(
+                3,
+                "ua",
+                Role::Belligerent,
+                "kherson",
+                Act::DroneStrike,
+                Some("ru"),
+                [32.55, 46.65],
+                3000,
+                "2025-04-04T00:00:00+03:00",
+                "2025-04-05T00:00:00+03:00",
+            ),
         ],
         sites: vec![
-            site(4, "ru", "kavkazskaya-ops", "energy.oil.pumping", [40.6, 45.45], 5000),
-            site(5, "ua", "kherson-tpp", "energy.power.plant", [32.55, 46.65], 3000),
+            site(
+                4,
+                "ru",
+                "kavkazskaya-ops",
+                "energy.oil.pumping",
+                [40.6, 45.45],
+                5000,
+            ),
+            site(
+                5,
+                "ua",
+                "kherson-tpp",
+                "energy.power.plant",
+                [32.55, 46.65],
+                3000,
+            ),
         ],
         readings: vec![ru_reading(), ua_reading()],
         assessments: vec![],
@@ -202,13 +308,27 @@ fn a_corroborated_violation_releases_the_other_side_under_a_release_clause() {
     let j = judge(&s, &Params::default());
     assert_eq!(j.incidents.len(), 2);
     assert_eq!(j.incidents[0].grade, Grade::Corroborated);
-    let ru: Vec<&Finding> = j.findings.iter().filter(|f| f.reading.as_str() == "ru").collect();
+    let ru: Vec<&Finding> = j
+        .findings
+        .iter()
+        .filter(|f| f.reading.as_str() == "ru")
+        .collect();
     assert_eq!(ru[0].outcome, Outcome::Breach);
     assert_eq!(ru[1].outcome, Outcome::NoBreach, "{:#?}", ru[1]);
-    assert_eq!(ru[1].attributions[0].released_by.as_deref(), Some(ru[0].incident.as_str()));
-    assert!(ru[1].reasons.iter().any(|r| r.rule == "release" && r.text.contains("ua breached this reading")));
+    assert_eq!(
+        ru[1].attributions[0].released_by.as_deref(),
+        Some(ru[0].incident.as_str())
+    );
+    assert!(ru[1]
+        .reasons
+        .iter()
+        .any(|r| r.rule == "release" && r.text.contains("ua breached this reading")));
     // Ukraine's reading has no release clause: the same incident is a breach by ru.
-    let ua: Vec<&Finding> = j.findings.iter().filter(|f| f.reading.as_str() == "ua").collect();
+    let ua: Vec<&Finding> = j
+        .findings
+        .iter()
+        .filter(|f| f.reading.as_str() == "ua")
+        .collect();
     assert_eq!(ua[1].outcome, Outcome::Breach);
     let c = truce_engine::compliance(&j.findings);
     assert!(c.differences.iter().any(|d| d.incident == ru[1].incident));
@@ -220,11 +340,31 @@ fn routine_flaring_is_not_taken_for_a_strike() {
     let mut reports = Vec::new();
     for d in 0..6 {
         let ts = format!("2025-03-0{}T22:00:00Z", d + 1);
-        reports.push(report(d, "firms", Role::OpenData, &format!("flare-{d}"), Act::FireObserved, None,
-            flare, 375, &ts, &ts));
+        reports.push(report(
+            d,
+            "firms",
+            Role::OpenData,
+            &format!("flare-{d}"),
+            Act::FireObserved,
+            None,
+            flare,
+            375,
+            &ts,
+            &ts,
+        ));
     }
-    reports.push(report(9, "firms", Role::OpenData, "flare-late", Act::FireObserved, None,
-        [49.1003, 53.2002], 375, "2025-03-28T22:00:00Z", "2025-03-28T22:00:00Z"));
+    reports.push(report(
+        9,
+        "firms",
+        Role::OpenData,
+        "flare-late",
+        Act::FireObserved,
+        None,
+        [49.1003, 53.2002],
+        375,
+        "2025-03-28T22:00:00Z",
+        "2025-03-28T22:00:00Z",
+    ));
     let s = Snapshot {
         log_size: 20,
         reports,
@@ -234,20 +374,44 @@ fn routine_flaring_is_not_taken_for_a_strike() {
     };
     let j = judge(&s, &Params::default());
     assert!(j.baseline.hot_spots >= 1);
-    let late = j.incidents.iter().find(|i| i.members.iter().any(|m| m.id.as_str() == "flare-late")).unwrap();
+    let late = j
+        .incidents
+        .iter()
+        .find(|i| i.members.iter().any(|m| m.id.as_str() == "flare-late"))
+        .unwrap();
     assert!(late.routine);
     let f = j.findings.iter().find(|f| f.incident == late.id).unwrap();
     assert_eq!(f.outcome, Outcome::NoBreach);
-    assert!(f.reasons.iter().any(|r| r.rule == "routine" && r.text.contains("hot spot")));
+    assert!(f
+        .reasons
+        .iter()
+        .any(|r| r.rule == "routine" && r.text.contains("hot spot")));
 }
 
 #[test]
 fn an_imprecise_time_across_the_window_start_is_undetermined() {
     let s = Snapshot {
         log_size: 3,
-        reports: vec![report(1, "ua", Role::Belligerent, "r", Act::Strike, Some("ru"),
-            [32.55, 46.65], 500, "2025-03-24T12:00:00+03:00", "2025-03-25T12:00:00+03:00")],
-        sites: vec![site(0, "ua", "kherson-tpp", "energy.power.plant", [32.55, 46.65], 0)],
+        reports: vec![report(
+            1,
+            "ua",
+            Role::Belligerent,
+            "r",
+            Act::Strike,
+            Some("ru"),
+            [32.55, 46.65],
+            500,
+            "2025-03-24T12:00:00+03:00",
+            "2025-03-25T12:00:00+03:00",
+        )],
+        sites: vec![site(
+            0,
+            "ua",
+            "kherson-tpp",
+            "energy.power.plant",
+            [32.55, 46.65],
+            0,
+        )],
         readings: vec![ua_reading()],
         assessments: vec![],
     };
@@ -273,15 +437,28 @@ window = {{ start = 2025-03-25T00:00:00+03:00 }}"#
     let odesa = [30.74, 46.49];
     let mk = |z: &str| Snapshot {
         log_size: 3,
-        reports: vec![report(1, "ua", Role::Belligerent, "odesa-port", Act::AttackOnVessels, Some("ru"),
-            odesa, 200, "2025-03-27T12:00:00Z", "2025-03-27T13:00:00Z")],
+        reports: vec![report(
+            1,
+            "ua",
+            Role::Belligerent,
+            "odesa-port",
+            Act::AttackOnVessels,
+            Some("ru"),
+            odesa,
+            200,
+            "2025-03-27T12:00:00Z",
+            "2025-03-27T13:00:00Z",
+        )],
         sites: vec![site(0, "ua", "odesa-port", "transport.port", odesa, 0)],
         readings: vec![reading(2, "us", &terms(z))],
         assessments: vec![],
     };
     let inside = judge(&mk(sea), &Params::default());
     assert_eq!(inside.findings[0].outcome, Outcome::Breach);
-    assert!(inside.findings[0].reasons.iter().any(|r| r.rule == "zone" && r.holds == "yes"));
+    assert!(inside.findings[0]
+        .reasons
+        .iter()
+        .any(|r| r.rule == "zone" && r.holds == "yes"));
     let outside = judge(&mk(elsewhere), &Params::default());
     assert_eq!(outside.findings[0].outcome, Outcome::OutOfScope);
 }
@@ -310,7 +487,11 @@ fn arb_report(k: u64) -> impl Strategy<Value = ReportIn> {
             } else {
                 [Act::Strike, Act::Shelling, Act::Sabotage, Act::DroneStrike][act]
             };
-            let perp = if role == Role::OpenData { None } else { [None, Some("ru"), Some("ua")][perp] };
+            let perp = if role == Role::OpenData {
+                None
+            } else {
+                [None, Some("ru"), Some("ua")][perp]
+            };
             let base = t("2025-03-24T00:00:00Z");
             ReportIn {
                 index: k,
@@ -332,17 +513,34 @@ fn arb_report(k: u64) -> impl Strategy<Value = ReportIn> {
 
 fn arb_snapshot() -> impl Strategy<Value = Snapshot> {
     (1usize..40).prop_flat_map(|n| {
-        (0..n as u64).map(arb_report).collect::<Vec<_>>().prop_map(|reports| Snapshot {
-            log_size: 1000,
-            reports,
-            sites: vec![
-                site(900, "ru", "sudzha-gms", "energy.gas.metering", [35.1, 51.07], 0),
-                site(901, "ru", "depot", "energy.oil.storage", [35.05, 51.12], 1000),
-                site(902, "ua", "school", "telecom", [35.15, 51.02], 0),
-            ],
-            readings: vec![ru_reading(), ua_reading()],
-            assessments: vec![],
-        })
+        (0..n as u64)
+            .map(arb_report)
+            .collect::<Vec<_>>()
+            .prop_map(|reports| Snapshot {
+                log_size: 1000,
+                reports,
+                sites: vec![
+                    site(
+                        900,
+                        "ru",
+                        "sudzha-gms",
+                        "energy.gas.metering",
+                        [35.1, 51.07],
+                        0,
+                    ),
+                    site(
+                        901,
+                        "ru",
+                        "depot",
+                        "energy.oil.storage",
+                        [35.05, 51.12],
+                        1000,
+                    ),
+                    site(902, "ua", "school", "telecom", [35.15, 51.02], 0),
+                ],
+                readings: vec![ru_reading(), ua_reading()],
+                assessments: vec![],
+            })
     })
 }
 

@@ -552,9 +552,10 @@ impl Ledger {
             self.break_pending();
             return refuse(self, why);
         }
-        p.records.push((index, env.clone()));
+        let (id, kind) = (env.id.clone(), env.kind);
+        p.records.push((index, env));
         if (p.records.len() as u64) < p.count {
-            return Applied::Accepted(env.id, env.kind);
+            return Applied::Accepted(id, kind);
         }
         let Some(p) = self.pending.take() else {
             return Applied::Opaque;
@@ -567,7 +568,7 @@ impl Ledger {
                 p.count, p.index
             )));
         }
-        let mut last = Applied::Accepted(env.id.clone(), env.kind);
+        let mut last = Applied::Accepted(id, kind);
         for (i, e) in p.records {
             let checked = self
                 .parties

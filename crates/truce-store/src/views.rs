@@ -98,7 +98,8 @@ pub struct FindingFilter {
 }
 
 /// Secondary indexes of the views.
-const INDEXES: &str = "CREATE INDEX IF NOT EXISTS view_findings_incident ON view_findings(incident);
+const INDEXES: &str =
+    "CREATE INDEX IF NOT EXISTS view_findings_incident ON view_findings(incident);
      CREATE INDEX IF NOT EXISTS view_findings_ar ON view_findings(agreement, reading, day);
      CREATE INDEX IF NOT EXISTS view_incidents_day ON view_incidents(day);";
 
@@ -255,10 +256,20 @@ impl ViewStore {
         text(&mut q, "day", "<=", &f.to_day);
         text(&mut q, "grade", "=", &f.grade);
         if let Some(p) = &f.party {
-            text(&mut q, "(',' || parties || ',')", "LIKE", &Some(format!("%,{p},%")));
+            text(
+                &mut q,
+                "(',' || parties || ',')",
+                "LIKE",
+                &Some(format!("%,{p},%")),
+            );
         }
         if let Some([a, b, c, d]) = f.bbox {
-            for (col, op, v) in [("lon", ">=", a), ("lat", ">=", b), ("lon", "<=", c), ("lat", "<=", d)] {
+            for (col, op, v) in [
+                ("lon", ">=", a),
+                ("lat", ">=", b),
+                ("lon", "<=", c),
+                ("lat", "<=", d),
+            ] {
                 args.push(v.into());
                 q.push_str(&format!(" AND {col} {op} ?{}", args.len()));
             }
@@ -285,7 +296,12 @@ impl ViewStore {
         text(&mut q, "day", ">=", &f.from_day);
         text(&mut q, "day", "<=", &f.to_day);
         if let Some(p) = &f.party {
-            text(&mut q, "(',' || parties || ',')", "LIKE", &Some(format!("%,{p},%")));
+            text(
+                &mut q,
+                "(',' || parties || ',')",
+                "LIKE",
+                &Some(format!("%,{p},%")),
+            );
         }
         q.push_str(" ORDER BY seq");
         self.strings(&q, args)
@@ -370,7 +386,10 @@ mod tests {
         };
         v.replace(
             &stamp,
-            [inc("inc-1", "2025-03-20", 35.0), inc("inc-2", "2025-03-21", 40.0)],
+            [
+                inc("inc-1", "2025-03-20", 35.0),
+                inc("inc-2", "2025-03-21", 40.0),
+            ],
             [fnd("inc-1", "ru"), fnd("inc-1", "ua"), fnd("inc-2", "ru")],
             &[("compliance", "{}".into())],
         )
@@ -395,8 +414,17 @@ mod tests {
         assert_eq!(v.incident_ids("inc-", 10).unwrap(), vec!["inc-1", "inc-2"]);
         assert_eq!(v.doc("compliance").unwrap().as_deref(), Some("{}"));
         // Replacing drops what was there.
-        v.replace(&ViewStamp { log_size: 8, root: "s".into(), rules: "x/1".into() }, [], [], &[])
-            .unwrap();
+        v.replace(
+            &ViewStamp {
+                log_size: 8,
+                root: "s".into(),
+                rules: "x/1".into(),
+            },
+            [],
+            [],
+            &[],
+        )
+        .unwrap();
         assert!(v.incidents(&IncidentFilter::default()).unwrap().is_empty());
     }
 }

@@ -708,7 +708,8 @@ fn bad_bbox(b: &str) -> Failure {
 
 fn check_day(d: &Option<String>) -> Result<(), Failure> {
     if let Some(d) = d {
-        truce_model::Date::parse(d).map_err(|e| Failure::input(anyhow::anyhow!("{d:?}: {e}; write days as YYYY-MM-DD")))?;
+        truce_model::Date::parse(d)
+            .map_err(|e| Failure::input(anyhow::anyhow!("{d:?}: {e}; write days as YYYY-MM-DD")))?;
     }
     Ok(())
 }

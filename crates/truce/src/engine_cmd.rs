@@ -12,7 +12,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 use truce_engine::{Compliance, Finding, Incident, Judgement, Params, Snapshot, RULES_VERSION};
-use truce_store::views::{FindingFilter, FindingRow, IncidentFilter, IncidentRow, ViewStamp, ViewStore};
+use truce_store::views::{
+    FindingFilter, FindingRow, IncidentFilter, IncidentRow, ViewStamp, ViewStore,
+};
 
 /// The views database of a data directory.
 fn views_path(dir: &DataDir) -> std::path::PathBuf {
@@ -43,7 +45,11 @@ pub fn judge(dir: &DataDir, out: &Out) -> Result<(Judgement, ViewStamp), Failure
     tracing::info!(secs = t.elapsed().as_secs_f64(), "snapshot");
     let t = Instant::now();
     let j = truce_engine::judge(&snap, &Params::default());
-    tracing::info!(secs = t.elapsed().as_secs_f64(), incidents = j.incidents.len(), "judged");
+    tracing::info!(
+        secs = t.elapsed().as_secs_f64(),
+        incidents = j.incidents.len(),
+        "judged"
+    );
     bar.finish_and_clear();
     let root = if size == 0 {
         String::new()
@@ -60,7 +66,9 @@ pub fn judge(dir: &DataDir, out: &Out) -> Result<(Judgement, ViewStamp), Failure
     ))
 }
 
-fn ledger_size(reader: &truce_store::LogReader<truce_store::sqlite::SqliteStorage>) -> Result<u64, Failure> {
+fn ledger_size(
+    reader: &truce_store::LogReader<truce_store::sqlite::SqliteStorage>,
+) -> Result<u64, Failure> {
     Ok(reader.latest()?.size)
 }
 
@@ -73,7 +81,11 @@ fn parties(alleged: impl Iterator<Item = String>) -> String {
 }
 
 /// Recomputes every derived view from the log and stores it.
-fn store(dir: &DataDir, views: &mut ViewStore, out: &Out) -> Result<(Judgement, ViewStamp), Failure> {
+fn store(
+    dir: &DataDir,
+    views: &mut ViewStore,
+    out: &Out,
+) -> Result<(Judgement, ViewStamp), Failure> {
     let (j, stamp) = judge(dir, out)?;
     let incidents = j
         .incidents
@@ -144,7 +156,11 @@ fn fresh_views(dir: &DataDir, out: &Out) -> Result<ViewStore, Failure> {
     if !fresh {
         tracing::info!(
             "derived views are {} (log size {}): recomputing from the log",
-            if current.is_some() { "stale" } else { "missing" },
+            if current.is_some() {
+                "stale"
+            } else {
+                "missing"
+            },
             cp.size
         );
         store(dir, &mut views, out)?;
@@ -240,7 +256,10 @@ fn render_incidents(list: &[Incident]) -> String {
                     format!(
                         "{} (by {})",
                         a.party,
-                        a.by.iter().map(|b| b.as_str()).collect::<Vec<_>>().join("+")
+                        a.by.iter()
+                            .map(|b| b.as_str())
+                            .collect::<Vec<_>>()
+                            .join("+")
                     )
                 })
                 .collect::<Vec<_>>()
@@ -250,14 +269,27 @@ fn render_incidents(list: &[Incident]) -> String {
             .members
             .iter()
             .find(|m| m.uncertainty_m == i.uncertainty_m)
-            .map(|m| format!("[{:.3}, {:.3}] ±{} m", m.point[0], m.point[1], m.uncertainty_m))
+            .map(|m| {
+                format!(
+                    "[{:.3}, {:.3}] ±{} m",
+                    m.point[0], m.point[1], m.uncertainty_m
+                )
+            })
             .unwrap_or_default();
         let _ = writeln!(
             s,
             "{:<20} {:<10} {:<12} {:>7}  {:<28} {}{}",
             i.id,
             i.day,
-            format!("{}{}", i.grade.as_str(), if i.disputed && i.grade != truce_engine::Grade::Disputed { "*" } else { "" }),
+            format!(
+                "{}{}",
+                i.grade.as_str(),
+                if i.disputed && i.grade != truce_engine::Grade::Disputed {
+                    "*"
+                } else {
+                    ""
+                }
+            ),
             i.members.len(),
             alleged,
             place,
@@ -268,7 +300,10 @@ fn render_incidents(list: &[Incident]) -> String {
         s,
         "{} incident(s){}",
         list.len(),
-        if list.iter().any(|i| i.disputed && i.grade != truce_engine::Grade::Disputed) {
+        if list
+            .iter()
+            .any(|i| i.disputed && i.grade != truce_engine::Grade::Disputed)
+        {
             "; * sources disputed"
         } else {
             ""
@@ -314,7 +349,11 @@ fn render_findings(list: &[Finding]) -> String {
             })
             .or_else(|| {
                 (f.outcome != truce_engine::Outcome::Breach)
-                    .then(|| f.reasons.iter().find(|r| r.holds != "yes" && r.rule == "act"))
+                    .then(|| {
+                        f.reasons
+                            .iter()
+                            .find(|r| r.holds != "yes" && r.rule == "act")
+                    })
                     .flatten()
             })
             .map(|r| format!("{}: {}", r.rule, r.text))
@@ -323,7 +362,12 @@ fn render_findings(list: &[Finding]) -> String {
                     .as_ref()
                     .map(|s| format!("target: {}/{} at {} m", s.lister, s.id, s.distance_m))
             })
-            .or_else(|| f.reasons.iter().find(|r| r.rule == "target").map(|r| r.text.clone()))
+            .or_else(|| {
+                f.reasons
+                    .iter()
+                    .find(|r| r.rule == "target")
+                    .map(|r| r.text.clone())
+            })
             .unwrap_or_default();
         let _ = writeln!(
             s,
@@ -333,11 +377,19 @@ fn render_findings(list: &[Finding]) -> String {
             f.reading.as_str(),
             f.outcome.as_str(),
             f.grade.as_str(),
-            if parties.is_empty() { "-".into() } else { parties },
+            if parties.is_empty() {
+                "-".into()
+            } else {
+                parties
+            },
             truncate(&decided, 100)
         );
     }
-    let _ = writeln!(s, "{} finding(s); `truce explain <incident>` gives every reason", list.len());
+    let _ = writeln!(
+        s,
+        "{} finding(s); `truce explain <incident>` gives every reason",
+        list.len()
+    );
     s
 }
 
@@ -362,15 +414,24 @@ pub fn compliance(
     out: &Out,
 ) -> Result<(), Failure> {
     let views = fresh_views(dir, out)?;
-    let doc = views
-        .doc("compliance")?
-        .ok_or_else(|| Failure::store(anyhow!("views.db has no compliance view: run `truce rebuild`")))?;
-    let mut c: Compliance = parse_all(&[doc])?.pop().ok_or_else(|| Failure::store(anyhow!("empty compliance view")))?;
-    let keep = |a: &str, r: &str| agreement.is_none_or(|x| x == a) && reading.is_none_or(|x| x == r);
-    c.rows
-        .retain(|row| keep(row.agreement.as_str(), row.reading.as_str()) && party.is_none_or(|p| p == row.party.as_str()));
-    c.totals.retain(|t| keep(t.agreement.as_str(), t.reading.as_str()));
-    c.differences.retain(|d| agreement.is_none_or(|x| x == d.agreement.as_str()));
+    let doc = views.doc("compliance")?.ok_or_else(|| {
+        Failure::store(anyhow!(
+            "views.db has no compliance view: run `truce rebuild`"
+        ))
+    })?;
+    let mut c: Compliance = parse_all(&[doc])?
+        .pop()
+        .ok_or_else(|| Failure::store(anyhow!("empty compliance view")))?;
+    let keep =
+        |a: &str, r: &str| agreement.is_none_or(|x| x == a) && reading.is_none_or(|x| x == r);
+    c.rows.retain(|row| {
+        keep(row.agreement.as_str(), row.reading.as_str())
+            && party.is_none_or(|p| p == row.party.as_str())
+    });
+    c.totals
+        .retain(|t| keep(t.agreement.as_str(), t.reading.as_str()));
+    c.differences
+        .retain(|d| agreement.is_none_or(|x| x == d.agreement.as_str()));
     let text = render_compliance(&c);
     out.print(text, serde_json::to_value(&c).unwrap_or_default())
 }
@@ -402,7 +463,14 @@ fn render_compliance(c: &Compliance) -> String {
         let _ = writeln!(
             s,
             "\n{:<24} {:<8} {:<8} {:<10} {:>6} {:>9} {:>12} {:>12}  BREACHES BY GRADE",
-            "AGREEMENT", "READING", "PARTY", "DAY", "BREACH", "NO_BREACH", "OUT_OF_SCOPE", "UNDETERMINED"
+            "AGREEMENT",
+            "READING",
+            "PARTY",
+            "DAY",
+            "BREACH",
+            "NO_BREACH",
+            "OUT_OF_SCOPE",
+            "UNDETERMINED"
         );
     }
     for r in &c.rows {
@@ -425,11 +493,19 @@ fn render_compliance(c: &Compliance) -> String {
             g("no_breach"),
             g("out_of_scope"),
             g("undetermined"),
-            if grades.is_empty() { "-".into() } else { grades }
+            if grades.is_empty() {
+                "-".into()
+            } else {
+                grades
+            }
         );
     }
     if !c.differences.is_empty() {
-        let _ = writeln!(s, "\nWhere the reading decides ({} incident(s)):", c.differences.len());
+        let _ = writeln!(
+            s,
+            "\nWhere the reading decides ({} incident(s)):",
+            c.differences.len()
+        );
         for d in &c.differences {
             let _ = writeln!(
                 s,
@@ -478,7 +554,9 @@ pub fn explain(dir: &DataDir, id: &str, out: &Out) -> Result<(), Failure> {
     let doc = views
         .incident(&full)?
         .ok_or_else(|| Failure::input(anyhow!("no incident {full:?}")))?;
-    let incident: Incident = parse_all(&[doc])?.pop().ok_or_else(|| Failure::store(anyhow!("empty incident")))?;
+    let incident: Incident = parse_all(&[doc])?
+        .pop()
+        .ok_or_else(|| Failure::store(anyhow!("empty incident")))?;
     let fdocs = views.findings(&FindingFilter {
         incident: Some(full.clone()),
         ..Default::default()

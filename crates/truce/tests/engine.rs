@@ -30,7 +30,13 @@ fn members(i: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| format!("{}/{}", m["author"].as_str().unwrap(), m["id"].as_str().unwrap()))
+        .map(|m| {
+            format!(
+                "{}/{}",
+                m["author"].as_str().unwrap(),
+                m["id"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -76,7 +82,14 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
     // Findings for Sudzha: breach under Russia's reading (window from 18 March), out of scope
     // under Ukraine's (window from 25 March).
     let f = json(truce(p).args(["--dir", "d", "findings", "--incident", id]));
-    let by = |r: &str| f.as_array().unwrap().iter().find(|x| x["reading"] == r).unwrap().clone();
+    let by = |r: &str| {
+        f.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["reading"] == r)
+            .unwrap()
+            .clone()
+    };
     let ru = by("ru");
     assert_eq!(ru["outcome"], "breach");
     assert_eq!(ru["site"]["id"], "sudzha-gms");
@@ -89,30 +102,65 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
     // blamed on ua is not a prohibited act.
     let us = by("us");
     let attr = |p: &str| {
-        us["attributions"].as_array().unwrap().iter().find(|a| a["party"] == p).unwrap()["outcome"].clone()
+        us["attributions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["party"] == p)
+            .unwrap()["outcome"]
+            .clone()
     };
     assert_eq!(attr("ru"), "breach");
     assert_eq!(attr("ua"), "no_breach");
 
     // Filters.
-    let breaches = json(truce(p).args(["--dir", "d", "findings", "--reading", "ua", "--outcome", "breach"]));
-    assert!(breaches.as_array().unwrap().iter().all(|f| f["reading"] == "ua" && f["outcome"] == "breach"));
+    let breaches = json(truce(p).args([
+        "--dir",
+        "d",
+        "findings",
+        "--reading",
+        "ua",
+        "--outcome",
+        "breach",
+    ]));
+    assert!(breaches
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["reading"] == "ua" && f["outcome"] == "breach"));
     assert_eq!(breaches.as_array().unwrap().len(), 4);
     let corroborated = json(truce(p).args(["--dir", "d", "incidents", "--grade", "corroborated"]));
     assert_eq!(corroborated.as_array().unwrap().len(), 1);
     let boxed = json(truce(p).args(["--dir", "d", "incidents", "--bbox", "35,51,36,52"]));
-    assert_eq!(boxed.as_array().unwrap().len(), 2, "the two Sudzha incidents");
+    assert_eq!(
+        boxed.as_array().unwrap().len(),
+        2,
+        "the two Sudzha incidents"
+    );
 
     // explain: readable reasons naming the site and the distance; a unique prefix is enough.
     let text = stdout(truce(p).args(["--dir", "d", "explain", &id[..8]]));
     assert!(text.contains(&format!("Incident {id}")), "{text}");
-    assert!(text.contains("site ru/sudzha-gms") && text.contains("is 0 m from"), "{text}");
-    assert!(text.contains("under ru's reading: BREACH") && text.contains("under ua's reading: OUT_OF_SCOPE"), "{text}");
+    assert!(
+        text.contains("site ru/sudzha-gms") && text.contains("is 0 m from"),
+        "{text}"
+    );
+    assert!(
+        text.contains("under ru's reading: BREACH")
+            && text.contains("under ua's reading: OUT_OF_SCOPE"),
+        "{text}"
+    );
     let e = fails(truce(p).args(["--dir", "d", "explain", "inc-"]), 2);
     assert!(e.contains("ambiguous"), "{e}");
-    let e = fails(truce(p).args(["--dir", "d", "explain", "inc-ffffffffffffffff"]), 2);
+    let e = fails(
+        truce(p).args(["--dir", "d", "explain", "inc-ffffffffffffffff"]),
+        2,
+    );
     assert!(e.contains("no incident"), "{e}");
-    let e = fails(truce(p).args(["--dir", "d", "incidents", "--grade", "sure"]), 2);
+    let e = fails(
+        truce(p).args(["--dir", "d", "incidents", "--grade", "sure"]),
+        2,
+    );
     assert!(e.contains("use one of reported"), "{e}");
 
     // Compliance: the release clause in Russia's reading frees ru after ua's corroborated strike
@@ -123,9 +171,14 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
     assert_eq!(ru_totals["breaches_by_party"]["ua"], 4);
     assert_eq!(ru_totals["breaches_by_party"]["ru"], 1);
     let diffs = c["differences"].as_array().unwrap();
-    assert!(diffs.iter().any(|d| d["incident"] == id && d["outcomes"]["ru"] == "breach" && d["outcomes"]["ua"] == "out_of_scope"));
+    assert!(diffs.iter().any(|d| d["incident"] == id
+        && d["outcomes"]["ru"] == "breach"
+        && d["outcomes"]["ua"] == "out_of_scope"));
     let text = stdout(truce(p).args(["--dir", "d", "compliance", "--reading", "ua"]));
-    assert!(text.contains("under ua's reading: 4 breach") && !text.contains("under ru's reading"), "{text}");
+    assert!(
+        text.contains("under ua's reading: 4 breach") && !text.contains("under ru's reading"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -137,13 +190,22 @@ fn rebuild_reproduces_the_findings_byte_for_byte_and_views_follow_the_log() {
     let r = json(truce(p).args(["--dir", "d", "rebuild"]));
     assert_eq!(r["incidents"], 7);
     assert_eq!(r["findings"], 21);
-    assert_eq!(stdout(truce(p).args(["--dir", "d", "--json", "findings"])), before);
+    assert_eq!(
+        stdout(truce(p).args(["--dir", "d", "--json", "findings"])),
+        before
+    );
     // Deleting the derived views loses nothing.
     std::fs::remove_file(p.join("d/views.db")).unwrap();
     let _ = std::fs::remove_file(p.join("d/views.db-wal"));
     let _ = std::fs::remove_file(p.join("d/views.db-shm"));
-    assert_eq!(stdout(truce(p).args(["--dir", "d", "--json", "findings"])), before);
-    assert_eq!(stdout(truce(p).args(["--dir", "d", "--json", "incidents"])), incidents_before);
+    assert_eq!(
+        stdout(truce(p).args(["--dir", "d", "--json", "findings"])),
+        before
+    );
+    assert_eq!(
+        stdout(truce(p).args(["--dir", "d", "--json", "incidents"])),
+        incidents_before
+    );
 
     // A new corroborating report: the views are recomputed on the next query.
     std::fs::write(
@@ -159,7 +221,15 @@ text = "test: Ukraine's account of the same fire"
     )
     .unwrap();
     stdout(truce(p).args([
-        "--dir", "d", "-q", "submit", "ua-kavkazskaya.toml", "--as", "ua", "--key", "d/keys/ua.key",
+        "--dir",
+        "d",
+        "-q",
+        "submit",
+        "ua-kavkazskaya.toml",
+        "--as",
+        "ua",
+        "--key",
+        "d/keys/ua.key",
     ]));
     let incidents = json(truce(p).args(["--dir", "d", "incidents", "--grade", "corroborated"]));
     let kav = &incidents.as_array().unwrap()[0];
