@@ -37,7 +37,7 @@ pub fn judge(dir: &DataDir, out: &Out) -> Result<(Judgement, ViewStamp), Failure
     let bar = spinner(out, "replaying the log");
     let t = Instant::now();
     let ledger = replay(&reader)?;
-    let size = ledger_size(&reader)?;
+    let size = reader.latest()?.size;
     tracing::info!(secs = t.elapsed().as_secs_f64(), size, "replayed");
     bar.set_message(format!("judging {} reports", ledger.reports.len()));
     let t = Instant::now();
@@ -64,12 +64,6 @@ pub fn judge(dir: &DataDir, out: &Out) -> Result<(Judgement, ViewStamp), Failure
             rules: RULES_VERSION.to_string(),
         },
     ))
-}
-
-fn ledger_size(
-    reader: &truce_store::LogReader<truce_store::sqlite::SqliteStorage>,
-) -> Result<u64, Failure> {
-    Ok(reader.latest()?.size)
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
@@ -333,7 +327,7 @@ fn render_findings(list: &[Finding]) -> String {
         let parties = f
             .attributions
             .iter()
-            .map(|a| format!("{}:{}", a.party, short(a.outcome)))
+            .map(|a| format!("{}:{}", a.party, a.outcome.as_str()))
             .collect::<Vec<_>>()
             .join(" ");
         // A release decides where it applies; else the first condition that did not hold; else
@@ -391,10 +385,6 @@ fn render_findings(list: &[Finding]) -> String {
         list.len()
     );
     s
-}
-
-fn short(o: truce_engine::Outcome) -> &'static str {
-    o.as_str()
 }
 
 fn truncate(s: &str, n: usize) -> String {
