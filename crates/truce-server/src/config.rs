@@ -1,0 +1,140 @@
+//! Server configuration: defaults, then a TOML file, then `TRUCE_*` environment variables, then
+//! command-line flags (applied by the binary), each overriding the one before.
+
+use serde::{Deserialize, Serialize};
+
+/// Everything `truce serve` can be told.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on (`127.0.0.1:8080`; port 0 picks a free port).
+    pub listen: String,
+    /// Largest request body, bytes (413 above).
+    pub max_body_bytes: usize,
+    /// Most entries in one submission (413 above).
+    pub max_batch_entries: usize,
+    /// Most entries appended in one durable commit (group commit of concurrent submissions).
+    pub max_commit_entries: usize,
+    /// Sustained submissions per second allowed per signing key (429 above).
+    pub rate_per_key: f64,
+    /// Sustained requests per second allowed per client address (429 above).
+    pub rate_per_addr: f64,
+    /// Burst allowance of both rate limits, requests.
+    pub rate_burst: f64,
+    /// Per-request timeout, seconds (408 above for reads).
+    pub request_timeout_s: u64,
+    /// Origins allowed by CORS; empty (the default) sends no CORS headers at all.
+    pub cors_origins: Vec<String>,
+    /// Largest page a query may ask for.
+    pub max_page: usize,
+    /// How often derived views are recomputed after the log grows, milliseconds.
+    pub views_refresh_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            max_body_bytes: 1 << 20,
+            max_batch_entries: 1_000,
+            max_commit_entries: 10_000,
+            rate_per_key: 1_000.0,
+            rate_per_addr: 10_000.0,
+            rate_burst: 2_000.0,
+            request_timeout_s: 30,
+            cors_origins: Vec::new(),
+            max_page: 1_000,
+            views_refresh_ms: 1_000,
+        }
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The TOML file is malformed or has an unknown key.
+    #[error("{0}")]
+    Toml(String),
+    /// An environment variable has a bad value.
+    #[error("environment variable {name}={value:?}: {why}")]
+    Env {
+        /// Variable.
+        name: String,
+        /// Its value.
+        value: String,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+impl Config {
+    /// Reads a TOML configuration (missing keys keep their defaults).
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Toml(e.to_string()))
+    }
+
+    /// Applies `TRUCE_LISTEN`, `TRUCE_MAX_BODY_BYTES`, `TRUCE_MAX_BATCH_ENTRIES`,
+    /// `TRUCE_MAX_COMMIT_ENTRIES`, `TRUCE_RATE_PER_KEY`, `TRUCE_RATE_PER_ADDR`, `TRUCE_RATE_BURST`,
+    /// `TRUCE_REQUEST_TIMEOUT_S`, `TRUCE_CORS_ORIGINS` (comma-separated), `TRUCE_MAX_PAGE`,
+    /// `TRUCE_VIEWS_REFRESH_MS` from `vars`.
+    pub fn apply_env(
+        &mut self,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(), ConfigError> {
+        fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, ConfigError> {
+            v.trim().parse().map_err(|_| ConfigError::Env {
+                name: name.into(),
+                value: v.into(),
+                why: "not a number".into(),
+            })
+        }
+        for (k, v) in vars {
+            match k.as_str() {
+                "TRUCE_LISTEN" => self.listen = v,
+                "TRUCE_MAX_BODY_BYTES" => self.max_body_bytes = num(&k, &v)?,
+                "TRUCE_MAX_BATCH_ENTRIES" => self.max_batch_entries = num(&k, &v)?,
+                "TRUCE_MAX_COMMIT_ENTRIES" => self.max_commit_entries = num(&k, &v)?,
+                "TRUCE_RATE_PER_KEY" => self.rate_per_key = num(&k, &v)?,
+                "TRUCE_RATE_PER_ADDR" => self.rate_per_addr = num(&k, &v)?,
+                "TRUCE_RATE_BURST" => self.rate_burst = num(&k, &v)?,
+                "TRUCE_REQUEST_TIMEOUT_S" => self.request_timeout_s = num(&k, &v)?,
+                "TRUCE_MAX_PAGE" => self.max_page = num(&k, &v)?,
+                "TRUCE_VIEWS_REFRESH_MS" => self.views_refresh_ms = num(&k, &v)?,
+                "TRUCE_CORS_ORIGINS" => {
+                    self.cors_origins = v
+                        .split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_then_env_override_defaults() {
+        let mut c = Config::from_toml("listen = \"0.0.0.0:9000\"\nmax_page = 50\n").unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000");
+        assert_eq!(c.max_body_bytes, Config::default().max_body_bytes);
+        c.apply_env([
+            ("TRUCE_MAX_PAGE".to_string(), "20".to_string()),
+            ("TRUCE_CORS_ORIGINS".into(), "https://a.example, https://b.example".into()),
+            ("HOME".into(), "/root".into()),
+        ])
+        .unwrap();
+        assert_eq!(c.max_page, 20);
+        assert_eq!(c.cors_origins.len(), 2);
+        assert!(Config::from_toml("lisen = 1").unwrap_err().to_string().contains("lisen"));
+        let e = c
+            .apply_env([("TRUCE_RATE_BURST".to_string(), "lots".to_string())])
+            .unwrap_err();
+        assert!(e.to_string().contains("TRUCE_RATE_BURST"));
+    }
+}

@@ -1,0 +1,132 @@
+//! Truce's HTTP service. [`app`] builds the whole router from an [`AppState`] (testable without a
+//! socket); [`serve`] runs it on a listener until the shutdown future resolves, then lets in-flight
+//! requests finish and stops the writer only after its last commit is durable.
+//!
+//! Modules: `log_api` (C2SP tlog-tiles endpoints, proofs), `submit` + `writer` (signed submissions,
+//! group commit), `query` (JSON queries and GeoJSON/CSV exports over the ledger and the engine's
+//! views), `access` (bearer tokens bound to a party and role, rate limits), `restricted` (content
+//! committed to by hash in the log, served only to permitted roles), `openapi`.
+
+pub mod access;
+pub mod config;
+pub mod error;
+pub mod log_api;
+pub mod openapi;
+pub mod query;
+pub mod restricted;
+pub mod state;
+pub mod submit;
+pub mod writer;
+
+pub use config::Config;
+pub use error::ApiError;
+pub use state::AppState;
+
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+/// The request id header, set on every request and response.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The whole service.
+pub fn app(state: AppState) -> Router {
+    let cfg = &state.0.config;
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    let mut router = Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .merge(log_api::routes())
+        .merge(submit::routes())
+        .merge(query::routes())
+        .merge(restricted::routes())
+        .merge(openapi::routes())
+        .fallback(|| async { ApiError::not_found("no such endpoint; GET /openapi.json lists them") })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::rate_limit_by_address,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(cfg.max_body_bytes))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(cfg.request_timeout_s),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'"),
+        ));
+    if !cfg.cors_origins.is_empty() {
+        let origins: Vec<HeaderValue> = cfg
+            .cors_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        router = router.layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(origins)
+                .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]),
+        );
+    }
+    router
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |req: &axum::http::Request<axum::body::Body>| {
+                let id = req
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+            },
+        ))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn readyz(axum::extract::State(s): axum::extract::State<AppState>) -> impl IntoResponse {
+    if s.0.ready.load(Ordering::SeqCst) && !s.0.stopping.load(Ordering::SeqCst) {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        ApiError::unavailable("starting or stopping").into_response()
+    }
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves; in-flight requests finish, then the
+/// writer drains: every acknowledged submission is durable before this returns.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let s = state.clone();
+    let app = app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let r = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            s.0.stopping.store(true, Ordering::SeqCst);
+            tracing::info!("shutting down: finishing in-flight requests");
+        })
+        .await;
+    state.0.writer.close().await;
+    r
+}

@@ -1,0 +1,145 @@
+//! What every handler shares: the configuration, the data directory, a pool of log readers, the
+//! ledger replayed from the log (the writer updates it after each durable commit), the latest
+//! checkpoint, the writer's handle, the access tokens, and the readiness flags.
+
+use crate::config::Config;
+use crate::error::ApiError;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use truce_log::SignedCheckpoint;
+use truce_model::Ledger;
+use truce_store::sqlite::SqliteStorage;
+use truce_store::LogReader;
+
+/// Readers of the log, each with its own SQLite connection, shared round-robin.
+pub struct ReaderPool {
+    readers: Vec<Mutex<LogReader<SqliteStorage>>>,
+    next: AtomicUsize,
+}
+
+impl ReaderPool {
+    /// Opens `n` readers of the database at `db`.
+    pub fn open(db: &std::path::Path, n: usize) -> Result<ReaderPool, truce_store::StoreError> {
+        let readers = (0..n.max(1))
+            .map(|_| Ok(Mutex::new(LogReader::open(SqliteStorage::open(db, false)?)?)))
+            .collect::<Result<Vec<_>, truce_store::StoreError>>()?;
+        Ok(ReaderPool {
+            readers,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// Runs `f` with a reader (blocking: call from `spawn_blocking` or [`AppState::read`]).
+    pub fn with<R>(&self, f: impl FnOnce(&LogReader<SqliteStorage>) -> R) -> R {
+        let n = self.readers.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for k in 0..n {
+            if let Ok(r) = self.readers[(start + k) % n].try_lock() {
+                return f(&r);
+            }
+        }
+        let r = self.readers[start % n]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&r)
+    }
+}
+
+/// The state behind every request (cheap to clone).
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+/// The shared parts.
+pub struct Inner {
+    /// Configuration.
+    pub config: Config,
+    /// The data directory (truce.db, views.db, access.db, keys).
+    pub dir: PathBuf,
+    /// Log readers.
+    pub readers: ReaderPool,
+    /// The ledger folded from the log; the writer applies each committed batch.
+    pub ledger: Arc<RwLock<Ledger>>,
+    /// The latest signed checkpoint.
+    pub checkpoint: Arc<RwLock<SignedCheckpoint>>,
+    /// The writer (group commit).
+    pub writer: crate::writer::WriterHandle,
+    /// Access tokens and rate limits.
+    pub access: crate::access::Access,
+    /// Derived views (incidents, findings, compliance).
+    pub views: crate::query::Views,
+    /// Set once everything is loaded.
+    pub ready: AtomicBool,
+    /// Set when shutdown begins: new submissions are refused with 503.
+    pub stopping: AtomicBool,
+}
+
+/// Why the state could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The log could not be opened or replayed.
+    #[error(transparent)]
+    Store(#[from] truce_store::StoreError),
+    /// Something else (keys, access database, views).
+    #[error("{0}")]
+    Other(String),
+}
+
+impl AppState {
+    /// Opens the data directory `dir` (which must hold a log made by `truce init`): replays the
+    /// ledger, starts the writer with `DIR/log.key`, opens the access database and the views.
+    pub fn open(dir: &std::path::Path, config: Config) -> Result<AppState, OpenError> {
+        let db = dir.join("truce.db");
+        let readers = ReaderPool::open(&db, 4)?;
+        let mut ledger = Ledger::new();
+        let checkpoint = readers.with(|r| -> Result<SignedCheckpoint, truce_store::StoreError> {
+            let cp = r.latest()?;
+            r.for_each_entry(|i, e| {
+                if let truce_model::Applied::Refused(why) = ledger.apply(i, e) {
+                    tracing::warn!(index = i, "entry in the log refused by the rules: {why}");
+                }
+            })?;
+            Ok(cp)
+        })?;
+        let ledger = Arc::new(RwLock::new(ledger));
+        let checkpoint = Arc::new(RwLock::new(checkpoint));
+        let writer = crate::writer::spawn(dir, ledger.clone(), checkpoint.clone(), &config)
+            .map_err(|e| OpenError::Other(e.to_string()))?;
+        let access = crate::access::Access::open(dir, &config)
+            .map_err(|e| OpenError::Other(e.to_string()))?;
+        let views = crate::query::Views::open(dir, &config)
+            .map_err(|e| OpenError::Other(e.to_string()))?;
+        Ok(AppState(Arc::new(Inner {
+            config,
+            dir: dir.to_path_buf(),
+            readers,
+            ledger,
+            checkpoint,
+            writer,
+            access,
+            views,
+            ready: AtomicBool::new(true),
+            stopping: AtomicBool::new(false),
+        })))
+    }
+
+    /// Runs a blocking read of the log on the blocking pool.
+    pub async fn read<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&LogReader<SqliteStorage>) -> Result<R, ApiError> + Send + 'static,
+    ) -> Result<R, ApiError> {
+        let s = self.clone();
+        tokio::task::spawn_blocking(move || s.0.readers.with(f))
+            .await
+            .map_err(ApiError::internal)?
+    }
+
+    /// The latest checkpoint.
+    pub fn checkpoint(&self) -> SignedCheckpoint {
+        self.0
+            .checkpoint
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
