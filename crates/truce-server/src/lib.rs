@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod config;
+pub mod derived;
 pub mod error;
 pub mod log_api;
 pub mod openapi;

@@ -1,27 +1,577 @@
 //! The single writer: concurrent submissions grouped into one durable append (group commit).
-//! (Being written: see the module contract in `lib.rs`.)
+//!
+//! One OS thread owns the log's [`Sequencer`]. Submissions arrive as jobs on a bounded channel;
+//! the thread blocks for the first job, then takes whatever else is already queued (up to
+//! `max_commit_entries` entries, never splitting a job) and handles the whole group with ONE
+//! `Sequencer::append`: one SQLite transaction, one fsync, one signed checkpoint.
+//!
+//! For each entry of a group, in order:
+//! 1. an entry already in the log (same bytes, hence same entry id — including one accepted
+//!    earlier in the same group) is acknowledged with its existing index, `duplicate: true`, and
+//!    not stored again;
+//! 2. otherwise it must pass [`Ledger::admit`] against the ledger *including the group's earlier
+//!    entries*: each admitted entry is applied to the shared ledger at its tentative index
+//!    (current size + its position among the group's new entries), as `truce submit` does;
+//! 3. unsigned bulk records and manifests are refused (they come in through `truce ingest`, which
+//!    keeps a manifest and its records contiguous).
+//!
+//! The ledger's write lock is held from the first admission until the append has returned, so
+//! readers never see an entry that is not durable. When the append succeeds the shared
+//! checkpoint is updated and every job is answered; when it fails, the group's new entries are
+//! answered 503, the sequencer reloads itself from storage and the ledger is rebuilt by replaying
+//! the log (discarding the tentative applies). Inclusion proofs are computed after the answer,
+//! by the submitting task on its own reader connections, so the writer goes straight on to the
+//! next group.
 
 use crate::config::Config;
+use crate::error::ApiError;
+use crate::state::ReaderPool;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
-use std::sync::{Arc, RwLock};
-use truce_log::SignedCheckpoint;
-use truce_model::Ledger;
+use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::{mpsc, oneshot, watch};
+use truce_log::{SignedCheckpoint, TlogProof, ENTRY_MAX};
+use truce_model::entry::{entry_id, EntryError};
+use truce_model::{Applied, Body, Kind, Ledger, Rejection};
+use truce_store::sqlite::SqliteStorage;
+use truce_store::{keyfile, Sequencer};
 
-/// A handle on the writer task.
-#[derive(Clone)]
-pub struct WriterHandle {}
-
-impl WriterHandle {
-    /// Stops accepting work and waits until everything acknowledged is durable.
-    pub async fn close(&self) {}
+/// The acknowledgement of one entry: where it is in the log, and the proof of it, verifiable
+/// offline with nothing but the log's verifier key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Ack {
+    /// The entry's index in the log (0-based).
+    pub index: u64,
+    /// The entry id: hex SHA-256 of the entry's exact bytes.
+    pub entry_id: String,
+    /// True when this exact entry was already in the log (it was not stored again).
+    pub duplicate: bool,
+    /// Size of the tree of the checkpoint the proofs lead to.
+    pub tree_size: u64,
+    /// That checkpoint: a C2SP signed note (text), signed by the log key.
+    pub checkpoint: String,
+    /// RFC 6962 inclusion proof from the entry to the checkpoint's root: base64 SHA-256 hashes,
+    /// leaf to root.
+    pub inclusion_proof: Vec<String>,
+    /// The same proof as a `c2sp.org/tlog-proof@v1` file (`truce verify-proof` checks it).
+    pub tlog_proof: String,
 }
 
-/// Starts the writer.
+/// What the writer thread answers for one entry (the proofs are added by [`WriterHandle::submit`]).
+#[derive(Debug)]
+struct Placed {
+    index: u64,
+    entry_id: String,
+    duplicate: bool,
+}
+
+/// The writer's answer to one job.
+struct Reply {
+    /// The checkpoint covering every placed entry.
+    checkpoint: SignedCheckpoint,
+    /// One result per entry of the job, in order.
+    results: Vec<Result<Placed, ApiError>>,
+}
+
+/// One submission: its entries and where to answer.
+struct Job {
+    entries: Vec<Vec<u8>>,
+    reply: oneshot::Sender<Reply>,
+}
+
+/// Jobs queued at most (senders wait beyond this: back-pressure on submitters).
+const QUEUE: usize = 1024;
+
+/// A handle on the writer thread (cheap to clone).
+#[derive(Clone)]
+pub struct WriterHandle {
+    inner: Arc<HandleInner>,
+}
+
+struct HandleInner {
+    /// `None` once closed.
+    tx: Mutex<Option<mpsc::Sender<Job>>>,
+    /// The thread, until someone joins it.
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Becomes true when the thread has finished its last commit (the sender is dropped then
+    /// too, which also ends a wait).
+    done: watch::Receiver<bool>,
+    /// Reader connections for the proofs.
+    readers: Arc<ReaderPool>,
+}
+
+impl WriterHandle {
+    /// Submits entries (each the exact bytes of one signed entry) and waits until they are
+    /// durable. Returns one result per entry, in order; the outer error (503) only when the
+    /// writer is closed or has stopped.
+    pub async fn submit(
+        &self,
+        entries: Vec<Vec<u8>>,
+    ) -> Result<Vec<Result<Ack, ApiError>>, ApiError> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tx = self
+            .inner
+            .tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| ApiError::unavailable("the server is shutting down; retry later"))?;
+        let (reply, rx) = oneshot::channel();
+        tx.send(Job { entries, reply })
+            .await
+            .map_err(|_| ApiError::unavailable("the writer has stopped; retry later"))?;
+        drop(tx);
+        let reply = rx.await.map_err(|_| {
+            ApiError::unavailable(
+                "the writer stopped before answering; the submission may or may not be in the log: resubmit it (a duplicate is acknowledged, not stored twice)",
+            )
+        })?;
+        if reply.results.iter().all(Result::is_err) {
+            // Nothing to prove.
+            return Ok(reply
+                .results
+                .into_iter()
+                .filter_map(Result::err)
+                .map(Err)
+                .collect());
+        }
+        let readers = self.inner.readers.clone();
+        tokio::task::spawn_blocking(move || prove_all(&readers, reply))
+            .await
+            .map_err(ApiError::internal)
+    }
+
+    /// Stops accepting work and waits until the writer thread has finished its last commit, so
+    /// everything acknowledged is durable. Idempotent; every caller waits.
+    pub async fn close(&self) {
+        drop(
+            self.inner
+                .tx
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
+        let thread = self
+            .inner
+            .thread
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(t) = thread {
+            if let Ok(Err(_)) = tokio::task::spawn_blocking(move || t.join()).await {
+                tracing::error!("the writer thread panicked");
+            }
+        }
+        let mut done = self.inner.done.clone();
+        let _ = done.wait_for(|d| *d).await;
+    }
+}
+
+/// Adds inclusion proofs to the placed entries of a reply.
+fn prove_all(readers: &ReaderPool, reply: Reply) -> Vec<Result<Ack, ApiError>> {
+    let cp = reply.checkpoint;
+    let note = cp.note_text();
+    readers.with(|r| {
+        reply
+            .results
+            .into_iter()
+            .map(|res| {
+                let p = res?;
+                let hashes = r.prove_inclusion(p.index, cp.size).map_err(|e| {
+                    ApiError::internal(format!(
+                        "proof of entry {} in the tree of {}: {e}",
+                        p.index, cp.size
+                    ))
+                })?;
+                let tlog = TlogProof {
+                    extra: None,
+                    index: p.index,
+                    hashes: hashes.clone(),
+                    checkpoint: cp.note.clone(),
+                }
+                .encode();
+                Ok(Ack {
+                    index: p.index,
+                    entry_id: p.entry_id,
+                    duplicate: p.duplicate,
+                    tree_size: cp.size,
+                    checkpoint: note.clone(),
+                    inclusion_proof: hashes.iter().map(|h| h.to_string()).collect(),
+                    tlog_proof: String::from_utf8_lossy(&tlog).into_owned(),
+                })
+            })
+            .collect()
+    })
+}
+
+/// Starts the writer on the log in `dir` (`truce.db`, signed with `log.key`).
 pub fn spawn(
-    _dir: &Path,
-    _ledger: Arc<RwLock<Ledger>>,
-    _checkpoint: Arc<RwLock<SignedCheckpoint>>,
-    _config: &Config,
+    dir: &Path,
+    ledger: Arc<RwLock<Ledger>>,
+    checkpoint: Arc<RwLock<SignedCheckpoint>>,
+    config: &Config,
 ) -> Result<WriterHandle, String> {
-    Ok(WriterHandle {})
+    let db = dir.join("truce.db");
+    let key_path = dir.join("log.key");
+    let key = keyfile::read(&key_path).map_err(|e| {
+        format!("{e}: the log's signer key (written by `truce init`) is needed to append")
+    })?;
+    let storage = SqliteStorage::open(&db, false).map_err(|e| e.to_string())?;
+    let seq = Sequencer::open(storage, &key).map_err(|e| e.to_string())?;
+    let readers = Arc::new(ReaderPool::open(&db, 2).map_err(|e| e.to_string())?);
+    let (tx, rx) = mpsc::channel(QUEUE);
+    let (done_tx, done) = watch::channel(false);
+    let max = config.max_commit_entries.max(1);
+    let thread = std::thread::Builder::new()
+        .name("truce-writer".into())
+        .spawn(move || {
+            let mut w = Writer {
+                seq,
+                ledger,
+                checkpoint,
+                failed: None,
+            };
+            w.run(rx, max);
+            let _ = done_tx.send(true);
+        })
+        .map_err(|e| format!("starting the writer thread: {e}"))?;
+    Ok(WriterHandle {
+        inner: Arc::new(HandleInner {
+            tx: Mutex::new(Some(tx)),
+            thread: Mutex::new(Some(thread)),
+            done,
+            readers,
+        }),
+    })
+}
+
+/// The writer thread's state.
+struct Writer {
+    seq: Sequencer<SqliteStorage>,
+    ledger: Arc<RwLock<Ledger>>,
+    checkpoint: Arc<RwLock<SignedCheckpoint>>,
+    /// Set when storage failed and the ledger could not be rebuilt: every job is answered 503.
+    failed: Option<String>,
+}
+
+/// Where one entry of a group stands while the group is built.
+enum Slot {
+    /// Already durable at this index.
+    Durable(u64, String),
+    /// New in this group (or a duplicate of one), at this tentative index.
+    Tentative(u64, String, bool),
+    /// Refused.
+    Refused(ApiError),
+}
+
+impl Writer {
+    fn run(&mut self, mut rx: mpsc::Receiver<Job>, max: usize) {
+        let mut carry: Option<Job> = None;
+        loop {
+            let first = match carry.take() {
+                Some(j) => j,
+                None => match rx.blocking_recv() {
+                    Some(j) => j,
+                    None => break,
+                },
+            };
+            let mut n = first.entries.len();
+            let mut jobs = vec![first];
+            while n < max {
+                match rx.try_recv() {
+                    Ok(j) if n + j.entries.len() > max => {
+                        carry = Some(j);
+                        break;
+                    }
+                    Ok(j) => {
+                        n += j.entries.len();
+                        jobs.push(j);
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.commit_group(jobs);
+        }
+    }
+
+    fn commit_group(&mut self, jobs: Vec<Job>) {
+        if let Some(why) = &self.failed {
+            tracing::error!("refusing {} submissions: {why}", jobs.len());
+            let e = ApiError::unavailable(
+                "the log cannot be written at the moment; the operator must look at the server (its log says why)",
+            );
+            for j in jobs {
+                let results = j.entries.iter().map(|_| Err(e.clone())).collect();
+                let _ = j.reply.send(Reply {
+                    checkpoint: self.seq.checkpoint().clone(),
+                    results,
+                });
+            }
+            return;
+        }
+        let shared = self.ledger.clone();
+        let mut ledger = shared.write().unwrap_or_else(|p| p.into_inner());
+        let base = self.seq.size();
+        let mut batch: Vec<&[u8]> = Vec::new();
+        let mut slots: Vec<Vec<Slot>> = Vec::with_capacity(jobs.len());
+        for job in &jobs {
+            let mut js = Vec::with_capacity(job.entries.len());
+            for bytes in &job.entries {
+                let id = entry_id(bytes);
+                if let Some((i, ..)) = ledger.by_id.get(&id) {
+                    js.push(if *i >= base {
+                        Slot::Tentative(*i, id, true)
+                    } else {
+                        Slot::Durable(*i, id)
+                    });
+                    continue;
+                }
+                let index = base + batch.len() as u64;
+                match admit_apply(&mut ledger, index, bytes) {
+                    Ok(()) => {
+                        batch.push(bytes);
+                        js.push(Slot::Tentative(index, id, false));
+                    }
+                    Err(e) => js.push(Slot::Refused(e)),
+                }
+            }
+            slots.push(js);
+        }
+        let outcome = if batch.is_empty() {
+            Ok(self.seq.checkpoint().clone())
+        } else {
+            self.seq.append(&batch).map(|ack| ack.checkpoint)
+        };
+        let committed = outcome.is_ok();
+        let checkpoint = match outcome {
+            Ok(cp) => {
+                if !batch.is_empty() {
+                    *self.checkpoint.write().unwrap_or_else(|p| p.into_inner()) = cp.clone();
+                }
+                cp
+            }
+            Err(e) => {
+                tracing::error!(
+                    entries = batch.len(),
+                    "append of a group failed: {e}; rebuilding the ledger from the log"
+                );
+                self.rebuild(&mut ledger);
+                if let truce_store::StoreError::Corrupt(why) = e {
+                    // Damaged storage, or a sequencer that could not reload: no further append
+                    // can succeed until the operator has looked (`truce log check`).
+                    self.failed = Some(why);
+                }
+                self.seq.checkpoint().clone()
+            }
+        };
+        drop(ledger);
+        let lost = || {
+            ApiError::unavailable(
+                "the log could not store this entry; it may or may not be in the log: resubmit it (a duplicate is acknowledged, not stored twice)",
+            )
+        };
+        for (job, js) in jobs.into_iter().zip(slots) {
+            let results = js
+                .into_iter()
+                .map(|s| match s {
+                    Slot::Durable(index, entry_id) => Ok(Placed {
+                        index,
+                        entry_id,
+                        duplicate: true,
+                    }),
+                    Slot::Tentative(index, entry_id, duplicate) if committed => Ok(Placed {
+                        index,
+                        entry_id,
+                        duplicate,
+                    }),
+                    Slot::Tentative(..) => Err(lost()),
+                    Slot::Refused(e) => Err(e),
+                })
+                .collect();
+            let _ = job.reply.send(Reply {
+                checkpoint: checkpoint.clone(),
+                results,
+            });
+        }
+    }
+
+    /// Replays the log from storage into a fresh ledger (after a failed append: the tentative
+    /// applies are discarded; the sequencer has already reloaded its edge).
+    fn rebuild(&mut self, ledger: &mut Ledger) {
+        let mut fresh = Ledger::new();
+        let r = self.seq.reader().for_each_entry(|i, e| {
+            if let Applied::Refused(why) = fresh.apply(i, e) {
+                tracing::warn!(index = i, "entry in the log refused by the rules: {why}");
+            }
+        });
+        match r {
+            Ok(size) if size == self.seq.size() => {
+                *ledger = fresh;
+                *self.checkpoint.write().unwrap_or_else(|p| p.into_inner()) =
+                    self.seq.checkpoint().clone();
+            }
+            Ok(size) => {
+                self.failed = Some(format!(
+                    "after a failed append the log holds {size} entries but the sequencer {}",
+                    self.seq.size()
+                ));
+                tracing::error!("{}", self.failed.as_deref().unwrap_or_default());
+            }
+            Err(e) => {
+                self.failed = Some(format!("replaying the log after a failed append: {e}"));
+                tracing::error!("{}", self.failed.as_deref().unwrap_or_default());
+            }
+        }
+    }
+}
+
+/// Admits one new entry against the ledger (as [`Ledger::admit`]) and, if admitted, applies it at
+/// `index` — tentatively: the caller appends it, or rebuilds the ledger if the append fails. Every
+/// refusal is mapped to the API's error, and leaves the ledger as it was.
+///
+/// `Ledger::apply` runs `Ledger::admit` itself, so one call checks and applies the entry (one
+/// signature verification instead of two, which is most of the writer's time); a refusal only
+/// bumped the ledger's counts, which are restored. The one other effect of `apply` on a refused
+/// entry, closing a manifest still waiting for its records, cannot happen on a log written by
+/// `truce ingest` (a manifest and its records are one commit); should a log end with one, the
+/// entry is admitted first and applied only if admitted, exactly as a replay would see it.
+fn admit_apply(ledger: &mut Ledger, index: u64, bytes: &[u8]) -> Result<(), ApiError> {
+    if bytes.len() > ENTRY_MAX {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            EntryError::TooLarge(bytes.len()).to_string(),
+        ));
+    }
+    let env = truce_model::decode(bytes)
+        .map_err(|e| rejection(ledger, bytes, Rejection::Malformed(e)))?;
+    if env.sig.is_empty() || env.kind == Kind::Manifest {
+        return Err(bulk());
+    }
+    if ledger.pending_records() > 0 {
+        ledger
+            .admit(bytes)
+            .map_err(|r| rejection(ledger, bytes, r))?;
+    }
+    let counts = ledger.counts.clone();
+    match ledger.apply(index, bytes) {
+        Applied::Accepted(..) => Ok(()),
+        Applied::Refused(r) => {
+            ledger.counts = counts;
+            Err(rejection(ledger, bytes, r))
+        }
+        Applied::Opaque => {
+            ledger.counts = counts;
+            Err(ApiError::bad_request("not a Truce entry"))
+        }
+    }
+}
+
+fn bulk() -> ApiError {
+    ApiError::bad_request(
+        "bulk records are ingested with `truce ingest`: a manifest and its unsigned records must be appended together, which this endpoint does not do; submit signed entries here",
+    )
+    .field("kind")
+}
+
+/// Maps a ledger refusal to the API's error: status, code and field.
+pub fn rejection(ledger: &Ledger, bytes: &[u8], r: Rejection) -> ApiError {
+    let msg = r.to_string();
+    match r {
+        Rejection::Malformed(EntryError::Field { field, why }) => {
+            let f = match field {
+                "body" => nested_field(&why)
+                    .map(|n| format!("body.{n}"))
+                    .unwrap_or_else(|| "body".into()),
+                f => f.to_string(),
+            };
+            ApiError::bad_request(msg).field(f)
+        }
+        Rejection::Malformed(EntryError::TooLarge(_)) => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", msg)
+        }
+        Rejection::Malformed(_) => ApiError::bad_request(msg),
+        Rejection::UnknownAuthor(_) => {
+            ApiError::new(StatusCode::UNAUTHORIZED, "unknown_key", msg).field("author")
+        }
+        Rejection::UnknownKey { .. } => {
+            ApiError::new(StatusCode::UNAUTHORIZED, "unknown_key", msg).field("key")
+        }
+        Rejection::BadSignature { .. } => {
+            ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", msg).field("sig")
+        }
+        Rejection::RevokedKey { .. } => {
+            ApiError::new(StatusCode::FORBIDDEN, "revoked_key", msg).field("key")
+        }
+        Rejection::Forbidden { .. } => ApiError::forbidden(msg).field("kind"),
+        Rejection::Duplicate(i) => {
+            // Exact duplicates are acknowledged before admission, so this is the same
+            // identifier (a site's, or a report's at no higher revision) with another body.
+            let what = truce_model::decode(bytes)
+                .ok()
+                .map(|env| match &env.body {
+                    Body::Report(rep) => format!(
+                        "report `{}` by `{}` is already in the log at index {i} with a different body; correct it with an `amend` entry, or file a higher `revision`",
+                        rep.id, env.author
+                    ),
+                    Body::Site(s) => format!(
+                        "site `{}` by `{}` is already in the log at index {i} with a different body; correct it with an `amend` entry",
+                        s.id, env.author
+                    ),
+                    _ => format!("an entry with this identifier is already in the log at index {i}"),
+                })
+                .unwrap_or_else(|| format!("an entry with this identifier is already in the log at index {i}"));
+            ApiError::new(StatusCode::CONFLICT, "conflict", what).field("body.id")
+        }
+        Rejection::Invalid(why) => {
+            let env = truce_model::decode(bytes).ok();
+            if env.as_ref().is_some_and(|e| e.sig.is_empty()) {
+                return bulk();
+            }
+            match env.and_then(|e| conflict(ledger, &e.body)) {
+                Some(field) => ApiError::new(StatusCode::CONFLICT, "conflict", why).field(field),
+                None => ApiError::new(StatusCode::BAD_REQUEST, "invalid", why),
+            }
+        }
+    }
+}
+
+/// Whether a refused body reuses an identifier already taken in the ledger by another entry
+/// (another body under the same id): the field at fault if so.
+fn conflict(ledger: &Ledger, body: &Body) -> Option<&'static str> {
+    match body {
+        Body::PartyRegister(reg) if ledger.parties.contains_key(&reg.id) => Some("body.id"),
+        Body::Commitment(c) if ledger.commitments.contains_key(&c.id) => Some("body.id"),
+        Body::KeyAdd(k) => {
+            let v = truce_log::parse_verifier(&k.key).ok()?;
+            use signed_note::Verifier;
+            ledger
+                .parties
+                .get(&k.party)?
+                .keys
+                .contains_key(&format!("{:08x}", v.key_id()))
+                .then_some("body.key")
+        }
+        Body::KeyRevoke(k) => ledger
+            .parties
+            .get(&k.party)?
+            .keys
+            .get(&k.key_id)?
+            .revoked_at
+            .map(|_| "body.key_id"),
+        _ => None,
+    }
+}
+
+/// The field a serde message names (`missing field `x``, `unknown field `x``).
+fn nested_field(why: &str) -> Option<String> {
+    for p in ["missing field `", "unknown field `"] {
+        if let Some(rest) = why.split(p).nth(1) {
+            return rest.split('`').next().map(str::to_string);
+        }
+    }
+    None
 }

@@ -1,7 +1,9 @@
 //! Command-line definitions (clap) and dispatch. Help texts teach: each command says what it does,
 //! what it prints and an example.
 
-use crate::{datadir, demo, domain_cmd, engine_cmd, ingest_cmd, log_cmd, Failure};
+use crate::{
+    datadir, demo, domain_cmd, engine_cmd, ingest_cmd, log_cmd, serve_cmd, sign_cmd, Failure,
+};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -158,6 +160,23 @@ pub enum Command {
         /// Incident id (or a unique prefix).
         incident: String,
     },
+    /// Serve the log, submissions and queries over HTTP until SIGINT/SIGTERM.
+    ///
+    /// Prints `listening on http://ADDR` on stdout once ready (port 0 picks a free port). Endpoints:
+    /// C2SP tlog-tiles (`/checkpoint`, `/tile/...`), `POST /v1/entries` (signed entries, grouped
+    /// into durable commits), queries under `/v1/`, the OpenAPI document at `/openapi.json`,
+    /// `/healthz`, `/readyz`. Configuration: defaults, then --config FILE (TOML), then TRUCE_*
+    /// variables (TRUCE_LISTEN, TRUCE_MAX_BODY_BYTES, TRUCE_RATE_PER_KEY, TRUCE_CORS_ORIGINS, …),
+    /// then flags. On shutdown, in-flight submissions finish and are durable. Example:
+    ///   truce --dir truce-demo serve --listen 127.0.0.1:8080
+    Serve(ServeArgs),
+    /// Bearer tokens for restricted reads, bound to a party and a role (stored only as hashes).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Sign an authoring file's entries as a party, without appending: JSON Lines for
+    /// `POST /v1/entries`, e.g.
+    ///   truce sign r.toml --as ua --key k | curl -H 'content-type: application/x-ndjson' --data-binary @- URL/v1/entries
+    Sign(SignArgs),
     /// Recompute every derived view (incidents, findings, compliance) from the log.
     ///
     /// Views live in DIR/views.db; they are derived, so deleting that file loses nothing.
@@ -544,6 +563,16 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         ),
         Command::Explain { incident } => engine_cmd::explain(&dir, &incident, &out),
         Command::Rebuild => engine_cmd::rebuild(&dir, &out),
+        Command::Serve(a) => {
+            let c = serve_cmd::config(a.config.as_deref(), a.listen.as_deref())?;
+            serve_cmd::serve(&dir, c)
+        }
+        Command::Token(TokenCommand::Create { party, role, label }) => {
+            serve_cmd::token_create(&dir, &party, role, &label, &out)
+        }
+        Command::Token(TokenCommand::List) => serve_cmd::token_list(&dir, &out),
+        Command::Token(TokenCommand::Revoke { id }) => serve_cmd::token_revoke(&dir, &id, &out),
+        Command::Sign(a) => sign_cmd::sign(&dir, &a.file, &a.author, &a.key, a.out.as_deref(), &out),
         Command::Sites(SitesCommand::Import(a)) => {
             let format = site_format(&a)?;
             ingest_cmd::sites_import(&dir, &a.bulk.bulk(), format, &out)
@@ -777,4 +806,56 @@ impl FindingsArgs {
             to_day: self.to.clone(),
         })
     }
+}
+
+/// Arguments of `truce serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080; port 0 picks a free port].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// A TOML configuration file (keys as in `truce_server::Config`: listen, max_body_bytes,
+    /// max_batch_entries, max_commit_entries, rate_per_key, rate_per_addr, rate_burst,
+    /// request_timeout_s, cors_origins, max_page, views_refresh_ms).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `truce token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token for a party acting in a role; prints it once.
+    Create {
+        /// The party the token is bound to.
+        party: String,
+        /// The role it acts in (operator, belligerent, monitor, mediator, open-data).
+        #[arg(long, value_parser = parse_role)]
+        role: truce_model::Role,
+        /// A label to recognise it by.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List tokens (ids, parties, roles, labels; never the tokens).
+    List,
+    /// Revoke a token by id.
+    Revoke {
+        /// The token id (from `truce token list`).
+        id: String,
+    },
+}
+
+/// Arguments of `truce sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The authoring file (TOML).
+    pub file: PathBuf,
+    /// The party the entries are signed as.
+    #[arg(long = "as", value_name = "PARTY")]
+    pub author: String,
+    /// The party's signer key file.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Write the JSON Lines here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }

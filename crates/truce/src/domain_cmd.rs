@@ -130,8 +130,7 @@ pub fn submit(
     let mut trial = ledger.clone();
     let mut envs = Vec::with_capacity(bodies.len());
     for (i, body) in bodies.iter().enumerate() {
-        let env = sign(author, time, body, signer)
-            .map_err(|e| Failure::input(anyhow!("{what}: entry {}: {e}", i + 1)))?;
+        let env = sign_entry(author, signer, time, body, i, what)?;
         trial.admit(&env.bytes).map_err(|r| {
             Failure::input(anyhow!(
                 "{what}: entry {} ({}) refused: {r}; nothing was appended",
@@ -146,6 +145,20 @@ pub fn submit(
     seq.append(&refs)?;
     *ledger = trial;
     Ok((first, envs))
+}
+
+/// Signs entry `i` (0-based) of `what` as `author`; a failure names the entry (1-based). Shared
+/// by `truce submit` (which then appends) and `truce sign` (which only writes the entries out).
+pub fn sign_entry(
+    author: &Id,
+    signer: &StandardSigner,
+    time: Time,
+    body: &Body,
+    i: usize,
+    what: &str,
+) -> Result<Envelope, Failure> {
+    sign(author, time, body, signer)
+        .map_err(|e| Failure::input(anyhow!("{what}: entry {}: {e}", i + 1)))
 }
 
 fn describe(body: &Body) -> String {

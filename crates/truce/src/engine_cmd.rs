@@ -4,21 +4,19 @@
 //! so answers always match the log as it is.
 
 use crate::datadir::DataDir;
-use crate::domain_cmd::replay;
 use crate::log_cmd::Out;
 use crate::Failure;
 use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
-use truce_engine::{Compliance, Finding, Incident, Judgement, Params, Snapshot, RULES_VERSION};
-use truce_store::views::{
-    FindingFilter, FindingRow, IncidentFilter, IncidentRow, ViewStamp, ViewStore,
-};
+use truce_engine::{Compliance, Finding, Incident, Judgement};
+use truce_server::derived::{self, DerivedError, Progress};
+use truce_store::views::{FindingFilter, IncidentFilter, ViewStamp, ViewStore};
 
 /// The views database of a data directory.
 fn views_path(dir: &DataDir) -> std::path::PathBuf {
-    dir.path.join("views.db")
+    derived::views_path(&dir.path)
 }
 
 fn spinner(out: &Out, msg: &str) -> ProgressBar {
@@ -31,47 +29,31 @@ fn spinner(out: &Out, msg: &str) -> ProgressBar {
     b
 }
 
-/// Replays the log and judges it: the engine's full output at the log's current size.
-pub fn judge(dir: &DataDir, out: &Out) -> Result<(Judgement, ViewStamp), Failure> {
-    let reader = dir.reader()?;
-    let bar = spinner(out, "replaying the log");
-    let t = Instant::now();
-    let ledger = replay(&reader)?;
-    let size = reader.latest()?.size;
-    tracing::info!(secs = t.elapsed().as_secs_f64(), size, "replayed");
-    bar.set_message(format!("judging {} reports", ledger.reports.len()));
-    let t = Instant::now();
-    let snap = Snapshot::from_ledger(ledger, size);
-    tracing::info!(secs = t.elapsed().as_secs_f64(), "snapshot");
-    let t = Instant::now();
-    let j = truce_engine::judge(&snap, &Params::default());
-    tracing::info!(
-        secs = t.elapsed().as_secs_f64(),
-        incidents = j.incidents.len(),
-        "judged"
-    );
-    bar.finish_and_clear();
-    let root = if size == 0 {
-        String::new()
-    } else {
-        reader.root_at(size)?.to_string()
-    };
-    Ok((
-        j,
-        ViewStamp {
-            log_size: size,
-            root,
-            rules: RULES_VERSION.to_string(),
-        },
-    ))
+/// A spinner following the progress of a computation of the views.
+fn progress(out: &Out) -> impl FnMut(Progress) + '_ {
+    let mut bar: Option<ProgressBar> = None;
+    move |p| match p {
+        Progress::Replaying => bar = Some(spinner(out, "replaying the log")),
+        Progress::Judging { reports } => {
+            if let Some(b) = &bar {
+                b.set_message(format!("judging {reports} reports"));
+            }
+        }
+        Progress::Judged => {
+            if let Some(b) = bar.take() {
+                b.finish_and_clear();
+            }
+        }
+    }
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
-    serde_json::to_string(v).map_err(|e| Failure::input(anyhow!("encoding JSON: {e}")))
-}
-
-fn parties(alleged: impl Iterator<Item = String>) -> String {
-    alleged.collect::<Vec<_>>().join(",")
+/// The CLI's failure for a views error: log and database errors keep their exit codes.
+fn failure(e: DerivedError) -> Failure {
+    match e {
+        DerivedError::Store(e) => Failure::from(e),
+        DerivedError::Encode(_) => Failure::input(anyhow!(e)),
+        DerivedError::Unreadable(_) => Failure::store(anyhow!(e)),
+    }
 }
 
 /// Recomputes every derived view from the log and stores it.
@@ -80,52 +62,8 @@ fn store(
     views: &mut ViewStore,
     out: &Out,
 ) -> Result<(Judgement, ViewStamp), Failure> {
-    let (j, stamp) = judge(dir, out)?;
-    let incidents = j
-        .incidents
-        .iter()
-        .map(|i| {
-            Ok(IncidentRow {
-                id: i.id.clone(),
-                start: i.start.clone(),
-                day: i.day.clone(),
-                grade: i.grade.as_str().to_string(),
-                lon: i.point[0],
-                lat: i.point[1],
-                parties: parties(i.alleged.iter().map(|a| a.party.to_string())),
-                json: to_json(i)?,
-            })
-        })
-        .collect::<Result<Vec<_>, Failure>>()?;
-    let findings = j
-        .findings
-        .iter()
-        .map(|f| {
-            Ok(FindingRow {
-                incident: f.incident.clone(),
-                agreement: f.agreement.to_string(),
-                reading: f.reading.to_string(),
-                outcome: f.outcome.as_str().to_string(),
-                grade: f.grade.as_str().to_string(),
-                day: f.day.clone(),
-                parties: parties(f.attributions.iter().map(|a| a.party.to_string())),
-                json: to_json(f)?,
-            })
-        })
-        .collect::<Result<Vec<_>, Failure>>()?;
-    let compliance = truce_engine::compliance(&j.findings);
-    let t = Instant::now();
-    views.replace_bulk(
-        &stamp,
-        incidents,
-        findings,
-        &[
-            ("compliance", to_json(&compliance)?),
-            ("baseline", to_json(&j.baseline)?),
-        ],
-    )?;
-    tracing::info!(secs = t.elapsed().as_secs_f64(), "stored");
-    Ok((j, stamp))
+    let reader = dir.reader()?;
+    derived::refresh(&reader, views, &mut progress(out)).map_err(failure)
 }
 
 /// Recomputes and stores every derived view; returns the judgement and its compliance view.
@@ -139,26 +77,8 @@ pub fn refresh(dir: &DataDir, out: &Out) -> Result<(Judgement, Compliance), Fail
 /// Opens the views, recomputing them first if they are missing or stale.
 fn fresh_views(dir: &DataDir, out: &Out) -> Result<ViewStore, Failure> {
     let reader = dir.reader()?;
-    let cp = reader.latest()?;
     let mut views = ViewStore::open(&views_path(dir))?;
-    let current = views.stamp()?;
-    let fresh = current.as_ref().is_some_and(|s| {
-        s.log_size == cp.size
-            && s.rules == RULES_VERSION
-            && (cp.size == 0 || s.root == cp.root.to_string())
-    });
-    if !fresh {
-        tracing::info!(
-            "derived views are {} (log size {}): recomputing from the log",
-            if current.is_some() {
-                "stale"
-            } else {
-                "missing"
-            },
-            cp.size
-        );
-        store(dir, &mut views, out)?;
-    }
+    derived::ensure_fresh(&reader, &mut views, &mut progress(out)).map_err(failure)?;
     Ok(views)
 }
 
@@ -194,15 +114,7 @@ pub fn rebuild(dir: &DataDir, out: &Out) -> Result<(), Failure> {
 }
 
 fn parse_all<T: serde::de::DeserializeOwned>(docs: &[String]) -> Result<Vec<T>, Failure> {
-    docs.iter()
-        .map(|d| {
-            serde_json::from_str(d).map_err(|e| {
-                Failure::store(anyhow!(
-                    "views.db holds a document this version cannot read ({e}): run `truce rebuild`"
-                ))
-            })
-        })
-        .collect()
+    derived::parse_all(docs).map_err(failure)
 }
 
 /// Prints stored JSON documents as one JSON array (the stored bytes, unchanged), or `text`.

@@ -11,6 +11,8 @@ mod domain_cmd;
 mod engine_cmd;
 mod ingest_cmd;
 mod log_cmd;
+mod serve_cmd;
+mod sign_cmd;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -67,7 +69,9 @@ impl From<truce_store::StoreError> for Failure {
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    init_tracing(args.verbose, args.quiet);
+    // The server logs its requests at info level by default.
+    let serving = matches!(args.command, cli::Command::Serve(_));
+    init_tracing(args.verbose + u8::from(serving), args.quiet);
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {

@@ -1,0 +1,212 @@
+//! The derived views (`views.db`): the log replayed into a ledger, judged by the engine, and the
+//! incidents, findings, compliance and baseline stored, stamped with the log size, root and rules
+//! version they were computed at (architecture invariants 10 and 11). The CLI (`truce
+//! incidents`, `findings`, `compliance`, `explain`, `rebuild`, `demo`) and the HTTP service both
+//! call these functions, so they publish the same bytes.
+//!
+//! Progress is reported through a callback (the CLI draws a spinner; the server logs).
+
+use std::time::Instant;
+use truce_engine::{Judgement, Params, Snapshot, RULES_VERSION};
+use truce_log::SignedCheckpoint;
+use truce_model::Ledger;
+use truce_store::sqlite::SqliteStorage;
+use truce_store::views::{FindingRow, IncidentRow, ViewStamp, ViewStore};
+use truce_store::LogReader;
+
+/// Why views could not be computed or stored.
+#[derive(Debug, thiserror::Error)]
+pub enum DerivedError {
+    /// The log or the views database failed.
+    #[error(transparent)]
+    Store(#[from] truce_store::StoreError),
+    /// An engine output could not be encoded as JSON.
+    #[error("encoding JSON: {0}")]
+    Encode(String),
+    /// A stored view cannot be read by this version.
+    #[error("views.db holds a document this version cannot read ({0}): run `truce rebuild`")]
+    Unreadable(String),
+}
+
+/// Where a computation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Replaying the log into a ledger.
+    Replaying,
+    /// Judging this many reports.
+    Judging {
+        /// Reports in the ledger.
+        reports: usize,
+    },
+    /// The judgement is done.
+    Judged,
+}
+
+/// The views database of a data directory.
+pub fn views_path(dir: &std::path::Path) -> std::path::PathBuf {
+    dir.join("views.db")
+}
+
+/// Replays the whole log (up to its latest checkpoint) into a ledger; returns it with the number
+/// of entries replayed. Entries the rules refuse are logged and carry no weight.
+pub fn replay(reader: &LogReader<SqliteStorage>) -> Result<(Ledger, u64), DerivedError> {
+    let mut ledger = Ledger::new();
+    let size = reader.for_each_entry(|i, e| {
+        if let truce_model::Applied::Refused(r) = ledger.apply(i, e) {
+            tracing::warn!(index = i, "entry in the log refused by the rules: {r}");
+        }
+    })?;
+    Ok((ledger, size))
+}
+
+/// Judges a ledger replayed to `size` entries whose tree has root `root` (base64; empty for an
+/// empty log).
+pub fn judge_ledger(ledger: Ledger, size: u64, root: String) -> (Judgement, ViewStamp) {
+    let t = Instant::now();
+    let snap = Snapshot::from_ledger(ledger, size);
+    tracing::info!(secs = t.elapsed().as_secs_f64(), "snapshot");
+    let t = Instant::now();
+    let j = truce_engine::judge(&snap, &Params::default());
+    tracing::info!(
+        secs = t.elapsed().as_secs_f64(),
+        incidents = j.incidents.len(),
+        "judged"
+    );
+    (
+        j,
+        ViewStamp {
+            log_size: size,
+            root,
+            rules: RULES_VERSION.to_string(),
+        },
+    )
+}
+
+/// Replays the log and judges it: the engine's full output at the log's current size.
+pub fn judge(
+    reader: &LogReader<SqliteStorage>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(Judgement, ViewStamp), DerivedError> {
+    progress(Progress::Replaying);
+    let t = Instant::now();
+    let (ledger, size) = replay(reader)?;
+    tracing::info!(secs = t.elapsed().as_secs_f64(), size, "replayed");
+    progress(Progress::Judging {
+        reports: ledger.reports.len(),
+    });
+    let root = if size == 0 {
+        String::new()
+    } else {
+        reader.root_at(size)?.to_string()
+    };
+    let out = judge_ledger(ledger, size, root);
+    progress(Progress::Judged);
+    Ok(out)
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, DerivedError> {
+    serde_json::to_string(v).map_err(|e| DerivedError::Encode(e.to_string()))
+}
+
+fn parties(alleged: impl Iterator<Item = String>) -> String {
+    alleged.collect::<Vec<_>>().join(",")
+}
+
+/// Stores a judgement as the views stamped `stamp`, replacing what was there.
+pub fn store(views: &mut ViewStore, j: &Judgement, stamp: &ViewStamp) -> Result<(), DerivedError> {
+    let incidents = j
+        .incidents
+        .iter()
+        .map(|i| {
+            Ok(IncidentRow {
+                id: i.id.clone(),
+                start: i.start.clone(),
+                day: i.day.clone(),
+                grade: i.grade.as_str().to_string(),
+                lon: i.point[0],
+                lat: i.point[1],
+                parties: parties(i.alleged.iter().map(|a| a.party.to_string())),
+                json: to_json(i)?,
+            })
+        })
+        .collect::<Result<Vec<_>, DerivedError>>()?;
+    let findings = j
+        .findings
+        .iter()
+        .map(|f| {
+            Ok(FindingRow {
+                incident: f.incident.clone(),
+                agreement: f.agreement.to_string(),
+                reading: f.reading.to_string(),
+                outcome: f.outcome.as_str().to_string(),
+                grade: f.grade.as_str().to_string(),
+                day: f.day.clone(),
+                parties: parties(f.attributions.iter().map(|a| a.party.to_string())),
+                json: to_json(f)?,
+            })
+        })
+        .collect::<Result<Vec<_>, DerivedError>>()?;
+    let compliance = truce_engine::compliance(&j.findings);
+    let t = Instant::now();
+    views.replace_bulk(
+        stamp,
+        incidents,
+        findings,
+        &[
+            ("compliance", to_json(&compliance)?),
+            ("baseline", to_json(&j.baseline)?),
+        ],
+    )?;
+    tracing::info!(secs = t.elapsed().as_secs_f64(), "stored");
+    Ok(())
+}
+
+/// Recomputes every derived view from the log and stores it.
+pub fn refresh(
+    reader: &LogReader<SqliteStorage>,
+    views: &mut ViewStore,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(Judgement, ViewStamp), DerivedError> {
+    let (j, stamp) = judge(reader, progress)?;
+    store(views, &j, &stamp)?;
+    Ok((j, stamp))
+}
+
+/// Whether views stamped `stamp` are those of the log at checkpoint `cp` under these rules.
+pub fn is_fresh(stamp: &ViewStamp, cp: &SignedCheckpoint) -> bool {
+    stamp.log_size == cp.size
+        && stamp.rules == RULES_VERSION
+        && (cp.size == 0 || stamp.root == cp.root.to_string())
+}
+
+/// Makes the views current: recomputes them if they are missing or stale (another log size or
+/// root, another rules version). Returns whether it recomputed.
+pub fn ensure_fresh(
+    reader: &LogReader<SqliteStorage>,
+    views: &mut ViewStore,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<bool, DerivedError> {
+    let cp = reader.latest()?;
+    let current = views.stamp()?;
+    if current.as_ref().is_some_and(|s| is_fresh(s, &cp)) {
+        return Ok(false);
+    }
+    tracing::info!(
+        "derived views are {} (log size {}): recomputing from the log",
+        if current.is_some() {
+            "stale"
+        } else {
+            "missing"
+        },
+        cp.size
+    );
+    refresh(reader, views, progress)?;
+    Ok(true)
+}
+
+/// Parses stored JSON documents.
+pub fn parse_all<T: serde::de::DeserializeOwned>(docs: &[String]) -> Result<Vec<T>, DerivedError> {
+    docs.iter()
+        .map(|d| serde_json::from_str(d).map_err(|e| DerivedError::Unreadable(e.to_string())))
+        .collect()
+}
