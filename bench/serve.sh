@@ -9,7 +9,9 @@
 # Knobs (environment): SERVE_DURATION (10s; --quick: 3s), SERVE_THREADS (2), SERVE_CONNS (64),
 #   SERVE_SUBMIT_CONNS (32), SERVE_N (reports signed for the submissions; 200000, --quick 40000:
 #   more than the run can send, so that every submission is a new entry),
-#   TRUCE_BENCH_DIR (where the data directory goes; a real disk, not tmpfs, or fsync is free).
+#   TRUCE_BENCH_DIR (where the data directory goes; a real disk, not tmpfs, or fsync is free),
+#   SERVE_GROWN_QUERIES=1 (also measure GET /v1/incidents on the grown log, after waiting for the
+#   views to be recomputed over every submitted report).
 # Rate limits are raised for the run (TRUCE_RATE_PER_ADDR etc.): it measures the service, not the
 # limiter. Needs wrk (installed with apt-get if missing and run as root).
 set -euo pipefail
@@ -157,8 +159,11 @@ tee_pid=$!
     sleep 1 # requests in flight when wrk stopped finish
     size1=$(checkpoint_size)
 
-    # Let the derived views catch up with the grown log before measuring queries.
-    if [[ $incidents_status == 200 ]]; then
+    # Queries on the grown log only on request (SERVE_GROWN_QUERIES=1): the views must first be
+    # recomputed over every submitted report, which is the engine's cost, not the service's.
+    grown=0
+    [[ $incidents_status == 200 && -n "${SERVE_GROWN_QUERIES:-}" ]] && grown=1
+    if ((grown)); then
         for _ in $(seq 1 300); do
             [[ $(curl -fsS "$base/v1/incidents?limit=1" | sed -n 's/.*"log_size":\([0-9]*\).*/\1/p') == "$size1" ]] && break
             sleep 1
@@ -186,7 +191,7 @@ tee_pid=$!
     wrk_run edge "$conns" "$get" "$base/$edge"
     wrk_run bundle "$conns" "$get" "$base/$bundle"
     wrk_run proof "$conns" "$get" "$base/v1/proof/inclusion?index=$((size1 / 2))"
-    if [[ $incidents_status == 200 ]]; then
+    if ((grown)); then
         wrk_run incidents "$conns" "$get" "$base/v1/incidents"
     fi
     stop_server
@@ -213,7 +218,7 @@ tee_pid=$!
     row edge "1. GET /$edge (right edge)" "$base_rps"
     row bundle "1. GET /$bundle" "$base_rps"
     row proof "1. GET /v1/proof/inclusion?index=$((size1 / 2))" "$base_rps"
-    if [[ $incidents_status == 200 ]]; then
+    if ((grown)); then
         row incidents "1. GET /v1/incidents (log of $size1)" "$base_rps"
     fi
     row healthz2 "baseline: GET /healthz (-c $submit_conns)" "$base2_rps"
@@ -250,7 +255,7 @@ tee_pid=$!
         "checkpoint $(rps_of checkpoint) $(verdict "$(field checkpoint rps) >= 10000")," \
         "tile $(rps_of tile) $(verdict "$(field tile rps) >= 10000")," \
         "edge tile $(rps_of edge) $(verdict "$(field edge rps) >= 10000")," \
-        "bundle $(rps_of bundle) $(verdict "$(field bundle rps) >= 10000")$([[ $incidents_status == 200 ]] && echo ", incidents on the demo log $(rps_of incidents0) $(verdict "$(field incidents0 rps) >= 10000"), on the grown log $(rps_of incidents) $(verdict "$(field incidents rps) >= 10000")")"
+        "bundle $(rps_of bundle) $(verdict "$(field bundle rps) >= 10000")$([[ $incidents_status == 200 ]] && echo ", incidents on the demo log $(rps_of incidents0) $(verdict "$(field incidents0 rps) >= 10000")")$( ((grown)) && echo ", on the grown log $(rps_of incidents) $(verdict "$(field incidents rps) >= 10000")")"
     echo "         submissions ≥ 2,000/s with p99 < 50 ms: $(printf '%.0f' "$(calc "$new / $secs")")/s, p99 $p99 ms:" \
         "$(verdict "$new / $secs >= 2000 && $p99 < 50")"
     ((check_rc == 0)) || { echo "truce log check failed:"; echo "$check"; }

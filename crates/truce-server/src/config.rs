@@ -125,13 +125,19 @@ mod tests {
         assert_eq!(c.max_body_bytes, Config::default().max_body_bytes);
         c.apply_env([
             ("TRUCE_MAX_PAGE".to_string(), "20".to_string()),
-            ("TRUCE_CORS_ORIGINS".into(), "https://a.example, https://b.example".into()),
+            (
+                "TRUCE_CORS_ORIGINS".into(),
+                "https://a.example, https://b.example".into(),
+            ),
             ("HOME".into(), "/root".into()),
         ])
         .unwrap();
         assert_eq!(c.max_page, 20);
         assert_eq!(c.cors_origins.len(), 2);
-        assert!(Config::from_toml("lisen = 1").unwrap_err().to_string().contains("lisen"));
+        assert!(Config::from_toml("lisen = 1")
+            .unwrap_err()
+            .to_string()
+            .contains("lisen"));
         let e = c
             .apply_env([("TRUCE_RATE_BURST".to_string(), "lots".to_string())])
             .unwrap_err();

@@ -49,7 +49,9 @@ pub fn app(state: AppState) -> Router {
         .merge(query::routes())
         .merge(restricted::routes())
         .merge(openapi::routes())
-        .fallback(|| async { ApiError::not_found("no such endpoint; GET /openapi.json lists them") })
+        .fallback(|| async {
+            ApiError::not_found("no such endpoint; GET /openapi.json lists them")
+        })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::rate_limit_by_address,
@@ -73,7 +75,9 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'"),
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
+            ),
         ));
     if !cfg.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> = cfg

@@ -1251,15 +1251,25 @@ impl IncidentQuery {
     }
 
     /// Every matching incident document, in stored order (by start, then id).
-    fn docs(&self, v: &ViewStore) -> Result<Vec<String>, ApiError> {
-        let mut docs = v.incidents(&IncidentFilter {
+    /// The part of the query the views database answers by itself.
+    fn filter(&self) -> IncidentFilter {
+        IncidentFilter {
             from_day: self.range.first_day(),
             to_day: self.range.last_day(),
             grade: self.grade.map(|g| g.as_str().to_string()),
             party: self.party.as_ref().map(Id::to_string),
             bbox: self.bbox,
-        })?;
-        if self.range.precise() || self.act.is_some() {
+        }
+    }
+
+    /// Whether documents must be read to apply the query (an instant bound or an act).
+    fn needs_parsing(&self) -> bool {
+        self.range.precise() || self.act.is_some()
+    }
+
+    fn docs(&self, v: &ViewStore) -> Result<Vec<String>, ApiError> {
+        let mut docs = v.incidents(&self.filter())?;
+        if self.needs_parsing() {
             let mut err = None;
             docs.retain(|d| match serde_json::from_str::<IncidentHead>(d) {
                 Ok(h) => {
@@ -1300,14 +1310,21 @@ pub(crate) async fn incidents(
     let f = IncidentQuery::parse(&p)?;
     let stamp = s.0.views.current(&s).await?;
     let body = blocking(move || {
-        let docs = s.0.views.with(|v| f.docs(v))?;
-        Ok(raw_page(
-            page.slice(&docs),
-            docs.len(),
-            page,
-            stamp.log_size,
-            "",
-        ))
+        if f.needs_parsing() {
+            let docs = s.0.views.with(|v| f.docs(v))?;
+            return Ok(raw_page(
+                page.slice(&docs),
+                docs.len(),
+                page,
+                stamp.log_size,
+                "",
+            ));
+        }
+        // Every filter is a column: SQL pages, so a request reads one page, not every match.
+        let (docs, total) =
+            s.0.views
+                .with(|v| v.incidents_page(&f.filter(), page.limit, page.offset))?;
+        Ok(raw_page(&docs, total as usize, page, stamp.log_size, ""))
     })
     .await?;
     Ok(typed(body, "application/json", &caller))
@@ -1601,14 +1618,10 @@ pub(crate) async fn findings(
     let f = FindingQuery::parse(&p)?;
     let stamp = s.0.views.current(&s).await?;
     let body = blocking(move || {
-        let docs = s.0.views.with(|v| v.findings(&f.0))?;
-        Ok(raw_page(
-            page.slice(&docs),
-            docs.len(),
-            page,
-            stamp.log_size,
-            "",
-        ))
+        let (docs, total) =
+            s.0.views
+                .with(|v| v.findings_page(&f.0, page.limit, page.offset))?;
+        Ok(raw_page(&docs, total as usize, page, stamp.log_size, ""))
     })
     .await?;
     Ok(typed(body, "application/json", &caller))

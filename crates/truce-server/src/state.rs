@@ -22,7 +22,11 @@ impl ReaderPool {
     /// Opens `n` readers of the database at `db`.
     pub fn open(db: &std::path::Path, n: usize) -> Result<ReaderPool, truce_store::StoreError> {
         let readers = (0..n.max(1))
-            .map(|_| Ok(Mutex::new(LogReader::open(SqliteStorage::open(db, false)?)?)))
+            .map(|_| {
+                Ok(Mutex::new(LogReader::open(SqliteStorage::open(
+                    db, false,
+                )?)?))
+            })
             .collect::<Result<Vec<_>, truce_store::StoreError>>()?;
         Ok(ReaderPool {
             readers,
@@ -92,23 +96,24 @@ impl AppState {
         let db = dir.join("truce.db");
         let readers = ReaderPool::open(&db, 4)?;
         let mut ledger = Ledger::new();
-        let checkpoint = readers.with(|r| -> Result<SignedCheckpoint, truce_store::StoreError> {
-            let cp = r.latest()?;
-            r.for_each_entry(|i, e| {
-                if let truce_model::Applied::Refused(why) = ledger.apply(i, e) {
-                    tracing::warn!(index = i, "entry in the log refused by the rules: {why}");
-                }
+        let checkpoint =
+            readers.with(|r| -> Result<SignedCheckpoint, truce_store::StoreError> {
+                let cp = r.latest()?;
+                r.for_each_entry(|i, e| {
+                    if let truce_model::Applied::Refused(why) = ledger.apply(i, e) {
+                        tracing::warn!(index = i, "entry in the log refused by the rules: {why}");
+                    }
+                })?;
+                Ok(cp)
             })?;
-            Ok(cp)
-        })?;
         let ledger = Arc::new(RwLock::new(ledger));
         let checkpoint = Arc::new(RwLock::new(checkpoint));
         let writer = crate::writer::spawn(dir, ledger.clone(), checkpoint.clone(), &config)
             .map_err(|e| OpenError::Other(e.to_string()))?;
         let access = crate::access::Access::open(dir, &config)
             .map_err(|e| OpenError::Other(e.to_string()))?;
-        let views = crate::query::Views::open(dir, &config)
-            .map_err(|e| OpenError::Other(e.to_string()))?;
+        let views =
+            crate::query::Views::open(dir, &config).map_err(|e| OpenError::Other(e.to_string()))?;
         Ok(AppState(Arc::new(Inner {
             config,
             dir: dir.to_path_buf(),

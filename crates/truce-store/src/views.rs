@@ -242,27 +242,24 @@ impl ViewStore {
         tx.commit().map_err(e)
     }
 
-    /// Incidents matching `f`, in stored order (by start, then id), as JSON documents.
-    pub fn incidents(&self, f: &IncidentFilter) -> Result<Vec<String>, StoreError> {
-        let mut q = String::from("SELECT json FROM view_incidents WHERE 1=1");
+    fn incident_where(f: &IncidentFilter) -> (String, Vec<rusqlite::types::Value>) {
+        let mut q = String::from(" WHERE 1=1");
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        let mut text = |q: &mut String, col: &str, op: &str, v: &Option<String>| {
+        let mut text = |q: &mut String, col: &str, op: &str, v: Option<String>| {
             if let Some(v) = v {
-                args.push(v.clone().into());
+                args.push(v.into());
                 q.push_str(&format!(" AND {col} {op} ?{}", args.len()));
             }
         };
-        text(&mut q, "day", ">=", &f.from_day);
-        text(&mut q, "day", "<=", &f.to_day);
-        text(&mut q, "grade", "=", &f.grade);
-        if let Some(p) = &f.party {
-            text(
-                &mut q,
-                "(',' || parties || ',')",
-                "LIKE",
-                &Some(format!("%,{p},%")),
-            );
-        }
+        text(&mut q, "day", ">=", f.from_day.clone());
+        text(&mut q, "day", "<=", f.to_day.clone());
+        text(&mut q, "grade", "=", f.grade.clone());
+        text(
+            &mut q,
+            "(',' || parties || ',')",
+            "LIKE",
+            f.party.as_ref().map(|p| format!("%,{p},%")),
+        );
         if let Some([a, b, c, d]) = f.bbox {
             for (col, op, v) in [
                 ("lon", ">=", a),
@@ -274,37 +271,99 @@ impl ViewStore {
                 q.push_str(&format!(" AND {col} {op} ?{}", args.len()));
             }
         }
-        q.push_str(" ORDER BY seq");
-        self.strings(&q, args)
+        (q, args)
+    }
+
+    fn finding_where(f: &FindingFilter) -> (String, Vec<rusqlite::types::Value>) {
+        let mut q = String::from(" WHERE 1=1");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let mut text = |q: &mut String, col: &str, op: &str, v: Option<String>| {
+            if let Some(v) = v {
+                args.push(v.into());
+                q.push_str(&format!(" AND {col} {op} ?{}", args.len()));
+            }
+        };
+        text(&mut q, "agreement", "=", f.agreement.clone());
+        text(&mut q, "reading", "=", f.reading.clone());
+        text(&mut q, "incident", "=", f.incident.clone());
+        text(&mut q, "outcome", "=", f.outcome.clone());
+        text(&mut q, "grade", "=", f.grade.clone());
+        text(&mut q, "day", ">=", f.from_day.clone());
+        text(&mut q, "day", "<=", f.to_day.clone());
+        text(
+            &mut q,
+            "(',' || parties || ',')",
+            "LIKE",
+            f.party.as_ref().map(|p| format!("%,{p},%")),
+        );
+        (q, args)
+    }
+
+    /// Incidents matching `f`, in stored order (by start, then id), as JSON documents.
+    pub fn incidents(&self, f: &IncidentFilter) -> Result<Vec<String>, StoreError> {
+        let (w, args) = Self::incident_where(f);
+        self.strings(
+            &format!("SELECT json FROM view_incidents{w} ORDER BY seq"),
+            args,
+        )
+    }
+
+    /// One page of the incidents matching `f` (`limit` from `offset`), and how many match.
+    pub fn incidents_page(
+        &self,
+        f: &IncidentFilter,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<String>, u64), StoreError> {
+        let (w, args) = Self::incident_where(f);
+        let total = self.count(
+            &format!("SELECT count(*) FROM view_incidents{w}"),
+            args.clone(),
+        )?;
+        let docs = self.strings(
+            &format!(
+                "SELECT json FROM view_incidents{w} ORDER BY seq LIMIT {limit} OFFSET {offset}"
+            ),
+            args,
+        )?;
+        Ok((docs, total))
     }
 
     /// Findings matching `f`, in stored order, as JSON documents.
     pub fn findings(&self, f: &FindingFilter) -> Result<Vec<String>, StoreError> {
-        let mut q = String::from("SELECT json FROM view_findings WHERE 1=1");
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        let mut text = |q: &mut String, col: &str, op: &str, v: &Option<String>| {
-            if let Some(v) = v {
-                args.push(v.clone().into());
-                q.push_str(&format!(" AND {col} {op} ?{}", args.len()));
-            }
-        };
-        text(&mut q, "agreement", "=", &f.agreement);
-        text(&mut q, "reading", "=", &f.reading);
-        text(&mut q, "incident", "=", &f.incident);
-        text(&mut q, "outcome", "=", &f.outcome);
-        text(&mut q, "grade", "=", &f.grade);
-        text(&mut q, "day", ">=", &f.from_day);
-        text(&mut q, "day", "<=", &f.to_day);
-        if let Some(p) = &f.party {
-            text(
-                &mut q,
-                "(',' || parties || ',')",
-                "LIKE",
-                &Some(format!("%,{p},%")),
-            );
-        }
-        q.push_str(" ORDER BY seq");
-        self.strings(&q, args)
+        let (w, args) = Self::finding_where(f);
+        self.strings(
+            &format!("SELECT json FROM view_findings{w} ORDER BY seq"),
+            args,
+        )
+    }
+
+    /// One page of the findings matching `f`, and how many match.
+    pub fn findings_page(
+        &self,
+        f: &FindingFilter,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<String>, u64), StoreError> {
+        let (w, args) = Self::finding_where(f);
+        let total = self.count(
+            &format!("SELECT count(*) FROM view_findings{w}"),
+            args.clone(),
+        )?;
+        let docs = self.strings(
+            &format!(
+                "SELECT json FROM view_findings{w} ORDER BY seq LIMIT {limit} OFFSET {offset}"
+            ),
+            args,
+        )?;
+        Ok((docs, total))
+    }
+
+    fn count(&self, q: &str, args: Vec<rusqlite::types::Value>) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(q, params_from_iter(args), |r| r.get::<_, i64>(0))
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| sql(&self.path, e))
     }
 
     /// One incident's JSON document.
@@ -412,6 +471,10 @@ mod tests {
         };
         assert_eq!(v.findings(&f).unwrap().len(), 2);
         assert_eq!(v.incident_ids("inc-", 10).unwrap(), vec!["inc-1", "inc-2"]);
+        let (page, total) = v.incidents_page(&IncidentFilter::default(), 1, 1).unwrap();
+        assert_eq!((page, total), (vec!["{\"id\":\"inc-2\"}".to_string()], 2));
+        let (page, total) = v.findings_page(&FindingFilter::default(), 10, 2).unwrap();
+        assert_eq!((page.len(), total), (1, 3));
         assert_eq!(v.doc("compliance").unwrap().as_deref(), Some("{}"));
         // Replacing drops what was there.
         v.replace(

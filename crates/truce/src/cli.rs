@@ -572,7 +572,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Token(TokenCommand::List) => serve_cmd::token_list(&dir, &out),
         Command::Token(TokenCommand::Revoke { id }) => serve_cmd::token_revoke(&dir, &id, &out),
-        Command::Sign(a) => sign_cmd::sign(&dir, &a.file, &a.author, &a.key, a.out.as_deref(), &out),
+        Command::Sign(a) => {
+            sign_cmd::sign(&dir, &a.file, &a.author, &a.key, a.out.as_deref(), &out)
+        }
         Command::Sites(SitesCommand::Import(a)) => {
             let format = site_format(&a)?;
             ingest_cmd::sites_import(&dir, &a.bulk.bulk(), format, &out)

@@ -18,8 +18,7 @@ pub fn config(file: Option<&Path>, listen: Option<&str>) -> Result<Config, Failu
         Some(f) => {
             let text = std::fs::read_to_string(f)
                 .map_err(|e| Failure::input(anyhow!("{}: {e}", f.display())))?;
-            Config::from_toml(&text)
-                .map_err(|e| Failure::input(anyhow!("{}: {e}", f.display())))?
+            Config::from_toml(&text).map_err(|e| Failure::input(anyhow!("{}: {e}", f.display())))?
         }
         None => Config::default(),
     };
@@ -118,7 +117,10 @@ pub fn token_create(
         .create_token(party, role, label, now)
         .map_err(|e| Failure::input(anyhow!(e)))?;
     out.print(
-        format!("{token}\n(token {id} for {party} as {}; shown once: store it now)\n", role.as_str()),
+        format!(
+            "{token}\n(token {id} for {party} as {}; shown once: store it now)\n",
+            role.as_str()
+        ),
         json!({ "token": token, "id": id, "party": party, "role": role }),
     )
 }
