@@ -244,10 +244,17 @@ fn incident(
                 .join(", ")
         ));
     }
-    for (x, &i) in evidence.iter().enumerate() {
-        for &j in &evidence[x + 1..] {
-            let (a, b) = (&snap.reports[i], &snap.reports[j]);
-            if !compatible(a.act, b.act) {
+    // Acts that cannot describe one event, compared by distinct act (at most 9 kinds), each named
+    // with the first report saying it: linear in the incident's size.
+    let mut first_by_act: BTreeMap<Act, usize> = BTreeMap::new();
+    for &i in &evidence {
+        first_by_act.entry(snap.reports[i].act).or_insert(i);
+    }
+    let distinct: Vec<(Act, usize)> = first_by_act.into_iter().collect();
+    for (x, &(a_act, i)) in distinct.iter().enumerate() {
+        for &(b_act, j) in &distinct[x + 1..] {
+            if !compatible(a_act, b_act) {
+                let (a, b) = (&snap.reports[i], &snap.reports[j]);
                 conflicts.push(format!(
                     "{}/{} says {} but {}/{} says {}",
                     a.author,

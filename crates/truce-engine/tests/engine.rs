@@ -601,3 +601,55 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_large_incident_lists_each_conflict_once() {
+    // 3,000 reports of one event with every act: the grade reasons name each incompatible pair of
+    // acts once, not once per pair of reports (which would be millions of lines).
+    let acts = [
+        Act::Strike,
+        Act::Shelling,
+        Act::Sabotage,
+        Act::GroundAssault,
+        Act::FireObserved,
+    ];
+    let reports = (0..3_000u64)
+        .map(|k| {
+            let mut r = report(
+                k,
+                "ua",
+                Role::Belligerent,
+                &format!("r{k}"),
+                acts[k as usize % 5],
+                Some("ru"),
+                [35.0 + (k % 10) as f64 * 1e-4, 51.0],
+                500,
+                "2025-03-27T12:00:00Z",
+                "2025-03-27T13:00:00Z",
+            );
+            r.entry_id = format!("{k:064x}");
+            r
+        })
+        .collect();
+    let s = Snapshot {
+        log_size: 3_001,
+        reports,
+        sites: vec![],
+        readings: vec![ua_reading()],
+        assessments: vec![],
+    };
+    let j = judge(&s, &Params::default());
+    assert_eq!(j.incidents.len(), 1);
+    let i = &j.incidents[0];
+    assert!(i.disputed);
+    let conflicts = i
+        .grade_reasons
+        .iter()
+        .filter(|r| r.contains(" says "))
+        .count();
+    assert_eq!(
+        conflicts, 3,
+        "strike/sabotage, strike/ground-assault, … each once: {:?}",
+        i.grade_reasons
+    );
+}

@@ -17,7 +17,8 @@
 //! served only if the tree holds it: a full tile once its 256 hashes exist, a `.p/<W>` tile when
 //! the tree has at least `W` hashes in it (served as a prefix of the widest stored version, as
 //! storage keeps only that); anything beyond the tree is 404. Storage is read only for tiles
-//! inside the tree, on the blocking pool.
+//! inside the tree, on the blocking pool; what was served is kept in a [`TileCache`] (64 MiB per
+//! router), as a tile path's content never changes.
 //!
 //! Proofs are made against stored checkpoints only (every checkpoint is kept): a size at which
 //! no checkpoint was signed is 404. Hashes are base64, as in checkpoints and tlog-proof files.
