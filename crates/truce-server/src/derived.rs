@@ -127,6 +127,7 @@ pub fn store(views: &mut ViewStore, j: &Judgement, stamp: &ViewStamp) -> Result<
                 lat: i.point[1],
                 parties: parties(i.alleged.iter().map(|a| a.party.to_string())),
                 json: to_json(i)?,
+                head: head_json(i)?,
             })
         })
         .collect::<Result<Vec<_>, DerivedError>>()?;
@@ -209,4 +210,24 @@ pub fn parse_all<T: serde::de::DeserializeOwned>(docs: &[String]) -> Result<Vec<
     docs.iter()
         .map(|d| serde_json::from_str(d).map_err(|e| DerivedError::Unreadable(e.to_string())))
         .collect()
+}
+
+/// The members a list entry of an incident shows; the rest are counted (`member_count`).
+pub const HEAD_MEMBERS: usize = 20;
+
+/// An incident as lists show it: everything but its members beyond the first
+/// [`HEAD_MEMBERS`], with `member_count`, so a page of incidents stays small however many reports
+/// an incident gathers.
+pub fn head_json(i: &truce_engine::Incident) -> Result<String, DerivedError> {
+    let mut v = serde_json::to_value(i).map_err(|e| DerivedError::Unreadable(e.to_string()))?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "member_count".into(),
+            serde_json::Value::from(i.members.len()),
+        );
+        if let Some(serde_json::Value::Array(m)) = o.get_mut("members") {
+            m.truncate(HEAD_MEMBERS);
+        }
+    }
+    serde_json::to_string(&v).map_err(|e| DerivedError::Unreadable(e.to_string()))
 }

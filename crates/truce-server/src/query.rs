@@ -1268,7 +1268,8 @@ impl IncidentQuery {
     }
 
     fn docs(&self, v: &ViewStore) -> Result<Vec<String>, ApiError> {
-        let mut docs = v.incidents(&self.filter())?;
+        // Lists and exports show incidents in their list form: members abridged, `member_count`.
+        let mut docs = v.incident_heads(&self.filter())?;
         if self.needs_parsing() {
             let mut err = None;
             docs.retain(|d| match serde_json::from_str::<IncidentHead>(d) {

@@ -818,3 +818,72 @@ async fn views_follow_the_log_and_concurrent_first_queries_agree() {
         .json();
     assert_eq!(r["total"], 2);
 }
+
+/// The same guarantee through a real server on port 0: content uploaded over HTTP with a token is
+/// served to a permitted token and never to a public caller, on any GET endpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_a_real_server_the_public_never_reads_restricted_content() {
+    let sc = scenario();
+    let (state, _) = open(&sc);
+    let tok = tokens(&state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(truce_server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::new();
+    let (salt, commitment) = &sc.persons;
+    let body = serde_json::json!({
+        "kind": "persons",
+        "salt": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, salt),
+        "content": persons_content(),
+    });
+    let r = http
+        .put(format!("{base}/v1/restricted/{commitment}"))
+        .bearer_auth(&tok["ua"])
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+
+    let incident = {
+        let v: Value = http
+            .get(format!("{base}/v1/incidents"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        // Lists abridge members and count them.
+        assert!(v["items"][0]["member_count"].is_u64(), "{v}");
+        v["items"][0]["id"].as_str().unwrap_or("inc-0").to_string()
+    };
+    for path in get_paths(&incident, &[commitment]) {
+        let r = http.get(format!("{base}{path}")).send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert!(
+            !text.contains(PERSONS_MARKER),
+            "public GET {path} ({status}) leaked restricted content"
+        );
+    }
+    let r = http
+        .get(format!("{base}/v1/restricted/{commitment}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = http
+        .get(format!("{base}/v1/restricted/{commitment}"))
+        .bearer_auth(&tok["monitor"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains(PERSONS_MARKER));
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}

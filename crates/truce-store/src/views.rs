@@ -38,6 +38,8 @@ pub struct IncidentRow {
     pub parties: String,
     /// The JSON document.
     pub json: String,
+    /// The document as lists show it (members abridged).
+    pub head: String,
 }
 
 /// A finding row: indexed columns and the JSON document.
@@ -97,6 +99,9 @@ pub struct FindingFilter {
     pub to_day: Option<String>,
 }
 
+/// The views database's schema version (`PRAGMA user_version`).
+const SCHEMA_VERSION: i64 = 2;
+
 /// Secondary indexes of the views.
 const INDEXES: &str =
     "CREATE INDEX IF NOT EXISTS view_findings_incident ON view_findings(incident);
@@ -121,6 +126,18 @@ impl ViewStore {
     /// Opens or creates the views database at `path`.
     pub fn open(path: &Path) -> Result<ViewStore, StoreError> {
         let conn = Connection::open(path).map_err(|e| sql(path, e))?;
+        // Views are derived: a file of another schema version is emptied, not migrated.
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| sql(path, e))?;
+        if version != SCHEMA_VERSION {
+            conn.execute_batch(&format!(
+                "DROP TABLE IF EXISTS view_meta; DROP TABLE IF EXISTS view_incidents;
+                 DROP TABLE IF EXISTS view_findings; DROP TABLE IF EXISTS view_docs;
+                 PRAGMA user_version = {SCHEMA_VERSION};"
+            ))
+            .map_err(|e| sql(path, e))?;
+        }
         conn.execute_batch(
             "PRAGMA journal_mode=WAL;
              PRAGMA synchronous=NORMAL;
@@ -128,7 +145,7 @@ impl ViewStore {
              CREATE TABLE IF NOT EXISTS view_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS view_incidents(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
                start TEXT NOT NULL, day TEXT NOT NULL, grade TEXT NOT NULL, lon REAL NOT NULL,
-               lat REAL NOT NULL, parties TEXT NOT NULL, json TEXT NOT NULL);
+               lat REAL NOT NULL, parties TEXT NOT NULL, json TEXT NOT NULL, head TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS view_findings(seq INTEGER PRIMARY KEY, incident TEXT NOT NULL,
                agreement TEXT NOT NULL, reading TEXT NOT NULL, outcome TEXT NOT NULL,
                grade TEXT NOT NULL, day TEXT NOT NULL, parties TEXT NOT NULL, json TEXT NOT NULL);
@@ -201,11 +218,11 @@ impl ViewStore {
         .map_err(e)?;
         {
             let mut st = tx
-                .prepare("INSERT INTO view_incidents(id, start, day, grade, lon, lat, parties, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .prepare("INSERT INTO view_incidents(id, start, day, grade, lon, lat, parties, json, head) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
                 .map_err(e)?;
             for i in incidents {
                 st.execute(params![
-                    i.id, i.start, i.day, i.grade, i.lon, i.lat, i.parties, i.json
+                    i.id, i.start, i.day, i.grade, i.lon, i.lat, i.parties, i.json, i.head
                 ])
                 .map_err(e)?;
             }
@@ -308,7 +325,17 @@ impl ViewStore {
         )
     }
 
-    /// One page of the incidents matching `f` (`limit` from `offset`), and how many match.
+    /// Incidents matching `f`, in stored order, in their list form (members abridged).
+    pub fn incident_heads(&self, f: &IncidentFilter) -> Result<Vec<String>, StoreError> {
+        let (w, args) = Self::incident_where(f);
+        self.strings(
+            &format!("SELECT head FROM view_incidents{w} ORDER BY seq"),
+            args,
+        )
+    }
+
+    /// One page of the incidents matching `f` (`limit` from `offset`) in their list form
+    /// (members abridged), and how many match.
     pub fn incidents_page(
         &self,
         f: &IncidentFilter,
@@ -322,7 +349,7 @@ impl ViewStore {
         )?;
         let docs = self.strings(
             &format!(
-                "SELECT json FROM view_incidents{w} ORDER BY seq LIMIT {limit} OFFSET {offset}"
+                "SELECT head FROM view_incidents{w} ORDER BY seq LIMIT {limit} OFFSET {offset}"
             ),
             args,
         )?;
@@ -432,6 +459,7 @@ mod tests {
             lat: 50.0,
             parties: "ru,ua".into(),
             json: format!("{{\"id\":\"{id}\"}}"),
+            head: format!("{{\"id\":\"{id}\"}}"),
         };
         let fnd = |inc: &str, reading: &str| FindingRow {
             incident: inc.into(),
