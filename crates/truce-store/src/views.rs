@@ -100,7 +100,9 @@ pub struct FindingFilter {
 }
 
 /// The views database's schema version (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 2;
+/// Version 3 stores `head` before `json`: SQLite reads a row's columns in order, so a list read
+/// never walks the overflow pages of a large incident's full document.
+const SCHEMA_VERSION: i64 = 3;
 
 /// Secondary indexes of the views.
 const INDEXES: &str =
@@ -145,7 +147,7 @@ impl ViewStore {
              CREATE TABLE IF NOT EXISTS view_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS view_incidents(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
                start TEXT NOT NULL, day TEXT NOT NULL, grade TEXT NOT NULL, lon REAL NOT NULL,
-               lat REAL NOT NULL, parties TEXT NOT NULL, json TEXT NOT NULL, head TEXT NOT NULL);
+               lat REAL NOT NULL, parties TEXT NOT NULL, head TEXT NOT NULL, json TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS view_findings(seq INTEGER PRIMARY KEY, incident TEXT NOT NULL,
                agreement TEXT NOT NULL, reading TEXT NOT NULL, outcome TEXT NOT NULL,
                grade TEXT NOT NULL, day TEXT NOT NULL, parties TEXT NOT NULL, json TEXT NOT NULL);
