@@ -321,19 +321,13 @@ impl ViewStore {
     /// Incidents matching `f`, in stored order (by start, then id), as JSON documents.
     pub fn incidents(&self, f: &IncidentFilter) -> Result<Vec<String>, StoreError> {
         let (w, args) = Self::incident_where(f);
-        self.strings(
-            &format!("SELECT json FROM view_incidents{w} ORDER BY seq"),
-            args,
-        )
+        self.select("json", "view_incidents", &w, args, None)
     }
 
     /// Incidents matching `f`, in stored order, in their list form (members abridged).
     pub fn incident_heads(&self, f: &IncidentFilter) -> Result<Vec<String>, StoreError> {
         let (w, args) = Self::incident_where(f);
-        self.strings(
-            &format!("SELECT head FROM view_incidents{w} ORDER BY seq"),
-            args,
-        )
+        self.select("head", "view_incidents", &w, args, None)
     }
 
     /// One page of the incidents matching `f` (`limit` from `offset`) in their list form
@@ -345,26 +339,13 @@ impl ViewStore {
         offset: usize,
     ) -> Result<(Vec<String>, u64), StoreError> {
         let (w, args) = Self::incident_where(f);
-        let total = self.count(
-            &format!("SELECT count(*) FROM view_incidents{w}"),
-            args.clone(),
-        )?;
-        let docs = self.strings(
-            &format!(
-                "SELECT head FROM view_incidents{w} ORDER BY seq LIMIT {limit} OFFSET {offset}"
-            ),
-            args,
-        )?;
-        Ok((docs, total))
+        self.page("head", "view_incidents", &w, args, limit, offset)
     }
 
     /// Findings matching `f`, in stored order, as JSON documents.
     pub fn findings(&self, f: &FindingFilter) -> Result<Vec<String>, StoreError> {
         let (w, args) = Self::finding_where(f);
-        self.strings(
-            &format!("SELECT json FROM view_findings{w} ORDER BY seq"),
-            args,
-        )
+        self.select("json", "view_findings", &w, args, None)
     }
 
     /// One page of the findings matching `f`, and how many match.
@@ -375,24 +356,48 @@ impl ViewStore {
         offset: usize,
     ) -> Result<(Vec<String>, u64), StoreError> {
         let (w, args) = Self::finding_where(f);
-        let total = self.count(
-            &format!("SELECT count(*) FROM view_findings{w}"),
-            args.clone(),
-        )?;
-        let docs = self.strings(
-            &format!(
-                "SELECT json FROM view_findings{w} ORDER BY seq LIMIT {limit} OFFSET {offset}"
-            ),
-            args,
-        )?;
-        Ok((docs, total))
+        self.page("json", "view_findings", &w, args, limit, offset)
     }
 
-    fn count(&self, q: &str, args: Vec<rusqlite::types::Value>) -> Result<u64, StoreError> {
-        self.conn
-            .query_row(q, params_from_iter(args), |r| r.get::<_, i64>(0))
+    /// `column` of the rows of `table` matching `where_`, in stored order, optionally one page.
+    fn select(
+        &self,
+        column: &str,
+        table: &str,
+        where_: &str,
+        args: Vec<rusqlite::types::Value>,
+        page: Option<(usize, usize)>,
+    ) -> Result<Vec<String>, StoreError> {
+        let limit = page
+            .map(|(limit, offset)| format!(" LIMIT {limit} OFFSET {offset}"))
+            .unwrap_or_default();
+        self.strings(
+            &format!("SELECT {column} FROM {table}{where_} ORDER BY seq{limit}"),
+            args,
+        )
+    }
+
+    /// One page of `column` of the rows matching `where_`, and how many match.
+    fn page(
+        &self,
+        column: &str,
+        table: &str,
+        where_: &str,
+        args: Vec<rusqlite::types::Value>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<String>, u64), StoreError> {
+        let total = self
+            .conn
+            .query_row(
+                &format!("SELECT count(*) FROM {table}{where_}"),
+                params_from_iter(args.clone()),
+                |r| r.get::<_, i64>(0),
+            )
             .map(|n| n.max(0) as u64)
-            .map_err(|e| sql(&self.path, e))
+            .map_err(|e| sql(&self.path, e))?;
+        let docs = self.select(column, table, where_, args, Some((limit, offset)))?;
+        Ok((docs, total))
     }
 
     /// One incident's JSON document.
