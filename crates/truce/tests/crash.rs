@@ -4,6 +4,9 @@
 //!
 //! Reproduce a run with `TRUCE_CRASH_SEED=<seed>`; `TRUCE_CRASH_ROUNDS` sets the number of kills.
 
+#[path = "common/chaos.rs"]
+mod chaos;
+use chaos::Rng;
 use std::io::BufRead;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -26,18 +29,6 @@ fn line(i: u64) -> Vec<u8> {
 
 fn truce() -> Command {
     Command::new(assert_cmd::cargo::cargo_bin("truce"))
-}
-
-/// Splitmix64: deterministic from the seed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
 }
 
 /// Parses `ack <first>..<last> size <size> root <root>`.
@@ -91,20 +82,7 @@ fn sigkill_during_append_loses_nothing_acknowledged() {
         .unwrap();
     assert!(st.status.success());
 
-    let seed = std::env::var("TRUCE_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        });
-    let rounds: u64 = std::env::var("TRUCE_CRASH_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20);
-    eprintln!("crash test seed {seed} (TRUCE_CRASH_SEED={seed} reproduces), {rounds} rounds");
+    let (seed, rounds) = chaos::seed_and_rounds("crash test", 20);
     let mut rng = Rng(seed);
     let mut killed_mid_run = 0;
     // Round 0 runs to the end and sets the kill window to its duration; the last round also

@@ -7,6 +7,9 @@
 //!
 //! Reproduce a run with `TRUCE_CRASH_SEED=<seed>`; `TRUCE_CRASH_ROUNDS` sets the number of kills.
 
+#[path = "common/chaos.rs"]
+mod chaos;
+use chaos::Rng;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -36,18 +39,6 @@ fn ok(c: &mut Command) -> String {
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8(o.stdout).unwrap()
-}
-
-/// Splitmix64: deterministic from the seed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
 }
 
 /// A running `truce serve`.
@@ -354,20 +345,8 @@ fn sigkill_during_a_burst_of_submissions_loses_nothing_acknowledged() {
     assert_eq!(o.status.code(), Some(2));
     assert!(o.stdout.is_empty());
 
-    let seed = std::env::var("TRUCE_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        });
-    let rounds: usize = std::env::var("TRUCE_CRASH_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(6);
-    eprintln!("serve crash test seed {seed} (TRUCE_CRASH_SEED={seed} reproduces), {rounds} kills");
+    let (seed, rounds) = chaos::seed_and_rounds("serve crash test", 6);
+    let rounds = rounds as usize;
     let mut rng = Rng(seed);
 
     // The pool: the two `truce sign` lines, then fresh reports for every round (signed here, as
