@@ -11,8 +11,10 @@
 //! tree ([`Edge`]), tlog-proof files ([`TlogProof`]) and key-file helpers.
 
 mod checkpoint;
+pub mod cosignature;
 mod edge;
 mod keys;
+pub mod policy;
 mod proof;
 mod tiles;
 
