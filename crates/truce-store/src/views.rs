@@ -110,6 +110,41 @@ const INDEXES: &str =
      CREATE INDEX IF NOT EXISTS view_findings_ar ON view_findings(agreement, reading, day);
      CREATE INDEX IF NOT EXISTS view_incidents_day ON view_incidents(day);";
 
+/// A `WHERE` clause with numbered parameters, built one optional condition at a time.
+struct Where {
+    sql: String,
+    args: Vec<rusqlite::types::Value>,
+}
+
+impl Default for Where {
+    fn default() -> Self {
+        Where {
+            sql: " WHERE 1=1".into(),
+            args: Vec::new(),
+        }
+    }
+}
+
+impl Where {
+    /// Adds `col op ?` when `v` is given.
+    fn and(&mut self, col: &str, op: &str, v: Option<impl Into<rusqlite::types::Value>>) {
+        if let Some(v) = v {
+            self.args.push(v.into());
+            self.sql
+                .push_str(&format!(" AND {col} {op} ?{}", self.args.len()));
+        }
+    }
+
+    /// Adds "the comma-separated `parties` column lists `party`" when given.
+    fn party(&mut self, party: &Option<String>) {
+        self.and(
+            "(',' || parties || ',')",
+            "LIKE",
+            party.as_ref().map(|p| format!("%,{p},%")),
+        );
+    }
+}
+
 /// The derived-views database.
 pub struct ViewStore {
     conn: Connection,
@@ -262,60 +297,31 @@ impl ViewStore {
     }
 
     fn incident_where(f: &IncidentFilter) -> (String, Vec<rusqlite::types::Value>) {
-        let mut q = String::from(" WHERE 1=1");
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        let mut text = |q: &mut String, col: &str, op: &str, v: Option<String>| {
-            if let Some(v) = v {
-                args.push(v.into());
-                q.push_str(&format!(" AND {col} {op} ?{}", args.len()));
-            }
-        };
-        text(&mut q, "day", ">=", f.from_day.clone());
-        text(&mut q, "day", "<=", f.to_day.clone());
-        text(&mut q, "grade", "=", f.grade.clone());
-        text(
-            &mut q,
-            "(',' || parties || ',')",
-            "LIKE",
-            f.party.as_ref().map(|p| format!("%,{p},%")),
-        );
+        let mut w = Where::default();
+        w.and("day", ">=", f.from_day.clone());
+        w.and("day", "<=", f.to_day.clone());
+        w.and("grade", "=", f.grade.clone());
+        w.party(&f.party);
         if let Some([a, b, c, d]) = f.bbox {
-            for (col, op, v) in [
-                ("lon", ">=", a),
-                ("lat", ">=", b),
-                ("lon", "<=", c),
-                ("lat", "<=", d),
-            ] {
-                args.push(v.into());
-                q.push_str(&format!(" AND {col} {op} ?{}", args.len()));
-            }
+            w.and("lon", ">=", Some(a));
+            w.and("lat", ">=", Some(b));
+            w.and("lon", "<=", Some(c));
+            w.and("lat", "<=", Some(d));
         }
-        (q, args)
+        (w.sql, w.args)
     }
 
     fn finding_where(f: &FindingFilter) -> (String, Vec<rusqlite::types::Value>) {
-        let mut q = String::from(" WHERE 1=1");
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        let mut text = |q: &mut String, col: &str, op: &str, v: Option<String>| {
-            if let Some(v) = v {
-                args.push(v.into());
-                q.push_str(&format!(" AND {col} {op} ?{}", args.len()));
-            }
-        };
-        text(&mut q, "agreement", "=", f.agreement.clone());
-        text(&mut q, "reading", "=", f.reading.clone());
-        text(&mut q, "incident", "=", f.incident.clone());
-        text(&mut q, "outcome", "=", f.outcome.clone());
-        text(&mut q, "grade", "=", f.grade.clone());
-        text(&mut q, "day", ">=", f.from_day.clone());
-        text(&mut q, "day", "<=", f.to_day.clone());
-        text(
-            &mut q,
-            "(',' || parties || ',')",
-            "LIKE",
-            f.party.as_ref().map(|p| format!("%,{p},%")),
-        );
-        (q, args)
+        let mut w = Where::default();
+        w.and("agreement", "=", f.agreement.clone());
+        w.and("reading", "=", f.reading.clone());
+        w.and("incident", "=", f.incident.clone());
+        w.and("outcome", "=", f.outcome.clone());
+        w.and("grade", "=", f.grade.clone());
+        w.and("day", ">=", f.from_day.clone());
+        w.and("day", "<=", f.to_day.clone());
+        w.party(&f.party);
+        (w.sql, w.args)
     }
 
     /// Incidents matching `f`, in stored order (by start, then id), as JSON documents.
