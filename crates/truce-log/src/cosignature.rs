@@ -181,6 +181,61 @@ impl Cosigner {
         })
     }
 
+    /// Generates a fresh cosigner named `name`; randomness is passed in.
+    pub fn generate(
+        rng: &mut impl rand_core::CryptoRngCore,
+        name: &str,
+    ) -> Result<Self, CosignatureError> {
+        Self::new(name, SigningKey::generate(rng))
+    }
+
+    /// Parses a cosigner private key text `PRIVATE+KEY+<name>+<hex key ID>+<base64(0x04 ‖ seed)>`
+    /// (the signed-note private key layout with the tlog-cosignature type byte; surrounding
+    /// whitespace ignored). The key ID must match the name and key.
+    pub fn from_private_text(text: &str) -> Result<Self, CosignatureError> {
+        let t = text.trim();
+        let bad = |why: &str| {
+            CosignatureError::InvalidKey(format!(
+                "{why} (a witness private key reads PRIVATE+KEY+<name>+<hex id>+<base64>)"
+            ))
+        };
+        let rest = t
+            .strip_prefix("PRIVATE+KEY+")
+            .ok_or_else(|| bad("not a private key: it does not start with PRIVATE+KEY+"))?;
+        let mut parts = rest.splitn(3, '+');
+        let (Some(name), Some(id), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad("expected three fields after PRIVATE+KEY+"));
+        };
+        let raw = BASE64_STANDARD
+            .decode(b64)
+            .map_err(|_| bad("the key is not base64"))?;
+        if raw.len() != 33 || raw[0] != COSIGNATURE_TYPE {
+            return Err(bad(
+                "the key is not a tlog-cosignature v1 key (type byte 0x04 and a 32-byte seed)",
+            ));
+        }
+        let seed: [u8; 32] = raw[1..]
+            .try_into()
+            .map_err(|_| bad("the seed is not 32 bytes"))?;
+        let c = Self::new(name, SigningKey::from_bytes(&seed))?;
+        if hex4(c.key_id) != id.to_ascii_lowercase() {
+            return Err(bad("the key ID does not match the name and key"));
+        }
+        Ok(c)
+    }
+
+    /// The private key text read by [`from_private_text`](Self::from_private_text). Secret.
+    pub fn private_text(&self) -> String {
+        let mut raw = vec![COSIGNATURE_TYPE];
+        raw.extend_from_slice(self.key.as_bytes());
+        format!(
+            "PRIVATE+KEY+{}+{}+{}",
+            self.name,
+            hex4(self.key_id),
+            BASE64_STANDARD.encode(raw)
+        )
+    }
+
     /// The key name.
     pub fn name(&self) -> &str {
         &self.name

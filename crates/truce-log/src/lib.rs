@@ -17,6 +17,7 @@ mod keys;
 pub mod policy;
 mod proof;
 mod tiles;
+pub mod witness;
 
 pub use checkpoint::{open_checkpoint, sign_checkpoint, validate_origin, SignedCheckpoint};
 pub use edge::{Edge, EdgeUpdate, TileHashes};

@@ -462,3 +462,19 @@ fn checkpoints_are_checked_against_the_policy() {
     .unwrap();
     assert!(matches!(policy.check(&cp2.note), Err(CheckError::Log(_))));
 }
+
+#[test]
+fn private_key_text_round_trips_and_is_checked() {
+    let c = truce_log::cosignature::Cosigner::generate(&mut rand_core::OsRng, "witness.ua.example")
+        .unwrap();
+    let text = c.private_text();
+    assert!(text.starts_with("PRIVATE+KEY+witness.ua.example+"));
+    let back = truce_log::cosignature::Cosigner::from_private_text(&format!("{text}\n")).unwrap();
+    assert_eq!(back.vkey(), c.vkey());
+    // A renamed key no longer matches its key ID; a log (0x01) key is refused.
+    let renamed = text.replace("witness.ua.example", "witness.ru.example");
+    assert!(truce_log::cosignature::Cosigner::from_private_text(&renamed).is_err());
+    let log = truce_log::generate_key(&mut rand_core::OsRng, "log.example").unwrap();
+    assert!(truce_log::cosignature::Cosigner::from_private_text(&log.signer).is_err());
+    assert!(truce_log::cosignature::Cosigner::from_private_text(&c.vkey()).is_err());
+}
