@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The end-to-end demo of what Truce runs today: create a log, append real NASA FIRMS fire detections
 # (one entry per CSV row), print the signed checkpoint, prove one detection's inclusion, verify the
-# proof offline with nothing but the verifier key, self-check the log and export a static mirror.
+# proof offline with nothing but the verifier key, self-check the log, export a static mirror, then
+# run two witnesses, serve the log with their cosignatures and verify it under a policy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet -p truce
@@ -47,5 +48,53 @@ step "Self-check: recompute the tree from the stored entries"
 step "Export a static mirror at C2SP tlog-tiles paths"
 "$truce" log export-tiles mirror
 find mirror -type f | sort
+
+step "Witnesses: each side runs one; the log pushes its checkpoints to them (C2SP tlog-witness)"
+mkdir -p witnesses
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+# Starts a server command in the background; prints the URL from its first stdout line.
+start() {
+  local name="$1"; shift
+  "$@" > "$name.out" 2> "$name.err" &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    if grep -q '^listening on ' "$name.out" 2>/dev/null; then
+      sed -n 's/^listening on //p' "$name.out" | head -1; return
+    fi
+    sleep 0.1
+  done
+  cat "$name.err" >&2; echo "$* did not start" >&2; exit 1
+}
+log_vkey=$(cat "$TRUCE_DIR/log.vkey")
+printf 'log %s\n' "$log_vkey" > policy.txt
+printf 'listen = "127.0.0.1:0"\n' > serve.toml
+for side in ua ru; do
+  "$truce" witness keygen "witness.$side.example" --out witnesses > "witnesses/$side.vkey"
+  printf 'key = "witness.%s.example.witness.key"\nstate = "%s.db"\nlisten = "127.0.0.1:0"\n[[log]]\norigin = "demo.truce.example/firms"\nkeys = ["%s"]\n' \
+    "$side" "$side" "$log_vkey" > "witnesses/$side.toml"
+  url=$(start "witnesses/$side" "$truce" witness serve --config "witnesses/$side.toml")
+  echo "witness.$side.example listens at $url"
+  printf '[[witness]]\nurl = "%s"\nvkey = "%s"\n' "$url" "$(cat "witnesses/$side.vkey")" >> serve.toml
+  printf 'witness %s %s\n' "$side" "$(cat "witnesses/$side.vkey")" >> policy.txt
+done
+printf 'group both all ua ru\nquorum both\n' >> policy.txt
+cat policy.txt
+base=$(start serve "$truce" serve --config serve.toml)
+echo "the log is served at $base; /checkpoint now carries both cosignatures:"
+for _ in $(seq 1 50); do
+  "$truce" --quiet verify "$base" --policy policy.txt --state probe-state.json > /dev/null 2>&1 && break
+  sleep 0.2
+done
+
+step "Verify the served log as an outsider: signature, quorum, every tile, entry signatures, findings"
+"$truce" verify "$base" --policy policy.txt --state verifier-state.json
+
+step "A policy that also needs a monitor's witness nobody runs: the quorum is not met (exit 1)"
+monitor=$("$truce" witness keygen witness.monitor.example --out witnesses)
+{ grep -v '^group\|^quorum' policy.txt; printf 'witness monitor %s\ngroup all3 all ua ru monitor\nquorum all3\n' "$monitor"; } > policy-3.txt
+if "$truce" verify "$base" --policy policy-3.txt --state verifier-state.json; then
+  echo "unexpected: a quorum without the monitor's cosignature verified" >&2; exit 1
+fi
 
 printf '\nDemo data: NASA FIRMS VIIRS detections (NASA open data; see tests/data/NOTICE.md).\nEverything is in %s\n' "$work"

@@ -29,6 +29,25 @@ pub struct Config {
     pub max_page: usize,
     /// How often derived views are recomputed after the log grows, milliseconds.
     pub views_refresh_ms: u64,
+    /// Witnesses asked to cosign each new checkpoint (TOML `[[witness]]` tables with `url` and
+    /// `vkey`). None by default: `/checkpoint` then serves the log's own signature only.
+    #[serde(rename = "witness")]
+    pub witnesses: Vec<WitnessEndpoint>,
+    /// How long to wait for one witness's answer, milliseconds.
+    pub witness_timeout_ms: u64,
+    /// How often to look for a new checkpoint to have witnessed, milliseconds.
+    pub witness_interval_ms: u64,
+}
+
+/// A witness the log pushes its checkpoints to (C2SP tlog-witness).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessEndpoint {
+    /// The witness's submission prefix, e.g. `http://127.0.0.1:7380` (the log POSTs
+    /// `<url>/add-checkpoint`).
+    pub url: String,
+    /// The witness's cosignature verifier key (`name+hexid+base64`, from `truce witness keygen`).
+    pub vkey: String,
 }
 
 impl Default for Config {
@@ -45,6 +64,9 @@ impl Default for Config {
             cors_origins: Vec::new(),
             max_page: 1_000,
             views_refresh_ms: 1_000,
+            witnesses: Vec::new(),
+            witness_timeout_ms: 5_000,
+            witness_interval_ms: 200,
         }
     }
 }
@@ -76,7 +98,7 @@ impl Config {
     /// Applies `TRUCE_LISTEN`, `TRUCE_MAX_BODY_BYTES`, `TRUCE_MAX_BATCH_ENTRIES`,
     /// `TRUCE_MAX_COMMIT_ENTRIES`, `TRUCE_RATE_PER_KEY`, `TRUCE_RATE_PER_ADDR`, `TRUCE_RATE_BURST`,
     /// `TRUCE_REQUEST_TIMEOUT_S`, `TRUCE_CORS_ORIGINS` (comma-separated), `TRUCE_MAX_PAGE`,
-    /// `TRUCE_VIEWS_REFRESH_MS` from `vars`.
+    /// `TRUCE_VIEWS_REFRESH_MS`, `TRUCE_WITNESS_TIMEOUT_MS`, `TRUCE_WITNESS_INTERVAL_MS` from `vars`.
     pub fn apply_env(
         &mut self,
         vars: impl IntoIterator<Item = (String, String)>,
@@ -100,6 +122,8 @@ impl Config {
                 "TRUCE_REQUEST_TIMEOUT_S" => self.request_timeout_s = num(&k, &v)?,
                 "TRUCE_MAX_PAGE" => self.max_page = num(&k, &v)?,
                 "TRUCE_VIEWS_REFRESH_MS" => self.views_refresh_ms = num(&k, &v)?,
+                "TRUCE_WITNESS_TIMEOUT_MS" => self.witness_timeout_ms = num(&k, &v)?,
+                "TRUCE_WITNESS_INTERVAL_MS" => self.witness_interval_ms = num(&k, &v)?,
                 "TRUCE_CORS_ORIGINS" => {
                     self.cors_origins = v
                         .split(',')

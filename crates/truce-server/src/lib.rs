@@ -4,7 +4,7 @@
 //!
 //! Modules: `log_api` (C2SP tlog-tiles endpoints, proofs), `submit` + `writer` (signed submissions,
 //! group commit), `query` (JSON queries and GeoJSON/CSV exports over the ledger and the engine's
-//! views), `access` (bearer tokens bound to a party and role, rate limits), `restricted` (content
+//! views), `witnessing` (checkpoints pushed to C2SP witnesses, cosignatures published), `access` (bearer tokens bound to a party and role, rate limits), `restricted` (content
 //! committed to by hash in the log, served only to permitted roles), `openapi`.
 
 pub mod access;
@@ -17,6 +17,7 @@ pub mod query;
 pub mod restricted;
 pub mod state;
 pub mod submit;
+pub mod witnessing;
 pub mod writer;
 
 pub use config::Config;
@@ -124,6 +125,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let s = state.clone();
+    let witnessing = state
+        .0
+        .witnessing
+        .enabled()
+        .then(|| tokio::spawn(witnessing::run(state.clone())));
     let app = app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let r = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -133,5 +139,8 @@ pub async fn serve(
         })
         .await;
     state.0.writer.close().await;
+    if let Some(w) = witnessing {
+        w.abort();
+    }
     r
 }

@@ -63,6 +63,7 @@ pub const TILE_CACHE_BYTES: usize = 64 << 20;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/checkpoint", only_get(get(checkpoint)))
+        .route("/v1/witnesses", only_get(get(witnesses)))
         .route("/tile/{*path}", only_get(get(tile)))
         .route("/v1/entries/{index}", only_get(get(entry)))
         .route("/v1/proof/inclusion", only_get(get(inclusion)))
@@ -154,9 +155,23 @@ fn json<T: Serialize>(cache: &'static str, value: T) -> Response {
     r
 }
 
-/// `GET /checkpoint`: the latest signed checkpoint, from memory.
+/// `GET /checkpoint`: the published checkpoint (with witnesses, the latest witnessed one and its
+/// cosignatures), from memory.
 async fn checkpoint(State(s): State<AppState>) -> Response {
-    bytes(TEXT_PLAIN, CACHE_LATEST, s.checkpoint().note)
+    bytes(TEXT_PLAIN, CACHE_LATEST, s.published_checkpoint().1)
+}
+
+/// `GET /v1/witnesses`: each configured witness and what it last cosigned.
+async fn witnesses(State(s): State<AppState>) -> Response {
+    let w = &s.0.witnessing;
+    json(
+        CACHE_LATEST,
+        serde_json::json!({
+            "published_size": s.published_checkpoint().0,
+            "latest_size": s.checkpoint().size,
+            "witnesses": w.statuses(),
+        }),
+    )
 }
 
 /// How many hashes (entries for bundles) the tree of `size` entries has at the tile's level.
@@ -526,15 +541,27 @@ async fn tlog_proof(
     let index = p.required("index")?;
     let stated = p.get("size");
     let known = s.checkpoint();
-    let size = stated.unwrap_or(known.size);
+    // Without a stated size, prove against the published (witnessed) checkpoint when it holds
+    // the entry, so the proof carries the witnesses' cosignatures.
+    let (published_size, published) = s.published_checkpoint();
+    let size = stated.unwrap_or(if index < published_size {
+        published_size
+    } else {
+        known.size
+    });
     let text = s
         .read(move |r| {
             let (cp, hashes) = prove_inclusion(r, &known, index, size)?;
+            let note = if size == published_size && same_body(&published, &cp.note) {
+                published
+            } else {
+                cp.note
+            };
             Ok(truce_log::TlogProof {
                 extra: None,
                 index,
                 hashes,
-                checkpoint: cp.note,
+                checkpoint: note,
             }
             .encode())
         })
@@ -545,6 +572,16 @@ async fn tlog_proof(
         CACHE_LATEST
     };
     Ok(bytes(TEXT_PLAIN, cache, text))
+}
+
+/// Whether two signed notes have the same text (they may differ in signatures).
+fn same_body(a: &[u8], b: &[u8]) -> bool {
+    let body = |n: &[u8]| {
+        truce_log::cosignature::parse_note(n)
+            .ok()
+            .map(|(b, _)| b.to_vec())
+    };
+    body(a).is_some() && body(a) == body(b)
 }
 
 /// `GET /v1/entries/{index}`: one entry's exact bytes.

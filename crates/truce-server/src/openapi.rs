@@ -148,6 +148,7 @@ impl Modify for Security {
         crate::restricted::put_content,
         submit_entries,
         checkpoint,
+        witnesses,
         tile,
         entry_bundle,
         entry,
@@ -158,7 +159,7 @@ impl Modify for Security {
         readyz,
         openapi_json,
     ),
-    components(schemas(ErrorBody, ErrorDetail, PageDoc)),
+    components(schemas(ErrorBody, ErrorDetail, PageDoc, crate::witnessing::WitnessStatus)),
     modifiers(&Security),
     tags(
         (name = "log", description = "The log itself (C2SP tlog-tiles, tlog-checkpoint, proofs)"),
@@ -233,9 +234,17 @@ fn submit_entries() {}
 /// `GET /checkpoint`.
 #[utoipa::path(get, path = "/checkpoint", tag = "log",
     summary = "The latest checkpoint, a C2SP signed note (tlog-checkpoint)",
+    description = "With witnesses configured, the checkpoint of the latest completed witnessing round, carrying the witnesses' tlog-cosignature v1 lines that verified (it may trail the log by one round; tiles are served for every size up to the latest).",
     responses((status = 200, description = "The signed note", content_type = "text/plain; charset=utf-8", body = String)))]
 #[allow(dead_code)]
 fn checkpoint() {}
+
+/// `GET /v1/witnesses`.
+#[utoipa::path(get, path = "/v1/witnesses", tag = "log",
+    summary = "The witnesses this log pushes its checkpoints to, and what each last cosigned",
+    responses((status = 200, description = "`{published_size, latest_size, witnesses: [...]}`", body = Object)))]
+#[allow(dead_code)]
+fn witnesses() {}
 
 /// `GET /tile/{L}/{N}`.
 #[utoipa::path(get, path = "/tile/{L}/{N}", tag = "log",

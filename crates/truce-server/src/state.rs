@@ -72,6 +72,8 @@ pub struct Inner {
     pub access: crate::access::Access,
     /// Derived views (incidents, findings, compliance).
     pub views: crate::query::Views,
+    /// The witnesses and the latest witnessed checkpoint.
+    pub witnessing: crate::witnessing::Witnessing,
     /// Set once everything is loaded.
     pub ready: AtomicBool,
     /// Set when shutdown begins: new submissions are refused with 503.
@@ -106,6 +108,23 @@ impl AppState {
                 })?;
                 Ok(cp)
             })?;
+        let witnessing = crate::witnessing::Witnessing::open(
+            dir,
+            &config.witnesses,
+            config.witness_timeout_ms,
+            config.witness_interval_ms,
+            &checkpoint,
+            |size| {
+                readers
+                    .with(|r| {
+                        use truce_store::LogStorage as _;
+                        r.storage().checkpoint_at(size)
+                    })
+                    .ok()
+                    .flatten()
+            },
+        )
+        .map_err(|e| OpenError::Other(e.to_string()))?;
         let ledger = Arc::new(RwLock::new(ledger));
         let checkpoint = Arc::new(RwLock::new(checkpoint));
         let writer = crate::writer::spawn(dir, ledger.clone(), checkpoint.clone(), &config)
@@ -123,6 +142,7 @@ impl AppState {
             writer,
             access,
             views,
+            witnessing,
             ready: AtomicBool::new(true),
             stopping: AtomicBool::new(false),
         })))
@@ -137,6 +157,18 @@ impl AppState {
         tokio::task::spawn_blocking(move || s.0.readers.with(f))
             .await
             .map_err(ApiError::internal)?
+    }
+
+    /// The checkpoint note published at `GET /checkpoint`: with witnesses configured, the one of
+    /// the latest completed witnessing round (with its cosignatures); else the latest.
+    pub fn published_checkpoint(&self) -> (u64, Vec<u8>) {
+        match self.0.witnessing.served() {
+            Some(w) if self.0.witnessing.enabled() => (w.size, w.note),
+            _ => {
+                let cp = self.checkpoint();
+                (cp.size, cp.note)
+            }
+        }
     }
 
     /// The latest checkpoint.

@@ -15,6 +15,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/entries"),
     ("GET", "/v1/entries/{index}"),
     ("GET", "/checkpoint"),
+    ("GET", "/v1/witnesses"),
     ("GET", "/tile/{L}/{N}"),
     ("GET", "/tile/entries/{N}"),
     ("GET", "/v1/proof/inclusion"),

@@ -22,7 +22,7 @@ EXAMPLES:
 
 EXIT CODES:
   0  success
-  1  a verification failed (truce log check, truce verify-proof)
+  1  a verification failed (truce log check, truce verify-proof, truce verify)
   2  bad usage or bad input (arguments, unreadable or malformed files, oversized entries)
   3  the data directory, its database or its key is missing, damaged or not this log's";
 
@@ -184,6 +184,13 @@ pub enum Command {
     /// Append to, prove from, check and export the log.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Run a C2SP tlog-witness that cosigns consistent checkpoints of trusted logs.
+    ///
+    /// A witness cosigns a log's checkpoint only if it is consistent with the last checkpoint it
+    /// cosigned for that log, so a log cannot show two histories without a witness noticing.
+    /// `truce witness keygen` makes its key; `truce witness serve` runs it.
+    #[command(subcommand)]
+    Witness(crate::witness_cmd::WitnessCommand),
     /// Verify a tlog-proof file offline: the checkpoint's signature and the entry's inclusion.
     ///
     /// Needs nothing but its arguments: no data directory, no network. Exit 0 if the entry is in
@@ -195,9 +202,22 @@ pub enum Command {
         #[arg(long)]
         entry: PathBuf,
         /// File holding the log's verifier key (<name>+<hex id>+<base64>), e.g. DIR/log.vkey.
-        #[arg(long)]
-        vkey: PathBuf,
+        #[arg(long, required_unless_present = "policy", conflicts_with = "policy")]
+        vkey: Option<PathBuf>,
+        /// A tlog-policy file instead of --vkey: the proof's checkpoint must be signed by the
+        /// policy's log key and cosigned by a quorum of its witnesses.
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
     },
+    /// Verify a whole log and its published findings, trusting only the log key or policy.
+    ///
+    /// SOURCE is a static mirror directory (`truce log export-tiles`) or an http(s) URL (a
+    /// `truce serve` or a web mirror). Fetches every tile and entry bundle, recomputes the tree,
+    /// checks consistency with the checkpoint trusted before (the state file), replays every
+    /// entry's signature and recomputes the findings and compliance to compare with the
+    /// published ones. Prints one line per check; exit 0 if all pass, 1 if any fails.
+    #[command(after_long_help = crate::verify_cmd::LONG_HELP)]
+    Verify(crate::verify_cmd::VerifyArgs),
 }
 
 /// Who signs, with which key.
@@ -514,9 +534,14 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             LogCommand::Check => log_cmd::check(&dir, &out),
             LogCommand::ExportTiles { out: to } => log_cmd::export(&dir, &to, &out),
         },
-        Command::VerifyProof { proof, entry, vkey } => {
-            log_cmd::verify_proof(&proof, &entry, &vkey, &out)
-        }
+        Command::Witness(cmd) => crate::witness_cmd::run(cmd, &out),
+        Command::VerifyProof {
+            proof,
+            entry,
+            vkey,
+            policy,
+        } => log_cmd::verify_proof(&proof, &entry, vkey.as_deref(), policy.as_deref(), &out),
+        Command::Verify(a) => crate::verify_cmd::run(&a, &out),
         Command::Demo { scenario } => demo::run(&dir, scenario.as_deref(), &out),
         Command::Party(cmd) => match cmd {
             PartyCommand::Add {

@@ -326,17 +326,106 @@ pub fn export(dir: &DataDir, to: &Path, out: &Out) -> Result<(), Failure> {
         bar.set_position(done);
     })?;
     bar.finish_and_clear();
+    let (findings, rows) = export_derived(dir, to, rep.size, out)?;
     out.print(
         format!(
-            "exported size {} to {}: {} hash tiles, {} entry bundles, {} bytes\n",
+            "exported size {} to {}: {} hash tiles, {} entry bundles, {} bytes; findings.json ({findings} findings) and compliance.json ({rows} rows)\n",
             rep.size,
             to.display(),
             rep.tiles,
             rep.bundles,
             rep.bytes
         ),
-        json!({ "dir": to, "size": rep.size, "tiles": rep.tiles, "bundles": rep.bundles, "bytes": rep.bytes }),
+        json!({ "dir": to, "size": rep.size, "tiles": rep.tiles, "bundles": rep.bundles, "bytes": rep.bytes, "findings": findings, "compliance_rows": rows }),
     )
+}
+
+/// Writes `findings.json` and `compliance.json` beside an exported mirror of size `size`: the
+/// documents `GET /v1/findings` and `GET /v1/compliance` return, with every item on one page
+/// (`limit` = `total`, `offset` 0) and `log_size` = the exported size. Returns the numbers of
+/// findings and compliance rows.
+fn export_derived(
+    dir: &DataDir,
+    to: &Path,
+    size: u64,
+    out: &Out,
+) -> Result<(usize, usize), Failure> {
+    use truce_server::derived;
+    use truce_store::views::{FindingFilter, ViewStore};
+    let reader = dir.reader()?;
+    let mut views = ViewStore::open(&derived::views_path(&dir.path))?;
+    let bar = if out.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+    };
+    bar.set_message("computing findings");
+    let fresh = derived::ensure_fresh(&reader, &mut views, &mut |_| bar.tick());
+    bar.finish_and_clear();
+    let derived_failure = |e: derived::DerivedError| match e {
+        derived::DerivedError::Store(e) => Failure::from(e),
+        other => Failure::store(anyhow!(other)),
+    };
+    fresh.map_err(derived_failure)?;
+    let stamp = views
+        .stamp()?
+        .ok_or_else(|| Failure::store(anyhow!("views.db has no stamp after recomputing it")))?;
+    let (docs, compliance): (Vec<String>, truce_engine::Compliance) = if stamp.log_size == size {
+        let compliance = match views.doc("compliance")? {
+            Some(d) => serde_json::from_str(&d).map_err(|e| {
+                Failure::store(anyhow!("views.db: compliance: {e}; run `truce rebuild`"))
+            })?,
+            None => truce_engine::compliance(&[]),
+        };
+        (views.findings(&FindingFilter::default())?, compliance)
+    } else {
+        // The log grew since the tiles were exported: judge exactly the exported prefix.
+        let mut ledger = truce_model::Ledger::new();
+        reader.for_each_entry(|i, e| {
+            if i < size {
+                let _ = ledger.apply(i, e);
+            }
+        })?;
+        let root = if size == 0 {
+            String::new()
+        } else {
+            reader.root_at(size)?.to_string()
+        };
+        let (j, _) = derived::judge_ledger(ledger, size, root);
+        let docs = j
+            .findings
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Failure::input(anyhow!("encoding findings: {e}")))?;
+        (docs, truce_engine::compliance(&j.findings))
+    };
+    let n = docs.len();
+    let findings = format!(
+        "{{\"items\":[{}],\"total\":{n},\"limit\":{n},\"offset\":0,\"log_size\":{size}}}",
+        docs.join(",")
+    );
+    let rows = compliance.rows.len();
+    let doc = json!({
+        "items": compliance.rows,
+        "total": rows,
+        "limit": rows,
+        "offset": 0,
+        "log_size": size,
+        "totals": compliance.totals,
+        "differences": compliance.differences,
+    });
+    for (name, text) in [
+        ("findings.json", findings),
+        ("compliance.json", doc.to_string()),
+    ] {
+        let path = to.join(name);
+        let tmp = to.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, text)
+            .and_then(|_| std::fs::rename(&tmp, &path))
+            .map_err(|e| Failure::store(anyhow!("{}: {e}", path.display())))?;
+    }
+    Ok((n, rows))
 }
 
 fn read_input(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
@@ -347,20 +436,94 @@ fn read_input(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
     Ok(data)
 }
 
-/// `truce verify-proof`.
-pub fn verify_proof(proof: &Path, entry: &Path, vkey: &Path, out: &Out) -> Result<(), Failure> {
+/// `truce verify-proof`: with `vkey` (the log's verifier key) or `policy` (a tlog-policy: the
+/// proof's checkpoint must also carry a quorum of its witnesses' cosignatures).
+pub fn verify_proof(
+    proof: &Path,
+    entry: &Path,
+    vkey: Option<&Path>,
+    policy: Option<&Path>,
+    out: &Out,
+) -> Result<(), Failure> {
     let proof_bytes = read_input(proof, "proof file")?;
     let entry_bytes = read_input(entry, "entry file")?;
-    let vkey_text = String::from_utf8(read_input(vkey, "verifier key file")?)
-        .map_err(|_| Failure::input(anyhow!("verifier key file {}: not text", vkey.display())))?;
-    let verifier = parse_verifier(&vkey_text)
-        .map_err(|e| Failure::input(anyhow!("verifier key file {}: {e}", vkey.display())))?;
     let parsed = TlogProof::parse(&proof_bytes)
         .map_err(|e| Failure::input(anyhow!("proof file {}: {e}", proof.display())))?;
+    let mut witnesses: Vec<String> = Vec::new();
+    let (vkey_text, vkey_what) = match (vkey, policy) {
+        (_, Some(p)) => {
+            let text = String::from_utf8(read_input(p, "policy file")?)
+                .map_err(|_| Failure::input(anyhow!("policy file {}: not text", p.display())))?;
+            let pol = truce_log::policy::Policy::parse(&text)
+                .map_err(|e| Failure::input(anyhow!("policy file {}: {e}", p.display())))?;
+            let origin = parsed
+                .checkpoint
+                .split(|&b| b == b'\n')
+                .next()
+                .map(|l| String::from_utf8_lossy(l).into_owned())
+                .unwrap_or_default();
+            let fail = |why: String| -> Result<(), Failure> {
+                if out.json {
+                    out.print(
+                        "",
+                        json!({ "ok": false, "index": parsed.index, "failure": why }),
+                    )?;
+                }
+                Err(Failure::verify(anyhow!("{}: {why}", proof.display())))
+            };
+            match pol.check(&parsed.checkpoint) {
+                Ok(c) => witnesses = c.witnesses.keys().cloned().collect(),
+                Err(truce_log::policy::CheckError::Log(e)) => fail(format!(
+                    "its checkpoint does not satisfy the policy {}: {e}",
+                    p.display()
+                ))?,
+                Err(truce_log::policy::CheckError::QuorumNotMet {
+                    witnesses: valid, ..
+                }) => {
+                    let missing: Vec<&str> = pol
+                        .witnesses
+                        .iter()
+                        .filter(|w| !valid.contains_key(&w.name))
+                        .map(|w| w.name.as_str())
+                        .collect();
+                    fail(format!(
+                        "its checkpoint is not cosigned by a quorum of the policy {}: valid cosignatures from [{}]; missing: {}",
+                        p.display(),
+                        valid.keys().cloned().collect::<Vec<_>>().join(", "),
+                        missing.join(", ")
+                    ))?
+                }
+            }
+            let log = pol
+                .logs
+                .iter()
+                .find(|l| {
+                    parse_verifier(&l.vkey).is_ok_and(|v| signed_note::Verifier::name(&v) == origin)
+                })
+                .ok_or_else(|| {
+                    Failure::verify(anyhow!("the policy has no log key for origin {origin:?}"))
+                })?;
+            (log.vkey.clone(), format!("policy file {}", p.display()))
+        }
+        (Some(v), None) => (
+            String::from_utf8(read_input(v, "verifier key file")?).map_err(|_| {
+                Failure::input(anyhow!("verifier key file {}: not text", v.display()))
+            })?,
+            format!("verifier key file {}", v.display()),
+        ),
+        (None, None) => return Err(Failure::input(anyhow!("give --vkey FILE or --policy FILE"))),
+    };
+    let verifier = parse_verifier(vkey_text.trim())
+        .map_err(|e| Failure::input(anyhow!("{vkey_what}: {e}")))?;
+    let cosigned = if witnesses.is_empty() {
+        String::new()
+    } else {
+        format!("; cosigned by {}", witnesses.join(", "))
+    };
     match parsed.verify(&entry_bytes, &verifier) {
         Ok(cp) => out.print(
-            format!("ok: the entry is at index {} of {} (checkpoint size {})\n", parsed.index, cp.origin, cp.size),
-            json!({ "ok": true, "index": parsed.index, "origin": cp.origin, "size": cp.size, "root": cp.root.to_string() }),
+            format!("ok: the entry is at index {} of {} (checkpoint size {}){cosigned}\n", parsed.index, cp.origin, cp.size),
+            json!({ "ok": true, "index": parsed.index, "origin": cp.origin, "size": cp.size, "root": cp.root.to_string(), "witnesses": witnesses }),
         ),
         Err(e) => {
             if out.json {

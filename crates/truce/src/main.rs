@@ -13,6 +13,8 @@ mod ingest_cmd;
 mod log_cmd;
 mod serve_cmd;
 mod sign_cmd;
+mod verify_cmd;
+mod witness_cmd;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -70,7 +72,10 @@ impl From<truce_store::StoreError> for Failure {
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     // The server logs its requests at info level by default.
-    let serving = matches!(args.command, cli::Command::Serve(_));
+    let serving = matches!(
+        args.command,
+        cli::Command::Serve(_) | cli::Command::Witness(witness_cmd::WitnessCommand::Serve { .. })
+    );
     init_tracing(args.verbose + u8::from(serving), args.quiet);
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,479 @@
+//! The log pushing its checkpoints to real C2SP witnesses (`truce-witness` served on sockets):
+//! the published checkpoint carries their cosignatures and satisfies a tlog-policy; proofs carry
+//! them too; a witness that is down delays nothing beyond the timeout; a forked log is refused by
+//! the witness and its checkpoint misses the quorum; a restart serves the same witnessed view.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use truce_log::cosignature::Cosigner;
+use truce_log::policy::{CheckError, Policy};
+use truce_log::{generate_key, parse_signer, KeyPair, TlogProof};
+use truce_model::domain::*;
+use truce_model::entry::{sign, Body};
+use truce_model::{Id, Ledger, Time};
+use truce_server::config::WitnessEndpoint;
+use truce_server::{AppState, Config};
+use truce_store::sqlite::SqliteStorage;
+use truce_store::{keyfile, Sequencer};
+use truce_witness::{SqliteWitnessStore, TrustedLog, Witness, WitnessState};
+
+const ORIGIN: &str = "witnessing.test.example/log";
+
+fn id(s: &str) -> Id {
+    Id::new(s).unwrap()
+}
+
+fn key(name: &str) -> KeyPair {
+    generate_key(&mut rand_core::OsRng, name).unwrap()
+}
+
+fn signed(author: &str, k: &KeyPair, body: &Body) -> Vec<u8> {
+    sign(
+        &id(author),
+        Time::parse("2025-03-20T21:00:00Z").unwrap(),
+        body,
+        &parse_signer(&k.signer).unwrap(),
+    )
+    .unwrap()
+    .bytes
+}
+
+fn report(rid: &str) -> Body {
+    Body::Report(
+        serde_json::from_value(serde_json::json!({
+            "id": rid, "time": {"start": "2025-03-20T20:22:00Z"},
+            "location": {"point": [35.27, 51.19], "uncertainty_m": 3000},
+            "act": "sabotage", "text": "a report"
+        }))
+        .unwrap(),
+    )
+}
+
+/// A log with an operator and one belligerent (`ua`), made as `truce init` + `truce party add`
+/// make it, with the given log key.
+fn make_log(dir: &Path, log: &KeyPair, keys: &BTreeMap<String, KeyPair>, extra: &[Vec<u8>]) {
+    std::fs::create_dir_all(dir).unwrap();
+    keyfile::write_new(&dir.join("log.key"), &log.signer, 0o600).unwrap();
+    keyfile::write_new(&dir.join("log.vkey"), &log.verifier, 0o600).unwrap();
+    let mut seq = Sequencer::create(
+        SqliteStorage::open(&dir.join("truce.db"), true).unwrap(),
+        ORIGIN,
+        &log.signer,
+    )
+    .unwrap();
+    let reg = |p: &str, role: Role| {
+        Body::PartyRegister(PartyRegistration {
+            id: id(p),
+            name: p.to_uppercase(),
+            role,
+            keys: vec![keys[p].verifier.clone()],
+        })
+    };
+    let mut ledger = Ledger::new();
+    let mut entries = Vec::new();
+    for (i, b) in [
+        reg("operator", Role::Operator),
+        reg("ua", Role::Belligerent),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let e = signed("operator", &keys["operator"], b);
+        ledger.admit(&e).unwrap();
+        ledger.apply(i as u64, &e);
+        entries.push(e);
+    }
+    entries.extend(extra.iter().cloned());
+    let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+    seq.append(&refs).unwrap();
+}
+
+/// A real witness on a socket, trusting the test log's key.
+struct RunningWitness {
+    cosigner: Cosigner,
+    url: String,
+    state_path: PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningWitness {
+    async fn start(cosigner: Cosigner, log_vkey: &str, state_path: &Path) -> RunningWitness {
+        Self::start_on(cosigner, log_vkey, state_path, "127.0.0.1:0").await
+    }
+
+    async fn start_on(
+        cosigner: Cosigner,
+        log_vkey: &str,
+        state_path: &Path,
+        addr: &str,
+    ) -> RunningWitness {
+        let w = Witness::new(
+            cosigner.clone(),
+            vec![TrustedLog::new(ORIGIN, &[log_vkey.to_string()]).unwrap()],
+        )
+        .unwrap();
+        let store = SqliteWitnessStore::open(state_path).unwrap();
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(truce_witness::serve(
+            listener,
+            WitnessState::new(w, Arc::new(store)),
+            async move {
+                let _ = rx.await;
+            },
+        ));
+        RunningWitness {
+            cosigner,
+            url,
+            state_path: state_path.to_path_buf(),
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    fn endpoint(&self) -> WitnessEndpoint {
+        WitnessEndpoint {
+            url: self.url.clone(),
+            vkey: self.cosigner.vkey(),
+        }
+    }
+
+    async fn stop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+struct Server {
+    url: String,
+    _state: AppState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Server {
+    async fn start(dir: &Path, witnesses: Vec<WitnessEndpoint>) -> Server {
+        let config = Config {
+            witnesses,
+            witness_interval_ms: 20,
+            witness_timeout_ms: 1_500,
+            ..Config::default()
+        };
+        let state = AppState::open(dir, config).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(truce_server::serve(listener, state.clone(), async move {
+            let _ = rx.await;
+        }));
+        Server {
+            url,
+            _state: state,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let r = reqwest::get(format!("{}{path}", self.url)).await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    async fn post(&self, body: Vec<u8>) -> u16 {
+        let r = reqwest::Client::new()
+            .post(format!("{}/v1/entries", self.url))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let code = r.status().as_u16();
+        if code != 200 {
+            eprintln!(
+                "POST /v1/entries: {code} {}",
+                r.text().await.unwrap_or_default()
+            );
+        }
+        code
+    }
+
+    /// Waits until `/checkpoint` is at `size` and `ok` holds for it; returns the note.
+    async fn wait_checkpoint(&self, size: u64, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (_, note) = self.get("/checkpoint").await;
+            if note.lines().nth(1) == Some(&size.to_string()) && ok(&note) {
+                return note;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no checkpoint of size {size} as expected; last: {note}\nwitnesses: {}",
+                self.get("/v1/witnesses").await.1
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn stop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+fn cosigs(note: &str) -> usize {
+    note.lines().filter(|l| l.starts_with("\u{2014} ")).count() - 1
+}
+
+fn policy(log: &KeyPair, ws: &[&RunningWitness], quorum: &str) -> Policy {
+    let mut text = format!("log {}\n", log.verifier);
+    for (i, w) in ws.iter().enumerate() {
+        text.push_str(&format!("witness w{i} {}\n", w.cosigner.vkey()));
+    }
+    text.push_str(quorum);
+    Policy::parse(&text).unwrap()
+}
+
+struct World {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    log: KeyPair,
+    keys: BTreeMap<String, KeyPair>,
+}
+
+fn world() -> World {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().to_path_buf();
+    let log = key(ORIGIN);
+    let keys: BTreeMap<String, KeyPair> = ["operator", "ua"]
+        .iter()
+        .map(|p| (p.to_string(), key(p)))
+        .collect();
+    make_log(&root.join("data"), &log, &keys, &[]);
+    World {
+        _tmp: tmp,
+        root,
+        log,
+        keys,
+    }
+}
+
+fn witness_key(name: &str) -> Cosigner {
+    Cosigner::generate(&mut rand_core::OsRng, name).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn published_checkpoints_carry_cosignatures_that_meet_the_policy() {
+    let w = world();
+    let mut ru = RunningWitness::start(
+        witness_key("witness.ru.example"),
+        &w.log.verifier,
+        &w.root.join("ru.db"),
+    )
+    .await;
+    let mut ua = RunningWitness::start(
+        witness_key("witness.ua.example"),
+        &w.log.verifier,
+        &w.root.join("ua.db"),
+    )
+    .await;
+    let mut m1 = RunningWitness::start(
+        witness_key("witness.osce.example"),
+        &w.log.verifier,
+        &w.root.join("m1.db"),
+    )
+    .await;
+    let mut s = Server::start(
+        &w.root.join("data"),
+        vec![ru.endpoint(), ua.endpoint(), m1.endpoint()],
+    )
+    .await;
+    let p = policy(
+        &w.log,
+        &[&ru, &ua, &m1],
+        "group sides all w0 w1\ngroup monitors 1 w2\ngroup q all sides monitors\nquorum q\n",
+    );
+    let note = s.wait_checkpoint(2, |n| cosigs(n) == 3).await;
+    let checked = p.check(note.as_bytes()).unwrap();
+    assert_eq!(checked.witnesses.len(), 3);
+
+    // The log grows: every new checkpoint is witnessed in turn.
+    for k in 0..3 {
+        let e = signed("ua", &w.keys["ua"], &report(&format!("r{k}")));
+        assert_eq!(s.post(e).await, 200);
+    }
+    let note = s.wait_checkpoint(5, |n| cosigs(n) == 3).await;
+    p.check(note.as_bytes()).unwrap();
+    let (_, status) = s.get("/v1/witnesses").await;
+    let v: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(v["published_size"], 5);
+    for st in v["witnesses"].as_array().unwrap() {
+        assert_eq!(st["cosigned_size"], 5, "{status}");
+        assert!(st["error"].is_null(), "{status}");
+    }
+
+    // A proof from the log carries the cosignatures and verifies offline under the policy.
+    let (code, text) = s.get("/v1/proof/tlog?index=3").await;
+    assert_eq!(code, 200, "{text}");
+    let proof = TlogProof::parse(text.as_bytes()).unwrap();
+    let checked = p.check(&proof.checkpoint).unwrap();
+    assert_eq!(checked.checkpoint.size, 5);
+    let (code, entry) = s.get("/v1/entries/3").await;
+    assert_eq!(code, 200);
+    truce_log::verify_inclusion(
+        &proof.hashes,
+        checked.checkpoint.size,
+        checked.checkpoint.root,
+        3,
+        entry.as_bytes(),
+    )
+    .unwrap();
+
+    // The server restarts: it serves the witnessed checkpoint at once (read back), and the
+    // witnesses, which remember size 5, cosign what comes next.
+    s.stop().await;
+    let mut s = Server::start(
+        &w.root.join("data"),
+        vec![ru.endpoint(), ua.endpoint(), m1.endpoint()],
+    )
+    .await;
+    let (_, first) = s.get("/checkpoint").await;
+    assert_eq!(cosigs(&first), 3, "{first}");
+    let e = signed("ua", &w.keys["ua"], &report("r-after-restart"));
+    assert_eq!(s.post(e).await, 200);
+    let note = s.wait_checkpoint(6, |n| cosigs(n) == 3).await;
+    p.check(note.as_bytes()).unwrap();
+    s.stop().await;
+    for x in [&mut ru, &mut ua, &mut m1] {
+        x.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_witness_that_is_down_costs_its_cosignature_not_the_checkpoint() {
+    let w = world();
+    let mut ua = RunningWitness::start(
+        witness_key("witness.ua.example"),
+        &w.log.verifier,
+        &w.root.join("ua.db"),
+    )
+    .await;
+    // A port nobody listens on.
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let ru_key = witness_key("witness.ru.example");
+    let dead_ep = WitnessEndpoint {
+        url: format!("http://{dead}"),
+        vkey: ru_key.vkey(),
+    };
+    let mut s = Server::start(&w.root.join("data"), vec![ua.endpoint(), dead_ep]).await;
+    let note = s.wait_checkpoint(2, |n| cosigs(n) == 1).await;
+    assert!(note.contains("witness.ua.example"));
+    let (_, status) = s.get("/v1/witnesses").await;
+    assert!(status.contains("unreachable"), "{status}");
+    // A policy needing both is not met; one needing either is.
+    let ru_fake = RunningWitness {
+        cosigner: ru_key.clone(),
+        url: String::new(),
+        state_path: PathBuf::new(),
+        stop: None,
+        task: None,
+    };
+    let both = policy(&w.log, &[&ua, &ru_fake], "group q all w0 w1\nquorum q\n");
+    assert!(matches!(
+        both.check(note.as_bytes()),
+        Err(CheckError::QuorumNotMet { .. })
+    ));
+    let any = policy(&w.log, &[&ua, &ru_fake], "group q any w0 w1\nquorum q\n");
+    any.check(note.as_bytes()).unwrap();
+
+    // The witness comes up where the dead one was expected: it is retried and cosigns.
+    let mut ru = RunningWitness::start_on(
+        ru_key,
+        &w.log.verifier,
+        &w.root.join("ru.db"),
+        &dead.to_string(),
+    )
+    .await;
+    let note = s.wait_checkpoint(2, |n| cosigs(n) == 2).await;
+    both.check(note.as_bytes()).unwrap();
+    assert!(ru.state_path.exists());
+    s.stop().await;
+    ua.stop().await;
+    ru.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_forked_log_is_refused_by_the_witness_and_misses_the_quorum() {
+    let w = world();
+    let mut ua = RunningWitness::start(
+        witness_key("witness.ua.example"),
+        &w.log.verifier,
+        &w.root.join("ua.db"),
+    )
+    .await;
+    // The honest log, size 3, witnessed.
+    let honest = w.root.join("data");
+    let mut s = Server::start(&honest, vec![ua.endpoint()]).await;
+    assert_eq!(
+        s.post(signed("ua", &w.keys["ua"], &report("honest"))).await,
+        200
+    );
+    s.wait_checkpoint(3, |n| cosigs(n) == 1).await;
+    s.stop().await;
+
+    // The operator, with the same key and origin, builds another history of size 3 and then 4,
+    // and shows it to the same witness.
+    for (name, extra) in [
+        (
+            "fork-same-size",
+            vec![signed("ua", &w.keys["ua"], &report("forged"))],
+        ),
+        (
+            "fork-larger",
+            vec![
+                signed("ua", &w.keys["ua"], &report("forged-1")),
+                signed("ua", &w.keys["ua"], &report("forged-2")),
+            ],
+        ),
+    ] {
+        let dir = w.root.join(name);
+        make_log(&dir, &w.log, &w.keys, &extra);
+        let mut f = Server::start(&dir, vec![ua.endpoint()]).await;
+        let size = 2 + extra.len() as u64;
+        // A round completes, without the witness's cosignature.
+        let note = f.wait_checkpoint(size, |n| cosigs(n) == 0).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let (_, status) = f.get("/v1/witnesses").await;
+        let v: serde_json::Value = serde_json::from_str(&status).unwrap();
+        let err = v["witnesses"][0]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if extra.len() == 1 {
+            assert!(err.contains("fork"), "{name}: {status}");
+        } else {
+            assert!(err.contains("422"), "{name}: {status}");
+        }
+        let p = policy(&w.log, &[&ua], "quorum w0\n");
+        assert!(matches!(
+            p.check(note.as_bytes()),
+            Err(CheckError::QuorumNotMet { .. })
+        ));
+        f.stop().await;
+    }
+    ua.stop().await;
+}

@@ -1,0 +1,1081 @@
+//! The verification itself: the checks described in the crate documentation, over one pass that
+//! reads every entry bundle once (tree, consistency roots, replay and ledger snapshots together).
+
+use crate::source::{Derived, Source};
+use crate::state::{utc, Progress as Saved, State, Trusted};
+use crate::{Check, Report, Status, VerifyError};
+use serde_json::Value;
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use truce_engine::{Judgement, Params, Snapshot};
+use truce_log::policy::{CheckError, Policy};
+use truce_log::{
+    decode_bundle, open_checkpoint, parse_verifier, Edge, Hash, SignedCheckpoint, TileKind,
+    TilePath, HASH_SIZE, TILE_WIDTH,
+};
+use truce_model::{Applied, Ledger, Rejection};
+
+/// What the verifier trusts: the log's verifier key alone, or a tlog-policy (log key, witnesses,
+/// quorum).
+#[derive(Debug, Clone)]
+pub enum Trust {
+    /// A tlog-policy: the checkpoint must be signed by its log key and cosigned by a quorum.
+    Policy(Policy),
+    /// The log's verifier key text (`<origin>+<id>+<base64>`); no cosignatures required.
+    LogKey(String),
+}
+
+/// Which part of the work a progress report is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Reading entry bundles: `(entries done, entries in the checkpoint)`.
+    Entries,
+    /// Judging the replayed ledger with the engine (no counts).
+    Judging,
+}
+
+/// A progress callback: `(phase, done, total)`.
+pub type ProgressFn<'a> = Box<dyn Fn(Phase, u64, u64) + 'a>;
+
+/// How to verify.
+pub struct Options<'a> {
+    /// The log key or policy.
+    pub trust: Trust,
+    /// The state file (trusted checkpoints and tree-pass progress); `None` skips the
+    /// consistency check and keeps no state.
+    pub state: Option<PathBuf>,
+    /// Recompute the findings and compliance and compare them with the published ones.
+    pub replay: bool,
+    /// Called with progress: `(phase, done, total)`.
+    pub progress: Option<ProgressFn<'a>>,
+}
+
+impl std::fmt::Debug for Options<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("trust", &self.trust)
+            .field("state", &self.state)
+            .field("replay", &self.replay)
+            .finish()
+    }
+}
+
+/// Save the tree pass's progress every this many bundles.
+const SAVE_EVERY: u64 = 64;
+/// How many problems of one kind a check names before counting the rest.
+const NAME_FIRST: usize = 10;
+
+fn check(name: &str, status: Status, message: impl Into<String>, details: Vec<String>) -> Check {
+    Check {
+        name: name.to_string(),
+        status,
+        message: message.into(),
+        details,
+    }
+}
+
+/// A published derived document, as far as it could be read.
+enum Doc {
+    NotAsked,
+    Absent,
+    Bad(String),
+    Present(Derived),
+}
+
+fn published(r: Result<Option<Derived>, VerifyError>) -> Result<Doc, VerifyError> {
+    match r {
+        Ok(Some(d)) => Ok(Doc::Present(d)),
+        Ok(None) => Ok(Doc::Absent),
+        Err(e @ VerifyError::Malformed { .. }) => Ok(Doc::Bad(e.to_string())),
+        Err(e) => Err(e),
+    }
+}
+
+impl Doc {
+    fn log_size(&self) -> Option<u64> {
+        match self {
+            Doc::Present(d) => Some(d.log_size),
+            _ => None,
+        }
+    }
+}
+
+/// Checks the checkpoint note: the checkpoint (when its log signature verified) and the check.
+fn check_checkpoint(
+    note: &[u8],
+    trust: &Trust,
+) -> Result<(Option<SignedCheckpoint>, Check), VerifyError> {
+    const NAME: &str = "checkpoint";
+    match trust {
+        Trust::LogKey(vkey) => {
+            let v = parse_verifier(vkey.trim())
+                .map_err(|e| VerifyError::Trust(format!("the log key: {e}")))?;
+            Ok(match open_checkpoint(note, &v) {
+                Ok(cp) => {
+                    let c = check(
+                        NAME,
+                        Status::Ok,
+                        format!(
+                            "size {}, signed by the log key of {} (no policy: cosignatures not required)",
+                            cp.size, cp.origin
+                        ),
+                        Vec::new(),
+                    );
+                    (Some(cp), c)
+                }
+                Err(e) => (None, check(NAME, Status::Failed, e.to_string(), Vec::new())),
+            })
+        }
+        Trust::Policy(p) => Ok(match p.check(note) {
+            Ok(c) => {
+                let who = if c.witnesses.is_empty() {
+                    "the policy needs no cosignatures".to_string()
+                } else {
+                    format!(
+                        "cosigned by {}; quorum met",
+                        c.witnesses.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                };
+                let msg = format!(
+                    "size {}, signed by the log key of {}; {who}",
+                    c.checkpoint.size, c.checkpoint.origin
+                );
+                (Some(c.checkpoint), check(NAME, Status::Ok, msg, Vec::new()))
+            }
+            Err(CheckError::Log(e)) => {
+                (None, check(NAME, Status::Failed, e.to_string(), Vec::new()))
+            }
+            Err(CheckError::QuorumNotMet {
+                checkpoint,
+                witnesses,
+            }) => {
+                let valid = if witnesses.is_empty() {
+                    "no witness cosigned validly".to_string()
+                } else {
+                    format!(
+                        "valid cosignatures only from {}",
+                        witnesses.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                };
+                let missing: Vec<String> = p
+                    .witnesses
+                    .iter()
+                    .filter(|w| !witnesses.contains_key(&w.name))
+                    .map(|w| w.name.clone())
+                    .collect();
+                let msg = format!(
+                    "quorum not met: {valid}; no valid cosignature from {}",
+                    missing.join(", ")
+                );
+                (
+                    Some(checkpoint),
+                    check(
+                        NAME,
+                        Status::Failed,
+                        msg,
+                        vec!["the log signature itself verifies".into()],
+                    ),
+                )
+            }
+        }),
+    }
+}
+
+/// A served hash tile that differs from the recomputed one.
+#[derive(Debug, Clone)]
+struct Mismatch {
+    level: u8,
+    n: u64,
+    path: String,
+    /// Index of the first differing hash in the tile, if the tile was there.
+    hash: Option<u64>,
+    why: String,
+}
+
+/// What the pass over the bundles found.
+struct Pass {
+    /// A structural failure that stopped the pass (missing or malformed bundle, …).
+    fatal: Option<String>,
+    mismatches: Vec<Mismatch>,
+    mismatch_count: u64,
+    edge: Edge,
+    tiles: u64,
+    resumed_from: u64,
+    roots: BTreeMap<u64, Hash>,
+    ledgers: BTreeMap<u64, Ledger>,
+    ledger: Ledger,
+    auth: Vec<String>,
+    auth_count: u64,
+    warnings: Vec<String>,
+    warning_count: u64,
+}
+
+fn is_authentication(r: &Rejection) -> bool {
+    match r {
+        Rejection::UnknownAuthor(_)
+        | Rejection::UnknownKey { .. }
+        | Rejection::RevokedKey { .. }
+        | Rejection::BadSignature { .. } => true,
+        Rejection::Invalid(s) => s.contains("do not hash to its root"),
+        _ => false,
+    }
+}
+
+fn bundle_path(size: u64, n: u64) -> String {
+    let want = (size - n * TILE_WIDTH).min(TILE_WIDTH);
+    TilePath {
+        kind: TileKind::Entries,
+        n,
+        width: want as u16,
+    }
+    .to_path()
+}
+
+/// Compares a recomputed hash tile with the served one.
+fn compare_tile(
+    source: &dyn Source,
+    level: u8,
+    n: u64,
+    data: &[u8],
+    pass: &mut Pass,
+) -> Result<(), VerifyError> {
+    let path = TilePath {
+        kind: TileKind::Hash(level),
+        n,
+        width: (data.len() / HASH_SIZE) as u16,
+    };
+    pass.tiles += 1;
+    let served = source.tile(&path)?;
+    let mismatch = match served {
+        Some(s) if s == data => return Ok(()),
+        None => Mismatch {
+            level,
+            n,
+            path: path.to_path(),
+            hash: None,
+            why: "missing".into(),
+        },
+        Some(s) => {
+            let first = s
+                .chunks(HASH_SIZE)
+                .zip(data.chunks(HASH_SIZE))
+                .position(|(a, b)| a != b)
+                .unwrap_or(s.len().min(data.len()) / HASH_SIZE) as u64;
+            let why = if s.len() != data.len() {
+                format!(
+                    "holds {} bytes; the checkpoint needs {}",
+                    s.len(),
+                    data.len()
+                )
+            } else {
+                format!("hash {first} differs")
+            };
+            Mismatch {
+                level,
+                n,
+                path: path.to_path(),
+                hash: Some(first),
+                why,
+            }
+        }
+    };
+    pass.mismatch_count += 1;
+    if pass.mismatches.len() < NAME_FIRST {
+        pass.mismatches.push(mismatch);
+    }
+    Ok(())
+}
+
+/// The pass over every bundle. `stops` are sizes at which to record the root; `ledger_at` sizes
+/// at which to keep a copy of the ledger.
+fn tree_pass(
+    source: &dyn Source,
+    cp: &SignedCheckpoint,
+    stops: &BTreeSet<u64>,
+    ledger_at: &BTreeSet<u64>,
+    resume: Option<(u64, Edge)>,
+    save: &mut dyn FnMut(u64, &Edge) -> Result<(), VerifyError>,
+    progress: &dyn Fn(Phase, u64, u64),
+) -> Result<Pass, VerifyError> {
+    let size = cp.size;
+    let bundles = size.div_ceil(TILE_WIDTH);
+    let (skip, saved) = match resume {
+        Some((b, e)) if b <= bundles => (b, Some(e)),
+        _ => (0, None),
+    };
+    let mut pass = Pass {
+        fatal: None,
+        mismatches: Vec::new(),
+        mismatch_count: 0,
+        edge: Edge::empty(),
+        tiles: 0,
+        resumed_from: skip,
+        roots: BTreeMap::new(),
+        ledgers: BTreeMap::new(),
+        ledger: Ledger::new(),
+        auth: Vec::new(),
+        auth_count: 0,
+        warnings: Vec::new(),
+        warning_count: 0,
+    };
+    let mut marks: BTreeSet<u64> = stops
+        .iter()
+        .chain(ledger_at.iter())
+        .copied()
+        .filter(|s| *s <= size)
+        .collect();
+    let at_mark = |pass: &mut Pass, marks: &mut BTreeSet<u64>| {
+        while let Some(&m) = marks.first() {
+            if m > pass.edge.size() {
+                break;
+            }
+            marks.pop_first();
+            if m == pass.edge.size() {
+                if stops.contains(&m) {
+                    pass.roots.insert(m, pass.edge.root());
+                }
+                if ledger_at.contains(&m) {
+                    pass.ledgers.insert(m, pass.ledger.clone());
+                }
+            }
+        }
+    };
+    progress(Phase::Entries, 0, size);
+    'bundles: for n in 0..bundles {
+        let want = (size - n * TILE_WIDTH).min(TILE_WIDTH);
+        let path = TilePath {
+            kind: TileKind::Entries,
+            n,
+            width: want as u16,
+        };
+        let p = path.to_path();
+        let Some(data) = source.tile(&path)? else {
+            pass.fatal = Some(format!("{p}: missing"));
+            break;
+        };
+        let entries = match decode_bundle(&data) {
+            Ok(e) => e,
+            Err(e) => {
+                pass.fatal = Some(format!("{p}: {e}"));
+                break;
+            }
+        };
+        if entries.len() as u64 != want {
+            pass.fatal = Some(format!(
+                "{p}: holds {} entries; the checkpoint of size {size} needs {want} here (entries {}..{})",
+                entries.len(),
+                n * TILE_WIDTH,
+                n * TILE_WIDTH + want - 1
+            ));
+            break;
+        }
+        let mut rest = &entries[..];
+        while !rest.is_empty() {
+            at_mark(&mut pass, &mut marks);
+            let until = marks.first().copied().unwrap_or(u64::MAX);
+            let take = usize::try_from(until - pass.edge.size())
+                .unwrap_or(usize::MAX)
+                .min(rest.len());
+            let first = pass.edge.size();
+            let update = match pass.edge.append(rest[..take].iter().copied()) {
+                Ok(u) => u,
+                Err(e) => {
+                    pass.fatal = Some(format!("{p}: {e}"));
+                    break 'bundles;
+                }
+            };
+            for (k, e) in rest[..take].iter().enumerate() {
+                let i = first + k as u64;
+                if let Applied::Refused(r) = pass.ledger.apply(i, e) {
+                    if is_authentication(&r) {
+                        pass.auth_count += 1;
+                        if pass.auth.len() < NAME_FIRST {
+                            pass.auth.push(format!("entry {i}: {r}"));
+                        }
+                    } else {
+                        pass.warning_count += 1;
+                        if pass.warnings.len() < NAME_FIRST {
+                            pass.warnings.push(format!("entry {i}: {r}"));
+                        }
+                    }
+                }
+            }
+            if n >= skip {
+                for t in update
+                    .tiles
+                    .iter()
+                    .filter(|t| t.data.len() == TILE_WIDTH as usize * HASH_SIZE)
+                {
+                    compare_tile(source, t.level, t.n, &t.data, &mut pass)?;
+                }
+            }
+            rest = &rest[take..];
+        }
+        let done = n + 1;
+        if done == skip {
+            if let Some(s) = &saved {
+                if *s != pass.edge {
+                    pass.fatal = Some(format!(
+                        "tile/entries 0..{done}: the entries served now hash differently from the prefix an interrupted run verified for this checkpoint (the bundles changed under the same checkpoint)"
+                    ));
+                    break;
+                }
+            }
+        }
+        if done > skip && done % SAVE_EVERY == 0 && done < bundles && pass.mismatch_count == 0 {
+            save(done, &pass.edge)?;
+        }
+        progress(Phase::Entries, pass.edge.size(), size);
+    }
+    if pass.fatal.is_none() {
+        at_mark(&mut pass, &mut marks);
+        // The right edge: every partial tile, at every level.
+        let mut level = 0u8;
+        while level < 8 && (size >> (8 * u32::from(level))) > 0 {
+            let n = size.checked_shr(8 * (u32::from(level) + 1)).unwrap_or(0);
+            if let Some(data) = pass.edge.partial_tile(level, n).map(<[u8]>::to_vec) {
+                compare_tile(source, level, n, &data, &mut pass)?;
+            }
+            level += 1;
+        }
+    }
+    Ok(pass)
+}
+
+/// The `tree` check from a pass.
+fn tree_check(cp: &SignedCheckpoint, pass: &Pass) -> Check {
+    const NAME: &str = "tree";
+    let size = cp.size;
+    let mut details: Vec<String> = pass
+        .mismatches
+        .iter()
+        .map(|m| format!("{}: {}", m.path, m.why))
+        .collect();
+    if pass.mismatch_count > pass.mismatches.len() as u64 {
+        details.push(format!(
+            "… and {} more tiles that differ",
+            pass.mismatch_count - pass.mismatches.len() as u64
+        ));
+    }
+    if let Some(f) = &pass.fatal {
+        return check(NAME, Status::Failed, f.clone(), details);
+    }
+    let root = pass.edge.root();
+    if root != cp.root {
+        let msg = match pass
+            .mismatches
+            .iter()
+            .find(|m| m.level == 0 && m.hash.is_some())
+        {
+            Some(m) => {
+                let i = m.n * TILE_WIDTH + m.hash.unwrap_or(0);
+                format!(
+                    "{}: entry {i} does not hash to its leaf in {}; the entries do not lead to the checkpoint root (an entry was altered, dropped or reordered)",
+                    bundle_path(size, i / TILE_WIDTH),
+                    m.path
+                )
+            }
+            None => format!(
+                "the root recomputed from the entries ({root}) differs from the checkpoint root ({}): the served entries are not the checkpoint's",
+                cp.root
+            ),
+        };
+        return check(NAME, Status::Failed, msg, details);
+    }
+    if let Some(m) = pass.mismatches.first() {
+        let msg = match (m.level, m.hash, m.why.as_str()) {
+            (_, None, _) => format!("{}: missing", m.path),
+            (_, Some(_), w) if w.starts_with("holds") => format!("{}: {w}", m.path),
+            (0, Some(k), _) => {
+                let i = m.n * TILE_WIDTH + k;
+                format!(
+                    "{}: the hash of entry {i} differs from the hash of the entry in {}",
+                    m.path,
+                    bundle_path(size, i / TILE_WIDTH)
+                )
+            }
+            (_, Some(k), _) => format!(
+                "{}: hash {k} differs from the hash recomputed from the level below",
+                m.path
+            ),
+        };
+        return check(NAME, Status::Failed, msg, details);
+    }
+    let bundles = size.div_ceil(TILE_WIDTH);
+    let mut details = Vec::new();
+    if pass.resumed_from > 0 {
+        details.push(format!(
+            "resumed: the hash tiles under bundles 0..{} were verified by an earlier run; their entries were rehashed and match",
+            pass.resumed_from
+        ));
+    }
+    check(
+        NAME,
+        Status::Ok,
+        format!(
+            "{size} entries in {bundles} bundles and {} hash tiles recomputed; root {} matches",
+            pass.tiles, cp.root
+        ),
+        details,
+    )
+}
+
+fn consistency_check(
+    cp: &SignedCheckpoint,
+    trusted: Option<&Trusted>,
+    has_state: bool,
+    pass: &Pass,
+    tree_ok: bool,
+) -> Check {
+    const NAME: &str = "consistency";
+    if !has_state {
+        return check(
+            NAME,
+            Status::Skipped,
+            "no state file: nothing trusted to compare with",
+            Vec::new(),
+        );
+    }
+    let Some(t) = trusted else {
+        return check(
+            NAME,
+            Status::Ok,
+            format!(
+                "no checkpoint of {} trusted before: this is the first",
+                cp.origin
+            ),
+            Vec::new(),
+        );
+    };
+    let when = utc(t.verified_at);
+    if cp.size < t.size {
+        return check(
+            NAME,
+            Status::Failed,
+            format!(
+                "rollback: the log is at size {} but size {} was trusted on {when}",
+                cp.size, t.size
+            ),
+            vec![format!("trusted root {} (from {})", t.root, t.source)],
+        );
+    }
+    if cp.size == t.size {
+        return if cp.root.to_string() == t.root {
+            check(
+                NAME,
+                Status::Ok,
+                format!("the same checkpoint (size {}) as trusted on {when}", t.size),
+                Vec::new(),
+            )
+        } else {
+            check(
+                NAME,
+                Status::Failed,
+                format!(
+                    "fork: size {} has root {} here but root {} was trusted on {when}",
+                    t.size, cp.root, t.root
+                ),
+                vec![format!("trusted from {}", t.source)],
+            )
+        };
+    }
+    if !tree_ok {
+        return check(
+            NAME,
+            Status::Skipped,
+            format!(
+                "the tree did not verify, so whether it contains the checkpoint of size {} trusted on {when} is unknown",
+                t.size
+            ),
+            Vec::new(),
+        );
+    }
+    if t.size == 0 {
+        return check(
+            NAME,
+            Status::Ok,
+            format!("grew from the empty tree trusted on {when}"),
+            Vec::new(),
+        );
+    }
+    match pass.roots.get(&t.size) {
+        Some(r) if r.to_string() == t.root => check(
+            NAME,
+            Status::Ok,
+            format!(
+                "contains the checkpoint of size {} trusted on {when} (its first {} entries hash to the trusted root)",
+                t.size, t.size
+            ),
+            Vec::new(),
+        ),
+        Some(r) => check(
+            NAME,
+            Status::Failed,
+            format!(
+                "fork: not consistent with the checkpoint of size {} trusted on {when}: its first {} entries hash to {r}, not the trusted {}",
+                t.size, t.size, t.root
+            ),
+            vec![format!("trusted from {}", t.source)],
+        ),
+        None => check(
+            NAME,
+            Status::Skipped,
+            format!(
+                "the tree pass did not reach size {} (trusted on {when})",
+                t.size
+            ),
+            Vec::new(),
+        ),
+    }
+}
+
+fn signatures_check(cp: &SignedCheckpoint, pass: &Pass, tree_ok: bool) -> Check {
+    const NAME: &str = "signatures";
+    if !tree_ok {
+        return check(
+            NAME,
+            Status::Skipped,
+            "the tree did not verify: the served entries are not the checkpoint's",
+            Vec::new(),
+        );
+    }
+    let c = &pass.ledger.counts;
+    let summary = format!(
+        "{} entries replayed: {} accepted, {} opaque (not signed envelopes), {} refused by the rules",
+        cp.size, c.accepted, c.opaque, c.refused
+    );
+    let mut details = Vec::new();
+    if pass.warning_count > 0 {
+        details.push(format!(
+            "{} refusal(s) that are not authentication failures (no weight in the engine):",
+            pass.warning_count
+        ));
+        details.extend(pass.warnings.iter().map(|w| format!("  {w}")));
+    }
+    if pass.auth_count == 0 {
+        return check(NAME, Status::Ok, summary, details);
+    }
+    let mut d = pass.auth.clone();
+    if pass.auth_count > pass.auth.len() as u64 {
+        d.push(format!(
+            "… and {} more authentication failures",
+            pass.auth_count - pass.auth.len() as u64
+        ));
+    }
+    d.push(summary);
+    d.extend(details);
+    let first = d.remove(0);
+    check(
+        NAME,
+        Status::Failed,
+        format!("{} authentication failure(s); {first}", pass.auth_count),
+        d,
+    )
+}
+
+type Key = (String, String, String);
+
+fn finding_key(v: &Value) -> Option<Key> {
+    Some((
+        v.get("incident")?.as_str()?.to_string(),
+        v.get("agreement")?.as_str()?.to_string(),
+        v.get("reading")?.as_str()?.to_string(),
+    ))
+}
+
+fn show_key(k: &Key) -> String {
+    format!("{} ({}, reading {})", k.0, k.1, k.2)
+}
+
+fn short(v: Option<&Value>) -> String {
+    let s = v.map(Value::to_string).unwrap_or_else(|| "absent".into());
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(79).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// What differs between two JSON values, field by field (top level).
+fn differences(served: &Value, recomputed: &Value) -> String {
+    match (served.as_object(), recomputed.as_object()) {
+        (Some(a), Some(b)) => {
+            let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            keys.into_iter()
+                .filter(|k| a.get(*k) != b.get(*k))
+                .map(|k| {
+                    format!(
+                        "{k}: served {}, recomputed {}",
+                        short(a.get(k)),
+                        short(b.get(k))
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+        _ => format!(
+            "served {}, recomputed {}",
+            short(Some(served)),
+            short(Some(recomputed))
+        ),
+    }
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Value {
+    // Through the text the server publishes, so numbers compare as the published ones do.
+    serde_json::to_string(v)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or(Value::Null)
+}
+
+fn compare_findings(d: &Derived, j: &Judgement) -> Check {
+    const NAME: &str = "findings";
+    let items = d
+        .doc
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut problems = Vec::new();
+    if let Some(total) = d.doc.get("total").and_then(Value::as_u64) {
+        if total != items.len() as u64 {
+            problems.push(format!(
+                "the document says total {total} but holds {} items",
+                items.len()
+            ));
+        }
+    }
+    let mut served: BTreeMap<Key, Value> = BTreeMap::new();
+    for (k, v) in items.into_iter().enumerate() {
+        match finding_key(&v) {
+            Some(key) => {
+                if served.insert(key.clone(), v).is_some() {
+                    problems.push(format!("{}: published twice", show_key(&key)));
+                }
+            }
+            None => problems.push(format!(
+                "item {k} has no incident, agreement and reading strings"
+            )),
+        }
+    }
+    let recomputed: BTreeMap<Key, Value> = j
+        .findings
+        .iter()
+        .map(to_value)
+        .filter_map(|v| finding_key(&v).map(|k| (k, v)))
+        .collect();
+    let mut differing = 0usize;
+    let mut missing = 0usize;
+    let mut extra = 0usize;
+    for (k, v) in &recomputed {
+        match served.get(k) {
+            None => {
+                missing += 1;
+                problems.push(format!(
+                    "{}: missing (recomputed, not published)",
+                    show_key(k)
+                ));
+            }
+            Some(s) if s != v => {
+                differing += 1;
+                problems.push(format!("{}: differs: {}", show_key(k), differences(s, v)));
+            }
+            Some(_) => {}
+        }
+    }
+    for k in served.keys().filter(|k| !recomputed.contains_key(*k)) {
+        extra += 1;
+        problems.push(format!(
+            "{}: extra (published, not recomputed)",
+            show_key(k)
+        ));
+    }
+    if problems.is_empty() {
+        return check(
+            NAME,
+            Status::Ok,
+            format!(
+                "{} findings published at log size {} equal the recomputed ones",
+                recomputed.len(),
+                d.log_size
+            ),
+            vec![format!("from {}", d.origin)],
+        );
+    }
+    let n = problems.len();
+    let first = problems.remove(0);
+    problems.truncate(NAME_FIRST);
+    if n > NAME_FIRST + 1 {
+        problems.push(format!("… and {} more", n - NAME_FIRST - 1));
+    }
+    problems.push(format!(
+        "{differing} differing, {missing} missing, {extra} extra of {} recomputed at log size {} ({})",
+        recomputed.len(),
+        d.log_size,
+        d.origin
+    ));
+    check(NAME, Status::Failed, first, problems)
+}
+
+fn compare_compliance(d: &Derived, j: &Judgement) -> Check {
+    const NAME: &str = "compliance";
+    let c = to_value(&truce_engine::compliance(&j.findings));
+    let mut problems = Vec::new();
+    let empty = Vec::new();
+    let rows_served = d
+        .doc
+        .get("items")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty);
+    let rows = c.get("rows").and_then(Value::as_array).unwrap_or(&empty);
+    let row_name = |r: &Value| {
+        ["agreement", "reading", "party", "day"]
+            .iter()
+            .map(|f| r.get(*f).and_then(Value::as_str).unwrap_or("?"))
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    if rows_served.len() != rows.len() {
+        problems.push(format!(
+            "{} rows published, {} recomputed",
+            rows_served.len(),
+            rows.len()
+        ));
+    }
+    for (a, b) in rows_served.iter().zip(rows) {
+        if a != b {
+            problems.push(format!("row {}: {}", row_name(b), differences(a, b)));
+        }
+    }
+    for table in ["totals", "differences"] {
+        let (a, b) = (d.doc.get(table), c.get(table));
+        if a != b {
+            let detail = match (a.and_then(Value::as_array), b.and_then(Value::as_array)) {
+                (Some(x), Some(y)) => x
+                    .iter()
+                    .zip(y)
+                    .position(|(p, q)| p != q)
+                    .map(|i| format!("entry {i}: {}", differences(&x[i], &y[i])))
+                    .unwrap_or_else(|| format!("{} published, {} recomputed", x.len(), y.len())),
+                _ => format!("served {}, recomputed {}", short(a), short(b)),
+            };
+            problems.push(format!("{table}: {detail}"));
+        }
+    }
+    if problems.is_empty() {
+        return check(
+            NAME,
+            Status::Ok,
+            format!(
+                "{} rows, totals and differences published at log size {} equal the recomputed ones",
+                rows.len(),
+                d.log_size
+            ),
+            vec![format!("from {}", d.origin)],
+        );
+    }
+    let n = problems.len();
+    let first = problems.remove(0);
+    problems.truncate(NAME_FIRST);
+    if n > NAME_FIRST + 1 {
+        problems.push(format!("… and {} more", n - NAME_FIRST - 1));
+    }
+    problems.push(format!(
+        "recomputed at log size {} ({})",
+        d.log_size, d.origin
+    ));
+    check(NAME, Status::Failed, first, problems)
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Verifies the log at `source` (see the crate documentation for the checks). Returns the report;
+/// an `Err` only when the source or a local file could not be read (or the key/policy is
+/// unusable) — what the source serves wrongly is a failed check in the report.
+pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyError> {
+    let noop = |_: Phase, _: u64, _: u64| {};
+    let progress: &dyn Fn(Phase, u64, u64) = match &opts.progress {
+        Some(p) => p.as_ref(),
+        None => &noop,
+    };
+    let mut report = Report {
+        source: source.describe(),
+        origin: None,
+        size: None,
+        root: None,
+        ok: true,
+        checks: Vec::new(),
+        state_updated: false,
+    };
+    let mut state = match &opts.state {
+        Some(p) => State::load(p)?,
+        None => State::default(),
+    };
+    let (findings, compliance) = if opts.replay {
+        (
+            published(source.derived_findings())?,
+            published(source.derived_compliance())?,
+        )
+    } else {
+        (Doc::NotAsked, Doc::NotAsked)
+    };
+    let derived_max = findings.log_size().max(compliance.log_size());
+
+    // 1. checkpoint
+    let note = source.checkpoint()?;
+    let (mut cp, mut cp_check) = check_checkpoint(&note, &opts.trust)?;
+    if let (Some(c), Some(want)) = (&cp, derived_max) {
+        if want > c.size {
+            // The published views are newer than the checkpoint we read: read it once more.
+            let note = source.checkpoint()?;
+            (cp, cp_check) = check_checkpoint(&note, &opts.trust)?;
+        }
+    }
+    let cp_ok = cp_check.status == Status::Ok;
+    report.checks.push(cp_check);
+    let Some(cp) = cp else {
+        for name in [
+            "tree",
+            "consistency",
+            "signatures",
+            "findings",
+            "compliance",
+        ] {
+            report.checks.push(check(
+                name,
+                Status::Skipped,
+                "the checkpoint did not verify: nothing it names can be trusted",
+                Vec::new(),
+            ));
+        }
+        report.ok = false;
+        return Ok(report);
+    };
+    report.origin = Some(cp.origin.clone());
+    report.size = Some(cp.size);
+    report.root = Some(cp.root.to_string());
+
+    // 2. tree (with the replay in the same pass)
+    let trusted = state.logs.get(&cp.origin).cloned();
+    let resume = state
+        .progress
+        .get(&cp.origin)
+        .filter(|p| p.size == cp.size && p.root == cp.root.to_string())
+        .and_then(|p| p.edge().map(|e| (p.bundles, e)));
+    let stops: BTreeSet<u64> = trusted
+        .as_ref()
+        .map(|t| t.size)
+        .filter(|s| *s < cp.size)
+        .into_iter()
+        .collect();
+    let ledger_at: BTreeSet<u64> = [findings.log_size(), compliance.log_size()]
+        .into_iter()
+        .flatten()
+        .filter(|s| *s < cp.size)
+        .collect();
+    let state_path = opts.state.clone();
+    let mut save = |bundles: u64, edge: &Edge| -> Result<(), VerifyError> {
+        if let Some(p) = &state_path {
+            state.progress.insert(
+                cp.origin.clone(),
+                Saved::new(cp.size, &cp.root, bundles, edge),
+            );
+            state.save(p)?;
+        }
+        Ok(())
+    };
+    let mut pass = tree_pass(source, &cp, &stops, &ledger_at, resume, &mut save, progress)?;
+    let tree = tree_check(&cp, &pass);
+    let tree_ok = tree.status == Status::Ok;
+    report.checks.push(tree);
+
+    // 3. consistency
+    let cons = consistency_check(&cp, trusted.as_ref(), opts.state.is_some(), &pass, tree_ok);
+    let cons_ok = cons.status == Status::Ok;
+    report.checks.push(cons);
+    if let Some(p) = &opts.state {
+        if cp_ok && tree_ok && cons_ok {
+            state.logs.insert(
+                cp.origin.clone(),
+                Trusted {
+                    size: cp.size,
+                    root: cp.root.to_string(),
+                    checkpoint: cp.note_text(),
+                    verified_at: now(),
+                    source: source.describe(),
+                },
+            );
+            state.progress.remove(&cp.origin);
+            state.save(p)?;
+            report.state_updated = true;
+        }
+    }
+
+    // 4. signatures
+    report.checks.push(signatures_check(&cp, &pass, tree_ok));
+
+    // 5. findings and compliance
+    let mut judged: BTreeMap<u64, Judgement> = BTreeMap::new();
+    for (name, doc) in [("findings", &findings), ("compliance", &compliance)] {
+        let c = match doc {
+            Doc::NotAsked => check(
+                name,
+                Status::Skipped,
+                "--no-replay: not recomputed",
+                Vec::new(),
+            ),
+            Doc::Absent => check(
+                name,
+                Status::Skipped,
+                format!("{} publishes no {name}", source.describe()),
+                Vec::new(),
+            ),
+            Doc::Bad(why) => check(name, Status::Failed, why.clone(), Vec::new()),
+            Doc::Present(d) if d.log_size > cp.size => check(
+                name,
+                Status::Failed,
+                format!(
+                    "{} describes log size {}, beyond the verified checkpoint's size {} (read twice): the published views are ahead of the signed log, so they cannot be checked against it",
+                    d.origin, d.log_size, cp.size
+                ),
+                Vec::new(),
+            ),
+            Doc::Present(_) if !tree_ok => check(
+                name,
+                Status::Skipped,
+                "the tree did not verify: nothing to replay",
+                Vec::new(),
+            ),
+            Doc::Present(d) => {
+                let j = match judged.entry(d.log_size) {
+                    Entry::Occupied(o) => o.into_mut(),
+                    Entry::Vacant(v) => {
+                        let ledger = match pass.ledgers.remove(&d.log_size) {
+                            Some(l) => l,
+                            None if d.log_size == cp.size => std::mem::take(&mut pass.ledger),
+                            None => Ledger::new(),
+                        };
+                        progress(Phase::Judging, 0, 0);
+                        let snap = Snapshot::from_ledger(ledger, d.log_size);
+                        v.insert(truce_engine::judge(&snap, &Params::default()))
+                    }
+                };
+                if name == "findings" {
+                    compare_findings(d, j)
+                } else {
+                    compare_compliance(d, j)
+                }
+            }
+        };
+        report.checks.push(c);
+    }
+    report.ok = report.checks.iter().all(|c| c.status != Status::Failed);
+    Ok(report)
+}
