@@ -34,7 +34,7 @@ secs() { # runs "$@" quietly, prints wall seconds
     echo "# $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ //')"
     echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "# building the log: truce demo + truce simulate firms --rows $rows --seed 3 + ingest"
-    "$truce" --quiet demo --dir "$d" --no-serve >/dev/null 2>&1 || "$truce" --quiet demo --dir "$d" >/dev/null
+    "$truce" --quiet demo --dir "$d" >/dev/null
     "$truce" simulate firms --rows "$rows" --seed 3 --out "$work/firms.csv"
     "$truce" --quiet --dir "$d" ingest "$work/firms.csv" --as firms --key "$d/keys/firms.key" >/dev/null
     size=$("$truce" --dir "$d" --json log checkpoint | sed -n 's/.*"size":\([0-9]*\).*/\1/p')
@@ -54,8 +54,12 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 print("  ok:", r.get("ok"))
 for c in r.get("checks", []):
-    ms = c.get("millis", c.get("ms"))
-    print(f"  {c.get('name'):<12} {c.get('status'):<8} {'' if ms is None else f'{ms/1000:.2f} s'}")
+    print(f"  {c.get('name'):<12} {c.get('status'):<8} {c.get('message')[:110]}")
+t = r.get("timings", {})
+total = t.get("total_ms", 0) or 1
+for k in ["fetch_ms", "hash_ms", "replay_ms", "judge_ms", "compare_ms"]:
+    print(f"  {k[:-3]:<8} {t.get(k, 0)/1000:8.2f} s  {100*t.get(k, 0)/total:5.1f} %")
+print(f"  total    {total/1000:8.2f} s")
 EOF
     norep_s=$(secs "$truce" --quiet verify "$work/mirror" --log-key "$d/log.vkey" --state "$work/state2.json" --no-replay)
     echo "truce verify --no-replay: ${norep_s} s"

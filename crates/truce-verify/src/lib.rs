@@ -82,6 +82,26 @@ pub struct Report {
     pub checks: Vec<Check>,
     /// Whether the state file was updated to trust this checkpoint.
     pub state_updated: bool,
+    /// Where the time went, milliseconds (measured, so not comparable between runs).
+    pub timings: Timings,
+}
+
+/// Where a verification spent its time, milliseconds. Reading entries, hashing them and replaying
+/// them happen in one pass over the bundles; each is timed on its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Timings {
+    /// Reading entry bundles and hash tiles from the source and comparing the tiles.
+    pub fetch_ms: u64,
+    /// Hashing the entries into the tree (every tile recomputed).
+    pub hash_ms: u64,
+    /// Replaying the entries into the ledger (decoding, signature checks, rules).
+    pub replay_ms: u64,
+    /// The engine: snapshot and judgement.
+    pub judge_ms: u64,
+    /// Comparing the published findings and compliance with the recomputed ones.
+    pub compare_ms: u64,
+    /// The whole verification (including the published documents' download).
+    pub total_ms: u64,
 }
 
 impl Report {

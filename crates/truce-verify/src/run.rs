@@ -3,11 +3,12 @@
 
 use crate::source::{Derived, Source};
 use crate::state::{utc, Progress as Saved, State, Trusted};
-use crate::{Check, Report, Status, VerifyError};
+use crate::{Check, Report, Status, Timings, VerifyError};
 use serde_json::Value;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::time::Instant;
 use truce_engine::{Judgement, Params, Snapshot};
 use truce_log::policy::{CheckError, Policy};
 use truce_log::{
@@ -209,6 +210,12 @@ struct Pass {
     auth_count: u64,
     warnings: Vec<String>,
     warning_count: u64,
+    /// Time reading bundles and tiles from the source (and comparing tiles).
+    fetch: std::time::Duration,
+    /// Time hashing entries into the tree.
+    hash: std::time::Duration,
+    /// Time replaying entries into the ledger (signature checks included).
+    replay: std::time::Duration,
 }
 
 fn is_authentication(r: &Rejection) -> bool {
@@ -318,6 +325,9 @@ fn tree_pass(
         auth_count: 0,
         warnings: Vec::new(),
         warning_count: 0,
+        fetch: Default::default(),
+        hash: Default::default(),
+        replay: Default::default(),
     };
     let mut marks: BTreeSet<u64> = stops
         .iter()
@@ -350,7 +360,10 @@ fn tree_pass(
             width: want as u16,
         };
         let p = path.to_path();
-        let Some(data) = source.tile(&path)? else {
+        let t0 = Instant::now();
+        let fetched = source.tile(&path)?;
+        pass.fetch += t0.elapsed();
+        let Some(data) = fetched else {
             pass.fatal = Some(format!("{p}: missing"));
             break;
         };
@@ -378,13 +391,17 @@ fn tree_pass(
                 .unwrap_or(usize::MAX)
                 .min(rest.len());
             let first = pass.edge.size();
-            let update = match pass.edge.append(rest[..take].iter().copied()) {
+            let t0 = Instant::now();
+            let appended = pass.edge.append(rest[..take].iter().copied());
+            pass.hash += t0.elapsed();
+            let update = match appended {
                 Ok(u) => u,
                 Err(e) => {
                     pass.fatal = Some(format!("{p}: {e}"));
                     break 'bundles;
                 }
             };
+            let t0 = Instant::now();
             for (k, e) in rest[..take].iter().enumerate() {
                 let i = first + k as u64;
                 if let Applied::Refused(r) = pass.ledger.apply(i, e) {
@@ -401,6 +418,8 @@ fn tree_pass(
                     }
                 }
             }
+            pass.replay += t0.elapsed();
+            let t0 = Instant::now();
             if n >= skip {
                 for t in update
                     .tiles
@@ -410,6 +429,7 @@ fn tree_pass(
                     compare_tile(source, t.level, t.n, &t.data, &mut pass)?;
                 }
             }
+            pass.fetch += t0.elapsed();
             rest = &rest[take..];
         }
         let done = n + 1;
@@ -900,6 +920,7 @@ fn now() -> u64 {
 /// an `Err` only when the source or a local file could not be read (or the key/policy is
 /// unusable) — what the source serves wrongly is a failed check in the report.
 pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyError> {
+    let started = Instant::now();
     let noop = |_: Phase, _: u64, _: u64| {};
     let progress: &dyn Fn(Phase, u64, u64) = match &opts.progress {
         Some(p) => p.as_ref(),
@@ -913,6 +934,7 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
         ok: true,
         checks: Vec::new(),
         state_updated: false,
+        timings: Timings::default(),
     };
     let mut state = match &opts.state {
         Some(p) => State::load(p)?,
@@ -992,6 +1014,9 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
         Ok(())
     };
     let mut pass = tree_pass(source, &cp, &stops, &ledger_at, resume, &mut save, progress)?;
+    report.timings.fetch_ms = ms(pass.fetch);
+    report.timings.hash_ms = ms(pass.hash);
+    report.timings.replay_ms = ms(pass.replay);
     let tree = tree_check(&cp, &pass);
     let tree_ok = tree.status == Status::Ok;
     report.checks.push(tree);
@@ -1063,19 +1088,30 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
                             None => Ledger::new(),
                         };
                         progress(Phase::Judging, 0, 0);
+                        let t0 = Instant::now();
                         let snap = Snapshot::from_ledger(ledger, d.log_size);
-                        v.insert(truce_engine::judge(&snap, &Params::default()))
+                        let j = truce_engine::judge(&snap, &Params::default());
+                        report.timings.judge_ms += ms(t0.elapsed());
+                        v.insert(j)
                     }
                 };
-                if name == "findings" {
+                let t0 = Instant::now();
+                let c = if name == "findings" {
                     compare_findings(d, j)
                 } else {
                     compare_compliance(d, j)
-                }
+                };
+                report.timings.compare_ms += ms(t0.elapsed());
+                c
             }
         };
         report.checks.push(c);
     }
     report.ok = report.checks.iter().all(|c| c.status != Status::Failed);
+    report.timings.total_ms = ms(started.elapsed());
     Ok(report)
+}
+
+fn ms(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
