@@ -127,7 +127,7 @@ tee_pid=$!
     echo
 
     # ── the data: the demo scenario, then N signed reports by ua ──────────────────────────────
-    "$truce" --dir "$d" --quiet demo >/dev/null
+    "$truce" --dir "$d" --quiet demo --no-serve >/dev/null
     awk -v n="$n" -f bench/serve/reports.awk >"$work/reports.toml"
     t0=$(date +%s.%N)
     "$truce" --dir "$d" --quiet sign "$work/reports.toml" --as ua --key "$d/keys/ua.key" --out "$work/reports.jsonl" >&4 2>&4

@@ -34,7 +34,7 @@ secs() { # runs "$@" quietly, prints wall seconds
     echo "# $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ //')"
     echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "# building the log: truce demo + truce simulate firms --rows $rows --seed 3 + ingest"
-    "$truce" --quiet demo --dir "$d" >/dev/null
+    "$truce" --quiet demo --no-serve --dir "$d" >/dev/null
     "$truce" simulate firms --rows "$rows" --seed 3 --out "$work/firms.csv"
     "$truce" --quiet --dir "$d" ingest "$work/firms.csv" --as firms --key "$d/keys/firms.key" >/dev/null
     size=$("$truce" --dir "$d" --json log checkpoint | sed -n 's/.*"size":\([0-9]*\).*/\1/p')

@@ -60,10 +60,20 @@ pub enum Command {
     /// the three readings, sites, illustrative reports, the exchange and its fulfilment, and the
     /// readout claims. Building twice gives byte-identical logs. Writes to --dir (default
     /// ./truce-demo), which must not exist or be empty.
+    ///
+    /// Then it serves the log, the API and the dashboard (as `truce serve`) and prints the URL to
+    /// open, until Ctrl-C; with --no-serve it exits after building. Example:
+    ///   truce demo --listen 127.0.0.1:0      # port 0: a free port, shown in the printed URL
     Demo {
         /// The scenario directory (holds scenario.toml).
         #[arg(long, value_name = "DIR")]
         scenario: Option<PathBuf>,
+        /// Address to serve the dashboard on (port 0 picks a free one).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Build the scenario and exit, without serving it.
+        #[arg(long)]
+        no_serve: bool,
     },
     /// Create a new log in the data directory, with a fresh log key named after the origin.
     ///
@@ -542,7 +552,20 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             policy,
         } => log_cmd::verify_proof(&proof, &entry, vkey.as_deref(), policy.as_deref(), &out),
         Command::Verify(a) => crate::verify_cmd::run(&a, &out),
-        Command::Demo { scenario } => demo::run(&dir, scenario.as_deref(), &out),
+        Command::Demo {
+            scenario,
+            listen,
+            no_serve,
+        } => {
+            demo::run(&dir, scenario.as_deref(), &out)?;
+            if no_serve {
+                return Ok(());
+            }
+            let c = serve_cmd::config(None, Some(&listen))?;
+            serve_cmd::serve_announcing(&dir, c, |addr| {
+                eprintln!("the demo is served: open http://{addr}/ (Ctrl-C stops it)");
+            })
+        }
         Command::Party(cmd) => match cmd {
             PartyCommand::Add {
                 id,

@@ -33,6 +33,16 @@ pub fn config(file: Option<&Path>, listen: Option<&str>) -> Result<Config, Failu
 /// `truce serve`: serves the data directory until SIGINT or SIGTERM, then finishes in-flight
 /// requests and makes every acknowledged submission durable before exiting.
 pub fn serve(dir: &DataDir, config: Config) -> Result<(), Failure> {
+    serve_announcing(dir, config, |_| {})
+}
+
+/// [`serve`], calling `ready` with the bound address once listening (after the `listening on`
+/// line on stdout).
+pub fn serve_announcing(
+    dir: &DataDir,
+    config: Config,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> Result<(), Failure> {
     dir.reader()?; // a clear error if there is no log here
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -56,6 +66,7 @@ pub fn serve(dir: &DataDir, config: Config) -> Result<(), Failure> {
             let _ = writeln!(o, "listening on http://{addr}");
             let _ = o.flush();
         }
+        ready(addr);
         tracing::info!(%addr, dir = %dir.path.display(), "serving");
         // Warm the derived views so the first query does not wait for a recompute.
         let warm = state.clone();

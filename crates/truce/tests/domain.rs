@@ -30,12 +30,19 @@ fn scenario() -> String {
 fn the_demo_is_deterministic_and_shows_the_disputes() {
     let t = tempfile::tempdir().unwrap();
     let p = t.path();
-    let summary = stdout(truce(p).args(["demo", "--scenario", &scenario()]));
+    let summary = stdout(truce(p).args(["demo", "--no-serve", "--scenario", &scenario()]));
     assert!(
         summary.contains("energy moratorium") && summary.contains("≠ start"),
         "{summary}"
     );
-    stdout(truce(p).args(["demo", "--scenario", &scenario(), "--dir", "again"]));
+    stdout(truce(p).args([
+        "demo",
+        "--no-serve",
+        "--scenario",
+        &scenario(),
+        "--dir",
+        "again",
+    ]));
 
     // Byte-identical logs: same checkpoint, same tiles and bundles.
     let a = stdout(truce(p).args(["--dir", "truce-demo", "log", "checkpoint"]));
@@ -65,7 +72,10 @@ fn the_demo_is_deterministic_and_shows_the_disputes() {
     assert_eq!(files(&p.join("m1")), files(&p.join("m2")));
     stdout(truce(p).args(["--dir", "truce-demo", "log", "check"]));
     // Building into a non-empty directory is refused.
-    let e = fails(truce(p).args(["demo", "--scenario", &scenario()]), 2);
+    let e = fails(
+        truce(p).args(["demo", "--no-serve", "--scenario", &scenario()]),
+        2,
+    );
     assert!(e.contains("already exists"), "{e}");
 
     // The readings diff: 18 vs 25 March starts, and categories only some readings protect.

@@ -21,7 +21,15 @@ fn scenario() -> String {
 
 fn demo() -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap();
-    stdout(truce(t.path()).args(["-q", "demo", "--scenario", &scenario(), "--dir", "d"]));
+    stdout(truce(t.path()).args([
+        "-q",
+        "demo",
+        "--no-serve",
+        "--scenario",
+        &scenario(),
+        "--dir",
+        "d",
+    ]));
     t
 }
 

@@ -20,7 +20,15 @@ fn scenario() -> String {
 /// The demo in `t/d`, exported to `t/m`.
 fn demo_mirror() -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap();
-    stdout(truce(t.path()).args(["-q", "demo", "--scenario", &scenario(), "--dir", "d"]));
+    stdout(truce(t.path()).args([
+        "-q",
+        "demo",
+        "--no-serve",
+        "--scenario",
+        &scenario(),
+        "--dir",
+        "d",
+    ]));
     stdout(truce(t.path()).args(["-q", "--dir", "d", "log", "export-tiles", "m"]));
     t
 }
