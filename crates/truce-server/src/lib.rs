@@ -50,6 +50,8 @@ pub fn app(state: AppState) -> Router {
         .merge(query::routes())
         .merge(restricted::routes())
         .merge(openapi::routes())
+        // The dashboard (`GET /`, `GET /ui/...`): static assets embedded in the binary, not API.
+        .merge(truce_dashboard::routes())
         .fallback(|| async {
             ApiError::not_found("no such endpoint; GET /openapi.json lists them")
         })

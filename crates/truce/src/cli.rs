@@ -170,6 +170,15 @@ pub enum Command {
         /// Incident id (or a unique prefix).
         incident: String,
     },
+    /// Reports computed from the log: `truce report daily --date YYYY-MM-DD`.
+    ///
+    /// A daily report in the manner of the OSCE SMM's: counts per grade, party and reading with
+    /// the change from the previous day, the notable incidents with the outcome and reasons under
+    /// each reading, commitments due, charts, and the checkpoint with the command that reproduces
+    /// it, as Markdown, HTML, JSON or PDF. Example:
+    ///   truce --dir truce-demo report daily --date 2025-03-21 --format html --out day.html
+    #[command(subcommand)]
+    Report(crate::report_cmd::ReportCommand),
     /// Serve the log, submissions and queries over HTTP until SIGINT/SIGTERM.
     ///
     /// Prints `listening on http://ADDR` on stdout once ready (port 0 picks a free port). Endpoints:
@@ -610,6 +619,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             &out,
         ),
         Command::Explain { incident } => engine_cmd::explain(&dir, &incident, &out),
+        Command::Report(cmd) => crate::report_cmd::run(&cmd, &dir, &out),
         Command::Rebuild => engine_cmd::rebuild(&dir, &out),
         Command::Serve(a) => {
             let c = serve_cmd::config(a.config.as_deref(), a.listen.as_deref())?;

@@ -1,0 +1,73 @@
+// The agreements view: an agreement's readings side by side (the readings diff, differences marked) and the peace process's phases.
+
+import { $, html, setHTML, when, isInstant, entryRef } from './util.js';
+import { get } from './api.js';
+import { agreements, parties } from './data.js';
+import { wireVerifyButtons } from './proof.js';
+
+let section = null;
+
+export async function mount(s) {
+  section = s;
+  wireVerifyButtons(s);
+  setHTML(s, html`<h2>Agreements and the process</h2>
+    <label>Agreement <select class="agreement-select"></select></label>
+    <div class="diff" aria-live="polite"></div>
+    <h2>Process phases</h2>
+    <div class="process"></div>`);
+  const sel = $('.agreement-select', s);
+  const ags = await agreements();
+  for (const a of ags) sel.append(new Option(`${a.title}${a.readings.length ? '' : ' (no readings yet)'}`, a.id));
+  const first = ags.find((a) => a.readings.length);
+  if (first) sel.value = first.id;
+  sel.addEventListener('change', () => drawDiff());
+}
+
+export async function show() {
+  await Promise.all([drawDiff(), drawProcess()]);
+}
+
+export function refresh() { show(); }
+
+async function drawDiff() {
+  const box = $('.diff', section);
+  const id = $('.agreement-select', section).value;
+  const a = (await agreements()).find((x) => x.id === id);
+  if (!a) { setHTML(box, html`<p>No agreement is in the log yet.</p>`); return; }
+  if (!a.readings.length) {
+    setHTML(box, html`<p>No party has filed a reading of <b>${a.title}</b> yet (phase: ${a.phase_title}, ${a.phase_status}).</p>`);
+    return;
+  }
+  const [{ diff }, ps] = await Promise.all([get(`/v1/agreements/${encodeURIComponent(id)}/diff`), parties()]);
+  const name = (p) => (ps.find((q) => q.id === p) || { name: p }).name;
+  const cols = diff.readings.map((r) => r.party);
+  const cell = (v) => (isInstant(v) ? html`<time datetime="${v}">${when(v)}</time><span class="sub">${v}</span>` : v);
+  const rows = diff.rows.map((r) => html`<tr data-aspect="${r.aspect}" class="${r.differs ? 'differs' : ''}">
+      <th scope="row">${r.differs ? html`<span class="neq" title="the readings differ" aria-label="differs">≠</span> ` : ''}${r.aspect}</th>
+      ${cols.map((c) => html`<td data-reading="${c}">${cell(r.values[c] ?? '—')}</td>`)}</tr>`);
+  const only = Object.entries(diff.categories_only_in || {}).filter(([, v]) => v.length);
+  setHTML(box, html`
+    <p>Phase: <b>${a.phase_title}</b> (${a.phase_status}). ${a.joint_text ? 'There is a joint text.' : 'There is no joint text: each party\'s reading is what it says was agreed.'}</p>
+    <div class="table-wrap"><table class="diff-table">
+      <caption>The readings of <b>${a.title}</b> side by side; rows marked ≠ differ. Times in the zone chosen at the top (UTC below).</caption>
+      <thead><tr><th scope="col">Aspect</th>${diff.readings.map((r) => html`<th scope="col" data-reading="${r.party}">${name(r.party)} (${r.party})</th>`)}</tr>
+      <tr class="summary"><th scope="row">Summary and source</th>${diff.readings.map((r) => html`<td><p>${r.summary}</p><p class="meta">${r.source}</p><p>${entryRef(r.index)}</p></td>`)}</tr></thead>
+      <tbody>${rows}</tbody>
+    </table></div>
+    ${only.length ? html`<h3>Protected categories only some readings name</h3><ul>${only.map(([p, cats]) => html`<li><b>${name(p)}</b>: ${cats.join(', ')}</li>`)}</ul>` : ''}`);
+}
+
+async function drawProcess() {
+  const box = $('.process', section);
+  const { items } = await get('/v1/process', { limit: 1000 });
+  if (!items.length) { setHTML(box, html`<p>No process has been filed.</p>`); return; }
+  setHTML(box, html`${items.map((p) => html`<article class="process-doc">
+    <h3>${p.process.title}</h3>
+    <p class="meta">filed by ${p.author} at ${when(p.entry_time)} · ${entryRef(p.index)}</p>
+    <ol class="phases">${p.process.phases.map((ph) => html`<li class="phase status-${ph.status}" data-phase="${ph.id}">
+      <h4>${ph.title} <span class="badge status">${ph.status}</span></h4>
+      ${ph.depends_on.length ? html`<p class="meta">after: ${ph.depends_on.join(', ')}</p>` : ''}
+      ${ph.agreements.length ? html`<p>Agreements: ${ph.agreements.map((a) => html`<b>${a.title}</b> `)}</p>` : ''}
+      ${ph.notes.length ? html`<ul class="notes">${ph.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}
+    </li>`)}</ol></article>`)}`);
+}

@@ -1,0 +1,111 @@
+// The incident panel: an incident's grade and why, each finding under each reading with its reasons, its reports and their sources, assessments, and the log entries behind it with their inclusion proofs.
+
+import { $, html, raw, setHTML, announce, gradeBadge, outcomeBadge, when, entryRef } from './util.js';
+import { get } from './api.js';
+import { agreement, parties } from './data.js';
+import { wireVerifyButtons } from './proof.js';
+
+const HOLDS = { yes: ['✓', 'holds'], no: ['✗', 'does not hold'], uncertain: ['?', 'uncertain'] };
+
+/** Renders incident `id` into `panel` (an element with a live status line). */
+export async function renderIncident(panel, id) {
+  wireVerifyButtons(panel);
+  setHTML(panel, html`<div class="panel-head"><h2 tabindex="-1">Incident</h2><a class="close" href="#/map" aria-label="Close the incident panel">✕</a></div>
+    <p class="panel-status" aria-live="polite">Loading incident ${id}…</p>`);
+  let doc;
+  try {
+    doc = await get(`/v1/incidents/${encodeURIComponent(id)}`);
+  } catch (e) {
+    $('.panel-status', panel).textContent = `Could not load incident ${id}: ${e.message}`;
+    return;
+  }
+  const ps = await parties();
+  const name = (p) => { const x = ps.find((q) => q.id === p); return x ? `${x.name} (${p})` : p; };
+  const inc = doc.incident;
+  const byAgreement = new Map();
+  for (const f of doc.findings) {
+    if (!byAgreement.has(f.agreement)) byAgreement.set(f.agreement, []);
+    byAgreement.get(f.agreement).push(f);
+  }
+  const readingEntries = [];
+  for (const a of byAgreement.keys()) {
+    try {
+      const d = await agreement(a);
+      for (const r of d.readings || []) readingEntries.push({ agreement: a, party: r.author, index: r.index });
+    } catch { /* the agreement is gone from the list: findings still show */ }
+  }
+
+  const findingsHtml = [...byAgreement.entries()].map(([a, fs]) => {
+    const outcomes = new Set(fs.map((f) => f.outcome));
+    const differs = outcomes.size > 1;
+    return html`<section class="agreement-findings" data-agreement="${a}">
+      <h4>${a}</h4>
+      ${differs ? html`<p class="differs" data-differs="true"><span aria-hidden="true">⚠</span> The outcome depends on whose reading: ${fs.map((f) => `${f.reading}: ${f.outcome.replace(/_/g, ' ')}`).join(' · ')}</p>` : ''}
+      <div class="readings-grid">${fs.map((f) => findingCard(f, name))}</div></section>`;
+  });
+
+  const reports = doc.reports.map((r) => {
+    const rep = r.report;
+    const loc = rep.location || {};
+    return html`<li class="report" data-report="${rep.id}">
+      <p><b>${rep.act}</b>${rep.alleged_perpetrator ? html` alleged against <b>${name(rep.alleged_perpetrator)}</b>` : ''}, reported by <b>${name(r.author)}</b>${rep.illustrative ? html` <span class="tag">illustrative</span>` : ''}</p>
+      <p class="meta">${loc.place || ''} ${loc.point ? `(${loc.point[1]}, ${loc.point[0]}) ± ${loc.uncertainty_m} m` : ''}<br>
+        ${when(rep.time?.start)} – ${when(rep.time?.end)}${rep.target_category ? html`<br>target: ${rep.target_category}` : ''}</p>
+      ${rep.text ? html`<p class="text">${rep.text}</p>` : ''}
+      <p class="meta">Source: ${name(r.author)}, filed ${when(r.entry_time)} as report <code>${rep.id}</code>
+        ${Object.keys(rep.attributes || {}).length ? html`<br>attributes: ${Object.entries(rep.attributes).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}
+        ${(rep.evidence || []).length ? html`<br>evidence (hashes): ${rep.evidence.map((e) => html`<code>${e}</code> `)}` : ''}</p>
+      <p>${entryRef(r.index)}</p></li>`;
+  });
+
+  const assessments = (inc.assessments || []).map((a) => html`<li><p><b>${name(a.author)}</b>: <b>${a.verdict}</b></p><p class="text">${a.text}</p><p>${entryRef(a.index)}</p></li>`);
+
+  const entries = [
+    ...doc.reports.map((r) => ({ index: r.index, what: `report ${r.report.id} by ${r.author}` })),
+    ...(inc.assessments || []).map((a) => ({ index: a.index, what: `assessment by ${a.author}` })),
+    ...readingEntries.map((r) => ({ index: r.index, what: `${r.party}'s reading of ${r.agreement}` })),
+  ].sort((x, y) => x.index - y.index);
+
+  const blamed = (inc.alleged || []).map((a) => `${name(a.party)} by ${a.by.join(', ')}`).join('; ');
+  setHTML(panel, html`<div class="panel-head"><h2 tabindex="-1">Incident <code>${inc.id}</code></h2><a class="close" href="#/map" aria-label="Close the incident panel">✕</a></div>
+    <p class="panel-status" aria-live="polite"></p>
+    <dl class="facts">
+      <dt>Grade</dt><dd>${gradeBadge(inc.grade)}${inc.disputed ? ' (attribution disputed)' : ''}${inc.routine ? ' (routine: persistent hot spot)' : ''}</dd>
+      <dt>When</dt><dd>${when(inc.start)} – ${when(inc.end)}</dd>
+      <dt>Where</dt><dd>${inc.point[1]}, ${inc.point[0]} ± ${inc.uncertainty_m} m</dd>
+      <dt>Acts</dt><dd>${(inc.acts || []).join(', ')}</dd>
+      <dt>Blamed</dt><dd>${blamed || 'nobody'}</dd>
+      <dt>Sides</dt><dd>${(inc.sides || []).join(', ')}</dd>
+    </dl>
+    <details class="why" open><summary>Why this grade</summary><ul>${(inc.grade_reasons || []).map((r) => html`<li>${r}</li>`)}</ul></details>
+    <h3>Findings under each reading</h3>
+    ${findingsHtml.length ? findingsHtml : html`<p>No reading concerns this incident (nobody blamed, no protected site or target within reach).</p>`}
+    <h3>Reports (${doc.reports.length})</h3><ul class="reports">${reports}</ul>
+    ${assessments.length ? html`<h3>Assessments</h3><ul class="assessments">${assessments}</ul>` : ''}
+    <h3>Log entries behind it</h3>
+    <p class="meta">Each is in the public log; <i>verify</i> recomputes its inclusion proof here against the checkpoint's root (log size ${doc.log_size}).</p>
+    <ul class="entries">${entries.map((e) => html`<li>${e.what}: ${entryRef(e.index)}</li>`)}</ul>`);
+
+  const summary = `Incident ${inc.id}, ${inc.grade}. ` + doc.findings.map((f) => `Under ${f.reading}'s reading: ${f.outcome.replace(/_/g, ' ')}.`).join(' ');
+  $('.panel-status', panel).textContent = summary;
+  announce(summary);
+  $('h2', panel).focus({ preventScroll: false });
+}
+
+function findingCard(f, name) {
+  const reasons = (f.reasons || []).map((r) => {
+    const [sym, word] = HOLDS[r.holds] || ['·', r.holds];
+    return html`<li class="reason holds-${r.holds}"><span class="holds" title="${word}" aria-label="${word}">${sym}</span> <b>${r.rule}</b>: ${r.text}</li>`;
+  });
+  const atts = (f.attributions || []).map((a) => html`<li>${name(a.party)}: ${outcomeBadge(a.outcome)}
+      <span class="meta">alleged by ${(a.alleged_by || []).join(', ') || '—'}${a.released_by ? html`; released by <a href="#/incident/${a.released_by}">${a.released_by}</a>` : ''}</span></li>`);
+  const site = f.site ? html`<p class="meta">Protected site: ${f.site.name} (${f.site.category}), ${f.site.distance_m} m from ${f.site.report}${f.site.uncertain ? ' (uncertain)' : ''}, listed by ${f.site.lister}</p>` : '';
+  return html`<article class="finding" data-reading="${f.reading}" data-outcome="${f.outcome}">
+    <h5>${name(f.reading)}'s reading</h5>
+    <p>${outcomeBadge(f.outcome)}</p>
+    <ul class="attributions">${atts}</ul>
+    ${site}
+    <details open><summary>Reasons (${reasons.length})</summary><ol class="reasons">${reasons}</ol></details>
+    <p class="meta">rules ${f.rules}</p>
+  </article>`;
+}

@@ -1,0 +1,223 @@
+// Browser test of the dashboard: drives Debian's Chromium (playwright-core) over a served demo log, checks what each page shows, blocks and reports any request to another host, and saves a 1366×768 screenshot of every page.
+//
+// Usage: node tests/browser.mjs BASE_URL OUT_DIR   (e.g. node tests/browser.mjs http://127.0.0.1:8080 /tmp/shots)
+// Exit status 0 when every check passes; 1 with a message naming the failed check otherwise.
+
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [base, outDir] = process.argv.slice(2);
+if (!base || !outDir) {
+  console.error('usage: node browser.mjs BASE_URL OUT_DIR');
+  process.exit(2);
+}
+const BASE = base.replace(/\/$/, '');
+mkdirSync(outDir, { recursive: true });
+
+const started = Date.now();
+const t = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+const log = (m) => console.log(`[${t()}] ${m}`);
+
+const external = [];
+const consoleErrors = [];
+const failures = [];
+let browser;
+
+function check(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+async function api(path) {
+  const r = await fetch(BASE + path);
+  if (!r.ok) throw new Error(`GET ${path}: ${r.status}`);
+  return r.json();
+}
+
+async function shot(page, name) {
+  const file = join(outDir, `dashboard-${name}.png`);
+  await page.screenshot({ path: file });
+  log(`screenshot ${file}`);
+}
+
+/** Waits for the map view to have drawn the incidents (data-ready on the map container). */
+async function mapReady(page) {
+  await page.waitForSelector('#map[data-ready="true"]', { timeout: 30000 });
+  await page.waitForSelector('#map .leaflet-overlay-pane canvas, #map .leaflet-overlay-pane svg', { timeout: 30000 });
+}
+
+async function main() {
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--no-first-run'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  await context.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && !local) {
+      external.push(url.href);
+      return route.abort('blockedbyclient');
+    }
+    return route.continue();
+  });
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`console: ${m.text()} (${m.location().url || ''})`); });
+  page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    const u = new URL(r.url());
+    if (['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) consoleErrors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+  });
+
+  // ── What the API says ──
+  const list = await api('/v1/incidents?limit=1000');
+  const total = list.total;
+  log(`the API reports ${total} incidents`);
+  let sudzha = null;
+  for (let off = 0; off < total && !sudzha; off += 1000) {
+    const pageOf = off === 0 ? list : await api(`/v1/incidents?limit=1000&offset=${off}`);
+    for (const i of pageOf.items) {
+      const d = await api(`/v1/incidents/${encodeURIComponent(i.id)}`);
+      const mentions = d.reports.some((r) => JSON.stringify(r.report).includes('Sudzha'));
+      const out = Object.fromEntries(d.findings.map((f) => [f.reading, f.outcome]));
+      if (mentions && out.ru && out.ua && out.ru !== out.ua) { sudzha = { id: i.id, out }; break; }
+    }
+  }
+  check(sudzha, 'no incident mentions Sudzha with findings that differ between the ru and ua readings');
+  log(`the Sudzha incident is ${sudzha.id}: ${JSON.stringify(sudzha.out)}`);
+
+  // ── Map ──
+  let t0 = Date.now();
+  await page.goto(`${BASE}/#/map`, { waitUntil: 'load' });
+  await mapReady(page);
+  log(`map ready in ${Date.now() - t0} ms`);
+  const count = Number(await page.getAttribute('#map', 'data-incident-count'));
+  check(count === total, `the map has ${count} incident markers; the API reports ${total}`);
+  const rows = await page.locator('table.incidents tbody tr[data-incident-id]').count();
+  check(rows === total, `the incident list has ${rows} rows; the API reports ${total}`);
+  // Markers on the map: unclustered ones plus the counts of clusters add up to the total.
+  const onMap = await page.evaluate(() => {
+    const singles = document.querySelectorAll('#map .inc-icon').length;
+    const clustered = [...document.querySelectorAll('#map .marker-cluster-incidents span:first-child')]
+      .reduce((n, s) => n + Number(s.textContent), 0);
+    return singles + clustered;
+  });
+  check(onMap === total, `the map shows ${onMap} incidents (markers + cluster counts); the API reports ${total}`);
+  const countries = await page.evaluate(() => document.querySelectorAll('#map .leaflet-overlay-pane canvas').length);
+  check(countries > 0, 'the base map (countries) was not drawn');
+  const legend = await page.textContent('.legend');
+  for (const w of ['breach', 'out of scope', 'corroborated', 'reported']) check(legend.includes(w), `the legend does not mention "${w}"`);
+  await shot(page, 'map');
+
+  // ── Incident panel: the Sudzha incident, opened from the list with the keyboard ──
+  t0 = Date.now();
+  const link = page.locator(`table.incidents tr[data-incident-id="${sudzha.id}"] a`);
+  await link.focus();
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`aside.panel:not([hidden]) article.finding[data-reading="ru"]`, { timeout: 15000 });
+  check(page.url().endsWith(`#/incident/${sudzha.id}`), `the URL is ${page.url()}`);
+  const found = await page.$$eval('aside.panel article.finding', (els) => els.map((e) => [e.dataset.reading, e.dataset.outcome]));
+  const shown = Object.fromEntries(found);
+  log(`panel findings: ${JSON.stringify(shown)} (${Date.now() - t0} ms)`);
+  check(shown.ru && shown.ua, `the panel does not show findings under both ru and ua readings: ${JSON.stringify(shown)}`);
+  check(shown.ru !== shown.ua, `the panel shows the same outcome under ru and ua: ${JSON.stringify(shown)}`);
+  check(shown.ru === sudzha.out.ru && shown.ua === sudzha.out.ua, `the panel shows ${JSON.stringify(shown)}, the API ${JSON.stringify(sudzha.out)}`);
+  const panelText = await page.textContent('aside.panel');
+  check(/Sudzha/.test(panelText), 'the panel does not show the Sudzha reports');
+  check(await page.locator('aside.panel p.differs').count() > 0, 'the panel does not say that the outcome depends on the reading');
+  check(await page.locator('aside.panel ol.reasons li').count() > 0, 'the panel shows no reasons');
+  const live = await page.getAttribute('aside.panel .panel-status', 'aria-live');
+  check(live === 'polite', 'the panel has no live status');
+  const marked = await page.waitForSelector(`#map .inc-icon.open[title^="Incident ${sudzha.id}:"]`, { timeout: 15000 }).then(() => true, () => false);
+  check(marked, 'the map does not show the opened incident\'s marker highlighted');
+  await page.waitForTimeout(500); // let the map's zoom animation end before the screenshot
+  await page.evaluate(() => { document.querySelector('aside.panel').scrollTop = 0; });
+  await shot(page, 'incident');
+  // Verify one entry's inclusion proof in the page.
+  await page.locator('aside.panel ul.entries button.verify').first().click();
+  await page.waitForFunction(() => {
+    const o = document.querySelector('aside.panel ul.entries output.verdict');
+    return o && /included|FAILED|could not/.test(o.textContent);
+  }, null, { timeout: 15000 });
+  const verdict = await page.textContent('aside.panel ul.entries output.verdict');
+  check(verdict.includes('included'), `inclusion proof check in the page: ${verdict}`);
+
+  // ── Agreements: readings diff and process ──
+  await page.click('nav a[data-view="agreements"]');
+  await page.waitForSelector('table.diff-table tr[data-aspect="start"]', { timeout: 15000 });
+  const startRow = await page.textContent('table.diff-table tr[data-aspect="start"]');
+  check(startRow.includes('2025-03-18') && startRow.includes('2025-03-25'),
+    `the diff's start row does not list 2025-03-18 and 2025-03-25: ${startRow.replace(/\s+/g, ' ')}`);
+  const ruStart = await page.textContent('table.diff-table tr[data-aspect="start"] td[data-reading="ru"]');
+  const uaStart = await page.textContent('table.diff-table tr[data-aspect="start"] td[data-reading="ua"]');
+  check(ruStart.includes('2025-03-18') && uaStart.includes('2025-03-25'), `ru start ${ruStart}, ua start ${uaStart}`);
+  await page.waitForSelector('ol.phases li.phase', { timeout: 15000 });
+  await shot(page, 'agreements');
+
+  // ── Compliance, with the switch between readings ──
+  await page.click('nav a[data-view="compliance"]');
+  await page.waitForSelector('figure.chart svg rect', { timeout: 15000 });
+  const before = await page.textContent('.charts');
+  const radios = page.locator('.reading-switch input[type=radio]');
+  check(await radios.count() >= 2, 'the compliance view has no switch between readings');
+  await page.locator('.reading-switch input[value="ua"]').check();
+  await page.waitForFunction((b) => document.querySelector('.charts').textContent !== b, before, { timeout: 15000 });
+  check((await page.textContent('.charts')).includes("ua's reading"), 'switching to ua did not redraw the charts');
+  await page.locator('.reading-switch input[value="ru"]').check();
+  await page.waitForFunction(() => document.querySelector('.charts').textContent.includes("ru's reading"), null, { timeout: 15000 });
+  await shot(page, 'compliance');
+
+  // ── Commitments and claims ──
+  await page.click('nav a[data-view="commitments"]');
+  await page.waitForSelector('article.commitment', { timeout: 15000 });
+  const comm = await page.textContent('.commitments');
+  check(/discrepancy/.test(comm) && comm.includes('23') && comm.includes('22'), 'the commitments view does not flag 23 promised / 22 delivered');
+  check(await page.locator('article.claim-topic.contradiction blockquote.claim').count() >= 2, 'no contradictory claims side by side');
+  await shot(page, 'commitments');
+
+  // ── Log ──
+  await page.click('nav a[data-view="log"]');
+  await page.waitForSelector('pre.checkpoint', { timeout: 15000 });
+  const cp = await (await fetch(`${BASE}/checkpoint`)).text();
+  const size = cp.split('\n')[1];
+  check((await page.textContent('.log-size')) === size, `the log view shows size ${await page.textContent('.log-size')}, the checkpoint ${size}`);
+  check((await page.textContent('pre.checkpoint')).trim() === cp.trim(), 'the checkpoint text differs from /checkpoint');
+  await shot(page, 'log');
+
+  // ── Keyboard: the navigation is reachable with Tab ──
+  await page.goto('about:blank');
+  await page.goto(`${BASE}/#/map`, { waitUntil: 'load' });
+  await mapReady(page);
+  let reached = false;
+  for (let k = 0; k < 10 && !reached; k++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement?.matches('nav a[data-view]') ?? false);
+  }
+  check(reached, 'Tab does not reach the navigation');
+
+  // ── A link to an incident opens it directly ──
+  await page.goto('about:blank');
+  await page.goto(`${BASE}/#/incident/${encodeURIComponent(sudzha.id)}`, { waitUntil: 'load' });
+  await page.waitForSelector('aside.panel:not([hidden]) article.finding[data-reading="ua"]', { timeout: 30000 });
+  check(await page.locator(`table.incidents tr.open[data-incident-id="${sudzha.id}"]`).count() === 1, 'the opened incident is not marked in the list');
+
+  await browser.close();
+  browser = null;
+}
+
+try {
+  await main();
+} catch (e) {
+  failures.push(e.message);
+} finally {
+  if (browser) await browser.close().catch(() => {});
+}
+if (external.length) failures.push(`requests to other hosts (blocked): ${[...new Set(external)].join(', ')}`);
+if (consoleErrors.length) failures.push(`console errors:\n  ${consoleErrors.join('\n  ')}`);
+if (failures.length) {
+  console.error(`FAILED after ${t()}:\n- ${failures.join('\n- ')}`);
+  process.exit(1);
+}
+log('all dashboard checks passed');

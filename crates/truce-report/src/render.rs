@@ -1,0 +1,659 @@
+//! The report in Markdown and in self-contained HTML (inline CSS and SVG, no external resource).
+
+use crate::{svg, Count, DailyReport, IncidentLine, Labelled};
+use std::fmt::Write;
+
+/// Escapes text for HTML (and SVG) content and attribute values.
+pub(crate) fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// Escapes text for a Markdown table cell or line: no pipe, no line break, no raw HTML.
+fn md(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace(['\r', '\n'], " ")
+}
+
+/// `3 (+1)`, `0 (±0)`, `2 (−1)`.
+fn count(c: &Count) -> String {
+    let ch = match c.change {
+        0 => "±0".to_string(),
+        n if n > 0 => format!("+{n}"),
+        n => format!("−{}", n.unsigned_abs()),
+    };
+    format!("{} ({ch})", c.day)
+}
+
+fn grade_text(i: &IncidentLine) -> String {
+    if i.disputed && i.grade != "disputed" {
+        format!("{}, disputed (sources conflict)", i.grade)
+    } else {
+        i.grade.clone()
+    }
+}
+
+fn cells(v: &[Labelled]) -> Vec<String> {
+    v.iter().map(|l| count(&l.count)).collect()
+}
+
+const OUTCOMES: [&str; 4] = ["breach", "no_breach", "out_of_scope", "undetermined"];
+
+impl DailyReport {
+    fn title(&self) -> String {
+        format!("Truce daily report — {}", self.date)
+    }
+
+    fn previous_text(&self) -> String {
+        self.previous
+            .as_ref()
+            .map(|p| format!("changes are from {p}, counted the same way"))
+            .unwrap_or_else(|| "no previous day".into())
+    }
+
+    fn method(&self) -> Vec<String> {
+        vec![
+            format!(
+                "An incident belongs to {} if its interval [start, end] (the earliest and latest time of its evidence) overlaps {} 00:00 – 24:00 at UTC{} ({} – {}, the end excluded). An incident spanning midnight is in the reports of both days; one that reaches the day only at its last instant (ending at exactly 00:00) is marked as such.",
+                self.date, self.date, self.utc_offset, self.from, self.until
+            ),
+            "The engine's compliance tables (`truce compliance`) count each incident once, on the UTC day of its start (shown as \"compliance day\"), so their per-day numbers can differ from this report's.".into(),
+            "Routine detections (fires at persistent hot spots such as gas flares) are counted but not listed; incidents reported by one side that concern no agreement are counted but not listed.".into(),
+            format!(
+                "Commitments are listed when due within {} days of the date.",
+                crate::COMMITMENT_DAYS
+            ),
+        ]
+    }
+
+    /// The report in Markdown. Charts are linked by the names [`DailyReport::charts`] gives, to
+    /// be written next to the Markdown file.
+    pub fn to_markdown(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "# {}\n", self.title());
+        let _ = writeln!(
+            s,
+            "Day: **{}** at UTC{} ({} – {}); {}.  \nLog: `{}` at checkpoint size **{}**, rules `{}`.\n",
+            self.date,
+            self.utc_offset,
+            self.from,
+            self.until,
+            self.previous_text(),
+            md(&self.checkpoint.origin),
+            self.checkpoint.size,
+            md(&self.rules)
+        );
+        let p = self.previous.clone().unwrap_or_else(|| "—".into());
+        s.push_str("## Summary\n\n");
+        let sm = &self.summary;
+        let _ = writeln!(
+            s,
+            "Incidents on the day: **{}** (change from {p}); routine detections: {}.\n",
+            count(&sm.incidents),
+            count(&sm.routine)
+        );
+        s.push_str("| grade | incidents (change) |\n|---|---|\n");
+        for l in &sm.by_grade {
+            let _ = writeln!(s, "| {} | {} |", l.label, count(&l.count));
+        }
+        s.push_str("\n| party blamed | incidents (change) |\n|---|---|\n");
+        if sm.by_party.is_empty() {
+            s.push_str("| — | 0 |\n");
+        }
+        for l in &sm.by_party {
+            let _ = writeln!(s, "| {} | {} |", md(&l.label), count(&l.count));
+        }
+        s.push_str("\nFindings by outcome under each reading, and per party blamed (change from the previous day in brackets):\n\n");
+        s.push_str("| agreement | reading | party | breach | no_breach | out_of_scope | undetermined |\n|---|---|---|---|---|---|---|\n");
+        if sm.readings.is_empty() {
+            s.push_str("| — | — | — | 0 | 0 | 0 | 0 |\n");
+        }
+        for r in &sm.readings {
+            let _ = writeln!(
+                s,
+                "| {} | {} | *all findings* | {} |",
+                md(&r.agreement),
+                md(&r.reading),
+                cells(&r.outcomes).join(" | ")
+            );
+            for pc in &r.parties {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} |",
+                    md(&r.agreement),
+                    md(&r.reading),
+                    md(&pc.party),
+                    cells(&pc.outcomes).join(" | ")
+                );
+            }
+        }
+
+        let _ = writeln!(s, "\n## Notable incidents ({})\n", self.incidents.len());
+        if self.incidents.is_empty() {
+            s.push_str("None.\n\n");
+        }
+        for i in &self.incidents {
+            let _ = writeln!(s, "### {} — {}\n", i.id, md(&i.label));
+            let _ = writeln!(s, "- **Grade: {}**", md(&grade_text(i)));
+            for g in &i.grade_reasons {
+                let _ = writeln!(s, "  - {}", md(g));
+            }
+            let _ = writeln!(
+                s,
+                "- When: {}{}; compliance day {}",
+                md(&i.when),
+                if i.edge {
+                    " — reaches this day only at its last instant (ends at 00:00)"
+                } else {
+                    ""
+                },
+                i.compliance_day
+            );
+            let _ = writeln!(
+                s,
+                "- Where: [{:.5}, {:.5}] ±{} m",
+                i.point[0], i.point[1], i.uncertainty_m
+            );
+            let _ = writeln!(s, "- Sources (sides): {}", md(&i.sides.join(", ")));
+            if !i.alleged.is_empty() {
+                let _ = writeln!(s, "- Blamed: {}", md(&i.alleged.join("; ")));
+            }
+            s.push_str("- Reports:\n");
+            for m in &i.reports {
+                let _ = writeln!(
+                    s,
+                    "  - {}/{} [{}]: {}{}, {} ±{} m",
+                    md(&m.author),
+                    md(&m.id),
+                    md(&m.side),
+                    md(&m.act),
+                    m.perpetrator
+                        .as_ref()
+                        .map(|p| format!(" by {}", md(p)))
+                        .unwrap_or_default(),
+                    md(&m.when),
+                    m.uncertainty_m
+                );
+            }
+            for a in &i.assessments {
+                let _ = writeln!(s, "- Assessment: {}", md(a));
+            }
+            if i.reading_decides {
+                s.push_str("- **The outcome depends on whose reading is applied.**\n");
+            }
+            s.push('\n');
+            if !i.readings.is_empty() {
+                s.push_str("| agreement | reading | outcome | parties | decided by |\n|---|---|---|---|---|\n");
+                for r in &i.readings {
+                    let _ = writeln!(
+                        s,
+                        "| {} | {} | **{}** | {} | {} |",
+                        md(&r.agreement),
+                        md(&r.reading),
+                        r.outcome,
+                        md(&r.parties.join("; ")),
+                        md(&r.decided_by)
+                    );
+                }
+                s.push('\n');
+                for r in &i.readings {
+                    let _ = writeln!(
+                        s,
+                        "Under {}'s reading of {}: **{}**\n",
+                        md(&r.reading),
+                        md(&r.agreement),
+                        r.outcome
+                    );
+                    for (k, x) in r.reasons.iter().enumerate() {
+                        let _ = writeln!(
+                            s,
+                            "{}. {} ({}): {}",
+                            k + 1,
+                            md(&x.rule),
+                            md(&x.holds),
+                            md(&x.text)
+                        );
+                    }
+                    s.push('\n');
+                }
+            }
+            let _ = writeln!(s, "Every reason: `{}`\n", i.explain);
+        }
+        let _ = writeln!(
+            s,
+            "Not listed: {} routine detection(s), {} incident(s) reported by one side concerning no agreement.\n",
+            self.unlisted.routine, self.unlisted.unconcerned
+        );
+
+        let _ = writeln!(
+            s,
+            "## Commitments due around the day ({})\n",
+            self.commitments.len()
+        );
+        if self.commitments.is_empty() {
+            let _ = writeln!(s, "None due within {} days.\n", crate::COMMITMENT_DAYS);
+        }
+        for c in &self.commitments {
+            let _ = writeln!(
+                s,
+                "### {} — {}\n\nDue {} ({}), logged by {}: **{}**{}\n",
+                md(&c.id),
+                md(&c.title),
+                md(&c.due),
+                due_text(c.due_in_days),
+                md(&c.author),
+                md(&c.status),
+                if c.status == "discrepancy" {
+                    " ⚠ discrepancy"
+                } else {
+                    ""
+                }
+            );
+            s.push_str(
+                "| item | from | to | promised | delivered | |\n|---|---|---|---|---|---|\n",
+            );
+            for x in &c.items {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    md(&x.what),
+                    md(x.from.as_deref().unwrap_or("—")),
+                    md(x.to.as_deref().unwrap_or("—")),
+                    x.promised,
+                    x.delivered,
+                    if x.discrepancy { "≠ discrepancy" } else { "" }
+                );
+            }
+            s.push('\n');
+        }
+
+        s.push_str("## Charts\n\n");
+        for (name, _) in self.charts() {
+            let alt = if name.contains("incidents") {
+                "Incidents per day by grade"
+            } else {
+                "Breaches per party under each reading"
+            };
+            let _ = writeln!(s, "![{alt}]({name})\n");
+        }
+        s.push_str("| date | ");
+        s.push_str(
+            &truce_engine::Grade::ALL
+                .iter()
+                .map(|g| g.as_str())
+                .collect::<Vec<_>>()
+                .join(" | "),
+        );
+        s.push_str(" |\n|---|---|---|---|---|---|---|\n");
+        for d in &self.series.days {
+            let _ = writeln!(
+                s,
+                "| {} | {} |",
+                d.date,
+                truce_engine::Grade::ALL
+                    .iter()
+                    .map(|g| d.by_grade.get(g.as_str()).copied().unwrap_or(0).to_string())
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            );
+        }
+        s.push_str("\n| agreement | reading | party in breach | to date | on the day |\n|---|---|---|---|---|\n");
+        for b in &self.series.breaches {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                md(&b.agreement),
+                md(&b.reading),
+                md(&b.party),
+                b.to_date,
+                b.day
+            );
+        }
+
+        s.push_str("\n## Method\n\n");
+        for m in self.method() {
+            let _ = writeln!(s, "- {m}");
+        }
+        for w in &self.warnings {
+            let _ = writeln!(s, "- Warning: {}", md(w));
+        }
+
+        s.push_str("\n## Checkpoint and reproduction\n\n");
+        let _ = writeln!(
+            s,
+            "Computed from the log at checkpoint size {}, root `{}`, rules `{}`. The signed checkpoint:\n",
+            self.checkpoint.size,
+            md(&self.checkpoint.root),
+            md(&self.rules)
+        );
+        let _ = writeln!(s, "```\n{}```\n", fenced(&self.checkpoint.note));
+        let _ = writeln!(
+            s,
+            "Recompute it (byte-identical while the log has {} entries; later entries, such as a late assessment, may change it):\n\n```sh\n{} --format md\n```\n",
+            self.checkpoint.size, self.reproduce
+        );
+        s
+    }
+
+    /// The report as one self-contained HTML page: inline CSS, inline SVG charts, no script and
+    /// no external resource.
+    pub fn to_html(&self) -> String {
+        let mut s = String::new();
+        let _ = write!(
+            s,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n{}</style>\n</head>\n<body>\n",
+            esc(&self.title()),
+            CSS
+        );
+        let _ = writeln!(s, "<h1>{}</h1>", esc(&self.title()));
+        let _ = writeln!(
+            s,
+            "<p class=\"meta\">Day: <b>{}</b> at UTC{} ({} – {}); {}.<br>Log: <code>{}</code> at checkpoint size <b>{}</b>, rules <code>{}</code>.</p>",
+            esc(&self.date),
+            esc(&self.utc_offset),
+            esc(&self.from),
+            esc(&self.until),
+            esc(&self.previous_text()),
+            esc(&self.checkpoint.origin),
+            self.checkpoint.size,
+            esc(&self.rules)
+        );
+        let sm = &self.summary;
+        let p = esc(self.previous.as_deref().unwrap_or("—"));
+        s.push_str("<h2>Summary</h2>\n");
+        let _ = writeln!(
+            s,
+            "<p>Incidents on the day: <b>{}</b> (change from {p}); routine detections: {}.</p>",
+            esc(&count(&sm.incidents)),
+            esc(&count(&sm.routine))
+        );
+        s.push_str(
+            "<div class=\"row\">\n<table><tr><th>grade</th><th>incidents (change)</th></tr>\n",
+        );
+        for l in &sm.by_grade {
+            let _ = writeln!(
+                s,
+                "<tr><td><span class=\"g g-{}\">{}</span></td><td>{}</td></tr>",
+                esc(&l.label),
+                esc(&l.label),
+                esc(&count(&l.count))
+            );
+        }
+        s.push_str("</table>\n<table><tr><th>party blamed</th><th>incidents (change)</th></tr>\n");
+        if sm.by_party.is_empty() {
+            s.push_str("<tr><td>—</td><td>0</td></tr>\n");
+        }
+        for l in &sm.by_party {
+            let _ = writeln!(
+                s,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                esc(&l.label),
+                esc(&count(&l.count))
+            );
+        }
+        s.push_str("</table>\n</div>\n<p>Findings by outcome under each reading, and per party blamed (change from the previous day in brackets):</p>\n<table><tr><th>agreement</th><th>reading</th><th>party</th>");
+        for o in OUTCOMES {
+            let _ = write!(s, "<th>{o}</th>");
+        }
+        s.push_str("</tr>\n");
+        for r in &sm.readings {
+            let _ = writeln!(
+                s,
+                "<tr class=\"all\"><td>{}</td><td>{}</td><td><i>all findings</i></td>{}</tr>",
+                esc(&r.agreement),
+                esc(&r.reading),
+                cells(&r.outcomes)
+                    .iter()
+                    .map(|c| format!("<td>{}</td>", esc(c)))
+                    .collect::<String>()
+            );
+            for pc in &r.parties {
+                let _ = writeln!(
+                    s,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td>{}</tr>",
+                    esc(&r.agreement),
+                    esc(&r.reading),
+                    esc(&pc.party),
+                    cells(&pc.outcomes)
+                        .iter()
+                        .map(|c| format!("<td>{}</td>", esc(c)))
+                        .collect::<String>()
+                );
+            }
+        }
+        s.push_str("</table>\n");
+
+        let _ = writeln!(s, "<h2>Notable incidents ({})</h2>", self.incidents.len());
+        if self.incidents.is_empty() {
+            s.push_str("<p>None.</p>\n");
+        }
+        for i in &self.incidents {
+            let _ = writeln!(
+                s,
+                "<section class=\"incident\">\n<h3><code>{}</code> — {}</h3>",
+                esc(&i.id),
+                esc(&i.label)
+            );
+            let _ = writeln!(
+                s,
+                "<p>Grade: <span class=\"g g-{}\">{}</span></p>",
+                esc(&i.grade),
+                esc(&grade_text(i))
+            );
+            if !i.grade_reasons.is_empty() {
+                s.push_str("<ul class=\"reasons\">\n");
+                for g in &i.grade_reasons {
+                    let _ = writeln!(s, "<li>{}</li>", esc(g));
+                }
+                s.push_str("</ul>\n");
+            }
+            s.push_str("<dl>\n");
+            let _ = writeln!(
+                s,
+                "<dt>When</dt><dd>{}{}; compliance day {}</dd>",
+                esc(&i.when),
+                if i.edge {
+                    " — reaches this day only at its last instant (ends at 00:00)"
+                } else {
+                    ""
+                },
+                esc(&i.compliance_day)
+            );
+            let _ = writeln!(
+                s,
+                "<dt>Where</dt><dd>[{:.5}, {:.5}] ±{} m</dd>",
+                i.point[0], i.point[1], i.uncertainty_m
+            );
+            let _ = writeln!(
+                s,
+                "<dt>Sources (sides)</dt><dd>{}</dd>",
+                esc(&i.sides.join(", "))
+            );
+            if !i.alleged.is_empty() {
+                let _ = writeln!(s, "<dt>Blamed</dt><dd>{}</dd>", esc(&i.alleged.join("; ")));
+            }
+            s.push_str("<dt>Reports</dt><dd><ul>\n");
+            for m in &i.reports {
+                let _ = writeln!(
+                    s,
+                    "<li>{}/{} [{}]: {}{}, {} ±{} m</li>",
+                    esc(&m.author),
+                    esc(&m.id),
+                    esc(&m.side),
+                    esc(&m.act),
+                    m.perpetrator
+                        .as_ref()
+                        .map(|p| format!(" by {}", esc(p)))
+                        .unwrap_or_default(),
+                    esc(&m.when),
+                    m.uncertainty_m
+                );
+            }
+            s.push_str("</ul></dd>\n");
+            for a in &i.assessments {
+                let _ = writeln!(s, "<dt>Assessment</dt><dd>{}</dd>", esc(a));
+            }
+            s.push_str("</dl>\n");
+            if i.reading_decides {
+                s.push_str(
+                    "<p class=\"decides\">The outcome depends on whose reading is applied.</p>\n",
+                );
+            }
+            if !i.readings.is_empty() {
+                s.push_str("<table><tr><th>agreement</th><th>reading</th><th>outcome</th><th>parties</th><th>decided by</th></tr>\n");
+                for r in &i.readings {
+                    let _ = writeln!(
+                        s,
+                        "<tr><td>{}</td><td>{}</td><td><span class=\"o o-{}\">{}</span></td><td>{}</td><td>{}</td></tr>",
+                        esc(&r.agreement),
+                        esc(&r.reading),
+                        esc(&r.outcome),
+                        esc(&r.outcome),
+                        esc(&r.parties.join("; ")),
+                        esc(&r.decided_by)
+                    );
+                }
+                s.push_str("</table>\n");
+                for r in &i.readings {
+                    let _ = writeln!(
+                        s,
+                        "<details open><summary>Under {}'s reading of {}: <b>{}</b></summary>\n<ol>",
+                        esc(&r.reading),
+                        esc(&r.agreement),
+                        esc(&r.outcome)
+                    );
+                    for x in &r.reasons {
+                        let _ = writeln!(
+                            s,
+                            "<li><b>{}</b> ({}): {}</li>",
+                            esc(&x.rule),
+                            esc(&x.holds),
+                            esc(&x.text)
+                        );
+                    }
+                    s.push_str("</ol></details>\n");
+                }
+            }
+            let _ = writeln!(
+                s,
+                "<p>Every reason: <code>{}</code></p>\n</section>",
+                esc(&i.explain)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "<p>Not listed: {} routine detection(s), {} incident(s) reported by one side concerning no agreement.</p>",
+            self.unlisted.routine, self.unlisted.unconcerned
+        );
+
+        let _ = writeln!(
+            s,
+            "<h2>Commitments due around the day ({})</h2>",
+            self.commitments.len()
+        );
+        if self.commitments.is_empty() {
+            let _ = writeln!(s, "<p>None due within {} days.</p>", crate::COMMITMENT_DAYS);
+        }
+        for c in &self.commitments {
+            let _ = writeln!(
+                s,
+                "<h3>{} — {}</h3>\n<p>Due {} ({}), logged by {}: <b class=\"st-{}\">{}</b></p>",
+                esc(&c.id),
+                esc(&c.title),
+                esc(&c.due),
+                esc(&due_text(c.due_in_days)),
+                esc(&c.author),
+                esc(&c.status),
+                esc(&c.status)
+            );
+            s.push_str("<table><tr><th>item</th><th>from</th><th>to</th><th>promised</th><th>delivered</th><th></th></tr>\n");
+            for x in &c.items {
+                let _ = writeln!(
+                    s,
+                    "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    if x.discrepancy { " class=\"disc\"" } else { "" },
+                    esc(&x.what),
+                    esc(x.from.as_deref().unwrap_or("—")),
+                    esc(x.to.as_deref().unwrap_or("—")),
+                    x.promised,
+                    x.delivered,
+                    if x.discrepancy { "≠ discrepancy" } else { "" }
+                );
+            }
+            s.push_str("</table>\n");
+        }
+
+        s.push_str("<h2>Charts</h2>\n<div class=\"charts\">\n");
+        s.push_str(&svg::incidents_by_day(self, false));
+        s.push_str(&svg::breaches_by_party(self, false));
+        s.push_str("</div>\n<h2>Method</h2>\n<ul>\n");
+        for m in self.method() {
+            let _ = writeln!(s, "<li>{}</li>", esc(&m));
+        }
+        for w in &self.warnings {
+            let _ = writeln!(s, "<li>Warning: {}</li>", esc(w));
+        }
+        s.push_str("</ul>\n<h2>Checkpoint and reproduction</h2>\n");
+        let _ = writeln!(
+            s,
+            "<p>Computed from the log at checkpoint size {}, root <code>{}</code>, rules <code>{}</code>. The signed checkpoint:</p>\n<pre>{}</pre>",
+            self.checkpoint.size,
+            esc(&self.checkpoint.root),
+            esc(&self.rules),
+            esc(&self.checkpoint.note)
+        );
+        let _ = writeln!(
+            s,
+            "<p>Recompute it (byte-identical while the log has {} entries; later entries, such as a late assessment, may change it):</p>\n<pre>{} --format html</pre>\n</body>\n</html>",
+            self.checkpoint.size,
+            esc(&self.reproduce)
+        );
+        s
+    }
+}
+
+/// A note for a fenced block: ends with a newline, and no line can close the fence.
+fn fenced(note: &str) -> String {
+    let mut s = note.replace("```", "'''");
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s
+}
+
+fn due_text(d: i64) -> String {
+    match d {
+        0 => "due on the day".to_string(),
+        1 => "due the next day".to_string(),
+        -1 => "due the day before".to_string(),
+        n if n > 0 => format!("due in {n} days"),
+        n => format!("due {} days before", n.unsigned_abs()),
+    }
+}
+
+const CSS: &str = "body{font-family:sans-serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;color:#222;line-height:1.4}
+h1{font-size:1.6rem;border-bottom:2px solid #333}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #999}
+h3{font-size:1.05rem}table{border-collapse:collapse;margin:.5rem 1rem .5rem 0}th,td{border:1px solid #bbb;padding:.2rem .45rem;text-align:left;vertical-align:top;font-size:.9rem}
+th{background:#eee}tr.all td{background:#f6f6f6}.row{display:flex;flex-wrap:wrap;align-items:flex-start}.meta{color:#444}
+.incident{border-left:4px solid #1e88e5;padding-left:.8rem;margin:1rem 0;page-break-inside:avoid}
+dl{display:grid;grid-template-columns:9rem 1fr;gap:.15rem .6rem}dt{font-weight:bold}dd{margin:0}dd ul{margin:0;padding-left:1.1rem}
+.g,.o{padding:0 .35rem;border-radius:3px;color:#fff;background:#757575;font-weight:bold}
+.g-corroborated{background:#e65100}.g-disputed{background:#8e24aa}.g-verified{background:#c62828}.g-unverifiable{background:#1e88e5}.g-dismissed{background:#43a047}
+.o-breach{background:#c62828}.o-no_breach{background:#43a047}.o-out_of_scope{background:#757575}.o-undetermined{background:#f9a825;color:#222}
+.decides{font-weight:bold;color:#8e24aa}.disc td{background:#fff3e0}.st-discrepancy{color:#c62828}
+details{margin:.3rem 0}pre{background:#f4f4f4;padding:.6rem;overflow-x:auto;font-size:.85rem}.charts svg{display:block;margin:.5rem 0;max-width:100%;height:auto}
+@media print{body{max-width:none;margin:0}details{display:block}details>*{display:block}}
+";

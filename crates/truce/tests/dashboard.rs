@@ -1,0 +1,207 @@
+//! The dashboard in a real browser: builds the demo with the real binary, serves it with
+//! `truce serve` on a free port, and runs `crates/truce-dashboard/web/tests/browser.mjs`
+//! (playwright-core driving Debian's Chromium, every request to another host blocked and
+//! reported) against it. Needs `node` and `/usr/bin/chromium`; fails, never skips, without them.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// The whole browser run is bounded (it takes a few seconds).
+const BROWSER_TIMEOUT: Duration = Duration::from_secs(240);
+
+fn web_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../truce-dashboard/web")
+}
+
+/// A `truce serve` child, killed on drop.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(dir: &Path) -> (Server, String) {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("truce"))
+        .env_remove("TRUCE_DIR")
+        .env("NO_COLOR", "1")
+        .env("TRUCE_LOG", "error")
+        .arg("--dir")
+        .arg(dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let server = Server(child);
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let url = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line of `truce serve`: {first:?}"))
+        .to_string();
+    // Keep draining stdout so the server never blocks on it.
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = out.read_to_end(&mut sink);
+    });
+    (server, url)
+}
+
+#[test]
+fn the_dashboard_works_in_a_browser_without_any_other_host() {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "install chromium: apt-get install chromium"
+    );
+    let node = Command::new("node").arg("--version").output();
+    assert!(
+        node.is_ok_and(|o| o.status.success()),
+        "install Node.js: apt-get install nodejs npm"
+    );
+    let web = web_dir();
+    if !web
+        .join("node_modules/playwright-core/package.json")
+        .exists()
+    {
+        let s = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&web)
+            .status()
+            .expect("run npm (apt-get install npm)");
+        assert!(s.success(), "`npm ci` in {} failed", web.display());
+    }
+
+    let t = tempfile::tempdir().unwrap();
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/energy-moratorium-2025");
+    let started = Instant::now();
+    let demo = Command::new(assert_cmd::cargo::cargo_bin("truce"))
+        .env_remove("TRUCE_DIR")
+        .current_dir(t.path())
+        .args(["-q", "demo", "--no-serve", "--scenario"])
+        .arg(&scenario)
+        .args(["--dir", "d"])
+        .output()
+        .unwrap();
+    assert!(
+        demo.status.success(),
+        "truce demo failed: {}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let (server, url) = serve(&t.path().join("d"));
+    eprintln!("demo built and served at {url} in {:?}", started.elapsed());
+
+    let shots = t.path().join("shots");
+    let started = Instant::now();
+    let mut node = Command::new("node")
+        .arg("tests/browser.mjs")
+        .arg(&url)
+        .arg(&shots)
+        .current_dir(&web)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run node");
+    let (mut o, mut e) = (node.stdout.take().unwrap(), node.stderr.take().unwrap());
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = o.read_to_string(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = e.read_to_string(&mut s);
+        s
+    });
+    let status = loop {
+        if let Some(s) = node.try_wait().unwrap() {
+            break Some(s);
+        }
+        if started.elapsed() > BROWSER_TIMEOUT {
+            let _ = node.kill();
+            let _ = node.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let (out, err) = (out.join().unwrap(), err.join().unwrap());
+    drop(server);
+    eprintln!("browser test: {:?}\n{out}{err}", started.elapsed());
+    let status =
+        status.unwrap_or_else(|| panic!("browser.mjs timed out after {BROWSER_TIMEOUT:?}"));
+    assert!(
+        status.success(),
+        "browser.mjs failed ({status}):\n{out}\n{err}"
+    );
+    for page in [
+        "map",
+        "incident",
+        "agreements",
+        "compliance",
+        "commitments",
+        "log",
+    ] {
+        let f = shots.join(format!("dashboard-{page}.png"));
+        let len = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 1000, "no screenshot {}", f.display());
+    }
+}
+
+/// `truce demo` builds the scenario, then serves it: the printed URL (port 0 → a free port) answers
+/// with the dashboard and the demo's API.
+#[test]
+fn the_demo_serves_the_dashboard_at_the_printed_url() {
+    let t = tempfile::tempdir().unwrap();
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/energy-moratorium-2025");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("truce"))
+        .env_remove("TRUCE_DIR")
+        .env("NO_COLOR", "1")
+        .arg("--dir")
+        .arg(t.path().join("demo"))
+        .arg("demo")
+        .arg("--scenario")
+        .arg(&scenario)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let server = Server(child);
+    // The summary comes first, then the `listening on` line.
+    let mut url = None;
+    let mut summary = String::new();
+    for line in out.lines() {
+        let line = line.unwrap();
+        if let Some(u) = line.strip_prefix("listening on ") {
+            url = Some(u.to_string());
+            break;
+        }
+        summary.push_str(&line);
+        summary.push('\n');
+    }
+    let url = url.unwrap_or_else(|| panic!("no `listening on` line after:\n{summary}"));
+    assert!(summary.contains("where the reading decides"), "{summary}");
+    let mut notice = String::new();
+    err.read_line(&mut notice).unwrap();
+    assert!(notice.contains(&format!("open {url}/")), "{notice:?}");
+    let get = |path: &str| {
+        let r = reqwest::blocking::get(format!("{url}{path}")).unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        r.text().unwrap()
+    };
+    assert!(get("/").contains("<title>"), "the dashboard page");
+    let v: serde_json::Value = serde_json::from_str(&get("/v1/incidents")).unwrap();
+    assert_eq!(v["total"], 7);
+    drop(server);
+}

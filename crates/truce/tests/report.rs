@@ -1,0 +1,236 @@
+//! `truce report daily` through the real binary on the demo: the report of 21 March 2025 names
+//! the Sudzha incident with its grade and its outcome under each reading, states the checkpoint
+//! and the change from the previous day, is byte-identical when run twice (md, json, html), and
+//! prints to PDF with headless Chromium.
+
+mod common;
+use common::{fails, stdout, truce};
+use serde_json::Value;
+use std::path::Path;
+
+const SUDZHA: &str = "inc-ebcad14da9c05248";
+
+fn scenario() -> String {
+    format!(
+        "{}/../../scenarios/energy-moratorium-2025",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn demo() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    stdout(truce(t.path()).args([
+        "-q",
+        "demo",
+        "--no-serve",
+        "--scenario",
+        &scenario(),
+        "--dir",
+        "d",
+    ]));
+    t
+}
+
+fn report(p: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "-q",
+        "--dir",
+        "d",
+        "report",
+        "daily",
+        "--date",
+        "2025-03-21",
+    ];
+    args.extend_from_slice(extra);
+    stdout(truce(p).args(&args))
+}
+
+#[test]
+fn the_report_of_21_march_names_sudzha_with_its_grade_and_outcomes() {
+    let t = demo();
+    let p = t.path();
+    let size: Value = serde_json::from_str(&stdout(truce(p).args([
+        "--dir",
+        "d",
+        "--json",
+        "log",
+        "checkpoint",
+    ])))
+    .unwrap();
+    let size = size["size"].as_u64().unwrap();
+
+    // Markdown.
+    let md = report(p, &[]);
+    assert_eq!(md, report(p, &["--format", "md"]), "md twice");
+    assert!(
+        md.contains(&format!("### {SUDZHA} — Sudzha gas metering station")),
+        "{md}"
+    );
+    assert!(md.contains("**Grade: unverifiable, disputed (sources conflict)**"));
+    assert!(md.contains("| energy-moratorium-2025 | ru | **breach** | ru: no_breach (released by"));
+    assert!(md.contains("| energy-moratorium-2025 | ua | **out_of_scope** |"));
+    assert!(md.contains("| energy-moratorium-2025 | us | **breach** | ru: breach; ua: no_breach |"));
+    assert!(md.contains("— reaches this day only at its last instant (ends at 00:00)"));
+    assert!(md.contains(&format!("`truce explain {SUDZHA}`")));
+    assert!(md.contains(&format!("at checkpoint size **{size}**")));
+    assert!(md.contains("Incidents on the day: **1 (±0)** (change from 2025-03-20)"));
+    assert!(md.contains("| seriously-wounded | ru | ua | 23 | 22 | ≠ discrepancy |"));
+    assert!(md.contains(
+        "truce --dir DIR report daily --date 2025-03-21 --utc-offset +00:00 --format md"
+    ));
+    insta::assert_snapshot!("report_daily_2025_03_21_md", md);
+
+    // JSON, also as the global --json.
+    let js = report(p, &["--format", "json"]);
+    assert_eq!(js, report(p, &["--format", "json"]), "json twice");
+    assert_eq!(
+        js,
+        stdout(truce(p).args([
+            "-q",
+            "--dir",
+            "d",
+            "--json",
+            "report",
+            "daily",
+            "--date",
+            "2025-03-21"
+        ]))
+    );
+    let v: Value = serde_json::from_str(&js).unwrap();
+    assert_eq!(v["checkpoint"]["size"].as_u64(), Some(size));
+    assert_eq!(v["previous"], "2025-03-20");
+    let inc = v["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == SUDZHA)
+        .expect("Sudzha on 21 March");
+    assert_eq!(inc["grade"], "unverifiable");
+    assert_eq!(inc["disputed"], true);
+    let outcome = |r: &str| {
+        inc["readings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["reading"] == r)
+            .map(|x| x["outcome"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(outcome("ru"), "breach");
+    assert_eq!(outcome("ua"), "out_of_scope");
+    assert_eq!(outcome("us"), "breach");
+    let incidents = &v["summary"]["incidents"];
+    assert_eq!(
+        (incidents["day"].as_u64(), incidents["previous"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(incidents["change"].as_i64(), Some(0));
+
+    // HTML: self-contained.
+    let html = report(p, &["--format", "html"]);
+    assert_eq!(html, report(p, &["--format", "html"]), "html twice");
+    assert!(html.contains(SUDZHA) && html.contains("unverifiable, disputed"));
+    assert!(html.contains(&format!("checkpoint size <b>{size}</b>")));
+    for bad in ["src=", "href=", "url(", "@import", "<script", "<link"] {
+        assert!(!html.contains(bad), "{bad} in the HTML");
+    }
+
+    // At Moscow time the incident falls squarely on the 21st; the 22nd has nothing of it.
+    let moscow = report(p, &["--utc-offset", "+03:00"]);
+    assert!(moscow.contains(SUDZHA) && !moscow.contains("reaches this day only"));
+    let next = stdout(truce(p).args([
+        "-q",
+        "--dir",
+        "d",
+        "report",
+        "daily",
+        "--date",
+        "2025-03-22",
+    ]));
+    assert!(!next.contains(&format!("### {SUDZHA}")));
+
+    // Markdown with --out writes the charts next to it.
+    stdout(truce(p).args([
+        "-q",
+        "--dir",
+        "d",
+        "report",
+        "daily",
+        "--date",
+        "2025-03-21",
+        "--out",
+        "r.md",
+    ]));
+    assert_eq!(std::fs::read_to_string(p.join("r.md")).unwrap(), md);
+    for n in ["incidents-by-day", "breaches-by-party"] {
+        let svg = std::fs::read_to_string(p.join(format!("report-2025-03-21-{n}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg"), "{n}");
+    }
+}
+
+#[test]
+fn pdf_is_printed_by_headless_chromium() {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .any(|c| Path::new(c).exists());
+    assert!(chromium, "install chromium: apt-get install chromium");
+    let t = demo();
+    let p = t.path();
+    stdout(truce(p).args([
+        "-q",
+        "--dir",
+        "d",
+        "report",
+        "daily",
+        "--date",
+        "2025-03-21",
+        "--format",
+        "pdf",
+        "--out",
+        "r.pdf",
+    ]));
+    let pdf = std::fs::read(p.join("r.pdf")).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    // A PDF needs a file to go to.
+    let e = fails(
+        truce(p).args([
+            "--dir",
+            "d",
+            "report",
+            "daily",
+            "--date",
+            "2025-03-21",
+            "--format",
+            "pdf",
+        ]),
+        2,
+    );
+    assert!(e.contains("--out"), "{e}");
+}
+
+#[test]
+fn bad_arguments_are_refused() {
+    let t = demo();
+    let p = t.path();
+    let e = fails(
+        truce(p).args(["--dir", "d", "report", "daily", "--date", "21/03/2025"]),
+        2,
+    );
+    assert!(e.contains("YYYY-MM-DD"), "{e}");
+    let e = fails(
+        truce(p).args([
+            "--dir",
+            "d",
+            "report",
+            "daily",
+            "--date",
+            "2025-03-21",
+            "--utc-offset",
+            "+3",
+        ]),
+        2,
+    );
+    assert!(e.contains("±HH:MM"), "{e}");
+    let help = stdout(truce(p).args(["report", "daily", "--help"]));
+    assert!(help.contains("truce --dir truce-demo report daily --date 2025-03-21"));
+}
