@@ -824,19 +824,16 @@ fn compare_findings(d: &Derived, j: &Judgement) -> Check {
             vec![format!("from {}", d.origin)],
         );
     }
-    let n = problems.len();
-    let first = problems.remove(0);
-    problems.truncate(NAME_FIRST);
-    if n > NAME_FIRST + 1 {
-        problems.push(format!("… and {} more", n - NAME_FIRST - 1));
-    }
-    problems.push(format!(
-        "{differing} differing, {missing} missing, {extra} extra of {} recomputed at log size {} ({})",
-        recomputed.len(),
-        d.log_size,
-        d.origin
-    ));
-    check(NAME, Status::Failed, first, problems)
+    failed_with(
+        NAME,
+        problems,
+        format!(
+            "{differing} differing, {missing} missing, {extra} extra of {} recomputed at log size {} ({})",
+            recomputed.len(),
+            d.log_size,
+            d.origin
+        ),
+    )
 }
 
 fn compare_compliance(d: &Derived, j: &Judgement) -> Check {
@@ -896,17 +893,28 @@ fn compare_compliance(d: &Derived, j: &Judgement) -> Check {
             vec![format!("from {}", d.origin)],
         );
     }
+    failed_with(
+        NAME,
+        problems,
+        format!("recomputed at log size {} ({})", d.log_size, d.origin),
+    )
+}
+
+/// A failed check: the first problem as its message, then the next few, how many more, and
+/// `summary`. `problems` is not empty.
+fn failed_with(name: &str, mut problems: Vec<String>, summary: String) -> Check {
     let n = problems.len();
-    let first = problems.remove(0);
+    let first = if problems.is_empty() {
+        String::new()
+    } else {
+        problems.remove(0)
+    };
     problems.truncate(NAME_FIRST);
     if n > NAME_FIRST + 1 {
         problems.push(format!("… and {} more", n - NAME_FIRST - 1));
     }
-    problems.push(format!(
-        "recomputed at log size {} ({})",
-        d.log_size, d.origin
-    ));
-    check(NAME, Status::Failed, first, problems)
+    problems.push(summary);
+    check(name, Status::Failed, first, problems)
 }
 
 fn now() -> u64 {
