@@ -81,7 +81,8 @@ pub fn serve_announcing(
     })
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM: the graceful-shutdown trigger of every server command.
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -136,29 +136,8 @@ pub fn serve(config: &Path, listen: Option<&str>) -> Result<(), Failure> {
             let _ = o.flush();
         }
         tracing::info!(%addr, %vkey, logs = ?origins, state = %cfg.state.display(), "witnessing");
-        truce_witness::serve(listener, state, shutdown_signal())
+        truce_witness::serve(listener, state, crate::serve_cmd::shutdown_signal())
             .await
             .map_err(|e| Failure::store(anyhow!("serving: {e}")))
     })
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
 }
