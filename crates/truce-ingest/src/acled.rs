@@ -193,6 +193,8 @@ pub fn map(cols: &Columns, rec: &ByteRecord, actors: &ActorMap) -> Result<Mapped
             place,
         },
         act,
+        denies: Vec::new(),
+        relays: None,
         alleged_perpetrator: actors.party(g("actor1")?),
         target_category: None,
         evidence: Vec::new(),

@@ -91,6 +91,8 @@ pub fn map(cols: &Columns, rec: &ByteRecord) -> Result<Report, String> {
             place: String::new(),
         },
         act: Act::FireObserved,
+        denies: Vec::new(),
+        relays: None,
         alleged_perpetrator: None,
         target_category: None,
         evidence: Vec::new(),

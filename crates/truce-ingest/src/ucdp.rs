@@ -76,6 +76,8 @@ pub fn map(cols: &Columns, rec: &ByteRecord, actors: &ActorMap) -> Result<Report
             place,
         },
         act: Act::Violence,
+        denies: Vec::new(),
+        relays: None,
         alleged_perpetrator: actors.party(g("side_a")?),
         target_category: None,
         evidence: Vec::new(),

@@ -1,7 +1,7 @@
 //! The TOML files people author and review: one file holds a `time` (when its author files it) and
 //! one or more entries, each under a table named after its kind —
 //! `[process]`, `[reading]`, `[[site]]`, `[[report]]`, `[[assessment]]`, `[[commitment]]`,
-//! `[[fulfilment]]`, `[[statement]]`, `[[amend]]`. Errors name the line and the reason. See
+//! `[[fulfilment]]`, `[[statement]]`, `[[amend]]`, `[review_policy]`, `[[invocation]]`. Errors name the line and the reason. See
 //! `scenarios/energy-moratorium-2025/` for annotated examples.
 
 use crate::domain::*;
@@ -42,6 +42,12 @@ pub struct AuthoredFile {
     /// Corrections and retractions.
     #[serde(default)]
     pub amend: Vec<Amendment>,
+    /// A mission's review policy.
+    #[serde(default)]
+    pub review_policy: Option<ReviewPolicy>,
+    /// Invocations of release clauses.
+    #[serde(default)]
+    pub invocation: Vec<Invocation>,
 }
 
 impl AuthoredFile {
@@ -51,14 +57,14 @@ impl AuthoredFile {
             toml::from_str(text).map_err(|e| format_toml_error(name, text, &e))?;
         if f.bodies().is_empty() {
             return Err(format!(
-                "{name}: no entries: add a [process], [reading], [[site]], [[report]], [[assessment]], [[commitment]], [[fulfilment]], [[statement]] or [[amend]] table"
+                "{name}: no entries: add a [process], [reading], [[site]], [[report]], [[assessment]], [[commitment]], [[fulfilment]], [[statement]], [[amend]], [review_policy] or [[invocation]] table"
             ));
         }
         Ok(f)
     }
 
     /// The entry bodies, in a fixed order (process, reading, sites, reports, assessments,
-    /// commitments, fulfilments, statements, amendments).
+    /// commitments, fulfilments, statements, amendments, review policy, invocations).
     pub fn bodies(&self) -> Vec<Body> {
         let mut out = Vec::new();
         out.extend(self.process.clone().map(Body::Process));
@@ -70,6 +76,8 @@ impl AuthoredFile {
         out.extend(self.fulfilment.iter().cloned().map(Body::Fulfilment));
         out.extend(self.statement.iter().cloned().map(Body::Statement));
         out.extend(self.amend.iter().cloned().map(Body::Amend));
+        out.extend(self.review_policy.clone().map(Body::ReviewPolicy));
+        out.extend(self.invocation.iter().cloned().map(Body::Invocation));
         out
     }
 }

@@ -345,6 +345,53 @@ pub struct Release {
     /// The words it rests on.
     #[serde(default)]
     pub text: String,
+    /// Set when the clause releases the other side by itself; by default a qualifying breach only
+    /// entitles the other side, which is released from its own `invocation` entry.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub automatic: bool,
+    /// The least standing of the other party's breach that qualifies: `established` (default:
+    /// attribution verified by monitors or admitted) or `corroborated`.
+    #[serde(default, skip_serializing_if = "Standing::is_established")]
+    pub qualifying: Standing,
+}
+
+/// How well a finding stands: what its attribution rests on.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// Everything else: one side's word, a disputed, unverifiable or contested attribution.
+    Alleged,
+    /// An origin independent of the accuser names the same perpetrator.
+    Corroborated,
+    /// Monitors verified the attribution (per the review policy), or the accused admitted it.
+    #[default]
+    Established,
+}
+
+impl Standing {
+    /// Every standing, weakest first.
+    pub const ALL: [Standing; 3] = [
+        Standing::Alleged,
+        Standing::Corroborated,
+        Standing::Established,
+    ];
+    /// The standing's name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Standing::Alleged => "alleged",
+            Standing::Corroborated => "corroborated",
+            Standing::Established => "established",
+        }
+    }
+    /// Parses a standing name.
+    pub fn parse(s: &str) -> Option<Standing> {
+        Standing::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+    fn is_established(&self) -> bool {
+        *self == Standing::Established
+    }
 }
 
 /// A named zone (a maritime area, a buffer along the line of contact).
@@ -475,6 +522,11 @@ pub struct Report {
     /// for the engine and for readers.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub attributes: std::collections::BTreeMap<String, String>,
+    /// Parties the report says did *not* do it (a denial; the accused denying its own
+    /// involvement names itself). A denial makes the attribution `disputed`; it never lowers a
+    /// grade by itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub denies: Vec<Id>,
     /// SHA-256 hashes (hex) of evidence held outside the log.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
@@ -485,6 +537,10 @@ pub struct Report {
     pub illustrative: bool,
     /// Where.
     pub location: Location,
+    /// Whose claim the report relays, when it is not the author's own (an ACLED row "according
+    /// to the Russian MoD" relays `ru`): for independence the report counts as that party's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relays: Option<Id>,
     /// Version of the source record (e.g. ACLED's `timestamp`): a report with the same author and
     /// id and a higher revision supersedes the earlier one, which stays in the log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -501,6 +557,59 @@ pub struct Report {
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+fn is_occurrence(q: &Question) -> bool {
+    *q == Question::Occurrence
+}
+
+/// A mission's review policy (body of `review.policy`): how many distinct monitor officers
+/// (distinct registered monitor keys) must agree before a question is `verified` or `dismissed`.
+/// It applies to assessments logged after it; earlier conclusions stand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewPolicy {
+    /// Distinct officers that must agree (1 or more; 2 is "four eyes").
+    pub quorum: u32,
+    /// Why, in words.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
+}
+
+/// A party invoking a release clause (body of `invocation`): it claims release from an
+/// agreement because of the other party's breach, citing the reports of that breach. The release
+/// takes effect from this entry, and only under readings where the cited breach qualifies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invocation {
+    /// The agreement.
+    pub agreement: Id,
+    /// The party whose breach is cited.
+    pub against: Id,
+    /// Reports of the cited breach: entry ids or `<author>/<report id>`.
+    pub reports: Vec<String>,
+    /// Its words.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
+}
+
+/// What an operator or monitor published (body of `publication`): digests of outputs computed
+/// from the log at `size` under `rules`, so anyone can later recompute and compare.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Publication {
+    /// What was published: `findings` (the findings and compliance JSON) or `report.daily`.
+    pub what: String,
+    /// The log size (checkpoint) the outputs were computed at.
+    pub size: u64,
+    /// The rules version.
+    pub rules: String,
+    /// Parameters (e.g. `date`, `tz`, `role`).
+    #[serde(default)]
+    pub params: std::collections::BTreeMap<String, String>,
+    /// SHA-256 (hex) of each published document, by name (`findings`, `compliance`,
+    /// `report`).
+    pub sha256: std::collections::BTreeMap<String, String>,
 }
 
 /// A signed manifest that makes a batch of unsigned records attributable (body of `manifest`):
@@ -531,12 +640,32 @@ pub enum Verdict {
     Unverifiable,
 }
 
-/// A monitor's assessment (body of `assessment`).
+/// The question an assessment answers.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Question {
+    /// Did something happen there and then?
+    #[default]
+    Occurrence,
+    /// Did `party` do it?
+    Attribution,
+}
+
+/// A monitor's assessment (body of `assessment`): one officer's answer to one question about the
+/// reports it names, whatever incident they end up in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Assessment {
     /// The reports assessed: entry ids (64 hex digits) or `<author>/<report id>`.
     pub reports: Vec<String>,
+    /// The question: `occurrence` (the default) or `attribution` (then `party` names whom).
+    #[serde(default, skip_serializing_if = "is_occurrence")]
+    pub question: Question,
+    /// For an attribution question: the party whose attribution is assessed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub party: Option<Id>,
     /// The verdict.
     pub verdict: Verdict,
     /// Evidence hashes.

@@ -62,6 +62,15 @@ pub enum Kind {
     /// A signed manifest covering the unsigned records that follow it.
     #[serde(rename = "manifest")]
     Manifest,
+    /// A mission's review policy (how many officers must agree).
+    #[serde(rename = "review.policy")]
+    ReviewPolicy,
+    /// A party invoking a release clause.
+    #[serde(rename = "invocation")]
+    Invocation,
+    /// Digests of published outputs.
+    #[serde(rename = "publication")]
+    Publication,
 }
 
 impl Kind {
@@ -81,13 +90,16 @@ impl Kind {
             Kind::Statement => "statement",
             Kind::Amend => "amend",
             Kind::Manifest => "manifest",
+            Kind::ReviewPolicy => "review.policy",
+            Kind::Invocation => "invocation",
+            Kind::Publication => "publication",
         }
     }
 
     /// Parses a kind name.
     pub fn parse(s: &str) -> Result<Kind, String> {
         serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
-            format!("unknown entry kind {s:?}; kinds: party.register, party.key.add, party.key.revoke, process, reading, site, report, assessment, commitment, fulfilment, statement, amend, manifest")
+            format!("unknown entry kind {s:?}; kinds: party.register, party.key.add, party.key.revoke, process, reading, site, report, assessment, commitment, fulfilment, statement, amend, manifest, review.policy, invocation, publication")
         })
     }
 }
@@ -121,6 +133,12 @@ pub enum Body {
     Amend(Amendment),
     /// `manifest`
     Manifest(Manifest),
+    /// `review.policy`
+    ReviewPolicy(ReviewPolicy),
+    /// `invocation`
+    Invocation(Invocation),
+    /// `publication`
+    Publication(Publication),
 }
 
 impl Body {
@@ -143,6 +161,9 @@ impl Body {
             Kind::Statement => Body::Statement(p(v)?),
             Kind::Amend => Body::Amend(p(v)?),
             Kind::Manifest => Body::Manifest(p(v)?),
+            Kind::ReviewPolicy => Body::ReviewPolicy(p(v)?),
+            Kind::Invocation => Body::Invocation(p(v)?),
+            Kind::Publication => Body::Publication(p(v)?),
         })
     }
 
@@ -162,6 +183,9 @@ impl Body {
             Body::Statement(b) => serde_json::to_value(b),
             Body::Amend(b) => serde_json::to_value(b),
             Body::Manifest(b) => serde_json::to_value(b),
+            Body::ReviewPolicy(b) => serde_json::to_value(b),
+            Body::Invocation(b) => serde_json::to_value(b),
+            Body::Publication(b) => serde_json::to_value(b),
         };
         r.unwrap_or(serde_json::Value::Null)
     }
@@ -182,6 +206,9 @@ impl Body {
             Body::Statement(_) => Kind::Statement,
             Body::Amend(_) => Kind::Amend,
             Body::Manifest(_) => Kind::Manifest,
+            Body::ReviewPolicy(_) => Kind::ReviewPolicy,
+            Body::Invocation(_) => Kind::Invocation,
+            Body::Publication(_) => Kind::Publication,
         }
     }
 }

@@ -83,6 +83,9 @@ pub fn allowed_roles(kind: Kind) -> &'static [Role] {
         Kind::Statement => &[Belligerent, Monitor, Mediator],
         Kind::Amend => &[Operator, Belligerent, Monitor, Mediator, OpenData],
         Kind::Manifest => &[Belligerent, Monitor, OpenData],
+        Kind::ReviewPolicy => &[Operator, Monitor],
+        Kind::Invocation => &[Belligerent],
+        Kind::Publication => &[Operator, Monitor],
     }
 }
 
@@ -134,6 +137,8 @@ pub struct Record<T> {
     pub author: Id,
     /// Author's stated time.
     pub time: Time,
+    /// The signing key's id (8 hex digits); empty for a bulk record (signed by its manifest).
+    pub key: String,
     /// The value (after any correction).
     pub value: T,
     /// Set when retracted: the retraction's reason.
@@ -174,6 +179,12 @@ pub struct Ledger {
     pub fulfilments: Vec<Record<Fulfilment>>,
     /// Statements by (author, id).
     pub statements: BTreeMap<(Id, Id), Record<Statement>>,
+    /// Review policies, in log order (each applies from its own entry on).
+    pub review_policies: Vec<Record<ReviewPolicy>>,
+    /// Invocations of release clauses, in log order.
+    pub invocations: Vec<Record<Invocation>>,
+    /// Publications, in log order.
+    pub publications: Vec<Record<Publication>>,
     /// Entry id → (log index, kind, author, the identifier its value is filed under).
     pub by_id: BTreeMap<String, (u64, Kind, Id, Option<Id>)>,
     /// Entries replayed: accepted, opaque and refused.
@@ -209,6 +220,7 @@ fn record<T>(env: &Envelope, index: u64, value: T) -> Record<T> {
         entry_id: env.id.clone(),
         author: env.author.clone(),
         time: env.time,
+        key: env.key.clone(),
         value,
         retracted: None,
         corrections: Vec::new(),
@@ -401,6 +413,12 @@ impl Ledger {
                 if let Some(p) = &r.alleged_perpetrator {
                     self.party(p, "alleged perpetrator")?;
                 }
+                if let Some(p) = &r.relays {
+                    self.party(p, "relayed party")?;
+                }
+                for p in &r.denies {
+                    self.party(p, "denied party")?;
+                }
                 if let Some(old) = self.reports.get(&(env.author.clone(), r.id.clone())) {
                     if r.revision.unwrap_or(i64::MIN) <= old.value.revision.unwrap_or(i64::MIN) {
                         return Err(Rejection::Duplicate(old.index));
@@ -422,8 +440,66 @@ impl Ledger {
                 if a.reports.is_empty() {
                     return invalid("an assessment names at least one report".into());
                 }
+                match (a.question, &a.party) {
+                    (Question::Attribution, None) => {
+                        return invalid(
+                            "an attribution assessment names the `party` whose attribution it assesses".into(),
+                        )
+                    }
+                    (Question::Occurrence, Some(_)) => {
+                        return invalid(
+                            "an occurrence assessment names no `party`; set `question = \"attribution\"` to assess who did it".into(),
+                        )
+                    }
+                    (Question::Attribution, Some(p)) => {
+                        self.party(p, "assessed party")?;
+                    }
+                    (Question::Occurrence, None) => {}
+                }
                 for r in &a.reports {
+                    let id = self.resolve_report(r)?;
+                    if let Some((i, _, author, _)) = self.by_id.get(&id) {
+                        if author == &env.author {
+                            return invalid(format!(
+                                "report {r} (index {i}) is `{author}`'s own: nobody assesses a question raised by their own report"
+                            ));
+                        }
+                    }
+                }
+            }
+            Body::ReviewPolicy(rp) => {
+                if rp.quorum == 0 {
+                    return invalid("a review policy's quorum is at least 1".into());
+                }
+            }
+            Body::Invocation(inv) => {
+                if !self.agreement_exists(&inv.agreement) {
+                    return invalid(format!(
+                        "agreement `{}` is not defined by any process",
+                        inv.agreement
+                    ));
+                }
+                self.party(&inv.against, "party cited")?;
+                if inv.against == env.author {
+                    return invalid("an invocation cites another party's breach".into());
+                }
+                if inv.reports.is_empty() {
+                    return invalid("an invocation cites at least one report of the breach".into());
+                }
+                for r in &inv.reports {
                     self.resolve_report(r)?;
+                }
+            }
+            Body::Publication(p) => {
+                if p.sha256.is_empty() {
+                    return invalid("a publication carries at least one digest".into());
+                }
+                for (name, d) in &p.sha256 {
+                    if d.len() != 64 || !d.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                        return invalid(format!(
+                            "digest {name:?} is not 64 lowercase hex digits (SHA-256)"
+                        ));
+                    }
                 }
             }
             Body::Commitment(c) => {
@@ -468,6 +544,7 @@ impl Ledger {
                         | Kind::KeyRevoke
                         | Kind::Amend
                         | Kind::Manifest
+                        | Kind::Publication
                 ) {
                     return invalid(format!("`{}` entries cannot be amended", kind.as_str()));
                 }
@@ -684,6 +761,9 @@ impl Ledger {
                     .insert((a, s.id.clone()), record(&env, index, s));
             }
             Body::Amend(am) => self.apply_amend(am),
+            Body::ReviewPolicy(x) => self.review_policies.push(record(&env, index, x)),
+            Body::Invocation(x) => self.invocations.push(record(&env, index, x)),
+            Body::Publication(x) => self.publications.push(record(&env, index, x)),
             Body::Manifest(m) => {
                 if let Ok(root) = truce_log::Hash::parse_hash(&m.root) {
                     self.pending = Some(Pending {
@@ -734,8 +814,14 @@ impl Ledger {
             Kind::Commitment => go!(self.commitments.values_mut(), Body::Commitment),
             Kind::Fulfilment => go!(self.fulfilments.iter_mut(), Body::Fulfilment),
             Kind::Statement => go!(self.statements.values_mut(), Body::Statement),
-            Kind::PartyRegister | Kind::KeyAdd | Kind::KeyRevoke | Kind::Amend | Kind::Manifest => {
-            }
+            Kind::ReviewPolicy => go!(self.review_policies.iter_mut(), Body::ReviewPolicy),
+            Kind::Invocation => go!(self.invocations.iter_mut(), Body::Invocation),
+            Kind::PartyRegister
+            | Kind::KeyAdd
+            | Kind::KeyRevoke
+            | Kind::Amend
+            | Kind::Manifest
+            | Kind::Publication => {}
         }
     }
 

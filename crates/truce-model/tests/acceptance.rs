@@ -89,6 +89,8 @@ fn report(rid: &str) -> Body {
 
 fn assessment(of: &str) -> Body {
     Body::Assessment(Assessment {
+        question: Default::default(),
+        party: None,
         reports: vec![of.into()],
         verdict: Verdict::Unverifiable,
         evidence: vec![],

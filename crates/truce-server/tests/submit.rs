@@ -323,6 +323,8 @@ async fn identity_role_and_revocation_are_enforced() {
     let (st, ack) = s.post(good).await;
     assert_eq!(st, StatusCode::OK, "{ack}");
     let assess = Body::Assessment(Assessment {
+        question: Default::default(),
+        party: None,
         reports: vec![ack["entry_id"].as_str().unwrap().to_string()],
         verdict: Verdict::Unverifiable,
         evidence: vec![],
@@ -354,6 +356,8 @@ async fn identity_role_and_revocation_are_enforced() {
     assert_eq!(st, StatusCode::OK, "{v}");
     // A reference to nothing: 400 invalid.
     let bad = Body::Assessment(Assessment {
+        question: Default::default(),
+        party: None,
         reports: vec!["ua/nothing-here".into()],
         verdict: Verdict::Unverifiable,
         evidence: vec![],

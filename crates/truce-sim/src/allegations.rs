@@ -101,6 +101,8 @@ pub fn write_allegations<W: Write>(
                 g.fabricated_in_town(id)
             }?;
             let report = Report {
+                denies: Vec::new(),
+                relays: None,
                 alleged_perpetrator: Some(opponent_id.clone()),
                 ..report
             };
@@ -200,6 +202,8 @@ impl Gen<'_> {
             location,
             act,
             alleged_perpetrator: None,
+            denies: Vec::new(),
+            relays: None,
             target_category: category
                 .map(Category::new)
                 .transpose()

@@ -174,7 +174,9 @@ fn describe(body: &Body) -> String {
         Body::KeyAdd(b) => b.party.to_string(),
         Body::KeyRevoke(b) => format!("{} key {}", b.party, b.key_id),
         Body::Manifest(m) => format!("of {} {} records", m.count, m.format),
-        Body::Assessment(_) | Body::Amend(_) => String::new(),
+        Body::Invocation(b) => format!("of {} against {}", b.agreement, b.against),
+        Body::Publication(b) => format!("of {} at size {}", b.what, b.size),
+        Body::Assessment(_) | Body::Amend(_) | Body::ReviewPolicy(_) => String::new(),
     };
     if name.is_empty() {
         body.kind().as_str().to_string()
