@@ -2,13 +2,16 @@
 //! agreement as that party reads it — window, zones, protected target, prohibited act, bound
 //! party, sources and assessments, release clauses — with the reason for every step.
 
-use crate::incidents::{act_name, verdict_name, Built};
+use crate::incidents::{act_name, Built};
 use crate::input::{ReadingIn, Snapshot};
-use crate::types::{Attribution, Finding, Grade, Outcome, Reason, SiteNear, RULES_VERSION};
+use crate::types::{
+    outcome_words, Attribution, AttributionGrade, Finding, Grade, Outcome, Reason, SiteNear,
+    RULES_VERSION,
+};
 use crate::{utc, Params};
 use std::collections::{BTreeMap, BTreeSet};
 use truce_geo::{Shape, SiteIndex};
-use truce_model::domain::{Act, ReleaseKind, Verdict};
+use truce_model::domain::{Act, ReleaseKind, Standing};
 use truce_model::geo::Geometry;
 use truce_model::Id;
 
@@ -99,10 +102,11 @@ impl Near {
                 let s = &snap.sites[h.key as usize];
                 let sure = p.near_m + f64::from(s.approximate_m);
                 if h.distance_m <= sure + unc {
+                    // A report less precise than the site's reach cannot say it hit the site.
                     out.push(Hit {
                         site: h.key as usize,
                         distance_m: h.distance_m,
-                        certain: h.distance_m <= sure,
+                        certain: h.distance_m <= sure && f64::from(r.uncertainty_m) <= sure,
                         report: ri,
                     });
                 }
@@ -176,7 +180,9 @@ pub(crate) fn adjudicate(
         agreement: rd.reading.agreement.clone(),
         reading: rd.author.clone(),
         outcome: Outcome::OutOfScope,
-        grade: inc.grade,
+        standing: Standing::Alleged,
+        words: String::new(),
+        occurrence: inc.occurrence,
         day: inc.day.clone(),
         attributions: Vec::new(),
         site: None,
@@ -190,7 +196,11 @@ pub(crate) fn adjudicate(
                 party: a.party.clone(),
                 alleged_by: a.by.clone(),
                 outcome: o,
+                grade: a.grade,
+                standing: a.standing,
                 released_by: None,
+                invocation: None,
+                release_available: None,
             })
             .collect()
     };
@@ -198,6 +208,7 @@ pub(crate) fn adjudicate(
         f.outcome = o;
         f.attributions = attrs_all(o);
         f.reasons = reasons;
+        set_standing(&mut f);
         f
     };
 
@@ -294,18 +305,19 @@ pub(crate) fn adjudicate(
         return done(finding, Outcome::NoBreach, reasons);
     }
 
-    // 4. A monitor's dismissal.
-    if b.verdict == Some(Verdict::Dismissed) {
-        let a = inc.assessments.last();
+    // 4. Monitors' dismissal of the occurrence.
+    if inc.occurrence == Grade::Dismissed {
+        let text = inc
+            .grade_reasons
+            .iter()
+            .rev()
+            .find(|r| r.starts_with("monitors"))
+            .cloned()
+            .unwrap_or_default();
         reasons.push(reason(
             "assessment",
             "no",
-            format!(
-                "monitor {} dismissed the reports (entry {}): {}",
-                a.map(|a| a.author.as_str()).unwrap_or(""),
-                a.map(|a| a.index).unwrap_or(0),
-                a.map(|a| a.text.as_str()).unwrap_or("")
-            ),
+            format!("{text}: no breach is attributed"),
         ));
         return done(finding, Outcome::NoBreach, reasons);
     }
@@ -322,6 +334,14 @@ pub(crate) fn adjudicate(
             .filter(|c| protected(c))
             .map(|c| (ri, c.clone()))
     });
+    // A report too imprecise to stand with others (wider than `max_uncertainty_m`) cannot place
+    // the target it names: the target stays uncertain.
+    let (reported_target, vague_target) = match reported_target {
+        Some((ri, c)) if snap.reports[ri].uncertainty_m > p.max_uncertainty_m => {
+            (None, Some((ri, c)))
+        }
+        t => (t, None),
+    };
     let uncertain_site = hits
         .iter()
         .find(|h| !h.certain && protected(&snap.sites[h.site].category));
@@ -403,6 +423,17 @@ pub(crate) fn adjudicate(
         ));
         finding.site = Some(site_near(h));
         Tri::Uncertain
+    } else if let Some((ri, c)) = &vague_target {
+        let r = &snap.reports[*ri];
+        reasons.push(reason(
+            "target",
+            "uncertain",
+            format!(
+                "{}/{} names a target of category {c}, protected under this reading, but places it only within {} m: too imprecise (over {} m) to say what was hit",
+                r.author, r.id, r.uncertainty_m, p.max_uncertainty_m
+            ),
+        ));
+        Tri::Uncertain
     } else {
         let nearest = hits
             .first()
@@ -455,7 +486,18 @@ pub(crate) fn adjudicate(
             .collect::<Vec<_>>()
             .join(", ");
         let by = a.by.iter().map(Id::as_str).collect::<Vec<_>>().join(", ");
-        let outcome = if !bound.contains(&a.party) {
+        let outcome = if a.grade == AttributionGrade::Dismissed {
+            reasons.push(reason(
+                "assessment",
+                "no",
+                format!(
+                    "{}: no breach is attributed to {}",
+                    a.reasons.last().cloned().unwrap_or_default(),
+                    a.party
+                ),
+            ));
+            Outcome::NoBreach
+        } else if !bound.contains(&a.party) {
             reasons.push(reason(
                 "bound",
                 "no",
@@ -496,7 +538,11 @@ pub(crate) fn adjudicate(
             party: a.party.clone(),
             alleged_by: a.by.clone(),
             outcome,
+            grade: a.grade,
+            standing: a.standing,
             released_by: None,
+            invocation: None,
+            release_available: None,
         });
     }
     if inc.alleged.is_empty() {
@@ -531,40 +577,54 @@ pub(crate) fn adjudicate(
         finding.outcome = overall(&attributions);
     }
 
-    // 7. Sources and assessments.
+    // 7. Occurrence and attribution: how well the finding stands.
     reasons.push(reason(
-        "sources",
-        match inc.grade {
+        "occurrence",
+        match inc.occurrence {
             Grade::Corroborated | Grade::Verified => "yes",
             Grade::Dismissed => "no",
             _ => "uncertain",
         },
         format!(
-            "grade {}: {}",
-            inc.grade.as_str(),
+            "occurrence {}: {}",
+            inc.occurrence.as_str(),
             inc.grade_reasons.join("; ")
         ),
     ));
-    if let Some(a) = inc.assessments.last() {
+    for a in &inc.alleged {
         reasons.push(reason(
-            "assessment",
-            match a.verdict {
-                Verdict::Verified => "yes",
-                Verdict::Dismissed => "no",
-                Verdict::Unverifiable => "uncertain",
+            "attribution",
+            match a.standing {
+                Standing::Established => "yes",
+                Standing::Corroborated => "yes",
+                Standing::Alleged => "uncertain",
             },
             format!(
-                "monitor {} (entry {}): {}: {}",
-                a.author,
-                a.index,
-                verdict_name(a.verdict),
-                a.text
+                "attribution to {} {} (standing: {}): {}",
+                a.party,
+                a.grade.as_str(),
+                a.standing.as_str(),
+                a.reasons.join("; ")
             ),
         ));
     }
     finding.attributions = attributions;
     finding.reasons = reasons;
+    set_standing(&mut finding);
     finding
+}
+
+/// Sets a finding's standing (the strongest among the attributions with its outcome; `alleged`
+/// when nobody is named) and its outcome in words.
+fn set_standing(f: &mut Finding) {
+    f.standing = f
+        .attributions
+        .iter()
+        .filter(|a| a.outcome == f.outcome)
+        .map(|a| a.standing)
+        .max()
+        .unwrap_or(Standing::Alleged);
+    f.words = outcome_words(f.outcome, f.standing);
 }
 
 /// The overall outcome of a finding from its attributions.
@@ -581,14 +641,18 @@ fn overall(attrs: &[Attribution]) -> Outcome {
 }
 
 /// Applies a reading's release clause ("a violation by one side frees the other") across its
-/// findings, which must be in incident time order: once a bound party breaches with a grade in
-/// `p.release_grades` on an incident that is not disputed, the other bound parties are free of
-/// the obligation for incidents that start after that incident ends.
+/// findings, which must be in incident time order. A breach by a bound party whose attribution
+/// stands at least at the clause's `qualifying` standing (established by default) *entitles* the
+/// other bound parties to be released; it releases them by itself only if the clause is
+/// `automatic`. Otherwise a party is released by its own `invocation` entry citing a report of
+/// that incident, from the later of the invocation's time and the incident's end. Until then its
+/// findings say "release available, not invoked". An allegation, a disputed attribution or
+/// occurrence-only evidence never qualifies.
 pub(crate) fn apply_release(
     findings: &mut [Finding],
     built: &[&Built],
     rd: &ReadingIn,
-    p: &Params,
+    snap: &Snapshot,
 ) {
     let Some(clause) = rd
         .reading
@@ -599,47 +663,130 @@ pub(crate) fn apply_release(
     else {
         return;
     };
-    let mut freed: BTreeMap<Id, (i64, String, Id)> = BTreeMap::new();
+    let agreement = &rd.reading.agreement;
+    // Freed party → (from, incident, by whom, invocation index).
+    let mut freed: BTreeMap<Id, (i64, String, Id, Option<u64>)> = BTreeMap::new();
+    // Entitled but not (yet) invoked: party → (incident, by whom).
+    let mut available: BTreeMap<Id, (String, Id)> = BTreeMap::new();
     for (f, b) in findings.iter_mut().zip(built) {
         let mut changed = false;
         for a in f.attributions.iter_mut() {
             if a.outcome != Outcome::Breach && a.outcome != Outcome::Undetermined {
                 continue;
             }
-            if let Some((from, inc, by)) = freed.get(&a.party) {
+            if let Some((from, inc, by, inv)) = freed.get(&a.party) {
                 if b.start > *from {
+                    let how = match inv {
+                        Some(i) => format!("{} invoked it (entry {i})", a.party),
+                        None => "the clause releases automatically".to_string(),
+                    };
                     f.reasons.push(reason(
                         "release",
                         "yes",
                         format!(
-                            "{} released: {by} breached this reading in incident {inc} (ended {}), and the reading's release clause frees the other side ({:?})",
+                            "{} released from {}: {by}'s {} breach in incident {inc} qualifies under the release clause ({:?}), and {how}",
                             a.party,
                             utc(*from),
+                            clause.qualifying.as_str(),
                             clause.text
                         ),
                     ));
                     a.outcome = Outcome::NoBreach;
                     a.released_by = Some(inc.clone());
+                    a.invocation = *inv;
                     changed = true;
+                    continue;
                 }
+            }
+            if let Some((inc, by)) = available.get(&a.party) {
+                f.reasons.push(reason(
+                    "release",
+                    "no",
+                    format!(
+                        "release available, not invoked: {by}'s breach in incident {inc} entitles {} to be released under the clause ({:?}), but {} has filed no invocation citing it",
+                        a.party, clause.text, a.party
+                    ),
+                ));
+                a.release_available = Some(inc.clone());
             }
         }
         if changed {
             f.outcome = overall(&f.attributions);
+            set_standing(f);
         }
-        if p.release_grades.contains(&f.grade) && !b.incident.disputed {
-            for a in &f.attributions {
-                if a.outcome != Outcome::Breach {
+        let members: BTreeSet<&str> = b
+            .members
+            .iter()
+            .map(|&i| snap.reports[i].entry_id.as_str())
+            .collect();
+        let mut notes = Vec::new();
+        for a in &f.attributions {
+            if a.outcome != Outcome::Breach {
+                continue;
+            }
+            if a.standing < clause.qualifying {
+                notes.push(format!(
+                    "{}'s breach stands only as {}: it does not qualify for the release clause, which needs {}",
+                    a.party,
+                    a.standing.as_str(),
+                    clause.qualifying.as_str()
+                ));
+                continue;
+            }
+            for other in rd.reading.terms.bound.iter().filter(|o| **o != a.party) {
+                if freed.contains_key(other) {
                     continue;
                 }
-                for other in rd.reading.terms.bound.iter().filter(|o| **o != a.party) {
-                    freed.entry(other.clone()).or_insert((
-                        b.end,
-                        f.incident.clone(),
-                        a.party.clone(),
+                if clause.automatic {
+                    freed.insert(
+                        other.clone(),
+                        (b.end, f.incident.clone(), a.party.clone(), None),
+                    );
+                    notes.push(format!(
+                        "{}'s {} breach releases {other} automatically, from {}",
+                        a.party,
+                        a.standing.as_str(),
+                        utc(b.end)
                     ));
+                    continue;
+                }
+                let inv = snap.invocations.iter().find(|v| {
+                    &v.author == other
+                        && v.against == a.party
+                        && &v.agreement == agreement
+                        && v.reports.iter().any(|r| members.contains(r.as_str()))
+                });
+                match inv {
+                    Some(v) => {
+                        let from = v.time.max(b.end);
+                        freed.insert(
+                            other.clone(),
+                            (from, f.incident.clone(), a.party.clone(), Some(v.index)),
+                        );
+                        available.remove(other);
+                        notes.push(format!(
+                            "{}'s {} breach entitles {other} to be released; {other} invoked it (entry {}), effective {}",
+                            a.party,
+                            a.standing.as_str(),
+                            v.index,
+                            utc(from)
+                        ));
+                    }
+                    None => {
+                        available
+                            .entry(other.clone())
+                            .or_insert((f.incident.clone(), a.party.clone()));
+                        notes.push(format!(
+                            "{}'s {} breach entitles {other} to be released: release available, not invoked",
+                            a.party,
+                            a.standing.as_str()
+                        ));
+                    }
                 }
             }
+        }
+        for n in notes {
+            f.reasons.push(reason("release", "uncertain", n));
         }
     }
 }

@@ -1,10 +1,12 @@
 //! Persistent hot spots (gas flares at refineries and gas fields, kilns, steel works) learned from
-//! satellite fire detections before a cut-off, so that routine flaring is not taken for a strike.
+//! satellite fire detections, so that routine flaring is not taken for a strike.
 //!
 //! Detections are binned into an equal-area-ish grid: latitude rows `cell_m` tall, each row split
 //! into columns about `cell_m` wide at the row's latitude (so `360° × cos(lat)` worth of columns).
-//! A cell is a hot spot when it saw detections on at least `min_days` distinct UTC days within the
-//! look-back window, or any detection the source flagged as a static land source.
+//! A cell is a hot spot when it is *persistent*: detections on at least `min_days` distinct UTC
+//! days whose first and last are at least `min_span_days` apart — or any detection the source
+//! flagged as a static land source. The caller decides which detections teach (every detection
+//! known, less those inside incidents someone alleges: a strike never trains the baseline).
 
 /// One satellite fire detection.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,18 +26,19 @@ pub struct Detection {
 pub struct BaselineParams {
     /// Cell side, metres (default 750). Values that are not finite or below 1 m are taken as 1 m.
     pub cell_m: f64,
-    /// Distinct UTC days with detections that make a cell a hot spot (default 3).
+    /// Distinct UTC days with detections that make a cell persistent (default 10).
     pub min_days: u32,
-    /// How far back before the cut-off detections count, days (default 90).
-    pub lookback_days: u32,
+    /// Least span from a cell's first to its last detection day, days (default 56: eight
+    /// weeks, longer than any fire a strike starts).
+    pub min_span_days: u32,
 }
 
 impl Default for BaselineParams {
     fn default() -> Self {
         BaselineParams {
             cell_m: 750.0,
-            min_days: 3,
-            lookback_days: 90,
+            min_days: 10,
+            min_span_days: 56,
         }
     }
 }
@@ -54,7 +57,7 @@ pub struct HotSpot {
     pub detections: u32,
 }
 
-/// The hot spots learned before a cut-off.
+/// The hot spots learned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Baseline {
     grid: Grid,
@@ -68,19 +71,14 @@ const DAY_S: i64 = 86_400;
 const M_PER_DEG: f64 = 111_195.0;
 
 impl Baseline {
-    /// Learns from detections with `before - lookback <= time < before` (others ignored, as are
-    /// detections with non-finite coordinates): a cell is a hot spot when it has detections on at
-    /// least `min_days` distinct UTC days, or any detection flagged `static_source`.
-    pub fn learn(
-        dets: impl IntoIterator<Item = Detection>,
-        before: i64,
-        p: &BaselineParams,
-    ) -> Baseline {
+    /// Learns from `dets` (detections with non-finite coordinates are ignored): a cell is a hot
+    /// spot when it has detections on at least `min_days` distinct UTC days spanning at least
+    /// `min_span_days` from first to last, or any detection flagged `static_source`.
+    pub fn learn(dets: impl IntoIterator<Item = Detection>, p: &BaselineParams) -> Baseline {
         let grid = Grid::new(p.cell_m);
-        let from = before.saturating_sub(i64::from(p.lookback_days).saturating_mul(DAY_S));
+        let min_span = i64::from(p.min_span_days);
         let mut keyed: Vec<(u64, i64, bool)> = dets
             .into_iter()
-            .filter(|d| from <= d.time && d.time < before)
             .filter(|d| d.lon.is_finite() && d.lat.is_finite())
             .map(|d| (grid.key(d.lon, d.lat), d.time, d.static_source))
             .collect();
@@ -110,7 +108,8 @@ impl Baseline {
                 spot.detections = spot.detections.saturating_add(1);
                 i += 1;
             }
-            if spot.days >= p.min_days || spot.static_source {
+            let span = spot.last.div_euclid(DAY_S) - spot.first.div_euclid(DAY_S);
+            if (spot.days >= p.min_days && span >= min_span) || spot.static_source {
                 keys.push(key);
                 spots.push(spot);
             }
@@ -281,68 +280,58 @@ mod tests {
         }
     }
 
-    /// `n` detections at a site, one per day (at 01:30 and 13:30 UTC), ending the day before
-    /// the cut-off.
-    fn site(lon: f64, lat: f64, days: i64) -> Vec<Detection> {
+    /// Detections at a site on `days` days spread evenly over `span` days (at 01:30 and 13:30
+    /// UTC), ending the day before `BEFORE`.
+    fn spread(lon: f64, lat: f64, days: i64, span: i64) -> Vec<Detection> {
         (0..days)
             .flat_map(|d| {
-                let day = BEFORE - (d + 1) * DAY_S;
+                let back = if days > 1 { d * span / (days - 1) } else { 0 };
+                let day = BEFORE - (back + 1) * DAY_S;
                 [det(lon, lat, day + 5400), det(lon, lat, day + 48_600)]
             })
             .collect()
     }
 
-    #[test]
-    fn five_days_is_a_hot_spot_two_is_not() {
-        let mut dets = site(30.0, 50.0, 5);
-        dets.extend(site(31.0, 50.0, 2));
-        let b = Baseline::learn(dets, BEFORE, &BaselineParams::default());
-        assert_eq!(b.len(), 1);
-        let h = b.hot_spot([30.0, 50.0]).expect("hot spot");
-        assert_eq!(h.days, 5);
-        assert_eq!(h.detections, 10);
-        assert_eq!(h.first, BEFORE - 5 * DAY_S + 5400);
-        assert_eq!(h.last, BEFORE - DAY_S + 48_600);
-        assert!(!h.static_source);
-        assert_eq!(b.hot_spot([31.0, 50.0]), None);
-        // Two detections on the same day count once.
-        let b = Baseline::learn(site(31.0, 50.0, 3), BEFORE, &BaselineParams::default());
-        assert_eq!(b.hot_spot([31.0, 50.0]).map(|h| h.days), Some(3));
+    /// A persistent site: detections twice a day on 60 consecutive days.
+    fn site(lon: f64, lat: f64) -> Vec<Detection> {
+        spread(lon, lat, 60, 59)
     }
 
     #[test]
-    fn window_is_half_open() {
-        let p = BaselineParams::default();
-        let from = BEFORE - 90 * DAY_S;
-        // Three days, but one at the cut-off and one before the look-back: not a hot spot.
-        let dets = [
-            det(30.0, 50.0, from - 1),
-            det(30.0, 50.0, from + DAY_S),
-            det(30.0, 50.0, BEFORE),
-        ];
-        let b = Baseline::learn(dets, BEFORE, &p);
-        assert!(b.is_empty());
-        // The window's first second counts, as does the last second before the cut-off.
-        let dets = [
-            det(30.0, 50.0, from),
-            det(30.0, 50.0, from + DAY_S),
-            det(30.0, 50.0, BEFORE - 1),
-        ];
-        let b = Baseline::learn(dets, BEFORE, &p);
-        assert_eq!(b.hot_spot([30.0, 50.0]).map(|h| h.days), Some(3));
-        // Detections after the cut-off alone make nothing.
-        let later = site(30.0, 50.0, 10).into_iter().map(|mut d| {
-            d.time += 20 * DAY_S;
-            d
-        });
-        assert!(Baseline::learn(later, BEFORE, &p).is_empty());
+    fn persistent_is_many_days_over_eight_weeks() {
+        let mut dets = site(30.0, 50.0);
+        // Every day for four weeks: a long fire, not a flare.
+        dets.extend(spread(31.0, 50.0, 28, 27));
+        // Nine days over ten weeks: too few days.
+        dets.extend(spread(32.0, 50.0, 9, 70));
+        // Ten days over exactly eight weeks: persistent.
+        dets.extend(spread(33.0, 50.0, 10, 56));
+        let b = Baseline::learn(dets, &BaselineParams::default());
+        assert_eq!(b.len(), 2);
+        let h = b.hot_spot([30.0, 50.0]).expect("hot spot");
+        assert_eq!(h.days, 60);
+        assert_eq!(h.detections, 120);
+        assert_eq!(h.first, BEFORE - 60 * DAY_S + 5400);
+        assert_eq!(h.last, BEFORE - DAY_S + 48_600);
+        assert!(!h.static_source);
+        assert_eq!(b.hot_spot([31.0, 50.0]), None);
+        assert_eq!(b.hot_spot([32.0, 50.0]), None);
+        assert_eq!(b.hot_spot([33.0, 50.0]).map(|h| h.days), Some(10));
+    }
+
+    #[test]
+    fn order_of_detections_does_not_matter() {
+        let mut dets = site(30.0, 50.0);
+        let a = Baseline::learn(dets.clone(), &BaselineParams::default());
+        dets.reverse();
+        assert_eq!(a, Baseline::learn(dets, &BaselineParams::default()));
     }
 
     #[test]
     fn static_source_counts_at_once() {
         let mut d = det(50.1, 29.5, BEFORE - 3600);
         d.static_source = true;
-        let b = Baseline::learn([d], BEFORE, &BaselineParams::default());
+        let b = Baseline::learn([d], &BaselineParams::default());
         let h = b.hot_spot([50.1, 29.5]).expect("static source");
         assert!(h.static_source);
         assert_eq!((h.days, h.detections), (1, 1));
@@ -351,7 +340,7 @@ mod tests {
     #[test]
     fn neighbour_cells_are_found() {
         let p = BaselineParams::default();
-        let b = Baseline::learn(site(30.0, 50.0, 5), BEFORE, &p);
+        let b = Baseline::learn(site(30.0, 50.0), &p);
         // ~700 m north, south, east, west and diagonally: in a neighbouring cell or the same.
         let dlat = 700.0 / M_PER_DEG;
         let dlon = dlat / 50f64.to_radians().cos();
@@ -381,21 +370,21 @@ mod tests {
     fn neighbour_choice_is_most_days() {
         let p = BaselineParams::default();
         let step = 750.0 / M_PER_DEG;
-        let mut dets = site(30.0, 50.0, 4);
-        dets.extend(site(30.0, 50.0 + step, 7));
-        let b = Baseline::learn(dets, BEFORE, &p);
+        let mut dets = spread(30.0, 50.0, 40, 59);
+        dets.extend(site(30.0, 50.0 + step));
+        let b = Baseline::learn(dets, &p);
         assert_eq!(b.len(), 2);
-        assert_eq!(b.hot_spot([30.0, 50.0]).map(|h| h.days), Some(7));
+        assert_eq!(b.hot_spot([30.0, 50.0]).map(|h| h.days), Some(60));
         assert_eq!(b.iter().count(), 2);
     }
 
     #[test]
     fn antimeridian_and_poles() {
         let p = BaselineParams::default();
-        let b = Baseline::learn(site(179.999_9, -16.5, 5), BEFORE, &p);
+        let b = Baseline::learn(site(179.999_9, -16.5), &p);
         assert!(b.hot_spot([-179.999_9, -16.5]).is_some());
         assert!(b.hot_spot([180.0, -16.5]).is_some());
-        let b = Baseline::learn(site(10.0, 89.999_9, 5), BEFORE, &p);
+        let b = Baseline::learn(site(10.0, 89.999_9), &p);
         assert!(b.hot_spot([-170.0, 89.999_9]).is_some());
         assert!(b.hot_spot([0.0, 90.0]).is_some());
     }

@@ -1,10 +1,11 @@
 //! Compliance tables: per agreement × reading × party × day, attributions by outcome and
-//! breaches by grade; totals per reading; and the incidents whose outcome depends on the reading.
+//! breaches by standing; totals per reading; and the incidents whose outcome depends on the
+//! reading. A headline count of breaches is of `established` breaches (and, apart,
+//! `corroborated` ones): an alleged breach is an allegation, never counted as a breach.
 
-use crate::types::{
-    Compliance, ComplianceRow, Finding, Grade, Outcome, ReadingDifference, ReadingTotals,
-};
+use crate::types::{Compliance, ComplianceRow, Finding, Outcome, ReadingDifference, ReadingTotals};
 use std::collections::BTreeMap;
+use truce_model::domain::Standing;
 use truce_model::Id;
 
 fn outcome_counts() -> BTreeMap<String, u64> {
@@ -14,8 +15,8 @@ fn outcome_counts() -> BTreeMap<String, u64> {
         .collect()
 }
 
-fn grade_counts() -> BTreeMap<String, u64> {
-    Grade::ALL
+fn standing_counts() -> BTreeMap<String, u64> {
+    Standing::ALL
         .iter()
         .map(|g| (g.as_str().to_string(), 0))
         .collect()
@@ -53,16 +54,20 @@ pub fn compliance(findings: &[Finding]) -> Compliance {
                     party: a.party.clone(),
                     day: f.day.clone(),
                     outcomes: outcome_counts(),
-                    breaches_by_grade: grade_counts(),
+                    breaches_by_standing: standing_counts(),
                 });
             *row.outcomes
                 .entry(a.outcome.as_str().to_string())
                 .or_default() += 1;
             if a.outcome == Outcome::Breach {
-                *row.breaches_by_grade
-                    .entry(f.grade.as_str().to_string())
+                *row.breaches_by_standing
+                    .entry(a.standing.as_str().to_string())
                     .or_default() += 1;
-                *t.breaches_by_party.entry(a.party.to_string()).or_default() += 1;
+                *t.breaches_by_party
+                    .entry(a.party.to_string())
+                    .or_insert_with(standing_counts)
+                    .entry(a.standing.as_str().to_string())
+                    .or_default() += 1;
             }
         }
         per_incident

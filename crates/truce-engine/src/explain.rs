@@ -20,16 +20,29 @@ pub fn explain(incident: &Incident, findings: &[&Finding]) -> String {
     );
     let _ = writeln!(
         s,
-        "  grade:  {}{}",
-        i.grade.as_str(),
-        if i.disputed && i.grade != crate::types::Grade::Disputed {
-            " (sources disputed)"
+        "  occurrence: {}{}",
+        i.occurrence.as_str(),
+        if i.disputed {
+            " (sources disagree)"
         } else {
             ""
         }
     );
     for r in &i.grade_reasons {
         let _ = writeln!(s, "          - {r}");
+    }
+    for a in &i.alleged {
+        let _ = writeln!(
+            s,
+            "  attribution to {}: {} (standing: {}; named by {})",
+            a.party,
+            a.grade.as_str(),
+            a.standing.as_str(),
+            a.origins.join(", ")
+        );
+        for r in &a.reasons {
+            let _ = writeln!(s, "          - {r}");
+        }
     }
     let _ = writeln!(s, "  reports ({}):", i.members.len());
     for m in &i.members {
@@ -59,10 +72,19 @@ pub fn explain(incident: &Incident, findings: &[&Finding]) -> String {
     for a in &i.assessments {
         let _ = writeln!(
             s,
-            "  assessment #{} by {}: {}: {}",
+            "  assessment #{} by {} (officer {}) of {}: {}{}: {}",
             a.index,
             a.author,
+            a.officer,
+            match &a.party {
+                Some(p) => format!("the attribution to {p}"),
+                None => "the occurrence".to_string(),
+            },
             crate::incidents::verdict_name(a.verdict),
+            a.note
+                .as_ref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default(),
             a.text
         );
     }
@@ -75,14 +97,15 @@ pub fn explain(incident: &Incident, findings: &[&Finding]) -> String {
             "\n{} under {}'s reading: {}",
             f.agreement,
             f.reading,
-            f.outcome.as_str().to_uppercase()
+            f.words.to_uppercase()
         );
         for a in &f.attributions {
             let _ = writeln!(
                 s,
-                "  {}: {} (alleged by {}){}",
+                "  {}: {} (attribution {}; alleged by {}){}{}",
                 a.party,
-                a.outcome.as_str(),
+                crate::types::outcome_words(a.outcome, a.standing),
+                a.grade.as_str(),
                 a.alleged_by
                     .iter()
                     .map(|x| x.as_str())
@@ -91,11 +114,15 @@ pub fn explain(incident: &Incident, findings: &[&Finding]) -> String {
                 a.released_by
                     .as_ref()
                     .map(|r| format!(", released by {r}"))
+                    .unwrap_or_default(),
+                a.release_available
+                    .as_ref()
+                    .map(|r| format!(", release available from {r}, not invoked"))
                     .unwrap_or_default()
             );
         }
         for r in &f.reasons {
-            let _ = writeln!(s, "  [{:<10} {:<9}] {}", r.rule, r.holds, r.text);
+            let _ = writeln!(s, "  [{:<11} {:<9}] {}", r.rule, r.holds, r.text);
         }
         if f.outcome == Outcome::Breach {
             let _ = writeln!(s, "  (rules {})", f.rules);

@@ -3,13 +3,15 @@
 //! monitors' assessments, and named by a stable identifier derived from its members.
 
 use crate::baseline::{Baseline, Detection};
-use crate::cluster::{clusters, Obs};
+use crate::cluster::{clusters, linked, Obs};
 use crate::input::{ReportIn, Snapshot};
-use crate::types::{Allegation, AssessmentRef, BaselineSummary, Grade, Incident, Member};
+use crate::types::{
+    Allegation, AssessmentRef, AttributionGrade, BaselineSummary, Grade, Incident, Member, Review,
+};
 use crate::{utc, Params};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use truce_model::domain::{Act, Role, Verdict};
+use truce_model::domain::{Act, Question, Role, Verdict};
 use truce_model::Id;
 
 /// An incident with what adjudication needs beside its published form.
@@ -25,24 +27,39 @@ pub(crate) struct Built {
     pub start: i64,
     /// Evidence time span, unix seconds.
     pub end: i64,
-    /// The latest verdict of a monitor, if any.
-    pub verdict: Option<Verdict>,
 }
 
-/// The side a report speaks for: two reports of one side never corroborate each other.
-pub fn side_of(r: &ReportIn) -> String {
-    let kind = match r.role {
+/// The side label of a party of `role`: `party:<id>` for a belligerent, `sensor:<id>` for open
+/// data, `monitor:<id>`, `mediator:<id>`, `operator:<id>`.
+pub fn side_label(role: Role, id: &Id) -> String {
+    let kind = match role {
         Role::Belligerent => "party",
         Role::OpenData => "sensor",
         Role::Monitor => "monitor",
         Role::Mediator => "mediator",
         Role::Operator => "operator",
     };
-    format!("{kind}:{}", r.author)
+    format!("{kind}:{id}")
 }
 
-/// Whether a report is a sensor detection (a fire seen from orbit, cause unknown).
-fn is_detection(r: &ReportIn) -> bool {
+/// The side a report's author speaks for.
+pub fn side_of(r: &ReportIn) -> String {
+    side_label(r.role, &r.author)
+}
+
+/// The origin of a report's claim: the relayed party's side when the report relays a claim,
+/// else its author's. Independence is computed over origins: two reports of one origin never
+/// corroborate each other.
+pub fn origin_of(snap: &Snapshot, r: &ReportIn) -> String {
+    match &r.relays {
+        Some(p) => side_label(snap.roles.get(p).copied().unwrap_or(Role::Belligerent), p),
+        None => side_of(r),
+    }
+}
+
+/// Whether a report is a sensor detection (a fire seen from orbit, cause unknown). A detection
+/// corroborates occurrence, never attribution.
+pub(crate) fn is_detection(r: &ReportIn) -> bool {
     r.role == Role::OpenData && r.act == Act::FireObserved
 }
 
@@ -62,57 +79,125 @@ fn precise(r: &ReportIn, p: &Params) -> bool {
     r.uncertainty_m <= p.max_uncertainty_m && r.end - r.start <= p.max_duration_s
 }
 
+fn obs_of(r: &ReportIn, p: &Params) -> Obs {
+    let base = if is_detection(r) {
+        p.sensor_reach_m
+    } else {
+        p.report_reach_m
+    };
+    Obs {
+        lon: r.point[0],
+        lat: r.point[1],
+        reach_m: base + f64::from(r.uncertainty_m),
+        start: r.start,
+        end: r.end,
+    }
+}
+
+/// Splits clusters that one origin's reports bridge. For each origin `O` with reports (other
+/// than sensor detections) in a cluster, in origin order: if the cluster's other reports fall
+/// apart into several parts once `O`'s are taken out, `O` bridges them. Then each part stays an
+/// incident of its own; each of `O`'s reports that links directly to exactly one part joins it;
+/// `O`'s other reports (linking to none or to several parts) form incidents of their own. The
+/// pieces are examined again for other origins. One origin's reports may join an incident, never
+/// merge two: a flood of one party's allegations cannot fuse the incidents between them.
+fn split_bridges(
+    snap: &Snapshot,
+    groups: Vec<Vec<usize>>,
+    origins: &[String],
+    p: &Params,
+) -> Vec<Vec<usize>> {
+    let cp = crate::cluster::Params {
+        max_gap_s: p.max_gap_s,
+    };
+    let mut work = groups;
+    let mut out = Vec::with_capacity(work.len());
+    while let Some(g) = work.pop() {
+        if g.len() < 3 {
+            out.push(g);
+            continue;
+        }
+        let candidates: BTreeSet<&str> = g
+            .iter()
+            .filter(|&&i| !is_detection(&snap.reports[i]))
+            .map(|&i| origins[i].as_str())
+            .collect();
+        let mut split = None;
+        for o in candidates {
+            let (own, rest): (Vec<usize>, Vec<usize>) = g
+                .iter()
+                .partition(|&&i| origins[i] == o && !is_detection(&snap.reports[i]));
+            if rest.len() < 2 {
+                continue;
+            }
+            let rest_obs: Vec<Obs> = rest.iter().map(|&i| obs_of(&snap.reports[i], p)).collect();
+            let parts = clusters(&rest_obs, &cp);
+            if parts.len() < 2 {
+                continue;
+            }
+            split = Some((own, rest, rest_obs, parts));
+            break;
+        }
+        let Some((own, rest, rest_obs, parts)) = split else {
+            out.push(g);
+            continue;
+        };
+        // Which part each of the rest's reports is in, and the rest ordered by start for a
+        // time-bounded search.
+        let mut part_of = vec![0usize; rest.len()];
+        for (k, part) in parts.iter().enumerate() {
+            for &x in part {
+                part_of[x as usize] = k;
+            }
+        }
+        let mut by_start: Vec<usize> = (0..rest.len()).collect();
+        by_start.sort_unstable_by_key(|&x| (rest_obs[x].start, x));
+        let max_len = rest_obs.iter().map(|o| o.end - o.start).max().unwrap_or(0);
+        let mut pieces: Vec<Vec<usize>> = parts
+            .iter()
+            .map(|part| part.iter().map(|&x| rest[x as usize]).collect())
+            .collect();
+        let mut floating = Vec::new();
+        for &i in &own {
+            let a = obs_of(&snap.reports[i], p);
+            // A partner links only if its start is within [a.start - gap - longest, a.end + gap].
+            let lo_t = a.start.saturating_sub(p.max_gap_s).saturating_sub(max_len);
+            let hi_t = a.end.saturating_add(p.max_gap_s);
+            let from = by_start.partition_point(|&x| rest_obs[x].start < lo_t);
+            let mut touched: BTreeSet<usize> = BTreeSet::new();
+            for &x in &by_start[from..] {
+                if rest_obs[x].start > hi_t {
+                    break;
+                }
+                if !touched.contains(&part_of[x]) && linked(&a, &rest_obs[x], &cp) {
+                    touched.insert(part_of[x]);
+                    if touched.len() > 1 {
+                        break;
+                    }
+                }
+            }
+            match (touched.len(), touched.first()) {
+                (1, Some(&k)) => pieces[k].push(i),
+                _ => floating.push(i),
+            }
+        }
+        if !floating.is_empty() {
+            let fobs: Vec<Obs> = floating
+                .iter()
+                .map(|&i| obs_of(&snap.reports[i], p))
+                .collect();
+            for c in clusters(&fobs, &cp) {
+                pieces.push(c.into_iter().map(|x| floating[x as usize]).collect());
+            }
+        }
+        work.extend(pieces);
+    }
+    out
+}
+
 /// Builds the incidents of a snapshot, ordered by start then id.
 pub(crate) fn build(snap: &Snapshot, p: &Params) -> (Vec<Built>, BaselineSummary) {
-    // The baseline: detections before the earliest window start of any reading.
-    let before = snap
-        .readings
-        .iter()
-        .map(|r| r.reading.terms.window.start.0.as_second())
-        .min();
-    let baseline = before.map(|b| {
-        Baseline::learn(
-            snap.reports
-                .iter()
-                .filter(|r| is_detection(r))
-                .map(|r| Detection {
-                    lon: r.point[0],
-                    lat: r.point[1],
-                    time: r.start,
-                    static_source: r.static_source,
-                }),
-            b,
-            &p.baseline,
-        )
-    });
-    let routine: Vec<Option<String>> = snap
-        .reports
-        .iter()
-        .map(|r| {
-            let b = baseline.as_ref()?;
-            if !is_detection(r) {
-                return None;
-            }
-            let h = b.hot_spot(r.point)?;
-            Some(format!(
-                "persistent hot spot: detections on {} day(s) between {} and {}{} before {}",
-                h.days,
-                utc(h.first),
-                utc(h.last),
-                if h.static_source {
-                    ", flagged a static land source by the sensor"
-                } else {
-                    ""
-                },
-                utc(before.unwrap_or_default()),
-            ))
-        })
-        .collect();
-    let summary = BaselineSummary {
-        before: before.map(utc),
-        hot_spots: baseline.as_ref().map_or(0, |b| b.len() as u64),
-        routine_detections: routine.iter().filter(|r| r.is_some()).count() as u64,
-    };
+    let origins: Vec<String> = snap.reports.iter().map(|r| origin_of(snap, r)).collect();
 
     // Cluster the precise reports; the others stand alone.
     let precise_idx: Vec<usize> = (0..snap.reports.len())
@@ -120,23 +205,9 @@ pub(crate) fn build(snap: &Snapshot, p: &Params) -> (Vec<Built>, BaselineSummary
         .collect();
     let obs: Vec<Obs> = precise_idx
         .iter()
-        .map(|&i| {
-            let r = &snap.reports[i];
-            let base = if is_detection(r) {
-                p.sensor_reach_m
-            } else {
-                p.report_reach_m
-            };
-            Obs {
-                lon: r.point[0],
-                lat: r.point[1],
-                reach_m: base + f64::from(r.uncertainty_m),
-                start: r.start,
-                end: r.end,
-            }
-        })
+        .map(|&i| obs_of(&snap.reports[i], p))
         .collect();
-    let mut groups: Vec<Vec<usize>> = clusters(
+    let groups: Vec<Vec<usize>> = clusters(
         &obs,
         &crate::cluster::Params {
             max_gap_s: p.max_gap_s,
@@ -145,11 +216,68 @@ pub(crate) fn build(snap: &Snapshot, p: &Params) -> (Vec<Built>, BaselineSummary
     .into_iter()
     .map(|c| c.into_iter().map(|k| precise_idx[k as usize]).collect())
     .collect();
+    let mut groups = split_bridges(snap, groups, &origins, p);
     groups.extend(
         (0..snap.reports.len())
             .filter(|&i| !precise(&snap.reports[i], p))
             .map(|i| vec![i]),
     );
+
+    // The baseline learns from every detection known, except those in an incident someone
+    // alleges or a monitor observes (any report that is not a detection): a strike never
+    // teaches that its own fire is routine.
+    let mut teaches = vec![false; snap.reports.len()];
+    for g in &groups {
+        if g.iter().all(|&i| is_detection(&snap.reports[i])) {
+            for &i in g {
+                teaches[i] = true;
+            }
+        }
+    }
+    let learned_from = teaches.iter().filter(|t| **t).count() as u64;
+    let baseline = Baseline::learn(
+        snap.reports
+            .iter()
+            .zip(&teaches)
+            .filter(|(_, t)| **t)
+            .map(|(r, _)| Detection {
+                lon: r.point[0],
+                lat: r.point[1],
+                time: r.start,
+                static_source: r.static_source,
+            }),
+        &p.baseline,
+    );
+    let routine: Vec<Option<String>> = snap
+        .reports
+        .iter()
+        .map(|r| {
+            if !is_detection(r) {
+                return None;
+            }
+            let h = baseline.hot_spot(r.point)?;
+            Some(if h.static_source {
+                format!(
+                    "persistent hot spot: flagged a static land source by the sensor; detections on {} day(s) between {} and {}",
+                    h.days,
+                    utc(h.first),
+                    utc(h.last)
+                )
+            } else {
+                format!(
+                    "persistent hot spot: detections on {} distinct day(s) between {} and {}, outside any alleged incident",
+                    h.days,
+                    utc(h.first),
+                    utc(h.last)
+                )
+            })
+        })
+        .collect();
+    let summary = BaselineSummary {
+        learned_from,
+        hot_spots: baseline.len() as u64,
+        routine_detections: routine.iter().filter(|r| r.is_some()).count() as u64,
+    };
 
     // Assessments by the reports they name.
     let mut assessed: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -159,6 +287,12 @@ pub(crate) fn build(snap: &Snapshot, p: &Params) -> (Vec<Built>, BaselineSummary
         }
     }
 
+    let ctx = Ctx {
+        snap,
+        routine: &routine,
+        origins: &origins,
+        assessed: &assessed,
+    };
     let mut out: Vec<Built> = groups
         .into_iter()
         .map(|mut g| {
@@ -167,19 +301,171 @@ pub(crate) fn build(snap: &Snapshot, p: &Params) -> (Vec<Built>, BaselineSummary
                 let (x, y) = (&snap.reports[a], &snap.reports[b]);
                 (x.index, &x.entry_id).cmp(&(y.index, &y.entry_id))
             });
-            incident(snap, g, &routine, &assessed)
+            incident(&ctx, g)
         })
         .collect();
     out.sort_by(|a, b| (a.start, &a.incident.id).cmp(&(b.start, &b.incident.id)));
     (out, summary)
 }
 
-fn incident(
+struct Ctx<'a> {
+    snap: &'a Snapshot,
+    routine: &'a [Option<String>],
+    origins: &'a [String],
+    assessed: &'a HashMap<&'a str, Vec<usize>>,
+}
+
+/// Where monitors' review of one question stands.
+enum State {
+    /// Nobody assessed it (or no assessment counts).
+    None,
+    /// Counted assessments agree but fall short of the quorum.
+    Pending,
+    /// A verdict reached the quorum and outnumbers any other.
+    Decided(Verdict),
+    /// Officers disagree and no verdict reached the quorum with a majority.
+    Contested,
+}
+
+/// The quorum in force at log index `at`: the latest policy logged before it (1 without one).
+fn quorum_at(snap: &Snapshot, at: u64) -> u32 {
+    snap.policies
+        .iter()
+        .rev()
+        .find(|p| p.index < at)
+        .map_or(1, |p| p.quorum.max(1))
+}
+
+/// Reviews one question: `ks` are the assessments answering it (indices into
+/// `Snapshot::assessments`, in log order); `raised_by` the authors of reports that raise it.
+fn review(
     snap: &Snapshot,
-    members: Vec<usize>,
-    routine: &[Option<String>],
-    assessed: &HashMap<&str, Vec<usize>>,
-) -> Built {
+    ks: &[usize],
+    question: Question,
+    party: Option<&Id>,
+    raised_by: &BTreeSet<&Id>,
+) -> (Review, State) {
+    // The latest assessment of each officer counts.
+    let mut latest: BTreeMap<(&Id, &str), usize> = BTreeMap::new();
+    for &k in ks {
+        let a = &snap.assessments[k];
+        if !raised_by.contains(&a.author) {
+            latest.insert((&a.author, a.key.as_str()), k);
+        }
+    }
+    let counted: BTreeSet<usize> = latest.values().copied().collect();
+    let mut tally: BTreeMap<String, u32> = BTreeMap::new();
+    for &k in &counted {
+        *tally
+            .entry(verdict_name(snap.assessments[k].verdict).to_string())
+            .or_default() += 1;
+    }
+    let last = counted.iter().map(|&k| snap.assessments[k].index).max();
+    let quorum = last.map_or_else(|| quorum_at(snap, u64::MAX), |i| quorum_at(snap, i));
+    let assessments: Vec<AssessmentRef> = ks
+        .iter()
+        .map(|&k| {
+            let a = &snap.assessments[k];
+            let note = if raised_by.contains(&a.author) {
+                Some(format!(
+                    "not counted: a report of {} raises this question, and nobody assesses a question raised by their own report",
+                    a.author
+                ))
+            } else if !counted.contains(&k) {
+                let later = latest
+                    .get(&(&a.author, a.key.as_str()))
+                    .map(|&l| snap.assessments[l].index)
+                    .unwrap_or_default();
+                Some(format!(
+                    "superseded by the same officer's later assessment (entry {later}); kept and shown"
+                ))
+            } else {
+                None
+            };
+            AssessmentRef {
+                index: a.index,
+                entry_id: a.entry_id.clone(),
+                author: a.author.clone(),
+                officer: a.key.clone(),
+                question: a.question,
+                party: a.party.clone(),
+                verdict: a.verdict,
+                counted: note.is_none(),
+                note,
+                text: a.text.clone(),
+            }
+        })
+        .collect();
+    let best = tally
+        .iter()
+        .max_by_key(|(v, n)| (**n, std::cmp::Reverse(v.as_str())))
+        .map(|(v, n)| (v.clone(), *n));
+    let state = match best {
+        None => State::None,
+        Some((v, n)) => {
+            let others = tally.iter().filter(|(w, _)| **w != v).map(|(_, m)| *m);
+            let majority = others.clone().all(|m| m < n);
+            if n >= quorum && majority {
+                State::Decided(parse_verdict(&v))
+            } else if tally.len() > 1 {
+                State::Contested
+            } else {
+                State::Pending
+            }
+        }
+    };
+    let state_name = match &state {
+        State::None | State::Pending => "pending".to_string(),
+        State::Decided(v) => verdict_name(*v).to_string(),
+        State::Contested => "contested".to_string(),
+    };
+    (
+        Review {
+            question,
+            party: party.cloned(),
+            state: state_name,
+            quorum,
+            tally,
+            assessments,
+        },
+        state,
+    )
+}
+
+fn parse_verdict(v: &str) -> Verdict {
+    match v {
+        "verified" => Verdict::Verified,
+        "dismissed" => Verdict::Dismissed,
+        _ => Verdict::Unverifiable,
+    }
+}
+
+/// The words for a review's state, naming the officers' verdicts.
+fn review_words(r: &Review, what: &str) -> String {
+    let tally = r
+        .tally
+        .iter()
+        .map(|(v, n)| format!("{n} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match r.state.as_str() {
+        "pending" => format!(
+            "monitors' review of {what}: {tally} — short of the policy's {} officer(s); the source grade stands",
+            r.quorum
+        ),
+        "contested" => format!(
+            "monitors disagree on {what} ({tally}) and no verdict has a quorum of {} with a majority: contested",
+            r.quorum
+        ),
+        v => format!(
+            "monitors {v} {what}: {tally} (quorum {} distinct officer(s))",
+            r.quorum
+        ),
+    }
+}
+
+fn incident(cx: &Ctx, members: Vec<usize>) -> Built {
+    let snap = cx.snap;
     let reports: Vec<&ReportIn> = members.iter().map(|&i| &snap.reports[i]).collect();
     let mut h = Sha256::new();
     let mut ids: Vec<&str> = reports.iter().map(|r| r.entry_id.as_str()).collect();
@@ -193,7 +479,7 @@ fn incident(
     let evidence: Vec<usize> = members
         .iter()
         .copied()
-        .filter(|&i| routine[i].is_none())
+        .filter(|&i| cx.routine[i].is_none())
         .collect();
     let all_routine = evidence.is_empty();
     let basis: Vec<usize> = if all_routine {
@@ -217,29 +503,35 @@ fn incident(
         .min_by_key(|&i| (snap.reports[i].uncertainty_m, snap.reports[i].index))
         .unwrap_or(members[0]);
 
-    // Sides, acts, allegations from the evidence.
-    let sides: BTreeSet<String> = evidence
-        .iter()
-        .map(|&i| side_of(&snap.reports[i]))
-        .collect();
+    // Origins, acts, and who names whom, from the evidence. Detections name nobody.
+    let sides: BTreeSet<String> = evidence.iter().map(|&i| cx.origins[i].clone()).collect();
     let acts: BTreeSet<Act> = basis.iter().map(|&i| snap.reports[i].act).collect();
-    let mut alleged: BTreeMap<Id, BTreeSet<Id>> = BTreeMap::new();
+    let mut named: BTreeMap<Id, (BTreeSet<Id>, BTreeMap<String, Vec<usize>>)> = BTreeMap::new();
+    let mut denials: BTreeMap<Id, BTreeSet<String>> = BTreeMap::new();
     for &i in &evidence {
         let r = &snap.reports[i];
+        if is_detection(r) {
+            continue;
+        }
         if let Some(p) = &r.perpetrator {
-            alleged
-                .entry(p.clone())
+            let e = named.entry(p.clone()).or_default();
+            e.0.insert(r.author.clone());
+            e.1.entry(cx.origins[i].clone()).or_default().push(i);
+        }
+        for d in &r.denies {
+            denials
+                .entry(d.clone())
                 .or_default()
-                .insert(r.author.clone());
+                .insert(cx.origins[i].clone());
         }
     }
     let mut conflicts = Vec::new();
-    if alleged.len() > 1 {
+    if named.len() > 1 {
         conflicts.push(format!(
             "sources blame different parties: {}",
-            alleged
+            named
                 .iter()
-                .map(|(p, by)| format!("{p} (by {})", join(by.iter())))
+                .map(|(p, (by, _))| format!("{p} (by {})", join(by.iter())))
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
@@ -268,11 +560,11 @@ fn incident(
         }
     }
 
-    // Assessments of any member, in log order; the latest verdict counts.
+    // Assessments of any member, in log order, by question.
     let mut ak: Vec<usize> = members
         .iter()
         .flat_map(|&i| {
-            assessed
+            cx.assessed
                 .get(snap.reports[i].entry_id.as_str())
                 .into_iter()
                 .flatten()
@@ -281,67 +573,219 @@ fn incident(
         .collect();
     ak.sort_unstable_by_key(|&k| (snap.assessments[k].index, k));
     ak.dedup();
-    let assessments: Vec<AssessmentRef> = ak
-        .iter()
-        .map(|&k| {
-            let a = &snap.assessments[k];
-            AssessmentRef {
-                index: a.index,
-                entry_id: a.entry_id.clone(),
-                author: a.author.clone(),
-                verdict: a.verdict,
-                text: a.text.clone(),
-            }
-        })
-        .collect();
-    let verdict = assessments.last().map(|a| a.verdict);
 
+    // Occurrence.
     let mut grade_reasons = Vec::new();
     let independent = sides.len() >= 2;
+    let detections = evidence
+        .iter()
+        .filter(|&&i| is_detection(&snap.reports[i]))
+        .count();
     if all_routine {
         grade_reasons.push(format!(
             "every report is a detection at a persistent hot spot ({}): routine, not evidence of an attack",
-            routine[members[0]].as_deref().unwrap_or("")
+            cx.routine[members[0]].as_deref().unwrap_or("")
         ));
     } else if independent {
         grade_reasons.push(format!(
-            "{} independent sides report it: {}",
+            "{} independent origins report it: {}",
             sides.len(),
             join(sides.iter())
         ));
     } else {
         grade_reasons.push(format!(
-            "only one side reports it ({}){}",
+            "only one origin reports it ({}){}",
             join(sides.iter()),
             if evidence.len() > 1 {
-                ": reports of one side do not corroborate each other"
+                ": reports of one origin do not corroborate each other"
             } else {
                 ""
             }
         ));
     }
+    if detections > 0 && !all_routine {
+        grade_reasons.push(format!(
+            "{detections} sensor detection(s) corroborate that something burned there and then, never who did it"
+        ));
+    }
+    let relayed: BTreeSet<String> = evidence
+        .iter()
+        .filter_map(|&i| {
+            let r = &snap.reports[i];
+            r.relays
+                .as_ref()
+                .map(|p| format!("{}/{} relays {p}'s claim", r.author, r.id))
+        })
+        .collect();
+    grade_reasons.extend(relayed);
     let routine_n = members.len() - evidence.len();
     if routine_n > 0 && !all_routine {
         grade_reasons.push(format!(
-            "{routine_n} detection(s) at a persistent hot spot set aside as routine"
+            "{routine_n} detection(s) at a persistent hot spot set aside as routine; the incident is judged on the other evidence"
         ));
     }
     grade_reasons.extend(conflicts.iter().cloned());
-    let disputed = !conflicts.is_empty();
-    let grade = match verdict {
-        Some(v) => {
-            let a = assessments.last().map(|a| a.author.as_str()).unwrap_or("");
-            grade_reasons.push(format!("monitor {a} assessed it {}", verdict_name(v)));
-            match v {
-                Verdict::Verified => Grade::Verified,
-                Verdict::Dismissed => Grade::Dismissed,
-                Verdict::Unverifiable => Grade::Unverifiable,
-            }
-        }
-        None if disputed => Grade::Disputed,
-        None if independent => Grade::Corroborated,
-        None => Grade::Reported,
+    let source_grade = if independent {
+        Grade::Corroborated
+    } else {
+        Grade::Reported
     };
+    let occ_ks: Vec<usize> = ak
+        .iter()
+        .copied()
+        .filter(|&k| snap.assessments[k].question == Question::Occurrence)
+        .collect();
+    let occ_raisers: BTreeSet<&Id> = evidence.iter().map(|&i| &snap.reports[i].author).collect();
+    let mut reviews = Vec::new();
+    let occurrence = if occ_ks.is_empty() {
+        source_grade
+    } else {
+        let (rv, st) = review(snap, &occ_ks, Question::Occurrence, None, &occ_raisers);
+        grade_reasons.push(review_words(&rv, "the occurrence"));
+        reviews.push(rv);
+        match st {
+            State::Decided(Verdict::Verified) => Grade::Verified,
+            State::Decided(Verdict::Dismissed) => Grade::Dismissed,
+            State::Decided(Verdict::Unverifiable) => Grade::Unverifiable,
+            State::Contested => Grade::Contested,
+            State::None | State::Pending => source_grade,
+        }
+    };
+
+    // Attribution, per party named.
+    let mut alleged = Vec::new();
+    for (party, (by, by_origin)) in &named {
+        let mut reasons = Vec::new();
+        let own = by_origin
+            .iter()
+            .find(|(_, is)| {
+                is.iter().any(|&i| {
+                    let r = &snap.reports[i];
+                    r.relays.as_ref().unwrap_or(&r.author) == party
+                })
+            })
+            .map(|(o, _)| o);
+        let others: Vec<String> = named
+            .iter()
+            .filter(|(q, _)| *q != party)
+            .flat_map(|(q, (_, o))| o.keys().map(move |o| format!("{o} names {q}")))
+            .collect();
+        let deniers: Vec<String> = denials
+            .get(party)
+            .map(|d| d.iter().map(|o| format!("{o} denies it")).collect())
+            .unwrap_or_default();
+        let source_grade = if let Some(o) = own {
+            reasons.push(format!("{party} itself says it did it ({o})"));
+            AttributionGrade::Admitted
+        } else if by_origin.len() >= 2 {
+            reasons.push(format!(
+                "{} independent origins name {party}: {}",
+                by_origin.len(),
+                join(by_origin.keys())
+            ));
+            AttributionGrade::Corroborated
+        } else if !others.is_empty() || !deniers.is_empty() {
+            reasons.push(format!(
+                "only {} names {party}; {}",
+                join(by_origin.keys()),
+                others
+                    .iter()
+                    .chain(&deniers)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+            AttributionGrade::Disputed
+        } else {
+            reasons.push(format!(
+                "only {} names {party}: the accuser's word, with no independent origin naming it",
+                join(by_origin.keys())
+            ));
+            AttributionGrade::Alleged
+        };
+        if matches!(
+            source_grade,
+            AttributionGrade::Admitted | AttributionGrade::Corroborated
+        ) && (!others.is_empty() || !deniers.is_empty())
+        {
+            reasons.push(format!(
+                "{} (a denial or counter-claim does not lower the grade by itself)",
+                others
+                    .iter()
+                    .chain(&deniers)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
+        let ks: Vec<usize> = ak
+            .iter()
+            .copied()
+            .filter(|&k| {
+                let a = &snap.assessments[k];
+                a.question == Question::Attribution && a.party.as_ref() == Some(party)
+            })
+            .collect();
+        let grade = if ks.is_empty() {
+            source_grade
+        } else {
+            let raisers: BTreeSet<&Id> = by_origin
+                .values()
+                .flatten()
+                .map(|&i| &snap.reports[i].author)
+                .collect();
+            let (rv, st) = review(snap, &ks, Question::Attribution, Some(party), &raisers);
+            reasons.push(review_words(&rv, &format!("the attribution to {party}")));
+            reviews.push(rv);
+            match st {
+                State::Decided(Verdict::Verified) => AttributionGrade::Verified,
+                State::Decided(Verdict::Dismissed) => AttributionGrade::Dismissed,
+                State::Decided(Verdict::Unverifiable) => AttributionGrade::Unverifiable,
+                State::Contested => AttributionGrade::Contested,
+                State::None | State::Pending => source_grade,
+            }
+        };
+        alleged.push(Allegation {
+            party: party.clone(),
+            by: by.iter().cloned().collect(),
+            origins: by_origin.keys().cloned().collect(),
+            grade,
+            standing: grade.standing(),
+            reasons,
+        });
+    }
+    let assessments: Vec<AssessmentRef> = {
+        let mut all: Vec<AssessmentRef> = reviews
+            .iter()
+            .flat_map(|r| r.assessments.iter().cloned())
+            .collect();
+        // Assessments of a question this incident does not raise (an attribution to a party
+        // nobody here names) are listed, not counted.
+        for &k in &ak {
+            if all.iter().any(|x| x.index == snap.assessments[k].index) {
+                continue;
+            }
+            let a = &snap.assessments[k];
+            all.push(AssessmentRef {
+                index: a.index,
+                entry_id: a.entry_id.clone(),
+                author: a.author.clone(),
+                officer: a.key.clone(),
+                question: a.question,
+                party: a.party.clone(),
+                verdict: a.verdict,
+                counted: false,
+                note: Some(format!(
+                    "not counted: nobody in this incident names {}",
+                    a.party.as_ref().map(Id::as_str).unwrap_or("")
+                )),
+                text: a.text.clone(),
+            });
+        }
+        all.sort_by_key(|a| a.index);
+        all
+    };
+    let disputed = !conflicts.is_empty() || !denials.is_empty();
 
     let b = &snap.reports[best];
     let member_list: Vec<Member> = members
@@ -356,12 +800,13 @@ fn incident(
                 id: r.id.clone(),
                 act: r.act,
                 perpetrator: r.perpetrator.clone(),
+                relays: r.relays.clone(),
                 point: r.point,
                 uncertainty_m: r.uncertainty_m,
                 start: utc(r.start),
                 end: utc(r.end),
-                side: side_of(r),
-                routine: routine[i].clone(),
+                side: cx.origins[i].clone(),
+                routine: cx.routine[i].clone(),
             }
         })
         .collect();
@@ -373,19 +818,14 @@ fn incident(
             day: utc(start)[..10].to_string(),
             point: b.point,
             uncertainty_m: b.uncertainty_m,
-            grade,
+            occurrence,
             disputed,
             sides: sides.into_iter().collect(),
             acts: acts.into_iter().collect(),
-            alleged: alleged
-                .into_iter()
-                .map(|(party, by)| Allegation {
-                    party,
-                    by: by.into_iter().collect(),
-                })
-                .collect(),
+            alleged,
             routine: all_routine,
             grade_reasons,
+            reviews,
             assessments,
             members: member_list,
         },
@@ -393,7 +833,6 @@ fn incident(
         members,
         start,
         end,
-        verdict,
     }
 }
 

@@ -2,7 +2,7 @@
 //! replayed [`Ledger`] (or directly by a caller that streams the log), in log order, so the same
 //! log always gives the same snapshot.
 
-use truce_model::domain::{Act, Reading, Role, Verdict};
+use truce_model::domain::{Act, Question, Reading, Role, Verdict};
 use truce_model::geo::Geometry;
 use truce_model::taxonomy::Category;
 use truce_model::{Id, Ledger};
@@ -24,6 +24,10 @@ pub struct ReportIn {
     pub act: Act,
     /// Who is alleged to have done it.
     pub perpetrator: Option<Id>,
+    /// Whose claim it relays, if not the author's own.
+    pub relays: Option<Id>,
+    /// Parties it says did not do it.
+    pub denies: Vec<Id>,
     /// Position `[lon, lat]`.
     pub point: [f64; 2],
     /// Location uncertainty, metres.
@@ -77,12 +81,44 @@ pub struct AssessmentIn {
     pub entry_id: String,
     /// The monitor.
     pub author: Id,
+    /// The signing key's id: the officer.
+    pub key: String,
+    /// The question answered.
+    pub question: Question,
+    /// For an attribution question, the party.
+    pub party: Option<Id>,
     /// Entry ids of the reports assessed.
     pub reports: Vec<String>,
     /// The verdict.
     pub verdict: Verdict,
     /// The reasoning.
     pub text: String,
+}
+
+/// A review policy in force from its entry on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyIn {
+    /// Log index.
+    pub index: u64,
+    /// Distinct officers that must agree.
+    pub quorum: u32,
+}
+
+/// A party's invocation of a release clause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvocationIn {
+    /// Log index.
+    pub index: u64,
+    /// The invoking party.
+    pub author: Id,
+    /// Its stated time, unix seconds: the release takes effect from it.
+    pub time: i64,
+    /// The agreement.
+    pub agreement: Id,
+    /// The party whose breach it cites.
+    pub against: Id,
+    /// Entry ids of the cited reports (current revisions).
+    pub reports: Vec<String>,
 }
 
 /// Everything the engine judges, and the log size it was read at.
@@ -98,6 +134,12 @@ pub struct Snapshot {
     pub readings: Vec<ReadingIn>,
     /// Assessments, in log order.
     pub assessments: Vec<AssessmentIn>,
+    /// Review policies, in log order.
+    pub policies: Vec<PolicyIn>,
+    /// Invocations of release clauses, in log order.
+    pub invocations: Vec<InvocationIn>,
+    /// Every registered party's role.
+    pub roles: std::collections::BTreeMap<Id, Role>,
 }
 
 impl Snapshot {
@@ -113,6 +155,9 @@ impl Snapshot {
                 index: a.index,
                 entry_id: a.entry_id.clone(),
                 author: a.author.clone(),
+                key: a.key.clone(),
+                question: a.value.question,
+                party: a.value.party.clone(),
                 reports: a
                     .value
                     .reports
@@ -143,6 +188,8 @@ impl Snapshot {
                     id: v.id,
                     act: v.act,
                     perpetrator: v.alleged_perpetrator,
+                    relays: v.relays,
+                    denies: v.denies,
                     point: [v.location.point.lon(), v.location.point.lat()],
                     uncertainty_m: v.location.uncertainty_m,
                     start: v.time.start.0.as_second(),
@@ -177,12 +224,42 @@ impl Snapshot {
                 reading: r.value.clone(),
             })
             .collect();
+        let policies = ledger
+            .review_policies
+            .iter()
+            .filter(|p| p.retracted.is_none())
+            .map(|p| PolicyIn {
+                index: p.index,
+                quorum: p.value.quorum,
+            })
+            .collect();
+        let invocations = ledger
+            .invocations
+            .iter()
+            .filter(|i| i.retracted.is_none())
+            .map(|i| InvocationIn {
+                index: i.index,
+                author: i.author.clone(),
+                time: i.time.0.as_second(),
+                agreement: i.value.agreement.clone(),
+                against: i.value.against.clone(),
+                reports: i
+                    .value
+                    .reports
+                    .iter()
+                    .filter_map(|r| current_report(&ledger, r))
+                    .collect(),
+            })
+            .collect();
         Snapshot {
             log_size,
             reports,
             sites,
             readings,
             assessments,
+            policies,
+            invocations,
+            roles,
         }
     }
 }

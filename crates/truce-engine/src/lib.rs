@@ -14,8 +14,9 @@ pub mod types;
 
 pub use compliance::compliance;
 pub use explain::explain;
-pub use incidents::{compatible, side_of};
+pub use incidents::{compatible, origin_of, side_label, side_of};
 pub use input::Snapshot;
+pub use truce_model::domain::{Question, Standing};
 pub use types::*;
 
 /// Thresholds of the rules. The defaults are the published rules version; changing one changes
@@ -38,8 +39,6 @@ pub struct Params {
     pub near_m: f64,
     /// How hot spots are learned.
     pub baseline: baseline::BaselineParams,
-    /// Grades at which a breach triggers a release clause.
-    pub release_grades: Vec<Grade>,
 }
 
 impl Default for Params {
@@ -52,7 +51,6 @@ impl Default for Params {
             max_gap_s: 6 * 3_600,
             near_m: 1_000.0,
             baseline: baseline::BaselineParams::default(),
-            release_grades: vec![Grade::Corroborated, Grade::Verified],
         }
     }
 }
@@ -77,7 +75,7 @@ pub fn judge(snap: &Snapshot, p: &Params) -> Judgement {
             .filter(|(b, h)| adjudicate::concerns(snap, b, h, rd))
             .map(|(b, h)| (b, adjudicate::adjudicate(snap, b, h, rd, p)))
             .unzip();
-        adjudicate::apply_release(&mut fs, &refs, rd, p);
+        adjudicate::apply_release(&mut fs, &refs, rd, snap);
         findings.extend(fs);
     }
     findings.sort_by(|a, b| (&a.agreement, &a.reading).cmp(&(&b.agreement, &b.reading)));

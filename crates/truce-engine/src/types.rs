@@ -3,29 +3,29 @@
 //! service publish (fields in a fixed order, collections sorted), so output is byte-reproducible.
 
 use serde::{Deserialize, Serialize};
-use truce_model::domain::{Act, Role, Verdict};
+use truce_model::domain::{Act, Question, Role, Standing, Verdict};
 use truce_model::Id;
 
 /// The version of the rules that produced a finding. Bump it whenever a rule changes what the
 /// engine outputs for the same log.
-pub const RULES_VERSION: &str = "truce-rules/1";
+pub const RULES_VERSION: &str = "truce-rules/2";
 
-/// How sure we are that an incident happened as reported. Never a bare boolean.
+/// Occurrence: how sure we are that something happened there and then. Never a bare boolean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Grade {
-    /// One source, or sources of one side only.
+    /// One origin only (reports of one origin never corroborate each other).
     Reported,
-    /// Independent sources agree: both sides, or a side and a neutral source or sensor.
+    /// Independent origins report it (sensors count: a satellite sees that something burned).
     Corroborated,
-    /// Sources conflict on what happened or on who did it.
-    Disputed,
-    /// A monitor verified it.
+    /// Monitors verified it, per the review policy.
     Verified,
-    /// A monitor could not verify it with the evidence available.
+    /// Monitors could not verify it with the evidence available, per the review policy.
     Unverifiable,
-    /// A monitor dismissed it.
+    /// Monitors dismissed it, per the review policy.
     Dismissed,
+    /// Monitors disagree and no quorum resolves it.
+    Contested,
 }
 
 impl Grade {
@@ -33,25 +33,98 @@ impl Grade {
     pub const ALL: [Grade; 6] = [
         Grade::Reported,
         Grade::Corroborated,
-        Grade::Disputed,
         Grade::Verified,
         Grade::Unverifiable,
         Grade::Dismissed,
+        Grade::Contested,
     ];
     /// The grade's name.
     pub fn as_str(&self) -> &'static str {
         match self {
             Grade::Reported => "reported",
             Grade::Corroborated => "corroborated",
-            Grade::Disputed => "disputed",
             Grade::Verified => "verified",
             Grade::Unverifiable => "unverifiable",
             Grade::Dismissed => "dismissed",
+            Grade::Contested => "contested",
         }
     }
     /// Parses a grade name.
     pub fn parse(s: &str) -> Option<Grade> {
         Grade::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+}
+
+/// Attribution: how well it stands that one party did it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttributionGrade {
+    /// Only the accuser's origin names the party.
+    Alleged,
+    /// Origins name different perpetrators, or one denies it.
+    Disputed,
+    /// An origin independent of the accuser names the same party.
+    Corroborated,
+    /// The accused says it did it.
+    Admitted,
+    /// Monitors verified the attribution, per the review policy.
+    Verified,
+    /// Monitors could not verify the attribution, per the review policy.
+    Unverifiable,
+    /// Monitors dismissed the attribution, per the review policy.
+    Dismissed,
+    /// Monitors disagree and no quorum resolves it.
+    Contested,
+}
+
+impl AttributionGrade {
+    /// Every grade, in display order.
+    pub const ALL: [AttributionGrade; 8] = [
+        AttributionGrade::Alleged,
+        AttributionGrade::Disputed,
+        AttributionGrade::Corroborated,
+        AttributionGrade::Admitted,
+        AttributionGrade::Verified,
+        AttributionGrade::Unverifiable,
+        AttributionGrade::Dismissed,
+        AttributionGrade::Contested,
+    ];
+    /// The grade's name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AttributionGrade::Alleged => "alleged",
+            AttributionGrade::Disputed => "disputed",
+            AttributionGrade::Corroborated => "corroborated",
+            AttributionGrade::Admitted => "admitted",
+            AttributionGrade::Verified => "verified",
+            AttributionGrade::Unverifiable => "unverifiable",
+            AttributionGrade::Dismissed => "dismissed",
+            AttributionGrade::Contested => "contested",
+        }
+    }
+    /// Parses a grade name.
+    pub fn parse(s: &str) -> Option<AttributionGrade> {
+        AttributionGrade::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+    /// The standing a breach with this attribution has: `established` when verified or
+    /// admitted, `corroborated` when corroborated, else `alleged`.
+    pub fn standing(&self) -> Standing {
+        match self {
+            AttributionGrade::Verified | AttributionGrade::Admitted => Standing::Established,
+            AttributionGrade::Corroborated => Standing::Corroborated,
+            _ => Standing::Alleged,
+        }
+    }
+}
+
+/// How an outcome reads in words with its standing: "established breach", "alleged breach",
+/// "no breach". Never a bare "breach" on an allegation.
+pub fn outcome_words(o: Outcome, s: Standing) -> String {
+    match o {
+        Outcome::Breach => format!("{} breach", s.as_str()),
+        Outcome::NoBreach => "no breach".into(),
+        Outcome::OutOfScope => "out of scope".into(),
+        Outcome::Undetermined => "undetermined".into(),
     }
 }
 
@@ -112,6 +185,9 @@ pub struct Member {
     /// Whom it blames.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub perpetrator: Option<Id>,
+    /// Whose claim it relays, when not its author's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relays: Option<Id>,
     /// Position `[lon, lat]`.
     pub point: [f64; 2],
     /// Uncertainty, metres.
@@ -120,8 +196,8 @@ pub struct Member {
     pub start: String,
     /// Latest time (RFC 3339, UTC).
     pub end: String,
-    /// The independent side the report speaks for (`party:<id>`, `sensor:<id>`, `monitor:<id>`,
-    /// `mediator:<id>`).
+    /// The origin of its claim (`party:<id>`, `sensor:<id>`, `monitor:<id>`, `mediator:<id>`):
+    /// its author's side, or the relayed party's.
     pub side: String,
     /// Set when the report is a detection at a persistent hot spot: routine, not evidence.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -135,12 +211,44 @@ pub struct AssessmentRef {
     pub index: u64,
     /// Entry id.
     pub entry_id: String,
-    /// The monitor.
+    /// The monitor (the mission).
     pub author: Id,
+    /// The officer: the id of the monitor key that signed it.
+    pub officer: String,
+    /// The question answered.
+    pub question: Question,
+    /// For an attribution question, the party.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party: Option<Id>,
     /// The verdict.
     pub verdict: Verdict,
+    /// Whether it counts towards the review (the officer's latest answer to a question not
+    /// raised by the mission's own report).
+    pub counted: bool,
+    /// Why it does not count, when it does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// The reasoning.
     pub text: String,
+}
+
+/// Where monitors' review of one question stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Review {
+    /// `occurrence` or `attribution`.
+    pub question: Question,
+    /// For an attribution question, the party.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party: Option<Id>,
+    /// `pending` (no quorum yet, no disagreement), `verified`, `dismissed`, `unverifiable` or
+    /// `contested`.
+    pub state: String,
+    /// Distinct officers needed, under the policy in force at the latest counted assessment.
+    pub quorum: u32,
+    /// Distinct officers' latest verdicts, by verdict.
+    pub tally: std::collections::BTreeMap<String, u32>,
+    /// The assessments, in log order (all of them, counted or not).
+    pub assessments: Vec<AssessmentRef>,
 }
 
 /// Reports judged to describe the same event.
@@ -158,21 +266,23 @@ pub struct Incident {
     pub point: [f64; 2],
     /// Its uncertainty, metres.
     pub uncertainty_m: u32,
-    /// The grade.
-    pub grade: Grade,
-    /// Whether sources conflict on what happened or who did it (also when a monitor's verdict
-    /// sets the grade).
+    /// Occurrence: did something happen here and then?
+    pub occurrence: Grade,
+    /// Whether sources conflict on what happened (incompatible acts) or on who did it.
     pub disputed: bool,
-    /// The independent sides that reported it.
+    /// The independent origins that reported it (`party:<id>`, `sensor:<id>`, `monitor:<id>`,
+    /// `mediator:<id>`; a relayed claim counts as its origin's).
     pub sides: Vec<String>,
     /// The acts reported.
     pub acts: Vec<Act>,
-    /// The parties blamed, each with who blames it.
+    /// Attribution: each party named as perpetrator, who names it, and how well it stands.
     pub alleged: Vec<Allegation>,
     /// Set when every report is routine (detections at a persistent hot spot).
     pub routine: bool,
-    /// Why the grade is what it is.
+    /// Why the occurrence grade is what it is.
     pub grade_reasons: Vec<String>,
+    /// Monitors' review of each question raised (occurrence, then each attribution).
+    pub reviews: Vec<Review>,
     /// Monitors' assessments of its reports, in log order.
     pub assessments: Vec<AssessmentRef>,
     /// The reports, in log order.
@@ -186,6 +296,14 @@ pub struct Allegation {
     pub party: Id,
     /// The authors of the reports that blame it.
     pub by: Vec<Id>,
+    /// The origins naming it (a relayed claim counts as its origin's).
+    pub origins: Vec<String>,
+    /// The attribution's grade.
+    pub grade: AttributionGrade,
+    /// The standing of a breach attributed on this basis.
+    pub standing: Standing,
+    /// Why.
+    pub reasons: Vec<String>,
 }
 
 /// One step of a finding's reasoning.
@@ -228,9 +346,20 @@ pub struct Attribution {
     pub alleged_by: Vec<Id>,
     /// The outcome for this party.
     pub outcome: Outcome,
+    /// The attribution's grade.
+    pub grade: AttributionGrade,
+    /// How well the outcome stands.
+    pub standing: Standing,
     /// Set when a release clause freed the party: the incident whose breach freed it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub released_by: Option<String>,
+    /// Set when the party was released by its own invocation: the invocation's log index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invocation: Option<u64>,
+    /// Set when a release is available to the party (the other side's qualifying breach in
+    /// this incident) but it has not invoked it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release_available: Option<String>,
 }
 
 /// Incident × agreement × reading → outcome, with reasons.
@@ -244,8 +373,13 @@ pub struct Finding {
     pub reading: Id,
     /// The overall outcome: `breach` when any attribution is a breach.
     pub outcome: Outcome,
-    /// The incident's grade.
-    pub grade: Grade,
+    /// How well the outcome stands: the strongest standing among the attributions with that
+    /// outcome (`alleged` when no party is named).
+    pub standing: Standing,
+    /// The outcome and standing in words ("alleged breach", "no breach").
+    pub words: String,
+    /// The incident's occurrence grade.
+    pub occurrence: Grade,
     /// The incident's UTC day.
     pub day: String,
     /// Per blamed party.
@@ -272,8 +406,8 @@ pub struct ComplianceRow {
     pub day: String,
     /// Attributions by outcome (all four keys present).
     pub outcomes: std::collections::BTreeMap<String, u64>,
-    /// Breaches by grade (all six keys present).
-    pub breaches_by_grade: std::collections::BTreeMap<String, u64>,
+    /// Breach attributions by standing (`alleged`, `corroborated`, `established`, all present).
+    pub breaches_by_standing: std::collections::BTreeMap<String, u64>,
 }
 
 /// How one incident's outcome differs between readings of an agreement.
@@ -298,8 +432,11 @@ pub struct ReadingTotals {
     pub reading: Id,
     /// Findings by outcome.
     pub outcomes: std::collections::BTreeMap<String, u64>,
-    /// Breach attributions per party.
-    pub breaches_by_party: std::collections::BTreeMap<String, u64>,
+    /// Breach attributions per party, by standing (`alleged`, `corroborated`, `established`).
+    /// A headline figure of breaches is the `established` count (and, shown apart, the
+    /// `corroborated` one); `alleged` breaches are allegations, never counted as breaches.
+    pub breaches_by_party:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
 }
 
 /// The compliance view: per-day rows, totals per reading, and the difference readings make.
@@ -333,9 +470,9 @@ pub struct Judgement {
 /// What the baseline learned.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BaselineSummary {
-    /// Detections before this time were used (the earliest window start of any reading).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub before: Option<String>,
+    /// Detections the baseline learned from (every detection known, less those inside
+    /// incidents someone alleges or a monitor observes).
+    pub learned_from: u64,
     /// Hot-spot cells learned.
     pub hot_spots: u64,
     /// Detections judged routine.

@@ -3,9 +3,11 @@
 //! independence, no same-side corroboration, reasons that name the deciding site and distance.
 
 use proptest::prelude::*;
-use truce_engine::input::{AssessmentIn, ReadingIn, ReportIn, SiteIn};
-use truce_engine::{judge, Finding, Grade, Judgement, Outcome, Params, Snapshot};
-use truce_model::domain::{Act, Reading, Role, Verdict};
+use truce_engine::input::{AssessmentIn, InvocationIn, PolicyIn, ReadingIn, ReportIn, SiteIn};
+use truce_engine::{
+    judge, AttributionGrade, Finding, Grade, Judgement, Outcome, Params, Snapshot, Standing,
+};
+use truce_model::domain::{Act, Question, Reading, Role, Verdict};
 use truce_model::geo::{Geometry, Point};
 use truce_model::taxonomy::Category;
 use truce_model::{Id, Time};
@@ -40,6 +42,8 @@ fn report(
         id: id(rid),
         act,
         perpetrator: perp.map(id),
+        relays: None,
+        denies: Vec::new(),
         point,
         uncertainty_m: unc,
         start: t(start),
@@ -150,18 +154,52 @@ fn sudzha() -> Snapshot {
             site(6, "ru", "kursk-npp", "energy.nuclear", [35.61, 51.68], 2000),
         ],
         readings: vec![ru_reading(), ua_reading()],
-        assessments: vec![AssessmentIn {
-            index: 13,
-            entry_id: format!("{:064x}", 13),
-            author: id("monitor"),
-            reports: vec![
-                format!("{:064x}", 11),
-                format!("{:064x}", 12),
-                format!("{:064x}", 10),
-            ],
-            verdict: Verdict::Unverifiable,
-            text: "no access".into(),
+        assessments: ["ua", "ru"]
+            .into_iter()
+            .enumerate()
+            .map(|(k, party)| {
+                assessment(
+                    13 + k as u64,
+                    "monitor",
+                    "officer1",
+                    Some(party),
+                    &[11, 12, 10],
+                    Verdict::Unverifiable,
+                )
+            })
+            .collect(),
+        policies: vec![PolicyIn {
+            index: 3,
+            quorum: 2,
         }],
+        ..Default::default()
+    }
+}
+
+/// An assessment by `author`'s officer `key` of the reports at `reports` (log indices): of the
+/// occurrence, or of the attribution to `party`.
+fn assessment(
+    index: u64,
+    author: &str,
+    key: &str,
+    party: Option<&str>,
+    reports: &[u64],
+    verdict: Verdict,
+) -> AssessmentIn {
+    AssessmentIn {
+        index,
+        entry_id: format!("{index:064x}"),
+        author: id(author),
+        key: key.into(),
+        question: if party.is_some() {
+            Question::Attribution
+        } else {
+            Question::Occurrence
+        },
+        party: party.map(id),
+        reports: reports.iter().map(|i| format!("{i:064x}")).collect(),
+        verdict,
+        text: format!("{verdict:?}"),
     }
 }
 
@@ -178,13 +216,27 @@ fn sudzha_clusters_with_the_detection_and_the_readings_disagree() {
     assert_eq!(j.incidents.len(), 1, "{:#?}", j.incidents);
     let inc = &j.incidents[0];
     assert_eq!(inc.members.len(), 3);
-    assert_eq!(inc.grade, Grade::Unverifiable);
+    // Occurrence: the detection and both sides report it.
+    assert_eq!(inc.occurrence, Grade::Corroborated);
     assert!(inc.disputed, "sabotage by ua vs shelling by ru");
     assert_eq!(inc.sides, ["party:ru", "party:ua", "sensor:firms"]);
     assert_eq!(inc.day, "2025-03-20");
+    // Attribution: each side names the other; one officer's "unverifiable" is short of the
+    // two-officer policy, so the source grade stands.
+    for a in &inc.alleged {
+        assert_eq!(a.grade, AttributionGrade::Disputed, "{a:#?}");
+        assert_eq!(a.standing, Standing::Alleged);
+    }
+    assert_eq!(inc.reviews.len(), 2);
+    assert!(inc
+        .reviews
+        .iter()
+        .all(|r| r.state == "pending" && r.quorum == 2));
 
     let ru = finding(&j, "ru");
     assert_eq!(ru.outcome, Outcome::Breach);
+    assert_eq!(ru.standing, Standing::Alleged);
+    assert_eq!(ru.words, "alleged breach");
     let site = ru.site.as_ref().unwrap();
     assert_eq!((site.id.as_str(), site.distance_m), ("sudzha-gms", 0));
     let target = ru.reasons.iter().find(|r| r.rule == "target").unwrap();
@@ -210,7 +262,7 @@ fn sudzha_clusters_with_the_detection_and_the_readings_disagree() {
     );
     let text = truce_engine::explain(inc, &j.findings.iter().collect::<Vec<_>>());
     assert!(
-        text.contains("BREACH") && text.contains("OUT_OF_SCOPE"),
+        text.contains("ALLEGED BREACH") && text.contains("OUT OF SCOPE"),
         "{text}"
     );
 }
@@ -226,7 +278,8 @@ fn the_act_is_judged_per_blamed_party() {
     }
     s.assessments.clear();
     let j = judge(&s, &Params::default());
-    assert_eq!(j.incidents[0].grade, Grade::Disputed);
+    assert_eq!(j.incidents[0].occurrence, Grade::Corroborated);
+    assert!(j.incidents[0].disputed);
     let ua = finding(&j, "ua");
     assert_eq!(ua.outcome, Outcome::Breach);
     let by = |p: &str| {
@@ -241,8 +294,8 @@ fn the_act_is_judged_per_blamed_party() {
 }
 
 #[test]
-fn a_corroborated_violation_releases_the_other_side_under_a_release_clause() {
-    let s = Snapshot {
+fn release_needs_a_qualifying_breach_and_an_invocation() {
+    let base = Snapshot {
         log_size: 10,
         reports: vec![
             // ua blamed, corroborated by a detection: 19 March.
@@ -303,11 +356,78 @@ fn a_corroborated_violation_releases_the_other_side_under_a_release_clause() {
             ),
         ],
         readings: vec![ru_reading(), ua_reading()],
-        assessments: vec![],
+        ..Default::default()
     };
+    // ru's own allegation plus a satellite pixel: occurrence corroborated, attribution alleged.
+    // No release: the freed party's own allegation never qualifies.
+    let j = judge(&base, &Params::default());
+    assert_eq!(j.incidents[0].occurrence, Grade::Corroborated);
+    assert_eq!(j.incidents[0].alleged[0].grade, AttributionGrade::Alleged);
+    let ru: Vec<&Finding> = j
+        .findings
+        .iter()
+        .filter(|f| f.reading.as_str() == "ru")
+        .collect();
+    assert_eq!(ru[0].words, "alleged breach");
+    assert_eq!(ru[1].outcome, Outcome::Breach, "{:#?}", ru[1]);
+    assert_eq!(ru[1].attributions[0].released_by, None);
+    assert_eq!(ru[1].attributions[0].release_available, None);
+
+    // Two monitor officers verify the attribution to ua: established. Release is available to
+    // ru but not invoked.
+    let mut s = base.clone();
+    s.policies = vec![PolicyIn {
+        index: 0,
+        quorum: 2,
+    }];
+    s.assessments = vec![
+        assessment(
+            6,
+            "monitor",
+            "officer1",
+            Some("ua"),
+            &[2],
+            Verdict::Verified,
+        ),
+        assessment(
+            7,
+            "monitor",
+            "officer2",
+            Some("ua"),
+            &[2],
+            Verdict::Verified,
+        ),
+    ];
+    let j = judge(&s, &Params::default());
+    assert_eq!(j.incidents[0].alleged[0].grade, AttributionGrade::Verified);
+    let ru: Vec<&Finding> = j
+        .findings
+        .iter()
+        .filter(|f| f.reading.as_str() == "ru")
+        .collect();
+    assert_eq!(ru[0].words, "established breach");
+    assert_eq!(ru[1].outcome, Outcome::Breach);
+    assert_eq!(
+        ru[1].attributions[0].release_available.as_deref(),
+        Some(ru[0].incident.as_str())
+    );
+    assert!(ru[1]
+        .reasons
+        .iter()
+        .any(|r| r.rule == "release" && r.text.contains("release available, not invoked")));
+
+    // ru invokes the clause citing the Kavkazskaya report: released from the invocation on.
+    s.invocations = vec![InvocationIn {
+        index: 8,
+        author: id("ru"),
+        time: t("2025-03-20T12:00:00Z"),
+        agreement: id("energy-moratorium-2025"),
+        against: id("ua"),
+        reports: vec![format!("{:064x}", 2)],
+    }];
     let j = judge(&s, &Params::default());
     assert_eq!(j.incidents.len(), 2);
-    assert_eq!(j.incidents[0].grade, Grade::Corroborated);
+    assert_eq!(j.incidents[0].occurrence, Grade::Corroborated);
     let ru: Vec<&Finding> = j
         .findings
         .iter()
@@ -319,10 +439,11 @@ fn a_corroborated_violation_releases_the_other_side_under_a_release_clause() {
         ru[1].attributions[0].released_by.as_deref(),
         Some(ru[0].incident.as_str())
     );
+    assert_eq!(ru[1].attributions[0].invocation, Some(8));
     assert!(ru[1]
         .reasons
         .iter()
-        .any(|r| r.rule == "release" && r.text.contains("ua breached this reading")));
+        .any(|r| r.rule == "release" && r.text.contains("ru invoked it (entry 8)")));
     // Ukraine's reading has no release clause: the same incident is a breach by ru.
     let ua: Vec<&Finding> = j
         .findings
@@ -338,10 +459,12 @@ fn a_corroborated_violation_releases_the_other_side_under_a_release_clause() {
 fn routine_flaring_is_not_taken_for_a_strike() {
     let flare = [49.1, 53.2];
     let mut reports = Vec::new();
-    for d in 0..6 {
-        let ts = format!("2025-03-0{}T22:00:00Z", d + 1);
+    for d in 0..60 {
+        let ts = jiff::Timestamp::from_second(t("2025-01-20T22:00:00Z") + d * 86_400)
+            .unwrap()
+            .to_string();
         reports.push(report(
-            d,
+            d as u64,
             "firms",
             Role::OpenData,
             &format!("flare-{d}"),
@@ -353,8 +476,9 @@ fn routine_flaring_is_not_taken_for_a_strike() {
             &ts,
         ));
     }
+    let n = reports.len() as u64;
     reports.push(report(
-        9,
+        n,
         "firms",
         Role::OpenData,
         "flare-late",
@@ -368,9 +492,16 @@ fn routine_flaring_is_not_taken_for_a_strike() {
     let s = Snapshot {
         log_size: 20,
         reports,
-        sites: vec![site(10, "ru", "refinery", "energy.oil.refinery", flare, 0)],
+        sites: vec![site(
+            n + 1,
+            "ru",
+            "refinery",
+            "energy.oil.refinery",
+            flare,
+            0,
+        )],
         readings: vec![ru_reading()],
-        assessments: vec![],
+        ..Default::default()
     };
     let j = judge(&s, &Params::default());
     assert!(j.baseline.hot_spots >= 1);
@@ -413,7 +544,7 @@ fn an_imprecise_time_across_the_window_start_is_undetermined() {
             0,
         )],
         readings: vec![ua_reading()],
-        assessments: vec![],
+        ..Default::default()
     };
     let j = judge(&s, &Params::default());
     let f = &j.findings[0];
@@ -451,7 +582,7 @@ window = {{ start = 2025-03-25T00:00:00+03:00 }}"#
         )],
         sites: vec![site(0, "ua", "odesa-port", "transport.port", odesa, 0)],
         readings: vec![reading(2, "us", &terms(z))],
-        assessments: vec![],
+        ..Default::default()
     };
     let inside = judge(&mk(sea), &Params::default());
     assert_eq!(inside.findings[0].outcome, Outcome::Breach);
@@ -467,7 +598,7 @@ window = {{ start = 2025-03-25T00:00:00+03:00 }}"#
 
 fn arb_report(k: u64) -> impl Strategy<Value = ReportIn> {
     (
-        0usize..4,
+        0usize..5,
         0usize..3,
         (35.0f64..35.2, 51.0f64..51.15),
         prop_oneof![Just(0u32), Just(375), Just(3000), Just(40_000)],
@@ -481,16 +612,22 @@ fn arb_report(k: u64) -> impl Strategy<Value = ReportIn> {
                 ("ua", Role::Belligerent),
                 ("firms", Role::OpenData),
                 ("monitor", Role::Monitor),
+                ("acled", Role::OpenData),
             ][who];
-            let act = if role == Role::OpenData {
+            let act = if author == "firms" {
                 Act::FireObserved
             } else {
                 [Act::Strike, Act::Shelling, Act::Sabotage, Act::DroneStrike][act]
             };
-            let perp = if role == Role::OpenData {
+            let perp = if author == "firms" {
                 None
             } else {
                 [None, Some("ru"), Some("ua")][perp]
+            };
+            // An open-data event record relays a party's claim when it blames the other one.
+            let relays = match (author, perp) {
+                ("acled", Some("ru")) => Some(id("ua")),
+                _ => None,
             };
             let base = t("2025-03-24T00:00:00Z");
             ReportIn {
@@ -501,6 +638,8 @@ fn arb_report(k: u64) -> impl Strategy<Value = ReportIn> {
                 id: id(&format!("r{k}")),
                 act,
                 perpetrator: perp.map(id),
+                relays,
+                denies: Vec::new(),
                 point: [lon, lat],
                 uncertainty_m: unc,
                 start: base + start,
@@ -539,7 +678,7 @@ fn arb_snapshot() -> impl Strategy<Value = Snapshot> {
                     site(902, "ua", "school", "telecom", [35.15, 51.02], 0),
                 ],
                 readings: vec![ru_reading(), ua_reading()],
-                assessments: vec![],
+                ..Default::default()
             })
     })
 }
@@ -573,13 +712,49 @@ proptest! {
         one.reports.retain(|r| r.author.as_str() == author);
         let j = judge(&one, &Params::default());
         for i in &j.incidents {
-            prop_assert!(i.grade != Grade::Corroborated, "{:?}", i);
+            prop_assert!(i.occurrence != Grade::Corroborated, "{:?}", i);
             prop_assert!(i.sides.len() <= 1);
+            for a in &i.alleged {
+                prop_assert!(a.grade != AttributionGrade::Corroborated, "{:?}", a);
+            }
         }
-        // And in mixed snapshots, every corroborated incident has two independent sides.
+        // And in mixed snapshots, every corroborated incident has two independent origins, and
+        // every corroborated attribution two origins naming the party.
         let j = judge(&s, &Params::default());
-        for i in j.incidents.iter().filter(|i| i.grade == Grade::Corroborated) {
+        for i in j.incidents.iter().filter(|i| i.occurrence == Grade::Corroborated) {
             prop_assert!(i.sides.len() >= 2);
+        }
+        for i in &j.incidents {
+            for a in i.alleged.iter().filter(|a| a.grade == AttributionGrade::Corroborated) {
+                prop_assert!(a.origins.len() >= 2, "{:?}", a);
+            }
+        }
+    }
+
+    #[test]
+    fn a_satellite_never_raises_attribution_above_alleged(s in arb_snapshot(), who in 0usize..2) {
+        // One party's reports and every sensor detection: the detections corroborate
+        // occurrence, never attribution.
+        let author = ["ru", "ua"][who];
+        let mut one = s.clone();
+        one.reports.retain(|r| r.author.as_str() == author || r.author.as_str() == "firms");
+        let j = judge(&one, &Params::default());
+        for i in &j.incidents {
+            for a in &i.alleged {
+                prop_assert!(
+                    matches!(
+                        a.grade,
+                        AttributionGrade::Alleged | AttributionGrade::Disputed | AttributionGrade::Admitted
+                    ),
+                    "{:?}", a
+                );
+                prop_assert!(a.standing != Standing::Corroborated);
+            }
+        }
+        for f in &j.findings {
+            for a in &f.attributions {
+                prop_assert!(a.standing == Standing::Alleged || a.party.as_str() == author);
+            }
         }
     }
 
@@ -636,7 +811,7 @@ fn a_large_incident_lists_each_conflict_once() {
         reports,
         sites: vec![],
         readings: vec![ua_reading()],
-        assessments: vec![],
+        ..Default::default()
     };
     let j = judge(&s, &Params::default());
     assert_eq!(j.incidents.len(), 1);

@@ -52,7 +52,7 @@ use std::path::{Path as FsPath, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use truce_engine::{Compliance, Finding, Grade, Incident, Outcome, RULES_VERSION};
+use truce_engine::{Compliance, Finding, Grade, Incident, Outcome, Standing, RULES_VERSION};
 use truce_model::domain::Act;
 use truce_model::geo::Geometry;
 use truce_model::ledger::Record;
@@ -442,10 +442,25 @@ impl Params {
     }
 
     fn grade(&self) -> Result<Option<Grade>, ApiError> {
-        self.get("grade")
+        self.get("occurrence")
             .map(|v| {
                 Grade::parse(v).ok_or_else(|| {
-                    bad("grade", format!("unknown grade {v:?}; grades: reported, corroborated, disputed, verified, unverifiable, dismissed"))
+                    bad("occurrence", format!("unknown occurrence grade {v:?}; grades: reported, corroborated, verified, unverifiable, dismissed, contested"))
+                })
+            })
+            .transpose()
+    }
+
+    fn standing(&self) -> Result<Option<Standing>, ApiError> {
+        self.get("standing")
+            .map(|v| {
+                Standing::parse(v).ok_or_else(|| {
+                    bad(
+                        "standing",
+                        format!(
+                            "unknown standing {v:?}; standings: alleged, corroborated, established"
+                        ),
+                    )
                 })
             })
             .transpose()
@@ -1230,7 +1245,14 @@ struct IncidentQuery {
 }
 
 const INCIDENT_PARAMS: &[&str] = &[
-    "limit", "offset", "from", "to", "bbox", "party", "grade", "kind",
+    "limit",
+    "offset",
+    "from",
+    "to",
+    "bbox",
+    "party",
+    "occurrence",
+    "kind",
 ];
 
 #[derive(serde::Deserialize)]
@@ -1297,7 +1319,7 @@ impl IncidentQuery {
     summary = "Incidents (reports judged to describe the same event) with grades, by start then id",
     params(crate::openapi::PageParams, crate::openapi::TimeParams, crate::openapi::BboxParam,
         ("party" = Option<String>, Query, description = "A party blamed"),
-        ("grade" = Option<String>, Query, description = "reported, corroborated, disputed, verified, unverifiable or dismissed"),
+        ("occurrence" = Option<String>, Query, description = "Occurrence grade: reported, corroborated, verified, unverifiable, dismissed or contested"),
         ("kind" = Option<String>, Query, description = "An act reported")),
     responses((status = 200, description = "A page: `{items, total, limit, offset, log_size}`", body = crate::openapi::PageDoc), (status = 400, description = "A parameter is malformed or unknown (`field` names it)", body = crate::openapi::ErrorBody)),
     security((), ("bearer" = [])))]
@@ -1443,7 +1465,7 @@ fn names<T: Serialize>(v: &[T]) -> String {
     summary = "Incidents as a GeoJSON FeatureCollection of points (same filters; all by default)",
     params(crate::openapi::ExportPageParams, crate::openapi::TimeParams, crate::openapi::BboxParam,
         ("party" = Option<String>, Query, description = "A party blamed"),
-        ("grade" = Option<String>, Query, description = "A grade"),
+        ("occurrence" = Option<String>, Query, description = "An occurrence grade"),
         ("kind" = Option<String>, Query, description = "An act reported")),
     responses((status = 200, description = "A GeoJSON FeatureCollection", content_type = "application/geo+json", body = Object), (status = 400, description = "A parameter is malformed or unknown (`field` names it)", body = crate::openapi::ErrorBody)),
     security((), ("bearer" = [])))]
@@ -1472,7 +1494,8 @@ pub(crate) async fn incidents_geojson(
                         "start": i.start,
                         "end": i.end,
                         "day": i.day,
-                        "grade": i.grade,
+                        "occurrence": i.occurrence,
+                        "attribution": i.alleged.iter().map(|a| json!({"party": a.party, "grade": a.grade, "standing": a.standing})).collect::<Vec<_>>(),
                         "disputed": i.disputed,
                         "routine": i.routine,
                         "uncertainty_m": i.uncertainty_m,
@@ -1495,7 +1518,7 @@ pub(crate) async fn incidents_geojson(
     summary = "Incidents as CSV with a header row (same filters; all by default)",
     params(crate::openapi::ExportPageParams, crate::openapi::TimeParams, crate::openapi::BboxParam,
         ("party" = Option<String>, Query, description = "A party blamed"),
-        ("grade" = Option<String>, Query, description = "A grade"),
+        ("occurrence" = Option<String>, Query, description = "An occurrence grade"),
         ("kind" = Option<String>, Query, description = "An act reported")),
     responses((status = 200, description = "CSV (RFC 4180) with a header row", content_type = "text/csv", body = String), (status = 400, description = "A parameter is malformed or unknown (`field` names it)", body = crate::openapi::ErrorBody)),
     security((), ("bearer" = [])))]
@@ -1520,7 +1543,7 @@ pub(crate) async fn incidents_csv(
                 "start",
                 "end",
                 "day",
-                "grade",
+                "occurrence",
                 "disputed",
                 "routine",
                 "lon",
@@ -1541,7 +1564,7 @@ pub(crate) async fn incidents_csv(
                     i.start.clone(),
                     i.end.clone(),
                     i.day.clone(),
-                    i.grade.as_str().to_string(),
+                    i.occurrence.as_str().to_string(),
                     i.disputed.to_string(),
                     i.routine.to_string(),
                     i.point[0].to_string(),
@@ -1550,7 +1573,7 @@ pub(crate) async fn incidents_csv(
                     names(&i.acts),
                     i.alleged
                         .iter()
-                        .map(|a| a.party.to_string())
+                        .map(|a| format!("{}:{}", a.party, a.grade.as_str()))
                         .collect::<Vec<_>>()
                         .join(" "),
                     i.sides.join(" "),
@@ -1576,7 +1599,7 @@ const FINDING_PARAMS: &[&str] = &[
     "agreement",
     "reading",
     "party",
-    "grade",
+    "standing",
     "outcome",
     "incident",
 ];
@@ -1589,7 +1612,7 @@ impl FindingQuery {
             reading: p.id("reading")?.map(|x| x.to_string()),
             incident: p.get("incident").map(String::from),
             outcome: p.outcome()?.map(|o| o.as_str().to_string()),
-            grade: p.grade()?.map(|g| g.as_str().to_string()),
+            standing: p.standing()?.map(|g| g.as_str().to_string()),
             party: p.id("party")?.map(|x| x.to_string()),
             from_day: range.first_day(),
             to_day: range.last_day(),
@@ -1604,7 +1627,7 @@ impl FindingQuery {
         ("agreement" = Option<String>, Query, description = "Agreement id"),
         ("reading" = Option<String>, Query, description = "Whose reading"),
         ("party" = Option<String>, Query, description = "A party blamed"),
-        ("grade" = Option<String>, Query, description = "The incident's grade"),
+        ("standing" = Option<String>, Query, description = "How well the outcome stands: alleged, corroborated or established"),
         ("outcome" = Option<String>, Query, description = "breach, no_breach, out_of_scope or undetermined"),
         ("incident" = Option<String>, Query, description = "Incident id")),
     responses((status = 200, description = "A page: `{items, total, limit, offset, log_size}`", body = crate::openapi::PageDoc), (status = 400, description = "A parameter is malformed or unknown (`field` names it)", body = crate::openapi::ErrorBody)),
@@ -1635,7 +1658,7 @@ pub(crate) async fn findings(
         ("agreement" = Option<String>, Query, description = "Agreement id"),
         ("reading" = Option<String>, Query, description = "Whose reading"),
         ("party" = Option<String>, Query, description = "A party blamed"),
-        ("grade" = Option<String>, Query, description = "The incident's grade"),
+        ("standing" = Option<String>, Query, description = "How well the outcome stands: alleged, corroborated or established"),
         ("outcome" = Option<String>, Query, description = "An outcome"),
         ("incident" = Option<String>, Query, description = "Incident id")),
     responses((status = 200, description = "CSV (RFC 4180) with a header row", content_type = "text/csv", body = String), (status = 400, description = "A parameter is malformed or unknown (`field` names it)", body = crate::openapi::ErrorBody)),
@@ -1661,7 +1684,9 @@ pub(crate) async fn findings_csv(
                 "agreement",
                 "reading",
                 "outcome",
-                "grade",
+                "standing",
+                "words",
+                "occurrence",
                 "day",
                 "attributions",
                 "site",
@@ -1678,11 +1703,15 @@ pub(crate) async fn findings_csv(
                     f.agreement.to_string(),
                     f.reading.to_string(),
                     f.outcome.as_str().to_string(),
-                    f.grade.as_str().to_string(),
+                    f.standing.as_str().to_string(),
+                    f.words.clone(),
+                    f.occurrence.as_str().to_string(),
                     f.day.clone(),
                     f.attributions
                         .iter()
-                        .map(|a| format!("{}:{}", a.party, a.outcome.as_str()))
+                        .map(|a| {
+                            format!("{}:{}:{}", a.party, a.outcome.as_str(), a.standing.as_str())
+                        })
                         .collect::<Vec<_>>()
                         .join(" "),
                     f.site

@@ -28,7 +28,7 @@ pub struct IncidentRow {
     pub start: String,
     /// UTC day.
     pub day: String,
-    /// Grade.
+    /// Occurrence grade.
     pub grade: String,
     /// Longitude.
     pub lon: f64,
@@ -53,8 +53,8 @@ pub struct FindingRow {
     pub reading: String,
     /// Outcome.
     pub outcome: String,
-    /// Grade.
-    pub grade: String,
+    /// How well the outcome stands (`alleged`, `corroborated`, `established`).
+    pub standing: String,
     /// UTC day.
     pub day: String,
     /// Parties blamed, comma-separated.
@@ -70,7 +70,7 @@ pub struct IncidentFilter {
     pub from_day: Option<String>,
     /// Last UTC day (inclusive).
     pub to_day: Option<String>,
-    /// Grade.
+    /// Occurrence grade.
     pub grade: Option<String>,
     /// A party blamed.
     pub party: Option<String>,
@@ -89,8 +89,8 @@ pub struct FindingFilter {
     pub incident: Option<String>,
     /// Outcome.
     pub outcome: Option<String>,
-    /// Grade.
-    pub grade: Option<String>,
+    /// Standing.
+    pub standing: Option<String>,
     /// A party blamed.
     pub party: Option<String>,
     /// First UTC day (inclusive).
@@ -102,7 +102,7 @@ pub struct FindingFilter {
 /// The views database's schema version (`PRAGMA user_version`).
 /// Version 3 stores `head` before `json`: SQLite reads a row's columns in order, so a list read
 /// never walks the overflow pages of a large incident's full document.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Secondary indexes of the views.
 const INDEXES: &str =
@@ -185,7 +185,7 @@ impl ViewStore {
                lat REAL NOT NULL, parties TEXT NOT NULL, head TEXT NOT NULL, json TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS view_findings(seq INTEGER PRIMARY KEY, incident TEXT NOT NULL,
                agreement TEXT NOT NULL, reading TEXT NOT NULL, outcome TEXT NOT NULL,
-               grade TEXT NOT NULL, day TEXT NOT NULL, parties TEXT NOT NULL, json TEXT NOT NULL);
+               standing TEXT NOT NULL, day TEXT NOT NULL, parties TEXT NOT NULL, json TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS view_docs(name TEXT PRIMARY KEY, json TEXT NOT NULL);",
         )
         .map_err(|e| sql(path, e))?;
@@ -264,7 +264,7 @@ impl ViewStore {
                 .map_err(e)?;
             }
             let mut st = tx
-                .prepare("INSERT INTO view_findings(incident, agreement, reading, outcome, grade, day, parties, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .prepare("INSERT INTO view_findings(incident, agreement, reading, outcome, standing, day, parties, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
                 .map_err(e)?;
             for f in findings {
                 st.execute(params![
@@ -272,7 +272,7 @@ impl ViewStore {
                     f.agreement,
                     f.reading,
                     f.outcome,
-                    f.grade,
+                    f.standing,
                     f.day,
                     f.parties,
                     f.json
@@ -317,7 +317,7 @@ impl ViewStore {
         w.and("reading", "=", f.reading.clone());
         w.and("incident", "=", f.incident.clone());
         w.and("outcome", "=", f.outcome.clone());
-        w.and("grade", "=", f.grade.clone());
+        w.and("standing", "=", f.standing.clone());
         w.and("day", ">=", f.from_day.clone());
         w.and("day", "<=", f.to_day.clone());
         w.party(&f.party);
@@ -479,7 +479,7 @@ mod tests {
             agreement: "a".into(),
             reading: reading.into(),
             outcome: "breach".into(),
-            grade: "reported".into(),
+            standing: "alleged".into(),
             day: "2025-03-21".into(),
             parties: "ua".into(),
             json: format!("{{\"incident\":\"{inc}\",\"reading\":\"{reading}\"}}"),

@@ -15,6 +15,7 @@ EXAMPLES:
   truce party add ru --name \"Russian Federation\" --role belligerent
   truce agreement add reading-ru.toml --as ru --key truce-data/keys/ru.key
   truce log append reports.jsonl
+  truce publish findings --out published/      # the findings' SHA-256 in a signed log entry
   truce log checkpoint
   truce log prove 41 --out entry41.tlog-proof
   truce log entry 41 --out entry41.bin
@@ -133,21 +134,26 @@ pub enum Command {
     Commitments,
     /// The category taxonomy of protected sites and the named sets readings may use.
     Taxonomy,
-    /// Incidents: reports judged to describe the same event, with their grade.
+    /// Incidents: reports judged to describe the same event, with occurrence and attribution.
     ///
     /// Reports close in space (their positions, widened by their uncertainty) and time (intervals
-    /// at most 6 h apart) are clustered; an incident is `reported` (one side), `corroborated`
-    /// (independent sides: both parties, or a party and a sensor or monitor), `disputed` (sources
-    /// conflict on what happened or who did it), or what a monitor's assessment says (`verified`,
-    /// `unverifiable`, `dismissed`). Detections at persistent hot spots (gas flares) are routine.
-    /// Views are recomputed from the log when it has grown. Example:
-    ///   truce --dir truce-demo incidents --grade corroborated
+    /// at most 6 h apart) are clustered; one origin's reports may join an incident but never
+    /// bridge two. Two questions, two grades. Occurrence (did something happen?): `reported`
+    /// (one origin), `corroborated` (independent origins; a satellite counts), or the monitors'
+    /// review (`verified`, `unverifiable`, `dismissed`, `contested`). Attribution, per party named:
+    /// `alleged` (the accuser's word), `disputed`, `corroborated` (an origin independent of the
+    /// accuser names it), `admitted`, or the monitors' review. A sensor never corroborates
+    /// attribution. Detections at persistent hot spots (gas flares) are routine. Views are
+    /// recomputed from the log when it has grown. Example:
+    ///   truce --dir truce-demo incidents --occurrence corroborated
     Incidents(IncidentsArgs),
     /// Findings: each incident judged under each party's reading of each agreement.
     ///
     /// Outcome `breach`, `no_breach`, `out_of_scope` or `undetermined`, per blamed party, with the
-    /// reason that decided it. Example:
-    ///   truce --dir truce-demo findings --reading ru --outcome breach
+    /// reason that decided it, and its standing: `established` (attribution verified by monitors
+    /// or admitted), `corroborated` (an independent origin names the party) or `alleged`
+    /// (everything else: an "alleged breach" is an allegation, not a breach). Example:
+    ///   truce --dir truce-demo findings --reading ru --outcome breach --standing established
     Findings(FindingsArgs),
     /// Compliance per agreement × reading × party × day, and the incidents whose outcome depends
     /// on whose reading is applied.
@@ -162,7 +168,8 @@ pub enum Command {
         #[arg(long)]
         party: Option<String>,
     },
-    /// Explain an incident: its reports, grade, assessments and every finding with its reasons.
+    /// Explain an incident: its reports, occurrence and attribution grades, monitors' review and
+    /// every finding with its standing and reasons.
     ///
     /// Takes the incident id or an unambiguous prefix of it. Example:
     ///   truce --dir truce-demo explain inc-3f2a
@@ -179,6 +186,15 @@ pub enum Command {
     ///   truce --dir truce-demo report daily --date 2025-03-21 --format html --out day.html
     #[command(subcommand)]
     Report(crate::report_cmd::ReportCommand),
+    /// Record in the log what was published: the findings and compliance, or a daily report.
+    ///
+    /// Computes the documents at the log's current size with the same code as `truce findings`,
+    /// `truce compliance` and `truce report daily`, and appends a signed `publication` entry with
+    /// the SHA-256 of each, the log size, the rules version and the parameters; prints the
+    /// entry's index and the digests. `truce verify` recomputes every publication. Example:
+    ///   truce --dir truce-demo publish report-daily --date 2025-03-21 --out published/
+    #[command(subcommand)]
+    Publish(crate::publish_cmd::PublishCommand),
     /// Serve the log, submissions and queries over HTTP until SIGINT/SIGTERM.
     ///
     /// Prints `listening on http://ADDR` on stdout once ready (port 0 picks a free port). Endpoints:
@@ -300,6 +316,13 @@ pub struct IngestArgs {
     /// → ua, when those parties are registered.
     #[arg(long = "actor", value_name = "PREFIX=PARTY")]
     pub actors: Vec<String>,
+    /// ACLED: text naming a party's officials whose claims a row relays, e.g. "Belgorod
+    /// governor=ru" (repeatable; tried in order, before the built-in rules for the Russian and
+    /// Ukrainian ministries of defence, general staffs and the Ukrainian air force). A row relays
+    /// the party when its notes attribute the claim ("according to …", "… reported") or when its
+    /// only sources are those officials.
+    #[arg(long = "relay", value_name = "TEXT=PARTY")]
+    pub relays: Vec<String>,
 }
 
 /// Arguments of `truce simulate`.
@@ -620,6 +643,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         ),
         Command::Explain { incident } => engine_cmd::explain(&dir, &incident, &out),
         Command::Report(cmd) => crate::report_cmd::run(&cmd, &dir, &out),
+        Command::Publish(cmd) => crate::publish_cmd::run(&cmd, &dir, &out),
         Command::Rebuild => engine_cmd::rebuild(&dir, &out),
         Command::Serve(a) => {
             let c = serve_cmd::config(a.config.as_deref(), a.listen.as_deref())?;
@@ -638,9 +662,14 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             ingest_cmd::sites_import(&dir, &a.bulk.bulk(), format, &out)
         }
         Command::Simulate(a) => simulate(&a),
-        Command::Ingest(a) => {
-            ingest_cmd::ingest(&dir, &a.bulk.bulk(), a.format.as_deref(), &a.actors, &out)
-        }
+        Command::Ingest(a) => ingest_cmd::ingest(
+            &dir,
+            &a.bulk.bulk(),
+            a.format.as_deref(),
+            &a.actors,
+            &a.relays,
+            &out,
+        ),
     }
 }
 
@@ -749,9 +778,10 @@ pub struct IncidentsArgs {
     /// Only incidents on or before this UTC day.
     #[arg(long, value_name = "DAY")]
     pub to: Option<String>,
-    /// Only this grade (reported, corroborated, disputed, verified, unverifiable, dismissed).
+    /// Only this occurrence grade (reported, corroborated, verified, unverifiable, dismissed,
+    /// contested).
     #[arg(long)]
-    pub grade: Option<String>,
+    pub occurrence: Option<String>,
     /// Only incidents blaming this party.
     #[arg(long)]
     pub party: Option<String>,
@@ -764,7 +794,7 @@ impl IncidentsArgs {
     fn filter(&self) -> Result<truce_store::views::IncidentFilter, Failure> {
         check_day(&self.from)?;
         check_day(&self.to)?;
-        check_grade(&self.grade)?;
+        check_grade(&self.occurrence)?;
         let bbox = match &self.bbox {
             None => None,
             Some(b) => {
@@ -782,7 +812,7 @@ impl IncidentsArgs {
         Ok(truce_store::views::IncidentFilter {
             from_day: self.from.clone(),
             to_day: self.to.clone(),
-            grade: self.grade.clone(),
+            grade: self.occurrence.clone(),
             party: self.party.clone(),
             bbox,
         })
@@ -807,7 +837,7 @@ fn check_grade(g: &Option<String>) -> Result<(), Failure> {
     if let Some(g) = g {
         if truce_engine::Grade::parse(g).is_none() {
             return Err(Failure::input(anyhow::anyhow!(
-                "--grade {g:?}: use one of reported, corroborated, disputed, verified, unverifiable, dismissed"
+                "--occurrence {g:?}: use one of reported, corroborated, verified, unverifiable, dismissed, contested"
             )));
         }
     }
@@ -826,9 +856,10 @@ pub struct FindingsArgs {
     /// Only this outcome (breach, no_breach, out_of_scope, undetermined).
     #[arg(long)]
     pub outcome: Option<String>,
-    /// Only this grade.
+    /// Only findings that stand so well: alleged, corroborated or established (an `alleged`
+    /// breach is an allegation, never counted as a breach).
     #[arg(long)]
-    pub grade: Option<String>,
+    pub standing: Option<String>,
     /// Only findings about this party.
     #[arg(long)]
     pub party: Option<String>,
@@ -847,7 +878,13 @@ impl FindingsArgs {
     fn filter(&self) -> Result<truce_store::views::FindingFilter, Failure> {
         check_day(&self.from)?;
         check_day(&self.to)?;
-        check_grade(&self.grade)?;
+        if let Some(g) = &self.standing {
+            if truce_engine::Standing::parse(g).is_none() {
+                return Err(Failure::input(anyhow::anyhow!(
+                    "--standing {g:?}: use one of alleged, corroborated, established"
+                )));
+            }
+        }
         if let Some(o) = &self.outcome {
             if truce_engine::Outcome::parse(o).is_none() {
                 return Err(Failure::input(anyhow::anyhow!(
@@ -860,7 +897,7 @@ impl FindingsArgs {
             reading: self.reading.clone(),
             incident: self.incident.clone(),
             outcome: self.outcome.clone(),
-            grade: self.grade.clone(),
+            standing: self.standing.clone(),
             party: self.party.clone(),
             from_day: self.from.clone(),
             to_day: self.to.clone(),

@@ -262,7 +262,7 @@ fn summary(
             "  {} {} {:<13} {}\n",
             i.id,
             i.day,
-            i.grade.as_str(),
+            i.occurrence.as_str(),
             i.members
                 .iter()
                 .map(|m| format!("{}/{}", m.author, m.id))

@@ -149,8 +149,8 @@ pub fn incidents(dir: &DataDir, filter: &IncidentFilter, out: &Out) -> Result<()
 
 fn render_incidents(list: &[Incident]) -> String {
     let mut s = format!(
-        "{:<20} {:<10} {:<12} {:>7}  {:<28} {}\n",
-        "INCIDENT", "DAY", "GRADE", "REPORTS", "ALLEGED", "WHERE"
+        "{:<20} {:<10} {:<13} {:>7}  {:<36} {}\n",
+        "INCIDENT", "DAY", "OCCURRENCE", "REPORTS", "ATTRIBUTION", "WHERE"
     );
     for i in list {
         let alleged = if i.alleged.is_empty() {
@@ -160,8 +160,9 @@ fn render_incidents(list: &[Incident]) -> String {
                 .iter()
                 .map(|a| {
                     format!(
-                        "{} (by {})",
+                        "{} {} (by {})",
                         a.party,
+                        a.grade.as_str(),
                         a.by.iter()
                             .map(|b| b.as_str())
                             .collect::<Vec<_>>()
@@ -184,17 +185,13 @@ fn render_incidents(list: &[Incident]) -> String {
             .unwrap_or_default();
         let _ = writeln!(
             s,
-            "{:<20} {:<10} {:<12} {:>7}  {:<28} {}{}",
+            "{:<20} {:<10} {:<13} {:>7}  {:<36} {}{}",
             i.id,
             i.day,
             format!(
                 "{}{}",
-                i.grade.as_str(),
-                if i.disputed && i.grade != truce_engine::Grade::Disputed {
-                    "*"
-                } else {
-                    ""
-                }
+                i.occurrence.as_str(),
+                if i.disputed { "*" } else { "" }
             ),
             i.members.len(),
             alleged,
@@ -206,11 +203,8 @@ fn render_incidents(list: &[Incident]) -> String {
         s,
         "{} incident(s){}",
         list.len(),
-        if list
-            .iter()
-            .any(|i| i.disputed && i.grade != truce_engine::Grade::Disputed)
-        {
-            "; * sources disputed"
+        if list.iter().any(|i| i.disputed) {
+            "; * sources disagree"
         } else {
             ""
         }
@@ -232,14 +226,20 @@ pub fn findings(dir: &DataDir, filter: &FindingFilter, out: &Out) -> Result<(), 
 
 fn render_findings(list: &[Finding]) -> String {
     let mut s = format!(
-        "{:<20} {:<24} {:<8} {:<13} {:<13} {:<22} {}\n",
-        "INCIDENT", "AGREEMENT", "READING", "OUTCOME", "GRADE", "PARTIES", "DECIDED BY"
+        "{:<20} {:<24} {:<8} {:<21} {:<13} {:<30} {}\n",
+        "INCIDENT", "AGREEMENT", "READING", "FINDING", "OCCURRENCE", "PARTIES", "DECIDED BY"
     );
     for f in list {
         let parties = f
             .attributions
             .iter()
-            .map(|a| format!("{}:{}", a.party, a.outcome.as_str()))
+            .map(|a| {
+                format!(
+                    "{}:{}",
+                    a.party,
+                    truce_engine::outcome_words(a.outcome, a.standing).replace(' ', "_")
+                )
+            })
             .collect::<Vec<_>>()
             .join(" ");
         // A release decides where it applies; else the first condition that did not hold; else
@@ -250,7 +250,11 @@ fn render_findings(list: &[Finding]) -> String {
             .find(|r| r.rule == "release")
             .or_else(|| {
                 f.reasons.iter().find(|r| {
-                    r.holds != "yes" && !matches!(r.rule.as_str(), "sources" | "assessment" | "act")
+                    r.holds != "yes"
+                        && !matches!(
+                            r.rule.as_str(),
+                            "occurrence" | "attribution" | "assessment" | "act"
+                        )
                 })
             })
             .or_else(|| {
@@ -277,12 +281,12 @@ fn render_findings(list: &[Finding]) -> String {
             .unwrap_or_default();
         let _ = writeln!(
             s,
-            "{:<20} {:<24} {:<8} {:<13} {:<13} {:<22} {}",
+            "{:<20} {:<24} {:<8} {:<21} {:<13} {:<30} {}",
             f.incident,
             f.agreement.as_str(),
             f.reading.as_str(),
-            f.outcome.as_str(),
-            f.grade.as_str(),
+            f.words,
+            f.occurrence.as_str(),
             if parties.is_empty() {
                 "-".into()
             } else {
@@ -343,28 +347,32 @@ fn render_compliance(c: &Compliance) -> String {
     for t in &c.totals {
         let _ = writeln!(
             s,
-            "{} under {}'s reading: {} breach, {} no_breach, {} out_of_scope, {} undetermined; breaches by party: {}",
+            "{} under {}'s reading: {} finding(s) of breach (any standing), {} no_breach, {} out_of_scope, {} undetermined",
             t.agreement,
             t.reading,
             t.outcomes.get("breach").unwrap_or(&0),
             t.outcomes.get("no_breach").unwrap_or(&0),
             t.outcomes.get("out_of_scope").unwrap_or(&0),
             t.outcomes.get("undetermined").unwrap_or(&0),
-            if t.breaches_by_party.is_empty() {
-                "none".to_string()
-            } else {
-                t.breaches_by_party
-                    .iter()
-                    .map(|(p, n)| format!("{p} {n}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
         );
+        if t.breaches_by_party.is_empty() {
+            let _ = writeln!(s, "  breaches: none");
+        }
+        for (p, by) in &t.breaches_by_party {
+            let n = |k: &str| by.get(k).copied().unwrap_or(0);
+            let _ = writeln!(
+                s,
+                "  {p}: {} established breach(es), {} corroborated; {} alleged breach(es) (allegations, not counted as breaches)",
+                n("established"),
+                n("corroborated"),
+                n("alleged")
+            );
+        }
     }
     if !c.rows.is_empty() {
         let _ = writeln!(
             s,
-            "\n{:<24} {:<8} {:<8} {:<10} {:>6} {:>9} {:>12} {:>12}  BREACHES BY GRADE",
+            "\n{:<24} {:<8} {:<8} {:<10} {:>6} {:>9} {:>12} {:>12}  BREACHES BY STANDING",
             "AGREEMENT",
             "READING",
             "PARTY",
@@ -378,7 +386,7 @@ fn render_compliance(c: &Compliance) -> String {
     for r in &c.rows {
         let g = |k: &str| r.outcomes.get(k).copied().unwrap_or(0);
         let grades = r
-            .breaches_by_grade
+            .breaches_by_standing
             .iter()
             .filter(|(_, n)| **n > 0)
             .map(|(k, n)| format!("{k} {n}"))
