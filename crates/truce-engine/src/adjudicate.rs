@@ -719,18 +719,18 @@ pub(crate) fn apply_release(
             .iter()
             .map(|&i| snap.reports[i].entry_id.as_str())
             .collect();
-        let mut notes = Vec::new();
+        let mut notes: Vec<(&str, String)> = Vec::new();
         for a in &f.attributions {
             if a.outcome != Outcome::Breach {
                 continue;
             }
             if a.standing < clause.qualifying {
-                notes.push(format!(
+                notes.push(("no", format!(
                     "{}'s breach stands only as {}: it does not qualify for the release clause, which needs {}",
                     a.party,
                     a.standing.as_str(),
                     clause.qualifying.as_str()
-                ));
+                )));
                 continue;
             }
             for other in rd.reading.terms.bound.iter().filter(|o| **o != a.party) {
@@ -742,11 +742,14 @@ pub(crate) fn apply_release(
                         other.clone(),
                         (b.end, f.incident.clone(), a.party.clone(), None),
                     );
-                    notes.push(format!(
-                        "{}'s {} breach releases {other} automatically, from {}",
-                        a.party,
-                        a.standing.as_str(),
-                        utc(b.end)
+                    notes.push((
+                        "yes",
+                        format!(
+                            "{}'s {} breach releases {other} automatically, from {}",
+                            a.party,
+                            a.standing.as_str(),
+                            utc(b.end)
+                        ),
                     ));
                     continue;
                 }
@@ -764,29 +767,29 @@ pub(crate) fn apply_release(
                             (from, f.incident.clone(), a.party.clone(), Some(v.index)),
                         );
                         available.remove(other);
-                        notes.push(format!(
+                        notes.push(("yes", format!(
                             "{}'s {} breach entitles {other} to be released; {other} invoked it (entry {}), effective {}",
                             a.party,
                             a.standing.as_str(),
                             v.index,
                             utc(from)
-                        ));
+                        )));
                     }
                     None => {
                         available
                             .entry(other.clone())
                             .or_insert((f.incident.clone(), a.party.clone()));
-                        notes.push(format!(
+                        notes.push(("uncertain", format!(
                             "{}'s {} breach entitles {other} to be released: release available, not invoked",
                             a.party,
                             a.standing.as_str()
-                        ));
+                        )));
                     }
                 }
             }
         }
-        for n in notes {
-            f.reasons.push(reason("release", "uncertain", n));
+        for (holds, n) in notes {
+            f.reasons.push(reason("release", holds, n));
         }
     }
 }

@@ -26,8 +26,8 @@ fn standing_counts() -> BTreeMap<String, u64> {
 pub fn compliance(findings: &[Finding]) -> Compliance {
     let mut rows: BTreeMap<(Id, Id, Id, String), ComplianceRow> = BTreeMap::new();
     let mut totals: BTreeMap<(Id, Id), ReadingTotals> = BTreeMap::new();
-    let mut per_incident: BTreeMap<(Id, String), (String, BTreeMap<String, Outcome>)> =
-        BTreeMap::new();
+    type PerReading = (String, BTreeMap<String, Outcome>, BTreeMap<String, String>);
+    let mut per_incident: BTreeMap<(Id, String), PerReading> = BTreeMap::new();
     for f in findings {
         let t = totals
             .entry((f.agreement.clone(), f.reading.clone()))
@@ -70,25 +70,26 @@ pub fn compliance(findings: &[Finding]) -> Compliance {
                     .or_default() += 1;
             }
         }
-        per_incident
+        let e = per_incident
             .entry((f.agreement.clone(), f.incident.clone()))
-            .or_insert_with(|| (f.day.clone(), BTreeMap::new()))
-            .1
-            .insert(f.reading.to_string(), f.outcome);
+            .or_insert_with(|| (f.day.clone(), BTreeMap::new(), BTreeMap::new()));
+        e.1.insert(f.reading.to_string(), f.outcome);
+        e.2.insert(f.reading.to_string(), f.words.clone());
     }
     let mut differences: Vec<ReadingDifference> = per_incident
         .into_iter()
-        .filter(|(_, (_, o))| {
+        .filter(|(_, (_, o, _))| {
             let mut v = o.values();
             let first = v.next();
             v.any(|x| Some(x) != first)
         })
         .map(
-            |((agreement, incident), (day, outcomes))| ReadingDifference {
+            |((agreement, incident), (day, outcomes, words))| ReadingDifference {
                 agreement,
                 incident,
                 day,
                 outcomes,
+                words,
             },
         )
         .collect();

@@ -421,6 +421,8 @@ pub struct ReadingDifference {
     pub day: String,
     /// Outcome under each reading, by reading party.
     pub outcomes: std::collections::BTreeMap<String, Outcome>,
+    /// The outcome with its standing in words under each reading ("alleged breach").
+    pub words: std::collections::BTreeMap<String, String>,
 }
 
 /// Totals of one reading of an agreement.

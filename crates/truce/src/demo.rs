@@ -43,6 +43,10 @@ struct PartyDecl {
     id: Id,
     name: String,
     role: Role,
+    /// Named officers, each with a key of their own besides the party's (a monitoring mission's
+    /// officers: distinct keys are distinct individuals for the review policy).
+    #[serde(default)]
+    officers: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,6 +59,9 @@ struct Step {
     format: Option<String>,
     #[serde(default)]
     time: Option<Time>,
+    /// Which of the party's officers signs (default: the party's own key).
+    #[serde(default)]
+    officer: Option<String>,
 }
 
 /// Derives a demo-only key from the scenario seed.
@@ -127,16 +134,35 @@ pub fn run(dir: &DataDir, scenario: Option<&Path>, out: &Out) -> Result<(), Fail
             &k.signer,
             0o600,
         )?;
+        let mut keys = vec![k.verifier.clone()];
+        signers.insert(
+            (p.id.clone(), None),
+            truce_log::parse_signer(&k.signer).map_err(Failure::input)?,
+        );
+        for o in &p.officers {
+            // The key is named after the party (as every party key must be); the officer is
+            // told apart by the key id.
+            let digest =
+                Sha256::digest(format!("truce demo key v1\n{}\n{}#{o}", m.seed, p.id).as_bytes());
+            let ok =
+                truce_log::key_from_seed(p.id.as_str(), digest.into()).map_err(Failure::input)?;
+            truce_store::keyfile::write_new(
+                &dir.keys_dir().join(format!("{}-{o}.key", p.id)),
+                &ok.signer,
+                0o600,
+            )?;
+            keys.push(ok.verifier.clone());
+            signers.insert(
+                (p.id.clone(), Some(o.clone())),
+                truce_log::parse_signer(&ok.signer).map_err(Failure::input)?,
+            );
+        }
         registrations.push(Body::PartyRegister(PartyRegistration {
             id: p.id.clone(),
             name: p.name.clone(),
             role: p.role,
-            keys: vec![k.verifier.clone()],
+            keys,
         }));
-        signers.insert(
-            p.id.clone(),
-            truce_log::parse_signer(&k.signer).map_err(Failure::input)?,
-        );
     }
     let mut ledger = replay(seq.reader())?;
     let op_signer = truce_log::parse_signer(&operator.signer).map_err(Failure::input)?;
@@ -152,14 +178,20 @@ pub fn run(dir: &DataDir, scenario: Option<&Path>, out: &Out) -> Result<(), Fail
 
     for step in &m.step {
         let path = sdir.join(&step.file);
-        let signer = signers.get(&step.author).ok_or_else(|| {
-            Failure::input(anyhow!(
-                "{}: step {}: `as = {}` is not a scenario party",
-                manifest_path.display(),
-                step.file,
-                step.author
-            ))
-        })?;
+        let signer = signers
+            .get(&(step.author.clone(), step.officer.clone()))
+            .ok_or_else(|| {
+                Failure::input(anyhow!(
+                    "{}: step {}: `as = {}`{} is not a scenario party (or officer)",
+                    manifest_path.display(),
+                    step.file,
+                    step.author,
+                    step.officer
+                        .as_ref()
+                        .map(|o| format!(", officer = {o}"))
+                        .unwrap_or_default()
+                ))
+            })?;
         let open = || {
             std::fs::File::open(&path)
                 .map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))
@@ -276,9 +308,9 @@ fn summary(
             "  {} {}: {}\n",
             diff.incident,
             diff.day,
-            diff.outcomes
+            diff.words
                 .iter()
-                .map(|(r, o)| format!("{r} {}", o.as_str()))
+                .map(|(r, w)| format!("{r}: {w}"))
                 .collect::<Vec<_>>()
                 .join(" · ")
         ));

@@ -247,13 +247,13 @@ fn render_findings(list: &[Finding]) -> String {
         let decided = f
             .reasons
             .iter()
-            .find(|r| r.rule == "release")
+            .find(|r| r.rule == "release" && r.holds == "yes")
             .or_else(|| {
                 f.reasons.iter().find(|r| {
                     r.holds != "yes"
                         && !matches!(
                             r.rule.as_str(),
-                            "occurrence" | "attribution" | "assessment" | "act"
+                            "occurrence" | "attribution" | "assessment" | "act" | "release"
                         )
                 })
             })
@@ -423,9 +423,9 @@ fn render_compliance(c: &Compliance) -> String {
                 d.agreement,
                 d.day,
                 d.incident,
-                d.outcomes
+                d.words
                     .iter()
-                    .map(|(r, o)| format!("{r} {}", o.as_str()))
+                    .map(|(r, w)| format!("{r}: {w}"))
                     .collect::<Vec<_>>()
                     .join(" · ")
             );

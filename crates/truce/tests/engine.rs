@@ -69,17 +69,78 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
             "ua/sudzha-shelling-2025-03-21"
         ]
     );
-    assert_eq!(sudzha["grade"], "unverifiable", "the monitor's assessment");
+    // Occurrence corroborated: the fire detection and both sides report it. Attribution to
+    // each side disputed: each blames the other; one officer's "unverifiable" is short of the
+    // mission's two-officer policy, so the question stays open.
+    assert_eq!(sudzha["occurrence"], "corroborated");
     assert_eq!(sudzha["disputed"], true);
+    for a in sudzha["alleged"].as_array().unwrap() {
+        assert_eq!(a["grade"], "disputed", "{a:#?}");
+        assert_eq!(a["standing"], "alleged");
+    }
+    let reviews = sudzha["reviews"].as_array().unwrap();
+    assert_eq!(reviews.len(), 2);
+    assert!(reviews
+        .iter()
+        .all(|r| r["state"] == "pending" && r["quorum"] == 2 && r["tally"]["unverifiable"] == 1));
     let id = sudzha["id"].as_str().unwrap();
 
-    // Kavkazskaya: a side and a sensor corroborate each other.
+    // Kavkazskaya: Russia's allegation and a satellite pixel. The pixel corroborates that
+    // something burned (occurrence), never who did it: the attribution to ua stays alleged.
     let kav = incidents
         .iter()
         .find(|i| members(i).contains(&"ru/kavkazskaya-depot-2025-03-19".to_string()))
         .unwrap();
-    assert_eq!(kav["grade"], "corroborated");
+    assert_eq!(kav["occurrence"], "corroborated");
+    assert_eq!(kav["alleged"][0]["party"], "ua");
+    assert_eq!(kav["alleged"][0]["grade"], "alleged");
     assert_eq!(members(kav).len(), 2);
+    // Under each reading: Russia's and the US's, an alleged (not established) breach by ua;
+    // Ukraine's, out of scope (its window starts 25 March). No release clause fires: Russia's
+    // own allegation never qualifies, so later strikes blamed on Russia stay in breach.
+    let kf = json(truce(p).args([
+        "--dir",
+        "d",
+        "findings",
+        "--incident",
+        kav["id"].as_str().unwrap(),
+    ]));
+    let words: Vec<(String, String)> = kf
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["reading"].as_str().unwrap().to_string(),
+                f["words"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        words,
+        [
+            ("ru".to_string(), "alleged breach".to_string()),
+            ("ua".to_string(), "out of scope".to_string()),
+            ("us".to_string(), "alleged breach".to_string())
+        ]
+    );
+    let ru_kav = &kf.as_array().unwrap()[0];
+    assert!(ru_kav["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["rule"] == "release"
+            && r["text"]
+                .as_str()
+                .unwrap()
+                .contains("does not qualify for the release clause")));
+    let ru_findings = json(truce(p).args(["--dir", "d", "findings", "--reading", "ru"]));
+    for f in ru_findings.as_array().unwrap() {
+        for a in f["attributions"].as_array().unwrap() {
+            assert!(a.get("released_by").is_none(), "{f:#?}");
+            assert!(a.get("release_available").is_none(), "{f:#?}");
+        }
+    }
     // The 150 km-wide Kursk/Bryansk report is too imprecise to cluster with anything.
     let kb = incidents
         .iter()
@@ -100,6 +161,8 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
     };
     let ru = by("ru");
     assert_eq!(ru["outcome"], "breach");
+    assert_eq!(ru["standing"], "alleged");
+    assert_eq!(ru["words"], "alleged breach");
     assert_eq!(ru["site"]["id"], "sudzha-gms");
     assert_eq!(ru["site"]["distance_m"], 0);
     let ua = by("ua");
@@ -120,6 +183,7 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
     };
     assert_eq!(attr("ru"), "breach");
     assert_eq!(attr("ua"), "no_breach");
+    assert_eq!(us["words"], "alleged breach");
 
     // Filters.
     let breaches = json(truce(p).args([
@@ -136,9 +200,12 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
         .unwrap()
         .iter()
         .all(|f| f["reading"] == "ua" && f["outcome"] == "breach"));
-    assert_eq!(breaches.as_array().unwrap().len(), 4);
-    let corroborated = json(truce(p).args(["--dir", "d", "incidents", "--grade", "corroborated"]));
-    assert_eq!(corroborated.as_array().unwrap().len(), 1);
+    assert_eq!(breaches.as_array().unwrap().len(), 3);
+    let established = json(truce(p).args(["--dir", "d", "findings", "--standing", "established"]));
+    assert_eq!(established.as_array().unwrap().len(), 0);
+    let corroborated =
+        json(truce(p).args(["--dir", "d", "incidents", "--occurrence", "corroborated"]));
+    assert_eq!(corroborated.as_array().unwrap().len(), 2);
     let boxed = json(truce(p).args(["--dir", "d", "incidents", "--bbox", "35,51,36,52"]));
     assert_eq!(
         boxed.as_array().unwrap().len(),
@@ -154,8 +221,9 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
         "{text}"
     );
     assert!(
-        text.contains("under ru's reading: BREACH")
-            && text.contains("under ua's reading: OUT_OF_SCOPE"),
+        text.contains("under ru's reading: ALLEGED BREACH")
+            && text.contains("under ua's reading: OUT OF SCOPE")
+            && text.contains("attribution to ua: disputed (standing: alleged"),
         "{text}"
     );
     let e = fails(truce(p).args(["--dir", "d", "explain", "inc-"]), 2);
@@ -166,25 +234,35 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
     );
     assert!(e.contains("no incident"), "{e}");
     let e = fails(
-        truce(p).args(["--dir", "d", "incidents", "--grade", "sure"]),
+        truce(p).args(["--dir", "d", "incidents", "--occurrence", "sure"]),
         2,
     );
     assert!(e.contains("use one of reported"), "{e}");
 
-    // Compliance: the release clause in Russia's reading frees ru after ua's corroborated strike
-    // at Kavkazskaya; the incidents whose outcome depends on the reading are listed.
+    // Compliance counts breaches per standing: every breach in the demo is an allegation, so
+    // no party has an established or corroborated breach; the incidents whose outcome depends
+    // on the reading are listed.
     let c = json(truce(p).args(["--dir", "d", "compliance"]));
     let totals = c["totals"].as_array().unwrap();
     let ru_totals = totals.iter().find(|t| t["reading"] == "ru").unwrap();
-    assert_eq!(ru_totals["breaches_by_party"]["ua"], 4);
-    assert_eq!(ru_totals["breaches_by_party"]["ru"], 1);
+    assert_eq!(
+        ru_totals["breaches_by_party"]["ua"],
+        serde_json::json!({"alleged": 3, "corroborated": 0, "established": 0})
+    );
+    assert_eq!(
+        ru_totals["breaches_by_party"]["ru"],
+        serde_json::json!({"alleged": 4, "corroborated": 0, "established": 0})
+    );
     let diffs = c["differences"].as_array().unwrap();
     assert!(diffs.iter().any(|d| d["incident"] == id
         && d["outcomes"]["ru"] == "breach"
+        && d["words"]["ru"] == "alleged breach"
         && d["outcomes"]["ua"] == "out_of_scope"));
     let text = stdout(truce(p).args(["--dir", "d", "compliance", "--reading", "ua"]));
     assert!(
-        text.contains("under ua's reading: 4 breach") && !text.contains("under ru's reading"),
+        text.contains("under ua's reading: 3 finding(s) of breach")
+            && text.contains("ru: 0 established breach(es), 0 corroborated; 2 alleged breach(es)")
+            && !text.contains("under ru's reading"),
         "{text}"
     );
 }
@@ -239,7 +317,8 @@ text = "test: Ukraine's account of the same fire"
         "--key",
         "d/keys/ua.key",
     ]));
-    let incidents = json(truce(p).args(["--dir", "d", "incidents", "--grade", "corroborated"]));
+    let incidents =
+        json(truce(p).args(["--dir", "d", "incidents", "--occurrence", "corroborated"]));
     let kav = &incidents.as_array().unwrap()[0];
     assert_eq!(members(kav).len(), 3, "{kav:#}");
     assert_eq!(kav["sides"].as_array().unwrap().len(), 3);
