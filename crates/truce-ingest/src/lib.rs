@@ -7,6 +7,9 @@
 //! - Reports ([`reports`]): NASA FIRMS ([`firms`]), ACLED ([`acled`]), UCDP GED ([`ucdp`]), and
 //!   Truce's native CSV, JSON Lines and GeoJSON ([`native`]). Each format's natural key becomes the
 //!   report id, so re-ingesting a file adds nothing.
+//! - Provenance: ACLED rows citing a party's officials relay that party's claim, ACLED battles and
+//!   UCDP dyads name no perpetrator, UCDP aggregates widen their uncertainty — the rules are in
+//!   [`acled`] and [`ucdp`] (summary: `PROVENANCE.md`).
 
 pub mod acled;
 pub mod firms;
@@ -49,6 +52,7 @@ struct CsvRows<R: Read> {
     width: usize,
     format: Format,
     actors: ActorMap,
+    relays: acled::Relays,
     rec: csv::ByteRecord,
 }
 
@@ -96,7 +100,7 @@ impl<R: Read> Iterator for CsvRows<R> {
                 Format::Firms => {
                     firms::map(&self.cols, &self.rec).map(|r| acled::Mapped::Report(Box::new(r)))
                 }
-                Format::Acled => acled::map(&self.cols, &self.rec, &self.actors),
+                Format::Acled => acled::map(&self.cols, &self.rec, &self.actors, &self.relays),
                 Format::Ucdp => ucdp::map(&self.cols, &self.rec, &self.actors)
                     .map(|r| acled::Mapped::Report(Box::new(r))),
                 _ => native::map_csv(&self.cols, &self.rec)
@@ -202,6 +206,11 @@ pub fn reports<'a, R: Read + 'a>(
                 cols,
                 width: header.len(),
                 format,
+                relays: if format == Format::Acled {
+                    acled::Relays::new(&actors)
+                } else {
+                    acled::Relays::default()
+                },
                 actors,
                 rec: csv::ByteRecord::new(),
             }))

@@ -105,6 +105,7 @@ impl Format {
                 "where_prec",
                 "side_a",
                 "side_b",
+                "type_of_violence",
             ],
             Format::Csv => crate::native::CSV_COLUMNS,
             Format::Jsonl | Format::GeoJson => &[],
@@ -298,10 +299,13 @@ pub fn midnight(d: jiff::civil::Date) -> Result<Time, String> {
 }
 
 /// Maps source actor names (ACLED `actor1`, UCDP `side_a`) to party ids: the first rule whose
-/// pattern the name starts with (case-insensitive) wins.
+/// pattern the name starts with (case-insensitive) wins. It also carries the explicit relay rules
+/// (`--relay TEXT=PARTY`) that ACLED's importer tries before its built-in ones (see
+/// [`crate::acled`]).
 #[derive(Debug, Clone, Default)]
 pub struct ActorMap {
     rules: Vec<(String, Id)>,
+    relays: Vec<(String, Id)>,
 }
 
 impl ActorMap {
@@ -312,7 +316,34 @@ impl ActorMap {
                 .into_iter()
                 .map(|(p, id)| (p.to_ascii_lowercase(), id))
                 .collect(),
+            relays: Vec::new(),
         }
+    }
+
+    /// Adds explicit relay rules as `(text naming a party's officials, party)`, tried in order and
+    /// before the built-in ones.
+    pub fn with_relays(mut self, relays: Vec<(String, Id)>) -> Self {
+        self.relays.extend(relays);
+        self
+    }
+
+    /// Parses one `TEXT=PARTY` relay rule (the text is matched case-insensitively, as whole words;
+    /// it may not be empty). The last `=` separates the party, so the text may contain `=`. Errors
+    /// do not repeat the rule: callers name it.
+    pub fn parse_relay(spec: &str) -> Result<(String, Id), String> {
+        let (text, id) = spec
+            .rsplit_once('=')
+            .ok_or("write <text naming the officials>=<party id>")?;
+        let text = text.trim();
+        if !text.chars().any(char::is_alphanumeric) {
+            return Err("the text before `=` is empty".into());
+        }
+        Ok((text.to_string(), Id::new(id.trim())?))
+    }
+
+    /// The explicit relay rules, in order.
+    pub fn relay_rules(&self) -> &[(String, Id)] {
+        &self.relays
     }
 
     /// Parses `prefix=party` rules.

@@ -104,10 +104,33 @@ fn real_ucdp_excerpt_ingests_every_row() {
     );
     assert_eq!(r.act, Act::Violence);
     assert_eq!(
-        r.alleged_perpetrator.as_ref().map(Id::as_str),
-        Some("ua"),
-        "side_a Government of Ukraine"
+        r.alleged_perpetrator, None,
+        "type_of_violence 1: side_a Government of Ukraine is one side of a dyad, not a perpetrator"
     );
+    assert_eq!(r.attributes["side_a"], "Government of Ukraine");
+    assert_eq!(r.attributes["side_b"], "Maidan");
+    assert!(!r.attributes.contains_key("aggregate"));
+    // Real aggregates (event_clarity 2): where_prec 1 (1 km) widens to 25 km; where_prec 4 keeps
+    // its 100 km.
+    let by = |id: &str| good.iter().find(|(_, r)| r.id.as_str() == id).unwrap().1;
+    let a = by("ucdp-149249");
+    assert_eq!(a.attributes["event_clarity"], "2");
+    assert_eq!(a.location.uncertainty_m, 25_000);
+    assert!(
+        a.attributes["aggregate"].contains("widened from 1000 m to 25000 m"),
+        "{:?}",
+        a.attributes
+    );
+    let a = by("ucdp-154734");
+    assert_eq!(a.location.uncertainty_m, 100_000);
+    assert!(a.attributes["aggregate"].contains("100000 m kept"));
+    assert_eq!(
+        good.iter()
+            .filter(|(_, r)| r.attributes.contains_key("aggregate"))
+            .count(),
+        15
+    );
+    assert!(good.iter().all(|(_, r)| r.alleged_perpetrator.is_none()));
     // Every interval is ordered and every date range covers at least a day.
     assert!(good.iter().all(|(_, r)| r.time.end > r.time.start));
 }
@@ -161,6 +184,15 @@ fn acled_synthetic_maps_precision_reissues_and_skips() {
         "week precision"
     );
     assert_eq!(w[0].act, Act::GroundAssault);
+    assert_eq!(w[0].attributes["event_type"], "Battles");
+    assert_eq!(
+        w[0].alleged_perpetrator, None,
+        "a battle names participants, not a perpetrator"
+    );
+    assert!(
+        good.iter().all(|(_, r)| r.relays.is_none()),
+        "Synthetic source"
+    );
     let m = by("ukr900007");
     assert_eq!(
         (m[0].time.start.to_string(), m[0].time.end.to_string()),
@@ -230,4 +262,373 @@ fn native_formats_read_the_same_report() {
     .collect::<Vec<_>>();
     assert!(matches!(&bad[0], Row::Refused { line: 1, .. }));
     assert!(matches!(&bad[1], Row::Refused { line: 3, .. }));
+}
+
+/// Synthetic ACLED rows (ACLED's terms forbid redistributing real ones) under the real header:
+/// each row is `(id, event_type, actor1, actor2, source, notes)`.
+fn acled_rows(rows: &[(&str, &str, &str, &str, &str, &str)]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(truce_ingest::acled::COLUMNS).unwrap();
+    for (i, (id, event_type, actor1, actor2, source, notes)) in rows.iter().enumerate() {
+        let sub = if *event_type == "Battles" {
+            "Armed clash"
+        } else {
+            "Shelling/artillery/missile attack"
+        };
+        let ts = (1_742_400_000 + i).to_string();
+        let rec = [
+            id,
+            "2025-03-19",
+            "2025",
+            "1",
+            "Political violence",
+            event_type,
+            sub,
+            actor1,
+            "",
+            "State forces",
+            actor2,
+            "",
+            "",
+            "",
+            "",
+            "804",
+            "Europe",
+            "Ukraine",
+            "Donetsk",
+            "Kramatorskyi",
+            "",
+            "Sloviansk",
+            "48.8500",
+            "37.6100",
+            "1",
+            source,
+            "National",
+            notes,
+            "0",
+            "",
+            ts.as_str(),
+        ];
+        w.write_record(rec).unwrap();
+    }
+    String::from_utf8(w.into_inner().unwrap()).unwrap()
+}
+
+fn map_of(rules: &[(&str, &str)]) -> ActorMap {
+    ActorMap::new(
+        rules
+            .iter()
+            .map(|(p, id)| (p.to_string(), Id::new(id).unwrap()))
+            .collect(),
+    )
+}
+
+fn read_text(format: Format, text: &str, actors: ActorMap) -> Vec<Row> {
+    reports(format, text.as_bytes(), actors).unwrap().collect()
+}
+
+const RU: &str = "Military Forces of Russia (2000-)";
+const UA: &str = "Military Forces of Ukraine (2019-)";
+
+#[test]
+fn acled_relayed_claims_follow_the_documented_rules() {
+    let text = acled_rows(&[
+        // The party's officials are the only source.
+        ("UKR910001", "Explosions/Remote violence", RU, "", "Ministry of Defence of Russia", "SYNTHETIC: strikes on military airfields."),
+        ("UKR910002", "Explosions/Remote violence", RU, "", "Russia Ministry of Defense", "SYNTHETIC: strikes on fuel depots."),
+        ("RUS910003", "Explosions/Remote violence", UA, "", "Ukrainian Air Force", "SYNTHETIC: drones shot down."),
+        // The notes attribute the claim, whatever else the source lists.
+        ("UKR910004", "Explosions/Remote violence", RU, "", "Synthetic Independent Outlet; Ministry of Defence of Russia", "SYNTHETIC: According to the Russian MoD, a command post was hit."),
+        ("RUS910005", "Explosions/Remote violence", UA, "", "Synthetic Independent Outlet", "SYNTHETIC: On 19 March,  the General Staff of the Armed Forces of Ukraine reported a strike on a depot."),
+        ("RUS910006", "Explosions/Remote violence", UA, "", "Synthetic Independent Outlet", "SYNTHETIC: an oil depot burned, the Russian Ministry of Defence has claimed."),
+        // Independent outlets only.
+        ("UKR910007", "Explosions/Remote violence", RU, "", "Synthetic Independent Outlet", "SYNTHETIC: shelling damaged a substation."),
+        // Officials named, but not as the source of the claim.
+        ("RUS910008", "Explosions/Remote violence", UA, "", "Synthetic Independent Outlet", "SYNTHETIC: Ukrainian Air Force jets struck a bridge; a Russian Ministry of Defence building was damaged."),
+        // Officials beside another source, notes silent: not a relay.
+        ("UKR910009", "Explosions/Remote violence", RU, "", "Ministry of Defence of Russia; Synthetic Independent Outlet", "SYNTHETIC: a railway hub was hit."),
+        // A claim and a denial: notes decide nothing, the source list decides.
+        ("UKR910010", "Explosions/Remote violence", RU, "", "Synthetic Independent Outlet", "SYNTHETIC: The Russian MoD claimed a strike on a plant; the Ukrainian General Staff said it was shot down."),
+        ("UKR910011", "Explosions/Remote violence", RU, "", "Ministry of Defence of Russia", "SYNTHETIC: The Russian MoD claimed a strike on a plant; the Ukrainian General Staff said it was shot down."),
+    ]);
+    let actors = map_of(&[
+        ("Military Forces of Russia", "ru"),
+        ("Military Forces of Ukraine", "ua"),
+    ]);
+    let rows = read_text(Format::Acled, &text, actors.clone());
+    let good = ok(&rows);
+    assert_eq!(good.len(), 11, "{rows:?}");
+    let get = |id: &str| good.iter().find(|(_, r)| r.id.as_str() == id).unwrap().1;
+    let relays = |id: &str| get(id).relays.as_ref().map(|p| p.as_str().to_string());
+    let why = |id: &str| {
+        get(id)
+            .attributes
+            .get("relayed_by_rule")
+            .cloned()
+            .unwrap_or_default()
+    };
+    let note = |id: &str| {
+        get(id)
+            .attributes
+            .get("relay_note")
+            .cloned()
+            .unwrap_or_default()
+    };
+
+    assert_eq!(relays("ukr910001").as_deref(), Some("ru"));
+    assert_eq!(
+        why("ukr910001"),
+        "source: \"Ministry of Defence of Russia\" (built-in \"ministry of defence of russia\" → ru)"
+    );
+    assert_eq!(
+        relays("ukr910002").as_deref(),
+        Some("ru"),
+        "\"defense\" spelling"
+    );
+    assert_eq!(relays("rus910003").as_deref(), Some("ua"));
+    assert_eq!(relays("ukr910004").as_deref(), Some("ru"));
+    assert_eq!(
+        why("ukr910004"),
+        "notes: \"According to the Russian MoD\" (built-in \"russian mod\" → ru)"
+    );
+    assert_eq!(relays("rus910005").as_deref(), Some("ua"));
+    assert_eq!(
+        why("rus910005"),
+        "notes: \"General Staff of the Armed Forces of Ukraine reported\" (built-in \"general staff of the armed forces of ukraine\" → ua)"
+    );
+    assert_eq!(
+        relays("rus910006").as_deref(),
+        Some("ru"),
+        "\"… has claimed\""
+    );
+    // Relaying is about the source of the claim; the perpetrator still comes from actor1.
+    assert_eq!(
+        get("rus910006")
+            .alleged_perpetrator
+            .as_ref()
+            .map(Id::as_str),
+        Some("ua")
+    );
+
+    for id in ["ukr910007", "rus910008"] {
+        assert_eq!(relays(id), None, "{id}");
+        assert!(!get(id).attributes.contains_key("relayed_by_rule"));
+        assert!(!get(id).attributes.contains_key("relay_note"));
+    }
+    assert_eq!(relays("ukr910009"), None);
+    assert_eq!(
+        note("ukr910009"),
+        "source names ru's officials beside other sources; notes attribute no claim: not a relay"
+    );
+    assert_eq!(relays("ukr910010"), None);
+    assert_eq!(
+        note("ukr910010"),
+        "notes attribute claims to several parties (ru, ua); source names no officials: not a relay"
+    );
+    assert_eq!(
+        relays("ukr910011").as_deref(),
+        Some("ru"),
+        "the only source is ru's MoD"
+    );
+
+    // Without a party for the state's forces the built-in rules are off; explicit rules act, before
+    // the built-in ones.
+    let rows = read_text(Format::Acled, &text, ActorMap::default());
+    assert!(ok(&rows).iter().all(|(_, r)| r.relays.is_none()));
+    let explicit = actors.with_relays(vec![ActorMap::parse_relay(
+        "Synthetic Independent Outlet = ua",
+    )
+    .unwrap()]);
+    let rows = read_text(Format::Acled, &text, explicit);
+    let good = ok(&rows);
+    let r = good
+        .iter()
+        .find(|(_, r)| r.id.as_str() == "ukr910007")
+        .unwrap()
+        .1;
+    assert_eq!(r.relays.as_ref().map(Id::as_str), Some("ua"));
+    assert_eq!(
+        r.attributes["relayed_by_rule"],
+        "source: \"Synthetic Independent Outlet\" (--relay \"synthetic independent outlet\" → ua)"
+    );
+    assert!(ActorMap::parse_relay("=ru").is_err());
+    assert!(ActorMap::parse_relay("Ministry of Defence of Russia").is_err());
+}
+
+#[test]
+fn acled_battles_name_no_perpetrator() {
+    let text = acled_rows(&[
+        (
+            "UKR920001",
+            "Battles",
+            RU,
+            UA,
+            "Synthetic Independent Outlet",
+            "SYNTHETIC: clashes near the town.",
+        ),
+        (
+            "UKR920002",
+            "Explosions/Remote violence",
+            RU,
+            "Civilians (Ukraine)",
+            "Synthetic Independent Outlet",
+            "SYNTHETIC: shelling of the town.",
+        ),
+    ]);
+    let actors = map_of(&[
+        ("Military Forces of Russia", "ru"),
+        ("Military Forces of Ukraine", "ua"),
+    ]);
+    let rows = read_text(Format::Acled, &text, actors);
+    let good = ok(&rows);
+    let (b, s) = (good[0].1, good[1].1);
+    assert_eq!(b.act, Act::GroundAssault);
+    assert_eq!(b.alleged_perpetrator, None);
+    assert_eq!(
+        (
+            b.attributes["actor1"].as_str(),
+            b.attributes["actor2"].as_str()
+        ),
+        (RU, UA)
+    );
+    assert_eq!(s.alleged_perpetrator.as_ref().map(Id::as_str), Some("ru"));
+}
+
+/// Synthetic GED rows under the real excerpt's header: `(id, type_of_violence, side_a, side_b,
+/// where_prec, event_clarity)`.
+fn ucdp_rows(rows: &[(&str, &str, &str, &str, &str, &str)]) -> String {
+    let header: Vec<String> = csv::Reader::from_reader(data("ucdp_ged_ukraine_excerpt.csv"))
+        .headers()
+        .unwrap()
+        .iter()
+        .map(String::from)
+        .collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&header).unwrap();
+    for (id, tov, a, b, wp, clarity) in rows {
+        let rec: Vec<&str> = header
+            .iter()
+            .map(|h| match h.as_str() {
+                "id" => *id,
+                "type_of_violence" => *tov,
+                "side_a" => *a,
+                "side_b" => *b,
+                "where_prec" => *wp,
+                "event_clarity" => *clarity,
+                "date_start" | "date_end" => "2024-06-01 00:00:00.000",
+                "date_prec" => "1",
+                "latitude" => "48.0",
+                "longitude" => "37.8",
+                "source_headline" => "SYNTHETIC row written for Truce",
+                _ => "",
+            })
+            .collect();
+        w.write_record(&rec).unwrap();
+    }
+    String::from_utf8(w.into_inner().unwrap()).unwrap()
+}
+
+#[test]
+fn ucdp_perpetrator_by_type_of_violence_and_aggregates_widen() {
+    let text = ucdp_rows(&[
+        (
+            "900001",
+            "3",
+            "Government of Russia (Soviet Union)",
+            "Civilians",
+            "1",
+            "1",
+        ),
+        (
+            "900002",
+            "1",
+            "Government of Ukraine",
+            "Government of Russia (Soviet Union)",
+            "1",
+            "1",
+        ),
+        ("900003", "2", "DPR", "LPR", "2", "1"),
+        (
+            "900004",
+            "3",
+            "Government of Ukraine",
+            "Civilians",
+            "1",
+            "2",
+        ),
+        (
+            "900005",
+            "3",
+            "Government of Ukraine",
+            "Civilians",
+            "3",
+            "2",
+        ),
+        (
+            "900006",
+            "4",
+            "Government of Ukraine",
+            "Civilians",
+            "1",
+            "1",
+        ),
+        (
+            "900007",
+            "3",
+            "Government of Ukraine",
+            "Civilians",
+            "1",
+            "3",
+        ),
+    ]);
+    let actors = map_of(&[
+        ("Government of Russia", "ru"),
+        ("Government of Ukraine", "ua"),
+    ]);
+    let rows = read_text(Format::Ucdp, &text, actors);
+    let good = ok(&rows);
+    let get = |id: &str| good.iter().find(|(_, r)| r.id.as_str() == id).unwrap().1;
+    let perp = |id: &str| {
+        get(id)
+            .alleged_perpetrator
+            .as_ref()
+            .map(|p| p.as_str().to_string())
+    };
+    assert_eq!(
+        perp("ucdp-900001").as_deref(),
+        Some("ru"),
+        "one-sided: side_a"
+    );
+    assert_eq!(perp("ucdp-900002"), None, "state-based dyad");
+    assert_eq!(perp("ucdp-900003"), None, "non-state dyad");
+    assert_eq!(
+        get("ucdp-900002").attributes["side_b"],
+        "Government of Russia (Soviet Union)"
+    );
+    assert_eq!(get("ucdp-900001").location.uncertainty_m, 1_000);
+    let agg = get("ucdp-900004");
+    assert_eq!(perp("ucdp-900004").as_deref(), Some("ua"));
+    assert_eq!(agg.location.uncertainty_m, 25_000);
+    assert!(agg.attributes["aggregate"].starts_with("event_clarity 2"));
+    assert_eq!(
+        get("ucdp-900005").location.uncertainty_m,
+        50_000,
+        "where_prec 3 kept"
+    );
+    let refused: Vec<(u64, &str)> = rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Refused { line, reason, .. } => Some((*line, reason.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert_eq!(refused[0].0, 7);
+    assert!(refused[0]
+        .1
+        .contains("`type_of_violence`: \"4\" is not 1, 2 or 3"));
+    assert_eq!(refused[1].0, 8);
+    assert!(refused[1]
+        .1
+        .contains("`event_clarity`: \"3\" is not 1 or 2"));
 }

@@ -195,6 +195,14 @@ pub enum Command {
     ///   truce --dir truce-demo publish report-daily --date 2025-03-21 --out published/
     #[command(subcommand)]
     Publish(crate::publish_cmd::PublishCommand),
+    /// The monitors' review queue: open occurrence and attribution questions, and answering them.
+    ///
+    /// `queue` lists the questions whose review is not decided (oldest incident first), `show`
+    /// one incident's questions and every assessment (counted or not, and why), `assess` files an
+    /// officer's signed answer. Example:
+    ///   truce --dir truce-demo review queue
+    #[command(subcommand, after_long_help = crate::review_cmd::REVIEW_HELP)]
+    Review(crate::review_cmd::ReviewCommand),
     /// Serve the log, submissions and queries over HTTP until SIGINT/SIGTERM.
     ///
     /// Prints `listening on http://ADDR` on stdout once ready (port 0 picks a free port). Endpoints:
@@ -644,6 +652,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Explain { incident } => engine_cmd::explain(&dir, &incident, &out),
         Command::Report(cmd) => crate::report_cmd::run(&cmd, &dir, &out),
         Command::Publish(cmd) => crate::publish_cmd::run(&cmd, &dir, &out),
+        Command::Review(cmd) => crate::review_cmd::run(&cmd, &dir, &out),
         Command::Rebuild => engine_cmd::rebuild(&dir, &out),
         Command::Serve(a) => {
             let c = serve_cmd::config(a.config.as_deref(), a.listen.as_deref())?;

@@ -186,6 +186,23 @@ fn default_actors(ledger: &Ledger, extra: &[String]) -> Result<ActorMap, Failure
     Ok(ActorMap::new(rules))
 }
 
+/// The `--relay TEXT=PARTY` rules, each naming a registered party.
+fn relay_rules(ledger: &Ledger, specs: &[String]) -> Result<Vec<(String, Id)>, Failure> {
+    specs
+        .iter()
+        .map(|spec| {
+            let (text, id) = ActorMap::parse_relay(spec)
+                .map_err(|e| Failure::input(anyhow!("--relay {spec:?}: {e}")))?;
+            if !ledger.parties.contains_key(&id) {
+                return Err(Failure::input(anyhow!(
+                    "--relay {spec:?}: `{id}` is not a registered party"
+                )));
+            }
+            Ok((text, id))
+        })
+        .collect()
+}
+
 fn bar(out: &Out, total: u64) -> ProgressBar {
     if out.quiet {
         return ProgressBar::hidden();
@@ -404,6 +421,7 @@ pub fn ingest(
     b: &Bulk,
     format: Option<&str>,
     actors: &[String],
+    relays: &[String],
     out: &Out,
 ) -> Result<(), Failure> {
     let format = match format {
@@ -412,16 +430,22 @@ pub fn ingest(
             .map_err(|e| Failure::input(anyhow!("{}: {e}", b.file.display())))?,
     };
     let mut cx = context(dir, b)?;
-    let actors = default_actors(&cx.state.ledger, actors)?;
+    let actors = default_actors(&cx.state.ledger, actors)?
+        .with_relays(relay_rules(&cx.state.ledger, relays)?);
     let parties: std::collections::HashSet<Id> = cx.state.ledger.parties.keys().cloned().collect();
     let to_item = move |row: Row| -> Item {
         match row {
             Row::Skipped { .. } => Item::Skip,
             Row::Refused { line, reason, raw } => Item::Refuse { line, reason, raw },
-            Row::Report { line, report } => match &report.alleged_perpetrator {
-                Some(p) if !parties.contains(p) => Item::Refuse {
+            Row::Report { line, report } => match (&report.alleged_perpetrator, &report.relays) {
+                (Some(p), _) if !parties.contains(p) => Item::Refuse {
                     line,
                     reason: format!("field `alleged_perpetrator`: `{p}` is not a registered party"),
+                    raw: String::new(),
+                },
+                (_, Some(p)) if !parties.contains(p) => Item::Refuse {
+                    line,
+                    reason: format!("field `relays`: `{p}` is not a registered party"),
                     raw: String::new(),
                 },
                 _ => Item::Add {
