@@ -1,8 +1,17 @@
 //! Truce's daily report, in the manner of the OSCE Special Monitoring Mission's daily reports:
-//! counts per grade, party and reading with the change from the previous day, the notable
-//! incidents of the day with the outcome and reasons under each reading, the commitments due
-//! around the day, charts, and the checkpoint it was computed at with the command that reproduces
-//! it. Pure: no IO, no clock; everything is passed in, so the same log gives the same bytes.
+//! counts per occurrence grade, party and reading with the change from the previous day, the
+//! notable incidents of the day with the outcome and reasons under each reading, the commitments
+//! due around the day, charts, and the checkpoint it was computed at with the command that
+//! reproduces it. Pure: no IO, no clock; everything is passed in, so the same log gives the same
+//! bytes.
+//!
+//! **How well a finding stands.** Every incident shows two grades: its *occurrence* (did
+//! something happen there and then) and, per party named, its *attribution* (did that party do
+//! it). A breach's *standing* follows from its attribution: `established`, `corroborated` or
+//! `alleged`. The report says it in words wherever a finding appears ("alleged breach", never a
+//! bare "breach" on an allegation), and a headline figure of breaches counts established breaches,
+//! with corroborated ones apart; alleged breaches are shown as allegations of breach, never
+//! counted as breaches.
 //!
 //! **Which incidents belong to a day.** An incident belongs to the day if its time interval
 //! `[start, end]` (closed: the earliest and latest time of its evidence) overlaps the day
@@ -19,7 +28,9 @@ pub use day::{unix, Day};
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use truce_engine::{Compliance, Finding, Grade, Incident, Judgement, Outcome, Reason};
+use truce_engine::{
+    outcome_words, Compliance, Finding, Grade, Incident, Judgement, Outcome, Reason, Standing,
+};
 use truce_model::views::CommitmentStatus;
 
 /// Commitments due this many days before or after the report's date are listed.
@@ -94,11 +105,25 @@ impl Count {
 /// A labelled count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Labelled {
-    /// Grade, party or outcome.
+    /// Occurrence grade, party, or outcome in words ("established breach", "no breach").
     pub label: String,
     /// The count.
     #[serde(flatten)]
     pub count: Count,
+}
+
+/// Breach attributions by standing. Only `established` (and, shown apart, `corroborated`) are
+/// breaches in a headline figure; `alleged` ones are allegations of breach, never counted as
+/// breaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Standings {
+    /// Established breaches: monitors verified the attribution, or the accused admitted it.
+    pub established: Count,
+    /// Corroborated breaches: an origin independent of the accuser names the same party.
+    pub corroborated: Count,
+    /// Allegations of breach: one side's word, or a disputed, unverifiable or contested
+    /// attribution.
+    pub alleged: Count,
 }
 
 /// Findings of the day under one reading of one agreement.
@@ -108,18 +133,20 @@ pub struct ReadingCounts {
     pub agreement: String,
     /// Whose reading.
     pub reading: String,
-    /// Findings by overall outcome (all four outcomes, in display order).
+    /// The headline: breach attributions (party × incident) by standing.
+    pub breaches: Standings,
+    /// Findings by outcome in words ([`OUTCOME_WORDS`], in that order).
     pub outcomes: Vec<Labelled>,
-    /// Per party blamed: attributions by outcome.
+    /// Per party named: attributions by outcome in words.
     pub parties: Vec<PartyCounts>,
 }
 
 /// One party's attributions by outcome under a reading.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartyCounts {
-    /// The party blamed.
+    /// The party named as perpetrator.
     pub party: String,
-    /// Attributions by outcome (all four, in display order).
+    /// Attributions by outcome in words ([`OUTCOME_WORDS`], in that order).
     pub outcomes: Vec<Labelled>,
 }
 
@@ -130,9 +157,9 @@ pub struct Summary {
     pub incidents: Count,
     /// Routine incidents (every report a detection at a persistent hot spot).
     pub routine: Count,
-    /// Incidents by grade (all six grades, in display order).
-    pub by_grade: Vec<Labelled>,
-    /// Incidents by party blamed.
+    /// Incidents by occurrence grade (all six, in display order).
+    pub by_occurrence: Vec<Labelled>,
+    /// Incidents by party named as perpetrator (allegations, whatever their grade).
     pub by_party: Vec<Labelled>,
     /// Findings per agreement × reading.
     pub readings: Vec<ReadingCounts>,
@@ -145,8 +172,11 @@ pub struct ReportLine {
     pub author: String,
     /// Report id.
     pub id: String,
-    /// The independent side it speaks for.
+    /// The origin of its claim: its author's side, or the relayed party's.
     pub side: String,
+    /// Whose claim it relays, when not its author's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relays: Option<String>,
     /// The act reported.
     pub act: String,
     /// Whom it blames.
@@ -158,6 +188,90 @@ pub struct ReportLine {
     pub uncertainty_m: u32,
 }
 
+/// Attribution: one party named as perpetrator, and how well it stands that it did it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributionLine {
+    /// The party named.
+    pub party: String,
+    /// The authors of the reports naming it.
+    pub by: Vec<String>,
+    /// The origins naming it.
+    pub origins: Vec<String>,
+    /// The attribution grade (`alleged`, `disputed`, `corroborated`, `admitted`, `verified`,
+    /// `unverifiable`, `dismissed`, `contested`).
+    pub grade: String,
+    /// The standing a breach attributed on this basis has (`alleged`, `corroborated`,
+    /// `established`).
+    pub standing: String,
+    /// Why.
+    pub reasons: Vec<String>,
+}
+
+/// Where monitors' review of one question stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewLine {
+    /// `occurrence` or `attribution`.
+    pub question: String,
+    /// For an attribution question, the party.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+    /// `pending`, `verified`, `dismissed`, `unverifiable` or `contested`.
+    pub state: String,
+    /// Distinct officers needed.
+    pub quorum: u32,
+    /// Distinct officers' latest verdicts, by verdict.
+    pub tally: BTreeMap<String, u32>,
+}
+
+/// A monitor's assessment bearing on an incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssessmentLine {
+    /// Log index.
+    pub index: u64,
+    /// The monitor (the mission).
+    pub monitor: String,
+    /// The officer: the id of the key that signed it.
+    pub officer: String,
+    /// `occurrence` or `attribution`.
+    pub question: String,
+    /// For an attribution question, the party.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+    /// The verdict.
+    pub verdict: String,
+    /// Whether it counts towards the review.
+    pub counted: bool,
+    /// Why it does not count, when it does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The reasoning.
+    pub text: String,
+}
+
+/// One party's outcome under a reading.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartyOutcome {
+    /// The party named.
+    pub party: String,
+    /// The outcome (`breach`, `no_breach`, `out_of_scope`, `undetermined`).
+    pub outcome: String,
+    /// How well it stands.
+    pub standing: String,
+    /// The outcome in words with its standing ("alleged breach", "no breach").
+    pub words: String,
+    /// The attribution grade.
+    pub grade: String,
+    /// The incident whose breach released the party, if a release clause did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub released_by: Option<String>,
+    /// The log index of the party's own invocation that released it, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invocation: Option<u64>,
+    /// A release the party could invoke but has not (the other side's qualifying breach).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release_available: Option<String>,
+}
+
 /// An incident's finding under one reading.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReadingOutcome {
@@ -165,10 +279,14 @@ pub struct ReadingOutcome {
     pub agreement: String,
     /// Whose reading.
     pub reading: String,
-    /// The overall outcome.
+    /// The overall outcome (`breach`, `no_breach`, `out_of_scope`, `undetermined`).
     pub outcome: String,
-    /// Per blamed party: `party: outcome` (and what released it).
-    pub parties: Vec<String>,
+    /// How well it stands (`alleged`, `corroborated`, `established`).
+    pub standing: String,
+    /// The outcome in words with its standing: never a bare "breach".
+    pub words: String,
+    /// Per party named.
+    pub parties: Vec<PartyOutcome>,
     /// The reason that decided the outcome, in a line.
     pub decided_by: String,
     /// The engine's full chain of reasons, in the order examined.
@@ -196,20 +314,22 @@ pub struct IncidentLine {
     pub point: [f64; 2],
     /// Its uncertainty, metres.
     pub uncertainty_m: u32,
-    /// The grade.
-    pub grade: String,
-    /// Whether sources conflict.
+    /// Occurrence grade: did something happen there and then?
+    pub occurrence: String,
+    /// Whether sources disagree (on what happened or on who did it).
     pub disputed: bool,
-    /// Why the grade is what it is.
-    pub grade_reasons: Vec<String>,
-    /// The independent sides that reported it.
+    /// Why the occurrence grade is what it is.
+    pub occurrence_reasons: Vec<String>,
+    /// The independent origins that reported it.
     pub sides: Vec<String>,
-    /// Parties blamed, with who blames them (`ua (by ru)`).
-    pub alleged: Vec<String>,
+    /// Attribution: each party named as perpetrator, with its grade and standing.
+    pub attributions: Vec<AttributionLine>,
     /// The reports.
     pub reports: Vec<ReportLine>,
-    /// Monitors' assessments (`author verdict: text`).
-    pub assessments: Vec<String>,
+    /// Monitors' review of each question raised.
+    pub reviews: Vec<ReviewLine>,
+    /// Monitors' assessments, in log order.
+    pub assessments: Vec<AssessmentLine>,
     /// Whether the outcome depends on whose reading is applied.
     pub reading_decides: bool,
     /// The finding under each reading.
@@ -223,7 +343,7 @@ pub struct IncidentLine {
 pub struct Unlisted {
     /// Routine detections at persistent hot spots.
     pub routine: u64,
-    /// Reported by one side, concerning no agreement (no finding).
+    /// Reported by one origin, concerning no agreement (no finding).
     pub unconcerned: u64,
 }
 
@@ -265,36 +385,47 @@ pub struct CommitmentLine {
     pub items: Vec<ItemLine>,
 }
 
-/// Incidents on one day, by grade (the incidents-per-day chart).
+/// Incidents on one day, by occurrence grade (the incidents-per-day chart).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayCounts {
     /// The date.
     pub date: String,
-    /// Incidents by grade (all six grades).
-    pub by_grade: BTreeMap<String, u64>,
+    /// Incidents by occurrence grade (all six grades).
+    pub by_occurrence: BTreeMap<String, u64>,
 }
 
-/// Breach attributions to one party under one reading (the compliance chart).
+/// Attributions of one standing to date and on the report's day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ToDate {
+    /// In incidents up to the end of the report's day.
+    pub to_date: u64,
+    /// In incidents of the report's day.
+    pub day: u64,
+}
+
+/// Breach attributions to one party under one reading, by standing (the breaches chart).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BreachLine {
     /// The agreement.
     pub agreement: String,
     /// Whose reading.
     pub reading: String,
-    /// The party found in breach.
+    /// The party named.
     pub party: String,
-    /// Breaches in incidents up to the end of the report's day.
-    pub to_date: u64,
-    /// Breaches in incidents of the report's day.
-    pub day: u64,
+    /// Established breaches.
+    pub established: ToDate,
+    /// Corroborated breaches.
+    pub corroborated: ToDate,
+    /// Allegations of breach (never counted as breaches).
+    pub alleged: ToDate,
 }
 
 /// The data behind the charts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Series {
-    /// Incidents per day by grade, up to the report's date.
+    /// Incidents per day by occurrence grade, up to the report's date.
     pub days: Vec<DayCounts>,
-    /// Breaches per party and reading.
+    /// Breach attributions per party and reading, by standing.
     pub breaches: Vec<BreachLine>,
 }
 
@@ -331,6 +462,16 @@ pub struct DailyReport {
     /// What the judgement could not use.
     pub warnings: Vec<String>,
 }
+
+/// Outcomes in words, in display order: breaches by standing (strongest first), then the rest.
+pub const OUTCOME_WORDS: [&str; 6] = [
+    "established breach",
+    "corroborated breach",
+    "alleged breach",
+    "no breach",
+    "out of scope",
+    "undetermined",
+];
 
 /// The serde name of a value (an enum variant's name).
 fn name<T: Serialize>(v: &T) -> String {
@@ -386,16 +527,18 @@ fn decided_by(f: &Finding) -> String {
         .unwrap_or_default()
 }
 
-/// Counts per grade, party, reading of a set of incidents.
+/// Counts per occurrence grade, party and reading of a set of incidents.
 struct Tally {
     incidents: u64,
     routine: u64,
     grades: BTreeMap<Grade, u64>,
     parties: BTreeMap<String, u64>,
-    /// (agreement, reading) → outcome → findings.
-    outcomes: BTreeMap<(String, String), BTreeMap<Outcome, u64>>,
-    /// (agreement, reading, party) → outcome → attributions.
-    attributions: BTreeMap<(String, String, String), BTreeMap<Outcome, u64>>,
+    /// (agreement, reading) → outcome in words → findings.
+    outcomes: BTreeMap<(String, String), BTreeMap<String, u64>>,
+    /// (agreement, reading, party) → outcome in words → attributions.
+    attributions: BTreeMap<(String, String, String), BTreeMap<String, u64>>,
+    /// (agreement, reading) → standing → breach attributions.
+    breaches: BTreeMap<(String, String), BTreeMap<Standing, u64>>,
 }
 
 fn tally(incidents: &[&Incident], by_incident: &BTreeMap<&str, Vec<&Finding>>) -> Tally {
@@ -406,13 +549,14 @@ fn tally(incidents: &[&Incident], by_incident: &BTreeMap<&str, Vec<&Finding>>) -
         parties: BTreeMap::new(),
         outcomes: BTreeMap::new(),
         attributions: BTreeMap::new(),
+        breaches: BTreeMap::new(),
     };
     for i in incidents {
         if i.routine {
             t.routine += 1;
         } else {
             t.incidents += 1;
-            *t.grades.entry(i.grade).or_default() += 1;
+            *t.grades.entry(i.occurrence).or_default() += 1;
             for a in &i.alleged {
                 *t.parties.entry(a.party.to_string()).or_default() += 1;
             }
@@ -422,13 +566,17 @@ fn tally(incidents: &[&Incident], by_incident: &BTreeMap<&str, Vec<&Finding>>) -
             *t.outcomes
                 .entry(key.clone())
                 .or_default()
-                .entry(f.outcome)
+                .entry(outcome_words(f.outcome, f.standing))
                 .or_default() += 1;
+            let breaches = t.breaches.entry(key.clone()).or_default();
             for a in &f.attributions {
+                if a.outcome == Outcome::Breach {
+                    *breaches.entry(a.standing).or_default() += 1;
+                }
                 *t.attributions
                     .entry((key.0.clone(), key.1.clone(), a.party.to_string()))
                     .or_default()
-                    .entry(a.outcome)
+                    .entry(outcome_words(a.outcome, a.standing))
                     .or_default() += 1;
             }
         }
@@ -436,24 +584,41 @@ fn tally(incidents: &[&Incident], by_incident: &BTreeMap<&str, Vec<&Finding>>) -
     t
 }
 
-fn outcome_counts(
-    day: Option<&BTreeMap<Outcome, u64>>,
-    prev: Option<&BTreeMap<Outcome, u64>>,
+fn word_counts(
+    day: Option<&BTreeMap<String, u64>>,
+    prev: Option<&BTreeMap<String, u64>>,
 ) -> Vec<Labelled> {
-    Outcome::ALL
+    OUTCOME_WORDS
         .iter()
-        .map(|o| Labelled {
-            label: o.as_str().to_string(),
+        .map(|w| Labelled {
+            label: w.to_string(),
             count: Count::new(
-                day.and_then(|m| m.get(o)).copied().unwrap_or(0),
-                prev.and_then(|m| m.get(o)).copied().unwrap_or(0),
+                day.and_then(|m| m.get(*w)).copied().unwrap_or(0),
+                prev.and_then(|m| m.get(*w)).copied().unwrap_or(0),
             ),
         })
         .collect()
 }
 
+fn standings(
+    day: Option<&BTreeMap<Standing, u64>>,
+    prev: Option<&BTreeMap<Standing, u64>>,
+) -> Standings {
+    let c = |s: Standing| {
+        Count::new(
+            day.and_then(|m| m.get(&s)).copied().unwrap_or(0),
+            prev.and_then(|m| m.get(&s)).copied().unwrap_or(0),
+        )
+    };
+    Standings {
+        established: c(Standing::Established),
+        corroborated: c(Standing::Corroborated),
+        alleged: c(Standing::Alleged),
+    }
+}
+
 fn summary(day: &Tally, prev: &Tally) -> Summary {
-    let by_grade = Grade::ALL
+    let by_occurrence = Grade::ALL
         .iter()
         .map(|g| Labelled {
             label: g.as_str().to_string(),
@@ -489,14 +654,15 @@ fn summary(day: &Tally, prev: &Tally) -> Summary {
             ReadingCounts {
                 agreement: k.0.clone(),
                 reading: k.1.clone(),
-                outcomes: outcome_counts(day.outcomes.get(k), prev.outcomes.get(k)),
+                breaches: standings(day.breaches.get(k), prev.breaches.get(k)),
+                outcomes: word_counts(day.outcomes.get(k), prev.outcomes.get(k)),
                 parties: parties
                     .into_iter()
                     .map(|p| {
                         let key = (k.0.clone(), k.1.clone(), p.clone());
                         PartyCounts {
                             party: p.clone(),
-                            outcomes: outcome_counts(
+                            outcomes: word_counts(
                                 day.attributions.get(&key),
                                 prev.attributions.get(&key),
                             ),
@@ -509,7 +675,7 @@ fn summary(day: &Tally, prev: &Tally) -> Summary {
     Summary {
         incidents: Count::new(day.incidents, prev.incidents),
         routine: Count::new(day.routine, prev.routine),
-        by_grade,
+        by_occurrence,
         by_party,
         readings,
     }
@@ -542,22 +708,20 @@ fn incident_line(
         compliance_day: i.day.clone(),
         point: i.point,
         uncertainty_m: i.uncertainty_m,
-        grade: i.grade.as_str().to_string(),
+        occurrence: i.occurrence.as_str().to_string(),
         disputed: i.disputed,
-        grade_reasons: i.grade_reasons.clone(),
+        occurrence_reasons: i.grade_reasons.clone(),
         sides: i.sides.clone(),
-        alleged: i
+        attributions: i
             .alleged
             .iter()
-            .map(|a| {
-                format!(
-                    "{} (by {})",
-                    a.party,
-                    a.by.iter()
-                        .map(|b| b.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+            .map(|a| AttributionLine {
+                party: a.party.to_string(),
+                by: a.by.iter().map(|b| b.to_string()).collect(),
+                origins: a.origins.clone(),
+                grade: a.grade.as_str().to_string(),
+                standing: a.standing.as_str().to_string(),
+                reasons: a.reasons.clone(),
             })
             .collect(),
         reports: i
@@ -567,16 +731,38 @@ fn incident_line(
                 author: m.author.to_string(),
                 id: m.id.to_string(),
                 side: m.side.clone(),
+                relays: m.relays.as_ref().map(|p| p.to_string()),
                 act: name(&m.act),
                 perpetrator: m.perpetrator.as_ref().map(|p| p.to_string()),
                 when: span(&m.start, &m.end),
                 uncertainty_m: m.uncertainty_m,
             })
             .collect(),
+        reviews: i
+            .reviews
+            .iter()
+            .map(|r| ReviewLine {
+                question: name(&r.question),
+                party: r.party.as_ref().map(|p| p.to_string()),
+                state: r.state.clone(),
+                quorum: r.quorum,
+                tally: r.tally.clone(),
+            })
+            .collect(),
         assessments: i
             .assessments
             .iter()
-            .map(|a| format!("{} {}: {}", a.author, name(&a.verdict), a.text))
+            .map(|a| AssessmentLine {
+                index: a.index,
+                monitor: a.author.to_string(),
+                officer: a.officer.clone(),
+                question: name(&a.question),
+                party: a.party.as_ref().map(|p| p.to_string()),
+                verdict: name(&a.verdict),
+                counted: a.counted,
+                note: a.note.clone(),
+                text: a.text.clone(),
+            })
             .collect(),
         reading_decides: decides,
         readings: fs
@@ -585,19 +771,20 @@ fn incident_line(
                 agreement: f.agreement.to_string(),
                 reading: f.reading.to_string(),
                 outcome: f.outcome.as_str().to_string(),
+                standing: f.standing.as_str().to_string(),
+                words: outcome_words(f.outcome, f.standing),
                 parties: f
                     .attributions
                     .iter()
-                    .map(|a| {
-                        format!(
-                            "{}: {}{}",
-                            a.party,
-                            a.outcome.as_str(),
-                            a.released_by
-                                .as_ref()
-                                .map(|r| format!(" (released by {r})"))
-                                .unwrap_or_default()
-                        )
+                    .map(|a| PartyOutcome {
+                        party: a.party.to_string(),
+                        outcome: a.outcome.as_str().to_string(),
+                        standing: a.standing.as_str().to_string(),
+                        words: outcome_words(a.outcome, a.standing),
+                        grade: a.grade.as_str().to_string(),
+                        released_by: a.released_by.clone(),
+                        invocation: a.invocation,
+                        release_available: a.release_available.clone(),
                     })
                     .collect(),
                 decided_by: decided_by(f),
@@ -647,7 +834,7 @@ pub fn daily(input: &DailyInput) -> DailyReport {
         let fs = by_incident.get(i.id.as_str()).cloned().unwrap_or_default();
         if i.routine {
             unlisted.routine += 1;
-        } else if fs.is_empty() && i.grade == Grade::Reported {
+        } else if fs.is_empty() && i.occurrence == Grade::Reported {
             unlisted.unconcerned += 1;
         } else {
             incidents.push(incident_line(
@@ -700,16 +887,18 @@ pub fn daily(input: &DailyInput) -> DailyReport {
     let mut days = Vec::new();
     let mut d = first;
     loop {
-        let mut by_grade: BTreeMap<String, u64> = Grade::ALL
+        let mut by_occurrence: BTreeMap<String, u64> = Grade::ALL
             .iter()
             .map(|g| (g.as_str().to_string(), 0))
             .collect();
         for i in on_day(&timed, &d).into_iter().filter(|i| !i.routine) {
-            *by_grade.entry(i.grade.as_str().to_string()).or_default() += 1;
+            *by_occurrence
+                .entry(i.occurrence.as_str().to_string())
+                .or_default() += 1;
         }
         days.push(DayCounts {
             date: d.date(),
-            by_grade,
+            by_occurrence,
         });
         if d == *day {
             break;
@@ -720,9 +909,10 @@ pub fn daily(input: &DailyInput) -> DailyReport {
         }
     }
 
-    // Breaches per party and reading: to date (incidents that started before the day ended) and
-    // on the day.
-    let mut breaches: BTreeMap<(String, String, String), (u64, u64)> = BTreeMap::new();
+    // Breach attributions per party and reading, by standing: to date (incidents that started
+    // before the day ended) and on the day.
+    let mut breaches: BTreeMap<(String, String, String), BTreeMap<Standing, ToDate>> =
+        BTreeMap::new();
     for (i, s, e) in &timed {
         if *s >= day.end() {
             continue;
@@ -739,22 +929,28 @@ pub fn daily(input: &DailyInput) -> DailyReport {
                         f.reading.to_string(),
                         a.party.to_string(),
                     ))
+                    .or_default()
+                    .entry(a.standing)
                     .or_default();
-                b.0 += 1;
+                b.to_date += 1;
                 if day.overlaps(*s, *e) {
-                    b.1 += 1;
+                    b.day += 1;
                 }
             }
         }
     }
     let breaches = breaches
         .into_iter()
-        .map(|((agreement, reading, party), (to_date, on))| BreachLine {
-            agreement,
-            reading,
-            party,
-            to_date,
-            day: on,
+        .map(|((agreement, reading, party), by)| {
+            let get = |s: Standing| by.get(&s).copied().unwrap_or_default();
+            BreachLine {
+                agreement,
+                reading,
+                party,
+                established: get(Standing::Established),
+                corroborated: get(Standing::Corroborated),
+                alleged: get(Standing::Alleged),
+            }
         })
         .collect();
 
@@ -809,5 +1005,26 @@ impl DailyReport {
 
     fn chart_name(&self, what: &str) -> String {
         format!("report-{}-{what}.svg", self.date)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_words_are_the_engines() {
+        let mut engine: Vec<String> = Standing::ALL
+            .iter()
+            .rev()
+            .map(|s| outcome_words(Outcome::Breach, *s))
+            .collect();
+        engine.extend(
+            Outcome::ALL
+                .iter()
+                .filter(|o| **o != Outcome::Breach)
+                .map(|o| outcome_words(*o, Standing::Alleged)),
+        );
+        assert_eq!(engine, OUTCOME_WORDS);
     }
 }

@@ -1,7 +1,11 @@
 //! The report in Markdown and in self-contained HTML (inline CSS and SVG, no external resource).
 
-use crate::{svg, Count, DailyReport, IncidentLine, Labelled};
+use crate::{
+    svg, AssessmentLine, Count, DailyReport, IncidentLine, Labelled, PartyOutcome, ReviewLine,
+    Standings, OUTCOME_WORDS,
+};
 use std::fmt::Write;
+use truce_engine::Grade;
 
 /// Escapes text for HTML (and SVG) content and attribute values.
 pub(crate) fn esc(s: &str) -> String {
@@ -38,11 +42,12 @@ fn count(c: &Count) -> String {
     format!("{} ({ch})", c.day)
 }
 
-fn grade_text(i: &IncidentLine) -> String {
-    if i.disputed && i.grade != "disputed" {
-        format!("{}, disputed (sources conflict)", i.grade)
+/// The occurrence grade, and whether sources disagree.
+fn occurrence_text(i: &IncidentLine) -> String {
+    if i.disputed {
+        format!("{}; sources disagree", i.occurrence)
     } else {
-        i.grade.clone()
+        i.occurrence.clone()
     }
 }
 
@@ -50,7 +55,70 @@ fn cells(v: &[Labelled]) -> Vec<String> {
     v.iter().map(|l| count(&l.count)).collect()
 }
 
-const OUTCOMES: [&str; 4] = ["breach", "no_breach", "out_of_scope", "undetermined"];
+/// The headline of one reading: established breaches, corroborated ones apart, allegations.
+fn headline(b: &Standings) -> String {
+    format!(
+        "established breaches: {} (corroborated: {}); allegations of breach: {}",
+        count(&b.established),
+        count(&b.corroborated),
+        count(&b.alleged)
+    )
+}
+
+/// `ua: alleged breach (attribution alleged; released by inc-…)`.
+fn party_text(p: &PartyOutcome) -> String {
+    let mut notes = vec![format!("attribution {}", p.grade)];
+    if let Some(r) = &p.released_by {
+        notes.push(format!("released by {r}"));
+    }
+    if let Some(i) = &p.invocation {
+        notes.push(format!("released by its invocation, entry {i}"));
+    }
+    if let Some(r) = &p.release_available {
+        notes.push(format!("release available, not invoked: {r}"));
+    }
+    format!("{}: {} ({})", p.party, p.words, notes.join("; "))
+}
+
+/// `occurrence: unverifiable (quorum 1; 1 unverifiable)`.
+fn review_text(r: &ReviewLine) -> String {
+    let what = match &r.party {
+        Some(p) => format!("{} of {p}", r.question),
+        None => r.question.clone(),
+    };
+    let tally = if r.tally.is_empty() {
+        "no counted assessment".to_string()
+    } else {
+        r.tally
+            .iter()
+            .map(|(v, n)| format!("{n} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!("{what}: {} (quorum {}; {tally})", r.state, r.quorum)
+}
+
+/// `monitor, officer k1, on occurrence: unverifiable (counted): text`.
+fn assessment_text(a: &AssessmentLine) -> String {
+    let what = match &a.party {
+        Some(p) => format!("{} of {p}", a.question),
+        None => a.question.clone(),
+    };
+    let counted = if a.counted {
+        "counted".to_string()
+    } else {
+        a.note.clone().unwrap_or_else(|| "not counted".to_string())
+    };
+    format!(
+        "{}, officer {}, on {what} (entry {}): {} ({counted}): {}",
+        a.monitor, a.officer, a.index, a.verdict, a.text
+    )
+}
+
+/// A CSS class name for words ("alleged breach" → "alleged-breach").
+fn class(words: &str) -> String {
+    words.replace([' ', '_'], "-")
+}
 
 impl DailyReport {
     fn title(&self) -> String {
@@ -66,12 +134,15 @@ impl DailyReport {
 
     fn method(&self) -> Vec<String> {
         vec![
+            "Two grades, one per question. Occurrence: did something happen there and then (reported by one origin; corroborated by independent origins; verified, unverifiable, dismissed or contested by monitors' review). Attribution, per party named: did that party do it (alleged by the accuser's origin only; disputed; corroborated by an independent origin; admitted by the party; verified, unverifiable, dismissed or contested by monitors' review).".into(),
+            "Standing: a finding's outcome is said with how well it stands. Established: monitors verified the attribution, or the party admitted it. Corroborated: an origin independent of the accuser names the same party. Alleged: everything else (one side's word; a disputed, unverifiable or contested attribution).".into(),
+            "Figures count established breaches, with corroborated breaches shown apart; alleged breaches are allegations of breach and are never added to them. Each finding is counted under every reading, per party named (party × incident).".into(),
             format!(
                 "An incident belongs to {} if its interval [start, end] (the earliest and latest time of its evidence) overlaps {} 00:00 – 24:00 at UTC{} ({} – {}, the end excluded). An incident spanning midnight is in the reports of both days; one that reaches the day only at its last instant (ending at exactly 00:00) is marked as such.",
                 self.date, self.date, self.utc_offset, self.from, self.until
             ),
             "The engine's compliance tables (`truce compliance`) count each incident once, on the UTC day of its start (shown as \"compliance day\"), so their per-day numbers can differ from this report's.".into(),
-            "Routine detections (fires at persistent hot spots such as gas flares) are counted but not listed; incidents reported by one side that concern no agreement are counted but not listed.".into(),
+            "Routine detections (fires at persistent hot spots such as gas flares) are counted but not listed; incidents reported by one origin that concern no agreement are counted but not listed.".into(),
             format!(
                 "Commitments are listed when due within {} days of the date.",
                 crate::COMMITMENT_DAYS
@@ -105,21 +176,44 @@ impl DailyReport {
             count(&sm.incidents),
             count(&sm.routine)
         );
-        s.push_str("| grade | incidents (change) |\n|---|---|\n");
-        for l in &sm.by_grade {
+        if sm.readings.is_empty() {
+            s.push_str("No finding under any reading on the day.\n\n");
+        } else {
+            let _ = writeln!(
+                s,
+                "Under each reading, on the day (change from {p}); established breaches are counted, corroborated breaches shown apart, alleged breaches only as allegations:\n"
+            );
+            for r in &sm.readings {
+                let _ = writeln!(
+                    s,
+                    "- {}'s reading of {}: **{}**",
+                    md(&r.reading),
+                    md(&r.agreement),
+                    headline(&r.breaches)
+                );
+            }
+            s.push('\n');
+        }
+        s.push_str("| occurrence | incidents (change) |\n|---|---|\n");
+        for l in &sm.by_occurrence {
             let _ = writeln!(s, "| {} | {} |", l.label, count(&l.count));
         }
-        s.push_str("\n| party blamed | incidents (change) |\n|---|---|\n");
+        s.push_str("\n| party named as perpetrator | incidents (change) |\n|---|---|\n");
         if sm.by_party.is_empty() {
             s.push_str("| — | 0 |\n");
         }
         for l in &sm.by_party {
             let _ = writeln!(s, "| {} | {} |", md(&l.label), count(&l.count));
         }
-        s.push_str("\nFindings by outcome under each reading, and per party blamed (change from the previous day in brackets):\n\n");
-        s.push_str("| agreement | reading | party | breach | no_breach | out_of_scope | undetermined |\n|---|---|---|---|---|---|---|\n");
+        s.push_str("\nFindings by outcome under each reading, and per party named (change from the previous day in brackets):\n\n");
+        let _ = writeln!(
+            s,
+            "| agreement | reading | party | {} |\n|---|---|---|{}",
+            OUTCOME_WORDS.join(" | "),
+            "---|".repeat(OUTCOME_WORDS.len())
+        );
         if sm.readings.is_empty() {
-            s.push_str("| — | — | — | 0 | 0 | 0 | 0 |\n");
+            let _ = writeln!(s, "| — | — | — |{}", " 0 |".repeat(OUTCOME_WORDS.len()));
         }
         for r in &sm.readings {
             let _ = writeln!(
@@ -147,9 +241,26 @@ impl DailyReport {
         }
         for i in &self.incidents {
             let _ = writeln!(s, "### {} — {}\n", i.id, md(&i.label));
-            let _ = writeln!(s, "- **Grade: {}**", md(&grade_text(i)));
-            for g in &i.grade_reasons {
+            let _ = writeln!(s, "- **Occurrence: {}**", md(&occurrence_text(i)));
+            for g in &i.occurrence_reasons {
                 let _ = writeln!(s, "  - {}", md(g));
+            }
+            if i.attributions.is_empty() {
+                s.push_str("- Attribution: nobody named as perpetrator\n");
+            }
+            for a in &i.attributions {
+                let _ = writeln!(
+                    s,
+                    "- **Attribution of {}: {}** (standing: {}); named by {} ({})",
+                    md(&a.party),
+                    md(&a.grade),
+                    md(&a.standing),
+                    md(&a.by.join(", ")),
+                    md(&a.origins.join(", "))
+                );
+                for g in &a.reasons {
+                    let _ = writeln!(s, "  - {}", md(g));
+                }
             }
             let _ = writeln!(
                 s,
@@ -167,18 +278,19 @@ impl DailyReport {
                 "- Where: [{:.5}, {:.5}] ±{} m",
                 i.point[0], i.point[1], i.uncertainty_m
             );
-            let _ = writeln!(s, "- Sources (sides): {}", md(&i.sides.join(", ")));
-            if !i.alleged.is_empty() {
-                let _ = writeln!(s, "- Blamed: {}", md(&i.alleged.join("; ")));
-            }
+            let _ = writeln!(s, "- Sources (origins): {}", md(&i.sides.join(", ")));
             s.push_str("- Reports:\n");
             for m in &i.reports {
                 let _ = writeln!(
                     s,
-                    "  - {}/{} [{}]: {}{}, {} ±{} m",
+                    "  - {}/{} [{}{}]: {}{}, {} ±{} m",
                     md(&m.author),
                     md(&m.id),
                     md(&m.side),
+                    m.relays
+                        .as_ref()
+                        .map(|r| format!(", relaying {}", md(r)))
+                        .unwrap_or_default(),
                     md(&m.act),
                     m.perpetrator
                         .as_ref()
@@ -188,8 +300,14 @@ impl DailyReport {
                     m.uncertainty_m
                 );
             }
+            if !i.reviews.is_empty() {
+                s.push_str("- Monitors' review:\n");
+                for r in &i.reviews {
+                    let _ = writeln!(s, "  - {}", md(&review_text(r)));
+                }
+            }
             for a in &i.assessments {
-                let _ = writeln!(s, "- Assessment: {}", md(a));
+                let _ = writeln!(s, "- Assessment: {}", md(&assessment_text(a)));
             }
             if i.reading_decides {
                 s.push_str("- **The outcome depends on whose reading is applied.**\n");
@@ -203,8 +321,13 @@ impl DailyReport {
                         "| {} | {} | **{}** | {} | {} |",
                         md(&r.agreement),
                         md(&r.reading),
-                        r.outcome,
-                        md(&r.parties.join("; ")),
+                        r.words,
+                        md(&r
+                            .parties
+                            .iter()
+                            .map(party_text)
+                            .collect::<Vec<_>>()
+                            .join("; ")),
                         md(&r.decided_by)
                     );
                 }
@@ -215,7 +338,7 @@ impl DailyReport {
                         "Under {}'s reading of {}: **{}**\n",
                         md(&r.reading),
                         md(&r.agreement),
-                        r.outcome
+                        r.words
                     );
                     for (k, x) in r.reasons.iter().enumerate() {
                         let _ = writeln!(
@@ -234,7 +357,7 @@ impl DailyReport {
         }
         let _ = writeln!(
             s,
-            "Not listed: {} routine detection(s), {} incident(s) reported by one side concerning no agreement.\n",
+            "Not listed: {} routine detection(s), {} incident(s) reported by one origin concerning no agreement.\n",
             self.unlisted.routine, self.unlisted.unconcerned
         );
 
@@ -283,43 +406,52 @@ impl DailyReport {
         s.push_str("## Charts\n\n");
         for (name, _) in self.charts() {
             let alt = if name.contains("incidents") {
-                "Incidents per day by grade"
+                "Incidents per day by occurrence grade"
             } else {
-                "Breaches per party under each reading"
+                "Established and corroborated breaches, and allegations of breach, per party under each reading"
             };
             let _ = writeln!(s, "![{alt}]({name})\n");
         }
         s.push_str("| date | ");
         s.push_str(
-            &truce_engine::Grade::ALL
+            &Grade::ALL
                 .iter()
                 .map(|g| g.as_str())
                 .collect::<Vec<_>>()
                 .join(" | "),
         );
-        s.push_str(" |\n|---|---|---|---|---|---|---|\n");
+        let _ = writeln!(s, " |\n|---|{}", "---|".repeat(Grade::ALL.len()));
         for d in &self.series.days {
             let _ = writeln!(
                 s,
                 "| {} | {} |",
                 d.date,
-                truce_engine::Grade::ALL
+                Grade::ALL
                     .iter()
-                    .map(|g| d.by_grade.get(g.as_str()).copied().unwrap_or(0).to_string())
+                    .map(|g| d
+                        .by_occurrence
+                        .get(g.as_str())
+                        .copied()
+                        .unwrap_or(0)
+                        .to_string())
                     .collect::<Vec<_>>()
                     .join(" | ")
             );
         }
-        s.push_str("\n| agreement | reading | party in breach | to date | on the day |\n|---|---|---|---|---|\n");
+        s.push_str("\nTo date (on the day in brackets):\n\n| agreement | reading | party named | established breaches | corroborated breaches | allegations of breach |\n|---|---|---|---|---|---|\n");
         for b in &self.series.breaches {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} ({}) | {} ({}) | {} ({}) |",
                 md(&b.agreement),
                 md(&b.reading),
                 md(&b.party),
-                b.to_date,
-                b.day
+                b.established.to_date,
+                b.established.day,
+                b.corroborated.to_date,
+                b.corroborated.day,
+                b.alleged.to_date,
+                b.alleged.day
             );
         }
 
@@ -380,10 +512,28 @@ impl DailyReport {
             esc(&count(&sm.incidents)),
             esc(&count(&sm.routine))
         );
+        if sm.readings.is_empty() {
+            s.push_str("<p>No finding under any reading on the day.</p>\n");
+        } else {
+            let _ = writeln!(
+                s,
+                "<p>Under each reading, on the day (change from {p}); established breaches are counted, corroborated breaches shown apart, alleged breaches only as allegations:</p>\n<ul class=\"headline\">"
+            );
+            for r in &sm.readings {
+                let _ = writeln!(
+                    s,
+                    "<li>{}'s reading of {}: <b>{}</b></li>",
+                    esc(&r.reading),
+                    esc(&r.agreement),
+                    esc(&headline(&r.breaches))
+                );
+            }
+            s.push_str("</ul>\n");
+        }
         s.push_str(
-            "<div class=\"row\">\n<table><tr><th>grade</th><th>incidents (change)</th></tr>\n",
+            "<div class=\"row\">\n<table><tr><th>occurrence</th><th>incidents (change)</th></tr>\n",
         );
-        for l in &sm.by_grade {
+        for l in &sm.by_occurrence {
             let _ = writeln!(
                 s,
                 "<tr><td><span class=\"g g-{}\">{}</span></td><td>{}</td></tr>",
@@ -392,7 +542,7 @@ impl DailyReport {
                 esc(&count(&l.count))
             );
         }
-        s.push_str("</table>\n<table><tr><th>party blamed</th><th>incidents (change)</th></tr>\n");
+        s.push_str("</table>\n<table><tr><th>party named as perpetrator</th><th>incidents (change)</th></tr>\n");
         if sm.by_party.is_empty() {
             s.push_str("<tr><td>—</td><td>0</td></tr>\n");
         }
@@ -404,8 +554,8 @@ impl DailyReport {
                 esc(&count(&l.count))
             );
         }
-        s.push_str("</table>\n</div>\n<p>Findings by outcome under each reading, and per party blamed (change from the previous day in brackets):</p>\n<table><tr><th>agreement</th><th>reading</th><th>party</th>");
-        for o in OUTCOMES {
+        s.push_str("</table>\n</div>\n<p>Findings by outcome under each reading, and per party named (change from the previous day in brackets):</p>\n<table><tr><th>agreement</th><th>reading</th><th>party</th>");
+        for o in OUTCOME_WORDS {
             let _ = write!(s, "<th>{o}</th>");
         }
         s.push_str("</tr>\n");
@@ -449,16 +599,39 @@ impl DailyReport {
             );
             let _ = writeln!(
                 s,
-                "<p>Grade: <span class=\"g g-{}\">{}</span></p>",
-                esc(&i.grade),
-                esc(&grade_text(i))
+                "<p>Occurrence: <span class=\"g g-{}\">{}</span></p>",
+                esc(&i.occurrence),
+                esc(&occurrence_text(i))
             );
-            if !i.grade_reasons.is_empty() {
+            if !i.occurrence_reasons.is_empty() {
                 s.push_str("<ul class=\"reasons\">\n");
-                for g in &i.grade_reasons {
+                for g in &i.occurrence_reasons {
                     let _ = writeln!(s, "<li>{}</li>", esc(g));
                 }
                 s.push_str("</ul>\n");
+            }
+            if i.attributions.is_empty() {
+                s.push_str("<p>Attribution: nobody named as perpetrator.</p>\n");
+            }
+            for a in &i.attributions {
+                let _ = writeln!(
+                    s,
+                    "<p>Attribution of {}: <span class=\"a a-{}\">{}</span> (standing: <span class=\"s s-{}\">{}</span>); named by {} ({})</p>",
+                    esc(&a.party),
+                    esc(&a.grade),
+                    esc(&a.grade),
+                    esc(&a.standing),
+                    esc(&a.standing),
+                    esc(&a.by.join(", ")),
+                    esc(&a.origins.join(", "))
+                );
+                if !a.reasons.is_empty() {
+                    s.push_str("<ul class=\"reasons\">\n");
+                    for g in &a.reasons {
+                        let _ = writeln!(s, "<li>{}</li>", esc(g));
+                    }
+                    s.push_str("</ul>\n");
+                }
             }
             s.push_str("<dl>\n");
             let _ = writeln!(
@@ -479,20 +652,21 @@ impl DailyReport {
             );
             let _ = writeln!(
                 s,
-                "<dt>Sources (sides)</dt><dd>{}</dd>",
+                "<dt>Sources (origins)</dt><dd>{}</dd>",
                 esc(&i.sides.join(", "))
             );
-            if !i.alleged.is_empty() {
-                let _ = writeln!(s, "<dt>Blamed</dt><dd>{}</dd>", esc(&i.alleged.join("; ")));
-            }
             s.push_str("<dt>Reports</dt><dd><ul>\n");
             for m in &i.reports {
                 let _ = writeln!(
                     s,
-                    "<li>{}/{} [{}]: {}{}, {} ±{} m</li>",
+                    "<li>{}/{} [{}{}]: {}{}, {} ±{} m</li>",
                     esc(&m.author),
                     esc(&m.id),
                     esc(&m.side),
+                    m.relays
+                        .as_ref()
+                        .map(|r| format!(", relaying {}", esc(r)))
+                        .unwrap_or_default(),
                     esc(&m.act),
                     m.perpetrator
                         .as_ref()
@@ -503,8 +677,24 @@ impl DailyReport {
                 );
             }
             s.push_str("</ul></dd>\n");
+            if !i.reviews.is_empty() {
+                s.push_str("<dt>Monitors' review</dt><dd><ul>\n");
+                for r in &i.reviews {
+                    let _ = writeln!(s, "<li>{}</li>", esc(&review_text(r)));
+                }
+                s.push_str("</ul></dd>\n");
+            }
             for a in &i.assessments {
-                let _ = writeln!(s, "<dt>Assessment</dt><dd>{}</dd>", esc(a));
+                let _ = writeln!(
+                    s,
+                    "<dt>Assessment</dt><dd{}>{}</dd>",
+                    if a.counted {
+                        ""
+                    } else {
+                        " class=\"uncounted\""
+                    },
+                    esc(&assessment_text(a))
+                );
             }
             s.push_str("</dl>\n");
             if i.reading_decides {
@@ -520,9 +710,14 @@ impl DailyReport {
                         "<tr><td>{}</td><td>{}</td><td><span class=\"o o-{}\">{}</span></td><td>{}</td><td>{}</td></tr>",
                         esc(&r.agreement),
                         esc(&r.reading),
-                        esc(&r.outcome),
-                        esc(&r.outcome),
-                        esc(&r.parties.join("; ")),
+                        esc(&class(&r.words)),
+                        esc(&r.words),
+                        esc(&r
+                            .parties
+                            .iter()
+                            .map(party_text)
+                            .collect::<Vec<_>>()
+                            .join("; ")),
                         esc(&r.decided_by)
                     );
                 }
@@ -533,7 +728,7 @@ impl DailyReport {
                         "<details open><summary>Under {}'s reading of {}: <b>{}</b></summary>\n<ol>",
                         esc(&r.reading),
                         esc(&r.agreement),
-                        esc(&r.outcome)
+                        esc(&r.words)
                     );
                     for x in &r.reasons {
                         let _ = writeln!(
@@ -555,7 +750,7 @@ impl DailyReport {
         }
         let _ = writeln!(
             s,
-            "<p>Not listed: {} routine detection(s), {} incident(s) reported by one side concerning no agreement.</p>",
+            "<p>Not listed: {} routine detection(s), {} incident(s) reported by one origin concerning no agreement.</p>",
             self.unlisted.routine, self.unlisted.unconcerned
         );
 
@@ -651,8 +846,10 @@ th{background:#eee}tr.all td{background:#f6f6f6}.row{display:flex;flex-wrap:wrap
 .incident{border-left:4px solid #1e88e5;padding-left:.8rem;margin:1rem 0;page-break-inside:avoid}
 dl{display:grid;grid-template-columns:9rem 1fr;gap:.15rem .6rem}dt{font-weight:bold}dd{margin:0}dd ul{margin:0;padding-left:1.1rem}
 .g,.o{padding:0 .35rem;border-radius:3px;color:#fff;background:#757575;font-weight:bold}
-.g-corroborated{background:#e65100}.g-disputed{background:#8e24aa}.g-verified{background:#c62828}.g-unverifiable{background:#1e88e5}.g-dismissed{background:#43a047}
-.o-breach{background:#c62828}.o-no_breach{background:#43a047}.o-out_of_scope{background:#757575}.o-undetermined{background:#f9a825;color:#222}
+.g-corroborated{background:#e65100}.g-verified{background:#c62828}.g-unverifiable{background:#1e88e5}.g-dismissed{background:#43a047}.g-contested{background:#8e24aa}
+.a,.s{padding:0 .35rem;border-radius:3px;border:1px solid #757575;font-weight:bold}.s-established{background:#c62828;color:#fff;border-color:#c62828}.s-corroborated{background:#ffccbc;border-color:#e65100}.s-alleged{border-style:dashed}
+.o-established-breach{background:#c62828}.o-corroborated-breach{background:#e65100}.o-alleged-breach{background:#fff;color:#c62828;border:1px dashed #c62828}.o-no-breach{background:#43a047}.o-out-of-scope{background:#757575}.o-undetermined{background:#f9a825;color:#222}
+.uncounted{color:#666}.headline{font-size:1.02rem}
 .decides{font-weight:bold;color:#8e24aa}.disc td{background:#fff3e0}.st-discrepancy{color:#c62828}
 details{margin:.3rem 0}pre{background:#f4f4f4;padding:.6rem;overflow-x:auto;font-size:.85rem}.charts svg{display:block;margin:.5rem 0;max-width:100%;height:auto}
 @media print{body{max-width:none;margin:0}details{display:block}details>*{display:block}}

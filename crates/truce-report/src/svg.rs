@@ -1,21 +1,22 @@
-//! The report's charts as hand-written SVG: incidents per day by grade (stacked columns) and
-//! breaches per party under each reading (horizontal bars). Integer geometry, fixed colours and
-//! fonts, so the same report gives the same bytes.
+//! The report's charts as hand-written SVG: incidents per day by occurrence grade (stacked
+//! columns) and, per party under each reading, established and corroborated breaches (one
+//! stacked bar) with allegations of breach apart (a hollow bar under it). Integer geometry, fixed
+//! colours and fonts, so the same report gives the same bytes.
 
 use crate::render::esc;
 use crate::DailyReport;
 use std::fmt::Write;
 use truce_engine::Grade;
 
-/// Colour of each grade.
+/// Colour of each occurrence grade.
 fn grade_colour(g: Grade) -> &'static str {
     match g {
         Grade::Reported => "#9e9e9e",
         Grade::Corroborated => "#e65100",
-        Grade::Disputed => "#8e24aa",
         Grade::Verified => "#c62828",
         Grade::Unverifiable => "#1e88e5",
         Grade::Dismissed => "#43a047",
+        Grade::Contested => "#8e24aa",
     }
 }
 
@@ -38,7 +39,7 @@ fn open(s: &mut String, w: u32, h: u32, title: &str, standalone: bool) {
     );
 }
 
-/// Stacked columns: non-routine incidents per day by grade, the report's day outlined.
+/// Stacked columns: non-routine incidents per day by occurrence grade, the report's day in bold.
 pub fn incidents_by_day(r: &DailyReport, standalone: bool) -> String {
     let n = u32::try_from(r.series.days.len()).unwrap_or(1).max(1);
     let (left, top, plot_h) = (40u32, 64u32, 160u32);
@@ -49,7 +50,7 @@ pub fn incidents_by_day(r: &DailyReport, standalone: bool) -> String {
         .series
         .days
         .iter()
-        .map(|d| d.by_grade.values().sum::<u64>())
+        .map(|d| d.by_occurrence.values().sum::<u64>())
         .max()
         .unwrap_or(0)
         .max(1);
@@ -58,7 +59,7 @@ pub fn incidents_by_day(r: &DailyReport, standalone: bool) -> String {
         &mut s,
         w,
         h,
-        &format!("Incidents per day by grade, to {}", r.date),
+        &format!("Incidents per day by occurrence grade, to {}", r.date),
         standalone,
     );
     // Legend.
@@ -100,7 +101,7 @@ pub fn incidents_by_day(r: &DailyReport, standalone: bool) -> String {
         let x = left + u32::try_from(k).unwrap_or(0) * slot + 8;
         let mut y = base;
         for g in Grade::ALL {
-            let c = d.by_grade.get(g.as_str()).copied().unwrap_or(0);
+            let c = d.by_occurrence.get(g.as_str()).copied().unwrap_or(0);
             if c == 0 {
                 continue;
             }
@@ -114,7 +115,7 @@ pub fn incidents_by_day(r: &DailyReport, standalone: bool) -> String {
                 g.as_str()
             );
         }
-        let total: u64 = d.by_grade.values().sum();
+        let total: u64 = d.by_occurrence.values().sum();
         let _ = writeln!(
             s,
             "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{total}</text>",
@@ -145,15 +146,21 @@ pub fn incidents_by_day(r: &DailyReport, standalone: bool) -> String {
     s
 }
 
-/// Horizontal bars: breach attributions to each party under each reading, to date, with the
-/// report's day's share darker.
+/// Horizontal bars, per party under each reading, to date: established breaches (solid) and
+/// corroborated breaches (light) stacked in one bar; allegations of breach apart, in a hollow
+/// dashed bar under it, never added to the breaches.
 pub fn breaches_by_party(r: &DailyReport, standalone: bool) -> String {
     let rows = &r.series.breaches;
-    let (label_w, top, row_h, bar_w) = (300u32, 44u32, 22u32, 300u32);
+    let (label_w, top, row_h, bar_w) = (300u32, 64u32, 34u32, 300u32);
     let n = u32::try_from(rows.len()).unwrap_or(0);
-    let w = label_w + bar_w + 160;
+    let w = label_w + bar_w + 240;
     let h = top + n.max(1) * row_h + 30;
-    let max = rows.iter().map(|b| b.to_date).max().unwrap_or(0).max(1);
+    let max = rows
+        .iter()
+        .map(|b| (b.established.to_date + b.corroborated.to_date).max(b.alleged.to_date))
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let mut readings: Vec<&str> = rows.iter().map(|b| b.reading.as_str()).collect();
     readings.sort_unstable();
     readings.dedup();
@@ -162,16 +169,25 @@ pub fn breaches_by_party(r: &DailyReport, standalone: bool) -> String {
         &mut s,
         w,
         h,
-        &format!("Breaches per party under each reading, to {}", r.date),
+        &format!(
+            "Established and corroborated breaches, and allegations of breach, per party under each reading, to {}",
+            r.date
+        ),
         standalone,
+    );
+    // Legend.
+    let _ = writeln!(
+        s,
+        "<rect x=\"10\" y=\"28\" width=\"14\" height=\"10\" fill=\"#555555\"/><text x=\"28\" y=\"37\">established breaches</text>\n<rect x=\"160\" y=\"28\" width=\"14\" height=\"10\" fill=\"#555555\" fill-opacity=\"0.4\"/><text x=\"178\" y=\"37\">corroborated breaches</text>\n<rect x=\"318\" y=\"30\" width=\"14\" height=\"6\" fill=\"none\" stroke=\"#555555\" stroke-dasharray=\"3 2\"/><text x=\"336\" y=\"37\">allegations of breach (not added to the others)</text>"
     );
     if rows.is_empty() {
         let _ = writeln!(
             s,
-            "<text x=\"10\" y=\"{}\">no breach found under any reading up to this day</text>",
+            "<text x=\"10\" y=\"{}\">no breach, and no allegation of one, under any reading up to this day</text>",
             top + 14
         );
     }
+    let scale = |v: u64| u32::try_from(v * u64::from(bar_w) / max).unwrap_or(0);
     for (k, b) in rows.iter().enumerate() {
         let y = top + u32::try_from(k).unwrap_or(0) * row_h;
         let colour = readings
@@ -179,8 +195,6 @@ pub fn breaches_by_party(r: &DailyReport, standalone: bool) -> String {
             .position(|x| *x == b.reading)
             .map(|p| READING_COLOURS[p % READING_COLOURS.len()])
             .unwrap_or("#555555");
-        let len = u32::try_from(b.to_date * u64::from(bar_w) / max).unwrap_or(0);
-        let today = u32::try_from(b.day * u64::from(bar_w) / max).unwrap_or(0);
         let _ = writeln!(
             s,
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{} under {}'s reading ({})</text>",
@@ -190,36 +204,65 @@ pub fn breaches_by_party(r: &DailyReport, standalone: bool) -> String {
             esc(&b.reading),
             esc(&b.agreement)
         );
-        let _ = writeln!(
-            s,
-            "<rect x=\"{label_w}\" y=\"{}\" width=\"{len}\" height=\"16\" fill=\"{colour}\" fill-opacity=\"0.45\"><title>{} to date: {}</title></rect>",
-            y + 2,
-            esc(&b.party),
-            b.to_date
-        );
-        if today > 0 {
+        let est = scale(b.established.to_date);
+        let cor = scale(b.corroborated.to_date);
+        let alleged = scale(b.alleged.to_date);
+        if est > 0 {
             let _ = writeln!(
                 s,
-                "<rect x=\"{}\" y=\"{}\" width=\"{today}\" height=\"16\" fill=\"{colour}\"><title>{} on {}: {}</title></rect>",
-                label_w + len - today,
-                y + 2,
+                "<rect x=\"{label_w}\" y=\"{}\" width=\"{est}\" height=\"14\" fill=\"{colour}\"><title>{}: {} established breach(es) to date, {} on {}</title></rect>",
+                y + 3,
                 esc(&b.party),
-                r.date,
-                b.day
+                b.established.to_date,
+                b.established.day,
+                r.date
+            );
+        }
+        if cor > 0 {
+            let _ = writeln!(
+                s,
+                "<rect x=\"{}\" y=\"{}\" width=\"{cor}\" height=\"14\" fill=\"{colour}\" fill-opacity=\"0.4\"><title>{}: {} corroborated breach(es) to date, {} on {}</title></rect>",
+                label_w + est,
+                y + 3,
+                esc(&b.party),
+                b.corroborated.to_date,
+                b.corroborated.day,
+                r.date
+            );
+        }
+        if alleged > 0 {
+            let _ = writeln!(
+                s,
+                "<rect x=\"{label_w}\" y=\"{}\" width=\"{alleged}\" height=\"8\" fill=\"none\" stroke=\"{colour}\" stroke-dasharray=\"3 2\"><title>{}: {} allegation(s) of breach to date, {} on {}</title></rect>",
+                y + 20,
+                esc(&b.party),
+                b.alleged.to_date,
+                b.alleged.day,
+                r.date
             );
         }
         let _ = writeln!(
             s,
-            "<text x=\"{}\" y=\"{}\">{} ({} on the day)</text>",
-            label_w + len + 6,
+            "<text x=\"{}\" y=\"{}\">established {}, corroborated {} (on the day: {}, {})</text>",
+            label_w + est + cor + 6,
             y + 14,
-            b.to_date,
-            b.day
+            b.established.to_date,
+            b.corroborated.to_date,
+            b.established.day,
+            b.corroborated.day
+        );
+        let _ = writeln!(
+            s,
+            "<text x=\"{}\" y=\"{}\" fill=\"#555555\">allegations {} (on the day: {})</text>",
+            label_w + alleged + 6,
+            y + 28,
+            b.alleged.to_date,
+            b.alleged.day
         );
     }
     let _ = writeln!(
         s,
-        "<text x=\"10\" y=\"{}\" fill=\"#555555\">light: breaches in incidents up to the end of the day; dark: in incidents of the day</text>",
+        "<text x=\"10\" y=\"{}\" fill=\"#555555\">counted per party named, in incidents up to the end of the day</text>",
         h - 8
     );
     s.push_str("</svg>\n");

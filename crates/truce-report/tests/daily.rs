@@ -1,38 +1,79 @@
-//! The daily report over a small hand-built judgement: counts and previous-day changes, which
-//! incidents belong to a day at its edges and at other offsets, commitments due around the day,
-//! deterministic output, and HTML that is self-contained and escapes what the log says.
+//! The daily report over a small hand-built judgement: counts and previous-day changes, breaches
+//! counted by standing (an alleged breach is never a bare "breach"), both grades and the monitors'
+//! review of a notable incident, which incidents belong to a day at its edges and at other
+//! offsets, commitments due around the day, deterministic output, and HTML that is
+//! self-contained and escapes what the log says.
 
 use serde_json::{json, Value};
 use truce_engine::{Compliance, Judgement};
 use truce_model::views::{CommitmentStatus, ItemBalance};
 use truce_report::{daily, CheckpointInfo, DailyInput, DailyReport, Day, ReportError};
 
-fn incident(id: &str, start: &str, end: &str, grade: &str, blamed: &[&str]) -> Value {
+/// An incident naming `blamed` (by ua), each attribution with grade `attribution`.
+fn incident(
+    id: &str,
+    start: &str,
+    end: &str,
+    occurrence: &str,
+    blamed: &[&str],
+    attribution: &str,
+) -> Value {
+    let standing = match attribution {
+        "verified" | "admitted" => "established",
+        "corroborated" => "corroborated",
+        _ => "alleged",
+    };
     json!({
         "id": id, "start": start, "end": end, "day": &start[..10],
-        "point": [35.27, 51.19], "uncertainty_m": 3000, "grade": grade,
+        "point": [35.27, 51.19], "uncertainty_m": 3000, "occurrence": occurrence,
         "disputed": false, "sides": ["party:ua"], "acts": ["shelling"],
-        "alleged": blamed.iter().map(|p| json!({"party": p, "by": ["ua"]})).collect::<Vec<_>>(),
-        "routine": false, "grade_reasons": ["one side reports it: party:ua"],
-        "assessments": [], "members": []
+        "alleged": blamed.iter().map(|p| json!({
+            "party": p, "by": ["ua"], "origins": ["party:ua"], "grade": attribution,
+            "standing": standing, "reasons": [format!("{attribution}: named by ua")]
+        })).collect::<Vec<_>>(),
+        "routine": false, "grade_reasons": ["one origin reports it: party:ua"],
+        "reviews": [], "assessments": [], "members": []
     })
 }
 
-fn finding(incident: &str, day: &str, reading: &str, outcome: &str, party: &str) -> Value {
+/// A finding under `reading` with one attribution to `party` of the given outcome and standing.
+fn finding(
+    incident: &str,
+    day: &str,
+    reading: &str,
+    outcome: &str,
+    party: &str,
+    standing: &str,
+) -> Value {
+    let grade = match standing {
+        "established" => "verified",
+        "corroborated" => "corroborated",
+        _ => "alleged",
+    };
+    let words = match outcome {
+        "breach" => format!("{standing} breach"),
+        o => o.replace('_', " "),
+    };
     json!({
         "incident": incident, "agreement": "moratorium", "reading": reading,
-        "outcome": outcome, "grade": "reported", "day": day,
-        "attributions": [{"party": party, "alleged_by": ["ua"], "outcome": outcome}],
+        "outcome": outcome, "standing": standing, "words": words,
+        "occurrence": "reported", "day": day,
+        "attributions": [{
+            "party": party, "alleged_by": ["ua"], "outcome": outcome,
+            "grade": grade, "standing": standing
+        }],
         "reasons": [
             {"rule": "window", "holds": "yes", "text": "within the window"},
             {"rule": "target", "holds": "yes", "text": "a protected plant"}
         ],
-        "rules": "truce-rules/1"
+        "rules": "truce-rules/2"
     })
 }
 
-/// Day D = 2025-03-21 (UTC): `a` (reported, ru) and `b` (corroborated, ua) on D; `c` (reported,
-/// ru) on D-1; `edge` ends exactly at D 00:00; `late` starts exactly at D+1 00:00; `routine` on D.
+/// Day D = 2025-03-21 (UTC): `a` (reported, ru, out of scope) and `b` (corroborated, ua,
+/// corroborated breach) on D; `c` (reported, ru, alleged breach) on D-1; `edge` (verified, ru,
+/// established breach, with a monitors' review) ends exactly at D 00:00; `late` (ua, alleged
+/// breach) starts exactly at D+1 00:00; `routine` on D.
 fn judgement() -> Judgement {
     let mut routine = incident(
         "inc-routine",
@@ -40,6 +81,7 @@ fn judgement() -> Judgement {
         "2025-03-21T12:00:00Z",
         "reported",
         &[],
+        "alleged",
     );
     routine["routine"] = json!(true);
     let mut named = incident(
@@ -48,29 +90,64 @@ fn judgement() -> Judgement {
         "2025-03-21T11:00:00Z",
         "corroborated",
         &["ua"],
+        "corroborated",
     );
     named["sides"] = json!(["party:ru", "sensor:firms"]);
-    let mut fb = finding("inc-b", "2025-03-21", "ru", "breach", "ua");
+    let mut fb = finding("inc-b", "2025-03-21", "ru", "breach", "ua", "corroborated");
     fb["site"] = json!({
         "lister": "ru", "id": "plant", "name": "<script>alert(\"x\")</script> & Co | plant",
         "category": "energy.power.plant", "distance_m": 10, "uncertain": false, "report": "ru/r1"
     });
+    let mut edge = incident(
+        "inc-edge",
+        "2025-03-20T22:00:00Z",
+        "2025-03-21T00:00:00Z",
+        "verified",
+        &["ru"],
+        "verified",
+    );
+    let assessment = |index: u64, officer: &str, question: &str, counted: bool| {
+        let mut a = json!({
+            "index": index, "entry_id": format!("{index:064x}"), "author": "osce",
+            "officer": officer, "question": question, "verdict": "verified",
+            "counted": counted, "text": format!("{officer} saw it")
+        });
+        if question == "attribution" {
+            a["party"] = json!("ru");
+        }
+        if !counted {
+            a["note"] = json!("superseded by the same officer's later assessment (entry 12)");
+        }
+        a
+    };
+    edge["assessments"] = json!([
+        assessment(10, "osce-k1", "occurrence", true),
+        assessment(11, "osce-k1", "attribution", false),
+        assessment(12, "osce-k1", "attribution", true),
+    ]);
+    edge["reviews"] = json!([
+        {"question": "occurrence", "state": "verified", "quorum": 1,
+         "tally": {"verified": 1}, "assessments": [edge["assessments"][0].clone()]},
+        {"question": "attribution", "party": "ru", "state": "verified", "quorum": 1,
+         "tally": {"verified": 1},
+         "assessments": [edge["assessments"][1].clone(), edge["assessments"][2].clone()]},
+    ]);
     let v = json!({
-        "rules": "truce-rules/1", "log_size": 42,
-        "baseline": {"hot_spots": 0, "routine_detections": 1},
+        "rules": "truce-rules/2", "log_size": 42,
+        "baseline": {"learned_from": 3, "hot_spots": 0, "routine_detections": 1},
         "incidents": [
-            incident("inc-c", "2025-03-20T08:00:00Z", "2025-03-20T09:00:00Z", "reported", &["ru"]),
-            incident("inc-edge", "2025-03-20T22:00:00Z", "2025-03-21T00:00:00Z", "reported", &["ru"]),
-            incident("inc-a", "2025-03-21T05:00:00Z", "2025-03-21T06:00:00Z", "reported", &["ru"]),
+            incident("inc-c", "2025-03-20T08:00:00Z", "2025-03-20T09:00:00Z", "reported", &["ru"], "alleged"),
+            edge,
+            incident("inc-a", "2025-03-21T05:00:00Z", "2025-03-21T06:00:00Z", "reported", &["ru"], "alleged"),
             named, routine,
-            incident("inc-late", "2025-03-22T00:00:00Z", "2025-03-22T01:00:00Z", "reported", &["ua"]),
+            incident("inc-late", "2025-03-22T00:00:00Z", "2025-03-22T01:00:00Z", "reported", &["ua"], "alleged"),
         ],
         "findings": [
-            finding("inc-c", "2025-03-20", "ru", "breach", "ru"),
-            finding("inc-edge", "2025-03-20", "ru", "breach", "ru"),
-            finding("inc-a", "2025-03-21", "ru", "out_of_scope", "ru"),
+            finding("inc-c", "2025-03-20", "ru", "breach", "ru", "alleged"),
+            finding("inc-edge", "2025-03-20", "ru", "breach", "ru", "established"),
+            finding("inc-a", "2025-03-21", "ru", "out_of_scope", "ru", "alleged"),
             fb,
-            finding("inc-late", "2025-03-22", "ru", "breach", "ua"),
+            finding("inc-late", "2025-03-22", "ru", "breach", "ua", "alleged"),
         ],
         "warnings": []
     });
@@ -103,12 +180,15 @@ fn commitments() -> Vec<CommitmentStatus> {
 }
 
 fn report(date: &str, offset: &str) -> DailyReport {
-    let j = judgement();
+    report_of(&judgement(), date, offset)
+}
+
+fn report_of(j: &Judgement, date: &str, offset: &str) -> DailyReport {
     let comp: Compliance = truce_engine::compliance(&j.findings);
     let cs = commitments();
     daily(&DailyInput {
         day: Day::parse(date, offset).unwrap(),
-        judgement: &j,
+        judgement: j,
         compliance: &comp,
         commitments: &cs,
         checkpoint: CheckpointInfo {
@@ -117,7 +197,7 @@ fn report(date: &str, offset: &str) -> DailyReport {
             root: "ROOT=".into(),
             note: "example.org/log\n42\nROOT=\n\n— example.org/log sig\n".into(),
         },
-        rules: "truce-rules/1".into(),
+        rules: "truce-rules/2".into(),
     })
 }
 
@@ -140,10 +220,25 @@ fn counts_with_the_change_from_the_previous_day() {
         (3, 2, 1)
     );
     assert_eq!((s.routine.day, s.routine.previous), (1, 0));
-    let rep = label(&s.by_grade, "reported");
-    assert_eq!((rep.day, rep.previous, rep.change), (2, 2, 0));
-    let cor = label(&s.by_grade, "corroborated");
+    // Six occurrence grades, in display order.
+    let grades: Vec<_> = s.by_occurrence.iter().map(|l| l.label.as_str()).collect();
+    assert_eq!(
+        grades,
+        [
+            "reported",
+            "corroborated",
+            "verified",
+            "unverifiable",
+            "dismissed",
+            "contested"
+        ]
+    );
+    let rep = label(&s.by_occurrence, "reported");
+    assert_eq!((rep.day, rep.previous, rep.change), (1, 1, 0));
+    let cor = label(&s.by_occurrence, "corroborated");
     assert_eq!((cor.day, cor.previous, cor.change), (1, 0, 1));
+    let ver = label(&s.by_occurrence, "verified");
+    assert_eq!((ver.day, ver.previous), (1, 1));
     assert_eq!(label(&s.by_party, "ru").change, 0);
     assert_eq!(label(&s.by_party, "ua").change, 1);
     let ru = &s.readings[0];
@@ -151,33 +246,213 @@ fn counts_with_the_change_from_the_previous_day() {
         (ru.agreement.as_str(), ru.reading.as_str()),
         ("moratorium", "ru")
     );
-    let b = label(&ru.outcomes, "breach");
-    assert_eq!((b.day, b.previous, b.change), (2, 2, 0));
-    let o = label(&ru.outcomes, "out_of_scope");
+    // The headline: established breaches, corroborated apart, allegations apart.
+    let b = &ru.breaches;
+    assert_eq!((b.established.day, b.established.previous), (1, 1));
+    assert_eq!((b.corroborated.day, b.corroborated.previous), (1, 0));
+    assert_eq!(
+        (b.alleged.day, b.alleged.previous, b.alleged.change),
+        (0, 1, -1)
+    );
+    let words: Vec<_> = ru.outcomes.iter().map(|l| l.label.as_str()).collect();
+    assert_eq!(words, truce_report::OUTCOME_WORDS);
+    let e = label(&ru.outcomes, "established breach");
+    assert_eq!((e.day, e.previous, e.change), (1, 1, 0));
+    let c = label(&ru.outcomes, "corroborated breach");
+    assert_eq!((c.day, c.previous, c.change), (1, 0, 1));
+    let a = label(&ru.outcomes, "alleged breach");
+    assert_eq!((a.day, a.previous), (0, 1));
+    let o = label(&ru.outcomes, "out of scope");
     assert_eq!((o.day, o.previous, o.change), (1, 0, 1));
     let ua = ru.parties.iter().find(|p| p.party == "ua").unwrap();
-    assert_eq!(label(&ua.outcomes, "breach").change, 1);
+    assert_eq!(label(&ua.outcomes, "corroborated breach").change, 1);
     let md = r.to_markdown();
     assert!(
         md.contains("Incidents on the day: **3 (+1)** (change from 2025-03-20)"),
         "{md}"
     );
     assert!(md.contains("| corroborated | 1 (+1) |"));
-    // Breaches to date include D-1's, not D+1's.
+    assert!(md.contains("| contested | 0 (±0) |"));
+    assert!(
+        md.contains("- ru's reading of moratorium: **established breaches: 1 (±0) (corroborated: 1 (+1)); allegations of breach: 0 (−1)**"),
+        "{md}"
+    );
+    assert!(md.contains("| moratorium | ru | *all findings* | 1 (±0) | 1 (+1) | 0 (−1) | 0 (±0) | 1 (+1) | 0 (±0) |"), "{md}");
+    // Breaches to date include D-1's, not D+1's, by standing.
     let b: Vec<_> = r
         .series
         .breaches
         .iter()
-        .map(|b| (b.party.as_str(), b.to_date, b.day))
+        .map(|b| {
+            (
+                b.party.as_str(),
+                (b.established.to_date, b.established.day),
+                (b.corroborated.to_date, b.corroborated.day),
+                (b.alleged.to_date, b.alleged.day),
+            )
+        })
         .collect();
-    assert_eq!(b, vec![("ru", 2, 1), ("ua", 1, 1)]);
+    assert_eq!(
+        b,
+        vec![
+            ("ru", (1, 1), (0, 0), (1, 0)),
+            ("ua", (0, 0), (1, 1), (0, 0))
+        ]
+    );
+    assert!(
+        md.contains("| moratorium | ru | ru | 1 (1) | 0 (0) | 1 (0) |"),
+        "{md}"
+    );
     let days: Vec<_> = r
         .series
         .days
         .iter()
-        .map(|d| (d.date.as_str(), d.by_grade.values().sum::<u64>()))
+        .map(|d| (d.date.as_str(), d.by_occurrence.values().sum::<u64>()))
         .collect();
     assert_eq!(days, vec![("2025-03-20", 2), ("2025-03-21", 3)]);
+}
+
+/// Every "breach" or "breaches" in `text` says its standing ("established", "corroborated",
+/// "alleged"), or is "no breach" or "allegation(s) of breach": never a bare count of breaches.
+/// (The charts' file names, `report-<date>-breaches-by-party.svg`, are names, not words.)
+fn no_bare_breach(what: &str, text: &str) {
+    let lower = text
+        .to_lowercase()
+        .replace("-breaches-by-party.svg", ".svg");
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    for (k, w) in words.iter().enumerate() {
+        if *w == "breach" || *w == "breaches" {
+            let before = if k > 0 { words[k - 1] } else { "" };
+            assert!(
+                ["established", "corroborated", "alleged", "no", "of"].contains(&before),
+                "a bare {w:?} after {before:?} in the {what}: …{}…",
+                words[k.saturating_sub(8)..(k + 4).min(words.len())].join(" ")
+            );
+        }
+    }
+}
+
+#[test]
+fn an_alleged_breach_is_never_a_bare_breach() {
+    // Only an allegation: one side says ru did it, and the reading would make it a breach.
+    let v = json!({
+        "rules": "truce-rules/2", "log_size": 3,
+        "baseline": {"learned_from": 0, "hot_spots": 0, "routine_detections": 0},
+        "incidents": [incident("inc-x", "2025-03-21T05:00:00Z", "2025-03-21T06:00:00Z", "reported", &["ru"], "alleged")],
+        "findings": [finding("inc-x", "2025-03-21", "ua", "breach", "ru", "alleged")],
+        "warnings": []
+    });
+    let j: Judgement = serde_json::from_value(v).unwrap();
+    let r = report_of(&j, "2025-03-21", "+00:00");
+    let b = &r.summary.readings[0].breaches;
+    assert_eq!(
+        (b.established.day, b.corroborated.day, b.alleged.day),
+        (0, 0, 1)
+    );
+    assert_eq!(r.incidents[0].readings[0].words, "alleged breach");
+    assert_eq!(
+        r.incidents[0].readings[0].parties[0].words,
+        "alleged breach"
+    );
+    let md = r.to_markdown();
+    assert!(
+        md.contains("- ua's reading of moratorium: **established breaches: 0 (±0) (corroborated: 0 (±0)); allegations of breach: 1 (+1)**"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "| moratorium | ua | **alleged breach** | ru: alleged breach (attribution alleged) |"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("Under ua's reading of moratorium: **alleged breach**"));
+    assert!(
+        md.contains("- **Attribution of ru: alleged** (standing: alleged); named by ua (party:ua)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| moratorium | ua | ru | 0 (0) | 0 (0) | 1 (1) |"),
+        "{md}"
+    );
+    let html = r.to_html();
+    assert!(html.contains("<span class=\"o o-alleged-breach\">alleged breach</span>"));
+    assert!(html.contains(
+        "<b>established breaches: 0 (±0) (corroborated: 0 (±0)); allegations of breach: 1 (+1)</b>"
+    ));
+    no_bare_breach("Markdown", &md);
+    no_bare_breach("HTML", &html);
+    for (n, svg) in r.charts() {
+        no_bare_breach(&n, &svg);
+    }
+    // The full report too, with established and corroborated breaches in it.
+    let full = report("2025-03-21", "+00:00");
+    no_bare_breach("Markdown", &full.to_markdown());
+    no_bare_breach("HTML", &full.to_html());
+    for (n, svg) in full.charts() {
+        no_bare_breach(&n, &svg);
+    }
+    // A bare count would be caught.
+    let caught = std::panic::catch_unwind(|| no_bare_breach("test", "Breaches: 3"));
+    assert!(caught.is_err());
+}
+
+#[test]
+fn a_notable_incident_shows_both_grades_the_standing_and_the_review() {
+    let r = report("2025-03-21", "+00:00");
+    let edge = r.incidents.iter().find(|i| i.id == "inc-edge").unwrap();
+    assert_eq!(edge.occurrence, "verified");
+    assert_eq!(
+        (
+            edge.attributions[0].party.as_str(),
+            edge.attributions[0].grade.as_str(),
+            edge.attributions[0].standing.as_str()
+        ),
+        ("ru", "verified", "established")
+    );
+    assert_eq!(edge.reviews.len(), 2);
+    assert_eq!(edge.assessments.len(), 3);
+    assert!(!edge.assessments[1].counted);
+    assert_eq!(edge.readings[0].words, "established breach");
+    let md = r.to_markdown();
+    for want in [
+        "- **Occurrence: verified**",
+        "  - one origin reports it: party:ua",
+        "- **Attribution of ru: verified** (standing: established); named by ua (party:ua)",
+        "  - verified: named by ua",
+        "- Monitors' review:\n  - occurrence: verified (quorum 1; 1 verified)\n  - attribution of ru: verified (quorum 1; 1 verified)",
+        "- Assessment: osce, officer osce-k1, on occurrence (entry 10): verified (counted): osce-k1 saw it",
+        "- Assessment: osce, officer osce-k1, on attribution of ru (entry 11): verified (superseded by the same officer's later assessment (entry 12)): osce-k1 saw it",
+        "| moratorium | ru | **established breach** | ru: established breach (attribution verified) |",
+        "Under ru's reading of moratorium: **established breach**",
+        "| moratorium | ru | **corroborated breach** | ua: corroborated breach (attribution corroborated) |",
+        "Under ru's reading of moratorium: **out of scope**",
+    ] {
+        assert!(md.contains(want), "{want:?} not in\n{md}");
+    }
+    let html = r.to_html();
+    assert!(html.contains("Occurrence: <span class=\"g g-verified\">verified</span>"));
+    assert!(html.contains("Attribution of ru: <span class=\"a a-verified\">verified</span> (standing: <span class=\"s s-established\">established</span>)"));
+    assert!(html.contains(
+        "<dd class=\"uncounted\">osce, officer osce-k1, on attribution of ru (entry 11)"
+    ));
+    let js: Value = serde_json::from_str(&r.to_json()).unwrap();
+    let i = js["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "inc-edge")
+        .unwrap();
+    assert_eq!(i["occurrence"], "verified");
+    assert_eq!(i["attributions"][0]["standing"], "established");
+    assert_eq!(i["readings"][0]["words"], "established breach");
+    assert_eq!(i["reviews"][1]["party"], "ru");
+    assert_eq!(
+        js["summary"]["readings"][0]["breaches"]["corroborated"]["day"],
+        1
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `truce report daily` through the real binary on the demo: the report of 21 March 2025 names
-//! the Sudzha incident with its grade and its outcome under each reading, states the checkpoint
+//! the Sudzha incident with its occurrence and attribution grades and its outcome in words under
+//! each reading (an alleged breach, never a bare "breach"), states the checkpoint
 //! and the change from the previous day, is byte-identical when run twice (md, json, html), and
 //! prints to PDF with headless Chromium.
 
@@ -66,10 +67,15 @@ fn the_report_of_21_march_names_sudzha_with_its_grade_and_outcomes() {
         md.contains(&format!("### {SUDZHA} — Sudzha gas metering station")),
         "{md}"
     );
-    assert!(md.contains("**Grade: unverifiable, disputed (sources conflict)**"));
-    assert!(md.contains("| energy-moratorium-2025 | ru | **breach** | ru: no_breach (released by"));
-    assert!(md.contains("| energy-moratorium-2025 | ua | **out_of_scope** |"));
-    assert!(md.contains("| energy-moratorium-2025 | us | **breach** | ru: breach; ua: no_breach |"));
+    assert!(md.contains("- **Occurrence: corroborated; sources disagree**"));
+    assert!(md
+        .contains("- **Attribution of ru: disputed** (standing: alleged); named by ua (party:ua)"));
+    assert!(md.contains("| energy-moratorium-2025 | ru | **alleged breach** | ru: alleged breach (attribution disputed); ua: alleged breach (attribution disputed) |"));
+    assert!(md.contains("| energy-moratorium-2025 | ua | **out of scope** |"));
+    assert!(md.contains("| energy-moratorium-2025 | us | **alleged breach** | ru: alleged breach (attribution disputed); ua: no breach (attribution disputed) |"));
+    // Headline figures count established breaches (corroborated apart); allegations apart.
+    assert!(md.contains("- ru's reading of energy-moratorium-2025: **established breaches: 0 (±0) (corroborated: 0 (±0)); allegations of breach: 2 (±0)**"));
+    assert!(!md.contains("**breach**"));
     assert!(md.contains("— reaches this day only at its last instant (ends at 00:00)"));
     assert!(md.contains(&format!("`truce explain {SUDZHA}`")));
     assert!(md.contains(&format!("at checkpoint size **{size}**")));
@@ -105,8 +111,10 @@ fn the_report_of_21_march_names_sudzha_with_its_grade_and_outcomes() {
         .iter()
         .find(|i| i["id"] == SUDZHA)
         .expect("Sudzha on 21 March");
-    assert_eq!(inc["grade"], "unverifiable");
+    assert_eq!(inc["occurrence"], "corroborated");
     assert_eq!(inc["disputed"], true);
+    assert_eq!(inc["attributions"][0]["grade"], "disputed");
+    assert_eq!(inc["attributions"][0]["standing"], "alleged");
     let outcome = |r: &str| {
         inc["readings"]
             .as_array()
@@ -119,6 +127,17 @@ fn the_report_of_21_march_names_sudzha_with_its_grade_and_outcomes() {
     assert_eq!(outcome("ru"), "breach");
     assert_eq!(outcome("ua"), "out_of_scope");
     assert_eq!(outcome("us"), "breach");
+    let words = |r: &str| {
+        inc["readings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["reading"] == r)
+            .map(|x| x["words"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(words("ru"), "alleged breach");
+    assert_eq!(words("ua"), "out of scope");
     let incidents = &v["summary"]["incidents"];
     assert_eq!(
         (incidents["day"].as_u64(), incidents["previous"].as_u64()),
@@ -129,7 +148,8 @@ fn the_report_of_21_march_names_sudzha_with_its_grade_and_outcomes() {
     // HTML: self-contained.
     let html = report(p, &["--format", "html"]);
     assert_eq!(html, report(p, &["--format", "html"]), "html twice");
-    assert!(html.contains(SUDZHA) && html.contains("unverifiable, disputed"));
+    assert!(html.contains(SUDZHA) && html.contains("corroborated; sources disagree"));
+    assert!(html.contains("<span class=\"o o-alleged-breach\">alleged breach</span>"));
     assert!(html.contains(&format!("checkpoint size <b>{size}</b>")));
     for bad in ["src=", "href=", "url(", "@import", "<script", "<link"] {
         assert!(!html.contains(bad), "{bad} in the HTML");

@@ -82,7 +82,7 @@ async function main() {
       const d = await api(`/v1/incidents/${encodeURIComponent(i.id)}`);
       const mentions = d.reports.some((r) => JSON.stringify(r.report).includes('Sudzha'));
       const out = Object.fromEntries(d.findings.map((f) => [f.reading, f.outcome]));
-      if (mentions && out.ru && out.ua && out.ru !== out.ua) { sudzha = { id: i.id, out }; break; }
+      if (mentions && out.ru && out.ua && out.ru !== out.ua) { sudzha = { id: i.id, out, doc: d }; break; }
     }
   }
   check(sudzha, 'no incident mentions Sudzha with findings that differ between the ru and ua readings');
@@ -109,7 +109,25 @@ async function main() {
   const countries = await page.evaluate(() => document.querySelectorAll('#map .leaflet-overlay-pane canvas').length);
   check(countries > 0, 'the base map (countries) was not drawn');
   const legend = await page.textContent('.legend');
-  for (const w of ['breach', 'out of scope', 'corroborated', 'reported']) check(legend.includes(w), `the legend does not mention "${w}"`);
+  for (const w of ['Occurrence', 'Attribution', 'Standing', 'established breach', 'corroborated breach', 'alleged breach',
+    'out of scope', 'reported', 'contested', 'disputed', 'admitted']) check(legend.includes(w), `the legend does not mention "${w}"`);
+  // The occurrence filter (`occurrence=` in the API) shows exactly what the API gives for it.
+  const occ = sudzha.doc.incident.occurrence;
+  const byOcc = await api(`/v1/incidents?occurrence=${occ}&limit=1`);
+  check(byOcc.total > 0 && byOcc.total <= total, `/v1/incidents?occurrence=${occ} has ${byOcc.total} of ${total}`);
+  await page.selectOption('form.filters select[name="occurrence"]', occ);
+  const filtered = await page.waitForFunction((n) => {
+    const m = document.querySelector('#map');
+    return m.dataset.ready === 'true' && Number(m.dataset.incidentCount) === n;
+  }, byOcc.total, { timeout: 30000 }).then(() => true, () => false);
+  check(filtered, `filtering the map by occurrence ${occ} does not show the API's ${byOcc.total} incidents`);
+  const wrongOcc = await page.locator(`table.incidents tbody tr[data-incident-id]:not([data-occurrence="${occ}"])`).count();
+  check(wrongOcc === 0, `${wrongOcc} rows of the list are not of occurrence ${occ}`);
+  await page.selectOption('form.filters select[name="occurrence"]', '');
+  await page.waitForFunction((n) => {
+    const m = document.querySelector('#map');
+    return m.dataset.ready === 'true' && Number(m.dataset.incidentCount) === n;
+  }, total, { timeout: 30000 });
   await shot(page, 'map');
 
   // ── Incident panel: the Sudzha incident, opened from the list with the keyboard ──
@@ -131,6 +149,47 @@ async function main() {
   check(shown.ru !== shown.ua, `the panel shows the same outcome under ru and ua: ${JSON.stringify(shown)}`);
   check(shown.ru === sudzha.out.ru && shown.ua === sudzha.out.ua, `the panel shows ${JSON.stringify(shown)}, the API ${JSON.stringify(sudzha.out)}`);
   const panelText = await page.textContent('aside.panel');
+  // Every finding in words, with its standing: never a bare "breach" on an allegation.
+  for (const f of sudzha.doc.findings) {
+    const card = page.locator(`aside.panel article.finding[data-reading="${f.reading}"]`);
+    check(await card.getAttribute('data-words') === f.words, `the ${f.reading} finding is not said as "${f.words}"`);
+    check((await card.locator('p.words').textContent()).includes(f.words), `the ${f.reading} finding's badge does not say "${f.words}"`);
+    for (const a of f.attributions) {
+      const li = card.locator(`ul.attributions li[data-party="${a.party}"]`);
+      const t = await li.textContent();
+      const words = a.outcome === 'breach' ? `${a.standing} breach` : a.outcome.replace(/_/g, ' ');
+      check(t.includes(words) && t.includes(`attribution ${a.grade}`) && t.includes(`standing ${a.standing}`),
+        `the ${f.reading} finding does not show ${a.party}: ${words} (attribution ${a.grade}, standing ${a.standing}): ${t.replace(/\s+/g, ' ')}`);
+    }
+  }
+  // Occurrence with its reasons; each attribution with its grade, standing and reasons.
+  const inc = sudzha.doc.incident;
+  check((await page.getAttribute('aside.panel dd.occurrence .badge.grade', 'data-grade')) === inc.occurrence, `the panel does not show occurrence ${inc.occurrence}`);
+  for (const r of inc.grade_reasons) check(panelText.includes(r), `the panel does not give the occurrence reason "${r}"`);
+  check(inc.alleged.length > 0, 'the Sudzha incident names nobody');
+  for (const a of inc.alleged) {
+    const li = page.locator(`aside.panel li.attribution[data-party="${a.party}"]`);
+    check(await li.count() === 1, `the panel does not show the attribution to ${a.party}`);
+    check(await li.getAttribute('data-attribution') === a.grade && await li.getAttribute('data-standing') === a.standing,
+      `the attribution to ${a.party} is not shown as ${a.grade} / ${a.standing}`);
+    const t = await li.textContent();
+    for (const r of a.reasons) check(t.includes(r), `the attribution to ${a.party} does not give the reason "${r}"`);
+  }
+  // Monitors' review: state, quorum, tally, and every assessment with its officer and whether it counted.
+  check(inc.reviews.length > 0, 'the Sudzha incident has no monitors\' review');
+  for (const r of inc.reviews) {
+    const sec = page.locator(`aside.panel section.review[data-question="${r.question}"][data-party="${r.party || ''}"]`);
+    check(await sec.count() === 1, `the panel does not show the review of ${r.question} ${r.party || ''}`);
+    check(await sec.getAttribute('data-state') === r.state, `the review of ${r.question} ${r.party || ''} is not shown as ${r.state}`);
+    const t = await sec.textContent();
+    check(t.includes(`quorum: ${r.quorum}`), `the review of ${r.question} ${r.party || ''} does not show its quorum ${r.quorum}`);
+    for (const [v, k] of Object.entries(r.tally)) check(t.includes(`${k} ${v}`), `the review does not show the tally ${k} ${v}`);
+    for (const a of r.assessments) {
+      const li = sec.locator(`li.assessment[data-officer="${a.officer}"][data-counted="${a.counted}"]`);
+      check(await li.count() >= 1, `the review does not show officer ${a.officer}'s assessment (counted: ${a.counted})`);
+      check((await li.first().textContent()).includes(a.counted ? 'counted' : 'not counted'), `officer ${a.officer}'s assessment does not say whether it counted`);
+    }
+  }
   check(/Sudzha/.test(panelText), 'the panel does not show the Sudzha reports');
   check(await page.locator('aside.panel p.differs').count() > 0, 'the panel does not say that the outcome depends on the reading');
   check(await page.locator('aside.panel ol.reasons li').count() > 0, 'the panel shows no reasons');
@@ -164,8 +223,24 @@ async function main() {
 
   // ── Compliance, with the switch between readings ──
   await page.click('nav a[data-view="compliance"]');
-  await page.waitForSelector('figure.chart svg rect', { timeout: 15000 });
+  await page.waitForSelector('figure.chart svg', { timeout: 15000 });
   const before = await page.textContent('.charts');
+  // Established breaches counted, corroborated apart, allegations apart: as the API's totals say.
+  const comp = await api(`/v1/compliance?agreement=${encodeURIComponent(sudzha.doc.findings[0].agreement)}&limit=1`);
+  const shownReading = await page.getAttribute('.charts p.headline', 'data-reading');
+  const totals = comp.totals.find((x) => x.reading === shownReading);
+  check(totals, `no compliance totals for ${shownReading}'s reading`);
+  const headline = await page.textContent('.charts p.headline');
+  const sumOf = (k) => Object.values(totals.breaches_by_party).reduce((a, b) => a + (b[k] || 0), 0);
+  const want = `established breaches: ${sumOf('established')} (corroborated: ${sumOf('corroborated')}); allegations of breach: ${sumOf('alleged')}`;
+  check(headline.includes(want), `the compliance headline is "${headline.replace(/\s+/g, ' ')}", not "${want}"`);
+  for (const [q, b] of Object.entries(totals.breaches_by_party)) {
+    const fig = page.locator(`figure.chart[data-party="${q}"]`);
+    const got = ['established', 'corroborated', 'alleged'].map(async (k) => Number(await fig.getAttribute(`data-${k}`)));
+    const [e, c, al] = await Promise.all(got);
+    check(e === (b.established || 0) && c === (b.corroborated || 0) && al === (b.alleged || 0),
+      `the chart of ${q} counts ${e}/${c}/${al} (established/corroborated/alleged); the API ${JSON.stringify(b)}`);
+  }
   const radios = page.locator('.reading-switch input[type=radio]');
   check(await radios.count() >= 2, 'the compliance view has no switch between readings');
   await page.locator('.reading-switch input[value="ua"]').check();

@@ -1,6 +1,6 @@
-// The map view: filters, day slider and timeline, the Leaflet map (Natural Earth base map, clustered incident markers shaped by outcome and coloured by grade, sites, readings' zones), the legend, the accessible incident list and the incident panel.
+// The map view: filters, day slider and timeline, the Leaflet map (Natural Earth base map, clustered incident markers coloured by occurrence grade and shaped by the outcome under the chosen reading, a breach's outline saying its standing; sites, readings' zones), the legend (occurrence vs attribution vs standing), the accessible incident list and the incident panel.
 
-import { $, html, raw, setHTML, announce, GRADES, OUTCOMES, ACTS, symbol, gradeBadge, outcomeBadge, siteStyle, daysBetween, when } from './util.js';
+import { $, html, raw, setHTML, announce, OCCURRENCE, ATTRIBUTION, STANDINGS, OUTCOMES, ACTS, symbol, gradeBadge, outcomeBadge, siteStyle, daysBetween, when, wordsOf } from './util.js';
 import * as api from './api.js';
 import { agreements, agreement, parties } from './data.js';
 import { renderIncident } from './incident.js';
@@ -40,9 +40,9 @@ export async function mount(section) {
     <h2 class="visually-hidden">Filters</h2>
     <label>Agreement <select name="agreement"></select></label>
     <label>Reading <select name="reading"></select></label>
-    <label>Party blamed <select name="party"><option value="">any</option></select></label>
-    <label>Grade <select name="grade"><option value="">any</option>
-      ${Object.keys(GRADES).map((g) => html`<option value="${g}">${g}</option>`)}</select></label>
+    <label>Party named <select name="party"><option value="">any</option></select></label>
+    <label>Occurrence <select name="occurrence"><option value="">any</option>
+      ${Object.keys(OCCURRENCE).map((g) => html`<option value="${g}">${g}</option>`)}</select></label>
     <label>Outcome under the reading <select name="outcome"><option value="">any</option>
       ${Object.entries(OUTCOMES).map(([o, v]) => html`<option value="${o}">${v.label}</option>`)}</select></label>
     <label>Kind of act <select name="kind"><option value="">any</option>
@@ -72,7 +72,7 @@ export async function mount(section) {
   <h2 id="list-title">Incidents shown</h2>
   <div class="list-pages" hidden><button type="button" class="prev">Previous ${LIST_PAGE}</button> <span class="list-range"></span> <button type="button" class="next">Next ${LIST_PAGE}</button></div>
   <div class="table-wrap"><table class="incidents">
-    <thead><tr><th scope="col">Incident</th><th scope="col">Start</th><th scope="col">Grade</th><th scope="col">Outcome</th><th scope="col">Acts</th><th scope="col">Blamed (by)</th><th scope="col">Reports</th></tr></thead>
+    <thead><tr><th scope="col">Incident</th><th scope="col">Start</th><th scope="col">Occurrence</th><th scope="col">Outcome under the reading</th><th scope="col">Acts</th><th scope="col">Attribution: party named (grade; by)</th><th scope="col">Reports</th></tr></thead>
     <tbody></tbody>
   </table></div>
 </section>`);
@@ -161,7 +161,7 @@ async function fillReadings() {
 
 function filters() {
   const f = $('form.filters', st.section).elements;
-  const params = { party: f.party.value, grade: f.grade.value, kind: f.kind.value, from: f.from.value, to: f.to.value };
+  const params = { party: f.party.value, occurrence: f.occurrence.value, kind: f.kind.value, from: f.from.value, to: f.to.value };
   if (f.bbox.checked && st.map) {
     const b = st.map.getBounds();
     const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
@@ -207,7 +207,8 @@ async function refilter(readingChanged, seq = st.loadSeq) {
   applyDay();
 }
 
-function outcomeOf(i) { return st.findings.get(i.id)?.outcome || 'none'; }
+/** The outcome in words ("alleged breach", "no breach") under the chosen reading, or `none`. */
+function outcomeOf(i) { const f = st.findings.get(i.id); return f ? wordsOf(f) : 'none'; }
 
 /** Applies the client-side filters (outcome, day) and redraws markers, list and timeline. */
 function applyDay() {
@@ -336,8 +337,8 @@ function drawMarkers() {
     const [lon, lat] = i.point;
     const outcome = outcomeOf(i);
     const m = L.marker([lat, lon], {
-      icon: iconFor(i.grade, outcome),
-      title: `Incident ${i.id}: ${i.grade}, ${OUTCOMES[outcome].label}, ${i.day}`,
+      icon: iconFor(i.occurrence, outcome),
+      title: `Incident ${i.id}: occurrence ${i.occurrence}, ${outcome === 'none' ? OUTCOMES.none.label : outcome}, ${i.day}`,
       keyboard: true,
       riseOnHover: true,
     });
@@ -403,13 +404,17 @@ function drawHistogram(day) {
 }
 
 function drawLegend() {
-  const grades = Object.entries(GRADES).map(([g, v]) => html`<li>${raw(symbol(g, 'no_breach', 18))} <b>${v.letter}</b> ${v.label}</li>`);
+  const grades = Object.entries(OCCURRENCE).map(([g, v]) => html`<li>${raw(symbol(g, 'no breach', 18))} <b>${v.letter}</b> ${v.label}</li>`);
   const outcomes = Object.entries(OUTCOMES).map(([o, v]) => html`<li>${raw(symbol(null, o, 18))} ${v.label}</li>`);
+  const standings = Object.entries(STANDINGS).map(([s, v]) => html`<li><b>${s}</b>: ${v.label.replace(/^[a-z]+: /, '')}</li>`);
+  const attributions = Object.entries(ATTRIBUTION).map(([g, v]) => html`<li><b>${g}</b> → ${v.standing}</li>`);
   const sites = (st.siteFamilies || []).map((s) => html`<li><span class="site-icon legend-site"><span style="border-color:${s.colour}">${s.letter}</span></span> ${s.family}</li>`);
   const zones = (st.zoneInfo || []).map((z) => html`<li><svg width="28" height="10" aria-hidden="true"><line x1="0" y1="5" x2="28" y2="5" stroke="#0072b2" stroke-width="2" stroke-dasharray="${z.dash}"/></svg> ${z.party}'s reading: ${z.count ? `${z.count} zone(s)` : 'everywhere (no zones)'}</li>`);
   setHTML($('.legend', st.section), html`
-    <div><h3>Grade (colour and letter)</h3><ul>${grades}</ul></div>
-    <div><h3>Outcome under the chosen reading (shape)</h3><ul>${outcomes}</ul></div>
+    <div><h3>Occurrence: did something happen? (colour and letter)</h3><ul>${grades}</ul></div>
+    <div><h3>Outcome under the chosen reading (shape; a breach's outline is its standing)</h3><ul>${outcomes}</ul></div>
+    <div><h3>Standing: how well a breach stands</h3><ul class="single">${standings}</ul>
+      <h3>Attribution per party: did it do it? (grade → standing)</h3><ul>${attributions}</ul></div>
     <div><h3>Sites (letter)</h3><ul>${sites}</ul><h3>Zones</h3><ul>${zones}</ul></div>
     <div><h3>Clusters (number inside)</h3><ul class="single">
       <li><span class="marker-cluster-incidents legend-cluster"><span>n</span></span> n incidents close together</li>
@@ -429,10 +434,10 @@ function renderList() {
     const o = outcomeOf(i);
     const names = (i.members || []).map((m) => m.id);
     const what = names.length ? `${names[0]}${i.member_count > 1 ? ` +${i.member_count - 1}` : ''}` : '';
-    const blamed = (i.alleged || []).map((a) => `${a.party} (by ${a.by.join(', ')})`).join('; ');
-    return html`<tr data-incident-id="${i.id}" data-grade="${i.grade}" data-outcome="${o}">
+    const blamed = (i.alleged || []).map((a) => `${a.party} (${a.grade}; by ${a.by.join(', ')})`).join('; ');
+    return html`<tr data-incident-id="${i.id}" data-occurrence="${i.occurrence}" data-words="${o}">
       <th scope="row"><a href="#/incident/${encodeURIComponent(i.id)}">${i.id}</a><span class="sub">${what}</span></th>
-      <td>${when(i.start)}</td><td>${gradeBadge(i.grade)}</td><td>${outcomeBadge(o)}</td>
+      <td>${when(i.start)}</td><td>${gradeBadge(i.occurrence)}</td><td>${outcomeBadge(o)}</td>
       <td>${(i.acts || []).join(', ')}</td><td>${blamed || '—'}</td><td>${i.member_count}</td></tr>`;
   });
   const table = $('table.incidents', st.section);

@@ -1,23 +1,54 @@
-// Shared helpers of the dashboard: DOM building, escaping, time formatting, the visual vocabulary (grades, outcomes), announcements.
+// Shared helpers of the dashboard: DOM building, escaping, time formatting, the visual vocabulary (occurrence and attribution grades, standings, outcomes in words), announcements.
 
-/** Grades, each with a colour AND a letter (colour is never the only signal). Okabe–Ito palette. */
-export const GRADES = {
-  reported: { colour: '#56b4e9', letter: 'R', label: 'reported (one side)' },
-  corroborated: { colour: '#e69f00', letter: 'C', label: 'corroborated (independent sides)' },
-  disputed: { colour: '#cc79a7', letter: 'D', label: 'disputed' },
-  verified: { colour: '#d55e00', letter: 'V', label: 'verified by a monitor' },
-  unverifiable: { colour: '#f0e442', letter: 'U', label: 'unverifiable (monitor)' },
-  dismissed: { colour: '#999999', letter: 'X', label: 'dismissed (monitor)' },
+/** Occurrence grades (did something happen there and then?), each with a colour AND a letter
+ *  (colour is never the only signal). Okabe–Ito palette. */
+export const OCCURRENCE = {
+  reported: { colour: '#56b4e9', letter: 'R', label: 'reported (one origin)' },
+  corroborated: { colour: '#e69f00', letter: 'C', label: 'corroborated (independent origins)' },
+  verified: { colour: '#d55e00', letter: 'V', label: 'verified (monitors\' review)' },
+  unverifiable: { colour: '#f0e442', letter: 'U', label: 'unverifiable (monitors\' review)' },
+  dismissed: { colour: '#999999', letter: 'X', label: 'dismissed (monitors\' review)' },
+  contested: { colour: '#cc79a7', letter: '≠', label: 'contested (monitors disagree, no quorum)' },
 };
 
-/** Outcomes under a reading, each with a shape and a word. */
+/** Attribution grades (did this party do it?), with the standing a breach on each basis has. */
+export const ATTRIBUTION = {
+  alleged: { standing: 'alleged', label: 'alleged: only the accuser\'s origin names the party' },
+  disputed: { standing: 'alleged', label: 'disputed: origins name different perpetrators, or one denies it' },
+  corroborated: { standing: 'corroborated', label: 'corroborated: an origin independent of the accuser names the same party' },
+  admitted: { standing: 'established', label: 'admitted: the accused says it did it' },
+  verified: { standing: 'established', label: 'verified by monitors\' review' },
+  unverifiable: { standing: 'alleged', label: 'unverifiable: monitors could not verify it' },
+  dismissed: { standing: 'alleged', label: 'dismissed by monitors\' review' },
+  contested: { standing: 'alleged', label: 'contested: monitors disagree, no quorum' },
+};
+
+/** Standings: how well a finding stands (follows from the attribution). Strongest first. */
+export const STANDINGS = {
+  established: { colour: '#a01d00', label: 'established: monitors verified the attribution, or the party admitted it' },
+  corroborated: { colour: '#e69f00', label: 'corroborated: an origin independent of the accuser names the party' },
+  alleged: { colour: '#ffffff', label: 'alleged: one side\'s word (or a disputed, unverifiable, contested attribution)' },
+};
+
+/** Outcomes under a reading, in words with their standing (the engine's `words`): each with a
+ *  shape, and for a breach an outline that says its standing (colour is never the only signal). */
 export const OUTCOMES = {
-  breach: { shape: 'triangle', label: 'breach' },
-  no_breach: { shape: 'circle', label: 'no breach' },
-  out_of_scope: { shape: 'square', label: 'out of scope' },
+  'established breach': { shape: 'triangle', outline: 'double', label: 'established breach' },
+  'corroborated breach': { shape: 'triangle', outline: 'solid', label: 'corroborated breach' },
+  'alleged breach': { shape: 'triangle', outline: 'dashed', label: 'alleged breach (an allegation)' },
+  'no breach': { shape: 'circle', label: 'no breach' },
+  'out of scope': { shape: 'square', label: 'out of scope' },
   undetermined: { shape: 'diamond', label: 'undetermined' },
   none: { shape: 'ring', label: 'not concerned (no finding)' },
 };
+
+/** The words of a finding or attribution: the engine's `words`, else from outcome and standing. */
+export function wordsOf(f) {
+  if (!f) return 'none';
+  if (f.words) return f.words;
+  if (f.outcome === 'breach') return `${f.standing || 'alleged'} breach`;
+  return String(f.outcome || 'none').replace(/_/g, ' ');
+}
 
 export const ACTS = ['strike', 'drone-strike', 'missile-strike', 'shelling', 'sabotage',
   'attack-on-vessels', 'ground-assault', 'fire-observed', 'violence'];
@@ -106,35 +137,57 @@ export function daysBetween(a, b) {
 
 // ── marker shapes (inline SVG markup; no namespace needed inside HTML) ──
 
-/** SVG markup of an incident symbol: shape = outcome, fill = grade, letter = grade. */
-export function symbol(grade, outcome, size = 26) {
-  const g = GRADES[grade] || { colour: '#ffffff', letter: '' };
-  const shape = (OUTCOMES[outcome] || OUTCOMES.none).shape;
+/** SVG markup of an incident symbol: shape = outcome in words, fill = occurrence grade, letter =
+ *  occurrence grade; a breach's outline says its standing (dashed: alleged; solid: corroborated;
+ *  double: established). */
+export function symbol(occurrence, words, size = 26) {
+  const g = OCCURRENCE[occurrence] || { colour: '#ffffff', letter: '' };
+  const o = OUTCOMES[words] || OUTCOMES.none;
   const s = size, h = s / 2, m = 2;
   let path;
-  switch (shape) {
+  switch (o.shape) {
     case 'triangle': path = `<polygon points="${h},${m} ${s - m},${s - m} ${m},${s - m}"/>`; break;
     case 'square': path = `<rect x="${m + 1}" y="${m + 1}" width="${s - 2 * m - 2}" height="${s - 2 * m - 2}"/>`; break;
     case 'diamond': path = `<polygon points="${h},${m} ${s - m},${h} ${h},${s - m} ${m},${h}"/>`; break;
     case 'ring': path = `<circle cx="${h}" cy="${h}" r="${h - m - 1}" stroke-dasharray="3 2"/>`; break;
     default: path = `<circle cx="${h}" cy="${h}" r="${h - m}"/>`;
   }
-  const ty = shape === 'triangle' ? s * 0.78 : h + 4;
+  let stroke = 'stroke="#1a1a1a" stroke-width="1.5"';
+  let extra = '';
+  if (o.outline === 'dashed') stroke = 'stroke="#1a1a1a" stroke-width="1.5" stroke-dasharray="3 2"';
+  if (o.outline === 'solid') stroke = 'stroke="#1a1a1a" stroke-width="2.2"';
+  if (o.outline === 'double') {
+    stroke = 'stroke="#1a1a1a" stroke-width="2.2"';
+    const k = 5; // an inner outline: a second triangle inside the first
+    extra = `<polygon points="${h},${m + k + 1} ${s - m - k + 1},${s - m - k / 2} ${m + k - 1},${s - m - k / 2}" fill="none" stroke="#1a1a1a" stroke-width="1.2"/>`;
+  }
+  const ty = o.shape === 'triangle' ? s * 0.8 : h + 4;
   return `<svg class="sym" width="${s}" height="${s}" viewBox="0 0 ${s} ${s}" aria-hidden="true">` +
-    `<g fill="${g.colour}" stroke="#1a1a1a" stroke-width="1.5">${path}</g>` +
-    `<text x="${h}" y="${ty}" text-anchor="middle" font-size="${Math.round(s * 0.42)}" font-weight="700" fill="#111">${g.letter}</text></svg>`;
+    `<g fill="${g.colour}" ${stroke}>${path}</g>${extra}` +
+    `<text x="${h}" y="${ty}" text-anchor="middle" font-size="${Math.round(s * 0.4)}" font-weight="700" fill="#111">${g.letter}</text></svg>`;
 }
 
-/** A grade badge: colour swatch + letter + word. */
+/** An occurrence-grade badge: colour swatch + letter + word. */
 export function gradeBadge(grade) {
-  const g = GRADES[grade] || { colour: '#777', letter: '?' };
+  const g = OCCURRENCE[grade] || { colour: '#777', letter: '?' };
   return html`<span class="badge grade" data-grade="${grade}"><span class="swatch" style="background:${g.colour}">${g.letter}</span>${grade}</span>`;
 }
 
-/** An outcome badge: shape + word. */
-export function outcomeBadge(outcome) {
-  const o = OUTCOMES[outcome] || OUTCOMES.none;
-  return html`<span class="badge outcome outcome-${outcome}" data-outcome="${outcome}">${raw(symbol(null, outcome, 16))}${o.label}</span>`;
+/** An attribution-grade badge (the word, framed). */
+export function attributionBadge(grade) {
+  return html`<span class="badge attribution" data-attribution="${grade}" title="${(ATTRIBUTION[grade] || {}).label || grade}">${grade}</span>`;
+}
+
+/** A standing badge: established (dark), corroborated (amber), alleged (dashed, hollow). */
+export function standingBadge(standing) {
+  return html`<span class="badge standing standing-${standing}" data-standing="${standing}" title="${(STANDINGS[standing] || {}).label || standing}">${standing}</span>`;
+}
+
+/** An outcome badge: shape + the words ("alleged breach", "no breach"). */
+export function outcomeBadge(words) {
+  const o = OUTCOMES[words] || OUTCOMES.none;
+  const label = OUTCOMES[words] ? words : (words === 'none' ? o.label : words);
+  return html`<span class="badge outcome outcome-${String(words).replace(/ /g, '-')}" data-words="${words}">${raw(symbol(null, words, 16))}${label}</span>`;
 }
 
 /** Site categories: a letter and a colour for each family. */
