@@ -243,9 +243,8 @@ fn main() {
             static_source,
         })
         .collect();
-    let before = T0 + DAYS * DAY;
     let bp = BaselineParams::default();
-    let (best, median, b) = time(|| Baseline::learn(dets.iter().copied(), before, &bp));
+    let (best, median, b) = time(|| Baseline::learn(dets.iter().copied(), &bp));
     println!(
         "baseline learn: best {:>7.1} ms, median {:>7.1} ms over {} detections; {} hot spots",
         ms(best),

@@ -506,7 +506,9 @@ fn incident(cx: &Ctx, members: Vec<usize>) -> Built {
     // Origins, acts, and who names whom, from the evidence. Detections name nobody.
     let sides: BTreeSet<String> = evidence.iter().map(|&i| cx.origins[i].clone()).collect();
     let acts: BTreeSet<Act> = basis.iter().map(|&i| snap.reports[i].act).collect();
-    let mut named: BTreeMap<Id, (BTreeSet<Id>, BTreeMap<String, Vec<usize>>)> = BTreeMap::new();
+    // Party named → (the authors naming it, the reports naming it by origin).
+    type Named = (BTreeSet<Id>, BTreeMap<String, Vec<usize>>);
+    let mut named: BTreeMap<Id, Named> = BTreeMap::new();
     let mut denials: BTreeMap<Id, BTreeSet<String>> = BTreeMap::new();
     for &i in &evidence {
         let r = &snap.reports[i];

@@ -390,9 +390,15 @@ fn replaying_the_steps_is_accepted_and_shows_the_disputes() {
         .any(|c| c.speaker == "us" && c.stance == Stance::Denies));
     assert!(!topic("moratorium-expired").contradiction);
 
-    // The monitor's assessment resolved all three Sudzha reports.
-    assert_eq!(ledger.assessments.len(), 1);
-    assert_eq!(ledger.assessments[0].value.reports.len(), 3);
+    // The monitor's officer-1 assessed the attribution to each side, naming all three Sudzha
+    // reports, under the mission's two-officer review policy.
+    assert_eq!(ledger.assessments.len(), 2);
+    for a in &ledger.assessments {
+        assert_eq!(a.value.reports.len(), 3);
+        assert_eq!(a.value.question, truce_model::domain::Question::Attribution);
+    }
+    assert_eq!(ledger.review_policies.len(), 1);
+    assert_eq!(ledger.review_policies[0].value.quorum, 2);
 }
 
 /// The exchange: 175 for 175 promised and done; 23 seriously wounded promised, 22 transferred.

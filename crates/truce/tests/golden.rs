@@ -15,14 +15,15 @@ fn scenario_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../scenarios/{SCENARIO}"))
 }
 
-/// SHA-256 over the scenario's files (sorted relative paths and contents).
+/// SHA-256 over the scenario's input files (sorted relative paths and contents; the Markdown
+/// notes, which feed nothing, are left out).
 fn scenario_digest(dir: &Path) -> String {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
         for e in std::fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();
             if p.is_dir() {
                 walk(base, &p, out);
-            } else {
+            } else if p.extension().is_some_and(|e| e != "md") {
                 let rel = p
                     .strip_prefix(base)
                     .unwrap()
