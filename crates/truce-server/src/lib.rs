@@ -4,7 +4,7 @@
 //!
 //! Modules: `log_api` (C2SP tlog-tiles endpoints, proofs), `submit` + `writer` (signed submissions,
 //! group commit), `query` (JSON queries and GeoJSON/CSV exports over the ledger and the engine's
-//! views), `witnessing` (checkpoints pushed to C2SP witnesses, cosignatures published), `access` (bearer tokens bound to a party and role, rate limits), `restricted` (content
+//! views), `publication` (what was published, digested into signed `publication` entries: `POST`/`GET /v1/publications`, shared with `truce publish`), `witnessing` (checkpoints pushed to C2SP witnesses, cosignatures published), `access` (bearer tokens bound to a party and role, rate limits), `restricted` (content
 //! committed to by hash in the log, served only to permitted roles), `openapi`.
 
 pub mod access;
@@ -13,6 +13,7 @@ pub mod derived;
 pub mod error;
 pub mod log_api;
 pub mod openapi;
+pub mod publication;
 pub mod query;
 pub mod restricted;
 pub mod state;
@@ -48,6 +49,7 @@ pub fn app(state: AppState) -> Router {
         .merge(log_api::routes())
         .merge(submit::routes())
         .merge(query::routes())
+        .merge(publication::routes())
         .merge(restricted::routes())
         .merge(openapi::routes())
         // The dashboard (`GET /`, `GET /ui/...`): static assets embedded in the binary, not API.

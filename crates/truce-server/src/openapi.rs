@@ -144,6 +144,8 @@ impl Modify for Security {
         crate::query::compliance,
         crate::query::commitments,
         crate::query::claims,
+        crate::publication::publish,
+        crate::publication::list,
         crate::restricted::get_content,
         crate::restricted::put_content,
         submit_entries,
@@ -159,7 +161,7 @@ impl Modify for Security {
         readyz,
         openapi_json,
     ),
-    components(schemas(ErrorBody, ErrorDetail, PageDoc, crate::witnessing::WitnessStatus)),
+    components(schemas(ErrorBody, ErrorDetail, PageDoc, crate::witnessing::WitnessStatus, crate::publication::PublishRequest, crate::publication::PublishResponse, crate::writer::Ack)),
     modifiers(&Security),
     tags(
         (name = "log", description = "The log itself (C2SP tlog-tiles, tlog-checkpoint, proofs)"),

@@ -39,6 +39,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/compliance"),
     ("GET", "/v1/commitments"),
     ("GET", "/v1/claims"),
+    ("GET", "/v1/publications"),
+    ("POST", "/v1/publications"),
     ("GET", "/v1/restricted/{commitment}"),
     ("PUT", "/v1/restricted/{commitment}"),
 ];

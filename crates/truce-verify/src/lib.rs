@@ -22,6 +22,11 @@
 //! 5. `findings` and `compliance`: the engine judges the replayed ledger at the log size the
 //!    published documents state, and the published findings and compliance tables must equal the
 //!    recomputed ones.
+//! 6. `publications`: every `publication` entry in the log (what was published: the SHA-256 of
+//!    the findings and compliance, or of a daily report, computed at some log size under some
+//!    rules) made under the rules this verifier implements is recomputed at its size during the
+//!    same pass, and a digest that differs fails, naming the entry's index; one made under other
+//!    rules is listed as not recomputable (see `publications`).
 //!
 //! The state file is updated only when the checkpoint, the tree and the consistency checks all
 //! passed. A long tree pass records its progress in the state file every 64 bundles; a later run
@@ -30,6 +35,7 @@
 //! equal the recorded one — so with `HttpSource` give a cache directory to avoid downloading the
 //! bundles again.
 
+mod publications;
 mod run;
 pub mod source;
 pub mod state;
@@ -55,7 +61,8 @@ pub enum Status {
 /// One named check of a verification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
-    /// `checkpoint`, `tree`, `consistency`, `signatures`, `findings` or `compliance`.
+    /// `checkpoint`, `tree`, `consistency`, `signatures`, `findings`, `compliance` or
+    /// `publications`.
     pub name: String,
     /// The outcome.
     pub status: Status,
@@ -82,8 +89,75 @@ pub struct Report {
     pub checks: Vec<Check>,
     /// Whether the state file was updated to trust this checkpoint.
     pub state_updated: bool,
+    /// Every publication entry the replay accepted, in log order, and what its check found.
+    pub publications: Vec<PublicationCheck>,
     /// Where the time went, milliseconds (measured, so not comparable between runs).
     pub timings: Timings,
+}
+
+/// What the check of one publication entry found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PublicationStatus {
+    /// Every digest recomputed equals the published one.
+    Ok,
+    /// A digest differs, or the publication cannot be right (its message says why).
+    Failed,
+    /// Made under rules this verifier does not implement (or of a kind it does not know).
+    NotRecomputable,
+}
+
+/// One published digest and the recomputed one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublishedDigest {
+    /// The SHA-256 (hex) in the publication entry.
+    pub published: String,
+    /// The SHA-256 (hex) of the document recomputed from the log, when it was.
+    pub recomputed: Option<String>,
+}
+
+/// The check of one `publication` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicationCheck {
+    /// The entry's index in the log.
+    pub index: u64,
+    /// Who signed it.
+    pub author: String,
+    /// What was published (`findings`, `report.daily`).
+    pub what: String,
+    /// The log size it was computed at.
+    pub size: u64,
+    /// The rules version it was computed under.
+    pub rules: String,
+    /// Its parameters (date, tz, checkpoint, role…).
+    pub params: std::collections::BTreeMap<String, String>,
+    /// The outcome.
+    pub status: PublicationStatus,
+    /// What was found, in one line.
+    pub message: String,
+    /// Each document's digest, published and recomputed.
+    pub digests: std::collections::BTreeMap<String, PublishedDigest>,
+}
+
+impl PublicationCheck {
+    /// One line: `entry 41: findings at log size 40 by operator (rules …): …`.
+    pub fn line(&self) -> String {
+        let mut extra = String::new();
+        for k in ["date", "tz"] {
+            if let Some(v) = self.params.get(k) {
+                extra.push_str(&format!(" {k} {v}"));
+            }
+        }
+        let mark = match self.status {
+            PublicationStatus::Ok => "✓",
+            PublicationStatus::Failed => "✗",
+            PublicationStatus::NotRecomputable => "–",
+        };
+        format!(
+            "{mark} entry {}: {}{extra} at log size {} by {} (rules {}): {}",
+            self.index, self.what, self.size, self.author, self.rules, self.message
+        )
+    }
 }
 
 /// Where a verification spent its time, milliseconds. Reading entries, hashing them and replaying
@@ -96,7 +170,8 @@ pub struct Timings {
     pub hash_ms: u64,
     /// Replaying the entries into the ledger (decoding, signature checks, rules).
     pub replay_ms: u64,
-    /// The engine: snapshot and judgement.
+    /// The engine: snapshot and judgement (at the published documents' sizes and at every
+    /// publication's size).
     pub judge_ms: u64,
     /// Comparing the published findings and compliance with the recomputed ones.
     pub compare_ms: u64,

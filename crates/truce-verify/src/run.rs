@@ -1,9 +1,10 @@
 //! The verification itself: the checks described in the crate documentation, over one pass that
 //! reads every entry bundle once (tree, consistency roots, replay and ledger snapshots together).
 
+use crate::publications;
 use crate::source::{Derived, Source};
 use crate::state::{utc, Progress as Saved, State, Trusted};
-use crate::{Check, Report, Status, Timings, VerifyError};
+use crate::{Check, PublicationCheck, PublicationStatus, Report, Status, Timings, VerifyError};
 use serde_json::Value;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
@@ -295,12 +296,16 @@ fn compare_tile(
 }
 
 /// The pass over every bundle. `stops` are sizes at which to record the root; `ledger_at` sizes
-/// at which to keep a copy of the ledger.
+/// at which to keep a copy of the ledger; `judge_at` sizes at which to call `at_size` with the
+/// ledger replayed to that size and the root of its tree (publications are recomputed there).
+#[allow(clippy::too_many_arguments)]
 fn tree_pass(
     source: &dyn Source,
     cp: &SignedCheckpoint,
     stops: &BTreeSet<u64>,
     ledger_at: &BTreeSet<u64>,
+    judge_at: &BTreeSet<u64>,
+    at_size: &mut dyn FnMut(u64, &Ledger, &Hash),
     resume: Option<(u64, Edge)>,
     save: &mut dyn FnMut(u64, &Edge) -> Result<(), VerifyError>,
     progress: &dyn Fn(Phase, u64, u64),
@@ -332,10 +337,11 @@ fn tree_pass(
     let mut marks: BTreeSet<u64> = stops
         .iter()
         .chain(ledger_at.iter())
+        .chain(judge_at.iter())
         .copied()
         .filter(|s| *s <= size)
         .collect();
-    let at_mark = |pass: &mut Pass, marks: &mut BTreeSet<u64>| {
+    let mut at_mark = |pass: &mut Pass, marks: &mut BTreeSet<u64>| {
         while let Some(&m) = marks.first() {
             if m > pass.edge.size() {
                 break;
@@ -347,6 +353,9 @@ fn tree_pass(
                 }
                 if ledger_at.contains(&m) {
                     pass.ledgers.insert(m, pass.ledger.clone());
+                }
+                if judge_at.contains(&m) {
+                    at_size(m, &pass.ledger, &pass.edge.root());
                 }
             }
         }
@@ -942,6 +951,7 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
         ok: true,
         checks: Vec::new(),
         state_updated: false,
+        publications: Vec::new(),
         timings: Timings::default(),
     };
     let mut state = match &opts.state {
@@ -977,6 +987,7 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
             "signatures",
             "findings",
             "compliance",
+            "publications",
         ] {
             report.checks.push(check(
                 name,
@@ -1010,6 +1021,47 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
         .flatten()
         .filter(|s| *s < cp.size)
         .collect();
+    // Publications: where the replay must stop to recompute them (from the source's list, else
+    // a pre-scan of the bundles), and what was recomputed there.
+    let t0 = Instant::now();
+    let (listed, listed_by) = if opts.replay {
+        match source.publications() {
+            Ok(Some(l)) => (l, format!("{}/v1/publications", source.describe())),
+            Ok(None) => (
+                publications::scan(source, cp.size)?,
+                "the pre-scan of the bundles".to_string(),
+            ),
+            Err(e @ (VerifyError::Malformed { .. } | VerifyError::Http { .. })) => {
+                tracing::warn!("{e}: finding the publications by a pre-scan of the bundles");
+                (
+                    publications::scan(source, cp.size)?,
+                    "the pre-scan of the bundles".to_string(),
+                )
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        (Vec::new(), String::new())
+    };
+    let scan_time = t0.elapsed();
+    let wanted = publications::wanted(&listed, cp.size);
+    let judge_at = publications::sizes(&wanted);
+    let vkeys: Vec<String> = match &opts.trust {
+        Trust::LogKey(k) => vec![k.clone()],
+        Trust::Policy(p) => p.logs.iter().map(|l| l.vkey.clone()).collect(),
+    };
+    let mut recomputed: BTreeMap<u64, publications::AtSize> = BTreeMap::new();
+    let mut recompute_time = std::time::Duration::ZERO;
+    let origin = cp.origin.clone();
+    let mut at_size = |size: u64, ledger: &Ledger, root: &Hash| {
+        if let Some(plans) = wanted.get(&size) {
+            progress(Phase::Judging, 0, 0);
+            let t0 = Instant::now();
+            let at = publications::recompute(size, ledger, root, plans, &vkeys, &origin);
+            recompute_time += t0.elapsed();
+            recomputed.insert(size, at);
+        }
+    };
     let state_path = opts.state.clone();
     let mut save = |bundles: u64, edge: &Edge| -> Result<(), VerifyError> {
         if let Some(p) = &state_path {
@@ -1021,8 +1073,19 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
         }
         Ok(())
     };
-    let mut pass = tree_pass(source, &cp, &stops, &ledger_at, resume, &mut save, progress)?;
-    report.timings.fetch_ms = ms(pass.fetch);
+    let mut pass = tree_pass(
+        source,
+        &cp,
+        &stops,
+        &ledger_at,
+        &judge_at,
+        &mut at_size,
+        resume,
+        &mut save,
+        progress,
+    )?;
+    report.timings.fetch_ms = ms(pass.fetch + scan_time);
+    report.timings.judge_ms = ms(recompute_time);
     report.timings.hash_ms = ms(pass.hash);
     report.timings.replay_ms = ms(pass.replay);
     let tree = tree_check(&cp, &pass);
@@ -1053,6 +1116,33 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
 
     // 4. signatures
     report.checks.push(signatures_check(&cp, &pass, tree_ok));
+
+    // 6. publications (checked before 5, which may take the ledger; reported after it)
+    let pub_check = if !opts.replay {
+        check(
+            "publications",
+            Status::Skipped,
+            "--no-replay: not recomputed",
+            Vec::new(),
+        )
+    } else if !tree_ok {
+        check(
+            "publications",
+            Status::Skipped,
+            "the tree did not verify: nothing to replay",
+            Vec::new(),
+        )
+    } else {
+        let t0 = Instant::now();
+        report.publications = pass
+            .ledger
+            .publications
+            .iter()
+            .map(|r| publications::compare(r, &recomputed, &listed_by))
+            .collect();
+        report.timings.compare_ms += ms(t0.elapsed());
+        publications_check(&report.publications)
+    };
 
     // 5. findings and compliance
     let mut judged: BTreeMap<u64, Judgement> = BTreeMap::new();
@@ -1115,9 +1205,68 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
         };
         report.checks.push(c);
     }
+    report.checks.push(pub_check);
     report.ok = report.checks.iter().all(|c| c.status != Status::Failed);
     report.timings.total_ms = ms(started.elapsed());
     Ok(report)
+}
+
+/// How many publications the `publications` check lists in its details (the JSON report's
+/// `publications` lists every one).
+const LIST_PUBLICATIONS: usize = 200;
+
+/// The `publications` check from the check of each publication entry.
+fn publications_check(list: &[PublicationCheck]) -> Check {
+    const NAME: &str = "publications";
+    if list.is_empty() {
+        return check(
+            NAME,
+            Status::Ok,
+            "the log holds no publications",
+            Vec::new(),
+        );
+    }
+    let count = |s: PublicationStatus| list.iter().filter(|p| p.status == s).count();
+    let (ok, failed, other) = (
+        count(PublicationStatus::Ok),
+        count(PublicationStatus::Failed),
+        count(PublicationStatus::NotRecomputable),
+    );
+    let summary = format!(
+        "{} publication(s): {ok} recomputed and equal, {failed} failed, {other} not recomputable",
+        list.len()
+    );
+    // Failures first, then every publication in log order.
+    let mut details: Vec<String> = Vec::new();
+    let mut lines: Vec<&PublicationCheck> = list
+        .iter()
+        .filter(|p| p.status == PublicationStatus::Failed)
+        .collect();
+    lines.extend(
+        list.iter()
+            .filter(|p| p.status != PublicationStatus::Failed),
+    );
+    for p in lines.iter().take(LIST_PUBLICATIONS) {
+        details.push(p.line());
+    }
+    if lines.len() > LIST_PUBLICATIONS {
+        details.push(format!(
+            "… and {} more (--json lists every one)",
+            lines.len() - LIST_PUBLICATIONS
+        ));
+    }
+    match list.iter().find(|p| p.status == PublicationStatus::Failed) {
+        Some(first) => {
+            details.push(summary);
+            check(
+                NAME,
+                Status::Failed,
+                format!("entry {}: {}: {}", first.index, first.what, first.message),
+                details,
+            )
+        }
+        None => check(NAME, Status::Ok, summary, details),
+    }
 }
 
 fn ms(d: std::time::Duration) -> u64 {

@@ -35,6 +35,15 @@ pub trait Source {
     /// The published compliance document, if any (rows in `items`, with `totals` and
     /// `differences`).
     fn derived_compliance(&self) -> Result<Option<Derived>, VerifyError>;
+    /// The source's list of publication entries, `(index, body)`, if it serves one (a server's
+    /// `GET /v1/publications`): where the replay must stop to recompute them. `None` (the
+    /// default): the verifier finds them by a pre-scan of the entry bundles. Only a hint: what
+    /// is checked are the entries the verified tree pass replays.
+    fn publications(
+        &self,
+    ) -> Result<Option<Vec<(u64, truce_model::domain::Publication)>>, VerifyError> {
+        Ok(None)
+    }
 }
 
 /// Reads a derived document from its JSON text, checking the page fields it must have.
@@ -119,8 +128,9 @@ impl Source for DirSource {
     }
 }
 
-/// A log served over HTTP: a `truce serve` (C2SP endpoints and `/v1/findings`, `/v1/compliance`)
-/// or a static web mirror (`findings.json`, `compliance.json` beside `checkpoint`).
+/// A log served over HTTP: a `truce serve` (C2SP endpoints and `/v1/findings`, `/v1/compliance`,
+/// `/v1/publications`) or a static web mirror (`findings.json`, `compliance.json` beside
+/// `checkpoint`).
 pub struct HttpSource {
     base: String,
     client: reqwest::blocking::Client,
@@ -354,5 +364,41 @@ impl Source for HttpSource {
 
     fn derived_compliance(&self) -> Result<Option<Derived>, VerifyError> {
         self.derived("v1/compliance", "compliance.json")
+    }
+
+    fn publications(
+        &self,
+    ) -> Result<Option<Vec<(u64, truce_model::domain::Publication)>>, VerifyError> {
+        let Some(d) = self.derived("v1/publications", "publications.json")? else {
+            return Ok(None);
+        };
+        let malformed = |why: String| VerifyError::Malformed {
+            what: d.origin.clone(),
+            why,
+        };
+        let items = d
+            .doc
+            .get("items")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        items
+            .iter()
+            .enumerate()
+            .map(|(k, item)| {
+                let index = item
+                    .get("index")
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| malformed(format!("item {k} has no numeric `index`")))?;
+                let body = item
+                    .get("publication")
+                    .cloned()
+                    .ok_or_else(|| malformed(format!("item {k} has no `publication`")))?;
+                let p = serde_json::from_value(body)
+                    .map_err(|e| malformed(format!("item {k}: {e}")))?;
+                Ok((index, p))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
     }
 }

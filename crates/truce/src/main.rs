@@ -11,6 +11,7 @@ mod domain_cmd;
 mod engine_cmd;
 mod ingest_cmd;
 mod log_cmd;
+mod publish_cmd;
 mod report_cmd;
 mod serve_cmd;
 mod sign_cmd;

@@ -10,8 +10,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use truce_report::{CheckpointInfo, DailyInput, Day};
-use truce_server::derived;
+use truce_report::Day;
+use truce_server::publication;
 
 const DAILY_HELP: &str = "\
 WHICH INCIDENTS:
@@ -125,46 +125,13 @@ pub fn daily(a: &DailyArgs, dir: &DataDir, out: &Out) -> Result<(), Failure> {
     };
     let reader = dir.reader()?;
     let bar = spinner(out, "replaying the log");
-    // The checkpoint and the replay must describe the same log: retry if it grew in between.
-    let mut attempt = 0;
-    let (cp, ledger, size) = loop {
-        let cp = reader.latest()?;
-        let (ledger, size) = derived::replay(&reader).map_err(|e| Failure::store(anyhow!(e)))?;
-        if size == cp.size {
-            break (cp, ledger, size);
-        }
-        attempt += 1;
-        if attempt == 3 {
-            return Err(Failure::store(anyhow!(
-                "the log keeps growing while it is replayed (checkpoint size {}, replayed {size}): try again",
-                cp.size
-            )));
-        }
-    };
+    // The checkpoint and the replay describe the same log (replayed again if it grew in
+    // between); the report is computed as `truce publish report-daily` publishes it.
+    let (cp, ledger) =
+        publication::replay_at_checkpoint(&reader).map_err(|e| Failure::store(anyhow!(e)))?;
     bar.set_message(format!("judging {} reports", ledger.reports.len()));
-    let commitments = truce_model::views::commitments(&ledger);
-    let root = if size == 0 {
-        String::new()
-    } else {
-        cp.root.to_string()
-    };
-    let (judgement, stamp) = derived::judge_ledger(ledger, size, root.clone());
-    let compliance = truce_engine::compliance(&judgement.findings);
+    let report = publication::daily_report(ledger, &cp, day);
     bar.finish_and_clear();
-    let input = DailyInput {
-        day,
-        judgement: &judgement,
-        compliance: &compliance,
-        commitments: &commitments,
-        checkpoint: CheckpointInfo {
-            origin: cp.origin.clone(),
-            size: cp.size,
-            root,
-            note: cp.note_text(),
-        },
-        rules: stamp.rules,
-    };
-    let report = truce_report::daily(&input);
     match format {
         Format::Json => emit(a.out.as_deref(), &report.to_json(), out),
         Format::Html => emit(a.out.as_deref(), &report.to_html(), out),

@@ -1,6 +1,6 @@
 //! `truce verify`: verify a whole log — from a static mirror directory or an HTTP server — and
-//! the findings and compliance it publishes, trusting nothing but the log key or policy given
-//! and the verifier's own state file (see `truce_verify`).
+//! the findings, compliance and publications it publishes, trusting nothing but the log key or
+//! policy given and the verifier's own state file (see `truce_verify`).
 
 use crate::log_cmd::Out;
 use crate::Failure;
@@ -35,6 +35,12 @@ WHAT IS CHECKED (one line each in the report: ✓ ok, ✗ failed, – skipped):
                (missing, extra and differing findings are named). Skipped with --no-replay, or
                when the source publishes none (a mirror: findings.json, compliance.json; a
                server: /v1/findings, /v1/compliance).
+  publications every publication entry (`truce publish`, POST /v1/publications) made under the
+               rules this verifier implements is recomputed at the log size it states, during
+               the same pass (it stops there: the sizes come from a server's /v1/publications or
+               a pre-scan of a mirror's bundles), and each SHA-256 is compared: a digest that
+               differs fails, naming the entry's index. One made under other rules is listed as
+               not recomputable. Skipped with --no-replay.
 
 THE STATE FILE (--state FILE; default $XDG_STATE_HOME/truce/verify-state.json, else
 ~/.local/state/truce/verify-state.json) holds, per origin, the last checkpoint this verifier
@@ -73,7 +79,8 @@ pub struct VerifyArgs {
     /// Keep full tiles and bundles fetched over HTTP here (they never change).
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
-    /// Do not recompute the findings and compliance (tree, consistency and signatures only).
+    /// Do not recompute the findings, compliance and publications (tree, consistency and
+    /// signatures only).
     #[arg(long)]
     pub no_replay: bool,
 }

@@ -1,0 +1,434 @@
+//! Publications: what the operator (or a monitor) published — the findings and compliance, or a
+//! daily report — recorded in the log as a signed `publication` entry holding the SHA-256 of each
+//! published document, the log size it was computed at, the rules version and the parameters, so
+//! anybody can later prove what was published, when, and recompute it (`truce verify` does).
+//!
+//! [`prepare`] is the one computation behind `truce publish` and `POST /v1/publications`: it
+//! judges a ledger replayed to a checkpoint (as [`crate::derived`] does for the views) and
+//! encodes the documents:
+//!
+//! - `findings` (`what = "findings"`): the engine's findings as one JSON array, each finding
+//!   encoded as `views.db` stores it and `GET /v1/findings` serves it, then a newline — byte for
+//!   byte what `truce --json findings` prints;
+//! - `compliance` (`what = "findings"`): the compliance tables as `views.db` stores them, then a
+//!   newline;
+//! - `report` (`what = "report.daily"`): the daily report's JSON, byte for byte what
+//!   `truce --json report daily --date D --utc-offset Z` prints at that checkpoint. The report
+//!   embeds the signed checkpoint it was computed at, so that note is a parameter
+//!   (`checkpoint`) of the publication: a verifier checks its signature and root, then
+//!   recomputes the report with it.
+//!
+//! Parameters: `date` and `tz` (the UTC offset, `±HH:MM`) for a daily report; `role` (the role
+//! the publisher acts in) and, through the API, `requested_by` (the token's party when the
+//! operator's key signs for a monitor). `role` and `requested_by` never change the documents.
+//!
+//! HTTP: `POST /v1/publications` (an operator or monitor token; the server signs with the
+//! operator's key, `DIR/operator.key`, and appends through the writer thread) and
+//! `GET /v1/publications` (public: every publication entry, in log order).
+
+use crate::access::Caller;
+use crate::derived::{self, DerivedError};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::writer::Ack;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use truce_engine::RULES_VERSION;
+use truce_log::SignedCheckpoint;
+use truce_model::domain::Publication;
+use truce_model::entry::{sign, Body};
+use truce_model::{Id, Ledger, Role, Time};
+use truce_report::{CheckpointInfo, DailyInput, DailyReport, Day};
+use truce_store::sqlite::SqliteStorage;
+use truce_store::LogReader;
+
+/// `what` of a publication of the findings and compliance.
+pub const FINDINGS: &str = "findings";
+/// `what` of a publication of a daily report.
+pub const REPORT_DAILY: &str = "report.daily";
+
+/// What to publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Publish {
+    /// The findings and the compliance tables (documents `findings` and `compliance`).
+    Findings,
+    /// The daily report of a day at a UTC offset (document `report`).
+    ReportDaily(Day),
+}
+
+impl Publish {
+    /// The publication's `what`.
+    pub fn what(&self) -> &'static str {
+        match self {
+            Publish::Findings => FINDINGS,
+            Publish::ReportDaily(_) => REPORT_DAILY,
+        }
+    }
+}
+
+/// A publication ready to be signed: its body and the exact bytes of each document it digests.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The body of the `publication` entry.
+    pub body: Publication,
+    /// Each published document by name (`findings`, `compliance`, `report`), its exact bytes.
+    pub documents: Vec<(String, Vec<u8>)>,
+}
+
+/// Hex SHA-256.
+pub fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, DerivedError> {
+    let mut b = serde_json::to_vec(v).map_err(|e| DerivedError::Encode(e.to_string()))?;
+    b.push(b'\n');
+    Ok(b)
+}
+
+/// Replays the log up to its latest checkpoint; the checkpoint and the ledger describe the same
+/// log (replayed again, at most three times, if it grew in between).
+pub fn replay_at_checkpoint(
+    reader: &LogReader<SqliteStorage>,
+) -> Result<(SignedCheckpoint, Ledger), DerivedError> {
+    let mut last = (0, 0);
+    for _ in 0..3 {
+        let cp = reader.latest()?;
+        let (ledger, size) = derived::replay(reader)?;
+        if size == cp.size {
+            return Ok((cp, ledger));
+        }
+        last = (size, cp.size);
+    }
+    Err(DerivedError::Store(truce_store::StoreError::Conflict {
+        stored: last.0,
+        expected: last.1,
+    }))
+}
+
+/// The root of a checkpoint as the engine's stamps and the report write it (empty for size 0).
+fn root_text(cp: &SignedCheckpoint) -> String {
+    if cp.size == 0 {
+        String::new()
+    } else {
+        cp.root.to_string()
+    }
+}
+
+/// The daily report of `day` from `ledger`, replayed to exactly `cp`: what `truce report daily`
+/// computes, and `truce publish report-daily` publishes.
+pub fn daily_report(ledger: Ledger, cp: &SignedCheckpoint, day: Day) -> DailyReport {
+    let commitments = truce_model::views::commitments(&ledger);
+    let root = root_text(cp);
+    let (judgement, stamp) = derived::judge_ledger(ledger, cp.size, root.clone());
+    let compliance = truce_engine::compliance(&judgement.findings);
+    truce_report::daily(&DailyInput {
+        day,
+        judgement: &judgement,
+        compliance: &compliance,
+        commitments: &commitments,
+        checkpoint: CheckpointInfo {
+            origin: cp.origin.clone(),
+            size: cp.size,
+            root,
+            note: cp.note_text(),
+        },
+        rules: stamp.rules,
+    })
+}
+
+/// Computes what `what` publishes from `ledger`, replayed to exactly `cp`, and the body of the
+/// publication entry (at size `cp.size`, under [`RULES_VERSION`], with `params` plus the
+/// parameters `what` needs).
+pub fn prepare(
+    ledger: Ledger,
+    cp: &SignedCheckpoint,
+    what: Publish,
+    mut params: BTreeMap<String, String>,
+) -> Result<Prepared, DerivedError> {
+    let documents = match what {
+        Publish::Findings => {
+            let (j, _) = derived::judge_ledger(ledger, cp.size, root_text(cp));
+            let c = truce_engine::compliance(&j.findings);
+            vec![
+                ("findings".to_string(), encode(&j.findings)?),
+                ("compliance".to_string(), encode(&c)?),
+            ]
+        }
+        Publish::ReportDaily(day) => {
+            params.insert("date".into(), day.date());
+            params.insert("tz".into(), day.offset());
+            params.insert("checkpoint".into(), cp.note_text());
+            let report = daily_report(ledger, cp, day);
+            vec![("report".to_string(), report.to_json().into_bytes())]
+        }
+    };
+    let sha256 = documents
+        .iter()
+        .map(|(n, d)| (n.clone(), sha256_hex(d)))
+        .collect();
+    Ok(Prepared {
+        body: Publication {
+            what: what.what().to_string(),
+            size: cp.size,
+            rules: RULES_VERSION.to_string(),
+            params,
+            sha256,
+        },
+        documents,
+    })
+}
+
+// ───────────────────────────── HTTP ─────────────────────────────
+
+/// The routes of this module.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/v1/publications", get(list).post(publish))
+}
+
+/// The body of `POST /v1/publications`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRequest {
+    /// `findings` (the findings and compliance) or `report.daily`.
+    pub what: String,
+    /// For `report.daily`: the day, `YYYY-MM-DD`.
+    #[serde(default)]
+    pub date: Option<String>,
+    /// For `report.daily`: the UTC offset the day is taken at, `±HH:MM` (default `+00:00`).
+    #[serde(default)]
+    pub tz: Option<String>,
+    /// Also return the published documents' text (they can be large).
+    #[serde(default)]
+    pub documents: bool,
+}
+
+/// The answer to `POST /v1/publications`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublishResponse {
+    /// The publication's body as appended (digests by document name).
+    #[schema(value_type = Object)]
+    pub publication: Publication,
+    /// Who signed it (`operator`).
+    pub author: String,
+    /// The acknowledgement of the entry: index, entry id, checkpoint, inclusion proof.
+    pub ack: Ack,
+    /// With `documents: true`: each document's exact text, by name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documents: Option<BTreeMap<String, String>>,
+}
+
+/// `POST /v1/publications`.
+#[utoipa::path(post, path = "/v1/publications", tag = "submit",
+    summary = "Publish the findings or a daily report: digests computed at the current log size, appended as an operator-signed publication entry",
+    description = "For an operator or monitor token. The server replays the log to its latest checkpoint, computes the documents (`findings`: `findings` and `compliance`; `report.daily`: `report`, for `date` at `tz`), signs a `publication` entry with the operator's key (`DIR/operator.key`) holding their SHA-256, the log size, the rules version and the parameters (`role` and `requested_by` name the caller), and appends it through the writer. `truce verify` recomputes every publication. With `documents: true`, the answer carries the documents' exact text.",
+    request_body(content = PublishRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Durable: the publication and its acknowledgement (index, checkpoint, inclusion proof)", body = PublishResponse),
+        (status = 400, description = "Malformed request: unknown `what`, bad date or offset (`field` names it)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The token's role is neither operator nor monitor", body = crate::openapi::ErrorBody),
+        (status = 503, description = "This server holds no operator key, or it is shutting down, or the log could not be written", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub(crate) async fn publish(
+    State(s): State<AppState>,
+    caller: Caller,
+    body: Result<Json<PublishRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let (party, role) = caller.require()?;
+    if !matches!(role, Role::Operator | Role::Monitor) {
+        return Err(ApiError::forbidden(format!(
+            "publications are made by the operator or a monitor; this token acts as a {}",
+            role.as_str()
+        )));
+    }
+    let Json(req) =
+        body.map_err(|e| ApiError::bad_request(format!("the body: {}", e.body_text())))?;
+    let what = match req.what.as_str() {
+        FINDINGS => {
+            for (f, v) in [("date", &req.date), ("tz", &req.tz)] {
+                if v.is_some() {
+                    return Err(ApiError::bad_request(format!(
+                        "`{f}` is for report.daily; findings take no date"
+                    ))
+                    .field(f));
+                }
+            }
+            Publish::Findings
+        }
+        REPORT_DAILY => {
+            let date = req.date.as_deref().ok_or_else(|| {
+                ApiError::bad_request("report.daily needs `date` (YYYY-MM-DD)").field("date")
+            })?;
+            let tz = req.tz.as_deref().unwrap_or("+00:00");
+            let day = Day::parse(date, tz).map_err(|e| {
+                let field = match e {
+                    truce_report::ReportError::Date(_) => "date",
+                    truce_report::ReportError::Offset(_) => "tz",
+                };
+                ApiError::bad_request(e.to_string()).field(field)
+            })?;
+            Publish::ReportDaily(day)
+        }
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "unknown `what` {other:?}: publish `findings` or `report.daily`"
+            ))
+            .field("what"))
+        }
+    };
+    if s.0.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(ApiError::unavailable(
+            "the server is shutting down; retry later",
+        ));
+    }
+    let mut params = BTreeMap::new();
+    params.insert("role".to_string(), role.as_str().to_string());
+    params.insert("requested_by".to_string(), party.to_string());
+    let key_path = s.0.dir.join("operator.key");
+    let s2 = s.clone();
+    let (prepared, entry) = tokio::task::spawn_blocking(move || {
+        let text = truce_store::keyfile::read(&key_path).map_err(|e| {
+            tracing::warn!("POST /v1/publications: {e}");
+            ApiError::unavailable(
+                "this server holds no operator key (DIR/operator.key, written by `truce init`): publish with `truce publish` where the key is",
+            )
+        })?;
+        let signer = truce_log::parse_signer(&text).map_err(ApiError::internal)?;
+        let (cp, ledger) = s2
+            .0
+            .readers
+            .with(replay_at_checkpoint)
+            .map_err(ApiError::internal)?;
+        let prepared = prepare(ledger, &cp, what, params).map_err(ApiError::internal)?;
+        let operator = Id::new("operator").map_err(ApiError::internal)?;
+        let env = sign(
+            &operator,
+            Time(jiff::Timestamp::now()),
+            &Body::Publication(prepared.body.clone()),
+            &signer,
+        )
+        .map_err(ApiError::internal)?;
+        Ok::<_, ApiError>((prepared, env.bytes))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let ack = match s.0.writer.submit(vec![entry]).await?.pop() {
+        Some(Ok(ack)) => ack,
+        Some(Err(e)) => return Err(e),
+        None => return Err(ApiError::internal("the writer returned no result")),
+    };
+    tracing::info!(
+        index = ack.index,
+        what = %prepared.body.what,
+        size = prepared.body.size,
+        "published"
+    );
+    let documents = req.documents.then(|| {
+        prepared
+            .documents
+            .iter()
+            .map(|(n, d)| (n.clone(), String::from_utf8_lossy(d).into_owned()))
+            .collect()
+    });
+    let mut r = Json(PublishResponse {
+        publication: prepared.body,
+        author: "operator".into(),
+        ack,
+        documents,
+    })
+    .into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+/// The query of `GET /v1/publications`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListQuery {
+    limit: Option<usize>,
+    offset: Option<usize>,
+    what: Option<String>,
+}
+
+/// `GET /v1/publications`.
+#[utoipa::path(get, path = "/v1/publications", tag = "ledger",
+    summary = "Publication entries in log order: what was published, at which log size, under which rules, with the SHA-256 of each document",
+    params(crate::openapi::PageParams,
+        ("what" = Option<String>, Query, description = "Only `findings` or `report.daily` publications")),
+    responses((status = 200, description = "A page: `{items: [{index, entry_id, author, entry_time, publication}], total, limit, offset, log_size}`", body = crate::openapi::PageDoc),
+        (status = 400, description = "A parameter is malformed or unknown (`field` names it)", body = crate::openapi::ErrorBody)),
+    security((), ("bearer" = [])))]
+pub(crate) async fn list(
+    State(s): State<AppState>,
+    caller: Caller,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = q.map_err(|e| {
+        ApiError::bad_request(format!(
+            "{}; this endpoint takes limit, offset and what",
+            e.body_text()
+        ))
+    })?;
+    let max = s.0.config.max_page;
+    let limit = q.limit.unwrap_or(100.min(max));
+    if limit == 0 || limit > max {
+        return Err(
+            ApiError::bad_request(format!("limit must be between 1 and {max}")).field("limit"),
+        );
+    }
+    let offset = q.offset.unwrap_or(0);
+    let size = s.checkpoint().size;
+    // The ledger is read-locked on a blocking thread: the writer holds its write lock across a
+    // durable commit.
+    let s2 = s.clone();
+    let v = tokio::task::spawn_blocking(move || {
+        let l = s2.0.ledger.read().unwrap_or_else(|p| p.into_inner());
+        let all: Vec<_> = l
+            .publications
+            .iter()
+            .filter(|r| q.what.as_ref().is_none_or(|w| &r.value.what == w))
+            .collect();
+        let items: Vec<Value> = all
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|r| {
+                json!({
+                    "index": r.index,
+                    "entry_id": r.entry_id,
+                    "author": r.author,
+                    "entry_time": r.time,
+                    "publication": r.value,
+                })
+            })
+            .collect();
+        json!({"items": items, "total": all.len(), "limit": limit, "offset": offset, "log_size": size})
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let mut r = (StatusCode::OK, Json(v)).into_response();
+    let cache = if caller.is_public() {
+        "no-cache"
+    } else {
+        "private, no-store"
+    };
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    r.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Authorization"));
+    Ok(r)
+}
