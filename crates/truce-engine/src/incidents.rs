@@ -457,6 +457,10 @@ fn review_words(r: &Review, what: &str) -> String {
             "monitors disagree on {what} ({tally}) and no verdict has a quorum of {} with a majority: contested",
             r.quorum
         ),
+        "unverifiable" => format!(
+            "monitors found {what} unverifiable: {tally} (quorum {} distinct officer(s))",
+            r.quorum
+        ),
         v => format!(
             "monitors {v} {what}: {tally} (quorum {} distinct officer(s))",
             r.quorum

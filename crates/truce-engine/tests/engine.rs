@@ -650,13 +650,38 @@ fn arb_report(k: u64) -> impl Strategy<Value = ReportIn> {
         })
 }
 
+fn arb_assessment(k: u64, n: u64) -> impl Strategy<Value = AssessmentIn> {
+    (
+        prop::collection::vec(0..n, 1..3),
+        0usize..3,
+        0usize..3,
+        0usize..3,
+    )
+        .prop_map(move |(reports, officer, question, verdict)| {
+            let party = [None, Some("ru"), Some("ua")][question];
+            let mut a = assessment(
+                2_000 + k,
+                "observers",
+                ["o1", "o2", "o3"][officer],
+                party,
+                &reports,
+                [Verdict::Verified, Verdict::Dismissed, Verdict::Unverifiable][verdict],
+            );
+            a.text = String::new();
+            a
+        })
+}
+
 fn arb_snapshot() -> impl Strategy<Value = Snapshot> {
-    (1usize..40).prop_flat_map(|n| {
-        (0..n as u64)
-            .map(arb_report)
-            .collect::<Vec<_>>()
-            .prop_map(|reports| Snapshot {
-                log_size: 1000,
+    (1usize..40, 0usize..6, 1u32..3).prop_flat_map(|(n, na, quorum)| {
+        (
+            (0..n as u64).map(arb_report).collect::<Vec<_>>(),
+            (0..na as u64)
+                .map(|k| arb_assessment(k, n as u64))
+                .collect::<Vec<_>>(),
+        )
+            .prop_map(move |(reports, assessments)| Snapshot {
+                log_size: 3000,
                 reports,
                 sites: vec![
                     site(
@@ -678,6 +703,11 @@ fn arb_snapshot() -> impl Strategy<Value = Snapshot> {
                     site(902, "ua", "school", "telecom", [35.15, 51.02], 0),
                 ],
                 readings: vec![ru_reading(), ua_reading()],
+                assessments,
+                policies: vec![PolicyIn {
+                    index: 1_000,
+                    quorum,
+                }],
                 ..Default::default()
             })
     })
@@ -738,6 +768,7 @@ proptest! {
         let author = ["ru", "ua"][who];
         let mut one = s.clone();
         one.reports.retain(|r| r.author.as_str() == author || r.author.as_str() == "firms");
+        one.assessments.clear();
         let j = judge(&one, &Params::default());
         for i in &j.incidents {
             for a in &i.alleged {

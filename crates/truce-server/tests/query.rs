@@ -24,7 +24,7 @@ fn get_paths(incident: &str, commitments: &[&str]) -> Vec<String> {
             }
             continue;
         }
-        let p = if path.starts_with("/v1/incidents/") {
+        let p = if path.starts_with("/v1/incidents/") || path.starts_with("/v1/review/incidents/") {
             path.replace("{id}", incident)
         } else {
             path.replace("{id}", AGREEMENT)
@@ -140,7 +140,10 @@ async fn every_get_endpoint_shows_restricted_content_only_to_permitted_roles() {
             if who.is_none() && p.starts_with("/v1/restricted/") {
                 assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{p}");
             }
-            if who.is_some()
+            if p.starts_with("/v1/review/") && !matches!(who, Some("operator" | "monitor")) {
+                // The review queue is for monitors and the operator only.
+                assert_eq!(r.status, StatusCode::FORBIDDEN, "{who:?} {p}: {}", r.body);
+            } else if who.is_some()
                 && p.starts_with("/v1/")
                 && !p.starts_with("/v1/restricted/")
                 && !p.starts_with("/v1/proof")
@@ -535,13 +538,23 @@ async fn pagination_and_filters() {
         .await
         .json();
     assert_eq!(total(&far), 1);
-    let g = incidents["items"][0]["grade"].as_str().unwrap().to_string();
-    let by_grade = get(&router, &format!("/v1/incidents?grade={g}"), None)
+    let g = incidents["items"][0]["occurrence"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let by_grade = get(&router, &format!("/v1/incidents?occurrence={g}"), None)
         .await
         .json();
     assert!(total(&by_grade) >= 1);
     for i in by_grade["items"].as_array().unwrap() {
-        assert_eq!(i["grade"], g.as_str());
+        assert_eq!(i["occurrence"], g.as_str());
+    }
+    // Findings by standing: every one listed stands so.
+    let alleged = get(&router, "/v1/findings?standing=alleged", None)
+        .await
+        .json();
+    for f in alleged["items"].as_array().unwrap() {
+        assert_eq!(f["standing"], "alleged");
     }
     let findings = get(&router, "/v1/findings", None).await.json();
     let nf = total(&findings);
@@ -600,12 +613,13 @@ async fn pagination_and_filters() {
         ("/v1/reports?limit=1&limit=2", "limit"),
         ("/v1/sites?kind=energy.bogus", "kind"),
         ("/v1/parties?role=king", "role"),
-        ("/v1/incidents?grade=certain", "grade"),
+        ("/v1/incidents?occurrence=certain", "occurrence"),
         ("/v1/incidents?kind=x", "kind"),
-        ("/v1/incidents.csv?grade=certain", "grade"),
+        ("/v1/incidents.csv?occurrence=certain", "occurrence"),
         ("/v1/incidents.geojson?bbox=a,b,c,d", "bbox"),
         ("/v1/findings?outcome=guilty", "outcome"),
         ("/v1/findings.csv?agreement=A!", "agreement"),
+        ("/v1/findings?standing=x", "standing"),
         ("/v1/findings?grade=x", "grade"),
         ("/v1/compliance?from=x", "from"),
         ("/v1/reports.geojson?from=x", "from"),
@@ -708,7 +722,7 @@ async fn exports_are_valid_geojson_and_csv_and_honour_filters() {
         (
             "/v1/incidents.csv",
             "/v1/incidents",
-            &["id", "start", "grade", "lon", "lat"][..],
+            &["id", "start", "occurrence", "lon", "lat"][..],
         ),
         (
             "/v1/incidents.csv?party=ru",
