@@ -5,7 +5,8 @@
 //! Modules: `log_api` (C2SP tlog-tiles endpoints, proofs), `submit` + `writer` (signed submissions,
 //! group commit), `query` (JSON queries and GeoJSON/CSV exports over the ledger and the engine's
 //! views), `publication` (what was published, digested into signed `publication` entries: `POST`/`GET /v1/publications`, shared with `truce publish`), `witnessing` (checkpoints pushed to C2SP witnesses, cosignatures published), `access` (bearer tokens bound to a party and role, rate limits), `restricted` (content
-//! committed to by hash in the log, served only to permitted roles), `openapi`.
+//! committed to by hash in the log, served only to permitted roles), `review` (the monitors'
+//! review queue, shared with `truce review`), `openapi`.
 
 pub mod access;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod openapi;
 pub mod publication;
 pub mod query;
 pub mod restricted;
+pub mod review;
 pub mod state;
 pub mod submit;
 pub mod witnessing;
@@ -51,6 +53,7 @@ pub fn app(state: AppState) -> Router {
         .merge(query::routes())
         .merge(publication::routes())
         .merge(restricted::routes())
+        .merge(review::routes())
         .merge(openapi::routes())
         // The dashboard (`GET /`, `GET /ui/...`): static assets embedded in the binary, not API.
         .merge(truce_dashboard::routes())

@@ -146,6 +146,8 @@ impl Modify for Security {
         crate::query::claims,
         crate::publication::publish,
         crate::publication::list,
+        crate::review::queue_handler,
+        crate::review::incident_handler,
         crate::restricted::get_content,
         crate::restricted::put_content,
         submit_entries,
@@ -161,7 +163,7 @@ impl Modify for Security {
         readyz,
         openapi_json,
     ),
-    components(schemas(ErrorBody, ErrorDetail, PageDoc, crate::witnessing::WitnessStatus, crate::publication::PublishRequest, crate::publication::PublishResponse, crate::writer::Ack)),
+    components(schemas(ErrorBody, ErrorDetail, PageDoc, crate::review::Queue, crate::review::ReviewQuestion, crate::review::Assessor, crate::review::IncidentReview, crate::witnessing::WitnessStatus, crate::publication::PublishRequest, crate::publication::PublishResponse, crate::writer::Ack)),
     modifiers(&Security),
     tags(
         (name = "log", description = "The log itself (C2SP tlog-tiles, tlog-checkpoint, proofs)"),
@@ -169,6 +171,7 @@ impl Modify for Security {
         (name = "ledger", description = "What the log says, folded into the ledger"),
         (name = "engine", description = "The engine's judgement (derived views)"),
         (name = "exports", description = "GeoJSON and CSV exports"),
+        (name = "review", description = "The monitors' review queue (monitor and operator tokens); assessments are submitted with `POST /v1/entries`"),
         (name = "restricted", description = "Content committed to by hash, for permitted roles"),
         (name = "service", description = "Health and this document"),
     )

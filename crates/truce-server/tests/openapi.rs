@@ -41,6 +41,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/claims"),
     ("GET", "/v1/publications"),
     ("POST", "/v1/publications"),
+    ("GET", "/v1/review/queue"),
+    ("GET", "/v1/review/incidents/{id}"),
     ("GET", "/v1/restricted/{commitment}"),
     ("PUT", "/v1/restricted/{commitment}"),
 ];

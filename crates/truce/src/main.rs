@@ -13,6 +13,7 @@ mod ingest_cmd;
 mod log_cmd;
 mod publish_cmd;
 mod report_cmd;
+mod review_cmd;
 mod serve_cmd;
 mod sign_cmd;
 mod verify_cmd;
