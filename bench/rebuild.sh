@@ -15,13 +15,15 @@ mkdir -p bench/results
 out="bench/results/rebuild-$(date +%Y-%m-%d).txt"
 work=$(mktemp -d "${TRUCE_BENCH_DIR:-${TMPDIR:-/tmp}}/truce-rebuild.XXXXXX")
 cleanup() { git worktree remove --force "$work/baseline-src" 2>/dev/null || true; rm -rf "$work"; }
+# The baseline's build is kept between runs (target/bench-baseline/<rev>), its sources are not.
+base_target="$PWD/target/bench-baseline/$base_rev"
 trap cleanup EXIT
 
 cargo build --release -p truce >&2
 current="$PWD/target/release/truce"
 git worktree add --detach "$work/baseline-src" "$base_rev" >&2
-(cd "$work/baseline-src" && CARGO_TARGET_DIR="$PWD/../baseline-target" cargo build --release -p truce >&2)
-baseline="$work/baseline-target/release/truce"
+(cd "$work/baseline-src" && CARGO_TARGET_DIR="$base_target" cargo build --release -p truce >&2)
+baseline="$base_target/release/truce"
 
 "$current" simulate firms --rows "$rows" --seed 3 --out "$work/firms.csv"
 
