@@ -666,8 +666,8 @@ pub(crate) fn apply_release(
     let agreement = &rd.reading.agreement;
     // Freed party → (from, incident, by whom, invocation index).
     let mut freed: BTreeMap<Id, (i64, String, Id, Option<u64>)> = BTreeMap::new();
-    // Entitled but not (yet) invoked: party → (incident, by whom).
-    let mut available: BTreeMap<Id, (String, Id)> = BTreeMap::new();
+    // Entitled but not (yet) invoked: party → (from, incident, by whom).
+    let mut available: BTreeMap<Id, (i64, String, Id)> = BTreeMap::new();
     for (f, b) in findings.iter_mut().zip(built) {
         let mut changed = false;
         for a in f.attributions.iter_mut() {
@@ -698,7 +698,8 @@ pub(crate) fn apply_release(
                     continue;
                 }
             }
-            if let Some((inc, by)) = available.get(&a.party) {
+            if let Some((_, inc, by)) = available.get(&a.party).filter(|(from, ..)| b.start > *from)
+            {
                 f.reasons.push(reason(
                     "release",
                     "no",
@@ -776,9 +777,11 @@ pub(crate) fn apply_release(
                         )));
                     }
                     None => {
-                        available
-                            .entry(other.clone())
-                            .or_insert((f.incident.clone(), a.party.clone()));
+                        available.entry(other.clone()).or_insert((
+                            b.end,
+                            f.incident.clone(),
+                            a.party.clone(),
+                        ));
                         notes.push(("uncertain", format!(
                             "{}'s {} breach entitles {other} to be released: release available, not invoked",
                             a.party,
