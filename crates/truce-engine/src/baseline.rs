@@ -28,8 +28,9 @@ pub struct BaselineParams {
     pub cell_m: f64,
     /// Distinct UTC days with detections that make a cell persistent (default 10).
     pub min_days: u32,
-    /// Least span from a cell's first to its last detection day, days (default 56: eight
-    /// weeks, longer than any fire a strike starts).
+    /// Least span from a cell's first to its last detection day, days (default 21: three
+    /// weeks, longer than the fires strikes start burn, short enough that a log covering a
+    /// month-long window learns its flares).
     pub min_span_days: u32,
 }
 
@@ -38,7 +39,7 @@ impl Default for BaselineParams {
         BaselineParams {
             cell_m: 750.0,
             min_days: 10,
-            min_span_days: 56,
+            min_span_days: 21,
         }
     }
 }
@@ -298,14 +299,14 @@ mod tests {
     }
 
     #[test]
-    fn persistent_is_many_days_over_eight_weeks() {
+    fn persistent_is_many_days_over_three_weeks() {
         let mut dets = site(30.0, 50.0);
-        // Every day for four weeks: a long fire, not a flare.
-        dets.extend(spread(31.0, 50.0, 28, 27));
+        // Every day for two weeks: a long fire, not a flare.
+        dets.extend(spread(31.0, 50.0, 14, 13));
         // Nine days over ten weeks: too few days.
         dets.extend(spread(32.0, 50.0, 9, 70));
-        // Ten days over exactly eight weeks: persistent.
-        dets.extend(spread(33.0, 50.0, 10, 56));
+        // Ten days over exactly three weeks: persistent.
+        dets.extend(spread(33.0, 50.0, 10, 21));
         let b = Baseline::learn(dets, &BaselineParams::default());
         assert_eq!(b.len(), 2);
         let h = b.hot_spot([30.0, 50.0]).expect("hot spot");

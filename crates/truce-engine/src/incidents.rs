@@ -4,7 +4,7 @@
 
 use crate::baseline::{Baseline, Detection};
 use crate::cluster::{clusters, linked, Obs};
-use crate::input::{ReportIn, Snapshot};
+use crate::input::{AssessmentIn, ReportIn, Snapshot};
 use crate::types::{
     Allegation, AssessmentRef, AttributionGrade, BaselineSummary, Grade, Incident, Member, Review,
 };
@@ -382,18 +382,7 @@ fn review(
             } else {
                 None
             };
-            AssessmentRef {
-                index: a.index,
-                entry_id: a.entry_id.clone(),
-                author: a.author.clone(),
-                officer: a.key.clone(),
-                question: a.question,
-                party: a.party.clone(),
-                verdict: a.verdict,
-                counted: note.is_none(),
-                note,
-                text: a.text.clone(),
-            }
+            assessment_ref(a, note)
         })
         .collect();
     let best = tally
@@ -430,6 +419,22 @@ fn review(
         },
         state,
     )
+}
+
+/// An assessment as an incident lists it: counted unless `note` says why not.
+fn assessment_ref(a: &AssessmentIn, note: Option<String>) -> AssessmentRef {
+    AssessmentRef {
+        index: a.index,
+        entry_id: a.entry_id.clone(),
+        author: a.author.clone(),
+        officer: a.key.clone(),
+        question: a.question,
+        party: a.party.clone(),
+        verdict: a.verdict,
+        counted: note.is_none(),
+        note,
+        text: a.text.clone(),
+    }
 }
 
 fn parse_verdict(v: &str) -> Verdict {
@@ -767,26 +772,18 @@ fn incident(cx: &Ctx, members: Vec<usize>) -> Built {
             .collect();
         // Assessments of a question this incident does not raise (an attribution to a party
         // nobody here names) are listed, not counted.
+        let listed: BTreeSet<u64> = all.iter().map(|x| x.index).collect();
         for &k in &ak {
-            if all.iter().any(|x| x.index == snap.assessments[k].index) {
-                continue;
-            }
             let a = &snap.assessments[k];
-            all.push(AssessmentRef {
-                index: a.index,
-                entry_id: a.entry_id.clone(),
-                author: a.author.clone(),
-                officer: a.key.clone(),
-                question: a.question,
-                party: a.party.clone(),
-                verdict: a.verdict,
-                counted: false,
-                note: Some(format!(
-                    "not counted: nobody in this incident names {}",
-                    a.party.as_ref().map(Id::as_str).unwrap_or("")
-                )),
-                text: a.text.clone(),
-            });
+            if !listed.contains(&a.index) {
+                all.push(assessment_ref(
+                    a,
+                    Some(format!(
+                        "not counted: nobody in this incident names {}",
+                        a.party.as_ref().map(Id::as_str).unwrap_or("")
+                    )),
+                ));
+            }
         }
         all.sort_by_key(|a| a.index);
         all

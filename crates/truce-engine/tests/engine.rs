@@ -2,23 +2,15 @@
 //! release clause, routine flaring, zones and imprecise times; and properties: order
 //! independence, no same-side corroboration, reasons that name the deciding site and distance.
 
+mod common;
+use common::{assessment, id, reading, site, t};
 use proptest::prelude::*;
-use truce_engine::input::{AssessmentIn, InvocationIn, PolicyIn, ReadingIn, ReportIn, SiteIn};
+use truce_engine::input::{AssessmentIn, InvocationIn, PolicyIn, ReadingIn, ReportIn};
 use truce_engine::{
     judge, AttributionGrade, Finding, Grade, Judgement, Outcome, Params, Snapshot, Standing,
 };
-use truce_model::domain::{Act, Question, Reading, Role, Verdict};
-use truce_model::geo::{Geometry, Point};
-use truce_model::taxonomy::Category;
-use truce_model::{Id, Time};
-
-fn id(s: &str) -> Id {
-    Id::new(s).unwrap()
-}
-
-fn t(s: &str) -> i64 {
-    Time::parse(s).unwrap().0.as_second()
-}
+use truce_model::domain::{Act, Role, Verdict};
+use truce_model::geo::Geometry;
 
 /// A report with everything the engine reads (a test helper: every field is an argument).
 #[allow(clippy::too_many_arguments)]
@@ -50,30 +42,6 @@ fn report(
         end: t(end),
         target: None,
         static_source: false,
-    }
-}
-
-fn site(index: u64, lister: &str, sid: &str, cat: &str, p: [f64; 2], approx: u32) -> SiteIn {
-    SiteIn {
-        index,
-        lister: id(lister),
-        id: id(sid),
-        name: sid.to_string(),
-        category: Category::new(cat).unwrap(),
-        geometry: Geometry::Point(Point::new(p[0], p[1]).unwrap()),
-        approximate_m: approx,
-    }
-}
-
-fn reading(index: u64, author: &str, toml_terms: &str) -> ReadingIn {
-    let text = format!(
-        "agreement = \"energy-moratorium-2025\"\n[source]\ntitle = \"t\"\ndate = 2025-03-18\n[terms]\n{toml_terms}"
-    );
-    let reading: Reading = toml::from_str(&text).unwrap();
-    ReadingIn {
-        index,
-        author: id(author),
-        reading,
     }
 }
 
@@ -173,33 +141,6 @@ fn sudzha() -> Snapshot {
             quorum: 2,
         }],
         ..Default::default()
-    }
-}
-
-/// An assessment by `author`'s officer `key` of the reports at `reports` (log indices): of the
-/// occurrence, or of the attribution to `party`.
-fn assessment(
-    index: u64,
-    author: &str,
-    key: &str,
-    party: Option<&str>,
-    reports: &[u64],
-    verdict: Verdict,
-) -> AssessmentIn {
-    AssessmentIn {
-        index,
-        entry_id: format!("{index:064x}"),
-        author: id(author),
-        key: key.into(),
-        question: if party.is_some() {
-            Question::Attribution
-        } else {
-            Question::Occurrence
-        },
-        party: party.map(id),
-        reports: reports.iter().map(|i| format!("{i:064x}")).collect(),
-        verdict,
-        text: format!("{verdict:?}"),
     }
 }
 

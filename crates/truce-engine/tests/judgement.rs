@@ -2,23 +2,15 @@
 //! disagree or assess their own reports, claims too vague to place a target, and a sensor feed
 //! full of gas flares that starts on the window's first day.
 
+mod common;
+use common::{assessment, id, reading, site, t};
 use std::collections::{BTreeMap, BTreeSet};
-use truce_engine::input::{AssessmentIn, PolicyIn, ReadingIn, ReportIn, SiteIn};
+use truce_engine::input::{PolicyIn, ReadingIn, ReportIn};
 use truce_engine::{
     compliance, judge, AttributionGrade, Grade, Judgement, Outcome, Params, Snapshot, Standing,
 };
-use truce_model::domain::{Act, Question, Reading, Role, Verdict};
-use truce_model::geo::{Geometry, Point};
+use truce_model::domain::{Act, Role, Verdict};
 use truce_model::taxonomy::Category;
-use truce_model::{Id, Time};
-
-fn id(s: &str) -> Id {
-    Id::new(s).unwrap()
-}
-
-fn t(s: &str) -> i64 {
-    Time::parse(s).unwrap().0.as_second()
-}
 
 /// A report at `point` (±`unc` m) over `[start, start + 1 h]`.
 #[allow(clippy::too_many_arguments)]
@@ -51,30 +43,6 @@ fn rep(
     }
 }
 
-fn site(index: u64, sid: &str, cat: &str, p: [f64; 2]) -> SiteIn {
-    SiteIn {
-        index,
-        lister: id("ua"),
-        id: id(sid),
-        name: sid.to_string(),
-        category: Category::new(cat).unwrap(),
-        geometry: Geometry::Point(Point::new(p[0], p[1]).unwrap()),
-        approximate_m: 0,
-    }
-}
-
-fn reading(index: u64, author: &str, terms: &str) -> ReadingIn {
-    let text = format!(
-        "agreement = \"energy-moratorium-2025\"\n[source]\ntitle = \"t\"\ndate = 2025-03-18\n[terms]\n{terms}"
-    );
-    let reading: Reading = toml::from_str(&text).unwrap();
-    ReadingIn {
-        index,
-        author: id(author),
-        reading,
-    }
-}
-
 fn us_reading(index: u64) -> ReadingIn {
     reading(
         index,
@@ -84,31 +52,6 @@ protected = ["energy.*"]
 bound = ["ru", "ua"]
 window = { start = 2025-03-18T00:00:00Z, end = 2025-04-18T00:00:00Z }"#,
     )
-}
-
-fn assess(
-    index: u64,
-    author: &str,
-    officer: &str,
-    party: Option<&str>,
-    reports: &[u64],
-    verdict: Verdict,
-) -> AssessmentIn {
-    AssessmentIn {
-        index,
-        entry_id: format!("{index:064x}"),
-        author: id(author),
-        key: officer.into(),
-        question: if party.is_some() {
-            Question::Attribution
-        } else {
-            Question::Occurrence
-        },
-        party: party.map(id),
-        reports: reports.iter().map(|i| format!("{i:064x}")).collect(),
-        verdict,
-        text: String::new(),
-    }
 }
 
 /// Breach attributions of `party` under `reading`, by standing.
@@ -162,9 +105,11 @@ fn thirty_incidents() -> (Snapshot, BTreeMap<String, usize>) {
         let at = t0 + pair as i64 * 86_400;
         s.sites.push(site(
             5_000 + k as u64,
+            "ua",
             &format!("plant-{k}"),
             "energy.power.plant",
             p,
+            0,
         ));
         let mut members = Vec::new();
         let mut push = |r: ReportIn, s: &mut Snapshot| {
@@ -215,7 +160,7 @@ fn thirty_incidents() -> (Snapshot, BTreeMap<String, usize>) {
                 );
                 if k % 3 == 0 {
                     for (o, officer) in ["officer-1", "officer-2"].into_iter().enumerate() {
-                        s.assessments.push(assess(
+                        s.assessments.push(assessment(
                             next + 3 + o as u64,
                             "monitor",
                             officer,
@@ -376,7 +321,7 @@ fn monitors_disagreeing_contest_one_alone_cannot_verify_and_nobody_assesses_thei
                 at,
             ),
         ],
-        sites: vec![site(0, "gms", "energy.gas.metering", p)],
+        sites: vec![site(0, "ua", "gms", "energy.gas.metering", p, 0)],
         readings: vec![us_reading(4)],
         policies: vec![PolicyIn {
             index: 5,
@@ -385,7 +330,14 @@ fn monitors_disagreeing_contest_one_alone_cannot_verify_and_nobody_assesses_thei
         ..Default::default()
     };
     // One officer of another mission verifies the occurrence: short of the quorum.
-    s.assessments = vec![assess(10, "monitor", "o1", None, &[1], Verdict::Verified)];
+    s.assessments = vec![assessment(
+        10,
+        "monitor",
+        "o1",
+        None,
+        &[1],
+        Verdict::Verified,
+    )];
     let j = judge(&s, &Params::default());
     let i = &j.incidents[0];
     assert_eq!(
@@ -396,8 +348,14 @@ fn monitors_disagreeing_contest_one_alone_cannot_verify_and_nobody_assesses_thei
     assert_eq!(i.reviews[0].state, "pending");
 
     // A second officer dismisses it: contested, both kept and shown.
-    s.assessments
-        .push(assess(11, "monitor", "o2", None, &[1], Verdict::Dismissed));
+    s.assessments.push(assessment(
+        11,
+        "monitor",
+        "o2",
+        None,
+        &[1],
+        Verdict::Dismissed,
+    ));
     let j = judge(&s, &Params::default());
     let i = &j.incidents[0];
     assert_eq!(i.occurrence, Grade::Contested);
@@ -407,15 +365,27 @@ fn monitors_disagreeing_contest_one_alone_cannot_verify_and_nobody_assesses_thei
     assert_eq!(j.findings[0].outcome, Outcome::Breach);
 
     // A third officer verifies: a quorum of two with a majority resolves it.
-    s.assessments
-        .push(assess(12, "monitor", "o3", None, &[2], Verdict::Verified));
+    s.assessments.push(assessment(
+        12,
+        "monitor",
+        "o3",
+        None,
+        &[2],
+        Verdict::Verified,
+    ));
     let j = judge(&s, &Params::default());
     assert_eq!(j.incidents[0].occurrence, Grade::Verified);
     assert_eq!(j.incidents[0].assessments.len(), 3);
 
     // The officer who changes their mind: only the latest counts; the earlier one is shown.
-    s.assessments
-        .push(assess(13, "monitor", "o2", None, &[1], Verdict::Verified));
+    s.assessments.push(assessment(
+        13,
+        "monitor",
+        "o2",
+        None,
+        &[1],
+        Verdict::Verified,
+    ));
     let j = judge(&s, &Params::default());
     let i = &j.incidents[0];
     assert_eq!(i.occurrence, Grade::Verified);
@@ -428,8 +398,8 @@ fn monitors_disagreeing_contest_one_alone_cannot_verify_and_nobody_assesses_thei
     // The mission that reported the shelling cannot assess the attribution its own report
     // raises: two of its officers verifying count for nothing.
     s.assessments = vec![
-        assess(20, "mission", "m1", Some("ru"), &[1], Verdict::Verified),
-        assess(21, "mission", "m2", Some("ru"), &[1], Verdict::Verified),
+        assessment(20, "mission", "m1", Some("ru"), &[1], Verdict::Verified),
+        assessment(21, "mission", "m2", Some("ru"), &[1], Verdict::Verified),
     ];
     let j = judge(&s, &Params::default());
     let a = &j.incidents[0].alleged[0];
@@ -444,8 +414,8 @@ fn monitors_disagreeing_contest_one_alone_cannot_verify_and_nobody_assesses_thei
 
     // Two officers of the other mission dismiss the attribution: no breach attributed.
     s.assessments = vec![
-        assess(20, "monitor", "o1", Some("ru"), &[1], Verdict::Dismissed),
-        assess(21, "monitor", "o2", Some("ru"), &[1], Verdict::Dismissed),
+        assessment(20, "monitor", "o1", Some("ru"), &[1], Verdict::Dismissed),
+        assessment(21, "monitor", "o2", Some("ru"), &[1], Verdict::Dismissed),
     ];
     let j = judge(&s, &Params::default());
     assert_eq!(j.incidents[0].alleged[0].grade, AttributionGrade::Dismissed);
@@ -482,7 +452,7 @@ fn a_relayed_claim_counts_as_its_origin_and_a_denial_disputes_without_lowering()
             ),
             relay,
         ],
-        sites: vec![site(0, "gms", "energy.gas.metering", p)],
+        sites: vec![site(0, "ua", "gms", "energy.gas.metering", p, 0)],
         readings: vec![us_reading(4)],
         ..Default::default()
     };
@@ -539,9 +509,11 @@ fn a_claim_wider_than_any_reach_leaves_the_target_uncertain() {
         reports: vec![r],
         sites: vec![site(
             0,
+            "ua",
             "substation",
             "energy.power.substation",
             [35.3, 52.5],
+            0,
         )],
         readings: vec![us_reading(2)],
         ..Default::default()
@@ -562,15 +534,12 @@ fn a_claim_wider_than_any_reach_leaves_the_target_uncertain() {
     assert_eq!(j.findings[0].outcome, Outcome::Breach);
 }
 
-/// 20,000 simulated FIRMS detections over 60 days starting on the window's first day, with the
-/// simulator's persistent flares; a refinery with a flare struck on five separate days.
+/// 20,000 simulated FIRMS detections over the simulator's default 30 days, starting on the
+/// window's first day, with its persistent flares; a refinery with a flare struck on five
+/// separate days.
 #[test]
 fn flares_are_learned_from_a_log_that_starts_at_the_window_and_strikes_keep_their_incidents() {
-    let world = truce_sim::World::new(&truce_sim::Params {
-        days: 60,
-        ..truce_sim::Params::default()
-    })
-    .unwrap();
+    let world = truce_sim::World::new(&truce_sim::Params::default()).unwrap();
     let mut csv = Vec::new();
     truce_sim::write_firms(&world, 20_000, &mut csv).unwrap();
     let rows = truce_ingest::reports(
@@ -615,9 +584,11 @@ fn flares_are_learned_from_a_log_that_starts_at_the_window_and_strikes_keep_thei
     for (k, p) in flares.iter().enumerate() {
         s.sites.push(site(
             k as u64 + 1,
+            "ru",
             &format!("refinery-{k}"),
             "energy.oil.refinery",
             *p,
+            0,
         ));
     }
     // ua reports Russian strikes on the first refinery on five separate days, during a daytime
