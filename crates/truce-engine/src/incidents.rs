@@ -57,6 +57,40 @@ pub fn origin_of(snap: &Snapshot, r: &ReportIn) -> String {
     }
 }
 
+/// Every report's origin, interned: a million detections of one sensor share one string.
+pub(crate) struct Origins {
+    names: Vec<String>,
+    of: Vec<u32>,
+}
+
+impl Origins {
+    fn new(snap: &Snapshot) -> Origins {
+        let mut names = Vec::new();
+        let mut seen: HashMap<(&Id, Option<&Id>), u32> = HashMap::new();
+        let of = snap
+            .reports
+            .iter()
+            .map(|r| {
+                *seen
+                    .entry((&r.author, r.relays.as_ref()))
+                    .or_insert_with(|| {
+                        names.push(origin_of(snap, r));
+                        (names.len() - 1) as u32
+                    })
+            })
+            .collect();
+        Origins { names, of }
+    }
+}
+
+impl std::ops::Index<usize> for Origins {
+    type Output = String;
+    /// The origin of report `i`.
+    fn index(&self, i: usize) -> &String {
+        &self.names[self.of[i] as usize]
+    }
+}
+
 /// Whether a report is a sensor detection (a fire seen from orbit, cause unknown). A detection
 /// corroborates occurrence, never attribution.
 pub(crate) fn is_detection(r: &ReportIn) -> bool {
@@ -104,7 +138,7 @@ fn obs_of(r: &ReportIn, p: &Params) -> Obs {
 fn split_bridges(
     snap: &Snapshot,
     groups: Vec<Vec<usize>>,
-    origins: &[String],
+    origins: &Origins,
     p: &Params,
 ) -> Vec<Vec<usize>> {
     let cp = crate::cluster::Params {
@@ -197,7 +231,7 @@ fn split_bridges(
 
 /// Builds the incidents of a snapshot, ordered by start then id.
 pub(crate) fn build(snap: &Snapshot, p: &Params) -> (Vec<Built>, BaselineSummary) {
-    let origins: Vec<String> = snap.reports.iter().map(|r| origin_of(snap, r)).collect();
+    let origins = Origins::new(snap);
 
     // Cluster the precise reports; the others stand alone.
     let precise_idx: Vec<usize> = (0..snap.reports.len())
@@ -248,6 +282,8 @@ pub(crate) fn build(snap: &Snapshot, p: &Params) -> (Vec<Built>, BaselineSummary
             }),
         &p.baseline,
     );
+    // One description per hot spot, shared by its detections.
+    let mut described: HashMap<(i64, i64, u32, bool), String> = HashMap::new();
     let routine: Vec<Option<String>> = snap
         .reports
         .iter()
@@ -256,7 +292,11 @@ pub(crate) fn build(snap: &Snapshot, p: &Params) -> (Vec<Built>, BaselineSummary
                 return None;
             }
             let h = baseline.hot_spot(r.point)?;
-            Some(if h.static_source {
+            let key = (h.first, h.last, h.days, h.static_source);
+            if let Some(d) = described.get(&key) {
+                return Some(d.clone());
+            }
+            let d = if h.static_source {
                 format!(
                     "persistent hot spot: flagged a static land source by the sensor; detections on {} day(s) between {} and {}",
                     h.days,
@@ -270,7 +310,9 @@ pub(crate) fn build(snap: &Snapshot, p: &Params) -> (Vec<Built>, BaselineSummary
                     utc(h.first),
                     utc(h.last)
                 )
-            })
+            };
+            described.insert(key, d.clone());
+            Some(d)
         })
         .collect();
     let summary = BaselineSummary {
@@ -311,7 +353,7 @@ pub(crate) fn build(snap: &Snapshot, p: &Params) -> (Vec<Built>, BaselineSummary
 struct Ctx<'a> {
     snap: &'a Snapshot,
     routine: &'a [Option<String>],
-    origins: &'a [String],
+    origins: &'a Origins,
     assessed: &'a HashMap<&'a str, Vec<usize>>,
 }
 
@@ -614,7 +656,8 @@ fn incident(cx: &Ctx, members: Vec<usize>) -> Built {
             }
         ));
     }
-    if detections > 0 && !all_routine {
+    // Said where a detection stands beside other reports (alone, the first reason says it all).
+    if detections > 0 && detections < evidence.len() {
         grade_reasons.push(format!(
             "{detections} sensor detection(s) corroborate that something burned there and then, never who did it"
         ));
@@ -646,11 +689,12 @@ fn incident(cx: &Ctx, members: Vec<usize>) -> Built {
         .copied()
         .filter(|&k| snap.assessments[k].question == Question::Occurrence)
         .collect();
-    let occ_raisers: BTreeSet<&Id> = evidence.iter().map(|&i| &snap.reports[i].author).collect();
     let mut reviews = Vec::new();
     let occurrence = if occ_ks.is_empty() {
         source_grade
     } else {
+        let occ_raisers: BTreeSet<&Id> =
+            evidence.iter().map(|&i| &snap.reports[i].author).collect();
         let (rv, st) = review(snap, &occ_ks, Question::Occurrence, None, &occ_raisers);
         grade_reasons.push(review_words(&rv, "the occurrence"));
         reviews.push(rv);

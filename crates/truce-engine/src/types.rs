@@ -281,7 +281,9 @@ pub struct Incident {
     pub routine: bool,
     /// Why the occurrence grade is what it is.
     pub grade_reasons: Vec<String>,
-    /// Monitors' review of each question raised (occurrence, then each attribution).
+    /// Monitors' review of each question they assessed (occurrence, then each attribution);
+    /// left out when none was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reviews: Vec<Review>,
     /// Monitors' assessments of its reports, in log order.
     pub assessments: Vec<AssessmentRef>,

@@ -4,6 +4,8 @@
 //! digest, a size beyond the entry's own index and a report whose checkpoint is not the log's
 //! fail, each naming the publication entry's index.
 
+mod common;
+use common::{log_key, party_key, scenario, signed};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,38 +21,6 @@ use truce_store::Sequencer;
 use truce_verify::{verify, DirSource, Options, PublicationStatus, Report, Status, Trust};
 
 const ORIGIN: &str = "publications.test.example/log";
-
-fn log_key() -> KeyPair {
-    key_from_seed(ORIGIN, [9; 32]).unwrap()
-}
-
-fn party_key(id: &str) -> KeyPair {
-    let mut seed = [0u8; 32];
-    for (i, b) in id.bytes().enumerate() {
-        seed[i % 32] ^= b;
-    }
-    seed[31] = 0x3c;
-    key_from_seed(id, seed).unwrap()
-}
-
-fn scenario() -> String {
-    format!(
-        "{}/../../scenarios/energy-moratorium-2025",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
-
-fn signed(author: &str, time: Time, body: &Body) -> Vec<u8> {
-    let k = party_key(author);
-    sign(
-        &Id::new(author).unwrap(),
-        time,
-        body,
-        &parse_signer(&k.signer).unwrap(),
-    )
-    .unwrap()
-    .bytes
-}
 
 /// The operator, a monitor, the parties and part of the demo scenario (readings, sites,
 /// reports, a commitment) whose judgement yields findings.
@@ -182,7 +152,7 @@ fn with_rules(b: Body, rules: &str) -> Body {
 /// A log: the domain entries (size `n0`), then `then(n0, checkpoint at n0, what is published at
 /// n0)` entries appended one at a time, exported to `dir`. Returns `n0`.
 fn build(dir: &Path, then: impl FnOnce(u64, &SignedCheckpoint, &Published) -> Vec<Vec<u8>>) -> u64 {
-    let k = log_key();
+    let k = log_key(ORIGIN);
     let mut seq = Sequencer::create(MemStorage::new(), ORIGIN, &k.signer).unwrap();
     let domain = domain_entries();
     let refs: Vec<&[u8]> = domain.iter().map(Vec::as_slice).collect();
@@ -212,7 +182,7 @@ fn raw(n: usize) -> Vec<Vec<u8>> {
 
 fn run(dir: &Path, replay: bool) -> Report {
     let o = Options {
-        trust: Trust::LogKey(log_key().verifier),
+        trust: Trust::LogKey(log_key(ORIGIN).verifier),
         state: None,
         replay,
         progress: None,
@@ -495,7 +465,7 @@ fn a_publication_the_source_does_not_list_is_not_skipped() {
         )]
     });
     let o = Options {
-        trust: Trust::LogKey(log_key().verifier),
+        trust: Trust::LogKey(log_key(ORIGIN).verifier),
         state: None,
         replay: true,
         progress: None,

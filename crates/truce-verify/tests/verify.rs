@@ -3,6 +3,8 @@
 //! static mirror with published findings and compliance. An untouched mirror verifies; every kind
 //! of tampering is named by its place.
 
+mod common;
+use common::{log_key, party_key, scenario, signed};
 use std::path::Path;
 use truce_engine::{Params, Snapshot};
 use truce_log::cosignature::Cosigner;
@@ -16,38 +18,6 @@ use truce_store::Sequencer;
 use truce_verify::{verify, DirSource, Options, Report, Status, Trust};
 
 const ORIGIN: &str = "verify.test.example/log";
-
-fn log_key() -> KeyPair {
-    key_from_seed(ORIGIN, [7; 32]).unwrap()
-}
-
-fn party_key(id: &str) -> KeyPair {
-    let mut seed = [0u8; 32];
-    for (i, b) in id.bytes().enumerate() {
-        seed[i % 32] ^= b;
-    }
-    seed[31] = 0x5a;
-    key_from_seed(id, seed).unwrap()
-}
-
-fn scenario() -> String {
-    format!(
-        "{}/../../scenarios/energy-moratorium-2025",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
-
-fn signed(author: &str, time: Time, body: &Body) -> Vec<u8> {
-    let k = party_key(author);
-    sign(
-        &Id::new(author).unwrap(),
-        time,
-        body,
-        &parse_signer(&k.signer).unwrap(),
-    )
-    .unwrap()
-    .bytes
-}
 
 /// Signed domain entries: the operator, the parties, and a part of the demo scenario (process,
 /// readings, a site list, reports) whose judgement yields findings.
@@ -107,7 +77,7 @@ fn entries(raw: u64) -> Vec<Vec<u8>> {
 /// Sequences `entries` into a fresh log (in batches), exports it to `dir` with findings.json and
 /// compliance.json as the service publishes them.
 fn build(entries: &[Vec<u8>], dir: &Path) {
-    let k = log_key();
+    let k = log_key(ORIGIN);
     let mut seq = Sequencer::create(MemStorage::new(), ORIGIN, &k.signer).unwrap();
     for chunk in entries.chunks(5000) {
         let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
@@ -142,7 +112,7 @@ fn build(entries: &[Vec<u8>], dir: &Path) {
 
 fn opts(state: Option<&Path>) -> Options<'static> {
     Options {
-        trust: Trust::LogKey(log_key().verifier),
+        trust: Trust::LogKey(log_key(ORIGIN).verifier),
         state: state.map(Path::to_path_buf),
         replay: true,
         progress: None,
@@ -407,7 +377,7 @@ fn the_quorum_of_a_policy_is_enforced_and_unknown_cosignatures_are_ignored() {
     let w1 = Cosigner::generate(&mut rand_core::OsRng, "w1.example").unwrap();
     let w2 = Cosigner::generate(&mut rand_core::OsRng, "w2.example").unwrap();
     let stranger = Cosigner::generate(&mut rand_core::OsRng, "stranger.example").unwrap();
-    let trust = || policy(&log_key(), &[&w1, &w2], "all");
+    let trust = || policy(&log_key(ORIGIN), &[&w1, &w2], "all");
     let with = |trust: Trust| Options {
         trust,
         state: None,
@@ -461,7 +431,7 @@ fn the_quorum_of_a_policy_is_enforced_and_unknown_cosignatures_are_ignored() {
     assert_eq!(status(&r, "checkpoint"), Status::Failed, "{}", r.to_text());
     assert!(message(&r, "checkpoint").contains("no valid cosignature from w2.example"));
     // 1 of 2 is enough for an `any` group.
-    let r = run(&m, &with(policy(&log_key(), &[&w1, &w2], "any")));
+    let r = run(&m, &with(policy(&log_key(ORIGIN), &[&w1, &w2], "any")));
     assert!(r.ok, "{}", r.to_text());
 }
 

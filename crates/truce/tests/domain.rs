@@ -4,7 +4,7 @@
 
 mod common;
 use assert_cmd::Command;
-use common::{fails, stdout, truce};
+use common::{fails, scenario, stdout, truce};
 
 use serde_json::Value;
 use std::path::Path;
@@ -17,13 +17,6 @@ fn size(dir: &Path, data: &str) -> u64 {
     json(truce(dir).args(["--dir", data, "log", "checkpoint"]))["size"]
         .as_u64()
         .unwrap()
-}
-
-fn scenario() -> String {
-    format!(
-        "{}/../../scenarios/energy-moratorium-2025",
-        env!("CARGO_MANIFEST_DIR")
-    )
 }
 
 #[test]

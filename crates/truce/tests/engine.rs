@@ -5,32 +5,11 @@
 
 mod common;
 use assert_cmd::Command;
-use common::{fails, stdout, truce};
+use common::{demo, fails, stdout, truce};
 use serde_json::Value;
 
 fn json(c: &mut Command) -> Value {
     serde_json::from_str(&stdout(c.arg("--json"))).unwrap()
-}
-
-fn scenario() -> String {
-    format!(
-        "{}/../../scenarios/energy-moratorium-2025",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
-
-fn demo() -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
-    stdout(truce(t.path()).args([
-        "-q",
-        "demo",
-        "--no-serve",
-        "--scenario",
-        &scenario(),
-        "--dir",
-        "d",
-    ]));
-    t
 }
 
 fn members(i: &Value) -> Vec<String> {

@@ -4,7 +4,6 @@
 //! `RULES_VERSION` or a changed scenario: the test fails if the outputs differ while the rules
 //! version and the scenario (its files' SHA-256, recorded in `scenario.sha256`) are the same.
 
-#[allow(dead_code)] // this file uses only some of the shared helpers
 mod common;
 use common::{stdout, truce};
 use sha2::{Digest, Sha256};

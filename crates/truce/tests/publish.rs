@@ -5,29 +5,10 @@
 //! and the help and every bad input with its exit code.
 
 mod common;
-use common::{fails, stdout, truce};
+use common::{check, demo_in, fails, serve, stdout, truce, verify_json};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::Path;
-
-fn scenario() -> String {
-    format!(
-        "{}/../../scenarios/energy-moratorium-2025",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
-
-fn demo(p: &Path) {
-    stdout(truce(p).args([
-        "-q",
-        "demo",
-        "--no-serve",
-        "--scenario",
-        &scenario(),
-        "--dir",
-        "d",
-    ]));
-}
 
 fn hex(data: &[u8]) -> String {
     Sha256::digest(data)
@@ -57,44 +38,11 @@ fn filters() -> insta::Settings {
     s
 }
 
-fn verify_json(p: &Path, mirror: &str, code: i32) -> Value {
-    let o = truce(p)
-        .args([
-            "-q",
-            "verify",
-            mirror,
-            "--log-key",
-            "d/log.vkey",
-            "--state",
-            "s.json",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "stdout: {} stderr: {}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).unwrap()
-}
-
-fn check<'a>(r: &'a Value, name: &str) -> &'a Value {
-    r["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no check {name} in {r}"))
-}
-
 #[test]
 fn published_documents_are_the_cli_outputs_and_verify_recomputes_them() {
     let t = tempfile::tempdir().unwrap();
     let p = t.path();
-    demo(p);
+    demo_in(p);
 
     // The findings: the document is exactly what `truce --json findings` prints.
     let findings = stdout(truce(p).args(["-q", "--dir", "d", "--json", "findings"]));
@@ -252,7 +200,7 @@ fn help_teaches_and_bad_input_has_its_exit_code() {
     let err = fails(truce(p).args(["--dir", "nope", "publish", "findings"]), 3);
     assert!(err.contains("no Truce data directory"), "{err}");
 
-    demo(p);
+    demo_in(p);
     let n = size(p);
     // A bad date: 2, and with --json the error is JSON on stdout too.
     let o = truce(p)
@@ -329,52 +277,11 @@ fn help_teaches_and_bad_input_has_its_exit_code() {
     assert_eq!(size(p), n);
 }
 
-/// A running `truce serve`, killed when dropped.
-struct Server {
-    child: std::process::Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(dir: &Path) -> Server {
-    use std::io::{BufRead, BufReader, Read};
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("truce"))
-        .env_remove("TRUCE_DIR")
-        .env("TRUCE_LOG", "error")
-        // Smaller pages than the verifier asks for first: it pages through several.
-        .env("TRUCE_MAX_PAGE", "20")
-        .args(["serve", "--listen", "127.0.0.1:0", "--dir"])
-        .arg(dir)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    out.read_line(&mut first).unwrap();
-    let addr = first
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("first line of `truce serve`: {first:?}"))
-        .to_string();
-    std::thread::spawn(move || {
-        let mut sink = Vec::new();
-        let _ = out.read_to_end(&mut sink);
-    });
-    Server { child, addr }
-}
-
 #[test]
 fn publications_through_the_api_verify_against_the_server() {
     let t = tempfile::tempdir().unwrap();
     let p = t.path();
-    demo(p);
+    demo_in(p);
     let n = size(p);
     stdout(truce(p).args(["-q", "--dir", "d", "publish", "findings"]));
     let token: Value = serde_json::from_str(&stdout(truce(p).args([

@@ -5,32 +5,11 @@
 //! prints to PDF with headless Chromium.
 
 mod common;
-use common::{fails, stdout, truce};
+use common::{demo, fails, stdout, truce};
 use serde_json::Value;
 use std::path::Path;
 
 const SUDZHA: &str = "inc-ebcad14da9c05248";
-
-fn scenario() -> String {
-    format!(
-        "{}/../../scenarios/energy-moratorium-2025",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
-
-fn demo() -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
-    stdout(truce(t.path()).args([
-        "-q",
-        "demo",
-        "--no-serve",
-        "--scenario",
-        &scenario(),
-        "--dir",
-        "d",
-    ]));
-    t
-}
 
 fn report(p: &Path, extra: &[&str]) -> String {
     let mut args = vec![

@@ -4,32 +4,11 @@
 //! cited and its own question never assessed; errors with `--json` are JSON on stdout.
 
 mod common;
-use common::{fails, stdout, truce};
+use common::{demo, fails, stdout, truce};
 use serde_json::Value;
 use std::path::Path;
 
 const SUDZHA: &str = "inc-ebcad14da9c05248";
-
-fn scenario() -> String {
-    format!(
-        "{}/../../scenarios/energy-moratorium-2025",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
-
-fn demo() -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
-    stdout(truce(t.path()).args([
-        "-q",
-        "demo",
-        "--no-serve",
-        "--scenario",
-        &scenario(),
-        "--dir",
-        "d",
-    ]));
-    t
-}
 
 fn json(p: &Path, args: &[&str]) -> Value {
     let mut all = vec!["-q", "--dir", "d", "--json"];

@@ -4,66 +4,17 @@
 //! proof whose checkpoint lacks the policy's quorum of cosignatures is refused.
 
 mod common;
-use common::{fails, stdout, truce};
+use common::{check, demo, fails, serve, stdout, truce, verify_json};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Stdio};
 
-fn scenario() -> String {
-    format!(
-        "{}/../../scenarios/energy-moratorium-2025",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
-
 /// The demo in `t/d`, exported to `t/m`.
 fn demo_mirror() -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
-    stdout(truce(t.path()).args([
-        "-q",
-        "demo",
-        "--no-serve",
-        "--scenario",
-        &scenario(),
-        "--dir",
-        "d",
-    ]));
+    let t = demo();
     stdout(truce(t.path()).args(["-q", "--dir", "d", "log", "export-tiles", "m"]));
     t
-}
-
-fn verify_json(p: &Path, source: &str, code: i32) -> Value {
-    let o = truce(p)
-        .args([
-            "-q",
-            "verify",
-            source,
-            "--log-key",
-            "d/log.vkey",
-            "--state",
-            "s.json",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "stdout: {} stderr: {}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).unwrap()
-}
-
-fn status<'a>(r: &'a Value, name: &str) -> &'a Value {
-    r["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no check {name} in {r}"))
 }
 
 #[test]
@@ -87,7 +38,7 @@ fn the_exported_demo_verifies_and_a_flipped_tile_byte_is_named() {
         "findings",
         "compliance",
     ] {
-        assert_eq!(status(&r, name)["status"], "ok", "{name}: {r}");
+        assert_eq!(check(&r, name)["status"], "ok", "{name}: {r}");
     }
     assert_eq!(r["state_updated"], true);
 
@@ -111,8 +62,8 @@ fn the_exported_demo_verifies_and_a_flipped_tile_byte_is_named() {
     d[40] ^= 1;
     std::fs::write(&path, &d).unwrap();
     let r = verify_json(p, "m", 1);
-    assert_eq!(status(&r, "tree")["status"], "failed");
-    let msg = status(&r, "tree")["message"].as_str().unwrap();
+    assert_eq!(check(&r, "tree")["status"], "failed");
+    let msg = check(&r, "tree")["message"].as_str().unwrap();
     assert!(msg.contains(&tile) && msg.contains("entry 1"), "{msg}");
     let err = fails(
         truce(p).args([
@@ -143,7 +94,7 @@ fn the_exported_demo_verifies_and_a_flipped_tile_byte_is_named() {
     .into();
     std::fs::write(&fpath, doc.to_string()).unwrap();
     let r = verify_json(p, "m", 1);
-    let f = status(&r, "findings");
+    let f = check(&r, "findings");
     assert_eq!(f["status"], "failed");
     assert!(f["message"].as_str().unwrap().contains(&incident), "{f}");
 }
@@ -176,46 +127,6 @@ fn bad_input_and_an_unreachable_source_have_their_exit_codes() {
         ]),
         3,
     );
-}
-
-/// A running `truce serve`, killed when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(dir: &Path) -> Server {
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("truce"))
-        .env_remove("TRUCE_DIR")
-        .env("TRUCE_LOG", "error")
-        // Smaller pages than the verifier asks for first: it pages through several.
-        .env("TRUCE_MAX_PAGE", "20")
-        .args(["serve", "--listen", "127.0.0.1:0", "--dir"])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    out.read_line(&mut first).unwrap();
-    let addr = first
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("first line of `truce serve`: {first:?}"))
-        .to_string();
-    std::thread::spawn(move || {
-        let mut sink = Vec::new();
-        let _ = out.read_to_end(&mut sink);
-    });
-    Server { child, addr }
 }
 
 #[test]
@@ -254,15 +165,15 @@ fn a_running_server_verifies_including_findings_and_compliance() {
         "findings",
         "compliance",
     ] {
-        assert_eq!(status(&r, name)["status"], "ok", "{name}: {r}");
+        assert_eq!(check(&r, name)["status"], "ok", "{name}: {r}");
     }
-    assert!(status(&r, "findings")["details"][0]
+    assert!(check(&r, "findings")["details"][0]
         .as_str()
         .unwrap()
         .contains("/v1/findings"));
     // The mirror of the same log agrees with what the server was trusted at.
     let r = verify_json(p, "m", 0);
-    assert!(status(&r, "consistency")["message"]
+    assert!(check(&r, "consistency")["message"]
         .as_str()
         .unwrap()
         .contains("same checkpoint"));

@@ -1,5 +1,6 @@
 //! Helpers shared by the CLI test files: run the real `truce` binary in a directory and check its
-//! exit code.
+//! exit code; build the demo scenario.
+#![allow(dead_code)] // each test file uses some of them
 
 use assert_cmd::Command;
 use std::path::Path;
@@ -35,4 +36,110 @@ pub fn fails(c: &mut Command, code: i32) -> String {
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8(o.stderr).unwrap()
+}
+
+/// The demo scenario's directory in the repository.
+pub fn scenario() -> String {
+    format!(
+        "{}/../../scenarios/energy-moratorium-2025",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Builds the demo scenario into `dir/d` (without serving it).
+pub fn demo_in(dir: &Path) {
+    stdout(truce(dir).args([
+        "-q",
+        "demo",
+        "--no-serve",
+        "--scenario",
+        &scenario(),
+        "--dir",
+        "d",
+    ]));
+}
+
+/// A new temporary directory with the demo built in `d`.
+pub fn demo() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    demo_in(t.path());
+    t
+}
+
+/// Runs `truce verify SOURCE --log-key d/log.vkey --state s.json --json` in `p`, asserts the exit
+/// code, returns the report.
+pub fn verify_json(p: &Path, source: &str, code: i32) -> serde_json::Value {
+    let o = truce(p)
+        .args([
+            "-q",
+            "verify",
+            source,
+            "--log-key",
+            "d/log.vkey",
+            "--state",
+            "s.json",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout: {} stderr: {}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// The check called `name` in a verify report.
+pub fn check<'a>(r: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name} in {r}"))
+}
+
+/// A running `truce serve`, killed when dropped.
+pub struct Server {
+    pub child: std::process::Child,
+    pub addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `truce serve` on a free port for `dir`, with pages smaller than a verifier asks for
+/// first (so it pages through several).
+pub fn serve(dir: &Path) -> Server {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("truce"))
+        .env_remove("TRUCE_DIR")
+        .env("TRUCE_LOG", "error")
+        .env("TRUCE_MAX_PAGE", "20")
+        .args(["serve", "--listen", "127.0.0.1:0", "--dir"])
+        .arg(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let addr = first
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("first line of `truce serve`: {first:?}"))
+        .to_string();
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = out.read_to_end(&mut sink);
+    });
+    Server { child, addr }
 }
