@@ -6,9 +6,6 @@
 mod common;
 use common::{check, demo, fails, serve, stdout, truce, verify_json};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
-use std::process::{Child, Stdio};
 
 /// The demo in `t/d`, exported to `t/m`.
 fn demo_mirror() -> tempfile::TempDir {
