@@ -14,6 +14,7 @@
 pub mod authoring;
 pub mod domain;
 pub mod entry;
+pub mod gate;
 pub mod geo;
 pub mod ledger;
 pub mod taxonomy;

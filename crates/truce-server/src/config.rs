@@ -37,6 +37,13 @@ pub struct Config {
     pub witness_timeout_ms: u64,
     /// How often to look for a new checkpoint to have witnessed, milliseconds.
     pub witness_interval_ms: u64,
+    /// Submission gate: an entry whose `time` is ahead of this server's clock by more than this
+    /// many seconds is refused (400), and so is a report whose event starts more than this after
+    /// its own `time` (see `truce_model::gate`).
+    pub max_clock_skew_s: u64,
+    /// Submission gate: an entry whose `time` is more than this many seconds before this server's
+    /// clock is accepted but flagged as a late filing, with its delay, in its acknowledgement.
+    pub late_filing_s: u64,
 }
 
 /// A witness the log pushes its checkpoints to (C2SP tlog-witness).
@@ -67,6 +74,8 @@ impl Default for Config {
             witnesses: Vec::new(),
             witness_timeout_ms: 5_000,
             witness_interval_ms: 200,
+            max_clock_skew_s: truce_model::gate::DEFAULT_MAX_CLOCK_SKEW_S,
+            late_filing_s: truce_model::gate::DEFAULT_LATE_FILING_S,
         }
     }
 }
@@ -98,7 +107,8 @@ impl Config {
     /// Applies `TRUCE_LISTEN`, `TRUCE_MAX_BODY_BYTES`, `TRUCE_MAX_BATCH_ENTRIES`,
     /// `TRUCE_MAX_COMMIT_ENTRIES`, `TRUCE_RATE_PER_KEY`, `TRUCE_RATE_PER_ADDR`, `TRUCE_RATE_BURST`,
     /// `TRUCE_REQUEST_TIMEOUT_S`, `TRUCE_CORS_ORIGINS` (comma-separated), `TRUCE_MAX_PAGE`,
-    /// `TRUCE_VIEWS_REFRESH_MS`, `TRUCE_WITNESS_TIMEOUT_MS`, `TRUCE_WITNESS_INTERVAL_MS` from `vars`.
+    /// `TRUCE_VIEWS_REFRESH_MS`, `TRUCE_WITNESS_TIMEOUT_MS`, `TRUCE_WITNESS_INTERVAL_MS`,
+    /// `TRUCE_MAX_CLOCK_SKEW_S`, `TRUCE_LATE_FILING_S` from `vars`.
     pub fn apply_env(
         &mut self,
         vars: impl IntoIterator<Item = (String, String)>,
@@ -124,6 +134,8 @@ impl Config {
                 "TRUCE_VIEWS_REFRESH_MS" => self.views_refresh_ms = num(&k, &v)?,
                 "TRUCE_WITNESS_TIMEOUT_MS" => self.witness_timeout_ms = num(&k, &v)?,
                 "TRUCE_WITNESS_INTERVAL_MS" => self.witness_interval_ms = num(&k, &v)?,
+                "TRUCE_MAX_CLOCK_SKEW_S" => self.max_clock_skew_s = num(&k, &v)?,
+                "TRUCE_LATE_FILING_S" => self.late_filing_s = num(&k, &v)?,
                 "TRUCE_CORS_ORIGINS" => {
                     self.cors_origins = v
                         .split(',')
@@ -135,6 +147,14 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The submission gates' thresholds.
+    pub fn gate_limits(&self) -> truce_model::gate::Limits {
+        truce_model::gate::Limits {
+            max_clock_skew_s: self.max_clock_skew_s,
+            late_filing_s: self.late_filing_s,
+        }
     }
 }
 
@@ -166,5 +186,25 @@ mod tests {
             .apply_env([("TRUCE_RATE_BURST".to_string(), "lots".to_string())])
             .unwrap_err();
         assert!(e.to_string().contains("TRUCE_RATE_BURST"));
+    }
+
+    #[test]
+    fn submission_gate_settings() {
+        let d = Config::default().gate_limits();
+        assert_eq!((d.max_clock_skew_s, d.late_filing_s), (300, 7 * 86_400));
+        let mut c = Config::from_toml("max_clock_skew_s = 60\nlate_filing_s = 86400\n").unwrap();
+        assert_eq!((c.max_clock_skew_s, c.late_filing_s), (60, 86_400));
+        c.apply_env([
+            ("TRUCE_MAX_CLOCK_SKEW_S".to_string(), "30".to_string()),
+            ("TRUCE_LATE_FILING_S".to_string(), "3600".to_string()),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.gate_limits(),
+            truce_model::gate::Limits {
+                max_clock_skew_s: 30,
+                late_filing_s: 3_600
+            }
+        );
     }
 }

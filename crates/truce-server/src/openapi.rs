@@ -163,7 +163,7 @@ impl Modify for Security {
         readyz,
         openapi_json,
     ),
-    components(schemas(ErrorBody, ErrorDetail, PageDoc, crate::review::Queue, crate::review::ReviewQuestion, crate::review::Assessor, crate::review::IncidentReview, crate::witnessing::WitnessStatus, crate::publication::PublishRequest, crate::publication::PublishResponse, crate::writer::Ack)),
+    components(schemas(ErrorBody, ErrorDetail, PageDoc, crate::review::Queue, crate::review::ReviewQuestion, crate::review::Assessor, crate::review::IncidentReview, crate::witnessing::WitnessStatus, crate::publication::PublishRequest, crate::publication::PublishResponse, crate::writer::Ack, crate::writer::GateFlag)),
     modifiers(&Security),
     tags(
         (name = "log", description = "The log itself (C2SP tlog-tiles, tlog-checkpoint, proofs)"),
@@ -217,14 +217,14 @@ fn openapi_json() {}
 /// `POST /v1/entries`.
 #[utoipa::path(post, path = "/v1/entries", tag = "submit",
     summary = "Submit signed entries (group commit); acknowledged once durable, with inclusion proofs",
-    description = "The body is one signed envelope (a JSON object in RFC 8785 canonical form), a JSON array of them, or JSON Lines (`application/x-ndjson`, `application/jsonl`), at most `max_batch_entries`. Each entry is admitted against the ledger and the batch's earlier entries (signature by a registered, unrevoked key; the author's role may write the kind). One entry: an acknowledgement (also for an exact duplicate, `duplicate: true`). A batch: `{results: [{ok} | {error}], tree_size, checkpoint}`. Rate-limited per signing key.",
+    description = "The body is one signed envelope (a JSON object in RFC 8785 canonical form), a JSON array of them, or JSON Lines (`application/x-ndjson`, `application/jsonl`), at most `max_batch_entries`. Each entry is admitted against the ledger and the batch's earlier entries (signature by a registered, unrevoked key; the author's role may write the kind). Submission gates compare the entry's stated `time` with this server's clock: more than `max_clock_skew_s` ahead is refused (400 `time_ahead_of_clock`, field `time`), and so is a report whose event starts more than that after its own `time` (400 `event_starts_after_filing`, field `body.time.start`); a late filing (more than `late_filing_s` behind) and a report whose event ends after its filing are acknowledged with `flags` (code, message, seconds). One entry: an acknowledgement (also for an exact duplicate, `duplicate: true`). A batch: `{results: [{ok} | {error}], tree_size, checkpoint}`. Rate-limited per signing key.",
     request_body(content = Object, description = "One envelope, an array of envelopes, or JSON Lines", content(
         (Object = "application/json"),
         (String = "application/x-ndjson"),
         (String = "application/jsonl"))),
     responses(
         (status = 200, description = "Durable: index, checkpoint and inclusion proof (per entry for a batch)", body = Object),
-        (status = 400, description = "Malformed, non-canonical or invalid entry (the field names it)", body = ErrorBody),
+        (status = 400, description = "Malformed, non-canonical or invalid entry, or a stated time the submission gates refuse (the field names it)", body = ErrorBody),
         (status = 401, description = "Unknown key or bad signature", body = ErrorBody),
         (status = 403, description = "Revoked key, or the author's role may not write this kind", body = ErrorBody),
         (status = 409, description = "The identifier is already used by another body", body = ErrorBody),

@@ -10,7 +10,8 @@
 //!
 //! Answers:
 //! - one entry: `200` with an [`Ack`] (also for an exact duplicate, with `duplicate: true` and the
-//!   index it already has), or the refusal's status with the error shape
+//!   index it already has; with `flags` when the submission gates noticed a late filing, with its
+//!   delay, or a report whose event ends after its filing), or the refusal's status with the error shape
 //!   `{"error": {"status", "code", "message", "field"?}}`.
 //! - a batch: every entry is judged on its own, in order, against the log *and the batch's earlier
 //!   entries* (a refused entry does not stop the others). If at least one entry is acknowledged:
@@ -20,7 +21,10 @@
 //!
 //! Statuses: 400 `bad_request` (not JSON — with line and column —, not UTF-8, wrong types,
 //! malformed or non-canonical entry, bad base64; `field` names the field when known), 400 `invalid`
-//! (contradicts the log: unknown reference…), 401 `unknown_key` / `bad_signature` (the key is not
+//! (contradicts the log: unknown reference…), 400 `time_ahead_of_clock` (the entry's `time` is
+//! more than `max_clock_skew_s` ahead of this server's clock; `field` `time`), 400
+//! `event_starts_after_filing` (a report's event starts more than that after the report's own
+//! `time`; `field` `body.time.start`), 401 `unknown_key` / `bad_signature` (the key is not
 //! the author's, or the signature does not verify), 403 `revoked_key`, 403 `forbidden` (the
 //! author's role may not write this kind), 409 `conflict` (the identifier is already used by
 //! another body), 413 `too_large` (body over `max_body_bytes`, or an entry over 65,535 bytes) /

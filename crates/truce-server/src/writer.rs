@@ -13,7 +13,13 @@
 //!    entries*: each admitted entry is applied to the shared ledger at its tentative index
 //!    (current size + its position among the group's new entries), as `truce submit` does;
 //! 3. unsigned bulk records and manifests are refused (they come in through `truce ingest`, which
-//!    keeps a manifest and its records contiguous).
+//!    keeps a manifest and its records contiguous);
+//! 4. before admission, the submission gates ([`truce_model::gate`]) compare its stated times with
+//!    this server's clock, read once per group: an entry more than `max_clock_skew_s` ahead of the
+//!    clock, or a report whose event starts more than that after its own `time`, is refused (400,
+//!    `field` `time` or `body.time.start`); a late filing (more than `late_filing_s` behind the
+//!    clock) and a report whose event ends after its filing are acknowledged with `flags`. The
+//!    gates are not replay rules: the ledger never applies them.
 //!
 //! The ledger's write lock is held from the first admission until the append has returned, so
 //! readers never see an entry that is not durable. When the append succeeds the shared
@@ -33,7 +39,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::{mpsc, oneshot, watch};
 use truce_log::{SignedCheckpoint, TlogProof, ENTRY_MAX};
 use truce_model::entry::{entry_id, EntryError};
-use truce_model::{Applied, Body, Kind, Ledger, Rejection};
+use truce_model::gate::{self, Flag, Refusal};
+use truce_model::{Applied, Body, Kind, Ledger, Rejection, Time};
 use truce_store::sqlite::SqliteStorage;
 use truce_store::{keyfile, Sequencer};
 
@@ -56,6 +63,42 @@ pub struct Ack {
     pub inclusion_proof: Vec<String>,
     /// The same proof as a `c2sp.org/tlog-proof@v1` file (`truce verify-proof` checks it).
     pub tlog_proof: String,
+    /// What the submission gates noticed about this entry (accepted all the same): a late filing
+    /// with its delay, a report whose event ends after it was filed. Absent when nothing was
+    /// noticed, and for a duplicate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<GateFlag>,
+}
+
+/// Something unusual about an acknowledged entry, noticed by the submission gates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct GateFlag {
+    /// `late_filing` (the entry's `time` is more than `late_filing_s` before this server's
+    /// clock) or `event_ends_after_filing` (a report's event ends after the entry's `time`).
+    pub code: String,
+    /// What was noticed, in words.
+    pub message: String,
+    /// The delay of a late filing, or how far after the filing the event ends, seconds.
+    pub seconds: i64,
+}
+
+impl GateFlag {
+    /// The API shape of a gate's flag, `clock` naming the submission clock.
+    pub fn new(f: &Flag, clock: &str) -> GateFlag {
+        GateFlag {
+            code: f.code().to_string(),
+            message: f.describe(clock),
+            seconds: f.seconds(),
+        }
+    }
+}
+
+/// How this server names its clock in messages.
+const CLOCK: &str = "this server's clock";
+
+/// Maps a gate's refusal to the API's error: 400 with its code, message and field.
+pub fn gate_refusal(r: &Refusal) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, r.code(), r.describe(CLOCK)).field(r.field())
 }
 
 /// What the writer thread answers for one entry (the proofs are added by [`WriterHandle::submit`]).
@@ -64,6 +107,7 @@ struct Placed {
     index: u64,
     entry_id: String,
     duplicate: bool,
+    flags: Vec<GateFlag>,
 }
 
 /// The writer's answer to one job.
@@ -201,6 +245,7 @@ fn prove_all(readers: &ReaderPool, reply: Reply) -> Vec<Result<Ack, ApiError>> {
                     checkpoint: note.clone(),
                     inclusion_proof: hashes.iter().map(|h| h.to_string()).collect(),
                     tlog_proof: String::from_utf8_lossy(&tlog).into_owned(),
+                    flags: p.flags,
                 })
             })
             .collect()
@@ -225,6 +270,7 @@ pub fn spawn(
     let (tx, rx) = mpsc::channel(QUEUE);
     let (done_tx, done) = watch::channel(false);
     let max = config.max_commit_entries.max(1);
+    let limits = config.gate_limits();
     let thread = std::thread::Builder::new()
         .name("truce-writer".into())
         .spawn(move || {
@@ -233,6 +279,7 @@ pub fn spawn(
                 ledger,
                 checkpoint,
                 failed: None,
+                limits,
             };
             w.run(rx, max);
             let _ = done_tx.send(true);
@@ -255,14 +302,16 @@ struct Writer {
     checkpoint: Arc<RwLock<SignedCheckpoint>>,
     /// Set when storage failed and the ledger could not be rebuilt: every job is answered 503.
     failed: Option<String>,
+    /// The submission gates' thresholds.
+    limits: gate::Limits,
 }
 
 /// Where one entry of a group stands while the group is built.
 enum Slot {
     /// Already durable at this index.
     Durable(u64, String),
-    /// New in this group (or a duplicate of one), at this tentative index.
-    Tentative(u64, String, bool),
+    /// New in this group (or a duplicate of one), at this tentative index, with the gates' flags.
+    Tentative(u64, String, bool, Vec<GateFlag>),
     /// Refused.
     Refused(ApiError),
 }
@@ -315,6 +364,11 @@ impl Writer {
         let shared = self.ledger.clone();
         let mut ledger = shared.write().unwrap_or_else(|p| p.into_inner());
         let base = self.seq.size();
+        // The submission clock, read once per group (whole seconds, as messages show it).
+        let now = {
+            let t = jiff::Timestamp::now();
+            Time(jiff::Timestamp::from_second(t.as_second()).unwrap_or(t))
+        };
         let mut batch: Vec<&[u8]> = Vec::new();
         let mut slots: Vec<Vec<Slot>> = Vec::with_capacity(jobs.len());
         for job in &jobs {
@@ -323,17 +377,17 @@ impl Writer {
                 let id = entry_id(bytes);
                 if let Some((i, ..)) = ledger.by_id.get(&id) {
                     js.push(if *i >= base {
-                        Slot::Tentative(*i, id, true)
+                        Slot::Tentative(*i, id, true, Vec::new())
                     } else {
                         Slot::Durable(*i, id)
                     });
                     continue;
                 }
                 let index = base + batch.len() as u64;
-                match admit_apply(&mut ledger, index, bytes) {
-                    Ok(()) => {
+                match admit_apply(&mut ledger, index, bytes, now, &self.limits) {
+                    Ok(flags) => {
                         batch.push(bytes);
-                        js.push(Slot::Tentative(index, id, false));
+                        js.push(Slot::Tentative(index, id, false, flags));
                     }
                     Err(e) => js.push(Slot::Refused(e)),
                 }
@@ -381,11 +435,13 @@ impl Writer {
                         index,
                         entry_id,
                         duplicate: true,
+                        flags: Vec::new(),
                     }),
-                    Slot::Tentative(index, entry_id, duplicate) if committed => Ok(Placed {
+                    Slot::Tentative(index, entry_id, duplicate, flags) if committed => Ok(Placed {
                         index,
                         entry_id,
                         duplicate,
+                        flags,
                     }),
                     Slot::Tentative(..) => Err(lost()),
                     Slot::Refused(e) => Err(e),
@@ -430,7 +486,8 @@ impl Writer {
 
 /// Admits one new entry against the ledger (as [`Ledger::admit`]) and, if admitted, applies it at
 /// `index` — tentatively: the caller appends it, or rebuilds the ledger if the append fails. Every
-/// refusal is mapped to the API's error, and leaves the ledger as it was.
+/// refusal is mapped to the API's error, and leaves the ledger as it was. First the submission
+/// gates judge its stated times against `now` ([`gate::check`]); their flags are returned.
 ///
 /// `Ledger::apply` runs `Ledger::admit` itself, so one call checks and applies the entry (one
 /// signature verification instead of two, which is most of the writer's time); a refusal only
@@ -438,7 +495,13 @@ impl Writer {
 /// entry, closing a manifest still waiting for its records, cannot happen on a log written by
 /// `truce ingest` (a manifest and its records are one commit); should a log end with one, the
 /// entry is admitted first and applied only if admitted, exactly as a replay would see it.
-fn admit_apply(ledger: &mut Ledger, index: u64, bytes: &[u8]) -> Result<(), ApiError> {
+fn admit_apply(
+    ledger: &mut Ledger,
+    index: u64,
+    bytes: &[u8],
+    now: Time,
+    limits: &gate::Limits,
+) -> Result<Vec<GateFlag>, ApiError> {
     if bytes.len() > ENTRY_MAX {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -451,6 +514,7 @@ fn admit_apply(ledger: &mut Ledger, index: u64, bytes: &[u8]) -> Result<(), ApiE
     if env.sig.is_empty() || env.kind == Kind::Manifest {
         return Err(bulk());
     }
+    let flags = gate::check(env.time, &env.body, now, limits).map_err(|r| gate_refusal(&r))?;
     if ledger.pending_records() > 0 {
         ledger
             .admit(bytes)
@@ -458,7 +522,7 @@ fn admit_apply(ledger: &mut Ledger, index: u64, bytes: &[u8]) -> Result<(), ApiE
     }
     let counts = ledger.counts.clone();
     match ledger.apply(index, bytes) {
-        Applied::Accepted(..) => Ok(()),
+        Applied::Accepted(..) => Ok(flags.iter().map(|f| GateFlag::new(f, CLOCK)).collect()),
         Applied::Refused(r) => {
             ledger.counts = counts;
             Err(rejection(ledger, bytes, r))

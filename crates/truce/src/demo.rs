@@ -4,10 +4,16 @@
 //! Deterministic: every key is derived from the scenario's public seed (demo-only keys), every
 //! time comes from the scenario files, and batches follow the manifest's steps, so two builds give
 //! byte-identical logs (same entries, tiles and checkpoints).
+//!
+//! The submission gates run on a labelled scenario clock ([`SCENARIO_CLOCK`]): each step is filed
+//! as it would have been in 2025, so the gates' "now" is the step's own stated time, never this
+//! computer's clock. Nothing is refused as ahead of the clock or flagged as a late filing, and the
+//! log does not depend on the day the demo is built (a report whose event started after its own
+//! filing would still be refused).
 
 use crate::datadir::DataDir;
 use crate::domain_cmd::{
-    genesis, read_authored, render_commitments, render_diff, replay, submit, OPERATOR,
+    genesis, read_authored, render_commitments, render_diff, replay, submit_with, Gate, OPERATOR,
 };
 use crate::log_cmd::Out;
 use crate::Failure;
@@ -63,6 +69,9 @@ struct Step {
     #[serde(default)]
     officer: Option<String>,
 }
+
+/// How gate messages name the demo's clock: the scenario's, not this computer's.
+pub const SCENARIO_CLOCK: &str = "the scenario's clock";
 
 /// Derives a demo-only key from the scenario seed.
 fn demo_key(seed: &str, name: &str) -> Result<truce_log::KeyPair, Failure> {
@@ -166,7 +175,7 @@ pub fn run(dir: &DataDir, scenario: Option<&Path>, out: &Out) -> Result<(), Fail
     }
     let mut ledger = replay(seq.reader())?;
     let op_signer = truce_log::parse_signer(&operator.signer).map_err(Failure::input)?;
-    submit(
+    submit_with(
         &mut seq,
         &mut ledger,
         &Id::new(OPERATOR).map_err(|e| Failure::input(anyhow!(e)))?,
@@ -174,6 +183,7 @@ pub fn run(dir: &DataDir, scenario: Option<&Path>, out: &Out) -> Result<(), Fail
         start,
         &registrations,
         "parties",
+        &Gate::at(start, SCENARIO_CLOCK),
     )?;
 
     for step in &m.step {
@@ -224,7 +234,8 @@ pub fn run(dir: &DataDir, scenario: Option<&Path>, out: &Out) -> Result<(), Fail
                 )))
             }
         };
-        submit(
+        // The scenario's clock reads the step's own time (see the module documentation).
+        submit_with(
             &mut seq,
             &mut ledger,
             &step.author,
@@ -232,6 +243,7 @@ pub fn run(dir: &DataDir, scenario: Option<&Path>, out: &Out) -> Result<(), Fail
             time,
             &bodies,
             &path.display().to_string(),
+            &Gate::at(time, SCENARIO_CLOCK),
         )?;
         tracing::info!(file = %step.file, entries = bodies.len(), "submitted");
     }

@@ -1,6 +1,7 @@
 //! The domain commands: parties and keys, agreements and readings, process, claims, commitments,
-//! the taxonomy, and `truce submit`. Every write is signed by its author, checked against the
-//! ledger replayed from the log, and appended as one batch; a refused entry appends nothing.
+//! the taxonomy, and `truce submit`. Every write is signed by its author, passed through the
+//! submission gates (its stated times against this computer's clock: [`Gate`]), checked against
+//! the ledger replayed from the log, and appended as one batch; a refused entry appends nothing.
 
 use crate::datadir::DataDir;
 use crate::log_cmd::Out;
@@ -12,7 +13,9 @@ use std::path::{Path, PathBuf};
 use truce_model::authoring::AuthoredFile;
 use truce_model::domain::*;
 use truce_model::entry::{sign, Body, Envelope};
+use truce_model::gate::{self, Flag};
 use truce_model::{views, Ledger, Time};
+use truce_server::writer::GateFlag;
 use truce_store::sqlite::SqliteStorage;
 use truce_store::{keyfile, LogReader, Sequencer};
 
@@ -115,8 +118,68 @@ pub fn replay_for_bulk(
     Ok(st)
 }
 
-/// Signs `bodies` as `author`, checks each against the ledger (including the ones before it in
-/// the same batch) and appends them as one durable batch. Returns the envelopes and first index.
+/// The submission clock and the gates' thresholds (the pure decision is
+/// [`truce_model::gate::check`], shared with `POST /v1/entries`). Submission gates are not replay
+/// rules: replaying the log never consults them.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    /// What the submission clock reads.
+    pub now: Time,
+    /// The thresholds.
+    pub limits: gate::Limits,
+    /// How messages name the clock.
+    pub clock: &'static str,
+}
+
+impl Gate {
+    /// This computer's clock (whole seconds), with the thresholds `truce serve` uses:
+    /// `TRUCE_MAX_CLOCK_SKEW_S` (default 300) and `TRUCE_LATE_FILING_S` (default 604800, 7 days)
+    /// from the environment.
+    pub fn system() -> Result<Gate, Failure> {
+        let mut c = truce_server::Config::default();
+        c.apply_env(
+            std::env::vars()
+                .filter(|(k, _)| k == "TRUCE_MAX_CLOCK_SKEW_S" || k == "TRUCE_LATE_FILING_S"),
+        )
+        .map_err(|e| Failure::input(anyhow!(e)))?;
+        let t = jiff::Timestamp::now();
+        Ok(Gate {
+            now: Time(jiff::Timestamp::from_second(t.as_second()).unwrap_or(t)),
+            limits: c.gate_limits(),
+            clock: "this computer's clock",
+        })
+    }
+
+    /// A labelled clock reading `now`, e.g. a scenario's: `truce demo` files its 2025 entries
+    /// as they were filed then, so each step's "now" is the step's own stated time and nothing is
+    /// refused or flagged as late. Default thresholds.
+    pub fn at(now: Time, clock: &'static str) -> Gate {
+        Gate {
+            now,
+            limits: gate::Limits::default(),
+            clock,
+        }
+    }
+
+    /// A flag in the API's shape (`code`, `message`, `seconds`), as `POST /v1/entries` says it.
+    pub fn flag(&self, f: &Flag) -> GateFlag {
+        GateFlag::new(f, self.clock)
+    }
+}
+
+/// What [`submit_with`] appended.
+#[derive(Debug)]
+pub struct Submitted {
+    /// The first entry's index.
+    pub first: u64,
+    /// The entries, in order.
+    pub envs: Vec<Envelope>,
+    /// What the submission gates noticed about each entry (accepted all the same).
+    pub flags: Vec<Vec<Flag>>,
+}
+
+/// [`submit_with`] on this computer's clock ([`Gate::system`]); the gates' flags, if any, are
+/// logged as warnings (on stderr unless `--quiet`).
 pub fn submit(
     seq: &mut Sequencer<SqliteStorage>,
     ledger: &mut Ledger,
@@ -126,10 +189,50 @@ pub fn submit(
     bodies: &[Body],
     what: &str,
 ) -> Result<(u64, Vec<Envelope>), Failure> {
+    let g = Gate::system()?;
+    let s = submit_with(seq, ledger, author, signer, time, bodies, what, &g)?;
+    for (i, fs) in s.flags.iter().enumerate() {
+        for f in fs {
+            tracing::warn!(
+                "{what}: entry {} ({}) flagged: {}",
+                i + 1,
+                describe(&bodies[i]),
+                f.describe(g.clock)
+            );
+        }
+    }
+    Ok((s.first, s.envs))
+}
+
+/// Signs `bodies` as `author` at `time`, passes each through the submission gates at `gate`'s
+/// clock, checks each against the ledger (including the ones before it in the same batch) and
+/// appends them as one durable batch. Any refusal appends nothing.
+#[allow(clippy::too_many_arguments)]
+pub fn submit_with(
+    seq: &mut Sequencer<SqliteStorage>,
+    ledger: &mut Ledger,
+    author: &Id,
+    signer: &StandardSigner,
+    time: Time,
+    bodies: &[Body],
+    what: &str,
+    gate: &Gate,
+) -> Result<Submitted, Failure> {
     let first = seq.size();
     let mut trial = ledger.clone();
     let mut envs = Vec::with_capacity(bodies.len());
+    let mut flags = Vec::with_capacity(bodies.len());
     for (i, body) in bodies.iter().enumerate() {
+        flags.push(
+            gate::check(time, body, gate.now, &gate.limits).map_err(|r| {
+                Failure::input(anyhow!(
+                    "{what}: entry {} ({}) refused: {}; nothing was appended",
+                    i + 1,
+                    describe(body),
+                    r.describe(gate.clock)
+                ))
+            })?,
+        );
         let env = sign_entry(author, signer, time, body, i, what)?;
         trial.admit(&env.bytes).map_err(|r| {
             Failure::input(anyhow!(
@@ -144,7 +247,7 @@ pub fn submit(
     let refs: Vec<&[u8]> = envs.iter().map(|e| e.bytes.as_slice()).collect();
     seq.append(&refs)?;
     *ledger = trial;
-    Ok((first, envs))
+    Ok(Submitted { first, envs, flags })
 }
 
 /// Signs entry `i` (0-based) of `what` as `author`; a failure names the entry (1-based). Shared
@@ -185,7 +288,9 @@ fn describe(body: &Body) -> String {
     }
 }
 
-/// Registers the operator as the log's first entry (the genesis entry).
+/// Registers the operator as the log's first entry (the genesis entry), stated at `time`, which is
+/// also the submission clock's reading (`truce init` passes this computer's clock, `truce demo`
+/// its scenario's start).
 pub fn genesis(
     seq: &mut Sequencer<SqliteStorage>,
     operator: &truce_log::KeyPair,
@@ -200,7 +305,7 @@ pub fn genesis(
         keys: vec![operator.verifier.clone()],
     });
     let mut ledger = Ledger::new();
-    submit(
+    submit_with(
         seq,
         &mut ledger,
         &id(OPERATOR)?,
@@ -208,6 +313,7 @@ pub fn genesis(
         time,
         &[body],
         "genesis",
+        &Gate::at(time, "the genesis clock"),
     )?;
     Ok(())
 }
@@ -439,9 +545,10 @@ pub fn submit_file(
         )));
     }
     let signer = load_signer(key)?;
+    let gate = Gate::system()?;
     let mut seq = dir.sequencer()?;
     let mut ledger = replay(seq.reader())?;
-    let (index, envs) = submit(
+    let s = submit_with(
         &mut seq,
         &mut ledger,
         &id(author)?,
@@ -449,24 +556,29 @@ pub fn submit_file(
         f.time,
         &f.bodies(),
         &file.display().to_string(),
+        &gate,
     )?;
+    let index = s.first;
     let mut text = String::new();
-    for (i, e) in envs.iter().enumerate() {
+    let mut rows = Vec::with_capacity(s.envs.len());
+    for (i, (e, fs)) in s.envs.iter().zip(&s.flags).enumerate() {
         text.push_str(&format!(
             "{} {} by {author}: entry {}\n",
             index + i as u64,
             e.kind.as_str(),
             &e.id[..16]
         ));
+        let flags: Vec<GateFlag> = fs.iter().map(|f| gate.flag(f)).collect();
+        for f in &flags {
+            text.push_str(&format!("  flagged ({}): {}\n", f.code, f.message));
+        }
+        let mut row = json!({"index": index + i as u64, "kind": e.kind, "entry_id": e.id});
+        if !flags.is_empty() {
+            row["flags"] = json!(flags);
+        }
+        rows.push(row);
     }
-    out.print(
-        text,
-        json!(envs
-            .iter()
-            .enumerate()
-            .map(|(i, e)| json!({"index": index + i as u64, "kind": e.kind, "entry_id": e.id}))
-            .collect::<Vec<_>>()),
-    )
+    out.print(text, json!(rows))
 }
 
 fn phase_status(ledger: &Ledger, agreement: &Id) -> Option<(Id, PhaseStatus)> {

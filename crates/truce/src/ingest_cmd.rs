@@ -6,9 +6,15 @@
 //! durable commit. A killed ingest leaves whole batches only, and running it again adds each
 //! record exactly once. Refused rows go to `--rejects` with their line and reason; `--strict`
 //! checks the whole file first and appends nothing if any row is bad.
+//!
+//! Submission gates: every record's filing time (its entry `time`) is this computer's clock when
+//! the ingest starts, so a historical event (a FIRMS archive, an ACLED export of 2019) is neither
+//! ahead of the clock nor a late filing; a row whose event *starts* after that filing time (plus
+//! `TRUCE_MAX_CLOCK_SKEW_S`) is refused like any bad row, and one whose event *ends* after it (an
+//! ACLED week still running) is appended and counted as `flagged`.
 
 use crate::datadir::DataDir;
-use crate::domain_cmd::{load_signer, replay_for_bulk};
+use crate::domain_cmd::{load_signer, replay_for_bulk, Gate};
 use crate::log_cmd::Out;
 use crate::Failure;
 use anyhow::anyhow;
@@ -21,7 +27,7 @@ use std::sync::Arc;
 use truce_ingest::{ActorMap, Format, Row};
 use truce_model::domain::{Id, Manifest};
 use truce_model::entry::{record, sign, Body};
-use truce_model::{Ledger, Time};
+use truce_model::{gate, Ledger, Time};
 
 /// Arguments shared by the bulk commands.
 pub struct Bulk<'a> {
@@ -97,6 +103,8 @@ pub struct Summary {
     pub skipped: u64,
     /// Refused.
     pub rejected: u64,
+    /// Appended, but flagged by the submission gates (the event ends after its filing).
+    pub flagged: u64,
     /// Batches (manifests) appended.
     pub batches: u64,
     /// First log index written.
@@ -232,6 +240,8 @@ enum Item {
         id: Id,
         revision: Option<i64>,
         body: Box<Body>,
+        /// What the submission gates flagged, if anything.
+        flag: Option<String>,
     },
     /// Well-formed, not tracked.
     Skip,
@@ -247,7 +257,10 @@ enum Item {
 struct Context {
     author: Id,
     signer: signed_note::StandardSigner,
+    /// The records' filing time: this computer's clock at the start (whole seconds).
     time: Time,
+    /// The submission clock (reading `time`) and the gates' thresholds.
+    gate: Gate,
     seq: truce_store::Sequencer<truce_store::sqlite::SqliteStorage>,
     state: crate::domain_cmd::BulkState,
 }
@@ -255,8 +268,8 @@ struct Context {
 fn context(dir: &DataDir, b: &Bulk) -> Result<Context, Failure> {
     let author = Id::new(b.author).map_err(|e| Failure::input(anyhow!(e)))?;
     let signer = load_signer(b.key)?;
-    let now = jiff::Timestamp::now();
-    let time = Time(jiff::Timestamp::from_second(now.as_second()).unwrap_or(now));
+    let gate = Gate::system()?;
+    let time = gate.now;
     let seq = dir.sequencer()?;
     let state = replay_for_bulk(seq.reader(), &author)?;
     check_author(&state.ledger, &author, &signer, time)?;
@@ -264,6 +277,7 @@ fn context(dir: &DataDir, b: &Bulk) -> Result<Context, Failure> {
         author,
         signer,
         time,
+        gate,
         seq,
         state,
     })
@@ -331,6 +345,7 @@ where
                         id,
                         revision,
                         body,
+                        flag,
                     } => {
                         let key = crate::domain_cmd::key_of(id.as_str());
                         if let Some(old) = existing.get(&key) {
@@ -354,6 +369,12 @@ where
                         lines.1 = line;
                         records.push(bytes);
                         s.accepted += 1;
+                        if let Some(why) = flag {
+                            s.flagged += 1;
+                            if s.flagged <= 20 {
+                                eprintln!("{name}:{line}: flagged: {why}");
+                            }
+                        }
                         if records.len() >= batch_size && !send(&mut records, lines) {
                             return Ok(s); // the appender stopped; its error is reported
                         }
@@ -390,19 +411,30 @@ where
     summary.duplicates = produced.duplicates;
     summary.skipped = produced.skipped;
     summary.rejected = produced.rejected;
+    summary.flagged = produced.flagged;
     let size = cx.seq.size();
+    let flagged = if summary.flagged > 0 {
+        format!(" flagged {}", summary.flagged)
+    } else {
+        String::new()
+    };
     eprintln!(
-        "{name} ({format}): read {}, accepted {}, duplicates {}, skipped {}, rejected {}{}; log size {size}",
+        "{name} ({format}): read {}, accepted {}, duplicates {}, skipped {}, rejected {}{}{}; log size {size}",
         summary.read,
         summary.accepted,
         summary.duplicates,
         summary.skipped,
         summary.rejected,
-        b.rejects.map(|p| format!(" (see {})", p.display())).unwrap_or_default()
+        b.rejects.map(|p| format!(" (see {})", p.display())).unwrap_or_default(),
+        if summary.flagged > 0 {
+            format!(", flagged {} (the event ends after its filing)", summary.flagged)
+        } else {
+            String::new()
+        }
     );
     out.print(
         format!(
-            "read {} accepted {} duplicates {} skipped {} rejected {}\n",
+            "read {} accepted {} duplicates {} skipped {} rejected {}{flagged}\n",
             summary.read, summary.accepted, summary.duplicates, summary.skipped, summary.rejected
         ),
         json!({ "file": name, "format": format, "summary": summary, "log_size": size }),
@@ -433,6 +465,24 @@ pub fn ingest(
     let actors = default_actors(&cx.state.ledger, actors)?
         .with_relays(relay_rules(&cx.state.ledger, relays)?);
     let parties: std::collections::HashSet<Id> = cx.state.ledger.parties.keys().cloned().collect();
+    // The gates: the filing time is the submission clock's reading, so only an event that starts
+    // after it is refused, and one that ends after it flagged.
+    let (filed, limits, clock) = (cx.time, cx.gate.limits, cx.gate.clock);
+    let gate_row = move |report: &truce_model::domain::Report| -> Result<Option<String>, String> {
+        match gate::check_times(filed, Some(&report.time), filed, &limits) {
+            Ok(flags) => Ok(flags.first().map(|f| f.describe(clock))),
+            Err(gate::Refusal::EventStartsAfterFiling {
+                start,
+                after_s,
+                skew_s,
+                ..
+            }) => Err(format!(
+                "field `time`: the event starts at {start}, {} after this ingest's filing time {filed} ({clock}); a record cannot describe an event that has not started (allowed skew {skew_s} s): fix the row, or this computer's clock",
+                gate::span(after_s)
+            )),
+            Err(r) => Err(r.describe(clock)),
+        }
+    };
     let to_item = move |row: Row| -> Item {
         match row {
             Row::Skipped { .. } => Item::Skip,
@@ -448,11 +498,19 @@ pub fn ingest(
                     reason: format!("field `relays`: `{p}` is not a registered party"),
                     raw: String::new(),
                 },
-                _ => Item::Add {
-                    line,
-                    id: report.id.clone(),
-                    revision: report.revision,
-                    body: Box::new(Body::Report(*report)),
+                _ => match gate_row(&report) {
+                    Err(reason) => Item::Refuse {
+                        line,
+                        reason,
+                        raw: String::new(),
+                    },
+                    Ok(flag) => Item::Add {
+                        line,
+                        id: report.id.clone(),
+                        revision: report.revision,
+                        body: Box::new(Body::Report(*report)),
+                        flag,
+                    },
                 },
             },
         }
@@ -504,6 +562,7 @@ pub fn sites_import(dir: &DataDir, b: &Bulk, format: SiteFormat, out: &Out) -> R
         id: s.id.clone(),
         revision: None,
         body: Box::new(Body::Site(s)),
+        flag: None,
     };
     let (format_name, items): (&str, Vec<Item>) = match format {
         SiteFormat::Wri | SiteFormat::Csv(_) => {
