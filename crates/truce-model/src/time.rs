@@ -1,6 +1,8 @@
 //! Instants and dates as the model stores them: instants are RFC 3339 with an explicit offset on
 //! input (a time without an offset is ambiguous, so it is refused) and UTC on output; dates are
-//! `YYYY-MM-DD`. Both read TOML's native datetime values as well as strings.
+//! `YYYY-MM-DD`. Both read TOML's native datetime values as well as strings. A time zone is an
+//! IANA name checked against the tz database embedded in the binary (nothing is read from the
+//! host), so a zone means the same on every machine that runs the same build.
 
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -64,6 +66,62 @@ impl Serialize for Date {
     }
 }
 
+/// An IANA time zone name (`Europe/Kyiv`, `Europe/Moscow`, `UTC`), spelled as the tz database
+/// spells it: what an agreement's days are counted in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TimeZoneName(String);
+
+impl TimeZoneName {
+    /// Checks `name` against the embedded tz database.
+    pub fn new(name: &str) -> Result<Self, String> {
+        match jiff::tz::db().get(name) {
+            Ok(tz) => match tz.iana_name() {
+                Some(n) if n == name => Ok(TimeZoneName(name.to_string())),
+                Some(n) => Err(format!(
+                    "time zone {name:?} is spelled {n:?} in the tz database: write it so"
+                )),
+                None => Err(format!("{name:?} is not an IANA time zone name")),
+            },
+            Err(_) => Err(format!(
+                "{name:?} is not a time zone of the tz database: write an IANA name such as Europe/Kyiv, Europe/Moscow or UTC"
+            )),
+        }
+    }
+    /// UTC.
+    pub fn utc() -> Self {
+        TimeZoneName("UTC".to_string())
+    }
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The zone's rules (offsets and their changes).
+    pub fn tz(&self) -> jiff::tz::TimeZone {
+        // Checked on construction; the database is embedded, so the lookup cannot fail later.
+        jiff::tz::db()
+            .get(&self.0)
+            .unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+}
+
+impl TryFrom<String> for TimeZoneName {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        TimeZoneName::new(&s)
+    }
+}
+impl From<TimeZoneName> for String {
+    fn from(z: TimeZoneName) -> Self {
+        z.0
+    }
+}
+impl fmt::Display for TimeZoneName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Reads a string, or TOML's native datetime (which toml hands over as a one-entry map).
 struct TextOrTomlDatetime<F>(F, &'static str);
 
@@ -120,5 +178,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("line 1") && e.contains("offset"), "{e}");
+    }
+
+    #[test]
+    fn time_zones_come_from_the_embedded_database() {
+        let kyiv = TimeZoneName::new("Europe/Kyiv").unwrap();
+        assert_eq!(kyiv.as_str(), "Europe/Kyiv");
+        // Kyiv was UTC+2 until 30 March 2025 03:00 local, UTC+3 after.
+        let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        let tz = kyiv.tz();
+        assert_eq!(tz.to_offset(at("2025-03-30T00:59:59Z")).seconds(), 7200);
+        assert_eq!(tz.to_offset(at("2025-03-30T01:00:00Z")).seconds(), 10_800);
+        assert_eq!(TimeZoneName::utc().tz(), jiff::tz::TimeZone::UTC);
+        assert!(TimeZoneName::new("Europe/Moscow").is_ok());
+        for bad in ["+03:00", "Moscow", "", "Europe/Nowhere"] {
+            assert!(TimeZoneName::new(bad).is_err(), "{bad}");
+        }
+        let e = TimeZoneName::new("europe/kyiv").unwrap_err();
+        assert!(e.contains("Europe/Kyiv"), "{e}");
+        let z: TimeZoneName = serde_json::from_str(r#""Europe/Kyiv""#).unwrap();
+        assert_eq!(serde_json::to_string(&z).unwrap(), r#""Europe/Kyiv""#);
+        assert!(serde_json::from_str::<TimeZoneName>(r#""Mars/Olympus""#).is_err());
     }
 }

@@ -15,10 +15,14 @@
 //!
 //! **Which incidents belong to a day.** An incident belongs to the day if its time interval
 //! `[start, end]` (closed: the earliest and latest time of its evidence) overlaps the day
-//! `[00:00, 24:00)` at the report's UTC offset (default `+00:00`). An incident spanning midnight
-//! appears in the reports of both days. One that reaches the day only at its very last instant
-//! (it ends at exactly 00:00) still belongs to it, and the report says so. This differs from the
-//! engine's compliance tables, which count each incident once, on the UTC day of its start.
+//! `[00:00, 24:00)` in the report's time zone (`--tz`: an IANA name such as `Europe/Kyiv`, or a
+//! fixed offset; default UTC), or, with a cut-off (`--cutoff 19:30`, as the OSCE SMM's reports),
+//! from the previous day's cut-off to this day's. A day across a change of the zone's offset
+//! lasts 23 or 25 hours. An incident spanning the day's start appears in the reports of both
+//! days. One that reaches the day only at its very first instant (it ends exactly when the day
+//! starts) still belongs to it, and the report says so. This differs from the engine's
+//! compliance tables, which count each finding once, on the day its incident's evidence starts
+//! in the agreement's time zone.
 
 mod day;
 mod render;
@@ -44,9 +48,12 @@ pub enum ReportError {
     /// The date is not a valid `YYYY-MM-DD`.
     #[error("bad date {0:?}: expected YYYY-MM-DD, e.g. 2025-03-21")]
     Date(String),
-    /// The offset is not a valid `±HH:MM`.
-    #[error("bad UTC offset {0:?}: expected ±HH:MM between -18:00 and +18:00, e.g. +03:00")]
-    Offset(String),
+    /// The time zone is neither a zone of the tz database nor an offset `±HH:MM`.
+    #[error("bad time zone {0:?}: expected an IANA name such as Europe/Kyiv, Europe/Moscow or UTC, or a UTC offset ±HH:MM between -18:00 and +18:00 such as +03:00")]
+    Zone(String),
+    /// The cut-off is not a time `HH:MM`.
+    #[error("bad cut-off {0:?}: expected HH:MM, e.g. 19:30 (00:00 or 24:00: midnight)")]
+    Cutoff(String),
 }
 
 /// The checkpoint a report was computed at.
@@ -65,7 +72,7 @@ pub struct CheckpointInfo {
 /// Everything a daily report is computed from.
 #[derive(Debug, Clone)]
 pub struct DailyInput<'a> {
-    /// The day, at its UTC offset.
+    /// The day, in its time zone.
     pub day: Day,
     /// The engine's judgement of the log (incidents and findings).
     pub judgement: &'a Judgement,
@@ -304,11 +311,12 @@ pub struct IncidentLine {
     pub start: String,
     /// Latest time (RFC 3339, UTC).
     pub end: String,
-    /// Its interval at the report's offset.
+    /// Its interval on the clock of the report's zone.
     pub when: String,
-    /// Set when it reaches the day only at its last instant (it ends at 00:00).
+    /// Set when it reaches the day only at its last instant (it ends when the day starts).
     pub edge: bool,
-    /// The UTC day the engine's compliance tables count it on.
+    /// The day the engine's compliance tables count its findings on (the day its evidence
+    /// starts, in each agreement's time zone; several, comma-separated, if they differ).
     pub compliance_day: String,
     /// Position `[lon, lat]`.
     pub point: [f64; 2],
@@ -434,8 +442,12 @@ pub struct Series {
 pub struct DailyReport {
     /// The date, `YYYY-MM-DD`.
     pub date: String,
-    /// The UTC offset the day is taken at, `±HH:MM`.
-    pub utc_offset: String,
+    /// The time zone the day is taken in: an IANA name (`Europe/Kyiv`, `UTC`) or `±HH:MM`.
+    pub tz: String,
+    /// The cut-off `HH:MM`: the day runs from the previous day's cut-off to this day's. Left
+    /// out when the day runs midnight to midnight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cutoff: Option<String>,
     /// The day's first instant (RFC 3339, UTC), inclusive.
     pub from: String,
     /// The next day's first instant (RFC 3339, UTC), exclusive.
@@ -703,9 +715,16 @@ fn incident_line(
         label,
         start: i.start.clone(),
         end: i.end.clone(),
-        when: format!("{} (UTC{})", span(&i.start, &i.end), day.offset()),
+        when: format!("{} ({})", span(&i.start, &i.end), day.zone_label()),
         edge: day.touches_only_at_start(interval.0, interval.1),
-        compliance_day: i.day.clone(),
+        compliance_day: {
+            let days: BTreeSet<&str> = fs.iter().map(|f| f.day.as_str()).collect();
+            if days.is_empty() {
+                i.day.clone()
+            } else {
+                days.into_iter().collect::<Vec<_>>().join(", ")
+            }
+        },
         point: i.point,
         uncertainty_m: i.uncertainty_m,
         occurrence: i.occurrence.as_str().to_string(),
@@ -822,7 +841,10 @@ pub fn daily(input: &DailyInput) -> DailyReport {
         .collect();
     let today = on_day(&timed, day);
     let previous = day.previous();
-    let before = previous.map(|p| on_day(&timed, &p)).unwrap_or_default();
+    let before = previous
+        .as_ref()
+        .map(|p| on_day(&timed, p))
+        .unwrap_or_default();
     let summary = summary(&tally(&today, &by_incident), &tally(&before, &by_incident));
 
     let mut unlisted = Unlisted {
@@ -877,7 +899,7 @@ pub fn daily(input: &DailyInput) -> DailyReport {
 
     // Incidents per day: from the first day with an incident (at most CHART_DAYS back) to the
     // report's date.
-    let mut first = *day;
+    let mut first = day.clone();
     for back in 1..CHART_DAYS {
         match day.back(back) {
             Some(d) if timed.iter().any(|(_, s, _)| *s < d.end()) => first = d,
@@ -956,7 +978,8 @@ pub fn daily(input: &DailyInput) -> DailyReport {
 
     DailyReport {
         date: day.date(),
-        utc_offset: day.offset(),
+        tz: day.tz(),
+        cutoff: day.cutoff(),
         from: jiff::Timestamp::from_second(day.start())
             .map(|t| t.to_string())
             .unwrap_or_default(),
@@ -967,9 +990,12 @@ pub fn daily(input: &DailyInput) -> DailyReport {
         checkpoint: input.checkpoint.clone(),
         rules: input.rules.clone(),
         reproduce: format!(
-            "truce --dir DIR report daily --date {} --utc-offset {}",
+            "truce --dir DIR report daily --date {} --tz {}{}",
             day.date(),
-            day.offset()
+            day.tz(),
+            day.cutoff()
+                .map(|c| format!(" --cutoff {c}"))
+                .unwrap_or_default()
         ),
         summary,
         incidents,

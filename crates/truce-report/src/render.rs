@@ -125,6 +125,32 @@ impl DailyReport {
         format!("Truce daily report — {}", self.date)
     }
 
+    /// The zone for a reader: the IANA name, or `UTC±HH:MM` for a fixed offset.
+    pub(crate) fn zone_label(&self) -> String {
+        if self.tz.starts_with(['+', '-']) {
+            format!("UTC{}", self.tz)
+        } else {
+            self.tz.clone()
+        }
+    }
+
+    /// The day's span on the zone's clock: `2025-03-21 00:00 – 24:00`, or with a cut-off
+    /// `19:30 the day before – 2025-03-21 19:30`.
+    fn window(&self) -> String {
+        match &self.cutoff {
+            None => format!("{} 00:00 – 24:00", self.date),
+            Some(c) => format!("{c} the day before – {} {c}", self.date),
+        }
+    }
+
+    /// What an incident that reaches the day only at its first instant is marked with.
+    fn edge_text(&self) -> String {
+        format!(
+            " — reaches this day only at its last instant (ends at {})",
+            self.cutoff.as_deref().unwrap_or("00:00")
+        )
+    }
+
     fn previous_text(&self) -> String {
         self.previous
             .as_ref()
@@ -138,10 +164,10 @@ impl DailyReport {
             "Standing: a finding's outcome is said with how well it stands. Established: monitors verified the attribution, or the party admitted it. Corroborated: an origin independent of the accuser names the same party. Alleged: everything else (one side's word; a disputed, unverifiable or contested attribution).".into(),
             "Figures count established breaches, with corroborated breaches shown apart; alleged breaches are allegations of breach and are never added to them. Each finding is counted under every reading, per party named (party × incident).".into(),
             format!(
-                "An incident belongs to {} if its interval [start, end] (the earliest and latest time of its evidence) overlaps {} 00:00 – 24:00 at UTC{} ({} – {}, the end excluded). An incident spanning midnight is in the reports of both days; one that reaches the day only at its last instant (ending at exactly 00:00) is marked as such.",
-                self.date, self.date, self.utc_offset, self.from, self.until
+                "An incident belongs to {} if its interval [start, end] (the earliest and latest time of its evidence) overlaps {} in {} ({} – {}, the end excluded; a day across a change of the zone's offset lasts 23 or 25 hours). An incident spanning the day's start is in the reports of both days; one that reaches the day only at its last instant (ending exactly when the day starts) is marked as such.",
+                self.date, self.window(), self.zone_label(), self.from, self.until
             ),
-            "The engine's compliance tables (`truce compliance`) count each incident once, on the UTC day of its start (shown as \"compliance day\"), so their per-day numbers can differ from this report's.".into(),
+            "The engine's compliance tables (`truce compliance`) count each finding once, on the day its incident's evidence starts in the agreement's time zone (shown as \"compliance day\"), so their per-day numbers can differ from this report's.".into(),
             "Routine detections (fires at persistent hot spots such as gas flares) are counted but not listed; incidents reported by one origin that concern no agreement are counted but not listed.".into(),
             format!(
                 "Commitments are listed when due within {} days of the date.",
@@ -157,9 +183,10 @@ impl DailyReport {
         let _ = writeln!(s, "# {}\n", self.title());
         let _ = writeln!(
             s,
-            "Day: **{}** at UTC{} ({} – {}); {}.  \nLog: `{}` at checkpoint size **{}**, rules `{}`.\n",
+            "Day: **{}**, {} in {} ({} – {}); {}.  \nLog: `{}` at checkpoint size **{}**, rules `{}`.\n",
             self.date,
-            self.utc_offset,
+            self.window(),
+            self.zone_label(),
             self.from,
             self.until,
             self.previous_text(),
@@ -267,9 +294,9 @@ impl DailyReport {
                 "- When: {}{}; compliance day {}",
                 md(&i.when),
                 if i.edge {
-                    " — reaches this day only at its last instant (ends at 00:00)"
+                    self.edge_text()
                 } else {
-                    ""
+                    String::new()
                 },
                 i.compliance_day
             );
@@ -493,9 +520,10 @@ impl DailyReport {
         let _ = writeln!(s, "<h1>{}</h1>", esc(&self.title()));
         let _ = writeln!(
             s,
-            "<p class=\"meta\">Day: <b>{}</b> at UTC{} ({} – {}); {}.<br>Log: <code>{}</code> at checkpoint size <b>{}</b>, rules <code>{}</code>.</p>",
+            "<p class=\"meta\">Day: <b>{}</b>, {} in {} ({} – {}); {}.<br>Log: <code>{}</code> at checkpoint size <b>{}</b>, rules <code>{}</code>.</p>",
             esc(&self.date),
-            esc(&self.utc_offset),
+            esc(&self.window()),
+            esc(&self.zone_label()),
             esc(&self.from),
             esc(&self.until),
             esc(&self.previous_text()),
@@ -639,9 +667,9 @@ impl DailyReport {
                 "<dt>When</dt><dd>{}{}; compliance day {}</dd>",
                 esc(&i.when),
                 if i.edge {
-                    " — reaches this day only at its last instant (ends at 00:00)"
+                    self.edge_text()
                 } else {
-                    ""
+                    String::new()
                 },
                 esc(&i.compliance_day)
             );

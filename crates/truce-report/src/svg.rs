@@ -138,9 +138,14 @@ pub fn incidents_by_day(r: &DailyReport, standalone: bool) -> String {
     }
     let _ = writeln!(
         s,
-        "<text x=\"{left}\" y=\"{}\" fill=\"#555555\">days at UTC{}; an incident spanning midnight counts on each day; routine detections left out</text>",
+        "<text x=\"{left}\" y=\"{}\" fill=\"#555555\">days in {}{}; an incident spanning a day's start counts on each day; routine detections left out</text>",
         h - 8,
-        esc(&r.utc_offset)
+        esc(&r.zone_label()),
+        esc(&r
+            .cutoff
+            .as_ref()
+            .map(|c| format!(", cut off at {c}"))
+            .unwrap_or_default())
     );
     s.push_str("</svg>\n");
     s

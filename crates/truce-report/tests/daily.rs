@@ -1,8 +1,9 @@
 //! The daily report over a small hand-built judgement: counts and previous-day changes, breaches
 //! counted by standing (an alleged breach is never a bare "breach"), both grades and the monitors'
-//! review of a notable incident, which incidents belong to a day at its edges and at other
-//! offsets, commitments due around the day, deterministic output, and HTML that is
-//! self-contained and escapes what the log says.
+//! review of a notable incident, which incidents belong to a day at its edges, at other offsets,
+//! in a time zone across a change to summer time (23 hours) and with an evening cut-off,
+//! commitments due around the day, deterministic output, and HTML that is self-contained and
+//! escapes what the log says.
 
 use serde_json::{json, Value};
 use truce_engine::{Compliance, Judgement};
@@ -66,6 +67,7 @@ fn finding(
             {"rule": "window", "holds": "yes", "text": "within the window"},
             {"rule": "target", "holds": "yes", "text": "a protected plant"}
         ],
+        "version": 0,
         "rules": "truce-rules/2"
     })
 }
@@ -184,10 +186,14 @@ fn report(date: &str, offset: &str) -> DailyReport {
 }
 
 fn report_of(j: &Judgement, date: &str, offset: &str) -> DailyReport {
+    report_on(j, Day::parse(date, offset).unwrap())
+}
+
+fn report_on(j: &Judgement, day: Day) -> DailyReport {
     let comp: Compliance = truce_engine::compliance(&j.findings);
     let cs = commitments();
     daily(&DailyInput {
-        day: Day::parse(date, offset).unwrap(),
+        day,
         judgement: j,
         compliance: &comp,
         commitments: &cs,
@@ -513,9 +519,7 @@ fn output_is_deterministic() {
     assert_eq!(back, a);
     let md = a.to_markdown();
     assert!(md.contains("checkpoint size **42**"));
-    assert!(md.contains(
-        "truce --dir DIR report daily --date 2025-03-21 --utc-offset +00:00 --format md"
-    ));
+    assert!(md.contains("truce --dir DIR report daily --date 2025-03-21 --tz +00:00 --format md"));
 }
 
 #[test]
@@ -556,15 +560,148 @@ fn charts_are_standalone_svg() {
 }
 
 #[test]
-fn bad_dates_and_offsets_are_refused() {
+fn bad_dates_zones_and_cutoffs_are_refused() {
     assert!(matches!(
         Day::parse("2025-13-01", "+00:00"),
         Err(ReportError::Date(_))
     ));
     assert!(matches!(
         Day::parse("2025-03-21", "+25:00"),
-        Err(ReportError::Offset(_))
+        Err(ReportError::Zone(_))
     ));
+    let e = Day::parse("2025-03-21", "Europe/Atlantis")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("IANA") && e.contains("Europe/Kyiv"), "{e}");
+    let e = Day::new("2025-03-21", "UTC", Some("7.30"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("HH:MM"), "{e}");
     let e = Day::parse("21.03.2025", "+00:00").unwrap_err().to_string();
     assert!(e.contains("YYYY-MM-DD"), "{e}");
+}
+
+/// Kyiv was UTC+2 until 30 March 2025 03:00 local time and UTC+3 after: its 30 March lasted 23
+/// hours, its 26 October (back to winter time) 25. Moscow kept UTC+3.
+#[test]
+fn a_day_across_a_change_to_summer_time_lasts_23_hours_in_kyiv() {
+    let t = |s: &str| truce_report::unix(s).unwrap();
+    let kyiv = |date: &str| Day::parse(date, "Europe/Kyiv").unwrap();
+    let d = kyiv("2025-03-30");
+    assert_eq!(d.tz(), "Europe/Kyiv");
+    assert_eq!(d.start(), t("2025-03-29T22:00:00Z"));
+    assert_eq!(d.end(), t("2025-03-30T21:00:00Z"));
+    assert_eq!(d.end() - d.start(), 23 * 3600);
+    // The days either side: 24 hours each, and they meet it exactly.
+    let (before, after) = (d.previous().unwrap(), d.next().unwrap());
+    assert_eq!((before.end(), after.start()), (d.start(), d.end()));
+    assert_eq!(before.end() - before.start(), 24 * 3600);
+    assert_eq!(after.end() - after.start(), 24 * 3600);
+    let autumn = kyiv("2025-10-26");
+    assert_eq!(autumn.end() - autumn.start(), 25 * 3600);
+    let moscow = Day::parse("2025-03-30", "Europe/Moscow").unwrap();
+    assert_eq!(moscow.end() - moscow.start(), 24 * 3600);
+    assert_eq!(moscow.start(), t("2025-03-29T21:00:00Z"));
+    // The clock jumps from 03:00 to 04:00.
+    assert_eq!(d.local(t("2025-03-30T00:59:00Z")), "2025-03-30 02:59");
+    assert_eq!(d.local(t("2025-03-30T01:00:00Z")), "2025-03-30 04:00");
+
+    // In a report: an incident starting at 00:30 Kyiv time on 30 March (22:30 UTC on the 29th)
+    // is on the 30th, one at 23:30 on the 30th (20:30 UTC) too, and one at 00:30 on the 31st
+    // (21:30 UTC on the 30th) is not.
+    let at = |id: &str, start: &str| incident(id, start, start, "reported", &["ru"], "alleged");
+    let j: Judgement = serde_json::from_value(json!({
+        "rules": "truce-rules/2", "log_size": 42,
+        "baseline": {"learned_from": 0, "hot_spots": 0, "routine_detections": 0},
+        "incidents": [
+            at("inc-1", "2025-03-29T21:30:00Z"),
+            at("inc-2", "2025-03-29T22:30:00Z"),
+            at("inc-3", "2025-03-30T20:30:00Z"),
+            at("inc-4", "2025-03-30T21:30:00Z"),
+        ],
+        "findings": [
+            finding("inc-1", "2025-03-29", "ru", "breach", "ru", "alleged"),
+            finding("inc-2", "2025-03-30", "ru", "breach", "ru", "alleged"),
+            finding("inc-3", "2025-03-30", "ru", "breach", "ru", "alleged"),
+            finding("inc-4", "2025-03-31", "ru", "breach", "ru", "alleged"),
+        ],
+        "warnings": []
+    }))
+    .unwrap();
+    let r = report_on(&j, kyiv("2025-03-30"));
+    assert_eq!(ids(&r), vec!["inc-2", "inc-3"]);
+    assert_eq!(r.tz, "Europe/Kyiv");
+    assert_eq!(
+        (r.from.as_str(), r.until.as_str()),
+        ("2025-03-29T22:00:00Z", "2025-03-30T21:00:00Z")
+    );
+    assert!(r.incidents[0]
+        .when
+        .contains("2025-03-30 00:30 (Europe/Kyiv)"));
+    assert!(r.incidents[1]
+        .when
+        .contains("2025-03-30 23:30 (Europe/Kyiv)"));
+    assert!(r
+        .reproduce
+        .ends_with("report daily --date 2025-03-30 --tz Europe/Kyiv"));
+    let md = r.to_markdown();
+    assert!(
+        md.contains("2025-03-30 00:00 – 24:00 in Europe/Kyiv"),
+        "{md}"
+    );
+    // At a fixed +03:00 the 30th starts an hour earlier: inc-1 (00:30 at UTC+3) is on it.
+    assert_eq!(
+        ids(&report_of(&j, "2025-03-30", "+03:00")),
+        vec!["inc-1", "inc-2", "inc-3"]
+    );
+}
+
+/// With a cut-off (the OSCE SMM's 19:30), the report of a day runs from the previous day's
+/// cut-off to this day's; midnight (00:00 or 24:00) is the default.
+#[test]
+fn an_evening_cutoff_moves_the_day() {
+    let t = |s: &str| truce_report::unix(s).unwrap();
+    let d = Day::new("2025-03-21", "Europe/Kyiv", Some("19:30")).unwrap();
+    assert_eq!(d.cutoff().as_deref(), Some("19:30"));
+    // 19:30 at UTC+2 is 17:30 UTC.
+    assert_eq!(d.start(), t("2025-03-20T17:30:00Z"));
+    assert_eq!(d.end(), t("2025-03-21T17:30:00Z"));
+    assert_eq!(
+        d.params(),
+        vec![
+            ("date", "2025-03-21".to_string()),
+            ("tz", "Europe/Kyiv".to_string()),
+            ("cutoff", "19:30".to_string())
+        ]
+    );
+    // Across the change to summer time: 29 March 19:30 (UTC+2) to 30 March 19:30 (UTC+3).
+    let dst = Day::new("2025-03-30", "Europe/Kyiv", Some("19:30")).unwrap();
+    assert_eq!(dst.end() - dst.start(), 23 * 3600);
+    for midnight in ["00:00", "24:00"] {
+        let m = Day::new("2025-03-21", "UTC", Some(midnight)).unwrap();
+        assert_eq!(m, Day::parse("2025-03-21", "UTC").unwrap());
+        assert_eq!(m.cutoff(), None);
+        assert_eq!(m.params().len(), 2);
+    }
+    // In UTC with a 19:30 cut-off, the 21st is 20 March 19:30 – 21 March 19:30: inc-edge
+    // (20 March 22:00 – 21 March 00:00), inc-a and inc-b; inc-c (20 March 08:00) was the 20th's.
+    let r = report_on(
+        &judgement(),
+        Day::new("2025-03-21", "UTC", Some("19:30")).unwrap(),
+    );
+    assert_eq!(ids(&r), vec!["inc-edge", "inc-a", "inc-b"]);
+    assert_eq!(r.cutoff.as_deref(), Some("19:30"));
+    assert!(!r.incidents[0].edge);
+    assert!(r
+        .reproduce
+        .ends_with("--date 2025-03-21 --tz UTC --cutoff 19:30"));
+    assert!(r
+        .to_markdown()
+        .contains("19:30 the day before – 2025-03-21 19:30 in UTC"));
+    let js: Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(js["cutoff"], "19:30");
+    assert!(report("2025-03-21", "UTC")
+        .to_json()
+        .find("cutoff")
+        .is_none());
 }

@@ -13,12 +13,13 @@
 //! - `compliance` (`what = "findings"`): the compliance tables as `views.db` stores them, then a
 //!   newline;
 //! - `report` (`what = "report.daily"`): the daily report's JSON, byte for byte what
-//!   `truce --json report daily --date D --utc-offset Z` prints at that checkpoint. The report
+//!   `truce --json report daily --date D --tz Z` prints at that checkpoint. The report
 //!   embeds the signed checkpoint it was computed at, so that note is a parameter
 //!   (`checkpoint`) of the publication: a verifier checks its signature and root, then
 //!   recomputes the report with it.
 //!
-//! Parameters: `date` and `tz` (the UTC offset, `±HH:MM`) for a daily report; `role` (the role
+//! Parameters: `date`, `tz` (an IANA time zone or a UTC offset `±HH:MM`) and, unless the day
+//! runs midnight to midnight, `cutoff` (`HH:MM`) for a daily report; `role` (the role
 //! the publisher acts in) and, through the API, `requested_by` (the token's party when the
 //! operator's key signs for a monitor). `role` and `requested_by` never change the documents.
 //!
@@ -56,11 +57,11 @@ pub const FINDINGS: &str = "findings";
 pub const REPORT_DAILY: &str = "report.daily";
 
 /// What to publish.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Publish {
     /// The findings and the compliance tables (documents `findings` and `compliance`).
     Findings,
-    /// The daily report of a day at a UTC offset (document `report`).
+    /// The daily report of a day in a time zone (document `report`).
     ReportDaily(Day),
 }
 
@@ -157,7 +158,7 @@ pub fn prepare(
     what: Publish,
     mut params: BTreeMap<String, String>,
 ) -> Result<Prepared, DerivedError> {
-    let documents = match what {
+    let documents = match &what {
         Publish::Findings => {
             let (j, _) = derived::judge_ledger(ledger, cp.size, root_text(cp));
             let c = truce_engine::compliance(&j.findings);
@@ -167,10 +168,11 @@ pub fn prepare(
             ]
         }
         Publish::ReportDaily(day) => {
-            params.insert("date".into(), day.date());
-            params.insert("tz".into(), day.offset());
+            for (k, v) in day.params() {
+                params.insert(k.into(), v);
+            }
             params.insert("checkpoint".into(), cp.note_text());
-            let report = daily_report(ledger, cp, day);
+            let report = daily_report(ledger, cp, day.clone());
             vec![("report".to_string(), report.to_json().into_bytes())]
         }
     };
@@ -206,9 +208,14 @@ pub struct PublishRequest {
     /// For `report.daily`: the day, `YYYY-MM-DD`.
     #[serde(default)]
     pub date: Option<String>,
-    /// For `report.daily`: the UTC offset the day is taken at, `±HH:MM` (default `+00:00`).
+    /// For `report.daily`: the time zone the day is counted in, an IANA name (`Europe/Kyiv`) or
+    /// a UTC offset `±HH:MM` (default `UTC`).
     #[serde(default)]
     pub tz: Option<String>,
+    /// For `report.daily`: an evening cut-off `HH:MM`; the day runs from the previous day's
+    /// cut-off to this day's (default: midnight).
+    #[serde(default)]
+    pub cutoff: Option<String>,
     /// Also return the published documents' text (they can be large).
     #[serde(default)]
     pub documents: bool,
@@ -232,11 +239,11 @@ pub struct PublishResponse {
 /// `POST /v1/publications`.
 #[utoipa::path(post, path = "/v1/publications", tag = "submit",
     summary = "Publish the findings or a daily report: digests computed at the current log size, appended as an operator-signed publication entry",
-    description = "For an operator or monitor token. The server replays the log to its latest checkpoint, computes the documents (`findings`: `findings` and `compliance`; `report.daily`: `report`, for `date` at `tz`), signs a `publication` entry with the operator's key (`DIR/operator.key`) holding their SHA-256, the log size, the rules version and the parameters (`role` and `requested_by` name the caller), and appends it through the writer. `truce verify` recomputes every publication. With `documents: true`, the answer carries the documents' exact text.",
+    description = "For an operator or monitor token. The server replays the log to its latest checkpoint, computes the documents (`findings`: `findings` and `compliance`; `report.daily`: `report`, for `date` in `tz`, cut off at `cutoff`), signs a `publication` entry with the operator's key (`DIR/operator.key`) holding their SHA-256, the log size, the rules version and the parameters (`role` and `requested_by` name the caller), and appends it through the writer. `truce verify` recomputes every publication. With `documents: true`, the answer carries the documents' exact text.",
     request_body(content = PublishRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Durable: the publication and its acknowledgement (index, checkpoint, inclusion proof)", body = PublishResponse),
-        (status = 400, description = "Malformed request: unknown `what`, bad date or offset (`field` names it)", body = crate::openapi::ErrorBody),
+        (status = 400, description = "Malformed request: unknown `what`, bad date, time zone or cut-off (`field` names it)", body = crate::openapi::ErrorBody),
         (status = 401, description = "No token", body = crate::openapi::ErrorBody),
         (status = 403, description = "The token's role is neither operator nor monitor", body = crate::openapi::ErrorBody),
         (status = 503, description = "This server holds no operator key, or it is shutting down, or the log could not be written", body = crate::openapi::ErrorBody),
@@ -258,7 +265,11 @@ pub(crate) async fn publish(
         body.map_err(|e| ApiError::bad_request(format!("the body: {}", e.body_text())))?;
     let what = match req.what.as_str() {
         FINDINGS => {
-            for (f, v) in [("date", &req.date), ("tz", &req.tz)] {
+            for (f, v) in [
+                ("date", &req.date),
+                ("tz", &req.tz),
+                ("cutoff", &req.cutoff),
+            ] {
                 if v.is_some() {
                     return Err(ApiError::bad_request(format!(
                         "`{f}` is for report.daily; findings take no date"
@@ -272,11 +283,12 @@ pub(crate) async fn publish(
             let date = req.date.as_deref().ok_or_else(|| {
                 ApiError::bad_request("report.daily needs `date` (YYYY-MM-DD)").field("date")
             })?;
-            let tz = req.tz.as_deref().unwrap_or("+00:00");
-            let day = Day::parse(date, tz).map_err(|e| {
+            let tz = req.tz.as_deref().unwrap_or("UTC");
+            let day = Day::new(date, tz, req.cutoff.as_deref()).map_err(|e| {
                 let field = match e {
                     truce_report::ReportError::Date(_) => "date",
-                    truce_report::ReportError::Offset(_) => "tz",
+                    truce_report::ReportError::Zone(_) => "tz",
+                    truce_report::ReportError::Cutoff(_) => "cutoff",
                 };
                 ApiError::bad_request(e.to_string()).field(field)
             })?;

@@ -23,7 +23,7 @@
 //!
 //! **Filters.** `from`/`to`: a UTC day `YYYY-MM-DD` (whole day, inclusive) or an RFC 3339
 //! instant, on the start time (incidents: `start`; reports: `time.start`; findings and compliance:
-//! the incident's UTC day). `bbox=minlon,minlat,maxlon,maxlat`. `party`: incidents and findings —
+//! the finding's day, the day its incident's evidence starts in the agreement's time zone). `bbox=minlon,minlat,maxlon,maxlat`. `party`: incidents and findings —
 //! a party blamed; compliance — the party counted; reports — the author or the party blamed;
 //! sites — the lister; commitments — the author of the commitment or of a fulfilment; claims — a
 //! speaker on the topic; agreements — a party with a reading. `kind`: reports and incidents — an

@@ -82,7 +82,7 @@ async fn operators_and_monitors_publish_and_the_list_shows_what() {
     let r = publish(
         &router,
         Some(&tok["operator"]),
-        json!({"what": "report.daily", "date": "2025-03-21", "tz": "+03:00", "documents": true}),
+        json!({"what": "report.daily", "date": "2025-03-21", "tz": "Europe/Kyiv", "cutoff": "19:30", "documents": true}),
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -91,7 +91,8 @@ async fn operators_and_monitors_publish_and_the_list_shows_what() {
     assert_eq!(v["ack"]["index"], size0 + 1);
     assert_eq!(p["size"], size0 + 1);
     assert_eq!(p["params"]["date"], "2025-03-21");
-    assert_eq!(p["params"]["tz"], "+03:00");
+    assert_eq!(p["params"]["tz"], "Europe/Kyiv");
+    assert_eq!(p["params"]["cutoff"], "19:30");
     assert_eq!(p["params"]["role"], "operator");
     let note = p["params"]["checkpoint"].as_str().unwrap();
     assert_eq!(
@@ -106,6 +107,18 @@ async fn operators_and_monitors_publish_and_the_list_shows_what() {
     );
     let rv: Value = serde_json::from_str(report).unwrap();
     assert_eq!(rv["date"], "2025-03-21");
+    assert_eq!(
+        (&rv["tz"], &rv["cutoff"]),
+        (&json!("Europe/Kyiv"), &json!("19:30"))
+    );
+    // 20 March 19:30 to 21 March 19:30, Kyiv time (UTC+2).
+    assert_eq!(
+        (&rv["from"], &rv["until"]),
+        (
+            &json!("2025-03-20T17:30:00Z"),
+            &json!("2025-03-21T17:30:00Z")
+        )
+    );
     assert_eq!(rv["checkpoint"]["note"], note);
     // Without `documents`, only the digests.
     let r = publish(&router, Some(&tok["operator"]), json!({"what": "findings"})).await;
@@ -169,6 +182,15 @@ async fn refusals_name_their_cause() {
             json!({"what": "report.daily", "date": "2025-03-21", "tz": "+25:00"}),
             "tz",
         ),
+        (
+            json!({"what": "report.daily", "date": "2025-03-21", "tz": "Mars/Olympus"}),
+            "tz",
+        ),
+        (
+            json!({"what": "report.daily", "date": "2025-03-21", "cutoff": "7pm"}),
+            "cutoff",
+        ),
+        (json!({"what": "findings", "cutoff": "19:30"}), "cutoff"),
         (json!({"what": "findings", "date": "2025-03-21"}), "date"),
     ] {
         let r = publish(&router, op, body.clone()).await;

@@ -55,7 +55,7 @@ pub struct FindingRow {
     pub outcome: String,
     /// How well the outcome stands (`alleged`, `corroborated`, `established`).
     pub standing: String,
-    /// UTC day.
+    /// The finding's day (in its agreement's time zone).
     pub day: String,
     /// Parties blamed, comma-separated.
     pub parties: String,
@@ -93,9 +93,9 @@ pub struct FindingFilter {
     pub standing: Option<String>,
     /// A party blamed.
     pub party: Option<String>,
-    /// First UTC day (inclusive).
+    /// First day (inclusive), the finding's day in its agreement's time zone.
     pub from_day: Option<String>,
-    /// Last UTC day (inclusive).
+    /// Last day (inclusive).
     pub to_day: Option<String>,
 }
 

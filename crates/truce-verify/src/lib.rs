@@ -143,7 +143,7 @@ impl PublicationCheck {
     /// One line: `entry 41: findings at log size 40 by operator (rules …): …`.
     pub fn line(&self) -> String {
         let mut extra = String::new();
-        for k in ["date", "tz"] {
+        for k in ["date", "tz", "cutoff"] {
             if let Some(v) = self.params.get(k) {
                 extra.push_str(&format!(" {k} {v}"));
             }

@@ -57,7 +57,7 @@ pub(crate) fn plan(p: &Publication) -> Plan {
     }
     let known: &[&str] = match p.what.as_str() {
         FINDINGS => &[],
-        REPORT_DAILY => &["date", "tz", "checkpoint"],
+        REPORT_DAILY => &["date", "tz", "cutoff", "checkpoint"],
         other => return Plan::NotRecomputable(format!("a publication of {other:?}")),
     };
     if let Some(k) = p
@@ -72,10 +72,12 @@ pub(crate) fn plan(p: &Publication) -> Plan {
     }
     let get = |k: &str| p.params.get(k).cloned();
     match (get("date"), get("tz"), get("checkpoint")) {
-        (Some(date), Some(tz), Some(note)) => match Day::parse(&date, &tz) {
-            Ok(day) => Plan::Report { day, note },
-            Err(e) => Plan::Invalid(e.to_string()),
-        },
+        (Some(date), Some(tz), Some(note)) => {
+            match Day::new(&date, &tz, get("cutoff").as_deref()) {
+                Ok(day) => Plan::Report { day, note },
+                Err(e) => Plan::Invalid(e.to_string()),
+            }
+        }
         _ => Plan::Invalid(
             "a daily report's publication needs the parameters date, tz and checkpoint".into(),
         ),
@@ -125,13 +127,17 @@ fn publication_of(entry: &[u8]) -> Option<Publication> {
     serde_json::from_value(v.get("body")?.clone()).ok()
 }
 
+/// The parameters that name a report's day (`Day::params`).
+type DayParams = Vec<(&'static str, String)>;
+
 /// What was recomputed at one log size.
 #[derive(Debug, Default)]
 pub(crate) struct AtSize {
     /// Digests of `findings` and `compliance`, when a findings publication was at this size.
     findings: BTreeMap<String, String>,
-    /// Digest of `report` by (date, tz, checkpoint note), or why it could not be computed.
-    reports: BTreeMap<(String, String, String), Result<String, String>>,
+    /// Digest of `report` by (the day's parameters, checkpoint note), or why it could not be
+    /// computed.
+    reports: BTreeMap<(DayParams, String), Result<String, String>>,
 }
 
 fn hex(data: &[u8]) -> String {
@@ -220,13 +226,13 @@ pub(crate) fn recompute(
             .insert("compliance".into(), hex(&document(&compliance)));
     }
     for (day, note) in reports {
-        let key = (day.date(), day.offset(), note.clone());
+        let key = (day.params(), note.clone());
         if at.reports.contains_key(&key) {
             continue;
         }
         let digest = checked_note(note, vkeys, origin, size, root).map(|cp| {
             let report = truce_report::daily(&DailyInput {
-                day: *day,
+                day: day.clone(),
                 judgement: &j,
                 compliance: &compliance,
                 commitments: &commitments,
@@ -340,7 +346,7 @@ pub(crate) fn compare(
                     .map(|(n, d)| (n.clone(), Ok(d.clone())))
                     .collect(),
                 Plan::Report { day, note } => {
-                    let key = (day.date(), day.offset(), note);
+                    let key = (day.params(), note);
                     let Some(d) = at.reports.get(&key) else {
                         return fail(
                             c,

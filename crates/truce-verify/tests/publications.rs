@@ -168,8 +168,9 @@ fn build(dir: &Path, then: impl FnOnce(u64, &SignedCheckpoint, &Published) -> Ve
     n0
 }
 
+/// In Kyiv time with the OSCE SMM's 19:30 cut-off: 18 March 19:30 to 19 March 19:30 (UTC+2).
 fn day() -> Day {
-    Day::parse("2025-03-19", "+03:00").unwrap()
+    Day::new("2025-03-19", "Europe/Kyiv", Some("19:30")).unwrap()
 }
 
 fn t() -> Time {
@@ -193,7 +194,8 @@ fn run(dir: &Path, replay: bool) -> Report {
 fn report_params(note: &str) -> Vec<(&str, &str)> {
     vec![
         ("date", "2025-03-19"),
-        ("tz", "+03:00"),
+        ("tz", "Europe/Kyiv"),
+        ("cutoff", "19:30"),
         ("checkpoint", note),
         ("role", "monitor"),
     ]
@@ -278,7 +280,7 @@ fn correct_publications_pass_and_other_rules_are_not_recomputable() {
     );
     assert!(
         text.contains(&format!(
-            "✓ entry {}: report.daily date 2025-03-19 tz +03:00 at log size {n0} by osce",
+            "✓ entry {}: report.daily date 2025-03-19 tz Europe/Kyiv cutoff 19:30 at log size {n0} by osce",
             n0 + 601
         )),
         "{text}"

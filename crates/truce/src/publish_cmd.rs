@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use truce_model::entry::Body;
 use truce_model::{Id, Role, Time};
-use truce_report::Day;
 use truce_server::publication::{self, Publish};
 
 /// The long help of `truce publish` and its subcommands.
@@ -27,10 +26,10 @@ WHAT IS PUBLISHED:
                 `truce --json findings` prints), and `compliance`, the compliance tables as JSON
                 (as views.db holds them), each ending with a newline.
   report-daily  one document, `report`: the daily report's JSON (byte for byte what
-                `truce --json report daily --date D --utc-offset Z` prints at that log size).
+                `truce --json report daily --date D --tz Z` prints at that log size).
   Both are computed from the log replayed to its latest checkpoint (size N). The entry appended
   at index N says: what (`findings` or `report.daily`), size N, the rules version, the parameters
-  (role; date, tz and the signed checkpoint for a report) and the SHA-256 of each document.
+  (role; date, tz, cutoff if any and the signed checkpoint for a report) and the SHA-256 of each document.
   With --out DIR the documents are written to DIR/<name>.json, the exact bytes digested: post
   them, and anybody can check them with `sha256sum` against the entry.
 
@@ -47,12 +46,12 @@ CHECKING:
 
 EXAMPLES:
   truce --dir truce-demo publish findings --out published/
-  truce --dir truce-demo publish report-daily --date 2025-03-21 --utc-offset +03:00
+  truce --dir truce-demo publish report-daily --date 2025-03-21 --tz Europe/Kyiv
   truce --dir truce-demo publish findings --as osce --key osce.key --role monitor --json
 
 EXIT CODES:
   0  published: the entry is durable in the log
-  2  bad input: date, offset, role, key file, or the entry was refused (nothing was appended)
+  2  bad input: date, time zone, cut-off, role, key file, or the entry was refused (nothing was appended)
   3  the data directory, its database or the operator's key is missing or damaged, or the log
      grew while publishing (run again)
   With --json, an error is also printed on stdout as {\"error\": {\"message\", \"exit\"}}.";
@@ -69,9 +68,9 @@ pub enum PublishCommand {
     Findings(FindingsArgs),
     /// Publish the daily report of a day: its SHA-256 in a signed entry.
     ///
-    /// Computes the report as `truce report daily` does (same --date and --utc-offset), appends
-    /// a `publication` entry with its digest, the date, the offset and the checkpoint it was
-    /// computed at, and prints the entry's index and the digest.
+    /// Computes the report as `truce report daily` does (same --date, --tz and --cutoff),
+    /// appends a `publication` entry with its digest, the date, the zone, the cut-off and the
+    /// checkpoint it was computed at, and prints the entry's index and the digest.
     #[command(after_long_help = PUBLISH_HELP)]
     ReportDaily(ReportDailyArgs),
 }
@@ -104,18 +103,8 @@ pub struct FindingsArgs {
 /// `truce publish report-daily` arguments.
 #[derive(Debug, Args)]
 pub struct ReportDailyArgs {
-    /// The day, YYYY-MM-DD.
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub date: String,
-    /// The UTC offset the day is taken at, ±HH:MM (e.g. +03:00 for Moscow time).
-    #[arg(
-        long,
-        visible_alias = "tz",
-        value_name = "±HH:MM",
-        default_value = "+00:00",
-        allow_hyphen_values = true
-    )]
-    pub utc_offset: String,
+    #[command(flatten)]
+    pub day: crate::report_cmd::DayArgs,
     #[command(flatten)]
     pub signer: SignerArgs,
 }
@@ -134,8 +123,9 @@ fn parse_publisher_role(s: &str) -> Result<Role, String> {
 pub fn run(cmd: &PublishCommand, dir: &DataDir, out: &Out) -> Result<(), Failure> {
     let r = match cmd {
         PublishCommand::Findings(a) => publish(dir, Publish::Findings, &a.signer, out),
-        PublishCommand::ReportDaily(a) => Day::parse(&a.date, &a.utc_offset)
-            .map_err(Failure::input)
+        PublishCommand::ReportDaily(a) => a
+            .day
+            .day()
             .and_then(|day| publish(dir, Publish::ReportDaily(day), &a.signer, out)),
     };
     if let (Err(f), true) = (&r, out.json) {

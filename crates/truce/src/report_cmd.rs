@@ -16,9 +16,17 @@ use truce_server::publication;
 const DAILY_HELP: &str = "\
 WHICH INCIDENTS:
   An incident belongs to the day if its interval [start, end] (earliest and latest time of its
-  evidence) overlaps the day 00:00–24:00 at --utc-offset (default +00:00). An incident spanning
-  midnight appears on both days; one ending at exactly 00:00 is marked as reaching the day only at
-  its last instant. (`truce compliance` counts each incident once, on the UTC day of its start.)
+  evidence) overlaps the day 00:00–24:00 in --tz (default UTC) or, with --cutoff HH:MM, from the
+  previous day's cut-off to this day's (the OSCE SMM's reports cut off at 19:30). A day across a
+  change of the zone's offset lasts 23 or 25 hours (Europe/Kyiv: 30 March 2025, 23 hours). An
+  incident spanning the day's start appears on both days; one ending exactly when the day starts
+  is marked as reaching the day only at its last instant. (`truce compliance` counts each finding
+  once, on the day its incident's evidence starts in the agreement's time zone.)
+
+TIME ZONES:
+  --tz takes an IANA name (Europe/Kyiv, Europe/Moscow, UTC) or a fixed offset ±HH:MM (+03:00).
+  The tz database is built into truce: nothing is read from this computer's zoneinfo, so the same
+  log gives the same report everywhere.
 
 OUTPUT:
   md    Markdown; with --out, the charts are written next to it as report-<date>-*.svg
@@ -34,7 +42,8 @@ EXAMPLES:
   truce demo --no-serve
   truce --dir truce-demo report daily --date 2025-03-21                  # Markdown on stdout
   truce --dir truce-demo report daily --date 2025-03-21 --format html --out day.html
-  truce --dir truce-demo report daily --date 2025-03-21 --utc-offset +03:00 --format pdf --out day.pdf
+  truce --dir truce-demo report daily --date 2025-03-21 --tz Europe/Kyiv --format pdf --out day.pdf
+  truce --dir truce-demo report daily --date 2025-03-21 --tz Europe/Kyiv --cutoff 19:30
   truce --dir truce-demo --json report daily --date 2025-03-21          # = --format json";
 
 /// `truce report …`.
@@ -64,26 +73,46 @@ pub enum Format {
     Pdf,
 }
 
-/// `truce report daily` arguments.
+/// Which day a daily report covers: the options of `truce report daily` and of `truce publish
+/// report-daily`, one definition for both.
 #[derive(Debug, Args)]
-pub struct DailyArgs {
+pub struct DayArgs {
     /// The day, YYYY-MM-DD.
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub date: String,
+    /// The time zone the day is counted in: an IANA name (Europe/Kyiv, Europe/Moscow, UTC) or a
+    /// fixed offset ±HH:MM (e.g. +03:00).
+    #[arg(
+        long,
+        value_name = "ZONE",
+        default_value = "UTC",
+        allow_hyphen_values = true
+    )]
+    pub tz: String,
+    /// An evening cut-off HH:MM: the day runs from the previous day's cut-off to this day's
+    /// (e.g. 19:30, as the OSCE SMM's daily reports) [default: midnight].
+    #[arg(long, value_name = "HH:MM")]
+    pub cutoff: Option<String>,
+}
+
+impl DayArgs {
+    /// The day these options name.
+    pub fn day(&self) -> Result<Day, Failure> {
+        Day::new(&self.date, &self.tz, self.cutoff.as_deref()).map_err(Failure::input)
+    }
+}
+
+/// `truce report daily` arguments.
+#[derive(Debug, Args)]
+pub struct DailyArgs {
+    #[command(flatten)]
+    pub day: DayArgs,
     /// Output format [default: md; json with --json].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// Write to this file instead of stdout (required for pdf).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// The UTC offset the day is taken at, ±HH:MM (e.g. +03:00 for Moscow time).
-    #[arg(
-        long,
-        value_name = "±HH:MM",
-        default_value = "+00:00",
-        allow_hyphen_values = true
-    )]
-    pub utc_offset: String,
 }
 
 /// Runs a `truce report` command.
@@ -109,7 +138,7 @@ fn write_file(path: &Path, data: &[u8]) -> Result<(), Failure> {
 
 /// `truce report daily`.
 pub fn daily(a: &DailyArgs, dir: &DataDir, out: &Out) -> Result<(), Failure> {
-    let day = Day::parse(&a.date, &a.utc_offset).map_err(Failure::input)?;
+    let day = a.day.day()?;
     let format = a
         .format
         .unwrap_or(if out.json { Format::Json } else { Format::Md });

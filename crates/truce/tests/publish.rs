@@ -73,7 +73,7 @@ fn published_documents_are_the_cli_outputs_and_verify_recomputes_them() {
         "daily",
         "--date",
         "2025-03-21",
-        "--utc-offset",
+        "--tz",
         "+03:00",
     ]));
     let out = stdout(truce(p).args([

@@ -60,9 +60,7 @@ fn the_report_of_21_march_names_sudzha_with_its_grade_and_outcomes() {
     assert!(md.contains(&format!("at checkpoint size **{size}**")));
     assert!(md.contains("Incidents on the day: **1 (±0)** (change from 2025-03-20)"));
     assert!(md.contains("| seriously-wounded | ru | ua | 23 | 22 | ≠ discrepancy |"));
-    assert!(md.contains(
-        "truce --dir DIR report daily --date 2025-03-21 --utc-offset +00:00 --format md"
-    ));
+    assert!(md.contains("truce --dir DIR report daily --date 2025-03-21 --tz UTC --format md"));
     insta::assert_snapshot!("report_daily_2025_03_21_md", md);
 
     // JSON, also as the global --json.
@@ -134,9 +132,20 @@ fn the_report_of_21_march_names_sudzha_with_its_grade_and_outcomes() {
         assert!(!html.contains(bad), "{bad} in the HTML");
     }
 
-    // At Moscow time the incident falls squarely on the 21st; the 22nd has nothing of it.
-    let moscow = report(p, &["--utc-offset", "+03:00"]);
+    // At Moscow time the incident falls squarely on the 21st; the 22nd has nothing of it. A
+    // fixed offset gives the same day.
+    let moscow = report(p, &["--tz", "Europe/Moscow"]);
     assert!(moscow.contains(SUDZHA) && !moscow.contains("reaches this day only"));
+    assert!(moscow.contains("2025-03-21 00:00 – 24:00 in Europe/Moscow"));
+    assert!(report(p, &["--tz", "+03:00"]).contains(SUDZHA));
+    // At Kyiv time (UTC+2 until 30 March) it starts at 22:22 on the 20th and ends at 02:00 on
+    // the 21st: on both days.
+    let kyiv = report(p, &["--tz", "Europe/Kyiv"]);
+    assert!(kyiv.contains(SUDZHA), "{kyiv}");
+    assert!(
+        kyiv.contains("2025-03-20 22:22 – 2025-03-21 02:00 (Europe/Kyiv)"),
+        "{kyiv}"
+    );
     let next = stdout(truce(p).args([
         "-q",
         "--dir",
@@ -224,12 +233,26 @@ fn bad_arguments_are_refused() {
             "daily",
             "--date",
             "2025-03-21",
-            "--utc-offset",
+            "--tz",
             "+3",
         ]),
         2,
     );
-    assert!(e.contains("±HH:MM"), "{e}");
+    assert!(e.contains("±HH:MM") && e.contains("IANA"), "{e}");
+    let e = fails(
+        truce(p).args([
+            "--dir",
+            "d",
+            "report",
+            "daily",
+            "--date",
+            "2025-03-21",
+            "--cutoff",
+            "7pm",
+        ]),
+        2,
+    );
+    assert!(e.contains("HH:MM"), "{e}");
     let help = stdout(truce(p).args(["report", "daily", "--help"]));
     assert!(help.contains("truce --dir truce-demo report daily --date 2025-03-21"));
 }

@@ -16,7 +16,7 @@ const PATTERNS = { established: '', corroborated: 'diag' };
 export async function mount(s) {
   section = s;
   setHTML(s, html`<h2>Compliance by party and day</h2>
-    <p class="meta">Breaches are counted by standing: <b>established</b> (monitors verified the attribution, or the party admitted it) and, apart, <b>corroborated</b> (an origin independent of the accuser names the party). <b>Alleged</b> breaches (one side's word, or a disputed, unverifiable or contested attribution) are shown as allegations of breach and never added to them.</p>
+    <p class="meta">Breaches are counted by standing: <b>established</b> (monitors verified the attribution, or the party admitted it) and, apart, <b>corroborated</b> (an origin independent of the accuser names the party). <b>Alleged</b> breaches (one side's word, or a disputed, unverifiable or contested attribution) are shown as allegations of breach and never added to them. Each finding counts on the day its incident's evidence starts, in the agreement's time zone (UTC unless the agreement states one), whatever zone the times are shown in.</p>
     <label>Agreement <select class="agreement-select"></select></label>
     <div class="reading-switch" role="radiogroup" aria-label="Whose reading"></div>
     <div class="charts" aria-live="polite"></div>

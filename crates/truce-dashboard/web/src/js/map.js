@@ -1,6 +1,6 @@
 // The map view: filters, day slider and timeline, the Leaflet map (Natural Earth base map, clustered incident markers coloured by occurrence grade and shaped by the outcome under the chosen reading, a breach's outline saying its standing; sites, readings' zones), the legend (occurrence vs attribution vs standing), the accessible incident list and the incident panel.
 
-import { $, html, raw, setHTML, announce, OCCURRENCE, ATTRIBUTION, STANDINGS, OUTCOMES, ACTS, symbol, gradeBadge, outcomeBadge, siteStyle, daysBetween, when, wordsOf } from './util.js';
+import { $, html, raw, setHTML, announce, OCCURRENCE, ATTRIBUTION, STANDINGS, OUTCOMES, ACTS, symbol, gradeBadge, outcomeBadge, siteStyle, daysBetween, dayIn, zoneLabel, when, wordsOf } from './util.js';
 import * as api from './api.js';
 import { agreements, agreement, parties } from './data.js';
 import { renderIncident } from './incident.js';
@@ -136,8 +136,22 @@ export async function show(route) {
 }
 
 export function refresh() {
-  renderList();
+  // The time zone changed: the days change with it.
+  setDays();
+  applyDay();
   if (st.openId) renderIncident($('aside.panel', st.section), st.openId);
+}
+
+/** An incident's day on the slider: the day its evidence starts, in the chosen time zone. */
+function dayOf(i) { return dayIn(i.start); }
+
+/** The slider's days, from the first incident's to the last's, in the chosen time zone. */
+function setDays() {
+  const ds = st.incidents.map(dayOf).sort();
+  st.days = daysBetween(ds[0], ds[ds.length - 1]);
+  const slider = $('#day', st.section);
+  slider.max = String(st.days.length);
+  slider.value = String(st.days.length);
 }
 
 function showError(e) {
@@ -183,11 +197,7 @@ async function reload() {
   });
   if (seq !== st.loadSeq) return;
   st.incidents = items;
-  const ds = items.map((i) => i.day).sort();
-  st.days = daysBetween(ds[0], ds[ds.length - 1]);
-  const slider = $('#day', st.section);
-  slider.max = String(st.days.length);
-  slider.value = String(st.days.length);
+  setDays();
   await refilter(false, seq);
 }
 
@@ -216,12 +226,12 @@ function applyDay() {
   const slider = $('#day', st.section);
   const idx = Number(slider.value);
   const day = idx < st.days.length ? st.days[idx] : null;
-  const label = day ? `${day} (UTC day)` : 'all days';
+  const label = day ? `${day} (${zoneLabel()})` : 'all days';
   $('.day-label', st.section).textContent = label;
   slider.setAttribute('aria-valuetext', label);
   const outcome = f.outcome.value;
   st.listPage = 0;
-  st.shown = st.incidents.filter((i) => (!day || i.day === day) && (!outcome || outcomeOf(i) === outcome));
+  st.shown = st.incidents.filter((i) => (!day || dayOf(i) === day) && (!outcome || outcomeOf(i) === outcome));
   drawMarkers();
   renderList();
   drawHistogram(day);
@@ -338,7 +348,7 @@ function drawMarkers() {
     const outcome = outcomeOf(i);
     const m = L.marker([lat, lon], {
       icon: iconFor(i.occurrence, outcome),
-      title: `Incident ${i.id}: occurrence ${i.occurrence}, ${outcome === 'none' ? OUTCOMES.none.label : outcome}, ${i.day}`,
+      title: `Incident ${i.id}: occurrence ${i.occurrence}, ${outcome === 'none' ? OUTCOMES.none.label : outcome}, ${dayOf(i)}`,
       keyboard: true,
       riseOnHover: true,
     });
@@ -391,7 +401,7 @@ function highlight(id) {
 function drawHistogram(day) {
   const counts = new Map(st.days.map((d) => [d, 0]));
   const outcome = $('form.filters', st.section).elements.outcome.value;
-  for (const i of st.incidents) if (!outcome || outcomeOf(i) === outcome) counts.set(i.day, (counts.get(i.day) || 0) + 1);
+  for (const i of st.incidents) if (!outcome || outcomeOf(i) === outcome) counts.set(dayOf(i), (counts.get(dayOf(i)) || 0) + 1);
   const max = Math.max(1, ...counts.values());
   const n = Math.max(1, st.days.length);
   const w = 1000 / n;
@@ -400,7 +410,7 @@ function drawHistogram(day) {
     return `<rect x="${(k * w + w * 0.1).toFixed(1)}" y="${(36 - h).toFixed(1)}" width="${(w * 0.8).toFixed(1)}" height="${h.toFixed(1)}" class="${d === day ? 'on' : ''}"><title>${d}: ${counts.get(d)}</title></rect>`;
   }).join('');
   const first = st.days[0] || '', last = st.days[st.days.length - 1] || '';
-  setHTML($('.histogram', st.section), `<span class="hist-title">Incidents per UTC day</span><svg viewBox="0 0 1000 48" preserveAspectRatio="none" class="hist">${bars}</svg><div class="hist-axis"><span>${first}</span><span>${last}</span></div>`);
+  setHTML($('.histogram', st.section), `<span class="hist-title">Incidents per day (${zoneLabel()})</span><svg viewBox="0 0 1000 48" preserveAspectRatio="none" class="hist">${bars}</svg><div class="hist-axis"><span>${first}</span><span>${last}</span></div>`);
 }
 
 function drawLegend() {

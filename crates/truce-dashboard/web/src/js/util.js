@@ -122,10 +122,19 @@ export function when(iso) {
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} ${zoneLabel()}`;
 }
 
+/** The calendar day `YYYY-MM-DD` of an RFC 3339 instant in the chosen zone (daylight saving
+ * included: a day across a change of the clocks lasts 23 or 25 hours). */
+export function dayIn(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso).slice(0, 10);
+  const p = Object.fromEntries(fmt().formatToParts(d).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
 /** Whether a string is an RFC 3339 instant. */
 export function isInstant(s) { return typeof s === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(s); }
 
-/** Every UTC day from `a` to `b` inclusive (YYYY-MM-DD). */
+/** Every calendar date from `a` to `b` inclusive (YYYY-MM-DD). */
 export function daysBetween(a, b) {
   const out = [];
   if (!a || !b) return out;
