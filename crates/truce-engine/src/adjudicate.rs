@@ -154,13 +154,67 @@ pub(crate) fn concerns(snap: &Snapshot, b: &Built, hits: &[Hit], rd: &ReadingIn)
     !b.incident.alleged.is_empty()
         || hits
             .iter()
-            .any(|h| protected.contains(&snap.sites[h.site].category))
+            .any(|h| listed_by(snap, h, b) && protected.contains(&snap.sites[h.site].category))
         || b.evidence.iter().any(|&ri| {
             snap.reports[ri]
                 .target
                 .as_ref()
                 .is_some_and(|c| protected.contains(c))
         })
+}
+
+/// Whether a hit's site was protected by its listing at the incident's start (its
+/// `effective_from`, default its filing): a site listed after it burned protects nothing then.
+fn listed_by(snap: &Snapshot, h: &Hit, b: &Built) -> bool {
+    snap.sites[h.site].effective <= b.start
+}
+
+/// The finding for an incident that began before any version of the reading applied:
+/// out of scope, because the party had filed no reading in force then.
+pub(crate) fn before_any_version(b: &Built, rd: &ReadingIn) -> Finding {
+    let inc = &b.incident;
+    let mut f = Finding {
+        incident: inc.id.clone(),
+        agreement: rd.reading.agreement.clone(),
+        reading: rd.author.clone(),
+        outcome: Outcome::OutOfScope,
+        standing: Standing::Alleged,
+        words: String::new(),
+        occurrence: inc.occurrence,
+        day: inc.day.clone(),
+        attributions: inc
+            .alleged
+            .iter()
+            .map(|a| Attribution {
+                party: a.party.clone(),
+                alleged_by: a.by.clone(),
+                outcome: Outcome::OutOfScope,
+                grade: a.grade,
+                standing: a.standing,
+                released_by: None,
+                invocation: None,
+                release_available: None,
+            })
+            .collect(),
+        site: None,
+        reasons: vec![reason(
+            "version",
+            "no",
+            format!(
+                "{} had no reading in force when this incident began ({}): its first version was filed {} (entry {}) and applies from {}",
+                rd.author,
+                inc.start,
+                utc(rd.filed),
+                rd.index,
+                utc(rd.effective)
+            ),
+        )],
+        version: rd.index,
+        retroactive: false,
+        rules: RULES_VERSION.to_string(),
+    };
+    set_standing(&mut f);
+    f
 }
 
 /// Adjudicates one incident under one reading (release clauses are applied afterwards, across
@@ -175,6 +229,53 @@ pub(crate) fn adjudicate(
     let terms = &rd.reading.terms;
     let inc = &b.incident;
     let mut reasons = Vec::new();
+    // The version of the reading, and whether it decides an incident filed before it.
+    let retro_reading = rd.effective < rd.filed && b.start < rd.filed;
+    reasons.push(reason(
+        "version",
+        if retro_reading { "uncertain" } else { "yes" },
+        format!(
+            "{}'s reading as filed {} (entry {}), in force from {}{}",
+            rd.author,
+            utc(rd.filed),
+            rd.index,
+            utc(rd.effective),
+            if retro_reading {
+                ": RETROACTIVE — filed after this incident began, yet applied to it"
+            } else {
+                ""
+            }
+        ),
+    ));
+    // Sites listed after the incident began protect nothing in it (unless their listing says
+    // it was effective earlier: then they count, flagged retroactive).
+    let later: Vec<&Hit> = hits
+        .iter()
+        .filter(|h| {
+            !listed_by(snap, h, b) && terms.protected.contains(&snap.sites[h.site].category)
+        })
+        .collect();
+    if let Some(h) = later.first() {
+        let s = &snap.sites[h.site];
+        reasons.push(reason(
+            "version",
+            "no",
+            format!(
+                "site {}/{} ({}) was listed {} with effect from {}, after this incident began: not protected by the listing then",
+                s.lister,
+                s.id,
+                s.name,
+                utc(s.filed),
+                utc(s.effective)
+            ),
+        ));
+    }
+    let hits: Vec<Hit> = hits
+        .iter()
+        .filter(|h| listed_by(snap, h, b))
+        .cloned()
+        .collect();
+    let hits = &hits[..];
     let mut finding = Finding {
         incident: inc.id.clone(),
         agreement: rd.reading.agreement.clone(),
@@ -187,6 +288,8 @@ pub(crate) fn adjudicate(
         attributions: Vec::new(),
         site: None,
         reasons: Vec::new(),
+        version: rd.index,
+        retroactive: retro_reading,
         rules: RULES_VERSION.to_string(),
     };
     let attrs_all = |o: Outcome| -> Vec<Attribution> {
@@ -212,13 +315,29 @@ pub(crate) fn adjudicate(
         f
     };
 
-    // 1. The window.
+    // 1. The window — ended early if the agreement's phase lapsed or collapsed.
     let ws = terms.window.start.0.as_second();
-    let we = terms.window.effective_end().map(|t| t.0.as_second());
+    let mut we = terms.window.effective_end().map(|t| t.0.as_second());
+    let ended = snap
+        .ends
+        .get(&rd.reading.agreement)
+        .filter(|e| we.is_none_or(|w| e.at < w));
+    if let Some(e) = ended {
+        we = Some(e.at);
+    }
     let span = format!("{} – {}", inc.start, inc.end);
-    let wtext = match we {
-        Some(e) => format!("the window {} – {}", utc(ws), utc(e)),
-        None => format!("the window from {} (no end stated)", utc(ws)),
+    let wtext = match (we, ended) {
+        (Some(e), Some(end)) => format!(
+            "the window {} – {} (the phase {} {} from {}, entry {}: the agreement ends there whatever the reading says)",
+            utc(ws),
+            utc(e),
+            end.phase,
+            end.status,
+            utc(end.at),
+            end.index
+        ),
+        (Some(e), None) => format!("the window {} – {}", utc(ws), utc(e)),
+        (None, _) => format!("the window from {} (no end stated)", utc(ws)),
     };
     let window = if b.end < ws || we.is_some_and(|e| b.start >= e) {
         Tri::No
@@ -395,6 +514,21 @@ pub(crate) fn adjudicate(
             "yes",
             format!("protected under this reading: {}", describe(h)),
         ));
+        let s = &snap.sites[h.site];
+        if s.filed > b.start {
+            finding.retroactive = true;
+            reasons.push(reason(
+                "version",
+                "uncertain",
+                format!(
+                    "site {}/{} was listed {}, after this incident began, with effect from {}: RETROACTIVE",
+                    s.lister,
+                    s.id,
+                    utc(s.filed),
+                    utc(s.effective)
+                ),
+            ));
+        }
         finding.site = Some(site_near(h));
         Tri::Yes
     } else if let Some((ri, c)) = &reported_target {
@@ -651,24 +785,27 @@ fn overall(attrs: &[Attribution]) -> Outcome {
 pub(crate) fn apply_release(
     findings: &mut [Finding],
     built: &[&Built],
-    rd: &ReadingIn,
+    versions: &[&ReadingIn],
     snap: &Snapshot,
 ) {
-    let Some(clause) = rd
-        .reading
-        .terms
-        .release
-        .iter()
-        .find(|r| r.kind == ReleaseKind::ViolationFreesOtherSide)
-    else {
-        return;
+    let clause_of = |rd: &ReadingIn| {
+        rd.reading
+            .terms
+            .release
+            .iter()
+            .find(|r| r.kind == ReleaseKind::ViolationFreesOtherSide)
+            .cloned()
     };
-    let agreement = &rd.reading.agreement;
     // Freed party → (from, incident, by whom, invocation index).
     let mut freed: BTreeMap<Id, (i64, String, Id, Option<u64>)> = BTreeMap::new();
     // Entitled but not (yet) invoked: party → (from, incident, by whom).
     let mut available: BTreeMap<Id, (i64, String, Id)> = BTreeMap::new();
-    for (f, b) in findings.iter_mut().zip(built) {
+    for ((f, b), rd) in findings.iter_mut().zip(built).zip(versions) {
+        // The clause of the version in force for this incident.
+        let Some(clause) = clause_of(rd) else {
+            continue;
+        };
+        let agreement = &rd.reading.agreement;
         let mut changed = false;
         for a in f.attributions.iter_mut() {
             if a.outcome != Outcome::Breach && a.outcome != Outcome::Undetermined {

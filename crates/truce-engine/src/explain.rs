@@ -94,10 +94,16 @@ pub fn explain(incident: &Incident, findings: &[&Finding]) -> String {
     for f in findings {
         let _ = writeln!(
             s,
-            "\n{} under {}'s reading: {}",
+            "\n{} under {}'s reading (version of entry {}): {}{}",
             f.agreement,
             f.reading,
-            f.words.to_uppercase()
+            f.version,
+            f.words.to_uppercase(),
+            if f.retroactive {
+                " — decided by a RETROACTIVE version"
+            } else {
+                ""
+            }
         );
         for a in &f.attributions {
             let _ = writeln!(

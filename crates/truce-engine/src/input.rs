@@ -2,7 +2,7 @@
 //! replayed [`Ledger`] (or directly by a caller that streams the log), in log order, so the same
 //! log always gives the same snapshot.
 
-use truce_model::domain::{Act, Question, Reading, Role, Verdict};
+use truce_model::domain::{Act, PhaseStatus, Question, Reading, Role, Verdict};
 use truce_model::geo::Geometry;
 use truce_model::taxonomy::Category;
 use truce_model::{Id, Ledger};
@@ -59,15 +59,23 @@ pub struct SiteIn {
     pub geometry: Geometry,
     /// Position uncertainty, metres (0 when surveyed).
     pub approximate_m: u32,
+    /// When it was listed (the entry's time), unix seconds.
+    pub filed: i64,
+    /// From when the listing protects it (`effective_from`, default `filed`), unix seconds.
+    pub effective: i64,
 }
 
-/// One party's current reading of an agreement.
+/// One version of one party's reading of an agreement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadingIn {
-    /// Log index of the reading.
+    /// Log index of the version.
     pub index: u64,
     /// The party whose reading it is.
     pub author: Id,
+    /// When it was filed (the entry's time), unix seconds.
+    pub filed: i64,
+    /// From when it applies (`effective_from`, default `filed`), unix seconds.
+    pub effective: i64,
     /// The reading.
     pub reading: Reading,
 }
@@ -93,6 +101,19 @@ pub struct AssessmentIn {
     pub verdict: Verdict,
     /// The reasoning.
     pub text: String,
+}
+
+/// An agreement's end: its phase lapsed or collapsed from `at`, ending every reading's window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndIn {
+    /// From when (unix seconds): the phase's `status_from`, default the process entry's time.
+    pub at: i64,
+    /// Log index of the process entry that set the status.
+    pub index: u64,
+    /// The phase.
+    pub phase: Id,
+    /// `lapsed` or `collapsed`.
+    pub status: String,
 }
 
 /// A review policy in force from its entry on.
@@ -130,7 +151,7 @@ pub struct Snapshot {
     pub reports: Vec<ReportIn>,
     /// Sites, in log order.
     pub sites: Vec<SiteIn>,
-    /// Readings, ordered by (agreement, author).
+    /// Every version of every reading, ordered by (agreement, author), then log order.
     pub readings: Vec<ReadingIn>,
     /// Assessments, in log order.
     pub assessments: Vec<AssessmentIn>,
@@ -140,6 +161,11 @@ pub struct Snapshot {
     pub invocations: Vec<InvocationIn>,
     /// Every registered party's role.
     pub roles: std::collections::BTreeMap<Id, Role>,
+    /// Each agreement's time zone, as its process defines it (an agreement left out counts its
+    /// days in UTC).
+    pub zones: std::collections::BTreeMap<Id, jiff::tz::TimeZone>,
+    /// Agreements whose phase lapsed or collapsed: the earliest end known, by agreement.
+    pub ends: std::collections::BTreeMap<Id, EndIn>,
 }
 
 impl Snapshot {
@@ -211,16 +237,21 @@ impl Snapshot {
                 category: s.value.category.clone(),
                 geometry: s.value.geometry.clone(),
                 approximate_m: s.value.approximate_m.unwrap_or(0),
+                filed: s.time.0.as_second(),
+                effective: s.value.effective_from.unwrap_or(s.time).0.as_second(),
             })
             .collect();
         sites.sort_by_key(|s| s.index);
         let readings = ledger
-            .readings
+            .reading_versions
             .iter()
+            .flat_map(|((_, author), vs)| vs.iter().map(move |r| (author, r)))
             .filter(|(_, r)| r.retracted.is_none())
-            .map(|((_, author), r)| ReadingIn {
+            .map(|(author, r)| ReadingIn {
                 index: r.index,
                 author: author.clone(),
+                filed: r.time.0.as_second(),
+                effective: r.value.effective_from.unwrap_or(r.time).0.as_second(),
                 reading: r.value.clone(),
             })
             .collect();
@@ -251,6 +282,41 @@ impl Snapshot {
                     .collect(),
             })
             .collect();
+        let mut zones = std::collections::BTreeMap::new();
+        for (_, _, a) in ledger.agreements() {
+            if let Some(z) = &a.time_zone {
+                zones.entry(a.id).or_insert_with(|| z.tz());
+            }
+        }
+        let mut ends: std::collections::BTreeMap<Id, EndIn> = std::collections::BTreeMap::new();
+        for p in ledger
+            .process_versions
+            .iter()
+            .filter(|p| p.retracted.is_none())
+        {
+            for ph in &p.value.phases {
+                let status = match ph.status {
+                    PhaseStatus::Lapsed => "lapsed",
+                    PhaseStatus::Collapsed => "collapsed",
+                    _ => continue,
+                };
+                let at = ph.status_from.unwrap_or(p.time).0.as_second();
+                for a in &ph.agreements {
+                    let end = EndIn {
+                        at,
+                        index: p.index,
+                        phase: ph.id.clone(),
+                        status: status.to_string(),
+                    };
+                    match ends.get(&a.id) {
+                        Some(e) if e.at <= at => {}
+                        _ => {
+                            ends.insert(a.id.clone(), end);
+                        }
+                    }
+                }
+            }
+        }
         Snapshot {
             log_size,
             reports,
@@ -260,6 +326,20 @@ impl Snapshot {
             policies,
             invocations,
             roles,
+            ends,
+            zones,
+        }
+    }
+
+    /// The calendar day (`YYYY-MM-DD`), in the agreement's time zone (UTC when it states none),
+    /// of the unix time `t`: a finding counts on the day its incident's evidence starts.
+    pub fn day_in(&self, agreement: &Id, t: i64) -> String {
+        let Ok(ts) = jiff::Timestamp::from_second(t) else {
+            return t.to_string();
+        };
+        match self.zones.get(agreement) {
+            Some(tz) => tz.to_datetime(ts).date().to_string(),
+            None => jiff::tz::TimeZone::UTC.to_datetime(ts).date().to_string(),
         }
     }
 }

@@ -17,6 +17,7 @@ pub use explain::explain;
 pub use incidents::{compatible, origin_of, side_label, side_of};
 pub use input::Snapshot;
 pub use truce_model::domain::{Question, Standing};
+use truce_model::Id;
 pub use types::*;
 
 /// Thresholds of the rules. The defaults are the published rules version; changing one changes
@@ -65,17 +66,53 @@ pub fn judge(snap: &Snapshot, p: &Params) -> Judgement {
     } else {
         built.iter().map(|b| near.hits(snap, b, p)).collect()
     };
-    let mut findings = Vec::new();
+    // The versions of each reading, by (agreement, author). Each incident is judged under the
+    // version in force at its start: of those effective by then, the one filed last. A version
+    // effective only after the incident never judges it: nothing is silently retroactive.
+    let mut keys: std::collections::BTreeMap<(&Id, &Id), Vec<&input::ReadingIn>> =
+        std::collections::BTreeMap::new();
     for rd in &snap.readings {
-        // Only incidents the reading concerns get a finding: someone is blamed, or a protected
-        // target is within reach. A field fire far from any listed site concerns no agreement.
-        let (refs, mut fs): (Vec<&incidents::Built>, Vec<Finding>) = built
-            .iter()
-            .zip(&hits)
-            .filter(|(b, h)| adjudicate::concerns(snap, b, h, rd))
-            .map(|(b, h)| (b, adjudicate::adjudicate(snap, b, h, rd, p)))
-            .unzip();
-        adjudicate::apply_release(&mut fs, &refs, rd, snap);
+        keys.entry((&rd.reading.agreement, &rd.author))
+            .or_default()
+            .push(rd);
+    }
+    let mut findings = Vec::new();
+    for versions in keys.values() {
+        let mut fs = Vec::new();
+        let mut refs = Vec::new();
+        let mut used = Vec::new();
+        for (b, h) in built.iter().zip(&hits) {
+            let in_force = versions
+                .iter()
+                .filter(|v| v.effective <= b.start)
+                .max_by_key(|v| v.index);
+            // Before any version applies, the party had no reading in force: out of scope, said
+            // so (judged by the first version's terms only for whether it concerns the party).
+            let (rd, before) = match in_force {
+                Some(rd) => (*rd, false),
+                None => match versions.iter().min_by_key(|v| (v.effective, v.index)) {
+                    Some(first) => (*first, true),
+                    None => continue,
+                },
+            };
+            // Only incidents the reading concerns get a finding: someone is blamed, or a
+            // protected target is within reach. A field fire far from any listed site concerns
+            // no agreement.
+            if adjudicate::concerns(snap, b, h, rd) {
+                fs.push(if before {
+                    adjudicate::before_any_version(b, rd)
+                } else {
+                    adjudicate::adjudicate(snap, b, h, rd, p)
+                });
+                refs.push(b);
+                used.push(rd);
+            }
+        }
+        adjudicate::apply_release(&mut fs, &refs, &used, snap);
+        // A finding counts on the day its incident's evidence starts, in the agreement's zone.
+        for (f, b) in fs.iter_mut().zip(&refs) {
+            f.day = snap.day_in(&f.agreement, b.start);
+        }
         findings.extend(fs);
     }
     findings.sort_by(|a, b| (&a.agreement, &a.reading).cmp(&(&b.agreement, &b.reading)));

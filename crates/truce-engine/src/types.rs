@@ -8,7 +8,7 @@ use truce_model::Id;
 
 /// The version of the rules that produced a finding. Bump it whenever a rule changes what the
 /// engine outputs for the same log.
-pub const RULES_VERSION: &str = "truce-rules/2";
+pub const RULES_VERSION: &str = "truce-rules/3";
 
 /// Occurrence: how sure we are that something happened there and then. Never a bare boolean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -260,7 +260,8 @@ pub struct Incident {
     pub start: String,
     /// Latest time of the evidence (RFC 3339, UTC).
     pub end: String,
-    /// UTC day of `start` (`YYYY-MM-DD`), the day compliance counts it on.
+    /// UTC day of `start` (`YYYY-MM-DD`). Compliance counts each finding on the day of `start`
+    /// in its agreement's time zone instead (`Finding::day`).
     pub day: String,
     /// Best position: that of the most precise report.
     pub point: [f64; 2],
@@ -382,7 +383,8 @@ pub struct Finding {
     pub words: String,
     /// The incident's occurrence grade.
     pub occurrence: Grade,
-    /// The incident's UTC day.
+    /// The day (`YYYY-MM-DD`) its incident's evidence starts, in the agreement's time zone (UTC
+    /// when the agreement states none): the day compliance counts it on.
     pub day: String,
     /// Per blamed party.
     pub attributions: Vec<Attribution>,
@@ -391,6 +393,13 @@ pub struct Finding {
     pub site: Option<SiteNear>,
     /// The chain of reasons, in the order they were examined.
     pub reasons: Vec<Reason>,
+    /// The log index of the reading's version that decided it (the one in force at the
+    /// incident's start).
+    pub version: u64,
+    /// Set when a version filed after the incident began decides it (a reading or site listing
+    /// with an earlier `effective_from`): allowed, and flagged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retroactive: bool,
     /// The rules version.
     pub rules: String,
 }
@@ -404,7 +413,7 @@ pub struct ComplianceRow {
     pub reading: Id,
     /// The party the findings concern.
     pub party: Id,
-    /// UTC day.
+    /// The findings' day, in the agreement's time zone.
     pub day: String,
     /// Attributions by outcome (all four keys present).
     pub outcomes: std::collections::BTreeMap<String, u64>,
@@ -419,7 +428,7 @@ pub struct ReadingDifference {
     pub agreement: Id,
     /// The incident.
     pub incident: String,
-    /// UTC day.
+    /// The findings' day, in the agreement's time zone.
     pub day: String,
     /// Outcome under each reading, by reading party.
     pub outcomes: std::collections::BTreeMap<String, Outcome>,

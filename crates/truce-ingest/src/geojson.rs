@@ -63,6 +63,7 @@ pub fn read_sites<R: Read>(input: R) -> Result<Vec<Site>, IngestError> {
             category: Category::new(&props.category).map_err(|e| at("category", e))?,
             geometry,
             approximate_m: props.approximate_m,
+            effective_from: None,
             source: props.source,
         });
     }

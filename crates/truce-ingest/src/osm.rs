@@ -204,6 +204,7 @@ impl Out {
                 category: Category::new(t.category)?,
                 geometry,
                 approximate_m: None,
+                effective_from: None,
                 source: format!("OpenStreetMap contributors (ODbL), {r}"),
             })
         });

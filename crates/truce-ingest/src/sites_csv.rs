@@ -148,6 +148,7 @@ pub fn rows<R: Read>(input: R, m: &Mapping) -> Result<Vec<SiteRow>, IngestError>
                 category,
                 geometry: Geometry::Point(point),
                 approximate_m: None,
+                effective_from: None,
                 source: format!("{}: {id_text}", m.source),
             })
         })();

@@ -148,6 +148,11 @@ pub struct Phase {
     pub depends_on: Vec<Id>,
     /// Status.
     pub status: PhaseStatus,
+    /// From when the status holds (default: when the process entry was filed). A `lapsed` or
+    /// `collapsed` status ends the windows of the phase's agreements from then, whatever a
+    /// reading says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_from: Option<Time>,
     /// Agreements belonging to this phase.
     #[serde(default)]
     pub agreements: Vec<AgreementDef>,
@@ -167,6 +172,10 @@ pub struct AgreementDef {
     /// Whether a joint text was signed.
     #[serde(default)]
     pub joint_text: bool,
+    /// The time zone its days are counted in (an IANA name such as `Europe/Kyiv`; UTC when
+    /// left out): a finding counts on the day, in this zone, its incident's evidence starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<crate::time::TimeZoneName>,
 }
 
 /// A peace process with phases and dependencies (body of `process`). A later `process` entry
@@ -433,6 +442,10 @@ pub struct Terms {
 pub struct Reading {
     /// The agreement read.
     pub agreement: Id,
+    /// From when this version applies (default: when it was filed). Earlier than its filing
+    /// makes it *retroactive*: allowed, and flagged in every finding it decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_from: Option<Time>,
     /// Summary in a sentence.
     #[serde(default)]
     pub summary: String,
@@ -457,6 +470,10 @@ pub struct Site {
     /// Set when the position is approximate: uncertainty radius in metres.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approximate_m: Option<u32>,
+    /// From when the listing protects the site (default: when it was filed). Earlier than its
+    /// filing makes it *retroactive*: allowed, and flagged in every finding it decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_from: Option<Time>,
     /// Where the listing comes from.
     #[serde(default)]
     pub source: String,

@@ -165,8 +165,13 @@ pub struct Ledger {
     pub parties: BTreeMap<Id, PartyState>,
     /// Processes by (author, id); latest wins.
     pub processes: BTreeMap<(Id, Id), Record<Process>>,
+    /// Every process filing, in log order: the phases' status changes over time.
+    pub process_versions: Vec<Record<Process>>,
     /// Readings by (agreement, author); latest wins.
     pub readings: BTreeMap<(Id, Id), Record<Reading>>,
+    /// Every version of each reading, by (agreement, author), in log order: a new reading never
+    /// overwrites the past; each version applies from its `effective_from` (default: its filing).
+    pub reading_versions: BTreeMap<(Id, Id), Vec<Record<Reading>>>,
     /// Sites by (lister, id).
     pub sites: BTreeMap<(Id, Id), Record<Site>>,
     /// Reports by (author, id).
@@ -736,12 +741,18 @@ impl Ledger {
                 }
             }
             Body::Process(p) => {
-                self.processes
-                    .insert((a, p.id.clone()), record(&env, index, p));
+                let rec = record(&env, index, p);
+                self.process_versions.push(rec.clone());
+                self.processes.insert((a, rec.value.id.clone()), rec);
             }
             Body::Reading(r) => {
-                self.readings
-                    .insert((r.agreement.clone(), a), record(&env, index, r));
+                let key = (r.agreement.clone(), a);
+                let rec = record(&env, index, r);
+                self.reading_versions
+                    .entry(key.clone())
+                    .or_default()
+                    .push(rec.clone());
+                self.readings.insert(key, rec);
             }
             Body::Site(s) => {
                 self.sites.insert((a, s.id.clone()), record(&env, index, s));
@@ -800,14 +811,21 @@ impl Ledger {
                 amend(
                     $coll.find(|r| r.entry_id == target),
                     retract,
-                    body.and_then(|b| if let $variant(x) = b { Some(x) } else { None }),
+                    body.clone()
+                        .and_then(|b| if let $variant(x) = b { Some(x) } else { None }),
                     reason,
                 )
             };
         }
         match kind {
-            Kind::Process => go!(self.processes.values_mut(), Body::Process),
-            Kind::Reading => go!(self.readings.values_mut(), Body::Reading),
+            Kind::Process => {
+                go!(self.processes.values_mut(), Body::Process);
+                go!(self.process_versions.iter_mut(), Body::Process);
+            }
+            Kind::Reading => {
+                go!(self.readings.values_mut(), Body::Reading);
+                go!(self.reading_versions.values_mut().flatten(), Body::Reading);
+            }
             Kind::Site => go!(self.sites.values_mut(), Body::Site),
             Kind::Report => go!(self.reports.values_mut(), Body::Report),
             Kind::Assessment => go!(self.assessments.iter_mut(), Body::Assessment),

@@ -2,7 +2,7 @@
 //! fulfilments (discrepancies flagged), and claims grouped by topic (contradictions flagged).
 
 use crate::domain::*;
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Record};
 use crate::taxonomy::CATEGORIES;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -67,14 +67,29 @@ fn row(aspect: impl Into<String>, values: BTreeMap<String, String>) -> DiffRow {
     }
 }
 
-/// Compares the current readings of `agreement`.
+/// Compares the current readings of `agreement`, one column per party.
 pub fn readings_diff(ledger: &Ledger, agreement: &Id) -> ReadingsDiff {
-    let readings = ledger.readings_of(agreement);
-    let per = |f: &dyn Fn(&Reading) -> String| -> BTreeMap<String, String> {
-        readings
+    let readings: Vec<(String, &Record<Reading>)> = ledger
+        .readings_of(agreement)
+        .into_iter()
+        .map(|r| (r.author.to_string(), r))
+        .collect();
+    compare_readings(agreement, &readings)
+}
+
+/// Compares readings of `agreement`, one column per label: the parties' current readings, or
+/// consecutive versions of one party's reading (`truce agreement history`).
+pub fn compare_readings(agreement: &Id, labelled: &[(String, &Record<Reading>)]) -> ReadingsDiff {
+    let readings: Vec<&Record<Reading>> = labelled.iter().map(|(_, r)| *r).collect();
+    let label = |r: &Record<Reading>| -> String {
+        labelled
             .iter()
-            .map(|r| (r.author.to_string(), f(&r.value)))
-            .collect()
+            .find(|(_, x)| x.index == r.index)
+            .map(|(l, _)| l.clone())
+            .unwrap_or_else(|| r.author.to_string())
+    };
+    let per = |f: &dyn Fn(&Reading) -> String| -> BTreeMap<String, String> {
+        readings.iter().map(|r| (label(r), f(&r.value))).collect()
     };
     let mut rows = vec![
         row("start", per(&|r| r.terms.window.start.to_string())),
@@ -176,14 +191,14 @@ pub fn readings_diff(ledger: &Ledger, agreement: &Id) -> ReadingsDiff {
                 only.insert(c.to_string());
             }
         }
-        categories_only_in.insert(r.author.to_string(), only.into_iter().collect());
+        categories_only_in.insert(label(r), only.into_iter().collect());
     }
     ReadingsDiff {
         agreement: agreement.to_string(),
         readings: readings
             .iter()
             .map(|r| ReadingSummary {
-                party: r.author.to_string(),
+                party: label(r),
                 source: format!("{} ({})", r.value.source.title, r.value.source.date),
                 summary: r.value.summary.clone(),
                 index: r.index,

@@ -50,8 +50,16 @@ pub fn views_path(dir: &std::path::Path) -> std::path::PathBuf {
 /// Replays the whole log (up to its latest checkpoint) into a ledger; returns it with the number
 /// of entries replayed. Entries the rules refuse are logged and carry no weight.
 pub fn replay(reader: &LogReader<SqliteStorage>) -> Result<(Ledger, u64), DerivedError> {
+    replay_to(reader, reader.latest()?.size)
+}
+
+/// Replays the first `size` entries of the log into a ledger: what was known at that size.
+pub fn replay_to(
+    reader: &LogReader<SqliteStorage>,
+    size: u64,
+) -> Result<(Ledger, u64), DerivedError> {
     let mut ledger = Ledger::new();
-    let size = reader.for_each_entry(|i, e| {
+    let size = reader.for_each_entry_to(size, |i, e| {
         if let truce_model::Applied::Refused(r) = ledger.apply(i, e) {
             tracing::warn!(index = i, "entry in the log refused by the rules: {r}");
         }
@@ -87,9 +95,19 @@ pub fn judge(
     reader: &LogReader<SqliteStorage>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(Judgement, ViewStamp), DerivedError> {
+    judge_at(reader, reader.latest()?.size, progress)
+}
+
+/// The engine's full output as it was known at log size `size` (the first `size` entries):
+/// findings are a pure function of the log, so any earlier size is reproduced exactly.
+pub fn judge_at(
+    reader: &LogReader<SqliteStorage>,
+    size: u64,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(Judgement, ViewStamp), DerivedError> {
     progress(Progress::Replaying);
     let t = Instant::now();
-    let (ledger, size) = replay(reader)?;
+    let (ledger, size) = replay_to(reader, size)?;
     tracing::info!(secs = t.elapsed().as_secs_f64(), size, "replayed");
     progress(Progress::Judging {
         reports: ledger.reports.len(),

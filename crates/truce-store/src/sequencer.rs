@@ -121,8 +121,19 @@ impl<S: LogStorage> LogReader<S> {
 
     /// Calls `f(index, entry)` for every entry up to the latest checkpoint, in order, reading one
     /// bundle at a time.
-    pub fn for_each_entry(&self, mut f: impl FnMut(u64, &[u8])) -> Result<u64, StoreError> {
+    pub fn for_each_entry(&self, f: impl FnMut(u64, &[u8])) -> Result<u64, StoreError> {
         let size = self.latest_size()?;
+        self.for_each_entry_to(size, f)
+    }
+
+    /// Calls `f(index, entry)` for the first `size` entries (at most the latest checkpoint's
+    /// size), in order, reading one bundle at a time.
+    pub fn for_each_entry_to(
+        &self,
+        size: u64,
+        mut f: impl FnMut(u64, &[u8]),
+    ) -> Result<u64, StoreError> {
+        self.check_size(size)?;
         for n in 0..size.div_ceil(TILE_WIDTH) {
             let bundle = self.storage.read_bundle(n)?.ok_or_else(|| {
                 StoreError::Corrupt(format!(

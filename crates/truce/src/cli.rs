@@ -167,6 +167,9 @@ pub enum Command {
         /// Only rows about this party.
         #[arg(long)]
         party: Option<String>,
+        /// As known at this log size (the first SIZE entries), not now.
+        #[arg(long, value_name = "SIZE", value_parser = crate::engine_cmd::parse_as_of)]
+        as_of: Option<u64>,
     },
     /// Explain an incident: its reports, occurrence and attribution grades, monitors' review and
     /// every finding with its standing and reasons.
@@ -466,6 +469,15 @@ pub enum AgreementCommand {
         /// Agreement id.
         id: String,
     },
+    /// Every version of every party's reading, in log order: when it was filed, from when it
+    /// applies (flagged RETROACTIVE when before its filing), what it changed from the party's
+    /// previous version, and which findings it changed (judged as known just before it was
+    /// logged and just after: a version never rewrites the past silently). Example:
+    ///   truce --dir truce-demo agreement history energy-moratorium-2025
+    History {
+        /// Agreement id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -628,6 +640,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             AgreementCommand::List => domain_cmd::agreement_list(&dir, &out),
             AgreementCommand::Show { id } => domain_cmd::agreement_show(&dir, &id, &out),
             AgreementCommand::Diff { id } => domain_cmd::agreement_diff(&dir, &id, &out),
+            AgreementCommand::History { id } => engine_cmd::agreement_history(&dir, &id, &out),
         },
         Command::Submit(a) => {
             domain_cmd::submit_file(&dir, &a.file, &a.author, &a.key, false, &out)
@@ -636,17 +649,19 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Claims => domain_cmd::claims(&dir, &out),
         Command::Commitments => domain_cmd::commitments(&dir, &out),
         Command::Taxonomy => domain_cmd::taxonomy(&out),
-        Command::Incidents(a) => engine_cmd::incidents(&dir, &a.filter()?, &out),
-        Command::Findings(a) => engine_cmd::findings(&dir, &a.filter()?, &out),
+        Command::Incidents(a) => engine_cmd::incidents(&dir, &a.filter()?, a.as_of, &out),
+        Command::Findings(a) => engine_cmd::findings(&dir, &a.filter()?, a.as_of, &out),
         Command::Compliance {
             agreement,
             reading,
             party,
+            as_of,
         } => engine_cmd::compliance(
             &dir,
             agreement.as_deref(),
             reading.as_deref(),
             party.as_deref(),
+            as_of,
             &out,
         ),
         Command::Explain { incident } => engine_cmd::explain(&dir, &incident, &out),
@@ -797,6 +812,10 @@ pub struct IncidentsArgs {
     /// Only incidents inside MIN_LON,MIN_LAT,MAX_LON,MAX_LAT.
     #[arg(long, value_name = "BBOX")]
     pub bbox: Option<String>,
+    /// As known at this log size (the first SIZE entries), not now: reproduces exactly what
+    /// was known then. A size, never a time: stated times are their authors' word.
+    #[arg(long, value_name = "SIZE", value_parser = crate::engine_cmd::parse_as_of)]
+    pub as_of: Option<u64>,
 }
 
 impl IncidentsArgs {
@@ -875,12 +894,18 @@ pub struct FindingsArgs {
     /// Only findings about this incident.
     #[arg(long)]
     pub incident: Option<String>,
-    /// Only incidents on or after this UTC day (YYYY-MM-DD).
+    /// Only findings on or after this day (YYYY-MM-DD): the day the incident's evidence starts,
+    /// in the agreement's time zone.
     #[arg(long, value_name = "DAY")]
     pub from: Option<String>,
-    /// Only incidents on or before this UTC day.
+    /// Only findings on or before this day.
     #[arg(long, value_name = "DAY")]
     pub to: Option<String>,
+    /// As known at this log size (the first SIZE entries), not now: a reading re-filed later
+    /// never changes what was known then. A size, never a time: stated times are their
+    /// authors' word.
+    #[arg(long, value_name = "SIZE", value_parser = crate::engine_cmd::parse_as_of)]
+    pub as_of: Option<u64>,
 }
 
 impl FindingsArgs {

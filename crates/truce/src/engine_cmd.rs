@@ -82,6 +82,50 @@ fn fresh_views(dir: &DataDir, out: &Out) -> Result<ViewStore, Failure> {
     Ok(views)
 }
 
+/// Opens the views as they were known at log size `as_of` (the first `as_of` entries), or the
+/// current views when it is `None` or the latest size. Views at an earlier size are cached in
+/// `views-asof-<size>.db` beside `views.db`: the first query at a size replays and judges that
+/// prefix once; later ones cost what a query of the current views costs. Disposable like
+/// `views.db`.
+pub fn views_as_of(dir: &DataDir, as_of: Option<u64>, out: &Out) -> Result<ViewStore, Failure> {
+    let reader = dir.reader()?;
+    let latest = reader.latest()?.size;
+    let Some(size) = as_of.filter(|s| *s != latest) else {
+        return fresh_views(dir, out);
+    };
+    if size > latest {
+        return Err(Failure::input(anyhow!(
+            "--as-of {size}: the log holds only {latest} entries; give a size from 0 to {latest}"
+        )));
+    }
+    let root = if size == 0 {
+        String::new()
+    } else {
+        reader.root_at(size)?.to_string()
+    };
+    let path = dir.path.join(format!("views-asof-{size}.db"));
+    let mut views = ViewStore::open(&path)?;
+    let stamp = views.stamp()?;
+    let cached = stamp.is_some_and(|s| {
+        s.log_size == size && s.root == root && s.rules == truce_engine::RULES_VERSION
+    });
+    if !cached {
+        let (j, stamp) = derived::judge_at(&reader, size, &mut progress(out)).map_err(failure)?;
+        derived::store(&mut views, &j, &stamp).map_err(failure)?;
+    }
+    Ok(views)
+}
+
+/// Parses `--as-of`: a log size. (A time will name the largest log size witnessed before it,
+/// once entries carry witnessed times; authors' stated times are never used for this.)
+pub fn parse_as_of(v: &str) -> Result<u64, String> {
+    v.parse::<u64>().map_err(|_| {
+        format!(
+            "{v:?} is not a log size; give the number of entries (e.g. `--as-of 95`: what was known once the log held 95 entries; `truce log checkpoint` shows the current size). Times are not accepted: an entry's stated time is its author's word, not when the log knew it"
+        )
+    })
+}
+
 /// `truce rebuild`: recomputes every derived view from the log.
 pub fn rebuild(dir: &DataDir, out: &Out) -> Result<(), Failure> {
     let t = Instant::now();
@@ -136,8 +180,13 @@ fn print_docs(out: &Out, text: String, docs: &[String]) -> Result<(), Failure> {
 }
 
 /// `truce incidents`.
-pub fn incidents(dir: &DataDir, filter: &IncidentFilter, out: &Out) -> Result<(), Failure> {
-    let views = fresh_views(dir, out)?;
+pub fn incidents(
+    dir: &DataDir,
+    filter: &IncidentFilter,
+    as_of: Option<u64>,
+    out: &Out,
+) -> Result<(), Failure> {
+    let views = views_as_of(dir, as_of, out)?;
     let docs = views.incidents(filter)?;
     let text = if out.json {
         String::new()
@@ -213,8 +262,13 @@ fn render_incidents(list: &[Incident]) -> String {
 }
 
 /// `truce findings`.
-pub fn findings(dir: &DataDir, filter: &FindingFilter, out: &Out) -> Result<(), Failure> {
-    let views = fresh_views(dir, out)?;
+pub fn findings(
+    dir: &DataDir,
+    filter: &FindingFilter,
+    as_of: Option<u64>,
+    out: &Out,
+) -> Result<(), Failure> {
+    let views = views_as_of(dir, as_of, out)?;
     let docs = views.findings(filter)?;
     let text = if out.json {
         String::new()
@@ -251,6 +305,7 @@ fn render_findings(list: &[Finding]) -> String {
             .or_else(|| {
                 f.reasons.iter().find(|r| {
                     r.holds != "yes"
+                        && !(r.rule == "version" && r.holds != "no")
                         && !matches!(
                             r.rule.as_str(),
                             "occurrence" | "attribution" | "assessment" | "act" | "release"
@@ -317,9 +372,10 @@ pub fn compliance(
     agreement: Option<&str>,
     reading: Option<&str>,
     party: Option<&str>,
+    as_of: Option<u64>,
     out: &Out,
 ) -> Result<(), Failure> {
-    let views = fresh_views(dir, out)?;
+    let views = views_as_of(dir, as_of, out)?;
     let doc = views.doc("compliance")?.ok_or_else(|| {
         Failure::store(anyhow!(
             "views.db has no compliance view: run `truce rebuild`"
@@ -476,5 +532,138 @@ pub fn explain(dir: &DataDir, id: &str, out: &Out) -> Result<(), Failure> {
     out.print(
         truce_engine::explain(&incident, &refs),
         serde_json::json!({ "incident": incident, "findings": findings }),
+    )
+}
+
+/// One version of a party's reading in `truce agreement history`.
+#[derive(serde::Serialize)]
+struct VersionLine {
+    party: String,
+    index: u64,
+    entry_id: String,
+    filed: String,
+    effective_from: String,
+    retroactive: bool,
+    /// What changed from the party's previous version (aspect, before, after).
+    changes: Vec<(String, String, String)>,
+    /// Findings under this reading whose outcome or standing the version changed, compared as
+    /// known just before it was logged and just after.
+    findings_changed: Vec<FindingChange>,
+}
+
+#[derive(serde::Serialize)]
+struct FindingChange {
+    incident: String,
+    day: String,
+    before: String,
+    after: String,
+}
+
+/// `truce agreement history <id>`: every version of every party's reading, in log order, what
+/// each changed, and which earlier findings it changed (judged as known before and after it).
+pub fn agreement_history(dir: &DataDir, agreement: &str, out: &Out) -> Result<(), Failure> {
+    let ledger = crate::domain_cmd::replay(&dir.reader()?)?;
+    let aid = truce_model::Id::new(agreement)
+        .map_err(|e| Failure::input(anyhow!("agreement {agreement:?}: {e}")))?;
+    if !ledger.agreements().iter().any(|(_, _, a)| a.id == aid) {
+        return Err(Failure::input(anyhow!(
+            "no agreement {agreement:?} in the log; `truce agreement list` shows them"
+        )));
+    }
+    let mut lines = Vec::new();
+    for ((a, party), versions) in &ledger.reading_versions {
+        if *a != aid {
+            continue;
+        }
+        for (k, v) in versions.iter().enumerate() {
+            let changes = if k == 0 {
+                Vec::new()
+            } else {
+                let prev = &versions[k - 1];
+                let d = truce_model::views::compare_readings(
+                    &aid,
+                    &[("before".into(), prev), ("after".into(), v)],
+                );
+                d.rows
+                    .iter()
+                    .filter(|r| r.differs)
+                    .map(|r| {
+                        let get = |l: &str| r.values.get(l).cloned().unwrap_or_default();
+                        (r.aspect.clone(), get("before"), get("after"))
+                    })
+                    .collect()
+            };
+            // Findings of this party's reading as known before the version and with it.
+            let at = |size: u64| -> Result<Vec<Finding>, Failure> {
+                let views = views_as_of(dir, Some(size), out)?;
+                let docs = views.findings(&FindingFilter {
+                    agreement: Some(aid.to_string()),
+                    reading: Some(party.to_string()),
+                    ..Default::default()
+                })?;
+                parse_all(&docs)
+            };
+            let before = at(v.index)?;
+            let after = at(v.index + 1)?;
+            let findings_changed = after
+                .iter()
+                .filter_map(|f| {
+                    let was = before
+                        .iter()
+                        .find(|b| b.incident == f.incident)
+                        .map(|b| b.words.clone())
+                        .unwrap_or_else(|| "no finding".into());
+                    (was != f.words).then(|| FindingChange {
+                        incident: f.incident.clone(),
+                        day: f.day.clone(),
+                        before: was,
+                        after: f.words.clone(),
+                    })
+                })
+                .collect();
+            let effective = v.value.effective_from.unwrap_or(v.time);
+            lines.push(VersionLine {
+                party: party.to_string(),
+                index: v.index,
+                entry_id: v.entry_id.clone(),
+                filed: v.time.to_string(),
+                effective_from: effective.to_string(),
+                retroactive: effective < v.time,
+                changes,
+                findings_changed,
+            });
+        }
+    }
+    lines.sort_by_key(|l| l.index);
+    let mut text = format!("versions of the readings of {aid}, in log order:\n");
+    for l in &lines {
+        let _ = writeln!(
+            text,
+            "\n{} filed a reading on {} (entry {}), effective from {}{}",
+            l.party,
+            l.filed,
+            l.index,
+            l.effective_from,
+            if l.retroactive { " (RETROACTIVE)" } else { "" }
+        );
+        for (aspect, before, after) in &l.changes {
+            let _ = writeln!(text, "  {aspect}: {before} → {after}");
+        }
+        if l.findings_changed.is_empty() {
+            let _ = writeln!(text, "  no earlier finding changes");
+        } else {
+            let _ = writeln!(text, "  {} finding(s) change:", l.findings_changed.len());
+            for c in &l.findings_changed {
+                let _ = writeln!(
+                    text,
+                    "    {} {}: {} → {}",
+                    c.day, c.incident, c.before, c.after
+                );
+            }
+        }
+    }
+    out.print(
+        text,
+        serde_json::json!({"agreement": aid, "versions": lines}),
     )
 }

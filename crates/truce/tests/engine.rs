@@ -146,8 +146,15 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
     assert_eq!(ru["site"]["distance_m"], 0);
     let ua = by("ua");
     assert_eq!(ua["outcome"], "out_of_scope");
-    assert_eq!(ua["reasons"][0]["rule"], "window");
+    // Ukraine's reading was filed on 25 March, applying from then: none was in force.
+    assert_eq!(ua["reasons"][0]["rule"], "version");
     assert_eq!(ua["reasons"][0]["holds"], "no");
+    assert!(ua["reasons"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("ua had no reading in force when this incident began"));
+    // Russia's, filed on 25 March, applies from 18 March: retroactive, flagged.
+    assert_eq!(ru["retroactive"], true);
     // Under the US reading (strikes only), the shelling blamed on ru is a breach, the sabotage
     // blamed on ua is not a prohibited act.
     let us = by("us");
@@ -200,8 +207,8 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
         "{text}"
     );
     assert!(
-        text.contains("under ru's reading: ALLEGED BREACH")
-            && text.contains("under ua's reading: OUT OF SCOPE")
+        text.contains("under ru's reading (version of entry 92): ALLEGED BREACH — decided by a RETROACTIVE version")
+            && text.contains("under ua's reading (version of entry 93): OUT OF SCOPE")
             && text.contains("attribution to ua: disputed (standing: alleged"),
         "{text}"
     );
@@ -244,6 +251,24 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
             && !text.contains("under ru's reading"),
         "{text}"
     );
+
+    // Days: the agreement counts in Europe/Kyiv (process.toml). Ukraine's report of the Kherson
+    // strike covers the whole of 4 April, Moscow time: from 3 April 21:00 UTC. The incident keeps
+    // its UTC day (3 April); its findings, and compliance, count on 4 April.
+    let kherson = incidents
+        .iter()
+        .find(|i| members(i).contains(&"ua/kherson-tpp-2025-04-04".to_string()))
+        .unwrap();
+    assert_eq!(kherson["start"], "2025-04-03T21:00:00Z");
+    assert_eq!(kherson["day"], "2025-04-03");
+    let kid = kherson["id"].as_str().unwrap();
+    let fs = json(truce(p).args(["--dir", "d", "findings", "--incident", kid]));
+    let fs = fs.as_array().unwrap();
+    assert!(!fs.is_empty());
+    assert!(fs.iter().all(|f| f["day"] == "2025-04-04"), "{fs:#?}");
+    let rows = c["rows"].as_array().unwrap();
+    assert!(rows.iter().any(|r| r["day"] == "2025-04-04"));
+    assert!(!rows.iter().any(|r| r["day"] == "2025-04-03"), "{rows:#?}");
 }
 
 #[test]
@@ -301,4 +326,184 @@ text = "test: Ukraine's account of the same fire"
     let kav = &incidents.as_array().unwrap()[0];
     assert_eq!(members(kav).len(), 3, "{kav:#}");
     assert_eq!(kav["sides"].as_array().unwrap().len(), 3);
+}
+
+/// The log's size, from `truce log checkpoint --json`.
+fn log_size(p: &std::path::Path) -> u64 {
+    json(truce(p).args(["--dir", "d", "log", "checkpoint"]))["size"]
+        .as_u64()
+        .unwrap()
+}
+
+/// ru's reading re-filed on 20 April with its start moved to 1 April: with `effective_from` 18
+/// March (retroactive) it re-decides Sudzha, flagged; `--as-of` the size before it reproduces
+/// exactly what was known then; with no `effective_from`, nothing before 20 April changes.
+#[test]
+fn a_refiled_reading_is_a_version_and_the_past_stays_reproducible() {
+    let t = demo();
+    let p = t.path();
+    let before = stdout(truce(p).args(["--dir", "d", "--json", "findings"]));
+    let n = log_size(p);
+    let original = std::fs::read_to_string(format!("{}/readings/ru.toml", common::scenario()))
+        .unwrap()
+        .replace(
+            "time = 2025-03-25T18:00:00+03:00",
+            "time = 2025-04-20T12:00:00+03:00",
+        )
+        .replace(
+            "start = 2025-03-18T00:00:00+03:00",
+            "start = 2025-04-01T00:00:00+03:00",
+        );
+    assert!(original.contains("effective_from = 2025-03-18T00:00:00+03:00"));
+    let file = |name: &str, text: &str| {
+        std::fs::write(p.join(name), text).unwrap();
+        stdout(truce(p).args([
+            "-q",
+            "--dir",
+            "d",
+            "agreement",
+            "add",
+            name,
+            "--as",
+            "ru",
+            "--key",
+            "d/keys/ru.key",
+        ]));
+    };
+
+    // Retroactive: effective from 18 March, filed 20 April.
+    file("ru-retro.toml", &original);
+    let after = json(truce(p).args(["--dir", "d", "findings", "--reading", "ru"]));
+    let sudzha = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["incident"] == "inc-ebcad14da9c05248")
+        .unwrap();
+    assert_eq!(sudzha["outcome"], "out_of_scope", "{sudzha:#}");
+    assert_eq!(sudzha["retroactive"], true);
+    assert!(sudzha["reasons"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("RETROACTIVE"));
+    // What was known before the re-filing: byte for byte.
+    assert_eq!(
+        stdout(truce(p).args([
+            "--dir",
+            "d",
+            "--json",
+            "findings",
+            "--as-of",
+            &n.to_string()
+        ])),
+        before
+    );
+    // The history names the version, flags it and lists the findings it changed.
+    let h = stdout(truce(p).args([
+        "--dir",
+        "d",
+        "agreement",
+        "history",
+        "energy-moratorium-2025",
+    ]));
+    assert!(
+        h.contains("ru filed a reading on 2025-04-20T09:00:00Z")
+            && h.contains("(RETROACTIVE)")
+            && h.contains("start: 2025-03-17T21:00:00Z → 2025-03-31T21:00:00Z")
+            && h.contains("inc-ebcad14da9c05248: alleged breach → out of scope"),
+        "{h}"
+    );
+    let e = common::fails(
+        truce(p).args(["--dir", "d", "findings", "--as-of", "2025-04-01T00:00:00Z"]),
+        2,
+    );
+    assert!(e.contains("not a log size"), "{e}");
+
+    // The same re-filing applying from its own filing: no finding before 20 April changes.
+    let t2 = demo();
+    let p2 = t2.path();
+    let before2 = stdout(truce(p2).args(["--dir", "d", "--json", "findings"]));
+    std::fs::write(
+        p2.join("ru-new.toml"),
+        original.replace("effective_from = 2025-03-18T00:00:00+03:00\n", ""),
+    )
+    .unwrap();
+    stdout(truce(p2).args([
+        "-q",
+        "--dir",
+        "d",
+        "agreement",
+        "add",
+        "ru-new.toml",
+        "--as",
+        "ru",
+        "--key",
+        "d/keys/ru.key",
+    ]));
+    let after2: Value = serde_json::from_str(&stdout(
+        truce(p2).args(["--dir", "d", "--json", "findings"]),
+    ))
+    .unwrap();
+    let before2: Value = serde_json::from_str(&before2).unwrap();
+    assert_eq!(
+        after2, before2,
+        "no incident after 20 April: nothing changes"
+    );
+}
+
+/// After the moratorium phase lapsed (18 April 2025, `process-2025-04-18.toml`), a strike on
+/// the Kherson thermal power plant on 10 May is out of scope under every reading — even the US
+/// reading, which states no end.
+#[test]
+fn after_the_lapse_a_may_strike_is_out_of_scope_under_every_reading() {
+    let t = demo();
+    let p = t.path();
+    std::fs::write(
+        p.join("may.toml"),
+        r#"time = 2025-05-10T18:00:00+03:00
+[[report]]
+id = "kherson-tpp-2025-05-10"
+time = { start = 2025-05-10T03:00:00+03:00, end = 2025-05-10T04:00:00+03:00 }
+location = { point = [32.55, 46.65], uncertainty_m = 1000, place = "Kherson thermal power plant (test)" }
+act = "drone-strike"
+alleged_perpetrator = "ru"
+target_category = "energy.power.plant"
+text = "test: a strike after the lapse"
+illustrative = true
+"#,
+    )
+    .unwrap();
+    stdout(truce(p).args([
+        "-q",
+        "--dir",
+        "d",
+        "submit",
+        "may.toml",
+        "--as",
+        "ua",
+        "--key",
+        "d/keys/ua.key",
+    ]));
+    let incidents = json(truce(p).args(["--dir", "d", "incidents", "--from", "2025-05-09"]));
+    let id = incidents[0]["id"].as_str().unwrap().to_string();
+    let f = json(truce(p).args(["--dir", "d", "findings", "--incident", &id]));
+    let f = f.as_array().unwrap();
+    assert_eq!(f.len(), 3, "{f:#?}");
+    for x in f {
+        assert_eq!(x["outcome"], "out_of_scope", "{x:#}");
+    }
+    let us = f.iter().find(|x| x["reading"] == "us").unwrap();
+    let w = us["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "window")
+        .unwrap();
+    assert!(
+        w["text"]
+            .as_str()
+            .unwrap()
+            .contains("the phase energy-moratorium lapsed"),
+        "{w:#}"
+    );
 }

@@ -25,6 +25,8 @@ pub fn site(index: u64, lister: &str, sid: &str, cat: &str, p: [f64; 2], approx:
         category: Category::new(cat).unwrap(),
         geometry: Geometry::Point(Point::new(p[0], p[1]).unwrap()),
         approximate_m: approx,
+        filed: i64::MIN,
+        effective: i64::MIN,
     }
 }
 
@@ -33,9 +35,12 @@ pub fn reading(index: u64, author: &str, toml_terms: &str) -> ReadingIn {
         "agreement = \"energy-moratorium-2025\"\n[source]\ntitle = \"t\"\ndate = 2025-03-18\n[terms]\n{toml_terms}"
     );
     let reading: Reading = toml::from_str(&text).unwrap();
+    // Known from the beginning of time: tests of versions set `filed` and `effective`.
     ReadingIn {
         index,
         author: id(author),
+        filed: i64::MIN,
+        effective: i64::MIN,
         reading,
     }
 }
