@@ -169,11 +169,10 @@ fn listed_by(snap: &Snapshot, h: &Hit, b: &Built) -> bool {
     snap.sites[h.site].effective <= b.start
 }
 
-/// The finding for an incident that began before any version of the reading applied:
-/// out of scope, because the party had filed no reading in force then.
-pub(crate) fn before_any_version(b: &Built, rd: &ReadingIn) -> Finding {
-    let inc = &b.incident;
-    let mut f = Finding {
+/// A finding of `inc` under `rd` before anything is decided: out of scope, no attribution, no
+/// reason yet.
+fn blank(inc: &crate::types::Incident, rd: &ReadingIn) -> Finding {
+    Finding {
         incident: inc.id.clone(),
         agreement: rd.reading.agreement.clone(),
         reading: rd.author.clone(),
@@ -182,37 +181,50 @@ pub(crate) fn before_any_version(b: &Built, rd: &ReadingIn) -> Finding {
         words: String::new(),
         occurrence: inc.occurrence,
         day: inc.day.clone(),
-        attributions: inc
-            .alleged
-            .iter()
-            .map(|a| Attribution {
-                party: a.party.clone(),
-                alleged_by: a.by.clone(),
-                outcome: Outcome::OutOfScope,
-                grade: a.grade,
-                standing: a.standing,
-                released_by: None,
-                invocation: None,
-                release_available: None,
-            })
-            .collect(),
+        attributions: Vec::new(),
         site: None,
-        reasons: vec![reason(
-            "version",
-            "no",
-            format!(
-                "{} had no reading in force when this incident began ({}): its first version was filed {} (entry {}) and applies from {}",
-                rd.author,
-                inc.start,
-                utc(rd.filed),
-                rd.index,
-                utc(rd.effective)
-            ),
-        )],
+        reasons: Vec::new(),
         version: rd.index,
         retroactive: false,
         rules: RULES_VERSION.to_string(),
-    };
+    }
+}
+
+/// Every party named in `inc`, with outcome `o`.
+fn attributions_all(inc: &crate::types::Incident, o: Outcome) -> Vec<Attribution> {
+    inc.alleged
+        .iter()
+        .map(|a| Attribution {
+            party: a.party.clone(),
+            alleged_by: a.by.clone(),
+            outcome: o,
+            grade: a.grade,
+            standing: a.standing,
+            released_by: None,
+            invocation: None,
+            release_available: None,
+        })
+        .collect()
+}
+
+/// The finding for an incident that began before any version of the reading applied:
+/// out of scope, because the party had filed no reading in force then.
+pub(crate) fn before_any_version(b: &Built, rd: &ReadingIn) -> Finding {
+    let inc = &b.incident;
+    let mut f = blank(inc, rd);
+    f.attributions = attributions_all(inc, Outcome::OutOfScope);
+    f.reasons = vec![reason(
+        "version",
+        "no",
+        format!(
+            "{} had no reading in force when this incident began ({}): its first version was filed {} (entry {}) and applies from {}",
+            rd.author,
+            inc.start,
+            utc(rd.filed),
+            rd.index,
+            utc(rd.effective)
+        ),
+    )];
     set_standing(&mut f);
     f
 }
@@ -276,40 +288,11 @@ pub(crate) fn adjudicate(
         .cloned()
         .collect();
     let hits = &hits[..];
-    let mut finding = Finding {
-        incident: inc.id.clone(),
-        agreement: rd.reading.agreement.clone(),
-        reading: rd.author.clone(),
-        outcome: Outcome::OutOfScope,
-        standing: Standing::Alleged,
-        words: String::new(),
-        occurrence: inc.occurrence,
-        day: inc.day.clone(),
-        attributions: Vec::new(),
-        site: None,
-        reasons: Vec::new(),
-        version: rd.index,
-        retroactive: retro_reading,
-        rules: RULES_VERSION.to_string(),
-    };
-    let attrs_all = |o: Outcome| -> Vec<Attribution> {
-        inc.alleged
-            .iter()
-            .map(|a| Attribution {
-                party: a.party.clone(),
-                alleged_by: a.by.clone(),
-                outcome: o,
-                grade: a.grade,
-                standing: a.standing,
-                released_by: None,
-                invocation: None,
-                release_available: None,
-            })
-            .collect()
-    };
+    let mut finding = blank(inc, rd);
+    finding.retroactive = retro_reading;
     let done = |mut f: Finding, o: Outcome, reasons: Vec<Reason>| -> Finding {
         f.outcome = o;
-        f.attributions = attrs_all(o);
+        f.attributions = attributions_all(inc, o);
         f.reasons = reasons;
         set_standing(&mut f);
         f
