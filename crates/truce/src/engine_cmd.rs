@@ -112,8 +112,40 @@ pub fn views_as_of(dir: &DataDir, as_of: Option<u64>, out: &Out) -> Result<ViewS
     if !cached {
         let (j, stamp) = derived::judge_at(&reader, size, &mut progress(out)).map_err(failure)?;
         derived::store(&mut views, &j, &stamp).map_err(failure)?;
+        prune_as_of(dir, &path);
     }
     Ok(views)
+}
+
+/// How many `views-asof-<size>.db` caches a data directory keeps (the most recently written).
+const AS_OF_CACHES: usize = 4;
+
+/// Deletes all but the [`AS_OF_CACHES`] newest as-of caches (never `keep`), with their SQLite
+/// side files, so querying many sizes does not fill the disk. Failures only cost a cache.
+fn prune_as_of(dir: &DataDir, keep: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(&dir.path) else {
+        return;
+    };
+    let mut caches: Vec<(std::time::SystemTime, std::path::PathBuf)> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("views-asof-") && n.ends_with(".db"))
+                && p != keep
+        })
+        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
+        .collect();
+    caches.sort();
+    let excess = (caches.len() + 1).saturating_sub(AS_OF_CACHES);
+    for (_, p) in caches.into_iter().take(excess) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut f = p.clone().into_os_string();
+            f.push(suffix);
+            let _ = std::fs::remove_file(f);
+        }
+    }
 }
 
 /// Parses `--as-of`: a log size. (A time will name the largest log size witnessed before it,

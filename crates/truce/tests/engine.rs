@@ -413,6 +413,19 @@ fn a_refiled_reading_is_a_version_and_the_past_stays_reproducible() {
             && h.contains("inc-ebcad14da9c05248: alleged breach → out of scope"),
         "{h}"
     );
+    // As-of caches are bounded: querying many sizes keeps only the newest few.
+    for size in 10..18 {
+        stdout(truce(p).args(["-q", "--dir", "d", "findings", "--as-of", &size.to_string()]));
+    }
+    let caches = std::fs::read_dir(p.join("d"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().to_string();
+            n.starts_with("views-asof-") && n.ends_with(".db")
+        })
+        .count();
+    assert_eq!(caches, 4);
     let e = common::fails(
         truce(p).args(["--dir", "d", "findings", "--as-of", "2025-04-01T00:00:00Z"]),
         2,
