@@ -5,15 +5,15 @@
 //! fail, each naming the publication entry's index.
 
 mod common;
-use common::{log_key, party_key, scenario, signed};
+use common::{log_key, signed};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
 use truce_engine::{Params, Snapshot, RULES_VERSION};
 use truce_log::{key_from_seed, parse_signer, SignedCheckpoint};
-use truce_model::domain::{PartyRegistration, Publication, Role};
+use truce_model::domain::{Publication, Role};
 use truce_model::entry::Body;
-use truce_model::{Id, Ledger, Time};
+use truce_model::{Ledger, Time};
 use truce_report::{CheckpointInfo, DailyInput, Day};
 use truce_store::export::export_tiles;
 use truce_store::memory::MemStorage;
@@ -25,47 +25,25 @@ const ORIGIN: &str = "publications.test.example/log";
 /// The operator, a monitor, the parties and part of the demo scenario (readings, sites,
 /// reports, a commitment) whose judgement yields findings.
 fn domain_entries() -> Vec<Vec<u8>> {
-    let t0 = Time::parse("2025-03-18T00:00:00+03:00").unwrap();
-    let register = |id: &str, role: Role| {
-        Body::PartyRegister(PartyRegistration {
-            id: Id::new(id).unwrap(),
-            name: id.to_uppercase(),
-            role,
-            keys: vec![party_key(id).verifier],
-        })
-    };
-    let mut out = vec![signed(
-        "operator",
-        t0,
-        &register("operator", Role::Operator),
-    )];
-    for (id, role) in [
-        ("osce", Role::Monitor),
-        ("us", Role::Mediator),
-        ("ru", Role::Belligerent),
-        ("ua", Role::Belligerent),
-        ("firms", Role::OpenData),
-    ] {
-        out.push(signed("operator", t0, &register(id, role)));
-    }
-    for (file, author) in [
-        ("process.toml", "us"),
-        ("readings/us.toml", "us"),
-        ("sites/ukraine-approximate.toml", "ua"),
-        ("reports/firms-2025-03-19.toml", "firms"),
-        ("reports/ua-2025-03-19.toml", "ua"),
-        ("reports/ru-2025-03-19.toml", "ru"),
-        ("readings/ru.toml", "ru"),
-        ("readings/ua.toml", "ua"),
-    ] {
-        let path = format!("{}/{file}", scenario());
-        let text = std::fs::read_to_string(&path).unwrap();
-        let f = truce_model::authoring::AuthoredFile::parse(&path, &text).unwrap();
-        for b in f.bodies() {
-            out.push(signed(author, f.time, &b));
-        }
-    }
-    out
+    common::scenario_entries(
+        &[
+            ("osce", Role::Monitor),
+            ("us", Role::Mediator),
+            ("ru", Role::Belligerent),
+            ("ua", Role::Belligerent),
+            ("firms", Role::OpenData),
+        ],
+        &[
+            ("process.toml", "us"),
+            ("readings/us.toml", "us"),
+            ("sites/ukraine-approximate.toml", "ua"),
+            ("reports/firms-2025-03-19.toml", "firms"),
+            ("reports/ua-2025-03-19.toml", "ua"),
+            ("reports/ru-2025-03-19.toml", "ru"),
+            ("readings/ru.toml", "ru"),
+            ("readings/ua.toml", "ua"),
+        ],
+    )
 }
 
 fn hex(data: &[u8]) -> String {

@@ -4,14 +4,13 @@
 //! of tampering is named by its place.
 
 mod common;
-use common::{log_key, party_key, scenario, signed};
+use common::log_key;
 use std::path::Path;
 use truce_engine::{Params, Snapshot};
 use truce_log::cosignature::Cosigner;
 use truce_log::KeyPair;
-use truce_model::domain::{PartyRegistration, Role};
-use truce_model::entry::Body;
-use truce_model::{Id, Ledger, Time};
+use truce_model::domain::Role;
+use truce_model::Ledger;
 use truce_store::export::export_tiles;
 use truce_store::memory::MemStorage;
 use truce_store::Sequencer;
@@ -22,49 +21,26 @@ const ORIGIN: &str = "verify.test.example/log";
 /// Signed domain entries: the operator, the parties, and a part of the demo scenario (process,
 /// readings, a site list, reports) whose judgement yields findings.
 fn domain_entries() -> Vec<Vec<u8>> {
-    let t0 = Time::parse("2025-03-18T00:00:00+03:00").unwrap();
-    let mut out = Vec::new();
-    let register = |id: &str, role: Role| {
-        Body::PartyRegister(PartyRegistration {
-            id: Id::new(id).unwrap(),
-            name: id.to_uppercase(),
-            role,
-            keys: vec![party_key(id).verifier],
-        })
-    };
-    out.push(signed(
-        "operator",
-        t0,
-        &register("operator", Role::Operator),
-    ));
-    for (id, role) in [
-        ("us", Role::Mediator),
-        ("ru", Role::Belligerent),
-        ("ua", Role::Belligerent),
-        ("firms", Role::OpenData),
-    ] {
-        out.push(signed("operator", t0, &register(id, role)));
-    }
-    for (file, author) in [
-        ("process.toml", "us"),
-        ("readings/us.toml", "us"),
-        ("sites/ukraine-approximate.toml", "ua"),
-        ("reports/firms-2025-03-19.toml", "firms"),
-        ("reports/ua-2025-03-19.toml", "ua"),
-        ("reports/ru-2025-03-19.toml", "ru"),
-        ("readings/ru.toml", "ru"),
-        ("readings/ua.toml", "ua"),
-        ("reports/ua-2025-03-27.toml", "ua"),
-        ("reports/ua-2025-04-04.toml", "ua"),
-    ] {
-        let path = format!("{}/{file}", scenario());
-        let text = std::fs::read_to_string(&path).unwrap();
-        let f = truce_model::authoring::AuthoredFile::parse(&path, &text).unwrap();
-        for b in f.bodies() {
-            out.push(signed(author, f.time, &b));
-        }
-    }
-    out
+    common::scenario_entries(
+        &[
+            ("us", Role::Mediator),
+            ("ru", Role::Belligerent),
+            ("ua", Role::Belligerent),
+            ("firms", Role::OpenData),
+        ],
+        &[
+            ("process.toml", "us"),
+            ("readings/us.toml", "us"),
+            ("sites/ukraine-approximate.toml", "ua"),
+            ("reports/firms-2025-03-19.toml", "firms"),
+            ("reports/ua-2025-03-19.toml", "ua"),
+            ("reports/ru-2025-03-19.toml", "ru"),
+            ("readings/ru.toml", "ru"),
+            ("readings/ua.toml", "ua"),
+            ("reports/ua-2025-03-27.toml", "ua"),
+            ("reports/ua-2025-04-04.toml", "ua"),
+        ],
+    )
 }
 
 /// Domain entries, then `raw` opaque entries.

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses some of them
 
 use truce_log::{key_from_seed, parse_signer, KeyPair};
+use truce_model::domain::{PartyRegistration, Role};
 use truce_model::entry::{sign, Body};
 use truce_model::{Id, Time};
 
@@ -40,4 +41,35 @@ pub fn signed(author: &str, time: Time, body: &Body) -> Vec<u8> {
     )
     .unwrap()
     .bytes
+}
+
+/// Signed domain entries: the operator registering itself and `parties`, then every entry of
+/// the demo scenario's authoring `files`, each `(path, author)` signed by its author.
+pub fn scenario_entries(parties: &[(&str, Role)], files: &[(&str, &str)]) -> Vec<Vec<u8>> {
+    let t0 = Time::parse("2025-03-18T00:00:00+03:00").unwrap();
+    let register = |id: &str, role: Role| {
+        Body::PartyRegister(PartyRegistration {
+            id: Id::new(id).unwrap(),
+            name: id.to_uppercase(),
+            role,
+            keys: vec![party_key(id).verifier],
+        })
+    };
+    let mut out = vec![signed(
+        "operator",
+        t0,
+        &register("operator", Role::Operator),
+    )];
+    for (id, role) in parties {
+        out.push(signed("operator", t0, &register(id, *role)));
+    }
+    for (file, author) in files {
+        let path = format!("{}/{file}", scenario());
+        let text = std::fs::read_to_string(&path).unwrap();
+        let f = truce_model::authoring::AuthoredFile::parse(&path, &text).unwrap();
+        for b in f.bodies() {
+            out.push(signed(author, f.time, &b));
+        }
+    }
+    out
 }
