@@ -414,6 +414,48 @@ impl Policy {
             .is_none_or(|q| self.member_satisfied(q, verified_witnesses))
     }
 
+    /// When the quorum was reached: the earliest time `T` such that the witnesses whose
+    /// cosignatures are timestamped at or before `T` meet the quorum (for a flat k-of-n group,
+    /// the k-th smallest timestamp). Every witness of some satisfying set attested the checkpoint
+    /// by then, so one witness that backdates its timestamp cannot move this earlier than an
+    /// honest member of the quorum put it, as long as the quorum needs more than one witness.
+    /// `None` when the quorum is not met, or is `none` (no witness bounds anything).
+    pub fn quorum_reached_at(&self, witnesses: &BTreeMap<String, u64>) -> Option<u64> {
+        self.quorum?;
+        let mut times: Vec<u64> = witnesses.values().copied().collect();
+        times.sort_unstable();
+        times.dedup();
+        times.into_iter().find(|&t| {
+            let set: BTreeSet<String> = witnesses
+                .iter()
+                .filter(|(_, &w)| w <= t)
+                .map(|(n, _)| n.clone())
+                .collect();
+            self.satisfied(&set)
+        })
+    }
+
+    /// The latest time `T` such that the witnesses whose cosignatures are timestamped at or
+    /// after `T` meet the quorum (for a flat k-of-n group, the k-th largest timestamp). Every
+    /// member of a satisfying set had signed no earlier than `T`, so whatever the log appended
+    /// after it held these cosignatures was appended after `T`; one witness that post-dates its
+    /// timestamp cannot move this later than an honest member of the quorum put it, as long as
+    /// the quorum needs more than one witness. `None` as for [`Policy::quorum_reached_at`].
+    pub fn quorum_held_since(&self, witnesses: &BTreeMap<String, u64>) -> Option<u64> {
+        self.quorum?;
+        let mut times: Vec<u64> = witnesses.values().copied().collect();
+        times.sort_unstable();
+        times.dedup();
+        times.into_iter().rev().find(|&t| {
+            let set: BTreeSet<String> = witnesses
+                .iter()
+                .filter(|(_, &w)| w >= t)
+                .map(|(n, _)| n.clone())
+                .collect();
+            self.satisfied(&set)
+        })
+    }
+
     /// The witnesses (by policy name) with a valid cosignature on `note`, with their timestamps.
     /// Signatures by unknown keys are ignored; invalid ones by known witnesses do not count. The
     /// log signature is not checked here.

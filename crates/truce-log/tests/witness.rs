@@ -478,3 +478,59 @@ fn private_key_text_round_trips_and_is_checked() {
     assert!(truce_log::cosignature::Cosigner::from_private_text(&log.signer).is_err());
     assert!(truce_log::cosignature::Cosigner::from_private_text(&c.vkey()).is_err());
 }
+
+fn flat_2_of_3() -> Policy {
+    let log = truce_log::key_from_seed("truce.example/log", [7; 32]).unwrap();
+    let mut text = format!("log {}\n", log.verifier);
+    for (n, seed) in [("a", 1u8), ("b", 2), ("c", 3)] {
+        text.push_str(&format!(
+            "witness {n} {}\n",
+            cosigner(&format!("w.example/{n}"), seed).vkey()
+        ));
+    }
+    text.push_str("group mission 2 a b c\nquorum mission\n");
+    Policy::parse(&text).unwrap()
+}
+
+fn times(ts: &[(&str, u64)]) -> std::collections::BTreeMap<String, u64> {
+    ts.iter().map(|(n, t)| (n.to_string(), *t)).collect()
+}
+
+#[test]
+fn quorum_times_are_the_kth_timestamps() {
+    let p = flat_2_of_3();
+    let t = times(&[("a", 100), ("b", 105), ("c", 130)]);
+    assert_eq!(p.quorum_reached_at(&t), Some(105));
+    assert_eq!(p.quorum_held_since(&t), Some(105));
+    let t = times(&[("a", 100), ("b", 105)]);
+    assert_eq!(p.quorum_reached_at(&t), Some(105));
+    assert_eq!(p.quorum_held_since(&t), Some(100));
+    // One cosignature is no quorum: it bounds nothing.
+    assert_eq!(p.quorum_reached_at(&times(&[("a", 100)])), None);
+    assert_eq!(p.quorum_held_since(&times(&[("a", 100)])), None);
+}
+
+#[test]
+fn one_colluding_witness_cannot_move_the_bounds_past_an_honest_one() {
+    let p = flat_2_of_3();
+    let honest = [("a", 1_000u64), ("b", 1_010)];
+    for lie in [0u64, 1, 999, 1_005, 1_011, 5_000, u64::MAX] {
+        let mut t = times(&honest);
+        t.insert("c".into(), lie);
+        let reached = p.quorum_reached_at(&t).unwrap();
+        let since = p.quorum_held_since(&t).unwrap();
+        // "known by" never earlier than the earliest honest attestation, and "not before" never
+        // later than the latest honest one.
+        assert!(reached >= 1_000, "lie {lie}: reached {reached}");
+        assert!(since <= 1_010, "lie {lie}: since {since}");
+    }
+    // Two honest witnesses only (the liar is silent) still bound the checkpoint.
+    assert_eq!(p.quorum_reached_at(&times(&honest)), Some(1_010));
+}
+
+#[test]
+fn quorum_none_bounds_nothing() {
+    let log = truce_log::key_from_seed("truce.example/log", [7; 32]).unwrap();
+    let p = Policy::parse(&format!("log {}\nquorum none\n", log.verifier)).unwrap();
+    assert_eq!(p.quorum_reached_at(&times(&[("a", 1)])), None);
+}

@@ -71,6 +71,15 @@ pub enum Kind {
     /// Digests of published outputs.
     #[serde(rename = "publication")]
     Publication,
+    /// The witness policy the operator's witnessing rounds are judged under.
+    #[serde(rename = "witness.policy")]
+    WitnessPolicy,
+    /// A witnessing round: a checkpoint with its cosignatures.
+    #[serde(rename = "witnessing")]
+    Witnessing,
+    /// The sequencer's clock at the end of a batch.
+    #[serde(rename = "clock")]
+    Clock,
 }
 
 impl Kind {
@@ -93,13 +102,16 @@ impl Kind {
             Kind::ReviewPolicy => "review.policy",
             Kind::Invocation => "invocation",
             Kind::Publication => "publication",
+            Kind::WitnessPolicy => "witness.policy",
+            Kind::Witnessing => "witnessing",
+            Kind::Clock => "clock",
         }
     }
 
     /// Parses a kind name.
     pub fn parse(s: &str) -> Result<Kind, String> {
         serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
-            format!("unknown entry kind {s:?}; kinds: party.register, party.key.add, party.key.revoke, process, reading, site, report, assessment, commitment, fulfilment, statement, amend, manifest, review.policy, invocation, publication")
+            format!("unknown entry kind {s:?}; kinds: party.register, party.key.add, party.key.revoke, process, reading, site, report, assessment, commitment, fulfilment, statement, amend, manifest, review.policy, invocation, publication, witness.policy, witnessing, clock")
         })
     }
 }
@@ -139,6 +151,12 @@ pub enum Body {
     Invocation(Invocation),
     /// `publication`
     Publication(Publication),
+    /// `witness.policy`
+    WitnessPolicy(crate::witnessed::WitnessPolicy),
+    /// `witnessing`
+    Witnessing(crate::witnessed::Witnessing),
+    /// `clock`
+    Clock(crate::witnessed::Clock),
 }
 
 impl Body {
@@ -164,6 +182,9 @@ impl Body {
             Kind::ReviewPolicy => Body::ReviewPolicy(p(v)?),
             Kind::Invocation => Body::Invocation(p(v)?),
             Kind::Publication => Body::Publication(p(v)?),
+            Kind::WitnessPolicy => Body::WitnessPolicy(p(v)?),
+            Kind::Witnessing => Body::Witnessing(p(v)?),
+            Kind::Clock => Body::Clock(p(v)?),
         })
     }
 
@@ -186,6 +207,9 @@ impl Body {
             Body::ReviewPolicy(b) => serde_json::to_value(b),
             Body::Invocation(b) => serde_json::to_value(b),
             Body::Publication(b) => serde_json::to_value(b),
+            Body::WitnessPolicy(b) => serde_json::to_value(b),
+            Body::Witnessing(b) => serde_json::to_value(b),
+            Body::Clock(b) => serde_json::to_value(b),
         };
         r.unwrap_or(serde_json::Value::Null)
     }
@@ -209,6 +233,9 @@ impl Body {
             Body::ReviewPolicy(_) => Kind::ReviewPolicy,
             Body::Invocation(_) => Kind::Invocation,
             Body::Publication(_) => Kind::Publication,
+            Body::WitnessPolicy(_) => Kind::WitnessPolicy,
+            Body::Witnessing(_) => Kind::Witnessing,
+            Body::Clock(_) => Kind::Clock,
         }
     }
 }

@@ -86,6 +86,7 @@ pub fn allowed_roles(kind: Kind) -> &'static [Role] {
         Kind::ReviewPolicy => &[Operator, Monitor],
         Kind::Invocation => &[Belligerent],
         Kind::Publication => &[Operator, Monitor],
+        Kind::WitnessPolicy | Kind::Witnessing | Kind::Clock => &[Operator],
     }
 }
 
@@ -194,6 +195,10 @@ pub struct Ledger {
     pub by_id: BTreeMap<String, (u64, Kind, Id, Option<Id>)>,
     /// Entries replayed: accepted, opaque and refused.
     pub counts: Counts,
+    /// Trusted time: witness policies, witnessing rounds and the sequencer's clocks.
+    pub time: crate::witnessed::Timeline,
+    /// The number of entries replayed (the next entry's index).
+    pub size: u64,
     /// The manifest whose records are being read, if any.
     pending: Option<Pending>,
 }
@@ -495,6 +500,22 @@ impl Ledger {
                     self.resolve_report(r)?;
                 }
             }
+            Body::WitnessPolicy(p) => {
+                crate::witnessed::Timeline::check_policy(&p.policy).map_err(Rejection::Invalid)?;
+            }
+            Body::Witnessing(w) => {
+                self.time
+                    .check_clock(env.time)
+                    .map_err(Rejection::Invalid)?;
+                self.time
+                    .check_round(self.size, &w.checkpoint)
+                    .map_err(Rejection::Invalid)?;
+            }
+            Body::Clock(_) => {
+                self.time
+                    .check_clock(env.time)
+                    .map_err(Rejection::Invalid)?;
+            }
             Body::Publication(p) => {
                 if p.sha256.is_empty() {
                     return invalid("a publication carries at least one digest".into());
@@ -550,6 +571,9 @@ impl Ledger {
                         | Kind::Amend
                         | Kind::Manifest
                         | Kind::Publication
+                        | Kind::WitnessPolicy
+                        | Kind::Witnessing
+                        | Kind::Clock
                 ) {
                     return invalid(format!("`{}` entries cannot be amended", kind.as_str()));
                 }
@@ -579,6 +603,15 @@ impl Ledger {
     /// Replays one log entry. Accepted entries change the ledger; refused and raw entries are
     /// counted and change nothing.
     pub fn apply(&mut self, index: u64, bytes: &[u8]) -> Applied {
+        // Checks that depend on the entry's position (a round's tree size) read `size` as the
+        // entry's own index.
+        self.size = index;
+        let applied = self.apply_at(index, bytes);
+        self.size = index + 1;
+        applied
+    }
+
+    fn apply_at(&mut self, index: u64, bytes: &[u8]) -> Applied {
         if bytes.first() != Some(&b'{') {
             self.break_pending();
             self.counts.opaque += 1;
@@ -775,6 +808,18 @@ impl Ledger {
             Body::ReviewPolicy(x) => self.review_policies.push(record(&env, index, x)),
             Body::Invocation(x) => self.invocations.push(record(&env, index, x)),
             Body::Publication(x) => self.publications.push(record(&env, index, x)),
+            Body::WitnessPolicy(p) => {
+                if let Ok(parsed) = crate::witnessed::Timeline::check_policy(&p.policy) {
+                    self.time.policies.push((index, p.policy, parsed));
+                }
+            }
+            Body::Witnessing(w) => {
+                if let Ok(round) = self.time.check_round(index, &w.checkpoint) {
+                    self.time.rounds.push(round);
+                }
+                self.time.clocks.push((index, env.time));
+            }
+            Body::Clock(_) => self.time.clocks.push((index, env.time)),
             Body::Manifest(m) => {
                 if let Ok(root) = truce_log::Hash::parse_hash(&m.root) {
                     self.pending = Some(Pending {
@@ -839,7 +884,10 @@ impl Ledger {
             | Kind::KeyRevoke
             | Kind::Amend
             | Kind::Manifest
-            | Kind::Publication => {}
+            | Kind::Publication
+            | Kind::WitnessPolicy
+            | Kind::Witnessing
+            | Kind::Clock => {}
         }
     }
 

@@ -9,6 +9,8 @@
 //! - [`entry`]: signed envelopes in RFC 8785 canonical JSON.
 //! - [`ledger`]: acceptance rules and the state folded from the log.
 //! - [`views`]: readings diff, commitment reconciliation, claims and contradictions.
+//! - [`witnessed`]: trusted time — witness policies, witnessing rounds and sequencer clocks in the
+//!   log, and each entry's known-by interval.
 //! - [`authoring`]: the TOML files people write, turned into entry bodies with line-numbered errors.
 
 pub mod authoring;
@@ -20,6 +22,7 @@ pub mod ledger;
 pub mod taxonomy;
 pub mod time;
 pub mod views;
+pub mod witnessed;
 
 pub use domain::{Id, Role};
 pub use entry::{decode, sign, Body, Envelope, Kind};
