@@ -24,10 +24,12 @@
 //! compliance tables, which count each finding once, on the day its incident's evidence starts
 //! in the agreement's time zone.
 
+pub mod changes;
 mod day;
 mod render;
 mod svg;
 
+pub use changes::{sentence, version_change, AspectChange, FindingChange, VersionChange};
 pub use day::{unix, Day};
 
 use serde::{Deserialize, Serialize};
@@ -463,6 +465,11 @@ pub struct DailyReport {
     pub reproduce: String,
     /// The counts.
     pub summary: Summary,
+    /// Changes to readings: the versions of readings filed on the day (their stated filing
+    /// time in the day), each with its sentence and the findings it changed, in log order. Left
+    /// out when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<VersionChange>,
     /// The notable incidents, by start then id.
     pub incidents: Vec<IncidentLine>,
     /// Incidents of the day not listed.
@@ -814,8 +821,26 @@ fn incident_line(
     }
 }
 
-/// Computes the daily report.
+/// Computes the daily report (with no changes to readings: see [`daily_with_changes`]).
 pub fn daily(input: &DailyInput) -> DailyReport {
+    daily_with_changes(input, &[])
+}
+
+/// Whether a version change was filed on `day` (its stated filing time in the day's interval).
+pub fn filed_on(c: &VersionChange, day: &Day) -> bool {
+    unix(&c.filed).is_some_and(|t| day.start() <= t && t < day.end())
+}
+
+/// Computes the daily report with its "Changes to readings": those of `changes` filed on the
+/// day ([`filed_on`]), in log order. The caller computes each change's findings as known just
+/// before and just after the version (`truce_server::history::changes_filed_between`).
+pub fn daily_with_changes(input: &DailyInput, changes: &[VersionChange]) -> DailyReport {
+    let mut changes: Vec<VersionChange> = changes
+        .iter()
+        .filter(|c| filed_on(c, &input.day))
+        .cloned()
+        .collect();
+    changes.sort_by_key(|c| c.index);
     let day = &input.day;
     let j = input.judgement;
     let mut warnings = j.warnings.clone();
@@ -998,6 +1023,7 @@ pub fn daily(input: &DailyInput) -> DailyReport {
                 .unwrap_or_default()
         ),
         summary,
+        changes,
         incidents,
         unlisted,
         commitments,

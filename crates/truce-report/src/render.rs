@@ -262,6 +262,36 @@ impl DailyReport {
             }
         }
 
+        if !self.changes.is_empty() {
+            let _ = writeln!(s, "\n## Changes to readings ({})\n", self.changes.len());
+            s.push_str("Versions of readings filed on the day; each finding is compared as known just before the version was logged and just after. A retroactive version applies from before its filing: allowed, and flagged.\n\n");
+            for c in &self.changes {
+                let _ = writeln!(
+                    s,
+                    "- {}{} (agreement {}, entry {})",
+                    if c.retroactive {
+                        "**RETROACTIVE** "
+                    } else {
+                        ""
+                    },
+                    md(&c.sentence),
+                    md(&c.agreement),
+                    c.index
+                );
+                for f in &c.findings_changed {
+                    let _ = writeln!(
+                        s,
+                        "  - {} ({}): {} → **{}**{}",
+                        md(&f.incident),
+                        md(&f.day),
+                        md(&f.before),
+                        md(&f.after),
+                        if f.retroactive { " (retroactive)" } else { "" }
+                    );
+                }
+            }
+        }
+
         let _ = writeln!(s, "\n## Notable incidents ({})\n", self.incidents.len());
         if self.incidents.is_empty() {
             s.push_str("None.\n\n");
@@ -613,6 +643,50 @@ impl DailyReport {
             }
         }
         s.push_str("</table>\n");
+
+        if !self.changes.is_empty() {
+            let _ = writeln!(
+                s,
+                "<h2>Changes to readings ({})</h2>\n<p>Versions of readings filed on the day; each finding is compared as known just before the version was logged and just after. A retroactive version applies from before its filing: allowed, and flagged.</p>\n<ul class=\"changes\">",
+                self.changes.len()
+            );
+            for c in &self.changes {
+                let _ = write!(
+                    s,
+                    "<li{}>{}{} <span class=\"meta\">(agreement {}, entry {})</span>",
+                    if c.retroactive {
+                        " class=\"retro\""
+                    } else {
+                        ""
+                    },
+                    if c.retroactive {
+                        "<b>RETROACTIVE</b> "
+                    } else {
+                        ""
+                    },
+                    esc(&c.sentence),
+                    esc(&c.agreement),
+                    c.index
+                );
+                if !c.findings_changed.is_empty() {
+                    s.push_str("<ul>");
+                    for f in &c.findings_changed {
+                        let _ = write!(
+                            s,
+                            "<li><code>{}</code> ({}): {} → <b>{}</b>{}</li>",
+                            esc(&f.incident),
+                            esc(&f.day),
+                            esc(&f.before),
+                            esc(&f.after),
+                            if f.retroactive { " (retroactive)" } else { "" }
+                        );
+                    }
+                    s.push_str("</ul>");
+                }
+                s.push_str("</li>\n");
+            }
+            s.push_str("</ul>\n");
+        }
 
         let _ = writeln!(s, "<h2>Notable incidents ({})</h2>", self.incidents.len());
         if self.incidents.is_empty() {

@@ -705,3 +705,97 @@ fn an_evening_cutoff_moves_the_day() {
         .find("cutoff")
         .is_none());
 }
+
+/// A version change filed at `filed` (RFC 3339 UTC), with one finding it changed.
+fn version_change(filed: &str, retroactive: bool) -> truce_report::VersionChange {
+    let mut c = truce_report::VersionChange {
+        agreement: "moratorium".into(),
+        party: "ru".into(),
+        version: 2,
+        index: 40,
+        entry_id: "ab".repeat(32),
+        filed: filed.into(),
+        effective_from: if retroactive {
+            "2025-03-17T22:00:00Z".into()
+        } else {
+            filed.into()
+        },
+        time_zone: "Europe/Kyiv".into(),
+        retroactive,
+        changes: vec![truce_report::AspectChange {
+            aspect: "start".into(),
+            before: "2025-03-17T22:00:00Z".into(),
+            after: "2025-03-31T21:00:00Z".into(),
+        }],
+        findings_changed: vec![truce_report::FindingChange {
+            incident: "inc-<b>".into(),
+            day: "2025-03-21".into(),
+            before: "alleged breach".into(),
+            after: "out of scope".into(),
+            retroactive,
+        }],
+        sentence: String::new(),
+    };
+    c.sentence = truce_report::sentence(&c);
+    c
+}
+
+#[test]
+fn changes_to_readings_filed_on_the_day_are_reported_and_omitted_when_none() {
+    let j = judgement();
+    let comp: Compliance = truce_engine::compliance(&j.findings);
+    let cs = commitments();
+    let input = |day: Day| DailyInput {
+        day,
+        judgement: &j,
+        compliance: &comp,
+        commitments: &cs,
+        checkpoint: CheckpointInfo {
+            origin: "example.org/log".into(),
+            size: 42,
+            root: "ROOT=".into(),
+            note: "example.org/log\n42\nROOT=\n\n— example.org/log sig\n".into(),
+        },
+        rules: "truce-rules/3".into(),
+    };
+    // Filed 20 April 00:30 Kyiv time = 19 April 21:30 UTC: on the 20th in Kyiv, the 19th in UTC.
+    let changes = [
+        version_change("2025-04-19T21:30:00Z", true),
+        version_change("2025-04-21T09:00:00Z", false),
+    ];
+    let kyiv = Day::parse("2025-04-20", "Europe/Kyiv").unwrap();
+    let r = truce_report::daily_with_changes(&input(kyiv.clone()), &changes);
+    assert_eq!(r.changes, vec![changes[0].clone()]);
+    assert!(r.changes[0]
+        .sentence
+        .starts_with("ru filed a new reading on 20 April 2025, effective from 18 March 2025 (retroactive): start 18 March → 1 April"));
+    let md = r.to_markdown();
+    assert!(md.contains("## Changes to readings (1)"), "{md}");
+    assert!(md.contains("- **RETROACTIVE** ru filed a new reading on 20 April 2025"));
+    assert!(md.contains(
+        "  - inc-&lt;b&gt; (2025-03-21): alleged breach → **out of scope** (retroactive)"
+    ));
+    let html = r.to_html();
+    assert!(html.contains("<h2>Changes to readings (1)</h2>"));
+    assert!(html.contains("<code>inc-&lt;b&gt;</code>"));
+    let v: Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(
+        v["changes"][0]["findings_changed"][0]["after"],
+        "out of scope"
+    );
+    // In UTC the same filing is on the 19th; on the 20th nothing was filed, and a report with no
+    // change is the report `daily` computes, byte for byte, with no section and no JSON key.
+    let utc = Day::parse("2025-04-20", "UTC").unwrap();
+    let none = truce_report::daily_with_changes(&input(utc.clone()), &changes);
+    assert!(none.changes.is_empty());
+    assert_eq!(none.to_json(), daily(&input(utc)).to_json());
+    assert!(!none.to_json().contains("\"changes\""));
+    assert!(!none.to_markdown().contains("Changes to readings"));
+    let on19 = Day::parse("2025-04-19", "UTC").unwrap();
+    assert_eq!(
+        truce_report::daily_with_changes(&input(on19), &changes)
+            .changes
+            .len(),
+        1
+    );
+}
