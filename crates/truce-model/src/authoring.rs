@@ -1,7 +1,8 @@
 //! The TOML files people author and review: one file holds a `time` (when its author files it) and
 //! one or more entries, each under a table named after its kind —
 //! `[process]`, `[reading]`, `[[site]]`, `[[report]]`, `[[assessment]]`, `[[commitment]]`,
-//! `[[fulfilment]]`, `[[statement]]`, `[[amend]]`, `[review_policy]`, `[[invocation]]`. Errors name the line and the reason. See
+//! `[[fulfilment]]`, `[[statement]]`, `[[amend]]`, `[review_policy]`, `[[invocation]]`,
+//! `[[extension]]`, `[[condition]]`. Errors name the line and the reason. See
 //! `scenarios/energy-moratorium-2025/` for annotated examples.
 
 use crate::domain::*;
@@ -48,6 +49,12 @@ pub struct AuthoredFile {
     /// Invocations of release clauses.
     #[serde(default)]
     pub invocation: Vec<Invocation>,
+    /// Consents to extend agreements' windows.
+    #[serde(default)]
+    pub extension: Vec<crate::lifecycle::Extension>,
+    /// Statuses of conditions precedent.
+    #[serde(default)]
+    pub condition: Vec<crate::lifecycle::Condition>,
 }
 
 impl AuthoredFile {
@@ -57,14 +64,15 @@ impl AuthoredFile {
             toml::from_str(text).map_err(|e| format_toml_error(name, text, &e))?;
         if f.bodies().is_empty() {
             return Err(format!(
-                "{name}: no entries: add a [process], [reading], [[site]], [[report]], [[assessment]], [[commitment]], [[fulfilment]], [[statement]], [[amend]], [review_policy] or [[invocation]] table"
+                "{name}: no entries: add a [process], [reading], [[site]], [[report]], [[assessment]], [[commitment]], [[fulfilment]], [[statement]], [[amend]], [review_policy], [[invocation]], [[extension]] or [[condition]] table"
             ));
         }
         Ok(f)
     }
 
     /// The entry bodies, in a fixed order (process, reading, sites, reports, assessments,
-    /// commitments, fulfilments, statements, amendments, review policy, invocations).
+    /// commitments, fulfilments, statements, amendments, review policy, invocations, extensions,
+    /// conditions).
     pub fn bodies(&self) -> Vec<Body> {
         let mut out = Vec::new();
         out.extend(self.process.clone().map(Body::Process));
@@ -78,6 +86,8 @@ impl AuthoredFile {
         out.extend(self.amend.iter().cloned().map(Body::Amend));
         out.extend(self.review_policy.clone().map(Body::ReviewPolicy));
         out.extend(self.invocation.iter().cloned().map(Body::Invocation));
+        out.extend(self.extension.iter().cloned().map(Body::Extension));
+        out.extend(self.condition.iter().cloned().map(Body::Condition));
         out
     }
 }
@@ -132,6 +142,72 @@ extension = "by mutual agreement"
             "2025-04-16T21:00:00Z"
         );
         assert_eq!(r.terms.protected.len(), 15);
+    }
+
+    #[test]
+    fn extension_and_condition_files_parse() {
+        let f = AuthoredFile::parse(
+            "ext.toml",
+            r#"time = 2025-04-15T12:00:00+03:00
+[[extension]]
+agreement = "energy-moratorium-2025"
+until = 2025-05-17T00:00:00+03:00
+note = "extended by mutual agreement"
+
+[[condition]]
+id = "rosselkhozbank-swift"
+title = "Rosselkhozbank reconnected to SWIFT"
+status = "unmet"
+"#,
+        )
+        .unwrap();
+        let bodies = f.bodies();
+        assert_eq!(bodies.len(), 2);
+        assert_eq!(bodies[0].kind().as_str(), "extension");
+        assert_eq!(bodies[1].kind().as_str(), "condition");
+        let bad = AuthoredFile::parse(
+            "c.toml",
+            "time = 2025-04-15T12:00:00Z\n[[condition]]\nid = \"x\"\ntitle = \"X\"\nstatus = \"done\"\n",
+        )
+        .unwrap_err();
+        assert!(bad.starts_with("c.toml:5:") && bad.contains("met"), "{bad}");
+        // A reading's extension rule and conditions.
+        let r = READING.replace(
+            "extension = \"by mutual agreement\"",
+            "extension = \"by mutual agreement\"\nextension_by = [\"ru\", \"ua\"]",
+        );
+        let r = r.replace(
+            "bound = [",
+            "conditions = [\"rosselkhozbank-swift\"]\nbound = [",
+        );
+        let reading = AuthoredFile::parse("ru.toml", &r).unwrap().reading.unwrap();
+        assert_eq!(reading.terms.conditions.len(), 1);
+        assert!(matches!(
+            reading.terms.window.extension_by,
+            Some(ExtensionBy::Parties(ref p)) if p.len() == 2
+        ));
+        let any = READING.replace(
+            "extension = \"by mutual agreement\"",
+            "extension_by = \"any-bound-party\"",
+        );
+        let reading = AuthoredFile::parse("ru.toml", &any)
+            .unwrap()
+            .reading
+            .unwrap();
+        assert_eq!(
+            reading.terms.window.extension_by,
+            Some(ExtensionBy::Rule(ExtensionRule::AnyBoundParty))
+        );
+        let json = serde_json::to_value(&reading).unwrap();
+        assert_eq!(json["terms"]["window"]["extension_by"], "any-bound-party");
+        for bad in ["\"some\"", "[]", "[\"ru\", \"ru\"]"] {
+            let t = READING.replace(
+                "extension = \"by mutual agreement\"",
+                &format!("extension_by = {bad}"),
+            );
+            let e = AuthoredFile::parse("ru.toml", &t).unwrap_err();
+            assert!(e.contains("extension_by"), "{bad}: {e}");
+        }
     }
 
     #[test]

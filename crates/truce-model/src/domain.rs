@@ -284,6 +284,80 @@ pub struct Window {
     /// How it may be extended, as the reading says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extension: Option<String>,
+    /// Whose `extension` entries extend it: a list of parties (every one of them must consent),
+    /// `"all-bound-parties"` or `"any-bound-party"`. Left out: every party the reading binds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extension_by: Option<ExtensionBy>,
+}
+
+/// Whose consent extends a reading's window (`extension_by`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExtensionBy {
+    /// Every one of these parties.
+    Parties(Vec<Id>),
+    /// A rule over the reading's bound parties.
+    Rule(ExtensionRule),
+}
+
+/// A rule over the bound parties for extending a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExtensionRule {
+    /// Every party the reading binds (the default).
+    AllBoundParties,
+    /// Any one party the reading binds.
+    AnyBoundParty,
+}
+
+impl Serialize for ExtensionBy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ExtensionBy::Parties(p) => p.serialize(s),
+            ExtensionBy::Rule(r) => r.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ExtensionBy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ExtensionBy;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of party ids, \"all-bound-parties\" or \"any-bound-party\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ExtensionBy, E> {
+                match v {
+                    "all-bound-parties" => Ok(ExtensionBy::Rule(ExtensionRule::AllBoundParties)),
+                    "any-bound-party" => Ok(ExtensionBy::Rule(ExtensionRule::AnyBoundParty)),
+                    _ => Err(E::custom(format!(
+                        "extension_by {v:?}: write a list of party ids, \"all-bound-parties\" or \"any-bound-party\""
+                    ))),
+                }
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<ExtensionBy, A::Error> {
+                let mut out: Vec<Id> = Vec::new();
+                while let Some(p) = seq.next_element::<Id>()? {
+                    if out.contains(&p) {
+                        return Err(serde::de::Error::custom(format!(
+                            "extension_by names {p} twice"
+                        )));
+                    }
+                    out.push(p);
+                }
+                if out.is_empty() {
+                    return Err(serde::de::Error::custom(
+                        "extension_by names no party: leave it out to require every bound party",
+                    ));
+                }
+                Ok(ExtensionBy::Parties(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Deserialize)]
@@ -296,6 +370,8 @@ struct WindowRaw {
     duration_days: Option<u32>,
     #[serde(default)]
     extension: Option<String>,
+    #[serde(default)]
+    extension_by: Option<ExtensionBy>,
 }
 
 impl TryFrom<WindowRaw> for Window {
@@ -325,6 +401,7 @@ impl TryFrom<WindowRaw> for Window {
             end: r.end,
             duration_days: r.duration_days,
             extension: r.extension,
+            extension_by: r.extension_by,
         })
     }
 }
@@ -434,6 +511,10 @@ pub struct Terms {
     /// Exceptions, in words.
     #[serde(default)]
     pub exceptions: Vec<String>,
+    /// Conditions precedent (ids of `condition` entries): the reading is in force for an
+    /// incident only if each was `met` at the incident's start.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Id>,
 }
 
 /// A party's reading of an agreement (body of `reading`): the reading belongs to its author.

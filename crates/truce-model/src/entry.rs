@@ -80,6 +80,12 @@ pub enum Kind {
     /// The sequencer's clock at the end of a batch.
     #[serde(rename = "clock")]
     Clock,
+    /// A party's consent to extend an agreement's window.
+    #[serde(rename = "extension")]
+    Extension,
+    /// The status of a condition precedent.
+    #[serde(rename = "condition")]
+    Condition,
 }
 
 impl Kind {
@@ -105,13 +111,15 @@ impl Kind {
             Kind::WitnessPolicy => "witness.policy",
             Kind::Witnessing => "witnessing",
             Kind::Clock => "clock",
+            Kind::Extension => "extension",
+            Kind::Condition => "condition",
         }
     }
 
     /// Parses a kind name.
     pub fn parse(s: &str) -> Result<Kind, String> {
         serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
-            format!("unknown entry kind {s:?}; kinds: party.register, party.key.add, party.key.revoke, process, reading, site, report, assessment, commitment, fulfilment, statement, amend, manifest, review.policy, invocation, publication, witness.policy, witnessing, clock")
+            format!("unknown entry kind {s:?}; kinds: party.register, party.key.add, party.key.revoke, process, reading, site, report, assessment, commitment, fulfilment, statement, amend, manifest, review.policy, invocation, publication, witness.policy, witnessing, clock, extension, condition")
         })
     }
 }
@@ -157,6 +165,10 @@ pub enum Body {
     Witnessing(crate::witnessed::Witnessing),
     /// `clock`
     Clock(crate::witnessed::Clock),
+    /// `extension`
+    Extension(crate::lifecycle::Extension),
+    /// `condition`
+    Condition(crate::lifecycle::Condition),
 }
 
 impl Body {
@@ -185,6 +197,8 @@ impl Body {
             Kind::WitnessPolicy => Body::WitnessPolicy(p(v)?),
             Kind::Witnessing => Body::Witnessing(p(v)?),
             Kind::Clock => Body::Clock(p(v)?),
+            Kind::Extension => Body::Extension(p(v)?),
+            Kind::Condition => Body::Condition(p(v)?),
         })
     }
 
@@ -210,6 +224,8 @@ impl Body {
             Body::WitnessPolicy(b) => serde_json::to_value(b),
             Body::Witnessing(b) => serde_json::to_value(b),
             Body::Clock(b) => serde_json::to_value(b),
+            Body::Extension(b) => serde_json::to_value(b),
+            Body::Condition(b) => serde_json::to_value(b),
         };
         r.unwrap_or(serde_json::Value::Null)
     }
@@ -236,6 +252,8 @@ impl Body {
             Body::WitnessPolicy(_) => Kind::WitnessPolicy,
             Body::Witnessing(_) => Kind::Witnessing,
             Body::Clock(_) => Kind::Clock,
+            Body::Extension(_) => Kind::Extension,
+            Body::Condition(_) => Kind::Condition,
         }
     }
 }

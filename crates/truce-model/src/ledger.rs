@@ -87,6 +87,8 @@ pub fn allowed_roles(kind: Kind) -> &'static [Role] {
         Kind::Invocation => &[Belligerent],
         Kind::Publication => &[Operator, Monitor],
         Kind::WitnessPolicy | Kind::Witnessing | Kind::Clock => &[Operator],
+        Kind::Extension => &[Belligerent, Mediator],
+        Kind::Condition => &[Operator, Belligerent, Mediator],
     }
 }
 
@@ -191,6 +193,10 @@ pub struct Ledger {
     pub invocations: Vec<Record<Invocation>>,
     /// Publications, in log order.
     pub publications: Vec<Record<Publication>>,
+    /// Consents to extend agreements' windows, in log order.
+    pub extensions: Vec<Record<crate::lifecycle::Extension>>,
+    /// Every status filed for each condition precedent, by condition id, in log order.
+    pub condition_versions: BTreeMap<Id, Vec<Record<crate::lifecycle::Condition>>>,
     /// Entry id → (log index, kind, author, the identifier its value is filed under).
     pub by_id: BTreeMap<String, (u64, Kind, Id, Option<Id>)>,
     /// Entries replayed: accepted, opaque and refused.
@@ -413,6 +419,11 @@ impl Ledger {
                 for b in &r.terms.bound {
                     self.party(b, "bound party")?;
                 }
+                if let Some(ExtensionBy::Parties(ps)) = &r.terms.window.extension_by {
+                    for p in ps {
+                        self.party(p, "party in extension_by")?;
+                    }
+                }
             }
             Body::Site(site) => {
                 if let Some(old) = self.sites.get(&(env.author.clone(), site.id.clone())) {
@@ -511,6 +522,15 @@ impl Ledger {
                     .check_round(self.size, &w.checkpoint)
                     .map_err(Rejection::Invalid)?;
             }
+            Body::Extension(x) => {
+                if !self.agreement_exists(&x.agreement) {
+                    return invalid(format!(
+                        "agreement `{}` is not defined by any process",
+                        x.agreement
+                    ));
+                }
+            }
+            Body::Condition(_) => {}
             Body::Clock(_) => {
                 self.time
                     .check_clock(env.time)
@@ -820,6 +840,12 @@ impl Ledger {
                 self.time.clocks.push((index, env.time));
             }
             Body::Clock(_) => self.time.clocks.push((index, env.time)),
+            Body::Extension(x) => self.extensions.push(record(&env, index, x)),
+            Body::Condition(x) => self
+                .condition_versions
+                .entry(x.id.clone())
+                .or_default()
+                .push(record(&env, index, x)),
             Body::Manifest(m) => {
                 if let Ok(root) = truce_log::Hash::parse_hash(&m.root) {
                     self.pending = Some(Pending {
@@ -879,6 +905,11 @@ impl Ledger {
             Kind::Statement => go!(self.statements.values_mut(), Body::Statement),
             Kind::ReviewPolicy => go!(self.review_policies.iter_mut(), Body::ReviewPolicy),
             Kind::Invocation => go!(self.invocations.iter_mut(), Body::Invocation),
+            Kind::Extension => go!(self.extensions.iter_mut(), Body::Extension),
+            Kind::Condition => go!(
+                self.condition_versions.values_mut().flatten(),
+                Body::Condition
+            ),
             Kind::PartyRegister
             | Kind::KeyAdd
             | Kind::KeyRevoke
@@ -950,6 +981,8 @@ fn same_key(body: &Body) -> Option<Id> {
         Body::Commitment(c) => Some(c.id.clone()),
         Body::Statement(s) => Some(s.id.clone()),
         Body::Fulfilment(f) => Some(f.commitment.clone()),
+        Body::Extension(x) => Some(x.agreement.clone()),
+        Body::Condition(c) => Some(c.id.clone()),
         _ => None,
     }
 }

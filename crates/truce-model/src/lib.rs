@@ -8,6 +8,8 @@
 //!   White House's "energy and infrastructure").
 //! - [`entry`]: signed envelopes in RFC 8785 canonical JSON.
 //! - [`ledger`]: acceptance rules and the state folded from the log.
+//! - [`lifecycle`]: extensions (every required party's consent to the same end) and conditions
+//!   precedent (versioned statuses).
 //! - [`views`]: readings diff, commitment reconciliation, claims and contradictions.
 //! - [`witnessed`]: trusted time — witness policies, witnessing rounds and sequencer clocks in the
 //!   log, and each entry's known-by interval.
@@ -19,6 +21,7 @@ pub mod entry;
 pub mod gate;
 pub mod geo;
 pub mod ledger;
+pub mod lifecycle;
 pub mod taxonomy;
 pub mod time;
 pub mod views;

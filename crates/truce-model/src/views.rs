@@ -3,7 +3,9 @@
 
 use crate::domain::*;
 use crate::ledger::{Ledger, Record};
+use crate::lifecycle::{self, Consent, ExtensionState, Required};
 use crate::taxonomy::CATEGORIES;
+use crate::time::Time;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -67,14 +69,108 @@ fn row(aspect: impl Into<String>, values: BTreeMap<String, String>) -> DiffRow {
     }
 }
 
-/// Compares the current readings of `agreement`, one column per party.
+/// Compares the current readings of `agreement`, one column per party: their terms (see
+/// [`compare_readings`]), then, from the rest of the log, each proposed extension as each reading
+/// judges it (`extension to <until>`: agreed and from when, or who proposed it and who is
+/// awaited) and the current status of each condition a reading lists (`condition <id>`).
 pub fn readings_diff(ledger: &Ledger, agreement: &Id) -> ReadingsDiff {
     let readings: Vec<(String, &Record<Reading>)> = ledger
         .readings_of(agreement)
         .into_iter()
         .map(|r| (r.author.to_string(), r))
         .collect();
-    compare_readings(agreement, &readings)
+    let mut d = compare_readings(agreement, &readings);
+    let consents = consents_of(ledger, agreement);
+    if !consents.is_empty() && !d.rows.iter().any(|r| r.aspect == "extension by") {
+        let values = readings
+            .iter()
+            .map(|(l, r)| (l.clone(), Required::of(&r.value.terms).describe()))
+            .collect();
+        d.rows.push(row("extension by", values));
+    }
+    let mut ext_rows: BTreeMap<Time, BTreeMap<String, String>> = BTreeMap::new();
+    for (l, r) in &readings {
+        for e in lifecycle::extensions(&Required::of(&r.value.terms), &consents) {
+            ext_rows
+                .entry(e.until)
+                .or_default()
+                .insert(l.clone(), extension_words(&e));
+        }
+    }
+    for (until, values) in ext_rows {
+        d.rows.push(row(format!("extension to {until}"), values));
+    }
+    let listed: BTreeSet<&Id> = readings
+        .iter()
+        .flat_map(|(_, r)| &r.value.terms.conditions)
+        .collect();
+    for c in listed {
+        let status = ledger
+            .condition_versions
+            .get(c)
+            .and_then(|vs| vs.iter().rev().find(|v| v.retracted.is_none()))
+            .map(|v| {
+                format!(
+                    "{} (filed by {} {}, entry {}{})",
+                    v.value.status.as_str(),
+                    v.author,
+                    v.time,
+                    v.index,
+                    v.value
+                        .effective_from
+                        .map(|e| format!(", effective from {e}"))
+                        .unwrap_or_default()
+                )
+            })
+            .unwrap_or_else(|| "no status filed (not met)".into());
+        let values = readings
+            .iter()
+            .map(|(l, r)| {
+                let v = if r.value.terms.conditions.contains(c) {
+                    status.clone()
+                } else {
+                    "not a condition".into()
+                };
+                (l.clone(), v)
+            })
+            .collect();
+        d.rows.push(row(format!("condition {c}"), values));
+    }
+    d
+}
+
+/// The consents to extend `agreement` in the log, not retracted.
+pub fn consents_of(ledger: &Ledger, agreement: &Id) -> Vec<Consent<Time>> {
+    ledger
+        .extensions
+        .iter()
+        .filter(|x| &x.value.agreement == agreement && x.retracted.is_none())
+        .map(|x| Consent {
+            index: x.index,
+            party: x.author.clone(),
+            until: x.value.until,
+            filed: x.time,
+            effective: x.value.effective_from.unwrap_or(x.time),
+        })
+        .collect()
+}
+
+/// An extension's state in words: `agreed by ru, ua (entries 80, 81), in force from …` or
+/// `proposed by ru, awaiting ua`.
+pub fn extension_words(e: &ExtensionState<Time>) -> String {
+    match e.effective {
+        Some(from) => format!(
+            "agreed by {} (entries {}), in force from {from}{}",
+            e.by(),
+            e.entries(),
+            if e.retroactive() {
+                " (RETROACTIVE)"
+            } else {
+                ""
+            }
+        ),
+        None => e.pending_words(),
+    }
 }
 
 /// Compares readings of `agreement`, one column per label: the parties' current readings, or
@@ -103,6 +199,38 @@ pub fn compare_readings(agreement: &Id, labelled: &[(String, &Record<Reading>)])
             per(&|r| opt(&r.terms.window.effective_end())),
         ),
         row("extension", per(&|r| opt(&r.terms.window.extension))),
+    ];
+    // The structured extension rule and the conditions precedent, when some reading states them.
+    if readings
+        .iter()
+        .any(|r| r.value.terms.window.extension_by.is_some())
+    {
+        rows.push(row(
+            "extension by",
+            per(&|r| Required::of(&r.terms).describe()),
+        ));
+    }
+    if readings
+        .iter()
+        .any(|r| !r.value.terms.conditions.is_empty())
+    {
+        rows.push(row(
+            "conditions",
+            per(&|r| {
+                if r.terms.conditions.is_empty() {
+                    "none".into()
+                } else {
+                    r.terms
+                        .conditions
+                        .iter()
+                        .map(Id::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            }),
+        ));
+    }
+    rows.extend([
         row(
             "release clauses",
             per(&|r| {
@@ -169,7 +297,7 @@ pub fn compare_readings(agreement: &Id, labelled: &[(String, &Record<Reading>)])
             "protected categories (count)",
             per(&|r| r.terms.protected.len().to_string()),
         ),
-    ];
+    ]);
     for (c, _) in CATEGORIES {
         let values = per(&|r| {
             if r.terms.protected.iter().any(|x| x.as_str() == *c) {

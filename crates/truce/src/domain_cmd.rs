@@ -279,6 +279,8 @@ fn describe(body: &Body) -> String {
         Body::Manifest(m) => format!("of {} {} records", m.count, m.format),
         Body::Invocation(b) => format!("of {} against {}", b.agreement, b.against),
         Body::Publication(b) => format!("of {} at size {}", b.what, b.size),
+        Body::Extension(b) => format!("of {} to {}", b.agreement, b.until),
+        Body::Condition(b) => format!("{} {}", b.id, b.status.as_str()),
         Body::Assessment(_) | Body::Amend(_) | Body::ReviewPolicy(_) => String::new(),
     };
     if name.is_empty() {
