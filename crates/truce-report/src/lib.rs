@@ -833,7 +833,7 @@ pub fn filed_on(c: &VersionChange, day: &Day) -> bool {
 
 /// Computes the daily report with its "Changes to readings": those of `changes` filed on the
 /// day ([`filed_on`]), in log order. The caller computes each change's findings as known just
-/// before and just after the version (`truce_server::history::changes_filed_between`).
+/// before and just after the version (`truce_server::history::changes_filed_on`).
 pub fn daily_with_changes(input: &DailyInput, changes: &[VersionChange]) -> DailyReport {
     let mut changes: Vec<VersionChange> = changes
         .iter()

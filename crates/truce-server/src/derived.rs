@@ -4,14 +4,23 @@
 //! incidents`, `findings`, `compliance`, `explain`, `rebuild`, `demo`) and the HTTP service both
 //! call these functions, so they publish the same bytes.
 //!
+//! **As of an earlier size.** What was known at log size N is the judgement of the first N
+//! entries. [`as_of_store`] caches it in `views-asof-N.db` beside `views.db` (stamped like it,
+//! the [`AS_OF_CACHES`] most recently written kept): the first query at a size replays and judges
+//! that prefix once, later ones cost what a query of the current views costs. The CLI's
+//! `--as-of`, the API's `?as_of=`, and the history of readings (`crate::history`) all go
+//! through it.
+//!
 //! Progress is reported through a callback (the CLI draws a spinner; the server logs).
 
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Instant;
-use truce_engine::{Judgement, Params, Snapshot, RULES_VERSION};
+use truce_engine::{Finding, Judgement, Params, Snapshot, RULES_VERSION};
 use truce_log::SignedCheckpoint;
 use truce_model::Ledger;
 use truce_store::sqlite::SqliteStorage;
-use truce_store::views::{FindingRow, IncidentRow, ViewStamp, ViewStore};
+use truce_store::views::{FindingFilter, FindingRow, IncidentRow, ViewStamp, ViewStore};
 use truce_store::LogReader;
 
 /// Why views could not be computed or stored.
@@ -26,6 +35,14 @@ pub enum DerivedError {
     /// A stored view cannot be read by this version.
     #[error("views.db holds a document this version cannot read ({0}): run `truce rebuild`")]
     Unreadable(String),
+    /// A log size asked for is beyond the log.
+    #[error("log size {size} is beyond the log, which holds {latest} entries: give a size from 0 to {latest}")]
+    BeyondLog {
+        /// The size asked for.
+        size: u64,
+        /// The log's size.
+        latest: u64,
+    },
 }
 
 /// Where a computation is.
@@ -248,4 +265,134 @@ pub fn head_json(i: &truce_engine::Incident) -> Result<String, DerivedError> {
         }
     }
     serde_json::to_string(&v).map_err(|e| DerivedError::Unreadable(e.to_string()))
+}
+
+// ───────────────────────────── as of an earlier log size ─────────────────────────────
+
+/// How many `views-asof-<size>.db` caches a data directory keeps (the most recently written).
+pub const AS_OF_CACHES: usize = 4;
+
+/// One as-of computation at a time in a process: concurrent requests for one size compute it
+/// once, and a burst of requests for many sizes costs one rebuild at a time.
+static AS_OF: Mutex<()> = Mutex::new(());
+
+/// The views as known at log size `size`: `DIR/views-asof-<size>.db`.
+pub fn as_of_path(dir: &Path, size: u64) -> PathBuf {
+    dir.join(format!("views-asof-{size}.db"))
+}
+
+/// The root of the log's first `size` entries as stamps write it (empty for size 0).
+pub fn root_at(reader: &LogReader<SqliteStorage>, size: u64) -> Result<String, DerivedError> {
+    Ok(if size == 0 {
+        String::new()
+    } else {
+        reader.root_at(size)?.to_string()
+    })
+}
+
+/// Whether views stamped `stamp` are the log's first `size` entries (root `root`) under these
+/// rules.
+fn stamped_at(stamp: Option<&ViewStamp>, size: u64, root: &str) -> bool {
+    stamp.is_some_and(|s| s.log_size == size && s.root == root && s.rules == RULES_VERSION)
+}
+
+/// Checks a log size asked for (`--as-of`, `?as_of=`) against the log's size `latest`.
+pub fn check_size(size: u64, latest: u64) -> Result<(), DerivedError> {
+    if size > latest {
+        return Err(DerivedError::BeyondLog { size, latest });
+    }
+    Ok(())
+}
+
+/// Opens the views as known at log size `size` (the log's first `size` entries), cached in
+/// `DIR/views-asof-<size>.db`: computed (replayed and judged) only when the file is missing or
+/// stamped otherwise, then the older caches beyond [`AS_OF_CACHES`] are deleted. `views.db` is
+/// never touched. [`DerivedError::BeyondLog`] when the log is shorter than `size`.
+pub fn as_of_store(
+    dir: &Path,
+    reader: &LogReader<SqliteStorage>,
+    size: u64,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ViewStore, DerivedError> {
+    check_size(size, reader.latest()?.size)?;
+    let root = root_at(reader, size)?;
+    let path = as_of_path(dir, size);
+    let _one = AS_OF.lock().unwrap_or_else(|p| p.into_inner());
+    let mut views = ViewStore::open(&path)?;
+    if !stamped_at(views.stamp()?.as_ref(), size, &root) {
+        let (j, stamp) = judge_at(reader, size, progress)?;
+        store(&mut views, &j, &stamp)?;
+        prune_as_of(dir, &path);
+    }
+    Ok(views)
+}
+
+/// The views to answer a CLI query from: as known at `as_of` (an earlier log size, through
+/// [`as_of_store`]), or the current `views.db`, recomputed first if stale, when `as_of` is
+/// `None` or the latest size.
+pub fn views_at(
+    dir: &Path,
+    reader: &LogReader<SqliteStorage>,
+    as_of: Option<u64>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ViewStore, DerivedError> {
+    let latest = reader.latest()?.size;
+    match as_of.filter(|s| *s != latest) {
+        Some(size) => as_of_store(dir, reader, size, progress),
+        None => {
+            let mut views = ViewStore::open(&views_path(dir))?;
+            ensure_fresh(reader, &mut views, progress)?;
+            Ok(views)
+        }
+    }
+}
+
+/// The findings matching `filter` as known at log size `size`: read from `views.db` when it is
+/// stamped exactly at that size (it is never recomputed here, so a server's own refresh of it is
+/// not raced), else from the as-of cache ([`as_of_store`]).
+pub fn findings_at(
+    dir: &Path,
+    reader: &LogReader<SqliteStorage>,
+    size: u64,
+    filter: &FindingFilter,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Vec<Finding>, DerivedError> {
+    let current = views_path(dir);
+    if current.exists() {
+        let root = root_at(reader, size)?;
+        let views = ViewStore::open(&current)?;
+        if stamped_at(views.stamp()?.as_ref(), size, &root) {
+            return parse_all(&views.findings(filter)?);
+        }
+    }
+    let views = as_of_store(dir, reader, size, progress)?;
+    parse_all(&views.findings(filter)?)
+}
+
+/// Deletes all but the [`AS_OF_CACHES`] newest as-of caches (never `keep`), with their SQLite
+/// side files, so querying many sizes does not fill the disk. Failures only cost a cache.
+fn prune_as_of(dir: &Path, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut caches: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("views-asof-") && n.ends_with(".db"))
+                && p != keep
+        })
+        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
+        .collect();
+    caches.sort();
+    let excess = (caches.len() + 1).saturating_sub(AS_OF_CACHES);
+    for (_, p) in caches.into_iter().take(excess) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut f = p.clone().into_os_string();
+            f.push(suffix);
+            let _ = std::fs::remove_file(f);
+        }
+    }
 }

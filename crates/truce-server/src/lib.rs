@@ -6,12 +6,15 @@
 //! group commit), `query` (JSON queries and GeoJSON/CSV exports over the ledger and the engine's
 //! views), `publication` (what was published, digested into signed `publication` entries: `POST`/`GET /v1/publications`, shared with `truce publish`), `witnessing` (checkpoints pushed to C2SP witnesses, cosignatures published), `access` (bearer tokens bound to a party and role, rate limits), `restricted` (content
 //! committed to by hash in the log, served only to permitted roles), `review` (the monitors'
-//! review queue, shared with `truce review`), `openapi`.
+//! review queue, shared with `truce review`), `history` (the versions of readings and the
+//! findings each changed, shared with `truce agreement history` and the daily report),
+//! `derived` (the views, current and as of an earlier log size, shared with the CLI), `openapi`.
 
 pub mod access;
 pub mod config;
 pub mod derived;
 pub mod error;
+pub mod history;
 pub mod log_api;
 pub mod openapi;
 pub mod publication;

@@ -88,6 +88,18 @@ pub struct TimeParams {
     to: Option<String>,
 }
 
+/// What was known at an earlier log size.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AsOfParam {
+    /// As known at this log size (the log's first `as_of` entries), not now: byte for byte what
+    /// the endpoint answered then (`log_size` says which size an answer describes). A size, never
+    /// a time: an entry's stated time is its author's word. The first query at a size other than
+    /// the current one judges that prefix of the log (cached afterwards). 400 beyond the log.
+    as_of: Option<u64>,
+}
+
 /// A bounding box.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -129,6 +141,7 @@ impl Modify for Security {
         crate::query::agreements,
         crate::query::agreement,
         crate::query::agreement_diff,
+        crate::query::agreement_history,
         crate::query::process,
         crate::query::parties,
         crate::query::sites,
@@ -156,6 +169,7 @@ impl Modify for Security {
         tile,
         entry_bundle,
         entry,
+        entry_known_by,
         proof_inclusion,
         proof_consistency,
         proof_tlog,
@@ -163,7 +177,7 @@ impl Modify for Security {
         readyz,
         openapi_json,
     ),
-    components(schemas(ErrorBody, ErrorDetail, PageDoc, crate::review::Queue, crate::review::ReviewQuestion, crate::review::Assessor, crate::review::IncidentReview, crate::witnessing::WitnessStatus, crate::publication::PublishRequest, crate::publication::PublishResponse, crate::writer::Ack, crate::writer::GateFlag)),
+    components(schemas(ErrorBody, ErrorDetail, PageDoc, crate::review::Queue, crate::review::ReviewQuestion, crate::review::Assessor, crate::review::IncidentReview, crate::witnessing::WitnessStatus, crate::publication::PublishRequest, crate::publication::PublishResponse, crate::writer::Ack, crate::writer::GateFlag, crate::history::History)),
     modifiers(&Security),
     tags(
         (name = "log", description = "The log itself (C2SP tlog-tiles, tlog-checkpoint, proofs)"),
@@ -280,6 +294,16 @@ fn entry_bundle() {}
         (status = 400, description = "A parameter is malformed or unknown (`field` names it)", body = ErrorBody), (status = 404, description = "Beyond the log", body = ErrorBody)))]
 #[allow(dead_code)]
 fn entry() {}
+
+/// `GET /v1/entries/{index}/known-by`.
+#[utoipa::path(get, path = "/v1/entries/{index}/known-by", tag = "log",
+    summary = "When the log knew an entry: its known-by interval from the witnessing rounds around it, against its stated time",
+    description = "JSON `{index, kind, stated, known_by: {after, after_round, by, by_round}, late_by_s, ahead_by_s, words}` (the shape of `truce log known-by`). `after`: the latest time a quorum of the logged witness policy had all cosigned the last round logged before the entry; `by`: when a quorum had cosigned the first checkpoint including it. Either is absent until such a round exists. `late_by_s` flags a stated time more than `late_filing_s` before `after`; `ahead_by_s` one more than `max_clock_skew_s` after `by`.",
+    params(("index" = u64, Path, description = "Entry index")),
+    responses((status = 200, description = "The entry's known-by interval", content_type = "application/json", body = Object),
+        (status = 400, description = "A parameter is malformed or unknown (`field` names it)", body = ErrorBody), (status = 404, description = "Beyond the log", body = ErrorBody)))]
+#[allow(dead_code)]
+fn entry_known_by() {}
 
 /// `GET /v1/proof/inclusion`.
 #[utoipa::path(get, path = "/v1/proof/inclusion", tag = "log",

@@ -42,6 +42,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::path::Path;
 use truce_engine::RULES_VERSION;
 use truce_log::SignedCheckpoint;
 use truce_model::domain::Publication;
@@ -128,13 +129,22 @@ fn root_text(cp: &SignedCheckpoint) -> String {
 }
 
 /// The daily report of `day` from `ledger`, replayed to exactly `cp`: what `truce report daily`
-/// computes, and `truce publish report-daily` publishes.
-pub fn daily_report(ledger: Ledger, cp: &SignedCheckpoint, day: Day) -> DailyReport {
+/// computes, and `truce publish report-daily` publishes. Its "Changes to readings" (the versions
+/// of readings filed on the day, with the findings each changed) are computed through
+/// [`crate::history`], with the views cached per log size in the data directory `dir`.
+pub fn daily_report(
+    dir: &Path,
+    reader: &LogReader<SqliteStorage>,
+    ledger: Ledger,
+    cp: &SignedCheckpoint,
+    day: Day,
+) -> Result<DailyReport, DerivedError> {
+    let changes = crate::history::changes_filed_on(dir, reader, &ledger, &day, &mut |_| {})?;
     let commitments = truce_model::views::commitments(&ledger);
     let root = root_text(cp);
     let (judgement, stamp) = derived::judge_ledger(ledger, cp.size, root.clone());
     let compliance = truce_engine::compliance(&judgement.findings);
-    truce_report::daily(&DailyInput {
+    let input = DailyInput {
         day,
         judgement: &judgement,
         compliance: &compliance,
@@ -146,13 +156,17 @@ pub fn daily_report(ledger: Ledger, cp: &SignedCheckpoint, day: Day) -> DailyRep
             note: cp.note_text(),
         },
         rules: stamp.rules,
-    })
+    };
+    Ok(truce_report::daily_with_changes(&input, &changes))
 }
 
 /// Computes what `what` publishes from `ledger`, replayed to exactly `cp`, and the body of the
 /// publication entry (at size `cp.size`, under [`RULES_VERSION`], with `params` plus the
-/// parameters `what` needs).
+/// parameters `what` needs). `dir` is the data directory and `reader` reads its log (a daily
+/// report's changes to readings judge earlier sizes: [`daily_report`]).
 pub fn prepare(
+    dir: &Path,
+    reader: &LogReader<SqliteStorage>,
     ledger: Ledger,
     cp: &SignedCheckpoint,
     what: Publish,
@@ -172,7 +186,7 @@ pub fn prepare(
                 params.insert(k.into(), v);
             }
             params.insert("checkpoint".into(), cp.note_text());
-            let report = daily_report(ledger, cp, day.clone());
+            let report = daily_report(dir, reader, ledger, cp, day.clone())?;
             vec![("report".to_string(), report.to_json().into_bytes())]
         }
     };
@@ -319,12 +333,15 @@ pub(crate) async fn publish(
             )
         })?;
         let signer = truce_log::parse_signer(&text).map_err(ApiError::internal)?;
-        let (cp, ledger) = s2
+        let dir = s2.0.dir.clone();
+        let prepared = s2
             .0
             .readers
-            .with(replay_at_checkpoint)
+            .with(|r| {
+                let (cp, ledger) = replay_at_checkpoint(r)?;
+                prepare(&dir, r, ledger, &cp, what, params)
+            })
             .map_err(ApiError::internal)?;
-        let prepared = prepare(ledger, &cp, what, params).map_err(ApiError::internal)?;
         let operator = Id::new("operator").map_err(ApiError::internal)?;
         let env = sign(
             &operator,

@@ -30,6 +30,13 @@
 //! act (`strike` includes drone and missile strikes and shelling); sites — a category, `prefix.*`
 //! or `set:<name>`.
 //!
+//! **As known earlier.** `as_of=N` on `/v1/incidents`, `/v1/findings` and `/v1/compliance`
+//! answers from the views as known at log size N (the log's first N entries), byte for byte what
+//! those endpoints answered then: the current views when N is their size, else
+//! `views-asof-N.db`, computed once and shared with the CLI's `--as-of`
+//! ([`derived::as_of_store`]). A size beyond the log, or anything but a size, is a 400 naming
+//! `as_of`. A time is not accepted: an entry's stated time is its author's word.
+//!
 //! **Restricted content** (`persons` on fulfilments, `evidence_content` on reports) is added
 //! only for callers whose role may read it ([`crate::restricted`]); public callers see the
 //! commitments only.
@@ -220,6 +227,63 @@ fn spawn_refresh(s: AppState) {
         }
         views.done.send_modify(|g| *g += 1);
     });
+}
+
+/// The views an engine query answers from.
+enum Which {
+    /// The current views (`views.db`), stamped so.
+    Current(ViewStamp),
+    /// The views as known at an earlier log size (`views-asof-<size>.db`).
+    Earlier(u64),
+}
+
+impl Which {
+    /// The views for `as_of` (`None`: now). 400 naming `as_of` for a size beyond the log.
+    async fn of(s: &AppState, as_of: Option<u64>) -> Result<Which, ApiError> {
+        let Some(size) = as_of else {
+            return Ok(Which::Current(s.0.views.current(s).await?));
+        };
+        let latest = s.checkpoint().size;
+        if let Err(e) = derived::check_size(size, latest) {
+            return Err(bad("as_of", e.to_string()));
+        }
+        if size == latest {
+            let stamp = s.0.views.current(s).await?;
+            if stamp.log_size == size {
+                return Ok(Which::Current(stamp));
+            }
+        }
+        Ok(Which::Earlier(size))
+    }
+
+    /// The log size the views describe.
+    fn log_size(&self) -> u64 {
+        match self {
+            Which::Current(st) => st.log_size,
+            Which::Earlier(size) => *size,
+        }
+    }
+
+    /// Runs `f` on the views (blocking: the first query at an earlier size computes them).
+    fn with<R>(
+        &self,
+        s: &AppState,
+        f: impl FnOnce(&ViewStore) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
+        match self {
+            Which::Current(_) => s.0.views.with(f),
+            Which::Earlier(size) => {
+                let views =
+                    s.0.readers
+                        .with(|r| derived::as_of_store(&s.0.dir, r, *size, &mut |_| {}))
+                        .map_err(|e| match e {
+                            derived::DerivedError::BeyondLog { .. } => bad("as_of", e.to_string()),
+                            other => ApiError::internal(other),
+                        })?;
+                f(&views)
+            }
+        }
+    }
 }
 
 // ───────────────────────────── parameters ─────────────────────────────
@@ -486,6 +550,20 @@ impl Params {
             .transpose()
     }
 
+    /// `as_of`: a log size (entries).
+    fn as_of(&self) -> Result<Option<u64>, ApiError> {
+        self.get("as_of")
+            .map(|v| {
+                v.parse::<u64>().map_err(|_| {
+                    bad(
+                        "as_of",
+                        format!("{v:?} is not a log size: give a number of entries (what was known once the log held that many; `log_size` in any answer is the current size). Times are not accepted: an entry's stated time is its author's word, not when the log knew it"),
+                    )
+                })
+            })
+            .transpose()
+    }
+
     fn role(&self) -> Result<Option<Role>, ApiError> {
         self.get("role")
             .map(|v| {
@@ -628,6 +706,8 @@ struct AgreementRow {
     phase: Id,
     phase_title: String,
     phase_status: truce_model::domain::PhaseStatus,
+    /// The time zone its days are counted in (`UTC` when the process states none).
+    time_zone: String,
     readings: Vec<Id>,
 }
 
@@ -645,6 +725,10 @@ fn agreement_rows(l: &Ledger) -> Vec<AgreementRow> {
                     phase: ph.id.clone(),
                     phase_title: ph.title.clone(),
                     phase_status: ph.status,
+                    time_zone: a
+                        .time_zone
+                        .as_ref()
+                        .map_or_else(|| "UTC".to_string(), |z| z.to_string()),
                     readings: l
                         .readings_of(&a.id)
                         .iter()
@@ -659,7 +743,7 @@ fn agreement_rows(l: &Ledger) -> Vec<AgreementRow> {
 
 /// `GET /v1/agreements`.
 #[utoipa::path(get, path = "/v1/agreements", tag = "ledger",
-    summary = "Agreements defined by processes, with the parties that filed a reading",
+    summary = "Agreements defined by processes, with their time zone (`time_zone`, UTC when none is stated) and the parties that filed a reading",
     params(crate::openapi::PageParams, ("party" = Option<String>, Query, description = "A party with a reading of the agreement")),
     responses((status = 200, description = "A page: `{items, total, limit, offset, log_size}`", body = crate::openapi::PageDoc), (status = 400, description = "A parameter is malformed or unknown (`field` names it)", body = crate::openapi::ErrorBody)),
     security((), ("bearer" = [])))]
@@ -760,6 +844,56 @@ pub(crate) async fn agreement_diff(
     })
     .await?;
     Ok(json_response(&v, &caller))
+}
+
+/// `GET /v1/agreements/{id}/history`.
+#[utoipa::path(get, path = "/v1/agreements/{id}/history", tag = "ledger",
+    summary = "Every version of every party's reading, in log order: what it changed, the findings it changed, and a sentence saying it",
+    description = "Each version: `party`, `version` (1: the first), `index`, `entry_id`, `filed`, `effective_from`, `retroactive` (applies from before its filing: allowed, and flagged), `changes` (aspects that differ from the party's previous version: `{aspect, before, after}`), `findings_changed` (findings under that reading whose outcome differs as known just before the version was logged, log size `index`, and just after, `index + 1`: `{incident, day, before, after, retroactive}`) and `sentence` (\"ru filed a new reading on 20 April 2025, effective from 18 March 2025 (retroactive): start 18 March → 1 April; 3 findings change\", dates in the agreement's `time_zone`). The same document as `truce --json agreement history <id>`. The first request after a new version judges the log at two earlier sizes (kept afterwards).",
+    params(("id" = String, Path, description = "Agreement id")),
+    responses((status = 200, description = "`{agreement, time_zone, log_size, versions}`", body = crate::history::History),
+        (status = 400, description = "A parameter is malformed or unknown (`field` names it)", body = crate::openapi::ErrorBody), (status = 404, description = "No process defines the agreement", body = crate::openapi::ErrorBody)),
+    security((), ("bearer" = [])))]
+pub(crate) async fn agreement_history(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    q: RawQuery,
+) -> Result<Response, ApiError> {
+    params(q, &[])?;
+    let id = Id::new(&id).map_err(|e| bad("id", e))?;
+    let v = blocking(move || {
+        // Only the versions are read under the ledger's lock; the judging happens without it.
+        let (pending, zone, log_size) = {
+            let l = ledger(&s);
+            (
+                crate::history::versions_of(&l, &id),
+                crate::history::agreement_zone(&l, &id),
+                s.checkpoint().size,
+            )
+        };
+        let (Some(pending), Some(zone)) = (pending, zone) else {
+            return Err(ApiError::not_found(format!(
+                "no agreement {id}; GET /v1/agreements lists them"
+            )));
+        };
+        let versions =
+            s.0.readers
+                .with(|r| crate::history::changes(&s.0.dir, r, &pending, &mut |_| {}))
+                .map_err(ApiError::internal)?;
+        Ok(crate::history::History {
+            agreement: id.to_string(),
+            time_zone: zone.to_string(),
+            log_size,
+            versions,
+        })
+    })
+    .await?;
+    Ok(typed(
+        serde_json::to_string(&v).map_err(ApiError::internal)?,
+        "application/json",
+        &caller,
+    ))
 }
 
 /// `GET /v1/process`.
@@ -1320,7 +1454,8 @@ impl IncidentQuery {
     params(crate::openapi::PageParams, crate::openapi::TimeParams, crate::openapi::BboxParam,
         ("party" = Option<String>, Query, description = "A party blamed"),
         ("occurrence" = Option<String>, Query, description = "Occurrence grade: reported, corroborated, verified, unverifiable, dismissed or contested"),
-        ("kind" = Option<String>, Query, description = "An act reported")),
+        ("kind" = Option<String>, Query, description = "An act reported"),
+        crate::openapi::AsOfParam),
     responses((status = 200, description = "A page: `{items, total, limit, offset, log_size}`", body = crate::openapi::PageDoc), (status = 400, description = "A parameter is malformed or unknown (`field` names it)", body = crate::openapi::ErrorBody)),
     security((), ("bearer" = [])))]
 pub(crate) async fn incidents(
@@ -1328,26 +1463,21 @@ pub(crate) async fn incidents(
     caller: Caller,
     q: RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = params(q, INCIDENT_PARAMS)?;
+    let p = params(q, &[INCIDENT_PARAMS, &["as_of"]].concat())?;
     let page = p.page(s.0.config.max_page)?;
     let f = IncidentQuery::parse(&p)?;
-    let stamp = s.0.views.current(&s).await?;
+    let which = Which::of(&s, p.as_of()?).await?;
     let body = blocking(move || {
+        let log_size = which.log_size();
         if f.needs_parsing() {
-            let docs = s.0.views.with(|v| f.docs(v))?;
-            return Ok(raw_page(
-                page.slice(&docs),
-                docs.len(),
-                page,
-                stamp.log_size,
-                "",
-            ));
+            let docs = which.with(&s, |v| f.docs(v))?;
+            return Ok(raw_page(page.slice(&docs), docs.len(), page, log_size, ""));
         }
         // Every filter is a column: SQL pages, so a request reads one page, not every match.
-        let (docs, total) =
-            s.0.views
-                .with(|v| v.incidents_page(&f.filter(), page.limit, page.offset))?;
-        Ok(raw_page(&docs, total as usize, page, stamp.log_size, ""))
+        let (docs, total) = which.with(&s, |v| {
+            Ok(v.incidents_page(&f.filter(), page.limit, page.offset)?)
+        })?;
+        Ok(raw_page(&docs, total as usize, page, log_size, ""))
     })
     .await?;
     Ok(typed(body, "application/json", &caller))
@@ -1629,7 +1759,8 @@ impl FindingQuery {
         ("party" = Option<String>, Query, description = "A party blamed"),
         ("standing" = Option<String>, Query, description = "How well the outcome stands: alleged, corroborated or established"),
         ("outcome" = Option<String>, Query, description = "breach, no_breach, out_of_scope or undetermined"),
-        ("incident" = Option<String>, Query, description = "Incident id")),
+        ("incident" = Option<String>, Query, description = "Incident id"),
+        crate::openapi::AsOfParam),
     responses((status = 200, description = "A page: `{items, total, limit, offset, log_size}`", body = crate::openapi::PageDoc), (status = 400, description = "A parameter is malformed or unknown (`field` names it)", body = crate::openapi::ErrorBody)),
     security((), ("bearer" = [])))]
 pub(crate) async fn findings(
@@ -1637,15 +1768,15 @@ pub(crate) async fn findings(
     caller: Caller,
     q: RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = params(q, FINDING_PARAMS)?;
+    let p = params(q, &[FINDING_PARAMS, &["as_of"]].concat())?;
     let page = p.page(s.0.config.max_page)?;
     let f = FindingQuery::parse(&p)?;
-    let stamp = s.0.views.current(&s).await?;
+    let which = Which::of(&s, p.as_of()?).await?;
     let body = blocking(move || {
-        let (docs, total) =
-            s.0.views
-                .with(|v| v.findings_page(&f.0, page.limit, page.offset))?;
-        Ok(raw_page(&docs, total as usize, page, stamp.log_size, ""))
+        let (docs, total) = which.with(&s, |v| {
+            Ok(v.findings_page(&f.0, page.limit, page.offset)?)
+        })?;
+        Ok(raw_page(&docs, total as usize, page, which.log_size(), ""))
     })
     .await?;
     Ok(typed(body, "application/json", &caller))
@@ -1738,7 +1869,8 @@ pub(crate) async fn findings_csv(
     params(crate::openapi::PageParams, crate::openapi::TimeParams,
         ("agreement" = Option<String>, Query, description = "Agreement id"),
         ("reading" = Option<String>, Query, description = "Whose reading"),
-        ("party" = Option<String>, Query, description = "The party counted")),
+        ("party" = Option<String>, Query, description = "The party counted"),
+        crate::openapi::AsOfParam),
     responses((status = 200, description = "A page of rows, with `totals` and `differences`", body = crate::openapi::PageDoc), (status = 400, description = "A parameter is malformed or unknown (`field` names it)", body = crate::openapi::ErrorBody)),
     security((), ("bearer" = [])))]
 pub(crate) async fn compliance(
@@ -1756,14 +1888,15 @@ pub(crate) async fn compliance(
             "agreement",
             "reading",
             "party",
+            "as_of",
         ],
     )?;
     let page = p.page(s.0.config.max_page)?;
     let range = p.time_range()?;
     let (agreement, reading, party) = (p.id("agreement")?, p.id("reading")?, p.id("party")?);
-    let stamp = s.0.views.current(&s).await?;
+    let which = Which::of(&s, p.as_of()?).await?;
     let v = blocking(move || {
-        let doc = s.0.views.with(|v| v.doc("compliance"))?;
+        let doc = which.with(&s, |v| Ok(v.doc("compliance")?))?;
         let mut c: Compliance = match doc {
             Some(d) => serde_json::from_str(&d).map_err(|e| {
                 ApiError::internal(derived::DerivedError::Unreadable(e.to_string()))
@@ -1795,7 +1928,7 @@ pub(crate) async fn compliance(
             .iter()
             .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
             .collect();
-        let mut v = page_value(items, c.rows.len(), page, stamp.log_size);
+        let mut v = page_value(items, c.rows.len(), page, which.log_size());
         v["totals"] = json!(c.totals);
         v["differences"] = json!(c.differences);
         Ok(v)
@@ -1810,6 +1943,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/agreements", get(agreements))
         .route("/v1/agreements/{id}", get(agreement))
         .route("/v1/agreements/{id}/diff", get(agreement_diff))
+        .route("/v1/agreements/{id}/history", get(agreement_history))
         .route("/v1/process", get(process))
         .route("/v1/parties", get(parties))
         .route("/v1/sites", get(sites))

@@ -24,6 +24,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/agreements"),
     ("GET", "/v1/agreements/{id}"),
     ("GET", "/v1/agreements/{id}/diff"),
+    ("GET", "/v1/agreements/{id}/history"),
     ("GET", "/v1/process"),
     ("GET", "/v1/parties"),
     ("GET", "/v1/sites"),

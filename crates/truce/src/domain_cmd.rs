@@ -121,7 +121,7 @@ pub fn replay_for_bulk(
 /// The submission clock and the gates' thresholds (the pure decision is
 /// [`truce_model::gate::check`], shared with `POST /v1/entries`). Submission gates are not replay
 /// rules: replaying the log never consults them.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Gate {
     /// What the submission clock reads.
     pub now: Time,
@@ -129,13 +129,16 @@ pub struct Gate {
     pub limits: gate::Limits,
     /// How messages name the clock.
     pub clock: &'static str,
+    /// The operator's key, which signs the sequencer's `clock` entry closing each batch (none
+    /// when this data directory holds no `operator.key`: the batch then carries no clock).
+    pub sequencer: Option<StandardSigner>,
 }
 
 impl Gate {
     /// This computer's clock (whole seconds), with the thresholds `truce serve` uses:
     /// `TRUCE_MAX_CLOCK_SKEW_S` (default 300) and `TRUCE_LATE_FILING_S` (default 604800, 7 days)
     /// from the environment.
-    pub fn system() -> Result<Gate, Failure> {
+    pub fn system(dir: &DataDir) -> Result<Gate, Failure> {
         let mut c = truce_server::Config::default();
         c.apply_env(
             std::env::vars()
@@ -147,6 +150,7 @@ impl Gate {
             now: Time(jiff::Timestamp::from_second(t.as_second()).unwrap_or(t)),
             limits: c.gate_limits(),
             clock: "this computer's clock",
+            sequencer: sequencer_signer(dir),
         })
     }
 
@@ -158,7 +162,39 @@ impl Gate {
             now,
             limits: gate::Limits::default(),
             clock,
+            sequencer: None,
         }
+    }
+
+    /// The same gate, with the operator's key signing each batch's `clock` entry.
+    pub fn with_sequencer(mut self, signer: StandardSigner) -> Gate {
+        self.sequencer = Some(signer);
+        self
+    }
+
+    /// The sequencer's `clock` entry closing a batch of `entries` entries, at this gate's clock
+    /// (never before the log's last clock), if this gate has the operator's key and the operator
+    /// is registered in `ledger`.
+    pub fn clock_entry(
+        &self,
+        ledger: &Ledger,
+        first: u64,
+        entries: usize,
+    ) -> Result<Option<Envelope>, Failure> {
+        let Some(signer) = &self.sequencer else {
+            return Ok(None);
+        };
+        let op = id(OPERATOR)?;
+        if !ledger.parties.contains_key(&op) {
+            return Ok(None);
+        }
+        let body = Body::Clock(truce_model::witnessed::Clock {
+            first,
+            entries: entries as u64,
+        });
+        sign(&op, ledger.time.next_clock(self.now), &body, signer)
+            .map(Some)
+            .map_err(Failure::input)
     }
 
     /// A flag in the API's shape (`code`, `message`, `seconds`), as `POST /v1/entries` says it.
@@ -181,6 +217,7 @@ pub struct Submitted {
 /// [`submit_with`] on this computer's clock ([`Gate::system`]); the gates' flags, if any, are
 /// logged as warnings (on stderr unless `--quiet`).
 pub fn submit(
+    dir: &DataDir,
     seq: &mut Sequencer<SqliteStorage>,
     ledger: &mut Ledger,
     author: &Id,
@@ -189,7 +226,7 @@ pub fn submit(
     bodies: &[Body],
     what: &str,
 ) -> Result<(u64, Vec<Envelope>), Failure> {
-    let g = Gate::system()?;
+    let g = Gate::system(dir)?;
     let s = submit_with(seq, ledger, author, signer, time, bodies, what, &g)?;
     for (i, fs) in s.flags.iter().enumerate() {
         for f in fs {
@@ -244,7 +281,20 @@ pub fn submit_with(
         trial.apply(first + i as u64, &env.bytes);
         envs.push(env);
     }
-    let refs: Vec<&[u8]> = envs.iter().map(|e| e.bytes.as_slice()).collect();
+    let clock = gate.clock_entry(&trial, first, envs.len())?;
+    if let Some(c) = &clock {
+        trial.admit(&c.bytes).map_err(|r| {
+            Failure::input(anyhow!(
+                "{what}: the sequencer's clock entry was refused: {r}; nothing was appended"
+            ))
+        })?;
+        trial.apply(first + envs.len() as u64, &c.bytes);
+    }
+    let refs: Vec<&[u8]> = envs
+        .iter()
+        .chain(clock.iter())
+        .map(|e| e.bytes.as_slice())
+        .collect();
     seq.append(&refs)?;
     *ledger = trial;
     Ok(Submitted { first, envs, flags })
@@ -281,7 +331,12 @@ fn describe(body: &Body) -> String {
         Body::Publication(b) => format!("of {} at size {}", b.what, b.size),
         Body::Extension(b) => format!("of {} to {}", b.agreement, b.until),
         Body::Condition(b) => format!("{} {}", b.id, b.status.as_str()),
-        Body::Assessment(_) | Body::Amend(_) | Body::ReviewPolicy(_) => String::new(),
+        Body::Assessment(_)
+        | Body::Amend(_)
+        | Body::ReviewPolicy(_)
+        | Body::WitnessPolicy(_)
+        | Body::Witnessing(_)
+        | Body::Clock(_) => String::new(),
     };
     if name.is_empty() {
         body.kind().as_str().to_string()
@@ -334,6 +389,24 @@ fn now() -> Time {
     Time(jiff::Timestamp::now())
 }
 
+/// The operator's key for the sequencer's clock entries, if this data directory holds it.
+pub fn sequencer_signer(dir: &DataDir) -> Option<StandardSigner> {
+    let path = dir.operator_key();
+    if !path.exists() {
+        return None;
+    }
+    match load_signer(&path) {
+        Ok(s) => Some(s),
+        Err(f) => {
+            tracing::warn!(
+                "{:#}: batches are appended without the sequencer's clock entry",
+                f.error
+            );
+            None
+        }
+    }
+}
+
 fn operator_signer(dir: &DataDir) -> Result<StandardSigner, Failure> {
     load_signer(&dir.operator_key()).map_err(|f| {
         Failure::store(anyhow!(
@@ -353,7 +426,16 @@ fn operator_submit(
     what: &str,
 ) -> Result<(u64, Vec<Envelope>), Failure> {
     let signer = operator_signer(dir)?;
-    submit(seq, ledger, &id(OPERATOR)?, &signer, now(), bodies, what)
+    submit(
+        dir,
+        seq,
+        ledger,
+        &id(OPERATOR)?,
+        &signer,
+        now(),
+        bodies,
+        what,
+    )
 }
 
 /// `truce party add`.
@@ -547,7 +629,7 @@ pub fn submit_file(
         )));
     }
     let signer = load_signer(key)?;
-    let gate = Gate::system()?;
+    let gate = Gate::system(dir)?;
     let mut seq = dir.sequencer()?;
     let mut ledger = replay(seq.reader())?;
     let s = submit_with(
@@ -609,8 +691,12 @@ pub fn agreement_list(dir: &DataDir, out: &Out) -> Result<(), Failure> {
             .map(|r| r.author.to_string())
             .collect();
         let status = phase_status(&ledger, &a.id).map(|(_, s)| s);
+        let zone = a
+            .time_zone
+            .as_ref()
+            .map_or_else(|| "UTC".to_string(), |z| z.to_string());
         text.push_str(&format!(
-            "{:<28} {:<34} {}/{} {:?}; readings: {}\n",
+            "{:<28} {:<34} {}/{} {:?}; days in {zone}; readings: {}\n",
             a.id,
             a.title,
             process,
@@ -622,7 +708,7 @@ pub fn agreement_list(dir: &DataDir, out: &Out) -> Result<(), Failure> {
                 readers.join(", ")
             }
         ));
-        rows.push(json!({"id": a.id, "title": a.title, "process": process, "phase": phase, "status": status, "joint_text": a.joint_text, "readings": readers}));
+        rows.push(json!({"id": a.id, "title": a.title, "process": process, "phase": phase, "status": status, "joint_text": a.joint_text, "time_zone": zone, "readings": readers}));
     }
     if rows.is_empty() {
         text.push_str("no agreements yet: a process file defines them (`truce submit process.toml --as <mediator>`)\n");
@@ -654,7 +740,13 @@ fn require_agreement(ledger: &Ledger, agreement: &str) -> Result<Id, Failure> {
 pub fn agreement_show(dir: &DataDir, agreement: &str, out: &Out) -> Result<(), Failure> {
     let ledger = replay(&dir.reader()?)?;
     let aid = require_agreement(&ledger, agreement)?;
-    let mut text = String::new();
+    let zone = ledger
+        .agreements()
+        .into_iter()
+        .find(|(_, _, a)| a.id == aid)
+        .and_then(|(_, _, a)| a.time_zone)
+        .map_or_else(|| "UTC".to_string(), |z| z.to_string());
+    let mut text = format!("{aid}: days counted in {zone}\n");
     let mut rows = Vec::new();
     for r in ledger.readings_of(&aid) {
         let t = &r.value.terms;
@@ -706,7 +798,10 @@ pub fn agreement_show(dir: &DataDir, agreement: &str, out: &Out) -> Result<(), F
     if rows.is_empty() {
         text.push_str("no readings filed yet\n");
     }
-    out.print(text, json!({"agreement": aid, "readings": rows}))
+    out.print(
+        text,
+        json!({"agreement": aid, "time_zone": zone, "readings": rows}),
+    )
 }
 
 /// `truce agreement diff`.
@@ -914,5 +1009,60 @@ pub fn taxonomy(out: &Out) -> Result<(), Failure> {
     out.print(
         text,
         json!({"categories": CATEGORIES.iter().map(|(c, d)| json!({"name": c, "description": d})).collect::<Vec<_>>(), "sets": sets}),
+    )
+}
+
+/// `truce witness policy FILE`: the operator files the witness policy rounds are judged under.
+pub fn witness_policy(dir: &DataDir, file: &Path, out: &Out) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::input(anyhow!("{}: {e}", file.display())))?;
+    truce_model::witnessed::Timeline::check_policy(&text)
+        .map_err(|e| Failure::input(anyhow!("{}: {e}", file.display())))?;
+    let mut seq = dir.sequencer()?;
+    let mut ledger = replay(seq.reader())?;
+    let body = Body::WitnessPolicy(truce_model::witnessed::WitnessPolicy { policy: text });
+    let (index, envs) = operator_submit(
+        dir,
+        &mut seq,
+        &mut ledger,
+        &[body],
+        &file.display().to_string(),
+    )?;
+    out.print(
+        &format!(
+            "witness policy filed: entry {index} ({})\n",
+            &envs[0].id[..16]
+        ),
+        json!({"index": index, "entry_id": envs[0].id}),
+    )
+}
+
+/// `truce log known-by INDEX`: the entry's known-by interval against its stated time.
+pub fn known_by(dir: &DataDir, index: u64, out: &Out) -> Result<(), Failure> {
+    let reader = dir.reader()?;
+    let size = reader.latest().map(|c| c.size).unwrap_or(0);
+    if index >= size {
+        return Err(Failure::input(anyhow!(
+            "entry {index} is beyond the log (size {size}); entries are 0..{}",
+            size.saturating_sub(1)
+        )));
+    }
+    let ledger = replay(&reader)?;
+    let bytes = reader.entry(index)?;
+    let env = truce_model::decode(&bytes).ok();
+    let t = truce_model::witnessed::EntryTime::new(
+        &ledger.time,
+        index,
+        env.as_ref().map(|e| e.kind.as_str()),
+        env.as_ref().map(|e| e.time),
+        &Gate::system(dir)?.limits,
+    );
+    let stated = t
+        .stated
+        .map(|s| format!("stated {s}; "))
+        .unwrap_or_default();
+    out.print(
+        &format!("entry {index}: {stated}{}\n", t.words),
+        serde_json::to_value(&t).map_err(|e| Failure::input(anyhow!(e)))?,
     )
 }

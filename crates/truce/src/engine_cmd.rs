@@ -48,11 +48,12 @@ fn progress(out: &Out) -> impl FnMut(Progress) + '_ {
 }
 
 /// The CLI's failure for a views error: log and database errors keep their exit codes.
-fn failure(e: DerivedError) -> Failure {
+pub(crate) fn failure(e: DerivedError) -> Failure {
     match e {
         DerivedError::Store(e) => Failure::from(e),
         DerivedError::Encode(_) => Failure::input(anyhow!(e)),
         DerivedError::Unreadable(_) => Failure::store(anyhow!(e)),
+        DerivedError::BeyondLog { .. } => Failure::input(anyhow!("--as-of: {e}")),
     }
 }
 
@@ -76,76 +77,15 @@ pub fn refresh(dir: &DataDir, out: &Out) -> Result<(Judgement, Compliance), Fail
 
 /// Opens the views, recomputing them first if they are missing or stale.
 fn fresh_views(dir: &DataDir, out: &Out) -> Result<ViewStore, Failure> {
-    let reader = dir.reader()?;
-    let mut views = ViewStore::open(&views_path(dir))?;
-    derived::ensure_fresh(&reader, &mut views, &mut progress(out)).map_err(failure)?;
-    Ok(views)
+    views_as_of(dir, None, out)
 }
 
 /// Opens the views as they were known at log size `as_of` (the first `as_of` entries), or the
-/// current views when it is `None` or the latest size. Views at an earlier size are cached in
-/// `views-asof-<size>.db` beside `views.db`: the first query at a size replays and judges that
-/// prefix once; later ones cost what a query of the current views costs. Disposable like
-/// `views.db`.
+/// current views when it is `None` or the latest size: `truce_server::derived::views_at`, the
+/// cache (`views-asof-<size>.db`) the server's `?as_of=` shares.
 pub fn views_as_of(dir: &DataDir, as_of: Option<u64>, out: &Out) -> Result<ViewStore, Failure> {
     let reader = dir.reader()?;
-    let latest = reader.latest()?.size;
-    let Some(size) = as_of.filter(|s| *s != latest) else {
-        return fresh_views(dir, out);
-    };
-    if size > latest {
-        return Err(Failure::input(anyhow!(
-            "--as-of {size}: the log holds only {latest} entries; give a size from 0 to {latest}"
-        )));
-    }
-    let root = if size == 0 {
-        String::new()
-    } else {
-        reader.root_at(size)?.to_string()
-    };
-    let path = dir.path.join(format!("views-asof-{size}.db"));
-    let mut views = ViewStore::open(&path)?;
-    let stamp = views.stamp()?;
-    let cached = stamp.is_some_and(|s| {
-        s.log_size == size && s.root == root && s.rules == truce_engine::RULES_VERSION
-    });
-    if !cached {
-        let (j, stamp) = derived::judge_at(&reader, size, &mut progress(out)).map_err(failure)?;
-        derived::store(&mut views, &j, &stamp).map_err(failure)?;
-        prune_as_of(dir, &path);
-    }
-    Ok(views)
-}
-
-/// How many `views-asof-<size>.db` caches a data directory keeps (the most recently written).
-const AS_OF_CACHES: usize = 4;
-
-/// Deletes all but the [`AS_OF_CACHES`] newest as-of caches (never `keep`), with their SQLite
-/// side files, so querying many sizes does not fill the disk. Failures only cost a cache.
-fn prune_as_of(dir: &DataDir, keep: &std::path::Path) {
-    let Ok(entries) = std::fs::read_dir(&dir.path) else {
-        return;
-    };
-    let mut caches: Vec<(std::time::SystemTime, std::path::PathBuf)> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("views-asof-") && n.ends_with(".db"))
-                && p != keep
-        })
-        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
-        .collect();
-    caches.sort();
-    let excess = (caches.len() + 1).saturating_sub(AS_OF_CACHES);
-    for (_, p) in caches.into_iter().take(excess) {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut f = p.clone().into_os_string();
-            f.push(suffix);
-            let _ = std::fs::remove_file(f);
-        }
-    }
+    derived::views_at(&dir.path, &reader, as_of, &mut progress(out)).map_err(failure)
 }
 
 /// Parses `--as-of`: a log size. (A time will name the largest log size witnessed before it,
@@ -567,135 +507,60 @@ pub fn explain(dir: &DataDir, id: &str, out: &Out) -> Result<(), Failure> {
     )
 }
 
-/// One version of a party's reading in `truce agreement history`.
-#[derive(serde::Serialize)]
-struct VersionLine {
-    party: String,
-    index: u64,
-    entry_id: String,
-    filed: String,
-    effective_from: String,
-    retroactive: bool,
-    /// What changed from the party's previous version (aspect, before, after).
-    changes: Vec<(String, String, String)>,
-    /// Findings under this reading whose outcome or standing the version changed, compared as
-    /// known just before it was logged and just after.
-    findings_changed: Vec<FindingChange>,
-}
-
-#[derive(serde::Serialize)]
-struct FindingChange {
-    incident: String,
-    day: String,
-    before: String,
-    after: String,
-}
-
 /// `truce agreement history <id>`: every version of every party's reading, in log order, what
-/// each changed, and which earlier findings it changed (judged as known before and after it).
+/// each changed, and which findings it changed (judged as known before and after it):
+/// `truce_server::history`, the document `GET /v1/agreements/{id}/history` serves.
 pub fn agreement_history(dir: &DataDir, agreement: &str, out: &Out) -> Result<(), Failure> {
-    let ledger = crate::domain_cmd::replay(&dir.reader()?)?;
+    let reader = dir.reader()?;
+    let (ledger, size) = derived::replay(&reader).map_err(failure)?;
     let aid = truce_model::Id::new(agreement)
         .map_err(|e| Failure::input(anyhow!("agreement {agreement:?}: {e}")))?;
-    if !ledger.agreements().iter().any(|(_, _, a)| a.id == aid) {
-        return Err(Failure::input(anyhow!(
-            "no agreement {agreement:?} in the log; `truce agreement list` shows them"
-        )));
+    let h =
+        truce_server::history::history(&dir.path, &reader, &ledger, size, &aid, &mut progress(out))
+            .map_err(failure)?
+            .ok_or_else(|| {
+                Failure::input(anyhow!(
+                    "no agreement {agreement:?} in the log; `truce agreement list` shows them"
+                ))
+            })?;
+    out.print(
+        render_history(&h),
+        serde_json::to_value(&h).unwrap_or_default(),
+    )
+}
+
+fn render_history(h: &truce_server::history::History) -> String {
+    let mut text = format!(
+        "versions of the readings of {}, in log order (dates in {}):\n",
+        h.agreement, h.time_zone
+    );
+    if h.versions.is_empty() {
+        text.push_str("no reading filed yet\n");
     }
-    let mut lines = Vec::new();
-    for ((a, party), versions) in &ledger.reading_versions {
-        if *a != aid {
-            continue;
-        }
-        for (k, v) in versions.iter().enumerate() {
-            let changes = if k == 0 {
-                Vec::new()
-            } else {
-                let prev = &versions[k - 1];
-                let d = truce_model::views::compare_readings(
-                    &aid,
-                    &[("before".into(), prev), ("after".into(), v)],
-                );
-                d.rows
-                    .iter()
-                    .filter(|r| r.differs)
-                    .map(|r| {
-                        let get = |l: &str| r.values.get(l).cloned().unwrap_or_default();
-                        (r.aspect.clone(), get("before"), get("after"))
-                    })
-                    .collect()
-            };
-            // Findings of this party's reading as known before the version and with it.
-            let at = |size: u64| -> Result<Vec<Finding>, Failure> {
-                let views = views_as_of(dir, Some(size), out)?;
-                let docs = views.findings(&FindingFilter {
-                    agreement: Some(aid.to_string()),
-                    reading: Some(party.to_string()),
-                    ..Default::default()
-                })?;
-                parse_all(&docs)
-            };
-            let before = at(v.index)?;
-            let after = at(v.index + 1)?;
-            let findings_changed = after
-                .iter()
-                .filter_map(|f| {
-                    let was = before
-                        .iter()
-                        .find(|b| b.incident == f.incident)
-                        .map(|b| b.words.clone())
-                        .unwrap_or_else(|| "no finding".into());
-                    (was != f.words).then(|| FindingChange {
-                        incident: f.incident.clone(),
-                        day: f.day.clone(),
-                        before: was,
-                        after: f.words.clone(),
-                    })
-                })
-                .collect();
-            let effective = v.value.effective_from.unwrap_or(v.time);
-            lines.push(VersionLine {
-                party: party.to_string(),
-                index: v.index,
-                entry_id: v.entry_id.clone(),
-                filed: v.time.to_string(),
-                effective_from: effective.to_string(),
-                retroactive: effective < v.time,
-                changes,
-                findings_changed,
-            });
-        }
-    }
-    lines.sort_by_key(|l| l.index);
-    let mut text = format!("versions of the readings of {aid}, in log order:\n");
-    for l in &lines {
+    for v in &h.versions {
         let _ = writeln!(
             text,
-            "\n{} filed a reading on {} (entry {}), effective from {}{}",
-            l.party,
-            l.filed,
-            l.index,
-            l.effective_from,
-            if l.retroactive { " (RETROACTIVE)" } else { "" }
+            "\n{}{}\n  entry {}: filed {}, effective from {}",
+            if v.retroactive { "RETROACTIVE: " } else { "" },
+            v.sentence,
+            v.index,
+            v.filed,
+            v.effective_from
         );
-        for (aspect, before, after) in &l.changes {
-            let _ = writeln!(text, "  {aspect}: {before} → {after}");
+        for c in &v.changes {
+            let _ = writeln!(text, "  {}: {} → {}", c.aspect, c.before, c.after);
         }
-        if l.findings_changed.is_empty() {
-            let _ = writeln!(text, "  no earlier finding changes");
-        } else {
-            let _ = writeln!(text, "  {} finding(s) change:", l.findings_changed.len());
-            for c in &l.findings_changed {
-                let _ = writeln!(
-                    text,
-                    "    {} {}: {} → {}",
-                    c.day, c.incident, c.before, c.after
-                );
-            }
+        for c in &v.findings_changed {
+            let _ = writeln!(
+                text,
+                "    {} {}: {} → {}{}",
+                c.day,
+                c.incident,
+                c.before,
+                c.after,
+                if c.retroactive { " (retroactive)" } else { "" }
+            );
         }
     }
-    out.print(
-        text,
-        serde_json::json!({"agreement": aid, "versions": lines}),
-    )
+    text
 }

@@ -224,14 +224,15 @@ fn publish(dir: &DataDir, what: Publish, a: &SignerArgs, out: &Out) -> Result<()
     bar.set_message(format!("judging {} reports", ledger.reports.len()));
     let mut params = BTreeMap::new();
     params.insert("role".to_string(), role.as_str().to_string());
-    let prepared =
-        publication::prepare(ledger, &cp, what, params).map_err(|e| Failure::input(anyhow!(e)))?;
+    let prepared = publication::prepare(&dir.path, seq.reader(), ledger, &cp, what, params)
+        .map_err(|e| Failure::input(anyhow!(e)))?;
     bar.finish_and_clear();
     let files = match &a.out {
         Some(to) => write_documents(to, &prepared.documents)?,
         None => Vec::new(),
     };
     let (index, envs) = submit(
+        dir,
         &mut seq,
         &mut admit,
         &author,

@@ -159,7 +159,8 @@ pub fn daily(a: &DailyArgs, dir: &DataDir, out: &Out) -> Result<(), Failure> {
     let (cp, ledger) =
         publication::replay_at_checkpoint(&reader).map_err(|e| Failure::store(anyhow!(e)))?;
     bar.set_message(format!("judging {} reports", ledger.reports.len()));
-    let report = publication::daily_report(ledger, &cp, day);
+    let report = publication::daily_report(&dir.path, &reader, ledger, &cp, day)
+        .map_err(crate::engine_cmd::failure)?;
     bar.finish_and_clear();
     match format {
         Format::Json => emit(a.out.as_deref(), &report.to_json(), out),

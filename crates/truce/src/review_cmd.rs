@@ -205,6 +205,7 @@ fn failure(e: DerivedError) -> Failure {
         DerivedError::Store(e) => Failure::from(e),
         DerivedError::Encode(_) => Failure::input(anyhow!(e)),
         DerivedError::Unreadable(_) => Failure::store(anyhow!(e)),
+        DerivedError::BeyondLog { .. } => Failure::input(anyhow!(e)),
     }
 }
 
@@ -625,6 +626,7 @@ fn assess(dir: &DataDir, a: &AssessArgs, out: &Out) -> Result<(), Failure> {
         text: a.text.clone(),
     });
     let (index, envs) = submit(
+        dir,
         &mut seq,
         &mut ledger,
         &author,

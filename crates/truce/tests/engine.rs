@@ -398,7 +398,9 @@ fn a_refiled_reading_is_a_version_and_the_past_stays_reproducible() {
         ])),
         before
     );
-    // The history names the version, flags it and lists the findings it changed.
+    // The history names the version, flags it and lists the findings it changed, in one
+    // sentence with the dates in the agreement's zone (Europe/Kyiv: midnight in Moscow, UTC+3,
+    // is 23:00 in Kyiv before 30 March, UTC+2, and midnight after).
     let h = stdout(truce(p).args([
         "--dir",
         "d",
@@ -407,12 +409,63 @@ fn a_refiled_reading_is_a_version_and_the_past_stays_reproducible() {
         "energy-moratorium-2025",
     ]));
     assert!(
-        h.contains("ru filed a reading on 2025-04-20T09:00:00Z")
-            && h.contains("(RETROACTIVE)")
+        h.contains("RETROACTIVE: ru filed a new reading on 20 April 2025, effective from 17 March 2025 23:00 (retroactive): start 17 March 23:00 → 1 April")
+            && h.contains("filed 2025-04-20T09:00:00Z, effective from 2025-03-17T21:00:00Z")
             && h.contains("start: 2025-03-17T21:00:00Z → 2025-03-31T21:00:00Z")
-            && h.contains("inc-ebcad14da9c05248: alleged breach → out of scope"),
+            && h.contains("inc-ebcad14da9c05248: alleged breach → out of scope (retroactive)"),
         "{h}"
     );
+    // The JSON is the document the API serves at /v1/agreements/{id}/history.
+    let hj = json(truce(p).args([
+        "--dir",
+        "d",
+        "agreement",
+        "history",
+        "energy-moratorium-2025",
+    ]));
+    let refiled = hj["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["party"] == "ru" && v["version"] == 2)
+        .unwrap_or_else(|| panic!("{hj:#}"));
+    assert_eq!(refiled["retroactive"], true);
+    let n_changed = refiled["findings_changed"].as_array().unwrap().len();
+    assert!(refiled["sentence"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("; {n_changed} findings change")));
+    assert_eq!(hj["time_zone"], "Europe/Kyiv");
+    let server = common::serve(&p.join("d"));
+    let served: Value = reqwest::blocking::get(format!(
+        "http://{}/v1/agreements/energy-moratorium-2025/history",
+        server.addr
+    ))
+    .unwrap()
+    .json()
+    .unwrap();
+    assert_eq!(served, hj);
+    // And `?as_of=` before the re-filing serves what `--as-of` prints (pages of 20).
+    let mut items = Vec::new();
+    loop {
+        let page: Value = reqwest::blocking::get(format!(
+            "http://{}/v1/findings?limit=20&offset={}&as_of={n}",
+            server.addr,
+            items.len()
+        ))
+        .unwrap()
+        .json()
+        .unwrap();
+        assert_eq!(page["log_size"], n);
+        let got = page["items"].as_array().unwrap().clone();
+        items.extend(got.iter().cloned());
+        if got.is_empty() || items.len() as u64 >= page["total"].as_u64().unwrap() {
+            break;
+        }
+    }
+    drop(server);
+    let before_v: Value = serde_json::from_str(&before).unwrap();
+    assert_eq!(Value::Array(items), before_v);
     // As-of caches are bounded: querying many sizes keeps only the newest few.
     for size in 10..18 {
         stdout(truce(p).args(["-q", "--dir", "d", "findings", "--as-of", &size.to_string()]));

@@ -256,3 +256,95 @@ fn bad_arguments_are_refused() {
     let help = stdout(truce(p).args(["report", "daily", "--help"]));
     assert!(help.contains("truce --dir truce-demo report daily --date 2025-03-21"));
 }
+
+/// ru re-files its reading on 20 April 2025 (Moscow time) with its start moved to 1 April and
+/// `effective_from` 18 March (retroactive): the daily report of the 20th, in the agreement's
+/// zone, says so under "Changes to readings" with the sentence and the findings it changed; the
+/// 19th does not.
+#[test]
+fn the_report_of_the_day_of_a_refiling_mentions_it() {
+    let t = demo();
+    let p = t.path();
+    let day = |date: &str, format: &str| {
+        stdout(truce(p).args([
+            "-q",
+            "--dir",
+            "d",
+            "report",
+            "daily",
+            "--date",
+            date,
+            "--tz",
+            "Europe/Kyiv",
+            "--format",
+            format,
+        ]))
+    };
+    assert!(!day("2025-04-20", "md").contains("Changes to readings"));
+    let text = std::fs::read_to_string(format!("{}/readings/ru.toml", common::scenario()))
+        .unwrap()
+        .replace(
+            "time = 2025-03-25T18:00:00+03:00",
+            "time = 2025-04-20T12:00:00+03:00",
+        )
+        .replace(
+            "start = 2025-03-18T00:00:00+03:00",
+            "start = 2025-04-01T00:00:00+03:00",
+        );
+    assert!(text.contains("effective_from = 2025-03-18T00:00:00+03:00"));
+    std::fs::write(p.join("ru-retro.toml"), text).unwrap();
+    stdout(truce(p).args([
+        "-q",
+        "--dir",
+        "d",
+        "agreement",
+        "add",
+        "ru-retro.toml",
+        "--as",
+        "ru",
+        "--key",
+        "d/keys/ru.key",
+    ]));
+
+    let v: Value = serde_json::from_str(&day("2025-04-20", "json")).unwrap();
+    let changes = v["changes"].as_array().expect("changes on the 20th");
+    assert_eq!(changes.len(), 1, "{changes:#?}");
+    let c = &changes[0];
+    assert_eq!(c["party"], "ru");
+    assert_eq!(c["agreement"], "energy-moratorium-2025");
+    assert_eq!(c["retroactive"], true);
+    let sentence = c["sentence"].as_str().unwrap();
+    assert!(
+        sentence.starts_with("ru filed a new reading on 20 April 2025, effective from 17 March 2025 23:00 (retroactive): start 17 March 23:00 → 1 April"),
+        "{sentence}"
+    );
+    let changed = c["findings_changed"].as_array().unwrap();
+    let sudzha = changed
+        .iter()
+        .find(|f| f["incident"] == SUDZHA)
+        .unwrap_or_else(|| panic!("{changed:#?}"));
+    assert_eq!(
+        (&sudzha["before"], &sudzha["after"], &sudzha["retroactive"]),
+        (
+            &Value::from("alleged breach"),
+            &Value::from("out of scope"),
+            &Value::from(true)
+        )
+    );
+    assert!(sentence.ends_with(&format!("; {} findings change", changed.len())));
+
+    let md = day("2025-04-20", "md");
+    assert!(md.contains("## Changes to readings (1)"), "{md}");
+    assert!(
+        md.contains(&format!("- **RETROACTIVE** {sentence}")),
+        "{md}"
+    );
+    assert!(md.contains(&format!(
+        "  - {SUDZHA} (2025-03-21): alleged breach → **out of scope** (retroactive)"
+    )));
+    let html = day("2025-04-20", "html");
+    assert!(html.contains("<h2>Changes to readings (1)</h2>"));
+    // The day before: no change to readings filed, no section.
+    assert!(!day("2025-04-19", "md").contains("Changes to readings"));
+    assert!(!day("2025-04-19", "json").contains("\"changes\""));
+}

@@ -1,0 +1,240 @@
+//! The history of readings: every version of every party's reading of an agreement, what each
+//! changed from the party's previous version, and the findings it changed — the findings under
+//! that reading as known just before the version was logged (log size `index`) and just after
+//! (`index + 1`), read from the views cached per size ([`crate::derived::findings_at`]). One
+//! computation and one JSON shape ([`History`], of [`truce_report::VersionChange`]s, each with
+//! its sentence) for `truce agreement history`, `GET /v1/agreements/{id}/history` (and the
+//! dashboard, which reads it), and the daily report's "Changes to readings"
+//! ([`changes_filed_on`]).
+//!
+//! What a version changed is a function of the log's first `index + 1` entries, so it is kept
+//! once computed: `DIR/version-changes/<index>.json`, stamped with the root of those entries
+//! and the rules version (disposable like `views.db`; a stamp that does not match recomputes).
+
+use crate::derived::{self, DerivedError, Progress};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use truce_engine::RULES_VERSION;
+use truce_model::domain::Reading;
+use truce_model::ledger::Record;
+use truce_model::time::TimeZoneName;
+use truce_model::{Id, Ledger};
+use truce_report::{FindingChange, VersionChange};
+use truce_store::sqlite::SqliteStorage;
+use truce_store::views::FindingFilter;
+use truce_store::LogReader;
+
+/// The history of an agreement's readings: what `truce --json agreement history <id>` prints
+/// and `GET /v1/agreements/{id}/history` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct History {
+    /// The agreement.
+    pub agreement: String,
+    /// Its time zone (an IANA name; `UTC` when it states none): the sentences' dates are in it.
+    pub time_zone: String,
+    /// The log size the history describes.
+    pub log_size: u64,
+    /// Every version of every party's reading, in log order.
+    #[schema(value_type = Vec<Object>)]
+    pub versions: Vec<VersionChange>,
+}
+
+/// One version to examine: the `k`-th of one party's versions of its reading of an agreement.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    /// The agreement.
+    pub agreement: Id,
+    /// Its time zone.
+    pub time_zone: TimeZoneName,
+    /// The party's versions of its reading, in log order.
+    pub versions: Vec<Record<Reading>>,
+    /// Which one.
+    pub k: usize,
+}
+
+impl Pending {
+    fn version(&self) -> &Record<Reading> {
+        &self.versions[self.k]
+    }
+}
+
+/// An agreement's time zone as its process states it (UTC when it states none); `None` when no
+/// process defines the agreement.
+pub fn agreement_zone(ledger: &Ledger, agreement: &Id) -> Option<TimeZoneName> {
+    ledger
+        .agreements()
+        .into_iter()
+        .find(|(_, _, a)| &a.id == agreement)
+        .map(|(_, _, a)| a.time_zone.unwrap_or_else(TimeZoneName::utc))
+}
+
+/// Every version of every party's reading of `agreement`, in log order (cloned out of the
+/// ledger, so a server holds its lock only this long); `None` when no process defines it.
+pub fn versions_of(ledger: &Ledger, agreement: &Id) -> Option<Vec<Pending>> {
+    let time_zone = agreement_zone(ledger, agreement)?;
+    let mut out = Vec::new();
+    for ((a, _), versions) in &ledger.reading_versions {
+        if a != agreement {
+            continue;
+        }
+        for k in 0..versions.len() {
+            out.push(Pending {
+                agreement: a.clone(),
+                time_zone: time_zone.clone(),
+                versions: versions.clone(),
+                k,
+            });
+        }
+    }
+    out.sort_by_key(|p| p.version().index);
+    Some(out)
+}
+
+/// Every version of any reading whose stated filing time is in `[from, until)` (unix seconds),
+/// in log order: what a daily report's "Changes to readings" examines.
+pub fn versions_filed_between(ledger: &Ledger, from: i64, until: i64) -> Vec<Pending> {
+    let mut out = Vec::new();
+    for ((a, _), versions) in &ledger.reading_versions {
+        let time_zone = agreement_zone(ledger, a).unwrap_or_else(TimeZoneName::utc);
+        for (k, v) in versions.iter().enumerate() {
+            let t = v.time.0.as_second();
+            if from <= t && t < until {
+                out.push(Pending {
+                    agreement: a.clone(),
+                    time_zone: time_zone.clone(),
+                    versions: versions.clone(),
+                    k,
+                });
+            }
+        }
+    }
+    out.sort_by_key(|p| p.version().index);
+    out
+}
+
+/// What `DIR/version-changes/<index>.json` keeps.
+#[derive(Serialize, Deserialize)]
+struct Kept {
+    root: String,
+    rules: String,
+    findings_changed: Vec<FindingChange>,
+}
+
+fn kept_path(dir: &Path, index: u64) -> PathBuf {
+    dir.join("version-changes").join(format!("{index}.json"))
+}
+
+fn read_kept(dir: &Path, index: u64, root: &str) -> Option<Vec<FindingChange>> {
+    let text = std::fs::read_to_string(kept_path(dir, index)).ok()?;
+    let k: Kept = serde_json::from_str(&text).ok()?;
+    (k.root == root && k.rules == RULES_VERSION).then_some(k.findings_changed)
+}
+
+/// Keeps what a version changed (written to a temporary file and renamed, so a reader never sees
+/// half a file). Failures only cost a recomputation later.
+fn keep(dir: &Path, index: u64, root: &str, changed: &[FindingChange]) {
+    let path = kept_path(dir, index);
+    let Some(parent) = path.parent() else { return };
+    if std::fs::create_dir_all(parent).is_err() {
+        return;
+    }
+    let Ok(text) = serde_json::to_string(&Kept {
+        root: root.to_string(),
+        rules: RULES_VERSION.to_string(),
+        findings_changed: changed.to_vec(),
+    }) else {
+        return;
+    };
+    let tmp = parent.join(format!(".{index}.json.{}", std::process::id()));
+    if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, &path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+/// What one version changed: its aspects against the party's previous version and the findings
+/// under its reading as known at sizes `index` and `index + 1` (kept once computed).
+pub fn change(
+    dir: &Path,
+    reader: &LogReader<SqliteStorage>,
+    p: &Pending,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<VersionChange, DerivedError> {
+    let v = p.version();
+    let root = derived::root_at(reader, v.index + 1)?;
+    let changed = match read_kept(dir, v.index, &root) {
+        Some(c) => c,
+        None => {
+            let filter = FindingFilter {
+                agreement: Some(p.agreement.to_string()),
+                reading: Some(v.author.to_string()),
+                ..Default::default()
+            };
+            let before = derived::findings_at(dir, reader, v.index, &filter, progress)?;
+            let after = derived::findings_at(dir, reader, v.index + 1, &filter, progress)?;
+            let c =
+                truce_report::changes::findings_changed(&p.agreement, &v.author, &before, &after);
+            keep(dir, v.index, &root, &c);
+            c
+        }
+    };
+    let mut c =
+        truce_report::version_change(&p.agreement, &p.time_zone, &p.versions, p.k, &[], &[])
+            .ok_or_else(|| {
+                DerivedError::Unreadable(format!("no version {} of the reading", p.k))
+            })?;
+    c.findings_changed = changed;
+    c.sentence = truce_report::sentence(&c);
+    Ok(c)
+}
+
+/// What each of `pending` changed, in order.
+pub fn changes(
+    dir: &Path,
+    reader: &LogReader<SqliteStorage>,
+    pending: &[Pending],
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Vec<VersionChange>, DerivedError> {
+    pending
+        .iter()
+        .map(|p| change(dir, reader, p, progress))
+        .collect()
+}
+
+/// The history of `agreement`'s readings in a ledger replayed to `log_size` entries; `None` when
+/// no process defines the agreement.
+pub fn history(
+    dir: &Path,
+    reader: &LogReader<SqliteStorage>,
+    ledger: &Ledger,
+    log_size: u64,
+    agreement: &Id,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Option<History>, DerivedError> {
+    let Some(pending) = versions_of(ledger, agreement) else {
+        return Ok(None);
+    };
+    let time_zone = agreement_zone(ledger, agreement).unwrap_or_else(TimeZoneName::utc);
+    Ok(Some(History {
+        agreement: agreement.to_string(),
+        time_zone: time_zone.to_string(),
+        log_size,
+        versions: changes(dir, reader, &pending, progress)?,
+    }))
+}
+
+/// The changes to readings a daily report of `day` mentions: every version filed on the day, in
+/// a ledger replayed to the report's checkpoint.
+pub fn changes_filed_on(
+    dir: &Path,
+    reader: &LogReader<SqliteStorage>,
+    ledger: &Ledger,
+    day: &truce_report::Day,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Vec<VersionChange>, DerivedError> {
+    changes(
+        dir,
+        reader,
+        &versions_filed_between(ledger, day.start(), day.end()),
+        progress,
+    )
+}
