@@ -531,9 +531,11 @@ impl Ledger {
                 }
             }
             Body::Condition(_) => {}
-            Body::Clock(_) => {
+            Body::Clock(c) => {
                 self.time
                     .check_clock(env.time)
+                    .map_err(Rejection::Invalid)?;
+                crate::witnessed::Timeline::check_clock_entry(self.size, c)
                     .map_err(Rejection::Invalid)?;
             }
             Body::Publication(p) => {

@@ -51,7 +51,10 @@ pub struct Witnessing {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Clock {
-    /// How many entries the batch held before this one.
+    /// The index of the batch's first entry.
+    pub first: u64,
+    /// How many entries the batch held before this one (so this entry's index is
+    /// `first + entries`, which makes every clock entry unique).
     pub entries: u64,
 }
 
@@ -179,6 +182,19 @@ impl Timeline {
         })
     }
 
+    /// Checks a `clock` entry about to be logged at `index`: it closes the batch it describes.
+    pub fn check_clock_entry(index: u64, c: &Clock) -> Result<(), String> {
+        if c.first.checked_add(c.entries) != Some(index) {
+            return Err(format!(
+                "a clock entry closing the batch from entry {} of {} entries belongs at index {}, not {index}",
+                c.first,
+                c.entries,
+                c.first.saturating_add(c.entries)
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks a clock reading (a `clock` or `witnessing` entry's time): never backwards.
     pub fn check_clock(&self, time: Time) -> Result<(), String> {
         match self.clocks.last() {
@@ -248,5 +264,83 @@ impl Timeline {
             }
         }
         out
+    }
+}
+
+/// When the log knew one entry, against what its author stated: the one JSON shape of `truce log
+/// known-by` and `GET /v1/entries/{index}/known-by`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryTime {
+    /// The entry's index.
+    pub index: u64,
+    /// Its kind (absent for a raw, non-envelope entry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The time its author stated (absent for a raw entry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stated: Option<Time>,
+    /// Its known-by interval.
+    pub known_by: KnownBy,
+    /// Seconds the stated time lies before `known_by.after`, when more than the late-filing
+    /// threshold: a late (or backdated) filing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub late_by_s: Option<i64>,
+    /// Seconds the stated time lies after `known_by.by`, when more than the clock skew allowed:
+    /// the author dated it after the log already held it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ahead_by_s: Option<i64>,
+    /// The interval and the flags in words.
+    pub words: String,
+}
+
+impl EntryTime {
+    /// The known-by interval of entry `index` (stated at `stated`, of `kind`), flagged against
+    /// the submission gates' thresholds.
+    pub fn new(
+        timeline: &Timeline,
+        index: u64,
+        kind: Option<&str>,
+        stated: Option<Time>,
+        limits: &crate::gate::Limits,
+    ) -> EntryTime {
+        let known_by = timeline.known_by(index);
+        let diff = |a: Time, b: Time| a.0.as_second() - b.0.as_second();
+        let late_by_s = match (stated, known_by.after) {
+            (Some(s), Some(a)) if diff(a, s) > limits.late_filing_s as i64 => Some(diff(a, s)),
+            _ => None,
+        };
+        let ahead_by_s = match (stated, known_by.by) {
+            (Some(s), Some(b)) if diff(s, b) > limits.max_clock_skew_s as i64 => Some(diff(s, b)),
+            _ => None,
+        };
+        let mut words = match (known_by.after, known_by.by) {
+            (Some(a), Some(b)) => format!("known to the log after {a} and by {b}"),
+            (Some(a), None) => {
+                format!("known to the log after {a}; no witnessing round covers it yet")
+            }
+            (None, Some(b)) => format!("known to the log by {b}"),
+            (None, None) => "no witnessing round bounds it".to_string(),
+        };
+        if let Some(d) = late_by_s {
+            words.push_str(&format!(
+                "; filed late: its stated time is {} before the log could have known it",
+                crate::gate::span(d)
+            ));
+        }
+        if let Some(d) = ahead_by_s {
+            words.push_str(&format!(
+                "; dated {} after the log already held it",
+                crate::gate::span(d)
+            ));
+        }
+        EntryTime {
+            index,
+            kind: kind.map(str::to_string),
+            stated,
+            known_by,
+            late_by_s,
+            ahead_by_s,
+            words,
+        }
     }
 }

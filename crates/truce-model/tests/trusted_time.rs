@@ -87,7 +87,8 @@ impl World {
     }
 
     fn clock(&mut self, time: Time) -> Result<u64, Rejection> {
-        self.submit(Body::Clock(Clock { entries: 1 }), time)
+        let first = self.entries.len() as u64 - 1;
+        self.submit(Body::Clock(Clock { first, entries: 1 }), time)
     }
 
     /// A checkpoint of the first `size` entries cosigned by witness i at `stamps[i]` (None:
@@ -308,7 +309,10 @@ fn only_the_operator_writes_time() {
     let b = sign(
         &id("ua"),
         at(T0),
-        &Body::Clock(Clock { entries: 0 }),
+        &Body::Clock(Clock {
+            first: 2,
+            entries: 0,
+        }),
         &parse_signer(&ua.signer).unwrap(),
     )
     .unwrap()

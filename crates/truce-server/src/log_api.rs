@@ -66,6 +66,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/witnesses", only_get(get(witnesses)))
         .route("/tile/{*path}", only_get(get(tile)))
         .route("/v1/entries/{index}", only_get(get(entry)))
+        .route("/v1/entries/{index}/known-by", only_get(get(known_by)))
         .route("/v1/proof/inclusion", only_get(get(inclusion)))
         .route("/v1/proof/consistency", only_get(get(consistency)))
         .route("/v1/proof/tlog", only_get(get(tlog_proof)))
@@ -588,30 +589,60 @@ fn same_body(a: &[u8], b: &[u8]) -> bool {
 async fn entry(State(s): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
     let raw = uri.path().strip_prefix("/v1/entries/").unwrap_or_default();
     let index = parse_u64("index", raw)?;
-    let known = s.checkpoint().size;
-    let body = s
-        .read(move |r| {
-            let size = size_covering(r, known, |size| index < size)?;
-            if index >= size {
-                return Err(ApiError::not_found(format!(
-                    "no entry at index {index}: the log has {size} entries"
-                ))
-                .field("index"));
-            }
-            let n = index / TILE_WIDTH;
-            let missing = || {
-                ApiError::internal(format!(
-                    "entry {index} is within the tree of size {size} but storage lacks it"
-                ))
-            };
-            let bundle = r.storage().read_bundle(n)?.ok_or_else(missing)?;
-            let i = (index % TILE_WIDTH) as usize;
-            let start = bundle_prefix(&bundle, i).ok_or_else(missing)?;
-            let end = bundle_prefix(&bundle, i + 1).ok_or_else(missing)?;
-            Ok(bundle[start + 2..end].to_vec())
-        })
-        .await?;
+    let body = entry_bytes(&s, index).await?;
     Ok(bytes(OCTET_STREAM, CACHE_IMMUTABLE, body))
+}
+
+/// The exact bytes of entry `index` of the log as of the served checkpoint.
+async fn entry_bytes(s: &AppState, index: u64) -> Result<Vec<u8>, ApiError> {
+    let known = s.checkpoint().size;
+    s.read(move |r| {
+        let size = size_covering(r, known, |size| index < size)?;
+        if index >= size {
+            return Err(ApiError::not_found(format!(
+                "no entry at index {index}: the log has {size} entries"
+            ))
+            .field("index"));
+        }
+        let n = index / TILE_WIDTH;
+        let missing = || {
+            ApiError::internal(format!(
+                "entry {index} is within the tree of size {size} but storage lacks it"
+            ))
+        };
+        let bundle = r.storage().read_bundle(n)?.ok_or_else(missing)?;
+        let i = (index % TILE_WIDTH) as usize;
+        let start = bundle_prefix(&bundle, i).ok_or_else(missing)?;
+        let end = bundle_prefix(&bundle, i + 1).ok_or_else(missing)?;
+        Ok(bundle[start + 2..end].to_vec())
+    })
+    .await
+}
+
+/// `GET /v1/entries/{index}/known-by`: when the log knew the entry (its known-by interval from
+/// the witnessing rounds logged around it) against its stated time; the JSON of `truce log
+/// known-by`.
+async fn known_by(State(s): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
+    let raw = uri
+        .path()
+        .strip_prefix("/v1/entries/")
+        .and_then(|p| p.strip_suffix("/known-by"))
+        .unwrap_or_default();
+    let index = parse_u64("index", raw)?;
+    let e = entry_bytes(&s, index).await?;
+    let env = truce_model::decode(&e).ok();
+    let limits = s.0.config.gate_limits();
+    let t = {
+        let ledger = s.0.ledger.read().unwrap_or_else(|p| p.into_inner());
+        truce_model::witnessed::EntryTime::new(
+            &ledger.time,
+            index,
+            env.as_ref().map(|e| e.kind.as_str()),
+            env.as_ref().map(|e| e.time),
+            &limits,
+        )
+    };
+    Ok(axum::Json(t).into_response())
 }
 
 #[cfg(test)]

@@ -264,9 +264,80 @@ pub async fn round(state: &AppState, client: &reqwest::Client, cp: &SignedCheckp
     );
     *w.served.write().unwrap_or_else(|p| p.into_inner()) = Some(Witnessed {
         size: cp.size,
-        note,
+        note: note.clone(),
     });
+    log_round(state, cp.size, note).await;
     lines.len()
+}
+
+/// Logs a completed round as a `witnessing` entry (signed with the operator's key at this
+/// server's clock, appended through the writer), so every entry's known-by interval can be
+/// replayed from the log. Skipped, with the reason in the server's log, when no
+/// `witness.policy` is logged, when the cosignatures do not meet it, when this server holds no
+/// operator key, or when nothing but the last logged round is new (logging a round makes a new
+/// checkpoint; a round of that one alone would never end).
+pub async fn log_round(state: &AppState, size: u64, note: Vec<u8>) {
+    let text = match String::from_utf8(note) {
+        Ok(t) => t,
+        Err(_) => return,
+    };
+    let entry = {
+        let ledger = state.0.ledger.read().unwrap_or_else(|p| p.into_inner());
+        let t = &ledger.time;
+        if t.policies.is_empty() {
+            tracing::debug!("round not logged: no witness.policy in the log");
+            return;
+        }
+        if t.rounds
+            .last()
+            .is_some_and(|r| size <= r.index + 1 || size <= r.size)
+        {
+            return;
+        }
+        if let Err(why) = t.check_round(ledger.size, &text) {
+            tracing::warn!(size, "round not logged: {why}");
+            return;
+        }
+        let key_path = state.0.dir.join("operator.key");
+        let signer = match truce_store::keyfile::read(&key_path)
+            .map_err(|e| e.to_string())
+            .and_then(|k| truce_log::parse_signer(&k).map_err(|e| e.to_string()))
+        {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("round not logged: the operator's key: {e}");
+                return;
+            }
+        };
+        let now = {
+            let t = jiff::Timestamp::now();
+            truce_model::Time(jiff::Timestamp::from_second(t.as_second()).unwrap_or(t))
+        };
+        let Ok(op) = truce_model::Id::new("operator") else {
+            return;
+        };
+        let body =
+            truce_model::Body::Witnessing(truce_model::witnessed::Witnessing { checkpoint: text });
+        match truce_model::sign(&op, t.next_clock(now), &body, &signer) {
+            Ok(env) => env.bytes,
+            Err(e) => {
+                tracing::error!("round not logged: signing: {e}");
+                return;
+            }
+        }
+    };
+    match state
+        .0
+        .writer
+        .submit(vec![entry])
+        .await
+        .map(|mut v| v.pop())
+    {
+        Ok(Some(Ok(ack))) => tracing::info!(size, index = ack.index, "witnessing round logged"),
+        Ok(Some(Err(e))) => tracing::warn!(size, "round not logged: {e:?}"),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(size, "round not logged: {e:?}"),
+    }
 }
 
 fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {

@@ -271,6 +271,19 @@ pub fn spawn(
     let (done_tx, done) = watch::channel(false);
     let max = config.max_commit_entries.max(1);
     let limits = config.gate_limits();
+    // The operator's key signs the sequencer's clock entry closing each group; a server without
+    // it (no `DIR/operator.key`) appends groups without one.
+    let op_path = dir.join("operator.key");
+    let operator = if op_path.exists() {
+        let text = keyfile::read(&op_path).map_err(|e| e.to_string())?;
+        Some(truce_log::parse_signer(&text).map_err(|e| format!("{}: {e}", op_path.display()))?)
+    } else {
+        tracing::warn!(
+            "{} is absent: groups are appended without the sequencer's clock entry",
+            op_path.display()
+        );
+        None
+    };
     let thread = std::thread::Builder::new()
         .name("truce-writer".into())
         .spawn(move || {
@@ -280,6 +293,7 @@ pub fn spawn(
                 checkpoint,
                 failed: None,
                 limits,
+                operator,
             };
             w.run(rx, max);
             let _ = done_tx.send(true);
@@ -304,6 +318,8 @@ struct Writer {
     failed: Option<String>,
     /// The submission gates' thresholds.
     limits: gate::Limits,
+    /// The operator's key, for the sequencer's clock entries.
+    operator: Option<signed_note::StandardSigner>,
 }
 
 /// Where one entry of a group stands while the group is built.
@@ -369,6 +385,7 @@ impl Writer {
             let t = jiff::Timestamp::now();
             Time(jiff::Timestamp::from_second(t.as_second()).unwrap_or(t))
         };
+        let clock_bytes: Vec<u8>;
         let mut batch: Vec<&[u8]> = Vec::new();
         let mut slots: Vec<Vec<Slot>> = Vec::with_capacity(jobs.len());
         for job in &jobs {
@@ -393,6 +410,19 @@ impl Writer {
                 }
             }
             slots.push(js);
+        }
+        // The sequencer's clock closes the group (a group of witnessing rounds only is its own
+        // clock reading: rounds are signed at the sequencer's clock).
+        let rounds_only = batch
+            .iter()
+            .all(|b| truce_model::decode(b).is_ok_and(|e| e.kind == Kind::Witnessing));
+        if !batch.is_empty() && !rounds_only {
+            if let Some(c) =
+                self.clock_entry(&mut ledger, base + batch.len() as u64, now, batch.len())
+            {
+                clock_bytes = c;
+                batch.push(&clock_bytes);
+            }
         }
         let outcome = if batch.is_empty() {
             Ok(self.seq.checkpoint().clone())
@@ -451,6 +481,42 @@ impl Writer {
                 checkpoint: checkpoint.clone(),
                 results,
             });
+        }
+    }
+
+    /// Signs and applies the sequencer's clock entry at `index`, closing a group of `entries`
+    /// entries: this server's clock, never before the log's last clock.
+    fn clock_entry(
+        &self,
+        ledger: &mut Ledger,
+        index: u64,
+        now: Time,
+        entries: usize,
+    ) -> Option<Vec<u8>> {
+        let signer = self.operator.as_ref()?;
+        let op = truce_model::Id::new("operator").ok()?;
+        if !ledger.parties.contains_key(&op) {
+            return None;
+        }
+        let body = Body::Clock(truce_model::witnessed::Clock {
+            first: index - entries as u64,
+            entries: entries as u64,
+        });
+        let env = match truce_model::sign(&op, ledger.time.next_clock(now), &body, signer) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::error!("signing the sequencer's clock entry: {e}");
+                return None;
+            }
+        };
+        let counts = ledger.counts.clone();
+        match ledger.apply(index, &env.bytes) {
+            Applied::Accepted(..) => Some(env.bytes),
+            other => {
+                ledger.counts = counts;
+                tracing::error!("the sequencer's clock entry was refused: {other:?}");
+                None
+            }
         }
     }
 

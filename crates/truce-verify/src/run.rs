@@ -209,6 +209,8 @@ struct Pass {
     ledger: Ledger,
     auth: Vec<String>,
     auth_count: u64,
+    /// Clock, witnessing and witness-policy entries the rules refused (the `time` check fails).
+    time_refusals: Vec<String>,
     warnings: Vec<String>,
     warning_count: u64,
     /// Time reading bundles and tiles from the source (and comparing tiles).
@@ -328,6 +330,7 @@ fn tree_pass(
         ledger: Ledger::new(),
         auth: Vec::new(),
         auth_count: 0,
+        time_refusals: Vec::new(),
         warnings: Vec::new(),
         warning_count: 0,
         fetch: Default::default(),
@@ -414,7 +417,19 @@ fn tree_pass(
             for (k, e) in rest[..take].iter().enumerate() {
                 let i = first + k as u64;
                 if let Applied::Refused(r) = pass.ledger.apply(i, e) {
-                    if is_authentication(&r) {
+                    let timely = truce_model::decode(e).is_ok_and(|env| {
+                        matches!(
+                            env.kind,
+                            truce_model::Kind::Clock
+                                | truce_model::Kind::Witnessing
+                                | truce_model::Kind::WitnessPolicy
+                        )
+                    });
+                    if timely && !is_authentication(&r) {
+                        if pass.time_refusals.len() < NAME_FIRST {
+                            pass.time_refusals.push(format!("entry {i}: {r}"));
+                        }
+                    } else if is_authentication(&r) {
                         pass.auth_count += 1;
                         if pass.auth.len() < NAME_FIRST {
                             pass.auth.push(format!("entry {i}: {r}"));
@@ -1117,6 +1132,9 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
     // 4. signatures
     report.checks.push(signatures_check(&cp, &pass, tree_ok));
 
+    // 4b. trusted time: every round's checkpoint is the log's own, every clock in its interval
+    report.checks.push(time_check(source, &pass, tree_ok));
+
     // 6. publications (checked before 5, which may take the ledger; reported after it)
     let pub_check = if !opts.replay {
         check(
@@ -1209,6 +1227,84 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
     report.ok = report.checks.iter().all(|c| c.status != Status::Failed);
     report.timings.total_ms = ms(started.elapsed());
     Ok(report)
+}
+
+/// The verify `Source` as a `truce_log::TileSource` of hash tiles (full tiles; the partial ones
+/// of the right edge come from the pass's recomputed edge).
+struct SourceTiles<'a>(&'a dyn Source);
+
+impl truce_log::TileSource for SourceTiles<'_> {
+    fn tile(&self, level: u8, n: u64) -> Result<Option<Vec<u8>>, truce_log::LogError> {
+        let path = TilePath {
+            kind: TileKind::Hash(level),
+            n,
+            width: TILE_WIDTH as u16,
+        };
+        self.0
+            .tile(&path)
+            .map_err(|e| truce_log::LogError::Storage(e.to_string()))
+    }
+}
+
+/// The `time` check: each witnessing round in the log cosigned a checkpoint whose root is the
+/// log's own root at that size (recomputed from the verified tiles), and each sequencer clock
+/// lies inside its known-by interval (and never went backwards: a backwards clock or a round
+/// the rules refuse fails here too).
+fn time_check(source: &dyn Source, pass: &Pass, tree_ok: bool) -> Check {
+    const NAME: &str = "time";
+    if !tree_ok {
+        return check(
+            NAME,
+            Status::Skipped,
+            "the tree did not verify: no root to compare the rounds with",
+            Vec::new(),
+        );
+    }
+    let t = &pass.ledger.time;
+    let mut problems: Vec<String> = pass.time_refusals.clone();
+    for r in &t.rounds {
+        match truce_log::tree_root(&SourceTiles(source), Some(&pass.edge), r.size) {
+            Ok(root) if root.to_string() == r.root => {}
+            Ok(root) => problems.push(format!(
+                "entry {}: the witnessing round cosigned a checkpoint of size {} with root {}, but the log's root at that size is {root}",
+                r.index, r.size, r.root
+            )),
+            Err(e) => problems.push(format!(
+                "entry {}: the log's root at size {} cannot be recomputed: {e}",
+                r.index, r.size
+            )),
+        }
+    }
+    for f in t.clock_faults() {
+        problems.push(format!("entry {}: {}", f.index, f.message));
+    }
+    if !problems.is_empty() {
+        let n = problems.len();
+        return failed_with(
+            NAME,
+            problems,
+            format!("{n} problem(s) with the log's witnessed time"),
+        );
+    }
+    if t.rounds.is_empty() {
+        return check(
+            NAME,
+            Status::Skipped,
+            "no witnessing round is logged: entry times are their authors' word",
+            Vec::new(),
+        );
+    }
+    let policy = t.policies.last().map(|p| p.0).unwrap_or_default();
+    check(
+        NAME,
+        Status::Ok,
+        format!(
+            "{} witnessing rounds (policy at entry {policy}) cosigned the log's own checkpoints; {} sequencer clocks, never backwards, each inside its known-by interval",
+            t.rounds.len(),
+            t.clocks.len()
+        ),
+        Vec::new(),
+    )
 }
 
 /// How many publications the `publications` check lists in its details (the JSON report's

@@ -533,6 +533,22 @@ pub enum LogCommand {
         /// The newer tree size (at most the log's size).
         new: u64,
     },
+    /// When the log knew entry INDEX: its known-by interval, from the witnessing rounds logged
+    /// around it, against the time its author stated.
+    ///
+    /// An entry's stated `time` is its author's word. The interval is not: the entry was appended
+    /// after the log held the cosignatures of the last witnessing round logged before it (the
+    /// latest time a quorum of the witness policy had all signed), and was in the log when a
+    /// quorum cosigned the first checkpoint including it. A stated time more than a week (the
+    /// late-filing threshold) before the interval is flagged late; more than 5 minutes after it,
+    /// dated ahead. With --json: index, kind, stated, known_by {after, after_round, by,
+    /// by_round}, late_by_s, ahead_by_s, words (the shape of GET /v1/entries/{index}/known-by).
+    /// Example:
+    ///   truce log known-by 42
+    KnownBy {
+        /// The entry's index.
+        index: u64,
+    },
     /// Print (or write) the exact bytes of entry INDEX.
     Entry {
         /// Entry index (0-based).
@@ -593,10 +609,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             } => log_cmd::prove(&dir, index, size, file, &out),
             LogCommand::Consistency { old, new } => log_cmd::consistency(&dir, old, new, &out),
             LogCommand::Entry { index, out: file } => log_cmd::entry(&dir, index, file, &out),
+            LogCommand::KnownBy { index } => crate::domain_cmd::known_by(&dir, index, &out),
             LogCommand::Check => log_cmd::check(&dir, &out),
             LogCommand::ExportTiles { out: to } => log_cmd::export(&dir, &to, &out),
         },
-        Command::Witness(cmd) => crate::witness_cmd::run(cmd, &out),
+        Command::Witness(cmd) => crate::witness_cmd::run(cmd, &dir, &out),
         Command::VerifyProof {
             proof,
             entry,

@@ -10,6 +10,12 @@
 //! computer's clock. Nothing is refused as ahead of the clock or flagged as a late filing, and the
 //! log does not depend on the day the demo is built (a report whose event started after its own
 //! filing would still be refused).
+//!
+//! Trusted time on the same clock: three DEMO-ONLY witnesses (keys derived from the public seed,
+//! run in this process) cosign the log after every step at the scenario's clock (two, three and
+//! four seconds after the step's time), and each round is logged as a `witnessing` entry under
+//! the `witness.policy` the operator files first (2 of 3), so every entry of the demo has a
+//! known-by interval. Each batch ends with the sequencer's `clock` entry, on the same clock.
 
 use crate::datadir::DataDir;
 use crate::domain_cmd::{
@@ -175,16 +181,26 @@ pub fn run(dir: &DataDir, scenario: Option<&Path>, out: &Out) -> Result<(), Fail
     }
     let mut ledger = replay(seq.reader())?;
     let op_signer = truce_log::parse_signer(&operator.signer).map_err(Failure::input)?;
+    let op_id = Id::new(OPERATOR).map_err(|e| Failure::input(anyhow!(e)))?;
+    let witnesses = DemoWitnesses::new(&m.seed, &m.origin, &log_key.verifier)?;
+    std::fs::write(dir.path.join("witness-policy.txt"), &witnesses.policy)
+        .map_err(|e| Failure::store(anyhow!("{}: {e}", dir.path.display())))?;
+    let gate = |now: Time| Gate::at(now, SCENARIO_CLOCK).with_sequencer(op_signer.clone());
+    let mut bodies = registrations;
+    bodies.push(Body::WitnessPolicy(truce_model::witnessed::WitnessPolicy {
+        policy: witnesses.policy.clone(),
+    }));
     submit_with(
         &mut seq,
         &mut ledger,
-        &Id::new(OPERATOR).map_err(|e| Failure::input(anyhow!(e)))?,
+        &op_id,
         &op_signer,
         start,
-        &registrations,
+        &bodies,
         "parties",
-        &Gate::at(start, SCENARIO_CLOCK),
+        &gate(start),
     )?;
+    witnesses.round(&mut seq, &mut ledger, &op_signer, start)?;
 
     for step in &m.step {
         let path = sdir.join(&step.file);
@@ -243,12 +259,75 @@ pub fn run(dir: &DataDir, scenario: Option<&Path>, out: &Out) -> Result<(), Fail
             time,
             &bodies,
             &path.display().to_string(),
-            &Gate::at(time, SCENARIO_CLOCK),
+            &gate(time),
         )?;
+        witnesses.round(&mut seq, &mut ledger, &op_signer, time)?;
         tracing::info!(file = %step.file, entries = bodies.len(), "submitted");
     }
 
     summary(dir, &ledger, seq.checkpoint(), &sdir, out)
+}
+
+/// The demo's witnesses: DEMO-ONLY keys derived from the public seed, cosigning in this process
+/// on the scenario's clock.
+struct DemoWitnesses {
+    cosigners: Vec<truce_log::cosignature::Cosigner>,
+    /// The tlog-policy the operator logs: the log key, the three witnesses, 2 of 3.
+    policy: String,
+}
+
+impl DemoWitnesses {
+    fn new(seed: &str, origin: &str, log_vkey: &str) -> Result<DemoWitnesses, Failure> {
+        let mut cosigners = Vec::new();
+        let mut policy = format!(
+            "# DEMO-ONLY witness policy of `truce demo`: the witnesses' keys derive from the public\n# seed {seed:?}; they cosign on the scenario's clock.\nlog {log_vkey}\n"
+        );
+        for w in ["mission", "ru", "ua"] {
+            let digest = Sha256::digest(format!("truce demo witness v1\n{seed}\n{w}").as_bytes());
+            let key = ed25519_dalek::SigningKey::from_bytes(&digest.into());
+            let c = truce_log::cosignature::Cosigner::new(&format!("{origin}/witness-{w}"), key)
+                .map_err(Failure::input)?;
+            policy.push_str(&format!("witness {w} {}\n", c.vkey()));
+            cosigners.push(c);
+        }
+        policy.push_str("group witnesses 2 mission ru ua\nquorum witnesses\n");
+        Ok(DemoWitnesses { cosigners, policy })
+    }
+
+    /// One round: the latest checkpoint cosigned 2, 3 and 4 seconds after `at`, logged as a
+    /// `witnessing` entry signed by the operator at the sequencer's clock (5 seconds after `at`,
+    /// never before the log's last clock).
+    fn round(
+        &self,
+        seq: &mut truce_store::Sequencer<truce_store::sqlite::SqliteStorage>,
+        ledger: &mut truce_model::Ledger,
+        operator: &signed_note::StandardSigner,
+        at: Time,
+    ) -> Result<(), Failure> {
+        // The scenario's clock, never before the log's last reading.
+        let at = ledger.time.next_clock(at);
+        let mut note = seq.checkpoint().note.clone();
+        for (i, c) in self.cosigners.iter().enumerate() {
+            let ts = at.0.as_second() + 2 + i as i64;
+            note = c.cosign_note(&note, ts as u64).map_err(Failure::input)?;
+        }
+        let body = Body::Witnessing(truce_model::witnessed::Witnessing {
+            checkpoint: String::from_utf8(note).map_err(Failure::input)?,
+        });
+        let clock = Time(
+            at.0.checked_add(jiff::SignedDuration::from_secs(5))
+                .map_err(Failure::input)?,
+        );
+        let op = Id::new(OPERATOR).map_err(|e| Failure::input(anyhow!(e)))?;
+        let env = truce_model::sign(&op, clock, &body, operator).map_err(Failure::input)?;
+        ledger
+            .admit(&env.bytes)
+            .map_err(|r| Failure::input(anyhow!("the demo's witnessing round was refused: {r}")))?;
+        let index = seq.size();
+        seq.append(&[env.bytes.as_slice()])?;
+        ledger.apply(index, &env.bytes);
+        Ok(())
+    }
 }
 
 fn summary(

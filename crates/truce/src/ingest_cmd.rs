@@ -133,10 +133,23 @@ fn append_batch(
         root: batch.root.to_string(),
     });
     let env = sign(&cx.author, cx.time, &manifest, &cx.signer).map_err(Failure::input)?;
-    let mut entries: Vec<&[u8]> = Vec::with_capacity(batch.records.len() + 1);
+    let mut entries: Vec<&[u8]> = Vec::with_capacity(batch.records.len() + 2);
     entries.push(&env.bytes);
     entries.extend(batch.records.iter().map(Vec::as_slice));
+    // The sequencer's clock closes the batch: read per batch, never before the log's last.
+    let t = jiff::Timestamp::now();
+    cx.gate.now = Time(jiff::Timestamp::from_second(t.as_second()).unwrap_or(t));
+    let clock = cx
+        .gate
+        .clock_entry(&cx.state.ledger, cx.seq.size(), entries.len())?;
+    if let Some(c) = &clock {
+        entries.push(&c.bytes);
+    }
     let ack = cx.seq.append(&entries)?;
+    if let Some(c) = &clock {
+        let at = ack.first_index + entries.len() as u64 - 1;
+        cx.state.ledger.apply(at, &c.bytes);
+    }
     summary.first_index.get_or_insert(ack.first_index);
     summary.batches += 1;
     Ok(())
@@ -268,7 +281,7 @@ struct Context {
 fn context(dir: &DataDir, b: &Bulk) -> Result<Context, Failure> {
     let author = Id::new(b.author).map_err(|e| Failure::input(anyhow!(e)))?;
     let signer = load_signer(b.key)?;
-    let gate = Gate::system()?;
+    let gate = Gate::system(dir)?;
     let time = gate.now;
     let seq = dir.sequencer()?;
     let state = replay_for_bulk(seq.reader(), &author)?;

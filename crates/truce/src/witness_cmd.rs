@@ -52,6 +52,21 @@ pub enum WitnessCommand {
         #[arg(long, default_value = ".", value_name = "DIR")]
         out: PathBuf,
     },
+    /// File the witness policy the log's witnessing rounds are judged under (operator).
+    ///
+    /// FILE is a C2SP tlog-policy: a `log` line with this log's verifier key (DIR/log.vkey),
+    /// one `witness <name> <vkey> [url]` line per witness, `group <name> <k|any|all> <members>`
+    /// lines and a `quorum` line (`quorum none` is refused: it bounds no time). It is signed with
+    /// the operator's key and appended as a `witness.policy` entry. From then on `truce serve`
+    /// logs each witnessing round whose cosignatures meet it as a `witnessing` entry, which
+    /// gives every entry a known-by interval (`truce log known-by`, `--as-of <time>`). A new
+    /// filing replaces it for later rounds; earlier rounds stay judged under the one before.
+    /// Example:
+    ///   truce witness policy policy.txt
+    Policy {
+        /// The tlog-policy file.
+        file: PathBuf,
+    },
     /// Serve the witness over HTTP until SIGINT/SIGTERM.
     ///
     /// Cosigns checkpoints of the configured logs, each only if it is consistent with the last one
@@ -69,8 +84,9 @@ pub enum WitnessCommand {
 }
 
 /// Runs a `truce witness` command.
-pub fn run(cmd: WitnessCommand, out: &Out) -> Result<(), Failure> {
+pub fn run(cmd: WitnessCommand, dir: &crate::datadir::DataDir, out: &Out) -> Result<(), Failure> {
     match cmd {
+        WitnessCommand::Policy { file } => crate::domain_cmd::witness_policy(dir, &file, out),
         WitnessCommand::Keygen { name, out: dir } => keygen(&name, &dir, out),
         WitnessCommand::Serve { config, listen } => serve(&config, listen.as_deref()),
     }
