@@ -340,7 +340,7 @@ fn the_report_of_the_day_of_a_refiling_mentions_it() {
         "{md}"
     );
     assert!(md.contains(&format!(
-        "  - {SUDZHA} (2025-03-21): alleged breach → **out of scope** (retroactive)"
+        "  - {SUDZHA} (2025-03-20): alleged breach → **out of scope** (retroactive)"
     )));
     let html = day("2025-04-20", "html");
     assert!(html.contains("<h2>Changes to readings (1)</h2>"));
