@@ -3,7 +3,7 @@
 //! party, sources and assessments, release clauses — with the reason for every step.
 
 use crate::incidents::{act_name, Built};
-use crate::input::{ReadingIn, Snapshot};
+use crate::input::{ConditionIn, EndIn, ReadingIn, Snapshot};
 use crate::types::{
     outcome_words, Attribution, AttributionGrade, Finding, Grade, Outcome, Reason, SiteNear,
     RULES_VERSION,
@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use truce_geo::{Shape, SiteIndex};
 use truce_model::domain::{Act, ReleaseKind, Standing};
 use truce_model::geo::Geometry;
+use truce_model::lifecycle::{self, ConditionStatus, Consent, ExtensionState, Required};
 use truce_model::Id;
 
 /// A listed site within reach of one of an incident's reports.
@@ -298,30 +299,27 @@ pub(crate) fn adjudicate(
         f
     };
 
-    // 1. The window — ended early if the agreement's phase lapsed or collapsed.
-    let ws = terms.window.start.0.as_second();
-    let mut we = terms.window.effective_end().map(|t| t.0.as_second());
-    let ended = snap
-        .ends
-        .get(&rd.reading.agreement)
-        .filter(|e| we.is_none_or(|w| e.at < w));
-    if let Some(e) = ended {
-        we = Some(e.at);
+    // 0. Conditions precedent: the reading is in force only if each condition it lists was met
+    //    at the incident's start (by the status version in force then).
+    let mut unmet = false;
+    for cid in &terms.conditions {
+        let (holds, text, retro) = condition_at(snap, rd, cid, b.start);
+        unmet |= holds == "no";
+        finding.retroactive |= retro;
+        reasons.push(reason("condition", holds, text));
     }
+    if unmet {
+        return done(finding, Outcome::OutOfScope, reasons);
+    }
+
+    // 1. The window: extended by what every required party agreed, ended early by a collapse of
+    //    the agreement's phase, or by a lapse no extension in force prevented.
+    let ws = terms.window.start.0.as_second();
+    let w = window_at(snap, rd, b);
+    let we = w.end;
+    let wtext = w.text;
+    finding.retroactive |= w.retroactive;
     let span = format!("{} – {}", inc.start, inc.end);
-    let wtext = match (we, ended) {
-        (Some(e), Some(end)) => format!(
-            "the window {} – {} (the phase {} {} from {}, entry {}: the agreement ends there whatever the reading says)",
-            utc(ws),
-            utc(e),
-            end.phase,
-            end.status,
-            utc(end.at),
-            end.index
-        ),
-        (Some(e), None) => format!("the window {} – {}", utc(ws), utc(e)),
-        (None, _) => format!("the window from {} (no end stated)", utc(ws)),
-    };
     let window = if b.end < ws || we.is_some_and(|e| b.start >= e) {
         Tri::No
     } else if b.start >= ws && we.is_none_or(|e| b.end < e) {
@@ -340,6 +338,7 @@ pub(crate) fn adjudicate(
             ),
         },
     ));
+    reasons.extend(w.notes);
     if window == Tri::No {
         return done(finding, Outcome::OutOfScope, reasons);
     }
@@ -729,6 +728,251 @@ pub(crate) fn adjudicate(
     finding.reasons = reasons;
     set_standing(&mut finding);
     finding
+}
+
+/// Where a condition precedent stood at `t` under the reading `rd`: (holds, reason, whether a
+/// retroactive version decides it). Of the status versions effective by `t`, the one filed last
+/// is in force; none, or one other than `met`, keeps the reading from entering into force.
+fn condition_at(snap: &Snapshot, rd: &ReadingIn, cid: &Id, t: i64) -> (&'static str, String, bool) {
+    let versions: Vec<&ConditionIn> = snap.conditions.iter().filter(|c| &c.id == cid).collect();
+    let in_force = versions
+        .iter()
+        .filter(|c| c.effective <= t)
+        .max_by_key(|c| c.index);
+    let not_met = format!(
+        "condition {cid} not met: {}'s reading enters into force only once it is",
+        rd.author
+    );
+    // A `met` filed later, or in force only from after the incident: said so.
+    let later = versions
+        .iter()
+        .filter(|c| c.effective > t && c.status == ConditionStatus::Met)
+        .min_by_key(|c| (c.effective, c.index))
+        .map(|c| {
+            format!(
+                "; met only from {} (filed by {} {}, entry {}), after this incident began",
+                utc(c.effective),
+                c.author,
+                utc(c.filed),
+                c.index
+            )
+        })
+        .unwrap_or_default();
+    match in_force {
+        None => (
+            "no",
+            format!("{not_met} (no status of it was in force when this incident began){later}"),
+            false,
+        ),
+        Some(c) if c.status != ConditionStatus::Met => (
+            "no",
+            format!(
+                "{not_met} (status {} filed by {} {}, entry {}, in force from {}){later}",
+                c.status.as_str(),
+                c.author,
+                utc(c.filed),
+                c.index,
+                utc(c.effective)
+            ),
+            false,
+        ),
+        Some(c) => {
+            let retro = c.effective < c.filed && t < c.filed;
+            (
+                if retro { "uncertain" } else { "yes" },
+                format!(
+                    "condition {cid} met (status filed by {} {}, entry {}, in force from {}){}",
+                    c.author,
+                    utc(c.filed),
+                    c.index,
+                    utc(c.effective),
+                    if retro {
+                        ": RETROACTIVE — filed after this incident began, yet applied to it"
+                    } else {
+                        ""
+                    }
+                ),
+                retro,
+            )
+        }
+    }
+}
+
+/// A reading's window as it applies to one incident.
+struct WindowAt {
+    /// Its end, unix seconds (none: open-ended).
+    end: Option<i64>,
+    /// The window in words (`the window … – …`, with what extended or ended it).
+    text: String,
+    /// Extensions that might have covered the incident but did not, and why.
+    notes: Vec<Reason>,
+    /// Whether an extension agreed after the incident began decides it.
+    retroactive: bool,
+}
+
+/// The window of `rd` for the incident `b`. The reading's own end is extended to the latest
+/// `until` of the extensions in force at the incident's start (every required party consented to
+/// that end, the last consent effective by then); never shortened. A collapse of the agreement's
+/// phase ends it from its time whatever any reading or extension says; a lapse ends it too,
+/// unless an extension was in force at the lapse's time with an end after it (an extension
+/// becoming effective only after the lapse does not revive the agreement). An open-ended reading
+/// needs no extension.
+fn window_at(snap: &Snapshot, rd: &ReadingIn, b: &Built) -> WindowAt {
+    let terms = &rd.reading.terms;
+    let agreement = &rd.reading.agreement;
+    let ws = terms.window.start.0.as_second();
+    let stated = terms.window.effective_end().map(|t| t.0.as_second());
+    let consents: Vec<Consent<i64>> = snap
+        .extensions
+        .iter()
+        .filter(|x| &x.agreement == agreement)
+        .map(|x| Consent {
+            index: x.index,
+            party: x.author.clone(),
+            until: x.until,
+            filed: x.filed,
+            effective: x.effective,
+        })
+        .collect();
+    let exts = if consents.is_empty() {
+        Vec::new()
+    } else {
+        lifecycle::extensions(&Required::of(terms), &consents)
+    };
+    // The extension in force at the incident's start with the latest end, if it lengthens.
+    let used = stated.and_then(|s| {
+        exts.iter()
+            .filter(|x| x.in_force_at(b.start) && x.until > s)
+            .max_by_key(|x| x.until)
+    });
+    let mut end = match (stated, used) {
+        (Some(_), Some(x)) => Some(x.until),
+        (s, _) => s,
+    };
+    // Lapses and collapses, earliest first.
+    let mut prevented: Vec<(&EndIn, &ExtensionState<i64>)> = Vec::new();
+    let mut cut: Option<&EndIn> = None;
+    for e in snap.ends.get(agreement).map(Vec::as_slice).unwrap_or(&[]) {
+        if end.is_some_and(|w| e.at >= w) {
+            break;
+        }
+        if e.status == "lapsed" {
+            let by = exts
+                .iter()
+                .filter(|x| x.effective.is_some_and(|f| f <= e.at) && x.until > e.at)
+                .max_by_key(|x| x.until);
+            if let Some(x) = by {
+                prevented.push((e, x));
+                continue;
+            }
+        }
+        cut = Some(e);
+        break;
+    }
+    if let Some(c) = cut {
+        end = Some(c.at);
+    }
+    let agreed = |x: &ExtensionState<i64>| {
+        format!(
+            "agreed by {} (entries {}), in force from {}",
+            x.by(),
+            x.entries(),
+            utc(x.effective.unwrap_or_default())
+        )
+    };
+    let mut parts = Vec::new();
+    let mut retroactive = false;
+    if let (Some(s), Some(x)) = (stated, used) {
+        parts.push(format!(
+            "extended from {} to {}: {}",
+            utc(s),
+            utc(x.until),
+            agreed(x)
+        ));
+        retroactive |= b.end >= s && x.retroactive() && x.filed.is_some_and(|f| b.start < f);
+    }
+    for (e, x) in &prevented {
+        parts.push(format!(
+            "the phase {} {} from {} (entry {}), but the extension to {} was in force by then: the lapse does not end it",
+            e.phase,
+            e.status,
+            utc(e.at),
+            e.index,
+            utc(x.until)
+        ));
+        retroactive |= b.end >= e.at && x.retroactive() && x.filed.is_some_and(|f| b.start < f);
+    }
+    if let Some(c) = cut {
+        parts.push(format!(
+            "the phase {} {} from {}, entry {}: the agreement ends there whatever the reading says",
+            c.phase,
+            c.status,
+            utc(c.at),
+            c.index
+        ));
+    }
+    let base = match end {
+        Some(e) => format!("the window {} – {}", utc(ws), utc(e)),
+        None => format!("the window from {} (no end stated)", utc(ws)),
+    };
+    let text = if parts.is_empty() {
+        base
+    } else {
+        format!("{base} ({})", parts.join("; "))
+    };
+    // Extensions that would have covered the incident's start but did not decide it.
+    let mut notes = Vec::new();
+    if end.is_some_and(|e| b.end >= e) {
+        for x in exts.iter().filter(|x| x.until > b.start) {
+            // The extension that lengthened the window is in its text, unless a lapse or
+            // collapse cut it short (then this says why).
+            if cut.is_none() && used.is_some_and(|u| std::ptr::eq(u, x)) {
+                continue;
+            }
+            let why = match (x.effective, cut) {
+                (None, _) => format!(
+                    "extension to {} {}: the window is not extended",
+                    utc(x.until),
+                    x.pending_words()
+                ),
+                (Some(f), _) if f > b.start => format!(
+                    "extension to {} {}, after this incident began",
+                    utc(x.until),
+                    agreed(x)
+                ),
+                (Some(_), Some(c)) if c.status == "lapsed" => format!(
+                    "extension to {} {}, after the phase {} lapsed from {}: a lapsed agreement is not revived by consents",
+                    utc(x.until),
+                    agreed(x),
+                    c.phase,
+                    utc(c.at)
+                ),
+                (Some(_), Some(c)) => format!(
+                    "extension to {} {}, but the phase {} {} from {}: that ends the agreement whatever was extended",
+                    utc(x.until),
+                    agreed(x),
+                    c.phase,
+                    c.status,
+                    utc(c.at)
+                ),
+                (Some(_), None) => continue,
+            };
+            notes.push(reason("extension", "no", why));
+        }
+    }
+    if retroactive {
+        notes.push(reason(
+            "version",
+            "uncertain",
+            "the extension that decides this incident was agreed after it began: RETROACTIVE — filed after this incident began, yet applied to it".to_string(),
+        ));
+    }
+    WindowAt {
+        end,
+        text,
+        notes,
+        retroactive,
+    }
 }
 
 /// Sets a finding's standing (the strongest among the attributions with its outcome; `alleged`

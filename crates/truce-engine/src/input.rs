@@ -4,6 +4,7 @@
 
 use truce_model::domain::{Act, PhaseStatus, Question, Reading, Role, Verdict};
 use truce_model::geo::Geometry;
+use truce_model::lifecycle::ConditionStatus;
 use truce_model::taxonomy::Category;
 use truce_model::{Id, Ledger};
 
@@ -103,7 +104,42 @@ pub struct AssessmentIn {
     pub text: String,
 }
 
-/// An agreement's end: its phase lapsed or collapsed from `at`, ending every reading's window.
+/// A party's consent to extend an agreement's window to `until` (an `extension` entry).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtensionIn {
+    /// Log index.
+    pub index: u64,
+    /// The consenting party.
+    pub author: Id,
+    /// The agreement.
+    pub agreement: Id,
+    /// The end it consents to, unix seconds.
+    pub until: i64,
+    /// When it was filed (the entry's time), unix seconds.
+    pub filed: i64,
+    /// From when it applies (`effective_from`, default `filed`), unix seconds.
+    pub effective: i64,
+}
+
+/// One version of a condition precedent's status (a `condition` entry).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConditionIn {
+    /// Log index.
+    pub index: u64,
+    /// Who filed it.
+    pub author: Id,
+    /// The condition.
+    pub id: Id,
+    /// Its status from `effective`.
+    pub status: ConditionStatus,
+    /// When it was filed (the entry's time), unix seconds.
+    pub filed: i64,
+    /// From when it holds (`effective_from`, default `filed`), unix seconds.
+    pub effective: i64,
+}
+
+/// An agreement's end: its phase lapsed or collapsed from `at`. A collapse ends every reading's
+/// window; a lapse ends it unless an extension was in force by then.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EndIn {
     /// From when (unix seconds): the phase's `status_from`, default the process entry's time.
@@ -164,8 +200,13 @@ pub struct Snapshot {
     /// Each agreement's time zone, as its process defines it (an agreement left out counts its
     /// days in UTC).
     pub zones: std::collections::BTreeMap<Id, jiff::tz::TimeZone>,
-    /// Agreements whose phase lapsed or collapsed: the earliest end known, by agreement.
-    pub ends: std::collections::BTreeMap<Id, EndIn>,
+    /// Agreements whose phase lapsed or collapsed: every such status known, by agreement,
+    /// earliest first (ties in log order).
+    pub ends: std::collections::BTreeMap<Id, Vec<EndIn>>,
+    /// Consents to extend agreements' windows, in log order.
+    pub extensions: Vec<ExtensionIn>,
+    /// Every version of every condition precedent's status, in log order.
+    pub conditions: Vec<ConditionIn>,
 }
 
 impl Snapshot {
@@ -288,7 +329,8 @@ impl Snapshot {
                 zones.entry(a.id).or_insert_with(|| z.tz());
             }
         }
-        let mut ends: std::collections::BTreeMap<Id, EndIn> = std::collections::BTreeMap::new();
+        let mut ends: std::collections::BTreeMap<Id, Vec<EndIn>> =
+            std::collections::BTreeMap::new();
         for p in ledger
             .process_versions
             .iter()
@@ -308,15 +350,43 @@ impl Snapshot {
                         phase: ph.id.clone(),
                         status: status.to_string(),
                     };
-                    match ends.get(&a.id) {
-                        Some(e) if e.at <= at => {}
-                        _ => {
-                            ends.insert(a.id.clone(), end);
-                        }
-                    }
+                    ends.entry(a.id.clone()).or_default().push(end);
                 }
             }
         }
+        for v in ends.values_mut() {
+            // A phase filed again with the same status and time is one end.
+            v.sort_by_key(|e| (e.at, e.index));
+            v.dedup_by(|b, a| a.at == b.at && a.status == b.status && a.phase == b.phase);
+        }
+        let extensions = ledger
+            .extensions
+            .iter()
+            .filter(|x| x.retracted.is_none())
+            .map(|x| ExtensionIn {
+                index: x.index,
+                author: x.author.clone(),
+                agreement: x.value.agreement.clone(),
+                until: x.value.until.0.as_second(),
+                filed: x.time.0.as_second(),
+                effective: x.value.effective_from.unwrap_or(x.time).0.as_second(),
+            })
+            .collect();
+        let mut conditions: Vec<ConditionIn> = ledger
+            .condition_versions
+            .values()
+            .flatten()
+            .filter(|c| c.retracted.is_none())
+            .map(|c| ConditionIn {
+                index: c.index,
+                author: c.author.clone(),
+                id: c.value.id.clone(),
+                status: c.value.status,
+                filed: c.time.0.as_second(),
+                effective: c.value.effective_from.unwrap_or(c.time).0.as_second(),
+            })
+            .collect();
+        conditions.sort_by_key(|c| c.index);
         Snapshot {
             log_size,
             reports,
@@ -328,6 +398,8 @@ impl Snapshot {
             roles,
             ends,
             zones,
+            extensions,
+            conditions,
         }
     }
 

@@ -201,12 +201,12 @@ fn after_a_lapse_a_strike_is_out_of_scope_whatever_the_reading_says() {
     );
     s.ends.insert(
         id("energy-moratorium-2025"),
-        truce_engine::input::EndIn {
+        vec![truce_engine::input::EndIn {
             at: t("2025-04-18T17:00:00Z"),
             index: 70,
             phase: id("energy-moratorium"),
             status: "lapsed".into(),
-        },
+        }],
     );
     let j = judge(&s, &Params::default());
     assert_eq!(j.findings[0].outcome, Outcome::Breach);
