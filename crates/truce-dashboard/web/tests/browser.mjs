@@ -218,6 +218,24 @@ async function main() {
   const ruStart = await page.textContent('table.diff-table tr[data-aspect="start"] td[data-reading="ru"]');
   const uaStart = await page.textContent('table.diff-table tr[data-aspect="start"] td[data-reading="ua"]');
   check(ruStart.includes('2025-03-18') && uaStart.includes('2025-03-25'), `ru start ${ruStart}, ua start ${uaStart}`);
+  // The agreement's time zone, and every version of every reading from /v1/agreements/{id}/history, retroactive ones flagged.
+  const agreementId = await page.inputValue('.agreement-select');
+  const listed = (await api('/v1/agreements?limit=100')).items.find((a) => a.id === agreementId);
+  const zoneText = await page.textContent('.diff .time-zone');
+  check(listed && zoneText.includes(listed.time_zone), `the agreement's time zone ${listed && listed.time_zone} is not shown: ${zoneText}`);
+  await page.waitForSelector('.history ol.versions li.version', { timeout: 15000 });
+  const history = await api(`/v1/agreements/${encodeURIComponent(agreementId)}/history`);
+  const versionsShown = await page.locator('.history ol.versions li.version').count();
+  check(versionsShown === history.versions.length && versionsShown > 0, `versions shown ${versionsShown}, API ${history.versions.length}`);
+  for (const v of history.versions) {
+    const li = page.locator(`.history li.version[data-index="${v.index}"]`);
+    const sentence = await li.locator('.sentence').textContent();
+    check(sentence === v.sentence, `version ${v.index}: the page says "${sentence}", the API "${v.sentence}"`);
+    check((await li.locator('.badge.retro').count()) === (v.retroactive ? 1 : 0), `version ${v.index}: retroactive flag shown wrongly`);
+  }
+  const retro = history.versions.find((v) => v.party === 'ru' && v.retroactive);
+  check(retro && /^ru filed its first reading on 25 March 2025, effective from .* \(retroactive\)/.test(retro.sentence),
+    `ru's retroactive first reading: ${retro && retro.sentence}`);
   await page.waitForSelector('ol.phases li.phase', { timeout: 15000 });
   await shot(page, 'agreements');
 

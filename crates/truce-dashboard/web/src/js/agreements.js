@@ -1,4 +1,6 @@
-// The agreements view: an agreement's readings side by side (the readings diff, differences marked) and the peace process's phases.
+// The agreements view: an agreement's readings side by side (the readings diff, differences marked), the time zone its days are
+// counted in, every version of every party's reading with what it changed (`/v1/agreements/{id}/history`: one sentence each,
+// retroactive versions flagged, the findings each changed) and the peace process's phases.
 
 import { $, html, setHTML, when, isInstant, entryRef } from './util.js';
 import { get } from './api.js';
@@ -13,6 +15,8 @@ export async function mount(s) {
   setHTML(s, html`<h2>Agreements and the process</h2>
     <label>Agreement <select class="agreement-select"></select></label>
     <div class="diff" aria-live="polite"></div>
+    <h2>Versions of the readings</h2>
+    <div class="history" aria-live="polite"></div>
     <h2>Process phases</h2>
     <div class="process"></div>`);
   const sel = $('.agreement-select', s);
@@ -20,11 +24,11 @@ export async function mount(s) {
   for (const a of ags) sel.append(new Option(`${a.title}${a.readings.length ? '' : ' (no readings yet)'}`, a.id));
   const first = ags.find((a) => a.readings.length);
   if (first) sel.value = first.id;
-  sel.addEventListener('change', () => drawDiff());
+  sel.addEventListener('change', () => Promise.all([drawDiff(), drawHistory()]));
 }
 
 export async function show() {
-  await Promise.all([drawDiff(), drawProcess()]);
+  await Promise.all([drawDiff(), drawHistory(), drawProcess()]);
 }
 
 export function refresh() { show(); }
@@ -34,8 +38,9 @@ async function drawDiff() {
   const id = $('.agreement-select', section).value;
   const a = (await agreements()).find((x) => x.id === id);
   if (!a) { setHTML(box, html`<p>No agreement is in the log yet.</p>`); return; }
+  const zone = html`<span class="time-zone">Days are counted in <b>${a.time_zone || 'UTC'}</b> (the agreement's time zone).</span>`;
   if (!a.readings.length) {
-    setHTML(box, html`<p>No party has filed a reading of <b>${a.title}</b> yet (phase: ${a.phase_title}, ${a.phase_status}).</p>`);
+    setHTML(box, html`<p>No party has filed a reading of <b>${a.title}</b> yet (phase: ${a.phase_title}, ${a.phase_status}). ${zone}</p>`);
     return;
   }
   const [{ diff }, ps] = await Promise.all([get(`/v1/agreements/${encodeURIComponent(id)}/diff`), parties()]);
@@ -47,7 +52,7 @@ async function drawDiff() {
       ${cols.map((c) => html`<td data-reading="${c}">${cell(r.values[c] ?? '—')}</td>`)}</tr>`);
   const only = Object.entries(diff.categories_only_in || {}).filter(([, v]) => v.length);
   setHTML(box, html`
-    <p>Phase: <b>${a.phase_title}</b> (${a.phase_status}). ${a.joint_text ? 'There is a joint text.' : 'There is no joint text: each party\'s reading is what it says was agreed.'}</p>
+    <p>Phase: <b>${a.phase_title}</b> (${a.phase_status}). ${a.joint_text ? 'There is a joint text.' : 'There is no joint text: each party\'s reading is what it says was agreed.'} ${zone}</p>
     <div class="table-wrap"><table class="diff-table">
       <caption>The readings of <b>${a.title}</b> side by side; rows marked ≠ differ. Times in the zone chosen at the top (UTC below).</caption>
       <thead><tr><th scope="col">Aspect</th>${diff.readings.map((r) => html`<th scope="col" data-reading="${r.party}">${name(r.party)} (${r.party})</th>`)}</tr>
@@ -55,6 +60,21 @@ async function drawDiff() {
       <tbody>${rows}</tbody>
     </table></div>
     ${only.length ? html`<h3>Protected categories only some readings name</h3><ul>${only.map(([p, cats]) => html`<li><b>${name(p)}</b>: ${cats.join(', ')}</li>`)}</ul>` : ''}`);
+}
+
+async function drawHistory() {
+  const box = $('.history', section);
+  const id = $('.agreement-select', section).value;
+  if (!id) { setHTML(box, ''); return; }
+  const h = await get(`/v1/agreements/${encodeURIComponent(id)}/history`);
+  if (!h.versions.length) { setHTML(box, html`<p>No party has filed a reading yet.</p>`); return; }
+  const changed = (v) => (v.findings_changed.length ? html`<details><summary>${v.findings_changed.length} finding${v.findings_changed.length === 1 ? '' : 's'} changed</summary>
+      <ul>${v.findings_changed.map((f) => html`<li data-incident="${f.incident}"><code>${f.incident}</code> (${f.day}): ${f.before} → <b>${f.after}</b>${f.retroactive ? ' (retroactive)' : ''}</li>`)}</ul></details>` : '');
+  setHTML(box, html`<p class="meta">In log order; dates in ${h.time_zone}. A version applies from its <i>effective from</i>; one that applies from before its filing is retroactive: allowed, and flagged. Each finding is compared as known just before the version was logged and just after (as of log size ${h.log_size}).</p>
+    <ol class="versions">${h.versions.map((v) => html`<li class="version${v.retroactive ? ' retroactive' : ''}" data-party="${v.party}" data-version="${v.version}" data-index="${v.index}">
+      ${v.retroactive ? html`<span class="badge status retro" title="applies from before its filing">retroactive</span> ` : ''}<span class="sentence">${v.sentence}</span>
+      <p class="meta">filed <time datetime="${v.filed}">${when(v.filed)}</time>, effective from <time datetime="${v.effective_from}">${when(v.effective_from)}</time> · ${entryRef(v.index)}</p>
+      ${changed(v)}</li>`)}</ol>`);
 }
 
 async function drawProcess() {
