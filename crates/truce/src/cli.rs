@@ -167,9 +167,10 @@ pub enum Command {
         /// Only rows about this party.
         #[arg(long)]
         party: Option<String>,
-        /// As known at this log size (the first SIZE entries), not now.
-        #[arg(long, value_name = "SIZE", value_parser = crate::engine_cmd::parse_as_of)]
-        as_of: Option<u64>,
+        /// As known at this log size (the first SIZE entries), or at this time (the largest log
+        /// size a quorum of witnesses had cosigned by then; never authors' stated times).
+        #[arg(long, value_name = "SIZE|TIME", value_parser = crate::engine_cmd::parse_as_of)]
+        as_of: Option<crate::engine_cmd::AsOf>,
     },
     /// Explain an incident: its reports, occurrence and attribution grades, monitors' review and
     /// every finding with its standing and reasons.
@@ -830,9 +831,11 @@ pub struct IncidentsArgs {
     #[arg(long, value_name = "BBOX")]
     pub bbox: Option<String>,
     /// As known at this log size (the first SIZE entries), not now: reproduces exactly what
-    /// was known then. A size, never a time: stated times are their authors' word.
-    #[arg(long, value_name = "SIZE", value_parser = crate::engine_cmd::parse_as_of)]
-    pub as_of: Option<u64>,
+    /// was known then. A time (RFC 3339 with an offset) names the largest log size a quorum of
+    /// witnesses had cosigned by then (from the witnessing rounds in the log); authors' stated
+    /// times are never used for this.
+    #[arg(long, value_name = "SIZE|TIME", value_parser = crate::engine_cmd::parse_as_of)]
+    pub as_of: Option<crate::engine_cmd::AsOf>,
 }
 
 impl IncidentsArgs {
@@ -919,10 +922,11 @@ pub struct FindingsArgs {
     #[arg(long, value_name = "DAY")]
     pub to: Option<String>,
     /// As known at this log size (the first SIZE entries), not now: a reading re-filed later
-    /// never changes what was known then. A size, never a time: stated times are their
-    /// authors' word.
-    #[arg(long, value_name = "SIZE", value_parser = crate::engine_cmd::parse_as_of)]
-    pub as_of: Option<u64>,
+    /// never changes what was known then. A time (RFC 3339 with an offset) names the largest
+    /// log size a quorum of witnesses had cosigned by then (from the witnessing rounds in the
+    /// log); authors' stated times are never used for this.
+    #[arg(long, value_name = "SIZE|TIME", value_parser = crate::engine_cmd::parse_as_of)]
+    pub as_of: Option<crate::engine_cmd::AsOf>,
 }
 
 impl FindingsArgs {

@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 use truce_engine::{Compliance, Finding, Incident, Judgement};
+use truce_model::Time;
 use truce_server::derived::{self, DerivedError, Progress};
 use truce_store::views::{FindingFilter, IncidentFilter, ViewStamp, ViewStore};
 
@@ -80,20 +81,60 @@ fn fresh_views(dir: &DataDir, out: &Out) -> Result<ViewStore, Failure> {
     views_as_of(dir, None, out)
 }
 
-/// Opens the views as they were known at log size `as_of` (the first `as_of` entries), or the
-/// current views when it is `None` or the latest size: `truce_server::derived::views_at`, the
-/// cache (`views-asof-<size>.db`) the server's `?as_of=` shares.
-pub fn views_as_of(dir: &DataDir, as_of: Option<u64>, out: &Out) -> Result<ViewStore, Failure> {
-    let reader = dir.reader()?;
-    derived::views_at(&dir.path, &reader, as_of, &mut progress(out)).map_err(failure)
+/// What `--as-of` names: a log size, or a time (the largest log size every entry of which a
+/// quorum of witnesses had cosigned by then).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsOf {
+    /// The first N entries.
+    Size(u64),
+    /// What the witnessed log held at this time.
+    Time(Time),
 }
 
-/// Parses `--as-of`: a log size. (A time will name the largest log size witnessed before it,
-/// once entries carry witnessed times; authors' stated times are never used for this.)
-pub fn parse_as_of(v: &str) -> Result<u64, String> {
-    v.parse::<u64>().map_err(|_| {
+/// Opens the views as they were known at `as_of` (the first N entries; a time names the largest
+/// N witnessed by then), or the current views when it is `None` or the latest size:
+/// `truce_server::derived::views_at`, the cache (`views-asof-<size>.db`) the server's
+/// `?as_of=` shares.
+pub fn views_as_of(dir: &DataDir, as_of: Option<AsOf>, out: &Out) -> Result<ViewStore, Failure> {
+    let reader = dir.reader()?;
+    let size = match as_of {
+        None => None,
+        Some(AsOf::Size(n)) => Some(n),
+        Some(AsOf::Time(t)) => Some(size_known_by(&reader, t)?),
+    };
+    derived::views_at(&dir.path, &reader, size, &mut progress(out)).map_err(failure)
+}
+
+/// The largest log size whose every entry a quorum of witnesses had cosigned by `t`, from the
+/// witnessing rounds in the log.
+fn size_known_by(
+    reader: &truce_store::LogReader<truce_store::sqlite::SqliteStorage>,
+    t: Time,
+) -> Result<u64, Failure> {
+    let ledger = crate::domain_cmd::replay(reader)?;
+    if ledger.time.rounds.is_empty() {
+        return Err(Failure::input(anyhow::anyhow!(
+            "--as-of {t}: the log holds no witnessing round, so no entry has a witnessed time; give a log size instead"
+        )));
+    }
+    let size = ledger.time.size_known_by(t).ok_or_else(|| {
+        Failure::input(anyhow::anyhow!(
+            "--as-of {t}: no witnessing round had reached its quorum by then (the first did at {}); give a later time or a log size",
+            ledger.time.rounds[0].reached_at
+        ))
+    })?;
+    tracing::info!("--as-of {t}: log size {size}, the largest witnessed by then");
+    Ok(size)
+}
+
+/// Parses `--as-of`: a log size, or an RFC 3339 time with an offset.
+pub fn parse_as_of(v: &str) -> Result<AsOf, String> {
+    if let Ok(n) = v.parse::<u64>() {
+        return Ok(AsOf::Size(n));
+    }
+    Time::parse(v).map(AsOf::Time).map_err(|e| {
         format!(
-            "{v:?} is not a log size; give the number of entries (e.g. `--as-of 95`: what was known once the log held 95 entries; `truce log checkpoint` shows the current size). Times are not accepted: an entry's stated time is its author's word, not when the log knew it"
+            "{v:?} is neither a log size nor a time ({e}); give the number of entries (e.g. `--as-of 95`: what was known once the log held 95 entries; `truce log checkpoint` shows the current size) or an RFC 3339 time with an offset (e.g. `--as-of 2025-04-20T00:00:00+03:00`: what the witnessed log held then)"
         )
     })
 }
@@ -155,7 +196,7 @@ fn print_docs(out: &Out, text: String, docs: &[String]) -> Result<(), Failure> {
 pub fn incidents(
     dir: &DataDir,
     filter: &IncidentFilter,
-    as_of: Option<u64>,
+    as_of: Option<AsOf>,
     out: &Out,
 ) -> Result<(), Failure> {
     let views = views_as_of(dir, as_of, out)?;
@@ -237,7 +278,7 @@ fn render_incidents(list: &[Incident]) -> String {
 pub fn findings(
     dir: &DataDir,
     filter: &FindingFilter,
-    as_of: Option<u64>,
+    as_of: Option<AsOf>,
     out: &Out,
 ) -> Result<(), Failure> {
     let views = views_as_of(dir, as_of, out)?;
@@ -344,7 +385,7 @@ pub fn compliance(
     agreement: Option<&str>,
     reading: Option<&str>,
     party: Option<&str>,
-    as_of: Option<u64>,
+    as_of: Option<AsOf>,
     out: &Out,
 ) -> Result<(), Failure> {
     let views = views_as_of(dir, as_of, out)?;
