@@ -37,6 +37,11 @@ pub struct History {
     /// Every version of every party's reading, in log order.
     #[schema(value_type = Vec<Object>)]
     pub versions: Vec<VersionChange>,
+    /// Every consent to extend the agreement and every status of a condition its readings list,
+    /// in log order, with the findings each changed ([`crate::lifecycle`]).
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<crate::lifecycle::LifecycleEvent>,
 }
 
 /// One version to examine: the `k`-th of one party's versions of its reading of an agreement.
@@ -219,6 +224,7 @@ pub fn history(
         time_zone: time_zone.to_string(),
         log_size,
         versions: changes(dir, reader, &pending, progress)?,
+        events: crate::lifecycle::events(dir, reader, ledger, agreement, progress)?,
     }))
 }
 

@@ -15,6 +15,7 @@ pub mod config;
 pub mod derived;
 pub mod error;
 pub mod history;
+pub mod lifecycle;
 pub mod log_api;
 pub mod openapi;
 pub mod publication;

@@ -864,12 +864,13 @@ pub(crate) async fn agreement_history(
     let id = Id::new(&id).map_err(|e| bad("id", e))?;
     let v = blocking(move || {
         // Only the versions are read under the ledger's lock; the judging happens without it.
-        let (pending, zone, log_size) = {
+        let (pending, zone, log_size, events) = {
             let l = ledger(&s);
             (
                 crate::history::versions_of(&l, &id),
                 crate::history::agreement_zone(&l, &id),
                 s.checkpoint().size,
+                crate::lifecycle::events_of(&l, &id),
             )
         };
         let (Some(pending), Some(zone)) = (pending, zone) else {
@@ -881,11 +882,16 @@ pub(crate) async fn agreement_history(
             s.0.readers
                 .with(|r| crate::history::changes(&s.0.dir, r, &pending, &mut |_| {}))
                 .map_err(ApiError::internal)?;
+        let events =
+            s.0.readers
+                .with(|r| crate::lifecycle::with_changes(&s.0.dir, r, &id, events, &mut |_| {}))
+                .map_err(ApiError::internal)?;
         Ok(crate::history::History {
             agreement: id.to_string(),
             time_zone: zone.to_string(),
             log_size,
             versions,
+            events,
         })
     })
     .await?;

@@ -603,5 +603,50 @@ fn render_history(h: &truce_server::history::History) -> String {
             );
         }
     }
+    render_lifecycle(&mut text, &h.events);
     text
+}
+
+/// The consents to extend the agreement and the statuses of its conditions, in log order.
+fn render_lifecycle(text: &mut String, events: &[truce_server::lifecycle::LifecycleEvent]) {
+    if events.is_empty() {
+        return;
+    }
+    let _ = writeln!(text, "\nextensions and conditions, in log order:");
+    for e in events {
+        let _ = writeln!(
+            text,
+            "\n{}{} {}{}\n  entry {}: filed {}, effective from {}",
+            if e.retroactive { "RETROACTIVE: " } else { "" },
+            e.party,
+            e.what,
+            if e.retracted {
+                " (since retracted)"
+            } else {
+                ""
+            },
+            e.index,
+            e.filed,
+            e.effective_from
+        );
+        for (party, w) in &e.under {
+            let _ = writeln!(text, "  under {party}'s reading: {w}");
+        }
+        for (reading, cs) in &e.findings_changed {
+            for c in cs {
+                let _ = writeln!(
+                    text,
+                    "    {reading}'s reading: {} {}: {} → {}{}",
+                    c.day,
+                    c.incident,
+                    c.before,
+                    c.after,
+                    if c.retroactive { " (retroactive)" } else { "" }
+                );
+            }
+        }
+        if e.findings_changed.is_empty() {
+            let _ = writeln!(text, "  no finding changes");
+        }
+    }
 }
