@@ -477,3 +477,112 @@ async fn a_forked_log_is_refused_by_the_witness_and_misses_the_quorum() {
     }
     ua.stop().await;
 }
+
+/// GETs `path` as JSON.
+async fn get_json(s: &Server, path: &str) -> serde_json::Value {
+    let (code, text) = s.get(path).await;
+    assert_eq!(code, 200, "{path}: {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rounds_are_logged_and_bound_when_the_log_knew_each_entry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().to_path_buf();
+    let log = key(ORIGIN);
+    let keys: BTreeMap<String, KeyPair> = ["operator", "ua"]
+        .iter()
+        .map(|p| (p.to_string(), key(p)))
+        .collect();
+    let mut ws = Vec::new();
+    for (i, n) in [
+        "witness.a.example",
+        "witness.b.example",
+        "witness.c.example",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.push(
+            RunningWitness::start(
+                witness_key(n),
+                &log.verifier,
+                &root.join(format!("w{i}.db")),
+            )
+            .await,
+        );
+    }
+    let refs: Vec<&RunningWitness> = ws.iter().collect();
+    let mut text = format!("log {}\n", log.verifier);
+    for (i, w) in refs.iter().enumerate() {
+        text.push_str(&format!("witness w{i} {}\n", w.cosigner.vkey()));
+    }
+    text.push_str("group two 2 w0 w1 w2\nquorum two\n");
+    let policy = signed(
+        "operator",
+        &keys["operator"],
+        &Body::WitnessPolicy(truce_model::witnessed::WitnessPolicy { policy: text }),
+    );
+    let data = root.join("data");
+    make_log(&data, &log, &keys, &[policy]);
+    // With the operator's key the server closes each group with its clock and logs rounds.
+    keyfile::write_new(&data.join("operator.key"), &keys["operator"].signer, 0o600).unwrap();
+    let mut s = Server::start(&data, ws.iter().map(|w| w.endpoint()).collect()).await;
+
+    // The first round (of the 3 entries made offline) is logged as entry 3.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let k = get_json(&s, "/v1/entries/2/known-by").await;
+        if k["known_by"]["by"].is_string() {
+            assert_eq!(k["known_by"]["by_round"], 3, "{k}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no round logged: {k}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A report: the group is closed by the sequencer's clock entry.
+    let e = signed("ua", &keys["ua"], &report("r1"));
+    assert_eq!(s.post(e).await, 200);
+    let (code, clock) = s.get("/v1/entries/5").await;
+    assert_eq!(code, 200);
+    let clock: serde_json::Value = serde_json::from_str(&clock).unwrap();
+    assert_eq!(clock["kind"], "clock", "{clock}");
+    assert_eq!(clock["body"], serde_json::json!({"first": 4, "entries": 1}));
+    // The next round covers the report: known after the first round, by the second.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let k = loop {
+        let k = get_json(&s, "/v1/entries/4/known-by").await;
+        if k["known_by"]["by"].is_string() {
+            break k;
+        }
+        assert!(Instant::now() < deadline, "report not covered: {k}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(k["known_by"]["after_round"], 3, "{k}");
+    assert_eq!(k["known_by"]["by_round"], 6, "{k}");
+    let (after, by) = (
+        k["known_by"]["after"].as_str().unwrap(),
+        k["known_by"]["by"].as_str().unwrap(),
+    );
+    assert!(after <= by, "{k}");
+    // The report was stated in 2025: the log knew it only now, so it is flagged late.
+    assert!(k["late_by_s"].as_i64().unwrap() > 86_400 * 300, "{k}");
+    // The clock lies inside its own interval.
+    let kc = get_json(&s, "/v1/entries/5/known-by").await;
+    let stated = kc["stated"].as_str().unwrap();
+    assert!(kc["known_by"]["after"].as_str().unwrap() <= stated, "{kc}");
+    assert!(stated <= kc["known_by"]["by"].as_str().unwrap(), "{kc}");
+    // A round of nothing but the last round is never logged: the log settles at 7 entries.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let size = |note: String| note.lines().nth(1).unwrap().to_string();
+    assert_eq!(size(s.get("/checkpoint").await.1), "7");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(size(s.get("/checkpoint").await.1), "7");
+    // Bad paths.
+    assert_eq!(s.get("/v1/entries/99/known-by").await.0, 404);
+    assert_eq!(s.get("/v1/entries/x/known-by").await.0, 400);
+    s.stop().await;
+    for mut w in ws {
+        w.stop().await;
+    }
+}
