@@ -23,6 +23,13 @@ WHICH INCIDENTS:
   is marked as reaching the day only at its last instant. (`truce compliance` counts each finding
   once, on the day its incident's evidence starts in the agreement's time zone.)
 
+CHANGES TO READINGS:
+  A version of a reading filed on the day (its stated filing time in the day) is listed with one
+  sentence, dates in the agreement's time zone ("ru filed a new reading on 20 April 2025,
+  effective from 18 March 2025 (retroactive): start 18 March → 1 April; 3 findings change") and
+  the findings it changed, judged as known just before it was logged and just after (as `truce
+  agreement history` does). Left out when nothing was filed.
+
 TIME ZONES:
   --tz takes an IANA name (Europe/Kyiv, Europe/Moscow, UTC) or a fixed offset ±HH:MM (+03:00).
   The tz database is built into truce: nothing is read from this computer's zoneinfo, so the same
