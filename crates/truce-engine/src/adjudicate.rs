@@ -814,9 +814,10 @@ struct WindowAt {
 /// `until` of the extensions in force at the incident's start (every required party consented to
 /// that end, the last consent effective by then); never shortened. A collapse of the agreement's
 /// phase ends it from its time whatever any reading or extension says; a lapse ends it too,
-/// unless an extension was in force at the lapse's time with an end after it (an extension
-/// becoming effective only after the lapse does not revive the agreement). An open-ended reading
-/// needs no extension.
+/// unless an extension was in force at the lapse's time with an end after it: then the lapse
+/// takes effect when the extension runs out (or later, while another extension in force by then
+/// covers that time). An extension becoming effective only after the lapse took effect does not
+/// revive the agreement. An open-ended reading needs no extension, but ends at a lapse.
 fn window_at(snap: &Snapshot, rd: &ReadingIn, b: &Built) -> WindowAt {
     let terms = &rd.reading.terms;
     let agreement = &rd.reading.agreement;
@@ -849,28 +850,37 @@ fn window_at(snap: &Snapshot, rd: &ReadingIn, b: &Built) -> WindowAt {
         (Some(_), Some(x)) => Some(x.until),
         (s, _) => s,
     };
-    // Lapses and collapses, earliest first.
-    let mut prevented: Vec<(&EndIn, &ExtensionState<i64>)> = Vec::new();
-    let mut cut: Option<&EndIn> = None;
+    // Lapses and collapses. A lapse that an extension in force by then covers takes effect only
+    // when the extension runs out (and again later while another covers that time).
+    let mut prevented: Vec<(&EndIn, &ExtensionState<i64>, i64)> = Vec::new();
+    let mut cut: Option<(i64, &EndIn)> = None;
     for e in snap.ends.get(agreement).map(Vec::as_slice).unwrap_or(&[]) {
         if end.is_some_and(|w| e.at >= w) {
             break;
         }
+        let mut at = e.at;
         if e.status == "lapsed" {
-            let by = exts
+            let mut by = None;
+            while let Some(x) = exts
                 .iter()
-                .filter(|x| x.effective.is_some_and(|f| f <= e.at) && x.until > e.at)
-                .max_by_key(|x| x.until);
+                .filter(|x| x.effective.is_some_and(|f| f <= at) && x.until > at)
+                .max_by_key(|x| x.until)
+            {
+                at = x.until;
+                by = Some(x);
+            }
             if let Some(x) = by {
-                prevented.push((e, x));
-                continue;
+                prevented.push((e, x, at));
             }
         }
-        cut = Some(e);
-        break;
+        if cut.is_none_or(|(c, _)| at < c) {
+            cut = Some((at, e));
+        }
     }
-    if let Some(c) = cut {
-        end = Some(c.at);
+    // The cut that ends the window before its (extended) end, if any.
+    let cut = cut.filter(|(c, _)| end.is_none_or(|w| *c < w));
+    if let Some((c, _)) = cut {
+        end = Some(c);
     }
     let agreed = |x: &ExtensionState<i64>| {
         format!(
@@ -891,18 +901,19 @@ fn window_at(snap: &Snapshot, rd: &ReadingIn, b: &Built) -> WindowAt {
         ));
         retroactive |= b.end >= s && x.retroactive() && x.filed.is_some_and(|f| b.start < f);
     }
-    for (e, x) in &prevented {
+    for (e, x, at) in &prevented {
         parts.push(format!(
-            "the phase {} {} from {} (entry {}), but the extension to {} was in force by then: the lapse does not end it",
+            "the phase {} {} from {} (entry {}), but the extension to {} was in force by then: the lapse takes effect only at {}",
             e.phase,
             e.status,
             utc(e.at),
             e.index,
-            utc(x.until)
+            utc(x.until),
+            utc(*at)
         ));
         retroactive |= b.end >= e.at && x.retroactive() && x.filed.is_some_and(|f| b.start < f);
     }
-    if let Some(c) = cut {
+    if let Some((_, c)) = cut.filter(|(at, c)| *at == c.at) {
         parts.push(format!(
             "the phase {} {} from {}, entry {}: the agreement ends there whatever the reading says",
             c.phase,
@@ -940,14 +951,19 @@ fn window_at(snap: &Snapshot, rd: &ReadingIn, b: &Built) -> WindowAt {
                     utc(x.until),
                     agreed(x)
                 ),
-                (Some(_), Some(c)) if c.status == "lapsed" => format!(
-                    "extension to {} {}, after the phase {} lapsed from {}: a lapsed agreement is not revived by consents",
+                (Some(_), Some((at, c))) if c.status == "lapsed" => format!(
+                    "extension to {} {}, after the phase {} lapsed from {}{}: a lapsed agreement is not revived by consents",
                     utc(x.until),
                     agreed(x),
                     c.phase,
-                    utc(c.at)
+                    utc(c.at),
+                    if at == c.at {
+                        String::new()
+                    } else {
+                        format!(" (in effect from {}, when the extensions before it ran out)", utc(at))
+                    }
                 ),
-                (Some(_), Some(c)) => format!(
+                (Some(_), Some((_, c))) => format!(
                     "extension to {} {}, but the phase {} {} from {}: that ends the agreement whatever was extended",
                     utc(x.until),
                     agreed(x),

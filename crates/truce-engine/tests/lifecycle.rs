@@ -261,7 +261,7 @@ fn after_the_lapse_a_strike_is_out_of_scope_unless_an_extension_was_in_force_bef
     assert_eq!(f.outcome, Outcome::Breach, "{:#?}", f.reasons);
     let w = reason(&f, "window")[0];
     assert!(
-        w.contains(&format!("the phase energy-moratorium lapsed from {LAPSE} (entry 70), but the extension to {MAY_17} was in force by then: the lapse does not end it")),
+        w.contains(&format!("the phase energy-moratorium lapsed from {LAPSE} (entry 70), but the extension to {MAY_17} was in force by then: the lapse takes effect only at {MAY_17}")),
         "{w}"
     );
     assert!(!f.retroactive);
@@ -356,6 +356,86 @@ fn after_the_lapse_a_strike_is_out_of_scope_unless_an_extension_was_in_force_bef
     assert!(reason(&f, "extension")[0].contains(
         "collapsed from 2025-05-01T00:00:00Z: that ends the agreement whatever was extended"
     ));
+}
+
+/// An extension in force at the lapse postpones it to the extension's end: an open-ended
+/// reading (as the US one) is in force until then, not for ever; consents agreed while the
+/// extension runs extend it again.
+#[test]
+fn a_lapse_covered_by_an_extension_takes_effect_when_the_extension_runs_out() {
+    let mut s = world(&[
+        "2025-05-10T10:00:00Z",
+        "2025-06-01T10:00:00Z",
+        "2025-06-10T10:00:00Z",
+    ]);
+    let mut open = ru_reading("", "");
+    open.reading.terms.window.duration_days = None;
+    s.readings = vec![open];
+    s.ends.insert(id(AGREEMENT), vec![end(70, LAPSE, "lapsed")]);
+    s.extensions = vec![
+        consent(40, "ru", MAY_17, "2025-04-10T00:00:00Z", None),
+        consent(41, "ua", MAY_17, "2025-04-15T00:00:00Z", None),
+    ];
+    let j = judge(&s, &Params::default());
+    assert_eq!(
+        outcomes(&j),
+        [
+            ("2025-05-10".into(), Outcome::Breach, false),
+            ("2025-06-01".into(), Outcome::OutOfScope, false),
+            ("2025-06-10".into(), Outcome::OutOfScope, false),
+        ]
+    );
+    let w = reason(&j.findings[1], "window")[0];
+    assert!(
+        w.contains(&format!("the window 2025-03-17T21:00:00Z – {MAY_17}"))
+            && w.contains("the lapse takes effect only at"),
+        "{w}"
+    );
+    // Both agree on 12 May (while the first extension runs) to go on to 30 June.
+    s.extensions.push(consent(
+        42,
+        "ru",
+        "2025-06-30T00:00:00Z",
+        "2025-05-12T00:00:00Z",
+        None,
+    ));
+    s.extensions.push(consent(
+        43,
+        "ua",
+        "2025-06-30T00:00:00Z",
+        "2025-05-12T00:00:00Z",
+        None,
+    ));
+    let j = judge(&s, &Params::default());
+    assert_eq!(
+        j.findings.iter().map(|f| f.outcome).collect::<Vec<_>>(),
+        [Outcome::Breach, Outcome::Breach, Outcome::Breach]
+    );
+    // Agreed only on 5 June, after the first extension ran out: too late.
+    s.extensions[2] = consent(
+        42,
+        "ru",
+        "2025-06-30T00:00:00Z",
+        "2025-06-05T00:00:00Z",
+        None,
+    );
+    s.extensions[3] = consent(
+        43,
+        "ua",
+        "2025-06-30T00:00:00Z",
+        "2025-06-05T00:00:00Z",
+        None,
+    );
+    let j = judge(&s, &Params::default());
+    assert_eq!(
+        j.findings.iter().map(|f| f.outcome).collect::<Vec<_>>(),
+        [Outcome::Breach, Outcome::OutOfScope, Outcome::OutOfScope]
+    );
+    assert!(
+        reason(&j.findings[2], "extension")[0].contains(&format!("(in effect from {MAY_17}, when the extensions before it ran out): a lapsed agreement is not revived by consents")),
+        "{:#?}",
+        j.findings[2].reasons
+    );
 }
 
 #[test]
