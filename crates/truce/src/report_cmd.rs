@@ -25,8 +25,8 @@ WHICH INCIDENTS:
 
 CHANGES TO READINGS:
   A version of a reading filed on the day (its stated filing time in the day) is listed with one
-  sentence, dates in the agreement's time zone ("ru filed a new reading on 20 April 2025,
-  effective from 18 March 2025 (retroactive): start 18 March → 1 April; 3 findings change") and
+  sentence, dates in the agreement's time zone (`ru filed a new reading on 20 April 2025,
+  effective from 18 March 2025 (retroactive): start 18 March → 1 April; 3 findings change`) and
   the findings it changed, judged as known just before it was logged and just after (as `truce
   agreement history` does). Left out when nothing was filed.
 
