@@ -14,6 +14,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/openapi.json"),
     ("POST", "/v1/entries"),
     ("GET", "/v1/entries/{index}"),
+    ("GET", "/v1/entries/{index}/known-by"),
     ("GET", "/checkpoint"),
     ("GET", "/v1/witnesses"),
     ("GET", "/tile/{L}/{N}"),

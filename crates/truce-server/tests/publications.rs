@@ -88,8 +88,9 @@ async fn operators_and_monitors_publish_and_the_list_shows_what() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let v = r.json();
     let p = &v["publication"];
-    assert_eq!(v["ack"]["index"], size0 + 1);
-    assert_eq!(p["size"], size0 + 1);
+    // After the first publication and the sequencer's clock entry closing its group.
+    assert_eq!(v["ack"]["index"], size0 + 2);
+    assert_eq!(p["size"], size0 + 2);
     assert_eq!(p["params"]["date"], "2025-03-21");
     assert_eq!(p["params"]["tz"], "Europe/Kyiv");
     assert_eq!(p["params"]["cutoff"], "19:30");
@@ -97,7 +98,7 @@ async fn operators_and_monitors_publish_and_the_list_shows_what() {
     let note = p["params"]["checkpoint"].as_str().unwrap();
     assert_eq!(
         note.lines().nth(1),
-        Some((size0 + 1).to_string().as_str()),
+        Some((size0 + 2).to_string().as_str()),
         "{note}"
     );
     let report = v["documents"]["report"].as_str().unwrap();
@@ -132,10 +133,11 @@ async fn operators_and_monitors_publish_and_the_list_shows_what() {
     assert_eq!(l["total"], 3);
     let items = l["items"].as_array().unwrap();
     let idx: Vec<u64> = items.iter().map(|i| i["index"].as_u64().unwrap()).collect();
-    assert_eq!(idx, vec![size0, size0 + 1, size0 + 2]);
+    // Each publication's group is closed by the sequencer's clock entry.
+    assert_eq!(idx, vec![size0, size0 + 2, size0 + 4]);
     assert_eq!(items[0]["author"], "operator");
     assert_eq!(items[1]["publication"]["what"], "report.daily");
-    assert_eq!(l["log_size"], size0 + 3);
+    assert_eq!(l["log_size"], size0 + 6);
     let l = get(&router, "/v1/publications?what=report.daily", None)
         .await
         .json();
@@ -143,7 +145,7 @@ async fn operators_and_monitors_publish_and_the_list_shows_what() {
     let l = get(&router, "/v1/publications?limit=1&offset=2", None)
         .await
         .json();
-    assert_eq!(l["items"][0]["index"], size0 + 2);
+    assert_eq!(l["items"][0]["index"], size0 + 4);
     assert_eq!(l["total"], 3);
 
     // The entry itself: signed by the operator, canonical, in the log.

@@ -207,8 +207,8 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
         "{text}"
     );
     assert!(
-        text.contains("under ru's reading (version of entry 92): ALLEGED BREACH — decided by a RETROACTIVE version")
-            && text.contains("under ua's reading (version of entry 93): OUT OF SCOPE")
+        text.contains("under ru's reading (version of entry 135): ALLEGED BREACH — decided by a RETROACTIVE version")
+            && text.contains("under ua's reading (version of entry 138): OUT OF SCOPE")
             && text.contains("attribution to ua: disputed (standing: alleged"),
         "{text}"
     );
@@ -479,11 +479,13 @@ fn a_refiled_reading_is_a_version_and_the_past_stays_reproducible() {
         })
         .count();
     assert_eq!(caches, 4);
+    // A time is what the witnessed log held then (its scenario witnesses cosign each step),
+    // never the authors' stated times; one without an offset is refused.
     let e = common::fails(
-        truce(p).args(["--dir", "d", "findings", "--as-of", "2025-04-01T00:00:00Z"]),
+        truce(p).args(["--dir", "d", "findings", "--as-of", "2025-04-01T00:00:00"]),
         2,
     );
-    assert!(e.contains("not a log size"), "{e}");
+    assert!(e.contains("neither a log size nor a time"), "{e}");
 
     // The same re-filing applying from its own filing: no finding before 20 April changes.
     let t2 = demo();

@@ -117,7 +117,8 @@ fn submit_refuses_impossible_times_and_flags_late_filings() {
     assert_eq!(size(p), base, "nothing appended");
     let out = stdout(submit(p, &f).env("TRUCE_MAX_CLOCK_SKEW_S", "7200"));
     assert!(!out.contains("flagged"), "{out}");
-    assert_eq!(size(p), base + 1);
+    // The report and the sequencer's clock entry closing its batch.
+    assert_eq!(size(p), base + 2);
 
     // Filed in 2025, submitted now: accepted, flagged as late with its delay (text and JSON).
     let f = report_file(
@@ -146,7 +147,8 @@ fn submit_refuses_impossible_times_and_flags_late_filings() {
     assert_eq!(codes, ["event_ends_after_filing", "late_filing"], "{v}");
     assert_eq!(flags[0]["seconds"], 16 * 3_600);
     assert!(flags[1]["seconds"].as_i64().unwrap() > 280 * 86_400, "{v}");
-    assert_eq!(size(p), base + 3);
+    // Three reports, each batch closed by its clock entry.
+    assert_eq!(size(p), base + 6);
 
     // A late-filing threshold wider than the delay: nothing said.
     let f = report_file(

@@ -61,7 +61,8 @@ fn published_documents_are_the_cli_outputs_and_verify_recomputes_them() {
     );
     let compliance = std::fs::read(p.join("pub/compliance.json")).unwrap();
     assert!(text.contains(&hex(&compliance)), "{text}");
-    assert_eq!(size(p), n + 1);
+    // The publication and the sequencer's clock entry closing its batch.
+    assert_eq!(size(p), n + 2);
 
     // A daily report, published by the monitor: exactly what `truce report daily` prints now.
     let report = stdout(truce(p).args([
@@ -95,11 +96,12 @@ fn published_documents_are_the_cli_outputs_and_verify_recomputes_them() {
         "pub2",
     ]));
     let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["index"], n + 1);
+    // After the first publication and the clock entry closing its batch.
+    assert_eq!(v["index"], n + 2);
     assert_eq!(v["author"], "monitor");
     let pb = &v["publication"];
     assert_eq!(pb["what"], "report.daily");
-    assert_eq!(pb["size"], n + 1);
+    assert_eq!(pb["size"], n + 2);
     assert_eq!(pb["params"]["date"], "2025-03-21");
     assert_eq!(pb["params"]["tz"], "+03:00");
     assert_eq!(pb["params"]["role"], "monitor");
@@ -117,7 +119,7 @@ fn published_documents_are_the_cli_outputs_and_verify_recomputes_them() {
         .iter()
         .map(|x| (x["index"].as_u64().unwrap(), x["status"].as_str().unwrap()))
         .collect();
-    assert_eq!(got, vec![(n, "ok"), (n + 1, "ok")]);
+    assert_eq!(got, vec![(n, "ok"), (n + 2, "ok")]);
     let text = stdout(truce(p).args([
         "-q",
         "verify",
@@ -131,7 +133,7 @@ fn published_documents_are_the_cli_outputs_and_verify_recomputes_them() {
     assert!(
         text.contains(&format!(
             "✓ entry {}: report.daily date 2025-03-21 tz +03:00",
-            n + 1
+            n + 2
         )),
         "{text}"
     );
@@ -158,7 +160,7 @@ fn published_documents_are_the_cli_outputs_and_verify_recomputes_them() {
     assert_eq!(c["status"], "failed", "{r}");
     let msg = c["message"].as_str().unwrap();
     assert!(
-        msg.starts_with(&format!("entry {}: report.daily: `report` differs", n + 2)),
+        msg.starts_with(&format!("entry {}: report.daily: `report` differs", n + 4)),
         "{msg}"
     );
     for name in ["tree", "signatures", "findings", "compliance"] {
@@ -177,7 +179,7 @@ fn published_documents_are_the_cli_outputs_and_verify_recomputes_them() {
         1,
     );
     assert!(
-        err.contains(&format!("publications: entry {}", n + 2)),
+        err.contains(&format!("publications: entry {}", n + 4)),
         "{err}"
     );
 }
@@ -300,7 +302,8 @@ fn publications_through_the_api_verify_against_the_server() {
         .unwrap();
     assert!(r.status().is_success(), "{:?}", r.text());
     let v: Value = r.json().unwrap();
-    assert_eq!(v["ack"]["index"], n + 1);
+    // After the first publication and its batch's clock entry.
+    assert_eq!(v["ack"]["index"], n + 2);
     assert_eq!(v["publication"]["params"]["requested_by"], "monitor");
     let l: Value = client
         .get(format!("{url}/v1/publications"))
@@ -345,6 +348,6 @@ fn publications_through_the_api_verify_against_the_server() {
         .collect();
     assert_eq!(
         got,
-        vec![(n, "findings", "ok"), (n + 1, "report.daily", "ok")]
+        vec![(n, "findings", "ok"), (n + 2, "report.daily", "ok")]
     );
 }
