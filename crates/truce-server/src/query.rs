@@ -34,8 +34,9 @@
 //! answers from the views as known at log size N (the log's first N entries), byte for byte what
 //! those endpoints answered then: the current views when N is their size, else
 //! `views-asof-N.db`, computed once and shared with the CLI's `--as-of`
-//! ([`derived::as_of_store`]). A size beyond the log, or anything but a size, is a 400 naming
-//! `as_of`. A time is not accepted: an entry's stated time is its author's word.
+//! ([`derived::as_of_store`]). A time names the largest log size whose every entry a quorum of
+//! witnesses had cosigned by then (never authors' stated times). A size beyond the log, a time
+//! before the first witnessing round, or anything else is a 400 naming `as_of`.
 //!
 //! **Restricted content** (`persons` on fulfilments, `evidence_content` on reports) is added
 //! only for callers whose role may read it ([`crate::restricted`]); public callers see the
@@ -550,18 +551,31 @@ impl Params {
             .transpose()
     }
 
-    /// `as_of`: a log size (entries).
-    fn as_of(&self) -> Result<Option<u64>, ApiError> {
-        self.get("as_of")
-            .map(|v| {
-                v.parse::<u64>().map_err(|_| {
-                    bad(
-                        "as_of",
-                        format!("{v:?} is not a log size: give a number of entries (what was known once the log held that many; `log_size` in any answer is the current size). Times are not accepted: an entry's stated time is its author's word, not when the log knew it"),
-                    )
-                })
-            })
-            .transpose()
+    /// `as_of`: a log size (entries), or an RFC 3339 time: the largest log size whose every
+    /// entry a quorum of witnesses had cosigned by then (from the witnessing rounds in the log).
+    fn as_of(&self, s: &AppState) -> Result<Option<u64>, ApiError> {
+        let Some(v) = self.get("as_of") else {
+            return Ok(None);
+        };
+        if let Ok(n) = v.parse::<u64>() {
+            return Ok(Some(n));
+        }
+        let t = truce_model::Time::parse(v).map_err(|e| {
+            bad(
+                "as_of",
+                format!("{v:?} is neither a log size nor a time ({e}): give a number of entries (what was known once the log held that many; `log_size` in any answer is the current size) or an RFC 3339 time with an offset (what the witnessed log held then; authors' stated times are never used)"),
+            )
+        })?;
+        let ledger = s.0.ledger.read().unwrap_or_else(|p| p.into_inner());
+        ledger.time.size_known_by(t).map(Some).ok_or_else(|| {
+            bad(
+                "as_of",
+                match ledger.time.rounds.first() {
+                    None => format!("as_of {t}: the log holds no witnessing round, so no entry has a witnessed time; give a log size"),
+                    Some(r) => format!("as_of {t}: no witnessing round had reached its quorum by then (the first did at {}); give a later time or a log size", r.reached_at),
+                },
+            )
+        })
     }
 
     fn role(&self) -> Result<Option<Role>, ApiError> {
@@ -1472,7 +1486,7 @@ pub(crate) async fn incidents(
     let p = params(q, &[INCIDENT_PARAMS, &["as_of"]].concat())?;
     let page = p.page(s.0.config.max_page)?;
     let f = IncidentQuery::parse(&p)?;
-    let which = Which::of(&s, p.as_of()?).await?;
+    let which = Which::of(&s, p.as_of(&s)?).await?;
     let body = blocking(move || {
         let log_size = which.log_size();
         if f.needs_parsing() {
@@ -1777,7 +1791,7 @@ pub(crate) async fn findings(
     let p = params(q, &[FINDING_PARAMS, &["as_of"]].concat())?;
     let page = p.page(s.0.config.max_page)?;
     let f = FindingQuery::parse(&p)?;
-    let which = Which::of(&s, p.as_of()?).await?;
+    let which = Which::of(&s, p.as_of(&s)?).await?;
     let body = blocking(move || {
         let (docs, total) = which.with(&s, |v| {
             Ok(v.findings_page(&f.0, page.limit, page.offset)?)
@@ -1900,7 +1914,7 @@ pub(crate) async fn compliance(
     let page = p.page(s.0.config.max_page)?;
     let range = p.time_range()?;
     let (agreement, reading, party) = (p.id("agreement")?, p.id("reading")?, p.id("party")?);
-    let which = Which::of(&s, p.as_of()?).await?;
+    let which = Which::of(&s, p.as_of(&s)?).await?;
     let v = blocking(move || {
         let doc = which.with(&s, |v| Ok(v.doc("compliance")?))?;
         let mut c: Compliance = match doc {

@@ -114,6 +114,20 @@ fn as_of_a_time_is_the_size_the_witnesses_had_cosigned_by_then() {
         by_time,
         stdout(truce(p).args(["--json", "--dir", "d", "findings"]))
     );
+    // The API resolves a time the same way (`?as_of=`, the same shared cache).
+    let server = common::serve(&p.join("d"));
+    let get = |q: &str| -> Value {
+        reqwest::blocking::get(format!("http://{}/v1/findings?limit=20&{q}", server.addr))
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let by_api_time = get("as_of=2025-03-22T00:00:00%2B03:00");
+    assert_eq!(by_api_time["log_size"], best, "{by_api_time}");
+    assert_eq!(by_api_time, get(&format!("as_of={best}")));
+    let bad = get("as_of=2025-01-01T00:00:00Z");
+    assert_eq!(bad["error"]["field"], "as_of", "{bad}");
+    drop(server);
     // Before the first round: refused, naming when the first quorum was reached.
     let e = fails(
         truce(p).args(["--dir", "d", "findings", "--as-of", "2025-01-01T00:00:00Z"]),
