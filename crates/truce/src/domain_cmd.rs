@@ -216,6 +216,7 @@ pub struct Submitted {
 
 /// [`submit_with`] on this computer's clock ([`Gate::system`]); the gates' flags, if any, are
 /// logged as warnings (on stderr unless `--quiet`).
+#[allow(clippy::too_many_arguments)]
 pub fn submit(
     dir: &DataDir,
     seq: &mut Sequencer<SqliteStorage>,
@@ -1029,7 +1030,7 @@ pub fn witness_policy(dir: &DataDir, file: &Path, out: &Out) -> Result<(), Failu
         &file.display().to_string(),
     )?;
     out.print(
-        &format!(
+        format!(
             "witness policy filed: entry {index} ({})\n",
             &envs[0].id[..16]
         ),
@@ -1062,7 +1063,7 @@ pub fn known_by(dir: &DataDir, index: u64, out: &Out) -> Result<(), Failure> {
         .map(|s| format!("stated {s}; "))
         .unwrap_or_default();
     out.print(
-        &format!("entry {index}: {stated}{}\n", t.words),
+        format!("entry {index}: {stated}{}\n", t.words),
         serde_json::to_value(&t).map_err(|e| Failure::input(anyhow!(e)))?,
     )
 }
