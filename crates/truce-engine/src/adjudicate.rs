@@ -731,10 +731,16 @@ pub(crate) fn adjudicate(
 }
 
 /// Where a condition precedent stood at `t` under the reading `rd`: (holds, reason, whether a
-/// retroactive version decides it). Of the status versions effective by `t`, the one filed last
-/// is in force; none, or one other than `met`, keeps the reading from entering into force.
+/// retroactive version decides it). Of the status versions effective by `t` filed by the
+/// reading's author, a mediator or the operator, the one filed last is in force; none, or one other than `met`, keeps the reading from entering into force.
 fn condition_at(snap: &Snapshot, rd: &ReadingIn, cid: &Id, t: i64) -> (&'static str, String, bool) {
-    let versions: Vec<&ConditionIn> = snap.conditions.iter().filter(|c| &c.id == cid).collect();
+    // The reading's own author, a mediator or the operator speaks for a condition of this
+    // reading; another belligerent's status of it does not count.
+    let versions: Vec<&ConditionIn> = snap
+        .conditions
+        .iter()
+        .filter(|c| &c.id == cid && (!c.by_belligerent || c.author == rd.author))
+        .collect();
     let in_force = versions
         .iter()
         .filter(|c| c.effective <= t)

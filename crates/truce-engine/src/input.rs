@@ -128,6 +128,9 @@ pub struct ConditionIn {
     pub index: u64,
     /// Who filed it.
     pub author: Id,
+    /// Whether its author is a belligerent: a belligerent's status counts only for its own
+    /// reading (one side never declares the other's condition met).
+    pub by_belligerent: bool,
     /// The condition.
     pub id: Id,
     /// Its status from `effective`.
@@ -380,6 +383,10 @@ impl Snapshot {
             .map(|c| ConditionIn {
                 index: c.index,
                 author: c.author.clone(),
+                by_belligerent: ledger
+                    .parties
+                    .get(&c.author)
+                    .is_some_and(|p| p.role == truce_model::Role::Belligerent),
                 id: c.value.id.clone(),
                 status: c.value.status,
                 filed: c.time.0.as_second(),

@@ -91,6 +91,7 @@ fn condition(
     ConditionIn {
         index,
         author: id("us"),
+        by_belligerent: false,
         id: id("rosselkhozbank-swift"),
         status,
         filed: t(filed),
@@ -522,4 +523,27 @@ fn a_condition_not_met_keeps_the_reading_out_of_force() {
     let j = judge(&s, &Params::default());
     assert_eq!(j.findings[1].outcome, Outcome::OutOfScope);
     assert!(reason(&j.findings[1], "condition")[0].contains("status withdrawn"));
+
+    // The other side cannot declare ru's condition met; ru itself can.
+    let mut by_ua = condition(90, ConditionStatus::Met, "2025-04-04T00:00:00Z", None);
+    by_ua.author = id("ua");
+    by_ua.by_belligerent = true;
+    s.conditions.push(by_ua.clone());
+    let j = judge(&s, &Params::default());
+    assert_eq!(
+        j.findings[1].outcome,
+        Outcome::OutOfScope,
+        "ua's word does not count"
+    );
+    let mut by_ru = by_ua;
+    by_ru.author = id("ru");
+    by_ru.index = 91;
+    s.conditions.push(by_ru);
+    let j = judge(&s, &Params::default());
+    assert_eq!(
+        j.findings[1].outcome,
+        Outcome::Breach,
+        "ru's own word counts"
+    );
+    assert!(reason(&j.findings[1], "condition")[0].contains("filed by ru"));
 }
