@@ -138,9 +138,10 @@ async fn as_of_before_a_refiling_reproduces_the_findings_byte_for_byte() {
 
     // Bad values: 400 in the one error shape, naming `as_of`.
     for (q, says) in [
-        ("abc", "not a log size"),
-        ("2025-04-01T00:00:00Z", "Times are not accepted"),
-        ("-1", "not a log size"),
+        ("abc", "neither a log size nor a time"),
+        // This log has no witnessing round: no entry has a witnessed time.
+        ("2025-04-01T00:00:00Z", "holds no witnessing round"),
+        ("-1", "neither a log size nor a time"),
         (&*format!("{}", latest + 1), "beyond the log"),
     ] {
         for e in ["/v1/findings", "/v1/incidents", "/v1/compliance"] {
