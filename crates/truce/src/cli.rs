@@ -458,7 +458,8 @@ fn parse_role(s: &str) -> Result<truce_model::Role, String> {
 pub enum AgreementCommand {
     /// File a party's reading of an agreement from a TOML file with a [reading] table.
     Add(SubmitArgs),
-    /// List agreements, their phase status and who has filed a reading.
+    /// List agreements, their phase status, the time zone their days are counted in and who has
+    /// filed a reading.
     List,
     /// Show every current reading of an agreement in full.
     Show {
@@ -473,7 +474,10 @@ pub enum AgreementCommand {
     /// Every version of every party's reading, in log order: when it was filed, from when it
     /// applies (flagged RETROACTIVE when before its filing), what it changed from the party's
     /// previous version, and which findings it changed (judged as known just before it was
-    /// logged and just after: a version never rewrites the past silently). Example:
+    /// logged and just after: a version never rewrites the past silently), each in one sentence
+    /// with the dates in the agreement's time zone ("ru filed a new reading on 20 April 2025,
+    /// effective from 18 March 2025 (retroactive): start 18 March → 1 April; 3 findings
+    /// change"). With --json: the document GET /v1/agreements/{id}/history serves. Example:
     ///   truce --dir truce-demo agreement history energy-moratorium-2025
     History {
         /// Agreement id.
