@@ -220,21 +220,6 @@ pub fn version_change(
     Some(c)
 }
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// An instant as a date on the zone's calendar, "18 March 2025" (the year left out when it is
 /// `omit_year`), with the time of day when `with_time` and it is not midnight ("18 March 2025
 /// 14:30").
@@ -245,11 +230,7 @@ fn local_date(
     with_time: bool,
 ) -> String {
     let z = t.to_zoned(tz.clone());
-    let month = MONTHS
-        .get(usize::try_from(z.month() - 1).unwrap_or(0))
-        .copied()
-        .unwrap_or("?");
-    let mut s = format!("{} {month}", z.day());
+    let mut s = z.strftime("%-d %B").to_string();
     if omit_year != Some(z.year()) {
         s.push_str(&format!(" {}", z.year()));
     }
