@@ -96,7 +96,9 @@ pub struct AsOfParam {
     /// As known at this log size (the log's first `as_of` entries), not now: byte for byte what
     /// the endpoint answered then (`log_size` says which size an answer describes). A size, never
     /// a time: an entry's stated time is its author's word. The first query at a size other than
-    /// the current one judges that prefix of the log (cached afterwards). 400 beyond the log.
+    /// the current one judges that prefix of the log (cached afterwards; about 40 s for a
+    /// million entries, so it may outlast the request timeout: the computation still completes
+    /// and a retry reads the cache). 400 beyond the log.
     as_of: Option<u64>,
 }
 
