@@ -36,7 +36,9 @@
 //! `views-asof-N.db`, computed once and shared with the CLI's `--as-of`
 //! ([`derived::as_of_store`]). A time names the largest log size whose every entry a quorum of
 //! witnesses had cosigned by then (never authors' stated times). A size beyond the log, a time
-//! before the first witnessing round, or anything else is a 400 naming `as_of`.
+//! before the first witnessing round, or anything else is a 400 naming `as_of`. One as-of
+//! computation runs at a time; it runs on the blocking pool and completes even when the request
+//! that started it timed out, so a retry reads the cache.
 //!
 //! **Restricted content** (`persons` on fulfilments, `evidence_content` on reports) is added
 //! only for callers whose role may read it ([`crate::restricted`]); public callers see the
