@@ -396,3 +396,57 @@ fn prune_as_of(dir: &Path, keep: &Path) {
         }
     }
 }
+
+/// What a small derived document kept beside the views holds (`DIR/<folder>/<index>.json`): the
+/// value with the log root and rules version it was computed at.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Kept<T> {
+    root: String,
+    rules: String,
+    findings_changed: T,
+}
+
+fn kept_path(dir: &Path, folder: &str, index: u64) -> PathBuf {
+    dir.join(folder).join(format!("{index}.json"))
+}
+
+/// A document kept by [`keep`] for entry `index`, if it was computed at this log `root` under the
+/// current rules (anything else is recomputed).
+pub(crate) fn kept<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    folder: &str,
+    index: u64,
+    root: &str,
+) -> Option<T> {
+    let text = std::fs::read_to_string(kept_path(dir, folder, index)).ok()?;
+    let k: Kept<T> = serde_json::from_str(&text).ok()?;
+    (k.root == root && k.rules == RULES_VERSION).then_some(k.findings_changed)
+}
+
+/// Keeps a derived document for entry `index` (written to a temporary file and renamed, so a
+/// reader never sees half a file). Disposable like the views: a failure only costs a
+/// recomputation later.
+pub(crate) fn keep<T: serde::Serialize>(
+    dir: &Path,
+    folder: &str,
+    index: u64,
+    root: &str,
+    value: &T,
+) {
+    let path = kept_path(dir, folder, index);
+    let Some(parent) = path.parent() else { return };
+    if std::fs::create_dir_all(parent).is_err() {
+        return;
+    }
+    let Ok(text) = serde_json::to_string(&Kept {
+        root: root.to_string(),
+        rules: RULES_VERSION.to_string(),
+        findings_changed: value,
+    }) else {
+        return;
+    };
+    let tmp = parent.join(format!(".{index}.json.{}", std::process::id()));
+    if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, &path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}

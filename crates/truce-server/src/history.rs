@@ -13,13 +13,12 @@
 
 use crate::derived::{self, DerivedError, Progress};
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
-use truce_engine::RULES_VERSION;
+use std::path::Path;
 use truce_model::domain::Reading;
 use truce_model::ledger::Record;
 use truce_model::time::TimeZoneName;
 use truce_model::{Id, Ledger};
-use truce_report::{FindingChange, VersionChange};
+use truce_report::VersionChange;
 use truce_store::sqlite::SqliteStorage;
 use truce_store::views::FindingFilter;
 use truce_store::LogReader;
@@ -117,45 +116,6 @@ pub fn versions_filed_between(ledger: &Ledger, from: i64, until: i64) -> Vec<Pen
     out
 }
 
-/// What `DIR/version-changes/<index>.json` keeps.
-#[derive(Serialize, Deserialize)]
-struct Kept {
-    root: String,
-    rules: String,
-    findings_changed: Vec<FindingChange>,
-}
-
-fn kept_path(dir: &Path, index: u64) -> PathBuf {
-    dir.join("version-changes").join(format!("{index}.json"))
-}
-
-fn read_kept(dir: &Path, index: u64, root: &str) -> Option<Vec<FindingChange>> {
-    let text = std::fs::read_to_string(kept_path(dir, index)).ok()?;
-    let k: Kept = serde_json::from_str(&text).ok()?;
-    (k.root == root && k.rules == RULES_VERSION).then_some(k.findings_changed)
-}
-
-/// Keeps what a version changed (written to a temporary file and renamed, so a reader never sees
-/// half a file). Failures only cost a recomputation later.
-fn keep(dir: &Path, index: u64, root: &str, changed: &[FindingChange]) {
-    let path = kept_path(dir, index);
-    let Some(parent) = path.parent() else { return };
-    if std::fs::create_dir_all(parent).is_err() {
-        return;
-    }
-    let Ok(text) = serde_json::to_string(&Kept {
-        root: root.to_string(),
-        rules: RULES_VERSION.to_string(),
-        findings_changed: changed.to_vec(),
-    }) else {
-        return;
-    };
-    let tmp = parent.join(format!(".{index}.json.{}", std::process::id()));
-    if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, &path).is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-}
-
 /// What one version changed: its aspects against the party's previous version and the findings
 /// under its reading as known at sizes `index` and `index + 1` (kept once computed).
 pub fn change(
@@ -166,7 +126,7 @@ pub fn change(
 ) -> Result<VersionChange, DerivedError> {
     let v = p.version();
     let root = derived::root_at(reader, v.index + 1)?;
-    let changed = match read_kept(dir, v.index, &root) {
+    let changed = match crate::derived::kept(dir, "version-changes", v.index, &root) {
         Some(c) => c,
         None => {
             let filter = FindingFilter {
@@ -178,7 +138,7 @@ pub fn change(
             let after = derived::findings_at(dir, reader, v.index + 1, &filter, progress)?;
             let c =
                 truce_report::changes::findings_changed(&p.agreement, &v.author, &before, &after);
-            keep(dir, v.index, &root, &c);
+            crate::derived::keep(dir, "version-changes", v.index, &root, &c);
             c
         }
     };

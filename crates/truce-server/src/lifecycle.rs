@@ -11,8 +11,8 @@
 use crate::derived::{self, DerivedError, Progress};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use truce_engine::{Finding, RULES_VERSION};
+use std::path::Path;
+use truce_engine::Finding;
 use truce_model::domain::Reading;
 use truce_model::ledger::Record;
 use truce_model::lifecycle::{self, Required};
@@ -203,43 +203,6 @@ pub fn sentence(e: &LifecycleEvent) -> String {
     s
 }
 
-/// What `DIR/lifecycle-changes/<index>.json` keeps.
-#[derive(Serialize, Deserialize)]
-struct Kept {
-    root: String,
-    rules: String,
-    findings_changed: BTreeMap<String, Vec<FindingChange>>,
-}
-
-fn kept_path(dir: &Path, index: u64) -> PathBuf {
-    dir.join("lifecycle-changes").join(format!("{index}.json"))
-}
-
-fn read_kept(dir: &Path, index: u64, root: &str) -> Option<BTreeMap<String, Vec<FindingChange>>> {
-    let text = std::fs::read_to_string(kept_path(dir, index)).ok()?;
-    let k: Kept = serde_json::from_str(&text).ok()?;
-    (k.root == root && k.rules == RULES_VERSION).then_some(k.findings_changed)
-}
-
-fn keep(dir: &Path, index: u64, root: &str, changed: &BTreeMap<String, Vec<FindingChange>>) {
-    let path = kept_path(dir, index);
-    let Some(parent) = path.parent() else { return };
-    if std::fs::create_dir_all(parent).is_err() {
-        return;
-    }
-    let Ok(text) = serde_json::to_string(&Kept {
-        root: root.to_string(),
-        rules: RULES_VERSION.to_string(),
-        findings_changed: changed.clone(),
-    }) else {
-        return;
-    };
-    let tmp = parent.join(format!(".{index}.json.{}", std::process::id()));
-    if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, &path).is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-}
-
 /// The findings under each reading of `agreement` that differ between `before` and `after`.
 pub fn findings_changed(
     agreement: &Id,
@@ -289,13 +252,13 @@ pub fn with_changes(
     };
     for e in &mut out {
         let root = derived::root_at(reader, e.index + 1)?;
-        let changed = match read_kept(dir, e.index, &root) {
+        let changed = match crate::derived::kept(dir, "lifecycle-changes", e.index, &root) {
             Some(c) => c,
             None => {
                 let before = derived::findings_at(dir, reader, e.index, &filter, progress)?;
                 let after = derived::findings_at(dir, reader, e.index + 1, &filter, progress)?;
                 let c = findings_changed(agreement, &before, &after);
-                keep(dir, e.index, &root, &c);
+                crate::derived::keep(dir, "lifecycle-changes", e.index, &root, &c);
                 c
             }
         };
