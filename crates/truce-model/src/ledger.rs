@@ -950,6 +950,15 @@ impl Ledger {
         })
     }
 
+    /// An agreement's time zone as its process states it (UTC when it states none); `None` when
+    /// no process defines the agreement.
+    pub fn agreement_zone(&self, agreement: &Id) -> Option<crate::time::TimeZoneName> {
+        self.agreements()
+            .into_iter()
+            .find(|(_, _, a)| &a.id == agreement)
+            .map(|(_, _, a)| a.time_zone.unwrap_or_else(crate::time::TimeZoneName::utc))
+    }
+
     /// Every agreement defined by a process: (process id, phase id, definition).
     pub fn agreements(&self) -> Vec<(Id, Id, AgreementDef)> {
         let mut out = Vec::new();

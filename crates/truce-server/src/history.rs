@@ -65,11 +65,7 @@ impl Pending {
 /// An agreement's time zone as its process states it (UTC when it states none); `None` when no
 /// process defines the agreement.
 pub fn agreement_zone(ledger: &Ledger, agreement: &Id) -> Option<TimeZoneName> {
-    ledger
-        .agreements()
-        .into_iter()
-        .find(|(_, _, a)| &a.id == agreement)
-        .map(|(_, _, a)| a.time_zone.unwrap_or_else(TimeZoneName::utc))
+    ledger.agreement_zone(agreement)
 }
 
 /// Every version of every party's reading of `agreement`, in log order (cloned out of the

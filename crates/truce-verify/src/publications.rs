@@ -197,6 +197,7 @@ pub(crate) fn recompute(
     wanted: &[Plan],
     vkeys: &[String],
     origin: &str,
+    changes: &[truce_report::VersionChange],
 ) -> AtSize {
     let mut at = AtSize::default();
     let reports: Vec<(&Day, &String)> = wanted
@@ -231,28 +232,87 @@ pub(crate) fn recompute(
             continue;
         }
         let digest = checked_note(note, vkeys, origin, size, root).map(|cp| {
-            let report = truce_report::daily(&DailyInput {
-                day: day.clone(),
-                judgement: &j,
-                compliance: &compliance,
-                commitments: &commitments,
-                checkpoint: CheckpointInfo {
-                    origin: cp.origin.clone(),
-                    size,
-                    root: if size == 0 {
-                        String::new()
-                    } else {
-                        root.to_string()
+            // The changes to readings known at this size (a version and the entry after it).
+            let known: Vec<truce_report::VersionChange> =
+                changes.iter().filter(|c| c.index < size).cloned().collect();
+            let report = truce_report::daily_with_changes(
+                &DailyInput {
+                    day: day.clone(),
+                    judgement: &j,
+                    compliance: &compliance,
+                    commitments: &commitments,
+                    checkpoint: CheckpointInfo {
+                        origin: cp.origin.clone(),
+                        size,
+                        root: if size == 0 {
+                            String::new()
+                        } else {
+                            root.to_string()
+                        },
+                        note: cp.note_text(),
                     },
-                    note: cp.note_text(),
+                    rules: RULES_VERSION.to_string(),
                 },
-                rules: RULES_VERSION.to_string(),
-            });
+                &known,
+            );
             hex(report.to_json().as_bytes())
         });
         at.reports.insert(key, digest);
     }
     at
+}
+
+/// The days of the daily reports among the plans: a reading version filed on one of them is a
+/// "change to readings" its report names, judged as known just before and just after it.
+pub(crate) fn report_days(wanted: &BTreeMap<u64, Vec<Plan>>) -> Vec<Day> {
+    let mut days: Vec<Day> = Vec::new();
+    for p in wanted.values().flatten() {
+        if let Plan::Report { day, .. } = p {
+            if !days
+                .iter()
+                .any(|d| d.start() == day.start() && d.end() == day.end())
+            {
+                days.push(day.clone());
+            }
+        }
+    }
+    days
+}
+
+/// What the reading version entry `bytes` (about to be applied at `index`) changed, if it was
+/// filed on one of `days`: judged on `before` (the ledger of the first `index` entries) and on
+/// `after` (with it applied), as `truce_server::history` does for the operator.
+pub(crate) fn version_change_at(
+    days: &[Day],
+    index: u64,
+    bytes: &[u8],
+    before: &Ledger,
+    after: &Ledger,
+) -> Option<truce_report::VersionChange> {
+    let env = truce_model::decode(bytes).ok()?;
+    let truce_model::Body::Reading(r) = &env.body else {
+        return None;
+    };
+    let t = env.time.0.as_second();
+    if !days.iter().any(|d| d.start() <= t && t < d.end()) {
+        return None;
+    }
+    let versions = after
+        .reading_versions
+        .get(&(r.agreement.clone(), env.author.clone()))?;
+    let k = versions.iter().position(|v| v.index == index)?;
+    let zone = after.agreement_zone(&r.agreement)?;
+    let judge = |l: &Ledger, size: u64| {
+        truce_engine::judge(&Snapshot::from_ledger(l.clone(), size), &Params::default()).findings
+    };
+    truce_report::version_change(
+        &r.agreement,
+        &zone,
+        versions,
+        k,
+        &judge(before, index),
+        &judge(after, index + 1),
+    )
 }
 
 /// The sizes to judge at, and the plans at each: the listed publications within the log of

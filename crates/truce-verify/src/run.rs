@@ -211,6 +211,8 @@ struct Pass {
     auth_count: u64,
     /// Clock, witnessing and witness-policy entries the rules refused (the `time` check fails).
     time_refusals: Vec<String>,
+    /// The changes to readings filed on the days of the daily reports to recompute.
+    changes: Vec<truce_report::VersionChange>,
     warnings: Vec<String>,
     warning_count: u64,
     /// Time reading bundles and tiles from the source (and comparing tiles).
@@ -307,7 +309,8 @@ fn tree_pass(
     stops: &BTreeSet<u64>,
     ledger_at: &BTreeSet<u64>,
     judge_at: &BTreeSet<u64>,
-    at_size: &mut dyn FnMut(u64, &Ledger, &Hash),
+    report_days: &[truce_report::Day],
+    at_size: &mut AtSizeFn<'_>,
     resume: Option<(u64, Edge)>,
     save: &mut dyn FnMut(u64, &Edge) -> Result<(), VerifyError>,
     progress: &dyn Fn(Phase, u64, u64),
@@ -331,6 +334,7 @@ fn tree_pass(
         auth: Vec::new(),
         auth_count: 0,
         time_refusals: Vec::new(),
+        changes: Vec::new(),
         warnings: Vec::new(),
         warning_count: 0,
         fetch: Default::default(),
@@ -358,7 +362,7 @@ fn tree_pass(
                     pass.ledgers.insert(m, pass.ledger.clone());
                 }
                 if judge_at.contains(&m) {
-                    at_size(m, &pass.ledger, &pass.edge.root());
+                    at_size(m, &pass.ledger, &pass.edge.root(), &pass.changes);
                 }
             }
         }
@@ -416,7 +420,20 @@ fn tree_pass(
             let t0 = Instant::now();
             for (k, e) in rest[..take].iter().enumerate() {
                 let i = first + k as u64;
-                if let Applied::Refused(r) = pass.ledger.apply(i, e) {
+                // A reading version filed on the day of a daily report to recompute: its change
+                // is judged as known just before and just after it (rare: a copy per version).
+                let before = (!report_days.is_empty()
+                    && e.windows(READING.len()).any(|w| w == READING))
+                .then(|| pass.ledger.clone());
+                let applied = pass.ledger.apply(i, e);
+                if let (Some(b), Applied::Accepted(..)) = (&before, &applied) {
+                    if let Some(c) =
+                        publications::version_change_at(report_days, i, e, b, &pass.ledger)
+                    {
+                        pass.changes.push(c);
+                    }
+                }
+                if let Applied::Refused(r) = applied {
                     let timely = truce_model::decode(e).is_ok_and(|env| {
                         matches!(
                             env.kind,
@@ -486,6 +503,13 @@ fn tree_pass(
     }
     Ok(pass)
 }
+
+/// How a reading entry's kind reads in its canonical bytes (a cheap test before decoding).
+const READING: &[u8] = b"\"kind\":\"reading\"";
+
+/// What the pass calls at each size to judge at: the ledger there, the tree's root and the
+/// changes to readings seen so far.
+type AtSizeFn<'a> = dyn FnMut(u64, &Ledger, &Hash, &[truce_report::VersionChange]) + 'a;
 
 /// The `tree` check from a pass.
 fn tree_check(cp: &SignedCheckpoint, pass: &Pass) -> Check {
@@ -1068,15 +1092,18 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
     let mut recomputed: BTreeMap<u64, publications::AtSize> = BTreeMap::new();
     let mut recompute_time = std::time::Duration::ZERO;
     let origin = cp.origin.clone();
-    let mut at_size = |size: u64, ledger: &Ledger, root: &Hash| {
-        if let Some(plans) = wanted.get(&size) {
-            progress(Phase::Judging, 0, 0);
-            let t0 = Instant::now();
-            let at = publications::recompute(size, ledger, root, plans, &vkeys, &origin);
-            recompute_time += t0.elapsed();
-            recomputed.insert(size, at);
-        }
-    };
+    let report_days = publications::report_days(&wanted);
+    let mut at_size =
+        |size: u64, ledger: &Ledger, root: &Hash, changes: &[truce_report::VersionChange]| {
+            if let Some(plans) = wanted.get(&size) {
+                progress(Phase::Judging, 0, 0);
+                let t0 = Instant::now();
+                let at =
+                    publications::recompute(size, ledger, root, plans, &vkeys, &origin, changes);
+                recompute_time += t0.elapsed();
+                recomputed.insert(size, at);
+            }
+        };
     let state_path = opts.state.clone();
     let mut save = |bundles: u64, edge: &Edge| -> Result<(), VerifyError> {
         if let Some(p) = &state_path {
@@ -1094,6 +1121,7 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
         &stops,
         &ledger_at,
         &judge_at,
+        &report_days,
         &mut at_size,
         resume,
         &mut save,

@@ -347,4 +347,26 @@ fn the_report_of_the_day_of_a_refiling_mentions_it() {
     // The day before: no change to readings filed, no section.
     assert!(!day("2025-04-19", "md").contains("Changes to readings"));
     assert!(!day("2025-04-19", "json").contains("\"changes\""));
+
+    // Published, the report of the 20th is recomputed by `truce verify` with its change.
+    stdout(truce(p).args([
+        "-q",
+        "--dir",
+        "d",
+        "publish",
+        "report-daily",
+        "--date",
+        "2025-04-20",
+        "--tz",
+        "Europe/Kyiv",
+    ]));
+    stdout(truce(p).args(["-q", "--dir", "d", "log", "export-tiles", "m"]));
+    let r = common::verify_json(p, "m", 0);
+    let c = r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "publications")
+        .unwrap();
+    assert_eq!(c["status"], "ok", "{c}");
 }
