@@ -73,21 +73,52 @@ fn published(entries: &[Vec<u8>], cp: &SignedCheckpoint, day: Day) -> Published 
     }
     let commitments = truce_model::views::commitments(&ledger);
     let size = entries.len() as u64;
+    // The changes to readings the report names: each version filed on the day, judged on the
+    // log just before it and just after it.
+    let judge_prefix = |n: usize| {
+        let mut l = Ledger::new();
+        for (i, e) in entries[..n].iter().enumerate() {
+            l.apply(i as u64, e);
+        }
+        truce_engine::judge(&Snapshot::from_ledger(l, n as u64), &Params::default()).findings
+    };
+    let mut changes = Vec::new();
+    for ((agreement, _), versions) in &ledger.reading_versions {
+        for (k, v) in versions.iter().enumerate() {
+            let t = v.time.0.as_second();
+            if day.start() <= t && t < day.end() {
+                let i = v.index as usize;
+                let zone = ledger.agreement_zone(agreement).unwrap();
+                changes.extend(truce_report::version_change(
+                    agreement,
+                    &zone,
+                    versions,
+                    k,
+                    &judge_prefix(i),
+                    &judge_prefix(i + 1),
+                ));
+            }
+        }
+    }
+    assert!(!changes.is_empty(), "the day names us's first reading");
     let j = truce_engine::judge(&Snapshot::from_ledger(ledger, size), &Params::default());
     let c = truce_engine::compliance(&j.findings);
-    let report = truce_report::daily(&DailyInput {
-        day,
-        judgement: &j,
-        compliance: &c,
-        commitments: &commitments,
-        checkpoint: CheckpointInfo {
-            origin: cp.origin.clone(),
-            size: cp.size,
-            root: cp.root.to_string(),
-            note: cp.note_text(),
+    let report = truce_report::daily_with_changes(
+        &DailyInput {
+            day,
+            judgement: &j,
+            compliance: &c,
+            commitments: &commitments,
+            checkpoint: CheckpointInfo {
+                origin: cp.origin.clone(),
+                size: cp.size,
+                root: cp.root.to_string(),
+                note: cp.note_text(),
+            },
+            rules: RULES_VERSION.to_string(),
         },
-        rules: RULES_VERSION.to_string(),
-    });
+        &changes,
+    );
     Published {
         findings: [
             ("findings".to_string(), hex(&document(&j.findings))),
