@@ -2,6 +2,9 @@
 //! `truce serve` on a free port, and runs `crates/truce-dashboard/web/tests/browser.mjs`
 //! (playwright-core driving Debian's Chromium, every request to another host blocked and
 //! reported) against it. Needs `node` and `/usr/bin/chromium`; fails, never skips, without them.
+//! Before serving, it submits to the demo a strike on 10 May (after the 18 April lapse) and
+//! consents by ru and ua (ua's retroactive) to extend the energy moratorium to 17 May, so the
+//! agreements page has lifecycle events to show, with the findings they changed.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -55,6 +58,49 @@ fn serve(dir: &Path) -> (Server, String) {
     (server, url)
 }
 
+/// Authoring files submitted to the demo before it is served (file, party, text): ua's report of
+/// a strike on 10 May, ru's consent to extend the moratorium to 17 May (15 April), then ua's to
+/// the same end (16 April, effective from the evening of the 15th: retroactive), which brings
+/// the strike into scope under every reading.
+const LIFECYCLE: [(&str, &str, &str); 3] = [
+    (
+        "may.toml",
+        "ua",
+        r#"time = 2025-05-10T18:00:00+03:00
+[[report]]
+id = "kherson-tpp-2025-05-10"
+time = { start = 2025-05-10T03:00:00+03:00, end = 2025-05-10T04:00:00+03:00 }
+location = { point = [32.55, 46.65], uncertainty_m = 1000, place = "Kherson thermal power plant (test)" }
+act = "drone-strike"
+alleged_perpetrator = "ru"
+target_category = "energy.power.plant"
+text = "test: a strike after the lapse"
+illustrative = true
+"#,
+    ),
+    (
+        "ru-extension.toml",
+        "ru",
+        r#"time = 2025-04-15T12:00:00+03:00
+[[extension]]
+agreement = "energy-moratorium-2025"
+until = 2025-05-17T00:00:00+03:00
+note = "test: extended by mutual agreement"
+"#,
+    ),
+    (
+        "ua-extension.toml",
+        "ua",
+        r#"time = 2025-04-16T12:00:00+03:00
+[[extension]]
+agreement = "energy-moratorium-2025"
+until = 2025-05-17T00:00:00+03:00
+effective_from = 2025-04-15T18:00:00+03:00
+note = "test: extended by mutual agreement, from the evening before"
+"#,
+    ),
+];
+
 #[test]
 fn the_dashboard_works_in_a_browser_without_any_other_host() {
     assert!(
@@ -96,6 +142,23 @@ fn the_dashboard_works_in_a_browser_without_any_other_host() {
         "truce demo failed: {}",
         String::from_utf8_lossy(&demo.stderr)
     );
+    for (name, party, text) in LIFECYCLE {
+        std::fs::write(t.path().join(name), text).unwrap();
+        let key = format!("d/keys/{party}.key");
+        let out = Command::new(assert_cmd::cargo::cargo_bin("truce"))
+            .env_remove("TRUCE_DIR")
+            .current_dir(t.path())
+            .args([
+                "-q", "--dir", "d", "submit", name, "--as", party, "--key", &key,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "truce submit {name} --as {party} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let (server, url) = serve(&t.path().join("d"));
     eprintln!("demo built and served at {url} in {:?}", started.elapsed());
 
@@ -145,6 +208,7 @@ fn the_dashboard_works_in_a_browser_without_any_other_host() {
         "map",
         "incident",
         "agreements",
+        "events",
         "compliance",
         "commitments",
         "log",

@@ -1,4 +1,7 @@
 // Browser test of the dashboard: drives Debian's Chromium (playwright-core) over a served demo log, checks what each page shows, blocks and reports any request to another host, and saves a 1366×768 screenshot of every page.
+// The log is the demo plus what crates/truce/tests/dashboard.rs submits before serving it: a strike on 10 May and consents by
+// ru and ua (ua's retroactive) to extend the energy moratorium, so the agreements page has extension events to show (with the
+// findings they changed) next to an agreement that has none (its empty state).
 //
 // Usage: node tests/browser.mjs BASE_URL OUT_DIR   (e.g. node tests/browser.mjs http://127.0.0.1:8080 /tmp/shots)
 // Exit status 0 when every check passes; 1 with a message naming the failed check otherwise.
@@ -236,8 +239,78 @@ async function main() {
   const retro = history.versions.find((v) => v.party === 'ru' && v.retroactive);
   check(retro && /^ru filed its first reading on 25 March 2025, effective from .* \(retroactive\)/.test(retro.sentence),
     `ru's retroactive first reading: ${retro && retro.sentence}`);
+  // Extensions and conditions: for every agreement, the history's `events` as the API gives them (in log order: the sentence,
+  // what it meant under each reading, retroactive and retracted flags, the findings changed under each reading), or the
+  // empty state when there are none.
+  const agreementIds = await page.$$eval('.agreement-select option', (os) => os.map((o) => o.value));
+  const seen = { withEvents: [], without: [], retroactive: 0, changing: 0 };
+  for (const id of agreementIds) {
+    await page.selectOption('.agreement-select', id);
+    const drawn = await page.waitForSelector(`.lifecycle[data-agreement="${id}"]`, { timeout: 15000 }).then(() => true, () => false);
+    check(drawn, `the extensions and conditions of ${id} are not shown (no .lifecycle section drawn for it)`);
+    const h = await api(`/v1/agreements/${encodeURIComponent(id)}/history`);
+    check(Array.isArray(h.events), `/v1/agreements/${id}/history has no events list`);
+    const lis = page.locator('.lifecycle ol.events li.event');
+    const indexes = await lis.evaluateAll((els) => els.map((e) => Number(e.dataset.index)));
+    check(JSON.stringify(indexes) === JSON.stringify(h.events.map((e) => e.index)),
+      `${id}: events shown ${JSON.stringify(indexes)}, the API's ${JSON.stringify(h.events.map((e) => e.index))}`);
+    const empty = page.locator('.lifecycle p.empty');
+    if (!h.events.length) {
+      check(await empty.count() === 1 && /no party has consented to extend/i.test(await empty.textContent()),
+        `${id} has no extension or condition entry, and the page does not say so`);
+      seen.without.push(id);
+      continue;
+    }
+    check(await empty.count() === 0, `${id} has ${h.events.length} events, and the page says it has none`);
+    seen.withEvents.push(id);
+    for (const e of h.events) {
+      const li = page.locator(`.lifecycle li.event[data-index="${e.index}"]`);
+      check(await li.getAttribute('data-kind') === e.kind && await li.getAttribute('data-party') === e.party,
+        `event ${e.index}: not shown as ${e.party}'s ${e.kind}`);
+      const sentence = await li.locator('.sentence').textContent();
+      check(sentence === e.sentence, `event ${e.index}: the page says "${sentence}", the API "${e.sentence}"`);
+      check((await li.locator('.badge.retro').count()) === (e.retroactive ? 1 : 0), `event ${e.index}: retroactive flag shown wrongly`);
+      check((await li.locator('.badge.retracted').count()) === (e.retracted ? 1 : 0), `event ${e.index}: retracted flag shown wrongly`);
+      check(await li.locator('dl.under dd').count() === Object.keys(e.under).length, `event ${e.index}: not every reading's meaning is shown`);
+      for (const [reading, words] of Object.entries(e.under)) {
+        const dd = await li.locator(`dl.under dd[data-reading="${reading}"]`).textContent();
+        check(dd === words, `event ${e.index} under ${reading}'s reading: the page says "${dd}", the API "${words}"`);
+      }
+      const changes = Object.entries(e.findings_changed).flatMap(([reading, cs]) => cs.map((c) => ({ reading, ...c })));
+      const items = li.locator('details li[data-incident]');
+      check(await items.count() === changes.length, `event ${e.index}: ${await items.count()} findings changed shown, the API ${changes.length}`);
+      if (changes.length) {
+        const summary = await li.locator('details summary').textContent();
+        check(summary.startsWith(`${changes.length} finding`), `event ${e.index}: the summary says "${summary}" for ${changes.length} findings changed`);
+      }
+      for (const c of changes) {
+        const item = li.locator(`details li[data-reading="${c.reading}"][data-incident="${c.incident}"]`);
+        check(await item.count() === 1, `event ${e.index}: the change of ${c.incident} under ${c.reading}'s reading is not shown`);
+        const t = await item.textContent();
+        check(t.includes(c.day) && t.includes(`${c.before} → ${c.after}`),
+          `event ${e.index}: ${c.incident} under ${c.reading}'s reading is shown as "${t}", the API ${c.before} → ${c.after} (${c.day})`);
+      }
+      if (e.retroactive) seen.retroactive += 1;
+      if (changes.length) seen.changing += 1;
+    }
+  }
+  log(`extensions and conditions: ${JSON.stringify(seen)}`);
+  check(seen.withEvents.length > 0, 'no agreement shows an extension or condition event (dashboard.rs submits consents by ru and ua)');
+  check(seen.without.length > 0, 'no agreement shows the empty state of extensions and conditions');
+  check(seen.retroactive > 0 && seen.changing > 0, 'no retroactive event, or none that changed a finding, was checked');
+  // The findings an event changed open with the keyboard.
+  await page.selectOption('.agreement-select', seen.withEvents[0]);
+  await page.waitForSelector(`.lifecycle[data-agreement="${seen.withEvents[0]}"] li.event details summary`, { timeout: 15000 });
+  await page.locator('.lifecycle li.event details summary').first().focus();
+  await page.keyboard.press('Enter');
+  check(await page.locator('.lifecycle li.event details[open]').count() === 1, 'Enter does not open the findings an event changed');
+  await page.selectOption('.agreement-select', agreementId);
+  await page.waitForSelector(`.lifecycle[data-agreement="${agreementId}"]`, { timeout: 15000 });
   await page.waitForSelector('ol.phases li.phase', { timeout: 15000 });
+  await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, 'agreements');
+  await page.locator('.lifecycle').scrollIntoViewIfNeeded();
+  await shot(page, 'events');
 
   // ── Compliance, with the switch between readings ──
   await page.click('nav a[data-view="compliance"]');

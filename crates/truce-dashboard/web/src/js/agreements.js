@@ -1,6 +1,8 @@
 // The agreements view: an agreement's readings side by side (the readings diff, differences marked), the time zone its days are
 // counted in, every version of every party's reading with what it changed (`/v1/agreements/{id}/history`: one sentence each,
-// retroactive versions flagged, the findings each changed) and the peace process's phases.
+// retroactive versions flagged, the findings each changed), every consent to extend the agreement and every status of a
+// condition its readings list (the same document's `events`: the sentence, what it meant under each reading, retroactive and
+// retracted ones flagged, the findings each changed under each reading) and the peace process's phases.
 
 import { $, html, setHTML, when, isInstant, entryRef } from './util.js';
 import { get } from './api.js';
@@ -17,6 +19,8 @@ export async function mount(s) {
     <div class="diff" aria-live="polite"></div>
     <h2>Versions of the readings</h2>
     <div class="history" aria-live="polite"></div>
+    <h2>Extensions and conditions precedent</h2>
+    <div class="lifecycle" aria-live="polite"></div>
     <h2>Process phases</h2>
     <div class="process"></div>`);
   const sel = $('.agreement-select', s);
@@ -62,19 +66,56 @@ async function drawDiff() {
     ${only.length ? html`<h3>Protected categories only some readings name</h3><ul>${only.map(([p, cats]) => html`<li><b>${name(p)}</b>: ${cats.join(', ')}</li>`)}</ul>` : ''}`);
 }
 
+/** One finding a version or an event changed (`FindingChange`), as a list item. */
+const changeItem = (f, reading) => html`<li data-incident="${f.incident}"${reading ? html` data-reading="${reading}"` : ''}>${reading ? `under ${reading}'s reading: ` : ''}<code>${f.incident}</code> (${f.day}): ${f.before} → <b>${f.after}</b>${f.retroactive ? ' (retroactive)' : ''}</li>`;
+const findings = (n) => `${n} finding${n === 1 ? '' : 's'} changed`;
+
+/** The versions of the readings and the lifecycle events, from one `/v1/agreements/{id}/history`. */
 async function drawHistory() {
   const box = $('.history', section);
-  const id = $('.agreement-select', section).value;
-  if (!id) { setHTML(box, ''); return; }
+  const events = $('.lifecycle', section);
+  const select = $('.agreement-select', section);
+  const id = select.value;
+  if (!id) { setHTML(box, ''); setHTML(events, ''); return; }
   const h = await get(`/v1/agreements/${encodeURIComponent(id)}/history`);
+  if (select.value !== id) return; // another agreement was chosen meanwhile: its own call draws it
+  drawEvents(events, h);
   if (!h.versions.length) { setHTML(box, html`<p>No party has filed a reading yet.</p>`); return; }
-  const changed = (v) => (v.findings_changed.length ? html`<details><summary>${v.findings_changed.length} finding${v.findings_changed.length === 1 ? '' : 's'} changed</summary>
-      <ul>${v.findings_changed.map((f) => html`<li data-incident="${f.incident}"><code>${f.incident}</code> (${f.day}): ${f.before} → <b>${f.after}</b>${f.retroactive ? ' (retroactive)' : ''}</li>`)}</ul></details>` : '');
+  const changed = (v) => (v.findings_changed.length ? html`<details><summary>${findings(v.findings_changed.length)}</summary>
+      <ul>${v.findings_changed.map((f) => changeItem(f))}</ul></details>` : '');
   setHTML(box, html`<p class="meta">In log order; dates in ${h.time_zone}. A version applies from its <i>effective from</i>; one that applies from before its filing is retroactive: allowed, and flagged. Each finding is compared as known just before the version was logged and just after (as of log size ${h.log_size}).</p>
     <ol class="versions">${h.versions.map((v) => html`<li class="version${v.retroactive ? ' retroactive' : ''}" data-party="${v.party}" data-version="${v.version}" data-index="${v.index}">
       ${v.retroactive ? html`<span class="badge status retro" title="applies from before its filing">retroactive</span> ` : ''}<span class="sentence">${v.sentence}</span>
       <p class="meta">filed <time datetime="${v.filed}">${when(v.filed)}</time>, effective from <time datetime="${v.effective_from}">${when(v.effective_from)}</time> · ${entryRef(v.index)}</p>
       ${changed(v)}</li>`)}</ol>`);
+}
+
+const EVENT_KIND = { extension: 'consent to extend', condition: 'condition status' };
+
+/** The history's `events`: every consent to extend the agreement and every status of a condition its readings list, in log
+ *  order, each with its sentence, what it meant under each reading just after it was logged and the findings it changed. */
+function drawEvents(box, h) {
+  box.dataset.agreement = h.agreement;
+  const events = h.events || [];
+  box.dataset.count = String(events.length);
+  if (!events.length) {
+    setHTML(box, html`<p class="empty">No party has consented to extend this agreement, and no status of a condition precedent its readings list has been filed.</p>`);
+    return;
+  }
+  const changed = (e) => {
+    const by = Object.entries(e.findings_changed || {});
+    const n = by.reduce((k, [, cs]) => k + cs.length, 0);
+    if (!n) return html`<p class="meta changed-none">No finding changed.</p>`;
+    return html`<details><summary>${findings(n)}</summary>
+      <ul>${by.map(([reading, cs]) => cs.map((f) => changeItem(f, reading)))}</ul></details>`;
+  };
+  setHTML(box, html`<p class="meta">In log order. An extension counts under a reading once every party the reading requires has consented to the same end (from the latest of their consents); a condition's status counts only when filed by the reading's own author, a mediator or the operator. One that applies from before its filing is retroactive: allowed, and flagged. Each finding is compared as known just before the entry was logged and just after (as of log size ${h.log_size}).</p>
+    <ol class="events">${events.map((e) => html`<li class="event${e.retroactive ? ' retroactive' : ''}${e.retracted ? ' retracted' : ''}" data-kind="${e.kind}" data-party="${e.party}" data-index="${e.index}">
+      <span class="badge status kind">${EVENT_KIND[e.kind] || e.kind}</span>
+      ${e.retroactive ? html`<span class="badge status retro" title="applies from before its filing">retroactive</span> ` : ''}${e.retracted ? html`<span class="badge status retracted" title="its author retracted it: it no longer counts">retracted</span> ` : ''}<span class="sentence">${e.sentence}</span>
+      <p class="meta">filed <time datetime="${e.filed}">${when(e.filed)}</time>, effective from <time datetime="${e.effective_from}">${when(e.effective_from)}</time> · ${entryRef(e.index)}</p>
+      <dl class="under">${Object.entries(e.under || {}).map(([reading, words]) => html`<dt>Under ${reading}'s reading</dt><dd data-reading="${reading}">${words}</dd>`)}</dl>
+      ${changed(e)}</li>`)}</ol>`);
 }
 
 async function drawProcess() {
