@@ -262,12 +262,18 @@ pub enum VerifyError {
     /// The log key or policy given is unusable.
     #[error("{0}")]
     Trust(String),
+    /// A CA certificate file given for HTTPS (`--ca-cert`) is unusable.
+    #[error("{0}")]
+    CaCert(#[from] truce_tls::CaFileError),
 }
 
 impl VerifyError {
-    /// Whether the error is in the verifier's own input (state file, key, policy) rather than in
-    /// reaching the source.
+    /// Whether the error is in the verifier's own input (state file, key, policy, CA file)
+    /// rather than in reaching the source.
     pub fn is_input(&self) -> bool {
-        matches!(self, VerifyError::State { .. } | VerifyError::Trust(_))
+        matches!(
+            self,
+            VerifyError::State { .. } | VerifyError::Trust(_) | VerifyError::CaCert(_)
+        )
     }
 }

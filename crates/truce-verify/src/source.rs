@@ -150,19 +150,32 @@ impl std::fmt::Debug for HttpSource {
 const PAGES: [usize; 4] = [1000, 100, 20, 1];
 
 impl HttpSource {
-    /// A source at `base` (`http://host:port` or a URL prefix; a trailing `/` is ignored). With
-    /// `cache`, full tiles and bundles (immutable) are kept under that directory and read from
-    /// there on later runs.
+    /// A source at `base` (`http://host:port`, `https://host` or a URL prefix; a trailing `/`
+    /// is ignored). With `cache`, full tiles and bundles (immutable) are kept under that
+    /// directory and read from there on later runs. HTTPS trusts the platform's CA roots.
     pub fn new(base: &str, cache: Option<PathBuf>) -> Result<Self, VerifyError> {
-        let client = reqwest::blocking::Client::builder()
+        Self::with_ca_certs(base, cache, &[])
+    }
+
+    /// [`HttpSource::new`], trusting for HTTPS the CA certificates of the PEM files `ca_certs`
+    /// too (`--ca-cert`: a log whose certificate a private CA issued). A file that cannot be
+    /// used is [`VerifyError::CaCert`].
+    pub fn with_ca_certs(
+        base: &str,
+        cache: Option<PathBuf>,
+        ca_certs: &[PathBuf],
+    ) -> Result<Self, VerifyError> {
+        let mut builder = reqwest::blocking::Client::builder()
             .connect_timeout(Duration::from_secs(15))
             .timeout(Duration::from_secs(120))
-            .user_agent(concat!("truce-verify/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| VerifyError::Unreachable {
-                what: base.to_string(),
-                why: format!("cannot build an HTTP client: {e}"),
-            })?;
+            .user_agent(concat!("truce-verify/", env!("CARGO_PKG_VERSION")));
+        for c in truce_tls::read_ca_files(ca_certs)? {
+            builder = builder.add_root_certificate(c);
+        }
+        let client = builder.build().map_err(|e| VerifyError::Unreachable {
+            what: base.to_string(),
+            why: format!("cannot build an HTTP client: {e}"),
+        })?;
         if let Some(c) = &cache {
             std::fs::create_dir_all(c).map_err(|e| VerifyError::Io {
                 path: c.display().to_string(),
@@ -185,7 +198,7 @@ impl HttpSource {
             .send()
             .map_err(|e| VerifyError::Unreachable {
                 what: url.clone(),
-                why: error_chain(&e),
+                why: truce_tls::describe(&e, CA_HINT),
             })?;
         let status = resp.status();
         if status == reqwest::StatusCode::NOT_FOUND {
@@ -203,7 +216,7 @@ impl HttpSource {
             .map(|b| Some(b.to_vec()))
             .map_err(|e| VerifyError::Unreachable {
                 what: url,
-                why: format!("reading the response: {}", error_chain(&e)),
+                why: format!("reading the response: {}", truce_tls::describe(&e, CA_HINT)),
             })
     }
 
@@ -294,16 +307,8 @@ impl HttpSource {
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}
+/// How `truce verify` is told to trust a private CA, for TLS failures.
+const CA_HINT: &str = "--ca-cert FILE";
 
 /// Writes `data` to `path` atomically: a temporary file in the same directory, then a rename.
 pub(crate) fn write_atomic(path: &Path, data: &[u8]) -> Result<(), VerifyError> {
