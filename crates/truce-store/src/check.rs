@@ -101,6 +101,45 @@ fn compare_tile<S: LogStorage + ?Sized>(storage: &S, t: &TileHashes) -> Result<(
     Ok(())
 }
 
+/// Compares the edge's partial tiles (the right edge of the tree at `edge.size()`) with the first
+/// hashes of the stored tiles at the same places: called when a checkpoint's root differs, so an
+/// altered entry is named by its index rather than by the checkpoint it changed.
+fn compare_edge<S: LogStorage + ?Sized>(storage: &S, edge: &Edge) -> Result<(), CheckFailure> {
+    let size = edge.size();
+    for level in 0u8..8 {
+        if size >> (8 * u32::from(level)) == 0 {
+            break;
+        }
+        let n = size.checked_shr(8 * (u32::from(level) + 1)).unwrap_or(0);
+        let Some(data) = edge.partial_tile(level, n) else {
+            continue;
+        };
+        let Some(stored) = storage.read_tile(level, n)? else {
+            continue;
+        };
+        let first = stored
+            .chunks(32)
+            .zip(data.chunks(32))
+            .position(|(a, b)| a != b);
+        if let Some(first) = first {
+            let path = tile_path(level, n, (stored.len() / 32) as u16);
+            if level == 0 {
+                return Err(CheckFailure::EntryHash {
+                    index: n * TILE_WIDTH + first as u64,
+                    tile: path,
+                });
+            }
+            return Err(CheckFailure::Tile {
+                tile: path,
+                why: format!(
+                    "hash {first} differs from the hash recomputed from the entries below it"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Runs the self-check. `progress(done, total)` is called after every bundle.
 pub fn check<S: LogStorage + ?Sized>(
     storage: &S,
@@ -142,6 +181,8 @@ pub fn check<S: LogStorage + ?Sized>(
                 });
             }
             if cp.root != edge.root() {
+                // Name the entry or tile that makes the difference, if the stored hashes show it.
+                compare_edge(storage, edge)?;
                 return Err(CheckFailure::Checkpoint {
                     size,
                     why: "its root differs from the root recomputed from the stored entries".into(),

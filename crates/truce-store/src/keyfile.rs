@@ -1,13 +1,15 @@
-//! Key files: written once, created with mode 0600 (owner read/write only) and fsynced; read back
+//! Key files: written once, with the mode asked for whatever the umask (0600, owner read/write
+//! only, for signer keys; 0644 for verifier keys, which are published) and fsynced; read back
 //! with errors that say which file and what to do.
 
 use crate::StoreError;
 use std::io::Write;
 use std::path::Path;
 
-/// Writes `contents` (plus a newline) to a new file with the given Unix mode. Never overwrites.
+/// Writes `contents` (plus a newline) to a new file with the given Unix mode (set explicitly, so
+/// the umask neither widens nor narrows it). Never overwrites.
 pub fn write_new(path: &Path, contents: &str, mode: u32) -> Result<(), StoreError> {
-    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let io = |source: std::io::Error| StoreError::Io {
         path: path.display().to_string(),
         source,
@@ -30,6 +32,8 @@ pub fn write_new(path: &Path, contents: &str, mode: u32) -> Result<(), StoreErro
                 io(e)
             }
         })?;
+    f.set_permissions(std::fs::Permissions::from_mode(mode))
+        .map_err(io)?;
     f.write_all(contents.as_bytes()).map_err(io)?;
     f.write_all(b"\n").map_err(io)?;
     f.sync_all().map_err(io)?;

@@ -217,7 +217,7 @@ impl Report {
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
     /// The source could not be reached or lacks its checkpoint.
-    #[error("{what}: {why}")]
+    #[error("cannot reach {what}: {why}")]
     Unreachable {
         /// The URL or path.
         what: String,

@@ -998,9 +998,15 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
         None => State::default(),
     };
     let (findings, compliance) = if opts.replay {
+        let reached = |r: Result<Option<Derived>, VerifyError>| match r {
+            // A source that cannot be reached at all is named by its checkpoint, the first
+            // thing a log must serve, not by a derived document it may never have had.
+            Err(e @ VerifyError::Unreachable { .. }) => Err(source.checkpoint().err().unwrap_or(e)),
+            r => r,
+        };
         (
-            published(source.derived_findings())?,
-            published(source.derived_compliance())?,
+            published(reached(source.derived_findings()))?,
+            published(reached(source.derived_compliance()))?,
         )
     } else {
         (Doc::NotAsked, Doc::NotAsked)

@@ -496,8 +496,9 @@ pub enum KeyCommand {
     /// Generate an Ed25519 signer key and its verifier key in the signed-note text formats.
     ///
     /// Writes <OUT>/<file>.key (PRIVATE+KEY+<name>+<hex id>+<base64>) and <OUT>/<file>.vkey
-    /// (<name>+<hex id>+<base64>), both created with mode 0600 and never overwritten; <file> is the
-    /// name with '/' replaced by '_'. Prints the verifier key.
+    /// (<name>+<hex id>+<base64>), never overwritten: the signer key with mode 0600 (secret), the
+    /// verifier key 0644 (to publish); <file> is the name with '/' replaced by '_'. Prints the
+    /// verifier key.
     Generate {
         /// Key name, e.g. a party (ua.mfa.example) or a log origin. No spaces, no '+'.
         name: String,

@@ -1,5 +1,6 @@
 //! The data directory: `truce.db` (the SQLite log), `log.key` (the log's signer key, mode 0600)
-//! and `log.vkey` (its verifier key). Chosen by `--dir`, else `$TRUCE_DIR`, else `./truce-data`.
+//! and `log.vkey` (its verifier key, to publish: mode 0644). Chosen by `--dir`, else
+//! `$TRUCE_DIR`, else `./truce-data`.
 
 use crate::Failure;
 use anyhow::anyhow;
@@ -95,11 +96,11 @@ impl DataDir {
         let result = (|| {
             keyfile::write_new(&self.key(), &key.signer, 0o600)?;
             created.push(self.key());
-            keyfile::write_new(&self.vkey(), &key.verifier, 0o600)?;
+            keyfile::write_new(&self.vkey(), &key.verifier, 0o644)?;
             created.push(self.vkey());
             keyfile::write_new(&self.operator_key(), &operator.signer, 0o600)?;
             created.push(self.operator_key());
-            keyfile::write_new(&self.operator_vkey(), &operator.verifier, 0o600)?;
+            keyfile::write_new(&self.operator_vkey(), &operator.verifier, 0o644)?;
             created.push(self.operator_vkey());
             created.push(self.db());
             let storage = SqliteStorage::open(&self.db(), true)?;

@@ -92,8 +92,10 @@ pub fn key_generate(name: &str, to: &Path, out: &Out) -> Result<(), Failure> {
         to.join(format!("{file}.key")),
         to.join(format!("{file}.vkey")),
     );
+    std::fs::create_dir_all(to)
+        .map_err(|e| Failure::input(anyhow!("cannot create {}: {e}", to.display())))?;
     keyfile::write_new(&k, &key.signer, 0o600).map_err(Failure::input)?;
-    if let Err(e) = keyfile::write_new(&v, &key.verifier, 0o600) {
+    if let Err(e) = keyfile::write_new(&v, &key.verifier, 0o644) {
         let _ = std::fs::remove_file(&k);
         return Err(Failure::input(e));
     }
@@ -275,6 +277,9 @@ pub fn entry(dir: &DataDir, index: u64, file: Option<PathBuf>, out: &Out) -> Res
     let e = dir.reader()?.entry(index)?;
     if let Some(path) = &file {
         write_file(path, &e)?;
+        if out.json {
+            return out.print("", json!({ "index": index, "bytes": e.len(), "out": path }));
+        }
         eprintln!(
             "wrote entry {index} ({} bytes) to {}",
             e.len(),

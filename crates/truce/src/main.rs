@@ -73,20 +73,89 @@ impl From<truce_store::StoreError> for Failure {
 }
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let args = match cli::Cli::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let json = std::env::args_os().any(|a| a == "--json");
+            if !json
+                || matches!(
+                    e.kind(),
+                    ErrorKind::DisplayHelp
+                        | ErrorKind::DisplayVersion
+                        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+                )
+            {
+                e.exit();
+            }
+            let message = e.kind().to_string();
+            let text = e.render().to_string();
+            let detail = text
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("error: ")
+                .to_string();
+            print_json_error(
+                if detail.is_empty() { &message } else { &detail },
+                "usage",
+                EXIT_INPUT,
+            );
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
     // The server logs its requests at info level by default.
     let serving = matches!(
         args.command,
         cli::Command::Serve(_) | cli::Command::Witness(witness_cmd::WitnessCommand::Serve { .. })
     );
     init_tracing(args.verbose + u8::from(serving), args.quiet);
+    let json = args.json;
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {:#}", f.error);
+            let message = message(&f.error);
+            if json {
+                let kind = match f.code {
+                    EXIT_VERIFY => "verification",
+                    EXIT_INPUT => "input",
+                    _ => "unavailable",
+                };
+                print_json_error(&message, kind, f.code);
+            } else {
+                eprintln!("error: {message}");
+            }
             ExitCode::from(f.code)
         }
     }
+}
+
+/// An error and its causes in one line, each cause once: a cause whose text its context already
+/// includes (`file: No such file or directory` over the OS error itself) is not repeated.
+pub fn message(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let c = cause.to_string();
+        if c.is_empty() || text.contains(&c) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&c);
+    }
+    text
+}
+
+/// Under `--json`, an error is one JSON object on stderr (stdout carries only data):
+/// `{"error":{"message","kind","exit_code"}}`, `kind` one of usage (arguments, exit 2), input
+/// (exit 2), unavailable (exit 3: the log, its directory, its key or the source) and
+/// verification (exit 1).
+fn print_json_error(message: &str, kind: &str, exit_code: u8) {
+    eprintln!(
+        "{}",
+        serde_json::json!({ "error": { "message": message, "kind": kind, "exit_code": exit_code } })
+    );
 }
 
 fn init_tracing(verbose: u8, quiet: bool) {
@@ -99,8 +168,13 @@ fn init_tracing(verbose: u8, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("TRUCE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Colour only on a terminal, and never with NO_COLOR set (https://no-color.org).
+    use std::io::IsTerminal as _;
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();

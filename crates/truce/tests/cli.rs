@@ -298,3 +298,37 @@ fn a_hash_flipped_on_disk_is_found_and_named() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["ok"], false);
 }
+
+#[test]
+fn an_entry_altered_on_disk_is_named_by_its_index() {
+    // A small log (one partial tile): the altered entry changes the root of every checkpoint
+    // after it, but the check names the entry, not the first checkpoint whose root differs.
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    stdout(truce(p).args(["init", "--origin", "truce.example/test"]));
+    write_lines(&p.join("a.jsonl"), 10);
+    stdout(truce(p).args(["log", "append", "a.jsonl"]));
+    let db = p.join("truce-data/truce.db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    let (old, new) = (b"{\"report\":4}", b"{\"report\":X}");
+    let places: Vec<usize> = bytes
+        .windows(old.len())
+        .enumerate()
+        .filter(|(_, w)| *w == old)
+        .map(|(i, _)| i)
+        .collect();
+    assert!(!places.is_empty(), "entry stored in the file");
+    for at in places {
+        bytes[at..at + new.len()].copy_from_slice(new);
+    }
+    std::fs::write(&db, bytes).unwrap();
+    let err = fails(truce(p).args(["log", "check"]), 1);
+    // Entry 0 is the operator's registration: line 5 of the file is entry 5.
+    assert!(
+        err.contains(
+            "entry 5: its stored hash in tile/0/000.p/11 is not the hash of the stored entry"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("checkpoint of size"), "{err}");
+}

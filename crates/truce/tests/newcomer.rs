@@ -1,0 +1,197 @@
+//! A newcomer's first hour (issue 20): the rough edges a new user hit following the README, each
+//! held by a test through the real binary.
+
+mod common;
+use common::{fails, stdout, truce};
+use std::path::Path;
+
+fn json_error(stderr: &str) -> serde_json::Value {
+    let line = stderr
+        .lines()
+        .rfind(|l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("no JSON error on stderr: {stderr}"));
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))
+}
+
+#[test]
+fn a_missing_key_file_names_the_os_error_once() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    stdout(truce(p).args(["-q", "init", "--origin", "truce.example/test"]));
+    let process = format!("{}/process.toml", common::scenario());
+    let err = fails(
+        truce(p).args(["submit", &process, "--as", "us", "--key", "nokey.key"]),
+        2,
+    );
+    assert_eq!(
+        err.matches("No such file or directory").count(),
+        1,
+        "the OS error once: {err}"
+    );
+    assert!(err.starts_with("error: nokey.key: "), "{err}");
+}
+
+#[test]
+fn under_json_errors_are_one_json_object_on_stderr() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    // No data directory: exit 3.
+    let o = truce(p)
+        .args(["--json", "log", "checkpoint"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(o.stdout.is_empty(), "stdout carries only data");
+    let e = json_error(&String::from_utf8_lossy(&o.stderr));
+    assert_eq!(e["error"]["exit_code"], 3);
+    assert_eq!(e["error"]["kind"], "unavailable");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no Truce data directory"),
+        "{e}"
+    );
+    // Bad input: exit 2.
+    stdout(truce(p).args(["-q", "init", "--origin", "truce.example/test"]));
+    let err = fails(truce(p).args(["--json", "log", "entry", "99"]), 2);
+    let e = json_error(&err);
+    assert_eq!(e["error"]["kind"], "input");
+    assert_eq!(e["error"]["exit_code"], 2);
+    // A usage error (clap) too, wherever --json stands.
+    let err = fails(truce(p).args(["findings", "--bogus", "--json"]), 2);
+    let e = json_error(&err);
+    assert_eq!(e["error"]["kind"], "usage");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("--bogus"),
+        "{e}"
+    );
+    // Help is help, not an error.
+    let o = truce(p).args(["--json", "--help"]).output().unwrap();
+    assert!(o.status.success());
+    // Without --json: plain text.
+    let err = fails(truce(p).args(["log", "entry", "99"]), 2);
+    assert!(err.starts_with("error: "), "{err}");
+}
+
+#[test]
+fn log_entry_out_says_what_it_wrote_under_json() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    stdout(truce(p).args(["-q", "init", "--origin", "truce.example/test"]));
+    let v: serde_json::Value = serde_json::from_str(&stdout(
+        truce(p).args(["--json", "log", "entry", "0", "--out", "e0.bin"]),
+    ))
+    .unwrap();
+    let bytes = std::fs::read(p.join("e0.bin")).unwrap();
+    assert_eq!(v["index"], 0);
+    assert_eq!(v["bytes"], bytes.len());
+    assert_eq!(v["out"], "e0.bin");
+}
+
+#[test]
+fn log_lines_carry_no_colour_when_stderr_is_not_a_terminal() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    // -v logs at info level: there are log lines, and stderr is a pipe here.
+    for (i, no_color) in [None, Some("1")].into_iter().enumerate() {
+        let mut c = truce(p);
+        c.env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            c.env("NO_COLOR", v);
+        }
+        let dir = format!("d{i}");
+        let o = c
+            .args([
+                "-v",
+                "--dir",
+                &dir,
+                "init",
+                "--origin",
+                "truce.example/test",
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("INFO"), "log lines expected: {err}");
+        assert!(!err.contains('\x1b'), "ANSI codes on a pipe: {err:?}");
+    }
+}
+
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn verifier_keys_are_readable_by_all_and_signer_keys_by_their_owner_only() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    // Whatever the umask: a restrictive one must not hide the published keys.
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("truce"));
+    c.current_dir(p).env_remove("TRUCE_DIR");
+    // SAFETY: umask is async-signal-safe.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        c.pre_exec(|| {
+            libc::umask(0o077);
+            Ok(())
+        });
+    }
+    let o = c
+        .args(["-q", "init", "--origin", "truce.example/test"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let d = p.join("truce-data");
+    assert_eq!(mode(&d.join("log.vkey")), 0o644);
+    assert_eq!(mode(&d.join("operator.vkey")), 0o644);
+    assert_eq!(mode(&d.join("log.key")), 0o600);
+    assert_eq!(mode(&d.join("operator.key")), 0o600);
+    stdout(truce(p).args([
+        "-q",
+        "party",
+        "add",
+        "ru",
+        "--name",
+        "R",
+        "--role",
+        "belligerent",
+    ]));
+    assert_eq!(mode(&d.join("keys/ru.key")), 0o600);
+    stdout(truce(p).args(["-q", "key", "generate", "ua.example", "--out", "k"]));
+    assert_eq!(mode(&p.join("k/ua.example.key")), 0o600);
+    assert_eq!(mode(&p.join("k/ua.example.vkey")), 0o644);
+    stdout(truce(p).args(["-q", "witness", "keygen", "w.example", "--out", "w"]));
+    assert_eq!(mode(&p.join("w/w.example.witness.key")), 0o600);
+    assert_eq!(mode(&p.join("w/w.example.witness.vkey")), 0o644);
+}
+
+#[test]
+fn verify_of_an_unreachable_log_names_its_checkpoint() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    stdout(truce(p).args(["-q", "init", "--origin", "truce.example/test"]));
+    // Port 9 (discard) on the loopback: nothing listens there.
+    let err = fails(
+        truce(p).args([
+            "verify",
+            "http://127.0.0.1:9",
+            "--log-key",
+            "truce-data/log.vkey",
+            "--state",
+            "s.json",
+        ]),
+        3,
+    );
+    assert!(
+        err.contains("cannot reach http://127.0.0.1:9/checkpoint"),
+        "{err}"
+    );
+    assert!(!err.contains("/v1/findings"), "{err}");
+}
