@@ -114,9 +114,8 @@ fn find_rustls<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error>
 pub fn tls_failure(e: &(dyn StdError + 'static), ca_hint: &str) -> Option<String> {
     use rustls::CertificateError as C;
     let r = find_rustls(e)?;
-    let unknown_ca = format!(
-        "if the server's certificate is issued by a private CA (not one of this machine's trusted roots), give that CA's certificate (PEM) with {ca_hint}"
-    );
+    let unknown_ca =
+        format!("if a private CA issued it, give that CA's certificate (PEM) with {ca_hint}");
     let what = match r {
         rustls::Error::InvalidCertificate(c) => match c {
             C::UnknownIssuer => format!(
@@ -125,17 +124,12 @@ pub fn tls_failure(e: &(dyn StdError + 'static), ca_hint: &str) -> Option<String
             C::BadSignature => format!(
                 "the server's certificate chain has a bad signature (not issued by the CA it names); {unknown_ca}"
             ),
-            C::NotValidForName | C::NotValidForNameContext { .. } => {
-                let names = match c {
-                    C::NotValidForNameContext { presented, .. } if !presented.is_empty() => {
-                        format!(" (it is for {})", presented.join(", "))
-                    }
-                    _ => String::new(),
-                };
-                format!(
-                    "the server's certificate is not valid for this host name{names}: connect with a name the certificate holds"
-                )
-            }
+            C::NotValidForNameContext { expected, presented } => format!(
+                "the server's certificate is not valid for the host name {} (it is for {}): use a URL with a name the certificate holds",
+                expected.to_str(),
+                presented.iter().map(|n| san(n)).collect::<Vec<_>>().join(", ")
+            ),
+            C::NotValidForName => "the server's certificate is not valid for this host name: use a URL with a name the certificate holds".into(),
             C::Expired | C::ExpiredContext { .. } => {
                 "the server's certificate has expired (or this machine's clock is wrong)".into()
             }
@@ -147,15 +141,23 @@ pub fn tls_failure(e: &(dyn StdError + 'static), ca_hint: &str) -> Option<String
             C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
                 "the server's certificate is not for TLS server authentication".into()
             }
-            other => format!("the server's certificate is refused: {other:?}"),
+            _ => format!("the server's certificate is refused ({r})"),
         },
         rustls::Error::InvalidMessage(_) => {
-            "the server did not answer in TLS (is it plain HTTP? then use http://)".into()
+            format!("the server did not answer in TLS: is it plain HTTP? then use http:// ({r})")
         }
         rustls::Error::AlertReceived(a) => format!("the server refused the handshake ({a:?})"),
         other => other.to_string(),
     };
-    Some(format!("TLS: {what} [{r}]"))
+    Some(format!("TLS: {what}"))
+}
+
+/// `DnsName("a.example")` (how rustls lists a certificate's names) as `a.example`.
+fn san(presented: &str) -> &str {
+    presented
+        .split_once("(\"")
+        .and_then(|(_, rest)| rest.strip_suffix("\")"))
+        .unwrap_or(presented)
 }
 
 /// A failed request in words: a TLS failure as [`tls_failure`] says it, anything else as the

@@ -99,7 +99,8 @@ fn a_mirror_over_https_verifies_with_its_ca_and_fails_in_words_without() {
     let wrong = HttpsServer::dir(&m, &ca.server_cert(&["log.other.example"]));
     let why = unreachable(run(&wrong.url(), std::slice::from_ref(&ca_pem)));
     assert!(
-        why.contains("not valid for this host name") && why.contains("log.other.example"),
+        why.contains("not valid for the host name 127.0.0.1 (it is for log.other.example)")
+            && why.contains("log.other.example"),
         "{why}"
     );
 }

@@ -54,12 +54,17 @@ EXAMPLES:
   truce log export-tiles mirror/ && truce verify mirror/ --log-key truce-data/log.vkey
   truce verify http://127.0.0.1:8080 --policy log.policy --cache ~/.cache/truce-tiles
   truce verify https://mirror.example/log --log-key log.vkey --no-replay --json
+  truce verify https://log.internal:8443 --log-key log.vkey --ca-cert internal-ca.pem
+
+HTTPS: the server's certificate must be issued by a CA this machine trusts (its system store,
+or SSL_CERT_FILE / SSL_CERT_DIR) or by one in a --ca-cert file, and be valid for the URL's host
+name. A TLS failure (unknown issuer, wrong name, expired) is said in words, with exit code 3.
 
 EXIT CODES:
   0  every check passed
   1  a check failed
-  2  bad input (arguments, key, policy or state file)
-  3  the source is unreachable or a file could not be read or written";
+  2  bad input (arguments, key, policy, state or CA certificate file)
+  3  the source is unreachable (also a TLS failure) or a file could not be read or written";
 
 /// Arguments of `truce verify`.
 #[derive(Debug, Args)]
@@ -79,6 +84,11 @@ pub struct VerifyArgs {
     /// Keep full tiles and bundles fetched over HTTP here (they never change).
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
+    /// Also trust, for https:// sources, the CA certificates in this PEM file (one or more
+    /// `BEGIN CERTIFICATE` blocks: the CA that issued the server's certificate). The platform's
+    /// roots are trusted anyway (the system store, or SSL_CERT_FILE / SSL_CERT_DIR). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
     /// Do not recompute the findings, compliance and publications (tree, consistency and
     /// signatures only).
     #[arg(long)]
@@ -146,10 +156,15 @@ pub fn run(a: &VerifyArgs, out: &Out) -> Result<(), Failure> {
     };
     let http = a.source.starts_with("http://") || a.source.starts_with("https://");
     let source: Box<dyn Source> = if http {
-        Box::new(HttpSource::new(&a.source, a.cache.clone()).map_err(failure)?)
+        Box::new(
+            HttpSource::with_ca_certs(&a.source, a.cache.clone(), &a.ca_cert).map_err(failure)?,
+        )
     } else {
         if a.cache.is_some() {
             tracing::warn!("--cache is for HTTP sources; a directory is read directly");
+        }
+        if !a.ca_cert.is_empty() {
+            tracing::warn!("--ca-cert is for https:// sources; a directory is read directly");
         }
         Box::new(DirSource::new(&a.source))
     };
