@@ -161,6 +161,60 @@ pub enum Applied {
     Refused(Rejection),
 }
 
+/// The entries of one replay that the rules refused: how many, and the first few with their
+/// reasons, so a replay says so once (a log holding a thousand raw lines appended with `truce log
+/// append` is not a thousand warnings).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Refusals {
+    /// Entries refused.
+    pub count: u64,
+    /// The first [`Refusals::NAMED`] of them: (index, reason).
+    pub first: Vec<(u64, String)>,
+}
+
+impl Refusals {
+    /// How many refused entries a summary names.
+    pub const NAMED: usize = 3;
+
+    /// Notes what replaying entry `index` did.
+    pub fn note(&mut self, index: u64, applied: &Applied) {
+        if let Applied::Refused(r) = applied {
+            self.count += 1;
+            if self.first.len() < Self::NAMED {
+                self.first.push((index, r.to_string()));
+            }
+        }
+    }
+
+    /// One sentence for all of them, or `None` when none was refused.
+    pub fn summary(&self) -> Option<String> {
+        if self.count == 0 {
+            return None;
+        }
+        let named = self
+            .first
+            .iter()
+            .map(|(i, r)| format!("entry {i}: {r}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let more = self.count - self.first.len() as u64;
+        let more = if more > 0 {
+            format!("; and {more} more")
+        } else {
+            String::new()
+        };
+        let (n, are) = if self.count == 1 {
+            ("1 entry".to_string(), "is")
+        } else {
+            (format!("{} entries", self.count), "are")
+        };
+        Some(format!(
+            "{n} in the log {are} not accepted by the rules and carry no weight (raw lines appended \
+             with `truce log append` are logged, not signed entries): {named}{more}"
+        ))
+    }
+}
+
 /// The domain state folded from the log.
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {

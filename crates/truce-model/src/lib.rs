@@ -29,5 +29,5 @@ pub mod witnessed;
 
 pub use domain::{Id, Role};
 pub use entry::{decode, sign, Body, Envelope, Kind};
-pub use ledger::{Applied, Ledger, Rejection};
+pub use ledger::{Applied, Ledger, Refusals, Rejection};
 pub use time::{Date, Time};

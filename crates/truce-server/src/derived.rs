@@ -76,12 +76,28 @@ pub fn replay_to(
     size: u64,
 ) -> Result<(Ledger, u64), DerivedError> {
     let mut ledger = Ledger::new();
-    let size = reader.for_each_entry_to(size, |i, e| {
-        if let truce_model::Applied::Refused(r) = ledger.apply(i, e) {
-            tracing::warn!(index = i, "entry in the log refused by the rules: {r}");
-        }
-    })?;
+    let mut refused = truce_model::Refusals::default();
+    let size = reader.for_each_entry_to(size, |i, e| refused.note(i, &ledger.apply(i, e)))?;
+    warn_refused(&refused);
     Ok((ledger, size))
+}
+
+/// Says once that a replay met entries the rules refuse: one warning with their count and the
+/// first few, and nothing more when this process already warned about as many or more (a
+/// command replaying the log twice, a replay to an earlier size, the writer rebuilding its
+/// ledger). Every replay of the log goes through here.
+pub fn warn_refused(refused: &truce_model::Refusals) {
+    static WARNED: std::sync::Mutex<u64> = std::sync::Mutex::new(0);
+    let Some(summary) = refused.summary() else {
+        return;
+    };
+    let mut warned = WARNED.lock().unwrap_or_else(|p| p.into_inner());
+    if refused.count <= *warned {
+        tracing::debug!("{summary}");
+        return;
+    }
+    *warned = refused.count;
+    tracing::warn!("{summary}");
 }
 
 /// Judges a ledger replayed to `size` entries whose tree has root `root` (base64; empty for an

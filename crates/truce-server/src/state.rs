@@ -98,16 +98,14 @@ impl AppState {
         let db = dir.join("truce.db");
         let readers = ReaderPool::open(&db, 4)?;
         let mut ledger = Ledger::new();
+        let mut refused = truce_model::Refusals::default();
         let checkpoint =
             readers.with(|r| -> Result<SignedCheckpoint, truce_store::StoreError> {
                 let cp = r.latest()?;
-                r.for_each_entry(|i, e| {
-                    if let truce_model::Applied::Refused(why) = ledger.apply(i, e) {
-                        tracing::warn!(index = i, "entry in the log refused by the rules: {why}");
-                    }
-                })?;
+                r.for_each_entry(|i, e| refused.note(i, &ledger.apply(i, e)))?;
                 Ok(cp)
             })?;
+        crate::derived::warn_refused(&refused);
         let witnessing = crate::witnessing::Witnessing::open(
             dir,
             &config.witnesses,

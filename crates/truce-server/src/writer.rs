@@ -524,11 +524,12 @@ impl Writer {
     /// applies are discarded; the sequencer has already reloaded its edge).
     fn rebuild(&mut self, ledger: &mut Ledger) {
         let mut fresh = Ledger::new();
-        let r = self.seq.reader().for_each_entry(|i, e| {
-            if let Applied::Refused(why) = fresh.apply(i, e) {
-                tracing::warn!(index = i, "entry in the log refused by the rules: {why}");
-            }
-        });
+        let mut refused = truce_model::Refusals::default();
+        let r = self
+            .seq
+            .reader()
+            .for_each_entry(|i, e| refused.note(i, &fresh.apply(i, e)));
+        crate::derived::warn_refused(&refused);
         match r {
             Ok(size) if size == self.seq.size() => {
                 *ledger = fresh;

@@ -25,11 +25,9 @@ pub const OPERATOR: &str = "operator";
 /// Replays the whole log into a ledger.
 pub fn replay(reader: &LogReader<SqliteStorage>) -> Result<Ledger, Failure> {
     let mut ledger = Ledger::new();
-    reader.for_each_entry(|i, e| {
-        if let truce_model::Applied::Refused(r) = ledger.apply(i, e) {
-            tracing::warn!(index = i, "entry in the log refused by the rules: {r}");
-        }
-    })?;
+    let mut refused = truce_model::Refusals::default();
+    reader.for_each_entry(|i, e| refused.note(i, &ledger.apply(i, e)))?;
+    truce_server::derived::warn_refused(&refused);
     Ok(ledger)
 }
 

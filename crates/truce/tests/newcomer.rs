@@ -195,3 +195,26 @@ fn verify_of_an_unreachable_log_names_its_checkpoint() {
     );
     assert!(!err.contains("/v1/findings"), "{err}");
 }
+
+#[test]
+fn raw_lines_in_the_log_are_summarised_once_per_command() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    stdout(truce(p).args(["-q", "init", "--origin", "truce.example/test"]));
+    let lines: String = (0..40).map(|i| format!("{{\"report\":{i}}}\n")).collect();
+    std::fs::write(p.join("reports.jsonl"), lines).unwrap();
+    stdout(truce(p).args(["log", "append", "reports.jsonl"]));
+    // Both commands replay the log.
+    for args in [&["party", "list"][..], &["findings"]] {
+        let o = truce(p).args(args).output().unwrap();
+        assert!(o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.matches("WARN").count(), 1, "{args:?}: {err}");
+        assert!(err.contains("40 entries in the log are not accepted"), "{err}");
+        assert!(err.contains("entry 1: "), "{err}");
+        assert!(err.contains("and 37 more"), "{err}");
+    }
+    // -q: none.
+    let o = truce(p).args(["-q", "findings"]).output().unwrap();
+    assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+}
