@@ -2,6 +2,7 @@
 //! command-line flags (applied by the binary), each overriding the one before.
 
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
 /// Everything `truce serve` can be told.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,6 +38,10 @@ pub struct Config {
     pub witness_timeout_ms: u64,
     /// How often to look for a new checkpoint to have witnessed, milliseconds.
     pub witness_interval_ms: u64,
+    /// A PEM file of CA certificates trusted for `https://` witnesses besides the platform's
+    /// roots (the system store, or `SSL_CERT_FILE` / `SSL_CERT_DIR`): for witnesses whose
+    /// certificates a private CA issued. A relative path is from the server's working directory.
+    pub witness_ca_cert: Option<PathBuf>,
     /// Submission gate: an entry whose `time` is ahead of this server's clock by more than this
     /// many seconds is refused (400), and so is a report whose event starts more than this after
     /// its own `time` (see `truce_model::gate`).
@@ -50,8 +55,8 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WitnessEndpoint {
-    /// The witness's submission prefix, e.g. `http://127.0.0.1:7380` (the log POSTs
-    /// `<url>/add-checkpoint`).
+    /// The witness's submission prefix, e.g. `http://127.0.0.1:7380` or
+    /// `https://witness.example/ua` (the log POSTs `<url>/add-checkpoint`).
     pub url: String,
     /// The witness's cosignature verifier key (`name+hexid+base64`, from `truce witness keygen`).
     pub vkey: String,
@@ -74,6 +79,7 @@ impl Default for Config {
             witnesses: Vec::new(),
             witness_timeout_ms: 5_000,
             witness_interval_ms: 200,
+            witness_ca_cert: None,
             max_clock_skew_s: truce_model::gate::DEFAULT_MAX_CLOCK_SKEW_S,
             late_filing_s: truce_model::gate::DEFAULT_LATE_FILING_S,
         }
@@ -108,7 +114,8 @@ impl Config {
     /// `TRUCE_MAX_COMMIT_ENTRIES`, `TRUCE_RATE_PER_KEY`, `TRUCE_RATE_PER_ADDR`, `TRUCE_RATE_BURST`,
     /// `TRUCE_REQUEST_TIMEOUT_S`, `TRUCE_CORS_ORIGINS` (comma-separated), `TRUCE_MAX_PAGE`,
     /// `TRUCE_VIEWS_REFRESH_MS`, `TRUCE_WITNESS_TIMEOUT_MS`, `TRUCE_WITNESS_INTERVAL_MS`,
-    /// `TRUCE_MAX_CLOCK_SKEW_S`, `TRUCE_LATE_FILING_S` from `vars`.
+    /// `TRUCE_WITNESS_CA_CERT` (a path; empty for none), `TRUCE_MAX_CLOCK_SKEW_S`,
+    /// `TRUCE_LATE_FILING_S` from `vars`.
     pub fn apply_env(
         &mut self,
         vars: impl IntoIterator<Item = (String, String)>,
@@ -134,6 +141,9 @@ impl Config {
                 "TRUCE_VIEWS_REFRESH_MS" => self.views_refresh_ms = num(&k, &v)?,
                 "TRUCE_WITNESS_TIMEOUT_MS" => self.witness_timeout_ms = num(&k, &v)?,
                 "TRUCE_WITNESS_INTERVAL_MS" => self.witness_interval_ms = num(&k, &v)?,
+                "TRUCE_WITNESS_CA_CERT" => {
+                    self.witness_ca_cert = (!v.trim().is_empty()).then(|| PathBuf::from(v))
+                }
                 "TRUCE_MAX_CLOCK_SKEW_S" => self.max_clock_skew_s = num(&k, &v)?,
                 "TRUCE_LATE_FILING_S" => self.late_filing_s = num(&k, &v)?,
                 "TRUCE_CORS_ORIGINS" => {
@@ -186,6 +196,22 @@ mod tests {
             .apply_env([("TRUCE_RATE_BURST".to_string(), "lots".to_string())])
             .unwrap_err();
         assert!(e.to_string().contains("TRUCE_RATE_BURST"));
+    }
+
+    #[test]
+    fn the_witness_ca_file_from_toml_then_env() {
+        assert_eq!(Config::default().witness_ca_cert, None);
+        let mut c = Config::from_toml("witness_ca_cert = \"/etc/truce/witness-ca.pem\"\n").unwrap();
+        assert_eq!(
+            c.witness_ca_cert,
+            Some(PathBuf::from("/etc/truce/witness-ca.pem"))
+        );
+        c.apply_env([("TRUCE_WITNESS_CA_CERT".to_string(), "ca.pem".to_string())])
+            .unwrap();
+        assert_eq!(c.witness_ca_cert, Some(PathBuf::from("ca.pem")));
+        c.apply_env([("TRUCE_WITNESS_CA_CERT".to_string(), String::new())])
+            .unwrap();
+        assert_eq!(c.witness_ca_cert, None);
     }
 
     #[test]

@@ -111,6 +111,7 @@ impl AppState {
             &config.witnesses,
             config.witness_timeout_ms,
             config.witness_interval_ms,
+            config.witness_ca_cert.as_deref(),
             &checkpoint,
             |size| {
                 readers

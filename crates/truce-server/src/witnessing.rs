@@ -10,6 +10,10 @@
 //! `DIR/checkpoint.witnessed` (written atomically), so a restart serves the same cosigned view.
 //! Acknowledgements of submissions carry the fresh, not yet witnessed checkpoint; proofs from
 //! `GET /v1/proof/tlog` use the witnessed one when it covers the entry.
+//!
+//! Witnesses are reached over `http://` or `https://`; HTTPS trusts the platform's CA roots and
+//! the CA certificates of `witness_ca_cert` (see `truce_tls`), and a TLS failure is named in the
+//! witness's status.
 
 use crate::config::WitnessEndpoint;
 use crate::state::AppState;
@@ -51,6 +55,8 @@ struct Endpoint {
 /// The witnesses of this log and the latest witnessed checkpoint.
 pub struct Witnessing {
     endpoints: Vec<Endpoint>,
+    /// The HTTP(S) client of the rounds; `None` without witnesses.
+    client: Option<reqwest::Client>,
     served: RwLock<Option<Witnessed>>,
     path: PathBuf,
     timeout: Duration,
@@ -79,7 +85,16 @@ pub enum WitnessingError {
         /// What is wrong.
         why: String,
     },
+    /// The `witness_ca_cert` file cannot be used.
+    #[error("witness_ca_cert: {0}")]
+    CaCert(#[from] truce_tls::CaFileError),
+    /// No HTTP client could be made.
+    #[error("witnessing: cannot build an HTTP client: {0}")]
+    Client(String),
 }
+
+/// How the server is told to trust a witness's private CA, for TLS failures.
+const CA_HINT: &str = "witness_ca_cert in the configuration (or TRUCE_WITNESS_CA_CERT)";
 
 /// The file holding the latest witnessed checkpoint.
 pub fn witnessed_path(dir: &Path) -> PathBuf {
@@ -88,12 +103,14 @@ pub fn witnessed_path(dir: &Path) -> PathBuf {
 
 impl Witnessing {
     /// Sets up witnessing for the log in `dir` whose latest checkpoint is `latest`, reading back
-    /// the last witnessed checkpoint if it still matches the log.
+    /// the last witnessed checkpoint if it still matches the log. `ca_cert`: a PEM file of CA
+    /// certificates trusted for `https://` witnesses besides the platform's roots.
     pub fn open(
         dir: &Path,
         endpoints: &[WitnessEndpoint],
         timeout_ms: u64,
         interval_ms: u64,
+        ca_cert: Option<&Path>,
         latest: &SignedCheckpoint,
         stored_at: impl Fn(u64) -> Option<Vec<u8>>,
     ) -> Result<Witnessing, WitnessingError> {
@@ -105,10 +122,8 @@ impl Witnessing {
                 why,
             };
             let url = e.url.trim_end_matches('/').to_string();
-            if !url.starts_with("http://") {
-                return Err(bad(
-                    "the url must start with http:// (cosignatures are signed, so plain HTTP is safe; put an HTTPS witness behind a local proxy)".into(),
-                ));
+            if !url.starts_with("http://") && !url.starts_with("https://") {
+                return Err(bad("the url must start with http:// or https://".into()));
             }
             let verifier =
                 CosignatureVerifier::from_vkey(&e.vkey).map_err(|x| bad(x.to_string()))?;
@@ -132,6 +147,23 @@ impl Witnessing {
                 verifier,
             });
         }
+        let timeout = Duration::from_millis(timeout_ms.max(1));
+        let client = if eps.is_empty() {
+            None
+        } else {
+            let mut b = reqwest::Client::builder()
+                .timeout(timeout)
+                .connect_timeout(timeout);
+            if let Some(f) = ca_cert {
+                for c in truce_tls::read_ca_file(f)? {
+                    b = b.add_root_certificate(c);
+                }
+            }
+            Some(
+                b.build()
+                    .map_err(|e| WitnessingError::Client(truce_tls::chain(&e)))?,
+            )
+        };
         let path = witnessed_path(dir);
         // A witnessed checkpoint is served again only if its body is the log's own checkpoint
         // of that size (the file is a cache of what was published, never a source of truth).
@@ -143,9 +175,10 @@ impl Witnessing {
         });
         Ok(Witnessing {
             endpoints: eps,
+            client,
             served: RwLock::new(served),
             path,
-            timeout: Duration::from_millis(timeout_ms.max(1)),
+            timeout,
             interval: Duration::from_millis(interval_ms.max(1)),
         })
     }
@@ -186,16 +219,8 @@ fn body_of(note: &[u8]) -> Option<&[u8]> {
 /// are configured.
 pub async fn run(state: AppState) {
     let w = &state.0.witnessing;
-    let client = match reqwest::Client::builder()
-        .timeout(w.timeout)
-        .connect_timeout(w.timeout)
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!("witnessing disabled: cannot build an HTTP client: {e}");
-            return;
-        }
+    let Some(client) = w.client.clone() else {
+        return;
     };
     // The size last witnessed by a round of this process, and when to retry witnesses that did
     // not cosign it.
@@ -426,12 +451,15 @@ async fn exchange(
             .body(req.encode())
             .send()
             .await
-            .map_err(|x| format!("unreachable: {x}"))?;
+            .map_err(|x| {
+                truce_tls::tls_failure(&x, CA_HINT)
+                    .unwrap_or_else(|| format!("unreachable: {}", truce_tls::chain(&x)))
+            })?;
         let status = resp.status().as_u16();
         let bytes = resp
             .bytes()
             .await
-            .map_err(|x| format!("reading the answer: {x}"))?;
+            .map_err(|x| format!("reading the answer: {}", truce_tls::chain(&x)))?;
         match status {
             200 => {
                 let lines = parse_cosignature_lines(&bytes).map_err(|x| x.to_string())?;

@@ -159,14 +159,22 @@ struct Server {
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
+/// The configuration of the tests' servers: fast rounds.
+fn witnessed_config(witnesses: Vec<WitnessEndpoint>) -> Config {
+    Config {
+        witnesses,
+        witness_interval_ms: 20,
+        witness_timeout_ms: 1_500,
+        ..Config::default()
+    }
+}
+
 impl Server {
     async fn start(dir: &Path, witnesses: Vec<WitnessEndpoint>) -> Server {
-        let config = Config {
-            witnesses,
-            witness_interval_ms: 20,
-            witness_timeout_ms: 1_500,
-            ..Config::default()
-        };
+        Self::start_with(dir, witnessed_config(witnesses)).await
+    }
+
+    async fn start_with(dir: &Path, config: Config) -> Server {
         let state = AppState::open(dir, config).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -414,6 +422,95 @@ async fn a_witness_that_is_down_costs_its_cosignature_not_the_checkpoint() {
     s.stop().await;
     ua.stop().await;
     ru.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn witnesses_over_https_cosign_with_their_ca_configured() {
+    use truce_tls::testing::{HttpsServer, TestCa};
+    let w = world();
+    let ca = TestCa::new("Witnesses' CA");
+    let ca_pem = w.root.join("witness-ca.pem");
+    std::fs::write(&ca_pem, ca.pem()).unwrap();
+    let cert = ca.server_cert(&["localhost", "127.0.0.1"]);
+    // Two witnesses behind HTTPS (one reached by address, one by name), one over plain HTTP.
+    let mut ru = RunningWitness::start(
+        witness_key("witness.ru.example"),
+        &w.log.verifier,
+        &w.root.join("ru.db"),
+    )
+    .await;
+    let mut ua = RunningWitness::start(
+        witness_key("witness.ua.example"),
+        &w.log.verifier,
+        &w.root.join("ua.db"),
+    )
+    .await;
+    let mut m1 = RunningWitness::start(
+        witness_key("witness.osce.example"),
+        &w.log.verifier,
+        &w.root.join("m1.db"),
+    )
+    .await;
+    let backend = |r: &RunningWitness| r.url.trim_start_matches("http://").parse().unwrap();
+    let ru_tls = HttpsServer::proxy(backend(&ru), &cert);
+    let ua_tls = HttpsServer::proxy(backend(&ua), &cert);
+    let endpoints = vec![
+        WitnessEndpoint {
+            url: ru_tls.url(),
+            vkey: ru.cosigner.vkey(),
+        },
+        WitnessEndpoint {
+            url: format!("https://localhost:{}/", ua_tls.addr.port()),
+            vkey: ua.cosigner.vkey(),
+        },
+        m1.endpoint(),
+    ];
+
+    // Without the CA: the HTTPS witnesses are named with the TLS failure and how to fix it.
+    let mut s = Server::start(&w.root.join("data"), endpoints.clone()).await;
+    s.wait_checkpoint(2, |n| cosigs(n) == 1).await;
+    let v = get_json(&s, "/v1/witnesses").await;
+    for st in &v["witnesses"].as_array().unwrap()[..2] {
+        let e = st["error"].as_str().unwrap_or_default();
+        assert!(
+            e.contains("TLS") && e.contains("unknown issuer") && e.contains("witness_ca_cert"),
+            "{v}"
+        );
+    }
+    s.stop().await;
+
+    // With it: every witness cosigns, and the checkpoint meets a policy needing all three.
+    let config = Config {
+        witness_ca_cert: Some(ca_pem.clone()),
+        ..witnessed_config(endpoints.clone())
+    };
+    let mut s = Server::start_with(&w.root.join("data"), config).await;
+    let note = s.wait_checkpoint(2, |n| cosigs(n) == 3).await;
+    let p = policy(&w.log, &[&ru, &ua, &m1], "group q all w0 w1 w2\nquorum q\n");
+    assert_eq!(p.check(note.as_bytes()).unwrap().witnesses.len(), 3);
+    let e = signed("ua", &w.keys["ua"], &report("r-https"));
+    assert_eq!(s.post(e).await, 200);
+    let note = s.wait_checkpoint(3, |n| cosigs(n) == 3).await;
+    p.check(note.as_bytes()).unwrap();
+    s.stop().await;
+
+    // A CA file that is not one stops the server from starting, naming the file.
+    std::fs::write(w.root.join("bad.pem"), "not a certificate\n").unwrap();
+    let config = Config {
+        witness_ca_cert: Some(w.root.join("bad.pem")),
+        ..witnessed_config(endpoints)
+    };
+    let e = AppState::open(&w.root.join("data"), config)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("witness_ca_cert") && e.contains("bad.pem") && e.contains("no certificate"),
+        "{e}"
+    );
+    ru.stop().await;
+    ua.stop().await;
+    m1.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

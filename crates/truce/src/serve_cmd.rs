@@ -27,6 +27,10 @@ pub fn config(file: Option<&Path>, listen: Option<&str>) -> Result<Config, Failu
     if let Some(l) = listen {
         c.listen = l.to_string();
     }
+    // A CA file that cannot be used is bad input, said before anything is opened.
+    if let Some(f) = &c.witness_ca_cert {
+        truce_tls::read_ca_file(f).map_err(|e| Failure::input(anyhow!("witness_ca_cert: {e}")))?;
+    }
     Ok(c)
 }
 

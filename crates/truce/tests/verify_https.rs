@@ -1,7 +1,8 @@
 //! `truce verify` over HTTPS, with a CA and server certificates made in the test: the demo served
 //! by `truce serve` behind a TLS-terminating proxy, and its mirror from `truce log export-tiles`
 //! behind a static HTTPS file server, verify with `--ca-cert`; without it, or with another CA,
-//! the TLS failure is said in words with exit code 3; an unusable CA file is bad input (2).
+//! the TLS failure is said in words with exit code 3; an unusable CA file is bad input (2), for
+//! `truce verify --ca-cert` and for `truce serve`'s `witness_ca_cert`.
 
 mod common;
 use common::{check, demo, fails, serve, stdout, truce};
@@ -111,4 +112,31 @@ fn the_demo_over_https_verifies_with_its_ca_and_tls_failures_are_said() {
         .as_str()
         .unwrap()
         .contains("same checkpoint"));
+}
+
+#[test]
+fn truce_serve_refuses_an_unusable_witness_ca_file_as_bad_input() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    std::fs::write(p.join("serve.toml"), "witness_ca_cert = \"nope.pem\"\n").unwrap();
+    let err = fails(
+        truce(p).args(["--dir", "d", "serve", "--config", "serve.toml"]),
+        2,
+    );
+    assert!(
+        err.contains("witness_ca_cert: CA certificate file nope.pem")
+            && err.contains("No such file"),
+        "{err}"
+    );
+    std::fs::write(p.join("junk.pem"), "junk\n").unwrap();
+    let err = fails(
+        truce(p)
+            .env("TRUCE_WITNESS_CA_CERT", "junk.pem")
+            .args(["--dir", "d", "serve"]),
+        2,
+    );
+    assert!(
+        err.contains("junk.pem") && err.contains("no certificate"),
+        "{err}"
+    );
 }
