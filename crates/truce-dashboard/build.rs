@@ -1,80 +1,43 @@
-//! Build script: makes sure the npm vendor files are installed (`npm ci` in `web/`), then writes
-//! `$OUT_DIR/assets.rs`, the table of every embedded asset (`web/src/**` and the few vendor files
-//! the dashboard loads), each as `include_bytes!` of an absolute path.
+//! Build script: writes `$OUT_DIR/assets.rs`, the table of every embedded asset (`web/src/**` and the vendored files
+//! listed in `vendor/SHA256SUMS`), each as `include_bytes!` of an absolute path. It only reads files: the front-end
+//! libraries and the base map's data are committed under `vendor/` (refreshed by `scripts/vendor-dashboard.sh`), so a
+//! build runs no npm and needs no network.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// The vendor files shipped: (path under `/ui/`, path under `web/node_modules/`).
-const VENDOR: &[(&str, &str)] = &[
-    ("vendor/leaflet/leaflet.js", "leaflet/dist/leaflet.js"),
-    ("vendor/leaflet/leaflet.css", "leaflet/dist/leaflet.css"),
-    // leaflet.css refers to these (layers control, default marker icon) by relative URL.
-    (
-        "vendor/leaflet/images/layers.png",
-        "leaflet/dist/images/layers.png",
-    ),
-    (
-        "vendor/leaflet/images/layers-2x.png",
-        "leaflet/dist/images/layers-2x.png",
-    ),
-    (
-        "vendor/leaflet/images/marker-icon.png",
-        "leaflet/dist/images/marker-icon.png",
-    ),
-    (
-        "vendor/markercluster/leaflet.markercluster.js",
-        "leaflet.markercluster/dist/leaflet.markercluster.js",
-    ),
-    (
-        "vendor/markercluster/MarkerCluster.css",
-        "leaflet.markercluster/dist/MarkerCluster.css",
-    ),
-    (
-        "vendor/markercluster/MarkerCluster.Default.css",
-        "leaflet.markercluster/dist/MarkerCluster.Default.css",
-    ),
-    (
-        "vendor/topojson-client/topojson-client.min.js",
-        "topojson-client/dist/topojson-client.min.js",
-    ),
-    (
-        "vendor/world-atlas/countries-50m.json",
-        "world-atlas/countries-50m.json",
-    ),
-];
-
-const NPM_CI: &str = "npm ci --no-audit --no-fund";
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let web = manifest.join("web");
-    let modules = web.join("node_modules");
+    let vendor = manifest.join("vendor");
+    let sums = vendor.join("SHA256SUMS");
     println!("cargo:rerun-if-changed={}", web.join("src").display());
-    println!(
-        "cargo:rerun-if-changed={}",
-        web.join("package-lock.json").display()
-    );
-    for (_, from) in VENDOR {
-        println!("cargo:rerun-if-changed={}", modules.join(from).display());
-    }
-
-    if VENDOR.iter().any(|(_, from)| !modules.join(from).is_file()) {
-        npm_ci(&web);
-    }
+    println!("cargo:rerun-if-changed={}", sums.display());
 
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     walk(&web.join("src"), "", &mut files);
-    for (to, from) in VENDOR {
-        let p = modules.join(from);
+    let listed = std::fs::read_to_string(&sums)
+        .unwrap_or_else(|e| panic!("read {}: {e} (the vendored files' list)", sums.display()));
+    for line in listed.lines().filter(|l| !l.trim().is_empty()) {
+        // `sha256sum` format: 64 hex digits, two spaces, the path under vendor/.
+        let path = line
+            .get(66..)
+            .filter(|_| line.as_bytes().get(64..66) == Some(b"  "))
+            .unwrap_or_else(|| panic!("{}: malformed line {line:?}", sums.display()));
+        assert!(
+            !path.contains("..") && !path.starts_with('/'),
+            "{}: path {path:?} leaves vendor/",
+            sums.display()
+        );
+        let p = vendor.join(path);
         assert!(
             p.is_file(),
-            "{} is missing after `{NPM_CI}` in {}",
+            "{} is listed in {} but missing: run scripts/vendor-dashboard.sh",
             p.display(),
-            web.display()
+            sums.display()
         );
-        files.push((to.to_string(), p));
+        println!("cargo:rerun-if-changed={}", p.display());
+        files.push((format!("vendor/{path}"), p));
     }
     files.sort();
 
@@ -95,27 +58,6 @@ fn main() {
     out.push_str("];\n");
     let dest = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("assets.rs");
     std::fs::write(&dest, out).expect("write assets.rs");
-}
-
-/// Runs `npm ci` in `web`, or stops the build saying what to run.
-fn npm_ci(web: &Path) {
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(web)
-        .status();
-    match status {
-        Ok(s) if s.success() => {}
-        Ok(s) => panic!(
-            "`{NPM_CI}` failed ({s}) in {}: the dashboard's front-end libraries come from npm at \
-             build time; run it there by hand to see why",
-            web.display()
-        ),
-        Err(e) => panic!(
-            "could not run npm ({e}): install Node.js and npm (e.g. `apt-get install nodejs npm`), \
-             then run `{NPM_CI}` in {}",
-            web.display()
-        ),
-    }
 }
 
 /// Every file under `dir`, as (path relative to `web/src` with `/`, file).
@@ -140,7 +82,11 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, PathBuf)>) {
 }
 
 fn content_type(path: &str) -> &'static str {
-    match path.rsplit('.').next().unwrap_or("") {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if !name.contains('.') {
+        return "text/plain; charset=utf-8"; // LICENSE files
+    }
+    match name.rsplit('.').next().unwrap_or("") {
         "html" => "text/html; charset=utf-8",
         "js" | "mjs" => "text/javascript; charset=utf-8",
         "css" => "text/css; charset=utf-8",
@@ -148,7 +94,7 @@ fn content_type(path: &str) -> &'static str {
         "png" => "image/png",
         "svg" => "image/svg+xml",
         "ico" => "image/x-icon",
-        "txt" => "text/plain; charset=utf-8",
+        "txt" | "md" => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     }
 }

@@ -2,8 +2,10 @@
 //! commitments and claims, log status) served by `truce serve` from assets embedded in the
 //! binary. Nothing is fetched from anywhere but the serving host at run time: the front-end
 //! libraries (Leaflet, leaflet.markercluster, topojson-client) and the base map (Natural Earth
-//! countries from `world-atlas`) come from npm at build time (`build.rs` runs `npm ci` in `web/`
-//! when they are missing) and are compiled in with `include_bytes!`.
+//! countries from `world-atlas`, Natural Earth first-level regions and GeoNames towns cut to the
+//! scenario's region) are committed under `vendor/` at pinned versions with their licences
+//! (refreshed from npm and PyPI by `scripts/vendor-dashboard.sh`; see `vendor/README.md`) and
+//! compiled in with `include_bytes!`: `build.rs` only reads files, so building runs no npm.
 //!
 //! [`routes`] serves `GET /` (the page) and `GET /ui/{*path}` (the assets, with their content type;
 //! 404 for anything else). The page talks to the service's JSON API only (`/v1/...`,
@@ -23,7 +25,7 @@ mod table {
 /// `Cache-Control` of the page and our own scripts: always revalidated, so a new binary's page is
 /// never mixed with an old one's scripts.
 const CACHE_OWN: &str = "no-cache";
-/// `Cache-Control` of vendor files (fixed by `package-lock.json`).
+/// `Cache-Control` of vendor files (pinned, listed with their SHA-256 in `vendor/SHA256SUMS`).
 const CACHE_VENDOR: &str = "public, max-age=86400";
 
 /// Every embedded asset as (path under `/ui/`, bytes), e.g. `("index.html", …)`,
