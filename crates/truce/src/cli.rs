@@ -60,7 +60,8 @@ pub enum Command {
     /// the parties with demo-only keys derived from the scenario's public seed, files the process,
     /// the three readings, sites, illustrative reports, the exchange and its fulfilment, and the
     /// readout claims. Building twice gives byte-identical logs. Writes to --dir (default
-    /// ./truce-demo), which must not exist or be empty.
+    /// ./truce-demo), which must not exist or be empty; a directory holding the demo already
+    /// built from the same scenario (e.g. by --no-serve) is used as it is.
     ///
     /// Then it serves the log, the API and the dashboard (as `truce serve`) and prints the URL to
     /// open, until Ctrl-C; with --no-serve it exits after building. Example:

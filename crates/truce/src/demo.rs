@@ -93,8 +93,59 @@ fn scenario_dir(given: Option<&Path>) -> PathBuf {
     if local.join("scenario.toml").is_file() {
         local
     } else {
-        PathBuf::from(DEFAULT_SCENARIO)
+        tidy(Path::new(DEFAULT_SCENARIO))
     }
+}
+
+/// A path as a reader wants it: without `..` (canonical), relative to the working directory when
+/// it lies below it.
+fn tidy(p: &Path) -> PathBuf {
+    let Ok(abs) = std::fs::canonicalize(p) else {
+        return p.to_path_buf();
+    };
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| std::fs::canonicalize(cwd).ok())
+        .and_then(|cwd| abs.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .filter(|rel| !rel.as_os_str().is_empty())
+        .unwrap_or(abs)
+}
+
+/// The file in a demo directory recording the scenario it was built from (the SHA-256 of the
+/// scenario's files), written once the build is complete.
+const STAMP: &str = "demo-scenario.sha256";
+
+/// SHA-256 over the scenario's input files (sorted relative paths and contents; the Markdown
+/// notes, which feed nothing, are left out).
+fn scenario_digest(dir: &Path) -> Result<String, Failure> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
+        for e in std::fs::read_dir(dir)? {
+            let p = e?.path();
+            if p.is_dir() {
+                walk(base, &p, out)?;
+            } else if p.extension().is_some_and(|e| e != "md") {
+                let rel = p
+                    .strip_prefix(base)
+                    .unwrap_or(&p)
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((rel, std::fs::read(&p)?));
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files)
+        .map_err(|e| Failure::input(anyhow!("reading the scenario {}: {e}", dir.display())))?;
+    files.sort();
+    let mut h = Sha256::new();
+    for (name, bytes) in files {
+        h.update(name.as_bytes());
+        h.update([0]);
+        h.update((bytes.len() as u64).to_be_bytes());
+        h.update(&bytes);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Builds the scenario into `dir`.
@@ -114,14 +165,32 @@ pub fn run(dir: &DataDir, scenario: Option<&Path>, out: &Out) -> Result<(), Fail
             &e
         )))
     })?;
+    let digest = scenario_digest(&sdir)?;
     if dir.path.exists()
         && std::fs::read_dir(&dir.path)
             .map(|mut d| d.next().is_some())
             .unwrap_or(true)
     {
+        let built = std::fs::read_to_string(dir.path.join(STAMP)).unwrap_or_default();
+        if built.trim() == digest && dir.db().is_file() {
+            // The demo of this very scenario, built before (`truce demo --no-serve`): use it.
+            tracing::info!(dir = %dir.path.display(), "the demo is already built here");
+            if !out.quiet {
+                eprintln!(
+                    "{} holds the demo already built from {}: using it (remove the directory to build it afresh)",
+                    dir.path.display(),
+                    sdir.display()
+                );
+            }
+            let reader = dir.reader()?;
+            let ledger = replay(&reader)?;
+            let cp = reader.latest()?;
+            return summary(dir, &ledger, &cp, &sdir, out);
+        }
+        let d = dir.path.display();
         return Err(Failure::input(anyhow!(
-            "{} already exists and is not empty; remove it or choose another --dir",
-            dir.path.display()
+            "{d} already exists and is not the demo built from {}; serve what it holds with `truce --dir {d} serve`, or remove it or choose another --dir to build the demo",
+            sdir.display()
         )));
     }
     let start = m.start.unwrap_or(
@@ -265,6 +334,8 @@ pub fn run(dir: &DataDir, scenario: Option<&Path>, out: &Out) -> Result<(), Fail
         tracing::info!(file = %step.file, entries = bodies.len(), "submitted");
     }
 
+    std::fs::write(dir.path.join(STAMP), format!("{digest}\n"))
+        .map_err(|e| Failure::store(anyhow!("{}: {e}", dir.path.join(STAMP).display())))?;
     summary(dir, &ledger, seq.checkpoint(), &sdir, out)
 }
 

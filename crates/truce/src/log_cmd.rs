@@ -71,13 +71,15 @@ pub fn init(dir: &DataDir, origin: &str, out: &Out) -> Result<(), Failure> {
         truce_model::Time(jiff::Timestamp::now()),
     )?;
     tracing::info!(dir = %dir.path.display(), origin, "created log");
-    eprintln!(
+    if !out.quiet {
+        eprintln!(
         "created log {origin} in {}\n  signer key   {} (secret, mode 0600)\n  verifier key {}\n  operator key {} (registers parties; secret)",
         dir.path.display(),
         dir.key().display(),
         dir.vkey().display(),
         dir.operator_key().display()
     );
+    }
     out.print(
         format!("{}\n", key.verifier),
         json!({ "origin": origin, "dir": dir.path, "vkey": key.verifier, "checkpoint": checkpoint_json(seq.checkpoint()) }),

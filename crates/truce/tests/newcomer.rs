@@ -210,11 +210,55 @@ fn raw_lines_in_the_log_are_summarised_once_per_command() {
         assert!(o.status.success());
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(err.matches("WARN").count(), 1, "{args:?}: {err}");
-        assert!(err.contains("40 entries in the log are not accepted"), "{err}");
+        assert!(
+            err.contains("40 entries in the log are not accepted"),
+            "{err}"
+        );
         assert!(err.contains("entry 1: "), "{err}");
         assert!(err.contains("and 37 more"), "{err}");
     }
     // -q: none.
     let o = truce(p).args(["-q", "findings"]).output().unwrap();
-    assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn the_demo_built_before_is_served_and_another_directory_is_named() {
+    use std::io::{BufRead, BufReader};
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    // Outside the repository, without --scenario: the scenario's path is printed normalised.
+    let built = stdout(truce(p).args(["demo", "--no-serve"]));
+    assert!(!built.contains("/../"), "{built}");
+    assert!(
+        built.contains("scenarios/energy-moratorium-2025/README.md"),
+        "{built}"
+    );
+    // Again without --no-serve: the same demo is used and served.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("truce"))
+        .current_dir(p)
+        .env_remove("TRUCE_DIR")
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let listening = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.starts_with("listening on http://"));
+    let _ = child.kill();
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(listening.is_some(), "the existing demo is served: {err}");
+    assert!(err.contains("holds the demo already built"), "{err}");
+    // A directory holding something else: the message says how to serve it.
+    stdout(truce(p).args(["-q", "init", "--origin", "truce.example/test"]));
+    let err = fails(truce(p).args(["demo", "--dir", "truce-data"]), 2);
+    assert!(err.contains("`truce --dir truce-data serve`"), "{err}");
 }
