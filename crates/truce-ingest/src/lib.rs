@@ -14,6 +14,7 @@
 pub mod acled;
 pub mod firms;
 pub mod geojson;
+pub mod lines;
 pub mod native;
 pub mod osm;
 pub mod rows;
@@ -47,7 +48,8 @@ impl IngestError {
 }
 
 struct CsvRows<R: Read> {
-    rdr: csv::Reader<R>,
+    rdr: csv::Reader<lines::Tracked<R>>,
+    lines: lines::Lines,
     cols: rows::Columns,
     width: usize,
     format: Format,
@@ -60,11 +62,13 @@ impl<R: Read> Iterator for CsvRows<R> {
     type Item = Row;
     fn next(&mut self) -> Option<Row> {
         loop {
-            let line = self.rdr.position().line();
+            let start = self.rdr.position().byte();
             match self.rdr.read_byte_record(&mut self.rec) {
                 Ok(false) => return None,
                 Err(e) => {
-                    let line = e.position().map(|p| p.line()).unwrap_or(line);
+                    let line = self
+                        .lines
+                        .line_at(e.position().map(|p| p.byte()).unwrap_or(start));
                     if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                         return Some(Row::Refused {
                             line,
@@ -80,7 +84,9 @@ impl<R: Read> Iterator for CsvRows<R> {
                 }
                 Ok(true) => {}
             }
-            let line = self.rec.position().map(|p| p.line()).unwrap_or(line);
+            let line = self
+                .lines
+                .line_at(self.rec.position().map(|p| p.byte()).unwrap_or(start));
             if self.rec.len() == 1 && self.rec.get(0).is_some_and(|f| f.is_empty()) {
                 continue; // a blank line
             }
@@ -192,6 +198,7 @@ pub fn reports<'a, R: Read + 'a>(
             Ok(Box::new(rows.into_iter()))
         }
         _ => {
+            let (input, lines) = lines::Tracked::new(input);
             let mut rdr = csv::ReaderBuilder::new()
                 .flexible(true)
                 .has_headers(true)
@@ -203,6 +210,7 @@ pub fn reports<'a, R: Read + 'a>(
             let cols = rows::Columns::new(&header, format.required(), format.name())?;
             Ok(Box::new(CsvRows {
                 rdr,
+                lines,
                 cols,
                 width: header.len(),
                 format,

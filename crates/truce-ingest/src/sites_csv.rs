@@ -36,6 +36,11 @@ pub struct Mapping {
     pub category: CategoryFrom,
     /// Extra text for every site's `source`.
     pub source: String,
+    /// Whether rows also carry the `row-<line>` id earlier versions of Truce gave them
+    /// ([`SiteRow::Site::legacy_id`]): for a mapping without an id column, whose lines were
+    /// miscounted in CRLF files, or one whose id column was picked up by default where earlier
+    /// versions numbered the rows. Importers treat a site already listed under it as this row.
+    pub legacy_row_ids: bool,
 }
 
 impl Mapping {
@@ -48,14 +53,20 @@ impl Mapping {
             lon: "longitude".into(),
             category: CategoryFrom::Fuel("primary_fuel".into()),
             source: "WRI Global Power Plant Database v1.3.0 (CC BY 4.0)".into(),
+            legacy_row_ids: false,
         }
     }
 
-    fn required(&self) -> Vec<&str> {
-        let mut v = vec![self.name.as_str(), self.lat.as_str(), self.lon.as_str()];
-        v.extend(self.id.as_deref());
+    /// The columns the mapping needs, each with what it holds.
+    fn required(&self) -> Vec<(&str, &'static str)> {
+        let mut v = vec![
+            (self.name.as_str(), "name"),
+            (self.lat.as_str(), "latitude"),
+            (self.lon.as_str(), "longitude"),
+        ];
+        v.extend(self.id.as_deref().map(|c| (c, "id")));
         match &self.category {
-            CategoryFrom::Column(c) | CategoryFrom::Fuel(c) => v.push(c),
+            CategoryFrom::Column(c) | CategoryFrom::Fuel(c) => v.push((c, "category")),
             CategoryFrom::Fixed(_) => {}
         }
         v
@@ -67,10 +78,14 @@ impl Mapping {
 pub enum SiteRow {
     /// A site.
     Site {
-        /// 1-based line.
+        /// 1-based line (where the record starts, whatever the line ends: LF, CRLF or CR).
         line: u64,
         /// The site.
         site: Box<Site>,
+        /// The id earlier versions of Truce gave this row, when it differs from `site.id` and
+        /// the mapping asks for it ([`Mapping::legacy_row_ids`]): `row-<line>` with the line as
+        /// the `csv` crate counted it (one early after a CRLF, more after blank lines).
+        legacy_id: Option<Id>,
     },
     /// A refused row.
     Refused {
@@ -83,34 +98,68 @@ pub enum SiteRow {
     },
 }
 
-/// Reads every row (header names are matched lower-cased).
+/// Reads every row (header names are matched lower-cased). A header missing a column the mapping
+/// needs is refused naming the missing columns, what each was to hold, and the file's columns.
 pub fn rows<R: Read>(input: R, m: &Mapping) -> Result<Vec<SiteRow>, IngestError> {
+    let (input, lines) = crate::lines::Tracked::new(input);
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let header = rdr
         .byte_headers()
         .map_err(|e| IngestError::at(Some(1), "header", e.to_string()))?
         .clone();
     let lower = |s: &str| s.to_ascii_lowercase();
-    let required: Vec<String> = m.required().into_iter().map(lower).collect();
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| {
+            String::from_utf8_lossy(h)
+                .trim_start_matches('\u{feff}')
+                .trim()
+                .to_string()
+        })
+        .collect();
+    let missing: Vec<String> = m
+        .required()
+        .into_iter()
+        .filter(|(c, _)| !names.iter().any(|n| n.eq_ignore_ascii_case(c)))
+        .map(|(c, what)| format!("`{c}` ({what})"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(IngestError::at(
+            Some(1),
+            "header",
+            format!(
+                "not a site list this mapping reads: missing column(s) {}; the file's columns are {}",
+                missing.join(", "),
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    let required: Vec<String> = m.required().into_iter().map(|(c, _)| lower(c)).collect();
     let req: Vec<&str> = required.iter().map(String::as_str).collect();
     let cols = Columns::new(&header, &req, "site list")?;
     let mut out = Vec::new();
     let mut rec = csv::ByteRecord::new();
     loop {
-        let line = rdr.position().line();
+        let start = rdr.position().clone();
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
+                let at = e.position().map(|p| p.byte()).unwrap_or(start.byte());
                 out.push(SiteRow::Refused {
-                    line,
+                    line: lines.line_at(at),
                     reason: e.to_string(),
                     raw: String::new(),
                 });
                 continue;
             }
         }
-        let line = rec.position().map(|p| p.line()).unwrap_or(line);
+        let pos = rec.position().cloned().unwrap_or(start);
+        let line = lines.line_at(pos.byte());
         if rec.len() != header.len() {
             out.push(SiteRow::Refused {
                 line,
@@ -153,10 +202,17 @@ pub fn rows<R: Read>(input: R, m: &Mapping) -> Result<Vec<SiteRow>, IngestError>
             })
         })();
         out.push(match site {
-            Ok(site) => SiteRow::Site {
-                line,
-                site: Box::new(site),
-            },
+            Ok(site) => {
+                let legacy = format!("row-{}", pos.line());
+                let legacy_id = (m.legacy_row_ids && site.id.as_str() != legacy)
+                    .then(|| Id::new(&legacy).ok())
+                    .flatten();
+                SiteRow::Site {
+                    line,
+                    site: Box::new(site),
+                    legacy_id,
+                }
+            }
             Err(reason) => SiteRow::Refused {
                 line,
                 reason,

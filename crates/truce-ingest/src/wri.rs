@@ -71,7 +71,7 @@ mod tests {
         let e = read_sites("name,lat\nA,1\n".as_bytes()).unwrap_err();
         assert!(
             e.reason
-                .contains("missing column(s) latitude, longitude, gppd_idnr"),
+                .contains("missing column(s) `latitude` (latitude), `longitude` (longitude), `gppd_idnr` (id), `primary_fuel` (category); the file's columns are `name`, `lat`"),
             "{e}"
         );
     }

@@ -284,7 +284,7 @@ pub struct SubmitArgs {
 /// What every bulk command takes: the file, the author and key, and how to treat bad rows.
 #[derive(Debug, Args)]
 pub struct BulkArgs {
-    /// The file (`.gz` accepted for reports).
+    /// The file (a gzip-compressed `.gz` file is read as it is, except an OSM `.pbf`).
     pub file: PathBuf,
     /// The party filing the records (a registered open-data source, monitor or party).
     #[arg(long = "as", value_name = "PARTY")]
@@ -375,10 +375,13 @@ pub enum SitesCommand {
     /// or any CSV through a column mapping.
     ///
     /// The format comes from --format, else the file: `.pbf` → osm, `.geojson`/`.json` → geojson,
-    /// a CSV with `gppd_idnr` → wri, any other CSV → csv (give --lat, --lon, --name and --category
-    /// or --category-column). OSM tags are mapped to the category taxonomy (power plants,
-    /// substations, pipeline stations, refineries, oil and gas storage, dams); elements that do not
-    /// qualify are skipped. Sites already listed by the party (same id) are not added again.
+    /// a CSV with `gppd_idnr` → wri, any other CSV → csv (columns `name`, `lat`, `lon`, `id` and
+    /// `category` by default, as `truce simulate sites` writes them; --name, --lat, --lon, --id
+    /// and --category-column name others, --category gives every row one category). OSM tags
+    /// are mapped to the category taxonomy (power plants, substations, pipeline stations,
+    /// refineries, oil and gas storage, dams); elements that do not qualify are skipped. Sites
+    /// already listed by the party (same id, same content) are not added again; an id listed
+    /// with other content is refused with its reason.
     Import(SitesImportArgs),
 }
 
@@ -399,13 +402,14 @@ pub struct SitesImportArgs {
     /// CSV: the name column.
     #[arg(long, default_value = "name")]
     pub name: String,
-    /// CSV: the id column (default: ids from line numbers).
+    /// CSV: the id column (default: `id` if the file has one, else `row-<line>`; sites listed
+    /// before under the line-numbered ids of earlier versions are recognised, not listed twice).
     #[arg(long)]
     pub id: Option<String>,
     /// CSV: one category for every row (a taxonomy name, see `truce taxonomy`).
     #[arg(long)]
     pub category: Option<String>,
-    /// CSV: the column holding each row's category.
+    /// CSV: the column holding each row's category (default: `category`, if the file has one).
     #[arg(long)]
     pub category_column: Option<String>,
 }
@@ -706,7 +710,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             sign_cmd::sign(&dir, &a.file, &a.author, &a.key, a.out.as_deref(), &out)
         }
         Command::Sites(SitesCommand::Import(a)) => {
-            let format = site_format(&a)?;
+            let format = ingest_cmd::site_format(&a)?;
             ingest_cmd::sites_import(&dir, &a.bulk.bulk(), format, &out)
         }
         Command::Simulate(a) => simulate(&a),
@@ -719,69 +723,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             &out,
         ),
     }
-}
-
-fn site_format(a: &SitesImportArgs) -> Result<ingest_cmd::SiteFormat, Failure> {
-    use ingest_cmd::SiteFormat;
-    use truce_ingest::sites_csv::{CategoryFrom, Mapping};
-    let ext = a
-        .bulk
-        .file
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let guess = match a.format.as_deref() {
-        Some(f) => f.to_string(),
-        None if ext == "pbf" => "osm".into(),
-        None if ext == "geojson" || ext == "json" => "geojson".into(),
-        None => {
-            let head = std::fs::read(&a.bulk.file)
-                .map(|b| b.into_iter().take(4096).collect::<Vec<u8>>())
-                .unwrap_or_default();
-            if String::from_utf8_lossy(&head)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .contains("gppd_idnr")
-            {
-                "wri".into()
-            } else {
-                "csv".into()
-            }
-        }
-    };
-    Ok(match guess.as_str() {
-        "wri" => SiteFormat::Wri,
-        "geojson" => SiteFormat::GeoJson,
-        "osm" => SiteFormat::Osm,
-        "csv" => {
-            let category = match (&a.category, &a.category_column) {
-                (Some(c), None) => CategoryFrom::Fixed(
-                    truce_model::taxonomy::Category::new(c).map_err(|e| Failure::input(anyhow::anyhow!("--category: {e}")))?,
-                ),
-                (None, Some(col)) => CategoryFrom::Column(col.clone()),
-                _ => {
-                    return Err(Failure::input(anyhow::anyhow!(
-                        "a CSV site list needs exactly one of --category <name> or --category-column <column>"
-                    )))
-                }
-            };
-            SiteFormat::Csv(Mapping {
-                id: a.id.clone(),
-                name: a.name.clone(),
-                lat: a.lat.clone(),
-                lon: a.lon.clone(),
-                category,
-                source: format!("site list {}", a.bulk.file.display()),
-            })
-        }
-        other => {
-            return Err(Failure::input(anyhow::anyhow!(
-                "unknown site format {other:?}: use wri, geojson, osm or csv"
-            )))
-        }
-    })
 }
 
 fn simulate(a: &SimulateArgs) -> Result<(), Failure> {

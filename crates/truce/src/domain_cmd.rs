@@ -32,20 +32,45 @@ pub fn replay(reader: &LogReader<SqliteStorage>) -> Result<Ledger, Failure> {
 }
 
 /// What a bulk command needs from the log: the ledger of signed entries (parties, keys…) and
-/// the ids (with revisions) of the reports and sites `author` already filed. Unsigned records are
-/// not folded into the ledger, only their ids are read, so memory stays small on large logs.
+/// the ids (with revisions and content digests) of the reports and sites `author` already filed.
+/// Unsigned records are not folded into the ledger, only their ids and a digest of their bodies
+/// are kept, so memory stays small on large logs.
 pub struct BulkState {
     /// The ledger of everything but bulk records and their manifests.
     pub ledger: Ledger,
-    /// Report ids of the author (as [`key_of`]), with revisions.
+    /// Report ids of the author (as [`key_of`]), with revisions and content.
     pub reports: Seen,
-    /// Site ids of the author (as [`key_of`]).
+    /// Site ids of the author (as [`key_of`]), with content.
     pub sites: Seen,
 }
 
-/// Ids already in the log, by a 16-byte digest so de-duplication costs a few dozen bytes per
-/// record whatever the id's length.
-pub type Seen = std::collections::HashMap<[u8; 16], Option<i64>>;
+/// What is known of one id already filed (in the log, or earlier in the file being read): 24
+/// bytes, so with its 16-byte key de-duplication costs a few dozen bytes per record whatever the
+/// record's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeenRecord {
+    /// Its revision (`i64::MIN` for none).
+    pub revision: i64,
+    /// The first 8 bytes of [`content_of`] its body.
+    pub content: [u8; 8],
+    /// The line of the file being read that gave it (0: it was already in the log).
+    pub line: u32,
+}
+
+impl SeenRecord {
+    /// A record of revision `revision`, body `body` (JSON, as in the entry), from `line` (0: the
+    /// log).
+    pub fn new(kind: &str, revision: Option<i64>, body: &[u8], line: u64) -> SeenRecord {
+        SeenRecord {
+            revision: revision.unwrap_or(i64::MIN),
+            content: content_of(kind, body),
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// Ids already filed, by a 16-byte digest of the id.
+pub type Seen = std::collections::HashMap<[u8; 16], SeenRecord>;
 
 /// The de-duplication key of an id: the first 16 bytes of its SHA-256.
 pub fn key_of(id: &str) -> [u8; 16] {
@@ -56,18 +81,54 @@ pub fn key_of(id: &str) -> [u8; 16] {
     k
 }
 
+/// What a record says, to tell a re-read record (the same) from an id reused for something else:
+/// the first 8 bytes of the SHA-256 of its body in JCS form (as in the entry), without a site's
+/// `source` (where the listing was read from is provenance, not what is listed: the same site
+/// read from another copy of the file is the same site).
+pub fn content_of(kind: &str, body: &[u8]) -> [u8; 8] {
+    use sha2::Digest;
+    let d = if kind == "site" {
+        match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(serde_json::Value::Object(mut m)) => {
+                m.remove("source");
+                let canonical = serde_json::to_vec(&m).unwrap_or_default();
+                sha2::Sha256::digest(&canonical)
+            }
+            _ => sha2::Sha256::digest(body),
+        }
+    } else {
+        sha2::Sha256::digest(body)
+    };
+    let mut k = [0u8; 8];
+    k.copy_from_slice(&d[..8]);
+    k
+}
+
+/// The body of an entry or record, as its exact JSON bytes.
+pub fn body_of(entry: &[u8]) -> Option<&[u8]> {
+    #[derive(serde::Deserialize)]
+    struct B<'a> {
+        #[serde(borrow)]
+        body: &'a serde_json::value::RawValue,
+    }
+    serde_json::from_slice::<B>(entry)
+        .ok()
+        .map(|b| b.body.get().as_bytes())
+}
+
 /// Replays the log for a bulk command (see [`BulkState`]).
 pub fn replay_for_bulk(
     reader: &LogReader<SqliteStorage>,
     author: &Id,
 ) -> Result<BulkState, Failure> {
     #[derive(serde::Deserialize)]
-    struct Head {
+    struct Head<'a> {
         author: String,
         kind: String,
         #[serde(default)]
         sig: Option<serde::de::IgnoredAny>,
-        body: BodyHead,
+        #[serde(borrow)]
+        body: &'a serde_json::value::RawValue,
     }
     #[derive(serde::Deserialize)]
     struct BodyHead {
@@ -81,38 +142,51 @@ pub fn replay_for_bulk(
         reports: Default::default(),
         sites: Default::default(),
     };
+    // The author's reports and sites, signed or not: per id, the highest revision (of equal
+    // revisions the first, which is the one the ledger keeps).
+    let note = |st: &mut BulkState, h: &Head| {
+        if h.author != author.as_str() || !(h.kind == "site" || h.kind == "report") {
+            return;
+        }
+        let body = h.body.get().as_bytes();
+        let Ok(BodyHead {
+            id: Some(id),
+            revision,
+        }) = serde_json::from_slice::<BodyHead>(body)
+        else {
+            return;
+        };
+        let map = if h.kind == "site" {
+            &mut st.sites
+        } else {
+            &mut st.reports
+        };
+        let seen = SeenRecord::new(&h.kind, revision, body, 0);
+        map.entry(key_of(&id))
+            .and_modify(|old| {
+                if seen.revision > old.revision {
+                    *old = seen;
+                }
+            })
+            .or_insert(seen);
+    };
     reader.for_each_entry(|i, e| {
         if let Ok(h) = serde_json::from_slice::<Head>(e) {
             if h.kind == "manifest" {
                 return;
             }
             if h.sig.is_none() {
-                if h.author == author.as_str() {
-                    if let Some(id) = h.body.id {
-                        let map = if h.kind == "site" {
-                            &mut st.sites
-                        } else {
-                            &mut st.reports
-                        };
-                        let rev = map.entry(key_of(&id)).or_insert(h.body.revision);
-                        *rev = (*rev).max(h.body.revision);
-                    }
-                }
+                note(&mut st, &h);
                 return;
             }
+            if let truce_model::Applied::Refused(_) = st.ledger.apply(i, e) {
+                return;
+            }
+            note(&mut st, &h);
+            return;
         }
         st.ledger.apply(i, e);
     })?;
-    for ((a, id), r) in &st.ledger.reports {
-        if a == author {
-            st.reports.insert(key_of(id.as_str()), r.value.revision);
-        }
-    }
-    for (a, id) in st.ledger.sites.keys() {
-        if a == author {
-            st.sites.insert(key_of(id.as_str()), None);
-        }
-    }
     Ok(st)
 }
 

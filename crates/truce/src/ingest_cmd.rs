@@ -14,7 +14,7 @@
 //! ACLED week still running) is appended and counted as `flagged`.
 
 use crate::datadir::DataDir;
-use crate::domain_cmd::{load_signer, replay_for_bulk, Gate};
+use crate::domain_cmd::{body_of, key_of, load_signer, replay_for_bulk, Gate, SeenRecord};
 use crate::log_cmd::Out;
 use crate::Failure;
 use anyhow::anyhow;
@@ -97,11 +97,12 @@ pub struct Summary {
     pub read: u64,
     /// Appended.
     pub accepted: u64,
-    /// Already in the log (or earlier in the file).
+    /// Already in the log or earlier in the file with the same content (or superseded there by a
+    /// newer revision).
     pub duplicates: u64,
     /// Well-formed but not tracked.
     pub skipped: u64,
-    /// Refused.
+    /// Refused: bad rows, and ids reused with other content at the same revision.
     pub rejected: u64,
     /// Appended, but flagged by the submission gates (the event ends after its filing).
     pub flagged: u64,
@@ -255,6 +256,9 @@ enum Item {
         body: Box<Body>,
         /// What the submission gates flagged, if anything.
         flag: Option<String>,
+        /// The id an earlier version of Truce gave the same row, with what the record said
+        /// under it (see `truce_ingest::sites_csv::Mapping::legacy_row_ids`).
+        alias: Option<Alias>,
     },
     /// Well-formed, not tracked.
     Skip,
@@ -264,6 +268,62 @@ enum Item {
         reason: String,
         raw: String,
     },
+}
+
+/// A row's earlier id: its key and the record's content under it.
+struct Alias {
+    key: [u8; 16],
+    seen: SeenRecord,
+}
+
+/// What to do with a record whose id may already be known.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    /// New, or a new revision: add it.
+    Add,
+    /// The same record again, or an older revision: nothing to add.
+    Duplicate,
+    /// The same id and revision saying something else: refused, with the reason.
+    Conflict(String),
+}
+
+/// Decides about a record of `kind` with id `id` read at `line`: `seen` is what it says,
+/// `earlier` what was filed under its id before (in the log or earlier in the file), `alias`
+/// its earlier id and what was filed under that. A row already filed under its earlier id with
+/// the same content is a duplicate; otherwise the id decides: same revision and content is a
+/// duplicate, same revision and other content a conflict, an older revision a duplicate (it is
+/// superseded), a newer one an amendment to add.
+fn verdict(
+    kind: &str,
+    id: &str,
+    seen: SeenRecord,
+    earlier: Option<SeenRecord>,
+    alias: Option<(SeenRecord, SeenRecord)>,
+) -> Verdict {
+    if alias.is_some_and(|(mine, filed)| mine.content == filed.content) {
+        return Verdict::Duplicate;
+    }
+    let Some(old) = earlier else {
+        return Verdict::Add;
+    };
+    if seen.revision > old.revision {
+        return Verdict::Add;
+    }
+    if seen.revision < old.revision || seen.content == old.content {
+        return Verdict::Duplicate;
+    }
+    let revision = if seen.revision == i64::MIN {
+        String::new()
+    } else {
+        format!(" at revision {}", seen.revision)
+    };
+    let place = match old.line {
+        0 => "is already in the log".to_string(),
+        n => format!("was already read at line {n} of this file"),
+    };
+    Verdict::Conflict(format!(
+        "{kind} id `{id}`{revision} {place} with other content: one id and revision cannot say two things, so this row is refused (give it its own id; a correction is a new revision or an `amend` entry)"
+    ))
 }
 
 /// What every bulk command needs once the file's format is known.
@@ -295,6 +355,10 @@ fn context(dir: &DataDir, b: &Bulk) -> Result<Context, Failure> {
         state,
     })
 }
+
+/// Refused (and flagged) rows printed on stderr when there is no rejects file; the rest are
+/// counted in one line.
+const SHOWN: u64 = 20;
 
 /// Streams the items `make` produces into the log in manifest-covered batches, skipping what is
 /// already there. Two threads: one reads, validates, de-duplicates, encodes and hashes; the other
@@ -340,42 +404,56 @@ where
                 })
                 .is_ok()
             };
+            // Refused rows: to the rejects file, else the first 20 on stderr (the rest counted).
+            let mut refuse = |s: &mut Summary, line: u64, reason: &str, raw: &str| {
+                s.rejected += 1;
+                if let Some(r) = rejects.as_mut() {
+                    r.write_record([line.to_string().as_str(), reason, raw])
+                        .map_err(|e| Failure::input(anyhow!("rejects file: {e}")))?;
+                } else if s.rejected <= SHOWN {
+                    eprintln!("{name}:{line}: {reason}");
+                }
+                Ok::<(), Failure>(())
+            };
             for item in make()? {
                 s.read += 1;
                 match item {
                     Item::Skip => s.skipped += 1,
-                    Item::Refuse { line, reason, raw } => {
-                        s.rejected += 1;
-                        if let Some(r) = rejects.as_mut() {
-                            r.write_record([line.to_string().as_str(), &reason, &raw])
-                                .map_err(|e| Failure::input(anyhow!("rejects file: {e}")))?;
-                        } else if s.rejected <= 20 {
-                            eprintln!("{name}:{line}: {reason}");
-                        }
-                    }
+                    Item::Refuse { line, reason, raw } => refuse(&mut s, line, &reason, &raw)?,
                     Item::Add {
                         line,
                         id,
                         revision,
                         body,
                         flag,
+                        alias,
                     } => {
-                        let key = crate::domain_cmd::key_of(id.as_str());
-                        if let Some(old) = existing.get(&key) {
-                            if revision.unwrap_or(i64::MIN) <= old.unwrap_or(i64::MIN) {
-                                s.duplicates += 1;
-                                continue;
-                            }
-                        }
                         let bytes = match record(&author, time, &body) {
                             Ok(bytes) => bytes,
                             Err(e) => {
-                                s.rejected += 1;
-                                eprintln!("{name}:{line}: {e}");
+                                refuse(&mut s, line, &e.to_string(), "")?;
                                 continue;
                             }
                         };
-                        existing.insert(key, revision);
+                        let kind = body.kind().as_str();
+                        let body_json = body_of(&bytes).unwrap_or_default();
+                        let seen = SeenRecord::new(kind, revision, body_json, line);
+                        let key = key_of(id.as_str());
+                        let alias =
+                            alias.and_then(|a| existing.get(&a.key).map(|filed| (a.seen, *filed)));
+                        match verdict(kind, id.as_str(), seen, existing.get(&key).copied(), alias) {
+                            Verdict::Duplicate => {
+                                s.duplicates += 1;
+                                continue;
+                            }
+                            Verdict::Conflict(reason) => {
+                                let raw = String::from_utf8_lossy(body_json);
+                                refuse(&mut s, line, &reason, &raw)?;
+                                continue;
+                            }
+                            Verdict::Add => {}
+                        }
+                        existing.insert(key, seen);
                         if records.is_empty() {
                             lines.0 = line;
                         }
@@ -384,7 +462,7 @@ where
                         s.accepted += 1;
                         if let Some(why) = flag {
                             s.flagged += 1;
-                            if s.flagged <= 20 {
+                            if s.flagged <= SHOWN {
                                 eprintln!("{name}:{line}: flagged: {why}");
                             }
                         }
@@ -431,6 +509,18 @@ where
     } else {
         String::new()
     };
+    if b.rejects.is_none() && summary.rejected > SHOWN {
+        eprintln!(
+            "{name}: … and {} more refused row(s) not shown; --rejects FILE writes every one with its line and reason",
+            summary.rejected - SHOWN
+        );
+    }
+    if summary.flagged > SHOWN {
+        eprintln!(
+            "{name}: … and {} more flagged row(s) not shown",
+            summary.flagged - SHOWN
+        );
+    }
     eprintln!(
         "{name} ({format}): read {}, accepted {}, duplicates {}, skipped {}, rejected {}{}{}; log size {size}",
         summary.read,
@@ -438,7 +528,10 @@ where
         summary.duplicates,
         summary.skipped,
         summary.rejected,
-        b.rejects.map(|p| format!(" (see {})", p.display())).unwrap_or_default(),
+        b.rejects
+            .filter(|_| summary.rejected > 0)
+            .map(|p| format!(" (see {})", p.display()))
+            .unwrap_or_default(),
         if summary.flagged > 0 {
             format!(", flagged {} (the event ends after its filing)", summary.flagged)
         } else {
@@ -523,6 +616,7 @@ pub fn ingest(
                         revision: report.revision,
                         body: Box::new(Body::Report(*report)),
                         flag,
+                        alias: None,
                     },
                 },
             },
@@ -552,6 +646,119 @@ pub fn ingest(
     run_bulk(cx, b, format.name(), existing, make, read, out)
 }
 
+/// How `truce sites import` reads its file: `--format`, else the name (`.pbf` → osm,
+/// `.geojson`/`.json` → geojson, after any `.gz`), else the header (`gppd_idnr` → wri, any other
+/// CSV → csv). A CSV's columns default to `name`, `lat`, `lon`, the `id` column if there is one
+/// (else ids from line numbers) and the `category` column if there is one, so `truce simulate
+/// sites` output imports as it is.
+pub fn site_format(a: &crate::cli::SitesImportArgs) -> Result<SiteFormat, Failure> {
+    use truce_ingest::sites_csv::{CategoryFrom, Mapping};
+    let path = &a.bulk.file;
+    let file_name = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let lower = file_name.to_ascii_lowercase();
+    let stem = lower.strip_suffix(".gz").unwrap_or(&lower);
+    let ext = stem.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    // The header, decompressed, as the CSV reader will see it.
+    let header = || -> Vec<String> {
+        let head = head(path).unwrap_or_default();
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(head.as_slice());
+        let mut rec = csv::ByteRecord::new();
+        if !rdr.read_byte_record(&mut rec).unwrap_or(false) {
+            return Vec::new();
+        }
+        rec.iter()
+            .map(|h| {
+                String::from_utf8_lossy(h)
+                    .trim_start_matches('\u{feff}')
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .collect()
+    };
+    let guess = match a.format.as_deref() {
+        Some(f) => f.to_string(),
+        None if ext == "pbf" => "osm".into(),
+        None if ext == "geojson" || ext == "json" => "geojson".into(),
+        None if header().iter().any(|h| h == "gppd_idnr") => "wri".into(),
+        None => "csv".into(),
+    };
+    Ok(match guess.as_str() {
+        "wri" => SiteFormat::Wri,
+        "geojson" => SiteFormat::GeoJson,
+        "osm" => SiteFormat::Osm,
+        "csv" => {
+            let columns = header();
+            let has = |c: &str| columns.iter().any(|h| h == c);
+            let category = match (&a.category, &a.category_column) {
+                (Some(c), None) => CategoryFrom::Fixed(
+                    truce_model::taxonomy::Category::new(c)
+                        .map_err(|e| Failure::input(anyhow!("--category: {e}")))?,
+                ),
+                (None, Some(col)) => CategoryFrom::Column(col.clone()),
+                (None, None) if has("category") => CategoryFrom::Column("category".into()),
+                (None, None) => {
+                    return Err(Failure::input(anyhow!(
+                        "{}: a CSV site list needs its sites' categories: --category-column <column> (the file's columns are {}), or --category <name> for every row (see `truce taxonomy`); a column named `category` is used by default",
+                        path.display(),
+                        columns.join(", ")
+                    )))
+                }
+                (Some(_), Some(_)) => {
+                    return Err(Failure::input(anyhow!(
+                        "give either --category <name> (every row) or --category-column <column>, not both"
+                    )))
+                }
+            };
+            SiteFormat::Csv(Mapping {
+                id: a.id.clone().or_else(|| has("id").then(|| "id".to_string())),
+                name: a.name.clone(),
+                lat: a.lat.clone(),
+                lon: a.lon.clone(),
+                category,
+                // The file's name only: where the importer keeps it is nobody's business.
+                source: format!("site list {file_name}"),
+                legacy_row_ids: a.id.is_none(),
+            })
+        }
+        other => {
+            return Err(Failure::input(anyhow!(
+                "unknown site format {other:?}: use wri, geojson, osm or csv"
+            )))
+        }
+    })
+}
+
+/// After a site list's missing columns: the options that name them.
+fn column_hint(format: &str, e: &truce_ingest::IngestError) -> String {
+    if e.field.as_deref() != Some("header") || !e.reason.contains("missing column") {
+        return String::new();
+    }
+    if format == "wri" {
+        return "; a sheet with other column names imports with --format csv and --lat, --lon, --name, --id and --category-column".into();
+    }
+    let options: Vec<&str> = [
+        ("(name)", "--name <column>"),
+        ("(latitude)", "--lat <column>"),
+        ("(longitude)", "--lon <column>"),
+        ("(id)", "--id <column>"),
+        (
+            "(category)",
+            "--category-column <column> (or --category <name> for every row)",
+        ),
+    ]
+    .into_iter()
+    .filter(|(what, _)| e.reason.contains(what))
+    .map(|(_, option)| option)
+    .collect();
+    format!("; name the file's columns with {}", options.join(", "))
+}
+
 /// How `truce sites import` reads a file.
 pub enum SiteFormat {
     /// WRI Global Power Plant Database CSV.
@@ -570,12 +777,25 @@ pub fn sites_import(dir: &DataDir, b: &Bulk, format: SiteFormat, out: &Out) -> R
     let mut cx = context(dir, b)?;
     let name = b.file.display().to_string();
     let read = Arc::new(AtomicU64::new(0));
-    let site = |line: u64, s: truce_model::domain::Site| Item::Add {
-        line,
-        id: s.id.clone(),
-        revision: None,
-        body: Box::new(Body::Site(s)),
-        flag: None,
+    let (author, time) = (cx.author.clone(), cx.time);
+    let site = |line: u64, s: truce_model::domain::Site, legacy: Option<Id>| {
+        // What this row says under the id an earlier version gave it.
+        let alias = legacy.and_then(|old| {
+            let key = key_of(old.as_str());
+            let mut as_before = s.clone();
+            as_before.id = old;
+            let bytes = record(&author, time, &Body::Site(as_before)).ok()?;
+            let seen = SeenRecord::new("site", None, body_of(&bytes)?, line);
+            Some(Alias { key, seen })
+        });
+        Item::Add {
+            line,
+            id: s.id.clone(),
+            revision: None,
+            body: Box::new(Body::Site(s)),
+            flag: None,
+            alias,
+        }
     };
     let (format_name, items): (&str, Vec<Item>) = match format {
         SiteFormat::Wri | SiteFormat::Csv(_) => {
@@ -584,12 +804,16 @@ pub fn sites_import(dir: &DataDir, b: &Bulk, format: SiteFormat, out: &Out) -> R
                 _ => ("wri", Mapping::wri()),
             };
             let got = rows(open(b.file, read.clone())?, &m)
-                .map_err(|e| Failure::input(anyhow!("{name}: {e}")))?;
+                .map_err(|e| Failure::input(anyhow!("{name}: {e}{}", column_hint(n, &e))))?;
             (
                 n,
                 got.into_iter()
                     .map(|r| match r {
-                        SiteRow::Site { line, site: s } => site(line, *s),
+                        SiteRow::Site {
+                            line,
+                            site: s,
+                            legacy_id,
+                        } => site(line, *s, legacy_id),
                         SiteRow::Refused { line, reason, raw } => {
                             Item::Refuse { line, reason, raw }
                         }
@@ -604,7 +828,7 @@ pub fn sites_import(dir: &DataDir, b: &Bulk, format: SiteFormat, out: &Out) -> R
                 "geojson",
                 got.into_iter()
                     .enumerate()
-                    .map(|(i, s)| site(i as u64 + 1, s))
+                    .map(|(i, s)| site(i as u64 + 1, s, None))
                     .collect(),
             )
         }
@@ -616,7 +840,7 @@ pub fn sites_import(dir: &DataDir, b: &Bulk, format: SiteFormat, out: &Out) -> R
                 .sites
                 .into_iter()
                 .enumerate()
-                .map(|(i, s)| site(i as u64 + 1, s))
+                .map(|(i, s)| site(i as u64 + 1, s, None))
                 .collect();
             items.extend(got.skipped.into_iter().map(|(el, why)| {
                 tracing::info!("{name}: {el} skipped: {why}");
