@@ -14,6 +14,7 @@ pub mod access;
 pub mod config;
 pub mod derived;
 pub mod error;
+pub mod filters;
 pub mod history;
 pub mod lifecycle;
 pub mod log_api;

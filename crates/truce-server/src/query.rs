@@ -47,6 +47,7 @@
 use crate::access::Caller;
 use crate::derived;
 use crate::error::ApiError;
+use crate::filters::{Field, Known};
 use crate::restricted::{self, Stored};
 use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
@@ -506,6 +507,18 @@ impl Params {
         self.get(k)
             .map(|v| Id::new(v).map_err(|e| bad(k, e)))
             .transpose()
+    }
+
+    /// `agreement`, `reading` or `party`: an id the log holds, else a 400 naming the field and
+    /// listing the valid values (`crate::filters`, shared with the CLI).
+    fn known(&self, known: &Known, field: Field) -> Result<Option<Id>, ApiError> {
+        let Some(id) = self.id(field.name())? else {
+            return Ok(None);
+        };
+        known
+            .check(field, id.as_str())
+            .map_err(|e| bad(field.name(), e))?;
+        Ok(Some(id))
     }
 
     fn grade(&self) -> Result<Option<Grade>, ApiError> {
@@ -1418,11 +1431,11 @@ struct IncidentHead {
 }
 
 impl IncidentQuery {
-    fn parse(p: &Params) -> Result<IncidentQuery, ApiError> {
+    fn parse(p: &Params, known: &Known) -> Result<IncidentQuery, ApiError> {
         Ok(IncidentQuery {
             range: p.time_range()?,
             bbox: p.bbox()?,
-            party: p.id("party")?,
+            party: p.known(known, Field::Party)?,
             grade: p.grade()?,
             act: p.act()?,
         })
@@ -1487,7 +1500,7 @@ pub(crate) async fn incidents(
 ) -> Result<Response, ApiError> {
     let p = params(q, &[INCIDENT_PARAMS, &["as_of"]].concat())?;
     let page = p.page(s.0.config.max_page)?;
-    let f = IncidentQuery::parse(&p)?;
+    let f = IncidentQuery::parse(&p, &Known::of(&ledger(&s)))?;
     let which = Which::of(&s, p.as_of(&s)?).await?;
     let body = blocking(move || {
         let log_size = which.log_size();
@@ -1628,7 +1641,7 @@ pub(crate) async fn incidents_geojson(
 ) -> Result<Response, ApiError> {
     let p = params(q, INCIDENT_PARAMS)?;
     let page = p.export_page()?;
-    let f = IncidentQuery::parse(&p)?;
+    let f = IncidentQuery::parse(&p, &Known::of(&ledger(&s)))?;
     s.0.views.current(&s).await?;
     let body = blocking(move || {
         let docs = s.0.views.with(|v| f.docs(v))?;
@@ -1681,7 +1694,7 @@ pub(crate) async fn incidents_csv(
 ) -> Result<Response, ApiError> {
     let p = params(q, INCIDENT_PARAMS)?;
     let page = p.export_page()?;
-    let f = IncidentQuery::parse(&p)?;
+    let f = IncidentQuery::parse(&p, &Known::of(&ledger(&s)))?;
     s.0.views.current(&s).await?;
     let body = blocking(move || {
         let docs = s.0.views.with(|v| f.docs(v))?;
@@ -1757,15 +1770,15 @@ const FINDING_PARAMS: &[&str] = &[
 ];
 
 impl FindingQuery {
-    fn parse(p: &Params) -> Result<FindingQuery, ApiError> {
+    fn parse(p: &Params, known: &Known) -> Result<FindingQuery, ApiError> {
         let range = p.time_range()?;
         Ok(FindingQuery(FindingFilter {
-            agreement: p.id("agreement")?.map(|x| x.to_string()),
-            reading: p.id("reading")?.map(|x| x.to_string()),
+            agreement: p.known(known, Field::Agreement)?.map(|x| x.to_string()),
+            reading: p.known(known, Field::Reading)?.map(|x| x.to_string()),
             incident: p.get("incident").map(String::from),
             outcome: p.outcome()?.map(|o| o.as_str().to_string()),
             standing: p.standing()?.map(|g| g.as_str().to_string()),
-            party: p.id("party")?.map(|x| x.to_string()),
+            party: p.known(known, Field::Party)?.map(|x| x.to_string()),
             from_day: range.first_day(),
             to_day: range.last_day(),
         }))
@@ -1792,7 +1805,7 @@ pub(crate) async fn findings(
 ) -> Result<Response, ApiError> {
     let p = params(q, &[FINDING_PARAMS, &["as_of"]].concat())?;
     let page = p.page(s.0.config.max_page)?;
-    let f = FindingQuery::parse(&p)?;
+    let f = FindingQuery::parse(&p, &Known::of(&ledger(&s)))?;
     let which = Which::of(&s, p.as_of(&s)?).await?;
     let body = blocking(move || {
         let (docs, total) = which.with(&s, |v| {
@@ -1823,7 +1836,7 @@ pub(crate) async fn findings_csv(
 ) -> Result<Response, ApiError> {
     let p = params(q, FINDING_PARAMS)?;
     let page = p.export_page()?;
-    let f = FindingQuery::parse(&p)?;
+    let f = FindingQuery::parse(&p, &Known::of(&ledger(&s)))?;
     s.0.views.current(&s).await?;
     let body = blocking(move || {
         let docs = s.0.views.with(|v| v.findings(&f.0))?;
@@ -1915,7 +1928,12 @@ pub(crate) async fn compliance(
     )?;
     let page = p.page(s.0.config.max_page)?;
     let range = p.time_range()?;
-    let (agreement, reading, party) = (p.id("agreement")?, p.id("reading")?, p.id("party")?);
+    let known = Known::of(&ledger(&s));
+    let (agreement, reading, party) = (
+        p.known(&known, Field::Agreement)?,
+        p.known(&known, Field::Reading)?,
+        p.known(&known, Field::Party)?,
+    );
     let which = Which::of(&s, p.as_of(&s)?).await?;
     let v = blocking(move || {
         let doc = which.with(&s, |v| Ok(v.doc("compliance")?))?;

@@ -632,6 +632,34 @@ async fn pagination_and_filters() {
         assert_eq!(e["error"]["code"], "bad_request", "{uri}");
         assert_eq!(e["error"]["field"], field, "{uri}: {e}");
     }
+    // A well-formed id the log does not hold: 400 naming the field and the valid values, never
+    // an empty page that reads as "none".
+    for (uri, field, listed) in [
+        ("/v1/findings?reading=xx", "reading", "ru"),
+        (
+            "/v1/findings?agreement=no-such-thing",
+            "agreement",
+            "energy-moratorium",
+        ),
+        ("/v1/findings.csv?party=xx", "party", "ua"),
+        ("/v1/incidents?party=xx", "party", "ru"),
+        ("/v1/incidents.geojson?party=xx", "party", "ru"),
+        ("/v1/compliance?reading=xx", "reading", "ua"),
+        (
+            "/v1/compliance?agreement=xx",
+            "agreement",
+            "energy-moratorium",
+        ),
+        ("/v1/compliance?party=xx", "party", "ru"),
+    ] {
+        let r = get(&router, uri, None).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}: {}", r.body);
+        let e = r.json();
+        assert_eq!(e["error"]["field"], field, "{uri}: {e}");
+        let m = e["error"]["message"].as_str().unwrap();
+        assert!(m.contains(&format!("unknown {field} \"")), "{uri}: {m}");
+        assert!(m.contains(listed), "{uri}: {m}");
+    }
 }
 
 #[tokio::test]

@@ -890,6 +890,12 @@ pub fn agreement_diff(dir: &DataDir, agreement: &str, out: &Out) -> Result<(), F
 
 /// Renders a readings diff as a table, differing rows first.
 pub fn render_diff(d: &views::ReadingsDiff) -> String {
+    if d.readings.is_empty() {
+        return format!(
+            "no party has filed a reading of {}: nothing to compare yet (`truce agreement add FILE --as PARTY --key KEY` files one)\n",
+            d.agreement
+        );
+    }
     let parties: Vec<&String> = d.readings.iter().map(|r| &r.party).collect();
     let mut s = format!("readings of {}:\n", d.agreement);
     for r in &d.readings {

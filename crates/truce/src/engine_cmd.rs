@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use truce_engine::{Compliance, Finding, Incident, Judgement};
 use truce_model::Time;
 use truce_server::derived::{self, DerivedError, Progress};
+use truce_server::filters::{Field, Known};
 use truce_store::views::{FindingFilter, IncidentFilter, ViewStamp, ViewStore};
 
 /// The views database of a data directory.
@@ -174,6 +175,25 @@ fn parse_all<T: serde::de::DeserializeOwned>(docs: &[String]) -> Result<Vec<T>, 
     derived::parse_all(docs).map_err(failure)
 }
 
+/// A query whose filters matched nothing: is each value one the log holds? An unknown agreement,
+/// reading or party is an error listing the valid values (the API's check, `truce_server::filters`)
+/// rather than an empty answer. Checked only when nothing matched, so a query that finds
+/// something never replays the log.
+fn check_known(dir: &DataDir, filters: &[(Field, Option<&str>)]) -> Result<(), Failure> {
+    if filters.iter().all(|(_, v)| v.is_none()) {
+        return Ok(());
+    }
+    let known = Known::of(&crate::domain_cmd::replay(&dir.reader()?)?);
+    for (field, value) in filters {
+        if let Some(v) = value {
+            known
+                .check(*field, v)
+                .map_err(|e| Failure::input(anyhow!("--{}: {e}", field.name())))?;
+        }
+    }
+    Ok(())
+}
+
 /// Prints stored JSON documents as one JSON array (the stored bytes, unchanged), or `text`.
 fn print_docs(out: &Out, text: String, docs: &[String]) -> Result<(), Failure> {
     if out.json {
@@ -201,6 +221,9 @@ pub fn incidents(
 ) -> Result<(), Failure> {
     let views = views_as_of(dir, as_of, out)?;
     let docs = views.incidents(filter)?;
+    if docs.is_empty() {
+        check_known(dir, &[(Field::Party, filter.party.as_deref())])?;
+    }
     let text = if out.json {
         String::new()
     } else {
@@ -283,6 +306,16 @@ pub fn findings(
 ) -> Result<(), Failure> {
     let views = views_as_of(dir, as_of, out)?;
     let docs = views.findings(filter)?;
+    if docs.is_empty() {
+        check_known(
+            dir,
+            &[
+                (Field::Agreement, filter.agreement.as_deref()),
+                (Field::Reading, filter.reading.as_deref()),
+                (Field::Party, filter.party.as_deref()),
+            ],
+        )?;
+    }
     let text = if out.json {
         String::new()
     } else {
@@ -407,6 +440,16 @@ pub fn compliance(
         .retain(|t| keep(t.agreement.as_str(), t.reading.as_str()));
     c.differences
         .retain(|d| agreement.is_none_or(|x| x == d.agreement.as_str()));
+    if c.rows.is_empty() {
+        check_known(
+            dir,
+            &[
+                (Field::Agreement, agreement),
+                (Field::Reading, reading),
+                (Field::Party, party),
+            ],
+        )?;
+    }
     let text = render_compliance(&c);
     out.print(text, serde_json::to_value(&c).unwrap_or_default())
 }

@@ -262,3 +262,163 @@ fn the_demo_built_before_is_served_and_another_directory_is_named() {
     let err = fails(truce(p).args(["demo", "--dir", "truce-data"]), 2);
     assert!(err.contains("`truce --dir truce-data serve`"), "{err}");
 }
+
+/// The commands of the README's ```sh block after the line starting with `heading`, one per
+/// line, comments and blank lines dropped.
+fn readme_block(heading: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    let at = readme
+        .find(&format!("\n{heading}"))
+        .unwrap_or_else(|| panic!("README has no {heading:?}"));
+    let rest = &readme[at..];
+    let start = rest.find("```sh\n").unwrap() + "```sh\n".len();
+    let end = start + rest[start..].find("```").unwrap();
+    rest[start..end]
+        .lines()
+        .map(|l| l.split(" # ").next().unwrap_or("").trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Runs README commands with bash in `dir`, the `truce` under test first on the PATH; each must
+/// succeed.
+fn run_readme(dir: &Path, commands: &[String]) {
+    let bin = assert_cmd::cargo::cargo_bin("truce");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for c in commands {
+        let o = std::process::Command::new("bash")
+            .args(["-c", c])
+            .current_dir(dir)
+            .env("PATH", &path)
+            .env_remove("TRUCE_DIR")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "README command failed: {c}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+#[test]
+fn the_readme_your_own_log_block_runs_as_written() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    // From the repository's root, as the README says: the scenario's files at the same paths.
+    std::os::unix::fs::symlink(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios"),
+        p.join("scenarios"),
+    )
+    .unwrap();
+    let block = readme_block("Your own log");
+    assert!(block.len() >= 5, "{block:?}");
+    run_readme(p, &block);
+    // What it built: the process and ru's reading, ru's key rotated.
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout(truce(p).args(["--json", "party", "list"]))).unwrap();
+    let ru = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == "ru")
+        .unwrap();
+    assert_eq!(ru["keys"].as_array().unwrap().len(), 2, "{ru}");
+    let show = stdout(truce(p).args(["agreement", "show", "energy-moratorium-2025"]));
+    assert!(show.contains("ru"), "{show}");
+}
+
+#[test]
+fn the_readme_tour_runs_as_written() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    let block = readme_block("## A tour");
+    assert!(block[0].starts_with("truce demo --no-serve"), "{block:?}");
+    // The demo finds its scenario from anywhere (the repository's copy).
+    run_readme(p, &block);
+}
+
+#[test]
+fn unknown_filter_values_are_errors_listing_the_valid_ones() {
+    let t = common::demo();
+    let p = t.path();
+    let q = |args: &[&str]| {
+        let mut c = truce(p);
+        c.args(["--dir", "d"]).args(args);
+        fails(&mut c, 2)
+    };
+    for (args, names) in [
+        (
+            &["findings", "--reading", "xx"][..],
+            &["--reading", "\"xx\"", "ru, ua, us"][..],
+        ),
+        (
+            &["findings", "--agreement", "xx"],
+            &["--agreement", "energy-moratorium-2025"],
+        ),
+        (&["findings", "--party", "xx"], &["--party", "ru"]),
+        (&["incidents", "--party", "xx"], &["--party", "ua"]),
+        (
+            &["compliance", "--reading", "xx"],
+            &["--reading", "ru, ua, us"],
+        ),
+        (
+            &["compliance", "--agreement", "xx"],
+            &["--agreement", "energy-moratorium-2025"],
+        ),
+        (&["compliance", "--party", "xx"], &["--party", "ru"]),
+        (
+            &["findings", "--standing", "xx"],
+            &["--standing", "established"],
+        ),
+        (
+            &["findings", "--outcome", "xx"],
+            &["--outcome", "out_of_scope"],
+        ),
+        (
+            &["incidents", "--occurrence", "xx"],
+            &["--occurrence", "corroborated"],
+        ),
+    ] {
+        let err = q(args);
+        for n in names {
+            assert!(err.contains(n), "{args:?}: {n} not in {err}");
+        }
+    }
+    // A known value matching nothing is still an answer: none.
+    let out = stdout(truce(p).args(["--dir", "d", "findings", "--party", "operator"]));
+    assert!(out.contains("0 finding(s)"), "{out}");
+}
+
+#[test]
+fn the_diff_of_an_agreement_without_readings_says_so() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    stdout(truce(p).args(["-q", "init", "--origin", "truce.example/test"]));
+    stdout(truce(p).args([
+        "-q", "party", "add", "us", "--name", "US", "--role", "mediator",
+    ]));
+    let process = format!("{}/process.toml", common::scenario());
+    stdout(truce(p).args([
+        "-q",
+        "submit",
+        &process,
+        "--as",
+        "us",
+        "--key",
+        "truce-data/keys/us.key",
+    ]));
+    let out = stdout(truce(p).args(["agreement", "diff", "energy-moratorium-2025"]));
+    assert!(
+        out.contains("no party has filed a reading of energy-moratorium-2025"),
+        "{out}"
+    );
+}
