@@ -808,8 +808,36 @@ pub struct Commitment {
     pub source: SourceRef,
 }
 
-/// What was done towards a commitment (body of `fulfilment`). Person lists never enter the log:
-/// only a salted hash commitment to the list does.
+/// Whether a fulfilment's figures add to its author's earlier ones or replace them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FulfilmentKind {
+    /// What was delivered in this step (one day of an exchange over several): added to the
+    /// author's earlier figures. The default, so fulfilments logged before the kind existed
+    /// count as they did.
+    #[default]
+    Tranche,
+    /// The author's total so far for each item it lists, replacing its earlier figures for
+    /// those items (tranches dated later are added to it).
+    Restatement,
+}
+
+impl FulfilmentKind {
+    /// Its name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FulfilmentKind::Tranche => "tranche",
+            FulfilmentKind::Restatement => "restatement",
+        }
+    }
+
+    fn is_tranche(&self) -> bool {
+        *self == FulfilmentKind::Tranche
+    }
+}
+
+/// What was done towards a commitment (body of `fulfilment`), as its author reports it. Person
+/// lists never enter the log: only a salted hash commitment to the list does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fulfilment {
@@ -819,6 +847,11 @@ pub struct Fulfilment {
     pub date: Date,
     /// What was delivered.
     pub items: Vec<Quantity>,
+    /// `tranche` (the default: added to the author's earlier figures) or `restatement` (the
+    /// author's total so far, replacing its earlier figures for the items listed). Left out of
+    /// the entry when it is a tranche, so entries logged before it existed keep their bytes.
+    #[serde(default, skip_serializing_if = "FulfilmentKind::is_tranche")]
+    pub kind: FulfilmentKind,
     /// Salted SHA-256 commitment (hex) to the person list, held in the restricted store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub persons_commitment: Option<String>,

@@ -348,10 +348,30 @@ pub struct ItemBalance {
     pub to: Option<String>,
     /// Promised.
     pub promised: u64,
-    /// Delivered so far, per the fulfilments in the log.
+    /// Delivered so far: the highest of the sides' own totals (`by_side`). The sides' figures
+    /// are never added together: two parties reporting the same delivery report it once.
     pub delivered: u64,
-    /// Whether delivered differs from promised.
+    /// Each reporting party's own total for this item: its tranches summed, a restatement
+    /// replacing what it reported before (see [`commitments`]). Parties that reported nothing
+    /// on this item are absent.
+    pub by_side: BTreeMap<String, u64>,
+    /// Whether the reporting parties' totals differ.
+    pub sides_differ: bool,
+    /// Whether any side's total differs from what was promised.
     pub discrepancy: bool,
+}
+
+/// One fulfilment as counted: who reported what, when, and how it counts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FulfilmentLine {
+    /// Log index.
+    pub index: u64,
+    /// The reporting party (its author).
+    pub side: String,
+    /// The date it reports.
+    pub date: String,
+    /// `tranche` (added to the side's earlier figures) or `restatement` (replaces them).
+    pub kind: String,
 }
 
 /// A commitment reconciled with its fulfilments.
@@ -365,35 +385,49 @@ pub struct CommitmentStatus {
     pub author: String,
     /// Due date.
     pub due: String,
-    /// `pending` (nothing reported), `fulfilled`, or `discrepancy`.
+    /// `pending` (nothing reported), `fulfilled` (every side's total is what was promised), or
+    /// `discrepancy`.
     pub status: String,
     /// Per item.
     pub items: Vec<ItemBalance>,
+    /// Whether the reporting parties' totals differ on any item.
+    pub sides_differ: bool,
     /// Log indices of the fulfilments counted.
     pub fulfilments: Vec<u64>,
+    /// The fulfilments counted, in the order they count (by date, then log index).
+    pub lines: Vec<FulfilmentLine>,
 }
 
-/// Reconciles every commitment with its fulfilments. When several parties report the same
-/// delivery, the highest reported figure per item is counted, not the sum.
+/// Reconciles every commitment with its fulfilments, side by side. Each reporting party (a
+/// fulfilment's author) has its own running total per item (what, from, to): its fulfilments
+/// count in the order of their dates (then of the log), a `tranche` adding its quantities and a
+/// `restatement` replacing that party's figure for each item it lists. The parties' totals are
+/// shown apart (`by_side`) and never added: `delivered` is the highest, `sides_differ` says when
+/// they disagree, and an item is a `discrepancy` when any party's total differs from the
+/// promise. A correction of one fulfilment is an `amend` entry; a retracted one counts for
+/// nothing.
 pub fn commitments(ledger: &Ledger) -> Vec<CommitmentStatus> {
     let mut out = Vec::new();
     for (id, c) in &ledger.commitments {
         if c.retracted.is_some() {
             continue;
         }
-        let fs: Vec<_> = ledger
+        let mut fs: Vec<_> = ledger
             .fulfilments
             .iter()
             .filter(|f| &f.value.commitment == id && f.retracted.is_none())
             .collect();
-        // Per reporting author, the sum of its fulfilments per item (what, from, to); then the
-        // maximum over authors, so two parties reporting the same delivery are not added up.
+        fs.sort_by(|a, b| (a.value.date, a.index).cmp(&(b.value.date, b.index)));
         type Item = (String, Option<Id>, Option<Id>);
-        let mut by_author: BTreeMap<(String, Item), u64> = BTreeMap::new();
+        let mut by_side: BTreeMap<(Item, String), u64> = BTreeMap::new();
         for f in &fs {
             for q in &f.value.items {
                 let item = (q.what.to_string(), q.from.clone(), q.to.clone());
-                *by_author.entry((f.author.to_string(), item)).or_default() += q.quantity;
+                let n = by_side.entry((item, f.author.to_string())).or_default();
+                match f.value.kind {
+                    FulfilmentKind::Tranche => *n += q.quantity,
+                    FulfilmentKind::Restatement => *n = q.quantity,
+                }
             }
         }
         let items: Vec<ItemBalance> = c
@@ -402,19 +436,28 @@ pub fn commitments(ledger: &Ledger) -> Vec<CommitmentStatus> {
             .iter()
             .map(|q| {
                 let item = (q.what.to_string(), q.from.clone(), q.to.clone());
-                let delivered = by_author
+                let sides: BTreeMap<String, u64> = by_side
                     .iter()
-                    .filter(|((_, i), _)| *i == item)
-                    .map(|(_, n)| *n)
-                    .max()
-                    .unwrap_or(0);
+                    .filter(|((i, _), _)| *i == item)
+                    .map(|((_, side), n)| (side.clone(), *n))
+                    .collect();
+                let delivered = sides.values().copied().max().unwrap_or(0);
+                let sides_differ = sides.values().any(|n| *n != delivered);
+                let discrepancy = !fs.is_empty()
+                    && if sides.is_empty() {
+                        q.quantity != 0
+                    } else {
+                        sides.values().any(|n| *n != q.quantity)
+                    };
                 ItemBalance {
                     what: q.what.to_string(),
                     from: q.from.as_ref().map(Id::to_string),
                     to: q.to.as_ref().map(Id::to_string),
                     promised: q.quantity,
                     delivered,
-                    discrepancy: !fs.is_empty() && delivered != q.quantity,
+                    by_side: sides,
+                    sides_differ,
+                    discrepancy,
                 }
             })
             .collect();
@@ -425,14 +468,26 @@ pub fn commitments(ledger: &Ledger) -> Vec<CommitmentStatus> {
         } else {
             "fulfilled"
         };
+        let mut indices: Vec<u64> = fs.iter().map(|f| f.index).collect();
+        indices.sort_unstable();
         out.push(CommitmentStatus {
             id: id.to_string(),
             title: c.value.title.clone(),
             author: c.author.to_string(),
             due: c.value.due.to_string(),
             status: status.into(),
+            sides_differ: items.iter().any(|i| i.sides_differ),
             items,
-            fulfilments: fs.iter().map(|f| f.index).collect(),
+            fulfilments: indices,
+            lines: fs
+                .iter()
+                .map(|f| FulfilmentLine {
+                    index: f.index,
+                    side: f.author.to_string(),
+                    date: f.value.date.to_string(),
+                    kind: f.value.kind.as_str().to_string(),
+                })
+                .collect(),
         });
     }
     out

@@ -402,11 +402,8 @@ fn replaying_the_steps_is_accepted_and_shows_the_disputes() {
 }
 
 /// The exchange: 175 for 175 promised and done; 23 seriously wounded promised, 22 transferred.
-/// Only the wounded should be flagged.
-///
-/// Ignored until `views::commitments` matches fulfilment items to commitment items by
-/// (what, from, to): it sums by `what` alone, so the two directions of a two-way exchange are
-/// added up (175 + 175 = 350 "prisoners" delivered against each line of 175).
+/// Only the wounded should be flagged. Both sides report the same figures: each side's own
+/// total is shown, and they are never added up (175 + 175 = 350 against a promise of 175).
 #[test]
 fn the_exchange_reconciles_with_one_discrepancy() {
     let ledger = replay();
@@ -429,5 +426,13 @@ fn the_exchange_reconciles_with_one_discrepancy() {
             (175, 175, false),
             "prisoners in each direction: 175 promised, 175 delivered"
         );
+        assert_eq!(
+            i.by_side
+                .iter()
+                .map(|(s, n)| (s.as_str(), *n))
+                .collect::<Vec<_>>(),
+            [("ru", 175), ("ua", 175)]
+        );
+        assert!(!i.sides_differ);
     }
 }

@@ -370,10 +370,42 @@ pub struct ItemLine {
     pub to: Option<String>,
     /// Promised.
     pub promised: u64,
-    /// Delivered per the fulfilments in the log.
+    /// Delivered per the fulfilments in the log: the highest of the sides' own totals.
     pub delivered: u64,
-    /// Whether delivered differs from promised.
+    /// Each reporting party's own total (never added together).
+    #[serde(default)]
+    pub by_side: std::collections::BTreeMap<String, u64>,
+    /// Whether the reporting parties' totals differ.
+    #[serde(default)]
+    pub sides_differ: bool,
+    /// Whether any side's total differs from what was promised.
     pub discrepancy: bool,
+}
+
+impl ItemLine {
+    /// The sides' totals in words ("ru 175, ua 175"; "—" when nobody reported the item).
+    pub fn sides_text(&self) -> String {
+        if self.by_side.is_empty() {
+            return "—".into();
+        }
+        self.by_side
+            .iter()
+            .map(|(side, n)| format!("{side} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The flags in words ("≠ discrepancy", "sides differ", both, or nothing).
+    pub fn flags_text(&self) -> String {
+        let mut f = Vec::new();
+        if self.discrepancy {
+            f.push("≠ discrepancy");
+        }
+        if self.sides_differ {
+            f.push("sides differ");
+        }
+        f.join("; ")
+    }
 }
 
 /// A commitment due around the day.
@@ -915,6 +947,8 @@ pub fn daily_with_changes(input: &DailyInput, changes: &[VersionChange]) -> Dail
                         to: x.to.clone(),
                         promised: x.promised,
                         delivered: x.delivered,
+                        by_side: x.by_side.clone(),
+                        sides_differ: x.sides_differ,
                         discrepancy: x.discrepancy,
                     })
                     .collect(),

@@ -443,18 +443,19 @@ impl DailyReport {
                 }
             );
             s.push_str(
-                "| item | from | to | promised | delivered | |\n|---|---|---|---|---|---|\n",
+                "| item | from | to | promised | delivered | each side's total | |\n|---|---|---|---|---|---|---|\n",
             );
             for x in &c.items {
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} | {} | {} |",
                     md(&x.what),
                     md(x.from.as_deref().unwrap_or("—")),
                     md(x.to.as_deref().unwrap_or("—")),
                     x.promised,
                     x.delivered,
-                    if x.discrepancy { "≠ discrepancy" } else { "" }
+                    md(&x.sides_text()),
+                    x.flags_text()
                 );
             }
             s.push('\n');
@@ -876,18 +877,19 @@ impl DailyReport {
                 esc(&c.status),
                 esc(&c.status)
             );
-            s.push_str("<table><tr><th>item</th><th>from</th><th>to</th><th>promised</th><th>delivered</th><th></th></tr>\n");
+            s.push_str("<table><tr><th>item</th><th>from</th><th>to</th><th>promised</th><th>delivered</th><th>each side's total</th><th></th></tr>\n");
             for x in &c.items {
                 let _ = writeln!(
                     s,
-                    "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    if x.discrepancy { " class=\"disc\"" } else { "" },
+                    "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    if x.discrepancy || x.sides_differ { " class=\"disc\"" } else { "" },
                     esc(&x.what),
                     esc(x.from.as_deref().unwrap_or("—")),
                     esc(x.to.as_deref().unwrap_or("—")),
                     x.promised,
                     x.delivered,
-                    if x.discrepancy { "≠ discrepancy" } else { "" }
+                    esc(&x.sides_text()),
+                    esc(&x.flags_text())
                 );
             }
             s.push_str("</table>\n");

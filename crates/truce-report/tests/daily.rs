@@ -157,6 +157,7 @@ fn judgement() -> Judgement {
 }
 
 fn commitments() -> Vec<CommitmentStatus> {
+    // `ru` reports `delivered`, `ua` 23 (the promise).
     let c = |id: &str, due: &str, delivered: u64| CommitmentStatus {
         id: id.into(),
         title: format!("{id} title"),
@@ -173,10 +174,14 @@ fn commitments() -> Vec<CommitmentStatus> {
             from: Some("ru".into()),
             to: Some("ua".into()),
             promised: 23,
-            delivered,
+            delivered: delivered.max(23),
+            by_side: [("ru".to_string(), delivered), ("ua".to_string(), 23)].into(),
+            sides_differ: delivered != 23,
             discrepancy: delivered != 23,
         }],
-        fulfilments: vec![7],
+        sides_differ: delivered != 23,
+        fulfilments: vec![7, 8],
+        lines: vec![],
     };
     vec![c("near", "2025-03-19", 22), c("far", "2025-02-01", 23)]
 }
@@ -502,7 +507,16 @@ fn commitments_due_around_the_day() {
     );
     assert!(r
         .to_markdown()
-        .contains("| wounded | ru | ua | 23 | 22 | ≠ discrepancy |"));
+        .contains("| wounded | ru | ua | 23 | 23 | ru 22, ua 23 | ≠ discrepancy; sides differ |"));
+    let line = &c.items[0];
+    assert_eq!(
+        (
+            line.by_side.get("ru"),
+            line.by_side.get("ua"),
+            line.sides_differ
+        ),
+        (Some(&22), Some(&23), true)
+    );
 }
 
 #[test]

@@ -1053,13 +1053,26 @@ pub fn render_commitments(cs: &[views::CommitmentStatus]) -> String {
                 (None, Some(t)) => format!("to {t}"),
                 (None, None) => String::new(),
             };
+            // Each side's own total, never added together.
+            let sides = i
+                .by_side
+                .iter()
+                .map(|(side, n)| format!("{side} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
             text.push_str(&format!(
-                "  {:<20} {:<8} promised {:>5}  delivered {:>5}{}\n",
+                "  {:<20} {:<8} promised {:>5}  delivered {:>5}  ({}){}{}\n",
                 i.what,
                 dir,
                 i.promised,
                 i.delivered,
-                if i.discrepancy { "  ≠" } else { "" }
+                if sides.is_empty() {
+                    "nobody reported"
+                } else {
+                    &sides
+                },
+                if i.discrepancy { "  ≠" } else { "" },
+                if i.sides_differ { "  SIDES DIFFER" } else { "" }
             ));
         }
     }

@@ -59,7 +59,7 @@ fn the_report_of_21_march_names_sudzha_with_its_grade_and_outcomes() {
     assert!(md.contains(&format!("`truce explain {SUDZHA}`")));
     assert!(md.contains(&format!("at checkpoint size **{size}**")));
     assert!(md.contains("Incidents on the day: **1 (±0)** (change from 2025-03-20)"));
-    assert!(md.contains("| seriously-wounded | ru | ua | 23 | 22 | ≠ discrepancy |"));
+    assert!(md.contains("| seriously-wounded | ru | ua | 23 | 22 | ru 22, ua 22 | ≠ discrepancy |"));
     assert!(md.contains("truce --dir DIR report daily --date 2025-03-21 --tz UTC --format md"));
     insta::assert_snapshot!("report_daily_2025_03_21_md", md);
 
