@@ -100,7 +100,8 @@ fn sigkill_during_append_loses_nothing_acknowledged() {
             .arg(&dir)
             .arg(&file)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // What the run says is kept, to be shown if a run that is not killed fails.
+            .stderr(std::fs::File::create(t.path().join("stderr.txt")).unwrap())
             .spawn()
             .unwrap();
         let acks = Arc::new(Mutex::new(Vec::new()));
@@ -164,7 +165,11 @@ fn sigkill_during_append_loses_nothing_acknowledged() {
         // Acknowledged or not, whatever is stored is the file's lines, in order.
         check_entries(&db, size_before, size_before, size_after);
         if last {
-            assert!(status.success());
+            assert!(
+                status.success(),
+                "round {round} (seed {seed}): the append was not killed, yet it failed ({status}): {}",
+                std::fs::read_to_string(t.path().join("stderr.txt")).unwrap_or_default()
+            );
             assert_eq!(size_after - size_before, LINES);
         }
     }
