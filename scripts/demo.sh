@@ -3,13 +3,18 @@
 # (one entry per CSV row), print the signed checkpoint, prove one detection's inclusion, verify the
 # proof offline with nothing but the verifier key, self-check the log, export a static mirror, then
 # run two witnesses, serve the log with their cosignatures and verify it under a policy.
+# Every process it starts is stopped when it exits, and it checks that none is left (exit 1 if one
+# is). TRUCE_BIN=<path> runs another build of truce instead of building the release binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet -p truce
-truce="$PWD/target/release/truce"
+if [ -z "${TRUCE_BIN:-}" ]; then
+  cargo build --release --quiet -p truce
+fi
+truce="$(realpath "${TRUCE_BIN:-$PWD/target/release/truce}")"
 work="${TRUCE_DEMO_DIR:-$(mktemp -d -t truce-demo.XXXXXX)}"
 data="$PWD/tests/data/firms_viirs_snpp_ukraine_2023_excerpt.csv"
 cd "$work"
+work="$(pwd -P)"
 export TRUCE_DIR="$work/truce-data"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -52,16 +57,43 @@ find mirror -type f | sort
 step "Witnesses: each side runs one; the log pushes its checkpoints to them (C2SP tlog-witness)"
 mkdir -p witnesses
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
-# Starts a server command in the background; prints the URL from its first stdout line.
+# On exit: stop every server started, wait for them, and check that no truce process started here
+# (working directory $work) outlives the script.
+stop_all() {
+  local rc=$? p left=""
+  trap - EXIT
+  if [ "${#pids[@]}" -gt 0 ]; then
+    kill "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
+  if [ -d /proc ]; then
+    for p in /proc/[0-9]*; do
+      [ "${p#/proc/}" = "$$" ] && continue
+      if [ "$(readlink "$p/exe" 2>/dev/null)" = "$truce" ] && [ "$(readlink "$p/cwd" 2>/dev/null)" = "$work" ]; then
+        left="$left ${p#/proc/}"
+      fi
+    done
+  fi
+  if [ -n "$left" ]; then
+    echo "scripts/demo.sh: truce processes still running after the demo:$left" >&2
+    kill $left 2>/dev/null || true
+    rc=1
+  else
+    echo "stopped the witnesses and the server: no process left"
+  fi
+  exit "$rc"
+}
+trap stop_all EXIT
+# Starts a server command in the background from this shell (so its pid is recorded here, not in
+# a subshell) and sets $url from its first stdout line.
 start() {
   local name="$1"; shift
   "$@" > "$name.out" 2> "$name.err" &
   pids+=($!)
+  url=""
   for _ in $(seq 1 100); do
-    if grep -q '^listening on ' "$name.out" 2>/dev/null; then
-      sed -n 's/^listening on //p' "$name.out" | head -1; return
-    fi
+    url=$(sed -n 's/^listening on //p' "$name.out" 2>/dev/null | head -1)
+    [ -n "$url" ] && return
     sleep 0.1
   done
   cat "$name.err" >&2; echo "$* did not start" >&2; exit 1
@@ -73,14 +105,15 @@ for side in ua ru; do
   "$truce" witness keygen "witness.$side.example" --out witnesses > "witnesses/$side.vkey"
   printf 'key = "witness.%s.example.witness.key"\nstate = "%s.db"\nlisten = "127.0.0.1:0"\n[[log]]\norigin = "demo.truce.example/firms"\nkeys = ["%s"]\n' \
     "$side" "$side" "$log_vkey" > "witnesses/$side.toml"
-  url=$(start "witnesses/$side" "$truce" witness serve --config "witnesses/$side.toml")
+  start "witnesses/$side" "$truce" witness serve --config "witnesses/$side.toml"
   echo "witness.$side.example listens at $url"
   printf '[[witness]]\nurl = "%s"\nvkey = "%s"\n' "$url" "$(cat "witnesses/$side.vkey")" >> serve.toml
   printf 'witness %s %s\n' "$side" "$(cat "witnesses/$side.vkey")" >> policy.txt
 done
 printf 'group both all ua ru\nquorum both\n' >> policy.txt
 cat policy.txt
-base=$(start serve "$truce" serve --config serve.toml)
+start serve "$truce" serve --config serve.toml
+base="$url"
 echo "the log is served at $base; /checkpoint now carries both cosignatures:"
 for _ in $(seq 1 50); do
   "$truce" --quiet verify "$base" --policy policy.txt --state probe-state.json > /dev/null 2>&1 && break
