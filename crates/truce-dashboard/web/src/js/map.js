@@ -1,11 +1,12 @@
-// The map view: filters, day slider and timeline, the Leaflet map (Natural Earth base map, clustered incident markers coloured by occurrence grade and shaped by the outcome under the chosen reading, a breach's outline saying its standing; sites, readings' zones), the legend (occurrence vs attribution vs standing), the accessible incident list and the incident panel.
+// The map view: filters, day slider and timeline, the Leaflet map (offline base map from basemap.js: recognised boundaries, disputed areas hatched, first-level regions, towns; clustered incident markers coloured by occurrence grade and shaped by the outcome under the chosen reading, a breach's outline saying its standing; sites, readings' zones), the legend (occurrence vs attribution vs standing), the accessible incident list and the incident panel.
 
 import { $, html, raw, setHTML, announce, OCCURRENCE, ATTRIBUTION, STANDINGS, OUTCOMES, ACTS, symbol, gradeBadge, outcomeBadge, siteStyle, daysBetween, dayIn, zoneLabel, when, wordsOf } from './util.js';
 import * as api from './api.js';
 import { agreements, agreement, parties } from './data.js';
 import { renderIncident } from './incident.js';
+import { loadBaseMap, PATTERN_DEFS, DISPUTED, CONVENTION } from './basemap.js';
 
-/* global L, topojson */
+/* global L */
 
 const st = {
   section: null,
@@ -63,6 +64,7 @@ export async function mount(section) {
         <button type="button" class="all-days">All days</button>
       </div>
     </div>
+    ${raw(PATTERN_DEFS)}
     <div id="map" class="map" role="region" aria-label="Map of incidents; the list below the map has the same incidents" data-incident-count="0" data-ready="false"></div>
     <div class="legend" aria-label="Legend"></div>
   </div>
@@ -114,7 +116,7 @@ export async function mount(section) {
     if (tr && !ev.target.closest('a')) location.hash = `#/incident/${encodeURIComponent(tr.dataset.incidentId)}`;
   });
 
-  await Promise.all([reload(), loadBaseMap(), loadSites(), drawZones()]);
+  await Promise.all([reload(), loadBaseMap(st.map, st.layersControl), loadSites(), drawZones()]);
   drawLegend();
 }
 
@@ -251,8 +253,9 @@ function initMap() {
     zoomSnap: 0.5,
     attributionControl: true,
   }).setView([49, 33], 5);
+  el.leafletMap = st.map; // for the browser test (tests/browser.mjs) and the console
   st.map.attributionControl.setPrefix('Leaflet');
-  st.map.attributionControl.addAttribution('Base map: Natural Earth (world-atlas); no tiles');
+  st.map.attributionControl.addAttribution('Base map: Natural Earth (public domain), towns: GeoNames (CC BY 4.0); no tiles');
   st.map.createPane('zones').style.zIndex = 350;
   st.incidentsLayer = L.markerClusterGroup({
     chunkedLoading: true,
@@ -281,17 +284,8 @@ function initMap() {
   st.sitesLayer.addTo(st.map);
   st.zonesLayer.addTo(st.map);
   st.incidentsLayer.addTo(st.map);
-  L.control.layers(null, { Incidents: st.incidentsLayer, Sites: st.sitesLayer, "Readings' zones": st.zonesLayer }, { collapsed: false, position: 'topright' }).addTo(st.map);
+  st.layersControl = L.control.layers(null, { Incidents: st.incidentsLayer, Sites: st.sitesLayer, "Readings' zones": st.zonesLayer }, { collapsed: false, position: 'topright' }).addTo(st.map);
   L.control.scale({ imperial: false }).addTo(st.map);
-}
-
-async function loadBaseMap() {
-  const topo = await api.get('/ui/vendor/world-atlas/countries-50m.json');
-  const countries = topojson.feature(topo, topo.objects.countries);
-  L.geoJSON(countries, {
-    interactive: false,
-    style: { color: '#7d7d7d', weight: 0.7, fillColor: '#f3efe6', fillOpacity: 1 },
-  }).addTo(st.map).bringToBack();
 }
 
 async function loadSites() {
@@ -426,6 +420,10 @@ function drawLegend() {
     <div><h3>Standing: how well a breach stands</h3><ul class="single">${standings}</ul>
       <h3>Attribution per party: did it do it? (grade → standing)</h3><ul>${attributions}</ul></div>
     <div><h3>Sites (letter)</h3><ul>${sites}</ul><h3>Zones</h3><ul>${zones}</ul></div>
+    <div class="legend-basemap"><h3>Base map</h3><ul class="single">
+      <li>${CONVENTION.boundaries}</li>
+      ${Object.values(DISPUTED).map((d) => html`<li><svg width="18" height="12" aria-hidden="true"><rect width="18" height="12" fill="url(#${d.pattern})" stroke="#b5523b"/></svg> ${d.label}</li>`)}
+      <li>${CONVENTION.names}</li></ul></div>
     <div><h3>Clusters (number inside)</h3><ul class="single">
       <li><span class="marker-cluster-incidents legend-cluster"><span>n</span></span> n incidents close together</li>
       <li><span class="site-cluster legend-cluster">n</span> n sites close together</li></ul></div>`);
