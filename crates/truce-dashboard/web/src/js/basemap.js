@@ -10,20 +10,21 @@ import * as api from './api.js';
  * languages where they differ.
  */
 export const CONVENTION = {
-  boundaries: 'Boundaries: internationally recognised (UN).',
-  hatched: 'Hatched: disputed control (whole regions, approximate, illustrative; no line of control is drawn).',
+  boundaries: 'Boundaries: internationally recognised (UN). Hatched: disputed control, whole regions (approximate, illustrative: no line of control is drawn).',
   names: 'Names: GeoNames; Ukrainian and Russian forms where they differ.',
 };
 
-/** What each kind of hatching means (the `disputed` property of a first-level region). */
+/** What each kind of hatching means (the `disputed` property of a first-level region): short on the map, long on hover. */
 export const DISPUTED = {
   'occupied-2014': {
     pattern: 'hatch-2014',
-    label: 'Crimea, Sevastopol: Ukraine under recognised boundaries; under Russian control since 2014, annexation claimed by Russia',
+    short: 'Crimea, Sevastopol: under Russian control since 2014',
+    label: 'Ukraine under internationally recognised boundaries; under Russian control since 2014, annexation claimed by Russia',
   },
   'claimed-2022': {
     pattern: 'hatch-2022',
-    label: 'Donetsk, Luhansk, Zaporizhzhia, Kherson oblasts: Ukraine under recognised boundaries; annexation claimed by Russia since 2022, partly under Russian control (the whole oblast is hatched)',
+    short: 'Donetsk, Luhansk, Zaporizhzhia, Kherson oblasts: claimed by Russia since 2022, partly under its control',
+    label: 'Ukraine under internationally recognised boundaries; annexation claimed by Russia since 2022, partly under Russian control (the whole oblast is hatched; no line of control is drawn)',
   },
 };
 
@@ -215,9 +216,9 @@ function addConvention(map) {
     const div = L.DomUtil.create('div', 'leaflet-control basemap-note');
     div.setAttribute('role', 'note');
     div.setAttribute('aria-label', 'Base map convention');
-    div.innerHTML = `<span class="swatch" aria-hidden="true"><svg width="14" height="14"><rect width="14" height="14" fill="url(#hatch-2014)" stroke="#b5523b"/></svg></span>`
-      + `<span>${esc(CONVENTION.boundaries)} ${esc(CONVENTION.hatched)} ${esc(CONVENTION.names)} `
-      + '<a href="/ui/vendor/basemap/NOTICE.txt" target="_blank" rel="noopener">Sources, licences, convention</a></span>';
+    const swatch = (d) => `<li><svg class="swatch" width="18" height="12" aria-hidden="true"><rect width="18" height="12" fill="url(#${d.pattern})" stroke="#b5523b"/></svg> ${esc(d.short)}</li>`;
+    div.innerHTML = `<p>${esc(CONVENTION.boundaries)}</p><ul>${Object.values(DISPUTED).map(swatch).join('')}</ul>`
+      + `<p>${esc(CONVENTION.names)} <a href="/ui/vendor/basemap/NOTICE.txt" target="_blank" rel="noopener">Sources, licences, convention</a></p>`;
     L.DomEvent.disableClickPropagation(div);
     return div;
   };

@@ -4,7 +4,7 @@ import { $, html, raw, setHTML, announce, OCCURRENCE, ATTRIBUTION, STANDINGS, OU
 import * as api from './api.js';
 import { agreements, agreement, parties } from './data.js';
 import { renderIncident } from './incident.js';
-import { loadBaseMap, PATTERN_DEFS, DISPUTED, CONVENTION } from './basemap.js';
+import { loadBaseMap, PATTERN_DEFS } from './basemap.js';
 
 /* global L */
 
@@ -420,10 +420,6 @@ function drawLegend() {
     <div><h3>Standing: how well a breach stands</h3><ul class="single">${standings}</ul>
       <h3>Attribution per party: did it do it? (grade → standing)</h3><ul>${attributions}</ul></div>
     <div><h3>Sites (letter)</h3><ul>${sites}</ul><h3>Zones</h3><ul>${zones}</ul></div>
-    <div class="legend-basemap"><h3>Base map</h3><ul class="single">
-      <li>${CONVENTION.boundaries}</li>
-      ${Object.values(DISPUTED).map((d) => html`<li><svg width="18" height="12" aria-hidden="true"><rect width="18" height="12" fill="url(#${d.pattern})" stroke="#b5523b"/></svg> ${d.label}</li>`)}
-      <li>${CONVENTION.names}</li></ul></div>
     <div><h3>Clusters (number inside)</h3><ul class="single">
       <li><span class="marker-cluster-incidents legend-cluster"><span>n</span></span> n incidents close together</li>
       <li><span class="site-cluster legend-cluster">n</span> n sites close together</li></ul></div>`);
