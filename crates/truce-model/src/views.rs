@@ -417,7 +417,7 @@ pub fn commitments(ledger: &Ledger) -> Vec<CommitmentStatus> {
             .iter()
             .filter(|f| &f.value.commitment == id && f.retracted.is_none())
             .collect();
-        fs.sort_by(|a, b| (a.value.date, a.index).cmp(&(b.value.date, b.index)));
+        fs.sort_by_key(|f| (f.value.date, f.index));
         type Item = (String, Option<Id>, Option<Id>);
         let mut by_side: BTreeMap<(Item, String), u64> = BTreeMap::new();
         for f in &fs {

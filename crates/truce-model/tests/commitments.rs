@@ -131,7 +131,10 @@ fn exchange() -> World {
     w
 }
 
-fn figures(c: &CommitmentStatus) -> Vec<(u64, u64, Vec<(String, u64)>, bool, bool)> {
+/// An item as (promised, delivered, each side's total, sides differ, discrepancy).
+type Figures = (u64, u64, Vec<(String, u64)>, bool, bool);
+
+fn figures(c: &CommitmentStatus) -> Vec<Figures> {
     c.items
         .iter()
         .map(|i| {

@@ -11,7 +11,8 @@
 //! `--as-of`, the API's `?as_of=`, and the history of readings (`crate::history`) all go
 //! through it.
 //!
-//! Progress is reported through a callback (the CLI draws a spinner; the server logs).
+//! Progress is reported through a callback (the CLI draws a bar with the replay's rate and the
+//! time left, then a spinner while judging and storing; the server logs).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -48,8 +49,15 @@ pub enum DerivedError {
 /// Where a computation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
-    /// Replaying the log into a ledger.
-    Replaying,
+    /// Replaying the log into a ledger: `done` of `total` entries, reported when the replay
+    /// starts (`done` 0), every [`PROGRESS_EVERY`] entries and when it ends, so a caller can
+    /// show a rate and the time left.
+    Replaying {
+        /// Entries replayed so far.
+        done: u64,
+        /// Entries to replay.
+        total: u64,
+    },
     /// Judging this many reports.
     Judging {
         /// Reports in the ledger.
@@ -75,9 +83,37 @@ pub fn replay_to(
     reader: &LogReader<SqliteStorage>,
     size: u64,
 ) -> Result<(Ledger, u64), DerivedError> {
+    replay_to_with(reader, size, &mut |_| {})
+}
+
+/// How often a replay reports its progress, in entries.
+pub const PROGRESS_EVERY: u64 = 4096;
+
+/// [`replay_to`], reporting [`Progress::Replaying`] as it goes.
+pub fn replay_to_with(
+    reader: &LogReader<SqliteStorage>,
+    size: u64,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(Ledger, u64), DerivedError> {
     let mut ledger = Ledger::new();
     let mut refused = truce_model::Refusals::default();
-    let size = reader.for_each_entry_to(size, |i, e| refused.note(i, &ledger.apply(i, e)))?;
+    progress(Progress::Replaying {
+        done: 0,
+        total: size,
+    });
+    let size = reader.for_each_entry_to(size, |i, e| {
+        refused.note(i, &ledger.apply(i, e));
+        if (i + 1) % PROGRESS_EVERY == 0 && i + 1 < size {
+            progress(Progress::Replaying {
+                done: i + 1,
+                total: size,
+            });
+        }
+    })?;
+    progress(Progress::Replaying {
+        done: size,
+        total: size,
+    });
     warn_refused(&refused);
     Ok((ledger, size))
 }
@@ -138,9 +174,8 @@ pub fn judge_at(
     size: u64,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(Judgement, ViewStamp), DerivedError> {
-    progress(Progress::Replaying);
     let t = Instant::now();
-    let (ledger, size) = replay_to(reader, size)?;
+    let (ledger, size) = replay_to_with(reader, size, progress)?;
     tracing::info!(secs = t.elapsed().as_secs_f64(), size, "replayed");
     progress(Progress::Judging {
         reports: ledger.reports.len(),

@@ -1059,6 +1059,27 @@ fn geometry_in_bbox(g: &Geometry, b: [f64; 4]) -> bool {
     }
 }
 
+/// A site as a GeoJSON feature (its record's fields as properties, `lister` its author).
+fn site_feature(r: &Record<truce_model::domain::Site>) -> Value {
+    let mut props = record_json("site", r);
+    if let Value::Object(m) = &mut props {
+        if let Some(Value::Object(site)) = m.remove("site") {
+            for (k, v) in site {
+                if k != "geometry" {
+                    m.insert(k, v);
+                }
+            }
+        }
+        m.insert("lister".into(), json!(r.author));
+    }
+    json!({
+        "type": "Feature",
+        "id": format!("{}/{}", r.author, r.value.id),
+        "geometry": r.value.geometry,
+        "properties": props,
+    })
+}
+
 fn sites_page(s: &AppState, f: &SiteQuery, page: Page) -> (Vec<Value>, Vec<Value>, usize, u64) {
     let log_size = s.checkpoint().size;
     let l = ledger(s);
@@ -1067,28 +1088,7 @@ fn sites_page(s: &AppState, f: &SiteQuery, page: Page) -> (Vec<Value>, Vec<Value
     all.sort_by_key(|r| r.index);
     let slice = page.slice(&all);
     let items = slice.iter().map(|r| record_json("site", r)).collect();
-    let features = slice
-        .iter()
-        .map(|r| {
-            let mut props = record_json("site", r);
-            if let Value::Object(m) = &mut props {
-                if let Some(Value::Object(site)) = m.remove("site") {
-                    for (k, v) in site {
-                        if k != "geometry" {
-                            m.insert(k, v);
-                        }
-                    }
-                }
-                m.insert("lister".into(), json!(r.author));
-            }
-            json!({
-                "type": "Feature",
-                "id": format!("{}/{}", r.author, r.value.id),
-                "geometry": r.value.geometry,
-                "properties": props,
-            })
-        })
-        .collect();
+    let features = slice.iter().map(|r| site_feature(r)).collect();
     (items, features, all.len(), log_size)
 }
 
@@ -1647,32 +1647,7 @@ pub(crate) async fn incidents_geojson(
         let docs = s.0.views.with(|v| f.docs(v))?;
         let list: Vec<Incident> =
             derived::parse_all(page.slice(&docs)).map_err(ApiError::internal)?;
-        let features = list
-            .iter()
-            .map(|i| {
-                json!({
-                    "type": "Feature",
-                    "id": i.id,
-                    "geometry": {"type": "Point", "coordinates": i.point},
-                    "properties": {
-                        "id": i.id,
-                        "start": i.start,
-                        "end": i.end,
-                        "day": i.day,
-                        "occurrence": i.occurrence,
-                        "attribution": i.alleged.iter().map(|a| json!({"party": a.party, "grade": a.grade, "standing": a.standing})).collect::<Vec<_>>(),
-                        "disputed": i.disputed,
-                        "routine": i.routine,
-                        "uncertainty_m": i.uncertainty_m,
-                        "acts": i.acts,
-                        "alleged": i.alleged,
-                        "sides": i.sides,
-                        "reports": i.members.len(),
-                    },
-                })
-            })
-            .collect();
-        Ok(feature_collection(features).to_string())
+        Ok(export::incidents_geojson(&list))
     })
     .await?;
     Ok(typed(body, GEOJSON, &caller))
@@ -1700,53 +1675,7 @@ pub(crate) async fn incidents_csv(
         let docs = s.0.views.with(|v| f.docs(v))?;
         let list: Vec<Incident> =
             derived::parse_all(page.slice(&docs)).map_err(ApiError::internal)?;
-        let mut out = String::new();
-        csv_row(
-            &mut out,
-            &[
-                "id",
-                "start",
-                "end",
-                "day",
-                "occurrence",
-                "disputed",
-                "routine",
-                "lon",
-                "lat",
-                "uncertainty_m",
-                "acts",
-                "alleged",
-                "sides",
-                "reports",
-            ]
-            .map(String::from),
-        );
-        for i in &list {
-            csv_row(
-                &mut out,
-                &[
-                    i.id.clone(),
-                    i.start.clone(),
-                    i.end.clone(),
-                    i.day.clone(),
-                    i.occurrence.as_str().to_string(),
-                    i.disputed.to_string(),
-                    i.routine.to_string(),
-                    i.point[0].to_string(),
-                    i.point[1].to_string(),
-                    i.uncertainty_m.to_string(),
-                    names(&i.acts),
-                    i.alleged
-                        .iter()
-                        .map(|a| format!("{}:{}", a.party, a.grade.as_str()))
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    i.sides.join(" "),
-                    i.members.len().to_string(),
-                ],
-            );
-        }
-        Ok(out)
+        Ok(export::incidents_csv(&list))
     })
     .await?;
     Ok(csv_response("incidents.csv", body, &caller))
@@ -1842,57 +1771,7 @@ pub(crate) async fn findings_csv(
         let docs = s.0.views.with(|v| v.findings(&f.0))?;
         let list: Vec<Finding> =
             derived::parse_all(page.slice(&docs)).map_err(ApiError::internal)?;
-        let mut out = String::new();
-        csv_row(
-            &mut out,
-            &[
-                "incident",
-                "agreement",
-                "reading",
-                "outcome",
-                "standing",
-                "words",
-                "occurrence",
-                "day",
-                "attributions",
-                "site",
-                "site_distance_m",
-                "rules",
-            ]
-            .map(String::from),
-        );
-        for f in &list {
-            csv_row(
-                &mut out,
-                &[
-                    f.incident.clone(),
-                    f.agreement.to_string(),
-                    f.reading.to_string(),
-                    f.outcome.as_str().to_string(),
-                    f.standing.as_str().to_string(),
-                    f.words.clone(),
-                    f.occurrence.as_str().to_string(),
-                    f.day.clone(),
-                    f.attributions
-                        .iter()
-                        .map(|a| {
-                            format!("{}:{}:{}", a.party, a.outcome.as_str(), a.standing.as_str())
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    f.site
-                        .as_ref()
-                        .map(|x| format!("{}/{}", x.lister, x.id))
-                        .unwrap_or_default(),
-                    f.site
-                        .as_ref()
-                        .map(|x| x.distance_m.to_string())
-                        .unwrap_or_default(),
-                    f.rules.clone(),
-                ],
-            );
-        }
-        Ok(out)
+        Ok(export::findings_csv(&list))
     })
     .await?;
     Ok(csv_response("findings.csv", body, &caller))
@@ -1978,6 +1857,170 @@ pub(crate) async fn compliance(
 }
 
 /// The query routes.
+/// The export documents — one definition for the API's export endpoints and `truce export`
+/// (offline, from a data directory), so both give the same bytes: the functions take what the
+/// endpoints read (incidents and findings as stored in `views.db`, the ledger's sites and
+/// reports) and return the body.
+pub mod export {
+    use super::{csv_row, feature_collection, names, report_feature, site_feature};
+    use serde_json::json;
+    use truce_engine::{Finding, Incident};
+    use truce_model::ledger::Record;
+    use truce_model::Ledger;
+
+    /// `GET /v1/incidents.geojson`: incidents (in their list form, as stored) as a GeoJSON
+    /// FeatureCollection of points.
+    pub fn incidents_geojson(list: &[Incident]) -> String {
+        let features = list
+        .iter()
+        .map(|i| {
+            json!({
+                "type": "Feature",
+                "id": i.id,
+                "geometry": {"type": "Point", "coordinates": i.point},
+                "properties": {
+                    "id": i.id,
+                    "start": i.start,
+                    "end": i.end,
+                    "day": i.day,
+                    "occurrence": i.occurrence,
+                    "attribution": i.alleged.iter().map(|a| json!({"party": a.party, "grade": a.grade, "standing": a.standing})).collect::<Vec<_>>(),
+                    "disputed": i.disputed,
+                    "routine": i.routine,
+                    "uncertainty_m": i.uncertainty_m,
+                    "acts": i.acts,
+                    "alleged": i.alleged,
+                    "sides": i.sides,
+                    "reports": i.members.len(),
+                },
+            })
+        })
+        .collect();
+        feature_collection(features).to_string()
+    }
+
+    /// `GET /v1/incidents.csv`: incidents as CSV (RFC 4180, CRLF) with a header row.
+    pub fn incidents_csv(list: &[Incident]) -> String {
+        let mut out = String::new();
+        csv_row(
+            &mut out,
+            &[
+                "id",
+                "start",
+                "end",
+                "day",
+                "occurrence",
+                "disputed",
+                "routine",
+                "lon",
+                "lat",
+                "uncertainty_m",
+                "acts",
+                "alleged",
+                "sides",
+                "reports",
+            ]
+            .map(String::from),
+        );
+        for i in list {
+            csv_row(
+                &mut out,
+                &[
+                    i.id.clone(),
+                    i.start.clone(),
+                    i.end.clone(),
+                    i.day.clone(),
+                    i.occurrence.as_str().to_string(),
+                    i.disputed.to_string(),
+                    i.routine.to_string(),
+                    i.point[0].to_string(),
+                    i.point[1].to_string(),
+                    i.uncertainty_m.to_string(),
+                    names(&i.acts),
+                    i.alleged
+                        .iter()
+                        .map(|a| format!("{}:{}", a.party, a.grade.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    i.sides.join(" "),
+                    i.members.len().to_string(),
+                ],
+            );
+        }
+        out
+    }
+
+    /// `GET /v1/findings.csv`: findings as CSV (RFC 4180, CRLF) with a header row.
+    pub fn findings_csv(list: &[Finding]) -> String {
+        let mut out = String::new();
+        csv_row(
+            &mut out,
+            &[
+                "incident",
+                "agreement",
+                "reading",
+                "outcome",
+                "standing",
+                "words",
+                "occurrence",
+                "day",
+                "attributions",
+                "site",
+                "site_distance_m",
+                "rules",
+            ]
+            .map(String::from),
+        );
+        for f in list {
+            csv_row(
+                &mut out,
+                &[
+                    f.incident.clone(),
+                    f.agreement.to_string(),
+                    f.reading.to_string(),
+                    f.outcome.as_str().to_string(),
+                    f.standing.as_str().to_string(),
+                    f.words.clone(),
+                    f.occurrence.as_str().to_string(),
+                    f.day.clone(),
+                    f.attributions
+                        .iter()
+                        .map(|a| {
+                            format!("{}:{}:{}", a.party, a.outcome.as_str(), a.standing.as_str())
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    f.site
+                        .as_ref()
+                        .map(|x| format!("{}/{}", x.lister, x.id))
+                        .unwrap_or_default(),
+                    f.site
+                        .as_ref()
+                        .map(|x| x.distance_m.to_string())
+                        .unwrap_or_default(),
+                    f.rules.clone(),
+                ],
+            );
+        }
+        out
+    }
+
+    /// `GET /v1/sites.geojson` without filters: every site, in log order.
+    pub fn sites_geojson(ledger: &Ledger) -> String {
+        let mut all: Vec<&Record<truce_model::domain::Site>> = ledger.sites.values().collect();
+        all.sort_by_key(|r| r.index);
+        feature_collection(all.into_iter().map(site_feature).collect()).to_string()
+    }
+
+    /// `GET /v1/reports.geojson` without filters, as the public gets it (no restricted
+    /// evidence): every report, in log order.
+    pub fn reports_geojson(ledger: &Ledger) -> String {
+        let mut all: Vec<&Record<truce_model::domain::Report>> = ledger.reports.values().collect();
+        all.sort_by_key(|r| r.index);
+        feature_collection(all.into_iter().map(report_feature).collect()).to_string()
+    }
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/agreements", get(agreements))

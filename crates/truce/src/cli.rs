@@ -131,8 +131,16 @@ pub enum Command {
     Process(ProcessCommand),
     /// Statements grouped by topic, with contradictions flagged.
     Claims,
-    /// Humanitarian commitments reconciled with their fulfilments; discrepancies flagged.
-    Commitments,
+    /// Humanitarian commitments reconciled with their fulfilments, each side's own total apart;
+    /// discrepancies and sides that differ flagged. `persons` and `fulfil` file a fulfilment's
+    /// person list: its salted commitment in the log, the list in the restricted store.
+    Commitments(crate::commitments_cmd::CommitmentsArgs),
+    /// Write an export document offline, byte for byte what `GET /v1/<WHAT>` serves.
+    ///
+    /// incidents.geojson, incidents.csv, findings.csv (from the derived views, recomputed first
+    /// when stale), reports.geojson and sites.geojson (from the log; no restricted evidence).
+    /// Example: truce --dir truce-demo export incidents.geojson --out incidents.geojson
+    Export(crate::export_cmd::ExportArgs),
     /// The category taxonomy of protected sites and the named sets readings may use.
     Taxonomy,
     /// Incidents: reports judged to describe the same event, with occurrence and attribution.
@@ -675,7 +683,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Process(ProcessCommand::Show) => domain_cmd::process_show(&dir, &out),
         Command::Claims => domain_cmd::claims(&dir, &out),
-        Command::Commitments => domain_cmd::commitments(&dir, &out),
+        Command::Commitments(a) => crate::commitments_cmd::run(&dir, &a, &out),
+        Command::Export(a) => crate::export_cmd::run(&dir, &a, &out),
         Command::Taxonomy => domain_cmd::taxonomy(&out),
         Command::Incidents(a) => engine_cmd::incidents(&dir, &a.filter()?, a.as_of, &out),
         Command::Findings(a) => engine_cmd::findings(&dir, &a.filter()?, a.as_of, &out),

@@ -7,7 +7,7 @@ use crate::datadir::DataDir;
 use crate::log_cmd::Out;
 use crate::Failure;
 use anyhow::anyhow;
-use indicatif::{ProgressBar, ProgressDrawTarget};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 use truce_engine::{Compliance, Finding, Incident, Judgement};
@@ -21,32 +21,88 @@ fn views_path(dir: &DataDir) -> std::path::PathBuf {
     derived::views_path(&dir.path)
 }
 
-fn spinner(out: &Out, msg: &str) -> ProgressBar {
-    if out.quiet {
-        return ProgressBar::hidden();
-    }
-    let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    b.set_message(msg.to_string());
-    b.enable_steady_tick(Duration::from_millis(120));
-    b
+/// How the replay's bar looks: entries done, the rate and the time left.
+const REPLAY_TEMPLATE: &str = "{spinner} replaying the log [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} ({rate}, {eta} left)";
+/// How the judging and storing spinner looks.
+const STEP_TEMPLATE: &str = "{spinner} {msg} [{elapsed_precise}]";
+
+/// What a computation of the views shows on stderr (nothing with `-q`, or when stderr is not a
+/// terminal): the replay as a bar with its rate and the time left, then a spinner while the
+/// engine judges and the views are stored. Cleared when dropped.
+struct ViewsBar {
+    bar: Option<ProgressBar>,
+    quiet: bool,
 }
 
-/// A spinner following the progress of a computation of the views.
-fn progress(out: &Out) -> impl FnMut(Progress) + '_ {
-    let mut bar: Option<ProgressBar> = None;
-    move |p| match p {
-        Progress::Replaying => bar = Some(spinner(out, "replaying the log")),
-        Progress::Judging { reports } => {
-            if let Some(b) = &bar {
-                b.set_message(format!("judging {reports} reports"));
-            }
+impl ViewsBar {
+    fn show(&mut self, p: Progress) {
+        if self.quiet {
+            return;
         }
-        Progress::Judged => {
-            if let Some(b) = bar.take() {
-                b.finish_and_clear();
+        match p {
+            Progress::Replaying { done, total } => {
+                if done == 0 {
+                    self.clear();
+                }
+                let b = self.bar.get_or_insert_with(|| {
+                    let b =
+                        ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+                    if let Ok(style) = ProgressStyle::with_template(REPLAY_TEMPLATE) {
+                        b.set_style(style.with_key(
+                            "rate",
+                            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                                let _ = write!(
+                                    w,
+                                    "{} entries/s",
+                                    indicatif::HumanCount(s.per_sec() as u64)
+                                );
+                            },
+                        ));
+                    }
+                    b.enable_steady_tick(Duration::from_millis(120));
+                    b
+                });
+                b.set_length(total);
+                b.set_position(done);
             }
+            Progress::Judging { reports } => self.step(format!("judging {reports} reports")),
+            Progress::Judged => self.step("storing the views".into()),
         }
     }
+
+    /// Turns the bar into a spinner saying `msg`.
+    fn step(&mut self, msg: String) {
+        let b = self.bar.get_or_insert_with(|| {
+            let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            b.enable_steady_tick(Duration::from_millis(120));
+            b
+        });
+        if let Ok(style) = ProgressStyle::with_template(STEP_TEMPLATE) {
+            b.set_style(style);
+        }
+        b.set_message(msg);
+    }
+
+    fn clear(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for ViewsBar {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+/// A progress callback for a computation of the views (see [`ViewsBar`]).
+fn progress(out: &Out) -> impl FnMut(Progress) + '_ {
+    let mut bar = ViewsBar {
+        bar: None,
+        quiet: out.quiet,
+    };
+    move |p| bar.show(p)
 }
 
 /// The CLI's failure for a views error: log and database errors keep their exit codes.
@@ -78,7 +134,7 @@ pub fn refresh(dir: &DataDir, out: &Out) -> Result<(Judgement, Compliance), Fail
 }
 
 /// Opens the views, recomputing them first if they are missing or stale.
-fn fresh_views(dir: &DataDir, out: &Out) -> Result<ViewStore, Failure> {
+pub(crate) fn fresh_views(dir: &DataDir, out: &Out) -> Result<ViewStore, Failure> {
     views_as_of(dir, None, out)
 }
 

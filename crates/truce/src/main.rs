@@ -5,10 +5,12 @@
 //! README.
 
 mod cli;
+mod commitments_cmd;
 mod datadir;
 mod demo;
 mod domain_cmd;
 mod engine_cmd;
+mod export_cmd;
 mod ingest_cmd;
 mod log_cmd;
 mod publish_cmd;
