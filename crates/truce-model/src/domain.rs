@@ -49,7 +49,8 @@ impl From<Id> for String {
 }
 impl std::fmt::Display for Id {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        // `pad` honours width and alignment (`{:<10}`), as a `str` does.
+        f.pad(&self.0)
     }
 }
 

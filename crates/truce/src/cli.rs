@@ -25,7 +25,12 @@ EXIT CODES:
   0  success
   1  a verification failed (truce log check, truce verify-proof, truce verify)
   2  bad usage or bad input (arguments, unreadable or malformed files, oversized entries)
-  3  the data directory, its database or its key is missing, damaged or not this log's";
+  3  the data directory, its database or its key is missing, damaged or not this log's
+
+ERRORS:
+  Errors go to stderr as `error: <message>`; with --json, as one JSON object
+  {\"error\":{\"message\":\"…\",\"kind\":\"usage|input|unavailable|verification\",\"exit_code\":N}}.
+  Log lines are coloured only on a terminal, and never with NO_COLOR set.";
 
 /// Truce: ceasefire monitoring on a public, append-only, verifiable log.
 ///

@@ -440,7 +440,7 @@ fn summary(
             text.push_str(&format!(
                 "    {:<6} {:<7} {}\n",
                 c.speaker,
-                format!("{:?}", c.stance).to_lowercase(),
+                crate::domain_cmd::file_name(&c.stance),
                 c.proposition
             ));
         }

@@ -585,7 +585,7 @@ fn join_ids(ids: &[Id]) -> String {
 /// `truce party list`.
 pub fn party_list(dir: &DataDir, out: &Out) -> Result<(), Failure> {
     let ledger = replay(&dir.reader()?)?;
-    let mut text = format!("{:<10} {:<12} {:<28} keys\n", "id", "role", "name");
+    let mut table = crate::table::new(&["ID", "ROLE", "NAME", "KEYS"], &[]);
     let mut rows = Vec::new();
     for p in ledger.parties.values() {
         let keys: Vec<String> = p
@@ -596,19 +596,18 @@ pub fn party_list(dir: &DataDir, out: &Out) -> Result<(), Failure> {
                 None => format!("{k} (active)"),
             })
             .collect();
-        text.push_str(&format!(
-            "{:<10} {:<12} {:<28} {}\n",
-            p.id,
-            p.role.as_str(),
-            p.name,
-            keys.join(", ")
-        ));
+        table.add_row(vec![
+            p.id.to_string(),
+            p.role.as_str().to_string(),
+            p.name.clone(),
+            keys.join(", "),
+        ]);
         rows.push(json!({
             "id": p.id, "name": p.name, "role": p.role, "registered_at": p.registered_at,
             "keys": p.keys.iter().map(|(k, s)| json!({"key_id": k, "vkey": s.vkey, "added_at": s.added_at, "revoked_at": s.revoked_at})).collect::<Vec<_>>(),
         }));
     }
-    out.print(text, json!(rows))
+    out.print(crate::table::render(&table), json!(rows))
 }
 
 /// `truce party rotate`: registers a new key and revokes every other active key of the party.
@@ -755,7 +754,17 @@ fn phase_status(ledger: &Ledger, agreement: &Id) -> Option<(Id, PhaseStatus)> {
 /// `truce agreement list`.
 pub fn agreement_list(dir: &DataDir, out: &Out) -> Result<(), Failure> {
     let ledger = replay(&dir.reader()?)?;
-    let mut text = String::new();
+    let mut table = crate::table::new(
+        &[
+            "AGREEMENT",
+            "TITLE",
+            "PROCESS/PHASE",
+            "STATUS",
+            "DAYS IN",
+            "READINGS",
+        ],
+        &[],
+    );
     let mut rows = Vec::new();
     for (process, phase, a) in ledger.agreements() {
         let readers: Vec<String> = ledger
@@ -768,25 +777,41 @@ pub fn agreement_list(dir: &DataDir, out: &Out) -> Result<(), Failure> {
             .time_zone
             .as_ref()
             .map_or_else(|| "UTC".to_string(), |z| z.to_string());
-        text.push_str(&format!(
-            "{:<28} {:<34} {}/{} {:?}; days in {zone}; readings: {}\n",
-            a.id,
-            a.title,
-            process,
-            phase,
-            status.unwrap_or(PhaseStatus::Proposed),
+        table.add_row(vec![
+            a.id.to_string(),
+            a.title.clone(),
+            format!("{process}/{phase}"),
+            file_name(&status.unwrap_or(PhaseStatus::Proposed)),
+            zone.clone(),
             if readers.is_empty() {
                 "none".into()
             } else {
                 readers.join(", ")
-            }
-        ));
+            },
+        ]);
         rows.push(json!({"id": a.id, "title": a.title, "process": process, "phase": phase, "status": status, "joint_text": a.joint_text, "time_zone": zone, "readings": readers}));
     }
-    if rows.is_empty() {
-        text.push_str("no agreements yet: a process file defines them (`truce submit process.toml --as <mediator>`)\n");
-    }
+    let text = if rows.is_empty() {
+        "no agreements yet: a process file defines them (`truce submit process.toml --as <mediator>`)\n".to_string()
+    } else {
+        crate::table::render(&table)
+    };
     out.print(text, json!(rows))
+}
+
+/// A value as the authoring files and the JSON name it (its serde name, kebab-case: `lapsed`,
+/// `violation-frees-other-side`); a list of them joined by ", ". Never a Rust debug name.
+pub fn file_name<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(serde_json::Value::Array(a)) => a
+            .iter()
+            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
 }
 
 fn require_agreement(ledger: &Ledger, agreement: &str) -> Result<Id, Failure> {
@@ -850,7 +875,10 @@ pub fn agreement_show(dir: &DataDir, agreement: &str, out: &Out) -> Result<(), F
                 .map(|x| format!("; extension: {x}"))
                 .unwrap_or_default()
         ));
-        text.push_str(&format!("   prohibited {:?}\n", t.prohibited_acts));
+        text.push_str(&format!(
+            "   prohibited {}\n",
+            file_name(&t.prohibited_acts)
+        ));
         text.push_str(&format!("   bound      {}\n", join_ids(&t.bound)));
         text.push_str(&format!(
             "   protected  {}\n",
@@ -861,7 +889,11 @@ pub fn agreement_show(dir: &DataDir, agreement: &str, out: &Out) -> Result<(), F
                 .join(", ")
         ));
         for rel in &t.release {
-            text.push_str(&format!("   release    {:?}: {}\n", rel.kind, rel.text));
+            text.push_str(&format!(
+                "   release    {}: {}\n",
+                file_name(&rel.kind),
+                rel.text
+            ));
         }
         for z in &t.zones {
             text.push_str(&format!("   zone       {}\n", z.name));
@@ -969,7 +1001,7 @@ pub fn process_show(dir: &DataDir, out: &Out) -> Result<(), Failure> {
             text.push_str(&format!(
                 "  {:<20} {:<12}{deps}: {}\n",
                 ph.id,
-                format!("{:?}", ph.status),
+                file_name(&ph.status),
                 ph.title
             ));
             for a in &ph.agreements {
@@ -1006,7 +1038,7 @@ pub fn claims(dir: &DataDir, out: &Out) -> Result<(), Failure> {
             text.push_str(&format!(
                 "  {:<8} {:<7} {} — {}{}\n",
                 c.speaker,
-                format!("{:?}", c.stance).to_lowercase(),
+                file_name(&c.stance),
                 c.proposition,
                 c.source,
                 if c.quote.is_empty() {

@@ -289,9 +289,16 @@ pub fn incidents(
 }
 
 fn render_incidents(list: &[Incident]) -> String {
-    let mut s = format!(
-        "{:<20} {:<10} {:<13} {:>7}  {:<36} {}\n",
-        "INCIDENT", "DAY", "OCCURRENCE", "REPORTS", "ATTRIBUTION", "WHERE"
+    let mut t = crate::table::new(
+        &[
+            "INCIDENT",
+            "DAY",
+            "OCCURRENCE",
+            "REPORTS",
+            "ATTRIBUTION",
+            "WHERE",
+        ],
+        &[3],
     );
     for i in list {
         let alleged = if i.alleged.is_empty() {
@@ -324,22 +331,20 @@ fn render_incidents(list: &[Incident]) -> String {
                 )
             })
             .unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "{:<20} {:<10} {:<13} {:>7}  {:<36} {}{}",
-            i.id,
-            i.day,
+        t.add_row(vec![
+            i.id.clone(),
+            i.day.clone(),
             format!(
                 "{}{}",
                 i.occurrence.as_str(),
                 if i.disputed { "*" } else { "" }
             ),
-            i.members.len(),
+            i.members.len().to_string(),
             alleged,
-            place,
-            if i.routine { " (routine)" } else { "" }
-        );
+            format!("{place}{}", if i.routine { " (routine)" } else { "" }),
+        ]);
     }
+    let mut s = crate::table::render(&t);
     let _ = writeln!(
         s,
         "{} incident(s){}",
@@ -381,9 +386,17 @@ pub fn findings(
 }
 
 fn render_findings(list: &[Finding]) -> String {
-    let mut s = format!(
-        "{:<20} {:<24} {:<8} {:<21} {:<13} {:<30} {}\n",
-        "INCIDENT", "AGREEMENT", "READING", "FINDING", "OCCURRENCE", "PARTIES", "DECIDED BY"
+    let mut t = crate::table::new(
+        &[
+            "INCIDENT",
+            "AGREEMENT",
+            "READING",
+            "FINDING",
+            "OCCURRENCE",
+            "PARTIES",
+            "DECIDED BY",
+        ],
+        &[],
     );
     for f in list {
         let parties = f
@@ -436,22 +449,21 @@ fn render_findings(list: &[Finding]) -> String {
                     .map(|r| r.text.clone())
             })
             .unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "{:<20} {:<24} {:<8} {:<21} {:<13} {:<30} {}",
-            f.incident,
-            f.agreement.as_str(),
-            f.reading.as_str(),
-            f.words,
-            f.occurrence.as_str(),
+        t.add_row(vec![
+            f.incident.clone(),
+            f.agreement.to_string(),
+            f.reading.to_string(),
+            f.words.clone(),
+            f.occurrence.as_str().to_string(),
             if parties.is_empty() {
                 "-".into()
             } else {
                 parties
             },
-            truncate(&decided, 100)
-        );
+            truncate(&decided, 100),
+        ]);
     }
+    let mut s = crate::table::render(&t);
     let _ = writeln!(
         s,
         "{} finding(s); `truce explain <incident>` gives every reason",
@@ -537,10 +549,8 @@ fn render_compliance(c: &Compliance) -> String {
             );
         }
     }
-    if !c.rows.is_empty() {
-        let _ = writeln!(
-            s,
-            "\n{:<24} {:<8} {:<8} {:<10} {:>6} {:>9} {:>12} {:>12}  BREACHES BY STANDING",
+    let mut t = crate::table::new(
+        &[
             "AGREEMENT",
             "READING",
             "PARTY",
@@ -548,9 +558,11 @@ fn render_compliance(c: &Compliance) -> String {
             "BREACH",
             "NO_BREACH",
             "OUT_OF_SCOPE",
-            "UNDETERMINED"
-        );
-    }
+            "UNDETERMINED",
+            "BREACHES BY STANDING",
+        ],
+        &[4, 5, 6, 7],
+    );
     for r in &c.rows {
         let g = |k: &str| r.outcomes.get(k).copied().unwrap_or(0);
         let grades = r
@@ -560,23 +572,25 @@ fn render_compliance(c: &Compliance) -> String {
             .map(|(k, n)| format!("{k} {n}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let _ = writeln!(
-            s,
-            "{:<24} {:<8} {:<8} {:<10} {:>6} {:>9} {:>12} {:>12}  {}",
-            r.agreement.as_str(),
-            r.reading.as_str(),
-            r.party.as_str(),
-            r.day,
-            g("breach"),
-            g("no_breach"),
-            g("out_of_scope"),
-            g("undetermined"),
+        t.add_row(vec![
+            r.agreement.to_string(),
+            r.reading.to_string(),
+            r.party.to_string(),
+            r.day.clone(),
+            g("breach").to_string(),
+            g("no_breach").to_string(),
+            g("out_of_scope").to_string(),
+            g("undetermined").to_string(),
             if grades.is_empty() {
                 "-".into()
             } else {
                 grades
-            }
-        );
+            },
+        ]);
+    }
+    if !c.rows.is_empty() {
+        s.push('\n');
+        s.push_str(&crate::table::render(&t));
     }
     if !c.differences.is_empty() {
         let _ = writeln!(

@@ -18,6 +18,7 @@ mod report_cmd;
 mod review_cmd;
 mod serve_cmd;
 mod sign_cmd;
+mod table;
 mod verify_cmd;
 mod witness_cmd;
 

@@ -422,3 +422,88 @@ fn the_diff_of_an_agreement_without_readings_says_so() {
         "{out}"
     );
 }
+
+/// Where each of `header`'s column names starts, in characters.
+fn column_starts(header: &str, names: &[&str]) -> Vec<usize> {
+    names
+        .iter()
+        .map(|n| {
+            let at = header.find(n).unwrap_or_else(|| panic!("{n} in {header}"));
+            header[..at].chars().count()
+        })
+        .collect()
+}
+
+/// Every line of a table has a cell starting (after a space, or at 0) at each column start.
+fn assert_aligned(table: &str, names: &[&str]) {
+    let mut lines = table.lines();
+    let header = lines.next().unwrap();
+    let starts = column_starts(header, names);
+    for line in lines
+        .take_while(|l| !l.is_empty() && !l.contains("finding(s)") && !l.contains("incident(s)"))
+    {
+        let chars: Vec<char> = line.chars().collect();
+        for &s in &starts {
+            assert!(
+                s < chars.len() && chars[s] != ' ' && (s == 0 || chars[s - 1] == ' '),
+                "column at {s} misaligned in {line:?}\n{table}"
+            );
+        }
+    }
+}
+
+#[test]
+fn names_are_those_of_the_files_and_tables_are_aligned() {
+    let t = common::demo();
+    let p = t.path();
+    let run = |args: &[&str]| stdout(truce(p).args(["--dir", "d"]).args(args));
+    let show = run(&["agreement", "show", "energy-moratorium-2025"]);
+    assert!(show.contains("prohibited strike, sabotage"), "{show}");
+    assert!(
+        show.contains("release    violation-frees-other-side: "),
+        "{show}"
+    );
+    assert!(
+        !show.contains("Strike") && !show.contains("ViolationFrees"),
+        "{show}"
+    );
+    let process = run(&["process", "show"]);
+    assert!(process.contains(" lapsed "), "{process}");
+    assert!(
+        !process.contains("Lapsed") && !process.contains("InForce"),
+        "{process}"
+    );
+    let list = run(&["agreement", "list"]);
+    assert!(
+        list.contains(" lapsed ") && !list.contains("Lapsed"),
+        "{list}"
+    );
+    assert_aligned(&run(&["party", "list"]), &["ID", "ROLE", "NAME", "KEYS"]);
+    assert_aligned(
+        &run(&["incidents"]),
+        &["INCIDENT", "DAY", "OCCURRENCE", "ATTRIBUTION", "WHERE"],
+    );
+    assert_aligned(
+        &run(&["findings"]),
+        &[
+            "INCIDENT",
+            "AGREEMENT",
+            "READING",
+            "FINDING",
+            "OCCURRENCE",
+            "PARTIES",
+            "DECIDED BY",
+        ],
+    );
+    assert_aligned(
+        &list,
+        &["AGREEMENT", "TITLE", "PROCESS/PHASE", "STATUS", "DAYS IN"],
+    );
+    // No colour codes in tables, even with colour allowed.
+    let o = truce(p)
+        .env_remove("NO_COLOR")
+        .args(["--dir", "d", "party", "list"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&o.stdout).contains('\x1b'));
+}
