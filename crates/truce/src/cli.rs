@@ -136,9 +136,13 @@ pub enum Command {
     Process(ProcessCommand),
     /// Statements grouped by topic, with contradictions flagged.
     Claims,
-    /// Humanitarian commitments reconciled with their fulfilments, each side's own total apart;
-    /// discrepancies and sides that differ flagged. `persons` and `fulfil` file a fulfilment's
-    /// person list: its salted commitment in the log, the list in the restricted store.
+    /// Humanitarian commitments against their fulfilments, side by side; person lists filed.
+    ///
+    /// Without a subcommand: each commitment with what was promised and each side's own total
+    /// (tranches summed, a restatement replacing the side's figure; the sides never added
+    /// together), discrepancies and sides that differ flagged. `persons` and `fulfil` file a
+    /// fulfilment's person list: its salted commitment in the log, the list in the restricted
+    /// store.
     Commitments(crate::commitments_cmd::CommitmentsArgs),
     /// Write an export document offline, byte for byte what `GET /v1/<WHAT>` serves.
     ///
