@@ -1290,7 +1290,7 @@ pub(crate) async fn reports_geojson(
 
 /// `GET /v1/commitments`.
 #[utoipa::path(get, path = "/v1/commitments", tag = "ledger",
-    summary = "Humanitarian commitments reconciled with their fulfilments (discrepancies flagged); person lists inline for permitted callers",
+    summary = "Humanitarian commitments reconciled with their fulfilments: each side's own total per item (`by_side`: tranches summed, a restatement replacing the side's figure, the sides never added), `sides_differ` and discrepancies flagged; person lists inline for permitted callers",
     params(crate::openapi::PageParams,
         ("party" = Option<String>, Query, description = "The author of the commitment or of one of its fulfilments")),
     responses((status = 200, description = "A page: `{items, total, limit, offset, log_size}`", body = crate::openapi::PageDoc), (status = 400, description = "A parameter is malformed or unknown (`field` names it)", body = crate::openapi::ErrorBody)),
