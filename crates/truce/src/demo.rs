@@ -87,7 +87,7 @@ fn demo_key(seed: &str, name: &str) -> Result<truce_log::KeyPair, Failure> {
 
 fn scenario_dir(given: Option<&Path>) -> PathBuf {
     if let Some(p) = given {
-        return p.to_path_buf();
+        return tidy(p);
     }
     let local = PathBuf::from("scenarios/energy-moratorium-2025");
     if local.join("scenario.toml").is_file() {
