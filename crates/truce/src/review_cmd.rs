@@ -369,33 +369,34 @@ fn officers_words(q: &ReviewQuestion) -> String {
 }
 
 fn render_queue(q: &Queue) -> String {
-    let mut s = format!(
-        "{:<20} {:<10} {:<16} {:<13} {:<10} {:>6}  {:<20} {:>7}  {}\n",
-        "INCIDENT",
-        "DAY",
-        "QUESTION",
-        "GRADE",
-        "STATE",
-        "QUORUM",
-        "TALLY",
-        "REPORTS",
-        "ASSESSED BY"
+    let mut t = crate::table::new(
+        &[
+            "INCIDENT",
+            "DAY",
+            "QUESTION",
+            "GRADE",
+            "STATE",
+            "QUORUM",
+            "TALLY",
+            "REPORTS",
+            "ASSESSED BY",
+        ],
+        &[5, 7],
     );
     for i in &q.items {
-        let _ = writeln!(
-            s,
-            "{:<20} {:<10} {:<16} {:<13} {:<10} {:>6}  {:<20} {:>7}  {}",
-            i.incident,
-            i.day,
+        t.add_row(vec![
+            i.incident.to_string(),
+            i.day.to_string(),
             question_words(i),
-            i.grade,
-            i.state,
-            i.quorum,
+            i.grade.to_string(),
+            i.state.to_string(),
+            i.quorum.to_string(),
             tally_words(i),
-            i.reports.len(),
-            officers_words(i)
-        );
+            i.reports.len().to_string(),
+            officers_words(i),
+        ]);
     }
+    let mut s = crate::table::render(&t);
     if q.items.len() < q.total {
         let _ = writeln!(
             s,
@@ -449,28 +450,34 @@ fn render_show(r: &IncidentReview) -> String {
         },
         r.quorum
     );
-    let _ = writeln!(
-        s,
-        "{:<16} {:<13} {:<12} {:>6}  {:<20} {:<4}  RAISED BY",
-        "QUESTION", "GRADE", "STATE", "QUORUM", "TALLY", "OPEN"
+    let mut t = crate::table::new(
+        &[
+            "QUESTION",
+            "GRADE",
+            "STATE",
+            "QUORUM",
+            "TALLY",
+            "OPEN",
+            "RAISED BY",
+        ],
+        &[3],
     );
     for q in &r.questions {
-        let _ = writeln!(
-            s,
-            "{:<16} {:<13} {:<12} {:>6}  {:<20} {:<4}  {}",
+        t.add_row(vec![
             question_words(q),
-            q.grade,
-            q.state,
-            q.quorum,
+            q.grade.to_string(),
+            q.state.to_string(),
+            q.quorum.to_string(),
             tally_words(q),
-            if q.open { "yes" } else { "no" },
+            if q.open { "yes" } else { "no" }.to_string(),
             q.raised_by
                 .iter()
                 .map(Id::as_str)
                 .collect::<Vec<_>>()
-                .join(", ")
-        );
+                .join(", "),
+        ]);
     }
+    s.push_str(&crate::table::render(&t));
     s.push('\n');
     if r.assessments.is_empty() {
         s.push_str("no assessment yet\n");
@@ -503,27 +510,30 @@ fn render_show(r: &IncidentReview) -> String {
             }
         }
     }
-    let _ = writeln!(
-        s,
-        "\n{:<16} {:<44} {:<12} {:<16} {:<7} ROUTINE",
-        "ENTRY", "REPORT", "ROLE", "ACT", "BLAMES"
+    let mut t = crate::table::new(
+        &["ENTRY", "REPORT", "ROLE", "ACT", "BLAMES", "ROUTINE"],
+        &[],
     );
     for m in &r.reports {
         let act = serde_json::to_value(m.act)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "{:<16} {:<44} {:<12} {:<16} {:<7} {}",
-            short(&m.entry_id),
+        t.add_row(vec![
+            short(&m.entry_id).to_string(),
             format!("{}/{}", m.author, m.id),
-            m.role.as_str(),
+            m.role.as_str().to_string(),
             act,
-            m.perpetrator.as_ref().map(Id::as_str).unwrap_or("-"),
-            if m.routine.is_some() { "yes" } else { "no" }
-        );
+            m.perpetrator
+                .as_ref()
+                .map(Id::as_str)
+                .unwrap_or("-")
+                .to_string(),
+            if m.routine.is_some() { "yes" } else { "no" }.to_string(),
+        ]);
     }
+    s.push('\n');
+    s.push_str(&crate::table::render(&t));
     s
 }
 
