@@ -631,7 +631,9 @@ fn an_id_reused_with_other_content_is_refused_with_its_reason() {
     assert_eq!((a, d, r), (3, 2, 1), "{err}");
     let rej = std::fs::read_to_string(p.join("rej-r.csv")).unwrap();
     assert!(
-        rej.contains("2,\"report id `r1` was already read at line 1 of this file with other content"),
+        rej.contains(
+            "2,\"report id `r1` was already read at line 1 of this file with other content"
+        ),
         "{rej}"
     );
     let (a, d, r, err) = ingest("rej-r2.csv");
