@@ -106,6 +106,9 @@ pub fn content_of(kind: &str, body: &[u8]) -> [u8; 8] {
 
 /// The body of an entry or record, as its exact JSON bytes.
 pub fn body_of(entry: &[u8]) -> Option<&[u8]> {
+    if let Some(b) = record_body(entry) {
+        return Some(b);
+    }
     #[derive(serde::Deserialize)]
     struct B<'a> {
         #[serde(borrow)]
@@ -114,6 +117,38 @@ pub fn body_of(entry: &[u8]) -> Option<&[u8]> {
     serde_json::from_slice::<B>(entry)
         .ok()
         .map(|b| b.body.get().as_bytes())
+}
+
+/// The body of an unsigned bulk record without parsing it. A record's bytes are its JCS form,
+/// keys sorted: `{"author":"<id>","body":<body>,"kind":"<kind>","time":"<time>","v":1}`, so the
+/// body is what lies between the author and the last `,"kind":"`, provided what follows that is
+/// exactly a kind, a time and the version (a signed envelope, with its `key` and `sig`, or any
+/// other shape is left to the parser). Ingest asks this of every record it reads or replays.
+pub(crate) fn record_body(entry: &[u8]) -> Option<&[u8]> {
+    const HEAD: &[u8] = b"{\"author\":\"";
+    const BODY: &[u8] = b"\",\"body\":";
+    const KIND: &[u8] = b",\"kind\":\"";
+    const TIME: &[u8] = b"\",\"time\":\"";
+    const TAIL: &[u8] = b"\",\"v\":1}";
+    let rest = entry.strip_prefix(HEAD)?;
+    let quote = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    let after_author = rest[quote..].strip_prefix(BODY)?;
+    let start = entry.len() - after_author.len();
+    let end = entry.windows(KIND.len()).rposition(|w| w == KIND)?;
+    let tail = &entry[end + KIND.len()..];
+    let kind_len = tail.iter().position(|&b| b == b'"')?;
+    if !tail[..kind_len]
+        .iter()
+        .all(|b| b.is_ascii_lowercase() || *b == b'.')
+    {
+        return None;
+    }
+    let time = tail[kind_len..].strip_prefix(TIME)?;
+    let time_len = time.iter().position(|&b| b == b'"' || b == b'\\')?;
+    if &time[time_len..] != TAIL || end < start {
+        return None;
+    }
+    Some(&entry[start..end])
 }
 
 /// Replays the log for a bulk command (see [`BulkState`]).
@@ -1189,4 +1224,43 @@ pub fn known_by(dir: &DataDir, index: u64, out: &Out) -> Result<(), Failure> {
         format!("entry {index}: {stated}{}\n", t.words),
         serde_json::to_value(&t).map_err(|e| Failure::input(anyhow!(e)))?,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path agrees with the parser on records, and leaves everything else to it.
+    #[test]
+    fn a_record_body_is_sliced_exactly_as_the_parser_finds_it() {
+        let parsed = |e: &[u8]| {
+            #[derive(serde::Deserialize)]
+            struct B<'a> {
+                #[serde(borrow)]
+                body: &'a serde_json::value::RawValue,
+            }
+            serde_json::from_slice::<B>(e)
+                .unwrap()
+                .body
+                .get()
+                .as_bytes()
+                .to_vec()
+        };
+        let rec = br#"{"author":"firms","body":{"id":"a","kind":"x","text":",\"kind\":\"report\""},"kind":"report","time":"2025-03-19T00:00:00Z","v":1}"#;
+        assert_eq!(record_body(rec).unwrap(), parsed(rec).as_slice());
+        assert_eq!(body_of(rec).unwrap(), parsed(rec).as_slice());
+        // A signed envelope: not the fast path, the parser answers.
+        let env = br#"{"author":"ua","body":{"id":"a"},"key":"0a1b2c3d","kind":"report","sig":"AAAA","time":"2025-03-19T00:00:00Z","v":1}"#;
+        assert_eq!(record_body(env), None);
+        assert_eq!(body_of(env).unwrap(), br#"{"id":"a"}"#);
+        // Odd shapes are never sliced.
+        for odd in [
+            &br#"{"author":"a\"b","body":{},"kind":"report","time":"t","v":1}"#[..],
+            br#"{"author":"a","body":{},"kind":"Report","time":"t","v":1}"#,
+            br#"{"author":"a","body":{},"kind":"report","time":"t","v":2}"#,
+            br#"{"author":"a","kind":"report","time":"t","v":1}"#,
+        ] {
+            assert_eq!(record_body(odd), None, "{}", String::from_utf8_lossy(odd));
+        }
+    }
 }
