@@ -72,6 +72,9 @@ pub struct Round {
     /// The witnesses (policy names) whose cosignatures verified, with their timestamps (POSIX
     /// seconds).
     pub witnesses: BTreeMap<String, u64>,
+    /// The cosigned checkpoint note as logged (to judge it again under another policy).
+    #[serde(skip)]
+    pub note: String,
     /// When the quorum was reached: every entry below `size` was in the log by then.
     pub reached_at: Time,
     /// The latest time a quorum had all signed at or after: every entry after this round entry
@@ -172,6 +175,7 @@ impl Timeline {
             return Err("the round's cosignatures bound no time under the policy".into());
         };
         Ok(Round {
+            note: note.to_string(),
             index,
             size,
             root: checked.checkpoint.root.to_string(),
@@ -237,6 +241,28 @@ impl Timeline {
             .filter(|r| r.reached_at <= t)
             .map(|r| r.size)
             .max()
+    }
+
+    /// The same rounds and clocks judged under `policy` instead of the logged policies (a
+    /// verifier's own): the timeline it gives, and each logged round that does not meet it (whose
+    /// bounds then come only from the rounds that do).
+    pub fn under(&self, policy: &Policy) -> (Timeline, Vec<String>) {
+        let mut t = Timeline {
+            policies: vec![(0, String::new(), policy.clone())],
+            rounds: Vec::new(),
+            clocks: self.clocks.clone(),
+        };
+        let mut missed = Vec::new();
+        for r in &self.rounds {
+            match t.check_round(r.index, &r.note) {
+                Ok(mut round) => {
+                    round.policy = r.policy;
+                    t.rounds.push(round);
+                }
+                Err(why) => missed.push(format!("entry {}: {why}", r.index)),
+            }
+        }
+        (t, missed)
     }
 
     /// Clocks outside their own known-by interval.

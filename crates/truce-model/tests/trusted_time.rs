@@ -322,3 +322,44 @@ fn only_the_operator_writes_time() {
         Err(Rejection::Forbidden { .. })
     ));
 }
+
+#[test]
+fn a_verifier_judges_the_rounds_again_under_its_own_policy() {
+    let mut w = World::new();
+    let policy = w.policy_text();
+    w.submit(Body::WitnessPolicy(WitnessPolicy { policy }), at(T0))
+        .unwrap();
+    w.clock(at(T0 + 10)).unwrap();
+    // Cosigned by w0 and w1: the operator's 2 of 3 is met.
+    w.round(3, &[Some(T0 + 60), Some(T0 + 70), None], at(T0 + 80))
+        .unwrap();
+    let x = w.clock(at(T0 + 100)).unwrap();
+    w.round(
+        5,
+        &[Some(T0 + 200), Some(T0 + 230), Some(T0 + 210)],
+        at(T0 + 240),
+    )
+    .unwrap();
+    // A verifier who trusts only w1 and w2, both required.
+    let mut text = format!("log {}\n", w.log.verifier);
+    for (i, c) in w.witnesses.iter().enumerate().skip(1) {
+        text.push_str(&format!("witness v{i} {}\n", c.vkey()));
+    }
+    text.push_str("group both all v1 v2\nquorum both\n");
+    let mine = truce_log::policy::Policy::parse(&text).unwrap();
+    let (t, missed) = w.ledger.time.under(&mine);
+    // The first round lacks w2: it bounds nothing for this verifier.
+    assert_eq!(missed.len(), 1, "{missed:?}");
+    assert!(missed[0].starts_with("entry 3: "), "{missed:?}");
+    assert_eq!(t.rounds.len(), 1);
+    let k = t.known_by(x);
+    assert_eq!(k.after, None, "no round this verifier accepts before it");
+    // Known by the time both of its witnesses had signed: the later of w1 and w2.
+    assert_eq!(k.by, Some(at(T0 + 230)));
+    assert!(t.clock_faults().is_empty());
+    // Under the logged policy itself nothing is missed and the bounds are the ledger's.
+    let logged = w.ledger.time.policies[0].2.clone();
+    let (same, missed) = w.ledger.time.under(&logged);
+    assert!(missed.is_empty());
+    assert_eq!(same.known_by(x), w.ledger.time.known_by(x));
+}

@@ -1167,7 +1167,9 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
     report.checks.push(signatures_check(&cp, &pass, tree_ok));
 
     // 4b. trusted time: every round's checkpoint is the log's own, every clock in its interval
-    report.checks.push(time_check(source, &pass, tree_ok));
+    report
+        .checks
+        .push(time_check(source, &pass, tree_ok, &opts.trust));
 
     // 6. publications (checked before 5, which may take the ledger; reported after it)
     let pub_check = if !opts.replay {
@@ -1283,8 +1285,10 @@ impl truce_log::TileSource for SourceTiles<'_> {
 /// The `time` check: each witnessing round in the log cosigned a checkpoint whose root is the
 /// log's own root at that size (recomputed from the verified tiles), and each sequencer clock
 /// lies inside its known-by interval (and never went backwards: a backwards clock or a round
-/// the rules refuse fails here too).
-fn time_check(source: &dyn Source, pass: &Pass, tree_ok: bool) -> Check {
+/// the rules refuse fails here too). With the verifier's own policy (`--policy`), the rounds are
+/// judged again under it: the clocks must lie inside the intervals *its* quorum bounds, and the
+/// rounds that do not meet it are listed (they bound nothing for this verifier).
+fn time_check(source: &dyn Source, pass: &Pass, tree_ok: bool, trust: &Trust) -> Check {
     const NAME: &str = "time";
     if !tree_ok {
         return check(
@@ -1312,6 +1316,26 @@ fn time_check(source: &dyn Source, pass: &Pass, tree_ok: bool) -> Check {
     for f in t.clock_faults() {
         problems.push(format!("entry {}: {}", f.index, f.message));
     }
+    let mut details = Vec::new();
+    let mut yours = String::new();
+    if let (Trust::Policy(p), false) = (trust, t.rounds.is_empty()) {
+        let (mine, missed) = t.under(p);
+        for f in mine.clock_faults() {
+            problems.push(format!(
+                "entry {}: under your policy: {}",
+                f.index, f.message
+            ));
+        }
+        yours = format!(
+            "; under your policy {} of them bound time",
+            mine.rounds.len()
+        );
+        details.extend(
+            missed
+                .into_iter()
+                .map(|m| format!("does not meet your policy (bounds nothing for you): {m}")),
+        );
+    }
     if !problems.is_empty() {
         let n = problems.len();
         return failed_with(
@@ -1333,11 +1357,11 @@ fn time_check(source: &dyn Source, pass: &Pass, tree_ok: bool) -> Check {
         NAME,
         Status::Ok,
         format!(
-            "{} witnessing rounds (policy at entry {policy}) cosigned the log's own checkpoints; {} sequencer clocks, never backwards, each inside its known-by interval",
+            "{} witnessing rounds (policy at entry {policy}) cosigned the log's own checkpoints; {} sequencer clocks, never backwards, each inside its known-by interval{yours}",
             t.rounds.len(),
             t.clocks.len()
         ),
-        Vec::new(),
+        details,
     )
 }
 

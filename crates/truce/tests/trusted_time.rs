@@ -224,3 +224,92 @@ fn verify_checks_the_time_and_names_a_forged_round() {
         "{details}"
     );
 }
+
+/// The demo's DEMO-ONLY witness `w` ("mission", "ru", "ua"), derived from the scenario's public
+/// seed as `truce demo` derives it.
+fn demo_witness(w: &str) -> Cosigner {
+    use sha2::Digest;
+    let text = std::fs::read_to_string(format!("{}/scenario.toml", common::scenario())).unwrap();
+    let field = |k: &str| -> String {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{k} =")))
+            .unwrap();
+        line.split('"').nth(1).unwrap().to_string()
+    };
+    let (seed, origin) = (field("seed"), field("origin"));
+    let d = sha2::Sha256::digest(format!("truce demo witness v1\n{seed}\n{w}").as_bytes());
+    Cosigner::new(
+        &format!("{origin}/witness-{w}"),
+        SigningKey::from_bytes(&d.into()),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_verifier_with_its_own_policy_judges_the_rounds_under_it() {
+    let t = demo();
+    let p = t.path();
+    stdout(truce(p).args(["--dir", "d", "log", "export-tiles", "m"]));
+    // The mirror's checkpoint, cosigned now by the mission's and ru's witnesses and by one the
+    // verifier adds (who never cosigned a logged round).
+    let extra = Cosigner::new(
+        "witness.verifier.example",
+        SigningKey::from_bytes(&[77; 32]),
+    )
+    .unwrap();
+    let mut note = std::fs::read(p.join("m/checkpoint")).unwrap();
+    for c in [demo_witness("mission"), demo_witness("ru"), extra.clone()] {
+        note = c.cosign_note(&note, 1_900_000_000).unwrap();
+    }
+    std::fs::write(p.join("m/checkpoint"), &note).unwrap();
+    let policy = std::fs::read_to_string(p.join("d/witness-policy.txt")).unwrap();
+    std::fs::write(p.join("demo-policy.txt"), &policy).unwrap();
+    let run = |policy: &str| -> Value {
+        let o = truce(p)
+            .args(["-q", "--json", "verify", "m", "--policy", policy])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    // The demo's own policy: every round bounds time for this verifier too.
+    let r = run("demo-policy.txt");
+    let c = check(&r, "time");
+    assert_eq!(c["status"], "ok", "{c}");
+    assert!(
+        c["message"]
+            .as_str()
+            .unwrap()
+            .contains("under your policy 28 of them bound time"),
+        "{c}"
+    );
+    // A verifier who also requires a witness of its own: no logged round meets it, each is
+    // listed, and nothing fails (the rounds just bound nothing for this verifier).
+    let mine: String = policy
+        .lines()
+        .filter(|l| !l.starts_with("group") && !l.starts_with("quorum"))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        + &format!(
+            "witness mine {}\ngroup strict all mission mine\nquorum strict\n",
+            extra.vkey()
+        );
+    std::fs::write(p.join("my-policy.txt"), mine).unwrap();
+    let r = run("my-policy.txt");
+    let c = check(&r, "time");
+    assert_eq!(c["status"], "ok", "{c}");
+    assert!(
+        c["message"]
+            .as_str()
+            .unwrap()
+            .contains("under your policy 0 of them bound time"),
+        "{c}"
+    );
+    let details = c["details"].as_array().unwrap();
+    assert_eq!(details.len(), 28, "{c}");
+    assert!(details[0]
+        .as_str()
+        .unwrap()
+        .starts_with("does not meet your policy (bounds nothing for you): entry "));
+}
