@@ -58,6 +58,30 @@ pub struct Clock {
     pub entries: u64,
 }
 
+/// The sequencer's `clock` entry closing the batch of `entries` entries that starts at index
+/// `first`, signed by the operator at `now` but never before the log's last clock reading;
+/// `None` while the operator is not registered in `ledger` (the genesis batch). The one place
+/// every sequencer (the CLI, `truce ingest`, the server's writer) makes its clock entries.
+pub fn clock_entry(
+    ledger: &crate::Ledger,
+    first: u64,
+    entries: u64,
+    now: Time,
+    operator: &dyn signed_note::Signer,
+) -> Option<Result<crate::Envelope, crate::entry::EntryError>> {
+    let op = crate::Id::new("operator").ok()?;
+    if !ledger.parties.contains_key(&op) {
+        return None;
+    }
+    let body = crate::Body::Clock(Clock { first, entries });
+    Some(crate::sign(
+        &op,
+        ledger.time.next_clock(now),
+        &body,
+        operator,
+    ))
+}
+
 /// A logged witnessing round, as the ledger holds it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Round {

@@ -494,15 +494,9 @@ impl Writer {
         entries: usize,
     ) -> Option<Vec<u8>> {
         let signer = self.operator.as_ref()?;
-        let op = truce_model::Id::new("operator").ok()?;
-        if !ledger.parties.contains_key(&op) {
-            return None;
-        }
-        let body = Body::Clock(truce_model::witnessed::Clock {
-            first: index - entries as u64,
-            entries: entries as u64,
-        });
-        let env = match truce_model::sign(&op, ledger.time.next_clock(now), &body, signer) {
+        let first = index - entries as u64;
+        let made = truce_model::witnessed::clock_entry(ledger, first, entries as u64, now, signer)?;
+        let env = match made {
             Ok(e) => e,
             Err(e) => {
                 tracing::error!("signing the sequencer's clock entry: {e}");

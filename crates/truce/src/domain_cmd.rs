@@ -291,16 +291,8 @@ impl Gate {
         let Some(signer) = &self.sequencer else {
             return Ok(None);
         };
-        let op = id(OPERATOR)?;
-        if !ledger.parties.contains_key(&op) {
-            return Ok(None);
-        }
-        let body = Body::Clock(truce_model::witnessed::Clock {
-            first,
-            entries: entries as u64,
-        });
-        sign(&op, ledger.time.next_clock(self.now), &body, signer)
-            .map(Some)
+        truce_model::witnessed::clock_entry(ledger, first, entries as u64, self.now, signer)
+            .transpose()
             .map_err(Failure::input)
     }
 
