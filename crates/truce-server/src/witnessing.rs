@@ -306,7 +306,7 @@ pub async fn log_round(state: &AppState, size: u64, note: Vec<u8>) {
         Ok(t) => t,
         Err(_) => return,
     };
-    let entry = {
+    {
         let ledger = state.0.ledger.read().unwrap_or_else(|p| p.into_inner());
         let t = &ledger.time;
         if t.policies.is_empty() {
@@ -323,32 +323,37 @@ pub async fn log_round(state: &AppState, size: u64, note: Vec<u8>) {
             tracing::warn!(size, "round not logged: {why}");
             return;
         }
-        let key_path = state.0.dir.join("operator.key");
-        let signer = match truce_store::keyfile::read(&key_path)
-            .map_err(|e| e.to_string())
-            .and_then(|k| truce_log::parse_signer(&k).map_err(|e| e.to_string()))
-        {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!("round not logged: the operator's key: {e}");
-                return;
-            }
-        };
-        let now = {
-            let t = jiff::Timestamp::now();
-            truce_model::Time(jiff::Timestamp::from_second(t.as_second()).unwrap_or(t))
-        };
-        let Ok(op) = truce_model::Id::new("operator") else {
+    }
+    // The key is read with the ledger's lock released: no file IO while the writer may wait.
+    let key_path = state.0.dir.join("operator.key");
+    let signer = match truce_store::keyfile::read(&key_path)
+        .map_err(|e| e.to_string())
+        .and_then(|k| truce_log::parse_signer(&k).map_err(|e| e.to_string()))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("round not logged: the operator's key: {e}");
             return;
-        };
-        let body =
-            truce_model::Body::Witnessing(truce_model::witnessed::Witnessing { checkpoint: text });
-        match truce_model::sign(&op, t.next_clock(now), &body, &signer) {
-            Ok(env) => env.bytes,
-            Err(e) => {
-                tracing::error!("round not logged: signing: {e}");
-                return;
-            }
+        }
+    };
+    let now = {
+        let t = jiff::Timestamp::now();
+        truce_model::Time(jiff::Timestamp::from_second(t.as_second()).unwrap_or(t))
+    };
+    let at = {
+        let ledger = state.0.ledger.read().unwrap_or_else(|p| p.into_inner());
+        ledger.time.next_clock(now)
+    };
+    let Ok(op) = truce_model::Id::new("operator") else {
+        return;
+    };
+    let body =
+        truce_model::Body::Witnessing(truce_model::witnessed::Witnessing { checkpoint: text });
+    let entry = match truce_model::sign(&op, at, &body, &signer) {
+        Ok(env) => env.bytes,
+        Err(e) => {
+            tracing::error!("round not logged: signing: {e}");
+            return;
         }
     };
     match state
