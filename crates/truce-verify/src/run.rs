@@ -1266,19 +1266,48 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
 }
 
 /// The verify `Source` as a `truce_log::TileSource` of hash tiles (full tiles; the partial ones
-/// of the right edge come from the pass's recomputed edge).
-struct SourceTiles<'a>(&'a dyn Source);
+/// of the right edge come from the pass's recomputed edge). Successive rounds' roots read
+/// mostly the same tiles, so the tiles read are kept (at most `KEEP_TILES`, 8 KiB each) rather
+/// than fetched again for every round.
+struct SourceTiles<'a> {
+    source: &'a dyn Source,
+    kept: std::cell::RefCell<BTreeMap<(u8, u64), Vec<u8>>>,
+}
+
+/// How many hash tiles `SourceTiles` keeps (32 MiB).
+const KEEP_TILES: usize = 4096;
+
+impl<'a> SourceTiles<'a> {
+    fn new(source: &'a dyn Source) -> Self {
+        SourceTiles {
+            source,
+            kept: Default::default(),
+        }
+    }
+}
 
 impl truce_log::TileSource for SourceTiles<'_> {
     fn tile(&self, level: u8, n: u64) -> Result<Option<Vec<u8>>, truce_log::LogError> {
+        if let Some(t) = self.kept.borrow().get(&(level, n)) {
+            return Ok(Some(t.clone()));
+        }
         let path = TilePath {
             kind: TileKind::Hash(level),
             n,
             width: TILE_WIDTH as u16,
         };
-        self.0
+        let t = self
+            .source
             .tile(&path)
-            .map_err(|e| truce_log::LogError::Storage(e.to_string()))
+            .map_err(|e| truce_log::LogError::Storage(e.to_string()))?;
+        if let Some(t) = &t {
+            let mut kept = self.kept.borrow_mut();
+            if kept.len() >= KEEP_TILES {
+                kept.clear();
+            }
+            kept.insert((level, n), t.clone());
+        }
+        Ok(t)
     }
 }
 
@@ -1300,8 +1329,9 @@ fn time_check(source: &dyn Source, pass: &Pass, tree_ok: bool, trust: &Trust) ->
     }
     let t = &pass.ledger.time;
     let mut problems: Vec<String> = pass.time_refusals.clone();
+    let tiles = SourceTiles::new(source);
     for r in &t.rounds {
-        match truce_log::tree_root(&SourceTiles(source), Some(&pass.edge), r.size) {
+        match truce_log::tree_root(&tiles, Some(&pass.edge), r.size) {
             Ok(root) if root.to_string() == r.root => {}
             Ok(root) => problems.push(format!(
                 "entry {}: the witnessing round cosigned a checkpoint of size {} with root {}, but the log's root at that size is {root}",
