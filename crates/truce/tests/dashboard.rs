@@ -6,6 +6,8 @@
 //! consents by ru and ua (ua's retroactive) to extend the energy moratorium to 17 May, so the
 //! agreements page has lifecycle events to show, with the findings they changed.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -63,21 +65,7 @@ fn serve(dir: &Path) -> (Server, String) {
 /// the same end (16 April, effective from the evening of the 15th: retroactive), which brings
 /// the strike into scope under every reading.
 const LIFECYCLE: [(&str, &str, &str); 3] = [
-    (
-        "may.toml",
-        "ua",
-        r#"time = 2025-05-10T18:00:00+03:00
-[[report]]
-id = "kherson-tpp-2025-05-10"
-time = { start = 2025-05-10T03:00:00+03:00, end = 2025-05-10T04:00:00+03:00 }
-location = { point = [32.55, 46.65], uncertainty_m = 1000, place = "Kherson thermal power plant (test)" }
-act = "drone-strike"
-alleged_perpetrator = "ru"
-target_category = "energy.power.plant"
-text = "test: a strike after the lapse"
-illustrative = true
-"#,
-    ),
+    ("may.toml", "ua", common::MAY_STRIKE),
     (
         "ru-extension.toml",
         "ru",

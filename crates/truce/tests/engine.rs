@@ -526,21 +526,7 @@ fn a_refiled_reading_is_a_version_and_the_past_stays_reproducible() {
 fn after_the_lapse_a_may_strike_is_out_of_scope_under_every_reading() {
     let t = demo();
     let p = t.path();
-    std::fs::write(
-        p.join("may.toml"),
-        r#"time = 2025-05-10T18:00:00+03:00
-[[report]]
-id = "kherson-tpp-2025-05-10"
-time = { start = 2025-05-10T03:00:00+03:00, end = 2025-05-10T04:00:00+03:00 }
-location = { point = [32.55, 46.65], uncertainty_m = 1000, place = "Kherson thermal power plant (test)" }
-act = "drone-strike"
-alleged_perpetrator = "ru"
-target_category = "energy.power.plant"
-text = "test: a strike after the lapse"
-illustrative = true
-"#,
-    )
-    .unwrap();
+    std::fs::write(p.join("may.toml"), common::MAY_STRIKE).unwrap();
     stdout(truce(p).args([
         "-q",
         "--dir",

@@ -34,22 +34,7 @@ fn consent(time: &str) -> String {
 fn an_extension_needs_both_sides_and_as_of_reproduces_what_was_known_before() {
     let t = demo();
     let p = t.path();
-    submit(
-        p,
-        "may.toml",
-        r#"time = 2025-05-10T18:00:00+03:00
-[[report]]
-id = "kherson-tpp-2025-05-10"
-time = { start = 2025-05-10T03:00:00+03:00, end = 2025-05-10T04:00:00+03:00 }
-location = { point = [32.55, 46.65], uncertainty_m = 1000, place = "Kherson thermal power plant (test)" }
-act = "drone-strike"
-alleged_perpetrator = "ru"
-target_category = "energy.power.plant"
-text = "test: a strike after the lapse"
-illustrative = true
-"#,
-        "ua",
-    );
+    submit(p, "may.toml", common::MAY_STRIKE, "ua");
     let incidents = json(p, &["incidents", "--from", "2025-05-09"]);
     let inc = incidents[0]["id"].as_str().unwrap().to_string();
     let findings = |extra: &[&str]| -> Value {

@@ -143,3 +143,17 @@ pub fn serve(dir: &Path) -> Server {
     });
     Server { child, addr }
 }
+
+/// ua's report (an authoring file) of a drone strike at the Kherson thermal power plant on
+/// 10 May 2025, after the moratorium lapsed on 18 April (test data, illustrative).
+pub const MAY_STRIKE: &str = r#"time = 2025-05-10T18:00:00+03:00
+[[report]]
+id = "kherson-tpp-2025-05-10"
+time = { start = 2025-05-10T03:00:00+03:00, end = 2025-05-10T04:00:00+03:00 }
+location = { point = [32.55, 46.65], uncertainty_m = 1000, place = "Kherson thermal power plant (test)" }
+act = "drone-strike"
+alleged_perpetrator = "ru"
+target_category = "energy.power.plant"
+text = "test: a strike after the lapse"
+illustrative = true
+"#;
