@@ -51,11 +51,18 @@ async function mapReady(page) {
 
 /** Moves the map (the page keeps its Leaflet map on the container) and waits for the town labels of the new view. */
 async function mapView(page, lat, lon, zoom) {
-  await page.evaluate(([a, o, z]) => { document.querySelector('#map').leafletMap.setView([a, o], z, { animate: false }); }, [lat, lon, zoom]);
-  await page.waitForFunction((z) => {
+  // The page may still fit the map to its incidents after a reload (a filter changed just before):
+  // the view is set again until it holds.
+  await page.waitForFunction(([a, o, z]) => {
     const m = document.querySelector('#map');
-    return m.leafletMap.getZoom() === z && m.dataset.townMinPopulation !== undefined;
-  }, zoom, { timeout: 15000 });
+    const map = m.leafletMap;
+    const c = map.getCenter();
+    if (map.getZoom() !== z || Math.abs(c.lat - a) > 1e-3 || Math.abs(c.lng - o) > 1e-3) {
+      map.setView([a, o], z, { animate: false });
+      return false;
+    }
+    return m.dataset.townMinPopulation !== undefined;
+  }, [lat, lon, zoom], { timeout: 15000, polling: 100 });
   await page.waitForTimeout(200);
 }
 
