@@ -135,13 +135,16 @@ impl Where {
         }
     }
 
-    /// Adds "the comma-separated `parties` column lists `party`" when given.
+    /// Adds "the comma-separated `parties` column lists `party`" when given: an exact match of
+    /// one element (`instr`, not `LIKE`, so `_` and `%` in a value are never wildcards).
     fn party(&mut self, party: &Option<String>) {
-        self.and(
-            "(',' || parties || ',')",
-            "LIKE",
-            party.as_ref().map(|p| format!("%,{p},%")),
-        );
+        if let Some(p) = party {
+            self.args.push(format!(",{p},").into());
+            self.sql.push_str(&format!(
+                " AND instr(',' || parties || ',', ?{}) > 0",
+                self.args.len()
+            ));
+        }
     }
 }
 
@@ -155,7 +158,7 @@ fn sql(path: &Path, source: rusqlite::Error) -> StoreError {
     StoreError::Sqlite {
         path: path.display().to_string(),
         source,
-        hint: " (views are derived: delete the file and run `truce rebuild`)",
+        hint: " (views are derived: delete the file and run `truce rebuild`)".into(),
     }
 }
 
@@ -418,9 +421,18 @@ impl ViewStore {
 
     /// Incident ids starting with `prefix` (for abbreviated ids), at most `limit`.
     pub fn incident_ids(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
-        let like = format!("{}%", prefix.replace(['%', '_'], ""));
+        // `%`, `_` and the escape character itself match only themselves.
+        let like = format!(
+            "{}%",
+            prefix
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
         self.strings(
-            &format!("SELECT id FROM view_incidents WHERE id LIKE ?1 ORDER BY id LIMIT {limit}"),
+            &format!(
+                "SELECT id FROM view_incidents WHERE id LIKE ?1 ESCAPE '\\' ORDER BY id LIMIT {limit}"
+            ),
             vec![like.into()],
         )
     }
@@ -512,6 +524,21 @@ mod tests {
         };
         assert_eq!(v.findings(&f).unwrap().len(), 2);
         assert_eq!(v.incident_ids("inc-", 10).unwrap(), vec!["inc-1", "inc-2"]);
+        // `_` and `%` are no wildcards: `r_` names no party of "ru,ua", `%` no incident id.
+        for party in ["r_", "%", "_u", "r%"] {
+            let f = IncidentFilter {
+                party: Some(party.into()),
+                ..Default::default()
+            };
+            assert!(v.incidents(&f).unwrap().is_empty(), "party {party:?}");
+            let f = FindingFilter {
+                party: Some(party.into()),
+                ..Default::default()
+            };
+            assert!(v.findings(&f).unwrap().is_empty(), "party {party:?}");
+        }
+        assert!(v.incident_ids("inc_", 10).unwrap().is_empty());
+        assert!(v.incident_ids("%", 10).unwrap().is_empty());
         let (page, total) = v.incidents_page(&IncidentFilter::default(), 1, 1).unwrap();
         assert_eq!((page, total), (vec!["{\"id\":\"inc-2\"}".to_string()], 2));
         let (page, total) = v.findings_page(&FindingFilter::default(), 10, 2).unwrap();
