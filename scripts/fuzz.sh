@@ -66,7 +66,7 @@ for t in "${targets[@]}"; do
 done
 
 {
-  echo "# scripts/fuzz.sh $minutes — $(date -u +%FT%TZ), $(git -C "$root" rev-parse --short HEAD), sanitizer $sanitizer, rss limit ${rss} MB, $(nproc) cores"
+  echo "# scripts/fuzz.sh $minutes — $(date -u +%FT%TZ), $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "no git"), sanitizer $sanitizer, rss limit ${rss} MB, $(nproc) cores"
   printf '%-16s %9s %12s %7s %7s  %s\n' target cpu execs cov crashes "first failure (or exit code)"
   printf '%s\n' "${rows[@]}"
 } | tee "$summary"
