@@ -105,7 +105,7 @@ pub enum StoreError {
         path: String,
         /// The SQLite error.
         source: rusqlite::Error,
-        /// A hint on what to do.
+        /// A hint on what it means and what to do.
         hint: &'static str,
     },
     /// A file could not be read or written.

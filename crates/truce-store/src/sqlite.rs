@@ -4,6 +4,14 @@
 //!
 //! Schema (version 1): `meta(key, value)`; `tiles(key, data)` with `key = level << 56 | n`;
 //! `bundles(n, data)`; `checkpoints(size, note)`. Tiles and bundles hold their widest version.
+//!
+//! Storage faults (a failing fsync, a full disk or file size limit, read-only storage) fail the
+//! commit with an error naming the file, what happened and what to do; SQLite rolls the
+//! transaction back, so nothing of it is acknowledged and everything committed before is kept. A
+//! connection opened on read-only storage is opened again before the next commit, so the log
+//! accepts writes once the storage is writable, without a restart. A torn last WAL frame (a
+//! crash mid-write) fails its checksum and is dropped on the next open: only the unacknowledged
+//! batch is lost. `tests/faults.rs` makes each of these faults on a real file.
 
 use crate::{Commit, LogMeta, LogStorage, StoreError};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
@@ -30,28 +38,10 @@ impl SqliteStorage {
                 path: path.display().to_string(),
             });
         }
-        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        if create {
-            flags |= OpenFlags::SQLITE_OPEN_CREATE;
-        }
-        let p = path.display().to_string();
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| sql(&p, e))?;
         let s = SqliteStorage {
-            conn,
+            conn: connect(path, create)?,
             path: path.to_path_buf(),
         };
-        s.conn
-            .execute_batch(
-                "PRAGMA journal_mode=WAL;
-                 PRAGMA synchronous=FULL;
-                 PRAGMA busy_timeout=10000;
-                 PRAGMA cache_size=-32768;
-                 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                 CREATE TABLE IF NOT EXISTS tiles(key INTEGER PRIMARY KEY, data BLOB NOT NULL);
-                 CREATE TABLE IF NOT EXISTS bundles(n INTEGER PRIMARY KEY, data BLOB NOT NULL);
-                 CREATE TABLE IF NOT EXISTS checkpoints(size INTEGER PRIMARY KEY, note BLOB NOT NULL);",
-            )
-            .map_err(|e| s.err(e))?;
         if let Some(v) = s.get_meta("schema")? {
             if v != SCHEMA_VERSION {
                 return Err(StoreError::Corrupt(format!(
@@ -66,6 +56,17 @@ impl SqliteStorage {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// A connection opened while the storage was read-only stays read-only: before a write,
+    /// open the file again, in case it has been made writable since (the log then accepts writes
+    /// again without a restart). If it is still read-only, the write fails with that reason.
+    fn reopen_if_read_only(&mut self) {
+        if self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+            if let Ok(conn) = connect(&self.path, false) {
+                self.conn = conn;
+            }
+        }
     }
 
     fn err(&self, e: rusqlite::Error) -> StoreError {
@@ -86,7 +87,39 @@ impl SqliteStorage {
     }
 }
 
+/// Opens the database (SQLite falls back to read-only if the file cannot be opened for writing:
+/// writes then fail with [`rusqlite::ErrorCode::ReadOnly`]), sets WAL and `synchronous=FULL`, and
+/// creates the tables if they do not exist.
+fn connect(path: &Path, create: bool) -> Result<Connection, StoreError> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let p = path.display().to_string();
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| sql(&p, e))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL;
+         PRAGMA synchronous=FULL;
+         PRAGMA busy_timeout=10000;
+         PRAGMA cache_size=-32768;
+         CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+         CREATE TABLE IF NOT EXISTS tiles(key INTEGER PRIMARY KEY, data BLOB NOT NULL);
+         CREATE TABLE IF NOT EXISTS bundles(n INTEGER PRIMARY KEY, data BLOB NOT NULL);
+         CREATE TABLE IF NOT EXISTS checkpoints(size INTEGER PRIMARY KEY, note BLOB NOT NULL);",
+    )
+    .map_err(|e| sql(&p, e))?;
+    Ok(conn)
+}
+
+/// What a failed write did and did not do, said in every hint on a failed write.
+macro_rules! kept {
+    () => {
+        "nothing was acknowledged by the write that failed, and every entry acknowledged before it is kept"
+    };
+}
+
 fn sql(path: &str, source: rusqlite::Error) -> StoreError {
+    use rusqlite::ffi;
     let hint = match &source {
         rusqlite::Error::SqliteFailure(f, _) => match f.code {
             rusqlite::ErrorCode::NotADatabase => {
@@ -94,9 +127,31 @@ fn sql(path: &str, source: rusqlite::Error) -> StoreError {
             }
             rusqlite::ErrorCode::DatabaseCorrupt => " (the database is corrupt: restore it from a mirror or backup)",
             rusqlite::ErrorCode::DatabaseBusy => " (another truce process holds the write lock; retry when it finishes)",
-            rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen => {
-                " (check that the directory exists and is writable)"
+            rusqlite::ErrorCode::CannotOpen => " (check that the directory exists and is writable)",
+            rusqlite::ErrorCode::ReadOnly => concat!(
+                " (the storage is read-only: the database, its -wal and -shm files or their directory are not writable — permissions, an immutable flag (lsattr) or a read-only mount; ",
+                kept!(),
+                "; make them writable again, then retry)"
+            ),
+            rusqlite::ErrorCode::DiskFull => concat!(
+                " (the disk is full or the file size limit (ulimit -f) was reached; ",
+                kept!(),
+                "; free space on the filesystem holding this file, then retry)"
+            ),
+            rusqlite::ErrorCode::SystemIoFailure
+                if matches!(f.extended_code, ffi::SQLITE_IOERR_FSYNC | ffi::SQLITE_IOERR_DIR_FSYNC) =>
+            {
+                concat!(
+                    " (fsync failed: the operating system could not confirm that the write reached the disk; ",
+                    kept!(),
+                    "; check the disk (free space, the kernel log), then retry; `truce log check` verifies the log)"
+                )
             }
+            rusqlite::ErrorCode::SystemIoFailure => concat!(
+                " (a read or write of the file failed: a full disk, a file size limit (ulimit -f), a read-only or immutable file, or a failing disk; ",
+                kept!(),
+                "; fix the storage, then retry; `truce log check` verifies the log)"
+            ),
             _ => "",
         },
         _ => "",
@@ -188,6 +243,7 @@ impl LogStorage for SqliteStorage {
     }
 
     fn commit(&mut self, c: &Commit<'_>) -> Result<(), StoreError> {
+        self.reopen_if_read_only();
         let p = self.path.display().to_string();
         let tx = self
             .conn

@@ -158,7 +158,7 @@ fn sql(path: &Path, source: rusqlite::Error) -> StoreError {
     StoreError::Sqlite {
         path: path.display().to_string(),
         source,
-        hint: " (views are derived: delete the file and run `truce rebuild`)".into(),
+        hint: " (views are derived: delete the file and run `truce rebuild`)",
     }
 }
 
