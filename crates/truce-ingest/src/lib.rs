@@ -10,10 +10,16 @@
 //! - Provenance: ACLED rows citing a party's officials relay that party's claim, ACLED battles and
 //!   UCDP dyads name no perpetrator, UCDP aggregates widen their uncertainty — the rules are in
 //!   [`acled`] and [`ucdp`] (summary: `PROVENANCE.md`).
+//! - Bounds ([`limits`]): a line, record or GeoJSON feature holds at most 1 MiB by default, read
+//!   with the bound enforced beneath the parser; GeoJSON is streamed feature by feature
+//!   ([`features`]); a decompressing reader is capped in size and ratio ([`limits::Inflation`]).
+//!   A file beyond a bound ends in [`Row::Unreadable`] with its line and the limit.
 
 pub mod acled;
+pub mod features;
 pub mod firms;
 pub mod geojson;
+pub mod limits;
 pub mod lines;
 pub mod native;
 pub mod osm;
@@ -56,11 +62,24 @@ struct CsvRows<R: Read> {
     actors: ActorMap,
     relays: acled::Relays,
     rec: csv::ByteRecord,
+    max_record: u64,
+    done: bool,
+}
+
+/// What a read error becomes: the last row (the input is not read further).
+fn unreadable(line: u64, e: &dyn std::fmt::Display) -> Row {
+    Row::Unreadable {
+        line,
+        reason: format!("cannot read further: {e}"),
+    }
 }
 
 impl<R: Read> Iterator for CsvRows<R> {
     type Item = Row;
     fn next(&mut self) -> Option<Row> {
+        if self.done {
+            return None;
+        }
         loop {
             let start = self.rdr.position().byte();
             match self.rdr.read_byte_record(&mut self.rec) {
@@ -69,11 +88,11 @@ impl<R: Read> Iterator for CsvRows<R> {
                     let line = self
                         .lines
                         .line_at(e.position().map(|p| p.byte()).unwrap_or(start));
-                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                        return Some(Row::Refused {
-                            line,
-                            reason: format!("read error: {e}"),
-                            raw: String::new(),
+                    if let csv::ErrorKind::Io(io) = e.kind() {
+                        self.done = true;
+                        return Some(match limits::LimitError::from_io(io) {
+                            Some(l) => unreadable(line, l),
+                            None => unreadable(line, &format!("read error: {io}")),
                         });
                     }
                     return Some(Row::Refused {
@@ -91,6 +110,16 @@ impl<R: Read> Iterator for CsvRows<R> {
                 continue; // a blank line
             }
             let raw = || rows::raw(&self.rec);
+            if self.rec.as_slice().len() as u64 > self.max_record {
+                return Some(Row::Refused {
+                    line,
+                    reason: format!(
+                        "the record holds more than {} bytes, the limit for one record (--max-record-bytes raises it)",
+                        self.max_record
+                    ),
+                    raw: raw(),
+                });
+            }
             if self.rec.len() != self.width {
                 return Some(Row::Refused {
                     line,
@@ -129,21 +158,25 @@ struct JsonLines<R: BufRead> {
     input: R,
     line: u64,
     buf: Vec<u8>,
+    done: bool,
 }
 
 impl<R: BufRead> Iterator for JsonLines<R> {
     type Item = Row;
     fn next(&mut self) -> Option<Row> {
+        if self.done {
+            return None;
+        }
         loop {
             self.buf.clear();
             match self.input.read_until(b'\n', &mut self.buf) {
                 Ok(0) => return None,
                 Err(e) => {
-                    return Some(Row::Refused {
-                        line: self.line + 1,
-                        reason: format!("read error: {e}"),
-                        raw: String::new(),
-                    })
+                    self.done = true;
+                    return Some(match limits::LimitError::from_io(&e) {
+                        Some(l) => unreadable(self.line + 1, l),
+                        None => unreadable(self.line + 1, &format!("read error: {e}")),
+                    });
                 }
                 Ok(_) => {}
             }
@@ -175,29 +208,55 @@ impl<R: BufRead> Iterator for JsonLines<R> {
     }
 }
 
-/// Reads reports of `format` from `input`, record by record (GeoJSON is read whole). Fails only
-/// when the file as a whole is unusable (e.g. a header that fits no format); bad records come out
-/// as [`Row::Refused`] and the rest goes on.
+/// Reads reports of `format` from `input`, record by record, within the default
+/// [`limits::Limits`] (see [`reports_with`]).
 pub fn reports<'a, R: Read + 'a>(
     format: Format,
     input: R,
     actors: ActorMap,
 ) -> Result<Box<dyn Iterator<Item = Row> + 'a>, IngestError> {
+    reports_with(format, input, actors, &limits::Limits::default())
+}
+
+/// Reads reports of `format` from `input`, record by record (GeoJSON feature by feature, the
+/// rows collected). Fails only when the file as a whole is unusable (e.g. a header that fits no
+/// format); bad records come out as [`Row::Refused`] and the rest goes on; a line, record or
+/// feature beyond `limits.max_record` (or a read error) ends the rows with [`Row::Unreadable`].
+pub fn reports_with<'a, R: Read + 'a>(
+    format: Format,
+    input: R,
+    actors: ActorMap,
+    limits: &limits::Limits,
+) -> Result<Box<dyn Iterator<Item = Row> + 'a>, IngestError> {
+    use limits::{RecordCap, Records};
+    let max_record = limits.max_record;
     match format {
         Format::Jsonl => Ok(Box::new(JsonLines {
-            input: BufReader::with_capacity(1 << 20, input),
+            input: BufReader::with_capacity(
+                1 << 16,
+                RecordCap::new(input, Records::Lines, max_record),
+            ),
             line: 0,
             buf: Vec::new(),
+            done: false,
         })),
         Format::GeoJson => {
-            let mut text = String::new();
-            BufReader::new(input)
-                .read_to_string(&mut text)
-                .map_err(|e| IngestError::at(None, "file", format!("not UTF-8 text: {e}")))?;
-            let rows = native::geojson_rows(&text).map_err(|e| IngestError::at(None, "file", e))?;
+            let mut rows = Vec::new();
+            let read = features::for_each(input, max_record, |n, f| {
+                rows.push(native::geojson_row(n, f))
+            });
+            match read {
+                Ok(()) => {}
+                Err(e @ features::FeaturesError::TooLarge(_)) => {
+                    let line = rows.len() as u64 + 1;
+                    rows.push(unreadable(line, &e));
+                }
+                Err(e) => return Err(IngestError::at(None, "file", e.to_string())),
+            }
             Ok(Box::new(rows.into_iter()))
         }
         _ => {
+            let input = RecordCap::new(input, Records::Csv, max_record);
             let (input, lines) = lines::Tracked::new(input);
             let mut rdr = csv::ReaderBuilder::new()
                 .flexible(true)
@@ -221,6 +280,8 @@ pub fn reports<'a, R: Read + 'a>(
                 },
                 actors,
                 rec: csv::ByteRecord::new(),
+                max_record,
+                done: false,
             }))
         }
     }

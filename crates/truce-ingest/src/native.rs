@@ -87,51 +87,53 @@ pub fn geojson_rows(text: &str) -> Result<Vec<Row>, String> {
     Ok(features
         .into_iter()
         .enumerate()
-        .map(|(i, f)| {
-            let n = i as u64 + 1;
-            let props = f.get("properties").cloned().unwrap_or(Value::Null);
-            let get = |k: &str| -> String {
-                match props.get(k) {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(Value::Null) | None => String::new(),
-                    Some(other) => other.to_string(),
-                }
-            };
-            let coords = f
-                .pointer("/geometry/coordinates")
-                .cloned()
-                .unwrap_or(Value::Null);
-            let result = (|| {
-                if f.pointer("/geometry/type").and_then(Value::as_str) != Some("Point") {
-                    return Err("geometry: reports are Points".to_string());
-                }
-                let (lon, lat) = (
-                    coords.get(0).and_then(Value::as_f64),
-                    coords.get(1).and_then(Value::as_f64),
-                );
-                let (Some(lon), Some(lat)) = (lon, lat) else {
-                    return Err("geometry: coordinates must be [lon, lat]".to_string());
-                };
-                let p = position(lat, lon)?;
-                build(
-                    &get("id"),
-                    &get("start"),
-                    &get("end"),
-                    json!([p.lon(), p.lat()]),
-                    &get,
-                )
-            })();
-            match result {
-                Ok(report) => Row::Report {
-                    line: n,
-                    report: Box::new(report),
-                },
-                Err(reason) => Row::Refused {
-                    line: n,
-                    reason: format!("feature {n}: {reason}"),
-                    raw: f.to_string(),
-                },
-            }
-        })
+        .map(|(i, f)| geojson_row(i as u64 + 1, f))
         .collect())
+}
+
+/// One GeoJSON feature (the `n`th, from 1) as a report row.
+pub fn geojson_row(n: u64, f: Value) -> Row {
+    let props = f.get("properties").cloned().unwrap_or(Value::Null);
+    let get = |k: &str| -> String {
+        match props.get(k) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        }
+    };
+    let coords = f
+        .pointer("/geometry/coordinates")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let result = (|| {
+        if f.pointer("/geometry/type").and_then(Value::as_str) != Some("Point") {
+            return Err("geometry: reports are Points".to_string());
+        }
+        let (lon, lat) = (
+            coords.get(0).and_then(Value::as_f64),
+            coords.get(1).and_then(Value::as_f64),
+        );
+        let (Some(lon), Some(lat)) = (lon, lat) else {
+            return Err("geometry: coordinates must be [lon, lat]".to_string());
+        };
+        let p = position(lat, lon)?;
+        build(
+            &get("id"),
+            &get("start"),
+            &get("end"),
+            json!([p.lon(), p.lat()]),
+            &get,
+        )
+    })();
+    match result {
+        Ok(report) => Row::Report {
+            line: n,
+            report: Box::new(report),
+        },
+        Err(reason) => Row::Refused {
+            line: n,
+            reason: format!("feature {n}: {reason}"),
+            raw: f.to_string(),
+        },
+    }
 }

@@ -34,6 +34,15 @@ pub enum Row {
         /// The record's text.
         raw: String,
     },
+    /// The input cannot be read any further: a read error, or a bound of
+    /// [`crate::limits::Limits`] exceeded (a record too long, a decompression bomb). The rows
+    /// before it stand; nothing after it was read, and the iterator ends here.
+    Unreadable {
+        /// 1-based line (or feature) where reading stopped.
+        line: u64,
+        /// What went wrong and what to do.
+        reason: String,
+    },
 }
 
 /// The report formats.

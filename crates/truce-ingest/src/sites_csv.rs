@@ -101,6 +101,18 @@ pub enum SiteRow {
 /// Reads every row (header names are matched lower-cased). A header missing a column the mapping
 /// needs is refused naming the missing columns, what each was to hold, and the file's columns.
 pub fn rows<R: Read>(input: R, m: &Mapping) -> Result<Vec<SiteRow>, IngestError> {
+    rows_with(input, m, crate::limits::DEFAULT_MAX_RECORD)
+}
+
+/// [`rows`] with a bound on one record's bytes: a longer record (or a read error) stops the
+/// reading with an error naming its line and the limit.
+pub fn rows_with<R: Read>(
+    input: R,
+    m: &Mapping,
+    max_record: u64,
+) -> Result<Vec<SiteRow>, IngestError> {
+    use crate::limits::{LimitError, RecordCap, Records};
+    let input = RecordCap::new(input, Records::Csv, max_record);
     let (input, lines) = crate::lines::Tracked::new(input);
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let header = rdr
@@ -150,6 +162,17 @@ pub fn rows<R: Read>(input: R, m: &Mapping) -> Result<Vec<SiteRow>, IngestError>
             Ok(true) => {}
             Err(e) => {
                 let at = e.position().map(|p| p.byte()).unwrap_or(start.byte());
+                if let csv::ErrorKind::Io(io) = e.kind() {
+                    let line = lines.line_at(at);
+                    return Err(IngestError {
+                        line: Some(line),
+                        field: None,
+                        reason: match LimitError::from_io(io) {
+                            Some(l) => l.to_string(),
+                            None => format!("read error: {io}; nothing from here on was read"),
+                        },
+                    });
+                }
                 out.push(SiteRow::Refused {
                     line: lines.line_at(at),
                     reason: e.to_string(),

@@ -31,7 +31,7 @@ fn lines(rows: &[Row]) -> Vec<(u64, bool)> {
         .map(|r| match r {
             Row::Report { line, .. } => (*line, true),
             Row::Skipped { line, .. } => (*line, true),
-            Row::Refused { line, .. } => (*line, false),
+            Row::Refused { line, .. } | Row::Unreadable { line, .. } => (*line, false),
         })
         .collect()
 }
