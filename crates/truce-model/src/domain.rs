@@ -7,6 +7,7 @@ use crate::geo::{Geometry, Point, Polygon};
 use crate::taxonomy::{Category, CategorySet};
 use crate::time::{Date, Time};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A short identifier: lowercase letters, digits, `-`, `_` and `.`, 1–64 characters, starting
 /// with a letter or digit (e.g. `ru`, `energy-moratorium-2025`).
@@ -516,6 +517,117 @@ pub struct Terms {
     /// incident only if each was `met` at the incident's start.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Id>,
+    /// The largest site of a category that may decide a finding under this reading, keyed by a
+    /// category or a category prefix (`energy`, `energy.gas`; the longest key that matches
+    /// applies). A site beyond its bound is not used (truce-rules/5); a category no key covers
+    /// has the rules' default bound.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub site_bounds: BTreeMap<CategoryPrefix, SiteBound>,
+}
+
+impl Terms {
+    /// The bound this reading states for category `c`: the longest matching key, with the key.
+    pub fn site_bound(&self, c: &Category) -> Option<(&CategoryPrefix, &SiteBound)> {
+        self.site_bounds
+            .iter()
+            .filter(|(k, _)| k.covers(c))
+            .max_by_key(|(k, _)| k.0.len())
+    }
+}
+
+/// A category of the taxonomy or a dotted prefix of some (`energy`, `energy.gas`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CategoryPrefix(String);
+
+impl CategoryPrefix {
+    /// Checks that `name` is a category or a dotted prefix of one.
+    pub fn new(name: &str) -> Result<Self, String> {
+        let dotted = format!("{name}.");
+        if crate::taxonomy::CATEGORIES
+            .iter()
+            .any(|(c, _)| *c == name || c.starts_with(&dotted))
+        {
+            Ok(CategoryPrefix(name.to_string()))
+        } else {
+            Err(format!(
+                "{name:?} is neither a category nor a prefix of one (e.g. energy, energy.gas, energy.gas.pipeline; `truce taxonomy` lists them)"
+            ))
+        }
+    }
+    /// Whether `c` is this category or lies under this prefix.
+    pub fn covers(&self, c: &Category) -> bool {
+        let c = c.as_str();
+        c == self.0 || (c.starts_with(&self.0) && c.as_bytes().get(self.0.len()) == Some(&b'.'))
+    }
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for CategoryPrefix {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        CategoryPrefix::new(&s)
+    }
+}
+
+impl From<CategoryPrefix> for String {
+    fn from(c: CategoryPrefix) -> Self {
+        c.0
+    }
+}
+
+impl std::fmt::Display for CategoryPrefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How large a site of a category may be and still decide a finding: an area for polygons, a
+/// length for lines (geodesic, on WGS84). At least one is stated; each is positive.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "SiteBoundRaw")]
+pub struct SiteBound {
+    /// Largest area of a polygon site, km².
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_area_km2: Option<f64>,
+    /// Largest length of a line site, km.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length_km: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SiteBoundRaw {
+    #[serde(default)]
+    max_area_km2: Option<f64>,
+    #[serde(default)]
+    max_length_km: Option<f64>,
+}
+
+impl TryFrom<SiteBoundRaw> for SiteBound {
+    type Error = String;
+    fn try_from(r: SiteBoundRaw) -> Result<Self, String> {
+        if r.max_area_km2.is_none() && r.max_length_km.is_none() {
+            return Err("a site bound states max_area_km2, max_length_km or both".into());
+        }
+        for (name, v) in [
+            ("max_area_km2", r.max_area_km2),
+            ("max_length_km", r.max_length_km),
+        ] {
+            if let Some(v) = v {
+                if !v.is_finite() || v <= 0.0 {
+                    return Err(format!("{name} = {v}: it must be a positive number"));
+                }
+            }
+        }
+        Ok(SiteBound {
+            max_area_km2: r.max_area_km2,
+            max_length_km: r.max_length_km,
+        })
+    }
 }
 
 /// A party's reading of an agreement (body of `reading`): the reading belongs to its author.
@@ -925,4 +1037,41 @@ pub enum AmendAction {
     Retract,
     /// Replace the entry's body.
     Correct,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_bounds_match_the_longest_prefix() {
+        let b: BTreeMap<CategoryPrefix, SiteBound> = serde_json::from_str(
+            r#"{"energy":{"max_area_km2":50,"max_length_km":5000},"energy.gas.metering":{"max_area_km2":1}}"#,
+        )
+        .unwrap();
+        let cat = |c: &str| Category::new(c).unwrap();
+        let covering = |c: &str| {
+            b.iter()
+                .filter(|(k, _)| k.covers(&cat(c)))
+                .max_by_key(|(k, _)| k.as_str().len())
+                .map(|(k, v)| (k.as_str().to_string(), *v))
+        };
+        assert_eq!(
+            covering("energy.gas.metering").unwrap().1.max_area_km2,
+            Some(1.0)
+        );
+        assert_eq!(covering("energy.oil.pipeline").unwrap().0, "energy");
+        assert_eq!(covering("transport.port"), None);
+        assert!(CategoryPrefix::new("energ").is_err());
+        assert!(CategoryPrefix::new("energy.gas").is_ok());
+        let e = serde_json::from_str::<SiteBound>(r#"{"max_area_km2":-1}"#).unwrap_err();
+        assert!(e.to_string().contains("positive"), "{e}");
+        assert!(serde_json::from_str::<SiteBound>("{}").is_err());
+        // Canonical bytes: 50.0 is written 50.
+        let v = serde_json::to_value(&b).unwrap();
+        assert_eq!(
+            serde_json_canonicalizer::to_string(&v).unwrap(),
+            r#"{"energy":{"max_area_km2":50,"max_length_km":5000},"energy.gas.metering":{"max_area_km2":1}}"#
+        );
+    }
 }

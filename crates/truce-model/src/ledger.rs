@@ -297,6 +297,17 @@ fn record<T>(env: &Envelope, index: u64, value: T) -> Record<T> {
     }
 }
 
+/// The submission rules for a new entry's body (never applied on replay): a site's shape.
+/// Bulk site records are held to the same rule by the readers of `truce sites import`.
+pub fn check_new(body: &Body) -> Result<(), Rejection> {
+    if let Body::Site(site) = body {
+        site.geometry
+            .check_shape()
+            .map_err(|e| Rejection::Invalid(format!("site `{}` ({}): {e}", site.id, site.name)))?;
+    }
+    Ok(())
+}
+
 fn verifier_for(party: &Id, vkey: &str) -> Result<StandardVerifier, Rejection> {
     let v = truce_log::parse_verifier(vkey)
         .map_err(|e| Rejection::Invalid(format!("key {vkey:?}: {e}")))?;
@@ -315,8 +326,19 @@ impl Ledger {
         Self::default()
     }
 
-    /// Checks an entry against the rules without changing the ledger.
+    /// Checks a new entry against the rules without changing the ledger: the rules every
+    /// replay applies, and the submission rules that apply only to new entries — a site's
+    /// shape must meet [`crate::geo::Geometry::check_shape`] (no self-intersection, no ring round
+    /// a pole, nothing across the antimeridian). [`Ledger::apply`] never consults the submission
+    /// rules, so replaying an old log accepts exactly what it did.
     pub fn admit(&self, bytes: &[u8]) -> Result<Envelope, Rejection> {
+        let env = self.admit_replayed(bytes)?;
+        check_new(&env.body)?;
+        Ok(env)
+    }
+
+    /// The rules every replay applies (what [`Ledger::apply`] checks).
+    fn admit_replayed(&self, bytes: &[u8]) -> Result<Envelope, Rejection> {
         let env = decode(bytes)?;
         if env.sig.is_empty() {
             return Err(Rejection::Invalid(
@@ -699,7 +721,7 @@ impl Ledger {
             }
         }
         self.break_pending();
-        match self.admit(bytes) {
+        match self.admit_replayed(bytes) {
             Ok(env) => {
                 self.apply_accepted(index, env.clone());
                 self.counts.accepted += 1;
