@@ -6,6 +6,11 @@
 //! key = "keys/w1.witness.key"          # PRIVATE+KEY+… from `truce witness keygen` (secret)
 //! state = "witness.db"                 # SQLite: the latest cosigned checkpoint per log
 //! listen = "127.0.0.1:7380"            # optional; this is the default
+//! # Connection bounds, optional (these are the defaults; 0 is taken as the smallest bound):
+//! header_read_timeout_s = 10           # a request head not sent within it: disconnected
+//! idle_timeout_s = 60                  # no byte either way for so long: closed
+//! max_connections = 512                # more wait in the listen backlog
+//! request_timeout_s = 30               # a request not answered within it: 408
 //!
 //! [[log]]
 //! origin = "truce.example/energy-2025"
@@ -28,6 +33,10 @@ struct RawConfig {
     key: Option<PathBuf>,
     state: Option<PathBuf>,
     listen: Option<String>,
+    header_read_timeout_s: Option<u64>,
+    idle_timeout_s: Option<u64>,
+    max_connections: Option<usize>,
+    request_timeout_s: Option<u64>,
     #[serde(default)]
     log: Vec<RawLog>,
 }
@@ -52,6 +61,9 @@ pub struct Config {
     pub listen: String,
     /// The trusted logs.
     pub logs: Vec<TrustedLog>,
+    /// The bounds every connection is held to (`header_read_timeout_s`, `idle_timeout_s`,
+    /// `max_connections`, `request_timeout_s`; defaults: [`crate::http::default_limits`]).
+    pub limits: truce_http::Limits,
 }
 
 fn field(field: impl Into<String>, why: impl Into<String>) -> WitnessError {
@@ -121,12 +133,24 @@ impl Config {
             })?;
             logs.push(log);
         }
+        let secs = std::time::Duration::from_secs;
+        let d = crate::http::default_limits();
+        let limits = truce_http::Limits {
+            header_read_timeout: raw
+                .header_read_timeout_s
+                .map_or(d.header_read_timeout, secs),
+            idle_timeout: raw.idle_timeout_s.map_or(d.idle_timeout, secs),
+            max_connections: raw.max_connections.unwrap_or(d.max_connections),
+            request_timeout: raw.request_timeout_s.map(secs).or(d.request_timeout),
+            ..d
+        };
         Ok(Config {
             name: raw.name,
             key,
             state,
             listen,
             logs,
+            limits,
         })
     }
 
@@ -194,6 +218,38 @@ mod tests {
         assert_eq!(c.listen, DEFAULT_LISTEN);
         assert_eq!(c.logs.len(), 1);
         assert_eq!(c.logs[0].origin(), "a.example/log");
+    }
+
+    #[test]
+    fn connection_bounds_default_and_configured() {
+        let log = format!(
+            "[[log]]\norigin = \"a.example/log\"\nkeys = [\"{}\"]\n",
+            vkey("a.example/log")
+        );
+        let base = "key = \"k\"\nstate = \"s\"\n";
+        let c = Config::from_toml(&format!("{base}{log}"), Path::new(".")).unwrap();
+        assert_eq!(c.limits, crate::http::default_limits());
+        assert_eq!(
+            c.limits.request_timeout,
+            Some(std::time::Duration::from_secs(30))
+        );
+        let c = Config::from_toml(
+            &format!("{base}header_read_timeout_s = 2\nidle_timeout_s = 5\nmax_connections = 8\nrequest_timeout_s = 3\n{log}"),
+            Path::new("."),
+        )
+        .unwrap();
+        let secs = std::time::Duration::from_secs;
+        assert_eq!(c.limits.header_read_timeout, secs(2));
+        assert_eq!(c.limits.idle_timeout, secs(5));
+        assert_eq!(c.limits.max_connections, 8);
+        assert_eq!(c.limits.request_timeout, Some(secs(3)));
+        let e = Config::from_toml(
+            &format!("{base}max_connections = \"many\"\n{log}"),
+            Path::new("."),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 3"), "{e}");
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //! newline (`text/x.tlog.size`); every other error as `text/plain` with a one-line explanation.
 //! The clock is read here and passed to the pure core; the store is driven on the blocking pool,
 //! never on a runtime thread.
+//!
+//! Connections are served by `truce_http` (the loop `truce serve` uses too): a header-read
+//! timeout, an idle timeout, a connection cap and a per-request timeout, from the configuration
+//! ([`crate::Config::limits`]; [`serve`] uses the defaults, [`serve_with`] is given them).
 
 use crate::core::{AddError, Witness};
 use crate::store::WitnessStore;
@@ -128,17 +132,39 @@ async fn add_checkpoint(State(s): State<WitnessState>, body: Bytes) -> Response 
     }
 }
 
-/// Serves `state` on `listener` until `shutdown` resolves; in-flight requests finish first (every
-/// answered cosignature's state is already durable).
+/// The largest time a request may take to be answered by default, seconds (408 after).
+pub const DEFAULT_REQUEST_TIMEOUT_S: u64 = 30;
+
+/// The connection bounds [`serve`] uses: `truce_http`'s defaults (header-read timeout 10 s, idle
+/// timeout 60 s, 512 connections) and a request timeout of [`DEFAULT_REQUEST_TIMEOUT_S`].
+pub fn default_limits() -> truce_http::Limits {
+    truce_http::Limits {
+        request_timeout: Some(std::time::Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_S)),
+        ..truce_http::Limits::default()
+    }
+}
+
+/// Serves `state` on `listener` within [`default_limits`] until `shutdown` resolves; in-flight
+/// requests finish first (every answered cosignature's state is already durable).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: WitnessState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing in-flight requests");
-        })
-        .await
+    serve_with(listener, state, default_limits(), shutdown).await
+}
+
+/// [`serve`] within `limits` (a slow or silent client is disconnected, at most
+/// `limits.max_connections` are served at once: see `truce_http`).
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: WitnessState,
+    limits: truce_http::Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    truce_http::serve(listener, app(state), limits, async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+    })
+    .await
 }

@@ -22,7 +22,7 @@ pub mod store;
 
 pub use crate::config::Config;
 pub use crate::core::{AddError, TrustedLog, Witness};
-pub use crate::http::{app, serve, WitnessState};
+pub use crate::http::{app, serve, serve_with, WitnessState};
 pub use crate::store::{MemFaults, MemWitnessStore, SqliteWitnessStore, WitnessStore, Witnessed};
 
 /// Everything that can go wrong outside a request's verdict: configuration, keys, files and the

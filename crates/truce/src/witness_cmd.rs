@@ -152,7 +152,8 @@ pub fn serve(config: &Path, listen: Option<&str>) -> Result<(), Failure> {
             let _ = o.flush();
         }
         tracing::info!(%addr, %vkey, logs = ?origins, state = %cfg.state.display(), "witnessing");
-        truce_witness::serve(listener, state, crate::serve_cmd::shutdown_signal())
+        let limits = cfg.limits.clone();
+        truce_witness::serve_with(listener, state, limits, crate::serve_cmd::shutdown_signal())
             .await
             .map_err(|e| Failure::store(anyhow!("serving: {e}")))
     })
