@@ -4,6 +4,10 @@
 //! given here ([`read_ca_file`]); and a failed request is said in words ([`describe`]), a TLS
 //! failure naming what was wrong with the server's certificate and how to trust its CA.
 //!
+//! Every answer is read within a cap ([`read_capped`], [`read_capped_blocking`]): a hostile
+//! server streaming without end costs the client at most the cap, and the error names the URL
+//! and the limit it exceeded.
+//!
 //! With the `testing` feature, [`testing`] makes a CA and server certificates and serves any
 //! local HTTP server over HTTPS, for tests.
 
@@ -72,6 +76,96 @@ pub fn parse_ca_pem(pem: &[u8]) -> Result<Vec<Certificate>, String> {
         return Err("no certificate in it (expected PEM: -----BEGIN CERTIFICATE-----)".into());
     }
     Ok(certs)
+}
+
+/// An answer that could not be read within its bounds.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// The answer is larger than the most the thing asked for can be: reading stopped there.
+    #[error(
+        "{url}: the answer is larger than {limit} bytes, the most {what} can be{declared}; stopped reading it (is this the right server?)",
+        declared = declared.map(|d| format!(" (it declares {d} bytes)")).unwrap_or_default()
+    )]
+    TooLarge {
+        /// The URL.
+        url: String,
+        /// What was asked for, e.g. "a checkpoint".
+        what: String,
+        /// The cap, bytes.
+        limit: u64,
+        /// The `Content-Length` the server declared, when that alone exceeded the cap.
+        declared: Option<u64>,
+    },
+    /// The connection failed or timed out while reading the answer.
+    #[error("{url}: reading the answer: {why}")]
+    Read {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        why: String,
+    },
+}
+
+fn too_large(resp_url: &reqwest::Url, what: &str, limit: u64, declared: Option<u64>) -> BodyError {
+    BodyError::TooLarge {
+        url: resp_url.to_string(),
+        what: what.to_string(),
+        limit,
+        declared,
+    }
+}
+
+/// Reads the body of `resp`, at most `limit` bytes, incrementally: a declared `Content-Length`
+/// over the cap is refused before reading, and an answer that streams past it is dropped at the
+/// cap (memory held: at most `limit` plus one chunk). `what` names what was asked for in the
+/// error ("a checkpoint", "a tile").
+pub async fn read_capped(
+    mut resp: reqwest::Response,
+    limit: u64,
+    what: &str,
+) -> Result<Vec<u8>, BodyError> {
+    let url = resp.url().clone();
+    if let Some(n) = resp.content_length().filter(|n| *n > limit) {
+        return Err(too_large(&url, what, limit, Some(n)));
+    }
+    let mut body = Vec::new();
+    loop {
+        let chunk = resp.chunk().await.map_err(|e| BodyError::Read {
+            url: url.to_string(),
+            why: describe(&e, "a CA file"),
+        })?;
+        let Some(chunk) = chunk else {
+            return Ok(body);
+        };
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Err(too_large(&url, what, limit, None));
+        }
+        body.extend_from_slice(&chunk);
+    }
+}
+
+/// [`read_capped`] for a blocking response.
+pub fn read_capped_blocking(
+    resp: reqwest::blocking::Response,
+    limit: u64,
+    what: &str,
+) -> Result<Vec<u8>, BodyError> {
+    use std::io::Read;
+    let url = resp.url().clone();
+    if let Some(n) = resp.content_length().filter(|n| *n > limit) {
+        return Err(too_large(&url, what, limit, Some(n)));
+    }
+    let mut body = Vec::new();
+    resp.take(limit.saturating_add(1))
+        .read_to_end(&mut body)
+        .map_err(|e| BodyError::Read {
+            url: url.to_string(),
+            why: describe(&e, "a CA file"),
+        })?;
+    if body.len() as u64 > limit {
+        return Err(too_large(&url, what, limit, None));
+    }
+    Ok(body)
 }
 
 /// An error and its causes, joined by `: `.
