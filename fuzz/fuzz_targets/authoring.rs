@@ -7,7 +7,9 @@ use truce_model::authoring::AuthoredFile;
 use truce_model::entry::Body;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     match AuthoredFile::parse("fuzz.toml", text) {
         Ok(f) => {
             for b in f.bodies() {

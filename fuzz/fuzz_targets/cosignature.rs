@@ -11,7 +11,12 @@ fuzz_target!(|data: &[u8]| {
             let _ = parse_signature_line(line);
         }
         if let Ok(v) = CosignatureVerifier::from_vkey(s) {
-            assert_eq!(CosignatureVerifier::from_vkey(&v.vkey()).map(|w| w.vkey()).ok(), Some(v.vkey()));
+            assert_eq!(
+                CosignatureVerifier::from_vkey(&v.vkey())
+                    .map(|w| w.vkey())
+                    .ok(),
+                Some(v.vkey())
+            );
         }
         if let Ok(c) = Cosigner::from_private_text(s) {
             let again = Cosigner::from_private_text(&c.private_text()).expect("re-parses");

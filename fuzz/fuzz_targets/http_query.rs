@@ -39,7 +39,12 @@ const QUERY: &[&str] = &[
     "/v1/agreements/energy-moratorium/diff",
 ];
 /// Prefixes whose path rest is fuzzed.
-const PATH: &[&str] = &["/tile/", "/v1/entries/", "/v1/incidents/", "/v1/agreements/"];
+const PATH: &[&str] = &[
+    "/tile/",
+    "/v1/entries/",
+    "/v1/incidents/",
+    "/v1/agreements/",
+];
 
 struct Env {
     rt: tokio::runtime::Runtime,
@@ -68,23 +73,38 @@ fn env() -> &'static Env {
                 .expect("the scenario opens");
             truce_server::app(state)
         });
-        Env { rt, router, _scenario: scenario }
+        Env {
+            rt,
+            router,
+            _scenario: scenario,
+        }
     })
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&pick, rest)) = data.split_first() else { return };
-    let Ok(rest) = std::str::from_utf8(rest) else { return };
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(rest) = std::str::from_utf8(rest) else {
+        return;
+    };
     let n = usize::from(pick);
     let uri = if n < QUERY.len() * 4 {
         format!("{}?{rest}", QUERY[n % QUERY.len()])
     } else {
         format!("{}{rest}", PATH[n % PATH.len()])
     };
-    let Ok(req) = Request::builder().uri(&uri).body(Body::empty()) else { return };
+    let Ok(req) = Request::builder().uri(&uri).body(Body::empty()) else {
+        return;
+    };
     let env = env();
     let status = env.rt.block_on(async {
-        let r = env.router.clone().oneshot(req).await.expect("the router answers");
+        let r = env
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("the router answers");
         let status = r.status();
         let _ = axum::body::to_bytes(r.into_body(), 64 << 20).await;
         status

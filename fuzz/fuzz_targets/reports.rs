@@ -11,11 +11,21 @@ static ACTORS: OnceLock<ActorMap> = OnceLock::new();
 
 fuzz_target!(|data: &[u8]| {
     let actors = ACTORS.get_or_init(|| {
-        ActorMap::parse(&["Military Forces of Russia=ru".into(), "Military Forces of Ukraine=ua".into()])
-            .expect("actor rules parse")
+        ActorMap::parse(&[
+            "Military Forces of Russia=ru".into(),
+            "Military Forces of Ukraine=ua".into(),
+        ])
+        .expect("actor rules parse")
     });
     let _ = sniff(data);
-    for f in [Format::Firms, Format::Acled, Format::Ucdp, Format::Csv, Format::Jsonl, Format::GeoJson] {
+    for f in [
+        Format::Firms,
+        Format::Acled,
+        Format::Ucdp,
+        Format::Csv,
+        Format::Jsonl,
+        Format::GeoJson,
+    ] {
         if let Ok(rows) = reports(f, data, actors.clone()) {
             for row in rows.take(10_000) {
                 if let Row::Refused { line, .. } = row {

@@ -18,10 +18,21 @@ fuzz_target!(|data: &[u8]| {
     });
     let store = MemWitnessStore::new();
     let cp = keys::checkpoint(5);
-    let seeded = Witnessed { size: cp.size, root: cp.root, note: cp.note };
-    store.compare_and_swap(keys::ORIGIN, 0, &seeded).expect("seeded");
+    let seeded = Witnessed {
+        size: cp.size,
+        root: cp.root,
+        note: cp.note,
+    };
+    let swapped = store
+        .compare_and_swap(keys::ORIGIN, 0, &seeded)
+        .expect("seeded");
+    assert_eq!(swapped, Ok(()), "an empty store takes size 5");
     match w.add_checkpoint(&store, data, 1_700_000_000) {
         Ok(lines) => assert!(lines.ends_with('\n')),
-        Err(e) => assert!([400, 403, 404, 409, 422].contains(&e.status()), "{e}: {}", e.status()),
+        Err(e) => assert!(
+            [400, 403, 404, 409, 422].contains(&e.status()),
+            "{e}: {}",
+            e.status()
+        ),
     }
 });
