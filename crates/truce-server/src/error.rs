@@ -73,6 +73,29 @@ impl ApiError {
     }
 }
 
+/// A JSON body that could not be read: 413 `too_large` when it was over the body limit (axum
+/// cuts it there), else 400 `bad_request` saying `what` the body must be and why it is not
+/// (naming `field`, if given).
+pub fn json_body(
+    e: &axum::extract::rejection::JsonRejection,
+    what: &str,
+    field: Option<&str>,
+) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "the body is larger than this server's limit (`max_body_bytes`); send less per request",
+        )
+    } else {
+        let err = ApiError::bad_request(format!("{what}: {}", e.body_text()));
+        match field {
+            Some(f) => err.field(f),
+            None => err,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Body<'a> {
     error: &'a ApiError,

@@ -8,7 +8,9 @@
 //! committed to by hash in the log, served only to permitted roles), `review` (the monitors'
 //! review queue, shared with `truce review`), `history` (the versions of readings and the
 //! findings each changed, shared with `truce agreement history` and the daily report),
-//! `derived` (the views, current and as of an earlier log size, shared with the CLI), `openapi`.
+//! `derived` (the views, current and as of an earlier log size, shared with the CLI), `openapi`,
+//! `limits` (a body declared over `max_body_bytes` refused from its header with 413; our own
+//! request id on every request, a client's logged apart, sanitised).
 
 pub mod access;
 pub mod config;
@@ -17,6 +19,7 @@ pub mod error;
 pub mod filters;
 pub mod history;
 pub mod lifecycle;
+pub mod limits;
 pub mod log_api;
 pub mod openapi;
 pub mod publication;
@@ -65,6 +68,11 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async {
             ApiError::not_found("no such endpoint; GET /openapi.json lists them")
         })
+        // A body declared over the limit is refused from its header, before it is read.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::refuse_oversized,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::rate_limit_by_address,
@@ -114,10 +122,15 @@ pub fn app(state: AppState) -> Router {
                     .get(REQUEST_ID)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
-                tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+                match req.extensions().get::<limits::ClientRequestId>() {
+                    Some(c) => tracing::info_span!("request", id = %id, client_id = ?c.0, method = %req.method(), path = %req.uri().path()),
+                    None => tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path()),
+                }
             },
         ))
+        // Our id on every request (a client's own is moved aside first: see `limits`).
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(limits::client_request_id))
         .with_state(state)
 }
 

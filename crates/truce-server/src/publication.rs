@@ -275,8 +275,7 @@ pub(crate) async fn publish(
             role.as_str()
         )));
     }
-    let Json(req) =
-        body.map_err(|e| ApiError::bad_request(format!("the body: {}", e.body_text())))?;
+    let Json(req) = body.map_err(|e| crate::error::json_body(&e, "the body", None))?;
     let what = match req.what.as_str() {
         FINDINGS => {
             for (f, v) in [

@@ -451,6 +451,7 @@ pub(crate) async fn get_content(
         (status = 403, description = "Only entries of other parties refer to this commitment", body = crate::openapi::ErrorBody),
         (status = 404, description = "No entry in the log refers to this commitment", body = crate::openapi::ErrorBody),
         (status = 409, description = "Already stored as another kind", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is over `max_body_bytes` (refused from its `Content-Length` before it is read)", body = crate::openapi::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -464,11 +465,11 @@ pub(crate) async fn put_content(
     let party = party.clone();
     let c = commitment_param(&c)?;
     let Json(up) = body.map_err(|e| {
-        ApiError::bad_request(format!(
-            "the body must be JSON {{\"kind\", \"salt\", \"content\"}}: {}",
-            e.body_text()
-        ))
-        .field("body")
+        crate::error::json_body(
+            &e,
+            "the body must be JSON {\"kind\", \"salt\", \"content\"}",
+            Some("body"),
+        )
     })?;
     let kind = ContentKind::parse(&up.kind).ok_or_else(|| {
         ApiError::bad_request(format!(

@@ -8,36 +8,56 @@
 //!   line, as `truce sign` writes them (`application/x-ndjson` or `application/jsonl`). At most
 //!   `max_batch_entries` entries (413 `too_many_entries` above).
 //!
+//! A batch is **atomic** by default: every entry is judged in order, against the log *and the
+//! batch's earlier entries*, and either all are appended (in one durable commit) or none is. A
+//! client that wants each entry judged on its own asks with `?atomic=false`.
+//!
 //! Answers:
 //! - one entry: `200` with an [`Ack`] (also for an exact duplicate, with `duplicate: true` and the
 //!   index it already has; with `flags` when the submission gates noticed a late filing, with its
 //!   delay, or a report whose event ends after its filing), or the refusal's status with the error shape
 //!   `{"error": {"status", "code", "message", "field"?}}`.
-//! - a batch: every entry is judged on its own, in order, against the log *and the batch's earlier
-//!   entries* (a refused entry does not stop the others). If at least one entry is acknowledged:
-//!   `200` with [`BatchResponse`] `{"results": [{"ok": Ack} | {"error": {…}}, …], "tree_size",
-//!   "checkpoint"}`, one result per entry in order. If every entry is refused: the FIRST refusal's
-//!   status, with the error shape (its `field` prefixed `entries[i]`) plus the same `results`.
+//! - an atomic batch: `200` with [`BatchResponse`] `{"results": [{"status": 200, "ok": Ack}, …],
+//!   "tree_size", "checkpoint"}` when every entry is acknowledged; else nothing is appended and
+//!   the answer is the first refused entry's status with the error shape, its `field` prefixed
+//!   `entries[i]` (0-based position in the batch) and its message naming the entry (and its
+//!   line, for JSON Lines) and why.
+//! - a batch with `?atomic=false`: `207 Multi-Status` with [`BatchResponse`], one result per entry
+//!   in order, each `{"status", "ok": Ack}` or `{"status", "error": {…}}`; `tree_size` and
+//!   `checkpoint` when at least one entry was acknowledged.
+//!
+//! Before anything reaches the writer, each entry's envelope and signature are checked against
+//! the key registered to its author in the ledger ([`crate::writer::check_signature`]): a
+//! malformed entry, a revoked key or a signature that does not verify is refused there. Only a
+//! request whose entries verified is charged to the per-key rate limit, once per signing key
+//! (a request using a key over its limit is refused whole): key ids are public, so a request that
+//! merely names a key — junk with a bad signature — is charged to its client address only (the
+//! per-address limit every request passes), and cannot silence the key's holder.
 //!
 //! Statuses: 400 `bad_request` (not JSON — with line and column —, not UTF-8, wrong types,
-//! malformed or non-canonical entry, bad base64; `field` names the field when known), 400 `invalid`
+//! malformed or non-canonical entry, bad base64, `atomic` neither `true` nor `false`; `field`
+//! names the field when known), 400 `invalid`
 //! (contradicts the log: unknown reference…), 400 `time_ahead_of_clock` (the entry's `time` is
 //! more than `max_clock_skew_s` ahead of this server's clock; `field` `time`), 400
 //! `event_starts_after_filing` (a report's event starts more than that after the report's own
 //! `time`; `field` `body.time.start`), 401 `unknown_key` / `bad_signature` (the key is not
 //! the author's, or the signature does not verify), 403 `revoked_key`, 403 `forbidden` (the
 //! author's role may not write this kind), 409 `conflict` (the identifier is already used by
-//! another body), 413 `too_large` (body over `max_body_bytes`, or an entry over 65,535 bytes) /
-//! `too_many_entries`, 405 `method_not_allowed` (not POST), 415 `unsupported_media_type`, 429 `rate_limited` (with `Retry-After`;
-//! counted once per signing key per request, and a request using a key over its limit is refused
-//! whole), 503 `unavailable` (shutting down, or the log could not be written: resubmit — a
-//! duplicate is acknowledged, never stored twice).
+//! another body), 409 `not_appended` (in a 207's results: never for an `?atomic=false` batch; in an
+//! atomic batch's refusal, the entries not at fault), 413 `too_large` (body over
+//! `max_body_bytes` — refused from its `Content-Length` before it is read —, or an entry over
+//! 65,535 bytes) / `too_many_entries`, 405 `method_not_allowed` (not POST), 415
+//! `unsupported_media_type`, 429 `rate_limited` (with `Retry-After`), 503 `unavailable`
+//! (shutting down, or the log could not be written: resubmit — a duplicate is acknowledged,
+//! never stored twice).
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::writer::Ack;
+use crate::writer::{check_signature, Signature};
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -65,25 +85,57 @@ pub fn routes() -> Router<AppState> {
     )
 }
 
-/// One entry's result in a batch: `{"ok": Ack}` or `{"error": {…}}`.
+/// One entry's result in a batch: its status, and `ok` (acknowledged) or `error` (refused).
 #[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EntryResult {
+pub struct EntryResult {
+    /// The entry's HTTP status: 200 when acknowledged, else the refusal's.
+    pub status: u16,
     /// Acknowledged: durable, with its proof.
-    Ok(Ack),
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ok: Option<Ack>,
     /// Refused (the same shape as a whole-request error's `error`).
-    Error(ApiError),
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiError>,
 }
 
-/// The answer to a batch with at least one acknowledged entry.
+impl From<Result<Ack, ApiError>> for EntryResult {
+    fn from(r: Result<Ack, ApiError>) -> Self {
+        match r {
+            Ok(a) => EntryResult {
+                status: StatusCode::OK.as_u16(),
+                ok: Some(a),
+                error: None,
+            },
+            Err(e) => EntryResult {
+                status: e.status.as_u16(),
+                ok: None,
+                error: Some(e),
+            },
+        }
+    }
+}
+
+/// The answer to a batch: every entry's result, and the checkpoint the proofs lead to.
 #[derive(Debug, Clone, Serialize)]
 pub struct BatchResponse {
     /// One result per entry, in order.
     pub results: Vec<EntryResult>,
-    /// Size of the checkpoint every acknowledgement's proof leads to.
-    pub tree_size: u64,
+    /// Size of the checkpoint every acknowledgement's proof leads to (absent when nothing was
+    /// acknowledged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tree_size: Option<u64>,
     /// That checkpoint (signed note text).
-    pub checkpoint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
+}
+
+/// One entry of a batch as read from the body.
+#[derive(Debug)]
+pub struct Item {
+    /// Its line in a JSON Lines body (1-based).
+    pub line: Option<usize>,
+    /// Its bytes, or why they are not an entry (refused here, without reaching the writer).
+    pub entry: Result<Vec<u8>, ApiError>,
 }
 
 /// What a request carries.
@@ -91,9 +143,9 @@ pub struct BatchResponse {
 pub enum Submission {
     /// One entry (a JSON object body): answered with an ack or an error.
     One(Vec<u8>),
-    /// A batch (a JSON array, or JSON Lines): answered per entry. An element that is not a JSON
-    /// object (or a line that is not JSON) is refused here, without reaching the writer.
-    Batch(Vec<Result<Vec<u8>, ApiError>>),
+    /// A batch (a JSON array, or JSON Lines). An element that is not a JSON object (or a line
+    /// that is not JSON) is refused here, without reaching the writer.
+    Batch(Vec<Item>),
 }
 
 /// The body extractor of `POST /v1/entries`: every refusal in the API's error shape (never
@@ -115,11 +167,7 @@ impl FromRequest<AppState> for SignedEntries {
         let max = state.0.config.max_batch_entries;
         let bytes = Bytes::from_request(req, state).await.map_err(|r| {
             if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "too_large",
-                    format!("the body is larger than this server's limit of {limit} bytes; send fewer entries per request"),
-                )
+                crate::limits::too_large(limit, None)
             } else {
                 ApiError::bad_request(format!("the body could not be read: {}", r.body_text()))
             }
@@ -195,14 +243,15 @@ fn parse_json(text: &str) -> Result<Submission, ApiError> {
             Ok(Submission::Batch(
                 items
                     .into_iter()
-                    .map(|r| {
-                        if r.get().starts_with('{') {
+                    .map(|r| Item {
+                        line: None,
+                        entry: if r.get().starts_with('{') {
                             Ok(r.get().as_bytes().to_vec())
                         } else {
                             Err(ApiError::bad_request(
                                 "an entry is a JSON object (the signed envelope)",
                             ))
-                        }
+                        },
                     })
                     .collect(),
             ))
@@ -213,11 +262,20 @@ fn parse_json(text: &str) -> Result<Submission, ApiError> {
     }
 }
 
-fn parse_lines(text: &str) -> Vec<Result<Vec<u8>, ApiError>> {
+fn parse_lines(text: &str) -> Vec<Item> {
     text.split('\n')
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, l)| {
+        .map(|(n, l)| Item {
+            line: Some(n + 1),
+            entry: parse_line(n, l),
+        })
+        .collect()
+}
+
+fn parse_line(n: usize, l: &str) -> Result<Vec<u8>, ApiError> {
+    {
+        {
             let raw: &RawValue = serde_json::from_str(l).map_err(|e| {
                 ApiError::bad_request(format!("line {} is not valid JSON: {e}", n + 1))
             })?;
@@ -229,20 +287,15 @@ fn parse_lines(text: &str) -> Vec<Result<Vec<u8>, ApiError>> {
                     n + 1
                 )))
             }
-        })
-        .collect()
+        }
+    }
 }
 
-/// The signing key ids named by entries (`key` field), for the per-key rate limit.
-fn key_ids<'a>(entries: impl Iterator<Item = &'a [u8]>) -> BTreeSet<String> {
-    #[derive(Deserialize)]
-    struct KeyOnly {
-        #[serde(default)]
-        key: Option<String>,
-    }
-    entries
-        .filter_map(|e| serde_json::from_slice::<KeyOnly>(e).ok()?.key)
-        .collect()
+/// The query of `POST /v1/entries`.
+#[derive(Debug, Default, Deserialize)]
+pub struct SubmitParams {
+    /// `false`: judge each entry of a batch on its own (answered 207); default `true`.
+    pub atomic: Option<bool>,
 }
 
 fn no_store(mut r: Response) -> Response {
@@ -251,106 +304,179 @@ fn no_store(mut r: Response) -> Response {
     r
 }
 
-async fn submit(State(s): State<AppState>, SignedEntries(sub): SignedEntries) -> Response {
+fn rate_limited(s: &AppState, k: &str) -> Response {
+    let rate = s.0.config.rate_per_key;
+    let after = if rate > 0.0 {
+        (1.0 / rate).ceil().max(1.0) as u64
+    } else {
+        60
+    };
+    let mut r = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("too many submissions signed by key {k} (at most {rate} per second); retry after {after} s"),
+    )
+    .field("key")
+    .into_response();
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(after));
+    r
+}
+
+async fn submit(
+    State(s): State<AppState>,
+    params: Result<Query<SubmitParams>, QueryRejection>,
+    SignedEntries(sub): SignedEntries,
+) -> Response {
     if s.0.stopping.load(Ordering::SeqCst) {
         return ApiError::unavailable("the server is shutting down; retry later").into_response();
     }
-    // Per-key rate limit: once per distinct key named in the request.
-    let keys = match &sub {
-        Submission::One(e) => key_ids(std::iter::once(e.as_slice())),
-        Submission::Batch(b) => {
-            key_ids(b.iter().filter_map(|r| r.as_ref().ok()).map(Vec::as_slice))
+    let atomic = match params {
+        Ok(Query(p)) => p.atomic.unwrap_or(true),
+        Err(e) => {
+            return ApiError::bad_request(format!(
+                "atomic must be `true` (the default: all entries or none) or `false` (each entry judged on its own): {}",
+                e.body_text()
+            ))
+            .field("atomic")
+            .into_response()
         }
     };
+    let (one, items) = match sub {
+        Submission::One(e) => (
+            true,
+            vec![Item {
+                line: None,
+                entry: Ok(e),
+            }],
+        ),
+        Submission::Batch(b) => (false, b),
+    };
+    // Envelopes and signatures against the registered keys, on the blocking pool (the ledger's
+    // lock; one signature verification per entry).
+    let st = s.clone();
+    let checked = tokio::task::spawn_blocking(move || {
+        let ledger = st.0.ledger.read().unwrap_or_else(|p| p.into_inner());
+        let sigs: Vec<Option<Signature>> = items
+            .iter()
+            .map(|it| it.entry.as_ref().ok().map(|b| check_signature(&ledger, b)))
+            .collect();
+        (items, sigs)
+    })
+    .await;
+    let (mut items, sigs) = match checked {
+        Ok(c) => c,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let mut keys = BTreeSet::new();
+    for (it, sig) in items.iter_mut().zip(sigs) {
+        match sig {
+            Some(Signature::Refused(e)) => it.entry = Err(e),
+            Some(Signature::Verified(k)) => {
+                keys.insert(k);
+            }
+            _ => {}
+        }
+    }
+    if one || atomic {
+        if let Some(i) = items.iter().position(|it| it.entry.is_err()) {
+            let n = items.len();
+            let it = items.swap_remove(i);
+            let e = it
+                .entry
+                .err()
+                .unwrap_or_else(|| ApiError::internal("no error"));
+            return if one {
+                e.into_response()
+            } else {
+                refused(i, n, it.line, e)
+            };
+        }
+    }
+    // Per-key rate limit: once per distinct key whose signature verified.
     for k in &keys {
         if !s.0.access.allow_key(k) {
-            let rate = s.0.config.rate_per_key;
-            let after = if rate > 0.0 {
-                (1.0 / rate).ceil().max(1.0) as u64
-            } else {
-                60
-            };
-            let mut r = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("too many submissions signed by key {k} (at most {rate} per second); retry after {after} s"),
-            )
-            .field("key")
-            .into_response();
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(after));
-            return r;
+            return rate_limited(&s, k);
         }
     }
-    match sub {
-        Submission::One(e) => match s.0.writer.submit(vec![e]).await {
-            Ok(mut rs) => match rs.pop() {
-                Some(Ok(ack)) => no_store(Json(ack).into_response()),
-                Some(Err(e)) => e.into_response(),
-                None => ApiError::internal("the writer returned no result").into_response(),
-            },
-            Err(e) => e.into_response(),
-        },
-        Submission::Batch(items) => {
-            let good: Vec<Vec<u8>> = items
-                .iter()
-                .filter_map(|r| r.as_ref().ok())
-                .cloned()
-                .collect();
-            let mut acked = match s.0.writer.submit(good).await {
-                Ok(r) => r.into_iter(),
-                Err(e) => return e.into_response(),
-            };
-            let results: Vec<Result<Ack, ApiError>> = items
-                .into_iter()
-                .map(|r| match r {
-                    Ok(_) => acked.next().unwrap_or_else(|| {
-                        Err(ApiError::internal("the writer returned too few results"))
-                    }),
-                    Err(e) => Err(e),
-                })
-                .collect();
-            batch_response(results)
-        }
-    }
-}
-
-/// The batch answer (see the module documentation for the rule).
-fn batch_response(results: Vec<Result<Ack, ApiError>>) -> Response {
-    let first_ok = results.iter().find_map(|r| r.as_ref().ok()).cloned();
-    let first_err = results
+    let good: Vec<Vec<u8>> = items
         .iter()
-        .enumerate()
-        .find_map(|(i, r)| r.as_ref().err().map(|e| (i, e.clone())));
-    let results: Vec<EntryResult> = results
+        .filter_map(|it| it.entry.as_ref().ok())
+        .cloned()
+        .collect();
+    let mut acked = match s.0.writer.submit_with(good, one || atomic).await {
+        Ok(r) => r.into_iter(),
+        Err(e) => return e.into_response(),
+    };
+    let n = items.len();
+    let mut lines = Vec::with_capacity(n);
+    let results: Vec<Result<Ack, ApiError>> = items
         .into_iter()
-        .map(|r| match r {
-            Ok(a) => EntryResult::Ok(a),
-            Err(e) => EntryResult::Error(e),
+        .map(|it| {
+            lines.push(it.line);
+            match it.entry {
+                Ok(_) => acked.next().unwrap_or_else(|| {
+                    Err(ApiError::internal("the writer returned too few results"))
+                }),
+                Err(e) => Err(e),
+            }
         })
         .collect();
-    match (first_ok, first_err) {
-        (Some(ack), _) => no_store(
-            Json(BatchResponse {
-                results,
-                tree_size: ack.tree_size,
-                checkpoint: ack.checkpoint,
-            })
-            .into_response(),
-        ),
-        (None, Some((i, mut e))) => {
-            e.field = Some(match e.field.take() {
-                Some(f) => format!("entries[{i}].{f}"),
-                None => format!("entries[{i}]"),
-            });
-            #[derive(Serialize)]
-            struct AllRefused<'a> {
-                error: &'a ApiError,
-                results: Vec<EntryResult>,
-            }
-            let status = e.status;
-            no_store((status, Json(AllRefused { error: &e, results })).into_response())
-        }
-        (None, None) => ApiError::bad_request("no entries").into_response(),
+    if one {
+        return match results.into_iter().next() {
+            Some(Ok(ack)) => no_store(Json(ack).into_response()),
+            Some(Err(e)) => e.into_response(),
+            None => ApiError::internal("the writer returned no result").into_response(),
+        };
     }
+    if atomic {
+        // The refused entry: the first refused for a reason of its own (the others of an
+        // atomic request are `not_appended`, naming it).
+        let at = results
+            .iter()
+            .position(|r| r.as_ref().is_err_and(|e| e.code != "not_appended"))
+            .or_else(|| results.iter().position(Result::is_err));
+        if let Some(i) = at {
+            let e = results
+                .into_iter()
+                .nth(i)
+                .and_then(Result::err)
+                .unwrap_or_else(|| ApiError::internal("no error"));
+            return refused(i, n, lines[i], e);
+        }
+    }
+    let cp = results.iter().find_map(|r| r.as_ref().ok()).cloned();
+    let status = if atomic {
+        StatusCode::OK
+    } else {
+        StatusCode::MULTI_STATUS
+    };
+    let body = BatchResponse {
+        results: results.into_iter().map(EntryResult::from).collect(),
+        tree_size: cp.as_ref().map(|a| a.tree_size),
+        checkpoint: cp.map(|a| a.checkpoint),
+    };
+    no_store((status, Json(body)).into_response())
+}
+
+/// The refusal of an atomic batch of `n` entries at its entry `i` (on `line` of JSON Lines):
+/// the entry's status and error, its field prefixed `entries[i]`, its message naming it.
+fn refused(i: usize, n: usize, line: Option<usize>, mut e: ApiError) -> Response {
+    e.field = Some(match e.field.take() {
+        Some(f) => format!("entries[{i}].{f}"),
+        None => format!("entries[{i}]"),
+    });
+    let at = match line {
+        Some(l) => format!("entries[{i}] (entry {} of {n}, line {l})", i + 1),
+        None => format!("entries[{i}] (entry {} of {n})", i + 1),
+    };
+    e.message = if e.status.is_client_error() {
+        format!(
+            "{at} refused: {}; nothing of this request was appended (a batch is all or nothing; `?atomic=false` has each entry judged on its own)",
+            e.message
+        )
+    } else {
+        format!("{at}: {}", e.message)
+    };
+    e.into_response()
 }

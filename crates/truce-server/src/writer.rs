@@ -21,6 +21,18 @@
 //!    clock) and a report whose event ends after its filing are acknowledged with `flags`. The
 //!    gates are not replay rules: the ledger never applies them.
 //!
+//! A job is **atomic** unless its submitter asked otherwise (`POST /v1/entries?atomic=false`):
+//! either every entry of it is placed, or none is, and the other jobs of the group go on as if
+//! it had not been sent. Before anything of an atomic job is applied, each of its new entries
+//! passes the checks that need no ledger state beyond what is durable — size, form, signed (not a
+//! bulk record), the submission gates, the author's role for its kind — so the usual refusals
+//! cost nothing to undo. Should an entry still be refused once some of the job's entries were
+//! applied (a reference or identifier the job's own earlier entries made invalid), the ledger is
+//! rebuilt by replaying the log and the group's entries admitted before the job are applied
+//! again: correct, but a replay of the whole log (logged as a warning). Every entry of a refused
+//! atomic job is answered with an error: the refused one with why, the others
+//! `not_appended` naming it.
+//!
 //! The ledger's write lock is held from the first admission until the append has returned, so
 //! readers never see an entry that is not durable. When the append succeeds the shared
 //! checkpoint is updated and every job is answered; when it fails, the group's new entries are
@@ -121,6 +133,8 @@ struct Reply {
 /// One submission: its entries and where to answer.
 struct Job {
     entries: Vec<Vec<u8>>,
+    /// All or nothing: one refused entry refuses the whole job.
+    atomic: bool,
     reply: oneshot::Sender<Reply>,
 }
 
@@ -146,12 +160,22 @@ struct HandleInner {
 }
 
 impl WriterHandle {
-    /// Submits entries (each the exact bytes of one signed entry) and waits until they are
-    /// durable. Returns one result per entry, in order; the outer error (503) only when the
-    /// writer is closed or has stopped.
+    /// Submits entries (each the exact bytes of one signed entry) atomically — every one placed,
+    /// or none — and waits until they are durable. Returns one result per entry, in order; the
+    /// outer error (503) only when the writer is closed or has stopped.
     pub async fn submit(
         &self,
         entries: Vec<Vec<u8>>,
+    ) -> Result<Vec<Result<Ack, ApiError>>, ApiError> {
+        self.submit_with(entries, true).await
+    }
+
+    /// Submits entries as [`submit`](Self::submit) does, atomically or (`atomic` false) each
+    /// judged on its own: a refused entry does not stop the others.
+    pub async fn submit_with(
+        &self,
+        entries: Vec<Vec<u8>>,
+        atomic: bool,
     ) -> Result<Vec<Result<Ack, ApiError>>, ApiError> {
         if entries.is_empty() {
             return Ok(Vec::new());
@@ -164,9 +188,13 @@ impl WriterHandle {
             .clone()
             .ok_or_else(|| ApiError::unavailable("the server is shutting down; retry later"))?;
         let (reply, rx) = oneshot::channel();
-        tx.send(Job { entries, reply })
-            .await
-            .map_err(|_| ApiError::unavailable("the writer has stopped; retry later"))?;
+        tx.send(Job {
+            entries,
+            atomic,
+            reply,
+        })
+        .await
+        .map_err(|_| ApiError::unavailable("the writer has stopped; retry later"))?;
         drop(tx);
         let reply = rx.await.map_err(|_| {
             ApiError::unavailable(
@@ -389,25 +417,69 @@ impl Writer {
         let mut batch: Vec<&[u8]> = Vec::new();
         let mut slots: Vec<Vec<Slot>> = Vec::with_capacity(jobs.len());
         for job in &jobs {
+            let mark = batch.len();
             let mut js = Vec::with_capacity(job.entries.len());
-            for bytes in &job.entries {
-                let id = entry_id(bytes);
-                if let Some((i, ..)) = ledger.by_id.get(&id) {
-                    js.push(if *i >= base {
-                        Slot::Tentative(*i, id, true, Vec::new())
-                    } else {
-                        Slot::Durable(*i, id)
+            // The first refused entry of an atomic job, and whether the job changed the ledger.
+            let mut refused: Option<(usize, ApiError)> = None;
+            let mut applied = false;
+            if job.atomic && job.entries.len() > 1 {
+                refused = job
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| !ledger.by_id.contains_key(&entry_id(b)))
+                    .find_map(|(n, b)| {
+                        precheck(&ledger, b, now, &self.limits)
+                            .err()
+                            .map(|e| (n, e))
                     });
-                    continue;
-                }
-                let index = base + batch.len() as u64;
-                match admit_apply(&mut ledger, index, bytes, now, &self.limits) {
-                    Ok(flags) => {
-                        batch.push(bytes);
-                        js.push(Slot::Tentative(index, id, false, flags));
+            }
+            if refused.is_none() {
+                for (n, bytes) in job.entries.iter().enumerate() {
+                    let id = entry_id(bytes);
+                    if let Some((i, ..)) = ledger.by_id.get(&id) {
+                        js.push(if *i >= base {
+                            Slot::Tentative(*i, id, true, Vec::new())
+                        } else {
+                            Slot::Durable(*i, id)
+                        });
+                        continue;
                     }
-                    Err(e) => js.push(Slot::Refused(e)),
+                    let index = base + batch.len() as u64;
+                    match admit_apply(&mut ledger, index, bytes, now, &self.limits) {
+                        Ok(flags) => {
+                            batch.push(bytes);
+                            applied = true;
+                            js.push(Slot::Tentative(index, id, false, flags));
+                        }
+                        Err(e) if job.atomic => {
+                            refused = Some((n, e));
+                            break;
+                        }
+                        Err(e) => js.push(Slot::Refused(e)),
+                    }
                 }
+            }
+            if let Some((at, e)) = refused {
+                if applied {
+                    // Undo the job's applies: the durable log, then the group's entries before it.
+                    batch.truncate(mark);
+                    tracing::warn!(
+                        "an atomic submission was refused at its entry {at} after earlier entries of it were applied; replaying the log to undo them"
+                    );
+                    self.rebuild(&mut ledger);
+                    for (k, b) in batch.iter().enumerate() {
+                        if !matches!(ledger.apply(base + k as u64, b), Applied::Accepted(..)) {
+                            self.failed = Some(format!(
+                                "entry {} of a group was admitted once and refused when applied again",
+                                base + k as u64
+                            ));
+                        }
+                    }
+                }
+                js = (0..job.entries.len())
+                    .map(|n| Slot::Refused(if n == at { e.clone() } else { not_appended(at) }))
+                    .collect();
             }
             slots.push(js);
         }
@@ -593,6 +665,112 @@ fn admit_apply(
             Err(ApiError::bad_request("not a Truce entry"))
         }
     }
+}
+
+/// What the submission handler learns of an entry before it reaches the writer
+/// ([`check_signature`]).
+#[derive(Debug)]
+pub enum Signature {
+    /// Signed by this key (its 8-hex id) of its registered author, and the signature verifies:
+    /// the request may be charged to the key's rate limit.
+    Verified(String),
+    /// The author or key is not (yet) registered: an earlier entry of the same request may
+    /// register it, so the writer decides. Not charged to any key.
+    Unknown,
+    /// Refused whatever else the request holds: malformed, not signed, too large, a revoked key,
+    /// or a signature that does not verify with the registered key.
+    Refused(ApiError),
+}
+
+/// Checks one entry's envelope and signature against the ledger (the registered key of its
+/// author), for the per-key rate limit: anyone can name a key id, only its holder can sign with
+/// it. Read-only; call on the blocking pool (one signature verification).
+pub fn check_signature(ledger: &Ledger, bytes: &[u8]) -> Signature {
+    if bytes.len() > ENTRY_MAX {
+        return Signature::Refused(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            EntryError::TooLarge(bytes.len()).to_string(),
+        ));
+    }
+    let env = match truce_model::decode(bytes) {
+        Ok(env) => env,
+        Err(e) => return Signature::Refused(rejection(ledger, bytes, Rejection::Malformed(e))),
+    };
+    if env.sig.is_empty() || env.kind == Kind::Manifest {
+        return Signature::Refused(bulk());
+    }
+    if ledger.parties.is_empty() {
+        // Before the genesis entry admission refuses without looking at the signature.
+        return Signature::Unknown;
+    }
+    match ledger.admit(bytes) {
+        // The signature verified (admission checks it before role, references and ids).
+        Ok(_)
+        | Err(Rejection::Forbidden { .. } | Rejection::Invalid(_) | Rejection::Duplicate(_)) => {
+            Signature::Verified(env.key)
+        }
+        Err(Rejection::UnknownAuthor(_) | Rejection::UnknownKey { .. }) => Signature::Unknown,
+        Err(r) => Signature::Refused(rejection(ledger, bytes, r)),
+    }
+}
+
+/// The answer for the other entries of an atomic submission refused at its entry `at`.
+fn not_appended(at: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "not_appended",
+        format!("not appended: entries[{at}] of the same request was refused, and a request is all or nothing (send `?atomic=false` to have each entry judged on its own)"),
+    )
+    .field(format!("entries[{at}]"))
+}
+
+/// The checks of one new entry that need nothing of the ledger but what is durable (and cost
+/// no signature verification): size, form, signed, the submission gates at `now`, and — when
+/// the author is registered — whether its role may write the entry's kind. An atomic job is
+/// checked with these before any of its entries is applied.
+fn precheck(
+    ledger: &Ledger,
+    bytes: &[u8],
+    now: Time,
+    limits: &gate::Limits,
+) -> Result<(), ApiError> {
+    if bytes.len() > ENTRY_MAX {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            EntryError::TooLarge(bytes.len()).to_string(),
+        ));
+    }
+    let env = truce_model::decode(bytes)
+        .map_err(|e| rejection(ledger, bytes, Rejection::Malformed(e)))?;
+    if env.sig.is_empty() || env.kind == Kind::Manifest {
+        return Err(bulk());
+    }
+    gate::check(env.time, &env.body, now, limits).map_err(|r| gate_refusal(&r))?;
+    if let Some(author) = ledger.parties.get(&env.author) {
+        let own_key = match &env.body {
+            Body::KeyAdd(k) => k.party == env.author,
+            Body::KeyRevoke(k) => k.party == env.author,
+            _ => false,
+        };
+        let allowed = truce_model::ledger::allowed_roles(env.kind);
+        if !own_key && !allowed.contains(&author.role) {
+            let names: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
+            let mut who = format!("only {} may", names.join(", "));
+            if matches!(env.kind, Kind::KeyAdd | Kind::KeyRevoke) {
+                who.push_str(", or the party for its own keys");
+            }
+            let r = Rejection::Forbidden {
+                author: env.author.to_string(),
+                role: author.role.as_str(),
+                kind: env.kind.as_str(),
+                allowed: who,
+            };
+            return Err(rejection(ledger, bytes, r));
+        }
+    }
+    Ok(())
 }
 
 fn bulk() -> ApiError {

@@ -291,8 +291,25 @@ async fn a_batch_is_gated_per_entry() {
         String::from_utf8(report(&sc, "ua-b1", y, y, y)).unwrap(),
         String::from_utf8(report(&sc, "ua-b2", late, late, late)).unwrap()
     );
-    let (st, v) = post(&router, batch.into_bytes()).await;
-    assert_eq!(st, StatusCode::OK, "{v}");
+    // Atomic (the default): the refused entry refuses the batch, nothing is appended.
+    let (st, v) = post(&router, batch.clone().into_bytes()).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "time_ahead_of_clock", "{v}");
+    assert_eq!(v["error"]["field"], "entries[0].time", "{v}");
+    assert_eq!(size(&state), before);
+    // Each entry judged on its own when asked.
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/v1/entries?atomic=false")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(batch))
+        .unwrap();
+    let r = router.clone().oneshot(req).await.unwrap();
+    assert_eq!(r.status(), StatusCode::MULTI_STATUS);
+    let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
     let r = v["results"].as_array().unwrap();
     assert_eq!(r[0]["error"]["code"], "time_ahead_of_clock", "{v}");
     assert_eq!(r[0]["error"]["field"], "time", "{v}");

@@ -150,9 +150,19 @@ impl Server {
         ctype: &str,
         body: Vec<u8>,
     ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        self.post_to("/v1/entries", ctype, body).await
+    }
+
+    /// POSTs `body` to `path` (with its query) with a content type.
+    async fn post_to(
+        &self,
+        path: &str,
+        ctype: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
         let r = self
             .client
-            .post(format!("{}/v1/entries", self.url))
+            .post(format!("{}{path}", self.url))
             .header(CONTENT_TYPE, ctype)
             .body(body)
             .send()
@@ -664,18 +674,34 @@ async fn a_batch_answers_per_entry() {
         String::from_utf8_lossy(&forged),
         String::from_utf8_lossy(&c)
     );
-    let (st, v) = s.post(body.into_bytes()).await;
-    assert_eq!(st, StatusCode::OK, "{v}");
+    // Atomic (the default): one refused entry refuses the whole batch, nothing is appended.
+    let (st, v) = s.post(body.clone().into_bytes()).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(
+        error_of(st, &v),
+        ("bad_request".into(), Some("entries[2]".into()))
+    );
+    assert_eq!(log_size(&w.dir), 5);
+    // Each entry on its own when asked: 207, one status per entry.
+    let (st, _, v) = s
+        .post_to(
+            "/v1/entries?atomic=false",
+            "application/json",
+            body.into_bytes(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::MULTI_STATUS, "{v}");
     let r = v["results"].as_array().unwrap();
     assert_eq!(r.len(), 4);
     assert_eq!(r[0]["ok"]["index"], 5);
+    assert_eq!(r[0]["status"], 200);
     assert_eq!(r[1]["error"]["code"], "unknown_key");
+    assert_eq!(r[1]["status"], 401);
     assert_eq!(r[2]["error"]["code"], "bad_request");
     assert_eq!(r[3]["ok"]["index"], 6);
     assert_eq!(v["tree_size"], 7);
     assert_eq!(r[0]["ok"]["checkpoint"], v["checkpoint"]);
-    // Every entry refused: the first refusal's status, the error shape naming the entry, and
-    // the per-entry results.
+    // Every entry refused: the first refusal's status and the error shape naming the entry.
     let revoked = signed("ru", &w.keys["ru-old"], &report("b-4", "old key"));
     let body = format!(
         "[{},{}]",
@@ -688,7 +714,6 @@ async fn a_batch_answers_per_entry() {
         error_of(st, &v),
         ("revoked_key".into(), Some("entries[0].key".into()))
     );
-    assert_eq!(v["results"][1]["error"]["code"], "unknown_key");
     // JSON Lines, as `truce sign` writes them.
     let d = signed("ua", &w.keys["ua"], &report("b-5", "five"));
     let e = signed("ua", &w.keys["ua"], &report("b-6", "six"));
