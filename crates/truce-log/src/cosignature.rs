@@ -135,7 +135,12 @@ pub fn parse_signature_line(line: &str) -> Result<NoteSignature, CosignatureErro
     let (name, b64) = rest
         .split_once(' ')
         .ok_or_else(|| bad("no space between the name and the signature"))?;
-    check_name(name).map_err(|_| bad("invalid key name"))?;
+    // The signed-note rule (non-empty, no spaces, no '+'), as the log's own note parser applies:
+    // a line by a key named otherwise valid by the spec (say with a control character) is a
+    // signature by an unknown key, ignored, not a malformed note. Keys made here are stricter.
+    if !signed_note::is_key_name_valid(name) {
+        return Err(bad("invalid key name"));
+    }
     let raw = BASE64_STANDARD
         .decode(b64)
         .map_err(|_| bad("the signature is not base64"))?;
@@ -440,5 +445,33 @@ impl CosignatureVerifier {
         } else {
             CosignatureError::Missing { name, key_id }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `checkpoint` fuzz target: a checkpoint signed by the log key that also
+    /// carries a line by a key named with U+007F opened under the log key, but `parse_note`
+    /// refused it as malformed, so policies and witnesses refused a valid checkpoint.
+    #[test]
+    fn a_line_by_a_key_named_with_a_control_character_is_an_unknown_signature() {
+        let note = "fuzz.example/log\n8\n0SM0thqi8kTxF1TECJZkFVHWTNXHn6D5dg0uwwedGDQ=\n\n— fuzz.example/log RMMwUIHw5EBwBrA+aQtnk6E2N+/X2jNnwcn8hIEf/SWhuXcrJphIH2Ggc2djI40BPwUjMvVUIAK09kZimSZQincJrwA=\n— fuz{.example/\u{7f}itness KvGqwQAAAABlU/EAltkm7XR2cCw1B1+rC9WQwqPMr469sL5tdArT01+rC9WQwqPMr469sL5tdArT0/N6W5XaFppoA8t89XpSZfk9Lwih\n";
+        let log = crate::key_from_seed("fuzz.example/log", [7; 32]).unwrap();
+        let verifier = crate::parse_verifier(&log.verifier).unwrap();
+        crate::open_checkpoint(note.as_bytes(), &verifier).unwrap();
+        let (body, sigs) = parse_note(note.as_bytes()).unwrap();
+        assert_eq!(sigs.len(), 2);
+        assert_eq!(sigs[1].name, "fuz{.example/\u{7f}itness");
+        let witness =
+            Cosigner::new("fuzz.example/witness", SigningKey::from_bytes(&[9; 32])).unwrap();
+        assert!(matches!(
+            witness.verifier().verify_parsed(body, &sigs),
+            Err(CosignatureError::Missing { .. })
+        ));
+        // Names outside the signed-note rule are still refused.
+        assert!(parse_signature_line("\u{2014} a+b AAAAAAAA").is_err());
+        assert!(parse_signature_line("\u{2014} a\tb AAAAAAAA").is_err());
     }
 }
