@@ -265,6 +265,10 @@ pub enum VerifyError {
     /// A CA certificate file given for HTTPS (`--ca-cert`) is unusable.
     #[error("{0}")]
     CaCert(#[from] truce_tls::CaFileError),
+    /// An answer was larger than the most what was asked for can be (a hostile or wrong
+    /// server): reading stopped at the cap. The message names the URL and the limit.
+    #[error("{0}")]
+    TooLarge(truce_tls::BodyError),
 }
 
 impl VerifyError {

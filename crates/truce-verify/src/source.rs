@@ -2,12 +2,62 @@
 //! `truce log export-tiles`) or an HTTP server or static web mirror ([`HttpSource`]), with an
 //! optional on-disk cache of immutable tiles so an interrupted verification resumes without
 //! downloading them again.
+//!
+//! Over HTTP every answer is read within a cap on what it can be ([`MAX_CHECKPOINT_BYTES`], a
+//! tile's exact maximum ([`max_tile_bytes`]), [`MAX_DOCUMENT_BYTES`] for one answer of a
+//! published document and [`MAX_DOCUMENT_TOTAL_BYTES`] for all its pages), stopping at the cap
+//! with [`VerifyError::TooLarge`] naming the URL and the limit, and every request has a connect
+//! and a total timeout ([`Timeouts`]): a hostile or broken server can neither exhaust the
+//! verifier's memory nor hold it forever.
 
 use crate::VerifyError;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use truce_log::{TilePath, TILE_WIDTH};
+use truce_log::{TileKind, TilePath, ENTRY_MAX, TILE_WIDTH};
+
+/// The most a checkpoint answer may be, bytes (a signed note with dozens of cosignatures is a
+/// few KiB).
+pub const MAX_CHECKPOINT_BYTES: u64 = 64 * 1024;
+/// The most a full hash tile is: 256 hashes of 32 bytes, 8192 bytes.
+pub const MAX_TILE_BYTES: u64 = TILE_WIDTH * 32;
+/// The most a full entry bundle is: 256 entries of a 2-byte length and at most [`ENTRY_MAX`]
+/// bytes each.
+pub const MAX_BUNDLE_BYTES: u64 = TILE_WIDTH * (2 + ENTRY_MAX as u64);
+/// The most one answer of a published JSON document may be (a page of findings, compliance or
+/// publications, or a static mirror's whole `findings.json`), bytes.
+pub const MAX_DOCUMENT_BYTES: u64 = 256 * 1024 * 1024;
+/// The most all pages of one published document may be together, bytes.
+pub const MAX_DOCUMENT_TOTAL_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// The most the tile or bundle at `path` can be, bytes (a partial one of width `w`: `w` hashes
+/// or entries).
+pub fn max_tile_bytes(path: &TilePath) -> u64 {
+    let w = u64::from(path.width);
+    match path.kind {
+        TileKind::Hash(_) => w * 32,
+        TileKind::Entries => w * (2 + ENTRY_MAX as u64),
+    }
+}
+
+/// How long an HTTP source waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To connect (and finish TLS).
+    pub connect: Duration,
+    /// For a whole request, from connecting to the last byte of the answer.
+    pub total: Duration,
+}
+
+impl Default for Timeouts {
+    /// 15 s to connect, 120 s per request.
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(15),
+            total: Duration::from_secs(120),
+        }
+    }
+}
 
 /// A derived document as published (all pages merged): `{"items": [...], "total", "log_size", …}`.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,9 +215,19 @@ impl HttpSource {
         cache: Option<PathBuf>,
         ca_certs: &[PathBuf],
     ) -> Result<Self, VerifyError> {
+        Self::with_timeouts(base, cache, ca_certs, Timeouts::default())
+    }
+
+    /// [`HttpSource::with_ca_certs`] waiting at most `timeouts`.
+    pub fn with_timeouts(
+        base: &str,
+        cache: Option<PathBuf>,
+        ca_certs: &[PathBuf],
+        timeouts: Timeouts,
+    ) -> Result<Self, VerifyError> {
         let mut builder = reqwest::blocking::Client::builder()
-            .connect_timeout(Duration::from_secs(15))
-            .timeout(Duration::from_secs(120))
+            .connect_timeout(timeouts.connect)
+            .timeout(timeouts.total)
             .user_agent(concat!("truce-verify/", env!("CARGO_PKG_VERSION")));
         for c in truce_tls::read_ca_files(ca_certs)? {
             builder = builder.add_root_certificate(c);
@@ -189,8 +249,8 @@ impl HttpSource {
         })
     }
 
-    /// GETs `rel` (relative to the base); `None` on 404.
-    fn get(&self, rel: &str) -> Result<Option<Vec<u8>>, VerifyError> {
+    /// GETs `rel` (relative to the base), at most `limit` bytes of `what`; `None` on 404.
+    fn get(&self, rel: &str, limit: u64, what: &str) -> Result<Option<Vec<u8>>, VerifyError> {
         let url = format!("{}/{rel}", self.base);
         let resp = self
             .client
@@ -205,19 +265,23 @@ impl HttpSource {
             return Ok(None);
         }
         if !status.is_success() {
-            let body = resp.text().unwrap_or_default();
+            // Only the start of an error answer is shown: read no more than that.
+            let mut start = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut std::io::Read::take(resp, 4096), &mut start);
             return Err(VerifyError::Http {
                 url,
                 status: status.as_u16(),
-                body: body.chars().take(300).collect(),
+                body: String::from_utf8_lossy(&start).chars().take(300).collect(),
             });
         }
-        resp.bytes()
-            .map(|b| Some(b.to_vec()))
-            .map_err(|e| VerifyError::Unreachable {
+        match truce_tls::read_capped_blocking(resp, limit, what) {
+            Ok(b) => Ok(Some(b)),
+            Err(e @ truce_tls::BodyError::TooLarge { .. }) => Err(VerifyError::TooLarge(e)),
+            Err(truce_tls::BodyError::Read { why, .. }) => Err(VerifyError::Unreachable {
                 what: url,
-                why: format!("reading the response: {}", truce_tls::describe(&e, CA_HINT)),
-            })
+                why: format!("reading the response: {why}"),
+            }),
+        }
     }
 
     fn cache_path(&self, rel: &str) -> Option<PathBuf> {
@@ -231,12 +295,22 @@ impl HttpSource {
             let mut merged: Option<Derived> = None;
             let mut items: Vec<Value> = Vec::new();
             let mut restart = false;
+            let mut read: u64 = 0;
             loop {
                 let rel = format!("{endpoint}?limit={limit}&offset={}", items.len());
                 let origin = format!("{}/{rel}", self.base);
-                let Some(body) = self.get(&rel)? else {
+                let Some(body) = self.get(&rel, MAX_DOCUMENT_BYTES, "a page of a document")? else {
                     return Ok(None);
                 };
+                read += body.len() as u64;
+                if read > MAX_DOCUMENT_TOTAL_BYTES {
+                    return Err(VerifyError::TooLarge(truce_tls::BodyError::TooLarge {
+                        url: format!("{}/{endpoint}", self.base),
+                        what: "a published document, all pages together".into(),
+                        limit: MAX_DOCUMENT_TOTAL_BYTES,
+                        declared: None,
+                    }));
+                }
                 let page = parse_derived(&body, &origin)?;
                 let total = page
                     .doc
@@ -301,7 +375,7 @@ impl HttpSource {
             }
         }
         let origin = format!("{}/{file}", self.base);
-        self.get(file)?
+        self.get(file, MAX_DOCUMENT_BYTES, "a published document")?
             .map(|b| parse_derived(&b, &origin))
             .transpose()
     }
@@ -337,7 +411,7 @@ impl Source for HttpSource {
     }
 
     fn checkpoint(&self) -> Result<Vec<u8>, VerifyError> {
-        self.get("checkpoint")?
+        self.get("checkpoint", MAX_CHECKPOINT_BYTES, "a checkpoint")?
             .ok_or_else(|| VerifyError::Unreachable {
                 what: format!("{}/checkpoint", self.base),
                 why: "404: no checkpoint here; is this the base URL of a C2SP log?".into(),
@@ -353,7 +427,11 @@ impl Source for HttpSource {
                 return Ok(Some(d));
             }
         }
-        let data = self.get(&rel)?;
+        let what = match path.kind {
+            TileKind::Hash(_) => "this hash tile",
+            TileKind::Entries => "this entry bundle",
+        };
+        let data = self.get(&rel, max_tile_bytes(path), what)?;
         if let (Some(c), Some(d)) = (&cached, &data) {
             // A cache that cannot be written only costs a download next time.
             if let Err(e) = write_atomic(c, d) {
