@@ -233,20 +233,22 @@ fn openapi_json() {}
 /// `POST /v1/entries`.
 #[utoipa::path(post, path = "/v1/entries", tag = "submit",
     summary = "Submit signed entries (group commit); acknowledged once durable, with inclusion proofs",
-    description = "The body is one signed envelope (a JSON object in RFC 8785 canonical form), a JSON array of them, or JSON Lines (`application/x-ndjson`, `application/jsonl`), at most `max_batch_entries`. Each entry is admitted against the ledger and the batch's earlier entries (signature by a registered, unrevoked key; the author's role may write the kind). Submission gates compare the entry's stated `time` with this server's clock: more than `max_clock_skew_s` ahead is refused (400 `time_ahead_of_clock`, field `time`), and so is a report whose event starts more than that after its own `time` (400 `event_starts_after_filing`, field `body.time.start`); a late filing (more than `late_filing_s` behind) and a report whose event ends after its filing are acknowledged with `flags` (code, message, seconds). One entry: an acknowledgement (also for an exact duplicate, `duplicate: true`). A batch: `{results: [{ok} | {error}], tree_size, checkpoint}`. Rate-limited per signing key.",
+    description = "The body is one signed envelope (a JSON object in RFC 8785 canonical form), a JSON array of them, or JSON Lines (`application/x-ndjson`, `application/jsonl`), at most `max_batch_entries`. Each entry is admitted against the ledger and the batch's earlier entries (signature by a registered, unrevoked key; the author's role may write the kind). Submission gates compare the entry's stated `time` with this server's clock: more than `max_clock_skew_s` ahead is refused (400 `time_ahead_of_clock`, field `time`), and so is a report whose event starts more than that after its own `time` (400 `event_starts_after_filing`, field `body.time.start`); a late filing (more than `late_filing_s` behind) and a report whose event ends after its filing are acknowledged with `flags` (code, message, seconds). One entry: an acknowledgement (also for an exact duplicate, `duplicate: true`). A batch is atomic by default: all its entries are appended or none; every entry acknowledged: 200 `{results: [{status, ok}], tree_size, checkpoint}`; one refused: nothing appended, that entry's status with the error shape, `field` `entries[i]…` and a message naming its position (and line) and why. With `?atomic=false` each entry is judged on its own: 207 `{results: [{status, ok} | {status, error}], tree_size?, checkpoint?}`. Each entry's signature is checked against its author's registered key before anything else; only requests whose signatures verify are charged to the signing key's rate limit (junk naming a key is charged to its address only). A `Content-Length` over `max_body_bytes` is refused with 413 before the body is read.",
+    params(("atomic" = Option<bool>, Query, description = "`true` (default): a batch is all or nothing; `false`: each entry judged on its own, answered 207")),
     request_body(content = Object, description = "One envelope, an array of envelopes, or JSON Lines", content(
         (Object = "application/json"),
         (String = "application/x-ndjson"),
         (String = "application/jsonl"))),
     responses(
         (status = 200, description = "Durable: index, checkpoint and inclusion proof (per entry for a batch)", body = Object),
-        (status = 400, description = "Malformed, non-canonical or invalid entry, or a stated time the submission gates refuse (the field names it)", body = ErrorBody),
+        (status = 207, description = "`?atomic=false`: each entry's status, with its acknowledgement or error", body = Object),
+        (status = 400, description = "Malformed, non-canonical or invalid entry, or a stated time the submission gates refuse (the field names it; `entries[i]…` in a batch, of which nothing was appended), or `atomic` neither true nor false", body = ErrorBody),
         (status = 401, description = "Unknown key or bad signature", body = ErrorBody),
         (status = 403, description = "Revoked key, or the author's role may not write this kind", body = ErrorBody),
         (status = 409, description = "The identifier is already used by another body", body = ErrorBody),
-        (status = 413, description = "Too large or too many entries", body = ErrorBody),
+        (status = 413, description = "Too large (a declared Content-Length over `max_body_bytes` is refused before the body is read) or too many entries", body = ErrorBody),
         (status = 415, description = "Unsupported media type", body = ErrorBody),
-        (status = 429, description = "Rate limited (Retry-After)", body = ErrorBody),
+        (status = 429, description = "Rate limited (Retry-After): per client address, or per signing key for requests whose signatures verified", body = ErrorBody),
         (status = 503, description = "Shutting down, or the log could not be written: resubmit", body = ErrorBody),
     ))]
 #[allow(dead_code)]

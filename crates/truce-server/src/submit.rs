@@ -43,8 +43,7 @@
 //! `time`; `field` `body.time.start`), 401 `unknown_key` / `bad_signature` (the key is not
 //! the author's, or the signature does not verify), 403 `revoked_key`, 403 `forbidden` (the
 //! author's role may not write this kind), 409 `conflict` (the identifier is already used by
-//! another body), 409 `not_appended` (in a 207's results: never for an `?atomic=false` batch; in an
-//! atomic batch's refusal, the entries not at fault), 413 `too_large` (body over
+//! another body), 413 `too_large` (body over
 //! `max_body_bytes` — refused from its `Content-Length` before it is read —, or an entry over
 //! 65,535 bytes) / `too_many_entries`, 405 `method_not_allowed` (not POST), 415
 //! `unsupported_media_type`, 429 `rate_limited` (with `Retry-After`), 503 `unavailable`
