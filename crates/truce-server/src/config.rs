@@ -30,6 +30,11 @@ pub struct Config {
     pub max_page: usize,
     /// How often derived views are recomputed after the log grows, milliseconds.
     pub views_refresh_ms: u64,
+    /// Heavy queries run at once (exports, streamed; a recompute of the views waits for one):
+    /// beyond it an export answers 503 with `Retry-After`. At least 1.
+    pub max_heavy_queries: usize,
+    /// The `Retry-After` of that 503, seconds.
+    pub heavy_retry_after_s: u64,
     /// Witnesses asked to cosign each new checkpoint (TOML `[[witness]]` tables with `url` and
     /// `vkey`). None by default: `/checkpoint` then serves the log's own signature only.
     #[serde(rename = "witness")]
@@ -76,6 +81,8 @@ impl Default for Config {
             cors_origins: Vec::new(),
             max_page: 1_000,
             views_refresh_ms: 1_000,
+            max_heavy_queries: 2,
+            heavy_retry_after_s: 5,
             witnesses: Vec::new(),
             witness_timeout_ms: 5_000,
             witness_interval_ms: 200,
@@ -113,7 +120,8 @@ impl Config {
     /// Applies `TRUCE_LISTEN`, `TRUCE_MAX_BODY_BYTES`, `TRUCE_MAX_BATCH_ENTRIES`,
     /// `TRUCE_MAX_COMMIT_ENTRIES`, `TRUCE_RATE_PER_KEY`, `TRUCE_RATE_PER_ADDR`, `TRUCE_RATE_BURST`,
     /// `TRUCE_REQUEST_TIMEOUT_S`, `TRUCE_CORS_ORIGINS` (comma-separated), `TRUCE_MAX_PAGE`,
-    /// `TRUCE_VIEWS_REFRESH_MS`, `TRUCE_WITNESS_TIMEOUT_MS`, `TRUCE_WITNESS_INTERVAL_MS`,
+    /// `TRUCE_VIEWS_REFRESH_MS`, `TRUCE_MAX_HEAVY_QUERIES`, `TRUCE_HEAVY_RETRY_AFTER_S`,
+    /// `TRUCE_WITNESS_TIMEOUT_MS`, `TRUCE_WITNESS_INTERVAL_MS`,
     /// `TRUCE_WITNESS_CA_CERT` (a path; empty for none), `TRUCE_MAX_CLOCK_SKEW_S`,
     /// `TRUCE_LATE_FILING_S` from `vars`.
     pub fn apply_env(
@@ -139,6 +147,8 @@ impl Config {
                 "TRUCE_REQUEST_TIMEOUT_S" => self.request_timeout_s = num(&k, &v)?,
                 "TRUCE_MAX_PAGE" => self.max_page = num(&k, &v)?,
                 "TRUCE_VIEWS_REFRESH_MS" => self.views_refresh_ms = num(&k, &v)?,
+                "TRUCE_MAX_HEAVY_QUERIES" => self.max_heavy_queries = num(&k, &v)?,
+                "TRUCE_HEAVY_RETRY_AFTER_S" => self.heavy_retry_after_s = num(&k, &v)?,
                 "TRUCE_WITNESS_TIMEOUT_MS" => self.witness_timeout_ms = num(&k, &v)?,
                 "TRUCE_WITNESS_INTERVAL_MS" => self.witness_interval_ms = num(&k, &v)?,
                 "TRUCE_WITNESS_CA_CERT" => {

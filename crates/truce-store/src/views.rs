@@ -199,6 +199,23 @@ impl ViewStore {
         })
     }
 
+    /// Opens the views database at `path` for reading only (it must exist): for a long read
+    /// (an export streamed to a client) on a connection of its own, so no pooled connection is
+    /// held while the client reads. One statement reads from one snapshot of the file.
+    pub fn open_read_only(path: &Path) -> Result<ViewStore, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| sql(path, e))?;
+        conn.execute_batch("PRAGMA busy_timeout=10000;")
+            .map_err(|e| sql(path, e))?;
+        Ok(ViewStore {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
     /// What the stored views were computed from, if any are stored.
     pub fn stamp(&self) -> Result<Option<ViewStamp>, StoreError> {
         let get = |k: &str| -> Result<Option<String>, StoreError> {
@@ -337,6 +354,54 @@ impl ViewStore {
     pub fn incident_heads(&self, f: &IncidentFilter) -> Result<Vec<String>, StoreError> {
         let (w, args) = Self::incident_where(f);
         self.select("head", "view_incidents", &w, args, None)
+    }
+
+    /// Hands each incident matching `f`, in stored order and in its list form, to `each`, one
+    /// row at a time (nothing collected); `each` returns `false` to stop. The rows come from one
+    /// snapshot of the file, even if the views are replaced meanwhile.
+    pub fn each_incident_head(
+        &self,
+        f: &IncidentFilter,
+        each: impl FnMut(String) -> bool,
+    ) -> Result<(), StoreError> {
+        let (w, args) = Self::incident_where(f);
+        self.each(
+            &format!("SELECT head FROM view_incidents{w} ORDER BY seq"),
+            args,
+            each,
+        )
+    }
+
+    /// Hands each finding matching `f`, in stored order, to `each`, one row at a time, as
+    /// [`ViewStore::each_incident_head`] does.
+    pub fn each_finding(
+        &self,
+        f: &FindingFilter,
+        each: impl FnMut(String) -> bool,
+    ) -> Result<(), StoreError> {
+        let (w, args) = Self::finding_where(f);
+        self.each(
+            &format!("SELECT json FROM view_findings{w} ORDER BY seq"),
+            args,
+            each,
+        )
+    }
+
+    fn each(
+        &self,
+        q: &str,
+        args: Vec<rusqlite::types::Value>,
+        mut each: impl FnMut(String) -> bool,
+    ) -> Result<(), StoreError> {
+        let e = |x| sql(&self.path, x);
+        let mut st = self.conn.prepare(q).map_err(e)?;
+        let mut rows = st.query(params_from_iter(args)).map_err(e)?;
+        while let Some(row) = rows.next().map_err(e)? {
+            if !each(row.get::<_, String>(0).map_err(e)?) {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// One page of the incidents matching `f` (`limit` from `offset`) in their list form
@@ -543,6 +608,22 @@ mod tests {
         assert_eq!((page, total), (vec!["{\"id\":\"inc-2\"}".to_string()], 2));
         let (page, total) = v.findings_page(&FindingFilter::default(), 10, 2).unwrap();
         assert_eq!((page.len(), total), (1, 3));
+        // Row by row, in stored order, stopping when asked; a read-only connection sees the same.
+        let ro = ViewStore::open_read_only(&dir.path().join("views.db")).unwrap();
+        let mut seen = Vec::new();
+        ro.each_incident_head(&IncidentFilter::default(), |d| {
+            seen.push(d);
+            true
+        })
+        .unwrap();
+        assert_eq!(seen, v.incident_heads(&IncidentFilter::default()).unwrap());
+        let mut n = 0;
+        ro.each_finding(&FindingFilter::default(), |_| {
+            n += 1;
+            n < 2
+        })
+        .unwrap();
+        assert_eq!(n, 2);
         assert_eq!(v.doc("compliance").unwrap().as_deref(), Some("{}"));
         // Replacing drops what was there.
         v.replace(

@@ -2,15 +2,17 @@
 //! those the export endpoints serve without filters to a public caller — the same functions make
 //! them (`truce_server::query::export`): incidents and findings as stored in `views.db`
 //! (recomputed first when stale, as the server does), sites and reports from the log replayed
-//! into a ledger (no restricted evidence).
+//! into a ledger (no restricted evidence). Streamed, as the server streams them: written a row
+//! (views) or a batch of records (ledger) at a time, never built whole in memory.
 
 use crate::datadir::DataDir;
 use crate::log_cmd::Out;
 use crate::Failure;
 use anyhow::anyhow;
 use serde_json::json;
+use std::io::Write;
 use std::path::PathBuf;
-use truce_server::derived;
+use std::sync::RwLock;
 use truce_server::query::export;
 use truce_store::views::{FindingFilter, IncidentFilter};
 
@@ -35,53 +37,89 @@ pub struct ExportArgs {
     pub out: Option<PathBuf>,
 }
 
-/// The document, as the endpoint serves it.
-pub fn document(dir: &DataDir, what: &str, out: &Out) -> Result<String, Failure> {
-    let parse = |e: derived::DerivedError| crate::engine_cmd::failure(e);
-    Ok(match what {
+/// Counts the bytes written through it.
+struct Counted<W> {
+    w: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        let n = self.w.write(b)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.w.flush()
+    }
+}
+
+/// Writes the document, as the endpoint serves it, to `w` (streamed: rows or batches of records
+/// at a time, never the whole document in memory). Returns `w`.
+pub fn write_document<W: Write>(dir: &DataDir, what: &str, out: &Out, w: W) -> Result<W, Failure> {
+    let fail = |e: export::ExportError| match e {
+        export::ExportError::Io(e) => Failure::input(anyhow!("writing {what}: {e}")),
+        other => Failure::input(anyhow!("{what}: {other}")),
+    };
+    match what {
         "incidents.geojson" | "incidents.csv" => {
             let views = crate::engine_cmd::fresh_views(dir, out)?;
-            let docs = views.incident_heads(&IncidentFilter::default())?;
-            let list = derived::parse_all(&docs).map_err(parse)?;
-            if what == "incidents.csv" {
-                export::incidents_csv(&list)
-            } else {
-                export::incidents_geojson(&list)
-            }
+            let csv = what == "incidents.csv";
+            export::incidents(
+                &views,
+                &IncidentFilter::default(),
+                |_| true,
+                export::Window::ALL,
+                csv,
+                w,
+            )
+            .map_err(fail)
         }
         "findings.csv" => {
             let views = crate::engine_cmd::fresh_views(dir, out)?;
-            let docs = views.findings(&FindingFilter::default())?;
-            export::findings_csv(&derived::parse_all(&docs).map_err(parse)?)
+            export::findings_csv(&views, &FindingFilter::default(), export::Window::ALL, w)
+                .map_err(fail)
         }
         "reports.geojson" | "sites.geojson" => {
-            let ledger = crate::domain_cmd::replay(&dir.reader()?)?;
+            let ledger = RwLock::new(crate::domain_cmd::replay(&dir.reader()?)?);
             if what == "sites.geojson" {
-                export::sites_geojson(&ledger)
+                export::sites_geojson(&ledger, |_| true, export::Window::ALL, w)
             } else {
-                export::reports_geojson(&ledger)
+                export::reports_geojson(&ledger, |_| true, export::Window::ALL, |_, _| Ok(()), w)
             }
+            .map_err(fail)
         }
-        other => {
-            return Err(Failure::input(anyhow!(
-                "cannot export {other:?}: use one of {}",
-                DOCUMENTS.join(", ")
-            )))
-        }
-    })
+        other => Err(Failure::input(anyhow!(
+            "cannot export {other:?}: use one of {}",
+            DOCUMENTS.join(", ")
+        ))),
+    }
 }
 
 /// `truce export WHAT [--out FILE]`.
 pub fn run(dir: &DataDir, a: &ExportArgs, out: &Out) -> Result<(), Failure> {
-    let body = document(dir, &a.what, out)?;
     match &a.out {
-        None => out.print_raw(&body),
+        None => {
+            let stdout = std::io::stdout().lock();
+            write_document(dir, &a.what, out, std::io::BufWriter::new(stdout))?;
+            Ok(())
+        }
         Some(p) => {
-            std::fs::write(p, &body)
+            let file = std::fs::File::create(p)
+                .map_err(|e| Failure::input(anyhow!("{}: {e}", p.display())))?;
+            let w = Counted {
+                w: std::io::BufWriter::new(file),
+                bytes: 0,
+            };
+            let w = write_document(dir, &a.what, out, w)?;
+            let bytes = w.bytes;
+            w.w.into_inner()
+                .map_err(|e| Failure::input(anyhow!("{}: {}", p.display(), e.error())))?
+                .sync_all()
                 .map_err(|e| Failure::input(anyhow!("{}: {e}", p.display())))?;
             out.print(
-                format!("{}: {} ({} bytes)\n", a.what, p.display(), body.len()),
-                json!({"what": a.what, "out": p, "bytes": body.len()}),
+                format!("{}: {} ({} bytes)\n", a.what, p.display(), bytes),
+                json!({"what": a.what, "out": p, "bytes": bytes}),
             )
         }
     }
