@@ -227,8 +227,13 @@ fn pass<R: Read + Send>(
     open: &mut impl FnMut() -> io::Result<R>,
     f: impl for<'a> FnMut(Element<'a>),
 ) -> Result<(), IngestError> {
-    ElementReader::new(BufReader::new(open().map_err(fail)?))
-        .for_each(f)
+    let reader = ElementReader::new(BufReader::new(open().map_err(fail)?));
+    // osmpbf computes positions with unchecked arithmetic (offset + granularity × delta): a hostile
+    // extract overflows it, a panic wherever overflow checks are on. Refuse the file instead.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.for_each(f)))
+        .map_err(|_| {
+            fail("a block's coordinates overflow (a corrupt or hostile extract); re-download or re-export it")
+        })?
         .map_err(fail)
 }
 

@@ -136,3 +136,28 @@ fn plain_nodes_and_reopened_streams_read_the_same() {
         "{e}"
     );
 }
+
+/// Every hostile extract of `tests/bad/osm/` (found by the `osm_pbf` fuzz target) is refused with
+/// the message in its `.expected` file, never a panic.
+#[test]
+fn hostile_extracts_are_refused_with_their_message() {
+    let dir = format!("{}/../../tests/bad/osm", env!("CARGO_MANIFEST_DIR"));
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".pbf") {
+            continue;
+        }
+        let stem = name.split('.').next().unwrap();
+        let expected = std::fs::read_to_string(format!("{dir}/{stem}.expected")).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let err = read_sites(bytes.as_slice()).expect_err(&name);
+        assert!(
+            err.to_string().contains(expected.trim_end()),
+            "{name}: {err}"
+        );
+        seen += 1;
+    }
+    assert!(seen > 0, "no hostile extracts in {dir}");
+}
