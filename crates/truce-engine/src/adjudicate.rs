@@ -11,8 +11,8 @@ use crate::types::{
 use crate::{utc, Params};
 use std::collections::{BTreeMap, BTreeSet};
 use truce_geo::{Shape, SiteIndex};
-use truce_model::domain::{Act, ReleaseKind, Standing};
-use truce_model::geo::Geometry;
+use truce_model::domain::{Act, ReleaseKind, SiteBound, Standing};
+use truce_model::geo::{km, Geometry, Measure};
 use truce_model::lifecycle::{self, ConditionStatus, Consent, ExtensionState, Required};
 use truce_model::Id;
 
@@ -23,12 +23,51 @@ pub(crate) struct Hit {
     distance_m: f64,
     certain: bool,
     report: usize,
+    /// The site's geodesic size.
+    measure: Measure,
+}
+
+/// The bound on a site's area when a reading states none for its category, km² (truce-rules/5).
+pub const DEFAULT_MAX_AREA_KM2: f64 = 100.0;
+/// The bound on a line site's length when a reading states none for its category, km.
+pub const DEFAULT_MAX_LENGTH_KM: f64 = 5_000.0;
+
+/// Why a site is too large to decide a finding under a reading (its bound for the site's
+/// category, or the rules' default), or `None` when it is within its bound.
+fn beyond_bound(snap: &Snapshot, h: &Hit, rd: &ReadingIn) -> Option<String> {
+    let s = &snap.sites[h.site];
+    let stated = rd.reading.terms.site_bound(&s.category);
+    type Field = fn(&SiteBound) -> Option<f64>;
+    let (size, field, default, unit): (f64, Field, f64, &str) = match h.measure {
+        Measure::Point => return None,
+        Measure::Area(m2) => (m2 / 1e6, |b| b.max_area_km2, DEFAULT_MAX_AREA_KM2, "km²"),
+        Measure::Length(m) => (m / 1e3, |b| b.max_length_km, DEFAULT_MAX_LENGTH_KM, "km"),
+    };
+    let (bound, whose) = match stated.and_then(|(k, b)| field(b).map(|v| (v, k))) {
+        Some((v, k)) => (v, format!("{}'s reading's bound for {k}", rd.author)),
+        None => (
+            default,
+            format!("the rules' default bound for {}", s.category),
+        ),
+    };
+    if size <= bound {
+        return None;
+    }
+    Some(format!(
+        "site {}/{} ({}, {}) exceeds {whose} of {} {unit}: not used",
+        s.lister,
+        s.id,
+        s.name,
+        h.measure.words(),
+        km(bound)
+    ))
 }
 
 /// The sites near each incident, found once and filtered per reading.
 pub(crate) struct Near {
     index: SiteIndex,
     max_approx: f64,
+    measures: Vec<Measure>,
 }
 
 impl Near {
@@ -53,6 +92,27 @@ impl Near {
                         continue;
                     }
                     Shape::Polygon(rings)
+                }
+                Geometry::LineString(_) | Geometry::MultiLineString(_) => {
+                    let lines: Vec<Vec<[f64; 2]>> = match &s.geometry {
+                        Geometry::LineString(l) => {
+                            vec![l.points().iter().map(|p| [p.lon(), p.lat()]).collect()]
+                        }
+                        Geometry::MultiLineString(m) => m
+                            .lines()
+                            .iter()
+                            .map(|l| l.points().iter().map(|p| [p.lon(), p.lat()]).collect())
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    if let Err(e) = truce_geo::check_lines(&lines) {
+                        warnings.push(format!(
+                            "site {}/{} (entry {}) is not used: {e}",
+                            s.lister, s.id, s.index
+                        ));
+                        continue;
+                    }
+                    Shape::Line(lines)
                 }
             };
             sites.push((k as u32, shape));
@@ -82,6 +142,7 @@ impl Near {
                 .iter()
                 .map(|s| f64::from(s.approximate_m))
                 .fold(0.0, f64::max),
+            measures: snap.sites.iter().map(|s| s.geometry.measure()).collect(),
         }
     }
 
@@ -109,6 +170,7 @@ impl Near {
                         distance_m: h.distance_m,
                         certain: h.distance_m <= sure && f64::from(r.uncertainty_m) <= sure,
                         report: ri,
+                        measure: self.measures[h.key as usize],
                     });
                 }
             }
@@ -153,9 +215,11 @@ impl Tri {
 pub(crate) fn concerns(snap: &Snapshot, b: &Built, hits: &[Hit], rd: &ReadingIn) -> bool {
     let protected = &rd.reading.terms.protected;
     !b.incident.alleged.is_empty()
-        || hits
-            .iter()
-            .any(|h| listed_by(snap, h, b) && protected.contains(&snap.sites[h.site].category))
+        || hits.iter().any(|h| {
+            listed_by(snap, h, b)
+                && protected.contains(&snap.sites[h.site].category)
+                && beyond_bound(snap, h, rd).is_none()
+        })
         || b.evidence.iter().any(|&ri| {
             snap.reports[ri]
                 .target
@@ -283,9 +347,19 @@ pub(crate) fn adjudicate(
             ),
         ));
     }
+    // Sites beyond their bound (truce-rules/5: a country listed as one metering station) never
+    // decide a finding: each protected one within reach is named, with its size and bound.
+    let mut seen = BTreeSet::new();
+    for h in hits {
+        if terms.protected.contains(&snap.sites[h.site].category) && seen.insert(h.site) {
+            if let Some(text) = beyond_bound(snap, h, rd) {
+                reasons.push(reason("site", "no", text));
+            }
+        }
+    }
     let hits: Vec<Hit> = hits
         .iter()
-        .filter(|h| listed_by(snap, h, b))
+        .filter(|h| listed_by(snap, h, b) && beyond_bound(snap, h, rd).is_none())
         .cloned()
         .collect();
     let hits = &hits[..];

@@ -14,6 +14,7 @@
 //! | [`within_m`], [`dwithin_join`] | that distance `<= d` (inclusive) | `ST_DWithin(a::geography, b::geography, d)`; the join is `SELECT p.i, t.j FROM p JOIN t ON ST_DWithin(p.g, t.g, d) ORDER BY 1, 2` |
 //! | [`polygon_contains`] | the position is inside the outer ring and in no hole, edges being great-circle arcs | `ST_Covers(poly::geography, pt::geography)` (up to positions on the boundary) |
 //! | [`polygon_distance_m`], [`Shape::distance_m`], [`SiteIndex`] | 0 inside a polygon, else the geodesic distance to the nearest point of its boundary, found on the sphere (see [`polygon_distance_m`]) | `ST_Distance(poly::geography, pt::geography)`, which finds the nearest point the same way |
+//! | [`line_distance_m`], [`Shape::Line`] | the geodesic distance to the nearest point of a line's great-circle arcs (pipelines, power lines), found the same way | `ST_Distance(line::geography, pt::geography)` |
 //!
 //! Polygon edges are great-circle arcs between their vertices (geodetic latitude used as
 //! spherical latitude), as in PostGIS `geography`, not straight lines in degrees. An edge must span
@@ -29,7 +30,7 @@ mod zone;
 
 pub use join::dwithin_join;
 pub use sites::{Shape, SiteHit, SiteIndex};
-pub use zone::{check_polygon, polygon_contains, polygon_distance_m};
+pub use zone::{check_lines, check_polygon, line_distance_m, polygon_contains, polygon_distance_m};
 
 use geo::{Distance, Geodesic, Haversine};
 
@@ -71,6 +72,17 @@ pub enum GeoError {
     Pole {
         /// The ring's index (0 is the outer ring).
         ring: usize,
+    },
+    /// A line site with no lines.
+    #[error("a line site needs at least one line")]
+    NoLines,
+    /// A line with fewer than two positions.
+    #[error("line {line} has {len} position(s); a line needs at least 2")]
+    LineTooShort {
+        /// The line's index.
+        line: usize,
+        /// How many positions it has.
+        len: usize,
     },
     /// A site that was refused, by the caller's key.
     #[error("site {key}: {source}")]

@@ -1,6 +1,7 @@
-//! The site index: point and polygon sites, queried for those within a distance of a position.
+//! The site index: point, polygon and line sites, queried for those within a distance of a
+//! position.
 //!
-//! Sites are held in an R-tree of boxes in degrees (one per ring of a polygon, including the bulges
+//! Sites are held in an R-tree of boxes in degrees (one per ring of a polygon or per line, including the bulges
 //! of its great-circle edges; a box across the antimeridian is stored as two). A query takes the
 //! conservative degree box of its reach (as [`crate::dwithin_join`] does) and measures each site
 //! it meets with [`Shape::distance_m`], so its answer is exactly the brute force over all sites.
@@ -19,16 +20,21 @@ pub enum Shape {
     /// A polygon: the outer ring first, then holes; every ring closed (last position = first).
     /// Edges are great-circle arcs; see [`crate::check_polygon`] for the rules.
     Polygon(Vec<Vec<LonLat>>),
+    /// Lines (a pipeline, a power line): each at least two positions, joined by great-circle
+    /// arcs, never closed; see [`crate::check_lines`] for the rules.
+    Line(Vec<Vec<LonLat>>),
 }
 
 impl Shape {
     /// Geodesic distance in metres from `p` to the shape: [`distance_m`] for a point (from `p`),
-    /// [`crate::polygon_distance_m`] for a polygon (0 inside). This is the distance
+    /// [`crate::polygon_distance_m`] for a polygon (0 inside), [`crate::line_distance_m`] for a
+    /// line. This is the distance
     /// [`SiteIndex::within`] reports.
     pub fn distance_m(&self, p: LonLat) -> f64 {
         match self {
             Shape::Point(s) => distance_m(p, *s),
             Shape::Polygon(rings) => zone::polygon_distance_m(rings, p),
+            Shape::Line(lines) => zone::line_distance_m(lines, p),
         }
     }
 }
@@ -42,7 +48,7 @@ pub struct SiteHit {
     pub distance_m: f64,
 }
 
-/// Point and polygon sites indexed for within-distance queries.
+/// Point, polygon and line sites indexed for within-distance queries.
 #[derive(Clone, Debug)]
 pub struct SiteIndex {
     sites: Vec<Site>,
@@ -59,6 +65,7 @@ struct Site {
 enum Prepared {
     Point(LonLat, [f64; 3]),
     Polygon(Polygon),
+    Line(Polygon),
 }
 
 /// A box in degrees (longitudes within [-180, 180]) holding site `site`.
@@ -113,6 +120,16 @@ impl SiteIndex {
                         .map(|r| (r.lat_range(), r.lon_range()))
                         .collect();
                     (Prepared::Polygon(poly), ranges)
+                }
+                Shape::Line(lines) => {
+                    zone::check_lines(&lines).map_err(refuse)?;
+                    let poly = Polygon::lines(&lines);
+                    let ranges = poly
+                        .rings
+                        .iter()
+                        .map(|r| (r.lat_range(), r.lon_range()))
+                        .collect();
+                    (Prepared::Line(poly), ranges)
                 }
             };
             for (lat, lon) in ranges {
@@ -201,6 +218,7 @@ impl SiteIndex {
                     distance_m(p, *s)
                 }
                 Prepared::Polygon(poly) => poly.distance_m(p),
+                Prepared::Line(lines) => lines.edge_distance_m(p),
             };
             if dist <= d_m {
                 hits.push(SiteHit {
@@ -287,5 +305,36 @@ mod tests {
         assert!(matches!(err, GeoError::Site { key: 5, .. }), "{err}");
         let err = SiteIndex::new(vec![(2, Shape::Polygon(vec![]))]).unwrap_err();
         assert_eq!(err.to_string(), "site 2: a polygon needs an outer ring");
+    }
+
+    #[test]
+    fn lines_are_measured_to_their_nearest_arc() {
+        // A pipeline north along the 35° E meridian, then north-east; a report about 500 m east
+        // of its first arc (a meridian: its nearest point is at the report's latitude).
+        let pipe = vec![vec![[35.0, 51.0], [35.0, 51.5], [35.6, 51.8]]];
+        let index = SiteIndex::new(vec![(4, Shape::Line(pipe.clone()))]).unwrap();
+        let east = [35.0 + 500.0 / 69_909.0, 51.2];
+        let hits = index.within(east, 1_000.0);
+        assert_eq!(hits.len(), 1);
+        let exact = distance_m(east, [35.0, 51.2]);
+        assert!((exact - 500.0).abs() < 1.0, "{exact}");
+        assert!((hits[0].distance_m - exact).abs() < 0.01, "{hits:?}");
+        assert_eq!(
+            hits[0].distance_m,
+            Shape::Line(pipe.clone()).distance_m(east)
+        );
+        // A line is not an area: its "inside" is not near it.
+        assert!(index.within([35.3, 51.45], 1_000.0).is_empty());
+        // Beyond its end, the distance is to the end.
+        let d = Shape::Line(pipe).distance_m([35.0, 50.99]);
+        assert!(
+            (d - distance_m([35.0, 50.99], [35.0, 51.0])).abs() < 1e-6,
+            "{d}"
+        );
+        let err = SiteIndex::new(vec![(6, Shape::Line(vec![vec![[0.0, 0.0]]]))]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "site 6: line 0 has 1 position(s); a line needs at least 2"
+        );
     }
 }

@@ -76,6 +76,43 @@ pub fn check_polygon(rings: &[Vec<LonLat>]) -> Result<(), GeoError> {
     Ok(())
 }
 
+/// Geodesic distance in metres from `p` to the nearest point of any of `lines` (each an open
+/// polyline of great-circle arcs between its positions), found as [`polygon_distance_m`] finds the
+/// distance to a polygon's boundary: the nearest point of each arc on the sphere, measured with
+/// [`distance_m`]. A pipeline or a power line is such a line. NaN for an invalid `p` or no lines.
+pub fn line_distance_m(lines: &[Vec<LonLat>], p: LonLat) -> f64 {
+    Polygon::lines(lines).edge_distance_m(p)
+}
+
+/// Checks that lines meet the rules of this module: at least one line; each with at least 2
+/// positions, every position valid, every edge spanning less than 180° of longitude.
+pub fn check_lines(lines: &[Vec<LonLat>]) -> Result<(), GeoError> {
+    if lines.is_empty() {
+        return Err(GeoError::NoLines);
+    }
+    for (r, line) in lines.iter().enumerate() {
+        if line.len() < 2 {
+            return Err(GeoError::LineTooShort {
+                line: r,
+                len: line.len(),
+            });
+        }
+        if let Some(bad) = line.iter().find(|p| !sphere::valid(**p)) {
+            return Err(GeoError::InvalidPosition(*bad));
+        }
+        for w in line.windows(2) {
+            if lon_delta(w[0][0], w[1][0]).abs() >= 180.0 {
+                return Err(GeoError::EdgeTooWide {
+                    ring: r,
+                    from: w[0],
+                    to: w[1],
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `b - a` in degrees of longitude, reduced to `(-180, 180]`.
 pub(crate) fn lon_delta(a: f64, b: f64) -> f64 {
     wrap(sphere::norm_lon(b) - sphere::norm_lon(a))
@@ -105,6 +142,11 @@ impl Ring {
         if pts.len() > 1 && pts.first() != pts.last() {
             pts.push(pts[0]);
         }
+        Ring::open(pts)
+    }
+
+    /// A line: its positions as given, never closed.
+    fn open(pts: Vec<LonLat>) -> Ring {
         let vs = pts.iter().map(|p| sphere::unit(*p)).collect();
         Ring { pts, vs }
     }
@@ -241,6 +283,13 @@ impl Polygon {
         sphere::valid(p) && outer.contains(p, u) && !holes.iter().any(|h| h.contains(p, u))
     }
 
+    /// Lines (open, never containing anything) prepared for [`Polygon::edge_distance_m`].
+    pub(crate) fn lines(lines: &[Vec<LonLat>]) -> Polygon {
+        Polygon {
+            rings: lines.iter().map(|l| Ring::open(l.clone())).collect(),
+        }
+    }
+
     /// See [`polygon_distance_m`].
     pub(crate) fn distance_m(&self, p: LonLat) -> f64 {
         if !sphere::valid(p) || self.rings.is_empty() {
@@ -250,6 +299,16 @@ impl Polygon {
         if self.contains(p, u) {
             return 0.0;
         }
+        self.edge_distance_m(p)
+    }
+
+    /// The geodesic distance from `p` to the nearest point of any edge (see
+    /// [`polygon_distance_m`]), inside or not; NaN for an invalid `p` or no rings.
+    pub(crate) fn edge_distance_m(&self, p: LonLat) -> f64 {
+        if !sphere::valid(p) || self.rings.is_empty() {
+            return f64::NAN;
+        }
+        let u = sphere::unit(p);
         // Pass 1: the smallest central angle to any arc bounds the answer from above.
         let mut best_angle = f64::INFINITY;
         self.for_each_nearest(u, |_, theta| best_angle = best_angle.min(theta));

@@ -234,6 +234,20 @@ fn within_is_the_brute_force_over_all_sites() {
                 let n = 5 + rng.below(6);
                 star(&mut rng, c, r, n, k % 2 == 0)
             })
+        } else if k % 3 == 1 && k % 2 == 0 {
+            // A line (a pipeline) of 2 to 5 positions from the centre, across the antimeridian
+            // for some.
+            let n = 2 + rng.below(4);
+            let mut p = c;
+            let mut line = vec![p];
+            for _ in 1..n {
+                p = [
+                    p[0] + rng.range(-0.3, 0.3),
+                    (p[1] + rng.range(-0.2, 0.2)).clamp(-89.0, 89.0),
+                ];
+                line.push(p);
+            }
+            Shape::Line(vec![line])
         } else {
             Shape::Point(c)
         };
@@ -249,6 +263,7 @@ fn within_is_the_brute_force_over_all_sites() {
             0 => match &sites[rng.below(sites.len())].1 {
                 Shape::Point(s) => *s,
                 Shape::Polygon(rings) => rings[0][0],
+                Shape::Line(lines) => lines[0][1],
             },
             _ => centre(&mut rng, k),
         };

@@ -214,10 +214,10 @@ impl Measure {
     }
 }
 
-/// A number of kilometres (or km²) in words: one decimal below 100, whole above, with thousands
-/// separated by commas.
+/// A number of kilometres (or km²) in words: one decimal below 100 (none for a whole number),
+/// whole above, with thousands separated by commas.
 pub fn km(x: f64) -> String {
-    if x < 100.0 {
+    if x < 100.0 && x.fract() != 0.0 {
         return format!("{x:.1}");
     }
     let whole = format!("{:.0}", x);
@@ -510,6 +510,8 @@ mod tests {
         assert!((m - 111_319.49).abs() < 0.01, "{m}");
         assert_eq!(Measure::Area(603_550e6).words(), "603,550 km²");
         assert_eq!(Measure::Length(12_345.0).words(), "12.3 km");
+        assert_eq!(km(50.0), "50");
+        assert_eq!(km(5000.0), "5,000");
         let g: Geometry = serde_json::from_str(
             r#"{"type":"MultiLineString","coordinates":[[[0,0],[1,0]],[[2,0],[3,0]]]}"#,
         )

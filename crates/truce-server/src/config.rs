@@ -24,6 +24,15 @@ pub struct Config {
     pub rate_burst: f64,
     /// Per-request timeout, seconds (408 above for reads).
     pub request_timeout_s: u64,
+    /// How long a client may take to send a request's head, seconds; also the longest wait for
+    /// the next request on a keep-alive connection. The connection is closed after it
+    /// (`truce_http`).
+    pub header_read_timeout_s: u64,
+    /// A connection with no byte read or written for this many seconds is closed after its
+    /// request in flight (dropped if silent as long again). Keep it above `request_timeout_s`.
+    pub idle_timeout_s: u64,
+    /// The most connections served at once; more wait in the listen backlog until one ends.
+    pub max_connections: usize,
     /// Origins allowed by CORS; empty (the default) sends no CORS headers at all.
     pub cors_origins: Vec<String>,
     /// Largest page a query may ask for.
@@ -78,6 +87,9 @@ impl Default for Config {
             rate_per_addr: 10_000.0,
             rate_burst: 2_000.0,
             request_timeout_s: 30,
+            header_read_timeout_s: truce_http::DEFAULT_HEADER_READ_TIMEOUT_S,
+            idle_timeout_s: truce_http::DEFAULT_IDLE_TIMEOUT_S,
+            max_connections: truce_http::DEFAULT_MAX_CONNECTIONS,
             cors_origins: Vec::new(),
             max_page: 1_000,
             views_refresh_ms: 1_000,
@@ -119,7 +131,8 @@ impl Config {
 
     /// Applies `TRUCE_LISTEN`, `TRUCE_MAX_BODY_BYTES`, `TRUCE_MAX_BATCH_ENTRIES`,
     /// `TRUCE_MAX_COMMIT_ENTRIES`, `TRUCE_RATE_PER_KEY`, `TRUCE_RATE_PER_ADDR`, `TRUCE_RATE_BURST`,
-    /// `TRUCE_REQUEST_TIMEOUT_S`, `TRUCE_CORS_ORIGINS` (comma-separated), `TRUCE_MAX_PAGE`,
+    /// `TRUCE_REQUEST_TIMEOUT_S`, `TRUCE_HEADER_READ_TIMEOUT_S`, `TRUCE_IDLE_TIMEOUT_S`,
+    /// `TRUCE_MAX_CONNECTIONS`, `TRUCE_CORS_ORIGINS` (comma-separated), `TRUCE_MAX_PAGE`,
     /// `TRUCE_VIEWS_REFRESH_MS`, `TRUCE_MAX_HEAVY_QUERIES`, `TRUCE_HEAVY_RETRY_AFTER_S`,
     /// `TRUCE_WITNESS_TIMEOUT_MS`, `TRUCE_WITNESS_INTERVAL_MS`,
     /// `TRUCE_WITNESS_CA_CERT` (a path; empty for none), `TRUCE_MAX_CLOCK_SKEW_S`,
@@ -145,6 +158,9 @@ impl Config {
                 "TRUCE_RATE_PER_ADDR" => self.rate_per_addr = num(&k, &v)?,
                 "TRUCE_RATE_BURST" => self.rate_burst = num(&k, &v)?,
                 "TRUCE_REQUEST_TIMEOUT_S" => self.request_timeout_s = num(&k, &v)?,
+                "TRUCE_HEADER_READ_TIMEOUT_S" => self.header_read_timeout_s = num(&k, &v)?,
+                "TRUCE_IDLE_TIMEOUT_S" => self.idle_timeout_s = num(&k, &v)?,
+                "TRUCE_MAX_CONNECTIONS" => self.max_connections = num(&k, &v)?,
                 "TRUCE_MAX_PAGE" => self.max_page = num(&k, &v)?,
                 "TRUCE_VIEWS_REFRESH_MS" => self.views_refresh_ms = num(&k, &v)?,
                 "TRUCE_MAX_HEAVY_QUERIES" => self.max_heavy_queries = num(&k, &v)?,
@@ -167,6 +183,16 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The bounds every connection is held to (the per-request timeout is in the router).
+    pub fn connection_limits(&self) -> truce_http::Limits {
+        truce_http::Limits {
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout_s),
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout_s),
+            max_connections: self.max_connections,
+            ..truce_http::Limits::default()
+        }
     }
 
     /// The submission gates' thresholds.
@@ -222,6 +248,30 @@ mod tests {
         c.apply_env([("TRUCE_WITNESS_CA_CERT".to_string(), String::new())])
             .unwrap();
         assert_eq!(c.witness_ca_cert, None);
+    }
+
+    #[test]
+    fn connection_bounds_from_toml_then_env() {
+        let d = Config::default().connection_limits();
+        assert_eq!(d, truce_http::Limits::default());
+        assert_eq!(
+            (d.header_read_timeout.as_secs(), d.idle_timeout.as_secs()),
+            (10, 60)
+        );
+        let mut c = Config::from_toml(
+            "header_read_timeout_s = 5\nidle_timeout_s = 20\nmax_connections = 64\n",
+        )
+        .unwrap();
+        c.apply_env([("TRUCE_MAX_CONNECTIONS".to_string(), "32".to_string())])
+            .unwrap();
+        let l = c.connection_limits();
+        assert_eq!(l.header_read_timeout, std::time::Duration::from_secs(5));
+        assert_eq!(l.idle_timeout, std::time::Duration::from_secs(20));
+        assert_eq!(l.max_connections, 32);
+        let e = c
+            .apply_env([("TRUCE_IDLE_TIMEOUT_S".to_string(), "soon".to_string())])
+            .unwrap_err();
+        assert!(e.to_string().contains("TRUCE_IDLE_TIMEOUT_S"), "{e}");
     }
 
     #[test]

@@ -144,6 +144,10 @@ async fn readyz(axum::extract::State(s): axum::extract::State<AppState>) -> impl
 
 /// Serves `state` on `listener` until `shutdown` resolves; in-flight requests finish, then the
 /// writer drains: every acknowledged submission is durable before this returns.
+///
+/// Connections are held to the configuration's bounds by `truce_http` (`header_read_timeout_s`,
+/// `idle_timeout_s`, `max_connections`; the request timeout is the router's): a silent, slow or
+/// idle client is disconnected, and connections beyond the cap wait in the listen backlog.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -155,14 +159,13 @@ pub async fn serve(
         .witnessing
         .enabled()
         .then(|| tokio::spawn(witnessing::run(state.clone())));
-    let app = app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let r = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            s.0.stopping.store(true, Ordering::SeqCst);
-            tracing::info!("shutting down: finishing in-flight requests");
-        })
-        .await;
+    let limits = state.0.config.connection_limits();
+    let r = truce_http::serve(listener, app(state.clone()), limits, async move {
+        shutdown.await;
+        s.0.stopping.store(true, Ordering::SeqCst);
+        tracing::info!("shutting down: finishing in-flight requests");
+    })
+    .await;
     state.0.writer.close().await;
     if let Some(w) = witnessing {
         w.abort();

@@ -13,7 +13,9 @@
 //!
 //! Witnesses are reached over `http://` or `https://`; HTTPS trusts the platform's CA roots and
 //! the CA certificates of `witness_ca_cert` (see `truce_tls`), and a TLS failure is named in the
-//! witness's status.
+//! witness's status. A witness's answer is read within [`MAX_WITNESS_ANSWER_BYTES`] (cosignature
+//! lines, a size or a one-line error are far smaller): a witness streaming without end costs a
+//! round that much memory and its timeout, and is named in its status.
 
 use crate::config::WitnessEndpoint;
 use crate::state::AppState;
@@ -26,6 +28,9 @@ use truce_log::cosignature::{add_cosignature, parse_signature_line, CosignatureV
 use truce_log::witness::{parse_cosignature_lines, parse_tlog_size, AddCheckpoint};
 use truce_log::SignedCheckpoint;
 use truce_store::Tiles;
+
+/// The most of a witness's answer that is read, bytes.
+pub const MAX_WITNESS_ANSWER_BYTES: u64 = 64 * 1024;
 
 /// What is known of one witness, as served by `GET /v1/witnesses`.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
@@ -461,10 +466,9 @@ async fn exchange(
                     .unwrap_or_else(|| format!("unreachable: {}", truce_tls::chain(&x)))
             })?;
         let status = resp.status().as_u16();
-        let bytes = resp
-            .bytes()
+        let bytes = truce_tls::read_capped(resp, MAX_WITNESS_ANSWER_BYTES, "a witness's answer")
             .await
-            .map_err(|x| format!("reading the answer: {}", truce_tls::chain(&x)))?;
+            .map_err(|x| x.to_string())?;
         match status {
             200 => {
                 let lines = parse_cosignature_lines(&bytes).map_err(|x| x.to_string())?;

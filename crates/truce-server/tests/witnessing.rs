@@ -683,3 +683,59 @@ async fn rounds_are_logged_and_bound_when_the_log_knew_each_entry() {
         w.stop().await;
     }
 }
+
+/// A hostile "witness" on a real socket: it answers every request with 200 and bytes without
+/// end.
+fn endless_witness() -> std::net::SocketAddr {
+    use std::io::{BufRead, BufReader, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut c) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(c.try_clone().unwrap());
+                let mut line = String::new();
+                while r.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let _ = c.write_all(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n");
+                let chunk = [b'x'; 16 * 1024];
+                while c.write_all(&chunk).is_ok() {}
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_witness_answering_without_end_is_cut_off_at_the_cap() {
+    let w = world();
+    let mut ua = RunningWitness::start(
+        witness_key("witness.ua.example"),
+        &w.log.verifier,
+        &w.root.join("ua.db"),
+    )
+    .await;
+    let hostile = WitnessEndpoint {
+        url: format!("http://{}", endless_witness()),
+        vkey: witness_key("witness.hostile.example").vkey(),
+    };
+    // A long timeout: only the cap can end the hostile answer quickly.
+    let config = Config {
+        witness_timeout_ms: 30_000,
+        ..witnessed_config(vec![ua.endpoint(), hostile])
+    };
+    let mut s = Server::start_with(&w.root.join("data"), config).await;
+    let t = Instant::now();
+    let note = s.wait_checkpoint(2, |n| cosigs(n) == 1).await;
+    assert!(note.contains("witness.ua.example"));
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    let (_, status) = s.get("/v1/witnesses").await;
+    assert!(
+        status.contains("/add-checkpoint: the answer is larger than 65536 bytes, the most a witness's answer can be"),
+        "{status}"
+    );
+    s.stop().await;
+    ua.stop().await;
+}
