@@ -63,7 +63,7 @@ use std::path::{Path as FsPath, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use truce_engine::{Compliance, Finding, Grade, Incident, Outcome, Standing, RULES_VERSION};
+use truce_engine::{Compliance, Grade, Incident, Outcome, Standing, RULES_VERSION};
 use truce_model::domain::Act;
 use truce_model::geo::Geometry;
 use truce_model::ledger::Record;
@@ -75,6 +75,12 @@ use truce_store::views::{FindingFilter, IncidentFilter, ViewStamp, ViewStore};
 const POOL: usize = 4;
 /// Default page size (or `max_page`, if smaller).
 const DEFAULT_LIMIT: usize = 100;
+/// The largest `limit` or `offset` a query takes: SQLite's largest integer.
+const MAX_COUNT: usize = if usize::BITS >= 64 {
+    i64::MAX as usize
+} else {
+    usize::MAX
+};
 
 // ───────────────────────────── the views and their freshness ─────────────────────────────
 
@@ -100,6 +106,10 @@ pub struct Views {
     status: Mutex<Status>,
     done: tokio::sync::watch::Sender<u64>,
     refresh_every: Duration,
+    /// Permits for heavy queries (exports; a recompute waits for one): `max_heavy_queries`.
+    heavy: std::sync::Arc<tokio::sync::Semaphore>,
+    heavy_max: usize,
+    retry_after_s: u64,
 }
 
 impl Views {
@@ -122,6 +132,11 @@ impl Views {
             }),
             done: tokio::sync::watch::Sender::new(0),
             refresh_every: Duration::from_millis(config.views_refresh_ms),
+            heavy: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                config.max_heavy_queries.max(1),
+            )),
+            heavy_max: config.max_heavy_queries.max(1),
+            retry_after_s: config.heavy_retry_after_s,
         })
     }
 
@@ -196,6 +211,9 @@ impl Views {
 /// Recomputes the views on the blocking pool, records the outcome and wakes the waiters.
 fn spawn_refresh(s: AppState) {
     tokio::spawn(async move {
+        // A recompute is a heavy query: it waits for a permit (permits are handed out in
+        // order, so exports never starve it), and holds it while it runs.
+        let permit = s.0.views.heavy.clone().acquire_owned().await;
         let t = Instant::now();
         let s2 = s.clone();
         let r = tokio::task::spawn_blocking(move || -> Result<ViewStamp, String> {
@@ -209,6 +227,7 @@ fn spawn_refresh(s: AppState) {
         })
         .await
         .unwrap_or_else(|e| Err(format!("the recompute task failed: {e}")));
+        drop(permit);
         let views = &s.0.views;
         {
             let mut st = views.status();
@@ -406,11 +425,15 @@ impl Params {
         self.0.get(k).map(String::as_str)
     }
 
+    /// `limit` or `offset`: an integer from 0 to [`MAX_COUNT`] (SQLite's integers are signed
+    /// 64-bit: a larger one is a 400 naming the parameter and its range, never a failed query).
     fn usize(&self, k: &str) -> Result<Option<usize>, ApiError> {
         self.get(k)
             .map(|v| {
                 v.parse::<usize>()
-                    .map_err(|_| bad(k, format!("{v:?} is not a non-negative integer")))
+                    .ok()
+                    .filter(|n| *n <= MAX_COUNT)
+                    .ok_or_else(|| bad(k, format!("{v:?} is not an integer from 0 to {MAX_COUNT}")))
             })
             .transpose()
     }
@@ -434,8 +457,8 @@ impl Params {
     }
 
     /// `limit` and `offset` of an export: everything by default.
-    fn export_page(&self) -> Result<Page, ApiError> {
-        Ok(Page {
+    fn export_page(&self) -> Result<export::Window, ApiError> {
+        Ok(export::Window {
             limit: self.usize("limit")?.unwrap_or(usize::MAX),
             offset: self.usize("offset")?.unwrap_or(0),
         })
@@ -1079,16 +1102,18 @@ fn site_feature(r: &Record<truce_model::domain::Site>) -> Value {
     })
 }
 
-fn sites_page(s: &AppState, f: &SiteQuery, page: Page) -> (Vec<Value>, Vec<Value>, usize, u64) {
+fn sites_page(s: &AppState, f: &SiteQuery, page: Page) -> (Vec<Value>, usize, u64) {
     let log_size = s.checkpoint().size;
     let l = ledger(s);
     let mut all: Vec<&Record<truce_model::domain::Site>> =
         l.sites.values().filter(|r| f.matches(r)).collect();
     all.sort_by_key(|r| r.index);
-    let slice = page.slice(&all);
-    let items = slice.iter().map(|r| record_json("site", r)).collect();
-    let features = slice.iter().map(|r| site_feature(r)).collect();
-    (items, features, all.len(), log_size)
+    let items = page
+        .slice(&all)
+        .iter()
+        .map(|r| record_json("site", r))
+        .collect();
+    (items, all.len(), log_size)
 }
 
 /// `GET /v1/sites`.
@@ -1108,7 +1133,7 @@ pub(crate) async fn sites(
     let page = p.page(s.0.config.max_page)?;
     let f = SiteQuery::parse(&p)?;
     let v = blocking(move || {
-        let (items, _, total, log_size) = sites_page(&s, &f, page);
+        let (items, total, log_size) = sites_page(&s, &f, page);
         Ok(page_value(items, total, page, log_size))
     })
     .await?;
@@ -1129,22 +1154,21 @@ pub(crate) async fn sites_geojson(
     q: RawQuery,
 ) -> Result<Response, ApiError> {
     let p = params(q, SITE_PARAMS)?;
-    let page = p.export_page()?;
+    let window = p.export_page()?;
     let f = SiteQuery::parse(&p)?;
-    let v = blocking(move || {
-        let (_, features, _, _) = sites_page(&s, &f, page);
-        Ok(feature_collection(features))
+    let permit = match heavy_permit(&s) {
+        Ok(p) => p,
+        Err(busy) => return Ok(*busy),
+    };
+    let ledger = s.0.ledger.clone();
+    stream(&s, permit, GEOJSON, &caller, None, move |w| {
+        export::sites_geojson(&ledger, |r| f.matches(r), window, w).map(|_| ())
     })
-    .await?;
-    Ok(typed(v.to_string(), GEOJSON, &caller))
+    .await
 }
 
 const GEOJSON: &str = "application/geo+json";
 const CSV: &str = "text/csv; charset=utf-8; header=present";
-
-fn feature_collection(features: Vec<Value>) -> Value {
-    json!({"type": "FeatureCollection", "features": features})
-}
 
 /// Filters on reports.
 #[derive(Clone)]
@@ -1180,36 +1204,26 @@ impl ReportQuery {
     }
 }
 
-/// A page of reports as items and as GeoJSON features, with evidence content for permitted
-/// callers.
+/// A page of reports as items, with evidence content for permitted callers.
 fn reports_page(
     s: &AppState,
     caller: &Caller,
     f: &ReportQuery,
     page: Page,
-) -> Result<(Vec<Value>, Vec<Value>, usize, u64), ApiError> {
+) -> Result<(Vec<Value>, usize, u64), ApiError> {
     let log_size = s.checkpoint().size;
-    let (mut items, mut features, evidence, total) = {
+    let (mut items, evidence, total) = {
         let l = ledger(s);
         let mut all: Vec<&Record<truce_model::domain::Report>> =
             l.reports.values().filter(|r| f.matches(r)).collect();
         all.sort_by_key(|r| r.index);
         let slice = page.slice(&all);
         let items: Vec<Value> = slice.iter().map(|r| record_json("report", r)).collect();
-        let features: Vec<Value> = slice.iter().map(|r| report_feature(r)).collect();
         let evidence: Vec<Vec<String>> = slice.iter().map(|r| r.value.evidence.clone()).collect();
-        (items, features, evidence, all.len())
+        (items, evidence, all.len())
     };
     inline_evidence(s, caller, &mut items, &evidence)?;
-    let mut props: Vec<Value> = features
-        .iter_mut()
-        .map(|f| f["properties"].take())
-        .collect();
-    inline_evidence(s, caller, &mut props, &evidence)?;
-    for (f, p) in features.iter_mut().zip(props) {
-        f["properties"] = p;
-    }
-    Ok((items, features, total, log_size))
+    Ok((items, total, log_size))
 }
 
 fn report_feature(r: &Record<truce_model::domain::Report>) -> Value {
@@ -1255,7 +1269,7 @@ pub(crate) async fn reports(
     let f = ReportQuery::parse(&p)?;
     let c = caller.clone();
     let v = blocking(move || {
-        let (items, _, total, log_size) = reports_page(&s, &c, &f, page)?;
+        let (items, total, log_size) = reports_page(&s, &c, &f, page)?;
         Ok(page_value(items, total, page, log_size))
     })
     .await?;
@@ -1276,15 +1290,20 @@ pub(crate) async fn reports_geojson(
     q: RawQuery,
 ) -> Result<Response, ApiError> {
     let p = params(q, REPORT_PARAMS)?;
-    let page = p.export_page()?;
+    let window = p.export_page()?;
     let f = ReportQuery::parse(&p)?;
-    let c = caller.clone();
-    let v = blocking(move || {
-        let (_, features, _, _) = reports_page(&s, &c, &f, page)?;
-        Ok(feature_collection(features))
+    let permit = match heavy_permit(&s) {
+        Ok(p) => p,
+        Err(busy) => return Ok(*busy),
+    };
+    let (s2, c) = (s.clone(), caller.clone());
+    stream(&s, permit, GEOJSON, &caller, None, move |w| {
+        let inline = |props: &mut [Value], evidence: &[Vec<String>]| {
+            inline_evidence(&s2, &c, props, evidence).map_err(std::io::Error::other)
+        };
+        export::reports_geojson(&s2.0.ledger, |r| f.matches(r), window, inline, w).map(|_| ())
     })
-    .await?;
-    Ok(typed(v.to_string(), GEOJSON, &caller))
+    .await
 }
 
 /// `GET /v1/commitments`.
@@ -1457,6 +1476,14 @@ impl IncidentQuery {
         self.range.precise() || self.act.is_some()
     }
 
+    /// Whether an incident passes the filters the views' columns cannot apply (an instant
+    /// bound, an act).
+    fn keeps(&self, i: &Incident) -> bool {
+        !self.needs_parsing()
+            || (Time::parse(&i.start).is_ok_and(|t| self.range.contains(t))
+                && self.act.is_none_or(|a| i.acts.iter().any(|x| x.is_a(&a))))
+    }
+
     fn docs(&self, v: &ViewStore) -> Result<Vec<String>, ApiError> {
         // Lists and exports show incidents in their list form: members abridged, `member_count`.
         let mut docs = v.incident_heads(&self.filter())?;
@@ -1580,7 +1607,7 @@ pub(crate) async fn incident(
 fn csv_field(out: &mut String, s: &str) {
     // Spreadsheet formula injection: text starting with = + - @ is prefixed with a quote, unless
     // it is a number.
-    let s: std::borrow::Cow<str> =
+    let s: std::borrow::Cow<'_, str> =
         if s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.parse::<f64>().is_err() {
             format!("'{s}").into()
         } else {
@@ -1603,14 +1630,6 @@ fn csv_row(out: &mut String, fields: &[String]) {
         csv_field(out, f);
     }
     out.push_str("\r\n");
-}
-
-fn csv_response(name: &str, body: String, caller: &Caller) -> Response {
-    let mut r = typed(body, CSV, caller);
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    r
 }
 
 fn names<T: Serialize>(v: &[T]) -> String {
@@ -1638,18 +1657,37 @@ pub(crate) async fn incidents_geojson(
     caller: Caller,
     q: RawQuery,
 ) -> Result<Response, ApiError> {
+    incidents_export(s, caller, q, false).await
+}
+
+/// `GET /v1/incidents.geojson` and `/v1/incidents.csv`, streamed from one snapshot of the views.
+async fn incidents_export(
+    s: AppState,
+    caller: Caller,
+    q: RawQuery,
+    csv: bool,
+) -> Result<Response, ApiError> {
     let p = params(q, INCIDENT_PARAMS)?;
-    let page = p.export_page()?;
+    let window = p.export_page()?;
     let f = IncidentQuery::parse(&p, &Known::of(&ledger(&s)))?;
+    // The views are brought up to date before a permit is taken (a recompute waits for one).
     s.0.views.current(&s).await?;
-    let body = blocking(move || {
-        let docs = s.0.views.with(|v| f.docs(v))?;
-        let list: Vec<Incident> =
-            derived::parse_all(page.slice(&docs)).map_err(ApiError::internal)?;
-        Ok(export::incidents_geojson(&list))
+    let permit = match heavy_permit(&s) {
+        Ok(p) => p,
+        Err(busy) => return Ok(*busy),
+    };
+    let path = s.0.views.path().to_path_buf();
+    let (kind, name) = if csv {
+        (CSV, Some("incidents.csv"))
+    } else {
+        (GEOJSON, None)
+    };
+    stream(&s, permit, kind, &caller, name, move |w| {
+        let views = ViewStore::open_read_only(&path)?;
+        let keep = |i: &Incident| f.keeps(i);
+        export::incidents(&views, &f.filter(), keep, window, csv, w).map(|_| ())
     })
-    .await?;
-    Ok(typed(body, GEOJSON, &caller))
+    .await
 }
 
 /// `GET /v1/incidents.csv`.
@@ -1666,18 +1704,7 @@ pub(crate) async fn incidents_csv(
     caller: Caller,
     q: RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = params(q, INCIDENT_PARAMS)?;
-    let page = p.export_page()?;
-    let f = IncidentQuery::parse(&p, &Known::of(&ledger(&s)))?;
-    s.0.views.current(&s).await?;
-    let body = blocking(move || {
-        let docs = s.0.views.with(|v| f.docs(v))?;
-        let list: Vec<Incident> =
-            derived::parse_all(page.slice(&docs)).map_err(ApiError::internal)?;
-        Ok(export::incidents_csv(&list))
-    })
-    .await?;
-    Ok(csv_response("incidents.csv", body, &caller))
+    incidents_export(s, caller, q, true).await
 }
 
 /// Filters on findings.
@@ -1763,17 +1790,19 @@ pub(crate) async fn findings_csv(
     q: RawQuery,
 ) -> Result<Response, ApiError> {
     let p = params(q, FINDING_PARAMS)?;
-    let page = p.export_page()?;
+    let window = p.export_page()?;
     let f = FindingQuery::parse(&p, &Known::of(&ledger(&s)))?;
     s.0.views.current(&s).await?;
-    let body = blocking(move || {
-        let docs = s.0.views.with(|v| v.findings(&f.0))?;
-        let list: Vec<Finding> =
-            derived::parse_all(page.slice(&docs)).map_err(ApiError::internal)?;
-        Ok(export::findings_csv(&list))
+    let permit = match heavy_permit(&s) {
+        Ok(p) => p,
+        Err(busy) => return Ok(*busy),
+    };
+    let path = s.0.views.path().to_path_buf();
+    stream(&s, permit, CSV, &caller, Some("findings.csv"), move |w| {
+        let views = ViewStore::open_read_only(&path)?;
+        export::findings_csv(&views, &f.0, window, w).map(|_| ())
     })
-    .await?;
-    Ok(csv_response("findings.csv", body, &caller))
+    .await
 }
 
 /// `GET /v1/compliance`.
@@ -1855,171 +1884,603 @@ pub(crate) async fn compliance(
     Ok(json_response(&v, &caller))
 }
 
-/// The query routes.
 /// The export documents — one definition for the API's export endpoints and `truce export`
-/// (offline, from a data directory), so both give the same bytes: the functions take what the
-/// endpoints read (incidents and findings as stored in `views.db`, the ledger's sites and
-/// reports) and return the body.
+/// (offline, from a data directory), so both give the same bytes.
+///
+/// **Bounded memory.** A document is never built whole: its items are read a row (views) or a
+/// batch of [`BATCH`] records (the ledger, under its read lock, released between batches) at a
+/// time, rendered and written to an [`std::io::Write`] — the server's is a bounded channel into
+/// the response body ([`super`]'s `stream`), the CLI's a file or stdout. What is held at once is
+/// one batch and, for ledger documents, the keys of the records to write (in log order). The
+/// bytes are those the documents had when they were built in memory: `{"features":[` (or a CSV
+/// header row), the items, `]` and the rest of the collection, each item serialised as before.
+/// Incidents and findings come from one snapshot of `views.db` (one statement); ledger records
+/// are those that matched when the export began, each as the ledger holds it when its batch is
+/// read (an amendment filed meanwhile shows in a later batch).
 pub mod export {
-    use super::{csv_row, feature_collection, names, report_feature, site_feature};
-    use serde_json::json;
+    use super::{csv_row, names, report_feature, site_feature};
+    use serde_json::{json, Value};
+    use std::collections::BTreeMap;
+    use std::io::{self, Write};
+    use std::sync::RwLock;
     use truce_engine::{Finding, Incident};
+    use truce_model::domain::{Report, Site};
     use truce_model::ledger::Record;
-    use truce_model::Ledger;
+    use truce_model::{Id, Ledger};
+    use truce_store::views::{FindingFilter, IncidentFilter, ViewStore};
 
-    /// `GET /v1/incidents.geojson`: incidents (in their list form, as stored) as a GeoJSON
-    /// FeatureCollection of points.
-    pub fn incidents_geojson(list: &[Incident]) -> String {
-        let features = list
-        .iter()
-        .map(|i| {
-            json!({
-                "type": "Feature",
-                "id": i.id,
-                "geometry": {"type": "Point", "coordinates": i.point},
-                "properties": {
-                    "id": i.id,
-                    "start": i.start,
-                    "end": i.end,
-                    "day": i.day,
-                    "occurrence": i.occurrence,
-                    "attribution": i.alleged.iter().map(|a| json!({"party": a.party, "grade": a.grade, "standing": a.standing})).collect::<Vec<_>>(),
-                    "disputed": i.disputed,
-                    "routine": i.routine,
-                    "uncertainty_m": i.uncertainty_m,
-                    "acts": i.acts,
-                    "alleged": i.alleged,
-                    "sides": i.sides,
-                    "reports": i.members.len(),
-                },
+    /// Ledger records rendered under one read lock of the ledger.
+    pub const BATCH: usize = 512;
+
+    /// Why an export stopped.
+    #[derive(Debug, thiserror::Error)]
+    pub enum ExportError {
+        /// The document could not be written (the client went away, a full disk…).
+        #[error("writing the export: {0}")]
+        Io(#[from] io::Error),
+        /// The views database could not be read.
+        #[error(transparent)]
+        Store(#[from] truce_store::StoreError),
+        /// A stored view is not what this build reads.
+        #[error("a stored {what} is unreadable ({why}); views are derived: delete views.db and run `truce rebuild`")]
+        Unreadable {
+            /// Incident or finding.
+            what: &'static str,
+            /// The parser's message.
+            why: String,
+        },
+    }
+
+    /// Which of the matching items a document holds: `offset` skipped, then at most `limit`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Window {
+        /// Items skipped.
+        pub offset: usize,
+        /// Most items written.
+        pub limit: usize,
+    }
+
+    impl Window {
+        /// Every item.
+        pub const ALL: Window = Window {
+            offset: 0,
+            limit: usize::MAX,
+        };
+    }
+
+    /// Counts items through a [`Window`].
+    struct Counter {
+        skip: usize,
+        left: usize,
+    }
+
+    enum Step {
+        Skip,
+        Take,
+        Stop,
+    }
+
+    impl Counter {
+        fn new(w: Window) -> Counter {
+            Counter {
+                skip: w.offset,
+                left: w.limit,
+            }
+        }
+        fn step(&mut self) -> Step {
+            if self.left == 0 {
+                Step::Stop
+            } else if self.skip > 0 {
+                self.skip -= 1;
+                Step::Skip
+            } else {
+                self.left -= 1;
+                Step::Take
+            }
+        }
+    }
+
+    /// A document being written: what comes before its items, between two, after them.
+    pub struct Doc<W: Write> {
+        w: W,
+        sep: &'static str,
+        tail: String,
+        first: bool,
+    }
+
+    impl<W: Write> Doc<W> {
+        /// A GeoJSON FeatureCollection (the head and tail of an empty one, so the bytes are
+        /// those of the collection serialised whole).
+        pub fn geojson(mut w: W) -> io::Result<Doc<W>> {
+            let empty = json!({"type": "FeatureCollection", "features": []}).to_string();
+            let (head, tail) = empty.split_once("[]").unwrap_or((&empty, ""));
+            w.write_all(head.as_bytes())?;
+            w.write_all(b"[")?;
+            Ok(Doc {
+                w,
+                sep: ",",
+                tail: format!("]{tail}"),
+                first: true,
             })
+        }
+
+        /// A CSV document (RFC 4180, CRLF) with a header row.
+        pub fn csv(mut w: W, header: &[&str]) -> io::Result<Doc<W>> {
+            let mut h = String::new();
+            csv_row(
+                &mut h,
+                &header.iter().map(|x| x.to_string()).collect::<Vec<_>>(),
+            );
+            w.write_all(h.as_bytes())?;
+            Ok(Doc {
+                w,
+                sep: "",
+                tail: String::new(),
+                first: true,
+            })
+        }
+
+        /// Writes one item (a feature's JSON, a CSV row).
+        pub fn item(&mut self, text: &str) -> io::Result<()> {
+            if !self.first {
+                self.w.write_all(self.sep.as_bytes())?;
+            }
+            self.first = false;
+            self.w.write_all(text.as_bytes())
+        }
+
+        /// Writes the end of the document and flushes.
+        pub fn finish(mut self) -> io::Result<W> {
+            self.w.write_all(self.tail.as_bytes())?;
+            self.w.flush()?;
+            Ok(self.w)
+        }
+    }
+
+    /// The columns of `incidents.csv`.
+    pub const INCIDENT_COLUMNS: [&str; 14] = [
+        "id",
+        "start",
+        "end",
+        "day",
+        "occurrence",
+        "disputed",
+        "routine",
+        "lon",
+        "lat",
+        "uncertainty_m",
+        "acts",
+        "alleged",
+        "sides",
+        "reports",
+    ];
+
+    /// The columns of `findings.csv`.
+    pub const FINDING_COLUMNS: [&str; 12] = [
+        "incident",
+        "agreement",
+        "reading",
+        "outcome",
+        "standing",
+        "words",
+        "occurrence",
+        "day",
+        "attributions",
+        "site",
+        "site_distance_m",
+        "rules",
+    ];
+
+    /// An incident (in its list form, as stored) as a GeoJSON point feature.
+    pub fn incident_feature(i: &Incident) -> Value {
+        json!({
+            "type": "Feature",
+            "id": i.id,
+            "geometry": {"type": "Point", "coordinates": i.point},
+            "properties": {
+                "id": i.id,
+                "start": i.start,
+                "end": i.end,
+                "day": i.day,
+                "occurrence": i.occurrence,
+                "attribution": i.alleged.iter().map(|a| json!({"party": a.party, "grade": a.grade, "standing": a.standing})).collect::<Vec<_>>(),
+                "disputed": i.disputed,
+                "routine": i.routine,
+                "uncertainty_m": i.uncertainty_m,
+                "acts": i.acts,
+                "alleged": i.alleged,
+                "sides": i.sides,
+                "reports": i.members.len(),
+            },
         })
-        .collect();
-        feature_collection(features).to_string()
     }
 
-    /// `GET /v1/incidents.csv`: incidents as CSV (RFC 4180, CRLF) with a header row.
-    pub fn incidents_csv(list: &[Incident]) -> String {
+    /// An incident as a row of `incidents.csv` (CRLF-terminated).
+    pub fn incident_row(i: &Incident) -> String {
         let mut out = String::new();
         csv_row(
             &mut out,
             &[
-                "id",
-                "start",
-                "end",
-                "day",
-                "occurrence",
-                "disputed",
-                "routine",
-                "lon",
-                "lat",
-                "uncertainty_m",
-                "acts",
-                "alleged",
-                "sides",
-                "reports",
-            ]
-            .map(String::from),
+                i.id.clone(),
+                i.start.clone(),
+                i.end.clone(),
+                i.day.clone(),
+                i.occurrence.as_str().to_string(),
+                i.disputed.to_string(),
+                i.routine.to_string(),
+                i.point[0].to_string(),
+                i.point[1].to_string(),
+                i.uncertainty_m.to_string(),
+                names(&i.acts),
+                i.alleged
+                    .iter()
+                    .map(|a| format!("{}:{}", a.party, a.grade.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                i.sides.join(" "),
+                i.members.len().to_string(),
+            ],
         );
-        for i in list {
-            csv_row(
-                &mut out,
-                &[
-                    i.id.clone(),
-                    i.start.clone(),
-                    i.end.clone(),
-                    i.day.clone(),
-                    i.occurrence.as_str().to_string(),
-                    i.disputed.to_string(),
-                    i.routine.to_string(),
-                    i.point[0].to_string(),
-                    i.point[1].to_string(),
-                    i.uncertainty_m.to_string(),
-                    names(&i.acts),
-                    i.alleged
-                        .iter()
-                        .map(|a| format!("{}:{}", a.party, a.grade.as_str()))
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    i.sides.join(" "),
-                    i.members.len().to_string(),
-                ],
-            );
-        }
         out
     }
 
-    /// `GET /v1/findings.csv`: findings as CSV (RFC 4180, CRLF) with a header row.
-    pub fn findings_csv(list: &[Finding]) -> String {
+    /// A finding as a row of `findings.csv` (CRLF-terminated).
+    pub fn finding_row(f: &Finding) -> String {
         let mut out = String::new();
         csv_row(
             &mut out,
             &[
-                "incident",
-                "agreement",
-                "reading",
-                "outcome",
-                "standing",
-                "words",
-                "occurrence",
-                "day",
-                "attributions",
-                "site",
-                "site_distance_m",
-                "rules",
-            ]
-            .map(String::from),
+                f.incident.clone(),
+                f.agreement.to_string(),
+                f.reading.to_string(),
+                f.outcome.as_str().to_string(),
+                f.standing.as_str().to_string(),
+                f.words.clone(),
+                f.occurrence.as_str().to_string(),
+                f.day.clone(),
+                f.attributions
+                    .iter()
+                    .map(|a| format!("{}:{}:{}", a.party, a.outcome.as_str(), a.standing.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                f.site
+                    .as_ref()
+                    .map(|x| format!("{}/{}", x.lister, x.id))
+                    .unwrap_or_default(),
+                f.site
+                    .as_ref()
+                    .map(|x| x.distance_m.to_string())
+                    .unwrap_or_default(),
+                f.rules.clone(),
+            ],
         );
-        for f in list {
-            csv_row(
-                &mut out,
-                &[
-                    f.incident.clone(),
-                    f.agreement.to_string(),
-                    f.reading.to_string(),
-                    f.outcome.as_str().to_string(),
-                    f.standing.as_str().to_string(),
-                    f.words.clone(),
-                    f.occurrence.as_str().to_string(),
-                    f.day.clone(),
-                    f.attributions
-                        .iter()
-                        .map(|a| {
-                            format!("{}:{}:{}", a.party, a.outcome.as_str(), a.standing.as_str())
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    f.site
-                        .as_ref()
-                        .map(|x| format!("{}/{}", x.lister, x.id))
-                        .unwrap_or_default(),
-                    f.site
-                        .as_ref()
-                        .map(|x| x.distance_m.to_string())
-                        .unwrap_or_default(),
-                    f.rules.clone(),
-                ],
-            );
-        }
         out
     }
 
-    /// `GET /v1/sites.geojson` without filters: every site, in log order.
-    pub fn sites_geojson(ledger: &Ledger) -> String {
-        let mut all: Vec<&Record<truce_model::domain::Site>> = ledger.sites.values().collect();
-        all.sort_by_key(|r| r.index);
-        feature_collection(all.into_iter().map(site_feature).collect()).to_string()
+    /// `GET /v1/incidents.geojson` (`csv`: `/v1/incidents.csv`): the incidents `filter` matches
+    /// and `keep` keeps, in stored order (by start, then id), through `window`, one row at a
+    /// time.
+    pub fn incidents<W: Write>(
+        views: &ViewStore,
+        filter: &IncidentFilter,
+        mut keep: impl FnMut(&Incident) -> bool,
+        window: Window,
+        csv: bool,
+        w: W,
+    ) -> Result<W, ExportError> {
+        let mut doc = if csv {
+            Doc::csv(w, &INCIDENT_COLUMNS)?
+        } else {
+            Doc::geojson(w)?
+        };
+        let mut count = Counter::new(window);
+        let mut failed: Option<ExportError> = None;
+        views.each_incident_head(filter, |text| {
+            let i: Incident = match serde_json::from_str(&text) {
+                Ok(i) => i,
+                Err(e) => {
+                    failed = Some(ExportError::Unreadable {
+                        what: "incident",
+                        why: e.to_string(),
+                    });
+                    return false;
+                }
+            };
+            if !keep(&i) {
+                return true;
+            }
+            match count.step() {
+                Step::Skip => true,
+                Step::Stop => false,
+                Step::Take => {
+                    let item = if csv {
+                        incident_row(&i)
+                    } else {
+                        incident_feature(&i).to_string()
+                    };
+                    match doc.item(&item) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            failed = Some(e.into());
+                            false
+                        }
+                    }
+                }
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        Ok(doc.finish()?)
     }
 
-    /// `GET /v1/reports.geojson` without filters, as the public gets it (no restricted
-    /// evidence): every report, in log order.
-    pub fn reports_geojson(ledger: &Ledger) -> String {
-        let mut all: Vec<&Record<truce_model::domain::Report>> = ledger.reports.values().collect();
-        all.sort_by_key(|r| r.index);
-        feature_collection(all.into_iter().map(report_feature).collect()).to_string()
+    /// `GET /v1/findings.csv`: the findings `filter` matches, in stored order, through
+    /// `window`, one row at a time.
+    pub fn findings_csv<W: Write>(
+        views: &ViewStore,
+        filter: &FindingFilter,
+        window: Window,
+        w: W,
+    ) -> Result<W, ExportError> {
+        let mut doc = Doc::csv(w, &FINDING_COLUMNS)?;
+        let mut count = Counter::new(window);
+        let mut failed: Option<ExportError> = None;
+        views.each_finding(filter, |text| match count.step() {
+            Step::Skip => true,
+            Step::Stop => false,
+            Step::Take => {
+                let r = serde_json::from_str::<Finding>(&text)
+                    .map_err(|e| ExportError::Unreadable {
+                        what: "finding",
+                        why: e.to_string(),
+                    })
+                    .and_then(|f| Ok(doc.item(&finding_row(&f))?));
+                match r {
+                    Ok(()) => true,
+                    Err(e) => {
+                        failed = Some(e);
+                        false
+                    }
+                }
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        Ok(doc.finish()?)
+    }
+
+    fn read(ledger: &RwLock<Ledger>) -> std::sync::RwLockReadGuard<'_, Ledger> {
+        ledger.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The keys of the records `keep` keeps, in log order (stable: records of one entry keep
+    /// their order), through `window`.
+    fn keys_in_log_order<T>(
+        records: &BTreeMap<(Id, Id), Record<T>>,
+        keep: impl Fn(&Record<T>) -> bool,
+        window: Window,
+    ) -> Vec<(Id, Id)> {
+        let mut all: Vec<(u64, &(Id, Id))> = records
+            .iter()
+            .filter(|(_, r)| keep(r))
+            .map(|(k, r)| (r.index, k))
+            .collect();
+        all.sort_by_key(|x| x.0);
+        all.into_iter()
+            .skip(window.offset)
+            .take(window.limit)
+            .map(|(_, k)| k.clone())
+            .collect()
+    }
+
+    /// `GET /v1/sites.geojson`: the sites `keep` keeps, in log order, through `window`.
+    pub fn sites_geojson<W: Write>(
+        ledger: &RwLock<Ledger>,
+        keep: impl Fn(&Record<Site>) -> bool,
+        window: Window,
+        w: W,
+    ) -> Result<W, ExportError> {
+        let keys = keys_in_log_order(&read(ledger).sites, keep, window);
+        let mut doc = Doc::geojson(w)?;
+        for batch in keys.chunks(BATCH) {
+            let items: Vec<String> = {
+                let l = read(ledger);
+                batch
+                    .iter()
+                    .filter_map(|k| l.sites.get(k))
+                    .map(|r| site_feature(r).to_string())
+                    .collect()
+            };
+            for item in &items {
+                doc.item(item)?;
+            }
+        }
+        Ok(doc.finish()?)
+    }
+
+    /// `GET /v1/reports.geojson`: the reports `keep` keeps, in log order, through `window`;
+    /// `inline` may add to each batch's feature properties (the server: restricted evidence for
+    /// permitted callers; given each report's evidence hashes).
+    pub fn reports_geojson<W: Write>(
+        ledger: &RwLock<Ledger>,
+        keep: impl Fn(&Record<Report>) -> bool,
+        window: Window,
+        mut inline: impl FnMut(&mut [Value], &[Vec<String>]) -> io::Result<()>,
+        w: W,
+    ) -> Result<W, ExportError> {
+        let keys = keys_in_log_order(&read(ledger).reports, keep, window);
+        let mut doc = Doc::geojson(w)?;
+        for batch in keys.chunks(BATCH) {
+            let (mut features, evidence): (Vec<Value>, Vec<Vec<String>>) = {
+                let l = read(ledger);
+                batch
+                    .iter()
+                    .filter_map(|k| l.reports.get(k))
+                    .map(|r| (report_feature(r), r.value.evidence.clone()))
+                    .unzip()
+            };
+            let mut props: Vec<Value> = features
+                .iter_mut()
+                .map(|f| f["properties"].take())
+                .collect();
+            inline(&mut props, &evidence)?;
+            for (mut f, p) in features.into_iter().zip(props) {
+                f["properties"] = p;
+                doc.item(&f.to_string())?;
+            }
+        }
+        Ok(doc.finish()?)
     }
 }
 
+// ───────────────────────────── streamed bodies ─────────────────────────────
+
+/// Bytes of an export handed to the connection at a time.
+const CHUNK: usize = 64 * 1024;
+/// Chunks produced ahead of what the connection has taken.
+const CHUNKS_AHEAD: usize = 4;
+
+/// An [`std::io::Write`] into a streamed response body: it buffers [`CHUNK`] bytes and hands
+/// them to a bounded channel, waiting (on a blocking thread) while the client is slow — at most
+/// `stall`, after which the export stops (a client that reads nothing holds no permit forever).
+struct ChannelWriter {
+    buf: Vec<u8>,
+    tx: tokio::sync::mpsc::Sender<Result<axum::body::Bytes, std::io::Error>>,
+    rt: tokio::runtime::Handle,
+    stall: Duration,
+}
+
+impl ChannelWriter {
+    fn send(&mut self, item: Result<axum::body::Bytes, std::io::Error>) -> std::io::Result<()> {
+        use std::io::{Error, ErrorKind};
+        match self
+            .rt
+            .block_on(tokio::time::timeout(self.stall, self.tx.send(item)))
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Error::new(ErrorKind::BrokenPipe, "the client went away")),
+            Err(_) => Err(Error::new(
+                ErrorKind::TimedOut,
+                format!("the client read nothing for {} s", self.stall.as_secs()),
+            )),
+        }
+    }
+
+    fn send_buffer(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+        self.send(Ok(chunk.into()))
+    }
+}
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= CHUNK {
+            self.send_buffer()?;
+        }
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send_buffer()
+    }
+}
+
+/// The body's chunks: the first (already received), then the channel's.
+struct Chunks {
+    first: Option<axum::body::Bytes>,
+    rx: tokio::sync::mpsc::Receiver<Result<axum::body::Bytes, std::io::Error>>,
+}
+
+impl futures_core::Stream for Chunks {
+    type Item = Result<axum::body::Bytes, std::io::Error>;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        if let Some(b) = self.first.take() {
+            return std::task::Poll::Ready(Some(Ok(b)));
+        }
+        self.rx.poll_recv(cx)
+    }
+}
+
+/// A permit to run a heavy query (an export, views computed at an earlier log size), or the
+/// 503 answer with `Retry-After` when `max_heavy_queries` are running.
+fn heavy_permit(s: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, Box<Response>> {
+    let v = &s.0.views;
+    v.heavy.clone().try_acquire_owned().map_err(|_| {
+        let mut r = ApiError::unavailable(format!(
+            "{} heavy queries (exports, views as of an earlier log size) are running, this server's limit (max_heavy_queries); retry in {} s",
+            v.heavy_max, v.retry_after_s
+        ))
+        .into_response();
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(v.retry_after_s));
+        Box::new(r)
+    })
+}
+
+/// Streams the document `produce` writes (on a blocking thread, holding `permit` until it is
+/// done) as the response body: memory stays at [`CHUNKS_AHEAD`] chunks whatever the document's
+/// size. An error before the first chunk is an error response; after it, the body is cut (the
+/// client sees an incomplete document, never a complete-looking wrong one).
+async fn stream(
+    s: &AppState,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    content_type: &'static str,
+    caller: &Caller,
+    attachment: Option<&str>,
+    produce: impl FnOnce(&mut ChannelWriter) -> Result<(), export::ExportError> + Send + 'static,
+) -> Result<Response, ApiError> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(CHUNKS_AHEAD);
+    let mut w = ChannelWriter {
+        buf: Vec::with_capacity(CHUNK),
+        tx,
+        rt: tokio::runtime::Handle::current(),
+        stall: Duration::from_secs(s.0.config.request_timeout_s.max(1)),
+    };
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let r = produce(&mut w);
+        match r {
+            Ok(()) => {
+                if let Err(e) = std::io::Write::flush(&mut w) {
+                    tracing::debug!("export not delivered: {e}");
+                }
+            }
+            Err(export::ExportError::Io(e)) => tracing::debug!("export not delivered: {e}"),
+            Err(e) => {
+                tracing::error!("export failed: {e}");
+                w.buf.clear();
+                let _ = w.send(Err(std::io::Error::other(e.to_string())));
+            }
+        }
+    });
+    let first = match rx.recv().await {
+        None => axum::body::Bytes::new(),
+        Some(Err(e)) => return Err(ApiError::internal(e)),
+        Some(Ok(b)) => b,
+    };
+    let mut r = axum::body::Body::from_stream(Chunks {
+        first: Some(first),
+        rx,
+    })
+    .into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Some(name) = attachment {
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+            r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    Ok(cache(r, caller))
+}
+
+/// The query routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/agreements", get(agreements))
