@@ -325,6 +325,7 @@ fn file_with_server(
     })?;
     let base = url.trim_end_matches('/');
     let mut client = reqwest::blocking::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(15))
         .timeout(std::time::Duration::from_secs(60))
         .user_agent(concat!("truce/", env!("CARGO_PKG_VERSION")));
     for cert in truce_tls::read_ca_files(&a.ca_cert).map_err(|e| Failure::input(anyhow!(e)))? {
@@ -378,9 +379,10 @@ fn file_with_server(
 
 fn answer(r: reqwest::blocking::Response) -> Result<(reqwest::StatusCode, Value), Failure> {
     let status = r.status();
-    let text = r
-        .text()
-        .map_err(|e| Failure::store(anyhow!("reading the answer: {e}")))?;
+    // An acknowledgement is small: a server streaming without end is cut off at 1 MiB.
+    let body = truce_tls::read_capped_blocking(r, 1 << 20, "an acknowledgement")
+        .map_err(|e| Failure::store(anyhow!(e)))?;
+    let text = String::from_utf8_lossy(&body).into_owned();
     Ok((
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
