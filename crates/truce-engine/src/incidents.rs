@@ -515,7 +515,7 @@ fn review_words(r: &Review, what: &str) -> String {
     }
 }
 
-fn incident(cx: &Ctx, members: Vec<usize>) -> Built {
+fn incident(cx: &Ctx<'_>, members: Vec<usize>) -> Built {
     let snap = cx.snap;
     let reports: Vec<&ReportIn> = members.iter().map(|&i| &snap.reports[i]).collect();
     let mut h = Sha256::new();

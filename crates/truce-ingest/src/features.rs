@@ -73,7 +73,7 @@ struct Collection<'a, F> {
 impl<'de, F: FnMut(u64, serde_json::Value)> Visitor<'de> for Collection<'_, F> {
     type Value = Option<String>;
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a GeoJSON FeatureCollection object")
     }
 
@@ -119,7 +119,7 @@ impl<'de, F: FnMut(u64, serde_json::Value)> DeserializeSeed<'de> for Features<'_
 impl<'de, F: FnMut(u64, serde_json::Value)> Visitor<'de> for Features<'_, F> {
     type Value = ();
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array of features")
     }
 

@@ -325,7 +325,7 @@ impl<'de> Deserialize<'de> for ExtensionBy {
         struct V;
         impl<'de> serde::de::Visitor<'de> for V {
             type Value = ExtensionBy;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a list of party ids, \"all-bound-parties\" or \"any-bound-party\"")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ExtensionBy, E> {

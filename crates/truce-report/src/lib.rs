@@ -854,7 +854,7 @@ fn incident_line(
 }
 
 /// Computes the daily report (with no changes to readings: see [`daily_with_changes`]).
-pub fn daily(input: &DailyInput) -> DailyReport {
+pub fn daily(input: &DailyInput<'_>) -> DailyReport {
     daily_with_changes(input, &[])
 }
 
@@ -866,7 +866,7 @@ pub fn filed_on(c: &VersionChange, day: &Day) -> bool {
 /// Computes the daily report with its "Changes to readings": those of `changes` filed on the
 /// day ([`filed_on`]), in log order. The caller computes each change's findings as known just
 /// before and just after the version (`truce_server::history::changes_filed_on`).
-pub fn daily_with_changes(input: &DailyInput, changes: &[VersionChange]) -> DailyReport {
+pub fn daily_with_changes(input: &DailyInput<'_>, changes: &[VersionChange]) -> DailyReport {
     let mut changes: Vec<VersionChange> = changes
         .iter()
         .filter(|c| filed_on(c, &input.day))

@@ -1,6 +1,7 @@
 //! Memory does not grow with the number of rows: a counting global allocator records the peak
 //! of live heap bytes while each writer streams a small and a large output into a sink. This
 //! file holds a single test, so no other test allocates at the same time.
+#![allow(unsafe_code)] // a counting global allocator forwards to System's (GlobalAlloc is an unsafe trait)
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};

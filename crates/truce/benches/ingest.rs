@@ -3,6 +3,7 @@
 //! hash, store), against a baseline of reading the same CSV with the `csv` crate alone.
 //!
 //! `cargo bench -p truce --bench ingest` (`TRUCE_BENCH_ROWS` changes the row count).
+#![allow(unsafe_code)] // getrusage(2) through libc, for the children's peak memory
 
 use std::io::Write;
 use std::process::Command;

@@ -114,7 +114,7 @@ pub fn body_of(entry: &[u8]) -> Option<&[u8]> {
         #[serde(borrow)]
         body: &'a serde_json::value::RawValue,
     }
-    serde_json::from_slice::<B>(entry)
+    serde_json::from_slice::<B<'_>>(entry)
         .ok()
         .map(|b| b.body.get().as_bytes())
 }
@@ -179,7 +179,7 @@ pub fn replay_for_bulk(
     };
     // The author's reports and sites, signed or not: per id, the highest revision (of equal
     // revisions the first, which is the one the ledger keeps).
-    let note = |st: &mut BulkState, h: &Head| {
+    let note = |st: &mut BulkState, h: &Head<'_>| {
         if h.author != author.as_str() || !(h.kind == "site" || h.kind == "report") {
             return;
         }
@@ -206,7 +206,7 @@ pub fn replay_for_bulk(
             .or_insert(seen);
     };
     reader.for_each_entry(|i, e| {
-        if let Ok(h) = serde_json::from_slice::<Head>(e) {
+        if let Ok(h) = serde_json::from_slice::<Head<'_>>(e) {
             if h.kind == "manifest" {
                 return;
             }
@@ -1231,7 +1231,7 @@ mod tests {
                 #[serde(borrow)]
                 body: &'a serde_json::value::RawValue,
             }
-            serde_json::from_slice::<B>(e)
+            serde_json::from_slice::<B<'_>>(e)
                 .unwrap()
                 .body
                 .get()

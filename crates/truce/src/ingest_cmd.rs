@@ -338,7 +338,7 @@ struct Context {
     state: crate::domain_cmd::BulkState,
 }
 
-fn context(dir: &DataDir, b: &Bulk) -> Result<Context, Failure> {
+fn context(dir: &DataDir, b: &Bulk<'_>) -> Result<Context, Failure> {
     let author = Id::new(b.author).map_err(|e| Failure::input(anyhow!(e)))?;
     let signer = load_signer(b.key)?;
     let gate = Gate::system(dir)?;
@@ -365,7 +365,7 @@ const SHOWN: u64 = 20;
 /// signs manifests and appends durably. A bounded channel keeps memory flat.
 fn run_bulk<F, I>(
     mut cx: Context,
-    b: &Bulk,
+    b: &Bulk<'_>,
     format: &str,
     existing: crate::domain_cmd::Seen,
     make: F,
@@ -556,7 +556,7 @@ fn strict_failure(name: &str, line: u64, reason: &str) -> Failure {
 /// `truce ingest`.
 pub fn ingest(
     dir: &DataDir,
-    b: &Bulk,
+    b: &Bulk<'_>,
     format: Option<&str>,
     actors: &[String],
     relays: &[String],
@@ -772,7 +772,12 @@ pub enum SiteFormat {
 }
 
 /// `truce sites import`.
-pub fn sites_import(dir: &DataDir, b: &Bulk, format: SiteFormat, out: &Out) -> Result<(), Failure> {
+pub fn sites_import(
+    dir: &DataDir,
+    b: &Bulk<'_>,
+    format: SiteFormat,
+    out: &Out,
+) -> Result<(), Failure> {
     use truce_ingest::sites_csv::{rows, Mapping, SiteRow};
     let mut cx = context(dir, b)?;
     let name = b.file.display().to_string();

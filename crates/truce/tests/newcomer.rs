@@ -1,5 +1,6 @@
 //! A newcomer's first hour (issue 20): the rough edges a new user hit following the README, each
 //! held by a test through the real binary.
+#![allow(unsafe_code)] // umask(2) in the child before exec (pre_exec), to test key file modes
 
 mod common;
 use common::{fails, stdout, truce};

@@ -6,6 +6,7 @@
 //! at its index, never stored twice. At the end every entry is in the log exactly once.
 //!
 //! Reproduce a run with `TRUCE_CRASH_SEED=<seed>`; `TRUCE_CRASH_ROUNDS` sets the number of kills.
+#![allow(unsafe_code)] // kill(2) through libc, to send SIGKILL to the server it spawned
 
 #[path = "common/chaos.rs"]
 mod chaos;
