@@ -39,8 +39,9 @@ pub struct Config {
     pub max_page: usize,
     /// How often derived views are recomputed after the log grows, milliseconds.
     pub views_refresh_ms: u64,
-    /// Heavy queries run at once (exports, streamed; a recompute of the views waits for one):
-    /// beyond it an export answers 503 with `Retry-After`. At least 1.
+    /// Exports streamed at once (each holds its permit until its last byte is taken, or for at
+    /// most `request_timeout_s` of a client reading nothing): beyond it an export answers 503
+    /// with `Retry-After`. At least 1. (The views' recompute is single-flight on its own.)
     pub max_heavy_queries: usize,
     /// The `Retry-After` of that 503, seconds.
     pub heavy_retry_after_s: u64,

@@ -106,7 +106,8 @@ pub struct Views {
     status: Mutex<Status>,
     done: tokio::sync::watch::Sender<u64>,
     refresh_every: Duration,
-    /// Permits for heavy queries (exports; a recompute waits for one): `max_heavy_queries`.
+    /// Permits for heavy queries (exports): `max_heavy_queries`. A recompute takes none: it is
+    /// single-flight already, and must never wait behind an export a slow client holds.
     heavy: std::sync::Arc<tokio::sync::Semaphore>,
     heavy_max: usize,
     retry_after_s: u64,
@@ -211,9 +212,6 @@ impl Views {
 /// Recomputes the views on the blocking pool, records the outcome and wakes the waiters.
 fn spawn_refresh(s: AppState) {
     tokio::spawn(async move {
-        // A recompute is a heavy query: it waits for a permit (permits are handed out in
-        // order, so exports never starve it), and holds it while it runs.
-        let permit = s.0.views.heavy.clone().acquire_owned().await;
         let t = Instant::now();
         let s2 = s.clone();
         let r = tokio::task::spawn_blocking(move || -> Result<ViewStamp, String> {
@@ -227,7 +225,6 @@ fn spawn_refresh(s: AppState) {
         })
         .await
         .unwrap_or_else(|e| Err(format!("the recompute task failed: {e}")));
-        drop(permit);
         let views = &s.0.views;
         {
             let mut st = views.status();
@@ -1670,7 +1667,7 @@ async fn incidents_export(
     let p = params(q, INCIDENT_PARAMS)?;
     let window = p.export_page()?;
     let f = IncidentQuery::parse(&p, &Known::of(&ledger(&s)))?;
-    // The views are brought up to date before a permit is taken (a recompute waits for one).
+    // The views are brought up to date before a permit is taken.
     s.0.views.current(&s).await?;
     let permit = match heavy_permit(&s) {
         Ok(p) => p,
@@ -2408,13 +2405,13 @@ impl futures_core::Stream for Chunks {
     }
 }
 
-/// A permit to run a heavy query (an export, views computed at an earlier log size), or the
+/// A permit to stream an export, or the
 /// 503 answer with `Retry-After` when `max_heavy_queries` are running.
 fn heavy_permit(s: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, Box<Response>> {
     let v = &s.0.views;
     v.heavy.clone().try_acquire_owned().map_err(|_| {
         let mut r = ApiError::unavailable(format!(
-            "{} heavy queries (exports, views as of an earlier log size) are running, this server's limit (max_heavy_queries); retry in {} s",
+            "{} exports are streaming, this server's limit (max_heavy_queries); retry in {} s",
             v.heavy_max, v.retry_after_s
         ))
         .into_response();
