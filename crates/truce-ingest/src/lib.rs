@@ -70,7 +70,7 @@ struct CsvRows<R: Read> {
 fn unreadable(line: u64, e: &dyn std::fmt::Display) -> Row {
     Row::Unreadable {
         line,
-        reason: format!("cannot read further: {e}"),
+        reason: e.to_string(),
     }
 }
 

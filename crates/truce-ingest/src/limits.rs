@@ -53,7 +53,7 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LimitError {
     /// A line (JSON Lines) is longer than the limit.
-    #[error("line {line} is longer than {limit} bytes, the limit for one line (--max-record-bytes raises it); nothing from this line on was read")]
+    #[error("line {line} is longer than {limit} bytes, the limit for one line (--max-record-bytes raises it)")]
     Line {
         /// The line's 1-based number.
         line: u64,
@@ -61,7 +61,7 @@ pub enum LimitError {
         limit: u64,
     },
     /// A CSV record (which may span lines inside quotes) is longer than the limit.
-    #[error("the record starting at line {line} is longer than {limit} bytes, the limit for one record (--max-record-bytes raises it; an unclosed `\"` makes the rest of a file one record); nothing from this record on was read")]
+    #[error("the record starting at line {line} is longer than {limit} bytes, the limit for one record (--max-record-bytes raises it; an unclosed `\"` makes the rest of a file one record)")]
     Record {
         /// The 1-based line the record starts on.
         line: u64,
@@ -69,7 +69,7 @@ pub enum LimitError {
         limit: u64,
     },
     /// A GeoJSON feature (or another top-level member) is larger than the limit.
-    #[error("{what} is larger than {limit} bytes, the limit for one feature (--max-record-bytes raises it); nothing from it on was read")]
+    #[error("{what} is larger than {limit} bytes, the limit for one feature (--max-record-bytes raises it)")]
     Feature {
         /// `feature N` or `member "name"`.
         what: String,

@@ -246,6 +246,7 @@ impl Access {
             path: path.display().to_string(),
             source,
         };
+        open_secret(&path).map_err(AccessError::Restricted)?;
         let conn = Connection::open(&path).map_err(db_err)?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL;
@@ -261,7 +262,6 @@ impl Access {
                revoked INTEGER);",
         )
         .map_err(db_err)?;
-        restrict_permissions(&path);
         let restricted = crate::restricted::Store::open(dir)
             .map_err(|e| AccessError::Restricted(e.to_string()))?;
         Ok(Access {
@@ -439,15 +439,16 @@ impl Access {
     }
 }
 
-/// Makes a file readable by its owner only (best effort, Unix).
-pub(crate) fn restrict_permissions(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+/// Makes a database holding secrets owner-only (0600) before SQLite opens it, so that its
+/// `-wal` and `-shm` files are 0600 from creation too ([`truce_store::keyfile::secret_db`]); a
+/// looser existing file is tightened with a warning.
+pub(crate) fn open_secret(path: &Path) -> Result<(), String> {
+    for w in truce_store::keyfile::secret_db(path).map_err(|e| {
+        format!("{e}: cannot make this database owner-only (0600); check the data directory's ownership and permissions")
+    })? {
+        tracing::warn!("{w}");
     }
-    #[cfg(not(unix))]
-    let _ = path;
+    Ok(())
 }
 
 /// Token buckets by key, with bounded memory.

@@ -118,6 +118,17 @@ pub enum PutOutcome {
     KindConflict(ContentKind),
 }
 
+/// Why `DIR/restricted.db` could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The file could not be made owner-only.
+    #[error("{0}")]
+    Secret(String),
+    /// SQLite refused it.
+    #[error(transparent)]
+    Db(#[from] rusqlite::Error),
+}
+
 /// `DIR/restricted.db`.
 pub struct Store {
     db: Mutex<Connection>,
@@ -125,8 +136,9 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) `DIR/restricted.db`, readable by its owner only.
-    pub fn open(dir: &std::path::Path) -> Result<Store, rusqlite::Error> {
+    pub fn open(dir: &std::path::Path) -> Result<Store, OpenError> {
         let path = dir.join("restricted.db");
+        crate::access::open_secret(&path).map_err(OpenError::Secret)?;
         let conn = Connection::open(&path)?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL;
@@ -144,7 +156,6 @@ impl Store {
                at INTEGER NOT NULL,
                PRIMARY KEY (commitment, party));",
         )?;
-        crate::access::restrict_permissions(&path);
         Ok(Store {
             db: Mutex::new(conn),
         })

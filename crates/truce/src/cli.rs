@@ -318,6 +318,16 @@ pub struct BulkArgs {
     /// Records per batch (one manifest signature and one fsync per batch).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub batch: u64,
+    /// The most bytes one line, CSV record or GeoJSON feature may hold; a longer one stops the
+    /// reading with its line and this limit (the records before it stand).
+    #[arg(long, value_name = "BYTES", default_value_t = truce_ingest::limits::DEFAULT_MAX_RECORD, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_record_bytes: u64,
+    /// The most bytes a `.gz` file may decompress to (a decompression bomb is refused).
+    #[arg(long, value_name = "BYTES", default_value_t = truce_ingest::limits::DEFAULT_MAX_DECOMPRESSED, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_decompressed_bytes: u64,
+    /// The most a `.gz` file may expand per compressed byte once past 64 MiB decompressed.
+    #[arg(long, value_name = "N", default_value_t = truce_ingest::limits::DEFAULT_MAX_RATIO, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_ratio: u64,
 }
 
 impl BulkArgs {
@@ -329,6 +339,11 @@ impl BulkArgs {
             rejects: self.rejects.as_deref(),
             strict: self.strict,
             batch: self.batch as usize,
+            limits: truce_ingest::limits::Limits {
+                max_record: self.max_record_bytes,
+                max_decompressed: self.max_decompressed_bytes,
+                max_ratio: self.max_ratio,
+            },
         }
     }
 }

@@ -24,6 +24,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use truce_ingest::limits::{Inflation, Limits};
 use truce_ingest::{ActorMap, Format, Row};
 use truce_model::domain::{Id, Manifest};
 use truce_model::entry::{record, sign, Body};
@@ -43,6 +44,8 @@ pub struct Bulk<'a> {
     pub strict: bool,
     /// Records per batch.
     pub batch: usize,
+    /// Bounds on a record's bytes and on decompression.
+    pub limits: Limits,
 }
 
 /// Counts bytes read, for the progress bar.
@@ -59,8 +62,9 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Opens a file, transparently gunzipping it; counts raw bytes read into `read`.
-fn open(path: &Path, read: Arc<AtomicU64>) -> Result<Box<dyn Read>, Failure> {
+/// Opens a file, transparently gunzipping it within `limits` (decompressed size and ratio);
+/// counts raw bytes read into `read`.
+fn open(path: &Path, read: Arc<AtomicU64>, limits: &Limits) -> Result<Box<dyn Read>, Failure> {
     let mut f = std::fs::File::open(path)
         .map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))?;
     let mut magic = [0u8; 2];
@@ -71,10 +75,15 @@ fn open(path: &Path, read: Arc<AtomicU64>) -> Result<Box<dyn Read>, Failure> {
     use std::io::Seek;
     f.seek(std::io::SeekFrom::Start(0))
         .map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))?;
-    let counted = Counting { inner: f, read };
+    let counted = Counting {
+        inner: f,
+        read: read.clone(),
+    };
     Ok(if gz {
-        Box::new(flate2::read::MultiGzDecoder::new(
-            std::io::BufReader::with_capacity(1 << 20, counted),
+        Box::new(Inflation::new(
+            flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, counted)),
+            read,
+            *limits,
         ))
     } else {
         Box::new(counted)
@@ -83,7 +92,7 @@ fn open(path: &Path, read: Arc<AtomicU64>) -> Result<Box<dyn Read>, Failure> {
 
 fn head(path: &Path) -> Result<Vec<u8>, Failure> {
     let mut buf = Vec::new();
-    open(path, Arc::new(AtomicU64::new(0)))?
+    open(path, Arc::new(AtomicU64::new(0)), &Limits::default())?
         .take(64 * 1024)
         .read_to_end(&mut buf)
         .map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))?;
@@ -268,6 +277,31 @@ enum Item {
         reason: String,
         raw: String,
     },
+    /// The file cannot be read further (a limit exceeded, a read error): the run stops.
+    Stop { line: u64, reason: String },
+}
+
+/// The most bytes of a refused record written to the rejects file (a longer one is cut, and
+/// says so), so that a hostile record never copies itself whole.
+const REJECT_PREFIX: usize = 4096;
+
+/// At most [`REJECT_PREFIX`] bytes of `raw` (cut at a character boundary), saying how long it was.
+fn reject_prefix(raw: &str) -> std::borrow::Cow<'_, str> {
+    if raw.len() <= REJECT_PREFIX {
+        return raw.into();
+    }
+    let mut end = REJECT_PREFIX;
+    while !raw.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… [cut: {} bytes in all]", &raw[..end], raw.len()).into()
+}
+
+/// The error for an [`Item::Stop`].
+fn stop_failure(name: &str, line: u64, reason: &str) -> Failure {
+    Failure::input(anyhow!(
+        "{name}:{line}: {reason}; the file was not read further (batches appended before this line stay in the log, and running the command again adds each record once)"
+    ))
 }
 
 /// A row's earlier id: its key and the record's content under it.
@@ -408,7 +442,7 @@ where
             let mut refuse = |s: &mut Summary, line: u64, reason: &str, raw: &str| {
                 s.rejected += 1;
                 if let Some(r) = rejects.as_mut() {
-                    r.write_record([line.to_string().as_str(), reason, raw])
+                    r.write_record([line.to_string().as_str(), reason, &reject_prefix(raw)])
                         .map_err(|e| Failure::input(anyhow!("rejects file: {e}")))?;
                 } else if s.rejected <= SHOWN {
                     eprintln!("{name}:{line}: {reason}");
@@ -420,6 +454,12 @@ where
                 match item {
                     Item::Skip => s.skipped += 1,
                     Item::Refuse { line, reason, raw } => refuse(&mut s, line, &reason, &raw)?,
+                    Item::Stop { line, reason } => {
+                        if let Some(r) = rejects.as_mut() {
+                            let _ = r.flush();
+                        }
+                        return Err(stop_failure(name, line, &reason));
+                    }
                     Item::Add {
                         line,
                         id,
@@ -593,6 +633,7 @@ pub fn ingest(
         match row {
             Row::Skipped { .. } => Item::Skip,
             Row::Refused { line, reason, raw } => Item::Refuse { line, reason, raw },
+            Row::Unreadable { line, reason } => Item::Stop { line, reason },
             Row::Report { line, report } => match (&report.alleged_perpetrator, &report.relays) {
                 (Some(p), _) if !parties.contains(p) => Item::Refuse {
                     line,
@@ -623,14 +664,28 @@ pub fn ingest(
         }
     };
     let name = b.file.display().to_string();
+    let limits = b.limits;
     let rows = |read| -> Result<_, Failure> {
-        truce_ingest::reports(format, open(b.file, read)?, actors.clone())
-            .map_err(|e| Failure::input(anyhow!("{name}: {e}")))
+        truce_ingest::reports_with(
+            format,
+            open(b.file, read, &limits)?,
+            actors.clone(),
+            &limits,
+        )
+        .map_err(|e| Failure::input(anyhow!("{name}: {e}")))
     };
     if b.strict {
         for item in rows(Arc::new(AtomicU64::new(0)))?.map(&to_item) {
-            if let Item::Refuse { line, reason, .. } = item {
-                return Err(strict_failure(&name, line, &reason));
+            match item {
+                Item::Refuse { line, reason, .. } => {
+                    return Err(strict_failure(&name, line, &reason))
+                }
+                Item::Stop { line, reason } => {
+                    return Err(Failure::input(anyhow!(
+                        "{name}:{line}: {reason}; nothing was appended (--strict)"
+                    )))
+                }
+                _ => {}
             }
         }
     }
@@ -638,8 +693,8 @@ pub fn ingest(
     let read = Arc::new(AtomicU64::new(0));
     let (file, counter) = (b.file.to_path_buf(), read.clone());
     let make = move || -> Result<_, Failure> {
-        let input = open(&file, counter)?;
-        let rows = truce_ingest::reports(format, input, actors)
+        let input = open(&file, counter, &limits)?;
+        let rows = truce_ingest::reports_with(format, input, actors, &limits)
             .map_err(|e| Failure::input(anyhow!("{}: {e}", file.display())))?;
         Ok(rows.map(to_item))
     };
@@ -778,7 +833,7 @@ pub fn sites_import(
     format: SiteFormat,
     out: &Out,
 ) -> Result<(), Failure> {
-    use truce_ingest::sites_csv::{rows, Mapping, SiteRow};
+    use truce_ingest::sites_csv::{rows_with, Mapping, SiteRow};
     let mut cx = context(dir, b)?;
     let name = b.file.display().to_string();
     let read = Arc::new(AtomicU64::new(0));
@@ -808,8 +863,12 @@ pub fn sites_import(
                 SiteFormat::Csv(m) => ("csv", m),
                 _ => ("wri", Mapping::wri()),
             };
-            let got = rows(open(b.file, read.clone())?, &m)
-                .map_err(|e| Failure::input(anyhow!("{name}: {e}{}", column_hint(n, &e))))?;
+            let got = rows_with(
+                open(b.file, read.clone(), &b.limits)?,
+                &m,
+                b.limits.max_record,
+            )
+            .map_err(|e| Failure::input(anyhow!("{name}: {e}{}", column_hint(n, &e))))?;
             (
                 n,
                 got.into_iter()
@@ -827,8 +886,11 @@ pub fn sites_import(
             )
         }
         SiteFormat::GeoJson => {
-            let got = truce_ingest::geojson::read_sites(open(b.file, read.clone())?)
-                .map_err(|e| Failure::input(anyhow!("{name}: {e}")))?;
+            let got = truce_ingest::geojson::read_sites_with(
+                open(b.file, read.clone(), &b.limits)?,
+                b.limits.max_record,
+            )
+            .map_err(|e| Failure::input(anyhow!("{name}: {e}")))?;
             (
                 "geojson",
                 got.into_iter()
