@@ -103,7 +103,7 @@ export async function loadBaseMap(map, layers) {
     }),
   }).eachLayer((l) => {
     const p = l.feature.properties;
-    l.bindTooltip(`${p.name} (${p.uk} / ${p.ru}): ${DISPUTED[p.disputed].label}`, { sticky: true });
+    l.bindTooltip(esc(`${p.name} (${p.uk} / ${p.ru}): ${DISPUTED[p.disputed].label}`), { sticky: true });
   }).addTo(regionsLayer);
   regionsLayer.addTo(map);
   const regions = obj.geometries.map((g) => g.properties).filter((p) => p.label && p.type !== 'District');

@@ -112,22 +112,22 @@ function chart(party, days, rows, max) {
     for (const g of COUNTED) {
       const v = n(b, g);
       if (!v) continue;
-      bars += `<rect x="${(left + k * bw + bw * 0.1).toFixed(1)}" y="${y(acc + v).toFixed(1)}" width="${(bw * 0.45).toFixed(1)}" height="${(y(acc) - y(acc + v)).toFixed(1)}" fill="url(#pat-${g})" stroke="#333" stroke-width=".6"><title>${d}: ${v} ${g} breach(es)</title></rect>`;
+      bars += `<rect x="${(left + k * bw + bw * 0.1).toFixed(1)}" y="${y(acc + v).toFixed(1)}" width="${(bw * 0.45).toFixed(1)}" height="${(y(acc) - y(acc + v)).toFixed(1)}" fill="url(#pat-${g})" stroke="#333" stroke-width=".6"><title>${esc(d)}: ${v} ${g} breach(es)</title></rect>`;
       acc += v;
     }
     const al = n(b, 'alleged');
     if (al) {
-      bars += `<rect x="${(left + k * bw + bw * 0.6).toFixed(1)}" y="${y(al).toFixed(1)}" width="${(bw * 0.3).toFixed(1)}" height="${(y(0) - y(al)).toFixed(1)}" fill="none" stroke="#333" stroke-width="1" stroke-dasharray="3 2" class="allegations"><title>${d}: ${al} allegation(s) of breach</title></rect>`;
+      bars += `<rect x="${(left + k * bw + bw * 0.6).toFixed(1)}" y="${y(al).toFixed(1)}" width="${(bw * 0.3).toFixed(1)}" height="${(y(0) - y(al)).toFixed(1)}" fill="none" stroke="#333" stroke-width="1" stroke-dasharray="3 2" class="allegations"><title>${esc(d)}: ${al} allegation(s) of breach</title></rect>`;
     }
     const other = ['no_breach', 'out_of_scope', 'undetermined'].map((o) => `${n(r.outcomes, o)} ${o.replace(/_/g, ' ')}`).join(', ');
-    bars += `<rect x="${(left + k * bw).toFixed(1)}" y="${top}" width="${bw.toFixed(1)}" height="${H - top - bottom}" fill="transparent"><title>${d}: ${headline(b)}; ${other}</title></rect>`;
+    bars += `<rect x="${(left + k * bw).toFixed(1)}" y="${top}" width="${bw.toFixed(1)}" height="${H - top - bottom}" fill="transparent"><title>${esc(d)}: ${headline(b)}; ${other}</title></rect>`;
     if (n(r.outcomes, 'no_breach') + n(r.outcomes, 'undetermined') > 0) {
       bars += `<text x="${(left + k * bw + bw / 2).toFixed(1)}" y="${(y(Math.max(acc, al)) - 3).toFixed(1)}" text-anchor="middle" font-size="9" fill="#333">${r.outcomes.no_breach ? '○' : ''}${r.outcomes.undetermined ? '◇' : ''}</text>`;
     }
   });
   const ticks = [0, max].map((v) => `<text x="${left - 4}" y="${y(v) + 3}" text-anchor="end" font-size="10">${v}</text><line x1="${left}" x2="${W}" y1="${y(v)}" y2="${y(v)}" stroke="#ccc"/>`).join('');
   const step = Math.max(1, Math.ceil(count / 8));
-  const labels = days.map((d, k) => (k % step === 0 ? `<text x="${(left + k * bw + bw / 2).toFixed(1)}" y="${H - 6}" text-anchor="middle" font-size="10">${d.slice(5)}</text>` : '')).join('');
+  const labels = days.map((d, k) => (k % step === 0 ? `<text x="${(left + k * bw + bw / 2).toFixed(1)}" y="${H - 6}" text-anchor="middle" font-size="10">${esc(d.slice(5))}</text>` : '')).join('');
   const tot = rows.reduce((acc, r) => {
     for (const k of Object.keys(STANDINGS)) acc[k] = (acc[k] || 0) + n(r.breaches_by_standing, k);
     return acc;

@@ -1,6 +1,6 @@
 // The map view: filters, day slider and timeline, the Leaflet map (offline base map from basemap.js: recognised boundaries, disputed areas hatched, first-level regions, towns; clustered incident markers coloured by occurrence grade and shaped by the outcome under the chosen reading, a breach's outline saying its standing; sites, readings' zones), the legend (occurrence vs attribution vs standing), the accessible incident list and the incident panel.
 
-import { $, html, raw, setHTML, announce, OCCURRENCE, ATTRIBUTION, STANDINGS, OUTCOMES, ACTS, symbol, gradeBadge, outcomeBadge, siteStyle, daysBetween, dayIn, zoneLabel, when, wordsOf } from './util.js';
+import { $, html, raw, esc, setHTML, announce, OCCURRENCE, ATTRIBUTION, STANDINGS, OUTCOMES, ACTS, symbol, gradeBadge, outcomeBadge, siteStyle, daysBetween, dayIn, zoneLabel, when, wordsOf } from './util.js';
 import * as api from './api.js';
 import { agreements, agreement, parties } from './data.js';
 import { renderIncident } from './incident.js';
@@ -288,6 +288,8 @@ function initMap() {
   L.control.scale({ imperial: false }).addTo(st.map);
 }
 
+// Leaflet puts a string tooltip in as HTML: every log-derived string (names, categories, ids)
+// is escaped first, so a site named `<a href=…>x</a><img src=x>` shows as text.
 async function loadSites() {
   const { items } = await api.all('/v1/sites');
   const layers = [];
@@ -300,10 +302,10 @@ async function loadSites() {
       layers.push(L.marker([lat, lon], {
         icon: L.divIcon({ className: 'site-icon', html: `<span style="border-color:${sty.colour}">${sty.letter}</span>`, iconSize: [16, 16], iconAnchor: [8, 8] }),
         title: label, keyboard: false, zIndexOffset: -1000,
-      }).bindTooltip(label));
+      }).bindTooltip(esc(label)));
     } else if (site.geometry.type === 'Polygon') {
       const rings = site.geometry.coordinates.map((r) => r.map(([lon, lat]) => [lat, lon]));
-      const poly = L.polygon(rings, { color: sty.colour, weight: 1, fillOpacity: 0.2, dashArray: '2 3' }).bindTooltip(label);
+      const poly = L.polygon(rings, { color: sty.colour, weight: 1, fillOpacity: 0.2, dashArray: '2 3' }).bindTooltip(esc(label));
       st.zonesLayer.addLayer(poly);
     }
   }
@@ -326,7 +328,7 @@ async function drawZones() {
     for (const z of zones) {
       const rings = (z.polygon || []).map((ring) => ring.map(([lon, lat]) => [lat, lon]));
       L.polygon(rings, { pane: 'zones', color: '#0072b2', weight: 2, dashArray: ZONE_DASH[i % ZONE_DASH.length], fillOpacity: 0.06 })
-        .bindTooltip(`${r.author}'s reading: zone ${z.name}`)
+        .bindTooltip(esc(`${r.author}'s reading: zone ${z.name}`))
         .addTo(st.zonesLayer);
     }
   });
@@ -401,10 +403,10 @@ function drawHistogram(day) {
   const w = 1000 / n;
   const bars = st.days.map((d, k) => {
     const h = (counts.get(d) / max) * 34;
-    return `<rect x="${(k * w + w * 0.1).toFixed(1)}" y="${(36 - h).toFixed(1)}" width="${(w * 0.8).toFixed(1)}" height="${h.toFixed(1)}" class="${d === day ? 'on' : ''}"><title>${d}: ${counts.get(d)}</title></rect>`;
+    return `<rect x="${(k * w + w * 0.1).toFixed(1)}" y="${(36 - h).toFixed(1)}" width="${(w * 0.8).toFixed(1)}" height="${h.toFixed(1)}" class="${d === day ? 'on' : ''}"><title>${esc(d)}: ${counts.get(d)}</title></rect>`;
   }).join('');
   const first = st.days[0] || '', last = st.days[st.days.length - 1] || '';
-  setHTML($('.histogram', st.section), `<span class="hist-title">Incidents per day (${zoneLabel()})</span><svg viewBox="0 0 1000 48" preserveAspectRatio="none" class="hist">${bars}</svg><div class="hist-axis"><span>${first}</span><span>${last}</span></div>`);
+  setHTML($('.histogram', st.section), `<span class="hist-title">Incidents per day (${zoneLabel()})</span><svg viewBox="0 0 1000 48" preserveAspectRatio="none" class="hist">${bars}</svg><div class="hist-axis"><span>${esc(first)}</span><span>${esc(last)}</span></div>`);
 }
 
 function drawLegend() {
