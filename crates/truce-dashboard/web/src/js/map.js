@@ -307,6 +307,11 @@ async function loadSites() {
       const rings = site.geometry.coordinates.map((r) => r.map(([lon, lat]) => [lat, lon]));
       const poly = L.polygon(rings, { color: sty.colour, weight: 1, fillOpacity: 0.2, dashArray: '2 3' }).bindTooltip(esc(label));
       st.zonesLayer.addLayer(poly);
+    } else if (site.geometry.type === 'LineString' || site.geometry.type === 'MultiLineString') {
+      // Pipelines and power lines: drawn as lines, in the site's colour.
+      const lines = site.geometry.type === 'LineString' ? [site.geometry.coordinates] : site.geometry.coordinates;
+      const line = L.polyline(lines.map((l) => l.map(([lon, lat]) => [lat, lon])), { color: sty.colour, weight: 3, opacity: 0.8 }).bindTooltip(esc(label));
+      st.zonesLayer.addLayer(line);
     }
   }
   st.sitesLayer.addLayers(layers);
