@@ -21,6 +21,9 @@ pub struct ApiError {
     /// The field at fault, if one is (`body.location.point`, `entries[3]`, `limit`…).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Seconds after which to retry, sent as `Retry-After` (not in the body).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 fn status_code<S: serde::Serializer>(s: &StatusCode, ser: S) -> Result<S::Ok, S::Error> {
@@ -35,7 +38,13 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
+    }
+    /// Asks the client to retry after `seconds` (`Retry-After`).
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
     /// Names the field at fault.
     pub fn field(mut self, f: impl Into<String>) -> Self {
@@ -108,6 +117,12 @@ impl IntoResponse for ApiError {
             axum::http::header::CACHE_CONTROL,
             axum::http::HeaderValue::from_static("no-store"),
         );
+        if let Some(s) = self.retry_after {
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(s),
+            );
+        }
         r
     }
 }
@@ -115,5 +130,23 @@ impl IntoResponse for ApiError {
 impl From<truce_store::StoreError> for ApiError {
     fn from(e: truce_store::StoreError) -> Self {
         ApiError::internal(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_a_header_not_a_field() {
+        let r = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "wait")
+            .retry_after(7)
+            .into_response();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers()[axum::http::header::RETRY_AFTER], "7");
+        let plain = ApiError::bad_request("no").into_response();
+        assert!(plain.headers().get(axum::http::header::RETRY_AFTER).is_none());
+        let body = serde_json::to_value(ApiError::bad_request("x").retry_after(3)).unwrap();
+        assert!(body.get("retry_after").is_none(), "{body}");
     }
 }

@@ -29,7 +29,12 @@
 //! cost nothing to undo. Should an entry still be refused once some of the job's entries were
 //! applied (a reference or identifier the job's own earlier entries made invalid), the ledger is
 //! rebuilt by replaying the log and the group's entries admitted before the job are applied
-//! again: correct, but a replay of the whole log (logged as a warning). Every entry of a refused
+//! again: correct, but a replay of the whole log (logged as a warning). Only a registered party
+//! can cause one (every entry passed its signature check), and the cost is charged to it: for
+//! [`REPLAY_PENALTY_FACTOR`] times the replay's duration (at least [`REPLAY_PENALTY_MIN`]),
+//! atomic batches of more than one entry signed by any key of that job are refused with 429 and
+//! `Retry-After` before anything is applied (single entries, which never need an undo, are
+//! accepted meanwhile), so no key can keep the writer replaying. Every entry of a refused
 //! atomic job is answered with an error: the refused one with why, the others
 //! `not_appended` naming it.
 //!
@@ -46,8 +51,10 @@ use crate::error::ApiError;
 use crate::state::ReaderPool;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
 use truce_log::{SignedCheckpoint, TlogProof, ENTRY_MAX};
 use truce_model::entry::{entry_id, EntryError};
@@ -322,6 +329,7 @@ pub fn spawn(
                 failed: None,
                 limits,
                 operator,
+                penalties: HashMap::new(),
             };
             w.run(rx, max);
             let _ = done_tx.send(true);
@@ -348,7 +356,17 @@ struct Writer {
     limits: gate::Limits,
     /// The operator's key, for the sequencer's clock entries.
     operator: Option<signed_note::StandardSigner>,
+    /// Keys whose atomic batch needed a replay to undo, and until when their batches of more
+    /// than one entry are refused (at most [`MAX_PENALTIES`], expired ones dropped).
+    penalties: HashMap<String, Instant>,
 }
+
+/// How many times the undo replay's duration a key's batches are refused after it.
+pub const REPLAY_PENALTY_FACTOR: u32 = 20;
+/// The least time a key's batches are refused after its batch needed an undo replay.
+pub const REPLAY_PENALTY_MIN: Duration = Duration::from_secs(60);
+/// Most keys held in the penalty table.
+const MAX_PENALTIES: usize = 4096;
 
 /// Where one entry of a group stands while the group is built.
 enum Slot {
@@ -423,6 +441,9 @@ impl Writer {
             let mut refused: Option<(usize, ApiError)> = None;
             let mut applied = false;
             if job.atomic && job.entries.len() > 1 {
+                refused = self.penalised(&job.entries).map(|e| (0, e));
+            }
+            if refused.is_none() && job.atomic && job.entries.len() > 1 {
                 refused = job
                     .entries
                     .iter()
@@ -467,7 +488,9 @@ impl Writer {
                     tracing::warn!(
                         "an atomic submission was refused at its entry {at} after earlier entries of it were applied; replaying the log to undo them"
                     );
+                    let started = Instant::now();
                     self.rebuild(&mut ledger);
+                    self.penalise(&job.entries, started.elapsed());
                     for (k, b) in batch.iter().enumerate() {
                         if !matches!(ledger.apply(base + k as u64, b), Applied::Accepted(..)) {
                             self.failed = Some(format!(
@@ -582,6 +605,39 @@ impl Writer {
                 ledger.counts = counts;
                 tracing::error!("the sequencer's clock entry was refused: {other:?}");
                 None
+            }
+        }
+    }
+
+    /// The refusal of an atomic batch signed by a key still paying for an undo replay, if any.
+    fn penalised(&mut self, entries: &[Vec<u8>]) -> Option<ApiError> {
+        let now = Instant::now();
+        self.penalties.retain(|_, until| *until > now);
+        let (key, until) = entries.iter().find_map(|b| {
+            let key = truce_model::decode(b).ok()?.key;
+            self.penalties.get(&key).map(|u| (key, *u))
+        })?;
+        let wait = until.saturating_duration_since(now).as_secs().max(1);
+        Some(
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "a batch signed by key {key} was refused after part of it was applied, which took a replay of the whole log to undo; batches of more than one entry signed by it are refused for {wait} s more (single entries are accepted): check each entry against the log before batching them"
+                ),
+            )
+            .retry_after(wait),
+        )
+    }
+
+    /// Charges the keys of a job whose undo took a replay of `took`.
+    fn penalise(&mut self, entries: &[Vec<u8>], took: Duration) {
+        let until = Instant::now() + (took * REPLAY_PENALTY_FACTOR).max(REPLAY_PENALTY_MIN);
+        for b in entries {
+            if let Ok(env) = truce_model::decode(b) {
+                if self.penalties.len() < MAX_PENALTIES || self.penalties.contains_key(&env.key) {
+                    self.penalties.insert(env.key, until);
+                }
             }
         }
     }

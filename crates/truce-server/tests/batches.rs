@@ -283,6 +283,24 @@ async fn a_batch_is_all_or_nothing() {
         assert!(has_report(&state, "ru", &format!("side-{n}")));
     }
     assert_eq!(size(&state), before + 12);
+    // That undo took a replay of the log: ua's key pays for it. Its batches of more than one
+    // entry are refused for a while (429, nothing applied), so no key can keep the writer
+    // replaying; its single entries are accepted meanwhile.
+    let (st, v) = post(
+        &router,
+        array(&[
+            &report(&sc, "ua", "after-1", "fresh"),
+            &report(&sc, "ua", "after-2", "fresh"),
+        ]),
+    )
+    .await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    assert_eq!(v["error"]["code"], "rate_limited", "{v}");
+    let m = v["error"]["message"].as_str().unwrap();
+    assert!(m.contains("replay of the whole log"), "{m}");
+    assert!(m.contains("single entries are accepted"), "{m}");
+    assert!(!has_report(&state, "ua", "after-1"));
+    assert_eq!(size(&state), before + 12);
     // The ledger is the log's: the good entry alone is accepted now, at the next index.
     let (st, v) = post(&router, good.clone()).await;
     assert_eq!(st, StatusCode::OK, "{v}");
