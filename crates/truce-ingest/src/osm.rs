@@ -228,11 +228,12 @@ fn pass<R: Read + Send>(
     f: impl for<'a> FnMut(Element<'a>),
 ) -> Result<(), IngestError> {
     let reader = ElementReader::new(BufReader::new(open().map_err(fail)?));
-    // osmpbf computes positions with unchecked arithmetic (offset + granularity × delta): a hostile
-    // extract overflows it, a panic wherever overflow checks are on. Refuse the file instead.
+    // osmpbf panics on some malformed blocks: it computes positions with unchecked arithmetic
+    // (offset + granularity × delta, a panic wherever overflow checks are on) and unwraps enum
+    // values (a relation member's type) that may be unknown. Refuse the file instead.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.for_each(f)))
         .map_err(|_| {
-            fail("a block's coordinates overflow (a corrupt or hostile extract); re-download or re-export it")
+            fail("a malformed block (coordinates that overflow, or a value outside the format's enumerations): a corrupt or hostile extract; re-download or re-export it")
         })?
         .map_err(fail)
 }
