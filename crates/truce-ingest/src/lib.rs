@@ -218,8 +218,7 @@ pub fn reports<'a, R: Read + 'a>(
     reports_with(format, input, actors, &limits::Limits::default())
 }
 
-/// Reads reports of `format` from `input`, record by record (GeoJSON feature by feature, the
-/// rows collected). Fails only when the file as a whole is unusable (e.g. a header that fits no
+/// Reads reports of `format` from `input`, record by record (GeoJSON feature by feature). Fails only when the file as a whole is unusable (e.g. a header that fits no
 /// format); bad records come out as [`Row::Refused`] and the rest goes on; a line, record or
 /// feature beyond `limits.max_record` (or a read error) ends the rows with [`Row::Unreadable`].
 pub fn reports_with<'a, R: Read + 'a>(
@@ -241,19 +240,35 @@ pub fn reports_with<'a, R: Read + 'a>(
             done: false,
         })),
         Format::GeoJson => {
-            let mut rows = Vec::new();
-            let read = features::for_each(input, max_record, |n, f| {
-                rows.push(native::geojson_row(n, f))
-            });
-            match read {
-                Ok(()) => {}
-                Err(e @ features::FeaturesError::TooLarge(_)) => {
-                    let line = rows.len() as u64 + 1;
-                    rows.push(unreadable(line, &e));
+            // Up to the first feature now, so a file that is no FeatureCollection at all is
+            // refused as a whole; later failures end the rows with `Row::Unreadable`.
+            let mut features = features::FeatureReader::new(input, max_record).peekable();
+            if let Some(Err(e)) = features.peek() {
+                if !matches!(e, features::FeaturesError::TooLarge(_)) {
+                    return Err(IngestError::at(None, "file", e.to_string()));
                 }
-                Err(e) => return Err(IngestError::at(None, "file", e.to_string())),
             }
-            Ok(Box::new(rows.into_iter()))
+            let (mut done, mut last) = (false, 0);
+            Ok(Box::new(std::iter::from_fn(move || {
+                if done {
+                    return None;
+                }
+                match features.next()? {
+                    Ok((n, f)) => {
+                        last = n;
+                        Some(native::geojson_row(n, f))
+                    }
+                    Err(e) => {
+                        done = true;
+                        // The document's line when it is known, else the feature's number.
+                        let line = match &e {
+                            features::FeaturesError::NotGeoJson { line, .. } => *line,
+                            _ => last + 1,
+                        };
+                        Some(unreadable(line, &e))
+                    }
+                }
+            })))
         }
         _ => {
             let input = RecordCap::new(input, Records::Csv, max_record);
