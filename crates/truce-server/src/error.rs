@@ -145,7 +145,10 @@ mod tests {
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(r.headers()[axum::http::header::RETRY_AFTER], "7");
         let plain = ApiError::bad_request("no").into_response();
-        assert!(plain.headers().get(axum::http::header::RETRY_AFTER).is_none());
+        assert!(plain
+            .headers()
+            .get(axum::http::header::RETRY_AFTER)
+            .is_none());
         let body = serde_json::to_value(ApiError::bad_request("x").retry_after(3)).unwrap();
         assert!(body.get("retry_after").is_none(), "{body}");
     }

@@ -691,18 +691,7 @@ fn admit_apply(
     now: Time,
     limits: &gate::Limits,
 ) -> Result<Vec<GateFlag>, ApiError> {
-    if bytes.len() > ENTRY_MAX {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            EntryError::TooLarge(bytes.len()).to_string(),
-        ));
-    }
-    let env = truce_model::decode(bytes)
-        .map_err(|e| rejection(ledger, bytes, Rejection::Malformed(e)))?;
-    if env.sig.is_empty() || env.kind == Kind::Manifest {
-        return Err(bulk());
-    }
+    let env = signed_envelope(ledger, bytes)?;
     let flags = gate::check(env.time, &env.body, now, limits).map_err(|r| gate_refusal(&r))?;
     if ledger.pending_records() > 0 {
         ledger
@@ -742,20 +731,10 @@ pub enum Signature {
 /// author), for the per-key rate limit: anyone can name a key id, only its holder can sign with
 /// it. Read-only; call on the blocking pool (one signature verification).
 pub fn check_signature(ledger: &Ledger, bytes: &[u8]) -> Signature {
-    if bytes.len() > ENTRY_MAX {
-        return Signature::Refused(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            EntryError::TooLarge(bytes.len()).to_string(),
-        ));
-    }
-    let env = match truce_model::decode(bytes) {
+    let env = match signed_envelope(ledger, bytes) {
         Ok(env) => env,
-        Err(e) => return Signature::Refused(rejection(ledger, bytes, Rejection::Malformed(e))),
+        Err(e) => return Signature::Refused(e),
     };
-    if env.sig.is_empty() || env.kind == Kind::Manifest {
-        return Signature::Refused(bulk());
-    }
     if ledger.parties.is_empty() {
         // Before the genesis entry admission refuses without looking at the signature.
         return Signature::Unknown;
@@ -791,18 +770,7 @@ fn precheck(
     now: Time,
     limits: &gate::Limits,
 ) -> Result<(), ApiError> {
-    if bytes.len() > ENTRY_MAX {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            EntryError::TooLarge(bytes.len()).to_string(),
-        ));
-    }
-    let env = truce_model::decode(bytes)
-        .map_err(|e| rejection(ledger, bytes, Rejection::Malformed(e)))?;
-    if env.sig.is_empty() || env.kind == Kind::Manifest {
-        return Err(bulk());
-    }
+    let env = signed_envelope(ledger, bytes)?;
     gate::check(env.time, &env.body, now, limits).map_err(|r| gate_refusal(&r))?;
     if let Some(author) = ledger.parties.get(&env.author) {
         let own_key = match &env.body {
@@ -827,6 +795,24 @@ fn precheck(
         }
     }
     Ok(())
+}
+
+/// One new entry's envelope, if it is within the size limit, well formed and signed (a bulk
+/// record or manifest is `truce ingest`'s, never a submission).
+fn signed_envelope(ledger: &Ledger, bytes: &[u8]) -> Result<truce_model::Envelope, ApiError> {
+    if bytes.len() > ENTRY_MAX {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            EntryError::TooLarge(bytes.len()).to_string(),
+        ));
+    }
+    let env = truce_model::decode(bytes)
+        .map_err(|e| rejection(ledger, bytes, Rejection::Malformed(e)))?;
+    if env.sig.is_empty() || env.kind == Kind::Manifest {
+        return Err(bulk());
+    }
+    Ok(env)
 }
 
 fn bulk() -> ApiError {
