@@ -45,6 +45,10 @@ pub struct Config {
     pub max_heavy_queries: usize,
     /// The `Retry-After` of that 503, seconds.
     pub heavy_retry_after_s: u64,
+    /// How often the server looks for entries another process (`truce ingest`, `truce submit`
+    /// on the same directory) appended, milliseconds; they are applied and served without a
+    /// restart. 0: only before the server's own next append.
+    pub follow_interval_ms: u64,
     /// Witnesses asked to cosign each new checkpoint (TOML `[[witness]]` tables with `url` and
     /// `vkey`). None by default: `/checkpoint` then serves the log's own signature only.
     #[serde(rename = "witness")]
@@ -96,6 +100,7 @@ impl Default for Config {
             views_refresh_ms: 1_000,
             max_heavy_queries: 2,
             heavy_retry_after_s: 5,
+            follow_interval_ms: 1_000,
             witnesses: Vec::new(),
             witness_timeout_ms: 5_000,
             witness_interval_ms: 200,
@@ -166,6 +171,7 @@ impl Config {
                 "TRUCE_VIEWS_REFRESH_MS" => self.views_refresh_ms = num(&k, &v)?,
                 "TRUCE_MAX_HEAVY_QUERIES" => self.max_heavy_queries = num(&k, &v)?,
                 "TRUCE_HEAVY_RETRY_AFTER_S" => self.heavy_retry_after_s = num(&k, &v)?,
+                "TRUCE_FOLLOW_INTERVAL_MS" => self.follow_interval_ms = num(&k, &v)?,
                 "TRUCE_WITNESS_TIMEOUT_MS" => self.witness_timeout_ms = num(&k, &v)?,
                 "TRUCE_WITNESS_INTERVAL_MS" => self.witness_interval_ms = num(&k, &v)?,
                 "TRUCE_WITNESS_CA_CERT" => {

@@ -159,6 +159,8 @@ pub async fn serve(
         .witnessing
         .enabled()
         .then(|| tokio::spawn(witnessing::run(state.clone())));
+    let follower =
+        (state.0.config.follow_interval_ms > 0).then(|| tokio::spawn(follow(state.clone())));
     let limits = state.0.config.connection_limits();
     let r = truce_http::serve(listener, app(state.clone()), limits, async move {
         shutdown.await;
@@ -166,9 +168,42 @@ pub async fn serve(
         tracing::info!("shutting down: finishing in-flight requests");
     })
     .await;
+    if let Some(f) = follower {
+        f.abort();
+    }
     state.0.writer.close().await;
     if let Some(w) = witnessing {
         w.abort();
     }
     r
+}
+
+/// Every `follow_interval_ms`, compares the checkpoint in storage with the server's: when
+/// another process (`truce ingest`, `truce submit` on the same directory) has appended, the
+/// writer applies those entries, so they are served (and the views recomputed) without a
+/// restart. One indexed read of the latest checkpoint per interval.
+async fn follow(state: AppState) {
+    let every = std::time::Duration::from_millis(state.0.config.follow_interval_ms);
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let s = state.clone();
+        let stored =
+            tokio::task::spawn_blocking(move || s.0.readers.with(|r| r.latest().map(|c| c.size)))
+                .await;
+        let ahead = match stored {
+            Ok(Ok(size)) => size > state.checkpoint().size,
+            Ok(Err(e)) => {
+                tracing::warn!("reading the stored checkpoint: {e}");
+                false
+            }
+            Err(_) => false,
+        };
+        if ahead {
+            if let Err(e) = state.0.writer.follow().await {
+                tracing::debug!("following the log: {e}");
+            }
+        }
+    }
 }

@@ -223,6 +223,32 @@ impl WriterHandle {
             .map_err(ApiError::internal)
     }
 
+    /// Has the writer catch up with entries another process appended to the log (it also does
+    /// before every group it commits); returns once the ledger and the shared checkpoint hold
+    /// them. `truce serve` calls it when the stored checkpoint is ahead of its own
+    /// (`follow_interval_ms`).
+    pub async fn follow(&self) -> Result<(), ApiError> {
+        let tx = self
+            .inner
+            .tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| ApiError::unavailable("the server is shutting down"))?;
+        let (reply, rx) = oneshot::channel();
+        tx.send(Job {
+            entries: Vec::new(),
+            atomic: true,
+            reply,
+        })
+        .await
+        .map_err(|_| ApiError::unavailable("the writer has stopped"))?;
+        drop(tx);
+        rx.await
+            .map(|_| ())
+            .map_err(|_| ApiError::unavailable("the writer stopped before answering"))
+    }
+
     /// Stops accepting work and waits until the writer thread has finished its last commit, so
     /// everything acknowledged is durable. Idempotent; every caller waits.
     pub async fn close(&self) {
@@ -425,6 +451,7 @@ impl Writer {
         }
         let shared = self.ledger.clone();
         let mut ledger = shared.write().unwrap_or_else(|p| p.into_inner());
+        self.follow(&mut ledger);
         let base = self.seq.size();
         // The submission clock, read once per group (whole seconds, as messages show it).
         let now = {
@@ -638,6 +665,47 @@ impl Writer {
                 if self.penalties.len() < MAX_PENALTIES || self.penalties.contains_key(&env.key) {
                     self.penalties.insert(env.key, until);
                 }
+            }
+        }
+    }
+
+    /// Applies what another process (`truce ingest`, `truce submit`: another sequencer on the
+    /// same database) appended since this writer last looked: the sequencer catches up with
+    /// storage and the ledger applies the new entries, so the group after it is admitted against
+    /// the whole log and readers see those entries (the views follow the new checkpoint).
+    fn follow(&mut self, ledger: &mut Ledger) {
+        let from = match self.seq.refresh() {
+            Ok(None) => return,
+            Ok(Some(from)) => from,
+            Err(e) => {
+                tracing::error!("catching up with the log in storage: {e}");
+                return;
+            }
+        };
+        let to = self.seq.size();
+        if ledger.size != from {
+            self.rebuild(ledger);
+            return;
+        }
+        let mut refused = truce_model::Refusals::default();
+        let r = self
+            .seq
+            .reader()
+            .for_each_entry_in(from, to, |i, e| refused.note(i, &ledger.apply(i, e)));
+        crate::derived::warn_refused(&refused);
+        match r {
+            Ok(_) if ledger.size == to => {
+                *self.checkpoint.write().unwrap_or_else(|p| p.into_inner()) =
+                    self.seq.checkpoint().clone();
+                tracing::info!(
+                    "applied {} entries another process appended (indices {from}..{to})",
+                    to - from
+                );
+            }
+            Ok(_) => self.rebuild(ledger),
+            Err(e) => {
+                tracing::error!("reading the entries another process appended: {e}");
+                self.rebuild(ledger);
             }
         }
     }

@@ -131,10 +131,21 @@ impl<S: LogStorage> LogReader<S> {
     pub fn for_each_entry_to(
         &self,
         size: u64,
+        f: impl FnMut(u64, &[u8]),
+    ) -> Result<u64, StoreError> {
+        self.for_each_entry_in(0, size, f)
+    }
+
+    /// Calls `f(index, entry)` for the entries `from..size` (`size` at most the latest
+    /// checkpoint's), in order, reading one bundle at a time.
+    pub fn for_each_entry_in(
+        &self,
+        from: u64,
+        size: u64,
         mut f: impl FnMut(u64, &[u8]),
     ) -> Result<u64, StoreError> {
         self.check_size(size)?;
-        for n in 0..size.div_ceil(TILE_WIDTH) {
+        for n in (from / TILE_WIDTH)..size.div_ceil(TILE_WIDTH) {
             let bundle = self.storage.read_bundle(n)?.ok_or_else(|| {
                 StoreError::Corrupt(format!(
                     "entry bundle {} is missing",
@@ -150,7 +161,10 @@ impl<S: LogStorage> LogReader<S> {
                 )));
             }
             for (i, e) in entries.iter().take(want).enumerate() {
-                f(n * TILE_WIDTH + i as u64, e);
+                let index = n * TILE_WIDTH + i as u64;
+                if index >= from {
+                    f(index, e);
+                }
             }
         }
         Ok(size)
@@ -355,6 +369,29 @@ impl<S: LogStorage> Sequencer<S> {
                 Err(e)
             }
         }
+    }
+
+    /// Catches up with entries another sequencer (another process: `truce ingest`, `truce
+    /// submit`) committed to the same storage: when the stored checkpoint is larger than this
+    /// sequencer's, its edge and checkpoint are reloaded from storage (checked against each
+    /// other). Returns the size it had before, if it moved; a stored checkpoint smaller than
+    /// this sequencer's is refused as a rollback.
+    pub fn refresh(&mut self) -> Result<Option<u64>, StoreError> {
+        let stored = self.log.latest()?;
+        let before = self.edge.size();
+        if stored.size == before {
+            return Ok(None);
+        }
+        if stored.size < before {
+            return Err(StoreError::Corrupt(format!(
+                "the stored checkpoint (size {}) is smaller than this sequencer's ({before}): the database was replaced or rolled back; stop and run `truce log check`",
+                stored.size
+            )));
+        }
+        let (edge, cp) = load_edge(&self.log)?;
+        self.edge = edge;
+        self.checkpoint = cp;
+        Ok(Some(before))
     }
 
     /// Gives the storage back.
