@@ -332,14 +332,13 @@ impl Ledger {
     /// a pole, nothing across the antimeridian). [`Ledger::apply`] never consults the submission
     /// rules, so replaying an old log accepts exactly what it did.
     pub fn admit(&self, bytes: &[u8]) -> Result<Envelope, Rejection> {
-        let env = self.admit_replayed(bytes)?;
+        let env = self.admit_replayed(decode(bytes)?)?;
         check_new(&env.body)?;
         Ok(env)
     }
 
-    /// The rules every replay applies (what [`Ledger::apply`] checks).
-    fn admit_replayed(&self, bytes: &[u8]) -> Result<Envelope, Rejection> {
-        let env = decode(bytes)?;
+    /// The rules every replay applies (what [`Ledger::apply`] checks), on an entry decoded once.
+    fn admit_replayed(&self, env: Envelope) -> Result<Envelope, Rejection> {
         if env.sig.is_empty() {
             return Err(Rejection::Invalid(
                 "an unsigned record is accepted only among the records its manifest covers".into(),
@@ -715,21 +714,28 @@ impl Ledger {
             self.counts.opaque += 1;
             return Applied::Opaque;
         }
-        if let Ok(env) = decode(bytes) {
-            if env.sig.is_empty() {
-                return self.apply_record(index, env);
-            }
-        }
-        self.break_pending();
-        match self.admit_replayed(bytes) {
-            Ok(env) => {
-                self.apply_accepted(index, env.clone());
-                self.counts.accepted += 1;
-                Applied::Accepted(env.id, env.kind)
-            }
-            Err(Rejection::Malformed(crate::entry::EntryError::NotAnEntry(_))) => {
+        // One decode per entry: the envelope is handed to admission and then applied.
+        let env = match decode(bytes) {
+            Ok(env) if env.sig.is_empty() => return self.apply_record(index, env),
+            Ok(env) => env,
+            Err(crate::entry::EntryError::NotAnEntry(_)) => {
+                self.break_pending();
                 self.counts.opaque += 1;
-                Applied::Opaque
+                return Applied::Opaque;
+            }
+            Err(e) => {
+                self.break_pending();
+                self.counts.refused += 1;
+                return Applied::Refused(Rejection::Malformed(e));
+            }
+        };
+        self.break_pending();
+        match self.admit_replayed(env) {
+            Ok(env) => {
+                let (id, kind) = (env.id.clone(), env.kind);
+                self.apply_accepted(index, env);
+                self.counts.accepted += 1;
+                Applied::Accepted(id, kind)
             }
             Err(r) => {
                 self.counts.refused += 1;
