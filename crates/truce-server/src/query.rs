@@ -215,10 +215,29 @@ fn spawn_refresh(s: AppState) {
         let t = Instant::now();
         let s2 = s.clone();
         let r = tokio::task::spawn_blocking(move || -> Result<ViewStamp, String> {
-            let (j, stamp) =
-                s2.0.readers
-                    .with(|r| derived::judge(r, &mut |_| {}))
-                    .map_err(|e| e.to_string())?;
+            // The writer's live ledger, not a second replay of the log: a copy taken under its
+            // read lock, with the checkpoint the writer set under the same lock, so the two
+            // agree (the writer holds the write lock from admission to the end of each append).
+            let live = {
+                let l = s2.0.ledger.read().unwrap_or_else(|p| p.into_inner());
+                let cp = s2.checkpoint();
+                (l.size == cp.size).then(|| (l.clone(), cp))
+            };
+            let (j, stamp) = match live {
+                Some((ledger, cp)) => {
+                    let root = if cp.size == 0 {
+                        String::new()
+                    } else {
+                        cp.root.to_string()
+                    };
+                    derived::judge_ledger(ledger, cp.size, root)
+                }
+                None => {
+                    s2.0.readers
+                        .with(|r| derived::judge(r, &mut |_| {}))
+                        .map_err(|e| e.to_string())?
+                }
+            };
             let mut w = s2.0.views.writer.lock().unwrap_or_else(|p| p.into_inner());
             derived::store(&mut w, &j, &stamp).map_err(|e| e.to_string())?;
             Ok(stamp)

@@ -72,6 +72,15 @@ fn an_allegation_filed_by_another_process_is_served_without_a_restart() {
     );
     let entry = get(&format!("http://{addr}/v1/entries/{index}"));
     assert_eq!(entry["author"], "ua", "{entry}");
+    // The views the server recomputed from its live ledger are those a replay of the log gives:
+    // an outsider's `truce verify` recomputes them and compares.
+    let report = common::verify_json(p, &format!("http://{addr}"), 0);
+    assert_eq!(
+        common::check(&report, "findings")["status"],
+        "ok",
+        "{report}"
+    );
+    assert_eq!(report["size"], size, "{report}");
 
     // The server's own writer appends after what the CLI appended (no conflict, no gap).
     let second = common::MAY_STRIKE
