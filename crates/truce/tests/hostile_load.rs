@@ -9,10 +9,12 @@
 //! costs is measured, not the first judgement of 300,000 reports (that is the derived-state work's
 //! budget). `TRUCE_HOSTILE_ROWS` changes the log's size, `TRUCE_BIN` the binary served.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -109,7 +111,6 @@ fn slow_headers_and_three_full_exports_stay_under_a_gigabyte() {
         .unwrap_or(300_000);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("d");
-    let dir_s = dir.to_str().unwrap();
     run(&dir, &["init", "--origin", "hostile.example/log"]);
     run(
         &dir,
@@ -151,37 +152,9 @@ fn slow_headers_and_three_full_exports_stay_under_a_gigabyte() {
     );
     run(&dir, &["rebuild"]);
 
-    let mut child = Command::new(bin())
-        .env_remove("TRUCE_DIR")
-        .env("TRUCE_LOG", "error")
-        // Three exports at once, as the attack (the default cap of 2 would refuse one).
-        .env("TRUCE_MAX_HEAVY_QUERIES", "3")
-        .args(["serve", "--listen", "127.0.0.1:0", "--dir", dir_s])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let pid = child.id();
-    let _guard = Kill(child);
-    let mut first = String::new();
-    out.read_line(&mut first).unwrap();
-    let addr = first
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("first line of `truce serve`: {first:?}"))
-        .to_string();
-    std::thread::spawn(move || {
-        let mut sink = Vec::new();
-        let _ = out.read_to_end(&mut sink);
-    });
+    // Three exports at once, as the attack (the default cap of 2 would refuse one).
+    let server = common::serve_with(&bin(), &dir, &[("TRUCE_MAX_HEAVY_QUERIES", "3")]);
+    let (pid, addr) = (server.child.id(), server.addr.clone());
 
     let quiet = checkpoint_latencies(&addr, 100, Duration::from_millis(10));
     let ready_kb = peak_kb(pid);

@@ -118,11 +118,20 @@ impl Drop for Server {
 /// Starts `truce serve` on a free port for `dir`, with pages smaller than a verifier asks for
 /// first (so it pages through several).
 pub fn serve(dir: &Path) -> Server {
+    serve_with(
+        &assert_cmd::cargo::cargo_bin("truce"),
+        dir,
+        &[("TRUCE_MAX_PAGE", "20")],
+    )
+}
+
+/// Starts `bin serve` on a free port for `dir` with the environment `env` (`TRUCE_*` settings).
+pub fn serve_with(bin: &Path, dir: &Path, env: &[(&str, &str)]) -> Server {
     use std::io::{BufRead, BufReader, Read};
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("truce"))
+    let mut child = std::process::Command::new(bin)
         .env_remove("TRUCE_DIR")
         .env("TRUCE_LOG", "error")
-        .env("TRUCE_MAX_PAGE", "20")
+        .envs(env.iter().copied())
         .args(["serve", "--listen", "127.0.0.1:0", "--dir"])
         .arg(dir)
         .stdout(std::process::Stdio::piped())
