@@ -230,7 +230,10 @@ fn split_bridges(
 }
 
 /// Builds the incidents of a snapshot, ordered by start then id.
-pub(crate) fn build(snap: &Snapshot, p: &Params) -> (Vec<Built>, BaselineSummary) {
+pub(crate) fn build(
+    snap: &Snapshot,
+    p: &Params,
+) -> (Vec<Built>, Vec<crate::types::Background>, BaselineSummary) {
     let origins = Origins::new(snap);
 
     // Cluster the precise reports; the others stand alone.
@@ -347,7 +350,7 @@ pub(crate) fn build(snap: &Snapshot, p: &Params) -> (Vec<Built>, BaselineSummary
         })
         .collect();
     out.sort_by(|a, b| (a.start, &a.incident.id).cmp(&(b.start, &b.incident.id)));
-    (out, summary)
+    (out, Vec::new(), summary)
 }
 
 struct Ctx<'a> {

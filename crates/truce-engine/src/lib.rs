@@ -58,7 +58,7 @@ impl Default for Params {
 
 /// Judges a snapshot: incidents, then findings for every incident × agreement × reading.
 pub fn judge(snap: &Snapshot, p: &Params) -> Judgement {
-    let (built, baseline) = incidents::build(snap, p);
+    let (built, background, baseline) = incidents::build(snap, p);
     let mut warnings = Vec::new();
     let near = adjudicate::Near::new(snap, &mut warnings);
     let hits: Vec<Vec<adjudicate::Hit>> = if snap.readings.is_empty() {
@@ -121,6 +121,7 @@ pub fn judge(snap: &Snapshot, p: &Params) -> Judgement {
         log_size: snap.log_size,
         baseline,
         incidents: built.into_iter().map(|b| b.incident).collect(),
+        background,
         findings,
         warnings,
     }

@@ -204,6 +204,18 @@ pub struct Member {
     pub routine: Option<String>,
 }
 
+/// A background detection: a sensor detection that is not (yet) evidence of any incident. Which
+/// detections are background depends on what the log holds at the time of judgement: an
+/// allegation filed later pulls those within its reach into its incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Background {
+    /// UTC day of its start (`YYYY-MM-DD`).
+    pub day: String,
+    /// The detection, in the shape of an incident's member (`routine` set at a hot spot).
+    #[serde(flatten)]
+    pub detection: Member,
+}
+
 /// A monitor's assessment bearing on an incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssessmentRef {
@@ -474,6 +486,12 @@ pub struct Judgement {
     pub baseline: BaselineSummary,
     /// Incidents, ordered by start then id.
     pub incidents: Vec<Incident>,
+    /// Background detections (truce-rules/6): sensor detections that are in no incident —
+    /// nobody alleges or observes anything within their reach, and they touch nothing a reading
+    /// in force protects (or they are routine) — ordered by start then log index. Kept, counted
+    /// and available to corroborate, never listed or counted as incidents.
+    #[serde(default)]
+    pub background: Vec<Background>,
     /// Findings, ordered by agreement, reading, incident order.
     pub findings: Vec<Finding>,
     /// What could not be used, and why (e.g. a site polygon the geometry rules refuse).
