@@ -157,23 +157,7 @@ impl Near {
             &b.evidence
         };
         for &ri in from {
-            let r = &snap.reports[ri];
-            let unc = f64::from(r.uncertainty_m.min(p.max_uncertainty_m));
-            let radius = p.near_m + self.max_approx + unc;
-            for h in self.index.within(r.point, radius) {
-                let s = &snap.sites[h.key as usize];
-                let sure = p.near_m + f64::from(s.approximate_m);
-                if h.distance_m <= sure + unc {
-                    // A report less precise than the site's reach cannot say it hit the site.
-                    out.push(Hit {
-                        site: h.key as usize,
-                        distance_m: h.distance_m,
-                        certain: h.distance_m <= sure && f64::from(r.uncertainty_m) <= sure,
-                        report: ri,
-                        measure: self.measures[h.key as usize],
-                    });
-                }
-            }
+            self.report_hits(snap, ri, p, &mut out);
         }
         out.sort_by(|a, b| {
             (!a.certain, a.distance_m, a.site, a.report)
@@ -181,6 +165,92 @@ impl Near {
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
         out
+    }
+
+    /// The sites within reach of report `ri`, appended to `out` unordered.
+    fn report_hits(&self, snap: &Snapshot, ri: usize, p: &Params, out: &mut Vec<Hit>) {
+        let r = &snap.reports[ri];
+        let unc = f64::from(r.uncertainty_m.min(p.max_uncertainty_m));
+        let radius = p.near_m + self.max_approx + unc;
+        for h in self.index.within(r.point, radius) {
+            let s = &snap.sites[h.key as usize];
+            let sure = p.near_m + f64::from(s.approximate_m);
+            if h.distance_m <= sure + unc {
+                // A report less precise than the site's reach cannot say it hit the site.
+                out.push(Hit {
+                    site: h.key as usize,
+                    distance_m: h.distance_m,
+                    certain: h.distance_m <= sure && f64::from(r.uncertainty_m) <= sure,
+                    report: ri,
+                    measure: self.measures[h.key as usize],
+                });
+            }
+        }
+    }
+}
+
+/// The versions of each reading, by (agreement, author), in snapshot order.
+pub(crate) fn reading_versions(snap: &Snapshot) -> Vec<Vec<&ReadingIn>> {
+    let mut keys: std::collections::BTreeMap<(&Id, &Id), Vec<&ReadingIn>> =
+        std::collections::BTreeMap::new();
+    for rd in &snap.readings {
+        keys.entry((&rd.reading.agreement, &rd.author))
+            .or_default()
+            .push(rd);
+    }
+    keys.into_values().collect()
+}
+
+/// The version of a reading in force at `t`: of those effective by then, the one filed last.
+pub(crate) fn in_force<'a>(versions: &[&'a ReadingIn], t: i64) -> Option<&'a ReadingIn> {
+    versions
+        .iter()
+        .filter(|v| v.effective <= t)
+        .max_by_key(|v| v.index)
+        .copied()
+}
+
+/// Whether a sensor detection touches something a reading protects (truce-rules/6): some
+/// reading in force at its start concerns it (a protected site within reach, listed by then and
+/// within its bound, or a protected target named) and does not find it out of scope (conditions
+/// met, inside the window and the zones). A detection that touches nothing is background.
+pub(crate) struct Touch<'a> {
+    near: &'a Near,
+    versions: &'a [Vec<&'a ReadingIn>],
+}
+
+impl<'a> Touch<'a> {
+    /// Over these sites and reading versions.
+    pub(crate) fn new(near: &'a Near, versions: &'a [Vec<&'a ReadingIn>]) -> Touch<'a> {
+        Touch { near, versions }
+    }
+
+    /// A cheap first test for report `ri`: whether anything could make it touch (a site within
+    /// reach, or a target named, and some reading at all).
+    pub(crate) fn may(&self, snap: &Snapshot, ri: usize, p: &Params) -> bool {
+        if self.versions.is_empty() {
+            return false;
+        }
+        if snap.reports[ri].target.is_some() {
+            return true;
+        }
+        let mut hits = Vec::new();
+        self.near.report_hits(snap, ri, p, &mut hits);
+        !hits.is_empty()
+    }
+
+    /// The full test, on the detection as an incident of its own.
+    pub(crate) fn does(&self, snap: &Snapshot, b: &Built, p: &Params) -> bool {
+        if b.incident.routine {
+            return false;
+        }
+        let hits = self.near.hits(snap, b, p);
+        self.versions.iter().any(|versions| {
+            in_force(versions, b.start).is_some_and(|rd| {
+                concerns(snap, b, &hits, rd)
+                    && adjudicate(snap, b, &hits, rd, p).outcome != Outcome::OutOfScope
+            })
+        })
     }
 }
 

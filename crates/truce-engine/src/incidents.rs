@@ -229,48 +229,154 @@ fn split_bridges(
     out
 }
 
-/// Builds the incidents of a snapshot, ordered by start then id.
+/// No group yet.
+const NONE: u32 = u32::MAX;
+
+/// Attaches detections to the groups of the reports they link to: within one component of the
+/// link graph, each candidate linked to at least one of `cores` joins the group of the first such
+/// core in log order. A detection only ever joins: it never links two groups, nor
+/// brings in what is within its own reach (a wildfire is not pulled into an incident pixel by
+/// pixel).
+fn attach(
+    snap: &Snapshot,
+    cores: &[usize],
+    candidates: &[usize],
+    obs: &[Option<Obs>],
+    group_of: &mut [u32],
+    gap: i64,
+) {
+    if cores.is_empty() || candidates.is_empty() {
+        return;
+    }
+    let cp = crate::cluster::Params { max_gap_s: gap };
+    let ob = |i: usize| obs[i].as_ref();
+    // Cores by start, for a time-bounded search.
+    let mut by_start: Vec<(i64, usize)> = cores
+        .iter()
+        .filter_map(|&c| ob(c).map(|o| (o.start, c)))
+        .collect();
+    by_start.sort_unstable();
+    let longest = cores
+        .iter()
+        .filter_map(|&c| ob(c).map(|o| o.end - o.start))
+        .max()
+        .unwrap_or(0);
+    for &d in candidates {
+        let Some(a) = ob(d) else { continue };
+        let lo = a.start.saturating_sub(gap).saturating_sub(longest);
+        let hi = a.end.saturating_add(gap);
+        let from = by_start.partition_point(|&(t, _)| t < lo);
+        let mut best: Option<usize> = None;
+        let rank = |i: usize| (snap.reports[i].index, snap.reports[i].entry_id.as_str());
+        for &(t, c) in &by_start[from..] {
+            if t > hi {
+                break;
+            }
+            if best.is_some_and(|b| rank(b) < rank(c)) {
+                continue;
+            }
+            if let Some(o) = ob(c) {
+                if linked(a, o, &cp) {
+                    best = Some(c);
+                }
+            }
+        }
+        if let Some(c) = best {
+            group_of[d] = group_of[c];
+        }
+    }
+}
+
+/// Builds the incidents of a snapshot, ordered by start then id, and its background detections
+/// (truce-rules/6), ordered by start then log index.
+///
+/// 1. Reports someone files or a monitor assesses — every report but a sensor detection, and
+///    detections a monitor's assessment names — are clustered among themselves (split where one
+///    origin bridges), and each pulls in the detections within its own reach.
+/// 2. The baseline learns from the detections in no incident so far.
+/// 3. A detection left over *touches* something when it is not routine and some reading in force
+///    at its time concerns it and does not find it out of scope (a protected site within reach,
+///    inside the window and zones, conditions met): such detections are clustered among
+///    themselves into incidents, each pulling in the detections within its reach.
+/// 4. Every other detection is background: no incident, no finding.
 pub(crate) fn build(
     snap: &Snapshot,
     p: &Params,
+    touch: &crate::adjudicate::Touch<'_>,
 ) -> (Vec<Built>, Vec<crate::types::Background>, BaselineSummary) {
     let origins = Origins::new(snap);
+    let n = snap.reports.len();
+    let cp = crate::cluster::Params {
+        max_gap_s: p.max_gap_s,
+    };
 
-    // Cluster the precise reports; the others stand alone.
-    let precise_idx: Vec<usize> = (0..snap.reports.len())
-        .filter(|&i| precise(&snap.reports[i], p))
-        .collect();
-    let obs: Vec<Obs> = precise_idx
-        .iter()
-        .map(|&i| obs_of(&snap.reports[i], p))
-        .collect();
-    let groups: Vec<Vec<usize>> = clusters(
-        &obs,
-        &crate::cluster::Params {
-            max_gap_s: p.max_gap_s,
-        },
-    )
-    .into_iter()
-    .map(|c| c.into_iter().map(|k| precise_idx[k as usize]).collect())
-    .collect();
-    let mut groups = split_bridges(snap, groups, &origins, p);
-    groups.extend(
-        (0..snap.reports.len())
-            .filter(|&i| !precise(&snap.reports[i], p))
-            .map(|i| vec![i]),
-    );
-
-    // The baseline learns from every detection known, except those in an incident someone
-    // alleges or a monitor observes (any report that is not a detection): a strike never
-    // teaches that its own fire is routine.
-    let mut teaches = vec![false; snap.reports.len()];
-    for g in &groups {
-        if g.iter().all(|&i| is_detection(&snap.reports[i])) {
-            for &i in g {
-                teaches[i] = true;
-            }
+    // Assessments by the reports they name.
+    let mut assessed: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (k, a) in snap.assessments.iter().enumerate() {
+        for r in &a.reports {
+            assessed.entry(r.as_str()).or_default().push(k);
         }
     }
+    let detection: Vec<bool> = snap
+        .reports
+        .iter()
+        .map(|r| is_detection(r) && !assessed.contains_key(r.entry_id.as_str()))
+        .collect();
+    let obs: Vec<Option<Obs>> = snap
+        .reports
+        .iter()
+        .map(|r| precise(r, p).then(|| obs_of(r, p)))
+        .collect();
+
+    // The components of the link graph over every precise report: every link lies inside one.
+    let precise_idx: Vec<usize> = (0..n).filter(|&i| obs[i].is_some()).collect();
+    let precise_obs: Vec<Obs> = precise_idx.iter().filter_map(|&i| obs[i]).collect();
+    let components: Vec<Vec<usize>> = clusters(&precise_obs, &cp)
+        .into_iter()
+        .map(|c| c.into_iter().map(|k| precise_idx[k as usize]).collect())
+        .collect();
+
+    // 1. What someone files, clustered among itself; then the detections within its reach.
+    let mut group_of = vec![NONE; n];
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for comp in &components {
+        let cores: Vec<usize> = comp.iter().copied().filter(|&i| !detection[i]).collect();
+        if cores.is_empty() {
+            continue;
+        }
+        let parts: Vec<Vec<usize>> = if cores.len() == comp.len() {
+            vec![comp.clone()]
+        } else {
+            let core_obs: Vec<Obs> = cores.iter().filter_map(|&i| obs[i]).collect();
+            clusters(&core_obs, &cp)
+                .into_iter()
+                .map(|c| c.into_iter().map(|k| cores[k as usize]).collect())
+                .collect()
+        };
+        for g in split_bridges(snap, parts, &origins, p) {
+            for &i in &g {
+                group_of[i] = groups.len() as u32;
+            }
+            groups.push(g);
+        }
+        if cores.len() < comp.len() {
+            let dets: Vec<usize> = comp.iter().copied().filter(|&i| detection[i]).collect();
+            attach(snap, &cores, &dets, &obs, &mut group_of, p.max_gap_s);
+        }
+    }
+    // Imprecise reports other than detections stand alone.
+    for i in 0..n {
+        if obs[i].is_none() && !detection[i] {
+            group_of[i] = groups.len() as u32;
+            groups.push(vec![i]);
+        }
+    }
+
+    // 2. The baseline learns from every detection known, except those in an incident someone
+    //    alleges or a monitor observes: a strike never teaches that its own fire is routine.
+    let teaches: Vec<bool> = (0..n)
+        .map(|i| detection[i] && group_of[i] == NONE)
+        .collect();
     let learned_from = teaches.iter().filter(|t| **t).count() as u64;
     let baseline = Baseline::learn(
         snap.reports
@@ -324,20 +430,79 @@ pub(crate) fn build(
         routine_detections: routine.iter().filter(|r| r.is_some()).count() as u64,
     };
 
-    // Assessments by the reports they name.
-    let mut assessed: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (k, a) in snap.assessments.iter().enumerate() {
-        for r in &a.reports {
-            assessed.entry(r.as_str()).or_default().push(k);
-        }
-    }
-
     let ctx = Ctx {
         snap,
         routine: &routine,
         origins: &origins,
         assessed: &assessed,
     };
+
+    // 3. Detections that touch what a reading in force protects: incidents of their own.
+    let touching: Vec<usize> = (0..n)
+        .filter(|&i| {
+            detection[i]
+                && group_of[i] == NONE
+                && obs[i].is_some()
+                && routine[i].is_none()
+                && touch.may(snap, i, p)
+                && touch.does(snap, &incident(&ctx, vec![i]), p)
+        })
+        .collect();
+    if !touching.is_empty() {
+        let t_obs: Vec<Obs> = touching.iter().filter_map(|&i| obs[i]).collect();
+        for c in clusters(&t_obs, &cp) {
+            let g: Vec<usize> = c.into_iter().map(|k| touching[k as usize]).collect();
+            for &i in &g {
+                group_of[i] = groups.len() as u32;
+            }
+            groups.push(g);
+        }
+        let touches_any: BTreeSet<usize> = touching.iter().copied().collect();
+        for comp in &components {
+            let cores: Vec<usize> = comp
+                .iter()
+                .copied()
+                .filter(|i| touches_any.contains(i))
+                .collect();
+            if cores.is_empty() {
+                continue;
+            }
+            let dets: Vec<usize> = comp
+                .iter()
+                .copied()
+                .filter(|&i| detection[i] && group_of[i] == NONE)
+                .collect();
+            attach(snap, &cores, &dets, &obs, &mut group_of, p.max_gap_s);
+        }
+    }
+
+    // Every group's members, now that detections have joined.
+    let mut placed = vec![false; n];
+    for g in &groups {
+        for &i in g {
+            placed[i] = true;
+        }
+    }
+    for (i, &g) in group_of.iter().enumerate() {
+        if g != NONE && !placed[i] {
+            groups[g as usize].push(i);
+        }
+    }
+
+    // 4. The rest is background.
+    let mut background: Vec<(i64, u64, usize)> = (0..n)
+        .filter(|&i| detection[i] && group_of[i] == NONE)
+        .map(|i| (snap.reports[i].start, snap.reports[i].index, i))
+        .collect();
+    background.sort_unstable();
+    let background = background
+        .into_iter()
+        .map(|(start, _, i)| crate::types::Background {
+            day: utc(start)[..10].to_string(),
+            detection: member(&ctx, i),
+        })
+        .collect();
+
     let mut out: Vec<Built> = groups
         .into_iter()
         .map(|mut g| {
@@ -350,7 +515,7 @@ pub(crate) fn build(
         })
         .collect();
     out.sort_by(|a, b| (a.start, &a.incident.id).cmp(&(b.start, &b.incident.id)));
-    (out, Vec::new(), summary)
+    (out, background, summary)
 }
 
 struct Ctx<'a> {
@@ -838,28 +1003,7 @@ fn incident(cx: &Ctx<'_>, members: Vec<usize>) -> Built {
     let disputed = !conflicts.is_empty() || !denials.is_empty();
 
     let b = &snap.reports[best];
-    let member_list: Vec<Member> = members
-        .iter()
-        .map(|&i| {
-            let r = &snap.reports[i];
-            Member {
-                index: r.index,
-                entry_id: r.entry_id.clone(),
-                author: r.author.clone(),
-                role: r.role,
-                id: r.id.clone(),
-                act: r.act,
-                perpetrator: r.perpetrator.clone(),
-                relays: r.relays.clone(),
-                point: r.point,
-                uncertainty_m: r.uncertainty_m,
-                start: utc(r.start),
-                end: utc(r.end),
-                side: cx.origins[i].clone(),
-                routine: cx.routine[i].clone(),
-            }
-        })
-        .collect();
+    let member_list: Vec<Member> = members.iter().map(|&i| member(cx, i)).collect();
     Built {
         incident: Incident {
             id,
@@ -883,6 +1027,27 @@ fn incident(cx: &Ctx<'_>, members: Vec<usize>) -> Built {
         members,
         start,
         end,
+    }
+}
+
+/// Report `i` as an incident lists it.
+fn member(cx: &Ctx<'_>, i: usize) -> Member {
+    let r = &cx.snap.reports[i];
+    Member {
+        index: r.index,
+        entry_id: r.entry_id.clone(),
+        author: r.author.clone(),
+        role: r.role,
+        id: r.id.clone(),
+        act: r.act,
+        perpetrator: r.perpetrator.clone(),
+        relays: r.relays.clone(),
+        point: r.point,
+        uncertainty_m: r.uncertainty_m,
+        start: utc(r.start),
+        end: utc(r.end),
+        side: cx.origins[i].clone(),
+        routine: cx.routine[i].clone(),
     }
 }
 

@@ -17,7 +17,6 @@ pub use explain::explain;
 pub use incidents::{compatible, origin_of, side_label, side_of};
 pub use input::Snapshot;
 pub use truce_model::domain::{Question, Standing};
-use truce_model::Id;
 pub use types::*;
 
 /// Thresholds of the rules. The defaults are the published rules version; changing one changes
@@ -58,9 +57,11 @@ impl Default for Params {
 
 /// Judges a snapshot: incidents, then findings for every incident × agreement × reading.
 pub fn judge(snap: &Snapshot, p: &Params) -> Judgement {
-    let (built, background, baseline) = incidents::build(snap, p);
     let mut warnings = Vec::new();
     let near = adjudicate::Near::new(snap, &mut warnings);
+    let versions = adjudicate::reading_versions(snap);
+    let touch = adjudicate::Touch::new(&near, &versions);
+    let (built, background, baseline) = incidents::build(snap, p, &touch);
     let hits: Vec<Vec<adjudicate::Hit>> = if snap.readings.is_empty() {
         Vec::new()
     } else {
@@ -69,27 +70,17 @@ pub fn judge(snap: &Snapshot, p: &Params) -> Judgement {
     // The versions of each reading, by (agreement, author). Each incident is judged under the
     // version in force at its start: of those effective by then, the one filed last. A version
     // effective only after the incident never judges it: nothing is silently retroactive.
-    let mut keys: std::collections::BTreeMap<(&Id, &Id), Vec<&input::ReadingIn>> =
-        std::collections::BTreeMap::new();
-    for rd in &snap.readings {
-        keys.entry((&rd.reading.agreement, &rd.author))
-            .or_default()
-            .push(rd);
-    }
     let mut findings = Vec::new();
-    for versions in keys.values() {
+    for versions in &versions {
         let mut fs = Vec::new();
         let mut refs = Vec::new();
         let mut used = Vec::new();
         for (b, h) in built.iter().zip(&hits) {
-            let in_force = versions
-                .iter()
-                .filter(|v| v.effective <= b.start)
-                .max_by_key(|v| v.index);
+            let in_force = adjudicate::in_force(versions, b.start);
             // Before any version applies, the party had no reading in force: out of scope, said
             // so (judged by the first version's terms only for whether it concerns the party).
             let (rd, before) = match in_force {
-                Some(rd) => (*rd, false),
+                Some(rd) => (rd, false),
                 None => match versions.iter().min_by_key(|v| (v.effective, v.index)) {
                     Some(first) => (*first, true),
                     None => continue,

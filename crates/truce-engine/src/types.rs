@@ -8,7 +8,7 @@ use truce_model::Id;
 
 /// The version of the rules that produced a finding. Bump it whenever a rule changes what the
 /// engine outputs for the same log.
-pub const RULES_VERSION: &str = "truce-rules/5";
+pub const RULES_VERSION: &str = "truce-rules/6";
 
 /// Occurrence: how sure we are that something happened there and then. Never a bare boolean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -446,13 +446,40 @@ fn routine_flaring_is_not_taken_for_a_strike() {
     };
     let j = judge(&s, &Params::default());
     assert!(j.baseline.hot_spots >= 1);
+    // Routine and alleged by nobody: a background detection (truce-rules/6), no incident.
     let late = j
+        .background
+        .iter()
+        .find(|b| b.detection.id.as_str() == "flare-late")
+        .expect("the late flare is background");
+    assert!(late
+        .detection
+        .routine
+        .as_deref()
+        .is_some_and(|r| r.contains("hot spot")));
+    assert!(j.incidents.is_empty(), "{:?}", j.incidents);
+    // A monitor assessing it makes it an incident: routine, so no breach.
+    let mut s = s;
+    let late_id = late.detection.entry_id.clone();
+    s.assessments.push(AssessmentIn {
+        index: n + 2,
+        entry_id: "a1".into(),
+        author: id("osce"),
+        key: "k1".into(),
+        question: truce_model::domain::Question::Occurrence,
+        party: None,
+        reports: vec![late_id],
+        verdict: truce_model::domain::Verdict::Verified,
+        text: String::new(),
+    });
+    let j = judge(&s, &Params::default());
+    let inc = j
         .incidents
         .iter()
         .find(|i| i.members.iter().any(|m| m.id.as_str() == "flare-late"))
-        .unwrap();
-    assert!(late.routine);
-    let f = j.findings.iter().find(|f| f.incident == late.id).unwrap();
+        .expect("an assessed detection is an incident");
+    assert!(inc.routine);
+    let f = j.findings.iter().find(|f| f.incident == inc.id).unwrap();
     assert_eq!(f.outcome, Outcome::NoBreach);
     assert!(f
         .reasons
