@@ -7,7 +7,8 @@ import { wireVerifyButtons } from './proof.js';
 
 const HOLDS = { yes: ['✓', 'holds'], no: ['✗', 'does not hold'], uncertain: ['?', 'uncertain'] };
 
-/** Renders incident `id` into `panel` (an element with a live status line). */
+/** Renders incident `id` into `panel` (an element with a live status line); returns its document (`/v1/incidents/{id}`),
+ *  or undefined when it could not be loaded. */
 export async function renderIncident(panel, id) {
   wireVerifyButtons(panel);
   setHTML(panel, html`<div class="panel-head"><h2 tabindex="-1">Incident</h2><a class="close" href="#/map" aria-label="Close the incident panel">✕</a></div>
@@ -107,6 +108,7 @@ export async function renderIncident(panel, id) {
   $('.panel-status', panel).textContent = summary;
   announce(summary);
   $('h2', panel).focus({ preventScroll: false });
+  return doc;
 }
 
 function findingCard(f, name) {

@@ -1,6 +1,9 @@
-// The map view: filters, day slider and timeline, the Leaflet map (offline base map from basemap.js: recognised boundaries, disputed areas hatched, first-level regions, towns; clustered incident markers coloured by occurrence grade and shaped by the outcome under the chosen reading, a breach's outline saying its standing; sites, readings' zones), the legend (occurrence vs attribution vs standing), the accessible incident list and the incident panel.
+// The map view: filters, day slider and timeline (per UTC day, from /v1/map/days), the Leaflet map (offline base map from basemap.js: recognised boundaries, disputed areas hatched, first-level regions, towns; the incidents in view from /v1/map/cells — cells sized by count and coloured by their most common occurrence grade, or, when the server lists them, each incident's symbol coloured by occurrence grade and shaped by the outcome under the chosen reading, a breach's outline saying its standing; background detections as a density layer; sites, readings' zones), the legend (occurrence vs attribution vs standing), the accessible incident list and the incident panel.
+//
+// The page never downloads an unbounded list: every request for the map is bounded by the server (at most 4,096 cells,
+// individual incidents only when at most `threshold` are in view), whatever the size of the log.
 
-import { $, html, raw, esc, setHTML, announce, OCCURRENCE, ATTRIBUTION, STANDINGS, OUTCOMES, ACTS, symbol, gradeBadge, outcomeBadge, siteStyle, daysBetween, dayIn, zoneLabel, when, wordsOf } from './util.js';
+import { $, html, raw, esc, setHTML, announce, OCCURRENCE, ATTRIBUTION, STANDINGS, OUTCOMES, ACTS, symbol, gradeBadge, outcomeBadge, siteStyle, daysBetween, when, wordsOf, debounce, tileCount, compactCount } from './util.js';
 import * as api from './api.js';
 import { agreements, agreement, parties } from './data.js';
 import { renderIncident } from './incident.js';
@@ -8,20 +11,41 @@ import { loadBaseMap, PATTERN_DEFS } from './basemap.js';
 
 /* global L */
 
+/** The cells the page asks for at most: below the server's bound (`/v1/map/cells` refuses more than 4,096 with 400), so
+ *  an edge tile counted differently never tips it over. */
+const CELL_BUDGET = 3600;
+/** The largest zoom the server takes; cells are `zoom + 3` (at most 20). */
+const MAX_SERVER_ZOOM = 22;
+/** Wait after the map stops moving (or the slider stops) before asking the server. */
+const SETTLE_MS = 120;
+/** Rows per page of the incident list (a long table would cost seconds of layout). */
+const LIST_PAGE = 200;
+
 const st = {
   section: null,
   map: null,
-  incidentsLayer: null,
+  incidentsLayer: null, // parent of clusterLayer and cellLayer (one entry in the layers control)
+  clusterLayer: null, // individual incidents (when the server lists them), clustered when close
+  cellLayer: null, // incident cells (when there are too many in view to list)
+  backgroundLayer: null, // background detections' density
   sitesLayer: null,
   zonesLayer: null,
-  markers: new Map(), // incident id → marker
-  incidents: [], // as fetched with the server-side filters
-  shown: [], // after the client-side filters (outcome, day)
-  findings: new Map(), // incident id → finding under the chosen reading
-  days: [],
+  markers: new Map(), // marker key (id|occurrence|words) → marker
+  byId: new Map(), // incident id → marker
+  view: null, // the last /v1/map/cells answer for incidents
+  features: null, // its incidents (array) when the server listed them, else null
+  background: null, // the last /v1/map/cells answer for background detections
+  days: [], // every UTC day from the first to the last with incidents matching the filters
+  dayCounts: new Map(),
+  daysTotal: 0,
   openId: null,
-  fitted: false,
+  openDoc: null,
+  jumped: null, // the incident the map last moved to (once per opening)
+  listPage: 0,
   loadSeq: 0,
+  drawn: 0,
+  daysSeq: 0,
+  lastKey: '',
 };
 
 const icons = new Map();
@@ -50,7 +74,6 @@ export async function mount(section) {
       ${ACTS.map((a) => html`<option value="${a}">${a}</option>`)}</select></label>
     <label>From <input type="date" name="from"></label>
     <label>To <input type="date" name="to"></label>
-    <label class="check"><input type="checkbox" name="bbox"> Only the visible map area</label>
     <button type="reset">Clear filters</button>
     <p class="status" aria-live="polite"></p>
   </form>
@@ -65,16 +88,17 @@ export async function mount(section) {
       </div>
     </div>
     ${raw(PATTERN_DEFS)}
-    <div id="map" class="map" role="region" aria-label="Map of incidents; the list below the map has the same incidents" data-incident-count="0" data-ready="false"></div>
+    <div id="map" class="map" role="region" aria-label="Map of incidents; the list below the map has the incidents in view" data-incident-count="0" data-ready="false"></div>
     <div class="legend" aria-label="Legend"></div>
   </div>
   <aside class="panel" aria-label="Incident details" hidden></aside>
 </div>
 <section class="incident-list" aria-labelledby="list-title">
-  <h2 id="list-title">Incidents shown</h2>
+  <h2 id="list-title">Incidents in view</h2>
+  <p class="list-note" role="status" hidden></p>
   <div class="list-pages" hidden><button type="button" class="prev">Previous ${LIST_PAGE}</button> <span class="list-range"></span> <button type="button" class="next">Next ${LIST_PAGE}</button></div>
   <div class="table-wrap"><table class="incidents">
-    <thead><tr><th scope="col">Incident</th><th scope="col">Start</th><th scope="col">Occurrence</th><th scope="col">Outcome under the reading</th><th scope="col">Acts</th><th scope="col">Attribution: party named (grade; by)</th><th scope="col">Reports</th></tr></thead>
+    <thead><tr><th scope="col">Incident</th><th scope="col">Start</th><th scope="col">Occurrence</th><th scope="col">Outcome under the reading</th><th scope="col">Acts</th><th scope="col">Parties named</th></tr></thead>
     <tbody></tbody>
   </table></div>
 </section>`);
@@ -93,21 +117,29 @@ export async function mount(section) {
   form.addEventListener('change', async (ev) => {
     try {
       if (ev.target.name === 'agreement') { await fillReadings(); await drawZones(); }
-      if (['reading', 'agreement', 'outcome'].includes(ev.target.name)) await refilter(true);
-      else await reload();
+      await filtersChanged();
     } catch (e) { showError(e); }
   });
   form.addEventListener('reset', () => setTimeout(async () => {
-    try { await fillReadings(); await drawZones(); await reload(); } catch (e) { showError(e); }
+    try { await fillReadings(); await drawZones(); await filtersChanged(); } catch (e) { showError(e); }
   }, 0));
   form.addEventListener('submit', (ev) => ev.preventDefault());
 
   const slider = $('#day', section);
-  slider.addEventListener('input', () => applyDay());
-  $('.all-days', section).addEventListener('click', () => { slider.value = slider.max; applyDay(); });
+  const settleDay = debounce(() => load().catch(showError), SETTLE_MS);
+  slider.addEventListener('input', () => { showDay(); settleDay(); });
+  $('.all-days', section).addEventListener('click', () => { slider.value = slider.max; showDay(); load().catch(showError); });
 
   initMap();
-  st.map.on('moveend', () => { if (form.elements.bbox.checked) reload().catch(showError); });
+  const settle = debounce(() => load().catch(showError), SETTLE_MS);
+  st.map.on('moveend', settle);
+  st.map.on('overlayadd overlayremove', (e) => {
+    if (e.layer === st.backgroundLayer) {
+      if (e.type === 'overlayremove') { st.background = null; st.backgroundLayer.clearLayers(); }
+      st.lastKey = '';
+      settle();
+    }
+  });
 
   $('.list-pages .prev', section).addEventListener('click', () => turnListPage(-1));
   $('.list-pages .next', section).addEventListener('click', () => turnListPage(1));
@@ -116,7 +148,7 @@ export async function mount(section) {
     if (tr && !ev.target.closest('a')) location.hash = `#/incident/${encodeURIComponent(tr.dataset.incidentId)}`;
   });
 
-  await Promise.all([reload(), loadBaseMap(st.map, st.layersControl), loadSites(), drawZones()]);
+  await Promise.all([firstView(), loadBaseMap(st.map, st.layersControl), loadSites(), drawZones()]);
   drawLegend();
 }
 
@@ -125,12 +157,17 @@ export async function show(route) {
   if (route.incident) {
     if (st.openId === route.incident && !panel.hidden) return;
     st.openId = route.incident;
+    st.openDoc = null;
+    st.jumped = null;
     panel.hidden = false;
     st.map.invalidateSize();
-    await renderIncident(panel, route.incident);
+    const doc = await renderIncident(panel, route.incident);
+    if (st.openId !== route.incident) return;
+    st.openDoc = doc || null;
     highlight(route.incident);
   } else {
     st.openId = null;
+    st.openDoc = null;
     panel.hidden = true;
     highlight(null);
     if (st.map) st.map.invalidateSize();
@@ -138,28 +175,16 @@ export async function show(route) {
 }
 
 export function refresh() {
-  // The time zone changed: the days change with it.
-  setDays();
-  applyDay();
+  // The time zone changed: the list's times change with it (the timeline counts UTC days).
+  renderList();
   if (st.openId) renderIncident($('aside.panel', st.section), st.openId);
-}
-
-/** An incident's day on the slider: the day its evidence starts, in the chosen time zone. */
-function dayOf(i) { return dayIn(i.start); }
-
-/** The slider's days, from the first incident's to the last's, in the chosen time zone. */
-function setDays() {
-  const ds = st.incidents.map(dayOf).sort();
-  st.days = daysBetween(ds[0], ds[ds.length - 1]);
-  const slider = $('#day', st.section);
-  slider.max = String(st.days.length);
-  slider.value = String(st.days.length);
 }
 
 function showError(e) {
   const s = $('form.filters .status', st.section);
   s.textContent = `Error: ${e.message}`;
   s.classList.add('error');
+  $('#map', st.section).dataset.ready = 'error';
 }
 
 async function fillReadings() {
@@ -173,72 +198,149 @@ async function fillReadings() {
   if (!readings.length) sel.append(new Option('(none)', ''));
   for (const r of readings) sel.append(new Option(`${r}'s reading`, r));
   if (readings.includes(prev)) sel.value = prev;
+  // Without a reading there is no outcome to filter on.
+  form.elements.outcome.disabled = !readings.length;
+  if (!readings.length) form.elements.outcome.value = '';
 }
 
+/** The form's filters as the map endpoints take them (no area, no day of the slider). */
 function filters() {
   const f = $('form.filters', st.section).elements;
-  const params = { party: f.party.value, occurrence: f.occurrence.value, kind: f.kind.value, from: f.from.value, to: f.to.value };
-  if (f.bbox.checked && st.map) {
-    const b = st.map.getBounds();
-    const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
-    params.bbox = [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90), clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)]
-      .map((x) => x.toFixed(5)).join(',');
+  const p = { party: f.party.value, occurrence: f.occurrence.value, kind: f.kind.value, from: f.from.value, to: f.to.value };
+  // Outcomes are under a reading: the server takes `agreement` and `reading` together, `outcome` only with them.
+  if (f.agreement.value && f.reading.value) {
+    p.agreement = f.agreement.value;
+    p.reading = f.reading.value;
+    p.outcome = f.outcome.value;
   }
-  return params;
+  return p;
 }
 
-/** Fetches the incidents (server-side filters, every page), then applies the rest. */
-async function reload() {
+/** The background layer's filters: the time range only (background detections name nobody). */
+function backgroundFilters(day) {
+  const f = $('form.filters', st.section).elements;
+  return day ? { from: day, to: day } : { from: f.from.value, to: f.to.value };
+}
+
+/** The day chosen on the slider, or null for all days. */
+function sliderDay() {
+  const idx = Number($('#day', st.section).value);
+  return idx < st.days.length ? st.days[idx] : null;
+}
+
+/** The visible area as `W,S,E,N` and the zoom to ask for, so that the cells stay within the server's bound. */
+function viewParams() {
+  const b = st.map.getBounds();
+  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+  const box = [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -85.05, 85.05), clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -85.05, 85.05)];
+  let zoom = Math.min(MAX_SERVER_ZOOM, Math.max(0, Math.floor(st.map.getZoom())));
+  while (zoom > 0 && tileCount(box, Math.min(zoom + 3, 20)) > CELL_BUDGET) zoom -= 1;
+  return { bbox: box.map((x) => x.toFixed(5)).join(','), zoom };
+}
+
+/** After a filter changed: back to all days, a new timeline, the map again. */
+async function filtersChanged() {
+  const slider = $('#day', st.section);
+  slider.value = slider.max;
+  await Promise.all([loadDays(), load()]);
+}
+
+/** The timeline: incidents per UTC day matching the filters, anywhere (`/v1/map/days`, one bounded answer). */
+async function loadDays() {
+  const seq = ++st.daysSeq;
+  const doc = await api.get('/v1/map/days', { layer: 'incidents', ...filters() });
+  if (seq !== st.daysSeq) return;
+  const ds = (doc.days || []).map((d) => d.day).filter(Boolean).sort();
+  st.dayCounts = new Map((doc.days || []).map((d) => [d.day, d.count]));
+  st.daysTotal = doc.total;
+  const wasAll = Number($('#day', st.section).value) >= st.days.length;
+  const prevDay = sliderDay();
+  st.days = daysBetween(ds[0], ds[ds.length - 1]);
+  const slider = $('#day', st.section);
+  slider.max = String(st.days.length);
+  const k = prevDay && !wasAll ? st.days.indexOf(prevDay) : -1;
+  slider.value = String(k >= 0 ? k : st.days.length);
+  showDay();
+  showStatus();
+}
+
+/** The first view: fits the map to every incident matching the filters (one request over the whole world at a coarse
+ *  zoom: at most 1,024 cells), then loads the view. */
+async function firstView() {
+  const days = loadDays();
+  const doc = await api.get('/v1/map/cells', { layer: 'incidents', bbox: '-180,-85.05,180,85.05', zoom: 2, ...filters() });
+  const pts = doc.features
+    ? doc.features.features.map((f) => f.geometry.coordinates)
+    : doc.cells.map((c) => c.center);
+  if (pts.length) {
+    const b = L.latLngBounds(pts.map(([lon, lat]) => [lat, lon]));
+    st.map.fitBounds(b.pad(0.3), { maxZoom: 7, animate: false });
+  }
+  await Promise.all([days, load()]);
+}
+
+/** Asks the server for what is in view (incidents, and background detections when their layer is on) and draws it. */
+async function load() {
+  const day = sliderDay();
+  const view = viewParams();
+  const incParams = { layer: 'incidents', ...view, ...filters(), ...(day ? { from: day, to: day } : {}) };
+  const withBackground = st.map.hasLayer(st.backgroundLayer);
+  const bgParams = withBackground ? { layer: 'background', ...view, ...backgroundFilters(day) } : null;
+  const key = JSON.stringify([incParams, bgParams]);
+  if (key === st.lastKey) return;
+  st.lastKey = key;
   const seq = ++st.loadSeq;
+  const el = $('#map', st.section);
   const status = $('form.filters .status', st.section);
   status.classList.remove('error');
-  status.textContent = 'Loading incidents…';
-  $('#map', st.section).dataset.ready = 'false';
-  const { items } = await api.all('/v1/incidents', filters(), (n, total) => {
-    if (seq === st.loadSeq) status.textContent = `Loading incidents… ${n} of ${total}`;
-  });
-  if (seq !== st.loadSeq) return;
-  st.incidents = items;
-  setDays();
-  await refilter(false, seq);
-}
-
-/** Loads the findings of the chosen reading (if it changed), then redraws. */
-async function refilter(readingChanged, seq = st.loadSeq) {
-  const f = $('form.filters', st.section).elements;
-  const key = `${f.agreement.value}|${f.reading.value}`;
-  if (readingChanged || st.findingsKey !== key) {
-    st.findings = new Map();
-    if (f.agreement.value && f.reading.value) {
-      const { items } = await api.all('/v1/findings', { agreement: f.agreement.value, reading: f.reading.value });
-      for (const x of items) st.findings.set(x.incident, x);
-    }
-    st.findingsKey = key;
+  el.dataset.ready = 'false';
+  const t0 = performance.now();
+  let inc, bg;
+  try {
+    [inc, bg] = await Promise.all([api.get('/v1/map/cells', incParams), bgParams ? api.get('/v1/map/cells', bgParams) : null]);
+  } catch (e) {
+    if (seq === st.loadSeq) st.lastKey = '';
+    throw e;
   }
   if (seq !== st.loadSeq) return;
-  applyDay();
+  st.view = inc;
+  st.features = inc.features ? inc.features.features : null;
+  st.background = bg;
+  drawIncidents();
+  drawBackground();
+  st.listPage = 0;
+  renderList();
+  showStatus();
+  el.dataset.incidentCount = String(inc.total);
+  el.dataset.mode = st.features ? 'incidents' : 'cells';
+  el.dataset.backgroundCount = bg ? String(bg.total) : '';
+  el.dataset.drawMs = String(Math.round(performance.now() - t0));
+  st.drawn += 1;
+  el.dataset.loads = String(st.drawn); // answers drawn so far (the browser test waits for the next one)
+  el.dataset.ready = 'true';
+  if (st.openId) highlight(st.openId);
 }
 
-/** The outcome in words ("alleged breach", "no breach") under the chosen reading, or `none`. */
-function outcomeOf(i) { const f = st.findings.get(i.id); return f ? wordsOf(f) : 'none'; }
+function showStatus() {
+  const status = $('form.filters .status', st.section);
+  if (!st.view) return;
+  const n = st.view.total;
+  const day = sliderDay();
+  let s = `${n.toLocaleString('en')} incident${n === 1 ? '' : 's'} in view`;
+  if (!day) s += ` of ${st.daysTotal.toLocaleString('en')} matching the filters`;
+  else s += ` on ${day} (UTC)`;
+  if (st.background) s += `; ${st.background.total.toLocaleString('en')} background detection${st.background.total === 1 ? '' : 's'} in view`;
+  status.textContent = `${s}.`;
+}
 
-/** Applies the client-side filters (outcome, day) and redraws markers, list and timeline. */
-function applyDay() {
-  const f = $('form.filters', st.section).elements;
+/** The slider's label and the histogram's highlighted day. */
+function showDay() {
   const slider = $('#day', st.section);
-  const idx = Number(slider.value);
-  const day = idx < st.days.length ? st.days[idx] : null;
-  const label = day ? `${day} (${zoneLabel()})` : 'all days';
+  const day = sliderDay();
+  const label = day ? `${day} (UTC)` : 'all days';
   $('.day-label', st.section).textContent = label;
   slider.setAttribute('aria-valuetext', label);
-  const outcome = f.outcome.value;
-  st.listPage = 0;
-  st.shown = st.incidents.filter((i) => (!day || dayOf(i) === day) && (!outcome || outcomeOf(i) === outcome));
-  drawMarkers();
-  renderList();
   drawHistogram(day);
-  const status = $('form.filters .status', st.section);
-  status.textContent = `${st.shown.length} incident${st.shown.length === 1 ? '' : 's'} shown of ${st.incidents.length} matching the filters`;
 }
 
 // ── the map ──
@@ -257,21 +359,22 @@ function initMap() {
   st.map.attributionControl.setPrefix('Leaflet');
   st.map.attributionControl.addAttribution('Base map: Natural Earth (public domain), towns: GeoNames (CC BY 4.0); no tiles');
   st.map.createPane('zones').style.zIndex = 350;
-  st.incidentsLayer = L.markerClusterGroup({
-    chunkedLoading: true,
-    chunkInterval: 100,
-    chunkProgress: (done, total) => { if (done === total) markersLoaded(); },
+  st.map.createPane('background').style.zIndex = 390;
+  st.clusterLayer = L.markerClusterGroup({
     maxClusterRadius: 40,
     disableClusteringAtZoom: 13,
     spiderfyOnMaxZoom: true,
     showCoverageOnHover: false,
     removeOutsideVisibleBounds: true,
     iconCreateFunction: (c) => L.divIcon({
-      html: `<span>${c.getChildCount()}</span><span class="visually-hidden"> incidents</span>`,
+      html: `<span data-count="${c.getChildCount()}">${c.getChildCount()}</span><span class="visually-hidden"> incidents</span>`,
       className: 'marker-cluster marker-cluster-incidents',
       iconSize: [36, 36],
     }),
   });
+  st.cellLayer = L.layerGroup();
+  st.incidentsLayer = L.layerGroup([st.cellLayer, st.clusterLayer]);
+  st.backgroundLayer = L.layerGroup();
   st.sitesLayer = L.markerClusterGroup({
     chunkedLoading: true,
     maxClusterRadius: 30,
@@ -283,8 +386,14 @@ function initMap() {
   st.zonesLayer = L.layerGroup();
   st.sitesLayer.addTo(st.map);
   st.zonesLayer.addTo(st.map);
+  st.backgroundLayer.addTo(st.map);
   st.incidentsLayer.addTo(st.map);
-  st.layersControl = L.control.layers(null, { Incidents: st.incidentsLayer, Sites: st.sitesLayer, "Readings' zones": st.zonesLayer }, { collapsed: false, position: 'topright' }).addTo(st.map);
+  st.layersControl = L.control.layers(null, {
+    Incidents: st.incidentsLayer,
+    'Background detections': st.backgroundLayer,
+    Sites: st.sitesLayer,
+    "Readings' zones": st.zonesLayer,
+  }, { collapsed: false, position: 'topright' }).addTo(st.map);
   L.control.scale({ imperial: false }).addTo(st.map);
 }
 
@@ -340,78 +449,178 @@ async function drawZones() {
   drawLegend();
 }
 
-function drawMarkers() {
-  st.incidentsLayer.clearLayers();
-  st.markers.clear();
-  const markers = [];
-  for (const i of st.shown) {
-    const [lon, lat] = i.point;
-    const outcome = outcomeOf(i);
+/** An incident feature's outcome in words under the chosen reading ("alleged breach", "no breach"), or `none`. */
+function wordsOfFeature(p) {
+  if (p.words) return p.words;
+  return p.outcome ? wordsOf({ outcome: p.outcome, standing: p.standing }) : 'none';
+}
+
+/** The key with the largest count of `{key: n}` (ties: the first in `order`), or null. */
+function dominant(counts, order) {
+  let best = null, n = 0;
+  const keys = [...order.filter((k) => k in (counts || {})), ...Object.keys(counts || {}).filter((k) => !order.includes(k))];
+  for (const k of keys) if (counts[k] > n) { best = k; n = counts[k]; }
+  return best;
+}
+
+/** `{reported: 3, verified: 1}` → "3 reported, 1 verified". */
+function breakdown(counts, word = (k) => k) {
+  return Object.entries(counts || {}).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n.toLocaleString('en')} ${word(k)}`).join(', ');
+}
+
+/** Draws the incidents in view: each one's symbol when the server listed them, else the cells. */
+function drawIncidents() {
+  if (st.features) {
+    st.cellLayer.clearLayers();
+    drawMarkers(st.features);
+  } else {
+    st.clusterLayer.clearLayers();
+    st.markers.clear();
+    st.byId.clear();
+    drawCells(st.view.cells || []);
+  }
+}
+
+/** The individual incidents, as markers clustered when close; only what changed since the last answer is redrawn. */
+function drawMarkers(features) {
+  const want = new Map();
+  for (const f of features) {
+    const p = f.properties || {};
+    const words = wordsOfFeature(p);
+    want.set(`${p.id}|${p.occurrence}|${words}`, { f, p, words });
+  }
+  const gone = [];
+  for (const [k, m] of st.markers) if (!want.has(k)) { gone.push(m); st.markers.delete(k); }
+  st.clusterLayer.removeLayers(gone);
+  const added = [];
+  for (const [k, { f, p, words }] of want) {
+    if (st.markers.has(k)) continue;
+    const [lon, lat] = f.geometry.coordinates;
+    const id = p.id;
     const m = L.marker([lat, lon], {
-      icon: iconFor(i.occurrence, outcome),
-      title: `Incident ${i.id}: occurrence ${i.occurrence}, ${outcome === 'none' ? OUTCOMES.none.label : outcome}, ${dayOf(i)}`,
+      icon: iconFor(p.occurrence, words),
+      title: `Incident ${id}: occurrence ${p.occurrence}, ${words === 'none' ? OUTCOMES.none.label : words}, ${p.day || String(p.start || '').slice(0, 10)}`,
       keyboard: true,
       riseOnHover: true,
     });
-    m.on('click', () => { location.hash = `#/incident/${encodeURIComponent(i.id)}`; });
+    m.on('click', () => { location.hash = `#/incident/${encodeURIComponent(id)}`; });
     // Markers get a new element each time a cluster opens: mark the open incident's every time.
-    m.on('add', () => { if (st.openId === i.id) m.getElement()?.classList.add('open'); });
-    m.incidentId = i.id;
-    st.markers.set(i.id, m);
-    markers.push(m);
+    m.on('add', () => { if (st.openId === id) m.getElement()?.classList.add('open'); });
+    m.incidentId = id;
+    st.markers.set(k, m);
+    added.push(m);
   }
-  st.incidentsLayer.addLayers(markers);
-  if (!markers.length) markersLoaded();
-  if (!st.fitted && markers.length) {
-    st.fitted = true;
-    const b = L.latLngBounds(markers.map((m) => m.getLatLng()));
-    st.map.fitBounds(b.pad(0.3), { maxZoom: 7 });
-  }
-  if (st.openId) highlight(st.openId);
+  st.clusterLayer.addLayers(added);
+  st.byId = new Map([...st.markers.values()].map((m) => [m.incidentId, m]));
 }
 
-/** Called once every marker is in the cluster group (chunked loading): the count the page exposes. */
-function markersLoaded() {
-  const el = $('#map', st.section);
-  el.dataset.incidentCount = String(st.incidentsLayer.getLayers().length);
-  el.dataset.ready = 'true';
+/** A cell's circle: diameter by count (logarithmic), fill by its most common occurrence grade with that grade's letter,
+ *  the count inside (abridged: 12k), and in its title the whole breakdown; Enter or a click zooms into it. */
+function drawCells(cells) {
+  st.cellLayer.clearLayers();
+  const grades = Object.keys(OCCURRENCE);
+  for (const c of cells) {
+    const [lon, lat] = c.center;
+    const grade = dominant(c.by_grade, grades);
+    const g = OCCURRENCE[grade] || { colour: '#9aa7b8', letter: '' };
+    const outcome = dominant(c.by_outcome, ['breach', 'no_breach', 'out_of_scope', 'undetermined', 'none']);
+    const d = Math.round(Math.min(40, 18 + 5 * Math.log10(Math.max(1, c.count))));
+    const breach = outcome === 'breach' ? ' breach' : '';
+    const title = `${c.count.toLocaleString('en')} incident${c.count === 1 ? '' : 's'} in this area: ${breakdown(c.by_grade)}` +
+      (c.by_outcome && Object.keys(c.by_outcome).length ? `; outcomes: ${breakdown(c.by_outcome, (k) => k.replace(/_/g, ' '))}` : '') +
+      '. Press Enter or click to zoom in.';
+    const m = L.marker([lat, lon], {
+      icon: L.divIcon({
+        className: `marker-cluster-incidents inc-cell${breach}`,
+        html: `<span data-count="${c.count}" style="width:${d}px;height:${d}px;line-height:${d}px;background:${g.colour}">${compactCount(c.count)}</span>` +
+          `<b class="cell-grade" aria-hidden="true">${esc(g.letter)}</b><span class="visually-hidden"> incidents</span>`,
+        iconSize: [d, d],
+        iconAnchor: [d / 2, d / 2],
+      }),
+      title,
+      keyboard: true,
+      riseOnHover: true,
+    });
+    m.cellBbox = c.bbox;
+    m.on('click', () => {
+      const [w, s, e, n] = c.bbox;
+      st.map.fitBounds([[s, w], [n, e]], { maxZoom: Math.min(14, Math.floor(st.map.getZoom()) + 3) });
+    });
+    m.on('add', () => markOpenCell(m));
+    st.cellLayer.addLayer(m);
+  }
+}
+
+/** Background detections: muted circles on a canvas, area by count; not interactive (the status line says how many). */
+function drawBackground() {
+  st.backgroundLayer.clearLayers();
+  if (!st.background) return;
+  for (const c of st.background.cells || []) {
+    const [lon, lat] = c.center;
+    L.circleMarker([lat, lon], {
+      pane: 'background',
+      radius: Math.min(16, 3 + 3 * Math.log10(Math.max(1, c.count))),
+      stroke: false,
+      fillColor: '#6d6a8a',
+      fillOpacity: 0.35,
+      interactive: false,
+    }).addTo(st.backgroundLayer);
+  }
+}
+
+/** The open incident's point [lat, lon]: its marker's, else its document's (the panel loaded it). */
+function openPoint(id) {
+  const m = st.byId.get(id);
+  if (m) return m.getLatLng();
+  const inc = st.openDoc && st.openDoc.incident;
+  return inc && inc.id === id && Array.isArray(inc.point) ? L.latLng(inc.point[1], inc.point[0]) : null;
+}
+
+function markOpenCell(m) {
+  const el = m.getElement();
+  if (!el) return;
+  const p = st.openId && openPoint(st.openId);
+  const [w, s, e, n] = m.cellBbox;
+  el.classList.toggle('open', Boolean(p && p.lng >= w && p.lng <= e && p.lat >= s && p.lat <= n));
 }
 
 function highlight(id) {
-  for (const el of st.section.querySelectorAll('.inc-icon.open')) el.classList.remove('open');
+  for (const el of st.section.querySelectorAll('.inc-icon.open, .inc-cell.open')) el.classList.remove('open');
   for (const tr of st.section.querySelectorAll('tr.open')) tr.classList.remove('open');
   if (!id) return;
-  const k = st.shown.findIndex((i) => i.id === id);
-  if (k >= 0 && Math.floor(k / LIST_PAGE) !== (st.listPage || 0)) { st.listPage = Math.floor(k / LIST_PAGE); renderList(); return; }
+  const k = st.features ? st.features.findIndex((f) => f.properties && f.properties.id === id) : -1;
+  if (k >= 0 && Math.floor(k / LIST_PAGE) !== st.listPage) { st.listPage = Math.floor(k / LIST_PAGE); renderList(); return; }
   const tr = st.section.querySelector(`tr[data-incident-id="${CSS.escape(id)}"]`);
   if (tr) tr.classList.add('open');
-  const m = st.markers.get(id);
-  if (m && st.incidentsLayer.hasLayer(m)) {
+  const m = st.byId.get(id);
+  let visible = false;
+  if (m && st.clusterLayer.hasLayer(m)) {
     m.getElement()?.classList.add('open');
-    const visible = st.incidentsLayer.getVisibleParent(m) === m && st.map.getBounds().contains(m.getLatLng());
-    // Close enough to see it unclustered (clustering stops at zoom 13), not so close that the context is lost.
-    if (!visible) {
-      const jump = () => st.map.setView(m.getLatLng(), Math.max(st.map.getZoom(), 13), { animate: false });
-      // Leaflet ignores setView during a zoom animation (e.g. the first fitBounds): jump after it.
-      if (st.map._animatingZoom) st.map.once('zoomend', () => setTimeout(jump, 0));
-      else jump();
-    }
+    visible = st.clusterLayer.getVisibleParent(m) === m && st.map.getBounds().contains(m.getLatLng());
+  }
+  st.cellLayer.eachLayer(markOpenCell);
+  const p = openPoint(id);
+  // Close enough to see it as itself (clustering stops at zoom 13), not so close that the context is lost; once per opening.
+  if (!visible && p && st.jumped !== id) {
+    st.jumped = id;
+    const jump = () => st.map.setView(p, Math.max(st.map.getZoom(), 13), { animate: false });
+    // Leaflet ignores setView during a zoom animation (e.g. the first fitBounds): jump after it.
+    if (st.map._animatingZoom) st.map.once('zoomend', () => setTimeout(jump, 0));
+    else jump();
   }
 }
 
 function drawHistogram(day) {
-  const counts = new Map(st.days.map((d) => [d, 0]));
-  const outcome = $('form.filters', st.section).elements.outcome.value;
-  for (const i of st.incidents) if (!outcome || outcomeOf(i) === outcome) counts.set(dayOf(i), (counts.get(dayOf(i)) || 0) + 1);
-  const max = Math.max(1, ...counts.values());
+  const max = Math.max(1, ...st.days.map((d) => st.dayCounts.get(d) || 0));
   const n = Math.max(1, st.days.length);
   const w = 1000 / n;
   const bars = st.days.map((d, k) => {
-    const h = (counts.get(d) / max) * 34;
-    return `<rect x="${(k * w + w * 0.1).toFixed(1)}" y="${(36 - h).toFixed(1)}" width="${(w * 0.8).toFixed(1)}" height="${h.toFixed(1)}" class="${d === day ? 'on' : ''}"><title>${esc(d)}: ${counts.get(d)}</title></rect>`;
+    const c = st.dayCounts.get(d) || 0;
+    const h = (c / max) * 34;
+    return `<rect x="${(k * w + w * 0.1).toFixed(1)}" y="${(36 - h).toFixed(1)}" width="${(w * 0.8).toFixed(1)}" height="${h.toFixed(1)}" class="${d === day ? 'on' : ''}"><title>${esc(d)}: ${c}</title></rect>`;
   }).join('');
   const first = st.days[0] || '', last = st.days[st.days.length - 1] || '';
-  setHTML($('.histogram', st.section), `<span class="hist-title">Incidents per day (${zoneLabel()})</span><svg viewBox="0 0 1000 48" preserveAspectRatio="none" class="hist">${bars}</svg><div class="hist-axis"><span>${esc(first)}</span><span>${esc(last)}</span></div>`);
+  setHTML($('.histogram', st.section), `<span class="hist-title">Incidents per day (UTC) matching the filters, whole map</span><svg viewBox="0 0 1000 48" preserveAspectRatio="none" class="hist">${bars}</svg><div class="hist-axis"><span>${esc(first)}</span><span>${esc(last)}</span></div>`);
 }
 
 function drawLegend() {
@@ -427,35 +636,46 @@ function drawLegend() {
     <div><h3>Standing: how well a breach stands</h3><ul class="single">${standings}</ul>
       <h3>Attribution per party: did it do it? (grade → standing)</h3><ul>${attributions}</ul></div>
     <div><h3>Sites (letter)</h3><ul>${sites}</ul><h3>Zones</h3><ul>${zones}</ul></div>
-    <div><h3>Clusters (number inside)</h3><ul class="single">
+    <div><h3>Clusters and areas (number inside)</h3><ul class="single">
       <li><span class="marker-cluster-incidents legend-cluster"><span>n</span></span> n incidents close together</li>
+      <li><span class="marker-cluster-incidents inc-cell legend-cluster"><span style="background:${OCCURRENCE.reported.colour}">n</span></span> n incidents in an area (too many in view to show each: zoom in); colour and letter: the most common occurrence grade, a thick outline: mostly breaches</li>
+      <li><span class="legend-background" aria-hidden="true"></span> background detections: sensor detections in no incident (muted, larger where more)</li>
       <li><span class="site-cluster legend-cluster">n</span> n sites close together</li></ul></div>`);
 }
 
-/** Rows per page of the incident list (a long table would cost seconds of layout). */
-const LIST_PAGE = 200;
-
 function renderList() {
-  const total = st.shown.length;
+  const table = $('table.incidents', st.section);
+  const note = $('.list-note', st.section);
+  const nav = $('.list-pages', st.section);
+  const rows = st.features || [];
+  const total = rows.length;
+  if (!st.features) {
+    const n = st.view ? st.view.total : 0;
+    note.hidden = false;
+    note.textContent = `${n.toLocaleString('en')} incidents in view — zoom in to list them (the list shows at most ${(st.view && st.view.threshold) || 2000}).`;
+    table.dataset.total = '0';
+    setHTML($('tbody', table), '');
+    $('#list-title', st.section).textContent = `Incidents in view (${n.toLocaleString('en')})`;
+    nav.hidden = true;
+    return;
+  }
+  note.hidden = true;
+  note.textContent = '';
   const pages = Math.max(1, Math.ceil(total / LIST_PAGE));
   st.listPage = Math.min(st.listPage || 0, pages - 1);
   const first = st.listPage * LIST_PAGE;
-  const slice = st.shown.slice(first, first + LIST_PAGE);
-  const rows = slice.map((i) => {
-    const o = outcomeOf(i);
-    const names = (i.members || []).map((m) => m.id);
-    const what = names.length ? `${names[0]}${i.member_count > 1 ? ` +${i.member_count - 1}` : ''}` : '';
-    const blamed = (i.alleged || []).map((a) => `${a.party} (${a.grade}; by ${a.by.join(', ')})`).join('; ');
+  const slice = rows.slice(first, first + LIST_PAGE);
+  const trs = slice.map((f) => {
+    const i = f.properties || {};
+    const o = wordsOfFeature(i);
     return html`<tr data-incident-id="${i.id}" data-occurrence="${i.occurrence}" data-words="${o}">
-      <th scope="row"><a href="#/incident/${encodeURIComponent(i.id)}">${i.id}</a><span class="sub">${what}</span></th>
-      <td>${when(i.start)}</td><td>${gradeBadge(i.occurrence)}</td><td>${outcomeBadge(o)}</td>
-      <td>${(i.acts || []).join(', ')}</td><td>${blamed || '—'}</td><td>${i.member_count}</td></tr>`;
+      <th scope="row"><a href="#/incident/${encodeURIComponent(i.id)}">${i.id}</a>${i.routine ? html`<span class="sub">routine: persistent hot spot</span>` : ''}</th>
+      <td>${when(i.start)}</td><td>${gradeBadge(i.occurrence)}${i.disputed ? html`<span class="sub">sources disagree</span>` : ''}</td><td>${outcomeBadge(o)}</td>
+      <td>${(i.acts || []).join(', ')}</td><td>${(i.parties || []).join(', ') || '—'}</td></tr>`;
   });
-  const table = $('table.incidents', st.section);
   table.dataset.total = String(total);
-  setHTML($('tbody', table), html`${rows}`);
-  $('#list-title', st.section).textContent = `Incidents shown (${total})`;
-  const nav = $('.list-pages', st.section);
+  setHTML($('tbody', table), html`${trs}`);
+  $('#list-title', st.section).textContent = `Incidents in view (${total})`;
   nav.hidden = pages <= 1;
   $('.list-range', nav).textContent = total ? `rows ${first + 1}–${first + slice.length} of ${total}` : 'no rows';
   $('.prev', nav).disabled = st.listPage === 0;

@@ -219,3 +219,31 @@ export function entryRef(index) {
     <a href="/v1/proof/inclusion?index=${index}" title="Inclusion proof of entry ${index} (JSON)">proof</a>
     <button type="button" class="verify" data-index="${index}" aria-label="Verify the inclusion proof of entry ${index}">verify</button><output class="verdict" data-for="${index}"></output></span>`;
 }
+
+// ── scale ──
+
+/** `f` called once `ms` after the last of a burst of calls (the map's moves, the slider's steps). */
+export function debounce(f, ms) {
+  let t = null;
+  return (...args) => { clearTimeout(t); t = setTimeout(() => { t = null; f(...args); }, ms); };
+}
+
+/** How many Web-Mercator (slippy) tiles of zoom `z` the box `[w, s, e, n]` touches, edges included. */
+export function tileCount([w, s, e, n], z) {
+  const k = 2 ** z;
+  const clamp = (v) => Math.min(k - 1, Math.max(0, Math.floor(v)));
+  const x = (lon) => clamp(((lon + 180) / 360) * k);
+  const y = (lat) => {
+    const r = (Math.max(-85.0511, Math.min(85.0511, lat)) * Math.PI) / 180;
+    return clamp(((1 - Math.asinh(Math.tan(r)) / Math.PI) / 2) * k);
+  };
+  return (x(e) - x(w) + 1) * (y(s) - y(n) + 1);
+}
+
+/** A count in few characters: 950, 1.2k, 12k, 1.3M. */
+export function compactCount(n) {
+  if (n < 1000) return String(n);
+  if (n < 10000) return `${(n / 1000).toFixed(1).replace(/\.0$/, '')}k`;
+  if (n < 1000000) return `${Math.round(n / 1000)}k`;
+  return `${(n / 1000000).toFixed(1).replace(/\.0$/, '')}M`;
+}
