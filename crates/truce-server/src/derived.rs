@@ -1,6 +1,8 @@
 //! The derived views (`views.db`): the log replayed into a ledger, judged by the engine, and the
 //! incidents, findings, compliance and baseline stored, stamped with the log size, root and rules
-//! version they were computed at (architecture invariants 10 and 11). The CLI (`truce
+//! version they were computed at (architecture invariants 10 and 11). Background detections
+//! (`Judgement.background`) are stored as rows of plain columns ([`background_row`]) and read
+//! back into the engine's value ([`background_of`]), so they serialise exactly as the engine's. The CLI (`truce
 //! incidents`, `findings`, `compliance`, `explain`, `rebuild`, `demo`) and the HTTP service both
 //! call these functions, so they publish the same bytes.
 //!
@@ -17,11 +19,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
-use truce_engine::{Finding, Judgement, Params, Snapshot, RULES_VERSION};
+use truce_engine::{Background, Finding, Judgement, Member, Params, Snapshot, RULES_VERSION};
 use truce_log::SignedCheckpoint;
 use truce_model::Ledger;
 use truce_store::sqlite::SqliteStorage;
-use truce_store::views::{FindingFilter, FindingRow, IncidentRow, ViewStamp, ViewStore};
+use truce_store::views::{
+    BackgroundRow, FindingFilter, FindingRow, IncidentRow, ViewStamp, ViewStore,
+};
 use truce_store::LogReader;
 
 /// Why views could not be computed or stored.
@@ -239,13 +243,86 @@ pub fn store(views: &mut ViewStore, j: &Judgement, stamp: &ViewStamp) -> Result<
         stamp,
         incidents,
         findings,
+        j.background.iter().map(background_row),
         &[
             ("compliance", to_json(&compliance)?),
             ("baseline", to_json(&j.baseline)?),
         ],
     )?;
-    tracing::info!(secs = t.elapsed().as_secs_f64(), "stored");
+    tracing::info!(
+        secs = t.elapsed().as_secs_f64(),
+        background = j.background.len(),
+        "stored"
+    );
     Ok(())
+}
+
+/// A background detection as `views.db` stores it: the engine's fields as plain columns.
+pub fn background_row(b: &Background) -> BackgroundRow {
+    let d = &b.detection;
+    BackgroundRow {
+        entry_index: d.index,
+        entry_id: d.entry_id.clone(),
+        author: d.author.to_string(),
+        role: serde_word(&d.role),
+        id: d.id.to_string(),
+        act: serde_word(&d.act),
+        start: d.start.clone(),
+        end: d.end.clone(),
+        day: b.day.clone(),
+        lon: d.point[0],
+        lat: d.point[1],
+        uncertainty_m: d.uncertainty_m,
+        side: d.side.clone(),
+        routine: d.routine.clone(),
+        perpetrator: d.perpetrator.as_ref().map(|p| p.to_string()),
+        relays: d.relays.as_ref().map(|p| p.to_string()),
+    }
+}
+
+/// A unit enum's serialised name (`open-data`, `fire-observed`): the word the row stores and
+/// [`background_of`] parses back.
+fn serde_word<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// The engine's background detection a stored row holds (the inverse of [`background_row`]): it
+/// serialises to exactly the engine's JSON. A column this build cannot read (an unknown role or
+/// act, a malformed id) is [`DerivedError::Unreadable`].
+pub fn background_of(r: &BackgroundRow) -> Result<Background, DerivedError> {
+    let unreadable =
+        |what: &str, e: String| DerivedError::Unreadable(format!("background {what}: {e}"));
+    let id = |what: &str, v: &str| truce_model::Id::new(v).map_err(|e| unreadable(what, e));
+    let word = |v: &str| serde_json::Value::String(v.to_string());
+    Ok(Background {
+        day: r.day.clone(),
+        detection: Member {
+            index: r.entry_index,
+            entry_id: r.entry_id.clone(),
+            author: id("author", &r.author)?,
+            role: serde_json::from_value(word(&r.role))
+                .map_err(|e| unreadable("role", e.to_string()))?,
+            id: id("id", &r.id)?,
+            act: serde_json::from_value(word(&r.act))
+                .map_err(|e| unreadable("act", e.to_string()))?,
+            perpetrator: r
+                .perpetrator
+                .as_deref()
+                .map(|p| id("perpetrator", p))
+                .transpose()?,
+            relays: r.relays.as_deref().map(|p| id("relays", p)).transpose()?,
+            point: [r.lon, r.lat],
+            uncertainty_m: r.uncertainty_m,
+            start: r.start.clone(),
+            end: r.end.clone(),
+            side: r.side.clone(),
+            routine: r.routine.clone(),
+        },
+    })
 }
 
 /// Recomputes every derived view from the log and stores it.

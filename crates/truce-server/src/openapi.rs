@@ -154,6 +154,9 @@ impl Modify for Security {
         crate::query::incidents_geojson,
         crate::query::incidents_csv,
         crate::query::incident,
+        crate::query::background::list,
+        crate::query::background::count_handler,
+        crate::query::background::geojson_handler,
         crate::query::findings,
         crate::query::findings_csv,
         crate::query::compliance,
@@ -179,7 +182,7 @@ impl Modify for Security {
         readyz,
         openapi_json,
     ),
-    components(schemas(ErrorBody, ErrorDetail, PageDoc, crate::review::Queue, crate::review::ReviewQuestion, crate::review::Assessor, crate::review::IncidentReview, crate::witnessing::WitnessStatus, crate::publication::PublishRequest, crate::publication::PublishResponse, crate::writer::Ack, crate::writer::GateFlag, crate::history::History)),
+    components(schemas(ErrorBody, ErrorDetail, PageDoc, crate::review::Queue, crate::review::ReviewQuestion, crate::review::Assessor, crate::review::IncidentReview, crate::witnessing::WitnessStatus, crate::publication::PublishRequest, crate::publication::PublishResponse, crate::writer::Ack, crate::writer::GateFlag, crate::history::History, crate::query::background::BackgroundCount)),
     modifiers(&Security),
     tags(
         (name = "log", description = "The log itself (C2SP tlog-tiles, tlog-checkpoint, proofs)"),

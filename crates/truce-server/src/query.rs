@@ -29,8 +29,12 @@
 //! speaker on the topic; agreements — a party with a reading. `kind`: reports and incidents — an
 //! act (`strike` includes drone and missile strikes and shelling); sites — a category, `prefix.*`
 //! or `set:<name>`.
+//! Background detections (`/v1/background`, `/v1/background/count`, `/v1/background.geojson`):
+//! `from`/`to` and `bbox` as for incidents (on the detection's start and point), `source` — the
+//! detection's author, `routine=true|false` — at a persistent hot spot or not ([`background`]).
 //!
-//! **As known earlier.** `as_of=N` on `/v1/incidents`, `/v1/findings` and `/v1/compliance`
+//! **As known earlier.** `as_of=N` on `/v1/incidents`, `/v1/findings`, `/v1/compliance`,
+//! `/v1/background` and `/v1/background/count`
 //! answers from the views as known at log size N (the log's first N entries), byte for byte what
 //! those endpoints answered then: the current views when N is their size, else
 //! `views-asof-N.db`, computed once and shared with the CLI's `--as-of`
@@ -70,6 +74,11 @@ use truce_model::ledger::Record;
 use truce_model::taxonomy::Category;
 use truce_model::{Date, Id, Ledger, Role, Time};
 use truce_store::views::{FindingFilter, IncidentFilter, ViewStamp, ViewStore};
+
+/// Background detections (`/v1/background`, `/count`, `.geojson`): their own file, part of this
+/// module for its parameters, views and streaming.
+#[path = "background.rs"]
+pub mod background;
 
 /// Connections to `views.db` opened for queries.
 const POOL: usize = 4;
@@ -2513,6 +2522,9 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/incidents.geojson", get(incidents_geojson))
         .route("/v1/incidents.csv", get(incidents_csv))
         .route("/v1/incidents/{id}", get(incident))
+        .route("/v1/background", get(background::list))
+        .route("/v1/background/count", get(background::count_handler))
+        .route("/v1/background.geojson", get(background::geojson_handler))
         .route("/v1/findings", get(findings))
         .route("/v1/findings.csv", get(findings_csv))
         .route("/v1/compliance", get(compliance))
