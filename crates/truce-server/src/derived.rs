@@ -578,3 +578,99 @@ pub(crate) fn keep<T: serde::Serialize>(
         let _ = std::fs::remove_file(&tmp);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use truce_model::domain::Act;
+    use truce_model::{Id, Role};
+
+    fn detection(
+        routine: Option<&str>,
+        perpetrator: Option<&str>,
+        relays: Option<&str>,
+    ) -> Background {
+        Background {
+            day: "2025-03-20".into(),
+            detection: Member {
+                index: 41,
+                entry_id: "a".repeat(64),
+                author: Id::new("firms").unwrap(),
+                role: Role::OpenData,
+                id: Id::new("firms-viirs-2025-03-20-0001").unwrap(),
+                act: Act::FireObserved,
+                perpetrator: perpetrator.map(|p| Id::new(p).unwrap()),
+                relays: relays.map(|p| Id::new(p).unwrap()),
+                point: [-35.275_123_456_789, 51.195],
+                uncertainty_m: 375,
+                start: "2025-03-20T20:22:00Z".into(),
+                end: "2025-03-20T20:22:00Z".into(),
+                side: "sensor:firms".into(),
+                routine: routine.map(str::to_string),
+            },
+        }
+    }
+
+    #[test]
+    fn background_round_trips_through_a_row_byte_for_byte() {
+        let cases = [
+            detection(None, None, None),
+            detection(Some("hot spot at 35.27, 51.19: 14 days"), None, None),
+            detection(Some(""), Some("ru"), Some("ua")),
+            Background {
+                detection: Member {
+                    role: Role::Belligerent,
+                    act: Act::DroneStrike,
+                    ..detection(None, None, Some("us")).detection
+                },
+                ..detection(None, None, None)
+            },
+        ];
+        for b in cases {
+            let row = background_row(&b);
+            assert_eq!(row.routine, b.detection.routine);
+            assert_eq!(
+                (row.lon, row.lat),
+                (b.detection.point[0], b.detection.point[1])
+            );
+            let back = background_of(&row).unwrap();
+            assert_eq!(back, b);
+            assert_eq!(
+                serde_json::to_string(&back).unwrap(),
+                serde_json::to_string(&b).unwrap()
+            );
+        }
+        let json = serde_json::to_value(detection(None, None, None)).unwrap();
+        assert!(json.get("routine").is_none() && json.get("perpetrator").is_none());
+        assert_eq!(json["role"], "open-data");
+        assert_eq!(json["act"], "fire-observed");
+    }
+
+    #[test]
+    fn a_row_this_build_cannot_read_is_unreadable() {
+        let good = background_row(&detection(None, None, None));
+        for bad in [
+            BackgroundRow {
+                role: "satellite".into(),
+                ..good.clone()
+            },
+            BackgroundRow {
+                act: "bonfire".into(),
+                ..good.clone()
+            },
+            BackgroundRow {
+                author: "Not An Id".into(),
+                ..good.clone()
+            },
+            BackgroundRow {
+                relays: Some(String::new()),
+                ..good.clone()
+            },
+        ] {
+            assert!(matches!(
+                background_of(&bad),
+                Err(DerivedError::Unreadable(_))
+            ));
+        }
+    }
+}
