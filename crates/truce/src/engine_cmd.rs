@@ -202,14 +202,16 @@ pub fn rebuild(dir: &DataDir, out: &Out) -> Result<(), Failure> {
     let mut views = ViewStore::open(&views_path(dir))?;
     let (j, stamp) = store(dir, &mut views, out)?;
     let secs = t.elapsed().as_secs_f64();
-    let reports: usize = j.incidents.iter().map(|i| i.members.len()).sum();
+    let reports: usize =
+        j.incidents.iter().map(|i| i.members.len()).sum::<usize>() + j.background.len();
     out.print(
         format!(
-            "rebuilt views at log size {} (rules {}): {} reports → {} incidents, {} findings, {} hot spots ({} routine detections) in {:.2} s\n",
+            "rebuilt views at log size {} (rules {}): {} reports → {} incidents, {} background detections, {} findings, {} hot spots ({} routine detections) in {:.2} s\n",
             stamp.log_size,
             stamp.rules,
             reports,
             j.incidents.len(),
+            j.background.len(),
             j.findings.len(),
             j.baseline.hot_spots,
             j.baseline.routine_detections,
@@ -221,6 +223,7 @@ pub fn rebuild(dir: &DataDir, out: &Out) -> Result<(), Failure> {
             "rules": stamp.rules,
             "reports": reports,
             "incidents": j.incidents.len(),
+            "background": j.background.len(),
             "findings": j.findings.len(),
             "baseline": j.baseline,
         }),
