@@ -47,6 +47,10 @@ pub struct VersionChange {
     /// Findings under this reading whose outcome changed: judged as known just before the
     /// version was logged (log size `index`) and just after (size `index + 1`).
     pub findings_changed: Vec<FindingChange>,
+    /// Set when `findings_changed` lists only the first of them (the daily report lists at most
+    /// [`crate::CHANGED_CAP`]): how many findings the version changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findings_changed_total: Option<u64>,
     /// The change in one sentence ([`sentence`]).
     pub sentence: String,
 }
@@ -214,6 +218,7 @@ pub fn version_change(
         retroactive: effective < v.time,
         changes,
         findings_changed: findings_changed(agreement, &v.author, before, after),
+        findings_changed_total: None,
         sentence: String::new(),
     };
     c.sentence = sentence(&c);
@@ -296,7 +301,11 @@ pub fn sentence(c: &VersionChange) -> String {
             );
         }
     }
-    match c.findings_changed.len() {
+    let n = c
+        .findings_changed_total
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(c.findings_changed.len());
+    match n {
         0 => s.push_str("; no finding changes"),
         1 => s.push_str("; 1 finding changes"),
         n => s.push_str(&format!("; {n} findings change")),
@@ -333,6 +342,7 @@ mod tests {
                     retroactive: true,
                 })
                 .collect(),
+            findings_changed_total: None,
             sentence: String::new(),
         };
         c.sentence = sentence(&c);

@@ -23,17 +23,71 @@
 //! starts) still belongs to it, and the report says so. This differs from the engine's
 //! compliance tables, which count each finding once, on the day its incident's evidence starts
 //! in the agreement's time zone.
+//!
+//! **Observations are not incidents.** Sensor detections that the engine keeps out of every
+//! incident (`Judgement::background`, truce-rules/6: nobody alleges or observes anything within
+//! their reach and, routine ones apart, they touch nothing a reading in force protects) are
+//! counted in their own section, "Observations", by source and routine or not, with the previous
+//! day's count, by the same overlap rule as incidents. They are never listed, never counted as
+//! incidents and never as findings of breach. Counting them takes one pass over the background
+//! holding only counters (a detection whose UTC `day` is after the report's day is passed over
+//! without reading its times), so memory follows one day's counts, not the log.
+//!
+//! **Which incidents are listed: the notable ones.** Every incident of the day is counted in the
+//! summary. It is listed one by one only if it is *notable* ([`notable::why`]), that is if at
+//! least one of these holds:
+//! - `breach`: under some reading its finding is a breach, at any standing;
+//! - `finding`: under some reading its finding is another one than out of scope (no breach,
+//!   undetermined);
+//! - `allegation`: a party is named as perpetrator;
+//! - `monitor`: a monitor reported it, or assessed one of its reports;
+//! - `disputed`: sources disagree on what happened or on who did it.
+//!
+//! A routine incident (every report a detection at a persistent hot spot) is never notable. The
+//! notable incidents are listed most important first: by the standing of their strongest finding
+//! of breach (established, corroborated, alleged, then none), then by occurrence grade (verified,
+//! corroborated, contested, unverifiable, reported, dismissed: [`notable::GRADE_ORDER`]), then by
+//! start and id; at most [`NOTABLE_CAP`] of them. The others (notable ones beyond the cap, and the
+//! incidents that are not notable) are counted by occurrence grade, with the command and the API
+//! request that list them (`truce incidents --from D --to D`, `GET /v1/incidents?from=…&to=…`,
+//! by start). Under each listed incident at most [`REPORTS_CAP`] reports (claims before sensor
+//! detections) and [`ASSESSMENTS_CAP`] assessments (counted ones first) are shown, with their
+//! totals; under each change to a reading at most [`CHANGED_CAP`] changed findings; at most
+//! [`WARNINGS_CAP`] warnings. So a day with a million detections or thirty thousand incidents
+//! gives a report of bounded size.
+//!
+//! **One model, three renderings.** [`DailyReport`] is the model; its JSON ([`DailyReport::to_json`])
+//! is what `truce report daily --format json` prints and what a `report.daily` publication
+//! digests, and the Markdown and HTML render exactly its fields. Its shape, in brief:
+//!
+//! ```text
+//! { date, tz, cutoff?, from, until, previous?, checkpoint, rules, reproduce,
+//!   summary:      { incidents, routine, by_occurrence[], by_party[], readings[] },   // counts
+//!   observations: { detections, routine, by_source[{source, detections, routine}] }, // background
+//!   changes[]?,                                                   // changes to readings
+//!   incidents[]:  { id, label, …, notable[], breach_standing?, reports[], reports_total,
+//!                   assessments[], assessments_total, readings[], explain },  // ≤ NOTABLE_CAP
+//!   unlisted:     { notable, cap, beyond_cap{total, by_occurrence}, not_notable{…},
+//!                   routine, command, api },
+//!   commitments[], series{days[], breaches[]}, warnings[] }
+//! ```
+//!
+//! Each count (`incidents`, `detections`, …) is `{day, previous, change}`.
 
 pub mod changes;
 mod day;
+pub mod notable;
+pub mod observations;
 mod render;
 mod svg;
 
 pub use changes::{sentence, version_change, AspectChange, FindingChange, VersionChange};
 pub use day::{unix, Day};
+pub use notable::{ASSESSMENTS_CAP, NOTABLE_CAP, REPORTS_CAP};
+pub use observations::{Observations, SourceCount};
 
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use truce_engine::{
     outcome_words, Compliance, Finding, Grade, Incident, Judgement, Outcome, Reason, Standing,
 };
@@ -43,6 +97,11 @@ use truce_model::views::CommitmentStatus;
 pub const COMMITMENT_DAYS: i64 = 7;
 /// The incidents-per-day chart covers at most this many days, ending on the report's date.
 pub const CHART_DAYS: u32 = 14;
+/// The most changed findings listed under one change to a reading (`findings_changed_total`
+/// says how many it changed; `truce agreement history` lists them all).
+pub const CHANGED_CAP: usize = 50;
+/// The most warnings a report carries (the last one says how many more there were).
+pub const WARNINGS_CAP: usize = 50;
 
 /// What can be wrong with a report's arguments.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -334,12 +393,23 @@ pub struct IncidentLine {
     pub sides: Vec<String>,
     /// Attribution: each party named as perpetrator, with its grade and standing.
     pub attributions: Vec<AttributionLine>,
-    /// The reports.
+    /// Why it is listed ([`notable::Why`]: `breach`, `finding`, `allegation`, `monitor`,
+    /// `disputed`).
+    pub notable: Vec<String>,
+    /// The standing of its strongest finding of breach under any reading, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breach_standing: Option<String>,
+    /// The reports, in log order: at most [`REPORTS_CAP`], claims (anything but a sensor
+    /// detection) first.
     pub reports: Vec<ReportLine>,
+    /// How many reports it has.
+    pub reports_total: u64,
     /// Monitors' review of each question raised.
     pub reviews: Vec<ReviewLine>,
-    /// Monitors' assessments, in log order.
+    /// Monitors' assessments, in log order: at most [`ASSESSMENTS_CAP`], counted ones first.
     pub assessments: Vec<AssessmentLine>,
+    /// How many assessments bear on it.
+    pub assessments_total: u64,
     /// Whether the outcome depends on whose reading is applied.
     pub reading_decides: bool,
     /// The finding under each reading.
@@ -348,13 +418,52 @@ pub struct IncidentLine {
     pub explain: String,
 }
 
-/// Incidents of the day that are not listed one by one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Incidents counted by occurrence grade.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct GradeTally {
+    /// How many.
+    pub total: u64,
+    /// By occurrence grade (all six grades).
+    pub by_occurrence: BTreeMap<String, u64>,
+}
+
+impl GradeTally {
+    fn new() -> GradeTally {
+        GradeTally {
+            total: 0,
+            by_occurrence: Grade::ALL
+                .iter()
+                .map(|g| (g.as_str().to_string(), 0))
+                .collect(),
+        }
+    }
+
+    fn add(&mut self, g: Grade) {
+        self.total += 1;
+        *self
+            .by_occurrence
+            .entry(g.as_str().to_string())
+            .or_default() += 1;
+    }
+}
+
+/// Incidents of the day that are not listed one by one: counted, with where to list them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unlisted {
-    /// Routine detections at persistent hot spots.
+    /// Notable incidents of the day, listed or not.
+    pub notable: u64,
+    /// The most listed ([`NOTABLE_CAP`]).
+    pub cap: u64,
+    /// Notable incidents beyond the cap.
+    pub beyond_cap: GradeTally,
+    /// Incidents of the day that are not notable (and not routine).
+    pub not_notable: GradeTally,
+    /// Routine incidents: every report a detection at a persistent hot spot.
     pub routine: u64,
-    /// Reported by one origin, concerning no agreement (no finding).
-    pub unconcerned: u64,
+    /// The command that lists every incident that began on the day's UTC dates.
+    pub command: String,
+    /// The API request that lists every incident that began within the day.
+    pub api: String,
 }
 
 /// One item of a commitment.
@@ -497,20 +606,23 @@ pub struct DailyReport {
     pub reproduce: String,
     /// The counts.
     pub summary: Summary,
+    /// The day's background detections: sensor detections in no incident, never incidents.
+    pub observations: Observations,
     /// Changes to readings: the versions of readings filed on the day (their stated filing
     /// time in the day), each with its sentence and the findings it changed, in log order. Left
     /// out when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<VersionChange>,
-    /// The notable incidents, by start then id.
+    /// The notable incidents, most important first (the standing of their strongest finding
+    /// of breach, then occurrence grade, then start and id), at most [`NOTABLE_CAP`].
     pub incidents: Vec<IncidentLine>,
-    /// Incidents of the day not listed.
+    /// Incidents of the day not listed: counted, with where to list them.
     pub unlisted: Unlisted,
     /// Commitments due within [`COMMITMENT_DAYS`] of the date.
     pub commitments: Vec<CommitmentLine>,
     /// Chart data.
     pub series: Series,
-    /// What the judgement could not use.
+    /// What the judgement could not use (at most [`WARNINGS_CAP`]).
     pub warnings: Vec<String>,
 }
 
@@ -530,15 +642,6 @@ fn name<T: Serialize>(v: &T) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
-}
-
-/// The incidents of a day, with their unix interval.
-fn on_day<'a>(incidents: &'a [(&'a Incident, i64, i64)], day: &Day) -> Vec<&'a Incident> {
-    incidents
-        .iter()
-        .filter(|(_, s, e)| day.overlaps(*s, *e))
-        .map(|(i, _, _)| *i)
-        .collect()
 }
 
 /// The reason that decided a finding, in a line (as `truce findings` shows it).
@@ -749,6 +852,15 @@ fn incident_line(
         .find_map(|f| f.site.as_ref())
         .map(|s| format!("{} ({}/{})", s.name, s.lister, s.id))
         .unwrap_or_else(|| i.acts.iter().map(name).collect::<Vec<_>>().join(", "));
+    // Claims (anything but a sensor detection) before detections; counted assessments first.
+    let members = notable::keep(i.members.len(), REPORTS_CAP, |k| {
+        i.members
+            .get(k)
+            .is_some_and(|m| !m.side.starts_with("sensor:"))
+    });
+    let assessments = notable::keep(i.assessments.len(), ASSESSMENTS_CAP, |k| {
+        i.assessments.get(k).is_some_and(|a| a.counted)
+    });
     IncidentLine {
         id: i.id.clone(),
         label,
@@ -782,9 +894,14 @@ fn incident_line(
                 reasons: a.reasons.clone(),
             })
             .collect(),
-        reports: i
-            .members
+        notable: notable::why(i, fs)
             .iter()
+            .map(|w| w.as_str().to_string())
+            .collect(),
+        breach_standing: notable::breach_standing(fs).map(|s| s.as_str().to_string()),
+        reports: members
+            .iter()
+            .filter_map(|k| i.members.get(*k))
             .map(|m| ReportLine {
                 author: m.author.to_string(),
                 id: m.id.to_string(),
@@ -796,6 +913,7 @@ fn incident_line(
                 uncertainty_m: m.uncertainty_m,
             })
             .collect(),
+        reports_total: u64::try_from(i.members.len()).unwrap_or(u64::MAX),
         reviews: i
             .reviews
             .iter()
@@ -807,9 +925,9 @@ fn incident_line(
                 tally: r.tally.clone(),
             })
             .collect(),
-        assessments: i
-            .assessments
+        assessments: assessments
             .iter()
+            .filter_map(|k| i.assessments.get(*k))
             .map(|a| AssessmentLine {
                 index: a.index,
                 monitor: a.author.to_string(),
@@ -822,6 +940,7 @@ fn incident_line(
                 text: a.text.clone(),
             })
             .collect(),
+        assessments_total: u64::try_from(i.assessments.len()).unwrap_or(u64::MAX),
         reading_decides: decides,
         readings: fs
             .iter()
@@ -863,9 +982,35 @@ pub fn filed_on(c: &VersionChange, day: &Day) -> bool {
     unix(&c.filed).is_some_and(|t| day.start() <= t && t < day.end())
 }
 
+/// `[start, end)` of a day, unix seconds.
+fn bounds(d: &Day) -> (i64, i64) {
+    (d.start(), d.end())
+}
+
+/// Whether the closed interval `[s, e]` overlaps the half-open day `w`.
+fn on(w: (i64, i64), s: i64, e: i64) -> bool {
+    s < w.1 && e >= w.0
+}
+
+/// Unix seconds as RFC 3339 UTC.
+fn rfc3339(t: i64) -> String {
+    jiff::Timestamp::from_second(t)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+/// The UTC date (`YYYY-MM-DD`) of unix seconds.
+fn utc_date(t: i64) -> String {
+    rfc3339(t).get(..10).unwrap_or_default().to_string()
+}
+
 /// Computes the daily report with its "Changes to readings": those of `changes` filed on the
 /// day ([`filed_on`]), in log order. The caller computes each change's findings as known just
 /// before and just after the version (`truce_server::history::changes_filed_on`).
+///
+/// Memory beyond the judgement follows the day, not the log: an index of the incidents' times,
+/// the incidents of the charts' days, the findings of the day's and the previous day's
+/// incidents, and counters for the background detections.
 pub fn daily_with_changes(input: &DailyInput<'_>, changes: &[VersionChange]) -> DailyReport {
     let mut changes: Vec<VersionChange> = changes
         .iter()
@@ -873,58 +1018,163 @@ pub fn daily_with_changes(input: &DailyInput<'_>, changes: &[VersionChange]) -> 
         .cloned()
         .collect();
     changes.sort_by_key(|c| c.index);
-    let day = &input.day;
-    let j = input.judgement;
-    let mut warnings = j.warnings.clone();
-    let mut timed: Vec<(&Incident, i64, i64)> = Vec::with_capacity(j.incidents.len());
-    for i in &j.incidents {
-        match (unix(&i.start), unix(&i.end)) {
-            (Some(s), Some(e)) => timed.push((i, s, e.max(s))),
-            _ => warnings.push(format!(
-                "incident {} has an unreadable interval {} – {}: left out",
-                i.id, i.start, i.end
-            )),
+    for c in &mut changes {
+        if c.findings_changed.len() > CHANGED_CAP {
+            c.findings_changed_total = u64::try_from(c.findings_changed.len()).ok();
+            c.findings_changed.truncate(CHANGED_CAP);
         }
     }
-    let mut by_incident: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for f in &j.findings {
-        by_incident.entry(f.incident.as_str()).or_default().push(f);
+    let day = &input.day;
+    let j = input.judgement;
+    let today_w = bounds(day);
+    let previous = day.previous();
+    let prev_w = previous.as_ref().map(bounds);
+    // The charts' days, oldest first, ending on the report's day.
+    let chart: Vec<Day> = (0..CHART_DAYS).rev().filter_map(|n| day.back(n)).collect();
+    let chart_w: Vec<(i64, i64)> = chart.iter().map(bounds).collect();
+    let window = (chart_w.first().map_or(today_w.0, |w| w.0), today_w.1);
+
+    // Incidents: their times (for the breaches to date), and those of the charts' days.
+    let mut unreadable: Vec<&str> = Vec::new();
+    let mut times: HashMap<&str, (i64, i64)> = HashMap::with_capacity(j.incidents.len());
+    let mut near: Vec<(&Incident, i64, i64)> = Vec::new();
+    let mut first_start: Option<i64> = None;
+    for i in &j.incidents {
+        match (observations::secs(&i.start), observations::secs(&i.end)) {
+            (Some(s), Some(e)) => {
+                let e = e.max(s);
+                times.insert(i.id.as_str(), (s, e));
+                if s < today_w.1 {
+                    first_start = Some(first_start.map_or(s, |f| f.min(s)));
+                }
+                if on(window, s, e) {
+                    near.push((i, s, e));
+                }
+            }
+            _ => unreadable.push(i.id.as_str()),
+        }
     }
+    let today: Vec<(&Incident, i64, i64)> = near
+        .iter()
+        .filter(|(_, s, e)| on(today_w, *s, *e))
+        .copied()
+        .collect();
+    let before: Vec<&Incident> = prev_w
+        .map(|w| {
+            near.iter()
+                .filter(|(_, s, e)| on(w, *s, *e))
+                .map(|(i, _, _)| *i)
+                .collect()
+        })
+        .unwrap_or_default();
+
+    // The findings of the day's and the previous day's incidents; breach attributions per party
+    // and reading, by standing, to date (incidents that started before the day ended) and on
+    // the day.
+    let wanted: HashSet<&str> = today
+        .iter()
+        .map(|(i, _, _)| i.id.as_str())
+        .chain(before.iter().map(|i| i.id.as_str()))
+        .collect();
+    let mut by_incident: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    let mut breaches: BTreeMap<(String, String, String), BTreeMap<Standing, ToDate>> =
+        BTreeMap::new();
+    for f in &j.findings {
+        if wanted.contains(f.incident.as_str()) {
+            by_incident.entry(f.incident.as_str()).or_default().push(f);
+        }
+        let Some((s, e)) = times.get(f.incident.as_str()).copied() else {
+            continue;
+        };
+        if s >= today_w.1 {
+            continue;
+        }
+        for a in f
+            .attributions
+            .iter()
+            .filter(|a| a.outcome == Outcome::Breach)
+        {
+            let b = breaches
+                .entry((
+                    f.agreement.to_string(),
+                    f.reading.to_string(),
+                    a.party.to_string(),
+                ))
+                .or_default()
+                .entry(a.standing)
+                .or_default();
+            b.to_date += 1;
+            if on(today_w, s, e) {
+                b.day += 1;
+            }
+        }
+    }
+    drop(times);
     let decides: BTreeSet<&str> = input
         .compliance
         .differences
         .iter()
         .map(|d| d.incident.as_str())
+        .filter(|id| wanted.contains(id))
         .collect();
-    let today = on_day(&timed, day);
-    let previous = day.previous();
-    let before = previous
-        .as_ref()
-        .map(|p| on_day(&timed, p))
-        .unwrap_or_default();
-    let summary = summary(&tally(&today, &by_incident), &tally(&before, &by_incident));
+    let today_refs: Vec<&Incident> = today.iter().map(|(i, _, _)| *i).collect();
+    let summary = summary(
+        &tally(&today_refs, &by_incident),
+        &tally(&before, &by_incident),
+    );
 
-    let mut unlisted = Unlisted {
-        routine: 0,
-        unconcerned: 0,
-    };
-    let mut incidents = Vec::new();
-    for (i, s, e) in timed.iter().filter(|(_, s, e)| day.overlaps(*s, *e)) {
-        let fs = by_incident.get(i.id.as_str()).cloned().unwrap_or_default();
+    // Background detections: counted, never incidents.
+    let pass = observations::count(&j.background, today_w, prev_w, &utc_date(today_w.1 - 1));
+    if let Some(b) = pass.first_start {
+        first_start = Some(first_start.map_or(b, |f| f.min(b)));
+    }
+
+    // Notable incidents, most important first, at most NOTABLE_CAP; the rest counted by grade.
+    let none: Vec<&Finding> = Vec::new();
+    let fs_of = |i: &Incident| by_incident.get(i.id.as_str()).unwrap_or(&none);
+    let mut routine = 0u64;
+    let mut not_notable = GradeTally::new();
+    let mut ranked = Vec::new();
+    for (i, s, e) in &today {
+        let fs = fs_of(i);
         if i.routine {
-            unlisted.routine += 1;
-        } else if fs.is_empty() && i.occurrence == Grade::Reported {
-            unlisted.unconcerned += 1;
+            routine += 1;
+        } else if notable::why(i, fs).is_empty() {
+            not_notable.add(i.occurrence);
         } else {
-            incidents.push(incident_line(
-                i,
-                &fs,
-                day,
-                (*s, *e),
-                decides.contains(i.id.as_str()),
-            ));
+            ranked.push((notable::rank(i, fs, *s), *i, *s, *e));
         }
     }
+    ranked.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut beyond_cap = GradeTally::new();
+    for (_, i, _, _) in ranked.iter().skip(NOTABLE_CAP) {
+        beyond_cap.add(i.occurrence);
+    }
+    let incidents: Vec<IncidentLine> = ranked
+        .iter()
+        .take(NOTABLE_CAP)
+        .map(|(_, i, s, e)| {
+            incident_line(i, fs_of(i), day, (*s, *e), decides.contains(i.id.as_str()))
+        })
+        .collect();
+    let unlisted = Unlisted {
+        notable: u64::try_from(ranked.len()).unwrap_or(u64::MAX),
+        cap: u64::try_from(NOTABLE_CAP).unwrap_or(u64::MAX),
+        beyond_cap,
+        not_notable,
+        routine,
+        command: format!(
+            "truce --dir DIR incidents --from {} --to {}",
+            utc_date(today_w.0),
+            utc_date(today_w.1 - 1)
+        ),
+        api: format!(
+            "GET /v1/incidents?from={}&to={}",
+            rfc3339(today_w.0),
+            rfc3339(today_w.1 - 1)
+        ),
+    };
+    drop(ranked);
 
     let commitments = input
         .commitments
@@ -956,70 +1206,33 @@ pub fn daily_with_changes(input: &DailyInput<'_>, changes: &[VersionChange]) -> 
         })
         .collect();
 
-    // Incidents per day: from the first day with an incident (at most CHART_DAYS back) to the
-    // report's date.
-    let mut first = day.clone();
-    for back in 1..CHART_DAYS {
-        match day.back(back) {
-            Some(d) if timed.iter().any(|(_, s, _)| *s < d.end()) => first = d,
-            _ => break,
-        }
-    }
-    let mut days = Vec::new();
-    let mut d = first;
-    loop {
-        let mut by_occurrence: BTreeMap<String, u64> = Grade::ALL
-            .iter()
-            .map(|g| (g.as_str().to_string(), 0))
-            .collect();
-        for i in on_day(&timed, &d).into_iter().filter(|i| !i.routine) {
-            *by_occurrence
-                .entry(i.occurrence.as_str().to_string())
-                .or_default() += 1;
-        }
-        days.push(DayCounts {
-            date: d.date(),
-            by_occurrence,
-        });
-        if d == *day {
-            break;
-        }
-        match d.next() {
-            Some(n) => d = n,
-            None => break,
-        }
-    }
-
-    // Breach attributions per party and reading, by standing: to date (incidents that started
-    // before the day ended) and on the day.
-    let mut breaches: BTreeMap<(String, String, String), BTreeMap<Standing, ToDate>> =
-        BTreeMap::new();
-    for (i, s, e) in &timed {
-        if *s >= day.end() {
-            continue;
-        }
-        for f in by_incident.get(i.id.as_str()).into_iter().flatten() {
-            for a in f
-                .attributions
+    // Incidents per day: from the first day with an incident or a detection (at most
+    // CHART_DAYS back) to the report's date.
+    let from = chart_w
+        .iter()
+        .position(|w| first_start.is_some_and(|f| f < w.1))
+        .unwrap_or(chart_w.len().saturating_sub(1));
+    let days = chart
+        .iter()
+        .zip(&chart_w)
+        .skip(from)
+        .map(|(d, w)| {
+            let mut by_occurrence: BTreeMap<String, u64> = Grade::ALL
                 .iter()
-                .filter(|a| a.outcome == Outcome::Breach)
-            {
-                let b = breaches
-                    .entry((
-                        f.agreement.to_string(),
-                        f.reading.to_string(),
-                        a.party.to_string(),
-                    ))
-                    .or_default()
-                    .entry(a.standing)
-                    .or_default();
-                b.to_date += 1;
-                if day.overlaps(*s, *e) {
-                    b.day += 1;
-                }
+                .map(|g| (g.as_str().to_string(), 0))
+                .collect();
+            for (i, _, _) in near.iter().filter(|(i, s, e)| !i.routine && on(*w, *s, *e)) {
+                *by_occurrence
+                    .entry(i.occurrence.as_str().to_string())
+                    .or_default() += 1;
             }
-        }
-    }
+            DayCounts {
+                date: d.date(),
+                by_occurrence,
+            }
+        })
+        .collect();
+
     let breaches = breaches
         .into_iter()
         .map(|((agreement, reading, party), by)| {
@@ -1035,16 +1248,35 @@ pub fn daily_with_changes(input: &DailyInput<'_>, changes: &[VersionChange]) -> 
         })
         .collect();
 
+    // Warnings: the judgement's, what could not be read, at most WARNINGS_CAP.
+    let mut warnings: Vec<String> = j.warnings.iter().take(WARNINGS_CAP).cloned().collect();
+    let mut more = j.warnings.len().saturating_sub(WARNINGS_CAP);
+    if let Some(first) = unreadable.first() {
+        warnings.push(format!(
+            "{} incident(s) have an unreadable interval and are left out (the first: {first})",
+            unreadable.len()
+        ));
+    }
+    if pass.unreadable > 0 {
+        warnings.push(format!(
+            "{} background detection(s) have an unreadable interval and are left out",
+            pass.unreadable
+        ));
+    }
+    if warnings.len() > WARNINGS_CAP {
+        more += warnings.len() - WARNINGS_CAP;
+        warnings.truncate(WARNINGS_CAP);
+    }
+    if more > 0 {
+        warnings.push(format!("… and {more} more warning(s), not shown"));
+    }
+
     DailyReport {
         date: day.date(),
         tz: day.tz(),
         cutoff: day.cutoff(),
-        from: jiff::Timestamp::from_second(day.start())
-            .map(|t| t.to_string())
-            .unwrap_or_default(),
-        until: jiff::Timestamp::from_second(day.end())
-            .map(|t| t.to_string())
-            .unwrap_or_default(),
+        from: rfc3339(today_w.0),
+        until: rfc3339(today_w.1),
         previous: previous.map(|p| p.date()),
         checkpoint: input.checkpoint.clone(),
         rules: input.rules.clone(),
@@ -1057,6 +1289,7 @@ pub fn daily_with_changes(input: &DailyInput<'_>, changes: &[VersionChange]) -> 
                 .unwrap_or_default()
         ),
         summary,
+        observations: pass.observations,
         changes,
         incidents,
         unlisted,

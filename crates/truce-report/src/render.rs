@@ -1,8 +1,9 @@
 //! The report in Markdown and in self-contained HTML (inline CSS and SVG, no external resource).
 
+use crate::notable::{Why, GRADE_ORDER};
 use crate::{
-    svg, AssessmentLine, Count, DailyReport, IncidentLine, Labelled, PartyOutcome, ReviewLine,
-    Standings, OUTCOME_WORDS,
+    svg, AssessmentLine, Count, DailyReport, GradeTally, IncidentLine, Labelled, PartyOutcome,
+    ReviewLine, Standings, OUTCOME_WORDS,
 };
 use std::fmt::Write;
 use truce_engine::Grade;
@@ -32,14 +33,79 @@ fn md(s: &str) -> String {
         .replace(['\r', '\n'], " ")
 }
 
-/// `3 (+1)`, `0 (±0)`, `2 (−1)`.
+/// A number with thousands separated: `24,100`.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut o = String::with_capacity(digits.len() + digits.len() / 3);
+    for (k, c) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k) % 3 == 0 {
+            o.push(',');
+        }
+        o.push(c);
+    }
+    o
+}
+
+/// `3 (+1)`, `0 (±0)`, `2 (−1)`, `24,100 (+1,200)`.
 fn count(c: &Count) -> String {
     let ch = match c.change {
         0 => "±0".to_string(),
-        n if n > 0 => format!("+{n}"),
-        n => format!("−{}", n.unsigned_abs()),
+        n if n > 0 => format!("+{}", thousands(n.unsigned_abs())),
+        n => format!("−{}", thousands(n.unsigned_abs())),
     };
-    format!("{} ({ch})", c.day)
+    format!("{} ({ch})", thousands(c.day))
+}
+
+/// `29,950 (reported 29,000; corroborated 950)`: a tally with its non-zero grades, most notable
+/// first.
+fn tally_text(t: &GradeTally) -> String {
+    let grades: Vec<String> = GRADE_ORDER
+        .iter()
+        .filter_map(|g| {
+            let n = t.by_occurrence.get(g.as_str()).copied().unwrap_or(0);
+            (n > 0).then(|| format!("{} {}", g.as_str(), thousands(n)))
+        })
+        .collect();
+    if grades.is_empty() {
+        thousands(t.total)
+    } else {
+        format!("{} ({})", thousands(t.total), grades.join("; "))
+    }
+}
+
+/// Why an incident is listed, in words.
+fn listed_for(i: &IncidentLine) -> String {
+    i.notable
+        .iter()
+        .filter_map(|n| Why::ALL.into_iter().find(|w| w.as_str() == n))
+        .map(|w| match (w, &i.breach_standing) {
+            (Why::Breach, Some(st)) => format!("{st} breach under some reading"),
+            _ => w.words().to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `… and 3 more report(s)` when some of `total` were left out, and the command that lists
+/// them all.
+fn more(shown: usize, total: u64, what: &str, command: &str) -> Option<(String, String)> {
+    let shown = u64::try_from(shown).unwrap_or(u64::MAX);
+    (total > shown).then(|| {
+        (
+            format!("… and {} more {what}", thousands(total - shown)),
+            command.to_string(),
+        )
+    })
+}
+
+/// [`more`] in Markdown.
+fn more_md(m: Option<(String, String)>) -> Option<String> {
+    m.map(|(t, c)| format!("{} (`{}` lists them all)", md(&t), md(&c)))
+}
+
+/// [`more`] in HTML.
+fn more_html(m: Option<(String, String)>) -> Option<String> {
+    m.map(|(t, c)| format!("{} (<code>{}</code> lists them all)", esc(&t), esc(&c)))
 }
 
 /// The occurrence grade, and whether sources disagree.
@@ -158,6 +224,63 @@ impl DailyReport {
             .unwrap_or_else(|| "no previous day".into())
     }
 
+    /// The observations' headline, in words.
+    fn observations_text(&self) -> String {
+        let o = &self.observations;
+        format!(
+            "Sensor detections on the day in no incident: {} (change from {}), of which routine (persistent hot spots): {}.",
+            count(&o.detections),
+            self.previous.as_deref().unwrap_or("—"),
+            count(&o.routine)
+        )
+    }
+
+    /// What the notable list holds, when it is capped.
+    fn capped_text(&self) -> Option<String> {
+        let shown = u64::try_from(self.incidents.len()).unwrap_or(u64::MAX);
+        (self.unlisted.notable > shown).then(|| {
+            format!(
+                "The {} most important of {} notable incidents; the other {} are counted below.",
+                thousands(shown),
+                thousands(self.unlisted.notable),
+                thousands(self.unlisted.notable - shown)
+            )
+        })
+    }
+
+    /// The incidents not listed, one line each.
+    fn unlisted_lines(&self) -> Vec<String> {
+        let u = &self.unlisted;
+        vec![
+            format!(
+                "notable incidents beyond the first {}: {}",
+                u.cap,
+                tally_text(&u.beyond_cap)
+            ),
+            format!(
+                "incidents that are not notable: {}",
+                tally_text(&u.not_notable)
+            ),
+            format!(
+                "routine detections at persistent hot spots: {}",
+                thousands(u.routine)
+            ),
+        ]
+    }
+
+    fn notable_heading(&self) -> String {
+        let shown = u64::try_from(self.incidents.len()).unwrap_or(u64::MAX);
+        if self.unlisted.notable > shown {
+            format!(
+                "Notable incidents ({} of {})",
+                thousands(shown),
+                thousands(self.unlisted.notable)
+            )
+        } else {
+            format!("Notable incidents ({})", thousands(shown))
+        }
+    }
+
     fn method(&self) -> Vec<String> {
         vec![
             "Two grades, one per question. Occurrence: did something happen there and then (reported by one origin; corroborated by independent origins; verified, unverifiable, dismissed or contested by monitors' review). Attribution, per party named: did that party do it (alleged by the accuser's origin only; disputed; corroborated by an independent origin; admitted by the party; verified, unverifiable, dismissed or contested by monitors' review).".into(),
@@ -168,7 +291,19 @@ impl DailyReport {
                 self.date, self.window(), self.zone_label(), self.from, self.until
             ),
             "The engine's compliance tables (`truce compliance`) count each finding once, on the day its incident's evidence starts in the agreement's time zone (shown as \"compliance day\"), so their per-day numbers can differ from this report's.".into(),
-            "Routine detections (fires at persistent hot spots such as gas flares) are counted but not listed; incidents reported by one origin that concern no agreement are counted but not listed.".into(),
+            format!(
+                "Notable incidents are listed one by one: those with {}, {}, {}, {}, or where {}. Most important first: by the standing of their strongest finding of breach (established, corroborated, alleged, then none), then by occurrence grade ({}), then by start; at most {}, each with at most {} reports (claims before sensor detections) and {} assessments. Every other incident of the day is counted by occurrence grade, with the command that lists it; routine detections (fires at persistent hot spots such as gas flares) are counted, never listed.",
+                Why::Breach.words(),
+                Why::Finding.words(),
+                Why::Allegation.words(),
+                Why::Monitor.words(),
+                Why::Disputed.words(),
+                GRADE_ORDER.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(", "),
+                self.unlisted.cap,
+                crate::REPORTS_CAP,
+                crate::ASSESSMENTS_CAP
+            ),
+            "Observations are the sensor detections in no incident (background detections): nobody alleges or observes anything within their reach and, routine ones apart, none touches a site a reading in force protects. They belong to the day by the same overlap rule, are counted by source, and are never incidents, never counted as incidents or as findings of breach; an allegation filed later pulls those within its reach into its incident.".into(),
             format!(
                 "Commitments are listed when due within {} days of the date.",
                 crate::COMMITMENT_DAYS
@@ -262,6 +397,23 @@ impl DailyReport {
             }
         }
 
+        s.push_str("\n## Observations\n\n");
+        let _ = writeln!(s, "{}\n", self.observations_text());
+        if !self.observations.by_source.is_empty() {
+            s.push_str("| source | detections (change) | routine (change) |\n|---|---|---|\n");
+            for o in &self.observations.by_source {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} |",
+                    md(&o.source),
+                    count(&o.detections),
+                    count(&o.routine)
+                );
+            }
+            s.push('\n');
+        }
+        s.push_str("Nobody alleges or observes anything within their reach and, routine ones apart, none touches a site a reading in force protects: observations, not incidents, never counted as incidents or as findings of breach.\n");
+
         if !self.changes.is_empty() {
             let _ = writeln!(s, "\n## Changes to readings ({})\n", self.changes.len());
             s.push_str("Versions of readings filed on the day; each finding is compared as known just before the version was logged and just after. A retroactive version applies from before its filing: allowed, and flagged.\n\n");
@@ -289,15 +441,29 @@ impl DailyReport {
                         if f.retroactive { " (retroactive)" } else { "" }
                     );
                 }
+                if let Some(m) = more_md(c.findings_changed_total.and_then(|t| {
+                    more(
+                        c.findings_changed.len(),
+                        t,
+                        "finding(s) changed",
+                        &format!("truce agreement history {}", c.agreement),
+                    )
+                })) {
+                    let _ = writeln!(s, "  - {m}");
+                }
             }
         }
 
-        let _ = writeln!(s, "\n## Notable incidents ({})\n", self.incidents.len());
+        let _ = writeln!(s, "\n## {}\n", self.notable_heading());
+        if let Some(c) = self.capped_text() {
+            let _ = writeln!(s, "{c}\n");
+        }
         if self.incidents.is_empty() {
             s.push_str("None.\n\n");
         }
         for i in &self.incidents {
             let _ = writeln!(s, "### {} — {}\n", i.id, md(&i.label));
+            let _ = writeln!(s, "- Listed for: {}", md(&listed_for(i)));
             let _ = writeln!(s, "- **Occurrence: {}**", md(&occurrence_text(i)));
             for g in &i.occurrence_reasons {
                 let _ = writeln!(s, "  - {}", md(g));
@@ -357,6 +523,14 @@ impl DailyReport {
                     m.uncertainty_m
                 );
             }
+            if let Some(m) = more_md(more(
+                i.reports.len(),
+                i.reports_total,
+                "report(s)",
+                &i.explain,
+            )) {
+                let _ = writeln!(s, "  - {m}");
+            }
             if !i.reviews.is_empty() {
                 s.push_str("- Monitors' review:\n");
                 for r in &i.reviews {
@@ -365,6 +539,14 @@ impl DailyReport {
             }
             for a in &i.assessments {
                 let _ = writeln!(s, "- Assessment: {}", md(&assessment_text(a)));
+            }
+            if let Some(m) = more_md(more(
+                i.assessments.len(),
+                i.assessments_total,
+                "assessment(s)",
+                &i.explain,
+            )) {
+                let _ = writeln!(s, "- {m}");
             }
             if i.reading_decides {
                 s.push_str("- **The outcome depends on whose reading is applied.**\n");
@@ -412,10 +594,14 @@ impl DailyReport {
             }
             let _ = writeln!(s, "Every reason: `{}`\n", i.explain);
         }
+        s.push_str("Not listed one by one:\n\n");
+        for l in self.unlisted_lines() {
+            let _ = writeln!(s, "- {l}");
+        }
         let _ = writeln!(
             s,
-            "Not listed: {} routine detection(s), {} incident(s) reported by one origin concerning no agreement.\n",
-            self.unlisted.routine, self.unlisted.unconcerned
+            "\nEvery incident that began on the day: `{}` (UTC dates), or `{}`; one that began before the day and reaches into it is listed under the day it began.\n",
+            self.unlisted.command, self.unlisted.api
         );
 
         let _ = writeln!(
@@ -645,6 +831,23 @@ impl DailyReport {
         }
         s.push_str("</table>\n");
 
+        s.push_str("<h2>Observations</h2>\n");
+        let _ = writeln!(s, "<p>{}</p>", esc(&self.observations_text()));
+        if !self.observations.by_source.is_empty() {
+            s.push_str("<table><tr><th>source</th><th>detections (change)</th><th>routine (change)</th></tr>\n");
+            for o in &self.observations.by_source {
+                let _ = writeln!(
+                    s,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&o.source),
+                    esc(&count(&o.detections)),
+                    esc(&count(&o.routine))
+                );
+            }
+            s.push_str("</table>\n");
+        }
+        s.push_str("<p>Nobody alleges or observes anything within their reach and, routine ones apart, none touches a site a reading in force protects: observations, not incidents, never counted as incidents or as findings of breach.</p>\n");
+
         if !self.changes.is_empty() {
             let _ = writeln!(
                 s,
@@ -682,6 +885,16 @@ impl DailyReport {
                             if f.retroactive { " (retroactive)" } else { "" }
                         );
                     }
+                    if let Some(m) = more_html(c.findings_changed_total.and_then(|t| {
+                        more(
+                            c.findings_changed.len(),
+                            t,
+                            "finding(s) changed",
+                            &format!("truce agreement history {}", c.agreement),
+                        )
+                    })) {
+                        let _ = write!(s, "<li>{m}</li>");
+                    }
                     s.push_str("</ul>");
                 }
                 s.push_str("</li>\n");
@@ -689,16 +902,20 @@ impl DailyReport {
             s.push_str("</ul>\n");
         }
 
-        let _ = writeln!(s, "<h2>Notable incidents ({})</h2>", self.incidents.len());
+        let _ = writeln!(s, "<h2>{}</h2>", esc(&self.notable_heading()));
+        if let Some(c) = self.capped_text() {
+            let _ = writeln!(s, "<p>{}</p>", esc(&c));
+        }
         if self.incidents.is_empty() {
             s.push_str("<p>None.</p>\n");
         }
         for i in &self.incidents {
             let _ = writeln!(
                 s,
-                "<section class=\"incident\">\n<h3><code>{}</code> — {}</h3>",
+                "<section class=\"incident\">\n<h3><code>{}</code> — {}</h3>\n<p class=\"why\">Listed for: {}</p>",
                 esc(&i.id),
-                esc(&i.label)
+                esc(&i.label),
+                esc(&listed_for(i))
             );
             let _ = writeln!(
                 s,
@@ -779,6 +996,14 @@ impl DailyReport {
                     m.uncertainty_m
                 );
             }
+            if let Some(m) = more_html(more(
+                i.reports.len(),
+                i.reports_total,
+                "report(s)",
+                &i.explain,
+            )) {
+                let _ = writeln!(s, "<li>{m}</li>");
+            }
             s.push_str("</ul></dd>\n");
             if !i.reviews.is_empty() {
                 s.push_str("<dt>Monitors' review</dt><dd><ul>\n");
@@ -798,6 +1023,14 @@ impl DailyReport {
                     },
                     esc(&assessment_text(a))
                 );
+            }
+            if let Some(m) = more_html(more(
+                i.assessments.len(),
+                i.assessments_total,
+                "assessment(s)",
+                &i.explain,
+            )) {
+                let _ = writeln!(s, "<dt>Assessments</dt><dd>{m}</dd>");
             }
             s.push_str("</dl>\n");
             if i.reading_decides {
@@ -851,10 +1084,15 @@ impl DailyReport {
                 esc(&i.explain)
             );
         }
+        s.push_str("<p>Not listed one by one:</p>\n<ul class=\"unlisted\">\n");
+        for l in self.unlisted_lines() {
+            let _ = writeln!(s, "<li>{}</li>", esc(&l));
+        }
         let _ = writeln!(
             s,
-            "<p>Not listed: {} routine detection(s), {} incident(s) reported by one origin concerning no agreement.</p>",
-            self.unlisted.routine, self.unlisted.unconcerned
+            "</ul>\n<p>Every incident that began on the day: <code>{}</code> (UTC dates), or <code>{}</code>; one that began before the day and reaches into it is listed under the day it began.</p>",
+            esc(&self.unlisted.command),
+            esc(&self.unlisted.api)
         );
 
         let _ = writeln!(
