@@ -63,7 +63,8 @@
 //! ```text
 //! { date, tz, cutoff?, from, until, previous?, checkpoint, rules, reproduce,
 //!   summary:      { incidents, routine, by_occurrence[], by_party[], readings[] },   // counts
-//!   observations: { detections, routine, by_source[{source, detections, routine}] }, // background
+//!   observations: { detections, routine, by_source[{source, detections, routine}],
+//!                   command, api },                               // background detections
 //!   changes[]?,                                                   // changes to readings
 //!   incidents[]:  { id, label, …, notable[], breach_standing?, reports[], reports_total,
 //!                   assessments[], assessments_total, readings[], explain },  // ≤ NOTABLE_CAP
@@ -1124,7 +1125,17 @@ pub fn daily_with_changes(input: &DailyInput<'_>, changes: &[VersionChange]) -> 
     );
 
     // Background detections: counted, never incidents.
-    let pass = observations::count(&j.background, today_w, prev_w, &utc_date(today_w.1 - 1));
+    let mut pass = observations::count(&j.background, today_w, prev_w, &utc_date(today_w.1 - 1));
+    let (dates, instants) = (
+        format!(
+            "--from {} --to {}",
+            utc_date(today_w.0),
+            utc_date(today_w.1 - 1)
+        ),
+        format!("?from={}&to={}", rfc3339(today_w.0), rfc3339(today_w.1 - 1)),
+    );
+    pass.observations.command = format!("truce --dir DIR background {dates}");
+    pass.observations.api = format!("GET /v1/background{instants}");
     if let Some(b) = pass.first_start {
         first_start = Some(first_start.map_or(b, |f| f.min(b)));
     }
@@ -1163,16 +1174,8 @@ pub fn daily_with_changes(input: &DailyInput<'_>, changes: &[VersionChange]) -> 
         beyond_cap,
         not_notable,
         routine,
-        command: format!(
-            "truce --dir DIR incidents --from {} --to {}",
-            utc_date(today_w.0),
-            utc_date(today_w.1 - 1)
-        ),
-        api: format!(
-            "GET /v1/incidents?from={}&to={}",
-            rfc3339(today_w.0),
-            rfc3339(today_w.1 - 1)
-        ),
+        command: format!("truce --dir DIR incidents {dates}"),
+        api: format!("GET /v1/incidents{instants}"),
     };
     drop(ranked);
 

@@ -29,6 +29,10 @@ pub struct Observations {
     pub routine: Count,
     /// Per source, by name.
     pub by_source: Vec<SourceCount>,
+    /// The command that lists the detections that began on the day's UTC dates.
+    pub command: String,
+    /// The API request that lists the detections that began within the day.
+    pub api: String,
 }
 
 /// Unix seconds of an RFC 3339 time. The engine writes `YYYY-MM-DDTHH:MM:SSZ`, read here
@@ -155,6 +159,8 @@ pub(crate) fn count(
                     routine: Count::new(c[1], c[3]),
                 })
                 .collect(),
+            command: String::new(),
+            api: String::new(),
         },
         first_start,
         unreadable,

@@ -181,6 +181,9 @@ fn assessment_text(a: &AssessmentLine) -> String {
     )
 }
 
+/// What the observations are, under their counts.
+const OBSERVATIONS_NOTE: &str = "Nobody alleges or observes anything within their reach and, routine ones apart, none touches a site a reading in force protects: observations, not incidents, never counted as incidents or as findings of breach.";
+
 /// A CSS class name for words ("alleged breach" → "alleged-breach").
 fn class(words: &str) -> String {
     words.replace([' ', '_'], "-")
@@ -412,7 +415,11 @@ impl DailyReport {
             }
             s.push('\n');
         }
-        s.push_str("Nobody alleges or observes anything within their reach and, routine ones apart, none touches a site a reading in force protects: observations, not incidents, never counted as incidents or as findings of breach.\n");
+        let _ = writeln!(
+            s,
+            "{} List those that began on the day: `{}` (UTC dates), or `{}`.",
+            OBSERVATIONS_NOTE, self.observations.command, self.observations.api
+        );
 
         if !self.changes.is_empty() {
             let _ = writeln!(s, "\n## Changes to readings ({})\n", self.changes.len());
@@ -846,7 +853,13 @@ impl DailyReport {
             }
             s.push_str("</table>\n");
         }
-        s.push_str("<p>Nobody alleges or observes anything within their reach and, routine ones apart, none touches a site a reading in force protects: observations, not incidents, never counted as incidents or as findings of breach.</p>\n");
+        let _ = writeln!(
+            s,
+            "<p>{} List those that began on the day: <code>{}</code> (UTC dates), or <code>{}</code>.</p>",
+            esc(OBSERVATIONS_NOTE),
+            esc(&self.observations.command),
+            esc(&self.observations.api)
+        );
 
         if !self.changes.is_empty() {
             let _ = writeln!(

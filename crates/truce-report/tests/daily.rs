@@ -816,3 +816,236 @@ fn changes_to_readings_filed_on_the_day_are_reported_and_omitted_when_none() {
         1
     );
 }
+
+/// A background detection by `author` (`sensor:<author>`) at `start` (an instant), routine or
+/// not.
+fn detection(author: &str, index: u64, start: &str, routine: bool) -> Value {
+    let mut d = json!({
+        "day": &start[..10], "index": index, "entry_id": format!("{index:064x}"),
+        "author": author, "role": "open-data", "id": format!("d{index}"), "act": "fire-observed",
+        "point": [35.0, 51.0], "uncertainty_m": 375, "start": start, "end": start,
+        "side": format!("sensor:{author}")
+    });
+    if routine {
+        d["routine"] = json!("hot spot: gas flare");
+    }
+    d
+}
+
+/// The hand-built judgement with background detections (on the 20th, the 21st, and at 23:30
+/// on the 21st, which is the 22nd at +03:00) and incidents that are not notable: a sensor
+/// detection out of scope of every reading (`inc-plain`), a party's report naming nobody with no
+/// finding (`inc-quiet`); and notable ones that name nobody: a monitor's own report
+/// (`inc-monitor`), sources that disagree (`inc-disputed`), an undetermined finding
+/// (`inc-undetermined`).
+fn judgement_with_background() -> Judgement {
+    let mut v = serde_json::to_value(judgement()).unwrap();
+    v["background"] = json!([
+        detection("firms", 100, "2025-03-20T10:00:00Z", false),
+        detection("firms", 101, "2025-03-21T01:00:00Z", false),
+        detection("firms", 102, "2025-03-21T02:00:00Z", true),
+        detection("viirs", 103, "2025-03-21T03:00:00Z", false),
+        detection("firms", 104, "2025-03-21T23:30:00Z", false),
+    ]);
+    let quiet = |id: &str, start: &str, side: &str| {
+        let mut i = incident(id, start, start, "reported", &[], "alleged");
+        i["sides"] = json!([side]);
+        i
+    };
+    let incidents = v["incidents"].as_array_mut().unwrap();
+    incidents.push(quiet("inc-plain", "2025-03-21T07:00:00Z", "sensor:firms"));
+    incidents.push(quiet("inc-quiet", "2025-03-21T07:30:00Z", "party:ua"));
+    let mut monitor = quiet("inc-monitor", "2025-03-21T08:00:00Z", "monitor:osce");
+    monitor["members"] = json!([{
+        "index": 60, "entry_id": format!("{:064x}", 60), "author": "osce", "role": "monitor",
+        "id": "patrol-1", "act": "shelling", "point": [35.0, 51.0], "uncertainty_m": 500,
+        "start": "2025-03-21T08:00:00Z", "end": "2025-03-21T08:00:00Z", "side": "monitor:osce"
+    }]);
+    incidents.push(monitor);
+    let mut disputed = quiet("inc-disputed", "2025-03-21T08:30:00Z", "party:ua");
+    disputed["disputed"] = json!(true);
+    incidents.push(disputed);
+    incidents.push(quiet(
+        "inc-undetermined",
+        "2025-03-21T09:00:00Z",
+        "sensor:firms",
+    ));
+    let findings = v["findings"].as_array_mut().unwrap();
+    let mut plain = finding(
+        "inc-plain",
+        "2025-03-21",
+        "ru",
+        "out_of_scope",
+        "ru",
+        "alleged",
+    );
+    plain["attributions"] = json!([]);
+    findings.push(plain);
+    let mut und = finding(
+        "inc-undetermined",
+        "2025-03-21",
+        "ru",
+        "undetermined",
+        "ru",
+        "alleged",
+    );
+    und["attributions"] = json!([]);
+    findings.push(und);
+    serde_json::from_value(v).unwrap()
+}
+
+#[test]
+fn background_detections_are_observations_counted_apart_never_incidents() {
+    let j = judgement_with_background();
+    let r = report_of(&j, "2025-03-21", "+00:00");
+    let o = &r.observations;
+    // The 21st: 101, 102 (routine), 103 (viirs), 104; the 20th: 100.
+    assert_eq!(
+        (o.detections.day, o.detections.previous, o.detections.change),
+        (4, 1, 3)
+    );
+    assert_eq!((o.routine.day, o.routine.previous), (1, 0));
+    let by: Vec<_> = o
+        .by_source
+        .iter()
+        .map(|s| (s.source.as_str(), s.detections.day, s.routine.day))
+        .collect();
+    assert_eq!(by, [("sensor:firms", 3, 1), ("sensor:viirs", 1, 0)]);
+    assert_eq!(
+        o.command,
+        "truce --dir DIR background --from 2025-03-21 --to 2025-03-21"
+    );
+    assert_eq!(
+        o.api,
+        "GET /v1/background?from=2025-03-21T00:00:00Z&to=2025-03-21T23:59:59Z"
+    );
+    // Never counted as incidents: the summary counts the incidents only (the hand-built three
+    // and the five added).
+    assert_eq!(r.summary.incidents.day, 8);
+    assert_eq!(
+        report("2025-03-21", "+00:00").observations,
+        truce_report::Observations {
+            command: o.command.clone(),
+            api: o.api.clone(),
+            ..Default::default()
+        }
+    );
+    // At +03:00 the 21st ends at 21:00 UTC: 104 (23:30 UTC) is the 22nd's.
+    let m = report_of(&j, "2025-03-21", "+03:00");
+    assert_eq!(m.observations.detections.day, 3);
+    assert_eq!(
+        report_of(&j, "2025-03-22", "+03:00")
+            .observations
+            .detections
+            .day,
+        1
+    );
+    assert_eq!(
+        m.observations.api,
+        "GET /v1/background?from=2025-03-20T21:00:00Z&to=2025-03-21T20:59:59Z"
+    );
+    assert_eq!(
+        m.unlisted.command,
+        "truce --dir DIR incidents --from 2025-03-20 --to 2025-03-21"
+    );
+    let md = r.to_markdown();
+    assert!(md.contains("## Observations\n\nSensor detections on the day in no incident: 4 (+3) (change from 2025-03-20), of which routine (persistent hot spots): 1 (+1).\n\n| source | detections (change) | routine (change) |\n|---|---|---|\n| sensor:firms | 3 (+2) | 1 (+1) |\n| sensor:viirs | 1 (+1) | 0 (±0) |\n"), "{md}");
+    assert!(md.contains("List those that began on the day: `truce --dir DIR background --from 2025-03-21 --to 2025-03-21` (UTC dates)"));
+    let html = r.to_html();
+    assert!(html.contains("<h2>Observations</h2>\n<p>Sensor detections on the day in no incident: 4 (+3) (change from 2025-03-20), of which routine (persistent hot spots): 1 (+1).</p>"), "{html}");
+    assert!(html.contains("<tr><td>sensor:viirs</td><td>1 (+1)</td><td>0 (±0)</td></tr>"));
+    no_bare_breach("Markdown", &md);
+    no_bare_breach("HTML", &html);
+}
+
+#[test]
+fn only_notable_incidents_are_listed_most_important_first() {
+    let r = report_of(&judgement_with_background(), "2025-03-21", "+00:00");
+    // inc-edge (established breach), inc-b (corroborated breach), then those with no breach by
+    // occurrence grade (inc-a and the three added, all reported) and start.
+    assert_eq!(
+        ids(&r),
+        [
+            "inc-edge",
+            "inc-b",
+            "inc-a",
+            "inc-monitor",
+            "inc-disputed",
+            "inc-undetermined"
+        ]
+    );
+    let why = |id: &str| {
+        r.incidents
+            .iter()
+            .find(|i| i.id == id)
+            .map(|i| i.notable.join(","))
+            .unwrap()
+    };
+    assert_eq!(why("inc-edge"), "breach,allegation,monitor");
+    assert_eq!(why("inc-b"), "breach,allegation");
+    assert_eq!(why("inc-a"), "allegation");
+    assert_eq!(why("inc-monitor"), "monitor");
+    assert_eq!(why("inc-disputed"), "disputed");
+    assert_eq!(why("inc-undetermined"), "finding");
+    assert_eq!(
+        r.incidents[1].breach_standing.as_deref(),
+        Some("corroborated")
+    );
+    assert_eq!(r.incidents[2].breach_standing, None);
+    // inc-plain and inc-quiet are counted, not listed; inc-routine is routine.
+    let u = &r.unlisted;
+    assert_eq!((u.notable, u.cap, u.routine), (6, 50, 1));
+    assert_eq!(u.beyond_cap.total, 0);
+    assert_eq!(u.not_notable.total, 2);
+    assert_eq!(u.not_notable.by_occurrence["reported"], 2);
+    assert_eq!(u.not_notable.by_occurrence.len(), 6);
+    let md = r.to_markdown();
+    assert!(
+        md.contains("## Notable incidents (6)\n\n### inc-edge"),
+        "{md}"
+    );
+    assert!(md.contains(
+        "- Listed for: corroborated breach under some reading; a party named as perpetrator\n"
+    ));
+    assert!(md.contains("- Listed for: a monitor's report or assessment\n"));
+    assert!(md.contains("- Listed for: a finding other than out of scope under some reading\n"));
+    assert!(md.contains("Not listed one by one:\n\n- notable incidents beyond the first 50: 0\n- incidents that are not notable: 2 (reported 2)\n- routine detections at persistent hot spots: 1\n\nEvery incident that began on the day: `truce --dir DIR incidents --from 2025-03-21 --to 2025-03-21` (UTC dates), or `GET /v1/incidents?from=2025-03-21T00:00:00Z&to=2025-03-21T23:59:59Z`"), "{md}");
+    assert!(md.contains("Notable incidents are listed one by one: those with an established, corroborated or alleged breach under some reading, a finding other than out of scope under some reading, a party named as perpetrator, a monitor's report or assessment, or where sources disagree."));
+    let html = r.to_html();
+    assert!(html.contains("<p class=\"why\">Listed for: sources disagree</p>"));
+    assert!(html.contains("<li>incidents that are not notable: 2 (reported 2)</li>"));
+}
+
+/// The report of the 21st over [`judgement_with_background`] in its three renderings, compared
+/// with `tests/golden/daily-2025-03-21.{json,md,html}`. After an intended change, record them
+/// with `UPDATE_GOLDEN=1 cargo test -p truce-report --test daily golden` and review the diff.
+#[test]
+fn the_three_renderings_match_the_golden_files() {
+    let r = report_of(&judgement_with_background(), "2025-03-21", "+00:00");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
+    let mut stale = Vec::new();
+    for (ext, text) in [
+        ("json", r.to_json()),
+        ("md", r.to_markdown()),
+        ("html", r.to_html()),
+    ] {
+        let path = dir.join(format!("daily-2025-03-21.{ext}"));
+        if update {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &text).unwrap();
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            stale.push(path.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "{stale:?} differ: if intended, run UPDATE_GOLDEN=1 cargo test -p truce-report --test daily golden and review the diff"
+    );
+    // One model: the JSON reads back as the report the Markdown and HTML render.
+    let back: DailyReport =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("daily-2025-03-21.json")).unwrap())
+            .unwrap();
+    assert_eq!(back.to_markdown(), r.to_markdown());
+    assert_eq!(back.to_html(), r.to_html());
+}
