@@ -146,8 +146,9 @@ pub enum Command {
     Commitments(crate::commitments_cmd::CommitmentsArgs),
     /// Write an export document offline, byte for byte what `GET /v1/<WHAT>` serves.
     ///
-    /// incidents.geojson, incidents.csv, findings.csv (from the derived views, recomputed first
-    /// when stale), reports.geojson and sites.geojson (from the log; no restricted evidence).
+    /// incidents.geojson, incidents.csv, background.geojson, findings.csv (from the derived
+    /// views, recomputed first when stale), reports.geojson and sites.geojson (from the log; no
+    /// restricted evidence).
     /// Example: truce --dir truce-demo export incidents.geojson --out incidents.geojson
     Export(crate::export_cmd::ExportArgs),
     /// The category taxonomy of protected sites and the named sets readings may use.
@@ -165,6 +166,17 @@ pub enum Command {
     /// recomputed from the log when it has grown. Example:
     ///   truce --dir truce-demo incidents --occurrence corroborated
     Incidents(IncidentsArgs),
+    /// Background detections: sensor detections in no incident, kept and counted, never
+    /// incidents.
+    ///
+    /// A detection (an open-data source's `fire-observed`) that nobody alleges and that touches
+    /// nothing a reading in force protects is background: it is kept, indexed and counted, but not
+    /// listed or counted as an incident. An allegation filed later pulls the detections within
+    /// its reach into its incident. Prints a table (day, start, source, id, position, routine), or
+    /// with --count how many per UTC day; --json prints what GET /v1/background (or
+    /// /v1/background/count) answers for the same filters. Example:
+    ///   truce --dir truce-demo background --from 2025-03-20 --bbox 22,44,41,53 --count
+    Background(crate::background_cmd::BackgroundArgs),
     /// Findings: each incident judged under each party's reading of each agreement.
     ///
     /// Outcome `breach`, `no_breach`, `out_of_scope` or `undetermined`, per blamed party, with the
@@ -711,6 +723,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Export(a) => crate::export_cmd::run(&dir, &a, &out),
         Command::Taxonomy => domain_cmd::taxonomy(&out),
         Command::Incidents(a) => engine_cmd::incidents(&dir, &a.filter()?, a.as_of, &out),
+        Command::Background(a) => crate::background_cmd::run(&dir, &a, &out),
         Command::Findings(a) => engine_cmd::findings(&dir, &a.filter()?, a.as_of, &out),
         Command::Compliance {
             agreement,

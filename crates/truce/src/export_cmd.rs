@@ -1,6 +1,7 @@
 //! `truce export`: the API's export documents, offline, from the data directory. The bytes are
 //! those the export endpoints serve without filters to a public caller — the same functions make
-//! them (`truce_server::query::export`): incidents and findings as stored in `views.db`
+//! them (`truce_server::query::export`, `query::background`): incidents, background detections
+//! and findings as stored in `views.db`
 //! (recomputed first when stale, as the server does), sites and reports from the log replayed
 //! into a ledger (no restricted evidence). Streamed, as the server streams them: written a row
 //! (views) or a batch of records (ledger) at a time, never built whole in memory.
@@ -17,9 +18,10 @@ use truce_server::query::export;
 use truce_store::views::{FindingFilter, IncidentFilter};
 
 /// What `truce export` can write, each named after its endpoint (`/v1/<name>`).
-pub const DOCUMENTS: [&str; 5] = [
+pub const DOCUMENTS: [&str; 6] = [
     "incidents.geojson",
     "incidents.csv",
+    "background.geojson",
     "reports.geojson",
     "sites.geojson",
     "findings.csv",
@@ -28,8 +30,8 @@ pub const DOCUMENTS: [&str; 5] = [
 /// Arguments of `truce export`.
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
-    /// What to export: incidents.geojson, incidents.csv, reports.geojson, sites.geojson or
-    /// findings.csv (the document `GET /v1/<what>` serves).
+    /// What to export: incidents.geojson, incidents.csv, background.geojson, reports.geojson,
+    /// sites.geojson or findings.csv (the document `GET /v1/<what>` serves).
     #[arg(value_parser = DOCUMENTS)]
     pub what: String,
     /// Write to this file instead of stdout.
@@ -71,6 +73,16 @@ pub fn write_document<W: Write>(dir: &DataDir, what: &str, out: &Out, w: W) -> R
                 |_| true,
                 export::Window::ALL,
                 csv,
+                w,
+            )
+            .map_err(fail)
+        }
+        "background.geojson" => {
+            let views = crate::engine_cmd::fresh_views(dir, out)?;
+            truce_server::query::background::geojson(
+                &views,
+                &truce_store::views::BackgroundFilter::default(),
+                export::Window::ALL,
                 w,
             )
             .map_err(fail)

@@ -4,6 +4,7 @@
 //! logs, progress bars and errors. Exit codes are documented in `EXIT CODES` below and in the
 //! README.
 
+mod background_cmd;
 mod cli;
 mod commitments_cmd;
 mod datadir;
