@@ -21,6 +21,7 @@ pub mod history;
 pub mod lifecycle;
 pub mod limits;
 pub mod log_api;
+pub mod map;
 pub mod openapi;
 pub mod publication;
 pub mod query;
@@ -59,6 +60,7 @@ pub fn app(state: AppState) -> Router {
         .merge(log_api::routes())
         .merge(submit::routes())
         .merge(query::routes())
+        .merge(map::routes())
         .merge(publication::routes())
         .merge(restricted::routes())
         .merge(review::routes())

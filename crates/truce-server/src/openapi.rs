@@ -160,6 +160,8 @@ impl Modify for Security {
         crate::query::findings,
         crate::query::findings_csv,
         crate::query::compliance,
+        crate::map::cells,
+        crate::map::days,
         crate::query::commitments,
         crate::query::claims,
         crate::publication::publish,

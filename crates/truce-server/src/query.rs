@@ -278,7 +278,8 @@ fn spawn_refresh(s: AppState) {
 }
 
 /// The views an engine query answers from.
-enum Which {
+#[derive(Clone)]
+pub(crate) enum Which {
     /// The current views (`views.db`), stamped so.
     Current(ViewStamp),
     /// The views as known at an earlier log size (`views-asof-<size>.db`).
@@ -287,7 +288,7 @@ enum Which {
 
 impl Which {
     /// The views for `as_of` (`None`: now). 400 naming `as_of` for a size beyond the log.
-    async fn of(s: &AppState, as_of: Option<u64>) -> Result<Which, ApiError> {
+    pub(crate) async fn of(s: &AppState, as_of: Option<u64>) -> Result<Which, ApiError> {
         let Some(size) = as_of else {
             return Ok(Which::Current(s.0.views.current(s).await?));
         };
@@ -305,7 +306,7 @@ impl Which {
     }
 
     /// The log size the views describe.
-    fn log_size(&self) -> u64 {
+    pub(crate) fn log_size(&self) -> u64 {
         match self {
             Which::Current(st) => st.log_size,
             Which::Earlier(size) => *size,
@@ -313,7 +314,7 @@ impl Which {
     }
 
     /// Runs `f` on the views (blocking: the first query at an earlier size computes them).
-    fn with<R>(
+    pub(crate) fn with<R>(
         &self,
         s: &AppState,
         f: impl FnOnce(&ViewStore) -> Result<R, ApiError>,
@@ -337,11 +338,11 @@ impl Which {
 // ───────────────────────────── parameters ─────────────────────────────
 
 /// A query string, checked against the parameters an endpoint accepts.
-struct Params(BTreeMap<String, String>);
+pub(crate) struct Params(BTreeMap<String, String>);
 
-type RawQuery = Result<Query<Vec<(String, String)>>, QueryRejection>;
+pub(crate) type RawQuery = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
-fn params(q: RawQuery, allowed: &[&str]) -> Result<Params, ApiError> {
+pub(crate) fn params(q: RawQuery, allowed: &[&str]) -> Result<Params, ApiError> {
     let Query(pairs) =
         q.map_err(|e| ApiError::bad_request(format!("malformed query string: {}", e.body_text())))?;
     let mut map = BTreeMap::new();
@@ -365,7 +366,7 @@ fn params(q: RawQuery, allowed: &[&str]) -> Result<Params, ApiError> {
     Ok(Params(map))
 }
 
-fn bad(name: &str, why: impl Into<String>) -> ApiError {
+pub(crate) fn bad(name: &str, why: impl Into<String>) -> ApiError {
     ApiError::bad_request(format!("parameter {name}: {}", why.into())).field(name)
 }
 
@@ -386,7 +387,7 @@ impl Page {
 
 /// A bound of a time filter: a whole UTC day, or an instant.
 #[derive(Debug, Clone, Copy)]
-enum Bound {
+pub(crate) enum Bound {
     Day(Date),
     At(Time),
 }
@@ -401,9 +402,9 @@ impl Bound {
 }
 
 #[derive(Debug, Clone, Copy, Default)]
-struct TimeRange {
-    from: Option<Bound>,
-    to: Option<Bound>,
+pub(crate) struct TimeRange {
+    pub(crate) from: Option<Bound>,
+    pub(crate) to: Option<Bound>,
 }
 
 impl TimeRange {
@@ -446,7 +447,7 @@ fn parse_act(name: &str, s: &str) -> Result<Act, ApiError> {
 }
 
 impl Params {
-    fn get(&self, k: &str) -> Option<&str> {
+    pub(crate) fn get(&self, k: &str) -> Option<&str> {
         self.0.get(k).map(String::as_str)
     }
 
@@ -506,7 +507,7 @@ impl Params {
         }
     }
 
-    fn time_range(&self) -> Result<TimeRange, ApiError> {
+    pub(crate) fn time_range(&self) -> Result<TimeRange, ApiError> {
         let r = TimeRange {
             from: self.bound("from")?,
             to: self.bound("to")?,
@@ -522,7 +523,7 @@ impl Params {
         Ok(r)
     }
 
-    fn bbox(&self) -> Result<Option<[f64; 4]>, ApiError> {
+    pub(crate) fn bbox(&self) -> Result<Option<[f64; 4]>, ApiError> {
         let Some(v) = self.get("bbox") else {
             return Ok(None);
         };
@@ -551,7 +552,7 @@ impl Params {
         Ok(Some([a, b, c, d]))
     }
 
-    fn id(&self, k: &str) -> Result<Option<Id>, ApiError> {
+    pub(crate) fn id(&self, k: &str) -> Result<Option<Id>, ApiError> {
         self.get(k)
             .map(|v| Id::new(v).map_err(|e| bad(k, e)))
             .transpose()
@@ -559,7 +560,7 @@ impl Params {
 
     /// `agreement`, `reading` or `party`: an id the log holds, else a 400 naming the field and
     /// listing the valid values (`crate::filters`, shared with the CLI).
-    fn known(&self, known: &Known, field: Field) -> Result<Option<Id>, ApiError> {
+    pub(crate) fn known(&self, known: &Known, field: Field) -> Result<Option<Id>, ApiError> {
         let Some(id) = self.id(field.name())? else {
             return Ok(None);
         };
@@ -569,7 +570,7 @@ impl Params {
         Ok(Some(id))
     }
 
-    fn grade(&self) -> Result<Option<Grade>, ApiError> {
+    pub(crate) fn grade(&self) -> Result<Option<Grade>, ApiError> {
         self.get("occurrence")
             .map(|v| {
                 Grade::parse(v).ok_or_else(|| {
@@ -604,7 +605,7 @@ impl Params {
             .transpose()
     }
 
-    fn act(&self) -> Result<Option<Act>, ApiError> {
+    pub(crate) fn act(&self) -> Result<Option<Act>, ApiError> {
         self.get("kind").map(|v| parse_act("kind", v)).transpose()
     }
 
@@ -616,7 +617,7 @@ impl Params {
 
     /// `as_of`: a log size (entries), or an RFC 3339 time: the largest log size whose every
     /// entry a quorum of witnesses had cosigned by then (from the witnessing rounds in the log).
-    fn as_of(&self, s: &AppState) -> Result<Option<u64>, ApiError> {
+    pub(crate) fn as_of(&self, s: &AppState) -> Result<Option<u64>, ApiError> {
         let Some(v) = self.get("as_of") else {
             return Ok(None);
         };
@@ -668,7 +669,7 @@ fn cache(mut r: Response, caller: &Caller) -> Response {
     r
 }
 
-fn typed(body: String, content_type: &'static str, caller: &Caller) -> Response {
+pub(crate) fn typed(body: String, content_type: &'static str, caller: &Caller) -> Response {
     let mut r = body.into_response();
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -706,7 +707,7 @@ fn raw_page(docs: &[String], total: usize, page: Page, log_size: u64, extra: &st
     s
 }
 
-async fn blocking<R: Send + 'static>(
+pub(crate) async fn blocking<R: Send + 'static>(
     f: impl FnOnce() -> Result<R, ApiError> + Send + 'static,
 ) -> Result<R, ApiError> {
     tokio::task::spawn_blocking(f)
@@ -714,7 +715,7 @@ async fn blocking<R: Send + 'static>(
         .map_err(ApiError::internal)?
 }
 
-fn ledger(s: &AppState) -> std::sync::RwLockReadGuard<'_, Ledger> {
+pub(crate) fn ledger(s: &AppState) -> std::sync::RwLockReadGuard<'_, Ledger> {
     s.0.ledger.read().unwrap_or_else(|p| p.into_inner())
 }
 

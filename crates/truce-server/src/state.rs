@@ -72,6 +72,8 @@ pub struct Inner {
     pub access: crate::access::Access,
     /// Derived views (incidents, findings, compliance).
     pub views: crate::query::Views,
+    /// The map's indexes of the views, per stamp (`crate::map`).
+    pub map: crate::map::MapCache,
     /// The witnesses and the latest witnessed checkpoint.
     pub witnessing: crate::witnessing::Witnessing,
     /// Set once everything is loaded.
@@ -141,6 +143,7 @@ impl AppState {
             writer,
             access,
             views,
+            map: Default::default(),
             witnessing,
             ready: AtomicBool::new(true),
             stopping: AtomicBool::new(false),

@@ -42,6 +42,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/findings"),
     ("GET", "/v1/findings.csv"),
     ("GET", "/v1/compliance"),
+    ("GET", "/v1/map/cells"),
+    ("GET", "/v1/map/days"),
     ("GET", "/v1/commitments"),
     ("GET", "/v1/claims"),
     ("GET", "/v1/publications"),
