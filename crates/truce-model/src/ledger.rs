@@ -252,7 +252,7 @@ pub struct Ledger {
     /// Every status filed for each condition precedent, by condition id, in log order.
     pub condition_versions: BTreeMap<Id, Vec<Record<crate::lifecycle::Condition>>>,
     /// Entry id → (log index, kind, author, the identifier its value is filed under).
-    pub by_id: BTreeMap<String, (u64, Kind, Id, Option<Id>)>,
+    pub by_id: EntryIds,
     /// Entries replayed: accepted, opaque and refused.
     pub counts: Counts,
     /// Trusted time: witness policies, witnessing rounds and the sequencer's clocks.
@@ -271,6 +271,57 @@ struct Pending {
     count: u64,
     root: truce_log::Hash,
     records: Vec<(u64, Envelope)>,
+}
+
+/// Every accepted entry by its id: (log index, kind, author, the identifier its value is filed
+/// under). Keyed by the id's 32 bytes (an entry id is the hex SHA-256 of the entry), looked up by
+/// its hex text: a million entries cost no million strings, and no string comparisons.
+#[derive(Debug, Clone, Default)]
+pub struct EntryIds(std::collections::HashMap<[u8; 32], (u64, Kind, Id, Option<Id>)>);
+
+impl EntryIds {
+    fn key(id: &str) -> Option<[u8; 32]> {
+        let b = id.as_bytes();
+        if b.len() != 64 {
+            return None;
+        }
+        let nibble = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        let mut out = [0u8; 32];
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = (nibble(b[2 * k])? << 4) | nibble(b[2 * k + 1])?;
+        }
+        Some(out)
+    }
+
+    /// The entry with this id (lowercase hex), if accepted.
+    pub fn get(&self, id: &str) -> Option<&(u64, Kind, Id, Option<Id>)> {
+        self.0.get(&Self::key(id)?)
+    }
+
+    /// Whether an entry with this id (lowercase hex) was accepted.
+    pub fn contains_key(&self, id: &str) -> bool {
+        self.get(id).is_some()
+    }
+
+    /// How many entries were accepted.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none was.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn insert(&mut self, id: &str, v: (u64, Kind, Id, Option<Id>)) {
+        if let Some(k) = Self::key(id) {
+            self.0.insert(k, v);
+        }
+    }
 }
 
 /// How many entries of each outcome the ledger has seen.
@@ -819,11 +870,20 @@ impl Ledger {
 
     fn apply_accepted(&mut self, index: u64, env: Envelope) {
         self.by_id.insert(
-            env.id.clone(),
+            &env.id,
             (index, env.kind, env.author.clone(), same_key(&env.body)),
         );
         let a = env.author.clone();
-        match env.body.clone() {
+        // The body is moved out; `record` reads only the envelope's other fields.
+        let mut env = env;
+        let body = std::mem::replace(
+            &mut env.body,
+            Body::Clock(crate::witnessed::Clock {
+                first: 0,
+                entries: 0,
+            }),
+        );
+        match body {
             Body::PartyRegister(reg) => {
                 let keys = reg
                     .keys
