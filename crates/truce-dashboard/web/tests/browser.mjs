@@ -121,15 +121,19 @@ async function main() {
   const worldBackground = await api('/v1/map/cells?layer=background&bbox=-180,-85,180,85&zoom=2');
   log(`the API reports ${total} incidents (the map's cells: ${world.total}; listed when at most ${world.threshold}), ${worldBackground.total} background detections`);
   check(world.total === total, `/v1/map/cells counts ${world.total} incidents over the world, /v1/incidents ${total}`);
-  // The Sudzha incident: near the gas metering station (35.27 E, 51.19 N), 20–21 March 2025 (a bounded search on any log).
-  const near = '/v1/incidents?bbox=34.9,50.9,35.6,51.5&from=2025-03-19&to=2025-03-22';
+  const bgCount = (await api('/v1/background/count')).count;
+  check(worldBackground.total === bgCount, `/v1/map/cells counts ${worldBackground.total} background detections over the world, /v1/background/count ${bgCount}`);
+  // The Sudzha incident: near the gas metering station (35.27 E, 51.19 N): a bounded search on any log (on a large one,
+  // synthetic reports may join the incident and move its start).
+  const near = '/v1/incidents?bbox=34.9,50.9,35.6,51.5';
   const nearTotal = (await api(`${near}&limit=1`)).total;
   let sudzha = null;
   for (let off = 0; off < nearTotal && !sudzha; off += 1000) {
     const pageOf = await api(`${near}&limit=1000&offset=${off}`);
     for (const i of pageOf.items) {
       const d = await api(`/v1/incidents/${encodeURIComponent(i.id)}`);
-      const mentions = d.reports.some((r) => JSON.stringify(r.report).includes('Sudzha'));
+      // The demo's own reports of the blast (synthetic allegations on a large log may name Sudzha too).
+      const mentions = d.reports.some((r) => JSON.stringify(r.report).includes('Sudzha') && r.report.id.startsWith('sudzha-'));
       const out = Object.fromEntries(d.findings.map((f) => [f.reading, f.outcome]));
       if (mentions && out.ru && out.ua && out.ru !== out.ua) { sudzha = { id: i.id, out, doc: d }; break; }
     }
@@ -230,16 +234,27 @@ async function main() {
     return m.dataset.ready === 'true' && Number(m.dataset.incidentCount) === n;
   }, total, { timeout: 30000 });
   await shot(page, 'map');
-  // Redrawing after a zoom and after a pan: from the move to the new answer drawn (the page waits for the map to settle).
-  for (const [what, move] of [['zoom', (m) => m.setZoom(m.getZoom() + 1, { animate: false })], ['pan', (m) => m.panBy([300, 150], { animate: false })]]) {
-    const loads = Number(await page.getAttribute('#map', 'data-loads'));
-    t0 = Date.now();
-    await page.evaluate(`void (${move.toString()})(document.querySelector('#map').leafletMap)`);
-    await page.waitForFunction((n) => {
-      const m = document.querySelector('#map');
-      return Number(m.dataset.loads) > n && m.dataset.ready === 'true';
-    }, loads, { timeout: 30000, polling: 10 });
-    log(`redraw after ${what} in ${Date.now() - t0} ms (${await page.getAttribute('#map', 'data-mode')}, ${await page.getAttribute('#map', 'data-incident-count')} incidents in view)`);
+  // Redrawing after a zoom and after a pan, timed in the page: from the move to the new answer drawn (Leaflet's own
+  // redraw of the base map and the page's settling time included).
+  for (const what of ['zoom', 'pan']) {
+    const r = await page.evaluate(async (w) => {
+      const el = document.querySelector('#map');
+      const m = el.leafletMap;
+      const before = Number(el.dataset.loads);
+      const t = performance.now();
+      if (w === 'zoom') m.setZoom(m.getZoom() + 1, { animate: false });
+      else m.panBy([300, 150], { animate: false });
+      const leaflet = performance.now() - t;
+      await new Promise((resolve, reject) => {
+        const give = setTimeout(() => reject(new Error(`no redraw after the ${w}`)), 30000);
+        const poll = setInterval(() => {
+          if (Number(el.dataset.loads) > before && el.dataset.ready === 'true') { clearInterval(poll); clearTimeout(give); resolve(); }
+        }, 5);
+      });
+      const d = el.dataset;
+      return { ms: Math.round(performance.now() - t), leaflet: Math.round(leaflet), mode: d.mode, n: d.incidentCount, bg: d.backgroundCount, fetchMs: d.fetchMs, drawMs: d.drawMs };
+    }, what);
+    log(`redraw after ${what} in ${r.ms} ms (${r.mode}, ${r.n} incidents and ${r.bg || 0} background detections in view; Leaflet's redraw ${r.leaflet} ms, answers ${r.fetchMs} ms, drawing ${r.drawMs} ms)`);
   }
 
   // ── Base map: recognised boundaries, first-level regions, hatched disputed control, towns thinned by zoom, the convention ──
@@ -537,9 +552,8 @@ try {
 }
 const largest = responses.reduce((a, r) => (r.bytes > a.bytes ? r : a), { url: '', bytes: 0 });
 log(`${responses.length} responses, the largest ${largest.bytes} bytes (${largest.url})`);
-for (const r of responses) {
-  if (r.bytes > MAX_RESPONSE_BYTES) failures.push(`the page fetched ${r.bytes} bytes from ${r.url} (at most ${MAX_RESPONSE_BYTES})`);
-}
+const tooLarge = new Map(responses.filter((r) => r.bytes > MAX_RESPONSE_BYTES).map((r) => [r.url, r.bytes]));
+for (const [url, bytes] of tooLarge) failures.push(`the page fetched ${bytes} bytes from ${url} (at most ${MAX_RESPONSE_BYTES})`);
 const listed = responses.filter((r) => /^\/v1\/(incidents|findings|background)$/.test(new URL(r.url).pathname));
 if (listed.length) failures.push(`the page fetched unbounded lists: ${[...new Set(listed.map((r) => r.url))].slice(0, 5).join(', ')}`);
 if (external.length) failures.push(`requests to other hosts (blocked): ${[...new Set(external)].join(', ')}`);
