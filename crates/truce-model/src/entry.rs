@@ -595,12 +595,15 @@ pub fn fast_jcs<T: serde::Serialize>(v: &T) -> Option<Vec<u8>> {
 pub fn decode(bytes: &[u8]) -> Result<Envelope, EntryError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| EntryError::NotAnEntry(format!("not JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(EntryError::NotAnEntry("not a JSON object".into()));
+    }
+    if jcs(&value)? != bytes {
+        return Err(EntryError::NotCanonical);
+    }
     let serde_json::Value::Object(mut obj) = value else {
         return Err(EntryError::NotAnEntry("not a JSON object".into()));
     };
-    if jcs(&serde_json::Value::Object(obj.clone()))? != bytes {
-        return Err(EntryError::NotCanonical);
-    }
     let field = |field: &'static str, why: String| EntryError::Field { field, why };
     let signed = obj.contains_key("sig") || obj.contains_key("key");
     let (sig, message) = if signed {
