@@ -23,6 +23,21 @@ WHICH INCIDENTS:
   is marked as reaching the day only at its last instant. (`truce compliance` counts each finding
   once, on the day its incident's evidence starts in the agreement's time zone.)
 
+WHICH ARE LISTED:
+  Every incident of the day is counted; only the notable ones are listed one by one: those with
+  a finding of breach (at any standing) or another finding than out of scope under some reading,
+  a party named as perpetrator, a monitor's report or assessment, or sources that disagree. Most
+  important first (the standing of their strongest finding of breach, then occurrence grade,
+  then start), at most 50, each with at most 20 reports and 20 assessments. The rest are counted
+  by occurrence grade, with the command that lists them (`truce incidents --from D --to D`).
+
+OBSERVATIONS:
+  Sensor detections in no incident (background detections: nobody alleges anything within their
+  reach and, routine ones apart, they touch nothing a reading in force protects) are counted in
+  their own section, by source and routine or not, with the previous day's count: never listed,
+  never counted as incidents or as findings of breach (`truce background --from D --to D` lists
+  them).
+
 CHANGES TO READINGS:
   A version of a reading filed on the day (its stated filing time in the day) is listed with one
   sentence, dates in the agreement's time zone (`ru filed a new reading on 20 April 2025,
@@ -59,10 +74,12 @@ pub enum ReportCommand {
     /// The daily report of one day, in the manner of the OSCE SMM's daily reports.
     ///
     /// Counts per grade, party blamed and reading (findings by outcome) with the change from the
-    /// previous day; the notable incidents of the day with their grade, sources and the outcome
-    /// and deciding reasons under each reading; the commitments due within 7 days and their
-    /// discrepancies; charts (incidents per day by grade, breaches per party under each reading);
-    /// and the checkpoint it was computed at with the command that reproduces it (examples below).
+    /// previous day; the sensor detections in no incident, counted apart (observations, never
+    /// incidents); the notable incidents of the day (at most 50, the rest counted) with their
+    /// grade, sources and the outcome and deciding reasons under each reading; the commitments
+    /// due within 7 days and their discrepancies; charts (incidents per day by grade, breaches
+    /// per party under each reading); and the checkpoint it was computed at with the command
+    /// that reproduces it (examples below).
     #[command(after_long_help = DAILY_HELP)]
     Daily(DailyArgs),
 }
