@@ -1087,7 +1087,7 @@ impl Scan for IncidentIndex {
                 "type": "Feature",
                 "geometry": {"type": "Point", "coordinates": [self.pts.lon[i], self.pts.lat[i]]},
                 "properties": {
-                    "id": self.id(i),
+                    "id": cut(self.id(i), 64),
                     "start": self.pts.start[i].to_string(),
                     "end": self.end[i].to_string(),
                     "day": self.pts.days[self.pts.day[i] as usize].to_string(),
@@ -1468,6 +1468,7 @@ fn cells_json(
         out.push_str("null");
     }
     out.push('}');
+    debug_assert!(out.len() <= MAX_RESPONSE_BYTES, "{} bytes", out.len());
     Ok(out)
 }
 
@@ -1734,5 +1735,91 @@ mod tests {
         a.write(&mut day);
         day.push_str("},");
         assert!(day.len() <= CELL_MAX_BYTES);
+    }
+
+    /// An index of one incident with every field at its longest.
+    fn worst_incident() -> IncidentIndex {
+        let long = |c: char| std::iter::repeat_n(c, 64).collect::<String>();
+        let mut parties = Interner::default();
+        let ids: Vec<u32> = (0..12)
+            .map(|k| parties.get(&format!("{}{k:02}", &long('p')[..62])))
+            .collect();
+        let mut pts = Points::default();
+        pts.push(
+            -179.123_456_789_012_3,
+            -85.012_345_678_901_2,
+            Timestamp::MIN,
+            0,
+        );
+        pts.finish_days(vec![Date::constant(-9999, 1, 2)]);
+        let mut outcomes = HashMap::new();
+        outcomes.insert(
+            ("a".to_string(), "r".to_string()),
+            vec![outcome_code(Outcome::Breach, Standing::Corroborated)],
+        );
+        let id = long('i');
+        IncidentIndex {
+            stamp: None,
+            log_size: u64::MAX,
+            pts,
+            grade: vec![3],
+            flags: vec![3],
+            acts: vec![u16::MAX],
+            party_off: vec![0, ids.len() as u32],
+            party_ids: ids,
+            parties,
+            id_off: vec![0, id.len() as u32],
+            id_text: id,
+            end: vec![Timestamp::MAX],
+            outcomes,
+        }
+    }
+
+    #[test]
+    fn the_worst_incident_feature_fits_its_bound() {
+        let ix = worst_incident();
+        let q = Query {
+            layer: Layer::Incidents,
+            bbox: None,
+            times: TimeBounds::default(),
+            party: None,
+            grade: None,
+            act: None,
+            reading: Some(("a".into(), "r".into())),
+            outcome: None,
+            source: None,
+            routine: None,
+        };
+        let fc = ix.features(&q, vec![0]).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&fc).unwrap();
+        let f = &v["features"][0];
+        assert_eq!(
+            f["properties"]["parties"].as_array().unwrap().len(),
+            FEATURE_PARTIES
+        );
+        assert_eq!(
+            f["properties"]["acts"].as_array().unwrap().len(),
+            ACTS.len()
+        );
+        assert_eq!(f["properties"]["words"], "corroborated breach");
+        let one = f.to_string().len() + 1;
+        assert!(one <= FEATURE_MAX_BYTES, "{one} {f}");
+        // The worst background feature: every string at its cut (the routine description is
+        // the engine's plain words).
+        let bg = serde_json::json!({
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [-179.123_456_789_012_3, -85.012_345_678_901_2]},
+            "properties": {
+                "entry_id": "e".repeat(64), "author": "a".repeat(64), "id": "i".repeat(64),
+                "start": "s".repeat(64), "day": "d".repeat(16), "routine": "r".repeat(FEATURE_TEXT),
+            }
+        });
+        assert!(bg.to_string().len() < FEATURE_MAX_BYTES);
+        // The whole answer's bound follows from the parts'.
+        assert_eq!(
+            MAX_RESPONSE_BYTES,
+            ENVELOPE_MAX_BYTES + THRESHOLD * (CELL_MAX_BYTES + FEATURE_MAX_BYTES)
+        );
+        assert!(MAX_RESPONSE_BYTES < 4_700_000);
     }
 }
