@@ -4,7 +4,8 @@
 //!
 //! Modules: `log_api` (C2SP tlog-tiles endpoints, proofs), `submit` + `writer` (signed submissions,
 //! group commit), `query` (JSON queries and GeoJSON/CSV exports over the ledger and the engine's
-//! views), `publication` (what was published, digested into signed `publication` entries: `POST`/`GET /v1/publications`, shared with `truce publish`), `witnessing` (checkpoints pushed to C2SP witnesses, cosignatures published), `access` (bearer tokens bound to a party and role, rate limits), `restricted` (content
+//! views), `map` (the map at any scale: points counted per tile and per day, from an index in
+//! memory per views stamp), `publication` (what was published, digested into signed `publication` entries: `POST`/`GET /v1/publications`, shared with `truce publish`), `witnessing` (checkpoints pushed to C2SP witnesses, cosignatures published), `access` (bearer tokens bound to a party and role, rate limits), `restricted` (content
 //! committed to by hash in the log, served only to permitted roles), `review` (the monitors'
 //! review queue, shared with `truce review`), `history` (the versions of readings and the
 //! findings each changed, shared with `truce agreement history` and the daily report),
