@@ -852,8 +852,14 @@ async fn views_follow_the_log_and_concurrent_first_queries_agree() {
     use tower::ServiceExt;
     let r = router.clone().oneshot(req).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    // A lone detection nobody alleges, touching nothing protected: background, not an incident
+    // (truce-rules/6); the views moved to the new size all the same.
     let r = get(&router, "/v1/incidents", None).await.json();
-    assert_eq!(r["total"].as_u64(), before.map(|n| n + 1));
+    assert_eq!(r["total"].as_u64(), before);
+    assert_eq!(r["log_size"].as_u64(), size.map(|n| n + 1));
+    let r = get(&router, "/v1/background", None).await.json();
+    assert_eq!(r["total"], 1);
+    assert_eq!(r["items"][0]["id"], "det-far");
     assert_eq!(r["log_size"].as_u64(), size.map(|n| n + 1));
     let r = get(&router, "/v1/reports?kind=fire-observed", None)
         .await
