@@ -89,7 +89,7 @@ run() {
 
 {
     echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(git rev-parse --short HEAD 2>/dev/null || echo no-git)$(git diff --quiet 2>/dev/null || echo +dirty)"
-    echo "# $(uname -srm), $(nproc) cores; $(chromium --version 2>/dev/null)"
+    echo "# $(uname -srm), $(nproc) cores; $(chromium --version 2>/dev/null); load average at the start:$(cut -d" " -f1-3 /proc/loadavg | sed "s/^/ /")"
     demo "$work/demo"
     run "$work/demo" demo
     names="demo"

@@ -558,18 +558,19 @@ function drawCells(cells) {
   const grades = Object.keys(OCCURRENCE);
   for (const c of cells) {
     const [lon, lat] = c.center;
+    const count = Math.max(0, Math.floor(Number(c.count) || 0)); // a number, whatever the answer held
     const grade = dominant(c.by_grade, grades);
     const g = OCCURRENCE[grade] || { colour: '#9aa7b8', letter: '' };
     const outcome = dominant(c.by_outcome, ['breach', 'no_breach', 'out_of_scope', 'undetermined', 'none']);
-    const d = Math.round(Math.min(40, 18 + 5 * Math.log10(Math.max(1, c.count))));
+    const d = Math.round(Math.min(40, 18 + 5 * Math.log10(Math.max(1, count))));
     const breach = outcome === 'breach' ? ' breach' : '';
-    const title = `${c.count.toLocaleString('en')} incident${c.count === 1 ? '' : 's'} in this area: ${breakdown(c.by_grade)}` +
+    const title = `${count.toLocaleString('en')} incident${count === 1 ? '' : 's'} in this area: ${breakdown(c.by_grade)}` +
       (c.by_outcome && Object.keys(c.by_outcome).length ? `; outcomes: ${breakdown(c.by_outcome, (k) => k.replace(/_/g, ' '))}` : '') +
       '. Press Enter or click to zoom in.';
     const m = L.marker([lat, lon], {
       icon: L.divIcon({
         className: `marker-cluster-incidents inc-cell${breach}`,
-        html: `<span data-count="${c.count}" style="width:${d}px;height:${d}px;line-height:${d}px;background:${g.colour}">${compactCount(c.count)}</span>` +
+        html: `<span data-count="${count}" style="width:${d}px;height:${d}px;line-height:${d}px;background:${g.colour}">${compactCount(count)}</span>` +
           `<b class="cell-grade" aria-hidden="true">${esc(g.letter)}</b><span class="visually-hidden"> incidents</span>`,
         iconSize: [d, d],
         iconAnchor: [d / 2, d / 2],
@@ -588,15 +589,18 @@ function drawCells(cells) {
   }
 }
 
-/** Background detections: muted circles on a canvas, area by count; not interactive (the status line says how many). */
+/** Background detections: muted circles on a canvas, their area by count relative to the fullest cell in view (a
+ *  density); not interactive (the status line says how many are in view). */
 function drawBackground() {
   st.backgroundLayer.clearLayers();
   if (!st.background) return;
-  for (const c of st.background.cells || []) {
+  const cells = st.background.cells || [];
+  const max = Math.max(1, ...cells.map((c) => Number(c.count) || 0));
+  for (const c of cells) {
     const [lon, lat] = c.center;
     L.circleMarker([lat, lon], {
       pane: 'background',
-      radius: Math.min(16, 3 + 3 * Math.log10(Math.max(1, c.count))),
+      radius: 2 + 12 * Math.sqrt((Number(c.count) || 0) / max),
       stroke: false,
       fillColor: '#6d6a8a',
       fillOpacity: 0.35,
@@ -652,7 +656,7 @@ function drawHistogram(day) {
   const n = Math.max(1, st.days.length);
   const w = 1000 / n;
   const bars = st.days.map((d, k) => {
-    const c = st.dayCounts.get(d) || 0;
+    const c = Number(st.dayCounts.get(d)) || 0;
     const h = (c / max) * 34;
     return `<rect x="${(k * w + w * 0.1).toFixed(1)}" y="${(36 - h).toFixed(1)}" width="${(w * 0.8).toFixed(1)}" height="${h.toFixed(1)}" class="${d === day ? 'on' : ''}"><title>${esc(d)}: ${c}</title></rect>`;
   }).join('');
@@ -676,7 +680,7 @@ function drawLegend() {
     <div><h3>Clusters and areas (number inside)</h3><ul class="single">
       <li><span class="marker-cluster-incidents legend-cluster"><span>n</span></span> n incidents close together</li>
       <li><span class="marker-cluster-incidents inc-cell legend-cluster"><span style="background:${OCCURRENCE.reported.colour}">n</span></span> n incidents in an area (too many in view to show each: zoom in); colour and letter: the most common occurrence grade, a thick outline: mostly breaches</li>
-      <li><span class="legend-background" aria-hidden="true"></span> background detections: sensor detections in no incident (muted, larger where more)</li>
+      <li><span class="legend-background" aria-hidden="true"></span> background detections: sensor detections in no incident (muted; the larger, the more of them in that area, relative to the fullest area in view)</li>
       <li><span class="site-cluster legend-cluster">n</span> n sites close together</li></ul></div>`);
 }
 
