@@ -38,7 +38,7 @@ pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut o = String::with_capacity(digits.len() + digits.len() / 3);
     for (k, c) in digits.chars().enumerate() {
-        if k > 0 && (digits.len() - k) % 3 == 0 {
+        if k > 0 && (digits.len() - k).is_multiple_of(3) {
             o.push(',');
         }
         o.push(c);

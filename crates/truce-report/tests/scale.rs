@@ -54,7 +54,7 @@ fn detection(k: u64, start: String) -> Member {
         end: start.clone(),
         start,
         side: "sensor:firms".into(),
-        routine: (k % 10 == 0).then(|| "hot spot".to_string()),
+        routine: k.is_multiple_of(10).then(|| "hot spot".to_string()),
     }
 }
 
