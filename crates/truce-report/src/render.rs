@@ -1204,7 +1204,7 @@ dl{display:grid;grid-template-columns:9rem 1fr;gap:.15rem .6rem}dt{font-weight:b
 .g-corroborated{background:#e65100}.g-verified{background:#c62828}.g-unverifiable{background:#1e88e5}.g-dismissed{background:#43a047}.g-contested{background:#8e24aa}
 .a,.s{padding:0 .35rem;border-radius:3px;border:1px solid #757575;font-weight:bold}.s-established{background:#c62828;color:#fff;border-color:#c62828}.s-corroborated{background:#ffccbc;border-color:#e65100}.s-alleged{border-style:dashed}
 .o-established-breach{background:#c62828}.o-corroborated-breach{background:#e65100}.o-alleged-breach{background:#fff;color:#c62828;border:1px dashed #c62828}.o-no-breach{background:#43a047}.o-out-of-scope{background:#757575}.o-undetermined{background:#f9a825;color:#222}
-.uncounted{color:#666}.headline{font-size:1.02rem}
+.uncounted{color:#666}.headline{font-size:1.02rem}.why{color:#444;font-style:italic;margin:.2rem 0}
 .decides{font-weight:bold;color:#8e24aa}.disc td{background:#fff3e0}.st-discrepancy{color:#c62828}
 details{margin:.3rem 0}pre{background:#f4f4f4;padding:.6rem;overflow-x:auto;font-size:.85rem}.charts svg{display:block;margin:.5rem 0;max-width:100%;height:auto}
 @media print{body{max-width:none;margin:0}details{display:block}details>*{display:block}}
