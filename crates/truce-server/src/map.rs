@@ -54,8 +54,8 @@
 //! **Bounds.** A cell is at most [`CELL_MAX_BYTES`] bytes of JSON and a feature at most
 //! [`FEATURE_MAX_BYTES`] (strings from the log are at most 64 bytes, a routine description is
 //! cut at 256); with at most [`MAX_CELLS`] cells, or at most [`THRESHOLD`] cells and features,
-//! an answer of `/v1/map/cells` is at most [`MAX_RESPONSE_BYTES`] (4.6 MB; `tests/map.rs` checks
-//! the bound on the worst cell and feature and on real answers). `/v1/map/days` lists at most
+//! an answer of `/v1/map/cells` is at most [`MAX_RESPONSE_BYTES`] (4,097,024 bytes; the unit
+//! tests check the worst cell and feature against their bounds, `tests/map.rs` every answer). `/v1/map/days` lists at most
 //! [`MAX_DAYS`] days (a 400 naming `from` beyond; each day at most [`CELL_MAX_BYTES`]).
 
 use crate::access::Caller;
@@ -1542,7 +1542,7 @@ async fn prepare(
 /// `GET /v1/map/cells`.
 #[utoipa::path(get, path = "/v1/map/cells", tag = "engine",
     summary = "The map at any scale: incidents or background detections counted per Web-Mercator tile in a box, with the points themselves when at most 2,000",
-    description = "Cells are the slippy-map tiles at `cell_zoom = min(zoom + 3, 20)`; each point inside `bbox` (edges included, as `/v1/incidents?bbox=`) counts once, in its tile; only cells with points are listed (north to south, west to east): `{key: \"z/x/y\", bbox: [w,s,e,n], center: [lon,lat] (mean of its points), count, by_grade, by_outcome, routine}`. `by_outcome` counts outcomes under the `agreement` + `reading` given (`none`: no finding; empty without them). `features` is a GeoJSON FeatureCollection of the points when `total` ≤ `threshold` (2,000), else `null`: incidents `{id, start, end, day, occurrence, routine, disputed, parties, acts, outcome, standing, words}`, background detections `{entry_id, author, id, start, day, routine}`. A box covering more than 4,096 cells is refused (400, field `bbox`: zoom in or narrow it). An answer is at most 4.6 MB (4,096 cells of at most 512 bytes, or 2,000 cells and features of at most 1,536 bytes). Answers come from an index in memory built once per state of the views (the first request after the log grew waits for it).",
+    description = "Cells are the slippy-map tiles at `cell_zoom = min(zoom + 3, 20)`; each point inside `bbox` (edges included, as `/v1/incidents?bbox=`) counts once, in its tile; only cells with points are listed (north to south, west to east): `{key: \"z/x/y\", bbox: [w,s,e,n], center: [lon,lat] (mean of its points), count, by_grade, by_outcome, routine}`. `by_outcome` counts outcomes under the `agreement` + `reading` given (`none`: no finding; empty without them). `features` is a GeoJSON FeatureCollection of the points when `total` ≤ `threshold` (2,000), else `null`: incidents `{id, start, end, day, occurrence, routine, disputed, parties, acts, outcome, standing, words}`, background detections `{entry_id, author, id, start, day, routine}`. A box covering more than 4,096 cells is refused (400, field `bbox`: zoom in or narrow it). An answer is at most 4.1 MB (4,096 cells of at most 512 bytes, or 2,000 cells and features of at most 1,536 bytes). Answers come from an index in memory built once per state of the views (the first request after the log grew waits for it).",
     params(
         ("layer" = Option<String>, Query, description = "`incidents` (default) or `background` (sensor detections in no incident)"),
         ("bbox" = Option<String>, Query, description = "`minlon,minlat,maxlon,maxlat` in degrees (default: the world)"),
@@ -1820,6 +1820,6 @@ mod tests {
             MAX_RESPONSE_BYTES,
             ENVELOPE_MAX_BYTES + THRESHOLD * (CELL_MAX_BYTES + FEATURE_MAX_BYTES)
         );
-        const { assert!(MAX_RESPONSE_BYTES < 4_700_000) };
+        const { assert!(MAX_RESPONSE_BYTES == 4_097_024) };
     }
 }
