@@ -77,7 +77,7 @@ use std::sync::{Arc, Mutex};
 use truce_engine::{Grade, Outcome, Standing};
 use truce_model::domain::Act;
 use truce_store::views::{
-    in_bbox, BackgroundFilter, FindingFilter, IncidentFilter, ViewStamp, ViewStore,
+    in_bbox, BackgroundFilter, BackgroundRow, FindingFilter, IncidentFilter, ViewStamp, ViewStore,
 };
 
 /// At most this many points are returned as features (`features` is `null` above it).
@@ -1165,73 +1165,20 @@ impl BackgroundIndex {
     }
 }
 
-/// A background detection's feature columns, read back by `seq`.
-struct FeatureRow {
-    entry_index: u64,
-    entry_id: String,
-    author: String,
-    id: String,
-    start: String,
-    day: String,
-    routine: Option<String>,
-}
-
-/// The rows of `view_background` at positions `seqs` (its `seq`, the engine's order, from 1),
-/// read by primary key in one read transaction of the views file at `path`, and only if that
-/// file still holds the views stamped `stamp` (else the views moved on since the index was
-/// built: `MapError::Changing`, and the next request builds a new index).
+/// The rows of `view_background` at positions `seqs`, only if the views file at `path` still
+/// holds the views stamped `stamp` (else the views moved on since the index was built:
+/// `MapError::Changing`, and the next request builds a new index).
 fn background_rows(
     path: &Path,
     stamp: &Option<ViewStamp>,
     seqs: &[u32],
-) -> Result<Vec<FeatureRow>, MapError> {
-    let unreadable = |e: rusqlite::Error| MapError::Unreadable(format!("{}: {e}", path.display()));
-    let conn = rusqlite::Connection::open_with_flags(
-        path,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(unreadable)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(unreadable)?;
-    let tx = conn.unchecked_transaction().map_err(unreadable)?;
-    let meta = |k: &str| -> Result<Option<String>, MapError> {
-        use rusqlite::OptionalExtension as _;
-        tx.query_row("SELECT value FROM view_meta WHERE key = ?1", [k], |r| {
-            r.get(0)
-        })
-        .optional()
-        .map_err(unreadable)
-    };
-    let now = match (meta("log_size")?, meta("root")?, meta("rules")?) {
-        (Some(size), Some(root), Some(rules)) => size.parse().ok().map(|log_size| ViewStamp {
-            log_size,
-            root,
-            rules,
-        }),
-        _ => None,
-    };
-    if now != *stamp {
-        return Err(MapError::Changing);
-    }
-    let mut st = tx
-        .prepare_cached("SELECT entry_index, entry_id, author, id, start, day, routine FROM view_background WHERE seq = ?1")
-        .map_err(unreadable)?;
-    seqs.iter()
-        .map(|&k| {
-            st.query_row([i64::from(k) + 1], |r| {
-                Ok(FeatureRow {
-                    entry_index: r.get(0)?,
-                    entry_id: r.get(1)?,
-                    author: r.get(2)?,
-                    id: r.get(3)?,
-                    start: r.get(4)?,
-                    day: r.get(5)?,
-                    routine: r.get(6)?,
-                })
-            })
-            .map_err(unreadable)
-        })
-        .collect()
+) -> Result<Vec<BackgroundRow>, MapError> {
+    let unreadable = |e: truce_store::StoreError| MapError::Unreadable(e.to_string());
+    let mut views = ViewStore::open_read_only(path).map_err(unreadable)?;
+    views
+        .background_at(stamp, seqs)
+        .map_err(unreadable)?
+        .ok_or(MapError::Changing)
 }
 
 /// `s` cut to at most `n` bytes (at a character boundary).

@@ -778,6 +778,50 @@ impl ViewStore {
         Ok(())
     }
 
+    /// The background rows at positions `seqs` (the engine's order, from 0: `seq - 1`), read by
+    /// primary key in one read transaction, and only if the file still holds the views stamped
+    /// `stamp`: `Ok(None)` when the views were replaced since (the caller's index is stale).
+    /// A position past the end is an error.
+    pub fn background_at(
+        &mut self,
+        stamp: &Option<ViewStamp>,
+        seqs: &[u32],
+    ) -> Result<Option<Vec<BackgroundRow>>, StoreError> {
+        let path = self.path.clone();
+        let e = |x| sql(&path, x);
+        let tx = self.conn.transaction().map_err(e)?;
+        let meta = |k: &str| -> Result<Option<String>, StoreError> {
+            tx.query_row("SELECT value FROM view_meta WHERE key = ?1", [k], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(e)
+        };
+        let now = match (meta("log_size")?, meta("root")?, meta("rules")?) {
+            (Some(size), Some(root), Some(rules)) => size.parse().ok().map(|log_size| ViewStamp {
+                log_size,
+                root,
+                rules,
+            }),
+            _ => None,
+        };
+        if now != *stamp {
+            return Ok(None);
+        }
+        let rows = {
+            let mut st = tx
+                .prepare_cached(&format!(
+                    "SELECT {BACKGROUND_COLUMNS} FROM view_background WHERE seq = ?1"
+                ))
+                .map_err(e)?;
+            seqs.iter()
+                .map(|&k| st.query_row([i64::from(k) + 1], background_row).map_err(e))
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        tx.finish().map_err(e)?;
+        Ok(Some(rows))
+    }
+
     /// A stored document by name.
     pub fn doc(&self, name: &str) -> Result<Option<String>, StoreError> {
         self.conn
