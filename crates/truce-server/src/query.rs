@@ -1572,9 +1572,11 @@ pub(crate) async fn incidents(
 
 /// `GET /v1/incidents/{id}`.
 #[utoipa::path(get, path = "/v1/incidents/{id}", tag = "engine",
-    summary = "One incident with every finding about it and its reports (evidence content inline for permitted callers)",
-    params(("id" = String, Path, description = "Incident id (`inc-` + 16 hex digits)")),
-    responses((status = 200, description = "`{incident, findings, reports, log_size}`", body = Object),
+    summary = "One incident with every finding about it and one page of its reports (evidence content inline for permitted callers)",
+    params(("id" = String, Path, description = "Incident id (`inc-` + 16 hex digits)"),
+        ("limit" = Option<usize>, Query, description = "Reports (and members) per page, at most `max_page` (default 100)"),
+        ("offset" = Option<usize>, Query, description = "Reports (and members) to skip, in log order")),
+    responses((status = 200, description = "`{incident, findings, reports, reports_total, limit, offset, log_size}`: `incident.members` and `reports` are the same page of the incident's reports, `incident.member_count` and `reports_total` count them all", body = Object),
         (status = 404, description = "Not found", body = crate::openapi::ErrorBody)),
     security((), ("bearer" = [])))]
 pub(crate) async fn incident(
@@ -1583,7 +1585,7 @@ pub(crate) async fn incident(
     Path(id): Path<String>,
     q: RawQuery,
 ) -> Result<Response, ApiError> {
-    params(q, &[])?;
+    let page = params(q, &["limit", "offset"])?.page(s.0.config.max_page)?;
     let stamp = s.0.views.current(&s).await?;
     let c = caller.clone();
     let v = blocking(move || {
@@ -1599,8 +1601,12 @@ pub(crate) async fn incident(
             })?;
             Ok((doc, findings))
         })?;
-        let inc: Incident = serde_json::from_str(&doc)
+        let mut inc: Incident = serde_json::from_str(&doc)
             .map_err(|e| ApiError::internal(derived::DerivedError::Unreadable(e.to_string())))?;
+        // One page of the members (and their reports): an incident gathering thousands of
+        // reports answers in bounded size.
+        let member_count = inc.members.len();
+        inc.members = page.slice(&inc.members).to_vec();
         let findings: Vec<Value> = derived::parse_all(&findings).map_err(ApiError::internal)?;
         let (mut reports, evidence) = {
             let l = ledger(&s);
@@ -1619,10 +1625,18 @@ pub(crate) async fn incident(
             )
         };
         inline_evidence(&s, &c, &mut reports, &evidence)?;
+        let mut incident = serde_json::to_value(&inc)
+            .map_err(|e| ApiError::internal(derived::DerivedError::Unreadable(e.to_string())))?;
+        if let Some(o) = incident.as_object_mut() {
+            o.insert("member_count".into(), json!(member_count));
+        }
         Ok(json!({
-            "incident": inc,
+            "incident": incident,
             "findings": findings,
             "reports": reports,
+            "reports_total": member_count,
+            "limit": page.limit,
+            "offset": page.offset,
             "log_size": stamp.log_size,
         }))
     })

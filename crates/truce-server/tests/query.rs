@@ -591,6 +591,42 @@ async fn pagination_and_filters() {
         .json();
     assert_eq!(det["incident"]["id"], ids[0]);
     assert!(det["findings"].is_array() && det["reports"].is_array());
+    // The incident's reports come a page at a time; `member_count` and `reports_total` count all.
+    let total = det["reports_total"].as_u64().unwrap();
+    assert_eq!(det["incident"]["member_count"].as_u64(), Some(total));
+    assert_eq!(
+        det["reports"].as_array().unwrap().len() as u64,
+        total.min(100)
+    );
+    for (offset, want) in [
+        (0, total.min(1)),
+        (1, total.saturating_sub(1).min(1)),
+        (total, 0),
+    ] {
+        let page = get(
+            &router,
+            &format!("/v1/incidents/{}?limit=1&offset={offset}", ids[0]),
+            None,
+        )
+        .await
+        .json();
+        assert_eq!(page["reports"].as_array().unwrap().len() as u64, want);
+        assert_eq!(
+            page["incident"]["members"].as_array().unwrap().len() as u64,
+            want
+        );
+        assert_eq!(page["reports_total"].as_u64(), Some(total));
+    }
+    assert_eq!(
+        get(
+            &router,
+            &format!("/v1/incidents/{}?limit=100000", ids[0]),
+            None
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(
         get(&router, "/v1/incidents/inc-nope", None).await.status,
         StatusCode::NOT_FOUND

@@ -5,6 +5,9 @@ import { get } from './api.js';
 import { agreement, parties } from './data.js';
 import { wireVerifyButtons } from './proof.js';
 
+/** Reports the panel shows; the rest are counted, with a link to the next page of the API. */
+const REPORTS_SHOWN = 50;
+
 const HOLDS = { yes: ['✓', 'holds'], no: ['✗', 'does not hold'], uncertain: ['?', 'uncertain'] };
 
 /** Renders incident `id` into `panel` (an element with a live status line); returns its document (`/v1/incidents/{id}`),
@@ -15,7 +18,8 @@ export async function renderIncident(panel, id) {
     <p class="panel-status" aria-live="polite">Loading incident ${id}…</p>`);
   let doc;
   try {
-    doc = await get(`/v1/incidents/${encodeURIComponent(id)}`);
+    // One page of its reports: an incident gathering thousands of them still answers in bounded size.
+    doc = await get(`/v1/incidents/${encodeURIComponent(id)}`, { limit: REPORTS_SHOWN });
   } catch (e) {
     $('.panel-status', panel).textContent = `Could not load incident ${id}: ${e.message}`;
     return;
@@ -99,7 +103,9 @@ export async function renderIncident(panel, id) {
     ${otherAssessments.length ? html`<h3>Other assessments</h3><ul class="assessments">${otherAssessments}</ul>` : ''}
     <h3>Findings under each reading</h3>
     ${findingsHtml.length ? findingsHtml : html`<p>No reading concerns this incident (nobody named, no protected site or target within reach).</p>`}
-    <h3>Reports (${doc.reports.length})</h3><ul class="reports">${reports}</ul>
+    <h3>Reports (${doc.reports_total ?? doc.reports.length})</h3><ul class="reports">${reports}</ul>
+    ${(doc.reports_total ?? 0) > doc.reports.length ? html`<p class="meta more-reports">Showing the first ${doc.reports.length} of ${doc.reports_total} reports, in log order; the next ones:
+      <a href="/v1/incidents/${encodeURIComponent(inc.id)}?limit=100&offset=${doc.reports.length}">the API's next page (JSON)</a>.</p>` : ''}
     <h3>Log entries behind it</h3>
     <p class="meta">Each is in the public log; <i>verify</i> recomputes its inclusion proof here against the checkpoint's root (log size ${doc.log_size}).</p>
     <ul class="entries">${entries.map((e) => html`<li>${e.what}: ${entryRef(e.index)}</li>`)}</ul>`);
