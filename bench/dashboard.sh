@@ -5,8 +5,8 @@
 #   demo        the demo alone (8 incidents);
 #   firms       the demo + FIRMS_ROWS simulated FIRMS detections (default 1,000,000; most are
 #               background detections, drawn as a density layer);
-#   allegations the demo + ROWS_PER_SIDE synthetic allegations by each side (default 50,000 each:
-#               100,000 reports, tens of thousands of incidents; skipped when ROWS_PER_SIDE=0).
+#   allegations the firms log + ROWS_PER_SIDE synthetic allegations by each side on top (default 50,000
+#               each: 100,000 more reports; skipped when ROWS_PER_SIDE=0).
 # For each: the time until the map is ready (cold: a new page, from navigation to the cells or
 # incidents and the background drawn), the redraw after a zoom and after a pan (from the move to
 # the new answer drawn, the page's 120 ms settling included), the incident panel, and the largest
@@ -103,19 +103,19 @@ run() {
     rm -f "$work/f.csv"
     run "$work/firms" firms
     names="$names firms"
-    rm -rf "$work/firms"
 
+    # The same log after 2 x ROWS_PER_SIDE allegations on top of the detections.
     if [ "$rows" -gt 0 ]; then
-        demo "$work/allegations"
         for side in ua:ru ru:ua; do
             p=${side%%:*}; o=${side##*:}
             "$truce" simulate allegations --rows "$rows" --seed 5 --party "$p" --opponent "$o" --out "$work/$p.jsonl"
-            "$truce" --quiet --dir "$work/allegations" ingest "$work/$p.jsonl" --format jsonl --as "$p" --key "$work/allegations/keys/$p.key"
+            "$truce" --quiet --dir "$work/firms" ingest "$work/$p.jsonl" --format jsonl --as "$p" --key "$work/firms/keys/$p.key"
         done
-        "$truce" --quiet --dir "$work/allegations" rebuild
-        run "$work/allegations" allegations
+        "$truce" --quiet --dir "$work/firms" rebuild
+        run "$work/firms" allegations
         names="$names allegations"
     fi
+    rm -rf "$work/firms"
 
     python3 - "$work" $names <<'EOF'
 import re, sys
