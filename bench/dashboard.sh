@@ -83,7 +83,7 @@ run() {
     echo "$name: $total incidents at $url"
     # A failed check is reported with the timings, and the run goes on to the next log.
     (cd "$web" && node tests/browser.mjs "$url" "$work/shots-$name") > "$work/$name.browser" 2>&1 || true
-    grep -E 'API reports|map ready|first load|redraw after|panel findings|responses, the largest|passed|FAILED|^- ' "$work/$name.browser" | sed "s/^/  /"
+    grep -E 'API reports|map ready|first load|redraw after|panel findings|responses, the largest|passed|FAILED|^- ' "$work/$name.browser" | sed "s/^/  /" || true
     kill "$server"; wait "$server" 2>/dev/null || true; server=""
 }
 

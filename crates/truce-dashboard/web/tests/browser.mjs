@@ -538,9 +538,9 @@ async function main() {
   await page.goto(`${BASE}/#/incident/${encodeURIComponent(sudzha.id)}`, { waitUntil: 'load' });
   await page.waitForSelector('aside.panel:not([hidden]) article.finding[data-reading="ua"]', { timeout: 30000 });
   // Marked in the list when the view lists its incidents; where it holds more than the map lists (cells), its cell is marked.
-  const marked = await page.waitForFunction((id) => document.querySelector(`table.incidents tr.open[data-incident-id="${CSS.escape(id)}"]`)
+  const openMarked = await page.waitForFunction((id) => document.querySelector(`table.incidents tr.open[data-incident-id="${CSS.escape(id)}"]`)
     || document.querySelector('.inc-cell.open'), sudzha.id, { timeout: 15000 }).then(() => true, () => false);
-  check(marked, 'the opened incident is marked neither in the list nor as its cell on the map');
+  check(openMarked, 'the opened incident is marked neither in the list nor as its cell on the map');
 
   await browser.close();
   browser = null;
