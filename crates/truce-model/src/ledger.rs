@@ -273,6 +273,36 @@ struct Pending {
     records: Vec<(u64, Envelope)>,
 }
 
+/// One log entry decoded, before the ledger's state is consulted: the part of replaying an entry
+/// that depends on its bytes alone (JSON, canonical form, hash, typed body), so it can run on
+/// another thread ahead of its turn ([`Ledger::apply_decoded`], [`crate::replay`]).
+#[derive(Debug)]
+pub struct Decoded(DecodedAs);
+
+#[derive(Debug)]
+enum DecodedAs {
+    /// Not an envelope (a raw line appended with `truce log append`).
+    Opaque,
+    /// An envelope that does not parse.
+    Malformed(crate::entry::EntryError),
+    /// An envelope.
+    Entry(Box<Envelope>),
+}
+
+impl Decoded {
+    /// Decodes an entry's bytes.
+    pub fn of(bytes: &[u8]) -> Decoded {
+        if bytes.first() != Some(&b'{') {
+            return Decoded(DecodedAs::Opaque);
+        }
+        Decoded(match decode(bytes) {
+            Ok(env) => DecodedAs::Entry(Box::new(env)),
+            Err(crate::entry::EntryError::NotAnEntry(_)) => DecodedAs::Opaque,
+            Err(e) => DecodedAs::Malformed(e),
+        })
+    }
+}
+
 /// Every accepted entry by its id: (log index, kind, author, the identifier its value is filed
 /// under). Keyed by the id's 32 bytes (an entry id is the hex SHA-256 of the entry), looked up by
 /// its hex text: a million entries cost no million strings, and no string comparisons.
@@ -751,34 +781,35 @@ impl Ledger {
     /// Replays one log entry. Accepted entries change the ledger; refused and raw entries are
     /// counted and change nothing.
     pub fn apply(&mut self, index: u64, bytes: &[u8]) -> Applied {
+        self.apply_decoded(index, Decoded::of(bytes))
+    }
+
+    /// Replays one log entry decoded ahead of its turn ([`Decoded::of`], on any thread):
+    /// exactly what [`Ledger::apply`] does with its bytes.
+    pub fn apply_decoded(&mut self, index: u64, decoded: Decoded) -> Applied {
         // Checks that depend on the entry's position (a round's tree size) read `size` as the
         // entry's own index.
         self.size = index;
-        let applied = self.apply_at(index, bytes);
+        let applied = self.apply_at(index, decoded);
         self.size = index + 1;
         applied
     }
 
-    fn apply_at(&mut self, index: u64, bytes: &[u8]) -> Applied {
-        if bytes.first() != Some(&b'{') {
-            self.break_pending();
-            self.counts.opaque += 1;
-            return Applied::Opaque;
-        }
+    fn apply_at(&mut self, index: u64, decoded: Decoded) -> Applied {
         // One decode per entry: the envelope is handed to admission and then applied.
-        let env = match decode(bytes) {
-            Ok(env) if env.sig.is_empty() => return self.apply_record(index, env),
-            Ok(env) => env,
-            Err(crate::entry::EntryError::NotAnEntry(_)) => {
+        let env = match decoded.0 {
+            DecodedAs::Opaque => {
                 self.break_pending();
                 self.counts.opaque += 1;
                 return Applied::Opaque;
             }
-            Err(e) => {
+            DecodedAs::Malformed(e) => {
                 self.break_pending();
                 self.counts.refused += 1;
                 return Applied::Refused(Rejection::Malformed(e));
             }
+            DecodedAs::Entry(env) if env.sig.is_empty() => return self.apply_record(index, *env),
+            DecodedAs::Entry(env) => *env,
         };
         self.break_pending();
         match self.admit_replayed(env) {

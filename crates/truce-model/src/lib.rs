@@ -22,6 +22,7 @@ pub mod gate;
 pub mod geo;
 pub mod ledger;
 pub mod lifecycle;
+pub mod replay;
 pub mod taxonomy;
 pub mod time;
 pub mod views;
@@ -29,5 +30,5 @@ pub mod witnessed;
 
 pub use domain::{Id, Role};
 pub use entry::{decode, sign, Body, Envelope, Kind};
-pub use ledger::{Applied, Ledger, Refusals, Rejection};
+pub use ledger::{Applied, Decoded, Ledger, Refusals, Rejection};
 pub use time::{Date, Time};

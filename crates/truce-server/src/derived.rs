@@ -93,11 +93,14 @@ pub fn replay_to(
 /// How often a replay reports its progress, in entries.
 pub const PROGRESS_EVERY: u64 = 4096;
 
-/// [`replay_to`], reporting [`Progress::Replaying`] as it goes.
+/// [`replay_to`], reporting [`Progress::Replaying`] as it goes. This is the one replay of the
+/// log into a ledger (the server's start and recovery, the CLI's domain and engine commands):
+/// entries are decoded ahead on other threads and applied in log order
+/// ([`truce_model::replay`]), and the refused ones are said once ([`warn_refused`]).
 pub fn replay_to_with(
     reader: &LogReader<SqliteStorage>,
     size: u64,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<(Ledger, u64), DerivedError> {
     let mut ledger = Ledger::new();
     let mut refused = truce_model::Refusals::default();
@@ -105,15 +108,20 @@ pub fn replay_to_with(
         done: 0,
         total: size,
     });
-    let size = reader.for_each_entry_to(size, |i, e| {
-        refused.note(i, &ledger.apply(i, e));
-        if (i + 1) % PROGRESS_EVERY == 0 && i + 1 < size {
-            progress(Progress::Replaying {
-                done: i + 1,
-                total: size,
-            });
-        }
-    })?;
+    let size = truce_model::replay::replay(
+        &mut ledger,
+        truce_model::replay::decoders(),
+        |sink| reader.for_each_entry_to(size, |i, e| sink(i, e)),
+        |i, applied| {
+            refused.note(i, applied);
+            if (i + 1) % PROGRESS_EVERY == 0 && i + 1 < size {
+                progress(Progress::Replaying {
+                    done: i + 1,
+                    total: size,
+                });
+            }
+        },
+    )?;
     progress(Progress::Replaying {
         done: size,
         total: size,
@@ -166,7 +174,7 @@ pub fn judge_ledger(ledger: Ledger, size: u64, root: String) -> (Judgement, View
 /// Replays the log and judges it: the engine's full output at the log's current size.
 pub fn judge(
     reader: &LogReader<SqliteStorage>,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<(Judgement, ViewStamp), DerivedError> {
     judge_at(reader, reader.latest()?.size, progress)
 }
@@ -176,7 +184,7 @@ pub fn judge(
 pub fn judge_at(
     reader: &LogReader<SqliteStorage>,
     size: u64,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<(Judgement, ViewStamp), DerivedError> {
     let t = Instant::now();
     let (ledger, size) = replay_to_with(reader, size, progress)?;
@@ -329,7 +337,7 @@ pub fn background_of(r: &BackgroundRow) -> Result<Background, DerivedError> {
 pub fn refresh(
     reader: &LogReader<SqliteStorage>,
     views: &mut ViewStore,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<(Judgement, ViewStamp), DerivedError> {
     let (j, stamp) = judge(reader, progress)?;
     store(views, &j, &stamp)?;
@@ -348,7 +356,7 @@ pub fn is_fresh(stamp: &ViewStamp, cp: &SignedCheckpoint) -> bool {
 pub fn ensure_fresh(
     reader: &LogReader<SqliteStorage>,
     views: &mut ViewStore,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<bool, DerivedError> {
     let cp = reader.latest()?;
     let current = views.stamp()?;
@@ -440,7 +448,7 @@ pub fn as_of_store(
     dir: &Path,
     reader: &LogReader<SqliteStorage>,
     size: u64,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<ViewStore, DerivedError> {
     check_size(size, reader.latest()?.size)?;
     let root = root_at(reader, size)?;
@@ -462,7 +470,7 @@ pub fn views_at(
     dir: &Path,
     reader: &LogReader<SqliteStorage>,
     as_of: Option<u64>,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<ViewStore, DerivedError> {
     let latest = reader.latest()?.size;
     match as_of.filter(|s| *s != latest) {
@@ -483,7 +491,7 @@ pub fn findings_at(
     reader: &LogReader<SqliteStorage>,
     size: u64,
     filter: &FindingFilter,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Vec<Finding>, DerivedError> {
     let current = views_path(dir);
     if current.exists() {

@@ -118,7 +118,7 @@ pub fn change(
     dir: &Path,
     reader: &LogReader<SqliteStorage>,
     p: &Pending,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<VersionChange, DerivedError> {
     let v = p.version();
     let root = derived::root_at(reader, v.index + 1)?;
@@ -153,7 +153,7 @@ pub fn changes(
     dir: &Path,
     reader: &LogReader<SqliteStorage>,
     pending: &[Pending],
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Vec<VersionChange>, DerivedError> {
     pending
         .iter()
@@ -169,7 +169,7 @@ pub fn history(
     ledger: &Ledger,
     log_size: u64,
     agreement: &Id,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Option<History>, DerivedError> {
     let Some(pending) = versions_of(ledger, agreement) else {
         return Ok(None);
@@ -191,7 +191,7 @@ pub fn changes_filed_on(
     reader: &LogReader<SqliteStorage>,
     ledger: &Ledger,
     day: &truce_report::Day,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Vec<VersionChange>, DerivedError> {
     changes(
         dir,

@@ -226,7 +226,7 @@ pub fn events(
     reader: &LogReader<SqliteStorage>,
     ledger: &Ledger,
     agreement: &Id,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Vec<LifecycleEvent>, DerivedError> {
     with_changes(
         dir,
@@ -244,7 +244,7 @@ pub fn with_changes(
     reader: &LogReader<SqliteStorage>,
     agreement: &Id,
     mut out: Vec<LifecycleEvent>,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Vec<LifecycleEvent>, DerivedError> {
     let filter = FindingFilter {
         agreement: Some(agreement.to_string()),

@@ -88,6 +88,9 @@ pub enum OpenError {
     /// The log could not be opened or replayed.
     #[error(transparent)]
     Store(#[from] truce_store::StoreError),
+    /// The log could not be replayed.
+    #[error(transparent)]
+    Replay(#[from] crate::derived::DerivedError),
     /// Something else (keys, access database, views).
     #[error("{0}")]
     Other(String),
@@ -99,15 +102,14 @@ impl AppState {
     pub fn open(dir: &std::path::Path, config: Config) -> Result<AppState, OpenError> {
         let db = dir.join("truce.db");
         let readers = ReaderPool::open(&db, 4)?;
-        let mut ledger = Ledger::new();
-        let mut refused = truce_model::Refusals::default();
-        let checkpoint =
-            readers.with(|r| -> Result<SignedCheckpoint, truce_store::StoreError> {
+        // The log up to its latest checkpoint, replayed once (the writer keeps this ledger live).
+        let (checkpoint, ledger) = readers.with(
+            |r| -> Result<(SignedCheckpoint, Ledger), crate::derived::DerivedError> {
                 let cp = r.latest()?;
-                r.for_each_entry(|i, e| refused.note(i, &ledger.apply(i, e)))?;
-                Ok(cp)
-            })?;
-        crate::derived::warn_refused(&refused);
+                let (ledger, _) = crate::derived::replay_to(r, cp.size)?;
+                Ok((cp, ledger))
+            },
+        )?;
         let witnessing = crate::witnessing::Witnessing::open(
             dir,
             &config.witnesses,

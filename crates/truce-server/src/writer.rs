@@ -713,20 +713,14 @@ impl Writer {
     /// Replays the log from storage into a fresh ledger (after a failed append: the tentative
     /// applies are discarded; the sequencer has already reloaded its edge).
     fn rebuild(&mut self, ledger: &mut Ledger) {
-        let mut fresh = Ledger::new();
-        let mut refused = truce_model::Refusals::default();
-        let r = self
-            .seq
-            .reader()
-            .for_each_entry(|i, e| refused.note(i, &fresh.apply(i, e)));
-        crate::derived::warn_refused(&refused);
+        let r = crate::derived::replay_to(self.seq.reader(), self.seq.size());
         match r {
-            Ok(size) if size == self.seq.size() => {
+            Ok((fresh, size)) if size == self.seq.size() => {
                 *ledger = fresh;
                 *self.checkpoint.write().unwrap_or_else(|p| p.into_inner()) =
                     self.seq.checkpoint().clone();
             }
-            Ok(size) => {
+            Ok((_, size)) => {
                 self.failed = Some(format!(
                     "after a failed append the log holds {size} entries but the sequencer {}",
                     self.seq.size()

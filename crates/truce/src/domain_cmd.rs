@@ -24,10 +24,8 @@ pub const OPERATOR: &str = "operator";
 
 /// Replays the whole log into a ledger.
 pub fn replay(reader: &LogReader<SqliteStorage>) -> Result<Ledger, Failure> {
-    let mut ledger = Ledger::new();
-    let mut refused = truce_model::Refusals::default();
-    reader.for_each_entry(|i, e| refused.note(i, &ledger.apply(i, e)))?;
-    truce_server::derived::warn_refused(&refused);
+    let (ledger, _) = truce_server::derived::replay_to(reader, reader.latest_size()?)
+        .map_err(crate::engine_cmd::failure)?;
     Ok(ledger)
 }
 

@@ -1,0 +1,101 @@
+//! Replaying a stream of log entries into a [`Ledger`], decoding ahead on other threads.
+//!
+//! Decoding an entry (JSON, canonical form, SHA-256, typed body: [`Decoded::of`]) depends on its
+//! bytes alone and is most of a replay's work; applying it depends on every entry before it. So
+//! the caller's thread reads the entries (`feed`) and hands them out in batches, round robin, to
+//! `decoders` threads; one more thread applies the decoded batches in the same round-robin order,
+//! which is log order. The ledger that results is exactly the one [`Ledger::apply`] entry by entry
+//! gives (tested). Memory is bounded: at most a few batches wait in each bounded channel.
+
+use crate::ledger::{Applied, Decoded, Ledger};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+
+/// Entries per batch handed to a decoder.
+pub const BATCH: usize = 512;
+/// Batches waiting in each channel, at most.
+const DEPTH: usize = 4;
+
+/// How many decoder threads to use on this machine: one fewer than its cores (the feeding and the
+/// applying threads share the rest), at least one, at most four.
+pub fn decoders() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get().saturating_sub(1))
+        .clamp(1, 4)
+}
+
+/// Replays the entries `feed` produces into `ledger`, in the order fed (log order), calling
+/// `each(index, &applied)` for every entry as it is applied. `feed` is handed a sink for
+/// `(index, bytes)` and returns what the caller's reader returns; its error ends the replay after
+/// the entries fed before it are applied. With `decoders == 0` everything runs on this thread.
+pub fn replay<R, E>(
+    ledger: &mut Ledger,
+    decoders: usize,
+    feed: impl FnOnce(&mut dyn FnMut(u64, &[u8])) -> Result<R, E>,
+    mut each: impl FnMut(u64, &Applied) + Send,
+) -> Result<R, E> {
+    if decoders == 0 {
+        return feed(&mut |i, bytes| {
+            let applied = ledger.apply(i, bytes);
+            each(i, &applied);
+        });
+    }
+    type Batch = Vec<(u64, Vec<u8>)>;
+    type Done = Vec<(u64, Decoded)>;
+    std::thread::scope(|scope| {
+        let mut inputs: Vec<SyncSender<Batch>> = Vec::with_capacity(decoders);
+        let mut outputs: Vec<Receiver<Done>> = Vec::with_capacity(decoders);
+        for _ in 0..decoders {
+            let (tx_in, rx_in) = sync_channel::<Batch>(DEPTH);
+            let (tx_out, rx_out) = sync_channel::<Done>(DEPTH);
+            scope.spawn(move || {
+                for batch in rx_in {
+                    let done: Done = batch
+                        .into_iter()
+                        .map(|(i, bytes)| (i, Decoded::of(&bytes)))
+                        .collect();
+                    if tx_out.send(done).is_err() {
+                        return;
+                    }
+                }
+            });
+            inputs.push(tx_in);
+            outputs.push(rx_out);
+        }
+        // The applier reads the decoders' answers in the order the batches were handed out.
+        let applier = scope.spawn(move || {
+            for k in 0.. {
+                let Ok(done) = outputs[k % outputs.len()].recv() else {
+                    return;
+                };
+                for (i, d) in done {
+                    let applied = ledger.apply_decoded(i, d);
+                    each(i, &applied);
+                }
+            }
+        });
+        let mut next = 0usize;
+        let mut batch: Batch = Vec::with_capacity(BATCH);
+        let hand_out = |batch: Batch, next: &mut usize| {
+            // A decoder gone means the applier is gone too (a panic): stop feeding it.
+            let _ = inputs[*next % inputs.len()].send(batch);
+            *next += 1;
+        };
+        let out = feed(&mut |i, bytes| {
+            batch.push((i, bytes.to_vec()));
+            if batch.len() == BATCH {
+                hand_out(
+                    std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
+                    &mut next,
+                );
+            }
+        });
+        if !batch.is_empty() {
+            hand_out(batch, &mut next);
+        }
+        drop(inputs);
+        if let Err(panic) = applier.join() {
+            std::panic::resume_unwind(panic);
+        }
+        out
+    })
+}
