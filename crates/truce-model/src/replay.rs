@@ -99,3 +99,31 @@ pub fn replay<R, E>(
         out
     })
 }
+
+/// Decodes `entries` ([`Decoded::of`]) on up to `threads` threads (this one included), in order:
+/// for a caller that holds a batch of entries at once (a bundle) and applies them itself with
+/// [`Ledger::apply_decoded`].
+pub fn decode_all(entries: &[&[u8]], threads: usize) -> Vec<Decoded> {
+    let threads = threads.clamp(1, 8);
+    if threads == 1 || entries.len() < 64 {
+        return entries.iter().map(|e| Decoded::of(e)).collect();
+    }
+    let chunk = entries.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut parts = entries.chunks(chunk);
+        let first = parts.next().unwrap_or_default();
+        let handles: Vec<_> = parts
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|e| Decoded::of(e)).collect::<Vec<_>>())
+            })
+            .collect();
+        let mut out: Vec<Decoded> = first.iter().map(|e| Decoded::of(e)).collect();
+        for h in handles {
+            match h.join() {
+                Ok(part) => out.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        out
+    })
+}

@@ -127,3 +127,33 @@ fn an_error_of_the_reader_ends_the_replay_after_what_was_fed() {
     assert_eq!(n, 700);
     assert_eq!(par.size, 700);
 }
+
+#[test]
+fn entries_decoded_together_apply_as_entry_by_entry() {
+    let log = log();
+    let mut seq = Ledger::new();
+    let seq_applied: Vec<(u64, Applied)> = log
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (i as u64, seq.apply(i as u64, e)))
+        .collect();
+    let refs: Vec<&[u8]> = log.iter().map(Vec::as_slice).collect();
+    for threads in [1, 2, 3, 5] {
+        let mut l = Ledger::new();
+        let mut applied = Vec::new();
+        // In bundles of 256, as `truce verify` reads them.
+        for (b, bundle) in refs.chunks(256).enumerate() {
+            let decoded = truce_model::replay::decode_all(bundle, threads);
+            assert_eq!(decoded.len(), bundle.len());
+            for (k, d) in decoded.into_iter().enumerate() {
+                let i = (b * 256 + k) as u64;
+                applied.push((i, l.apply_decoded(i, d)));
+            }
+        }
+        assert_eq!(
+            summary(&l, &applied),
+            summary(&seq, &seq_applied),
+            "{threads} threads"
+        );
+    }
+}

@@ -418,14 +418,17 @@ fn tree_pass(
                 }
             };
             let t0 = Instant::now();
-            for (k, e) in rest[..take].iter().enumerate() {
+            // Decoded on every core first (the bytes alone decide it), applied in log order.
+            let decoded =
+                truce_model::replay::decode_all(&rest[..take], truce_model::replay::decoders() + 1);
+            for ((k, e), d) in rest[..take].iter().enumerate().zip(decoded) {
                 let i = first + k as u64;
                 // A reading version filed on the day of a daily report to recompute: its change
                 // is judged as known just before and just after it (rare: a copy per version).
                 let before = (!report_days.is_empty()
                     && e.windows(READING.len()).any(|w| w == READING))
                 .then(|| pass.ledger.clone());
-                let applied = pass.ledger.apply(i, e);
+                let applied = pass.ledger.apply_decoded(i, d);
                 if let (Some(b), Applied::Accepted(..)) = (&before, &applied) {
                     if let Some(c) =
                         publications::version_change_at(report_days, i, e, b, &pass.ledger)
