@@ -14,7 +14,7 @@ pub mod types;
 
 pub use compliance::compliance;
 pub use explain::explain;
-pub use incidents::{compatible, origin_of, side_label, side_of};
+pub use incidents::{act_name, compatible, origin_of, side_label, side_of};
 pub use input::Snapshot;
 pub use truce_model::domain::{Question, Standing};
 pub use types::*;

@@ -272,9 +272,9 @@ pub fn background_row(b: &Background) -> BackgroundRow {
         entry_index: d.index,
         entry_id: d.entry_id.clone(),
         author: d.author.to_string(),
-        role: serde_word(&d.role),
+        role: d.role.as_str().to_string(),
         id: d.id.to_string(),
-        act: serde_word(&d.act),
+        act: truce_engine::act_name(d.act),
         start: d.start.clone(),
         end: d.end.clone(),
         day: b.day.clone(),
@@ -285,16 +285,6 @@ pub fn background_row(b: &Background) -> BackgroundRow {
         routine: d.routine.clone(),
         perpetrator: d.perpetrator.as_ref().map(|p| p.to_string()),
         relays: d.relays.as_ref().map(|p| p.to_string()),
-    }
-}
-
-/// A unit enum's serialised name (`open-data`, `fire-observed`): the word the row stores and
-/// [`background_of`] parses back.
-fn serde_word<T: serde::Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(e) => e.to_string(),
     }
 }
 

@@ -74,7 +74,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use truce_engine::{Grade, Outcome, Standing};
+use truce_engine::{act_name, Grade, Outcome, Standing};
 use truce_model::domain::Act;
 use truce_store::views::{
     in_bbox, BackgroundFilter, BackgroundRow, FindingFilter, IncidentFilter, ViewStamp, ViewStore,
@@ -305,13 +305,6 @@ fn act_mask(general: Act) -> u16 {
     ACTS.iter()
         .filter(|a| a.is_a(&general))
         .fold(0, |m, a| m | act_bit(*a))
-}
-
-fn act_name(a: Act) -> String {
-    match serde_json::to_value(a) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
 }
 
 /// An outcome under a reading, as a byte: 0 no finding, else `1 + outcome × 3 + standing`
