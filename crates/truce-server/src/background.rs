@@ -112,18 +112,14 @@ pub fn list_json(
     log_size: u64,
 ) -> Result<String, DerivedError> {
     let (rows, total) = views.background_page(f, limit, offset)?;
-    let mut s = String::with_capacity(rows.len() * 400 + 96);
-    s.push_str("{\"items\":[");
-    for (k, r) in rows.iter().enumerate() {
-        if k > 0 {
-            s.push(',');
-        }
-        s.push_str(&item_json(r)?);
-    }
-    s.push_str(&format!(
-        "],\"total\":{total},\"limit\":{limit},\"offset\":{offset},\"log_size\":{log_size}}}"
-    ));
-    Ok(s)
+    let items = rows.iter().map(item_json).collect::<Result<Vec<_>, _>>()?;
+    Ok(super::raw_page(
+        &items,
+        usize::try_from(total).unwrap_or(usize::MAX),
+        super::Page { limit, offset },
+        log_size,
+        "",
+    ))
 }
 
 /// How many background detections match `f`, in all and per day.
@@ -171,17 +167,14 @@ pub fn geojson<W: Write>(
     w: W,
 ) -> Result<W, export::ExportError> {
     let mut doc = export::Doc::geojson(w)?;
-    let (mut skip, mut left) = (window.offset, window.limit);
+    let mut count = export::Counter::new(window);
     let mut failed: Option<export::ExportError> = None;
     views.each_background_while(f, |r| {
-        if left == 0 {
-            return false;
+        match count.step() {
+            export::Step::Stop => return false,
+            export::Step::Skip => return true,
+            export::Step::Take => {}
         }
-        if skip > 0 {
-            skip -= 1;
-            return true;
-        }
-        left -= 1;
         let item = match feature(&r) {
             Ok(item) => item,
             Err(e) => {

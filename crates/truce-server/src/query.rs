@@ -1989,25 +1989,31 @@ pub mod export {
     }
 
     /// Counts items through a [`Window`].
-    struct Counter {
+    pub(crate) struct Counter {
         skip: usize,
         left: usize,
     }
 
-    enum Step {
+    /// What to do with the next item.
+    pub(crate) enum Step {
+        /// Before the window: pass it over.
         Skip,
+        /// In the window: write it.
         Take,
+        /// The window is full: stop reading.
         Stop,
     }
 
     impl Counter {
-        fn new(w: Window) -> Counter {
+        /// A count starting at the window's offset.
+        pub(crate) fn new(w: Window) -> Counter {
             Counter {
                 skip: w.offset,
                 left: w.limit,
             }
         }
-        fn step(&mut self) -> Step {
+        /// What to do with the next item.
+        pub(crate) fn step(&mut self) -> Step {
             if self.left == 0 {
                 Step::Stop
             } else if self.skip > 0 {
