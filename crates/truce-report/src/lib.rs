@@ -1041,7 +1041,7 @@ pub fn daily_with_changes(input: &DailyInput<'_>, changes: &[VersionChange]) -> 
     let mut near: Vec<(&Incident, i64, i64)> = Vec::new();
     let mut first_start: Option<i64> = None;
     for i in &j.incidents {
-        match (observations::secs(&i.start), observations::secs(&i.end)) {
+        match (unix(&i.start), unix(&i.end)) {
             (Some(s), Some(e)) => {
                 let e = e.max(s);
                 times.insert(i.id.as_str(), (s, e));
