@@ -69,15 +69,21 @@ fn summary(l: &Ledger, applied: &[(u64, Applied)]) -> String {
     )
 }
 
-#[test]
-fn the_parallel_replay_is_the_sequential_one() {
-    let log = log();
+/// The log applied entry by entry, with what each entry did.
+fn sequential(log: &[Vec<u8>]) -> (Ledger, Vec<(u64, Applied)>) {
     let mut seq = Ledger::new();
-    let seq_applied: Vec<(u64, Applied)> = log
+    let applied = log
         .iter()
         .enumerate()
         .map(|(i, e)| (i as u64, seq.apply(i as u64, e)))
         .collect();
+    (seq, applied)
+}
+
+#[test]
+fn the_parallel_replay_is_the_sequential_one() {
+    let log = log();
+    let (seq, seq_applied) = sequential(&log);
     assert!(seq.counts.accepted > 1000, "{:?}", seq.counts);
     assert!(
         seq.counts.opaque > 5 && seq.counts.refused > 5,
@@ -131,12 +137,7 @@ fn an_error_of_the_reader_ends_the_replay_after_what_was_fed() {
 #[test]
 fn entries_decoded_together_apply_as_entry_by_entry() {
     let log = log();
-    let mut seq = Ledger::new();
-    let seq_applied: Vec<(u64, Applied)> = log
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (i as u64, seq.apply(i as u64, e)))
-        .collect();
+    let (seq, seq_applied) = sequential(&log);
     let refs: Vec<&[u8]> = log.iter().map(Vec::as_slice).collect();
     for threads in [1, 2, 3, 5] {
         let mut l = Ledger::new();
