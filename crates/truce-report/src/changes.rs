@@ -6,7 +6,7 @@
 //! > ru filed a new reading on 20 April 2025, effective from 18 March 2025 (retroactive): start
 //! > 18 March → 1 April; end (effective) 17 April → 1 May; 3 findings change
 //!
-//! Pure: the caller judges the log at the two sizes (`truce_server::history` does, with the
+//! Pure: the caller judges the log at the two sizes (`truce_views::history` does, with the
 //! views cached per size) and hands the findings in. `truce agreement history`, `GET
 //! /v1/agreements/{id}/history`, the dashboard and the daily report's "Changes to readings" all
 //! show these values, so they say the same thing.

@@ -1007,7 +1007,7 @@ fn utc_date(t: i64) -> String {
 
 /// Computes the daily report with its "Changes to readings": those of `changes` filed on the
 /// day ([`filed_on`]), in log order. The caller computes each change's findings as known just
-/// before and just after the version (`truce_server::history::changes_filed_on`).
+/// before and just after the version (`truce_views::history::changes_filed_on`).
 ///
 /// Memory beyond the judgement follows the day, not the log: an index of the incidents' times,
 /// the incidents of the charts' days, the findings of the day's and the previous day's

@@ -1,7 +1,7 @@
 //! Background detections: sensor detections (`fire-observed` by an open-data source) that no
 //! allegation draws into an incident and that touch nothing a reading protects. They are kept,
 //! listed, counted and exported, never counted as incidents (`Judgement.background`, stored in
-//! `views.db`'s `view_background` by [`crate::derived::store`]).
+//! `views.db`'s `view_background` by [`truce_views::derived::store`]).
 //!
 //! - `GET /v1/background` — a page `{items, total, limit, offset, log_size}`, each item exactly
 //!   the engine's `Background` serialisation;
@@ -25,7 +25,6 @@ use super::{
     blocking, export, heavy_permit, params, stream, typed, Bound, Params, RawQuery, Which, GEOJSON,
 };
 use crate::access::Caller;
-use crate::derived::{self, DerivedError};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
@@ -33,7 +32,8 @@ use axum::response::Response;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
-use truce_store::views::{BackgroundFilter, BackgroundRow, ViewStore};
+use truce_views::db::{BackgroundFilter, BackgroundRow, ViewStore};
+use truce_views::derived::{self, DerivedError};
 
 /// The filters every background endpoint takes.
 pub(crate) const FILTER_PARAMS: &[&str] = &["from", "to", "bbox", "source", "routine"];

@@ -133,6 +133,12 @@ impl From<truce_store::StoreError> for ApiError {
     }
 }
 
+impl From<truce_views::db::DbError> for ApiError {
+    fn from(e: truce_views::db::DbError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,11 +15,7 @@
 
 pub mod access;
 pub mod config;
-pub mod derived;
 pub mod error;
-pub mod filters;
-pub mod history;
-pub mod lifecycle;
 pub mod limits;
 pub mod log_api;
 pub mod map;

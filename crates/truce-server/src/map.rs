@@ -60,7 +60,6 @@
 
 use crate::access::Caller;
 use crate::error::ApiError;
-use crate::filters::{Field, Known};
 use crate::query::{self, Bound, Params, RawQuery, TimeRange, Which};
 use crate::state::AppState;
 use axum::extract::State;
@@ -76,9 +75,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use truce_engine::{act_name, Grade, Outcome, Standing};
 use truce_model::domain::Act;
-use truce_store::views::{
+use truce_views::db::{
     in_bbox, BackgroundFilter, BackgroundRow, FindingFilter, IncidentFilter, ViewStamp, ViewStore,
 };
+use truce_views::filters::{Field, Known};
 
 /// At most this many points are returned as features (`features` is `null` above it).
 pub const THRESHOLD: usize = 2000;
@@ -160,7 +160,7 @@ pub fn tile_bbox(z: u32, x: u32, y: u32) -> [f64; 4] {
 pub enum MapError {
     /// The views database failed.
     #[error(transparent)]
-    Store(#[from] truce_store::StoreError),
+    Store(#[from] truce_views::db::DbError),
     /// A stored row is not what the engine writes.
     #[error("a stored view is unreadable: {0} (views are derived: run `truce rebuild`)")]
     Unreadable(String),
@@ -708,7 +708,7 @@ async fn get_or_build<T: Send + Sync + 'static>(
                     Ok(build(&v, path)?)
                 }
                 Which::Earlier(size) => {
-                    let path = crate::derived::as_of_path(&s.0.dir, *size);
+                    let path = truce_views::derived::as_of_path(&s.0.dir, *size);
                     which.with(&s, |v| Ok(build(v, &path)?))
                 }
             })
@@ -1166,7 +1166,7 @@ fn background_rows(
     stamp: &Option<ViewStamp>,
     seqs: &[u32],
 ) -> Result<Vec<BackgroundRow>, MapError> {
-    let unreadable = |e: truce_store::StoreError| MapError::Unreadable(e.to_string());
+    let unreadable = |e: truce_views::db::DbError| MapError::Unreadable(e.to_string());
     let mut views = ViewStore::open_read_only(path).map_err(unreadable)?;
     views
         .background_at(stamp, seqs)

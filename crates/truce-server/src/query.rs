@@ -49,9 +49,7 @@
 //! commitments only.
 
 use crate::access::Caller;
-use crate::derived;
 use crate::error::ApiError;
-use crate::filters::{Field, Known};
 use crate::restricted::{self, Stored};
 use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
@@ -73,7 +71,9 @@ use truce_model::geo::Geometry;
 use truce_model::ledger::Record;
 use truce_model::taxonomy::Category;
 use truce_model::{Date, Id, Ledger, Role, Time};
-use truce_store::views::{FindingFilter, IncidentFilter, ViewStamp, ViewStore};
+use truce_views::db::{FindingFilter, IncidentFilter, ViewStamp, ViewStore};
+use truce_views::derived;
+use truce_views::filters::{Field, Known};
 
 /// Background detections (`/v1/background`, `/count`, `.geojson`): their own file, part of this
 /// module for its parameters, views and streaming.
@@ -559,7 +559,7 @@ impl Params {
     }
 
     /// `agreement`, `reading` or `party`: an id the log holds, else a 400 naming the field and
-    /// listing the valid values (`crate::filters`, shared with the CLI).
+    /// listing the valid values (`truce_views::filters`, shared with the CLI).
     pub(crate) fn known(&self, known: &Known, field: Field) -> Result<Option<Id>, ApiError> {
         let Some(id) = self.id(field.name())? else {
             return Ok(None);
@@ -929,7 +929,7 @@ pub(crate) async fn agreement_diff(
     summary = "Every version of every party's reading, in log order: what it changed, the findings it changed, and a sentence saying it",
     description = "Each version: `party`, `version` (1: the first), `index`, `entry_id`, `filed`, `effective_from`, `retroactive` (applies from before its filing: allowed, and flagged), `changes` (aspects that differ from the party's previous version: `{aspect, before, after}`), `findings_changed` (findings under that reading whose outcome differs as known just before the version was logged, log size `index`, and just after, `index + 1`: `{incident, day, before, after, retroactive}`) and `sentence` (\"ru filed a new reading on 20 April 2025, effective from 18 March 2025 (retroactive): start 18 March → 1 April; 3 findings change\", dates in the agreement's `time_zone`). The same document as `truce --json agreement history <id>`. The first request after a new version judges the log at two earlier sizes (kept afterwards).",
     params(("id" = String, Path, description = "Agreement id")),
-    responses((status = 200, description = "`{agreement, time_zone, log_size, versions}`", body = crate::history::History),
+    responses((status = 200, description = "`{agreement, time_zone, log_size, versions}`", body = truce_views::history::History),
         (status = 400, description = "A parameter is malformed or unknown (`field` names it)", body = crate::openapi::ErrorBody), (status = 404, description = "No process defines the agreement", body = crate::openapi::ErrorBody)),
     security((), ("bearer" = [])))]
 pub(crate) async fn agreement_history(
@@ -945,10 +945,10 @@ pub(crate) async fn agreement_history(
         let (pending, zone, log_size, events) = {
             let l = ledger(&s);
             (
-                crate::history::versions_of(&l, &id),
-                crate::history::agreement_zone(&l, &id),
+                truce_views::history::versions_of(&l, &id),
+                truce_views::history::agreement_zone(&l, &id),
                 s.checkpoint().size,
-                crate::lifecycle::events_of(&l, &id),
+                truce_views::lifecycle::events_of(&l, &id),
             )
         };
         let (Some(pending), Some(zone)) = (pending, zone) else {
@@ -958,13 +958,14 @@ pub(crate) async fn agreement_history(
         };
         let versions =
             s.0.readers
-                .with(|r| crate::history::changes(&s.0.dir, r, &pending, &mut |_| {}))
+                .with(|r| truce_views::history::changes(&s.0.dir, r, &pending, &mut |_| {}))
                 .map_err(ApiError::internal)?;
-        let events =
-            s.0.readers
-                .with(|r| crate::lifecycle::with_changes(&s.0.dir, r, &id, events, &mut |_| {}))
-                .map_err(ApiError::internal)?;
-        Ok(crate::history::History {
+        let events = s
+            .0
+            .readers
+            .with(|r| truce_views::lifecycle::with_changes(&s.0.dir, r, &id, events, &mut |_| {}))
+            .map_err(ApiError::internal)?;
+        Ok(truce_views::history::History {
             agreement: id.to_string(),
             time_zone: zone.to_string(),
             log_size,
@@ -1947,7 +1948,7 @@ pub mod export {
     use truce_model::domain::{Report, Site};
     use truce_model::ledger::Record;
     use truce_model::{Id, Ledger};
-    use truce_store::views::{FindingFilter, IncidentFilter, ViewStore};
+    use truce_views::db::{FindingFilter, IncidentFilter, ViewStore};
 
     /// Ledger records rendered under one read lock of the ledger.
     pub const BATCH: usize = 512;
@@ -1960,7 +1961,7 @@ pub mod export {
         Io(#[from] io::Error),
         /// The views database could not be read.
         #[error(transparent)]
-        Store(#[from] truce_store::StoreError),
+        Store(#[from] truce_views::db::DbError),
         /// A stored view is not what this build reads.
         #[error("a stored {what} is unreadable ({why}); views are derived: delete views.db and run `truce rebuild`")]
         Unreadable {

@@ -90,7 +90,7 @@ pub enum OpenError {
     Store(#[from] truce_store::StoreError),
     /// The log could not be replayed.
     #[error(transparent)]
-    Replay(#[from] crate::derived::DerivedError),
+    Replay(#[from] truce_views::derived::DerivedError),
     /// Something else (keys, access database, views).
     #[error("{0}")]
     Other(String),
@@ -104,9 +104,9 @@ impl AppState {
         let readers = ReaderPool::open(&db, 4)?;
         // The log up to its latest checkpoint, replayed once (the writer keeps this ledger live).
         let (checkpoint, ledger) = readers.with(
-            |r| -> Result<(SignedCheckpoint, Ledger), crate::derived::DerivedError> {
+            |r| -> Result<(SignedCheckpoint, Ledger), truce_views::derived::DerivedError> {
                 let cp = r.latest()?;
-                let (ledger, _) = crate::derived::replay_to(r, cp.size)?;
+                let (ledger, _) = truce_views::derived::replay_to(r, cp.size)?;
                 Ok((cp, ledger))
             },
         )?;

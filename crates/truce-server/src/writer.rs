@@ -692,7 +692,7 @@ impl Writer {
             .seq
             .reader()
             .for_each_entry_in(from, to, |i, e| refused.note(i, &ledger.apply(i, e)));
-        crate::derived::warn_refused(&refused);
+        truce_views::derived::warn_refused(&refused);
         match r {
             Ok(_) if ledger.size == to => {
                 *self.checkpoint.write().unwrap_or_else(|p| p.into_inner()) =
@@ -713,7 +713,7 @@ impl Writer {
     /// Replays the log from storage into a fresh ledger (after a failed append: the tentative
     /// applies are discarded; the sequencer has already reloaded its edge).
     fn rebuild(&mut self, ledger: &mut Ledger) {
-        let r = crate::derived::replay_to(self.seq.reader(), self.seq.size());
+        let r = truce_views::derived::replay_to(self.seq.reader(), self.seq.size());
         match r {
             Ok((fresh, size)) if size == self.seq.size() => {
                 *ledger = fresh;

@@ -63,7 +63,7 @@ async fn submit(router: &axum::Router, entries: &[Vec<u8>]) {
 fn engine_background(dir: &std::path::Path) -> Vec<Value> {
     let reader =
         LogReader::open(SqliteStorage::open(&dir.join("truce.db"), false).unwrap()).unwrap();
-    let (j, _) = truce_server::derived::judge(&reader, &mut |_| {}).unwrap();
+    let (j, _) = truce_views::derived::judge(&reader, &mut |_| {}).unwrap();
     j.background
         .iter()
         .map(|b| serde_json::to_value(b).unwrap())

@@ -857,7 +857,7 @@ async fn views_follow_the_log_and_concurrent_first_queries_agree() {
     assert_eq!(totals.len(), 1, "{totals:?}");
     let (before, size) = totals.into_iter().next().unwrap();
     assert_eq!(size, Some(state.checkpoint().size));
-    let stamp = truce_store::views::ViewStore::open(&sc.dir.path().join("views.db"))
+    let stamp = truce_views::db::ViewStore::open(&sc.dir.path().join("views.db"))
         .unwrap()
         .stamp()
         .unwrap()

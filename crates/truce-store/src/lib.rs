@@ -13,7 +13,6 @@ pub mod keyfile;
 pub mod memory;
 mod sequencer;
 pub mod sqlite;
-pub mod views;
 
 pub use sequencer::{BatchAck, LogReader, Sequencer};
 

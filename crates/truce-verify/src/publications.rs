@@ -281,7 +281,7 @@ pub(crate) fn report_days(wanted: &BTreeMap<u64, Vec<Plan>>) -> Vec<Day> {
 
 /// What the reading version entry `bytes` (about to be applied at `index`) changed, if it was
 /// filed on one of `days`: judged on `before` (the ledger of the first `index` entries) and on
-/// `after` (with it applied), as `truce_server::history` does for the operator.
+/// `after` (with it applied), as `truce_views::history` does for the operator.
 pub(crate) fn version_change_at(
     days: &[Day],
     index: u64,

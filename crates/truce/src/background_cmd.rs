@@ -9,7 +9,7 @@ use crate::log_cmd::Out;
 use crate::Failure;
 use anyhow::anyhow;
 use truce_server::query::background;
-use truce_store::views::{BackgroundFilter, BackgroundRow, ViewStore};
+use truce_views::db::{BackgroundFilter, BackgroundRow, ViewStore};
 
 /// The page size when `--limit` is not given (the API's default).
 pub const DEFAULT_LIMIT: usize = 100;

@@ -832,7 +832,7 @@ pub struct IncidentsArgs {
 }
 
 impl IncidentsArgs {
-    fn filter(&self) -> Result<truce_store::views::IncidentFilter, Failure> {
+    fn filter(&self) -> Result<truce_views::db::IncidentFilter, Failure> {
         check_day(&self.from)?;
         check_day(&self.to)?;
         check_grade(&self.occurrence)?;
@@ -850,7 +850,7 @@ impl IncidentsArgs {
                 }
             }
         };
-        Ok(truce_store::views::IncidentFilter {
+        Ok(truce_views::db::IncidentFilter {
             from_day: self.from.clone(),
             to_day: self.to.clone(),
             grade: self.occurrence.clone(),
@@ -923,7 +923,7 @@ pub struct FindingsArgs {
 }
 
 impl FindingsArgs {
-    fn filter(&self) -> Result<truce_store::views::FindingFilter, Failure> {
+    fn filter(&self) -> Result<truce_views::db::FindingFilter, Failure> {
         check_day(&self.from)?;
         check_day(&self.to)?;
         if let Some(g) = &self.standing {
@@ -940,7 +940,7 @@ impl FindingsArgs {
                 )));
             }
         }
-        Ok(truce_store::views::FindingFilter {
+        Ok(truce_views::db::FindingFilter {
             agreement: self.agreement.clone(),
             reading: self.reading.clone(),
             incident: self.incident.clone(),

@@ -24,7 +24,7 @@ pub const OPERATOR: &str = "operator";
 
 /// Replays the whole log into a ledger.
 pub fn replay(reader: &LogReader<SqliteStorage>) -> Result<Ledger, Failure> {
-    let (ledger, _) = truce_server::derived::replay_to(reader, reader.latest_size()?)
+    let (ledger, _) = truce_views::derived::replay_to(reader, reader.latest_size()?)
         .map_err(crate::engine_cmd::failure)?;
     Ok(ledger)
 }

@@ -12,9 +12,9 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 use truce_engine::{Compliance, Finding, Incident, Judgement};
 use truce_model::Time;
-use truce_server::derived::{self, DerivedError, Progress};
-use truce_server::filters::{Field, Known};
-use truce_store::views::{FindingFilter, IncidentFilter, ViewStamp, ViewStore};
+use truce_views::db::{FindingFilter, IncidentFilter, ViewStamp, ViewStore};
+use truce_views::derived::{self, DerivedError, Progress};
+use truce_views::filters::{Field, Known};
 
 /// The views database of a data directory.
 fn views_path(dir: &DataDir) -> std::path::PathBuf {
@@ -108,9 +108,10 @@ fn progress(out: &Out) -> impl FnMut(Progress) + '_ {
 /// The CLI's failure for a views error: log and database errors keep their exit codes.
 pub(crate) fn failure(e: DerivedError) -> Failure {
     match e {
-        DerivedError::Store(e) => Failure::from(e),
+        DerivedError::Log(e) => Failure::from(e),
+        DerivedError::Db(e) => Failure::from(e),
         DerivedError::Encode(_) => Failure::input(anyhow!(e)),
-        DerivedError::Unreadable(_) => Failure::store(anyhow!(e)),
+        DerivedError::Unreadable(_) | DerivedError::Moved { .. } => Failure::store(anyhow!(e)),
         DerivedError::BeyondLog { .. } => Failure::input(anyhow!("--as-of: {e}")),
     }
 }
@@ -150,7 +151,7 @@ pub enum AsOf {
 
 /// Opens the views as they were known at `as_of` (the first N entries; a time names the largest
 /// N witnessed by then), or the current views when it is `None` or the latest size:
-/// `truce_server::derived::views_at`, the cache (`views-asof-<size>.db`) the server's
+/// `truce_views::derived::views_at`, the cache (`views-asof-<size>.db`) the server's
 /// `?as_of=` shares.
 pub fn views_as_of(dir: &DataDir, as_of: Option<AsOf>, out: &Out) -> Result<ViewStore, Failure> {
     let reader = dir.reader()?;
@@ -235,7 +236,7 @@ fn parse_all<T: serde::de::DeserializeOwned>(docs: &[String]) -> Result<Vec<T>, 
 }
 
 /// A query whose filters matched nothing: is each value one the log holds? An unknown agreement,
-/// reading or party is an error listing the valid values (the API's check, `truce_server::filters`)
+/// reading or party is an error listing the valid values (the API's check, `truce_views::filters`)
 /// rather than an empty answer. Checked only when nothing matched, so a query that finds
 /// something never replays the log.
 fn check_known(dir: &DataDir, filters: &[(Field, Option<&str>)]) -> Result<(), Failure> {
@@ -666,14 +667,14 @@ pub fn explain(dir: &DataDir, id: &str, out: &Out) -> Result<(), Failure> {
 
 /// `truce agreement history <id>`: every version of every party's reading, in log order, what
 /// each changed, and which findings it changed (judged as known before and after it):
-/// `truce_server::history`, the document `GET /v1/agreements/{id}/history` serves.
+/// `truce_views::history`, the document `GET /v1/agreements/{id}/history` serves.
 pub fn agreement_history(dir: &DataDir, agreement: &str, out: &Out) -> Result<(), Failure> {
     let reader = dir.reader()?;
     let (ledger, size) = derived::replay(&reader).map_err(failure)?;
     let aid = truce_model::Id::new(agreement)
         .map_err(|e| Failure::input(anyhow!("agreement {agreement:?}: {e}")))?;
     let h =
-        truce_server::history::history(&dir.path, &reader, &ledger, size, &aid, &mut progress(out))
+        truce_views::history::history(&dir.path, &reader, &ledger, size, &aid, &mut progress(out))
             .map_err(failure)?
             .ok_or_else(|| {
                 Failure::input(anyhow!(
@@ -686,7 +687,7 @@ pub fn agreement_history(dir: &DataDir, agreement: &str, out: &Out) -> Result<()
     )
 }
 
-fn render_history(h: &truce_server::history::History) -> String {
+fn render_history(h: &truce_views::history::History) -> String {
     let mut text = format!(
         "versions of the readings of {}, in log order (dates in {}):\n",
         h.agreement, h.time_zone
@@ -724,7 +725,7 @@ fn render_history(h: &truce_server::history::History) -> String {
 }
 
 /// The consents to extend the agreement and the statuses of its conditions, in log order.
-fn render_lifecycle(text: &mut String, events: &[truce_server::lifecycle::LifecycleEvent]) {
+fn render_lifecycle(text: &mut String, events: &[truce_views::lifecycle::LifecycleEvent]) {
     if events.is_empty() {
         return;
     }

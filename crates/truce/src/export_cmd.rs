@@ -15,7 +15,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::RwLock;
 use truce_server::query::export;
-use truce_store::views::{FindingFilter, IncidentFilter};
+use truce_views::db::{FindingFilter, IncidentFilter};
 
 /// What `truce export` can write, each named after its endpoint (`/v1/<name>`).
 pub const DOCUMENTS: [&str; 6] = [
@@ -81,7 +81,7 @@ pub fn write_document<W: Write>(dir: &DataDir, what: &str, out: &Out, w: W) -> R
             let views = crate::engine_cmd::fresh_views(dir, out)?;
             truce_server::query::background::geojson(
                 &views,
-                &truce_store::views::BackgroundFilter::default(),
+                &truce_views::db::BackgroundFilter::default(),
                 export::Window::ALL,
                 w,
             )

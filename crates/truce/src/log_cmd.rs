@@ -357,8 +357,8 @@ fn export_derived(
     size: u64,
     out: &Out,
 ) -> Result<(usize, usize), Failure> {
-    use truce_server::derived;
-    use truce_store::views::{FindingFilter, ViewStore};
+    use truce_views::db::{FindingFilter, ViewStore};
+    use truce_views::derived;
     let reader = dir.reader()?;
     let mut views = ViewStore::open(&derived::views_path(&dir.path))?;
     let bar = if out.quiet {
@@ -370,7 +370,8 @@ fn export_derived(
     let fresh = derived::ensure_fresh(&reader, &mut views, &mut |_| bar.tick());
     bar.finish_and_clear();
     let derived_failure = |e: derived::DerivedError| match e {
-        derived::DerivedError::Store(e) => Failure::from(e),
+        derived::DerivedError::Log(e) => Failure::from(e),
+        derived::DerivedError::Db(e) => Failure::from(e),
         other => Failure::store(anyhow!(other)),
     };
     fresh.map_err(derived_failure)?;

@@ -76,6 +76,22 @@ impl From<truce_store::StoreError> for Failure {
     }
 }
 
+impl From<truce_views::db::DbError> for Failure {
+    fn from(e: truce_views::db::DbError) -> Self {
+        Failure::store(e)
+    }
+}
+
+impl From<truce_views::SourceError> for Failure {
+    /// The log's own error, with its exit code (the operator's storage is the CLI's source).
+    fn from(e: truce_views::SourceError) -> Self {
+        match e.0.downcast::<truce_store::StoreError>() {
+            Ok(e) => Failure::from(*e),
+            Err(other) => Failure::store(truce_views::SourceError(other)),
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args = match cli::Cli::try_parse() {
         Ok(a) => a,

@@ -1,7 +1,7 @@
 //! `truce publish`: records in the log what was published — the findings and compliance, or a
 //! daily report — as a signed `publication` entry holding the SHA-256 of each document, the log
 //! size it was computed at, the rules version and the parameters. The documents are computed by
-//! `truce_server::publication::prepare`, the same code as `POST /v1/publications`, from the log
+//! `truce_views::publication::prepare`, the same code as `POST /v1/publications`, from the log
 //! replayed to its latest checkpoint; the entry is appended right after that checkpoint.
 
 use crate::datadir::DataDir;
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use truce_model::entry::Body;
 use truce_model::{Id, Role, Time};
-use truce_server::publication::{self, Publish};
+use truce_views::publication::{self, Publish};
 
 /// The long help of `truce publish` and its subcommands.
 pub const PUBLISH_HELP: &str = "\

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use truce_report::Day;
-use truce_server::publication;
+use truce_views::publication;
 
 const DAILY_HELP: &str = "\
 WHICH INCIDENTS:

@@ -1,6 +1,6 @@
 //! `truce review`: the monitors' review queue. `queue` lists the open occurrence and attribution
 //! questions, `show` one incident's questions and every assessment of it, `assess` files an
-//! officer's signed answer. The questions are computed by `truce_server::review`, the same code
+//! officer's signed answer. The questions are computed by `truce_views::review`, the same code
 //! as `GET /v1/review/queue` and `GET /v1/review/incidents/{id}`, so `--json` prints the same
 //! JSON as the API; the assessment is signed and appended by `domain_cmd::submit`, as every
 //! domain entry is.
@@ -20,11 +20,11 @@ use truce_engine::Incident;
 use truce_model::domain::{Assessment, Question, Verdict};
 use truce_model::entry::Body;
 use truce_model::{Id, Ledger, Role, Time};
-use truce_server::derived::{self, DerivedError};
-use truce_server::review::{self, IncidentReview, Queue, QueueFilter, ReviewQuestion};
 use truce_store::sqlite::SqliteStorage;
-use truce_store::views::ViewStore;
 use truce_store::LogReader;
+use truce_views::db::ViewStore;
+use truce_views::derived::{self, DerivedError};
+use truce_views::review::{self, IncidentReview, Queue, QueueFilter, ReviewQuestion};
 
 /// The long help of `truce review` and its subcommands.
 pub const REVIEW_HELP: &str = "\
@@ -202,9 +202,10 @@ pub fn run(cmd: &ReviewCommand, dir: &DataDir, out: &Out) -> Result<(), Failure>
 
 fn failure(e: DerivedError) -> Failure {
     match e {
-        DerivedError::Store(e) => Failure::from(e),
+        DerivedError::Log(e) => Failure::from(e),
+        DerivedError::Db(e) => Failure::from(e),
         DerivedError::Encode(_) => Failure::input(anyhow!(e)),
-        DerivedError::Unreadable(_) => Failure::store(anyhow!(e)),
+        DerivedError::Unreadable(_) | DerivedError::Moved { .. } => Failure::store(anyhow!(e)),
         DerivedError::BeyondLog { .. } => Failure::input(anyhow!(e)),
     }
 }

@@ -17,7 +17,7 @@ use truce_store::LogReader;
 fn judgement(dir: &Path) -> Judgement {
     let reader =
         LogReader::open(SqliteStorage::open(&dir.join("truce.db"), false).unwrap()).unwrap();
-    truce_server::derived::judge(&reader, &mut |_| {})
+    truce_views::derived::judge(&reader, &mut |_| {})
         .unwrap()
         .0
 }

@@ -8,7 +8,9 @@
 //! stamped with the root of the log's first `index + 1` entries and the rules version;
 //! disposable).
 
+use crate::db::FindingFilter;
 use crate::derived::{self, DerivedError, Progress};
+use crate::source::LogSource;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -18,9 +20,6 @@ use truce_model::ledger::Record;
 use truce_model::lifecycle::{self, Required};
 use truce_model::{views, Id, Ledger, Time};
 use truce_report::FindingChange;
-use truce_store::sqlite::SqliteStorage;
-use truce_store::views::FindingFilter;
-use truce_store::LogReader;
 
 /// One consent to extend the agreement, or one status of a condition its readings list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,7 +222,7 @@ pub fn findings_changed(
 /// findings it changed (kept once computed).
 pub fn events(
     dir: &Path,
-    reader: &LogReader<SqliteStorage>,
+    reader: &dyn LogSource,
     ledger: &Ledger,
     agreement: &Id,
     progress: &mut (dyn FnMut(Progress) + Send),
@@ -241,7 +240,7 @@ pub fn events(
 /// server holds its lock only to read the events.
 pub fn with_changes(
     dir: &Path,
-    reader: &LogReader<SqliteStorage>,
+    reader: &dyn LogSource,
     agreement: &Id,
     mut out: Vec<LifecycleEvent>,
     progress: &mut (dyn FnMut(Progress) + Send),

@@ -2,9 +2,9 @@
 //! start, every `PROGRESS_EVERY` entries and at the end), then the judging: enough for the CLI to
 //! show `truce rebuild`'s rate and time left on a large log.
 
-use truce_server::derived::{self, Progress, PROGRESS_EVERY};
 use truce_store::sqlite::SqliteStorage;
 use truce_store::{LogReader, Sequencer};
+use truce_views::derived::{self, Progress, PROGRESS_EVERY};
 
 #[test]
 fn a_replay_reports_entries_done_of_the_total() {

@@ -3,10 +3,10 @@
 //! afterwards), then counted, counted per day and streamed back. Not a test: a figure to keep an
 //! eye on (aim: 1,000,000 rows stored in at most 2 s on a release build).
 //!
-//! `cargo run --release -p truce-store --example background_insert [-- ROWS]`
+//! `cargo run --release -p truce-views --example background_insert [-- ROWS]`
 
 use std::time::Instant;
-use truce_store::views::{BackgroundFilter, BackgroundRow, ViewStamp, ViewStore};
+use truce_views::db::{BackgroundFilter, BackgroundRow, ViewStamp, ViewStore};
 
 fn main() {
     let n: u64 = std::env::args()

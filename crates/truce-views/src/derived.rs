@@ -22,18 +22,29 @@ use std::time::Instant;
 use truce_engine::{Background, Finding, Judgement, Member, Params, Snapshot, RULES_VERSION};
 use truce_log::SignedCheckpoint;
 use truce_model::Ledger;
-use truce_store::sqlite::SqliteStorage;
-use truce_store::views::{
-    BackgroundRow, FindingFilter, FindingRow, IncidentRow, ViewStamp, ViewStore,
-};
-use truce_store::LogReader;
+
+use crate::db::{BackgroundRow, FindingFilter, FindingRow, IncidentRow, ViewStamp, ViewStore};
+use crate::source::{LogSource, SourceError};
 
 /// Why views could not be computed or stored.
 #[derive(Debug, thiserror::Error)]
 pub enum DerivedError {
-    /// The log or the views database failed.
+    /// The log failed (in its reader's words).
     #[error(transparent)]
-    Store(#[from] truce_store::StoreError),
+    Log(#[from] SourceError),
+    /// The views database failed.
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    /// The log grew while it was replayed to its latest checkpoint, again and again.
+    #[error(
+        "another writer appended to the log (stored size {stored}, expected {expected}); retry"
+    )]
+    Moved {
+        /// Entries replayed.
+        stored: u64,
+        /// The checkpoint's size.
+        expected: u64,
+    },
     /// An engine output could not be encoded as JSON.
     #[error("encoding JSON: {0}")]
     Encode(String),
@@ -78,15 +89,12 @@ pub fn views_path(dir: &std::path::Path) -> std::path::PathBuf {
 
 /// Replays the whole log (up to its latest checkpoint) into a ledger; returns it with the number
 /// of entries replayed. Entries the rules refuse are logged and carry no weight.
-pub fn replay(reader: &LogReader<SqliteStorage>) -> Result<(Ledger, u64), DerivedError> {
-    replay_to(reader, reader.latest()?.size)
+pub fn replay(reader: &dyn LogSource) -> Result<(Ledger, u64), DerivedError> {
+    replay_to(reader, reader.size()?)
 }
 
 /// Replays the first `size` entries of the log into a ledger: what was known at that size.
-pub fn replay_to(
-    reader: &LogReader<SqliteStorage>,
-    size: u64,
-) -> Result<(Ledger, u64), DerivedError> {
+pub fn replay_to(reader: &dyn LogSource, size: u64) -> Result<(Ledger, u64), DerivedError> {
     replay_to_with(reader, size, &mut |_| {})
 }
 
@@ -98,7 +106,7 @@ pub const PROGRESS_EVERY: u64 = 4096;
 /// entries are decoded ahead on other threads and applied in log order
 /// ([`truce_model::replay`]), and the refused ones are said once ([`warn_refused`]).
 pub fn replay_to_with(
-    reader: &LogReader<SqliteStorage>,
+    reader: &dyn LogSource,
     size: u64,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<(Ledger, u64), DerivedError> {
@@ -111,7 +119,7 @@ pub fn replay_to_with(
     let size = truce_model::replay::replay(
         &mut ledger,
         truce_model::replay::decoders(),
-        |sink| reader.for_each_entry_to(size, |i, e| sink(i, e)),
+        |sink| reader.entries(size, sink),
         |i, applied| {
             refused.note(i, applied);
             if (i + 1) % PROGRESS_EVERY == 0 && i + 1 < size {
@@ -173,16 +181,16 @@ pub fn judge_ledger(ledger: Ledger, size: u64, root: String) -> (Judgement, View
 
 /// Replays the log and judges it: the engine's full output at the log's current size.
 pub fn judge(
-    reader: &LogReader<SqliteStorage>,
+    reader: &dyn LogSource,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<(Judgement, ViewStamp), DerivedError> {
-    judge_at(reader, reader.latest()?.size, progress)
+    judge_at(reader, reader.size()?, progress)
 }
 
 /// The engine's full output as it was known at log size `size` (the first `size` entries):
 /// findings are a pure function of the log, so any earlier size is reproduced exactly.
 pub fn judge_at(
-    reader: &LogReader<SqliteStorage>,
+    reader: &dyn LogSource,
     size: u64,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<(Judgement, ViewStamp), DerivedError> {
@@ -325,7 +333,7 @@ pub fn background_of(r: &BackgroundRow) -> Result<Background, DerivedError> {
 
 /// Recomputes every derived view from the log and stores it.
 pub fn refresh(
-    reader: &LogReader<SqliteStorage>,
+    reader: &dyn LogSource,
     views: &mut ViewStore,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<(Judgement, ViewStamp), DerivedError> {
@@ -344,11 +352,11 @@ pub fn is_fresh(stamp: &ViewStamp, cp: &SignedCheckpoint) -> bool {
 /// Makes the views current: recomputes them if they are missing or stale (another log size or
 /// root, another rules version). Returns whether it recomputed.
 pub fn ensure_fresh(
-    reader: &LogReader<SqliteStorage>,
+    reader: &dyn LogSource,
     views: &mut ViewStore,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<bool, DerivedError> {
-    let cp = reader.latest()?;
+    let cp = reader.checkpoint()?;
     let current = views.stamp()?;
     if current.as_ref().is_some_and(|s| is_fresh(s, &cp)) {
         return Ok(false);
@@ -408,7 +416,7 @@ pub fn as_of_path(dir: &Path, size: u64) -> PathBuf {
 }
 
 /// The root of the log's first `size` entries as stamps write it (empty for size 0).
-pub fn root_at(reader: &LogReader<SqliteStorage>, size: u64) -> Result<String, DerivedError> {
+pub fn root_at(reader: &dyn LogSource, size: u64) -> Result<String, DerivedError> {
     Ok(if size == 0 {
         String::new()
     } else {
@@ -436,11 +444,11 @@ pub fn check_size(size: u64, latest: u64) -> Result<(), DerivedError> {
 /// never touched. [`DerivedError::BeyondLog`] when the log is shorter than `size`.
 pub fn as_of_store(
     dir: &Path,
-    reader: &LogReader<SqliteStorage>,
+    reader: &dyn LogSource,
     size: u64,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<ViewStore, DerivedError> {
-    check_size(size, reader.latest()?.size)?;
+    check_size(size, reader.size()?)?;
     let root = root_at(reader, size)?;
     let path = as_of_path(dir, size);
     let _one = AS_OF.lock().unwrap_or_else(|p| p.into_inner());
@@ -458,11 +466,11 @@ pub fn as_of_store(
 /// `None` or the latest size.
 pub fn views_at(
     dir: &Path,
-    reader: &LogReader<SqliteStorage>,
+    reader: &dyn LogSource,
     as_of: Option<u64>,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<ViewStore, DerivedError> {
-    let latest = reader.latest()?.size;
+    let latest = reader.size()?;
     match as_of.filter(|s| *s != latest) {
         Some(size) => as_of_store(dir, reader, size, progress),
         None => {
@@ -478,7 +486,7 @@ pub fn views_at(
 /// not raced), else from the as-of cache ([`as_of_store`]).
 pub fn findings_at(
     dir: &Path,
-    reader: &LogReader<SqliteStorage>,
+    reader: &dyn LogSource,
     size: u64,
     filter: &FindingFilter,
     progress: &mut (dyn FnMut(Progress) + Send),

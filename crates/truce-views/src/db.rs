@@ -9,7 +9,6 @@
 //! filtered by one definition ([`BackgroundFilter`]: in SQL, and [`BackgroundFilter::matches`]
 //! for a row in memory).
 
-use crate::StoreError;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 
@@ -290,14 +289,29 @@ impl Where {
     }
 }
 
+/// Why the views database failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The SQLite database failed or is not a database.
+    #[error("database {path}: {source}{hint}")]
+    Sqlite {
+        /// Database file.
+        path: String,
+        /// The SQLite error.
+        source: rusqlite::Error,
+        /// A hint on what it means and what to do.
+        hint: &'static str,
+    },
+}
+
 /// The derived-views database.
 pub struct ViewStore {
     conn: Connection,
     path: PathBuf,
 }
 
-fn sql(path: &Path, source: rusqlite::Error) -> StoreError {
-    StoreError::Sqlite {
+fn sql(path: &Path, source: rusqlite::Error) -> DbError {
+    DbError::Sqlite {
         path: path.display().to_string(),
         source,
         hint: " (views are derived: delete the file and run `truce rebuild`)",
@@ -306,7 +320,7 @@ fn sql(path: &Path, source: rusqlite::Error) -> StoreError {
 
 impl ViewStore {
     /// Opens or creates the views database at `path`.
-    pub fn open(path: &Path) -> Result<ViewStore, StoreError> {
+    pub fn open(path: &Path) -> Result<ViewStore, DbError> {
         let conn = Connection::open(path).map_err(|e| sql(path, e))?;
         // Views are derived: a file of another schema version is emptied, not migrated.
         let version: i64 = conn
@@ -351,7 +365,7 @@ impl ViewStore {
     /// Opens the views database at `path` for reading only (it must exist): for a long read
     /// (an export streamed to a client) on a connection of its own, so no pooled connection is
     /// held while the client reads. One statement reads from one snapshot of the file.
-    pub fn open_read_only(path: &Path) -> Result<ViewStore, StoreError> {
+    pub fn open_read_only(path: &Path) -> Result<ViewStore, DbError> {
         let conn = Connection::open_with_flags(
             path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -366,8 +380,8 @@ impl ViewStore {
     }
 
     /// What the stored views were computed from, if any are stored.
-    pub fn stamp(&self) -> Result<Option<ViewStamp>, StoreError> {
-        let get = |k: &str| -> Result<Option<String>, StoreError> {
+    pub fn stamp(&self) -> Result<Option<ViewStamp>, DbError> {
+        let get = |k: &str| -> Result<Option<String>, DbError> {
             self.conn
                 .query_row("SELECT value FROM view_meta WHERE key = ?1", [k], |r| {
                     r.get(0)
@@ -395,7 +409,7 @@ impl ViewStore {
         findings: impl IntoIterator<Item = FindingRow>,
         background: impl IntoIterator<Item = BackgroundRow>,
         docs: &[(&str, String)],
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         self.conn
             .execute_batch(
                 "DROP INDEX IF EXISTS view_findings_incident; DROP INDEX IF EXISTS view_findings_ar; DROP INDEX IF EXISTS view_incidents_day; DROP INDEX IF EXISTS view_background_day;",
@@ -417,7 +431,7 @@ impl ViewStore {
         findings: impl IntoIterator<Item = FindingRow>,
         background: impl IntoIterator<Item = BackgroundRow>,
         docs: &[(&str, String)],
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         let path = self.path.clone();
         let e = |x| sql(&path, x);
         let tx = self.conn.transaction().map_err(e)?;
@@ -516,13 +530,13 @@ impl ViewStore {
     }
 
     /// Incidents matching `f`, in stored order (by start, then id), as JSON documents.
-    pub fn incidents(&self, f: &IncidentFilter) -> Result<Vec<String>, StoreError> {
+    pub fn incidents(&self, f: &IncidentFilter) -> Result<Vec<String>, DbError> {
         let (w, args) = Self::incident_where(f);
         self.select("json", "view_incidents", &w, args, None)
     }
 
     /// Incidents matching `f`, in stored order, in their list form (members abridged).
-    pub fn incident_heads(&self, f: &IncidentFilter) -> Result<Vec<String>, StoreError> {
+    pub fn incident_heads(&self, f: &IncidentFilter) -> Result<Vec<String>, DbError> {
         let (w, args) = Self::incident_where(f);
         self.select("head", "view_incidents", &w, args, None)
     }
@@ -534,7 +548,7 @@ impl ViewStore {
         &self,
         f: &IncidentFilter,
         each: impl FnMut(String) -> bool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         let (w, args) = Self::incident_where(f);
         self.each(
             &format!("SELECT head FROM view_incidents{w} ORDER BY seq"),
@@ -549,7 +563,7 @@ impl ViewStore {
         &self,
         f: &FindingFilter,
         each: impl FnMut(String) -> bool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         let (w, args) = Self::finding_where(f);
         self.each(
             &format!("SELECT json FROM view_findings{w} ORDER BY seq"),
@@ -563,7 +577,7 @@ impl ViewStore {
         q: &str,
         args: Vec<rusqlite::types::Value>,
         mut each: impl FnMut(String) -> bool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         let e = |x| sql(&self.path, x);
         let mut st = self.conn.prepare(q).map_err(e)?;
         let mut rows = st.query(params_from_iter(args)).map_err(e)?;
@@ -582,13 +596,13 @@ impl ViewStore {
         f: &IncidentFilter,
         limit: usize,
         offset: usize,
-    ) -> Result<(Vec<String>, u64), StoreError> {
+    ) -> Result<(Vec<String>, u64), DbError> {
         let (w, args) = Self::incident_where(f);
         self.page("head", "view_incidents", &w, args, limit, offset)
     }
 
     /// Findings matching `f`, in stored order, as JSON documents.
-    pub fn findings(&self, f: &FindingFilter) -> Result<Vec<String>, StoreError> {
+    pub fn findings(&self, f: &FindingFilter) -> Result<Vec<String>, DbError> {
         let (w, args) = Self::finding_where(f);
         self.select("json", "view_findings", &w, args, None)
     }
@@ -599,7 +613,7 @@ impl ViewStore {
         f: &FindingFilter,
         limit: usize,
         offset: usize,
-    ) -> Result<(Vec<String>, u64), StoreError> {
+    ) -> Result<(Vec<String>, u64), DbError> {
         let (w, args) = Self::finding_where(f);
         self.page("json", "view_findings", &w, args, limit, offset)
     }
@@ -612,7 +626,7 @@ impl ViewStore {
         where_: &str,
         args: Vec<rusqlite::types::Value>,
         page: Option<(usize, usize)>,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<String>, DbError> {
         let limit = page
             .map(|(limit, offset)| format!(" LIMIT {limit} OFFSET {offset}"))
             .unwrap_or_default();
@@ -631,7 +645,7 @@ impl ViewStore {
         args: Vec<rusqlite::types::Value>,
         limit: usize,
         offset: usize,
-    ) -> Result<(Vec<String>, u64), StoreError> {
+    ) -> Result<(Vec<String>, u64), DbError> {
         let total = self
             .conn
             .query_row(
@@ -646,7 +660,7 @@ impl ViewStore {
     }
 
     /// One incident's JSON document.
-    pub fn incident(&self, id: &str) -> Result<Option<String>, StoreError> {
+    pub fn incident(&self, id: &str) -> Result<Option<String>, DbError> {
         self.conn
             .query_row("SELECT json FROM view_incidents WHERE id = ?1", [id], |r| {
                 r.get(0)
@@ -656,7 +670,7 @@ impl ViewStore {
     }
 
     /// Incident ids starting with `prefix` (for abbreviated ids), at most `limit`.
-    pub fn incident_ids(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+    pub fn incident_ids(&self, prefix: &str, limit: usize) -> Result<Vec<String>, DbError> {
         // `%`, `_` and the escape character itself match only themselves.
         let like = format!(
             "{}%",
@@ -680,7 +694,7 @@ impl ViewStore {
         f: &BackgroundFilter,
         limit: usize,
         offset: usize,
-    ) -> Result<(Vec<BackgroundRow>, u64), StoreError> {
+    ) -> Result<(Vec<BackgroundRow>, u64), DbError> {
         let total = self.background_count(f)?;
         let mut rows = Vec::with_capacity(limit.min(1024));
         self.scan_background(f, Some((limit, offset)), |r| {
@@ -691,7 +705,7 @@ impl ViewStore {
     }
 
     /// How many background detections match `f`.
-    pub fn background_count(&self, f: &BackgroundFilter) -> Result<u64, StoreError> {
+    pub fn background_count(&self, f: &BackgroundFilter) -> Result<u64, DbError> {
         let (w, args) = f.where_();
         self.conn
             .query_row(
@@ -704,10 +718,7 @@ impl ViewStore {
     }
 
     /// How many background detections match `f`, per UTC day (days with none left out), by day.
-    pub fn background_by_day(
-        &self,
-        f: &BackgroundFilter,
-    ) -> Result<Vec<(String, u64)>, StoreError> {
+    pub fn background_by_day(&self, f: &BackgroundFilter) -> Result<Vec<(String, u64)>, DbError> {
         let (w, args) = f.where_();
         let e = |x| sql(&self.path, x);
         let mut st = self
@@ -730,7 +741,7 @@ impl ViewStore {
         &self,
         f: &BackgroundFilter,
         mut each: impl FnMut(BackgroundRow),
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         self.scan_background(f, None, |r| {
             each(r);
             true
@@ -742,7 +753,7 @@ impl ViewStore {
         &self,
         f: &BackgroundFilter,
         each: impl FnMut(BackgroundRow) -> bool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         self.scan_background(f, None, each)
     }
 
@@ -753,7 +764,7 @@ impl ViewStore {
         f: &BackgroundFilter,
         page: Option<(usize, usize)>,
         mut each: impl FnMut(BackgroundRow) -> bool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         let (w, mut args) = f.where_();
         let mut q = format!("SELECT {BACKGROUND_COLUMNS} FROM view_background{w} ORDER BY seq");
         if let Some((limit, offset)) = page {
@@ -786,11 +797,11 @@ impl ViewStore {
         &mut self,
         stamp: &Option<ViewStamp>,
         seqs: &[u32],
-    ) -> Result<Option<Vec<BackgroundRow>>, StoreError> {
+    ) -> Result<Option<Vec<BackgroundRow>>, DbError> {
         let path = self.path.clone();
         let e = |x| sql(&path, x);
         let tx = self.conn.transaction().map_err(e)?;
-        let meta = |k: &str| -> Result<Option<String>, StoreError> {
+        let meta = |k: &str| -> Result<Option<String>, DbError> {
             tx.query_row("SELECT value FROM view_meta WHERE key = ?1", [k], |r| {
                 r.get(0)
             })
@@ -823,7 +834,7 @@ impl ViewStore {
     }
 
     /// A stored document by name.
-    pub fn doc(&self, name: &str) -> Result<Option<String>, StoreError> {
+    pub fn doc(&self, name: &str) -> Result<Option<String>, DbError> {
         self.conn
             .query_row("SELECT json FROM view_docs WHERE name = ?1", [name], |r| {
                 r.get(0)
@@ -832,11 +843,7 @@ impl ViewStore {
             .map_err(|e| sql(&self.path, e))
     }
 
-    fn strings(
-        &self,
-        q: &str,
-        args: Vec<rusqlite::types::Value>,
-    ) -> Result<Vec<String>, StoreError> {
+    fn strings(&self, q: &str, args: Vec<rusqlite::types::Value>) -> Result<Vec<String>, DbError> {
         let mut st = self.conn.prepare(q).map_err(|e| sql(&self.path, e))?;
         let rows = st
             .query_map(params_from_iter(args), |r| r.get::<_, String>(0))

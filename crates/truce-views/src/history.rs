@@ -11,7 +11,9 @@
 //! once computed: `DIR/version-changes/<index>.json`, stamped with the root of those entries
 //! and the rules version (disposable like `views.db`; a stamp that does not match recomputes).
 
+use crate::db::FindingFilter;
 use crate::derived::{self, DerivedError, Progress};
+use crate::source::LogSource;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use truce_model::domain::Reading;
@@ -19,13 +21,11 @@ use truce_model::ledger::Record;
 use truce_model::time::TimeZoneName;
 use truce_model::{Id, Ledger};
 use truce_report::VersionChange;
-use truce_store::sqlite::SqliteStorage;
-use truce_store::views::FindingFilter;
-use truce_store::LogReader;
 
 /// The history of an agreement's readings: what `truce --json agreement history <id>` prints
 /// and `GET /v1/agreements/{id}/history` answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct History {
     /// The agreement.
     pub agreement: String,
@@ -34,12 +34,12 @@ pub struct History {
     /// The log size the history describes.
     pub log_size: u64,
     /// Every version of every party's reading, in log order.
-    #[schema(value_type = Vec<Object>)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub versions: Vec<VersionChange>,
     /// Every consent to extend the agreement and every status of a condition its readings list,
     /// in log order, with the findings each changed ([`crate::lifecycle`]).
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub events: Vec<crate::lifecycle::LifecycleEvent>,
 }
 
@@ -116,7 +116,7 @@ pub fn versions_filed_between(ledger: &Ledger, from: i64, until: i64) -> Vec<Pen
 /// under its reading as known at sizes `index` and `index + 1` (kept once computed).
 pub fn change(
     dir: &Path,
-    reader: &LogReader<SqliteStorage>,
+    reader: &dyn LogSource,
     p: &Pending,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<VersionChange, DerivedError> {
@@ -151,7 +151,7 @@ pub fn change(
 /// What each of `pending` changed, in order.
 pub fn changes(
     dir: &Path,
-    reader: &LogReader<SqliteStorage>,
+    reader: &dyn LogSource,
     pending: &[Pending],
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Vec<VersionChange>, DerivedError> {
@@ -165,7 +165,7 @@ pub fn changes(
 /// no process defines the agreement.
 pub fn history(
     dir: &Path,
-    reader: &LogReader<SqliteStorage>,
+    reader: &dyn LogSource,
     ledger: &Ledger,
     log_size: u64,
     agreement: &Id,
@@ -188,7 +188,7 @@ pub fn history(
 /// a ledger replayed to the report's checkpoint.
 pub fn changes_filed_on(
     dir: &Path,
-    reader: &LogReader<SqliteStorage>,
+    reader: &dyn LogSource,
     ledger: &Ledger,
     day: &truce_report::Day,
     progress: &mut (dyn FnMut(Progress) + Send),
