@@ -3,7 +3,7 @@
 //! party, sources and assessments, release clauses — with the reason for every step.
 
 use crate::incidents::{act_name, Built};
-use crate::input::{ConditionIn, EndIn, ReadingIn, Snapshot};
+use crate::input::{ConditionIn, EndIn, InvocationIn, ReadingIn, Snapshot};
 use crate::types::{
     outcome_words, Attribution, AttributionGrade, Finding, Grade, Outcome, Reason, SiteNear,
     RULES_VERSION,
@@ -1167,6 +1167,86 @@ fn overall(attrs: &[Attribution]) -> Outcome {
     .unwrap_or(Outcome::OutOfScope)
 }
 
+/// Whether a version of a reading has a release clause ("a violation by one side frees the
+/// other"): only then does the release pass change its findings.
+pub(crate) fn has_release(rd: &ReadingIn) -> bool {
+    rd.reading
+        .terms
+        .release
+        .iter()
+        .any(|r| r.kind == ReleaseKind::ViolationFreesOtherSide)
+}
+
+/// What the release pass needs of an incident: its evidence's time span and its members.
+pub(crate) trait Span {
+    /// Start of the evidence, unix seconds.
+    fn start(&self) -> i64;
+    /// End of the evidence, unix seconds.
+    fn end(&self) -> i64;
+    /// The entry ids of its members.
+    fn member_ids(&self) -> BTreeSet<&str>;
+}
+
+/// A built incident of a snapshot, as the release pass sees it.
+pub(crate) struct BuiltSpan<'a> {
+    pub b: &'a Built,
+    pub snap: &'a Snapshot,
+}
+
+impl Span for BuiltSpan<'_> {
+    fn start(&self) -> i64 {
+        self.b.start
+    }
+    fn end(&self) -> i64 {
+        self.b.end
+    }
+    fn member_ids(&self) -> BTreeSet<&str> {
+        self.b
+            .members
+            .iter()
+            .map(|&i| self.snap.reports[i].entry_id.as_str())
+            .collect()
+    }
+}
+
+/// The finding of one incident under one reading before release clauses apply, and the position
+/// in `versions` of the version that decides it; `None` when the reading does not concern it.
+/// Each incident is judged under the version in force at its start: of those effective by then,
+/// the one filed last. A version effective only after the incident never judges it: nothing is
+/// silently retroactive. The finding counts on the day its incident's evidence starts, in the
+/// agreement's zone.
+pub(crate) fn pre_finding(
+    snap: &Snapshot,
+    b: &Built,
+    hits: &[Hit],
+    versions: &[&ReadingIn],
+    p: &Params,
+) -> Option<(Finding, usize)> {
+    let in_force = in_force(versions, b.start);
+    // Before any version applies, the party had no reading in force: out of scope, said so
+    // (judged by the first version's terms only for whether it concerns the party).
+    let (rd, before) = match in_force {
+        Some(rd) => (rd, false),
+        None => (
+            *versions.iter().min_by_key(|v| (v.effective, v.index))?,
+            true,
+        ),
+    };
+    // Only incidents the reading concerns get a finding: someone is blamed, or a protected
+    // target is within reach. A field fire far from any listed site concerns no agreement.
+    if !concerns(snap, b, hits, rd) {
+        return None;
+    }
+    let mut f = if before {
+        before_any_version(b, rd)
+    } else {
+        adjudicate(snap, b, hits, rd, p)
+    };
+    f.day = snap.day_in(&f.agreement, b.start);
+    let at = versions.iter().position(|v| std::ptr::eq(*v, rd))?;
+    Some((f, at))
+}
+
 /// Applies a reading's release clause ("a violation by one side frees the other") across its
 /// findings, which must be in incident time order. A breach by a bound party whose attribution
 /// stands at least at the clause's `qualifying` standing (established by default) *entitles* the
@@ -1175,11 +1255,11 @@ fn overall(attrs: &[Attribution]) -> Outcome {
 /// that incident, from the later of the invocation's time and the incident's end. Until then its
 /// findings say "release available, not invoked". An allegation, a disputed attribution or
 /// occurrence-only evidence never qualifies.
-pub(crate) fn apply_release(
+pub(crate) fn apply_release<S: Span>(
     findings: &mut [Finding],
-    built: &[&Built],
+    built: &[S],
     versions: &[&ReadingIn],
-    snap: &Snapshot,
+    invocations: &[InvocationIn],
 ) {
     let clause_of = |rd: &ReadingIn| {
         rd.reading
@@ -1205,7 +1285,7 @@ pub(crate) fn apply_release(
                 continue;
             }
             if let Some((from, inc, by, inv)) = freed.get(&a.party) {
-                if b.start > *from {
+                if b.start() > *from {
                     let how = match inv {
                         Some(i) => format!("{} invoked it (entry {i})", a.party),
                         None => "the clause releases automatically".to_string(),
@@ -1228,7 +1308,9 @@ pub(crate) fn apply_release(
                     continue;
                 }
             }
-            if let Some((_, inc, by)) = available.get(&a.party).filter(|(from, ..)| b.start > *from)
+            if let Some((_, inc, by)) = available
+                .get(&a.party)
+                .filter(|(from, ..)| b.start() > *from)
             {
                 f.reasons.push(reason(
                     "release",
@@ -1245,11 +1327,8 @@ pub(crate) fn apply_release(
             f.outcome = overall(&f.attributions);
             set_standing(f);
         }
-        let members: BTreeSet<&str> = b
-            .members
-            .iter()
-            .map(|&i| snap.reports[i].entry_id.as_str())
-            .collect();
+        // The incident's members' entry ids, gathered when an invocation is looked for.
+        let mut members: Option<BTreeSet<&str>> = None;
         let mut notes: Vec<(&str, String)> = Vec::new();
         for a in &f.attributions {
             if a.outcome != Outcome::Breach {
@@ -1271,7 +1350,7 @@ pub(crate) fn apply_release(
                 if clause.automatic {
                     freed.insert(
                         other.clone(),
-                        (b.end, f.incident.clone(), a.party.clone(), None),
+                        (b.end(), f.incident.clone(), a.party.clone(), None),
                     );
                     notes.push((
                         "yes",
@@ -1279,12 +1358,13 @@ pub(crate) fn apply_release(
                             "{}'s {} breach releases {other} automatically, from {}",
                             a.party,
                             a.standing.as_str(),
-                            utc(b.end)
+                            utc(b.end())
                         ),
                     ));
                     continue;
                 }
-                let inv = snap.invocations.iter().find(|v| {
+                let members = members.get_or_insert_with(|| b.member_ids());
+                let inv = invocations.iter().find(|v| {
                     &v.author == other
                         && v.against == a.party
                         && &v.agreement == agreement
@@ -1292,7 +1372,7 @@ pub(crate) fn apply_release(
                 });
                 match inv {
                     Some(v) => {
-                        let from = v.time.max(b.end);
+                        let from = v.time.max(b.end());
                         freed.insert(
                             other.clone(),
                             (from, f.incident.clone(), a.party.clone(), Some(v.index)),
@@ -1308,7 +1388,7 @@ pub(crate) fn apply_release(
                     }
                     None => {
                         available.entry(other.clone()).or_insert((
-                            b.end,
+                            b.end(),
                             f.incident.clone(),
                             a.party.clone(),
                         ));

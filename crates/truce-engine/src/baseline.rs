@@ -77,7 +77,6 @@ impl Baseline {
     /// `min_span_days` from first to last, or any detection flagged `static_source`.
     pub fn learn(dets: impl IntoIterator<Item = Detection>, p: &BaselineParams) -> Baseline {
         let grid = Grid::new(p.cell_m);
-        let min_span = i64::from(p.min_span_days);
         let mut keyed: Vec<(u64, i64, bool)> = dets
             .into_iter()
             .filter(|d| d.lon.is_finite() && d.lat.is_finite())
@@ -89,33 +88,87 @@ impl Baseline {
         let mut i = 0;
         while i < keyed.len() {
             let key = keyed[i].0;
-            let mut spot = HotSpot {
-                days: 0,
-                first: keyed[i].1,
-                last: keyed[i].1,
-                static_source: false,
-                detections: 0,
-            };
-            let mut last_day = None;
+            let from = i;
             while i < keyed.len() && keyed[i].0 == key {
-                let (_, time, static_source) = keyed[i];
-                let day = time.div_euclid(DAY_S);
-                if last_day != Some(day) {
-                    spot.days = spot.days.saturating_add(1);
-                    last_day = Some(day);
-                }
-                spot.last = time;
-                spot.static_source |= static_source;
-                spot.detections = spot.detections.saturating_add(1);
                 i += 1;
             }
-            let span = spot.last.div_euclid(DAY_S) - spot.first.div_euclid(DAY_S);
-            if (spot.days >= p.min_days && span >= min_span) || spot.static_source {
+            if let Some(spot) = spot_of(keyed[from..i].iter().map(|&(_, t, s)| (t, s)), p) {
                 keys.push(key);
                 spots.push(spot);
             }
         }
         Baseline { grid, keys, spots }
+    }
+
+    /// A baseline with no hot spot yet, on the grid of `p` (hot spots are then set cell by cell
+    /// with [`Baseline::set`]).
+    pub(crate) fn empty(p: &BaselineParams) -> Baseline {
+        Baseline {
+            grid: Grid::new(p.cell_m),
+            keys: Vec::new(),
+            spots: Vec::new(),
+        }
+    }
+
+    /// The key of the cell holding `p` (`[lon, lat]`, finite), as [`Baseline::learn`] bins it.
+    pub(crate) fn cell_of(&self, p: [f64; 2]) -> u64 {
+        self.grid.key(p[0], p[1])
+    }
+
+    /// The hot spot of one cell, if it is one.
+    pub(crate) fn get(&self, key: u64) -> Option<HotSpot> {
+        self.keys.binary_search(&key).ok().map(|i| self.spots[i])
+    }
+
+    /// Sets (or clears) the hot spot of one cell.
+    pub(crate) fn set(&mut self, key: u64, spot: Option<HotSpot>) {
+        match (self.keys.binary_search(&key), spot) {
+            (Ok(i), Some(h)) => self.spots[i] = h,
+            (Ok(i), None) => {
+                self.keys.remove(i);
+                self.spots.remove(i);
+            }
+            (Err(i), Some(h)) => {
+                self.keys.insert(i, key);
+                self.spots.insert(i, h);
+            }
+            (Err(_), None) => {}
+        }
+    }
+
+    /// Every cell whose positions [`Baseline::hot_spot`] might look at cell `key` from: a
+    /// superset (the rows above and below, and in each the columns spanning `key`'s column and
+    /// its neighbours, one more either side). A change to `key`'s hot spot can change the hot
+    /// spot found only for positions in these cells.
+    pub(crate) fn reach_cells(&self, key: u64) -> Vec<u64> {
+        let (row, col) = ((key >> 32) as u32, key as u32);
+        let n = self.grid.ncols(row);
+        let mut out = Vec::new();
+        let (r_lo, r_hi) = (row.saturating_sub(1), (row + 1).min(self.grid.nrows - 1));
+        for r in r_lo..=r_hi {
+            let m = self.grid.ncols(r);
+            let all =
+                |out: &mut Vec<u64>| out.extend((0..m).map(|c| u64::from(r) << 32 | u64::from(c)));
+            if n <= 3 {
+                all(&mut out);
+                continue;
+            }
+            // Columns col - 1 ..= col + 1 of `row` span these longitudes (+180), in row `r`'s
+            // columns: one more either side covers rounding.
+            let per = f64::from(m) / f64::from(n);
+            let lo = ((f64::from(col) - 1.0) * per).floor() as i64 - 1;
+            let hi = ((f64::from(col) + 2.0) * per).floor() as i64 + 1;
+            if hi - lo + 1 >= i64::from(m) {
+                all(&mut out);
+                continue;
+            }
+            for c in lo..=hi {
+                out.push(u64::from(r) << 32 | c.rem_euclid(i64::from(m)) as u64);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// The hot spot covering `p` (`[lon, lat]`), if any, looking at `p`'s cell and its neighbours
@@ -189,6 +242,38 @@ impl Baseline {
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
+}
+
+/// The hot spot one cell's teaching detections make, if they make one: `entries` are their
+/// (time, static source) in ascending order. Persistent — detections on at least `min_days`
+/// distinct UTC days spanning at least `min_span_days` — or flagged a static land source.
+pub(crate) fn spot_of(
+    entries: impl IntoIterator<Item = (i64, bool)>,
+    p: &BaselineParams,
+) -> Option<HotSpot> {
+    let mut it = entries.into_iter();
+    let (first, s0) = it.next()?;
+    let mut spot = HotSpot {
+        days: 1,
+        first,
+        last: first,
+        static_source: s0,
+        detections: 1,
+    };
+    let mut last_day = first.div_euclid(DAY_S);
+    for (time, static_source) in it {
+        let day = time.div_euclid(DAY_S);
+        if last_day != day {
+            spot.days = spot.days.saturating_add(1);
+            last_day = day;
+        }
+        spot.last = time;
+        spot.static_source |= static_source;
+        spot.detections = spot.detections.saturating_add(1);
+    }
+    let span = spot.last.div_euclid(DAY_S) - spot.first.div_euclid(DAY_S);
+    ((spot.days >= p.min_days && span >= i64::from(p.min_span_days)) || spot.static_source)
+        .then_some(spot)
 }
 
 /// Longitude into [-180, 180] (values already there are unchanged).

@@ -153,9 +153,9 @@ const SEARCH_MARGIN_M: f64 = 1.0;
 /// Added to degree bounds: covers rounding in `lon ± Δλ` and `lat ± Δφ`.
 const EPS_DEG: f64 = 1e-9;
 /// Nominal reach of tier 0; tier `t` holds reaches up to `TIER_BASE_M × 2ᵗ`.
-const TIER_BASE_M: f64 = 500.0;
+pub(crate) const TIER_BASE_M: f64 = 500.0;
 /// A tier's cell side is this many times its nominal reach.
-const CELL_PER_REACH: f64 = 4.0;
+pub(crate) const CELL_PER_REACH: f64 = 4.0;
 /// Metres per degree used to size cells (efficiency only, not correctness).
 const M_PER_DEG: f64 = 111_195.0;
 const MAX_TIER: usize = 48;
@@ -174,12 +174,12 @@ const MAX_THREADS: usize = 4;
 /// The search angle (radians) for a distance `d_m`: no pair further apart than `d_m` on WGS84 is
 /// closer than this on the unit sphere.
 #[inline]
-fn search_angle(d_m: f64) -> f64 {
+pub(crate) fn search_angle(d_m: f64) -> f64 {
     const PER_M: f64 = (1.0 + 1e-9) / SEARCH_RADIUS_M;
     (d_m + SEARCH_MARGIN_M) * PER_M
 }
 
-fn tier_of(reach_m: f64) -> usize {
+pub(crate) fn tier_of(reach_m: f64) -> usize {
     let mut t = 0;
     let mut r = TIER_BASE_M;
     while reach_m > r && t < MAX_TIER {
@@ -190,7 +190,7 @@ fn tier_of(reach_m: f64) -> usize {
 }
 
 /// Longitude into [-180, 180] (values already there are unchanged).
-fn norm_lon(lon: f64) -> f64 {
+pub(crate) fn norm_lon(lon: f64) -> f64 {
     if (-180.0..=180.0).contains(&lon) {
         lon
     } else {
@@ -211,7 +211,7 @@ fn bin(x: f64, last: u32) -> u32 {
 
 /// A latitude/longitude grid: rows of `row_h` degrees, each row split into `ncols[row]` equal
 /// columns of longitude.
-struct Grid {
+pub(crate) struct Grid {
     row_h: f64,
     nrows: u32,
     /// Per row: number of columns and columns per degree (`ncols / 360`).
@@ -220,7 +220,7 @@ struct Grid {
 }
 
 impl Grid {
-    fn new(cell_m: f64) -> Grid {
+    pub(crate) fn new(cell_m: f64) -> Grid {
         let row_h = (cell_m / M_PER_DEG).min(180.0);
         let nrows = ((180.0 / row_h).ceil() as u32).max(1);
         let mut ncols = Vec::with_capacity(nrows as usize);
@@ -244,13 +244,13 @@ impl Grid {
     }
 
     #[inline]
-    fn row(&self, lat: f64) -> u32 {
+    pub(crate) fn row(&self, lat: f64) -> u32 {
         bin((lat + 90.0) / self.row_h, self.nrows - 1)
     }
 
     /// Column of a longitude in [-180, 180] (monotone; 180 falls in the last column).
     #[inline]
-    fn col(&self, row: u32, lon: f64) -> u32 {
+    pub(crate) fn col(&self, row: u32, lon: f64) -> u32 {
         let r = row as usize;
         bin((lon + 180.0) * self.cols_per_deg[r], self.ncols[r] - 1)
     }
@@ -258,7 +258,14 @@ impl Grid {
     /// The cells that meet the spherical cap of angular radius `delta` (radians) around
     /// (`lon`, `lat`), `coslat` = cos(lat), as `(row, first col, last col)` ranges in ascending
     /// (row, col) order, each cell once.
-    fn ranges(&self, lon: f64, lat: f64, coslat: f64, delta: f64, out: &mut Vec<(u32, u32, u32)>) {
+    pub(crate) fn ranges(
+        &self,
+        lon: f64,
+        lat: f64,
+        coslat: f64,
+        delta: f64,
+        out: &mut Vec<(u32, u32, u32)>,
+    ) {
         out.clear();
         let dphi = delta.to_degrees() + EPS_DEG;
         let (lat_lo, lat_hi) = (lat - dphi, lat + dphi);

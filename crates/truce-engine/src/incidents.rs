@@ -109,11 +109,11 @@ pub fn compatible(a: Act, b: Act) -> bool {
 }
 
 /// Whether a report's time and place are precise enough to corroborate or be corroborated.
-fn precise(r: &ReportIn, p: &Params) -> bool {
+pub(crate) fn precise(r: &ReportIn, p: &Params) -> bool {
     r.uncertainty_m <= p.max_uncertainty_m && r.end - r.start <= p.max_duration_s
 }
 
-fn obs_of(r: &ReportIn, p: &Params) -> Obs {
+pub(crate) fn obs_of(r: &ReportIn, p: &Params) -> Obs {
     let base = if is_detection(r) {
         p.sensor_reach_m
     } else {
@@ -304,6 +304,109 @@ pub(crate) fn build(
     p: &Params,
     touch: &crate::adjudicate::Touch<'_>,
 ) -> (Vec<Built>, Vec<crate::types::Background>, BaselineSummary) {
+    let linked = link(snap, p);
+    let n = snap.reports.len();
+    // 2. The baseline learns from every detection known, except those in an incident someone
+    //    alleges or a monitor observes: a strike never teaches that its own fire is routine.
+    let teaches: Vec<bool> = (0..n).map(|i| linked.teaches(i)).collect();
+    let learned_from = teaches.iter().filter(|t| **t).count() as u64;
+    let baseline = Baseline::learn(
+        snap.reports
+            .iter()
+            .zip(&teaches)
+            .filter(|(_, t)| **t)
+            .map(|(r, _)| Detection {
+                lon: r.point[0],
+                lat: r.point[1],
+                time: r.start,
+                static_source: r.static_source,
+            }),
+        &p.baseline,
+    );
+    // One description per hot spot, shared by its detections.
+    let mut described: HashMap<HotKey, String> = HashMap::new();
+    let routine: Vec<Option<String>> = snap
+        .reports
+        .iter()
+        .map(|r| {
+            if !is_detection(r) {
+                return None;
+            }
+            let h = hot_key(&baseline.hot_spot(r.point)?);
+            Some(described.entry(h).or_insert_with(|| describe(h)).clone())
+        })
+        .collect();
+    let summary = BaselineSummary {
+        learned_from,
+        hot_spots: baseline.len() as u64,
+        routine_detections: routine.iter().filter(|r| r.is_some()).count() as u64,
+    };
+    let (built, background) = finish(snap, p, touch, linked, &routine);
+    (
+        built,
+        background.into_iter().map(|(_, b)| b).collect(),
+        summary,
+    )
+}
+
+/// What of a hot spot its detections' routine description says: (first, last, days, static
+/// source).
+pub(crate) type HotKey = (i64, i64, u32, bool);
+
+/// The part of a hot spot its description names.
+pub(crate) fn hot_key(h: &crate::baseline::HotSpot) -> HotKey {
+    (h.first, h.last, h.days, h.static_source)
+}
+
+/// A routine detection's description: the hot spot it is at.
+pub(crate) fn describe((first, last, days, static_source): HotKey) -> String {
+    if static_source {
+        format!(
+            "persistent hot spot: flagged a static land source by the sensor; detections on {} day(s) between {} and {}",
+            days,
+            utc(first),
+            utc(last)
+        )
+    } else {
+        format!(
+            "persistent hot spot: detections on {} distinct day(s) between {} and {}, outside any alleged incident",
+            days,
+            utc(first),
+            utc(last)
+        )
+    }
+}
+
+/// Step 1 of [`build`] over a snapshot: every precise report's component of the link graph, and
+/// the groups of what someone files or a monitor assesses (with the detections within their
+/// reach); imprecise reports other than detections alone. A function of each component alone:
+/// judged over a snapshot holding whole components, it gives those components' groups.
+pub(crate) struct Linked<'s> {
+    /// Every report's origin.
+    pub origins: Origins,
+    /// Assessments by the entry ids they name.
+    pub assessed: HashMap<&'s str, Vec<usize>>,
+    /// Whether each report is a sensor detection no assessment names.
+    pub detection: Vec<bool>,
+    /// Each precise report's place and reach.
+    pub obs: Vec<Option<Obs>>,
+    /// The components of the link graph over the precise reports.
+    pub components: Vec<Vec<usize>>,
+    /// Each report's group so far (`NONE`: none).
+    pub group_of: Vec<u32>,
+    /// The groups so far.
+    pub groups: Vec<Vec<usize>>,
+}
+
+impl Linked<'_> {
+    /// Whether report `i` teaches the baseline: a detection in no group of step 1.
+    pub(crate) fn teaches(&self, i: usize) -> bool {
+        self.detection[i] && self.group_of[i] == NONE
+    }
+}
+
+/// Step 1 of [`build`]: see [`Linked`].
+pub(crate) fn link<'s>(snap: &'s Snapshot, p: &Params) -> Linked<'s> {
     let origins = Origins::new(snap);
     let n = snap.reports.len();
     let cp = crate::cluster::Params {
@@ -372,67 +475,43 @@ pub(crate) fn build(
         }
     }
 
-    // 2. The baseline learns from every detection known, except those in an incident someone
-    //    alleges or a monitor observes: a strike never teaches that its own fire is routine.
-    let teaches: Vec<bool> = (0..n)
-        .map(|i| detection[i] && group_of[i] == NONE)
-        .collect();
-    let learned_from = teaches.iter().filter(|t| **t).count() as u64;
-    let baseline = Baseline::learn(
-        snap.reports
-            .iter()
-            .zip(&teaches)
-            .filter(|(_, t)| **t)
-            .map(|(r, _)| Detection {
-                lon: r.point[0],
-                lat: r.point[1],
-                time: r.start,
-                static_source: r.static_source,
-            }),
-        &p.baseline,
-    );
-    // One description per hot spot, shared by its detections.
-    let mut described: HashMap<(i64, i64, u32, bool), String> = HashMap::new();
-    let routine: Vec<Option<String>> = snap
-        .reports
-        .iter()
-        .map(|r| {
-            if !is_detection(r) {
-                return None;
-            }
-            let h = baseline.hot_spot(r.point)?;
-            let key = (h.first, h.last, h.days, h.static_source);
-            if let Some(d) = described.get(&key) {
-                return Some(d.clone());
-            }
-            let d = if h.static_source {
-                format!(
-                    "persistent hot spot: flagged a static land source by the sensor; detections on {} day(s) between {} and {}",
-                    h.days,
-                    utc(h.first),
-                    utc(h.last)
-                )
-            } else {
-                format!(
-                    "persistent hot spot: detections on {} distinct day(s) between {} and {}, outside any alleged incident",
-                    h.days,
-                    utc(h.first),
-                    utc(h.last)
-                )
-            };
-            described.insert(key, d.clone());
-            Some(d)
-        })
-        .collect();
-    let summary = BaselineSummary {
-        learned_from,
-        hot_spots: baseline.len() as u64,
-        routine_detections: routine.iter().filter(|r| r.is_some()).count() as u64,
-    };
+    Linked {
+        origins,
+        assessed,
+        detection,
+        obs,
+        components,
+        group_of,
+        groups,
+    }
+}
 
+/// Steps 3 and 4 of [`build`], given step 1 and each report's routine description: the
+/// incidents (ordered by start then id) and the background detections (ordered by start, log
+/// index, then position) with their positions.
+pub(crate) fn finish(
+    snap: &Snapshot,
+    p: &Params,
+    touch: &crate::adjudicate::Touch<'_>,
+    linked: Linked<'_>,
+    routine: &[Option<String>],
+) -> (Vec<Built>, Vec<(usize, crate::types::Background)>) {
+    let Linked {
+        origins,
+        assessed,
+        detection,
+        obs,
+        components,
+        mut group_of,
+        mut groups,
+    } = linked;
+    let n = snap.reports.len();
+    let cp = crate::cluster::Params {
+        max_gap_s: p.max_gap_s,
+    };
     let ctx = Ctx {
         snap,
-        routine: &routine,
+        routine,
         origins: &origins,
         assessed: &assessed,
     };
@@ -497,9 +576,14 @@ pub(crate) fn build(
     background.sort_unstable();
     let background = background
         .into_iter()
-        .map(|(start, _, i)| crate::types::Background {
-            day: utc(start)[..10].to_string(),
-            detection: member(&ctx, i),
+        .map(|(start, _, i)| {
+            (
+                i,
+                crate::types::Background {
+                    day: utc(start)[..10].to_string(),
+                    detection: member(&ctx, i),
+                },
+            )
         })
         .collect();
 
@@ -515,7 +599,7 @@ pub(crate) fn build(
         })
         .collect();
     out.sort_by(|a, b| (a.start, &a.incident.id).cmp(&(b.start, &b.incident.id)));
-    (out, background, summary)
+    (out, background)
 }
 
 struct Ctx<'a> {

@@ -9,12 +9,14 @@ pub mod cluster;
 mod compliance;
 mod explain;
 mod incidents;
+pub mod incremental;
 pub mod input;
 pub mod types;
 
 pub use compliance::compliance;
 pub use explain::explain;
 pub use incidents::{act_name, compatible, origin_of, side_label, side_of};
+pub use incremental::{Delta, Incremental, Rejudged};
 pub use input::Snapshot;
 pub use truce_model::domain::{Question, Standing};
 pub use types::*;
@@ -67,43 +69,19 @@ pub fn judge(snap: &Snapshot, p: &Params) -> Judgement {
     } else {
         built.iter().map(|b| near.hits(snap, b, p)).collect()
     };
-    // The versions of each reading, by (agreement, author). Each incident is judged under the
-    // version in force at its start: of those effective by then, the one filed last. A version
-    // effective only after the incident never judges it: nothing is silently retroactive.
     let mut findings = Vec::new();
     for versions in &versions {
         let mut fs = Vec::new();
-        let mut refs = Vec::new();
+        let mut spans = Vec::new();
         let mut used = Vec::new();
         for (b, h) in built.iter().zip(&hits) {
-            let in_force = adjudicate::in_force(versions, b.start);
-            // Before any version applies, the party had no reading in force: out of scope, said
-            // so (judged by the first version's terms only for whether it concerns the party).
-            let (rd, before) = match in_force {
-                Some(rd) => (rd, false),
-                None => match versions.iter().min_by_key(|v| (v.effective, v.index)) {
-                    Some(first) => (*first, true),
-                    None => continue,
-                },
-            };
-            // Only incidents the reading concerns get a finding: someone is blamed, or a
-            // protected target is within reach. A field fire far from any listed site concerns
-            // no agreement.
-            if adjudicate::concerns(snap, b, h, rd) {
-                fs.push(if before {
-                    adjudicate::before_any_version(b, rd)
-                } else {
-                    adjudicate::adjudicate(snap, b, h, rd, p)
-                });
-                refs.push(b);
-                used.push(rd);
+            if let Some((f, at)) = adjudicate::pre_finding(snap, b, h, versions, p) {
+                fs.push(f);
+                spans.push(adjudicate::BuiltSpan { b, snap });
+                used.push(versions[at]);
             }
         }
-        adjudicate::apply_release(&mut fs, &refs, &used, snap);
-        // A finding counts on the day its incident's evidence starts, in the agreement's zone.
-        for (f, b) in fs.iter_mut().zip(&refs) {
-            f.day = snap.day_in(&f.agreement, b.start);
-        }
+        adjudicate::apply_release(&mut fs, &spans, &used, &snap.invocations);
         findings.extend(fs);
     }
     findings.sort_by(|a, b| (&a.agreement, &a.reading).cmp(&(&b.agreement, &b.reading)));

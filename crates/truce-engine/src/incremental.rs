@@ -1,0 +1,1370 @@
+//! Incremental judgement: a judgement kept up to date as the log grows, re-judging only what an
+//! appended entry can change, and always byte-identical to [`judge`](crate::judge) of the same
+//! snapshot ([`Incremental::snapshot`]).
+//!
+//! [`Incremental::new`] judges a snapshot in full and keeps, beside the [`Judgement`], what it
+//! needs to update it: every report's component of the link graph (a grid index of the precise
+//! reports finds what a new one links to), the teaching detections of every baseline cell and the
+//! hot spots they make, each detection's hot spot, each incident's findings before release
+//! clauses. [`Incremental::apply`] takes a [`Delta`] (what the log appended) and says in
+//! [`Rejudged`] what it re-judged.
+//!
+//! # What a change can reach, and what is re-judged
+//!
+//! - **A report** added, revised (a new revision moves to its new index) or retracted: the
+//!   incidents within its reach. Clustering is local: every rule of steps 1 and 3 of the
+//!   incident rules (the link rule, the no-bridging split, detections pulled in within reach,
+//!   detections touching a protected site) looks only inside one connected component of the
+//!   link graph over the precise reports. So the components the report joins (merged by a new
+//!   report, split again when one leaves) are judged again as a whole — their incidents and
+//!   background detections replaced, spliced into the sorted outputs. An imprecise report is a
+//!   component of its own.
+//! - **A baseline cell** turning routine or not, or its hot spot's days, times or counts
+//!   changing (the baseline learns from the detections in no incident of step 1, so a
+//!   re-judged component can change what teaches): every detection whose hot-spot lookup can
+//!   see that cell (its own and the neighbouring cells) has its routine description recomputed;
+//!   the components of those whose description changed are judged again too (their incidents,
+//!   findings, touching detections and background rows name it).
+//! - **A newly established or changed breach**: release clauses make later findings under the
+//!   same reading depend on earlier ones. The release pass is re-run, over the findings that
+//!   name a party, for every reading with a release clause whose findings naming a party
+//!   changed, or when the invocations changed. Findings naming nobody never take part in it.
+//! - **An assessment** (added, changed or retracted): the components holding the reports it
+//!   names (their incidents' grades and reviews, and whether a detection counts as one), and so
+//!   the findings and release passes that depend on them, as above.
+//! - **An invocation**: the release pass of every reading with a release clause.
+//! - **A reading, site list, review policy (quorums), role, time zone, phase status (ends),
+//!   extension or condition version**: everything it governs — a full re-judge, said in
+//!   [`Rejudged::full`]. They are rare.
+//! - **A report filed out of log order** (an index not after every report held): a full
+//!   re-judge.
+//!
+//! `Snapshot::reports` keeps its meaning: the latest revision of each report, retracted ones left
+//! out, in log order (reports of one index by author, then id).
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
+
+use truce_model::domain::Role;
+use truce_model::Id;
+
+use crate::adjudicate::{self, Near, Span};
+use crate::baseline::{self, Baseline};
+use crate::cluster::{self, Grid, Obs};
+use crate::incidents::{self, HotKey, Linked};
+use crate::input::{
+    AssessmentIn, ConditionIn, EndIn, ExtensionIn, InvocationIn, PolicyIn, ReadingIn, ReportIn,
+    SiteIn,
+};
+use crate::types::{Background, BaselineSummary, Finding, Incident, Judgement, RULES_VERSION};
+use crate::{Params, Snapshot};
+
+/// What the log appended since the last [`Incremental::apply`] (or [`Incremental::new`]).
+#[derive(Debug, Clone, Default)]
+pub struct Delta {
+    /// The log size the snapshot now covers.
+    pub log_size: u64,
+    /// Reports added or replaced (a new revision or a correction: keyed by (author, id)), or gone
+    /// (retracted: None), in log order. The last change of a key wins. A new or replaced report
+    /// is expected after every report held (a higher log index): one that is not makes a full
+    /// re-judge.
+    pub reports: Vec<((Id, Id), Option<ReportIn>)>,
+    /// The new full list of assessments, when it changed.
+    pub assessments: Option<Vec<AssessmentIn>>,
+    /// The new full list of review policies, when it changed (a full re-judge).
+    pub policies: Option<Vec<PolicyIn>>,
+    /// The new full list of invocations, when it changed.
+    pub invocations: Option<Vec<InvocationIn>>,
+    /// The new full list of sites, when it changed (a full re-judge).
+    pub sites: Option<Vec<SiteIn>>,
+    /// The new full list of reading versions, when it changed (a full re-judge).
+    pub readings: Option<Vec<ReadingIn>>,
+    /// The new roles, when they changed (a full re-judge).
+    pub roles: Option<BTreeMap<Id, Role>>,
+    /// The new time zones, when they changed (a full re-judge).
+    pub zones: Option<BTreeMap<Id, jiff::tz::TimeZone>>,
+    /// The new ends (lapses and collapses), when they changed (a full re-judge).
+    pub ends: Option<BTreeMap<Id, Vec<EndIn>>>,
+    /// The new full list of extensions, when it changed (a full re-judge).
+    pub extensions: Option<Vec<ExtensionIn>>,
+    /// The new full list of condition versions, when it changed (a full re-judge).
+    pub conditions: Option<Vec<ConditionIn>>,
+}
+
+/// What an [`Incremental::apply`] re-judged, for logs and benchmarks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Rejudged {
+    /// Set when everything was judged again, with why (a reading changed, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full: Option<String>,
+    /// Reports added, replaced or retracted.
+    pub reports_changed: u64,
+    /// Reports in the components judged again (re-clustered).
+    pub reclustered: u64,
+    /// Baseline cells whose hot spot appeared, went or changed.
+    pub cells_changed: u64,
+    /// Detections outside the re-judged components whose routine description changed (their
+    /// components were then judged again too).
+    pub routine_changed: u64,
+    /// Incidents removed and added.
+    pub incidents_removed: u64,
+    /// Incidents added.
+    pub incidents_added: u64,
+    /// Background detections removed.
+    pub background_removed: u64,
+    /// Background detections added.
+    pub background_added: u64,
+    /// Readings (agreement × party) whose release pass was run again.
+    pub released: u64,
+}
+
+/// A judgement kept up to date: see the [module documentation](self).
+pub struct Incremental {
+    snap: Snapshot,
+    p: Params,
+    j: Judgement,
+    near: Near,
+    /// Per reading (agreement × party, in judgement order): whether a version has a release
+    /// clause.
+    clause: Vec<bool>,
+    /// Each report's slot, parallel to `snap.reports`: ascending (slots are handed out in log
+    /// order), so a slot's position is found by binary search.
+    slot_at: Vec<u32>,
+    slots: Vec<Slot>,
+    keys: KeyMap,
+    links: Links,
+    /// Components of at least two reports, by id (a slot with `comp == NONE` is alone).
+    comps: Vec<Vec<u32>>,
+    comp_free: Vec<u32>,
+    baseline: Baseline,
+    /// Each baseline cell's teaching detections: (time, static source), ascending.
+    teach: HashMap<u64, Vec<(i64, bool)>>,
+    /// Each baseline cell's detections (all of them), by slot.
+    dets: HashMap<u64, Vec<u32>>,
+    learned: u64,
+    routine_n: u64,
+    /// Incident handles: (start, id) of a live incident.
+    incs: Vec<Option<(i64, String)>>,
+    inc_free: Vec<u32>,
+    /// Parallel to `j.incidents`.
+    inc_meta: Vec<IncMeta>,
+    /// Parallel to `j.background`: (start, log index, slot).
+    bg_keys: Vec<(i64, u64, u32)>,
+    /// Parallel to `j.findings`: (reading, incident start, incident id).
+    f_keys: Vec<(usize, i64, String)>,
+}
+
+const NONE: u32 = u32::MAX;
+const ALIVE: u8 = 1;
+/// A sensor detection (whether or not an assessment names it).
+const DET: u8 = 2;
+/// Teaches the baseline.
+const TEACH: u8 = 4;
+/// A background detection.
+const BG: u8 = 8;
+/// Precise: in the link index.
+const LINKED: u8 = 16;
+
+#[derive(Debug, Clone)]
+struct Slot {
+    comp: u32,
+    inc: u32,
+    /// A detection's baseline cell.
+    cell: u64,
+    /// A detection's hot spot, as its description names it.
+    hot: Option<HotKey>,
+    flags: u8,
+}
+
+impl Slot {
+    fn has(&self, f: u8) -> bool {
+        self.flags & f != 0
+    }
+}
+
+/// What an incident keeps beside its published form.
+#[derive(Debug, Clone)]
+struct IncMeta {
+    start: i64,
+    id: String,
+    end: i64,
+    /// Readings under which it has a finding.
+    ks: Vec<usize>,
+    /// Findings before the release pass, for readings with a release clause and findings naming
+    /// a party: (reading, position of the deciding version, finding).
+    pre: Vec<(usize, usize, Finding)>,
+}
+
+/// An incident of a judged region.
+struct NewIncident {
+    start: i64,
+    end: i64,
+    incident: Incident,
+    members: Vec<u32>,
+    /// (reading, position of the deciding version, finding before the release pass).
+    findings: Vec<(usize, usize, Finding)>,
+}
+
+/// What judging a region gave.
+struct RegionOut {
+    incidents: Vec<NewIncident>,
+    background: Vec<((i64, u64, u32), Background)>,
+}
+
+/// An incident as the release pass sees it.
+struct IncSpan<'a> {
+    start: i64,
+    end: i64,
+    inc: &'a Incident,
+}
+
+impl Span for IncSpan<'_> {
+    fn start(&self) -> i64 {
+        self.start
+    }
+    fn end(&self) -> i64 {
+        self.end
+    }
+    fn member_ids(&self) -> BTreeSet<&str> {
+        self.inc
+            .members
+            .iter()
+            .map(|m| m.entry_id.as_str())
+            .collect()
+    }
+}
+
+/// Reports' slots by a hash of (author, id): compact, checked against the report on lookup.
+#[derive(Default)]
+struct KeyMap {
+    one: HashMap<u64, u32>,
+    more: HashMap<u64, Vec<u32>>,
+}
+
+fn key_hash(author: &Id, id: &Id) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    author.hash(&mut h);
+    id.hash(&mut h);
+    h.finish()
+}
+
+impl KeyMap {
+    fn insert(&mut self, h: u64, s: u32) {
+        match self.one.entry(h) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(s);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.more.entry(h).or_default().push(s);
+            }
+        }
+    }
+
+    fn candidates(&self, h: u64) -> impl Iterator<Item = u32> + '_ {
+        self.one
+            .get(&h)
+            .copied()
+            .into_iter()
+            .chain(self.more.get(&h).into_iter().flatten().copied())
+    }
+
+    fn remove(&mut self, h: u64, s: u32) {
+        if self.one.get(&h) == Some(&s) {
+            let next = self.more.get_mut(&h).and_then(Vec::pop);
+            match next {
+                Some(x) => {
+                    self.one.insert(h, x);
+                }
+                None => {
+                    self.one.remove(&h);
+                }
+            }
+        } else if let Some(v) = self.more.get_mut(&h) {
+            v.retain(|&x| x != s);
+        }
+        if self.more.get(&h).is_some_and(Vec::is_empty) {
+            self.more.remove(&h);
+        }
+    }
+}
+
+/// The precise reports by reach tier, time slab (a day of their start) and cell of the tier's
+/// grid (as the clusterer's), to find every report a new one links to.
+struct Links {
+    gap: i64,
+    tiers: Vec<Option<LinkTier>>,
+}
+
+struct LinkTier {
+    grid: Grid,
+    /// Largest reach and longest interval ever indexed in the tier (never lowered: a bound).
+    max_reach: f64,
+    max_dur: i64,
+    cells: HashMap<(i64, u32, u32), Vec<u32>>,
+}
+
+const SLAB_S: i64 = 86_400;
+
+impl Links {
+    fn new(gap: i64) -> Links {
+        Links {
+            gap,
+            tiers: Vec::new(),
+        }
+    }
+
+    fn cell(&mut self, o: &Obs) -> (&mut LinkTier, (i64, u32, u32)) {
+        let t = cluster::tier_of(o.reach_m);
+        if self.tiers.len() <= t {
+            self.tiers.resize_with(t + 1, || None);
+        }
+        let tier = self.tiers[t].get_or_insert_with(|| LinkTier {
+            grid: Grid::new(cluster::TIER_BASE_M * 2f64.powi(t as i32) * cluster::CELL_PER_REACH),
+            max_reach: 0.0,
+            max_dur: 0,
+            cells: HashMap::new(),
+        });
+        let row = tier.grid.row(o.lat);
+        let col = tier.grid.col(row, cluster::norm_lon(o.lon));
+        (tier, (o.start.div_euclid(SLAB_S), row, col))
+    }
+
+    fn insert(&mut self, s: u32, o: &Obs) {
+        let (tier, key) = self.cell(o);
+        tier.max_reach = tier.max_reach.max(o.reach_m);
+        tier.max_dur = tier.max_dur.max(o.end.saturating_sub(o.start));
+        tier.cells.entry(key).or_default().push(s);
+    }
+
+    fn remove(&mut self, s: u32, o: &Obs) {
+        let (tier, key) = self.cell(o);
+        if let Some(v) = tier.cells.get_mut(&key) {
+            if let Some(i) = v.iter().position(|&x| x == s) {
+                v.swap_remove(i);
+            }
+            if v.is_empty() {
+                tier.cells.remove(&key);
+            }
+        }
+    }
+
+    /// Every indexed report linked to `a` ([`cluster::linked`]), appended to `out`.
+    fn linked(&self, a: &Obs, obs_of: impl Fn(u32) -> Option<Obs>, out: &mut Vec<u32>) {
+        let cp = cluster::Params {
+            max_gap_s: self.gap,
+        };
+        let lon = cluster::norm_lon(a.lon);
+        let coslat = a.lat.to_radians().cos();
+        let mut ranges = Vec::new();
+        for tier in self.tiers.iter().flatten() {
+            if tier.cells.is_empty() {
+                continue;
+            }
+            let delta = cluster::search_angle(a.reach_m + tier.max_reach);
+            tier.grid.ranges(lon, a.lat, coslat, delta, &mut ranges);
+            // A partner starts no earlier than a.start - gap - its duration, no later than
+            // a.end + gap.
+            let lo = a
+                .start
+                .saturating_sub(self.gap)
+                .saturating_sub(tier.max_dur)
+                .div_euclid(SLAB_S);
+            let hi = a.end.saturating_add(self.gap).div_euclid(SLAB_S);
+            for slab in lo..=hi {
+                for &(r, c0, c1) in &ranges {
+                    for c in c0..=c1 {
+                        let Some(v) = tier.cells.get(&(slab, r, c)) else {
+                            continue;
+                        };
+                        for &s in v {
+                            if obs_of(s).is_some_and(|b| cluster::linked(a, &b, &cp)) {
+                                out.push(s);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Moves the region's values out of `meta`/`vals` (positions `rm`) and the new ones in, in
+/// `cmp` order (both sorted by it, parallel); the tail after the last change moves once.
+fn splice<M, V>(
+    meta: &mut Vec<M>,
+    vals: &mut Vec<V>,
+    mut rm: Vec<usize>,
+    mut insert: Vec<(M, V)>,
+    cmp: impl Fn(&M, &M) -> Ordering,
+) {
+    rm.sort_unstable();
+    rm.dedup();
+    if rm.is_empty() && insert.is_empty() {
+        return;
+    }
+    insert.sort_by(|a, b| cmp(&a.0, &b.0));
+    let mut lo = usize::MAX;
+    let mut hi = 0;
+    if let (Some(&f), Some(&l)) = (rm.first(), rm.last()) {
+        lo = f;
+        hi = l + 1;
+    }
+    if let (Some((f, _)), Some((l, _))) = (insert.first(), insert.last()) {
+        lo = lo.min(meta.partition_point(|x| cmp(x, f) == Ordering::Less));
+        hi = hi.max(meta.partition_point(|x| cmp(x, l) != Ordering::Greater));
+    }
+    let hi = hi.max(lo);
+    let old_m: Vec<M> = meta.drain(lo..hi).collect();
+    let old_v: Vec<V> = vals.drain(lo..hi).collect();
+    let mut new_m = Vec::with_capacity(old_m.len() + insert.len());
+    let mut new_v = Vec::with_capacity(old_m.len() + insert.len());
+    let mut ins = insert.into_iter().peekable();
+    let mut gone = rm.into_iter().peekable();
+    for (off, (m, v)) in old_m.into_iter().zip(old_v).enumerate() {
+        if gone.peek() == Some(&(lo + off)) {
+            gone.next();
+            continue;
+        }
+        while let Some((x, y)) = ins.next_if(|(x, _)| cmp(x, &m) == Ordering::Less) {
+            new_m.push(x);
+            new_v.push(y);
+        }
+        new_m.push(m);
+        new_v.push(v);
+    }
+    for (x, y) in ins {
+        new_m.push(x);
+        new_v.push(y);
+    }
+    meta.splice(lo..lo, new_m);
+    vals.splice(lo..lo, new_v);
+}
+
+/// Judges the reports of `sub` (whole components, in log order; `slots[i]` is report `i`'s
+/// slot) given step 1 and each report's hot spot.
+fn judge_region(
+    sub: &Snapshot,
+    slots: &[u32],
+    linked: Linked<'_>,
+    hot: &[Option<HotKey>],
+    near: &Near,
+    p: &Params,
+) -> RegionOut {
+    let mut described: HashMap<HotKey, String> = HashMap::new();
+    let routine: Vec<Option<String>> = hot
+        .iter()
+        .map(|h| {
+            h.map(|h| {
+                described
+                    .entry(h)
+                    .or_insert_with(|| incidents::describe(h))
+                    .clone()
+            })
+        })
+        .collect();
+    drop(described);
+    let versions = adjudicate::reading_versions(sub);
+    let touch = adjudicate::Touch::new(near, &versions);
+    let (built, background) = incidents::finish(sub, p, &touch, linked, &routine);
+    let incidents = built
+        .into_iter()
+        .map(|b| {
+            let hits = if sub.readings.is_empty() {
+                Vec::new()
+            } else {
+                near.hits(sub, &b, p)
+            };
+            let findings = versions
+                .iter()
+                .enumerate()
+                .filter_map(|(k, vs)| {
+                    adjudicate::pre_finding(sub, &b, &hits, vs, p).map(|(f, at)| (k, at, f))
+                })
+                .collect();
+            NewIncident {
+                start: b.start,
+                end: b.end,
+                members: b.members.iter().map(|&i| slots[i]).collect(),
+                incident: b.incident,
+                findings,
+            }
+        })
+        .collect();
+    let background = background
+        .into_iter()
+        .map(|(i, b)| {
+            let r = &sub.reports[i];
+            ((r.start, r.index, slots[i]), b)
+        })
+        .collect();
+    RegionOut {
+        incidents,
+        background,
+    }
+}
+
+fn cmp_inc(a: &IncMeta, b: &IncMeta) -> Ordering {
+    (a.start, a.id.as_str()).cmp(&(b.start, b.id.as_str()))
+}
+
+impl Incremental {
+    /// Judges `snap` in full (as [`judge`](crate::judge)) and keeps what later updates need.
+    pub fn new(snap: Snapshot, p: Params) -> Incremental {
+        Incremental::full(snap, p)
+    }
+
+    /// The judgement: always what [`judge`](crate::judge) gives for [`Incremental::snapshot`].
+    pub fn judgement(&self) -> &Judgement {
+        &self.j
+    }
+
+    /// The snapshot judged.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snap
+    }
+
+    /// The parameters judged with.
+    pub fn params(&self) -> &Params {
+        &self.p
+    }
+
+    /// Consumes the state, returning the snapshot and its judgement.
+    pub fn into_parts(self) -> (Snapshot, Judgement) {
+        (self.snap, self.j)
+    }
+
+    fn full(snap: Snapshot, p: Params) -> Incremental {
+        let mut warnings = Vec::new();
+        let near = Near::new(&snap, &mut warnings);
+        let clause = adjudicate::reading_versions(&snap)
+            .iter()
+            .map(|vs| vs.iter().any(|v| adjudicate::has_release(v)))
+            .collect();
+        let n = snap.reports.len();
+        let baseline = Baseline::empty(&p.baseline);
+        let mut slots = Vec::with_capacity(n);
+        let mut keys = KeyMap::default();
+        let mut dets: HashMap<u64, Vec<u32>> = HashMap::new();
+        let mut links = Links::new(p.max_gap_s);
+        for (i, r) in snap.reports.iter().enumerate() {
+            let s = i as u32;
+            let mut slot = Slot {
+                comp: NONE,
+                inc: NONE,
+                cell: 0,
+                hot: None,
+                flags: ALIVE,
+            };
+            if incidents::is_detection(r) {
+                slot.flags |= DET;
+                slot.cell = baseline.cell_of(r.point);
+                dets.entry(slot.cell).or_default().push(s);
+            }
+            if incidents::precise(r, &p) {
+                slot.flags |= LINKED;
+                links.insert(s, &incidents::obs_of(r, &p));
+            }
+            keys.insert(key_hash(&r.author, &r.id), s);
+            slots.push(slot);
+        }
+        let log_size = snap.log_size;
+        let mut me = Incremental {
+            snap,
+            p,
+            j: Judgement {
+                rules: RULES_VERSION.to_string(),
+                log_size,
+                baseline: BaselineSummary {
+                    learned_from: 0,
+                    hot_spots: 0,
+                    routine_detections: 0,
+                },
+                incidents: Vec::new(),
+                background: Vec::new(),
+                findings: Vec::new(),
+                warnings,
+            },
+            near,
+            clause,
+            slot_at: (0..n as u32).collect(),
+            slots,
+            keys,
+            links,
+            comps: Vec::new(),
+            comp_free: Vec::new(),
+            baseline,
+            teach: HashMap::new(),
+            dets,
+            learned: 0,
+            routine_n: 0,
+            incs: Vec::new(),
+            inc_free: Vec::new(),
+            inc_meta: Vec::new(),
+            bg_keys: Vec::new(),
+            f_keys: Vec::new(),
+        };
+        let sub = me.take_sub(None);
+        let linked = incidents::link(&sub, &me.p);
+        for c in &linked.components {
+            if c.len() >= 2 {
+                let id = me.comps.len() as u32;
+                for &i in c {
+                    me.slots[i].comp = id;
+                }
+                me.comps.push(c.iter().map(|&i| i as u32).collect());
+            }
+        }
+        for (i, r) in sub.reports.iter().enumerate() {
+            if linked.teaches(i) {
+                me.slots[i].flags |= TEACH;
+                me.learned += 1;
+                if r.point[0].is_finite() && r.point[1].is_finite() {
+                    me.teach
+                        .entry(me.slots[i].cell)
+                        .or_default()
+                        .push((r.start, r.static_source));
+                }
+            }
+        }
+        let mut spots = Vec::new();
+        for (&cell, v) in me.teach.iter_mut() {
+            v.sort_unstable();
+            if let Some(h) = baseline::spot_of(v.iter().copied(), &me.p.baseline) {
+                spots.push((cell, h));
+            }
+        }
+        spots.sort_unstable_by_key(|(c, _)| *c);
+        for (cell, h) in spots {
+            me.baseline.set(cell, Some(h));
+        }
+        let mut hot = Vec::with_capacity(n);
+        for (i, r) in sub.reports.iter().enumerate() {
+            let h = if me.slots[i].has(DET) {
+                me.baseline
+                    .hot_spot(r.point)
+                    .map(|h| incidents::hot_key(&h))
+            } else {
+                None
+            };
+            me.slots[i].hot = h;
+            me.routine_n += u64::from(h.is_some());
+            hot.push(h);
+        }
+        let out = judge_region(&sub, &me.slot_at, linked, &hot, &me.near, &me.p);
+        drop(hot);
+        me.restore_sub(sub, true);
+        me.install(
+            BTreeSet::new(),
+            Vec::new(),
+            out,
+            false,
+            &mut Rejudged::default(),
+        );
+        me
+    }
+
+    /// Updates the judgement with what the log appended: see the [module
+    /// documentation](self) for what each kind of change re-judges.
+    pub fn apply(&mut self, d: Delta) -> Rejudged {
+        let mut rj = Rejudged::default();
+        self.snap.log_size = d.log_size;
+        self.j.log_size = d.log_size;
+        let mut why: Vec<&str> = Vec::new();
+        macro_rules! governs {
+            ($field:ident, $why:expr) => {
+                if let Some(v) = d.$field {
+                    if v != self.snap.$field {
+                        self.snap.$field = v;
+                        why.push($why);
+                    }
+                }
+            };
+        }
+        governs!(readings, "a reading changed");
+        governs!(sites, "the sites changed");
+        governs!(policies, "a review policy changed");
+        governs!(roles, "a party's role changed");
+        governs!(zones, "an agreement's time zone changed");
+        governs!(ends, "a phase's status changed");
+        governs!(extensions, "a consent to extend changed");
+        governs!(conditions, "a condition's status changed");
+        let mut named: BTreeSet<String> = BTreeSet::new();
+        if let Some(v) = d.assessments {
+            if v != self.snap.assessments {
+                named = changed_names(&self.snap.assessments, &v);
+                self.snap.assessments = v;
+            }
+        }
+        let mut invoked = false;
+        if let Some(v) = d.invocations {
+            if v != self.snap.invocations {
+                self.snap.invocations = v;
+                invoked = true;
+            }
+        }
+        let (removals, additions) = self.net(d.reports);
+        rj.reports_changed = (removals.len() + additions.len()) as u64;
+        let last = self
+            .snap
+            .reports
+            .last()
+            .map(|r| (r.index, r.author.clone(), r.id.clone()));
+        let in_order = match (additions.first(), &last) {
+            (Some(a), Some(l)) => (a.index, a.author.clone(), a.id.clone()) > *l,
+            _ => true,
+        };
+        if !in_order {
+            why.push("a report filed out of log order");
+        }
+        if !why.is_empty() {
+            self.reports_in_place(removals, additions);
+            let snap = std::mem::take(&mut self.snap);
+            *self = Incremental::full(snap, self.p.clone());
+            rj.full = Some(why.join("; "));
+            rj.reclustered = self.snap.reports.len() as u64;
+            rj.incidents_added = self.j.incidents.len() as u64;
+            rj.background_added = self.j.background.len() as u64;
+            return rj;
+        }
+
+        let mut dirty: BTreeSet<u32> = BTreeSet::new();
+        let mut gone_inc: BTreeSet<u32> = BTreeSet::new();
+        let mut gone_bg: Vec<(i64, u64, u32)> = Vec::new();
+        let mut split: BTreeSet<u32> = BTreeSet::new();
+        let mut touched: BTreeSet<u64> = BTreeSet::new();
+
+        // Reports that leave: their outputs go, their components are split again.
+        let mut rm_pos = Vec::with_capacity(removals.len());
+        for s in removals {
+            let Some(pos) = self.pos(s) else { continue };
+            let r = &self.snap.reports[pos];
+            let slot = &mut self.slots[s as usize];
+            if slot.inc != NONE {
+                gone_inc.insert(slot.inc);
+            }
+            if slot.has(BG) {
+                gone_bg.push((r.start, r.index, s));
+            }
+            if slot.has(DET) {
+                if let Some(v) = self.dets.get_mut(&slot.cell) {
+                    v.retain(|&x| x != s);
+                    if v.is_empty() {
+                        self.dets.remove(&slot.cell);
+                    }
+                }
+                self.routine_n -= u64::from(slot.hot.is_some());
+            }
+            if slot.has(TEACH) {
+                self.learned -= 1;
+                if r.point[0].is_finite() && r.point[1].is_finite() {
+                    unteach(&mut self.teach, slot.cell, (r.start, r.static_source));
+                    touched.insert(slot.cell);
+                }
+            }
+            if slot.has(LINKED) {
+                self.links.remove(s, &incidents::obs_of(r, &self.p));
+            }
+            if slot.comp != NONE {
+                self.comps[slot.comp as usize].retain(|&x| x != s);
+                split.insert(slot.comp);
+            }
+            self.keys.remove(key_hash(&r.author, &r.id), s);
+            *slot = Slot {
+                comp: NONE,
+                inc: NONE,
+                cell: 0,
+                hot: None,
+                flags: 0,
+            };
+            rm_pos.push(pos);
+        }
+        rm_pos.sort_unstable();
+        remove_positions(&mut self.snap.reports, &rm_pos);
+        remove_positions(&mut self.slot_at, &rm_pos);
+        for c in split {
+            let members = std::mem::take(&mut self.comps[c as usize]);
+            self.comp_free.push(c);
+            let obs: Vec<Obs> = members.iter().filter_map(|&s| self.obs(s)).collect();
+            if obs.len() == members.len() && members.len() >= 2 {
+                let cp = cluster::Params {
+                    max_gap_s: self.p.max_gap_s,
+                };
+                for piece in cluster::clusters(&obs, &cp) {
+                    let piece: Vec<u32> = piece.into_iter().map(|k| members[k as usize]).collect();
+                    self.set_comp(piece);
+                }
+            } else {
+                for &s in &members {
+                    self.slots[s as usize].comp = NONE;
+                }
+            }
+            dirty.extend(members);
+        }
+
+        // Reports that arrive: linked to what they reach, their components merged.
+        for r in additions {
+            let s = self.slots.len() as u32;
+            let mut slot = Slot {
+                comp: NONE,
+                inc: NONE,
+                cell: 0,
+                hot: None,
+                flags: ALIVE,
+            };
+            if incidents::is_detection(&r) {
+                slot.flags |= DET;
+                slot.cell = self.baseline.cell_of(r.point);
+                self.dets.entry(slot.cell).or_default().push(s);
+            }
+            let obs = incidents::precise(&r, &self.p).then(|| incidents::obs_of(&r, &self.p));
+            if obs.is_some() {
+                slot.flags |= LINKED;
+            }
+            self.keys.insert(key_hash(&r.author, &r.id), s);
+            self.snap.reports.push(r);
+            self.slot_at.push(s);
+            self.slots.push(slot);
+            if let Some(o) = obs {
+                let mut reach = Vec::new();
+                self.links.linked(&o, |x| self.obs(x), &mut reach);
+                self.links.insert(s, &o);
+                self.merge(s, reach);
+            }
+            dirty.insert(s);
+        }
+
+        // Reports an assessment that changed names.
+        if !named.is_empty() {
+            for (pos, r) in self.snap.reports.iter().enumerate() {
+                if named.contains(&r.entry_id) {
+                    dirty.insert(self.slot_at[pos]);
+                }
+            }
+        }
+
+        // Round 1: step 1 of the dirty components, and what now teaches the baseline.
+        let r1 = self.units(&dirty);
+        let sub = self.take_sub(Some(&r1));
+        let linked = incidents::link(&sub, &self.p);
+        for (i, &s) in r1.iter().enumerate() {
+            let t = linked.teaches(i);
+            let slot = &mut self.slots[s as usize];
+            if t == slot.has(TEACH) {
+                continue;
+            }
+            let r = &sub.reports[i];
+            let finite = r.point[0].is_finite() && r.point[1].is_finite();
+            if t {
+                slot.flags |= TEACH;
+                self.learned += 1;
+                if finite {
+                    let v = self.teach.entry(slot.cell).or_default();
+                    let e = (r.start, r.static_source);
+                    let at = v.partition_point(|x| *x < e);
+                    v.insert(at, e);
+                }
+            } else {
+                slot.flags &= !TEACH;
+                self.learned -= 1;
+                if finite {
+                    unteach(&mut self.teach, slot.cell, (r.start, r.static_source));
+                }
+            }
+            if finite {
+                touched.insert(slot.cell);
+            }
+        }
+        // The cells whose hot spot changed.
+        let mut turned = Vec::new();
+        for cell in touched {
+            let spot = self
+                .teach
+                .get(&cell)
+                .and_then(|v| baseline::spot_of(v.iter().copied(), &self.p.baseline));
+            if spot != self.baseline.get(cell) {
+                self.baseline.set(cell, spot);
+                turned.push(cell);
+            }
+        }
+        rj.cells_changed = turned.len() as u64;
+        // Every detection that can see a changed cell, and the region's own: their hot spot now.
+        let mut cands: BTreeSet<u32> = r1
+            .iter()
+            .copied()
+            .filter(|&s| self.slots[s as usize].has(DET))
+            .collect();
+        for &cell in &turned {
+            for c in self.baseline.reach_cells(cell) {
+                if let Some(v) = self.dets.get(&c) {
+                    cands.extend(v.iter().copied());
+                }
+            }
+        }
+        let mut more: BTreeSet<u32> = BTreeSet::new();
+        for s in cands {
+            let Some(pos) = self.pos(s) else { continue };
+            let h = self
+                .baseline
+                .hot_spot(self.snap.reports[pos].point)
+                .map(|h| incidents::hot_key(&h));
+            let slot = &mut self.slots[s as usize];
+            if h == slot.hot {
+                continue;
+            }
+            self.routine_n =
+                self.routine_n + u64::from(h.is_some()) - u64::from(slot.hot.is_some());
+            slot.hot = h;
+            if r1.binary_search(&s).is_err() {
+                more.insert(s);
+            }
+        }
+        rj.routine_changed = more.len() as u64;
+
+        // Round 2: the components judged again, their old outputs replaced.
+        let (out, region) = if more.is_empty() {
+            let hot: Vec<Option<HotKey>> = r1.iter().map(|&s| self.slots[s as usize].hot).collect();
+            let out = judge_region(&sub, &r1, linked, &hot, &self.near, &self.p);
+            self.restore_sub(sub, false);
+            (out, r1)
+        } else {
+            drop(linked);
+            self.restore_sub(sub, false);
+            dirty.extend(more);
+            let r2 = self.units(&dirty);
+            let sub = self.take_sub(Some(&r2));
+            let linked = incidents::link(&sub, &self.p);
+            let hot: Vec<Option<HotKey>> = r2.iter().map(|&s| self.slots[s as usize].hot).collect();
+            let out = judge_region(&sub, &r2, linked, &hot, &self.near, &self.p);
+            self.restore_sub(sub, false);
+            (out, r2)
+        };
+        rj.reclustered = region.len() as u64;
+        for &s in &region {
+            let Some(pos) = self.pos(s) else { continue };
+            let slot = &mut self.slots[s as usize];
+            if slot.inc != NONE {
+                gone_inc.insert(slot.inc);
+                slot.inc = NONE;
+            }
+            if slot.has(BG) {
+                let r = &self.snap.reports[pos];
+                gone_bg.push((r.start, r.index, s));
+                slot.flags &= !BG;
+            }
+        }
+        self.install(gone_inc, gone_bg, out, invoked, &mut rj);
+        rj
+    }
+
+    /// The net change of each report key: slots that leave and reports that arrive (in log
+    /// order).
+    fn net(&self, reports: Vec<((Id, Id), Option<ReportIn>)>) -> (Vec<u32>, Vec<ReportIn>) {
+        let mut last: BTreeMap<(Id, Id), Option<ReportIn>> = BTreeMap::new();
+        for (k, v) in reports {
+            last.insert(k, v);
+        }
+        let (mut removals, mut additions) = (Vec::new(), Vec::new());
+        for ((author, id), v) in last {
+            let old = self.find(&author, &id);
+            match (old, v) {
+                (None, None) => {}
+                (Some(s), None) => removals.push(s),
+                (Some(s), Some(r)) => {
+                    if self.pos(s).map(|p| &self.snap.reports[p]) != Some(&r) {
+                        removals.push(s);
+                        additions.push(r);
+                    }
+                }
+                (None, Some(r)) => additions.push(r),
+            }
+        }
+        additions.sort_by(|a, b| (a.index, &a.author, &a.id).cmp(&(b.index, &b.author, &b.id)));
+        (removals, additions)
+    }
+
+    /// Applies report changes to the snapshot alone (before a full re-judge).
+    fn reports_in_place(&mut self, removals: Vec<u32>, additions: Vec<ReportIn>) {
+        let mut rm: Vec<usize> = removals.iter().filter_map(|&s| self.pos(s)).collect();
+        rm.sort_unstable();
+        remove_positions(&mut self.snap.reports, &rm);
+        for r in additions {
+            let at = self
+                .snap
+                .reports
+                .partition_point(|x| (x.index, &x.author, &x.id) < (r.index, &r.author, &r.id));
+            self.snap.reports.insert(at, r);
+        }
+    }
+
+    /// The slot of the report (author, id), if held.
+    fn find(&self, author: &Id, id: &Id) -> Option<u32> {
+        self.keys.candidates(key_hash(author, id)).find(|&s| {
+            self.pos(s).is_some_and(|p| {
+                let r = &self.snap.reports[p];
+                &r.author == author && &r.id == id
+            })
+        })
+    }
+
+    /// A live slot's position in `snap.reports`.
+    fn pos(&self, s: u32) -> Option<usize> {
+        self.slot_at.binary_search(&s).ok()
+    }
+
+    /// A precise report's place and reach.
+    fn obs(&self, s: u32) -> Option<Obs> {
+        let r = &self.snap.reports[self.pos(s)?];
+        incidents::precise(r, &self.p).then(|| incidents::obs_of(r, &self.p))
+    }
+
+    /// Makes `members` one component (or leaves a single one alone).
+    fn set_comp(&mut self, members: Vec<u32>) {
+        if members.len() < 2 {
+            for &s in &members {
+                self.slots[s as usize].comp = NONE;
+            }
+            return;
+        }
+        let id = match self.comp_free.pop() {
+            Some(id) => id,
+            None => {
+                self.comps.push(Vec::new());
+                (self.comps.len() - 1) as u32
+            }
+        };
+        for &s in &members {
+            self.slots[s as usize].comp = id;
+        }
+        self.comps[id as usize] = members;
+    }
+
+    /// Puts the new report `s` in one component with the reports it links to.
+    fn merge(&mut self, s: u32, reach: Vec<u32>) {
+        if reach.is_empty() {
+            return;
+        }
+        let mut comps: BTreeSet<u32> = BTreeSet::new();
+        let mut alone = vec![s];
+        for x in reach {
+            match self.slots[x as usize].comp {
+                NONE => alone.push(x),
+                c => {
+                    comps.insert(c);
+                }
+            }
+        }
+        alone.sort_unstable();
+        alone.dedup();
+        let target = comps
+            .iter()
+            .copied()
+            .max_by_key(|&c| (self.comps[c as usize].len(), std::cmp::Reverse(c)));
+        let Some(target) = target else {
+            self.set_comp(alone);
+            return;
+        };
+        for c in comps {
+            if c == target {
+                continue;
+            }
+            let members = std::mem::take(&mut self.comps[c as usize]);
+            self.comp_free.push(c);
+            for &x in &members {
+                self.slots[x as usize].comp = target;
+            }
+            self.comps[target as usize].extend(members);
+        }
+        for &x in &alone {
+            self.slots[x as usize].comp = target;
+        }
+        self.comps[target as usize].extend(alone);
+    }
+
+    /// The whole components of `dirty`, as slots in log order.
+    fn units(&self, dirty: &BTreeSet<u32>) -> Vec<u32> {
+        let mut out: BTreeSet<u32> = BTreeSet::new();
+        let mut seen: BTreeSet<u32> = BTreeSet::new();
+        for &s in dirty {
+            let slot = &self.slots[s as usize];
+            if !slot.has(ALIVE) {
+                continue;
+            }
+            match slot.comp {
+                NONE => {
+                    out.insert(s);
+                }
+                c => {
+                    if seen.insert(c) {
+                        out.extend(self.comps[c as usize].iter().copied());
+                    }
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    /// A snapshot of the region's reports (all of them when `region` is `None`, moved) with
+    /// everything else moved out of `self.snap` until [`Incremental::restore_sub`].
+    fn take_sub(&mut self, region: Option<&[u32]>) -> Snapshot {
+        let reports = match region {
+            None => std::mem::take(&mut self.snap.reports),
+            Some(r) => r
+                .iter()
+                .filter_map(|&s| self.pos(s))
+                .map(|i| self.snap.reports[i].clone())
+                .collect(),
+        };
+        Snapshot {
+            log_size: self.snap.log_size,
+            reports,
+            sites: std::mem::take(&mut self.snap.sites),
+            readings: std::mem::take(&mut self.snap.readings),
+            assessments: std::mem::take(&mut self.snap.assessments),
+            policies: std::mem::take(&mut self.snap.policies),
+            invocations: std::mem::take(&mut self.snap.invocations),
+            roles: std::mem::take(&mut self.snap.roles),
+            zones: std::mem::take(&mut self.snap.zones),
+            ends: std::mem::take(&mut self.snap.ends),
+            extensions: std::mem::take(&mut self.snap.extensions),
+            conditions: std::mem::take(&mut self.snap.conditions),
+        }
+    }
+
+    fn restore_sub(&mut self, sub: Snapshot, whole: bool) {
+        let Snapshot {
+            log_size: _,
+            reports,
+            sites,
+            readings,
+            assessments,
+            policies,
+            invocations,
+            roles,
+            zones,
+            ends,
+            extensions,
+            conditions,
+        } = sub;
+        if whole {
+            self.snap.reports = reports;
+        }
+        self.snap.sites = sites;
+        self.snap.readings = readings;
+        self.snap.assessments = assessments;
+        self.snap.policies = policies;
+        self.snap.invocations = invocations;
+        self.snap.roles = roles;
+        self.snap.zones = zones;
+        self.snap.ends = ends;
+        self.snap.extensions = extensions;
+        self.snap.conditions = conditions;
+    }
+
+    /// Replaces the outputs of the incidents `gone_inc` and background rows `gone_bg` with a
+    /// region's, then re-runs the release pass where it can have changed.
+    fn install(
+        &mut self,
+        gone_inc: BTreeSet<u32>,
+        gone_bg: Vec<(i64, u64, u32)>,
+        out: RegionOut,
+        invoked: bool,
+        rj: &mut Rejudged,
+    ) {
+        let nk = self.clause.len();
+        let mut rerun: Vec<bool> = self.clause.iter().map(|&c| c && invoked).collect();
+        // Incidents and their findings that go.
+        let mut rm_inc = Vec::new();
+        let mut rm_f = Vec::new();
+        for h in gone_inc {
+            let Some((start, id)) = self.incs.get_mut(h as usize).and_then(Option::take) else {
+                continue;
+            };
+            self.inc_free.push(h);
+            let Ok(ip) = self
+                .inc_meta
+                .binary_search_by(|m| (m.start, m.id.as_str()).cmp(&(start, id.as_str())))
+            else {
+                continue;
+            };
+            rm_inc.push(ip);
+            for &k in &self.inc_meta[ip].ks {
+                let key = (k, start, id.clone());
+                if let Ok(fp) = self.f_keys.binary_search(&key) {
+                    if self.clause[k] && !self.j.findings[fp].attributions.is_empty() {
+                        rerun[k] = true;
+                    }
+                    rm_f.push(fp);
+                }
+            }
+        }
+        rj.incidents_removed += rm_inc.len() as u64;
+        // Incidents and findings that arrive.
+        let mut add_inc = Vec::with_capacity(out.incidents.len());
+        let mut add_f = Vec::new();
+        for ni in out.incidents {
+            let h = match self.inc_free.pop() {
+                Some(h) => h,
+                None => {
+                    self.incs.push(None);
+                    (self.incs.len() - 1) as u32
+                }
+            };
+            for &s in &ni.members {
+                self.slots[s as usize].inc = h;
+            }
+            self.incs[h as usize] = Some((ni.start, ni.incident.id.clone()));
+            let mut meta = IncMeta {
+                start: ni.start,
+                id: ni.incident.id.clone(),
+                end: ni.end,
+                ks: Vec::new(),
+                pre: Vec::new(),
+            };
+            for (k, at, f) in ni.findings {
+                meta.ks.push(k);
+                if self.clause[k] && !f.attributions.is_empty() {
+                    rerun[k] = true;
+                    meta.pre.push((k, at, f.clone()));
+                }
+                add_f.push(((k, ni.start, ni.incident.id.clone()), f));
+            }
+            add_inc.push((meta, ni.incident));
+        }
+        rj.incidents_added += add_inc.len() as u64;
+        splice(
+            &mut self.inc_meta,
+            &mut self.j.incidents,
+            rm_inc,
+            add_inc,
+            cmp_inc,
+        );
+        splice(
+            &mut self.f_keys,
+            &mut self.j.findings,
+            rm_f,
+            add_f,
+            Ord::cmp,
+        );
+        // Background rows.
+        let rm_bg: Vec<usize> = gone_bg
+            .iter()
+            .filter_map(|k| self.bg_keys.binary_search(k).ok())
+            .collect();
+        rj.background_removed += rm_bg.len() as u64;
+        rj.background_added += out.background.len() as u64;
+        for ((_, _, s), _) in &out.background {
+            self.slots[*s as usize].flags |= BG;
+        }
+        splice(
+            &mut self.bg_keys,
+            &mut self.j.background,
+            rm_bg,
+            out.background,
+            Ord::cmp,
+        );
+        // The release pass, where it can have changed.
+        if rerun.iter().any(|&r| r) {
+            let versions = adjudicate::reading_versions(&self.snap);
+            for k in (0..nk).filter(|&k| rerun[k]) {
+                let Some(vs) = versions.get(k) else { continue };
+                rj.released += 1;
+                let lo = self.f_keys.partition_point(|x| x.0 < k);
+                let hi = self.f_keys.partition_point(|x| x.0 <= k);
+                let mut at = Vec::new();
+                let mut fs = Vec::new();
+                let mut spans = Vec::new();
+                let mut used = Vec::new();
+                for pos in lo..hi {
+                    if self.j.findings[pos].attributions.is_empty() {
+                        continue;
+                    }
+                    let (_, start, id) = &self.f_keys[pos];
+                    let Ok(ip) = self
+                        .inc_meta
+                        .binary_search_by(|m| (m.start, m.id.as_str()).cmp(&(*start, id.as_str())))
+                    else {
+                        continue;
+                    };
+                    let meta = &self.inc_meta[ip];
+                    let Some((_, v, pre)) = meta.pre.iter().find(|x| x.0 == k) else {
+                        continue;
+                    };
+                    let Some(rd) = vs.get(*v) else { continue };
+                    at.push(pos);
+                    fs.push(pre.clone());
+                    used.push(*rd);
+                    spans.push(IncSpan {
+                        start: meta.start,
+                        end: meta.end,
+                        inc: &self.j.incidents[ip],
+                    });
+                }
+                adjudicate::apply_release(&mut fs, &spans, &used, &self.snap.invocations);
+                drop(spans);
+                for (pos, f) in at.into_iter().zip(fs) {
+                    self.j.findings[pos] = f;
+                }
+            }
+        }
+        self.j.baseline = BaselineSummary {
+            learned_from: self.learned,
+            hot_spots: self.baseline.len() as u64,
+            routine_detections: self.routine_n,
+        };
+    }
+}
+
+/// Removes one teaching entry from a cell.
+fn unteach(teach: &mut HashMap<u64, Vec<(i64, bool)>>, cell: u64, e: (i64, bool)) {
+    if let Some(v) = teach.get_mut(&cell) {
+        if let Ok(i) = v.binary_search(&e) {
+            v.remove(i);
+        }
+        if v.is_empty() {
+            teach.remove(&cell);
+        }
+    }
+}
+
+/// Removes the elements at `pos` (ascending) in one pass.
+fn remove_positions<T>(v: &mut Vec<T>, pos: &[usize]) {
+    if pos.is_empty() {
+        return;
+    }
+    let mut next = pos.iter().peekable();
+    let mut i = 0;
+    v.retain(|_| {
+        let keep = next.peek() != Some(&&i);
+        if !keep {
+            next.next();
+        }
+        i += 1;
+        keep
+    });
+}
+
+/// The entry ids named by assessments in one list and not the same in the other.
+fn changed_names(old: &[AssessmentIn], new: &[AssessmentIn]) -> BTreeSet<String> {
+    let index = |l: &[AssessmentIn]| -> HashMap<(u64, String), usize> {
+        l.iter()
+            .enumerate()
+            .map(|(i, a)| ((a.index, a.entry_id.clone()), i))
+            .collect()
+    };
+    let (o, n) = (index(old), index(new));
+    let mut out = BTreeSet::new();
+    for (a, other, other_list) in old
+        .iter()
+        .map(|a| (a, &n, new))
+        .chain(new.iter().map(|a| (a, &o, old)))
+    {
+        let same = other
+            .get(&(a.index, a.entry_id.clone()))
+            .is_some_and(|&i| other_list[i] == *a);
+        if !same {
+            out.extend(a.reports.iter().cloned());
+        }
+    }
+    out
+}
