@@ -6,7 +6,7 @@ use truce_model::domain::{Act, PhaseStatus, Question, Reading, Role, Verdict};
 use truce_model::geo::Geometry;
 use truce_model::lifecycle::ConditionStatus;
 use truce_model::taxonomy::Category;
-use truce_model::{Id, Ledger};
+use truce_model::{EntryAt, Id, Ledger};
 
 /// One report as the engine sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -213,9 +213,9 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Reads what the engine needs from a replayed ledger of `log_size` entries, consuming it so
-    /// the reports are moved, not copied. Retracted entries carry no weight; corrections are
-    /// already applied by the ledger.
+    /// Reads what the engine needs from a replayed ledger of `log_size` entries, consuming it (its
+    /// report store is freed as soon as the reports are read from it). Retracted entries carry no
+    /// weight; corrections are already applied by the ledger.
     pub fn from_ledger(mut ledger: Ledger, log_size: u64) -> Snapshot {
         let assessments = ledger
             .assessments
@@ -244,30 +244,60 @@ impl Snapshot {
             .map(|p| (p.id.clone(), p.role))
             .collect();
         let role = |id: &Id| roles.get(id).copied().unwrap_or(Role::OpenData);
-        let mut reports: Vec<ReportIn> = std::mem::take(&mut ledger.reports)
-            .into_values()
-            .filter(|r| r.retracted.is_none())
-            .map(|r| {
-                let v = r.value;
-                ReportIn {
-                    index: r.index,
-                    role: role(&r.author),
-                    entry_id: r.entry_id,
-                    author: r.author,
-                    static_source: v.attributes.get("type").map(String::as_str) == Some("2"),
-                    id: v.id,
-                    act: v.act,
-                    perpetrator: v.alleged_perpetrator,
-                    relays: v.relays,
-                    denies: v.denies,
-                    point: [v.location.point.lon(), v.location.point.lat()],
-                    uncertainty_m: v.location.uncertainty_m,
-                    start: v.time.start.0.as_second(),
-                    end: v.time.end.0.as_second(),
-                    target: v.target_category,
-                }
+        let invocations = ledger
+            .invocations
+            .iter()
+            .filter(|i| i.retracted.is_none())
+            .map(|i| InvocationIn {
+                index: i.index,
+                author: i.author.clone(),
+                time: i.time.0.as_second(),
+                agreement: i.value.agreement.clone(),
+                against: i.value.against.clone(),
+                reports: i
+                    .value
+                    .reports
+                    .iter()
+                    .filter_map(|r| current_report(&ledger, r))
+                    .collect(),
             })
             .collect();
+        // The store's rows are the current reports in log order; the author's role is looked up
+        // once per run of reports by the same author (interned: the same `&Id`).
+        let store = std::mem::take(&mut ledger.reports);
+        let mut reports: Vec<ReportIn> = Vec::with_capacity(store.len());
+        let mut last: Option<(&Id, Role)> = None;
+        for r in store.iter().filter(|r| r.retracted().is_none()) {
+            let author = r.author();
+            let role = match last {
+                Some((a, role)) if std::ptr::eq(a, author) => role,
+                _ => {
+                    let role = role(author);
+                    last = Some((author, role));
+                    role
+                }
+            };
+            let [lon, lat] = r.point();
+            reports.push(ReportIn {
+                index: r.index(),
+                entry_id: r.entry_id(),
+                author: author.clone(),
+                role,
+                id: r.id_owned(),
+                act: r.act(),
+                perpetrator: r.perpetrator().cloned(),
+                relays: r.relays().cloned(),
+                denies: r.denies().cloned().collect(),
+                point: [lon, lat],
+                uncertainty_m: r.uncertainty_m(),
+                start: r.start_second(),
+                end: r.end_second(),
+                target: r.target().cloned(),
+                static_source: r.static_source(),
+            });
+        }
+        drop(store);
+        // In log order already; sorting a sorted list is one pass.
         reports.sort_by_key(|r| r.index);
         let mut sites: Vec<SiteIn> = ledger
             .sites
@@ -306,24 +336,6 @@ impl Snapshot {
             .map(|p| PolicyIn {
                 index: p.index,
                 quorum: p.value.quorum,
-            })
-            .collect();
-        let invocations = ledger
-            .invocations
-            .iter()
-            .filter(|i| i.retracted.is_none())
-            .map(|i| InvocationIn {
-                index: i.index,
-                author: i.author.clone(),
-                time: i.time.0.as_second(),
-                agreement: i.value.agreement.clone(),
-                against: i.value.against.clone(),
-                reports: i
-                    .value
-                    .reports
-                    .iter()
-                    .filter_map(|r| current_report(&ledger, r))
-                    .collect(),
             })
             .collect();
         let mut zones = std::collections::BTreeMap::new();
@@ -427,12 +439,16 @@ impl Snapshot {
 /// revisions, or `<author>/<report id>`).
 fn current_report(ledger: &Ledger, r: &str) -> Option<String> {
     let id = ledger.resolve_report(r).ok()?;
-    match ledger.by_id.get(&id) {
-        Some((_, _, author, Some(rid))) => ledger
+    match ledger.entry(&id) {
+        Some(EntryAt {
+            author,
+            key: Some(rid),
+            ..
+        }) => ledger
             .reports
-            .get(&(author.clone(), rid.clone()))
-            .filter(|rec| rec.retracted.is_none())
-            .map(|rec| rec.entry_id.clone()),
+            .get(&author, rid.as_str())
+            .filter(|rec| rec.retracted().is_none())
+            .map(|rec| rec.entry_id()),
         _ => Some(id),
     }
 }

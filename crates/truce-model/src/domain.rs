@@ -35,6 +35,11 @@ impl Id {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// An identifier already validated (read back from where a validated one was stored).
+    pub(crate) fn valid(s: &str) -> Self {
+        debug_assert!(Id::new(s).is_ok(), "{s:?}");
+        Id(s.to_string())
+    }
 }
 
 impl TryFrom<String> for Id {

@@ -16,6 +16,7 @@
 //! - [`authoring`]: the TOML files people write, turned into entry bodies with line-numbered errors.
 
 pub mod authoring;
+mod canonical;
 pub mod domain;
 pub mod entry;
 pub mod gate;
@@ -23,6 +24,7 @@ pub mod geo;
 pub mod ledger;
 pub mod lifecycle;
 pub mod replay;
+pub mod reports;
 pub mod taxonomy;
 pub mod time;
 pub mod views;
@@ -30,5 +32,5 @@ pub mod witnessed;
 
 pub use domain::{Id, Role};
 pub use entry::{decode, sign, Body, Envelope, Kind};
-pub use ledger::{Applied, Decoded, Ledger, Refusals, Rejection};
+pub use ledger::{Applied, Decoded, EntryAt, Ledger, Refusals, Rejection};
 pub use time::{Date, Time};

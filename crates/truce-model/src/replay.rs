@@ -39,7 +39,6 @@ pub fn replay<R, E>(
             each(i, &applied);
         });
     }
-    type Batch = Vec<(u64, Vec<u8>)>;
     type Done = Vec<(u64, Decoded)>;
     std::thread::scope(|scope| {
         let mut inputs: Vec<SyncSender<Batch>> = Vec::with_capacity(decoders);
@@ -49,10 +48,7 @@ pub fn replay<R, E>(
             let (tx_out, rx_out) = sync_channel::<Done>(DEPTH);
             scope.spawn(move || {
                 for batch in rx_in {
-                    let done: Done = batch
-                        .into_iter()
-                        .map(|(i, bytes)| (i, Decoded::of(&bytes)))
-                        .collect();
+                    let done: Done = batch.entries().map(|(i, e)| (i, Decoded::of(e))).collect();
                     if tx_out.send(done).is_err() {
                         return;
                     }
@@ -74,22 +70,19 @@ pub fn replay<R, E>(
             }
         });
         let mut next = 0usize;
-        let mut batch: Batch = Vec::with_capacity(BATCH);
+        let mut batch = Batch::default();
         let hand_out = |batch: Batch, next: &mut usize| {
             // A decoder gone means the applier is gone too (a panic): stop feeding it.
             let _ = inputs[*next % inputs.len()].send(batch);
             *next += 1;
         };
         let out = feed(&mut |i, bytes| {
-            batch.push((i, bytes.to_vec()));
+            batch.push(i, bytes);
             if batch.len() == BATCH {
-                hand_out(
-                    std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
-                    &mut next,
-                );
+                hand_out(std::mem::take(&mut batch), &mut next);
             }
         });
-        if !batch.is_empty() {
+        if batch.len() > 0 {
             hand_out(batch, &mut next);
         }
         drop(inputs);
@@ -98,6 +91,39 @@ pub fn replay<R, E>(
         }
         out
     })
+}
+
+/// Entries handed to a decoder at once: their bytes one after another in one buffer (one
+/// allocation a batch, not one an entry).
+#[derive(Default)]
+struct Batch {
+    data: Vec<u8>,
+    /// (index, end of its bytes in `data`).
+    ends: Vec<(u64, usize)>,
+}
+
+impl Batch {
+    fn push(&mut self, index: u64, bytes: &[u8]) {
+        if self.ends.is_empty() {
+            self.ends.reserve(BATCH);
+            self.data.reserve(BATCH * 640);
+        }
+        self.data.extend_from_slice(bytes);
+        self.ends.push((index, self.data.len()));
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn entries(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
+        let mut start = 0;
+        self.ends.iter().map(move |&(i, end)| {
+            let e = &self.data[start..end];
+            start = end;
+            (i, e)
+        })
+    }
 }
 
 /// Decodes `entries` ([`Decoded::of`]) on up to `threads` threads (this one included), in order:

@@ -272,7 +272,13 @@ fn amendments_keep_history_and_only_authors_amend() {
         body: Some(corrected.to_value()),
     });
     w.submit("ru", correct).unwrap();
-    let rec = &w.ledger.reports[&(id("ru"), id("a"))];
+    let rec = w
+        .ledger
+        .reports
+        .get(&id("ru"), "a")
+        .unwrap()
+        .held()
+        .unwrap();
     assert_eq!(rec.value.text, "corrected");
     assert_eq!(
         rec.entry_id, r,
@@ -280,7 +286,7 @@ fn amendments_keep_history_and_only_authors_amend() {
     );
     w.submit("ru", retract("withdrawn")).unwrap();
     assert_eq!(
-        w.ledger.reports[&(id("ru"), id("a"))].retracted.as_deref(),
+        w.ledger.reports.get(&id("ru"), "a").unwrap().retracted(),
         Some("withdrawn")
     );
     // A correction may not change the identifier.

@@ -63,7 +63,7 @@ fn summary(l: &Ledger, applied: &[(u64, Applied)]) -> String {
         "{:?} {:?} {} {} {:?}",
         l.counts,
         l.reports,
-        l.by_id.len(),
+        l.entries_accepted(),
         l.size,
         applied
     )
@@ -156,5 +156,206 @@ fn entries_decoded_together_apply_as_entry_by_entry() {
             summary(&seq, &seq_applied),
             "{threads} threads"
         );
+    }
+}
+
+/// Bulk records under manifests: records are checked against their manifest's root as they
+/// stream in and applied when the last one arrives; a broken, mis-rooted or mixed manifest
+/// accepts none of its records; records are checked in order against the ones before them (a
+/// revision, a duplicate); a bulk report's full value is read back from the log, with its
+/// retraction and corrections.
+#[test]
+fn manifests_check_their_records_as_they_stream() {
+    let op = generate_key(&mut rand_core::OsRng, "operator").unwrap();
+    let ua = generate_key(&mut rand_core::OsRng, "ua").unwrap();
+    let firms = generate_key(&mut rand_core::OsRng, "firms").unwrap();
+    let t = Time::parse("2025-03-18T12:00:00Z").unwrap();
+    let signed = |k: &truce_log::KeyPair, author: &str, body: &Body| {
+        sign(&id(author), t, body, &parse_signer(&k.signer).unwrap())
+            .unwrap()
+            .bytes
+    };
+    let register = |party: &str, role: Role, k: &truce_log::KeyPair| {
+        Body::PartyRegister(PartyRegistration {
+            id: id(party),
+            name: party.to_uppercase(),
+            role,
+            keys: vec![k.verifier.clone()],
+        })
+    };
+    let report = |rid: &str, rev: Option<i64>, perp: Option<&str>| {
+        Body::Report(
+            serde_json::from_value(serde_json::json!({
+                "id": rid, "time": {"start": "2025-03-20T20:22:00Z"}, "revision": rev,
+                "location": {"point": [35.1, 51.19], "uncertainty_m": 375},
+                "act": "fire-observed", "alleged_perpetrator": perp,
+                "attributes": {"type": "2", "frp": "3.5"}, "text": format!("{rid} {rev:?}"),
+            }))
+            .unwrap(),
+        )
+    };
+    let rec = |author: &str, body: &Body| truce_model::entry::record(&id(author), t, body).unwrap();
+    let manifest = |records: &[Vec<u8>], count: u64| {
+        let root = truce_log::merkle_root(records.iter().map(Vec::as_slice));
+        Body::Manifest(Manifest {
+            format: "firms".into(),
+            source: "test".into(),
+            count,
+            root: base64::Engine::encode(&base64::prelude::BASE64_STANDARD, root.0),
+        })
+    };
+    let mut log = vec![
+        signed(&op, "operator", &register("operator", Role::Operator, &op)),
+        signed(&op, "operator", &register("ua", Role::Belligerent, &ua)),
+        signed(&op, "operator", &register("firms", Role::OpenData, &firms)),
+    ];
+    // 3..=6: a good manifest of three reports.
+    let good: Vec<Vec<u8>> = ["a", "b", "c"]
+        .iter()
+        .map(|r| rec("firms", &report(r, None, None)))
+        .collect();
+    log.push(signed(&firms, "firms", &manifest(&good, 3)));
+    log.extend(good.iter().cloned());
+    // 7..=10: a manifest of two broken by a signed entry; its second record comes alone.
+    let broken: Vec<Vec<u8>> = ["d", "e"]
+        .iter()
+        .map(|r| rec("firms", &report(r, None, None)))
+        .collect();
+    log.push(signed(&firms, "firms", &manifest(&broken, 2)));
+    log.push(broken[0].clone());
+    log.push(signed(&ua, "ua", &report("u1", None, None)));
+    log.push(broken[1].clone());
+    // 11..=13: two records that do not hash to their manifest's root.
+    let other: Vec<Vec<u8>> = ["f", "g"]
+        .iter()
+        .map(|r| rec("firms", &report(r, None, None)))
+        .collect();
+    log.push(signed(&firms, "firms", &manifest(&good[..2], 2)));
+    log.extend(other.iter().cloned());
+    // 14..=15: a record by another author inside firms' manifest.
+    let mixed = vec![rec("ua", &report("h", None, None))];
+    log.push(signed(&firms, "firms", &manifest(&mixed, 1)));
+    log.extend(mixed.iter().cloned());
+    // 16..=20: a revision, a stale revision and a report naming an unregistered party.
+    let revs = vec![
+        rec("firms", &report("x", Some(1), None)),
+        rec("firms", &report("x", Some(2), None)),
+        rec("firms", &report("x", Some(1), None)),
+        rec("firms", &report("y", None, Some("nobody"))),
+    ];
+    log.push(signed(&firms, "firms", &manifest(&revs, 4)));
+    log.extend(revs.iter().cloned());
+    // 21..=22: firms retracts `a` and corrects `b`.
+    let amend = |target: &[u8], action: AmendAction, body: Option<Body>| {
+        Body::Amend(Amendment {
+            amends: truce_model::entry::entry_id(target),
+            action,
+            reason: "checked".into(),
+            body: body.map(|b| b.to_value()),
+        })
+    };
+    log.push(signed(
+        &firms,
+        "firms",
+        &amend(&good[0], AmendAction::Retract, None),
+    ));
+    let mut fixed = report("b", None, Some("ua"));
+    if let Body::Report(r) = &mut fixed {
+        r.text = "corrected".into();
+    }
+    log.push(signed(
+        &firms,
+        "firms",
+        &amend(&good[1], AmendAction::Correct, Some(fixed)),
+    ));
+
+    let (seq, applied) = sequential(&log);
+    let refused: Vec<(u64, String)> = applied
+        .iter()
+        .filter_map(|(i, a)| match a {
+            Applied::Refused(r) => Some((*i, r.to_string())),
+            _ => None,
+        })
+        .collect();
+    let want: Vec<(u64, String)> = vec![
+        (10, "an unsigned record without a manifest before it".into()),
+        (
+            13,
+            "the 2 records after the manifest at index 11 do not hash to its root".into(),
+        ),
+        (15, "record by `ua` inside a manifest of `firms`".into()),
+        (20, "`nobody` is not the id of a registered party".into()),
+    ];
+    assert_eq!(refused.len(), want.len(), "{refused:?}");
+    for ((i, r), (wi, wr)) in refused.iter().zip(&want) {
+        assert_eq!(i, wi);
+        assert!(r.contains(wr.as_str()) || wi == &20, "{i}: {r}");
+    }
+    assert!(refused[3].1.contains("nobody"), "{:?}", refused[3]);
+    // Accepted: 3 registrations, 5 manifests, a, b, c, u1, x twice, 2 amendments.
+    assert_eq!(
+        seq.counts.accepted,
+        3 + 5 + 3 + 1 + 2 + 2,
+        "{:?}",
+        seq.counts
+    );
+    // Refused: d (broken), e, f and g, h, the stale x, y.
+    assert_eq!(seq.counts.refused, 1 + 1 + 2 + 1 + 2, "{:?}", seq.counts);
+    let keys: Vec<(u64, String, String)> = seq
+        .reports
+        .iter()
+        .map(|r| (r.index(), r.author().to_string(), r.id().to_string()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            (4, "firms", "a"),
+            (5, "firms", "b"),
+            (6, "firms", "c"),
+            (9, "ua", "u1"),
+            (18, "firms", "x")
+        ]
+        .map(|(i, a, r)| (i, a.to_string(), r.to_string()))
+    );
+    let read =
+        |i: u64| -> Result<Vec<u8>, std::convert::Infallible> { Ok(log[i as usize].clone()) };
+    let a = seq.reports.get(&id("firms"), "a").unwrap();
+    assert_eq!(a.retracted(), Some("checked"));
+    assert!(a.static_source());
+    let b = seq
+        .reports
+        .get(&id("firms"), "b")
+        .unwrap()
+        .record(read)
+        .unwrap();
+    assert_eq!(
+        (b.value.text.as_str(), b.corrections.len()),
+        ("corrected", 1)
+    );
+    assert_eq!(b.value.alleged_perpetrator, Some(id("ua")));
+    assert_eq!(b.value.attributes["frp"], "3.5");
+    let x = seq.reports.get(&id("firms"), "x").unwrap();
+    assert_eq!(x.revision(), Some(2));
+    assert_eq!(x.record(read).unwrap().value.text, "x Some(2)");
+    // Every accepted entry is known by id, a superseded revision too.
+    assert_eq!(seq.entries_accepted() as u64, seq.counts.accepted);
+    let first_x = seq.entry(&truce_model::entry::entry_id(&revs[0])).unwrap();
+    assert_eq!((first_x.index, first_x.key), (17, Some(id("x"))));
+    // The parallel replay is the same.
+    for decoders in [1, 2] {
+        let mut par = Ledger::new();
+        let mut par_applied = Vec::new();
+        let _: Result<(), ()> = truce_model::replay::replay(
+            &mut par,
+            decoders,
+            |sink| {
+                for (i, e) in log.iter().enumerate() {
+                    sink(i as u64, e);
+                }
+                Ok(())
+            },
+            |i, a| par_applied.push((i, a.clone())),
+        );
+        assert_eq!(summary(&par, &par_applied), summary(&seq, &applied));
     }
 }

@@ -336,9 +336,9 @@ fn references(ledger: &Ledger, c: &str) -> (Refs, Refs) {
         .collect();
     let mut evidence: Refs = ledger
         .reports
-        .values()
-        .filter(|r| r.value.evidence.iter().any(eq))
-        .map(|r| (r.author.clone(), r.index))
+        .iter()
+        .filter(|r| r.evidence().iter().any(eq))
+        .map(|r| (r.author().clone(), r.index()))
         .chain(
             ledger
                 .assessments

@@ -475,7 +475,7 @@ impl Writer {
                     .entries
                     .iter()
                     .enumerate()
-                    .filter(|(_, b)| !ledger.by_id.contains_key(&entry_id(b)))
+                    .filter(|(_, b)| ledger.entry(&entry_id(b)).is_none())
                     .find_map(|(n, b)| {
                         precheck(&ledger, b, now, &self.limits)
                             .err()
@@ -485,11 +485,12 @@ impl Writer {
             if refused.is_none() {
                 for (n, bytes) in job.entries.iter().enumerate() {
                     let id = entry_id(bytes);
-                    if let Some((i, ..)) = ledger.by_id.get(&id) {
-                        js.push(if *i >= base {
-                            Slot::Tentative(*i, id, true, Vec::new())
+                    if let Some(at) = ledger.entry(&id) {
+                        let i = at.index;
+                        js.push(if i >= base {
+                            Slot::Tentative(i, id, true, Vec::new())
                         } else {
-                            Slot::Durable(*i, id)
+                            Slot::Durable(i, id)
                         });
                         continue;
                     }
@@ -757,11 +758,12 @@ fn admit_apply(
     let flags = gate::check(env.time, &env.body, now, limits).map_err(|r| gate_refusal(&r))?;
     if ledger.pending_records() > 0 {
         ledger
-            .admit(bytes)
+            .admit_envelope(&env)
             .map_err(|r| rejection(ledger, bytes, r))?;
     }
     let counts = ledger.counts.clone();
-    match ledger.apply(index, bytes) {
+    // Decoded once: the envelope read above is the one applied.
+    match ledger.apply_decoded(index, truce_model::Decoded::envelope(env)) {
         Applied::Accepted(..) => Ok(flags.iter().map(|f| GateFlag::new(f, CLOCK)).collect()),
         Applied::Refused(r) => {
             ledger.counts = counts;
@@ -801,7 +803,7 @@ pub fn check_signature(ledger: &Ledger, bytes: &[u8]) -> Signature {
         // Before the genesis entry admission refuses without looking at the signature.
         return Signature::Unknown;
     }
-    match ledger.admit(bytes) {
+    match ledger.admit_envelope(&env) {
         // The signature verified (admission checks it before role, references and ids).
         Ok(_)
         | Err(Rejection::Forbidden { .. } | Rejection::Invalid(_) | Rejection::Duplicate(_)) => {
