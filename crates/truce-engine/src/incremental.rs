@@ -32,8 +32,11 @@
 //! - **An assessment** (added, changed or retracted): the components holding the reports it
 //!   names (their incidents' grades and reviews, and whether a detection counts as one), and so
 //!   the findings and release passes that depend on them, as above.
+//! - **A party's role** (a registration): the components of the reports relaying that party's
+//!   claims (the only place a role not stated in a report is read: the origin of a relayed
+//!   claim).
 //! - **An invocation**: the release pass of every reading with a release clause.
-//! - **A reading, site list, review policy (quorums), role, time zone, phase status (ends),
+//! - **A reading, site list, review policy (quorums), time zone, phase status (ends),
 //!   extension or condition version**: everything it governs — a full re-judge, said in
 //!   [`Rejudged::full`]. They are rare.
 //! - **A report filed out of log order** (an index not after every report held): a full
@@ -80,7 +83,7 @@ pub struct Delta {
     pub sites: Option<Vec<SiteIn>>,
     /// The new full list of reading versions, when it changed (a full re-judge).
     pub readings: Option<Vec<ReadingIn>>,
-    /// The new roles, when they changed (a full re-judge).
+    /// The new roles, when they changed.
     pub roles: Option<BTreeMap<Id, Role>>,
     /// The new time zones, when they changed (a full re-judge).
     pub zones: Option<BTreeMap<Id, jiff::tz::TimeZone>>,
@@ -389,56 +392,64 @@ impl Links {
     }
 }
 
-/// Moves the region's values out of `meta`/`vals` (positions `rm`) and the new ones in, in
-/// `cmp` order (both sorted by it, parallel); the tail after the last change moves once.
-fn splice<M, V>(
+/// Removes the values at positions `rm` of `meta`/`vals` (parallel, sorted by `cmp`) and puts
+/// `insert` in at their places in `cmp` order. A value whose key is both removed and inserted
+/// (a row judged again) is replaced where it stands; the rest is rebuilt only between the first
+/// and last position that changes, and the tail after it moves once, if at all.
+fn splice<M: Clone, V: Clone>(
     meta: &mut Vec<M>,
     vals: &mut Vec<V>,
-    mut rm: Vec<usize>,
-    mut insert: Vec<(M, V)>,
+    rm: Vec<usize>,
+    insert: Vec<(M, V)>,
     cmp: impl Fn(&M, &M) -> Ordering,
 ) {
-    rm.sort_unstable();
-    rm.dedup();
-    if rm.is_empty() && insert.is_empty() {
+    let mut rm: BTreeSet<usize> = rm.into_iter().collect();
+    // Rows judged again under the same key: replaced in place.
+    let mut rest = Vec::with_capacity(insert.len());
+    for (m, v) in insert {
+        let at = meta.partition_point(|x| cmp(x, &m) == Ordering::Less);
+        if at < meta.len() && cmp(&meta[at], &m) == Ordering::Equal && rm.remove(&at) {
+            meta[at] = m;
+            vals[at] = v;
+        } else {
+            rest.push((m, v));
+        }
+    }
+    if rm.is_empty() && rest.is_empty() {
         return;
     }
-    insert.sort_by(|a, b| cmp(&a.0, &b.0));
+    rest.sort_by(|a, b| cmp(&a.0, &b.0));
     let mut lo = usize::MAX;
     let mut hi = 0;
     if let (Some(&f), Some(&l)) = (rm.first(), rm.last()) {
         lo = f;
         hi = l + 1;
     }
-    if let (Some((f, _)), Some((l, _))) = (insert.first(), insert.last()) {
+    if let (Some((f, _)), Some((l, _))) = (rest.first(), rest.last()) {
         lo = lo.min(meta.partition_point(|x| cmp(x, f) == Ordering::Less));
         hi = hi.max(meta.partition_point(|x| cmp(x, l) != Ordering::Greater));
     }
     let hi = hi.max(lo);
-    let old_m: Vec<M> = meta.drain(lo..hi).collect();
-    let old_v: Vec<V> = vals.drain(lo..hi).collect();
-    let mut new_m = Vec::with_capacity(old_m.len() + insert.len());
-    let mut new_v = Vec::with_capacity(old_m.len() + insert.len());
-    let mut ins = insert.into_iter().peekable();
-    let mut gone = rm.into_iter().peekable();
-    for (off, (m, v)) in old_m.into_iter().zip(old_v).enumerate() {
-        if gone.peek() == Some(&(lo + off)) {
-            gone.next();
+    let mut new_m = Vec::with_capacity(hi - lo + rest.len());
+    let mut new_v = Vec::with_capacity(hi - lo + rest.len());
+    let mut ins = rest.into_iter().peekable();
+    for pos in lo..hi {
+        if rm.contains(&pos) {
             continue;
         }
-        while let Some((x, y)) = ins.next_if(|(x, _)| cmp(x, &m) == Ordering::Less) {
+        while let Some((x, y)) = ins.next_if(|(x, _)| cmp(x, &meta[pos]) == Ordering::Less) {
             new_m.push(x);
             new_v.push(y);
         }
-        new_m.push(m);
-        new_v.push(v);
+        new_m.push(meta[pos].clone());
+        new_v.push(vals[pos].clone());
     }
     for (x, y) in ins {
         new_m.push(x);
         new_v.push(y);
     }
-    meta.splice(lo..lo, new_m);
-    vals.splice(lo..lo, new_v);
+    meta.splice(lo..hi, new_m);
+    vals.splice(lo..hi, new_v);
 }
 
 /// Judges the reports of `sub` (whole components, in log order; `slots[i]` is report `i`'s
@@ -684,7 +695,6 @@ impl Incremental {
         governs!(readings, "a reading changed");
         governs!(sites, "the sites changed");
         governs!(policies, "a review policy changed");
-        governs!(roles, "a party's role changed");
         governs!(zones, "an agreement's time zone changed");
         governs!(ends, "a phase's status changed");
         governs!(extensions, "a consent to extend changed");
@@ -694,6 +704,21 @@ impl Incremental {
             if v != self.snap.assessments {
                 named = changed_names(&self.snap.assessments, &v);
                 self.snap.assessments = v;
+            }
+        }
+        // Roles matter only to the origin of a relayed claim.
+        let mut relayed: BTreeSet<Id> = BTreeSet::new();
+        if let Some(v) = d.roles {
+            if v != self.snap.roles {
+                relayed = self
+                    .snap
+                    .roles
+                    .keys()
+                    .chain(v.keys())
+                    .filter(|p| self.snap.roles.get(*p) != v.get(*p))
+                    .cloned()
+                    .collect();
+                self.snap.roles = v;
             }
         }
         let mut invoked = false;
@@ -834,10 +859,13 @@ impl Incremental {
             dirty.insert(s);
         }
 
-        // Reports an assessment that changed names.
-        if !named.is_empty() {
+        // Reports an assessment that changed names, and reports relaying a party whose role
+        // changed.
+        if !named.is_empty() || !relayed.is_empty() {
             for (pos, r) in self.snap.reports.iter().enumerate() {
-                if named.contains(&r.entry_id) {
+                if named.contains(&r.entry_id)
+                    || r.relays.as_ref().is_some_and(|p| relayed.contains(p))
+                {
                     dirty.insert(self.slot_at[pos]);
                 }
             }

@@ -49,7 +49,8 @@ enum Op {
         pass: u8,
         static_source: bool,
     },
-    /// A report by a party, a monitor or a mediator relaying a party's claim.
+    /// A report by a party, a monitor or a mediator relaying a party's (or the press agency's)
+    /// claim.
     Allege {
         by: u8,
         spot: usize,
@@ -87,6 +88,8 @@ enum Op {
     Site { spot: usize, dx: i16 },
     /// A retraction of an assessment or invocation (the last one).
     Withdraw { invocation: bool },
+    /// The press agency registers (with a role), or its role changes.
+    Register { role: u8 },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -94,7 +97,7 @@ fn op() -> impl Strategy<Value = Op> {
         12 => (0..3usize, -15i16..15, -15i16..15, 0u8..30, 0u8..4, prop::bool::weighted(0.05)).prop_map(
             |(spot, dx, dy, day, pass, static_source)| Op::Detect { spot, dx, dy, day, pass, static_source }
         ),
-        5 => (0u8..5, 0..3usize, -40i16..40, -40i16..40, 0u8..30, 0u8..24, 0u8..4, prop::bool::weighted(0.1),
+        5 => (0u8..6, 0..3usize, -40i16..40, -40i16..40, 0u8..30, 0u8..24, 0u8..4, prop::bool::weighted(0.1),
               prop::bool::weighted(0.15), 0u8..4, any::<bool>()).prop_map(
             |(by, spot, dx, dy, day, hour, unc, long, admit, act, target)| Op::Allege {
                 by, spot, dx, dy, day, hour, unc, long, admit, act, target
@@ -111,6 +114,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (1u8..3).prop_map(|quorum| Op::Policy { quorum }),
         1 => (0..3usize, -30i16..30).prop_map(|(spot, dx)| Op::Site { spot, dx }),
         1 => any::<bool>().prop_map(|invocation| Op::Withdraw { invocation }),
+        1 => (0u8..4).prop_map(|role| Op::Register { role }),
     ]
 }
 
@@ -304,6 +308,7 @@ impl Model {
                     ),
                     2 => ("osce", Role::Monitor, None, None),
                     3 => ("un", Role::Mediator, Some("ru"), Some("ua")),
+                    4 => ("un", Role::Mediator, Some("ru"), Some("press")),
                     _ => ("un", Role::Mediator, Some("ru"), None),
                 };
                 let start = t0() + i64::from(day) * 86_400 + i64::from(hour) * 3_600;
@@ -453,6 +458,15 @@ impl Model {
                 s.filed = t0() + 3 * 86_400;
                 s.effective = t0();
                 self.sites.push(s);
+            }
+            Op::Register { role } => {
+                self.index();
+                match role {
+                    0 => self.roles.insert(id("press"), Role::OpenData),
+                    1 => self.roles.insert(id("press"), Role::Monitor),
+                    2 => self.roles.insert(id("press"), Role::Belligerent),
+                    _ => self.roles.remove(&id("press")),
+                };
             }
             Op::Withdraw { invocation } => {
                 self.index();
@@ -733,5 +747,23 @@ fn rejudged_says_what_was_rejudged() {
     let (d, now) = m.delta(&now, false);
     let rj = inc.apply(d);
     assert_eq!(rj.full.as_deref(), Some("a reading changed"));
+    assert_eq!(bytes(inc.judgement()), bytes(&judge(&now, &p)));
+    // A report filed out of log order (before the last index held): judged in full, in place.
+    let mut r = now.reports[3].clone();
+    r.index = 2;
+    r.entry_id = format!("{:064x}", 2);
+    r.id = id("early");
+    m.put(r);
+    let (d, now) = m.delta(&now, false);
+    let rj = inc.apply(d);
+    assert_eq!(rj.full.as_deref(), Some("a report filed out of log order"));
+    assert!(inc.snapshot() == &now);
+    assert_eq!(bytes(inc.judgement()), bytes(&judge(&now, &p)));
+    // A retraction and a role alone: local.
+    m.apply(&Op::Retract { which: 5 });
+    m.apply(&Op::Register { role: 1 });
+    let (d, now) = m.delta(&now, false);
+    let rj = inc.apply(d);
+    assert_eq!(rj.full, None);
     assert_eq!(bytes(inc.judgement()), bytes(&judge(&now, &p)));
 }
