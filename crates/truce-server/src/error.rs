@@ -133,6 +133,13 @@ impl From<truce_store::StoreError> for ApiError {
     }
 }
 
+impl From<truce_views::query::ParamError> for ApiError {
+    /// A parameter refused: 400 naming it.
+    fn from(e: truce_views::query::ParamError) -> Self {
+        ApiError::bad_request(e.message).field(e.field)
+    }
+}
+
 impl From<truce_views::db::DbError> for ApiError {
     fn from(e: truce_views::db::DbError) -> Self {
         ApiError::internal(e)

@@ -1471,7 +1471,7 @@ async fn prepare(
     p: &Params,
 ) -> Result<(Query, Arc<dyn Scan + Send + Sync>), ApiError> {
     let q = Query::parse(p, &Known::of(&query::ledger(s)))?;
-    let which = Which::of(s, p.as_of(s)?).await?;
+    let which = Which::of(s, query::as_of(p, s)?).await?;
     let layer: Arc<dyn Scan + Send + Sync> = match q.layer {
         Layer::Incidents => s.0.map.incidents(s, &which).await?,
         Layer::Background => s.0.map.background(s, &which).await?,

@@ -16,6 +16,7 @@ pub mod filters;
 pub mod history;
 pub mod lifecycle;
 pub mod publication;
+pub mod query;
 pub mod review;
 pub mod source;
 

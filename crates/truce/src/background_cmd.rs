@@ -2,13 +2,13 @@
 //! counted as incidents) from the derived views, made fresh first as `truce incidents` does.
 //! A text table, or with `--count` how many per day; `--json` prints exactly what
 //! `GET /v1/background` (or `/v1/background/count`) answers for the same filters: the documents
-//! come from the same functions (`truce_server::query::background`).
+//! come from the same functions (`truce_views::query::background`).
 
 use crate::engine_cmd::{self, AsOf};
 use crate::log_cmd::Out;
 use crate::Failure;
 use anyhow::anyhow;
-use truce_server::query::background;
+use truce_views::query::background;
 use truce_views::db::{BackgroundFilter, BackgroundRow, ViewStore};
 
 /// The page size when `--limit` is not given (the API's default).

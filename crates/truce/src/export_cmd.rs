@@ -1,6 +1,6 @@
 //! `truce export`: the API's export documents, offline, from the data directory. The bytes are
 //! those the export endpoints serve without filters to a public caller — the same functions make
-//! them (`truce_server::query::export`, `query::background`): incidents, background detections
+//! them (`truce_views::query::export`, `query::background`): incidents, background detections
 //! and findings as stored in `views.db`
 //! (recomputed first when stale, as the server does), sites and reports from the log replayed
 //! into a ledger (no restricted evidence). Streamed, as the server streams them: written a row
@@ -14,7 +14,7 @@ use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::RwLock;
-use truce_server::query::export;
+use truce_views::query::export;
 use truce_views::db::{FindingFilter, IncidentFilter};
 
 /// What `truce export` can write, each named after its endpoint (`/v1/<name>`).
@@ -79,7 +79,7 @@ pub fn write_document<W: Write>(dir: &DataDir, what: &str, out: &Out, w: W) -> R
         }
         "background.geojson" => {
             let views = crate::engine_cmd::fresh_views(dir, out)?;
-            truce_server::query::background::geojson(
+            truce_views::query::background::geojson(
                 &views,
                 &truce_views::db::BackgroundFilter::default(),
                 export::Window::ALL,
@@ -93,11 +93,16 @@ pub fn write_document<W: Write>(dir: &DataDir, what: &str, out: &Out, w: W) -> R
                 .map_err(fail)
         }
         "reports.geojson" | "sites.geojson" => {
-            let ledger = RwLock::new(crate::domain_cmd::replay(&dir.reader()?)?);
+            let reader = dir.reader()?;
+            let ledger = RwLock::new(crate::domain_cmd::replay(&reader)?);
             if what == "sites.geojson" {
                 export::sites_geojson(&ledger, |_| true, export::Window::ALL, w)
             } else {
-                export::reports_geojson(&ledger, |_| true, export::Window::ALL, |_, _| Ok(()), w)
+                // Bulk reports' full values are read back from the log, a bundle at a time.
+                let mut entries = export::Entries::new(|n| export::bundle(&reader, n));
+                let mut entry = |i| entries.get(i).map_err(std::io::Error::other);
+                let all = export::Window::ALL;
+                export::reports_geojson(&ledger, |_| true, all, |_, _| Ok(()), &mut entry, w)
             }
             .map_err(fail)
         }
