@@ -465,6 +465,70 @@ mod tests {
     }
 
     #[test]
+    fn reach_cells_cover_every_position_that_sees_a_cell() {
+        // One hot cell at a time (a static source); every position whose lookup finds it lies
+        // in one of its reach cells.
+        let p = BaselineParams::default();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut f = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for (lon0, lat0) in [
+            (30.0, 50.0),
+            (179.99, -16.5),
+            (-179.99, 70.0),
+            (10.0, 89.99),
+            (0.0, -89.99),
+        ] {
+            let mut d = det(lon0, lat0, BEFORE);
+            d.static_source = true;
+            let b = Baseline::learn([d], &p);
+            let key = b.cell_of([lon0, lat0]);
+            let reach = b.reach_cells(key);
+            let mut seen = 0;
+            for _ in 0..4_000 {
+                let lon = lon0 + (f() - 0.5) * 0.2 / (lat0.to_radians().cos().max(0.01));
+                let lon = if lon > 180.0 {
+                    lon - 360.0
+                } else if lon < -180.0 {
+                    lon + 360.0
+                } else {
+                    lon
+                };
+                let lat = (lat0 + (f() - 0.5) * 0.1).clamp(-90.0, 90.0);
+                if b.hot_spot([lon, lat]).is_some() {
+                    seen += 1;
+                    assert!(
+                        reach.binary_search(&b.cell_of([lon, lat])).is_ok(),
+                        "({lon}, {lat}) sees the cell of ({lon0}, {lat0}) from outside its reach"
+                    );
+                }
+            }
+            assert!(seen > 10, "{seen}");
+        }
+    }
+
+    #[test]
+    fn a_cell_set_alone_is_the_cell_learned() {
+        let p = BaselineParams::default();
+        let dets = site(30.0, 50.0);
+        let learned = Baseline::learn(dets.clone(), &p);
+        let mut b = Baseline::empty(&p);
+        let key = b.cell_of([30.0, 50.0]);
+        let mut entries: Vec<(i64, bool)> =
+            dets.iter().map(|d| (d.time, d.static_source)).collect();
+        entries.sort_unstable();
+        b.set(key, spot_of(entries.iter().copied(), &p));
+        assert_eq!(b, learned);
+        assert_eq!(b.get(key), learned.hot_spot([30.0, 50.0]));
+        b.set(key, None);
+        assert!(b.is_empty());
+    }
+
+    #[test]
     fn antimeridian_and_poles() {
         let p = BaselineParams::default();
         let b = Baseline::learn(site(179.999_9, -16.5), &p);

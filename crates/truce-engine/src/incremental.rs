@@ -1396,3 +1396,144 @@ fn changed_names(old: &[AssessmentIn], new: &[AssessmentIn]) -> BTreeSet<String>
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// xorshift64*.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn f(&mut self) -> f64 {
+            (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    #[test]
+    fn the_link_index_finds_exactly_the_linked_reports() {
+        let gap = 6 * 3_600;
+        let cp = cluster::Params { max_gap_s: gap };
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        // Around the equator, the antimeridian and a pole: reaches from a pixel to 26 km,
+        // intervals up to a week.
+        for (lon0, lat0) in [(30.0, 50.0), (179.9, 10.0), (0.0, 89.9), (-179.95, -60.0)] {
+            let obs: Vec<Obs> = (0..600)
+                .map(|_| {
+                    let big = rng.f() < 0.1;
+                    let start = 1_700_000_000 + (rng.f() * 10.0 * 86_400.0) as i64;
+                    let lon = lon0 + (rng.f() - 0.5) * 0.6;
+                    Obs {
+                        lon: if lon > 180.0 { lon - 360.0 } else { lon },
+                        lat: (lat0 + (rng.f() - 0.5) * 0.4).clamp(-90.0, 90.0),
+                        reach_m: if big {
+                            3_000.0 + rng.f() * 23_000.0
+                        } else {
+                            875.0
+                        },
+                        start,
+                        end: start
+                            + if big {
+                                (rng.f() * 7.0 * 86_400.0) as i64
+                            } else {
+                                0
+                            },
+                    }
+                })
+                .collect();
+            let mut links = Links::new(gap);
+            for (i, o) in obs.iter().enumerate() {
+                links.insert(i as u32, o);
+            }
+            // Some leave again.
+            for i in (0..obs.len()).step_by(7) {
+                links.remove(i as u32, &obs[i]);
+            }
+            let alive = |i: usize| i % 7 != 0;
+            let mut found = 0;
+            for (i, a) in obs.iter().enumerate().step_by(3) {
+                let mut got = Vec::new();
+                links.linked(a, |s| alive(s as usize).then(|| obs[s as usize]), &mut got);
+                got.sort_unstable();
+                let want: Vec<u32> = (0..obs.len())
+                    .filter(|&j| alive(j) && cluster::linked(a, &obs[j], &cp))
+                    .map(|j| j as u32)
+                    .collect();
+                assert_eq!(got, want, "report {i} at ({lon0}, {lat0})");
+                found += want.len();
+            }
+            assert!(found > 200, "{found} links at ({lon0}, {lat0})");
+        }
+    }
+
+    #[test]
+    fn splice_equals_a_sort_of_what_is_left_and_what_arrives() {
+        let mut rng = Rng(7);
+        for round in 0..300 {
+            let n = (rng.next() % 40) as usize;
+            let mut keys: Vec<u32> = (0..n).map(|_| (rng.next() % 100) as u32 * 2).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            let vals: Vec<String> = keys.iter().map(|k| format!("old {k}")).collect();
+            let rm: Vec<usize> = (0..keys.len()).filter(|_| rng.next() % 3 == 0).collect();
+            // New keys, and some of the removed ones again (judged again).
+            let mut insert: Vec<(u32, String)> = (0..rng.next() % 6)
+                .map(|_| (rng.next() % 100) as u32 * 2 + 1)
+                .map(|k| (k, format!("new {k}")))
+                .collect();
+            insert.sort_unstable();
+            insert.dedup_by_key(|x| x.0);
+            for &p in &rm {
+                if rng.next() % 2 == 0 {
+                    insert.push((keys[p], format!("again {}", keys[p])));
+                }
+            }
+            let mut want: Vec<(u32, String)> = keys
+                .iter()
+                .zip(&vals)
+                .enumerate()
+                .filter(|(p, _)| !rm.contains(p))
+                .map(|(_, (k, v))| (*k, v.clone()))
+                .chain(insert.iter().cloned())
+                .collect();
+            want.sort();
+            let (mut m, mut v) = (keys.clone(), vals.clone());
+            splice(&mut m, &mut v, rm.clone(), insert.clone(), Ord::cmp);
+            let got: Vec<(u32, String)> = m.into_iter().zip(v).collect();
+            assert_eq!(got, want, "round {round}");
+        }
+    }
+
+    #[test]
+    fn the_key_map_keeps_colliding_keys_apart() {
+        let mut k = KeyMap::default();
+        k.insert(1, 10);
+        k.insert(1, 11);
+        k.insert(1, 12);
+        k.insert(2, 20);
+        assert_eq!(k.candidates(1).collect::<Vec<_>>(), vec![10, 11, 12]);
+        k.remove(1, 10);
+        let mut c: Vec<u32> = k.candidates(1).collect();
+        c.sort_unstable();
+        assert_eq!(c, vec![11, 12]);
+        k.remove(1, 12);
+        k.remove(1, 11);
+        assert_eq!(k.candidates(1).count(), 0);
+        assert!(k.more.is_empty());
+        assert_eq!(k.candidates(2).collect::<Vec<_>>(), vec![20]);
+    }
+
+    #[test]
+    fn positions_are_removed_in_one_pass() {
+        let mut v: Vec<u32> = (0..10).collect();
+        remove_positions(&mut v, &[0, 3, 4, 9]);
+        assert_eq!(v, vec![1, 2, 5, 6, 7, 8]);
+        remove_positions(&mut v, &[]);
+        assert_eq!(v.len(), 6);
+    }
+}
