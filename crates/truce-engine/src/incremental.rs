@@ -1454,7 +1454,7 @@ mod tests {
             for i in (0..obs.len()).step_by(7) {
                 links.remove(i as u32, &obs[i]);
             }
-            let alive = |i: usize| i % 7 != 0;
+            let alive = |i: usize| !i.is_multiple_of(7);
             let mut found = 0;
             for (i, a) in obs.iter().enumerate().step_by(3) {
                 let mut got = Vec::new();
@@ -1480,7 +1480,9 @@ mod tests {
             keys.sort_unstable();
             keys.dedup();
             let vals: Vec<String> = keys.iter().map(|k| format!("old {k}")).collect();
-            let rm: Vec<usize> = (0..keys.len()).filter(|_| rng.next() % 3 == 0).collect();
+            let rm: Vec<usize> = (0..keys.len())
+                .filter(|_| rng.next().is_multiple_of(3))
+                .collect();
             // New keys, and some of the removed ones again (judged again).
             let mut insert: Vec<(u32, String)> = (0..rng.next() % 6)
                 .map(|_| (rng.next() % 100) as u32 * 2 + 1)
@@ -1489,7 +1491,7 @@ mod tests {
             insert.sort_unstable();
             insert.dedup_by_key(|x| x.0);
             for &p in &rm {
-                if rng.next() % 2 == 0 {
+                if rng.next().is_multiple_of(2) {
                     insert.push((keys[p], format!("again {}", keys[p])));
                 }
             }
