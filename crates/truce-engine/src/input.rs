@@ -216,7 +216,29 @@ impl Snapshot {
     /// Reads what the engine needs from a replayed ledger of `log_size` entries, consuming it (its
     /// report store is freed as soon as the reports are read from it). Retracted entries carry no
     /// weight; corrections are already applied by the ledger.
-    pub fn from_ledger(mut ledger: Ledger, log_size: u64) -> Snapshot {
+    pub fn from_ledger(ledger: Ledger, log_size: u64) -> Snapshot {
+        Snapshot::of(&ledger, log_size)
+    }
+
+    /// What the engine needs from a replayed ledger of `log_size` entries, read without
+    /// consuming it (the server's live ledger): [`Snapshot::rest_of`] and every current report.
+    pub fn of(ledger: &Ledger, log_size: u64) -> Snapshot {
+        let mut snap = Snapshot::rest_of(ledger, log_size);
+        let mut reports: Vec<ReportIn> = Vec::with_capacity(ledger.reports.len());
+        let mut roles = Roles::new(&snap.roles);
+        for r in ledger.reports.iter().filter(|r| r.retracted().is_none()) {
+            reports.push(report_in(&r, roles.of(r.author())));
+        }
+        // In log order already; sorting a sorted list is one pass.
+        reports.sort_by_key(|r| r.index);
+        snap.reports = reports;
+        snap
+    }
+
+    /// Everything the engine needs from a ledger but its reports (`reports` left empty): the
+    /// small lists — sites, readings, assessments, policies, invocations, roles, zones, ends,
+    /// extensions, conditions — that an incremental judgement compares whole.
+    pub fn rest_of(ledger: &Ledger, log_size: u64) -> Snapshot {
         let assessments = ledger
             .assessments
             .iter()
@@ -243,7 +265,6 @@ impl Snapshot {
             .values()
             .map(|p| (p.id.clone(), p.role))
             .collect();
-        let role = |id: &Id| roles.get(id).copied().unwrap_or(Role::OpenData);
         let invocations = ledger
             .invocations
             .iter()
@@ -262,43 +283,6 @@ impl Snapshot {
                     .collect(),
             })
             .collect();
-        // The store's rows are the current reports in log order; the author's role is looked up
-        // once per run of reports by the same author (interned: the same `&Id`).
-        let store = std::mem::take(&mut ledger.reports);
-        let mut reports: Vec<ReportIn> = Vec::with_capacity(store.len());
-        let mut last: Option<(&Id, Role)> = None;
-        for r in store.iter().filter(|r| r.retracted().is_none()) {
-            let author = r.author();
-            let role = match last {
-                Some((a, role)) if std::ptr::eq(a, author) => role,
-                _ => {
-                    let role = role(author);
-                    last = Some((author, role));
-                    role
-                }
-            };
-            let [lon, lat] = r.point();
-            reports.push(ReportIn {
-                index: r.index(),
-                entry_id: r.entry_id(),
-                author: author.clone(),
-                role,
-                id: r.id_owned(),
-                act: r.act(),
-                perpetrator: r.perpetrator().cloned(),
-                relays: r.relays().cloned(),
-                denies: r.denies().cloned().collect(),
-                point: [lon, lat],
-                uncertainty_m: r.uncertainty_m(),
-                start: r.start_second(),
-                end: r.end_second(),
-                target: r.target().cloned(),
-                static_source: r.static_source(),
-            });
-        }
-        drop(store);
-        // In log order already; sorting a sorted list is one pass.
-        reports.sort_by_key(|r| r.index);
         let mut sites: Vec<SiteIn> = ledger
             .sites
             .values()
@@ -408,7 +392,7 @@ impl Snapshot {
         conditions.sort_by_key(|c| c.index);
         Snapshot {
             log_size,
-            reports,
+            reports: Vec::new(),
             sites,
             readings,
             assessments,
@@ -437,6 +421,54 @@ impl Snapshot {
 
 /// The entry id of the current revision of the report `r` refers to (an entry id of any of its
 /// revisions, or `<author>/<report id>`).
+/// The roles of the authors of a run of reports: looked up once per run of reports by the same
+/// author (interned in the report store: the same `&Id`).
+pub struct Roles<'a> {
+    roles: &'a std::collections::BTreeMap<Id, Role>,
+    last: Option<(*const Id, Role)>,
+}
+
+impl<'a> Roles<'a> {
+    /// Over the snapshot's roles.
+    pub fn new(roles: &'a std::collections::BTreeMap<Id, Role>) -> Roles<'a> {
+        Roles { roles, last: None }
+    }
+
+    /// The role of `author` (open data when unregistered).
+    pub fn of(&mut self, author: &Id) -> Role {
+        match self.last {
+            Some((a, role)) if std::ptr::eq(a, author) => role,
+            _ => {
+                let role = self.roles.get(author).copied().unwrap_or(Role::OpenData);
+                self.last = Some((author, role));
+                role
+            }
+        }
+    }
+}
+
+/// One report of the ledger's store as the engine sees it, its author's role given.
+pub fn report_in(r: &truce_model::reports::ReportRef<'_>, role: Role) -> ReportIn {
+    let [lon, lat] = r.point();
+    ReportIn {
+        index: r.index(),
+        entry_id: r.entry_id(),
+        author: r.author().clone(),
+        role,
+        id: r.id_owned(),
+        act: r.act(),
+        perpetrator: r.perpetrator().cloned(),
+        relays: r.relays().cloned(),
+        denies: r.denies().cloned().collect(),
+        point: [lon, lat],
+        uncertainty_m: r.uncertainty_m(),
+        start: r.start_second(),
+        end: r.end_second(),
+        target: r.target().cloned(),
+        static_source: r.static_source(),
+    }
+}
+
 fn current_report(ledger: &Ledger, r: &str) -> Option<String> {
     let id = ledger.resolve_report(r).ok()?;
     match ledger.entry(&id) {
