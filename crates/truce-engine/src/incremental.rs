@@ -120,6 +120,15 @@ pub struct Rejudged {
     pub background_added: u64,
     /// Readings (agreement × party) whose release pass was run again.
     pub released: u64,
+    /// (start, log index) of every background row removed, in no particular order: a row judged
+    /// again and still background is both here and in `background_new`. Empty after a full
+    /// re-judge (`full`: every row may have changed).
+    #[serde(skip)]
+    pub background_gone: Vec<(i64, u64)>,
+    /// (start, log index) of every background row added ([`Incremental::background_row`] reads
+    /// it). Empty after a full re-judge.
+    #[serde(skip)]
+    pub background_new: Vec<(i64, u64)>,
 }
 
 /// A judgement kept up to date: see the [module documentation](self).
@@ -523,6 +532,13 @@ impl Incremental {
     /// Judges `snap` in full (as [`judge`](crate::judge)) and keeps what later updates need.
     pub fn new(snap: Snapshot, p: Params) -> Incremental {
         Incremental::full(snap, p)
+    }
+
+    /// The background row of the detection at log index `key.1` starting at `key.0` (unix
+    /// seconds), if it is background now: what [`Rejudged::background_new`] names.
+    pub fn background_row(&self, key: (i64, u64)) -> Option<&Background> {
+        let p = self.bg_keys.partition_point(|k| (k.0, k.1) < key);
+        (self.bg_keys.get(p).is_some_and(|k| (k.0, k.1) == key)).then(|| &self.j.background[p])
     }
 
     /// The judgement: always what [`judge`](crate::judge) gives for [`Incremental::snapshot`].
@@ -1281,6 +1297,13 @@ impl Incremental {
             .collect();
         rj.background_removed += rm_bg.len() as u64;
         rj.background_added += out.background.len() as u64;
+        rj.background_gone.extend(
+            rm_bg
+                .iter()
+                .map(|&i| (self.bg_keys[i].0, self.bg_keys[i].1)),
+        );
+        rj.background_new
+            .extend(out.background.iter().map(|((t, i, _), _)| (*t, *i)));
         for ((_, _, s), _) in &out.background {
             self.slots[*s as usize].flags |= BG;
         }
