@@ -49,6 +49,9 @@ impl ReportQuery {
     }
 }
 
+/// A page of reports: the items, each item's evidence hashes, and how many match.
+pub type ReportsPage = (Vec<Value>, Vec<Vec<String>>, usize);
+
 /// A page of the reports `f` matches, in log order, as items, with each item's evidence hashes
 /// (the server inlines what a caller may read) and how many match. A bulk report's full value is
 /// read from the log by `entry(index)` (e.g. [`super::export::Entries::get`]).
@@ -57,7 +60,7 @@ pub fn reports_page<E>(
     f: &ReportQuery,
     page: Page,
     mut entry: impl FnMut(u64) -> Result<Vec<u8>, E>,
-) -> Result<(Vec<Value>, Vec<Vec<String>>, usize), FromLog<E>> {
+) -> Result<ReportsPage, FromLog<E>> {
     // The store's rows are in log order: count the matches, keep the page's.
     let mut total = 0usize;
     let mut slice = Vec::new();
