@@ -1158,18 +1158,18 @@ impl BackgroundIndex {
     }
 }
 
-/// The rows of `view_background` at positions `seqs`, only if the views file at `path` still
+/// The rows of `view_background` of the detections at log indexes `indexes`, only if the views file at `path` still
 /// holds the views stamped `stamp` (else the views moved on since the index was built:
 /// `MapError::Changing`, and the next request builds a new index).
 fn background_rows(
     path: &Path,
     stamp: &Option<ViewStamp>,
-    seqs: &[u32],
+    indexes: &[u64],
 ) -> Result<Vec<BackgroundRow>, MapError> {
     let unreadable = |e: truce_views::db::DbError| MapError::Unreadable(e.to_string());
     let mut views = ViewStore::open_read_only(path).map_err(unreadable)?;
     views
-        .background_at(stamp, seqs)
+        .background_at(stamp, indexes)
         .map_err(unreadable)?
         .ok_or(MapError::Changing)
 }
@@ -1215,8 +1215,8 @@ impl Scan for BackgroundIndex {
 
     fn features(&self, _q: &Query, mut ix: Vec<usize>) -> Result<String, ApiError> {
         ix.sort_unstable_by_key(|&i| self.pts.seq[i]);
-        let seqs: Vec<u32> = ix.iter().map(|&i| self.pts.seq[i]).collect();
-        let rows = background_rows(&self.path, &self.stamp, &seqs)?;
+        let indexes: Vec<u64> = ix.iter().map(|&i| self.entry_index[i]).collect();
+        let rows = background_rows(&self.path, &self.stamp, &indexes)?;
         let mut out = String::with_capacity(64 + ix.len() * 400);
         out.push_str("{\"type\":\"FeatureCollection\",\"features\":[");
         for (k, (&i, r)) in ix.iter().zip(&rows).enumerate() {

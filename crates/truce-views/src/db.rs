@@ -231,15 +231,18 @@ pub struct FindingFilter {
 /// The views database's schema version (`PRAGMA user_version`).
 /// Version 3 stores `head` before `json`: SQLite reads a row's columns in order, so a list read
 /// never walks the overflow pages of a large incident's full document. Version 5 adds
-/// `view_background`.
-const SCHEMA_VERSION: i64 = 5;
+/// `view_background`. Version 6 keys `view_background` by the detection's log index and orders it
+/// by an index on `(start, entry_index)` (the engine's order), so an incremental update deletes and
+/// inserts single rows ([`ViewStore::update`]).
+const SCHEMA_VERSION: i64 = 6;
 
 /// Secondary indexes of the views.
 const INDEXES: &str =
     "CREATE INDEX IF NOT EXISTS view_findings_incident ON view_findings(incident);
      CREATE INDEX IF NOT EXISTS view_findings_ar ON view_findings(agreement, reading, day);
      CREATE INDEX IF NOT EXISTS view_incidents_day ON view_incidents(day);
-     CREATE INDEX IF NOT EXISTS view_background_day ON view_background(day);";
+     CREATE INDEX IF NOT EXISTS view_background_day ON view_background(day);
+     CREATE INDEX IF NOT EXISTS view_background_order ON view_background(start, entry_index);";
 
 /// A `WHERE` clause with numbered parameters, built one optional condition at a time.
 struct Where {
@@ -347,8 +350,7 @@ impl ViewStore {
                agreement TEXT NOT NULL, reading TEXT NOT NULL, outcome TEXT NOT NULL,
                standing TEXT NOT NULL, day TEXT NOT NULL, parties TEXT NOT NULL, json TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS view_docs(name TEXT PRIMARY KEY, json TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS view_background(seq INTEGER PRIMARY KEY,
-               entry_index INTEGER NOT NULL, entry_id TEXT NOT NULL, author TEXT NOT NULL,
+             CREATE TABLE IF NOT EXISTS view_background(entry_index INTEGER PRIMARY KEY, entry_id TEXT NOT NULL, author TEXT NOT NULL,
                role TEXT NOT NULL, id TEXT NOT NULL, act TEXT NOT NULL, start TEXT NOT NULL,
                \"end\" TEXT NOT NULL, day TEXT NOT NULL, lon REAL NOT NULL, lat REAL NOT NULL,
                uncertainty_m INTEGER NOT NULL, side TEXT NOT NULL, routine TEXT NULL,
@@ -412,7 +414,7 @@ impl ViewStore {
     ) -> Result<(), DbError> {
         self.conn
             .execute_batch(
-                "DROP INDEX IF EXISTS view_findings_incident; DROP INDEX IF EXISTS view_findings_ar; DROP INDEX IF EXISTS view_incidents_day; DROP INDEX IF EXISTS view_background_day;",
+                "DROP INDEX IF EXISTS view_findings_incident; DROP INDEX IF EXISTS view_findings_ar; DROP INDEX IF EXISTS view_incidents_day; DROP INDEX IF EXISTS view_background_day; DROP INDEX IF EXISTS view_background_order;",
             )
             .map_err(|e| sql(&self.path, e))?;
         let r = self.replace(stamp, incidents, findings, background, docs);
@@ -422,8 +424,8 @@ impl ViewStore {
         r
     }
 
-    /// Replaces every stored view in one transaction. Background detections are stored in the
-    /// order given (`seq`), with one prepared statement.
+    /// Replaces every stored view in one transaction. Background detections are stored keyed by
+    /// their log index, with one prepared statement.
     pub fn replace(
         &mut self,
         stamp: &ViewStamp,
@@ -432,14 +434,66 @@ impl ViewStore {
         background: impl IntoIterator<Item = BackgroundRow>,
         docs: &[(&str, String)],
     ) -> Result<(), DbError> {
+        self.write(
+            stamp,
+            incidents,
+            findings,
+            None::<std::iter::Empty<u64>>,
+            background,
+            docs,
+        )
+    }
+
+    /// Brings the stored views to `stamp` in one transaction with what an incremental judgement
+    /// changed: incidents, findings and documents replaced whole (they are few), the background
+    /// rows of the log indexes `removed` deleted and the rows `added` written (replacing a row of
+    /// the same index). Readers see the old views or the new ones, never a mix.
+    pub fn update(
+        &mut self,
+        stamp: &ViewStamp,
+        incidents: impl IntoIterator<Item = IncidentRow>,
+        findings: impl IntoIterator<Item = FindingRow>,
+        removed: impl IntoIterator<Item = u64>,
+        added: impl IntoIterator<Item = BackgroundRow>,
+        docs: &[(&str, String)],
+    ) -> Result<(), DbError> {
+        self.write(stamp, incidents, findings, Some(removed), added, docs)
+    }
+
+    /// The one writer of the views: `removed` `None` replaces every background row by
+    /// `background`, `Some` deletes those indexes and upserts `background`.
+    fn write(
+        &mut self,
+        stamp: &ViewStamp,
+        incidents: impl IntoIterator<Item = IncidentRow>,
+        findings: impl IntoIterator<Item = FindingRow>,
+        removed: Option<impl IntoIterator<Item = u64>>,
+        background: impl IntoIterator<Item = BackgroundRow>,
+        docs: &[(&str, String)],
+    ) -> Result<(), DbError> {
         let path = self.path.clone();
         let e = |x| sql(&path, x);
         let tx = self.conn.transaction().map_err(e)?;
         tx.execute_batch(
-            "DELETE FROM view_meta; DELETE FROM view_incidents; DELETE FROM view_findings; DELETE FROM view_docs; DELETE FROM view_background;",
+            "DELETE FROM view_meta; DELETE FROM view_incidents; DELETE FROM view_findings; DELETE FROM view_docs;",
         )
         .map_err(e)?;
         {
+            match removed {
+                None => {
+                    tx.execute_batch("DELETE FROM view_background;")
+                        .map_err(e)?;
+                }
+                Some(removed) => {
+                    let mut st = tx
+                        .prepare("DELETE FROM view_background WHERE entry_index = ?1")
+                        .map_err(e)?;
+                    for k in removed {
+                        st.execute([i64::try_from(k).unwrap_or(i64::MAX)])
+                            .map_err(e)?;
+                    }
+                }
+            }
             let mut st = tx
                 .prepare("INSERT INTO view_incidents(id, start, day, grade, lon, lat, parties, json, head) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
                 .map_err(e)?;
@@ -466,7 +520,7 @@ impl ViewStore {
                 .map_err(e)?;
             }
             let mut st = tx
-                .prepare(&format!("INSERT INTO view_background({BACKGROUND_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"))
+                .prepare(&format!("INSERT OR REPLACE INTO view_background({BACKGROUND_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"))
                 .map_err(e)?;
             for b in background {
                 st.execute(params![
@@ -766,7 +820,9 @@ impl ViewStore {
         mut each: impl FnMut(BackgroundRow) -> bool,
     ) -> Result<(), DbError> {
         let (w, mut args) = f.where_();
-        let mut q = format!("SELECT {BACKGROUND_COLUMNS} FROM view_background{w} ORDER BY seq");
+        let mut q = format!(
+            "SELECT {BACKGROUND_COLUMNS} FROM view_background{w} ORDER BY start, entry_index"
+        );
         if let Some((limit, offset)) = page {
             // SQLite's integers are signed: a larger limit means "all", a larger offset "none".
             let n = |x: usize| i64::try_from(x).unwrap_or(i64::MAX);
@@ -789,14 +845,14 @@ impl ViewStore {
         Ok(())
     }
 
-    /// The background rows at positions `seqs` (the engine's order, from 0: `seq - 1`), read by
-    /// primary key in one read transaction, and only if the file still holds the views stamped
-    /// `stamp`: `Ok(None)` when the views were replaced since (the caller's index is stale).
-    /// A position past the end is an error.
+    /// The background rows of the detections at log indexes `indexes`, read by primary key in one
+    /// read transaction, and only if the file still holds the views stamped `stamp`: `Ok(None)`
+    /// when the views were replaced since (the caller's index is stale). An index without a row
+    /// is an error.
     pub fn background_at(
         &mut self,
         stamp: &Option<ViewStamp>,
-        seqs: &[u32],
+        indexes: &[u64],
     ) -> Result<Option<Vec<BackgroundRow>>, DbError> {
         let path = self.path.clone();
         let e = |x| sql(&path, x);
@@ -822,11 +878,15 @@ impl ViewStore {
         let rows = {
             let mut st = tx
                 .prepare_cached(&format!(
-                    "SELECT {BACKGROUND_COLUMNS} FROM view_background WHERE seq = ?1"
+                    "SELECT {BACKGROUND_COLUMNS} FROM view_background WHERE entry_index = ?1"
                 ))
                 .map_err(e)?;
-            seqs.iter()
-                .map(|&k| st.query_row([i64::from(k) + 1], background_row).map_err(e))
+            indexes
+                .iter()
+                .map(|&k| {
+                    st.query_row([i64::try_from(k).unwrap_or(i64::MAX)], background_row)
+                        .map_err(e)
+                })
                 .collect::<Result<Vec<_>, _>>()?
         };
         tx.finish().map_err(e)?;

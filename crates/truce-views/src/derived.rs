@@ -218,8 +218,15 @@ fn parties(alleged: impl Iterator<Item = String>) -> String {
     alleged.collect::<Vec<_>>().join(",")
 }
 
-/// Stores a judgement as the views stamped `stamp`, replacing what was there.
-pub fn store(views: &mut ViewStore, j: &Judgement, stamp: &ViewStamp) -> Result<(), DerivedError> {
+/// The rows and documents of a judgement other than its background detections: its incidents,
+/// findings, compliance and baseline.
+type Rows = (
+    Vec<IncidentRow>,
+    Vec<FindingRow>,
+    [(&'static str, String); 2],
+);
+
+fn rows(j: &Judgement) -> Result<Rows, DerivedError> {
     let incidents = j
         .incidents
         .iter()
@@ -254,22 +261,48 @@ pub fn store(views: &mut ViewStore, j: &Judgement, stamp: &ViewStamp) -> Result<
         })
         .collect::<Result<Vec<_>, DerivedError>>()?;
     let compliance = truce_engine::compliance(&j.findings);
+    Ok((
+        incidents,
+        findings,
+        [
+            ("compliance", to_json(&compliance)?),
+            ("baseline", to_json(&j.baseline)?),
+        ],
+    ))
+}
+
+/// Stores a judgement as the views stamped `stamp`, replacing what was there.
+pub fn store(views: &mut ViewStore, j: &Judgement, stamp: &ViewStamp) -> Result<(), DerivedError> {
+    let (incidents, findings, docs) = rows(j)?;
     let t = Instant::now();
     views.replace_bulk(
         stamp,
         incidents,
         findings,
         j.background.iter().map(background_row),
-        &[
-            ("compliance", to_json(&compliance)?),
-            ("baseline", to_json(&j.baseline)?),
-        ],
+        &docs,
     )?;
     tracing::info!(
         secs = t.elapsed().as_secs_f64(),
         background = j.background.len(),
         "stored"
     );
+    Ok(())
+}
+
+/// Brings stored views to the judgement `j` stamped `stamp`, given what changed since the
+/// stored ones: incidents, findings and documents rewritten (they are few), the background rows
+/// of the log indexes `gone` deleted and the rows `new` written — an incremental judgement's
+/// changes ([`crate::live`]).
+pub fn store_changes(
+    views: &mut ViewStore,
+    j: &Judgement,
+    stamp: &ViewStamp,
+    gone: impl IntoIterator<Item = u64>,
+    new: impl IntoIterator<Item = BackgroundRow>,
+) -> Result<(), DerivedError> {
+    let (incidents, findings, docs) = rows(j)?;
+    views.update(stamp, incidents, findings, gone, new, &docs)?;
     Ok(())
 }
 

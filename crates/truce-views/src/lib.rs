@@ -15,6 +15,7 @@ pub mod derived;
 pub mod filters;
 pub mod history;
 pub mod lifecycle;
+pub mod live;
 pub mod publication;
 pub mod query;
 pub mod review;

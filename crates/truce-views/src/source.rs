@@ -40,6 +40,21 @@ pub trait LogSource {
     fn root_at(&self, size: u64) -> Result<Hash, SourceError>;
     /// Calls `each(index, bytes)` for the first `size` entries in order; returns `size`.
     fn entries(&self, size: u64, each: &mut dyn FnMut(u64, &[u8])) -> Result<u64, SourceError>;
+    /// Calls `each(index, bytes)` for the entries `from..to` in order (what a log appended since
+    /// `from`). The default reads from the start and skips; a source that can seek overrides it.
+    fn entries_in(
+        &self,
+        from: u64,
+        to: u64,
+        each: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<(), SourceError> {
+        self.entries(to, &mut |i, e| {
+            if i >= from {
+                each(i, e)
+            }
+        })
+        .map(|_| ())
+    }
 }
 
 #[cfg(feature = "store")]
@@ -52,6 +67,16 @@ impl<S: truce_store::LogStorage> LogSource for truce_store::LogReader<S> {
     }
     fn entries(&self, size: u64, each: &mut dyn FnMut(u64, &[u8])) -> Result<u64, SourceError> {
         self.for_each_entry_to(size, each).map_err(SourceError::new)
+    }
+    fn entries_in(
+        &self,
+        from: u64,
+        to: u64,
+        each: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<(), SourceError> {
+        self.for_each_entry_in(from, to, each)
+            .map(|_| ())
+            .map_err(SourceError::new)
     }
 }
 

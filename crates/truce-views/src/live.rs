@@ -1,0 +1,192 @@
+//! Derived state that follows the log as it grows: the judgement kept by
+//! [`truce_engine::Incremental`] and `views.db` brought up to date with what each step changed,
+//! instead of replaying, judging and storing everything again.
+//!
+//! The HTTP service holds one [`Live`] beside the writer's ledger (the one the writer applies
+//! every committed entry to, including those another process appended, `follow`). A refresh
+//! reads that ledger once under its read lock — [`Live::delta`]: the reports stored at or after
+//! the size last judged, the current state of any older report an amendment since then names,
+//! and the small lists (readings, sites, assessments, policies, …) whole, which the engine
+//! compares — and then, without the lock, [`Live::apply`] re-judges what the change reaches
+//! (the engine's module documentation lists what each kind of entry reaches) and
+//! [`Live::store`] writes the changed rows in one transaction.
+//!
+//! **Equal to a rebuild.** The views a `Live` stores are byte for byte those `truce rebuild`
+//! stores for the same log (`tests/live.rs` checks random interleavings of appends, and the
+//! demo with 100,000 detections). When `views.db` does not hold the views this `Live` stored
+//! last (a `truce rebuild` ran meanwhile, or another rules version), it is rewritten whole.
+
+use crate::db::{ViewStamp, ViewStore};
+use crate::derived::{self, DerivedError};
+use crate::source::{LogSource, SourceError};
+use truce_engine::{Delta, Incremental, Judgement, Params, Rejudged, Snapshot};
+use truce_model::{Id, Kind, Ledger};
+
+/// A judgement that follows the log, and the stamp of the views it stands for.
+pub struct Live {
+    inc: Incremental,
+    stamp: ViewStamp,
+    /// Set once its views are in `views.db` (else the next [`Live::store`] writes them whole).
+    stored: bool,
+}
+
+impl Live {
+    /// Judges `ledger` in full (read, not consumed) as the views stamped `stamp`
+    /// (`stamp.log_size` must be the ledger's size).
+    pub fn new(ledger: &Ledger, stamp: ViewStamp) -> Live {
+        Live::of(Snapshot::of(ledger, stamp.log_size), stamp)
+    }
+
+    /// Judges `snap` in full as the views stamped `stamp`.
+    pub fn of(snap: Snapshot, stamp: ViewStamp) -> Live {
+        Live {
+            inc: Incremental::new(snap, Params::default()),
+            stamp,
+            stored: false,
+        }
+    }
+
+    /// The stamp of the judgement held.
+    pub fn stamp(&self) -> &ViewStamp {
+        &self.stamp
+    }
+
+    /// The judgement held: always what `truce_engine::judge` gives for the log it has seen.
+    pub fn judgement(&self) -> &Judgement {
+        self.inc.judgement()
+    }
+
+    /// What `ledger` (at a size at or beyond the one judged) holds that the judgement has not
+    /// seen: read under the ledger's read lock, applied after it with [`Live::apply`]. `amended`
+    /// are the entry ids the entries appended since amend ([`amend_targets`]): a correction or
+    /// retraction of a report filed earlier.
+    pub fn delta(&self, ledger: &Ledger, amended: &[String]) -> Delta {
+        let from = self.stamp.log_size;
+        let rest = Snapshot::rest_of(ledger, ledger.size);
+        let mut roles = truce_engine::input::Roles::new(&rest.roles);
+        let mut reports: Vec<((Id, Id), Option<truce_engine::input::ReportIn>)> = Vec::new();
+        // Older reports an amendment since names: their current state (a retraction removes it).
+        for target in amended {
+            let Some(at) = ledger.entry(target) else {
+                continue;
+            };
+            let (Kind::Report, Some(id)) = (at.kind, at.key) else {
+                continue;
+            };
+            if at.index >= from {
+                continue; // Among the new rows below.
+            }
+            let now = ledger
+                .reports
+                .get(&at.author, id.as_str())
+                .filter(|r| r.retracted().is_none())
+                .map(|r| truce_engine::input::report_in(&r, roles.of(r.author())));
+            reports.push(((at.author, id), now));
+        }
+        // The rows stored since (in log order): the current revision of each, or its retraction.
+        let mut new: Vec<_> = ledger
+            .reports
+            .iter()
+            .rev()
+            .take_while(|r| r.index() >= from)
+            .filter(|r| r.is_current())
+            .collect();
+        new.reverse();
+        for r in new {
+            let key = (r.author().clone(), r.id_owned());
+            let now = r
+                .retracted()
+                .is_none()
+                .then(|| truce_engine::input::report_in(&r, roles.of(r.author())));
+            reports.push((key, now));
+        }
+        Delta {
+            log_size: ledger.size,
+            reports,
+            assessments: Some(rest.assessments),
+            policies: Some(rest.policies),
+            invocations: Some(rest.invocations),
+            sites: Some(rest.sites),
+            readings: Some(rest.readings),
+            roles: Some(rest.roles),
+            zones: Some(rest.zones),
+            ends: Some(rest.ends),
+            extensions: Some(rest.extensions),
+            conditions: Some(rest.conditions),
+        }
+    }
+
+    /// Applies a [`Live::delta`]: the judgement now stands for the views stamped `stamp`.
+    /// Returns what was re-judged, for [`Live::store`].
+    pub fn apply(&mut self, d: Delta, stamp: ViewStamp) -> Rejudged {
+        let rj = self.inc.apply(d);
+        self.stamp = stamp;
+        rj
+    }
+
+    /// Writes the judgement held to `views`: only what `rejudged` changed when `views` holds
+    /// the views this `Live` stored last, else everything. `previous` is the stamp those views
+    /// had (the one before the last [`Live::apply`]).
+    pub fn store(
+        &mut self,
+        views: &mut ViewStore,
+        previous: &ViewStamp,
+        rejudged: Option<&Rejudged>,
+    ) -> Result<(), DerivedError> {
+        let incremental = match rejudged {
+            Some(rj) if rj.full.is_none() && self.stored => {
+                views.stamp()?.as_ref() == Some(previous)
+            }
+            _ => false,
+        };
+        let j = self.inc.judgement();
+        let r = if incremental {
+            let Some(rj) = rejudged else {
+                return Ok(());
+            };
+            let mut new = Vec::with_capacity(rj.background_new.len());
+            for &key in &rj.background_new {
+                if let Some(b) = self.inc.background_row(key) {
+                    new.push(derived::background_row(b));
+                }
+            }
+            derived::store_changes(
+                views,
+                j,
+                &self.stamp,
+                rj.background_gone.iter().map(|k| k.1),
+                new,
+            )
+        } else {
+            derived::store(views, j, &self.stamp)
+        };
+        self.stored = r.is_ok();
+        r
+    }
+
+    /// Marks the views held as already in `views.db` (a server that found them fresh at start).
+    pub fn mark_stored(&mut self) {
+        self.stored = true;
+    }
+}
+
+/// The entry ids that the entries `from..to` of `source` amend (corrections and retractions):
+/// what [`Live::delta`] needs beyond the ledger. Reads those entries; decodes only amendments.
+pub fn amend_targets(
+    source: &dyn LogSource,
+    from: u64,
+    to: u64,
+) -> Result<Vec<String>, SourceError> {
+    const AMEND: &[u8] = b"\"kind\":\"amend\"";
+    let mut out = Vec::new();
+    source.entries_in(from, to, &mut |_, bytes| {
+        if bytes.windows(AMEND.len()).any(|w| w == AMEND) {
+            if let Ok(env) = truce_model::decode(bytes) {
+                if let truce_model::entry::Body::Amend(a) = env.body {
+                    out.push(a.amends);
+                }
+            }
+        }
+    })?;
+    Ok(out)
+}
