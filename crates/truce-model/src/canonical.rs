@@ -17,6 +17,73 @@ const MEMBERS: usize = 8;
 /// Nesting beyond this is left to the general path (`serde_json` refuses beyond 128).
 const DEPTH: u32 = 100;
 
+/// What a token of the tape is.
+pub(crate) mod kind {
+    /// An object: its members (key, value) follow.
+    pub const OBJ: u8 = 0;
+    /// An array: its values follow.
+    pub const ARR: u8 = 1;
+    /// An object key (printable ASCII, no escapes).
+    pub const KEY: u8 = 2;
+    /// A string without escapes.
+    pub const STR: u8 = 3;
+    /// A string with escapes.
+    pub const ESC: u8 = 4;
+    /// A number.
+    pub const NUM: u8 = 5;
+    /// `true`.
+    pub const TRUE: u8 = 6;
+    /// `false`.
+    pub const FALSE: u8 = 7;
+    /// `null`.
+    pub const NULL: u8 = 8;
+}
+
+/// One token of canonical JSON: its kind, its bytes (a string's with its quotes) and the index
+/// of the token after it (after a container's last token, for a container).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tok {
+    pub kind: u8,
+    pub start: u32,
+    pub end: u32,
+    pub next: u32,
+}
+
+impl Tok {
+    /// The token's bytes.
+    pub fn span(&self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    /// A string's text when it holds no escape (the bytes between its quotes).
+    pub fn plain<'a>(&self, bytes: &'a [u8]) -> Option<&'a str> {
+        if self.kind != kind::STR {
+            return None;
+        }
+        // Checked as UTF-8 by `scan`.
+        std::str::from_utf8(&bytes[self.start as usize + 1..self.end as usize - 1]).ok()
+    }
+}
+
+/// Scans `bytes` into `tape` when they are certainly one canonical JSON value; `false` when
+/// undecided (`tape` then holds nothing useful).
+pub(crate) fn scan(bytes: &[u8], tape: &mut Vec<Tok>) -> bool {
+    tape.clear();
+    if u32::try_from(bytes.len()).is_err() {
+        return false;
+    }
+    // Strings are checked for escapes below; their other bytes must be UTF-8, checked at once.
+    if !bytes.is_ascii() && std::str::from_utf8(bytes).is_err() {
+        return false;
+    }
+    let mut s = Scanner {
+        b: bytes,
+        i: 0,
+        tape,
+    };
+    s.value(0).is_some() && s.i == bytes.len()
+}
+
 /// One member of the top-level object: its key, where the member starts (its key's opening
 /// quote) and where its value lies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +94,8 @@ pub(crate) struct Member<'a> {
     pub start: usize,
     /// The value's bytes.
     pub value: Range<usize>,
+    /// The value's token.
+    pub tok: usize,
 }
 
 /// The members of a canonical top-level object, in key order.
@@ -44,60 +113,47 @@ impl<'a> Members<'a> {
 }
 
 /// The members of `bytes` when they are certainly one canonical JSON object with at most eight
-/// members; `None` when undecided.
-pub(crate) fn object(bytes: &[u8]) -> Option<Members<'_>> {
-    // Strings are checked for escapes below; their other bytes must be UTF-8, checked at once.
-    if !bytes.is_ascii() {
-        std::str::from_utf8(bytes).ok()?;
+/// members (its tokens in `tape`); `None` when undecided.
+pub(crate) fn object<'a>(bytes: &'a [u8], tape: &mut Vec<Tok>) -> Option<Members<'a>> {
+    if !scan(bytes, tape) || tape.first()?.kind != kind::OBJ {
+        return None;
     }
-    let mut s = Scanner { b: bytes, i: 0 };
     let mut members = Members {
         list: Default::default(),
         len: 0,
     };
-    s.eat(b'{')?;
-    if s.peek()? == b'}' {
-        s.i += 1;
-    } else {
-        let mut prev: &[u8] = &[];
-        loop {
-            let start = s.i;
-            let key = s.key()?;
-            if members.len > 0 && key <= prev {
-                return None;
-            }
-            prev = key;
-            s.eat(b':')?;
-            let v0 = s.i;
-            s.value(1)?;
-            if members.len == MEMBERS {
-                return None;
-            }
-            members.list[members.len] = Some(Member {
-                // Printable ASCII, checked by `key`.
-                key: std::str::from_utf8(key).ok()?,
-                start,
-                value: v0..s.i,
-            });
-            members.len += 1;
-            match s.next()? {
-                b',' => continue,
-                b'}' => break,
-                _ => return None,
-            }
+    for (k, v) in children(tape, 0) {
+        if members.len == MEMBERS {
+            return None;
         }
+        let (key, value) = (tape[k], tape[v]);
+        members.list[members.len] = Some(Member {
+            key: std::str::from_utf8(&bytes[key.start as usize + 1..key.end as usize - 1]).ok()?,
+            start: key.start as usize,
+            value: value.span(),
+            tok: v,
+        });
+        members.len += 1;
     }
-    (s.i == bytes.len()).then_some(members)
+    Some(members)
 }
 
-/// Whether `bytes` are certainly one canonical JSON value (`false`: undecided).
-#[cfg(test)]
-pub(crate) fn value(bytes: &[u8]) -> bool {
-    if !bytes.is_ascii() && std::str::from_utf8(bytes).is_err() {
-        return false;
-    }
-    let mut s = Scanner { b: bytes, i: 0 };
-    s.value(0).is_some() && s.i == bytes.len()
+/// An object's members as (key token, value token), or an array's values as (value token,
+/// value token).
+pub(crate) fn children(tape: &[Tok], at: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let (is_obj, end) = tape
+        .get(at)
+        .map_or((false, 0), |t| (t.kind == kind::OBJ, t.next as usize));
+    let mut i = at + 1;
+    std::iter::from_fn(move || {
+        if i >= end {
+            return None;
+        }
+        let k = i;
+        let v = if is_obj { k + 1 } else { k };
+        i = tape.get(v)?.next as usize;
+        Some((k, v))
+    })
 }
 
 /// The text of a string value without escapes (the bytes between its quotes); `None` for any
@@ -110,12 +166,57 @@ pub(crate) fn plain_str(bytes: &[u8]) -> Option<&str> {
     std::str::from_utf8(inner).ok()
 }
 
-struct Scanner<'a> {
-    b: &'a [u8],
-    i: usize,
+/// A canonical number's value, as `serde_json` reads it: exactly, without `serde_json`, when it
+/// has at most 15 significant digits and no exponent (then both this and `serde_json` round the
+/// quotient of two exact doubles once, correctly); `serde_json`'s own reading otherwise.
+pub(crate) fn number(token: &[u8]) -> Option<f64> {
+    if let Some(f) = short_decimal(token) {
+        return Some(f);
+    }
+    serde_json::from_slice(token).ok()
 }
 
-impl<'a> Scanner<'a> {
+/// `-?digits(.digits)?` with at most 15 significant digits: its double.
+fn short_decimal(token: &[u8]) -> Option<f64> {
+    let (neg, digits) = match token.strip_prefix(b"-") {
+        Some(d) => (true, d),
+        None => (false, token),
+    };
+    let (int, frac) = match digits.iter().position(|&c| c == b'.') {
+        Some(p) => (&digits[..p], &digits[p + 1..]),
+        None => (digits, &[][..]),
+    };
+    if int.is_empty() || !int.iter().chain(frac).all(u8::is_ascii_digit) {
+        return None;
+    }
+    if digits.contains(&b'.') && frac.is_empty() {
+        return None;
+    }
+    let mut m: u64 = 0;
+    let mut significant = 0;
+    for &c in int.iter().chain(frac) {
+        if m > 0 || c != b'0' {
+            significant += 1;
+        }
+        m = m * 10 + u64::from(c - b'0');
+        if significant > 15 {
+            return None;
+        }
+    }
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let f = (m as f64) / *POW10.get(frac.len())?;
+    Some(if neg { -f } else { f })
+}
+
+struct Scanner<'a, 't> {
+    b: &'a [u8],
+    i: usize,
+    tape: &'t mut Vec<Tok>,
+}
+
+impl<'a> Scanner<'a, '_> {
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
@@ -130,12 +231,34 @@ impl<'a> Scanner<'a> {
         (self.next()? == c).then_some(())
     }
 
-    fn literal(&mut self, word: &[u8]) -> Option<()> {
+    fn push(&mut self, kind: u8, start: usize) -> usize {
+        let n = self.tape.len();
+        self.tape.push(Tok {
+            kind,
+            start: start as u32,
+            end: self.i as u32,
+            next: n as u32 + 1,
+        });
+        n
+    }
+
+    fn literal(&mut self, word: &[u8], kind: u8) -> Option<()> {
         if self.b[self.i..].starts_with(word) {
+            let start = self.i;
             self.i += word.len();
+            self.push(kind, start);
             Some(())
         } else {
             None
+        }
+    }
+
+    /// Closes container token `n`: its end and the index after its last token.
+    fn close(&mut self, n: usize) {
+        let next = self.tape.len() as u32;
+        if let Some(t) = self.tape.get_mut(n) {
+            t.end = self.i as u32;
+            t.next = next;
         }
     }
 
@@ -143,11 +266,14 @@ impl<'a> Scanner<'a> {
         if depth > DEPTH {
             return None;
         }
+        let start = self.i;
         match self.peek()? {
             b'{' => {
                 self.i += 1;
+                let n = self.push(kind::OBJ, start);
                 if self.peek()? == b'}' {
                     self.i += 1;
+                    self.close(n);
                     return Some(());
                 }
                 let mut prev: &[u8] = &[];
@@ -162,30 +288,38 @@ impl<'a> Scanner<'a> {
                     self.value(depth + 1)?;
                     match self.next()? {
                         b',' => continue,
-                        b'}' => return Some(()),
+                        b'}' => {
+                            self.close(n);
+                            return Some(());
+                        }
                         _ => return None,
                     }
                 }
             }
             b'[' => {
                 self.i += 1;
+                let n = self.push(kind::ARR, start);
                 if self.peek()? == b']' {
                     self.i += 1;
+                    self.close(n);
                     return Some(());
                 }
                 loop {
                     self.value(depth + 1)?;
                     match self.next()? {
                         b',' => continue,
-                        b']' => return Some(()),
+                        b']' => {
+                            self.close(n);
+                            return Some(());
+                        }
                         _ => return None,
                     }
                 }
             }
             b'"' => self.string(),
-            b't' => self.literal(b"true"),
-            b'f' => self.literal(b"false"),
-            b'n' => self.literal(b"null"),
+            b't' => self.literal(b"true", kind::TRUE),
+            b'f' => self.literal(b"false", kind::FALSE),
+            b'n' => self.literal(b"null", kind::NULL),
             b'-' | b'0'..=b'9' => self.number(),
             _ => None,
         }
@@ -193,22 +327,27 @@ impl<'a> Scanner<'a> {
 
     /// An object key: printable ASCII without escapes.
     fn key(&mut self) -> Option<&'a [u8]> {
-        self.eat(b'"')?;
         let start = self.i;
+        self.eat(b'"')?;
         loop {
             match self.next()? {
-                b'"' => return Some(&self.b[start..self.i - 1]),
+                b'"' => break,
                 b'\\' => return None,
                 0x20..=0x7e => {}
                 _ => return None,
             }
         }
+        self.push(kind::KEY, start);
+        let b: &'a [u8] = self.b;
+        Some(&b[start + 1..self.i - 1])
     }
 
     /// A string escaped as JCS escapes it: `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, and
     /// `\u00xx` (lowercase hex) for the other control characters; everything else as itself.
     fn string(&mut self) -> Option<()> {
+        let start = self.i;
         self.eat(b'"')?;
+        let mut escaped = false;
         loop {
             let rest = &self.b[self.i..];
             let k = rest
@@ -216,34 +355,42 @@ impl<'a> Scanner<'a> {
                 .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
             self.i += k;
             match self.next()? {
-                b'"' => return Some(()),
-                b'\\' => match self.next()? {
-                    b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => {}
-                    b'u' => {
-                        let h = self.b.get(self.i..self.i + 4)?;
-                        self.i += 4;
-                        let hex = |c: u8| match c {
-                            b'0'..=b'9' => Some(c - b'0'),
-                            b'a'..=b'f' => Some(c - b'a' + 10),
-                            _ => None,
-                        };
-                        if h[0] != b'0' || h[1] != b'0' {
-                            return None;
+                b'"' => {
+                    self.push(if escaped { kind::ESC } else { kind::STR }, start);
+                    return Some(());
+                }
+                b'\\' => {
+                    escaped = true;
+                    match self.next()? {
+                        b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        b'u' => {
+                            let h = self.b.get(self.i..self.i + 4)?;
+                            self.i += 4;
+                            let hex = |c: u8| match c {
+                                b'0'..=b'9' => Some(c - b'0'),
+                                b'a'..=b'f' => Some(c - b'a' + 10),
+                                _ => None,
+                            };
+                            if h[0] != b'0' || h[1] != b'0' {
+                                return None;
+                            }
+                            let c = hex(h[2])? << 4 | hex(h[3])?;
+                            if c >= 0x20 || matches!(c, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d) {
+                                return None;
+                            }
                         }
-                        let c = hex(h[2])? << 4 | hex(h[3])?;
-                        if c >= 0x20 || matches!(c, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d) {
-                            return None;
-                        }
+                        _ => return None,
                     }
-                    _ => return None,
-                },
+                }
                 _ => return None,
             }
         }
     }
 
-    /// A number as ECMAScript writes its double: a short integer as itself, anything else parsed
-    /// as `serde_json` parses it and written back as [`crate::entry`]'s encoder writes it.
+    /// A number as ECMAScript writes its double: a short integer as itself; a short decimal
+    /// (at most 15 significant digits, no exponent) when ECMAScript writes its value back to the
+    /// same text; anything else parsed as `serde_json` parses it and written back as
+    /// [`crate::entry`]'s encoder writes it.
     fn number(&mut self) -> Option<()> {
         let start = self.i;
         while matches!(
@@ -260,13 +407,23 @@ impl<'a> Scanner<'a> {
                 && digits.len() <= 15
                 && digits[0] != b'0'
                 && digits.iter().all(u8::is_ascii_digit));
-        if short_int {
-            return Some(());
+        let canonical = short_int
+            || match short_decimal(token) {
+                // `-0.5` reads as serde_json reads it; JCS writes the double as ECMAScript does.
+                Some(f) if f.is_finite() && f != 0.0 => {
+                    ryu_js::Buffer::new().format_finite(f).as_bytes() == token
+                }
+                _ => {
+                    let n: serde_json::Number = serde_json::from_slice(token).ok()?;
+                    let mut out = Vec::with_capacity(token.len());
+                    crate::entry::write_jcs(&serde_json::Value::Number(n), &mut out) && out == token
+                }
+            };
+        if !canonical {
+            return None;
         }
-        let n: serde_json::Number = serde_json::from_slice(token).ok()?;
-        let mut out = Vec::with_capacity(token.len());
-        (crate::entry::write_jcs(&serde_json::Value::Number(n), &mut out) && out == token)
-            .then_some(())
+        self.push(kind::NUM, start);
+        Some(())
     }
 }
 
@@ -308,12 +465,17 @@ mod tests {
             (r#"{}"#, true),
             (r#"{"a":[],"b":{}}"#, true),
         ] {
-            assert_eq!(object(text.as_bytes()).is_some(), ok, "{text}");
+            assert_eq!(
+                object(text.as_bytes(), &mut Vec::new()).is_some(),
+                ok,
+                "{text}"
+            );
             if ok {
                 assert!(canonical(text.as_bytes()), "{text}");
             }
         }
-        let m = object(br#"{"a":1,"bb":"x","c":[2]}"#).unwrap();
+        let mut tape = Vec::new();
+        let m = object(br#"{"a":1,"bb":"x","c":[2]}"#, &mut tape).unwrap();
         let keys: Vec<_> = m
             .iter()
             .map(|m| (m.key, m.start, m.value.clone()))
@@ -323,7 +485,7 @@ mod tests {
         assert_eq!(plain_str(b"\"x\\ny\""), None);
         // Deep nesting is left to the general path.
         let deep = format!("{{\"a\":{}1{}}}", "[".repeat(120), "]".repeat(120));
-        assert!(object(deep.as_bytes()).is_none());
+        assert!(object(deep.as_bytes(), &mut Vec::new()).is_none());
     }
 
     fn arb_json() -> impl Strategy<Value = serde_json::Value> {
@@ -361,15 +523,15 @@ mod tests {
             prop_assert!(canonical(&bytes));
             let ascii_keys = !bytes.is_empty() && object_keys_ascii(&v);
             if ascii_keys {
-                prop_assert!(value(&bytes), "{}", String::from_utf8_lossy(&bytes));
+                prop_assert!(scan(&bytes, &mut Vec::new()), "{}", String::from_utf8_lossy(&bytes));
             }
             let mut changed = bytes.clone();
             let i = at.index(changed.len());
             if remove { changed.remove(i); } else { changed[i] = byte; }
-            if value(&changed) {
+            if scan(&changed, &mut Vec::new()) {
                 prop_assert!(canonical(&changed), "{}", String::from_utf8_lossy(&changed));
             }
-            if changed.first() == Some(&b'{') && object(&changed).is_some() {
+            if changed.first() == Some(&b'{') && object(&changed, &mut Vec::new()).is_some() {
                 prop_assert!(canonical(&changed), "{}", String::from_utf8_lossy(&changed));
             }
         }

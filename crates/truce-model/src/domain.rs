@@ -18,12 +18,7 @@ pub struct Id(String);
 impl Id {
     /// Validates an identifier.
     pub fn new(s: &str) -> Result<Self, String> {
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
-            && s.as_bytes()[0].is_ascii_alphanumeric();
-        if ok {
+        if Id::is_valid(s) {
             Ok(Id(s.to_string()))
         } else {
             Err(format!(
@@ -34,6 +29,14 @@ impl Id {
     /// The identifier text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+    /// Whether `s` is a valid identifier ([`Id::new`] without building one).
+    pub(crate) fn is_valid(s: &str) -> bool {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+            && s.as_bytes()[0].is_ascii_alphanumeric()
     }
     /// An identifier already validated (read back from where a validated one was stored).
     pub(crate) fn valid(s: &str) -> Self {

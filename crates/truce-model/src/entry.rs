@@ -660,6 +660,8 @@ pub(crate) struct Parts<'a> {
     pub sig: Vec<u8>,
     pub message: Vec<u8>,
     pub body: &'a [u8],
+    /// The body's token in the tape [`Parts::of_with`] filled.
+    pub body_tok: usize,
     pub bytes: &'a [u8],
     /// SHA-256 of `bytes`.
     pub digest: [u8; 32],
@@ -669,7 +671,13 @@ impl<'a> Parts<'a> {
     /// The envelope's parts when the bytes are certainly canonical and every envelope field is
     /// as [`decode_general`] accepts it; `None` when undecided (the general path then decides).
     pub fn of(bytes: &'a [u8]) -> Option<Parts<'a>> {
-        let members = crate::canonical::object(bytes)?;
+        Parts::of_with(bytes, &mut Vec::new())
+    }
+
+    /// [`Parts::of`] with the bytes' tokens left in `tape` (the body's first at
+    /// [`Parts::body_tok`]), for a caller that reads the body from them.
+    pub fn of_with(bytes: &'a [u8], tape: &mut Vec<crate::canonical::Tok>) -> Option<Parts<'a>> {
+        let members = crate::canonical::object(bytes, tape)?;
         let (mut author, mut body, mut key, mut kind, mut sig, mut time, mut v) =
             (None, None, None, None, None, None, None);
         for m in members.iter() {
@@ -729,6 +737,7 @@ impl<'a> Parts<'a> {
             sig,
             message,
             body: &bytes[body?.value.clone()],
+            body_tok: body?.tok,
             bytes,
             digest: Sha256::digest(bytes).into(),
         })
@@ -1006,12 +1015,16 @@ mod tests {
         for f in files {
             let bundle = std::fs::read(&f).unwrap();
             for e in truce_log::decode_bundle(&bundle).unwrap() {
-                assert_eq!(
-                    decode(e),
-                    decode_general(e),
-                    "{}",
-                    String::from_utf8_lossy(e)
-                );
+                let general = decode_general(e);
+                assert_eq!(decode(e), general, "{}", String::from_utf8_lossy(e));
+                // A bulk report's compact read is what the store takes from its full value.
+                let mut tape = Vec::new();
+                if let (Some(parts), Ok(env)) = (Parts::of_with(e, &mut tape), &general) {
+                    if let (true, Body::Report(r)) = (parts.sig.is_empty(), &env.body) {
+                        let lean = crate::reports::Lean::from_tape(e, &tape, parts.body_tok);
+                        assert_eq!(lean, Some(crate::reports::Lean::of(r)));
+                    }
+                }
                 n += 1;
             }
         }

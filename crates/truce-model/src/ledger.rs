@@ -328,6 +328,8 @@ impl RootBuilder {
 #[derive(Debug)]
 pub struct Decoded(DecodedAs);
 
+// A bulk record, the common case, is kept inline (see `Record`); an envelope is boxed.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum DecodedAs {
     /// Not an envelope (a raw line appended with `truce log append`).
@@ -336,8 +338,9 @@ enum DecodedAs {
     Malformed(crate::entry::EntryError),
     /// A signed envelope.
     Entry(Box<Envelope>),
-    /// An unsigned record (covered by a manifest).
-    Record(Box<RecordIn>),
+    /// An unsigned record (covered by a manifest): inline, so that decoding a bulk record on
+    /// one thread and applying it on another moves it, and allocates nothing.
+    Record(RecordIn),
 }
 
 /// An unsigned record as decoded: what checking and applying it needs.
@@ -369,18 +372,26 @@ impl Decoded {
         if bytes.first() != Some(&b'{') {
             return Decoded(DecodedAs::Opaque);
         }
-        if let Some(parts) = crate::entry::Parts::of(bytes) {
-            if parts.kind == Kind::Report && parts.sig.is_empty() {
-                if let Some(lean) = Lean::from_json(parts.body) {
-                    return Decoded(DecodedAs::Record(Box::new(RecordIn {
-                        author: parts.author,
-                        kind: Kind::Report,
-                        digest: parts.digest,
-                        leaf: truce_log::record_hash(bytes),
-                        value: RecordValue::Report(lean),
-                    })));
-                }
+        thread_local! {
+            static TAPE: std::cell::RefCell<Vec<crate::canonical::Tok>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let record = TAPE.with_borrow_mut(|tape| {
+            let parts = crate::entry::Parts::of_with(bytes, tape)?;
+            if parts.kind != Kind::Report || !parts.sig.is_empty() {
+                return None;
             }
+            let lean = Lean::from_tape(bytes, tape, parts.body_tok)
+                .or_else(|| Lean::from_json(parts.body))?;
+            Some(RecordIn {
+                author: parts.author,
+                kind: Kind::Report,
+                digest: parts.digest,
+                leaf: truce_log::record_hash(bytes),
+                value: RecordValue::Report(lean),
+            })
+        });
+        if let Some(rec) = record {
+            return Decoded(DecodedAs::Record(rec));
         }
         match decode(bytes) {
             Ok(env) => Decoded::envelope(env),
@@ -405,13 +416,13 @@ impl Decoded {
             Body::Report(r) => RecordValue::Report(Lean::of(&r)),
             _ => RecordValue::Site(Box::new(env)),
         };
-        Decoded(DecodedAs::Record(Box::new(RecordIn {
+        Decoded(DecodedAs::Record(RecordIn {
             author,
             kind,
             digest,
             leaf,
             value,
-        })))
+        }))
     }
 }
 
@@ -704,14 +715,16 @@ impl Ledger {
                     return Err(Rejection::Duplicate(old.index));
                 }
             }
-            Body::Report(r) => self.check_report(
-                &env.author,
-                &r.id,
-                r.alleged_perpetrator.as_ref(),
-                r.relays.as_ref(),
-                &r.denies,
-                r.revision,
-            )?,
+            Body::Report(r) => {
+                self.check_report(
+                    &env.author,
+                    r.id.as_str(),
+                    r.alleged_perpetrator.as_ref(),
+                    r.relays.as_ref(),
+                    &r.denies,
+                    r.revision,
+                )?;
+            }
             Body::Manifest(m) => {
                 if m.count == 0 {
                     return invalid("a manifest covers at least one record".into());
@@ -898,16 +911,17 @@ impl Ledger {
     }
 
     /// The rules on a report (signed or a bulk record): the parties it names are registered, and
-    /// it is new or a later revision of its (author, id).
+    /// it is new or a later revision of its (author, id). The row of the revision it supersedes,
+    /// if any.
     fn check_report(
         &self,
         author: &Id,
-        id: &Id,
+        id: &str,
         perpetrator: Option<&Id>,
         relays: Option<&Id>,
         denies: &[Id],
         revision: Option<i64>,
-    ) -> Result<(), Rejection> {
+    ) -> Result<Option<u32>, Rejection> {
         if let Some(p) = perpetrator {
             self.party(p, "alleged perpetrator")?;
         }
@@ -917,12 +931,13 @@ impl Ledger {
         for p in denies {
             self.party(p, "denied party")?;
         }
-        if let Some(old) = self.reports.get(author, id.as_str()) {
+        let old = self.reports.get(author, id);
+        if let Some(old) = old {
             if revision.unwrap_or(i64::MIN) <= old.revision().unwrap_or(i64::MIN) {
                 return Err(Rejection::Duplicate(old.index()));
             }
         }
-        Ok(())
+        Ok(old.map(|o| o.row()))
     }
 
     /// The accepted entry with this id (lowercase hex), if any: where it is, its kind, its
@@ -981,10 +996,10 @@ impl Ledger {
                 self.counts.refused += 1;
                 return Applied::Refused(Rejection::Malformed(e));
             }
-            DecodedAs::Record(rec) => return self.apply_record(index, *rec),
+            DecodedAs::Record(rec) => return self.apply_record(index, rec),
             DecodedAs::Entry(env) if env.sig.is_empty() => {
                 return match Decoded::envelope(*env).0 {
-                    DecodedAs::Record(rec) => self.apply_record(index, *rec),
+                    DecodedAs::Record(rec) => self.apply_record(index, rec),
                     _ => Applied::Opaque,
                 }
             }
@@ -1056,21 +1071,23 @@ impl Ledger {
                 .ok_or_else(|| Rejection::UnknownAuthor(e.author.to_string()))
                 .and_then(|a| check_role(e.kind, false, a))
                 .and_then(|_| match &e.value {
-                    RecordValue::Report(r) => self.check_report(
-                        &e.author,
-                        &r.id,
-                        r.perpetrator.as_ref(),
-                        r.relays.as_ref(),
-                        &r.denies,
-                        r.revision,
-                    ),
-                    RecordValue::Site(env) => self.check_body(env),
+                    RecordValue::Report(r) => self
+                        .check_report(
+                            &e.author,
+                            r.id.as_str(),
+                            r.perpetrator.as_ref(),
+                            r.relays.as_ref(),
+                            &r.denies,
+                            r.revision,
+                        )
+                        .map(Some),
+                    RecordValue::Site(env) => self.check_body(env).map(|()| None),
                 });
             match checked {
-                Ok(()) => {
+                Ok(old) => {
                     match e.value {
                         RecordValue::Report(r) => {
-                            self.reports.insert(i, e.digest, &e.author, r, None);
+                            self.reports.insert(i, e.digest, &e.author, r, None, old);
                         }
                         RecordValue::Site(env) => self.apply_accepted(i, *env),
                     }
@@ -1185,7 +1202,7 @@ impl Ledger {
                 let digest = EntryIds::key(&env.id).unwrap_or_default();
                 let lean = Lean::of(&r);
                 self.reports
-                    .insert(index, digest, &a, lean, Some(record(&env, index, r)));
+                    .insert(index, digest, &a, lean, Some(record(&env, index, r)), None);
             }
             Body::Assessment(x) => self.assessments.push(record(&env, index, x)),
             Body::Commitment(c) => {

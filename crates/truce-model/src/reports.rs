@@ -16,6 +16,7 @@
 //! and marks the earlier one superseded (its entry stays known by id, as every accepted entry
 //! does), so the current reports in log order are the rows not superseded, in order.
 
+use crate::canonical::{children, kind, Tok};
 use crate::domain::{Act, Id, Interval, Location, Report};
 use crate::ledger::Record;
 use crate::taxonomy::Category;
@@ -166,11 +167,46 @@ impl Names {
     }
 }
 
+/// A report id held inline (an [`Id`] is at most 64 bytes): a bulk report decoded on one thread
+/// and applied on another allocates nothing for its id.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ShortId {
+    len: u8,
+    bytes: [u8; 64],
+}
+
+impl ShortId {
+    /// `s` when it is a valid identifier ([`Id::new`]'s rule).
+    pub fn new(s: &str) -> Option<ShortId> {
+        if !Id::is_valid(s) {
+            return None;
+        }
+        let mut bytes = [0u8; 64];
+        bytes[..s.len()].copy_from_slice(s.as_bytes());
+        Some(ShortId {
+            len: s.len() as u8,
+            bytes,
+        })
+    }
+
+    /// The identifier's text.
+    pub fn as_str(&self) -> &str {
+        // Validated ASCII.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for ShortId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Id({:?})", self.as_str())
+    }
+}
+
 /// What the store keeps of a report's value: every field the engine, the filters and the rules
 /// read.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Lean {
-    pub id: Id,
+    pub id: ShortId,
     pub act: Act,
     pub perpetrator: Option<Id>,
     pub relays: Option<Id>,
@@ -188,7 +224,10 @@ impl Lean {
     /// What the store keeps of `r`.
     pub fn of(r: &Report) -> Lean {
         Lean {
-            id: r.id.clone(),
+            id: ShortId::new(r.id.as_str()).unwrap_or(ShortId {
+                len: 0,
+                bytes: [0; 64],
+            }),
             act: r.act,
             perpetrator: r.alleged_perpetrator.clone(),
             relays: r.relays.clone(),
@@ -210,7 +249,7 @@ impl Lean {
         let b: LeanBody<'_> = serde_json::from_slice(bytes).ok()?;
         let _ = (b.illustrative, b.text, b.location.place);
         Some(Lean {
-            id: b.id,
+            id: ShortId::new(b.id.as_str())?,
             act: b.act,
             perpetrator: b.alleged_perpetrator,
             relays: b.relays,
@@ -224,6 +263,243 @@ impl Lean {
             evidence: b.evidence,
         })
     }
+}
+
+impl Lean {
+    /// Reads a report body from its canonical tokens ([`crate::canonical::scan`]), `body` its
+    /// first: the same value [`Lean::from_json`] reads, without `serde_json`. `None` whenever
+    /// anything is not the plain case (an escape where a value is kept, a time written other
+    /// than `YYYY-MM-DDTHH:MM:SSZ`, a value of an unexpected type, an unknown field…): the caller
+    /// then reads the body with [`Lean::from_json`], which decides.
+    pub fn from_tape(bytes: &[u8], tape: &[Tok], body: usize) -> Option<Lean> {
+        if tape.get(body)?.kind != kind::OBJ {
+            return None;
+        }
+        let text = |t: usize| tape.get(t)?.plain(bytes);
+        let id_at = |t: usize| Id::new(text(t)?).ok();
+        let opt_id = |t: usize| -> Option<Option<Id>> {
+            match tape.get(t)?.kind {
+                kind::NULL => Some(None),
+                _ => Some(Some(id_at(t)?)),
+            }
+        };
+        let string = |t: usize| matches!(tape.get(t).map(|t| t.kind), Some(kind::STR | kind::ESC));
+        let (mut act, mut id, mut point, mut time) = (None, None, None, None);
+        let mut lean = Lean {
+            id: ShortId {
+                len: 0,
+                bytes: [0; 64],
+            },
+            act: Act::Strike,
+            perpetrator: None,
+            relays: None,
+            denies: Vec::new(),
+            point: [0.0; 2],
+            uncertainty_m: 0,
+            time: Interval {
+                start: Time(jiff::Timestamp::UNIX_EPOCH),
+                end: Time(jiff::Timestamp::UNIX_EPOCH),
+            },
+            target: None,
+            static_source: false,
+            revision: None,
+            evidence: Vec::new(),
+        };
+        for (k, v) in children(tape, body) {
+            let key = &bytes[tape[k].start as usize + 1..tape[k].end as usize - 1];
+            match key {
+                b"act" => act = Some(act_named(text(v)?)?),
+                b"alleged_perpetrator" => lean.perpetrator = opt_id(v)?,
+                b"attributes" => {
+                    if tape[v].kind != kind::OBJ {
+                        return None;
+                    }
+                    for (ak, av) in children(tape, v) {
+                        if !string(av) {
+                            return None;
+                        }
+                        let name = &bytes[tape[ak].start as usize + 1..tape[ak].end as usize - 1];
+                        if name == b"type" {
+                            lean.static_source = text(av) == Some("2");
+                        }
+                    }
+                }
+                b"denies" => {
+                    if tape[v].kind != kind::ARR {
+                        return None;
+                    }
+                    for (_, d) in children(tape, v) {
+                        lean.denies.push(id_at(d)?);
+                    }
+                }
+                b"evidence" => {
+                    if tape[v].kind != kind::ARR {
+                        return None;
+                    }
+                    for (_, e) in children(tape, v) {
+                        lean.evidence.push(text(e)?.to_string());
+                    }
+                }
+                b"id" => id = Some(ShortId::new(text(v)?)?),
+                b"illustrative" => {
+                    if !matches!(tape[v].kind, kind::TRUE | kind::FALSE) {
+                        return None;
+                    }
+                }
+                b"location" => {
+                    if tape[v].kind != kind::OBJ {
+                        return None;
+                    }
+                    for (lk, lv) in children(tape, v) {
+                        match &bytes[tape[lk].start as usize + 1..tape[lk].end as usize - 1] {
+                            b"place" if string(lv) => {}
+                            b"point" if tape[lv].kind == kind::ARR => {
+                                let mut xy = children(tape, lv).map(|(_, n)| {
+                                    (tape[n].kind == kind::NUM)
+                                        .then(|| crate::canonical::number(&bytes[tape[n].span()]))
+                                        .flatten()
+                                });
+                                let (x, y) = (xy.next()??, xy.next()??);
+                                if xy.next().is_some() {
+                                    return None;
+                                }
+                                let p = crate::geo::Point::new(x, y).ok()?;
+                                point = Some([p.lon(), p.lat()]);
+                            }
+                            b"uncertainty_m" if tape[lv].kind == kind::NUM => {
+                                lean.uncertainty_m = std::str::from_utf8(&bytes[tape[lv].span()])
+                                    .ok()?
+                                    .parse()
+                                    .ok()
+                                    .filter(|_| bytes[tape[lv].start as usize].is_ascii_digit())?;
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                b"relays" => lean.relays = opt_id(v)?,
+                b"revision" => {
+                    lean.revision = match tape[v].kind {
+                        kind::NULL => None,
+                        kind::NUM => Some(
+                            std::str::from_utf8(&bytes[tape[v].span()])
+                                .ok()?
+                                .parse()
+                                .ok()?,
+                        ),
+                        _ => return None,
+                    }
+                }
+                b"target_category" => {
+                    lean.target = match tape[v].kind {
+                        kind::NULL => None,
+                        _ => Some(Category::new(text(v)?).ok()?),
+                    }
+                }
+                b"text" if string(v) => {}
+                b"time" => {
+                    if tape[v].kind != kind::OBJ {
+                        return None;
+                    }
+                    let (mut start, mut end) = (None, None);
+                    for (tk, tv) in children(tape, v) {
+                        match &bytes[tape[tk].start as usize + 1..tape[tk].end as usize - 1] {
+                            b"start" => start = Some(utc_second(text(tv)?)?),
+                            b"end" if tape[tv].kind == kind::NULL => {}
+                            b"end" => end = Some(utc_second(text(tv)?)?),
+                            _ => return None,
+                        }
+                    }
+                    let start = start?;
+                    let end = end.unwrap_or(start);
+                    if end < start {
+                        return None;
+                    }
+                    time = Some(Interval { start, end });
+                }
+                _ => return None,
+            }
+        }
+        (lean.act, lean.id, lean.point, lean.time) = (act?, id?, point?, time?);
+        Some(lean)
+    }
+}
+
+/// An act by its name (as `Act` reads it, kebab-case).
+fn act_named(name: &str) -> Option<Act> {
+    use Act::*;
+    Some(match name {
+        "strike" => Strike,
+        "drone-strike" => DroneStrike,
+        "missile-strike" => MissileStrike,
+        "shelling" => Shelling,
+        "sabotage" => Sabotage,
+        "attack-on-vessels" => AttackOnVessels,
+        "ground-assault" => GroundAssault,
+        "fire-observed" => FireObserved,
+        "violence" => Violence,
+        _ => return None,
+    })
+}
+
+/// A time written exactly `YYYY-MM-DDTHH:MM:SSZ` (years 1000-8999, a valid date, no leap
+/// second): the instant [`Time::parse`] reads, computed directly. `None` for anything else
+/// (the caller then lets [`Time::parse`] decide).
+fn utc_second(s: &str) -> Option<Time> {
+    let b = s.as_bytes();
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter().try_fold(0i64, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+        })
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1000..=8999).contains(&y)
+        || !(1..=12).contains(&m)
+        || d < 1
+        || d > month_days[(m - 1) as usize]
+        || h > 23
+        || mi > 59
+        || sec > 59
+    {
+        return None;
+    }
+    // Days from 1970-01-01 (proleptic Gregorian; H. Hinnant's days_from_civil).
+    let yy = if m <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    jiff::Timestamp::from_second(days * 86_400 + h * 3600 + mi * 60 + sec)
+        .ok()
+        .map(Time)
 }
 
 /// [`Report`]'s fields with the same types and serde attributes, except the attributes (read as a
@@ -419,6 +695,9 @@ impl ReportStore {
 
     /// Adds a report (a new one or a later revision of one), accepted at `index` in the entry
     /// whose SHA-256 is `digest`; `held` is its full record when it is to be kept in memory.
+    ///
+    /// `known`: the row of its (author, id) when the caller has just looked it up
+    /// ([`ReportStore::get`]; `Some(None)`: none), so it is not looked up twice.
     pub(crate) fn insert(
         &mut self,
         index: u64,
@@ -426,10 +705,14 @@ impl ReportStore {
         author: &Id,
         lean: Lean,
         held: Option<Record<Report>>,
+        known: Option<Option<u32>>,
     ) {
         let a = self.names.intern(author);
         let h = self.key_hash(a, lean.id.as_str());
-        let old = self.by_key.find(h, |n| self.is_key(n, a, lean.id.as_str()));
+        let old = match known {
+            Some(old) => old,
+            None => self.by_key.find(h, |n| self.is_key(n, a, lean.id.as_str())),
+        };
         let n = self.rows.len() as u32;
         let id_at = self.ids.len() as u64;
         self.ids.extend_from_slice(lean.id.as_str().as_bytes());
@@ -831,6 +1114,123 @@ mod tests {
         }
     }
 
+    /// A report body's JSON with its fields drawn from plain and unusual values.
+    fn arb_body() -> impl Strategy<Value = serde_json::Value> {
+        let time = prop_oneof![
+            8 => (1000i64..9000, 1u32..13, 1u32..29, 0u32..24, 0u32..60, 0u32..60).prop_map(
+                |(y, m, d, h, mi, s)| format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+            ),
+            1 => (1000i64..9000, 1u32..13, 1u32..32, 0u32..25, 0u32..61, 0u32..61).prop_map(
+                |(y, m, d, h, mi, s)| format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+            ),
+            1 => prop_oneof![
+                Just("2025-03-20T20:22:00+03:00".to_string()),
+                Just("2025-03-20T20:22:00.5Z".to_string()),
+                Just("2025-02-29T00:00:00Z".to_string()),
+                Just("2024-02-29T23:59:59Z".to_string()),
+                Just("9999-12-31T23:59:59Z".to_string()),
+            ],
+        ];
+        let num = prop_oneof![
+            3 => (-90.0f64..90.0).prop_map(serde_json::Value::from),
+            2 => (-90i64..90).prop_map(serde_json::Value::from),
+            3 => (0u32..9_000_000, 0u32..7).prop_map(|(m, k)| serde_json::Value::from(f64::from(m) / 10f64.powi(k as i32))),
+            1 => prop_oneof![
+                Just(serde_json::Value::from(1e-7)),
+                Just(serde_json::Value::from(-0.0)),
+                Just(serde_json::Value::from(200.5)),
+                Just(serde_json::Value::from("1")),
+            ],
+        ];
+        (
+            (time.clone(), proptest::option::of(time), prop_oneof![4 => Just("fire-observed"), 4 => Just("shelling"), 1 => Just("burning")]),
+            (num.clone(), num, prop_oneof![6 => (0u32..100_000).prop_map(|u| serde_json::json!(u)), 1 => Just(serde_json::json!(-1)), 1 => Just(serde_json::json!(1.5)), 1 => Just(serde_json::json!(4294967296u64))]),
+            (proptest::option::of(prop_oneof![Just("2"), Just("0"), Just("2\n")]), proptest::option::of(-5i64..5), any::<bool>(), 0u8..12),
+        )
+            .prop_map(|((start, end, act), (lon, lat, unc), (ty, rev, flag, extra))| {
+                let mut attrs = serde_json::Map::new();
+                attrs.insert("frp".into(), "1.5".into());
+                if let Some(t) = ty {
+                    attrs.insert("type".into(), t.into());
+                }
+                let mut body = serde_json::json!({
+                    "act": act, "id": "n21-20250318-0006-47.66606-36.61977", "attributes": attrs,
+                    "location": {"point": [lon, lat], "uncertainty_m": unc},
+                    "time": {"start": start, "end": end}, "revision": rev,
+                });
+                let o = body.as_object_mut().unwrap();
+                match extra {
+                    0 => { o.insert("alleged_perpetrator".into(), "ru".into()); o.insert("denies".into(), serde_json::json!(["ua"])); }
+                    1 => { o.insert("text".into(), "Ударом \"дрона\"".into()); o.insert("illustrative".into(), flag.into()); }
+                    2 => { o.insert("target_category".into(), if flag { "energy.oil.refinery" } else { "energy.none" }.into()); }
+                    3 => { o.insert("evidence".into(), serde_json::json!(["ab", "c\nd"])); }
+                    4 => { o.insert("relays".into(), if flag { serde_json::Value::Null } else { "RU".into() }); }
+                    5 => { o.insert("other".into(), 1.into()); }
+                    6 => { o["location"]["place"] = if flag { "Sudzha".into() } else { serde_json::Value::Null }; }
+                    7 => { o.insert("attributes".into(), serde_json::json!({"type": 2})); }
+                    _ => {}
+                }
+                body
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// Read from its tokens, a body gives what `serde_json` reads, or steps aside.
+        #[test]
+        fn the_tape_read_is_the_serde_read(body in arb_body(), at in any::<prop::sample::Index>(), byte in any::<u8>(), mutate in any::<bool>()) {
+            let mut bytes = crate::entry::jcs(&body).unwrap();
+            if mutate {
+                let i = at.index(bytes.len());
+                bytes[i] = byte;
+            }
+            let mut tape = Vec::new();
+            if crate::canonical::scan(&bytes, &mut tape) {
+                if let Some(lean) = Lean::from_tape(&bytes, &tape, 0) {
+                    prop_assert_eq!(Some(lean), Lean::from_json(&bytes), "{}", String::from_utf8_lossy(&bytes));
+                }
+            }
+        }
+
+        /// A plain UTC time is read as `Time::parse` reads it; anything else is left to it.
+        #[test]
+        fn plain_times_read_as_jiff_reads_them(y in 0i64..10_000, m in 0u32..14, d in 0u32..33, h in 0u32..26, mi in 0u32..61, sec in 0u32..62) {
+            let s = format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{sec:02}Z");
+            if let Some(t) = utc_second(&s) {
+                prop_assert_eq!(Ok(t), Time::parse(&s));
+            }
+        }
+
+        /// A short decimal reads as `serde_json` reads it.
+        #[test]
+        fn short_decimals_read_as_serde_reads_them(m in 0u64..1_000_000_000_000_000, k in 0usize..17, neg in any::<bool>()) {
+            let digits = m.to_string();
+            let text = if k == 0 || k >= digits.len() { digits.clone() } else { format!("{}.{}", &digits[..digits.len() - k], &digits[digits.len() - k..]) };
+            let text = if neg { format!("-{text}") } else { text };
+            prop_assert_eq!(crate::canonical::number(text.as_bytes()), serde_json::from_str::<f64>(&text).ok(), "{}", text);
+        }
+    }
+
+    #[test]
+    fn the_plain_cases_are_read_from_the_tape() {
+        let r = report(
+            "r-1",
+            Some(3),
+            Some("ru"),
+            "2025-03-20T20:22:00Z",
+            &[("type", "2")],
+        );
+        let bytes = crate::entry::jcs(&serde_json::to_value(&r).unwrap()).unwrap();
+        let mut tape = Vec::new();
+        assert!(crate::canonical::scan(&bytes, &mut tape));
+        assert_eq!(Lean::from_tape(&bytes, &tape, 0), Some(Lean::of(&r)));
+        assert_eq!(
+            utc_second("2024-02-29T23:59:59Z"),
+            Time::parse("2024-02-29T23:59:59Z").ok()
+        );
+        assert_eq!(utc_second("2025-02-29T00:00:00Z"), None);
+    }
+
     proptest! {
         /// The store answers as a map from (author, id) to the latest record would: after any
         /// sequence of reports, revisions, retractions and corrections, the same reports in the
@@ -854,7 +1254,7 @@ mod tests {
                         digest[0] = (i % 3) as u8;
                         digest[1..4].fill(0);
                         let rec = Record { index, entry_id: crate::entry::hex(&digest), author: author.clone(), time: r.time.start, key: if op == 0 { "00000000".into() } else { String::new() }, value: r.clone(), retracted: None, corrections: vec![] };
-                        store.insert(index, digest, &author, Lean::of(&r), (op == 0).then(|| rec.clone()));
+                        store.insert(index, digest, &author, Lean::of(&r), (op == 0).then(|| rec.clone()), None);
                         model.insert(key, rec);
                         digests.push((digest, author, rid));
                     }
