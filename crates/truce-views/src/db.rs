@@ -893,6 +893,24 @@ impl ViewStore {
         Ok(Some(rows))
     }
 
+    /// Every row of every table, one string per row, in a fixed order (a table's name line before
+    /// its rows): two files hold the same views exactly when their dumps are equal — what the
+    /// tests of views that follow the log compare with a rebuild.
+    pub fn dump(&self) -> Result<Vec<String>, DbError> {
+        let mut out = Vec::new();
+        for q in [
+            "SELECT key || '=' || value FROM view_meta ORDER BY key",
+            "SELECT seq || id || start || day || grade || lon || lat || parties || head || json FROM view_incidents ORDER BY seq",
+            "SELECT seq || incident || agreement || reading || outcome || standing || day || parties || json FROM view_findings ORDER BY seq",
+            "SELECT name || json FROM view_docs ORDER BY name",
+            "SELECT entry_index || entry_id || author || role || id || act || start || \"end\" || day || lon || lat || uncertainty_m || side || coalesce(routine, '-') || coalesce(perpetrator, '-') || coalesce(relays, '-') FROM view_background ORDER BY start, entry_index",
+        ] {
+            out.push(format!("-- {q}"));
+            out.extend(self.strings(q, Vec::new())?);
+        }
+        Ok(out)
+    }
+
     /// A stored document by name.
     pub fn doc(&self, name: &str) -> Result<Option<String>, DbError> {
         self.conn

@@ -9,7 +9,6 @@
 //! does). Every row of every table of the two files must be equal.
 
 use proptest::prelude::*;
-use rusqlite::Connection;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -258,21 +257,7 @@ fn batch_of(log: &mut Log, s: &Step) -> Batch {
 
 /// Every row of every table of a views database, in a fixed order.
 fn dump(path: &Path) -> Vec<String> {
-    let c = Connection::open(path).unwrap();
-    let mut out = Vec::new();
-    for q in [
-        "SELECT key || '=' || value FROM view_meta ORDER BY key",
-        "SELECT seq || id || start || day || grade || lon || lat || parties || head || json FROM view_incidents ORDER BY seq",
-        "SELECT seq || incident || agreement || reading || outcome || standing || day || parties || json FROM view_findings ORDER BY seq",
-        "SELECT name || json FROM view_docs ORDER BY name",
-        "SELECT entry_index || entry_id || author || role || id || act || start || \"end\" || day || lon || lat || uncertainty_m || side || coalesce(routine, '-') || coalesce(perpetrator, '-') || coalesce(relays, '-') FROM view_background ORDER BY start, entry_index",
-    ] {
-        let mut st = c.prepare(q).unwrap();
-        let rows = st.query_map([], |r| r.get::<_, String>(0)).unwrap();
-        out.push(format!("-- {q}"));
-        out.extend(rows.map(Result::unwrap));
-    }
-    out
+    ViewStore::open(path).unwrap().dump().unwrap()
 }
 
 fn stamp_of(reader: &LogReader<SqliteStorage>, size: u64) -> ViewStamp {
