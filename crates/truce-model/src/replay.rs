@@ -31,15 +31,59 @@ pub fn replay<R, E>(
     ledger: &mut Ledger,
     decoders: usize,
     feed: impl FnOnce(&mut dyn FnMut(u64, &[u8])) -> Result<R, E>,
-    mut each: impl FnMut(u64, &Applied) + Send,
+    each: impl FnMut(u64, &Applied) + Send,
+) -> Result<R, E> {
+    replay_hooked(ledger, decoders, feed, &mut Each(each))
+}
+
+/// What a replay calls around each entry, on the thread that applies them, in log order, with the
+/// entry's bytes and the ledger: for a caller whose work at an entry needs the ledger just before
+/// or just after it (the verifier: copies of the ledger at given sizes, judging there, the
+/// changes a reading version made, why an entry was refused).
+pub trait Hooks: Send {
+    /// Before the entry `index` (`bytes`) is applied: `ledger` holds the entries before it.
+    fn before(&mut self, index: u64, bytes: &[u8], ledger: &Ledger) {
+        let _ = (index, bytes, ledger);
+    }
+    /// After the entry was applied: what applying it did, and the ledger with it.
+    fn after(&mut self, index: u64, bytes: &[u8], applied: &Applied, ledger: &Ledger);
+}
+
+impl<H: Hooks + ?Sized> Hooks for &mut H {
+    fn before(&mut self, index: u64, bytes: &[u8], ledger: &Ledger) {
+        (**self).before(index, bytes, ledger)
+    }
+    fn after(&mut self, index: u64, bytes: &[u8], applied: &Applied, ledger: &Ledger) {
+        (**self).after(index, bytes, applied, ledger)
+    }
+}
+
+/// [`replay`]'s `each` as [`Hooks`].
+struct Each<F>(F);
+
+impl<F: FnMut(u64, &Applied) + Send> Hooks for Each<F> {
+    fn after(&mut self, index: u64, _: &[u8], applied: &Applied, _: &Ledger) {
+        (self.0)(index, applied)
+    }
+}
+
+/// [`replay`], calling `hooks` before and after each entry on the applying thread (the same
+/// replay: [`replay`] is this with an `after` hook only). The entries' bytes reach the applying
+/// thread with their decoded values (a batch's buffer is handed on, not copied).
+pub fn replay_hooked<R, E>(
+    ledger: &mut Ledger,
+    decoders: usize,
+    feed: impl FnOnce(&mut dyn FnMut(u64, &[u8])) -> Result<R, E>,
+    hooks: &mut impl Hooks,
 ) -> Result<R, E> {
     if decoders == 0 {
         return feed(&mut |i, bytes| {
+            hooks.before(i, bytes, ledger);
             let applied = ledger.apply(i, bytes);
-            each(i, &applied);
+            hooks.after(i, bytes, &applied, ledger);
         });
     }
-    type Done = Vec<(u64, Decoded)>;
+    type Done = (Batch, Vec<Decoded>);
     std::thread::scope(|scope| {
         let mut inputs: Vec<SyncSender<Batch>> = Vec::with_capacity(decoders);
         let mut outputs: Vec<Receiver<Done>> = Vec::with_capacity(decoders);
@@ -48,8 +92,8 @@ pub fn replay<R, E>(
             let (tx_out, rx_out) = sync_channel::<Done>(DEPTH);
             scope.spawn(move || {
                 for batch in rx_in {
-                    let done: Done = batch.entries().map(|(i, e)| (i, Decoded::of(e))).collect();
-                    if tx_out.send(done).is_err() {
+                    let decoded = batch.entries().map(|(_, e)| Decoded::of(e)).collect();
+                    if tx_out.send((batch, decoded)).is_err() {
                         return;
                     }
                 }
@@ -60,12 +104,13 @@ pub fn replay<R, E>(
         // The applier reads the decoders' answers in the order the batches were handed out.
         let applier = scope.spawn(move || {
             for k in 0.. {
-                let Ok(done) = outputs[k % outputs.len()].recv() else {
+                let Ok((batch, decoded)) = outputs[k % outputs.len()].recv() else {
                     return;
                 };
-                for (i, d) in done {
+                for ((i, bytes), d) in batch.entries().zip(decoded) {
+                    hooks.before(i, bytes, ledger);
                     let applied = ledger.apply_decoded(i, d);
-                    each(i, &applied);
+                    hooks.after(i, bytes, &applied, ledger);
                 }
             }
         });
