@@ -1075,10 +1075,10 @@ impl Ledger {
                         .check_report(
                             &e.author,
                             r.id.as_str(),
-                            r.perpetrator.as_ref(),
-                            r.relays.as_ref(),
-                            &r.denies,
-                            r.revision,
+                            r.perpetrator(),
+                            r.relays(),
+                            r.denies(),
+                            r.revision(),
                         )
                         .map(Some),
                     RecordValue::Site(env) => self.check_body(env).map(|()| None),
@@ -1244,7 +1244,9 @@ impl Ledger {
                         count: m.count,
                         root,
                         seen: RootBuilder::default(),
-                        records: Vec::new(),
+                        // Room for the records announced, within what one commit can hold (the
+                        // count is the author's word: a larger one grows as records come).
+                        records: Vec::with_capacity(m.count.min(65_536) as usize),
                     });
                 }
             }

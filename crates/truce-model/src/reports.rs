@@ -208,16 +208,30 @@ impl std::fmt::Debug for ShortId {
 pub(crate) struct Lean {
     pub id: ShortId,
     pub act: Act,
+    pub static_source: bool,
+    pub uncertainty_m: u32,
+    pub point: [f64; 2],
+    pub time: Interval,
+    /// What only some reports have, boxed so a sensor detection moves light between threads.
+    pub more: Option<Box<More>>,
+}
+
+/// The fields of a report only some reports have.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct More {
     pub perpetrator: Option<Id>,
     pub relays: Option<Id>,
     pub denies: Vec<Id>,
-    pub point: [f64; 2],
-    pub uncertainty_m: u32,
-    pub time: Interval,
     pub target: Option<Category>,
-    pub static_source: bool,
     pub revision: Option<i64>,
     pub evidence: Vec<String>,
+}
+
+impl More {
+    /// Boxed, or `None` when it holds nothing.
+    fn boxed(self) -> Option<Box<More>> {
+        (self != More::default()).then(|| Box::new(self))
+    }
 }
 
 impl Lean {
@@ -229,17 +243,62 @@ impl Lean {
                 bytes: [0; 64],
             }),
             act: r.act,
-            perpetrator: r.alleged_perpetrator.clone(),
-            relays: r.relays.clone(),
-            denies: r.denies.clone(),
-            point: [r.location.point.lon(), r.location.point.lat()],
-            uncertainty_m: r.location.uncertainty_m,
-            time: r.time.clone(),
-            target: r.target_category.clone(),
             static_source: r.attributes.get("type").map(String::as_str) == Some("2"),
-            revision: r.revision,
-            evidence: r.evidence.clone(),
+            uncertainty_m: r.location.uncertainty_m,
+            point: [r.location.point.lon(), r.location.point.lat()],
+            time: r.time.clone(),
+            more: More {
+                perpetrator: r.alleged_perpetrator.clone(),
+                relays: r.relays.clone(),
+                denies: r.denies.clone(),
+                target: r.target_category.clone(),
+                revision: r.revision,
+                evidence: r.evidence.clone(),
+            }
+            .boxed(),
         }
+    }
+
+    fn more(&self) -> &More {
+        static NONE: More = More {
+            perpetrator: None,
+            relays: None,
+            denies: Vec::new(),
+            target: None,
+            revision: None,
+            evidence: Vec::new(),
+        };
+        self.more.as_deref().unwrap_or(&NONE)
+    }
+
+    /// Who is alleged to have done it.
+    pub fn perpetrator(&self) -> Option<&Id> {
+        self.more().perpetrator.as_ref()
+    }
+
+    /// Whose claim it relays.
+    pub fn relays(&self) -> Option<&Id> {
+        self.more().relays.as_ref()
+    }
+
+    /// Parties it says did not do it.
+    pub fn denies(&self) -> &[Id] {
+        &self.more().denies
+    }
+
+    /// The kind of target hit.
+    pub fn target(&self) -> Option<&Category> {
+        self.more().target.as_ref()
+    }
+
+    /// The source record's version.
+    pub fn revision(&self) -> Option<i64> {
+        self.more().revision
+    }
+
+    /// Evidence hashes.
+    pub fn evidence(&self) -> &[String] {
+        &self.more().evidence
     }
 
     /// Reads a report body's JSON bytes into what the store keeps, checking every field exactly
@@ -251,16 +310,19 @@ impl Lean {
         Some(Lean {
             id: ShortId::new(b.id.as_str())?,
             act: b.act,
-            perpetrator: b.alleged_perpetrator,
-            relays: b.relays,
-            denies: b.denies,
-            point: [b.location.point.lon(), b.location.point.lat()],
-            uncertainty_m: b.location.uncertainty_m,
-            time: b.time,
-            target: b.target_category,
             static_source: b.attributes.0,
-            revision: b.revision,
-            evidence: b.evidence,
+            uncertainty_m: b.location.uncertainty_m,
+            point: [b.location.point.lon(), b.location.point.lat()],
+            time: b.time,
+            more: More {
+                perpetrator: b.alleged_perpetrator,
+                relays: b.relays,
+                denies: b.denies,
+                target: b.target_category,
+                revision: b.revision,
+                evidence: b.evidence,
+            }
+            .boxed(),
         })
     }
 }
@@ -291,25 +353,21 @@ impl Lean {
                 bytes: [0; 64],
             },
             act: Act::Strike,
-            perpetrator: None,
-            relays: None,
-            denies: Vec::new(),
-            point: [0.0; 2],
+            static_source: false,
             uncertainty_m: 0,
+            point: [0.0; 2],
             time: Interval {
                 start: Time(jiff::Timestamp::UNIX_EPOCH),
                 end: Time(jiff::Timestamp::UNIX_EPOCH),
             },
-            target: None,
-            static_source: false,
-            revision: None,
-            evidence: Vec::new(),
+            more: None,
         };
+        let mut more = More::default();
         for (k, v) in children(tape, body) {
             let key = &bytes[tape[k].start as usize + 1..tape[k].end as usize - 1];
             match key {
                 b"act" => act = Some(act_named(text(v)?)?),
-                b"alleged_perpetrator" => lean.perpetrator = opt_id(v)?,
+                b"alleged_perpetrator" => more.perpetrator = opt_id(v)?,
                 b"attributes" => {
                     if tape[v].kind != kind::OBJ {
                         return None;
@@ -329,7 +387,7 @@ impl Lean {
                         return None;
                     }
                     for (_, d) in children(tape, v) {
-                        lean.denies.push(id_at(d)?);
+                        more.denies.push(id_at(d)?);
                     }
                 }
                 b"evidence" => {
@@ -337,7 +395,7 @@ impl Lean {
                         return None;
                     }
                     for (_, e) in children(tape, v) {
-                        lean.evidence.push(text(e)?.to_string());
+                        more.evidence.push(text(e)?.to_string());
                     }
                 }
                 b"id" => id = Some(ShortId::new(text(v)?)?),
@@ -377,9 +435,9 @@ impl Lean {
                         }
                     }
                 }
-                b"relays" => lean.relays = opt_id(v)?,
+                b"relays" => more.relays = opt_id(v)?,
                 b"revision" => {
-                    lean.revision = match tape[v].kind {
+                    more.revision = match tape[v].kind {
                         kind::NULL => None,
                         kind::NUM => Some(
                             std::str::from_utf8(&bytes[tape[v].span()])
@@ -391,7 +449,7 @@ impl Lean {
                     }
                 }
                 b"target_category" => {
-                    lean.target = match tape[v].kind {
+                    more.target = match tape[v].kind {
                         kind::NULL => None,
                         _ => Some(Category::new(text(v)?).ok()?),
                     }
@@ -421,6 +479,7 @@ impl Lean {
             }
         }
         (lean.act, lean.id, lean.point, lean.time) = (act?, id?, point?, time?);
+        lean.more = more.boxed();
         Some(lean)
     }
 }
@@ -761,12 +820,12 @@ impl ReportStore {
         row.end = v.time.end.0.as_second();
         row.flags = (row.flags & !STATIC) | if v.static_source { STATIC } else { 0 };
         let extra = Extra {
-            perpetrator: v.perpetrator.as_ref().map(|p| self.names.intern(p)),
-            relays: v.relays.as_ref().map(|p| self.names.intern(p)),
-            denies: v.denies.iter().map(|p| self.names.intern(p)).collect(),
-            target: v.target.clone(),
-            revision: v.revision,
-            evidence: v.evidence.clone(),
+            perpetrator: v.perpetrator().map(|p| self.names.intern(p)),
+            relays: v.relays().map(|p| self.names.intern(p)),
+            denies: v.denies().iter().map(|p| self.names.intern(p)).collect(),
+            target: v.target().cloned(),
+            revision: v.revision(),
+            evidence: v.evidence().to_vec(),
             nanos: [
                 v.time.start.0.subsec_nanosecond(),
                 v.time.end.0.subsec_nanosecond(),
