@@ -153,6 +153,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let s = state.clone();
+    // The live judgement is built at start (from the writer's ledger; views.db is rewritten only
+    // if it is not current), so the first entry after a start is re-judged incrementally too.
+    state.0.views.kick(&state);
     let witnessing = state
         .0
         .witnessing
@@ -200,8 +203,9 @@ async fn follow(state: AppState) {
             Err(_) => false,
         };
         if ahead {
-            if let Err(e) = state.0.writer.follow().await {
-                tracing::debug!("following the log: {e}");
+            match state.0.writer.follow().await {
+                Ok(()) => state.0.views.kick(&state),
+                Err(e) => tracing::debug!("following the log: {e}"),
             }
         }
     }

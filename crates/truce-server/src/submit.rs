@@ -404,7 +404,12 @@ async fn submit(
         .cloned()
         .collect();
     let mut acked = match s.0.writer.submit_with(good, one || atomic).await {
-        Ok(r) => r.into_iter(),
+        Ok(r) => {
+            // The views follow at once (a few milliseconds for an allegation), not at the next
+            // query.
+            s.0.views.kick(&s);
+            r.into_iter()
+        }
         Err(e) => return e.into_response(),
     };
     let n = items.len();

@@ -115,8 +115,7 @@ fn array(entries: &[&[u8]]) -> Vec<u8> {
 
 fn has_report(state: &AppState, author: &str, rid: &str) -> bool {
     let l = state.0.ledger.read().unwrap();
-    l.reports
-        .contains_key(&(Id::new(author).unwrap(), Id::new(rid).unwrap()))
+    l.reports.contains(&Id::new(author).unwrap(), rid)
 }
 
 fn size(state: &AppState) -> u64 {

@@ -292,7 +292,7 @@ async fn a_party_submits_a_report_and_its_proof_verifies_offline() {
         .read()
         .unwrap()
         .reports
-        .contains_key(&(id("ua"), id("ua-1"))));
+        .contains(&id("ua"), "ua-1"));
     s.stop().await;
     assert_eq!(log_size(&w.dir), 6);
 }
@@ -406,7 +406,7 @@ async fn another_writers_entries_are_followed_before_the_next_commit() {
     assert_eq!(v["duplicate"], false);
     {
         let l = s.state.0.ledger.read().unwrap();
-        assert!(l.reports.contains_key(&(id("ua"), id("f-1"))));
+        assert!(l.reports.contains(&id("ua"), "f-1"));
         assert_eq!((l.counts.accepted, l.counts.opaque), (6, 1));
     }
     assert!(s.state.checkpoint().size >= 7);

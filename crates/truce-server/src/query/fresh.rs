@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use truce_engine::RULES_VERSION;
 use truce_views::db::{ViewStamp, ViewStore};
 use truce_views::derived;
+use truce_views::live::{amend_targets, Live};
 
 #[derive(Default)]
 struct Status {
@@ -21,6 +22,8 @@ struct Status {
     last_attempt: Option<Instant>,
     /// Why the last recompute failed, if it did.
     last_error: Option<String>,
+    /// Set when the log moved on while a recompute ran ([`Views::kick`]): another follows it.
+    again: bool,
 }
 
 /// The derived views: a small pool of `views.db` connections for queries, one for recomputes,
@@ -30,6 +33,10 @@ pub struct Views {
     pool: Vec<Mutex<ViewStore>>,
     next: AtomicUsize,
     writer: Mutex<ViewStore>,
+    /// The judgement that follows the writer's ledger (`None` until the first recompute): each
+    /// recompute re-judges only what the entries since reach and writes only the rows that
+    /// changed ([`truce_views::live`]).
+    live: Mutex<Option<Live>>,
     status: Mutex<Status>,
     done: tokio::sync::watch::Sender<u64>,
     refresh_every: Duration,
@@ -54,6 +61,7 @@ impl Views {
             pool,
             next: AtomicUsize::new(0),
             writer: Mutex::new(writer),
+            live: Mutex::new(None),
             status: Mutex::new(Status {
                 stamp,
                 ..Default::default()
@@ -88,6 +96,21 @@ impl Views {
         f(&v)
     }
 
+    /// Starts a recompute now (not waiting for a query, nor for `views_refresh_ms`): the writer
+    /// calls it after each commit and after following another process's appends, so the views
+    /// are current a few milliseconds after an entry is acknowledged. While one runs, another is
+    /// queued to follow it.
+    pub fn kick(&self, s: &AppState) {
+        let mut st = self.status();
+        if st.running {
+            st.again = true;
+        } else {
+            st.running = true;
+            st.last_attempt = Some(Instant::now());
+            spawn_refresh(s.clone());
+        }
+    }
+
     fn status(&self) -> std::sync::MutexGuard<'_, Status> {
         self.status.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -95,9 +118,12 @@ impl Views {
     /// The stamp of the views to answer from, recomputing them first when they are behind the
     /// current checkpoint (see the module documentation for who waits).
     pub async fn current(&self, s: &AppState) -> Result<ViewStamp, ApiError> {
+        // A recompute that follows the log takes milliseconds: a query arriving while one runs
+        // waits for it this long before it is answered from the previous views.
+        let deadline = Instant::now() + FOLLOW_WAIT;
         loop {
             let cp = s.checkpoint();
-            let mut rx = {
+            let (mut rx, wait) = {
                 let mut st = self.status();
                 let usable = st.stamp.clone().filter(|x| x.rules == RULES_VERSION);
                 if let Some(u) = &usable {
@@ -109,68 +135,60 @@ impl Views {
                     .last_attempt
                     .is_some_and(|t| t.elapsed() < self.refresh_every);
                 if st.running {
-                    if let Some(u) = usable {
-                        return Ok(u);
+                    match usable {
+                        Some(u) => {
+                            let left = deadline.saturating_duration_since(Instant::now());
+                            if left.is_zero() {
+                                return Ok(u);
+                            }
+                            (self.done.subscribe(), Some((left, u)))
+                        }
+                        None => (self.done.subscribe(), None),
                     }
-                } else if recent {
-                    if let Some(u) = usable {
-                        return Ok(u);
+                } else {
+                    if recent {
+                        if let Some(u) = usable {
+                            return Ok(u);
+                        }
+                        if let Some(e) = &st.last_error {
+                            tracing::warn!("derived views unavailable: {e}");
+                            return Err(ApiError::unavailable(
+                                "the derived views could not be computed; retry shortly",
+                            ));
+                        }
                     }
-                    if let Some(e) = &st.last_error {
-                        tracing::warn!("derived views unavailable: {e}");
-                        return Err(ApiError::unavailable(
-                            "the derived views could not be computed; retry shortly",
-                        ));
-                    }
-                }
-                let rx = self.done.subscribe();
-                if !st.running {
+                    let rx = self.done.subscribe();
                     st.running = true;
                     st.last_attempt = Some(Instant::now());
                     spawn_refresh(s.clone());
+                    (rx, None)
                 }
-                rx
             };
-            rx.changed().await.map_err(ApiError::internal)?;
+            match wait {
+                // Waits for the running recompute at most until the deadline.
+                Some((left, previous)) => match tokio::time::timeout(left, rx.changed()).await {
+                    Ok(r) => r.map_err(ApiError::internal)?,
+                    Err(_) => return Ok(previous),
+                },
+                None => rx.changed().await.map_err(ApiError::internal)?,
+            }
         }
     }
 }
+
+/// How long a query waits for a running recompute before it is answered from the previous views
+/// (a recompute that follows the log takes milliseconds; a full one, after a reading changed or
+/// at start, seconds — then the previous views answer, with their `log_size`).
+const FOLLOW_WAIT: Duration = Duration::from_millis(250);
 
 /// Recomputes the views on the blocking pool, records the outcome and wakes the waiters.
 fn spawn_refresh(s: AppState) {
     tokio::spawn(async move {
         let t = Instant::now();
         let s2 = s.clone();
-        let r = tokio::task::spawn_blocking(move || -> Result<ViewStamp, String> {
-            // The writer's live ledger, not a second replay of the log: a copy taken under its
-            // read lock, with the checkpoint the writer set under the same lock, so the two
-            // agree (the writer holds the write lock from admission to the end of each append).
-            let live = {
-                let l = s2.0.ledger.read().unwrap_or_else(|p| p.into_inner());
-                let cp = s2.checkpoint();
-                (l.size == cp.size).then(|| (l.clone(), cp))
-            };
-            let (j, stamp) = match live {
-                Some((ledger, cp)) => {
-                    let root = if cp.size == 0 {
-                        String::new()
-                    } else {
-                        cp.root.to_string()
-                    };
-                    derived::judge_ledger(ledger, cp.size, root)
-                }
-                None => {
-                    s2.0.readers
-                        .with(|r| derived::judge(r, &mut |_| {}))
-                        .map_err(|e| e.to_string())?
-                }
-            };
-            let mut w = s2.0.views.writer.lock().unwrap_or_else(|p| p.into_inner());
-            derived::store(&mut w, &j, &stamp).map_err(|e| e.to_string())?;
-            Ok(stamp)
-        })
-        .await
-        .unwrap_or_else(|e| Err(format!("the recompute task failed: {e}")));
+        let r = tokio::task::spawn_blocking(move || recompute(&s2))
+            .await
+            .unwrap_or_else(|e| Err(format!("the recompute task failed: {e}")));
         let views = &s.0.views;
         {
             let mut st = views.status();
@@ -192,7 +210,106 @@ fn spawn_refresh(s: AppState) {
             }
         }
         views.done.send_modify(|g| *g += 1);
+        let again = {
+            let mut st = views.status();
+            let again = std::mem::take(&mut st.again) && !st.running;
+            if again {
+                st.running = true;
+                st.last_attempt = Some(Instant::now());
+            }
+            again
+        };
+        if again {
+            spawn_refresh(s);
+        }
     });
+}
+
+/// What a recompute does under the ledger's read lock.
+enum Step {
+    /// Apply what the ledger holds beyond the live judgement (stamp now, stamp before).
+    Delta(truce_engine::Delta, ViewStamp, ViewStamp),
+    /// Judge in full a snapshot of the ledger (no live judgement yet, or one that cannot follow).
+    Fresh(truce_engine::Snapshot, ViewStamp),
+    /// The ledger and the checkpoint disagree (the writer is mid-recovery): replay the log.
+    Replay,
+}
+
+/// Brings `views.db` to the writer's ledger: the live judgement follows it with only what the
+/// entries since its last step reach, and only the rows that changed are written. The ledger's
+/// read lock is held only while the change is read off it (or, the first time, a snapshot
+/// taken); judging and storing run without it, so the writer is never held up for long.
+fn recompute(s: &AppState) -> Result<ViewStamp, String> {
+    let views = &s.0.views;
+    let mut live = views.live.lock().unwrap_or_else(|p| p.into_inner());
+    let step = {
+        let l = s.0.ledger.read().unwrap_or_else(|p| p.into_inner());
+        let cp = s.checkpoint();
+        if l.size != cp.size {
+            Step::Replay
+        } else {
+            let stamp = ViewStamp {
+                log_size: cp.size,
+                root: if cp.size == 0 {
+                    String::new()
+                } else {
+                    cp.root.to_string()
+                },
+                rules: RULES_VERSION.to_string(),
+            };
+            match live.as_ref() {
+                Some(lv) if lv.stamp().log_size <= l.size => {
+                    let from = lv.stamp().log_size;
+                    let amended =
+                        s.0.readers
+                            .with(|r| amend_targets(r, from, l.size))
+                            .map_err(|e| e.to_string())?;
+                    Step::Delta(lv.delta(&l, &amended), stamp, lv.stamp().clone())
+                }
+                _ => Step::Fresh(truce_engine::Snapshot::of(&l, l.size), stamp),
+            }
+        }
+    };
+    let mut w = views.writer.lock().unwrap_or_else(|p| p.into_inner());
+    match step {
+        Step::Delta(d, stamp, previous) => {
+            let Some(lv) = live.as_mut() else {
+                return Err("the live judgement went away".into());
+            };
+            let t = Instant::now();
+            let rj = lv.apply(d, stamp.clone());
+            let judged = t.elapsed();
+            lv.store(&mut w, &previous, Some(&rj))
+                .map_err(|e| e.to_string())?;
+            tracing::debug!(
+                log_size = stamp.log_size,
+                judge_ms = judged.as_secs_f64() * 1e3,
+                store_ms = (t.elapsed() - judged).as_secs_f64() * 1e3,
+                rejudged = ?rj,
+                "views followed the log"
+            );
+            Ok(stamp)
+        }
+        Step::Fresh(snap, stamp) => {
+            let mut lv = Live::of(snap, stamp.clone());
+            if w.stamp().map_err(|e| e.to_string())?.as_ref() == Some(&stamp) {
+                lv.mark_stored();
+            } else {
+                lv.store(&mut w, &stamp, None).map_err(|e| e.to_string())?;
+            }
+            *live = Some(lv);
+            Ok(stamp)
+        }
+        Step::Replay => {
+            *live = None;
+            let (j, stamp) =
+                s.0.readers
+                    .with(|r| derived::judge(r, &mut |_| {}))
+                    .map_err(|e| e.to_string())?;
+            derived::store(&mut w, &j, &stamp).map_err(|e| e.to_string())?;
+            Ok(stamp)
+        }
+    }
 }
 
 /// The views an engine query answers from.
