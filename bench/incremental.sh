@@ -5,7 +5,7 @@
 # allegations (default 50), each near a random detection: p50/p99/max and the ratio to a full
 # judge, what each apply re-judged, the heap held by the snapshot, its judgement and the
 # incremental state; and a final check that the incremental judgement equals `judge` of the same
-# snapshot. Output kept in bench/results/incremental-<date>.txt.
+# snapshot. Output appended to bench/results/incremental-<date>.txt.
 # Usage: bench/incremental.sh [ROWS] [K]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,5 +20,5 @@ CARGO_INCREMENTAL=0 cargo build --release -p truce-engine --example incremental
     echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "\$ target/release/examples/incremental $rows $k"
     /usr/bin/env time -f "wall %e s, peak RSS %M kB" target/release/examples/incremental "$rows" "$k" 2>&1
-} | tee "$out"
+} | tee -a "$out"
 echo "saved to $out" >&2

@@ -180,15 +180,17 @@ fn snapshot(rows: u64) -> Snapshot {
             entry_id: format!(
                 "{:064x}",
                 u128::from(index) * 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835
-            ),
-            author: id("firms"),
+            )
+            .parse()
+            .unwrap(),
+            author: id("firms").into(),
             role: Role::OpenData,
             static_source: r.attributes.get("type").map(String::as_str) == Some("2"),
             id: r.id,
             act: r.act,
             perpetrator: None,
             relays: None,
-            denies: Vec::new(),
+            denies: Vec::new().into(),
             point: [r.location.point.lon(), r.location.point.lat()],
             uncertainty_m: r.location.uncertainty_m,
             start: r.time.start.0.as_second(),
@@ -253,6 +255,11 @@ fn main() {
         snap.readings.len(),
         t.elapsed().as_secs_f64(),
         mb(snap_bytes)
+    );
+    println!(
+        "a report: size_of::<ReportIn>() {} bytes; snapshot heap per report {:.0} bytes",
+        std::mem::size_of::<ReportIn>(),
+        snap_bytes as f64 / snap.reports.len().max(1) as f64
     );
 
     // Full judgements.
@@ -325,14 +332,16 @@ fn main() {
             entry_id: format!(
                 "{:064x}",
                 u128::from(next) * 0x2545_f491_4f6c_dd1d_9e37_79b9
-            ),
-            author: id("ua"),
+            )
+            .parse()
+            .unwrap(),
+            author: id("ua").into(),
             role: Role::Belligerent,
             id: id(&format!("bench-allegation-{i}")),
             act: Act::DroneStrike,
-            perpetrator: Some(id("ru")),
+            perpetrator: Some(id("ru").into()),
             relays: None,
-            denies: Vec::new(),
+            denies: Vec::new().into(),
             point,
             uncertainty_m: 2_000,
             start,
@@ -342,7 +351,7 @@ fn main() {
         };
         let delta = Delta {
             log_size: next + 1,
-            reports: vec![((r.author.clone(), r.id.clone()), Some(r))],
+            reports: vec![((r.author.id().clone(), r.id.clone()), Some(r))],
             ..Default::default()
         };
         let t = Instant::now();

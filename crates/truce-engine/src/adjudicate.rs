@@ -737,7 +737,7 @@ pub(crate) fn adjudicate(
             .evidence
             .iter()
             .map(|&ri| &snap.reports[ri])
-            .filter(|r| r.perpetrator.as_ref() == Some(&a.party))
+            .filter(|r| r.perpetrator.as_deref() == Some(&a.party))
             .map(|r| r.act)
             .collect();
         let names = acts
@@ -1183,8 +1183,8 @@ pub(crate) trait Span {
     fn start(&self) -> i64;
     /// End of the evidence, unix seconds.
     fn end(&self) -> i64;
-    /// The entry ids of its members.
-    fn member_ids(&self) -> BTreeSet<&str>;
+    /// The entry ids of its members (lowercase hex).
+    fn member_ids(&self) -> BTreeSet<std::borrow::Cow<'_, str>>;
 }
 
 /// A built incident of a snapshot, as the release pass sees it.
@@ -1200,11 +1200,11 @@ impl Span for BuiltSpan<'_> {
     fn end(&self) -> i64 {
         self.b.end
     }
-    fn member_ids(&self) -> BTreeSet<&str> {
+    fn member_ids(&self) -> BTreeSet<std::borrow::Cow<'_, str>> {
         self.b
             .members
             .iter()
-            .map(|&i| self.snap.reports[i].entry_id.as_str())
+            .map(|&i| std::borrow::Cow::Owned(self.snap.reports[i].entry_id.to_string()))
             .collect()
     }
 }
@@ -1328,7 +1328,7 @@ pub(crate) fn apply_release<S: Span>(
             set_standing(f);
         }
         // The incident's members' entry ids, gathered when an invocation is looked for.
-        let mut members: Option<BTreeSet<&str>> = None;
+        let mut members: Option<BTreeSet<std::borrow::Cow<'_, str>>> = None;
         let mut notes: Vec<(&str, String)> = Vec::new();
         for a in &f.attributions {
             if a.outcome != Outcome::Breach {

@@ -4,9 +4,10 @@
 
 use crate::baseline::{Baseline, Detection};
 use crate::cluster::{clusters, linked, Obs};
-use crate::input::{AssessmentIn, ReportIn, Snapshot};
+use crate::input::{AssessmentIn, EntryId, ReportIn, Snapshot};
 use crate::types::{
-    Allegation, AssessmentRef, AttributionGrade, BaselineSummary, Grade, Incident, Member, Review,
+    Allegation, AssessmentRef, AttributionGrade, BackgroundRef, BaselineSummary, Grade, Incident,
+    Member, Review,
 };
 use crate::{utc, Params};
 use sha2::{Digest, Sha256};
@@ -72,7 +73,7 @@ impl Origins {
             .iter()
             .map(|r| {
                 *seen
-                    .entry((&r.author, r.relays.as_ref()))
+                    .entry((&*r.author, r.relays.as_deref()))
                     .or_insert_with(|| {
                         names.push(origin_of(snap, r));
                         (names.len() - 1) as u32
@@ -267,7 +268,7 @@ fn attach(
         let hi = a.end.saturating_add(gap);
         let from = by_start.partition_point(|&(t, _)| t < lo);
         let mut best: Option<usize> = None;
-        let rank = |i: usize| (snap.reports[i].index, snap.reports[i].entry_id.as_str());
+        let rank = |i: usize| (snap.reports[i].index, snap.reports[i].entry_id);
         for &(t, c) in &by_start[from..] {
             if t > hi {
                 break;
@@ -303,7 +304,7 @@ pub(crate) fn build(
     snap: &Snapshot,
     p: &Params,
     touch: &crate::adjudicate::Touch<'_>,
-) -> (Vec<Built>, Vec<crate::types::Background>, BaselineSummary) {
+) -> (Vec<Built>, Vec<BackgroundRef>, Vec<String>, BaselineSummary) {
     let linked = link(snap, p);
     let n = snap.reports.len();
     // 2. The baseline learns from every detection known, except those in an incident someone
@@ -323,30 +324,78 @@ pub(crate) fn build(
             }),
         &p.baseline,
     );
+    drop(teaches);
     // One description per hot spot, shared by its detections.
-    let mut described: HashMap<HotKey, String> = HashMap::new();
-    let routine: Vec<Option<String>> = snap
+    let mut described: HashMap<HotKey, u32> = HashMap::new();
+    let mut texts: Vec<String> = Vec::new();
+    let of: Vec<u32> = snap
         .reports
         .iter()
         .map(|r| {
             if !is_detection(r) {
-                return None;
+                return NOT_ROUTINE;
             }
-            let h = hot_key(&baseline.hot_spot(r.point)?);
-            Some(described.entry(h).or_insert_with(|| describe(h)).clone())
+            let Some(h) = baseline.hot_spot(r.point) else {
+                return NOT_ROUTINE;
+            };
+            let h = hot_key(&h);
+            *described.entry(h).or_insert_with(|| {
+                texts.push(describe(h));
+                (texts.len() - 1) as u32
+            })
         })
         .collect();
+    let routine = Routine {
+        texts: &texts,
+        of: &of,
+    };
     let summary = BaselineSummary {
         learned_from,
         hot_spots: baseline.len() as u64,
-        routine_detections: routine.iter().filter(|r| r.is_some()).count() as u64,
+        routine_detections: of.iter().filter(|r| **r != NOT_ROUTINE).count() as u64,
     };
-    let (built, background) = finish(snap, p, touch, linked, &routine);
-    (
-        built,
-        background.into_iter().map(|(_, b)| b).collect(),
-        summary,
-    )
+    drop(baseline);
+    let (built, background) = finish(snap, p, touch, linked, routine);
+    let sorted = snap.reports.windows(2).all(|w| w[0].index <= w[1].index);
+    let background = background
+        .into_iter()
+        .map(|i| {
+            let r = &snap.reports[i];
+            BackgroundRef {
+                start: r.start,
+                index: r.index,
+                nth: crate::background::nth_at(&snap.reports, i, sorted),
+                routine: of[i],
+            }
+        })
+        .collect();
+    (built, background, texts, summary)
+}
+
+/// `Routine::of` of a report at no persistent hot spot (or not a detection).
+pub(crate) const NOT_ROUTINE: u32 = BackgroundRef::NOT_ROUTINE;
+
+/// Each report's routine description: a position in a table of descriptions (one per hot spot),
+/// or [`NOT_ROUTINE`].
+#[derive(Clone, Copy)]
+pub(crate) struct Routine<'a> {
+    /// The descriptions.
+    pub texts: &'a [String],
+    /// Per report.
+    pub of: &'a [u32],
+}
+
+impl<'a> Routine<'a> {
+    /// Report `i`'s description, if routine.
+    fn get(&self, i: usize) -> Option<&'a str> {
+        let k = *self.of.get(i)?;
+        self.texts.get(k as usize).map(String::as_str)
+    }
+
+    /// Whether report `i` is routine.
+    fn is(&self, i: usize) -> bool {
+        self.of.get(i).is_some_and(|&k| k != NOT_ROUTINE)
+    }
 }
 
 /// What of a hot spot its detections' routine description says: (first, last, days, static
@@ -381,11 +430,11 @@ pub(crate) fn describe((first, last, days, static_source): HotKey) -> String {
 /// the groups of what someone files or a monitor assesses (with the detections within their
 /// reach); imprecise reports other than detections alone. A function of each component alone:
 /// judged over a snapshot holding whole components, it gives those components' groups.
-pub(crate) struct Linked<'s> {
+pub(crate) struct Linked {
     /// Every report's origin.
     pub origins: Origins,
     /// Assessments by the entry ids they name.
-    pub assessed: HashMap<&'s str, Vec<usize>>,
+    pub assessed: HashMap<EntryId, Vec<usize>>,
     /// Whether each report is a sensor detection no assessment names.
     pub detection: Vec<bool>,
     /// Each precise report's place and reach.
@@ -398,7 +447,7 @@ pub(crate) struct Linked<'s> {
     pub groups: Vec<Vec<usize>>,
 }
 
-impl Linked<'_> {
+impl Linked {
     /// Whether report `i` teaches the baseline: a detection in no group of step 1.
     pub(crate) fn teaches(&self, i: usize) -> bool {
         self.detection[i] && self.group_of[i] == NONE
@@ -406,7 +455,7 @@ impl Linked<'_> {
 }
 
 /// Step 1 of [`build`]: see [`Linked`].
-pub(crate) fn link<'s>(snap: &'s Snapshot, p: &Params) -> Linked<'s> {
+pub(crate) fn link(snap: &Snapshot, p: &Params) -> Linked {
     let origins = Origins::new(snap);
     let n = snap.reports.len();
     let cp = crate::cluster::Params {
@@ -414,16 +463,17 @@ pub(crate) fn link<'s>(snap: &'s Snapshot, p: &Params) -> Linked<'s> {
     };
 
     // Assessments by the reports they name.
-    let mut assessed: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut assessed: HashMap<EntryId, Vec<usize>> = HashMap::new();
     for (k, a) in snap.assessments.iter().enumerate() {
-        for r in &a.reports {
-            assessed.entry(r.as_str()).or_default().push(k);
+        // An id that is not an entry id names no report.
+        for r in a.reports.iter().filter_map(|r| EntryId::from_hex(r)) {
+            assessed.entry(r).or_default().push(k);
         }
     }
     let detection: Vec<bool> = snap
         .reports
         .iter()
-        .map(|r| is_detection(r) && !assessed.contains_key(r.entry_id.as_str()))
+        .map(|r| is_detection(r) && !assessed.contains_key(&r.entry_id))
         .collect();
     let obs: Vec<Option<Obs>> = snap
         .reports
@@ -487,15 +537,15 @@ pub(crate) fn link<'s>(snap: &'s Snapshot, p: &Params) -> Linked<'s> {
 }
 
 /// Steps 3 and 4 of [`build`], given step 1 and each report's routine description: the
-/// incidents (ordered by start then id) and the background detections (ordered by start, log
-/// index, then position) with their positions.
+/// incidents (ordered by start then id) and the positions of the background detections (ordered
+/// by start, log index, then position).
 pub(crate) fn finish(
     snap: &Snapshot,
     p: &Params,
     touch: &crate::adjudicate::Touch<'_>,
-    linked: Linked<'_>,
-    routine: &[Option<String>],
-) -> (Vec<Built>, Vec<(usize, crate::types::Background)>) {
+    linked: Linked,
+    routine: Routine<'_>,
+) -> (Vec<Built>, Vec<usize>) {
     let Linked {
         origins,
         assessed,
@@ -522,7 +572,7 @@ pub(crate) fn finish(
             detection[i]
                 && group_of[i] == NONE
                 && obs[i].is_some()
-                && routine[i].is_none()
+                && !routine.is(i)
                 && touch.may(snap, i, p)
                 && touch.does(snap, &incident(&ctx, vec![i]), p)
         })
@@ -574,18 +624,7 @@ pub(crate) fn finish(
         .map(|i| (snap.reports[i].start, snap.reports[i].index, i))
         .collect();
     background.sort_unstable();
-    let background = background
-        .into_iter()
-        .map(|(start, _, i)| {
-            (
-                i,
-                crate::types::Background {
-                    day: utc(start)[..10].to_string(),
-                    detection: member(&ctx, i),
-                },
-            )
-        })
-        .collect();
+    let background = background.into_iter().map(|(_, _, i)| i).collect();
 
     let mut out: Vec<Built> = groups
         .into_iter()
@@ -604,9 +643,9 @@ pub(crate) fn finish(
 
 struct Ctx<'a> {
     snap: &'a Snapshot,
-    routine: &'a [Option<String>],
+    routine: Routine<'a>,
     origins: &'a Origins,
-    assessed: &'a HashMap<&'a str, Vec<usize>>,
+    assessed: &'a HashMap<EntryId, Vec<usize>>,
 }
 
 /// Where monitors' review of one question stands.
@@ -771,10 +810,10 @@ fn incident(cx: &Ctx<'_>, members: Vec<usize>) -> Built {
     let snap = cx.snap;
     let reports: Vec<&ReportIn> = members.iter().map(|&i| &snap.reports[i]).collect();
     let mut h = Sha256::new();
-    let mut ids: Vec<&str> = reports.iter().map(|r| r.entry_id.as_str()).collect();
+    let mut ids: Vec<EntryId> = reports.iter().map(|r| r.entry_id).collect();
     ids.sort_unstable();
     for id in ids {
-        h.update(id.as_bytes());
+        h.update(id.hex_bytes());
         h.update(b"\n");
     }
     let id = format!("inc-{}", &hex(&h.finalize())[..16]);
@@ -782,7 +821,7 @@ fn incident(cx: &Ctx<'_>, members: Vec<usize>) -> Built {
     let evidence: Vec<usize> = members
         .iter()
         .copied()
-        .filter(|&i| cx.routine[i].is_none())
+        .filter(|&i| !cx.routine.is(i))
         .collect();
     let all_routine = evidence.is_empty();
     let basis: Vec<usize> = if all_routine {
@@ -819,8 +858,8 @@ fn incident(cx: &Ctx<'_>, members: Vec<usize>) -> Built {
             continue;
         }
         if let Some(p) = &r.perpetrator {
-            let e = named.entry(p.clone()).or_default();
-            e.0.insert(r.author.clone());
+            let e = named.entry(p.id().clone()).or_default();
+            e.0.insert(r.author.id().clone());
             e.1.entry(cx.origins[i].clone()).or_default().push(i);
         }
         for d in &r.denies {
@@ -870,7 +909,7 @@ fn incident(cx: &Ctx<'_>, members: Vec<usize>) -> Built {
         .iter()
         .flat_map(|&i| {
             cx.assessed
-                .get(snap.reports[i].entry_id.as_str())
+                .get(&snap.reports[i].entry_id)
                 .into_iter()
                 .flatten()
                 .copied()
@@ -889,7 +928,7 @@ fn incident(cx: &Ctx<'_>, members: Vec<usize>) -> Built {
     if all_routine {
         grade_reasons.push(format!(
             "every report is a detection at a persistent hot spot ({}): routine, not evidence of an attack",
-            cx.routine[members[0]].as_deref().unwrap_or("")
+            cx.routine.get(members[0]).unwrap_or("")
         ));
     } else if independent {
         grade_reasons.push(format!(
@@ -945,8 +984,10 @@ fn incident(cx: &Ctx<'_>, members: Vec<usize>) -> Built {
     let occurrence = if occ_ks.is_empty() {
         source_grade
     } else {
-        let occ_raisers: BTreeSet<&Id> =
-            evidence.iter().map(|&i| &snap.reports[i].author).collect();
+        let occ_raisers: BTreeSet<&Id> = evidence
+            .iter()
+            .map(|&i| snap.reports[i].author.id())
+            .collect();
         let (rv, st) = review(snap, &occ_ks, Question::Occurrence, None, &occ_raisers);
         grade_reasons.push(review_words(&rv, "the occurrence"));
         reviews.push(rv);
@@ -968,7 +1009,7 @@ fn incident(cx: &Ctx<'_>, members: Vec<usize>) -> Built {
             .find(|(_, is)| {
                 is.iter().any(|&i| {
                     let r = &snap.reports[i];
-                    r.relays.as_ref().unwrap_or(&r.author) == party
+                    r.relays.as_deref().unwrap_or(&r.author) == party
                 })
             })
             .map(|(o, _)| o);
@@ -1039,7 +1080,7 @@ fn incident(cx: &Ctx<'_>, members: Vec<usize>) -> Built {
             let raisers: BTreeSet<&Id> = by_origin
                 .values()
                 .flatten()
-                .map(|&i| &snap.reports[i].author)
+                .map(|&i| snap.reports[i].author.id())
                 .collect();
             let (rv, st) = review(snap, &ks, Question::Attribution, Some(party), &raisers);
             reasons.push(review_words(&rv, &format!("the attribution to {party}")));
@@ -1119,19 +1160,19 @@ fn member(cx: &Ctx<'_>, i: usize) -> Member {
     let r = &cx.snap.reports[i];
     Member {
         index: r.index,
-        entry_id: r.entry_id.clone(),
-        author: r.author.clone(),
+        entry_id: r.entry_id.to_string(),
+        author: r.author.id().clone(),
         role: r.role,
         id: r.id.clone(),
         act: r.act,
-        perpetrator: r.perpetrator.clone(),
-        relays: r.relays.clone(),
+        perpetrator: r.perpetrator.as_deref().cloned(),
+        relays: r.relays.as_deref().cloned(),
         point: r.point,
         uncertainty_m: r.uncertainty_m,
         start: utc(r.start),
         end: utc(r.end),
         side: cx.origins[i].clone(),
-        routine: cx.routine[i].clone(),
+        routine: cx.routine.get(i).map(str::to_string),
     }
 }
 

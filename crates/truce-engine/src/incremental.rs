@@ -53,14 +53,17 @@ use truce_model::domain::Role;
 use truce_model::Id;
 
 use crate::adjudicate::{self, Near, Span};
+use crate::background::nth_at;
 use crate::baseline::{self, Baseline};
 use crate::cluster::{self, Grid, Obs};
 use crate::incidents::{self, HotKey, Linked};
 use crate::input::{
-    AssessmentIn, ConditionIn, EndIn, ExtensionIn, InvocationIn, PolicyIn, ReadingIn, ReportIn,
-    SiteIn,
+    AssessmentIn, ConditionIn, EndIn, EntryId, ExtensionIn, InvocationIn, Party, PolicyIn,
+    ReadingIn, ReportIn, SiteIn,
 };
-use crate::types::{Background, BaselineSummary, Finding, Incident, Judgement, RULES_VERSION};
+use crate::types::{
+    Background, BackgroundRef, BaselineSummary, Finding, Incident, Judgement, RULES_VERSION,
+};
 use crate::{Params, Snapshot};
 
 /// What the log appended since the last [`Incremental::apply`] (or [`Incremental::new`]).
@@ -161,8 +164,12 @@ pub struct Incremental {
     inc_free: Vec<u32>,
     /// Parallel to `j.incidents`.
     inc_meta: Vec<IncMeta>,
-    /// Parallel to `j.background`: (start, log index, slot).
-    bg_keys: Vec<(i64, u64, u32)>,
+    /// Each hot spot's routine description: its position in `j.routines`.
+    routine_ix: HashMap<HotKey, u32>,
+    /// Whether `snap.reports` is in log order (as every snapshot of a log is).
+    sorted: bool,
+    /// The parties of the reports that arrived, each held once.
+    parties: HashMap<Id, Party>,
     /// Parallel to `j.findings`: (reading, incident start, incident id).
     f_keys: Vec<(usize, i64, String)>,
 }
@@ -221,7 +228,8 @@ struct NewIncident {
 /// What judging a region gave.
 struct RegionOut {
     incidents: Vec<NewIncident>,
-    background: Vec<((i64, u64, u32), Background)>,
+    /// The background detections: (slot, routine description).
+    background: Vec<(u32, u32)>,
 }
 
 /// An incident as the release pass sees it.
@@ -238,11 +246,11 @@ impl Span for IncSpan<'_> {
     fn end(&self) -> i64 {
         self.end
     }
-    fn member_ids(&self) -> BTreeSet<&str> {
+    fn member_ids(&self) -> BTreeSet<std::borrow::Cow<'_, str>> {
         self.inc
             .members
             .iter()
-            .map(|m| m.entry_id.as_str())
+            .map(|m| std::borrow::Cow::Borrowed(m.entry_id.as_str()))
             .collect()
     }
 }
@@ -461,32 +469,67 @@ fn splice<M: Clone, V: Clone>(
     vals.splice(lo..hi, new_v);
 }
 
+/// [`splice`] of one list of rows, each its own key.
+fn splice_rows<T: Clone>(
+    rows: &mut Vec<T>,
+    rm: Vec<usize>,
+    insert: Vec<T>,
+    cmp: impl Fn(&T, &T) -> Ordering,
+) {
+    let mut rm: BTreeSet<usize> = rm.into_iter().collect();
+    // Rows judged again under the same key: replaced in place.
+    let mut rest = Vec::with_capacity(insert.len());
+    for v in insert {
+        let at = rows.partition_point(|x| cmp(x, &v) == Ordering::Less);
+        if at < rows.len() && cmp(&rows[at], &v) == Ordering::Equal && rm.remove(&at) {
+            rows[at] = v;
+        } else {
+            rest.push(v);
+        }
+    }
+    if rm.is_empty() && rest.is_empty() {
+        return;
+    }
+    rest.sort_by(&cmp);
+    let mut lo = usize::MAX;
+    let mut hi = 0;
+    if let (Some(&f), Some(&l)) = (rm.first(), rm.last()) {
+        lo = f;
+        hi = l + 1;
+    }
+    if let (Some(f), Some(l)) = (rest.first(), rest.last()) {
+        lo = lo.min(rows.partition_point(|x| cmp(x, f) == Ordering::Less));
+        hi = hi.max(rows.partition_point(|x| cmp(x, l) != Ordering::Greater));
+    }
+    let hi = hi.max(lo);
+    let mut new = Vec::with_capacity(hi - lo + rest.len());
+    let mut ins = rest.into_iter().peekable();
+    for (pos, row) in rows.iter().enumerate().take(hi).skip(lo) {
+        if rm.contains(&pos) {
+            continue;
+        }
+        while let Some(x) = ins.next_if(|x| cmp(x, row) == Ordering::Less) {
+            new.push(x);
+        }
+        new.push(row.clone());
+    }
+    new.extend(ins);
+    rows.splice(lo..hi, new);
+}
+
 /// Judges the reports of `sub` (whole components, in log order; `slots[i]` is report `i`'s
-/// slot) given step 1 and each report's hot spot.
+/// slot) given step 1 and each report's routine description (a position in `texts`).
 fn judge_region(
     sub: &Snapshot,
     slots: &[u32],
-    linked: Linked<'_>,
-    hot: &[Option<HotKey>],
+    linked: Linked,
+    routine: incidents::Routine<'_>,
     near: &Near,
     p: &Params,
 ) -> RegionOut {
-    let mut described: HashMap<HotKey, String> = HashMap::new();
-    let routine: Vec<Option<String>> = hot
-        .iter()
-        .map(|h| {
-            h.map(|h| {
-                described
-                    .entry(h)
-                    .or_insert_with(|| incidents::describe(h))
-                    .clone()
-            })
-        })
-        .collect();
-    drop(described);
     let versions = adjudicate::reading_versions(sub);
     let touch = adjudicate::Touch::new(near, &versions);
-    let (built, background) = incidents::finish(sub, p, &touch, linked, &routine);
+    let (built, background) = incidents::finish(sub, p, &touch, linked, routine);
     let incidents = built
         .into_iter()
         .map(|b| {
@@ -513,10 +556,7 @@ fn judge_region(
         .collect();
     let background = background
         .into_iter()
-        .map(|(i, b)| {
-            let r = &sub.reports[i];
-            ((r.start, r.index, slots[i]), b)
-        })
+        .map(|i| (slots[i], routine.of[i]))
         .collect();
     RegionOut {
         incidents,
@@ -535,10 +575,14 @@ impl Incremental {
     }
 
     /// The background row of the detection at log index `key.1` starting at `key.0` (unix
-    /// seconds), if it is background now: what [`Rejudged::background_new`] names.
-    pub fn background_row(&self, key: (i64, u64)) -> Option<&Background> {
-        let p = self.bg_keys.partition_point(|k| (k.0, k.1) < key);
-        (self.bg_keys.get(p).is_some_and(|k| (k.0, k.1) == key)).then(|| &self.j.background[p])
+    /// seconds), if it is background now: what [`Rejudged::background_new`] names, in full
+    /// (read from the snapshot).
+    pub fn background_row(&self, key: (i64, u64)) -> Option<Background> {
+        let b = &self.j.background;
+        let p = b.partition_point(|k| (k.start, k.index) < key);
+        b.get(p)
+            .filter(|k| (k.start, k.index) == key)
+            .and_then(|_| self.j.background_at(&self.snap, p))
     }
 
     /// The judgement: always what [`judge`](crate::judge) gives for [`Incremental::snapshot`].
@@ -596,6 +640,7 @@ impl Incremental {
             slots.push(slot);
         }
         let log_size = snap.log_size;
+        let sorted = snap.reports.windows(2).all(|w| w[0].index <= w[1].index);
         let mut me = Incremental {
             snap,
             p,
@@ -609,6 +654,7 @@ impl Incremental {
                 },
                 incidents: Vec::new(),
                 background: Vec::new(),
+                routines: Vec::new(),
                 findings: Vec::new(),
                 warnings,
             },
@@ -628,7 +674,9 @@ impl Incremental {
             incs: Vec::new(),
             inc_free: Vec::new(),
             inc_meta: Vec::new(),
-            bg_keys: Vec::new(),
+            routine_ix: HashMap::new(),
+            sorted,
+            parties: HashMap::new(),
             f_keys: Vec::new(),
         };
         let sub = me.take_sub(None);
@@ -665,7 +713,7 @@ impl Incremental {
         for (cell, h) in spots {
             me.baseline.set(cell, Some(h));
         }
-        let mut hot = Vec::with_capacity(n);
+        let mut of = Vec::with_capacity(n);
         for (i, r) in sub.reports.iter().enumerate() {
             let h = if me.slots[i].has(DET) {
                 me.baseline
@@ -676,10 +724,14 @@ impl Incremental {
             };
             me.slots[i].hot = h;
             me.routine_n += u64::from(h.is_some());
-            hot.push(h);
+            of.push(me.intern(h));
         }
-        let out = judge_region(&sub, &me.slot_at, linked, &hot, &me.near, &me.p);
-        drop(hot);
+        let routine = incidents::Routine {
+            texts: &me.j.routines,
+            of: &of,
+        };
+        let out = judge_region(&sub, &me.slot_at, linked, routine, &me.near, &me.p);
+        drop(of);
         me.restore_sub(sub, true);
         me.install(
             BTreeSet::new(),
@@ -715,7 +767,7 @@ impl Incremental {
         governs!(ends, "a phase's status changed");
         governs!(extensions, "a consent to extend changed");
         governs!(conditions, "a condition's status changed");
-        let mut named: BTreeSet<String> = BTreeSet::new();
+        let mut named: BTreeSet<EntryId> = BTreeSet::new();
         if let Some(v) = d.assessments {
             if v != self.snap.assessments {
                 named = changed_names(&self.snap.assessments, &v);
@@ -744,8 +796,14 @@ impl Incremental {
                 invoked = true;
             }
         }
-        let (removals, additions) = self.net(d.reports);
+        let (removals, mut additions) = self.net(d.reports);
         rj.reports_changed = (removals.len() + additions.len()) as u64;
+        for r in &mut additions {
+            self.share_parties(r);
+        }
+        if removals.iter().any(|&s| self.shares_index(s)) {
+            why.push("a report left whose log index another report shares");
+        }
         let last = self
             .snap
             .reports
@@ -785,7 +843,11 @@ impl Incremental {
                 gone_inc.insert(slot.inc);
             }
             if slot.has(BG) {
-                gone_bg.push((r.start, r.index, s));
+                gone_bg.push((
+                    r.start,
+                    r.index,
+                    nth_at(&self.snap.reports, pos, self.sorted),
+                ));
             }
             if slot.has(DET) {
                 if let Some(v) = self.dets.get_mut(&slot.cell) {
@@ -880,7 +942,7 @@ impl Incremental {
         if !named.is_empty() || !relayed.is_empty() {
             for (pos, r) in self.snap.reports.iter().enumerate() {
                 if named.contains(&r.entry_id)
-                    || r.relays.as_ref().is_some_and(|p| relayed.contains(p))
+                    || r.relays.as_ref().is_some_and(|p| relayed.contains(p.id()))
                 {
                     dirty.insert(self.slot_at[pos]);
                 }
@@ -967,8 +1029,7 @@ impl Incremental {
 
         // Round 2: the components judged again, their old outputs replaced.
         let (out, region) = if more.is_empty() {
-            let hot: Vec<Option<HotKey>> = r1.iter().map(|&s| self.slots[s as usize].hot).collect();
-            let out = judge_region(&sub, &r1, linked, &hot, &self.near, &self.p);
+            let out = self.judge_region_of(&sub, &r1, linked);
             self.restore_sub(sub, false);
             (out, r1)
         } else {
@@ -978,8 +1039,7 @@ impl Incremental {
             let r2 = self.units(&dirty);
             let sub = self.take_sub(Some(&r2));
             let linked = incidents::link(&sub, &self.p);
-            let hot: Vec<Option<HotKey>> = r2.iter().map(|&s| self.slots[s as usize].hot).collect();
-            let out = judge_region(&sub, &r2, linked, &hot, &self.near, &self.p);
+            let out = self.judge_region_of(&sub, &r2, linked);
             self.restore_sub(sub, false);
             (out, r2)
         };
@@ -993,12 +1053,119 @@ impl Incremental {
             }
             if slot.has(BG) {
                 let r = &self.snap.reports[pos];
-                gone_bg.push((r.start, r.index, s));
+                gone_bg.push((
+                    r.start,
+                    r.index,
+                    nth_at(&self.snap.reports, pos, self.sorted),
+                ));
                 slot.flags &= !BG;
             }
         }
         self.install(gone_inc, gone_bg, out, invoked, &mut rj);
         rj
+    }
+
+    /// Judges a region ([`judge_region`]) with its reports' hot spots as they stand.
+    fn judge_region_of(&mut self, sub: &Snapshot, region: &[u32], linked: Linked) -> RegionOut {
+        let of: Vec<u32> = region
+            .iter()
+            .map(|&s| {
+                let h = self.slots[s as usize].hot;
+                self.intern(h)
+            })
+            .collect();
+        let routine = incidents::Routine {
+            texts: &self.j.routines,
+            of: &of,
+        };
+        judge_region(sub, region, linked, routine, &self.near, &self.p)
+    }
+
+    /// The position of a hot spot's routine description in `j.routines` (added when new).
+    fn intern(&mut self, h: Option<HotKey>) -> u32 {
+        let Some(h) = h else {
+            return BackgroundRef::NOT_ROUTINE;
+        };
+        let routines = &mut self.j.routines;
+        *self.routine_ix.entry(h).or_insert_with(|| {
+            routines.push(incidents::describe(h));
+            (routines.len() - 1) as u32
+        })
+    }
+
+    /// Drops the routine descriptions no background detection names any more, once they
+    /// outnumber the hot spots (hot spots that changed leave theirs behind).
+    fn compact_routines(&mut self) {
+        if self.j.routines.len() <= 2 * self.baseline.len() + 64 {
+            return;
+        }
+        let mut used = vec![false; self.j.routines.len()];
+        for b in &self.j.background {
+            if let Some(u) = used.get_mut(b.routine as usize) {
+                *u = true;
+            }
+        }
+        let mut to = vec![BackgroundRef::NOT_ROUTINE; used.len()];
+        let mut kept = Vec::new();
+        for (k, text) in std::mem::take(&mut self.j.routines).into_iter().enumerate() {
+            if used[k] {
+                to[k] = kept.len() as u32;
+                kept.push(text);
+            }
+        }
+        for b in &mut self.j.background {
+            if let Some(&k) = to.get(b.routine as usize) {
+                b.routine = k;
+            }
+        }
+        self.routine_ix.retain(|_, k| {
+            let moved = to.get(*k as usize).copied();
+            match moved {
+                Some(n) if n != BackgroundRef::NOT_ROUTINE => {
+                    *k = n;
+                    true
+                }
+                _ => false,
+            }
+        });
+        self.j.routines = kept;
+    }
+
+    /// Makes an arriving report name the parties already held (one shared [`Party`] each).
+    fn share_parties(&mut self, r: &mut ReportIn) {
+        let mut share = |p: &mut Party| {
+            let held = self
+                .parties
+                .entry(p.id().clone())
+                .or_insert_with(|| p.clone());
+            *p = held.clone();
+        };
+        share(&mut r.author);
+        if let Some(p) = &mut r.perpetrator {
+            share(p);
+        }
+        if let Some(p) = &mut r.relays {
+            share(p);
+        }
+    }
+
+    /// Whether another report held has the log index of the report in slot `s` (its leaving
+    /// would renumber the others' [`BackgroundRef::nth`]).
+    fn shares_index(&self, s: u32) -> bool {
+        let Some(pos) = self.pos(s) else {
+            return false;
+        };
+        let reports = &self.snap.reports;
+        let index = reports[pos].index;
+        if self.sorted {
+            (pos > 0 && reports[pos - 1].index == index)
+                || reports.get(pos + 1).is_some_and(|r| r.index == index)
+        } else {
+            reports
+                .iter()
+                .enumerate()
+                .any(|(i, r)| i != pos && r.index == index)
+        }
     }
 
     /// The net change of each report key: slots that leave and reports that arrive (in log
@@ -1293,27 +1460,33 @@ impl Incremental {
         // Background rows.
         let rm_bg: Vec<usize> = gone_bg
             .iter()
-            .filter_map(|k| self.bg_keys.binary_search(k).ok())
+            .filter_map(|k| self.j.background.binary_search_by(|b| b.key().cmp(k)).ok())
             .collect();
+        let mut add_bg = Vec::with_capacity(out.background.len());
+        for &(s, routine) in &out.background {
+            let Some(pos) = self.pos(s) else { continue };
+            let r = &self.snap.reports[pos];
+            add_bg.push(BackgroundRef {
+                start: r.start,
+                index: r.index,
+                nth: nth_at(&self.snap.reports, pos, self.sorted),
+                routine,
+            });
+            self.slots[s as usize].flags |= BG;
+        }
         rj.background_removed += rm_bg.len() as u64;
-        rj.background_added += out.background.len() as u64;
+        rj.background_added += add_bg.len() as u64;
         rj.background_gone.extend(
             rm_bg
                 .iter()
-                .map(|&i| (self.bg_keys[i].0, self.bg_keys[i].1)),
+                .map(|&i| (self.j.background[i].start, self.j.background[i].index)),
         );
         rj.background_new
-            .extend(out.background.iter().map(|((t, i, _), _)| (*t, *i)));
-        for ((_, _, s), _) in &out.background {
-            self.slots[*s as usize].flags |= BG;
-        }
-        splice(
-            &mut self.bg_keys,
-            &mut self.j.background,
-            rm_bg,
-            out.background,
-            Ord::cmp,
-        );
+            .extend(add_bg.iter().map(|b| (b.start, b.index)));
+        splice_rows(&mut self.j.background, rm_bg, add_bg, |a, b| {
+            a.key().cmp(&b.key())
+        });
+        self.compact_routines();
         // The release pass, where it can have changed.
         if rerun.iter().any(|&r| r) {
             let versions = adjudicate::reading_versions(&self.snap);
@@ -1396,7 +1569,7 @@ fn remove_positions<T>(v: &mut Vec<T>, pos: &[usize]) {
 }
 
 /// The entry ids named by assessments in one list and not the same in the other.
-fn changed_names(old: &[AssessmentIn], new: &[AssessmentIn]) -> BTreeSet<String> {
+fn changed_names(old: &[AssessmentIn], new: &[AssessmentIn]) -> BTreeSet<EntryId> {
     let index = |l: &[AssessmentIn]| -> HashMap<(u64, String), usize> {
         l.iter()
             .enumerate()
@@ -1414,7 +1587,7 @@ fn changed_names(old: &[AssessmentIn], new: &[AssessmentIn]) -> BTreeSet<String>
             .get(&(a.index, a.entry_id.clone()))
             .is_some_and(|&i| other_list[i] == *a);
         if !same {
-            out.extend(a.reports.iter().cloned());
+            out.extend(a.reports.iter().filter_map(|r| EntryId::from_hex(r)));
         }
     }
     out

@@ -8,15 +8,139 @@ use truce_model::lifecycle::ConditionStatus;
 use truce_model::taxonomy::Category;
 use truce_model::{EntryAt, Id, Ledger};
 
-/// One report as the engine sees it.
+/// An entry id: the SHA-256 of the entry's bytes, held as its 32 bytes (a report holds one of
+/// these rather than its 64-character hex text). Ordered as its bytes, which is the order of its
+/// lowercase hex; displayed and serialised as that hex.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntryId(pub [u8; 32]);
+
+impl EntryId {
+    /// Reads lowercase hex of 64 digits (as the ledger writes entry ids); `None` for anything
+    /// else, which names no entry.
+    pub fn from_hex(s: &str) -> Option<EntryId> {
+        let b = s.as_bytes();
+        if b.len() != 64 {
+            return None;
+        }
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        let mut out = [0u8; 32];
+        for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+            *o = digit(pair[0])? << 4 | digit(pair[1])?;
+        }
+        Some(EntryId(out))
+    }
+
+    /// The lowercase hex digits, without allocating.
+    pub fn hex_bytes(&self) -> [u8; 64] {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 64];
+        for (o, x) in out.chunks_exact_mut(2).zip(self.0) {
+            o[0] = DIGITS[usize::from(x >> 4)];
+            o[1] = DIGITS[usize::from(x & 15)];
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for EntryId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let h = self.hex_bytes();
+        // Hex digits are ASCII.
+        f.pad(std::str::from_utf8(&h).unwrap_or_default())
+    }
+}
+
+impl std::fmt::Debug for EntryId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EntryId({self})")
+    }
+}
+
+impl std::str::FromStr for EntryId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<EntryId, String> {
+        EntryId::from_hex(s)
+            .ok_or_else(|| format!("{s:?} is not an entry id (64 lowercase hex digits)"))
+    }
+}
+
+impl serde::Serialize for EntryId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let h = self.hex_bytes();
+        s.serialize_str(std::str::from_utf8(&h).unwrap_or_default())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EntryId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<EntryId, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A party named by many reports, held once and shared: a million detections of one sensor
+/// point at one [`Id`]. Compares, orders and hashes as the [`Id`] it holds.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Party(std::sync::Arc<Id>);
+
+impl Party {
+    /// The party's id.
+    pub fn id(&self) -> &Id {
+        &self.0
+    }
+}
+
+impl From<Id> for Party {
+    fn from(id: Id) -> Party {
+        Party(std::sync::Arc::new(id))
+    }
+}
+
+impl std::ops::Deref for Party {
+    type Target = Id;
+    fn deref(&self) -> &Id {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<Id> for Party {
+    fn borrow(&self) -> &Id {
+        &self.0
+    }
+}
+
+impl PartialEq<Id> for Party {
+    fn eq(&self, other: &Id) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl std::fmt::Display for Party {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl std::fmt::Debug for Party {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+/// One report as the engine sees it: compact, since a snapshot holds millions (its entry id as
+/// 32 bytes, its parties shared).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportIn {
     /// Log index of the entry (of its latest revision).
     pub index: u64,
-    /// Entry id (hex SHA-256).
-    pub entry_id: String,
+    /// Entry id (SHA-256 of the entry).
+    pub entry_id: EntryId,
     /// Author.
-    pub author: Id,
+    pub author: Party,
     /// The author's role, which decides whose side the report is on.
     pub role: Role,
     /// The report's id (unique per author).
@@ -24,11 +148,11 @@ pub struct ReportIn {
     /// What happened.
     pub act: Act,
     /// Who is alleged to have done it.
-    pub perpetrator: Option<Id>,
+    pub perpetrator: Option<Party>,
     /// Whose claim it relays, if not the author's own.
-    pub relays: Option<Id>,
+    pub relays: Option<Party>,
     /// Parties it says did not do it.
-    pub denies: Vec<Id>,
+    pub denies: Box<[Id]>,
     /// Position `[lon, lat]`.
     pub point: [f64; 2],
     /// Location uncertainty, metres.
@@ -227,7 +351,7 @@ impl Snapshot {
         let mut reports: Vec<ReportIn> = Vec::with_capacity(ledger.reports.len());
         let mut roles = Roles::new(&snap.roles);
         for r in ledger.reports.iter().filter(|r| r.retracted().is_none()) {
-            reports.push(report_in(&r, roles.of(r.author())));
+            reports.push(roles.report(&r));
         }
         // In log order already; sorting a sorted list is one pass.
         reports.sort_by_key(|r| r.index);
@@ -254,7 +378,7 @@ impl Snapshot {
                     .value
                     .reports
                     .iter()
-                    .filter_map(|r| current_report(&ledger, r))
+                    .filter_map(|r| current_report(ledger, r))
                     .collect(),
                 verdict: a.value.verdict,
                 text: a.value.text.clone(),
@@ -279,7 +403,7 @@ impl Snapshot {
                     .value
                     .reports
                     .iter()
-                    .filter_map(|r| current_report(&ledger, r))
+                    .filter_map(|r| current_report(ledger, r))
                     .collect(),
             })
             .collect();
@@ -419,46 +543,92 @@ impl Snapshot {
     }
 }
 
-/// The entry id of the current revision of the report `r` refers to (an entry id of any of its
-/// revisions, or `<author>/<report id>`).
 /// The roles of the authors of a run of reports: looked up once per run of reports by the same
-/// author (interned in the report store: the same `&Id`).
+/// author (interned in the report store: the same `&Id`); and the parties they name, each held
+/// once ([`Party`]).
 pub struct Roles<'a> {
     roles: &'a std::collections::BTreeMap<Id, Role>,
-    last: Option<(*const Id, Role)>,
+    last: Option<(*const Id, Role, Party)>,
+    parties: std::collections::HashMap<Id, Party>,
 }
 
 impl<'a> Roles<'a> {
     /// Over the snapshot's roles.
     pub fn new(roles: &'a std::collections::BTreeMap<Id, Role>) -> Roles<'a> {
-        Roles { roles, last: None }
+        Roles {
+            roles,
+            last: None,
+            parties: std::collections::HashMap::new(),
+        }
     }
 
     /// The role of `author` (open data when unregistered).
     pub fn of(&mut self, author: &Id) -> Role {
-        match self.last {
-            Some((a, role)) if std::ptr::eq(a, author) => role,
+        self.author(author).0
+    }
+
+    /// The role of `author` and the party shared by every report naming it.
+    fn author(&mut self, author: &Id) -> (Role, Party) {
+        match &self.last {
+            Some((a, role, p)) if std::ptr::eq(*a, author) => (*role, p.clone()),
             _ => {
                 let role = self.roles.get(author).copied().unwrap_or(Role::OpenData);
-                self.last = Some((author, role));
-                role
+                let p = self.party(author);
+                self.last = Some((author, role, p.clone()));
+                (role, p)
             }
         }
     }
+
+    /// The party `id`, shared with every report naming it.
+    pub fn party(&mut self, id: &Id) -> Party {
+        if let Some(p) = self.parties.get(id) {
+            return p.clone();
+        }
+        let p = Party::from(id.clone());
+        self.parties.insert(id.clone(), p.clone());
+        p
+    }
+
+    /// One report of the ledger's store as the engine sees it ([`report_in`]), its author's role
+    /// looked up and its parties shared with the other reports read through `self`.
+    pub fn report(&mut self, r: &truce_model::reports::ReportRef<'_>) -> ReportIn {
+        let (role, author) = self.author(r.author());
+        let perpetrator = r.perpetrator().map(|p| self.party(p));
+        let relays = r.relays().map(|p| self.party(p));
+        report_in_as(r, role, author, perpetrator, relays)
+    }
 }
 
-/// One report of the ledger's store as the engine sees it, its author's role given.
+/// One report of the ledger's store as the engine sees it, its author's role given (its parties
+/// held for it alone: [`Roles::report`] shares them across a snapshot).
 pub fn report_in(r: &truce_model::reports::ReportRef<'_>, role: Role) -> ReportIn {
+    report_in_as(
+        r,
+        role,
+        Party::from(r.author().clone()),
+        r.perpetrator().cloned().map(Party::from),
+        r.relays().cloned().map(Party::from),
+    )
+}
+
+fn report_in_as(
+    r: &truce_model::reports::ReportRef<'_>,
+    role: Role,
+    author: Party,
+    perpetrator: Option<Party>,
+    relays: Option<Party>,
+) -> ReportIn {
     let [lon, lat] = r.point();
     ReportIn {
         index: r.index(),
-        entry_id: r.entry_id(),
-        author: r.author().clone(),
+        entry_id: EntryId(*r.entry_digest()),
+        author,
         role,
         id: r.id_owned(),
         act: r.act(),
-        perpetrator: r.perpetrator().cloned(),
-        relays: r.relays().cloned(),
+        perpetrator,
+        relays,
         denies: r.denies().cloned().collect(),
         point: [lon, lat],
         uncertainty_m: r.uncertainty_m(),
@@ -469,6 +639,8 @@ pub fn report_in(r: &truce_model::reports::ReportRef<'_>, role: Role) -> ReportI
     }
 }
 
+/// The entry id of the current revision of the report `r` refers to (an entry id of any of its
+/// revisions, or `<author>/<report id>`).
 fn current_report(ledger: &Ledger, r: &str) -> Option<String> {
     let id = ledger.resolve_report(r).ok()?;
     match ledger.entry(&id) {

@@ -4,6 +4,7 @@
 //! No IO, no clock: everything is passed in, so replaying the log gives identical output.
 
 mod adjudicate;
+pub mod background;
 pub mod baseline;
 pub mod cluster;
 mod compliance;
@@ -13,11 +14,12 @@ pub mod incremental;
 pub mod input;
 pub mod types;
 
+pub use background::{BackgroundView, Judged};
 pub use compliance::compliance;
 pub use explain::explain;
 pub use incidents::{act_name, compatible, origin_of, side_label, side_of};
 pub use incremental::{Delta, Incremental, Rejudged};
-pub use input::Snapshot;
+pub use input::{EntryId, Party, Snapshot};
 pub use truce_model::domain::{Question, Standing};
 pub use types::*;
 
@@ -63,7 +65,7 @@ pub fn judge(snap: &Snapshot, p: &Params) -> Judgement {
     let near = adjudicate::Near::new(snap, &mut warnings);
     let versions = adjudicate::reading_versions(snap);
     let touch = adjudicate::Touch::new(&near, &versions);
-    let (built, background, baseline) = incidents::build(snap, p, &touch);
+    let (built, background, routines, baseline) = incidents::build(snap, p, &touch);
     let hits: Vec<Vec<adjudicate::Hit>> = if snap.readings.is_empty() {
         Vec::new()
     } else {
@@ -91,6 +93,7 @@ pub fn judge(snap: &Snapshot, p: &Params) -> Judgement {
         baseline,
         incidents: built.into_iter().map(|b| b.incident).collect(),
         background,
+        routines,
         findings,
         warnings,
     }

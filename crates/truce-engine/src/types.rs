@@ -207,6 +207,9 @@ pub struct Member {
 /// A background detection: a sensor detection that is not (yet) evidence of any incident. Which
 /// detections are background depends on what the log holds at the time of judgement: an
 /// allegation filed later pulls those within its reach into its incident.
+///
+/// The view of one: a judgement holds each as a [`BackgroundRef`] to its report in the snapshot
+/// judged, and [`Judgement::background_full`] makes this form of it on demand.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Background {
     /// UTC day of its start (`YYYY-MM-DD`).
@@ -214,6 +217,36 @@ pub struct Background {
     /// The detection, in the shape of an incident's member (`routine` set at a hot spot).
     #[serde(flatten)]
     pub detection: Member,
+}
+
+/// A background detection as a [`Judgement`] holds it: only what the snapshot judged does not
+/// say — which of its reports it is, and its routine description —, 24 bytes, so a million of
+/// them take 24 MB rather than the half gigabyte of their full form ([`Background`], made on
+/// demand by [`Judgement::background_full`]). Ordered as the judgement lists them: by start,
+/// then log index (then `nth`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct BackgroundRef {
+    /// The detection's start, unix seconds (the first key of the order, and a check that the
+    /// report found in a snapshot is this one).
+    pub start: i64,
+    /// Log index of the detection (of its latest revision).
+    pub index: u64,
+    /// Which of the snapshot's reports of that log index it is, counted in snapshot order (0:
+    /// the first; a log entry holds one report, so 0 for every snapshot read from a log).
+    pub nth: u32,
+    /// Its routine description: a position in [`Judgement::routines`], or
+    /// [`BackgroundRef::NOT_ROUTINE`].
+    pub routine: u32,
+}
+
+impl BackgroundRef {
+    /// `routine` of a detection at no persistent hot spot.
+    pub const NOT_ROUTINE: u32 = u32::MAX;
+
+    /// Its place in the order of [`Judgement::background`]: (start, log index, nth).
+    pub fn key(&self) -> (i64, u64, u32) {
+        (self.start, self.index, self.nth)
+    }
 }
 
 /// A monitor's assessment bearing on an incident.
@@ -476,7 +509,14 @@ pub struct Compliance {
 }
 
 /// Everything the engine derives from a log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Its background detections are references into the [`Snapshot`](crate::Snapshot) judged: read
+/// them with [`Judgement::background_full`] (or [`Judged`](crate::Judged), which keeps the two
+/// together). They are not serialised (the views store them as rows; `background` and
+/// `routines` are left out of this JSON), and two judgements are equal when their background
+/// names the same reports with the same descriptions, however the table of descriptions is laid
+/// out.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Judgement {
     /// The rules version.
     pub rules: String,
@@ -489,13 +529,42 @@ pub struct Judgement {
     /// Background detections (truce-rules/6): sensor detections that are in no incident —
     /// nobody alleges or observes anything within their reach, and they touch nothing a reading
     /// in force protects (or they are routine) — ordered by start then log index. Kept, counted
-    /// and available to corroborate, never listed or counted as incidents.
-    #[serde(default)]
-    pub background: Vec<Background>,
+    /// and available to corroborate, never listed or counted as incidents. Each a reference to
+    /// its report in the snapshot judged ([`Judgement::background_full`] reads them).
+    #[serde(skip)]
+    pub background: Vec<BackgroundRef>,
+    /// The routine descriptions background detections name ([`BackgroundRef::routine`]): each
+    /// hot spot's once.
+    #[serde(skip)]
+    pub routines: Vec<String>,
     /// Findings, ordered by agreement, reading, incident order.
     pub findings: Vec<Finding>,
     /// What could not be used, and why (e.g. a site polygon the geometry rules refuse).
     pub warnings: Vec<String>,
+}
+
+impl PartialEq for Judgement {
+    fn eq(&self, other: &Judgement) -> bool {
+        self.rules == other.rules
+            && self.log_size == other.log_size
+            && self.baseline == other.baseline
+            && self.incidents == other.incidents
+            && self.findings == other.findings
+            && self.warnings == other.warnings
+            && self.background.len() == other.background.len()
+            && self
+                .background
+                .iter()
+                .zip(&other.background)
+                .all(|(a, b)| a.key() == b.key() && self.routine(a) == other.routine(b))
+    }
+}
+
+impl Judgement {
+    /// The routine description of a background detection, if it is at a persistent hot spot.
+    pub fn routine(&self, b: &BackgroundRef) -> Option<&str> {
+        self.routines.get(b.routine as usize).map(String::as_str)
+    }
 }
 
 /// What the baseline learned.

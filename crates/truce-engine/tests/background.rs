@@ -18,14 +18,14 @@ fn at(h: i64) -> i64 {
 fn detection(index: u64, point: [f64; 2], time: i64) -> ReportIn {
     ReportIn {
         index,
-        entry_id: format!("{index:064x}"),
-        author: id("firms"),
+        entry_id: format!("{index:064x}").parse().unwrap(),
+        author: id("firms").into(),
         role: Role::OpenData,
         id: id(&format!("d{index}")),
         act: Act::FireObserved,
         perpetrator: None,
         relays: None,
-        denies: Vec::new(),
+        denies: Vec::new().into(),
         point,
         uncertainty_m: 375,
         start: time,
@@ -37,11 +37,11 @@ fn detection(index: u64, point: [f64; 2], time: i64) -> ReportIn {
 
 fn allegation(index: u64, point: [f64; 2], time: i64) -> ReportIn {
     ReportIn {
-        author: id("ua"),
+        author: id("ua").into(),
         role: Role::Belligerent,
         id: id(&format!("a{index}")),
         act: Act::DroneStrike,
-        perpetrator: Some(id("ru")),
+        perpetrator: Some(id("ru").into()),
         uncertainty_m: 300,
         ..detection(index, point, time)
     }
@@ -82,9 +82,8 @@ fn incident_ids(j: &Judgement) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn background_ids(j: &Judgement) -> Vec<String> {
-    j.background
-        .iter()
+fn background_ids(j: &Judgement, s: &Snapshot) -> Vec<String> {
+    j.background_full(s)
         .map(|b| b.detection.id.to_string())
         .collect()
 }
@@ -103,9 +102,9 @@ fn a_detection_touching_a_protected_site_in_force_is_an_incident_the_rest_backgr
     ]);
     let j = judge(&s, &Params::default());
     assert_eq!(incident_ids(&j), vec![vec!["d10".to_string()]]);
-    assert_eq!(background_ids(&j), vec!["d13", "d11", "d12"]);
+    assert_eq!(background_ids(&j, &s), vec!["d13", "d11", "d12"]);
     assert_eq!(j.findings.len(), 1);
-    assert_eq!(j.background[0].day, "2025-03-17");
+    assert_eq!(j.background_at(&s, 0).unwrap().day, "2025-03-17");
     // Background is never a finding.
     assert!(j.findings.iter().all(|f| f.incident == j.incidents[0].id));
 }
@@ -116,7 +115,7 @@ fn without_any_reading_every_detection_is_background() {
     s.readings.clear();
     let j = judge(&s, &Params::default());
     assert!(j.incidents.is_empty());
-    assert_eq!(background_ids(&j), vec!["d10"]);
+    assert_eq!(background_ids(&j, &s), vec!["d10"]);
 }
 
 #[test]
@@ -131,7 +130,7 @@ fn a_reading_version_effective_later_does_not_touch_earlier_detections() {
     s.readings = vec![rd];
     let j = judge(&s, &Params::default());
     assert_eq!(incident_ids(&j), vec![vec!["d11".to_string()]]);
-    assert_eq!(background_ids(&j), vec!["d10"]);
+    assert_eq!(background_ids(&j, &s), vec!["d10"]);
 }
 
 /// A fire front: detections every 600 m eastwards along a line in a field, each linked to the
@@ -234,14 +233,14 @@ proptest! {
                 *seen.entry(m.id.to_string()).or_insert(0) += 1;
             }
         }
-        for b in &j.background {
+        for b in j.background_full(&s) {
             *seen.entry(b.detection.id.to_string()).or_insert(0) += 1;
         }
         prop_assert_eq!(seen.len(), reports.len());
         prop_assert!(seen.values().all(|&c| c == 1));
         // A background detection is out of every allegation's reach (space or time).
         let p = Params::default();
-        for b in &j.background {
+        for b in j.background_full(&s) {
             for a in reports.iter().filter(|r| r.role == Role::Belligerent) {
                 let d = truce_geo::distance_m(a.point, b.detection.point);
                 let reach = p.report_reach_m + 300.0 + p.sensor_reach_m + 375.0;

@@ -26,14 +26,14 @@ fn scenario_report(path: &str, index: u64, author: &str) -> ReportIn {
     let r = f.report[0].clone();
     ReportIn {
         index,
-        entry_id: format!("{index:064x}"),
-        author: id(author),
+        entry_id: format!("{index:064x}").parse().unwrap(),
+        author: id(author).into(),
         role: Role::Belligerent,
         id: r.id,
         act: r.act,
-        perpetrator: r.alleged_perpetrator,
-        relays: r.relays,
-        denies: r.denies,
+        perpetrator: r.alleged_perpetrator.map(Into::into),
+        relays: r.relays.map(Into::into),
+        denies: r.denies.into(),
         point: [r.location.point.lon(), r.location.point.lat()],
         uncertainty_m: r.location.uncertainty_m,
         start: r.time.start.0.as_second(),
@@ -107,14 +107,14 @@ fn a_kyiv_day_across_the_change_to_summer_time_lasts_23_hours() {
     // 29 March 22:00 UTC to 30 March 21:00 UTC.
     let at = |k: u64, start: &str| ReportIn {
         index: k,
-        entry_id: format!("{k:064x}"),
-        author: id("ua"),
+        entry_id: format!("{k:064x}").parse().unwrap(),
+        author: id("ua").into(),
         role: Role::Belligerent,
         id: id(&format!("r{k}")),
         act: Act::DroneStrike,
-        perpetrator: Some(id("ru")),
+        perpetrator: Some(id("ru").into()),
         relays: None,
-        denies: Vec::new(),
+        denies: Vec::new().into(),
         // Far apart: one incident each.
         point: [30.0 + k as f64, 50.0],
         uncertainty_m: 100,

@@ -28,14 +28,14 @@ fn report(
 ) -> ReportIn {
     ReportIn {
         index,
-        entry_id: format!("{index:064x}"),
-        author: id(author),
+        entry_id: format!("{index:064x}").parse().unwrap(),
+        author: id(author).into(),
         role,
         id: id(rid),
         act,
-        perpetrator: perp.map(id),
+        perpetrator: perp.map(id).map(Into::into),
         relays: None,
-        denies: Vec::new(),
+        denies: Vec::new().into(),
         point,
         uncertainty_m: unc,
         start: t(start),
@@ -448,8 +448,7 @@ fn routine_flaring_is_not_taken_for_a_strike() {
     assert!(j.baseline.hot_spots >= 1);
     // Routine and alleged by nobody: a background detection (truce-rules/6), no incident.
     let late = j
-        .background
-        .iter()
+        .background_full(&s)
         .find(|b| b.detection.id.as_str() == "flare-late")
         .expect("the late flare is background");
     assert!(late
@@ -601,14 +600,14 @@ fn arb_report(k: u64) -> impl Strategy<Value = ReportIn> {
             let base = t("2025-03-24T00:00:00Z");
             ReportIn {
                 index: k,
-                entry_id: format!("{k:064x}"),
-                author: id(author),
+                entry_id: format!("{k:064x}").parse().unwrap(),
+                author: id(author).into(),
                 role,
                 id: id(&format!("r{k}")),
                 act,
-                perpetrator: perp.map(id),
-                relays,
-                denies: Vec::new(),
+                perpetrator: perp.map(id).map(Into::into),
+                relays: relays.map(Into::into),
+                denies: Vec::new().into(),
                 point: [lon, lat],
                 uncertainty_m: unc,
                 start: base + start,
@@ -802,7 +801,7 @@ fn a_large_incident_lists_each_conflict_once() {
                 "2025-03-27T12:00:00Z",
                 "2025-03-27T13:00:00Z",
             );
-            r.entry_id = format!("{k:064x}");
+            r.entry_id = format!("{k:064x}").parse().unwrap();
             r
         })
         .collect();

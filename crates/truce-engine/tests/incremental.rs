@@ -229,7 +229,7 @@ impl Model {
     }
 
     fn put(&mut self, r: ReportIn) {
-        let key = (r.author.clone(), r.id.clone());
+        let key = (r.author.id().clone(), r.id.clone());
         if !self.reports.contains_key(&key) {
             self.keys.push(key.clone());
         }
@@ -262,14 +262,14 @@ impl Model {
                     + i64::from(dx.unsigned_abs() % 7) * 60;
                 self.put(ReportIn {
                     index,
-                    entry_id: format!("{index:064x}"),
-                    author: id("firms"),
+                    entry_id: format!("{index:064x}").parse().unwrap(),
+                    author: id("firms").into(),
                     role: Role::OpenData,
                     id: id(&format!("d{}", self.n)),
                     act: Act::FireObserved,
                     perpetrator: None,
                     relays: None,
-                    denies: Vec::new(),
+                    denies: Vec::new().into(),
                     point: at(spot, dx, dy),
                     uncertainty_m: 375,
                     start: time,
@@ -321,19 +321,19 @@ impl Model {
                 ][act as usize % 4];
                 self.put(ReportIn {
                     index,
-                    entry_id: format!("{index:064x}"),
-                    author: id(author),
+                    entry_id: format!("{index:064x}").parse().unwrap(),
+                    author: id(author).into(),
                     role,
                     id: id(&format!("r{}", self.n)),
                     act,
-                    perpetrator: perp.map(id),
-                    relays: relays.map(id),
+                    perpetrator: perp.map(id).map(Into::into),
+                    relays: relays.map(id).map(Into::into),
                     denies: if admit && by == 1 {
-                        Vec::new()
+                        Vec::new().into()
                     } else if by == 1 && dx % 3 == 0 {
-                        vec![id("ru")]
+                        vec![id("ru")].into()
                     } else {
-                        Vec::new()
+                        Vec::new().into()
                     },
                     point: at(spot, dx, dy),
                     uncertainty_m: [300, 2_000, 20_000, 30_000][unc as usize % 4],
@@ -351,7 +351,7 @@ impl Model {
                 };
                 let index = self.index();
                 r.index = index;
-                r.entry_id = format!("{index:064x}");
+                r.entry_id = format!("{index:064x}").parse().unwrap();
                 r.start += i64::from(dday) * 86_400;
                 r.end += i64::from(dday) * 86_400;
                 r.point[0] += f64::from(dx) * 40.0 / (M_PER_DEG * 0.63);
@@ -481,7 +481,7 @@ impl Model {
 
     /// The current revision's entry id of a report key, if not retracted.
     fn current(&self, key: &(Id, Id)) -> Option<String> {
-        self.reports.get(key).map(|r| r.entry_id.clone())
+        self.reports.get(key).map(|r| r.entry_id.to_string())
     }
 
     fn snapshot(&self) -> Snapshot {
@@ -553,8 +553,19 @@ fn params() -> Params {
     }
 }
 
-fn bytes(j: &truce_engine::Judgement) -> Vec<u8> {
-    serde_json::to_vec(j).expect("a judgement serialises")
+/// A judgement's JSON, then its background detections in full, read from the snapshot judged
+/// (so a reference that resolves to another report, or to none, shows).
+fn bytes(j: &truce_engine::Judgement, s: &Snapshot) -> Vec<u8> {
+    let mut out = serde_json::to_vec(j).expect("a judgement serialises");
+    out.push(b'\n');
+    let full: Vec<truce_engine::Background> = j.background_full(s).collect();
+    assert_eq!(
+        full.len(),
+        j.background.len(),
+        "every background reference resolves"
+    );
+    out.extend(serde_json::to_vec(&full).expect("background serialises"));
+    out
 }
 
 /// Runs `ops`: the first `initial` folded into the snapshot `Incremental::new` starts from, the
@@ -567,7 +578,11 @@ fn check(initial: usize, ops: &[Op], batches: &[usize], p: &Params) -> Result<()
     m.changed.clear();
     let mut snap = m.snapshot();
     let mut inc = Incremental::new(snap.clone(), p.clone());
-    prop_assert_eq!(bytes(inc.judgement()), bytes(&judge(&snap, p)), "after new");
+    prop_assert_eq!(
+        bytes(inc.judgement(), inc.snapshot()),
+        bytes(&judge(&snap, p), &snap),
+        "after new"
+    );
     let mut rest = &ops[initial.min(ops.len())..];
     let mut b = batches.iter().cycle();
     let mut step = 0;
@@ -587,7 +602,7 @@ fn check(initial: usize, ops: &[Op], batches: &[usize], p: &Params) -> Result<()
         );
         let want = judge(&now, p);
         let got = inc.judgement();
-        if bytes(got) != bytes(&want) {
+        if bytes(got, inc.snapshot()) != bytes(&want, &now) {
             // Say where they part.
             prop_assert_eq!(
                 &got.baseline,
@@ -607,8 +622,8 @@ fn check(initial: usize, ops: &[Op], batches: &[usize], p: &Params) -> Result<()
                 prop_assert_eq!(g, w, "step {} incident ({:?})", step, rj);
             }
             prop_assert_eq!(
-                &got.background,
-                &want.background,
+                got.background_full(inc.snapshot()).collect::<Vec<_>>(),
+                want.background_full(&now).collect::<Vec<_>>(),
                 "step {} background ({:?})",
                 step,
                 rj
@@ -742,28 +757,40 @@ fn rejudged_says_what_was_rejudged() {
     assert_eq!(rj.full, None);
     assert_eq!(rj.reports_changed, 1);
     assert!(rj.reclustered >= 1 && rj.reclustered < 41, "{rj:?}");
-    assert_eq!(bytes(inc.judgement()), bytes(&judge(&now, &p)));
+    assert_eq!(
+        bytes(inc.judgement(), inc.snapshot()),
+        bytes(&judge(&now, &p), &now)
+    );
     m.apply(&Op::Reading { variant: 1 });
     let (d, now) = m.delta(&now, false);
     let rj = inc.apply(d);
     assert_eq!(rj.full.as_deref(), Some("a reading changed"));
-    assert_eq!(bytes(inc.judgement()), bytes(&judge(&now, &p)));
+    assert_eq!(
+        bytes(inc.judgement(), inc.snapshot()),
+        bytes(&judge(&now, &p), &now)
+    );
     // A report filed out of log order (before the last index held): judged in full, in place.
     let mut r = now.reports[3].clone();
     r.index = 2;
-    r.entry_id = format!("{:064x}", 2);
+    r.entry_id = format!("{:064x}", 2).parse().unwrap();
     r.id = id("early");
     m.put(r);
     let (d, now) = m.delta(&now, false);
     let rj = inc.apply(d);
     assert_eq!(rj.full.as_deref(), Some("a report filed out of log order"));
     assert!(inc.snapshot() == &now);
-    assert_eq!(bytes(inc.judgement()), bytes(&judge(&now, &p)));
+    assert_eq!(
+        bytes(inc.judgement(), inc.snapshot()),
+        bytes(&judge(&now, &p), &now)
+    );
     // A retraction and a role alone: local.
     m.apply(&Op::Retract { which: 5 });
     m.apply(&Op::Register { role: 1 });
     let (d, now) = m.delta(&now, false);
     let rj = inc.apply(d);
     assert_eq!(rj.full, None);
-    assert_eq!(bytes(inc.judgement()), bytes(&judge(&now, &p)));
+    assert_eq!(
+        bytes(inc.judgement(), inc.snapshot()),
+        bytes(&judge(&now, &p), &now)
+    );
 }

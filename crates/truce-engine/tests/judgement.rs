@@ -26,14 +26,14 @@ fn rep(
 ) -> ReportIn {
     ReportIn {
         index,
-        entry_id: format!("{index:064x}"),
-        author: id(author),
+        entry_id: format!("{index:064x}").parse().unwrap(),
+        author: id(author).into(),
         role,
         id: id(&format!("r{index}")),
         act,
-        perpetrator: perp.map(id),
+        perpetrator: perp.map(id).map(Into::into),
         relays: None,
-        denies: Vec::new(),
+        denies: Vec::new().into(),
         point,
         uncertainty_m: unc,
         start,
@@ -113,7 +113,7 @@ fn thirty_incidents() -> (Snapshot, BTreeMap<String, usize>) {
         ));
         let mut members = Vec::new();
         let mut push = |r: ReportIn, s: &mut Snapshot| {
-            label.insert(r.entry_id.clone(), k);
+            label.insert(r.entry_id.to_string(), k);
             members.push(r.index);
             s.reports.push(r);
         };
@@ -436,7 +436,7 @@ fn a_relayed_claim_counts_as_its_origin_and_a_denial_disputes_without_lowering()
         500,
         at,
     );
-    relay.relays = Some(id("ru"));
+    relay.relays = Some(id("ru").into());
     let mut s = Snapshot {
         log_size: 10,
         reports: vec![
@@ -470,7 +470,7 @@ fn a_relayed_claim_counts_as_its_origin_and_a_denial_disputes_without_lowering()
     );
     // ua denies it: a denial does not lower a corroborated attribution.
     let mut denial = rep(3, "ua", Role::Belligerent, Act::Strike, None, p, 500, at);
-    denial.denies = vec![id("ua")];
+    denial.denies = vec![id("ua")].into();
     s.reports.push(denial);
     let j = judge(&s, &Params::default());
     let a = &j.incidents[0].alleged[0];
@@ -483,8 +483,8 @@ fn a_relayed_claim_counts_as_its_origin_and_a_denial_disputes_without_lowering()
     assert_eq!(a.grade, AttributionGrade::Disputed);
     assert_eq!(a.standing, Standing::Alleged);
     // ua says it did it: admitted, established.
-    s.reports[1].denies.clear();
-    s.reports[1].perpetrator = Some(id("ua"));
+    s.reports[1].denies = Box::default();
+    s.reports[1].perpetrator = Some(id("ua").into());
     let j = judge(&s, &Params::default());
     assert_eq!(j.incidents[0].alleged[0].grade, AttributionGrade::Admitted);
     assert_eq!(j.findings[0].words, "established breach");
@@ -524,7 +524,7 @@ fn a_claim_wider_than_any_reach_leaves_the_target_uncertain() {
     let target = f.reasons.iter().find(|r| r.rule == "target").unwrap();
     assert_eq!(target.holds, "uncertain");
     // Even admitted, the vague claim stays undetermined.
-    s.reports[0].author = id("ua");
+    s.reports[0].author = id("ua").into();
     let j = judge(&s, &Params::default());
     assert_eq!(j.incidents[0].alleged[0].grade, AttributionGrade::Admitted);
     assert_eq!(j.findings[0].outcome, Outcome::Undetermined);
@@ -561,14 +561,14 @@ fn flares_are_learned_from_a_log_that_starts_at_the_window_and_strikes_keep_thei
         let r = *report;
         s.reports.push(ReportIn {
             index,
-            entry_id: format!("{index:064x}"),
-            author: id("firms"),
+            entry_id: format!("{index:064x}").parse().unwrap(),
+            author: id("firms").into(),
             role: Role::OpenData,
             id: r.id,
             act: r.act,
             perpetrator: None,
             relays: None,
-            denies: Vec::new(),
+            denies: Vec::new().into(),
             point: [r.location.point.lon(), r.location.point.lat()],
             uncertainty_m: r.location.uncertainty_m,
             start: r.time.start.0.as_second(),
@@ -631,8 +631,7 @@ fn flares_are_learned_from_a_log_that_starts_at_the_window_and_strikes_keep_thei
         .collect();
     // Routine and alleged by nobody, flare detections are background (truce-rules/6).
     let routine_background = j
-        .background
-        .iter()
+        .background_full(&s)
         .filter(|b| b.detection.routine.is_some() && near_flare(b.detection.point))
         .count();
     assert!(routine_background > 100, "{routine_background}");

@@ -39,14 +39,14 @@ fn ru_reading(extra: &str, window: &str) -> ReadingIn {
 fn strike(index: u64, at: &str) -> ReportIn {
     ReportIn {
         index,
-        entry_id: format!("{index:064x}"),
-        author: id("ua"),
+        entry_id: format!("{index:064x}").parse().unwrap(),
+        author: id("ua").into(),
         role: Role::Belligerent,
         id: id(&format!("r{index}")),
         act: Act::Strike,
-        perpetrator: Some(id("ru")),
+        perpetrator: Some(id("ru").into()),
         relays: None,
-        denies: Vec::new(),
+        denies: Vec::new().into(),
         point: PLANT,
         uncertainty_m: 300,
         start: t(at),

@@ -14,14 +14,14 @@ use truce_model::geo::Geometry;
 fn strike(index: u64, author: &str, perp: &str, point: [f64; 2], unc: u32) -> ReportIn {
     ReportIn {
         index,
-        entry_id: format!("{index:064x}"),
-        author: id(author),
+        entry_id: format!("{index:064x}").parse().unwrap(),
+        author: id(author).into(),
         role: Role::Belligerent,
         id: id(&format!("r{index}")),
         act: Act::Strike,
-        perpetrator: Some(id(perp)),
+        perpetrator: Some(id(perp).into()),
         relays: None,
-        denies: Vec::new(),
+        denies: Vec::new().into(),
         point,
         uncertainty_m: unc,
         start: t("2025-03-26T10:00:00Z"),

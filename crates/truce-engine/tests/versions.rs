@@ -25,14 +25,14 @@ fn version(index: u64, filed: &str, effective: Option<&str>, start: &str) -> Rea
 fn strike(index: u64, at: &str, point: [f64; 2]) -> ReportIn {
     ReportIn {
         index,
-        entry_id: format!("{index:064x}"),
-        author: id("ua"),
+        entry_id: format!("{index:064x}").parse().unwrap(),
+        author: id("ua").into(),
         role: Role::Belligerent,
         id: id(&format!("r{index}")),
         act: Act::Strike,
-        perpetrator: Some(id("ru")),
+        perpetrator: Some(id("ru").into()),
         relays: None,
-        denies: Vec::new(),
+        denies: Vec::new().into(),
         point,
         uncertainty_m: 300,
         start: t(at),

@@ -30,8 +30,8 @@
 //! counted in their own section, "Observations", by source and routine or not, with the previous
 //! day's count, by the same overlap rule as incidents. They are never listed, never counted as
 //! incidents and never as findings of breach. Counting them takes one pass over the background
-//! holding only counters (a detection whose UTC `day` is after the report's day is passed over
-//! without reading its times), so memory follows one day's counts, not the log.
+//! holding only counters (each detection read in place from the snapshot judged, nothing made
+//! per detection), so memory follows one day's counts, not the log.
 //!
 //! **Which incidents are listed: the notable ones.** Every incident of the day is counted in the
 //! summary. It is listed one by one only if it is *notable* ([`notable::why`]), that is if at
@@ -90,7 +90,7 @@ pub use observations::{Observations, SourceCount};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use truce_engine::{
-    outcome_words, Compliance, Finding, Grade, Incident, Judgement, Outcome, Reason, Standing,
+    outcome_words, Compliance, Finding, Grade, Incident, Judged, Outcome, Reason, Standing,
 };
 use truce_model::views::CommitmentStatus;
 
@@ -136,8 +136,9 @@ pub struct CheckpointInfo {
 pub struct DailyInput<'a> {
     /// The day, in its time zone.
     pub day: Day,
-    /// The engine's judgement of the log (incidents and findings).
-    pub judgement: &'a Judgement,
+    /// The engine's judgement of the log (incidents, findings, background detections) with the
+    /// snapshot it judged, which its background detections are read from.
+    pub judgement: &'a Judged,
     /// The compliance view of those findings.
     pub compliance: &'a Compliance,
     /// Commitments reconciled with their fulfilments.
@@ -1125,7 +1126,7 @@ pub fn daily_with_changes(input: &DailyInput<'_>, changes: &[VersionChange]) -> 
     );
 
     // Background detections: counted, never incidents.
-    let mut pass = observations::count(&j.background, today_w, prev_w, &utc_date(today_w.1 - 1));
+    let mut pass = observations::count(j.background_views(), today_w, prev_w);
     let (dates, instants) = (
         format!(
             "--from {} --to {}",

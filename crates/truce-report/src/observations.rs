@@ -6,7 +6,7 @@
 use crate::Count;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use truce_engine::Background;
+use truce_engine::BackgroundView;
 
 /// Background detections of one source on the day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,29 +46,26 @@ pub(crate) struct Pass {
 }
 
 /// Counts the background detections overlapping `day` and `previous` (each `[start, end)` in unix
-/// seconds; a detection's interval is closed). `last_date` is the UTC date (`YYYY-MM-DD`) of the
-/// day's last second: a detection whose `day` field is later starts after the day and is passed
-/// over without reading its times.
-pub(crate) fn count(
-    background: &[Background],
+/// seconds; a detection's interval is closed), read from the snapshot judged (their times as
+/// unix seconds, their origin named only for those counted).
+pub(crate) fn count<'a>(
+    background: impl IntoIterator<Item = BackgroundView<'a>>,
     day: (i64, i64),
     previous: Option<(i64, i64)>,
-    last_date: &str,
 ) -> Pass {
     let on = |w: (i64, i64), s: i64, e: i64| s < w.1 && e >= w.0;
     // source → [day, day routine, previous, previous routine]
-    let mut by: BTreeMap<&str, [u64; 4]> = BTreeMap::new();
+    let mut by: BTreeMap<String, [u64; 4]> = BTreeMap::new();
     let mut first_start: Option<i64> = None;
     let mut unreadable = 0u64;
+    // A time the published form cannot write (beyond RFC 3339's years) cannot be read back.
+    let readable = |t: i64| jiff::Timestamp::from_second(t).is_ok();
     for b in background {
-        if b.day.len() == 10 && b.day.as_str() > last_date {
-            continue;
-        }
-        let d = &b.detection;
-        let (Some(s), Some(e)) = (crate::unix(&d.start), crate::unix(&d.end)) else {
+        let (s, e) = (b.report.start, b.report.end);
+        if !(readable(s) && readable(e)) {
             unreadable += 1;
             continue;
-        };
+        }
         let e = e.max(s);
         if s >= day.1 {
             continue;
@@ -79,8 +76,8 @@ pub(crate) fn count(
         if !(today || before) {
             continue;
         }
-        let routine = u64::from(d.routine.is_some());
-        let c = by.entry(d.side.as_str()).or_default();
+        let routine = u64::from(b.routine.is_some());
+        let c = by.entry(b.side()).or_default();
         if today {
             c[0] += 1;
             c[1] += routine;

@@ -6,7 +6,8 @@
 //! escapes what the log says.
 
 use serde_json::{json, Value};
-use truce_engine::{Compliance, Judgement};
+use truce_engine::input::ReportIn;
+use truce_engine::{BackgroundRef, Compliance, EntryId, Judged, Judgement, Snapshot};
 use truce_model::views::{CommitmentStatus, ItemBalance};
 use truce_report::{daily, CheckpointInfo, DailyInput, DailyReport, Day, ReportError};
 
@@ -190,16 +191,38 @@ fn report(date: &str, offset: &str) -> DailyReport {
     report_of(&judgement(), date, offset)
 }
 
-fn report_of(j: &Judgement, date: &str, offset: &str) -> DailyReport {
+/// A judgement with the snapshot it judged (an empty one for a judgement without background
+/// detections).
+trait AsJudged {
+    fn judged(&self) -> Judged;
+}
+
+impl AsJudged for Judgement {
+    fn judged(&self) -> Judged {
+        Judged {
+            snapshot: Snapshot::default(),
+            judgement: self.clone(),
+        }
+    }
+}
+
+impl AsJudged for Judged {
+    fn judged(&self) -> Judged {
+        self.clone()
+    }
+}
+
+fn report_of(j: &impl AsJudged, date: &str, offset: &str) -> DailyReport {
     report_on(j, Day::parse(date, offset).unwrap())
 }
 
-fn report_on(j: &Judgement, day: Day) -> DailyReport {
+fn report_on(j: &impl AsJudged, day: Day) -> DailyReport {
+    let j = j.judged();
     let comp: Compliance = truce_engine::compliance(&j.findings);
     let cs = commitments();
     daily(&DailyInput {
         day,
-        judgement: j,
+        judgement: &j,
         compliance: &comp,
         commitments: &cs,
         checkpoint: CheckpointInfo {
@@ -759,7 +782,7 @@ fn version_change(filed: &str, retroactive: bool) -> truce_report::VersionChange
 
 #[test]
 fn changes_to_readings_filed_on_the_day_are_reported_and_omitted_when_none() {
-    let j = judgement();
+    let j = judgement().judged();
     let comp: Compliance = truce_engine::compliance(&j.findings);
     let cs = commitments();
     let input = |day: Day| DailyInput {
@@ -818,18 +841,41 @@ fn changes_to_readings_filed_on_the_day_are_reported_and_omitted_when_none() {
 }
 
 /// A background detection by `author` (`sensor:<author>`) at `start` (an instant), routine or
-/// not.
-fn detection(author: &str, index: u64, start: &str, routine: bool) -> Value {
-    let mut d = json!({
-        "day": &start[..10], "index": index, "entry_id": format!("{index:064x}"),
-        "author": author, "role": "open-data", "id": format!("d{index}"), "act": "fire-observed",
-        "point": [35.0, 51.0], "uncertainty_m": 375, "start": start, "end": start,
-        "side": format!("sensor:{author}")
-    });
-    if routine {
-        d["routine"] = json!("hot spot: gas flare");
-    }
-    d
+/// not: its report, and the judgement's reference to it (routine: the first description).
+fn detection(author: &str, index: u64, start: &str, routine: bool) -> (ReportIn, BackgroundRef) {
+    let start = t(start);
+    let r = ReportIn {
+        index,
+        entry_id: EntryId::from_hex(&format!("{index:064x}")).unwrap(),
+        author: truce_model::Id::new(author).unwrap().into(),
+        role: truce_model::Role::OpenData,
+        id: truce_model::Id::new(&format!("d{index}")).unwrap(),
+        act: truce_model::domain::Act::FireObserved,
+        perpetrator: None,
+        relays: None,
+        denies: Box::default(),
+        point: [35.0, 51.0],
+        uncertainty_m: 375,
+        start,
+        end: start,
+        target: None,
+        static_source: false,
+    };
+    let b = BackgroundRef {
+        start,
+        index,
+        nth: 0,
+        routine: if routine {
+            0
+        } else {
+            BackgroundRef::NOT_ROUTINE
+        },
+    };
+    (r, b)
+}
+
+fn t(s: &str) -> i64 {
+    s.parse::<jiff::Timestamp>().unwrap().as_second()
 }
 
 /// The hand-built judgement with background detections (on the 20th, the 21st, and at 23:30
@@ -838,15 +884,17 @@ fn detection(author: &str, index: u64, start: &str, routine: bool) -> Value {
 /// finding (`inc-quiet`); and notable ones that name nobody: a monitor's own report
 /// (`inc-monitor`), sources that disagree (`inc-disputed`), an undetermined finding
 /// (`inc-undetermined`).
-fn judgement_with_background() -> Judgement {
+fn judgement_with_background() -> Judged {
     let mut v = serde_json::to_value(judgement()).unwrap();
-    v["background"] = json!([
+    let (reports, background): (Vec<ReportIn>, Vec<BackgroundRef>) = [
         detection("firms", 100, "2025-03-20T10:00:00Z", false),
         detection("firms", 101, "2025-03-21T01:00:00Z", false),
         detection("firms", 102, "2025-03-21T02:00:00Z", true),
         detection("viirs", 103, "2025-03-21T03:00:00Z", false),
         detection("firms", 104, "2025-03-21T23:30:00Z", false),
-    ]);
+    ]
+    .into_iter()
+    .unzip();
     let quiet = |id: &str, start: &str, side: &str| {
         let mut i = incident(id, start, start, "reported", &[], "alleged");
         i["sides"] = json!([side]);
@@ -891,7 +939,17 @@ fn judgement_with_background() -> Judgement {
     );
     und["attributions"] = json!([]);
     findings.push(und);
-    serde_json::from_value(v).unwrap()
+    let mut judgement: Judgement = serde_json::from_value(v).unwrap();
+    judgement.background = background;
+    judgement.routines = vec!["hot spot: gas flare".into()];
+    Judged {
+        snapshot: Snapshot {
+            log_size: 200,
+            reports,
+            ..Default::default()
+        },
+        judgement,
+    }
 }
 
 #[test]

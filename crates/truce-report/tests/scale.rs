@@ -5,9 +5,10 @@
 //! with the command that lists them; capped reports, assessments, changed findings and warnings.
 //! Sizes and counts are asserted, never times.
 
+use truce_engine::input::ReportIn;
 use truce_engine::{
-    Allegation, AssessmentRef, AttributionGrade, Background, Compliance, Finding, Grade, Incident,
-    Judgement, Member, Outcome,
+    Allegation, AssessmentRef, AttributionGrade, BackgroundRef, Compliance, EntryId, Finding,
+    Grade, Incident, Judged, Judgement, Member, Outcome, Party, Snapshot,
 };
 use truce_model::domain::{Act, Question, Role, Standing, Verdict};
 use truce_model::Id;
@@ -58,22 +59,50 @@ fn detection(k: u64, start: String) -> Member {
     }
 }
 
-/// 1,000,000 detections on 21 March, 1,000 on the 20th.
-fn background() -> Vec<Background> {
-    let mut b: Vec<Background> = Vec::with_capacity(1_001_000);
-    for k in 0..1_000 {
-        b.push(Background {
-            day: "2025-03-20".into(),
-            detection: detection(k, format!("2025-03-20T12:{:02}:00Z", k % 60)),
+/// 1,000,000 detections on 21 March, 1,000 on the 20th (every tenth at a hot spot): the
+/// snapshot's reports, and the judgement's references to them with their one routine
+/// description.
+fn background() -> (Vec<ReportIn>, Vec<BackgroundRef>, Vec<String>) {
+    const MARCH_21: i64 = 1_742_515_200;
+    let firms: Party = id("firms").into();
+    let d = id("d");
+    let mut reports = Vec::with_capacity(1_001_000);
+    let mut refs = Vec::with_capacity(1_001_000);
+    let starts = (0..1_000)
+        .map(|k: u64| (k, MARCH_21 - 12 * 3_600 + (k % 60) as i64 * 60))
+        .chain((0..DETECTIONS).map(|k| (k, MARCH_21 + (k * 86_400 / DETECTIONS) as i64)));
+    for (k, start) in starts {
+        let index = reports.len() as u64;
+        reports.push(ReportIn {
+            index,
+            entry_id: EntryId([0; 32]),
+            author: firms.clone(),
+            role: Role::OpenData,
+            id: d.clone(),
+            act: Act::FireObserved,
+            perpetrator: None,
+            relays: None,
+            denies: Box::default(),
+            point: [35.0, 51.0],
+            uncertainty_m: 375,
+            start,
+            end: start,
+            target: None,
+            static_source: false,
+        });
+        refs.push(BackgroundRef {
+            start,
+            index,
+            nth: 0,
+            routine: if k.is_multiple_of(10) {
+                0
+            } else {
+                BackgroundRef::NOT_ROUTINE
+            },
         });
     }
-    for k in 0..DETECTIONS {
-        b.push(Background {
-            day: "2025-03-21".into(),
-            detection: detection(k, at(k * 86_400 / DETECTIONS)),
-        });
-    }
-    b
+    refs.sort_unstable();
+    (reports, refs, vec!["hot spot".into()])
 }
 
 /// Incident `k`: the first BREACHES blamed on ru (an alleged breach under ru's reading, the
@@ -208,7 +237,8 @@ fn incidents_and_findings() -> (Vec<Incident>, Vec<Finding>) {
 #[test]
 fn a_million_detections_and_thirty_thousand_incidents_give_a_bounded_report() {
     let (incidents, findings) = incidents_and_findings();
-    let j = Judgement {
+    let (reports, background, routines) = background();
+    let judgement = Judgement {
         rules: "truce-rules/6".into(),
         log_size: 2_000_000,
         baseline: serde_json::from_value(serde_json::json!({
@@ -216,9 +246,18 @@ fn a_million_detections_and_thirty_thousand_incidents_give_a_bounded_report() {
         }))
         .unwrap(),
         incidents,
-        background: background(),
+        background,
+        routines,
         findings,
         warnings: (0..10_000).map(|k| format!("warning {k}")).collect(),
+    };
+    let j = Judged {
+        snapshot: Snapshot {
+            log_size: 2_000_000,
+            reports,
+            ..Default::default()
+        },
+        judgement,
     };
     let comp = Compliance {
         rows: Vec::new(),

@@ -64,8 +64,7 @@ fn engine_background(dir: &std::path::Path) -> Vec<Value> {
     let reader =
         LogReader::open(SqliteStorage::open(&dir.join("truce.db"), false).unwrap()).unwrap();
     let (j, _) = truce_views::derived::judge(&reader, &mut |_| {}).unwrap();
-    j.background
-        .iter()
+    j.background_full()
         .map(|b| serde_json::to_value(b).unwrap())
         .collect()
 }

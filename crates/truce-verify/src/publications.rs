@@ -215,8 +215,9 @@ pub(crate) fn recompute(
     } else {
         truce_model::views::commitments(ledger)
     };
-    let j = truce_engine::judge(
-        &Snapshot::from_ledger(ledger.clone(), size),
+    // With its snapshot: a daily report counts the background detections read from it.
+    let j = truce_engine::Judged::new(
+        Snapshot::from_ledger(ledger.clone(), size),
         &Params::default(),
     );
     let compliance = truce_engine::compliance(&j.findings);

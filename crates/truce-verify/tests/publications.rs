@@ -101,7 +101,7 @@ fn published(entries: &[Vec<u8>], cp: &SignedCheckpoint, day: Day) -> Published 
         }
     }
     assert!(!changes.is_empty(), "the day names us's first reading");
-    let j = truce_engine::judge(&Snapshot::from_ledger(ledger, size), &Params::default());
+    let j = truce_engine::Judged::new(Snapshot::from_ledger(ledger, size), &Params::default());
     let c = truce_engine::compliance(&j.findings);
     let report = truce_report::daily_with_changes(
         &DailyInput {

@@ -1,8 +1,10 @@
 //! The derived views (`views.db`): the log replayed into a ledger, judged by the engine, and the
 //! incidents, findings, compliance and baseline stored, stamped with the log size, root and rules
 //! version they were computed at (architecture invariants 10 and 11). Background detections
-//! (`Judgement.background`) are stored as rows of plain columns ([`background_row`]) and read
-//! back into the engine's value ([`background_of`]), so they serialise exactly as the engine's. The CLI (`truce
+//! (`Judgement.background`, references into the snapshot judged: a judgement is kept with its
+//! snapshot, [`Judged`], until stored) are stored as rows of plain columns ([`background_row`])
+//! and read back into the engine's value ([`background_of`]), so they serialise exactly as the
+//! engine's. The CLI (`truce
 //! incidents`, `findings`, `compliance`, `explain`, `rebuild`, `demo`) and the HTTP service both
 //! call these functions, so they publish the same bytes.
 //!
@@ -19,7 +21,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
-use truce_engine::{Background, Finding, Judgement, Member, Params, Snapshot, RULES_VERSION};
+use truce_engine::{
+    Background, Finding, Judged, Judgement, Member, Params, Snapshot, RULES_VERSION,
+};
 use truce_log::SignedCheckpoint;
 use truce_model::Ledger;
 
@@ -157,13 +161,14 @@ pub fn warn_refused(refused: &truce_model::Refusals) {
 }
 
 /// Judges a ledger replayed to `size` entries whose tree has root `root` (base64; empty for an
-/// empty log).
-pub fn judge_ledger(ledger: Ledger, size: u64, root: String) -> (Judgement, ViewStamp) {
+/// empty log): the judgement with the snapshot it judged (its background detections are read
+/// from it).
+pub fn judge_ledger(ledger: Ledger, size: u64, root: String) -> (Judged, ViewStamp) {
     let t = Instant::now();
     let snap = Snapshot::from_ledger(ledger, size);
     tracing::info!(secs = t.elapsed().as_secs_f64(), "snapshot");
     let t = Instant::now();
-    let j = truce_engine::judge(&snap, &Params::default());
+    let j = Judged::new(snap, &Params::default());
     tracing::info!(
         secs = t.elapsed().as_secs_f64(),
         incidents = j.incidents.len(),
@@ -183,7 +188,7 @@ pub fn judge_ledger(ledger: Ledger, size: u64, root: String) -> (Judgement, View
 pub fn judge(
     reader: &dyn LogSource,
     progress: &mut (dyn FnMut(Progress) + Send),
-) -> Result<(Judgement, ViewStamp), DerivedError> {
+) -> Result<(Judged, ViewStamp), DerivedError> {
     judge_at(reader, reader.size()?, progress)
 }
 
@@ -193,7 +198,7 @@ pub fn judge_at(
     reader: &dyn LogSource,
     size: u64,
     progress: &mut (dyn FnMut(Progress) + Send),
-) -> Result<(Judgement, ViewStamp), DerivedError> {
+) -> Result<(Judged, ViewStamp), DerivedError> {
     let t = Instant::now();
     let (ledger, size) = replay_to_with(reader, size, progress)?;
     tracing::info!(secs = t.elapsed().as_secs_f64(), size, "replayed");
@@ -272,14 +277,25 @@ fn rows(j: &Judgement) -> Result<Rows, DerivedError> {
 }
 
 /// Stores a judgement as the views stamped `stamp`, replacing what was there.
-pub fn store(views: &mut ViewStore, j: &Judgement, stamp: &ViewStamp) -> Result<(), DerivedError> {
+pub fn store(views: &mut ViewStore, j: &Judged, stamp: &ViewStamp) -> Result<(), DerivedError> {
+    store_judgement(views, &j.judgement, &j.snapshot, stamp)
+}
+
+/// [`store`] of a judgement and the snapshot it judged, held apart (an incremental judgement's:
+/// [`crate::live`]). The background rows are made one at a time from `snap`.
+pub fn store_judgement(
+    views: &mut ViewStore,
+    j: &Judgement,
+    snap: &Snapshot,
+    stamp: &ViewStamp,
+) -> Result<(), DerivedError> {
     let (incidents, findings, docs) = rows(j)?;
     let t = Instant::now();
     views.replace_bulk(
         stamp,
         incidents,
         findings,
-        j.background.iter().map(background_row),
+        j.background_full(snap).map(|b| background_row(&b)),
         &docs,
     )?;
     tracing::info!(
@@ -369,7 +385,7 @@ pub fn refresh(
     reader: &dyn LogSource,
     views: &mut ViewStore,
     progress: &mut (dyn FnMut(Progress) + Send),
-) -> Result<(Judgement, ViewStamp), DerivedError> {
+) -> Result<(Judged, ViewStamp), DerivedError> {
     let (j, stamp) = judge(reader, progress)?;
     store(views, &j, &stamp)?;
     Ok((j, stamp))

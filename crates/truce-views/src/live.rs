@@ -80,7 +80,7 @@ impl Live {
                 .reports
                 .get(&at.author, id.as_str())
                 .filter(|r| r.retracted().is_none())
-                .map(|r| truce_engine::input::report_in(&r, roles.of(r.author())));
+                .map(|r| roles.report(&r));
             reports.push(((at.author, id), now));
         }
         // The rows stored since (in log order): the current revision of each, or its retraction.
@@ -94,10 +94,7 @@ impl Live {
         new.reverse();
         for r in new {
             let key = (r.author().clone(), r.id_owned());
-            let now = r
-                .retracted()
-                .is_none()
-                .then(|| truce_engine::input::report_in(&r, roles.of(r.author())));
+            let now = r.retracted().is_none().then(|| roles.report(&r));
             reports.push((key, now));
         }
         Delta {
@@ -147,7 +144,7 @@ impl Live {
             let mut new = Vec::with_capacity(rj.background_new.len());
             for &key in &rj.background_new {
                 if let Some(b) = self.inc.background_row(key) {
-                    new.push(derived::background_row(b));
+                    new.push(derived::background_row(&b));
                 }
             }
             derived::store_changes(
@@ -158,7 +155,7 @@ impl Live {
                 new,
             )
         } else {
-            derived::store(views, j, &self.stamp)
+            derived::store_judgement(views, j, self.inc.snapshot(), &self.stamp)
         };
         self.stored = r.is_ok();
         r

@@ -10,7 +10,7 @@ use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
-use truce_engine::{Compliance, Finding, Incident, Judgement};
+use truce_engine::{Compliance, Finding, Incident, Judged, Judgement};
 use truce_model::Time;
 use truce_views::db::{FindingFilter, IncidentFilter, ViewStamp, ViewStore};
 use truce_views::derived::{self, DerivedError, Progress};
@@ -117,11 +117,7 @@ pub(crate) fn failure(e: DerivedError) -> Failure {
 }
 
 /// Recomputes every derived view from the log and stores it.
-fn store(
-    dir: &DataDir,
-    views: &mut ViewStore,
-    out: &Out,
-) -> Result<(Judgement, ViewStamp), Failure> {
+fn store(dir: &DataDir, views: &mut ViewStore, out: &Out) -> Result<(Judged, ViewStamp), Failure> {
     let reader = dir.reader()?;
     derived::refresh(&reader, views, &mut progress(out)).map_err(failure)
 }
@@ -131,7 +127,7 @@ pub fn refresh(dir: &DataDir, out: &Out) -> Result<(Judgement, Compliance), Fail
     let mut views = ViewStore::open(&views_path(dir))?;
     let (j, _) = store(dir, &mut views, out)?;
     let c = truce_engine::compliance(&j.findings);
-    Ok((j, c))
+    Ok((j.judgement, c))
 }
 
 /// Opens the views, recomputing them first if they are missing or stale.

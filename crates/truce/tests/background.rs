@@ -9,12 +9,13 @@ mod common;
 use common::{demo_in, stdout, truce};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use truce_engine::{Judgement, Outcome, Params};
+use truce_engine::{Judged, Judgement, Outcome, Params};
 use truce_store::sqlite::SqliteStorage;
 use truce_store::LogReader;
 
-/// The judgement of the log in `dir` at its latest checkpoint, as `truce rebuild` computes it.
-fn judgement(dir: &Path) -> Judgement {
+/// The judgement of the log in `dir` at its latest checkpoint, as `truce rebuild` computes it,
+/// with the snapshot it judged.
+fn judgement(dir: &Path) -> Judged {
     let reader =
         LogReader::open(SqliteStorage::open(&dir.join("truce.db"), false).unwrap()).unwrap();
     truce_views::derived::judge(&reader, &mut |_| {})
@@ -112,12 +113,10 @@ fn demo_plus_100000_detections_keeps_the_demos_incidents_and_counts_the_rest_as_
 
     // ua alleges a drone strike at a background detection's place and time, filed now.
     let b = j
-        .background
-        .iter()
+        .background_full()
         .find(|b| b.detection.routine.is_none())
         .unwrap()
-        .detection
-        .clone();
+        .detection;
     let allegation = format!(
         r#"time = {now}
 [[report]]
@@ -180,8 +179,7 @@ text = "SYNTHETIC allegation for a test, filed later next to a background detect
         );
     }
     let near_in_background = j
-        .background
-        .iter()
+        .background_full()
         .filter(|x| reach(&x.detection))
         .map(|x| x.detection.entry_id.clone())
         .collect::<BTreeSet<_>>();

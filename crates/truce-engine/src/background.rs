@@ -1,0 +1,247 @@
+//! Background detections read back from the snapshot judged. A [`Judgement`] holds each as a
+//! [`BackgroundRef`] (its start, log index and routine description: 24 bytes); its full form, a
+//! [`Background`] (the day and the detection as an incident's member), is made on demand from
+//! the report the snapshot holds — the same values [`judge`](crate::judge) would have written
+//! out, without a million of them held at once.
+//!
+//! [`Judged`] keeps a judgement with its snapshot, for the callers that store or count the
+//! background after judging.
+
+use std::collections::HashMap;
+
+use crate::incidents::origin_of;
+use crate::input::ReportIn;
+use crate::types::{Background, BackgroundRef, Judgement, Member};
+use crate::{Params, Snapshot};
+
+/// A background detection read from its snapshot: its report and routine description. Borrowed,
+/// so counting a million of them allocates nothing per detection;
+/// [`BackgroundView::full`] makes the published form.
+#[derive(Debug, Clone, Copy)]
+pub struct BackgroundView<'a> {
+    /// The detection.
+    pub report: &'a ReportIn,
+    /// Its routine description, when at a persistent hot spot.
+    pub routine: Option<&'a str>,
+    snap: &'a Snapshot,
+}
+
+impl BackgroundView<'_> {
+    /// The origin of its claim (`sensor:<id>`): [`Member::side`].
+    pub fn side(&self) -> String {
+        origin_of(self.snap, self.report)
+    }
+
+    /// The UTC day of its start (`YYYY-MM-DD`): [`Background::day`].
+    pub fn day(&self) -> String {
+        let t = crate::utc(self.report.start);
+        match t.get(..10) {
+            Some(d) => d.to_string(),
+            None => t,
+        }
+    }
+
+    /// The detection in full, as the judgement publishes it.
+    pub fn full(&self) -> Background {
+        let r = self.report;
+        Background {
+            day: self.day(),
+            detection: Member {
+                index: r.index,
+                entry_id: r.entry_id.to_string(),
+                author: r.author.id().clone(),
+                role: r.role,
+                id: r.id.clone(),
+                act: r.act,
+                perpetrator: r.perpetrator.as_ref().map(|p| p.id().clone()),
+                relays: r.relays.as_ref().map(|p| p.id().clone()),
+                point: r.point,
+                uncertainty_m: r.uncertainty_m,
+                start: crate::utc(r.start),
+                end: crate::utc(r.end),
+                side: self.side(),
+                routine: self.routine.map(str::to_string),
+            },
+        }
+    }
+}
+
+/// Finds the report a [`BackgroundRef`] names in a snapshot's reports: by binary search from the
+/// last one found when the reports are in log order (as every snapshot of a log is; background
+/// detections in start order then mostly sit close together), else through a map built once.
+pub(crate) struct Locator<'a> {
+    reports: &'a [ReportIn],
+    hint: usize,
+    map: Option<HashMap<(u64, u32), usize>>,
+}
+
+impl<'a> Locator<'a> {
+    pub(crate) fn new(reports: &'a [ReportIn]) -> Locator<'a> {
+        let sorted = reports.windows(2).all(|w| w[0].index <= w[1].index);
+        let map = (!sorted).then(|| {
+            let mut seen: HashMap<u64, u32> = HashMap::new();
+            reports
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let n = seen.entry(r.index).or_default();
+                    let key = (r.index, *n);
+                    *n += 1;
+                    (key, i)
+                })
+                .collect()
+        });
+        Locator {
+            reports,
+            hint: 0,
+            map,
+        }
+    }
+
+    /// The position of the report `b` names, if the snapshot holds it.
+    pub(crate) fn find(&mut self, b: &BackgroundRef) -> Option<usize> {
+        let at = match &self.map {
+            Some(m) => *m.get(&(b.index, b.nth))?,
+            None => first_of(self.reports, b.index, self.hint) + b.nth as usize,
+        };
+        let r = self.reports.get(at)?;
+        if r.index != b.index || r.start != b.start {
+            return None;
+        }
+        self.hint = at;
+        Some(at)
+    }
+}
+
+/// The first position of a report of log index `index` (or where it would be) in reports in log
+/// order, galloping from `hint`.
+fn first_of(reports: &[ReportIn], index: u64, hint: usize) -> usize {
+    let n = reports.len();
+    if n == 0 {
+        return 0;
+    }
+    let h = hint.min(n - 1);
+    let (lo, hi) = if reports[h].index < index {
+        let (mut lo, mut step) = (h + 1, 1usize);
+        loop {
+            let probe = h.saturating_add(step);
+            if probe >= n {
+                break (lo, n);
+            }
+            if reports[probe].index >= index {
+                break (lo, probe);
+            }
+            lo = probe + 1;
+            step = step.saturating_mul(2);
+        }
+    } else {
+        let (mut hi, mut step) = (h, 1usize);
+        loop {
+            if step > h {
+                break (0, hi);
+            }
+            let probe = h - step;
+            if reports[probe].index < index {
+                break (probe + 1, hi);
+            }
+            hi = probe;
+            step = step.saturating_mul(2);
+        }
+    };
+    lo + reports[lo..hi].partition_point(|r| r.index < index)
+}
+
+/// Which of the reports of its log index the report at `pos` is: how many before it in
+/// `reports` share its index ([`BackgroundRef::nth`]). `sorted`: the reports are in log order.
+pub(crate) fn nth_at(reports: &[ReportIn], pos: usize, sorted: bool) -> u32 {
+    let index = reports[pos].index;
+    let before = &reports[..pos];
+    let n = if sorted {
+        before.iter().rev().take_while(|r| r.index == index).count()
+    } else {
+        before.iter().filter(|r| r.index == index).count()
+    };
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl Judgement {
+    /// The background detections as views of their reports in `snap`, the snapshot judged, in
+    /// the judgement's order. A reference `snap` does not hold (another snapshot) is left out.
+    pub fn background_views<'a>(
+        &'a self,
+        snap: &'a Snapshot,
+    ) -> impl Iterator<Item = BackgroundView<'a>> + 'a {
+        let mut at = Locator::new(&snap.reports);
+        self.background.iter().filter_map(move |b| {
+            let i = at.find(b)?;
+            Some(BackgroundView {
+                report: &snap.reports[i],
+                routine: self.routine(b),
+                snap,
+            })
+        })
+    }
+
+    /// The background detections in full ([`Background`]), made one at a time from `snap`, the
+    /// snapshot judged, in the judgement's order (by start, then log index).
+    pub fn background_full<'a>(
+        &'a self,
+        snap: &'a Snapshot,
+    ) -> impl Iterator<Item = Background> + 'a {
+        self.background_views(snap).map(|v| v.full())
+    }
+
+    /// One background detection in full: the `k`-th of [`Judgement::background`], read from
+    /// `snap`.
+    pub fn background_at(&self, snap: &Snapshot, k: usize) -> Option<Background> {
+        let b = self.background.get(k)?;
+        let i = Locator::new(&snap.reports).find(b)?;
+        Some(
+            BackgroundView {
+                report: &snap.reports[i],
+                routine: self.routine(b),
+                snap,
+            }
+            .full(),
+        )
+    }
+}
+
+/// A judgement with the snapshot it judged, which its background detections are read from. It
+/// dereferences to the [`Judgement`].
+#[derive(Debug, Clone)]
+pub struct Judged {
+    /// The snapshot judged.
+    pub snapshot: Snapshot,
+    /// Its judgement.
+    pub judgement: Judgement,
+}
+
+impl Judged {
+    /// Judges `snapshot` ([`judge`](crate::judge)) and keeps it.
+    pub fn new(snapshot: Snapshot, p: &Params) -> Judged {
+        let judgement = crate::judge(&snapshot, p);
+        Judged {
+            snapshot,
+            judgement,
+        }
+    }
+
+    /// The background detections as views of their reports
+    /// ([`Judgement::background_views`]).
+    pub fn background_views(&self) -> impl Iterator<Item = BackgroundView<'_>> + '_ {
+        self.judgement.background_views(&self.snapshot)
+    }
+
+    /// The background detections in full ([`Judgement::background_full`]).
+    pub fn background_full(&self) -> impl Iterator<Item = Background> + '_ {
+        self.judgement.background_full(&self.snapshot)
+    }
+}
+
+impl std::ops::Deref for Judged {
+    type Target = Judgement;
+    fn deref(&self) -> &Judgement {
+        &self.judgement
+    }
+}
