@@ -646,14 +646,24 @@ fn name<T: Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-/// The reason that decided a finding, in a line (as `truce findings` shows it).
-fn decided_by(f: &Finding) -> String {
+/// The reason that decided a finding, in a line: the one definition for the daily report's
+/// "decided by" and `truce findings`' DECIDED BY column. A release decides where it applies;
+/// else the first condition that did not hold (the occurrence and attribution grades, the
+/// monitors' assessments and the acts are not conditions of the outcome, nor a version's note
+/// that is not a refusal); else, short of a breach, an act that did not hold; else (a breach) the
+/// protected site or the target.
+pub fn decided_by(f: &Finding) -> String {
     f.reasons
         .iter()
-        .find(|r| r.rule == "release")
+        .find(|r| r.rule == "release" && r.holds == "yes")
         .or_else(|| {
             f.reasons.iter().find(|r| {
-                r.holds != "yes" && !matches!(r.rule.as_str(), "sources" | "assessment" | "act")
+                r.holds != "yes"
+                    && !(r.rule == "version" && r.holds != "no")
+                    && !matches!(
+                        r.rule.as_str(),
+                        "occurrence" | "attribution" | "assessment" | "act" | "release"
+                    )
             })
         })
         .or_else(|| {

@@ -3,11 +3,9 @@
 
 use super::*;
 use axum::extract::State;
-use truce_engine::Compliance;
-use truce_model::Id;
 use truce_views::db::ViewStore;
-use truce_views::derived;
-use truce_views::filters::{Field, Known};
+use truce_views::filters::Known;
+use truce_views::query::compliance::{self, ComplianceQuery, COMPLIANCE_PARAMS};
 use truce_views::query::findings::{FindingQuery, FINDING_PARAMS};
 /// `GET /v1/findings`.
 #[utoipa::path(get, path = "/v1/findings", tag = "engine",
@@ -32,10 +30,12 @@ pub(crate) async fn findings(
     let f = FindingQuery::parse(&p, &Known::of(&ledger(&s)))?;
     let which = Which::of(&s, as_of(&p, &s)?).await?;
     let body = blocking(move || {
-        let (docs, total) = which.with(&s, |v| {
-            Ok(v.findings_page(&f.0, page.limit, page.offset)?)
-        })?;
-        Ok(raw_page(&docs, total as usize, page, which.log_size(), ""))
+        let log_size = which.log_size();
+        which.with(&s, |v| {
+            Ok(f.page_json(v, page, log_size)
+                .map_err(ApiError::internal)?
+                .0)
+        })
     })
     .await?;
     Ok(typed(body, "application/json", &caller))
@@ -89,65 +89,13 @@ pub(crate) async fn compliance(
     caller: Caller,
     q: RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = params(
-        q,
-        &[
-            "limit",
-            "offset",
-            "from",
-            "to",
-            "agreement",
-            "reading",
-            "party",
-            "as_of",
-        ],
-    )?;
+    let p = params(q, &[COMPLIANCE_PARAMS, &["as_of"]].concat())?;
     let page = p.page(s.0.config.max_page)?;
-    let range = p.time_range()?;
-    let known = Known::of(&ledger(&s));
-    let (agreement, reading, party) = (
-        p.known(&known, Field::Agreement)?,
-        p.known(&known, Field::Reading)?,
-        p.known(&known, Field::Party)?,
-    );
+    let f = ComplianceQuery::parse(&p, &Known::of(&ledger(&s)))?;
     let which = Which::of(&s, as_of(&p, &s)?).await?;
     let v = blocking(move || {
-        let doc = which.with(&s, |v| Ok(v.doc("compliance")?))?;
-        let mut c: Compliance = match doc {
-            Some(d) => serde_json::from_str(&d).map_err(|e| {
-                ApiError::internal(derived::DerivedError::Unreadable(e.to_string()))
-            })?,
-            None => Compliance {
-                rows: Vec::new(),
-                totals: Vec::new(),
-                differences: Vec::new(),
-            },
-        };
-        let keep = |a: &Id, r: &Id| {
-            agreement.as_ref().is_none_or(|x| x == a) && reading.as_ref().is_none_or(|x| x == r)
-        };
-        c.rows.retain(|row| {
-            keep(&row.agreement, &row.reading)
-                && party.as_ref().is_none_or(|p| p == &row.party)
-                && range.contains_day(&row.day)
-        });
-        c.totals.retain(|t| keep(&t.agreement, &t.reading));
-        c.differences.retain(|d| {
-            agreement.as_ref().is_none_or(|x| x == &d.agreement)
-                && reading
-                    .as_ref()
-                    .is_none_or(|r| d.outcomes.contains_key(r.as_str()))
-                && range.contains_day(&d.day)
-        });
-        let items = page
-            .slice(&c.rows)
-            .iter()
-            .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
-            .collect();
-        let mut v = page_value(items, c.rows.len(), page, which.log_size());
-        v["totals"] = json!(c.totals);
-        v["differences"] = json!(c.differences);
-        Ok(v)
+        let c = which.with(&s, |v| f.compliance(v).map_err(ApiError::internal))?;
+        Ok(compliance::page_json(&c, page, which.log_size()))
     })
     .await?;
     Ok(json_response(&v, &caller))

@@ -2,7 +2,7 @@
 //! start, `bbox`, `party` — a party blamed —, `occurrence`, `kind` — an act reported): the part
 //! the views' columns answer ([`IncidentQuery::filter`]) and the rest, read from the documents.
 
-use super::{ParamError, Params, TimeRange};
+use super::{bad, raw_page, Page, ParamError, Params, TimeRange};
 use crate::db::{IncidentFilter, ViewStore};
 use crate::derived::DerivedError;
 use crate::filters::{Field, Known};
@@ -46,13 +46,52 @@ struct IncidentHead {
 impl IncidentQuery {
     /// The filters a query's parameters give (`party` checked against what the log holds).
     pub fn parse(p: &Params, known: &Known) -> Result<IncidentQuery, ParamError> {
+        let q = IncidentQuery::unchecked(p)?;
+        q.check(known)?;
+        Ok(q)
+    }
+
+    /// The filters a query's parameters give, `party` not yet checked against the log (the CLI
+    /// checks it with [`IncidentQuery::check`] only when nothing matched, so a query that finds
+    /// something never replays the log).
+    pub fn unchecked(p: &Params) -> Result<IncidentQuery, ParamError> {
         Ok(IncidentQuery {
             range: p.time_range()?,
             bbox: p.bbox()?,
-            party: p.known(known, Field::Party)?,
+            party: p.id("party")?,
             grade: p.grade()?,
             act: p.act()?,
         })
+    }
+
+    /// Whether `party` is one the log holds (the error names it and lists the valid ones).
+    pub fn check(&self, known: &Known) -> Result<(), ParamError> {
+        check_known(
+            known,
+            &[(Field::Party, self.party.as_ref().map(Id::as_str))],
+        )
+    }
+
+    /// `GET /v1/incidents`' document (and `truce incidents --json`'s): one page of the matching
+    /// incidents in their list form, `{"items", "total", "limit", "offset", "log_size"}`, and
+    /// how many match.
+    pub fn page_json(
+        &self,
+        v: &ViewStore,
+        page: Page,
+        log_size: u64,
+    ) -> Result<(String, usize), DerivedError> {
+        if self.needs_parsing() {
+            let docs = self.docs(v)?;
+            return Ok((
+                raw_page(page.slice(&docs), docs.len(), page, log_size, ""),
+                docs.len(),
+            ));
+        }
+        // Every filter is a column: SQL pages, so a query reads one page, not every match.
+        let (docs, total) = v.incidents_page(&self.filter(), page.limit, page.offset)?;
+        let total = usize::try_from(total).unwrap_or(usize::MAX);
+        Ok((raw_page(&docs, total, page, log_size, ""), total))
     }
 
     /// Every matching incident document, in stored order (by start, then id).
@@ -102,4 +141,18 @@ impl IncidentQuery {
         }
         Ok(docs)
     }
+}
+
+/// Checks `agreement`, `reading` or `party` values against what the log holds: the error names
+/// the parameter and lists the valid values.
+pub(crate) fn check_known(
+    known: &Known,
+    fields: &[(Field, Option<&str>)],
+) -> Result<(), ParamError> {
+    for (field, value) in fields {
+        if let Some(v) = value {
+            known.check(*field, v).map_err(|e| bad(field.name(), e))?;
+        }
+    }
+    Ok(())
 }

@@ -1,12 +1,13 @@
 //! The typed queries over the ledger and the views, one definition each for the HTTP API and the
 //! CLI: their parameters (`Params`, parsed from a query string's pairs; a malformed or unknown
 //! one is a [`ParamError`] naming it), the filters of sites, reports, incidents and findings
-//! ([`sites`], [`reports`], [`incidents`], [`findings`]), the documents they produce (pages
+//! ([`sites`], [`reports`], [`incidents`], [`findings`], [`compliance`]), the documents they produce (pages
 //! `{"items", "total", "limit", "offset", "log_size"}`, records, GeoJSON features, CSV rows),
 //! the export documents ([`export`]) and background detections ([`background`]). No HTTP: the
 //! server maps a [`ParamError`] to a 400 naming the field, and streams what [`export`] writes.
 
 pub mod background;
+pub mod compliance;
 pub mod export;
 pub mod findings;
 pub mod incidents;
