@@ -392,11 +392,12 @@ impl DemoWitnesses {
         let op = Id::new(OPERATOR).map_err(|e| Failure::input(anyhow!(e)))?;
         let env = truce_model::sign(&op, clock, &body, operator).map_err(Failure::input)?;
         ledger
-            .admit(&env.bytes)
+            .admit_envelope(&env)
             .map_err(|r| Failure::input(anyhow!("the demo's witnessing round was refused: {r}")))?;
         let index = seq.size();
         seq.append(&[env.bytes.as_slice()])?;
-        ledger.apply(index, &env.bytes);
+        // Decoded once: the signed envelope is the one applied.
+        ledger.apply_decoded(index, truce_model::Decoded::envelope(env));
         Ok(())
     }
 }

@@ -369,24 +369,27 @@ pub fn submit_with(
             })?,
         );
         let env = sign_entry(author, signer, time, body, i, what)?;
-        trial.admit(&env.bytes).map_err(|r| {
+        trial.admit_envelope(&env).map_err(|r| {
             Failure::input(anyhow!(
                 "{what}: entry {} ({}) refused: {r}; nothing was appended",
                 i + 1,
                 describe(body)
             ))
         })?;
-        trial.apply(first + i as u64, &env.bytes);
+        // Decoded once: the signed envelope is the one applied.
+        let decoded = truce_model::Decoded::envelope(env.clone());
+        trial.apply_decoded(first + i as u64, decoded);
         envs.push(env);
     }
     let clock = gate.clock_entry(&trial, first, envs.len())?;
     if let Some(c) = &clock {
-        trial.admit(&c.bytes).map_err(|r| {
+        trial.admit_envelope(c).map_err(|r| {
             Failure::input(anyhow!(
                 "{what}: the sequencer's clock entry was refused: {r}; nothing was appended"
             ))
         })?;
-        trial.apply(first + envs.len() as u64, &c.bytes);
+        let decoded = truce_model::Decoded::envelope(c.clone());
+        trial.apply_decoded(first + envs.len() as u64, decoded);
     }
     let refs: Vec<&[u8]> = envs
         .iter()

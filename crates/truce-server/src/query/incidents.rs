@@ -84,14 +84,27 @@ pub(crate) async fn incident(
         let findings: Vec<Value> = derived::parse_all(&findings).map_err(ApiError::internal)?;
         let (mut reports, evidence) = {
             let l = ledger(&s);
-            // A bulk report's full value is read back from the log at its index.
-            let recs: Vec<Record<truce_model::domain::Report>> = inc
+            // A bulk report's full value is read back from the log at its index: in log order,
+            // each bundle read once (`Entries`), answered in the members' order.
+            let mut found: Vec<(usize, truce_model::reports::ReportRef<'_>)> = inc
                 .members
                 .iter()
                 .filter_map(|m| l.reports.get(&m.author, m.id.as_str()))
-                .map(|r| r.record(|i| s.0.readers.with(|rd| rd.entry(i))))
-                .collect::<Result<_, _>>()
+                .enumerate()
+                .collect();
+            found.sort_by_key(|(_, r)| r.index());
+            let mut entries = truce_views::query::export::Entries::new(|n| {
+                s.0.readers
+                    .with(|rd| truce_views::query::export::bundle(rd, n))
+            });
+            let mut recs = found
+                .into_iter()
+                .map(|(k, r)| Ok((k, r.record(|i| entries.get(i))?)))
+                .collect::<Result<Vec<_>, truce_model::reports::FromLog<_>>>()
                 .map_err(ApiError::internal)?;
+            recs.sort_by_key(|(k, _)| *k);
+            let recs: Vec<Record<truce_model::domain::Report>> =
+                recs.into_iter().map(|(_, r)| r).collect();
             (
                 recs.iter()
                     .map(|r| record_json("report", r))

@@ -13,12 +13,12 @@ fn reports_page(
     page: Page,
 ) -> Result<(Vec<Value>, usize, u64), ApiError> {
     let log_size = s.checkpoint().size;
-    // A bulk report's full value is read back from the log at its index.
+    // A bulk report's full value is read back from the log at its index (a page is in log
+    // order: each bundle read once).
+    let mut entries = export::Entries::new(|n| s.0.readers.with(|r| export::bundle(r, n)));
     let (mut items, evidence, total) =
-        truce_views::query::reports::reports_page(&ledger(s), f, page, |i| {
-            s.0.readers.with(|r| r.entry(i))
-        })
-        .map_err(ApiError::internal)?;
+        truce_views::query::reports::reports_page(&ledger(s), f, page, |i| entries.get(i))
+            .map_err(ApiError::internal)?;
     inline_evidence(s, caller, &mut items, &evidence)?;
     Ok((items, total, log_size))
 }
