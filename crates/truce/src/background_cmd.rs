@@ -6,22 +6,19 @@
 
 use crate::engine_cmd::{self, AsOf};
 use crate::log_cmd::Out;
+use crate::query_cmd::{self, log_size};
 use crate::Failure;
-use anyhow::anyhow;
-use truce_views::query::background;
-use truce_views::db::{BackgroundFilter, BackgroundRow, ViewStore};
-
-/// The page size when `--limit` is not given (the API's default).
-pub const DEFAULT_LIMIT: usize = 100;
+use truce_views::db::{BackgroundFilter, BackgroundRow};
+use truce_views::query::{background, Page};
 
 /// Arguments of `truce background`.
 #[derive(Debug, clap::Args)]
 pub struct BackgroundArgs {
-    /// Only detections starting on or after this UTC day (YYYY-MM-DD).
-    #[arg(long, value_name = "DAY")]
+    /// Only detections starting on or after this UTC day (YYYY-MM-DD) or instant (RFC 3339).
+    #[arg(long, value_name = "DAY|TIME")]
     pub from: Option<String>,
-    /// Only detections starting on or before this UTC day.
-    #[arg(long, value_name = "DAY")]
+    /// Only detections starting on or before this UTC day or instant.
+    #[arg(long, value_name = "DAY|TIME")]
     pub to: Option<String>,
     /// Only detections inside MIN_LON,MIN_LAT,MAX_LON,MAX_LAT (edges included).
     #[arg(long, value_name = "BBOX")]
@@ -32,12 +29,8 @@ pub struct BackgroundArgs {
     /// true: only detections at persistent hot spots (routine); false: only the others.
     #[arg(long, value_name = "true|false")]
     pub routine: Option<bool>,
-    /// At most this many detections.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_LIMIT)]
-    pub limit: usize,
-    /// Skip this many detections first.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub offset: usize,
+    #[command(flatten)]
+    pub page: query_cmd::PageArgs,
     /// Print how many detections match, in all and per UTC day, instead of listing them.
     #[arg(long)]
     pub count: bool,
@@ -48,72 +41,28 @@ pub struct BackgroundArgs {
 }
 
 impl BackgroundArgs {
-    /// The filter these arguments describe (an input error naming a malformed one).
-    pub fn filter(&self) -> Result<BackgroundFilter, Failure> {
-        let day = |flag: &str, d: &Option<String>| -> Result<Option<String>, Failure> {
-            d.as_ref()
-                .map(|d| {
-                    truce_model::Date::parse(d)
-                        .map(|x| x.to_string())
-                        .map_err(|e| {
-                            Failure::input(anyhow!("--{flag} {d:?}: {e}; write days as YYYY-MM-DD"))
-                        })
-                })
-                .transpose()
-        };
-        let from_day = day("from", &self.from)?;
-        let to_day = day("to", &self.to)?;
-        if let (Some(f), Some(t)) = (&from_day, &to_day) {
-            if f > t {
-                return Err(Failure::input(anyhow!("--to {t} is before --from {f}")));
-            }
-        }
-        let source = self
-            .source
-            .as_deref()
-            .map(|s| {
-                truce_model::Id::new(s)
-                    .map(|i| i.to_string())
-                    .map_err(|e| Failure::input(anyhow!("--source {s:?}: {e}")))
-            })
-            .transpose()?;
-        Ok(BackgroundFilter {
-            from_day,
-            to_day,
-            bbox: self.bbox.as_deref().map(parse_bbox).transpose()?,
-            source,
-            routine: self.routine,
-            ..Default::default()
-        })
+    /// The filter and page these arguments describe: the API's parameters, parsed by the API's
+    /// parser (`truce_views::query::background::filter`); an input error names a malformed one.
+    pub fn query(&self) -> Result<(BackgroundFilter, Page), Failure> {
+        let p = query_cmd::params(
+            &[
+                ("from", self.from.clone()),
+                ("to", self.to.clone()),
+                ("bbox", self.bbox.clone()),
+                ("source", self.source.clone()),
+                ("routine", self.routine.map(|r| r.to_string())),
+            ],
+            Some(&self.page),
+            &[background::FILTER_PARAMS, &["limit", "offset"]].concat(),
+        )?;
+        let f = background::filter(&p).map_err(query_cmd::flag_error)?;
+        Ok((f, query_cmd::page(&p)?))
     }
-}
-
-/// `MIN_LON,MIN_LAT,MAX_LON,MAX_LAT` in degrees, minimum first, within the globe.
-fn parse_bbox(b: &str) -> Result<[f64; 4], Failure> {
-    let bad = || {
-        Failure::input(anyhow!(
-            "--bbox {b:?}: give four numbers MIN_LON,MIN_LAT,MAX_LON,MAX_LAT in degrees, minimum first (e.g. 22,44,41,53)"
-        ))
-    };
-    let v: Vec<f64> = b
-        .split(',')
-        .map(|x| x.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| bad())?;
-    let [w, s, e, n] = v[..] else {
-        return Err(bad());
-    };
-    let lon = |x: f64| x.is_finite() && (-180.0..=180.0).contains(&x);
-    let lat = |x: f64| x.is_finite() && (-90.0..=90.0).contains(&x);
-    if !(lon(w) && lon(e) && lat(s) && lat(n)) || w > e || s > n {
-        return Err(bad());
-    }
-    Ok([w, s, e, n])
 }
 
 /// `truce background`.
 pub fn run(dir: &crate::datadir::DataDir, a: &BackgroundArgs, out: &Out) -> Result<(), Failure> {
-    let filter = a.filter()?;
+    let (filter, page) = a.query()?;
     let views = engine_cmd::views_as_of(dir, a.as_of, out)?;
     let log_size = log_size(&views)?;
     let failed = |e| engine_cmd::failure(e);
@@ -138,23 +87,15 @@ pub fn run(dir: &crate::datadir::DataDir, a: &BackgroundArgs, out: &Out) -> Resu
         return out.print(text, serde_json::Value::Null);
     }
     if out.json {
-        let doc =
-            background::list_json(&views, &filter, a.limit, a.offset, log_size).map_err(failed)?;
+        let doc = background::list_json(&views, &filter, page.limit, page.offset, log_size)
+            .map_err(failed)?;
         return out.print_raw(&format!("{doc}\n"));
     }
-    let (rows, total) = views.background_page(&filter, a.limit, a.offset)?;
+    let (rows, total) = views.background_page(&filter, page.limit, page.offset)?;
     out.print(
-        render(&rows, total, a.offset, log_size),
+        render(&rows, total, page.offset, log_size),
         serde_json::Value::Null,
     )
-}
-
-/// The views' log size (they are stamped once computed).
-fn log_size(views: &ViewStore) -> Result<u64, Failure> {
-    views
-        .stamp()?
-        .map(|s| s.log_size)
-        .ok_or_else(|| Failure::store(anyhow!("views.db holds no views: run `truce rebuild`")))
 }
 
 /// The table of a page of detections, and which of how many it shows.
@@ -187,27 +128,4 @@ fn render(rows: &[BackgroundRow], total: u64, offset: usize, log_size: u64) -> S
         "{shown} background detections at log size {log_size} (sensor detections in no incident; not counted as incidents)\n"
     ));
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bboxes_are_checked() {
-        assert_eq!(
-            parse_bbox("22, 44,41,53").ok(),
-            Some([22.0, 44.0, 41.0, 53.0])
-        );
-        for bad in [
-            "1,2,3",
-            "3,2,1,4",
-            "1,2,3,x",
-            "-181,0,0,1",
-            "0,-91,1,1",
-            "nan,0,1,1",
-        ] {
-            assert!(parse_bbox(bad).is_err(), "{bad}");
-        }
-    }
 }

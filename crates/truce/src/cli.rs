@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and dispatch. Help texts teach: each command says what it does,
 //! what it prints and an example.
 
+use crate::values::Choice;
 use crate::{
     datadir, demo, domain_cmd, engine_cmd, ingest_cmd, log_cmd, serve_cmd, sign_cmd, Failure,
 };
@@ -130,7 +131,7 @@ pub enum Command {
     /// (31 columns, some re-issued); `allegations`: a party's reports in JSON Lines, always blaming
     /// the opponent, some fabricated; `sites`: a site list CSV (id,name,lat,lon,category). The same
     /// seed and parameters give byte-identical output. Everything generated is synthetic.
-    Simulate(SimulateArgs),
+    Simulate(crate::simulate_cmd::SimulateArgs),
     /// The peace process: phases, dependencies, status, agreements.
     #[command(subcommand)]
     Process(ProcessCommand),
@@ -165,7 +166,7 @@ pub enum Command {
     /// attribution. Detections at persistent hot spots (gas flares) are routine. Views are
     /// recomputed from the log when it has grown. Example:
     ///   truce --dir truce-demo incidents --occurrence corroborated
-    Incidents(IncidentsArgs),
+    Incidents(crate::query_cmd::IncidentsArgs),
     /// Background detections: sensor detections in no incident, kept and counted, never
     /// incidents.
     ///
@@ -184,24 +185,10 @@ pub enum Command {
     /// or admitted), `corroborated` (an independent origin names the party) or `alleged`
     /// (everything else: an "alleged breach" is an allegation, not a breach). Example:
     ///   truce --dir truce-demo findings --reading ru --outcome breach --standing established
-    Findings(FindingsArgs),
+    Findings(crate::query_cmd::FindingsArgs),
     /// Compliance per agreement × reading × party × day, and the incidents whose outcome depends
     /// on whose reading is applied.
-    Compliance {
-        /// Only this agreement.
-        #[arg(long)]
-        agreement: Option<String>,
-        /// Only this reading (the party whose reading it is).
-        #[arg(long)]
-        reading: Option<String>,
-        /// Only rows about this party.
-        #[arg(long)]
-        party: Option<String>,
-        /// As known at this log size (the first SIZE entries), or at this time (the largest log
-        /// size a quorum of witnesses had cosigned by then; never authors' stated times).
-        #[arg(long, value_name = "SIZE|TIME", value_parser = crate::engine_cmd::parse_as_of)]
-        as_of: Option<crate::engine_cmd::AsOf>,
-    },
+    Compliance(crate::query_cmd::ComplianceArgs),
     /// Explain an incident: its reports, occurrence and attribution grades, monitors' review and
     /// every finding with its standing and reasons.
     ///
@@ -365,9 +352,9 @@ impl BulkArgs {
 pub struct IngestArgs {
     #[command(flatten)]
     pub bulk: BulkArgs,
-    /// firms, acled, ucdp, csv, jsonl or geojson (default: sniffed from the header).
-    #[arg(long)]
-    pub format: Option<String>,
+    /// The file's format (default: sniffed from the header).
+    #[arg(long, value_enum)]
+    pub format: Option<Choice<truce_ingest::Format>>,
     /// Map actor names to parties for the alleged perpetrator: `<name prefix>=<party>` (repeatable).
     /// Built in: "Military Forces of Russia"/"Government of Russia" → ru and the same for Ukraine
     /// → ua, when those parties are registered.
@@ -380,37 +367,6 @@ pub struct IngestArgs {
     /// only sources are those officials.
     #[arg(long = "relay", value_name = "TEXT=PARTY")]
     pub relays: Vec<String>,
-}
-
-/// Arguments of `truce simulate`.
-#[derive(Debug, Args)]
-pub struct SimulateArgs {
-    /// firms, acled, allegations or sites.
-    pub kind: String,
-    /// Rows to generate (ignored for sites).
-    #[arg(long, default_value_t = 10_000)]
-    pub rows: u64,
-    /// The seed.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Days covered, from 18 March 2025.
-    #[arg(long, default_value_t = 30)]
-    pub days: u32,
-    /// Number of sites in the simulated world.
-    #[arg(long, default_value_t = 1000)]
-    pub sites: usize,
-    /// Persistent hot spots (gas flares).
-    #[arg(long, default_value_t = 12)]
-    pub hotspots: usize,
-    /// allegations: the party filing them.
-    #[arg(long, default_value = "ua")]
-    pub party: String,
-    /// allegations: the party they blame.
-    #[arg(long, default_value = "ru")]
-    pub opponent: String,
-    /// Write to this file instead of stdout.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -429,14 +385,27 @@ pub enum SitesCommand {
     Import(SitesImportArgs),
 }
 
+/// The formats `truce sites import --format` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SiteFormatName {
+    /// The WRI Global Power Plant Database CSV.
+    Wri,
+    /// A GeoJSON FeatureCollection.
+    Geojson,
+    /// An OpenStreetMap PBF extract.
+    Osm,
+    /// Any CSV, through a column mapping (--lat, --lon, --name, --id, --category-column).
+    Csv,
+}
+
 /// Arguments of `truce sites import`.
 #[derive(Debug, Args)]
 pub struct SitesImportArgs {
     #[command(flatten)]
     pub bulk: BulkArgs,
-    /// wri, geojson, osm or csv.
-    #[arg(long)]
-    pub format: Option<String>,
+    /// The file's format (default: from its name, else its header).
+    #[arg(long, value_enum)]
+    pub format: Option<SiteFormatName>,
     /// CSV: the latitude column.
     #[arg(long, default_value = "lat")]
     pub lat: String,
@@ -468,9 +437,9 @@ pub enum PartyCommand {
         /// Display name.
         #[arg(long)]
         name: String,
-        /// Role: belligerent, monitor, mediator, open-data (operator is registered by init).
-        #[arg(long, value_parser = parse_role)]
-        role: truce_model::Role,
+        /// Role (operator is registered by init).
+        #[arg(long, value_enum)]
+        role: Choice<truce_model::Role>,
         /// The party's verifier key file (<id>+<hex>+<base64>), if it made its own key.
         #[arg(long, value_name = "FILE")]
         key: Option<PathBuf>,
@@ -495,12 +464,6 @@ pub enum PartyCommand {
         #[arg(long, default_value = "")]
         reason: String,
     },
-}
-
-fn parse_role(s: &str) -> Result<truce_model::Role, String> {
-    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
-        format!("unknown role {s:?}: use belligerent, monitor, mediator, open-data or operator")
-    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -696,7 +659,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 name,
                 role,
                 key,
-            } => domain_cmd::party_add(&dir, &id, &name, role, key.as_deref(), &out),
+            } => domain_cmd::party_add(&dir, &id, &name, role.0, key.as_deref(), &out),
             PartyCommand::List => domain_cmd::party_list(&dir, &out),
             PartyCommand::Rotate { id, key } => {
                 domain_cmd::party_rotate(&dir, &id, key.as_deref(), &out)
@@ -722,22 +685,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Commitments(a) => crate::commitments_cmd::run(&dir, &a, &out),
         Command::Export(a) => crate::export_cmd::run(&dir, &a, &out),
         Command::Taxonomy => domain_cmd::taxonomy(&out),
-        Command::Incidents(a) => engine_cmd::incidents(&dir, &a.filter()?, a.as_of, &out),
+        Command::Incidents(a) => crate::query_cmd::incidents(&dir, &a, &out),
         Command::Background(a) => crate::background_cmd::run(&dir, &a, &out),
-        Command::Findings(a) => engine_cmd::findings(&dir, &a.filter()?, a.as_of, &out),
-        Command::Compliance {
-            agreement,
-            reading,
-            party,
-            as_of,
-        } => engine_cmd::compliance(
-            &dir,
-            agreement.as_deref(),
-            reading.as_deref(),
-            party.as_deref(),
-            as_of,
-            &out,
-        ),
+        Command::Findings(a) => crate::query_cmd::findings(&dir, &a, &out),
+        Command::Compliance(a) => crate::query_cmd::compliance(&dir, &a, &out),
         Command::Explain { incident } => engine_cmd::explain(&dir, &incident, &out),
         Command::Report(cmd) => crate::report_cmd::run(&cmd, &dir, &out),
         Command::Publish(cmd) => crate::publish_cmd::run(&cmd, &dir, &out),
@@ -748,7 +699,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             serve_cmd::serve(&dir, c)
         }
         Command::Token(TokenCommand::Create { party, role, label }) => {
-            serve_cmd::token_create(&dir, &party, role, &label, &out)
+            serve_cmd::token_create(&dir, &party, role.0, &label, &out)
         }
         Command::Token(TokenCommand::List) => serve_cmd::token_list(&dir, &out),
         Command::Token(TokenCommand::Revoke { id }) => serve_cmd::token_revoke(&dir, &id, &out),
@@ -759,197 +710,15 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let format = ingest_cmd::site_format(&a)?;
             ingest_cmd::sites_import(&dir, &a.bulk.bulk(), format, &out)
         }
-        Command::Simulate(a) => simulate(&a),
+        Command::Simulate(a) => crate::simulate_cmd::run(&a),
         Command::Ingest(a) => ingest_cmd::ingest(
             &dir,
             &a.bulk.bulk(),
-            a.format.as_deref(),
+            a.format.map(|f| f.0),
             &a.actors,
             &a.relays,
             &out,
         ),
-    }
-}
-
-fn simulate(a: &SimulateArgs) -> Result<(), Failure> {
-    use anyhow::anyhow;
-    let params = truce_sim::Params {
-        seed: a.seed,
-        days: a.days,
-        sites: a.sites,
-        hotspots: a.hotspots,
-        ..Default::default()
-    };
-    let world = truce_sim::World::new(&params).map_err(|e| Failure::input(anyhow!("{e}")))?;
-    let out: Box<dyn std::io::Write> = match &a.out {
-        Some(p) => Box::new(
-            std::fs::File::create(p)
-                .map_err(|e| Failure::input(anyhow!("{}: {e}", p.display())))?,
-        ),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    let n = match a.kind.as_str() {
-        "firms" => truce_sim::write_firms(&world, a.rows, out),
-        "acled" => truce_sim::write_acled(&world, a.rows, out),
-        "allegations" => truce_sim::write_allegations(&world, &a.party, &a.opponent, a.rows, out),
-        "sites" => truce_sim::write_sites_csv(&world, out),
-        other => {
-            return Err(Failure::input(anyhow!(
-                "unknown kind {other:?}: firms, acled, allegations or sites"
-            )))
-        }
-    }
-    .map_err(|e| Failure::input(anyhow!("{e}")))?;
-    tracing::info!(rows = n, kind = %a.kind, "generated");
-    Ok(())
-}
-
-/// Filters of `truce incidents`.
-#[derive(Debug, Args)]
-pub struct IncidentsArgs {
-    /// Only incidents on or after this UTC day (YYYY-MM-DD).
-    #[arg(long, value_name = "DAY")]
-    pub from: Option<String>,
-    /// Only incidents on or before this UTC day.
-    #[arg(long, value_name = "DAY")]
-    pub to: Option<String>,
-    /// Only this occurrence grade (reported, corroborated, verified, unverifiable, dismissed,
-    /// contested).
-    #[arg(long)]
-    pub occurrence: Option<String>,
-    /// Only incidents blaming this party.
-    #[arg(long)]
-    pub party: Option<String>,
-    /// Only incidents inside MIN_LON,MIN_LAT,MAX_LON,MAX_LAT.
-    #[arg(long, value_name = "BBOX")]
-    pub bbox: Option<String>,
-    /// As known at this log size (the first SIZE entries), not now: reproduces exactly what
-    /// was known then. A time (RFC 3339 with an offset) names the largest log size a quorum of
-    /// witnesses had cosigned by then (from the witnessing rounds in the log); authors' stated
-    /// times are never used for this.
-    #[arg(long, value_name = "SIZE|TIME", value_parser = crate::engine_cmd::parse_as_of)]
-    pub as_of: Option<crate::engine_cmd::AsOf>,
-}
-
-impl IncidentsArgs {
-    fn filter(&self) -> Result<truce_views::db::IncidentFilter, Failure> {
-        check_day(&self.from)?;
-        check_day(&self.to)?;
-        check_grade(&self.occurrence)?;
-        let bbox = match &self.bbox {
-            None => None,
-            Some(b) => {
-                let v: Vec<f64> = b
-                    .split(',')
-                    .map(|x| x.trim().parse::<f64>())
-                    .collect::<Result<_, _>>()
-                    .map_err(|_| bad_bbox(b))?;
-                match v.as_slice() {
-                    [a, b2, c, d] if a <= c && b2 <= d => Some([*a, *b2, *c, *d]),
-                    _ => return Err(bad_bbox(b)),
-                }
-            }
-        };
-        Ok(truce_views::db::IncidentFilter {
-            from_day: self.from.clone(),
-            to_day: self.to.clone(),
-            grade: self.occurrence.clone(),
-            party: self.party.clone(),
-            bbox,
-        })
-    }
-}
-
-fn bad_bbox(b: &str) -> Failure {
-    Failure::input(anyhow::anyhow!(
-        "--bbox {b:?}: give four numbers MIN_LON,MIN_LAT,MAX_LON,MAX_LAT, minimum first (e.g. 30,44,41,53)"
-    ))
-}
-
-fn check_day(d: &Option<String>) -> Result<(), Failure> {
-    if let Some(d) = d {
-        truce_model::Date::parse(d)
-            .map_err(|e| Failure::input(anyhow::anyhow!("{d:?}: {e}; write days as YYYY-MM-DD")))?;
-    }
-    Ok(())
-}
-
-fn check_grade(g: &Option<String>) -> Result<(), Failure> {
-    if let Some(g) = g {
-        if truce_engine::Grade::parse(g).is_none() {
-            return Err(Failure::input(anyhow::anyhow!(
-                "--occurrence {g:?}: use one of reported, corroborated, verified, unverifiable, dismissed, contested"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Filters of `truce findings`.
-#[derive(Debug, Args)]
-pub struct FindingsArgs {
-    /// Only this agreement.
-    #[arg(long)]
-    pub agreement: Option<String>,
-    /// Only this reading (the party whose reading it is).
-    #[arg(long)]
-    pub reading: Option<String>,
-    /// Only this outcome (breach, no_breach, out_of_scope, undetermined).
-    #[arg(long)]
-    pub outcome: Option<String>,
-    /// Only findings that stand so well: alleged, corroborated or established (an `alleged`
-    /// breach is an allegation, never counted as a breach).
-    #[arg(long)]
-    pub standing: Option<String>,
-    /// Only findings about this party.
-    #[arg(long)]
-    pub party: Option<String>,
-    /// Only findings about this incident.
-    #[arg(long)]
-    pub incident: Option<String>,
-    /// Only findings on or after this day (YYYY-MM-DD): the day the incident's evidence starts,
-    /// in the agreement's time zone.
-    #[arg(long, value_name = "DAY")]
-    pub from: Option<String>,
-    /// Only findings on or before this day.
-    #[arg(long, value_name = "DAY")]
-    pub to: Option<String>,
-    /// As known at this log size (the first SIZE entries), not now: a reading re-filed later
-    /// never changes what was known then. A time (RFC 3339 with an offset) names the largest
-    /// log size a quorum of witnesses had cosigned by then (from the witnessing rounds in the
-    /// log); authors' stated times are never used for this.
-    #[arg(long, value_name = "SIZE|TIME", value_parser = crate::engine_cmd::parse_as_of)]
-    pub as_of: Option<crate::engine_cmd::AsOf>,
-}
-
-impl FindingsArgs {
-    fn filter(&self) -> Result<truce_views::db::FindingFilter, Failure> {
-        check_day(&self.from)?;
-        check_day(&self.to)?;
-        if let Some(g) = &self.standing {
-            if truce_engine::Standing::parse(g).is_none() {
-                return Err(Failure::input(anyhow::anyhow!(
-                    "--standing {g:?}: use one of alleged, corroborated, established"
-                )));
-            }
-        }
-        if let Some(o) = &self.outcome {
-            if truce_engine::Outcome::parse(o).is_none() {
-                return Err(Failure::input(anyhow::anyhow!(
-                    "--outcome {o:?}: use one of breach, no_breach, out_of_scope, undetermined"
-                )));
-            }
-        }
-        Ok(truce_views::db::FindingFilter {
-            agreement: self.agreement.clone(),
-            reading: self.reading.clone(),
-            incident: self.incident.clone(),
-            outcome: self.outcome.clone(),
-            standing: self.standing.clone(),
-            party: self.party.clone(),
-            from_day: self.from.clone(),
-            to_day: self.to.clone(),
-        })
     }
 }
 
@@ -973,9 +742,9 @@ pub enum TokenCommand {
     Create {
         /// The party the token is bound to.
         party: String,
-        /// The role it acts in (operator, belligerent, monitor, mediator, open-data).
-        #[arg(long, value_parser = parse_role)]
-        role: truce_model::Role,
+        /// The role it acts in.
+        #[arg(long, value_enum)]
+        role: Choice<truce_model::Role>,
         /// A label to recognise it by.
         #[arg(long, default_value = "")]
         label: String,

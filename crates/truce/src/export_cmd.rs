@@ -14,8 +14,8 @@ use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::RwLock;
-use truce_views::query::export;
 use truce_views::db::{FindingFilter, IncidentFilter};
+use truce_views::query::export;
 
 /// What `truce export` can write, each named after its endpoint (`/v1/<name>`).
 pub const DOCUMENTS: [&str; 6] = [

@@ -597,13 +597,13 @@ fn strict_failure(name: &str, line: u64, reason: &str) -> Failure {
 pub fn ingest(
     dir: &DataDir,
     b: &Bulk<'_>,
-    format: Option<&str>,
+    format: Option<Format>,
     actors: &[String],
     relays: &[String],
     out: &Out,
 ) -> Result<(), Failure> {
     let format = match format {
-        Some(f) => Format::parse(f).map_err(|e| Failure::input(anyhow!(e)))?,
+        Some(f) => f,
         None => truce_ingest::sniff(&head(b.file)?)
             .map_err(|e| Failure::input(anyhow!("{}: {e}", b.file.display())))?,
     };
@@ -736,18 +736,19 @@ pub fn site_format(a: &crate::cli::SitesImportArgs) -> Result<SiteFormat, Failur
             })
             .collect()
     };
-    let guess = match a.format.as_deref() {
-        Some(f) => f.to_string(),
-        None if ext == "pbf" => "osm".into(),
-        None if ext == "geojson" || ext == "json" => "geojson".into(),
-        None if header().iter().any(|h| h == "gppd_idnr") => "wri".into(),
-        None => "csv".into(),
+    use crate::cli::SiteFormatName as Name;
+    let guess = match a.format {
+        Some(f) => f,
+        None if ext == "pbf" => Name::Osm,
+        None if ext == "geojson" || ext == "json" => Name::Geojson,
+        None if header().iter().any(|h| h == "gppd_idnr") => Name::Wri,
+        None => Name::Csv,
     };
-    Ok(match guess.as_str() {
-        "wri" => SiteFormat::Wri,
-        "geojson" => SiteFormat::GeoJson,
-        "osm" => SiteFormat::Osm,
-        "csv" => {
+    Ok(match guess {
+        Name::Wri => SiteFormat::Wri,
+        Name::Geojson => SiteFormat::GeoJson,
+        Name::Osm => SiteFormat::Osm,
+        Name::Csv => {
             let columns = header();
             let has = |c: &str| columns.iter().any(|h| h == c);
             let category = match (&a.category, &a.category_column) {
@@ -780,11 +781,6 @@ pub fn site_format(a: &crate::cli::SitesImportArgs) -> Result<SiteFormat, Failur
                 source: format!("site list {file_name}"),
                 legacy_row_ids: a.id.is_none(),
             })
-        }
-        other => {
-            return Err(Failure::input(anyhow!(
-                "unknown site format {other:?}: use wri, geojson, osm or csv"
-            )))
         }
     })
 }

@@ -15,11 +15,14 @@ mod export_cmd;
 mod ingest_cmd;
 mod log_cmd;
 mod publish_cmd;
+mod query_cmd;
 mod report_cmd;
 mod review_cmd;
 mod serve_cmd;
 mod sign_cmd;
+mod simulate_cmd;
 mod table;
+mod values;
 mod verify_cmd;
 mod witness_cmd;
 

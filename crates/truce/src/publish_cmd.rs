@@ -84,10 +84,9 @@ pub struct SignerArgs {
     /// The party's signer key file (with --as).
     #[arg(long, value_name = "FILE", requires = "author")]
     pub key: Option<PathBuf>,
-    /// The role the publisher acts in: operator or monitor [default: the signer's registered
-    /// role].
-    #[arg(long, value_parser = parse_publisher_role)]
-    pub role: Option<Role>,
+    /// The role the publisher acts in [default: the signer's registered role].
+    #[arg(long, value_enum)]
+    pub role: Option<PublisherRole>,
     /// Also write each published document to DIR/<name>.json (the exact bytes digested).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -109,13 +108,22 @@ pub struct ReportDailyArgs {
     pub signer: SignerArgs,
 }
 
-fn parse_publisher_role(s: &str) -> Result<Role, String> {
-    match s {
-        "operator" => Ok(Role::Operator),
-        "monitor" => Ok(Role::Monitor),
-        _ => Err(format!(
-            "{s:?}: publications are made by the operator or a monitor: use operator or monitor"
-        )),
+/// The roles that publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PublisherRole {
+    /// The operator.
+    Operator,
+    /// A monitor.
+    Monitor,
+}
+
+impl PublisherRole {
+    /// The role.
+    fn role(self) -> Role {
+        match self {
+            PublisherRole::Operator => Role::Operator,
+            PublisherRole::Monitor => Role::Monitor,
+        }
     }
 }
 
@@ -204,7 +212,7 @@ fn publish(dir: &DataDir, what: Publish, a: &SignerArgs, out: &Out) -> Result<()
         )));
     }
     let registered = ledger.parties.get(&author).map(|p| p.role);
-    let role = match (registered, a.role) {
+    let role = match (registered, a.role.map(PublisherRole::role)) {
         (None, _) => {
             return Err(Failure::input(anyhow!(
                 "`{author}` is not a registered party: `truce party list` shows who is"
