@@ -51,6 +51,8 @@ pub struct IncidentRow {
 pub struct FindingRow {
     /// Incident id.
     pub incident: String,
+    /// The incident's start (its order among the findings of a reading).
+    pub incident_start: String,
     /// Agreement.
     pub agreement: String,
     /// Reading (party).
@@ -65,6 +67,35 @@ pub struct FindingRow {
     pub parties: String,
     /// The JSON document.
     pub json: String,
+}
+
+/// What identifies a stored finding: its reading and its incident.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FindingKey {
+    /// Agreement.
+    pub agreement: String,
+    /// Reading (party).
+    pub reading: String,
+    /// The incident's start.
+    pub incident_start: String,
+    /// Incident id.
+    pub incident: String,
+}
+
+/// What an incremental judgement changed in the views ([`ViewStore::update`]).
+pub struct Changes<I, F, B> {
+    /// Ids of incidents gone or changed (deleted first).
+    pub incidents_gone: Vec<String>,
+    /// Incidents new or changed.
+    pub incidents: I,
+    /// Findings gone or changed (deleted first).
+    pub findings_gone: Vec<FindingKey>,
+    /// Findings new or changed.
+    pub findings: F,
+    /// Log indexes of background rows gone or changed (deleted first).
+    pub background_gone: Vec<u64>,
+    /// Background rows new or changed.
+    pub background: B,
 }
 
 /// Filters on incidents; `None` means any.
@@ -233,14 +264,23 @@ pub struct FindingFilter {
 /// never walks the overflow pages of a large incident's full document. Version 5 adds
 /// `view_background`. Version 6 keys `view_background` by the detection's log index and orders it
 /// by an index on `(start, entry_index)` (the engine's order), so an incremental update deletes and
-/// inserts single rows ([`ViewStore::update`]).
-const SCHEMA_VERSION: i64 = 6;
+/// inserts single rows ([`ViewStore::update`]). Version 7 orders incidents by `(start, id)` and
+/// findings by `(agreement, reading, incident_start, incident)` (the engine's orders) rather than by
+/// insertion, so an update replaces only the incidents and findings that changed.
+const SCHEMA_VERSION: i64 = 7;
+
+/// The engine's order of incidents.
+const INCIDENT_ORDER: &str = "start, id";
+/// The engine's order of findings: by agreement, reading, then their incidents' order.
+const FINDING_ORDER: &str = "agreement, reading, incident_start, incident";
 
 /// Secondary indexes of the views.
 const INDEXES: &str =
     "CREATE INDEX IF NOT EXISTS view_findings_incident ON view_findings(incident);
      CREATE INDEX IF NOT EXISTS view_findings_ar ON view_findings(agreement, reading, day);
      CREATE INDEX IF NOT EXISTS view_incidents_day ON view_incidents(day);
+     CREATE INDEX IF NOT EXISTS view_incidents_order ON view_incidents(start, id);
+     CREATE UNIQUE INDEX IF NOT EXISTS view_findings_order ON view_findings(agreement, reading, incident_start, incident);
      CREATE INDEX IF NOT EXISTS view_background_day ON view_background(day);
      CREATE INDEX IF NOT EXISTS view_background_order ON view_background(start, entry_index);";
 
@@ -346,7 +386,7 @@ impl ViewStore {
              CREATE TABLE IF NOT EXISTS view_incidents(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
                start TEXT NOT NULL, day TEXT NOT NULL, grade TEXT NOT NULL, lon REAL NOT NULL,
                lat REAL NOT NULL, parties TEXT NOT NULL, head TEXT NOT NULL, json TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS view_findings(seq INTEGER PRIMARY KEY, incident TEXT NOT NULL,
+             CREATE TABLE IF NOT EXISTS view_findings(seq INTEGER PRIMARY KEY, incident TEXT NOT NULL, incident_start TEXT NOT NULL,
                agreement TEXT NOT NULL, reading TEXT NOT NULL, outcome TEXT NOT NULL,
                standing TEXT NOT NULL, day TEXT NOT NULL, parties TEXT NOT NULL, json TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS view_docs(name TEXT PRIMARY KEY, json TEXT NOT NULL);
@@ -414,7 +454,7 @@ impl ViewStore {
     ) -> Result<(), DbError> {
         self.conn
             .execute_batch(
-                "DROP INDEX IF EXISTS view_findings_incident; DROP INDEX IF EXISTS view_findings_ar; DROP INDEX IF EXISTS view_incidents_day; DROP INDEX IF EXISTS view_background_day; DROP INDEX IF EXISTS view_background_order;",
+                "DROP INDEX IF EXISTS view_findings_incident; DROP INDEX IF EXISTS view_findings_ar; DROP INDEX IF EXISTS view_incidents_day; DROP INDEX IF EXISTS view_incidents_order; DROP INDEX IF EXISTS view_findings_order; DROP INDEX IF EXISTS view_background_day; DROP INDEX IF EXISTS view_background_order;",
             )
             .map_err(|e| sql(&self.path, e))?;
         let r = self.replace(stamp, incidents, findings, background, docs);
@@ -436,6 +476,7 @@ impl ViewStore {
     ) -> Result<(), DbError> {
         self.write(
             stamp,
+            None,
             incidents,
             findings,
             None::<std::iter::Empty<u64>>,
@@ -445,26 +486,38 @@ impl ViewStore {
     }
 
     /// Brings the stored views to `stamp` in one transaction with what an incremental judgement
-    /// changed: incidents, findings and documents replaced whole (they are few), the background
-    /// rows of the log indexes `removed` deleted and the rows `added` written (replacing a row of
-    /// the same index). Readers see the old views or the new ones, never a mix.
+    /// changed ([`Changes`]): the incidents, findings and background rows that went deleted, the
+    /// ones that came or changed written, the documents replaced. Readers see the old views or the
+    /// new ones, never a mix.
     pub fn update(
         &mut self,
         stamp: &ViewStamp,
-        incidents: impl IntoIterator<Item = IncidentRow>,
-        findings: impl IntoIterator<Item = FindingRow>,
-        removed: impl IntoIterator<Item = u64>,
-        added: impl IntoIterator<Item = BackgroundRow>,
+        changes: Changes<
+            impl IntoIterator<Item = IncidentRow>,
+            impl IntoIterator<Item = FindingRow>,
+            impl IntoIterator<Item = BackgroundRow>,
+        >,
         docs: &[(&str, String)],
     ) -> Result<(), DbError> {
-        self.write(stamp, incidents, findings, Some(removed), added, docs)
+        self.write(
+            stamp,
+            Some((changes.incidents_gone, changes.findings_gone)),
+            changes.incidents,
+            changes.findings,
+            Some(changes.background_gone),
+            changes.background,
+            docs,
+        )
     }
 
-    /// The one writer of the views: `removed` `None` replaces every background row by
-    /// `background`, `Some` deletes those indexes and upserts `background`.
+    /// The one writer of the views: `gone` and `removed` `None` replace every incident, finding
+    /// and background row by those given; `Some` deletes those (incident ids, finding keys,
+    /// background log indexes) and writes those given over any of the same key.
+    #[allow(clippy::too_many_arguments)]
     fn write(
         &mut self,
         stamp: &ViewStamp,
+        gone: Option<(Vec<String>, Vec<FindingKey>)>,
         incidents: impl IntoIterator<Item = IncidentRow>,
         findings: impl IntoIterator<Item = FindingRow>,
         removed: Option<impl IntoIterator<Item = u64>>,
@@ -474,11 +527,35 @@ impl ViewStore {
         let path = self.path.clone();
         let e = |x| sql(&path, x);
         let tx = self.conn.transaction().map_err(e)?;
-        tx.execute_batch(
-            "DELETE FROM view_meta; DELETE FROM view_incidents; DELETE FROM view_findings; DELETE FROM view_docs;",
-        )
-        .map_err(e)?;
+        tx.execute_batch("DELETE FROM view_meta; DELETE FROM view_docs;")
+            .map_err(e)?;
         {
+            match gone {
+                None => {
+                    tx.execute_batch("DELETE FROM view_incidents; DELETE FROM view_findings;")
+                        .map_err(e)?;
+                }
+                Some((incidents, findings)) => {
+                    let mut st = tx
+                        .prepare("DELETE FROM view_incidents WHERE id = ?1")
+                        .map_err(e)?;
+                    for id in incidents {
+                        st.execute([id]).map_err(e)?;
+                    }
+                    let mut st = tx
+                        .prepare("DELETE FROM view_findings WHERE agreement = ?1 AND reading = ?2 AND incident_start = ?3 AND incident = ?4")
+                        .map_err(e)?;
+                    for k in findings {
+                        st.execute(params![
+                            k.agreement,
+                            k.reading,
+                            k.incident_start,
+                            k.incident
+                        ])
+                        .map_err(e)?;
+                    }
+                }
+            }
             match removed {
                 None => {
                     tx.execute_batch("DELETE FROM view_background;")
@@ -495,7 +572,7 @@ impl ViewStore {
                 }
             }
             let mut st = tx
-                .prepare("INSERT INTO view_incidents(id, start, day, grade, lon, lat, parties, json, head) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+                .prepare("INSERT OR REPLACE INTO view_incidents(id, start, day, grade, lon, lat, parties, json, head) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
                 .map_err(e)?;
             for i in incidents {
                 st.execute(params![
@@ -504,11 +581,12 @@ impl ViewStore {
                 .map_err(e)?;
             }
             let mut st = tx
-                .prepare("INSERT INTO view_findings(incident, agreement, reading, outcome, standing, day, parties, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .prepare("INSERT OR REPLACE INTO view_findings(incident, incident_start, agreement, reading, outcome, standing, day, parties, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
                 .map_err(e)?;
             for f in findings {
                 st.execute(params![
                     f.incident,
+                    f.incident_start,
                     f.agreement,
                     f.reading,
                     f.outcome,
@@ -605,7 +683,7 @@ impl ViewStore {
     ) -> Result<(), DbError> {
         let (w, args) = Self::incident_where(f);
         self.each(
-            &format!("SELECT head FROM view_incidents{w} ORDER BY seq"),
+            &format!("SELECT head FROM view_incidents{w} ORDER BY {INCIDENT_ORDER}"),
             args,
             each,
         )
@@ -620,7 +698,7 @@ impl ViewStore {
     ) -> Result<(), DbError> {
         let (w, args) = Self::finding_where(f);
         self.each(
-            &format!("SELECT json FROM view_findings{w} ORDER BY seq"),
+            &format!("SELECT json FROM view_findings{w} ORDER BY {FINDING_ORDER}"),
             args,
             each,
         )
@@ -684,8 +762,13 @@ impl ViewStore {
         let limit = page
             .map(|(limit, offset)| format!(" LIMIT {limit} OFFSET {offset}"))
             .unwrap_or_default();
+        let order = if table == "view_findings" {
+            FINDING_ORDER
+        } else {
+            INCIDENT_ORDER
+        };
         self.strings(
-            &format!("SELECT {column} FROM {table}{where_} ORDER BY seq{limit}"),
+            &format!("SELECT {column} FROM {table}{where_} ORDER BY {order}{limit}"),
             args,
         )
     }
@@ -900,8 +983,8 @@ impl ViewStore {
         let mut out = Vec::new();
         for q in [
             "SELECT key || '=' || value FROM view_meta ORDER BY key",
-            "SELECT seq || id || start || day || grade || lon || lat || parties || head || json FROM view_incidents ORDER BY seq",
-            "SELECT seq || incident || agreement || reading || outcome || standing || day || parties || json FROM view_findings ORDER BY seq",
+            "SELECT id || start || day || grade || lon || lat || parties || head || json FROM view_incidents ORDER BY start, id",
+            "SELECT incident || incident_start || agreement || reading || outcome || standing || day || parties || json FROM view_findings ORDER BY agreement, reading, incident_start, incident",
             "SELECT name || json FROM view_docs ORDER BY name",
             "SELECT entry_index || entry_id || author || role || id || act || start || \"end\" || day || lon || lat || uncertainty_m || side || coalesce(routine, '-') || coalesce(perpetrator, '-') || coalesce(relays, '-') FROM view_background ORDER BY start, entry_index",
         ] {
@@ -959,6 +1042,11 @@ mod tests {
         };
         let fnd = |inc: &str, reading: &str| FindingRow {
             incident: inc.into(),
+            incident_start: if inc == "inc-1" {
+                "2025-03-20T00:00:00Z".into()
+            } else {
+                "2025-03-21T00:00:00Z".into()
+            },
             agreement: "a".into(),
             reading: reading.into(),
             outcome: "breach".into(),
@@ -1285,7 +1373,9 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let mut v = ViewStore::open(&dir.path().join("views.db")).unwrap();
             v.replace(&stamp(1), [], [], rows.clone(), &[]).unwrap();
-            let want: Vec<BackgroundRow> = rows.into_iter().filter(|r| f.matches(r)).collect();
+            // Stored in the engine's order: by start, then log index.
+            let mut want: Vec<BackgroundRow> = rows.into_iter().filter(|r| f.matches(r)).collect();
+            want.sort_by(|a, b| (&a.start, a.entry_index).cmp(&(&b.start, b.entry_index)));
             let (got, total) = v.background_page(&f, 1000, 0).unwrap();
             proptest::prop_assert_eq!(total, want.len() as u64);
             proptest::prop_assert_eq!(got, want);

@@ -225,55 +225,78 @@ fn parties(alleged: impl Iterator<Item = String>) -> String {
 
 /// The rows and documents of a judgement other than its background detections: its incidents,
 /// findings, compliance and baseline.
-type Rows = (
-    Vec<IncidentRow>,
-    Vec<FindingRow>,
-    [(&'static str, String); 2],
-);
+type Rows = (Vec<IncidentRow>, Vec<FindingRow>, Docs);
+
+/// The documents stored beside the rows: compliance and the baseline.
+type Docs = [(&'static str, String); 2];
+
+/// An incident's row.
+pub fn incident_row(i: &truce_engine::Incident) -> Result<IncidentRow, DerivedError> {
+    Ok(IncidentRow {
+        id: i.id.clone(),
+        start: i.start.clone(),
+        day: i.day.clone(),
+        grade: i.occurrence.as_str().to_string(),
+        lon: i.point[0],
+        lat: i.point[1],
+        parties: parties(i.alleged.iter().map(|a| a.party.to_string())),
+        json: to_json(i)?,
+        head: head_json(i)?,
+    })
+}
+
+/// A finding's row; `incident_start` is its incident's start.
+pub fn finding_row(f: &Finding, incident_start: &str) -> Result<FindingRow, DerivedError> {
+    Ok(FindingRow {
+        incident: f.incident.clone(),
+        incident_start: incident_start.to_string(),
+        agreement: f.agreement.to_string(),
+        reading: f.reading.to_string(),
+        outcome: f.outcome.as_str().to_string(),
+        standing: f.standing.as_str().to_string(),
+        day: f.day.clone(),
+        parties: parties(f.attributions.iter().map(|a| a.party.to_string())),
+        json: to_json(f)?,
+    })
+}
+
+/// The starts of a judgement's incidents, by id (a finding's row names its incident's start).
+pub fn incident_starts(j: &Judgement) -> std::collections::HashMap<&str, &str> {
+    j.incidents
+        .iter()
+        .map(|i| (i.id.as_str(), i.start.as_str()))
+        .collect()
+}
+
+/// The documents of a judgement: compliance and the baseline.
+pub fn docs(j: &Judgement) -> Result<Docs, DerivedError> {
+    Ok([
+        (
+            "compliance",
+            to_json(&truce_engine::compliance(&j.findings))?,
+        ),
+        ("baseline", to_json(&j.baseline)?),
+    ])
+}
 
 fn rows(j: &Judgement) -> Result<Rows, DerivedError> {
     let incidents = j
         .incidents
         .iter()
-        .map(|i| {
-            Ok(IncidentRow {
-                id: i.id.clone(),
-                start: i.start.clone(),
-                day: i.day.clone(),
-                grade: i.occurrence.as_str().to_string(),
-                lon: i.point[0],
-                lat: i.point[1],
-                parties: parties(i.alleged.iter().map(|a| a.party.to_string())),
-                json: to_json(i)?,
-                head: head_json(i)?,
-            })
-        })
+        .map(incident_row)
         .collect::<Result<Vec<_>, DerivedError>>()?;
+    let starts = incident_starts(j);
     let findings = j
         .findings
         .iter()
         .map(|f| {
-            Ok(FindingRow {
-                incident: f.incident.clone(),
-                agreement: f.agreement.to_string(),
-                reading: f.reading.to_string(),
-                outcome: f.outcome.as_str().to_string(),
-                standing: f.standing.as_str().to_string(),
-                day: f.day.clone(),
-                parties: parties(f.attributions.iter().map(|a| a.party.to_string())),
-                json: to_json(f)?,
-            })
+            finding_row(
+                f,
+                starts.get(f.incident.as_str()).copied().unwrap_or_default(),
+            )
         })
         .collect::<Result<Vec<_>, DerivedError>>()?;
-    let compliance = truce_engine::compliance(&j.findings);
-    Ok((
-        incidents,
-        findings,
-        [
-            ("compliance", to_json(&compliance)?),
-            ("baseline", to_json(&j.baseline)?),
-        ],
-    ))
+    Ok((incidents, findings, docs(j)?))
 }
 
 /// Stores a judgement as the views stamped `stamp`, replacing what was there.
@@ -303,22 +326,6 @@ pub fn store_judgement(
         background = j.background.len(),
         "stored"
     );
-    Ok(())
-}
-
-/// Brings stored views to the judgement `j` stamped `stamp`, given what changed since the
-/// stored ones: incidents, findings and documents rewritten (they are few), the background rows
-/// of the log indexes `gone` deleted and the rows `new` written — an incremental judgement's
-/// changes ([`crate::live`]).
-pub fn store_changes(
-    views: &mut ViewStore,
-    j: &Judgement,
-    stamp: &ViewStamp,
-    gone: impl IntoIterator<Item = u64>,
-    new: impl IntoIterator<Item = BackgroundRow>,
-) -> Result<(), DerivedError> {
-    let (incidents, findings, docs) = rows(j)?;
-    views.update(stamp, incidents, findings, gone, new, &docs)?;
     Ok(())
 }
 

@@ -16,16 +16,21 @@
 //! demo with 100,000 detections). When `views.db` does not hold the views this `Live` stored
 //! last (a `truce rebuild` ran meanwhile, or another rules version), it is rewritten whole.
 
-use crate::db::{ViewStamp, ViewStore};
+use crate::db::{Changes, FindingKey, FindingRow, IncidentRow, ViewStamp, ViewStore};
 use crate::derived::{self, DerivedError};
 use crate::source::{LogSource, SourceError};
+use std::collections::{HashMap, HashSet};
 use truce_engine::{Delta, Incremental, Judgement, Params, Rejudged, Snapshot};
+use truce_engine::{Finding, Incident};
 use truce_model::{Id, Kind, Ledger};
 
 /// A judgement that follows the log, and the stamp of the views it stands for.
 pub struct Live {
     inc: Incremental,
     stamp: ViewStamp,
+    /// The incidents and findings `views.db` holds (as last stored), to write only those that
+    /// changed.
+    shown: Shown,
     /// Set once its views are in `views.db` (else the next [`Live::store`] writes them whole).
     stored: bool,
 }
@@ -42,6 +47,7 @@ impl Live {
         Live {
             inc: Incremental::new(snap, Params::default()),
             stamp,
+            shown: Shown::default(),
             stored: false,
         }
     }
@@ -147,23 +153,133 @@ impl Live {
                     new.push(derived::background_row(&b));
                 }
             }
-            derived::store_changes(
-                views,
-                j,
-                &self.stamp,
-                rj.background_gone.iter().map(|k| k.1),
-                new,
-            )
+            let (incidents_gone, incidents, findings_gone, findings) = self.shown.diff(j)?;
+            views
+                .update(
+                    &self.stamp,
+                    Changes {
+                        incidents_gone,
+                        incidents,
+                        findings_gone,
+                        findings,
+                        background_gone: rj.background_gone.iter().map(|k| k.1).collect(),
+                        background: new,
+                    },
+                    &derived::docs(j)?,
+                )
+                .map_err(DerivedError::from)
         } else {
             derived::store_judgement(views, j, self.inc.snapshot(), &self.stamp)
         };
         self.stored = r.is_ok();
+        if self.stored {
+            self.shown = Shown::of(self.inc.judgement());
+        } else {
+            self.shown = Shown::default();
+        }
         r
     }
 
     /// Marks the views held as already in `views.db` (a server that found them fresh at start).
     pub fn mark_stored(&mut self) {
         self.stored = true;
+        self.shown = Shown::of(self.inc.judgement());
+    }
+}
+
+/// The incidents and findings of the views last stored, by key (a few thousand values: the
+/// background rows, by far the most, are tracked by the engine's [`Rejudged`]).
+#[derive(Default)]
+struct Shown {
+    incidents: HashMap<String, Incident>,
+    findings: HashMap<FindingKey, Finding>,
+}
+
+/// A finding's key in `views.db`.
+fn finding_key(f: &Finding, starts: &HashMap<&str, &str>) -> FindingKey {
+    FindingKey {
+        agreement: f.agreement.to_string(),
+        reading: f.reading.to_string(),
+        incident_start: starts
+            .get(f.incident.as_str())
+            .copied()
+            .unwrap_or_default()
+            .to_string(),
+        incident: f.incident.clone(),
+    }
+}
+
+/// What [`Shown::diff`] finds: incidents gone or changed, their new rows, findings gone or
+/// changed, their new rows.
+type Diff = (
+    Vec<String>,
+    Vec<IncidentRow>,
+    Vec<FindingKey>,
+    Vec<FindingRow>,
+);
+
+impl Shown {
+    fn of(j: &Judgement) -> Shown {
+        let starts = derived::incident_starts(j);
+        Shown {
+            incidents: j
+                .incidents
+                .iter()
+                .map(|i| (i.id.clone(), i.clone()))
+                .collect(),
+            findings: j
+                .findings
+                .iter()
+                .map(|f| (finding_key(f, &starts), f.clone()))
+                .collect(),
+        }
+    }
+
+    /// The rows of `j` that differ from those shown, and the keys of those to delete first.
+    fn diff(&self, j: &Judgement) -> Result<Diff, DerivedError> {
+        let mut gone = Vec::new();
+        let mut rows = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::with_capacity(j.incidents.len());
+        for i in &j.incidents {
+            seen.insert(i.id.as_str());
+            match self.incidents.get(&i.id) {
+                Some(old) if old == i => {}
+                Some(_) => {
+                    gone.push(i.id.clone());
+                    rows.push(derived::incident_row(i)?);
+                }
+                None => rows.push(derived::incident_row(i)?),
+            }
+        }
+        gone.extend(
+            self.incidents
+                .keys()
+                .filter(|id| !seen.contains(id.as_str()))
+                .cloned(),
+        );
+        let starts = derived::incident_starts(j);
+        let mut f_gone = Vec::new();
+        let mut f_rows = Vec::new();
+        let mut f_seen: HashSet<FindingKey> = HashSet::with_capacity(j.findings.len());
+        for f in &j.findings {
+            let k = finding_key(f, &starts);
+            match self.findings.get(&k) {
+                Some(old) if old == f => {}
+                Some(_) => {
+                    f_gone.push(k.clone());
+                    f_rows.push(derived::finding_row(f, &k.incident_start)?);
+                }
+                None => f_rows.push(derived::finding_row(f, &k.incident_start)?),
+            }
+            f_seen.insert(k);
+        }
+        f_gone.extend(
+            self.findings
+                .keys()
+                .filter(|k| !f_seen.contains(*k))
+                .cloned(),
+        );
+        Ok((gone, rows, f_gone, f_rows))
     }
 }
 
