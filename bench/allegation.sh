@@ -11,7 +11,8 @@
 # printed, with the server's peak RSS. Results: bench/results/allegation-<date>.txt.
 #
 # Usage: bench/allegation.sh BASELINE_TRUCE [CURRENT_TRUCE…]
-# ROWS, K, DATA: as above. TRUCE_BENCH_DIR: where the work directory goes (default $TMPDIR or /tmp).
+# ROWS, K, DATA: as above. KEEP_LOG=PREFIX keeps each server's log as PREFIX.<binary>.log;
+# SERVE_LOG_FLAGS (default --quiet) are the server's logging flags (e.g. -vv). TRUCE_BENCH_DIR: where the work directory goes (default $TMPDIR or /tmp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { echo "usage: bench/allegation.sh BASELINE_TRUCE [CURRENT_TRUCE…]" >&2; exit 2; }
@@ -66,7 +67,7 @@ run() { # binary
     local b=$1 d="$work/run" port pid
     rm -rf "$d"; cp -r "$work/data" "$d"
     port=$((20000 + RANDOM % 20000))
-    TRUCE_VIEWS_REFRESH_MS=0 "$b" --quiet --dir "$d" serve --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+    TRUCE_VIEWS_REFRESH_MS=0 "$b" ${SERVE_LOG_FLAGS:---quiet} --dir "$d" serve --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
     pid=$!
     for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/checkpoint" >/dev/null && break; sleep 0.5; done
     local t0; t0=$(date +%s.%N)
@@ -100,6 +101,7 @@ print(f"  {k} allegations, POST → in /v1/incidents: p50 {q(0.5)*1000:.0f} ms, 
 EOF
     echo "  after: $(grep VmHWM /proc/$pid/status | tr -s ' \t' ' ')"
     kill "$pid"; wait "$pid" 2>/dev/null || true
+    if [ -n "${KEEP_LOG:-}" ]; then cp "$work/serve.log" "$KEEP_LOG.$(basename "$b").log"; fi
 }
 
 {
