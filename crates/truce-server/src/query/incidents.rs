@@ -30,15 +30,11 @@ pub(crate) async fn incidents(
     let which = Which::of(&s, as_of(&p, &s)?).await?;
     let body = blocking(move || {
         let log_size = which.log_size();
-        if f.needs_parsing() {
-            let docs = which.with(&s, |v| f.docs(v).map_err(ApiError::internal))?;
-            return Ok(raw_page(page.slice(&docs), docs.len(), page, log_size, ""));
-        }
-        // Every filter is a column: SQL pages, so a request reads one page, not every match.
-        let (docs, total) = which.with(&s, |v| {
-            Ok(v.incidents_page(&f.filter(), page.limit, page.offset)?)
-        })?;
-        Ok(raw_page(&docs, total as usize, page, log_size, ""))
+        which.with(&s, |v| {
+            Ok(f.page_json(v, page, log_size)
+                .map_err(ApiError::internal)?
+                .0)
+        })
     })
     .await?;
     Ok(typed(body, "application/json", &caller))

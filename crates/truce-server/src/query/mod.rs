@@ -67,9 +67,7 @@ pub use fresh::Views;
 pub(crate) use fresh::Which;
 pub(crate) use stream::{heavy_permit, stream};
 pub use truce_views::query::export;
-pub(crate) use truce_views::query::{
-    page_value, raw_page, record_json, Bound, Page, Params, TimeRange,
-};
+pub(crate) use truce_views::query::{page_value, record_json, Bound, Page, Params, TimeRange};
 
 use crate::access::Caller;
 use crate::error::ApiError;
