@@ -11,7 +11,8 @@
 # printed, with the server's peak RSS. Results: bench/results/allegation-<date>.txt.
 #
 # Usage: bench/allegation.sh BASELINE_TRUCE [CURRENT_TRUCE…]
-# ROWS, K, DATA: as above. KEEP_LOG=PREFIX keeps each server's log as PREFIX.<binary>.log;
+# ROWS, K, DATA: as above; IN_PLACE=1 serves DATA itself (one binary only; it is written to)
+# instead of a copy. KEEP_LOG=PREFIX keeps each server's log as PREFIX.<binary>.log;
 # SERVE_LOG_FLAGS (default --quiet) are the server's logging flags (e.g. -vv). TRUCE_BENCH_DIR: where the work directory goes (default $TMPDIR or /tmp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,9 @@ work=$(mktemp -d "${TRUCE_BENCH_DIR:-${TMPDIR:-/tmp}}/truce-allegation.XXXXXX")
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 first=$1
 
-if [ -n "${DATA:-}" ]; then
+if [ -n "${DATA:-}" ] && [ -n "${IN_PLACE:-}" ]; then
+    ln -s "$(realpath "$DATA")" "$work/data"
+elif [ -n "${DATA:-}" ]; then
     cp -r "$DATA" "$work/data"
 else
     "$first" --quiet demo --no-serve --dir "$work/data" >/dev/null
@@ -65,7 +68,11 @@ done
 
 run() { # binary
     local b=$1 d="$work/run" port pid
-    rm -rf "$d"; cp -r "$work/data" "$d"
+    if [ $# -eq 1 ] && [ "$single" = 1 ]; then
+        d="$work/data"
+    else
+        rm -rf "$d"; cp -r "$work/data" "$d"
+    fi
     port=$((20000 + RANDOM % 20000))
     TRUCE_VIEWS_REFRESH_MS=0 "$b" ${SERVE_LOG_FLAGS:---quiet} --dir "$d" serve --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
     pid=$!
@@ -108,5 +115,6 @@ EOF
     echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty)"
     echo "# $(uname -srm), $(nproc) cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "# log: $("$first" --dir "$work/data" --json log checkpoint | sed -n 's/.*"size":\([0-9]*\).*/\1/p') entries ($(if [ -n "${DATA:-}" ]; then echo "a copy of $DATA"; else echo "demo + $rows simulated FIRMS detections"; fi))"
+    single=0; [ $# -eq 1 ] && single=1
     for b in "$@"; do run "$b"; done
 } | tee "$out"

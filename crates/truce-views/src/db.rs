@@ -461,6 +461,12 @@ impl ViewStore {
         self.conn
             .execute_batch(INDEXES)
             .map_err(|e| sql(&self.path, e))?;
+        // The write-ahead log now holds the whole file: copy it back now, while the caller is
+        // already paying for a full store, not at the next small update's commit (SQLite's
+        // automatic checkpoint would, taking seconds for a million rows).
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(|e| sql(&self.path, e))?;
         r
     }
 
