@@ -55,12 +55,14 @@ fn log() -> Vec<Vec<u8>> {
     out
 }
 
+/// One entry as the hooks saw it: (index, bytes, ledger size and accepted entries before, what
+/// applying did, size and accepted entries after).
+type Call = (u64, Vec<u8>, u64, usize, Applied, u64, usize);
+
 /// What the hooks saw, entry by entry.
 #[derive(Default)]
 struct Seen {
-    /// (index, bytes, ledger size and accepted entries before, what applying did, size and
-    /// accepted entries after).
-    calls: Vec<(u64, Vec<u8>, u64, usize, Applied, u64, usize)>,
+    calls: Vec<Call>,
     /// The `before` call not yet closed by its `after`.
     open: Option<(u64, Vec<u8>, u64, usize)>,
 }

@@ -34,6 +34,16 @@
 //! still reads (and rehashes) every entry — the replay needs them all, and the rehashed prefix must
 //! equal the recorded one — so with `HttpSource` give a cache directory to avoid downloading the
 //! bundles again.
+//!
+//! The pass is the operator's own replay, not a copy of it: `truce_views::derived`'s one replay
+//! (`replay_to_hooked`, over `truce_model::replay`) reads the source as a `truce_views`
+//! `LogSource` that checks the bundles as they stream — fetching each, hashing its entries into
+//! the tree and comparing every hash tile on the feeding thread — while other threads decode the
+//! entries fed before and one applies them in log order, calling the verifier's hooks there
+//! (copies of the ledger where the published documents were computed, publications judged at
+//! their sizes, refusals sorted into the checks). The findings are judged by
+//! `truce_views::derived::judge_ledger`, as the operator's are. `truce-views` is linked without
+//! its `store` feature: the verifier shares no code path with the operator's storage or server.
 
 mod publications;
 mod run;
@@ -161,14 +171,19 @@ impl PublicationCheck {
 }
 
 /// Where a verification spent its time, milliseconds. Reading entries, hashing them and replaying
-/// them happen in one pass over the bundles; each is timed on its own.
+/// them happen in one pass over the bundles, a pipeline: the feeding thread reads each bundle,
+/// hashes its entries and compares the tiles (`fetch_ms`, `hash_ms`) while other threads decode
+/// the entries fed before and apply them in log order — so `fetch_ms` and `hash_ms` overlap
+/// `replay_ms`, the pass's wall time.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Timings {
-    /// Reading entry bundles and hash tiles from the source and comparing the tiles.
+    /// Reading entry bundles and hash tiles from the source and comparing the tiles (the feeding
+    /// thread's share of the pass, and the pre-scan of a mirror's bundles for publications).
     pub fetch_ms: u64,
-    /// Hashing the entries into the tree (every tile recomputed).
+    /// Hashing the entries into the tree (every tile recomputed), on the feeding thread.
     pub hash_ms: u64,
-    /// Replaying the entries into the ledger (decoding, signature checks, rules).
+    /// The pass over the bundles, wall time (reading, hashing, decoding, signature checks and
+    /// rules, pipelined), less the judging at publications' sizes within it (in `judge_ms`).
     pub replay_ms: u64,
     /// The engine: snapshot and judgement (at the published documents' sizes and at every
     /// publication's size).

@@ -6,17 +6,21 @@ use crate::source::{Derived, Source};
 use crate::state::{utc, Progress as Saved, State, Trusted};
 use crate::{Check, PublicationCheck, PublicationStatus, Report, Status, Timings, VerifyError};
 use serde_json::Value;
+use std::cell::RefCell;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Instant;
-use truce_engine::{Judgement, Params, Snapshot};
+use truce_engine::Judgement;
 use truce_log::policy::{CheckError, Policy};
 use truce_log::{
     decode_bundle, open_checkpoint, parse_verifier, Edge, Hash, SignedCheckpoint, TileKind,
     TilePath, HASH_SIZE, TILE_WIDTH,
 };
+use truce_model::replay::Hooks;
 use truce_model::{Applied, Ledger, Rejection};
+use truce_views::source::{LogSource, SourceError};
 
 /// What the verifier trusts: the log's verifier key alone, or a tlog-policy (log key, witnesses,
 /// quorum).
@@ -38,7 +42,7 @@ pub enum Phase {
 }
 
 /// A progress callback: `(phase, done, total)`.
-pub type ProgressFn<'a> = Box<dyn Fn(Phase, u64, u64) + 'a>;
+pub type ProgressFn<'a> = Box<dyn Fn(Phase, u64, u64) + Send + Sync + 'a>;
 
 /// How to verify.
 pub struct Options<'a> {
@@ -211,15 +215,15 @@ struct Pass {
     auth_count: u64,
     /// Clock, witnessing and witness-policy entries the rules refused (the `time` check fails).
     time_refusals: Vec<String>,
-    /// The changes to readings filed on the days of the daily reports to recompute.
-    changes: Vec<truce_report::VersionChange>,
     warnings: Vec<String>,
     warning_count: u64,
-    /// Time reading bundles and tiles from the source (and comparing tiles).
+    /// Time reading bundles and tiles from the source (and comparing tiles), on the feeding
+    /// thread.
     fetch: std::time::Duration,
-    /// Time hashing entries into the tree.
+    /// Time hashing entries into the tree, on the feeding thread.
     hash: std::time::Duration,
-    /// Time replaying entries into the ledger (signature checks included).
+    /// The pass's wall time, less the judging at publications' sizes inside it: entries read,
+    /// hashed, decoded and applied, pipelined (`fetch` and `hash` overlap it).
     replay: std::time::Duration,
 }
 
@@ -244,20 +248,32 @@ fn bundle_path(size: u64, n: u64) -> String {
     .to_path()
 }
 
+/// What the feeding side of the pass found: the tree recomputed from the bundles and every
+/// served hash tile compared with it.
+struct Tree {
+    fatal: Option<String>,
+    mismatches: Vec<Mismatch>,
+    mismatch_count: u64,
+    edge: Edge,
+    tiles: u64,
+    fetch: std::time::Duration,
+    hash: std::time::Duration,
+}
+
 /// Compares a recomputed hash tile with the served one.
 fn compare_tile(
     source: &dyn Source,
     level: u8,
     n: u64,
     data: &[u8],
-    pass: &mut Pass,
+    tree: &mut Tree,
 ) -> Result<(), VerifyError> {
     let path = TilePath {
         kind: TileKind::Hash(level),
         n,
         width: (data.len() / HASH_SIZE) as u16,
     };
-    pass.tiles += 1;
+    tree.tiles += 1;
     let served = source.tile(&path)?;
     let mismatch = match served {
         Some(s) if s == data => return Ok(()),
@@ -292,15 +308,286 @@ fn compare_tile(
             }
         }
     };
-    pass.mismatch_count += 1;
-    if pass.mismatches.len() < NAME_FIRST {
-        pass.mismatches.push(mismatch);
+    tree.mismatch_count += 1;
+    if tree.mismatches.len() < NAME_FIRST {
+        tree.mismatches.push(mismatch);
     }
     Ok(())
 }
 
-/// The pass over every bundle. `stops` are sizes at which to record the root; `ledger_at` sizes
-/// at which to keep a copy of the ledger; `judge_at` sizes at which to call `at_size` with the
+/// Saves the pass's progress: (bundles done, the edge there).
+type SaveFn<'a> = dyn FnMut(u64, &Edge) -> Result<(), VerifyError> + 'a;
+
+/// The source's entry bundles read as `truce-views` reads a log ([`LogSource`]), checked as they
+/// stream: each bundle fetched, its entries hashed into the tree and every full hash tile
+/// compared with the served one, the entries then handed to the replay. This runs on the
+/// replay's feeding thread while other threads decode and apply the entries fed before.
+struct Checked<'a> {
+    source: &'a dyn Source,
+    cp: &'a SignedCheckpoint,
+    /// Sizes at which to record the tree's root (in `roots`), before the entries from there on
+    /// are fed.
+    marks: BTreeSet<u64>,
+    roots: &'a Mutex<BTreeMap<u64, Hash>>,
+    /// Bundles whose hash tiles an interrupted run compared, and the edge it reached there.
+    skip: u64,
+    saved: Option<Edge>,
+    save: RefCell<&'a mut SaveFn<'a>>,
+    tree: RefCell<Tree>,
+    /// The source's failure that ended the feed (handed back as the verification's error).
+    error: RefCell<Option<VerifyError>>,
+}
+
+impl Checked<'_> {
+    /// Records the root at every mark the edge has reached (the one it is at).
+    fn record(&self, edge: &Edge, marks: &mut BTreeSet<u64>) {
+        while let Some(&m) = marks.first() {
+            if m > edge.size() {
+                break;
+            }
+            marks.pop_first();
+            if m == edge.size() {
+                self.roots
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(m, edge.root());
+            }
+        }
+    }
+
+    /// The bundle loop: feeds the entries of the first `size` it checked; returns how many.
+    fn feed(&self, size: u64, each: &mut dyn FnMut(u64, &[u8])) -> Result<u64, VerifyError> {
+        let source = self.source;
+        let mut guard = self.tree.borrow_mut();
+        let tree = &mut *guard;
+        let bundles = size.div_ceil(TILE_WIDTH);
+        let mut marks: BTreeSet<u64> = self.marks.iter().copied().filter(|s| *s <= size).collect();
+        self.record(&tree.edge, &mut marks);
+        'bundles: for n in 0..bundles {
+            let want = (size - n * TILE_WIDTH).min(TILE_WIDTH);
+            let path = TilePath {
+                kind: TileKind::Entries,
+                n,
+                width: want as u16,
+            };
+            let p = path.to_path();
+            let t0 = Instant::now();
+            let fetched = source.tile(&path)?;
+            tree.fetch += t0.elapsed();
+            let Some(data) = fetched else {
+                tree.fatal = Some(format!("{p}: missing"));
+                break;
+            };
+            let entries = match decode_bundle(&data) {
+                Ok(e) => e,
+                Err(e) => {
+                    tree.fatal = Some(format!("{p}: {e}"));
+                    break;
+                }
+            };
+            if entries.len() as u64 != want {
+                tree.fatal = Some(format!(
+                    "{p}: holds {} entries; the checkpoint of size {size} needs {want} here (entries {}..{})",
+                    entries.len(),
+                    n * TILE_WIDTH,
+                    n * TILE_WIDTH + want - 1
+                ));
+                break;
+            }
+            let mut rest = &entries[..];
+            while !rest.is_empty() {
+                // Up to the next mark at most, so that its root is recorded before the replay
+                // (on another thread) can reach it.
+                let until = marks.first().copied().unwrap_or(u64::MAX);
+                let take = usize::try_from(until - tree.edge.size())
+                    .unwrap_or(usize::MAX)
+                    .min(rest.len());
+                let first = tree.edge.size();
+                let t0 = Instant::now();
+                let appended = tree.edge.append(rest[..take].iter().copied());
+                tree.hash += t0.elapsed();
+                let update = match appended {
+                    Ok(u) => u,
+                    Err(e) => {
+                        tree.fatal = Some(format!("{p}: {e}"));
+                        break 'bundles;
+                    }
+                };
+                self.record(&tree.edge, &mut marks);
+                for (k, e) in rest[..take].iter().enumerate() {
+                    each(first + k as u64, e);
+                }
+                let t0 = Instant::now();
+                if n >= self.skip {
+                    for t in update
+                        .tiles
+                        .iter()
+                        .filter(|t| t.data.len() == TILE_WIDTH as usize * HASH_SIZE)
+                    {
+                        compare_tile(source, t.level, t.n, &t.data, tree)?;
+                    }
+                }
+                tree.fetch += t0.elapsed();
+                rest = &rest[take..];
+            }
+            let done = n + 1;
+            if done == self.skip {
+                if let Some(s) = &self.saved {
+                    if *s != tree.edge {
+                        tree.fatal = Some(format!(
+                            "tile/entries 0..{done}: the entries served now hash differently from the prefix an interrupted run verified for this checkpoint (the bundles changed under the same checkpoint)"
+                        ));
+                        break;
+                    }
+                }
+            }
+            if done > self.skip
+                && done % SAVE_EVERY == 0
+                && done < bundles
+                && tree.mismatch_count == 0
+            {
+                (self.save.borrow_mut())(done, &tree.edge)?;
+            }
+        }
+        if tree.fatal.is_none() {
+            // The right edge: every partial tile, at every level.
+            let mut level = 0u8;
+            while level < 8 && (size >> (8 * u32::from(level))) > 0 {
+                let n = size.checked_shr(8 * (u32::from(level) + 1)).unwrap_or(0);
+                if let Some(data) = tree.edge.partial_tile(level, n).map(<[u8]>::to_vec) {
+                    let t0 = Instant::now();
+                    compare_tile(source, level, n, &data, tree)?;
+                    tree.fetch += t0.elapsed();
+                }
+                level += 1;
+            }
+        }
+        Ok(tree.edge.size())
+    }
+}
+
+impl LogSource for Checked<'_> {
+    fn checkpoint(&self) -> Result<SignedCheckpoint, SourceError> {
+        Ok(self.cp.clone())
+    }
+    fn root_at(&self, size: u64) -> Result<Hash, SourceError> {
+        if let Some(r) = self
+            .roots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&size)
+        {
+            return Ok(*r);
+        }
+        let tree = self.tree.borrow();
+        if tree.edge.size() == size {
+            return Ok(tree.edge.root());
+        }
+        Err(SourceError::new(std::io::Error::other(format!(
+            "the root at size {size} was not recorded by the pass"
+        ))))
+    }
+    fn entries(&self, size: u64, each: &mut dyn FnMut(u64, &[u8])) -> Result<u64, SourceError> {
+        self.feed(size, each).map_err(|e| {
+            let said = SourceError::new(std::io::Error::other(e.to_string()));
+            *self.error.borrow_mut() = Some(e);
+            said
+        })
+    }
+}
+
+/// What the applying side of the pass does at each entry, with the ledger just before and just
+/// after it ([`Hooks`], on the replay's applying thread): copies of the ledger at `ledger_at`,
+/// judging at `judge_at` (with the root the feeding side recorded there), the changes to readings
+/// on the report days, and refusals sorted into the checks.
+struct Replayed<'a, 'f> {
+    ledger_at: &'a BTreeSet<u64>,
+    judge_at: &'a BTreeSet<u64>,
+    roots: &'a Mutex<BTreeMap<u64, Hash>>,
+    report_days: &'a [truce_report::Day],
+    at_size: &'a mut AtSizeFn<'f>,
+    ledgers: BTreeMap<u64, Ledger>,
+    /// The ledger just before a reading version filed on a report day.
+    before: Option<Ledger>,
+    auth: Vec<String>,
+    auth_count: u64,
+    time_refusals: Vec<String>,
+    /// The changes to readings filed on the days of the daily reports to recompute.
+    changes: Vec<truce_report::VersionChange>,
+    warnings: Vec<String>,
+    warning_count: u64,
+}
+
+impl Replayed<'_, '_> {
+    /// At size `m` (the ledger of the first `m` entries).
+    fn at(&mut self, m: u64, ledger: &Ledger) {
+        if self.ledger_at.contains(&m) {
+            self.ledgers.insert(m, ledger.clone());
+        }
+        if self.judge_at.contains(&m) {
+            let root = self
+                .roots
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&m)
+                .copied();
+            if let Some(root) = root {
+                (self.at_size)(m, ledger, &root, &self.changes);
+            }
+        }
+    }
+}
+
+impl Hooks for Replayed<'_, '_> {
+    fn before(&mut self, index: u64, bytes: &[u8], ledger: &Ledger) {
+        self.at(index, ledger);
+        // A reading version filed on the day of a daily report to recompute: its change is
+        // judged as known just before and just after it (rare: a copy per version).
+        if !self.report_days.is_empty() && bytes.windows(READING.len()).any(|w| w == READING) {
+            self.before = Some(ledger.clone());
+        }
+    }
+
+    fn after(&mut self, i: u64, e: &[u8], applied: &Applied, ledger: &Ledger) {
+        if let (Some(b), Applied::Accepted(..)) = (self.before.take(), applied) {
+            if let Some(c) = publications::version_change_at(self.report_days, i, e, &b, ledger) {
+                self.changes.push(c);
+            }
+        }
+        let Applied::Refused(r) = applied else {
+            return;
+        };
+        let timely = truce_model::decode(e).is_ok_and(|env| {
+            matches!(
+                env.kind,
+                truce_model::Kind::Clock
+                    | truce_model::Kind::Witnessing
+                    | truce_model::Kind::WitnessPolicy
+            )
+        });
+        if timely && !is_authentication(r) {
+            if self.time_refusals.len() < NAME_FIRST {
+                self.time_refusals.push(format!("entry {i}: {r}"));
+            }
+        } else if is_authentication(r) {
+            self.auth_count += 1;
+            if self.auth.len() < NAME_FIRST {
+                self.auth.push(format!("entry {i}: {r}"));
+            }
+        } else {
+            self.warning_count += 1;
+            if self.warnings.len() < NAME_FIRST {
+                self.warnings.push(format!("entry {i}: {r}"));
+            }
+        }
+    }
+}
+
+/// The pass over every bundle: the one replay (`truce_views::derived::replay_to_hooked`) of the
+/// source read as a [`Checked`] log — fetching, hashing and comparing tiles on the feeding
+/// thread, decoding on others, applying in log order with [`Replayed`]'s hooks — a pipeline
+/// keeping every core busy. `stops` are sizes at which to record the root; `ledger_at` sizes at
+/// which to keep a copy of the ledger; `judge_at` sizes at which to call `at_size` with the
 /// ledger replayed to that size and the root of its tree (publications are recomputed there).
 #[allow(clippy::too_many_arguments)]
 fn tree_pass(
@@ -312,8 +599,8 @@ fn tree_pass(
     report_days: &[truce_report::Day],
     at_size: &mut AtSizeFn<'_>,
     resume: Option<(u64, Edge)>,
-    save: &mut dyn FnMut(u64, &Edge) -> Result<(), VerifyError>,
-    progress: &dyn Fn(Phase, u64, u64),
+    save: &mut SaveFn<'_>,
+    progress: &(dyn Fn(Phase, u64, u64) + Send + Sync),
 ) -> Result<Pass, VerifyError> {
     let size = cp.size;
     let bundles = size.div_ceil(TILE_WIDTH);
@@ -321,198 +608,98 @@ fn tree_pass(
         Some((b, e)) if b <= bundles => (b, Some(e)),
         _ => (0, None),
     };
-    let mut pass = Pass {
-        fatal: None,
-        mismatches: Vec::new(),
-        mismatch_count: 0,
-        edge: Edge::empty(),
-        tiles: 0,
-        resumed_from: skip,
-        roots: BTreeMap::new(),
+    let roots = Mutex::new(BTreeMap::new());
+    let checked = Checked {
+        source,
+        cp,
+        marks: stops.iter().chain(judge_at).copied().collect(),
+        roots: &roots,
+        skip,
+        saved,
+        save: RefCell::new(save),
+        tree: RefCell::new(Tree {
+            fatal: None,
+            mismatches: Vec::new(),
+            mismatch_count: 0,
+            edge: Edge::empty(),
+            tiles: 0,
+            fetch: Default::default(),
+            hash: Default::default(),
+        }),
+        error: RefCell::new(None),
+    };
+    let mut hooks = Replayed {
+        ledger_at,
+        judge_at,
+        roots: &roots,
+        report_days,
+        at_size,
         ledgers: BTreeMap::new(),
-        ledger: Ledger::new(),
+        before: None,
         auth: Vec::new(),
         auth_count: 0,
         time_refusals: Vec::new(),
         changes: Vec::new(),
         warnings: Vec::new(),
         warning_count: 0,
-        fetch: Default::default(),
-        hash: Default::default(),
-        replay: Default::default(),
     };
-    let mut marks: BTreeSet<u64> = stops
-        .iter()
-        .chain(ledger_at.iter())
-        .chain(judge_at.iter())
-        .copied()
-        .filter(|s| *s <= size)
-        .collect();
-    let mut at_mark = |pass: &mut Pass, marks: &mut BTreeSet<u64>| {
-        while let Some(&m) = marks.first() {
-            if m > pass.edge.size() {
-                break;
-            }
-            marks.pop_first();
-            if m == pass.edge.size() {
-                if stops.contains(&m) {
-                    pass.roots.insert(m, pass.edge.root());
-                }
-                if ledger_at.contains(&m) {
-                    pass.ledgers.insert(m, pass.ledger.clone());
-                }
-                if judge_at.contains(&m) {
-                    at_size(m, &pass.ledger, &pass.edge.root(), &pass.changes);
-                }
-            }
+    let t0 = Instant::now();
+    let replayed = truce_views::derived::replay_to_hooked(&checked, size, &mut hooks, &mut |p| {
+        if let truce_views::derived::Progress::Replaying { done, total } = p {
+            progress(Phase::Entries, done, total);
+        }
+    });
+    let wall = t0.elapsed();
+    let ledger = match replayed {
+        Ok((ledger, _)) => ledger,
+        Err(e) => {
+            return Err(checked
+                .error
+                .into_inner()
+                .unwrap_or_else(|| VerifyError::Malformed {
+                    what: source.describe(),
+                    why: e.to_string(),
+                }))
         }
     };
-    progress(Phase::Entries, 0, size);
-    'bundles: for n in 0..bundles {
-        let want = (size - n * TILE_WIDTH).min(TILE_WIDTH);
-        let path = TilePath {
-            kind: TileKind::Entries,
-            n,
-            width: want as u16,
-        };
-        let p = path.to_path();
-        let t0 = Instant::now();
-        let fetched = source.tile(&path)?;
-        pass.fetch += t0.elapsed();
-        let Some(data) = fetched else {
-            pass.fatal = Some(format!("{p}: missing"));
-            break;
-        };
-        let entries = match decode_bundle(&data) {
-            Ok(e) => e,
-            Err(e) => {
-                pass.fatal = Some(format!("{p}: {e}"));
-                break;
-            }
-        };
-        if entries.len() as u64 != want {
-            pass.fatal = Some(format!(
-                "{p}: holds {} entries; the checkpoint of size {size} needs {want} here (entries {}..{})",
-                entries.len(),
-                n * TILE_WIDTH,
-                n * TILE_WIDTH + want - 1
-            ));
-            break;
-        }
-        let mut rest = &entries[..];
-        while !rest.is_empty() {
-            at_mark(&mut pass, &mut marks);
-            let until = marks.first().copied().unwrap_or(u64::MAX);
-            let take = usize::try_from(until - pass.edge.size())
-                .unwrap_or(usize::MAX)
-                .min(rest.len());
-            let first = pass.edge.size();
-            let t0 = Instant::now();
-            let appended = pass.edge.append(rest[..take].iter().copied());
-            pass.hash += t0.elapsed();
-            let update = match appended {
-                Ok(u) => u,
-                Err(e) => {
-                    pass.fatal = Some(format!("{p}: {e}"));
-                    break 'bundles;
-                }
-            };
-            let t0 = Instant::now();
-            // Decoded on every core first (the bytes alone decide it), applied in log order.
-            let decoded =
-                truce_model::replay::decode_all(&rest[..take], truce_model::replay::decoders() + 1);
-            for ((k, e), d) in rest[..take].iter().enumerate().zip(decoded) {
-                let i = first + k as u64;
-                // A reading version filed on the day of a daily report to recompute: its change
-                // is judged as known just before and just after it (rare: a copy per version).
-                let before = (!report_days.is_empty()
-                    && e.windows(READING.len()).any(|w| w == READING))
-                .then(|| pass.ledger.clone());
-                let applied = pass.ledger.apply_decoded(i, d);
-                if let (Some(b), Applied::Accepted(..)) = (&before, &applied) {
-                    if let Some(c) =
-                        publications::version_change_at(report_days, i, e, b, &pass.ledger)
-                    {
-                        pass.changes.push(c);
-                    }
-                }
-                if let Applied::Refused(r) = applied {
-                    let timely = truce_model::decode(e).is_ok_and(|env| {
-                        matches!(
-                            env.kind,
-                            truce_model::Kind::Clock
-                                | truce_model::Kind::Witnessing
-                                | truce_model::Kind::WitnessPolicy
-                        )
-                    });
-                    if timely && !is_authentication(&r) {
-                        if pass.time_refusals.len() < NAME_FIRST {
-                            pass.time_refusals.push(format!("entry {i}: {r}"));
-                        }
-                    } else if is_authentication(&r) {
-                        pass.auth_count += 1;
-                        if pass.auth.len() < NAME_FIRST {
-                            pass.auth.push(format!("entry {i}: {r}"));
-                        }
-                    } else {
-                        pass.warning_count += 1;
-                        if pass.warnings.len() < NAME_FIRST {
-                            pass.warnings.push(format!("entry {i}: {r}"));
-                        }
-                    }
-                }
-            }
-            pass.replay += t0.elapsed();
-            let t0 = Instant::now();
-            if n >= skip {
-                for t in update
-                    .tiles
-                    .iter()
-                    .filter(|t| t.data.len() == TILE_WIDTH as usize * HASH_SIZE)
-                {
-                    compare_tile(source, t.level, t.n, &t.data, &mut pass)?;
-                }
-            }
-            pass.fetch += t0.elapsed();
-            rest = &rest[take..];
-        }
-        let done = n + 1;
-        if done == skip {
-            if let Some(s) = &saved {
-                if *s != pass.edge {
-                    pass.fatal = Some(format!(
-                        "tile/entries 0..{done}: the entries served now hash differently from the prefix an interrupted run verified for this checkpoint (the bundles changed under the same checkpoint)"
-                    ));
-                    break;
-                }
-            }
-        }
-        if done > skip && done % SAVE_EVERY == 0 && done < bundles && pass.mismatch_count == 0 {
-            save(done, &pass.edge)?;
-        }
-        progress(Phase::Entries, pass.edge.size(), size);
+    let tree = checked.tree.into_inner();
+    if tree.fatal.is_none() {
+        hooks.at(size, &ledger);
     }
-    if pass.fatal.is_none() {
-        at_mark(&mut pass, &mut marks);
-        // The right edge: every partial tile, at every level.
-        let mut level = 0u8;
-        while level < 8 && (size >> (8 * u32::from(level))) > 0 {
-            let n = size.checked_shr(8 * (u32::from(level) + 1)).unwrap_or(0);
-            if let Some(data) = pass.edge.partial_tile(level, n).map(<[u8]>::to_vec) {
-                compare_tile(source, level, n, &data, &mut pass)?;
-            }
-            level += 1;
-        }
-    }
-    Ok(pass)
+    let roots: BTreeMap<u64, Hash> = {
+        let mut recorded = roots.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::take(&mut *recorded)
+            .into_iter()
+            .filter(|(s, _)| stops.contains(s))
+            .collect()
+    };
+    Ok(Pass {
+        fatal: tree.fatal,
+        mismatches: tree.mismatches,
+        mismatch_count: tree.mismatch_count,
+        edge: tree.edge,
+        tiles: tree.tiles,
+        resumed_from: skip,
+        roots,
+        ledgers: hooks.ledgers,
+        ledger,
+        auth: hooks.auth,
+        auth_count: hooks.auth_count,
+        time_refusals: hooks.time_refusals,
+        warnings: hooks.warnings,
+        warning_count: hooks.warning_count,
+        fetch: tree.fetch,
+        hash: tree.hash,
+        replay: wall,
+    })
 }
 
 /// How a reading entry's kind reads in its canonical bytes (a cheap test before decoding).
 const READING: &[u8] = b"\"kind\":\"reading\"";
 
 /// What the pass calls at each size to judge at: the ledger there, the tree's root and the
-/// changes to readings seen so far.
-type AtSizeFn<'a> = dyn FnMut(u64, &Ledger, &Hash, &[truce_report::VersionChange]) + 'a;
+/// changes to readings seen so far (on the replay's applying thread).
+type AtSizeFn<'a> = dyn FnMut(u64, &Ledger, &Hash, &[truce_report::VersionChange]) + Send + 'a;
 
 /// The `tree` check from a pass.
 fn tree_check(cp: &SignedCheckpoint, pass: &Pass) -> Check {
@@ -981,7 +1168,7 @@ fn now() -> u64 {
 pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyError> {
     let started = Instant::now();
     let noop = |_: Phase, _: u64, _: u64| {};
-    let progress: &dyn Fn(Phase, u64, u64) = match &opts.progress {
+    let progress: &(dyn Fn(Phase, u64, u64) + Send + Sync) = match &opts.progress {
         Some(p) => p.as_ref(),
         None => &noop,
     };
@@ -1092,6 +1279,13 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
         (Vec::new(), String::new())
     };
     let scan_time = t0.elapsed();
+    if opts.replay {
+        tracing::info!(
+            secs = scan_time.as_secs_f64(),
+            publications = listed.len(),
+            "publications listed"
+        );
+    }
     let wanted = publications::wanted(&listed, cp.size);
     let judge_at = publications::sizes(&wanted);
     let vkeys: Vec<String> = match &opts.trust {
@@ -1136,10 +1330,17 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
         &mut save,
         progress,
     )?;
+    tracing::info!(
+        secs = pass.replay.as_secs_f64(),
+        fetch = pass.fetch.as_secs_f64(),
+        hash = pass.hash.as_secs_f64(),
+        judging = recompute_time.as_secs_f64(),
+        "the pass over the bundles (fetch and hash overlap it)"
+    );
     report.timings.fetch_ms = ms(pass.fetch + scan_time);
     report.timings.judge_ms = ms(recompute_time);
     report.timings.hash_ms = ms(pass.hash);
-    report.timings.replay_ms = ms(pass.replay);
+    report.timings.replay_ms = ms(pass.replay.saturating_sub(recompute_time));
     let tree = tree_check(&cp, &pass);
     let tree_ok = tree.status == Status::Ok;
     report.checks.push(tree);
@@ -1202,7 +1403,7 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
     };
 
     // 5. findings and compliance
-    let mut judged: BTreeMap<u64, Judgement> = BTreeMap::new();
+    let mut judged = BTreeMap::new();
     for (name, doc) in [("findings", &findings), ("compliance", &compliance)] {
         let c = match doc {
             Doc::NotAsked => check(
@@ -1244,8 +1445,9 @@ pub fn verify(source: &dyn Source, opts: &Options<'_>) -> Result<Report, VerifyE
                         };
                         progress(Phase::Judging, 0, 0);
                         let t0 = Instant::now();
-                        let snap = Snapshot::from_ledger(ledger, d.log_size);
-                        let j = truce_engine::judge(&snap, &Params::default());
+                        // The operator's judgement of a replayed ledger, called the same way.
+                        let (j, _) =
+                            truce_views::derived::judge_ledger(ledger, d.log_size, String::new());
                         report.timings.judge_ms += ms(t0.elapsed());
                         v.insert(j)
                     }

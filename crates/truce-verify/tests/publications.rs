@@ -492,3 +492,38 @@ fn a_publication_the_source_does_not_list_is_not_skipped() {
     );
     assert!(c.message.contains("did not name it"), "{}", c.message);
 }
+
+#[test]
+fn publications_at_many_sizes_are_judged_where_the_pipelined_replay_reaches_them() {
+    // Raw lines change no finding, so the findings published at n0 are those of every later
+    // size too: publications at sizes in the middle of a bundle, at its edges and several
+    // batches apart (the feeding thread runs ahead of the applying one) all recompute equal.
+    let t0 = tempfile::tempdir().unwrap();
+    let m = t0.path().join("m");
+    let mut sizes = Vec::new();
+    let n0 = build(&m, |n0, _, p| {
+        let mut out = Vec::new();
+        let mut size = n0;
+        for gap in [0u64, 1, 255, 1, 511, 1300, 3] {
+            let raws = raw(gap as usize);
+            size += gap;
+            out.extend(raws);
+            out.push(signed(
+                "operator",
+                t(),
+                &publication("findings", size, &[], p.findings.clone()),
+            ));
+            size += 1;
+        }
+        out
+    });
+    let r = run(&m, true);
+    assert!(r.ok, "{}", r.to_text());
+    for p in &r.publications {
+        assert_eq!(p.status, PublicationStatus::Ok, "{}", r.to_text());
+        sizes.push(p.size);
+    }
+    assert_eq!(sizes.len(), 7);
+    assert_eq!(sizes[0], n0);
+    assert!(sizes.windows(2).all(|w| w[0] < w[1]), "{sizes:?}");
+}

@@ -25,6 +25,7 @@ use truce_engine::{
     Background, Finding, Judged, Judgement, Member, Params, Snapshot, RULES_VERSION,
 };
 use truce_log::SignedCheckpoint;
+use truce_model::replay::Hooks;
 use truce_model::Ledger;
 
 use crate::db::{BackgroundRow, FindingFilter, FindingRow, IncidentRow, ViewStamp, ViewStore};
@@ -106,39 +107,88 @@ pub fn replay_to(reader: &dyn LogSource, size: u64) -> Result<(Ledger, u64), Der
 pub const PROGRESS_EVERY: u64 = 4096;
 
 /// [`replay_to`], reporting [`Progress::Replaying`] as it goes. This is the one replay of the
-/// log into a ledger (the server's start and recovery, the CLI's domain and engine commands):
-/// entries are decoded ahead on other threads and applied in log order
-/// ([`truce_model::replay`]), and the refused ones are said once ([`warn_refused`]).
+/// log into a ledger (the server's start and recovery, the CLI's domain and engine commands, and
+/// with hooks the verifier's: [`replay_to_hooked`]): entries are decoded ahead on other threads
+/// and applied in log order ([`truce_model::replay`]), and the refused ones are said once
+/// ([`warn_refused`]).
 pub fn replay_to_with(
     reader: &dyn LogSource,
     size: u64,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<(Ledger, u64), DerivedError> {
+    replay_to_hooked(reader, size, &mut NoHooks, progress)
+}
+
+/// Nothing to do around an entry.
+struct NoHooks;
+
+impl Hooks for NoHooks {
+    fn after(&mut self, _: u64, _: &[u8], _: &truce_model::Applied, _: &Ledger) {}
+}
+
+/// [`replay_to_with`], calling `hooks` on the applying thread before and after each entry, with
+/// its bytes and the ledger just before or just after it ([`truce_model::replay::Hooks`]): the
+/// one replay, with a caller's work at each entry. `truce verify` replays its own checked mirror
+/// or URL (a [`LogSource`] that recomputes the tree as it reads) through it, keeping copies of the
+/// ledger where the published documents were computed, judging publications at their sizes and
+/// sorting refusals into its checks there, while the reader fetches and hashes the next bundles
+/// and other threads decode.
+pub fn replay_to_hooked(
+    reader: &dyn LogSource,
+    size: u64,
+    hooks: &mut impl Hooks,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<(Ledger, u64), DerivedError> {
+    /// The caller's hooks, with the refusals noted and the progress reported.
+    struct Around<'a, H> {
+        hooks: &'a mut H,
+        refused: truce_model::Refusals,
+        progress: &'a mut (dyn FnMut(Progress) + Send),
+        size: u64,
+    }
+    impl<H: Hooks> Hooks for Around<'_, H> {
+        fn before(&mut self, index: u64, bytes: &[u8], ledger: &Ledger) {
+            self.hooks.before(index, bytes, ledger);
+        }
+        fn after(
+            &mut self,
+            index: u64,
+            bytes: &[u8],
+            applied: &truce_model::Applied,
+            ledger: &Ledger,
+        ) {
+            self.refused.note(index, applied);
+            if (index + 1).is_multiple_of(PROGRESS_EVERY) && index + 1 < self.size {
+                (self.progress)(Progress::Replaying {
+                    done: index + 1,
+                    total: self.size,
+                });
+            }
+            self.hooks.after(index, bytes, applied, ledger);
+        }
+    }
     let mut ledger = Ledger::new();
-    let mut refused = truce_model::Refusals::default();
     progress(Progress::Replaying {
         done: 0,
         total: size,
     });
-    let size = truce_model::replay::replay(
+    let mut around = Around {
+        hooks,
+        refused: truce_model::Refusals::default(),
+        progress,
+        size,
+    };
+    let size = truce_model::replay::replay_hooked(
         &mut ledger,
         truce_model::replay::decoders(),
         |sink| reader.entries(size, sink),
-        |i, applied| {
-            refused.note(i, applied);
-            if (i + 1) % PROGRESS_EVERY == 0 && i + 1 < size {
-                progress(Progress::Replaying {
-                    done: i + 1,
-                    total: size,
-                });
-            }
-        },
+        &mut around,
     )?;
-    progress(Progress::Replaying {
+    (around.progress)(Progress::Replaying {
         done: size,
         total: size,
     });
-    warn_refused(&refused);
+    warn_refused(&around.refused);
     Ok((ledger, size))
 }
 
