@@ -233,8 +233,8 @@ fn excerpts_ingest_once_and_refusals_are_precise() {
     let by = |a: &str| {
         ledger
             .reports
-            .keys()
-            .filter(|(x, _)| x.as_str() == a)
+            .iter()
+            .filter(|r| r.author().as_str() == a)
             .count()
     };
     assert_eq!((by("firms"), by("ucdp"), by("acled")), (300, 400, 8));
@@ -243,15 +243,11 @@ fn excerpts_ingest_once_and_refusals_are_precise() {
         2,
         "original and re-issue both logged"
     );
-    let r = &ledger.reports[&(
-        truce_model::Id::new("acled").unwrap(),
-        truce_model::Id::new("ukr900001").unwrap(),
-    )];
-    assert_eq!(
-        r.value.revision,
-        Some(1742900000),
-        "the re-issue supersedes"
-    );
+    let r = ledger
+        .reports
+        .get(&truce_model::Id::new("acled").unwrap(), "ukr900001")
+        .unwrap();
+    assert_eq!(r.revision(), Some(1742900000), "the re-issue supersedes");
     stdout(truce(p).args(["log", "check"]));
 }
 
@@ -650,10 +646,16 @@ fn an_id_reused_with_other_content_is_refused_with_its_reason() {
         2,
         "both revisions"
     );
-    let r2 = &ledger.reports[&(
-        truce_model::Id::new("ua").unwrap(),
-        truce_model::Id::new("r2").unwrap(),
-    )];
+    // A bulk record's full value is read back from the log at its index.
+    let reader =
+        LogReader::open(SqliteStorage::open(&p.join("truce-data/truce.db"), false).unwrap())
+            .unwrap();
+    let r2 = ledger
+        .reports
+        .get(&truce_model::Id::new("ua").unwrap(), "r2")
+        .unwrap()
+        .record(|i| reader.entry(i))
+        .unwrap();
     assert_eq!(r2.value.location.place, "Sudzha, corrected");
 }
 
