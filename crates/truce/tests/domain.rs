@@ -218,7 +218,7 @@ fn keys_roles_and_files_are_checked_before_anything_is_appended() {
         truce(p).args(["party", "add", "x", "--name", "x", "--role", "general"]),
         2,
     );
-    assert!(e.contains("unknown role"), "{e}");
+    assert!(e.contains("possible values: operator, belligerent"), "{e}");
     std::fs::write(p.join("process.toml"), PROCESS).unwrap();
     std::fs::write(p.join("reading.toml"), READING).unwrap();
 

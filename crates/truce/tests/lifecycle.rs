@@ -10,10 +10,15 @@ use common::{demo, fails, stdout, truce};
 use serde_json::Value;
 use std::path::Path;
 
+/// The `--json` output; of a page of incidents or findings (`GET /v1/…`'s document), its items.
 fn json(p: &Path, args: &[&str]) -> Value {
     let mut c = truce(p);
     c.args(["--dir", "d", "--json"]).args(args);
-    serde_json::from_str(&stdout(&mut c)).unwrap()
+    let v: Value = serde_json::from_str(&stdout(&mut c)).unwrap();
+    if matches!(args.first(), Some(&"incidents") | Some(&"findings")) {
+        return v["items"].clone();
+    }
+    v
 }
 
 /// `truce submit FILE --as PARTY`: the index of the first entry appended.

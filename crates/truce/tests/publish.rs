@@ -1,6 +1,6 @@
 //! `truce publish` through the real binary, on the demo: the findings and a daily report are
-//! published (the documents are byte for byte what `truce --json findings` and
-//! `truce --json report daily` print, and their SHA-256 is in the entry), `truce verify`
+//! published (the documents are byte for byte the items `truce --json findings` pages through
+//! and what `truce --json report daily` prints, and their SHA-256 is in the entry), `truce verify`
 //! recomputes both, a publication with a wrong digest appended by hand fails naming its entry,
 //! and the help and every bad input with its exit code.
 
@@ -44,8 +44,13 @@ fn published_documents_are_the_cli_outputs_and_verify_recomputes_them() {
     let p = t.path();
     demo_in(p);
 
-    // The findings: the document is exactly what `truce --json findings` prints.
-    let findings = stdout(truce(p).args(["-q", "--dir", "d", "--json", "findings"]));
+    // The findings: the document is every item of what `truce --json findings` prints (the
+    // page `GET /v1/findings` answers) as one array, byte for byte.
+    let page = stdout(truce(p).args([
+        "-q", "--dir", "d", "--json", "findings", "--limit", "100000",
+    ]));
+    let items = &page["{\"items\":".len()..page.rfind(",\"total\":").unwrap()];
+    let findings = format!("{items}\n");
     let n = size(p);
     let text = stdout(truce(p).args(["-q", "--dir", "d", "publish", "findings", "--out", "pub"]));
     {
@@ -236,7 +241,7 @@ fn help_teaches_and_bad_input_has_its_exit_code() {
         truce(p).args(["--dir", "d", "publish", "findings", "--role", "belligerent"]),
         2,
     );
-    assert!(err.contains("operator or monitor"), "{err}");
+    assert!(err.contains("possible values: operator, monitor"), "{err}");
     // The operator does not publish as a monitor.
     let err = fails(
         truce(p).args(["--dir", "d", "publish", "findings", "--role", "monitor"]),

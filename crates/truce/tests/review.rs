@@ -122,7 +122,7 @@ text = "Patrol saw smoke over the depot."
         "d/keys/monitor.key",
     ]));
     let incidents = json(p, &["incidents"]);
-    let kav = incidents
+    let kav = incidents["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -254,7 +254,7 @@ text = "Patrol saw smoke over the depot."
         .collect();
     assert_eq!(counted, [true, true]);
     let incidents = json(p, &["incidents", "--party", "ua"]);
-    let kav = incidents
+    let kav = incidents["items"]
         .as_array()
         .unwrap()
         .iter()
