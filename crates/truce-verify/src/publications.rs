@@ -91,7 +91,7 @@ pub(crate) type Listed = Vec<(u64, Publication)>;
 /// (signatures unchecked: this only says at which sizes to judge). Missing or malformed bundles
 /// are passed over; the tree pass names them.
 pub(crate) fn scan(source: &dyn Source, size: u64) -> Result<Listed, VerifyError> {
-    const NEEDLE: &[u8] = b"\"kind\":\"publication\"";
+    let needle = memchr::memmem::Finder::new(b"\"kind\":\"publication\"");
     let mut out = Vec::new();
     for n in 0..size.div_ceil(TILE_WIDTH) {
         let want = (size - n * TILE_WIDTH).min(TILE_WIDTH);
@@ -107,7 +107,7 @@ pub(crate) fn scan(source: &dyn Source, size: u64) -> Result<Listed, VerifyError
             continue;
         };
         for (k, e) in entries.iter().take(want as usize).enumerate() {
-            if !e.windows(NEEDLE.len()).any(|w| w == NEEDLE) {
+            if needle.find(e).is_none() {
                 continue;
             }
             if let Some(p) = publication_of(e) {

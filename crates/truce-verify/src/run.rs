@@ -543,7 +543,7 @@ impl Hooks for Replayed<'_, '_> {
         self.at(index, ledger);
         // A reading version filed on the day of a daily report to recompute: its change is
         // judged as known just before and just after it (rare: a copy per version).
-        if !self.report_days.is_empty() && bytes.windows(READING.len()).any(|w| w == READING) {
+        if !self.report_days.is_empty() && memchr::memmem::find(bytes, READING).is_some() {
             self.before = Some(ledger.clone());
         }
     }
