@@ -640,12 +640,28 @@ pub fn fast_jcs<T: serde::Serialize>(v: &T) -> Option<Vec<u8>> {
 /// decided by the general path (parse, re-encode and compare), so the answer, error and all, is
 /// always the general path's.
 pub fn decode(bytes: &[u8]) -> Result<Envelope, EntryError> {
-    if let Some(parts) = Parts::of(bytes) {
-        if let Ok(body) = Body::parse_slice(parts.kind, parts.body) {
-            return Ok(parts.envelope(body));
-        }
+    let fast = with_tape(|tape| {
+        let parts = Parts::of_with(bytes, tape)?;
+        let body = Body::parse_slice(parts.kind, parts.body).ok()?;
+        Some(parts.envelope(body))
+    });
+    match fast {
+        Some(env) => Ok(env),
+        None => decode_general(bytes),
     }
-    decode_general(bytes)
+}
+
+/// Runs `f` with this thread's token buffer (kept between entries: no allocation per entry), or
+/// a fresh one if this thread's is in use.
+pub(crate) fn with_tape<R>(f: impl FnOnce(&mut Vec<crate::canonical::Tok>) -> R) -> R {
+    thread_local! {
+        static TAPE: std::cell::RefCell<Vec<crate::canonical::Tok>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    TAPE.with(|t| match t.try_borrow_mut() {
+        Ok(mut tape) => f(&mut tape),
+        Err(_) => f(&mut Vec::new()),
+    })
 }
 
 /// An envelope read in place from canonical bytes, its body still bytes: what every kind of entry
@@ -670,6 +686,7 @@ pub(crate) struct Parts<'a> {
 impl<'a> Parts<'a> {
     /// The envelope's parts when the bytes are certainly canonical and every envelope field is
     /// as [`decode_general`] accepts it; `None` when undecided (the general path then decides).
+    #[cfg(test)]
     pub fn of(bytes: &'a [u8]) -> Option<Parts<'a>> {
         Parts::of_with(bytes, &mut Vec::new())
     }

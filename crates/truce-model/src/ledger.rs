@@ -372,26 +372,26 @@ impl Decoded {
         if bytes.first() != Some(&b'{') {
             return Decoded(DecodedAs::Opaque);
         }
-        thread_local! {
-            static TAPE: std::cell::RefCell<Vec<crate::canonical::Tok>> = const { std::cell::RefCell::new(Vec::new()) };
-        }
-        let record = TAPE.with_borrow_mut(|tape| {
+        // One scan: a bulk report read into what the store keeps, any other entry into its
+        // envelope; whatever that cannot vouch for, [`decode`]'s general path decides.
+        let fast = crate::entry::with_tape(|tape| {
             let parts = crate::entry::Parts::of_with(bytes, tape)?;
-            if parts.kind != Kind::Report || !parts.sig.is_empty() {
-                return None;
+            if parts.kind == Kind::Report && parts.sig.is_empty() {
+                let lean = Lean::from_tape(bytes, tape, parts.body_tok)
+                    .or_else(|| Lean::from_json(parts.body))?;
+                return Some(Decoded(DecodedAs::Record(RecordIn {
+                    author: parts.author,
+                    kind: Kind::Report,
+                    digest: parts.digest,
+                    leaf: truce_log::record_hash(bytes),
+                    value: RecordValue::Report(lean),
+                })));
             }
-            let lean = Lean::from_tape(bytes, tape, parts.body_tok)
-                .or_else(|| Lean::from_json(parts.body))?;
-            Some(RecordIn {
-                author: parts.author,
-                kind: Kind::Report,
-                digest: parts.digest,
-                leaf: truce_log::record_hash(bytes),
-                value: RecordValue::Report(lean),
-            })
+            let body = Body::parse_slice(parts.kind, parts.body).ok()?;
+            Some(Decoded::envelope(parts.envelope(body)))
         });
-        if let Some(rec) = record {
-            return Decoded(DecodedAs::Record(rec));
+        if let Some(d) = fast {
+            return d;
         }
         match decode(bytes) {
             Ok(env) => Decoded::envelope(env),
