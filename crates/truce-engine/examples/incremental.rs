@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use truce_engine::input::{ReadingIn, ReportIn, SiteIn};
-use truce_engine::{judge, Delta, Incremental, Params, Snapshot};
+use truce_engine::{judge, Delta, Incremental, Params, Party, Snapshot};
 use truce_model::domain::{Act, Reading, Role, Site};
 use truce_model::taxonomy::Category;
 use truce_model::{Id, Time};
@@ -164,6 +164,8 @@ fn snapshot(rows: u64) -> Snapshot {
     truce_sim::write_firms(&world, rows, &mut csv).expect("detections");
     let mut reports = Vec::with_capacity(rows as usize);
     let mut index = 400u64;
+    // One party shared by every detection, as `Snapshot::of` shares it.
+    let firms: Party = id("firms").into();
     let rows = truce_ingest::reports(
         truce_ingest::rows::Format::Firms,
         csv.as_slice(),
@@ -182,8 +184,8 @@ fn snapshot(rows: u64) -> Snapshot {
                 u128::from(index) * 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835
             )
             .parse()
-            .unwrap(),
-            author: id("firms").into(),
+            .expect("an entry id"),
+            author: firms.clone(),
             role: Role::OpenData,
             static_source: r.attributes.get("type").map(String::as_str) == Some("2"),
             id: r.id,
@@ -267,23 +269,35 @@ fn main() {
     let mut judgement_bytes = 0;
     for _ in 0..3 {
         let before = LIVE.load(Relaxed);
+        PEAK.store(before, Relaxed);
         let t = Instant::now();
         let j = judge(&snap, &p);
         fulls.push(t.elapsed());
         judgement_bytes = LIVE.load(Relaxed) - before;
+        let judge_peak = PEAK.load(Relaxed) - before;
         if fulls.len() == 1 {
             println!(
-                "judgement: {} incidents, {} background, {} findings, {} hot spots; heap {}",
+                "judgement: {} incidents, {} background, {} findings, {} hot spots; heap {} (peak while judging {} beyond the snapshot)",
                 j.incidents.len(),
                 j.background.len(),
                 j.findings.len(),
                 j.baseline.hot_spots,
-                mb(judgement_bytes)
+                mb(judgement_bytes),
+                mb(judge_peak)
             );
         }
     }
     fulls.sort();
     let full = fulls[1];
+    // The background's full form, made on demand from the snapshot (what storing it reads).
+    let j = judge(&snap, &p);
+    let t = Instant::now();
+    let n = j.background_full(&snap).count();
+    println!(
+        "background in full, made from the snapshot: {n} rows in {}",
+        ms(t.elapsed())
+    );
+    drop(j);
     println!(
         "full judge: median {} of 3 ({})",
         ms(full),
@@ -334,7 +348,7 @@ fn main() {
                 u128::from(next) * 0x2545_f491_4f6c_dd1d_9e37_79b9
             )
             .parse()
-            .unwrap(),
+            .expect("an entry id"),
             author: id("ua").into(),
             role: Role::Belligerent,
             id: id(&format!("bench-allegation-{i}")),

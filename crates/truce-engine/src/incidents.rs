@@ -242,7 +242,7 @@ fn attach(
     snap: &Snapshot,
     cores: &[usize],
     candidates: &[usize],
-    obs: &[Option<Obs>],
+    obs: &Places,
     group_of: &mut [u32],
     gap: i64,
 ) {
@@ -250,7 +250,7 @@ fn attach(
         return;
     }
     let cp = crate::cluster::Params { max_gap_s: gap };
-    let ob = |i: usize| obs[i].as_ref();
+    let ob = |i: usize| obs.get(i);
     // Cores by start, for a time-bounded search.
     let mut by_start: Vec<(i64, usize)> = cores
         .iter()
@@ -438,9 +438,9 @@ pub(crate) struct Linked {
     /// Whether each report is a sensor detection no assessment names.
     pub detection: Vec<bool>,
     /// Each precise report's place and reach.
-    pub obs: Vec<Option<Obs>>,
-    /// The components of the link graph over the precise reports.
-    pub components: Vec<Vec<usize>>,
+    pub obs: Places,
+    /// The components of the link graph over the precise reports (positions of reports).
+    pub components: Vec<Vec<u32>>,
     /// Each report's group so far (`NONE`: none).
     pub group_of: Vec<u32>,
     /// The groups so far.
@@ -451,6 +451,45 @@ impl Linked {
     /// Whether report `i` teaches the baseline: a detection in no group of step 1.
     pub(crate) fn teaches(&self, i: usize) -> bool {
         self.detection[i] && self.group_of[i] == NONE
+    }
+}
+
+/// Each precise report's place and reach ([`precise`], [`obs_of`]), held once: a million
+/// detections take their 40 bytes each, and the other reports nothing.
+pub(crate) struct Places {
+    /// The precise reports' places, in report order (what the link graph is clustered over).
+    pub precise: Vec<Obs>,
+    /// The report each of `precise` is.
+    report: Vec<u32>,
+    /// Each report's position in `precise`, or `NONE`.
+    at: Vec<u32>,
+}
+
+impl Places {
+    fn new(snap: &Snapshot, p: &Params) -> Places {
+        let mut out = Places {
+            precise: Vec::new(),
+            report: Vec::new(),
+            at: Vec::with_capacity(snap.reports.len()),
+        };
+        for (i, r) in snap.reports.iter().enumerate() {
+            if precise(r, p) {
+                out.at.push(out.precise.len() as u32);
+                out.precise.push(obs_of(r, p));
+                out.report.push(i as u32);
+            } else {
+                out.at.push(NONE);
+            }
+        }
+        out
+    }
+
+    /// Report `i`'s place and reach, if it is precise.
+    pub(crate) fn get(&self, i: usize) -> Option<&Obs> {
+        match self.at.get(i) {
+            Some(&k) if k != NONE => self.precise.get(k as usize),
+            _ => None,
+        }
     }
 }
 
@@ -475,32 +514,32 @@ pub(crate) fn link(snap: &Snapshot, p: &Params) -> Linked {
         .iter()
         .map(|r| is_detection(r) && !assessed.contains_key(&r.entry_id))
         .collect();
-    let obs: Vec<Option<Obs>> = snap
-        .reports
-        .iter()
-        .map(|r| precise(r, p).then(|| obs_of(r, p)))
-        .collect();
+    let obs = Places::new(snap, p);
 
     // The components of the link graph over every precise report: every link lies inside one.
-    let precise_idx: Vec<usize> = (0..n).filter(|&i| obs[i].is_some()).collect();
-    let precise_obs: Vec<Obs> = precise_idx.iter().filter_map(|&i| obs[i]).collect();
-    let components: Vec<Vec<usize>> = clusters(&precise_obs, &cp)
-        .into_iter()
-        .map(|c| c.into_iter().map(|k| precise_idx[k as usize]).collect())
-        .collect();
+    let mut components = clusters(&obs.precise, &cp);
+    for c in &mut components {
+        for k in c.iter_mut() {
+            *k = obs.report[*k as usize];
+        }
+    }
 
     // 1. What someone files, clustered among itself; then the detections within its reach.
     let mut group_of = vec![NONE; n];
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for comp in &components {
-        let cores: Vec<usize> = comp.iter().copied().filter(|&i| !detection[i]).collect();
+        let cores: Vec<usize> = comp
+            .iter()
+            .map(|&i| i as usize)
+            .filter(|&i| !detection[i])
+            .collect();
         if cores.is_empty() {
             continue;
         }
         let parts: Vec<Vec<usize>> = if cores.len() == comp.len() {
-            vec![comp.clone()]
+            vec![cores.clone()]
         } else {
-            let core_obs: Vec<Obs> = cores.iter().filter_map(|&i| obs[i]).collect();
+            let core_obs: Vec<Obs> = cores.iter().filter_map(|&i| obs.get(i).copied()).collect();
             clusters(&core_obs, &cp)
                 .into_iter()
                 .map(|c| c.into_iter().map(|k| cores[k as usize]).collect())
@@ -513,13 +552,17 @@ pub(crate) fn link(snap: &Snapshot, p: &Params) -> Linked {
             groups.push(g);
         }
         if cores.len() < comp.len() {
-            let dets: Vec<usize> = comp.iter().copied().filter(|&i| detection[i]).collect();
+            let dets: Vec<usize> = comp
+                .iter()
+                .map(|&i| i as usize)
+                .filter(|&i| detection[i])
+                .collect();
             attach(snap, &cores, &dets, &obs, &mut group_of, p.max_gap_s);
         }
     }
     // Imprecise reports other than detections stand alone.
     for i in 0..n {
-        if obs[i].is_none() && !detection[i] {
+        if obs.get(i).is_none() && !detection[i] {
             group_of[i] = groups.len() as u32;
             groups.push(vec![i]);
         }
@@ -571,14 +614,17 @@ pub(crate) fn finish(
         .filter(|&i| {
             detection[i]
                 && group_of[i] == NONE
-                && obs[i].is_some()
+                && obs.get(i).is_some()
                 && !routine.is(i)
                 && touch.may(snap, i, p)
                 && touch.does(snap, &incident(&ctx, vec![i]), p)
         })
         .collect();
     if !touching.is_empty() {
-        let t_obs: Vec<Obs> = touching.iter().filter_map(|&i| obs[i]).collect();
+        let t_obs: Vec<Obs> = touching
+            .iter()
+            .filter_map(|&i| obs.get(i).copied())
+            .collect();
         for c in clusters(&t_obs, &cp) {
             let g: Vec<usize> = c.into_iter().map(|k| touching[k as usize]).collect();
             for &i in &g {
@@ -590,7 +636,7 @@ pub(crate) fn finish(
         for comp in &components {
             let cores: Vec<usize> = comp
                 .iter()
-                .copied()
+                .map(|&i| i as usize)
                 .filter(|i| touches_any.contains(i))
                 .collect();
             if cores.is_empty() {
@@ -598,7 +644,7 @@ pub(crate) fn finish(
             }
             let dets: Vec<usize> = comp
                 .iter()
-                .copied()
+                .map(|&i| i as usize)
                 .filter(|&i| detection[i] && group_of[i] == NONE)
                 .collect();
             attach(snap, &cores, &dets, &obs, &mut group_of, p.max_gap_s);

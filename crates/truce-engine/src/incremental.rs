@@ -685,9 +685,9 @@ impl Incremental {
             if c.len() >= 2 {
                 let id = me.comps.len() as u32;
                 for &i in c {
-                    me.slots[i].comp = id;
+                    me.slots[i as usize].comp = id;
                 }
-                me.comps.push(c.iter().map(|&i| i as u32).collect());
+                me.comps.push(c.clone());
             }
         }
         for (i, r) in sub.reports.iter().enumerate() {
@@ -1733,5 +1733,70 @@ mod tests {
         assert_eq!(v, vec![1, 2, 5, 6, 7, 8]);
         remove_positions(&mut v, &[]);
         assert_eq!(v.len(), 6);
+    }
+
+    #[test]
+    fn routine_descriptions_no_detection_names_are_dropped_and_the_rest_renumbered() {
+        // A gas flare: detections at one place on 12 days over 24 (a persistent hot spot), and
+        // two lone ones.
+        let t0 = 1_742_428_800; // 2025-03-20T00:00:00Z
+        let det = |index: u64, lon: f64, t: i64| ReportIn {
+            index,
+            entry_id: format!("{index:064x}").parse().unwrap(),
+            author: Id::new("firms").unwrap().into(),
+            role: Role::OpenData,
+            id: Id::new(&format!("d{index}")).unwrap(),
+            act: truce_model::domain::Act::FireObserved,
+            perpetrator: None,
+            relays: None,
+            denies: Box::default(),
+            point: [lon, 50.0],
+            uncertainty_m: 375,
+            start: t,
+            end: t,
+            target: None,
+            static_source: false,
+        };
+        let mut reports: Vec<ReportIn> = (0..12)
+            .map(|k| det(10 + k, 36.0, t0 + k as i64 * 2 * 86_400))
+            .collect();
+        reports.push(det(30, 37.0, t0));
+        reports.push(det(31, 38.0, t0));
+        let snap = Snapshot {
+            log_size: 100,
+            reports,
+            ..Default::default()
+        };
+        let mut inc = Incremental::new(snap, Params::default());
+        let full =
+            |inc: &Incremental| -> Vec<Background> { inc.j.background_full(&inc.snap).collect() };
+        let before = full(&inc);
+        assert_eq!(before.len(), 14);
+        assert_eq!(
+            before
+                .iter()
+                .filter(|b| b.detection.routine.is_some())
+                .count(),
+            12
+        );
+        assert_eq!(inc.j.routines.len(), 1);
+        // Descriptions left behind by hot spots that changed, before and after the one in use.
+        let live = inc.j.routines[0].clone();
+        let mut table: Vec<String> = (0..100).map(|k| format!("old {k}")).collect();
+        table.push(live);
+        table.extend((0..100).map(|k| format!("older {k}")));
+        inc.j.routines = table;
+        for b in &mut inc.j.background {
+            if b.routine != BackgroundRef::NOT_ROUTINE {
+                b.routine = 100;
+            }
+        }
+        for k in inc.routine_ix.values_mut() {
+            *k = 100;
+        }
+        inc.compact_routines();
+        assert_eq!(inc.j.routines.len(), 1);
+        assert_eq!(inc.routine_ix.values().copied().collect::<Vec<_>>(), [0]);
+        assert_eq!(full(&inc), before);
     }
 }

@@ -656,3 +656,50 @@ fn current_report(ledger: &Ledger, r: &str) -> Option<String> {
         _ => Some(id),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_id_is_its_hex_both_ways_and_orders_as_its_hex() {
+        let hexes = [
+            "00".repeat(32),
+            format!("{}ff", "0".repeat(62)),
+            "0123456789abcdef".repeat(4),
+            "f0".repeat(32),
+        ];
+        let ids: Vec<EntryId> = hexes.iter().map(|h| h.parse().unwrap()).collect();
+        for (h, e) in hexes.iter().zip(&ids) {
+            assert_eq!(&e.to_string(), h);
+            assert_eq!(serde_json::to_value(e).unwrap(), serde_json::json!(h));
+            let back: EntryId = serde_json::from_value(serde_json::json!(h)).unwrap();
+            assert_eq!(&back, e);
+        }
+        for (a, b) in ids.iter().zip(&ids[1..]) {
+            assert!(a < b);
+        }
+        // Only what the ledger writes: 64 lowercase hex digits.
+        for bad in [
+            "",
+            "ab",
+            &"AB".repeat(32),
+            &"g0".repeat(32),
+            &"00".repeat(33),
+        ] {
+            assert_eq!(EntryId::from_hex(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_party_is_its_id() {
+        let a: Party = Id::new("ua").unwrap().into();
+        let b = a.clone();
+        assert_eq!(a, b);
+        assert_eq!(a, Id::new("ua").unwrap());
+        assert_eq!(a.to_string(), "ua");
+        assert_eq!(format!("{a:>4}"), "  ua");
+        let ub: Party = Id::new("ub").unwrap().into();
+        assert!(a < ub);
+    }
+}

@@ -251,3 +251,103 @@ proptest! {
         }
     }
 }
+
+/// A gas flare (detections at one place on 12 days over 24: a persistent hot spot, routine),
+/// lone detections in a field, one at the plant, and two detections sharing one log index.
+fn mixed() -> Vec<ReportIn> {
+    let flare = [FIELD[0] + 2.0, FIELD[1] + 1.0];
+    let mut reports: Vec<ReportIn> = (0..12)
+        .map(|k| detection(10 + k, flare, at(-200 + 48 * k as i64)))
+        .collect();
+    for k in 0..5 {
+        reports.push(detection(
+            30 + k,
+            [FIELD[0] + 3.0 + 0.1 * k as f64, FIELD[1]],
+            at(k as i64),
+        ));
+    }
+    reports.push(detection(40, PLANT, at(3)));
+    let mut twin = detection(41, [FIELD[0] + 4.0, FIELD[1]], at(7));
+    reports.push(twin.clone());
+    twin.id = id("d41b");
+    twin.point[0] += 0.2;
+    twin.start = at(8);
+    twin.end = at(8);
+    reports.push(twin);
+    reports
+}
+
+#[test]
+fn background_rows_read_back_from_the_snapshot_whatever_its_order() {
+    let sorted = snapshot(mixed());
+    let j = judge(&sorted, &Params::default());
+    let full: Vec<truce_engine::Background> = j.background_full(&sorted).collect();
+    assert_eq!(full.len(), j.background.len());
+    // Every detection but the one at the plant; the flare's routine.
+    assert_eq!(full.len(), 12 + 5 + 2);
+    assert_eq!(
+        full.iter()
+            .filter(|b| b.detection.routine.is_some())
+            .count(),
+        12
+    );
+    assert!(full
+        .iter()
+        .all(|b| b.day == b.detection.start[..10] && b.detection.side == "sensor:firms"));
+    let ids: std::collections::BTreeSet<String> =
+        full.iter().map(|b| b.detection.id.to_string()).collect();
+    assert_eq!(ids.len(), full.len(), "each report once");
+    assert!(ids.contains("d41") && ids.contains("d41b"));
+    // One at a time, and in log order, the same rows.
+    for (k, b) in full.iter().enumerate() {
+        assert_eq!(j.background_at(&sorted, k).as_ref(), Some(b));
+    }
+    let mut by_index: Vec<truce_engine::Background> = j.background_by_index(&sorted).collect();
+    assert!(by_index
+        .windows(2)
+        .all(|w| w[0].detection.index <= w[1].detection.index));
+    by_index.sort_by(|a, b| {
+        (&a.detection.start, a.detection.index).cmp(&(&b.detection.start, b.detection.index))
+    });
+    assert_eq!(by_index, full);
+    // A snapshot listing the same reports out of log order reads back the same rows.
+    let mut shuffled = mixed();
+    shuffled.reverse();
+    shuffled.swap(3, 17);
+    let s2 = snapshot(shuffled);
+    let j2 = judge(&s2, &Params::default());
+    // (Its references differ: which of the reports of a log index each is counts in snapshot
+    // order.)
+    assert_eq!((&j2.incidents, &j2.findings), (&j.incidents, &j.findings));
+    assert_eq!(j2.background_full(&s2).collect::<Vec<_>>(), full);
+    for (k, b) in full.iter().enumerate() {
+        assert_eq!(j2.background_at(&s2, k).as_ref(), Some(b));
+    }
+    // Read against another snapshot, a reference that names nothing there is left out.
+    let other = snapshot(mixed()[..12].to_vec());
+    assert_eq!(j.background_full(&other).count(), 12);
+}
+
+#[test]
+fn a_report_leaving_an_index_it_shares_rejudges_in_full() {
+    let s = snapshot(mixed());
+    let mut inc = truce_engine::Incremental::new(s.clone(), Params::default());
+    let d = truce_engine::Delta {
+        log_size: s.log_size + 1,
+        reports: vec![((id("firms"), id("d41b")), None)],
+        ..Default::default()
+    };
+    let rj = inc.apply(d);
+    assert_eq!(
+        rj.full.as_deref(),
+        Some("a report left whose log index another report shares")
+    );
+    let now = inc.snapshot();
+    assert_eq!(now.reports.len(), s.reports.len() - 1);
+    let want = judge(now, &Params::default());
+    assert_eq!(inc.judgement(), &want);
+    assert_eq!(
+        inc.judgement().background_full(now).collect::<Vec<_>>(),
+        want.background_full(now).collect::<Vec<_>>()
+    );
+}
