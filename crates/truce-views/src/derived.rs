@@ -366,16 +366,11 @@ pub fn store_judgement(
     let t = Instant::now();
     // Written in log-index order, the table's key: appended at the end of its B-tree rather than
     // inserted all over it (the engine's order is an index, built after).
-    let mut order: Vec<usize> = (0..j.background.len()).collect();
-    order.sort_unstable_by_key(|&k| j.background[k].index);
     views.replace_bulk(
         stamp,
         incidents,
         findings,
-        order
-            .into_iter()
-            .filter_map(|k| j.background_at(snap, k))
-            .map(|b| background_row(&b)),
+        j.background_by_index(snap).map(|b| background_row(&b)),
         &docs,
     )?;
     tracing::info!(
