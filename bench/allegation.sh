@@ -63,7 +63,7 @@ illustrative = true
     print(day, file=open(f"{work}/a{i}.day", "w"))
 EOF
 for i in $(seq 0 $((k - 1))); do
-    "$first" --quiet --dir "$work/data" sign "$work/a$i.toml" --as ua --key "$work/data/keys/ua.key" --out "$work/a$i.jsonl"
+    "$first" --quiet --dir "$work/data" sign "$work/a$i.toml" --as ua --key "$work/data/keys/ua.key" --out "$work/a$i.jsonl" >/dev/null
 done
 
 run() { # binary
@@ -78,7 +78,12 @@ run() { # binary
     pid=$!
     for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/checkpoint" >/dev/null && break; sleep 0.5; done
     local t0; t0=$(date +%s.%N)
-    curl -sf -o /dev/null "http://127.0.0.1:$port/v1/incidents?limit=1"
+    # The first query waits for the views (judged in full at start); a long one may time out (the
+    # server's request_timeout_s): ask again until they answer.
+    for _ in $(seq 1 240); do
+        curl -sf -o /dev/null "http://127.0.0.1:$port/v1/incidents?limit=1" && break
+        sleep 5
+    done
     echo "$b"
     echo "  views ready after start: $(echo "$(date +%s.%N) - $t0" | bc -l | xargs printf '%.2f') s; $(grep VmHWM /proc/$pid/status | tr -s ' \t' ' ')"
     python3 - "$work" "$k" "$port" <<'EOF'
