@@ -18,9 +18,7 @@ use truce_store::LogReader;
 fn judgement(dir: &Path) -> Judged {
     let reader =
         LogReader::open(SqliteStorage::open(&dir.join("truce.db"), false).unwrap()).unwrap();
-    truce_views::derived::judge(&reader, &mut |_| {})
-        .unwrap()
-        .0
+    truce_views::derived::judge(&reader, &mut |_| {}).unwrap().0
 }
 
 /// For each incident, the entry ids of its members that are not FIRMS detections.

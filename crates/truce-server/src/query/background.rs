@@ -3,7 +3,7 @@
 //! (shared with `truce background`); the parameters, freshness of the views and streaming are
 //! `query`'s.
 
-use super::{as_of, blocking, heavy_permit, params, stream, typed, RawQuery, Which, GEOJSON};
+use super::{from_views, heavy_permit, params, stream, RawQuery, GEOJSON};
 use crate::access::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -37,15 +37,10 @@ pub(crate) async fn list(
     let p = params(q, &[FILTER_PARAMS, &["limit", "offset", "as_of"]].concat())?;
     let page = p.page(s.0.config.max_page)?;
     let f = filter(&p)?;
-    let which = Which::of(&s, as_of(&p, &s)?).await?;
-    let body = blocking(move || {
-        let log_size = which.log_size();
-        which.with(&s, |v| {
-            list_json(v, &f, page.limit, page.offset, log_size).map_err(internal)
-        })
+    from_views(s, &caller, &p, move |v, log_size| {
+        list_json(v, &f, page.limit, page.offset, log_size).map_err(internal)
     })
-    .await?;
-    Ok(typed(body, "application/json", &caller))
+    .await
 }
 
 /// `GET /v1/background/count`.
@@ -64,13 +59,10 @@ pub(crate) async fn count_handler(
 ) -> Result<Response, ApiError> {
     let p = params(q, &[FILTER_PARAMS, &["as_of"]].concat())?;
     let f = filter(&p)?;
-    let which = Which::of(&s, as_of(&p, &s)?).await?;
-    let body = blocking(move || {
-        let log_size = which.log_size();
-        which.with(&s, |v| count_json(v, &f, log_size).map_err(internal))
+    from_views(s, &caller, &p, move |v, log_size| {
+        count_json(v, &f, log_size).map_err(internal)
     })
-    .await?;
-    Ok(typed(body, "application/json", &caller))
+    .await
 }
 
 /// `GET /v1/background.geojson`.

@@ -176,6 +176,23 @@ impl Views {
     }
 }
 
+/// The JSON document an engine query answers: `doc(views, log_size)` on the blocking pool, over
+/// the views `as_of` names in `p` (the current ones, recomputed first if behind, by default).
+pub(crate) async fn from_views(
+    s: AppState,
+    caller: &Caller,
+    p: &Params,
+    doc: impl FnOnce(&ViewStore, u64) -> Result<String, ApiError> + Send + 'static,
+) -> Result<Response, ApiError> {
+    let which = Which::of(&s, as_of(p, &s)?).await?;
+    let body = blocking(move || {
+        let log_size = which.log_size();
+        which.with(&s, |v| doc(v, log_size))
+    })
+    .await?;
+    Ok(typed(body, "application/json", caller))
+}
+
 /// How long a query waits for a running recompute before it is answered from the previous views
 /// (a recompute that follows the log takes milliseconds; a full one, after a reading changed or
 /// at start, seconds — then the previous views answer, with their `log_size`).

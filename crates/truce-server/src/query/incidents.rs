@@ -27,17 +27,12 @@ pub(crate) async fn incidents(
     let p = params(q, &[INCIDENT_PARAMS, &["as_of"]].concat())?;
     let page = p.page(s.0.config.max_page)?;
     let f = IncidentQuery::parse(&p, &Known::of(&ledger(&s)))?;
-    let which = Which::of(&s, as_of(&p, &s)?).await?;
-    let body = blocking(move || {
-        let log_size = which.log_size();
-        which.with(&s, |v| {
-            Ok(f.page_json(v, page, log_size)
-                .map_err(ApiError::internal)?
-                .0)
-        })
+    from_views(s, &caller, &p, move |v, log_size| {
+        Ok(f.page_json(v, page, log_size)
+            .map_err(ApiError::internal)?
+            .0)
     })
-    .await?;
-    Ok(typed(body, "application/json", &caller))
+    .await
 }
 
 /// `GET /v1/incidents/{id}`.

@@ -64,7 +64,7 @@ pub mod sites;
 pub mod stream;
 
 pub use fresh::Views;
-pub(crate) use fresh::Which;
+pub(crate) use fresh::{from_views, Which};
 pub(crate) use stream::{heavy_permit, stream};
 pub use truce_views::query::export;
 pub(crate) use truce_views::query::{page_value, record_json, Bound, Page, Params, TimeRange};
