@@ -2,8 +2,10 @@
 //! header, and a client's request id never becomes ours.
 //!
 //! - [`refuse_oversized`]: a request whose `Content-Length` is above `max_body_bytes` is answered
-//!   413 `too_large` at once, before a byte of the body is read (without it, a client declaring a
-//!   gigabyte and sending nothing would hold the request until the request timeout). Bodies
+//!   413 `too_large` — at once, before a byte of the body is read, when it declares more than
+//!   [`DRAIN`] times the limit (without it, a client declaring a gigabyte and sending nothing would
+//!   hold the request until the request timeout); after reading and dropping it when it is a little
+//!   over (a client still sending would otherwise see its connection reset, not the answer). Bodies
 //!   without a length (chunked) are still cut at the limit by axum's `DefaultBodyLimit` when read.
 //! - [`client_request_id`]: every request gets an id made here (returned in `x-request-id` and
 //!   logged as `id`); a client's own `x-request-id` is removed from the request and kept as
@@ -48,13 +50,25 @@ impl ClientRequestId {
     }
 }
 
+/// How many times `max_body_bytes` a body declared too large may be before it is refused unread.
+pub const DRAIN: u64 = 4;
+
 /// 413 `too_large` for a request whose declared `Content-Length` is above `max_body_bytes`
-/// (also an unreadable `Content-Length`: 400), before the body is read.
+/// (also an unreadable `Content-Length`: 400): before the body is read when it is declared over
+/// [`DRAIN`] times the limit, else after reading and dropping it (so the client gets the answer).
 pub async fn refuse_oversized(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let limit = s.0.config.max_body_bytes;
     if let Some(v) = req.headers().get(header::CONTENT_LENGTH) {
         match v.to_str().ok().and_then(|t| t.trim().parse::<u64>().ok()) {
-            Some(n) if n > limit as u64 => return too_large(limit, Some(n)).into_response(),
+            Some(n) if n > limit as u64 => {
+                // A body at most DRAIN times the limit is read and dropped first: the client,
+                // still sending it, then reads the answer instead of a connection reset under
+                // its feet. A larger one is refused at once (its connection closed unread).
+                if n <= (limit as u64).saturating_mul(DRAIN) {
+                    let _ = axum::body::to_bytes(req.into_body(), n as usize).await;
+                }
+                return too_large(limit, Some(n)).into_response();
+            }
             Some(_) => {}
             None => {
                 return ApiError::bad_request("the Content-Length header is not a number")

@@ -105,6 +105,20 @@ async fn a_huge_declared_content_length_is_refused_up_front() {
             "{text}"
         );
     }
+    // A body a little over the limit, sent whole: read and dropped, so the client always gets
+    // the 413 rather than a connection reset while it is still sending.
+    let limit = config().max_body_bytes;
+    let client = reqwest::Client::new();
+    for _ in 0..20 {
+        let r = client
+            .post(format!("http://{addr}/v1/entries"))
+            .header("content-type", "application/json")
+            .body(vec![b' '; limit + limit / 2])
+            .send()
+            .await
+            .expect("the 413 is read, not a reset connection");
+        assert_eq!(r.status(), reqwest::StatusCode::PAYLOAD_TOO_LARGE);
+    }
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 }
