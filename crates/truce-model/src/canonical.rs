@@ -428,7 +428,7 @@ impl<'a> Scanner<'a, '_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
@@ -488,7 +488,9 @@ mod tests {
         assert!(object(deep.as_bytes(), &mut Vec::new()).is_none());
     }
 
-    fn arb_json() -> impl Strategy<Value = serde_json::Value> {
+    /// Any JSON value, with strings full of characters that need escaping (also the entry
+    /// encoder's tests' values).
+    pub(crate) fn arb_json() -> impl Strategy<Value = serde_json::Value> {
         let leaf = prop_oneof![
             Just(serde_json::Value::Null),
             any::<bool>().prop_map(serde_json::Value::from),

@@ -903,29 +903,8 @@ fn decode_general(bytes: &[u8]) -> Result<Envelope, EntryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::canonical::tests::arb_json;
     use proptest::prelude::*;
-
-    fn arb_json() -> impl Strategy<Value = serde_json::Value> {
-        let leaf = prop_oneof![
-            Just(serde_json::Value::Null),
-            any::<bool>().prop_map(serde_json::Value::from),
-            any::<i64>().prop_map(serde_json::Value::from),
-            any::<u64>().prop_map(serde_json::Value::from),
-            any::<f64>()
-                .prop_filter("finite", |f| f.is_finite())
-                .prop_map(serde_json::Value::from),
-            prop_oneof![Just(35.0f64), Just(1e21), Just(1e-7), Just(0.1), Just(-0.0)]
-                .prop_map(serde_json::Value::from),
-            ".*".prop_map(serde_json::Value::from),
-        ];
-        leaf.prop_recursive(3, 24, 6, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::from),
-                prop::collection::btree_map("[ -~]{0,6}|.{0,3}", inner, 0..5)
-                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
-            ]
-        })
-    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
