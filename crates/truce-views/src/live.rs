@@ -153,7 +153,15 @@ impl Live {
                     new.push(derived::background_row(&b));
                 }
             }
-            let (incidents_gone, incidents, findings_gone, findings) = self.shown.diff(j)?;
+            let (incidents_gone, incidents, findings_gone, findings) = match self.shown.diff(j) {
+                Ok(d) => d,
+                Err(e) => {
+                    // What is shown may be half updated: the next store writes everything.
+                    self.stored = false;
+                    self.shown = Shown::default();
+                    return Err(e);
+                }
+            };
             views
                 .update(
                     &self.stamp,
@@ -172,10 +180,10 @@ impl Live {
             derived::store_judgement(views, j, self.inc.snapshot(), &self.stamp)
         };
         self.stored = r.is_ok();
-        if self.stored {
-            self.shown = Shown::of(self.inc.judgement());
-        } else {
+        if !self.stored {
             self.shown = Shown::default();
+        } else if !incremental {
+            self.shown = Shown::of(self.inc.judgement());
         }
         r
     }
@@ -235,28 +243,32 @@ impl Shown {
         }
     }
 
-    /// The rows of `j` that differ from those shown, and the keys of those to delete first.
-    fn diff(&self, j: &Judgement) -> Result<Diff, DerivedError> {
+    /// The rows of `j` that differ from those shown, and the keys of those to delete first; what
+    /// is shown becomes `j`'s (only what changed is copied).
+    fn diff(&mut self, j: &Judgement) -> Result<Diff, DerivedError> {
         let mut gone = Vec::new();
         let mut rows = Vec::new();
         let mut seen: HashSet<&str> = HashSet::with_capacity(j.incidents.len());
         for i in &j.incidents {
             seen.insert(i.id.as_str());
             match self.incidents.get(&i.id) {
-                Some(old) if old == i => {}
-                Some(_) => {
-                    gone.push(i.id.clone());
-                    rows.push(derived::incident_row(i)?);
-                }
-                None => rows.push(derived::incident_row(i)?),
+                Some(old) if old == i => continue,
+                Some(_) => gone.push(i.id.clone()),
+                None => {}
             }
+            rows.push(derived::incident_row(i)?);
+            self.incidents.insert(i.id.clone(), i.clone());
         }
-        gone.extend(
-            self.incidents
-                .keys()
-                .filter(|id| !seen.contains(id.as_str()))
-                .cloned(),
-        );
+        let left: Vec<String> = self
+            .incidents
+            .keys()
+            .filter(|id| !seen.contains(id.as_str()))
+            .cloned()
+            .collect();
+        for id in &left {
+            self.incidents.remove(id);
+        }
+        gone.extend(left);
         let starts = derived::incident_starts(j);
         let mut f_gone = Vec::new();
         let mut f_rows = Vec::new();
@@ -264,21 +276,27 @@ impl Shown {
         for f in &j.findings {
             let k = finding_key(f, &starts);
             match self.findings.get(&k) {
-                Some(old) if old == f => {}
-                Some(_) => {
-                    f_gone.push(k.clone());
-                    f_rows.push(derived::finding_row(f, &k.incident_start)?);
+                Some(old) if old == f => {
+                    f_seen.insert(k);
+                    continue;
                 }
-                None => f_rows.push(derived::finding_row(f, &k.incident_start)?),
+                Some(_) => f_gone.push(k.clone()),
+                None => {}
             }
+            f_rows.push(derived::finding_row(f, &k.incident_start)?);
+            self.findings.insert(k.clone(), f.clone());
             f_seen.insert(k);
         }
-        f_gone.extend(
-            self.findings
-                .keys()
-                .filter(|k| !f_seen.contains(*k))
-                .cloned(),
-        );
+        let left: Vec<FindingKey> = self
+            .findings
+            .keys()
+            .filter(|k| !f_seen.contains(*k))
+            .cloned()
+            .collect();
+        for k in &left {
+            self.findings.remove(k);
+        }
+        f_gone.extend(left);
         Ok((gone, rows, f_gone, f_rows))
     }
 }
