@@ -214,12 +214,21 @@ impl Judgement {
     }
 
     /// The background detections in full, in log order (by log index, then `nth`) rather than
-    /// the judgement's: the order of a table keyed by log index, written at its end. Sorts 8
-    /// bytes per detection, then walks the snapshot once.
+    /// the judgement's: the order of a table keyed by log index, written at its end
+    /// ([`Judgement::background_views_by_index`]).
     pub fn background_by_index<'a>(
         &'a self,
         snap: &'a Snapshot,
     ) -> impl Iterator<Item = Background> + 'a {
+        self.background_views_by_index(snap).map(|v| v.full())
+    }
+
+    /// [`Judgement::background_views`] in log order (by log index, then `nth`). Sorts 8 bytes
+    /// per detection, then walks the snapshot once.
+    pub fn background_views_by_index<'a>(
+        &'a self,
+        snap: &'a Snapshot,
+    ) -> impl Iterator<Item = BackgroundView<'a>> + 'a {
         let mut order: Vec<u32> = (0..self.background.len())
             .map(|k| u32::try_from(k).unwrap_or(u32::MAX))
             .collect();
@@ -231,31 +240,35 @@ impl Judgement {
         order.into_iter().filter_map(move |k| {
             let b = self.background.get(k as usize)?;
             let i = at.find(b)?;
-            Some(
-                BackgroundView {
-                    report: &snap.reports[i],
-                    routine: self.routine(b),
-                    snap,
-                }
-                .full(),
-            )
+            Some(BackgroundView {
+                report: &snap.reports[i],
+                routine: self.routine(b),
+                snap,
+            })
         })
     }
 
     /// One background detection in full: the `k`-th of [`Judgement::background`], read from
-    /// `snap` (found by binary search: reading them all this way costs a search each, where
-    /// [`Judgement::background_full`] and [`Judgement::background_by_index`] walk).
+    /// `snap` ([`Judgement::background_view_at`]).
     pub fn background_at(&self, snap: &Snapshot, k: usize) -> Option<Background> {
+        self.background_view_at(snap, k).map(|v| v.full())
+    }
+
+    /// The `k`-th of [`Judgement::background`] as a view of its report in `snap` (found by
+    /// binary search: reading them all this way costs a search each, where
+    /// [`Judgement::background_views`] and [`Judgement::background_views_by_index`] walk).
+    pub fn background_view_at<'a>(
+        &'a self,
+        snap: &'a Snapshot,
+        k: usize,
+    ) -> Option<BackgroundView<'a>> {
         let b = self.background.get(k)?;
         let i = Locator::find_one(&snap.reports, b)?;
-        Some(
-            BackgroundView {
-                report: &snap.reports[i],
-                routine: self.routine(b),
-                snap,
-            }
-            .full(),
-        )
+        Some(BackgroundView {
+            report: &snap.reports[i],
+            routine: self.routine(b),
+            snap,
+        })
     }
 }
 

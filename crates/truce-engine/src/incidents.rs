@@ -1239,10 +1239,7 @@ fn join<T: std::fmt::Display>(it: impl Iterator<Item = T>) -> String {
 
 /// An act's name as written in files.
 pub fn act_name(a: Act) -> String {
-    serde_json::to_value(a)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+    a.as_str().to_string()
 }
 
 /// A verdict's name as written in files.

@@ -578,11 +578,16 @@ impl Incremental {
     /// seconds), if it is background now: what [`Rejudged::background_new`] names, in full
     /// (read from the snapshot).
     pub fn background_row(&self, key: (i64, u64)) -> Option<Background> {
+        self.background_view(key).map(|v| v.full())
+    }
+
+    /// [`Incremental::background_row`] as a view of its report in the snapshot.
+    pub fn background_view(&self, key: (i64, u64)) -> Option<crate::BackgroundView<'_>> {
         let b = &self.j.background;
         let p = b.partition_point(|k| (k.start, k.index) < key);
         b.get(p)
             .filter(|k| (k.start, k.index) == key)
-            .and_then(|_| self.j.background_at(&self.snap, p))
+            .and_then(|_| self.j.background_view_at(&self.snap, p))
     }
 
     /// The judgement: always what [`judge`](crate::judge) gives for [`Incremental::snapshot`].

@@ -271,6 +271,39 @@ pub enum Act {
 }
 
 impl Act {
+    /// Every act.
+    pub const ALL: [Act; 9] = [
+        Act::Strike,
+        Act::DroneStrike,
+        Act::MissileStrike,
+        Act::Shelling,
+        Act::Sabotage,
+        Act::AttackOnVessels,
+        Act::GroundAssault,
+        Act::FireObserved,
+        Act::Violence,
+    ];
+
+    /// The act's name as written in files (`fire-observed`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Act::Strike => "strike",
+            Act::DroneStrike => "drone-strike",
+            Act::MissileStrike => "missile-strike",
+            Act::Shelling => "shelling",
+            Act::Sabotage => "sabotage",
+            Act::AttackOnVessels => "attack-on-vessels",
+            Act::GroundAssault => "ground-assault",
+            Act::FireObserved => "fire-observed",
+            Act::Violence => "violence",
+        }
+    }
+
+    /// The act named `name` as written in files ([`Act::as_str`]).
+    pub fn named(name: &str) -> Option<Act> {
+        Act::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+
     /// Whether a report of `self` is an instance of a prohibited `general` act.
     pub fn is_a(&self, general: &Act) -> bool {
         self == general
@@ -1050,6 +1083,17 @@ pub enum AmendAction {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn act_names_are_the_serde_names() {
+        for a in Act::ALL {
+            assert_eq!(serde_json::to_value(a).unwrap(), a.as_str());
+            assert_eq!(Act::named(a.as_str()), Some(a));
+            let back: Act = serde_json::from_value(a.as_str().into()).unwrap();
+            assert_eq!(back, a);
+        }
+        assert_eq!(Act::named("fire"), None);
+    }
 
     #[test]
     fn site_bounds_match_the_longest_prefix() {

@@ -366,7 +366,7 @@ impl Lean {
         for (k, v) in children(tape, body) {
             let key = &bytes[tape[k].start as usize + 1..tape[k].end as usize - 1];
             match key {
-                b"act" => act = Some(act_named(text(v)?)?),
+                b"act" => act = Some(Act::named(text(v)?)?),
                 b"alleged_perpetrator" => more.perpetrator = opt_id(v)?,
                 b"attributes" => {
                     if tape[v].kind != kind::OBJ {
@@ -485,22 +485,6 @@ impl Lean {
 }
 
 /// An act by its name (as `Act` reads it, kebab-case).
-fn act_named(name: &str) -> Option<Act> {
-    use Act::*;
-    Some(match name {
-        "strike" => Strike,
-        "drone-strike" => DroneStrike,
-        "missile-strike" => MissileStrike,
-        "shelling" => Shelling,
-        "sabotage" => Sabotage,
-        "attack-on-vessels" => AttackOnVessels,
-        "ground-assault" => GroundAssault,
-        "fire-observed" => FireObserved,
-        "violence" => Violence,
-        _ => return None,
-    })
-}
-
 /// A time written exactly `YYYY-MM-DDTHH:MM:SSZ` (years 1000-8999, a valid date, no leap
 /// second): the instant [`Time::parse`] reads, computed directly. `None` for anything else
 /// (the caller then lets [`Time::parse`] decide).

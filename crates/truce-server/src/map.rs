@@ -928,12 +928,18 @@ impl TimeBounds {
     /// The bounds of `/v1/background`'s filter.
     fn of_background(f: &BackgroundFilter) -> Result<TimeBounds, ApiError> {
         let day = |d: &Option<String>| d.as_deref().map(date).transpose();
-        let at = |d: &Option<String>| d.as_deref().map(timestamp).transpose();
+        let at = |s: Option<i64>| {
+            s.map(|s| {
+                Timestamp::from_second(s)
+                    .map_err(|e| MapError::Unreadable(format!("time {s} (unix seconds): {e}")))
+            })
+            .transpose()
+        };
         Ok(TimeBounds {
             from_day: day(&f.from_day)?,
             to_day: day(&f.to_day)?,
-            from: at(&f.from_start)?,
-            to: at(&f.to_start)?,
+            from: at(f.from_start)?,
+            to: at(f.to_start)?,
         })
     }
 }

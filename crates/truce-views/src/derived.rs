@@ -22,13 +22,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 use truce_engine::{
-    Background, Finding, Judged, Judgement, Member, Params, Snapshot, RULES_VERSION,
+    Background, BackgroundView, Finding, Judged, Judgement, Member, Params, Snapshot, RULES_VERSION,
 };
 use truce_log::SignedCheckpoint;
 use truce_model::replay::Hooks;
 use truce_model::Ledger;
 
-use crate::db::{BackgroundRow, FindingFilter, FindingRow, IncidentRow, ViewStamp, ViewStore};
+use crate::db::{
+    BackgroundEntry, BackgroundRow, FindingFilter, FindingRow, IncidentRow, ViewStamp, ViewStore,
+};
 use crate::source::{LogSource, SourceError};
 
 /// Why views could not be computed or stored.
@@ -370,7 +372,8 @@ pub fn store_judgement(
         stamp,
         incidents,
         findings,
-        j.background_by_index(snap).map(|b| background_row(&b)),
+        j.background_views_by_index(snap)
+            .map(|v| background_entry(&v)),
         &docs,
     )?;
     tracing::info!(
@@ -381,7 +384,30 @@ pub fn store_judgement(
     Ok(())
 }
 
-/// A background detection as `views.db` stores it: the engine's fields as plain columns.
+/// A background detection as `views.db` writes it, borrowed from the snapshot judged: what
+/// [`background_row`] makes of its full form, before times and the entry id are written out.
+pub fn background_entry<'a>(v: &BackgroundView<'a>) -> BackgroundEntry<'a> {
+    let r = v.report;
+    BackgroundEntry {
+        entry_index: r.index,
+        entry_id: r.entry_id.0,
+        author: r.author.id().as_str(),
+        role: r.role.as_str(),
+        id: r.id.as_str(),
+        act: r.act.as_str(),
+        start: r.start,
+        end: r.end,
+        lon: r.point[0],
+        lat: r.point[1],
+        uncertainty_m: r.uncertainty_m,
+        side: std::borrow::Cow::Owned(v.side()),
+        routine: v.routine,
+        perpetrator: r.perpetrator.as_ref().map(|p| p.id().as_str()),
+        relays: r.relays.as_ref().map(|p| p.id().as_str()),
+    }
+}
+
+/// A background detection as `views.db` reads it back: the engine's fields as plain columns.
 pub fn background_row(b: &Background) -> BackgroundRow {
     let d = &b.detection;
     BackgroundRow {

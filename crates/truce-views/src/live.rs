@@ -149,8 +149,8 @@ impl Live {
             };
             let mut new = Vec::with_capacity(rj.background_new.len());
             for &key in &rj.background_new {
-                if let Some(b) = self.inc.background_row(key) {
-                    new.push(derived::background_row(&b));
+                if let Some(v) = self.inc.background_view(key) {
+                    new.push(derived::background_entry(&v));
                 }
             }
             let (incidents_gone, incidents, findings_gone, findings) = match self.shown.diff(j) {

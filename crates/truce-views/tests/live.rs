@@ -313,6 +313,19 @@ fn run(batches: Vec<Vec<Step>>) {
         let (j, stamp) = derived::judge(&reader, &mut |_| {}).unwrap();
         assert_eq!(&stamp, live.stamp());
         derived::store(&mut full_db, &j, &stamp).unwrap();
+        // The stored background reads back as exactly what the engine publishes.
+        let mut stored = Vec::new();
+        full_db
+            .each_background(&Default::default(), |r| {
+                stored.push(serde_json::to_string(&derived::background_of(&r).unwrap()).unwrap())
+            })
+            .unwrap();
+        let published: Vec<String> = j
+            .judgement
+            .background_full(&j.snapshot)
+            .map(|b| serde_json::to_string(&b).unwrap())
+            .collect();
+        assert_eq!(stored, published);
         let (a, b) = (dump(&live_path), dump(&full_path));
         if a != b {
             let at = a

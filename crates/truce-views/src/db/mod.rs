@@ -5,12 +5,13 @@
 //! bytes, so a query returns exactly what was computed.
 //!
 //! Background detections (sensor detections in no incident, possibly millions) are kept
-//! compact instead: one row of plain columns each (`view_background`, [`BackgroundRow`], no JSON),
-//! filtered by one definition ([`BackgroundFilter`]: in SQL, and [`BackgroundFilter::matches`]
-//! for a row in memory).
+//! compact instead: one lean row of plain columns each ([`background`]).
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
+
+pub mod background;
+pub use background::{BackgroundEntry, BackgroundFilter, BackgroundRow};
 
 /// What a set of views was computed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,129 +114,12 @@ pub struct IncidentFilter {
     pub bbox: Option<[f64; 4]>,
 }
 
-/// A background detection: a sensor detection in no incident, as plain columns (the fields of
-/// the engine's `Background`, its point split into `lon` and `lat`). Stored in the order the
-/// engine lists them (by start, then log index); the store knows nothing of their meaning.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BackgroundRow {
-    /// Log index of the report's entry.
-    pub entry_index: u64,
-    /// Entry id.
-    pub entry_id: String,
-    /// Author (the source: `firms`, …).
-    pub author: String,
-    /// The author's role (`open-data`).
-    pub role: String,
-    /// Report id.
-    pub id: String,
-    /// Act (`fire-observed`).
-    pub act: String,
-    /// Earliest time (RFC 3339 UTC, whole seconds: `2025-03-21T10:00:00Z`).
-    pub start: String,
-    /// Latest time (RFC 3339 UTC).
-    pub end: String,
-    /// UTC day of `start` (`YYYY-MM-DD`).
-    pub day: String,
-    /// Longitude.
-    pub lon: f64,
-    /// Latitude.
-    pub lat: f64,
-    /// Uncertainty, metres.
-    pub uncertainty_m: u32,
-    /// The origin of the claim (`sensor:firms`).
-    pub side: String,
-    /// The hot spot's description when the detection is routine (at a persistent hot spot).
-    pub routine: Option<String>,
-    /// Whom the report blames (detections normally name nobody; kept so a row renders back
-    /// exactly).
-    pub perpetrator: Option<String>,
-    /// Whose claim the report relays, if not its author's (kept likewise).
-    pub relays: Option<String>,
-}
-
 /// Whether `[lon, lat]` lies in `bbox` (`[min lon, min lat, max lon, max lat]`), edges
 /// included: the predicate of every `bbox` filter on the views' `lon`/`lat` columns (incidents
 /// and background detections, in SQL and in memory).
 pub fn in_bbox(lon: f64, lat: f64, bbox: [f64; 4]) -> bool {
     let [a, b, c, d] = bbox;
     lon >= a && lat >= b && lon <= c && lat <= d
-}
-
-/// Filters on background detections; `None` means any. Days and the bounding box mean what
-/// they mean for incidents ([`IncidentFilter`]).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct BackgroundFilter {
-    /// First UTC day (inclusive, `YYYY-MM-DD`), on `day`.
-    pub from_day: Option<String>,
-    /// Last UTC day (inclusive), on `day`.
-    pub to_day: Option<String>,
-    /// Earliest start (inclusive), an RFC 3339 UTC time in whole seconds as `start` is written
-    /// (`2025-03-21T10:00:00Z`), compared as text: for bounds finer than a day.
-    pub from_start: Option<String>,
-    /// Latest start (inclusive), written likewise.
-    pub to_start: Option<String>,
-    /// Bounding box `[min lon, min lat, max lon, max lat]`, edges included ([`in_bbox`]).
-    pub bbox: Option<[f64; 4]>,
-    /// The source: the detection's author.
-    pub source: Option<String>,
-    /// `Some(true)`: only routine detections (at a persistent hot spot); `Some(false)`: only
-    /// the others.
-    pub routine: Option<bool>,
-}
-
-impl BackgroundFilter {
-    /// Whether a row passes the filter: the same predicate the database applies.
-    pub fn matches(&self, r: &BackgroundRow) -> bool {
-        let ge = |v: &str, b: &Option<String>| b.as_deref().is_none_or(|b| v >= b);
-        let le = |v: &str, b: &Option<String>| b.as_deref().is_none_or(|b| v <= b);
-        ge(&r.day, &self.from_day)
-            && le(&r.day, &self.to_day)
-            && ge(&r.start, &self.from_start)
-            && le(&r.start, &self.to_start)
-            && self.bbox.is_none_or(|b| in_bbox(r.lon, r.lat, b))
-            && self.source.as_deref().is_none_or(|s| r.author == s)
-            && self.routine.is_none_or(|want| r.routine.is_some() == want)
-    }
-
-    fn where_(&self) -> (String, Vec<rusqlite::types::Value>) {
-        let mut w = Where::default();
-        w.and("day", ">=", self.from_day.clone());
-        w.and("day", "<=", self.to_day.clone());
-        w.and("start", ">=", self.from_start.clone());
-        w.and("start", "<=", self.to_start.clone());
-        w.bbox(self.bbox);
-        w.and("author", "=", self.source.clone());
-        match self.routine {
-            Some(true) => w.sql.push_str(" AND routine IS NOT NULL"),
-            Some(false) => w.sql.push_str(" AND routine IS NULL"),
-            None => {}
-        }
-        (w.sql, w.args)
-    }
-}
-
-/// The columns of `view_background` a [`BackgroundRow`] is read from, in its fields' order.
-const BACKGROUND_COLUMNS: &str = "entry_index, entry_id, author, role, id, act, start, \"end\", day, lon, lat, uncertainty_m, side, routine, perpetrator, relays";
-
-fn background_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BackgroundRow> {
-    Ok(BackgroundRow {
-        entry_index: r.get(0)?,
-        entry_id: r.get(1)?,
-        author: r.get(2)?,
-        role: r.get(3)?,
-        id: r.get(4)?,
-        act: r.get(5)?,
-        start: r.get(6)?,
-        end: r.get(7)?,
-        day: r.get(8)?,
-        lon: r.get(9)?,
-        lat: r.get(10)?,
-        uncertainty_m: r.get(11)?,
-        side: r.get(12)?,
-        routine: r.get(13)?,
-        perpetrator: r.get(14)?,
-        relays: r.get(15)?,
-    })
 }
 
 /// Filters on findings; `None` means any.
@@ -266,8 +150,10 @@ pub struct FindingFilter {
 /// by an index on `(start, entry_index)` (the engine's order), so an incremental update deletes and
 /// inserts single rows ([`ViewStore::update`]). Version 7 orders incidents by `(start, id)` and
 /// findings by `(agreement, reading, incident_start, incident)` (the engine's orders) rather than by
-/// insertion, so an update replaces only the incidents and findings that changed.
-const SCHEMA_VERSION: i64 = 7;
+/// insertion, so an update replaces only the incidents and findings that changed. Version 8 keeps
+/// background rows lean (times as unix seconds, no day column, the entry id as bytes, words as
+/// codes of `view_words`): [`background`].
+const SCHEMA_VERSION: i64 = 8;
 
 /// The engine's order of incidents.
 const INCIDENT_ORDER: &str = "start, id";
@@ -281,7 +167,6 @@ const INDEXES: &str =
      CREATE INDEX IF NOT EXISTS view_incidents_day ON view_incidents(day);
      CREATE INDEX IF NOT EXISTS view_incidents_order ON view_incidents(start, id);
      CREATE UNIQUE INDEX IF NOT EXISTS view_findings_order ON view_findings(agreement, reading, incident_start, incident);
-     CREATE INDEX IF NOT EXISTS view_background_day ON view_background(day);
      CREATE INDEX IF NOT EXISTS view_background_order ON view_background(start, entry_index);";
 
 /// A `WHERE` clause with numbered parameters, built one optional condition at a time.
@@ -345,6 +230,24 @@ pub enum DbError {
         /// A hint on what it means and what to do.
         hint: &'static str,
     },
+    /// A filter's value cannot be read.
+    #[error("filter {field} {value:?}: {reason}; write a day as YYYY-MM-DD")]
+    Filter {
+        /// The filter's field.
+        field: &'static str,
+        /// Its value.
+        value: String,
+        /// Why it cannot be read.
+        reason: String,
+    },
+    /// A background row cannot be written or read back as itself.
+    #[error("background row at log index {entry_index}: {reason}")]
+    Row {
+        /// The row's log index.
+        entry_index: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// The derived-views database.
@@ -373,7 +276,7 @@ impl ViewStore {
             conn.execute_batch(&format!(
                 "DROP TABLE IF EXISTS view_meta; DROP TABLE IF EXISTS view_incidents;
                  DROP TABLE IF EXISTS view_findings; DROP TABLE IF EXISTS view_docs;
-                 DROP TABLE IF EXISTS view_background;
+                 DROP TABLE IF EXISTS view_background; DROP TABLE IF EXISTS view_words;
                  PRAGMA user_version = {SCHEMA_VERSION};"
             ))
             .map_err(|e| sql(path, e))?;
@@ -389,14 +292,11 @@ impl ViewStore {
              CREATE TABLE IF NOT EXISTS view_findings(seq INTEGER PRIMARY KEY, incident TEXT NOT NULL, incident_start TEXT NOT NULL,
                agreement TEXT NOT NULL, reading TEXT NOT NULL, outcome TEXT NOT NULL,
                standing TEXT NOT NULL, day TEXT NOT NULL, parties TEXT NOT NULL, json TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS view_docs(name TEXT PRIMARY KEY, json TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS view_background(entry_index INTEGER PRIMARY KEY, entry_id TEXT NOT NULL, author TEXT NOT NULL,
-               role TEXT NOT NULL, id TEXT NOT NULL, act TEXT NOT NULL, start TEXT NOT NULL,
-               \"end\" TEXT NOT NULL, day TEXT NOT NULL, lon REAL NOT NULL, lat REAL NOT NULL,
-               uncertainty_m INTEGER NOT NULL, side TEXT NOT NULL, routine TEXT NULL,
-               perpetrator TEXT NULL, relays TEXT NULL);",
+             CREATE TABLE IF NOT EXISTS view_docs(name TEXT PRIMARY KEY, json TEXT NOT NULL);",
         )
         .map_err(|e| sql(path, e))?;
+        conn.execute_batch(background::SCHEMA)
+            .map_err(|e| sql(path, e))?;
         conn.execute_batch(INDEXES).map_err(|e| sql(path, e))?;
         Ok(ViewStore {
             conn,
@@ -444,40 +344,46 @@ impl ViewStore {
 
     /// Replaces every stored view in one transaction, dropping the secondary indexes while rows
     /// are written and building them afterwards (faster for large views).
-    pub fn replace_bulk(
+    pub fn replace_bulk<'a>(
         &mut self,
         stamp: &ViewStamp,
         incidents: impl IntoIterator<Item = IncidentRow>,
         findings: impl IntoIterator<Item = FindingRow>,
-        background: impl IntoIterator<Item = BackgroundRow>,
+        background: impl IntoIterator<Item = BackgroundEntry<'a>>,
         docs: &[(&str, String)],
     ) -> Result<(), DbError> {
         self.conn
             .execute_batch(
-                "DROP INDEX IF EXISTS view_findings_incident; DROP INDEX IF EXISTS view_findings_ar; DROP INDEX IF EXISTS view_incidents_day; DROP INDEX IF EXISTS view_incidents_order; DROP INDEX IF EXISTS view_findings_order; DROP INDEX IF EXISTS view_background_day; DROP INDEX IF EXISTS view_background_order;",
+                "DROP INDEX IF EXISTS view_findings_incident; DROP INDEX IF EXISTS view_findings_ar; DROP INDEX IF EXISTS view_incidents_day; DROP INDEX IF EXISTS view_incidents_order; DROP INDEX IF EXISTS view_findings_order; DROP INDEX IF EXISTS view_background_order;",
             )
             .map_err(|e| sql(&self.path, e))?;
+        let t = std::time::Instant::now();
         let r = self.replace(stamp, incidents, findings, background, docs);
+        tracing::debug!(secs = t.elapsed().as_secs_f64(), "views rows written");
+        let t = std::time::Instant::now();
         self.conn
             .execute_batch(INDEXES)
             .map_err(|e| sql(&self.path, e))?;
+        tracing::debug!(secs = t.elapsed().as_secs_f64(), "views indexed");
+        let t = std::time::Instant::now();
         // The write-ahead log now holds the whole file: copy it back now, while the caller is
         // already paying for a full store, not at the next small update's commit (SQLite's
         // automatic checkpoint would, taking seconds for a million rows).
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(|e| sql(&self.path, e))?;
+        tracing::debug!(secs = t.elapsed().as_secs_f64(), "views checkpointed");
         r
     }
 
     /// Replaces every stored view in one transaction. Background detections are stored keyed by
     /// their log index, with one prepared statement.
-    pub fn replace(
+    pub fn replace<'a>(
         &mut self,
         stamp: &ViewStamp,
         incidents: impl IntoIterator<Item = IncidentRow>,
         findings: impl IntoIterator<Item = FindingRow>,
-        background: impl IntoIterator<Item = BackgroundRow>,
+        background: impl IntoIterator<Item = BackgroundEntry<'a>>,
         docs: &[(&str, String)],
     ) -> Result<(), DbError> {
         self.write(
@@ -495,13 +401,13 @@ impl ViewStore {
     /// changed ([`Changes`]): the incidents, findings and background rows that went deleted, the
     /// ones that came or changed written, the documents replaced. Readers see the old views or the
     /// new ones, never a mix.
-    pub fn update(
+    pub fn update<'a>(
         &mut self,
         stamp: &ViewStamp,
         changes: Changes<
             impl IntoIterator<Item = IncidentRow>,
             impl IntoIterator<Item = FindingRow>,
-            impl IntoIterator<Item = BackgroundRow>,
+            impl IntoIterator<Item = BackgroundEntry<'a>>,
         >,
         docs: &[(&str, String)],
     ) -> Result<(), DbError> {
@@ -520,14 +426,14 @@ impl ViewStore {
     /// and background row by those given; `Some` deletes those (incident ids, finding keys,
     /// background log indexes) and writes those given over any of the same key.
     #[allow(clippy::too_many_arguments)]
-    fn write(
+    fn write<'a>(
         &mut self,
         stamp: &ViewStamp,
         gone: Option<(Vec<String>, Vec<FindingKey>)>,
         incidents: impl IntoIterator<Item = IncidentRow>,
         findings: impl IntoIterator<Item = FindingRow>,
         removed: Option<impl IntoIterator<Item = u64>>,
-        background: impl IntoIterator<Item = BackgroundRow>,
+        background: impl IntoIterator<Item = BackgroundEntry<'a>>,
         docs: &[(&str, String)],
     ) -> Result<(), DbError> {
         let path = self.path.clone();
@@ -562,21 +468,9 @@ impl ViewStore {
                     }
                 }
             }
-            match removed {
-                None => {
-                    tx.execute_batch("DELETE FROM view_background;")
-                        .map_err(e)?;
-                }
-                Some(removed) => {
-                    let mut st = tx
-                        .prepare("DELETE FROM view_background WHERE entry_index = ?1")
-                        .map_err(e)?;
-                    for k in removed {
-                        st.execute([i64::try_from(k).unwrap_or(i64::MAX)])
-                            .map_err(e)?;
-                    }
-                }
-            }
+            let t = std::time::Instant::now();
+            background::write(&tx, removed, background).map_err(e)?;
+            tracing::debug!(secs = t.elapsed().as_secs_f64(), "background rows written");
             let mut st = tx
                 .prepare("INSERT OR REPLACE INTO view_incidents(id, start, day, grade, lon, lat, parties, json, head) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
                 .map_err(e)?;
@@ -604,30 +498,6 @@ impl ViewStore {
                 .map_err(e)?;
             }
             let mut st = tx
-                .prepare(&format!("INSERT OR REPLACE INTO view_background({BACKGROUND_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"))
-                .map_err(e)?;
-            for b in background {
-                st.execute(params![
-                    b.entry_index,
-                    b.entry_id,
-                    b.author,
-                    b.role,
-                    b.id,
-                    b.act,
-                    b.start,
-                    b.end,
-                    b.day,
-                    b.lon,
-                    b.lat,
-                    b.uncertainty_m,
-                    b.side,
-                    b.routine,
-                    b.perpetrator,
-                    b.relays
-                ])
-                .map_err(e)?;
-            }
-            let mut st = tx
                 .prepare("INSERT INTO view_docs(name, json) VALUES (?1, ?2)")
                 .map_err(e)?;
             for (n, j) in docs {
@@ -641,7 +511,10 @@ impl ViewStore {
             st.execute(params!["root", stamp.root]).map_err(e)?;
             st.execute(params!["rules", stamp.rules]).map_err(e)?;
         }
-        tx.commit().map_err(e)
+        let t = std::time::Instant::now();
+        let r = tx.commit().map_err(e);
+        tracing::debug!(secs = t.elapsed().as_secs_f64(), "views committed");
+        r
     }
 
     fn incident_where(f: &IncidentFilter) -> (String, Vec<rusqlite::types::Value>) {
@@ -830,158 +703,6 @@ impl ViewStore {
         )
     }
 
-    /// One page of the background detections matching `f` (`limit` from `offset`, in stored
-    /// order), and how many match.
-    pub fn background_page(
-        &self,
-        f: &BackgroundFilter,
-        limit: usize,
-        offset: usize,
-    ) -> Result<(Vec<BackgroundRow>, u64), DbError> {
-        let total = self.background_count(f)?;
-        let mut rows = Vec::with_capacity(limit.min(1024));
-        self.scan_background(f, Some((limit, offset)), |r| {
-            rows.push(r);
-            true
-        })?;
-        Ok((rows, total))
-    }
-
-    /// How many background detections match `f`.
-    pub fn background_count(&self, f: &BackgroundFilter) -> Result<u64, DbError> {
-        let (w, args) = f.where_();
-        self.conn
-            .query_row(
-                &format!("SELECT count(*) FROM view_background{w}"),
-                params_from_iter(args),
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n.max(0) as u64)
-            .map_err(|e| sql(&self.path, e))
-    }
-
-    /// How many background detections match `f`, per UTC day (days with none left out), by day.
-    pub fn background_by_day(&self, f: &BackgroundFilter) -> Result<Vec<(String, u64)>, DbError> {
-        let (w, args) = f.where_();
-        let e = |x| sql(&self.path, x);
-        let mut st = self
-            .conn
-            .prepare(&format!(
-                "SELECT day, count(*) FROM view_background{w} GROUP BY day ORDER BY day"
-            ))
-            .map_err(e)?;
-        let rows = st
-            .query_map(params_from_iter(args), |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
-            })
-            .map_err(e)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(e)
-    }
-
-    /// Hands each background detection matching `f`, in stored order, to `each`, one row at a
-    /// time (nothing collected; one snapshot of the file, as [`ViewStore::each_incident_head`]).
-    pub fn each_background(
-        &self,
-        f: &BackgroundFilter,
-        mut each: impl FnMut(BackgroundRow),
-    ) -> Result<(), DbError> {
-        self.scan_background(f, None, |r| {
-            each(r);
-            true
-        })
-    }
-
-    /// [`ViewStore::each_background`], stopping when `each` returns `false`.
-    pub fn each_background_while(
-        &self,
-        f: &BackgroundFilter,
-        each: impl FnMut(BackgroundRow) -> bool,
-    ) -> Result<(), DbError> {
-        self.scan_background(f, None, each)
-    }
-
-    /// The background detections matching `f` in stored order, optionally one page
-    /// (`(limit, offset)`), handed to `each` until it returns `false`.
-    fn scan_background(
-        &self,
-        f: &BackgroundFilter,
-        page: Option<(usize, usize)>,
-        mut each: impl FnMut(BackgroundRow) -> bool,
-    ) -> Result<(), DbError> {
-        let (w, mut args) = f.where_();
-        let mut q = format!(
-            "SELECT {BACKGROUND_COLUMNS} FROM view_background{w} ORDER BY start, entry_index"
-        );
-        if let Some((limit, offset)) = page {
-            // SQLite's integers are signed: a larger limit means "all", a larger offset "none".
-            let n = |x: usize| i64::try_from(x).unwrap_or(i64::MAX);
-            args.push(n(limit).into());
-            args.push(n(offset).into());
-            q.push_str(&format!(
-                " LIMIT ?{} OFFSET ?{}",
-                args.len() - 1,
-                args.len()
-            ));
-        }
-        let e = |x| sql(&self.path, x);
-        let mut st = self.conn.prepare(&q).map_err(e)?;
-        let mut rows = st.query(params_from_iter(args)).map_err(e)?;
-        while let Some(row) = rows.next().map_err(e)? {
-            if !each(background_row(row).map_err(e)?) {
-                break;
-            }
-        }
-        Ok(())
-    }
-
-    /// The background rows of the detections at log indexes `indexes`, read by primary key in one
-    /// read transaction, and only if the file still holds the views stamped `stamp`: `Ok(None)`
-    /// when the views were replaced since (the caller's index is stale). An index without a row
-    /// is an error.
-    pub fn background_at(
-        &mut self,
-        stamp: &Option<ViewStamp>,
-        indexes: &[u64],
-    ) -> Result<Option<Vec<BackgroundRow>>, DbError> {
-        let path = self.path.clone();
-        let e = |x| sql(&path, x);
-        let tx = self.conn.transaction().map_err(e)?;
-        let meta = |k: &str| -> Result<Option<String>, DbError> {
-            tx.query_row("SELECT value FROM view_meta WHERE key = ?1", [k], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(e)
-        };
-        let now = match (meta("log_size")?, meta("root")?, meta("rules")?) {
-            (Some(size), Some(root), Some(rules)) => size.parse().ok().map(|log_size| ViewStamp {
-                log_size,
-                root,
-                rules,
-            }),
-            _ => None,
-        };
-        if now != *stamp {
-            return Ok(None);
-        }
-        let rows = {
-            let mut st = tx
-                .prepare_cached(&format!(
-                    "SELECT {BACKGROUND_COLUMNS} FROM view_background WHERE entry_index = ?1"
-                ))
-                .map_err(e)?;
-            indexes
-                .iter()
-                .map(|&k| {
-                    st.query_row([i64::try_from(k).unwrap_or(i64::MAX)], background_row)
-                        .map_err(e)
-                })
-                .collect::<Result<Vec<_>, _>>()?
-        };
-        tx.finish().map_err(e)?;
-        Ok(Some(rows))
-    }
-
     /// Every row of every table, one string per row, in a fixed order (a table's name line before
     /// its rows): two files hold the same views exactly when their dumps are equal — what the
     /// tests of views that follow the log compare with a rebuild.
@@ -992,11 +713,11 @@ impl ViewStore {
             "SELECT id || start || day || grade || lon || lat || parties || head || json FROM view_incidents ORDER BY start, id",
             "SELECT incident || incident_start || agreement || reading || outcome || standing || day || parties || json FROM view_findings ORDER BY agreement, reading, incident_start, incident",
             "SELECT name || json FROM view_docs ORDER BY name",
-            "SELECT entry_index || entry_id || author || role || id || act || start || \"end\" || day || lon || lat || uncertainty_m || side || coalesce(routine, '-') || coalesce(perpetrator, '-') || coalesce(relays, '-') FROM view_background ORDER BY start, entry_index",
         ] {
             out.push(format!("-- {q}"));
             out.extend(self.strings(q, Vec::new())?);
         }
+        self.dump_background(&mut out)?;
         Ok(out)
     }
 
@@ -1023,7 +744,6 @@ impl ViewStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     #[test]
     fn views_round_trip_and_filter() {
@@ -1140,251 +860,5 @@ mod tests {
         )
         .unwrap();
         assert!(v.incidents(&IncidentFilter::default()).unwrap().is_empty());
-    }
-
-    /// A background row on `day` at `[lon, lat]` by `author`, routine or not.
-    fn bg(k: u64, day: &str, lon: f64, lat: f64, author: &str, routine: bool) -> BackgroundRow {
-        BackgroundRow {
-            entry_index: 100 + k,
-            entry_id: format!("e{k}"),
-            author: author.into(),
-            role: "open-data".into(),
-            id: format!("det-{k}"),
-            act: "fire-observed".into(),
-            start: format!("{day}T{:02}:00:00Z", k % 24),
-            end: format!("{day}T{:02}:00:00Z", k % 24),
-            day: day.into(),
-            lon,
-            lat,
-            uncertainty_m: 375,
-            side: format!("sensor:{author}"),
-            routine: routine.then(|| "gas flare".to_string()),
-            perpetrator: None,
-            relays: None,
-        }
-    }
-
-    fn stamp(n: u64) -> ViewStamp {
-        ViewStamp {
-            log_size: n,
-            root: "r".into(),
-            rules: "x/1".into(),
-        }
-    }
-
-    #[test]
-    fn background_filters_pages_counts_and_streams() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("views.db");
-        let mut v = ViewStore::open(&path).unwrap();
-        let mut rows = vec![
-            bg(0, "2025-03-20", 35.0, 50.0, "firms", false),
-            bg(1, "2025-03-20", 36.0, 51.0, "firms", true),
-            bg(2, "2025-03-21", 37.0, 52.0, "viirs", false),
-            bg(3, "2025-03-22", 38.0, 53.0, "firms", false),
-            // On the bbox's edges.
-            bg(4, "2025-03-22", 34.0, 49.0, "firms", true),
-            bg(5, "2025-03-23", 36.0, 53.0, "firms", false),
-        ];
-        rows[2].perpetrator = Some("ru".into());
-        rows[2].relays = Some("ua".into());
-        v.replace_bulk(&stamp(9), [], [], rows.clone(), &[])
-            .unwrap();
-
-        // Everything, in the order given, every column back as stored.
-        let (all, total) = v
-            .background_page(&BackgroundFilter::default(), 100, 0)
-            .unwrap();
-        assert_eq!((all, total), (rows.clone(), 6));
-        // Pages.
-        let (p, total) = v
-            .background_page(&BackgroundFilter::default(), 2, 3)
-            .unwrap();
-        assert_eq!((p, total), (rows[3..5].to_vec(), 6));
-        let (p, _) = v
-            .background_page(&BackgroundFilter::default(), 2, 5)
-            .unwrap();
-        assert_eq!(p, rows[5..].to_vec());
-        let (p, _) = v
-            .background_page(&BackgroundFilter::default(), usize::MAX, usize::MAX)
-            .unwrap();
-        assert!(p.is_empty());
-        let (p, _) = v
-            .background_page(&BackgroundFilter::default(), 0, 0)
-            .unwrap();
-        assert!(p.is_empty());
-
-        // Each filter, in SQL and in memory alike.
-        let filters = [
-            BackgroundFilter {
-                from_day: Some("2025-03-21".into()),
-                ..Default::default()
-            },
-            BackgroundFilter {
-                to_day: Some("2025-03-21".into()),
-                ..Default::default()
-            },
-            BackgroundFilter {
-                from_day: Some("2025-03-21".into()),
-                to_day: Some("2025-03-22".into()),
-                ..Default::default()
-            },
-            BackgroundFilter {
-                from_start: Some("2025-03-20T01:00:00Z".into()),
-                to_start: Some("2025-03-22T03:00:00Z".into()),
-                ..Default::default()
-            },
-            BackgroundFilter {
-                bbox: Some([34.0, 49.0, 36.0, 51.0]),
-                ..Default::default()
-            },
-            BackgroundFilter {
-                source: Some("viirs".into()),
-                ..Default::default()
-            },
-            BackgroundFilter {
-                // `_` and `%` are no wildcards.
-                source: Some("firm_".into()),
-                ..Default::default()
-            },
-            BackgroundFilter {
-                routine: Some(true),
-                ..Default::default()
-            },
-            BackgroundFilter {
-                routine: Some(false),
-                source: Some("firms".into()),
-                bbox: Some([35.0, 50.0, 40.0, 55.0]),
-                ..Default::default()
-            },
-        ];
-        let want: [&[usize]; 9] = [
-            &[2, 3, 4, 5],
-            &[0, 1, 2],
-            &[2, 3, 4],
-            &[1, 2, 3],
-            &[0, 1, 4],
-            &[2],
-            &[],
-            &[1, 4],
-            &[0, 3, 5],
-        ];
-        for (f, want) in filters.iter().zip(want) {
-            let want: Vec<BackgroundRow> = want.iter().map(|&k| rows[k].clone()).collect();
-            let in_memory: Vec<BackgroundRow> =
-                rows.iter().filter(|r| f.matches(r)).cloned().collect();
-            assert_eq!(in_memory, want, "{f:?}");
-            let (got, total) = v.background_page(f, 100, 0).unwrap();
-            assert_eq!((&got, total), (&want, want.len() as u64), "{f:?}");
-            assert_eq!(v.background_count(f).unwrap(), want.len() as u64);
-            let mut per_day = BTreeMap::new();
-            for r in &want {
-                *per_day.entry(r.day.clone()).or_insert(0u64) += 1;
-            }
-            assert_eq!(
-                v.background_by_day(f).unwrap(),
-                per_day.into_iter().collect::<Vec<_>>(),
-                "{f:?}"
-            );
-            let mut streamed = Vec::new();
-            v.each_background(f, |r| streamed.push(r)).unwrap();
-            assert_eq!(streamed, want, "{f:?}");
-        }
-
-        // Streaming from a read-only connection, stopping when asked.
-        let ro = ViewStore::open_read_only(&path).unwrap();
-        let mut n = 0;
-        ro.each_background_while(&BackgroundFilter::default(), |_| {
-            n += 1;
-            n < 4
-        })
-        .unwrap();
-        assert_eq!(n, 4);
-
-        // Replacing drops what was there.
-        v.replace(&stamp(10), [], [], [rows[0].clone()], &[])
-            .unwrap();
-        assert_eq!(v.background_count(&BackgroundFilter::default()).unwrap(), 1);
-    }
-
-    #[test]
-    fn a_file_of_the_previous_schema_is_rebuilt_with_the_background_table() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("views.db");
-        {
-            // Version 4: no view_background, a stamp that would look fresh.
-            let c = Connection::open(&path).unwrap();
-            c.execute_batch(
-                "CREATE TABLE view_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                 INSERT INTO view_meta VALUES ('log_size', '9'), ('root', 'r'), ('rules', 'x/1');
-                 PRAGMA user_version = 4;",
-            )
-            .unwrap();
-        }
-        let mut v = ViewStore::open(&path).unwrap();
-        assert_eq!(v.stamp().unwrap(), None, "emptied, so recomputed");
-        assert_eq!(v.background_count(&BackgroundFilter::default()).unwrap(), 0);
-        v.replace_bulk(
-            &stamp(9),
-            [],
-            [],
-            [bg(0, "2025-03-20", 1.0, 2.0, "firms", false)],
-            &[],
-        )
-        .unwrap();
-        assert_eq!(v.background_count(&BackgroundFilter::default()).unwrap(), 1);
-        // The day index is back after a bulk replace.
-        let n: i64 = v
-            .conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'view_background_day'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(n, 1);
-    }
-
-    proptest::proptest! {
-        /// The SQL filter and [`BackgroundFilter::matches`] agree on any rows and filter.
-        #[test]
-        fn sql_and_memory_filters_agree(
-            points in proptest::collection::vec((0u8..4, -2i8..=2, -2i8..=2, 0u8..2, proptest::bool::ANY), 0..24),
-            from in proptest::option::of(0u8..4),
-            to in proptest::option::of(0u8..4),
-            bbox in proptest::option::of((-2i8..=2, -2i8..=2, 0u8..3, 0u8..3)),
-            source in proptest::option::of(0u8..3),
-            routine in proptest::option::of(proptest::bool::ANY),
-        ) {
-            let day = |d: u8| format!("2025-03-2{d}");
-            let author = |a: u8| ["firms", "viirs", "other"][a as usize].to_string();
-            let rows: Vec<BackgroundRow> = points
-                .iter()
-                .enumerate()
-                .map(|(k, &(d, x, y, a, r))| {
-                    bg(k as u64, &day(d), f64::from(x) * 0.5, f64::from(y) * 0.5, &author(a), r)
-                })
-                .collect();
-            let f = BackgroundFilter {
-                from_day: from.map(day),
-                to_day: to.map(day),
-                bbox: bbox.map(|(x, y, w, h)| {
-                    let (x, y) = (f64::from(x) * 0.5, f64::from(y) * 0.5);
-                    [x, y, x + f64::from(w) * 0.5, y + f64::from(h) * 0.5]
-                }),
-                source: source.map(author),
-                routine,
-                ..Default::default()
-            };
-            let dir = tempfile::tempdir().unwrap();
-            let mut v = ViewStore::open(&dir.path().join("views.db")).unwrap();
-            v.replace(&stamp(1), [], [], rows.clone(), &[]).unwrap();
-            // Stored in the engine's order: by start, then log index.
-            let mut want: Vec<BackgroundRow> = rows.into_iter().filter(|r| f.matches(r)).collect();
-            want.sort_by(|a, b| (&a.start, a.entry_index).cmp(&(&b.start, b.entry_index)));
-            let (got, total) = v.background_page(&f, 1000, 0).unwrap();
-            proptest::prop_assert_eq!(total, want.len() as u64);
-            proptest::prop_assert_eq!(got, want);
-        }
     }
 }
