@@ -290,7 +290,13 @@ impl Segment {
         let start = self.hour.saturating_mul(1000);
         for (i, p) in self.points.iter().enumerate() {
             let sep = if i == 0 { "" } else { "," };
-            let _ = write!(s, "{sep}{},{},{}", p.t_ms - start, p.lon_e6, p.lat_e6);
+            let _ = write!(
+                s,
+                "{sep}{},{},{}",
+                p.t_ms.saturating_sub(start),
+                p.lon_e6,
+                p.lat_e6
+            );
         }
         let _ = write!(
             s,
@@ -622,17 +628,17 @@ impl Segmenter {
         Ok(out)
     }
 
-    /// Adds fixes `(fix, raw, line)` in order, as [`Segmenter::push`] each; returns the segments
-    /// they close, in output order. Stops at the first refused fix (the fixes before it are in).
-    pub fn push_batch<'a, I>(&mut self, batch: I) -> Result<Vec<Segment>, TrackError>
+    /// Adds fixes `(fix, raw, line)` in order, as [`Segmenter::push`] each, appending the
+    /// segments they close to `out` in output order. Stops at the first refused fix: the fixes
+    /// before it are in, and the segments they closed are in `out`.
+    pub fn push_batch<'a, I>(&mut self, batch: I, out: &mut Vec<Segment>) -> Result<(), TrackError>
     where
         I: IntoIterator<Item = (&'a Fix, &'a [u8], u64)>,
     {
-        let mut out = Vec::new();
         for (fix, raw, line) in batch {
-            self.push_into(fix, raw, line, &mut out)?;
+            self.push_into(fix, raw, line, out)?;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Closes every open segment, in output order.
@@ -1043,9 +1049,15 @@ fn close(key: Key, open: Open, tolerance_m: f64) -> Segment {
 /// of the segment's MMSI and hour; the flag counts (not their lines: rows carry none here); that
 /// the points are track fixes (rounded), strictly increasing in time, with the first and last
 /// track fixes and both ends of every impossible jump among them; and that every track fix is
-/// within the segment's tolerance of the simplified track at its time.
+/// within the segment's tolerance of the simplified track at its time (a tolerance out of the
+/// range [`Params`] allows is refused).
 pub fn verify(segment: &Segment, raws: &[(&Fix, &[u8])]) -> Result<(), TrackError> {
     let id = segment.id();
+    Params {
+        tolerance_m: segment.tolerance_m,
+        ..Params::default()
+    }
+    .check()?;
     if raws.len() as u64 != segment.fixes {
         return Err(TrackError::Count {
             id,

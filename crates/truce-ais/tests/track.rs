@@ -80,7 +80,7 @@ fn run_batches(rows: &[Row], params: Params, cuts: &[usize]) -> Vec<Segment> {
         let batch = rows[w[0]..w[1]]
             .iter()
             .map(|r| (&r.fix, r.raw.as_slice(), r.line));
-        out.extend(s.push_batch(batch).unwrap());
+        s.push_batch(batch, &mut out).unwrap();
     }
     out.extend(s.finish());
     out
@@ -663,6 +663,16 @@ fn verify_refuses_tampered_rows_and_segments() {
     tighter.tolerance_m = 5.0;
     let e = verify(&tighter, &raws(&rows)).unwrap_err();
     assert!(e.to_string().contains("beyond its tolerance of 5 m"), "{e}");
+
+    let mut negative = seg.clone();
+    negative.tolerance_m = -50.0;
+    assert!(matches!(
+        verify(&negative, &raws(&rows)),
+        Err(TrackError::Params {
+            field: "tolerance_m",
+            ..
+        })
+    ));
 
     let mut flagged = seg.clone();
     flagged.flags.jumps = 1;
