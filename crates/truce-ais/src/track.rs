@@ -14,14 +14,15 @@
 //! not yet due: part 0 unless it comes more than `max_lateness_ms` behind the end of its hour (a
 //! *late* fix), in which case it opens, or joins, part `p ≥ 1`, where `p` is one more than the
 //! whole hours the watermark has gone past part 0's closing time. Parts of one (mmsi, hour) are
-//! thus increasing but need not be contiguous (0, then 3 for a fix three hours late), they are
-//! unique, and no table of closed segments is kept to number them. Every fix lands in exactly one
-//! segment.
+//! thus increasing but need not be contiguous (0, then 3 for a fix arriving two to three hours
+//! after part 0 closed), they are unique, and no table of closed segments is kept to number them.
+//! Every fix lands in exactly one segment.
 //!
 //! Segments come out ordered by (closing time, hour, mmsi, part), which is a function of the set
 //! of segments alone: the same input gives the same output whatever the caller does between
 //! calls (one push at a time, [`Segmenter::push_batch`] in any chunks), and as long as no fix is
-//! late, interleaving vessels differently changes nothing either.
+//! late and each vessel's own rows keep their order, interleaving vessels differently changes
+//! nothing either.
 //!
 //! Caveat: one fix from the future (a receiver clock years ahead) moves the watermark there; what
 //! comes after it is then late and goes into parts ≥ 1. Nothing is lost or misattributed, only
@@ -56,7 +57,7 @@
 //! Simplification is top-down Douglas–Peucker with the synchronised Euclidean distance (SED):
 //! a range's farthest fix (by SED) becomes a point while it is beyond the tolerance. A range of
 //! more than 256 fixes whose farthest fix is within the outer eighth of it is also split at its
-//! middle, so the work is O(n log n) even for adversarial tracks (one extra point at most per
+//! middle, so the work is O(n log n + 256 n) even for adversarial tracks (one extra point per
 //! such split).
 //!
 //! Distances are on the WGS84 ellipsoid in a local tangent plane at the mid-latitude of the two
