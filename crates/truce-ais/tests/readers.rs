@@ -102,8 +102,7 @@ fn gpsd_oracle(chk: &[u8]) -> Vec<(String, serde_json::Value)> {
 fn last_line(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(raw);
     text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .last()
+        .rfind(|l| !l.trim().is_empty())
         .unwrap_or("")
         .trim_end_matches('\r')
         .to_string()
@@ -779,6 +778,564 @@ mod prop {
                 .count();
             prop_assert_eq!(newlines, kept);
             prop_assert!(summary.records() as usize <= kept);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV.
+
+use truce_ais::csv::{self as aiscsv, Layout};
+
+fn read_csv(input: &[u8]) -> (aiscsv::Summary, Vec<Rec>) {
+    let mut recs = Vec::new();
+    let summary = aiscsv::read(input, |r| {
+        recs.push(Rec {
+            line: r.line,
+            raw: r.raw.to_vec(),
+            item: r.item,
+        })
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    (summary, recs)
+}
+
+fn at_line(recs: &[Rec], line: u64) -> Vec<&Item> {
+    recs.iter()
+        .filter(|r| r.line == line)
+        .map(|r| &r.item)
+        .collect()
+}
+
+#[test]
+fn marinecadastre_sample_known_rows() {
+    let input = data("AIS_2022_03_31_small-sample_original-format.csv");
+    assert_eq!(sniff_first_line(&input), Some(Layout::MarineCadastre));
+    let (s, recs) = read_csv(&input);
+    assert_eq!((s.fixes, s.statics, s.refused), (51, 51, 0));
+    // Line 2: 367702220,2022-03-31T00:00:01,29.78763,-95.08070,0.1,226.5,340.0,JOE B WARD,,
+    // WDI4808,31,12,21,8,,57,A — a fix and static data, the same raw row.
+    let items = at_line(&recs, 2);
+    assert_eq!(
+        items,
+        [
+            &Item::Fix(Fix {
+                mmsi: 367_702_220,
+                t_ms: 1_648_684_801_000,
+                lon: -95.0807,
+                lat: 29.78763,
+                sog_knots: Some(0.1),
+                cog_deg: Some(226.5),
+                heading_deg: Some(340),
+                nav_status: Some(12),
+                class: Some(Class::A),
+            }),
+            &Item::Static(Static {
+                mmsi: 367_702_220,
+                t_ms: Some(1_648_684_801_000),
+                imo: None,
+                name: Some("JOE B WARD".into()),
+                callsign: Some("WDI4808".into()),
+                ship_type: Some(31),
+            }),
+        ]
+    );
+    let two: Vec<_> = recs.iter().filter(|r| r.line == 2).collect();
+    assert_eq!(two[0].raw, two[1].raw);
+    assert_eq!(
+        two[0].raw,
+        b"367702220,2022-03-31T00:00:01,29.78763,-95.08070,0.1,226.5,340.0,JOE B WARD,,WDI4808,31,12,21,8,,57,A\n"
+    );
+    // Line 3: IMO9221322, heading 511 (not available).
+    let items = at_line(&recs, 3);
+    assert_eq!(fix(items[0]).heading_deg, None);
+    assert_eq!(stat(items[1]).imo, Some(9_221_322));
+    assert_eq!(stat(items[1]).ship_type, Some(79));
+    // Line 42: ESCAPE, COG 360.0, IMO0000000, class B, no status.
+    let items = at_line(&recs, 42);
+    let f = fix(items[0]);
+    assert_eq!(
+        (
+            f.mmsi,
+            f.t_ms,
+            f.cog_deg,
+            f.heading_deg,
+            f.nav_status,
+            f.class
+        ),
+        (
+            338_361_065,
+            1_648_684_806_000,
+            None,
+            None,
+            None,
+            Some(Class::B)
+        )
+    );
+    assert_eq!(
+        (stat(items[1]).imo, stat(items[1]).callsign.as_deref()),
+        (None, None)
+    );
+    // Line 45: VesselType 0 is no type.
+    assert_eq!(stat(at_line(&recs, 45)[1]).ship_type, None);
+}
+
+fn sniff_first_line(input: &[u8]) -> Option<Layout> {
+    let end = input
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(input.len());
+    aiscsv::sniff(&input[..end])
+}
+
+#[test]
+fn marinecadastre_excerpt_rows_and_raw_bytes() {
+    let input = data("AIS_2022_01_03_excerpt2000.csv");
+    let (s, recs) = read_csv(&input);
+    assert_eq!((s.fixes, s.refused), (1999, 0));
+    assert_eq!(s.statics, 1997);
+    // The position records' raw rows, in order, are the file after its header, byte for byte.
+    let header_end = input.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let rows: Vec<u8> = recs
+        .iter()
+        .filter(|r| !matches!(r.item, Item::Static(_)))
+        .flat_map(|r| r.raw.clone())
+        .collect();
+    assert_eq!(rows, &input[header_end..]);
+    // Line 3: 367379190,2022-01-03T00:00:00,30.37060,-88.56408,0.0,336.2,511.0,EAGLE,
+    // IMO8207721,WTD4583,31,0,28,11,3.3,52,A
+    let items = at_line(&recs, 3);
+    let f = fix(items[0]);
+    assert_eq!(
+        (
+            f.mmsi,
+            f.t_ms,
+            f.lat,
+            f.lon,
+            f.sog_knots,
+            f.cog_deg,
+            f.heading_deg
+        ),
+        (
+            367_379_190,
+            1_641_168_000_000,
+            30.3706,
+            -88.56408,
+            Some(0.0),
+            Some(336.2),
+            None
+        )
+    );
+    assert_eq!(
+        stat(items[1]),
+        &Static {
+            mmsi: 367_379_190,
+            t_ms: Some(1_641_168_000_000),
+            imo: Some(8_207_721),
+            name: Some("EAGLE".into()),
+            callsign: Some("WTD4583".into()),
+            ship_type: Some(31),
+        }
+    );
+}
+
+#[test]
+fn marinecadastre_quotes_sentinels_and_line_endings() {
+    // Row 4183 of the shared AIS_2022_01_03_first20000.csv (real, not in the excerpt): a quoted
+    // name with doubled quotes. Then rows made here (synthetic) for the sentinels, with CRLF
+    // line endings and a blank line.
+    let input = format!(
+        "{}\r\n\
+         367704390,2022-01-03T00:00:24,30.22025,-93.26768,0.2,275.4,197.0,\"RAY \"\"CHIEF\"\" TONEY\",,WDI5024,31,12,25,,,57,A\r\n\
+         \r\n\
+         111111111,2022-01-03T00:00:30,30.0,-90.0,102.3,360.0,511.0,,IMO8207721,,,,,,,,B\r\n\
+         111111111,2022-01-03T00:00:31,30.0,-90.0,,,,,,,,,,,,,\r\n",
+        aiscsv::MARINE_CADASTRE_HEADER
+    );
+    let (s, recs) = read_csv(input.as_bytes());
+    assert_eq!((s.fixes, s.statics, s.refused), (3, 2, 0));
+    assert_eq!(recs[0].line, 2);
+    assert!(recs[0].raw.ends_with(b",A\r\n"));
+    assert_eq!(
+        stat(&recs[1].item).name.as_deref(),
+        Some("RAY \"CHIEF\" TONEY")
+    );
+    assert_eq!(fix(&recs[0].item).class, Some(Class::A));
+    // Line 4 (after the blank line 3): SOG 102.3, COG 360, heading 511 are not available.
+    assert_eq!(recs[2].line, 4);
+    let f = fix(&recs[2].item);
+    assert_eq!(
+        (f.sog_knots, f.cog_deg, f.heading_deg, f.class),
+        (None, None, None, Some(Class::B))
+    );
+    assert_eq!(stat(&recs[3].item).imo, Some(8_207_721));
+    assert_eq!(stat(&recs[3].item).name, None);
+    // Line 5: everything but the position empty: a fix, no static data.
+    assert_eq!(recs[4].line, 5);
+    assert_eq!(fix(&recs[4].item).nav_status, None);
+}
+
+/// The mobiml DMA sample's rows, re-laid as the current 26-column layout (empty A,B,C,D added):
+/// synthetic.
+fn dma_26_columns(old: &str) -> String {
+    let mut out = String::new();
+    for (i, line) in old.lines().enumerate() {
+        out += line;
+        out += if i == 0 { ",A,B,C,D\n" } else { ",,,,\n" };
+    }
+    out
+}
+
+#[test]
+fn dma_old_layout_known_rows() {
+    let input = data("mobiml_test_aisdk_20180208_sample.csv");
+    assert_eq!(sniff_first_line(&input), Some(Layout::Dma));
+    let (s, recs) = read_csv(&input);
+    assert_eq!((s.fixes, s.statics, s.refused), (10, 0, 0));
+    // Line 2: 60,08/02/2018 00:00:00,Class A,265177000,57.602225,11.644943,Under way using
+    // engine,0.0,15.7,61.4,63.0,Unknown,,,Undefined,… (IMO Unknown, ship type Undefined: no
+    // static record).
+    assert_eq!(
+        at_line(&recs, 2),
+        [&Item::Fix(Fix {
+            mmsi: 265_177_000,
+            t_ms: 1_518_048_000_000,
+            lon: 11.644943,
+            lat: 57.602225,
+            sog_knots: Some(15.7),
+            cog_deg: Some(61.4),
+            heading_deg: Some(63),
+            nav_status: Some(0),
+            class: Some(Class::A),
+        })]
+    );
+    // Line 3: at anchor; line 5: "Reserved for future amendment [HSC]" (9); line 6: "Unknown
+    // value" (15) at 00:00:01.
+    assert_eq!(fix(at_line(&recs, 3)[0]).nav_status, Some(1));
+    assert_eq!(fix(at_line(&recs, 5)[0]).nav_status, Some(9));
+    let f = fix(at_line(&recs, 6)[0]);
+    assert_eq!(
+        (f.mmsi, f.t_ms, f.nav_status),
+        (265_550_210, 1_518_048_001_000, Some(15))
+    );
+    // Line 11: 258,08/02/2018 00:00:02,…,265547220,57.704668,11.939327,…,0.0,95.5,257.0
+    let f = fix(at_line(&recs, 11)[0]);
+    assert_eq!(
+        (f.mmsi, f.t_ms, f.lat, f.lon, f.cog_deg, f.heading_deg),
+        (
+            265_547_220,
+            1_518_048_002_000,
+            57.704668,
+            11.939327,
+            Some(95.5),
+            Some(257)
+        )
+    );
+}
+
+#[test]
+fn dma_both_layouts_read_alike() {
+    let old = data("mobiml_test_aisdk_20180208_sample.csv");
+    let new = dma_26_columns(&String::from_utf8_lossy(&old));
+    assert!(
+        new.starts_with(",# Timestamp,")
+            && new.lines().next().is_some_and(|h| h.ends_with(",A,B,C,D"))
+    );
+    let (s_old, old_recs) = read_csv(&old);
+    let (s_new, new_recs) = read_csv(new.as_bytes());
+    assert_eq!(s_old, s_new);
+    let items = |r: &[Rec]| {
+        r.iter()
+            .map(|r| (r.line, r.item.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(items(&old_recs), items(&new_recs));
+    // The current header alone, without the index column, is the DMA layout too.
+    assert_eq!(
+        aiscsv::sniff(aiscsv::DMA_HEADER.as_bytes()),
+        Some(Layout::Dma)
+    );
+}
+
+#[test]
+fn dma_static_data_and_ship_type_words() {
+    // Rows made here (synthetic), current layout.
+    let row = |mobile: &str,
+               mmsi: &str,
+               time: &str,
+               lat: &str,
+               lon: &str,
+               imo: &str,
+               name: &str,
+               ship: &str| {
+        format!("{time},{mobile},{mmsi},{lat},{lon},Moored,,0.0,,,{imo},OXYZ2,{name},{ship},,,,GPS,,,,AIS,,,,\n")
+    };
+    let mut input = format!("{}\n", aiscsv::DMA_HEADER);
+    input += &row(
+        "Class A",
+        "219000001",
+        "01/03/2024 12:00:00",
+        "55.5",
+        "12.5",
+        "9321483",
+        "NORDIC STAR",
+        "Cargo",
+    );
+    input += &row(
+        "Class B",
+        "219000002",
+        "01/03/2024 12:00:01",
+        "55.5",
+        "12.5",
+        "Unknown",
+        "Unknown",
+        "Tanker",
+    );
+    input += &row(
+        "Class A",
+        "219000003",
+        "01/03/2024 12:00:02",
+        "91",
+        "181",
+        "0",
+        "",
+        "Law enforcement",
+    );
+    input += &row(
+        "Base Station",
+        "2190001",
+        "01/03/2024 12:00:03",
+        "55.5",
+        "12.5",
+        "",
+        "",
+        "",
+    );
+    input += &row(
+        "Class A",
+        "219000004",
+        "01/03/2024 12:00:04",
+        "55.5",
+        "12.5",
+        "Unknown",
+        "",
+        "Undefined",
+    );
+    let (s, recs) = read_csv(input.as_bytes());
+    assert_eq!(
+        (
+            s.fixes,
+            s.statics,
+            s.skipped_not_available,
+            s.skipped_other_type,
+            s.refused
+        ),
+        (3, 4, 1, 1, 0),
+        "{recs:?}"
+    );
+    let a = at_line(&recs, 2);
+    assert_eq!(fix(a[0]).nav_status, Some(5));
+    assert_eq!(
+        stat(a[1]),
+        &Static {
+            mmsi: 219_000_001,
+            t_ms: Some(1_709_294_400_000),
+            imo: Some(9_321_483),
+            name: Some("NORDIC STAR".into()),
+            callsign: Some("OXYZ2".into()),
+            ship_type: Some(70),
+        }
+    );
+    let b = at_line(&recs, 3);
+    assert_eq!(fix(b[0]).class, Some(Class::B));
+    assert_eq!(
+        (
+            stat(b[1]).imo,
+            stat(b[1]).name.as_deref(),
+            stat(b[1]).ship_type
+        ),
+        (None, None, Some(80))
+    );
+    // Lat 91 / lon 181: skipped, not refused; its static data still comes.
+    let c = at_line(&recs, 4);
+    assert_eq!(c[0], &Item::Skipped(Skip::PositionNotAvailable));
+    assert_eq!((stat(c[1]).imo, stat(c[1]).ship_type), (None, Some(55)));
+    assert_eq!(at_line(&recs, 5), [&Item::Skipped(Skip::OtherType)]);
+    // Undefined ship type, Unknown IMO: only the call sign.
+    let e = at_line(&recs, 6);
+    assert_eq!(
+        (stat(e[1]).ship_type, stat(e[1]).callsign.as_deref()),
+        (None, Some("OXYZ2"))
+    );
+}
+
+#[test]
+fn csv_rows_refused_with_reasons() {
+    // Rows made here (synthetic), the old DMA layout with the index column.
+    let old = data("mobiml_test_aisdk_20180208_sample.csv");
+    let header = String::from_utf8_lossy(&old)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let good = "60,08/02/2018 00:00:00,Class A,265177000,57.602225,11.644943,Under way using engine,0.0,15.7,61.4,63.0,Unknown,,,Undefined,,,,Undefined,,,,AIS";
+    let rows = [
+        good.replace("265177000", "26517700A"),
+        good.replace("265177000", "2651770001"),
+        good.replace("08/02/2018 00:00:00", "31/02/2018 00:00:00"),
+        good.replace("08/02/2018 00:00:00", "2018-02-08T00:00:00"),
+        good.replace("57.602225", "95.5"),
+        good.replace("11.644943", "-180.5"),
+        good.replace("15.7", "fast"),
+        good.replace(",AIS", ""),
+        good.replace("57.602225", "91"),
+        good.replace("57.602225,11.644943", ","),
+    ];
+    let input = format!("{header}\n{}\n", rows.join("\n"));
+    let (s, recs) = read_csv(input.as_bytes());
+    let why: Vec<String> = recs
+        .iter()
+        .map(|r| match &r.item {
+            Item::Refused(w) => w.clone(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        why,
+        [
+            "MMSI '26517700A' is not a number of at most 9 digits: row left out",
+            "MMSI '2651770001' is not a number of at most 9 digits: row left out",
+            "time '31/02/2018 00:00:00' is not dd/mm/yyyy HH:MM:SS (# Timestamp): row left out",
+            "time '2018-02-08T00:00:00' is not dd/mm/yyyy HH:MM:SS (# Timestamp): row left out",
+            "latitude 95.5 outside -90..90 (91 would mean not available): row left out",
+            "longitude -180.5 outside -180..180 (181 would mean not available): row left out",
+            "SOG 'fast' is not a number: row left out",
+            "row has 22 fields, the header 23: row left out (a broken line?)",
+            "Skipped(PositionNotAvailable)",
+            "Skipped(PositionNotAvailable)",
+        ]
+    );
+    assert_eq!(
+        recs.iter().map(|r| r.line).collect::<Vec<_>>(),
+        (2..=11).collect::<Vec<u64>>()
+    );
+    assert_eq!((s.refused, s.skipped_not_available), (8, 2));
+    // MarineCadastre: a bad time.
+    let input = format!(
+        "{}\n367702220,2022-03-31 25:00:01,29.78763,-95.08070,0.1,226.5,340.0,JOE B WARD,,WDI4808,31,12,21,8,,57,A\n",
+        aiscsv::MARINE_CADASTRE_HEADER
+    );
+    let (_, recs) = read_csv(input.as_bytes());
+    assert_eq!(
+        refused(&recs[0].item),
+        "time '2022-03-31 25:00:01' is not yyyy-mm-ddTHH:MM:SS (BaseDateTime): row left out"
+    );
+}
+
+#[test]
+fn csv_of_neither_layout_is_an_error_naming_the_headers() {
+    let err = aiscsv::read(&b"mmsi,time,lat,lon\n1,2,3,4\n"[..], |_| {});
+    let Err(e) = err else {
+        panic!("read a CSV of no known layout")
+    };
+    let msg = e.to_string();
+    assert!(msg.contains("found \"mmsi,time,lat,lon\""), "{msg}");
+    assert!(msg.contains(aiscsv::DMA_HEADER) && msg.contains(aiscsv::MARINE_CADASTRE_HEADER));
+    assert!(matches!(
+        aiscsv::read(&b""[..], |_| {}),
+        Err(aiscsv::ReadError::UnknownLayout { .. })
+    ));
+}
+
+#[test]
+fn csv_rows_over_the_bound_are_refused_and_reading_resumes() {
+    let good = "367702220,2022-03-31T00:00:01,29.78763,-95.08070,0.1,226.5,340.0,JOE B WARD,,WDI4808,31,12,21,8,,57,A\n";
+    // Made here: a 100 KiB name on line 3; an unclosed quote on line 5 running 200 KiB over many
+    // lines; a good row after each.
+    let long = good.replace("JOE B WARD", &"X".repeat(100 * 1024));
+    let unclosed = format!(
+        "367702220,2022-03-31T00:00:01,29.78763,-95.08070,0.1,226.5,340.0,\"JOE{}\n",
+        "abcdefghij\n".repeat(20 * 1024)
+    );
+    let input = format!(
+        "{}\n{good}{long}{good}{unclosed}{good}",
+        aiscsv::MARINE_CADASTRE_HEADER
+    );
+    let (s, recs) = read_csv(input.as_bytes());
+    let lines: Vec<(u64, &str)> = recs
+        .iter()
+        .map(|r| {
+            (
+                r.line,
+                match &r.item {
+                    Item::Fix(_) => "fix",
+                    Item::Static(_) => "static",
+                    Item::Refused(_) => "refused",
+                    Item::Skipped(_) => "skipped",
+                },
+            )
+        })
+        .collect();
+    // The unclosed quote's row is cut at 64 KiB, reading resumes at the next line: the rest of
+    // its lines ("abcdefghij") are rows of one field, refused for their field count.
+    assert_eq!(
+        &lines[..6],
+        [
+            (2, "fix"),
+            (2, "static"),
+            (3, "refused"),
+            (4, "fix"),
+            (4, "static"),
+            (5, "refused")
+        ]
+    );
+    assert!(refused(&recs[2].item).starts_with("row longer than 65536 bytes"));
+    assert_eq!(recs[2].raw.len(), aiscsv::MAX_ROW_BYTES);
+    assert_eq!(recs[5].raw.len(), aiscsv::MAX_ROW_BYTES);
+    let last_line = 5 + 20 * 1024 + 1;
+    assert_eq!(
+        lines[lines.len() - 2..],
+        [(last_line, "fix"), (last_line, "static")]
+    );
+    assert_eq!(s.fixes, 3);
+    for r in &recs[6..recs.len() - 2] {
+        assert!(refused(&r.item).starts_with("row has 1 fields"), "{r:?}");
+        assert_eq!(r.raw, b"abcdefghij\n");
+    }
+}
+
+mod csv_prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_rows_never_panic_or_fail(
+            rows in proptest::collection::vec(
+                prop_oneof![
+                    proptest::collection::vec(any::<u8>(), 0..200),
+                    Just(b"367702220,2022-03-31T00:00:01,29.78763,-95.08070,0.1,226.5,340.0,\"JOE \"\"B\"\" WARD\",,WDI4808,31,12,21,8,,57,A".to_vec()),
+                    Just(b"367702220,2022-03-31T00:00:01,91,181,,,,,,,,,,,,,".to_vec()),
+                ],
+                0..40,
+            )
+        ) {
+            let mut input = format!("{}\n", aiscsv::MARINE_CADASTRE_HEADER).into_bytes();
+            for r in &rows {
+                input.extend_from_slice(r);
+                input.push(b'\n');
+            }
+            let mut raw_total = 0usize;
+            let mut last_line = 0;
+            let result = aiscsv::read(&input[..], |r| {
+                assert!(r.line >= last_line);
+                last_line = r.line;
+                raw_total += r.raw.len();
+                assert!(r.raw.len() <= aiscsv::MAX_ROW_BYTES + 2);
+            });
+            prop_assert!(result.is_ok(), "{:?}", result.err());
+            // Statics repeat their row's raw bytes, so at most twice the input.
+            prop_assert!(raw_total <= 2 * input.len());
         }
     }
 }
