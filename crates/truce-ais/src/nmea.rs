@@ -940,6 +940,32 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any armoured payload of any type, decoded by nmea-parser, gives an item, never a
+        /// panic; positions it gives are in range.
+        #[test]
+        fn any_payload_decodes_or_is_refused(
+            first in proptest::sample::select((0u8..64).collect::<Vec<_>>()),
+            rest in proptest::collection::vec(0u8..64, 0..90),
+            fill in 0u8..6,
+        ) {
+            let armour = |v: u8| if v < 40 { v + 48 } else { v + 56 };
+            let payload: String = std::iter::once(first)
+                .chain(rest)
+                .map(|v| char::from(armour(v)))
+                .collect();
+            proptest::prop_assert_eq!(message_type(&payload), first);
+            let body = format!("AIVDM,1,1,,A,{payload},{fill}");
+            let line = format!("!{body}*{:02X}", xor(body.as_bytes()));
+            let item = decode_line(&line, &opts(Some(0)));
+            if let Some(Item::Fix(f)) = &item {
+                proptest::prop_assert!((-180.0..=180.0).contains(&f.lon));
+                proptest::prop_assert!((-90.0..=90.0).contains(&f.lat));
+            }
+            proptest::prop_assert!(item.is_some());
+        }
+    }
+
     #[test]
     fn a_line_over_the_bound_is_refused_and_reading_resumes() {
         let mut input = vec![b'x'; MAX_LINE_BYTES + 10];
