@@ -32,6 +32,7 @@
 //!   of cells into its own copy of the union-find, and the copies are merged. The partition is the
 //!   same for any number of threads.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 /// What the clusterer needs of one report.
@@ -829,6 +830,109 @@ fn components(pts: &[Pt], uf: &mut UnionFind) -> Vec<Vec<u32>> {
         out[label[r as usize] as usize].push(idx as u32);
     }
     out
+}
+
+/// The precise reports by reach tier, time slab (a day of their start) and cell of the tier's
+/// grid (as the clusterer's), to find every report a new one links to.
+pub(crate) struct Links {
+    gap: i64,
+    tiers: Vec<Option<LinkTier>>,
+}
+
+struct LinkTier {
+    grid: Grid,
+    /// Largest reach and longest interval ever indexed in the tier (never lowered: a bound).
+    max_reach: f64,
+    max_dur: i64,
+    cells: HashMap<(i64, u32, u32), Vec<u32>>,
+}
+
+const SLAB_S: i64 = 86_400;
+
+impl Links {
+    /// An empty index linking across at most `gap` seconds.
+    pub(crate) fn new(gap: i64) -> Links {
+        Links {
+            gap,
+            tiers: Vec::new(),
+        }
+    }
+
+    fn cell(&mut self, o: &Obs) -> (&mut LinkTier, (i64, u32, u32)) {
+        let t = tier_of(o.reach_m);
+        if self.tiers.len() <= t {
+            self.tiers.resize_with(t + 1, || None);
+        }
+        let tier = self.tiers[t].get_or_insert_with(|| LinkTier {
+            grid: Grid::new(TIER_BASE_M * 2f64.powi(t as i32) * CELL_PER_REACH),
+            max_reach: 0.0,
+            max_dur: 0,
+            cells: HashMap::new(),
+        });
+        let row = tier.grid.row(o.lat);
+        let col = tier.grid.col(row, norm_lon(o.lon));
+        (tier, (o.start.div_euclid(SLAB_S), row, col))
+    }
+
+    /// Indexes report `s` at `o`.
+    pub(crate) fn insert(&mut self, s: u32, o: &Obs) {
+        let (tier, key) = self.cell(o);
+        tier.max_reach = tier.max_reach.max(o.reach_m);
+        tier.max_dur = tier.max_dur.max(o.end.saturating_sub(o.start));
+        tier.cells.entry(key).or_default().push(s);
+    }
+
+    /// Drops report `s`, indexed at `o`.
+    pub(crate) fn remove(&mut self, s: u32, o: &Obs) {
+        let (tier, key) = self.cell(o);
+        if let Some(v) = tier.cells.get_mut(&key) {
+            if let Some(i) = v.iter().position(|&x| x == s) {
+                v.swap_remove(i);
+            }
+            if v.is_empty() {
+                tier.cells.remove(&key);
+            }
+        }
+    }
+
+    /// Every indexed report linked to `a` ([`linked`]), appended to `out`.
+    pub(crate) fn linked(&self, a: &Obs, obs_of: impl Fn(u32) -> Option<Obs>, out: &mut Vec<u32>) {
+        let cp = Params {
+            max_gap_s: self.gap,
+        };
+        let lon = norm_lon(a.lon);
+        let coslat = a.lat.to_radians().cos();
+        let mut ranges = Vec::new();
+        for tier in self.tiers.iter().flatten() {
+            if tier.cells.is_empty() {
+                continue;
+            }
+            let delta = search_angle(a.reach_m + tier.max_reach);
+            tier.grid.ranges(lon, a.lat, coslat, delta, &mut ranges);
+            // A partner starts no earlier than a.start - gap - its duration, no later than
+            // a.end + gap.
+            let lo = a
+                .start
+                .saturating_sub(self.gap)
+                .saturating_sub(tier.max_dur)
+                .div_euclid(SLAB_S);
+            let hi = a.end.saturating_add(self.gap).div_euclid(SLAB_S);
+            for slab in lo..=hi {
+                for &(r, c0, c1) in &ranges {
+                    for c in c0..=c1 {
+                        let Some(v) = tier.cells.get(&(slab, r, c)) else {
+                            continue;
+                        };
+                        for &s in v {
+                            if obs_of(s).is_some_and(|b| linked(a, &b, &cp)) {
+                                out.push(s);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -305,7 +305,7 @@ pub(crate) fn build(
     p: &Params,
     touch: &crate::adjudicate::Touch<'_>,
 ) -> (Vec<Built>, Vec<BackgroundRef>, Vec<String>, BaselineSummary) {
-    let linked = link(snap, p);
+    let linked = link(snap, p, touch);
     let n = snap.reports.len();
     // 2. The baseline learns from every detection known, except those in an incident someone
     //    alleges or a monitor observes: a strike never teaches that its own fire is routine.
@@ -439,7 +439,13 @@ pub(crate) struct Linked {
     pub detection: Vec<bool>,
     /// Each precise report's place and reach.
     pub obs: Places,
-    /// The components of the link graph over the precise reports (positions of reports).
+    /// Whether each report is strong: precise, and either not a plain detection (what someone
+    /// files or a monitor assesses) or a detection that may touch something
+    /// ([`crate::adjudicate::Touch::may`]). Only a link with a strong end matters to any rule.
+    pub strong: Vec<bool>,
+    /// The components of the link graph over the precise reports when only links with a strong
+    /// end count ([`strong_components`]), as positions of reports; a weak report linked to no
+    /// strong one is in none.
     pub components: Vec<Vec<u32>>,
     /// Each report's group so far (`NONE`: none).
     pub group_of: Vec<u32>,
@@ -494,7 +500,7 @@ impl Places {
 }
 
 /// Step 1 of [`build`]: see [`Linked`].
-pub(crate) fn link(snap: &Snapshot, p: &Params) -> Linked {
+pub(crate) fn link(snap: &Snapshot, p: &Params, touch: &crate::adjudicate::Touch<'_>) -> Linked {
     let origins = Origins::new(snap);
     let n = snap.reports.len();
     let cp = crate::cluster::Params {
@@ -516,8 +522,21 @@ pub(crate) fn link(snap: &Snapshot, p: &Params) -> Linked {
         .collect();
     let obs = Places::new(snap, p);
 
-    // The components of the link graph over every precise report: every link lies inside one.
-    let mut components = clusters(&obs.precise, &cp);
+    // The components of the link graph over the precise reports, counting the links with a
+    // strong end: every link a rule reads lies inside one.
+    let mut strong = vec![false; n];
+    let precise_strong: Vec<bool> = obs
+        .report
+        .iter()
+        .map(|&i| {
+            let i = i as usize;
+            let s = !detection[i] || touch.may(snap, i, p);
+            strong[i] = s;
+            s
+        })
+        .collect();
+    let mut components = strong_components(&obs.precise, &precise_strong, &cp);
+    drop(precise_strong);
     for c in &mut components {
         for k in c.iter_mut() {
             *k = obs.report[*k as usize];
@@ -572,11 +591,113 @@ pub(crate) fn link(snap: &Snapshot, p: &Params) -> Linked {
         origins,
         assessed,
         detection,
+        strong,
         obs,
         components,
         group_of,
         groups,
     }
+}
+
+/// The components of the link graph over `obs` counting only the links with at least one
+/// strong end (`strong[k]`): a weak report (a plain sensor detection) belongs to the component
+/// of every strong report it links to, and two weak reports are never linked directly. Members
+/// ascending, components by their first member; a weak report linked to no strong one is in
+/// none.
+///
+/// Exactly what the incident rules need: step 1 clusters what someone files among itself and
+/// attaches the detections linked to it; step 3 clusters touching detections (each strong)
+/// among themselves and attaches the detections linked to them. No rule reads a link between
+/// two plain detections, which in a dense sensor feed chain millions of detections into one
+/// component; so a component stays as small as what is alleged, assessed or protected near it,
+/// and re-judging one (incremental judgement) stays local.
+pub(crate) fn strong_components(
+    obs: &[Obs],
+    strong: &[bool],
+    cp: &crate::cluster::Params,
+) -> Vec<Vec<u32>> {
+    let s_pos: Vec<u32> = (0..obs.len() as u32)
+        .filter(|&k| strong[k as usize])
+        .collect();
+    if s_pos.is_empty() {
+        return Vec::new();
+    }
+    // The strong reports among themselves.
+    let s_obs: Vec<Obs> = s_pos.iter().map(|&k| obs[k as usize]).collect();
+    let s_comps = clusters(&s_obs, cp);
+    drop(s_obs);
+    let mut comp_of = vec![0u32; s_pos.len()];
+    for (c, m) in s_comps.iter().enumerate() {
+        for &k in m {
+            comp_of[k as usize] = c as u32;
+        }
+    }
+    // The weak reports each strong one links to: found in an index of the weak ones.
+    let mut parent: Vec<u32> = (0..s_comps.len() as u32).collect();
+    fn find(parent: &mut [u32], mut x: u32) -> u32 {
+        while parent[x as usize] != x {
+            let up = parent[parent[x as usize] as usize];
+            parent[x as usize] = up;
+            x = up;
+        }
+        x
+    }
+    let mut weak = crate::cluster::Links::new(cp.max_gap_s);
+    let mut any_weak = false;
+    for (k, o) in obs.iter().enumerate() {
+        if !strong[k] {
+            weak.insert(k as u32, o);
+            any_weak = true;
+        }
+    }
+    let mut weak_comp: HashMap<u32, u32> = HashMap::new();
+    if any_weak {
+        let mut found = Vec::new();
+        for (si, &k) in s_pos.iter().enumerate() {
+            found.clear();
+            weak.linked(
+                &obs[k as usize],
+                |x| obs.get(x as usize).copied(),
+                &mut found,
+            );
+            for &w in &found {
+                let c = find(&mut parent, comp_of[si]);
+                match weak_comp.entry(w) {
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(c);
+                    }
+                    std::collections::hash_map::Entry::Occupied(e) => {
+                        let other = find(&mut parent, *e.get());
+                        if other != c {
+                            let (lo, hi) = (other.min(c), other.max(c));
+                            parent[hi as usize] = lo;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    drop(weak);
+    // Assembled by root.
+    let mut members: Vec<Vec<u32>> = vec![Vec::new(); s_comps.len()];
+    for (si, &k) in s_pos.iter().enumerate() {
+        let r = find(&mut parent, comp_of[si]);
+        members[r as usize].push(k);
+    }
+    for (&w, &c) in &weak_comp {
+        let r = find(&mut parent, c);
+        members[r as usize].push(w);
+    }
+    let mut out: Vec<Vec<u32>> = members
+        .into_iter()
+        .filter(|m| !m.is_empty())
+        .map(|mut m| {
+            m.sort_unstable();
+            m
+        })
+        .collect();
+    out.sort_unstable_by_key(|m| m[0]);
+    out
 }
 
 /// Steps 3 and 4 of [`build`], given step 1 and each report's routine description: the
@@ -593,6 +714,7 @@ pub(crate) fn finish(
         origins,
         assessed,
         detection,
+        strong,
         obs,
         components,
         mut group_of,
@@ -616,7 +738,7 @@ pub(crate) fn finish(
                 && group_of[i] == NONE
                 && obs.get(i).is_some()
                 && !routine.is(i)
-                && touch.may(snap, i, p)
+                && strong[i]
                 && touch.does(snap, &incident(&ctx, vec![i]), p)
         })
         .collect();

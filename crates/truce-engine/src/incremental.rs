@@ -55,7 +55,7 @@ use truce_model::Id;
 use crate::adjudicate::{self, Near, Span};
 use crate::background::nth_at;
 use crate::baseline::{self, Baseline};
-use crate::cluster::{self, Grid, Obs};
+use crate::cluster::{self, Obs};
 use crate::incidents::{self, HotKey, Linked};
 use crate::input::{
     AssessmentIn, ConditionIn, EndIn, EntryId, ExtensionIn, InvocationIn, Party, PolicyIn,
@@ -148,7 +148,7 @@ pub struct Incremental {
     slot_at: Vec<u32>,
     slots: Vec<Slot>,
     keys: KeyMap,
-    links: Links,
+    links: cluster::Links,
     /// Components of at least two reports, by id (a slot with `comp == NONE` is alone).
     comps: Vec<Vec<u32>>,
     comp_free: Vec<u32>,
@@ -184,6 +184,8 @@ const TEACH: u8 = 4;
 const BG: u8 = 8;
 /// Precise: in the link index.
 const LINKED: u8 = 16;
+/// Strong: a precise report whose links count ([`incidents::strong_components`]).
+const STRONG: u8 = 32;
 
 #[derive(Debug, Clone)]
 struct Slot {
@@ -309,106 +311,6 @@ impl KeyMap {
     }
 }
 
-/// The precise reports by reach tier, time slab (a day of their start) and cell of the tier's
-/// grid (as the clusterer's), to find every report a new one links to.
-struct Links {
-    gap: i64,
-    tiers: Vec<Option<LinkTier>>,
-}
-
-struct LinkTier {
-    grid: Grid,
-    /// Largest reach and longest interval ever indexed in the tier (never lowered: a bound).
-    max_reach: f64,
-    max_dur: i64,
-    cells: HashMap<(i64, u32, u32), Vec<u32>>,
-}
-
-const SLAB_S: i64 = 86_400;
-
-impl Links {
-    fn new(gap: i64) -> Links {
-        Links {
-            gap,
-            tiers: Vec::new(),
-        }
-    }
-
-    fn cell(&mut self, o: &Obs) -> (&mut LinkTier, (i64, u32, u32)) {
-        let t = cluster::tier_of(o.reach_m);
-        if self.tiers.len() <= t {
-            self.tiers.resize_with(t + 1, || None);
-        }
-        let tier = self.tiers[t].get_or_insert_with(|| LinkTier {
-            grid: Grid::new(cluster::TIER_BASE_M * 2f64.powi(t as i32) * cluster::CELL_PER_REACH),
-            max_reach: 0.0,
-            max_dur: 0,
-            cells: HashMap::new(),
-        });
-        let row = tier.grid.row(o.lat);
-        let col = tier.grid.col(row, cluster::norm_lon(o.lon));
-        (tier, (o.start.div_euclid(SLAB_S), row, col))
-    }
-
-    fn insert(&mut self, s: u32, o: &Obs) {
-        let (tier, key) = self.cell(o);
-        tier.max_reach = tier.max_reach.max(o.reach_m);
-        tier.max_dur = tier.max_dur.max(o.end.saturating_sub(o.start));
-        tier.cells.entry(key).or_default().push(s);
-    }
-
-    fn remove(&mut self, s: u32, o: &Obs) {
-        let (tier, key) = self.cell(o);
-        if let Some(v) = tier.cells.get_mut(&key) {
-            if let Some(i) = v.iter().position(|&x| x == s) {
-                v.swap_remove(i);
-            }
-            if v.is_empty() {
-                tier.cells.remove(&key);
-            }
-        }
-    }
-
-    /// Every indexed report linked to `a` ([`cluster::linked`]), appended to `out`.
-    fn linked(&self, a: &Obs, obs_of: impl Fn(u32) -> Option<Obs>, out: &mut Vec<u32>) {
-        let cp = cluster::Params {
-            max_gap_s: self.gap,
-        };
-        let lon = cluster::norm_lon(a.lon);
-        let coslat = a.lat.to_radians().cos();
-        let mut ranges = Vec::new();
-        for tier in self.tiers.iter().flatten() {
-            if tier.cells.is_empty() {
-                continue;
-            }
-            let delta = cluster::search_angle(a.reach_m + tier.max_reach);
-            tier.grid.ranges(lon, a.lat, coslat, delta, &mut ranges);
-            // A partner starts no earlier than a.start - gap - its duration, no later than
-            // a.end + gap.
-            let lo = a
-                .start
-                .saturating_sub(self.gap)
-                .saturating_sub(tier.max_dur)
-                .div_euclid(SLAB_S);
-            let hi = a.end.saturating_add(self.gap).div_euclid(SLAB_S);
-            for slab in lo..=hi {
-                for &(r, c0, c1) in &ranges {
-                    for c in c0..=c1 {
-                        let Some(v) = tier.cells.get(&(slab, r, c)) else {
-                            continue;
-                        };
-                        for &s in v {
-                            if obs_of(s).is_some_and(|b| cluster::linked(a, &b, &cp)) {
-                                out.push(s);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// Removes the values at positions `rm` of `meta`/`vals` (parallel, sorted by `cmp`) and puts
 /// `insert` in at their places in `cmp` order. A value whose key is both removed and inserted
 /// (a row judged again) is replaced where it stands; the rest is rebuilt only between the first
@@ -517,6 +419,13 @@ fn splice_rows<T: Clone>(
     rows.splice(lo..hi, new);
 }
 
+/// Step 1 over a region's snapshot ([`incidents::link`]), with what may touch read from `near`.
+fn link_region(sub: &Snapshot, near: &Near, p: &Params) -> Linked {
+    let versions = adjudicate::reading_versions(sub);
+    let touch = adjudicate::Touch::new(near, &versions);
+    incidents::link(sub, p, &touch)
+}
+
 /// Judges the reports of `sub` (whole components, in log order; `slots[i]` is report `i`'s
 /// slot) given step 1 and each report's routine description (a position in `texts`).
 fn judge_region(
@@ -622,7 +531,7 @@ impl Incremental {
         let mut slots = Vec::with_capacity(n);
         let mut keys = KeyMap::default();
         let mut dets: HashMap<u64, Vec<u32>> = HashMap::new();
-        let mut links = Links::new(p.max_gap_s);
+        let mut links = cluster::Links::new(p.max_gap_s);
         for (i, r) in snap.reports.iter().enumerate() {
             let s = i as u32;
             let mut slot = Slot {
@@ -685,7 +594,12 @@ impl Incremental {
             f_keys: Vec::new(),
         };
         let sub = me.take_sub(None);
-        let linked = incidents::link(&sub, &me.p);
+        let linked = link_region(&sub, &me.near, &me.p);
+        for (i, &st) in linked.strong.iter().enumerate() {
+            if st {
+                me.slots[i].flags |= STRONG;
+            }
+        }
         for c in &linked.components {
             if c.len() >= 2 {
                 let id = me.comps.len() as u32;
@@ -891,26 +805,12 @@ impl Incremental {
         remove_positions(&mut self.snap.reports, &rm_pos);
         remove_positions(&mut self.slot_at, &rm_pos);
         for c in split {
-            let members = std::mem::take(&mut self.comps[c as usize]);
-            self.comp_free.push(c);
-            let obs: Vec<Obs> = members.iter().filter_map(|&s| self.obs(s)).collect();
-            if obs.len() == members.len() && members.len() >= 2 {
-                let cp = cluster::Params {
-                    max_gap_s: self.p.max_gap_s,
-                };
-                for piece in cluster::clusters(&obs, &cp) {
-                    let piece: Vec<u32> = piece.into_iter().map(|k| members[k as usize]).collect();
-                    self.set_comp(piece);
-                }
-            } else {
-                for &s in &members {
-                    self.slots[s as usize].comp = NONE;
-                }
-            }
+            let members = self.split_comp(c);
             dirty.extend(members);
         }
 
         // Reports that arrive: linked to what they reach, their components merged.
+        let mut assessed: Option<std::collections::HashSet<EntryId>> = None;
         for r in additions {
             let s = self.slots.len() as u32;
             let mut slot = Slot {
@@ -934,8 +834,17 @@ impl Incremental {
             self.slot_at.push(s);
             self.slots.push(slot);
             if let Some(o) = obs {
+                let pos = self.snap.reports.len() - 1;
+                let strong = self.strong_at(pos, &mut assessed);
+                if strong {
+                    self.slots[s as usize].flags |= STRONG;
+                }
                 let mut reach = Vec::new();
                 self.links.linked(&o, |x| self.obs(x), &mut reach);
+                // A weak report links to strong ones only.
+                if !strong {
+                    reach.retain(|&x| self.slots[x as usize].has(STRONG));
+                }
                 self.links.insert(s, &o);
                 self.merge(s, reach);
             }
@@ -945,11 +854,42 @@ impl Incremental {
         // Reports an assessment that changed names, and reports relaying a party whose role
         // changed.
         if !named.is_empty() || !relayed.is_empty() {
+            let mut renamed = Vec::new();
             for (pos, r) in self.snap.reports.iter().enumerate() {
                 if named.contains(&r.entry_id)
                     || r.relays.as_ref().is_some_and(|p| relayed.contains(p.id()))
                 {
                     dirty.insert(self.slot_at[pos]);
+                }
+                if named.contains(&r.entry_id) {
+                    renamed.push(pos);
+                }
+            }
+            // A detection an assessment now names, or no longer names, turns strong or weak:
+            // its links with weak reports start or stop counting.
+            for pos in renamed {
+                let s = self.slot_at[pos];
+                if !self.slots[s as usize].has(LINKED) {
+                    continue;
+                }
+                let strong = self.strong_at(pos, &mut assessed);
+                if strong == self.slots[s as usize].has(STRONG) {
+                    continue;
+                }
+                if strong {
+                    self.slots[s as usize].flags |= STRONG;
+                    let Some(o) = self.obs(s) else { continue };
+                    let mut reach = Vec::new();
+                    self.links.linked(&o, |x| self.obs(x), &mut reach);
+                    reach.retain(|&x| x != s);
+                    self.merge(s, reach);
+                } else {
+                    self.slots[s as usize].flags &= !STRONG;
+                    let c = self.slots[s as usize].comp;
+                    if c != NONE {
+                        let members = self.split_comp(c);
+                        dirty.extend(members);
+                    }
                 }
             }
         }
@@ -957,7 +897,7 @@ impl Incremental {
         // Round 1: step 1 of the dirty components, and what now teaches the baseline.
         let r1 = self.units(&dirty);
         let sub = self.take_sub(Some(&r1));
-        let linked = incidents::link(&sub, &self.p);
+        let linked = link_region(&sub, &self.near, &self.p);
         for (i, &s) in r1.iter().enumerate() {
             let t = linked.teaches(i);
             let slot = &mut self.slots[s as usize];
@@ -1043,7 +983,7 @@ impl Incremental {
             dirty.extend(more);
             let r2 = self.units(&dirty);
             let sub = self.take_sub(Some(&r2));
-            let linked = incidents::link(&sub, &self.p);
+            let linked = link_region(&sub, &self.near, &self.p);
             let out = self.judge_region_of(&sub, &r2, linked);
             self.restore_sub(sub, false);
             (out, r2)
@@ -1232,6 +1172,58 @@ impl Incremental {
     fn obs(&self, s: u32) -> Option<Obs> {
         let r = &self.snap.reports[self.pos(s)?];
         incidents::precise(r, &self.p).then(|| incidents::obs_of(r, &self.p))
+    }
+
+    /// Whether the report at `pos` is strong ([`incidents::Linked::strong`]), `assessed` the
+    /// entry ids the assessments name (computed at the first call).
+    fn strong_at(
+        &self,
+        pos: usize,
+        assessed: &mut Option<std::collections::HashSet<EntryId>>,
+    ) -> bool {
+        let r = &self.snap.reports[pos];
+        if !incidents::precise(r, &self.p) {
+            return false;
+        }
+        if incidents::is_detection(r) {
+            let named = assessed.get_or_insert_with(|| {
+                self.snap
+                    .assessments
+                    .iter()
+                    .flat_map(|a| a.reports.iter().filter_map(|r| EntryId::from_hex(r)))
+                    .collect()
+            });
+            if !named.contains(&r.entry_id) {
+                let versions = adjudicate::reading_versions(&self.snap);
+                return adjudicate::Touch::new(&self.near, &versions).may(&self.snap, pos, &self.p);
+            }
+        }
+        true
+    }
+
+    /// Splits component `c` again into the components its members make now
+    /// ([`incidents::strong_components`]), returning its members.
+    fn split_comp(&mut self, c: u32) -> Vec<u32> {
+        let members = std::mem::take(&mut self.comps[c as usize]);
+        self.comp_free.push(c);
+        for &s in &members {
+            self.slots[s as usize].comp = NONE;
+        }
+        let obs: Vec<Obs> = members.iter().filter_map(|&s| self.obs(s)).collect();
+        if obs.len() == members.len() && members.len() >= 2 {
+            let strong: Vec<bool> = members
+                .iter()
+                .map(|&s| self.slots[s as usize].has(STRONG))
+                .collect();
+            let cp = cluster::Params {
+                max_gap_s: self.p.max_gap_s,
+            };
+            for piece in incidents::strong_components(&obs, &strong, &cp) {
+                let piece: Vec<u32> = piece.into_iter().map(|k| members[k as usize]).collect();
+                self.set_comp(piece);
+            }
+        }
+        members
     }
 
     /// Makes `members` one component (or leaves a single one alone).
@@ -1647,7 +1639,7 @@ mod tests {
                     }
                 })
                 .collect();
-            let mut links = Links::new(gap);
+            let mut links = crate::cluster::Links::new(gap);
             for (i, o) in obs.iter().enumerate() {
                 links.insert(i as u32, o);
             }
