@@ -43,7 +43,10 @@ python3 - "$work" "$k" <<'EOF'
 import random, sys, datetime
 work, k = sys.argv[1], int(sys.argv[2])
 rng = random.Random(11)
-now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+stamp = datetime.datetime.now(datetime.timezone.utc)
+now = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+# Ids unique per run, so a log kept between runs (IN_PLACE) takes this run's allegations too.
+run = stamp.strftime("%Y%m%d%H%M%S")
 for i in range(k):
     lon, lat = rng.uniform(31.0, 39.0), rng.uniform(46.5, 51.5)
     day = datetime.date(2025, 3, 20) + datetime.timedelta(days=rng.randrange(20))
@@ -51,7 +54,7 @@ for i in range(k):
         f.write(f'''# SYNTHETIC allegation for the benchmark.
 time = {now}
 [[report]]
-id = "bench-allegation-{i}"
+id = "bench-allegation-{run}-{i}"
 time = {{ start = {day}T01:00:00Z, end = {day}T02:00:00Z }}
 location = {{ point = [{lon:.5f}, {lat:.5f}], uncertainty_m = 2000 }}
 act = "drone-strike"
@@ -61,6 +64,7 @@ text = "SYNTHETIC: benchmark allegation {i}."
 illustrative = true
 ''')
     print(day, file=open(f"{work}/a{i}.day", "w"))
+    print(f"bench-allegation-{run}-{i}", file=open(f"{work}/a{i}.id", "w"))
 EOF
 for i in $(seq 0 $((k - 1))); do
     "$first" --quiet --dir "$work/data" sign "$work/a$i.toml" --as ua --key "$work/data/keys/ua.key" --out "$work/a$i.jsonl" >/dev/null
@@ -87,19 +91,22 @@ run() { # binary
     echo "$b"
     echo "  views ready after start: $(echo "$(date +%s.%N) - $t0" | bc -l | xargs printf '%.2f') s; $(grep VmHWM /proc/$pid/status | tr -s ' \t' ' ')"
     python3 - "$work" "$k" "$port" <<'EOF'
-import json, sys, time, urllib.request
+import datetime, json, sys, time, urllib.request
 work, k, port = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 base = f"http://127.0.0.1:{port}"
 lat = []
 for i in range(k):
     body = open(f"{work}/a{i}.jsonl", "rb").read()
     day = open(f"{work}/a{i}.day").read().strip()
-    rid = f"bench-allegation-{i}"
+    since = (datetime.date.fromisoformat(day) - datetime.timedelta(days=2)).isoformat()
+    rid = open(f"{work}/a{i}.id").read().strip()
     t0 = time.monotonic()
     req = urllib.request.Request(f"{base}/v1/entries", data=body, headers={"content-type": "application/x-ndjson"})
     urllib.request.urlopen(req, timeout=600).read()
     while True:
-        url = f"{base}/v1/incidents?party=ru&from={day}&to={day}&limit=100"
+        # The incident holding it may start up to a day or two before it (members pulled in
+        # within the time gap), and is listed by its start day.
+        url = f"{base}/v1/incidents?party=ru&from={since}&to={day}&limit=1000"
         items = json.load(urllib.request.urlopen(url, timeout=600))["items"]
         if any(m.get("id") == rid for it in items for m in it.get("members", [])):
             break

@@ -95,7 +95,13 @@ impl std::ops::Index<usize> for Origins {
 /// Whether a report is a sensor detection (a fire seen from orbit, cause unknown). A detection
 /// corroborates occurrence, never attribution.
 pub(crate) fn is_detection(r: &ReportIn) -> bool {
-    r.role == Role::OpenData && r.act == Act::FireObserved
+    detection_kind(r.role, r.act)
+}
+
+/// Whether a report by an author of `role` of act `act` is a sensor detection (a fire observed by
+/// open data): what no one files, which names nobody and only joins what is filed.
+pub fn detection_kind(role: Role, act: Act) -> bool {
+    role == Role::OpenData && act == Act::FireObserved
 }
 
 /// Whether two acts can describe the same event: equal, one an instance of the other, both

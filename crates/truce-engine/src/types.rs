@@ -204,6 +204,13 @@ pub struct Member {
     pub routine: Option<String>,
 }
 
+impl Member {
+    /// Whether it is a sensor detection ([`crate::incidents::detection_kind`]).
+    pub fn is_detection(&self) -> bool {
+        crate::incidents::detection_kind(self.role, self.act)
+    }
+}
+
 /// A background detection: a sensor detection that is not (yet) evidence of any incident. Which
 /// detections are background depends on what the log holds at the time of judgement: an
 /// allegation filed later pulls those within its reach into its incident.

@@ -518,9 +518,11 @@ pub fn parse_all<T: serde::de::DeserializeOwned>(docs: &[String]) -> Result<Vec<
 /// The members a list entry of an incident shows; the rest are counted (`member_count`).
 pub const HEAD_MEMBERS: usize = 20;
 
-/// An incident as lists show it: everything but its members beyond the first
-/// [`HEAD_MEMBERS`], with `member_count`, so a page of incidents stays small however many reports
-/// an incident gathers.
+/// An incident as lists show it: everything but its members beyond [`HEAD_MEMBERS`], with
+/// `member_count`, so a page of incidents stays small however many reports an incident gathers.
+/// The members shown are the filed reports first (what someone alleges or observes), then sensor
+/// detections, each in log order, and are listed in log order: an incident a strike allegation
+/// made among hundreds of fire pixels still shows the allegation.
 pub fn head_json(i: &truce_engine::Incident) -> Result<String, DerivedError> {
     let mut v = serde_json::to_value(i).map_err(|e| DerivedError::Unreadable(e.to_string()))?;
     if let Some(o) = v.as_object_mut() {
@@ -529,7 +531,24 @@ pub fn head_json(i: &truce_engine::Incident) -> Result<String, DerivedError> {
             serde_json::Value::from(i.members.len()),
         );
         if let Some(serde_json::Value::Array(m)) = o.get_mut("members") {
-            m.truncate(HEAD_MEMBERS);
+            if m.len() > HEAD_MEMBERS {
+                let mut keep = vec![false; i.members.len()];
+                let mut kept = 0;
+                for filed in [true, false] {
+                    for (k, x) in i.members.iter().enumerate() {
+                        if kept < HEAD_MEMBERS && x.is_detection() != filed {
+                            keep[k] = true;
+                            kept += 1;
+                        }
+                    }
+                }
+                let mut k = 0;
+                m.retain(|_| {
+                    let shown = keep.get(k).copied().unwrap_or(false);
+                    k += 1;
+                    shown
+                });
+            }
         }
     }
     serde_json::to_string(&v).map_err(|e| DerivedError::Unreadable(e.to_string()))
@@ -784,6 +803,51 @@ mod tests {
         assert!(json.get("routine").is_none() && json.get("perpetrator").is_none());
         assert_eq!(json["role"], "open-data");
         assert_eq!(json["act"], "fire-observed");
+    }
+
+    #[test]
+    fn a_list_shows_the_filed_reports_of_a_large_incident() {
+        let det = |k: u64| Member {
+            index: k,
+            ..detection(None, None, None).detection
+        };
+        let mut members: Vec<Member> = (0..30).map(det).collect();
+        members.push(Member {
+            index: 30,
+            role: Role::Belligerent,
+            act: Act::DroneStrike,
+            ..det(30)
+        });
+        let incident = truce_engine::Incident {
+            id: "inc-1".into(),
+            start: "2025-03-20T20:22:00Z".into(),
+            end: "2025-03-20T20:22:00Z".into(),
+            day: "2025-03-20".into(),
+            point: [35.0, 50.0],
+            uncertainty_m: 375,
+            occurrence: truce_engine::Grade::Reported,
+            disputed: false,
+            sides: vec![],
+            acts: vec![],
+            alleged: vec![],
+            routine: false,
+            grade_reasons: vec![],
+            reviews: vec![],
+            assessments: vec![],
+            members,
+        };
+        let head: serde_json::Value = serde_json::from_str(&head_json(&incident).unwrap()).unwrap();
+        let shown: Vec<u64> = head["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["index"].as_u64().unwrap())
+            .collect();
+        // The allegation, then the first detections, in log order.
+        let mut want: Vec<u64> = (0..HEAD_MEMBERS as u64 - 1).collect();
+        want.push(30);
+        assert_eq!(shown, want);
+        assert_eq!(head["member_count"], 31);
     }
 
     #[test]
