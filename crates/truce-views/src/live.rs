@@ -153,7 +153,10 @@ impl Live {
                     new.push(derived::background_entry(&v));
                 }
             }
-            let (incidents_gone, incidents, findings_gone, findings) = match self.shown.diff(j) {
+            let t = std::time::Instant::now();
+            let diffed = self.shown.diff(j);
+            tracing::debug!(secs = t.elapsed().as_secs_f64(), "views diffed");
+            let (incidents_gone, incidents, findings_gone, findings) = match diffed {
                 Ok(d) => d,
                 Err(e) => {
                     // What is shown may be half updated: the next store writes everything.
@@ -162,6 +165,9 @@ impl Live {
                     return Err(e);
                 }
             };
+            let t = std::time::Instant::now();
+            let docs = derived::docs(j)?;
+            tracing::debug!(secs = t.elapsed().as_secs_f64(), "views documents made");
             views
                 .update(
                     &self.stamp,
@@ -173,7 +179,7 @@ impl Live {
                         background_gone: rj.background_gone.iter().map(|k| k.1).collect(),
                         background: new,
                     },
-                    &derived::docs(j)?,
+                    &docs,
                 )
                 .map_err(DerivedError::from)
         } else {

@@ -52,6 +52,9 @@ impl Views {
     pub fn open(dir: &FsPath, config: &crate::Config) -> Result<Views, derived::DerivedError> {
         let path = derived::views_path(dir);
         let writer = ViewStore::open(&path)?;
+        // Each recompute's commit is waited on: the write-ahead log is copied back after it
+        // ([`checkpoint_later`]), not during it.
+        writer.defer_checkpoints()?;
         let stamp = writer.stamp()?;
         let pool = (0..POOL)
             .map(|_| ViewStore::open(&path).map(Mutex::new))
@@ -238,6 +241,25 @@ fn spawn_refresh(s: AppState) {
         };
         if again {
             spawn_refresh(s);
+        } else {
+            checkpoint_later(&s);
+        }
+    });
+}
+
+/// Pages of write-ahead log (4 KiB each) past which the views are copied back into their file
+/// after a recompute: what SQLite's automatic checkpoint would do during the next commit.
+const CHECKPOINT_PAGES: i64 = 1000;
+
+/// Copies the views' write-ahead log back into the file once it has grown, on the blocking pool
+/// after a recompute's waiters were answered, with the writer's connection (so no recompute
+/// commits meanwhile; readers are never blocked by a passive checkpoint).
+fn checkpoint_later(s: &AppState) {
+    let s = s.clone();
+    tokio::task::spawn_blocking(move || {
+        let w = s.0.views.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = w.checkpoint(CHECKPOINT_PAGES) {
+            tracing::warn!("copying the views' write-ahead log back: {e}");
         }
     });
 }

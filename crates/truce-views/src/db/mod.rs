@@ -321,6 +321,39 @@ impl ViewStore {
         })
     }
 
+    /// Stops this connection's commits from copying the write-ahead log back into the file when
+    /// it grows (SQLite's automatic checkpoint, which a commit then pays for): for a writer whose
+    /// commits someone waits on (the server's views, followed within milliseconds of each
+    /// entry), which calls [`ViewStore::checkpoint`] itself once nobody waits.
+    pub fn defer_checkpoints(&self) -> Result<(), DbError> {
+        self.conn
+            .execute_batch("PRAGMA wal_autocheckpoint=0;")
+            .map_err(|e| sql(&self.path, e))
+    }
+
+    /// Copies what it can of the write-ahead log back into the file without waiting for readers
+    /// (a passive checkpoint), when the log holds at least `min_pages` pages. Returns the pages
+    /// the log held.
+    pub fn checkpoint(&self, min_pages: i64) -> Result<i64, DbError> {
+        let e = |x| sql(&self.path, x);
+        // `wal_checkpoint(PASSIVE)` answers (busy, pages in the log, pages copied); asking costs
+        // a checkpoint, so the log's size is read from the file first.
+        let wal = std::path::PathBuf::from(format!("{}-wal", self.path.display()));
+        let page: i64 = self
+            .conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .map_err(e)?;
+        let pages = std::fs::metadata(&wal)
+            .map(|m| i64::try_from(m.len()).unwrap_or(i64::MAX) / page.max(1))
+            .unwrap_or(0);
+        if pages < min_pages {
+            return Ok(pages);
+        }
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
+            .map_err(e)
+    }
+
     /// What the stored views were computed from, if any are stored.
     pub fn stamp(&self) -> Result<Option<ViewStamp>, DbError> {
         let get = |k: &str| -> Result<Option<String>, DbError> {
