@@ -12,6 +12,7 @@
 //! | [`write_acled`] | the 31-column ACLED export CSV, synthetic rows, with re-issued events |
 //! | [`write_allegations`] | JSON Lines of `truce_model::domain::Report`, one party blaming the other |
 //! | [`write_sites_csv`] | `id,name,lat,lon,category` |
+//! | [`write_ais`] | AIS traffic in the Black Sea (its own [`ais::Traffic`], not the [`World`]): NMEA `!AIVDM`, DMA CSV or MarineCadastre CSV |
 //!
 //! Everything is pure: writers take any `io::Write`, read no clock or file, and use a keyed
 //! SplitMix64 generator of their own (no global RNG, no platform maths), so the same seed and
@@ -31,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod acled;
+pub mod ais;
 pub mod allegations;
 mod calendar;
 pub mod firms;
@@ -41,6 +43,7 @@ pub mod sites;
 pub mod world;
 
 pub use acled::{write_acled, ACLED_COLUMNS};
+pub use ais::{write_ais, AisFormat, AisParams};
 pub use allegations::write_allegations;
 pub use firms::{write_firms, FIRMS_HEADER};
 pub use geo::Side;
