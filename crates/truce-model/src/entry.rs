@@ -86,6 +86,13 @@ pub enum Kind {
     /// The status of a condition precedent.
     #[serde(rename = "condition")]
     Condition,
+    /// An AIS track segment (an unsigned record under a manifest; [`crate::ais::Track`]).
+    #[serde(rename = "track")]
+    Track,
+    /// A vessel's declared AIS static data (an unsigned record under a manifest;
+    /// [`crate::ais::Vessel`]).
+    #[serde(rename = "vessel")]
+    Vessel,
 }
 
 impl Kind {
@@ -113,13 +120,21 @@ impl Kind {
             Kind::Clock => "clock",
             Kind::Extension => "extension",
             Kind::Condition => "condition",
+            Kind::Track => "track",
+            Kind::Vessel => "vessel",
         }
+    }
+
+    /// Whether the kind may be an unsigned record covered by a signed manifest (bulk kinds:
+    /// reports, sites, AIS tracks and vessels).
+    pub fn is_bulk(&self) -> bool {
+        matches!(self, Kind::Report | Kind::Site | Kind::Track | Kind::Vessel)
     }
 
     /// Parses a kind name.
     pub fn parse(s: &str) -> Result<Kind, String> {
         serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
-            format!("unknown entry kind {s:?}; kinds: party.register, party.key.add, party.key.revoke, process, reading, site, report, assessment, commitment, fulfilment, statement, amend, manifest, review.policy, invocation, publication, witness.policy, witnessing, clock, extension, condition")
+            format!("unknown entry kind {s:?}; kinds: party.register, party.key.add, party.key.revoke, process, reading, site, report, assessment, commitment, fulfilment, statement, amend, manifest, review.policy, invocation, publication, witness.policy, witnessing, clock, extension, condition, track, vessel")
         })
     }
 }
@@ -169,6 +184,10 @@ pub enum Body {
     Extension(crate::lifecycle::Extension),
     /// `condition`
     Condition(crate::lifecycle::Condition),
+    /// `track`
+    Track(crate::ais::Track),
+    /// `vessel`
+    Vessel(crate::ais::Vessel),
 }
 
 impl Body {
@@ -199,6 +218,8 @@ impl Body {
             Kind::Clock => Body::Clock(p(v)?),
             Kind::Extension => Body::Extension(p(v)?),
             Kind::Condition => Body::Condition(p(v)?),
+            Kind::Track => Body::Track(p(v)?),
+            Kind::Vessel => Body::Vessel(p(v)?),
         })
     }
 
@@ -230,6 +251,8 @@ impl Body {
             Kind::Clock => Body::Clock(p(bytes)?),
             Kind::Extension => Body::Extension(p(bytes)?),
             Kind::Condition => Body::Condition(p(bytes)?),
+            Kind::Track => Body::Track(p(bytes)?),
+            Kind::Vessel => Body::Vessel(p(bytes)?),
         })
     }
 
@@ -257,6 +280,8 @@ impl Body {
             Body::Clock(b) => serde_json::to_value(b),
             Body::Extension(b) => serde_json::to_value(b),
             Body::Condition(b) => serde_json::to_value(b),
+            Body::Track(b) => serde_json::to_value(b),
+            Body::Vessel(b) => serde_json::to_value(b),
         };
         r.unwrap_or(serde_json::Value::Null)
     }
@@ -285,6 +310,8 @@ impl Body {
             Body::Clock(_) => Kind::Clock,
             Body::Extension(_) => Kind::Extension,
             Body::Condition(_) => Kind::Condition,
+            Body::Track(_) => Kind::Track,
+            Body::Vessel(_) => Kind::Vessel,
         }
     }
 }
@@ -458,19 +485,21 @@ pub fn sign(
     decode(&bytes)
 }
 
-/// Encodes an unsigned record (a `report` or `site` covered by a signed manifest): the envelope
-/// without `key` and `sig`, in JCS form. Reports take a fast path (their fields are declared in
-/// key order and written straight through [`fast_jcs`]); anything the fast path cannot vouch for
+/// Encodes an unsigned record (a `report`, `site`, `track` or `vessel` covered by a signed
+/// manifest): the envelope without `key` and `sig`, in JCS form. Reports take a fast path (their
+/// fields are declared in key order and written straight through [`fast_jcs`]), tracks another
+/// ([`crate::ais::Track::to_jcs`]); anything the fast path cannot vouch for
 /// goes through the general encoder.
 pub fn record(author: &Id, time: Time, body: &Body) -> Result<Vec<u8>, EntryError> {
-    if !matches!(body.kind(), Kind::Report | Kind::Site) {
+    if !body.kind().is_bulk() {
         return Err(EntryError::Field {
             field: "kind",
-            why: "only reports and sites can be unsigned records".into(),
+            why: "only reports, sites, tracks and vessels can be unsigned records".into(),
         });
     }
     let fast = match body {
         Body::Report(r) => fast_jcs(r),
+        Body::Track(t) => Some(t.to_jcs().into_bytes()),
         _ => None,
     };
     let bytes = match fast {
@@ -741,7 +770,7 @@ impl<'a> Parts<'a> {
             message.extend_from_slice(&bytes[s.value.end..]);
             (key.to_string(), sig, message)
         } else {
-            if !matches!(kind, Kind::Report | Kind::Site) {
+            if !kind.is_bulk() {
                 return None;
             }
             (String::new(), Vec::new(), Vec::new())
@@ -801,6 +830,8 @@ fn kind_of(name: &str) -> Option<Kind> {
         Clock,
         Extension,
         Condition,
+        Track,
+        Vessel,
     ]
     .into_iter()
     .find(|k| k.as_str() == name)
@@ -877,10 +908,10 @@ fn decode_general(bytes: &[u8]) -> Result<Envelope, EntryError> {
             "must be the signing key's id, 8 lowercase hex digits".into(),
         ));
     }
-    if !signed && !matches!(kind, Kind::Report | Kind::Site) {
+    if !signed && !kind.is_bulk() {
         return Err(field(
             "sig",
-            "missing: only reports and sites may be unsigned records under a manifest".into(),
+            "missing: only reports, sites, tracks and vessels may be unsigned records under a manifest".into(),
         ));
     }
     let body_v = obj

@@ -90,6 +90,7 @@ pub fn allowed_roles(kind: Kind) -> &'static [Role] {
         Kind::WitnessPolicy | Kind::Witnessing | Kind::Clock => &[Operator],
         Kind::Extension => &[Belligerent, Mediator],
         Kind::Condition => &[Operator, Belligerent, Mediator],
+        Kind::Track | Kind::Vessel => &[Belligerent, Monitor, OpenData],
     }
 }
 
@@ -253,6 +254,10 @@ pub struct Ledger {
     pub extensions: Vec<Record<crate::lifecycle::Extension>>,
     /// Every status filed for each condition precedent, by condition id, in log order.
     pub condition_versions: BTreeMap<Id, Vec<Record<crate::lifecycle::Condition>>>,
+    /// AIS track segments, per MMSI, compactly ([`crate::ais`]).
+    pub tracks: crate::ais::TrackStore,
+    /// AIS vessels' static data, per MMSI, every version with its time.
+    pub vessels: crate::ais::VesselStore,
     /// Entry id → (log index, kind, author, the identifier its value is filed under), for every
     /// accepted entry but reports (the report store knows those): see [`Ledger::entry`].
     ids: EntryIds,
@@ -813,6 +818,16 @@ impl Ledger {
                 }
             }
             Body::Condition(_) => {}
+            Body::Track(t) => {
+                if let Some(i) = self.tracks.find(&env.author, t) {
+                    return Err(Rejection::Duplicate(i));
+                }
+            }
+            Body::Vessel(v) => {
+                if let Some(i) = self.vessels.find(&env.author, v) {
+                    return Err(Rejection::Duplicate(i));
+                }
+            }
             Body::Clock(c) => {
                 self.time
                     .check_clock(env.time)
@@ -884,6 +899,8 @@ impl Ledger {
                         | Kind::WitnessPolicy
                         | Kind::Witnessing
                         | Kind::Clock
+                        | Kind::Track
+                        | Kind::Vessel
                 ) {
                     return invalid(format!("`{}` entries cannot be amended", kind.as_str()));
                 }
@@ -1236,6 +1253,8 @@ impl Ledger {
                 .entry(x.id.clone())
                 .or_default()
                 .push(record(&env, index, x)),
+            Body::Track(t) => self.tracks.insert(index, &a, &t),
+            Body::Vessel(v) => self.vessels.insert(index, &a, env.time, v),
             Body::Manifest(m) => {
                 if let Ok(root) = truce_log::Hash::parse_hash(&m.root) {
                     self.pending = Some(Pending {
@@ -1323,7 +1342,9 @@ impl Ledger {
             | Kind::Publication
             | Kind::WitnessPolicy
             | Kind::Witnessing
-            | Kind::Clock => {}
+            | Kind::Clock
+            | Kind::Track
+            | Kind::Vessel => {}
         }
     }
 
@@ -1377,6 +1398,31 @@ impl Ledger {
             }
         }
         out
+    }
+
+    /// The AIS track segments of one MMSI, sorted by (hour, part, log index).
+    pub fn tracks_of(&self, mmsi: u32) -> &[crate::ais::StoredTrack] {
+        self.tracks.of(mmsi)
+    }
+
+    /// The AIS track segments with track in `t0_ms..=t1_ms` (unix milliseconds), by MMSI then
+    /// time ([`crate::ais::TrackStore::in_box`] also limits them to a box).
+    pub fn tracks_in(
+        &self,
+        t0_ms: i64,
+        t1_ms: i64,
+    ) -> impl Iterator<Item = &crate::ais::StoredTrack> + '_ {
+        self.tracks.in_time(t0_ms, t1_ms)
+    }
+
+    /// Every version of one MMSI's declared static data, oldest first (empty if none).
+    pub fn vessel(&self, mmsi: u32) -> &[crate::ais::VesselVersion] {
+        self.vessels.of(mmsi)
+    }
+
+    /// Every MMSI with declared static data, with its versions, ascending by MMSI.
+    pub fn vessels(&self) -> impl Iterator<Item = (u32, &[crate::ais::VesselVersion])> + '_ {
+        self.vessels.iter()
     }
 
     /// The current readings of an agreement, by party.

@@ -13,8 +13,11 @@
 //! - [`views`]: readings diff, commitment reconciliation, claims and contradictions.
 //! - [`witnessed`]: trusted time — witness policies, witnessing rounds and sequencer clocks in the
 //!   log, and each entry's known-by interval.
+//! - [`ais`]: AIS track segments and vessels' static data as bulk records, and the ledger's
+//!   compact stores of them.
 //! - [`authoring`]: the TOML files people write, turned into entry bodies with line-numbered errors.
 
+pub mod ais;
 pub mod authoring;
 mod canonical;
 pub mod domain;

@@ -131,6 +131,10 @@ pub enum Command {
     /// (31 columns, some re-issued); `allegations`: a party's reports in JSON Lines, always blaming
     /// the opponent, some fabricated; `sites`: a site list CSV (id,name,lat,lon,category). The same
     /// seed and parameters give byte-identical output. Everything generated is synthetic.
+    ///
+    /// `ais`: Black Sea AIS traffic (a grain corridor to the Bosporus, Novorossiysk tankers,
+    /// vessels going dark, mostly silent naval vessels) as --format nmea|dma|marinecadastre:
+    /// --rows position rows (default 100000) from --start; vessel names say SYNTHETIC.
     Simulate(crate::simulate_cmd::SimulateArgs),
     /// The peace process: phases, dependencies, status, agreements.
     #[command(subcommand)]
@@ -352,9 +356,18 @@ impl BulkArgs {
 pub struct IngestArgs {
     #[command(flatten)]
     pub bulk: BulkArgs,
-    /// The file's format (default: sniffed from the header).
+    /// The file's format (default: sniffed from the header; AIS: a DMA or MarineCadastre header,
+    /// or `!AIVDM`/`!AIVDO` sentences). AIS files become per-vessel hourly track segments and
+    /// vessel records (see --tolerance-m, --time-base).
     #[arg(long, value_enum)]
-    pub format: Option<Choice<truce_ingest::Format>>,
+    pub format: Option<Choice<ingest_cmd::IngestFormat>>,
+    /// AIS NMEA: the time of sentences that carry none (no tag block `c:`, no receiver time),
+    /// RFC 3339; without it such a position is refused.
+    #[arg(long, value_name = "RFC3339", value_parser = |s: &str| truce_model::Time::parse(s))]
+    pub time_base: Option<truce_model::Time>,
+    /// AIS: how far the stored track may be from any raw fix at its time, metres (1 to 100000).
+    #[arg(long, value_name = "METRES", default_value_t = 50.0)]
+    pub tolerance_m: f64,
     /// Map actor names to parties for the alleged perpetrator: `<name prefix>=<party>` (repeatable).
     /// Built in: "Military Forces of Russia"/"Government of Russia" → ru and the same for Ukraine
     /// → ua, when those parties are registered.
@@ -717,6 +730,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             a.format.map(|f| f.0),
             &a.actors,
             &a.relays,
+            ingest_cmd::AisOptions {
+                time_base: a.time_base,
+                tolerance_m: a.tolerance_m,
+            },
             &out,
         ),
     }

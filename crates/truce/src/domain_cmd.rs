@@ -40,6 +40,37 @@ pub struct BulkState {
     pub reports: Seen,
     /// Site ids of the author (as [`key_of`]), with content.
     pub sites: Seen,
+    /// AIS tracks and vessels of the author, as [`key_of`] their [`ais_key`].
+    pub ais: std::collections::HashSet<[u8; 16]>,
+}
+
+/// The de-duplication id of an AIS record: `track:` or `vessel:` and the body's key
+/// ([`truce_model::ais::Track::key`], [`truce_model::ais::Vessel::key`]); `None` for other kinds
+/// or a body that does not read.
+pub fn ais_key(kind: &str, body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct TrackHead<'a> {
+        mmsi: u32,
+        hour: i64,
+        part: u32,
+        #[serde(borrow)]
+        sha256: &'a str,
+    }
+    match kind {
+        "track" => {
+            let h: TrackHead<'_> = serde_json::from_slice(body).ok()?;
+            let sha = h.sha256.get(..16)?;
+            Some(format!(
+                "track:{}",
+                truce_model::ais::track_key(h.mmsi, h.hour, h.part, sha)
+            ))
+        }
+        "vessel" => {
+            let v: truce_model::ais::Vessel = serde_json::from_slice(body).ok()?;
+            Some(format!("vessel:{}", v.key()))
+        }
+        _ => None,
+    }
 }
 
 /// What is known of one id already filed (in the log, or earlier in the file being read): 24
@@ -174,11 +205,19 @@ pub fn replay_for_bulk(
         ledger: Ledger::new(),
         reports: Default::default(),
         sites: Default::default(),
+        ais: Default::default(),
     };
     // The author's reports and sites, signed or not: per id, the highest revision (of equal
     // revisions the first, which is the one the ledger keeps).
     let note = |st: &mut BulkState, h: &Head<'_>| {
-        if h.author != author.as_str() || !(h.kind == "site" || h.kind == "report") {
+        if h.author != author.as_str() {
+            return;
+        }
+        if let Some(k) = ais_key(&h.kind, h.body.get().as_bytes()) {
+            st.ais.insert(key_of(&k));
+            return;
+        }
+        if !(h.kind == "site" || h.kind == "report") {
             return;
         }
         let body = h.body.get().as_bytes();
@@ -432,6 +471,8 @@ fn describe(body: &Body) -> String {
         Body::Publication(b) => format!("of {} at size {}", b.what, b.size),
         Body::Extension(b) => format!("of {} to {}", b.agreement, b.until),
         Body::Condition(b) => format!("{} {}", b.id, b.status.as_str()),
+        Body::Track(b) => b.key(),
+        Body::Vessel(b) => b.key(),
         Body::Assessment(_)
         | Body::Amend(_)
         | Body::ReviewPolicy(_)

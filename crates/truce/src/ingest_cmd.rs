@@ -30,6 +30,43 @@ use truce_model::domain::{Id, Manifest};
 use truce_model::entry::{record, sign, Body};
 use truce_model::{gate, Ledger, Time};
 
+mod ais;
+pub use ais::{AisFormat, AisOptions};
+
+/// What `truce ingest --format` names: a report format, or an AIS one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestFormat {
+    /// Reports (FIRMS, ACLED, UCDP GED, Truce's CSV / JSON Lines / GeoJSON).
+    Reports(Format),
+    /// AIS: NMEA sentences, DMA or MarineCadastre CSV.
+    Ais(AisFormat),
+}
+
+impl crate::values::Named for IngestFormat {
+    const VALUES: &'static [crate::values::Choice<IngestFormat>] = {
+        use crate::values::Choice;
+        use Format::*;
+        use IngestFormat::*;
+        &[
+            Choice(Reports(Firms)),
+            Choice(Reports(Acled)),
+            Choice(Reports(Ucdp)),
+            Choice(Reports(Csv)),
+            Choice(Reports(Jsonl)),
+            Choice(Reports(GeoJson)),
+            Choice(Ais(AisFormat::Nmea)),
+            Choice(Ais(AisFormat::Dma)),
+            Choice(Ais(AisFormat::MarineCadastre)),
+        ]
+    };
+    fn name(&self) -> &'static str {
+        match self {
+            IngestFormat::Reports(f) => f.name(),
+            IngestFormat::Ais(f) => f.name(),
+        }
+    }
+}
+
 /// Arguments shared by the bulk commands.
 pub struct Bulk<'a> {
     /// The file (`.gz` accepted).
@@ -593,19 +630,28 @@ fn strict_failure(name: &str, line: u64, reason: &str) -> Failure {
     ))
 }
 
-/// `truce ingest`.
+/// `truce ingest`: the format from `--format`, else sniffed (an AIS header or sentence, else a
+/// report format's header); AIS files go to [`ais::ingest`] with `ais_opts`.
 pub fn ingest(
     dir: &DataDir,
     b: &Bulk<'_>,
-    format: Option<Format>,
+    format: Option<IngestFormat>,
     actors: &[String],
     relays: &[String],
+    ais_opts: AisOptions,
     out: &Out,
 ) -> Result<(), Failure> {
     let format = match format {
-        Some(f) => f,
-        None => truce_ingest::sniff(&head(b.file)?)
-            .map_err(|e| Failure::input(anyhow!("{}: {e}", b.file.display())))?,
+        Some(IngestFormat::Reports(f)) => f,
+        Some(IngestFormat::Ais(f)) => return ais::ingest(dir, b, f, ais_opts, out),
+        None => {
+            let head = head(b.file)?;
+            if let Some(f) = AisFormat::sniff(&head) {
+                return ais::ingest(dir, b, f, ais_opts, out);
+            }
+            truce_ingest::sniff(&head)
+                .map_err(|e| Failure::input(anyhow!("{}: {e}", b.file.display())))?
+        }
     };
     let mut cx = context(dir, b)?;
     let actors = default_actors(&cx.state.ledger, actors)?
