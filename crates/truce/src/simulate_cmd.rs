@@ -1,5 +1,6 @@
 //! `truce simulate`: synthetic inputs from `truce_sim`, deterministic for a seed, on stdout or
-//! `--out`.
+//! `--out`. `ais` has options of its own (`--format`, `--start`), a larger default row count,
+//! a progress bar on stderr and a note there that the traffic is synthetic.
 
 use crate::Failure;
 use anyhow::anyhow;
@@ -16,6 +17,30 @@ pub enum Kind {
     Allegations,
     /// A site list CSV (id,name,lat,lon,category).
     Sites,
+    /// Black Sea AIS traffic (--format nmea|dma|marinecadastre, --start).
+    Ais,
+}
+
+/// The AIS output format of `truce simulate ais`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AisFormat {
+    /// `!AIVDM` sentences with NMEA 4.0 tag blocks (`\c:<unix seconds>*hh\`).
+    Nmea,
+    /// Danish Maritime Authority CSV (26 columns).
+    Dma,
+    /// NOAA MarineCadastre CSV (17 columns).
+    #[value(name = "marinecadastre")]
+    MarineCadastre,
+}
+
+impl From<AisFormat> for truce_sim::AisFormat {
+    fn from(f: AisFormat) -> Self {
+        match f {
+            AisFormat::Nmea => truce_sim::AisFormat::Nmea,
+            AisFormat::Dma => truce_sim::AisFormat::Dma,
+            AisFormat::MarineCadastre => truce_sim::AisFormat::MarineCadastre,
+        }
+    }
 }
 
 /// Arguments of `truce simulate`.
@@ -24,9 +49,9 @@ pub struct SimulateArgs {
     /// What to generate.
     #[arg(value_enum)]
     pub kind: Kind,
-    /// Rows to generate (ignored for sites).
-    #[arg(long, default_value_t = 10_000)]
-    pub rows: u64,
+    /// Rows to generate (ignored for sites) [default: 10000; ais: 100000 position rows].
+    #[arg(long)]
+    pub rows: Option<u64>,
     /// The seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -45,6 +70,12 @@ pub struct SimulateArgs {
     /// allegations: the party they blame.
     #[arg(long, default_value = "ru")]
     pub opponent: String,
+    /// ais: the output format.
+    #[arg(long, value_enum, default_value_t = AisFormat::Nmea)]
+    pub format: AisFormat,
+    /// ais: the start time, UTC (YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD).
+    #[arg(long, default_value = "2025-03-25T00:00:00Z")]
+    pub start: String,
     /// Write to this file instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -52,6 +83,10 @@ pub struct SimulateArgs {
 
 /// `truce simulate KIND`.
 pub fn run(a: &SimulateArgs) -> Result<(), Failure> {
+    if a.kind == Kind::Ais {
+        return run_ais(a);
+    }
+    let rows = a.rows.unwrap_or(10_000);
     let params = truce_sim::Params {
         seed: a.seed,
         days: a.days,
@@ -60,22 +95,71 @@ pub fn run(a: &SimulateArgs) -> Result<(), Failure> {
         ..Default::default()
     };
     let world = truce_sim::World::new(&params).map_err(|e| Failure::input(anyhow!("{e}")))?;
-    let out: Box<dyn std::io::Write> = match &a.out {
+    let out = output(a)?;
+    let n = match a.kind {
+        Kind::Firms => truce_sim::write_firms(&world, rows, out),
+        Kind::Acled => truce_sim::write_acled(&world, rows, out),
+        Kind::Allegations => truce_sim::write_allegations(&world, &a.party, &a.opponent, rows, out),
+        // (ais was handled above.)
+        Kind::Sites | Kind::Ais => truce_sim::write_sites_csv(&world, out),
+    }
+    .map_err(|e| Failure::input(anyhow!("{e}")))?;
+    tracing::info!(rows = n, kind = ?a.kind, "generated");
+    Ok(())
+}
+
+/// Stdout or the `--out` file.
+fn output(a: &SimulateArgs) -> Result<Box<dyn std::io::Write>, Failure> {
+    Ok(match &a.out {
         Some(p) => Box::new(
             std::fs::File::create(p)
                 .map_err(|e| Failure::input(anyhow!("{}: {e}", p.display())))?,
         ),
         None => Box::new(std::io::stdout().lock()),
+    })
+}
+
+/// `truce simulate ais`: a progress bar on stderr (unless `--quiet`, or stderr is not a
+/// terminal) and the note that the traffic is synthetic.
+fn run_ais(a: &SimulateArgs) -> Result<(), Failure> {
+    let start = truce_sim::ais::parse_start(&a.start)
+        .map_err(|e| Failure::input(anyhow!("--start: {e}")))?;
+    let params = truce_sim::AisParams {
+        seed: a.seed,
+        start,
+        rows: a.rows.unwrap_or(truce_sim::AisParams::default().rows),
     };
-    let n = match a.kind {
-        Kind::Firms => truce_sim::write_firms(&world, a.rows, out),
-        Kind::Acled => truce_sim::write_acled(&world, a.rows, out),
-        Kind::Allegations => {
-            truce_sim::write_allegations(&world, &a.party, &a.opponent, a.rows, out)
+    let out = output(a)?;
+    tracing::warn!(
+        "{}; the CSV layouts have no comment line, so say so wherever the file goes",
+        truce_sim::ais::SYNTHETIC_NOTE
+    );
+    let bar = if tracing::enabled!(tracing::Level::WARN) {
+        let b = indicatif::ProgressBar::with_draw_target(
+            Some(params.rows),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        if let Ok(s) = indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} AIS position rows ({per_sec}, {eta} left)",
+        ) {
+            b.set_style(s);
         }
-        Kind::Sites => truce_sim::write_sites_csv(&world, out),
-    }
-    .map_err(|e| Failure::input(anyhow!("{e}")))?;
-    tracing::info!(rows = n, kind = ?a.kind, "generated");
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let summary = truce_sim::write_ais(&params, a.format.into(), out, &mut |n| bar.set_position(n))
+        .map_err(|e| Failure::input(anyhow!("{e}")))?;
+    bar.finish_and_clear();
+    tracing::info!(
+        rows = summary.positions,
+        static_messages = summary.statics,
+        vessels = summary.vessels,
+        silent_vessels = summary.silent,
+        from = summary.first_t,
+        to = summary.last_t,
+        format = ?a.format,
+        "generated synthetic AIS"
+    );
     Ok(())
 }
