@@ -4,6 +4,7 @@
 
 use crate::incidents::{act_name, Built};
 use crate::input::{ConditionIn, EndIn, InvocationIn, ReadingIn, Snapshot};
+use crate::maritime::VesselMatch;
 use crate::types::{
     outcome_words, Attribution, AttributionGrade, Finding, Grade, Outcome, Reason, SiteNear,
     RULES_VERSION,
@@ -11,9 +12,11 @@ use crate::types::{
 use crate::{utc, Params};
 use std::collections::{BTreeMap, BTreeSet};
 use truce_geo::{Shape, SiteIndex};
-use truce_model::domain::{Act, ReleaseKind, SiteBound, Standing};
+use truce_model::domain::{Act, ReleaseKind, SiteBound, Standing, Terms};
 use truce_model::geo::{km, Geometry, Measure};
-use truce_model::lifecycle::{self, ConditionStatus, Consent, ExtensionState, Required};
+use truce_model::lifecycle::{
+    self, ConditionRef, ConditionStatus, Consent, ExtensionState, Required,
+};
 use truce_model::Id;
 
 /// A listed site within reach of one of an incident's reports.
@@ -68,6 +71,8 @@ pub(crate) struct Near {
     index: SiteIndex,
     max_approx: f64,
     measures: Vec<Measure>,
+    /// The snapshot's vessels and tracks, indexed for matching reports of vessel acts.
+    pub(crate) vessels: crate::maritime::VesselIndex,
 }
 
 impl Near {
@@ -143,7 +148,35 @@ impl Near {
                 .map(|s| f64::from(s.approximate_m))
                 .fold(0.0, f64::max),
             measures: snap.sites.iter().map(|s| s.geometry.measure()).collect(),
+            vessels: crate::maritime::VesselIndex::new(&snap.maritime),
         }
+    }
+
+    /// Lists in each incident the vessels its reports of vessel acts are matched to
+    /// ([`crate::maritime`]), in evidence order, each vessel once per report.
+    pub(crate) fn match_vessels(&self, snap: &Snapshot, built: &mut [Built]) {
+        if self.vessels.is_empty() {
+            return;
+        }
+        for b in built {
+            b.incident.vessels = self.vessels_of(snap, b);
+        }
+    }
+
+    /// The vessels matched to `b`'s reports (evidence, or every member of a routine incident).
+    pub(crate) fn vessels_of(
+        &self,
+        snap: &Snapshot,
+        b: &Built,
+    ) -> Vec<crate::maritime::VesselMatch> {
+        let from = if b.evidence.is_empty() {
+            &b.members
+        } else {
+            &b.evidence
+        };
+        from.iter()
+            .flat_map(|&ri| self.vessels.matches(&snap.reports[ri]))
+            .collect()
     }
 
     /// Every site within reach of the incident's evidence, nearest first (ties by site then
@@ -231,7 +264,7 @@ impl<'a> Touch<'a> {
         if self.versions.is_empty() {
             return false;
         }
-        if snap.reports[ri].target.is_some() {
+        if snap.reports[ri].target.is_some() || crate::input::vessel_act(snap.reports[ri].act) {
             return true;
         }
         let mut hits = Vec::new();
@@ -245,6 +278,21 @@ impl<'a> Touch<'a> {
             return false;
         }
         let hits = self.near.hits(snap, b, p);
+        // A detection of a vessel act is judged with the vessels it is matched to.
+        let matched;
+        let b = if b.incident.vessels.is_empty()
+            && b.evidence
+                .iter()
+                .any(|&ri| crate::input::vessel_act(snap.reports[ri].act))
+            && !self.near.vessels.is_empty()
+        {
+            let mut c = b.clone();
+            c.incident.vessels = self.near.vessels_of(snap, b);
+            matched = c;
+            &matched
+        } else {
+            b
+        };
         self.versions.iter().any(|versions| {
             in_force(versions, b.start).is_some_and(|rd| {
                 concerns(snap, b, &hits, rd)
@@ -296,6 +344,10 @@ pub(crate) fn concerns(snap: &Snapshot, b: &Built, hits: &[Hit], rd: &ReadingIn)
                 .as_ref()
                 .is_some_and(|c| protected.contains(c))
         })
+        || b.incident
+            .vessels
+            .iter()
+            .any(|v| v.category().is_some_and(|c| protected.contains(&c)))
 }
 
 /// Whether a hit's site was protected by its listing at the incident's start (its
@@ -446,8 +498,8 @@ pub(crate) fn adjudicate(
     // 0. Conditions precedent: the reading is in force only if each condition it lists was met
     //    at the incident's start (by the status version in force then).
     let mut unmet = false;
-    for cid in &terms.conditions {
-        let (holds, text, retro) = condition_at(snap, rd, cid, b.start);
+    for cref in &terms.conditions {
+        let (holds, text, retro) = condition_at(snap, rd, cref, b.start);
         unmet |= holds == "no";
         finding.retroactive |= retro;
         reasons.push(reason("condition", holds, text));
@@ -590,6 +642,8 @@ pub(crate) fn adjudicate(
     let uncertain_site = hits
         .iter()
         .find(|h| !h.certain && protected(&snap.sites[h.site].category));
+    let vessel_target = vessel_target(snap, b, terms);
+    let confined = confined(snap, b, terms);
     let site_near = |h: &Hit| {
         let s = &snap.sites[h.site];
         let r = &snap.reports[h.report];
@@ -675,6 +729,9 @@ pub(crate) fn adjudicate(
             finding.site = Some(site_near(h));
         }
         Tri::Yes
+    } else if let Some((Tri::Yes, text)) = &vessel_target {
+        reasons.push(reason("target", "yes", text.clone()));
+        Tri::Yes
     } else if let Some(h) = uncertain_site {
         reasons.push(reason(
             "target",
@@ -683,6 +740,21 @@ pub(crate) fn adjudicate(
         ));
         finding.site = Some(site_near(h));
         Tri::Uncertain
+    } else if let Some((t, text)) = &vessel_target {
+        reasons.push(reason("target", t.word(), text.clone()));
+        *t
+    } else if let Some((t, text)) = confined
+        .iter()
+        .map(|c| (c.outside, &c.text))
+        .max_by_key(|(t, _)| tri_rank(*t))
+        .filter(|(t, _)| *t != Tri::No)
+    {
+        reasons.push(reason(
+            "target",
+            t.word(),
+            format!("no protected target needed: {text}"),
+        ));
+        t
     } else if let Some((ri, c)) = &vague_target {
         let r = &snap.reports[*ri];
         reasons.push(reason(
@@ -717,8 +789,25 @@ pub(crate) fn adjudicate(
         return done(finding, Outcome::OutOfScope, reasons);
     };
 
+    for c in &confined {
+        reasons.push(reason("confined", c.outside.word(), c.text.clone()));
+    }
+
     // 6. Acts and parties.
     let prohibited = |a: Act| terms.prohibited_acts.iter().any(|g| a.is_a(g));
+    // Military use of a commercial vessel stands as alleged unless a monitor's inspection report
+    // in the incident names the same party.
+    let inspected: BTreeSet<&Id> = b
+        .evidence
+        .iter()
+        .map(|&ri| &snap.reports[ri])
+        .filter(|r| {
+            r.role == truce_model::domain::Role::Monitor
+                && r.act == Act::MilitaryUseOfVessel
+                && snap.maritime.said(r).is_some_and(|v| v.inspection)
+        })
+        .filter_map(|r| r.perpetrator.as_deref())
+        .collect();
     let prohibited_names = terms
         .prohibited_acts
         .iter()
@@ -773,6 +862,24 @@ pub(crate) fn adjudicate(
                 ),
             ));
             Outcome::OutOfScope
+        } else if let Some(c) = confined
+            .iter()
+            .filter(|c| c.party == a.party && c.outside != Tri::No)
+            .max_by_key(|c| tri_rank(c.outside))
+        {
+            reasons.push(reason(
+                "act",
+                c.outside.word(),
+                format!(
+                    "{by} report(s) a vessel of {} outside the zone it is confined to: prohibited by this reading's confinement",
+                    a.party
+                ),
+            ));
+            if c.outside == Tri::Yes {
+                context
+            } else {
+                Outcome::Undetermined
+            }
         } else if acts.iter().any(|x| prohibited(*x)) {
             reasons.push(reason(
                 "act",
@@ -794,12 +901,42 @@ pub(crate) fn adjudicate(
             ));
             Outcome::NoBreach
         };
+        let mut standing = a.standing;
+        if acts.contains(&Act::MilitaryUseOfVessel)
+            && acts.iter().all(|x| *x == Act::MilitaryUseOfVessel)
+        {
+            if inspected.contains(&a.party) {
+                if standing == Standing::Alleged {
+                    standing = Standing::Corroborated;
+                }
+                reasons.push(reason(
+                    "evidence",
+                    "yes",
+                    format!(
+                        "a monitor's inspection report names {}'s military use of the vessel",
+                        a.party
+                    ),
+                ));
+            } else {
+                if standing == Standing::Corroborated {
+                    standing = Standing::Alleged;
+                }
+                reasons.push(reason(
+                    "evidence",
+                    "uncertain",
+                    format!(
+                        "military use of a vessel by {} stands as alleged: no monitor's inspection report corroborates it",
+                        a.party
+                    ),
+                ));
+            }
+        }
         attributions.push(Attribution {
             party: a.party.clone(),
             alleged_by: a.by.clone(),
             outcome,
             grade: a.grade,
-            standing: a.standing,
+            standing,
             released_by: None,
             invocation: None,
             release_available: None,
@@ -874,17 +1011,213 @@ pub(crate) fn adjudicate(
     finding
 }
 
+fn tri_rank(t: Tri) -> u8 {
+    match t {
+        Tri::No => 0,
+        Tri::Uncertain => 1,
+        Tri::Yes => 2,
+    }
+}
+
+/// The target an incident's vessels make under `terms`: the vessels matched to its reports of an
+/// attack on a vessel or the military use of one (those named when any is, else those matched by
+/// track), their class deciding `vessel.commercial` or `vessel.military`. `Yes` when every such
+/// vessel is of a protected category (or of unknown class while every vessel category is
+/// protected), `Uncertain` when only some are or a class is unknown; none when no vessel is
+/// matched or none is protected.
+fn vessel_target(snap: &Snapshot, b: &Built, terms: &Terms) -> Option<(Tri, String)> {
+    if b.incident.vessels.is_empty() {
+        return None;
+    }
+    let labels: BTreeSet<String> = b
+        .evidence
+        .iter()
+        .map(|&ri| &snap.reports[ri])
+        .filter(|r| matches!(r.act, Act::AttackOnVessels | Act::MilitaryUseOfVessel))
+        .map(|r| format!("{}/{}", r.author, r.id))
+        .collect();
+    let all: Vec<&VesselMatch> = b
+        .incident
+        .vessels
+        .iter()
+        .filter(|v| labels.contains(&v.report))
+        .collect();
+    let pool: Vec<&VesselMatch> = if all.iter().any(|v| v.named()) {
+        all.into_iter().filter(|v| v.named()).collect()
+    } else {
+        all
+    };
+    if pool.is_empty() {
+        return None;
+    }
+    let every_vessel = ["vessel.commercial", "vessel.military"].iter().all(|c| {
+        truce_model::taxonomy::Category::new(c).is_ok_and(|c| terms.protected.contains(&c))
+    });
+    let protects = |v: &VesselMatch| match v.category() {
+        Some(c) => Some(terms.protected.contains(&c)),
+        None if every_vessel => Some(true),
+        None => None,
+    };
+    let yes = pool.iter().filter(|v| protects(v) == Some(true)).count();
+    let unknown = pool.iter().filter(|v| protects(v).is_none()).count();
+    if yes == 0 && unknown == 0 {
+        return None;
+    }
+    let words = pool
+        .iter()
+        .map(|v| {
+            let id: Vec<String> = [
+                v.name.clone(),
+                v.mmsi.as_ref().map(|m| format!("MMSI {m}")),
+                v.imo.as_ref().map(|m| format!("IMO {m}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            format!(
+                "vessel {} ({}, from its static data), matched to {} {}",
+                id.join(", "),
+                v.class,
+                v.report,
+                v.how
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let t = if yes == pool.len() {
+        Tri::Yes
+    } else {
+        Tri::Uncertain
+    };
+    Some((
+        t,
+        match t {
+            Tri::Yes => format!("the vessel attacked or used is protected under this reading: {words}"),
+            _ => format!(
+                "the vessel attacked or used may be protected under this reading (its class is unknown, or the vessels matched differ): {words}"
+            ),
+        },
+    ))
+}
+
+/// One confinement an incident's report bears on.
+struct Confined {
+    /// The party whose vessel it is.
+    party: Id,
+    /// Whether the vessel was outside its zone (`Yes`), maybe (within the report's uncertainty
+    /// of the boundary), or inside (`No`).
+    outside: Tri,
+    /// Why, in words.
+    text: String,
+}
+
+/// The confinements of `terms` the incident's reports bear on: a report of a vessel act whose
+/// vessel is of a confined category (as reported, else from the vessel it is matched to) and
+/// belongs to the confined party (the party the report names as its perpetrator), placed inside
+/// or outside the zone.
+fn confined(snap: &Snapshot, b: &Built, terms: &Terms) -> Vec<Confined> {
+    const AIS: &str = "AIS supports only the occurrence (a transmitter at a position), never attribution: AIS identity is self-declared, warships need not transmit (Black Sea Fleet units rarely do), and GNSS spoofing is common in the area (around Crimea and Novorossiysk)";
+    let mut out = Vec::new();
+    for c in &terms.confined {
+        let rings: Vec<Vec<[f64; 2]>> = c
+            .zone
+            .polygon
+            .rings()
+            .iter()
+            .map(|r| r.iter().map(|p| [p.lon(), p.lat()]).collect())
+            .collect();
+        for &ri in &b.evidence {
+            let r = &snap.reports[ri];
+            if !crate::input::vessel_act(r.act) || r.perpetrator.as_deref() != Some(&c.party) {
+                continue;
+            }
+            let label = format!("{}/{}", r.author, r.id);
+            let category = r.target.clone().or_else(|| {
+                b.incident
+                    .vessels
+                    .iter()
+                    .filter(|v| v.report == label)
+                    .find_map(VesselMatch::category)
+            });
+            let Some(category) = category.filter(|k| c.category.covers(k)) else {
+                continue;
+            };
+            let d = truce_geo::polygon_distance_m(&rings, r.point);
+            let (outside, where_) = if d == 0.0 {
+                (Tri::No, format!("inside zone {:?}", c.zone.name))
+            } else if d <= f64::from(r.uncertainty_m) {
+                (
+                    Tri::Uncertain,
+                    format!(
+                        "{:.0} m outside zone {:?}, within its uncertainty of {} m",
+                        d, c.zone.name, r.uncertainty_m
+                    ),
+                )
+            } else {
+                (
+                    Tri::Yes,
+                    format!("{:.0} m outside zone {:?}", d, c.zone.name),
+                )
+            };
+            out.push(Confined {
+                party: c.party.clone(),
+                outside,
+                text: format!(
+                    "{label} places a vessel of {} ({category}) {where_}, where this reading confines {}'s {} vessels; {AIS}",
+                    c.party, c.party, c.category
+                ),
+            });
+        }
+    }
+    out
+}
+
 /// Where a condition precedent stood at `t` under the reading `rd`: (holds, reason, whether a
-/// retroactive version decides it). Of the status versions effective by `t` filed by the
-/// reading's author, a mediator or the operator, the one filed last is in force; none, or one other than `met`, keeps the reading from entering into force.
-fn condition_at(snap: &Snapshot, rd: &ReadingIn, cid: &Id, t: i64) -> (&'static str, String, bool) {
-    // The reading's own author, a mediator or the operator speaks for a condition of this
-    // reading; another belligerent's status of it does not count.
+/// retroactive version decides it). Of the status versions effective by `t` filed by one of the
+/// condition's attesters under this reading (named in the reading, else its author, a mediator or
+/// the operator), the one filed last is in force; none, or one other than `met`, keeps the
+/// reading from entering into force. Statuses filed by others are named in the reason, never
+/// counted: another party's say cannot put a reading in force.
+fn condition_at(
+    snap: &Snapshot,
+    rd: &ReadingIn,
+    cref: &ConditionRef,
+    t: i64,
+) -> (&'static str, String, bool) {
+    let cid = &cref.id;
+    let counts = |c: &ConditionIn| cref.attested(&c.author, c.by_belligerent, &rd.author);
     let versions: Vec<&ConditionIn> = snap
         .conditions
         .iter()
-        .filter(|c| &c.id == cid && (!c.by_belligerent || c.author == rd.author))
+        .filter(|c| &c.id == cid && counts(c))
         .collect();
+    // Filings by parties that do not attest it under this reading, by author: shown only.
+    let mut ignored: BTreeMap<&Id, Vec<u64>> = BTreeMap::new();
+    for c in snap
+        .conditions
+        .iter()
+        .filter(|c| &c.id == cid && !counts(c))
+    {
+        ignored.entry(&c.author).or_default().push(c.index);
+    }
+    let not_counted = if ignored.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; not counted: {} ({} under this reading)",
+            ignored
+                .iter()
+                .map(|(a, ix)| format!(
+                    "{a}'s status{} (entr{} {})",
+                    if ix.len() > 1 { "es" } else { "" },
+                    if ix.len() > 1 { "ies" } else { "y" },
+                    ix.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+                ))
+                .collect::<Vec<_>>()
+                .join(", "),
+            cref.attesters_words(&rd.author)
+        )
+    };
     let in_force = versions
         .iter()
         .filter(|c| c.effective <= t)
@@ -911,13 +1244,15 @@ fn condition_at(snap: &Snapshot, rd: &ReadingIn, cid: &Id, t: i64) -> (&'static 
     match in_force {
         None => (
             "no",
-            format!("{not_met} (no status of it was in force when this incident began){later}"),
+            format!(
+                "{not_met} (no status of it was in force when this incident began){later}{not_counted}"
+            ),
             false,
         ),
         Some(c) if c.status != ConditionStatus::Met => (
             "no",
             format!(
-                "{not_met} (status {} filed by {} {}, entry {}, in force from {}){later}",
+                "{not_met} (status {} filed by {} {}, entry {}, in force from {}){later}{not_counted}",
                 c.status.as_str(),
                 c.author,
                 utc(c.filed),
@@ -931,7 +1266,7 @@ fn condition_at(snap: &Snapshot, rd: &ReadingIn, cid: &Id, t: i64) -> (&'static 
             (
                 if retro { "uncertain" } else { "yes" },
                 format!(
-                    "condition {cid} met (status filed by {} {}, entry {}, in force from {}){}",
+                    "condition {cid} met (status filed by {} {}, entry {}, in force from {}){}{not_counted}",
                     c.author,
                     utc(c.filed),
                     c.index,

@@ -1321,6 +1321,7 @@ fn incident(cx: &Ctx<'_>, members: Vec<usize>) -> Built {
             reviews,
             assessments,
             members: member_list,
+            vessels: Vec::new(),
         },
         evidence,
         members,

@@ -39,6 +39,10 @@
 //! - **A reading, site list, review policy (quorums), time zone, phase status (ends),
 //!   extension or condition version**: everything it governs — a full re-judge, said in
 //!   [`Rejudged::full`]. They are rare.
+//! - **Maritime data** ([`Snapshot::maritime`]: vessels' static data, their tracks, what reports
+//!   say of a vessel): a full re-judge when it changes, said in [`Rejudged::full`] (a report
+//!   naming a vessel changes it; a report of a vessel act that names none is matched to tracks
+//!   within its component, as any report is judged there).
 //! - **A report filed out of log order** (an index not after every report held): a full
 //!   re-judge.
 //!
@@ -96,6 +100,8 @@ pub struct Delta {
     pub extensions: Option<Vec<ExtensionIn>>,
     /// The new full list of condition versions, when it changed (a full re-judge).
     pub conditions: Option<Vec<ConditionIn>>,
+    /// The new maritime data, when it changed (a full re-judge).
+    pub maritime: Option<crate::input::Maritime>,
 }
 
 /// What an [`Incremental::apply`] re-judged, for logs and benchmarks.
@@ -438,7 +444,8 @@ fn judge_region(
 ) -> RegionOut {
     let versions = adjudicate::reading_versions(sub);
     let touch = adjudicate::Touch::new(near, &versions);
-    let (built, background) = incidents::finish(sub, p, &touch, linked, routine);
+    let (mut built, background) = incidents::finish(sub, p, &touch, linked, routine);
+    near.match_vessels(sub, &mut built);
     let incidents = built
         .into_iter()
         .map(|b| {
@@ -686,6 +693,10 @@ impl Incremental {
         governs!(ends, "a phase's status changed");
         governs!(extensions, "a consent to extend changed");
         governs!(conditions, "a condition's status changed");
+        governs!(
+            maritime,
+            "vessels, tracks or a report naming a vessel changed"
+        );
         let mut named: BTreeSet<EntryId> = BTreeSet::new();
         if let Some(v) = d.assessments {
             if v != self.snap.assessments {
@@ -1336,6 +1347,7 @@ impl Incremental {
             ends: std::mem::take(&mut self.snap.ends),
             extensions: std::mem::take(&mut self.snap.extensions),
             conditions: std::mem::take(&mut self.snap.conditions),
+            maritime: std::mem::take(&mut self.snap.maritime),
         }
     }
 
@@ -1353,6 +1365,7 @@ impl Incremental {
             ends,
             extensions,
             conditions,
+            maritime,
         } = sub;
         if whole {
             self.snap.reports = reports;
@@ -1367,6 +1380,7 @@ impl Incremental {
         self.snap.ends = ends;
         self.snap.extensions = extensions;
         self.snap.conditions = conditions;
+        self.snap.maritime = maritime;
     }
 
     /// Replaces the outputs of the incidents `gone_inc` and background rows `gone_bg` with a

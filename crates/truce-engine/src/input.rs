@@ -334,6 +334,157 @@ pub struct Snapshot {
     pub extensions: Vec<ExtensionIn>,
     /// Every version of every condition precedent's status, in log order.
     pub conditions: Vec<ConditionIn>,
+    /// Vessels, their tracks and the reports that name a vessel (see [`Maritime`]).
+    pub maritime: Maritime,
+}
+
+/// A vessel's class, from its static data (AIS ship type, a registry): decides whether an
+/// attacked vessel is `vessel.commercial` or `vessel.military` when a report does not say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VesselClass {
+    /// A merchant vessel (cargo, tanker, passenger, fishing…).
+    Commercial,
+    /// A warship or naval auxiliary (AIS ship type 35, a navy list).
+    Military,
+    /// Not known.
+    Unknown,
+}
+
+impl VesselClass {
+    /// The class's name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            VesselClass::Commercial => "commercial",
+            VesselClass::Military => "military",
+            VesselClass::Unknown => "unknown",
+        }
+    }
+
+    /// The taxonomy category of a vessel of this class, when known.
+    pub fn category(&self) -> Option<Category> {
+        match self {
+            VesselClass::Commercial => Category::new("vessel.commercial").ok(),
+            VesselClass::Military => Category::new("vessel.military").ok(),
+            VesselClass::Unknown => None,
+        }
+    }
+}
+
+/// One vessel's static data, as the log holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VesselIn {
+    /// Log index of the entry (or record) it comes from.
+    pub index: u64,
+    /// MMSI (9 digits), when known.
+    pub mmsi: Option<String>,
+    /// IMO number (7 digits), when known.
+    pub imo: Option<String>,
+    /// Name, when known.
+    pub name: Option<String>,
+    /// Its class.
+    pub class: VesselClass,
+}
+
+/// One track segment of a vessel (by MMSI): its positions in time order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackIn {
+    /// Log index of the entry (or record) it comes from.
+    pub index: u64,
+    /// The vessel's MMSI.
+    pub mmsi: String,
+    /// `(unix seconds, [lon, lat])`, times ascending.
+    pub points: Vec<(i64, [f64; 2])>,
+}
+
+/// What a report says of a vessel beyond its compact form ([`ReportIn`]): the vessel it names
+/// and whether it is an inspection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportVesselIn {
+    /// Log index of the report (its current revision).
+    pub index: u64,
+    /// Its author.
+    pub author: Id,
+    /// Its id.
+    pub id: Id,
+    /// The vessel it names.
+    pub vessel: Option<truce_model::domain::VesselRef>,
+    /// Whether it is an inspection report (`kind: inspection`).
+    pub inspection: bool,
+}
+
+impl ReportVesselIn {
+    /// What the report `r` says of a vessel, when it names one or is an inspection. Read from
+    /// the full value the store keeps (a signed report); a bulk record's vessel is not kept by the
+    /// report store, so it reads as none.
+    pub fn of(r: &truce_model::reports::ReportRef<'_>) -> Option<ReportVesselIn> {
+        if !vessel_act(r.act()) {
+            return None;
+        }
+        let held = r.held()?;
+        let inspection = held.value.kind == Some(truce_model::domain::ReportKind::Inspection);
+        (held.value.vessel.is_some() || inspection).then(|| ReportVesselIn {
+            index: r.index(),
+            author: r.author().clone(),
+            id: r.id_owned(),
+            vessel: held.value.vessel.clone(),
+            inspection,
+        })
+    }
+}
+
+/// Whether reports of act `a` concern a vessel (an attack on one, its military use, its
+/// movement): only their vessels are matched.
+pub fn vessel_act(a: Act) -> bool {
+    matches!(
+        a,
+        Act::AttackOnVessels | Act::MilitaryUseOfVessel | Act::VesselMovement
+    )
+}
+
+/// The maritime part of a snapshot: vessels' static data, their tracks, and what reports say of
+/// vessels. Compared whole by an incremental judgement (a change re-judges in full).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Maritime {
+    /// Vessels, in log order.
+    pub vessels: Vec<VesselIn>,
+    /// Track segments, in log order.
+    pub tracks: Vec<TrackIn>,
+    /// Reports naming a vessel or inspecting one, in log order.
+    pub reports: Vec<ReportVesselIn>,
+}
+
+impl Maritime {
+    /// What report `r` says of a vessel, when it names one or is an inspection.
+    pub fn said(&self, r: &ReportIn) -> Option<&ReportVesselIn> {
+        let from = self.reports.partition_point(|x| x.index < r.index);
+        self.reports[from..]
+            .iter()
+            .take_while(|x| x.index == r.index)
+            .find(|x| x.author == *r.author.id() && x.id == r.id)
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.vessels.is_empty() && self.tracks.is_empty() && self.reports.is_empty()
+    }
+
+    /// What the ledger holds: the reports of vessel acts that name a vessel (see
+    /// [`ReportVesselIn::of`]). Vessels and tracks are read once the ledger stores them.
+    pub fn of(ledger: &Ledger) -> Maritime {
+        let mut reports: Vec<ReportVesselIn> = ledger
+            .reports
+            .iter()
+            .filter(|r| vessel_act(r.act()) && r.retracted().is_none())
+            .filter_map(|r| ReportVesselIn::of(&r))
+            .collect();
+        reports.sort_by_key(|r| r.index);
+        Maritime {
+            vessels: Vec::new(),
+            tracks: Vec::new(),
+            reports,
+        }
+    }
 }
 
 impl Snapshot {
@@ -356,6 +507,7 @@ impl Snapshot {
         // In log order already; sorting a sorted list is one pass.
         reports.sort_by_key(|r| r.index);
         snap.reports = reports;
+        snap.maritime = Maritime::of(ledger);
         snap
     }
 
@@ -527,6 +679,7 @@ impl Snapshot {
             zones,
             extensions,
             conditions,
+            maritime: Maritime::default(),
         }
     }
 

@@ -12,6 +12,7 @@ mod explain;
 mod incidents;
 pub mod incremental;
 pub mod input;
+pub mod maritime;
 pub mod types;
 
 pub use background::{BackgroundView, Judged};
@@ -65,7 +66,8 @@ pub fn judge(snap: &Snapshot, p: &Params) -> Judgement {
     let near = adjudicate::Near::new(snap, &mut warnings);
     let versions = adjudicate::reading_versions(snap);
     let touch = adjudicate::Touch::new(&near, &versions);
-    let (built, background, routines, baseline) = incidents::build(snap, p, &touch);
+    let (mut built, background, routines, baseline) = incidents::build(snap, p, &touch);
+    near.match_vessels(snap, &mut built);
     let hits: Vec<Vec<adjudicate::Hit>> = if snap.readings.is_empty() {
         Vec::new()
     } else {

@@ -8,7 +8,15 @@ use truce_model::Id;
 
 /// The version of the rules that produced a finding. Bump it whenever a rule changes what the
 /// engine outputs for the same log.
-pub const RULES_VERSION: &str = "truce-rules/6";
+///
+/// truce-rules/7 is truce-rules/6 with the maritime rules (issue 15): a condition precedent
+/// counts only the statuses of its attesters under each reading (named in the reading, else its
+/// author, a mediator or the operator), and the reasons name the filings not counted; reports of
+/// vessel acts are matched to vessels (by what they name, or by track: [`crate::maritime`]),
+/// whose class decides a `vessel.*` target; a confinement term (`confined`) makes a party's
+/// vessel outside its zone a breach by that party with no protected target; the military use of
+/// a vessel stands as alleged unless a monitor's inspection report names the same party.
+pub const RULES_VERSION: &str = "truce-rules/7";
 
 /// Occurrence: how sure we are that something happened there and then. Never a bare boolean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -342,6 +350,10 @@ pub struct Incident {
     pub assessments: Vec<AssessmentRef>,
     /// The reports, in log order.
     pub members: Vec<Member>,
+    /// Vessels its reports of vessel acts are matched to (by what they name, or by track);
+    /// left out when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vessels: Vec<crate::maritime::VesselMatch>,
 }
 
 /// A party blamed for an incident, and by whom.

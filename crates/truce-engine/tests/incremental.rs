@@ -1,7 +1,9 @@
 //! Incremental judgement: random interleavings of appends — detections near hot spots and
 //! sites (some flagged static sources), allegations by the parties (admitted, relayed, imprecise,
 //! broad), monitors' reports, revisions and retractions, assessments, invocations of a release
-//! clause, new reading versions, phase statuses, review policies and sites — applied as deltas
+//! clause, new reading versions, phase statuses, review policies and sites, reports of vessels
+//! (attacked, used, moving; named or matched by track, some outside a confinement zone) —
+//! applied as deltas
 //! one by one and in random batches. After every apply the incremental judgement's JSON is
 //! byte-identical to `judge` of the same snapshot, and that snapshot is the one the log's
 //! contents give.
@@ -13,10 +15,11 @@ use proptest::prelude::*;
 use std::collections::BTreeMap;
 use truce_engine::baseline::BaselineParams;
 use truce_engine::input::{
-    AssessmentIn, EndIn, InvocationIn, PolicyIn, ReadingIn, ReportIn, SiteIn,
+    AssessmentIn, EndIn, InvocationIn, Maritime, PolicyIn, ReadingIn, ReportIn, ReportVesselIn,
+    SiteIn, TrackIn, VesselClass, VesselIn,
 };
 use truce_engine::{judge, Delta, Incremental, Params, Snapshot};
-use truce_model::domain::{Act, Question, Role, Verdict};
+use truce_model::domain::{Act, Question, Role, Verdict, VesselRef};
 use truce_model::taxonomy::Category;
 use truce_model::Id;
 
@@ -90,6 +93,18 @@ enum Op {
     Withdraw { invocation: bool },
     /// The press agency registers (with a role), or its role changes.
     Register { role: u8 },
+    /// A report of a vessel: attacked, used for military purposes or seen; naming a vessel (by
+    /// MMSI, by name, an unknown one) or none (then matched by track).
+    Ship {
+        by: u8,
+        spot: usize,
+        dx: i16,
+        dy: i16,
+        day: u8,
+        hour: u8,
+        act: u8,
+        named: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -115,6 +130,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..3usize, -30i16..30).prop_map(|(spot, dx)| Op::Site { spot, dx }),
         1 => any::<bool>().prop_map(|invocation| Op::Withdraw { invocation }),
         1 => (0u8..4).prop_map(|role| Op::Register { role }),
+        3 => (0u8..3, 0..3usize, -40i16..40, -40i16..40, 0u8..8, 0u8..24, 0u8..3, 0u8..4).prop_map(
+            |(by, spot, dx, dy, day, hour, act, named)| Op::Ship { by, spot, dx, dy, day, hour, act, named }
+        ),
     ]
 }
 
@@ -134,6 +152,49 @@ struct Model {
     /// Changes of reports since the last delta, in log order.
     changed: Vec<((Id, Id), Option<ReportIn>)>,
     n: u64,
+    /// What reports of vessels name, and whether they are inspections, by report key.
+    named: BTreeMap<(Id, Id), (Option<VesselRef>, bool)>,
+}
+
+/// Two vessels (a bulk carrier, a warship) and their tracks: each passes by the spots in the
+/// first days, points every 20 minutes, with a gap of 3 hours each day.
+fn maritime() -> Maritime {
+    let track = |index: u64, mmsi: &str, spot: usize| {
+        let mut points = Vec::new();
+        for k in 0..(8 * 72) {
+            if k % 72 >= 60 && k % 72 < 69 {
+                continue;
+            }
+            let t = t0() + k * 1_200;
+            let phase = (k % 72) as i16 - 30;
+            points.push((t, at(spot, phase * 4, phase)));
+        }
+        TrackIn {
+            index,
+            mmsi: mmsi.into(),
+            points,
+        }
+    };
+    Maritime {
+        vessels: vec![
+            VesselIn {
+                index: 6,
+                mmsi: Some("273345000".into()),
+                imo: Some("9074729".into()),
+                name: Some("Ocean Star".into()),
+                class: VesselClass::Commercial,
+            },
+            VesselIn {
+                index: 7,
+                mmsi: Some("273000001".into()),
+                imo: None,
+                name: Some("Admiral X".into()),
+                class: VesselClass::Military,
+            },
+        ],
+        tracks: vec![track(8, "273345000", 0), track(9, "273000001", 1)],
+        reports: Vec::new(),
+    }
 }
 
 const AGREEMENT: &str = "energy-moratorium-2025";
@@ -167,7 +228,7 @@ fn ua_reading(index: u64, variant: u8) -> ReadingIn {
         index,
         "ua",
         &format!(
-            "prohibited_acts = [\"strike\"]\nprotected = [\"energy.power.*\"]\nbound = [\"ru\", \"ua\"]\nwindow = {{ start = 2025-03-{:02}T00:00:00Z, duration_days = {} }}",
+            "prohibited_acts = [\"strike\", \"attack-on-vessels\", \"military-use-of-vessel\"]\nprotected = [\"energy.power.*\", \"set:black-sea-navigation\"]\nbound = [\"ru\", \"ua\"]\nconfined = [{{ category = \"vessel.military\", party = \"ru\", zone = {{ name = \"east\", polygon = [[[35.15, 51.0], [35.3, 51.0], [35.3, 51.2], [35.15, 51.2], [35.15, 51.0]]] }} }}]\nwindow = {{ start = 2025-03-{:02}T00:00:00Z, duration_days = {} }}",
             18 + variant % 8,
             20 + variant
         ),
@@ -220,6 +281,7 @@ impl Model {
             roles,
             changed: Vec::new(),
             n: 0,
+            named: BTreeMap::new(),
         }
     }
 
@@ -341,6 +403,58 @@ impl Model {
                     end,
                     target: target
                         .then(|| Category::new("energy.power.substation").expect("a category")),
+                    static_source: false,
+                });
+            }
+            Op::Ship {
+                by,
+                spot,
+                dx,
+                dy,
+                day,
+                hour,
+                act,
+                named,
+            } => {
+                let index = self.index();
+                self.n += 1;
+                let (author, role, perp) = match by {
+                    0 => ("ua", Role::Belligerent, "ru"),
+                    1 => ("ru", Role::Belligerent, "ua"),
+                    _ => ("osce", Role::Monitor, "ru"),
+                };
+                let start = t0() + i64::from(day) * 86_400 + i64::from(hour) * 3_600;
+                let key = (id(author), id(&format!("s{}", self.n)));
+                let vessel = match named {
+                    0 => VesselRef::new(Some("273345000".into()), None, None).ok(),
+                    1 => VesselRef::new(None, None, Some("admiral x".into())).ok(),
+                    2 => VesselRef::new(Some("111111111".into()), None, None).ok(),
+                    _ => None,
+                };
+                let act = [
+                    Act::AttackOnVessels,
+                    Act::MilitaryUseOfVessel,
+                    Act::VesselMovement,
+                ][act as usize % 3];
+                let inspection = by == 2 && act == Act::MilitaryUseOfVessel;
+                if vessel.is_some() || inspection {
+                    self.named.insert(key.clone(), (vessel, inspection));
+                }
+                self.put(ReportIn {
+                    index,
+                    entry_id: format!("{index:064x}").parse().unwrap(),
+                    author: id(author).into(),
+                    role,
+                    id: key.1.clone(),
+                    act,
+                    perpetrator: Some(id(perp).into()),
+                    relays: None,
+                    denies: Vec::new().into(),
+                    point: at(spot, dx * 20, dy * 20),
+                    uncertainty_m: [300, 2_000][usize::from(hour % 2)],
+                    start,
+                    end: start + 600,
+                    target: None,
                     static_source: false,
                 });
             }
@@ -514,6 +628,27 @@ impl Model {
             ends: self.ends.clone(),
             extensions: Vec::new(),
             conditions: Vec::new(),
+            maritime: Maritime {
+                reports: {
+                    let mut v: Vec<ReportVesselIn> = self
+                        .named
+                        .iter()
+                        .filter_map(|(key, (vessel, inspection))| {
+                            let r = self.reports.get(key)?;
+                            Some(ReportVesselIn {
+                                index: r.index,
+                                author: key.0.clone(),
+                                id: key.1.clone(),
+                                vessel: vessel.clone(),
+                                inspection: *inspection,
+                            })
+                        })
+                        .collect();
+                    v.sort_by_key(|r| r.index);
+                    v
+                },
+                ..maritime()
+            },
         }
     }
 
@@ -536,6 +671,7 @@ impl Model {
             ends: changed(&before.ends, &now.ends, resend),
             extensions: None,
             conditions: None,
+            maritime: changed(&before.maritime, &now.maritime, resend),
         };
         (d, now)
     }

@@ -547,3 +547,51 @@ fn a_condition_not_met_keeps_the_reading_out_of_force() {
     );
     assert!(reason(&j.findings[1], "condition")[0].contains("filed by ru"));
 }
+
+#[test]
+fn only_a_conditions_named_attesters_put_a_reading_in_force() {
+    let mut s = world(&["2025-04-05T10:00:00Z"]);
+    s.readings = vec![ru_reading(
+        "conditions = [{ id = \"rosselkhozbank-swift\", attested_by = [\"ru\", \"us\"] }]",
+        "",
+    )];
+    // A mediator's (us's) status counts, ua's does not: ua says met, us says unmet.
+    let mut by_ua = condition(30, ConditionStatus::Met, "2025-03-30T00:00:00Z", None);
+    by_ua.author = id("ua");
+    by_ua.by_belligerent = true;
+    let mut by_un = condition(31, ConditionStatus::Met, "2025-03-30T00:00:00Z", None);
+    by_un.author = id("un");
+    s.conditions = vec![
+        by_ua,
+        by_un,
+        condition(32, ConditionStatus::Unmet, "2025-03-31T00:00:00Z", None),
+    ];
+    let j = judge(&s, &Params::default());
+    let f = &j.findings[0];
+    assert_eq!(f.outcome, Outcome::OutOfScope, "{:?}", f.reasons);
+    let text = &reason(f, "condition")[0];
+    assert!(
+        text.contains("(status unmet filed by us 2025-03-31T00:00:00Z, entry 32"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("; not counted: ua's status (entry 30), un's status (entry 31) (attested by ru, us under this reading)"),
+        "{text}"
+    );
+    // ru (an attester) says met later: in force, and the others' filings are still named.
+    let mut by_ru = condition(40, ConditionStatus::Met, "2025-04-01T00:00:00Z", None);
+    by_ru.author = id("ru");
+    by_ru.by_belligerent = true;
+    s.conditions.push(by_ru);
+    let j = judge(&s, &Params::default());
+    assert_eq!(j.findings[0].outcome, Outcome::Breach);
+    let text = &reason(&j.findings[0], "condition")[0];
+    assert!(
+        text.starts_with("condition rosselkhozbank-swift met (status filed by ru"),
+        "{text}"
+    );
+    assert!(
+        text.contains("not counted: ua's status (entry 30)"),
+        "{text}"
+    );
+}

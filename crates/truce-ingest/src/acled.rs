@@ -568,6 +568,8 @@ pub fn map(
         evidence: Vec::new(),
         text: g("notes")?.to_string(),
         illustrative: false,
+        kind: None,
+        vessel: None,
         revision: Some(revision),
         attributes,
     })))

@@ -98,6 +98,8 @@ pub fn map(cols: &Columns, rec: &ByteRecord) -> Result<Report, String> {
         evidence: Vec::new(),
         text: String::new(),
         illustrative: false,
+        kind: None,
+        vessel: None,
         revision: None,
         attributes,
     })

@@ -133,6 +133,8 @@ pub fn map(cols: &Columns, rec: &ByteRecord, actors: &ActorMap) -> Result<Report
         evidence: Vec::new(),
         text: g("source_headline")?.chars().take(2000).collect(),
         illustrative: false,
+        kind: None,
+        vessel: None,
         revision: None,
         attributes,
     })

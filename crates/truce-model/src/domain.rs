@@ -268,11 +268,17 @@ pub enum Act {
     FireObserved,
     /// Organised violence of unstated kind (e.g. a UCDP GED event).
     Violence,
+    /// A commercial vessel used for military purposes (carrying weapons or troops, serving as a
+    /// platform); the report names the vessel.
+    MilitaryUseOfVessel,
+    /// A vessel observed at a position (a sighting, a monitor's observation, a position derived
+    /// from AIS): what a term confining a party's vessels to a zone is judged on.
+    VesselMovement,
 }
 
 impl Act {
     /// Every act.
-    pub const ALL: [Act; 9] = [
+    pub const ALL: [Act; 11] = [
         Act::Strike,
         Act::DroneStrike,
         Act::MissileStrike,
@@ -282,6 +288,8 @@ impl Act {
         Act::GroundAssault,
         Act::FireObserved,
         Act::Violence,
+        Act::MilitaryUseOfVessel,
+        Act::VesselMovement,
     ];
 
     /// The act's name as written in files (`fire-observed`).
@@ -296,6 +304,8 @@ impl Act {
             Act::GroundAssault => "ground-assault",
             Act::FireObserved => "fire-observed",
             Act::Violence => "violence",
+            Act::MilitaryUseOfVessel => "military-use-of-vessel",
+            Act::VesselMovement => "vessel-movement",
         }
     }
 
@@ -554,10 +564,17 @@ pub struct Terms {
     /// Exceptions, in words.
     #[serde(default)]
     pub exceptions: Vec<String>,
-    /// Conditions precedent (ids of `condition` entries): the reading is in force for an
-    /// incident only if each was `met` at the incident's start.
+    /// Conditions precedent (ids of `condition` entries, or `{ id, attested_by: [party…] }`):
+    /// the reading is in force for an incident only if each was `met` at the incident's start,
+    /// by a status filed by one of its attesters (a plain id: the reading's author, a mediator
+    /// or the operator; see [`crate::lifecycle::ConditionRef`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub conditions: Vec<Id>,
+    pub conditions: Vec<crate::lifecycle::ConditionRef>,
+    /// Confinements: a party's vessels of a category must stay inside a zone ("warships stay in
+    /// the eastern Black Sea"). A report of such a vessel of that party outside the zone is a
+    /// breach by that party, whatever protected target is near.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub confined: Vec<Confinement>,
     /// The largest site of a category that may decide a finding under this reading, keyed by a
     /// category or a category prefix (`energy`, `energy.gas`; the longest key that matches
     /// applies). A site beyond its bound is not used (truce-rules/5); a category no key covers
@@ -574,6 +591,19 @@ impl Terms {
             .filter(|(k, _)| k.covers(c))
             .max_by_key(|(k, _)| k.0.len())
     }
+}
+
+/// A confinement term: `party`'s vessels of `category` (a category or a prefix, e.g.
+/// `vessel.military`) stay inside `zone`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Confinement {
+    /// The vessels confined.
+    pub category: CategoryPrefix,
+    /// Whose vessels.
+    pub party: Id,
+    /// Where they must stay.
+    pub zone: Zone,
 }
 
 /// A category of the taxonomy or a dotted prefix of some (`energy`, `energy.gas`).
@@ -787,6 +817,10 @@ pub struct Report {
     /// Marked when the report is illustrative (modelled on press reports, not a real filing).
     #[serde(default, skip_serializing_if = "is_false")]
     pub illustrative: bool,
+    /// What kind of report it is, when not a plain account (`inspection`: a monitor's inspection
+    /// of a vessel). Left out of the entry when none, so earlier reports keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ReportKind>,
     /// Where.
     pub location: Location,
     /// Whose claim the report relays, when it is not the author's own (an ACLED row "according
@@ -805,6 +839,118 @@ pub struct Report {
     pub text: String,
     /// When.
     pub time: Interval,
+    /// The vessel the report concerns: the one attacked (`attack-on-vessels`), used
+    /// (`military-use-of-vessel`) or seen (`vessel-movement`). Left out of the entry when none,
+    /// so earlier reports keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vessel: Option<VesselRef>,
+}
+
+/// A kind of report that is not a plain account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReportKind {
+    /// A monitor's inspection (of a vessel: its cargo, its use); only a monitor's counts as one.
+    Inspection,
+}
+
+/// A vessel as a report names it: its MMSI (9 digits), its IMO number (7 digits with the check
+/// digit) and/or its name; at least one.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "VesselRefRaw")]
+pub struct VesselRef {
+    /// IMO number, 7 digits (the last a check digit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imo: Option<String>,
+    /// Maritime Mobile Service Identity, 9 digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mmsi: Option<String>,
+    /// The vessel's name as reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VesselRefRaw {
+    #[serde(default)]
+    imo: Option<String>,
+    #[serde(default)]
+    mmsi: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+impl VesselRef {
+    /// Checks an MMSI: exactly 9 ASCII digits.
+    pub fn check_mmsi(s: &str) -> Result<(), String> {
+        if s.len() == 9 && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(())
+        } else {
+            Err(format!(
+                "vessel.mmsi {s:?} is not an MMSI: write its 9 digits (e.g. \"273345000\")"
+            ))
+        }
+    }
+
+    /// Checks an IMO number: 7 ASCII digits whose last is the check digit (the sum of the first
+    /// six, weighted 7 down to 2, modulo 10).
+    pub fn check_imo(s: &str) -> Result<(), String> {
+        let b = s.as_bytes();
+        if b.len() != 7 || !b.iter().all(u8::is_ascii_digit) {
+            return Err(format!(
+                "vessel.imo {s:?} is not an IMO number: write its 7 digits, without \"IMO\" (e.g. \"9074729\")"
+            ));
+        }
+        let sum: u32 = b[..6]
+            .iter()
+            .zip((2..=7u32).rev())
+            .map(|(d, w)| u32::from(d - b'0') * w)
+            .sum();
+        if sum % 10 != u32::from(b[6] - b'0') {
+            return Err(format!(
+                "vessel.imo {s:?} fails its check digit (expected {} last): check the number",
+                sum % 10
+            ));
+        }
+        Ok(())
+    }
+
+    /// Validates a vessel reference.
+    pub fn new(
+        mmsi: Option<String>,
+        imo: Option<String>,
+        name: Option<String>,
+    ) -> Result<VesselRef, String> {
+        VesselRef::try_from(VesselRefRaw { imo, mmsi, name })
+    }
+}
+
+impl TryFrom<VesselRefRaw> for VesselRef {
+    type Error = String;
+    fn try_from(r: VesselRefRaw) -> Result<Self, String> {
+        if let Some(m) = &r.mmsi {
+            VesselRef::check_mmsi(m)?;
+        }
+        if let Some(i) = &r.imo {
+            VesselRef::check_imo(i)?;
+        }
+        if let Some(n) = &r.name {
+            if n.trim().is_empty() || n.len() > 120 {
+                return Err(format!(
+                    "vessel.name {n:?}: write the vessel's name (1-120 characters), or leave it out"
+                ));
+            }
+        }
+        if r.mmsi.is_none() && r.imo.is_none() && r.name.is_none() {
+            return Err("vessel names nothing: give its mmsi, imo or name".into());
+        }
+        Ok(VesselRef {
+            imo: r.imo,
+            mmsi: r.mmsi,
+            name: r.name,
+        })
+    }
 }
 
 fn is_false(b: &bool) -> bool {
@@ -1093,6 +1239,35 @@ mod tests {
             assert_eq!(back, a);
         }
         assert_eq!(Act::named("fire"), None);
+    }
+
+    #[test]
+    fn a_vessel_is_named_by_valid_numbers_and_old_reports_keep_their_bytes() {
+        assert!(VesselRef::check_imo("9074729").is_ok());
+        assert!(VesselRef::check_imo("9074728")
+            .unwrap_err()
+            .contains("check digit"));
+        assert!(VesselRef::check_imo("907472").is_err());
+        assert!(VesselRef::check_mmsi("273345000").is_ok());
+        assert!(VesselRef::check_mmsi("27334500").is_err());
+        assert!(VesselRef::check_mmsi("27334500x").is_err());
+        assert!(VesselRef::new(None, None, None)
+            .unwrap_err()
+            .contains("mmsi, imo or name"));
+        assert!(VesselRef::new(None, None, Some(" ".into())).is_err());
+        let old = r#"{"act":"attack-on-vessels","id":"r1","location":{"point":[31.7,46.3],"uncertainty_m":500},"target_category":"vessel.commercial","time":{"end":"2025-03-26T03:10:00Z","start":"2025-03-26T03:10:00Z"}}"#;
+        let r: Report = serde_json::from_str(old).unwrap();
+        assert_eq!((r.vessel.as_ref(), r.kind), (None, None));
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(serde_json_canonicalizer::to_string(&v).unwrap(), old);
+        let with = old
+            .replace(r#""time""#, r#""kind":"inspection","time""#)
+            .replace("}}", r#"},"vessel":{"imo":"9074729","name":"Ocean Star"}}"#);
+        let r: Report = serde_json::from_str(&with).unwrap();
+        assert_eq!(r.kind, Some(ReportKind::Inspection));
+        assert_eq!(r.vessel.as_ref().unwrap().imo.as_deref(), Some("9074729"));
+        let bad = with.replace("9074729", "9074720");
+        assert!(serde_json::from_str::<Report>(&bad).is_err());
     }
 
     #[test]

@@ -3,6 +3,10 @@
 //! consented to the same end) and **conditions precedent** (a condition's status, versioned, that
 //! keeps a reading from entering into force until it is met).
 //!
+//! A reading names who **attests** each of its conditions ([`ConditionRef`]): only a status
+//! filed by an attester counts for that reading, so another party's say cannot put a reading in
+//! force.
+//!
 //! The rules that decide an extension are here, generic over the time type, so the engine (unix
 //! seconds) and the views (the readings diff, `truce agreement history`) apply the same ones.
 
@@ -75,6 +79,129 @@ pub struct Condition {
     /// Its words (the decision or source behind the status).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,
+}
+
+/// A condition precedent as a reading lists it: the condition's id and who attests its status.
+/// Written as a plain id (`"sanctions-relief"`: attested by the reading's author, a mediator or
+/// the operator, as before attesters could be named) or as `{ "id": …, "attested_by": [party…] }`
+/// (only those parties' statuses count). A plain id is stored as a plain id, so readings filed
+/// before attesters existed keep their bytes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConditionRef {
+    /// The condition's id (as `condition` entries name it).
+    pub id: Id,
+    /// The parties whose statuses count, when named (none: the default attesters).
+    pub attested_by: Option<Vec<Id>>,
+}
+
+impl ConditionRef {
+    /// A condition attested by the default parties.
+    pub fn plain(id: Id) -> ConditionRef {
+        ConditionRef {
+            id,
+            attested_by: None,
+        }
+    }
+
+    /// Whether a status filed by `author` counts under a reading by `reader` listing this
+    /// condition: one of the named attesters; by default the reader itself, or any party that is
+    /// not a belligerent (a mediator, the operator).
+    pub fn attested(&self, author: &Id, author_is_belligerent: bool, reader: &Id) -> bool {
+        match &self.attested_by {
+            Some(parties) => parties.contains(author),
+            None => !author_is_belligerent || author == reader,
+        }
+    }
+
+    /// Who attests it, in words (`attested by ru, us` or `attested by ru (the reading's
+    /// author), a mediator or the operator`).
+    pub fn attesters_words(&self, reader: &Id) -> String {
+        match &self.attested_by {
+            Some(p) => format!(
+                "attested by {}",
+                p.iter().map(Id::as_str).collect::<Vec<_>>().join(", ")
+            ),
+            None => {
+                format!("attested by {reader} (the reading's author), a mediator or the operator")
+            }
+        }
+    }
+}
+
+impl Serialize for ConditionRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match &self.attested_by {
+            None => self.id.serialize(s),
+            Some(p) => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("attested_by", p)?;
+                m.serialize_entry("id", &self.id)?;
+                m.end()
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConditionRefRaw {
+    id: Id,
+    attested_by: Vec<Id>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ConditionRefAny {
+    Plain(Id),
+    Named(ConditionRefRaw),
+}
+
+impl<'de> Deserialize<'de> for ConditionRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        let any: ConditionRefAny = match &v {
+            serde_json::Value::String(_) => {
+                ConditionRefAny::Plain(serde_json::from_value(v).map_err(serde::de::Error::custom)?)
+            }
+            serde_json::Value::Object(_) => {
+                ConditionRefAny::Named(serde_json::from_value(v).map_err(|e| {
+                    serde::de::Error::custom(format!(
+                        "a condition is written {{ \"id\": …, \"attested_by\": [party…] }}: {e}"
+                    ))
+                })?)
+            }
+            _ => {
+                return Err(serde::de::Error::custom(
+                    "a condition is a condition id or { \"id\": …, \"attested_by\": [party…] }",
+                ))
+            }
+        };
+        match any {
+            ConditionRefAny::Plain(id) => Ok(ConditionRef::plain(id)),
+            ConditionRefAny::Named(r) => {
+                if r.attested_by.is_empty() {
+                    return Err(serde::de::Error::custom(format!(
+                        "condition {}: attested_by names no party; leave it out (write the plain id) for the reading's author",
+                        r.id
+                    )));
+                }
+                let mut seen = std::collections::BTreeSet::new();
+                for p in &r.attested_by {
+                    if !seen.insert(p) {
+                        return Err(serde::de::Error::custom(format!(
+                            "condition {}: attested_by names {p} twice",
+                            r.id
+                        )));
+                    }
+                }
+                Ok(ConditionRef {
+                    id: r.id,
+                    attested_by: Some(r.attested_by),
+                })
+            }
+        }
+    }
 }
 
 /// One consent as the extension rules see it.
@@ -327,6 +454,42 @@ mod tests {
         let retro = extensions(&req, &[c(1, "ru", 100, 10, 10), c(2, "ua", 100, 20, 8)]);
         assert_eq!(retro[0].effective, Some(10));
         assert!(retro[0].retroactive());
+    }
+
+    #[test]
+    fn a_condition_is_a_plain_id_or_names_its_attesters() {
+        let plain: ConditionRef = serde_json::from_str(r#""sanctions-relief""#).unwrap();
+        assert_eq!(plain, ConditionRef::plain(id("sanctions-relief")));
+        assert_eq!(
+            serde_json::to_string(&plain).unwrap(),
+            r#""sanctions-relief""#,
+            "a plain id keeps its bytes"
+        );
+        assert!(plain.attested(&id("ru"), true, &id("ru")));
+        assert!(!plain.attested(&id("ua"), true, &id("ru")));
+        assert!(plain.attested(&id("un"), false, &id("ru")));
+        let named: ConditionRef =
+            serde_json::from_str(r#"{"id":"sanctions-relief","attested_by":["ru","us"]}"#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&named).unwrap(),
+            r#"{"attested_by":["ru","us"],"id":"sanctions-relief"}"#
+        );
+        assert!(named.attested(&id("us"), true, &id("ru")));
+        assert!(
+            !named.attested(&id("un"), false, &id("ru")),
+            "named attesters only"
+        );
+        assert_eq!(named.attesters_words(&id("ru")), "attested by ru, us");
+        for bad in [
+            r#"{"id":"x","attested_by":[]}"#,
+            r#"{"id":"x","attested_by":["ru","ru"]}"#,
+            r#"{"id":"x","attested_by":["ru"],"extra":1}"#,
+            r#"{"id":"x"}"#,
+            "3",
+            r#""Bad Id""#,
+        ] {
+            assert!(serde_json::from_str::<ConditionRef>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

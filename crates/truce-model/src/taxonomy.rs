@@ -31,6 +31,14 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ("energy.nuclear", "nuclear power plants"),
     ("energy.hydro.dam", "hydroelectric dams and plants"),
     ("transport.port", "sea and river ports"),
+    (
+        "transport.port.grain",
+        "grain export ports and terminals (e.g. Odesa, Chornomorsk, Pivdennyi)",
+    ),
+    (
+        "transport.port.oil",
+        "oil export ports and terminals (e.g. Novorossiysk, Tuapse)",
+    ),
     ("transport.rail", "railways, rail yards and bridges"),
     ("transport.road.bridge", "road bridges"),
     ("transport.airport", "airports"),
@@ -38,6 +46,16 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ("telecom", "telecommunications"),
     ("civilian.residential", "residential buildings"),
     ("civilian.health", "hospitals and clinics"),
+    ("vessel.commercial", "commercial (merchant) vessels"),
+    (
+        "vessel.commercial.grain",
+        "bulk carriers in the grain trade",
+    ),
+    (
+        "vessel.commercial.tanker",
+        "tankers (oil, products, chemicals, gas)",
+    ),
+    ("vessel.military", "warships and naval auxiliaries"),
 ];
 
 /// Named sets: what a text's wording covers, as taxonomy categories.
@@ -69,6 +87,17 @@ pub const NAMED_SETS: &[(&str, &str, &[&str])] = &[
         &["energy.*", "transport.*", "water.supply", "telecom"],
     ),
     ("energy", "all energy infrastructure", &["energy.*"]),
+    (
+        "black-sea-navigation",
+        "White House statements of 25 March 2025 (Black Sea): \"ensure safe navigation, eliminate the use of force\" — commercial vessels and the ports they use",
+        &[
+            "vessel.commercial",
+            "vessel.commercial.*",
+            "transport.port",
+            "transport.port.*",
+        ],
+    ),
+    ("vessels", "every vessel, commercial or military", &["vessel.*"]),
 ];
 
 /// A category of the taxonomy (validated).
@@ -217,6 +246,13 @@ mod tests {
         );
         assert!(w.contains(&Category::new("transport.port").unwrap()));
         assert_eq!(expand("energy.oil.*").unwrap().len(), 4);
+        let b = expand("set:black-sea-navigation").unwrap();
+        assert_eq!(b.len(), 6);
+        assert!(b.contains(&Category::new("transport.port.grain").unwrap()));
+        assert!(b.contains(&Category::new("vessel.commercial").unwrap()));
+        assert!(!b.contains(&Category::new("vessel.military").unwrap()));
+        assert_eq!(expand("vessel.*").unwrap().len(), 4);
+        assert_eq!(expand("transport.port.*").unwrap().len(), 2);
     }
 
     #[test]

@@ -102,35 +102,61 @@ pub fn readings_diff(ledger: &Ledger, agreement: &Id) -> ReadingsDiff {
     }
     let listed: BTreeSet<&Id> = readings
         .iter()
-        .flat_map(|(_, r)| &r.value.terms.conditions)
+        .flat_map(|(_, r)| r.value.terms.conditions.iter().map(|c| &c.id))
         .collect();
+    let belligerent = |a: &Id| {
+        ledger
+            .parties
+            .get(a)
+            .is_some_and(|p| p.role == Role::Belligerent)
+    };
     for c in listed {
-        let status = ledger
+        let versions: Vec<_> = ledger
             .condition_versions
             .get(c)
-            .and_then(|vs| vs.iter().rev().find(|v| v.retracted.is_none()))
-            .map(|v| {
-                format!(
-                    "{} (filed by {} {}, entry {}{})",
-                    v.value.status.as_str(),
-                    v.author,
-                    v.time,
-                    v.index,
-                    v.value
-                        .effective_from
-                        .map(|e| format!(", effective from {e}"))
-                        .unwrap_or_default()
-                )
-            })
-            .unwrap_or_else(|| "no status filed (not met)".into());
+            .into_iter()
+            .flatten()
+            .filter(|v| v.retracted.is_none())
+            .collect();
         let values = readings
             .iter()
             .map(|(l, r)| {
-                let v = if r.value.terms.conditions.contains(c) {
-                    status.clone()
-                } else {
-                    "not a condition".into()
+                let Some(cref) = r.value.terms.conditions.iter().find(|x| &x.id == c) else {
+                    return (l.clone(), "not a condition".into());
                 };
+                // Under each reading, the latest status filed by one of its attesters; filings
+                // by others are named, never counted.
+                let counts = |a: &Id| cref.attested(a, belligerent(a), &r.author);
+                let counted = versions.iter().rev().find(|v| counts(&v.author));
+                let others: BTreeSet<&str> = versions
+                    .iter()
+                    .filter(|v| !counts(&v.author))
+                    .map(|v| v.author.as_str())
+                    .collect();
+                let mut v = counted
+                    .map(|v| {
+                        format!(
+                            "{} (filed by {} {}, entry {}{})",
+                            v.value.status.as_str(),
+                            v.author,
+                            v.time,
+                            v.index,
+                            v.value
+                                .effective_from
+                                .map(|e| format!(", effective from {e}"))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .unwrap_or_else(|| "no status filed (not met)".into());
+                if cref.attested_by.is_some() {
+                    v.push_str(&format!("; {}", cref.attesters_words(&r.author)));
+                }
+                if !others.is_empty() {
+                    v.push_str(&format!(
+                        "; not counted: statuses filed by {} (not attesters under this reading)",
+                        others.into_iter().collect::<Vec<_>>().join(", ")
+                    ));
+                }
                 (l.clone(), v)
             })
             .collect();
@@ -223,9 +249,33 @@ pub fn compare_readings(agreement: &Id, labelled: &[(String, &Record<Reading>)])
                     r.terms
                         .conditions
                         .iter()
-                        .map(Id::to_string)
+                        .map(|c| match &c.attested_by {
+                            None => c.id.to_string(),
+                            Some(p) => format!(
+                                "{} (attested by {})",
+                                c.id,
+                                p.iter().map(Id::as_str).collect::<Vec<_>>().join(", ")
+                            ),
+                        })
                         .collect::<Vec<_>>()
                         .join(", ")
+                }
+            }),
+        ));
+    }
+    if readings.iter().any(|r| !r.value.terms.confined.is_empty()) {
+        rows.push(row(
+            "confined",
+            per(&|r| {
+                if r.terms.confined.is_empty() {
+                    "none".into()
+                } else {
+                    r.terms
+                        .confined
+                        .iter()
+                        .map(|c| format!("{}'s {} inside {:?}", c.party, c.category, c.zone.name))
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 }
             }),
         ));

@@ -193,6 +193,7 @@ fn incidents_and_findings() -> (Vec<Incident>, Vec<Finding>) {
                 Vec::new()
             },
             members,
+            vessels: Vec::new(),
         });
         let outcome = if blamed {
             Outcome::Breach

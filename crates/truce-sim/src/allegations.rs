@@ -211,6 +211,8 @@ impl Gen<'_> {
             evidence: self.evidence(),
             text: format!("{text} {}", self.tag),
             illustrative: true,
+            kind: None,
+            vessel: None,
             revision: None,
             attributes: Default::default(),
         })

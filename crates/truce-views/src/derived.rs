@@ -835,6 +835,7 @@ mod tests {
             reviews: vec![],
             assessments: vec![],
             members,
+            vessels: vec![],
         };
         let head: serde_json::Value = serde_json::from_str(&head_json(&incident).unwrap()).unwrap();
         let shown: Vec<u64> = head["members"]

@@ -113,7 +113,10 @@ pub fn events_of(ledger: &Ledger, agreement: &Id) -> Vec<LifecycleEvent> {
         .reading_versions
         .iter()
         .filter(|((a, _), _)| a == agreement)
-        .flat_map(|(_, vs)| vs.iter().flat_map(|v| &v.value.terms.conditions))
+        .flat_map(|(_, vs)| {
+            vs.iter()
+                .flat_map(|v| v.value.terms.conditions.iter().map(|c| &c.id))
+        })
         .collect();
     for cid in listed {
         for c in ledger.condition_versions.get(cid).into_iter().flatten() {
@@ -121,7 +124,7 @@ pub fn events_of(ledger: &Ledger, agreement: &Id) -> Vec<LifecycleEvent> {
             let under = readings_before(ledger, agreement, c.index + 1)
                 .into_iter()
                 .map(|(party, r)| {
-                    let words = if r.value.terms.conditions.contains(cid) {
+                    let words = if r.value.terms.conditions.iter().any(|c| &c.id == cid) {
                         format!(
                             "{} from {effective}: the reading is in force only while it is met",
                             c.value.status.as_str()

@@ -116,6 +116,7 @@ impl Live {
             ends: Some(rest.ends),
             extensions: Some(rest.extensions),
             conditions: Some(rest.conditions),
+            maritime: Some(truce_engine::input::Maritime::of(ledger)),
         }
     }
 

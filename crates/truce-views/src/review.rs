@@ -435,6 +435,7 @@ mod tests {
                 member("monitor", "e2", false),
                 member("firms", "e3", true),
             ],
+            vessels: vec![],
         }
     }
 

@@ -88,7 +88,7 @@ impl Named for Role {
 }
 
 /// Every act with its name as the documents write it (`serde`'s; a test checks each).
-const ACTS: [(Act, &str); 9] = [
+const ACTS: [(Act, &str); 11] = [
     (Act::Strike, "strike"),
     (Act::DroneStrike, "drone-strike"),
     (Act::MissileStrike, "missile-strike"),
@@ -98,6 +98,8 @@ const ACTS: [(Act, &str); 9] = [
     (Act::GroundAssault, "ground-assault"),
     (Act::FireObserved, "fire-observed"),
     (Act::Violence, "violence"),
+    (Act::MilitaryUseOfVessel, "military-use-of-vessel"),
+    (Act::VesselMovement, "vessel-movement"),
 ];
 
 #[allow(dead_code)]
@@ -111,14 +113,16 @@ fn every_act_listed(a: Act) {
         | Act::AttackOnVessels
         | Act::GroundAssault
         | Act::FireObserved
-        | Act::Violence => {}
+        | Act::Violence
+        | Act::MilitaryUseOfVessel
+        | Act::VesselMovement => {}
     }
 }
 
-const fn acts() -> [Choice<Act>; 9] {
-    let mut out = [Choice(Act::Strike); 9];
+const fn acts() -> [Choice<Act>; 11] {
+    let mut out = [Choice(Act::Strike); 11];
     let mut i = 0;
-    while i < 9 {
+    while i < 11 {
         out[i] = Choice(ACTS[i].0);
         i += 1;
     }
