@@ -138,6 +138,15 @@ pub struct Rejudged {
     /// it). Empty after a full re-judge.
     #[serde(skip)]
     pub background_new: Vec<(i64, u64)>,
+    /// Ids of the incidents removed or added (an incident judged again is both), in no order:
+    /// every incident that can differ from before. Empty after a full re-judge.
+    #[serde(skip)]
+    pub incidents_touched: Vec<String>,
+    /// (agreement, party) of the readings whose release pass ran again: any of their findings
+    /// naming a party can differ from before (beside the findings of `incidents_touched`).
+    /// Empty after a full re-judge.
+    #[serde(skip)]
+    pub readings_released: Vec<(Id, Id)>,
 }
 
 /// A judgement kept up to date: see the [module documentation](self).
@@ -1409,6 +1418,7 @@ impl Incremental {
             else {
                 continue;
             };
+            rj.incidents_touched.push(id.clone());
             rm_inc.push(ip);
             for &k in &self.inc_meta[ip].ks {
                 let key = (k, start, id.clone());
@@ -1436,6 +1446,7 @@ impl Incremental {
                 self.slots[s as usize].inc = h;
             }
             self.incs[h as usize] = Some((ni.start, ni.incident.id.clone()));
+            rj.incidents_touched.push(ni.incident.id.clone());
             let mut meta = IncMeta {
                 start: ni.start,
                 id: ni.incident.id.clone(),
@@ -1537,6 +1548,10 @@ impl Incremental {
                 }
                 adjudicate::apply_release(&mut fs, &spans, &used, &self.snap.invocations);
                 drop(spans);
+                if let Some(f) = fs.first() {
+                    rj.readings_released
+                        .push((f.agreement.clone(), f.reading.clone()));
+                }
                 for (pos, f) in at.into_iter().zip(fs) {
                     self.j.findings[pos] = f;
                 }

@@ -327,8 +327,13 @@ pub fn docs(j: &Judgement) -> Result<Docs, DerivedError> {
             "compliance",
             to_json(&truce_engine::compliance(&j.findings))?,
         ),
-        ("baseline", to_json(&j.baseline)?),
+        baseline_doc(j)?,
     ])
+}
+
+/// The baseline document alone (what changes when only background detections did).
+pub fn baseline_doc(j: &Judgement) -> Result<(&'static str, String), DerivedError> {
+    Ok(("baseline", to_json(&j.baseline)?))
 }
 
 fn rows(j: &Judgement) -> Result<Rows, DerivedError> {

@@ -155,7 +155,7 @@ impl Live {
                 }
             }
             let t = std::time::Instant::now();
-            let diffed = self.shown.diff(j);
+            let diffed = self.shown.diff_touched(j, rj);
             tracing::debug!(secs = t.elapsed().as_secs_f64(), "views diffed");
             let (incidents_gone, incidents, findings_gone, findings) = match diffed {
                 Ok(d) => d,
@@ -166,8 +166,13 @@ impl Live {
                     return Err(e);
                 }
             };
+            // Compliance counts the findings: made again only when a finding changed.
             let t = std::time::Instant::now();
-            let docs = derived::docs(j)?;
+            let docs: Vec<(&str, String)> = if findings.is_empty() && findings_gone.is_empty() {
+                vec![derived::baseline_doc(j)?]
+            } else {
+                derived::docs(j)?.into_iter().collect()
+            };
             tracing::debug!(secs = t.elapsed().as_secs_f64(), "views documents made");
             views
                 .update(
@@ -250,14 +255,28 @@ impl Shown {
         }
     }
 
-    /// The rows of `j` that differ from those shown, and the keys of those to delete first; what
-    /// is shown becomes `j`'s (only what changed is copied).
-    fn diff(&mut self, j: &Judgement) -> Result<Diff, DerivedError> {
+    /// The rows of `j` that differ from those shown, and the keys of those to delete first (what
+    /// is shown becomes `j`'s; only what changed is copied), over only what an incremental step
+    /// can have changed: the incidents it removed or added and their findings, and the findings
+    /// of the readings whose release pass ran again. Every other incident and finding is left as the engine left it, untouched, so
+    /// comparing it with what is shown would find it equal (`tests/live.rs` checks the result
+    /// against a rebuild).
+    fn diff_touched(&mut self, j: &Judgement, rj: &Rejudged) -> Result<Diff, DerivedError> {
+        let touched: HashSet<&str> = rj.incidents_touched.iter().map(String::as_str).collect();
+        let released: HashSet<(&str, &str)> = rj
+            .readings_released
+            .iter()
+            .map(|(a, r)| (a.as_str(), r.as_str()))
+            .collect();
         let mut gone = Vec::new();
         let mut rows = Vec::new();
-        let mut seen: HashSet<&str> = HashSet::with_capacity(j.incidents.len());
-        for i in &j.incidents {
-            seen.insert(i.id.as_str());
+        let mut present: HashSet<&str> = HashSet::with_capacity(touched.len());
+        for i in j
+            .incidents
+            .iter()
+            .filter(|i| touched.contains(i.id.as_str()))
+        {
+            present.insert(i.id.as_str());
             match self.incidents.get(&i.id) {
                 Some(old) if old == i => continue,
                 Some(_) => gone.push(i.id.clone()),
@@ -266,21 +285,20 @@ impl Shown {
             rows.push(derived::incident_row(i)?);
             self.incidents.insert(i.id.clone(), i.clone());
         }
-        let left: Vec<String> = self
-            .incidents
-            .keys()
-            .filter(|id| !seen.contains(id.as_str()))
-            .cloned()
-            .collect();
-        for id in &left {
-            self.incidents.remove(id);
+        for id in &touched {
+            if !present.contains(id) && self.incidents.remove(*id).is_some() {
+                gone.push(id.to_string());
+            }
         }
-        gone.extend(left);
         let starts = derived::incident_starts(j);
+        let candidate = |f: &Finding| {
+            touched.contains(f.incident.as_str())
+                || released.contains(&(f.agreement.as_str(), f.reading.as_str()))
+        };
         let mut f_gone = Vec::new();
         let mut f_rows = Vec::new();
-        let mut f_seen: HashSet<FindingKey> = HashSet::with_capacity(j.findings.len());
-        for f in &j.findings {
+        let mut f_seen: HashSet<FindingKey> = HashSet::new();
+        for f in j.findings.iter().filter(|f| candidate(f)) {
             let k = finding_key(f, &starts);
             match self.findings.get(&k) {
                 Some(old) if old == f => {
@@ -296,9 +314,9 @@ impl Shown {
         }
         let left: Vec<FindingKey> = self
             .findings
-            .keys()
-            .filter(|k| !f_seen.contains(*k))
-            .cloned()
+            .iter()
+            .filter(|(k, f)| candidate(f) && !f_seen.contains(*k))
+            .map(|(k, _)| k.clone())
             .collect();
         for k in &left {
             self.findings.remove(k);

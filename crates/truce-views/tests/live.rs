@@ -125,7 +125,10 @@ fn reading(start: &str, days: u32) -> Body {
             "terms": {"prohibited_acts": ["strike", "sabotage", "drone-strike", "shelling"],
                 "protected": ["energy.*"],
                 "window": {"start": start, "duration_days": days},
-                "bound": ["ru", "ua"]}}),
+                "bound": ["ru", "ua"],
+                // An established breach by the other side frees the reading's author at once:
+                // later findings change when one is established (the release pass).
+                "release": [{"kind": "violation-frees-other-side", "automatic": true}]}}),
     )
 }
 
@@ -153,6 +156,9 @@ enum Step {
     AtFlare(u8),
     /// The monitor assesses report `r` (an index into the reports filed, modulo).
     Assess(usize, bool),
+    /// The monitor verifies who did what report `r` alleges (counted from the last report filed;
+    /// the party its author accuses, `ru` for a detection): an established breach, which releases the other side.
+    Attribute(usize),
     /// The author of report `r` retracts it.
     Retract(usize),
     /// `ru` files a new version of its reading, `days` long.
@@ -168,6 +174,7 @@ fn step() -> impl Strategy<Value = Step> {
         3 => (any::<bool>(), 0u32..4, 1u8..=30).prop_map(|(u, k, d)| Step::Allegation(u, k, d)),
         1 => (1u8..=30).prop_map(Step::AtFlare),
         1 => (any::<usize>(), any::<bool>()).prop_map(|(r, v)| Step::Assess(r, v)),
+        1 => any::<usize>().prop_map(Step::Attribute),
         1 => any::<usize>().prop_map(Step::Retract),
         1 => (10u32..60).prop_map(Step::NewReading),
         1 => (1u32..4).prop_map(Step::NewSite),
@@ -239,6 +246,18 @@ fn batch_of(log: &mut Log, s: &Step) -> Batch {
                 ),
             )]
         }
+        Step::Attribute(r) if !log.reports.is_empty() => {
+            let (id, author) = &log.reports[log.reports.len() - 1 - r % log.reports.len()];
+            let party = if author == "ru" { "ua" } else { "ru" };
+            vec![(
+                "monitor".into(),
+                body(
+                    Kind::Assessment,
+                    json!({"reports": [id], "question": "attribution", "party": party,
+                        "verdict": "verified", "text": "attributed"}),
+                ),
+            )]
+        }
         Step::Retract(r) if !log.reports.is_empty() => {
             let (id, author) = log.reports[r % log.reports.len()].clone();
             vec![(
@@ -251,7 +270,7 @@ fn batch_of(log: &mut Log, s: &Step) -> Batch {
         }
         Step::NewReading(days) => vec![("ru".into(), reading("2025-03-20T21:00:00Z", days))],
         Step::NewSite(k) => vec![("ua".into(), site("ua", k))],
-        Step::Assess(..) | Step::Retract(..) => Vec::new(),
+        Step::Assess(..) | Step::Attribute(..) | Step::Retract(..) => Vec::new(),
     }
 }
 
@@ -364,5 +383,13 @@ fn a_hot_spot_forms_and_an_allegation_pulls_its_detections_in() {
     batches.push(vec![Step::NewSite(2), Step::NearSite(2, 7)]);
     batches.push(vec![Step::NewReading(20)]);
     batches.push(vec![Step::Allegation(false, 2, 8)]);
+    // An established breach by ua (ru's allegation of 10 April, verified): ru is released from
+    // then on, so the finding on ua's allegation of 14 April (an incident the step does not
+    // re-judge) changes through the release pass alone.
+    batches.push(vec![
+        Step::Allegation(true, 1, 14),
+        Step::Allegation(false, 3, 10),
+    ]);
+    batches.push(vec![Step::Attribute(0)]);
     run(batches);
 }

@@ -432,7 +432,7 @@ impl ViewStore {
 
     /// Brings the stored views to `stamp` in one transaction with what an incremental judgement
     /// changed ([`Changes`]): the incidents, findings and background rows that went deleted, the
-    /// ones that came or changed written, the documents replaced. Readers see the old views or the
+    /// ones that came or changed written, the documents given replaced (the others kept). Readers see the old views or the
     /// new ones, never a mix.
     pub fn update<'a>(
         &mut self,
@@ -472,8 +472,13 @@ impl ViewStore {
         let path = self.path.clone();
         let e = |x| sql(&path, x);
         let tx = self.conn.transaction().map_err(e)?;
-        tx.execute_batch("DELETE FROM view_meta; DELETE FROM view_docs;")
-            .map_err(e)?;
+        // A full replace drops every document; an update replaces those it is given.
+        tx.execute_batch(if gone.is_none() {
+            "DELETE FROM view_meta; DELETE FROM view_docs;"
+        } else {
+            "DELETE FROM view_meta;"
+        })
+        .map_err(e)?;
         {
             match gone {
                 None => {
@@ -531,7 +536,7 @@ impl ViewStore {
                 .map_err(e)?;
             }
             let mut st = tx
-                .prepare("INSERT INTO view_docs(name, json) VALUES (?1, ?2)")
+                .prepare("INSERT OR REPLACE INTO view_docs(name, json) VALUES (?1, ?2)")
                 .map_err(e)?;
             for (n, j) in docs {
                 st.execute(params![n, j]).map_err(e)?;
