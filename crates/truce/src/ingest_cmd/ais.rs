@@ -32,7 +32,7 @@ use crate::log_cmd::Out;
 use crate::Failure;
 use anyhow::anyhow;
 use serde_json::json;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -239,7 +239,14 @@ struct Producer<'a> {
     filed_ms: i64,
     skew_s: u64,
     last_line: u64,
+    /// Each MMSI's last static data as read (IMO, name, call sign, ship type): a row repeating
+    /// it (a DMA row carries its vessel's static columns every time) is a duplicate without
+    /// building and hashing its record.
+    last_static: HashMap<u32, StaticKey>,
 }
+
+/// A static message's fields as read.
+type StaticKey = (Option<u32>, Option<String>, Option<String>, Option<u8>);
 
 impl Producer<'_> {
     fn stopped(&self) -> bool {
@@ -359,6 +366,13 @@ impl Producer<'_> {
                 if let Some(why) = st.t_ms.and_then(|t| future(t, self.filed_ms, self.skew_s)) {
                     return self.refuse(r.line, &why, r.raw);
                 }
+                let fields = (st.imo, st.name, st.callsign, st.ship_type);
+                if self.last_static.get(&st.mmsi) == Some(&fields) {
+                    self.s.duplicates += 1;
+                    return;
+                }
+                self.last_static.insert(st.mmsi, fields.clone());
+                let (imo, name, callsign, ship_type) = fields;
                 let seen_at = st
                     .t_ms
                     .and_then(|t| jiff::Timestamp::from_second(t.div_euclid(1000)).ok())
@@ -374,10 +388,10 @@ impl Producer<'_> {
                 };
                 let v = Vessel::new(
                     st.mmsi,
-                    st.imo,
-                    clean(st.name),
-                    clean(st.callsign),
-                    st.ship_type.filter(|t| *t <= 99),
+                    imo,
+                    clean(name),
+                    clean(callsign),
+                    ship_type.filter(|t| *t <= 99),
                     seen_at,
                 );
                 if let Err(why) = v.check() {
@@ -491,6 +505,7 @@ pub fn ingest(
                 filed_ms,
                 skew_s,
                 last_line: 0,
+                last_static: HashMap::new(),
             };
             let input = Stoppable {
                 inner: open(b.file, read_p, &b.limits)?,
