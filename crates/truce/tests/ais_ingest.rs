@@ -3,7 +3,8 @@
 //! track segments and vessel records under signed manifests; every stored segment verifies
 //! against the file's raw rows (`truce_ais::track::verify`); re-ingest adds nothing; refusals,
 //! `--rejects` and `--strict`; and an ingest killed with SIGKILL, run again, stores every segment
-//! exactly once with `truce log check` clean.
+//! exactly once with `truce log check` clean; a demo holding AIS records exports and passes
+//! `truce verify`.
 
 mod common;
 use common::{fails, stdout, truce};
@@ -364,4 +365,41 @@ fn an_ais_ingest_killed_midway_then_rerun_stores_every_segment_once() {
     let again = ingest(p, &["ais.csv", "--batch", "50"]);
     assert_eq!(again["accepted"], 0, "{again}");
     eprintln!("{killed} of 3 runs killed mid-way; {before} of {segments} segments stored before the rerun");
+}
+
+#[test]
+fn a_demo_with_ais_records_exports_and_verifies() {
+    let t = common::demo();
+    let p = t.path();
+    stdout(truce(p).args([
+        "-q",
+        "--dir",
+        "d",
+        "party",
+        "add",
+        "dma",
+        "--name",
+        "DMA",
+        "--role",
+        "open-data",
+    ]));
+    let file = data("mobiml_test_aisdk_20180208_sample.csv");
+    stdout(truce(p).args([
+        "-q",
+        "--dir",
+        "d",
+        "ingest",
+        &file,
+        "--as",
+        "dma",
+        "--key",
+        "d/keys/dma.key",
+    ]));
+    stdout(truce(p).args(["-q", "--dir", "d", "log", "check"]));
+    stdout(truce(p).args(["-q", "--dir", "d", "log", "export-tiles", "m"]));
+    let r = common::verify_json(p, "m", 0);
+    assert_eq!(r["ok"], true, "{r}");
+    for name in ["checkpoint", "tree", "signatures", "findings"] {
+        assert_eq!(common::check(&r, name)["status"], "ok", "{name}: {r}");
+    }
 }
