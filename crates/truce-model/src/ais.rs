@@ -796,6 +796,51 @@ mod tests {
         assert!(serde_json::from_str::<Track>(&extra).is_err());
     }
 
+    proptest::proptest! {
+        /// Any valid track: the direct writer, serde and JCS agree, and it reads back equal.
+        #[test]
+        fn any_track_has_one_byte_form(
+            mmsi in 0u32..=999_999_999,
+            hour in 0i64..=1_000_000,
+            part in 0u32..5,
+            steps in proptest::collection::vec((1i64..100_000, -180_000_000i64..=180_000_000, -90_000_000i64..=90_000_000), 1..40),
+            jumps in 0u64..3,
+            dup in 0u64..3,
+            tol_mm in 1000u32..=100_000_000,
+        ) {
+            let mut points = Vec::new();
+            let mut dt = 0;
+            for (step, lon, lat) in &steps {
+                if dt + step >= HOUR_MS { break; }
+                points.extend([dt, *lon, *lat]);
+                dt += step;
+            }
+            let t = Track {
+                fixes: (points.len() / 3) as u64 + dup,
+                flags: TrackFlags {
+                    duplicates: dup,
+                    jumps,
+                    first_jump_line: (jumps > 0).then_some(4),
+                    ..TrackFlags::default()
+                },
+                hour: hour * 3600,
+                line_first: 1,
+                line_last: 9,
+                mmsi,
+                part,
+                points,
+                sha256: "ab".repeat(32),
+                tol_mm,
+            };
+            t.check().unwrap();
+            let text = t.to_jcs();
+            proptest::prop_assert_eq!(&serde_json::to_string(&t).unwrap(), &text);
+            let v = serde_json::to_value(&t).unwrap();
+            proptest::prop_assert_eq!(crate::entry::jcs(&v).unwrap(), text.as_bytes().to_vec());
+            proptest::prop_assert_eq!(serde_json::from_str::<Track>(&text).unwrap(), t);
+        }
+    }
+
     #[test]
     fn classes_follow_the_itu_table() {
         let c = VesselClass::of;
