@@ -120,6 +120,11 @@ pub enum Command {
     /// FIRMS satellite+time+position, ACLED event id + timestamp, UCDP id, native id) are counted
     /// as duplicates and not appended again. Each batch is a signed manifest plus its records,
     /// appended durably. Prints: read, accepted, duplicates, skipped, rejected.
+    ///
+    /// AIS (--format ais-nmea|ais-dma|ais-marinecadastre, or sniffed): positions become one
+    /// `track` record per vessel and UTC hour (simplified within --tolerance-m, with the SHA-256
+    /// of its raw rows), static data `vessel` records; positions "not available" are skipped and
+    /// counted. Prints also fixes, segments, points, vessels and flagged jumps.
     Ingest(IngestArgs),
     /// Import protected sites.
     #[command(subcommand)]
