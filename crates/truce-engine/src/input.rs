@@ -469,8 +469,10 @@ impl Maritime {
         self.vessels.is_empty() && self.tracks.is_empty() && self.reports.is_empty()
     }
 
-    /// What the ledger holds: the reports of vessel acts that name a vessel (see
-    /// [`ReportVesselIn::of`]). Vessels and tracks are read once the ledger stores them.
+    /// What the ledger holds: each MMSI's latest static data (its class from the declared ship
+    /// type: law enforcement counts as unknown, being neither), each MMSI's track segments as
+    /// one track (their points merged in time order, a time given twice kept once), and the
+    /// reports of vessel acts that name a vessel (see [`ReportVesselIn::of`]).
     pub fn of(ledger: &Ledger) -> Maritime {
         let mut reports: Vec<ReportVesselIn> = ledger
             .reports
@@ -479,9 +481,57 @@ impl Maritime {
             .filter_map(|r| ReportVesselIn::of(&r))
             .collect();
         reports.sort_by_key(|r| r.index);
+        let vessels: Vec<VesselIn> = ledger
+            .vessels()
+            .filter_map(|(mmsi, versions)| {
+                let v = versions.last()?;
+                Some(VesselIn {
+                    index: v.index,
+                    mmsi: Some(format!("{mmsi:09}")),
+                    imo: v.value.imo.map(|i| format!("{i:07}")),
+                    name: v.value.name.clone(),
+                    class: match v.value.class {
+                        truce_model::ais::VesselClass::Commercial => VesselClass::Commercial,
+                        truce_model::ais::VesselClass::Military => VesselClass::Military,
+                        _ => VesselClass::Unknown,
+                    },
+                })
+            })
+            .collect();
+        let mut mmsis: Vec<u32> = ledger.tracks.mmsis().collect();
+        mmsis.sort_unstable();
+        mmsis.dedup();
+        let tracks = mmsis
+            .into_iter()
+            .filter_map(|mmsi| {
+                let segs = ledger.tracks_of(mmsi);
+                let index = segs.iter().map(|t| t.index).min()?;
+                let mut points: Vec<(i64, i64, [f64; 2])> = segs
+                    .iter()
+                    .flat_map(|t| {
+                        t.points().iter().map(move |p| {
+                            let ms = t.hour * 1_000 + i64::from(p.dt_ms);
+                            (
+                                ms,
+                                ms.div_euclid(1_000),
+                                [f64::from(p.lon_e6) / 1e6, f64::from(p.lat_e6) / 1e6],
+                            )
+                        })
+                    })
+                    .collect();
+                // Stable: of two points at one millisecond, the first segment's is kept.
+                points.sort_by_key(|p| p.0);
+                points.dedup_by_key(|p| p.0);
+                Some(TrackIn {
+                    index,
+                    mmsi: format!("{mmsi:09}"),
+                    points: points.into_iter().map(|(_, s, p)| (s, p)).collect(),
+                })
+            })
+            .collect();
         Maritime {
-            vessels: Vec::new(),
-            tracks: Vec::new(),
+            vessels,
+            tracks,
             reports,
         }
     }
