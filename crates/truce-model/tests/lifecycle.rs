@@ -302,3 +302,48 @@ fn a_retracted_consent_no_longer_counts() {
         .unwrap_err();
     assert!(err.to_string().contains("only its author"), "{err}");
 }
+
+#[test]
+fn the_readings_diff_shows_who_attests_each_condition_and_whose_status_counts() {
+    let mut w = World::new();
+    w.submit(
+        "ru",
+        reading("conditions = [{ id = \"rosselkhozbank-swift\", attested_by = [\"ru\"] }]"),
+        "2025-03-25T00:00:00Z",
+    )
+    .unwrap();
+    w.submit(
+        "ua",
+        reading("conditions = [\"rosselkhozbank-swift\"]"),
+        "2025-03-25T00:00:00Z",
+    )
+    .unwrap();
+    // ua says the condition is met: its own reading's attester, not ru's.
+    w.submit(
+        "ua",
+        condition(ConditionStatus::Met),
+        "2025-04-13T00:00:00Z",
+    )
+    .unwrap();
+    let d = views::readings_diff(&w.ledger, &id("energy-moratorium-2025"));
+    let row = |a: &str| {
+        d.rows
+            .iter()
+            .find(|r| r.aspect == a)
+            .unwrap_or_else(|| panic!("no row {a}: {:#?}", d.rows))
+    };
+    let conditions = row("conditions");
+    assert_eq!(
+        conditions.values["ru"],
+        "rosselkhozbank-swift (attested by ru)"
+    );
+    assert_eq!(conditions.values["ua"], "rosselkhozbank-swift");
+    assert!(conditions.differs);
+    let c = row("condition rosselkhozbank-swift");
+    assert_eq!(
+        c.values["ru"],
+        "no status filed (not met); attested by ru; not counted: statuses filed by ua (not attesters under this reading)"
+    );
+    assert!(c.values["ua"].starts_with("met (filed by ua"), "{c:?}");
+    assert!(c.differs);
+}

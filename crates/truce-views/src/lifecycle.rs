@@ -124,13 +124,22 @@ pub fn events_of(ledger: &Ledger, agreement: &Id) -> Vec<LifecycleEvent> {
             let under = readings_before(ledger, agreement, c.index + 1)
                 .into_iter()
                 .map(|(party, r)| {
-                    let words = if r.value.terms.conditions.iter().any(|c| &c.id == cid) {
-                        format!(
+                    let belligerent = ledger
+                        .parties
+                        .get(&c.author)
+                        .is_some_and(|p| p.role == truce_model::Role::Belligerent);
+                    let words = match r.value.terms.conditions.iter().find(|x| &x.id == cid) {
+                        // Only an attester's status counts under a reading.
+                        Some(x) if !x.attested(&c.author, belligerent, &r.author) => format!(
+                            "not counted: {} does not attest it under this reading ({})",
+                            c.author,
+                            x.attesters_words(&r.author)
+                        ),
+                        Some(_) => format!(
                             "{} from {effective}: the reading is in force only while it is met",
                             c.value.status.as_str()
-                        )
-                    } else {
-                        "not a condition of this reading".into()
+                        ),
+                        None => "not a condition of this reading".into(),
                     };
                     (party, words)
                 })
