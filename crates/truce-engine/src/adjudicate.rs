@@ -1,6 +1,15 @@
 //! Adjudication: for each incident × agreement × reading, whether the incident breaches the
 //! agreement as that party reads it — window, zones, protected target, prohibited act, bound
 //! party, sources and assessments, release clauses — with the reason for every step.
+//!
+//! Maritime terms (truce-rules/7): a condition precedent counts only its attesters' statuses
+//! (`condition` reasons name the filings not counted); the vessels an incident's reports are
+//! matched to ([`crate::maritime`]) make a protected target by their class when no report names
+//! a category (`yes` only when every vessel matched is protected); a confinement (`confined`)
+//! needs no protected target: a report placing a vessel of the confined category and party
+//! outside its zone makes the `target` and that party's `act` hold (`confined` reasons, with
+//! what AIS can and cannot show); the military use of a vessel stands as alleged unless a
+//! monitor's inspection report names the same party (`evidence` reasons).
 
 use crate::incidents::{act_name, Built};
 use crate::input::{ConditionIn, EndIn, InvocationIn, ReadingIn, Snapshot};
