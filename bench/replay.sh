@@ -18,6 +18,7 @@
 # BASELINE_TRUCE, BASELINE_MIRROR: the baseline's `truce` and `replay_mirror`, already built at
 # BASELINE_REV (otherwise both are built in a worktree, into target/bench-baseline/<rev>);
 # CURRENT_TRUCE, CURRENT_MIRROR likewise for the current side (otherwise built from the tree).
+# SKIP_MIRROR=1: no ledger-alone section (then only BASELINE_TRUCE and CURRENT_TRUCE are needed).
 # Results: bench/results/replay-<date>.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,17 +32,17 @@ cleanup() { git worktree remove --force "$work/baseline-src" 2>/dev/null || true
 trap cleanup EXIT
 base_target="$PWD/target/bench-baseline/$base_rev"
 
-if [ -n "${CURRENT_TRUCE:-}" ] && [ -n "${CURRENT_MIRROR:-}" ]; then
-    current=$CURRENT_TRUCE current_mirror=$CURRENT_MIRROR
+if [ -n "${CURRENT_TRUCE:-}" ] && { [ -n "${CURRENT_MIRROR:-}" ] || [ -n "${SKIP_MIRROR:-}" ]; }; then
+    current=$CURRENT_TRUCE current_mirror=${CURRENT_MIRROR:-}
 else
     CARGO_INCREMENTAL=0 cargo build --release -p truce >&2
     CARGO_INCREMENTAL=0 cargo build --release -p truce-model --example replay_mirror >&2
     current="$PWD/target/release/truce"
     current_mirror="$PWD/target/release/examples/replay_mirror"
 fi
-if [ -n "${BASELINE_TRUCE:-}" ] && [ -n "${BASELINE_MIRROR:-}" ]; then
+if [ -n "${BASELINE_TRUCE:-}" ] && { [ -n "${BASELINE_MIRROR:-}" ] || [ -n "${SKIP_MIRROR:-}" ]; }; then
     # Prebuilt at the baseline revision (e.g. kept from an earlier run).
-    baseline=$BASELINE_TRUCE baseline_mirror=$BASELINE_MIRROR
+    baseline=$BASELINE_TRUCE baseline_mirror=${BASELINE_MIRROR:-}
 else
     git worktree add --detach "$work/baseline-src" "$base_rev" >&2
     mkdir -p "$work/baseline-src/crates/truce-model/examples"
@@ -54,7 +55,7 @@ fi
 
 cp -r "$data" "$work/baseline"
 cp -r "$data" "$work/current"
-"$current" --quiet --dir "$work/current" log export-tiles "$work/mirror" >/dev/null
+[ -n "${SKIP_MIRROR:-}" ] || "$current" --quiet --dir "$work/current" log export-tiles "$work/mirror" >/dev/null
 
 once() { # name binary: one rebuild; prints "replay snapshot judge store wall rss_kb"
     local d="$work/$1" t0 t1 secs
@@ -90,6 +91,7 @@ stat() { sort -n -k"$2" "$1" | awk -v k="$2" '{v[NR]=$k} END {printf "%s / %s", 
     else
         echo "summaries DIFFER: baseline $(head -c 300 "$work/baseline.json") current $(head -c 300 "$work/current.json")"
     fi
+    [ -n "${SKIP_MIRROR:-}" ] && exit 0
     echo "# the ledger alone: replay_mirror MIRROR (entry bundles of the same log; 1 decoder thread as on this machine), RSS after the replay"
     for round in $(seq 1 2); do
         echo "baseline: $("$baseline_mirror" "$work/mirror")"
