@@ -80,8 +80,10 @@ pub(crate) struct Near {
     index: SiteIndex,
     max_approx: f64,
     measures: Vec<Measure>,
-    /// The snapshot's vessels and tracks, indexed for matching reports of vessel acts.
-    pub(crate) vessels: crate::maritime::VesselIndex,
+    /// The snapshot's vessels and tracks, indexed for matching reports of vessel acts: built
+    /// the first time a report of a vessel act is matched, from the snapshot's maritime data
+    /// (which cannot change under a `Near`: a change re-judges in full, with a new one).
+    vessels: std::sync::OnceLock<crate::maritime::VesselIndex>,
 }
 
 impl Near {
@@ -157,14 +159,20 @@ impl Near {
                 .map(|s| f64::from(s.approximate_m))
                 .fold(0.0, f64::max),
             measures: snap.sites.iter().map(|s| s.geometry.measure()).collect(),
-            vessels: crate::maritime::VesselIndex::new(&snap.maritime),
+            vessels: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The vessel index of `snap`'s maritime data (built on first use).
+    fn vessel_index(&self, snap: &Snapshot) -> &crate::maritime::VesselIndex {
+        self.vessels
+            .get_or_init(|| crate::maritime::VesselIndex::new(&snap.maritime))
     }
 
     /// Lists in each incident the vessels its reports of vessel acts are matched to
     /// ([`crate::maritime`]), in evidence order, each vessel once per report.
     pub(crate) fn match_vessels(&self, snap: &Snapshot, built: &mut [Built]) {
-        if self.vessels.is_empty() {
+        if snap.maritime.is_empty() {
             return;
         }
         for b in built {
@@ -183,8 +191,16 @@ impl Near {
         } else {
             &b.evidence
         };
+        if snap.maritime.is_empty()
+            || !from
+                .iter()
+                .any(|&ri| crate::input::vessel_act(snap.reports[ri].act))
+        {
+            return Vec::new();
+        }
+        let ix = self.vessel_index(snap);
         from.iter()
-            .flat_map(|&ri| self.vessels.matches(&snap.reports[ri]))
+            .flat_map(|&ri| ix.matches(&snap.reports[ri]))
             .collect()
     }
 
@@ -293,7 +309,7 @@ impl<'a> Touch<'a> {
             && b.evidence
                 .iter()
                 .any(|&ri| crate::input::vessel_act(snap.reports[ri].act))
-            && !self.near.vessels.is_empty()
+            && !snap.maritime.is_empty()
         {
             let mut c = b.clone();
             c.incident.vessels = self.near.vessels_of(snap, b);
