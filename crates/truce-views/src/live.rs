@@ -33,6 +33,11 @@ pub struct Live {
     shown: Shown,
     /// Set once its views are in `views.db` (else the next [`Live::store`] writes them whole).
     stored: bool,
+    /// The ledger's maritime records (track segments, track points, vessel versions) when the
+    /// last [`Live::delta`] handed them over (`None` before the first): a delta that finds them
+    /// unchanged, and no report of a vessel act among its reports, hands over no maritime data
+    /// (gathering it reads every report).
+    maritime_mark: Option<(usize, usize, usize)>,
 }
 
 impl Live {
@@ -49,6 +54,7 @@ impl Live {
             stamp,
             shown: Shown::default(),
             stored: false,
+            maritime_mark: None,
         }
     }
 
@@ -66,7 +72,7 @@ impl Live {
     /// seen: read under the ledger's read lock, applied after it with [`Live::apply`]. `amended`
     /// are the entry ids the entries appended since amend ([`amend_targets`]): a correction or
     /// retraction of a report filed earlier.
-    pub fn delta(&self, ledger: &Ledger, amended: &[String]) -> Delta {
+    pub fn delta(&mut self, ledger: &Ledger, amended: &[String]) -> Delta {
         let from = self.stamp.log_size;
         let rest = Snapshot::rest_of(ledger, ledger.size);
         let mut roles = truce_engine::input::Roles::new(&rest.roles);
@@ -89,6 +95,8 @@ impl Live {
                 .map(|r| roles.report(&r));
             reports.push(((at.author, id), now));
         }
+        // Amended older reports may have named a vessel.
+        let mut maritime_changed = !reports.is_empty();
         // The rows stored since (in log order): the current revision of each, or its retraction.
         let mut new: Vec<_> = ledger
             .reports
@@ -98,6 +106,20 @@ impl Live {
             .filter(|r| r.is_current())
             .collect();
         new.reverse();
+        // A report of a vessel act, a later revision (its earlier one may have been one) or a
+        // retraction changes what reports say of vessels.
+        maritime_changed |= new.iter().any(|r| {
+            truce_engine::input::vessel_act(r.act())
+                || r.revision().is_some()
+                || r.retracted().is_some()
+        });
+        let mark = (
+            ledger.tracks.len(),
+            ledger.tracks.points(),
+            ledger.vessels().map(|(_, v)| v.len()).sum::<usize>(),
+        );
+        maritime_changed |= self.maritime_mark != Some(mark);
+        self.maritime_mark = Some(mark);
         for r in new {
             let key = (r.author().clone(), r.id_owned());
             let now = r.retracted().is_none().then(|| roles.report(&r));
@@ -116,7 +138,7 @@ impl Live {
             ends: Some(rest.ends),
             extensions: Some(rest.extensions),
             conditions: Some(rest.conditions),
-            maritime: Some(truce_engine::input::Maritime::of(ledger)),
+            maritime: maritime_changed.then(|| truce_engine::input::Maritime::of(ledger)),
         }
     }
 

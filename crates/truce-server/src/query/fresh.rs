@@ -296,7 +296,7 @@ fn recompute(s: &AppState) -> Result<ViewStamp, String> {
                 },
                 rules: RULES_VERSION.to_string(),
             };
-            match live.as_ref() {
+            match live.as_mut() {
                 Some(lv) if lv.stamp().log_size <= l.size => {
                     let from = lv.stamp().log_size;
                     let amended =
