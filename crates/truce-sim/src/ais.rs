@@ -1275,7 +1275,11 @@ pub fn write_ais<W: Write>(
     let mut messages = 0u64;
     while summary.positions < p.rows {
         let Some(ev) = traffic.next() else { break };
-        let channel = if messages.is_multiple_of(2) { b'A' } else { b'B' };
+        let channel = if messages.is_multiple_of(2) {
+            b'A'
+        } else {
+            b'B'
+        };
         match ev {
             Event::Position(pos) => {
                 if summary.positions == 0 {
