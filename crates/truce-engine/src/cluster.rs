@@ -832,6 +832,92 @@ fn components(pts: &[Pt], uf: &mut UnionFind) -> Vec<Vec<u32>> {
     out
 }
 
+/// [`Links`] built once and never changed: each tier's reports sorted by (slab, row, column),
+/// so a search reads one contiguous run per slab and grid row instead of a hash lookup per cell
+/// (what a full judgement's index of a million detections is built for, once).
+pub(crate) struct FrozenLinks {
+    gap: i64,
+    tiers: Vec<Option<FrozenTier>>,
+}
+
+struct FrozenTier {
+    grid: Grid,
+    max_reach: f64,
+    max_dur: i64,
+    /// (slab, row, column) of each report, ascending; `ids` parallel.
+    keys: Vec<(i64, u32, u32)>,
+    ids: Vec<u32>,
+}
+
+impl FrozenLinks {
+    /// Indexes `reports` (id, place) linking across at most `gap` seconds.
+    pub(crate) fn new<'a>(gap: i64, reports: impl Iterator<Item = (u32, &'a Obs)>) -> FrozenLinks {
+        let mut rows: Vec<Vec<((i64, u32, u32), u32)>> = Vec::new();
+        let mut tiers: Vec<Option<FrozenTier>> = Vec::new();
+        for (id, o) in reports {
+            let t = tier_of(o.reach_m);
+            if tiers.len() <= t {
+                tiers.resize_with(t + 1, || None);
+                rows.resize_with(t + 1, Vec::new);
+            }
+            let tier = tiers[t].get_or_insert_with(|| FrozenTier {
+                grid: Grid::new(TIER_BASE_M * 2f64.powi(t as i32) * CELL_PER_REACH),
+                max_reach: 0.0,
+                max_dur: 0,
+                keys: Vec::new(),
+                ids: Vec::new(),
+            });
+            tier.max_reach = tier.max_reach.max(o.reach_m);
+            tier.max_dur = tier.max_dur.max(o.end.saturating_sub(o.start));
+            let row = tier.grid.row(o.lat);
+            let col = tier.grid.col(row, norm_lon(o.lon));
+            rows[t].push(((o.start.div_euclid(SLAB_S), row, col), id));
+        }
+        for (tier, mut r) in tiers.iter_mut().zip(rows) {
+            if let Some(tier) = tier {
+                r.sort_unstable();
+                tier.keys = r.iter().map(|x| x.0).collect();
+                tier.ids = r.into_iter().map(|x| x.1).collect();
+            }
+        }
+        FrozenLinks { gap, tiers }
+    }
+
+    /// Every indexed report linked to `a` ([`linked`]), appended to `out`.
+    pub(crate) fn linked(&self, a: &Obs, obs_of: impl Fn(u32) -> Option<Obs>, out: &mut Vec<u32>) {
+        let cp = Params {
+            max_gap_s: self.gap,
+        };
+        let lon = norm_lon(a.lon);
+        let coslat = a.lat.to_radians().cos();
+        let mut ranges = Vec::new();
+        for tier in self.tiers.iter().flatten() {
+            if tier.keys.is_empty() {
+                continue;
+            }
+            let delta = search_angle(a.reach_m + tier.max_reach);
+            tier.grid.ranges(lon, a.lat, coslat, delta, &mut ranges);
+            let lo = a
+                .start
+                .saturating_sub(self.gap)
+                .saturating_sub(tier.max_dur)
+                .div_euclid(SLAB_S);
+            let hi = a.end.saturating_add(self.gap).div_euclid(SLAB_S);
+            for slab in lo..=hi {
+                for &(r, c0, c1) in &ranges {
+                    let from = tier.keys.partition_point(|k| *k < (slab, r, c0));
+                    let to = tier.keys.partition_point(|k| *k <= (slab, r, c1));
+                    for &s in &tier.ids[from..to] {
+                        if obs_of(s).is_some_and(|b| linked(a, &b, &cp)) {
+                            out.push(s);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The precise reports by reach tier, time slab (a day of their start) and cell of the tier's
 /// grid (as the clusterer's), to find every report a new one links to.
 pub(crate) struct Links {

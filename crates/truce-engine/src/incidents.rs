@@ -648,14 +648,14 @@ pub(crate) fn strong_components(
         }
         x
     }
-    let mut weak = crate::cluster::Links::new(cp.max_gap_s);
-    let mut any_weak = false;
-    for (k, o) in obs.iter().enumerate() {
-        if !strong[k] {
-            weak.insert(k as u32, o);
-            any_weak = true;
-        }
-    }
+    let any_weak = strong.iter().any(|s| !s);
+    let weak = crate::cluster::FrozenLinks::new(
+        cp.max_gap_s,
+        obs.iter()
+            .enumerate()
+            .filter(|(k, _)| !strong[*k])
+            .map(|(k, o)| (k as u32, o)),
+    );
     let mut weak_comp: HashMap<u32, u32> = HashMap::new();
     if any_weak {
         let mut found = Vec::new();

@@ -1677,6 +1677,14 @@ mod tests {
                 links.remove(i as u32, &obs[i]);
             }
             let alive = |i: usize| !i.is_multiple_of(7);
+            // The same reports indexed once (what a full judgement builds).
+            let frozen = crate::cluster::FrozenLinks::new(
+                gap,
+                obs.iter()
+                    .enumerate()
+                    .filter(|(i, _)| alive(*i))
+                    .map(|(i, o)| (i as u32, o)),
+            );
             let mut found = 0;
             for (i, a) in obs.iter().enumerate().step_by(3) {
                 let mut got = Vec::new();
@@ -1687,6 +1695,13 @@ mod tests {
                     .map(|j| j as u32)
                     .collect();
                 assert_eq!(got, want, "report {i} at ({lon0}, {lat0})");
+                let mut frozen_got = Vec::new();
+                frozen.linked(a, |s| Some(obs[s as usize]), &mut frozen_got);
+                frozen_got.sort_unstable();
+                assert_eq!(
+                    frozen_got, want,
+                    "frozen index, report {i} at ({lon0}, {lat0})"
+                );
                 found += want.len();
             }
             assert!(found > 200, "{found} links at ({lon0}, {lat0})");
