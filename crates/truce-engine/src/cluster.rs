@@ -840,19 +840,22 @@ pub(crate) struct FrozenLinks {
     tiers: Vec<Option<FrozenTier>>,
 }
 
+/// A report's cell in a tier: (slab, row, column).
+type CellKey = (i64, u32, u32);
+
 struct FrozenTier {
     grid: Grid,
     max_reach: f64,
     max_dur: i64,
     /// (slab, row, column) of each report, ascending; `ids` parallel.
-    keys: Vec<(i64, u32, u32)>,
+    keys: Vec<CellKey>,
     ids: Vec<u32>,
 }
 
 impl FrozenLinks {
     /// Indexes `reports` (id, place) linking across at most `gap` seconds.
     pub(crate) fn new<'a>(gap: i64, reports: impl Iterator<Item = (u32, &'a Obs)>) -> FrozenLinks {
-        let mut rows: Vec<Vec<((i64, u32, u32), u32)>> = Vec::new();
+        let mut rows: Vec<Vec<(CellKey, u32)>> = Vec::new();
         let mut tiers: Vec<Option<FrozenTier>> = Vec::new();
         for (id, o) in reports {
             let t = tier_of(o.reach_m);
