@@ -832,6 +832,40 @@ fn components(pts: &[Pt], uf: &mut UnionFind) -> Vec<Vec<u32>> {
     out
 }
 
+/// The runs of cells of a tier (indexed on `grid`, reaches at most `max_reach`, intervals at most
+/// `max_dur` long) that can hold a report linked to `a` across at most `gap` seconds: each
+/// (slab, row, first column, last column), handed to `each` — the search both link indexes run.
+fn cell_runs(
+    a: &Obs,
+    gap: i64,
+    grid: &Grid,
+    max_reach: f64,
+    max_dur: i64,
+    ranges: &mut Vec<(u32, u32, u32)>,
+    mut each: impl FnMut(i64, u32, u32, u32),
+) {
+    let delta = search_angle(a.reach_m + max_reach);
+    grid.ranges(
+        norm_lon(a.lon),
+        a.lat,
+        a.lat.to_radians().cos(),
+        delta,
+        ranges,
+    );
+    // A partner starts no earlier than a.start - gap - its duration, no later than a.end + gap.
+    let lo = a
+        .start
+        .saturating_sub(gap)
+        .saturating_sub(max_dur)
+        .div_euclid(SLAB_S);
+    let hi = a.end.saturating_add(gap).div_euclid(SLAB_S);
+    for slab in lo..=hi {
+        for &(r, c0, c1) in ranges.iter() {
+            each(slab, r, c0, c1);
+        }
+    }
+}
+
 /// [`Links`] built once and never changed: each tier's reports sorted by (slab, row, column),
 /// so a search reads one contiguous run per slab and grid row instead of a hash lookup per cell
 /// (what a full judgement's index of a million detections is built for, once).
@@ -891,23 +925,20 @@ impl FrozenLinks {
         let cp = Params {
             max_gap_s: self.gap,
         };
-        let lon = norm_lon(a.lon);
-        let coslat = a.lat.to_radians().cos();
         let mut ranges = Vec::new();
         for tier in self.tiers.iter().flatten() {
             if tier.keys.is_empty() {
                 continue;
             }
-            let delta = search_angle(a.reach_m + tier.max_reach);
-            tier.grid.ranges(lon, a.lat, coslat, delta, &mut ranges);
-            let lo = a
-                .start
-                .saturating_sub(self.gap)
-                .saturating_sub(tier.max_dur)
-                .div_euclid(SLAB_S);
-            let hi = a.end.saturating_add(self.gap).div_euclid(SLAB_S);
-            for slab in lo..=hi {
-                for &(r, c0, c1) in &ranges {
+            let (grid, reach, dur) = (&tier.grid, tier.max_reach, tier.max_dur);
+            cell_runs(
+                a,
+                self.gap,
+                grid,
+                reach,
+                dur,
+                &mut ranges,
+                |slab, r, c0, c1| {
                     let from = tier.keys.partition_point(|k| *k < (slab, r, c0));
                     let to = tier.keys.partition_point(|k| *k <= (slab, r, c1));
                     for &s in &tier.ids[from..to] {
@@ -915,8 +946,8 @@ impl FrozenLinks {
                             out.push(s);
                         }
                     }
-                }
-            }
+                },
+            );
         }
     }
 }
@@ -989,25 +1020,20 @@ impl Links {
         let cp = Params {
             max_gap_s: self.gap,
         };
-        let lon = norm_lon(a.lon);
-        let coslat = a.lat.to_radians().cos();
         let mut ranges = Vec::new();
         for tier in self.tiers.iter().flatten() {
             if tier.cells.is_empty() {
                 continue;
             }
-            let delta = search_angle(a.reach_m + tier.max_reach);
-            tier.grid.ranges(lon, a.lat, coslat, delta, &mut ranges);
-            // A partner starts no earlier than a.start - gap - its duration, no later than
-            // a.end + gap.
-            let lo = a
-                .start
-                .saturating_sub(self.gap)
-                .saturating_sub(tier.max_dur)
-                .div_euclid(SLAB_S);
-            let hi = a.end.saturating_add(self.gap).div_euclid(SLAB_S);
-            for slab in lo..=hi {
-                for &(r, c0, c1) in &ranges {
+            let (grid, reach, dur) = (&tier.grid, tier.max_reach, tier.max_dur);
+            cell_runs(
+                a,
+                self.gap,
+                grid,
+                reach,
+                dur,
+                &mut ranges,
+                |slab, r, c0, c1| {
                     for c in c0..=c1 {
                         let Some(v) = tier.cells.get(&(slab, r, c)) else {
                             continue;
@@ -1018,8 +1044,8 @@ impl Links {
                             }
                         }
                     }
-                }
-            }
+                },
+            );
         }
     }
 }
