@@ -267,7 +267,9 @@ fn a_verifier_with_its_own_policy_judges_the_rounds_under_it() {
     std::fs::write(p.join("demo-policy.txt"), &policy).unwrap();
     let run = |policy: &str| -> Value {
         let o = truce(p)
+            // Its own state file: the default one is the machine's (shared by every run).
             .args(["-q", "--json", "verify", "m", "--policy", policy])
+            .args(["--state", "s.json"])
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
