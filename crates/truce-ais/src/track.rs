@@ -258,54 +258,47 @@ impl Segment {
         hex(&self.sha256)
     }
 
-    /// The segment's one byte form: compact JSON with keys sorted and integers only (so it is
-    /// also its RFC 8785 form), `first_conflict_line`/`first_jump_line` and zero flag counts left
-    /// out, and points as a flat array `[dt_ms, lon_e6, lat_e6, …]` with `dt_ms` the offset from
-    /// the hour's start:
+    /// The segment as the log's track body (`truce_model::ais::Track`): points flat,
+    /// `[dt_ms, lon_e6, lat_e6, …]` with `dt_ms` the offset from the hour's start; the tolerance
+    /// in millimetres.
+    pub fn to_track(&self) -> truce_model::ais::Track {
+        let start = self.hour.saturating_mul(1000);
+        let mut points = Vec::with_capacity(self.points.len() * 3);
+        for p in &self.points {
+            points.extend([
+                p.t_ms.saturating_sub(start),
+                i64::from(p.lon_e6),
+                i64::from(p.lat_e6),
+            ]);
+        }
+        let f = &self.flags;
+        truce_model::ais::Track {
+            fixes: self.fixes,
+            flags: truce_model::ais::TrackFlags {
+                conflicts: f.conflicts,
+                duplicates: f.duplicates,
+                first_conflict_line: f.first_conflict_line,
+                first_jump_line: f.first_jump_line,
+                jumps: f.jumps,
+            },
+            hour: self.hour,
+            line_first: self.first_line,
+            line_last: self.last_line,
+            mmsi: self.mmsi,
+            part: self.part,
+            points,
+            sha256: self.sha256_hex(),
+            tol_mm: (self.tolerance_m * 1000.0).round() as u32,
+        }
+    }
+
+    /// The segment's one byte form: the log's track body in canonical form
+    /// (`truce_model::ais::Track::to_jcs`: compact JSON, keys sorted, integers only,
+    /// `first_conflict_line`/`first_jump_line` and zero flag counts left out):
     ///
     /// `{"fixes":N,"flags":{…},"hour":S,"line_first":A,"line_last":B,"mmsi":M,"part":P,"points":[…],"sha256":"hex","tol_mm":T}`
     pub fn to_json(&self) -> String {
-        use std::fmt::Write as _;
-        let mut s = String::with_capacity(200 + self.points.len() * 28);
-        // Writing to a String cannot fail.
-        let _ = write!(s, "{{\"fixes\":{},\"flags\":{{", self.fixes);
-        let f = &self.flags;
-        let mut sep = "";
-        for (key, v) in [
-            ("conflicts", (f.conflicts > 0).then_some(f.conflicts)),
-            ("duplicates", (f.duplicates > 0).then_some(f.duplicates)),
-            ("first_conflict_line", f.first_conflict_line),
-            ("first_jump_line", f.first_jump_line),
-            ("jumps", (f.jumps > 0).then_some(f.jumps)),
-        ] {
-            if let Some(v) = v {
-                let _ = write!(s, "{sep}\"{key}\":{v}");
-                sep = ",";
-            }
-        }
-        let _ = write!(
-            s,
-            "}},\"hour\":{},\"line_first\":{},\"line_last\":{},\"mmsi\":{},\"part\":{},\"points\":[",
-            self.hour, self.first_line, self.last_line, self.mmsi, self.part
-        );
-        let start = self.hour.saturating_mul(1000);
-        for (i, p) in self.points.iter().enumerate() {
-            let sep = if i == 0 { "" } else { "," };
-            let _ = write!(
-                s,
-                "{sep}{},{},{}",
-                p.t_ms.saturating_sub(start),
-                p.lon_e6,
-                p.lat_e6
-            );
-        }
-        let _ = write!(
-            s,
-            "],\"sha256\":\"{}\",\"tol_mm\":{}}}",
-            self.sha256_hex(),
-            (self.tolerance_m * 1000.0).round() as u64
-        );
-        s
+        self.to_track().to_jcs()
     }
 
     /// Reads a segment from its byte form, refusing anything but exactly what

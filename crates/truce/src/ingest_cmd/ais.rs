@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use truce_ais::fix::{Item as AisItem, Record, Skip};
 use truce_ais::track::{Params, Segment, Segmenter};
-use truce_model::ais::{Track, TrackFlags, Vessel, TRACK_FORMAT};
+use truce_model::ais::{Track, Vessel, TRACK_FORMAT};
 use truce_model::entry::{record, Body};
 use truce_model::Time;
 
@@ -151,38 +151,6 @@ impl<R: Read> Read for Stoppable<R> {
             return Err(std::io::Error::other("stopped: the log append failed"));
         }
         self.inner.read(buf)
-    }
-}
-
-/// The model's track body of a segment: the same bytes as [`Segment::to_json`].
-pub fn track_of(seg: &Segment) -> Track {
-    let start = seg.hour.saturating_mul(1000);
-    let mut points = Vec::with_capacity(seg.points.len() * 3);
-    for p in &seg.points {
-        points.extend([
-            p.t_ms.saturating_sub(start),
-            i64::from(p.lon_e6),
-            i64::from(p.lat_e6),
-        ]);
-    }
-    let f = &seg.flags;
-    Track {
-        fixes: seg.fixes,
-        flags: TrackFlags {
-            conflicts: f.conflicts,
-            duplicates: f.duplicates,
-            first_conflict_line: f.first_conflict_line,
-            first_jump_line: f.first_jump_line,
-            jumps: f.jumps,
-        },
-        hour: seg.hour,
-        line_first: seg.first_line,
-        line_last: seg.last_line,
-        mmsi: seg.mmsi,
-        part: seg.part,
-        points,
-        sha256: seg.sha256_hex(),
-        tol_mm: (seg.tolerance_m * 1000.0).round() as u32,
     }
 }
 
@@ -335,7 +303,7 @@ impl Producer<'_> {
                 return;
             }
             self.s.segments += 1;
-            let t = track_of(&seg);
+            let t = seg.to_track();
             let span = (t.line_first, t.line_last);
             self.add(ais_key_of_track(&t), Body::Track(t), span);
         }
