@@ -91,6 +91,7 @@ fn a_snapshot_reads_vessels_tracks_and_named_vessels_from_the_ledger() {
         source: "test".into(),
         count: batch.len() as u64,
         root: base64::Engine::encode(&base64::prelude::BASE64_STANDARD, root.0),
+        reception: None,
     });
     let report = |rid: &str, lon: f64, at: &str, vessel: Option<VesselRef>| {
         let mut v = serde_json::json!({

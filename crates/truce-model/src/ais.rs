@@ -688,6 +688,94 @@ fn parse_hex32(s: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// Most positions a stated reception area may have (all rings together): every gap derived is
+/// tested against it, so its cost is bounded.
+pub const MAX_RECEPTION_POSITIONS: usize = 1_000;
+
+/// What a filer says its receivers heard: the reception area of a manifest of `track` records
+/// ([`crate::domain::Manifest::reception`]) and the time its accepted segments span. The ledger
+/// records one per complete manifest with a reception area and at least one accepted segment.
+///
+/// Meaning: "the filer's receivers heard this area from `first_ms` to `last_ms`". It is the
+/// filer's word, like everything it files; a silence inside it is a transmitter not heard where
+/// it would have been heard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Coverage {
+    /// Log index of the manifest.
+    pub manifest_index: u64,
+    /// Who filed it.
+    pub author: Id,
+    /// The area stated.
+    pub area: crate::domain::Zone,
+    /// The earliest start of the segments accepted under it, unix milliseconds.
+    pub first_ms: i64,
+    /// The latest end of the segments accepted under it, unix milliseconds.
+    pub last_ms: i64,
+}
+
+/// The rules a manifest's reception area meets (checked on every replay; cheap and exact): a
+/// name of 1 to 120 characters; at most [`MAX_RECEPTION_POSITIONS`] positions; no position on a
+/// pole; every edge spanning less than 180° of longitude (an edge may cross the antimeridian:
+/// longitudes compare modulo 360°); no ring going round a pole. These are the rules of the
+/// great-circle polygons `truce-geo` measures reading zones with.
+pub fn check_reception(z: &crate::domain::Zone) -> Result<(), String> {
+    if z.name.is_empty()
+        || z.name.chars().count() > MAX_TEXT
+        || z.name.chars().any(char::is_control)
+    {
+        return Err(format!(
+            "field `reception.name`: {:?} must be 1 to {MAX_TEXT} characters without control characters",
+            z.name
+        ));
+    }
+    let rings = z.polygon.rings();
+    let n: usize = rings.iter().map(Vec::len).sum();
+    if n > MAX_RECEPTION_POSITIONS {
+        return Err(format!(
+            "field `reception.polygon`: {n} positions; at most {MAX_RECEPTION_POSITIONS} (simplify the area)"
+        ));
+    }
+    for (i, r) in rings.iter().enumerate() {
+        let what = if i == 0 {
+            "the outer ring".to_string()
+        } else {
+            format!("hole {i}")
+        };
+        if let Some(p) = r.iter().find(|p| p.lat().abs() >= 90.0) {
+            return Err(format!(
+                "field `reception.polygon`: {what} has a position on a pole ([{}, {}]); draw the area off the pole",
+                p.lon(),
+                p.lat()
+            ));
+        }
+        let mut winding = 0.0;
+        for w in r.windows(2) {
+            let mut d = w[1].lon() - w[0].lon();
+            if d > 180.0 {
+                d -= 360.0;
+            } else if d < -180.0 {
+                d += 360.0;
+            }
+            if d.abs() >= 180.0 {
+                return Err(format!(
+                    "field `reception.polygon`: {what} has an edge spanning 180° of longitude ([{}, {}] to [{}, {}]); add a position between them",
+                    w[0].lon(),
+                    w[0].lat(),
+                    w[1].lon(),
+                    w[1].lat()
+                ));
+            }
+            winding += d;
+        }
+        if f64::abs(winding) > 180.0 {
+            return Err(format!(
+                "field `reception.polygon`: {what} goes round a pole; draw the area itself, off the pole"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// One version of a vessel's static data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VesselVersion {

@@ -1024,6 +1024,10 @@ pub struct Manifest {
     pub count: u64,
     /// Base64 RFC 6962 Merkle root of the records.
     pub root: String,
+    /// For AIS track batches: the area the filer's receivers heard, stated by the filer (see
+    /// [`crate::ais::Coverage`]); absent otherwise, and left out of the JSON when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reception: Option<Zone>,
 }
 
 /// A monitor's verdict.

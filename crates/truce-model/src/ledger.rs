@@ -258,6 +258,8 @@ pub struct Ledger {
     pub tracks: crate::ais::TrackStore,
     /// AIS vessels' static data, per MMSI, every version with its time.
     pub vessels: crate::ais::VesselStore,
+    /// AIS reception coverages, in log order of their manifests ([`crate::ais::Coverage`]).
+    pub coverages: Vec<crate::ais::Coverage>,
     /// Entry id → (log index, kind, author, the identifier its value is filed under), for every
     /// accepted entry but reports (the report store knows those): see [`Ledger::entry`].
     ids: EntryIds,
@@ -282,6 +284,8 @@ struct Pending {
     root: truce_log::Hash,
     seen: RootBuilder,
     records: Vec<(u64, RecordIn)>,
+    /// The manifest's stated reception area (AIS tracks), if any.
+    reception: Option<crate::domain::Zone>,
 }
 
 /// The RFC 6962 root of a sequence of leaves, built as they come: the right edge of the tree
@@ -740,6 +744,11 @@ impl Ledger {
                 if self.pending.is_some() {
                     return invalid("a manifest is still waiting for its records".into());
                 }
+                if let Some(z) = &m.reception {
+                    crate::ais::check_reception(z).map_err(|e| {
+                        Rejection::Invalid(format!("manifest reception area {:?}: {e}", z.name))
+                    })?;
+                }
             }
             Body::Assessment(a) => {
                 if a.reports.is_empty() {
@@ -1081,6 +1090,8 @@ impl Ledger {
             )));
         }
         let mut last = Applied::Accepted(id, kind);
+        // The span of the track segments accepted under a manifest stating its reception area.
+        let mut heard: Option<(i64, i64)> = None;
         for (i, e) in p.records {
             let checked = self
                 .parties
@@ -1106,7 +1117,19 @@ impl Ledger {
                         RecordValue::Report(r) => {
                             self.reports.insert(i, e.digest, &e.author, r, None, old);
                         }
-                        RecordValue::Site(env) => self.apply_accepted(i, *env),
+                        RecordValue::Site(env) => {
+                            if let (Some(_), Body::Track(t)) = (&p.reception, &env.body) {
+                                let ms = |c: Option<&[i64]>| c.map(|c| t.hour * 1000 + c[0]);
+                                if let (Some(a), Some(b)) = (
+                                    ms(t.points.chunks_exact(3).next()),
+                                    ms(t.points.chunks_exact(3).last()),
+                                ) {
+                                    heard =
+                                        Some(heard.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+                                }
+                            }
+                            self.apply_accepted(i, *env)
+                        }
                     }
                     self.counts.accepted += 1;
                 }
@@ -1115,6 +1138,15 @@ impl Ledger {
                     last = Applied::Refused(r);
                 }
             }
+        }
+        if let (Some(area), Some((first_ms, last_ms))) = (p.reception, heard) {
+            self.coverages.push(crate::ais::Coverage {
+                manifest_index: p.index,
+                author: p.author,
+                area,
+                first_ms,
+                last_ms,
+            });
         }
         last
     }
@@ -1266,6 +1298,7 @@ impl Ledger {
                         // Room for the records announced, within what one commit can hold (the
                         // count is the author's word: a larger one grows as records come).
                         records: Vec::with_capacity(m.count.min(65_536) as usize),
+                        reception: m.reception,
                     });
                 }
             }
@@ -1413,6 +1446,12 @@ impl Ledger {
         t1_ms: i64,
     ) -> impl Iterator<Item = &crate::ais::StoredTrack> + '_ {
         self.tracks.in_time(t0_ms, t1_ms)
+    }
+
+    /// The AIS reception coverages: per complete manifest that stated a reception area, the area
+    /// and the span of the track segments accepted under it, in log order.
+    pub fn ais_coverage(&self) -> &[crate::ais::Coverage] {
+        &self.coverages
     }
 
     /// Every version of one MMSI's declared static data, oldest first (empty if none).

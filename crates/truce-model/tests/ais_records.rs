@@ -47,6 +47,7 @@ fn tracks_and_vessels_are_stored_once_per_author_and_content() {
             source: "test".into(),
             count: records.len() as u64,
             root: base64::Engine::encode(&base64::prelude::BASE64_STANDARD, root.0),
+            reception: None,
         })
     };
     let h = 1_648_684_800;

@@ -202,6 +202,7 @@ fn manifests_check_their_records_as_they_stream() {
             source: "test".into(),
             count,
             root: base64::Engine::encode(&base64::prelude::BASE64_STANDARD, root.0),
+            reception: None,
         })
     };
     let mut log = vec![

@@ -178,6 +178,7 @@ fn append_batch(
         source: format!("{source}, lines {}-{}", batch.lines.0, batch.lines.1),
         count: batch.records.len() as u64,
         root: batch.root.to_string(),
+        reception: None,
     });
     let env = sign(&cx.author, cx.time, &manifest, &cx.signer).map_err(Failure::input)?;
     let mut entries: Vec<&[u8]> = Vec::with_capacity(batch.records.len() + 2);
@@ -214,6 +215,7 @@ fn check_author(
         source: String::new(),
         count: 1,
         root: truce_log::EMPTY_HASH.to_string(),
+        reception: None,
     });
     let env = sign(author, time, &trial, signer).map_err(Failure::input)?;
     ledger
