@@ -32,7 +32,8 @@ fn get_paths(incident: &str, commitments: &[&str]) -> Vec<String> {
         out.push(
             p.replace("{L}", "0")
                 .replace("{N}", "000.p/3")
-                .replace("{index}", "0"),
+                .replace("{index}", "0")
+                .replace("{mmsi}", "219000001"),
         );
     }
     // Proofs need their parameters to answer something.

@@ -51,9 +51,10 @@
 //! **Where things are.** The typed queries, their parameters and the documents they produce are
 //! `truce_views::query`'s (shared with the CLI); here is the HTTP glue, one file per section:
 //! `fresh` (the views and their freshness, `Which` views answer), `ledger` (agreements,
-//! processes, parties, commitments, claims), `sites`, `reports`, `incidents`, `findings`
+//! processes, parties, commitments, claims), `sites`, `ais` (AIS tracks and vessels), `reports`, `incidents`, `findings`
 //! (with compliance), `background`, `stream` (exports streamed through a bounded channel).
 
+pub mod ais;
 pub mod background;
 pub mod findings;
 pub mod fresh;
@@ -197,6 +198,9 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/parties", get(ledger::parties))
         .route("/v1/sites", get(sites::sites))
         .route("/v1/sites.geojson", get(sites::sites_geojson))
+        .route("/v1/ais/tracks.geojson", get(ais::tracks))
+        .route("/v1/ais/vessels", get(ais::vessels))
+        .route("/v1/ais/vessels/{mmsi}", get(ais::vessel))
         .route("/v1/reports", get(reports::reports))
         .route("/v1/reports.geojson", get(reports::reports_geojson))
         .route("/v1/incidents", get(incidents::incidents))
