@@ -452,6 +452,9 @@ pub struct Maritime {
     pub tracks: Vec<TrackIn>,
     /// Reports naming a vessel or inspecting one, in log order.
     pub reports: Vec<ReportVesselIn>,
+    /// AIS gaps ([`crate::gaps`]), ordered by (start, MMSI): carried with the maritime data so
+    /// the views store them with the judgement, never read by it.
+    pub gaps: Vec<crate::gaps::Gap>,
 }
 
 impl Maritime {
@@ -533,6 +536,7 @@ impl Maritime {
             vessels,
             tracks,
             reports,
+            gaps: crate::gaps::of_ledger(ledger),
         }
     }
 }

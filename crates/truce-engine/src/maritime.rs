@@ -400,6 +400,8 @@ mod tests {
 
     fn maritime() -> Maritime {
         Maritime {
+
+            gaps: Vec::new(),
             vessels: vec![
                 VesselIn {
                     index: 1,

@@ -176,6 +176,7 @@ fn maritime() -> Maritime {
         }
     };
     Maritime {
+        gaps: Vec::new(),
         vessels: vec![
             VesselIn {
                 index: 6,
@@ -629,6 +630,7 @@ impl Model {
             extensions: Vec::new(),
             conditions: Vec::new(),
             maritime: Maritime {
+                gaps: Vec::new(),
                 reports: {
                     let mut v: Vec<ReportVesselIn> = self
                         .named

@@ -83,6 +83,7 @@ fn reasons(f: &Finding, rule: &str) -> Vec<String> {
 
 fn vessels() -> Maritime {
     Maritime {
+        gaps: Vec::new(),
         vessels: vec![
             VesselIn {
                 index: 4,

@@ -373,12 +373,19 @@ pub fn store_judgement(
     let t = Instant::now();
     // Written in log-index order, the table's key: appended at the end of its B-tree rather than
     // inserted all over it (the engine's order is an index, built after).
-    views.replace_bulk(
+    let gaps = snap
+        .maritime
+        .gaps
+        .iter()
+        .map(gap_row)
+        .collect::<Result<Vec<_>, DerivedError>>()?;
+    views.replace_bulk_with(
         stamp,
         incidents,
         findings,
         j.background_views_by_index(snap)
             .map(|v| background_entry(&v)),
+        &gaps,
         &docs,
     )?;
     tracing::info!(
@@ -387,6 +394,19 @@ pub fn store_judgement(
         "stored"
     );
     Ok(())
+}
+
+/// An AIS gap's row ([`truce_engine::gaps`]): carried with a snapshot's maritime data, stored
+/// with every full store.
+pub fn gap_row(g: &truce_engine::gaps::Gap) -> Result<crate::db::GapRow, DerivedError> {
+    Ok(crate::db::GapRow {
+        start_ms: g.start_ms,
+        mmsi: g.mmsi,
+        end_ms: g.end_ms,
+        start: g.start,
+        end: g.end,
+        json: to_json(g)?,
+    })
 }
 
 /// A background detection as `views.db` writes it, borrowed from the snapshot judged: what

@@ -33,12 +33,17 @@ pub struct Live {
     shown: Shown,
     /// Set once its views are in `views.db` (else the next [`Live::store`] writes them whole).
     stored: bool,
-    /// The ledger's maritime records (track segments, track points, vessel versions) when the
-    /// last [`Live::delta`] handed them over (`None` before the first): a delta that finds them
+    /// The ledger's maritime records (track segments, track points, vessel versions, AIS
+    /// reception coverages) and its ports (the sites AIS gaps start away from) when the last
+    /// [`Live::delta`] handed them over (`None` before the first): a delta that finds them
     /// unchanged, and no report of a vessel act among its reports, hands over no maritime data
-    /// (gathering it reads every report).
-    maritime_mark: Option<(usize, usize, usize)>,
+    /// (gathering it reads every report, and derives the AIS gaps again).
+    maritime_mark: Option<MaritimeMark>,
 }
+
+/// What [`Live::delta`] compares to know whether the maritime data changed: counts of track
+/// segments, track points, vessel versions and coverages, and the ports.
+type MaritimeMark = (usize, usize, usize, usize, Vec<truce_engine::gaps::Port>);
 
 impl Live {
     /// Judges `ledger` in full (read, not consumed) as the views stamped `stamp`
@@ -117,8 +122,10 @@ impl Live {
             ledger.tracks.len(),
             ledger.tracks.points(),
             ledger.vessels().map(|(_, v)| v.len()).sum::<usize>(),
+            ledger.ais_coverage().len(),
+            truce_engine::gaps::ports_of(ledger),
         );
-        maritime_changed |= self.maritime_mark != Some(mark);
+        maritime_changed |= self.maritime_mark.as_ref() != Some(&mark);
         self.maritime_mark = Some(mark);
         for r in new {
             let key = (r.author().clone(), r.id_owned());

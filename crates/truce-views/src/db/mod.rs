@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 pub mod background;
 pub use background::{BackgroundEntry, BackgroundFilter, BackgroundRow};
+pub mod gaps;
+pub use gaps::{GapFilter, GapRow};
 
 /// What a set of views was computed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,8 +154,8 @@ pub struct FindingFilter {
 /// findings by `(agreement, reading, incident_start, incident)` (the engine's orders) rather than by
 /// insertion, so an update replaces only the incidents and findings that changed. Version 8 keeps
 /// background rows lean (times as unix seconds, no day column, the entry id as bytes, words as
-/// codes of `view_words`): [`background`].
-const SCHEMA_VERSION: i64 = 8;
+/// codes of `view_words`): [`background`]. Version 9 adds `view_ais_gaps` ([`gaps`]).
+const SCHEMA_VERSION: i64 = 9;
 
 /// The engine's order of incidents.
 const INCIDENT_ORDER: &str = "start, id";
@@ -277,6 +279,7 @@ impl ViewStore {
                 "DROP TABLE IF EXISTS view_meta; DROP TABLE IF EXISTS view_incidents;
                  DROP TABLE IF EXISTS view_findings; DROP TABLE IF EXISTS view_docs;
                  DROP TABLE IF EXISTS view_background; DROP TABLE IF EXISTS view_words;
+                 DROP TABLE IF EXISTS view_ais_gaps;
                  PRAGMA user_version = {SCHEMA_VERSION};"
             ))
             .map_err(|e| sql(path, e))?;
@@ -297,6 +300,7 @@ impl ViewStore {
         .map_err(|e| sql(path, e))?;
         conn.execute_batch(background::SCHEMA)
             .map_err(|e| sql(path, e))?;
+        conn.execute_batch(gaps::SCHEMA).map_err(|e| sql(path, e))?;
         conn.execute_batch(INDEXES).map_err(|e| sql(path, e))?;
         Ok(ViewStore {
             conn,
@@ -376,7 +380,8 @@ impl ViewStore {
     }
 
     /// Replaces every stored view in one transaction, dropping the secondary indexes while rows
-    /// are written and building them afterwards (faster for large views).
+    /// are written and building them afterwards (faster for large views). No AIS gap is stored
+    /// ([`ViewStore::replace_bulk_with`] stores them).
     pub fn replace_bulk<'a>(
         &mut self,
         stamp: &ViewStamp,
@@ -385,13 +390,35 @@ impl ViewStore {
         background: impl IntoIterator<Item = BackgroundEntry<'a>>,
         docs: &[(&str, String)],
     ) -> Result<(), DbError> {
+        self.replace_bulk_with(stamp, incidents, findings, background, &[], docs)
+    }
+
+    /// [`ViewStore::replace_bulk`], storing `gaps` as the AIS gaps.
+    pub fn replace_bulk_with<'a>(
+        &mut self,
+        stamp: &ViewStamp,
+        incidents: impl IntoIterator<Item = IncidentRow>,
+        findings: impl IntoIterator<Item = FindingRow>,
+        background: impl IntoIterator<Item = BackgroundEntry<'a>>,
+        gaps: &[GapRow],
+        docs: &[(&str, String)],
+    ) -> Result<(), DbError> {
         self.conn
             .execute_batch(
                 "DROP INDEX IF EXISTS view_findings_incident; DROP INDEX IF EXISTS view_findings_ar; DROP INDEX IF EXISTS view_incidents_day; DROP INDEX IF EXISTS view_incidents_order; DROP INDEX IF EXISTS view_findings_order; DROP INDEX IF EXISTS view_background_order;",
             )
             .map_err(|e| sql(&self.path, e))?;
         let t = std::time::Instant::now();
-        let r = self.replace(stamp, incidents, findings, background, docs);
+        let r = self.write(
+            stamp,
+            None,
+            incidents,
+            findings,
+            None::<std::iter::Empty<u64>>,
+            background,
+            Some(gaps),
+            docs,
+        );
         tracing::debug!(secs = t.elapsed().as_secs_f64(), "views rows written");
         let t = std::time::Instant::now();
         self.conn
@@ -409,8 +436,8 @@ impl ViewStore {
         r
     }
 
-    /// Replaces every stored view in one transaction. Background detections are stored keyed by
-    /// their log index, with one prepared statement.
+    /// Replaces every stored view in one transaction (no AIS gap is stored). Background
+    /// detections are stored keyed by their log index, with one prepared statement.
     pub fn replace<'a>(
         &mut self,
         stamp: &ViewStamp,
@@ -426,6 +453,7 @@ impl ViewStore {
             findings,
             None::<std::iter::Empty<u64>>,
             background,
+            Some(&[]),
             docs,
         )
     }
@@ -451,13 +479,15 @@ impl ViewStore {
             changes.findings,
             Some(changes.background_gone),
             changes.background,
+            None,
             docs,
         )
     }
 
     /// The one writer of the views: `gone` and `removed` `None` replace every incident, finding
     /// and background row by those given; `Some` deletes those (incident ids, finding keys,
-    /// background log indexes) and writes those given over any of the same key.
+    /// background log indexes) and writes those given over any of the same key. `gaps` `Some`
+    /// replaces the AIS gaps, `None` keeps them.
     #[allow(clippy::too_many_arguments)]
     fn write<'a>(
         &mut self,
@@ -467,6 +497,7 @@ impl ViewStore {
         findings: impl IntoIterator<Item = FindingRow>,
         removed: Option<impl IntoIterator<Item = u64>>,
         background: impl IntoIterator<Item = BackgroundEntry<'a>>,
+        gaps: Option<&[GapRow]>,
         docs: &[(&str, String)],
     ) -> Result<(), DbError> {
         let path = self.path.clone();
@@ -509,6 +540,9 @@ impl ViewStore {
             let t = std::time::Instant::now();
             background::write(&tx, removed, background).map_err(e)?;
             tracing::debug!(secs = t.elapsed().as_secs_f64(), "background rows written");
+            if let Some(g) = gaps {
+                gaps::write(&tx, g).map_err(e)?;
+            }
             let mut st = tx
                 .prepare("INSERT OR REPLACE INTO view_incidents(id, start, day, grade, lon, lat, parties, json, head) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
                 .map_err(e)?;
@@ -756,6 +790,7 @@ impl ViewStore {
             out.extend(self.strings(q, Vec::new())?);
         }
         self.dump_background(&mut out)?;
+        self.dump_gaps(&mut out)?;
         Ok(out)
     }
 
