@@ -187,6 +187,16 @@ pub enum Command {
     /// /v1/background/count) answers for the same filters. Example:
     ///   truce --dir truce-demo background --from 2025-03-20 --bbox 22,44,41,53 --count
     Background(crate::background_cmd::BackgroundArgs),
+    /// AIS: vessels' tracks and declared static data, as filed in the log.
+    ///
+    /// AIS identity is self-declared: an MMSI names a transmitter, and names, IMO numbers and ship
+    /// types (hence the class: commercial, military, law-enforcement, unknown) are what it says.
+    /// --json prints what the API answers for the same filters. Examples:
+    ///   truce ais vessels --class military
+    ///   truce ais tracks --from 2025-04-01 --to 2025-04-02 --mmsi 273000002
+    ///   truce ais tracks --at 2025-04-01T12:00:00Z --hours 3 --bbox 29,44,33,47 --geojson > t.geojson
+    #[command(subcommand)]
+    Ais(AisCommand),
     /// Findings: each incident judged under each party's reading of each agreement.
     ///
     /// Outcome `breach`, `no_breach`, `out_of_scope` or `undetermined`, per blamed party, with the
@@ -515,6 +525,22 @@ pub enum AgreementCommand {
     },
 }
 
+/// `truce ais …`.
+#[derive(Debug, Subcommand)]
+pub enum AisCommand {
+    /// Tracks over a window (at most 31 days): one line per vessel, its points joined in time
+    /// order (GET /v1/ais/tracks.geojson).
+    ///
+    /// A table of vessels with their time spans, or with --geojson (or --json) the GeoJSON
+    /// FeatureCollection: a LineString per MMSI (a MultiLineString where it was silent over an
+    /// hour), simplified within --tolerance-m or for --zoom. Without a window: the last 24 hours
+    /// with tracks.
+    Tracks(crate::tracks_cmd::TracksArgs),
+    /// Vessels: every MMSI with declared static data or a track, each with its versions and its
+    /// track's span (GET /v1/ais/vessels).
+    Vessels(crate::tracks_cmd::VesselsArgs),
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ProcessCommand {
     /// Show the process phases, dependencies, status and agreements.
@@ -705,6 +731,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Taxonomy => domain_cmd::taxonomy(&out),
         Command::Incidents(a) => crate::query_cmd::incidents(&dir, &a, &out),
         Command::Background(a) => crate::background_cmd::run(&dir, &a, &out),
+        Command::Ais(cmd) => match cmd {
+            AisCommand::Tracks(a) => crate::tracks_cmd::tracks(&dir, &a, &out),
+            AisCommand::Vessels(a) => crate::tracks_cmd::vessels(&dir, &a, &out),
+        },
         Command::Findings(a) => crate::query_cmd::findings(&dir, &a, &out),
         Command::Compliance(a) => crate::query_cmd::compliance(&dir, &a, &out),
         Command::Explain { incident } => engine_cmd::explain(&dir, &incident, &out),

@@ -22,6 +22,7 @@ mod serve_cmd;
 mod sign_cmd;
 mod simulate_cmd;
 mod table;
+mod tracks_cmd;
 mod values;
 mod verify_cmd;
 mod witness_cmd;
