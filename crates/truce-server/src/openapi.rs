@@ -151,6 +151,8 @@ impl Modify for Security {
         crate::query::ais::tracks,
         crate::query::ais::vessels,
         crate::query::ais::vessel,
+        crate::query::gaps::gaps,
+        crate::query::gaps::gaps_geojson,
         crate::query::reports::reports,
         crate::query::reports::reports_geojson,
         crate::query::incidents::incidents,

@@ -33,6 +33,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/ais/tracks.geojson"),
     ("GET", "/v1/ais/vessels"),
     ("GET", "/v1/ais/vessels/{mmsi}"),
+    ("GET", "/v1/ais/gaps"),
+    ("GET", "/v1/ais/gaps.geojson"),
     ("GET", "/v1/reports"),
     ("GET", "/v1/reports.geojson"),
     ("GET", "/v1/incidents"),

@@ -58,6 +58,7 @@ pub mod ais;
 pub mod background;
 pub mod findings;
 pub mod fresh;
+pub mod gaps;
 pub mod incidents;
 pub mod ledger;
 pub mod reports;
@@ -201,6 +202,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/ais/tracks.geojson", get(ais::tracks))
         .route("/v1/ais/vessels", get(ais::vessels))
         .route("/v1/ais/vessels/{mmsi}", get(ais::vessel))
+        .route("/v1/ais/gaps", get(gaps::gaps))
+        .route("/v1/ais/gaps.geojson", get(gaps::gaps_geojson))
         .route("/v1/reports", get(reports::reports))
         .route("/v1/reports.geojson", get(reports::reports_geojson))
         .route("/v1/incidents", get(incidents::incidents))
