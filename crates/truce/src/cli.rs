@@ -195,6 +195,7 @@ pub enum Command {
     ///   truce ais vessels --class military
     ///   truce ais tracks --from 2025-04-01 --to 2025-04-02 --mmsi 273000002
     ///   truce ais tracks --at 2025-04-01T12:00:00Z --hours 3 --bbox 29,44,33,47 --geojson > t.geojson
+    ///   truce ais gaps --from 2025-04-01 --to 2025-04-07
     #[command(subcommand)]
     Ais(AisCommand),
     /// Findings: each incident judged under each party's reading of each agreement.
@@ -539,6 +540,16 @@ pub enum AisCommand {
     /// Vessels: every MMSI with declared static data or a track, each with its versions and its
     /// track's span (GET /v1/ais/vessels).
     Vessels(crate::tracks_cmd::VesselsArgs),
+    /// Gaps: vessels not heard for 12 hours or more where the filers' receivers were listening
+    /// (GET /v1/ais/gaps).
+    ///
+    /// Derived across every AIS ingest: a silence of one MMSI counts only when its last fix before
+    /// and first fix after lie in reception areas the filers stated (`truce ingest ais-…
+    /// --reception-area`) whose ingests cover the whole silence, when it starts 10 km or more from
+    /// every listed port (sites under transport.port: Truce holds no coastline), and when the
+    /// vessel moved more than 500 m in the hour before (AIS navigational status is not kept).
+    /// Occurrence-only evidence: a transmitter stopped being heard, not who or why.
+    Gaps(crate::gaps_cmd::GapsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -734,6 +745,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Ais(cmd) => match cmd {
             AisCommand::Tracks(a) => crate::tracks_cmd::tracks(&dir, &a, &out),
             AisCommand::Vessels(a) => crate::tracks_cmd::vessels(&dir, &a, &out),
+            AisCommand::Gaps(a) => crate::gaps_cmd::gaps(&dir, &a, &out),
         },
         Command::Findings(a) => crate::query_cmd::findings(&dir, &a, &out),
         Command::Compliance(a) => crate::query_cmd::compliance(&dir, &a, &out),

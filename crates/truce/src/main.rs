@@ -12,6 +12,7 @@ mod demo;
 mod domain_cmd;
 mod engine_cmd;
 mod export_cmd;
+mod gaps_cmd;
 mod ingest_cmd;
 mod log_cmd;
 mod publish_cmd;
