@@ -156,7 +156,7 @@ fn q(pairs: &[(&str, &str)]) -> TrackQuery {
     TrackQuery::parse(&p).unwrap()
 }
 
-fn feature<'a>(doc: &'a Value, mmsi: u32) -> &'a Value {
+fn feature(doc: &Value, mmsi: u32) -> &Value {
     doc["features"]
         .as_array()
         .unwrap()

@@ -30,6 +30,8 @@ const log = (m) => console.log(`[${t()}] ${m}`);
 const MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
 /** The most the map view may fetch from the API while it first loads (besides the page's files). */
 const MAX_MAP_LOAD_BYTES = 4 * 1024 * 1024;
+/** The agreement the Sudzha checks are about (the demo's Black Sea readings judge it too, under another agreement). */
+const ENERGY = 'energy-moratorium-2025';
 
 const external = [];
 const consoleErrors = [];
@@ -134,7 +136,7 @@ async function main() {
       const d = await api(`/v1/incidents/${encodeURIComponent(i.id)}`);
       // The demo's own reports of the blast (synthetic allegations on a large log may name Sudzha too).
       const mentions = d.reports.some((r) => JSON.stringify(r.report).includes('Sudzha') && r.report.id.startsWith('sudzha-'));
-      const out = Object.fromEntries(d.findings.map((f) => [f.reading, f.outcome]));
+      const out = Object.fromEntries(d.findings.filter((f) => f.agreement === ENERGY).map((f) => [f.reading, f.outcome]));
       if (mentions && out.ru && out.ua && out.ru !== out.ua) { sudzha = { id: i.id, out, doc: d }; break; }
     }
   }
@@ -294,6 +296,80 @@ async function main() {
   await shot(page, 'basemap');
   log(`base map: ${low.length} town labels at zoom 5 (from ${minLow}), ${high.length} at zoom 10; ${hatched.length} hatched regions`);
 
+  // ── Maritime layers: the Black Sea readings' zones, ports, AIS vessel tracks; an incident's vessels ──
+  const aisVessels = await api('/v1/ais/vessels?limit=1');
+  check(aisVessels.total > 0, 'the log served has no AIS vessel: the test log must hold AIS tracks (the demo files them)');
+  let wantZones = 0;
+  for (const a of (await api('/v1/agreements?limit=1000')).items.filter((x) => /black.?sea|maritime/i.test(`${x.id} ${x.title || ''}`))) {
+    const d = await api(`/v1/agreements/${encodeURIComponent(a.id)}`);
+    for (const r of d.readings || []) wantZones += (r.reading.terms.zones || []).length + (r.reading.terms.confined || []).length;
+  }
+  check(wantZones > 0, 'no Black Sea reading with zones in the log served (the demo files them)');
+  const zonesDrawn = Number(await page.getAttribute('#map', 'data-maritime-zones'));
+  check(zonesDrawn === wantZones, `the map draws ${zonesDrawn} maritime zones; the Black Sea readings have ${wantZones}`);
+  let wantPorts = 0;
+  for (const k of ['transport.port', 'transport.port.*']) {
+    wantPorts += (await api(`/v1/sites.geojson?kind=${k}`)).features.filter((f) => f.geometry.type === 'Point').length;
+  }
+  const portsDrawn = Number(await page.getAttribute('#map', 'data-ports'));
+  check(portsDrawn === wantPorts && portsDrawn > 0, `the map draws ${portsDrawn} ports; the API lists ${wantPorts}`);
+  for (const name of ['Maritime zones', 'Ports', 'Vessel tracks (AIS)']) {
+    check((await page.textContent('#map .leaflet-control-layers')).includes(name), `the layers control has no "${name}"`);
+  }
+  // The tracks of the latest day with tracks, the Black Sea in view, that day on the slider.
+  const latest = await api('/v1/ais/tracks.geojson?limit=1');
+  const aisDay = latest.window.to.slice(0, 10);
+  await mapView(page, 44.0, 34.0, 6);
+  await page.evaluate((d) => {
+    const s = document.querySelector('#day');
+    const first = document.querySelector('.hist-axis span').textContent;
+    s.value = String(Math.round((Date.parse(d) - Date.parse(first)) / 86400000));
+    s.dispatchEvent(new Event('input', { bubbles: true }));
+  }, aisDay);
+  check((await page.textContent('.day-label')).startsWith(aisDay), `the slider is not on ${aisDay}, the latest day with AIS tracks`);
+  await page.waitForFunction(() => {
+    const m = document.querySelector('#map');
+    return m.dataset.tracksReady === 'true' && m.dataset.ready === 'true';
+  }, null, { timeout: 30000 });
+  const bbox = await page.evaluate(() => {
+    const b = document.querySelector('#map').leafletMap.getBounds();
+    return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((x) => x.toFixed(4)).join(',');
+  });
+  const inView = await api(`/v1/ais/tracks.geojson?from=${aisDay}&to=${aisDay}&bbox=${bbox}&zoom=6&limit=1000`);
+  const tracksDrawn = Number(await page.getAttribute('#map', 'data-tracks'));
+  check(tracksDrawn > 0 && tracksDrawn === inView.features.length, `the map draws ${tracksDrawn} vessel tracks on ${aisDay}; the API has ${inView.features.length} in view`);
+  const simplified = inView.features.reduce((n, f) => n + f.properties.points, 0);
+  const stored = inView.features.reduce((n, f) => n + f.properties.points_total, 0);
+  check(simplified <= stored, `simplified tracks hold ${simplified} points of ${stored}`);
+  const legendNow = await page.textContent('.legend');
+  for (const w of ['Vessel tracks', 'self-declared', 'commercial', 'military', 'confined zone', 'port']) check(legendNow.includes(w), `the legend does not mention "${w}"`);
+  log(`maritime: ${zonesDrawn} zones, ${portsDrawn} ports, ${tracksDrawn} vessel tracks on ${aisDay} (${simplified} of ${stored} points at zoom 6)`);
+  await shot(page, 'maritime');
+  await page.click('.all-days');
+  await page.waitForSelector('#map[data-ready="true"]', { timeout: 30000 });
+  // An incident listing vessels: its panel shows each (name, MMSI, class, how matched) and the map its track ±6 h.
+  const seas = await api('/v1/incidents?bbox=27,40,42,47.5&limit=1000');
+  const withVessel = seas.items.find((i) => (i.vessels || []).some((v) => v.mmsi));
+  if (withVessel) {
+    const v = withVessel.vessels.find((x) => x.mmsi);
+    await page.evaluate((id) => { location.hash = `#/incident/${id}`; }, withVessel.id);
+    await page.waitForSelector(`aside.panel:not([hidden]) li.vessel[data-mmsi="${v.mmsi}"] .vessel-track[data-drawn]`, { timeout: 15000 });
+    const li = await page.textContent(`aside.panel li.vessel[data-mmsi="${v.mmsi}"]`);
+    check(li.includes(v.mmsi) && li.includes(v.class) && li.includes(v.how), `the panel's vessel does not say its MMSI, class and how it was matched: ${li}`);
+    if (v.name) check(li.includes(v.name), `the panel's vessel does not say its name ${v.name}: ${li}`);
+    const around = await api(`/v1/ais/tracks.geojson?mmsi=${v.mmsi}&at=${encodeURIComponent(withVessel.start)}&hours=6`);
+    const drawn = await page.getAttribute(`aside.panel li.vessel[data-mmsi="${v.mmsi}"] .vessel-track`, 'data-drawn');
+    check(drawn === String(around.features.length > 0), `the panel says its track drawn=${drawn}; the API has ${around.features.length} track(s) ±6 h`);
+    check(Number(await page.getAttribute('#map', 'data-vessel-tracks')) === around.features.length, 'the map does not draw the incident vessel\'s track');
+    check((await page.textContent('aside.panel')).includes('Findings under each reading'), 'the panel with vessels lost its findings');
+    log(`incident ${withVessel.id} lists vessel ${v.mmsi} (${v.class}, ${v.how}); its track ±6 h ${drawn === 'true' ? 'drawn' : 'absent'}`);
+    await shot(page, 'incident-vessel');
+    await page.evaluate(() => { location.hash = '#/map'; });
+    await page.waitForSelector('aside.panel[hidden]', { state: 'attached', timeout: 15000 });
+  } else {
+    log('no incident in the Black Sea lists a vessel with an MMSI: the panel\'s vessels are not checked');
+  }
+
   // ── Incident panel: the Sudzha incident, opened from the list with the keyboard ──
   // The list holds the incidents in view: back to Sudzha's surroundings, where it is listed unless too many are in view.
   await mapView(page, 51.19, 35.27, 8);
@@ -309,7 +385,7 @@ async function main() {
   }
   await page.waitForSelector(`aside.panel:not([hidden]) article.finding[data-reading="ru"]`, { timeout: 15000 });
   check(page.url().endsWith(`#/incident/${sudzha.id}`), `the URL is ${page.url()}`);
-  const found = await page.$$eval('aside.panel article.finding', (els) => els.map((e) => [e.dataset.reading, e.dataset.outcome]));
+  const found = await page.$$eval(`aside.panel section.agreement-findings[data-agreement="${ENERGY}"] article.finding`, (els) => els.map((e) => [e.dataset.reading, e.dataset.outcome]));
   const shown = Object.fromEntries(found);
   log(`panel findings: ${JSON.stringify(shown)} (${Date.now() - t0} ms)`);
   check(shown.ru && shown.ua, `the panel does not show findings under both ru and ua readings: ${JSON.stringify(shown)}`);
@@ -318,7 +394,7 @@ async function main() {
   const panelText = await page.textContent('aside.panel');
   // Every finding in words, with its standing: never a bare "breach" on an allegation.
   for (const f of sudzha.doc.findings) {
-    const card = page.locator(`aside.panel article.finding[data-reading="${f.reading}"]`);
+    const card = page.locator(`aside.panel section.agreement-findings[data-agreement="${f.agreement}"] article.finding[data-reading="${f.reading}"]`);
     check(await card.getAttribute('data-words') === f.words, `the ${f.reading} finding is not said as "${f.words}"`);
     check((await card.locator('p.words').textContent()).includes(f.words), `the ${f.reading} finding's badge does not say "${f.words}"`);
     for (const a of f.attributions) {
@@ -481,7 +557,7 @@ async function main() {
   await page.waitForSelector('figure.chart svg', { timeout: 15000 });
   const before = await page.textContent('.charts');
   // Established breaches counted, corroborated apart, allegations apart: as the API's totals say.
-  const comp = await api(`/v1/compliance?agreement=${encodeURIComponent(sudzha.doc.findings[0].agreement)}&limit=1`);
+  const comp = await api(`/v1/compliance?agreement=${ENERGY}&limit=1`);
   const shownReading = await page.getAttribute('.charts p.headline', 'data-reading');
   const totals = comp.totals.find((x) => x.reading === shownReading);
   check(totals, `no compliance totals for ${shownReading}'s reading`);

@@ -9,8 +9,8 @@
 //! and simplified (Douglas–Peucker on a local plane) within a tolerance: `tolerance_m`, or
 //! about two screen pixels at `zoom` ([`tolerance_for_zoom`]). Invariants: every kept point is a
 //! stored point; a piece's first and last points are kept; features are in MMSI order; an
-//! answer holds at most `limit` (≤ [`MAX_FEATURES`]) features and [`MAX_POINTS`] points (about
-//! 3.5 MB), and says `truncated: true` when it left anything out. Without any time, the window
+//! answer holds at most `limit` (≤ [`MAX_FEATURES`]) features and [`MAX_POINTS`] points (under
+//! 2 MiB), and says `truncated: true` when it left anything out. Without any time, the window
 //! is the last [`DEFAULT_WINDOW_H`] hours with tracks.
 //!
 //! **Vessels.** Every MMSI with static data or a track, in MMSI order, each with every version of
@@ -49,8 +49,9 @@ pub const DEFAULT_AROUND_H: i64 = 6;
 pub const DEFAULT_FEATURES: usize = 500;
 /// The most features in one answer.
 pub const MAX_FEATURES: usize = 2_000;
-/// The most points in one answer (about 24 bytes each as JSON).
-pub const MAX_POINTS: usize = 150_000;
+/// The most points in one answer (about 22 bytes each as JSON: an answer stays under 2 MiB, what
+/// the dashboard allows itself per response).
+pub const MAX_POINTS: usize = 75_000;
 /// A silence longer than this splits a vessel's track, milliseconds (one hour).
 pub const SPLIT_GAP_MS: i64 = 3_600_000;
 /// The largest `tolerance_m`.
@@ -444,8 +445,9 @@ pub fn tracks_geojson(l: &Ledger, q: &TrackQuery, log_size: u64) -> Value {
                 continue;
             };
             if points + n > MAX_POINTS {
+                // Left out; a smaller track after it may still fit.
                 truncated = true;
-                break;
+                continue;
             }
             points += n;
             features.push(f);

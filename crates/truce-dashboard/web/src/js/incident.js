@@ -1,9 +1,10 @@
-// The incident panel: an incident's two grades (occurrence, and attribution per party named, with the standing a breach on that basis has) and why, monitors' review of each question with every assessment, each finding under each reading in words with its reasons, its reports and their sources, and the log entries behind it with their inclusion proofs.
+// The incident panel: the vessels an incident lists (their tracks drawn by maritime.js), an incident's two grades (occurrence, and attribution per party named, with the standing a breach on that basis has) and why, monitors' review of each question with every assessment, each finding under each reading in words with its reasons, its reports and their sources, and the log entries behind it with their inclusion proofs.
 
 import { $, html, setHTML, announce, gradeBadge, attributionBadge, standingBadge, outcomeBadge, when, entryRef, wordsOf } from './util.js';
 import { get } from './api.js';
 import { agreement, parties } from './data.js';
 import { wireVerifyButtons } from './proof.js';
+import { vesselsHtml } from './maritime.js';
 
 /** Reports the panel shows; the rest are counted, with a link to the next page of the API. */
 const REPORTS_SHOWN = 50;
@@ -101,6 +102,7 @@ export async function renderIncident(panel, id) {
     ${attributions.length ? html`<ul class="attributions-of-incident">${attributions}</ul>` : html`<p>Nobody is named as perpetrator.</p>`}
     ${reviews.length ? html`<h3>Monitors' review</h3>${reviews}` : ''}
     ${otherAssessments.length ? html`<h3>Other assessments</h3><ul class="assessments">${otherAssessments}</ul>` : ''}
+    ${vesselsHtml(inc)}
     <h3>Findings under each reading</h3>
     ${findingsHtml.length ? findingsHtml : html`<p>No reading concerns this incident (nobody named, no protected site or target within reach).</p>`}
     <h3>Reports (${doc.reports_total ?? doc.reports.length})</h3><ul class="reports">${reports}</ul>

@@ -1,4 +1,4 @@
-// The map view: filters, day slider and timeline (per UTC day, from /v1/map/days), the Leaflet map (offline base map from basemap.js: recognised boundaries, disputed areas hatched, first-level regions, towns; the incidents in view from /v1/map/cells — cells sized by count and coloured by their most common occurrence grade, or, when the server lists them, each incident's symbol coloured by occurrence grade and shaped by the outcome under the chosen reading, a breach's outline saying its standing; background detections as a density layer; sites, readings' zones), the legend (occurrence vs attribution vs standing), the accessible incident list and the incident panel.
+// The map view: filters, day slider and timeline (per UTC day, from /v1/map/days), the Leaflet map (offline base map from basemap.js: recognised boundaries, disputed areas hatched, first-level regions, towns; the incidents in view from /v1/map/cells — cells sized by count and coloured by their most common occurrence grade, or, when the server lists them, each incident's symbol coloured by occurrence grade and shaped by the outcome under the chosen reading, a breach's outline saying its standing; background detections as a density layer; sites, readings' zones; maritime zones, ports and AIS vessel tracks from maritime.js), the legend (occurrence vs attribution vs standing), the accessible incident list and the incident panel.
 //
 // The page never downloads an unbounded list: every request for the map is bounded by the server (at most 4,096 cells,
 // individual incidents only when at most `threshold` are in view), whatever the size of the log.
@@ -8,6 +8,7 @@ import * as api from './api.js';
 import { agreements, agreement, parties } from './data.js';
 import { renderIncident } from './incident.js';
 import { loadBaseMap, PATTERN_DEFS } from './basemap.js';
+import { initMaritime, loadMaritimeZones, drawPorts, loadTracks, legendHtml, drawIncidentVessels, clearIncidentVessels } from './maritime.js';
 
 /* global L */
 
@@ -155,7 +156,7 @@ export async function mount(section) {
     if (tr && !ev.target.closest('a')) location.hash = `#/incident/${encodeURIComponent(tr.dataset.incidentId)}`;
   });
 
-  await Promise.all([firstView(), loadBaseMap(st.map, st.layersControl), loadSites(), drawZones()]);
+  await Promise.all([firstView(), loadBaseMap(st.map, st.layersControl), loadSites(), drawZones(), loadMaritimeZones()]);
   drawLegend();
 }
 
@@ -173,9 +174,11 @@ export async function show(route) {
     st.map.invalidateSize({ pan: false });
     st.openDoc = doc || null;
     highlight(route.incident);
+    if (doc) drawIncidentVessels(doc.incident, panel).catch(showError);
   } else {
     st.openId = null;
     st.openDoc = null;
+    clearIncidentVessels();
     panel.hidden = true;
     highlight(null);
     if (st.map) st.map.invalidateSize();
@@ -307,6 +310,7 @@ function unionBox(cells) {
 /** Asks the server for what is in view (incidents, and background detections when their layer is on) and draws it. */
 async function load() {
   const day = sliderDay();
+  loadTracks(day).catch(showError);
   const view = viewParams();
   const incParams = { layer: 'incidents', ...view, ...filters(), ...(day ? { from: day, to: day } : {}) };
   const withBackground = st.map.hasLayer(st.backgroundLayer);
@@ -431,6 +435,7 @@ function initMap() {
     Sites: st.sitesLayer,
     "Readings' zones": st.zonesLayer,
   }, { collapsed: false, position: 'topright' }).addTo(st.map);
+  initMaritime(st.map, st.layersControl, el, sliderDay);
   L.control.scale({ imperial: false }).addTo(st.map);
 }
 
@@ -461,6 +466,7 @@ async function loadSites() {
     }
   }
   st.sitesLayer.addLayers(layers);
+  drawPorts(items);
   st.siteFamilies = [...new Map(items.map((s) => { const y = siteStyle(s.site.category); return [y.family, y]; })).values()];
   drawLegend();
 }
@@ -677,6 +683,7 @@ function drawLegend() {
     <div><h3>Standing: how well a breach stands</h3><ul class="single">${standings}</ul>
       <h3>Attribution per party: did it do it? (grade → standing)</h3><ul>${attributions}</ul></div>
     <div><h3>Sites (letter)</h3><ul>${sites}</ul><h3>Zones</h3><ul>${zones}</ul></div>
+    ${legendHtml()}
     <div><h3>Clusters and areas (number inside)</h3><ul class="single">
       <li><span class="marker-cluster-incidents legend-cluster"><span>n</span></span> n incidents close together</li>
       <li><span class="marker-cluster-incidents inc-cell legend-cluster"><span style="background:${OCCURRENCE.reported.colour}">n</span></span> n incidents in an area (too many in view to show each: zoom in); colour and letter: the most common occurrence grade, a thick outline: mostly breaches</li>
