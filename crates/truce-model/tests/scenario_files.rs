@@ -157,6 +157,16 @@ fn manifest_steps_exist_and_cover_every_file() {
             ),
             Some("wri") => assert!(st.file.ends_with(".csv"), "{}", st.file),
             Some("geojson") => assert!(st.file.ends_with(".geojson"), "{}", st.file),
+            Some("ais-dma" | "ais-marinecadastre") => assert!(
+                st.file.ends_with(".csv") || st.file.ends_with(".csv.gz"),
+                "{}",
+                st.file
+            ),
+            Some("ais-nmea") => assert!(
+                st.file.ends_with(".nmea") || st.file.ends_with(".nmea.gz"),
+                "{}",
+                st.file
+            ),
             Some(f) => panic!("step {}: unknown format {f:?}", st.file),
         }
     }
@@ -347,7 +357,21 @@ fn replay() -> Ledger {
 fn replaying_the_steps_is_accepted_and_shows_the_disputes() {
     let ledger = replay();
     assert_eq!(ledger.counts.refused, 0);
-    assert_eq!(ledger.reports.len(), 10);
+    assert_eq!(ledger.reports.len(), 13);
+
+    // Three readings of the Black Sea ceasefire: Russia's alone has a condition precedent (its
+    // status filed by Russia, unmet), Ukraine's alone confines Russia's warships.
+    let black_sea = Id::new("black-sea-ceasefire-2025").unwrap();
+    let diff = views::readings_diff(&ledger, &black_sea);
+    let parties: Vec<&str> = diff.readings.iter().map(|r| r.party.as_str()).collect();
+    assert_eq!(parties, ["ru", "ua", "us"]);
+    let row = |aspect: &str| diff.rows.iter().find(|r| r.aspect == aspect).unwrap();
+    assert!(row("conditions").differs);
+    assert!(row("conditions").values["ru"].contains("rosselkhozbank-sanctions-relief"));
+    assert_eq!(row("conditions").values["us"], "none");
+    assert!(row("confined").differs);
+    assert!(row("confined").values["ua"].contains("vessel.military"));
+    assert!(!row("zones").differs);
 
     // Three readings of the moratorium, differing on start, end and categories.
     let agreement = Id::new("energy-moratorium-2025").unwrap();

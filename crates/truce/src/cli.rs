@@ -384,6 +384,12 @@ pub struct IngestArgs {
     /// AIS: how far the stored track may be from any raw fix at its time, metres (1 to 100000).
     #[arg(long, value_name = "METRES", default_value_t = 50.0)]
     pub tolerance_m: f64,
+    /// AIS: a GeoJSON Polygon (a geometry, or a Feature whose `name` property names it) where the
+    /// filer's receivers hear vessels well, stated in every manifest of the ingest. AIS gaps
+    /// (vessels dark for 12 h or more) are derived only inside such areas, while ingests that
+    /// state them cover the time; without it, this file's tracks count for gaps nowhere.
+    #[arg(long, value_name = "GEOJSON")]
+    pub reception_area: Option<PathBuf>,
     /// Map actor names to parties for the alleged perpetrator: `<name prefix>=<party>` (repeatable).
     /// Built in: "Military Forces of Russia"/"Government of Russia" → ru and the same for Ukraine
     /// → ua, when those parties are registered.
@@ -780,6 +786,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             ingest_cmd::AisOptions {
                 time_base: a.time_base,
                 tolerance_m: a.tolerance_m,
+                reception: a
+                    .reception_area
+                    .as_deref()
+                    .map(ingest_cmd::reception_area)
+                    .transpose()?,
             },
             &out,
         ),

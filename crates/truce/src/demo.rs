@@ -74,6 +74,17 @@ struct Step {
     /// Which of the party's officers signs (default: the party's own key).
     #[serde(default)]
     officer: Option<String>,
+    /// AIS files: the area the filer's receivers hear, stated in its manifests.
+    #[serde(default)]
+    reception: Option<Zone>,
+}
+
+/// The AIS format a step's `format` names, if it names one.
+fn ais_format(name: &str) -> Option<crate::ingest_cmd::AisFormat> {
+    use crate::ingest_cmd::AisFormat;
+    [AisFormat::Dma, AisFormat::Nmea, AisFormat::MarineCadastre]
+        .into_iter()
+        .find(|f| f.name() == name)
 }
 
 /// How gate messages name the demo's clock: the scenario's, not this computer's.
@@ -291,6 +302,50 @@ pub fn run(dir: &DataDir, scenario: Option<&Path>, out: &Out) -> Result<(), Fail
             std::fs::File::open(&path)
                 .map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))
         };
+        if let Some(format) = step.format.as_deref().and_then(ais_format) {
+            // An AIS file: track segments and vessels under manifests, as `truce ingest` files
+            // them, signed by the step's party at the step's time on the scenario's clock.
+            let time = step.time.ok_or_else(|| {
+                Failure::input(anyhow!(
+                    "{}: step {}: an AIS step states its filing `time`",
+                    manifest_path.display(),
+                    step.file
+                ))
+            })?;
+            let key_path = dir.keys_dir().join(format!("{}.key", step.author));
+            let b = crate::ingest_cmd::Bulk {
+                file: &path,
+                author: step.author.as_str(),
+                key: &key_path,
+                rejects: None,
+                strict: true,
+                batch: 50_000,
+                limits: Default::default(),
+            };
+            let mut cx = crate::ingest_cmd::scenario_context(
+                seq,
+                step.author.clone(),
+                signer.clone(),
+                gate(time),
+            )?;
+            let opts = crate::ingest_cmd::AisOptions {
+                time_base: None,
+                tolerance_m: 50.0,
+                reception: step.reception.clone(),
+            };
+            let s = crate::ingest_cmd::ais_run(
+                &mut cx,
+                &b,
+                format,
+                opts,
+                &indicatif::ProgressBar::hidden(),
+            )?;
+            seq = cx.into_sequencer();
+            ledger = replay(seq.reader())?;
+            witnesses.round(&mut seq, &mut ledger, &op_signer, time)?;
+            tracing::info!(file = %step.file, summary = %s.line(), "submitted");
+            continue;
+        }
         let (time, bodies) = match step.format.as_deref().unwrap_or("toml") {
             "toml" => {
                 let f = read_authored(&path)?;
@@ -314,7 +369,7 @@ pub fn run(dir: &DataDir, scenario: Option<&Path>, out: &Out) -> Result<(), Fail
             }
             other => {
                 return Err(Failure::input(anyhow!(
-                    "{}: unknown format {other:?} (toml, wri, geojson)",
+                    "{}: unknown format {other:?} (toml, wri, geojson, ais-dma, ais-nmea, ais-marinecadastre)",
                     step.file
                 )))
             }
@@ -466,9 +521,14 @@ fn summary(
         ));
     }
     text.push_str("\nwhere the reading decides (outcome under each party's reading):\n");
+    let mut agreement = None;
     for diff in &compliance.differences {
+        if agreement != Some(&diff.agreement) {
+            agreement = Some(&diff.agreement);
+            text.push_str(&format!("  {}\n", diff.agreement));
+        }
         text.push_str(&format!(
-            "  {} {}: {}\n",
+            "    {} {}: {}\n",
             diff.incident,
             diff.day,
             diff.words
@@ -485,7 +545,7 @@ fn summary(
         .map(|i| i.id.clone())
         .unwrap_or_else(|| "<incident>".into());
     text.push_str(&format!(
-        "\nexplore:\n  truce --dir {d} incidents\n  truce --dir {d} findings --reading ru\n  truce --dir {d} explain {sudzha}\n  truce --dir {d} compliance\n  truce --dir {d} agreement diff energy-moratorium-2025\n  truce --dir {d} process show\n  truce --dir {d} claims\n  truce --dir {d} commitments\n  truce --dir {d} party list\n  truce --dir {d} log check\n"
+        "\nexplore:\n  truce --dir {d} incidents\n  truce --dir {d} findings --reading ru\n  truce --dir {d} explain {sudzha}\n  truce --dir {d} compliance\n  truce --dir {d} agreement diff energy-moratorium-2025\n  truce --dir {d} agreement diff black-sea-ceasefire-2025\n  truce --dir {d} ais vessels\n  truce --dir {d} ais gaps\n  truce --dir {d} process show\n  truce --dir {d} claims\n  truce --dir {d} commitments\n  truce --dir {d} party list\n  truce --dir {d} log check\n"
     ));
     out.print(
         text,

@@ -31,7 +31,8 @@ use truce_model::entry::{record, sign, Body};
 use truce_model::{gate, Ledger, Time};
 
 mod ais;
-pub use ais::{AisFormat, AisOptions};
+pub(crate) use ais::run as ais_run;
+pub use ais::{reception_area, AisFormat, AisOptions};
 
 /// What `truce ingest --format` names: a report format, or an AIS one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,15 +179,18 @@ fn append_batch(
         source: format!("{source}, lines {}-{}", batch.lines.0, batch.lines.1),
         count: batch.records.len() as u64,
         root: batch.root.to_string(),
-        reception: None,
+        reception: cx.reception.clone(),
     });
     let env = sign(&cx.author, cx.time, &manifest, &cx.signer).map_err(Failure::input)?;
     let mut entries: Vec<&[u8]> = Vec::with_capacity(batch.records.len() + 2);
     entries.push(&env.bytes);
     entries.extend(batch.records.iter().map(Vec::as_slice));
-    // The sequencer's clock closes the batch: read per batch, never before the log's last.
-    let t = jiff::Timestamp::now();
-    cx.gate.now = Time(jiff::Timestamp::from_second(t.as_second()).unwrap_or(t));
+    // The sequencer's clock closes the batch: read per batch, never before the log's last (a
+    // scenario's clock stays at the step's time).
+    if !cx.fixed_clock {
+        let t = jiff::Timestamp::now();
+        cx.gate.now = Time(jiff::Timestamp::from_second(t.as_second()).unwrap_or(t));
+    }
     let clock = cx
         .gate
         .clock_entry(&cx.state.ledger, cx.seq.size(), entries.len())?;
@@ -400,7 +404,7 @@ fn verdict(
 }
 
 /// What every bulk command needs once the file's format is known.
-struct Context {
+pub(crate) struct Context {
     author: Id,
     signer: signed_note::StandardSigner,
     /// The records' filing time: this computer's clock at the start (whole seconds).
@@ -409,6 +413,10 @@ struct Context {
     gate: Gate,
     seq: truce_store::Sequencer<truce_store::sqlite::SqliteStorage>,
     state: crate::domain_cmd::BulkState,
+    /// The gate's clock is a scenario's, fixed at `time` (`truce demo`): not re-read per batch.
+    fixed_clock: bool,
+    /// The area the filer's receivers hear, stated in each manifest (AIS ingests).
+    reception: Option<truce_model::domain::Zone>,
 }
 
 fn context(dir: &DataDir, b: &Bulk<'_>) -> Result<Context, Failure> {
@@ -426,7 +434,39 @@ fn context(dir: &DataDir, b: &Bulk<'_>) -> Result<Context, Failure> {
         gate,
         seq,
         state,
+        fixed_clock: false,
+        reception: None,
     })
+}
+
+/// A bulk context on a sequencer the caller holds, filing at the gate's fixed clock (`truce
+/// demo`'s scenario clock); [`Context::into_sequencer`] gives the sequencer back.
+pub(crate) fn scenario_context(
+    seq: truce_store::Sequencer<truce_store::sqlite::SqliteStorage>,
+    author: Id,
+    signer: signed_note::StandardSigner,
+    gate: Gate,
+) -> Result<Context, Failure> {
+    let state = replay_for_bulk(seq.reader(), &author)?;
+    let time = gate.now;
+    check_author(&state.ledger, &author, &signer, time)?;
+    Ok(Context {
+        author,
+        signer,
+        time,
+        gate,
+        seq,
+        state,
+        fixed_clock: true,
+        reception: None,
+    })
+}
+
+impl Context {
+    /// The sequencer, handed back.
+    pub(crate) fn into_sequencer(self) -> truce_store::Sequencer<truce_store::sqlite::SqliteStorage> {
+        self.seq
+    }
 }
 
 /// Refused (and flagged) rows printed on stderr when there is no rejects file; the rest are

@@ -24,7 +24,7 @@
 
 use super::{
     append_batch, bar, context, open, reject_prefix, rejects_writer, strict_failure, Batch, Bulk,
-    Summary, SHOWN,
+    Context, Summary, SHOWN,
 };
 use crate::datadir::DataDir;
 use crate::domain_cmd::key_of;
@@ -95,12 +95,61 @@ impl AisFormat {
 }
 
 /// The AIS options of `truce ingest`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct AisOptions {
+    /// The area the filer's receivers hear well (`--reception-area`), stated in every manifest:
+    /// AIS gaps are derived only inside it, while its ingests cover the time.
+    pub reception: Option<truce_model::domain::Zone>,
     /// NMEA: the time of sentences with no tag-block or receiver time.
     pub time_base: Option<Time>,
     /// How far the stored track may be from any raw fix at its time, metres.
     pub tolerance_m: f64,
+}
+
+/// Reads `--reception-area`: a GeoJSON Polygon geometry, or a Feature (or a FeatureCollection
+/// of one) with a Polygon geometry, named by its `name` property (else the file's name).
+pub fn reception_area(path: &std::path::Path) -> Result<truce_model::domain::Zone, Failure> {
+    let what = |e: String| {
+        Failure::input(anyhow!(
+            "--reception-area {}: {e}; give a GeoJSON Polygon, or a Feature with a Polygon geometry and a `name` property",
+            path.display()
+        ))
+    };
+    let bytes = std::fs::read(path).map_err(|e| what(e.to_string()))?;
+    if bytes.len() > 4 << 20 {
+        return Err(what("larger than 4 MiB".into()));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| what(e.to_string()))?;
+    let feature = match v.get("type").and_then(|t| t.as_str()) {
+        Some("FeatureCollection") => match v.get("features").and_then(|f| f.as_array()) {
+            Some(f) if f.len() == 1 => f[0].clone(),
+            _ => return Err(what("a FeatureCollection must hold exactly one feature".into())),
+        },
+        _ => v,
+    };
+    let (geometry, name) = match feature.get("type").and_then(|t| t.as_str()) {
+        Some("Feature") => (
+            feature.get("geometry").cloned().unwrap_or_default(),
+            feature
+                .pointer("/properties/name")
+                .and_then(|n| n.as_str())
+                .map(str::to_string),
+        ),
+        _ => (feature, None),
+    };
+    if geometry.get("type").and_then(|t| t.as_str()) != Some("Polygon") {
+        return Err(what("the geometry is not a Polygon".into()));
+    }
+    let polygon: truce_model::geo::Polygon = serde_json::from_value(
+        geometry.get("coordinates").cloned().unwrap_or_default(),
+    )
+    .map_err(|e| what(format!("coordinates: {e}")))?;
+    let name = name.unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    Ok(truce_model::domain::Zone { name, polygon })
 }
 
 /// What an AIS ingest did.
@@ -415,6 +464,47 @@ pub fn ingest(
         )));
     }
     let mut cx = context(dir, b)?;
+    let progress = bar(out, std::fs::metadata(b.file).map(|m| m.len()).unwrap_or(0));
+    let summary = run(&mut cx, b, format, opts, &progress)?;
+    progress.finish_and_clear();
+    let size = cx.seq.size();
+    if b.rejects.is_none() && summary.rejected > SHOWN {
+        eprintln!(
+            "{name}: … and {} more refused row(s) not shown; --rejects FILE writes every one with its line and reason",
+            summary.rejected - SHOWN
+        );
+    }
+    let line = summary.line();
+    eprintln!(
+        "{name} ({}): {line}{}; log size {size}",
+        format.name(),
+        b.rejects
+            .filter(|_| summary.rejected > 0)
+            .map(|p| format!(" (see {})", p.display()))
+            .unwrap_or_default()
+    );
+    out.print(
+        format!("{line}\n"),
+        json!({ "file": name, "format": format.name(), "summary": summary, "log_size": size }),
+    )
+}
+
+/// Files an AIS file into the log through `cx` (its author, key, clock and sequencer): the
+/// work of `truce ingest` without its printing, also `truce demo`'s.
+pub(crate) fn run(
+    cx: &mut Context,
+    b: &Bulk<'_>,
+    format: AisFormat,
+    opts: AisOptions,
+    progress: &indicatif::ProgressBar,
+) -> Result<AisSummary, Failure> {
+    let name = b.file.display().to_string();
+    let params = Params {
+        tolerance_m: opts.tolerance_m,
+        ..Params::default()
+    };
+    let time_base = opts.time_base.map(|t| t.0.as_millisecond());
+    cx.reception = opts.reception.clone();
     let filed_ms = cx.time.0.as_millisecond();
     let skew_s = cx.gate.limits.max_clock_skew_s;
     if b.strict {
@@ -442,8 +532,6 @@ pub fn ingest(
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let total = std::fs::metadata(b.file).map(|m| m.len()).unwrap_or(0);
-    let progress = bar(out, total);
     let mut rejects = rejects_writer(b.rejects)?;
     let existing = std::mem::take(&mut cx.state.ais);
     let (author, time, batch_size) = (cx.author.clone(), cx.time, b.batch);
@@ -507,7 +595,7 @@ pub fn ingest(
         let mut appended: Result<(), Failure> = Ok(());
         for batch in rx.iter() {
             if let Err(e) = append_batch(
-                &mut cx,
+                cx,
                 &manifest_format,
                 &source,
                 &batch,
@@ -526,44 +614,30 @@ pub fn ingest(
         appended?;
         produced
     })?;
-    progress.finish_and_clear();
     let mut summary = produced;
     summary.batches = bulk_summary.batches;
     summary.first_index = bulk_summary.first_index;
-    let size = cx.seq.size();
-    if b.rejects.is_none() && summary.rejected > SHOWN {
-        eprintln!(
-            "{name}: … and {} more refused row(s) not shown; --rejects FILE writes every one with its line and reason",
-            summary.rejected - SHOWN
-        );
+    Ok(summary)
+}
+
+impl AisSummary {
+    /// The summary in one line of text.
+    pub fn line(&self) -> String {
+        format!(
+            "read {} fixes {} segments {} points {} vessels {} accepted {} duplicates {} skipped {} (not available {}) rejected {} jumps {}",
+            self.read,
+            self.fixes,
+            self.segments,
+            self.points,
+            self.vessels,
+            self.accepted,
+            self.duplicates,
+            self.skipped,
+            self.skipped_not_available,
+            self.rejected,
+            self.flagged_jumps
+        )
     }
-    let s = &summary;
-    let line = format!(
-        "read {} fixes {} segments {} points {} vessels {} accepted {} duplicates {} skipped {} (not available {}) rejected {} jumps {}",
-        s.read,
-        s.fixes,
-        s.segments,
-        s.points,
-        s.vessels,
-        s.accepted,
-        s.duplicates,
-        s.skipped,
-        s.skipped_not_available,
-        s.rejected,
-        s.flagged_jumps
-    );
-    eprintln!(
-        "{name} ({}): {line}{}; log size {size}",
-        format.name(),
-        b.rejects
-            .filter(|_| s.rejected > 0)
-            .map(|p| format!(" (see {})", p.display()))
-            .unwrap_or_default()
-    );
-    out.print(
-        format!("{line}\n"),
-        json!({ "file": name, "format": format.name(), "summary": summary, "log_size": size }),
-    )
 }
 
 /// The de-duplication id of a track body (as [`ais_key`] gives it from the record's bytes).
