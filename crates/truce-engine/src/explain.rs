@@ -69,6 +69,29 @@ pub fn explain(incident: &Incident, findings: &[&Finding]) -> String {
                 .unwrap_or_default(),
         );
     }
+    if !i.vessels.is_empty() {
+        let _ = writeln!(
+            s,
+            "  vessels ({}; AIS identity is self-declared: it supports the occurrence, never who did it):",
+            i.vessels.len()
+        );
+    }
+    for v in &i.vessels {
+        let ids = [
+            v.name.clone(),
+            v.mmsi.as_ref().map(|m| format!("MMSI {m}")),
+            v.imo.as_ref().map(|m| format!("IMO {m}")),
+        ];
+        let ids: Vec<String> = ids.into_iter().flatten().collect();
+        let _ = writeln!(
+            s,
+            "    {} ({}) for {}: {}",
+            ids.join(", "),
+            v.class,
+            v.report,
+            v.how
+        );
+    }
     for a in &i.assessments {
         let _ = writeln!(
             s,

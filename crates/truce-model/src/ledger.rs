@@ -713,6 +713,14 @@ impl Ledger {
                 for b in &r.terms.bound {
                     self.party(b, "bound party")?;
                 }
+                for c in &r.terms.conditions {
+                    for p in c.attested_by.iter().flatten() {
+                        self.party(p, "party in a condition's attested_by")?;
+                    }
+                }
+                for c in &r.terms.confined {
+                    self.party(&c.party, "confined party")?;
+                }
                 if let Some(ExtensionBy::Parties(ps)) = &r.terms.window.extension_by {
                     for p in ps {
                         self.party(p, "party in extension_by")?;

@@ -161,6 +161,34 @@ fn an_extension_refers_to_a_defined_agreement_and_a_reading_to_registered_partie
             .contains("party in extension_by `nobody` is not a registered party"),
         "{e}"
     );
+    // A condition's attesters and a confined party are registered parties too.
+    let e = w
+        .submit(
+            "ru",
+            reading("conditions = [{ id = \"sanctions\", attested_by = [\"ru\", \"nobody\"] }]"),
+            "2025-03-25T00:00:00Z",
+        )
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("party in a condition's attested_by `nobody` is not a registered party"),
+        "{e}"
+    );
+    let confined = "confined = [{ category = \"vessel.military\", party = \"nobody\", zone = { name = \"east\", polygon = [[[36.0, 41.0], [41.8, 41.0], [41.8, 47.3], [36.0, 41.0]]] } }]";
+    let e = w
+        .submit("ru", reading(confined), "2025-03-25T00:00:00Z")
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("confined party `nobody` is not a registered party"),
+        "{e}"
+    );
+    w.submit(
+        "ru",
+        reading(&confined.replace("nobody", "ru")),
+        "2025-03-25T00:00:00Z",
+    )
+    .unwrap();
 }
 
 /// A reading body with one more line in its `[terms.window]` table.

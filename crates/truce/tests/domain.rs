@@ -171,7 +171,7 @@ fn the_demo_is_deterministic_and_shows_the_disputes() {
         "{pr}"
     );
     let parties = json(truce(p).args(["--dir", "truce-demo", "party", "list"]));
-    assert_eq!(parties.as_array().unwrap().len(), 6);
+    assert_eq!(parties.as_array().unwrap().len(), 7);
 }
 
 const READING: &str = r#"time = 2025-03-25T12:00:00+03:00

@@ -42,7 +42,7 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
     let p = t.path();
     let incidents = json(truce(p).args(["--dir", "d", "incidents"]));
     let incidents = incidents.as_array().unwrap();
-    assert_eq!(incidents.len(), 7, "{incidents:#?}");
+    assert_eq!(incidents.len(), 10, "{incidents:#?}");
 
     // Sudzha: both allegations cluster with the satellite detection.
     let sudzha = incidents
@@ -90,6 +90,8 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
         "--dir",
         "d",
         "findings",
+        "--agreement",
+        "energy-moratorium-2025",
         "--incident",
         kav["id"].as_str().unwrap(),
     ]));
@@ -122,7 +124,15 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
                 .as_str()
                 .unwrap()
                 .contains("does not qualify for the release clause")));
-    let ru_findings = json(truce(p).args(["--dir", "d", "findings", "--reading", "ru"]));
+    let ru_findings = json(truce(p).args([
+        "--dir",
+        "d",
+        "findings",
+        "--agreement",
+        "energy-moratorium-2025",
+        "--reading",
+        "ru",
+    ]));
     for f in ru_findings.as_array().unwrap() {
         for a in f["attributions"].as_array().unwrap() {
             assert!(a.get("released_by").is_none(), "{f:#?}");
@@ -138,7 +148,15 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
 
     // Findings for Sudzha: breach under Russia's reading (window from 18 March), out of scope
     // under Ukraine's (window from 25 March).
-    let f = json(truce(p).args(["--dir", "d", "findings", "--incident", id]));
+    let f = json(truce(p).args([
+        "--dir",
+        "d",
+        "findings",
+        "--agreement",
+        "energy-moratorium-2025",
+        "--incident",
+        id,
+    ]));
     let by = |r: &str| {
         f.as_array()
             .unwrap()
@@ -185,6 +203,8 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
         "--dir",
         "d",
         "findings",
+        "--agreement",
+        "energy-moratorium-2025",
         "--reading",
         "ua",
         "--outcome",
@@ -216,8 +236,8 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
         "{text}"
     );
     assert!(
-        text.contains("under ru's reading (version of entry 135): ALLEGED BREACH — decided by a RETROACTIVE version")
-            && text.contains("under ua's reading (version of entry 138): OUT OF SCOPE")
+        text.contains("under ru's reading (version of entry 136): ALLEGED BREACH — decided by a RETROACTIVE version")
+            && text.contains("under ua's reading (version of entry 139): OUT OF SCOPE")
             && text.contains("attribution to ua: disputed (standing: alleged"),
         "{text}"
     );
@@ -239,7 +259,10 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
     // on the reading are listed.
     let c = json(truce(p).args(["--dir", "d", "compliance"]));
     let totals = c["totals"].as_array().unwrap();
-    let ru_totals = totals.iter().find(|t| t["reading"] == "ru").unwrap();
+    let ru_totals = totals
+        .iter()
+        .find(|t| t["reading"] == "ru" && t["agreement"] == "energy-moratorium-2025")
+        .unwrap();
     assert_eq!(
         ru_totals["breaches_by_party"]["ua"],
         serde_json::json!({"alleged": 3, "corroborated": 0, "established": 0})
@@ -271,11 +294,25 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
     assert_eq!(kherson["start"], "2025-04-03T21:00:00Z");
     assert_eq!(kherson["day"], "2025-04-03");
     let kid = kherson["id"].as_str().unwrap();
-    let fs = json(truce(p).args(["--dir", "d", "findings", "--incident", kid]));
+    let fs = json(truce(p).args([
+        "--dir",
+        "d",
+        "findings",
+        "--agreement",
+        "energy-moratorium-2025",
+        "--incident",
+        kid,
+    ]));
     let fs = fs.as_array().unwrap();
     assert!(!fs.is_empty());
     assert!(fs.iter().all(|f| f["day"] == "2025-04-04"), "{fs:#?}");
-    let rows = c["items"].as_array().unwrap();
+    // (The Black Sea agreement states no zone: its rows count UTC days.)
+    let rows: Vec<&Value> = c["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["agreement"] == "energy-moratorium-2025")
+        .collect();
     assert!(rows.iter().any(|r| r["day"] == "2025-04-04"));
     assert!(!rows.iter().any(|r| r["day"] == "2025-04-03"), "{rows:#?}");
 }
@@ -287,8 +324,9 @@ fn rebuild_reproduces_the_findings_byte_for_byte_and_views_follow_the_log() {
     let before = stdout(truce(p).args(["--dir", "d", "--json", "findings"]));
     let incidents_before = stdout(truce(p).args(["--dir", "d", "--json", "incidents"]));
     let r = json(truce(p).args(["--dir", "d", "rebuild"]));
-    assert_eq!(r["incidents"], 7);
-    assert_eq!(r["findings"], 21);
+    assert_eq!(r["incidents"], 10);
+    // Ten incidents under each of three readings of the two agreements.
+    assert_eq!(r["findings"], 60);
     assert_eq!(
         stdout(truce(p).args(["--dir", "d", "--json", "findings"])),
         before
@@ -382,7 +420,15 @@ fn a_refiled_reading_is_a_version_and_the_past_stays_reproducible() {
 
     // Retroactive: effective from 18 March, filed 20 April.
     file("ru-retro.toml", &original);
-    let after = json(truce(p).args(["--dir", "d", "findings", "--reading", "ru"]));
+    let after = json(truce(p).args([
+        "--dir",
+        "d",
+        "findings",
+        "--agreement",
+        "energy-moratorium-2025",
+        "--reading",
+        "ru",
+    ]));
     let sudzha = after
         .as_array()
         .unwrap()
@@ -549,7 +595,15 @@ fn after_the_lapse_a_may_strike_is_out_of_scope_under_every_reading() {
     ]));
     let incidents = json(truce(p).args(["--dir", "d", "incidents", "--from", "2025-05-09"]));
     let id = incidents[0]["id"].as_str().unwrap().to_string();
-    let f = json(truce(p).args(["--dir", "d", "findings", "--incident", &id]));
+    let f = json(truce(p).args([
+        "--dir",
+        "d",
+        "findings",
+        "--agreement",
+        "energy-moratorium-2025",
+        "--incident",
+        &id,
+    ]));
     let f = f.as_array().unwrap();
     assert_eq!(f.len(), 3, "{f:#?}");
     for x in f {

@@ -43,7 +43,13 @@ fn an_extension_needs_both_sides_and_as_of_reproduces_what_was_known_before() {
     let incidents = json(p, &["incidents", "--from", "2025-05-09"]);
     let inc = incidents[0]["id"].as_str().unwrap().to_string();
     let findings = |extra: &[&str]| -> Value {
-        let mut args = vec!["findings", "--incident", inc.as_str()];
+        let mut args = vec![
+            "findings",
+            "--agreement",
+            "energy-moratorium-2025",
+            "--incident",
+            inc.as_str(),
+        ];
         args.extend_from_slice(extra);
         json(p, &args)
     };
@@ -89,8 +95,16 @@ fn an_extension_needs_both_sides_and_as_of_reproduces_what_was_known_before() {
                     .contains("extension to 2025-05-16T21:00:00Z proposed by ru, awaiting ua")),
         "{ru:#}"
     );
-    let ru_only_text =
-        stdout(truce(p).args(["--dir", "d", "--json", "findings", "--incident", &inc]));
+    let ru_only_text = stdout(truce(p).args([
+        "--dir",
+        "d",
+        "--json",
+        "findings",
+        "--agreement",
+        "energy-moratorium-2025",
+        "--incident",
+        &inc,
+    ]));
 
     // ua consents to the same end on 16 April, before the lapse: in scope under every reading
     // (the US reading states no end, but the lapse it now meets only on 17 May).
@@ -124,6 +138,8 @@ fn an_extension_needs_both_sides_and_as_of_reproduces_what_was_known_before() {
         "d",
         "--json",
         "findings",
+        "--agreement",
+        "energy-moratorium-2025",
         "--incident",
         &inc,
         "--as-of",

@@ -97,7 +97,7 @@ fn the_report_of_21_march_names_sudzha_with_its_grade_and_outcomes() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|x| x["reading"] == r)
+            .find(|x| x["reading"] == r && x["agreement"] == "energy-moratorium-2025")
             .map(|x| x["outcome"].as_str().unwrap().to_string())
             .unwrap()
     };
@@ -109,7 +109,7 @@ fn the_report_of_21_march_names_sudzha_with_its_grade_and_outcomes() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|x| x["reading"] == r)
+            .find(|x| x["reading"] == r && x["agreement"] == "energy-moratorium-2025")
             .map(|x| x["words"].as_str().unwrap().to_string())
             .unwrap()
     };
