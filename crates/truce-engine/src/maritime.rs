@@ -400,7 +400,6 @@ mod tests {
 
     fn maritime() -> Maritime {
         Maritime {
-
             gaps: Vec::new(),
             vessels: vec![
                 VesselIn {

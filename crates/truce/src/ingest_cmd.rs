@@ -464,7 +464,9 @@ pub(crate) fn scenario_context(
 
 impl Context {
     /// The sequencer, handed back.
-    pub(crate) fn into_sequencer(self) -> truce_store::Sequencer<truce_store::sqlite::SqliteStorage> {
+    pub(crate) fn into_sequencer(
+        self,
+    ) -> truce_store::Sequencer<truce_store::sqlite::SqliteStorage> {
         self.seq
     }
 }

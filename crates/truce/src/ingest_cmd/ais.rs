@@ -123,7 +123,11 @@ pub fn reception_area(path: &std::path::Path) -> Result<truce_model::domain::Zon
     let feature = match v.get("type").and_then(|t| t.as_str()) {
         Some("FeatureCollection") => match v.get("features").and_then(|f| f.as_array()) {
             Some(f) if f.len() == 1 => f[0].clone(),
-            _ => return Err(what("a FeatureCollection must hold exactly one feature".into())),
+            _ => {
+                return Err(what(
+                    "a FeatureCollection must hold exactly one feature".into(),
+                ))
+            }
         },
         _ => v,
     };
@@ -140,10 +144,9 @@ pub fn reception_area(path: &std::path::Path) -> Result<truce_model::domain::Zon
     if geometry.get("type").and_then(|t| t.as_str()) != Some("Polygon") {
         return Err(what("the geometry is not a Polygon".into()));
     }
-    let polygon: truce_model::geo::Polygon = serde_json::from_value(
-        geometry.get("coordinates").cloned().unwrap_or_default(),
-    )
-    .map_err(|e| what(format!("coordinates: {e}")))?;
+    let polygon: truce_model::geo::Polygon =
+        serde_json::from_value(geometry.get("coordinates").cloned().unwrap_or_default())
+            .map_err(|e| what(format!("coordinates: {e}")))?;
     let name = name.unwrap_or_else(|| {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -594,13 +597,7 @@ pub(crate) fn run(
         });
         let mut appended: Result<(), Failure> = Ok(());
         for batch in rx.iter() {
-            if let Err(e) = append_batch(
-                cx,
-                &manifest_format,
-                &source,
-                &batch,
-                &mut bulk_summary,
-            ) {
+            if let Err(e) = append_batch(cx, &manifest_format, &source, &batch, &mut bulk_summary) {
                 appended = Err(e);
                 stop.store(true, Ordering::Relaxed);
                 break;
