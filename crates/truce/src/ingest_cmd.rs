@@ -423,24 +423,14 @@ fn context(dir: &DataDir, b: &Bulk<'_>) -> Result<Context, Failure> {
     let author = Id::new(b.author).map_err(|e| Failure::input(anyhow!(e)))?;
     let signer = load_signer(b.key)?;
     let gate = Gate::system(dir)?;
-    let time = gate.now;
-    let seq = dir.sequencer()?;
-    let state = replay_for_bulk(seq.reader(), &author)?;
-    check_author(&state.ledger, &author, &signer, time)?;
-    Ok(Context {
-        author,
-        signer,
-        time,
-        gate,
-        seq,
-        state,
-        fixed_clock: false,
-        reception: None,
-    })
+    let mut cx = scenario_context(dir.sequencer()?, author, signer, gate)?;
+    cx.fixed_clock = false;
+    Ok(cx)
 }
 
 /// A bulk context on a sequencer the caller holds, filing at the gate's fixed clock (`truce
-/// demo`'s scenario clock); [`Context::into_sequencer`] gives the sequencer back.
+/// demo`'s scenario clock); [`Context::into_sequencer`] gives the sequencer back. (`truce
+/// ingest`'s own, [`context`], is this one on this computer's clock, read again per batch.)
 pub(crate) fn scenario_context(
     seq: truce_store::Sequencer<truce_store::sqlite::SqliteStorage>,
     author: Id,

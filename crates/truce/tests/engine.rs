@@ -21,6 +21,22 @@ fn json(c: &mut Command) -> Value {
     }
 }
 
+/// `truce findings --json` of the energy moratorium (the demo's other agreement, the Black Sea
+/// ceasefire, judges every incident too), with more flags.
+fn moratorium_findings(p: &std::path::Path, flags: &[&str]) -> Value {
+    json(
+        truce(p)
+            .args([
+                "--dir",
+                "d",
+                "findings",
+                "--agreement",
+                "energy-moratorium-2025",
+            ])
+            .args(flags),
+    )
+}
+
 fn members(i: &Value) -> Vec<String> {
     i["members"]
         .as_array()
@@ -86,15 +102,7 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
     // Under each reading: Russia's and the US's, an alleged (not established) breach by ua;
     // Ukraine's, out of scope (its window starts 25 March). No release clause fires: Russia's
     // own allegation never qualifies, so later strikes blamed on Russia stay in breach.
-    let kf = json(truce(p).args([
-        "--dir",
-        "d",
-        "findings",
-        "--agreement",
-        "energy-moratorium-2025",
-        "--incident",
-        kav["id"].as_str().unwrap(),
-    ]));
+    let kf = moratorium_findings(p, &["--incident", kav["id"].as_str().unwrap()]);
     let words: Vec<(String, String)> = kf
         .as_array()
         .unwrap()
@@ -124,15 +132,7 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
                 .as_str()
                 .unwrap()
                 .contains("does not qualify for the release clause")));
-    let ru_findings = json(truce(p).args([
-        "--dir",
-        "d",
-        "findings",
-        "--agreement",
-        "energy-moratorium-2025",
-        "--reading",
-        "ru",
-    ]));
+    let ru_findings = moratorium_findings(p, &["--reading", "ru"]);
     for f in ru_findings.as_array().unwrap() {
         for a in f["attributions"].as_array().unwrap() {
             assert!(a.get("released_by").is_none(), "{f:#?}");
@@ -148,15 +148,7 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
 
     // Findings for Sudzha: breach under Russia's reading (window from 18 March), out of scope
     // under Ukraine's (window from 25 March).
-    let f = json(truce(p).args([
-        "--dir",
-        "d",
-        "findings",
-        "--agreement",
-        "energy-moratorium-2025",
-        "--incident",
-        id,
-    ]));
+    let f = moratorium_findings(p, &["--incident", id]);
     let by = |r: &str| {
         f.as_array()
             .unwrap()
@@ -199,17 +191,7 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
     assert_eq!(us["words"], "alleged breach");
 
     // Filters.
-    let breaches = json(truce(p).args([
-        "--dir",
-        "d",
-        "findings",
-        "--agreement",
-        "energy-moratorium-2025",
-        "--reading",
-        "ua",
-        "--outcome",
-        "breach",
-    ]));
+    let breaches = moratorium_findings(p, &["--reading", "ua", "--outcome", "breach"]);
     assert!(breaches
         .as_array()
         .unwrap()
@@ -294,15 +276,7 @@ fn the_demo_yields_the_expected_incidents_and_findings() {
     assert_eq!(kherson["start"], "2025-04-03T21:00:00Z");
     assert_eq!(kherson["day"], "2025-04-03");
     let kid = kherson["id"].as_str().unwrap();
-    let fs = json(truce(p).args([
-        "--dir",
-        "d",
-        "findings",
-        "--agreement",
-        "energy-moratorium-2025",
-        "--incident",
-        kid,
-    ]));
+    let fs = moratorium_findings(p, &["--incident", kid]);
     let fs = fs.as_array().unwrap();
     assert!(!fs.is_empty());
     assert!(fs.iter().all(|f| f["day"] == "2025-04-04"), "{fs:#?}");
@@ -420,15 +394,7 @@ fn a_refiled_reading_is_a_version_and_the_past_stays_reproducible() {
 
     // Retroactive: effective from 18 March, filed 20 April.
     file("ru-retro.toml", &original);
-    let after = json(truce(p).args([
-        "--dir",
-        "d",
-        "findings",
-        "--agreement",
-        "energy-moratorium-2025",
-        "--reading",
-        "ru",
-    ]));
+    let after = moratorium_findings(p, &["--reading", "ru"]);
     let sudzha = after
         .as_array()
         .unwrap()
@@ -595,15 +561,7 @@ fn after_the_lapse_a_may_strike_is_out_of_scope_under_every_reading() {
     ]));
     let incidents = json(truce(p).args(["--dir", "d", "incidents", "--from", "2025-05-09"]));
     let id = incidents[0]["id"].as_str().unwrap().to_string();
-    let f = json(truce(p).args([
-        "--dir",
-        "d",
-        "findings",
-        "--agreement",
-        "energy-moratorium-2025",
-        "--incident",
-        &id,
-    ]));
+    let f = moratorium_findings(p, &["--incident", &id]);
     let f = f.as_array().unwrap();
     assert_eq!(f.len(), 3, "{f:#?}");
     for x in f {

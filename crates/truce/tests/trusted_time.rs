@@ -21,6 +21,15 @@ fn size(p: &Path) -> u64 {
     json(p, &["log", "checkpoint"])["size"].as_u64().unwrap()
 }
 
+/// `GET /v1/entries/{i}/known-by` of a running server.
+fn known_by(http: &reqwest::blocking::Client, addr: &impl std::fmt::Display, i: u64) -> Value {
+    http.get(format!("http://{addr}/v1/entries/{i}/known-by"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
 #[test]
 fn every_demo_entry_has_a_known_by_interval_and_every_clock_lies_inside_its_own() {
     let t = demo();
@@ -33,12 +42,7 @@ fn every_demo_entry_has_a_known_by_interval_and_every_clock_lies_inside_its_own(
     let server = common::serve(&p.join("d"));
     let http = reqwest::blocking::Client::new();
     for i in 0..n {
-        let k: Value = http
-            .get(format!("http://{}/v1/entries/{i}/known-by", server.addr))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
+        let k = known_by(&http, &server.addr, i);
         if i % 97 == 0 || i + 1 == n {
             assert_eq!(
                 json(p, &["log", "known-by", &i.to_string()]),
@@ -110,12 +114,7 @@ fn as_of_a_time_is_the_size_the_witnesses_had_cosigned_by_then() {
     let server = common::serve(&p.join("d"));
     let http = reqwest::blocking::Client::new();
     for i in 0..n {
-        let k: Value = http
-            .get(format!("http://{}/v1/entries/{i}/known-by", server.addr))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
+        let k = known_by(&http, &server.addr, i);
         if k["known_by"]["by"]
             .as_str()
             .is_some_and(|b| b <= "2025-03-21T21:00:00Z")
