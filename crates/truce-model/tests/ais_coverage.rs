@@ -4,16 +4,14 @@
 //! none; a bad area refuses the manifest, saying why; an entry without `reception` reads and
 //! writes as before.
 
-use truce_log::{generate_key, parse_signer};
+mod common;
+
+use common::{key, manifest, rec, register, signed};
 use truce_model::ais::Track;
 use truce_model::domain::*;
-use truce_model::entry::{record, sign, Body};
+use truce_model::entry::Body;
 use truce_model::geo::{Point, Polygon};
-use truce_model::{Applied, Ledger, Rejection, Time};
-
-fn id(s: &str) -> Id {
-    Id::new(s).unwrap()
-}
+use truce_model::{Applied, Ledger, Rejection};
 
 fn track(hour: i64, sha: char, points: &[i64]) -> Track {
     serde_json::from_value(serde_json::json!({
@@ -50,34 +48,10 @@ fn baltic() -> Zone {
 
 #[test]
 fn a_complete_manifest_with_a_reception_area_records_its_coverage() {
-    let op = generate_key(&mut rand_core::OsRng, "operator").unwrap();
-    let dma = generate_key(&mut rand_core::OsRng, "dma").unwrap();
-    let t = Time::parse("2025-03-18T12:00:00Z").unwrap();
-    let signed = |k: &truce_log::KeyPair, author: &str, body: &Body| {
-        sign(&id(author), t, body, &parse_signer(&k.signer).unwrap())
-            .unwrap()
-            .bytes
-    };
-    let register = |party: &str, role: Role, k: &truce_log::KeyPair| {
-        Body::PartyRegister(PartyRegistration {
-            id: id(party),
-            name: party.to_uppercase(),
-            role,
-            keys: vec![k.verifier.clone()],
-        })
-    };
-    let manifest = |records: &[Vec<u8>], reception: Option<Zone>| {
-        let root = truce_log::merkle_root(records.iter().map(Vec::as_slice));
-        Body::Manifest(Manifest {
-            format: truce_model::ais::TRACK_FORMAT.into(),
-            source: "test".into(),
-            count: records.len() as u64,
-            root: base64::Engine::encode(&base64::prelude::BASE64_STANDARD, root.0),
-            reception,
-        })
-    };
+    let op = key("operator");
+    let dma = key("dma");
     let h = 1_648_684_800;
-    let rec = |b: Body| record(&id("dma"), t, &b).unwrap();
+    let rec = |b: Body| rec("dma", &b);
     let batch1 = vec![
         rec(Body::Track(track(
             h + 3600,
@@ -157,14 +131,8 @@ fn a_manifest_reads_and_writes_with_and_without_reception() {
 
 #[test]
 fn a_bad_reception_area_refuses_the_manifest_saying_why() {
-    let op = generate_key(&mut rand_core::OsRng, "operator").unwrap();
-    let dma = generate_key(&mut rand_core::OsRng, "dma").unwrap();
-    let t = Time::parse("2025-03-18T12:00:00Z").unwrap();
-    let signed = |k: &truce_log::KeyPair, author: &str, body: &Body| {
-        sign(&id(author), t, body, &parse_signer(&k.signer).unwrap())
-            .unwrap()
-            .bytes
-    };
+    let op = key("operator");
+    let dma = key("dma");
     let mut l = Ledger::new();
     for (i, (k, who, role)) in [
         (&op, "operator", Role::Operator),
@@ -173,14 +141,8 @@ fn a_bad_reception_area_refuses_the_manifest_saying_why() {
     .into_iter()
     .enumerate()
     {
-        let b = Body::PartyRegister(PartyRegistration {
-            id: id(who),
-            name: who.into(),
-            role,
-            keys: vec![k.verifier.clone()],
-        });
         assert!(matches!(
-            l.apply(i as u64, &signed(&op, "operator", &b)),
+            l.apply(i as u64, &signed(&op, "operator", &register(who, role, k))),
             Applied::Accepted(..)
         ));
     }

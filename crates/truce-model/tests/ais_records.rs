@@ -2,15 +2,13 @@
 //! segment or vessel version its author already filed refused as a duplicate, another author's or
 //! another raw file's kept, unsigned AIS records outside a manifest refused, bad bodies refused.
 
-use truce_log::{generate_key, parse_signer};
+mod common;
+
+use common::{key, manifest, rec, register, signed};
 use truce_model::ais::{Track, Vessel, VesselClass};
 use truce_model::domain::*;
-use truce_model::entry::{record, sign, Body};
+use truce_model::entry::Body;
 use truce_model::{Applied, Ledger, Rejection, Time};
-
-fn id(s: &str) -> Id {
-    Id::new(s).unwrap()
-}
 
 fn track(mmsi: u32, hour: i64, sha: char, points: &[i64]) -> Track {
     serde_json::from_value(serde_json::json!({
@@ -23,33 +21,10 @@ fn track(mmsi: u32, hour: i64, sha: char, points: &[i64]) -> Track {
 
 #[test]
 fn tracks_and_vessels_are_stored_once_per_author_and_content() {
-    let op = generate_key(&mut rand_core::OsRng, "operator").unwrap();
-    let dma = generate_key(&mut rand_core::OsRng, "dma").unwrap();
-    let gfw = generate_key(&mut rand_core::OsRng, "gfw").unwrap();
-    let t = Time::parse("2025-03-18T12:00:00Z").unwrap();
-    let signed = |k: &truce_log::KeyPair, author: &str, body: &Body| {
-        sign(&id(author), t, body, &parse_signer(&k.signer).unwrap())
-            .unwrap()
-            .bytes
-    };
-    let register = |party: &str, role: Role, k: &truce_log::KeyPair| {
-        Body::PartyRegister(PartyRegistration {
-            id: id(party),
-            name: party.to_uppercase(),
-            role,
-            keys: vec![k.verifier.clone()],
-        })
-    };
-    let manifest = |records: &[Vec<u8>]| {
-        let root = truce_log::merkle_root(records.iter().map(Vec::as_slice));
-        Body::Manifest(Manifest {
-            format: truce_model::ais::TRACK_FORMAT.into(),
-            source: "test".into(),
-            count: records.len() as u64,
-            root: base64::Engine::encode(&base64::prelude::BASE64_STANDARD, root.0),
-            reception: None,
-        })
-    };
+    let op = key("operator");
+    let dma = key("dma");
+    let gfw = key("gfw");
+    let manifest = |records: &[Vec<u8>]| manifest(records, None);
     let h = 1_648_684_800;
     let a = track(
         219_000_001,
@@ -63,7 +38,7 @@ fn tracks_and_vessels_are_stored_once_per_author_and_content() {
     let mut renamed = anna.clone();
     renamed.name = Some("ANNA B".into());
     renamed.seen = Some(Time::parse("2022-03-31T02:00:00Z").unwrap());
-    let rec = |author: &str, b: Body| record(&id(author), t, &b).unwrap();
+    let rec = |author: &str, b: Body| rec(author, &b);
     let batch1 = vec![
         rec("dma", Body::Track(a.clone())),
         rec("dma", Body::Track(a_later.clone())),
@@ -123,7 +98,7 @@ fn tracks_and_vessels_are_stored_once_per_author_and_content() {
     assert_eq!(versions.len(), 2);
     // The renamed version holds from when it was seen (2022), the first from its filing (2025).
     assert_eq!(versions[0].value.name.as_deref(), Some("ANNA B"));
-    assert_eq!(versions[1].time, t);
+    assert_eq!(versions[1].time, common::t());
     assert_eq!(versions[1].value.class, VesselClass::Commercial);
     assert_eq!(l.vessels().count(), 1);
     assert!(l.vessel(1).is_empty());
@@ -131,8 +106,7 @@ fn tracks_and_vessels_are_stored_once_per_author_and_content() {
 
 #[test]
 fn a_track_with_a_bad_body_is_not_a_record() {
-    let t = Time::parse("2025-03-18T12:00:00Z").unwrap();
-    let good = record(&id("dma"), t, &Body::Track(track(1, 3600, 'a', &[0, 1, 1]))).unwrap();
+    let good = rec("dma", &Body::Track(track(1, 3600, 'a', &[0, 1, 1])));
     let text = String::from_utf8(good).unwrap();
     let bad = text.replace("\"hour\":3600", "\"hour\":3601");
     assert!(truce_model::decode(bad.as_bytes()).is_err());

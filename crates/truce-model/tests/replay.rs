@@ -2,35 +2,19 @@
 //! turn gives, whatever the number of decoder threads, and stops after what was fed when the
 //! reader fails.
 
-use truce_log::{generate_key, parse_signer};
-use truce_model::domain::*;
-use truce_model::entry::{sign, Body};
-use truce_model::{Applied, Ledger, Time};
+mod common;
 
-fn id(s: &str) -> Id {
-    Id::new(s).unwrap()
-}
+use common::{id, key, rec, register, signed};
+use truce_model::domain::*;
+use truce_model::entry::Body;
+use truce_model::{Applied, Ledger};
 
 /// An operator, two parties, 1,200 more entries: reports (some refused: a duplicate id with other
 /// content), raw lines and malformed envelopes.
 fn log() -> Vec<Vec<u8>> {
-    let op = generate_key(&mut rand_core::OsRng, "operator").unwrap();
-    let ua = generate_key(&mut rand_core::OsRng, "ua").unwrap();
-    let ru = generate_key(&mut rand_core::OsRng, "ru").unwrap();
-    let t = Time::parse("2025-03-18T12:00:00Z").unwrap();
-    let signed = |k: &truce_log::KeyPair, author: &str, body: &Body| {
-        sign(&id(author), t, body, &parse_signer(&k.signer).unwrap())
-            .unwrap()
-            .bytes
-    };
-    let register = |party: &str, role: Role, k: &truce_log::KeyPair| {
-        Body::PartyRegister(PartyRegistration {
-            id: id(party),
-            name: party.to_uppercase(),
-            role,
-            keys: vec![k.verifier.clone()],
-        })
-    };
+    let op = key("operator");
+    let ua = key("ua");
+    let ru = key("ru");
     let mut out = vec![
         signed(&op, "operator", &register("operator", Role::Operator, &op)),
         signed(&op, "operator", &register("ua", Role::Belligerent, &ua)),
@@ -166,23 +150,9 @@ fn entries_decoded_together_apply_as_entry_by_entry() {
 /// retraction and corrections.
 #[test]
 fn manifests_check_their_records_as_they_stream() {
-    let op = generate_key(&mut rand_core::OsRng, "operator").unwrap();
-    let ua = generate_key(&mut rand_core::OsRng, "ua").unwrap();
-    let firms = generate_key(&mut rand_core::OsRng, "firms").unwrap();
-    let t = Time::parse("2025-03-18T12:00:00Z").unwrap();
-    let signed = |k: &truce_log::KeyPair, author: &str, body: &Body| {
-        sign(&id(author), t, body, &parse_signer(&k.signer).unwrap())
-            .unwrap()
-            .bytes
-    };
-    let register = |party: &str, role: Role, k: &truce_log::KeyPair| {
-        Body::PartyRegister(PartyRegistration {
-            id: id(party),
-            name: party.to_uppercase(),
-            role,
-            keys: vec![k.verifier.clone()],
-        })
-    };
+    let op = key("operator");
+    let ua = key("ua");
+    let firms = key("firms");
     let report = |rid: &str, rev: Option<i64>, perp: Option<&str>| {
         Body::Report(
             serde_json::from_value(serde_json::json!({
@@ -194,7 +164,6 @@ fn manifests_check_their_records_as_they_stream() {
             .unwrap(),
         )
     };
-    let rec = |author: &str, body: &Body| truce_model::entry::record(&id(author), t, body).unwrap();
     let manifest = |records: &[Vec<u8>], count: u64| {
         let root = truce_log::merkle_root(records.iter().map(Vec::as_slice));
         Body::Manifest(Manifest {

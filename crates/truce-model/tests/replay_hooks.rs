@@ -3,35 +3,19 @@
 //! just after it — whatever the number of decoder threads — and the ledger they leave is the
 //! sequential one.
 
-use truce_log::{generate_key, parse_signer};
-use truce_model::domain::*;
-use truce_model::entry::{sign, Body};
-use truce_model::replay::{replay_hooked, Hooks};
-use truce_model::{Applied, Ledger, Time};
+mod common;
 
-fn id(s: &str) -> Id {
-    Id::new(s).unwrap()
-}
+use common::{key, register, signed};
+use truce_model::domain::*;
+use truce_model::entry::Body;
+use truce_model::replay::{replay_hooked, Hooks};
+use truce_model::{Applied, Ledger};
 
 /// An operator, a party and 1,500 more entries: reports (every 40th refused: a reused id with
 /// other content) and raw lines.
 fn log() -> Vec<Vec<u8>> {
-    let op = generate_key(&mut rand_core::OsRng, "operator").unwrap();
-    let ua = generate_key(&mut rand_core::OsRng, "ua").unwrap();
-    let t = Time::parse("2025-03-18T12:00:00Z").unwrap();
-    let signed = |k: &truce_log::KeyPair, author: &str, body: &Body| {
-        sign(&id(author), t, body, &parse_signer(&k.signer).unwrap())
-            .unwrap()
-            .bytes
-    };
-    let register = |party: &str, role: Role, k: &truce_log::KeyPair| {
-        Body::PartyRegister(PartyRegistration {
-            id: id(party),
-            name: party.to_uppercase(),
-            role,
-            keys: vec![k.verifier.clone()],
-        })
-    };
+    let op = key("operator");
+    let ua = key("ua");
     let mut out = vec![
         signed(&op, "operator", &register("operator", Role::Operator, &op)),
         signed(&op, "operator", &register("ua", Role::Belligerent, &ua)),
