@@ -5,13 +5,10 @@
 mod common;
 
 use axum::http::StatusCode;
-use base64::prelude::*;
 use common::*;
 use serde_json::json;
-use truce_model::entry::{record, sign, Body};
-use truce_model::{Id, Kind, Time};
-use truce_store::sqlite::SqliteStorage;
-use truce_store::{keyfile, Sequencer};
+use truce_model::entry::Body;
+use truce_model::Kind;
 
 /// 2025-04-02T03:00:00Z.
 const H: i64 = 1_743_562_800;
@@ -41,15 +38,6 @@ fn track(mmsi: u32, hour: i64, sha: char, lon0: f64, n: i64) -> Body {
 /// two hours and a warship (273000002) for one.
 fn with_ais() -> Scenario {
     let sc = scenario();
-    let d = sc.dir.path();
-    let signer = keyfile::read(&d.join("log.key")).unwrap();
-    let mut seq = Sequencer::open(
-        SqliteStorage::open(&d.join("truce.db"), false).unwrap(),
-        &signer,
-    )
-    .unwrap();
-    let t = Time::parse("2025-04-03T00:00:00Z").unwrap();
-    let firms = Id::new("firms").unwrap();
     let bodies = [
         track(219_000_001, H, 'a', 30.85, 60),
         track(219_000_001, H + 3_600, 'b', 31.45, 30),
@@ -71,21 +59,7 @@ fn with_ais() -> Scenario {
             None,
         )),
     ];
-    let batch: Vec<Vec<u8>> = bodies
-        .iter()
-        .map(|b| record(&firms, t, b).unwrap())
-        .collect();
-    let root = truce_log::merkle_root(batch.iter().map(Vec::as_slice));
-    let manifest = Body::parse(
-        Kind::Manifest,
-        json!({"format": truce_model::ais::TRACK_FORMAT, "source": "test.csv", "count": batch.len(), "root": BASE64_STANDARD.encode(root.0)}),
-    )
-    .unwrap();
-    let k = truce_log::parse_signer(&sc.keys["firms"].signer).unwrap();
-    let mut entries = vec![sign(&firms, t, &manifest, &k).unwrap().bytes];
-    entries.extend(batch);
-    let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
-    seq.append(&refs).unwrap();
+    file_ais(&sc, "2025-04-03T00:00:00Z", &bodies, None);
     sc
 }
 

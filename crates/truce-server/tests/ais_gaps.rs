@@ -5,13 +5,10 @@
 mod common;
 
 use axum::http::StatusCode;
-use base64::prelude::*;
 use common::*;
 use serde_json::json;
-use truce_model::entry::{record, sign, Body};
-use truce_model::{Id, Kind, Time};
-use truce_store::sqlite::SqliteStorage;
-use truce_store::{keyfile, Sequencer};
+use truce_model::entry::Body;
+use truce_model::Kind;
 
 /// 2025-04-01T00:00:00Z.
 const H0: i64 = 1_743_465_600;
@@ -40,34 +37,10 @@ fn seg(mmsi: u32, h: i64) -> Body {
 /// area: 272000001 heard until 05:59 and from 20:00 (a gap), 272000002 all day (none).
 fn with_gap() -> Scenario {
     let sc = scenario();
-    let d = sc.dir.path();
-    let signer = keyfile::read(&d.join("log.key")).unwrap();
-    let mut seq = Sequencer::open(
-        SqliteStorage::open(&d.join("truce.db"), false).unwrap(),
-        &signer,
-    )
-    .unwrap();
-    let t = Time::parse("2025-04-05T00:00:00Z").unwrap();
-    let firms = Id::new("firms").unwrap();
     let mut bodies: Vec<Body> = (0..6).chain(20..24).map(|h| seg(272_000_001, h)).collect();
     bodies.extend((0..24).map(|h| seg(272_000_002, h)));
-    let batch: Vec<Vec<u8>> = bodies
-        .iter()
-        .map(|b| record(&firms, t, b).unwrap())
-        .collect();
-    let root = truce_log::merkle_root(batch.iter().map(Vec::as_slice));
-    let manifest = Body::parse(
-        Kind::Manifest,
-        json!({"format": truce_model::ais::TRACK_FORMAT, "source": "test.csv", "count": batch.len(),
-               "root": BASE64_STANDARD.encode(root.0),
-               "reception": {"name": "Black Sea", "polygon": [[[28.0, 41.0], [42.0, 41.0], [42.0, 47.0], [28.0, 47.0], [28.0, 41.0]]]}}),
-    )
-    .unwrap();
-    let k = truce_log::parse_signer(&sc.keys["firms"].signer).unwrap();
-    let mut entries = vec![sign(&firms, t, &manifest, &k).unwrap().bytes];
-    entries.extend(batch);
-    let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
-    seq.append(&refs).unwrap();
+    let black_sea = json!({"name": "Black Sea", "polygon": [[[28.0, 41.0], [42.0, 41.0], [42.0, 47.0], [28.0, 47.0], [28.0, 41.0]]]});
+    file_ais(&sc, "2025-04-05T00:00:00Z", &bodies, Some(black_sea));
     sc
 }
 

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use tower::ServiceExt;
 use truce_log::KeyPair;
-use truce_model::entry::{sign, Body as EntryBody};
+use truce_model::entry::{record, sign, Body as EntryBody};
 use truce_model::{Id, Kind, Role, Time};
 use truce_server::{app, AppState, Config};
 use truce_store::sqlite::SqliteStorage;
@@ -299,6 +299,38 @@ pub fn scenario() -> Scenario {
         position,
         keys,
     }
+}
+
+/// Files one batch of AIS records as `firms` (open data) into the scenario's log at `time`: a
+/// signed manifest over `bodies` (their count and Merkle root; stating `reception`, the area its
+/// receivers heard, when given) followed by the unsigned records, appended together.
+pub fn file_ais(sc: &Scenario, time: &str, bodies: &[EntryBody], reception: Option<Value>) {
+    let d = sc.dir.path();
+    let signer = keyfile::read(&d.join("log.key")).unwrap();
+    let mut seq = Sequencer::open(
+        SqliteStorage::open(&d.join("truce.db"), false).unwrap(),
+        &signer,
+    )
+    .unwrap();
+    let firms = id("firms");
+    let batch: Vec<Vec<u8>> = bodies
+        .iter()
+        .map(|b| record(&firms, t(time), b).unwrap())
+        .collect();
+    let root = truce_log::merkle_root(batch.iter().map(Vec::as_slice));
+    let mut m = json!({
+        "format": truce_model::ais::TRACK_FORMAT, "source": "test.csv", "count": batch.len(),
+        "root": BASE64_STANDARD.encode(root.0),
+    });
+    if let Some(r) = reception {
+        m["reception"] = r;
+    }
+    let k = truce_log::parse_signer(&sc.keys["firms"].signer).unwrap();
+    let manifest = body(Kind::Manifest, m);
+    let mut entries = vec![sign(&firms, t(time), &manifest, &k).unwrap().bytes];
+    entries.extend(batch);
+    let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+    seq.append(&refs).unwrap();
 }
 
 /// A config for tests: views recomputed whenever the log grew.
