@@ -4,7 +4,7 @@
 //! bad flag refused with exit code 2 naming it.
 
 mod common;
-use common::{fails, stdout, truce};
+use common::{fails, init_with_dma, quiet as cli, truce};
 use serde_json::{json, Value};
 use std::path::Path;
 use truce_model::entry::{record, sign, Body};
@@ -36,17 +36,7 @@ fn seg(mmsi: u32, h: i64) -> Body {
 }
 
 fn setup(p: &Path) {
-    stdout(truce(p).args(["-q", "init", "--origin", "gaps.example/log"]));
-    stdout(truce(p).args([
-        "-q",
-        "party",
-        "add",
-        "dma",
-        "--name",
-        "DMA",
-        "--role",
-        "open-data",
-    ]));
+    init_with_dma(p, "gaps.example/log");
     let d = p.join("truce-data");
     let mut seq = Sequencer::open(
         SqliteStorage::open(&d.join("truce.db"), false).unwrap(),
@@ -79,12 +69,6 @@ fn setup(p: &Path) {
     entries.extend(batch);
     let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
     seq.append(&refs).unwrap();
-}
-
-fn cli(p: &Path, args: &[&str]) -> String {
-    let mut all = vec!["-q"];
-    all.extend_from_slice(args);
-    stdout(truce(p).args(&all))
 }
 
 #[test]

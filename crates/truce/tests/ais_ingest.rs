@@ -7,7 +7,7 @@
 //! `truce verify`.
 
 mod common;
-use common::{fails, stdout, truce};
+use common::{fails, init_with_dma, stdout, truce};
 use std::collections::HashMap;
 use std::path::Path;
 use truce_ais::fix::{Fix, Item};
@@ -21,19 +21,6 @@ fn data(name: &str) -> String {
         "{}/../truce-ais/tests/data/{name}",
         env!("CARGO_MANIFEST_DIR")
     )
-}
-
-fn setup(p: &Path) {
-    stdout(truce(p).args(["init", "--origin", "ais.example/log"]));
-    stdout(truce(p).args([
-        "party",
-        "add",
-        "dma",
-        "--name",
-        "DMA",
-        "--role",
-        "open-data",
-    ]));
 }
 
 fn ingest(p: &Path, args: &[&str]) -> serde_json::Value {
@@ -122,7 +109,7 @@ fn verify_all(segments: &[Segment], raws: &[(Fix, Vec<u8>, u64)]) {
 fn real_samples_ingest_once_and_verify_against_their_rows() {
     let t = tempfile::tempdir().unwrap();
     let p = t.path();
-    setup(p);
+    init_with_dma(p, "ais.example/log");
     let mut expected_segments = 0;
     for (file, args) in [
         ("mobiml_test_aisdk_20180208_sample.csv", vec![]),
@@ -213,7 +200,7 @@ fn real_samples_ingest_once_and_verify_against_their_rows() {
 fn refusals_rejects_strict_and_no_time_source() {
     let t = tempfile::tempdir().unwrap();
     let p = t.path();
-    setup(p);
+    init_with_dma(p, "ais.example/log");
     // Three real position reports of the gpsd log, the second with its checksum broken.
     let log = std::fs::read_to_string(data("gpsd_ais-raw-messages.log")).unwrap();
     let lines: Vec<&str> = log
@@ -310,7 +297,7 @@ fn refusals_rejects_strict_and_no_time_source() {
 fn an_ais_ingest_killed_midway_then_rerun_stores_every_segment_once() {
     let t = tempfile::tempdir().unwrap();
     let p = t.path();
-    setup(p);
+    init_with_dma(p, "ais.example/log");
     stdout(truce(p).args([
         "simulate", "ais", "--format", "dma", "--rows", "150000", "--seed", "5", "--out", "ais.csv",
     ]));

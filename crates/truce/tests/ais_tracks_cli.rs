@@ -5,54 +5,42 @@
 //! flag.
 
 mod common;
-use common::{fails, serve, stdout, truce};
+use common::{fails, init_with_dma, quiet as cli, serve, truce};
 use serde_json::Value;
 use std::path::Path;
 
 fn setup(p: &Path) {
-    stdout(truce(p).args(["-q", "init", "--origin", "ais.example/log"]));
-    stdout(truce(p).args([
-        "-q",
-        "party",
-        "add",
-        "dma",
-        "--name",
-        "DMA",
-        "--role",
-        "open-data",
-    ]));
-    stdout(truce(p).args([
-        "-q",
-        "simulate",
-        "ais",
-        "--format",
-        "dma",
-        "--rows",
-        "4000",
-        "--seed",
-        "1",
-        "--start",
-        "2025-04-01T00:00:00Z",
-        "--out",
-        "a.csv",
-    ]));
-    stdout(truce(p).args([
-        "-q",
-        "ingest",
-        "a.csv",
-        "--format",
-        "ais-dma",
-        "--as",
-        "dma",
-        "--key",
-        "truce-data/keys/dma.key",
-    ]));
-}
-
-fn cli(p: &Path, args: &[&str]) -> String {
-    let mut all = vec!["-q"];
-    all.extend_from_slice(args);
-    stdout(truce(p).args(&all))
+    init_with_dma(p, "ais.example/log");
+    cli(
+        p,
+        &[
+            "simulate",
+            "ais",
+            "--format",
+            "dma",
+            "--rows",
+            "4000",
+            "--seed",
+            "1",
+            "--start",
+            "2025-04-01T00:00:00Z",
+            "--out",
+            "a.csv",
+        ],
+    );
+    cli(
+        p,
+        &[
+            "ingest",
+            "a.csv",
+            "--format",
+            "ais-dma",
+            "--as",
+            "dma",
+            "--key",
+            "truce-data/keys/dma.key",
+        ],
+    );
 }
 
 fn json(s: &str) -> Value {

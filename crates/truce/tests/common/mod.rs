@@ -38,6 +38,31 @@ pub fn fails(c: &mut Command, code: i32) -> String {
     String::from_utf8(o.stderr).unwrap()
 }
 
+/// Runs `truce -q ARGS` in `dir`, asserts success, returns stdout.
+pub fn quiet(dir: &Path, args: &[&str]) -> String {
+    let mut all = vec!["-q"];
+    all.extend_from_slice(args);
+    stdout(truce(dir).args(&all))
+}
+
+/// Starts a log in `dir` (`truce init --origin ORIGIN`) with one open-data party, `dma`, whose key
+/// is `truce-data/keys/dma.key`.
+pub fn init_with_dma(dir: &Path, origin: &str) {
+    quiet(dir, &["init", "--origin", origin]);
+    quiet(
+        dir,
+        &[
+            "party",
+            "add",
+            "dma",
+            "--name",
+            "DMA",
+            "--role",
+            "open-data",
+        ],
+    );
+}
+
 /// The demo scenario's directory in the repository.
 pub fn scenario() -> String {
     format!(
