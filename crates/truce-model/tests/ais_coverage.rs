@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{key, manifest, rec, register, signed};
+use common::{apply_all, filed, key, rec, register, signed};
 use truce_model::ais::Track;
 use truce_model::domain::*;
 use truce_model::entry::Body;
@@ -78,19 +78,11 @@ fn a_complete_manifest_with_a_reception_area_records_its_coverage() {
     let mut log = vec![
         signed(&op, "operator", &register("operator", Role::Operator, &op)),
         signed(&op, "operator", &register("dma", Role::OpenData, &dma)),
-        signed(&dma, "dma", &manifest(&batch1, Some(baltic()))),
     ];
-    log.extend(batch1.iter().cloned());
-    log.push(signed(&dma, "dma", &manifest(&batch2, Some(baltic()))));
-    log.extend(batch2.iter().cloned());
-    log.push(signed(&dma, "dma", &manifest(&batch3, None)));
-    log.extend(batch3.iter().cloned());
-    let mut l = Ledger::new();
-    let applied: Vec<Applied> = log
-        .iter()
-        .enumerate()
-        .map(|(i, e)| l.apply(i as u64, e))
-        .collect();
+    log.extend(filed(&dma, "dma", &batch1, Some(baltic())));
+    log.extend(filed(&dma, "dma", &batch2, Some(baltic())));
+    log.extend(filed(&dma, "dma", &batch3, None));
+    let (l, applied) = apply_all(&log);
     assert_eq!(l.counts.refused, 1, "{applied:?}");
     let c = l.ais_coverage();
     assert_eq!(c.len(), 1, "{c:?}");

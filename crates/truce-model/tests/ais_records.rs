@@ -4,11 +4,11 @@
 
 mod common;
 
-use common::{key, manifest, rec, register, signed};
+use common::{apply_all, filed, key, rec, register, signed};
 use truce_model::ais::{Track, Vessel, VesselClass};
 use truce_model::domain::*;
 use truce_model::entry::Body;
-use truce_model::{Applied, Ledger, Rejection, Time};
+use truce_model::{Applied, Rejection, Time};
 
 fn track(mmsi: u32, hour: i64, sha: char, points: &[i64]) -> Track {
     serde_json::from_value(serde_json::json!({
@@ -24,7 +24,6 @@ fn tracks_and_vessels_are_stored_once_per_author_and_content() {
     let op = key("operator");
     let dma = key("dma");
     let gfw = key("gfw");
-    let manifest = |records: &[Vec<u8>]| manifest(records, None);
     let h = 1_648_684_800;
     let a = track(
         219_000_001,
@@ -59,20 +58,12 @@ fn tracks_and_vessels_are_stored_once_per_author_and_content() {
         signed(&op, "operator", &register("dma", Role::OpenData, &dma)),
         signed(&op, "operator", &register("gfw", Role::Monitor, &gfw)),
     ];
-    log.push(signed(&dma, "dma", &manifest(&batch1)));
-    log.extend(batch1.iter().cloned());
-    log.push(signed(&dma, "dma", &manifest(&batch2)));
-    log.extend(batch2.iter().cloned());
-    log.push(signed(&gfw, "gfw", &manifest(&batch3)));
-    log.extend(batch3.iter().cloned());
+    log.extend(filed(&dma, "dma", &batch1, None));
+    log.extend(filed(&dma, "dma", &batch2, None));
+    log.extend(filed(&gfw, "gfw", &batch3, None));
     // An unsigned track with no manifest.
     log.push(rec("dma", Body::Track(a_later.clone())));
-    let mut l = Ledger::new();
-    let applied: Vec<Applied> = log
-        .iter()
-        .enumerate()
-        .map(|(i, e)| l.apply(i as u64, e))
-        .collect();
+    let (l, applied) = apply_all(&log);
     // Two duplicates in batch 2 (its last record reports the last refusal), the stray record.
     assert_eq!(l.counts.refused, 3, "{applied:?}");
     assert!(matches!(

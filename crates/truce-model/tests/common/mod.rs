@@ -6,7 +6,7 @@
 use truce_log::{generate_key, parse_signer, KeyPair};
 use truce_model::domain::{Id, Manifest, PartyRegistration, Role, Zone};
 use truce_model::entry::{record, sign, Body};
-use truce_model::Time;
+use truce_model::{Applied, Ledger, Time};
 
 pub fn id(s: &str) -> Id {
     Id::new(s).unwrap()
@@ -54,4 +54,28 @@ pub fn manifest(records: &[Vec<u8>], reception: Option<Zone>) -> Body {
         root: base64::Engine::encode(&base64::prelude::BASE64_STANDARD, root.0),
         reception,
     })
+}
+
+/// A batch as `author` files it with key `k`: its signed manifest (stating `reception`), then its
+/// `records`.
+pub fn filed(
+    k: &KeyPair,
+    author: &str,
+    records: &[Vec<u8>],
+    reception: Option<Zone>,
+) -> Vec<Vec<u8>> {
+    let mut out = vec![signed(k, author, &manifest(records, reception))];
+    out.extend(records.iter().cloned());
+    out
+}
+
+/// A fresh ledger with every entry of `log` applied in turn, and what each did.
+pub fn apply_all(log: &[Vec<u8>]) -> (Ledger, Vec<Applied>) {
+    let mut l = Ledger::new();
+    let applied = log
+        .iter()
+        .enumerate()
+        .map(|(i, e)| l.apply(i as u64, e))
+        .collect();
+    (l, applied)
 }
