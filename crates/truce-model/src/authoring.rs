@@ -2,7 +2,8 @@
 //! one or more entries, each under a table named after its kind —
 //! `[process]`, `[reading]`, `[[site]]`, `[[report]]`, `[[assessment]]`, `[[commitment]]`,
 //! `[[fulfilment]]`, `[[statement]]`, `[[amend]]`, `[review_policy]`, `[[invocation]]`,
-//! `[[extension]]`, `[[condition]]`. Errors name the line and the reason. See
+//! `[[extension]]`, `[[condition]]`, `[[line]]` (a version of a line of contact, reference line or
+//! control area, its geometry written as a site's). Errors name the line and the reason. See
 //! `scenarios/energy-moratorium-2025/` for annotated examples.
 
 use crate::domain::*;
@@ -55,6 +56,9 @@ pub struct AuthoredFile {
     /// Statuses of conditions precedent.
     #[serde(default)]
     pub condition: Vec<crate::lifecycle::Condition>,
+    /// Versions of lines of contact, reference lines and control areas.
+    #[serde(default)]
+    pub line: Vec<crate::lines::LineVersion>,
 }
 
 impl AuthoredFile {
@@ -64,7 +68,7 @@ impl AuthoredFile {
             toml::from_str(text).map_err(|e| format_toml_error(name, text, &e))?;
         if f.bodies().is_empty() {
             return Err(format!(
-                "{name}: no entries: add a [process], [reading], [[site]], [[report]], [[assessment]], [[commitment]], [[fulfilment]], [[statement]], [[amend]], [review_policy], [[invocation]], [[extension]] or [[condition]] table"
+                "{name}: no entries: add a [process], [reading], [[site]], [[report]], [[assessment]], [[commitment]], [[fulfilment]], [[statement]], [[amend]], [review_policy], [[invocation]], [[extension]], [[condition]] or [[line]] table"
             ));
         }
         Ok(f)
@@ -72,7 +76,7 @@ impl AuthoredFile {
 
     /// The entry bodies, in a fixed order (process, reading, sites, reports, assessments,
     /// commitments, fulfilments, statements, amendments, review policy, invocations, extensions,
-    /// conditions).
+    /// conditions, lines).
     pub fn bodies(&self) -> Vec<Body> {
         let mut out = Vec::new();
         out.extend(self.process.clone().map(Body::Process));
@@ -88,6 +92,7 @@ impl AuthoredFile {
         out.extend(self.invocation.iter().cloned().map(Body::Invocation));
         out.extend(self.extension.iter().cloned().map(Body::Extension));
         out.extend(self.condition.iter().cloned().map(Body::Condition));
+        out.extend(self.line.iter().cloned().map(Body::Line));
         out
     }
 }
@@ -208,6 +213,52 @@ status = "unmet"
             let e = AuthoredFile::parse("ru.toml", &t).unwrap_err();
             assert!(e.contains("extension_by"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn a_line_file_parses() {
+        let text = r#"time = 2025-03-20T12:00:00+02:00
+
+[[line]]
+id = "loc"
+title = "Line of contact (illustrative)"
+kind = "contact"
+valid_from = 2025-03-18T00:00:00+02:00
+geometry = { type = "LineString", coordinates = [[37.5, 48.0], [37.8, 48.3], [38.0, 48.6]] }
+approximate_m = 2000
+source = "illustrative"
+
+[[line.sectors]]
+id = "north"
+name = "North"
+from_km = 0
+to_km = 20.5
+"#;
+        let f = AuthoredFile::parse("loc.toml", text).unwrap();
+        let bodies = f.bodies();
+        assert_eq!(bodies.len(), 1);
+        let Body::Line(l) = &bodies[0] else {
+            panic!("{bodies:?}")
+        };
+        assert_eq!(l.kind, crate::lines::LineKind::Contact);
+        assert_eq!(l.sectors[0].to_km, 20.5);
+        assert_eq!(l.valid_from.to_string(), "2025-03-17T22:00:00Z");
+        // A polygon filed as a contact line: the file, the line and the reason.
+        let bad = text.replace(
+            "geometry = { type = \"LineString\", coordinates = [[37.5, 48.0], [37.8, 48.3], [38.0, 48.6]] }",
+            "geometry = { type = \"Polygon\", coordinates = [[[37.5, 48.0], [37.8, 48.3], [38.0, 48.6], [37.5, 48.0]]] }",
+        );
+        let e = AuthoredFile::parse("loc.toml", &bad).unwrap_err();
+        assert!(
+            e.starts_with("loc.toml:3:") && e.contains("not a Polygon"),
+            "{e}"
+        );
+        let bad = text.replace("to_km = 20.5", "to_km = 900");
+        let e = AuthoredFile::parse("loc.toml", &bad).unwrap_err();
+        assert!(
+            e.starts_with("loc.toml:") && e.contains("beyond the line's end"),
+            "{e}"
+        );
     }
 
     #[test]

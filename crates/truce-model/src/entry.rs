@@ -93,6 +93,10 @@ pub enum Kind {
     /// [`crate::ais::Vessel`]).
     #[serde(rename = "vessel")]
     Vessel,
+    /// A version of a line of contact, reference line or control area
+    /// ([`crate::lines::LineVersion`]).
+    #[serde(rename = "line")]
+    Line,
 }
 
 impl Kind {
@@ -122,6 +126,7 @@ impl Kind {
             Kind::Condition => "condition",
             Kind::Track => "track",
             Kind::Vessel => "vessel",
+            Kind::Line => "line",
         }
     }
 
@@ -134,7 +139,7 @@ impl Kind {
     /// Parses a kind name.
     pub fn parse(s: &str) -> Result<Kind, String> {
         serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
-            format!("unknown entry kind {s:?}; kinds: party.register, party.key.add, party.key.revoke, process, reading, site, report, assessment, commitment, fulfilment, statement, amend, manifest, review.policy, invocation, publication, witness.policy, witnessing, clock, extension, condition, track, vessel")
+            format!("unknown entry kind {s:?}; kinds: party.register, party.key.add, party.key.revoke, process, reading, site, report, assessment, commitment, fulfilment, statement, amend, manifest, review.policy, invocation, publication, witness.policy, witnessing, clock, extension, condition, track, vessel, line")
         })
     }
 }
@@ -188,6 +193,8 @@ pub enum Body {
     Track(crate::ais::Track),
     /// `vessel`
     Vessel(crate::ais::Vessel),
+    /// `line`
+    Line(crate::lines::LineVersion),
 }
 
 impl Body {
@@ -220,6 +227,7 @@ impl Body {
             Kind::Condition => Body::Condition(p(v)?),
             Kind::Track => Body::Track(p(v)?),
             Kind::Vessel => Body::Vessel(p(v)?),
+            Kind::Line => Body::Line(p(v)?),
         })
     }
 
@@ -253,6 +261,7 @@ impl Body {
             Kind::Condition => Body::Condition(p(bytes)?),
             Kind::Track => Body::Track(p(bytes)?),
             Kind::Vessel => Body::Vessel(p(bytes)?),
+            Kind::Line => Body::Line(p(bytes)?),
         })
     }
 
@@ -282,6 +291,7 @@ impl Body {
             Body::Condition(b) => serde_json::to_value(b),
             Body::Track(b) => serde_json::to_value(b),
             Body::Vessel(b) => serde_json::to_value(b),
+            Body::Line(b) => serde_json::to_value(b),
         };
         r.unwrap_or(serde_json::Value::Null)
     }
@@ -312,6 +322,7 @@ impl Body {
             Body::Condition(_) => Kind::Condition,
             Body::Track(_) => Kind::Track,
             Body::Vessel(_) => Kind::Vessel,
+            Body::Line(_) => Kind::Line,
         }
     }
 }
@@ -832,6 +843,7 @@ fn kind_of(name: &str) -> Option<Kind> {
         Condition,
         Track,
         Vessel,
+        Line,
     ]
     .into_iter()
     .find(|k| k.as_str() == name)

@@ -91,6 +91,7 @@ pub fn allowed_roles(kind: Kind) -> &'static [Role] {
         Kind::Extension => &[Belligerent, Mediator],
         Kind::Condition => &[Operator, Belligerent, Mediator],
         Kind::Track | Kind::Vessel => &[Belligerent, Monitor, OpenData],
+        Kind::Line => &[Belligerent, Monitor, Mediator],
     }
 }
 
@@ -254,6 +255,9 @@ pub struct Ledger {
     pub extensions: Vec<Record<crate::lifecycle::Extension>>,
     /// Every status filed for each condition precedent, by condition id, in log order.
     pub condition_versions: BTreeMap<Id, Vec<Record<crate::lifecycle::Condition>>>,
+    /// Every version of each line, by (author, line id), sorted by (`valid_from`, log index):
+    /// a new version never overwrites the past ([`Ledger::line_at`]).
+    pub line_versions: BTreeMap<(Id, Id), Vec<Record<crate::lines::LineVersion>>>,
     /// AIS track segments, per MMSI, compactly ([`crate::ais`]).
     pub tracks: crate::ais::TrackStore,
     /// AIS vessels' static data, per MMSI, every version with its time.
@@ -509,13 +513,18 @@ fn record<T>(env: &Envelope, index: u64, value: T) -> Record<T> {
     }
 }
 
-/// The submission rules for a new entry's body (never applied on replay): a site's shape.
-/// Bulk site records are held to the same rule by the readers of `truce sites import`.
+/// The submission rules for a new entry's body (never applied on replay): a site's or a line's
+/// shape. Bulk site records are held to the same rule by the readers of `truce sites import`.
 pub fn check_new(body: &Body) -> Result<(), Rejection> {
     if let Body::Site(site) = body {
         site.geometry
             .check_shape()
             .map_err(|e| Rejection::Invalid(format!("site `{}` ({}): {e}", site.id, site.name)))?;
+    }
+    if let Body::Line(l) = body {
+        l.geometry
+            .check_shape()
+            .map_err(|e| Rejection::Invalid(format!("line `{}` ({}): {e}", l.id, l.title)))?;
     }
     Ok(())
 }
@@ -835,6 +844,11 @@ impl Ledger {
                 }
             }
             Body::Condition(_) => {}
+            Body::Line(l) => {
+                if let Some(p) = &l.controlled_by {
+                    self.party(p, &format!("line `{}`: controlled_by", l.id))?;
+                }
+            }
             Body::Track(t) => {
                 if let Some(i) = self.tracks.find(&env.author, t) {
                     return Err(Rejection::Duplicate(i));
@@ -1293,6 +1307,17 @@ impl Ledger {
                 .entry(x.id.clone())
                 .or_default()
                 .push(record(&env, index, x)),
+            Body::Line(l) => {
+                let rec = record(&env, index, l);
+                let v = self
+                    .line_versions
+                    .entry((a, rec.value.id.clone()))
+                    .or_default();
+                let at = v.partition_point(|r| {
+                    (r.value.valid_from, r.index) <= (rec.value.valid_from, rec.index)
+                });
+                v.insert(at, rec);
+            }
             Body::Track(t) => self.tracks.insert(index, &a, &t),
             Body::Vessel(v) => self.vessels.insert(index, &a, env.time, v),
             Body::Manifest(m) => {
@@ -1375,6 +1400,13 @@ impl Ledger {
                 self.condition_versions.values_mut().flatten(),
                 Body::Condition
             ),
+            Kind::Line => {
+                go!(self.line_versions.values_mut().flatten(), Body::Line);
+                // A correction may move a version's valid_from: keep the order.
+                for v in self.line_versions.values_mut() {
+                    v.sort_by_key(|r| (r.value.valid_from, r.index));
+                }
+            }
             Kind::PartyRegister
             | Kind::KeyAdd
             | Kind::KeyRevoke
@@ -1472,6 +1504,31 @@ impl Ledger {
         self.vessels.iter()
     }
 
+    /// The version of `author`'s line `id` in force at `t`: of the versions not retracted, the
+    /// one whose `valid_from` is the latest not after `t` (of two with the same, the one filed
+    /// last); `None` before the first.
+    pub fn line_at(
+        &self,
+        author: &Id,
+        id: &Id,
+        t: Time,
+    ) -> Option<&Record<crate::lines::LineVersion>> {
+        self.line_versions
+            .get(&(author.clone(), id.clone()))?
+            .iter()
+            .rev()
+            .filter(|r| r.retracted.is_none())
+            .find(|r| r.value.valid_from <= t)
+    }
+
+    /// The latest version of every line (the one in force from the latest time on), by (author,
+    /// line id); lines whose every version is retracted are left out.
+    pub fn lines(&self) -> impl Iterator<Item = &Record<crate::lines::LineVersion>> + '_ {
+        self.line_versions
+            .values()
+            .filter_map(|v| v.iter().rev().find(|r| r.retracted.is_none()))
+    }
+
     /// The current readings of an agreement, by party.
     pub fn readings_of(&self, agreement: &Id) -> Vec<&Record<Reading>> {
         self.readings
@@ -1494,6 +1551,7 @@ fn same_key(body: &Body) -> Option<Id> {
         Body::Fulfilment(f) => Some(f.commitment.clone()),
         Body::Extension(x) => Some(x.agreement.clone()),
         Body::Condition(c) => Some(c.id.clone()),
+        Body::Line(l) => Some(l.id.clone()),
         _ => None,
     }
 }

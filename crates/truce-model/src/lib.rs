@@ -10,6 +10,8 @@
 //! - [`ledger`]: acceptance rules and the state folded from the log.
 //! - [`lifecycle`]: extensions (every required party's consent to the same end) and conditions
 //!   precedent (versioned statuses).
+//! - [`lines`]: lines of contact, reference lines and control areas as versioned `line`
+//!   entries, and their one JSON shape.
 //! - [`views`]: readings diff, commitment reconciliation, claims and contradictions.
 //! - [`witnessed`]: trusted time — witness policies, witnessing rounds and sequencer clocks in the
 //!   log, and each entry's known-by interval.
@@ -26,6 +28,7 @@ pub mod gate;
 pub mod geo;
 pub mod ledger;
 pub mod lifecycle;
+pub mod lines;
 pub mod replay;
 pub mod reports;
 pub mod taxonomy;

@@ -473,6 +473,7 @@ fn describe(body: &Body) -> String {
         Body::Condition(b) => format!("{} {}", b.id, b.status.as_str()),
         Body::Track(b) => b.key(),
         Body::Vessel(b) => b.key(),
+        Body::Line(b) => format!("{} from {}", b.id, b.valid_from),
         Body::Assessment(_)
         | Body::Amend(_)
         | Body::ReviewPolicy(_)

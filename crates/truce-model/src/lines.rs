@@ -1,0 +1,504 @@
+//! Lines of contact as versioned log entries (issue 16): a `line` entry ([`LineVersion`]) is one
+//! version of a geometry a party, a monitor or a mediator files under a line id of its own — a
+//! line of contact of the day, a reference line another side measures from (e.g. the line of the
+//! September 2014 Memorandum) or an area under a party's control —, valid from a stated time.
+//! The same author filing the same id again files a new *version*; each side's version of "the"
+//! line may differ, and every version is kept (`Ledger::line_versions`, `Ledger::line_at`).
+//!
+//! Invariants, checked whenever a body is decoded (so on replay too):
+//! - the geometry fits the kind: a `LineString` or `MultiLineString` for `contact` and
+//!   `reference`, a `Polygon` for `control-area`; `controlled_by` is given for a control area and
+//!   only for one; at most [`MAX_VERTICES`] positions;
+//! - sectors (named stretches with public ids, at most [`MAX_SECTORS`]) have unique ids, are
+//!   listed in order along the line (from its first vertex, the parts of a multi-line one after
+//!   another), do not overlap, and lie within the line's geodesic length (to the metre);
+//! - the title and sector names are non-empty and at most [`MAX_NAME`] characters.
+//!
+//! The stricter shape rules of [`Geometry::check_shape`] are applied at submission
+//! (`ledger::check_new`), as for sites. [`document`] and [`feature`] are the one JSON shape of a
+//! version (`truce lines list|show`, and the API later).
+
+use crate::domain::Id;
+use crate::geo::{Geometry, Measure};
+use crate::ledger::Record;
+use crate::time::Time;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// The most positions a line version may hold.
+pub const MAX_VERTICES: usize = 100_000;
+/// The most sectors a line version may name.
+pub const MAX_SECTORS: usize = 1_000;
+/// The most characters a title or a sector's name may have.
+pub const MAX_NAME: usize = 200;
+
+/// What a line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LineKind {
+    /// A line of contact of the day (a line or several).
+    Contact,
+    /// A reference line one side measures from (e.g. the line of the September 2014 Memorandum).
+    Reference,
+    /// A polygon of territory under a party's control (the common public form).
+    ControlArea,
+}
+
+impl LineKind {
+    /// The kind's name as written in entries and on the command line.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            LineKind::Contact => "contact",
+            LineKind::Reference => "reference",
+            LineKind::ControlArea => "control-area",
+        }
+    }
+}
+
+/// A named stretch of a line with a public id, measured along the line from its first vertex.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sector {
+    /// The sector's public id (unique within the version).
+    pub id: Id,
+    /// Its name.
+    pub name: String,
+    /// Where it starts, in km along the line.
+    pub from_km: f64,
+    /// Where it ends, in km along the line (after `from_km`).
+    pub to_km: f64,
+}
+
+/// One version of a line (body of `line`). The author is the entry's author; the version in
+/// force at a time is the one whose `valid_from` is the latest not after it
+/// (`Ledger::line_at`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "LineVersionRaw")]
+pub struct LineVersion {
+    /// The line's id (the author's own; filing it again is a new version).
+    pub id: Id,
+    /// What it is, in words.
+    pub title: String,
+    /// Contact, reference or control area.
+    pub kind: LineKind,
+    /// The line (`LineString`/`MultiLineString`) or the area (`Polygon`).
+    pub geometry: Geometry,
+    /// A control area's controlling party (only for `control-area`, where it is required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controlled_by: Option<Id>,
+    /// From when this version holds. Earlier than its filing makes it *retroactive*: allowed,
+    /// and flagged ([`LineVersion::is_retroactive`]).
+    pub valid_from: Time,
+    /// Named stretches, in order along the line.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sectors: Vec<Sector>,
+    /// Set when the line is approximate: how far off it may be, in metres.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approximate_m: Option<u32>,
+    /// Where the line comes from.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LineVersionRaw {
+    id: Id,
+    title: String,
+    kind: LineKind,
+    geometry: Geometry,
+    #[serde(default)]
+    controlled_by: Option<Id>,
+    valid_from: Time,
+    #[serde(default)]
+    sectors: Vec<Sector>,
+    #[serde(default)]
+    approximate_m: Option<u32>,
+    #[serde(default)]
+    source: String,
+}
+
+impl TryFrom<LineVersionRaw> for LineVersion {
+    type Error = String;
+    fn try_from(r: LineVersionRaw) -> Result<Self, String> {
+        let l = LineVersion {
+            id: r.id,
+            title: r.title,
+            kind: r.kind,
+            geometry: r.geometry,
+            controlled_by: r.controlled_by,
+            valid_from: r.valid_from,
+            sectors: r.sectors,
+            approximate_m: r.approximate_m,
+            source: r.source,
+        };
+        l.validate()?;
+        Ok(l)
+    }
+}
+
+fn check_name(what: &str, s: &str) -> Result<(), String> {
+    if s.trim().is_empty() {
+        return Err(format!("{what} is empty: give it a name"));
+    }
+    let n = s.chars().count();
+    if n > MAX_NAME {
+        return Err(format!(
+            "{what} has {n} characters; at most {MAX_NAME}: shorten it"
+        ));
+    }
+    Ok(())
+}
+
+impl LineVersion {
+    /// The rules every version meets (see the module docs): refused with what is wrong, where
+    /// (field, sector) and what to do.
+    pub fn validate(&self) -> Result<(), String> {
+        let line = self.id.as_str();
+        check_name(&format!("line {line}: the title"), &self.title)?;
+        match (self.kind, &self.geometry) {
+            (
+                LineKind::Contact | LineKind::Reference,
+                Geometry::LineString(_) | Geometry::MultiLineString(_),
+            )
+            | (LineKind::ControlArea, Geometry::Polygon(_)) => {}
+            (k, g) => {
+                let want = if k == LineKind::ControlArea {
+                    "a Polygon"
+                } else {
+                    "a LineString or MultiLineString"
+                };
+                return Err(format!(
+                    "line {line}: a {} line is {want}, not a {}: file a line as contact or reference, an area as control-area",
+                    k.as_str(),
+                    geometry_type(g)
+                ));
+            }
+        }
+        match (self.kind, &self.controlled_by) {
+            (LineKind::ControlArea, None) => {
+                return Err(format!(
+                    "line {line}: a control-area names the party in control (`controlled_by`)"
+                ))
+            }
+            (LineKind::Contact | LineKind::Reference, Some(p)) => {
+                return Err(format!(
+                    "line {line}: `controlled_by` ({p}) is for control areas only; leave it out of a {} line",
+                    self.kind.as_str()
+                ))
+            }
+            _ => {}
+        }
+        let n = self.vertices();
+        if n > MAX_VERTICES {
+            return Err(format!(
+                "line {line} has {n} positions; at most {MAX_VERTICES}: simplify it or split it into several lines"
+            ));
+        }
+        if self.sectors.is_empty() {
+            return Ok(());
+        }
+        if self.kind == LineKind::ControlArea {
+            return Err(format!(
+                "line {line}: sectors are stretches along a line; a control-area has none"
+            ));
+        }
+        if self.sectors.len() > MAX_SECTORS {
+            return Err(format!(
+                "line {line} names {} sectors; at most {MAX_SECTORS}",
+                self.sectors.len()
+            ));
+        }
+        let length_km = self.length_m().unwrap_or(0.0) / 1000.0;
+        let mut seen = std::collections::BTreeSet::new();
+        let mut prev: Option<&Sector> = None;
+        for (i, s) in self.sectors.iter().enumerate() {
+            let at = format!("line {line}, sector {} ({})", i + 1, s.id);
+            check_name(&format!("{at}: the name"), &s.name)?;
+            if !seen.insert(&s.id) {
+                return Err(format!("{at}: the id is used twice; sector ids are unique"));
+            }
+            if !(s.from_km.is_finite() && s.to_km.is_finite() && s.from_km >= 0.0) {
+                return Err(format!(
+                    "{at}: from_km {} and to_km {} must be numbers of km from the line's first vertex, 0 or more",
+                    s.from_km, s.to_km
+                ));
+            }
+            if s.to_km <= s.from_km {
+                return Err(format!(
+                    "{at}: to_km {} is not after from_km {}",
+                    s.to_km, s.from_km
+                ));
+            }
+            // To the metre: a sector may end at the length written rounded.
+            if s.to_km > length_km + 0.001 {
+                return Err(format!(
+                    "{at}: to_km {} is beyond the line's end ({length_km:.3} km along it)",
+                    s.to_km
+                ));
+            }
+            if let Some(p) = prev {
+                if s.from_km < p.to_km {
+                    return Err(format!(
+                        "{at}: it starts at {} km, before sector {} ends ({} km): sectors are listed in order along the line and do not overlap",
+                        s.from_km, p.id, p.to_km
+                    ));
+                }
+            }
+            prev = Some(s);
+        }
+        Ok(())
+    }
+
+    /// Whether this version holds from before it was `filed` (its entry's time).
+    pub fn is_retroactive(&self, filed: Time) -> bool {
+        self.valid_from < filed
+    }
+
+    /// How many positions the geometry holds (rings and parts together).
+    pub fn vertices(&self) -> usize {
+        match &self.geometry {
+            Geometry::Point(_) => 1,
+            Geometry::LineString(l) => l.points().len(),
+            Geometry::MultiLineString(m) => m.lines().iter().map(|l| l.points().len()).sum(),
+            Geometry::Polygon(p) => p.rings().iter().map(Vec::len).sum(),
+        }
+    }
+
+    /// The line's geodesic length in metres (all its parts); `None` for an area.
+    pub fn length_m(&self) -> Option<f64> {
+        match self.geometry.measure() {
+            Measure::Length(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// An area's geodesic size in square metres; `None` for a line.
+    pub fn area_m2(&self) -> Option<f64> {
+        match self.geometry.measure() {
+            Measure::Area(a) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// A geometry's GeoJSON type name.
+pub fn geometry_type(g: &Geometry) -> &'static str {
+    match g {
+        Geometry::Point(_) => "Point",
+        Geometry::LineString(_) => "LineString",
+        Geometry::MultiLineString(_) => "MultiLineString",
+        Geometry::Polygon(_) => "Polygon",
+    }
+}
+
+/// Rounds to the metre (three decimals of a km).
+fn km3(m: f64) -> f64 {
+    m.round() / 1000.0
+}
+
+/// The one JSON shape of a line version (`truce lines list --json`, `truce lines show --json`,
+/// the API later): author, id, title, kind, valid_from, filed (the entry's time), the log index
+/// and entry id, `retroactive`, vertices, `length_km` (a line, to the metre) or `area_km2` (an
+/// area), controlled_by, approximate_m, source, sectors, and `retracted` / `corrections`; with
+/// `geometry` when `with_geometry`.
+pub fn document(rec: &Record<LineVersion>, with_geometry: bool) -> Value {
+    let l = &rec.value;
+    let mut d = json!({
+        "author": rec.author,
+        "id": l.id,
+        "title": l.title,
+        "kind": l.kind,
+        "valid_from": l.valid_from,
+        "filed": rec.time,
+        "index": rec.index,
+        "entry_id": rec.entry_id,
+        "retroactive": l.is_retroactive(rec.time),
+        "vertices": l.vertices(),
+        "length_km": l.length_m().map(km3),
+        "area_km2": l.area_m2().map(|a| (a / 1e4).round() / 100.0),
+        "controlled_by": l.controlled_by,
+        "approximate_m": l.approximate_m,
+        "source": l.source,
+        "sectors": l.sectors,
+        "retracted": rec.retracted,
+        "corrections": rec.corrections,
+    });
+    if with_geometry {
+        d["geometry"] = serde_json::to_value(&l.geometry).unwrap_or(Value::Null);
+    }
+    d
+}
+
+/// A version as a GeoJSON Feature: `id` `AUTHOR/ID`, its geometry, and [`document`] (without
+/// the geometry) as its properties.
+pub fn feature(rec: &Record<LineVersion>) -> Value {
+    json!({
+        "type": "Feature",
+        "id": format!("{}/{}", rec.author, rec.value.id),
+        "geometry": serde_json::to_value(&rec.value.geometry).unwrap_or(Value::Null),
+        "properties": document(rec, false),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Time {
+        Time::parse(s).unwrap()
+    }
+
+    /// A contact line from 0°E to 1°E on the equator (111.32 km), with optional sectors.
+    fn contact(sectors: Value) -> Value {
+        json!({
+            "id": "loc", "title": "Line of contact", "kind": "contact",
+            "geometry": {"type": "LineString", "coordinates": [[0.0, 0.0], [0.5, 0.0], [1.0, 0.0]]},
+            "valid_from": "2025-03-18T00:00:00Z", "sectors": sectors,
+        })
+    }
+
+    fn parse(v: Value) -> Result<LineVersion, String> {
+        serde_json::from_value(v).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_line_version_parses_and_keeps_its_bytes() {
+        let l = parse(contact(json!([
+            {"id": "north", "name": "North", "from_km": 0, "to_km": 50},
+            {"id": "south", "name": "South", "from_km": 50, "to_km": 111.3}
+        ])))
+        .unwrap();
+        assert_eq!(l.vertices(), 3);
+        assert!((l.length_m().unwrap() - 111_319.49).abs() < 0.01);
+        // Optional fields left out stay out, so the bytes stay canonical.
+        let v = serde_json::to_value(&l).unwrap();
+        assert!(v.get("controlled_by").is_none() && v.get("source").is_none());
+        assert_eq!(parse(v).unwrap(), l);
+        let bare = parse(contact(json!([]))).unwrap();
+        assert!(serde_json::to_value(&bare)
+            .unwrap()
+            .get("sectors")
+            .is_none());
+        // Unknown fields are refused.
+        let mut x = contact(json!([]));
+        x["colour"] = json!("red");
+        assert!(parse(x).unwrap_err().contains("colour"));
+    }
+
+    #[test]
+    fn the_geometry_must_fit_the_kind() {
+        let mut x = contact(json!([]));
+        x["kind"] = json!("control-area");
+        x["controlled_by"] = json!("ru");
+        let e = parse(x).unwrap_err();
+        assert!(e.contains("is a Polygon, not a LineString"), "{e}");
+        let square = json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]]});
+        let mut x = contact(json!([]));
+        x["geometry"] = square.clone();
+        let e = parse(x).unwrap_err();
+        assert!(
+            e.contains("a contact line is a LineString or MultiLineString, not a Polygon"),
+            "{e}"
+        );
+        let mut x = contact(json!([]));
+        x["geometry"] = json!({"type": "Point", "coordinates": [0.0, 0.0]});
+        assert!(parse(x).unwrap_err().contains("not a Point"));
+        // A control area: a polygon with whose control, and no sectors.
+        let mut x = contact(json!([]));
+        x["kind"] = json!("control-area");
+        x["geometry"] = square;
+        assert!(parse(x.clone()).unwrap_err().contains("controlled_by"));
+        x["controlled_by"] = json!("ru");
+        let area = parse(x.clone()).unwrap();
+        assert!(area.area_m2().unwrap() > 6e9 && area.length_m().is_none());
+        x["sectors"] = json!([{"id": "a", "name": "A", "from_km": 0, "to_km": 1}]);
+        assert!(parse(x).unwrap_err().contains("a control-area has none"));
+        // controlled_by on a line.
+        let mut x = contact(json!([]));
+        x["controlled_by"] = json!("ru");
+        assert!(parse(x).unwrap_err().contains("control areas only"));
+    }
+
+    #[test]
+    fn sectors_are_in_order_apart_and_on_the_line() {
+        let bad = |s: Value, want: &str| {
+            let e = parse(contact(s)).unwrap_err();
+            assert!(e.contains(want), "{want}: {e}");
+        };
+        bad(
+            json!([{"id": "a", "name": "A", "from_km": 0, "to_km": 60}, {"id": "b", "name": "B", "from_km": 50, "to_km": 100}]),
+            "before sector a ends",
+        );
+        bad(
+            json!([{"id": "a", "name": "A", "from_km": 0, "to_km": 112}]),
+            "beyond the line's end (111.319 km",
+        );
+        bad(
+            json!([{"id": "a", "name": "A", "from_km": 10, "to_km": 10}]),
+            "is not after",
+        );
+        bad(
+            json!([{"id": "a", "name": "A", "from_km": -1, "to_km": 10}]),
+            "0 or more",
+        );
+        bad(
+            json!([{"id": "a", "name": "A", "from_km": 0, "to_km": 10}, {"id": "a", "name": "A2", "from_km": 10, "to_km": 20}]),
+            "used twice",
+        );
+        bad(
+            json!([{"id": "a", "name": "", "from_km": 0, "to_km": 10}]),
+            "the name is empty",
+        );
+        bad(
+            json!([{"id": "a", "name": "x".repeat(201), "from_km": 0, "to_km": 10}]),
+            "201 characters",
+        );
+        // To the metre: the length written rounded is the end.
+        assert!(parse(contact(
+            json!([{"id": "a", "name": "A", "from_km": 0, "to_km": 111.32}])
+        ))
+        .is_ok());
+        // Too many sectors.
+        let many: Vec<Value> = (0..=MAX_SECTORS)
+            .map(|i| json!({"id": format!("s{i}"), "name": "S", "from_km": i as f64 * 0.1, "to_km": i as f64 * 0.1 + 0.05}))
+            .collect();
+        bad(json!(many), "at most 1000");
+    }
+
+    #[test]
+    fn too_many_vertices_are_refused() {
+        let pts: Vec<[f64; 2]> = (0..=MAX_VERTICES).map(|i| [i as f64 * 1e-5, 0.0]).collect();
+        let mut x = contact(json!([]));
+        x["geometry"] = json!({"type": "LineString", "coordinates": pts});
+        let e = parse(x).unwrap_err();
+        assert!(e.contains("100001 positions; at most 100000"), "{e}");
+    }
+
+    #[test]
+    fn a_version_before_its_filing_is_retroactive() {
+        let l = parse(contact(json!([]))).unwrap();
+        assert!(l.is_retroactive(t("2025-03-20T00:00:00Z")));
+        assert!(!l.is_retroactive(t("2025-03-18T00:00:00Z")));
+        assert!(!l.is_retroactive(t("2025-03-01T00:00:00Z")));
+        let rec = Record {
+            index: 7,
+            entry_id: "ab".repeat(32),
+            author: Id::new("ua").unwrap(),
+            time: t("2025-03-20T00:00:00Z"),
+            key: "00000000".into(),
+            value: l,
+            retracted: None,
+            corrections: vec![],
+        };
+        let d = document(&rec, false);
+        assert_eq!(d["retroactive"], true);
+        assert_eq!(d["length_km"], 111.319);
+        assert_eq!(d["area_km2"], Value::Null);
+        assert!(d.get("geometry").is_none());
+        let f = feature(&rec);
+        assert_eq!(f["id"], "ua/loc");
+        assert_eq!(f["geometry"]["type"], "LineString");
+        assert_eq!(f["properties"]["kind"], "contact");
+    }
+}
