@@ -24,11 +24,13 @@
 #![warn(missing_docs)]
 
 mod join;
+mod line;
 mod sites;
 mod sphere;
 mod zone;
 
 pub use join::dwithin_join;
+pub use line::{ContactLine, LinePoint, Side, ON_LINE_M};
 pub use sites::{Shape, SiteHit, SiteIndex};
 pub use zone::{check_lines, check_polygon, line_distance_m, polygon_contains, polygon_distance_m};
 
@@ -84,6 +86,17 @@ pub enum GeoError {
         /// How many positions it has.
         len: usize,
     },
+    /// A distance or tolerance that is not a finite positive number of metres.
+    #[error("{what} is {value} m; give a finite number of metres above 0")]
+    BadDistance {
+        /// Which parameter.
+        what: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A withdrawal line asked for [`Side::On`].
+    #[error("a withdrawal line needs a side, Left or Right, not On")]
+    NoSide,
     /// A site that was refused, by the caller's key.
     #[error("site {key}: {source}")]
     Site {

@@ -146,7 +146,7 @@ impl Ring {
     }
 
     /// A line: its positions as given, never closed.
-    fn open(pts: Vec<LonLat>) -> Ring {
+    pub(crate) fn open(pts: Vec<LonLat>) -> Ring {
         let vs = pts.iter().map(|p| sphere::unit(*p)).collect();
         Ring { pts, vs }
     }
@@ -235,13 +235,13 @@ impl Ring {
 
 /// Whether unit vector `t`, on the great circle of normal `n` (`va × vb`, any length), lies on the
 /// arc from `va` to `vb`.
-fn in_arc(va: [f64; 3], vb: [f64; 3], n: [f64; 3], t: [f64; 3]) -> bool {
+pub(crate) fn in_arc(va: [f64; 3], vb: [f64; 3], n: [f64; 3], t: [f64; 3]) -> bool {
     dot(cross(va, t), n) >= 0.0 && dot(cross(t, vb), n) >= 0.0
 }
 
 /// The nearest point to `u` on the arc from `va` to `vb` (unit sphere): `Ok(vector)` for a point
 /// inside the arc, `Err(false)` / `Err(true)` for the end `va` / `vb`.
-fn nearest_on_arc(va: [f64; 3], vb: [f64; 3], u: [f64; 3]) -> Result<[f64; 3], bool> {
+pub(crate) fn nearest_on_arc(va: [f64; 3], vb: [f64; 3], u: [f64; 3]) -> Result<[f64; 3], bool> {
     let nearer_end = || Err(sphere::chord2(u, vb) < sphere::chord2(u, va));
     let n = cross(va, vb);
     let nn = norm(n);

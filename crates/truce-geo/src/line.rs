@@ -1,0 +1,957 @@
+//! A line of contact (OSCE SMM / Minsk practice): distance and side of a position, linear
+//! referencing, crossings, and buffers and withdrawal lines derived for display.
+//!
+//! A [`ContactLine`] is one or more parts (a LineString or the parts of a MultiLineString), each
+//! at least two positions joined by great-circle arcs, under the rules of [`crate::check_lines`].
+//! Its arcs are held in an R-tree of boxes in degrees (bulges of the arcs included, split at the
+//! antimeridian), as [`crate::SiteIndex`] holds sites.
+//!
+//! # Invariants
+//!
+//! - [`ContactLine::distance_m`] is exactly [`crate::line_distance_m`] on the same parts (the same
+//!   floating-point number): the R-tree only prunes arcs that provably cannot hold the minimum
+//!   (their central angle exceeds the cut the brute force applies), and the remaining arcs are
+//!   measured by the same code.
+//! - "Within `d` of the line" is always decided by that exact geodesic distance, never by a derived
+//!   polygon. The polygons of [`ContactLine::buffer`] and [`ContactLine::withdrawal_line`] are for
+//!   display: every vertex on the offset side lies within `tolerance_m` of the true `d`-offset (it
+//!   is placed geodesically and measured), edges are refined until their midpoints do too.
+//! - The side of a position is that of its nearest point of the line (see [`Side`]); the reading
+//!   that uses a line states which party is on which side (e.g. "ua is on the left").
+//! - Along-line measures ([`ContactLine::locate`]) are geodesic lengths between vertices, summed from
+//!   the start of each part; a *chainage* runs over the parts one after another in their given
+//!   order ([`ContactLine::sector_of`]).
+//!
+//! Pure: no IO, no clock.
+
+use geo::algorithm::buffer::{BufferStyle, LineCap, LineJoin};
+use geo::{
+    Bearing, BooleanOps, Buffer, Coord, Destination, Geodesic, LineString, MultiLineString,
+    MultiPolygon, Simplify,
+};
+use rstar::{PointDistance, RTree, RTreeObject, AABB};
+
+use crate::sphere::{self, cross, dot, norm, scale};
+use crate::zone::{self, Ring};
+use crate::{distance_m, GeoError, LonLat};
+
+/// Which side of the line a position lies on, relative to the line's drawing direction (walking
+/// from each part's first position to its last). Which side is whose is stated by the reading
+/// that uses the line (e.g. "ua is on the left").
+///
+/// The side is that of the nearest point of the line: for a point inside an arc, the side of that
+/// arc's great circle; for a vertex joining two arcs (in one part, or the end of one part that is
+/// the start of another), the side of the plane through the vertex and the sum of the two arcs'
+/// unit normals (the angle bisector, so both arcs are used consistently); beyond an end of a part
+/// that continues no other, the side of the end arc's great circle (the line extended).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// Left of the drawing direction.
+    Left,
+    /// Right of the drawing direction.
+    Right,
+    /// On the line (within [`ON_LINE_M`] of it).
+    On,
+}
+
+/// A position within this many metres of the line (about) is [`Side::On`]: the central angle to
+/// its nearest point is below 1.6·10⁻¹¹ rad.
+pub const ON_LINE_M: f64 = 1e-4;
+const ON_ANGLE: f64 = 1.6e-11;
+
+/// Where a position lies relative to the line: its distance, side and the nearest point's place.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LinePoint {
+    /// Geodesic distance in metres to the line ([`ContactLine::distance_m`]).
+    pub distance_m: f64,
+    /// The side of the line ([`ContactLine::side`]).
+    pub side: Side,
+    /// The part holding the nearest point.
+    pub part: usize,
+    /// Metres along that part, from its first position, to the nearest point.
+    pub along_m: f64,
+}
+
+/// A line of contact prepared for queries; see the module docs.
+#[derive(Clone, Debug)]
+pub struct ContactLine {
+    parts: Vec<Part>,
+    tree: RTree<SegBox>,
+    /// Chainage of each part's start.
+    offsets: Vec<f64>,
+    length: f64,
+}
+
+#[derive(Clone, Debug)]
+struct Part {
+    pts: Vec<LonLat>,
+    vs: Vec<[f64; 3]>,
+    /// Unit normal of each arc (`va × vb`, normalised; zero for a zero-length arc): positive dot
+    /// products are on the left.
+    normals: Vec<[f64; 3]>,
+    /// Geodesic length from the first position to each vertex.
+    cum: Vec<f64>,
+    /// The part whose last position is this part's first (it continues into this one).
+    prev: Option<usize>,
+    /// The part whose first position is this part's last.
+    next: Option<usize>,
+}
+
+/// A box in degrees holding arc `seg` of part `part`.
+#[derive(Clone, Debug)]
+struct SegBox {
+    env: AABB<[f64; 2]>,
+    part: u32,
+    seg: u32,
+}
+
+impl RTreeObject for SegBox {
+    type Envelope = AABB<[f64; 2]>;
+
+    fn envelope(&self) -> Self::Envelope {
+        self.env
+    }
+}
+
+impl PointDistance for SegBox {
+    fn distance_2(&self, point: &[f64; 2]) -> f64 {
+        self.env.distance_2(point)
+    }
+}
+
+/// Padding of arc boxes, degrees (far above their rounding).
+const PAD_DEG: f64 = 1e-9;
+
+/// The nearest point of one arc.
+#[derive(Clone, Copy, Debug)]
+enum Foot {
+    Vertex(usize),
+    Inner([f64; 3]),
+}
+
+/// The nearest point of the line to a position, as found by [`ContactLine::near`].
+#[derive(Clone, Copy, Debug)]
+struct Near {
+    dist: f64,
+    angle: f64,
+    part: usize,
+    seg: usize,
+    foot: Foot,
+}
+
+/// Boxes in degrees (longitudes within [-180, 180]) covering a latitude range and an unwrapped
+/// longitude range, padded by `pad`.
+fn boxes_of(lat: (f64, f64), lon: (f64, f64), pad: f64) -> Vec<AABB<[f64; 2]>> {
+    let (lat_lo, lat_hi) = (lat.0 - pad, lat.1 + pad);
+    let (lon_lo, lon_hi) = (lon.0 - pad, lon.1 + pad);
+    let b = |lo: f64, hi: f64| AABB::from_corners([lo, lat_lo], [hi, lat_hi]);
+    if lon_hi - lon_lo >= 360.0 {
+        return vec![b(-180.0, 180.0)];
+    }
+    let mut out = vec![b(lon_lo.max(-180.0), lon_hi.min(180.0))];
+    if lon_lo < -180.0 {
+        out.push(b(lon_lo + 360.0, 180.0));
+    }
+    if lon_hi > 180.0 {
+        out.push(b(-180.0, lon_hi - 360.0));
+    }
+    out
+}
+
+/// The cut [`crate::line_distance_m`] applies: arcs whose central angle exceeds it cannot hold the
+/// minimum geodesic distance. Must stay the same expression as there.
+fn cut_of(best_angle: f64) -> f64 {
+    (best_angle * sphere::n_max() / sphere::M_MIN) * (1.0 + 1e-9) + 1e-14
+}
+
+fn point(p: LonLat) -> geo::Point<f64> {
+    geo::Point::new(p[0], p[1])
+}
+
+/// The position `dist` metres from `from` along the geodesic leaving it at `bearing` degrees.
+fn destination(from: LonLat, bearing: f64, dist: f64) -> LonLat {
+    let q = Geodesic.destination(point(from), bearing, dist);
+    [sphere::norm_lon(q.x()), q.y()]
+}
+
+fn check_distance(what: &'static str, value: f64) -> Result<(), GeoError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(GeoError::BadDistance { what, value })
+    }
+}
+
+impl ContactLine {
+    /// Prepares a line from its parts (one for a LineString, several for a MultiLineString), each
+    /// drawn in its direction of travel. Refuses parts that break the rules of
+    /// [`crate::check_lines`]. A part whose last position equals (exactly) another part's first
+    /// continues into it: the vertex between them is judged with both arcs.
+    pub fn new(lines: Vec<Vec<LonLat>>) -> Result<ContactLine, GeoError> {
+        zone::check_lines(&lines)?;
+        let mut parts = Vec::with_capacity(lines.len());
+        let mut boxes = Vec::new();
+        for (i, pts) in lines.into_iter().enumerate() {
+            let vs: Vec<[f64; 3]> = pts.iter().map(|p| sphere::unit(*p)).collect();
+            let mut normals = Vec::with_capacity(pts.len() - 1);
+            let mut cum = Vec::with_capacity(pts.len());
+            cum.push(0.0);
+            for k in 1..pts.len() {
+                let n = cross(vs[k - 1], vs[k]);
+                let nn = norm(n);
+                normals.push(if nn < 1e-15 {
+                    [0.0; 3]
+                } else {
+                    scale(n, 1.0 / nn)
+                });
+                cum.push(cum[k - 1] + distance_m(pts[k - 1], pts[k]));
+                let arc = Ring::open(vec![pts[k - 1], pts[k]]);
+                for env in boxes_of(arc.lat_range(), arc.lon_range(), PAD_DEG) {
+                    boxes.push(SegBox {
+                        env,
+                        part: i as u32,
+                        seg: (k - 1) as u32,
+                    });
+                }
+            }
+            parts.push(Part {
+                pts,
+                vs,
+                normals,
+                cum,
+                prev: None,
+                next: None,
+            });
+        }
+        for i in 0..parts.len() {
+            let end = parts[i].pts[parts[i].pts.len() - 1];
+            if let Some(j) =
+                (0..parts.len()).find(|&j| parts[j].prev.is_none() && parts[j].pts[0] == end)
+            {
+                parts[i].next = Some(j);
+                parts[j].prev = Some(i);
+            }
+        }
+        let mut offsets = Vec::with_capacity(parts.len());
+        let mut length = 0.0;
+        for p in &parts {
+            offsets.push(length);
+            length += p.cum[p.cum.len() - 1];
+        }
+        Ok(ContactLine {
+            parts,
+            tree: RTree::bulk_load(boxes),
+            offsets,
+            length,
+        })
+    }
+
+    /// How many parts the line has.
+    pub fn parts(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// The positions of part `i`, as given; `None` past the last part.
+    pub fn part(&self, i: usize) -> Option<&[LonLat]> {
+        self.parts.get(i).map(|p| p.pts.as_slice())
+    }
+
+    /// Total length in metres (geodesic between vertices, all parts).
+    pub fn length_m(&self) -> f64 {
+        self.length
+    }
+
+    /// Chainage in metres of the start of part `i` (the lengths of the parts before it); `None`
+    /// past the last part.
+    pub fn part_start_m(&self, i: usize) -> Option<f64> {
+        self.offsets.get(i).copied()
+    }
+
+    /// The nearest point of arc `seg` of part `part` to unit vector `u`, with its central angle.
+    fn foot(&self, part: usize, seg: usize, u: [f64; 3]) -> (Foot, f64) {
+        let pt = &self.parts[part];
+        match zone::nearest_on_arc(pt.vs[seg], pt.vs[seg + 1], u) {
+            Ok(t) => (Foot::Inner(t), sphere::angle(u, t)),
+            Err(end) => {
+                let k = if end { seg + 1 } else { seg };
+                (Foot::Vertex(k), sphere::angle(u, pt.vs[k]))
+            }
+        }
+    }
+
+    fn foot_position(&self, part: usize, foot: Foot) -> LonLat {
+        match foot {
+            Foot::Vertex(k) => self.parts[part].pts[k],
+            Foot::Inner(t) => sphere::lonlat(t),
+        }
+    }
+
+    /// The nearest point of the line to `p`, exactly as [`crate::line_distance_m`] measures it
+    /// (the first of equals in part and arc order); `None` for an invalid `p`.
+    fn near(&self, p: LonLat) -> Option<Near> {
+        if !sphere::valid(p) {
+            return None;
+        }
+        let u = sphere::unit(p);
+        // Seed: the arc whose box is nearest in degrees; its angle bounds the best from above.
+        let seed = self
+            .tree
+            .nearest_neighbor(&[sphere::norm_lon(p[0]), p[1]])?;
+        let (_, seed_angle) = self.foot(seed.part as usize, seed.seg as usize, u);
+        // Every arc with an angle within the cut of the seed has a point within `reach` metres of
+        // p, so its box meets the query box; arcs not found are beyond every cut that matters.
+        let reach = cut_of(seed_angle) * sphere::n_max() * (1.0 + 1e-8) + 1e-6;
+        let dlat = sphere::lat_reach_deg(reach);
+        let lon = match sphere::lon_reach_deg(p[1], dlat, reach) {
+            None => (-180.0, 180.0),
+            Some(dlon) => {
+                let q = sphere::norm_lon(p[0]);
+                (q - dlon, q + dlon)
+            }
+        };
+        let mut cands: Vec<(u32, u32)> = Vec::new();
+        for env in boxes_of((p[1] - dlat, p[1] + dlat), lon, 0.0) {
+            cands.extend(
+                self.tree
+                    .locate_in_envelope_intersecting(&env)
+                    .map(|b| (b.part, b.seg)),
+            );
+        }
+        cands.sort_unstable();
+        cands.dedup();
+        let feet: Vec<(usize, usize, Foot, f64)> = cands
+            .into_iter()
+            .map(|(i, s)| {
+                let (f, a) = self.foot(i as usize, s as usize, u);
+                (i as usize, s as usize, f, a)
+            })
+            .collect();
+        let best_angle = feet.iter().fold(f64::INFINITY, |m, f| m.min(f.3));
+        let cut = cut_of(best_angle);
+        let mut best: Option<Near> = None;
+        for &(part, seg, foot, angle) in &feet {
+            if angle <= cut {
+                let dist = distance_m(p, self.foot_position(part, foot));
+                if best.is_none_or(|b| dist < b.dist) {
+                    best = Some(Near {
+                        dist,
+                        angle,
+                        part,
+                        seg,
+                        foot,
+                    });
+                }
+            }
+        }
+        best
+    }
+
+    /// The side of `u` given its nearest point (see [`Side`]).
+    fn side_of(&self, near: &Near, u: [f64; 3]) -> Side {
+        if near.angle < ON_ANGLE || near.dist == 0.0 {
+            return Side::On;
+        }
+        let n = match near.foot {
+            Foot::Inner(_) => self.parts[near.part].normals[near.seg],
+            Foot::Vertex(k) => self.vertex_normal(near.part, k),
+        };
+        let s = dot(u, n);
+        if s > 0.0 {
+            Side::Left
+        } else if s < 0.0 {
+            Side::Right
+        } else {
+            Side::On
+        }
+    }
+
+    /// The sum of the unit normals of the arcs meeting at vertex `k` of part `i` (one arc at a
+    /// free end).
+    fn vertex_normal(&self, i: usize, k: usize) -> [f64; 3] {
+        let part = &self.parts[i];
+        let last = part.pts.len() - 1;
+        let incoming = if k > 0 {
+            Some(part.normals[k - 1])
+        } else {
+            part.prev
+                .and_then(|j| self.parts[j].normals.last().copied())
+        };
+        let outgoing = if k < last {
+            Some(part.normals[k])
+        } else {
+            part.next.map(|j| self.parts[j].normals[0])
+        };
+        let mut n = [0.0; 3];
+        for m in [incoming, outgoing].into_iter().flatten() {
+            n = [n[0] + m[0], n[1] + m[1], n[2] + m[2]];
+        }
+        n
+    }
+
+    /// Distance, side and place along the line of `p` in one search; `None` for an invalid `p`
+    /// (see the crate docs).
+    pub fn measure(&self, p: LonLat) -> Option<LinePoint> {
+        let near = self.near(p)?;
+        let u = sphere::unit(p);
+        let part = &self.parts[near.part];
+        let along_m = match near.foot {
+            Foot::Vertex(k) => part.cum[k],
+            Foot::Inner(t) => {
+                part.cum[near.seg] + distance_m(part.pts[near.seg], sphere::lonlat(t))
+            }
+        };
+        Some(LinePoint {
+            distance_m: near.dist,
+            side: self.side_of(&near, u),
+            part: near.part,
+            along_m,
+        })
+    }
+
+    /// Geodesic distance in metres from `p` to the line: exactly [`crate::line_distance_m`] on the
+    /// same parts, found through the R-tree. NaN for an invalid `p`.
+    pub fn distance_m(&self, p: LonLat) -> f64 {
+        self.near(p).map_or(f64::NAN, |n| n.dist)
+    }
+
+    /// The side of the line `p` lies on (see [`Side`]); [`Side::On`] for an invalid `p`.
+    pub fn side(&self, p: LonLat) -> Side {
+        match self.near(p) {
+            Some(near) => self.side_of(&near, sphere::unit(p)),
+            None => Side::On,
+        }
+    }
+
+    /// Whether `p` is on `side` of the line and within `d_m` metres of it (inclusive). A position
+    /// on the line is on both sides; false for an invalid `p` or a NaN `d_m`.
+    pub fn within_on_side(&self, p: LonLat, side: Side, d_m: f64) -> bool {
+        match self.measure(p) {
+            Some(m) => m.distance_m <= d_m && (m.side == side || m.side == Side::On),
+            None => false,
+        }
+    }
+
+    /// The nearest point's place: `(part, metres along that part from its first position)`;
+    /// `None` for an invalid `p`.
+    pub fn locate(&self, p: LonLat) -> Option<(usize, f64)> {
+        self.measure(p).map(|m| (m.part, m.along_m))
+    }
+
+    /// The first sector `(id, from_m, to_m)` whose chainage range `from_m ..= to_m` holds the
+    /// chainage of `p`'s nearest point (the part's start, [`ContactLine::part_start_m`], plus the
+    /// metres along it); `None` when none does or `p` is invalid. Used to count events per named
+    /// stretch of the line.
+    pub fn sector_of<'s, T>(&self, p: LonLat, sectors: &'s [(T, f64, f64)]) -> Option<&'s T> {
+        let m = self.measure(p)?;
+        let ch = self.offsets[m.part] + m.along_m;
+        sectors
+            .iter()
+            .find(|(_, from, to)| *from <= ch && ch <= *to)
+            .map(|(id, _, _)| id)
+    }
+
+    /// Whether the great-circle arc from `a` to `b` meets the line (crosses it or touches it):
+    /// for "fire across the line", with `a` the origin and `b` the point of impact. This is the
+    /// geometric test, not "the sides differ": a shot passing around an end of the line, or both
+    /// of whose ends lie beyond an end, does not cross, and a shot crossing a bend twice does
+    /// (compare [`ContactLine::side`] of both ends for the other rule). False for an invalid
+    /// position or `a == b`; an arc of 180° or more of longitude is refused as false.
+    pub fn crosses(&self, a: LonLat, b: LonLat) -> bool {
+        if !sphere::valid(a) || !sphere::valid(b) || a == b {
+            return false;
+        }
+        if zone::lon_delta(a[0], b[0]).abs() >= 180.0 {
+            return false;
+        }
+        let shot = Ring::open(vec![a, b]);
+        let (ua, ub) = (sphere::unit(a), sphere::unit(b));
+        let n1 = cross(ua, ub);
+        if norm(n1) < 1e-15 {
+            return false;
+        }
+        for env in boxes_of(shot.lat_range(), shot.lon_range(), PAD_DEG) {
+            for sb in self.tree.locate_in_envelope_intersecting(&env) {
+                let part = &self.parts[sb.part as usize];
+                let s = sb.seg as usize;
+                let (uc, ud) = (part.vs[s], part.vs[s + 1]);
+                if arcs_meet(ua, ub, n1, uc, ud) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Polygons covering the positions within `d_m` metres of the line, on one side (`Some(Left)`
+    /// or `Some(Right)`) or both (`None`; `Some(On)` is taken as both), for display. Each polygon
+    /// is a list of closed rings, outer first, in the crate's convention ([`crate::polygon_contains`]
+    /// accepts them).
+    ///
+    /// Tolerance: every vertex away from the line lies at a geodesic distance within
+    /// `tolerance_m` of `d_m` from the line (each is placed geodesically from its nearest point of
+    /// the line and measured), and edges are split until their midpoints do too. A one-sided
+    /// buffer is cut along the line (extended past its free ends along their end arcs) with a
+    /// knife `min(tolerance_m / 10, 1 m)` wide; its vertices along the cut lie within
+    /// `tolerance_m` of the line. Decisions never use these polygons: use
+    /// [`ContactLine::within_on_side`].
+    ///
+    /// Built in an oblique Mercator projection of the sphere along the great circle through the
+    /// line's ends (conformal; a few hundred km either side it stretches by well under 1 %, which
+    /// the geodesic placing removes), so lines up to a few thousand km long are served.
+    pub fn buffer(
+        &self,
+        side: Option<Side>,
+        d_m: f64,
+        tolerance_m: f64,
+    ) -> Result<Vec<Vec<Vec<LonLat>>>, GeoError> {
+        Ok(self
+            .buffer_flagged(side, d_m, tolerance_m)?
+            .into_iter()
+            .map(|poly| {
+                poly.into_iter()
+                    .map(|ring| ring.into_iter().map(|(p, _)| p).collect())
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// The withdrawal line `d_m` metres from the line on `side` (Left or Right): the boundary of
+    /// the one-sided [`ContactLine::buffer`] away from the line, as LineStrings (a closed one
+    /// where the buffer has a hole or a piece not touching the line), with the same tolerance.
+    pub fn withdrawal_line(
+        &self,
+        side: Side,
+        d_m: f64,
+        tolerance_m: f64,
+    ) -> Result<Vec<Vec<LonLat>>, GeoError> {
+        if side == Side::On {
+            return Err(GeoError::NoSide);
+        }
+        let mut out = Vec::new();
+        for poly in self.buffer_flagged(Some(side), d_m, tolerance_m)? {
+            for ring in poly {
+                let open = &ring[..ring.len().saturating_sub(1)];
+                let Some(start) = open.iter().position(|(_, off)| !off) else {
+                    out.push(ring.iter().map(|(p, _)| *p).collect());
+                    continue;
+                };
+                let mut run: Vec<LonLat> = Vec::new();
+                for k in 0..=open.len() {
+                    let (p, off) = open[(start + k) % open.len()];
+                    if off {
+                        run.push(p);
+                    } else {
+                        if run.len() >= 2 {
+                            out.push(std::mem::take(&mut run));
+                        }
+                        run.clear();
+                    }
+                }
+                if run.len() >= 2 {
+                    out.push(run);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`ContactLine::buffer`] with each vertex flagged: true for a vertex on the offset (placed at
+    /// `d_m`), false for one along the line.
+    fn buffer_flagged(
+        &self,
+        side: Option<Side>,
+        d_m: f64,
+        tol: f64,
+    ) -> Result<Vec<Vec<Vec<(LonLat, bool)>>>, GeoError> {
+        check_distance("the buffer distance", d_m)?;
+        check_distance("the tolerance", tol)?;
+        let side = side.filter(|s| *s != Side::On);
+        let proj = Proj::new(self);
+        let k = proj.mean_scale(self);
+        let rp = d_m * k;
+        let lines: Vec<LineString<f64>> = self
+            .parts
+            .iter()
+            .map(|part| {
+                let ls: LineString<f64> = part.pts.iter().map(|p| proj.fwd(*p)).collect();
+                ls.simplify(tol * k / 4.0)
+            })
+            .collect();
+        let angle = (2.0 * tol / d_m).sqrt().min(0.5);
+        let style = BufferStyle::new(rp)
+            .line_join(LineJoin::Round(angle))
+            .line_cap(LineCap::Round(angle));
+        let both: MultiPolygon<f64> = MultiLineString(lines.clone()).buffer_with_style(style);
+        let polys: Vec<geo::Polygon<f64>> = match side {
+            None => both.0,
+            Some(want) => {
+                let ext = rp * 1.1 + tol * k;
+                let knife_lines: Vec<LineString<f64>> = lines
+                    .iter()
+                    .zip(&self.parts)
+                    .map(|(ls, part)| {
+                        extend(
+                            ls,
+                            part.prev.is_none().then_some(ext),
+                            part.next.is_none().then_some(ext),
+                        )
+                    })
+                    .collect();
+                let w = (tol / 10.0).min(1.0) * k;
+                let knife = MultiLineString(knife_lines).buffer_with_style(
+                    BufferStyle::new(w / 2.0)
+                        .line_join(LineJoin::Bevel)
+                        .line_cap(LineCap::Butt),
+                );
+                let pieces = both.difference(&knife);
+                pieces
+                    .0
+                    .into_iter()
+                    .filter(|piece| self.piece_side(&proj, piece, d_m) == Some(want))
+                    .collect()
+            }
+        };
+        let mut out = Vec::with_capacity(polys.len());
+        for poly in polys {
+            let mut rings = Vec::new();
+            for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                let placed: Vec<(LonLat, bool)> = ring
+                    .coords()
+                    .map(|c| {
+                        let p = proj.inv(*c);
+                        if self.distance_m(p) > d_m / 2.0 {
+                            (self.place(p, d_m, tol), true)
+                        } else {
+                            (p, false)
+                        }
+                    })
+                    .collect();
+                rings.push(self.refine(placed, d_m, tol));
+            }
+            out.push(rings);
+        }
+        Ok(out)
+    }
+
+    /// The side most vertices of a piece well away from the line are on.
+    fn piece_side(&self, proj: &Proj, piece: &geo::Polygon<f64>, d_m: f64) -> Option<Side> {
+        let (mut left, mut right) = (0usize, 0usize);
+        for c in piece.exterior().coords() {
+            if let Some(m) = self.measure(proj.inv(*c)) {
+                if m.distance_m > d_m / 4.0 {
+                    match m.side {
+                        Side::Left => left += 1,
+                        Side::Right => right += 1,
+                        Side::On => {}
+                    }
+                }
+            }
+        }
+        match left.cmp(&right) {
+            std::cmp::Ordering::Greater => Some(Side::Left),
+            std::cmp::Ordering::Less => Some(Side::Right),
+            std::cmp::Ordering::Equal => None,
+        }
+    }
+
+    /// `q` moved along the geodesic from its nearest point of the line until it is `d_m` from the
+    /// line, to within a quarter of the tolerance (a few steps; corners between two arcs converge
+    /// as the nearest point alternates).
+    fn place(&self, q: LonLat, d_m: f64, tol: f64) -> LonLat {
+        let mut q = q;
+        for _ in 0..8 {
+            let Some(near) = self.near(q) else {
+                return q;
+            };
+            if (near.dist - d_m).abs() <= tol / 4.0 || near.dist == 0.0 {
+                return q;
+            }
+            let f = self.foot_position(near.part, near.foot);
+            let az = Geodesic.bearing(point(f), point(q));
+            q = destination(f, az, d_m);
+        }
+        q
+    }
+
+    /// Splits edges between offset vertices until their midpoints lie within the tolerance.
+    fn refine(&self, ring: Vec<(LonLat, bool)>, d_m: f64, tol: f64) -> Vec<(LonLat, bool)> {
+        let mut out = Vec::with_capacity(ring.len());
+        let Some(first) = ring.first() else {
+            return out;
+        };
+        out.push(*first);
+        for w in ring.windows(2) {
+            self.fill(w[0], w[1], d_m, tol, 0, &mut out);
+            out.push(w[1]);
+        }
+        out
+    }
+
+    fn fill(
+        &self,
+        a: (LonLat, bool),
+        b: (LonLat, bool),
+        d_m: f64,
+        tol: f64,
+        depth: u32,
+        out: &mut Vec<(LonLat, bool)>,
+    ) {
+        if !(a.1 && b.1) || depth >= 8 {
+            return;
+        }
+        let m = midpoint(a.0, b.0);
+        if (self.distance_m(m) - d_m).abs() <= tol * 0.75 {
+            return;
+        }
+        let mid = (self.place(m, d_m, tol), true);
+        self.fill(a, mid, d_m, tol, depth + 1, out);
+        out.push(mid);
+        self.fill(mid, b, d_m, tol, depth + 1, out);
+    }
+}
+
+/// The midpoint in degrees (the straight edge a display draws), across the antimeridian too.
+fn midpoint(a: LonLat, b: LonLat) -> LonLat {
+    let lon = sphere::norm_lon(a[0] + zone::lon_delta(a[0], b[0]) / 2.0);
+    [lon, (a[1] + b[1]) / 2.0]
+}
+
+/// A projected line extended straight past its first point by `start` and past its last by `end`.
+fn extend(ls: &LineString<f64>, start: Option<f64>, end: Option<f64>) -> LineString<f64> {
+    let mut c: Vec<Coord<f64>> = ls.0.clone();
+    let n = c.len();
+    if n < 2 {
+        return LineString(c);
+    }
+    let stretch = |from: Coord<f64>, to: Coord<f64>, by: f64| {
+        let (dx, dy) = (to.x - from.x, to.y - from.y);
+        let l = dx.hypot(dy);
+        if l > 0.0 {
+            Some(Coord {
+                x: to.x + dx / l * by,
+                y: to.y + dy / l * by,
+            })
+        } else {
+            None
+        }
+    };
+    if let Some(by) = end {
+        if let Some(p) = stretch(c[n - 2], c[n - 1], by) {
+            c.push(p);
+        }
+    }
+    if let Some(by) = start {
+        if let Some(p) = stretch(c[1], c[0], by) {
+            c.insert(0, p);
+        }
+    }
+    LineString(c)
+}
+
+/// Whether the arc `ua`–`ub` (normal `n1`, nonzero) meets the arc `uc`–`ud`.
+fn arcs_meet(ua: [f64; 3], ub: [f64; 3], n1: [f64; 3], uc: [f64; 3], ud: [f64; 3]) -> bool {
+    let n2 = cross(uc, ud);
+    if norm(n2) < 1e-15 {
+        // A zero-length arc: a point, met if it lies on the shot.
+        return dot(uc, n1).abs() < 1e-15 && zone::in_arc(ua, ub, n1, uc);
+    }
+    let x = cross(n1, n2);
+    let xn = norm(x);
+    if xn < 1e-15 {
+        // The same great circle: they meet if one holds an end of the other.
+        return zone::in_arc(ua, ub, n1, uc)
+            || zone::in_arc(ua, ub, n1, ud)
+            || zone::in_arc(uc, ud, n2, ua);
+    }
+    let x = scale(x, 1.0 / xn);
+    [x, scale(x, -1.0)]
+        .into_iter()
+        .any(|t| zone::in_arc(ua, ub, n1, t) && zone::in_arc(uc, ud, n2, t))
+}
+
+/// An oblique Mercator projection of the sphere (radius: the Gaussian radius at the line's mean
+/// latitude) whose equator is a great circle along the line, in metres.
+struct Proj {
+    e1: [f64; 3],
+    e2: [f64; 3],
+    e3: [f64; 3],
+    r: f64,
+}
+
+impl Proj {
+    fn new(line: &ContactLine) -> Proj {
+        let mut sum = [0.0; 3];
+        let mut count = 0.0;
+        for part in &line.parts {
+            for v in &part.vs {
+                sum = [sum[0] + v[0], sum[1] + v[1], sum[2] + v[2]];
+                count += 1.0;
+            }
+        }
+        let c = if norm(sum) > 1e-9 {
+            scale(sum, 1.0 / norm(sum))
+        } else {
+            line.parts[0].vs[0]
+        };
+        let first = line.parts[0].vs[0];
+        let last_part = &line.parts[line.parts.len() - 1];
+        let last = last_part.vs[last_part.vs.len() - 1];
+        let ends = cross(first, last);
+        let e3 = if norm(ends) > 1e-4 {
+            scale(ends, 1.0 / norm(ends))
+        } else {
+            // Ends too close: the great circle through the centre heading east.
+            let east = cross([0.0, 0.0, 1.0], c);
+            let east = if norm(east) > 1e-9 {
+                scale(east, 1.0 / norm(east))
+            } else {
+                [0.0, 1.0, 0.0]
+            };
+            cross(c, east)
+        };
+        let e1 = sphere::sub(c, scale(e3, dot(c, e3)));
+        let e1 = if norm(e1) > 1e-9 {
+            scale(e1, 1.0 / norm(e1))
+        } else {
+            // The centre is a pole of the circle: any point of the circle will do.
+            let any = cross(e3, [1.0, 0.0, 0.0]);
+            let any = if norm(any) > 1e-9 {
+                any
+            } else {
+                cross(e3, [0.0, 1.0, 0.0])
+            };
+            scale(any, 1.0 / norm(any))
+        };
+        let e2 = cross(e3, e1);
+        let lat = sphere::lonlat(c)[1].to_radians();
+        let e2wgs: f64 = 0.006_694_379_990_141_316;
+        let r = sphere::A * (1.0 - e2wgs).sqrt() / (1.0 - e2wgs * lat.sin().powi(2));
+        let _ = count;
+        Proj { e1, e2, e3, r }
+    }
+
+    fn fwd(&self, p: LonLat) -> Coord<f64> {
+        let u = sphere::unit(p);
+        let s = dot(u, self.e3).clamp(-1.0 + 1e-12, 1.0 - 1e-12);
+        Coord {
+            x: self.r * dot(u, self.e2).atan2(dot(u, self.e1)),
+            y: self.r * s.atanh(),
+        }
+    }
+
+    fn inv(&self, c: Coord<f64>) -> LonLat {
+        let lam = c.x / self.r;
+        let phi = (c.y / self.r).tanh().asin();
+        let (sl, cl) = lam.sin_cos();
+        let (sp, cp) = phi.sin_cos();
+        let v = [
+            cp * (cl * self.e1[0] + sl * self.e2[0]) + sp * self.e3[0],
+            cp * (cl * self.e1[1] + sl * self.e2[1]) + sp * self.e3[1],
+            cp * (cl * self.e1[2] + sl * self.e2[2]) + sp * self.e3[2],
+        ];
+        sphere::lonlat(v)
+    }
+
+    /// The mean scale factor (`1 / cos` of the distance from the central circle) at the vertices.
+    fn mean_scale(&self, line: &ContactLine) -> f64 {
+        let (mut sum, mut n) = (0.0, 0.0);
+        for part in &line.parts {
+            for v in &part.vs {
+                let s = dot(*v, self.e3).clamp(-0.999, 0.999);
+                sum += 1.0 / (1.0 - s * s).sqrt();
+                n += 1.0;
+            }
+        }
+        if n > 0.0 {
+            sum / n
+        } else {
+            1.0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zigzag() -> ContactLine {
+        // North along 35° E, then a turn east.
+        ContactLine::new(vec![vec![[35.0, 47.0], [35.0, 48.0], [36.0, 48.0]]]).unwrap()
+    }
+
+    #[test]
+    fn sides_follow_the_drawing_direction() {
+        let line = zigzag();
+        // Walking north, east is on the right.
+        assert_eq!(line.side([35.1, 47.5]), Side::Right);
+        assert_eq!(line.side([34.9, 47.5]), Side::Left);
+        // Walking east along 48° N, north is on the left.
+        assert_eq!(line.side([35.5, 48.1]), Side::Left);
+        assert_eq!(line.side([35.5, 47.9]), Side::Right);
+        // Nearest to the corner, outside the bend (north-west of it): left of both arcs.
+        assert_eq!(line.side([34.9, 48.1]), Side::Left);
+        // Beyond the start, the first arc extended: east is right.
+        assert_eq!(line.side([35.1, 46.9]), Side::Right);
+        assert_eq!(line.side([35.0, 47.5]), Side::On);
+        assert_eq!(line.side([f64::NAN, 47.5]), Side::On);
+    }
+
+    #[test]
+    fn joined_parts_share_their_vertex() {
+        let one = ContactLine::new(vec![vec![[35.0, 47.0], [35.0, 48.0], [36.0, 48.0]]]).unwrap();
+        let two = ContactLine::new(vec![
+            vec![[35.0, 47.0], [35.0, 48.0]],
+            vec![[35.0, 48.0], [36.0, 48.0]],
+        ])
+        .unwrap();
+        for p in [[34.9, 48.1], [35.2, 48.3], [35.1, 47.95], [34.5, 48.0]] {
+            assert_eq!(one.side(p), two.side(p), "{p:?}");
+            assert_eq!(one.distance_m(p), two.distance_m(p), "{p:?}");
+        }
+        let l0 = distance_m([35.0, 47.0], [35.0, 48.0]);
+        assert_eq!(two.part_start_m(1), Some(l0));
+        assert_eq!(two.length_m(), one.length_m());
+    }
+
+    #[test]
+    fn crossings() {
+        let line = zigzag();
+        assert!(line.crosses([34.9, 47.5], [35.1, 47.5]));
+        assert!(!line.crosses([35.1, 47.5], [35.2, 47.6]));
+        // Around the start: the sides differ but the shot does not cross.
+        assert!(!line.crosses([34.9, 46.9], [35.1, 46.9]));
+        assert!(!line.crosses([34.9, 46.9], [34.9, 46.9]));
+    }
+
+    #[test]
+    fn sectors_by_chainage() {
+        let line = zigzag();
+        let l0 = distance_m([35.0, 47.0], [35.0, 48.0]);
+        let sectors = [("south", 0.0, l0), ("east", l0, line.length_m())];
+        assert_eq!(line.sector_of([35.1, 47.5], &sectors), Some(&"south"));
+        assert_eq!(line.sector_of([35.5, 47.9], &sectors), Some(&"east"));
+        let (part, along) = line.locate([35.1, 47.5]).unwrap();
+        assert_eq!(part, 0);
+        assert!(
+            (along - distance_m([35.0, 47.0], [35.0, 47.5])).abs() < 20.0,
+            "{along}"
+        );
+    }
+
+    #[test]
+    fn bad_parameters_are_refused() {
+        let line = zigzag();
+        assert!(matches!(
+            line.buffer(None, -1.0, 10.0),
+            Err(GeoError::BadDistance { .. })
+        ));
+        assert!(matches!(
+            line.buffer(None, 1000.0, f64::NAN),
+            Err(GeoError::BadDistance { .. })
+        ));
+        assert_eq!(
+            line.withdrawal_line(Side::On, 1000.0, 10.0),
+            Err(GeoError::NoSide)
+        );
+    }
+}
