@@ -585,16 +585,20 @@ impl ContactLine {
         let polys: Vec<geo::Polygon<f64>> = match side {
             None => both.0,
             Some(want) => {
-                let ext = rp * 1.1 + tol * k;
                 let knife_lines: Vec<LineString<f64>> = lines
                     .iter()
-                    .zip(&self.parts)
-                    .map(|(ls, part)| {
-                        extend(
-                            ls,
-                            part.prev.is_none().then_some(ext),
-                            part.next.is_none().then_some(ext),
-                        )
+                    .enumerate()
+                    .map(|(i, ls)| {
+                        let start = self.end_ray(&proj, i, true, d_m, tol);
+                        let end = self.end_ray(&proj, i, false, d_m, tol);
+                        let mut c = ls.0.clone();
+                        if let Some(e) = end {
+                            c.push(e);
+                        }
+                        if let Some(s) = start {
+                            c.insert(0, s);
+                        }
+                        LineString(c)
                     })
                     .collect();
                 let w = (tol / 10.0).min(1.0) * k;
@@ -631,6 +635,40 @@ impl ContactLine {
             out.push(rings);
         }
         Ok(out)
+    }
+
+    /// The far end (projected) of the cut between the sides beyond a free end of part `i`, or
+    /// `None` when that end continues another part: the end arc's great circle (as [`Side`] rules
+    /// beyond an end) followed 1.1 `d_m` out, past the buffer. Where the line turns back toward
+    /// that extension within `d_m`, the cut and [`ContactLine::side`] can disagree over a small
+    /// area; decisions use [`ContactLine::side`].
+    fn end_ray(
+        &self,
+        proj: &Proj,
+        i: usize,
+        at_start: bool,
+        d_m: f64,
+        tol: f64,
+    ) -> Option<Coord<f64>> {
+        let part = &self.parts[i];
+        let n = part.pts.len();
+        let (end, inner) = if at_start {
+            if part.prev.is_some() {
+                return None;
+            }
+            (part.pts[0], part.pts[1])
+        } else {
+            if part.next.is_some() {
+                return None;
+            }
+            (part.pts[n - 1], part.pts[n - 2])
+        };
+        if end == inner {
+            return None;
+        }
+        // Away from the line: the reverse of the bearing from the end into the arc.
+        let az = Geodesic.bearing(point(end), point(inner)) + 180.0;
+        Some(proj.fwd(destination(end, az, d_m * 1.1 + tol)))
     }
 
     /// The side most vertices of a piece well away from the line are on.
@@ -714,38 +752,6 @@ impl ContactLine {
 fn midpoint(a: LonLat, b: LonLat) -> LonLat {
     let lon = sphere::norm_lon(a[0] + zone::lon_delta(a[0], b[0]) / 2.0);
     [lon, (a[1] + b[1]) / 2.0]
-}
-
-/// A projected line extended straight past its first point by `start` and past its last by `end`.
-fn extend(ls: &LineString<f64>, start: Option<f64>, end: Option<f64>) -> LineString<f64> {
-    let mut c: Vec<Coord<f64>> = ls.0.clone();
-    let n = c.len();
-    if n < 2 {
-        return LineString(c);
-    }
-    let stretch = |from: Coord<f64>, to: Coord<f64>, by: f64| {
-        let (dx, dy) = (to.x - from.x, to.y - from.y);
-        let l = dx.hypot(dy);
-        if l > 0.0 {
-            Some(Coord {
-                x: to.x + dx / l * by,
-                y: to.y + dy / l * by,
-            })
-        } else {
-            None
-        }
-    };
-    if let Some(by) = end {
-        if let Some(p) = stretch(c[n - 2], c[n - 1], by) {
-            c.push(p);
-        }
-    }
-    if let Some(by) = start {
-        if let Some(p) = stretch(c[1], c[0], by) {
-            c.insert(0, p);
-        }
-    }
-    LineString(c)
 }
 
 /// Whether the arc `ua`–`ub` (normal `n1`, nonzero) meets the arc `uc`–`ud`.

@@ -1,0 +1,282 @@
+//! `ContactLine` against the brute force `line_distance_m`, sides of perpendicular offsets,
+//! crossings, linear referencing, and the tolerance of the derived buffers and withdrawal lines.
+
+mod common;
+
+use common::{destination, wrap_lon, Rng};
+use geo::{Bearing, Geodesic};
+use proptest::prelude::*;
+use truce_geo::{distance_m, line_distance_m, polygon_contains, ContactLine, LonLat, Side};
+
+fn bearing(a: LonLat, b: LonLat) -> f64 {
+    Geodesic.bearing(geo::Point::new(a[0], a[1]), geo::Point::new(b[0], b[1]))
+}
+
+/// A random walk from `start`: `steps` arcs of `len` metres (a range), turning by up to `turn`
+/// degrees at each vertex.
+fn walk(rng: &mut Rng, start: LonLat, steps: usize, len: (f64, f64), turn: f64) -> Vec<LonLat> {
+    let mut pts = vec![start];
+    let mut b = rng.range(0.0, 360.0);
+    for _ in 0..steps {
+        let last = pts[pts.len() - 1];
+        let next = destination(last, b, rng.range(len.0, len.1));
+        pts.push([wrap_lon(next[0]), next[1]]);
+        b += rng.range(-turn, turn);
+    }
+    pts
+}
+
+/// Random lines of 1 to 3 parts, with short arcs and any turns (they may cross themselves),
+/// anywhere below 75° of latitude (across the antimeridian too), and positions near and far.
+fn lines_and_points() -> impl Strategy<Value = (Vec<Vec<LonLat>>, Vec<LonLat>)> {
+    any::<u64>().prop_map(|seed| {
+        let mut rng = Rng::new(seed);
+        let centre = [rng.range(-180.0, 180.0), rng.range(-70.0, 70.0)];
+        let parts = 1 + rng.below(3);
+        let lines: Vec<Vec<LonLat>> = (0..parts)
+            .map(|_| {
+                let start = destination(centre, rng.range(0.0, 360.0), rng.range(0.0, 100_000.0));
+                let steps = 1 + rng.below(30);
+                walk(
+                    &mut rng,
+                    [wrap_lon(start[0]), start[1]],
+                    steps,
+                    (100.0, 50_000.0),
+                    180.0,
+                )
+            })
+            .collect();
+        let points = (0..20)
+            .map(|k| {
+                let reach = if k < 15 { 300_000.0 } else { 5_000_000.0 };
+                let p = destination(centre, rng.range(0.0, 360.0), rng.range(0.0, reach));
+                [wrap_lon(p[0]), p[1]]
+            })
+            .collect();
+        (lines, points)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn distance_is_exactly_the_brute_force((lines, points) in lines_and_points()) {
+        let line = ContactLine::new(lines.clone()).unwrap();
+        for p in points {
+            let want = line_distance_m(&lines, p);
+            let got = line.distance_m(p);
+            prop_assert_eq!(got.to_bits(), want.to_bits(), "{:?}: {} vs {}", p, got, want);
+            let m = line.measure(p).unwrap();
+            prop_assert_eq!(m.distance_m.to_bits(), want.to_bits());
+            // The along-line place is on the part's length.
+            let len = lines[m.part].windows(2).map(|w| distance_m(w[0], w[1])).sum::<f64>();
+            prop_assert!(m.along_m >= 0.0 && m.along_m <= len + 1e-6, "{} of {}", m.along_m, len);
+        }
+    }
+
+    /// Gently turning lines of long arcs; a point of a random arc, moved 1–50 km perpendicular to
+    /// it, is on the side it was moved to, within that distance, and a shot from one offset to
+    /// the other crosses the line.
+    #[test]
+    fn perpendicular_offsets_land_on_their_side(seed in any::<u64>()) {
+        let mut rng = Rng::new(seed);
+        let start = [rng.range(-180.0, 180.0), rng.range(-70.0, 70.0)];
+        let steps = 1 + rng.below(5);
+        let pts = walk(&mut rng, start, steps, (120_000.0, 300_000.0), 60.0);
+        let reversed: Vec<LonLat> = pts.iter().rev().copied().collect();
+        let line = ContactLine::new(vec![pts.clone()]).unwrap();
+        let back = ContactLine::new(vec![reversed]).unwrap();
+        let s = rng.below(pts.len() - 1);
+        let (a, b) = (pts[s], pts[s + 1]);
+        let foot = destination(a, bearing(a, b), distance_m(a, b) * rng.range(0.1, 0.9));
+        let az = bearing(foot, b);
+        let off = rng.range(1_000.0, 50_000.0);
+        let left = destination(foot, az - 90.0, off);
+        let right = destination(foot, az + 90.0, off);
+        prop_assert_eq!(line.side(left), Side::Left);
+        prop_assert_eq!(line.side(right), Side::Right);
+        // Drawn the other way, the sides swap.
+        prop_assert_eq!(back.side(left), Side::Right);
+        prop_assert_eq!(back.side(right), Side::Left);
+        // The geodesic from a to b strays a few metres from the great-circle arc.
+        prop_assert!(line.distance_m(left) <= off + 20.0);
+        prop_assert!(line.within_on_side(left, Side::Left, off + 20.0));
+        prop_assert!(!line.within_on_side(left, Side::Right, 1e9));
+        prop_assert!(line.crosses(left, right));
+        prop_assert!(line.crosses(right, left));
+        prop_assert!(!line.crosses(left, destination(left, az, 10_000.0)));
+    }
+}
+
+#[test]
+fn sides_at_vertices_and_ends() {
+    // An inverted V: north-east to the apex, then south-east.
+    let line = ContactLine::new(vec![vec![[35.0, 47.0], [35.5, 48.0], [36.0, 47.0]]]).unwrap();
+    // Above the apex: nearest to the vertex; walking NE then SE, north is on the left.
+    assert_eq!(line.side([35.5, 48.2]), Side::Left);
+    // Inside the V, just below the apex: right of both arcs.
+    assert_eq!(line.side([35.5, 47.8]), Side::Right);
+    // Beyond the ends, the end arcs extended.
+    assert_eq!(line.side([34.8, 47.0]), Side::Left);
+    assert_eq!(line.side([36.1, 46.7]), Side::Right);
+    // A reading's convention: "ua is on the left".
+    let ua = Side::Left;
+    assert!(line.within_on_side([35.5, 48.2], ua, 30_000.0));
+    assert!(!line.within_on_side([35.5, 48.2], ua, 10_000.0));
+}
+
+#[test]
+fn locate_measures_along_the_parts() {
+    let a = [37.0, 48.0];
+    let b = destination(a, 30.0, 200_000.0);
+    let c = destination(b, 90.0, 100_000.0);
+    let line = ContactLine::new(vec![vec![a, b], vec![b, c]]).unwrap();
+    assert_eq!(line.parts(), 2);
+    let foot = destination(a, bearing(a, b), 120_000.0);
+    let p = destination(foot, bearing(foot, b) + 90.0, 20_000.0);
+    let (part, along) = line.locate(p).unwrap();
+    assert_eq!(part, 0);
+    assert!((along - 120_000.0).abs() < 100.0, "{along}");
+    let q = destination(b, 90.0, 40_000.0);
+    let q = destination(q, 0.0, 5_000.0);
+    let (part, along) = line.locate(q).unwrap();
+    assert_eq!(part, 1);
+    assert!((along - 40_000.0).abs() < 100.0, "{along}");
+    let sectors = [("north", 0.0, 150_000.0), ("centre", 150_000.0, 260_000.0)];
+    assert_eq!(line.sector_of(p, &sectors), Some(&"north"));
+    assert_eq!(line.sector_of(q, &sectors), Some(&"centre"));
+    assert_eq!(line.sector_of(c, &sectors), None);
+    assert_eq!(line.locate([f64::NAN, 0.0]), None);
+}
+
+/// A deterministic wiggly line, about 300 km, with a tight bend.
+fn wiggly() -> Vec<LonLat> {
+    let mut rng = Rng::new(7);
+    let mut pts = Vec::new();
+    for k in 0..400 {
+        let t = k as f64 / 399.0;
+        pts.push([
+            36.0 + 2.0 * t + 0.05 * (t * 40.0).sin() + rng.range(-0.002, 0.002),
+            48.0 + 0.6 * (t * 9.0).sin() + rng.range(-0.002, 0.002),
+        ]);
+    }
+    pts
+}
+
+/// A ring's vertices, and the midpoints of its edges between two vertices away from the line
+/// (an edge of a one-sided buffer leaving the line, along the cut, runs from 0 to `d`).
+fn edge_samples(line: &ContactLine, ring: &[LonLat], d: f64) -> Vec<LonLat> {
+    let mut out = Vec::new();
+    for w in ring.windows(2) {
+        out.push(w[0]);
+        if line.distance_m(w[0]) > d / 2.0 && line.distance_m(w[1]) > d / 2.0 {
+            out.push([(w[0][0] + w[1][0]) / 2.0, (w[0][1] + w[1][1]) / 2.0]);
+        }
+    }
+    out
+}
+
+fn inside(polys: &[Vec<Vec<LonLat>>], p: LonLat) -> bool {
+    polys.iter().any(|poly| polygon_contains(poly, p))
+}
+
+#[test]
+fn buffers_hold_their_tolerance() {
+    let pts = wiggly();
+    let line = ContactLine::new(vec![pts.clone()]).unwrap();
+    let (d, tol) = (25_000.0, 100.0);
+    let both = line.buffer(None, d, tol).unwrap();
+    assert!(!both.is_empty());
+    for poly in &both {
+        for ring in poly {
+            assert_eq!(ring.first(), ring.last());
+            for p in edge_samples(&line, ring, d) {
+                let g = line.distance_m(p);
+                assert!((g - d).abs() <= tol, "{p:?} at {g}");
+            }
+        }
+    }
+    let left = line.buffer(Some(Side::Left), d, tol).unwrap();
+    let right = line.buffer(Some(Side::Right), d, tol).unwrap();
+    for (polys, side) in [(&left, Side::Left), (&right, Side::Right)] {
+        assert!(!polys.is_empty());
+        for poly in polys.iter() {
+            for ring in poly {
+                for p in edge_samples(&line, ring, d) {
+                    let m = line.measure(p).unwrap();
+                    let on_offset = (m.distance_m - d).abs() <= tol;
+                    let on_line = m.distance_m <= tol;
+                    assert!(on_offset || on_line, "{p:?} at {}", m.distance_m);
+                    if m.distance_m > tol {
+                        assert_eq!(m.side, side, "{p:?}");
+                    }
+                }
+            }
+        }
+    }
+    let mut rng = Rng::new(11);
+    let (mut checked_in, mut checked_out) = (0, 0);
+    for _ in 0..3000 {
+        let v = pts[rng.below(pts.len())];
+        let p = destination(v, rng.range(0.0, 360.0), rng.range(0.0, 35_000.0));
+        let m = line.measure(p).unwrap();
+        if m.distance_m < d - tol {
+            assert!(
+                inside(&both, p),
+                "{p:?} at {} not in the buffer",
+                m.distance_m
+            );
+            checked_in += 1;
+            if m.distance_m > tol {
+                let (own, other) = match m.side {
+                    Side::Left => (&left, &right),
+                    _ => (&right, &left),
+                };
+                assert!(inside(own, p), "{p:?} not in its side's buffer");
+                assert!(!inside(other, p), "{p:?} in the other side's buffer");
+            }
+        } else if m.distance_m > d + tol {
+            assert!(
+                !inside(&both, p) && !inside(&left, p) && !inside(&right, p),
+                "{p:?}"
+            );
+            checked_out += 1;
+        }
+    }
+    assert!(
+        checked_in > 1000 && checked_out > 100,
+        "{checked_in} {checked_out}"
+    );
+    for side in [Side::Left, Side::Right] {
+        let lines = line.withdrawal_line(side, 35_000.0, tol).unwrap();
+        assert!(!lines.is_empty());
+        let total: usize = lines.iter().map(|l| l.len()).sum();
+        assert!(total > 10, "{total}");
+        for l in &lines {
+            for p in l {
+                let m = line.measure(*p).unwrap();
+                assert!(
+                    (m.distance_m - 35_000.0).abs() <= tol,
+                    "{p:?} at {}",
+                    m.distance_m
+                );
+                assert_eq!(m.side, side);
+            }
+        }
+    }
+}
+
+#[test]
+fn refusals() {
+    assert!(ContactLine::new(vec![]).is_err());
+    assert!(ContactLine::new(vec![vec![[35.0, 48.0]]]).is_err());
+    let line = ContactLine::new(vec![vec![[35.0, 48.0], [36.0, 48.0]]]).unwrap();
+    let err = line.buffer(None, 0.0, 100.0).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the buffer distance is 0 m; give a finite number of metres above 0"
+    );
+    assert!(line.distance_m([0.0, 91.0]).is_nan());
+    assert!(!line.crosses([35.5, 47.0], [35.5, 95.0]));
+}
