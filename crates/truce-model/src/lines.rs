@@ -45,6 +45,13 @@ pub enum LineKind {
 }
 
 impl LineKind {
+    /// Every kind, in the order help texts list them.
+    pub const ALL: [LineKind; 3] = [
+        LineKind::Contact,
+        LineKind::Reference,
+        LineKind::ControlArea,
+    ];
+
     /// The kind's name as written in entries and on the command line.
     pub fn as_str(&self) -> &'static str {
         match self {

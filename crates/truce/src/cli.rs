@@ -129,6 +129,13 @@ pub enum Command {
     /// Import protected sites.
     #[command(subcommand)]
     Sites(SitesCommand),
+    /// Lines of contact, reference lines and control areas: versions filed by parties,
+    /// monitors and mediators, each valid from a time.
+    ///
+    /// `import` files a version read from GeoJSON or KML (the same --id again is a new version),
+    /// `list` shows every version, `show AUTHOR/ID --at TIME` the one in force then.
+    #[command(subcommand, after_long_help = crate::lines_cmd::IMPORT_EXAMPLES)]
+    Lines(crate::lines_cmd::LinesCommand),
     /// Generate realistic synthetic inputs, deterministically from a seed, on stdout or --out.
     ///
     /// `firms`: VIIRS detections (area-API CSV) with persistent hot spots (gas flares at some
@@ -776,6 +783,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let format = ingest_cmd::site_format(&a)?;
             ingest_cmd::sites_import(&dir, &a.bulk.bulk(), format, &out)
         }
+        Command::Lines(cmd) => crate::lines_cmd::run(&dir, &cmd, &out),
         Command::Simulate(a) => crate::simulate_cmd::run(&a),
         Command::Ingest(a) => ingest_cmd::ingest(
             &dir,

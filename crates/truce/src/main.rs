@@ -14,6 +14,7 @@ mod engine_cmd;
 mod export_cmd;
 mod gaps_cmd;
 mod ingest_cmd;
+mod lines_cmd;
 mod log_cmd;
 mod publish_cmd;
 mod query_cmd;

@@ -63,6 +63,14 @@ impl Named for Standing {
     }
 }
 
+impl Named for truce_model::lines::LineKind {
+    const VALUES: &'static [Choice<truce_model::lines::LineKind>] =
+        &wrap(truce_model::lines::LineKind::ALL);
+    fn name(&self) -> &'static str {
+        self.as_str()
+    }
+}
+
 /// Every role (`truce_model` keeps no list of them: [`every_role_listed`] fails to compile when
 /// one is added and not listed here).
 const ROLES: [Role; 5] = [
