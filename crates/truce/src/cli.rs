@@ -107,7 +107,8 @@ pub enum Command {
     ///
     /// The file is TOML: `time = <when filed>` and tables named after the kinds ([process],
     /// [reading], [[site]], [[report]], [[assessment]], [[commitment]], [[fulfilment]],
-    /// [[statement]], [[amend]]); see scenarios/energy-moratorium-2025 for annotated examples.
+    /// [[statement]], [[amend]], [[line]]); see scenarios/energy-moratorium-2025 for annotated
+    /// examples.
     /// Every entry is checked (signature, key, role, references) before anything is appended.
     Submit(SubmitArgs),
     /// Ingest reports from a dataset file: FIRMS, ACLED, UCDP GED, or Truce's CSV / JSON Lines /
