@@ -30,7 +30,7 @@ mod sphere;
 mod zone;
 
 pub use join::dwithin_join;
-pub use line::{ContactLine, LinePoint, Side, ON_LINE_M};
+pub use line::{ContactLine, DisplayZone, LinePoint, Side, ON_LINE_M};
 pub use sites::{Shape, SiteHit, SiteIndex};
 pub use zone::{check_lines, check_polygon, line_distance_m, polygon_contains, polygon_distance_m};
 

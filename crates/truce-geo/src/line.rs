@@ -32,7 +32,7 @@ use geo::{
 use rstar::{PointDistance, RTree, RTreeObject, AABB};
 
 use crate::sphere::{self, cross, dot, norm, scale};
-use crate::zone::{self, Ring};
+use crate::zone;
 use crate::{distance_m, GeoError, LonLat};
 
 /// Which side of the line a position lies on, relative to the line's drawing direction (walking
@@ -72,6 +72,22 @@ pub struct LinePoint {
     pub along_m: f64,
 }
 
+/// What a map shows for one zone width of one line version ([`ContactLine::display`]). Polygons
+/// are lists of closed rings, outer first; lines are lists of positions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DisplayZone {
+    /// The buffer on both sides ([`ContactLine::buffer`] with `None`).
+    pub both: Vec<Vec<Vec<LonLat>>>,
+    /// The buffer on the left ([`ContactLine::buffer`] with `Some(Side::Left)`).
+    pub left: Vec<Vec<Vec<LonLat>>>,
+    /// The buffer on the right.
+    pub right: Vec<Vec<Vec<LonLat>>>,
+    /// The withdrawal line on the left ([`ContactLine::withdrawal_line`]).
+    pub left_line: Vec<Vec<LonLat>>,
+    /// The withdrawal line on the right.
+    pub right_line: Vec<Vec<LonLat>>,
+}
+
 /// A line of contact prepared for queries; see the module docs.
 #[derive(Clone, Debug)]
 pub struct ContactLine {
@@ -97,16 +113,16 @@ struct Part {
     next: Option<usize>,
 }
 
-/// A box in degrees holding arc `seg` of part `part`.
+/// A box in unit-vector space holding arc `seg` of part `part` (every point of the arc).
 #[derive(Clone, Debug)]
 struct SegBox {
-    env: AABB<[f64; 2]>,
+    env: AABB<[f64; 3]>,
     part: u32,
     seg: u32,
 }
 
 impl RTreeObject for SegBox {
-    type Envelope = AABB<[f64; 2]>;
+    type Envelope = AABB<[f64; 3]>;
 
     fn envelope(&self) -> Self::Envelope {
         self.env
@@ -114,13 +130,13 @@ impl RTreeObject for SegBox {
 }
 
 impl PointDistance for SegBox {
-    fn distance_2(&self, point: &[f64; 2]) -> f64 {
+    fn distance_2(&self, point: &[f64; 3]) -> f64 {
         self.env.distance_2(point)
     }
 }
 
-/// Padding of arc boxes, degrees (far above their rounding).
-const PAD_DEG: f64 = 1e-9;
+/// Padding of arc boxes in unit-vector space (64 µm on the Earth; far above their rounding).
+const PAD: f64 = 1e-11;
 
 /// The nearest point of one arc.
 #[derive(Clone, Copy, Debug)]
@@ -139,23 +155,52 @@ struct Near {
     foot: Foot,
 }
 
-/// Boxes in degrees (longitudes within [-180, 180]) covering a latitude range and an unwrapped
-/// longitude range, padded by `pad`.
-fn boxes_of(lat: (f64, f64), lon: (f64, f64), pad: f64) -> Vec<AABB<[f64; 2]>> {
-    let (lat_lo, lat_hi) = (lat.0 - pad, lat.1 + pad);
-    let (lon_lo, lon_hi) = (lon.0 - pad, lon.1 + pad);
-    let b = |lo: f64, hi: f64| AABB::from_corners([lo, lat_lo], [hi, lat_hi]);
-    if lon_hi - lon_lo >= 360.0 {
-        return vec![b(-180.0, 180.0)];
+/// The box in unit-vector space of the arc from `va` to `vb`: its ends, and each axis's extreme
+/// on its great circle where the arc holds it, padded by [`PAD`].
+fn arc_box(va: [f64; 3], vb: [f64; 3]) -> AABB<[f64; 3]> {
+    let mut lo = [0.0; 3];
+    let mut hi = [0.0; 3];
+    for i in 0..3 {
+        lo[i] = va[i].min(vb[i]);
+        hi[i] = va[i].max(vb[i]);
     }
-    let mut out = vec![b(lon_lo.max(-180.0), lon_hi.min(180.0))];
-    if lon_lo < -180.0 {
-        out.push(b(lon_lo + 360.0, 180.0));
+    let n = cross(va, vb);
+    let nn = norm(n);
+    if nn >= 1e-15 {
+        let n = scale(n, 1.0 / nn);
+        for i in 0..3 {
+            let mut e = [0.0; 3];
+            e[i] = 1.0;
+            let t = sphere::sub(e, scale(n, n[i]));
+            let tn = norm(t);
+            if tn < 1e-15 {
+                continue;
+            }
+            let t = scale(t, 1.0 / tn);
+            for c in [t, scale(t, -1.0)] {
+                if zone::in_arc(va, vb, n, c) {
+                    for j in 0..3 {
+                        lo[j] = lo[j].min(c[j]);
+                        hi[j] = hi[j].max(c[j]);
+                    }
+                }
+            }
+        }
     }
-    if lon_hi > 180.0 {
-        out.push(b(-180.0, lon_hi - 360.0));
-    }
-    out
+    AABB::from_corners(
+        [lo[0] - PAD, lo[1] - PAD, lo[2] - PAD],
+        [hi[0] + PAD, hi[1] + PAD, hi[2] + PAD],
+    )
+}
+
+/// Meridional and prime-vertical radii of curvature (metres) at geodetic latitude `phi`
+/// (radians); both grow with `|phi|`.
+fn radii(phi: f64) -> (f64, f64) {
+    let w2 = 1.0 - sphere::E2 * phi.sin().powi(2);
+    (
+        sphere::A * (1.0 - sphere::E2) / (w2 * w2.sqrt()),
+        sphere::A / w2.sqrt(),
+    )
 }
 
 /// The cut [`crate::line_distance_m`] applies: arcs whose central angle exceeds it cannot hold the
@@ -205,14 +250,11 @@ impl ContactLine {
                     scale(n, 1.0 / nn)
                 });
                 cum.push(cum[k - 1] + distance_m(pts[k - 1], pts[k]));
-                let arc = Ring::open(vec![pts[k - 1], pts[k]]);
-                for env in boxes_of(arc.lat_range(), arc.lon_range(), PAD_DEG) {
-                    boxes.push(SegBox {
-                        env,
-                        part: i as u32,
-                        seg: (k - 1) as u32,
-                    });
-                }
+                boxes.push(SegBox {
+                    env: arc_box(vs[k - 1], vs[k]),
+                    part: i as u32,
+                    seg: (k - 1) as u32,
+                });
             }
             parts.push(Part {
                 pts,
@@ -286,64 +328,96 @@ impl ContactLine {
         }
     }
 
-    /// The nearest point of the line to `p`, exactly as [`crate::line_distance_m`] measures it
-    /// (the first of equals in part and arc order); `None` for an invalid `p`.
+    /// The nearest point of the line to `p`, exactly as [`crate::line_distance_m`] measures it:
+    /// the same minimum of the same geodesic distances (ties to the first in part and arc order);
+    /// `None` for an invalid `p`.
+    ///
+    /// Arcs come from the R-tree nearest first by a lower bound of their central angle (the chord
+    /// to their box). The first found gives `g0`, a geodesic distance no smaller than the answer.
+    /// An arc can only hold the minimum if its geodesic `g <= g0`; its path then stays within
+    /// `g0 / M_MIN` radians of `p`'s latitude, where the radii of curvature are at least
+    /// `M_lo, N_lo` (those at the band's lowest `|latitude|`), so `g >= M_lo · θ'` with `θ'` the
+    /// central angle after scaling longitudes by `N_lo / M_lo` (the ellipsoid's metric is at least
+    /// `M_lo² dφ² + N_lo² cos²φ dλ²` there). Arcs are collected while `M_lo · θ` (a weaker bound)
+    /// can be below `g0` and within the brute force's own cut, then measured in the order of that
+    /// bound until it exceeds the best distance found. Near the poles or beyond 2,000 km every arc
+    /// within the cut is measured, as the brute force does.
     fn near(&self, p: LonLat) -> Option<Near> {
         if !sphere::valid(p) {
             return None;
         }
         let u = sphere::unit(p);
-        // Seed: the arc whose box is nearest in degrees; its angle bounds the best from above.
-        let seed = self
-            .tree
-            .nearest_neighbor(&[sphere::norm_lon(p[0]), p[1]])?;
-        let (_, seed_angle) = self.foot(seed.part as usize, seed.seg as usize, u);
-        // Every arc with an angle within the cut of the seed has a point within `reach` metres of
-        // p, so its box meets the query box; arcs not found are beyond every cut that matters.
-        let reach = cut_of(seed_angle) * sphere::n_max() * (1.0 + 1e-8) + 1e-6;
-        let dlat = sphere::lat_reach_deg(reach);
-        let lon = match sphere::lon_reach_deg(p[1], dlat, reach) {
-            None => (-180.0, 180.0),
-            Some(dlon) => {
-                let q = sphere::norm_lon(p[0]);
-                (q - dlon, q + dlon)
+        let phi = p[1].to_radians().abs();
+        let mut feet: Vec<(usize, usize, Foot, f64)> = Vec::new();
+        let mut best_angle = f64::INFINITY;
+        // Band bound from the first arc found: (M_lo, k) when it applies.
+        let mut bound: Option<(f64, f64)> = None;
+        let mut stop = f64::INFINITY;
+        for (sb, d2) in self.tree.nearest_neighbor_iter_with_distance_2(&u) {
+            let lb = 2.0 * (d2.sqrt() / 2.0).min(1.0).asin();
+            if lb > stop.min(cut_of(best_angle)) + 1e-12 {
+                break;
             }
-        };
-        let mut cands: Vec<(u32, u32)> = Vec::new();
-        for env in boxes_of((p[1] - dlat, p[1] + dlat), lon, 0.0) {
-            cands.extend(
-                self.tree
-                    .locate_in_envelope_intersecting(&env)
-                    .map(|b| (b.part, b.seg)),
-            );
-        }
-        cands.sort_unstable();
-        cands.dedup();
-        let feet: Vec<(usize, usize, Foot, f64)> = cands
-            .into_iter()
-            .map(|(i, s)| {
-                let (f, a) = self.foot(i as usize, s as usize, u);
-                (i as usize, s as usize, f, a)
-            })
-            .collect();
-        let best_angle = feet.iter().fold(f64::INFINITY, |m, f| m.min(f.3));
-        let cut = cut_of(best_angle);
-        let mut best: Option<Near> = None;
-        for &(part, seg, foot, angle) in &feet {
-            if angle <= cut {
-                let dist = distance_m(p, self.foot_position(part, foot));
-                if best.is_none_or(|b| dist < b.dist) {
-                    best = Some(Near {
-                        dist,
-                        angle,
-                        part,
-                        seg,
-                        foot,
-                    });
+            let (part, seg) = (sb.part as usize, sb.seg as usize);
+            let (foot, angle) = self.foot(part, seg, u);
+            best_angle = best_angle.min(angle);
+            if feet.is_empty() {
+                let g0 = distance_m(p, self.foot_position(part, foot));
+                let reach = g0 / sphere::M_MIN * (1.0 + 1e-9) + 1e-12;
+                if g0 <= 2.0e6 && (phi + reach).to_degrees() <= 80.0 {
+                    let (m_lo, n_lo) = radii((phi - reach).max(0.0));
+                    let m_lo = m_lo * (1.0 - 1e-12);
+                    bound = Some((m_lo, n_lo * (1.0 - 1e-12) / m_lo));
+                    stop = g0 / m_lo * (1.0 + 1e-9) + 1e-12;
                 }
             }
+            feet.push((part, seg, foot, angle));
         }
-        best
+        let cut = cut_of(best_angle);
+        feet.retain(|f| f.3 <= cut);
+        let lat_p = p[1].to_radians();
+        // (lower bound of the geodesic, foot position, index)
+        let mut order: Vec<(f64, LonLat, usize)> = feet
+            .iter()
+            .enumerate()
+            .map(|(n, &(part, _, foot, _))| {
+                let f = self.foot_position(part, foot);
+                let lb = match bound {
+                    Some((m_lo, k)) => {
+                        let dphi = f[1].to_radians() - lat_p;
+                        let dlam = zone::lon_delta(p[0], f[0]).to_radians() * k;
+                        let h = (dphi / 2.0).sin().powi(2)
+                            + lat_p.cos() * f[1].to_radians().cos() * (dlam / 2.0).sin().powi(2);
+                        let theta = 2.0 * h.sqrt().min(1.0).asin();
+                        m_lo * theta * (1.0 - 1e-9) - 1e-6
+                    }
+                    None => f64::NEG_INFINITY,
+                };
+                (lb, f, n)
+            })
+            .collect();
+        order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let mut best: Option<(f64, usize)> = None;
+        for (lb, f, n) in order {
+            if best.is_some_and(|(g, _)| lb > g) {
+                break;
+            }
+            let g = distance_m(p, f);
+            let key = |i: usize| (feet[i].0, feet[i].1);
+            if best.is_none_or(|(bg, bn)| g < bg || (g == bg && key(n) < key(bn))) {
+                best = Some((g, n));
+            }
+        }
+        best.map(|(dist, n)| {
+            let (part, seg, foot, angle) = feet[n];
+            Near {
+                dist,
+                angle,
+                part,
+                seg,
+                foot,
+            }
+        })
     }
 
     /// The side of `u` given its nearest point (see [`Side`]).
@@ -463,23 +537,17 @@ impl ContactLine {
         if zone::lon_delta(a[0], b[0]).abs() >= 180.0 {
             return false;
         }
-        let shot = Ring::open(vec![a, b]);
         let (ua, ub) = (sphere::unit(a), sphere::unit(b));
         let n1 = cross(ua, ub);
         if norm(n1) < 1e-15 {
             return false;
         }
-        for env in boxes_of(shot.lat_range(), shot.lon_range(), PAD_DEG) {
-            for sb in self.tree.locate_in_envelope_intersecting(&env) {
-                let part = &self.parts[sb.part as usize];
-                let s = sb.seg as usize;
-                let (uc, ud) = (part.vs[s], part.vs[s + 1]);
-                if arcs_meet(ua, ub, n1, uc, ud) {
-                    return true;
-                }
-            }
-        }
-        false
+        let env = arc_box(ua, ub);
+        self.tree.locate_in_envelope_intersecting(&env).any(|sb| {
+            let part = &self.parts[sb.part as usize];
+            let s = sb.seg as usize;
+            arcs_meet(ua, ub, n1, part.vs[s], part.vs[s + 1])
+        })
     }
 
     /// Polygons covering the positions within `d_m` metres of the line, on one side (`Some(Left)`
@@ -490,29 +558,39 @@ impl ContactLine {
     /// Tolerance: every vertex away from the line lies at a geodesic distance within
     /// `tolerance_m` of `d_m` from the line (each is placed geodesically from its nearest point of
     /// the line and measured), and edges are split until their midpoints do too. A one-sided
-    /// buffer is cut along the line (extended past its free ends along their end arcs) with a
-    /// knife `min(tolerance_m / 10, 1 m)` wide; its vertices along the cut lie within
-    /// `tolerance_m` of the line. Decisions never use these polygons: use
+    /// buffer is cut along the line (extended straight past its free ends, in the line's direction
+    /// over its last few km) with a knife `min(tolerance_m / 10, 1 m)` wide; its vertices along the
+    /// cut lie within `tolerance_m` of the line. Near a free end the cut can disagree with
+    /// [`ContactLine::side`] over a thin wedge (where the last arc strays from the line's general
+    /// direction). Decisions never use these polygons: use
     /// [`ContactLine::within_on_side`].
     ///
     /// Built in an oblique Mercator projection of the sphere along the great circle through the
-    /// line's ends (conformal; a few hundred km either side it stretches by well under 1 %, which
-    /// the geodesic placing removes), so lines up to a few thousand km long are served.
+    /// line's ends (conformal; a few hundred km either side it stretches by well under 1 %), from
+    /// the line simplified by `max(tolerance_m / 4, d_m / 100)` and stroked with round joins; the
+    /// geodesic placing of every offset vertex then removes the projection's and the
+    /// simplification's error. Lines up to a few thousand km long are served. A line that crosses
+    /// itself has no consistent sides: its one-sided buffers are then unreliable.
     pub fn buffer(
         &self,
         side: Option<Side>,
         d_m: f64,
         tolerance_m: f64,
     ) -> Result<Vec<Vec<Vec<LonLat>>>, GeoError> {
-        Ok(self
-            .buffer_flagged(side, d_m, tolerance_m)?
-            .into_iter()
-            .map(|poly| {
-                poly.into_iter()
-                    .map(|ring| ring.into_iter().map(|(p, _)| p).collect())
-                    .collect()
-            })
-            .collect())
+        let (proj, both) = self.raw_buffer(d_m, tolerance_m)?;
+        let flagged = match side.filter(|s| *s != Side::On) {
+            None => self.finish(&proj, &both.0, d_m, tolerance_m),
+            Some(want) => {
+                let pieces: Vec<geo::Polygon<f64>> = self
+                    .split(&proj, &both, d_m, tolerance_m)
+                    .into_iter()
+                    .filter(|(_, s)| *s == want)
+                    .map(|(p, _)| p)
+                    .collect();
+                self.finish(&proj, &pieces, d_m, tolerance_m)
+            }
+        };
+        Ok(strip(flagged))
     }
 
     /// The withdrawal line `d_m` metres from the line on `side` (Left or Right): the boundary of
@@ -527,94 +605,118 @@ impl ContactLine {
         if side == Side::On {
             return Err(GeoError::NoSide);
         }
-        let mut out = Vec::new();
-        for poly in self.buffer_flagged(Some(side), d_m, tolerance_m)? {
-            for ring in poly {
-                let open = &ring[..ring.len().saturating_sub(1)];
-                let Some(start) = open.iter().position(|(_, off)| !off) else {
-                    out.push(ring.iter().map(|(p, _)| *p).collect());
-                    continue;
-                };
-                let mut run: Vec<LonLat> = Vec::new();
-                for k in 0..=open.len() {
-                    let (p, off) = open[(start + k) % open.len()];
-                    if off {
-                        run.push(p);
-                    } else {
-                        if run.len() >= 2 {
-                            out.push(std::mem::take(&mut run));
-                        }
-                        run.clear();
-                    }
-                }
-                if run.len() >= 2 {
-                    out.push(run);
-                }
-            }
-        }
-        Ok(out)
+        Ok(offset_runs(self.buffer_flagged_side(
+            side,
+            d_m,
+            tolerance_m,
+        )?))
     }
 
-    /// [`ContactLine::buffer`] with each vertex flagged: true for a vertex on the offset (placed at
-    /// `d_m`), false for one along the line.
-    fn buffer_flagged(
-        &self,
-        side: Option<Side>,
-        d_m: f64,
-        tol: f64,
-    ) -> Result<Vec<Vec<Vec<(LonLat, bool)>>>, GeoError> {
+    /// Everything a map shows for one zone width `d_m` of one line version, built once: the
+    /// buffer on both sides, each side's buffer and each side's withdrawal line, as
+    /// [`ContactLine::buffer`] and [`ContactLine::withdrawal_line`] give them (same tolerance).
+    pub fn display(&self, d_m: f64, tolerance_m: f64) -> Result<DisplayZone, GeoError> {
+        let (proj, both) = self.raw_buffer(d_m, tolerance_m)?;
+        let pieces = self.split(&proj, &both, d_m, tolerance_m);
+        let side = |want: Side| -> Vec<geo::Polygon<f64>> {
+            pieces
+                .iter()
+                .filter(|(_, s)| *s == want)
+                .map(|(p, _)| p.clone())
+                .collect()
+        };
+        let left = self.finish(&proj, &side(Side::Left), d_m, tolerance_m);
+        let right = self.finish(&proj, &side(Side::Right), d_m, tolerance_m);
+        Ok(DisplayZone {
+            both: strip(self.finish(&proj, &both.0, d_m, tolerance_m)),
+            left_line: offset_runs(left.clone()),
+            right_line: offset_runs(right.clone()),
+            left: strip(left),
+            right: strip(right),
+        })
+    }
+
+    fn buffer_flagged_side(&self, side: Side, d_m: f64, tol: f64) -> Result<Flagged, GeoError> {
+        let (proj, both) = self.raw_buffer(d_m, tol)?;
+        let pieces: Vec<geo::Polygon<f64>> = self
+            .split(&proj, &both, d_m, tol)
+            .into_iter()
+            .filter(|(_, s)| *s == side)
+            .map(|(p, _)| p)
+            .collect();
+        Ok(self.finish(&proj, &pieces, d_m, tol))
+    }
+
+    /// The buffer on both sides in the projection, before placing: the line simplified by
+    /// `max(tolerance / 4, d / 100)` (its vertices are placed exactly afterwards) and stroked with
+    /// round joins and caps whose chords sag by at most a quarter of the tolerance.
+    fn raw_buffer(&self, d_m: f64, tol: f64) -> Result<(Proj, MultiPolygon<f64>), GeoError> {
         check_distance("the buffer distance", d_m)?;
         check_distance("the tolerance", tol)?;
-        let side = side.filter(|s| *s != Side::On);
         let proj = Proj::new(self);
         let k = proj.mean_scale(self);
-        let rp = d_m * k;
         let lines: Vec<LineString<f64>> = self
             .parts
             .iter()
             .map(|part| {
                 let ls: LineString<f64> = part.pts.iter().map(|p| proj.fwd(*p)).collect();
-                ls.simplify(tol * k / 4.0)
+                ls.simplify((tol / 4.0).max(d_m / 100.0) * k)
             })
             .collect();
         let angle = (2.0 * tol / d_m).sqrt().min(0.5);
-        let style = BufferStyle::new(rp)
+        let style = BufferStyle::new(d_m * k)
             .line_join(LineJoin::Round(angle))
             .line_cap(LineCap::Round(angle));
-        let both: MultiPolygon<f64> = MultiLineString(lines.clone()).buffer_with_style(style);
-        let polys: Vec<geo::Polygon<f64>> = match side {
-            None => both.0,
-            Some(want) => {
-                let knife_lines: Vec<LineString<f64>> = lines
-                    .iter()
-                    .enumerate()
-                    .map(|(i, ls)| {
-                        let start = self.end_ray(&proj, i, true, d_m, tol);
-                        let end = self.end_ray(&proj, i, false, d_m, tol);
-                        let mut c = ls.0.clone();
-                        if let Some(e) = end {
-                            c.push(e);
-                        }
-                        if let Some(s) = start {
-                            c.insert(0, s);
-                        }
-                        LineString(c)
-                    })
-                    .collect();
-                let w = (tol / 10.0).min(1.0) * k;
-                let knife = MultiLineString(knife_lines).buffer_with_style(
-                    BufferStyle::new(w / 2.0)
-                        .line_join(LineJoin::Bevel)
-                        .line_cap(LineCap::Butt),
-                );
-                let pieces = both.difference(&knife);
-                pieces
-                    .0
-                    .into_iter()
-                    .filter(|piece| self.piece_side(&proj, piece, d_m) == Some(want))
-                    .collect()
-            }
-        };
+        let both = MultiLineString(lines).buffer_with_style(style);
+        Ok((proj, both))
+    }
+
+    /// The raw buffer cut into pieces along the line (see [`ContactLine::buffer`]), each with the
+    /// side most of its vertices away from the line are on; pieces with none are dropped.
+    fn split(
+        &self,
+        proj: &Proj,
+        both: &MultiPolygon<f64>,
+        d_m: f64,
+        tol: f64,
+    ) -> Vec<(geo::Polygon<f64>, Side)> {
+        let k = proj.mean_scale(self);
+        // The knife follows the line as given (simplifying could make it cross itself).
+        let knife_lines: Vec<LineString<f64>> = (0..self.parts.len())
+            .map(|i| {
+                let start = self.end_ray(proj, i, true, d_m, tol);
+                let end = self.end_ray(proj, i, false, d_m, tol);
+                let mut c: Vec<Coord<f64>> =
+                    self.parts[i].pts.iter().map(|p| proj.fwd(*p)).collect();
+                if let Some(e) = end {
+                    c.push(e);
+                }
+                if let Some(s) = start {
+                    c.insert(0, s);
+                }
+                LineString(c)
+            })
+            .collect();
+        let w = (tol / 10.0).min(1.0) * k;
+        let knife = MultiLineString(knife_lines).buffer_with_style(
+            BufferStyle::new(w / 2.0)
+                .line_join(LineJoin::Bevel)
+                .line_cap(LineCap::Butt),
+        );
+        both.difference(&knife)
+            .0
+            .into_iter()
+            .filter_map(|piece| {
+                let side = self.piece_side(proj, &piece, d_m)?;
+                Some((piece, side))
+            })
+            .collect()
+    }
+
+    /// Projected polygons back on the ellipsoid: vertices away from the line (farther than
+    /// `d_m / 2`) placed at `d_m` and flagged true, edges between them refined; vertices along the
+    /// line kept and flagged false.
+    fn finish(&self, proj: &Proj, polys: &[geo::Polygon<f64>], d_m: f64, tol: f64) -> Flagged {
         let mut out = Vec::with_capacity(polys.len());
         for poly in polys {
             let mut rings = Vec::new();
@@ -623,7 +725,7 @@ impl ContactLine {
                     .coords()
                     .map(|c| {
                         let p = proj.inv(*c);
-                        if self.distance_m(p) > d_m / 2.0 {
+                        if self.rough_distance_m(p) > d_m / 2.0 {
                             (self.place(p, d_m, tol), true)
                         } else {
                             (p, false)
@@ -634,14 +736,27 @@ impl ContactLine {
             }
             out.push(rings);
         }
-        Ok(out)
+        out
+    }
+
+    /// A quick distance, good enough to tell a vertex along the line (within metres of it) from
+    /// one on the offset: the angle to the arc of the nearest box, on a mean-radius sphere. It is
+    /// never below the true spherical distance.
+    fn rough_distance_m(&self, p: LonLat) -> f64 {
+        let u = sphere::unit(p);
+        match self.tree.nearest_neighbor(&u) {
+            Some(sb) => self.foot(sb.part as usize, sb.seg as usize, u).1 * 6_371_008.8,
+            None => f64::INFINITY,
+        }
     }
 
     /// The far end (projected) of the cut between the sides beyond a free end of part `i`, or
-    /// `None` when that end continues another part: the end arc's great circle (as [`Side`] rules
-    /// beyond an end) followed 1.1 `d_m` out, past the buffer. Where the line turns back toward
-    /// that extension within `d_m`, the cut and [`ContactLine::side`] can disagree over a small
-    /// area; decisions use [`ContactLine::side`].
+    /// `None` when that end continues another part: straight on from the end, 1.1 `d_m` out (past
+    /// the buffer), in the line's general direction there: from its vertex `s` metres before the
+    /// end, `s = min(max(20 tolerance, d_m / 5), half the part)`. [`ContactLine::side`] follows the
+    /// end arc itself beyond an end, so where the last arc strays from that direction (or the line
+    /// turns back toward the cut within `d_m`) the two can disagree over a thin wedge; decisions
+    /// use [`ContactLine::side`].
     fn end_ray(
         &self,
         proj: &Proj,
@@ -652,30 +767,49 @@ impl ContactLine {
     ) -> Option<Coord<f64>> {
         let part = &self.parts[i];
         let n = part.pts.len();
+        let len = part.cum[n - 1];
+        let s = (20.0 * tol).max(d_m / 5.0).min(len / 2.0);
         let (end, inner) = if at_start {
             if part.prev.is_some() {
                 return None;
             }
-            (part.pts[0], part.pts[1])
+            let k = part.cum.iter().position(|c| *c >= s).unwrap_or(1).max(1);
+            (part.pts[0], part.pts[k])
         } else {
             if part.next.is_some() {
                 return None;
             }
-            (part.pts[n - 1], part.pts[n - 2])
+            let k = part
+                .cum
+                .iter()
+                .rposition(|c| len - *c >= s)
+                .unwrap_or(n - 2)
+                .min(n - 2);
+            (part.pts[n - 1], part.pts[k])
         };
         if end == inner {
             return None;
         }
-        // Away from the line: the reverse of the bearing from the end into the arc.
+        // Away from the line: the reverse of the bearing from the end to the inner vertex.
         let az = Geodesic.bearing(point(end), point(inner)) + 180.0;
         Some(proj.fwd(destination(end, az, d_m * 1.1 + tol)))
     }
 
-    /// The side most vertices of a piece well away from the line are on.
+    /// The side most vertices of a piece well away from the line are on; `None` when it has none
+    /// (a sliver along the cut).
     fn piece_side(&self, proj: &Proj, piece: &geo::Polygon<f64>, d_m: f64) -> Option<Side> {
         let (mut left, mut right) = (0usize, 0usize);
-        for c in piece.exterior().coords() {
-            if let Some(m) = self.measure(proj.inv(*c)) {
+        // Most vertices of a piece may lie along the cut: vote with up to 64 of those away from it.
+        let far: Vec<LonLat> = piece
+            .exterior()
+            .0
+            .iter()
+            .map(|c| proj.inv(*c))
+            .filter(|p| self.rough_distance_m(*p) > d_m / 4.0)
+            .collect();
+        let step = (far.len() / 64).max(1);
+        for p in far.iter().step_by(step) {
+            if let Some(m) = self.measure(*p) {
                 if m.distance_m > d_m / 4.0 {
                     match m.side {
                         Side::Left => left += 1,
@@ -746,6 +880,48 @@ impl ContactLine {
         out.push(mid);
         self.fill(mid, b, d_m, tol, depth + 1, out);
     }
+}
+
+/// Polygons whose vertices are flagged: true on the offset, false along the line.
+type Flagged = Vec<Vec<Vec<(LonLat, bool)>>>;
+
+fn strip(flagged: Flagged) -> Vec<Vec<Vec<LonLat>>> {
+    flagged
+        .into_iter()
+        .map(|poly| {
+            poly.into_iter()
+                .map(|ring| ring.into_iter().map(|(p, _)| p).collect())
+                .collect()
+        })
+        .collect()
+}
+
+/// The runs of offset vertices of every ring (a whole ring when it has no vertex along the line).
+fn offset_runs(flagged: Flagged) -> Vec<Vec<LonLat>> {
+    let mut out = Vec::new();
+    for ring in flagged.into_iter().flatten() {
+        let open = &ring[..ring.len().saturating_sub(1)];
+        let Some(start) = open.iter().position(|(_, off)| !off) else {
+            out.push(ring.iter().map(|(p, _)| *p).collect());
+            continue;
+        };
+        let mut run: Vec<LonLat> = Vec::new();
+        for k in 0..=open.len() {
+            let (p, off) = open[(start + k) % open.len()];
+            if off {
+                run.push(p);
+            } else {
+                if run.len() >= 2 {
+                    out.push(std::mem::take(&mut run));
+                }
+                run.clear();
+            }
+        }
+        if run.len() >= 2 {
+            out.push(run);
+        }
+    }
+    out
 }
 
 /// The midpoint in degrees (the straight edge a display draws), across the antimeridian too.

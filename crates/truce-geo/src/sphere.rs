@@ -17,7 +17,7 @@ pub(crate) const A: f64 = 6_378_137.0;
 /// WGS84 flattening.
 const F: f64 = 1.0 / 298.257_223_563;
 /// WGS84 first eccentricity squared, `f(2 - f)`.
-const E2: f64 = F * (2.0 - F);
+pub(crate) const E2: f64 = F * (2.0 - F);
 /// Smallest radius of curvature (meridional, at the equator): `a(1 - e²)`, about 6 335 439 m.
 pub(crate) const M_MIN: f64 = A * (1.0 - E2);
 /// Largest radius of curvature (at the poles): `a / sqrt(1 - e²)`, about 6 399 594 m. Not a `const`

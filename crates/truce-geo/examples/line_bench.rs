@@ -1,0 +1,226 @@
+//! Line-of-contact geometry on a synthetic line: `cargo run --release -p truce-geo --example
+//! line_bench`.
+//!
+//! The line is SYNTHETIC (no real line of contact): 20,000 vertices, deterministic, wiggling at
+//! several scales over eastern Ukraine (about 34–40° E, 46–50° N), about 1,200 km long. Times
+//! (a) building a `ContactLine`, (b) 1,000,000 distance + side queries of random positions within
+//! 100 km of the line, against the brute force `line_distance_m` on 1,000 of them (extrapolated;
+//! both answers are checked equal), and (c) display buffers on both sides at 25 and 35 km and the
+//! withdrawal lines on each side at those distances, 100 m tolerance.
+
+use std::time::Instant;
+
+use geo::{Destination, Geodesic};
+use truce_geo::{line_distance_m, ContactLine, LonLat, Side};
+
+/// SplitMix64, so the bench needs no random source of its own.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The synthetic line: a smooth base curve (a trend north-east with two long swings), measured
+/// in a local plane (km; fine for building a test shape), and `n` vertices spaced evenly along it,
+/// each moved along the base's normal by wiggles of 3 km, 350 m and 120 m (wavelengths 35 km,
+/// 1 km, 350 m) and a little deterministic noise. The wiggles stay far below the base's radius
+/// of curvature (at least 13 km), so the line does not cross itself.
+fn synthetic_line(n: usize) -> Vec<LonLat> {
+    let tau = std::f64::consts::TAU;
+    let kx = 111.32 * 48f64.to_radians().cos();
+    let ky = 111.13;
+    let m = 200_000;
+    let base: Vec<[f64; 2]> = (0..=m)
+        .map(|i| {
+            let t = i as f64 / m as f64;
+            [
+                (34.4 + 5.0 * t + 0.3 * (tau * 1.5 * t).sin()) * kx,
+                (46.7 + 3.0 * t + 0.3 * (tau * 2.0 * t + 1.0).sin()) * ky,
+            ]
+        })
+        .collect();
+    let mut s = vec![0.0];
+    for w in base.windows(2) {
+        s.push(s[s.len() - 1] + (w[1][0] - w[0][0]).hypot(w[1][1] - w[0][1]));
+    }
+    let total = s[m];
+    let mut rng = Rng(20_261_207);
+    let mut i = 1;
+    (0..n)
+        .map(|k| {
+            let at = total * k as f64 / (n - 1) as f64;
+            while i < m && s[i] < at {
+                i += 1;
+            }
+            let (a, b) = (base[i - 1], base[i]);
+            let f = if s[i] > s[i - 1] {
+                (at - s[i - 1]) / (s[i] - s[i - 1])
+            } else {
+                0.0
+            };
+            let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+            let l = dx.hypot(dy);
+            let w = 3.0 * (tau * at / 35.0).sin()
+                + 0.35 * (tau * at / 1.0).sin()
+                + 0.12 * (tau * at / 0.35).sin()
+                + 0.002 * (rng.next() - 0.5);
+            let x = a[0] + f * dx - w * dy / l;
+            let y = a[1] + f * dy + w * dx / l;
+            [x / kx, y / ky]
+        })
+        .collect()
+}
+
+fn main() {
+    let pts = synthetic_line(20_000);
+    let mut out = String::new();
+    let mut say = |s: String| {
+        println!("{s}");
+        out.push_str(&s);
+        out.push('\n');
+    };
+    say("# cargo run --release -p truce-geo --example line_bench".into());
+    say("synthetic line (not a real line of contact): 20,000 vertices, 34-40 E, 46-50 N, wiggles of 3 km / 350 m / 120 m, about 1,250 km".into());
+
+    let t = Instant::now();
+    let line = match ContactLine::new(vec![pts.clone()]) {
+        Ok(line) => line,
+        Err(e) => {
+            eprintln!("line_bench: the synthetic line was refused: {e}");
+            std::process::exit(1);
+        }
+    };
+    let build = t.elapsed();
+    say(format!(
+        "(a) build ContactLine: {:.1} ms; length {:.0} km",
+        build.as_secs_f64() * 1e3,
+        line.length_m() / 1e3
+    ));
+
+    let mut rng = Rng(42);
+    let n = 1_000_000;
+    let points: Vec<LonLat> = (0..n)
+        .map(|_| {
+            let v = pts[((rng.next() * pts.len() as f64) as usize).min(pts.len() - 1)];
+            let q = Geodesic.destination(
+                geo::Point::new(v[0], v[1]),
+                rng.next() * 360.0,
+                rng.next() * 100_000.0,
+            );
+            [q.x(), q.y()]
+        })
+        .collect();
+    // Over 1,000,000 queries, seconds in all are microseconds per query.
+    let t = Instant::now();
+    let (mut left, mut sum) = (0usize, 0.0);
+    for p in &points {
+        if let Some(m) = line.measure(*p) {
+            sum += m.distance_m;
+            if m.side == Side::Left {
+                left += 1;
+            }
+        }
+    }
+    let measured = t.elapsed();
+    say(format!(
+        "(b) 1,000,000 measure (distance + side, one search): {:.2} s, {:.2} us/query (left {:.1} %, mean distance {:.1} km)",
+        measured.as_secs_f64(),
+        measured.as_secs_f64(),
+        100.0 * left as f64 / n as f64,
+        sum / n as f64 / 1e3
+    ));
+    let t = Instant::now();
+    let mut agree = 0usize;
+    for p in &points {
+        let d = line.distance_m(*p);
+        if line.side(*p) != Side::On && d >= 0.0 {
+            agree += 1;
+        }
+    }
+    let separate = t.elapsed();
+    say(format!(
+        "    1,000,000 distance_m + side (two searches): {:.2} s, {:.2} us/query pair ({agree} off the line)",
+        separate.as_secs_f64(),
+        separate.as_secs_f64()
+    ));
+    let lines = vec![pts.clone()];
+    let sample = 1_000;
+    let t = Instant::now();
+    let mut same = 0usize;
+    for p in points.iter().take(sample) {
+        if line_distance_m(&lines, *p).to_bits() == line.distance_m(*p).to_bits() {
+            same += 1;
+        }
+    }
+    let brute = t.elapsed().as_secs_f64() / sample as f64;
+    say(format!(
+        "    baseline line_distance_m (brute force over 19,999 arcs): {:.1} us/query on {sample} points, {:.0} s extrapolated to 1,000,000; ratio brute / measure {:.0}x; identical answers {same}/{sample}",
+        brute * 1e6,
+        brute * n as f64,
+        brute / (measured.as_secs_f64() / n as f64)
+    ));
+
+    let tol = 100.0;
+    let mut version = 0.0;
+    for d in [25_000.0, 35_000.0] {
+        let t = Instant::now();
+        let zone = match line.display(d, tol) {
+            Ok(zone) => zone,
+            Err(e) => {
+                eprintln!("line_bench: display failed: {e}");
+                std::process::exit(1);
+            }
+        };
+        let took = t.elapsed().as_secs_f64();
+        version += took;
+        let verts =
+            |polys: &Vec<Vec<Vec<LonLat>>>| polys.iter().flatten().map(|r| r.len()).sum::<usize>();
+        let mut worst: f64 = 0.0;
+        let offset = zone
+            .both
+            .iter()
+            .flatten()
+            .flatten()
+            .chain(zone.left_line.iter().flatten())
+            .chain(zone.right_line.iter().flatten());
+        for p in offset {
+            worst = worst.max((line.distance_m(*p) - d).abs());
+        }
+        say(format!(
+            "(c) d = {:.0} km, tolerance {tol} m, display() = both-sides buffer + left and right buffers + withdrawal lines: {took:.3} s; both {} polygon(s) / {} vertices, left {} / {}, right {} / {} (their cut edges follow the line's 20,000 vertices), withdrawal lines {} + {} with {} + {} vertices; worst |distance - d| of an offset vertex {worst:.2} m",
+            d / 1e3,
+            zone.both.len(),
+            verts(&zone.both),
+            zone.left.len(),
+            verts(&zone.left),
+            zone.right.len(),
+            verts(&zone.right),
+            zone.left_line.len(),
+            zone.right_line.len(),
+            zone.left_line.iter().map(|l| l.len()).sum::<usize>(),
+            zone.right_line.iter().map(|l| l.len()).sum::<usize>(),
+        ));
+    }
+    let t = Instant::now();
+    let only = line.buffer(None, 25_000.0, tol).map(|b| b.len());
+    say(format!(
+        "    buffer(None, 25 km) alone: {:.3} s ({only:?} polygon(s)); one version (25 km and 35 km displays): {version:.3} s",
+        t.elapsed().as_secs_f64()
+    ));
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../bench/results/line-geo-2026-12-07.txt"
+    );
+    if let Err(e) =
+        std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/results"))
+            .and_then(|_| std::fs::write(path, out))
+    {
+        eprintln!("line_bench: could not write {path}: {e}");
+    }
+}
