@@ -86,6 +86,10 @@ fn main() {
         out.push('\n');
     };
     say("# cargo run --release -p truce-geo --example line_bench".into());
+    say(format!(
+        "single-threaded; machine: {} logical cores, shared with other builds",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    ));
     say("synthetic line (not a real line of contact): 20,000 vertices, 34-40 E, 46-50 N, wiggles of 3 km / 350 m / 120 m, about 1,250 km".into());
 
     let t = Instant::now();

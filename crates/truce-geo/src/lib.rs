@@ -15,6 +15,7 @@
 //! | [`polygon_contains`] | the position is inside the outer ring and in no hole, edges being great-circle arcs | `ST_Covers(poly::geography, pt::geography)` (up to positions on the boundary) |
 //! | [`polygon_distance_m`], [`Shape::distance_m`], [`SiteIndex`] | 0 inside a polygon, else the geodesic distance to the nearest point of its boundary, found on the sphere (see [`polygon_distance_m`]) | `ST_Distance(poly::geography, pt::geography)`, which finds the nearest point the same way |
 //! | [`line_distance_m`], [`Shape::Line`] | the geodesic distance to the nearest point of a line's great-circle arcs (pipelines, power lines), found the same way | `ST_Distance(line::geography, pt::geography)` |
+//! | [`ContactLine::distance_m`] | a line of contact: exactly [`line_distance_m`], found through an R-tree; with [`ContactLine::side`] (left or right of the drawing direction) and display buffers within a stated tolerance | `ST_Distance(line::geography, pt::geography)` |
 //!
 //! Polygon edges are great-circle arcs between their vertices (geodetic latitude used as
 //! spherical latitude), as in PostGIS `geography`, not straight lines in degrees. An edge must span

@@ -171,7 +171,9 @@ fn edge_samples(line: &ContactLine, ring: &[LonLat], d: f64) -> Vec<LonLat> {
     for w in ring.windows(2) {
         out.push(w[0]);
         if line.distance_m(w[0]) > d / 2.0 && line.distance_m(w[1]) > d / 2.0 {
-            out.push([(w[0][0] + w[1][0]) / 2.0, (w[0][1] + w[1][1]) / 2.0]);
+            // Across the antimeridian too: the shorter way round.
+            let dlon = wrap_lon(w[1][0] - w[0][0]);
+            out.push([wrap_lon(w[0][0] + dlon / 2.0), (w[0][1] + w[1][1]) / 2.0]);
         }
     }
     out
@@ -294,6 +296,46 @@ fn dense_line_distances_are_exact() {
         let p = destination(v, rng.range(0.0, 360.0), rng.range(0.0, 100_000.0));
         let (got, want) = (line.distance_m(p), line_distance_m(&lines, p));
         assert_eq!(got.to_bits(), want.to_bits(), "{p:?}: {got} vs {want}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Random gently turning lines anywhere below 60° of latitude, random widths and tolerances:
+    /// the boundary of the buffer on both sides (vertices and edge midpoints) and the withdrawal
+    /// lines lie within the tolerance of the width; positions well inside are inside.
+    #[test]
+    fn random_buffers_hold_their_tolerance(seed in any::<u64>()) {
+        let mut rng = Rng::new(seed);
+        let start = [rng.range(-180.0, 180.0), rng.range(-60.0, 60.0)];
+        let steps = 1 + rng.below(15);
+        let pts = walk(&mut rng, start, steps, (1_000.0, 30_000.0), 25.0);
+        let line = ContactLine::new(vec![pts.clone()]).unwrap();
+        let d = rng.range(5_000.0, 50_000.0);
+        let tol = rng.range(20.0, 200.0);
+        let zone = line.display(d, tol).unwrap();
+        for ring in zone.both.iter().flatten() {
+            for p in edge_samples(&line, ring, d) {
+                let g = line.distance_m(p);
+                prop_assert!((g - d).abs() <= tol, "{:?} at {} (d {}, tol {})", p, g, d, tol);
+            }
+        }
+        for p in zone.left_line.iter().chain(&zone.right_line).flatten() {
+            let g = line.distance_m(*p);
+            prop_assert!((g - d).abs() <= tol, "{:?} at {} (d {}, tol {})", p, g, d, tol);
+        }
+        for _ in 0..200 {
+            let v = pts[rng.below(pts.len())];
+            let p = destination(v, rng.range(0.0, 360.0), rng.range(0.0, d * 1.3));
+            let p = [wrap_lon(p[0]), p[1]];
+            let g = line.distance_m(p);
+            if g < d - tol {
+                prop_assert!(inside(&zone.both, p), "{:?} at {} outside", p, g);
+            } else if g > d + tol {
+                prop_assert!(!inside(&zone.both, p), "{:?} at {} inside", p, g);
+            }
+        }
     }
 }
 
