@@ -3,15 +3,18 @@
 //!
 //! A [`ContactLine`] is one or more parts (a LineString or the parts of a MultiLineString), each
 //! at least two positions joined by great-circle arcs, under the rules of [`crate::check_lines`].
-//! Its arcs are held in an R-tree of boxes in degrees (bulges of the arcs included, split at the
-//! antimeridian), as [`crate::SiteIndex`] holds sites.
+//! Its arcs are held in an R-tree of boxes in unit-vector space (every point of an arc inside its
+//! box, so the antimeridian and the poles need no care), searched nearest first.
 //!
 //! # Invariants
 //!
 //! - [`ContactLine::distance_m`] is exactly [`crate::line_distance_m`] on the same parts (the same
-//!   floating-point number): the R-tree only prunes arcs that provably cannot hold the minimum
-//!   (their central angle exceeds the cut the brute force applies), and the remaining arcs are
-//!   measured by the same code.
+//!   floating-point number): arcs are skipped only when a proven lower bound of their geodesic
+//!   distance exceeds one already measured (see the search's notes in the source), and the others
+//!   are measured by the same code. About 5 µs a query on a 20,000-vertex line
+//!   (`examples/line_bench.rs`), where the brute force takes about 1.4 ms.
+//! - Polygon and line outputs follow the crate's conventions: longitudes in `[-180, 180]`, an edge
+//!   may cross the antimeridian (the shorter way round).
 //! - "Within `d` of the line" is always decided by that exact geodesic distance, never by a derived
 //!   polygon. The polygons of [`ContactLine::buffer`] and [`ContactLine::withdrawal_line`] are for
 //!   display: every vertex on the offset side lies within `tolerance_m` of the true `d`-offset (it
