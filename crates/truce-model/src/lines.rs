@@ -348,6 +348,85 @@ pub fn feature(rec: &Record<LineVersion>) -> Value {
     })
 }
 
+/// Every version of every line, in (author, id, valid_from, log index) order: the document of
+/// `truce lines list --json` and `GET /v1/lines` (`{"versions": [document…]}`, no geometry).
+pub fn list_document(ledger: &crate::Ledger) -> Value {
+    let versions: Vec<Value> = ledger
+        .line_versions
+        .values()
+        .flatten()
+        .map(|r| document(r, false))
+        .collect();
+    json!({ "versions": versions })
+}
+
+/// The lines in force at `at` (the latest version of each when `None`), as a GeoJSON
+/// FeatureCollection: `GET /v1/lines.geojson` and the map.
+pub fn collection(ledger: &crate::Ledger, at: Option<Time>) -> Value {
+    let features: Vec<Value> = match at {
+        Some(t) => ledger
+            .line_versions
+            .keys()
+            .filter_map(|(a, id)| ledger.line_at(a, id, t))
+            .map(feature)
+            .collect(),
+        None => ledger.lines().map(feature).collect(),
+    };
+    json!({ "type": "FeatureCollection", "features": features })
+}
+
+/// Why [`version`] found no version to show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    /// No line of that author and id.
+    #[error("no line {0} in the log: `truce lines list` (or GET /v1/lines) lists them")]
+    Unknown(String),
+    /// None holds at the time asked.
+    #[error("no version of {line} holds at {at} ({first})")]
+    NotYet {
+        /// `author/id`.
+        line: String,
+        /// The time asked.
+        at: Time,
+        /// When its first version holds from, or that every one is retracted.
+        first: String,
+    },
+    /// Every version is retracted.
+    #[error("every version of {0} is retracted")]
+    Retracted(String),
+}
+
+/// The version of `author/id` to show: the one in force at `at`, else the latest (retracted
+/// versions left out) — `truce lines show` and `GET /v1/lines/{author}/{id}`.
+pub fn version<'a>(
+    ledger: &'a crate::Ledger,
+    author: &Id,
+    id: &Id,
+    at: Option<Time>,
+) -> Result<&'a Record<LineVersion>, LookupError> {
+    let name = format!("{author}/{id}");
+    let versions = ledger
+        .line_versions
+        .get(&(author.clone(), id.clone()))
+        .ok_or_else(|| LookupError::Unknown(name.clone()))?;
+    match at {
+        Some(t) => ledger.line_at(author, id, t).ok_or_else(|| LookupError::NotYet {
+            line: name.clone(),
+            at: t,
+            first: versions
+                .iter()
+                .find(|r| r.retracted.is_none())
+                .map(|r| format!("its first version holds from {}", r.value.valid_from))
+                .unwrap_or_else(|| "every version is retracted".into()),
+        }),
+        None => versions
+            .iter()
+            .rev()
+            .find(|r| r.retracted.is_none())
+            .ok_or(LookupError::Retracted(name)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,8 @@ fn get_paths(incident: &str, commitments: &[&str]) -> Vec<String> {
         }
         let p = if path.starts_with("/v1/incidents/") || path.starts_with("/v1/review/incidents/") {
             path.replace("{id}", incident)
+        } else if path.starts_with("/v1/lines/") {
+            path.replace("{author}", "monitor").replace("{id}", "loc")
         } else {
             path.replace("{id}", AGREEMENT)
         };

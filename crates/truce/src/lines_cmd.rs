@@ -340,8 +340,9 @@ fn list(dir: &DataDir, out: &Out) -> Result<(), Failure> {
         ],
         &[5, 6, 7],
     );
-    let mut docs = Vec::new();
+    let mut empty = true;
     for rec in ledger.line_versions.values().flatten() {
+        empty = false;
         let l = &rec.value;
         let size = match (l.length_m(), l.area_m2()) {
             (Some(m), _) => format!("{} km", truce_model::geo::km(m / 1e3)),
@@ -359,14 +360,13 @@ fn list(dir: &DataDir, out: &Out) -> Result<(), Failure> {
             l.sectors.len().to_string(),
             flags(rec),
         ]);
-        docs.push(lines::document(rec, false));
     }
-    let text = if docs.is_empty() {
+    let text = if empty {
         "no lines in the log: file one with `truce lines import`\n".to_string()
     } else {
         crate::table::render(&table)
     };
-    out.print(text, json!({ "versions": docs }))
+    out.print(text, lines::list_document(&ledger))
 }
 
 fn show(dir: &DataDir, a: &ShowArgs, out: &Out) -> Result<(), Failure> {
@@ -379,28 +379,10 @@ fn show(dir: &DataDir, a: &ShowArgs, out: &Out) -> Result<(), Failure> {
     let (author, id) = (id_arg("LINE's author", author)?, id_arg("LINE's id", id)?);
     let at = a.at.as_deref().map(|t| time_arg("--at", t)).transpose()?;
     let ledger = replay(&dir.reader()?)?;
-    let Some(versions) = ledger.line_versions.get(&(author.clone(), id.clone())) else {
-        return Err(input(format!(
-            "no line {author}/{id} in the log: `truce lines list` lists them"
-        )));
-    };
-    let rec = match at {
-        Some(t) => ledger.line_at(&author, &id, t).ok_or_else(|| {
-            let first = versions
-                .iter()
-                .find(|r| r.retracted.is_none())
-                .map(|r| format!("its first version holds from {}", r.value.valid_from))
-                .unwrap_or_else(|| "every version is retracted".into());
-            input(format!(
-                "--at {t}: no version of {author}/{id} holds then ({first})"
-            ))
-        })?,
-        None => versions
-            .iter()
-            .rev()
-            .find(|r| r.retracted.is_none())
-            .ok_or_else(|| input(format!("every version of {author}/{id} is retracted")))?,
-    };
+    let rec = lines::version(&ledger, &author, &id, at).map_err(|e| match e {
+        lines::LookupError::NotYet { .. } => input(format!("--at: {e}")),
+        _ => input(e.to_string()),
+    })?;
     if a.geojson {
         return out.print_raw(&format!("{}\n", lines::feature(rec)));
     }

@@ -59,6 +59,7 @@ pub mod background;
 pub mod findings;
 pub mod fresh;
 pub mod gaps;
+pub mod lines;
 pub mod incidents;
 pub mod ledger;
 pub mod reports;
@@ -199,6 +200,9 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/parties", get(ledger::parties))
         .route("/v1/sites", get(sites::sites))
         .route("/v1/sites.geojson", get(sites::sites_geojson))
+        .route("/v1/lines", get(lines::lines_list))
+        .route("/v1/lines.geojson", get(lines::lines_geojson))
+        .route("/v1/lines/{author}/{id}", get(lines::line))
         .route("/v1/ais/tracks.geojson", get(ais::tracks))
         .route("/v1/ais/vessels", get(ais::vessels))
         .route("/v1/ais/vessels/{mmsi}", get(ais::vessel))

@@ -291,6 +291,17 @@ pub fn scenario() -> Scenario {
         "2025-03-18T20:00:00Z",
         vec![statement("us-readout", "affirms")],
     );
+    // A line of contact, filed by the monitor (`GET /v1/lines…`).
+    b.add(
+        "monitor",
+        "2025-03-19T09:00:00Z",
+        vec![body(
+            Kind::Line,
+            json!({"id": "loc", "title": "Line of contact (test)", "kind": "contact",
+                "geometry": {"type": "LineString", "coordinates": [[37.0, 47.0], [37.5, 47.6], [38.0, 48.2]]},
+                "valid_from": "2025-03-19T00:00:00Z"}),
+        )],
+    );
     let Builder { keys, .. } = b;
     Scenario {
         dir,
