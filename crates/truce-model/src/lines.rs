@@ -410,15 +410,17 @@ pub fn version<'a>(
         .get(&(author.clone(), id.clone()))
         .ok_or_else(|| LookupError::Unknown(name.clone()))?;
     match at {
-        Some(t) => ledger.line_at(author, id, t).ok_or_else(|| LookupError::NotYet {
-            line: name.clone(),
-            at: t,
-            first: versions
-                .iter()
-                .find(|r| r.retracted.is_none())
-                .map(|r| format!("its first version holds from {}", r.value.valid_from))
-                .unwrap_or_else(|| "every version is retracted".into()),
-        }),
+        Some(t) => ledger
+            .line_at(author, id, t)
+            .ok_or_else(|| LookupError::NotYet {
+                line: name.clone(),
+                at: t,
+                first: versions
+                    .iter()
+                    .find(|r| r.retracted.is_none())
+                    .map(|r| format!("its first version holds from {}", r.value.valid_from))
+                    .unwrap_or_else(|| "every version is retracted".into()),
+            }),
         None => versions
             .iter()
             .rev()
