@@ -719,22 +719,7 @@ impl Ledger {
                         r.agreement
                     ));
                 }
-                for b in &r.terms.bound {
-                    self.party(b, "bound party")?;
-                }
-                for c in &r.terms.conditions {
-                    for p in c.attested_by.iter().flatten() {
-                        self.party(p, "party in a condition's attested_by")?;
-                    }
-                }
-                for c in &r.terms.confined {
-                    self.party(&c.party, "confined party")?;
-                }
-                if let Some(ExtensionBy::Parties(ps)) = &r.terms.window.extension_by {
-                    for p in ps {
-                        self.party(p, "party in extension_by")?;
-                    }
-                }
+                self.party_refs(&env.body)?;
             }
             Body::Site(site) => {
                 if let Some(old) = self.sites.get(&(env.author.clone(), site.id.clone())) {
@@ -844,11 +829,7 @@ impl Ledger {
                 }
             }
             Body::Condition(_) => {}
-            Body::Line(l) => {
-                if let Some(p) = &l.controlled_by {
-                    self.party(p, &format!("line `{}`: controlled_by", l.id))?;
-                }
-            }
+            Body::Line(_) => self.party_refs(&env.body)?,
             Body::Track(t) => {
                 if let Some(i) = self.tracks.find(&env.author, t) {
                     return Err(Rejection::Duplicate(i));
@@ -947,6 +928,8 @@ impl Ledger {
                                     .into(),
                             );
                         }
+                        // A corrected reading or line names registered parties, as a new one.
+                        self.party_refs(&nb)?;
                     }
                     (AmendAction::Retract, Some(_)) => {
                         return invalid("a retraction carries no body".into())
@@ -954,6 +937,39 @@ impl Ledger {
                     (AmendAction::Retract, None) => {}
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// The parties a reading's terms or a line name are registered: the bound parties, those in
+    /// `extension_by`, a condition's attesters and a confined party; a control area's
+    /// `controlled_by`. Checked on a new entry and on a correction alike.
+    fn party_refs(&self, body: &Body) -> Result<(), Rejection> {
+        match body {
+            Body::Reading(r) => {
+                for b in &r.terms.bound {
+                    self.party(b, "bound party")?;
+                }
+                for c in &r.terms.conditions {
+                    for p in c.attested_by.iter().flatten() {
+                        self.party(p, "party in a condition's attested_by")?;
+                    }
+                }
+                for c in &r.terms.confined {
+                    self.party(&c.party, "confined party")?;
+                }
+                if let Some(ExtensionBy::Parties(ps)) = &r.terms.window.extension_by {
+                    for p in ps {
+                        self.party(p, "party in extension_by")?;
+                    }
+                }
+            }
+            Body::Line(l) => {
+                if let Some(p) = &l.controlled_by {
+                    self.party(p, &format!("line `{}`: controlled_by", l.id))?;
+                }
+            }
+            _ => {}
         }
         Ok(())
     }

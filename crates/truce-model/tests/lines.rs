@@ -218,6 +218,56 @@ fn versions_are_corrected_and_retracted_by_their_author() {
 }
 
 #[test]
+fn a_correction_names_registered_parties_as_a_new_line_does() {
+    let op = key("op");
+    let ua = key("ua");
+    let area = |by: &str| {
+        serde_json::json!({
+            "id": "ru-control", "title": "Area under control", "kind": "control-area",
+            "controlled_by": by, "valid_from": "2025-03-18T00:00:00Z",
+            "geometry": {"type": "Polygon", "coordinates": [[[37.5, 48.0], [38.5, 48.0], [38.5, 48.6], [37.5, 48.0]]]},
+        })
+    };
+    let filed = signed(
+        &ua,
+        "ua",
+        &Body::Line(serde_json::from_value::<LineVersion>(area("ua")).unwrap()),
+    );
+    let amends = truce_model::entry::entry_id(&filed);
+    let correct = |by: &str| {
+        Body::Amend(Amendment {
+            amends: amends.clone(),
+            action: AmendAction::Correct,
+            reason: "who controls it".into(),
+            body: Some(area(by)),
+        })
+    };
+    let log = vec![
+        signed(&op, "op", &register("op", Role::Operator, &op)),
+        signed(&op, "op", &register("ua", Role::Belligerent, &ua)),
+        filed,
+        signed(&ua, "ua", &correct("nobody")),
+        signed(&ua, "ua", &correct("op")),
+    ];
+    let (ledger, applied) = apply_all(&log);
+    assert!(
+        matches!(&applied[3], Applied::Refused(Rejection::Invalid(m)) if m.contains("controlled_by `nobody` is not a registered party")),
+        "{:?}",
+        applied[3]
+    );
+    assert!(
+        matches!(applied[4], Applied::Accepted(_, Kind::Amend)),
+        "{:?}",
+        applied[4]
+    );
+    let v = &ledger.line_versions[&(id("ua"), id("ru-control"))][0];
+    assert_eq!(
+        v.value.controlled_by.as_ref().map(|p| p.as_str()),
+        Some("op")
+    );
+}
+
+#[test]
 fn a_new_line_must_have_a_valid_shape() {
     let op = key("op");
     let ua = key("ua");
