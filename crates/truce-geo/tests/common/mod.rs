@@ -52,3 +52,58 @@ pub fn wrap_lon(lon: f64) -> f64 {
         r
     }
 }
+
+/// Vincenty's inverse formula on WGS84 (1975), written independently of geographiclib. `None`
+/// when it does not converge (nearly antipodal pairs).
+pub fn vincenty(p1: LonLat, p2: LonLat) -> Option<f64> {
+    let a = 6_378_137.0_f64;
+    let f = 1.0 / 298.257_223_563;
+    let b = (1.0 - f) * a;
+    let l = (p2[0] - p1[0]).to_radians();
+    let u1 = ((1.0 - f) * p1[1].to_radians().tan()).atan();
+    let u2 = ((1.0 - f) * p2[1].to_radians().tan()).atan();
+    let (su1, cu1) = u1.sin_cos();
+    let (su2, cu2) = u2.sin_cos();
+    let mut lambda = l;
+    for _ in 0..1000 {
+        let (sl, cl) = lambda.sin_cos();
+        let sin_sigma = ((cu2 * sl).powi(2) + (cu1 * su2 - su1 * cu2 * cl).powi(2)).sqrt();
+        if sin_sigma == 0.0 {
+            return Some(0.0);
+        }
+        let cos_sigma = su1 * su2 + cu1 * cu2 * cl;
+        let sigma = sin_sigma.atan2(cos_sigma);
+        let sin_alpha = cu1 * cu2 * sl / sin_sigma;
+        let cos2_alpha = 1.0 - sin_alpha * sin_alpha;
+        let cos_2sm = if cos2_alpha == 0.0 {
+            0.0
+        } else {
+            cos_sigma - 2.0 * su1 * su2 / cos2_alpha
+        };
+        let c = f / 16.0 * cos2_alpha * (4.0 + f * (4.0 - 3.0 * cos2_alpha));
+        let next = l
+            + (1.0 - c)
+                * f
+                * sin_alpha
+                * (sigma
+                    + c * sin_sigma * (cos_2sm + c * cos_sigma * (-1.0 + 2.0 * cos_2sm * cos_2sm)));
+        if (next - lambda).abs() < 1e-13 {
+            let u_sq = cos2_alpha * (a * a - b * b) / (b * b);
+            let big_a =
+                1.0 + u_sq / 16384.0 * (4096.0 + u_sq * (-768.0 + u_sq * (320.0 - 175.0 * u_sq)));
+            let big_b = u_sq / 1024.0 * (256.0 + u_sq * (-128.0 + u_sq * (74.0 - 47.0 * u_sq)));
+            let ds = big_b
+                * sin_sigma
+                * (cos_2sm
+                    + big_b / 4.0
+                        * (cos_sigma * (-1.0 + 2.0 * cos_2sm * cos_2sm)
+                            - big_b / 6.0
+                                * cos_2sm
+                                * (-3.0 + 4.0 * sin_sigma * sin_sigma)
+                                * (-3.0 + 4.0 * cos_2sm * cos_2sm)));
+            return Some(b * big_a * (sigma - ds));
+        }
+        lambda = next;
+    }
+    None
+}
