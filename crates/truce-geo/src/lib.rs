@@ -16,6 +16,7 @@
 //! | [`polygon_distance_m`], [`Shape::distance_m`], [`SiteIndex`] | 0 inside a polygon, else the geodesic distance to the nearest point of its boundary, found on the sphere (see [`polygon_distance_m`]) | `ST_Distance(poly::geography, pt::geography)`, which finds the nearest point the same way |
 //! | [`line_distance_m`], [`Shape::Line`] | the geodesic distance to the nearest point of a line's great-circle arcs (pipelines, power lines), found the same way | `ST_Distance(line::geography, pt::geography)` |
 //! | [`ContactLine::distance_m`] | a line of contact: exactly [`line_distance_m`], found through an R-tree; with [`ContactLine::side`] (left or right of the drawing direction) and display buffers within a stated tolerance | `ST_Distance(line::geography, pt::geography)` |
+//! | [`footprint::contains`], [`coarsen`], [`PublicFootprint`] | an observation footprint (compass [`Sector`]s and a distance [`Ring`] around an observer, inclusive; geodesic distance and forward azimuth) and its public form: sorted H3 cells covering the footprints of every position in the observer's coarse cell, a function of that cell only, which hides the observer at least `hide_m` ([`PublicFootprint::hidden_radius_m`]); [`PublicFootprint::against`] bounds its distance to a [`ContactLine`] and says which sides it reaches | `ST_DWithin(obs, p, max) AND NOT ST_DWithin(obs, p, min)` with `ST_Azimuth` in the sectors (for [`footprint::contains`], up to the inclusive `min`) |
 //!
 //! Polygon edges are great-circle arcs between their vertices (geodetic latitude used as
 //! spherical latitude), as in PostGIS `geography`, not straight lines in degrees. An edge must span
@@ -24,12 +25,14 @@
 
 #![warn(missing_docs)]
 
+pub mod footprint;
 mod join;
 mod line;
 mod sites;
 mod sphere;
 mod zone;
 
+pub use footprint::{coarsen, LineRelation, PublicFootprint, Ring, Sector};
 pub use join::dwithin_join;
 pub use line::{ContactLine, DisplayZone, LinePoint, Side, ON_LINE_M};
 pub use sites::{Shape, SiteHit, SiteIndex};
@@ -98,6 +101,97 @@ pub enum GeoError {
     /// A withdrawal line asked for [`Side::On`].
     #[error("a withdrawal line needs a side, Left or Right, not On")]
     NoSide,
+    /// A compass bearing outside 0–360° or not finite.
+    #[error("{what} is {value}°; give a bearing from 0 to 360, clockwise from true north")]
+    BadBearing {
+        /// Which bearing.
+        what: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A sector whose two ends are the same bearing.
+    #[error("the sector {from_deg}° → {to_deg}° is empty (both ends the same); give two different bearings, or 0 → 360 for every direction")]
+    EmptySector {
+        /// Its first bearing.
+        from_deg: f64,
+        /// Its last bearing.
+        to_deg: f64,
+    },
+    /// A footprint without sectors.
+    #[error("a footprint needs at least one sector; give 0 → 360 when the direction is unknown")]
+    NoSectors,
+    /// A distance range that is not `0 <= min < max <= limit`.
+    #[error("the distance range {min_m}–{max_m} m is invalid; give 0 <= min < max <= {limit_m} m")]
+    BadRing {
+        /// Its nearest distance.
+        min_m: f64,
+        /// Its farthest distance.
+        max_m: f64,
+        /// The largest `max_m` allowed.
+        limit_m: f64,
+    },
+    /// A display tolerance below the smallest allowed (or not finite).
+    #[error("tolerance {value} m is too fine; give a finite tolerance of at least {min} m")]
+    BadTolerance {
+        /// The value given.
+        value: f64,
+        /// The smallest allowed.
+        min: f64,
+    },
+    /// A distance to hide an observer beyond what the grid's coarsest cells give.
+    #[error("hide_m {hide_m} m exceeds the {max_m} m the coarsest cells can hide; give a smaller distance")]
+    HideTooLarge {
+        /// The value given.
+        hide_m: f64,
+        /// The largest allowed.
+        max_m: f64,
+    },
+    /// An observer's coarse cell smaller than promised (not expected: the resolution is chosen
+    /// with a margin below the smallest cells); nothing is published.
+    #[error("coarse cell {cell} hides the observer only {half_diameter_m} m, below hide_m {hide_m} m; give a larger hide_m (and report this)")]
+    CoarseCellTooSmall {
+        /// The cell, H3 hexadecimal.
+        cell: String,
+        /// Half its largest vertex-to-vertex distance.
+        half_diameter_m: f64,
+        /// The distance asked.
+        hide_m: f64,
+    },
+    /// Text or a number that is not a valid H3 cell index.
+    #[error(
+        "{cell:?} is not an H3 cell index; give 15 hexadecimal digits such as 871f1d489ffffff"
+    )]
+    BadCell {
+        /// What was given (at most 40 characters).
+        cell: String,
+    },
+    /// A public footprint without cells.
+    #[error("a public footprint needs at least one cell")]
+    NoCells,
+    /// A public footprint with more cells than allowed.
+    #[error("a public footprint has {count} cells; at most {max} are allowed")]
+    TooManyCells {
+        /// How many were given.
+        count: usize,
+        /// The most allowed.
+        max: usize,
+    },
+    /// A cell listed twice in a public footprint.
+    #[error("cell {cell} is listed twice; list each cell once")]
+    DuplicateCell {
+        /// The cell, H3 hexadecimal.
+        cell: String,
+    },
+    /// Cells of different resolutions in one public footprint.
+    #[error("cell {cell} has resolution {resolution} but the first cell has {first}; a public footprint's cells share one resolution")]
+    MixedResolutions {
+        /// The cell, H3 hexadecimal.
+        cell: String,
+        /// Its resolution.
+        resolution: u8,
+        /// The first cell's resolution.
+        first: u8,
+    },
     /// A site that was refused, by the caller's key.
     #[error("site {key}: {source}")]
     Site {
