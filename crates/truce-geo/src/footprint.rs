@@ -57,10 +57,16 @@
 //! [`ContactLine`], and which sides of it the footprint touches, from cell centres measured with
 //! [`ContactLine::measure`] and each cell's radius (the largest distance from its centre to its
 //! vertices, computed, with a margin): a cell is on its centre's side, or on both sides when its
-//! centre lies within its radius of the line. [`PublicFootprint::against_cells`] measures every
-//! cell; [`PublicFootprint::against`] measures the footprint's bounding disk first and the cells
-//! only where the line may pass (the same sides; its distance bounds are the same where it
-//! measured the cells and wider — still bounds — where a disk was clear of the line).
+//! centre lies within its radius of the line, or when a free end of the line may be the nearest
+//! point of some of it (beside an end the side is that of the end arc extended, and where the
+//! nearest point switches from the end to another arc the side changes without crossing the
+//! line). [`PublicFootprint::against_cells`] measures every cell; [`PublicFootprint::against`]
+//! measures disks holding many cells first and the cells only where the line may pass (the same
+//! sides; distance bounds as wide as the disks that stood for their cells).
+//!
+//! The sides assume what a line of contact is: a line that does not wind around itself (between
+//! the turns of a spiral, and between separate parts drawn in opposite directions, the side of
+//! the nearest point changes away from the line, and a cell there counts on its centre's side).
 //!
 //! Pure: no IO, no clock.
 
@@ -645,28 +651,103 @@ impl PartialEq for PublicFootprint {
     }
 }
 
-/// What [`PublicFootprint::against`] reads: each cell's disk, the cells grouped under their
-/// ancestor two resolutions up (contiguous in the sorted list), and a disk holding them all.
+/// What [`PublicFootprint::against`] reads: each cell's disk, and a tree of nodes over them —
+/// the cells under one ancestor one resolution up, those under one two resolutions up, and all
+/// of them (each a contiguous run of the sorted cells) — each node a disk around one of its
+/// cells' centres (the one nearest their mean) holding all its cells.
 #[derive(Clone, Debug)]
 struct Shape {
-    root: Disk,
-    groups: Vec<(Disk, std::ops::Range<usize>)>,
     cells: Vec<Disk>,
+    /// Levels from the root (one node) down to the cells' parents; each node's children are a
+    /// range of the next level (of `cells` for the last level).
+    levels: Vec<Vec<Node>>,
 }
 
-/// A disk around the normalised sum of some disks' centres holding them all.
-fn enclose(disks: &[Disk]) -> Disk {
+#[derive(Clone, Debug)]
+struct Node {
+    disk: Disk,
+    /// The cell whose centre is the disk's centre.
+    rep: usize,
+    children: std::ops::Range<usize>,
+    cells: std::ops::Range<usize>,
+}
+
+/// The node over `cells[range]`: centred on the cell nearest the cells' mean.
+fn node(cells: &[Disk], range: std::ops::Range<usize>, children: std::ops::Range<usize>) -> Node {
+    let part = &cells[range.clone()];
     let mut s = [0.0; 3];
-    for d in disks {
+    for d in part {
         s = [s[0] + d.v[0], s[1] + d.v[1], s[2] + d.v[2]];
     }
-    let c = sphere::lonlat(s);
-    let v = sphere::unit(c);
-    let r = disks
+    let rep = part
         .iter()
-        .map(|d| upper_m(v, d.v) + d.r)
+        .enumerate()
+        .map(|(i, d)| (sphere::chord2(d.v, s_unit(s)), i))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or(0, |(_, i)| i);
+    let c = part[rep];
+    let r = part
+        .iter()
+        .map(|d| upper_m(c.v, d.v) + d.r)
         .fold(0.0, f64::max);
-    Disk { c, v, r: r + 1e-3 }
+    Node {
+        disk: Disk {
+            c: c.c,
+            v: c.v,
+            r: r + 1e-3,
+        },
+        rep: range.start + rep,
+        children,
+        cells: range,
+    }
+}
+
+fn s_unit(v: [f64; 3]) -> [f64; 3] {
+    let n = sphere::norm(v);
+    if n > 0.0 {
+        sphere::scale(v, 1.0 / n)
+    } else {
+        [1.0, 0.0, 0.0]
+    }
+}
+
+/// The tree of [`Shape`] over sorted cells of resolution `r`.
+fn shape(idx: &[CellIndex], cells: Vec<Disk>, r: u8) -> Shape {
+    // Runs of cells under one ancestor at `up` resolutions above.
+    let runs = |up: u8| {
+        let ar = res(r.saturating_sub(up));
+        let mut out = Vec::new();
+        let mut start = 0;
+        for i in 1..=idx.len() {
+            if i == idx.len() || idx[i].parent(ar) != idx[start].parent(ar) {
+                out.push(start..i);
+                start = i;
+            }
+        }
+        out
+    };
+    let sub = runs(1);
+    let grp = runs(2);
+    let subs: Vec<Node> = sub
+        .iter()
+        .map(|rg| node(&cells, rg.clone(), rg.clone()))
+        .collect();
+    let mut k = 0;
+    let groups: Vec<Node> = grp
+        .iter()
+        .map(|rg| {
+            let first = k;
+            while k < subs.len() && subs[k].cells.end <= rg.end {
+                k += 1;
+            }
+            node(&cells, rg.clone(), first..k)
+        })
+        .collect();
+    let root = node(&cells, 0..cells.len(), 0..groups.len());
+    Shape {
+        cells,
+        levels: vec![vec![root], groups, subs],
+    }
 }
 
 /// Bounds on the distance from a public footprint to a line of contact, and its sides
@@ -690,58 +771,41 @@ impl LineRelation {
     }
 }
 
-/// A free end of a line part (continuing no other part) and the unit normal of its end arc's
-/// great circle, beyond which the side of the extended line is decided.
-struct FreeEnd {
-    v: [f64; 3],
-    normal: Option<[f64; 3]>,
-}
-
-fn free_ends(line: &ContactLine) -> Vec<FreeEnd> {
+/// The free ends of a line's parts (an end continuing no other part). The side of a position
+/// whose nearest point of the line is a free end is that of the end arc's great circle
+/// extended, so beside an end the side may change without crossing the line: across that
+/// extension, and where the nearest point switches from the end to another arc of a line that
+/// bends near its end.
+fn free_ends(line: &ContactLine) -> Vec<[f64; 3]> {
     let parts: Vec<&[LonLat]> = (0..line.parts()).filter_map(|i| line.part(i)).collect();
-    let normal = |a: LonLat, b: LonLat| {
-        let n = sphere::cross(sphere::unit(a), sphere::unit(b));
-        let l = sphere::norm(n);
-        (l > 1e-15).then(|| sphere::scale(n, 1.0 / l))
-    };
     let mut out = Vec::new();
     for p in &parts {
         let (Some(&first), Some(&last)) = (p.first(), p.last()) else {
             continue;
         };
         if !parts.iter().any(|q| q.last() == Some(&first)) {
-            let n = p.windows(2).find_map(|w| normal(w[0], w[1]));
-            out.push(FreeEnd {
-                v: sphere::unit(first),
-                normal: n,
-            });
+            out.push(sphere::unit(first));
         }
         if !parts.iter().any(|q| q.first() == Some(&last)) {
-            let n = p.windows(2).rev().find_map(|w| normal(w[0], w[1]));
-            out.push(FreeEnd {
-                v: sphere::unit(last),
-                normal: n,
-            });
+            out.push(sphere::unit(last));
         }
     }
     out
 }
 
-/// Whether a disk `d` metres from the line may be crossed by the extension of the line beyond a
-/// free end (where the side changes without crossing the line).
-fn near_extension(ends: &[FreeEnd], disk: &Disk, d: f64) -> bool {
-    ends.iter().any(|e| {
-        if lower_m(disk.v, e.v) > d + 2.0 * disk.r + 1.0 {
-            return false;
-        }
-        match e.normal {
-            Some(n) => {
-                let off = sphere::dot(n, disk.v).abs().min(1.0).asin() * M_MIN;
-                off <= disk.r * (1.0 + 1e-6) + 1.0
-            }
-            None => true,
-        }
-    })
+/// Whether some position of a disk `d` metres from the line may have a free end among its
+/// nearest points of the line (its distance to the end `<=` its distance to the line, which
+/// needs `dist(centre, end) <= d + 2r`): there the side may change without crossing the line.
+fn near_free_end(ends: &[[f64; 3]], disk: &Disk, d: f64) -> bool {
+    ends.iter()
+        .any(|&e| lower_m(disk.v, e) <= d + 2.0 * disk.r * (1.0 + 1e-9) + 1.0)
+}
+
+/// Whether a disk measured at its centre is clear of the line and of its free ends' reach
+/// ([`near_free_end`]): then all of it is on the measured side, at least `d - r` from the line.
+fn clear(ends: &[[f64; 3]], disk: &Disk, m: &crate::LinePoint) -> bool {
+    let d = m.distance_m;
+    m.side != Side::On && d > disk.r * (1.0 + 1e-9) + 0.01 && !near_free_end(ends, disk, d)
 }
 
 struct Acc {
@@ -772,40 +836,26 @@ impl Acc {
         }
     }
 
-    /// A cell measured: the per-cell rule.
-    fn cell(&mut self, ends: &[FreeEnd], disk: &Disk, m: Option<crate::LinePoint>) {
+    /// Widens the distance bounds by a disk `d` metres from the line with radius `r`.
+    fn bound(&mut self, d: f64, r: f64) {
+        self.min = self.min.min((d - r).max(0.0));
+        self.max = self.max.max(d + r);
+    }
+
+    /// A cell measured at its centre: the per-cell rule (its centre's side; both when the line
+    /// may pass through the cell or a free end may be nearest to some of it).
+    fn cell(&mut self, ends: &[[f64; 3]], disk: &Disk, m: Option<crate::LinePoint>) {
         let Some(m) = m else {
-            self.min = 0.0;
-            self.max = f64::INFINITY;
+            self.bound(0.0, f64::INFINITY);
             self.side(Side::On);
             return;
         };
-        self.min = self.min.min((m.distance_m - disk.r).max(0.0));
-        self.max = self.max.max(m.distance_m + disk.r);
-        if m.distance_m <= disk.r || near_extension(ends, disk, m.distance_m) {
-            self.side(Side::On);
-        } else {
+        self.bound(m.distance_m, disk.r);
+        if clear(ends, disk, &m) {
             self.side(m.side);
+        } else {
+            self.side(Side::On);
         }
-    }
-
-    /// Whether a measured disk is clear of the line and of the extensions: then every cell in
-    /// it is on the measured side and at least `d - r` away; it is added so.
-    fn clear(&mut self, ends: &[FreeEnd], disk: &Disk, m: Option<crate::LinePoint>) -> bool {
-        let Some(m) = m else { return false };
-        let d = m.distance_m;
-        if m.side == Side::On || d <= disk.r * (1.0 + 1e-9) + 0.01 || near_extension(ends, disk, d)
-        {
-            return false;
-        }
-        self.min = self.min.min(d - disk.r);
-        self.max = self.max.max(d + disk.r);
-        self.side(m.side);
-        true
-    }
-
-    fn done(&self) -> bool {
-        self.left && self.right && self.min == 0.0
     }
 
     fn out(&self) -> LineRelation {
@@ -860,25 +910,12 @@ impl PublicFootprint {
             });
         }
         let disks: Vec<Disk> = idx.iter().map(|&c| cell_disk(c)).collect();
-        let up = res(resolution.saturating_sub(2));
-        let mut groups = Vec::new();
-        let mut start = 0;
-        for i in 1..=idx.len() {
-            if i == idx.len() || idx[i].parent(up) != idx[start].parent(up) {
-                groups.push((enclose(&disks[start..i]), start..i));
-                start = i;
-            }
-        }
-        let root = enclose(&disks);
+        let shape = shape(&idx, disks, resolution);
         Ok(PublicFootprint {
             resolution,
             cells,
             hidden_m,
-            shape: Shape {
-                root,
-                groups,
-                cells: disks,
-            },
+            shape,
         })
     }
 
@@ -898,6 +935,11 @@ impl PublicFootprint {
             out.push(u64::from(c));
         }
         PublicFootprint::from_cells(out, hidden_m)
+    }
+
+    /// The disk holding the whole footprint.
+    fn root(&self) -> Disk {
+        self.shape.levels[0][0].disk
     }
 
     /// The cells' H3 resolution (0–15).
@@ -953,7 +995,7 @@ impl PublicFootprint {
     /// one of them, or `f`'s centre or a point just inside a vertex or an edge midpoint of it lies
     /// in one of them (H3 children are not wholly inside their parent). Symmetric.
     pub fn overlaps(&self, other: &PublicFootprint) -> bool {
-        let (a, b) = (&self.shape.root, &other.shape.root);
+        let (a, b) = (self.root(), other.root());
         if lower_m(a.v, b.v) > a.r + b.r {
             return false;
         }
@@ -979,7 +1021,7 @@ impl PublicFootprint {
             let Ok(cell) = CellIndex::try_from(f) else {
                 continue;
             };
-            if lower_m(d.v, coarse.shape.root.v) > d.r + coarse.shape.root.r {
+            if lower_m(d.v, coarse.root().v) > d.r + coarse.root().r {
                 continue;
             }
             if cell.parent(cr).is_some_and(has) {
@@ -1016,40 +1058,69 @@ impl PublicFootprint {
     }
 
     /// Bounds on the distance from any position of the footprint to `line`, and the sides it
-    /// reaches (module docs). Measures the disk holding the whole footprint; if the line may
-    /// pass through it, each group's disk (the cells under one ancestor two resolutions up);
-    /// if the line may pass through a group, its cells. Once both sides are reached and a cell
-    /// touches the line, the rest only widen `max_m` from their group's disk.
+    /// reaches (module docs), measuring as few cell centres as it can: the cell nearest the
+    /// footprint's middle first, with a disk holding the whole footprint; where the line may
+    /// pass through a disk, the disks of the cells under each ancestor two resolutions up, then
+    /// one up, then the cells. A side is reached when a measured cell centre (a position of the
+    /// footprint) lies on it, when a disk clear of the line lies on it, or when the line may pass
+    /// through a cell (both sides); once both sides are reached the distance bounds are those of
+    /// the disks measured so far.
     ///
-    /// The sides are exactly those of [`PublicFootprint::against_cells`]; `min_m` and `max_m`
-    /// are its bounds, or wider ones (by at most the radius of the disk that was clear).
+    /// The sides are those of [`PublicFootprint::against_cells`] (whose rule is applied to every
+    /// cell); `min_m` and `max_m` are its bounds or wider ones (by at most the radius of the
+    /// disks that stood for their cells): every position of the footprint lies within them.
     pub fn against(&self, line: &ContactLine) -> LineRelation {
         let ends = free_ends(line);
-        let mut acc = Acc::new();
         let sh = &self.shape;
-        if acc.clear(&ends, &sh.root, line.measure(sh.root.c)) {
-            return acc.out();
-        }
-        for (g, range) in &sh.groups {
-            let m = if sh.groups.len() == 1 {
-                None
-            } else {
-                line.measure(g.c)
-            };
-            if m.is_some() && acc.clear(&ends, g, m) {
-                continue;
+        let mut acc = Acc::new();
+        let mut memo: Vec<(usize, Option<crate::LinePoint>)> = Vec::new();
+        let mut measure = |i: usize| {
+            if let Some(&(_, m)) = memo.iter().find(|(j, _)| *j == i) {
+                return m;
             }
-            for d in &sh.cells[range.clone()] {
-                if acc.done() {
-                    let bound = match m {
-                        Some(m) => m.distance_m + g.r,
-                        None => line.distance_m(g.c) + g.r,
-                    };
-                    acc.max = acc.max.max(bound);
-                    break;
+            let m = line.measure(sh.cells[i].c);
+            memo.push((i, m));
+            m
+        };
+        // Nodes to measure at this level, with their parent's measured (d, r).
+        let mut frontier: Vec<(usize, f64, f64)> = vec![(0, 0.0, f64::INFINITY)];
+        for level in 0..=sh.levels.len() {
+            let mut next = Vec::new();
+            for (k, &(i, pd, pr)) in frontier.iter().enumerate() {
+                if acc.left && acc.right {
+                    // Done with the sides: the rest stand in their parents' disks.
+                    for &(_, pd, pr) in &frontier[k..] {
+                        acc.bound(pd, pr);
+                    }
+                    for &(_, d, r) in &next {
+                        acc.bound(d, r);
+                    }
+                    return acc.out();
                 }
-                acc.cell(&ends, d, line.measure(d.c));
+                let (disk, rep, children) = match sh.levels.get(level) {
+                    Some(nodes) => {
+                        let n = &nodes[i];
+                        (n.disk, n.rep, Some(n.children.clone()))
+                    }
+                    None => (sh.cells[i], i, None),
+                };
+                let Some(m) = measure(rep) else {
+                    acc.bound(pd, pr);
+                    acc.side(Side::On);
+                    continue;
+                };
+                // The centre is a cell's centre: a position of the footprint on that side.
+                acc.side(m.side);
+                match children {
+                    _ if clear(&ends, &disk, &m) => acc.bound(m.distance_m, disk.r),
+                    None => acc.cell(&ends, &disk, Some(m)),
+                    Some(ch) => next.extend(ch.map(|c| (c, m.distance_m, disk.r))),
+                }
             }
+            if next.is_empty() {
+                break;
+            }
+            frontier = next;
         }
         acc.out()
     }
