@@ -292,6 +292,15 @@ impl<'a> Touch<'a> {
         if snap.reports[ri].target.is_some() || crate::input::vessel_act(snap.reports[ri].act) {
             return true;
         }
+        if self.versions.iter().flatten().any(|rd| {
+            rd.reading
+                .terms
+                .front
+                .as_ref()
+                .is_some_and(|t| crate::front::relevant(&snap.reports[ri], t))
+        }) {
+            return true;
+        }
         let mut hits = Vec::new();
         self.near.report_hits(snap, ri, p, &mut hits);
         !hits.is_empty()
@@ -336,15 +345,15 @@ fn reason(rule: &str, holds: &str, text: String) -> Reason {
 }
 
 /// Where an incident stands on a yes/no/uncertain condition.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Tri {
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Tri {
     Yes,
     No,
     Uncertain,
 }
 
 impl Tri {
-    fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             Tri::Yes => "yes",
             Tri::No => "no",
@@ -373,6 +382,11 @@ pub(crate) fn concerns(snap: &Snapshot, b: &Built, hits: &[Hit], rd: &ReadingIn)
             .vessels
             .iter()
             .any(|v| v.category().is_some_and(|c| protected.contains(&c)))
+        || rd.reading.terms.front.as_ref().is_some_and(|t| {
+            crate::front::hits(snap, b, t)
+                .iter()
+                .any(|h| h.holds != Tri::No)
+        })
 }
 
 /// Whether a hit's site was protected by its listing at the incident's start (its
@@ -669,6 +683,27 @@ pub(crate) fn adjudicate(
         .find(|h| !h.certain && protected(&snap.sites[h.site].category));
     let vessel_target = vessel_target(snap, b, terms);
     let confined = confined(snap, b, terms);
+    // Terms along a line of contact (truce-rules/8): they need no protected target.
+    let front = terms
+        .front
+        .as_ref()
+        .map(|t| crate::front::hits(snap, b, t))
+        .unwrap_or_default();
+    if let Some(text) = front.iter().find_map(|h| h.retroactive.clone()) {
+        finding.retroactive = true;
+        reasons.push(reason("version", "uncertain", text));
+    }
+    for h in &front {
+        reasons.push(reason(
+            "front",
+            h.holds.word(),
+            format!("{}: {}", h.prohibition.as_str(), h.text),
+        ));
+    }
+    let front_best = front
+        .iter()
+        .filter(|h| h.holds != Tri::No)
+        .max_by_key(|h| tri_rank(h.holds));
     let site_near = |h: &Hit| {
         let s = &snap.sites[h.site];
         let r = &snap.reports[h.report];
@@ -780,6 +815,16 @@ pub(crate) fn adjudicate(
             format!("no protected target needed: {text}"),
         ));
         t
+    } else if let Some(h) = front_best {
+        reasons.push(reason(
+            "target",
+            h.holds.word(),
+            format!(
+                "no protected target needed: this reading prohibits {} along the line of contact",
+                h.prohibition.as_str()
+            ),
+        ));
+        h.holds
     } else if let Some((ri, c)) = &vague_target {
         let r = &snap.reports[*ri];
         reasons.push(reason(
@@ -915,6 +960,31 @@ pub(crate) fn adjudicate(
                 ),
             ));
             context
+        } else if let Some(h) = front
+            .iter()
+            .filter(|h| {
+                h.holds != Tri::No
+                    && match &h.party {
+                        Some(p) => *p == a.party,
+                        None => acts.iter().any(|x| x.is_fire()),
+                    }
+            })
+            .max_by_key(|h| tri_rank(h.holds))
+        {
+            reasons.push(reason(
+                "act",
+                h.holds.word(),
+                format!(
+                    "{by} allege(s) {names} by {}: prohibited along the line of contact ({})",
+                    a.party,
+                    h.prohibition.as_str()
+                ),
+            ));
+            if h.holds == Tri::Yes {
+                context
+            } else {
+                Outcome::Undetermined
+            }
         } else {
             reasons.push(reason(
                 "act",
@@ -976,8 +1046,8 @@ pub(crate) fn adjudicate(
             .join(", ");
         let generic = acts
             .iter()
-            .all(|a| matches!(a, Act::FireObserved | Act::Violence));
-        if generic || acts.iter().any(|x| prohibited(*x)) {
+            .all(|a| matches!(a, Act::FireObserved | Act::Violence | Act::Explosion));
+        if generic || acts.iter().any(|x| prohibited(*x)) || front_best.is_some() {
             reasons.push(reason(
                 "act",
                 "uncertain",

@@ -43,6 +43,9 @@
 //!   say of a vessel): a full re-judge when it changes, said in [`Rejudged::full`] (a report
 //!   naming a vessel changes it; a report of a vessel act that names none is matched to tracks
 //!   within its component, as any report is judged there).
+//! - **Line-of-contact data** ([`Snapshot::front`]: every line version, what reports say of
+//!   weapons and of where fire came from): a full re-judge when it changes, said in
+//!   [`Rejudged::full`].
 //! - **A report filed out of log order** (an index not after every report held): a full
 //!   re-judge.
 //!
@@ -102,6 +105,8 @@ pub struct Delta {
     pub conditions: Option<Vec<ConditionIn>>,
     /// The new maritime data, when it changed (a full re-judge).
     pub maritime: Option<crate::input::Maritime>,
+    /// The new line-of-contact data, when it changed (a full re-judge).
+    pub front: Option<crate::input::Front>,
 }
 
 /// What an [`Incremental::apply`] re-judged, for logs and benchmarks.
@@ -705,6 +710,10 @@ impl Incremental {
         governs!(
             maritime,
             "vessels, tracks or a report naming a vessel changed"
+        );
+        governs!(
+            front,
+            "a line version or a report stating a weapon or where fire came from changed"
         );
         let mut named: BTreeSet<EntryId> = BTreeSet::new();
         if let Some(v) = d.assessments {
@@ -1357,6 +1366,7 @@ impl Incremental {
             extensions: std::mem::take(&mut self.snap.extensions),
             conditions: std::mem::take(&mut self.snap.conditions),
             maritime: std::mem::take(&mut self.snap.maritime),
+            front: std::mem::take(&mut self.snap.front),
         }
     }
 
@@ -1375,6 +1385,7 @@ impl Incremental {
             extensions,
             conditions,
             maritime,
+            front,
         } = sub;
         if whole {
             self.snap.reports = reports;
@@ -1390,6 +1401,7 @@ impl Incremental {
         self.snap.extensions = extensions;
         self.snap.conditions = conditions;
         self.snap.maritime = maritime;
+        self.snap.front = front;
     }
 
     /// Replaces the outputs of the incidents `gone_inc` and background rows `gone_bg` with a

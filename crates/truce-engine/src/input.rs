@@ -336,6 +336,9 @@ pub struct Snapshot {
     pub conditions: Vec<ConditionIn>,
     /// Vessels, their tracks and the reports that name a vessel (see [`Maritime`]).
     pub maritime: Maritime,
+    /// Lines of contact and what reports say of weapons and of where fire came from (see
+    /// [`Front`]).
+    pub front: Front,
 }
 
 /// A vessel's class, from its static data (AIS ship type, a registry): decides whether an
@@ -541,6 +544,152 @@ impl Maritime {
     }
 }
 
+/// One version of a line (a `line` entry), as the engine judges against it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineIn {
+    /// Log index of the version.
+    pub index: u64,
+    /// Who files the line.
+    pub author: Id,
+    /// The line's id.
+    pub id: Id,
+    /// Contact, reference or control area.
+    pub kind: truce_model::lines::LineKind,
+    /// The geometry: lines, or a control area's polygon.
+    pub geometry: Geometry,
+    /// A control area's controlling party.
+    pub controlled_by: Option<Id>,
+    /// From when the version holds, unix seconds.
+    pub valid_from: i64,
+    /// When it was filed (the entry's time), unix seconds.
+    pub filed: i64,
+    /// How far off the line may be, metres (0 when not stated).
+    pub approximate_m: u32,
+}
+
+/// What a report says of weapons or of where fire came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportFrontIn {
+    /// Log index of the report (its current revision).
+    pub index: u64,
+    /// Its author.
+    pub author: Id,
+    /// Its id.
+    pub id: Id,
+    /// The weapons seen (or fired).
+    pub weapon: Option<truce_model::front::WeaponSeen>,
+    /// Where the fire came from.
+    pub fire_from: Option<truce_model::front::FireFrom>,
+}
+
+/// The line-of-contact part of a snapshot: every version of every line, and what reports say of
+/// weapons and of the direction of fire. Compared whole by an incremental judgement (a change
+/// re-judges in full, as a reading does).
+#[derive(Debug, Clone, Default)]
+pub struct Front {
+    /// Every version of every line (retracted ones left out), ordered by (author, id), then log
+    /// order.
+    pub lines: Vec<LineIn>,
+    /// Reports stating a weapon or where fire came from, in log order.
+    pub reports: Vec<ReportFrontIn>,
+    /// Each line version prepared for queries, on first use (derived from `lines`, which are
+    /// never changed in place: a new `Front` replaces the old one).
+    shapes: std::sync::Arc<std::sync::OnceLock<Vec<Result<crate::front::LineShape, String>>>>,
+}
+
+impl PartialEq for Front {
+    fn eq(&self, other: &Front) -> bool {
+        self.lines == other.lines && self.reports == other.reports
+    }
+}
+
+impl Front {
+    /// Line versions and report statements, as [`Front::of`] reads them from a ledger (lines
+    /// ordered by (author, id), then log order; reports in log order).
+    pub fn new(lines: Vec<LineIn>, reports: Vec<ReportFrontIn>) -> Front {
+        Front {
+            lines,
+            reports,
+            shapes: Default::default(),
+        }
+    }
+
+    /// Line version `k` of [`Front::lines`] prepared for queries, or why it cannot be used.
+    pub fn shape(&self, k: usize) -> Result<&crate::front::LineShape, String> {
+        let shapes = self.shapes.get_or_init(|| {
+            self.lines
+                .iter()
+                .map(crate::front::LineShape::new)
+                .collect()
+        });
+        match shapes.get(k) {
+            Some(Ok(s)) => Ok(s),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err(format!("no line version {k}")),
+        }
+    }
+
+    /// What report `r` says of weapons or of where fire came from, when it says anything.
+    pub fn said(&self, r: &ReportIn) -> Option<&ReportFrontIn> {
+        let from = self.reports.partition_point(|x| x.index < r.index);
+        self.reports[from..]
+            .iter()
+            .take_while(|x| x.index == r.index)
+            .find(|x| x.author == *r.author.id() && x.id == r.id)
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty() && self.reports.is_empty()
+    }
+
+    /// What a report says of the front, read from the full value the store keeps (a signed
+    /// report; a bulk record's weapon is not kept by the report store, so it reads as none).
+    pub fn report_of(r: &truce_model::reports::ReportRef<'_>) -> Option<ReportFrontIn> {
+        let held = r.held()?;
+        (held.value.weapon.is_some() || held.value.fire_from.is_some()).then(|| ReportFrontIn {
+            index: r.index(),
+            author: r.author().clone(),
+            id: r.id_owned(),
+            weapon: held.value.weapon.clone(),
+            fire_from: held.value.fire_from.clone(),
+        })
+    }
+
+    /// What the ledger holds.
+    pub fn of(ledger: &Ledger) -> Front {
+        let lines = ledger
+            .line_versions
+            .values()
+            .flatten()
+            .filter(|l| l.retracted.is_none())
+            .map(|l| LineIn {
+                index: l.index,
+                author: l.author.clone(),
+                id: l.value.id.clone(),
+                kind: l.value.kind,
+                geometry: l.value.geometry.clone(),
+                controlled_by: l.value.controlled_by.clone(),
+                valid_from: l.value.valid_from.0.as_second(),
+                filed: l.time.0.as_second(),
+                approximate_m: l.value.approximate_m.unwrap_or(0),
+            })
+            .collect();
+        let mut reports: Vec<ReportFrontIn> = ledger
+            .reports
+            .iter()
+            .filter(|r| r.retracted().is_none())
+            .filter_map(|r| Front::report_of(&r))
+            .collect();
+        reports.sort_by_key(|r| r.index);
+        Front {
+            lines,
+            reports,
+            shapes: Default::default(),
+        }
+    }
+}
+
 impl Snapshot {
     /// Reads what the engine needs from a replayed ledger of `log_size` entries, consuming it (its
     /// report store is freed as soon as the reports are read from it). Retracted entries carry no
@@ -562,6 +711,7 @@ impl Snapshot {
         reports.sort_by_key(|r| r.index);
         snap.reports = reports;
         snap.maritime = Maritime::of(ledger);
+        snap.front = Front::of(ledger);
         snap
     }
 
@@ -734,6 +884,7 @@ impl Snapshot {
             extensions,
             conditions,
             maritime: Maritime::default(),
+            front: Front::default(),
         }
     }
 

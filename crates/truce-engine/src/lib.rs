@@ -9,6 +9,7 @@ pub mod baseline;
 pub mod cluster;
 mod compliance;
 mod explain;
+pub mod front;
 pub mod gaps;
 mod incidents;
 pub mod incremental;

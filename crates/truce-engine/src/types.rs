@@ -16,7 +16,14 @@ use truce_model::Id;
 /// whose class decides a `vessel.*` target; a confinement term (`confined`) makes a party's
 /// vessel outside its zone a breach by that party with no protected target; the military use of
 /// a vessel stands as alleged unless a monitor's inspection report names the same party.
-pub const RULES_VERSION: &str = "truce-rules/7";
+///
+/// truce-rules/8 is truce-rules/7 with the terms along a line of contact (issue 16,
+/// [`crate::front`]): a reading's `front` terms — an explosion in the buffer, fire across a
+/// party's line, a party's heavy weapons inside a withdrawal zone, its forces beyond its own
+/// line — need no protected target, each measured by exact geodesic distance from the version
+/// of each party's own line in force at the incident's start; reports of explosions with no
+/// perpetrator are undetermined, never breaches.
+pub const RULES_VERSION: &str = "truce-rules/8";
 
 /// Occurrence: how sure we are that something happened there and then. Never a bare boolean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

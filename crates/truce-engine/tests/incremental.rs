@@ -651,6 +651,7 @@ impl Model {
                 },
                 ..maritime()
             },
+            front: Default::default(),
         }
     }
 
@@ -674,6 +675,7 @@ impl Model {
             extensions: None,
             conditions: None,
             maritime: changed(&before.maritime, &now.maritime, resend),
+            front: changed(&before.front, &now.front, resend),
         };
         (d, now)
     }

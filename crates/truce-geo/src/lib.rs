@@ -216,6 +216,19 @@ pub fn distance_m(a: LonLat, b: LonLat) -> f64 {
     Geodesic.distance(geo::Point::new(a[0], a[1]), geo::Point::new(b[0], b[1]))
 }
 
+/// The position `distance` metres from `p` along the geodesic leaving it at `bearing_deg`
+/// (clockwise from true north) on the WGS84 ellipsoid (Karney's direct problem); NaN for an
+/// invalid `p`. Used for a crater analysis's direction of fire: how far back the fire may have
+/// come from.
+pub fn destination(p: LonLat, bearing_deg: f64, distance: f64) -> LonLat {
+    use geo::Destination;
+    if !sphere::valid(p) || !bearing_deg.is_finite() || !distance.is_finite() {
+        return [f64::NAN, f64::NAN];
+    }
+    let d = Geodesic.destination(geo::Point::new(p[0], p[1]), bearing_deg, distance);
+    [d.x(), d.y()]
+}
+
 /// Relative bound on how far the spherical (haversine, mean radius) distance can differ from the
 /// ellipsoidal one; with margin. WGS84 flattening is 1/298.257, so the difference is below 0.56 %.
 const SPHERE_SLACK: f64 = 0.0075;

@@ -570,6 +570,8 @@ pub fn map(
         illustrative: false,
         kind: None,
         vessel: None,
+        weapon: None,
+        fire_from: None,
         revision: Some(revision),
         attributes,
     })))

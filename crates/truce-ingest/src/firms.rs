@@ -100,6 +100,8 @@ pub fn map(cols: &Columns, rec: &ByteRecord) -> Result<Report, String> {
         illustrative: false,
         kind: None,
         vessel: None,
+        weapon: None,
+        fire_from: None,
         revision: None,
         attributes,
     })

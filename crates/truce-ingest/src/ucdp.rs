@@ -135,6 +135,8 @@ pub fn map(cols: &Columns, rec: &ByteRecord, actors: &ActorMap) -> Result<Report
         illustrative: false,
         kind: None,
         vessel: None,
+        weapon: None,
+        fire_from: None,
         revision: None,
         attributes,
     })

@@ -274,11 +274,20 @@ pub enum Act {
     /// A vessel observed at a position (a sighting, a monitor's observation, a position derived
     /// from AIS): what a term confining a party's vessels to a zone is judged on.
     VesselMovement,
+    /// An explosion heard or seen (impact, airburst, outgoing or undetermined), weapon unknown:
+    /// what a monitor's patrol records.
+    Explosion,
+    /// Bursts of small-arms or heavy-machine-gun fire.
+    Gunfire,
+    /// Weapons seen at a place (a monitor's sighting; the report says which, `weapon`).
+    WeaponsSighting,
+    /// A party's forces moving to or established at a position (beyond a line).
+    Advance,
 }
 
 impl Act {
     /// Every act.
-    pub const ALL: [Act; 11] = [
+    pub const ALL: [Act; 15] = [
         Act::Strike,
         Act::DroneStrike,
         Act::MissileStrike,
@@ -290,6 +299,10 @@ impl Act {
         Act::Violence,
         Act::MilitaryUseOfVessel,
         Act::VesselMovement,
+        Act::Explosion,
+        Act::Gunfire,
+        Act::WeaponsSighting,
+        Act::Advance,
     ];
 
     /// The act's name as written in files (`fire-observed`).
@@ -306,6 +319,10 @@ impl Act {
             Act::Violence => "violence",
             Act::MilitaryUseOfVessel => "military-use-of-vessel",
             Act::VesselMovement => "vessel-movement",
+            Act::Explosion => "explosion",
+            Act::Gunfire => "gunfire",
+            Act::WeaponsSighting => "weapons-sighting",
+            Act::Advance => "advance",
         }
     }
 
@@ -319,6 +336,21 @@ impl Act {
         self == general
             || (*general == Act::Strike
                 && matches!(self, Act::DroneStrike | Act::MissileStrike | Act::Shelling))
+    }
+
+    /// Whether a report of `self` is of fire or an explosion (what a buffer or a ban on fire
+    /// across the line prohibits): strikes, shelling, explosions, gunfire. A satellite's fire
+    /// detection is not: it sees a fire, not an explosion.
+    pub fn is_fire(&self) -> bool {
+        matches!(
+            self,
+            Act::Strike
+                | Act::DroneStrike
+                | Act::MissileStrike
+                | Act::Shelling
+                | Act::Explosion
+                | Act::Gunfire
+        )
     }
 }
 
@@ -581,6 +613,12 @@ pub struct Terms {
     /// has the rules' default bound.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub site_bounds: BTreeMap<CategoryPrefix, SiteBound>,
+    /// Terms along a line of contact that need no protected target (issue 16): the line each
+    /// party measures from, the buffer and withdrawal zones, what is prohibited
+    /// ([`crate::front::FrontTerms`]). Left out of the entry when none, so earlier readings keep
+    /// their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub front: Option<crate::front::FrontTerms>,
 }
 
 impl Terms {
@@ -844,6 +882,14 @@ pub struct Report {
     /// so earlier reports keep their bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vessel: Option<VesselRef>,
+    /// The weapons seen (`weapons-sighting`) or, for fire, the weapon a crater analysis shows.
+    /// Left out of the entry when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weapon: Option<crate::front::WeaponSeen>,
+    /// Where the fire came from (a firing position, or a crater analysis's bearing and range).
+    /// Left out of the entry when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fire_from: Option<crate::front::FireFrom>,
 }
 
 /// A kind of report that is not a plain account.

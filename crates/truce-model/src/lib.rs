@@ -10,6 +10,9 @@
 //! - [`ledger`]: acceptance rules and the state folded from the log.
 //! - [`lifecycle`]: extensions (every required party's consent to the same end) and conditions
 //!   precedent (versioned statuses).
+//! - [`front`]: terms along a line of contact that need no protected target (buffers,
+//!   withdrawal zones, fire across the line, advances), and what reports say of weapons and of
+//!   the direction of fire.
 //! - [`lines`]: lines of contact, reference lines and control areas as versioned `line`
 //!   entries, and their one JSON shape.
 //! - [`views`]: readings diff, commitment reconciliation, claims and contradictions.
@@ -24,6 +27,7 @@ pub mod authoring;
 mod canonical;
 pub mod domain;
 pub mod entry;
+pub mod front;
 pub mod gate;
 pub mod geo;
 pub mod ledger;

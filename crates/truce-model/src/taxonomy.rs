@@ -100,6 +100,93 @@ pub const NAMED_SETS: &[(&str, &str, &[&str])] = &[
     ("vessels", "every vessel, commercial or military", &["vessel.*"]),
 ];
 
+/// Weapon classes (what a withdrawal zone covers and a weapons sighting names), kept apart from
+/// the site categories: a weapon is never a protected target. A class written in a zone also
+/// covers its sub-classes (`weapon.artillery` covers `weapon.artillery.howitzer`); calibres are
+/// stated separately, as the Minsk Package states them ("artillery of 100 mm calibre and more").
+pub const WEAPONS: &[(&str, &str)] = &[
+    ("weapon.artillery", "tube artillery of unstated kind"),
+    (
+        "weapon.artillery.howitzer",
+        "howitzers, towed or self-propelled (2A65 Msta-B, 2S3 Akatsiya, D-30)",
+    ),
+    (
+        "weapon.artillery.gun",
+        "field and anti-tank guns (2A36 Giatsint-B, MT-12 Rapira)",
+    ),
+    ("weapon.mortar", "mortars (82 mm, 120 mm)"),
+    ("weapon.mlrs", "multiple rocket launchers (BM-21 Grad)"),
+    (
+        "weapon.mlrs.heavy",
+        "heavy multiple rocket launchers (BM-27 Uragan, BM-30 Smerch, Tornado-S)",
+    ),
+    (
+        "weapon.missile.tactical",
+        "tactical missile systems (Tochka-U)",
+    ),
+    ("weapon.tank", "tanks"),
+    (
+        "weapon.armoured",
+        "armoured combat vehicles (infantry fighting vehicles, personnel carriers)",
+    ),
+    ("weapon.air-defence", "air-defence systems"),
+];
+
+/// A weapon class of [`WEAPONS`], or a dotted prefix of some (`weapon`, `weapon.mlrs`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct WeaponClass(String);
+
+impl WeaponClass {
+    /// Checks that `name` is a weapon class or a dotted prefix of one.
+    pub fn new(name: &str) -> Result<Self, String> {
+        let dotted = format!("{name}.");
+        if WEAPONS
+            .iter()
+            .any(|(c, _)| *c == name || c.starts_with(&dotted))
+        {
+            Ok(WeaponClass(name.to_string()))
+        } else {
+            Err(format!(
+                "unknown weapon class {name:?}; known classes: {}",
+                WEAPONS
+                    .iter()
+                    .map(|(c, _)| *c)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }
+    }
+    /// Whether `c` is this class or lies under it.
+    pub fn covers(&self, c: &WeaponClass) -> bool {
+        c.0 == self.0
+            || (c.0.starts_with(&self.0) && c.0.as_bytes().get(self.0.len()) == Some(&b'.'))
+    }
+    /// The dotted name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for WeaponClass {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        WeaponClass::new(&s)
+    }
+}
+
+impl From<WeaponClass> for String {
+    fn from(c: WeaponClass) -> Self {
+        c.0
+    }
+}
+
+impl std::fmt::Display for WeaponClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A category of the taxonomy (validated).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -253,6 +340,22 @@ mod tests {
         assert!(!b.contains(&Category::new("vessel.military").unwrap()));
         assert_eq!(expand("vessel.*").unwrap().len(), 4);
         assert_eq!(expand("transport.port.*").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn weapon_classes_cover_their_sub_classes() {
+        let art = WeaponClass::new("weapon.artillery").expect("class");
+        let how = WeaponClass::new("weapon.artillery.howitzer").expect("class");
+        assert!(art.covers(&how) && art.covers(&art) && !how.covers(&art));
+        assert!(!WeaponClass::new("weapon.mlrs")
+            .expect("class")
+            .covers(&WeaponClass::new("weapon.mortar").expect("class")));
+        assert!(WeaponClass::new("weapon").is_ok());
+        assert!(WeaponClass::new("weapon.artiller").is_err());
+        assert!(
+            Category::new("weapon.tank").is_err(),
+            "a weapon is not a site category"
+        );
     }
 
     #[test]

@@ -213,6 +213,8 @@ impl Gen<'_> {
             illustrative: true,
             kind: None,
             vessel: None,
+            weapon: None,
+            fire_from: None,
             revision: None,
             attributes: Default::default(),
         })

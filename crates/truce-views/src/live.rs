@@ -39,6 +39,9 @@ pub struct Live {
     /// unchanged, and no report of a vessel act among its reports, hands over no maritime data
     /// (gathering it reads every report, and derives the AIS gaps again).
     maritime_mark: Option<MaritimeMark>,
+    /// Each line version's (log index, corrections, retracted), as of the last delta: a change
+    /// hands over the front's data.
+    line_mark: Option<Vec<(u64, usize, bool)>>,
 }
 
 /// What [`Live::delta`] compares to know whether the maritime data changed: counts of track
@@ -60,6 +63,7 @@ impl Live {
             shown: Shown::default(),
             stored: false,
             maritime_mark: None,
+            line_mark: None,
         }
     }
 
@@ -127,6 +131,23 @@ impl Live {
         );
         maritime_changed |= self.maritime_mark.as_ref() != Some(&mark);
         self.maritime_mark = Some(mark);
+        // Line versions (a new one, a correction, a retraction), or a report stating a weapon or
+        // where fire came from, change the front's data.
+        let mut front_changed = !reports.is_empty()
+            || new.iter().any(|r| {
+                r.held()
+                    .is_some_and(|h| h.value.weapon.is_some() || h.value.fire_from.is_some())
+                    || r.revision().is_some()
+                    || r.retracted().is_some()
+            });
+        let line_mark: Vec<(u64, usize, bool)> = ledger
+            .line_versions
+            .values()
+            .flatten()
+            .map(|l| (l.index, l.corrections.len(), l.retracted.is_some()))
+            .collect();
+        front_changed |= self.line_mark.as_ref() != Some(&line_mark);
+        self.line_mark = Some(line_mark);
         for r in new {
             let key = (r.author().clone(), r.id_owned());
             let now = r.retracted().is_none().then(|| roles.report(&r));
@@ -146,6 +167,7 @@ impl Live {
             extensions: Some(rest.extensions),
             conditions: Some(rest.conditions),
             maritime: maritime_changed.then(|| truce_engine::input::Maritime::of(ledger)),
+            front: front_changed.then(|| truce_engine::input::Front::of(ledger)),
         }
     }
 

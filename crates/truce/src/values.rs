@@ -96,7 +96,7 @@ impl Named for Role {
 }
 
 /// Every act with its name as the documents write it (`serde`'s; a test checks each).
-const ACTS: [(Act, &str); 11] = [
+const ACTS: [(Act, &str); 15] = [
     (Act::Strike, "strike"),
     (Act::DroneStrike, "drone-strike"),
     (Act::MissileStrike, "missile-strike"),
@@ -108,6 +108,10 @@ const ACTS: [(Act, &str); 11] = [
     (Act::Violence, "violence"),
     (Act::MilitaryUseOfVessel, "military-use-of-vessel"),
     (Act::VesselMovement, "vessel-movement"),
+    (Act::Explosion, "explosion"),
+    (Act::Gunfire, "gunfire"),
+    (Act::WeaponsSighting, "weapons-sighting"),
+    (Act::Advance, "advance"),
 ];
 
 #[allow(dead_code)]
@@ -123,14 +127,18 @@ fn every_act_listed(a: Act) {
         | Act::FireObserved
         | Act::Violence
         | Act::MilitaryUseOfVessel
-        | Act::VesselMovement => {}
+        | Act::VesselMovement
+        | Act::Explosion
+        | Act::Gunfire
+        | Act::WeaponsSighting
+        | Act::Advance => {}
     }
 }
 
-const fn acts() -> [Choice<Act>; 11] {
-    let mut out = [Choice(Act::Strike); 11];
+const fn acts() -> [Choice<Act>; 15] {
+    let mut out = [Choice(Act::Strike); 15];
     let mut i = 0;
-    while i < 11 {
+    while i < 15 {
         out[i] = Choice(ACTS[i].0);
         i += 1;
     }
