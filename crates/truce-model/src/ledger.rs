@@ -963,6 +963,12 @@ impl Ledger {
                         self.party(p, "party in extension_by")?;
                     }
                 }
+                // The parties measuring from a line, and the lines' authors (a line may be
+                // filed after the reading: until then its terms cannot be judged, and say so).
+                for l in r.terms.front.iter().flat_map(|f| &f.lines) {
+                    self.party(&l.party, "party in front.lines")?;
+                    self.party(&l.line.author, &format!("author of line {}", l.line))?;
+                }
             }
             Body::Line(l) => {
                 if let Some(p) = &l.controlled_by {
