@@ -602,12 +602,23 @@ fn candidates(centre: CellIndex, v: [f64; 3], reach: f64) -> Vec<(CellIndex, Dis
 /// disk `cd` (conservative: true whenever unsure).
 fn covers(cd: &Disk, d: &Disk, sectors: &[Sector], full: bool, ring: Ring) -> bool {
     let slack = cd.r + d.r;
-    let dist = crate::distance_m(cd.c, d.c);
-    if dist - slack > ring.max_m * (1.0 + 1e-9) + 1e-3
-        || dist + slack < ring.min_m * (1.0 - 1e-9) - 1e-3
-    {
+    let (far, near) = (
+        ring.max_m * (1.0 + 1e-9) + 1e-3,
+        ring.min_m * (1.0 - 1e-9) - 1e-3,
+    );
+    // Bounds of the centres' distance first; the geodesic only when they cannot decide.
+    let (lo, hi) = (lower_m(cd.v, d.v), upper_m(cd.v, d.v));
+    if lo - slack > far || hi + slack < near {
         return false;
     }
+    if hi - slack > far || lo + slack < near {
+        let dist = crate::distance_m(cd.c, d.c);
+        if dist - slack > far || dist + slack < near {
+            return false;
+        }
+    }
+    // A shorter distance only widens the azimuth interval below.
+    let dist = lo;
     if full || dist <= 1.25 * slack + 10.0 {
         return true;
     }
@@ -1114,7 +1125,16 @@ impl PublicFootprint {
                 match children {
                     _ if clear(&ends, &disk, &m) => acc.bound(m.distance_m, disk.r),
                     None => acc.cell(&ends, &disk, Some(m)),
-                    Some(ch) => next.extend(ch.map(|c| (c, m.distance_m, disk.r))),
+                    Some(ch) => {
+                        // Farthest first: the likeliest to lie across the line.
+                        let from = next.len();
+                        next.extend(ch.map(|c| (c, m.distance_m, disk.r)));
+                        let below = sh.levels.get(level + 1);
+                        let v = |c: usize| below.map_or(sh.cells[c].v, |n| n[c].disk.v);
+                        next[from..].sort_by(|a, b| {
+                            upper_m(disk.v, v(b.0)).total_cmp(&upper_m(disk.v, v(a.0)))
+                        });
+                    }
                 }
             }
             if next.is_empty() {
