@@ -280,6 +280,81 @@ pub fn compare_readings(agreement: &Id, labelled: &[(String, &Record<Reading>)])
             }),
         ));
     }
+    if readings.iter().any(|r| r.value.terms.front.is_some()) {
+        let front = |r: &Reading, f: &dyn Fn(&crate::front::FrontTerms) -> String| {
+            r.terms.front.as_ref().map_or_else(|| "none".into(), f)
+        };
+        rows.push(row(
+            "front: lines",
+            per(&|r| {
+                front(r, &|f| {
+                    f.lines
+                        .iter()
+                        .map(|l| {
+                            format!(
+                                "{} from {}{} ({} share)",
+                                l.party,
+                                l.line,
+                                l.side
+                                    .map(|s| format!(", {} side", s.as_str()))
+                                    .unwrap_or_default(),
+                                f.share(&l.party)
+                                    .map(|s| format!("{:.0} %", s * 100.0))
+                                    .unwrap_or_default()
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+            }),
+        ));
+        rows.push(row(
+            "front: buffer",
+            per(&|r| {
+                front(r, &|f| {
+                    f.buffer_km
+                        .map(|b| format!("{b} km"))
+                        .unwrap_or_else(|| "none".into())
+                })
+            }),
+        ));
+        rows.push(row(
+            "front: withdrawal zones",
+            per(&|r| {
+                front(r, &|f| {
+                    if f.withdrawal.is_empty() {
+                        return "none".into();
+                    }
+                    f.withdrawal
+                        .iter()
+                        .map(|z| {
+                            format!(
+                                "{}{} {} km",
+                                z.weapons,
+                                z.min_calibre_mm
+                                    .map(|c| format!(" ≥ {c} mm"))
+                                    .unwrap_or_default(),
+                                z.width_km
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+            }),
+        ));
+        rows.push(row(
+            "front: prohibited",
+            per(&|r| {
+                front(r, &|f| {
+                    f.prohibit
+                        .iter()
+                        .map(|p| p.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+            }),
+        ));
+    }
     rows.extend([
         row(
             "release clauses",

@@ -357,7 +357,18 @@ fn replay() -> Ledger {
 fn replaying_the_steps_is_accepted_and_shows_the_disputes() {
     let ledger = replay();
     assert_eq!(ledger.counts.refused, 0);
-    assert_eq!(ledger.reports.len(), 13);
+    assert_eq!(ledger.reports.len(), 20);
+
+    // The (illustrative) full ceasefire: both readings bind the same terms, but Russia measures
+    // from its own version of the line.
+    let full = Id::new("full-ceasefire-2025").unwrap();
+    let diff = views::readings_diff(&ledger, &full);
+    let row = |aspect: &str| diff.rows.iter().find(|r| r.aspect == aspect).unwrap();
+    assert!(row("front: lines").differs);
+    assert!(row("front: lines").values["ru"].contains("ru from ru/loc, left side (50 %"));
+    assert!(!row("front: buffer").differs);
+    assert_eq!(row("front: buffer").values["us"], "30 km");
+    assert_eq!(ledger.line_versions.len(), 2);
 
     // Three readings of the Black Sea ceasefire: Russia's alone has a condition precedent (its
     // status filed by Russia, unmet), Ukraine's alone confines Russia's warships.
