@@ -475,10 +475,11 @@ fn cell_disk(cell: CellIndex) -> Disk {
     }
 }
 
-/// The finest H3 resolution used to hide an observer `hide_m` metres: the finest whose average
-/// edge is at least `hide_m / 0.6` (every cell of it then measures at least `hide_m` from its
-/// centre... half its largest vertex-to-vertex distance; checked again on the actual cell by
-/// [`coarsen`]). Refuses `hide_m` not finite and positive, or above [`MAX_HIDE_M`].
+/// The H3 resolution used to hide an observer `hide_m` metres: the finest whose average edge
+/// is at least `hide_m / 0.6` (the smallest cells of a resolution, beside its pentagons, have
+/// half-diameters of at least 0.675 of its average edge, so every cell then hides at least
+/// `hide_m`; [`coarse_cell`] checks it again on the actual cell). A function of `hide_m` alone.
+/// Refuses `hide_m` not finite and positive, or above [`MAX_HIDE_M`].
 pub fn coarse_resolution(hide_m: f64) -> Result<u8, GeoError> {
     if !(hide_m.is_finite() && hide_m > 0.0) {
         return Err(GeoError::BadDistance {
@@ -551,11 +552,10 @@ pub fn coarsen(
     let mut r_f = (u8::from(coarse.resolution()) + 1).min(15);
     loop {
         let centre = to_latlng(cd.c)?.to_cell(res(r_f));
-        let cells = candidates(centre, cd.v, reach);
-        if cells.len() > MAX_CELLS && r_f > 0 {
-            r_f -= 1;
+        let Some(cells) = candidates(centre, cd.v, reach) else {
+            r_f = r_f.saturating_sub(1);
             continue;
-        }
+        };
         let mut out: Vec<u64> = cells
             .into_iter()
             .filter(|&(_, d)| covers(&cd, &d, sectors, full, ring))
@@ -570,29 +570,45 @@ pub fn coarsen(
 /// The cells around `centre` (at its resolution) that may hold a position within `reach` of
 /// `v`: a grid disk grown until its outer ring lies wholly beyond `reach` (the cells meeting the
 /// disk of radius `reach` are connected and hold `centre`, so none lies outside a ring that meets
-/// none of them). Stops growing past [`MAX_CELLS`] (the caller then takes a coarser resolution).
-fn candidates(centre: CellIndex, v: [f64; 3], reach: f64) -> Vec<(CellIndex, Disk)> {
+/// none of them). `None` when that would take more than [`MAX_CELLS`] cells (the caller then
+/// takes a coarser resolution), decided before listing them; at resolution 0 always `Some`.
+fn candidates(centre: CellIndex, v: [f64; 3], reach: f64) -> Option<Vec<(CellIndex, Disk)>> {
     let c0 = cell_disk(centre);
     let spacing = centre
         .grid_disk_safe(1)
         .filter(|&n| n != centre)
         .map(|n| lower_m(c0.v, cell_disk(n).v))
         .fold(f64::INFINITY, f64::min);
-    let mut k = if spacing.is_finite() && spacing > 0.0 {
-        ((reach + c0.r) / (0.8 * spacing)).ceil() as u32 + 1
+    let size = |k: u64| 3 * k * (k + 1) + 1;
+    let coarsest = centre.resolution() == Resolution::Zero;
+    let mut k: u64 = if spacing.is_finite() && spacing > 0.0 {
+        let k = ((reach + c0.r) / (0.8 * spacing)).ceil();
+        if k > 1e6 {
+            if !coarsest {
+                return None;
+            }
+            1
+        } else {
+            k as u64 + 1
+        }
     } else {
         1
     };
     loop {
-        let disk: Vec<(CellIndex, u32)> = centre.grid_disk_distances_safe(k).collect();
+        if size(k) > MAX_CELLS as u64 && !coarsest {
+            return None;
+        }
+        let ring = u32::try_from(k).unwrap_or(u32::MAX);
+        let disk: Vec<(CellIndex, u32)> = centre.grid_disk_distances_safe(ring).collect();
         let cells: Vec<(CellIndex, Disk)> = disk.iter().map(|&(c, _)| (c, cell_disk(c))).collect();
         let outer_clear = disk
             .iter()
             .zip(&cells)
-            .filter(|((_, ring), _)| *ring == k)
+            .filter(|((_, r), _)| *r == ring)
             .all(|(_, (_, d))| lower_m(v, d.v) - d.r > reach);
-        if outer_clear || cells.len() > 2 * MAX_CELLS {
-            return cells;
+        // At resolution 0 a ring of 20 holds the whole globe (122 cells).
+        if outer_clear || (coarsest && k >= 20) {
+            return Some(cells);
         }
         k += (k / 4).max(2);
     }

@@ -615,3 +615,30 @@ fn invalid_inputs_are_refused_with_the_reason() {
         Err(GeoError::TooManyCells { .. })
     ));
 }
+
+#[test]
+fn cell_count_stays_bounded_for_any_hide_and_ring() {
+    for (hide, max) in [
+        (0.5, 100_000.0),
+        (1.0, 100_000.0),
+        (50.0, 60_000.0),
+        (2_000.0, 100_000.0),
+        (100_000.0, 100_000.0),
+        (500_000.0, 100.0),
+    ] {
+        let fp = coarsen([37.0, 48.0], &[Sector::FULL], ring(0.0, max), hide).expect("coarsened");
+        assert!(
+            !fp.cells().is_empty() && fp.cells().len() <= MAX_CELLS,
+            "hide {hide} max {max}: {} cells",
+            fp.cells().len()
+        );
+        assert!(fp.hidden_radius_m() >= hide);
+        let o = [37.0, 48.0];
+        let far = destination(o, 45.0, max);
+        let c = u64::from(cell_of(far, fp.resolution()));
+        assert!(
+            fp.cells().binary_search(&c).is_ok(),
+            "hide {hide} max {max}"
+        );
+    }
+}
