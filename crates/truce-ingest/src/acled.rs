@@ -571,6 +571,7 @@ pub fn map(
         kind: None,
         vessel: None,
         weapon: None,
+        observation: None,
         fire_from: None,
         revision: Some(revision),
         attributes,

@@ -101,6 +101,7 @@ pub fn map(cols: &Columns, rec: &ByteRecord) -> Result<Report, String> {
         kind: None,
         vessel: None,
         weapon: None,
+        observation: None,
         fire_from: None,
         revision: None,
         attributes,

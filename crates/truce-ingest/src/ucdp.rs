@@ -136,6 +136,7 @@ pub fn map(cols: &Columns, rec: &ByteRecord, actors: &ActorMap) -> Result<Report
         kind: None,
         vessel: None,
         weapon: None,
+        observation: None,
         fire_from: None,
         revision: None,
         attributes,

@@ -850,6 +850,10 @@ pub struct Report {
     /// SHA-256 hashes (hex) of evidence held outside the log.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
+    /// Where the fire came from (a firing position, or a crater analysis's bearing and range).
+    /// Left out of the entry when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fire_from: Option<crate::front::FireFrom>,
     /// Identifier (unique per author; the source's natural key for bulk data).
     pub id: Id,
     /// Marked when the report is illustrative (modelled on press reports, not a real filing).
@@ -861,6 +865,10 @@ pub struct Report {
     pub kind: Option<ReportKind>,
     /// Where.
     pub location: Location,
+    /// A monitor's observation: what a patrol heard or saw, counted, with its public footprint
+    /// (see [`crate::front::Observation`]). Left out of the entry when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observation: Option<crate::front::Observation>,
     /// Whose claim the report relays, when it is not the author's own (an ACLED row "according
     /// to the Russian MoD" relays `ru`): for independence the report counts as that party's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -886,10 +894,6 @@ pub struct Report {
     /// Left out of the entry when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weapon: Option<crate::front::WeaponSeen>,
-    /// Where the fire came from (a firing position, or a crater analysis's bearing and range).
-    /// Left out of the entry when none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fire_from: Option<crate::front::FireFrom>,
 }
 
 /// A kind of report that is not a plain account.

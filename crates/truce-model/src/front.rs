@@ -321,14 +321,15 @@ impl FrontTerms {
 }
 
 /// Weapons a report says were seen (`weapons-sighting`), or fired (a crater analysis's calibre).
+/// Fields are declared in JCS key order, as the report's (see `domain::Report`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, try_from = "WeaponSeenRaw")]
 pub struct WeaponSeen {
-    /// The class (`weapon.artillery.howitzer`).
-    pub class: WeaponClass,
     /// Calibre, mm.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibre_mm: Option<u32>,
+    /// The class (`weapon.artillery.howitzer`).
+    pub class: WeaponClass,
     /// How many.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u32>,
@@ -375,17 +376,17 @@ impl TryFrom<WeaponSeenRaw> for WeaponSeen {
 }
 
 /// Where fire came from: a firing position, or a bearing from the impact (a crater analysis's
-/// direction of fire) with the weapon's range.
+/// direction of fire) with the weapon's range. Fields in JCS key order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, try_from = "FireFromRaw")]
 pub struct FireFrom {
-    /// The firing position, when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub point: Option<Point>,
     /// The bearing from the impact towards the firing position, degrees clockwise from true
     /// north.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bearing_deg: Option<f64>,
+    /// The firing position, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point: Option<Point>,
     /// With a bearing: the longest range the fire can have come from, km.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range_km: Option<f64>,
@@ -427,6 +428,213 @@ impl TryFrom<FireFromRaw> for FireFrom {
             point: r.point,
             bearing_deg: r.bearing_deg,
             range_km: r.range_km,
+        })
+    }
+}
+
+/// The most cells a public footprint may list.
+pub const MAX_CELLS: usize = 4_000;
+/// The most direction sectors an observation may state.
+pub const MAX_SECTORS: usize = 16;
+/// The farthest an observation may reach, metres (what a patrol can hear or see).
+pub const MAX_DISTANCE_M: f64 = 100_000.0;
+
+/// How a monitor perceived what it records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Modality {
+    /// Heard.
+    Heard,
+    /// Seen.
+    Seen,
+    /// Recorded by one of the mission's cameras.
+    Camera,
+}
+
+impl Modality {
+    /// Every modality, in display order.
+    pub const ALL: [Modality; 3] = [Modality::Heard, Modality::Seen, Modality::Camera];
+    /// The name as written in files.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Modality::Heard => "heard",
+            Modality::Seen => "seen",
+            Modality::Camera => "camera",
+        }
+    }
+}
+
+/// What kind of ceasefire violation an observation counts (the OSCE SMM's categories, which from
+/// 2020 told impacts, airbursts and outgoing fire apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventType {
+    /// Explosions of incoming rounds.
+    Impact,
+    /// Rounds exploding in the air.
+    Airburst,
+    /// Rounds fired (outgoing).
+    Outgoing,
+    /// Explosions of undetermined kind.
+    Undetermined,
+    /// Bursts of small-arms or heavy-machine-gun fire.
+    Bursts,
+    /// Single shots.
+    Shots,
+}
+
+impl EventType {
+    /// Every type, in display order.
+    pub const ALL: [EventType; 6] = [
+        EventType::Impact,
+        EventType::Airburst,
+        EventType::Outgoing,
+        EventType::Undetermined,
+        EventType::Bursts,
+        EventType::Shots,
+    ];
+    /// The name as written in files.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EventType::Impact => "impact",
+            EventType::Airburst => "airburst",
+            EventType::Outgoing => "outgoing",
+            EventType::Undetermined => "undetermined",
+            EventType::Bursts => "bursts",
+            EventType::Shots => "shots",
+        }
+    }
+    /// Whether it is an explosion (else gunfire).
+    pub fn is_explosion(&self) -> bool {
+        !matches!(self, EventType::Bursts | EventType::Shots)
+    }
+}
+
+/// A distance range from the observer, metres.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistanceRange {
+    /// The farthest.
+    pub max_m: f64,
+    /// The nearest.
+    pub min_m: f64,
+}
+
+/// The public footprint: H3 cells (lowercase hex) covering every place the observation can refer
+/// to from anywhere in the observer's coarse cell, hiding the observer at least `hidden_m`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicCells {
+    /// The cells, sorted, no duplicates.
+    pub cells: Vec<String>,
+    /// How far from any guess the observer may be, at least, metres (half the coarse cell's
+    /// largest vertex-to-vertex distance).
+    pub hidden_m: f64,
+}
+
+/// A monitor's observation (the `observation` of a report, `kind = "observation"`): what a
+/// patrol heard or saw over a time window, as a count of one event type in compass sectors and
+/// a distance range. The observer's position never enters the log: only its salted commitment
+/// (`observer`, hex SHA-256 of salt ‖ position, the content kept in the restricted store) and the
+/// public footprint, from which the observer cannot be placed closer than `footprint.hidden_m`.
+/// The report's `location` is the footprint's centre with an uncertainty covering it. Fields are
+/// declared in JCS key order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "ObservationRaw")]
+pub struct Observation {
+    /// How many (explosions, bursts…) over the report's time window.
+    pub count: u32,
+    /// The distance range from the observer.
+    pub distance: DistanceRange,
+    /// The event type counted.
+    pub event: EventType,
+    /// The public footprint.
+    pub footprint: PublicCells,
+    /// Heard, seen or recorded by a camera.
+    pub modality: Modality,
+    /// Salted SHA-256 commitment (64 lowercase hex) of the observer's exact position.
+    pub observer: String,
+    /// Compass sectors `[from_deg, to_deg]`, clockwise from true north (may wrap through north).
+    pub sectors: Vec<[f64; 2]>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ObservationRaw {
+    count: u32,
+    distance: DistanceRange,
+    event: EventType,
+    footprint: PublicCells,
+    modality: Modality,
+    observer: String,
+    sectors: Vec<[f64; 2]>,
+}
+
+fn is_hex(s: &str, len: std::ops::RangeInclusive<usize>) -> bool {
+    len.contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl TryFrom<ObservationRaw> for Observation {
+    type Error = String;
+    fn try_from(r: ObservationRaw) -> Result<Self, String> {
+        if r.count == 0 {
+            return Err("observation.count must be at least 1".into());
+        }
+        let d = r.distance;
+        if !(d.min_m.is_finite()
+            && d.max_m.is_finite()
+            && 0.0 <= d.min_m
+            && d.min_m < d.max_m
+            && d.max_m <= MAX_DISTANCE_M)
+        {
+            return Err(format!(
+                "observation.distance {}–{} m: need 0 ≤ min_m < max_m ≤ {MAX_DISTANCE_M}",
+                d.min_m, d.max_m
+            ));
+        }
+        if r.sectors.is_empty() || r.sectors.len() > MAX_SECTORS {
+            return Err(format!(
+                "observation.sectors: give 1 to {MAX_SECTORS} sectors [from_deg, to_deg]"
+            ));
+        }
+        for s in &r.sectors {
+            if !s.iter().all(|x| x.is_finite() && (0.0..=360.0).contains(x)) {
+                return Err(format!(
+                    "observation.sectors: {s:?}: bearings lie in [0, 360]"
+                ));
+            }
+        }
+        if !is_hex(&r.observer, 64..=64) {
+            return Err(
+                "observation.observer is a salted SHA-256 commitment: 64 lowercase hex digits"
+                    .into(),
+            );
+        }
+        let f = &r.footprint;
+        if f.cells.is_empty() || f.cells.len() > MAX_CELLS {
+            return Err(format!(
+                "observation.footprint.cells: give 1 to {MAX_CELLS} H3 cells"
+            ));
+        }
+        if !f.cells.iter().all(|c| is_hex(c, 15..=16)) {
+            return Err("observation.footprint.cells: each cell is an H3 index in lowercase hex (15 digits)".into());
+        }
+        if !f.cells.windows(2).all(|w| w[0] < w[1]) {
+            return Err("observation.footprint.cells must be sorted with no duplicates".into());
+        }
+        if !(f.hidden_m.is_finite() && f.hidden_m > 0.0) {
+            return Err("observation.footprint.hidden_m must be positive".into());
+        }
+        Ok(Observation {
+            count: r.count,
+            distance: r.distance,
+            event: r.event,
+            footprint: r.footprint,
+            modality: r.modality,
+            observer: r.observer,
+            sectors: r.sectors,
         })
     }
 }

@@ -214,6 +214,7 @@ impl Gen<'_> {
             kind: None,
             vessel: None,
             weapon: None,
+            observation: None,
             fire_from: None,
             revision: None,
             attributes: Default::default(),
