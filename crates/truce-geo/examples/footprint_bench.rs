@@ -144,6 +144,12 @@ fn main() {
     say(format!(
         "{cores} threads (std::thread::scope) on a machine of {cores} logical cores, shared with other builds"
     ));
+    let load = || {
+        std::fs::read_to_string("/proc/loadavg")
+            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|_| "unknown".into())
+    };
+    say(format!("load average at the start: {}", load()));
     let line = ContactLine::new(vec![pts.clone()]).unwrap_or_else(|e| fail("the line", e));
     say(format!(
         "synthetic line (not a real line of contact): 20,000 vertices, {:.0} km",
@@ -275,6 +281,7 @@ fn main() {
         tighter / 1e3
     ));
 
+    say(format!("load average at the end: {}", load()));
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../bench/results/footprint-geo-2026-12-07.txt"

@@ -46,10 +46,12 @@
 //!
 //! What it does not guarantee: that the observer is uniformly hidden in the cell (it is known to
 //! be *in* the coarse cell, which the footprint's shape roughly reveals — the cell is the public
-//! part); that a footprint made with another `hide_m` or at another time hides the observer
-//! better than each one alone (several footprints from one position narrow nothing — they share
-//! the coarse cell — but footprints from *different* coarse cells of one patrol route say where the
-//! route went).
+//! part); and anything about several footprints together. Footprints from one position with one
+//! `hide_m` share the coarse cell and narrow nothing; with *different* `hide_m` their coarse cells
+//! have different resolutions, and since H3 cells do not nest exactly, the observer is then
+//! known to be in the intersection of the cells, which can be smaller than either: use one
+//! `hide_m` per observer (or per deployment). Footprints from different coarse cells of one
+//! patrol route say where the route went.
 //!
 //! # Against a line of contact ([`PublicFootprint::against`])
 //!
