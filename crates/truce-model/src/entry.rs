@@ -97,6 +97,10 @@ pub enum Kind {
     /// ([`crate::lines::LineVersion`]).
     #[serde(rename = "line")]
     Line,
+    /// A run of positions of a line version filed in parts, following its `line` head
+    /// ([`crate::lines::LinePart`]).
+    #[serde(rename = "line.part")]
+    LinePart,
 }
 
 impl Kind {
@@ -127,6 +131,7 @@ impl Kind {
             Kind::Track => "track",
             Kind::Vessel => "vessel",
             Kind::Line => "line",
+            Kind::LinePart => "line.part",
         }
     }
 
@@ -139,7 +144,7 @@ impl Kind {
     /// Parses a kind name.
     pub fn parse(s: &str) -> Result<Kind, String> {
         serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
-            format!("unknown entry kind {s:?}; kinds: party.register, party.key.add, party.key.revoke, process, reading, site, report, assessment, commitment, fulfilment, statement, amend, manifest, review.policy, invocation, publication, witness.policy, witnessing, clock, extension, condition, track, vessel, line")
+            format!("unknown entry kind {s:?}; kinds: party.register, party.key.add, party.key.revoke, process, reading, site, report, assessment, commitment, fulfilment, statement, amend, manifest, review.policy, invocation, publication, witness.policy, witnessing, clock, extension, condition, track, vessel, line, line.part")
         })
     }
 }
@@ -195,6 +200,18 @@ pub enum Body {
     Vessel(crate::ais::Vessel),
     /// `line`
     Line(crate::lines::LineVersion),
+    /// `line` stating `parts` instead of `geometry`: the head of a version filed in parts.
+    LineHead(crate::lines::LineHead),
+    /// `line.part`
+    LinePart(crate::lines::LinePart),
+}
+
+/// Whether a `line` body states `parts` (a head of a version filed in parts) rather than its
+/// geometry: only its top-level keys are looked at.
+#[derive(serde::Deserialize)]
+struct LineProbe {
+    #[serde(default)]
+    parts: Option<serde::de::IgnoredAny>,
 }
 
 impl Body {
@@ -227,7 +244,9 @@ impl Body {
             Kind::Condition => Body::Condition(p(v)?),
             Kind::Track => Body::Track(p(v)?),
             Kind::Vessel => Body::Vessel(p(v)?),
+            Kind::Line if v.get("parts").is_some() => Body::LineHead(p(v)?),
             Kind::Line => Body::Line(p(v)?),
+            Kind::LinePart => Body::LinePart(p(v)?),
         })
     }
 
@@ -261,7 +280,11 @@ impl Body {
             Kind::Condition => Body::Condition(p(bytes)?),
             Kind::Track => Body::Track(p(bytes)?),
             Kind::Vessel => Body::Vessel(p(bytes)?),
-            Kind::Line => Body::Line(p(bytes)?),
+            Kind::Line => match serde_json::from_slice::<LineProbe>(bytes) {
+                Ok(LineProbe { parts: Some(_) }) => Body::LineHead(p(bytes)?),
+                _ => Body::Line(p(bytes)?),
+            },
+            Kind::LinePart => Body::LinePart(p(bytes)?),
         })
     }
 
@@ -292,6 +315,8 @@ impl Body {
             Body::Track(b) => serde_json::to_value(b),
             Body::Vessel(b) => serde_json::to_value(b),
             Body::Line(b) => serde_json::to_value(b),
+            Body::LineHead(b) => serde_json::to_value(b),
+            Body::LinePart(b) => serde_json::to_value(b),
         };
         r.unwrap_or(serde_json::Value::Null)
     }
@@ -322,7 +347,8 @@ impl Body {
             Body::Condition(_) => Kind::Condition,
             Body::Track(_) => Kind::Track,
             Body::Vessel(_) => Kind::Vessel,
-            Body::Line(_) => Kind::Line,
+            Body::Line(_) | Body::LineHead(_) => Kind::Line,
+            Body::LinePart(_) => Kind::LinePart,
         }
     }
 }

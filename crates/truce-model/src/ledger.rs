@@ -91,7 +91,7 @@ pub fn allowed_roles(kind: Kind) -> &'static [Role] {
         Kind::Extension => &[Belligerent, Mediator],
         Kind::Condition => &[Operator, Belligerent, Mediator],
         Kind::Track | Kind::Vessel => &[Belligerent, Monitor, OpenData],
-        Kind::Line => &[Belligerent, Monitor, Mediator],
+        Kind::Line | Kind::LinePart => &[Belligerent, Monitor, Mediator],
     }
 }
 
@@ -258,6 +258,9 @@ pub struct Ledger {
     /// Every version of each line, by (author, line id), sorted by (`valid_from`, log index):
     /// a new version never overwrites the past ([`Ledger::line_at`]).
     pub line_versions: BTreeMap<(Id, Id), Vec<Record<crate::lines::LineVersion>>>,
+    /// Line versions filed in parts that never became visible: (the head's log index, why —
+    /// parts missing, out of order, altered —, and what to do), in log order.
+    pub incomplete_lines: Vec<(u64, String)>,
     /// AIS track segments, per MMSI, compactly ([`crate::ais`]).
     pub tracks: crate::ais::TrackStore,
     /// AIS vessels' static data, per MMSI, every version with its time.
@@ -275,6 +278,16 @@ pub struct Ledger {
     pub size: u64,
     /// The manifest whose records are being read, if any.
     pending: Option<Pending>,
+    /// The line version filed in parts whose parts are being read, if any.
+    pending_line: Option<PendingLine>,
+}
+
+/// A line version filed in parts, waiting for them: its head's entry (as the version's record
+/// will show it) and the parts assembled so far.
+#[derive(Debug, Clone)]
+struct PendingLine {
+    head: Record<()>,
+    asm: crate::lines::Assembly,
 }
 
 /// A manifest waiting for its records. The records' root is computed as they arrive
@@ -581,7 +594,31 @@ impl Ledger {
     /// with [`Ledger::apply_decoded`] and [`Decoded::envelope`], and the entry is decoded once.
     pub fn admit_envelope(&self, env: &Envelope) -> Result<(), Rejection> {
         self.admit_replayed(env)?;
-        check_new(&env.body)
+        check_new(&env.body)?;
+        // A version filed in parts meets the shape rules once assembled, at its last part.
+        if let Body::LinePart(part) = &env.body {
+            if let Some(v) = self.line_if_last(part) {
+                let v = v.map_err(Rejection::Invalid)?;
+                v.geometry.check_shape().map_err(|e| {
+                    Rejection::Invalid(format!("line `{}` ({}): {e}", v.id, v.title))
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The version a pending line's `part` completes, if it is its last part (assembled on a
+    /// copy: the ledger is not changed).
+    fn line_if_last(
+        &self,
+        part: &crate::lines::LinePart,
+    ) -> Option<Result<crate::lines::LineVersion, String>> {
+        let p = self.pending_line.as_ref()?;
+        if part.part + 1 != p.asm.head().parts.count {
+            return None;
+        }
+        let mut asm = p.asm.clone();
+        Some(asm.push(part).and_then(|_| asm.finish()))
     }
 
     /// The rules every replay applies (what [`Ledger::apply`] checks), on an entry decoded once.
@@ -830,6 +867,30 @@ impl Ledger {
             }
             Body::Condition(_) => {}
             Body::Line(_) => self.party_refs(&env.body)?,
+            Body::LineHead(_) | Body::LinePart(_) if env.sig.is_empty() => {
+                return invalid(
+                    "a line version filed in parts and its parts are signed entries, not records under a manifest".into(),
+                );
+            }
+            Body::LineHead(_) => self.party_refs(&env.body)?,
+            Body::LinePart(part) => {
+                let Some(p) = &self.pending_line else {
+                    return invalid(format!(
+                        "line {} part {}: no line version is waiting for its parts here; parts follow their `line` head directly, in one batch (`truce lines import` files both)",
+                        part.line, part.part
+                    ));
+                };
+                if p.head.author != env.author {
+                    return invalid(format!(
+                        "line {} part {}: written by `{}`, but the version waiting for its parts (index {}) is `{}`'s; only the author of a version files its parts",
+                        part.line, part.part, env.author, p.head.index, p.head.author
+                    ));
+                }
+                p.asm.check(part).map_err(Rejection::Invalid)?;
+                if let Some(v) = self.line_if_last(part) {
+                    v.map_err(Rejection::Invalid)?;
+                }
+            }
             Body::Track(t) => {
                 if let Some(i) = self.tracks.find(&env.author, t) {
                     return Err(Rejection::Duplicate(i));
@@ -913,8 +974,12 @@ impl Ledger {
                         | Kind::Clock
                         | Kind::Track
                         | Kind::Vessel
+                        | Kind::LinePart
                 ) {
                     return invalid(format!("`{}` entries cannot be amended", kind.as_str()));
+                }
+                if kind == Kind::Line {
+                    self.check_line_amend(&a.amends, a.body.as_ref())?;
                 }
                 match (a.action, &a.body) {
                     (AmendAction::Correct, None) => {
@@ -975,7 +1040,51 @@ impl Ledger {
                     self.party(p, &format!("line `{}`: controlled_by", l.id))?;
                 }
             }
+            Body::LineHead(h) => {
+                if let Some(p) = &h.controlled_by {
+                    self.party(p, &format!("line `{}`: controlled_by", h.id))?;
+                }
+            }
             _ => {}
+        }
+        Ok(())
+    }
+
+    /// An amendment of a line version: the version is visible (a version filed in parts whose
+    /// parts never all arrived has nothing to amend), and a correction stating `parts` (the
+    /// head of a version filed in parts) keeps the geometry — its digest is the version's —
+    /// while its other fields may change; a correction with a `geometry` replaces it.
+    fn check_line_amend(
+        &self,
+        target: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(), Rejection> {
+        let Some(rec) = self
+            .line_versions
+            .values()
+            .flatten()
+            .find(|r| r.entry_id == target)
+        else {
+            return Err(Rejection::Invalid(format!(
+                "entry {target} is a line version that never became visible (its parts did not all arrive): there is nothing to amend; file the version again"
+            )));
+        };
+        let Some(b) = body else { return Ok(()) };
+        if let Ok(Body::LineHead(h)) = Body::parse(Kind::Line, b.clone()) {
+            let digest = crate::lines::geometry_sha256(&rec.value.geometry);
+            if h.parts.sha256 != digest
+                || Some(h.parts.geometry_type) != crate::lines::PartsType::of(&rec.value.geometry)
+                || h.parts.vertices as usize != rec.value.vertices()
+            {
+                return Err(Rejection::Invalid(format!(
+                    "a correction stating `parts` keeps the version's geometry: its parts must state type {:?}, {} vertices and sha256 {digest}; to change the geometry, file a new version (or correct with the whole geometry if it fits one entry)",
+                    crate::lines::PartsType::of(&rec.value.geometry).map(|t| t.as_str()),
+                    rec.value.vertices()
+                )));
+            }
+            h.with_geometry(rec.value.geometry.clone())
+                .validate()
+                .map_err(Rejection::Invalid)?;
         }
         Ok(())
     }
@@ -1066,16 +1175,26 @@ impl Ledger {
                 self.counts.refused += 1;
                 return Applied::Refused(Rejection::Malformed(e));
             }
-            DecodedAs::Record(rec) => return self.apply_record(index, rec),
+            DecodedAs::Record(rec) => {
+                self.break_line(None);
+                return self.apply_record(index, rec);
+            }
             DecodedAs::Entry(env) if env.sig.is_empty() => {
+                self.break_line(None);
                 return match Decoded::envelope(*env).0 {
                     DecodedAs::Record(rec) => self.apply_record(index, rec),
                     _ => Applied::Opaque,
-                }
+                };
             }
             DecodedAs::Entry(env) => *env,
         };
-        self.break_pending();
+        // A line's parts continue the version waiting for them; any other entry ends it.
+        let part = env.kind == Kind::LinePart;
+        if part {
+            self.break_manifest();
+        } else {
+            self.break_pending();
+        }
         match self.admit_replayed(&env) {
             Ok(()) => {
                 let (id, kind) = (env.id.clone(), env.kind);
@@ -1084,6 +1203,9 @@ impl Ledger {
                 Applied::Accepted(id, kind)
             }
             Err(r) => {
+                if part {
+                    self.break_line(Some((index, &r)));
+                }
                 self.counts.refused += 1;
                 Applied::Refused(r)
             }
@@ -1093,9 +1215,39 @@ impl Ledger {
     /// An entry other than the expected records arrived: the pending manifest's records are
     /// incomplete, so none of them is accepted.
     fn break_pending(&mut self) {
+        self.break_manifest();
+        self.break_line(None);
+    }
+
+    fn break_manifest(&mut self) {
         if let Some(p) = self.pending.take() {
             self.counts.refused += p.seen.count();
         }
+    }
+
+    /// The line version waiting for its parts will not get them all (another entry came, or
+    /// `refused` a part): it never becomes visible, and [`Ledger::incomplete_lines`] says why.
+    fn break_line(&mut self, refused: Option<(u64, &Rejection)>) {
+        let Some(p) = self.pending_line.take() else {
+            return;
+        };
+        let h = p.asm.head();
+        let why = match refused {
+            Some((i, r)) => format!("its part at index {i} was refused: {r}"),
+            None => format!(
+                "only {} of its {} parts followed it (the entry at index {} is not one of them)",
+                p.asm.received(),
+                h.parts.count,
+                self.size
+            ),
+        };
+        self.incomplete_lines.push((
+            p.head.index,
+            format!(
+                "line {}/{} (the version filed at index {}, entry {}) is not visible: {why}; file the whole version again (`truce lines import` appends a version and all its parts in one batch)",
+                p.head.author, h.id, p.head.index, p.head.entry_id
+            ),
+        ));
     }
 
     fn apply_record(&mut self, index: u64, rec: RecordIn) -> Applied {
@@ -1329,16 +1481,37 @@ impl Ledger {
                 .entry(x.id.clone())
                 .or_default()
                 .push(record(&env, index, x)),
-            Body::Line(l) => {
-                let rec = record(&env, index, l);
-                let v = self
-                    .line_versions
-                    .entry((a, rec.value.id.clone()))
-                    .or_default();
-                let at = v.partition_point(|r| {
-                    (r.value.valid_from, r.index) <= (rec.value.valid_from, rec.index)
+            Body::Line(l) => self.insert_line(record(&env, index, l)),
+            Body::LineHead(h) => {
+                self.pending_line = Some(PendingLine {
+                    head: record(&env, index, ()),
+                    asm: crate::lines::Assembly::new(h, &env.id),
                 });
-                v.insert(at, rec);
+            }
+            Body::LinePart(part) => {
+                let Some(mut p) = self.pending_line.take() else {
+                    return;
+                };
+                match p.asm.push(&part) {
+                    Ok(false) => self.pending_line = Some(p),
+                    Ok(true) => {
+                        let head = p.head.clone();
+                        match p.asm.finish() {
+                            Ok(v) => self.insert_line(Record {
+                                index: head.index,
+                                entry_id: head.entry_id,
+                                author: head.author,
+                                time: head.time,
+                                key: head.key,
+                                value: v,
+                                retracted: None,
+                                corrections: Vec::new(),
+                            }),
+                            Err(e) => self.incomplete_lines.push((head.index, e)),
+                        }
+                    }
+                    Err(e) => self.incomplete_lines.push((p.head.index, e)),
+                }
             }
             Body::Track(t) => self.tracks.insert(index, &a, &t),
             Body::Vessel(v) => self.vessels.insert(index, &a, env.time, v),
@@ -1358,6 +1531,19 @@ impl Ledger {
                 }
             }
         }
+    }
+
+    /// Files a visible line version, keeping each line's versions in (`valid_from`, log index)
+    /// order.
+    fn insert_line(&mut self, rec: Record<crate::lines::LineVersion>) {
+        let v = self
+            .line_versions
+            .entry((rec.author.clone(), rec.value.id.clone()))
+            .or_default();
+        let at = v.partition_point(|r| {
+            (r.value.valid_from, r.index) <= (rec.value.valid_from, rec.index)
+        });
+        v.insert(at, rec);
     }
 
     fn apply_amend(&mut self, am: Amendment) {
@@ -1423,7 +1609,21 @@ impl Ledger {
                 Body::Condition
             ),
             Kind::Line => {
-                go!(self.line_versions.values_mut().flatten(), Body::Line);
+                // A correction stating `parts` keeps the version's geometry (checked on
+                // admission): the head's fields replace the others.
+                let rec = self
+                    .line_versions
+                    .values_mut()
+                    .flatten()
+                    .find(|r| r.entry_id == target);
+                let new = match (&rec, body) {
+                    (Some(r), Some(Body::LineHead(h))) => {
+                        Some(h.with_geometry(r.value.geometry.clone()))
+                    }
+                    (_, Some(Body::Line(l))) => Some(l),
+                    _ => None,
+                };
+                amend(rec, retract, new, reason);
                 // A correction may move a version's valid_from: keep the order.
                 for v in self.line_versions.values_mut() {
                     v.sort_by_key(|r| (r.value.valid_from, r.index));
@@ -1439,7 +1639,8 @@ impl Ledger {
             | Kind::Witnessing
             | Kind::Clock
             | Kind::Track
-            | Kind::Vessel => {}
+            | Kind::Vessel
+            | Kind::LinePart => {}
         }
     }
 
@@ -1574,6 +1775,7 @@ fn same_key(body: &Body) -> Option<Id> {
         Body::Extension(x) => Some(x.agreement.clone()),
         Body::Condition(c) => Some(c.id.clone()),
         Body::Line(l) => Some(l.id.clone()),
+        Body::LineHead(h) => Some(h.id.clone()),
         _ => None,
     }
 }

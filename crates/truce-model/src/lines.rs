@@ -429,6 +429,470 @@ pub fn version<'a>(
     }
 }
 
+/// The most parts a version filed in parts ([`LineHead`]) may have.
+pub const MAX_PARTS: u32 = 1_000;
+/// The most bytes [`split`] puts in one part's body, leaving room for its envelope within the
+/// log's 65,535 bytes an entry.
+pub const PART_BODY_BYTES: usize = 60_000;
+
+/// The shape of a geometry filed in parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PartsType {
+    /// One line.
+    LineString,
+    /// Several lines (each part names its line, `sub`).
+    MultiLineString,
+    /// An area (each part names its ring, `sub`: 0 the outer ring, then the holes).
+    Polygon,
+}
+
+impl PartsType {
+    /// The GeoJSON type name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PartsType::LineString => "LineString",
+            PartsType::MultiLineString => "MultiLineString",
+            PartsType::Polygon => "Polygon",
+        }
+    }
+
+    /// The type of a geometry that may be filed in parts (not a point).
+    pub fn of(g: &Geometry) -> Option<PartsType> {
+        match g {
+            Geometry::LineString(_) => Some(PartsType::LineString),
+            Geometry::MultiLineString(_) => Some(PartsType::MultiLineString),
+            Geometry::Polygon(_) => Some(PartsType::Polygon),
+            Geometry::Point(_) => None,
+        }
+    }
+}
+
+/// What a version filed in parts states instead of its geometry: the geometry's type, how many
+/// `line.part` entries follow, how many positions they carry, and the SHA-256 (lowercase hex) of
+/// the assembled geometry's RFC 8785 JSON ([`geometry_sha256`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parts {
+    /// The geometry's GeoJSON type.
+    #[serde(rename = "type")]
+    pub geometry_type: PartsType,
+    /// How many `line.part` entries follow the head (1 to [`MAX_PARTS`]).
+    pub count: u32,
+    /// How many positions they carry together (at most [`MAX_VERTICES`]).
+    pub vertices: u32,
+    /// SHA-256 of the assembled geometry's RFC 8785 JSON, lowercase hex.
+    pub sha256: String,
+}
+
+/// The head of a version too large for one entry (body of a `line` entry that states `parts`
+/// instead of `geometry`): everything a [`LineVersion`] holds but its geometry, which follows in
+/// `parts.count` `line.part` entries ([`LinePart`]) directly after it, by the same author, in
+/// one batch. The ledger assembles the version when the last part arrives and its digest
+/// matches; until then, and if it never does, nothing of it is visible.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "LineHeadRaw")]
+pub struct LineHead {
+    /// The line's id.
+    pub id: Id,
+    /// What it is, in words.
+    pub title: String,
+    /// Contact, reference or control area.
+    pub kind: LineKind,
+    /// The parts that carry the geometry.
+    pub parts: Parts,
+    /// A control area's controlling party.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controlled_by: Option<Id>,
+    /// From when this version holds.
+    pub valid_from: Time,
+    /// Named stretches, in order along the line (checked against the assembled geometry).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sectors: Vec<Sector>,
+    /// How far off the line may be, in metres.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approximate_m: Option<u32>,
+    /// Where the line comes from.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LineHeadRaw {
+    id: Id,
+    title: String,
+    kind: LineKind,
+    parts: Parts,
+    #[serde(default)]
+    controlled_by: Option<Id>,
+    valid_from: Time,
+    #[serde(default)]
+    sectors: Vec<Sector>,
+    #[serde(default)]
+    approximate_m: Option<u32>,
+    #[serde(default)]
+    source: String,
+}
+
+impl TryFrom<LineHeadRaw> for LineHead {
+    type Error = String;
+    fn try_from(r: LineHeadRaw) -> Result<Self, String> {
+        let h = LineHead {
+            id: r.id,
+            title: r.title,
+            kind: r.kind,
+            parts: r.parts,
+            controlled_by: r.controlled_by,
+            valid_from: r.valid_from,
+            sectors: r.sectors,
+            approximate_m: r.approximate_m,
+            source: r.source,
+        };
+        h.validate()?;
+        Ok(h)
+    }
+}
+
+/// A stand-in geometry of a type, to check a head's other fields by [`LineVersion::validate`]'s
+/// rules before its parts arrive.
+fn stand_in(t: PartsType) -> Option<Geometry> {
+    let a = crate::geo::Point::new(0.0, 0.0).ok()?;
+    let b = crate::geo::Point::new(0.0, 1.0).ok()?;
+    let c = crate::geo::Point::new(1.0, 1.0).ok()?;
+    Some(match t {
+        PartsType::LineString => Geometry::LineString(LineString::new(vec![a, b]).ok()?),
+        PartsType::MultiLineString => Geometry::MultiLineString(
+            crate::geo::MultiLineString::new(vec![LineString::new(vec![a, b]).ok()?]).ok()?,
+        ),
+        PartsType::Polygon => {
+            Geometry::Polygon(crate::geo::Polygon::new(vec![vec![a, b, c, a]]).ok()?)
+        }
+    })
+}
+
+use crate::geo::{LineString, Point};
+
+impl LineHead {
+    /// The rules a head meets before its parts arrive: those of [`LineVersion::validate`] that do
+    /// not need the geometry (the sectors' ends are checked on the assembled line), and the
+    /// bounds of `parts`.
+    pub fn validate(&self) -> Result<(), String> {
+        let line = self.id.as_str();
+        let p = &self.parts;
+        if p.count == 0 || p.count > MAX_PARTS {
+            return Err(format!(
+                "line {line}: parts.count is {}; a version filed in parts has 1 to {MAX_PARTS} parts",
+                p.count
+            ));
+        }
+        if p.vertices as usize > MAX_VERTICES || (p.vertices as usize) < p.count as usize {
+            return Err(format!(
+                "line {line}: parts.vertices is {}; it is at least one a part and at most {MAX_VERTICES}: simplify the line or split it into several lines",
+                p.vertices
+            ));
+        }
+        if p.sha256.len() != 64
+            || !p
+                .sha256
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return Err(format!(
+                "line {line}: parts.sha256 is not 64 lowercase hex digits (the SHA-256 of the assembled geometry's RFC 8785 JSON)"
+            ));
+        }
+        let g = stand_in(p.geometry_type)
+            .ok_or_else(|| format!("line {line}: no stand-in geometry"))?;
+        // The sectors' ends wait for the geometry (checked on the assembled line); the rest is
+        // checked now, on a stand-in of the type.
+        match self.with_geometry(g).validate() {
+            Err(e) if !e.contains("beyond the line's end") => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// The version this head states, with `geometry`.
+    pub fn with_geometry(&self, geometry: Geometry) -> LineVersion {
+        LineVersion {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            kind: self.kind,
+            geometry,
+            controlled_by: self.controlled_by.clone(),
+            valid_from: self.valid_from,
+            sectors: self.sectors.clone(),
+            approximate_m: self.approximate_m,
+            source: self.source.clone(),
+        }
+    }
+
+    /// The head that states `v` in parts (`parts` as [`split`] makes them).
+    pub fn of(v: &LineVersion, parts: Parts) -> LineHead {
+        LineHead {
+            id: v.id.clone(),
+            title: v.title.clone(),
+            kind: v.kind,
+            parts,
+            controlled_by: v.controlled_by.clone(),
+            valid_from: v.valid_from,
+            sectors: v.sectors.clone(),
+            approximate_m: v.approximate_m,
+            source: v.source.clone(),
+        }
+    }
+}
+
+/// A run of positions of a version filed in parts (body of `line.part`): part `part` (from 0)
+/// of the version whose head is the entry `head` (line `line`), positions of its line or ring
+/// `sub` (0 for a LineString; a MultiLineString's line or a Polygon's ring, 0 the outer one).
+/// The runs of one `sub` are joined in part order; a part starts a new `sub` only when it is the
+/// next one. Naming the head's entry id binds each part to one version (two versions of the same
+/// geometry have different parts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinePart {
+    /// The line's id (the head's).
+    pub line: Id,
+    /// The head's entry id (64 lowercase hex digits).
+    pub head: String,
+    /// The part's index, from 0.
+    pub part: u32,
+    /// The line (MultiLineString) or ring (Polygon) the positions belong to.
+    pub sub: u32,
+    /// The positions, in order.
+    pub coordinates: Vec<Point>,
+}
+
+/// SHA-256 (lowercase hex) of a geometry's RFC 8785 JSON: what `parts.sha256` states.
+pub fn geometry_sha256(g: &Geometry) -> String {
+    use sha2::Digest;
+    let v = serde_json::to_value(g).unwrap_or(Value::Null);
+    let bytes = crate::entry::jcs(&v).unwrap_or_default();
+    let d: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+    crate::entry::hex(&d)
+}
+
+/// A version filed in parts, assembled as its parts arrive ([`LineHead`], [`LinePart`]): the
+/// ledger's state between a head and its last part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assembly {
+    head: LineHead,
+    head_id: String,
+    subs: Vec<Vec<Point>>,
+    next: u32,
+    vertices: usize,
+}
+
+impl Assembly {
+    /// Waiting for the first part of `head`, filed as the entry `head_id`.
+    pub fn new(head: LineHead, head_id: &str) -> Assembly {
+        Assembly {
+            head,
+            head_id: head_id.to_string(),
+            subs: Vec::new(),
+            next: 0,
+            vertices: 0,
+        }
+    }
+
+    /// The head.
+    pub fn head(&self) -> &LineHead {
+        &self.head
+    }
+
+    /// Parts received.
+    pub fn received(&self) -> u32 {
+        self.next
+    }
+
+    /// Whether `p` is the part expected next: refused with what is wrong, where and what to do.
+    pub fn check(&self, p: &LinePart) -> Result<(), String> {
+        let h = &self.head;
+        let at = format!("line {} part {}", h.id, p.part);
+        let redo = "file the whole version again (`truce lines import` appends a version and all its parts in one batch)";
+        if p.line != h.id {
+            return Err(format!(
+                "{at}: it belongs to line {}, but the version waiting for its parts is line {}; {redo}",
+                p.line, h.id
+            ));
+        }
+        if p.head != self.head_id {
+            return Err(format!(
+                "{at}: it names the head {}, but the version waiting for its parts is the entry {}; {redo}",
+                p.head, self.head_id
+            ));
+        }
+        if p.part != self.next {
+            return Err(format!(
+                "line {}: part {} arrived where part {} of {} was due (parts follow their head in order); {redo}",
+                h.id, p.part, self.next, h.parts.count
+            ));
+        }
+        if p.coordinates.is_empty() {
+            return Err(format!("{at}: it carries no positions; {redo}"));
+        }
+        let cur = self.subs.len() as u32;
+        let ok_sub = match h.parts.geometry_type {
+            PartsType::LineString => p.sub == 0,
+            _ => p.sub + 1 == cur || p.sub == cur,
+        };
+        if !ok_sub {
+            return Err(format!(
+                "{at}: sub {} is not the current line/ring ({}) or the next; a {} {}; {redo}",
+                p.sub,
+                cur.saturating_sub(1),
+                h.parts.geometry_type.as_str(),
+                if h.parts.geometry_type == PartsType::LineString {
+                    "has only sub 0"
+                } else {
+                    "lists its lines or rings one after another"
+                }
+            ));
+        }
+        let n = self.vertices + p.coordinates.len();
+        if n > h.parts.vertices as usize {
+            return Err(format!(
+                "{at}: the parts so far carry {n} positions, more than the {} the head states; {redo}",
+                h.parts.vertices
+            ));
+        }
+        Ok(())
+    }
+
+    /// Adds the next part ([`Assembly::check`] first); whether it was the last.
+    pub fn push(&mut self, p: &LinePart) -> Result<bool, String> {
+        self.check(p)?;
+        if p.sub as usize == self.subs.len() {
+            self.subs.push(Vec::new());
+        }
+        if let Some(s) = self.subs.last_mut() {
+            s.extend_from_slice(&p.coordinates);
+        }
+        self.vertices += p.coordinates.len();
+        self.next += 1;
+        Ok(self.next == self.head.parts.count)
+    }
+
+    /// The assembled version, once every part has arrived: its geometry valid, its positions as
+    /// many as stated, its digest the head's, and the whole version meeting
+    /// [`LineVersion::validate`].
+    pub fn finish(self) -> Result<LineVersion, String> {
+        let h = &self.head;
+        let redo = "file the whole version again (`truce lines import` appends a version and all its parts in one batch)";
+        if self.next != h.parts.count {
+            return Err(format!(
+                "line {}: {} of {} parts arrived; {redo}",
+                h.id, self.next, h.parts.count
+            ));
+        }
+        if self.vertices != h.parts.vertices as usize {
+            return Err(format!(
+                "line {}: the parts carry {} positions, the head states {}; {redo}",
+                h.id, self.vertices, h.parts.vertices
+            ));
+        }
+        let mut subs = self.subs;
+        let built = match h.parts.geometry_type {
+            PartsType::LineString => {
+                LineString::new(subs.pop().unwrap_or_default()).map(Geometry::LineString)
+            }
+            PartsType::MultiLineString => subs
+                .into_iter()
+                .map(LineString::new)
+                .collect::<Result<Vec<_>, _>>()
+                .and_then(crate::geo::MultiLineString::new)
+                .map(Geometry::MultiLineString),
+            PartsType::Polygon => crate::geo::Polygon::new(subs).map(Geometry::Polygon),
+        };
+        let g = built.map_err(|e| {
+            format!(
+                "line {}: the assembled {}: {e}; {redo}",
+                h.id,
+                h.parts.geometry_type.as_str()
+            )
+        })?;
+        let digest = geometry_sha256(&g);
+        if digest != h.parts.sha256 {
+            return Err(format!(
+                "line {}: the assembled geometry's SHA-256 is {digest}, the head states {}: a part was altered, lost or reordered; {redo}",
+                h.id, h.parts.sha256
+            ));
+        }
+        let v = h.with_geometry(g);
+        v.validate()?;
+        Ok(v)
+    }
+}
+
+/// Splits a version into a head and its parts when its body would not fit one entry (more than
+/// `max_body` bytes of JSON; [`PART_BODY_BYTES`] leaves room for the envelope); `None` when it
+/// fits. Parts hold runs of at most `max_body` bytes of positions each; their `head` is empty
+/// until [`bind`] names the head's entry id (known once the head is signed).
+pub fn split(
+    v: &LineVersion,
+    max_body: usize,
+) -> Result<Option<(LineHead, Vec<LinePart>)>, String> {
+    let size = serde_json::to_vec(v).map(|b| b.len()).unwrap_or(usize::MAX);
+    if size <= max_body {
+        return Ok(None);
+    }
+    let t = PartsType::of(&v.geometry)
+        .ok_or_else(|| format!("line {}: a point is not filed in parts", v.id))?;
+    let subs: Vec<&[Point]> = match &v.geometry {
+        Geometry::LineString(l) => vec![l.points()],
+        Geometry::MultiLineString(m) => m.lines().iter().map(|l| l.points()).collect(),
+        Geometry::Polygon(p) => p.rings().iter().map(Vec::as_slice).collect(),
+        Geometry::Point(_) => Vec::new(),
+    };
+    // Room for {"coordinates":[],"head":"<64 hex>","line":"…","part":N,"sub":N}.
+    let room = max_body.saturating_sub(160 + v.id.as_str().len());
+    let mut parts: Vec<LinePart> = Vec::new();
+    for (sub, pts) in subs.into_iter().enumerate() {
+        let mut run: Vec<Point> = Vec::new();
+        let mut bytes = 0usize;
+        for p in pts {
+            let n = serde_json::to_vec(p).map(|b| b.len() + 1).unwrap_or(64);
+            if !run.is_empty() && bytes + n > room {
+                parts.push(LinePart {
+                    line: v.id.clone(),
+                    head: String::new(),
+                    part: parts.len() as u32,
+                    sub: sub as u32,
+                    coordinates: std::mem::take(&mut run),
+                });
+                bytes = 0;
+            }
+            run.push(*p);
+            bytes += n;
+        }
+        parts.push(LinePart {
+            line: v.id.clone(),
+            head: String::new(),
+            part: parts.len() as u32,
+            sub: sub as u32,
+            coordinates: run,
+        });
+    }
+    let head = LineHead::of(
+        v,
+        Parts {
+            geometry_type: t,
+            count: u32::try_from(parts.len()).unwrap_or(u32::MAX),
+            vertices: u32::try_from(v.vertices()).unwrap_or(u32::MAX),
+            sha256: geometry_sha256(&v.geometry),
+        },
+    );
+    head.validate()?;
+    Ok(Some((head, parts)))
+}
+
+/// Names `head_id` (the signed head's entry id) in each part.
+pub fn bind(parts: &mut [LinePart], head_id: &str) {
+    for p in parts {
+        p.head = head_id.to_string();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

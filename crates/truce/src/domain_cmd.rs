@@ -474,6 +474,8 @@ fn describe(body: &Body) -> String {
         Body::Track(b) => b.key(),
         Body::Vessel(b) => b.key(),
         Body::Line(b) => format!("{} from {}", b.id, b.valid_from),
+        Body::LineHead(b) => format!("{} from {} in {} parts", b.id, b.valid_from, b.parts.count),
+        Body::LinePart(b) => format!("{} part {}", b.line, b.part),
         Body::Assessment(_)
         | Body::Amend(_)
         | Body::ReviewPolicy(_)
