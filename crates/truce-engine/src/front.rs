@@ -305,6 +305,12 @@ fn judge_one(
     match p {
         Prohibition::ExplosionInBuffer => {
             let width = terms.buffer_km? * 1000.0;
+            if let Some(fp) = snap.front.said(r).and_then(|s| s.footprint.as_deref()) {
+                if parties.iter().all(|x| x.shape.area.is_none()) {
+                    let (holds, why) = buffer_footprint(fp, parties, width);
+                    return Some((holds, None, format!("{label}: {why}")));
+                }
+            }
             let rels: Vec<Rel> = parties.iter().map(|x| x.rel(r.point)).collect();
             let own: Vec<usize> = (0..parties.len()).filter(|&i| rels[i].own).collect();
             let mut slack = f64::INFINITY;
@@ -553,6 +559,98 @@ fn judge_one(
             ))
         }
     }
+}
+
+/// The buffer test for an observation's public footprint (every position it may refer to):
+/// `yes` when all of it is inside the buffer, `no` when none of it can be, else `uncertain`.
+fn buffer_footprint(
+    fp: &truce_geo::PublicFootprint,
+    parties: &[PartyAt<'_>],
+    width: f64,
+) -> (Tri, String) {
+    struct R {
+        min: f64,
+        max: f64,
+        own: bool,
+        other: bool,
+        half: f64,
+        approx: f64,
+    }
+    let rs: Vec<R> = parties
+        .iter()
+        .map(|x| {
+            let lr = fp.against_cells(&x.shape.line);
+            let (own, other) = match x.pl.side {
+                Some(LineSide::Left) => (lr.left, lr.right),
+                _ => (lr.right, lr.left),
+            };
+            R {
+                min: lr.min_m,
+                max: lr.max_m,
+                own,
+                other,
+                half: x.share * width,
+                approx: f64::from(x.line.approximate_m),
+            }
+        })
+        .collect();
+    let several = parties.len() >= 2;
+    // A position is inside when it lies on a party's side within its share, or (with several
+    // lines) on no party's side, between the lines: so all of the footprint is inside when every
+    // part of it that may lie on a party's side lies within that party's share.
+    let all_in = if several {
+        rs.iter().all(|r| !r.own || r.max + r.approx <= r.half)
+    } else {
+        rs.iter()
+            .all(|r| r.own && !r.other && r.max + r.approx <= r.half)
+    };
+    let none_in = if several {
+        rs.iter().all(|r| !r.own || r.min - r.approx > r.half)
+            && rs.iter().any(|r| r.own && !r.other)
+    } else {
+        rs.iter()
+            .all(|r| (r.own && !r.other && r.min - r.approx > r.half) || (r.other && !r.own))
+    };
+    let holds = if all_in {
+        Tri::Yes
+    } else if none_in {
+        Tri::No
+    } else {
+        Tri::Uncertain
+    };
+    let parts: Vec<String> = parties
+        .iter()
+        .zip(&rs)
+        .map(|(x, r)| {
+            format!(
+                "{}–{} from {}'s line {} ({}), its share of the buffer {}",
+                km(r.min),
+                km(r.max),
+                x.pl.party,
+                x.name(),
+                match (r.own, r.other) {
+                    (true, false) => "on its side",
+                    (false, true) => "on the other side",
+                    _ => "reaching both sides",
+                },
+                km(r.half)
+            )
+        })
+        .collect();
+    (
+        holds,
+        format!(
+            "its public footprint ({} cells; the observer hidden within {:.0} m) lies {}: {}",
+            fp.cells().len(),
+            fp.hidden_radius_m(),
+            parts.join("; "),
+            match holds {
+                Tri::Yes => "all of it inside the buffer",
+                Tri::No => "none of it inside the buffer",
+                Tri::Uncertain => "partly inside the buffer: the footprint cannot say where",
+            }
+        ),
+    )
 }
 
 fn share_word(s: f64) -> String {

@@ -580,6 +580,39 @@ pub struct ReportFrontIn {
     pub weapon: Option<truce_model::front::WeaponSeen>,
     /// Where the fire came from.
     pub fire_from: Option<truce_model::front::FireFrom>,
+    /// A monitor's observation (its public part).
+    pub observation: Option<truce_model::front::Observation>,
+    /// The observation's public footprint, read from its cells (`None` when there is no
+    /// observation, or its cells are not H3 cells of one resolution: then the report counts as
+    /// the point and uncertainty it states).
+    pub footprint: Option<std::sync::Arc<truce_geo::PublicFootprint>>,
+}
+
+impl ReportFrontIn {
+    /// What a report states, its observation's footprint read from its cells.
+    pub fn new(
+        index: u64,
+        author: Id,
+        id: Id,
+        weapon: Option<truce_model::front::WeaponSeen>,
+        fire_from: Option<truce_model::front::FireFrom>,
+        observation: Option<truce_model::front::Observation>,
+    ) -> ReportFrontIn {
+        let footprint = observation.as_ref().and_then(|o| {
+            truce_geo::PublicFootprint::from_cell_strings(&o.footprint.cells, o.footprint.hidden_m)
+                .ok()
+                .map(std::sync::Arc::new)
+        });
+        ReportFrontIn {
+            index,
+            author,
+            id,
+            weapon,
+            fire_from,
+            observation,
+            footprint,
+        }
+    }
 }
 
 /// The line-of-contact part of a snapshot: every version of every line, and what reports say of
@@ -647,12 +680,16 @@ impl Front {
     /// report; a bulk record's weapon is not kept by the report store, so it reads as none).
     pub fn report_of(r: &truce_model::reports::ReportRef<'_>) -> Option<ReportFrontIn> {
         let held = r.held()?;
-        (held.value.weapon.is_some() || held.value.fire_from.is_some()).then(|| ReportFrontIn {
-            index: r.index(),
-            author: r.author().clone(),
-            id: r.id_owned(),
-            weapon: held.value.weapon.clone(),
-            fire_from: held.value.fire_from.clone(),
+        let v = &held.value;
+        (v.weapon.is_some() || v.fire_from.is_some() || v.observation.is_some()).then(|| {
+            ReportFrontIn::new(
+                r.index(),
+                r.author().clone(),
+                r.id_owned(),
+                v.weapon.clone(),
+                v.fire_from.clone(),
+                v.observation.clone(),
+            )
         })
     }
 

@@ -153,18 +153,23 @@ fn reasons(f: &Finding, rule: &str) -> Vec<String> {
 }
 
 fn weapon(index: u64, calibre: u32) -> ReportFrontIn {
-    ReportFrontIn {
+    ReportFrontIn::new(
         index,
-        author: id("osce"),
-        id: id(&format!("r{index}")),
-        weapon: Some(WeaponSeen {
+        id("osce"),
+        id(&format!("r{index}")),
+        Some(WeaponSeen {
             class: WeaponClass::new("weapon.artillery.howitzer").unwrap(),
             calibre_mm: Some(calibre),
             count: Some(2),
             model: Some("2A65 Msta-B".into()),
         }),
-        fire_from: None,
-    }
+        None,
+        None,
+    )
+}
+
+fn fire(from: FireFrom) -> ReportFrontIn {
+    ReportFrontIn::new(10, id("osce"), id("r10"), None, Some(from), None)
 }
 
 #[test]
@@ -398,17 +403,11 @@ fn fire_across_the_line_needs_its_origin() {
     let mut r = report(10, "osce", Role::Monitor, Act::Explosion, impact);
     r.perpetrator = None;
     // A crater analysis: fire from the east, from up to 40 km: it may have crossed.
-    let crater = ReportFrontIn {
-        index: 10,
-        author: id("osce"),
-        id: id("r10"),
-        weapon: None,
-        fire_from: Some(FireFrom {
-            point: None,
-            bearing_deg: Some(90.0),
-            range_km: Some(40.0),
-        }),
-    };
+    let crater = fire(FireFrom {
+        point: None,
+        bearing_deg: Some(90.0),
+        range_km: Some(40.0),
+    });
     let f = findings(&snapshot(vec![r.clone()], vec![crater.clone()], lines()));
     assert_eq!(f.len(), 1, "{f:#?}");
     let front = reasons(&f[0], "front");
@@ -419,8 +418,7 @@ fn fire_across_the_line_needs_its_origin() {
         "{front:#?}"
     );
     // From the west, within 40 km: it cannot have crossed.
-    let mut west = crater.clone();
-    west.fire_from = Some(FireFrom {
+    let west = fire(FireFrom {
         point: None,
         bearing_deg: Some(270.0),
         range_km: Some(40.0),
@@ -428,8 +426,7 @@ fn fire_across_the_line_needs_its_origin() {
     let f = findings(&snapshot(vec![r.clone()], vec![west], lines()));
     assert!(f.is_empty(), "{f:#?}");
     // A stated firing position east of both lines: across.
-    let mut from = crater;
-    from.fire_from = Some(FireFrom {
+    let from = fire(FireFrom {
         point: Some(Point::new(38.5, 48.0).unwrap()),
         bearing_deg: None,
         range_km: None,
@@ -476,5 +473,112 @@ fn without_a_line_in_force_the_terms_cannot_be_judged() {
     );
     r.start = t("2025-06-01T00:00:00Z");
     let f = findings(&snapshot(vec![r], Vec::new(), Vec::new()));
+    assert!(f.is_empty(), "{f:#?}");
+}
+
+/// A patrol's observation at `observer` (restricted) as the log carries it: the public footprint
+/// (observer hidden within 1 km at least), the report placed at its centroid with an uncertainty
+/// covering every cell.
+fn observed(
+    index: u64,
+    observer: [f64; 2],
+    sectors: &[(f64, f64)],
+    ring: (f64, f64),
+    count: u32,
+) -> (ReportIn, ReportFrontIn) {
+    use truce_model::front::{DistanceRange, EventType, Modality, Observation, PublicCells};
+    let secs: Vec<truce_geo::Sector> = sectors
+        .iter()
+        .map(|&(a, b)| truce_geo::Sector::new(a, b).unwrap())
+        .collect();
+    let fp = truce_geo::coarsen(
+        observer,
+        &secs,
+        truce_geo::Ring::new(ring.0, ring.1).unwrap(),
+        1000.0,
+    )
+    .unwrap();
+    let c = fp.centroid();
+    let radius = fp
+        .to_polygons()
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|v| truce_geo::distance_m(c, *v))
+        .fold(0.0, f64::max);
+    let mut r = report(index, "osce", Role::Monitor, Act::Explosion, c);
+    r.uncertainty_m = radius.ceil() as u32;
+    let o = Observation {
+        count,
+        distance: DistanceRange {
+            max_m: ring.1,
+            min_m: ring.0,
+        },
+        event: EventType::Undetermined,
+        footprint: PublicCells {
+            cells: fp.cell_strings(),
+            hidden_m: fp.hidden_radius_m(),
+        },
+        modality: Modality::Heard,
+        observer: "ab".repeat(32),
+        sectors: sectors.iter().map(|&(a, b)| [a, b]).collect(),
+    };
+    let said = ReportFrontIn::new(index, id("osce"), r.id.clone(), None, None, Some(o));
+    assert!(said.footprint.is_some());
+    (r, said)
+}
+
+#[test]
+fn two_patrols_hearing_the_same_explosions_make_one_incident_judged_on_their_footprints() {
+    // Two patrols 4 km west of the line, 6 km apart, both hear explosions towards the line:
+    // their footprints overlap there, inside the buffer (Ukraine's half, and the strip between
+    // the two parties' lines).
+    let a = at(UA_LON, 270.0, 4.0);
+    let b = truce_geo::destination(a, 0.0, 6_000.0);
+    let (ra, sa) = observed(10, a, &[(67.5, 112.5)], (2_000.0, 4_000.0), 26);
+    let (rb, sb) = observed(11, b, &[(112.5, 157.5)], (3_000.0, 6_000.0), 19);
+    let j = judge(
+        &snapshot(vec![ra, rb], vec![sa.clone(), sb.clone()], lines()),
+        &Params::default(),
+    );
+    assert_eq!(j.incidents.len(), 1, "{:#?}", j.incidents);
+    assert_eq!(j.incidents[0].members.len(), 2);
+    assert!(sa
+        .footprint
+        .as_ref()
+        .unwrap()
+        .overlaps(sb.footprint.as_ref().unwrap()));
+    let f = &j.findings[0];
+    assert_eq!(f.outcome, Outcome::Undetermined, "{f:#?}");
+    let front = reasons(f, "front");
+    assert!(
+        front
+            .iter()
+            .any(|x| x.starts_with("yes: explosion-in-buffer")
+                && x.contains("public footprint")
+                && x.contains("all of it inside the buffer")),
+        "{front:#?}"
+    );
+    // No reason, incident or finding carries the observers' positions.
+    let text = serde_json::to_string(&j).unwrap();
+    for p in [a, b] {
+        for v in p {
+            assert!(!text.contains(&format!("{v:.4}")), "{v} in {text}");
+        }
+    }
+
+    // A footprint reaching across the buffer's edge cannot say: uncertain.
+    let far = at(UA_LON, 270.0, 22.0);
+    let (r, s) = observed(12, far, &[(45.0, 135.0)], (2_000.0, 12_000.0), 5);
+    let f = findings(&snapshot(vec![r], vec![s], lines()));
+    assert!(
+        reasons(&f[0], "front")[0].starts_with("uncertain: explosion-in-buffer"),
+        "{f:#?}"
+    );
+    // One pointing away from the line, deep on Ukraine's side: no finding. (The public
+    // footprint is wide: it covers what every observer position in the coarse cell could hear.)
+    let deep = at(UA_LON, 270.0, 35.0);
+    let (r, s) = observed(13, deep, &[(250.0, 290.0)], (2_000.0, 5_000.0), 5);
+    let f = findings(&snapshot(vec![r], vec![s], lines()));
     assert!(f.is_empty(), "{f:#?}");
 }
