@@ -42,6 +42,11 @@ pub struct LineShape {
 }
 
 impl LineShape {
+    /// The line (a control area's boundary), prepared for distance, side and sector queries.
+    pub fn line(&self) -> &ContactLine {
+        &self.line
+    }
+
     /// Prepares a version's geometry.
     pub fn new(l: &LineIn) -> Result<LineShape, String> {
         let ll = |p: &truce_model::geo::Point| [p.lon(), p.lat()];

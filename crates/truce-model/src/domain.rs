@@ -283,11 +283,14 @@ pub enum Act {
     WeaponsSighting,
     /// A party's forces moving to or established at a position (beyond a line).
     Advance,
+    /// A restriction of the monitors' freedom of movement: where (the location), when, by whom
+    /// (the alleged perpetrator) and what was denied (the text).
+    MovementRestriction,
 }
 
 impl Act {
     /// Every act.
-    pub const ALL: [Act; 15] = [
+    pub const ALL: [Act; 16] = [
         Act::Strike,
         Act::DroneStrike,
         Act::MissileStrike,
@@ -303,6 +306,7 @@ impl Act {
         Act::Gunfire,
         Act::WeaponsSighting,
         Act::Advance,
+        Act::MovementRestriction,
     ];
 
     /// The act's name as written in files (`fire-observed`).
@@ -323,6 +327,7 @@ impl Act {
             Act::Gunfire => "gunfire",
             Act::WeaponsSighting => "weapons-sighting",
             Act::Advance => "advance",
+            Act::MovementRestriction => "movement-restriction",
         }
     }
 

@@ -96,7 +96,7 @@ impl Named for Role {
 }
 
 /// Every act with its name as the documents write it (`serde`'s; a test checks each).
-const ACTS: [(Act, &str); 15] = [
+const ACTS: [(Act, &str); 16] = [
     (Act::Strike, "strike"),
     (Act::DroneStrike, "drone-strike"),
     (Act::MissileStrike, "missile-strike"),
@@ -112,6 +112,7 @@ const ACTS: [(Act, &str); 15] = [
     (Act::Gunfire, "gunfire"),
     (Act::WeaponsSighting, "weapons-sighting"),
     (Act::Advance, "advance"),
+    (Act::MovementRestriction, "movement-restriction"),
 ];
 
 #[allow(dead_code)]
@@ -131,14 +132,15 @@ fn every_act_listed(a: Act) {
         | Act::Explosion
         | Act::Gunfire
         | Act::WeaponsSighting
-        | Act::Advance => {}
+        | Act::Advance
+        | Act::MovementRestriction => {}
     }
 }
 
-const fn acts() -> [Choice<Act>; 15] {
-    let mut out = [Choice(Act::Strike); 15];
+const fn acts() -> [Choice<Act>; 16] {
+    let mut out = [Choice(Act::Strike); 16];
     let mut i = 0;
-    while i < 15 {
+    while i < 16 {
         out[i] = Choice(ACTS[i].0);
         i += 1;
     }
