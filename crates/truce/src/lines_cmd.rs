@@ -6,7 +6,9 @@
 //! MultiLineString) or a KML file (`<LineString>` coordinates, a `<Polygon>`'s outer and inner
 //! boundaries; read by a small bounded reader of just these elements: no XML library, no entity
 //! expansion, nesting at most [`MAX_DEPTH`]), adds the sectors of a CSV file, and signs and
-//! appends it through the submission path every command shares (`domain_cmd::submit`). `list`
+//! appends it through the submission path every command shares (`domain_cmd::submit`) — a
+//! version too large for one entry as a `line` head and its `line.part` entries, in one batch
+//! (`truce_model::lines::split`). `list`
 //! and `show` read the ledger; their JSON is `truce_model::lines::document` / `feature`, the one
 //! shape the API will serve too.
 
@@ -29,7 +31,7 @@ pub const MAX_FILE: u64 = 64 << 20;
 /// The deepest element nesting a KML file may have.
 pub const MAX_DEPTH: usize = 64;
 /// The most bytes one `line` entry's body may take, leaving room for its envelope within the
-/// log's 65,535 bytes an entry.
+/// log's 65,535 bytes an entry; a larger version is filed in parts ([`lines::split`]).
 const MAX_BODY: usize = 64_000;
 
 /// The examples `truce lines import --help` ends with.
@@ -68,8 +70,11 @@ pub enum LinesCommand {
     /// boundaries; points, tracks and models are refused). --kind contact and reference take
     /// lines, control-area a polygon, with --controlled-by. --sectors is a CSV file with the
     /// columns id,name,from_km,to_km: named stretches in order along the line, in km from its
-    /// first vertex. One log entry holds at most 65,535 bytes: 1,500 to 3,000 vertices (fewer
-    /// with more decimals); simplify a longer line or split it into several lines.
+    /// first vertex. One log entry holds at most 65,535 bytes (1,500 to 3,000 vertices); a
+    /// longer line (up to 100,000 vertices) is filed in parts: a `line` entry stating the
+    /// parts' count and the geometry's SHA-256, then `line.part` entries carrying runs of its
+    /// vertices, appended together in one batch. The version is visible once every part is in
+    /// and the digest matches; correcting or retracting it amends its `line` entry.
     #[command(after_long_help = IMPORT_EXAMPLES)]
     Import(ImportArgs),
     /// Every version of every line: author, id, kind, valid from, filed, vertices, length (km)
@@ -242,20 +247,30 @@ fn import(dir: &DataDir, a: &ImportArgs, out: &Out) -> Result<(), Failure> {
         };
         input(format!("{flag}: {e}"))
     })?;
-    let body = Body::Line(line);
-    let size = serde_json::to_vec(&body.to_value())
-        .map(|v| v.len())
-        .unwrap_or(0);
-    if size > MAX_BODY {
-        let Body::Line(l) = &body else {
-            unreachable!("built above")
-        };
-        return Err(input(format!(
-            "{name}: the line's {} vertices make an entry of about {size} bytes; one log entry holds at most 65,535: simplify the line (fewer vertices) or split it into several lines, one --id each",
-            l.vertices()
-        )));
-    }
     let signer = load_signer(&a.key)?;
+    // A version too large for one entry is filed in parts: a `line` head stating the parts'
+    // count and digest, then its `line.part` entries, all in one batch.
+    let bodies = match lines::split(&line, MAX_BODY).map_err(|e| input(format!("{name}: {e}")))? {
+        None => vec![Body::Line(line)],
+        Some((head, mut parts)) => {
+            // Each part names its head's entry id: the head signed here is the one appended
+            // (signatures are deterministic), and `submit` checks the ids match below.
+            let head_id =
+                truce_model::entry::sign(&author, time, &Body::LineHead(head.clone()), &signer)
+                    .map_err(|e| input(format!("{name}: {e}")))?
+                    .id;
+            lines::bind(&mut parts, &head_id);
+            // What the ledger will do with them, checked before anything is appended.
+            let mut asm = lines::Assembly::new(head.clone(), &head_id);
+            for p in &parts {
+                asm.push(p).map_err(|e| input(format!("{name}: {e}")))?;
+            }
+            asm.finish().map_err(|e| input(format!("{name}: {e}")))?;
+            std::iter::once(Body::LineHead(head))
+                .chain(parts.into_iter().map(Body::LinePart))
+                .collect()
+        }
+    };
     let mut seq = dir.sequencer()?;
     let mut ledger = replay(seq.reader())?;
     let (index, envs) = submit(
@@ -265,7 +280,7 @@ fn import(dir: &DataDir, a: &ImportArgs, out: &Out) -> Result<(), Failure> {
         &author,
         &signer,
         time,
-        std::slice::from_ref(&body),
+        &bodies,
         "lines import",
     )?;
     let rec = ledger
@@ -278,14 +293,24 @@ fn import(dir: &DataDir, a: &ImportArgs, out: &Out) -> Result<(), Failure> {
             ))
         })?;
     let doc = lines::document(rec, false);
+    let parts = if envs.len() > 1 {
+        format!(
+            ", in {} parts (indexes {}..={})",
+            envs.len() - 1,
+            index + 1,
+            index + envs.len() as u64 - 1
+        )
+    } else {
+        String::new()
+    };
     let text = format!(
-        "filed line {author}/{id} at index {index} (entry {}): {}\n",
+        "filed line {author}/{id} at index {index} (entry {}){parts}: {}\n",
         &envs[0].id[..16],
         summary(rec)
     );
     out.print(
         text,
-        json!({"index": index, "entry_id": envs[0].id, "line": doc}),
+        json!({"index": index, "entry_id": envs[0].id, "parts": envs.len() - 1, "line": doc}),
     )
 }
 

@@ -360,8 +360,11 @@ fn refusals_name_the_flag_and_exit_2() {
     std::fs::write(d.join("x.txt"), "lon,lat\n1,2\n").unwrap();
     refused(base("x.txt", "osce"), &[], &["x.txt: neither GeoJSON"]);
     refused(base("missing.geojson", "osce"), &[], &["missing.geojson"]);
-    // More vertices than one log entry holds.
-    let long: Vec<[f64; 2]> = (0..5000).map(|i| [30.0 + i as f64 * 0.001, 48.0]).collect();
+    // More vertices than a version may hold (a longer line than one entry holds is filed in
+    // parts: `tests/lines_parts_cli.rs`).
+    let long: Vec<[f64; 2]> = (0..100_001)
+        .map(|i| [30.0 + i as f64 * 0.0001, 48.0])
+        .collect();
     std::fs::write(
         d.join("long.geojson"),
         json!({"type": "LineString", "coordinates": long}).to_string(),
@@ -371,8 +374,8 @@ fn refusals_name_the_flag_and_exit_2() {
         base("long.geojson", "osce"),
         &[],
         &[
-            "long.geojson: the line's 5000 vertices",
-            "simplify the line",
+            "long.geojson: line loc has 100001 positions; at most 100000",
+            "simplify it",
         ],
     );
     // Nothing was filed.

@@ -1,0 +1,114 @@
+//! `truce lines import` of a line too large for one log entry: a synthetic 20,000-vertex line of
+//! contact (about 1,300 km) is filed in parts in one batch, shown back with every vertex, listed,
+//! checked and verified from a mirror (`truce verify` replays every entry). Amendments through
+//! the head are in truce-model's `tests/lines_parts.rs`.
+
+mod common;
+
+use common::{check, quiet, stdout, truce, verify_json};
+use serde_json::{json, Value};
+
+/// 20,000 vertices from 30°E to 46°E near 48°N, wiggling a few km: about 1,300 km.
+fn wiggly() -> Vec<[f64; 2]> {
+    (0..20_000)
+        .map(|i| {
+            let x = i as f64;
+            let lon = 30.0 + x * 16.0 / 19_999.0;
+            let lat = 48.0 + 0.05 * (x / 150.0).sin() + 0.001 * (x / 7.0).cos();
+            // Six decimals, as lines are usually drawn.
+            [(lon * 1e6).round() / 1e6, (lat * 1e6).round() / 1e6]
+        })
+        .collect()
+}
+
+#[test]
+fn a_twenty_thousand_vertex_line_is_filed_in_parts_and_shown_whole() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    quiet(
+        p,
+        &["--dir", "d", "init", "--origin", "truce.test/lines-parts"],
+    );
+    quiet(
+        p,
+        &[
+            "--dir", "d", "party", "add", "osce", "--name", "OSCE", "--role", "monitor",
+        ],
+    );
+    let coords = wiggly();
+    std::fs::write(
+        p.join("loc.geojson"),
+        json!({"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": coords}})
+            .to_string(),
+    )
+    .unwrap();
+    let size_before: u64 = stdout(truce(p).args(["-q", "--dir", "d", "--json", "log", "check"]))
+        .parse::<Value>()
+        .ok()
+        .and_then(|v| v["size"].as_u64())
+        .unwrap_or(0);
+    let out = quiet(
+        p,
+        &[
+            "--dir",
+            "d",
+            "--json",
+            "lines",
+            "import",
+            "loc.geojson",
+            "--id",
+            "loc",
+            "--title",
+            "Line of contact",
+            "--valid-from",
+            "2025-03-18T00:00:00Z",
+            "--time",
+            "2025-03-18T12:00:00Z",
+            "--as",
+            "osce",
+            "--key",
+            "d/keys/osce.key",
+        ],
+    );
+    let filed: Value = serde_json::from_str(&out).unwrap();
+    let parts = filed["parts"].as_u64().unwrap();
+    assert!(parts >= 5, "{parts} parts for 20,000 vertices");
+    assert_eq!(filed["line"]["vertices"], 20_000);
+    let km = filed["line"]["length_km"].as_f64().unwrap();
+    assert!((1_200.0..1_400.0).contains(&km), "{km} km");
+    // The head and its parts are one batch: the head's index, then its parts, then the clock.
+    let index = filed["index"].as_u64().unwrap();
+    if size_before > 0 {
+        assert_eq!(index, size_before, "the head is the batch's first entry");
+    }
+    // Shown back whole: every vertex, in order.
+    let shown: Value = serde_json::from_str(&quiet(
+        p,
+        &["--dir", "d", "--json", "lines", "show", "osce/loc"],
+    ))
+    .unwrap();
+    assert_eq!(shown["index"], index);
+    assert_eq!(shown["entry_id"], filed["entry_id"]);
+    assert_eq!(shown["geometry"]["type"], "LineString");
+    assert_eq!(shown["geometry"]["coordinates"], json!(coords));
+    let text = quiet(p, &["--dir", "d", "lines", "list"]);
+    assert!(text.contains("20000"), "{text}");
+    let geojson: Value = serde_json::from_str(&quiet(
+        p,
+        &["--dir", "d", "lines", "show", "osce/loc", "--geojson"],
+    ))
+    .unwrap();
+    assert_eq!(
+        geojson["geometry"]["coordinates"].as_array().unwrap().len(),
+        20_000
+    );
+    // The log's own check and a verifier's full replay from a mirror.
+    stdout(truce(p).args(["-q", "--dir", "d", "log", "check"]));
+    stdout(truce(p).args(["-q", "--dir", "d", "log", "export-tiles", "m"]));
+    let r = verify_json(p, "m", 0);
+    let replayed = check(&r, "signatures");
+    assert_eq!(replayed["status"], "ok", "{r}");
+    let msg = replayed["message"].as_str().unwrap();
+    assert!(msg.contains("0 refused by the rules"), "{msg}");
+    assert_eq!(r["ok"], true);
+}
