@@ -10,6 +10,9 @@
 //! - Provenance: ACLED rows citing a party's officials relay that party's claim, ACLED battles and
 //!   UCDP dyads name no perpetrator, UCDP aggregates widen their uncertainty — the rules are in
 //!   [`acled`] and [`ucdp`] (summary: `PROVENANCE.md`).
+//! - Monitors' observations ([`observations`]): a draft with the observer's exact position
+//!   becomes a public report (the footprint coarsened so the observer stays hidden, the
+//!   position's salted commitment) and the restricted position content.
 //! - Bounds ([`limits`]): a line, record or GeoJSON feature holds at most 1 MiB by default, read
 //!   with the bound enforced beneath the parser; GeoJSON is streamed feature by feature
 //!   ([`features`]); a decompressing reader is capped in size and ratio ([`limits::Inflation`]).
@@ -22,6 +25,7 @@ pub mod geojson;
 pub mod limits;
 pub mod lines;
 pub mod native;
+pub mod observations;
 pub mod osm;
 pub mod rows;
 pub mod sites_csv;

@@ -3,7 +3,9 @@
 //! `[process]`, `[reading]`, `[[site]]`, `[[report]]`, `[[assessment]]`, `[[commitment]]`,
 //! `[[fulfilment]]`, `[[statement]]`, `[[amend]]`, `[review_policy]`, `[[invocation]]`,
 //! `[[extension]]`, `[[condition]]`, `[[line]]` (a version of a line of contact, reference line or
-//! control area, its geometry written as a site's). Errors name the line and the reason. See
+//! control area, its geometry written as a site's), `[[observation]]` (a monitor's observation
+//! with the observer's exact position: restricted, filed as a public report and a restricted
+//! position). Errors name the line and the reason. See
 //! `scenarios/energy-moratorium-2025/` for annotated examples.
 
 use crate::domain::*;
@@ -59,6 +61,11 @@ pub struct AuthoredFile {
     /// Versions of lines of contact, reference lines and control areas.
     #[serde(default)]
     pub line: Vec<crate::lines::LineVersion>,
+    /// A monitor's observations with the observers' exact positions (restricted): not entry
+    /// bodies as they are — filing makes each a public report and a restricted position
+    /// (`truce submit`, `truce demo`); [`AuthoredFile::bodies`] leaves them out.
+    #[serde(default)]
+    pub observation: Vec<crate::front::ObservationDraft>,
 }
 
 impl AuthoredFile {
@@ -66,9 +73,9 @@ impl AuthoredFile {
     pub fn parse(name: &str, text: &str) -> Result<Self, String> {
         let f: AuthoredFile =
             toml::from_str(text).map_err(|e| format_toml_error(name, text, &e))?;
-        if f.bodies().is_empty() {
+        if f.bodies().is_empty() && f.observation.is_empty() {
             return Err(format!(
-                "{name}: no entries: add a [process], [reading], [[site]], [[report]], [[assessment]], [[commitment]], [[fulfilment]], [[statement]], [[amend]], [review_policy], [[invocation]], [[extension]], [[condition]] or [[line]] table"
+                "{name}: no entries: add a [process], [reading], [[site]], [[report]], [[assessment]], [[commitment]], [[fulfilment]], [[statement]], [[amend]], [review_policy], [[invocation]], [[extension]], [[condition]], [[line]] or [[observation]] table"
             ));
         }
         Ok(f)

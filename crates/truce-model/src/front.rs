@@ -639,6 +639,48 @@ impl TryFrom<ObservationRaw> for Observation {
     }
 }
 
+/// The default distance an observer is hidden within, metres (`hide_m` of an observation
+/// draft).
+pub const DEFAULT_HIDE_M: f64 = 2_000.0;
+
+/// An observation as a monitor authors it (`[[observation]]` in an authoring file), with the
+/// observer's exact position. RESTRICTED: a draft never enters the log as it is. Filing it makes
+/// a public report (the observation with its public footprint and the salted commitment of the
+/// position, placed at the footprint's centre) and the restricted position content kept in the
+/// restricted store (`truce_ingest::observations`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObservationDraft {
+    /// The report's id.
+    pub id: Id,
+    /// The time window observed.
+    pub time: crate::domain::Interval,
+    /// The observer's exact position `[lon, lat]` (restricted).
+    pub observer: Point,
+    /// A public name of the area (never the observer's position: "north-east of Toretsk").
+    #[serde(default)]
+    pub area: String,
+    /// Heard, seen or camera.
+    pub modality: Modality,
+    /// The event type counted.
+    pub event: EventType,
+    /// How many.
+    pub count: u32,
+    /// Compass sectors `[from_deg, to_deg]`, clockwise from true north.
+    pub sectors: Vec<[f64; 2]>,
+    /// The distance range, km `[min, max]`.
+    pub distance_km: [f64; 2],
+    /// How far the observer must stay hidden, metres (default [`DEFAULT_HIDE_M`]).
+    #[serde(default)]
+    pub hide_m: Option<f64>,
+    /// Free text (public: never the observer's position).
+    #[serde(default)]
+    pub text: String,
+    /// Marked when illustrative or synthetic.
+    #[serde(default)]
+    pub illustrative: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
