@@ -17,6 +17,25 @@
 //! The stricter shape rules of [`Geometry::check_shape`] are applied at submission
 //! (`ledger::check_new`), as for sites. [`document`] and [`feature`] are the one JSON shape of a
 //! version (`truce lines list|show`, and the API later).
+//!
+//! **Versions larger than one entry.** A C2SP entry holds at most 65,535 bytes (1,500 to 3,000
+//! positions); a version of up to [`MAX_VERTICES`] is filed in parts, as a manifest's records
+//! follow it: a signed `line` entry whose body states `parts` instead of `geometry` (a
+//! [`LineHead`]: the geometry's type, how many parts, how many positions, and the SHA-256 of the
+//! geometry's RFC 8785 JSON, [`geometry_sha256`]), then `parts.count` signed `line.part` entries
+//! ([`LinePart`]) by the same author, directly after it (in one batch: `truce lines import` and
+//! an atomic `POST /v1/entries`), each naming the head's entry id, its index and the line or ring
+//! its run of positions continues. The ledger assembles them ([`Assembly`]) and files the
+//! version — under the head's index, entry id and time — only when the last part arrives, the
+//! positions are as many as stated, the digest matches and the version meets
+//! [`LineVersion::validate`]; a part out of order, by another author, naming another head or
+//! making the digest differ is refused, and any other entry before the last part ends the
+//! version: it never becomes visible, and `Ledger::incomplete_lines` says why and what to do.
+//! Existing single-entry versions are unchanged (a `line` body without `parts`). The head stands
+//! for the whole version in amendments: retracting it retracts the version; a correction
+//! stating the same `parts` (same digest) changes the other fields and keeps the geometry, one
+//! with a `geometry` replaces it; `line.part` entries cannot be amended. [`split`] makes a head
+//! and its parts, [`bind`] names the signed head in them.
 
 use crate::domain::Id;
 use crate::geo::{Geometry, Measure};
@@ -1025,6 +1044,58 @@ mod tests {
         x["geometry"] = json!({"type": "LineString", "coordinates": pts});
         let e = parse(x).unwrap_err();
         assert!(e.contains("100001 positions; at most 100000"), "{e}");
+    }
+
+    #[test]
+    fn the_digest_is_sha256_of_the_geometrys_rfc8785_json() {
+        let g: Geometry = serde_json::from_value(
+            json!({"type": "LineString", "coordinates": [[0.5, 1.0], [2.0, 3.25]]}),
+        )
+        .unwrap();
+        // sha256 of {"coordinates":[[0.5,1],[2,3.25]],"type":"LineString"}
+        assert_eq!(
+            geometry_sha256(&g),
+            "b56e7fa90ceba4a366eff1fee4a2af0570d8a6da153ca2767ae90aee1e5864f9"
+        );
+    }
+
+    #[test]
+    fn a_split_version_assembles_back_part_by_part() {
+        let pts: Vec<[f64; 2]> = (0..500)
+            .map(|i| {
+                [
+                    30.0 + i as f64 * 0.001,
+                    48.0 + (i as f64 / 9.0).sin() * 0.01,
+                ]
+            })
+            .collect();
+        let mut x = contact(json!([]));
+        x["geometry"] = json!({"type": "LineString", "coordinates": pts});
+        let v = parse(x).unwrap();
+        assert!(
+            split(&v, PART_BODY_BYTES).unwrap().is_none(),
+            "fits one entry"
+        );
+        let (head, mut parts) = split(&v, 1_000).unwrap().unwrap();
+        assert!(parts.len() > 10);
+        assert!(parts
+            .iter()
+            .all(|p| serde_json::to_vec(p).unwrap().len() <= 1_000));
+        bind(&mut parts, &"ab".repeat(32));
+        let mut asm = Assembly::new(head.clone(), &"ab".repeat(32));
+        for (k, p) in parts.iter().enumerate() {
+            // The last part, and only it, completes the version.
+            assert_eq!(asm.push(p).unwrap(), k + 1 == parts.len());
+        }
+        assert_eq!(asm.finish().unwrap(), v);
+        // Finishing early names what is missing.
+        let mut asm = Assembly::new(head, &"ab".repeat(32));
+        asm.push(&parts[0]).unwrap();
+        let e = asm.finish().unwrap_err();
+        assert!(
+            e.contains(&format!("1 of {} parts arrived", parts.len())),
+            "{e}"
+        );
     }
 
     #[test]
