@@ -1078,10 +1078,10 @@ mod tests {
         );
         let (head, mut parts) = split(&v, 1_000).unwrap().unwrap();
         assert!(parts.len() > 10);
+        bind(&mut parts, &"ab".repeat(32));
         assert!(parts
             .iter()
             .all(|p| serde_json::to_vec(p).unwrap().len() <= 1_000));
-        bind(&mut parts, &"ab".repeat(32));
         let mut asm = Assembly::new(head.clone(), &"ab".repeat(32));
         for (k, p) in parts.iter().enumerate() {
             // The last part, and only it, completes the version.
