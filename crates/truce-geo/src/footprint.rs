@@ -1103,7 +1103,7 @@ impl PublicFootprint {
         let sh = &self.shape;
         let mut acc = Acc::new();
         let mut memo: Vec<(usize, Option<crate::LinePoint>)> = Vec::new();
-        let mut measure = |i: usize| {
+        let measure = |memo: &mut Vec<(usize, Option<crate::LinePoint>)>, i: usize| {
             if let Some(&(_, m)) = memo.iter().find(|(j, _)| *j == i) {
                 return m;
             }
@@ -1133,7 +1133,20 @@ impl PublicFootprint {
                     }
                     None => (sh.cells[i], i, None),
                 };
-                let Some(m) = measure(rep) else {
+                // Inside the clear disk around a cell already measured: no need to measure.
+                let covered = memo.iter().find_map(|&(j, m)| {
+                    let m = m?;
+                    let x = sh.cells[j];
+                    let reach = upper_m(x.v, disk.v) + disk.r;
+                    let ball = Disk { r: reach, ..x };
+                    clear(&ends, &ball, &m).then_some((m, reach))
+                });
+                if let Some((m, reach)) = covered {
+                    acc.bound(m.distance_m, reach);
+                    acc.side(m.side);
+                    continue;
+                }
+                let Some(m) = measure(&mut memo, rep) else {
                     acc.bound(pd, pr);
                     acc.side(Side::On);
                     continue;
