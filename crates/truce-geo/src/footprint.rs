@@ -1090,10 +1090,11 @@ impl PublicFootprint {
     /// reaches (module docs), measuring as few cell centres as it can: the cell nearest the
     /// footprint's middle first, with a disk holding the whole footprint; where the line may
     /// pass through a disk, the disks of the cells under each ancestor two resolutions up, then
-    /// one up, then the cells. A side is reached when a measured cell centre (a position of the
-    /// footprint) lies on it, when a disk clear of the line lies on it, or when the line may pass
-    /// through a cell (both sides); once both sides are reached the distance bounds are those of
-    /// the disks measured so far.
+    /// one up, then the cells (a disk wholly inside the clear disk around a centre already
+    /// measured — nearer it than the line is — is not measured again). A side is reached when a
+    /// measured cell centre (a position of the footprint) lies on it, when a disk clear of the
+    /// line lies on it, or when the line may pass through a cell (both sides); once both sides
+    /// are reached the distance bounds are those of the disks measured so far.
     ///
     /// The sides are those of [`PublicFootprint::against_cells`] (whose rule is applied to every
     /// cell); `min_m` and `max_m` are its bounds or wider ones (by at most the radius of the
