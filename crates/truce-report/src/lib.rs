@@ -77,6 +77,7 @@
 
 pub mod changes;
 mod day;
+pub mod front;
 pub mod notable;
 pub mod observations;
 mod render;
@@ -84,6 +85,7 @@ mod svg;
 
 pub use changes::{sentence, version_change, AspectChange, FindingChange, VersionChange};
 pub use day::{unix, Day};
+pub use front::{FrontNotes, FrontSection};
 pub use notable::{ASSESSMENTS_CAP, NOTABLE_CAP, REPORTS_CAP};
 pub use observations::{Observations, SourceCount};
 
@@ -610,6 +612,12 @@ pub struct DailyReport {
     pub summary: Summary,
     /// The day's background detections: sensor detections in no incident, never incidents.
     pub observations: Observations,
+    /// Ceasefire violations along the line of contact, OSCE SMM style ([`front`]): monitors'
+    /// observations counted per sector, weapons seen, restrictions of movement. Left out when
+    /// the log holds no monitor line with sectors and no observation, or when the report is
+    /// computed without the ledger's notes ([`daily_with_front`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub front: Option<FrontSection>,
     /// Changes to readings: the versions of readings filed on the day (their stated filing
     /// time in the day), each with its sentence and the findings it changed, in log order. Left
     /// out when there are none.
@@ -1024,6 +1032,26 @@ fn utc_date(t: i64) -> String {
 /// the incidents of the charts' days, the findings of the day's and the previous day's
 /// incidents, and counters for the background detections.
 pub fn daily_with_changes(input: &DailyInput<'_>, changes: &[VersionChange]) -> DailyReport {
+    daily_report(input, changes, None)
+}
+
+/// [`daily_with_changes`] with the front section ([`front::section`]): the day's ceasefire
+/// violations per sector of the monitors' lines, weapons seen and restrictions of movement,
+/// from the judgement and `notes` (the lines' sectors and the restrictions' texts, read from
+/// the ledger by [`FrontNotes::of`] before it is consumed).
+pub fn daily_with_front(
+    input: &DailyInput<'_>,
+    changes: &[VersionChange],
+    notes: &FrontNotes,
+) -> DailyReport {
+    daily_report(input, changes, Some(notes))
+}
+
+fn daily_report(
+    input: &DailyInput<'_>,
+    changes: &[VersionChange],
+    notes: Option<&FrontNotes>,
+) -> DailyReport {
     let mut changes: Vec<VersionChange> = changes
         .iter()
         .filter(|c| filed_on(c, &input.day))
@@ -1304,6 +1332,7 @@ pub fn daily_with_changes(input: &DailyInput<'_>, changes: &[VersionChange]) -> 
         ),
         summary,
         observations: pass.observations,
+        front: notes.and_then(|n| front::section(j, day, n)),
         changes,
         incidents,
         unlisted,

@@ -25,7 +25,7 @@ pub(crate) fn esc(s: &str) -> String {
 }
 
 /// Escapes text for a Markdown table cell or line: no pipe, no line break, no raw HTML.
-fn md(s: &str) -> String {
+pub(crate) fn md(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('<', "&lt;")
@@ -47,7 +47,7 @@ pub(crate) fn thousands(n: u64) -> String {
 }
 
 /// `3 (+1)`, `0 (±0)`, `2 (−1)`, `24,100 (+1,200)`.
-fn count(c: &Count) -> String {
+pub(crate) fn count(c: &Count) -> String {
     let ch = match c.change {
         0 => "±0".to_string(),
         n if n > 0 => format!("+{}", thousands(n.unsigned_abs())),
@@ -420,6 +420,9 @@ impl DailyReport {
             "{} List those that began on the day: `{}` (UTC dates), or `{}`.",
             OBSERVATIONS_NOTE, self.observations.command, self.observations.api
         );
+        if let Some(f) = &self.front {
+            s.push_str(&f.to_markdown(&p));
+        }
 
         if !self.changes.is_empty() {
             let _ = writeln!(s, "\n## Changes to readings ({})\n", self.changes.len());
@@ -860,6 +863,9 @@ impl DailyReport {
             esc(&self.observations.command),
             esc(&self.observations.api)
         );
+        if let Some(f) = &self.front {
+            s.push_str(&f.to_html(self.previous.as_deref().unwrap_or("—")));
+        }
 
         if !self.changes.is_empty() {
             let _ = writeln!(
