@@ -772,6 +772,29 @@ impl Ledger {
                     &r.denies,
                     r.revision,
                 )?;
+                if let Some(o) = &r.observation {
+                    // An observation is a monitor's, of explosions or gunfire as its event says.
+                    if self.parties.get(&env.author).map(|p| p.role) != Some(Role::Monitor) {
+                        return invalid(format!(
+                            "report {}: only a monitor files observations (`{}` is not a monitor)",
+                            r.id, env.author
+                        ));
+                    }
+                    let act = if o.event.is_explosion() {
+                        Act::Explosion
+                    } else {
+                        Act::Gunfire
+                    };
+                    if r.act != act {
+                        return invalid(format!(
+                            "report {}: an observation of {} is a report of act {}, not {}",
+                            r.id,
+                            o.event.as_str(),
+                            act.as_str(),
+                            r.act.as_str()
+                        ));
+                    }
+                }
             }
             Body::Manifest(m) => {
                 if m.count == 0 {
@@ -1492,6 +1515,16 @@ impl Ledger {
                 let Some(mut p) = self.pending_line.take() else {
                     return;
                 };
+                // Checked on admission; should assembly still fail, the version is not filed.
+                let failed = |head: &Record<()>, e: String| {
+                    (
+                        head.index,
+                        format!(
+                            "line {}/{} (the version filed at index {}, entry {}) is not visible: {e}",
+                            head.author, part.line, head.index, head.entry_id
+                        ),
+                    )
+                };
                 match p.asm.push(&part) {
                     Ok(false) => self.pending_line = Some(p),
                     Ok(true) => {
@@ -1507,10 +1540,10 @@ impl Ledger {
                                 retracted: None,
                                 corrections: Vec::new(),
                             }),
-                            Err(e) => self.incomplete_lines.push((head.index, e)),
+                            Err(e) => self.incomplete_lines.push(failed(&head, e)),
                         }
                     }
-                    Err(e) => self.incomplete_lines.push((p.head.index, e)),
+                    Err(e) => self.incomplete_lines.push(failed(&p.head, e)),
                 }
             }
             Body::Track(t) => self.tracks.insert(index, &a, &t),

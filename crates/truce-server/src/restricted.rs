@@ -8,7 +8,8 @@
 //!   Accepted only if hex SHA-256(salt ‖ content) equals the commitment (else 400) and an entry in
 //!   the ledger authored by the caller's party refers to it in the place its kind lives (persons:
 //!   a fulfilment's `persons_commitment`; evidence and position: a report's or assessment's
-//!   `evidence`). No such entry at all: 404; only entries by other parties: 403; entries of the
+//!   `evidence`, or an observation's `observer`, the salted commitment of a monitor's
+//!   position). No such entry at all: 404; only entries by other parties: 403; entries of the
 //!   other place only: 400. 201 when stored, 200 when it was already (idempotent); 409 if it
 //!   was stored under another kind.
 //! - `GET /v1/restricted/{commitment}`: public callers 401; roles not permitted for its kind 403;
@@ -345,6 +346,18 @@ fn references(ledger: &Ledger, c: &str) -> (Refs, Refs) {
                 .iter()
                 .filter(|a| a.value.evidence.iter().any(eq))
                 .map(|a| (a.author.clone(), a.index)),
+        )
+        // An observation's observer: the salted commitment of a monitor's position.
+        .chain(
+            ledger
+                .reports
+                .iter()
+                .filter(|r| {
+                    r.held()
+                        .and_then(|h| h.value.observation.as_ref())
+                        .is_some_and(|o| eq(&o.observer))
+                })
+                .map(|r| (r.author().clone(), r.index())),
         )
         .collect();
     evidence.sort_by_key(|(_, i)| *i);

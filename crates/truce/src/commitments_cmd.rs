@@ -192,6 +192,7 @@ impl PersonList {
 fn fulfil(dir: &DataDir, a: &FulfilArgs, out: &Out) -> Result<(), Failure> {
     let what = a.file.display().to_string();
     let mut f = read_authored(&a.file)?;
+    crate::domain_cmd::no_observations(&f, &what)?;
     let bodies = f.bodies();
     if f.fulfilment.len() != 1 || bodies.len() != 1 {
         return Err(Failure::input(anyhow!(

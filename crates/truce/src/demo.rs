@@ -349,7 +349,24 @@ pub fn run(dir: &DataDir, scenario: Option<&Path>, out: &Out) -> Result<(), Fail
         let (time, bodies) = match step.format.as_deref().unwrap_or("toml") {
             "toml" => {
                 let f = read_authored(&path)?;
-                (step.time.unwrap_or(f.time), f.bodies())
+                // Observers' positions: salts derived from the public seed (the demo is
+                // byte-identical when built again; a real filing draws them at random).
+                let (bodies, positions) =
+                    crate::domain_cmd::bodies_filed(&f, &path.display().to_string(), &mut |d| {
+                        Sha256::digest(
+                            format!("truce demo salt v1\n{}\n{}\n{}", m.seed, step.author, d.id)
+                                .as_bytes(),
+                        )
+                        .to_vec()
+                    })?;
+                let time = step.time.unwrap_or(f.time);
+                crate::domain_cmd::store_positions(
+                    &dir.path,
+                    &step.author,
+                    &positions,
+                    time.0.as_second(),
+                )?;
+                (time, bodies)
             }
             "wri" => {
                 let sites = truce_ingest::wri::read_sites(open()?)

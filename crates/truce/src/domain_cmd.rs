@@ -756,6 +756,85 @@ pub fn read_authored(path: &Path) -> Result<AuthoredFile, Failure> {
     AuthoredFile::parse(&path.display().to_string(), &text).map_err(|e| Failure::input(anyhow!(e)))
 }
 
+/// An authoring file's entry bodies with its observations (`[[observation]]`) filed: each
+/// becomes a public report, appended after the file's other bodies, and a restricted position
+/// (`truce_ingest::observations`), with the salt `salt` gives for it.
+pub fn bodies_filed(
+    f: &AuthoredFile,
+    what: &str,
+    salt: &mut dyn FnMut(&truce_model::front::ObservationDraft) -> Vec<u8>,
+) -> Result<
+    (
+        Vec<Body>,
+        Vec<truce_ingest::observations::RestrictedPosition>,
+    ),
+    Failure,
+> {
+    let mut bodies = f.bodies();
+    let mut positions = Vec::with_capacity(f.observation.len());
+    for d in &f.observation {
+        let (r, p) = truce_ingest::observations::file(d, &salt(d))
+            .map_err(|e| Failure::input(anyhow!("{what}: {e}")))?;
+        bodies.push(Body::Report(r));
+        positions.push(p);
+    }
+    Ok((bodies, positions))
+}
+
+/// Refuses an authoring file holding observations where they cannot be filed (signing for
+/// another log, a fulfilment): their positions must go to the log's restricted store.
+pub fn no_observations(f: &AuthoredFile, what: &str) -> Result<(), Failure> {
+    if f.observation.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::input(anyhow!(
+            "{what}: holds [[observation]] tables, whose observers' positions go to the log's restricted store: file it with `truce submit` on the log's data directory"
+        )))
+    }
+}
+
+/// Stores observations' restricted positions in `DIR/restricted.db` (kind `position`), as
+/// `PUT /v1/restricted/{commitment}` would, for `author` (whose reports carry the commitments).
+/// Returns how many were new.
+pub fn store_positions(
+    dir: &Path,
+    author: &Id,
+    positions: &[truce_ingest::observations::RestrictedPosition],
+    now: i64,
+) -> Result<usize, Failure> {
+    use truce_server::restricted::{ContentKind, PutOutcome, Store};
+    if positions.is_empty() {
+        return Ok(0);
+    }
+    let store = Store::open(dir)
+        .map_err(|e| Failure::store(anyhow!("{}: {e}", dir.join("restricted.db").display())))?;
+    let mut new = 0;
+    for p in positions {
+        match store
+            .put(
+                &p.commitment,
+                ContentKind::Position,
+                &p.salt,
+                &p.content,
+                author.as_str(),
+                now,
+            )
+            .map_err(|e| Failure::store(anyhow!("restricted.db: {e}")))?
+        {
+            PutOutcome::Created => new += 1,
+            PutOutcome::AlreadyStored => {}
+            PutOutcome::KindConflict(k) => {
+                return Err(Failure::input(anyhow!(
+                    "{} is already stored as {} content",
+                    p.commitment,
+                    k.as_str()
+                )))
+            }
+        }
+    }
+    Ok(new)
+}
+
 /// `truce submit` and `truce agreement add`: signs every entry of an authoring file as `author`.
 pub fn submit_file(
     dir: &DataDir,
@@ -776,15 +855,29 @@ pub fn submit_file(
     let gate = Gate::system(dir)?;
     let mut seq = dir.sequencer()?;
     let mut ledger = replay(seq.reader())?;
+    // Observations: a random salt each, so a commitment says nothing of the position.
+    let (bodies, positions) = bodies_filed(&f, &file.display().to_string(), &mut |_| {
+        use rand_core::RngCore;
+        let mut salt = vec![0u8; 32];
+        rand_core::OsRng.fill_bytes(&mut salt);
+        salt
+    })?;
+    let author_id = id(author)?;
     let s = submit_with(
         &mut seq,
         &mut ledger,
-        &id(author)?,
+        &author_id,
         &signer,
         f.time,
-        &f.bodies(),
+        &bodies,
         &file.display().to_string(),
         &gate,
+    )?;
+    store_positions(
+        &dir.path,
+        &author_id,
+        &positions,
+        jiff::Timestamp::now().as_second(),
     )?;
     let index = s.first;
     let mut text = String::new();

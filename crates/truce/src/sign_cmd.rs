@@ -22,6 +22,7 @@ pub fn sign(
     out: &Out,
 ) -> Result<(), Failure> {
     let f = read_authored(file)?;
+    crate::domain_cmd::no_observations(&f, &file.display().to_string())?;
     let author_id = Id::new(author).map_err(|e| Failure::input(anyhow!(e)))?;
     let signer = load_signer(key)?;
     {
