@@ -386,11 +386,15 @@ fn list(dir: &DataDir, out: &Out) -> Result<(), Failure> {
             flags(rec),
         ]);
     }
-    let text = if empty {
+    let mut text = if empty {
         "no lines in the log: file one with `truce lines import`\n".to_string()
     } else {
         crate::table::render(&table)
     };
+    // Versions filed in parts whose parts did not all arrive: never visible, said once here.
+    for (_, why) in &ledger.incomplete_lines {
+        text.push_str(&format!("not visible: {why}\n"));
+    }
     out.print(text, lines::list_document(&ledger))
 }
 
@@ -406,7 +410,21 @@ fn show(dir: &DataDir, a: &ShowArgs, out: &Out) -> Result<(), Failure> {
     let ledger = replay(&dir.reader()?)?;
     let rec = lines::version(&ledger, &author, &id, at).map_err(|e| match e {
         lines::LookupError::NotYet { .. } => input(format!("--at: {e}")),
-        _ => input(e.to_string()),
+        _ => {
+            // A version filed in parts that never completed says why.
+            let name = format!("line {author}/{id} ");
+            let why: Vec<&str> = ledger
+                .incomplete_lines
+                .iter()
+                .filter(|(_, w)| w.starts_with(&name))
+                .map(|(_, w)| w.as_str())
+                .collect();
+            if why.is_empty() {
+                input(e.to_string())
+            } else {
+                input(format!("{e}; {}", why.join("; ")))
+            }
+        }
     })?;
     if a.geojson {
         return out.print_raw(&format!("{}\n", lines::feature(rec)));
