@@ -730,7 +730,7 @@ pub fn section(judged: &Judged, day: &Day, notes: &FrontNotes) -> Option<FrontSe
         .filter(|r| r.reading.terms.front.is_some())
         .map(|r| (r.reading.agreement.to_string(), r.author.to_string()))
         .collect();
-    sightings.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    sightings.sort_by_key(|a| (a.0, a.1));
     let weapons_total = len(sightings.len());
     sightings.truncate(WEAPONS_CAP);
     let wanted: BTreeSet<&str> = sightings.iter().map(|x| x.2.id.as_str()).collect();
@@ -809,11 +809,11 @@ pub fn section(judged: &Judged, day: &Day, notes: &FrontNotes) -> Option<FrontSe
         ));
         // Keep the list bounded while reading a log of many reports.
         if restricted.len() > 4 * RESTRICTIONS_CAP {
-            restricted.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+            restricted.sort_by_key(|a| (a.0, a.1));
             restricted.truncate(RESTRICTIONS_CAP);
         }
     }
-    restricted.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    restricted.sort_by_key(|a| (a.0, a.1));
     restricted.truncate(RESTRICTIONS_CAP);
 
     Some(FrontSection {
@@ -1253,5 +1253,543 @@ fn where_text(r: &RestrictionLine) -> String {
         at
     } else {
         format!("{} ({at})", r.place)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use truce_engine::input::{Front, ReadingIn, ReportIn};
+    use truce_engine::{Params, Snapshot};
+    use truce_model::domain::Reading;
+    use truce_model::front::{DistanceRange, PublicCells, WeaponSeen};
+    use truce_model::geo::{Geometry, LineString, Point};
+    use truce_model::lines::LineKind;
+    use truce_model::taxonomy::WeaponClass;
+    use truce_model::Time;
+
+    const AT: &str = "2025-06-02T03:10:00Z";
+    const BEFORE: &str = "2025-06-01T03:10:00Z";
+    /// The monitors' line: the meridian 38° E from 47° N to 49° N, drawn south to north.
+    const LON: f64 = 38.0;
+
+    fn id(s: &str) -> Id {
+        Id::new(s).expect("id")
+    }
+
+    fn t(s: &str) -> i64 {
+        Time::parse(s).expect("time").0.as_second()
+    }
+
+    fn line(index: u64, author: &str, lid: &str, lon: f64) -> LineIn {
+        LineIn {
+            index,
+            author: id(author),
+            id: id(lid),
+            kind: LineKind::Contact,
+            geometry: Geometry::LineString(
+                LineString::new(
+                    [47.0, 48.0, 49.0]
+                        .iter()
+                        .map(|&lat| Point::new(lon, lat).expect("point"))
+                        .collect(),
+                )
+                .expect("line"),
+            ),
+            controlled_by: None,
+            valid_from: t("2025-05-01T00:00:00Z"),
+            filed: t("2025-05-01T00:00:00Z"),
+            approximate_m: 0,
+        }
+    }
+
+    fn sector(sid: &str, name: &str, from_km: f64, to_km: f64) -> Sector {
+        Sector {
+            id: id(sid),
+            name: name.into(),
+            from_km,
+            to_km,
+        }
+    }
+
+    /// The monitor's line (entry 1) with two sectors: south up to 100 km (about 47.9° N), north
+    /// beyond.
+    fn notes() -> FrontNotes {
+        let mut n = FrontNotes::default();
+        n.sectors.insert(
+            1,
+            vec![
+                sector("s1", "South", 0.0, 100.0),
+                sector("s2", "North", 100.0, 223.0),
+            ],
+        );
+        n
+    }
+
+    /// The position `km` kilometres from `[lon, lat]` at `bearing`.
+    fn at(lon: f64, lat: f64, bearing: f64, km: f64) -> [f64; 2] {
+        truce_geo::destination([lon, lat], bearing, km * 1000.0)
+    }
+
+    fn report(index: u64, author: &str, act: Act, point: [f64; 2], when: &str) -> ReportIn {
+        ReportIn {
+            index,
+            entry_id: format!("{index:064x}").parse().expect("entry id"),
+            author: id(author).into(),
+            role: if author == "osce" {
+                Role::Monitor
+            } else {
+                Role::Belligerent
+            },
+            id: id(&format!("r{index}")),
+            act,
+            perpetrator: None,
+            relays: None,
+            denies: Vec::new().into(),
+            point,
+            uncertainty_m: 200,
+            start: t(when),
+            end: t(when) + 3600,
+            target: None,
+            static_source: false,
+        }
+    }
+
+    /// A patrol's observation at `observer` as the log carries it: the public footprint, the
+    /// report at its centroid with an uncertainty covering every cell.
+    fn observed(
+        index: u64,
+        observer: [f64; 2],
+        sectors: &[(f64, f64)],
+        ring: (f64, f64),
+        count: u32,
+        modality: Modality,
+        when: &str,
+    ) -> (ReportIn, ReportFrontIn) {
+        let secs: Vec<truce_geo::Sector> = sectors
+            .iter()
+            .map(|&(a, b)| truce_geo::Sector::new(a, b).expect("sector"))
+            .collect();
+        let fp = truce_geo::coarsen(
+            observer,
+            &secs,
+            truce_geo::Ring::new(ring.0, ring.1).expect("ring"),
+            1000.0,
+        )
+        .expect("footprint");
+        let c = fp.centroid();
+        let radius = fp
+            .to_polygons()
+            .iter()
+            .flatten()
+            .flatten()
+            .map(|v| truce_geo::distance_m(c, *v))
+            .fold(0.0, f64::max);
+        let mut r = report(index, "osce", Act::Explosion, c, when);
+        r.uncertainty_m = radius.ceil() as u32;
+        let o = Observation {
+            count,
+            distance: DistanceRange {
+                max_m: ring.1,
+                min_m: ring.0,
+            },
+            event: EventType::Undetermined,
+            footprint: PublicCells {
+                cells: fp.cell_strings(),
+                hidden_m: fp.hidden_radius_m(),
+            },
+            modality,
+            observer: "ab".repeat(32),
+            sectors: sectors.iter().map(|&(a, b)| [a, b]).collect(),
+        };
+        let said = ReportFrontIn::new(index, id("osce"), r.id.clone(), None, None, Some(o));
+        assert!(said.footprint.is_some());
+        (r, said)
+    }
+
+    fn full_ceasefire() -> ReadingIn {
+        let text = r#"agreement = "full-ceasefire"
+[source]
+title = "t"
+date = 2025-05-01
+[terms]
+prohibited_acts = ["strike", "explosion", "gunfire"]
+protected = ["civilian.residential"]
+bound = ["ru", "ua"]
+window = { start = 2025-05-01T00:00:00Z }
+[terms.front]
+lines = [ { party = "ua", line = "ua/loc", side = "left" },
+          { party = "ru", line = "ru/loc", side = "right" } ]
+buffer_km = 30
+prohibit = ["explosion-in-buffer", "weapons-in-zone"]
+[[terms.front.withdrawal]]
+weapons = "weapon.artillery"
+min_calibre_mm = 100
+width_km = 50
+"#;
+        ReadingIn {
+            index: 3,
+            author: id("osce"),
+            filed: i64::MIN,
+            effective: i64::MIN,
+            reading: toml::from_str::<Reading>(text).expect("reading"),
+        }
+    }
+
+    fn judged(reports: Vec<ReportIn>, said: Vec<ReportFrontIn>, lines: Vec<LineIn>) -> Judged {
+        let mut roles = BTreeMap::new();
+        roles.insert(id("osce"), Role::Monitor);
+        roles.insert(id("ua"), Role::Belligerent);
+        roles.insert(id("ru"), Role::Belligerent);
+        let snapshot = Snapshot {
+            log_size: 100,
+            reports,
+            sites: Vec::new(),
+            readings: vec![full_ceasefire()],
+            assessments: Vec::new(),
+            policies: Vec::new(),
+            invocations: Vec::new(),
+            roles,
+            zones: Default::default(),
+            ends: Default::default(),
+            extensions: Vec::new(),
+            conditions: Vec::new(),
+            maritime: Default::default(),
+            front: Front::new(lines, said),
+        };
+        Judged::new(snapshot, &Params::default())
+    }
+
+    fn lines() -> Vec<LineIn> {
+        // The monitor's line (entry 1) and Ukraine's (entry 2) on the same meridian, Russia's
+        // (entry 4) 0.1° east.
+        vec![
+            line(1, "osce", "loc", LON),
+            line(4, "ru", "loc", LON + 0.1),
+            line(2, "ua", "loc", LON),
+        ]
+    }
+
+    fn day() -> Day {
+        Day::new("2025-06-02", "UTC", None).expect("day")
+    }
+
+    fn row<'s>(f: &'s FrontSection, sector: Option<&str>) -> &'s SectorRow {
+        f.sectors
+            .iter()
+            .find(|r| r.sector.as_deref() == sector)
+            .expect("row")
+    }
+
+    fn event<'s>(r: &'s SectorRow, e: &str) -> &'s Count {
+        &r.events.iter().find(|l| l.label == e).expect("event").count
+    }
+
+    fn modality<'s>(r: &'s SectorRow, m: &str) -> &'s Count {
+        &r.modalities
+            .iter()
+            .find(|l| l.label == m)
+            .expect("modality")
+            .count
+    }
+
+    /// Two patrols 4 km west of the line near 48° N, 6 km apart, hear the same explosions
+    /// (26 and 19); on the previous day one heard 10 there.
+    fn two_patrols() -> Judged {
+        let a = at(LON, 48.0, 270.0, 4.0);
+        let b = truce_geo::destination(a, 0.0, 6_000.0);
+        let (ra, sa) = observed(
+            10,
+            a,
+            &[(67.5, 112.5)],
+            (2_000.0, 4_000.0),
+            26,
+            Modality::Heard,
+            AT,
+        );
+        let (rb, sb) = observed(
+            11,
+            b,
+            &[(112.5, 157.5)],
+            (3_000.0, 6_000.0),
+            19,
+            Modality::Heard,
+            AT,
+        );
+        let (rc, sc) = observed(
+            5,
+            a,
+            &[(67.5, 112.5)],
+            (2_000.0, 4_000.0),
+            10,
+            Modality::Seen,
+            BEFORE,
+        );
+        judged(vec![rc, ra, rb], vec![sc, sa, sb], lines())
+    }
+
+    #[test]
+    fn overlapping_observations_of_one_incident_count_their_largest_not_their_sum() {
+        let j = two_patrols();
+        let f = section(&j, &day(), &notes()).expect("a section");
+        assert_eq!(f.incidents_total, 1, "{f:#?}");
+        let north = row(&f, Some("s2"));
+        assert_eq!(north.name, "North");
+        assert_eq!(north.line.as_deref(), Some("osce/loc"));
+        // 26, never 26 + 19 = 45.
+        assert_eq!(event(north, "undetermined").day, 26, "{north:#?}");
+        assert_eq!(north.total.day, 26);
+        assert_eq!(modality(north, "heard").day, 26);
+        assert_eq!(north.incidents.day, 1);
+        assert_eq!(f.total.total.day, 26);
+        // The individual figures are listed, the largest marked as the one counted.
+        let i = &f.incidents[0];
+        assert_eq!(i.sector.as_deref(), Some("s2"));
+        assert_eq!(i.observations_total, 2);
+        let figures: Vec<(u64, bool)> = i
+            .observations
+            .iter()
+            .map(|o| (o.count, o.counted))
+            .collect();
+        assert_eq!(figures, vec![(26, true), (19, false)]);
+        assert_eq!(
+            i.events,
+            vec![Figure {
+                label: "undetermined".into(),
+                count: 26
+            }]
+        );
+        assert_eq!(row(&f, Some("s1")).total, Count::new(0, 0));
+    }
+
+    #[test]
+    fn the_previous_days_count_and_the_change() {
+        let f = section(&two_patrols(), &day(), &notes()).expect("a section");
+        let north = row(&f, Some("s2"));
+        assert_eq!(*event(north, "undetermined"), Count::new(26, 10));
+        assert_eq!(event(north, "undetermined").change, 16);
+        assert_eq!(*modality(north, "seen"), Count::new(0, 10));
+        assert_eq!(*modality(north, "heard"), Count::new(26, 0));
+        assert_eq!(north.incidents, Count::new(1, 1));
+        // The previous day's own report: 10, and the next day's change from it.
+        let before = Day::new("2025-06-01", "UTC", None).expect("day");
+        let g = section(&two_patrols(), &before, &notes()).expect("a section");
+        assert_eq!(
+            *event(row(&g, Some("s2")), "undetermined"),
+            Count::new(10, 0)
+        );
+    }
+
+    #[test]
+    fn sectors_by_chainage_and_outside_the_sectors() {
+        // South of 47.9° N (under 100 km along the line): sector s1; 74 km east of the line (beyond
+        // 50 km): outside; inside the reach but beyond the line's end: outside too.
+        let (rs, ss) = observed(
+            10,
+            at(LON, 47.3, 270.0, 4.0),
+            &[(67.5, 112.5)],
+            (2_000.0, 4_000.0),
+            7,
+            Modality::Seen,
+            AT,
+        );
+        let (rf, sf) = observed(
+            20,
+            [39.0, 48.0],
+            &[(67.5, 112.5)],
+            (2_000.0, 4_000.0),
+            3,
+            Modality::Camera,
+            AT,
+        );
+        let j = judged(vec![rs, rf], vec![ss, sf], lines());
+        let f = section(&j, &day(), &notes()).expect("a section");
+        assert_eq!(event(row(&f, Some("s1")), "undetermined").day, 7, "{f:#?}");
+        assert_eq!(row(&f, Some("s2")).total.day, 0);
+        let out = row(&f, None);
+        assert_eq!(out.name, OUTSIDE);
+        assert_eq!(out.total.day, 3);
+        assert_eq!(modality(out, "camera").day, 3);
+        assert_eq!(f.total.total.day, 10);
+        assert_eq!(f.total.incidents.day, 2);
+        // The rows: the line's sectors in order, then outside.
+        let order: Vec<Option<&str>> = f.sectors.iter().map(|r| r.sector.as_deref()).collect();
+        assert_eq!(order, vec![Some("s1"), Some("s2"), None]);
+        // Without the line's sectors every incident is outside them.
+        let g = section(&j, &day(), &FrontNotes::default()).expect("a section");
+        assert_eq!(g.sectors.len(), 1);
+        assert_eq!(g.sectors[0].total.day, 10);
+        // A line filed by a belligerent has no sectors counted, whatever its entry says.
+        let mut n = notes();
+        n.sectors.insert(2, vec![sector("x", "X", 0.0, 223.0)]);
+        let h = section(&j, &day(), &n).expect("a section");
+        assert!(h.sectors.iter().all(|r| r.sector.as_deref() != Some("x")));
+    }
+
+    #[test]
+    fn no_section_without_monitor_lines_or_observations() {
+        // An allegation of an explosion, a belligerent's line: nothing to count.
+        let mut r = report(10, "ua", Act::Explosion, at(LON, 48.0, 90.0, 3.0), AT);
+        r.perpetrator = Some(id("ru").into());
+        let j = judged(vec![r], Vec::new(), vec![line(2, "ua", "loc", LON)]);
+        assert_eq!(section(&j, &day(), &notes()), None);
+        // With the monitor's line and its sectors, a section with nothing counted.
+        let r = report(10, "ua", Act::Explosion, at(LON, 48.0, 90.0, 3.0), AT);
+        let j = judged(vec![r], Vec::new(), lines());
+        let f = section(&j, &day(), &notes()).expect("a section");
+        assert_eq!(f.total.total, Count::new(0, 0));
+        assert_eq!(f.incidents_total, 0);
+    }
+
+    #[test]
+    fn weapons_seen_with_each_front_readings_finding_and_restrictions() {
+        let weapon = |index: u64| {
+            ReportFrontIn::new(
+                index,
+                id("osce"),
+                id(&format!("r{index}")),
+                Some(WeaponSeen {
+                    class: WeaponClass::new("weapon.artillery.howitzer").expect("class"),
+                    calibre_mm: Some(152),
+                    count: Some(2),
+                    model: Some("2A65 Msta-B".into()),
+                }),
+                None,
+                None,
+            )
+        };
+        // Ukraine's howitzers 20 km west of its line (inside its 25 km half of the 50 km zone),
+        // and 40 km west of it (outside), at 48.5° N (sector s2).
+        let seen = |index: u64, km: f64| {
+            let mut r = report(
+                index,
+                "osce",
+                Act::WeaponsSighting,
+                at(LON, 48.5, 270.0, km),
+                AT,
+            );
+            r.perpetrator = Some(id("ua").into());
+            r.uncertainty_m = 100;
+            r
+        };
+        let mut denied = report(
+            30,
+            "osce",
+            Act::MovementRestriction,
+            at(LON, 47.2, 270.0, 8.0),
+            AT,
+        );
+        denied.perpetrator = Some(id("ua").into());
+        let j = judged(
+            vec![seen(10, 20.0), seen(11, 40.0), denied],
+            vec![weapon(10), weapon(11)],
+            lines(),
+        );
+        let mut n = notes();
+        n.restrictions.insert(
+            (30, "osce".into(), "r30".into()),
+            (
+                "checkpoint near Vodiane".into(),
+                "passage denied to the patrol".into(),
+            ),
+        );
+        let f = section(&j, &day(), &n).expect("a section");
+        assert_eq!(f.weapons_total, 2, "{f:#?}");
+        let w: Vec<(&str, &str, &str)> = f
+            .weapons
+            .iter()
+            .map(|w| {
+                (
+                    w.id.as_str(),
+                    w.readings[0].violation.as_str(),
+                    w.sector.as_deref().unwrap_or("-"),
+                )
+            })
+            .collect();
+        assert_eq!(w, vec![("r10", "yes", "s2"), ("r11", "no", "s2")], "{f:#?}");
+        let v = &f.weapons[0];
+        assert_eq!(v.party.as_deref(), Some("ua"));
+        assert_eq!((v.calibre_mm, v.count), (Some(152), Some(2)));
+        assert_eq!(v.readings[0].reading, "osce");
+        assert!(
+            v.readings[0].reason.starts_with("weapons-in-zone"),
+            "{v:#?}"
+        );
+        // Weapons are not violations counted from observations.
+        assert_eq!(f.total.total.day, 0);
+        assert_eq!(f.restrictions_total, 1);
+        let r = &f.restrictions[0];
+        assert_eq!(r.by.as_deref(), Some("ua"));
+        assert_eq!(r.what, "passage denied to the patrol");
+        assert_eq!(r.sector.as_deref(), Some("s1"));
+        // Rendered in every format, labelled as maxima.
+        let md = f.to_markdown("2025-06-01");
+        let html = f.to_html("2025-06-01");
+        for s in [&md, &html] {
+            for want in [
+                "Ceasefire violations by sector",
+                "by modality",
+                "Individual observations",
+                "Weapons seen",
+                "Restrictions of freedom of movement",
+                "each event type counts the largest of its observations",
+                "passage denied to the patrol",
+                "2A65 Msta-B",
+            ] {
+                assert!(s.contains(want), "{want} missing from\n{s}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_section_round_trips_and_the_daily_report_leaves_it_out_without_notes() {
+        let j = two_patrols();
+        let f = section(&j, &day(), &notes()).expect("a section");
+        let text = serde_json::to_string(&f).expect("json");
+        let back: FrontSection = serde_json::from_str(&text).expect("parses");
+        assert_eq!(back, f);
+        let md = f.to_markdown("2025-06-01");
+        assert!(
+            md.contains("| osce/loc s2 | North | 0 (±0) | 0 (±0) | 0 (±0) | 26 (+16) | 0 (±0) | 0 (±0) | 26 (+16) | 1 (±0) |"),
+            "{md}"
+        );
+        // The daily report: without the ledger's notes, no section and the same bytes as before;
+        // with them, the section in JSON, Markdown and HTML.
+        let compliance = truce_engine::compliance(&j.findings);
+        let input = crate::DailyInput {
+            day: day(),
+            judgement: &j,
+            compliance: &compliance,
+            commitments: &[],
+            checkpoint: crate::CheckpointInfo {
+                origin: "example.org/log".into(),
+                size: 100,
+                root: String::new(),
+                note: String::new(),
+            },
+            rules: "r".into(),
+        };
+        let plain = crate::daily_with_changes(&input, &[]);
+        assert_eq!(plain.front, None);
+        let key = |r: &crate::DailyReport| {
+            serde_json::from_str::<serde_json::Value>(&r.to_json())
+                .expect("json")
+                .get("front")
+                .is_some()
+        };
+        assert!(!key(&plain));
+        assert!(!plain.to_markdown().contains("Ceasefire violations"));
+        let full = crate::daily_with_front(&input, &[], &notes());
+        assert_eq!(full.front.as_ref(), Some(&f));
+        assert!(key(&full));
+        assert!(full
+            .to_markdown()
+            .contains("## Ceasefire violations along the line of contact"));
+        assert!(full
+            .to_html()
+            .contains("<h2>Ceasefire violations along the line of contact</h2>"));
+        let mut without = full.clone();
+        without.front = None;
+        assert_eq!(without, plain);
     }
 }
