@@ -837,6 +837,71 @@ fn clear(ends: &[[f64; 3]], disk: &Disk, m: &crate::LinePoint) -> bool {
     m.side != Side::On && d > disk.r * (1.0 + 1e-9) + 0.01 && !near_free_end(ends, disk, d)
 }
 
+/// Bounds of the distance from the line of a disk's centre, and the side of all of the disk when
+/// it is clear of the line ([`clear`]).
+struct Est {
+    lo: f64,
+    hi: f64,
+    clear: Option<Side>,
+    /// The exact measure of the centre, when it was measured.
+    exact: Option<crate::LinePoint>,
+}
+
+/// From the line's distance grid: the nearest node's distance `d`, `u` metres (at most) from the
+/// centre, bounds the centre's within `d ± u`; the disk is clear when the ball of radius `u + r`
+/// around the node is. Bounds `lo > hi` (none) without a grid or outside it.
+fn grid_estimate(line: &ContactLine, ends: &[[f64; 3]], disk: &Disk) -> Est {
+    let none = Est {
+        lo: f64::INFINITY,
+        hi: 0.0,
+        clear: None,
+        exact: None,
+    };
+    let Some(g) = line.grid_node(disk.c) else {
+        return none;
+    };
+    let u = upper_m(g.v, disk.v);
+    let ball = Disk {
+        c: disk.c,
+        v: g.v,
+        r: u + disk.r,
+    };
+    let clear = (g.side != Side::On
+        && g.d > ball.r * (1.0 + 1e-9) + 0.01
+        && !near_free_end(ends, &ball, g.d))
+    .then_some(g.side);
+    Est {
+        lo: (g.d - u).max(0.0),
+        hi: g.d + u,
+        clear,
+        exact: None,
+    }
+}
+
+/// By measuring the centre ([`ContactLine::measure`]); an invalid centre (not expected) bounds
+/// nothing.
+fn exact_estimate(line: &ContactLine, ends: &[[f64; 3]], disk: &Disk) -> Est {
+    match line.measure(disk.c) {
+        Some(m) => Est {
+            lo: m.distance_m,
+            hi: m.distance_m,
+            clear: clear(ends, disk, &m).then_some(m.side),
+            exact: Some(m),
+        },
+        None => Est {
+            lo: 0.0,
+            hi: f64::INFINITY,
+            clear: None,
+            exact: Some(crate::LinePoint {
+                distance_m: f64::NAN,
+                side: Side::On,
+                part: 0,
+                along_m: 0.0,
+            }),
+        },
+    }
+}
+
 struct Acc {
     min: f64,
     max: f64,
@@ -1175,6 +1240,107 @@ impl PublicFootprint {
             frontier = next;
         }
         acc.out()
+    }
+
+    /// What a decision against thresholds needs, as fast as it can be had: the sides are those of
+    /// [`PublicFootprint::against_cells`], and for every `t` in `thresholds` the bounds fall on
+    /// the same side of `t` as its bounds do — `max_m <= t` exactly when its `max_m <= t`, and
+    /// `min_m > t` exactly when its `min_m > t` — while `min_m` and `max_m` themselves may be
+    /// wider (every position of the footprint still lies within them).
+    ///
+    /// It refines the tree of [`PublicFootprint::against`] (the footprint's disk, then groups,
+    /// then the cells) only where a node may still change the answer: its sides are not settled
+    /// (the line may pass through it and the footprint has not yet reached both sides), or its
+    /// distance bounds straddle a threshold not yet decided. A node's distance is bounded from
+    /// the line's distance grid when one is attached ([`ContactLine::with_distance_grid`]: the
+    /// nearest node's exact distance, plus or minus its distance from the node's centre, a
+    /// lookup instead of a search), else measured ([`ContactLine::measure`]); a cell whose grid
+    /// bounds cannot decide is measured.
+    ///
+    /// A caller deciding "inside a buffer of half-width `h` with the line approximated to `a`"
+    /// passes `h - a` (compared with `max_m <= t`) and `h + a` (with `min_m > t`).
+    pub fn relation_within(&self, line: &ContactLine, thresholds: &[f64]) -> LineRelation {
+        let ends = free_ends(line);
+        let sh = &self.shape;
+        // Per threshold: the greatest cell bound d + r is known above it; the least (d - r)+ is
+        // known at or below it.
+        let mut over = vec![false; thresholds.len()];
+        let mut under = vec![false; thresholds.len()];
+        let (mut left, mut right) = (false, false);
+        let side = |s: Side, left: &mut bool, right: &mut bool| match s {
+            Side::Left => *left = true,
+            Side::Right => *right = true,
+            Side::On => {
+                *left = true;
+                *right = true;
+            }
+        };
+        let (mut lo_all, mut hi_all) = (f64::INFINITY, 0.0f64);
+        // (level, index, an ancestor is clear of the line).
+        let mut stack: Vec<(usize, usize, bool)> = vec![(0, 0, false)];
+        while let Some((level, i, settled)) = stack.pop() {
+            let (disk, rep_r, children) = match sh.levels.get(level) {
+                Some(nodes) => {
+                    let n = &nodes[i];
+                    (n.disk, sh.cells[n.rep].r, Some(n.children.clone()))
+                }
+                None => (sh.cells[i], sh.cells[i].r, None),
+            };
+            // Bounds of the centre's distance, and whether the whole disk is clear of the line
+            // (on one side, away from free ends).
+            let mut est = grid_estimate(line, &ends, &disk);
+            let wants = |est: &Est, over: &[bool], under: &[bool], left: bool, right: bool| {
+                let sides = !settled && est.clear.is_none() && !(left && right);
+                let (nlo, nhi) = ((est.lo - disk.r).max(0.0), est.hi + disk.r);
+                let dist = thresholds
+                    .iter()
+                    .enumerate()
+                    .any(|(k, &t)| (!over[k] && nhi > t) || (!under[k] && nlo <= t));
+                sides || dist
+            };
+            if est.lo > est.hi
+                || (est.exact.is_none()
+                    && children.is_none()
+                    && wants(&est, &over, &under, left, right))
+            {
+                est = exact_estimate(line, &ends, &disk);
+            }
+            if let Some(m) = est.exact {
+                // The centre is a cell's centre: a position of the footprint on that side.
+                side(m.side, &mut left, &mut right);
+                if children.is_none() && est.clear.is_none() {
+                    side(Side::On, &mut left, &mut right);
+                }
+            }
+            if let Some(s) = est.clear {
+                side(s, &mut left, &mut right);
+            }
+            // The representative cell's own bounds d + r and (d - r)+ decide thresholds.
+            for (k, &t) in thresholds.iter().enumerate() {
+                if est.lo + rep_r > t {
+                    over[k] = true;
+                }
+                if (est.hi - rep_r).max(0.0) <= t {
+                    under[k] = true;
+                }
+            }
+            match children {
+                Some(ch) if wants(&est, &over, &under, left, right) => {
+                    let settled = settled || est.clear.is_some();
+                    stack.extend(ch.map(|c| (level + 1, c, settled)));
+                }
+                _ => {
+                    lo_all = lo_all.min((est.lo - disk.r).max(0.0));
+                    hi_all = hi_all.max(est.hi + disk.r);
+                }
+            }
+        }
+        LineRelation {
+            min_m: if lo_all.is_finite() { lo_all } else { 0.0 },
+            max_m: hi_all,
+            left,
+            right,
+        }
     }
 
     /// [`PublicFootprint::against`] by measuring every cell (the reference: the tightest bounds

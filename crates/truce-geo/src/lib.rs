@@ -34,7 +34,7 @@ mod zone;
 
 pub use footprint::{coarsen, LineRelation, PublicFootprint, Ring, Sector};
 pub use join::dwithin_join;
-pub use line::{ContactLine, DisplayZone, LinePoint, Side, ON_LINE_M};
+pub use line::{ContactLine, DisplayZone, LinePoint, Side, MAX_GRID_NODES, ON_LINE_M};
 pub use sites::{Shape, SiteHit, SiteIndex};
 pub use zone::{check_lines, check_polygon, line_distance_m, polygon_contains, polygon_distance_m};
 
@@ -191,6 +191,13 @@ pub enum GeoError {
         resolution: u8,
         /// The first cell's resolution.
         first: u8,
+    },
+    /// A distance grid ([`ContactLine::with_distance_grid`]) that cannot be built here.
+    #[error("a distance grid {why}; judge without one (exact measures)")]
+    GridNotServed {
+        /// Why: the line crosses the antimeridian, reaches too near a pole, or the grid would
+        /// hold too many nodes.
+        why: String,
     },
     /// A site that was refused, by the caller's key.
     #[error("site {key}: {source}")]

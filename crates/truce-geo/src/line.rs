@@ -33,6 +33,7 @@ use geo::{
     MultiPolygon, Simplify,
 };
 use rstar::{PointDistance, RTree, RTreeObject, AABB};
+use std::sync::Arc;
 
 use crate::sphere::{self, cross, dot, norm, scale};
 use crate::zone;
@@ -99,6 +100,39 @@ pub struct ContactLine {
     /// Chainage of each part's start.
     offsets: Vec<f64>,
     length: f64,
+    /// Exact distances at the nodes of a grid ([`ContactLine::with_distance_grid`]).
+    grid: Option<Arc<Grid>>,
+}
+
+/// Most nodes a distance grid may hold ([`ContactLine::with_distance_grid`]).
+pub const MAX_GRID_NODES: usize = 8_000_000;
+
+/// A regular grid in degrees of exact distances to the line and sides, at its nodes.
+#[derive(Debug)]
+struct Grid {
+    lat0: f64,
+    dlat: f64,
+    rows: usize,
+    lon0: f64,
+    dlon: f64,
+    cols: usize,
+    /// `(sin, cos)` of each row's latitude and each column's longitude.
+    row_sc: Vec<(f64, f64)>,
+    col_sc: Vec<(f64, f64)>,
+    /// Row-major: the exact distance ([`ContactLine::distance_m`]) and side of each node.
+    nodes: Vec<(f64, Side)>,
+    spacing_m: f64,
+}
+
+/// A node of the distance grid near a position ([`ContactLine::grid_node`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct GridNode {
+    /// Its unit vector.
+    pub(crate) v: [f64; 3],
+    /// Its exact distance to the line, metres.
+    pub(crate) d: f64,
+    /// Its side.
+    pub(crate) side: Side,
 }
 
 #[derive(Clone, Debug)]
@@ -288,6 +322,142 @@ impl ContactLine {
             tree: RTree::bulk_load(boxes),
             offsets,
             length,
+            grid: None,
+        })
+    }
+
+    /// The line with a grid of exact distances attached: nodes every `spacing_m` metres (about;
+    /// in latitude and longitude) over the box of its vertices widened by `margin_m`, each holding
+    /// [`ContactLine::distance_m`] and [`ContactLine::side`] of the node, measured on `threads`
+    /// threads (1 or more). Distance to the line is 1-Lipschitz (the geodesic distance is a
+    /// metric), so a node `u` metres from a position bounds its distance within `± u`;
+    /// [`crate::PublicFootprint::relation_within`] reads the grid instead of measuring where it
+    /// can. Nothing else reads it: every other answer is the same with or without a grid.
+    ///
+    /// Refuses a spacing or margin not finite and positive, a line whose longitudes span 180° or
+    /// more (across the antimeridian), a grid reaching beyond 80° of latitude, and a grid of more
+    /// than [`MAX_GRID_NODES`] nodes ([`GeoError::GridNotServed`]).
+    pub fn with_distance_grid(
+        mut self,
+        spacing_m: f64,
+        margin_m: f64,
+        threads: usize,
+    ) -> Result<ContactLine, GeoError> {
+        check_distance("the grid spacing", spacing_m)?;
+        check_distance("the grid margin", margin_m)?;
+        let all = self.parts.iter().flat_map(|p| p.pts.iter());
+        let (mut lon_lo, mut lon_hi, mut lat_lo, mut lat_hi) =
+            (180.0f64, -180.0f64, 90.0f64, -90.0f64);
+        for p in all {
+            let lon = sphere::norm_lon(p[0]);
+            lon_lo = lon_lo.min(lon);
+            lon_hi = lon_hi.max(lon);
+            lat_lo = lat_lo.min(p[1]);
+            lat_hi = lat_hi.max(p[1]);
+        }
+        if lon_hi - lon_lo >= 180.0 {
+            return Err(GeoError::GridNotServed {
+                why: "needs a line whose longitudes span less than 180° (not across the antimeridian)".into(),
+            });
+        }
+        let pad_lat = (margin_m / sphere::M_MIN).to_degrees();
+        let (lat_lo, lat_hi) = (lat_lo - pad_lat, lat_hi + pad_lat);
+        if lat_lo < -80.0 || lat_hi > 80.0 {
+            return Err(GeoError::GridNotServed {
+                why: "would reach beyond 80° of latitude".into(),
+            });
+        }
+        let cos_max = lat_lo.abs().max(lat_hi.abs()).to_radians().cos();
+        let pad_lon = (margin_m / (sphere::A * cos_max)).to_degrees();
+        let (lon_lo, lon_hi) = (lon_lo - pad_lon, lon_hi + pad_lon);
+        let mid = ((lat_lo + lat_hi) / 2.0).to_radians().cos();
+        let dlat = (spacing_m / sphere::M_MIN).to_degrees();
+        let dlon = (spacing_m / (sphere::A * mid)).to_degrees();
+        let rows = ((lat_hi - lat_lo) / dlat).ceil() + 1.0;
+        let cols = ((lon_hi - lon_lo) / dlon).ceil() + 1.0;
+        if rows * cols > MAX_GRID_NODES as f64 {
+            return Err(GeoError::GridNotServed {
+                why: format!(
+                    "of {rows} x {cols} nodes exceeds {MAX_GRID_NODES}; give a larger spacing or margin"
+                ),
+            });
+        }
+        let (rows, cols) = (rows as usize, cols as usize);
+        let lat = |i: usize| lat_lo + i as f64 * dlat;
+        let lon = |j: usize| sphere::norm_lon(lon_lo + j as f64 * dlon);
+        let row_sc = (0..rows).map(|i| lat(i).to_radians().sin_cos()).collect();
+        let col_sc = (0..cols).map(|j| lon(j).to_radians().sin_cos()).collect();
+        let this = &self;
+        let node = |k: usize| -> (f64, Side) {
+            let p = [lon(k % cols), lat(k / cols)];
+            match this.near(p) {
+                Some(near) => (near.dist, this.side_of(&near, sphere::unit(p))),
+                None => (f64::NAN, Side::On),
+            }
+        };
+        let total = rows * cols;
+        let chunk = total.div_ceil(threads.max(1)).max(1);
+        let nodes: Vec<(f64, Side)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..total)
+                .step_by(chunk)
+                .map(|from| {
+                    let node = &node;
+                    s.spawn(move || {
+                        (from..(from + chunk).min(total))
+                            .map(node)
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| match h.join() {
+                    Ok(v) => v,
+                    Err(e) => std::panic::resume_unwind(e),
+                })
+                .collect()
+        });
+        self.grid = Some(Arc::new(Grid {
+            lat0: lat_lo,
+            dlat,
+            rows,
+            lon0: lon_lo,
+            dlon,
+            cols,
+            row_sc,
+            col_sc,
+            nodes,
+            spacing_m,
+        }));
+        Ok(self)
+    }
+
+    /// The grid's shape, when one is attached: `(rows, columns, spacing_m)`.
+    pub fn distance_grid(&self) -> Option<(usize, usize, f64)> {
+        self.grid.as_ref().map(|g| (g.rows, g.cols, g.spacing_m))
+    }
+
+    /// The grid node nearest (in degrees) position `c`, when a grid is attached and `c` lies
+    /// within it (a node at most about a spacing away); its distance to `c` is for the caller to
+    /// bound.
+    pub(crate) fn grid_node(&self, c: LonLat) -> Option<GridNode> {
+        let g = self.grid.as_deref()?;
+        let fi = ((c[1] - g.lat0) / g.dlat).round();
+        let fj = ((sphere::norm_lon(c[0]) - g.lon0) / g.dlon).round();
+        if !(fi >= 0.0 && fj >= 0.0 && fi < g.rows as f64 && fj < g.cols as f64) {
+            return None;
+        }
+        let (i, j) = (fi as usize, fj as usize);
+        let (d, side) = *g.nodes.get(i * g.cols + j)?;
+        if !d.is_finite() {
+            return None;
+        }
+        let (slat, clat) = g.row_sc[i];
+        let (slon, clon) = g.col_sc[j];
+        Some(GridNode {
+            v: [clat * clon, clat * slon, slat],
+            d,
+            side,
         })
     }
 

@@ -402,6 +402,107 @@ fn against_bounds_hold_by_sampling() {
 }
 
 #[test]
+fn relation_within_decides_every_threshold_as_against_cells() {
+    let mut rng = Rng::new(1207);
+    let pts = test_line(&mut rng);
+    let plain = ContactLine::new(vec![pts.clone()]).expect("a line");
+    let gridded = plain
+        .clone()
+        .with_distance_grid(700.0, 40_000.0, 2)
+        .expect("a grid");
+    assert!(gridded.distance_grid().is_some() && plain.distance_grid().is_none());
+    let (mut decided_in, mut decided_out, mut straddle) = (0, 0, 0);
+    for case in 0..120 {
+        let v = if case % 4 == 0 {
+            pts[if case % 8 == 0 {
+                rng.below(4)
+            } else {
+                pts.len() - 1 - rng.below(4)
+            }]
+        } else {
+            pts[rng.below(pts.len())]
+        };
+        // Up to 45 km: some footprints reach beyond the grid (measured there).
+        let o = destination(v, rng.range(0.0, 360.0), rng.range(0.0, 45_000.0));
+        let a = rng.range(0.0, 360.0);
+        let sectors = [sector(a, (a + rng.range(20.0, 300.0)) % 360.0)];
+        let min = [0.0, rng.range(0.0, 4_000.0)][case % 2];
+        let r = ring(min, min + rng.range(1_000.0, 10_000.0));
+        let fp = coarsen(o, &sectors, r, [500.0, 2_000.0][case % 2]).expect("coarsened");
+        let cells = fp.against_cells(&plain);
+        // Thresholds at the reference's own bounds (and a hair either side), and around 15 km.
+        let mut ts = vec![14_750.0, 15_000.0, 15_250.0, rng.range(0.0, 40_000.0)];
+        for b in [cells.min_m, cells.max_m] {
+            ts.extend([b, b - 1e-6, b + 1e-6, b - 300.0, b + 300.0]);
+        }
+        for line in [&plain, &gridded] {
+            let rel = fp.relation_within(line, &ts);
+            assert_eq!(
+                (rel.left, rel.right),
+                (cells.left, cells.right),
+                "case {case}"
+            );
+            assert!(
+                rel.min_m <= cells.min_m && rel.max_m >= cells.max_m,
+                "case {case}"
+            );
+            for &t in &ts {
+                assert_eq!(rel.max_m <= t, cells.max_m <= t, "case {case}: max vs {t}");
+                assert_eq!(rel.min_m > t, cells.min_m > t, "case {case}: min vs {t}");
+            }
+            // Without thresholds: only the sides are asked for.
+            let bare = fp.relation_within(line, &[]);
+            assert_eq!((bare.left, bare.right), (cells.left, cells.right));
+            for p in footprint_positions(&fp, &mut rng).into_iter().step_by(7) {
+                let d = line.distance_m(p);
+                assert!(
+                    rel.min_m <= d && d <= rel.max_m,
+                    "case {case}: {p:?} at {d}"
+                );
+                assert!(
+                    bare.min_m <= d && d <= bare.max_m,
+                    "case {case}: {p:?} at {d}"
+                );
+            }
+        }
+        if cells.straddles() {
+            straddle += 1;
+        } else if cells.max_m <= 15_000.0 {
+            decided_in += 1;
+        } else if cells.min_m > 15_000.0 {
+            decided_out += 1;
+        }
+    }
+    assert!(
+        straddle >= 5 && decided_in >= 3 && decided_out >= 5,
+        "{straddle} {decided_in} {decided_out}"
+    );
+}
+
+#[test]
+fn a_grid_is_refused_where_it_cannot_serve() {
+    let across = ContactLine::new(vec![vec![[179.5, 10.0], [-179.5, 10.0]]]).expect("a line");
+    assert!(matches!(
+        across.with_distance_grid(1_000.0, 10_000.0, 1),
+        Err(GeoError::GridNotServed { .. })
+    ));
+    let polar = ContactLine::new(vec![vec![[10.0, 79.0], [12.0, 79.5]]]).expect("a line");
+    assert!(matches!(
+        polar.with_distance_grid(1_000.0, 100_000.0, 1),
+        Err(GeoError::GridNotServed { .. })
+    ));
+    let long = ContactLine::new(vec![vec![[0.0, 0.0], [60.0, 30.0]]]).expect("a line");
+    assert!(matches!(
+        long.clone().with_distance_grid(10.0, 1_000.0, 1),
+        Err(GeoError::GridNotServed { .. })
+    ));
+    assert!(matches!(
+        long.with_distance_grid(f64::NAN, 1_000.0, 1),
+        Err(GeoError::BadDistance { .. })
+    ));
+}
+
+#[test]
 fn footprint_across_the_line_straddles_it_and_one_far_off_does_not() {
     let line = ContactLine::new(vec![vec![[37.0, 47.0], [37.0, 49.0]]]).expect("a line");
     // Drawn northwards: east is on the right. An observer 2 km west looking east 3–6 km.
