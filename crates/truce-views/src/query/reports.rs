@@ -79,8 +79,28 @@ pub fn reports_page<E>(
     Ok((items, evidence, total))
 }
 
-/// A report as a GeoJSON point feature (`id` its entry id).
+/// A report as a GeoJSON point feature (`id` its entry id). A monitor's observation adds its
+/// public part (`observation`: count, event, modality, sectors, distance, the footprint's cells
+/// and the distance the observer is hidden within — never the observer's position); a report of
+/// weapons or of a direction of fire adds `weapon` / `fire_from`.
 pub fn report_feature(r: &Record<truce_model::domain::Report>) -> Value {
+    let v = &r.value;
+    let mut f = report_feature_base(r);
+    if let Some(props) = f["properties"].as_object_mut() {
+        for (k, x) in [
+            ("observation", v.observation.as_ref().map(|o| json!(o))),
+            ("weapon", v.weapon.as_ref().map(|w| json!(w))),
+            ("fire_from", v.fire_from.as_ref().map(|w| json!(w))),
+        ] {
+            if let Some(x) = x {
+                props.insert(k.to_string(), x);
+            }
+        }
+    }
+    f
+}
+
+fn report_feature_base(r: &Record<truce_model::domain::Report>) -> Value {
     let v = &r.value;
     json!({
         "type": "Feature",
