@@ -539,7 +539,9 @@ fn len(n: usize) -> u64 {
 
 /// The day's front section from a judgement with its snapshot, and what the ledger says beyond
 /// the snapshot ([`FrontNotes`]). `None` when the log holds no monitor line with sectors and no
-/// observation (so reports of logs without them keep their bytes).
+/// observation (so reports of logs without them keep their bytes), and when no monitor line with
+/// sectors is in force by the day's end and the day and the previous day have nothing to count
+/// (no observation, weapons sighting or restriction: a day of an earlier phase keeps its bytes).
 pub fn section(judged: &Judged, day: &Day, notes: &FrontNotes) -> Option<FrontSection> {
     let snap = &judged.snapshot;
     let lines = Lines::new(snap, notes);
@@ -816,6 +818,15 @@ pub fn section(judged: &Judged, day: &Day, notes: &FrontNotes) -> Option<FrontSe
     restricted.sort_by_key(|a| (a.0, a.1));
     restricted.truncate(RESTRICTIONS_CAP);
 
+    // Nothing in force and nothing to count: no section (a day before any monitor line, such
+    // as those of an earlier phase, keeps its report's bytes).
+    let counted = day_t
+        .values()
+        .chain(prev_t.values())
+        .any(|t| t.incidents > 0);
+    if fixed == 0 && !counted && weapons_total == 0 && restrictions_total == 0 {
+        return None;
+    }
     Some(FrontSection {
         lines: used_lines.into_iter().collect(),
         events: EventType::ALL.iter().map(|e| e.as_str().into()).collect(),
@@ -1639,6 +1650,11 @@ width_km = 50
         let f = section(&j, &day(), &notes()).expect("a section");
         assert_eq!(f.total.total, Count::new(0, 0));
         assert_eq!(f.incidents_total, 0);
+        // A day before any monitor line is in force, with nothing to count: no section, though
+        // the log holds observations on other days.
+        let april = Day::new("2025-04-01", "UTC", None).expect("day");
+        assert_eq!(section(&two_patrols(), &april, &notes()), None);
+        assert!(section(&two_patrols(), &day(), &notes()).is_some());
     }
 
     #[test]
