@@ -692,14 +692,29 @@ pub fn geometry_sha256(g: &Geometry) -> String {
 }
 
 /// A version filed in parts, assembled as its parts arrive ([`LineHead`], [`LinePart`]): the
-/// ledger's state between a head and its last part.
-#[derive(Debug, Clone, PartialEq)]
+/// ledger's state between a head and its last part. The digest is computed as the positions
+/// come (the RFC 8785 JSON of a geometry is `{"coordinates":…,"type":…}`, its positions in
+/// order), so the last part costs no hashing of the whole.
+#[derive(Debug, Clone)]
 pub struct Assembly {
     head: LineHead,
     head_id: String,
     subs: Vec<Vec<Point>>,
     next: u32,
     vertices: usize,
+    digest: sha2::Sha256,
+}
+
+/// Feeds a position's RFC 8785 form (`[lon,lat]`, numbers in ECMAScript's shortest form) to the
+/// digest.
+fn hash_point(h: &mut sha2::Sha256, p: &Point) {
+    use sha2::Digest;
+    let mut b = ryu_js::Buffer::new();
+    h.update(b"[");
+    h.update(b.format_finite(p.lon()).as_bytes());
+    h.update(b",");
+    h.update(b.format_finite(p.lat()).as_bytes());
+    h.update(b"]");
 }
 
 impl Assembly {
@@ -711,6 +726,7 @@ impl Assembly {
             subs: Vec::new(),
             next: 0,
             vertices: 0,
+            digest: sha2::Sha256::default(),
         }
     }
 
@@ -780,8 +796,27 @@ impl Assembly {
 
     /// Adds the next part ([`Assembly::check`] first); whether it was the last.
     pub fn push(&mut self, p: &LinePart) -> Result<bool, String> {
+        use sha2::Digest;
         self.check(p)?;
-        if p.sub as usize == self.subs.len() {
+        let nested = self.head.parts.geometry_type != PartsType::LineString;
+        if self.next == 0 {
+            self.digest.update(if nested {
+                &b"{\"coordinates\":[["[..]
+            } else {
+                &b"{\"coordinates\":["[..]
+            });
+        }
+        let new_sub = p.sub as usize == self.subs.len();
+        if new_sub && !self.subs.is_empty() {
+            self.digest.update(b"],[");
+        }
+        for (k, pt) in p.coordinates.iter().enumerate() {
+            if k > 0 || !new_sub {
+                self.digest.update(b",");
+            }
+            hash_point(&mut self.digest, pt);
+        }
+        if new_sub {
             self.subs.push(Vec::new());
         }
         if let Some(s) = self.subs.last_mut() {
@@ -796,6 +831,7 @@ impl Assembly {
     /// many as stated, its digest the head's, and the whole version meeting
     /// [`LineVersion::validate`].
     pub fn finish(self) -> Result<LineVersion, String> {
+        use sha2::Digest;
         let h = &self.head;
         let redo = "file the whole version again (`truce lines import` appends a version and all its parts in one batch)";
         if self.next != h.parts.count {
@@ -810,6 +846,15 @@ impl Assembly {
                 h.id, self.vertices, h.parts.vertices
             ));
         }
+        let mut hasher = self.digest;
+        if h.parts.geometry_type != PartsType::LineString {
+            hasher.update(b"]");
+        }
+        hasher.update(b"],\"type\":\"");
+        hasher.update(h.parts.geometry_type.as_str().as_bytes());
+        hasher.update(b"\"}");
+        let d: [u8; 32] = hasher.finalize().into();
+        let digest = crate::entry::hex(&d);
         let mut subs = self.subs;
         let built = match h.parts.geometry_type {
             PartsType::LineString => {
@@ -830,7 +875,6 @@ impl Assembly {
                 h.parts.geometry_type.as_str()
             )
         })?;
-        let digest = geometry_sha256(&g);
         if digest != h.parts.sha256 {
             return Err(format!(
                 "line {}: the assembled geometry's SHA-256 is {digest}, the head states {}: a part was altered, lost or reordered; {redo}",
