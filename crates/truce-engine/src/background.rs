@@ -61,6 +61,8 @@ impl BackgroundView<'_> {
                 end: crate::utc(r.end),
                 side: self.side(),
                 routine: self.routine.map(str::to_string),
+                // Background detections are sensors' detections, never observations.
+                observed: None,
             },
         }
     }

@@ -68,6 +68,23 @@ pub fn explain(incident: &Incident, findings: &[&Finding]) -> String {
                 .map(|r| format!(" (routine: {r})"))
                 .unwrap_or_default(),
         );
+        if let Some(o) = &m.observed {
+            let _ = writeln!(
+                s,
+                "             {} {} {} at {}–{} km, bearing {} (the point is the public footprint's centre; the observer is hidden within {:.0} m)",
+                o.modality.as_str(),
+                o.count,
+                o.event.as_str(),
+                o.distance_km[0],
+                o.distance_km[1],
+                o.sectors
+                    .iter()
+                    .map(|[a, b]| format!("{a}–{b}°"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                o.hidden_m
+            );
+        }
     }
     if !i.vessels.is_empty() {
         let _ = writeln!(

@@ -1348,6 +1348,12 @@ fn member(cx: &Ctx<'_>, i: usize) -> Member {
         end: utc(r.end),
         side: cx.origins[i].clone(),
         routine: cx.routine.get(i).map(str::to_string),
+        observed: cx
+            .snap
+            .front
+            .said(r)
+            .and_then(|s| s.observation.as_ref())
+            .map(crate::types::Observed::of),
     }
 }
 

@@ -217,6 +217,41 @@ pub struct Member {
     /// Set when the report is a detection at a persistent hot spot: routine, not evidence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub routine: Option<String>,
+    /// A monitor's observation: what was counted, how, and how far the observer is hidden (its
+    /// public part; the report's point is its footprint's centre).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Observed>,
+}
+
+/// The public part of a monitor's observation, as an incident lists its report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observed {
+    /// Heard, seen or camera.
+    pub modality: truce_model::front::Modality,
+    /// The event type counted.
+    pub event: truce_model::front::EventType,
+    /// How many over the report's window.
+    pub count: u32,
+    /// The distance range from the observer, km.
+    pub distance_km: [f64; 2],
+    /// The compass sectors, degrees clockwise from north.
+    pub sectors: Vec<[f64; 2]>,
+    /// The observer cannot be placed closer than this, metres.
+    pub hidden_m: f64,
+}
+
+impl Observed {
+    /// From a report's observation.
+    pub fn of(o: &truce_model::front::Observation) -> Observed {
+        Observed {
+            modality: o.modality,
+            event: o.event,
+            count: o.count,
+            distance_km: [o.distance.min_m / 1000.0, o.distance.max_m / 1000.0],
+            sectors: o.sectors.clone(),
+            hidden_m: o.footprint.hidden_m,
+        }
+    }
 }
 
 impl Member {

@@ -56,6 +56,7 @@ fn detection(k: u64, start: String) -> Member {
         start,
         side: "sensor:firms".into(),
         routine: k.is_multiple_of(10).then(|| "hot spot".to_string()),
+        observed: None,
     }
 }
 

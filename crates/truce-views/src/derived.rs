@@ -486,6 +486,7 @@ pub fn background_of(r: &BackgroundRow) -> Result<Background, DerivedError> {
             end: r.end.clone(),
             side: r.side.clone(),
             routine: r.routine.clone(),
+            observed: None,
         },
     })
 }
