@@ -582,3 +582,39 @@ fn two_patrols_hearing_the_same_explosions_make_one_incident_judged_on_their_foo
     let f = findings(&snapshot(vec![r], vec![s], lines()));
     assert!(f.is_empty(), "{f:#?}");
 }
+
+#[test]
+fn a_line_version_appended_later_rejudges_in_full_as_judge_would() {
+    use truce_engine::{Delta, Incremental};
+    let p = at(UA_LON, 270.0, 20.0);
+    let mut r = report(10, "osce", Role::Monitor, Act::Explosion, p);
+    r.start = t("2025-06-10T03:00:00Z");
+    r.end = r.start + 600;
+    let before = snapshot(vec![r.clone()], Vec::new(), lines());
+    let mut inc = Incremental::new(before, Params::default());
+    assert!(inc.judgement().findings.is_empty());
+    // Ukraine's line moves 10 km west from 1 June: the explosion is now 10 km from it.
+    let mut all = lines();
+    all.push(line(
+        4,
+        "ua",
+        "loc",
+        37.866,
+        "2025-06-01T00:00:00Z",
+        "2025-06-01T00:00:00Z",
+    ));
+    all.sort_by(|a, b| (&a.author, &a.id, a.index).cmp(&(&b.author, &b.id, b.index)));
+    let after = snapshot(vec![r], Vec::new(), all.clone());
+    let rj = inc.apply(Delta {
+        log_size: after.log_size,
+        front: Some(Front::new(all, Vec::new())),
+        ..Default::default()
+    });
+    assert!(rj.full.is_some(), "{rj:?}");
+    let want = judge(&after, &Params::default());
+    assert_eq!(want.findings.len(), 1);
+    assert_eq!(
+        serde_json::to_string(inc.judgement()).unwrap(),
+        serde_json::to_string(&want).unwrap()
+    );
+}
