@@ -304,7 +304,7 @@ fn atan(z: f64) -> f64 {
 }
 
 /// Course in degrees [0, 360) of a displacement `east`, `north` (any common unit).
-fn course_deg(east: f64, north: f64) -> f64 {
+pub(crate) fn course_deg(east: f64, north: f64) -> f64 {
     if east == 0.0 && north == 0.0 {
         return 0.0;
     }

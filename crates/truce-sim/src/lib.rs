@@ -13,6 +13,7 @@
 //! | [`write_allegations`] | JSON Lines of `truce_model::domain::Report`, one party blaming the other |
 //! | [`write_sites_csv`] | `id,name,lat,lon,category` |
 //! | [`write_ais`] | AIS traffic in the Black Sea (its own [`ais::Traffic`], not the [`World`]): NMEA `!AIVDM`, DMA CSV or MarineCadastre CSV |
+//! | [`write_observations`] | a monitor's `[[observation]]` authoring file: patrols along a given line of contact hearing and seeing synthetic explosions and gunfire (its own [`Patrols`]) |
 //!
 //! Everything is pure: writers take any `io::Write`, read no clock or file, and use a keyed
 //! SplitMix64 generator of their own (no global RNG, no platform maths), so the same seed and
@@ -37,6 +38,7 @@ pub mod allegations;
 mod calendar;
 pub mod firms;
 pub mod geo;
+pub mod observations;
 mod out;
 mod rng;
 pub mod sites;
@@ -46,6 +48,7 @@ pub use acled::{write_acled, ACLED_COLUMNS};
 pub use ais::{write_ais, AisFormat, AisParams};
 pub use allegations::write_allegations;
 pub use firms::{write_firms, FIRMS_HEADER};
+pub use observations::{write_observations, ObsParams, PatrolLine, Patrols};
 pub use geo::Side;
 pub use sites::{write_sites_csv, SITES_HEADER};
 pub use world::{Hotspot, Params, SimSite, Strike, World};
