@@ -837,6 +837,67 @@ fn clear(ends: &[[f64; 3]], disk: &Disk, m: &crate::LinePoint) -> bool {
     m.side != Side::On && d > disk.r * (1.0 + 1e-9) + 0.01 && !near_free_end(ends, disk, d)
 }
 
+/// What [`PublicFootprint::relation_within`] has learnt so far.
+struct Within<'t> {
+    thresholds: &'t [f64],
+    /// Per threshold: some cell's `d + r` is known to exceed it.
+    over: Vec<bool>,
+    /// Per threshold: some cell's `(d - r)+` is known to be at most it.
+    under: Vec<bool>,
+    left: bool,
+    right: bool,
+}
+
+impl Within<'_> {
+    fn side(&mut self, s: Side) {
+        match s {
+            Side::Left => self.left = true,
+            Side::Right => self.right = true,
+            Side::On => {
+                self.left = true;
+                self.right = true;
+            }
+        }
+    }
+
+    /// What a node's estimate tells: the sides of a clear disk, of a measured centre (a cell's
+    /// centre: a position of the footprint) and, for a cell measured and not clear, both (the
+    /// per-cell rule); and the thresholds the cell at its centre (radius `rep_r`) decides.
+    fn learn(&mut self, est: &Est, rep_r: f64, leaf: bool) {
+        if let Some(m) = est.exact {
+            self.side(m.side);
+            if leaf && est.clear.is_none() {
+                self.side(Side::On);
+            }
+        }
+        if let Some(s) = est.clear {
+            self.side(s);
+        }
+        for (k, &t) in self.thresholds.iter().enumerate() {
+            if est.lo + rep_r > t {
+                self.over[k] = true;
+            }
+            if (est.hi - rep_r).max(0.0) <= t {
+                self.under[k] = true;
+            }
+        }
+    }
+
+    /// Whether a node (or cell) may still change the answer: its sides are open (no clear
+    /// ancestor, not clear itself, and not both sides reached yet), or its bounds straddle a
+    /// threshold not yet decided.
+    fn wants(&self, est: &Est, disk: &Disk, settled: bool) -> bool {
+        if !settled && est.clear.is_none() && !(self.left && self.right) {
+            return true;
+        }
+        let (nlo, nhi) = ((est.lo - disk.r).max(0.0), est.hi + disk.r);
+        self.thresholds
+            .iter()
+            .enumerate()
+            .any(|(k, &t)| (!self.over[k] && nhi > t) || (!self.under[k] && nlo <= t))
+    }
+}
+
 /// Bounds of the distance from the line of a disk's centre, and the side of all of the disk when
 /// it is clear of the line ([`clear`]).
 struct Est {
@@ -851,37 +912,85 @@ struct Est {
 /// centre, bounds the centre's within `d ± u`; the disk is clear when the ball of radius `u + r`
 /// around the node is. Bounds `lo > hi` (none) without a grid or outside it.
 fn grid_estimate(line: &ContactLine, ends: &[[f64; 3]], disk: &Disk) -> Est {
-    let none = Est {
+    let mut est = Est {
         lo: f64::INFINITY,
         hi: 0.0,
         clear: None,
         exact: None,
     };
-    let Some(g) = line.grid_node(disk.c) else {
-        return none;
-    };
-    let u = upper_m(g.v, disk.v);
-    let ball = Disk {
-        c: disk.c,
-        v: g.v,
-        r: u + disk.r,
-    };
-    let clear = (g.side != Side::On
-        && g.d > ball.r * (1.0 + 1e-9) + 0.01
-        && !near_free_end(ends, &ball, g.d))
-    .then_some(g.side);
-    Est {
-        lo: (g.d - u).max(0.0),
-        hi: g.d + u,
-        clear,
-        exact: None,
+    if let Some(g) = line.grid_node(disk.c) {
+        est.add(ends, disk, g);
     }
+    est
+}
+
+/// [`grid_estimate`] from the four nodes around the centre (the tightest of their bounds, clear
+/// when one of them shows it).
+fn grid_estimate4(line: &ContactLine, ends: &[[f64; 3]], disk: &Disk) -> Est {
+    let mut est = Est {
+        lo: f64::INFINITY,
+        hi: 0.0,
+        clear: None,
+        exact: None,
+    };
+    for g in line.grid_corners(disk.c).into_iter().flatten() {
+        est.add(ends, disk, g);
+    }
+    est
+}
+
+impl Est {
+    /// Narrows the bounds with grid node `g` (a first node sets them).
+    fn add(&mut self, ends: &[[f64; 3]], disk: &Disk, g: crate::line::GridNode) {
+        let u = upper_fast(g.v, disk.v);
+        let ball_r = u + disk.r;
+        let clear = g.side != Side::On
+            && g.d > ball_r * (1.0 + 1e-9) + 0.01
+            && !ends
+                .iter()
+                .any(|&e| lower_fast(g.v, e) <= g.d + 2.0 * ball_r * (1.0 + 1e-9) + 1.0);
+        let (lo, hi) = ((g.d - u).max(0.0), g.d + u);
+        if self.lo > self.hi {
+            (self.lo, self.hi) = (lo, hi);
+        } else {
+            self.lo = self.lo.max(lo);
+            self.hi = self.hi.min(hi);
+        }
+        if clear && self.clear.is_none() {
+            self.clear = Some(g.side);
+        }
+    }
+}
+
+/// An upper bound of the geodesic distance between two unit vectors, without `asin`: the
+/// central angle `θ = 2 asin(c / 2)` of chord `c` is at most `c / sqrt(1 - c² / 4)` (`tan`
+/// exceeds its angle); [`upper_m`] from a quarter turn on.
+fn upper_fast(a: [f64; 3], b: [f64; 3]) -> f64 {
+    let c2 = sphere::chord2(a, b);
+    if c2 >= 2.0 {
+        return upper_m(a, b);
+    }
+    (c2 / (1.0 - c2 / 4.0)).sqrt() * sphere::n_max() * (1.0 + 1e-9) + 1e-6
+}
+
+/// A lower bound of the geodesic distance between two unit vectors, without `asin`: the central
+/// angle is at least the chord.
+fn lower_fast(a: [f64; 3], b: [f64; 3]) -> f64 {
+    (sphere::chord2(a, b).sqrt() * M_MIN * (1.0 - 1e-9) - 1e-6).max(0.0)
 }
 
 /// By measuring the centre ([`ContactLine::measure`]); an invalid centre (not expected) bounds
 /// nothing.
 fn exact_estimate(line: &ContactLine, ends: &[[f64; 3]], disk: &Disk) -> Est {
-    match line.measure(disk.c) {
+    let m = line
+        .distance_side(disk.c)
+        .map(|(d, side)| crate::LinePoint {
+            distance_m: d,
+            side,
+            part: 0,
+            along_m: 0.0,
+        });
+    match m {
         Some(m) => Est {
             lo: m.distance_m,
             hi: m.distance_m,
@@ -1262,84 +1371,72 @@ impl PublicFootprint {
     pub fn relation_within(&self, line: &ContactLine, thresholds: &[f64]) -> LineRelation {
         let ends = free_ends(line);
         let sh = &self.shape;
-        // Per threshold: the greatest cell bound d + r is known above it; the least (d - r)+ is
-        // known at or below it.
-        let mut over = vec![false; thresholds.len()];
-        let mut under = vec![false; thresholds.len()];
-        let (mut left, mut right) = (false, false);
-        let side = |s: Side, left: &mut bool, right: &mut bool| match s {
-            Side::Left => *left = true,
-            Side::Right => *right = true,
-            Side::On => {
-                *left = true;
-                *right = true;
-            }
+        let mut st = Within {
+            thresholds,
+            over: vec![false; thresholds.len()],
+            under: vec![false; thresholds.len()],
+            left: false,
+            right: false,
         };
         let (mut lo_all, mut hi_all) = (f64::INFINITY, 0.0f64);
-        // (level, index, an ancestor is clear of the line).
-        let mut stack: Vec<(usize, usize, bool)> = vec![(0, 0, false)];
-        while let Some((level, i, settled)) = stack.pop() {
-            let (disk, rep_r, children) = match sh.levels.get(level) {
-                Some(nodes) => {
-                    let n = &nodes[i];
-                    (n.disk, sh.cells[n.rep].r, Some(n.children.clone()))
-                }
-                None => (sh.cells[i], sh.cells[i].r, None),
+        // Level by level (so that a side or a threshold decided anywhere on a level spares the
+        // rest of it), in two passes: bound every node of the level from the grid, then refine or
+        // measure only those that still matter. Items: (index, an ancestor is clear of the line).
+        let mut frontier: Vec<(usize, bool)> = vec![(0, false)];
+        let mut ests: Vec<Est> = Vec::new();
+        for level in 0..=sh.levels.len() {
+            let nodes = sh.levels.get(level);
+            // The disk of an item, and the radius of the cell at its centre.
+            let at = |i: usize| match nodes {
+                Some(ns) => (ns[i].disk, sh.cells[ns[i].rep].r),
+                None => (sh.cells[i], sh.cells[i].r),
             };
-            // Bounds of the centre's distance, and whether the whole disk is clear of the line
-            // (on one side, away from free ends).
-            let mut est = grid_estimate(line, &ends, &disk);
-            let wants = |est: &Est, over: &[bool], under: &[bool], left: bool, right: bool| {
-                let sides = !settled && est.clear.is_none() && !(left && right);
-                let (nlo, nhi) = ((est.lo - disk.r).max(0.0), est.hi + disk.r);
-                let dist = thresholds
-                    .iter()
-                    .enumerate()
-                    .any(|(k, &t)| (!over[k] && nhi > t) || (!under[k] && nlo <= t));
-                sides || dist
-            };
-            if est.lo > est.hi
-                || (est.exact.is_none()
-                    && children.is_none()
-                    && wants(&est, &over, &under, left, right))
-            {
-                est = exact_estimate(line, &ends, &disk);
+            ests.clear();
+            for &(i, _) in &frontier {
+                let (disk, rep_r) = at(i);
+                let mut est = grid_estimate(line, &ends, &disk);
+                if est.lo > est.hi {
+                    est = exact_estimate(line, &ends, &disk);
+                }
+                st.learn(&est, rep_r, nodes.is_none());
+                ests.push(est);
             }
-            if let Some(m) = est.exact {
-                // The centre is a cell's centre: a position of the footprint on that side.
-                side(m.side, &mut left, &mut right);
-                if children.is_none() && est.clear.is_none() {
-                    side(Side::On, &mut left, &mut right);
+            let mut next = Vec::new();
+            for (&(i, settled), est) in frontier.iter().zip(ests.iter_mut()) {
+                let (disk, rep_r) = at(i);
+                if nodes.is_none() && est.exact.is_none() && st.wants(est, &disk, settled) {
+                    // The four nodes around the cell's centre may settle it without measuring.
+                    let four = grid_estimate4(line, &ends, &disk);
+                    if four.lo <= four.hi {
+                        *est = four;
+                        st.learn(est, rep_r, true);
+                    }
+                }
+                if nodes.is_none() && est.exact.is_none() && st.wants(est, &disk, settled) {
+                    *est = exact_estimate(line, &ends, &disk);
+                    st.learn(est, rep_r, true);
+                }
+                match nodes {
+                    Some(ns) if st.wants(est, &disk, settled) => {
+                        let settled = settled || est.clear.is_some();
+                        next.extend(ns[i].children.clone().map(|c| (c, settled)));
+                    }
+                    _ => {
+                        lo_all = lo_all.min((est.lo - disk.r).max(0.0));
+                        hi_all = hi_all.max(est.hi + disk.r);
+                    }
                 }
             }
-            if let Some(s) = est.clear {
-                side(s, &mut left, &mut right);
+            if next.is_empty() {
+                break;
             }
-            // The representative cell's own bounds d + r and (d - r)+ decide thresholds.
-            for (k, &t) in thresholds.iter().enumerate() {
-                if est.lo + rep_r > t {
-                    over[k] = true;
-                }
-                if (est.hi - rep_r).max(0.0) <= t {
-                    under[k] = true;
-                }
-            }
-            match children {
-                Some(ch) if wants(&est, &over, &under, left, right) => {
-                    let settled = settled || est.clear.is_some();
-                    stack.extend(ch.map(|c| (level + 1, c, settled)));
-                }
-                _ => {
-                    lo_all = lo_all.min((est.lo - disk.r).max(0.0));
-                    hi_all = hi_all.max(est.hi + disk.r);
-                }
-            }
+            frontier = next;
         }
         LineRelation {
             min_m: if lo_all.is_finite() { lo_all } else { 0.0 },
             max_m: hi_all,
-            left,
-            right,
+            left: st.left,
+            right: st.right,
         }
     }
 

@@ -124,6 +124,27 @@ struct Grid {
     spacing_m: f64,
 }
 
+impl Grid {
+    /// Node `(fi, fj)` (row and column as whole floats), when inside the grid and measured.
+    fn node(&self, fi: f64, fj: f64) -> Option<GridNode> {
+        if !(fi >= 0.0 && fj >= 0.0 && fi < self.rows as f64 && fj < self.cols as f64) {
+            return None;
+        }
+        let (i, j) = (fi as usize, fj as usize);
+        let (d, side) = *self.nodes.get(i * self.cols + j)?;
+        if !d.is_finite() {
+            return None;
+        }
+        let (slat, clat) = self.row_sc[i];
+        let (slon, clon) = self.col_sc[j];
+        Some(GridNode {
+            v: [clat * clon, clat * slon, slat],
+            d,
+            side,
+        })
+    }
+}
+
 /// A node of the distance grid near a position ([`ContactLine::grid_node`]).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct GridNode {
@@ -444,21 +465,22 @@ impl ContactLine {
         let g = self.grid.as_deref()?;
         let fi = ((c[1] - g.lat0) / g.dlat).round();
         let fj = ((sphere::norm_lon(c[0]) - g.lon0) / g.dlon).round();
-        if !(fi >= 0.0 && fj >= 0.0 && fi < g.rows as f64 && fj < g.cols as f64) {
-            return None;
-        }
-        let (i, j) = (fi as usize, fj as usize);
-        let (d, side) = *g.nodes.get(i * g.cols + j)?;
-        if !d.is_finite() {
-            return None;
-        }
-        let (slat, clat) = g.row_sc[i];
-        let (slon, clon) = g.col_sc[j];
-        Some(GridNode {
-            v: [clat * clon, clat * slon, slat],
-            d,
-            side,
-        })
+        g.node(fi, fj)
+    }
+
+    /// The (up to) four grid nodes around position `c` (the corners of its grid square).
+    pub(crate) fn grid_corners(&self, c: LonLat) -> [Option<GridNode>; 4] {
+        let Some(g) = self.grid.as_deref() else {
+            return [None; 4];
+        };
+        let fi = ((c[1] - g.lat0) / g.dlat).floor();
+        let fj = ((sphere::norm_lon(c[0]) - g.lon0) / g.dlon).floor();
+        [
+            g.node(fi, fj),
+            g.node(fi + 1.0, fj),
+            g.node(fi, fj + 1.0),
+            g.node(fi + 1.0, fj + 1.0),
+        ]
     }
 
     /// How many parts the line has.
@@ -653,6 +675,12 @@ impl ContactLine {
             part: near.part,
             along_m,
         })
+    }
+
+    /// Distance and side of `p` ([`ContactLine::measure`] without the place along the line).
+    pub(crate) fn distance_side(&self, p: LonLat) -> Option<(f64, Side)> {
+        let near = self.near(p)?;
+        Some((near.dist, self.side_of(&near, sphere::unit(p))))
     }
 
     /// Geodesic distance in metres from `p` to the line: exactly [`crate::line_distance_m`] on the
