@@ -113,12 +113,12 @@ impl PartyAt<'_> {
                 let ours = self.line.controlled_by.as_ref() == Some(&self.pl.party);
                 inside == ours || d <= truce_geo::ON_LINE_M
             }
-            None => match (m.map(|m| m.side), self.pl.side) {
-                (Some(Side::On), _) => true,
-                (Some(Side::Left), Some(LineSide::Left)) => true,
-                (Some(Side::Right), Some(LineSide::Right)) => true,
-                _ => false,
-            },
+            None => matches!(
+                (m.map(|m| m.side), self.pl.side),
+                (Some(Side::On), _)
+                    | (Some(Side::Left), Some(LineSide::Left))
+                    | (Some(Side::Right), Some(LineSide::Right))
+            ),
         };
         Rel { own, d }
     }
@@ -144,7 +144,7 @@ fn km(m: f64) -> String {
 }
 
 /// The version of `pl`'s line in force at `t`.
-fn version_at<'a>(snap: &'a Snapshot, pl: &PartyLine, t: i64) -> Option<usize> {
+fn version_at(snap: &Snapshot, pl: &PartyLine, t: i64) -> Option<usize> {
     snap.front
         .lines
         .iter()
