@@ -221,6 +221,12 @@ pub(crate) fn recompute(
         &Params::default(),
     );
     let compliance = truce_engine::compliance(&j.findings);
+    // The line-of-contact section's sectors and restrictions, read as the operator reads them.
+    let notes = if reports.is_empty() {
+        truce_report::FrontNotes::default()
+    } else {
+        truce_report::FrontNotes::of(ledger)
+    };
     if wanted.contains(&Plan::Findings) {
         at.findings
             .insert("findings".into(), hex(&document(&j.findings)));
@@ -236,7 +242,7 @@ pub(crate) fn recompute(
             // The changes to readings known at this size (a version and the entry after it).
             let known: Vec<truce_report::VersionChange> =
                 changes.iter().filter(|c| c.index < size).cloned().collect();
-            let report = truce_report::daily_with_changes(
+            let report = truce_report::daily_with_front(
                 &DailyInput {
                     day: day.clone(),
                     judgement: &j,
@@ -255,6 +261,7 @@ pub(crate) fn recompute(
                     rules: RULES_VERSION.to_string(),
                 },
                 &known,
+                &notes,
             );
             hex(report.to_json().as_bytes())
         });

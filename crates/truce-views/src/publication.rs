@@ -128,6 +128,7 @@ pub fn daily_report(
 ) -> Result<DailyReport, DerivedError> {
     let changes = crate::history::changes_filed_on(dir, reader, &ledger, &day, &mut |_| {})?;
     let commitments = truce_model::views::commitments(&ledger);
+    let notes = truce_report::FrontNotes::of(&ledger);
     let root = root_text(cp);
     let (judgement, stamp) = derived::judge_ledger(ledger, cp.size, root.clone());
     let compliance = truce_engine::compliance(&judgement.findings);
@@ -144,7 +145,7 @@ pub fn daily_report(
         },
         rules: stamp.rules,
     };
-    Ok(truce_report::daily_with_changes(&input, &changes))
+    Ok(truce_report::daily_with_front(&input, &changes, &notes))
 }
 
 /// Computes what `what` publishes from `ledger`, replayed to exactly `cp`, and the body of the
