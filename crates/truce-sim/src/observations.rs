@@ -29,7 +29,8 @@
 //! - **Perception**: a patrol notices an event during its window within 10 km (explosions) or
 //!   4 km (gunfire) with probability 0.9 − 0.4·distance/range. Explosions within 5 km are seen
 //!   (25 %) or recorded by a camera (6 % of the rest), gunfire within 2 km seen (15 %); the rest
-//!   is heard. The perceived bearing is the true one plus a normal error of σ 15° (heard), 5°
+//!   is heard. The perceived bearing is the true one plus a normal error of σ 15° (heard: the
+//!   patrol's own bias of σ 10° that day, the same for every sound, and each sound's σ 11°), 5°
 //!   (seen), 3° (camera); the perceived distance the true one times 1 + a normal error of σ 15 %
 //!   (heard) or 5 % (seen, camera), and the patrol states the range ±2σ around it (±30 % heard,
 //!   ±10 % seen).
@@ -523,6 +524,7 @@ impl Patrols {
                 STREAM_PERCEIVE,
                 (u64::from(k) << 8) | u64::from(p.number),
             );
+            let heard_bias_deg = 10.0 * pr.normalish();
             // (event type, modality, octant) → (count, min m, max m, events)
             let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
             let from = events.partition_point(|e| e.t < p.start);
@@ -553,12 +555,14 @@ impl Patrols {
                 } else {
                     Modality::Heard
                 };
-                let (sigma_deg, sigma_rel) = match modality {
-                    Modality::Heard => (15.0, 0.15),
-                    Modality::Seen => (5.0, 0.05),
-                    Modality::Camera => (3.0, 0.05),
+                // Heard: the patrol's own bias (σ 10°, echoes off the terrain) and each
+                // sound's error (σ 11°): σ 15° in all.
+                let (bias_deg, sigma_deg, sigma_rel) = match modality {
+                    Modality::Heard => (heard_bias_deg, 11.0, 0.15),
+                    Modality::Seen => (0.0, 5.0, 0.05),
+                    Modality::Camera => (0.0, 3.0, 0.05),
                 };
-                let b = bearing_deg(p.pos, e.pos) + sigma_deg * pr.normalish();
+                let b = bearing_deg(p.pos, e.pos) + bias_deg + sigma_deg * pr.normalish();
                 let est = dist * (1.0 + sigma_rel * pr.normalish());
                 let (lo_m, hi_m) = (est * (1.0 - 2.0 * sigma_rel), est * (1.0 + 2.0 * sigma_rel));
                 let g = groups.entry((e.event, modality, octant(b))).or_insert((
