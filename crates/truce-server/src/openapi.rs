@@ -151,6 +151,8 @@ impl Modify for Security {
         crate::query::lines::lines_list,
         crate::query::lines::lines_geojson,
         crate::query::lines::line,
+        crate::query::front::front,
+        crate::query::front::observations,
         crate::query::ais::tracks,
         crate::query::ais::vessels,
         crate::query::ais::vessel,

@@ -74,6 +74,9 @@ pub struct Inner {
     pub views: crate::query::Views,
     /// The map's indexes of the views, per stamp (`crate::map`).
     pub map: crate::map::MapCache,
+    /// The line of contact's display zones, drawn once per (line version, distance, tolerance)
+    /// (`GET /v1/front.geojson`).
+    pub front: truce_views::query::front::DisplayCache,
     /// The witnesses and the latest witnessed checkpoint.
     pub witnessing: crate::witnessing::Witnessing,
     /// Set once everything is loaded.
@@ -146,6 +149,7 @@ impl AppState {
             access,
             views,
             map: Default::default(),
+            front: Default::default(),
             witnessing,
             ready: AtomicBool::new(true),
             stopping: AtomicBool::new(false),

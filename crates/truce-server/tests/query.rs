@@ -44,6 +44,8 @@ fn get_paths(incident: &str, commitments: &[&str]) -> Vec<String> {
             p.push_str("?index=0");
         } else if p == "/v1/proof/consistency" {
             p.push_str("?old=1");
+        } else if p == "/v1/front.geojson" {
+            p.push_str(&format!("?agreement={AGREEMENT}&reading=ru"));
         }
     }
     out

@@ -51,13 +51,15 @@
 //! **Where things are.** The typed queries, their parameters and the documents they produce are
 //! `truce_views::query`'s (shared with the CLI); here is the HTTP glue, one file per section:
 //! `fresh` (the views and their freshness, `Which` views answer), `ledger` (agreements,
-//! processes, parties, commitments, claims), `sites`, `ais` (AIS tracks and vessels), `reports`, `incidents`, `findings`
+//! processes, parties, commitments, claims), `sites`, `lines`, `front` (the line of contact's
+//! display zones and the observations on a map), `ais` (AIS tracks and vessels), `reports`, `incidents`, `findings`
 //! (with compliance), `background`, `stream` (exports streamed through a bounded channel).
 
 pub mod ais;
 pub mod background;
 pub mod findings;
 pub mod fresh;
+pub mod front;
 pub mod gaps;
 pub mod incidents;
 pub mod ledger;
@@ -203,6 +205,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/lines", get(lines::lines_list))
         .route("/v1/lines.geojson", get(lines::lines_geojson))
         .route("/v1/lines/{author}/{id}", get(lines::line))
+        .route("/v1/front.geojson", get(front::front))
+        .route("/v1/observations.geojson", get(front::observations))
         .route("/v1/ais/tracks.geojson", get(ais::tracks))
         .route("/v1/ais/vessels", get(ais::vessels))
         .route("/v1/ais/vessels/{mmsi}", get(ais::vessel))

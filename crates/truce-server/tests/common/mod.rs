@@ -488,3 +488,77 @@ pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
     }
     rows
 }
+
+/// Files, into the scenario's log, what `GET /v1/front.geojson` and `/v1/observations.geojson`
+/// show (`tests/front.rs`): a line `ru/loc` (a version valid from 19 March, another from
+/// 1 April, 0.1° further west), the mediator `us`'s reading of [`AGREEMENT`] from 19 March
+/// with `[terms.front]` (ua measures from `monitor/loc` on its right, ru from `ru/loc` on its
+/// left; a 10 km buffer; a 20 km withdrawal zone for artillery of 100 mm and more), and a
+/// monitor's observation on 26 March (filed as `truce submit` files one: the public report
+/// only, its footprint from the observer at [`OBSERVER`]).
+pub fn file_front(sc: &Scenario) {
+    let d = sc.dir.path();
+    let signer = keyfile::read(&d.join("log.key")).unwrap();
+    let seq = Sequencer::open(
+        SqliteStorage::open(&d.join("truce.db"), false).unwrap(),
+        &signer,
+    )
+    .unwrap();
+    let mut b = Builder {
+        seq,
+        keys: sc.keys.clone(),
+    };
+    let ru_line = |valid_from: &str, dlon: f64| {
+        body(
+            Kind::Line,
+            json!({"id": "loc", "title": "ru's line (test)", "kind": "contact",
+                "geometry": {"type": "LineString", "coordinates": [[37.0 - dlon, 47.0], [37.5 - dlon, 47.6], [38.0 - dlon, 48.2]]},
+                "valid_from": valid_from}),
+        )
+    };
+    b.add(
+        "ru",
+        "2025-03-19T10:00:00Z",
+        vec![ru_line("2025-03-19T00:00:00Z", 0.0)],
+    );
+    b.add(
+        "ru",
+        "2025-04-01T10:00:00Z",
+        vec![ru_line("2025-04-01T00:00:00Z", 0.1)],
+    );
+    b.add(
+        "us",
+        "2025-03-19T12:00:00Z",
+        vec![body(
+            Kind::Reading,
+            json!({"agreement": AGREEMENT, "summary": "front terms",
+                "source": {"title": "Readout", "date": "2025-03-19"},
+                "terms": {"prohibited_acts": ["strike", "explosion"],
+                    "protected": ["energy.*"],
+                    "window": {"start": "2025-03-19T00:00:00Z"},
+                    "bound": ["ru", "ua"],
+                    "front": {
+                        "lines": [
+                            {"party": "ua", "line": "monitor/loc", "side": "right"},
+                            {"party": "ru", "line": "ru/loc", "side": "left"}],
+                        "buffer_km": 10,
+                        "withdrawal": [{"weapons": "weapon.artillery", "min_calibre_mm": 100, "width_km": 20,
+                            "source": "test"}],
+                        "prohibit": ["explosion-in-buffer", "weapons-in-zone"]}}}),
+        )],
+    );
+    let draft: truce_model::front::ObservationDraft = serde_json::from_value(json!({
+        "id": "obs-1", "time": {"start": "2025-03-26T06:00:00Z", "end": "2025-03-26T08:00:00Z"},
+        "observer": OBSERVER, "area": "east of the line (test)", "modality": "heard",
+        "event": "impact", "count": 4, "sectors": [[60.0, 120.0]], "distance_km": [2.0, 6.0],
+        "text": "four impacts heard"}))
+    .unwrap();
+    let (report, _restricted) = truce_ingest::observations::file(&draft, &[5u8; 16]).unwrap();
+    b.add(
+        "monitor",
+        "2025-03-26T09:00:00Z",
+        vec![body(Kind::Report, serde_json::to_value(&report).unwrap())],
+    );
+}
+/// The observer's exact position in [`file_front`] (never public).
+pub const OBSERVER: [f64; 2] = [37.61234, 47.48765];

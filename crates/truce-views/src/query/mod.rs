@@ -3,7 +3,8 @@
 //! one is a [`ParamError`] naming it), the filters of sites, reports, incidents and findings
 //! ([`sites`], [`reports`], [`incidents`], [`findings`], [`compliance`]), the documents they produce (pages
 //! `{"items", "total", "limit", "offset", "log_size"}`, records, GeoJSON features, CSV rows),
-//! AIS tracks and vessels ([`tracks`]), AIS gaps ([`gaps`]),
+//! AIS tracks and vessels ([`tracks`]), AIS gaps ([`gaps`]), the line of contact's display zones and
+//! the monitors' observations on a map ([`front`]),
 //! the export documents ([`export`]) and background detections ([`background`]). No HTTP: the
 //! server maps a [`ParamError`] to a 400 naming the field, and streams what [`export`] writes.
 
@@ -11,6 +12,7 @@ pub mod background;
 pub mod compliance;
 pub mod export;
 pub mod findings;
+pub mod front;
 pub mod gaps;
 pub mod incidents;
 pub mod reports;

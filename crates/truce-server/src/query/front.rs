@@ -1,0 +1,78 @@
+//! `GET /v1/front.geojson` and `GET /v1/observations.geojson`: the line of contact on a map —
+//! each party's line, its share of the buffer and its withdrawal lines as a reading's
+//! `[terms.front]` states them, drawn within a stated tolerance (display only) — and the
+//! monitors' observations as their public footprints (issue 16). The queries and documents are
+//! `truce_views::query::front`'s; the drawn zones are kept in the state's
+//! [`DisplayCache`](truce_views::query::front::DisplayCache), drawn once per (line version,
+//! distance, tolerance).
+
+use super::*;
+use axum::extract::State;
+use truce_views::query::front::{
+    front_plan, observations_geojson, FrontQuery, ObservationQuery, FRONT_PARAMS,
+    OBSERVATION_PARAMS,
+};
+
+/// `GET /v1/front.geojson`.
+#[utoipa::path(get, path = "/v1/front.geojson", tag = "ledger",
+    summary = "A reading's line of contact: each party's line in force, its share of the buffer and its withdrawal lines (display only)",
+    description = "For the version of `reading`'s reading of `agreement` in force at `at` (the latest without it) and its `[terms.front]`: per party line, the line's version in force at `at` (`kind: \"line\"`, simplified within the tolerance; properties party, line, entry, index, valid_from, approximate_m, side, share), the party's share of the buffer on its own side (`kind: \"buffer\"`, MultiPolygon; buffer_km, width_km) and each withdrawal zone's line at the party's share of its width (`kind: \"withdrawal-line\"`, MultiLineString; weapons, min/max_calibre_mm, width_km, distance_km). Zones are drawn within `tolerance_m` and say `display: \"display only; findings use exact distances\"`. The collection says the reading version, `notes` (a line not in force, a reading without front terms…), `truncated` (at most 150,000 positions) and `log_size`. Zones are kept in memory per (line version, distance, tolerance): the first request for a large line may take seconds.",
+    params(
+        ("agreement" = String, Query, description = "The agreement (an unknown one is a 400 listing the valid values)"),
+        ("reading" = String, Query, description = "Whose reading (a party that filed a reading of the agreement)"),
+        ("at" = Option<String>, Query, description = "RFC 3339: the reading's and the lines' versions in force then (the latest without it)"),
+        ("tolerance_m" = Option<f64>, Query, description = "Display tolerance, metres (10–10000; default 200)")),
+    responses((status = 200, description = "A GeoJSON FeatureCollection", content_type = "application/geo+json", body = Object), (status = 400, description = "A parameter is malformed, unknown or names nothing in the log (`field` names it)", body = crate::openapi::ErrorBody)),
+    security((), ("bearer" = [])))]
+pub(crate) async fn front(
+    State(s): State<AppState>,
+    caller: Caller,
+    q: RawQuery,
+) -> Result<Response, ApiError> {
+    let p = params(q, FRONT_PARAMS)?;
+    let body = blocking(move || {
+        // Read under the ledger's lock, draw without it.
+        let (plan, log_size) = {
+            let l = ledger(&s);
+            let f = FrontQuery::parse(&p, &l)?;
+            (front_plan(&l, &f), l.size)
+        };
+        let mut v = plan.render(&s.0.front);
+        if let Value::Object(m) = &mut v {
+            m.insert("log_size".into(), json!(log_size));
+        }
+        Ok(v.to_string())
+    })
+    .await?;
+    Ok(typed(body, GEOJSON, &caller))
+}
+
+/// `GET /v1/observations.geojson`.
+#[utoipa::path(get, path = "/v1/observations.geojson", tag = "ledger",
+    summary = "The monitors' observations over a time window, each as the MultiPolygon of its public footprint's H3 cells",
+    description = "Observations (reports with an `observation`) whose start lies in the window, in log order. Properties: author, id, index, start, end, act, modality, event, count, distance {min_m, max_m}, sectors, hidden_m (the observer is hidden within it), cells, resolution, place, text. Never the observer's position (the log holds only its salted commitment, left out here too). The collection says `window`, `matched`, `truncated` (at most `limit` features and 20,000 cells) and `log_size`. Without `from`/`to`: the 31 days up to the latest observation.",
+    params(
+        ("from" = Option<String>, Query, description = "Start: a UTC day YYYY-MM-DD or an RFC 3339 time (`to` − 31 days without it)"),
+        ("to" = Option<String>, Query, description = "End (a day: its end), at most 31 days after `from`"),
+        crate::openapi::BboxParam,
+        ("limit" = Option<usize>, Query, description = "Features at most (default 500, at most 2000)")),
+    responses((status = 200, description = "A GeoJSON FeatureCollection", content_type = "application/geo+json", body = Object), (status = 400, description = "A parameter is malformed or unknown (`field` names it)", body = crate::openapi::ErrorBody)),
+    security((), ("bearer" = [])))]
+pub(crate) async fn observations(
+    State(s): State<AppState>,
+    caller: Caller,
+    q: RawQuery,
+) -> Result<Response, ApiError> {
+    let p = params(q, OBSERVATION_PARAMS)?;
+    let f = ObservationQuery::parse(&p)?;
+    let body = blocking(move || {
+        let l = ledger(&s);
+        let mut v = observations_geojson(&l, &f);
+        if let Value::Object(m) = &mut v {
+            m.insert("log_size".into(), json!(l.size));
+        }
+        Ok(v.to_string())
+    })
+    .await?;
+    Ok(typed(body, GEOJSON, &caller))
+}
