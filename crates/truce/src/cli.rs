@@ -148,6 +148,12 @@ pub enum Command {
     /// `ais`: Black Sea AIS traffic (a grain corridor to the Bosporus, Novorossiysk tankers,
     /// vessels going dark, mostly silent naval vessels) as --format nmea|dma|marinecadastre:
     /// --rows position rows (default 100000) from --start; vessel names say SYNTHETIC.
+    ///
+    /// `observations`: a monitor's patrols along a line of contact (--line FILE: GeoJSON or a
+    /// TOML file with one [[line]]) over --days from --start DATE, 4-8 a day (--patrols K), 3-15
+    /// km from the line on both sides, hearing and seeing synthetic explosions and gunfire: an
+    /// authoring file of [[observation]] tables for `truce submit --as monitor`, e.g.
+    /// `truce simulate observations --line scenarios/energy-moratorium-2025/lines/monitor-loc-2025-05-01.toml --days 7 --start 2025-05-05`.
     Simulate(crate::simulate_cmd::SimulateArgs),
     /// The peace process: phases, dependencies, status, agreements.
     #[command(subcommand)]
