@@ -65,6 +65,11 @@
 //! line). [`PublicFootprint::against_cells`] measures every cell; [`PublicFootprint::against`]
 //! measures disks holding many cells first and the cells only where the line may pass (the same
 //! sides; distance bounds as wide as the disks that stood for their cells).
+//! [`PublicFootprint::relation_within`] answers a decision against given distance thresholds as
+//! `against_cells` would (the same sides; the bounds on the same side of every threshold) while
+//! refining only where the answer is still open, and reads the line's distance grid
+//! ([`ContactLine::with_distance_grid`]) instead of measuring where it can: about the cost of one
+//! exact measure per footprint on a 20,000-vertex line (`crates/truce-engine/examples/front_bench.rs`).
 //!
 //! The sides assume what a line of contact is: a line that does not wind around itself (between
 //! the turns of a spiral, and between separate parts drawn in opposite directions, the side of

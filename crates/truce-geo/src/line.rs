@@ -13,6 +13,9 @@
 //!   distance exceeds one already measured (see the search's notes in the source), and the others
 //!   are measured by the same code. About 5 µs a query on a 20,000-vertex line
 //!   (`examples/line_bench.rs`), where the brute force takes about 1.4 ms.
+//! - A distance grid ([`ContactLine::with_distance_grid`]) holds exact distances and sides at its
+//!   nodes; only [`crate::PublicFootprint::relation_within`] reads it, as bounds (distance to the
+//!   line is 1-Lipschitz). Every other answer is the same with or without one.
 //! - Polygon and line outputs follow the crate's conventions: longitudes in `[-180, 180]`, an edge
 //!   may cross the antimeridian (the shorter way round).
 //! - "Within `d` of the line" is always decided by that exact geodesic distance, never by a derived

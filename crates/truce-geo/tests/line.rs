@@ -291,11 +291,18 @@ fn dense_line_distances_are_exact() {
         .collect();
     let lines = vec![pts.clone()];
     let line = ContactLine::new(lines.clone()).unwrap();
+    // A distance grid changes no answer of the line's own.
+    let gridded = line
+        .clone()
+        .with_distance_grid(2_000.0, 20_000.0, 2)
+        .unwrap();
     for _ in 0..2000 {
         let v = pts[rng.below(pts.len())];
         let p = destination(v, rng.range(0.0, 360.0), rng.range(0.0, 100_000.0));
         let (got, want) = (line.distance_m(p), line_distance_m(&lines, p));
         assert_eq!(got.to_bits(), want.to_bits(), "{p:?}: {got} vs {want}");
+        assert_eq!(gridded.distance_m(p).to_bits(), want.to_bits());
+        assert_eq!(gridded.measure(p), line.measure(p));
     }
 }
 
