@@ -370,6 +370,72 @@ async function main() {
     log('no incident in the Black Sea lists a vessel with an MMSI: the panel\'s vessels are not checked');
   }
 
+  // ── Front layers: the line of contact, buffer and withdrawal lines of a reading with front terms; observations ──
+  let frontPick = null;
+  for (const a of (await api('/v1/agreements?limit=1000')).items) {
+    const d = await api(`/v1/agreements/${encodeURIComponent(a.id)}`);
+    const r = (d.readings || []).find((x) => x.reading.terms.front);
+    if (r) { frontPick = { agreement: a.id, reading: r.author }; break; }
+  }
+  check(frontPick, 'no reading with [terms.front] in the log served (the demo files full-ceasefire-2025\'s)');
+  if (frontPick) {
+    const before = await page.evaluate(() => {
+      const f = document.querySelector('form.filters').elements;
+      return { agreement: f.agreement.value, reading: f.reading.value };
+    });
+    await page.selectOption('form.filters select[name="agreement"]', frontPick.agreement);
+    await page.waitForSelector(`form.filters select[name="reading"] option[value="${frontPick.reading}"]`, { state: 'attached', timeout: 15000 });
+    await page.selectOption('form.filters select[name="reading"]', frontPick.reading);
+    await page.click('.all-days');
+    await page.waitForFunction(() => {
+      const m = document.querySelector('#map');
+      return m.dataset.frontReady === 'true' && Number(m.dataset.frontLines) > 0 && m.dataset.observationsReady === 'true' && m.dataset.ready === 'true';
+    }, null, { timeout: 60000 });
+    const front = await api(`/v1/front.geojson?agreement=${encodeURIComponent(frontPick.agreement)}&reading=${encodeURIComponent(frontPick.reading)}`);
+    const kinds = (k) => front.features.filter((f) => f.properties.kind === k).length;
+    const drawnFront = await page.evaluate(() => {
+      const m = document.querySelector('#map');
+      return { lines: Number(m.dataset.frontLines), buffers: Number(m.dataset.frontBuffers), withdrawal: Number(m.dataset.frontWithdrawal),
+        observations: Number(m.dataset.observations), paths: document.querySelectorAll('.leaflet-front-pane path').length,
+        cells: document.querySelectorAll('.leaflet-observations-pane path').length };
+    });
+    check(drawnFront.lines === kinds('line') && drawnFront.lines >= 2, `the map draws ${drawnFront.lines} party lines; the API has ${kinds('line')}`);
+    check(drawnFront.buffers === kinds('buffer') && drawnFront.buffers > 0, `the map draws ${drawnFront.buffers} buffers; the API has ${kinds('buffer')}`);
+    check(drawnFront.withdrawal === kinds('withdrawal-line') && drawnFront.withdrawal > 0, `the map draws ${drawnFront.withdrawal} withdrawal lines; the API has ${kinds('withdrawal-line')}`);
+    check(drawnFront.paths >= front.features.length, `the front pane holds ${drawnFront.paths} paths for ${front.features.length} features`);
+    check(front.features.filter((f) => f.properties.kind !== 'line').every((f) => f.properties.display === 'display only; findings use exact distances'),
+      'a buffer or withdrawal line is not labelled display only');
+    const obs = await api('/v1/observations.geojson?limit=1000');
+    check(obs.features.length > 0, 'no observation in the log served (the demo files the monitors\' patrols)');
+    check(drawnFront.observations === obs.features.length && drawnFront.cells >= obs.features.length,
+      `the map draws ${drawnFront.observations} observations (${drawnFront.cells} paths); the API has ${obs.features.length}`);
+    check(!JSON.stringify(obs).includes('"observer"'), 'an observation served names its observer');
+    for (const name of ['Line of contact', 'Buffer (display only)', 'Withdrawal lines (display only)', 'Observations']) {
+      check((await page.textContent('#map .leaflet-control-layers')).includes(name), `the layers control has no "${name}"`);
+    }
+    const legendFront = await page.textContent('.legend');
+    for (const w of ['Line of contact', 'withdrawal line', 'display only', `within ${front.tolerance_m} m`, 'Observations', 'never shown', 'impact']) {
+      check(legendFront.includes(w), `the legend does not mention "${w}"`);
+    }
+    // A popup of an observation says how far its observer stays hidden.
+    await page.evaluate(() => {
+      const m = document.querySelector('#map').leafletMap;
+      m.eachLayer((l) => { if (!m._obsOpened && l.options && l.options.pane === 'observations' && l.getPopup && l.getPopup()) { l.openPopup(); m._obsOpened = true; } });
+    });
+    const obsPopup = await page.textContent('.leaflet-popup-content').catch(() => '');
+    check(/observer is hidden within \d+ m/.test(obsPopup), `an observation's popup does not say how far the observer is hidden: ${obsPopup}`);
+    await page.evaluate(() => document.querySelector('#map').leafletMap.closePopup());
+    log(`front: ${drawnFront.lines} lines, ${drawnFront.buffers} buffers, ${drawnFront.withdrawal} withdrawal lines of ${frontPick.reading}'s reading of ${frontPick.agreement} (tolerance ${front.tolerance_m} m); ${drawnFront.observations} observations`);
+    await shot(page, 'front');
+    // Back to the filters as they were.
+    await page.selectOption('form.filters select[name="agreement"]', before.agreement);
+    if (before.reading) {
+      await page.waitForSelector(`form.filters select[name="reading"] option[value="${before.reading}"]`, { state: 'attached', timeout: 15000 });
+      await page.selectOption('form.filters select[name="reading"]', before.reading);
+    }
+    await page.waitForSelector('#map[data-ready="true"]', { timeout: 30000 });
+  }
+
   // ── Incident panel: the Sudzha incident, opened from the list with the keyboard ──
   // The list holds the incidents in view: back to Sudzha's surroundings, where it is listed unless too many are in view.
   await mapView(page, 51.19, 35.27, 8);

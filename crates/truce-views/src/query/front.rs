@@ -44,8 +44,9 @@ pub const DEFAULT_TOLERANCE_M: f64 = 200.0;
 pub const MIN_TOLERANCE_M: f64 = 10.0;
 /// The largest display tolerance, metres.
 pub const MAX_TOLERANCE_M: f64 = 10_000.0;
-/// The most positions in one answer (about 22 bytes each as JSON: under 4 MiB).
-pub const MAX_POSITIONS: usize = 150_000;
+/// The most positions in one answer (about 22 bytes each as JSON: an answer stays under 2 MiB,
+/// what the dashboard allows itself per response).
+pub const MAX_POSITIONS: usize = 75_000;
 /// What every drawn zone says of itself.
 pub const DISPLAY_NOTE: &str = "display only; findings use exact distances";
 
@@ -55,8 +56,9 @@ pub const MAX_WINDOW_DAYS: i64 = 31;
 pub const DEFAULT_OBSERVATIONS: usize = 500;
 /// The most observations in one answer.
 pub const MAX_OBSERVATIONS: usize = 2_000;
-/// The most footprint cells in one answer (seven positions each).
-pub const MAX_CELLS: usize = 20_000;
+/// The most footprint cells in one answer (seven positions each: with their properties, an
+/// answer stays under 2 MiB).
+pub const MAX_CELLS: usize = 8_000;
 
 /// Zones a [`DisplayCache`] keeps by default.
 pub const CACHE_ENTRIES: usize = 64;

@@ -1,4 +1,4 @@
-// The map view: filters, day slider and timeline (per UTC day, from /v1/map/days), the Leaflet map (offline base map from basemap.js: recognised boundaries, disputed areas hatched, first-level regions, towns; the incidents in view from /v1/map/cells — cells sized by count and coloured by their most common occurrence grade, or, when the server lists them, each incident's symbol coloured by occurrence grade and shaped by the outcome under the chosen reading, a breach's outline saying its standing; background detections as a density layer; sites, readings' zones; maritime zones, ports and AIS vessel tracks from maritime.js), the legend (occurrence vs attribution vs standing), the accessible incident list and the incident panel.
+// The map view: filters, day slider and timeline (per UTC day, from /v1/map/days), the Leaflet map (offline base map from basemap.js: recognised boundaries, disputed areas hatched, first-level regions, towns; the incidents in view from /v1/map/cells — cells sized by count and coloured by their most common occurrence grade, or, when the server lists them, each incident's symbol coloured by occurrence grade and shaped by the outcome under the chosen reading, a breach's outline saying its standing; background detections as a density layer; sites, readings' zones; maritime zones, ports and AIS vessel tracks from maritime.js; the chosen reading's line of contact, buffer and withdrawal lines and the monitors' observations from front.js), the legend (occurrence vs attribution vs standing), the accessible incident list and the incident panel.
 //
 // The page never downloads an unbounded list: every request for the map is bounded by the server (at most 4,096 cells,
 // individual incidents only when at most `threshold` are in view), whatever the size of the log.
@@ -9,6 +9,7 @@ import { agreements, agreement, parties } from './data.js';
 import { renderIncident } from './incident.js';
 import { loadBaseMap, PATTERN_DEFS } from './basemap.js';
 import { initMaritime, loadMaritimeZones, drawPorts, loadTracks, legendHtml, drawIncidentVessels, clearIncidentVessels } from './maritime.js';
+import { initFront, loadFront, loadObservations, frontLegendHtml } from './front.js';
 
 /* global L */
 
@@ -311,6 +312,8 @@ function unionBox(cells) {
 async function load() {
   const day = sliderDay();
   loadTracks(day).catch(showError);
+  loadFront().catch(showError);
+  loadObservations().catch(showError);
   const view = viewParams();
   const incParams = { layer: 'incidents', ...view, ...filters(), ...(day ? { from: day, to: day } : {}) };
   const withBackground = st.map.hasLayer(st.backgroundLayer);
@@ -436,6 +439,10 @@ function initMap() {
     "Readings' zones": st.zonesLayer,
   }, { collapsed: false, position: 'topright' }).addTo(st.map);
   initMaritime(st.map, st.layersControl, el, sliderDay);
+  initFront(st.map, st.layersControl, el, sliderDay, () => {
+    const f = $('form.filters', st.section).elements;
+    return { agreement: f.agreement.value, reading: f.reading.value };
+  });
   L.control.scale({ imperial: false }).addTo(st.map);
 }
 
@@ -684,6 +691,7 @@ function drawLegend() {
       <h3>Attribution per party: did it do it? (grade → standing)</h3><ul>${attributions}</ul></div>
     <div><h3>Sites (letter)</h3><ul>${sites}</ul><h3>Zones</h3><ul>${zones}</ul></div>
     ${legendHtml()}
+    ${frontLegendHtml()}
     <div><h3>Clusters and areas (number inside)</h3><ul class="single">
       <li><span class="marker-cluster-incidents legend-cluster"><span>n</span></span> n incidents close together</li>
       <li><span class="marker-cluster-incidents inc-cell legend-cluster"><span style="background:${OCCURRENCE.reported.colour}">n</span></span> n incidents in an area (too many in view to show each: zoom in); colour and letter: the most common occurrence grade, a thick outline: mostly breaches</li>
