@@ -11,10 +11,11 @@
 //! coarsened once and the observers share them (coarsening is not what is timed here).
 //!
 //! Timed, on every core (`std::thread::scope`), interleaved in rounds so that other load weighs
-//! on all alike: the decision for all 1,000,000 with `PublicFootprint::relation_within` on the
-//! line with a distance grid (`ContactLine::with_distance_grid`, built once; its build is timed
+//! on all alike: the decision for all 1,000,000 with `PublicFootprint::relation_deciding` (max_m
+//! against half - approx, min_m against half + approx) on the line with a distance grid (`ContactLine::with_distance_grid`, built once; its build is timed
 //! too), and the same-run baseline `ContactLine::measure` of the 1,000,000 footprints' centroids.
-//! Then on samples: `relation_within` without a grid, `against` (what the decision would cost on
+//! Then on samples: `relation_deciding` without a grid, `relation_within` (every threshold for
+//! both bounds), `against` (what the decision would cost on
 //! it) and `against_cells` (what the engine calls now), with the decisions compared to
 //! `against_cells`' (they must all agree). `FB_N` sets the number of footprints, `FB_GRID_M` the
 //! grid spacing (default 1000 m). Writes bench/results/front-judge-2026-12-07.txt.
@@ -153,7 +154,7 @@ struct Party {
 
 /// `buffer_footprint`'s decision (crates/truce-engine/src/front.rs) from each party's relation
 /// to its line, the comparisons written against thresholds: `max <= half - approx` for "all
-/// inside", `min > half + approx` for "none inside" (the thresholds given to `relation_within`).
+/// inside", `min > half + approx` for "none inside" (the thresholds given to `relation_deciding`).
 fn decide(parties: &[Party], rels: &[LineRelation]) -> Tri {
     let rs: Vec<(f64, f64, bool, bool, &Party)> = parties
         .iter()
@@ -241,8 +242,16 @@ fn main() {
             approx: 100.0,
         },
     ];
-    // One line for both parties: one relation serves both, with both parties' thresholds.
-    let mut ts: Vec<f64> = parties.iter().flat_map(thresholds).collect();
+    // One line for both parties: one relation serves both, with both parties' thresholds, each
+    // bound against those it is compared with.
+    let list = |k: usize| {
+        let mut v: Vec<f64> = parties.iter().map(|p| thresholds(p)[k]).collect();
+        v.sort_by(f64::total_cmp);
+        v.dedup();
+        v
+    };
+    let (max_at, min_at) = (list(0), list(1));
+    let mut ts: Vec<f64> = max_at.iter().chain(&min_at).copied().collect();
     ts.sort_by(f64::total_cmp);
     ts.dedup();
 
@@ -318,7 +327,7 @@ fn main() {
         let range = (k * step).min(n)..((k + 1) * step).min(n);
         let t = Instant::now();
         tris.extend(par_map(&of[range.clone()], cores, |&i| {
-            let rel = fps[i as usize].relation_within(&gridded, &ts);
+            let rel = fps[i as usize].relation_deciding(&gridded, &max_at, &min_at);
             decide(&parties, &[rel, rel])
         }));
         fast += t.elapsed().as_secs_f64();
@@ -332,7 +341,7 @@ fn main() {
     }
     let count = |t: Tri| tris.iter().filter(|x| **x == t).count();
     say(format!(
-        "relation_within (grid) + decision, {n} footprints: {fast:.2} s, {:.0} footprints/s ({:.2} us each per core); yes {} / no {} / uncertain {}",
+        "relation_deciding (grid; max_m against 14.9 km, min_m against 15.1 km) + decision, {n} footprints: {fast:.2} s, {:.0} footprints/s ({:.2} us each per core); yes {} / no {} / uncertain {}",
         n as f64 / fast,
         fast * cores as f64 / n as f64 * 1e6,
         count(Tri::Yes),
@@ -354,41 +363,51 @@ fn main() {
         (t.elapsed().as_secs_f64(), r)
     };
     let rate = |m: usize, s: f64| (m.min(n) as f64 / s, s * n as f64 / m.min(n) as f64);
-    let m_plain = 100_000;
+    let m_plain = 100_000usize.min(n);
     let (s_plain, plain) = timed(m_plain, &|fp| {
-        let rel = fp.relation_within(&line, &ts);
+        let rel = fp.relation_deciding(&line, &max_at, &min_at);
         decide(&parties, &[rel, rel])
     });
     let (r, x) = rate(m_plain, s_plain);
     say(format!(
-        "relation_within without a grid (exact measures), first {m_plain}: {s_plain:.2} s, {r:.0}/s, {x:.1} s extrapolated to {n}"
+        "relation_deciding without a grid (exact measures), first {m_plain}: {s_plain:.2} s, {r:.0}/s, {x:.1} s extrapolated to {n}"
     ));
-    let m_against = 100_000;
+    let m_both = 200_000usize.min(n);
+    let (s_both, both) = timed(m_both, &|fp| {
+        let rel = fp.relation_within(&gridded, &ts);
+        decide(&parties, &[rel, rel])
+    });
+    let (r, x) = rate(m_both, s_both);
+    say(format!(
+        "relation_within (grid; every threshold for both bounds), first {m_both}: {s_both:.2} s, {r:.0}/s, {x:.1} s extrapolated to {n}"
+    ));
+    let m_against = 100_000usize.min(n);
     let (s_against, by_against) = timed(m_against, &|fp| {
         let rel = fp.against(&line);
         decide(&parties, &[rel, rel])
     });
     let (r, x) = rate(m_against, s_against);
     say(format!(
-        "against() + decision, first {m_against}: {s_against:.2} s, {r:.0}/s, {x:.1} s extrapolated to {n}; ratio to relation_within (grid) {:.1}",
+        "against() + decision, first {m_against}: {s_against:.2} s, {r:.0}/s, {x:.1} s extrapolated to {n}; ratio to relation_deciding (grid) {:.1}",
         x / fast
     ));
-    let m_cells = 20_000;
+    let m_cells = 20_000usize.min(n);
     let (s_cells, by_cells) = timed(m_cells, &|fp| {
         let rel = fp.against_cells(&line);
         decide(&parties, &[rel, rel])
     });
     let (r, x) = rate(m_cells, s_cells);
     say(format!(
-        "against_cells() + decision (what the engine calls now), first {m_cells}: {s_cells:.2} s, {r:.0}/s, {x:.0} s extrapolated to {n}; ratio to relation_within (grid) {:.0}",
+        "against_cells() + decision (what the engine calls now), first {m_cells}: {s_cells:.2} s, {r:.0}/s, {x:.0} s extrapolated to {n}; ratio to relation_deciding (grid) {:.0}",
         x / fast
     ));
     let agree = |other: &[Tri]| other.iter().zip(&by_cells).filter(|(a, b)| a == b).count();
     let m = by_cells.len();
     say(format!(
-        "decisions equal to against_cells' on the first {m}: relation_within (grid) {}/{m}, relation_within (no grid) {}/{m}, against() {}/{m} (its looser bounds leave more uncertain)",
+        "decisions equal to against_cells' on the first {m}: relation_deciding (grid) {}/{m}, relation_deciding (no grid) {}/{m}, relation_within (grid, every threshold for both bounds) {}/{m}, against() {}/{m} (its looser bounds leave more uncertain)",
         agree(&tris[..m]),
         agree(&plain[..m]),
+        agree(&both[..m]),
         agree(&by_against[..m])
     ));
     say(format!("load average at the end: {}", load()));

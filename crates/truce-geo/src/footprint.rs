@@ -844,10 +844,11 @@ fn clear(ends: &[[f64; 3]], disk: &Disk, m: &crate::LinePoint) -> bool {
 
 /// What [`PublicFootprint::relation_within`] has learnt so far.
 struct Within<'t> {
-    thresholds: &'t [f64],
-    /// Per threshold: some cell's `d + r` is known to exceed it.
+    max_at: &'t [f64],
+    min_at: &'t [f64],
+    /// Per threshold of `max_at`: some cell's `d + r` is known to exceed it.
     over: Vec<bool>,
-    /// Per threshold: some cell's `(d - r)+` is known to be at most it.
+    /// Per threshold of `min_at`: some cell's `(d - r)+` is known to be at most it.
     under: Vec<bool>,
     left: bool,
     right: bool,
@@ -878,10 +879,12 @@ impl Within<'_> {
         if let Some(s) = est.clear {
             self.side(s);
         }
-        for (k, &t) in self.thresholds.iter().enumerate() {
+        for (k, &t) in self.max_at.iter().enumerate() {
             if est.lo + rep_r > t {
                 self.over[k] = true;
             }
+        }
+        for (k, &t) in self.min_at.iter().enumerate() {
             if (est.hi - rep_r).max(0.0) <= t {
                 self.under[k] = true;
             }
@@ -896,10 +899,8 @@ impl Within<'_> {
             return true;
         }
         let (nlo, nhi) = ((est.lo - disk.r).max(0.0), est.hi + disk.r);
-        self.thresholds
-            .iter()
-            .enumerate()
-            .any(|(k, &t)| (!self.over[k] && nhi > t) || (!self.under[k] && nlo <= t))
+        let max_open = (self.max_at.iter().zip(&self.over)).any(|(&t, &o)| !o && nhi > t);
+        max_open || (self.min_at.iter().zip(&self.under)).any(|(&t, &u)| !u && nlo <= t)
     }
 }
 
@@ -1374,12 +1375,26 @@ impl PublicFootprint {
     /// A caller deciding "inside a buffer of half-width `h` with the line approximated to `a`"
     /// passes `h - a` (compared with `max_m <= t`) and `h + a` (with `min_m > t`).
     pub fn relation_within(&self, line: &ContactLine, thresholds: &[f64]) -> LineRelation {
+        self.relation_deciding(line, thresholds, thresholds)
+    }
+
+    /// [`PublicFootprint::relation_within`] with the thresholds each bound is compared with given
+    /// apart, so that no work goes to comparisons the caller does not make: `max_m <= t` is
+    /// decided as [`PublicFootprint::against_cells`] decides it for every `t` in `max_at`, and
+    /// `min_m > t` for every `t` in `min_at`; the sides are its sides.
+    pub fn relation_deciding(
+        &self,
+        line: &ContactLine,
+        max_at: &[f64],
+        min_at: &[f64],
+    ) -> LineRelation {
         let ends = free_ends(line);
         let sh = &self.shape;
         let mut st = Within {
-            thresholds,
-            over: vec![false; thresholds.len()],
-            under: vec![false; thresholds.len()],
+            max_at,
+            min_at,
+            over: vec![false; max_at.len()],
+            under: vec![false; min_at.len()],
             left: false,
             right: false,
         };

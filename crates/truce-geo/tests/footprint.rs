@@ -450,6 +450,21 @@ fn relation_within_decides_every_threshold_as_against_cells() {
                 assert_eq!(rel.max_m <= t, cells.max_m <= t, "case {case}: max vs {t}");
                 assert_eq!(rel.min_m > t, cells.min_m > t, "case {case}: min vs {t}");
             }
+            // Each bound against its own thresholds only.
+            let (max_at, min_at) = ts.split_at(ts.len() / 2);
+            let split = fp.relation_deciding(line, max_at, min_at);
+            assert_eq!((split.left, split.right), (cells.left, cells.right));
+            for &t in max_at {
+                assert_eq!(
+                    split.max_m <= t,
+                    cells.max_m <= t,
+                    "case {case}: max vs {t}"
+                );
+            }
+            for &t in min_at {
+                assert_eq!(split.min_m > t, cells.min_m > t, "case {case}: min vs {t}");
+            }
+            assert!(split.min_m <= cells.min_m && split.max_m >= cells.max_m);
             // Without thresholds: only the sides are asked for.
             let bare = fp.relation_within(line, &[]);
             assert_eq!((bare.left, bare.right), (cells.left, cells.right));
