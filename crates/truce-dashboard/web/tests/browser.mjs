@@ -395,14 +395,20 @@ async function main() {
     const kinds = (k) => front.features.filter((f) => f.properties.kind === k).length;
     const drawnFront = await page.evaluate(() => {
       const m = document.querySelector('#map');
-      return { lines: Number(m.dataset.frontLines), buffers: Number(m.dataset.frontBuffers), withdrawal: Number(m.dataset.frontWithdrawal),
-        observations: Number(m.dataset.observations), paths: document.querySelectorAll('.leaflet-front-pane path').length,
-        cells: document.querySelectorAll('.leaflet-observations-pane path').length };
+      const out = { lines: Number(m.dataset.frontLines), buffers: Number(m.dataset.frontBuffers), withdrawal: Number(m.dataset.frontWithdrawal),
+        observations: Number(m.dataset.observations), paths: 0, cells: 0,
+        canvases: document.querySelectorAll('.leaflet-front-pane canvas, .leaflet-observations-pane canvas').length };
+      // The map draws vectors on canvases (preferCanvas): count the drawn layers in each pane.
+      m.leafletMap.eachLayer((l) => {
+        if (l.options && l.options.pane === 'front' && l._parts) out.paths += 1;
+        if (l.options && l.options.pane === 'observations' && l._parts) out.cells += 1;
+      });
+      return out;
     });
     check(drawnFront.lines === kinds('line') && drawnFront.lines >= 2, `the map draws ${drawnFront.lines} party lines; the API has ${kinds('line')}`);
     check(drawnFront.buffers === kinds('buffer') && drawnFront.buffers > 0, `the map draws ${drawnFront.buffers} buffers; the API has ${kinds('buffer')}`);
     check(drawnFront.withdrawal === kinds('withdrawal-line') && drawnFront.withdrawal > 0, `the map draws ${drawnFront.withdrawal} withdrawal lines; the API has ${kinds('withdrawal-line')}`);
-    check(drawnFront.paths >= front.features.length, `the front pane holds ${drawnFront.paths} paths for ${front.features.length} features`);
+    check(drawnFront.paths >= front.features.length && drawnFront.canvases >= 2, `the front pane holds ${drawnFront.paths} drawn layers for ${front.features.length} features (${drawnFront.canvases} canvases)`);
     check(front.features.filter((f) => f.properties.kind !== 'line').every((f) => f.properties.display === 'display only; findings use exact distances'),
       'a buffer or withdrawal line is not labelled display only');
     const obs = await api('/v1/observations.geojson?limit=1000');
@@ -424,7 +430,7 @@ async function main() {
     });
     const obsPopup = await page.textContent('.leaflet-popup-content').catch(() => '');
     check(/observer is hidden within \d+ m/.test(obsPopup), `an observation's popup does not say how far the observer is hidden: ${obsPopup}`);
-    await page.evaluate(() => document.querySelector('#map').leafletMap.closePopup());
+    await page.evaluate(() => { document.querySelector('#map').leafletMap.closePopup(); });
     log(`front: ${drawnFront.lines} lines, ${drawnFront.buffers} buffers, ${drawnFront.withdrawal} withdrawal lines of ${frontPick.reading}'s reading of ${frontPick.agreement} (tolerance ${front.tolerance_m} m); ${drawnFront.observations} observations`);
     await shot(page, 'front');
     // Back to the filters as they were.
