@@ -41,7 +41,27 @@ pub struct LineShape {
     area: Option<Vec<Vec<[f64; 2]>>>,
 }
 
+/// From this many observation footprints on, each line version gets a distance grid
+/// ([`ContactLine::with_distance_grid`]: 1 km nodes, 50 km around the line), which decides most
+/// footprints from lookups; below it, building the grid would cost more than it saves. The
+/// decisions are the same either way.
+pub const GRID_FROM_FOOTPRINTS: usize = 20_000;
+
 impl LineShape {
+    /// Prepares a version's geometry, with a distance grid when `grid` (see
+    /// [`GRID_FROM_FOOTPRINTS`]); a line the grid cannot serve is kept without one.
+    pub fn prepared(l: &LineIn, grid: bool) -> Result<LineShape, String> {
+        let mut shape = LineShape::new(l)?;
+        if grid {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let line = shape.line.clone();
+            if let Ok(g) = line.with_distance_grid(1_000.0, 50_000.0, threads) {
+                shape.line = g;
+            }
+        }
+        Ok(shape)
+    }
+
     /// The line (a control area's boundary), prepared for distance, side and sector queries.
     pub fn line(&self) -> &ContactLine {
         &self.line
@@ -584,7 +604,10 @@ fn buffer_footprint(
     let rs: Vec<R> = parties
         .iter()
         .map(|x| {
-            let lr = fp.against_cells(&x.shape.line);
+            let half = x.share * width;
+            let approx = f64::from(x.line.approximate_m);
+            // Decided exactly against the two thresholds the rule compares with.
+            let lr = fp.relation_deciding(&x.shape.line, &[half - approx], &[half + approx]);
             let (own, other) = match x.pl.side {
                 Some(LineSide::Left) => (lr.left, lr.right),
                 _ => (lr.right, lr.left),
@@ -594,8 +617,8 @@ fn buffer_footprint(
                 max: lr.max_m,
                 own,
                 other,
-                half: x.share * width,
-                approx: f64::from(x.line.approximate_m),
+                half,
+                approx,
             }
         })
         .collect();
@@ -603,18 +626,18 @@ fn buffer_footprint(
     // A position is inside when it lies on a party's side within its share, or (with several
     // lines) on no party's side, between the lines: so all of the footprint is inside when every
     // part of it that may lie on a party's side lies within that party's share.
+    let within = |r: &R| r.max <= r.half - r.approx;
+    let beyond = |r: &R| r.min > r.half + r.approx;
     let all_in = if several {
-        rs.iter().all(|r| !r.own || r.max + r.approx <= r.half)
+        rs.iter().all(|r| !r.own || within(r))
     } else {
-        rs.iter()
-            .all(|r| r.own && !r.other && r.max + r.approx <= r.half)
+        rs.iter().all(|r| r.own && !r.other && within(r))
     };
     let none_in = if several {
-        rs.iter().all(|r| !r.own || r.min - r.approx > r.half)
-            && rs.iter().any(|r| r.own && !r.other)
+        rs.iter().all(|r| !r.own || beyond(r)) && rs.iter().any(|r| r.own && !r.other)
     } else {
         rs.iter()
-            .all(|r| (r.own && !r.other && r.min - r.approx > r.half) || (r.other && !r.own))
+            .all(|r| (r.own && !r.other && beyond(r)) || (r.other && !r.own))
     };
     let holds = if all_in {
         Tri::Yes
@@ -628,17 +651,22 @@ fn buffer_footprint(
         .zip(&rs)
         .map(|(x, r)| {
             format!(
-                "{}–{} from {}'s line {} ({}), its share of the buffer {}",
-                km(r.min),
-                km(r.max),
+                "{} {} of {}'s line {} ({}, within the line's approximation)",
+                if within(r) {
+                    "all within"
+                } else if beyond(r) {
+                    "all beyond"
+                } else {
+                    "not all on one side of"
+                },
+                km(r.half),
                 x.pl.party,
                 x.name(),
                 match (r.own, r.other) {
                     (true, false) => "on its side",
                     (false, true) => "on the other side",
                     _ => "reaching both sides",
-                },
-                km(r.half)
+                }
             )
         })
         .collect();

@@ -650,9 +650,15 @@ impl Front {
     /// Line version `k` of [`Front::lines`] prepared for queries, or why it cannot be used.
     pub fn shape(&self, k: usize) -> Result<&crate::front::LineShape, String> {
         let shapes = self.shapes.get_or_init(|| {
+            let footprints = self
+                .reports
+                .iter()
+                .filter(|r| r.footprint.is_some())
+                .count();
+            let grid = footprints >= crate::front::GRID_FROM_FOOTPRINTS;
             self.lines
                 .iter()
-                .map(crate::front::LineShape::new)
+                .map(|l| crate::front::LineShape::prepared(l, grid))
                 .collect()
         });
         match shapes.get(k) {
