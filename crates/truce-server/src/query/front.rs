@@ -13,6 +13,9 @@ use truce_views::query::front::{
     OBSERVATION_PARAMS,
 };
 
+/// The stack of the thread drawing a front's zones.
+const DRAW_STACK: usize = 64 << 20;
+
 /// `GET /v1/front.geojson`.
 #[utoipa::path(get, path = "/v1/front.geojson", tag = "ledger",
     summary = "A reading's line of contact: each party's line in force, its share of the buffer and its withdrawal lines (display only)",
@@ -37,7 +40,17 @@ pub(crate) async fn front(
             let f = FrontQuery::parse(&p, &l)?;
             (front_plan(&l, &f), l.size)
         };
-        let mut v = plan.render(&s.0.front);
+        // Drawn on a thread of its own with a deep stack: drawing a 37,000-vertex zig-zag line
+        // overflowed a 2 MiB stack (a blocking thread's) in a debug build.
+        let mut v = std::thread::scope(|sc| {
+            std::thread::Builder::new()
+                .name("front-draw".into())
+                .stack_size(DRAW_STACK)
+                .spawn_scoped(sc, || plan.render(&s.0.front))
+                .map_err(ApiError::internal)?
+                .join()
+                .map_err(|_| ApiError::internal("drawing the front's zones panicked"))
+        })?;
         if let Value::Object(m) = &mut v {
             m.insert("log_size".into(), json!(log_size));
         }

@@ -593,6 +593,11 @@ fn party_features(
             }
         })
     };
+    // Nothing more fits: no zone is drawn for an answer that cannot hold it.
+    if out.positions >= MAX_POSITIONS {
+        out.truncated = true;
+        return;
+    }
     let common = |props: &mut Map<String, Value>| {
         props.insert("tolerance_m".into(), json!(tol));
         props.insert("display".into(), json!(DISPLAY_NOTE));
