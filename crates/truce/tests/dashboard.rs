@@ -324,6 +324,6 @@ fn the_demo_serves_the_dashboard_at_the_printed_url() {
     };
     assert!(get("/").contains("<title>"), "the dashboard page");
     let v: serde_json::Value = serde_json::from_str(&get("/v1/incidents")).unwrap();
-    assert_eq!(v["total"], 10);
+    assert_eq!(v["total"], 30);
     drop(server);
 }

@@ -304,7 +304,7 @@ fn a_verifier_with_its_own_policy_judges_the_rounds_under_it() {
         c["message"]
             .as_str()
             .unwrap()
-            .contains("under your policy 36 of them bound time"),
+            .contains("under your policy 44 of them bound time"),
         "{c}"
     );
     // A verifier who also requires a witness of its own: no logged round meets it, each is
@@ -330,7 +330,7 @@ fn a_verifier_with_its_own_policy_judges_the_rounds_under_it() {
         "{c}"
     );
     let details = c["details"].as_array().unwrap();
-    assert_eq!(details.len(), 36, "{c}");
+    assert_eq!(details.len(), 44, "{c}");
     assert!(details[0]
         .as_str()
         .unwrap()
