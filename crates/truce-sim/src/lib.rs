@@ -48,8 +48,8 @@ pub use acled::{write_acled, ACLED_COLUMNS};
 pub use ais::{write_ais, AisFormat, AisParams};
 pub use allegations::write_allegations;
 pub use firms::{write_firms, FIRMS_HEADER};
-pub use observations::{write_observations, ObsParams, PatrolLine, Patrols};
 pub use geo::Side;
+pub use observations::{write_observations, ObsParams, PatrolLine, Patrols};
 pub use sites::{write_sites_csv, SITES_HEADER};
 pub use world::{Hotspot, Params, SimSite, Strike, World};
 

@@ -792,6 +792,7 @@ mod tests {
                 end: "2025-03-20T20:22:00Z".into(),
                 side: "sensor:firms".into(),
                 routine: routine.map(str::to_string),
+                observed: None,
             },
         }
     }

@@ -386,6 +386,7 @@ mod tests {
             end: "2025-03-20T00:00:00Z".into(),
             side: format!("party:{author}"),
             routine: routine.then(|| "hot spot".into()),
+            observed: None,
         }
     }
 
