@@ -671,8 +671,7 @@ impl CategoryPrefix {
     }
     /// Whether `c` is this category or lies under this prefix.
     pub fn covers(&self, c: &Category) -> bool {
-        let c = c.as_str();
-        c == self.0 || (c.starts_with(&self.0) && c.as_bytes().get(self.0.len()) == Some(&b'.'))
+        crate::taxonomy::dotted_covers(&self.0, c.as_str())
     }
     /// The name.
     pub fn as_str(&self) -> &str {

@@ -132,6 +132,12 @@ pub const WEAPONS: &[(&str, &str)] = &[
     ("weapon.air-defence", "air-defence systems"),
 ];
 
+/// Whether the dotted name `name` is `prefix` or lies under it (`energy` covers `energy.gas`,
+/// not `energyx`).
+pub(crate) fn dotted_covers(prefix: &str, name: &str) -> bool {
+    name == prefix || (name.starts_with(prefix) && name.as_bytes().get(prefix.len()) == Some(&b'.'))
+}
+
 /// A weapon class of [`WEAPONS`], or a dotted prefix of some (`weapon`, `weapon.mlrs`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -159,8 +165,7 @@ impl WeaponClass {
     }
     /// Whether `c` is this class or lies under it.
     pub fn covers(&self, c: &WeaponClass) -> bool {
-        c.0 == self.0
-            || (c.0.starts_with(&self.0) && c.0.as_bytes().get(self.0.len()) == Some(&b'.'))
+        dotted_covers(&self.0, &c.0)
     }
     /// The dotted name.
     pub fn as_str(&self) -> &str {
