@@ -463,11 +463,7 @@ pub struct Maritime {
 impl Maritime {
     /// What report `r` says of a vessel, when it names one or is an inspection.
     pub fn said(&self, r: &ReportIn) -> Option<&ReportVesselIn> {
-        let from = self.reports.partition_point(|x| x.index < r.index);
-        self.reports[from..]
-            .iter()
-            .take_while(|x| x.index == r.index)
-            .find(|x| x.author == *r.author.id() && x.id == r.id)
+        said_of(&self.reports, r, |x| (x.index, &x.author, &x.id))
     }
 
     /// Whether it holds nothing.
@@ -542,6 +538,23 @@ impl Maritime {
             gaps: crate::gaps::of_ledger(ledger),
         }
     }
+}
+
+/// The row of `rows` (in log order) that report `r` states something in, found by its log index,
+/// then author and id: what [`Maritime::said`] and [`Front::said`] look up.
+fn said_of<'a, T>(
+    rows: &'a [T],
+    r: &ReportIn,
+    key: impl Fn(&T) -> (u64, &Id, &Id),
+) -> Option<&'a T> {
+    let from = rows.partition_point(|x| key(x).0 < r.index);
+    rows[from..]
+        .iter()
+        .take_while(|x| key(x).0 == r.index)
+        .find(|x| {
+            let (_, author, id) = key(x);
+            *author == *r.author.id() && *id == r.id
+        })
 }
 
 /// One version of a line (a `line` entry), as the engine judges against it.
@@ -670,11 +683,7 @@ impl Front {
 
     /// What report `r` says of weapons or of where fire came from, when it says anything.
     pub fn said(&self, r: &ReportIn) -> Option<&ReportFrontIn> {
-        let from = self.reports.partition_point(|x| x.index < r.index);
-        self.reports[from..]
-            .iter()
-            .take_while(|x| x.index == r.index)
-            .find(|x| x.author == *r.author.id() && x.id == r.id)
+        said_of(&self.reports, r, |x| (x.index, &x.author, &x.id))
     }
 
     /// Whether it holds nothing.
