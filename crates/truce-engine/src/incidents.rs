@@ -135,6 +135,90 @@ pub(crate) fn obs_of(r: &ReportIn, p: &Params) -> Obs {
     }
 }
 
+/// Report `i`'s public observation footprint, when it is a monitor's observation whose cells
+/// read as one.
+fn footprint(snap: &Snapshot, i: usize) -> Option<&truce_geo::PublicFootprint> {
+    snap.front
+        .said(&snap.reports[i])
+        .and_then(|s| s.footprint.as_deref())
+}
+
+/// The link rule where an observation's public footprint is known (truce-rules/9), for two
+/// reports whose reach rule ([`linked`]: the circles enclosing the footprints, a superset)
+/// already holds: two footprints must share a cell's area; a footprint and another report meet
+/// when some position of the footprint lies within the other report's reach of its point.
+/// Reports without footprints link by the reach rule alone.
+fn footprints_meet(snap: &Snapshot, a: usize, b: usize, oa: &Obs, ob: &Obs) -> bool {
+    match (footprint(snap, a), footprint(snap, b)) {
+        (None, None) => true,
+        (Some(fa), Some(fb)) => fa.overlaps(fb),
+        (Some(f), None) => f.within_m([ob.lon, ob.lat], ob.reach_m),
+        (None, Some(f)) => f.within_m([oa.lon, oa.lat], oa.reach_m),
+    }
+}
+
+/// Splits a group linked by the reach rule into the components of the exact rule ([`footprints_meet`]):
+/// the same group when no member has a footprint. Reports without footprints are clustered
+/// among themselves as before; each footprint is then tested against every other member. Parts
+/// keep the group's order and are ordered by their first member.
+fn refine(snap: &Snapshot, g: Vec<usize>, p: &Params) -> Vec<Vec<usize>> {
+    let with: Vec<bool> = g.iter().map(|&i| footprint(snap, i).is_some()).collect();
+    if g.len() < 2 || !with.iter().any(|&w| w) {
+        return vec![g];
+    }
+    let cp = crate::cluster::Params {
+        max_gap_s: p.max_gap_s,
+    };
+    let mut parent: Vec<usize> = (0..g.len()).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let union = |parent: &mut Vec<usize>, a: usize, b: usize| {
+        let (ra, rb) = (find(parent, a), find(parent, b));
+        if ra != rb {
+            parent[ra.max(rb)] = ra.min(rb);
+        }
+    };
+    let plain: Vec<usize> = (0..g.len()).filter(|&k| !with[k]).collect();
+    let plain_obs: Vec<Obs> = plain
+        .iter()
+        .map(|&k| obs_of(&snap.reports[g[k]], p))
+        .collect();
+    for c in clusters(&plain_obs, &cp) {
+        for w in c.windows(2) {
+            union(&mut parent, plain[w[0] as usize], plain[w[1] as usize]);
+        }
+    }
+    let obs: Vec<Obs> = g.iter().map(|&i| obs_of(&snap.reports[i], p)).collect();
+    for k in (0..g.len()).filter(|&k| with[k]) {
+        for m in 0..g.len() {
+            // Each pair of footprints once; a footprint against every plain report.
+            if m == k || (with[m] && m < k) || find(&mut parent, k) == find(&mut parent, m) {
+                continue;
+            }
+            if linked(&obs[k], &obs[m], &cp) && footprints_meet(snap, g[k], g[m], &obs[k], &obs[m])
+            {
+                union(&mut parent, k, m);
+            }
+        }
+    }
+    let mut parts: Vec<Vec<usize>> = Vec::new();
+    let mut part_of: HashMap<usize, usize> = HashMap::new();
+    for k in 0..g.len() {
+        let r = find(&mut parent, k);
+        let at = *part_of.entry(r).or_insert_with(|| {
+            parts.push(Vec::new());
+            parts.len() - 1
+        });
+        parts[at].push(g[k]);
+    }
+    parts
+}
+
 /// Splits clusters that one origin's reports bridge. For each origin `O` with reports (other
 /// than sensor detections) in a cluster, in origin order: if the cluster's other reports fall
 /// apart into several parts once `O`'s are taken out, `O` bridges them. Then each part stays an
@@ -172,7 +256,16 @@ fn split_bridges(
                 continue;
             }
             let rest_obs: Vec<Obs> = rest.iter().map(|&i| obs_of(&snap.reports[i], p)).collect();
-            let parts = clusters(&rest_obs, &cp);
+            let pos_of: HashMap<usize, u32> = rest
+                .iter()
+                .enumerate()
+                .map(|(k, &i)| (i, k as u32))
+                .collect();
+            let parts: Vec<Vec<u32>> = clusters(&rest_obs, &cp)
+                .into_iter()
+                .flat_map(|c| refine(snap, c.into_iter().map(|x| rest[x as usize]).collect(), p))
+                .map(|g| g.into_iter().map(|i| pos_of[&i]).collect())
+                .collect();
             if parts.len() < 2 {
                 continue;
             }
@@ -210,7 +303,10 @@ fn split_bridges(
                 if rest_obs[x].start > hi_t {
                     break;
                 }
-                if !touched.contains(&part_of[x]) && linked(&a, &rest_obs[x], &cp) {
+                if !touched.contains(&part_of[x])
+                    && linked(&a, &rest_obs[x], &cp)
+                    && footprints_meet(snap, i, rest[x], &a, &rest_obs[x])
+                {
                     touched.insert(part_of[x]);
                     if touched.len() > 1 {
                         break;
@@ -228,7 +324,11 @@ fn split_bridges(
                 .map(|&i| obs_of(&snap.reports[i], p))
                 .collect();
             for c in clusters(&fobs, &cp) {
-                pieces.push(c.into_iter().map(|x| floating[x as usize]).collect());
+                pieces.extend(refine(
+                    snap,
+                    c.into_iter().map(|x| floating[x as usize]).collect(),
+                    p,
+                ));
             }
         }
         work.extend(pieces);
@@ -283,7 +383,7 @@ fn attach(
                 continue;
             }
             if let Some(o) = ob(c) {
-                if linked(a, o, &cp) {
+                if linked(a, o, &cp) && footprints_meet(snap, d, c, a, o) {
                     best = Some(c);
                 }
             }
@@ -570,6 +670,7 @@ pub(crate) fn link(snap: &Snapshot, p: &Params, touch: &crate::adjudicate::Touch
                 .map(|c| c.into_iter().map(|k| cores[k as usize]).collect())
                 .collect()
         };
+        let parts: Vec<Vec<usize>> = parts.into_iter().flat_map(|g| refine(snap, g, p)).collect();
         for g in split_bridges(snap, parts, &origins, p) {
             for &i in &g {
                 group_of[i] = groups.len() as u32;

@@ -23,7 +23,13 @@ use truce_model::Id;
 /// line — need no protected target, each measured by exact geodesic distance from the version
 /// of each party's own line in force at the incident's start; reports of explosions with no
 /// perpetrator are undetermined, never breaches.
-pub const RULES_VERSION: &str = "truce-rules/8";
+///
+/// truce-rules/9 is truce-rules/8 with observations linked by their footprints
+/// ([`crate::incidents`]): where a monitor's observation carries a public footprint, it joins an
+/// incident only with reports its footprint actually meets — another observation whose footprint
+/// shares area with it, or a report whose point lies within its reach of the footprint — not
+/// with everything within the circle enclosing the footprint.
+pub const RULES_VERSION: &str = "truce-rules/9";
 
 /// Occurrence: how sure we are that something happened there and then. Never a bare boolean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -584,6 +584,72 @@ fn two_patrols_hearing_the_same_explosions_make_one_incident_judged_on_their_foo
 }
 
 #[test]
+fn observations_link_by_their_footprints_not_by_the_circles_around_them() {
+    // Two patrols 10 km apart, deep on Ukraine's side, each hearing explosions far to the east
+    // in a narrow sector: long parallel strips. The circles enclosing their public footprints
+    // (with each report's reach) meet, the footprints do not. Two incidents, not one
+    // (truce-rules/9).
+    let a = at(UA_LON, 270.0, 45.0);
+    let b = truce_geo::destination(a, 0.0, 20_000.0);
+    let (ra, sa) = observed(10, a, &[(85.0, 95.0)], (10_000.0, 25_000.0), 7);
+    let (rb, sb) = observed(11, b, &[(85.0, 95.0)], (10_000.0, 25_000.0), 4);
+    let p = Params::default();
+    let reach = |r: &ReportIn| p.report_reach_m + f64::from(r.uncertainty_m);
+    assert!(
+        truce_geo::distance_m(ra.point, rb.point) < reach(&ra) + reach(&rb),
+        "the circles must meet for the test to mean anything"
+    );
+    let (fa, fb) = (sa.footprint.clone().unwrap(), sb.footprint.clone().unwrap());
+    assert!(!fa.overlaps(&fb));
+    let snap = snapshot(
+        vec![ra.clone(), rb.clone()],
+        vec![sa.clone(), sb.clone()],
+        lines(),
+    );
+    let j = judge(&snap, &p);
+    assert_eq!(j.incidents.len(), 2, "{:#?}", j.incidents);
+
+    // Ukraine's allegation of shelling at a point inside the first footprint joins the first
+    // patrol's incident only, although it lies within reach of both circles.
+    let inside = fa.centroid();
+    let mut claim = report(12, "ua", Role::Belligerent, Act::Explosion, inside);
+    claim.perpetrator = Some(id("ru").into());
+    assert!(fa.within_m(inside, 0.0) && !fb.within_m(inside, reach(&claim)));
+    assert!(truce_geo::distance_m(inside, rb.point) < reach(&claim) + reach(&rb));
+    let snap = snapshot(
+        vec![ra.clone(), rb.clone(), claim.clone()],
+        vec![sa.clone(), sb.clone()],
+        lines(),
+    );
+    let j = judge(&snap, &p);
+    assert_eq!(j.incidents.len(), 2, "{:#?}", j.incidents);
+    let with_claim = j
+        .incidents
+        .iter()
+        .find(|i| i.members.iter().any(|m| m.id == claim.id))
+        .unwrap();
+    let ids: Vec<&truce_model::Id> = with_claim.members.iter().map(|m| &m.id).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(ids.contains(&&ra.id), "{ids:?}");
+
+    // The incremental judgement agrees, report by report (the observations' public parts are
+    // known from the start: only the link graph changes).
+    use truce_engine::{Delta, Incremental};
+    let mut inc = Incremental::new(snapshot(Vec::new(), vec![sa, sb], lines()), p);
+    for r in [ra, rb, claim] {
+        inc.apply(Delta {
+            log_size: 100,
+            reports: vec![((r.author.id().clone(), r.id.clone()), Some(r))],
+            ..Delta::default()
+        });
+    }
+    assert_eq!(
+        serde_json::to_string(inc.judgement()).unwrap(),
+        serde_json::to_string(&j).unwrap()
+    );
+}
+
+#[test]
 fn a_line_version_appended_later_rejudges_in_full_as_judge_would() {
     use truce_engine::{Delta, Incremental};
     let p = at(UA_LON, 270.0, 20.0);

@@ -1199,6 +1199,41 @@ impl PublicFootprint {
             .collect()
     }
 
+    /// Whether some position of the footprint lies within `d_m` metres of `p`: `p` inside a
+    /// cell, or a cell's boundary within `d_m` of it (edges as great-circle arcs, distances as
+    /// [`crate::zone`] measures them). Cells whose disks cannot come that near are skipped
+    /// without measuring. False for an invalid `p` or a negative or NaN `d_m`.
+    pub fn within_m(&self, p: LonLat, d_m: f64) -> bool {
+        if !(d_m >= 0.0 && p[0].is_finite() && p[1].is_finite()) {
+            return false;
+        }
+        let v = sphere::unit(p);
+        let root = self.root();
+        if lower_m(v, root.v) > d_m + root.r {
+            return false;
+        }
+        // Nearest disks first: the first cell within reach answers.
+        let mut near: Vec<(f64, usize)> = self
+            .shape
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(k, c)| (lower_m(v, c.v) - c.r, k))
+            .filter(|(lo, _)| *lo <= d_m)
+            .collect();
+        near.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        near.into_iter().any(|(_, k)| {
+            let Ok(cell) = CellIndex::try_from(self.cells[k]) else {
+                return false;
+            };
+            let mut ring: Vec<LonLat> = cell.boundary().iter().map(|q| ll(*q)).collect();
+            if let Some(&f) = ring.first() {
+                ring.push(f);
+            }
+            crate::zone::polygon_distance_m(&[ring], p) <= d_m
+        })
+    }
+
     /// Whether two public footprints share any area. At one resolution: a common cell. Across
     /// resolutions, a cell `f` of the finer one and the coarser one's cells: `f`'s ancestor is
     /// one of them, or `f`'s centre or a point just inside a vertex or an edge midpoint of it lies
@@ -1488,6 +1523,55 @@ mod tests {
         assert!(Sector::new(360.0, 0.0).unwrap().is_full());
         assert!(!n.meets(30.0, 10.0) && n.meets(20.0, 10.0) && n.meets(300.0, 40.0));
         assert!(n.meets(330.0, 10.0) && !n.meets(330.0, 5.0) && !n.meets(300.0, 30.0));
+    }
+
+    #[test]
+    fn within_agrees_with_sampled_boundaries() {
+        // Seven cells of resolution 7 near Bakhmut; distances measured to points sampled densely
+        // along every cell's edges (an independent, slower computation).
+        let centre = LatLng::new(48.6, 38.0).unwrap().to_cell(Resolution::Seven);
+        let cells: Vec<u64> = centre.grid_disk_safe(1).map(u64::from).collect();
+        let fp = PublicFootprint::from_cells(cells.clone(), 2_000.0).unwrap();
+        let mut samples: Vec<LonLat> = Vec::new();
+        for &c in &cells {
+            let b: Vec<LonLat> = CellIndex::try_from(c)
+                .unwrap()
+                .boundary()
+                .iter()
+                .map(|q| ll(*q))
+                .collect();
+            for (i, &a) in b.iter().enumerate() {
+                let z = b[(i + 1) % b.len()];
+                for k in 0..200 {
+                    let t = k as f64 / 200.0;
+                    samples.push([a[0] + (z[0] - a[0]) * t, a[1] + (z[1] - a[1]) * t]);
+                }
+            }
+        }
+        assert!(fp.within_m([38.0, 48.6], 0.0), "a point inside a cell");
+        for k in 0..24 {
+            let bearing = k as f64 * 15.0;
+            for dist in [3_000.0, 5_000.0, 9_000.0] {
+                let p = crate::destination([38.0, 48.6], bearing, dist);
+                let inside = LatLng::new(p[1], p[0]).unwrap().to_cell(Resolution::Seven);
+                if cells.contains(&u64::from(inside)) {
+                    assert!(fp.within_m(p, 0.0), "{bearing} {dist}: inside");
+                    continue;
+                }
+                let d = samples
+                    .iter()
+                    .map(|&s| crate::distance_m(p, s))
+                    .fold(f64::INFINITY, f64::min);
+                // Sampling overstates by at most a few metres; edges are arcs, samples chords.
+                assert!(fp.within_m(p, d + 5.0), "{bearing} {dist}: within {d}");
+                assert!(
+                    !fp.within_m(p, d - 30.0),
+                    "{bearing} {dist}: not within {d} - 30"
+                );
+            }
+        }
+        assert!(!fp.within_m([f64::NAN, 48.6], 1e6));
+        assert!(!fp.within_m([38.0, 48.6], -1.0));
     }
 
     #[test]

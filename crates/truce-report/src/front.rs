@@ -33,7 +33,7 @@ use crate::{Count, Labelled};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use truce_engine::input::{LineIn, ReportFrontIn, Snapshot};
-use truce_engine::{outcome_words, Finding, Incident, Judged, Member};
+use truce_engine::{outcome_words, Finding, Incident, Judged, Judgement, Member};
 use truce_model::domain::{Act, Role};
 use truce_model::front::{EventType, Modality, Observation};
 use truce_model::lines::Sector;
@@ -543,7 +543,17 @@ fn len(n: usize) -> u64 {
 /// sectors is in force by the day's end and the day and the previous day have nothing to count
 /// (no observation, weapons sighting or restriction: a day of an earlier phase keeps its bytes).
 pub fn section(judged: &Judged, day: &Day, notes: &FrontNotes) -> Option<FrontSection> {
-    let snap = &judged.snapshot;
+    section_of(&judged.judgement, &judged.snapshot, day, notes)
+}
+
+/// [`section`] from a judgement and the snapshot it judged, held apart (a live judgement that
+/// follows the log: `GET /v1/front/counts`).
+pub fn section_of(
+    judged: &Judgement,
+    snap: &Snapshot,
+    day: &Day,
+    notes: &FrontNotes,
+) -> Option<FrontSection> {
     let lines = Lines::new(snap, notes);
     let observed = snap.front.reports.iter().any(|r| r.observation.is_some());
     if !observed && !lines.any() {

@@ -153,6 +153,7 @@ impl Modify for Security {
         crate::query::lines::line,
         crate::query::front::front,
         crate::query::front::observations,
+        crate::query::front::counts,
         crate::query::ais::tracks,
         crate::query::ais::vessels,
         crate::query::ais::vessel,

@@ -113,15 +113,7 @@ pub(crate) async fn publish(
                 ApiError::bad_request("report.daily needs `date` (YYYY-MM-DD)").field("date")
             })?;
             let tz = req.tz.as_deref().unwrap_or("UTC");
-            let day = Day::new(date, tz, req.cutoff.as_deref()).map_err(|e| {
-                let field = match e {
-                    truce_report::ReportError::Date(_) => "date",
-                    truce_report::ReportError::Zone(_) => "tz",
-                    truce_report::ReportError::Cutoff(_) => "cutoff",
-                };
-                ApiError::bad_request(e.to_string()).field(field)
-            })?;
-            Publish::ReportDaily(day)
+            Publish::ReportDaily(day_of(date, tz, req.cutoff.as_deref())?)
         }
         other => {
             return Err(ApiError::bad_request(format!(
@@ -275,4 +267,16 @@ pub(crate) async fn list(
     r.headers_mut()
         .insert(header::VARY, HeaderValue::from_static("Authorization"));
     Ok(r)
+}
+
+/// The report's day for `date` in `tz` (cut off at `cutoff`): a 400 naming the field at fault.
+pub(crate) fn day_of(date: &str, tz: &str, cutoff: Option<&str>) -> Result<Day, ApiError> {
+    Day::new(date, tz, cutoff).map_err(|e| {
+        let field = match e {
+            truce_report::ReportError::Date(_) => "date",
+            truce_report::ReportError::Zone(_) => "tz",
+            truce_report::ReportError::Cutoff(_) => "cutoff",
+        };
+        ApiError::bad_request(e.to_string()).field(field)
+    })
 }

@@ -301,3 +301,62 @@ async fn observations_are_their_footprints_cells_never_the_observers_position() 
         assert_eq!(r.json()["error"]["field"], field, "{q}: {}", r.body);
     }
 }
+
+#[tokio::test]
+async fn a_days_counts_per_sector_are_the_daily_reports_front_section() {
+    let sc = scenario();
+    file_front(&sc);
+    let (_state, router) = open(&sc);
+    let r = get(&router, "/v1/front/counts?date=2025-03-26&tz=UTC", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.content_type(), "application/json");
+    let v = r.json();
+    assert_eq!(v["date"], "2025-03-26");
+    assert_eq!(v["tz"], "UTC");
+    assert_eq!(v["rules"], truce_engine::RULES_VERSION);
+    let front = &v["front"];
+    // The monitor's observation: 4 impacts heard, counted once, none the day before.
+    assert_eq!(front["total"]["total"]["day"], 4, "{front:#}");
+    assert_eq!(front["total"]["total"]["previous"], 0, "{front:#}");
+    assert_eq!(front["incidents_total"], 1);
+    let obs = &front["incidents"][0]["observations"];
+    assert_eq!(obs.as_array().unwrap().len(), 1, "{front:#}");
+    assert_eq!(obs[0]["count"], 4);
+    assert!(!r.body.contains("observer\""), "{}", r.body);
+
+    // Exactly the section a daily report computes from a replay of the same log.
+    let d = sc.dir.path();
+    let reader = truce_store::LogReader::open(
+        truce_store::sqlite::SqliteStorage::open(&d.join("truce.db"), false).unwrap(),
+    )
+    .unwrap();
+    let (judged, stamp) = truce_views::derived::judge(&reader, &mut |_| {}).unwrap();
+    let (ledger, _) = truce_views::derived::replay_to(&reader, stamp.log_size).unwrap();
+    let day = truce_report::Day::new("2025-03-26", "UTC", None).unwrap();
+    let want =
+        truce_report::front::section(&judged, &day, &truce_report::front::FrontNotes::of(&ledger));
+    assert_eq!(v["log_size"], stamp.log_size);
+    assert_eq!(front, &serde_json::to_value(&want).unwrap());
+
+    // The day after: the previous day's 4, none today.
+    let r = get(&router, "/v1/front/counts?date=2025-03-27&tz=UTC", None).await;
+    let v = r.json();
+    assert_eq!(v["front"]["total"]["total"]["previous"], 4, "{v:#}");
+    assert_eq!(v["front"]["total"]["total"]["day"], 0, "{v:#}");
+    // Long before any observation or line: nothing to count.
+    let r = get(&router, "/v1/front/counts?date=2024-01-01", None).await;
+    assert_eq!(r.json()["front"], Value::Null, "{}", r.body);
+
+    // Refusals name the field.
+    for (q, field) in [
+        ("", "date"),
+        ("date=26-03-2025", "date"),
+        ("date=2025-03-26&tz=Mars/Olympus", "tz"),
+        ("date=2025-03-26&cutoff=25:00", "cutoff"),
+        ("date=2025-03-26&agreement=x", "agreement"),
+    ] {
+        let r = get(&router, &format!("/v1/front/counts?{q}"), None).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{q}: {}", r.body);
+        assert_eq!(r.json()["error"]["field"], field, "{q}: {}", r.body);
+    }
+}

@@ -35,6 +35,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/lines/{author}/{id}"),
     ("GET", "/v1/front.geojson"),
     ("GET", "/v1/observations.geojson"),
+    ("GET", "/v1/front/counts"),
     ("GET", "/v1/ais/tracks.geojson"),
     ("GET", "/v1/ais/vessels"),
     ("GET", "/v1/ais/vessels/{mmsi}"),

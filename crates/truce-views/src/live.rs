@@ -77,6 +77,11 @@ impl Live {
         self.inc.judgement()
     }
 
+    /// The snapshot judged: what the log it has seen holds, as the engine reads it.
+    pub fn snapshot(&self) -> &Snapshot {
+        self.inc.snapshot()
+    }
+
     /// What `ledger` (at a size at or beyond the one judged) holds that the judgement has not
     /// seen: read under the ledger's read lock, applied after it with [`Live::apply`]. `amended`
     /// are the entry ids the entries appended since amend ([`amend_targets`]): a correction or

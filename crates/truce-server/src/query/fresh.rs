@@ -114,6 +114,14 @@ impl Views {
         }
     }
 
+    /// Runs `f` with the live judgement, if one is held (blocking: a recompute holds it while it
+    /// applies a step). Never call with the ledger's lock held: a recompute takes this lock, then
+    /// the ledger's.
+    pub(crate) fn with_live<R>(&self, f: impl FnOnce(&Live) -> R) -> Option<R> {
+        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        live.as_ref().map(f)
+    }
+
     fn status(&self) -> std::sync::MutexGuard<'_, Status> {
         self.status.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -4,7 +4,8 @@
 //! monitors' observations as their public footprints (issue 16). The queries and documents are
 //! `truce_views::query::front`'s; the drawn zones are kept in the state's
 //! [`DisplayCache`](truce_views::query::front::DisplayCache), drawn once per (line version,
-//! distance, tolerance).
+//! distance, tolerance). `GET /v1/front/counts`: a day's ceasefire violations per sector, the
+//! daily report's front section ([`truce_report::front::section_of`]) over the live judgement.
 
 use super::*;
 use axum::extract::State;
@@ -88,4 +89,59 @@ pub(crate) async fn observations(
     })
     .await?;
     Ok(typed(body, GEOJSON, &caller))
+}
+
+/// The parameters of `GET /v1/front/counts`.
+const COUNTS_PARAMS: &[&str] = &["date", "tz", "cutoff"];
+
+/// `GET /v1/front/counts`.
+#[utoipa::path(get, path = "/v1/front/counts", tag = "ledger",
+    summary = "A day's ceasefire violations along the line of contact, per sector: the daily report's front section",
+    description = "The monitors' observations of the day counted per sector of the monitors' lines, by event type and by modality, with the previous day's counts (within one incident each event type counts its largest observation, never the sum); the day's incidents with observations and their individual figures, the weapons seen with each front reading's finding, and the restrictions of the monitors' movement. Exactly the `front` section `truce report daily --json` and a `report.daily` publication hold for the same day, zone and cut-off, computed over the current judgement (`log_size`). `front` is null when the log holds no monitor line with sectors and no observation, or the day and the one before have nothing to count.",
+    params(
+        ("date" = String, Query, description = "The day, YYYY-MM-DD"),
+        ("tz" = Option<String>, Query, description = "The time zone the day is counted in: an IANA name (`Europe/Kyiv`) or `UTC` (default)"),
+        ("cutoff" = Option<String>, Query, description = "An evening cut-off `HH:MM`: the day runs from the previous day's cut-off to its own")),
+    responses((status = 200, description = "{date, tz, cutoff?, rules, log_size, front}", body = Object), (status = 400, description = "A parameter is malformed or unknown (`field` names it)", body = crate::openapi::ErrorBody), (status = 503, description = "The judgement is being rebuilt: retry after `Retry-After`", body = crate::openapi::ErrorBody)),
+    security((), ("bearer" = [])))]
+pub(crate) async fn counts(
+    State(s): State<AppState>,
+    caller: Caller,
+    q: RawQuery,
+) -> Result<Response, ApiError> {
+    let p = params(q, COUNTS_PARAMS)?;
+    let date = p
+        .get("date")
+        .ok_or_else(|| bad("date", "needed: the day to count, YYYY-MM-DD"))?;
+    let day = crate::publication::day_of(date, p.get("tz").unwrap_or("UTC"), p.get("cutoff"))?;
+    s.0.views.current(&s).await?;
+    let body = blocking(move || {
+        // The ledger's lock is released before the live judgement's is taken (the recompute
+        // takes them in the other order).
+        let notes = truce_report::front::FrontNotes::of(&ledger(&s));
+        let (front, log_size) = s
+            .0
+            .views
+            .with_live(|lv| {
+                (
+                    truce_report::front::section_of(lv.judgement(), lv.snapshot(), &day, &notes),
+                    lv.stamp().log_size,
+                )
+            })
+            .ok_or_else(|| {
+                ApiError::unavailable("the judgement is being rebuilt; retry shortly")
+            })?;
+        let mut doc = serde_json::Map::new();
+        doc.insert("date".into(), json!(day.date()));
+        doc.insert("tz".into(), json!(day.tz()));
+        if let Some(c) = day.cutoff() {
+            doc.insert("cutoff".into(), json!(c));
+        }
+        doc.insert("rules".into(), json!(truce_engine::RULES_VERSION));
+        doc.insert("log_size".into(), json!(log_size));
+        doc.insert("front".into(), json!(front));
+        Ok(Value::Object(doc).to_string())
+    })
+    .await?;
+    Ok(typed(body, "application/json", &caller))
 }

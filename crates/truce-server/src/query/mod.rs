@@ -207,6 +207,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/lines/{author}/{id}", get(lines::line))
         .route("/v1/front.geojson", get(front::front))
         .route("/v1/observations.geojson", get(front::observations))
+        .route("/v1/front/counts", get(front::counts))
         .route("/v1/ais/tracks.geojson", get(ais::tracks))
         .route("/v1/ais/vessels", get(ais::vessels))
         .route("/v1/ais/vessels/{mmsi}", get(ais::vessel))
