@@ -781,6 +781,52 @@ pub fn bodies_filed(
     Ok((bodies, positions))
 }
 
+/// The most bytes one `line` entry's body may take, leaving room for its envelope within the
+/// log's 65,535 bytes an entry; a larger version is filed in parts
+/// ([`truce_model::lines::split`]).
+pub const LINE_BODY_MAX: usize = 64_000;
+
+/// `bodies` with every line version too large for one entry filed in parts: a `line` head
+/// stating the parts' count and digest, then its `line.part` entries right after it. Each part
+/// names its head's entry id as `author` signs it at `time` (signatures are deterministic: the
+/// head signed when the batch is filed is this one), and the parts are assembled here as the
+/// ledger will, so a version that would not assemble is refused before anything is signed.
+/// Used by `truce lines import`, `truce submit` and `truce sign` alike.
+pub fn lines_in_parts(
+    bodies: Vec<Body>,
+    author: &truce_model::Id,
+    signer: &StandardSigner,
+    time: Time,
+    what: &str,
+) -> Result<Vec<Body>, Failure> {
+    use truce_model::lines;
+    let bad = |e: String| Failure::input(anyhow!("{what}: {e}"));
+    let mut out = Vec::with_capacity(bodies.len());
+    for body in bodies {
+        let Body::Line(line) = body else {
+            out.push(body);
+            continue;
+        };
+        match lines::split(&line, LINE_BODY_MAX).map_err(|e| bad(format!("line {}: {e}", line.id)))? {
+            None => out.push(Body::Line(line)),
+            Some((head, mut parts)) => {
+                let head_id = sign(author, time, &Body::LineHead(head.clone()), signer)
+                    .map_err(|e| bad(format!("line {}: {e}", line.id)))?
+                    .id;
+                lines::bind(&mut parts, &head_id);
+                let mut asm = lines::Assembly::new(head.clone(), &head_id);
+                for p in &parts {
+                    asm.push(p).map_err(|e| bad(format!("line {}: {e}", line.id)))?;
+                }
+                asm.finish().map_err(|e| bad(format!("line {}: {e}", line.id)))?;
+                out.push(Body::LineHead(head));
+                out.extend(parts.into_iter().map(Body::LinePart));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Refuses an authoring file holding observations where they cannot be filed (signing for
 /// another log, a fulfilment): their positions must go to the log's restricted store.
 pub fn no_observations(f: &AuthoredFile, what: &str) -> Result<(), Failure> {
@@ -863,6 +909,13 @@ pub fn submit_file(
         salt
     })?;
     let author_id = id(author)?;
+    let bodies = lines_in_parts(
+        bodies,
+        &author_id,
+        &signer,
+        f.time,
+        &file.display().to_string(),
+    )?;
     let s = submit_with(
         &mut seq,
         &mut ledger,

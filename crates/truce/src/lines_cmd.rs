@@ -13,7 +13,7 @@
 //! shape the API will serve too.
 
 use crate::datadir::DataDir;
-use crate::domain_cmd::{load_signer, replay, submit};
+use crate::domain_cmd::{lines_in_parts, load_signer, replay, submit};
 use crate::log_cmd::Out;
 use crate::values::Choice;
 use crate::Failure;
@@ -30,9 +30,6 @@ use truce_model::{Id, Time};
 pub const MAX_FILE: u64 = 64 << 20;
 /// The deepest element nesting a KML file may have.
 pub const MAX_DEPTH: usize = 64;
-/// The most bytes one `line` entry's body may take, leaving room for its envelope within the
-/// log's 65,535 bytes an entry; a larger version is filed in parts ([`lines::split`]).
-const MAX_BODY: usize = 64_000;
 
 /// The examples `truce lines import --help` ends with.
 pub const IMPORT_EXAMPLES: &str = "\
@@ -250,27 +247,7 @@ fn import(dir: &DataDir, a: &ImportArgs, out: &Out) -> Result<(), Failure> {
     let signer = load_signer(&a.key)?;
     // A version too large for one entry is filed in parts: a `line` head stating the parts'
     // count and digest, then its `line.part` entries, all in one batch.
-    let bodies = match lines::split(&line, MAX_BODY).map_err(|e| input(format!("{name}: {e}")))? {
-        None => vec![Body::Line(line)],
-        Some((head, mut parts)) => {
-            // Each part names its head's entry id: the head signed here is the one appended
-            // (signatures are deterministic), and `submit` checks the ids match below.
-            let head_id =
-                truce_model::entry::sign(&author, time, &Body::LineHead(head.clone()), &signer)
-                    .map_err(|e| input(format!("{name}: {e}")))?
-                    .id;
-            lines::bind(&mut parts, &head_id);
-            // What the ledger will do with them, checked before anything is appended.
-            let mut asm = lines::Assembly::new(head.clone(), &head_id);
-            for p in &parts {
-                asm.push(p).map_err(|e| input(format!("{name}: {e}")))?;
-            }
-            asm.finish().map_err(|e| input(format!("{name}: {e}")))?;
-            std::iter::once(Body::LineHead(head))
-                .chain(parts.into_iter().map(Body::LinePart))
-                .collect()
-        }
-    };
+    let bodies = lines_in_parts(vec![Body::Line(line)], &author, &signer, time, &name)?;
     let mut seq = dir.sequencer()?;
     let mut ledger = replay(seq.reader())?;
     let (index, envs) = submit(

@@ -37,9 +37,10 @@ pub fn sign(
         }
     }
     let what = file.display().to_string();
+    let bodies = crate::domain_cmd::lines_in_parts(f.bodies(), &author_id, &signer, f.time, &what)?;
     let mut lines = Vec::new();
     let mut ids = Vec::new();
-    for (i, body) in f.bodies().iter().enumerate() {
+    for (i, body) in bodies.iter().enumerate() {
         let env = sign_entry(&author_id, &signer, f.time, body, i, &what)?;
         lines.extend_from_slice(&env.bytes);
         lines.push(b'\n');

@@ -112,3 +112,62 @@ fn a_twenty_thousand_vertex_line_is_filed_in_parts_and_shown_whole() {
     assert!(msg.contains("0 refused by the rules"), "{msg}");
     assert_eq!(r["ok"], true);
 }
+
+#[test]
+fn a_line_too_large_for_one_entry_in_an_authoring_file_is_signed_and_submitted_in_parts() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    quiet(
+        p,
+        &["--dir", "d", "init", "--origin", "truce.test/lines-parts"],
+    );
+    quiet(
+        p,
+        &[
+            "--dir", "d", "party", "add", "osce", "--name", "OSCE", "--role", "monitor",
+        ],
+    );
+    let coords = wiggly();
+    let text = format!(
+        "time = 2025-03-18T12:00:00Z\n\n[[line]]\nid = \"loc\"\ntitle = \"Line of contact (synthetic)\"\nkind = \"contact\"\nvalid_from = 2025-03-18T00:00:00Z\nsource = \"synthetic\"\ngeometry = {{ type = \"LineString\", coordinates = {} }}\n",
+        serde_json::to_string(&coords).unwrap()
+    );
+    std::fs::write(p.join("loc.toml"), text).unwrap();
+    // Signed for another machine's POST /v1/entries: the head, then its parts.
+    let signed = quiet(
+        p,
+        &[
+            "--dir", "d", "sign", "loc.toml", "--as", "osce", "--key", "d/keys/osce.key",
+        ],
+    );
+    let kinds: Vec<String> = signed
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(kinds.len() >= 6, "{kinds:?}");
+    assert_eq!(kinds[0], "line");
+    assert!(kinds[1..].iter().all(|k| k == "line.part"), "{kinds:?}");
+    // Submitted here: the same entries, and the line whole.
+    let out: Value = serde_json::from_str(&quiet(
+        p,
+        &[
+            "--dir", "d", "--json", "submit", "loc.toml", "--as", "osce", "--key",
+            "d/keys/osce.key",
+        ],
+    ))
+    .unwrap();
+    let rows = out.as_array().unwrap();
+    assert_eq!(rows.len(), kinds.len(), "{out}");
+    let shown: Value = serde_json::from_str(&quiet(
+        p,
+        &["--dir", "d", "--json", "lines", "show", "osce/loc"],
+    ))
+    .unwrap();
+    assert_eq!(shown["entry_id"], rows[0]["entry_id"]);
+    assert_eq!(shown["geometry"]["coordinates"], json!(coords));
+}

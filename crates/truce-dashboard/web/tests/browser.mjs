@@ -431,6 +431,41 @@ async function main() {
     const obsPopup = await page.textContent('.leaflet-popup-content').catch(() => '');
     check(/observer is hidden within \d+ m/.test(obsPopup), `an observation's popup does not say how far the observer is hidden: ${obsPopup}`);
     await page.evaluate(() => { document.querySelector('#map').leafletMap.closePopup(); });
+    // Violations by sector: nothing counted for all days; for a day with observations, the daily report's front section.
+    await page.waitForSelector('.front-counts[data-ready="true"]', { timeout: 30000 });
+    check((await page.textContent('.front-counts')).includes('Choose a day'), 'the counts do not ask for a day when all days are shown');
+    const obsDay = obs.features.map((f) => f.properties.start.slice(0, 10)).sort()[0];
+    await page.evaluate((d) => {
+      const s = document.querySelector('#day');
+      const first = document.querySelector('.hist-axis span').textContent;
+      s.value = String(Math.round((Date.parse(d) - Date.parse(first)) / 86400000));
+      s.dispatchEvent(new Event('input', { bubbles: true }));
+    }, obsDay);
+    await page.waitForFunction(() => {
+      const c = document.querySelector('.front-counts');
+      return c.dataset.ready === 'true' && c.dataset.total !== '';
+    }, null, { timeout: 60000 });
+    const zone = await page.evaluate(() => {
+      const z = document.querySelector('#tz').value;
+      return z === 'local' ? Intl.DateTimeFormat().resolvedOptions().timeZone : z;
+    });
+    const counts = await api(`/v1/front/counts?date=${obsDay}&tz=${encodeURIComponent(zone)}`);
+    check(counts.front, `no front section for ${obsDay} (${zone})`);
+    if (counts.front) {
+      const shown = await page.evaluate(() => {
+        const c = document.querySelector('.front-counts');
+        return { total: c.dataset.total, rows: c.querySelectorAll('table.counts tbody tr').length, text: c.textContent };
+      });
+      check(shown.total === String(counts.front.total.total.day) && counts.front.total.total.day > 0,
+        `the counts panel shows ${shown.total} violations on ${obsDay}; the API has ${counts.front.total.total.day}`);
+      check(shown.rows === counts.front.sectors.length + 1, `the counts table has ${shown.rows} rows for ${counts.front.sectors.length} sectors and the total`);
+      for (const w of ['never the sum', 'Previous day', counts.front.sectors[0] ? counts.front.sectors[0].name : 'outside the sectors']) {
+        check(shown.text.includes(w), `the counts panel does not say "${w}"`);
+      }
+      log(`front counts: ${counts.front.total.total.day} violations on ${obsDay} (${zone}) in ${counts.front.sectors.length} sector rows`);
+      await shot(page, 'front-counts');
+    }
+    await page.click('.all-days');
     log(`front: ${drawnFront.lines} lines, ${drawnFront.buffers} buffers, ${drawnFront.withdrawal} withdrawal lines of ${frontPick.reading}'s reading of ${frontPick.agreement} (tolerance ${front.tolerance_m} m); ${drawnFront.observations} observations`);
     await shot(page, 'front');
     // Back to the filters as they were.

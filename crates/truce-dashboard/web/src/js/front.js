@@ -8,8 +8,12 @@
 // distances. An observation never carries its observer's position: the popup says how far it stays hidden.
 // The map container's data attributes say what is drawn (for the browser test): data-front-lines, data-front-buffers,
 // data-front-withdrawal, data-front-ready, data-observations, data-observations-ready.
+//
+// Below the map, "Ceasefire violations by sector": the slider's day counted in the page's time zone, per sector of the
+// monitors' lines, by event type, with the previous day and the change — the daily report's front section, from
+// /v1/front/counts (the section's data-ready and data-total say what is shown).
 
-import { html, esc, when } from './util.js';
+import { html, esc, when, setHTML, timeZone } from './util.js';
 import * as api from './api.js';
 
 /* global L */
@@ -44,6 +48,8 @@ const fs = {
   tolerance: null,
   notes: [],
   window: null,
+  countsKey: null,
+  countsSeq: 0,
 };
 
 /** Creates the layers, adds them to the map and the layers control. `day()` is the slider's day (or null),
@@ -229,4 +235,76 @@ export function frontLegendHtml() {
     <p class="meta front-note">${frontWords()}</p>
     <h3>Observations (monitors'; colour: event)</h3><ul>${events}</ul>
     <p class="meta">Each observation's public footprint: the places it may refer to. The observer's position is never shown. <span class="observations-window">${obsWords(null)}</span></p></div>`;
+}
+
+/** The zone the day is counted in: the page's (the computer's own for "local"). */
+function countsZone() {
+  const z = timeZone();
+  return z === 'local' ? (Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC') : z;
+}
+
+function change(c) {
+  if (!c.change) return '±0';
+  return c.change > 0 ? `+${c.change}` : String(c.change);
+}
+
+/** The section below the map: its heading and an empty body. */
+export function countsSectionHtml() {
+  return html`<section class="front-counts" aria-labelledby="counts-title" data-ready="false">
+  <h2 id="counts-title">Ceasefire violations by sector</h2>
+  <div class="counts-body"><p class="meta">Loading…</p></div>
+</section>`;
+}
+
+/** Fetches and shows the slider's day's violations per sector (does nothing when neither the day nor the zone changed). */
+export async function loadCounts() {
+  const box = document.querySelector('.front-counts');
+  if (!box) return;
+  const body = box.querySelector('.counts-body');
+  const day = fs.day ? fs.day() : null;
+  const tz = countsZone();
+  const key = JSON.stringify([day, tz]);
+  if (key === fs.countsKey) return;
+  fs.countsKey = key;
+  const seq = ++fs.countsSeq;
+  box.dataset.ready = 'false';
+  if (!day) {
+    setHTML(body, html`<p class="meta">Choose a day on the slider: its monitors' observations are counted per sector of their lines, as in the daily report.</p>`);
+    box.dataset.total = '';
+    box.dataset.ready = 'true';
+    return;
+  }
+  let doc;
+  try {
+    doc = await api.get('/v1/front/counts', { date: day, tz });
+  } catch (e) {
+    fs.countsKey = null;
+    box.dataset.ready = 'error';
+    throw e;
+  }
+  if (seq !== fs.countsSeq) return;
+  const f = doc.front;
+  if (!f) {
+    setHTML(body, html`<p class="meta">Nothing to count on ${day} (${tz}): no monitor line with sectors in force and no observation that day or the day before.</p>`);
+    box.dataset.total = '0';
+    box.dataset.ready = 'true';
+    return;
+  }
+  const events = f.events || [];
+  const row = (r, total) => html`<tr class="${total ? 'total' : ''}"><th scope="row">${r.name}${r.sector ? html` <span class="meta">(${r.sector})</span>` : ''}</th>
+    <td>${r.incidents.day}</td>${events.map((e) => {
+      const c = (r.events || []).find((x) => x.label === e) || { day: 0 };
+      return html`<td>${c.day}</td>`;
+    })}<td><b>${r.total.day}</b></td><td>${r.total.previous}</td><td>${change(r.total)}</td></tr>`;
+  const listed = (f.incidents || []).map((i) => html`<li><a href="#/incident/${encodeURIComponent(i.id)}">${i.id.slice(0, 12)}</a> ${i.sector_name}: ${(i.events || []).map((e) => `${e.count} ${e.label}`).join(', ')}
+    <span class="meta">(largest of ${i.observations.map((o) => `${o.count} ${o.modality} by ${o.author}`).join('; ')})</span></li>`);
+  setHTML(body, html`<p class="meta">${day}, counted in ${tz}. Only monitors' observations count, never allegations; within one incident each event type counts its largest observation, never the sum. As of log size ${doc.log_size}, ${doc.rules}.</p>
+  <div class="table-wrap"><table class="counts">
+    <thead><tr><th scope="col">Sector</th><th scope="col">Incidents</th>${events.map((e) => html`<th scope="col">${e}</th>`)}<th scope="col">Total</th><th scope="col">Previous day</th><th scope="col">Change</th></tr></thead>
+    <tbody>${(f.sectors || []).map((r) => row(r, false))}${row(f.total, true)}</tbody>
+  </table></div>
+  ${listed.length ? html`<details><summary>${f.incidents_total} incident${f.incidents_total === 1 ? '' : 's'} with observations</summary><ul class="counts-incidents">${listed}</ul></details>` : ''}
+  ${f.weapons_total ? html`<p>${f.weapons_total} weapons sighting${f.weapons_total === 1 ? '' : 's'}; ${f.restrictions_total} restriction${f.restrictions_total === 1 ? '' : 's'} of movement (the daily report lists them).</p>` : ''}`);
+  box.dataset.total = String(f.total.total.day);
+  box.dataset.ready = 'true';
 }

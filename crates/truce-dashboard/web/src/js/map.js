@@ -9,7 +9,7 @@ import { agreements, agreement, parties } from './data.js';
 import { renderIncident } from './incident.js';
 import { loadBaseMap, PATTERN_DEFS } from './basemap.js';
 import { initMaritime, loadMaritimeZones, drawPorts, loadTracks, legendHtml, drawIncidentVessels, clearIncidentVessels } from './maritime.js';
-import { initFront, loadFront, loadObservations, frontLegendHtml } from './front.js';
+import { initFront, loadFront, loadObservations, loadCounts, countsSectionHtml, frontLegendHtml } from './front.js';
 
 /* global L */
 
@@ -97,6 +97,7 @@ export async function mount(section) {
   </div>
   <aside class="panel" aria-label="Incident details" hidden></aside>
 </div>
+${countsSectionHtml()}
 <section class="incident-list" aria-labelledby="list-title">
   <h2 id="list-title">Incidents in view</h2>
   <p class="list-note" role="status" hidden></p>
@@ -190,6 +191,8 @@ export function refresh() {
   // The time zone changed: the list's times change with it (the timeline counts UTC days).
   renderList();
   if (st.openId) renderIncident($('aside.panel', st.section), st.openId);
+  // The day's violations per sector are counted in the chosen zone.
+  loadCounts().catch(showError);
 }
 
 function showError(e) {
@@ -314,6 +317,7 @@ async function load() {
   loadTracks(day).catch(showError);
   loadFront().catch(showError);
   loadObservations().catch(showError);
+  loadCounts().catch(showError);
   const view = viewParams();
   const incParams = { layer: 'incidents', ...view, ...filters(), ...(day ? { from: day, to: day } : {}) };
   const withBackground = st.map.hasLayer(st.backgroundLayer);
