@@ -1248,6 +1248,25 @@ impl Ledger {
         }
     }
 
+    /// The line version at the end of the log still waiting for its parts, if any: (the head's
+    /// log index, what it waits for). It becomes visible only if they all follow.
+    pub fn awaiting_parts(&self) -> Option<(u64, String)> {
+        let p = self.pending_line.as_ref()?;
+        let h = p.asm.head();
+        Some((
+            p.head.index,
+            format!(
+                "line {}/{} (the version filed at index {}, entry {}) is not visible yet: {} of its {} parts follow it, and the log ends there",
+                p.head.author,
+                h.id,
+                p.head.index,
+                p.head.entry_id,
+                p.asm.received(),
+                h.parts.count
+            ),
+        ))
+    }
+
     /// The line version waiting for its parts will not get them all (another entry came, or
     /// `refused` a part): it never becomes visible, and [`Ledger::incomplete_lines`] says why.
     fn break_line(&mut self, refused: Option<(u64, &Rejection)>) {

@@ -888,6 +888,9 @@ fn consistency_check(
     }
 }
 
+/// The most incomplete line versions the signatures check lists.
+const MAX_INCOMPLETE_SHOWN: usize = 20;
+
 fn signatures_check(cp: &SignedCheckpoint, pass: &Pass, tree_ok: bool) -> Check {
     const NAME: &str = "signatures";
     if !tree_ok {
@@ -910,6 +913,26 @@ fn signatures_check(cp: &SignedCheckpoint, pass: &Pass, tree_ok: bool) -> Check 
             pass.warning_count
         ));
         details.extend(pass.warnings.iter().map(|w| format!("  {w}")));
+    }
+    let mut incomplete = pass.ledger.incomplete_lines.clone();
+    incomplete.extend(pass.ledger.awaiting_parts());
+    if !incomplete.is_empty() {
+        details.push(format!(
+            "{} line version(s) filed in parts never completed (never visible, no weight in the engine):",
+            incomplete.len()
+        ));
+        details.extend(
+            incomplete
+                .iter()
+                .take(MAX_INCOMPLETE_SHOWN)
+                .map(|(i, why)| format!("  line head at index {i}: {why}")),
+        );
+        if incomplete.len() > MAX_INCOMPLETE_SHOWN {
+            details.push(format!(
+                "  … and {} more",
+                incomplete.len() - MAX_INCOMPLETE_SHOWN
+            ));
+        }
     }
     if pass.auth_count == 0 {
         return check(NAME, Status::Ok, summary, details);

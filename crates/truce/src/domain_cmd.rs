@@ -807,7 +807,9 @@ pub fn lines_in_parts(
             out.push(body);
             continue;
         };
-        match lines::split(&line, LINE_BODY_MAX).map_err(|e| bad(format!("line {}: {e}", line.id)))? {
+        match lines::split(&line, LINE_BODY_MAX)
+            .map_err(|e| bad(format!("line {}: {e}", line.id)))?
+        {
             None => out.push(Body::Line(line)),
             Some((head, mut parts)) => {
                 let head_id = sign(author, time, &Body::LineHead(head.clone()), signer)
@@ -816,9 +818,11 @@ pub fn lines_in_parts(
                 lines::bind(&mut parts, &head_id);
                 let mut asm = lines::Assembly::new(head.clone(), &head_id);
                 for p in &parts {
-                    asm.push(p).map_err(|e| bad(format!("line {}: {e}", line.id)))?;
+                    asm.push(p)
+                        .map_err(|e| bad(format!("line {}: {e}", line.id)))?;
                 }
-                asm.finish().map_err(|e| bad(format!("line {}: {e}", line.id)))?;
+                asm.finish()
+                    .map_err(|e| bad(format!("line {}: {e}", line.id)))?;
                 out.push(Body::LineHead(head));
                 out.extend(parts.into_iter().map(Body::LinePart));
             }

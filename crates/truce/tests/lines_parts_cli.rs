@@ -137,7 +137,14 @@ fn a_line_too_large_for_one_entry_in_an_authoring_file_is_signed_and_submitted_i
     let signed = quiet(
         p,
         &[
-            "--dir", "d", "sign", "loc.toml", "--as", "osce", "--key", "d/keys/osce.key",
+            "--dir",
+            "d",
+            "sign",
+            "loc.toml",
+            "--as",
+            "osce",
+            "--key",
+            "d/keys/osce.key",
         ],
     );
     let kinds: Vec<String> = signed
@@ -156,7 +163,14 @@ fn a_line_too_large_for_one_entry_in_an_authoring_file_is_signed_and_submitted_i
     let out: Value = serde_json::from_str(&quiet(
         p,
         &[
-            "--dir", "d", "--json", "submit", "loc.toml", "--as", "osce", "--key",
+            "--dir",
+            "d",
+            "--json",
+            "submit",
+            "loc.toml",
+            "--as",
+            "osce",
+            "--key",
             "d/keys/osce.key",
         ],
     ))
@@ -170,4 +184,81 @@ fn a_line_too_large_for_one_entry_in_an_authoring_file_is_signed_and_submitted_i
     .unwrap();
     assert_eq!(shown["entry_id"], rows[0]["entry_id"]);
     assert_eq!(shown["geometry"]["coordinates"], json!(coords));
+}
+
+#[test]
+fn a_line_whose_parts_never_all_arrived_is_reported_by_the_verifier() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    quiet(
+        p,
+        &["--dir", "d", "init", "--origin", "truce.test/lines-parts"],
+    );
+    quiet(
+        p,
+        &[
+            "--dir", "d", "party", "add", "osce", "--name", "OSCE", "--role", "monitor",
+        ],
+    );
+    let text = format!(
+        "time = 2025-03-18T12:00:00Z\n\n[[line]]\nid = \"loc\"\ntitle = \"Line of contact (synthetic)\"\nkind = \"contact\"\nvalid_from = 2025-03-18T00:00:00Z\nsource = \"synthetic\"\ngeometry = {{ type = \"LineString\", coordinates = {} }}\n",
+        serde_json::to_string(&wiggly()).unwrap()
+    );
+    std::fs::write(p.join("loc.toml"), text).unwrap();
+    let signed = quiet(
+        p,
+        &[
+            "--dir",
+            "d",
+            "sign",
+            "loc.toml",
+            "--as",
+            "osce",
+            "--key",
+            "d/keys/osce.key",
+        ],
+    );
+    // A writer that appends the head and all but its last part (the log's own writer refuses
+    // such a batch; a faulty or hostile one need not).
+    let mut entries: Vec<&str> = signed.lines().collect();
+    entries.pop();
+    let d = p.join("d");
+    let signer = truce_store::keyfile::read(&d.join("log.key")).unwrap();
+    let mut seq = truce_store::Sequencer::open(
+        truce_store::sqlite::SqliteStorage::open(&d.join("truce.db"), false).unwrap(),
+        &signer,
+    )
+    .unwrap();
+    let refs: Vec<&[u8]> = entries.iter().map(|e| e.as_bytes()).collect();
+    seq.append(&refs).unwrap();
+    drop(seq);
+    // At the log's end it still waits for its parts; once another entry follows, it never
+    // completes. The verifier says so either way.
+    stdout(truce(p).args(["-q", "--dir", "d", "log", "export-tiles", "m"]));
+    let r = verify_json(p, "m", 0);
+    let sig = check(&r, "signatures");
+    assert_eq!(sig["status"], "ok", "{r}");
+    let details = sig["details"].to_string();
+    assert!(
+        details.contains("osce/loc") && details.contains("the log ends there"),
+        "{details}"
+    );
+    quiet(
+        p,
+        &[
+            "--dir", "d", "party", "add", "un", "--name", "UN", "--role", "monitor",
+        ],
+    );
+    stdout(truce(p).args(["-q", "--dir", "d", "log", "export-tiles", "m2"]));
+    let r = verify_json(p, "m2", 0);
+    let details = check(&r, "signatures")["details"].to_string();
+    assert!(
+        details.contains("1 line version(s) filed in parts never completed")
+            && details.contains("osce/loc")
+            && details.contains("is not one of them"),
+        "{details}"
+    );
+    // Never visible.
+    let listed = quiet(p, &["--dir", "d", "--json", "lines", "list"]);
+    assert!(!listed.contains("\"loc\""), "{listed}");
 }
