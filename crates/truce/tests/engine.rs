@@ -611,3 +611,111 @@ fn after_the_lapse_a_may_strike_is_out_of_scope_under_every_reading() {
         "{w:#}"
     );
 }
+
+/// The monitors' line of contact re-filed on 8 May, valid from then, moved about 110 km east
+/// (illustrative): findings of incidents that started before 8 May stay exactly as they were;
+/// some after it change (the observations no longer lie within the buffer of the line in force);
+/// `--as-of` the size before the new version reproduces exactly what was known then.
+#[test]
+fn a_new_line_version_changes_findings_only_from_its_validity_and_the_past_stays_reproducible() {
+    let t = demo();
+    let p = t.path();
+    let all = |extra: &[&str]| -> String {
+        let mut args = vec![
+            "--dir",
+            "d",
+            "--json",
+            "findings",
+            "--agreement",
+            "full-ceasefire-2025",
+            "--limit",
+            "1000",
+        ];
+        args.extend_from_slice(extra);
+        stdout(truce(p).args(&args))
+    };
+    let before_text = all(&[]);
+    let n = log_size(p);
+    let starts: std::collections::HashMap<String, String> =
+        json(truce(p).args(["--dir", "d", "incidents", "--limit", "1000"]))
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["id"].as_str().unwrap().to_string(),
+                    i["start"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+
+    // The same line and sectors, every vertex 1.5° further east.
+    let original = std::fs::read_to_string(format!(
+        "{}/lines/monitor-loc-2025-05-01.toml",
+        common::scenario()
+    ))
+    .unwrap();
+    let mut moved = String::new();
+    for l in original.lines() {
+        if let Some(coords) = l
+            .strip_prefix("geometry = { type = \"LineString\", coordinates = ")
+            .and_then(|r| r.strip_suffix(" }"))
+        {
+            let pts: Vec<[f64; 2]> = serde_json::from_str(coords).unwrap();
+            let shifted: Vec<[f64; 2]> = pts.iter().map(|q| [q[0] + 1.5, q[1]]).collect();
+            moved.push_str(&format!(
+                "geometry = {{ type = \"LineString\", coordinates = {} }}\n",
+                serde_json::to_string(&shifted).unwrap()
+            ));
+        } else if l.starts_with("time = ") {
+            moved.push_str("time = 2025-05-08T00:00:00+03:00\n");
+        } else if l.starts_with("valid_from = ") {
+            moved.push_str("valid_from = 2025-05-08T00:00:00+03:00\n");
+        } else {
+            moved.push_str(l);
+            moved.push('\n');
+        }
+    }
+    assert!(moved.contains("coordinates = [[39.45,50.25]"), "{moved}");
+    std::fs::write(p.join("moved.toml"), moved).unwrap();
+    stdout(truce(p).args([
+        "-q",
+        "--dir",
+        "d",
+        "submit",
+        "moved.toml",
+        "--as",
+        "monitor",
+        "--key",
+        "d/keys/monitor.key",
+    ]));
+
+    let key = |f: &Value| format!("{} {}", f["incident"], f["reading"]);
+    let index = |text: &str| -> std::collections::BTreeMap<String, Value> {
+        let v: Value = serde_json::from_str(text).unwrap();
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (key(f), f.clone()))
+            .collect()
+    };
+    let (was, now) = (index(&before_text), index(&all(&[])));
+    let valid_from = "2025-05-07T21:00:00Z";
+    let mut changed_after = 0;
+    for (k, f) in &now {
+        let start = &starts[f["incident"].as_str().unwrap()];
+        if start.as_str() < valid_from {
+            assert_eq!(
+                was.get(k),
+                Some(f),
+                "{k} starts {start}, before the new version"
+            );
+        } else if was.get(k) != Some(f) {
+            changed_after += 1;
+        }
+    }
+    assert!(changed_after > 0, "no finding after 8 May changed");
+    // What was known before the new version: byte for byte.
+    assert_eq!(all(&["--as-of", &n.to_string()]), before_text);
+}
