@@ -265,6 +265,11 @@ async fn observations_are_their_footprints_cells_never_the_observers_position() 
     assert_eq!(p["distance"]["min_m"], 2000.0);
     assert_eq!(p["sectors"][0][0], 60.0);
     assert!(p["hidden_m"].as_f64().unwrap() >= 2000.0, "{p}");
+    // The incident it is in, as the judgement has it.
+    let inc = p["incident"].as_str().unwrap();
+    let i = get(&router, &format!("/v1/incidents/{inc}"), None).await;
+    assert_eq!(i.status, StatusCode::OK, "{}", i.body);
+    assert!(i.body.contains(f["id"].as_str().unwrap()), "{}", i.body);
     let cells = f["geometry"]["coordinates"].as_array().unwrap();
     assert_eq!(cells.len() as u64, p["cells"].as_u64().unwrap());
     // Each cell a closed ring of a hexagon (or pentagon).

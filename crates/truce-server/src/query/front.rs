@@ -10,7 +10,7 @@
 use super::*;
 use axum::extract::State;
 use truce_views::query::front::{
-    front_plan, observations_geojson, FrontQuery, ObservationQuery, FRONT_PARAMS,
+    front_plan, observations_geojson, with_incidents, FrontQuery, ObservationQuery, FRONT_PARAMS,
     OBSERVATION_PARAMS,
 };
 
@@ -64,7 +64,7 @@ pub(crate) async fn front(
 /// `GET /v1/observations.geojson`.
 #[utoipa::path(get, path = "/v1/observations.geojson", tag = "ledger",
     summary = "The monitors' observations over a time window, each as the MultiPolygon of its public footprint's H3 cells",
-    description = "Observations (reports with an `observation`) whose start lies in the window, in log order. Properties: author, id, index, start, end, act, modality, event, count, distance {min_m, max_m}, sectors, hidden_m (the observer is hidden within it), cells, resolution, place, text. Never the observer's position (the log holds only its salted commitment, left out here too). The collection says `window`, `matched`, `truncated` (at most `limit` features and 8,000 cells) and `log_size`. Without `from`/`to`: the 31 days up to the latest observation.",
+    description = "Observations (reports with an `observation`) whose start lies in the window, in log order. Properties: author, id, index, start, end, act, modality, event, count, distance {min_m, max_m}, sectors, hidden_m (the observer is hidden within it), cells, resolution, place, text, and incident (the incident it is in, from the judgement the server holds; absent while it is being rebuilt). Never the observer's position (the log holds only its salted commitment, left out here too). The collection says `window`, `matched`, `truncated` (at most `limit` features and 8,000 cells) and `log_size`. Without `from`/`to`: the 31 days up to the latest observation.",
     params(
         ("from" = Option<String>, Query, description = "Start: a UTC day YYYY-MM-DD or an RFC 3339 time (`to` − 31 days without it)"),
         ("to" = Option<String>, Query, description = "End (a day: its end), at most 31 days after `from`"),
@@ -79,12 +79,22 @@ pub(crate) async fn observations(
 ) -> Result<Response, ApiError> {
     let p = params(q, OBSERVATION_PARAMS)?;
     let f = ObservationQuery::parse(&p)?;
+    // The incidents come from the live judgement: brought up to date first when it can be (the
+    // features are served without incidents when it cannot).
+    if let Err(e) = s.0.views.current(&s).await {
+        tracing::debug!("observations served without incidents: {e:?}");
+    }
     let body = blocking(move || {
-        let l = ledger(&s);
-        let mut v = observations_geojson(&l, &f);
+        let (mut v, size) = {
+            let l = ledger(&s);
+            (observations_geojson(&l, &f), l.size)
+        };
         if let Value::Object(m) = &mut v {
-            m.insert("log_size".into(), json!(l.size));
+            m.insert("log_size".into(), json!(size));
         }
+        // The incidents, from the live judgement (taken after the ledger's lock is released).
+        s.0.views
+            .with_live(|lv| with_incidents(&mut v, &lv.judgement().incidents));
         Ok(v.to_string())
     })
     .await?;

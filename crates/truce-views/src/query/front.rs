@@ -832,3 +832,33 @@ pub fn observations_geojson(l: &Ledger, q: &ObservationQuery) -> Value {
         "features": features,
     })
 }
+
+/// Adds to each feature of an [`observations_geojson`] document the incident its observation is
+/// in (`properties.incident`), found among `incidents`' members by entry id. Only incidents with
+/// an observed member are searched.
+pub fn with_incidents(doc: &mut Value, incidents: &[truce_engine::Incident]) {
+    let Some(features) = doc.get_mut("features").and_then(Value::as_array_mut) else {
+        return;
+    };
+    let wanted: std::collections::HashSet<String> = features
+        .iter()
+        .filter_map(|f| f.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    let mut of: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for inc in incidents {
+        for m in inc.members.iter().filter(|m| m.observed.is_some()) {
+            if wanted.contains(m.entry_id.as_str()) {
+                of.insert(m.entry_id.as_str(), inc.id.as_str());
+            }
+        }
+    }
+    for f in features.iter_mut() {
+        let Some(inc) = f.get("id").and_then(Value::as_str).and_then(|e| of.get(e)) else {
+            continue;
+        };
+        let inc = inc.to_string();
+        if let Some(p) = f.get_mut("properties").and_then(Value::as_object_mut) {
+            p.insert("incident".into(), Value::String(inc));
+        }
+    }
+}

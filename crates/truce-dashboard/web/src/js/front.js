@@ -176,7 +176,7 @@ function obsPopup(p) {
   const sectors = (p.sectors || []).map(([a, b]) => `${a}°–${b}°`).join(', ');
   return html`<b>${p.count} × ${p.event}</b> (${p.modality}), ${when(p.start)} – ${when(p.end)}
     <br>${Math.round(p.distance.min_m / 100) / 10}–${Math.round(p.distance.max_m / 100) / 10} km away${sectors ? `, sectors ${sectors}` : ''}
-    ${p.place ? html`<br>${p.place}` : ''}<br>report ${p.author}/${p.id} (entry ${p.index})
+    ${p.place ? html`<br>${p.place}` : ''}<br>report ${p.author}/${p.id} (entry ${p.index})${p.incident ? html`, in incident <a href="#/incident/${encodeURIComponent(p.incident)}">${p.incident}</a>` : ''}
     <br><i>The cells hold every place the observation may refer to; the observer is hidden within ${Math.round(p.hidden_m)} m (its position is never published).</i>`;
 }
 
