@@ -59,6 +59,11 @@ async function shot(page, name) {
 /** Waits for the map view to have drawn the incidents (data-ready on the map container). */
 async function mapReady(page) {
   await page.waitForSelector('#map[data-ready="true"]', { timeout: 30000 });
+  // The front layers' answers too (an observations answer is large): a navigation that follows must not cut one off.
+  await page.waitForFunction(() => {
+    const m = document.querySelector('#map');
+    return m.dataset.observationsReady !== 'false' && m.dataset.frontReady !== 'false';
+  }, null, { timeout: 30000 });
   await page.waitForSelector('#map .leaflet-overlay-pane canvas, #map .leaflet-overlay-pane svg, #map .leaflet-basemap-pane canvas', { timeout: 30000 });
 }
 
@@ -466,6 +471,12 @@ async function main() {
       await shot(page, 'front-counts');
     }
     await page.click('.all-days');
+    // Back to all days: wait for every layer's answer, so none is cut off later.
+    await page.waitForFunction(() => {
+      const m = document.querySelector('#map');
+      return m.dataset.observationsReady === 'true' && m.dataset.frontReady === 'true' && m.dataset.ready === 'true'
+        && document.querySelector('.front-counts').dataset.ready === 'true';
+    }, null, { timeout: 60000 });
     log(`front: ${drawnFront.lines} lines, ${drawnFront.buffers} buffers, ${drawnFront.withdrawal} withdrawal lines of ${frontPick.reading}'s reading of ${frontPick.agreement} (tolerance ${front.tolerance_m} m); ${drawnFront.observations} observations`);
     await shot(page, 'front');
     // Back to the filters as they were.
