@@ -157,13 +157,17 @@ pub enum FailPoint {
     AfterCas,
 }
 
+/// Called at each [`FailPoint`] of a commit; an `Err` stops the commit there (as a crash
+/// would), with [`StoreError::Injected`].
+pub type Hook = Box<dyn FnMut(FailPoint) -> Result<(), String> + Send>;
+
 /// A log in PostgreSQL and an S3 bucket (see the crate docs).
 pub struct ClusterStorage {
     db: Db,
     bucket: Bucket,
     /// The largest committed size this handle has seen: tiles complete at it are immutable.
     known: AtomicU64,
-    fail: Mutex<Option<FailPoint>>,
+    hook: Mutex<Option<Hook>>,
     publish_error: Mutex<Option<String>>,
 }
 
@@ -207,7 +211,7 @@ impl ClusterStorage {
             db,
             bucket,
             known: AtomicU64::new(known),
-            fail: Mutex::new(None),
+            hook: Mutex::new(None),
             publish_error: Mutex::new(None),
         })
     }
@@ -224,14 +228,29 @@ impl ClusterStorage {
 
     /// Makes the next commits stop at `point` (tests of what a crash leaves); `None` clears it.
     pub fn set_fail_point(&self, point: Option<FailPoint>) {
-        *self.fail.lock().unwrap_or_else(|p| p.into_inner()) = point;
+        self.set_hook(point.map(|point| -> Hook {
+            Box::new(move |at| {
+                if at == point {
+                    Err(format!("commit stopped {at:?}"))
+                } else {
+                    Ok(())
+                }
+            })
+        }));
+    }
+
+    /// Calls `hook` at every [`FailPoint`] of the next commits (tests: another writer's commit
+    /// run between this one's objects and its compare-and-swap); `None` clears it.
+    pub fn set_hook(&self, hook: Option<Hook>) {
+        *self.hook.lock().unwrap_or_else(|p| p.into_inner()) = hook;
     }
 
     fn fail_at(&self, point: FailPoint) -> Result<(), StoreError> {
-        if *self.fail.lock().unwrap_or_else(|p| p.into_inner()) == Some(point) {
-            return Err(StoreError::Injected(format!("commit stopped {point:?}")));
+        let mut hook = self.hook.lock().unwrap_or_else(|p| p.into_inner());
+        match hook.as_mut().map(|h| h(point)) {
+            Some(Err(why)) => Err(StoreError::Injected(why)),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Why the last publication of the bucket's `checkpoint` failed, if it did (cleared by the
