@@ -57,6 +57,8 @@ impl std::fmt::Debug for BucketConfig {
 
 /// Connect timeout of every request.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Writes of one commit in flight at once.
+pub const PARALLEL_PUTS: usize = 16;
 /// Retries of a failed request (within the request timeout budget).
 const RETRIES: usize = 3;
 
@@ -177,6 +179,58 @@ impl Bucket {
         let store = &self.store;
         self.block("writing", path, async move {
             store.put(&location, payload).await.map(|_| ())
+        })
+    }
+
+    /// Writes every `(path, bytes)` object, [`PARALLEL_PUTS`] requests at a time; returns when
+    /// all are written, or with the first error (the others may or may not be written).
+    pub fn put_many(&self, objects: Vec<(String, Vec<u8>)>) -> Result<(), ClusterError> {
+        if objects.len() <= 1 {
+            for (path, data) in &objects {
+                self.put(path, data)?;
+            }
+            return Ok(());
+        }
+        let deadline = self.deadline;
+        let at = self.describe.clone();
+        let store = self.store.clone();
+        self.rt.block_on(async move {
+            let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(PARALLEL_PUTS));
+            let mut tasks = tokio::task::JoinSet::new();
+            for (path, data) in objects {
+                let store = store.clone();
+                let limit = limit.clone();
+                let at = at.clone();
+                tasks.spawn(async move {
+                    let _permit = limit.acquire_owned().await;
+                    let location = Path::from(path.as_str());
+                    let put = store.put(&location, PutPayload::from(data));
+                    match tokio::time::timeout(deadline, put).await {
+                        Ok(Ok(_)) => Ok(()),
+                        Ok(Err(source)) => Err(ClusterError::Bucket {
+                            at,
+                            what: "writing",
+                            path,
+                            source: Box::new(source),
+                        }),
+                        Err(_) => Err(ClusterError::Timeout {
+                            at,
+                            what: "writing",
+                            path,
+                            after: deadline,
+                        }),
+                    }
+                });
+            }
+            while let Some(done) = tasks.join_next().await {
+                let r =
+                    done.map_err(|e| ClusterError::Corrupt(format!("a write task failed: {e}")))?;
+                if let Err(e) = r {
+                    tasks.abort_all();
+                    return Err(e);
+                }
+            }
+            Ok(())
         })
     }
 

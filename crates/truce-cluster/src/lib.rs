@@ -31,7 +31,12 @@
 //! 4. **Publication**: the bucket's `checkpoint` object is written last, and only if what is
 //!    there is older (never a smaller size over a larger one). A failure here does not fail the
 //!    commit (it is durable already): it is remembered ([`ClusterStorage::publish_error`]) and
-//!    the next commit or [`ClusterStorage::publish_checkpoint`] publishes again.
+//!    the next commit or [`ClusterStorage::publish_checkpoint`] publishes again. The check of
+//!    what is there and the write are two requests: two publishers racing (a deposed sequencer
+//!    waking between them) can leave the older one there until the next publication. S3's
+//!    conditional `PUT` (`If-Match`) would close that window, but Garage (v2.5) ignores it on
+//!    `PUT` (it honours it on `GET` and copies only), so it would not be a condition at all; the
+//!    bucket's `checkpoint` is in any case always one PostgreSQL committed, never a loser's.
 //!
 //! # What a crash between steps leaves
 //!
@@ -312,8 +317,11 @@ impl ClusterStorage {
         Ok(width_at(self.refresh()?, level, n))
     }
 
-    fn write_objects(&self, c: &Commit<'_>) -> Result<(), ClusterError> {
+    /// The objects a commit writes: every tile and bundle whose width grew, at its path for
+    /// the new size (a path already at its width at `old_size` is committed: never rewritten).
+    fn objects_of(c: &Commit<'_>) -> Result<Vec<(String, Vec<u8>)>, ClusterError> {
         let (old, new) = (c.old_size, c.checkpoint.size);
+        let mut out = Vec::with_capacity(c.tiles.len() + c.bundles.len());
         for t in c.tiles {
             let w = width_at(new, t.level, t.n);
             if w == 0 || t.data.len() as u64 != w * 32 {
@@ -323,11 +331,9 @@ impl ClusterStorage {
                     t.data.len()
                 )));
             }
-            if width_at(old, t.level, t.n) == w {
-                continue; // committed already: never rewritten
+            if width_at(old, t.level, t.n) != w {
+                out.push((tile_path(t.level, t.n, w as u16), t.data.clone()));
             }
-            self.bucket
-                .put(&tile_path(t.level, t.n, w as u16), &t.data)?;
         }
         for (n, data) in c.bundles {
             let w = width_at(new, 0, *n);
@@ -340,12 +346,11 @@ impl ClusterStorage {
                     entries_path(*n, 0)
                 )));
             }
-            if width_at(old, 0, *n) == w {
-                continue;
+            if width_at(old, 0, *n) != w {
+                out.push((entries_path(*n, w as u16), data.clone()));
             }
-            self.bucket.put(&entries_path(*n, w as u16), data)?;
         }
-        Ok(())
+        Ok(out)
     }
 }
 
@@ -362,7 +367,11 @@ impl LogStorage for ClusterStorage {
             });
         }
         self.saw(empty.size);
-        self.publish_recorded(&meta.origin, empty.size, &empty.note);
+        // Whatever `checkpoint` the bucket holds is not of this log (its database was just
+        // initialised): replaced, even if it names a larger size.
+        let r = self.bucket.put(CHECKPOINT, &empty.note);
+        *self.publish_error.lock().unwrap_or_else(|p| p.into_inner()) =
+            r.err().map(|e| e.to_string());
         Ok(())
     }
 
@@ -420,7 +429,7 @@ impl LogStorage for ClusterStorage {
             Some(_) => {}
         }
         // 2. Objects beyond the committed size.
-        self.write_objects(c)?;
+        self.bucket.put_many(Self::objects_of(c)?)?;
         self.fail_at(FailPoint::AfterObjects)?;
         // 3. The commit point.
         match self.db.compare_and_swap(c.old_size, c.checkpoint)? {
