@@ -46,6 +46,8 @@ fn get_paths(incident: &str, commitments: &[&str]) -> Vec<String> {
             p.push_str("?old=1");
         } else if p == "/v1/front.geojson" {
             p.push_str(&format!("?agreement={AGREEMENT}&reading=ru"));
+        } else if p == "/v1/front/counts" {
+            p.push_str("?date=2025-03-21&tz=Europe/Kyiv");
         }
     }
     out
