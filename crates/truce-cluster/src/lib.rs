@@ -15,19 +15,21 @@
 //!
 //! [`ClusterStorage::commit`] of a batch growing the log from `old_size` to `new_size`:
 //!
-//! 1. **Check**: PostgreSQL's latest size must be `old_size`, else [`StoreError::Conflict`]
-//!    before anything is written.
+//! 1. **Lock and check**: a PostgreSQL transaction locks the latest checkpoint's row (`SELECT …
+//!    FOR UPDATE`) and its size must be `old_size`, else [`StoreError::Conflict`] before
+//!    anything is written. The lock is held through steps 2 and 3: a second writer's commit
+//!    waits at its step 1 (at most `lock_timeout`, 10 s), then finds the size moved and writes
+//!    nothing.
 //! 2. **Objects**: every tile and bundle whose width grew is written at its path for
-//!    `new_size`. A path whose width is the same at `old_size` is an object of the committed log
-//!    and is never written again; every path written names a width beyond `old_size`, which no
-//!    committed checkpoint covers, so overwriting what is there (a deposed writer's object) is
-//!    allowed and intended.
-//! 3. **Commit point**: in ONE PostgreSQL transaction, `UPDATE truce_log_latest … WHERE size =
-//!    old_size` and the insert of the new checkpoint. If no row matched, another writer got
-//!    there first: [`StoreError::Conflict`], nothing committed. When the transaction commits
-//!    (PostgreSQL with `fsync` and `synchronous_commit` on) the batch is durable: its objects
-//!    were acknowledged by the store before (Garage with `data_fsync` and `metadata_fsync` on),
-//!    and the checkpoint is in the database.
+//!    `new_size` (16 requests at a time). A path whose width is the same at `old_size` is an
+//!    object of the committed log and is never written again; every path written names a width
+//!    beyond `old_size`, which no committed checkpoint covers, so overwriting what is there (a
+//!    dead or deposed writer's object) is allowed and intended.
+//! 3. **Commit point**: in the same transaction, `UPDATE truce_log_latest … WHERE size =
+//!    old_size` and the insert of the new checkpoint, then COMMIT. When it commits (PostgreSQL
+//!    with `fsync` and `synchronous_commit` on) the batch is durable: its objects were
+//!    acknowledged by the store before (Garage with `data_fsync` and `metadata_fsync` on), and
+//!    the checkpoint is in the database. A failure before it rolls the transaction back.
 //! 4. **Publication**: the bucket's `checkpoint` object is written last, and only if what is
 //!    there is older (never a smaller size over a larger one). A failure here does not fail the
 //!    commit (it is durable already): it is remembered ([`ClusterStorage::publish_error`]) and
@@ -54,17 +56,21 @@
 //! Visibility is decided by the database alone: a checkpoint exists in PostgreSQL only if its
 //! compare-and-swap won, and a tile is read (by a reader, or by a mirror client through the
 //! bucket's `checkpoint`, which is only ever a checkpoint that won) at the width that checkpoint
-//! gives. A writer that lost (its `old_size` is stale) fails step 1 or step 3; its objects name
-//! sizes that no winning checkpoint has, or are overwritten by the winner before the winner's own
-//! compare-and-swap (step 2 of the winner writes every path its checkpoint needs). So the
-//! bucket's `checkpoint` never names a size whose root differs from PostgreSQL's.
+//! gives. A writer that lost (its `old_size` is stale) fails at step 1 and writes nothing. A
+//! writer that died or failed during step 2 left objects at sizes no checkpoint names; the next
+//! commit to reach those sizes writes every path its checkpoint needs (step 2) before its
+//! compare-and-swap, over them. Two live writers never are in step 2 at once: the row lock
+//! serialises them. So the bucket's `checkpoint` never names a size whose root differs from
+//! PostgreSQL's, and every object it names is the committing writer's.
 //!
-//! The one thing the bucket cannot refuse is a *late* write: a writer that passed step 1 and
-//! then stalled (SIGSTOP, a long pause) while a new sequencer committed past it can, on waking,
-//! overwrite a path the new sequencer has committed (S3 has no fencing on plain PUTs). Its own
-//! compare-and-swap then fails, but the object stays damaged until it is written again;
-//! `truce log check` finds it. The sequencer lease (issue 18, part 2) must keep a deposed writer
-//! from reaching step 2 — stop writing once the lease may have passed on — for this to hold.
+//! The one write nothing here can refuse is a *late* one: a writer whose transaction PostgreSQL
+//! ended (its session killed after `idle_in_transaction_session_timeout`, 30 s, or its
+//! connection lost) while it was stopped (SIGSTOP) or partitioned inside step 2 can, on waking,
+//! still send PUTs already under way — S3 has no fencing on plain PUTs — over paths a newer
+//! sequencer has committed meanwhile. Its own commit then fails, but such an object stays
+//! damaged until it is written again; `truce log check` finds it. The sequencer lease (issue 18,
+//! part 2) must keep a deposed writer from writing once its lease may have passed on (and give a
+//! new sequencer the lease only after the old one's PostgreSQL session ended).
 
 pub mod bucket;
 pub mod pg;
@@ -412,27 +418,14 @@ impl LogStorage for ClusterStorage {
                 c.old_size
             )));
         }
-        // 1. Check: a stale writer stops before it writes anything.
-        match self.db.latest_size()? {
-            None => {
-                return Err(StoreError::NotInitialised {
-                    path: self.db.describe().to_string(),
-                })
-            }
-            Some(stored) if stored != c.old_size => {
-                self.saw(stored);
-                return Err(StoreError::Conflict {
-                    stored,
-                    expected: c.old_size,
-                });
-            }
-            Some(_) => {}
-        }
-        // 2. Objects beyond the committed size.
-        self.bucket.put_many(Self::objects_of(c)?)?;
-        self.fail_at(FailPoint::AfterObjects)?;
-        // 3. The commit point.
-        match self.db.compare_and_swap(c.old_size, c.checkpoint)? {
+        let objects = Self::objects_of(c)?;
+        // 1. Lock and check (a stale writer stops before it writes anything), 2. the objects,
+        // under the lock, 3. the compare-and-swap: one PostgreSQL transaction.
+        let cas = self.db.locked_swap(c.old_size, c.checkpoint, || {
+            self.bucket.put_many(objects)?;
+            self.fail_at(FailPoint::AfterObjects)
+        })?;
+        match cas {
             Cas::Swapped => {}
             Cas::Conflict { stored } => {
                 self.saw(stored);

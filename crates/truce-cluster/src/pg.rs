@@ -21,7 +21,7 @@ use postgres::{Client, Config, NoTls};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use truce_log::SignedCheckpoint;
-use truce_store::LogMeta;
+use truce_store::{LogMeta, StoreError};
 
 /// The schema version this crate reads and writes.
 pub const SCHEMA_VERSION: &str = "1";
@@ -318,6 +318,67 @@ impl Db {
                 .map(|r| to_u64(r.get(0), "checkpoint size"))
                 .collect()
         })
+    }
+
+    /// THE commit point, with the row lock held over the writes before it: in one transaction,
+    /// locks the latest checkpoint's row (`SELECT … FOR UPDATE`; another writer's commit waits
+    /// for it, at most `lock_timeout`), checks its size is `old_size` ([`Cas::Conflict`] if not,
+    /// before `before_swap` runs), runs `before_swap` (the object writes) while holding the lock,
+    /// then moves the latest checkpoint to `cp` (`UPDATE … WHERE size = old_size`), records it,
+    /// and commits. If `before_swap` fails, the transaction is rolled back and its error
+    /// returned: nothing committed.
+    pub fn locked_swap(
+        &self,
+        old_size: u64,
+        cp: &SignedCheckpoint,
+        before_swap: impl FnOnce() -> Result<(), StoreError>,
+    ) -> Result<Cas, StoreError> {
+        let old = to_i64(old_size, "checkpoint size")?;
+        let new = to_i64(cp.size, "checkpoint size")?;
+        if new <= old {
+            return Err(StoreError::Corrupt(format!(
+                "a commit must grow the log: size {old_size} to {}",
+                cp.size
+            )));
+        }
+        let root = &cp.root.0[..];
+        let mut guard = self.client()?;
+        let Some(c) = guard.as_mut() else {
+            return Err(ClusterError::Corrupt("no PostgreSQL connection".into()).into());
+        };
+        let what = "committing a checkpoint";
+        let mut tx = c.transaction().map_err(pg(what))?;
+        let stored = tx
+            .query_opt("SELECT size FROM truce_log_latest FOR UPDATE", &[])
+            .map_err(pg(what))?
+            .map(|r| to_u64(r.get(0), "checkpoint size"))
+            .transpose()?;
+        match stored {
+            None => return Ok(Cas::NotInitialised),
+            Some(stored) if stored != old_size => return Ok(Cas::Conflict { stored }),
+            Some(_) => {}
+        }
+        before_swap()?;
+        let swapped = tx
+            .execute(
+                "UPDATE truce_log_latest SET size = $1, root = $2, note = $3
+                 WHERE id AND size = $4",
+                &[&new, &root, &cp.note, &old],
+            )
+            .map_err(pg(what))?;
+        if swapped != 1 {
+            return Err(ClusterError::Corrupt(format!(
+                "the latest checkpoint's row changed under its lock (expected size {old_size})"
+            ))
+            .into());
+        }
+        tx.execute(
+            "INSERT INTO truce_log_checkpoints(size, root, note) VALUES ($1, $2, $3)",
+            &[&new, &root, &cp.note],
+        )
+        .map_err(pg(what))?;
+        tx.commit().map_err(pg(what))?;
+        Ok(Cas::Swapped)
     }
 
     /// THE commit point: in one transaction, moves the latest checkpoint from `old_size` to

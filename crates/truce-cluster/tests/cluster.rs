@@ -250,74 +250,100 @@ fn a_deposed_writer_never_becomes_visible() {
     let mut first = env.create();
     append(&mut first, &entries("start", 10)).unwrap();
     drop(first);
-    // Two sequencers at size 10. The loser writes its objects, then — before its
-    // compare-and-swap — the winner commits the same sizes with other entries.
-    let winner = Arc::new(Mutex::new(env.open()));
+    // Two sequencers at size 10. The loser writes its objects (10 → 15), then dies before its
+    // compare-and-swap; the winner commits the same sizes with other entries, over them.
+    let mut winner = env.open();
     let mut loser = env.open();
-    let w = winner.clone();
-    loser.reader().storage().set_hook(Some(Box::new(move |at| {
-        if at == FailPoint::AfterObjects {
-            let mut w = w.lock().unwrap();
-            // 10 → 15: the same paths as the loser's (overwritten).
-            assert_eq!(append(&mut w, &entries("winner", 5)).unwrap(), 15);
-        }
-        Ok(())
-    })));
-    let loser_objects_before = objects(loser.reader().storage());
-    match append(&mut loser, &entries("loser", 5)) {
+    loser
+        .reader()
+        .storage()
+        .set_fail_point(Some(FailPoint::AfterObjects));
+    assert!(matches!(
+        append(&mut loser, &entries("loser", 5)),
+        Err(StoreError::Injected(_))
+    ));
+    let storage = loser.reader().storage();
+    storage.set_fail_point(None);
+    let lost = storage
+        .bucket()
+        .get("tile/entries/000.p/15")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        truce_log::decode_bundle(&lost).unwrap()[10],
+        b"loser entry 0"
+    );
+    assert_eq!(storage.db().latest_size().unwrap(), Some(10));
+    assert_eq!(append(&mut winner, &entries("winner", 5)).unwrap(), 15);
+    // What is at the committed paths is the winner's: its entries, its root.
+    let bundle = storage
+        .bucket()
+        .get("tile/entries/000.p/15")
+        .unwrap()
+        .unwrap();
+    let got = truce_log::decode_bundle(&bundle).unwrap();
+    assert!(!got.iter().any(|e| e.starts_with(b"loser")));
+    assert_eq!(got[12], b"winner entry 2");
+    assert_eq!(bucket_checkpoint_agrees(storage), 15);
+    assert_eq!(check(storage), 15);
+    assert_eq!(verify_bucket(&env.bucket), 15);
+    // The loser now conflicts (it built on 10), writes nothing, and reloads the winner's log.
+    let before = objects(storage);
+    assert!(matches!(
+        append(&mut loser, &entries("loser2", 3)),
         Err(StoreError::Conflict {
             stored: 15,
-            expected: 10,
-        }) => {}
-        other => panic!("expected a conflict, got {other:?}"),
-    }
-    let storage = loser.reader().storage();
-    assert!(objects(storage).contains("tile/entries/000.p/15"));
-    assert!(loser_objects_before.len() < objects(storage).len());
-    // What is at the committed paths is the winner's: its entries, its root.
-    assert_eq!(storage.db().latest_size().unwrap(), Some(15));
+            expected: 10
+        })
+    ));
+    assert_eq!(objects(loser.reader().storage()), before);
     assert_eq!(loser.size(), 15);
     assert_eq!(
         loser.reader().entry(12).unwrap(),
         b"winner entry 2".to_vec()
     );
-    assert_eq!(bucket_checkpoint_agrees(storage), 15);
-    assert_eq!(check(storage), 15);
-    assert_eq!(verify_bucket(&env.bucket), 15);
 
-    // The loser again, further ahead (15 → 25): its objects name sizes no checkpoint has; the
-    // winner commits 15 → 20 (the loser's .p/25 objects stay unnamed), then 20 → 25 over them.
+    // Two live writers at 15: while the one holding the row lock writes its objects, the other's
+    // commit waits, then conflicts and writes nothing (no object of its size 20 appears).
+    let winner = Arc::new(Mutex::new(winner));
     let w = winner.clone();
+    let other: Arc<Mutex<Option<std::thread::JoinHandle<_>>>> = Arc::new(Mutex::new(None));
+    let o = other.clone();
     loser.reader().storage().set_hook(Some(Box::new(move |at| {
         if at == FailPoint::AfterObjects {
-            let mut w = w.lock().unwrap();
-            assert_eq!(append(&mut w, &entries("winner2", 5)).unwrap(), 20);
+            let w = w.clone();
+            *o.lock().unwrap() = Some(std::thread::spawn(move || {
+                append(&mut w.lock().unwrap(), &entries("second", 5))
+            }));
+            std::thread::sleep(std::time::Duration::from_millis(500));
         }
         Ok(())
     })));
-    assert!(matches!(
-        append(&mut loser, &entries("loser2", 10)),
-        Err(StoreError::Conflict { stored: 20, .. })
-    ));
+    assert_eq!(append(&mut loser, &entries("first", 10)).unwrap(), 25);
     loser.reader().storage().set_hook(None);
+    let second = other.lock().unwrap().take().unwrap().join().unwrap();
+    assert!(
+        matches!(
+            second,
+            Err(StoreError::Conflict {
+                stored: 25,
+                expected: 15
+            })
+        ),
+        "{second:?}"
+    );
     let storage = loser.reader().storage();
-    assert!(objects(storage).contains("tile/entries/000.p/25"));
-    assert_eq!(bucket_checkpoint_agrees(storage), 20);
-    assert_eq!(verify_bucket(&env.bucket), 20);
-    assert_eq!(check(storage), 20);
-    let mut w = winner.lock().unwrap();
-    assert_eq!(append(&mut w, &entries("winner3", 5)).unwrap(), 25);
-    let bundle = storage
-        .bucket()
-        .get("tile/entries/000.p/25")
-        .unwrap()
-        .unwrap();
-    let got = truce_log::decode_bundle(&bundle).unwrap();
-    assert_eq!(got[20], b"winner3 entry 0");
-    assert!(!got.iter().any(|e| e.starts_with(b"loser")));
+    assert!(!objects(storage).contains("tile/entries/000.p/20"));
     assert_eq!(bucket_checkpoint_agrees(storage), 25);
     assert_eq!(check(storage), 25);
     assert_eq!(verify_bucket(&env.bucket), 25);
+    // The other one reloaded and continues after it.
+    assert_eq!(
+        append(&mut winner.lock().unwrap(), &entries("third", 2)).unwrap(),
+        27
+    );
+    assert_eq!(bucket_checkpoint_agrees(storage), 27);
+    assert_eq!(verify_bucket(&env.bucket), 27);
 }
 
 #[test]
