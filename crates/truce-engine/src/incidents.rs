@@ -193,28 +193,36 @@ fn refine(snap: &Snapshot, g: Vec<usize>, p: &Params) -> Vec<Vec<usize>> {
             union(&mut parent, plain[w[0] as usize], plain[w[1] as usize]);
         }
     }
+    // Each footprint against the members its reach rule links it to, found in a grid index.
     let obs: Vec<Obs> = g.iter().map(|&i| obs_of(&snap.reports[i], p)).collect();
+    let index = crate::cluster::FrozenLinks::new(
+        cp.max_gap_s,
+        obs.iter().enumerate().map(|(k, o)| (k as u32, o)),
+    );
+    let mut found = Vec::new();
     for k in (0..g.len()).filter(|&k| with[k]) {
-        for m in 0..g.len() {
+        found.clear();
+        index.linked(&obs[k], |x| obs.get(x as usize).copied(), &mut found);
+        for &m in &found {
+            let m = m as usize;
             // Each pair of footprints once; a footprint against every plain report.
             if m == k || (with[m] && m < k) || find(&mut parent, k) == find(&mut parent, m) {
                 continue;
             }
-            if linked(&obs[k], &obs[m], &cp) && footprints_meet(snap, g[k], g[m], &obs[k], &obs[m])
-            {
+            if footprints_meet(snap, g[k], g[m], &obs[k], &obs[m]) {
                 union(&mut parent, k, m);
             }
         }
     }
     let mut parts: Vec<Vec<usize>> = Vec::new();
     let mut part_of: HashMap<usize, usize> = HashMap::new();
-    for k in 0..g.len() {
+    for (k, &i) in g.iter().enumerate() {
         let r = find(&mut parent, k);
         let at = *part_of.entry(r).or_insert_with(|| {
             parts.push(Vec::new());
             parts.len() - 1
         });
-        parts[at].push(g[k]);
+        parts[at].push(i);
     }
     parts
 }
