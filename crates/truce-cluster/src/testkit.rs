@@ -9,8 +9,9 @@
 //! - PostgreSQL: the binaries of `$TRUCE_PG_BIN`, else `/usr/lib/postgresql/15/bin` (Debian's
 //!   `postgresql-15`). PostgreSQL refuses to run as root: as root, the directory is given to the
 //!   `postgres` user and `initdb`/`pg_ctl` run through `runuser -u postgres --`. `fsync` is on.
-//! - Garage: `$TRUCE_GARAGE`, else `garage` on `PATH`, else `/work/garage-bin/bin/garage`
-//!   (`cargo install garage --root /work/garage-bin`). `data_fsync` and `metadata_fsync` are
+//! - Garage: `$TRUCE_GARAGE`, else `garage` on `PATH`, else `~/.cache/truce-tools/bin/garage`
+//!   (`cargo install garage --version 2.5.0 --locked --root ~/.cache/truce-tools`, as `.ci/run`
+//!   does once). `data_fsync` and `metadata_fsync` are
 //!   on, replication factor 1.
 
 use crate::bucket::BucketConfig;
@@ -276,9 +277,10 @@ pub struct Garage {
 }
 
 /// What to install when Garage is missing.
-const GARAGE_INSTALL: &str = "install Garage v2 (`cargo install garage --locked --root /work/garage-bin`, or a release binary on PATH) or set TRUCE_GARAGE to its path";
+const GARAGE_INSTALL: &str = "install Garage v2 (`cargo install garage --version 2.5.0 --locked --root ~/.cache/truce-tools`, as .ci/run does, or a release binary on PATH) or set TRUCE_GARAGE to its path";
 
-/// The Garage binary: `$TRUCE_GARAGE`, `garage` on `PATH`, or `/work/garage-bin/bin/garage`.
+/// The Garage binary: `$TRUCE_GARAGE`, `garage` on `PATH`, or where `.ci/run` caches it:
+/// `$TRUCE_TOOLS/bin/garage` (default `~/.cache/truce-tools/bin/garage`).
 pub fn garage_binary() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os("TRUCE_GARAGE") {
         let p = PathBuf::from(p);
@@ -298,12 +300,14 @@ pub fn garage_binary() -> Result<PathBuf> {
             }
         }
     }
-    let p = PathBuf::from("/work/garage-bin/bin/garage");
-    if p.is_file() {
+    let tools = std::env::var_os("TRUCE_TOOLS")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/truce-tools")));
+    if let Some(p) = tools.map(|t| t.join("bin/garage")).filter(|p| p.is_file()) {
         return Ok(p);
     }
     err(format!(
-        "no Garage binary (TRUCE_GARAGE, PATH, /work/garage-bin/bin): {GARAGE_INSTALL}"
+        "no Garage binary (TRUCE_GARAGE, PATH, $TRUCE_TOOLS/bin or ~/.cache/truce-tools/bin): {GARAGE_INSTALL}"
     ))
 }
 
