@@ -21,10 +21,8 @@ fn wiggly() -> Vec<[f64; 2]> {
         .collect()
 }
 
-#[test]
-fn a_twenty_thousand_vertex_line_is_filed_in_parts_and_shown_whole() {
-    let t = tempfile::tempdir().unwrap();
-    let p = t.path();
+/// A log in `p/d` with the monitor `osce` registered.
+fn osce_log(p: &std::path::Path) {
     quiet(
         p,
         &["--dir", "d", "init", "--origin", "truce.test/lines-parts"],
@@ -35,6 +33,22 @@ fn a_twenty_thousand_vertex_line_is_filed_in_parts_and_shown_whole() {
             "--dir", "d", "party", "add", "osce", "--name", "OSCE", "--role", "monitor",
         ],
     );
+}
+
+/// `p/loc.toml`: an authoring file holding one `[[line]]` with `coords`.
+fn write_line_toml(p: &std::path::Path, coords: &[[f64; 2]]) {
+    let text = format!(
+        "time = 2025-03-18T12:00:00Z\n\n[[line]]\nid = \"loc\"\ntitle = \"Line of contact (synthetic)\"\nkind = \"contact\"\nvalid_from = 2025-03-18T00:00:00Z\nsource = \"synthetic\"\ngeometry = {{ type = \"LineString\", coordinates = {} }}\n",
+        serde_json::to_string(coords).unwrap()
+    );
+    std::fs::write(p.join("loc.toml"), text).unwrap();
+}
+
+#[test]
+fn a_twenty_thousand_vertex_line_is_filed_in_parts_and_shown_whole() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path();
+    osce_log(p);
     let coords = wiggly();
     std::fs::write(
         p.join("loc.geojson"),
@@ -117,22 +131,9 @@ fn a_twenty_thousand_vertex_line_is_filed_in_parts_and_shown_whole() {
 fn a_line_too_large_for_one_entry_in_an_authoring_file_is_signed_and_submitted_in_parts() {
     let t = tempfile::tempdir().unwrap();
     let p = t.path();
-    quiet(
-        p,
-        &["--dir", "d", "init", "--origin", "truce.test/lines-parts"],
-    );
-    quiet(
-        p,
-        &[
-            "--dir", "d", "party", "add", "osce", "--name", "OSCE", "--role", "monitor",
-        ],
-    );
+    osce_log(p);
     let coords = wiggly();
-    let text = format!(
-        "time = 2025-03-18T12:00:00Z\n\n[[line]]\nid = \"loc\"\ntitle = \"Line of contact (synthetic)\"\nkind = \"contact\"\nvalid_from = 2025-03-18T00:00:00Z\nsource = \"synthetic\"\ngeometry = {{ type = \"LineString\", coordinates = {} }}\n",
-        serde_json::to_string(&coords).unwrap()
-    );
-    std::fs::write(p.join("loc.toml"), text).unwrap();
+    write_line_toml(p, &coords);
     // Signed for another machine's POST /v1/entries: the head, then its parts.
     let signed = quiet(
         p,
@@ -190,21 +191,8 @@ fn a_line_too_large_for_one_entry_in_an_authoring_file_is_signed_and_submitted_i
 fn a_line_whose_parts_never_all_arrived_is_reported_by_the_verifier() {
     let t = tempfile::tempdir().unwrap();
     let p = t.path();
-    quiet(
-        p,
-        &["--dir", "d", "init", "--origin", "truce.test/lines-parts"],
-    );
-    quiet(
-        p,
-        &[
-            "--dir", "d", "party", "add", "osce", "--name", "OSCE", "--role", "monitor",
-        ],
-    );
-    let text = format!(
-        "time = 2025-03-18T12:00:00Z\n\n[[line]]\nid = \"loc\"\ntitle = \"Line of contact (synthetic)\"\nkind = \"contact\"\nvalid_from = 2025-03-18T00:00:00Z\nsource = \"synthetic\"\ngeometry = {{ type = \"LineString\", coordinates = {} }}\n",
-        serde_json::to_string(&wiggly()).unwrap()
-    );
-    std::fs::write(p.join("loc.toml"), text).unwrap();
+    osce_log(p);
+    write_line_toml(p, &wiggly());
     let signed = quiet(
         p,
         &[
