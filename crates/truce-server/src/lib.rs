@@ -25,6 +25,7 @@ pub mod query;
 pub mod restricted;
 pub mod review;
 pub mod state;
+pub mod storage;
 pub mod submit;
 pub mod witnessing;
 pub mod writer;

@@ -35,7 +35,7 @@ use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use truce_log::{parse_tile_path, SignedCheckpoint, TileKind, TilePath, TILE_WIDTH};
-use truce_store::sqlite::SqliteStorage;
+use truce_store::DynStorage;
 use truce_store::{LogReader, LogStorage, Tiles};
 
 /// `Content-Type` of the checkpoint and of tlog-proof files.
@@ -192,7 +192,7 @@ fn in_tree(t: &TilePath, size: u64) -> bool {
 
 /// The size of the latest checkpoint in storage, read from its size line (no signature check:
 /// it only bounds what is served, and the writer stored it after signing it).
-fn stored_size(r: &LogReader<SqliteStorage>) -> Result<u64, ApiError> {
+fn stored_size(r: &LogReader<DynStorage>) -> Result<u64, ApiError> {
     let note = r
         .storage()
         .latest_checkpoint()?
@@ -207,7 +207,7 @@ fn stored_size(r: &LogReader<SqliteStorage>) -> Result<u64, ApiError> {
 /// The tree size to answer with: the in-memory checkpoint's if it suffices, else (another
 /// writer, or a commit not yet published in memory) the latest stored one.
 fn size_covering(
-    r: &LogReader<SqliteStorage>,
+    r: &LogReader<DynStorage>,
     known: u64,
     covers: impl Fn(u64) -> bool,
 ) -> Result<u64, ApiError> {
@@ -377,7 +377,7 @@ impl Params {
 /// The checkpoint of exactly `size` entries: the in-memory latest one, else the stored one with
 /// its signature checked; 404 naming `field` if none was signed at that size.
 fn checkpoint_at(
-    r: &LogReader<SqliteStorage>,
+    r: &LogReader<DynStorage>,
     known: &SignedCheckpoint,
     size: u64,
     field: &'static str,
@@ -404,7 +404,7 @@ fn checkpoint_at(
 
 /// The checkpoint of `size` and the inclusion proof of entry `index` in its tree.
 fn prove_inclusion(
-    r: &LogReader<SqliteStorage>,
+    r: &LogReader<DynStorage>,
     known: &SignedCheckpoint,
     index: u64,
     size: u64,

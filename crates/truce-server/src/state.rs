@@ -4,29 +4,26 @@
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::storage::LogStore;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use truce_log::SignedCheckpoint;
 use truce_model::Ledger;
-use truce_store::sqlite::SqliteStorage;
-use truce_store::LogReader;
+use truce_store::{DynStorage, LogReader};
 
-/// Readers of the log, each with its own SQLite connection, shared round-robin.
+/// Readers of the log, each with its own storage handle (a SQLite connection, or a database
+/// connection and a bucket client), shared round-robin.
 pub struct ReaderPool {
-    readers: Vec<Mutex<LogReader<SqliteStorage>>>,
+    readers: Vec<Mutex<LogReader<DynStorage>>>,
     next: AtomicUsize,
 }
 
 impl ReaderPool {
-    /// Opens `n` readers of the database at `db`.
-    pub fn open(db: &std::path::Path, n: usize) -> Result<ReaderPool, truce_store::StoreError> {
+    /// Opens `n` readers of the log stored at `store`.
+    pub fn open(store: &LogStore, n: usize) -> Result<ReaderPool, truce_store::StoreError> {
         let readers = (0..n.max(1))
-            .map(|_| {
-                Ok(Mutex::new(LogReader::open(SqliteStorage::open(
-                    db, false,
-                )?)?))
-            })
+            .map(|_| Ok(Mutex::new(LogReader::open(store.open()?)?)))
             .collect::<Result<Vec<_>, truce_store::StoreError>>()?;
         Ok(ReaderPool {
             readers,
@@ -35,7 +32,7 @@ impl ReaderPool {
     }
 
     /// Runs `f` with a reader (blocking: call from `spawn_blocking` or [`AppState::read`]).
-    pub fn with<R>(&self, f: impl FnOnce(&LogReader<SqliteStorage>) -> R) -> R {
+    pub fn with<R>(&self, f: impl FnOnce(&LogReader<DynStorage>) -> R) -> R {
         let n = self.readers.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         for k in 0..n {
@@ -103,8 +100,8 @@ impl AppState {
     /// Opens the data directory `dir` (which must hold a log made by `truce init`): replays the
     /// ledger, starts the writer with `DIR/log.key`, opens the access database and the views.
     pub fn open(dir: &std::path::Path, config: Config) -> Result<AppState, OpenError> {
-        let db = dir.join("truce.db");
-        let readers = ReaderPool::open(&db, 4)?;
+        let store = LogStore::of_dir(dir);
+        let readers = ReaderPool::open(&store, 4)?;
         // The log up to its latest checkpoint, replayed once (the writer keeps this ledger live).
         let (checkpoint, ledger) = readers.with(
             |r| -> Result<(SignedCheckpoint, Ledger), truce_views::derived::DerivedError> {
@@ -133,7 +130,7 @@ impl AppState {
         .map_err(|e| OpenError::Other(e.to_string()))?;
         let ledger = Arc::new(RwLock::new(ledger));
         let checkpoint = Arc::new(RwLock::new(checkpoint));
-        let writer = crate::writer::spawn(dir, ledger.clone(), checkpoint.clone(), &config)
+        let writer = crate::writer::spawn(dir, &store, ledger.clone(), checkpoint.clone(), &config)
             .map_err(|e| OpenError::Other(e.to_string()))?;
         let access = crate::access::Access::open(dir, &config)
             .map_err(|e| OpenError::Other(e.to_string()))?;
@@ -159,7 +156,7 @@ impl AppState {
     /// Runs a blocking read of the log on the blocking pool.
     pub async fn read<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&LogReader<SqliteStorage>) -> Result<R, ApiError> + Send + 'static,
+        f: impl FnOnce(&LogReader<DynStorage>) -> Result<R, ApiError> + Send + 'static,
     ) -> Result<R, ApiError> {
         let s = self.clone();
         tokio::task::spawn_blocking(move || s.0.readers.with(f))

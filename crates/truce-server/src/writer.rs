@@ -60,7 +60,6 @@ use truce_log::{SignedCheckpoint, TlogProof, ENTRY_MAX};
 use truce_model::entry::{entry_id, EntryError};
 use truce_model::gate::{self, Flag, Refusal};
 use truce_model::{Applied, Body, Kind, Ledger, Rejection, Time};
-use truce_store::sqlite::SqliteStorage;
 use truce_store::{keyfile, Sequencer};
 
 /// The acknowledgement of one entry: where it is in the log, and the proof of it, verifiable
@@ -313,21 +312,21 @@ fn prove_all(readers: &ReaderPool, reply: Reply) -> Vec<Result<Ack, ApiError>> {
     })
 }
 
-/// Starts the writer on the log in `dir` (`truce.db`, signed with `log.key`).
+/// Starts the writer on the log stored at `store`, signed with `DIR/log.key`.
 pub fn spawn(
     dir: &Path,
+    store: &crate::storage::LogStore,
     ledger: Arc<RwLock<Ledger>>,
     checkpoint: Arc<RwLock<SignedCheckpoint>>,
     config: &Config,
 ) -> Result<WriterHandle, String> {
-    let db = dir.join("truce.db");
     let key_path = dir.join("log.key");
     let key = keyfile::read(&key_path).map_err(|e| {
         format!("{e}: the log's signer key (written by `truce init`) is needed to append")
     })?;
-    let storage = SqliteStorage::open(&db, false).map_err(|e| e.to_string())?;
+    let storage = store.open().map_err(|e| e.to_string())?;
     let seq = Sequencer::open(storage, &key).map_err(|e| e.to_string())?;
-    let readers = Arc::new(ReaderPool::open(&db, 2).map_err(|e| e.to_string())?);
+    let readers = Arc::new(ReaderPool::open(store, 2).map_err(|e| e.to_string())?);
     let (tx, rx) = mpsc::channel(QUEUE);
     let (done_tx, done) = watch::channel(false);
     let max = config.max_commit_entries.max(1);
@@ -373,7 +372,7 @@ pub fn spawn(
 
 /// The writer thread's state.
 struct Writer {
-    seq: Sequencer<SqliteStorage>,
+    seq: Sequencer<truce_store::DynStorage>,
     ledger: Arc<RwLock<Ledger>>,
     checkpoint: Arc<RwLock<SignedCheckpoint>>,
     /// Set when storage failed and the ledger could not be rebuilt: every job is answered 503.

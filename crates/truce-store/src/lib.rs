@@ -71,6 +71,41 @@ pub trait LogStorage {
     fn commit(&mut self, commit: &Commit<'_>) -> Result<(), StoreError>;
 }
 
+/// A storage chosen at run time (SQLite, or the shared PostgreSQL + object-store backend of
+/// `truce-cluster`): what a server opens from its configuration.
+pub type DynStorage = Box<dyn LogStorage + Send>;
+
+impl<S: LogStorage + ?Sized> LogStorage for Box<S> {
+    fn meta(&self) -> Result<Option<LogMeta>, StoreError> {
+        (**self).meta()
+    }
+    fn init(
+        &mut self,
+        meta: &LogMeta,
+        empty_checkpoint: &SignedCheckpoint,
+    ) -> Result<(), StoreError> {
+        (**self).init(meta, empty_checkpoint)
+    }
+    fn latest_checkpoint(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).latest_checkpoint()
+    }
+    fn checkpoint_at(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).checkpoint_at(size)
+    }
+    fn checkpoint_sizes(&self) -> Result<Vec<u64>, StoreError> {
+        (**self).checkpoint_sizes()
+    }
+    fn read_tile(&self, level: u8, n: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).read_tile(level, n)
+    }
+    fn read_bundle(&self, n: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).read_bundle(n)
+    }
+    fn commit(&mut self, commit: &Commit<'_>) -> Result<(), StoreError> {
+        (**self).commit(commit)
+    }
+}
+
 /// Adapts any [`LogStorage`] into the log core's tile reader.
 pub struct Tiles<'a, S: LogStorage + ?Sized>(pub &'a S);
 
