@@ -1,89 +1,109 @@
 //! Truce's shared storage: [`ClusterStorage`], the [`LogStorage`] trait over PostgreSQL (the
-//! sequencing database and the one commit point) and an S3-compatible bucket (hash tiles, entry
-//! bundles and the published `checkpoint`, at their C2SP tlog-tiles paths, so the bucket served
-//! as static files is a mirror that `truce verify` reads without the database).
+//! sequencing database, the one commit point and the sequencer lease) and an S3-compatible bucket
+//! (hash tiles, entry bundles and the published `checkpoint`, at their C2SP tlog-tiles paths, so
+//! the bucket served as static files is a mirror that `truce verify` reads without the database).
 //!
 //! # What is where
 //!
-//! - PostgreSQL ([`pg`]): the log's metadata, the latest checkpoint (size, root, note) and every
-//!   signed checkpoint by size. Checkpoints are read from here.
+//! - PostgreSQL ([`pg`]): the log's metadata, the latest checkpoint and every signed checkpoint
+//!   by size; the committed tiles and bundles not yet known to be in the bucket (pending
+//!   objects); the size the bucket is known to hold; the sequencer lease ([`lease`]).
 //! - The bucket ([`bucket`]): `tile/<L>/<N>[.p/<W>]`, `tile/entries/<N>[.p/<W>]` and
-//!   `checkpoint`. Tiles and bundles are read from here, at the width the committed size gives
-//!   them (so an object written beyond the committed size is never read).
+//!   `checkpoint`, and nothing else: **only committed content is ever written there.** Every
+//!   object at such a path is a function of the committed entries (a full tile, a partial tile,
+//!   a bundle), so it never changes once committed, and a late write of it by anyone writes the
+//!   same bytes.
+//! - Reads ([`LogStorage::read_tile`], [`LogStorage::read_bundle`]) take the version the
+//!   committed size gives a tile, from the pending objects first, then the bucket;
+//!   checkpoints are read from PostgreSQL.
+//!
+//! # Who may write
+//!
+//! Exactly one server, the holder of the sequencer lease ([`lease::Lease`]: a row with a holder,
+//! an epoch and an expiry by PostgreSQL's clock). A storage writes only under a lease
+//! ([`ClusterStorage::with_lease`]); one without can read, and [`LogStorage::init`] a new log.
 //!
 //! # A commit, step by step
 //!
 //! [`ClusterStorage::commit`] of a batch growing the log from `old_size` to `new_size`:
 //!
-//! 1. **Lock and check**: a PostgreSQL transaction locks the latest checkpoint's row (`SELECT …
-//!    FOR UPDATE`) and its size must be `old_size`, else [`StoreError::Conflict`] before
-//!    anything is written. The lock is held through steps 2 and 3: a second writer's commit
-//!    waits at its step 1 (at most `lock_timeout`, 10 s), then finds the size moved and writes
-//!    nothing.
-//! 2. **Objects**: every tile and bundle whose width grew is written at its path for
-//!    `new_size` (16 requests at a time). A path whose width is the same at `old_size` is an
-//!    object of the committed log and is never written again; every path written names a width
-//!    beyond `old_size`, which no committed checkpoint covers, so overwriting what is there (a
-//!    dead or deposed writer's object) is allowed and intended.
-//! 3. **Commit point**: in the same transaction, `UPDATE truce_log_latest … WHERE size =
-//!    old_size` and the insert of the new checkpoint, then COMMIT. When it commits (PostgreSQL
-//!    with `fsync` and `synchronous_commit` on) the batch is durable: its objects were
-//!    acknowledged by the store before (Garage with `data_fsync` and `metadata_fsync` on), and
-//!    the checkpoint is in the database. A failure before it rolls the transaction back.
-//! 4. **Publication**: the bucket's `checkpoint` object is written last, and only if what is
-//!    there is older (never a smaller size over a larger one). A failure here does not fail the
-//!    commit (it is durable already): it is remembered ([`ClusterStorage::publish_error`]) and
-//!    the next commit or [`ClusterStorage::publish_checkpoint`] publishes again. The check of
-//!    what is there and the write are two requests: two publishers racing (a deposed sequencer
-//!    waking between them) can leave the older one there until the next publication. S3's
-//!    conditional `PUT` (`If-Match`) would close that window, but Garage (v2.5) ignores it on
-//!    `PUT` (it honours it on `GET` and copies only), so it would not be a condition at all; the
-//!    bucket's `checkpoint` is in any case always one PostgreSQL committed, never a loser's.
+//! 1. **The commit point, one PostgreSQL transaction** ([`pg::Db::commit`]): the lease row still
+//!    holds this storage's epoch and has not expired (locked `FOR KEY SHARE`, so a takeover
+//!    waits for this transaction to end) — else [`ClusterError::Fenced`], nothing written —;
+//!    `UPDATE truce_log_latest … WHERE size = old_size` — else [`StoreError::Conflict`] —; the
+//!    checkpoint recorded by size; every tile and bundle whose width grew inserted as a pending
+//!    object at its C2SP path for `new_size`; COMMIT. When it returns (PostgreSQL with `fsync`
+//!    and `synchronous_commit` on) the whole batch is durable, in PostgreSQL alone, and readable
+//!    by every server. No lock is held while talking to the bucket, and nothing was sent to it.
+//! 2. **Publication** (the same call, after the commit; also [`ClusterStorage::publish_checkpoint`]
+//!    and the lease holder's [`Publisher`], every [`REPUBLISH_EVERY`]): the lease is checked;
+//!    the committed objects not yet published are copied from PostgreSQL to the bucket; the
+//!    lease is checked again; the bucket's `checkpoint` is written **last**, unless the one
+//!    there is of this log and at least as large; then PostgreSQL records the published size and
+//!    deletes the pending objects it covers (only after the bucket acknowledged them: Garage with
+//!    `data_fsync` and `metadata_fsync` on). A failed publication does not fail the commit (it is
+//!    durable already): it is remembered ([`ClusterStorage::publish_error`]) and the next
+//!    publication does it again.
 //!
-//! # What a crash between steps leaves
+//! # What a crash or a stop at each step leaves
 //!
-//! - During or after 2, before 3: objects at widths beyond the committed size. No checkpoint
-//!   (in the database or the bucket) names them, reads never ask for them, and the next
-//!   sequencer's commit overwrites the ones it needs. A static-mirror client fetches only the
-//!   paths of the checkpoint it holds, so the bucket still verifies. The batch was not
-//!   acknowledged.
-//! - After 3, before 4: the batch is committed (the sequencer that reloads finds it) but the
-//!   bucket's `checkpoint` names an older size: the mirror is consistent, only behind, until the
-//!   next publication.
+//! - Before or inside the transaction: nothing. A writer stopped (SIGSTOP) or partitioned with
+//!   its transaction open holds its locks at most
+//!   [`pg::IDLE_IN_TRANSACTION_TIMEOUT_MS`] (3 s) after its last statement: PostgreSQL then ends
+//!   the session and rolls the transaction back, and the writer's COMMIT, if it ever wakes up,
+//!   fails.
+//! - After the COMMIT, before or during the publication: the batch is committed and served from
+//!   the pending objects; the bucket holds some of its objects (committed content) and an older
+//!   `checkpoint` — a consistent mirror, only behind — until the next publication (the
+//!   restarted server's, or the next lease holder's within [`REPUBLISH_EVERY`] of taking over).
+//! - After the bucket's `checkpoint`, before PostgreSQL records it: the next publication writes
+//!   the same objects again (the same bytes) and records it.
 //!
-//! # Why a deposed writer cannot make its objects visible
+//! # Why nothing a deposed writer does becomes visible
 //!
-//! Visibility is decided by the database alone: a checkpoint exists in PostgreSQL only if its
-//! compare-and-swap won, and a tile is read (by a reader, or by a mirror client through the
-//! bucket's `checkpoint`, which is only ever a checkpoint that won) at the width that checkpoint
-//! gives. A writer that lost (its `old_size` is stale) fails at step 1 and writes nothing. A
-//! writer that died or failed during step 2 left objects at sizes no checkpoint names; the next
-//! commit to reach those sizes writes every path its checkpoint needs (step 2) before its
-//! compare-and-swap, over them. Two live writers never are in step 2 at once: the row lock
-//! serialises them. So the bucket's `checkpoint` never names a size whose root differs from
-//! PostgreSQL's, and every object it names is the committing writer's.
+//! A writer is deposed when its lease expired (it stopped renewing: stopped, partitioned, dead)
+//! and another server took it (epoch + 1). Its commit, whenever it is sent, checks the epoch in
+//! its own transaction and is refused; one sent before the takeover either committed before the
+//! takeover (the takeover waits for it: it is then part of the log the new sequencer loads) or
+//! was rolled back by PostgreSQL. So every checkpoint in PostgreSQL was committed under the lease
+//! of its time, by compare-and-swap: never two of one size. Its publications are refused once it
+//! sees the lease lost; and what it could still send to the bucket, in flight when it stopped,
+//! is only ever committed content (objects read back from PostgreSQL, or its own batch after its
+//! COMMIT succeeded): the same bytes every server would write at those paths. The entries it
+//! had not committed were never sent anywhere but its own (rolled back) transaction.
 //!
-//! The one write nothing here can refuse is a *late* one: a writer whose transaction PostgreSQL
-//! ended (its session killed after `idle_in_transaction_session_timeout`, 30 s, or its
-//! connection lost) while it was stopped (SIGSTOP) or partitioned inside step 2 can, on waking,
-//! still send PUTs already under way — S3 has no fencing on plain PUTs — over paths a newer
-//! sequencer has committed meanwhile. Its own commit then fails, but such an object stays
-//! damaged until it is written again; `truce log check` finds it. The sequencer lease (issue 18,
-//! part 2) must keep a deposed writer from writing once its lease may have passed on (and give a
-//! new sequencer the lease only after the old one's PostgreSQL session ended).
+//! **The one window**: the bucket's `checkpoint` is read, compared and written in two requests,
+//! and Garage ignores a conditional `PUT` (`If-Match`: it honours it on `GET` and copies only),
+//! so a publisher stopped between the two can, on waking, write an *older* committed checkpoint
+//! over a newer one. That checkpoint is one PostgreSQL committed (same root as PostgreSQL's at
+//! its size), every object it names is in the bucket, so the mirror stays consistent, only
+//! behind; the lease holder's [`Publisher`] writes the latest again within [`REPUBLISH_EVERY`]
+//! (1 s). A verifier that remembers a larger checkpoint sees an older one for at most that long,
+//! which tlog clients must tolerate from any mirror anyway (tests/takeover.rs checks the
+//! correction).
 
 pub mod bucket;
+pub mod lease;
 pub mod pg;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
 use bucket::{Bucket, BucketConfig, CHECKPOINT};
+use lease::Lease;
 use pg::{Cas, Db};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::thread::JoinHandle;
 use std::time::Duration;
 use truce_log::{decode_bundle, entries_path, tile_path, SignedCheckpoint, TILE_WIDTH};
 use truce_store::{Commit, LogMeta, LogStorage, StoreError};
+
+/// How often the lease holder's [`Publisher`] publishes the latest checkpoint again (and any
+/// committed object not yet in the bucket).
+pub const REPUBLISH_EVERY: Duration = Duration::from_secs(1);
+
+/// Pending objects read from PostgreSQL at once when publishing.
+const PUBLISH_PAGE: usize = 256;
 
 /// Everything that can go wrong talking to PostgreSQL or the bucket.
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +149,36 @@ pub enum ClusterError {
     /// Stored or given data is inconsistent.
     #[error("{0}")]
     Corrupt(String),
+    /// The sequencer lease this storage writes under is no longer held (it expired, or another
+    /// server took it over): the commit or publication was refused and nothing was written.
+    #[error("the sequencer lease of epoch {epoch} ({holder}) is no longer held: another server may be the sequencer; this one must not write")]
+    Fenced {
+        /// The lease's epoch.
+        epoch: i64,
+        /// Its holder.
+        holder: String,
+    },
+    /// A fault injected by a test hook ([`FailPoint`]).
+    #[error("injected fault: {0}")]
+    Injected(String),
+    /// A write was asked of a storage that holds no sequencer lease.
+    #[error("this storage holds no sequencer lease: only the lease holder writes (ClusterStorage::with_lease)")]
+    NoLease,
+}
+
+impl ClusterError {
+    /// Whether `e` is a refusal by fencing ([`ClusterError::Fenced`] or
+    /// [`ClusterError::NoLease`]) carried in a [`StoreError`]: this server is not (or no longer)
+    /// the sequencer.
+    pub fn is_fenced(e: &StoreError) -> bool {
+        match e {
+            StoreError::Io { source, .. } => source
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<ClusterError>())
+                .is_some_and(|c| matches!(c, ClusterError::Fenced { .. } | ClusterError::NoLease)),
+            _ => false,
+        }
+    }
 }
 
 fn pg_detail(e: &postgres::Error) -> String {
@@ -145,9 +195,11 @@ impl From<ClusterError> for StoreError {
     fn from(e: ClusterError) -> StoreError {
         match e {
             ClusterError::Corrupt(why) => StoreError::Corrupt(why),
+            ClusterError::Injected(why) => StoreError::Injected(why),
             other => {
                 let path = match &other {
                     ClusterError::Postgres { .. } | ClusterError::Config(_) => "PostgreSQL",
+                    ClusterError::Fenced { .. } | ClusterError::NoLease => "sequencer lease",
                     _ => "object store",
                 };
                 StoreError::Io {
@@ -159,25 +211,36 @@ impl From<ClusterError> for StoreError {
     }
 }
 
-/// Where [`ClusterStorage::commit`] stops, to test what a crash between steps leaves.
+/// Where [`ClusterStorage::commit`] or a publication stops or pauses (tests of what a crash or
+/// a SIGSTOP at each step leaves).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailPoint {
-    /// After the tiles and bundles are written, before the compare-and-swap.
+    /// Inside the commit's PostgreSQL transaction, after the lease check, the compare-and-swap
+    /// and the objects' inserts, before COMMIT. A hook that blocks here is a writer stopped
+    /// with its transaction open.
+    InTransaction,
+    /// After the commit, before anything is published.
+    AfterCommit,
+    /// In a publication: the objects are in the bucket, its `checkpoint` not yet written.
     AfterObjects,
-    /// After the compare-and-swap committed, before the bucket's `checkpoint` is written.
-    AfterCas,
+    /// In a publication, after the lease was checked and the bucket's `checkpoint` read and
+    /// found older, just before it is written: a hook that blocks here is a publisher stopped
+    /// with its `PUT` in flight.
+    BeforeCheckpoint,
 }
 
-/// Called at each [`FailPoint`] of a commit; an `Err` stops the commit there (as a crash
-/// would), with [`StoreError::Injected`].
+/// Called at each [`FailPoint`]; an `Err` stops the commit or publication there (as a crash
+/// would), with [`StoreError::Injected`] / [`ClusterError::Injected`].
 pub type Hook = Box<dyn FnMut(FailPoint) -> Result<(), String> + Send>;
 
 /// A log in PostgreSQL and an S3 bucket (see the crate docs).
 pub struct ClusterStorage {
     db: Db,
     bucket: Bucket,
+    lease: Option<Arc<Lease>>,
     /// The largest committed size this handle has seen: tiles complete at it are immutable.
     known: AtomicU64,
+    origin: OnceLock<String>,
     hook: Mutex<Option<Hook>>,
     publish_error: Mutex<Option<String>>,
 }
@@ -187,6 +250,10 @@ impl std::fmt::Debug for ClusterStorage {
         f.debug_struct("ClusterStorage")
             .field("db", &self.db)
             .field("bucket", &self.bucket)
+            .field(
+                "lease",
+                &self.lease.as_ref().map(|l| (l.holder(), l.epoch())),
+            )
             .finish()
     }
 }
@@ -213,7 +280,8 @@ fn note_head(note: &[u8]) -> Option<(&str, u64)> {
 }
 
 impl ClusterStorage {
-    /// Connects to the database at `pg_url` (creating the schema if needed) and the bucket.
+    /// Connects to the database at `pg_url` (creating the schema if needed) and the bucket. The
+    /// storage reads; to write, give it the sequencer lease ([`with_lease`](Self::with_lease)).
     pub fn open(pg_url: &str, bucket: &BucketConfig) -> Result<Self, ClusterError> {
         let db = Db::connect(pg_url)?;
         let bucket = Bucket::open(bucket)?;
@@ -221,10 +289,29 @@ impl ClusterStorage {
         Ok(ClusterStorage {
             db,
             bucket,
+            lease: None,
             known: AtomicU64::new(known),
+            origin: OnceLock::new(),
             hook: Mutex::new(None),
             publish_error: Mutex::new(None),
         })
+    }
+
+    /// This storage, writing under `lease` (commits and publications are checked against its
+    /// epoch).
+    pub fn with_lease(mut self, lease: Arc<Lease>) -> Self {
+        self.lease = Some(lease);
+        self
+    }
+
+    /// Sets (or, with `None`, drops) the lease this storage writes under.
+    pub fn set_lease(&mut self, lease: Option<Arc<Lease>>) {
+        self.lease = lease;
+    }
+
+    /// The lease this storage writes under, if any.
+    pub fn lease(&self) -> Option<&Arc<Lease>> {
+        self.lease.as_ref()
     }
 
     /// The database.
@@ -232,7 +319,8 @@ impl ClusterStorage {
         &self.db
     }
 
-    /// The bucket.
+    /// The bucket, raw (tests and tools read it; this storage writes only committed content to
+    /// it, and only under the lease).
     pub fn bucket(&self) -> &Bucket {
         &self.bucket
     }
@@ -242,7 +330,7 @@ impl ClusterStorage {
         self.set_hook(point.map(|point| -> Hook {
             Box::new(move |at| {
                 if at == point {
-                    Err(format!("commit stopped {at:?}"))
+                    Err(format!("stopped {at:?}"))
                 } else {
                     Ok(())
                 }
@@ -250,22 +338,22 @@ impl ClusterStorage {
         }));
     }
 
-    /// Calls `hook` at every [`FailPoint`] of the next commits (tests: another writer's commit
-    /// run between this one's objects and its compare-and-swap); `None` clears it.
+    /// Calls `hook` at every [`FailPoint`] of the next commits and publications (tests: a stop,
+    /// or another writer's work, between two steps); `None` clears it.
     pub fn set_hook(&self, hook: Option<Hook>) {
         *self.hook.lock().unwrap_or_else(|p| p.into_inner()) = hook;
     }
 
-    fn fail_at(&self, point: FailPoint) -> Result<(), StoreError> {
+    fn fail_at(&self, point: FailPoint) -> Result<(), ClusterError> {
         let mut hook = self.hook.lock().unwrap_or_else(|p| p.into_inner());
         match hook.as_mut().map(|h| h(point)) {
-            Some(Err(why)) => Err(StoreError::Injected(why)),
+            Some(Err(why)) => Err(ClusterError::Injected(why)),
             _ => Ok(()),
         }
     }
 
-    /// Why the last publication of the bucket's `checkpoint` failed, if it did (cleared by the
-    /// next that succeeds).
+    /// Why the last publication after a commit failed, if it did (cleared by the next that
+    /// succeeds).
     pub fn publish_error(&self) -> Option<String> {
         self.publish_error
             .lock()
@@ -273,34 +361,106 @@ impl ClusterStorage {
             .clone()
     }
 
-    /// Publishes PostgreSQL's latest checkpoint as the bucket's `checkpoint` if the bucket's is
-    /// older (after a failed publication, or a crash between the commit and the publication).
-    pub fn publish_checkpoint(&self) -> Result<(), ClusterError> {
-        let meta = self.db.meta()?;
-        let Some(latest) = self.db.latest()? else {
-            return Ok(());
-        };
-        let origin = meta.map(|m| m.origin).unwrap_or_default();
-        self.publish(&origin, latest.size, &latest.note)
+    /// The lease, if this storage may still write under it.
+    fn writer(&self) -> Result<&Arc<Lease>, ClusterError> {
+        let lease = self.lease.as_ref().ok_or(ClusterError::NoLease)?;
+        if lease.is_lost() {
+            return Err(fenced(lease));
+        }
+        Ok(lease)
     }
 
-    /// Writes `note` (of `size`) as the bucket's `checkpoint` unless the one there is of this
-    /// log and at least as large.
-    fn publish(&self, origin: &str, size: u64, note: &[u8]) -> Result<(), ClusterError> {
-        if let Some(there) = self.bucket.get(CHECKPOINT)? {
-            if let Some((o, s)) = note_head(&there) {
-                if o == origin && s >= size {
-                    return Ok(());
-                }
+    /// Fails with [`ClusterError::Fenced`] unless PostgreSQL says `lease` is held now.
+    fn check_lease(&self, lease: &Lease) -> Result<(), ClusterError> {
+        if self.db.lease_valid(lease.epoch())? {
+            Ok(())
+        } else {
+            lease.mark_lost();
+            Err(fenced(lease))
+        }
+    }
+
+    fn origin(&self) -> Result<&str, ClusterError> {
+        if let Some(o) = self.origin.get() {
+            return Ok(o);
+        }
+        let meta = self
+            .db
+            .meta()?
+            .ok_or_else(|| ClusterError::Corrupt("the log is not initialised".into()))?;
+        Ok(self.origin.get_or_init(|| meta.origin))
+    }
+
+    /// Publishes everything committed (under the lease): the committed objects not yet in the
+    /// bucket, then PostgreSQL's latest checkpoint as the bucket's `checkpoint` (unless the one
+    /// there is at least as large), then records it. Returns the size published. Refused
+    /// ([`ClusterError::Fenced`], [`ClusterError::NoLease`]) unless this storage holds the lease.
+    pub fn publish_checkpoint(&self) -> Result<u64, ClusterError> {
+        let lease = self.writer()?;
+        self.check_lease(lease)?;
+        let Some(latest) = self.db.latest()? else {
+            return Ok(0);
+        };
+        let mut after: Option<(u64, String)> = None;
+        loop {
+            let page = self
+                .db
+                .pending_page(latest.size, after.as_ref(), PUBLISH_PAGE)?;
+            let full = page.len() == PUBLISH_PAGE;
+            let Some((size, path, _)) = page.last() else {
+                break;
+            };
+            after = Some((*size, path.clone()));
+            self.bucket
+                .put_many(page.into_iter().map(|(_, p, b)| (p, b)).collect())?;
+            if !full {
+                break;
             }
         }
-        self.bucket.put(CHECKPOINT, note)
+        self.finish_publication(lease, latest.size, &latest.note)
     }
 
-    fn publish_recorded(&self, origin: &str, size: u64, note: &[u8]) {
-        let r = self.publish(origin, size, note);
-        *self.publish_error.lock().unwrap_or_else(|p| p.into_inner()) =
-            r.err().map(|e| e.to_string());
+    /// The end of a publication whose objects (every one made at sizes up to `size`) are in
+    /// the bucket: the bucket's `checkpoint` last, then the record in PostgreSQL.
+    fn finish_publication(
+        &self,
+        lease: &Lease,
+        size: u64,
+        note: &[u8],
+    ) -> Result<u64, ClusterError> {
+        self.fail_at(FailPoint::AfterObjects)?;
+        self.check_lease(lease)?;
+        let origin = self.origin()?;
+        let there = self.bucket.get(CHECKPOINT)?;
+        let as_large = there
+            .as_deref()
+            .and_then(note_head)
+            .is_some_and(|(o, s)| o == origin && s >= size);
+        if !as_large {
+            self.fail_at(FailPoint::BeforeCheckpoint)?;
+            self.bucket.put(CHECKPOINT, note)?;
+        }
+        self.db.mark_published(size)?;
+        Ok(size)
+    }
+
+    /// The publication right after a commit from `old` to `new`, whose objects are in hand:
+    /// when everything up to `old` is published, only these are written, else all that is
+    /// pending.
+    fn publish_commit(
+        &self,
+        lease: &Lease,
+        old: u64,
+        new: u64,
+        note: &[u8],
+        objects: Vec<(String, Vec<u8>)>,
+    ) -> Result<u64, ClusterError> {
+        if self.db.published_size()? < old {
+            return self.publish_checkpoint();
+        }
+        self.check_lease(lease)?;
+        self.bucket.put_many(objects)?;
+        self.finish_publication(lease, new, note)
     }
 
     /// The largest committed size known, refreshed from PostgreSQL.
@@ -323,8 +483,18 @@ impl ClusterStorage {
         Ok(width_at(self.refresh()?, level, n))
     }
 
-    /// The objects a commit writes: every tile and bundle whose width grew, at its path for
-    /// the new size (a path already at its width at `old_size` is committed: never rewritten).
+    /// A committed object: pending in PostgreSQL, else in the bucket (a pending object is
+    /// deleted only once the bucket holds it).
+    fn read_object(&self, path: &str) -> Result<Option<Vec<u8>>, ClusterError> {
+        if let Some(bytes) = self.db.pending(path)? {
+            return Ok(Some(bytes));
+        }
+        self.bucket.get(path)
+    }
+
+    /// The objects a commit stores: every tile and bundle whose width grew, at its path for
+    /// the new size (a path already at its width at `old_size` is committed: never written
+    /// again).
     fn objects_of(c: &Commit<'_>) -> Result<Vec<(String, Vec<u8>)>, ClusterError> {
         let (old, new) = (c.old_size, c.checkpoint.size);
         let mut out = Vec::with_capacity(c.tiles.len() + c.bundles.len());
@@ -357,6 +527,13 @@ impl ClusterStorage {
             }
         }
         Ok(out)
+    }
+}
+
+fn fenced(lease: &Lease) -> ClusterError {
+    ClusterError::Fenced {
+        epoch: lease.epoch(),
+        holder: lease.holder().to_string(),
     }
 }
 
@@ -399,14 +576,14 @@ impl LogStorage for ClusterStorage {
     fn read_tile(&self, level: u8, n: u64) -> Result<Option<Vec<u8>>, StoreError> {
         match self.committed_width(level, n)? {
             0 => Ok(None),
-            w => Ok(self.bucket.get(&tile_path(level, n, w as u16))?),
+            w => Ok(self.read_object(&tile_path(level, n, w as u16))?),
         }
     }
 
     fn read_bundle(&self, n: u64) -> Result<Option<Vec<u8>>, StoreError> {
         match self.committed_width(0, n)? {
             0 => Ok(None),
-            w => Ok(self.bucket.get(&entries_path(n, w as u16))?),
+            w => Ok(self.read_object(&entries_path(n, w as u16))?),
         }
     }
 
@@ -418,13 +595,14 @@ impl LogStorage for ClusterStorage {
                 c.old_size
             )));
         }
+        let lease = self.writer()?.clone();
         let objects = Self::objects_of(c)?;
-        // 1. Lock and check (a stale writer stops before it writes anything), 2. the objects,
-        // under the lock, 3. the compare-and-swap: one PostgreSQL transaction.
-        let cas = self.db.locked_swap(c.old_size, c.checkpoint, || {
-            self.bucket.put_many(objects)?;
-            self.fail_at(FailPoint::AfterObjects)
-        })?;
+        // 1. The commit point: lease check, compare-and-swap and objects in one transaction.
+        let cas = self
+            .db
+            .commit(lease.epoch(), c.old_size, c.checkpoint, &objects, || {
+                Ok(self.fail_at(FailPoint::InTransaction)?)
+            })?;
         match cas {
             Cas::Swapped => {}
             Cas::Conflict { stored } => {
@@ -439,12 +617,94 @@ impl LogStorage for ClusterStorage {
                     path: self.db.describe().to_string(),
                 })
             }
+            Cas::Fenced => {
+                lease.mark_lost();
+                return Err(fenced(&lease).into());
+            }
         }
         self.saw(new);
-        self.fail_at(FailPoint::AfterCas)?;
-        // 4. The published checkpoint, last.
-        self.publish_recorded(&c.checkpoint.origin, new, &c.checkpoint.note);
+        self.fail_at(FailPoint::AfterCommit)?;
+        // 2. The publication: objects, then the bucket's checkpoint, last.
+        let r = self.publish_commit(&lease, c.old_size, new, &c.checkpoint.note, objects);
+        *self.publish_error.lock().unwrap_or_else(|p| p.into_inner()) =
+            r.err().map(|e| e.to_string());
         Ok(())
+    }
+}
+
+/// The lease holder's background publication: [`ClusterStorage::publish_checkpoint`] every
+/// interval ([`REPUBLISH_EVERY`]), so committed objects reach the bucket even when the
+/// publication after a commit failed, and an older `checkpoint` written late by a deposed
+/// publisher is replaced within one interval. Stops when dropped, or when the storage's lease is
+/// found lost.
+#[derive(Debug)]
+pub struct Publisher {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+    last: Arc<Mutex<Option<Result<u64, String>>>>,
+}
+
+impl Publisher {
+    /// Starts publishing through `storage` (which must hold the lease) every `every`, the first
+    /// time at once.
+    pub fn start(storage: ClusterStorage, every: Duration) -> Publisher {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let last = Arc::new(Mutex::new(None));
+        let (flag, out) = (stop.clone(), last.clone());
+        let thread = std::thread::Builder::new()
+            .name("truce-publisher".into())
+            .spawn(move || {
+                let (lock, cv) = &*flag;
+                loop {
+                    let r = storage.publish_checkpoint();
+                    let end = matches!(r, Err(ClusterError::Fenced { .. } | ClusterError::NoLease));
+                    *out.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some(r.map_err(|e| e.to_string()));
+                    if end {
+                        return;
+                    }
+                    let stopped = lock.lock().unwrap_or_else(|p| p.into_inner());
+                    let (stopped, _) = cv
+                        .wait_timeout_while(stopped, every, |s| !*s)
+                        .unwrap_or_else(|p| p.into_inner());
+                    if *stopped {
+                        return;
+                    }
+                }
+            })
+            .ok();
+        Publisher { stop, thread, last }
+    }
+
+    /// What the last publication did: the size published, or why it failed (`None` before the
+    /// first).
+    pub fn last(&self) -> Option<Result<u64, String>> {
+        self.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Whether it still runs (it ends when the lease is lost).
+    pub fn is_running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// Stops it.
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        let (lock, cv) = &*self.stop;
+        *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        cv.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Publisher {
+    fn drop(&mut self) {
+        self.halt();
     }
 }
 

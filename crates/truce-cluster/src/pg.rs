@@ -1,20 +1,30 @@
 //! The PostgreSQL side: the log's metadata, the latest checkpoint and every signed checkpoint by
-//! size, and the one commit point — a compare-and-swap of the latest checkpoint's size in one
-//! transaction.
+//! size, the committed objects not yet published to the bucket, the sequencer lease, and the one
+//! commit point — [`Db::commit`]: the lease check, the compare-and-swap of the latest
+//! checkpoint's size and the batch's objects in one transaction.
 //!
-//! Schema (version 1), created idempotently under a transaction-scoped advisory lock (so servers
-//! starting together do not race on `CREATE TABLE IF NOT EXISTS`):
+//! Schema (version 2), created idempotently under a transaction-scoped advisory lock (so servers
+//! starting together do not race on `CREATE TABLE IF NOT EXISTS`; a version-1 database is
+//! upgraded in place by adding the tables):
 //!
 //! - `truce_log_meta(key, value)`: `schema`, `origin`, `vkey`;
 //! - `truce_log_latest(id = true, size, root, note)`: exactly one row once initialised, the
 //!   latest checkpoint; its `size` is what the compare-and-swap compares;
-//! - `truce_log_checkpoints(size, root, note)`: every signed checkpoint, by size.
+//! - `truce_log_checkpoints(size, root, note)`: every signed checkpoint, by size;
+//! - `truce_log_pending(path, size, bytes)`: each committed tile or bundle version (at its C2SP
+//!   path) not yet known to be in the bucket, with the tree size whose commit made it;
+//! - `truce_log_published(id = true, size)`: the largest size whose objects and checkpoint the
+//!   bucket is known to hold;
+//! - `truce_lease(id = true, holder, epoch, expires_at)`: the sequencer lease (see
+//!   [`crate::lease`]), judged by PostgreSQL's clock only.
 //!
 //! The connection uses the synchronous `postgres` client. Every connection is made with a
-//! connect timeout, TCP keepalives and a TCP user timeout (a dead peer is noticed), and server-side
-//! `statement_timeout`, `lock_timeout` and `idle_in_transaction_session_timeout` (a stalled
-//! client cannot hold the latest row's lock for ever). A broken connection is made again before
-//! the next operation.
+//! connect timeout, TCP keepalives and a TCP user timeout (a dead peer is noticed), and
+//! server-side [`STATEMENT_TIMEOUT_MS`], [`LOCK_TIMEOUT_MS`] and
+//! [`IDLE_IN_TRANSACTION_TIMEOUT_MS`]: a stopped (SIGSTOP) or partitioned client's open
+//! transaction — whose kernel still answers TCP keepalives — is ended by the server within 3 s
+//! of its last statement, its locks released, so no lock it held keeps the next sequencer waiting
+//! longer than that. A broken connection is made again before the next operation.
 
 use crate::ClusterError;
 use postgres::{Client, Config, NoTls};
@@ -24,7 +34,7 @@ use truce_log::SignedCheckpoint;
 use truce_store::{LogMeta, StoreError};
 
 /// The schema version this crate reads and writes.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 
 /// Key of the advisory lock held (per transaction) while the schema is created.
 const SCHEMA_LOCK: i64 = 0x7472_7563_655f_7367; // "truce_sg"
@@ -32,9 +42,21 @@ const SCHEMA_LOCK: i64 = 0x7472_7563_655f_7367; // "truce_sg"
 /// How long to wait for a connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Server-side limits set on every connection (milliseconds).
-const SERVER_OPTIONS: &str =
-    "-c statement_timeout=30000 -c lock_timeout=10000 -c idle_in_transaction_session_timeout=30000";
+/// Longest one statement may run (server side), in milliseconds.
+pub const STATEMENT_TIMEOUT_MS: u32 = 5_000;
+/// Longest a statement waits for a row lock, in milliseconds.
+pub const LOCK_TIMEOUT_MS: u32 = 4_000;
+/// Longest a session may sit in an open transaction without sending its next statement (a
+/// stopped or partitioned client) before PostgreSQL ends it and rolls the transaction back,
+/// releasing its locks, in milliseconds.
+pub const IDLE_IN_TRANSACTION_TIMEOUT_MS: u32 = 3_000;
+
+/// Server-side limits set on every connection.
+fn server_options() -> String {
+    format!(
+        "-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS} -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_MS}"
+    )
+}
 
 /// A checkpoint as PostgreSQL holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +81,8 @@ pub enum Cas {
     },
     /// The log was never initialised.
     NotInitialised,
+    /// The sequencer lease named is not held (expired, or another took it): nothing changed.
+    Fenced,
 }
 
 /// A PostgreSQL database holding one log.
@@ -111,8 +135,8 @@ impl Db {
             .keepalives_retries(3)
             .tcp_user_timeout(Duration::from_secs(30));
         let options = match config.get_options() {
-            Some(o) if !o.is_empty() => format!("{o} {SERVER_OPTIONS}"),
-            _ => SERVER_OPTIONS.to_string(),
+            Some(o) if !o.is_empty() => format!("{o} {}", server_options()),
+            _ => server_options(),
         };
         config.options(&options);
         let describe = describe(&config);
@@ -173,14 +197,38 @@ impl Db {
                  CREATE TABLE IF NOT EXISTS truce_log_checkpoints(
                      size BIGINT PRIMARY KEY CHECK (size >= 0),
                      root BYTEA NOT NULL CHECK (length(root) = 32),
-                     note BYTEA NOT NULL);",
+                     note BYTEA NOT NULL);
+                 CREATE TABLE IF NOT EXISTS truce_log_pending(
+                     path TEXT PRIMARY KEY,
+                     size BIGINT NOT NULL CHECK (size > 0),
+                     bytes BYTEA NOT NULL);
+                 CREATE INDEX IF NOT EXISTS truce_log_pending_size
+                     ON truce_log_pending(size, path);
+                 CREATE TABLE IF NOT EXISTS truce_log_published(
+                     id BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+                     size BIGINT NOT NULL CHECK (size >= 0));
+                 CREATE TABLE IF NOT EXISTS truce_lease(
+                     id BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+                     holder TEXT NOT NULL,
+                     epoch BIGINT NOT NULL CHECK (epoch >= 0),
+                     expires_at TIMESTAMPTZ NOT NULL);
+                 INSERT INTO truce_lease(id, holder, epoch, expires_at)
+                     VALUES (TRUE, '', 0, '-infinity') ON CONFLICT (id) DO NOTHING;",
             )
             .map_err(pg("creating the schema"))?;
             let version: Option<String> = tx
                 .query_opt("SELECT value FROM truce_log_meta WHERE key = 'schema'", &[])
                 .map_err(pg("reading the schema version"))?
                 .map(|r| r.get(0));
-            if let Some(v) = version {
+            if version.as_deref() == Some("1") {
+                // Version 1 had no pending objects, publication record or lease: the tables
+                // above are all it needs (its objects were all written before its commits).
+                tx.execute(
+                    "UPDATE truce_log_meta SET value = $1 WHERE key = 'schema'",
+                    &[&SCHEMA_VERSION],
+                )
+                .map_err(pg("upgrading the schema"))?;
+            } else if let Some(v) = version {
                 if v != SCHEMA_VERSION {
                     return Err(ClusterError::Corrupt(format!(
                         "{} has schema version {v}; this truce reads version {SCHEMA_VERSION}",
@@ -320,18 +368,22 @@ impl Db {
         })
     }
 
-    /// THE commit point, with the row lock held over the writes before it: in one transaction,
-    /// locks the latest checkpoint's row (`SELECT … FOR UPDATE`; another writer's commit waits
-    /// for it, at most `lock_timeout`), checks its size is `old_size` ([`Cas::Conflict`] if not,
-    /// before `before_swap` runs), runs `before_swap` (the object writes) while holding the lock,
-    /// then moves the latest checkpoint to `cp` (`UPDATE … WHERE size = old_size`), records it,
-    /// and commits. If `before_swap` fails, the transaction is rolled back and its error
-    /// returned: nothing committed.
-    pub fn locked_swap(
+    /// THE commit point, in one transaction: checks the sequencer lease is still `epoch`'s and
+    /// not expired by PostgreSQL's clock (`SELECT … FOR KEY SHARE`: a takeover's `acquire`,
+    /// which locks the row `FOR UPDATE`, waits for this transaction, so every commit of an
+    /// epoch is ordered before the next epoch begins) — [`Cas::Fenced`] if not —, moves the
+    /// latest checkpoint from `old_size` to `cp` (`UPDATE … WHERE size = old_size`;
+    /// [`Cas::Conflict`] if it is not `old_size`), records `cp` among the signed checkpoints and
+    /// stores `objects` (each `(path, bytes)`: the batch's new tiles and bundles) as pending
+    /// objects made at `cp.size`, runs `in_tx` (tests: a stop inside the transaction), and
+    /// commits. All of it is durable when this returns [`Cas::Swapped`], or none of it.
+    pub fn commit(
         &self,
+        epoch: i64,
         old_size: u64,
         cp: &SignedCheckpoint,
-        before_swap: impl FnOnce() -> Result<(), StoreError>,
+        objects: &[(String, Vec<u8>)],
+        in_tx: impl FnOnce() -> Result<(), StoreError>,
     ) -> Result<Cas, StoreError> {
         let old = to_i64(old_size, "checkpoint size")?;
         let new = to_i64(cp.size, "checkpoint size")?;
@@ -348,17 +400,17 @@ impl Db {
         };
         let what = "committing a checkpoint";
         let mut tx = c.transaction().map_err(pg(what))?;
-        let stored = tx
-            .query_opt("SELECT size FROM truce_log_latest FOR UPDATE", &[])
+        let leased = tx
+            .query_opt(
+                "SELECT 1 FROM truce_lease
+                 WHERE id AND epoch = $1 AND expires_at > clock_timestamp() FOR KEY SHARE",
+                &[&epoch],
+            )
             .map_err(pg(what))?
-            .map(|r| to_u64(r.get(0), "checkpoint size"))
-            .transpose()?;
-        match stored {
-            None => return Ok(Cas::NotInitialised),
-            Some(stored) if stored != old_size => return Ok(Cas::Conflict { stored }),
-            Some(_) => {}
+            .is_some();
+        if !leased {
+            return Ok(Cas::Fenced);
         }
-        before_swap()?;
         let swapped = tx
             .execute(
                 "UPDATE truce_log_latest SET size = $1, root = $2, note = $3
@@ -367,68 +419,253 @@ impl Db {
             )
             .map_err(pg(what))?;
         if swapped != 1 {
-            return Err(ClusterError::Corrupt(format!(
-                "the latest checkpoint's row changed under its lock (expected size {old_size})"
-            ))
-            .into());
+            let stored = tx
+                .query_opt("SELECT size FROM truce_log_latest", &[])
+                .map_err(pg(what))?
+                .map(|r| to_u64(r.get(0), "checkpoint size"))
+                .transpose()?;
+            // Dropping the transaction rolls it back (it changed nothing).
+            return Ok(match stored {
+                Some(stored) => Cas::Conflict { stored },
+                None => Cas::NotInitialised,
+            });
         }
         tx.execute(
             "INSERT INTO truce_log_checkpoints(size, root, note) VALUES ($1, $2, $3)",
             &[&new, &root, &cp.note],
         )
         .map_err(pg(what))?;
+        if !objects.is_empty() {
+            let paths: Vec<&str> = objects.iter().map(|(p, _)| p.as_str()).collect();
+            let bytes: Vec<&[u8]> = objects.iter().map(|(_, b)| b.as_slice()).collect();
+            tx.execute(
+                "INSERT INTO truce_log_pending(path, size, bytes)
+                 SELECT p, $1::bigint, b FROM unnest($2::text[], $3::bytea[]) AS o(p, b)",
+                &[&new, &paths, &bytes],
+            )
+            .map_err(pg(what))?;
+        }
+        in_tx()?;
         tx.commit().map_err(pg(what))?;
         Ok(Cas::Swapped)
     }
 
-    /// THE commit point: in one transaction, moves the latest checkpoint from `old_size` to
-    /// `cp` (`UPDATE … WHERE size = old_size`: a concurrent swap waits for the row lock, then
-    /// finds the size changed) and records `cp` among the signed checkpoints. Either both happen
-    /// and are durable when this returns [`Cas::Swapped`], or neither.
+    /// [`commit`](Self::commit) of a checkpoint alone (no objects).
     pub fn compare_and_swap(
         &self,
+        epoch: i64,
         old_size: u64,
         cp: &SignedCheckpoint,
-    ) -> Result<Cas, ClusterError> {
-        let old = to_i64(old_size, "checkpoint size")?;
-        let new = to_i64(cp.size, "checkpoint size")?;
-        if new <= old {
-            return Err(ClusterError::Corrupt(format!(
-                "a commit must grow the log: size {old_size} to {}",
-                cp.size
-            )));
-        }
-        let root = &cp.root.0[..];
+    ) -> Result<Cas, StoreError> {
+        self.commit(epoch, old_size, cp, &[], || Ok(()))
+    }
+
+    /// The pending (committed, maybe not yet published) object at `path`.
+    pub fn pending(&self, path: &str) -> Result<Option<Vec<u8>>, ClusterError> {
         self.with(|c| {
-            let mut tx = c.transaction().map_err(pg("committing a checkpoint"))?;
-            let swapped = tx
-                .execute(
-                    "UPDATE truce_log_latest SET size = $1, root = $2, note = $3
-                     WHERE id AND size = $4",
-                    &[&new, &root, &cp.note, &old],
-                )
-                .map_err(pg("committing a checkpoint"))?;
-            if swapped != 1 {
-                let stored = tx
-                    .query_opt("SELECT size FROM truce_log_latest", &[])
-                    .map_err(pg("committing a checkpoint"))?
-                    .map(|r| to_u64(r.get(0), "checkpoint size"))
-                    .transpose()?;
-                // Dropping the transaction rolls it back (it changed nothing).
-                return Ok(match stored {
-                    Some(stored) => Cas::Conflict { stored },
-                    None => Cas::NotInitialised,
-                });
-            }
-            tx.execute(
-                "INSERT INTO truce_log_checkpoints(size, root, note) VALUES ($1, $2, $3)",
-                &[&new, &root, &cp.note],
+            Ok(c.query_opt(
+                "SELECT bytes FROM truce_log_pending WHERE path = $1",
+                &[&path],
             )
-            .map_err(pg("committing a checkpoint"))?;
-            tx.commit().map_err(pg("committing a checkpoint"))?;
-            Ok(Cas::Swapped)
+            .map_err(pg("reading a pending object"))?
+            .map(|r| r.get(0)))
         })
     }
+
+    /// Up to `limit` pending objects made at sizes up to `upto`, in (size, path) order after
+    /// `after` (`None`: from the first): `(size, path, bytes)`.
+    pub fn pending_page(
+        &self,
+        upto: u64,
+        after: Option<&(u64, String)>,
+        limit: usize,
+    ) -> Result<Vec<(u64, String, Vec<u8>)>, ClusterError> {
+        let upto = to_i64(upto, "checkpoint size")?;
+        let (from_size, from_path) = match after {
+            Some((s, p)) => (to_i64(*s, "checkpoint size")?, p.clone()),
+            None => (-1, String::new()),
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(|c| {
+            c.query(
+                "SELECT size, path, bytes FROM truce_log_pending
+                 WHERE size <= $1::bigint AND (size, path) > ($2::bigint, $3::text)
+                 ORDER BY size, path LIMIT $4",
+                &[&upto, &from_size, &from_path, &limit],
+            )
+            .map_err(pg("reading pending objects"))?
+            .iter()
+            .map(|r| Ok((to_u64(r.get(0), "object size")?, r.get(1), r.get(2))))
+            .collect()
+        })
+    }
+
+    /// How many objects are pending (committed, not yet known to be in the bucket).
+    pub fn pending_count(&self) -> Result<u64, ClusterError> {
+        self.with(|c| {
+            let n: i64 = c
+                .query_one("SELECT count(*) FROM truce_log_pending", &[])
+                .map_err(pg("counting pending objects"))?
+                .get(0);
+            to_u64(n, "count")
+        })
+    }
+
+    /// The size of the last checkpoint known to be published in the bucket with every object
+    /// it names.
+    pub fn published_size(&self) -> Result<u64, ClusterError> {
+        self.with(|c| {
+            let n: Option<i64> = c
+                .query_opt("SELECT size FROM truce_log_published", &[])
+                .map_err(pg("reading the published size"))?
+                .map(|r| r.get(0));
+            to_u64(n.unwrap_or(0), "published size")
+        })
+    }
+
+    /// Records that the bucket holds every object made at sizes up to `size` and a checkpoint
+    /// at least that large: the published size moves up to it and those pending objects are
+    /// deleted (one transaction).
+    pub fn mark_published(&self, size: u64) -> Result<(), ClusterError> {
+        let size = to_i64(size, "checkpoint size")?;
+        let what = "recording a publication";
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(pg(what))?;
+            tx.execute(
+                "INSERT INTO truce_log_published(id, size) VALUES (TRUE, $1)
+                 ON CONFLICT (id) DO UPDATE
+                 SET size = GREATEST(truce_log_published.size, EXCLUDED.size)",
+                &[&size],
+            )
+            .map_err(pg(what))?;
+            tx.execute("DELETE FROM truce_log_pending WHERE size <= $1", &[&size])
+                .map_err(pg(what))?;
+            tx.commit().map_err(pg(what))
+        })
+    }
+
+    /// Takes the sequencer lease for `holder` if it is free or expired (by PostgreSQL's clock):
+    /// its epoch grows by one and it expires `ttl` from now. `None` if another holds it. Waits
+    /// (at most `lock_timeout`) for commits of the current epoch in flight.
+    pub fn lease_acquire(&self, holder: &str, ttl: Duration) -> Result<Option<i64>, ClusterError> {
+        let what = "acquiring the sequencer lease";
+        let ttl = ttl.as_secs_f64();
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(pg(what))?;
+            tx.execute(
+                "INSERT INTO truce_lease(id, holder, epoch, expires_at)
+                 VALUES (TRUE, '', 0, '-infinity') ON CONFLICT (id) DO NOTHING",
+                &[],
+            )
+            .map_err(pg(what))?;
+            // Without a lock first: a lease that is held is answered at once, without queueing
+            // behind (and delaying) the holder's commits and renewals.
+            let expired: bool = tx
+                .query_one(
+                    "SELECT expires_at <= clock_timestamp() FROM truce_lease WHERE id",
+                    &[],
+                )
+                .map_err(pg(what))?
+                .get(0);
+            if !expired {
+                return Ok(None);
+            }
+            let free: bool = tx
+                .query_one(
+                    "SELECT expires_at <= clock_timestamp() FROM truce_lease WHERE id FOR UPDATE",
+                    &[],
+                )
+                .map_err(pg(what))?
+                .get(0);
+            if !free {
+                return Ok(None);
+            }
+            let epoch: i64 = tx
+                .query_one(
+                    "UPDATE truce_lease SET holder = $1, epoch = epoch + 1,
+                         expires_at = clock_timestamp() + make_interval(secs => $2)
+                     WHERE id RETURNING epoch",
+                    &[&holder, &ttl],
+                )
+                .map_err(pg(what))?
+                .get(0);
+            tx.commit().map_err(pg(what))?;
+            Ok(Some(epoch))
+        })
+    }
+
+    /// Extends the lease of `epoch` to `ttl` from now, if it is still held (not expired, not
+    /// taken over); `false` if it is not.
+    pub fn lease_renew(&self, epoch: i64, ttl: Duration) -> Result<bool, ClusterError> {
+        let ttl = ttl.as_secs_f64();
+        self.with(|c| {
+            Ok(c.execute(
+                "UPDATE truce_lease SET expires_at = clock_timestamp() + make_interval(secs => $2)
+                 WHERE id AND epoch = $1 AND expires_at > clock_timestamp()",
+                &[&epoch, &ttl],
+            )
+            .map_err(pg("renewing the sequencer lease"))?
+                == 1)
+        })
+    }
+
+    /// Ends the lease of `epoch` now (if it is still held), so another can take it at once.
+    pub fn lease_release(&self, epoch: i64) -> Result<(), ClusterError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE truce_lease SET expires_at = clock_timestamp()
+                 WHERE id AND epoch = $1 AND expires_at > clock_timestamp()",
+                &[&epoch],
+            )
+            .map_err(pg("releasing the sequencer lease"))?;
+            Ok(())
+        })
+    }
+
+    /// Whether the lease of `epoch` is held now (not expired, not taken over).
+    pub fn lease_valid(&self, epoch: i64) -> Result<bool, ClusterError> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "SELECT 1 FROM truce_lease
+                 WHERE id AND epoch = $1 AND expires_at > clock_timestamp()",
+                &[&epoch],
+            )
+            .map_err(pg("checking the sequencer lease"))?
+            .is_some())
+        })
+    }
+
+    /// The lease as it stands: `None` if nobody ever took it.
+    pub fn lease_state(&self) -> Result<Option<LeaseState>, ClusterError> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "SELECT holder, epoch, expires_at > clock_timestamp(),
+                        GREATEST(EXTRACT(EPOCH FROM expires_at - clock_timestamp()), 0)::float8
+                 FROM truce_lease WHERE id AND epoch > 0",
+                &[],
+            )
+            .map_err(pg("reading the sequencer lease"))?
+            .map(|r| LeaseState {
+                holder: r.get(0),
+                epoch: r.get(1),
+                held: r.get(2),
+                remaining: Duration::try_from_secs_f64(r.get(3)).unwrap_or_default(),
+            }))
+        })
+    }
+}
+
+/// The sequencer lease as PostgreSQL holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeaseState {
+    /// Who took it last.
+    pub holder: String,
+    /// Its epoch (1 for the first holder, one more at each takeover).
+    pub epoch: i64,
+    /// Whether it is held now (not expired).
+    pub held: bool,
+    /// How long until it expires (zero if it has).
+    pub remaining: Duration,
 }
 
 /// `postgres://user@host:port/db` (never the password) for messages.

@@ -2,179 +2,24 @@
 //! (fsync on), each test with its own database and bucket: the sequencer appends batches (partial
 //! tiles growing, full tiles, a second tile level), `truce log check` passes, the bucket alone
 //! verifies as a static mirror with `truce_verify` (read straight from the bucket, and copied
-//! object by object to a directory), a stale size is a conflict that writes nothing, a deposed
-//! writer's objects are overwritten by the winner and never become visible, and a crash after the
-//! objects or after the compare-and-swap leaves a consistent log and bucket.
+//! object by object to a directory), a stale size is a conflict that writes nothing, a writer
+//! that dies inside its transaction leaves nothing anywhere, a second live writer waits for the
+//! row lock and conflicts, a crash or failure at each step of the publication leaves a
+//! consistent (only behind) bucket that the next publication catches up, and with the bucket
+//! down the log stays up (commits are durable in PostgreSQL and served from it).
 
-use std::collections::BTreeSet;
+mod common;
+
+use common::*;
 use std::sync::{Arc, Mutex};
 use truce_cluster::bucket::{Bucket, BucketConfig};
-use truce_cluster::testkit::{Garage, Postgres};
-use truce_cluster::{ClusterStorage, FailPoint};
-use truce_log::{
-    key_from_seed, open_checkpoint, parse_tile_path, parse_verifier, KeyPair, TilePath,
-};
+use truce_cluster::{ClusterError, ClusterStorage, FailPoint};
 use truce_store::{LogStorage, Sequencer, StoreError};
-use truce_verify::{verify, DirSource, Options, Source, Trust, VerifyError};
+use truce_verify::verify;
 
-const ORIGIN: &str = "cluster.test.example/log";
-
-fn key() -> KeyPair {
-    key_from_seed(ORIGIN, [9; 32]).unwrap()
-}
-
-/// The servers and this test's database and bucket.
-struct Env {
-    _pg: Arc<Postgres>,
-    _garage: Arc<Garage>,
-    url: String,
-    bucket: BucketConfig,
-}
-
-impl Env {
-    fn new() -> Env {
-        let pg = Postgres::shared().unwrap_or_else(|e| panic!("{e}"));
-        let garage = Garage::shared().unwrap_or_else(|e| panic!("{e}"));
-        let url = pg.database().unwrap();
-        let bucket = garage.bucket().unwrap();
-        Env {
-            _pg: pg,
-            _garage: garage,
-            url,
-            bucket,
-        }
-    }
-
-    fn storage(&self) -> ClusterStorage {
-        ClusterStorage::open(&self.url, &self.bucket).unwrap()
-    }
-
-    fn create(&self) -> Sequencer<ClusterStorage> {
-        Sequencer::create(self.storage(), ORIGIN, &key().signer).unwrap()
-    }
-
-    fn open(&self) -> Sequencer<ClusterStorage> {
-        Sequencer::open(self.storage(), &key().signer).unwrap()
-    }
-}
-
-fn entries(tag: &str, n: usize) -> Vec<Vec<u8>> {
-    (0..n)
-        .map(|i| format!("{tag} entry {i}").into_bytes())
-        .collect()
-}
-
-fn append(seq: &mut Sequencer<ClusterStorage>, e: &[Vec<u8>]) -> Result<u64, StoreError> {
-    let refs: Vec<&[u8]> = e.iter().map(Vec::as_slice).collect();
-    seq.append(&refs).map(|a| a.checkpoint.size)
-}
-
-/// The bucket read as a static mirror by the verifier, with no database.
-struct BucketSource(Bucket);
-
-impl Source for BucketSource {
-    fn describe(&self) -> String {
-        self.0.describe().to_string()
-    }
-
-    fn checkpoint(&self) -> Result<Vec<u8>, VerifyError> {
-        self.0
-            .get("checkpoint")
-            .map_err(|e| VerifyError::Unreachable {
-                what: "checkpoint".into(),
-                why: e.to_string(),
-            })?
-            .ok_or_else(|| VerifyError::Unreachable {
-                what: "checkpoint".into(),
-                why: "no checkpoint object".into(),
-            })
-    }
-
-    fn tile(&self, path: &TilePath) -> Result<Option<Vec<u8>>, VerifyError> {
-        let p = path.to_path();
-        self.0.get(&p).map_err(|e| VerifyError::Unreachable {
-            what: p,
-            why: e.to_string(),
-        })
-    }
-
-    fn derived_findings(&self) -> Result<Option<truce_verify::source::Derived>, VerifyError> {
-        Ok(None)
-    }
-
-    fn derived_compliance(&self) -> Result<Option<truce_verify::source::Derived>, VerifyError> {
-        Ok(None)
-    }
-}
-
-fn options() -> Options<'static> {
-    Options {
-        trust: Trust::LogKey(key().verifier),
-        state: None,
-        replay: false,
-        progress: None,
-    }
-}
-
-/// Verifies the bucket alone, read straight from it as a static mirror, and copied to a
-/// directory; returns the size it verified.
-fn verify_bucket(config: &BucketConfig) -> u64 {
-    let report = verify(&BucketSource(Bucket::open(config).unwrap()), &options()).unwrap();
-    assert!(report.ok, "bucket: {}", report.to_text());
-    assert_eq!(verify_copy(config), report.size.unwrap());
-    report.size.unwrap()
-}
-
-/// Copies every object of the bucket to a directory (each the checkpoint or at a C2SP path) and
-/// verifies the directory as a mirror; returns the size it verified.
-fn verify_copy(config: &BucketConfig) -> u64 {
-    let names = Bucket::open(config).unwrap().list(None).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let threads = 8;
-    std::thread::scope(|s| {
-        for part in 0..threads {
-            let (names, dir) = (&names, dir.path());
-            s.spawn(move || {
-                let bucket = Bucket::open(config).unwrap();
-                for name in names.iter().skip(part).step_by(threads) {
-                    if name != "checkpoint" {
-                        parse_tile_path(name).unwrap_or_else(|e| panic!("object {name}: {e}"));
-                    }
-                    let data = bucket.get(name).unwrap().unwrap();
-                    let path = dir.join(name);
-                    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-                    std::fs::write(path, data).unwrap();
-                }
-            });
-        }
-    });
-    let report = verify(&DirSource::new(dir.path()), &options()).unwrap();
-    assert!(report.ok, "directory copy: {}", report.to_text());
-    report.size.unwrap()
-}
-
-/// The bucket's `checkpoint` is one PostgreSQL holds, with the same root; returns its size.
-fn bucket_checkpoint_agrees(storage: &ClusterStorage) -> u64 {
-    let v = parse_verifier(&key().verifier).unwrap();
-    let note = storage.bucket().get("checkpoint").unwrap().unwrap();
-    let cp = open_checkpoint(&note, &v).unwrap();
-    let stored = storage
-        .db()
-        .checkpoint_at(cp.size)
-        .unwrap()
-        .unwrap_or_else(|| panic!("the bucket names size {}, unknown to PostgreSQL", cp.size));
-    assert_eq!(stored.root, cp.root.0, "size {}", cp.size);
-    cp.size
-}
-
-fn objects(storage: &ClusterStorage) -> BTreeSet<String> {
-    storage.bucket().list(None).unwrap().into_iter().collect()
-}
-
-fn check(storage: &ClusterStorage) -> u64 {
-    truce_store::check::check(storage, |_, _| {})
-        .unwrap_or_else(|e| panic!("check: {e}"))
-        .entries
+/// Pending objects (committed, not yet known to be in the bucket).
+fn pending(storage: &ClusterStorage) -> u64 {
+    storage.db().pending_count().unwrap()
 }
 
 #[test]
@@ -190,7 +35,12 @@ fn sequencer_appends_and_the_bucket_is_a_mirror() {
         .enumerate()
     {
         size = append(&mut seq, &entries(&format!("batch {b}"), n)).unwrap();
-        assert_eq!(bucket_checkpoint_agrees(seq.reader().storage()), size);
+        let storage = seq.reader().storage();
+        assert_eq!(bucket_checkpoint_agrees(storage), size);
+        // Published right after the commit: nothing left pending.
+        assert_eq!(pending(storage), 0);
+        assert_eq!(storage.db().published_size().unwrap(), size);
+        assert!(storage.publish_error().is_none());
     }
     assert_eq!(size, 1822);
     assert_eq!(check(seq.reader().storage()), size);
@@ -245,37 +95,30 @@ fn a_stale_size_is_a_conflict_and_writes_nothing() {
 }
 
 #[test]
-fn a_deposed_writer_never_becomes_visible() {
+fn a_writer_dying_in_its_transaction_leaves_nothing_and_live_writers_serialise() {
     let env = Env::new();
     let mut first = env.create();
     append(&mut first, &entries("start", 10)).unwrap();
     drop(first);
-    // Two sequencers at size 10. The loser writes its objects (10 → 15), then dies before its
-    // compare-and-swap; the winner commits the same sizes with other entries, over them.
+    // Two sequencers at size 10. The loser dies inside its transaction (before COMMIT): nothing
+    // of it anywhere; the winner commits the same sizes with other entries.
     let mut winner = env.open();
     let mut loser = env.open();
     loser
         .reader()
         .storage()
-        .set_fail_point(Some(FailPoint::AfterObjects));
+        .set_fail_point(Some(FailPoint::InTransaction));
     assert!(matches!(
         append(&mut loser, &entries("loser", 5)),
         Err(StoreError::Injected(_))
     ));
     let storage = loser.reader().storage();
     storage.set_fail_point(None);
-    let lost = storage
-        .bucket()
-        .get("tile/entries/000.p/15")
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        truce_log::decode_bundle(&lost).unwrap()[10],
-        b"loser entry 0"
-    );
     assert_eq!(storage.db().latest_size().unwrap(), Some(10));
+    assert_eq!(storage.db().checkpoint_at(15).unwrap(), None);
+    assert_eq!(pending(storage), 0);
+    assert!(!objects(storage).contains("tile/entries/000.p/15"));
     assert_eq!(append(&mut winner, &entries("winner", 5)).unwrap(), 15);
-    // What is at the committed paths is the winner's: its entries, its root.
     let bundle = storage
         .bucket()
         .get("tile/entries/000.p/15")
@@ -297,20 +140,21 @@ fn a_deposed_writer_never_becomes_visible() {
         })
     ));
     assert_eq!(objects(loser.reader().storage()), before);
+    assert_eq!(pending(loser.reader().storage()), 0);
     assert_eq!(loser.size(), 15);
     assert_eq!(
         loser.reader().entry(12).unwrap(),
         b"winner entry 2".to_vec()
     );
 
-    // Two live writers at 15: while the one holding the row lock writes its objects, the other's
-    // commit waits, then conflicts and writes nothing (no object of its size 20 appears).
+    // Two live writers at 15: while one is inside its transaction, the other's commit waits for
+    // the row lock, then conflicts and writes nothing (no object of its size 20 appears).
     let winner = Arc::new(Mutex::new(winner));
     let w = winner.clone();
     let other: Arc<Mutex<Option<std::thread::JoinHandle<_>>>> = Arc::new(Mutex::new(None));
     let o = other.clone();
     loser.reader().storage().set_hook(Some(Box::new(move |at| {
-        if at == FailPoint::AfterObjects {
+        if at == FailPoint::InTransaction {
             let w = w.clone();
             *o.lock().unwrap() = Some(std::thread::spawn(move || {
                 append(&mut w.lock().unwrap(), &entries("second", 5))
@@ -352,45 +196,72 @@ fn a_crash_between_steps_leaves_a_consistent_log() {
     let mut seq = env.create();
     append(&mut seq, &entries("a", 20)).unwrap();
 
-    // Crash after the objects, before the compare-and-swap: nothing committed or published.
+    // Crash inside the transaction: nothing committed, stored or published.
     seq.reader()
         .storage()
-        .set_fail_point(Some(FailPoint::AfterObjects));
+        .set_fail_point(Some(FailPoint::InTransaction));
     assert!(matches!(
         append(&mut seq, &entries("lost", 7)),
         Err(StoreError::Injected(_))
     ));
     let storage = seq.reader().storage();
-    assert!(objects(storage).contains("tile/entries/000.p/27"));
+    assert!(!objects(storage).contains("tile/entries/000.p/27"));
+    assert_eq!(pending(storage), 0);
     assert_eq!(storage.db().latest_size().unwrap(), Some(20));
     assert_eq!(seq.size(), 20);
     assert_eq!(bucket_checkpoint_agrees(storage), 20);
     assert_eq!(check(storage), 20);
     assert_eq!(verify_bucket(&env.bucket), 20);
 
-    // Crash after the compare-and-swap, before the publication: committed, the bucket behind
-    // (and still a consistent mirror); the sequencer reloads the committed batch.
+    // Crash after the commit, before the publication: committed and served from PostgreSQL,
+    // the bucket behind (and still a consistent mirror); the sequencer reloads the batch.
     seq.reader()
         .storage()
-        .set_fail_point(Some(FailPoint::AfterCas));
+        .set_fail_point(Some(FailPoint::AfterCommit));
     assert!(matches!(
         append(&mut seq, &entries("kept", 7)),
         Err(StoreError::Injected(_))
     ));
     let storage = seq.reader().storage();
     assert_eq!(storage.db().latest_size().unwrap(), Some(27));
+    assert!(pending(storage) > 0);
+    assert!(!objects(storage).contains("tile/entries/000.p/27"));
     assert_eq!(seq.size(), 27);
     assert_eq!(seq.reader().entry(20).unwrap(), b"kept entry 0".to_vec());
     assert_eq!(bucket_checkpoint_agrees(storage), 20);
     assert_eq!(verify_bucket(&env.bucket), 20);
     assert_eq!(check(storage), 27);
-    // Publishing catches the bucket up; so would the next commit.
-    storage.publish_checkpoint().unwrap();
+    // Publishing catches the bucket up.
+    assert_eq!(storage.publish_checkpoint().unwrap(), 27);
+    assert_eq!(pending(storage), 0);
     assert_eq!(bucket_checkpoint_agrees(storage), 27);
-    storage.set_fail_point(None);
+    assert_eq!(verify_bucket(&env.bucket), 27);
+
+    // A publication stopped after the objects, before the checkpoint: the commit stands (it is
+    // durable), the failure is remembered, the objects stay pending until a publication
+    // records them; the next commit publishes everything pending.
+    storage.set_fail_point(Some(FailPoint::AfterObjects));
     assert_eq!(append(&mut seq, &entries("b", 3)).unwrap(), 30);
-    assert_eq!(bucket_checkpoint_agrees(seq.reader().storage()), 30);
-    assert_eq!(verify_bucket(&env.bucket), 30);
+    let storage = seq.reader().storage();
+    assert!(storage.publish_error().unwrap().contains("AfterObjects"));
+    assert!(objects(storage).contains("tile/entries/000.p/30"));
+    assert!(pending(storage) > 0);
+    assert_eq!(bucket_checkpoint_agrees(storage), 27);
+    assert_eq!(verify_bucket(&env.bucket), 27);
+    storage.set_fail_point(Some(FailPoint::BeforeCheckpoint));
+    assert_eq!(append(&mut seq, &entries("c", 4)).unwrap(), 34);
+    let storage = seq.reader().storage();
+    assert!(storage.publish_error().is_some());
+    assert_eq!(bucket_checkpoint_agrees(storage), 27);
+    assert_eq!(check(storage), 34);
+    storage.set_fail_point(None);
+    assert_eq!(append(&mut seq, &entries("d", 1)).unwrap(), 35);
+    let storage = seq.reader().storage();
+    assert!(storage.publish_error().is_none());
+    assert_eq!(pending(storage), 0);
+    assert_eq!(storage.db().published_size().unwrap(), 35);
+    assert_eq!(bucket_checkpoint_agrees(storage), 35);
+    assert_eq!(verify_bucket(&env.bucket), 35);
 }
 
 #[test]
@@ -405,20 +276,28 @@ fn init_twice_and_bucket_checkpoint_never_goes_back() {
         env.storage().init(&meta, &empty),
         Err(StoreError::AlreadyInitialised { .. })
     ));
-    // A handle that publishes an older state leaves the newer checkpoint in place.
+    // Publishing again leaves the checkpoint as it is.
     let other = env.storage();
     append(&mut seq, &entries("b", 5)).unwrap();
-    other.publish_checkpoint().unwrap();
+    assert_eq!(other.publish_checkpoint().unwrap(), 10);
     assert_eq!(bucket_checkpoint_agrees(&other), 10);
     assert!(other.publish_error().is_none());
+    // A storage without the lease may read, never write or publish.
+    let reader = env.reader();
+    assert!(matches!(
+        reader.publish_checkpoint(),
+        Err(ClusterError::NoLease)
+    ));
+    let mut ro = Sequencer::open(env.reader(), &key().signer).unwrap();
+    let e = append(&mut ro, &entries("c", 1)).unwrap_err();
+    assert!(ClusterError::is_fenced(&e), "{e}");
+    assert_eq!(reader.db().latest_size().unwrap(), Some(10));
+    assert_eq!(ro.reader().entry(7).unwrap(), b"b entry 2".to_vec());
 }
 
 #[test]
-fn an_unreachable_bucket_fails_in_time_and_commits_nothing() {
+fn with_the_bucket_down_the_log_stays_up_and_catches_up() {
     let env = Env::new();
-    let mut seq = env.create();
-    append(&mut seq, &entries("a", 5)).unwrap();
-    drop(seq);
     let port = truce_cluster::testkit::free_port().unwrap();
     let dead = BucketConfig {
         endpoint: format!("http://127.0.0.1:{port}"),
@@ -426,19 +305,28 @@ fn an_unreachable_bucket_fails_in_time_and_commits_nothing() {
         ..env.bucket.clone()
     };
     let start = std::time::Instant::now();
-    let storage = ClusterStorage::open(&env.url, &dead).unwrap();
-    let mut seq = match Sequencer::open(storage, &key().signer) {
-        Err(e) => {
-            // Loading the edge reads the bucket: an error naming it.
-            assert!(e.to_string().contains("object store"), "{e}");
-            assert!(start.elapsed() < std::time::Duration::from_secs(30));
-            return;
-        }
-        Ok(s) => s,
-    };
-    assert!(append(&mut seq, &entries("b", 1)).is_err());
-    assert!(start.elapsed() < std::time::Duration::from_secs(30));
-    assert_eq!(seq.reader().storage().db().latest_size().unwrap(), Some(5));
+    let storage = ClusterStorage::open(&env.url, &dead)
+        .unwrap()
+        .with_lease(env.lease.clone());
+    // The commit point is PostgreSQL alone: creating and appending succeed, each publication
+    // fails in time and is remembered; reads are served from the pending objects.
+    let mut seq = Sequencer::create(storage, ORIGIN, &key().signer).unwrap();
+    assert!(seq.reader().storage().publish_error().is_some());
+    assert_eq!(append(&mut seq, &entries("a", 5)).unwrap(), 5);
+    assert_eq!(append(&mut seq, &entries("b", 300)).unwrap(), 305);
+    let storage = seq.reader().storage();
+    let why = storage.publish_error().unwrap();
+    assert!(why.contains("127.0.0.1"), "{why}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(60));
+    assert_eq!(storage.db().latest_size().unwrap(), Some(305));
+    assert_eq!(seq.reader().entry(7).unwrap(), b"b entry 2".to_vec());
+    assert_eq!(check(seq.reader().storage()), 305);
+    // The live bucket gets everything at the next publication.
+    let live = env.storage();
+    assert_eq!(live.publish_checkpoint().unwrap(), 305);
+    assert_eq!(pending(&live), 0);
+    assert_eq!(bucket_checkpoint_agrees(&live), 305);
+    assert_eq!(verify_bucket(&env.bucket), 305);
 }
 
 #[test]

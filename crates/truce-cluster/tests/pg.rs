@@ -1,9 +1,11 @@
 //! The PostgreSQL side of `truce-cluster` against a real, throw-away PostgreSQL 15: the schema is
 //! created idempotently (also by several connections at once), `init` happens once, and the
 //! compare-and-swap on the checkpoint size is the one commit point — a stale size is a conflict
-//! that changes nothing, and of writers racing from one size exactly one wins.
+//! that changes nothing, of writers racing from one size exactly one wins, and a commit under an
+//! epoch that is not the lease's is refused.
 
 use std::sync::{Arc, Barrier};
+use std::time::Duration;
 use truce_cluster::pg::{Cas, Db};
 use truce_cluster::testkit::Postgres;
 use truce_log::{key_from_seed, parse_signer, sign_checkpoint, Hash, SignedCheckpoint};
@@ -25,6 +27,13 @@ fn meta() -> LogMeta {
     }
 }
 
+/// Takes the (free) lease on `db`: its epoch.
+fn lease(db: &Db) -> i64 {
+    db.lease_acquire("pg-test", Duration::from_secs(60))
+        .unwrap()
+        .expect("the lease is free")
+}
+
 fn pg() -> Arc<Postgres> {
     Postgres::shared().unwrap_or_else(|e| panic!("{e}"))
 }
@@ -39,8 +48,9 @@ fn schema_init_and_compare_and_swap() {
     Db::connect(&url).unwrap().ensure_schema().unwrap();
     assert_eq!(db.meta().unwrap(), None);
     assert_eq!(db.latest().unwrap(), None);
+    let epoch = lease(&db);
     assert_eq!(
-        db.compare_and_swap(0, &checkpoint(1, 1)).unwrap(),
+        db.compare_and_swap(epoch, 0, &checkpoint(1, 1)).unwrap(),
         Cas::NotInitialised
     );
 
@@ -51,7 +61,7 @@ fn schema_init_and_compare_and_swap() {
     assert_eq!(db.checkpoint_sizes().unwrap(), vec![0]);
 
     let c5 = checkpoint(5, 5);
-    assert_eq!(db.compare_and_swap(0, &c5).unwrap(), Cas::Swapped);
+    assert_eq!(db.compare_and_swap(epoch, 0, &c5).unwrap(), Cas::Swapped);
     let latest = db.latest().unwrap().unwrap();
     assert_eq!(
         (latest.size, latest.root, &latest.note),
@@ -59,16 +69,28 @@ fn schema_init_and_compare_and_swap() {
     );
     // A stale size: a conflict naming the stored size, nothing changed.
     assert_eq!(
-        db.compare_and_swap(0, &checkpoint(7, 7)).unwrap(),
+        db.compare_and_swap(epoch, 0, &checkpoint(7, 7)).unwrap(),
         Cas::Conflict { stored: 5 }
     );
     assert_eq!(db.latest_size().unwrap(), Some(5));
     assert_eq!(db.checkpoint_sizes().unwrap(), vec![0, 5]);
     assert_eq!(db.checkpoint_at(7).unwrap(), None);
     // A commit must grow the log.
-    assert!(db.compare_and_swap(5, &checkpoint(5, 6)).is_err());
+    assert!(db.compare_and_swap(epoch, 5, &checkpoint(5, 6)).is_err());
+    // Under another epoch (a deposed sequencer's): refused, nothing changed.
     assert_eq!(
-        db.compare_and_swap(5, &checkpoint(9, 9)).unwrap(),
+        db.compare_and_swap(epoch + 1, 5, &checkpoint(9, 9))
+            .unwrap(),
+        Cas::Fenced
+    );
+    assert_eq!(
+        db.compare_and_swap(epoch - 1, 5, &checkpoint(9, 9))
+            .unwrap(),
+        Cas::Fenced
+    );
+    assert_eq!(db.latest_size().unwrap(), Some(5));
+    assert_eq!(
+        db.compare_and_swap(epoch, 5, &checkpoint(9, 9)).unwrap(),
         Cas::Swapped
     );
     assert_eq!(db.checkpoint_sizes().unwrap(), vec![0, 5, 9]);
@@ -87,6 +109,7 @@ fn racing_writers_exactly_one_wins() {
     let url = pg.database().unwrap();
     let db = Db::connect(&url).unwrap();
     db.init(&meta(), &checkpoint(0, 0)).unwrap();
+    let epoch = lease(&db);
     for round in 0..5u64 {
         let from = round * 10;
         let writers = 8;
@@ -100,7 +123,7 @@ fn racing_writers_exactly_one_wins() {
                     barrier.wait();
                     // Each writer a different root: only one may end up stored.
                     let cp = checkpoint(from + 10, w as u8 + 1);
-                    (w, db.compare_and_swap(from, &cp).unwrap())
+                    (w, db.compare_and_swap(epoch, from, &cp).unwrap())
                 })
             })
             .collect();
@@ -111,7 +134,7 @@ fn racing_writers_exactly_one_wins() {
             let ok = match r {
                 Cas::Swapped => true,
                 Cas::Conflict { stored } => *stored == from + 10,
-                Cas::NotInitialised => false,
+                Cas::NotInitialised | Cas::Fenced => false,
             };
             assert!(ok, "round {round}: {r:?}");
         }
