@@ -16,7 +16,7 @@
 //! the committer's epoch and has not expired (`WHERE epoch = $mine AND expires_at >
 //! clock_timestamp()`, [`crate::pg::Db::commit`]), so a sequencer that was stopped or partitioned
 //! and wakes up with a stale view of the lease has its commit refused
-//! ([`ClusterError::Fenced`](crate::ClusterError::Fenced)), whatever it believes. Publishing to
+//! ([`ClusterError::Fenced`]), whatever it believes. Publishing to
 //! the bucket checks the lease too (see the crate docs for the one write that check cannot
 //! refuse).
 //!
