@@ -49,6 +49,9 @@ pub struct Lease {
     epoch: i64,
     ttl: Duration,
     lost: AtomicBool,
+    /// Held from reading the bucket's `checkpoint` to writing it: the storages of one process
+    /// (which share its lease) never write an older one over a newer.
+    publishing: Mutex<()>,
 }
 
 /// A holder name unique to this process: the host name, the process id and random bytes.
@@ -79,6 +82,7 @@ impl Lease {
             epoch,
             ttl,
             lost: AtomicBool::new(false),
+            publishing: Mutex::new(()),
         }
     }
 
@@ -161,6 +165,11 @@ impl Lease {
     /// Whether this process already knows it is lost (a renewal or a commit found it so).
     pub fn is_lost(&self) -> bool {
         self.lost.load(Ordering::Acquire)
+    }
+
+    /// The lock held over a publication's read and write of the bucket's `checkpoint`.
+    pub(crate) fn publishing(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.publishing.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Marks it lost (a commit was fenced).

@@ -75,7 +75,8 @@
 //! **The one window**: the bucket's `checkpoint` is read, compared and written in two requests,
 //! and Garage ignores a conditional `PUT` (`If-Match`: it honours it on `GET` and copies only),
 //! so a publisher stopped between the two can, on waking, write an *older* committed checkpoint
-//! over a newer one. That checkpoint is one PostgreSQL committed (same root as PostgreSQL's at
+//! over a newer one. (Within one process the storages sharing a lease publish one at a time
+//! from the read to the write, so only a deposed process can.) That checkpoint is one PostgreSQL committed (same root as PostgreSQL's at
 //! its size), every object it names is in the bucket, so the mirror stays consistent, only
 //! behind; the lease holder's [`Publisher`] writes the latest again within [`REPUBLISH_EVERY`]
 //! (1 s). A verifier that remembers a larger checkpoint sees an older one for at most that long,
@@ -102,8 +103,10 @@ use truce_store::{Commit, LogMeta, LogStorage, StoreError};
 /// committed object not yet in the bucket).
 pub const REPUBLISH_EVERY: Duration = Duration::from_secs(1);
 
-/// Pending objects read from PostgreSQL at once when publishing.
-const PUBLISH_PAGE: usize = 256;
+/// Pending objects read back from PostgreSQL at once when publishing: at most this many…
+const PUBLISH_GROUP: usize = 256;
+/// …and about this many bytes.
+const PUBLISH_GROUP_BYTES: u64 = 32 << 20;
 
 /// Everything that can go wrong talking to PostgreSQL or the bucket.
 #[derive(Debug, thiserror::Error)]
@@ -401,46 +404,54 @@ impl ClusterStorage {
         let Some(latest) = self.db.latest()? else {
             return Ok(0);
         };
-        let mut after: Option<(u64, String)> = None;
-        loop {
-            let page = self
-                .db
-                .pending_page(latest.size, after.as_ref(), PUBLISH_PAGE)?;
-            let full = page.len() == PUBLISH_PAGE;
-            let Some((size, path, _)) = page.last() else {
-                break;
-            };
-            after = Some((*size, path.clone()));
-            self.bucket
-                .put_many(page.into_iter().map(|(_, p, b)| (p, b)).collect())?;
-            if !full {
-                break;
+        // Read back and written a group at a time (a bundle may be up to 16 MiB).
+        let index = self.db.pending_index(latest.size)?;
+        let mut group: Vec<&str> = Vec::new();
+        let mut bytes = 0u64;
+        for (i, (path, len)) in index.iter().enumerate() {
+            group.push(path);
+            bytes += len;
+            if bytes >= PUBLISH_GROUP_BYTES || group.len() >= PUBLISH_GROUP || i + 1 == index.len()
+            {
+                let objects = self.db.pending_objects(&group)?;
+                self.bucket.put_many(objects)?;
+                group.clear();
+                bytes = 0;
             }
         }
-        self.finish_publication(lease, latest.size, &latest.note)
+        self.finish_publication(lease, latest.size, &latest.note, !index.is_empty())
     }
 
     /// The end of a publication whose objects (every one made at sizes up to `size`) are in
-    /// the bucket: the bucket's `checkpoint` last, then the record in PostgreSQL.
+    /// the bucket: the bucket's `checkpoint` last, then the record in PostgreSQL (skipped when
+    /// nothing was written: nothing changed).
     fn finish_publication(
         &self,
         lease: &Lease,
         size: u64,
         note: &[u8],
+        wrote_objects: bool,
     ) -> Result<u64, ClusterError> {
         self.fail_at(FailPoint::AfterObjects)?;
         self.check_lease(lease)?;
         let origin = self.origin()?;
-        let there = self.bucket.get(CHECKPOINT)?;
-        let as_large = there
-            .as_deref()
-            .and_then(note_head)
-            .is_some_and(|(o, s)| o == origin && s >= size);
-        if !as_large {
-            self.fail_at(FailPoint::BeforeCheckpoint)?;
-            self.bucket.put(CHECKPOINT, note)?;
+        let wrote_checkpoint = {
+            // One publication of this process at a time from the read to the write.
+            let _one = lease.publishing();
+            let there = self.bucket.get(CHECKPOINT)?;
+            let as_large = there
+                .as_deref()
+                .and_then(note_head)
+                .is_some_and(|(o, s)| o == origin && s >= size);
+            if !as_large {
+                self.fail_at(FailPoint::BeforeCheckpoint)?;
+                self.bucket.put(CHECKPOINT, note)?;
+            }
+            !as_large
+        };
+        if wrote_objects || wrote_checkpoint {
+            self.db.mark_published(size)?;
         }
-        self.db.mark_published(size)?;
         Ok(size)
     }
 
@@ -461,7 +472,7 @@ impl ClusterStorage {
         // Committed content: written whoever holds the lease now (the lease is checked before
         // the checkpoint, which is what can go back).
         self.bucket.put_many(objects)?;
-        self.finish_publication(lease, new, note)
+        self.finish_publication(lease, new, note, true)
     }
 
     /// The largest committed size known, refreshed from PostgreSQL.

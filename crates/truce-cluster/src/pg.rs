@@ -472,31 +472,34 @@ impl Db {
         })
     }
 
-    /// Up to `limit` pending objects made at sizes up to `upto`, in (size, path) order after
-    /// `after` (`None`: from the first): `(size, path, bytes)`.
-    pub fn pending_page(
-        &self,
-        upto: u64,
-        after: Option<&(u64, String)>,
-        limit: usize,
-    ) -> Result<Vec<(u64, String, Vec<u8>)>, ClusterError> {
+    /// Every pending object made at a size up to `upto`, in (size, path) order, without its
+    /// bytes: `(path, byte length)`.
+    pub fn pending_index(&self, upto: u64) -> Result<Vec<(String, u64)>, ClusterError> {
         let upto = to_i64(upto, "checkpoint size")?;
-        let (from_size, from_path) = match after {
-            Some((s, p)) => (to_i64(*s, "checkpoint size")?, p.clone()),
-            None => (-1, String::new()),
-        };
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.with(|c| {
             c.query(
-                "SELECT size, path, bytes FROM truce_log_pending
-                 WHERE size <= $1::bigint AND (size, path) > ($2::bigint, $3::text)
-                 ORDER BY size, path LIMIT $4",
-                &[&upto, &from_size, &from_path, &limit],
+                "SELECT path, length(bytes)::bigint FROM truce_log_pending
+                 WHERE size <= $1::bigint ORDER BY size, path",
+                &[&upto],
+            )
+            .map_err(pg("listing pending objects"))?
+            .iter()
+            .map(|r| Ok((r.get(0), to_u64(r.get(1), "object length")?)))
+            .collect()
+        })
+    }
+
+    /// The pending objects at `paths` (those still pending): `(path, bytes)`.
+    pub fn pending_objects(&self, paths: &[&str]) -> Result<Vec<(String, Vec<u8>)>, ClusterError> {
+        self.with(|c| {
+            Ok(c.query(
+                "SELECT path, bytes FROM truce_log_pending WHERE path = ANY($1::text[])",
+                &[&paths],
             )
             .map_err(pg("reading pending objects"))?
             .iter()
-            .map(|r| Ok((to_u64(r.get(0), "object size")?, r.get(1), r.get(2))))
-            .collect()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
         })
     }
 
