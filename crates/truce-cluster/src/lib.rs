@@ -171,16 +171,10 @@ pub enum ClusterError {
 
 impl ClusterError {
     /// Whether `e` is a refusal by fencing ([`ClusterError::Fenced`] or
-    /// [`ClusterError::NoLease`]) carried in a [`StoreError`]: this server is not (or no longer)
-    /// the sequencer.
+    /// [`ClusterError::NoLease`], carried as [`StoreError::Fenced`]): this server is not (or no
+    /// longer) the sequencer.
     pub fn is_fenced(e: &StoreError) -> bool {
-        match e {
-            StoreError::Io { source, .. } => source
-                .get_ref()
-                .and_then(|inner| inner.downcast_ref::<ClusterError>())
-                .is_some_and(|c| matches!(c, ClusterError::Fenced { .. } | ClusterError::NoLease)),
-            _ => false,
-        }
+        matches!(e, StoreError::Fenced(_))
     }
 }
 
@@ -199,10 +193,12 @@ impl From<ClusterError> for StoreError {
         match e {
             ClusterError::Corrupt(why) => StoreError::Corrupt(why),
             ClusterError::Injected(why) => StoreError::Injected(why),
+            fenced @ (ClusterError::Fenced { .. } | ClusterError::NoLease) => {
+                StoreError::Fenced(fenced.to_string())
+            }
             other => {
                 let path = match &other {
                     ClusterError::Postgres { .. } | ClusterError::Config(_) => "PostgreSQL",
-                    ClusterError::Fenced { .. } | ClusterError::NoLease => "sequencer lease",
                     _ => "object store",
                 };
                 StoreError::Io {

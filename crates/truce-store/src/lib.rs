@@ -172,4 +172,9 @@ pub enum StoreError {
     /// A fault injected by a test backend.
     #[error("injected fault: {0}")]
     Injected(String),
+    /// This writer may not write: a shared storage's sequencer lease is held by another server,
+    /// or was lost (it expired while this one was stopped or cut off). Nothing was written; the
+    /// lease holder sequences (send submissions to it).
+    #[error("not the sequencer: {0}")]
+    Fenced(String),
 }
