@@ -92,7 +92,8 @@ start() {
   pids+=($!)
   url=""
   for _ in $(seq 1 100); do
-    url=$(sed -n 's/^listening on //p' "$name.out" 2>/dev/null | head -1)
+    # The server may not have opened its output file yet: no file reads as no URL yet.
+    url=$(sed -n 's/^listening on //p' "$name.out" 2>/dev/null | head -1 || true)
     [ -n "$url" ] && return
     sleep 0.1
   done

@@ -27,7 +27,7 @@ TRUCE_LOG=error "$truce" --dir "$tmp/demo" serve --listen 127.0.0.1:0 > "$tmp/se
 server=$!
 url=""
 for _ in $(seq 1 100); do
-  url=$(sed -n 's/^listening on //p' "$tmp/serve.out" | head -1)
+  url=$(sed -n 's/^listening on //p' "$tmp/serve.out" 2>/dev/null | head -1 || true)
   [ -n "$url" ] && break
   kill -0 "$server" 2>/dev/null || break
   sleep 0.1
