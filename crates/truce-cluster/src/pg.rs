@@ -216,6 +216,24 @@ impl Db {
                      VALUES (TRUE, '', 0, '-infinity') ON CONFLICT (id) DO NOTHING;",
             )
             .map_err(pg("creating the schema"))?;
+            // Pending objects are stored as they are (`EXTERNAL`: out of line, uncompressed):
+            // PostgreSQL's attempt to compress each bundle cost most of a large batch's
+            // transaction (bench/results/cluster-append-2026-12-07.txt). Set once per database,
+            // so the exclusive lock it takes is taken only then.
+            let storage: Option<String> = tx
+                .query_opt(
+                    "SELECT attstorage::text FROM pg_attribute
+                     WHERE attrelid = 'truce_log_pending'::regclass AND attname = 'bytes'",
+                    &[],
+                )
+                .map_err(pg("reading the pending objects' storage"))?
+                .map(|r| r.get(0));
+            if storage.as_deref() != Some("e") {
+                tx.batch_execute(
+                    "ALTER TABLE truce_log_pending ALTER COLUMN bytes SET STORAGE EXTERNAL",
+                )
+                .map_err(pg("storing pending objects uncompressed"))?;
+            }
             let version: Option<String> = tx
                 .query_opt("SELECT value FROM truce_log_meta WHERE key = 'schema'", &[])
                 .map_err(pg("reading the schema version"))?

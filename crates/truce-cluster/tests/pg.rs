@@ -46,6 +46,17 @@ fn schema_init_and_compare_and_swap() {
     // Idempotent schema.
     db.ensure_schema().unwrap();
     Db::connect(&url).unwrap().ensure_schema().unwrap();
+    // Pending objects are stored uncompressed (compressing each bundle dominated large commits).
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let storage: String = c
+        .query_one(
+            "SELECT attstorage::text FROM pg_attribute
+             WHERE attrelid = 'truce_log_pending'::regclass AND attname = 'bytes'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(storage, "e");
     assert_eq!(db.meta().unwrap(), None);
     assert_eq!(db.latest().unwrap(), None);
     let epoch = lease(&db);
