@@ -149,7 +149,17 @@ fn footprint(snap: &Snapshot, i: usize) -> Option<&truce_geo::PublicFootprint> {
 /// when some position of the footprint lies within the other report's reach of its point.
 /// Reports without footprints link by the reach rule alone.
 fn footprints_meet(snap: &Snapshot, a: usize, b: usize, oa: &Obs, ob: &Obs) -> bool {
-    match (footprint(snap, a), footprint(snap, b)) {
+    meet(footprint(snap, a), footprint(snap, b), oa, ob)
+}
+
+/// [`footprints_meet`] on footprints already looked up.
+fn meet(
+    fa: Option<&truce_geo::PublicFootprint>,
+    fb: Option<&truce_geo::PublicFootprint>,
+    oa: &Obs,
+    ob: &Obs,
+) -> bool {
+    match (fa, fb) {
         (None, None) => true,
         (Some(fa), Some(fb)) => fa.overlaps(fb),
         (Some(f), None) => f.within_m([ob.lon, ob.lat], ob.reach_m),
@@ -162,7 +172,9 @@ fn footprints_meet(snap: &Snapshot, a: usize, b: usize, oa: &Obs, ob: &Obs) -> b
 /// among themselves as before; each footprint is then tested against every other member. Parts
 /// keep the group's order and are ordered by their first member.
 fn refine(snap: &Snapshot, g: Vec<usize>, p: &Params) -> Vec<Vec<usize>> {
-    let with: Vec<bool> = g.iter().map(|&i| footprint(snap, i).is_some()).collect();
+    let fps: Vec<Option<&truce_geo::PublicFootprint>> =
+        g.iter().map(|&i| footprint(snap, i)).collect();
+    let with: Vec<bool> = fps.iter().map(Option::is_some).collect();
     if g.len() < 2 || !with.iter().any(|&w| w) {
         return vec![g];
     }
@@ -209,7 +221,7 @@ fn refine(snap: &Snapshot, g: Vec<usize>, p: &Params) -> Vec<Vec<usize>> {
             if m == k || (with[m] && m < k) || find(&mut parent, k) == find(&mut parent, m) {
                 continue;
             }
-            if footprints_meet(snap, g[k], g[m], &obs[k], &obs[m]) {
+            if meet(fps[k], fps[m], &obs[k], &obs[m]) {
                 union(&mut parent, k, m);
             }
         }
