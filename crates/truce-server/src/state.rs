@@ -74,6 +74,10 @@ pub struct Inner {
     /// The line of contact's display zones, drawn once per (line version, distance, tolerance)
     /// (`GET /v1/front.geojson`).
     pub front: truce_views::query::front::DisplayCache,
+    /// What the daily front section reads of the ledger beyond the judgement (line sectors,
+    /// restrictions), with the log size it was read at (`GET /v1/front/counts`): read again only
+    /// when the log has grown, not on every request.
+    pub front_notes: Mutex<Option<(u64, Arc<truce_report::FrontNotes>)>>,
     /// The witnesses and the latest witnessed checkpoint.
     pub witnessing: crate::witnessing::Witnessing,
     /// Set once everything is loaded.
@@ -147,6 +151,7 @@ impl AppState {
             views,
             map: Default::default(),
             front: Default::default(),
+            front_notes: Mutex::new(None),
             witnessing,
             ready: AtomicBool::new(true),
             stopping: AtomicBool::new(false),

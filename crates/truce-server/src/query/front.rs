@@ -128,7 +128,18 @@ pub(crate) async fn counts(
     let body = blocking(move || {
         // The ledger's lock is released before the live judgement's is taken (the recompute
         // takes them in the other order).
-        let notes = truce_report::front::FrontNotes::of(&ledger(&s));
+        let notes = {
+            let l = ledger(&s);
+            let mut held = s.0.front_notes.lock().unwrap_or_else(|p| p.into_inner());
+            match held.as_ref() {
+                Some((size, n)) if *size == l.size => n.clone(),
+                _ => {
+                    let n = std::sync::Arc::new(truce_report::front::FrontNotes::of(&l));
+                    *held = Some((l.size, n.clone()));
+                    n
+                }
+            }
+        };
         let (front, log_size) = s
             .0
             .views
