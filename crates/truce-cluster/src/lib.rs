@@ -86,6 +86,7 @@
 pub mod bucket;
 pub mod lease;
 pub mod pg;
+pub mod spec;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
@@ -232,11 +233,28 @@ pub enum FailPoint {
 /// would), with [`StoreError::Injected`] / [`ClusterError::Injected`].
 pub type Hook = Box<dyn FnMut(FailPoint) -> Result<(), String> + Send>;
 
+/// The lease a [`ClusterStorage`] writes under, shared by the storages of one server (its
+/// writer's and its publisher's): set when the server wins the lease, cleared when it loses it.
+#[derive(Debug, Clone, Default)]
+pub struct LeaseSlot(Arc<std::sync::RwLock<Option<Arc<Lease>>>>);
+
+impl LeaseSlot {
+    /// The lease held now, if any (it may since have been found lost: see [`Lease::is_lost`]).
+    pub fn get(&self) -> Option<Arc<Lease>> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Sets or clears it.
+    pub fn set(&self, lease: Option<Arc<Lease>>) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = lease;
+    }
+}
+
 /// A log in PostgreSQL and an S3 bucket (see the crate docs).
 pub struct ClusterStorage {
     db: Db,
     bucket: Bucket,
-    lease: Option<Arc<Lease>>,
+    lease: LeaseSlot,
     /// The largest committed size this handle has seen: tiles complete at it are immutable.
     known: AtomicU64,
     origin: OnceLock<String>,
@@ -251,7 +269,7 @@ impl std::fmt::Debug for ClusterStorage {
             .field("bucket", &self.bucket)
             .field(
                 "lease",
-                &self.lease.as_ref().map(|l| (l.holder(), l.epoch())),
+                &self.lease().map(|l| (l.holder().to_string(), l.epoch())),
             )
             .finish()
     }
@@ -288,7 +306,7 @@ impl ClusterStorage {
         Ok(ClusterStorage {
             db,
             bucket,
-            lease: None,
+            lease: LeaseSlot::default(),
             known: AtomicU64::new(known),
             origin: OnceLock::new(),
             hook: Mutex::new(None),
@@ -298,19 +316,26 @@ impl ClusterStorage {
 
     /// This storage, writing under `lease` (commits and publications are checked against its
     /// epoch).
-    pub fn with_lease(mut self, lease: Arc<Lease>) -> Self {
-        self.lease = Some(lease);
+    pub fn with_lease(self, lease: Arc<Lease>) -> Self {
+        self.lease.set(Some(lease));
+        self
+    }
+
+    /// This storage, writing under whatever lease `slot` holds at each commit: a server hands
+    /// its writer's storage the lease when it wins it, and takes it back when it is lost.
+    pub fn with_lease_slot(mut self, slot: LeaseSlot) -> Self {
+        self.lease = slot;
         self
     }
 
     /// Sets (or, with `None`, drops) the lease this storage writes under.
-    pub fn set_lease(&mut self, lease: Option<Arc<Lease>>) {
-        self.lease = lease;
+    pub fn set_lease(&self, lease: Option<Arc<Lease>>) {
+        self.lease.set(lease);
     }
 
     /// The lease this storage writes under, if any.
-    pub fn lease(&self) -> Option<&Arc<Lease>> {
-        self.lease.as_ref()
+    pub fn lease(&self) -> Option<Arc<Lease>> {
+        self.lease.get()
     }
 
     /// The database.
@@ -361,10 +386,10 @@ impl ClusterStorage {
     }
 
     /// The lease, if this storage may still write under it.
-    fn writer(&self) -> Result<&Arc<Lease>, ClusterError> {
-        let lease = self.lease.as_ref().ok_or(ClusterError::NoLease)?;
+    fn writer(&self) -> Result<Arc<Lease>, ClusterError> {
+        let lease = self.lease().ok_or(ClusterError::NoLease)?;
         if lease.is_lost() {
-            return Err(fenced(lease));
+            return Err(fenced(&lease));
         }
         Ok(lease)
     }
@@ -396,7 +421,7 @@ impl ClusterStorage {
     /// ([`ClusterError::Fenced`], [`ClusterError::NoLease`]) unless this storage holds the lease.
     pub fn publish_checkpoint(&self) -> Result<u64, ClusterError> {
         let lease = self.writer()?;
-        self.check_lease(lease)?;
+        self.check_lease(&lease)?;
         let Some(latest) = self.db.latest()? else {
             return Ok(0);
         };
@@ -415,7 +440,7 @@ impl ClusterStorage {
                 bytes = 0;
             }
         }
-        self.finish_publication(lease, latest.size, &latest.note, !index.is_empty())
+        self.finish_publication(&lease, latest.size, &latest.note, !index.is_empty())
     }
 
     /// The end of a publication whose objects (every one made at sizes up to `size`) are in
@@ -603,7 +628,7 @@ impl LogStorage for ClusterStorage {
                 c.old_size
             )));
         }
-        let lease = self.writer()?.clone();
+        let lease = self.writer()?;
         let objects = Self::objects_of(c)?;
         // 1. The commit point: lease check, compare-and-swap and objects in one transaction.
         let cas = self

@@ -689,6 +689,15 @@ pub struct LeaseState {
     pub remaining: Duration,
 }
 
+impl LeaseState {
+    /// The URL its holder serves at: `truce serve` names itself `<url> <holder id>`, so the other
+    /// servers know where to hand submissions. `None` for a holder named otherwise.
+    pub fn endpoint(&self) -> Option<&str> {
+        let first = self.holder.split_whitespace().next()?;
+        (first.starts_with("http://") || first.starts_with("https://")).then_some(first)
+    }
+}
+
 /// `postgres://user@host:port/db` (never the password) for messages.
 fn describe(config: &Config) -> String {
     let hosts: Vec<String> = config
@@ -706,4 +715,23 @@ fn describe(config: &Config) -> String {
         hosts.join(","),
         config.get_dbname().unwrap_or("")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_holder_names_its_endpoint() {
+        let at = |holder: &str| super::LeaseState {
+            holder: holder.into(),
+            epoch: 1,
+            held: true,
+            remaining: std::time::Duration::ZERO,
+        };
+        assert_eq!(
+            at("http://10.0.0.1:8080 host/12/ab").endpoint(),
+            Some("http://10.0.0.1:8080")
+        );
+        assert_eq!(at("host/12/ab").endpoint(), None);
+        assert_eq!(at("").endpoint(), None);
+    }
 }

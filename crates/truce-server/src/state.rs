@@ -104,7 +104,7 @@ impl AppState {
     /// Opens the data directory `dir` (which must hold a log made by `truce init`): replays the
     /// ledger, starts the writer with `DIR/log.key`, opens the access database and the views.
     pub fn open(dir: &std::path::Path, config: Config) -> Result<AppState, OpenError> {
-        let store = LogStore::of_dir(dir);
+        let store = LogStore::of_dir(dir)?;
         let readers = ReaderPool::open(&store, 4)?;
         // The log up to its latest checkpoint, replayed once (the writer keeps this ledger live).
         let (checkpoint, ledger) = readers.with(
