@@ -165,6 +165,14 @@ pub enum ClusterError {
     /// A fault injected by a test hook ([`FailPoint`]).
     #[error("injected fault: {0}")]
     Injected(String),
+    /// The sequencer lease is held by another process (a server): this one may not write.
+    #[error("the log's sequencer lease is held by {holder} (epoch {epoch}): while a server is the sequencer, write through its API (`truce submit --server URL`, `POST /v1/entries`), or stop the servers first")]
+    Busy {
+        /// Who holds it.
+        holder: String,
+        /// Its epoch.
+        epoch: i64,
+    },
     /// A write was asked of a storage that holds no sequencer lease.
     #[error("this storage holds no sequencer lease: only the lease holder writes (ClusterStorage::with_lease)")]
     NoLease,
@@ -194,9 +202,9 @@ impl From<ClusterError> for StoreError {
         match e {
             ClusterError::Corrupt(why) => StoreError::Corrupt(why),
             ClusterError::Injected(why) => StoreError::Injected(why),
-            fenced @ (ClusterError::Fenced { .. } | ClusterError::NoLease) => {
-                StoreError::Fenced(fenced.to_string())
-            }
+            fenced @ (ClusterError::Fenced { .. }
+            | ClusterError::NoLease
+            | ClusterError::Busy { .. }) => StoreError::Fenced(fenced.to_string()),
             other => {
                 let path = match &other {
                     ClusterError::Postgres { .. } | ClusterError::Config(_) => "PostgreSQL",
@@ -260,6 +268,9 @@ pub struct ClusterStorage {
     origin: OnceLock<String>,
     hook: Mutex<Option<Hook>>,
     publish_error: Mutex<Option<String>>,
+    /// The renewal of a lease this storage took for itself ([`acquire_lease`](Self::acquire_lease)),
+    /// released when it is dropped.
+    own: Option<lease::Keeper>,
 }
 
 impl std::fmt::Debug for ClusterStorage {
@@ -311,6 +322,7 @@ impl ClusterStorage {
             origin: OnceLock::new(),
             hook: Mutex::new(None),
             publish_error: Mutex::new(None),
+            own: None,
         })
     }
 
@@ -319,6 +331,36 @@ impl ClusterStorage {
     pub fn with_lease(self, lease: Arc<Lease>) -> Self {
         self.lease.set(Some(lease));
         self
+    }
+
+    /// This storage, writing under a lease it takes for itself as `holder`, waiting at most
+    /// `wait` for it ([`ClusterError::Busy`] if another keeps it): a command-line writer on a
+    /// shared log. The lease is renewed in the background until the storage is dropped, then
+    /// released.
+    pub fn acquire_lease(
+        mut self,
+        pg_url: &str,
+        holder: &str,
+        wait: Duration,
+    ) -> Result<Self, ClusterError> {
+        let poll = Duration::from_millis(250);
+        match Lease::acquire_within(pg_url, holder, lease::DEFAULT_TTL, poll, wait)? {
+            Some(lease) => {
+                let lease = Arc::new(lease);
+                self.own = Some(lease.keep(lease::DEFAULT_RENEW));
+                self.lease.set(Some(lease));
+                Ok(self)
+            }
+            None => {
+                let state = self.db.lease_state()?;
+                Err(ClusterError::Busy {
+                    holder: state
+                        .as_ref()
+                        .map_or_else(String::new, |s| s.holder.clone()),
+                    epoch: state.map_or(0, |s| s.epoch),
+                })
+            }
+        }
     }
 
     /// This storage, writing under whatever lease `slot` holds at each commit: a server hands
@@ -567,6 +609,17 @@ fn fenced(lease: &Lease) -> ClusterError {
     ClusterError::Fenced {
         epoch: lease.epoch(),
         holder: lease.holder().to_string(),
+    }
+}
+
+impl Drop for ClusterStorage {
+    fn drop(&mut self) {
+        if let Some(keeper) = self.own.take() {
+            keeper.stop();
+            if let Some(lease) = self.lease.get() {
+                let _ = lease.release();
+            }
+        }
     }
 }
 

@@ -68,6 +68,11 @@ pub struct Config {
     /// Submission gate: an entry whose `time` is more than this many seconds before this server's
     /// clock is accepted but flagged as a late filing, with its delay, in its acknowledgement.
     pub late_filing_s: u64,
+    /// On a shared log (`DIR/cluster.toml`): the URL the other servers reach this one at, named
+    /// in the sequencer lease while this server holds it, so they can hand it submissions.
+    /// Default `http://<the address it listens on>` (set it when listening on `0.0.0.0` or
+    /// behind a proxy).
+    pub advertise_url: Option<String>,
 }
 
 /// A witness the log pushes its checkpoints to (C2SP tlog-witness).
@@ -107,6 +112,7 @@ impl Default for Config {
             witness_ca_cert: None,
             max_clock_skew_s: truce_model::gate::DEFAULT_MAX_CLOCK_SKEW_S,
             late_filing_s: truce_model::gate::DEFAULT_LATE_FILING_S,
+            advertise_url: None,
         }
     }
 }
@@ -142,7 +148,7 @@ impl Config {
     /// `TRUCE_VIEWS_REFRESH_MS`, `TRUCE_MAX_HEAVY_QUERIES`, `TRUCE_HEAVY_RETRY_AFTER_S`,
     /// `TRUCE_WITNESS_TIMEOUT_MS`, `TRUCE_WITNESS_INTERVAL_MS`,
     /// `TRUCE_WITNESS_CA_CERT` (a path; empty for none), `TRUCE_MAX_CLOCK_SKEW_S`,
-    /// `TRUCE_LATE_FILING_S` from `vars`.
+    /// `TRUCE_LATE_FILING_S`, `TRUCE_ADVERTISE_URL` from `vars`.
     pub fn apply_env(
         &mut self,
         vars: impl IntoIterator<Item = (String, String)>,
@@ -179,6 +185,9 @@ impl Config {
                 }
                 "TRUCE_MAX_CLOCK_SKEW_S" => self.max_clock_skew_s = num(&k, &v)?,
                 "TRUCE_LATE_FILING_S" => self.late_filing_s = num(&k, &v)?,
+                "TRUCE_ADVERTISE_URL" => {
+                    self.advertise_url = (!v.trim().is_empty()).then(|| v.trim().to_string())
+                }
                 "TRUCE_CORS_ORIGINS" => {
                     self.cors_origins = v
                         .split(',')

@@ -14,6 +14,7 @@
 //! request id on every request, a client's logged apart, sanitised).
 
 pub mod access;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod limits;
@@ -56,7 +57,14 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .merge(log_api::routes())
-        .merge(submit::routes())
+        // On a shared log, a server that is not the sequencer hands submissions to it.
+        .merge(
+            submit::routes().route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                cluster::forward_submissions,
+            )),
+        )
+        .route("/v1/cluster", get(cluster::status))
         .merge(query::routes())
         .merge(map::routes())
         .merge(publication::routes())
@@ -164,6 +172,13 @@ pub async fn serve(
         .then(|| tokio::spawn(witnessing::run(state.clone())));
     let follower =
         (state.0.config.follow_interval_ms > 0).then(|| tokio::spawn(follow(state.clone())));
+    if let Some(c) = &state.0.cluster {
+        let advertise = match &state.0.config.advertise_url {
+            Some(u) => u.clone(),
+            None => format!("http://{}", listener.local_addr()?),
+        };
+        c.start(&advertise);
+    }
     let limits = state.0.config.connection_limits();
     let r = truce_http::serve(listener, app(state.clone()), limits, async move {
         shutdown.await;
@@ -177,6 +192,11 @@ pub async fn serve(
     state.0.writer.close().await;
     if let Some(w) = witnessing {
         w.abort();
+    }
+    if state.0.cluster.is_some() {
+        // After the writer's last commit: the lease is released, another server takes it now.
+        let s = state.clone();
+        let _ = tokio::task::spawn_blocking(move || s.0.cluster.as_ref().map(|c| c.stop())).await;
     }
     r
 }

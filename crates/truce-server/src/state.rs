@@ -80,6 +80,8 @@ pub struct Inner {
     pub front_notes: Mutex<Option<(u64, Arc<truce_report::FrontNotes>)>>,
     /// The witnesses and the latest witnessed checkpoint.
     pub witnessing: crate::witnessing::Witnessing,
+    /// The shared log's sequencer lease, when the log is shared (`DIR/cluster.toml`).
+    pub cluster: Option<crate::cluster::Cluster>,
     /// Set once everything is loaded.
     pub ready: AtomicBool,
     /// Set when shutdown begins: new submissions are refused with 503.
@@ -134,8 +136,24 @@ impl AppState {
         .map_err(|e| OpenError::Other(e.to_string()))?;
         let ledger = Arc::new(RwLock::new(ledger));
         let checkpoint = Arc::new(RwLock::new(checkpoint));
-        let writer = crate::writer::spawn(dir, &store, ledger.clone(), checkpoint.clone(), &config)
-            .map_err(|e| OpenError::Other(e.to_string()))?;
+        // The writer's storage writes under the lease this server holds, if any (a cluster).
+        let slot = truce_cluster::LeaseSlot::default();
+        let cluster = store.spec().map(|spec| {
+            crate::cluster::Cluster::new(
+                spec.clone(),
+                slot.clone(),
+                std::time::Duration::from_secs(config.request_timeout_s),
+            )
+        });
+        let writer = crate::writer::spawn(
+            dir,
+            &store,
+            &slot,
+            ledger.clone(),
+            checkpoint.clone(),
+            &config,
+        )
+        .map_err(|e| OpenError::Other(e.to_string()))?;
         let access = crate::access::Access::open(dir, &config)
             .map_err(|e| OpenError::Other(e.to_string()))?;
         let views =
@@ -153,6 +171,7 @@ impl AppState {
             front: Default::default(),
             front_notes: Mutex::new(None),
             witnessing,
+            cluster,
             ready: AtomicBool::new(true),
             stopping: AtomicBool::new(false),
         })))

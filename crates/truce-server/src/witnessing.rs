@@ -232,6 +232,12 @@ pub async fn run(state: AppState) {
     let mut last: Option<u64> = None;
     let mut retry_at: Option<tokio::time::Instant> = None;
     while !state.0.stopping.load(Ordering::SeqCst) {
+        // On a shared log only the sequencer has checkpoints witnessed (and logs the rounds).
+        if state.0.cluster.as_ref().is_some_and(|c| !c.is_sequencer()) {
+            last = None;
+            tokio::time::sleep(w.interval).await;
+            continue;
+        }
         let cp = state.checkpoint();
         let already = w.served().is_some_and(|s| {
             s.size == cp.size && last.is_none() && {

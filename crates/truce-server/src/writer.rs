@@ -312,10 +312,12 @@ fn prove_all(readers: &ReaderPool, reply: Reply) -> Vec<Result<Ack, ApiError>> {
     })
 }
 
-/// Starts the writer on the log stored at `store`, signed with `DIR/log.key`.
+/// Starts the writer on the log stored at `store`, signed with `DIR/log.key`; on a shared log
+/// it writes under whatever sequencer lease `slot` holds (none: its commits are refused).
 pub fn spawn(
     dir: &Path,
     store: &crate::storage::LogStore,
+    slot: &truce_cluster::LeaseSlot,
     ledger: Arc<RwLock<Ledger>>,
     checkpoint: Arc<RwLock<SignedCheckpoint>>,
     config: &Config,
@@ -324,7 +326,7 @@ pub fn spawn(
     let key = keyfile::read(&key_path).map_err(|e| {
         format!("{e}: the log's signer key (written by `truce init`) is needed to append")
     })?;
-    let storage = store.open().map_err(|e| e.to_string())?;
+    let storage = store.open_writer(slot).map_err(|e| e.to_string())?;
     let seq = Sequencer::open(storage, &key).map_err(|e| e.to_string())?;
     let readers = Arc::new(ReaderPool::open(store, 2).map_err(|e| e.to_string())?);
     let (tx, rx) = mpsc::channel(QUEUE);

@@ -92,6 +92,27 @@ pub enum Command {
         /// first line of every checkpoint and the name of the log key.
         #[arg(long)]
         origin: String,
+        /// Keep the log in this PostgreSQL database (shared by several `truce serve`), with its
+        /// tiles and bundles in an S3 bucket (`--bucket`, `--bucket-endpoint`); written to
+        /// `DIR/cluster.toml` (mode 0600). The bucket's credentials come from
+        /// TRUCE_BUCKET_KEY_ID and TRUCE_BUCKET_SECRET (never flags); a password may be left
+        /// out of the URL and given as TRUCE_DATABASE_URL. Without it: `DIR/truce.db` (SQLite).
+        #[arg(long, value_name = "POSTGRES_URL", requires_all = ["bucket", "bucket_endpoint"])]
+        database: Option<String>,
+        /// The S3 bucket of a shared log (with `--database`): its name.
+        #[arg(long, value_name = "NAME", requires = "database")]
+        bucket: Option<String>,
+        /// The S3 endpoint of the bucket, e.g. http://127.0.0.1:3900 (Garage).
+        #[arg(long, value_name = "URL", requires = "database")]
+        bucket_endpoint: Option<String>,
+        /// The bucket's region.
+        #[arg(
+            long,
+            value_name = "REGION",
+            default_value = "garage",
+            requires = "database"
+        )]
+        bucket_region: String,
     },
     /// Manage signed-note keys.
     #[command(subcommand)]
@@ -688,7 +709,31 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         quiet: cli.quiet,
     };
     match cli.command {
-        Command::Init { origin } => log_cmd::init(&dir, &origin, &out),
+        Command::Init {
+            origin,
+            database,
+            bucket,
+            bucket_endpoint,
+            bucket_region,
+        } => {
+            let cluster = match (database, bucket, bucket_endpoint) {
+                (Some(database), Some(name), Some(endpoint)) => {
+                    Some(truce_cluster::spec::ClusterSpec {
+                        database,
+                        bucket: truce_cluster::spec::BucketSpec {
+                            endpoint,
+                            name,
+                            region: bucket_region,
+                            key_id: String::new(),
+                            secret: String::new(),
+                            timeout_s: 30,
+                        },
+                    })
+                }
+                _ => None,
+            };
+            log_cmd::init(&dir, &origin, cluster.as_ref(), &out)
+        }
         Command::Key(KeyCommand::Generate { name, out: to }) => {
             log_cmd::key_generate(&name, &to, &out)
         }

@@ -209,7 +209,7 @@ pub fn run(dir: &DataDir, scenario: Option<&Path>, out: &Out) -> Result<(), Fail
     );
     let log_key = demo_key(&m.seed, &m.origin)?;
     let operator = demo_key(&m.seed, OPERATOR)?;
-    let mut seq = dir.init(&m.origin, &log_key, &operator)?;
+    let mut seq = dir.init(&m.origin, &log_key, &operator, None)?;
     genesis(&mut seq, &operator, "Truce demo operator", start)?;
 
     // Party keys: derived, written for exploration, labelled demo-only.
@@ -442,7 +442,7 @@ impl DemoWitnesses {
     /// never before the log's last clock).
     fn round(
         &self,
-        seq: &mut truce_store::Sequencer<truce_store::sqlite::SqliteStorage>,
+        seq: &mut truce_store::Sequencer<truce_store::DynStorage>,
         ledger: &mut truce_model::Ledger,
         operator: &signed_note::StandardSigner,
         at: Time,

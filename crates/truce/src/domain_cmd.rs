@@ -16,14 +16,14 @@ use truce_model::entry::{sign, Body, Envelope};
 use truce_model::gate::{self, Flag};
 use truce_model::{views, Ledger, Time};
 use truce_server::writer::GateFlag;
-use truce_store::sqlite::SqliteStorage;
+use truce_store::DynStorage;
 use truce_store::{keyfile, LogReader, Sequencer};
 
 /// The operator's party id, registered by `truce init`.
 pub const OPERATOR: &str = "operator";
 
 /// Replays the whole log into a ledger.
-pub fn replay(reader: &LogReader<SqliteStorage>) -> Result<Ledger, Failure> {
+pub fn replay(reader: &LogReader<DynStorage>) -> Result<Ledger, Failure> {
     let (ledger, _) = truce_views::derived::replay_to(reader, reader.latest_size()?)
         .map_err(crate::engine_cmd::failure)?;
     Ok(ledger)
@@ -181,10 +181,7 @@ pub(crate) fn record_body(entry: &[u8]) -> Option<&[u8]> {
 }
 
 /// Replays the log for a bulk command (see [`BulkState`]).
-pub fn replay_for_bulk(
-    reader: &LogReader<SqliteStorage>,
-    author: &Id,
-) -> Result<BulkState, Failure> {
+pub fn replay_for_bulk(reader: &LogReader<DynStorage>, author: &Id) -> Result<BulkState, Failure> {
     #[derive(serde::Deserialize)]
     struct Head<'a> {
         author: String,
@@ -355,7 +352,7 @@ pub struct Submitted {
 #[allow(clippy::too_many_arguments)]
 pub fn submit(
     dir: &DataDir,
-    seq: &mut Sequencer<SqliteStorage>,
+    seq: &mut Sequencer<DynStorage>,
     ledger: &mut Ledger,
     author: &Id,
     signer: &StandardSigner,
@@ -383,7 +380,7 @@ pub fn submit(
 /// appends them as one durable batch. Any refusal appends nothing.
 #[allow(clippy::too_many_arguments)]
 pub fn submit_with(
-    seq: &mut Sequencer<SqliteStorage>,
+    seq: &mut Sequencer<DynStorage>,
     ledger: &mut Ledger,
     author: &Id,
     signer: &StandardSigner,
@@ -494,7 +491,7 @@ fn describe(body: &Body) -> String {
 /// also the submission clock's reading (`truce init` passes this computer's clock, `truce demo`
 /// its scenario's start).
 pub fn genesis(
-    seq: &mut Sequencer<SqliteStorage>,
+    seq: &mut Sequencer<DynStorage>,
     operator: &truce_log::KeyPair,
     name: &str,
     time: Time,
@@ -565,7 +562,7 @@ fn operator_signer(dir: &DataDir) -> Result<StandardSigner, Failure> {
 /// them as one batch, checked against the ledger.
 fn operator_submit(
     dir: &DataDir,
-    seq: &mut Sequencer<SqliteStorage>,
+    seq: &mut Sequencer<DynStorage>,
     ledger: &mut Ledger,
     bodies: &[Body],
     what: &str,

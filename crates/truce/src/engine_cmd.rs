@@ -163,7 +163,7 @@ pub fn views_as_of(dir: &DataDir, as_of: Option<AsOf>, out: &Out) -> Result<View
 /// The largest log size whose every entry a quorum of witnesses had cosigned by `t`, from the
 /// witnessing rounds in the log.
 fn size_known_by(
-    reader: &truce_store::LogReader<truce_store::sqlite::SqliteStorage>,
+    reader: &truce_store::LogReader<truce_store::DynStorage>,
     t: Time,
 ) -> Result<u64, Failure> {
     let ledger = crate::domain_cmd::replay(reader)?;

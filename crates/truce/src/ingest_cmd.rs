@@ -411,7 +411,7 @@ pub(crate) struct Context {
     time: Time,
     /// The submission clock (reading `time`) and the gates' thresholds.
     gate: Gate,
-    seq: truce_store::Sequencer<truce_store::sqlite::SqliteStorage>,
+    seq: truce_store::Sequencer<truce_store::DynStorage>,
     state: crate::domain_cmd::BulkState,
     /// The gate's clock is a scenario's, fixed at `time` (`truce demo`): not re-read per batch.
     fixed_clock: bool,
@@ -432,7 +432,7 @@ fn context(dir: &DataDir, b: &Bulk<'_>) -> Result<Context, Failure> {
 /// demo`'s scenario clock); [`Context::into_sequencer`] gives the sequencer back. (`truce
 /// ingest`'s own, [`context`], is this one on this computer's clock, read again per batch.)
 pub(crate) fn scenario_context(
-    seq: truce_store::Sequencer<truce_store::sqlite::SqliteStorage>,
+    seq: truce_store::Sequencer<truce_store::DynStorage>,
     author: Id,
     signer: signed_note::StandardSigner,
     gate: Gate,
@@ -454,9 +454,7 @@ pub(crate) fn scenario_context(
 
 impl Context {
     /// The sequencer, handed back.
-    pub(crate) fn into_sequencer(
-        self,
-    ) -> truce_store::Sequencer<truce_store::sqlite::SqliteStorage> {
+    pub(crate) fn into_sequencer(self) -> truce_store::Sequencer<truce_store::DynStorage> {
         self.seq
     }
 }

@@ -58,12 +58,22 @@ fn checkpoint_json(cp: &SignedCheckpoint) -> serde_json::Value {
 }
 
 /// `truce init`.
-pub fn init(dir: &DataDir, origin: &str, out: &Out) -> Result<(), Failure> {
+pub fn init(
+    dir: &DataDir,
+    origin: &str,
+    cluster: Option<&truce_cluster::spec::ClusterSpec>,
+    out: &Out,
+) -> Result<(), Failure> {
     truce_log::validate_origin(origin).map_err(Failure::input)?;
+    if let Some(spec) = cluster {
+        // Checked with the environment's secrets before anything is created.
+        truce_cluster::spec::ClusterSpec::parse(&spec.to_toml(), "truce init", std::env::vars())
+            .map_err(Failure::input)?;
+    }
     let key = generate_key(&mut rand_core::OsRng, origin).map_err(Failure::input)?;
     let operator =
         generate_key(&mut rand_core::OsRng, crate::domain_cmd::OPERATOR).map_err(Failure::input)?;
-    let mut seq = dir.init(origin, &key, &operator)?;
+    let mut seq = dir.init(origin, &key, &operator, cluster)?;
     crate::domain_cmd::genesis(
         &mut seq,
         &operator,

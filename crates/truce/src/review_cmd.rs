@@ -20,7 +20,7 @@ use truce_engine::Incident;
 use truce_model::domain::{Assessment, Question, Verdict};
 use truce_model::entry::Body;
 use truce_model::{Id, Ledger, Role, Time};
-use truce_store::sqlite::SqliteStorage;
+use truce_store::DynStorage;
 use truce_store::LogReader;
 use truce_views::db::ViewStore;
 use truce_views::derived::{self, DerivedError};
@@ -225,7 +225,7 @@ fn spinner(out: &Out) -> ProgressBar {
 /// instead of replaying the log again.
 fn fresh(
     dir: &DataDir,
-    reader: &LogReader<SqliteStorage>,
+    reader: &LogReader<DynStorage>,
     ledger: Option<&Ledger>,
     out: &Out,
 ) -> Result<(ViewStore, u64), Failure> {
@@ -260,7 +260,7 @@ fn fresh(
 
 /// The quorum of the review policy in force now, from the signed entries only (bulk records
 /// are skipped: they never carry a policy).
-fn quorum_now(reader: &LogReader<SqliteStorage>) -> Result<u32, Failure> {
+fn quorum_now(reader: &LogReader<DynStorage>) -> Result<u32, Failure> {
     let operator = Id::new(OPERATOR).map_err(|e| Failure::input(anyhow!(e)))?;
     Ok(review::current_quorum(
         &replay_for_bulk(reader, &operator)?.ledger,
