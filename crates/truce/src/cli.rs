@@ -92,26 +92,32 @@ pub enum Command {
         /// first line of every checkpoint and the name of the log key.
         #[arg(long)]
         origin: String,
-        /// Keep the log in this PostgreSQL database (shared by several `truce serve`), with its
-        /// tiles and bundles in an S3 bucket (`--bucket`, `--bucket-endpoint`); written to
-        /// `DIR/cluster.toml` (mode 0600). The bucket's credentials come from
-        /// TRUCE_BUCKET_KEY_ID and TRUCE_BUCKET_SECRET (never flags); a password may be left
-        /// out of the URL and given as TRUCE_DATABASE_URL. Without it: `DIR/truce.db` (SQLite).
-        #[arg(long, value_name = "POSTGRES_URL", requires_all = ["bucket", "bucket_endpoint"])]
-        database: Option<String>,
-        /// The S3 bucket of a shared log (with `--database`): its name.
-        #[arg(long, value_name = "NAME", requires = "database")]
-        bucket: Option<String>,
-        /// The S3 endpoint of the bucket, e.g. http://127.0.0.1:3900 (Garage).
-        #[arg(long, value_name = "URL", requires = "database")]
-        bucket_endpoint: Option<String>,
+        /// Keep the log in a PostgreSQL database and S3 bucket, shared by several `truce serve`
+        /// (without: `DIR/truce.db`, SQLite).
+        #[command(flatten)]
+        shared: SharedLogArgs,
+    },
+    /// Copy this directory's SQLite log into a shared log (PostgreSQL + an S3 bucket), check
+    /// the copy, and switch the directory to it.
+    ///
+    /// Every checkpoint the source signed is signed again with the same bytes; the copy is
+    /// checked as it goes and at the end (the latest checkpoint identical, every tile
+    /// recomputed, `truce verify` of the bucket alone). Then `DIR/cluster.toml` names the shared
+    /// log; `truce.db` is left as it was (a backup). Interrupted, it resumes where it stopped.
+    /// Bucket credentials from TRUCE_BUCKET_KEY_ID and TRUCE_BUCKET_SECRET. Example:
+    ///   truce migrate --to postgres://truce@db/truce --bucket truce-log --bucket-endpoint http://garage:3900
+    Migrate {
+        /// The PostgreSQL database (connection string; a password may come from TRUCE_DATABASE_URL).
+        #[arg(long, value_name = "POSTGRES_URL")]
+        to: String,
+        /// The S3 bucket's name.
+        #[arg(long, value_name = "NAME")]
+        bucket: String,
+        /// The S3 endpoint, e.g. http://127.0.0.1:3900 (Garage).
+        #[arg(long, value_name = "URL")]
+        bucket_endpoint: String,
         /// The bucket's region.
-        #[arg(
-            long,
-            value_name = "REGION",
-            default_value = "garage",
-            requires = "database"
-        )]
+        #[arg(long, value_name = "REGION", default_value = "garage")]
         bucket_region: String,
     },
     /// Manage signed-note keys.
@@ -337,6 +343,47 @@ pub enum Command {
     /// published ones. Prints one line per check; exit 0 if all pass, 1 if any fails.
     #[command(after_long_help = crate::verify_cmd::LONG_HELP)]
     Verify(crate::verify_cmd::VerifyArgs),
+}
+
+/// Where `truce init` keeps a shared log.
+#[derive(Debug, Args)]
+pub struct SharedLogArgs {
+    /// Keep the log in this PostgreSQL database (shared by several `truce serve`), with its
+    /// tiles and bundles in an S3 bucket (`--bucket`, `--bucket-endpoint`); written to
+    /// `DIR/cluster.toml` (mode 0600). The bucket's credentials come from TRUCE_BUCKET_KEY_ID and
+    /// TRUCE_BUCKET_SECRET (never flags); a password may be left out of the URL and given as
+    /// TRUCE_DATABASE_URL.
+    #[arg(long, value_name = "POSTGRES_URL", requires_all = ["bucket", "bucket_endpoint"])]
+    pub database: Option<String>,
+    /// The S3 bucket of a shared log (with `--database`): its name.
+    #[arg(long, value_name = "NAME", requires = "database")]
+    pub bucket: Option<String>,
+    /// The S3 endpoint of the bucket, e.g. http://127.0.0.1:3900 (Garage).
+    #[arg(long, value_name = "URL", requires = "database")]
+    pub bucket_endpoint: Option<String>,
+    /// The bucket's region.
+    #[arg(long, value_name = "REGION", default_value = "garage")]
+    pub bucket_region: String,
+}
+
+/// The `cluster.toml` of a shared log named by flags (its secrets come from the environment).
+fn shared_log(
+    database: String,
+    name: String,
+    endpoint: String,
+    region: String,
+) -> truce_cluster::spec::ClusterSpec {
+    truce_cluster::spec::ClusterSpec {
+        database,
+        bucket: truce_cluster::spec::BucketSpec {
+            endpoint,
+            name,
+            region,
+            key_id: String::new(),
+            secret: String::new(),
+            timeout_s: 30,
+        },
+    }
 }
 
 /// Who signs, with which key.
@@ -709,31 +756,25 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         quiet: cli.quiet,
     };
     match cli.command {
-        Command::Init {
-            origin,
-            database,
-            bucket,
-            bucket_endpoint,
-            bucket_region,
-        } => {
-            let cluster = match (database, bucket, bucket_endpoint) {
+        Command::Init { origin, shared } => {
+            let cluster = match (shared.database, shared.bucket, shared.bucket_endpoint) {
                 (Some(database), Some(name), Some(endpoint)) => {
-                    Some(truce_cluster::spec::ClusterSpec {
-                        database,
-                        bucket: truce_cluster::spec::BucketSpec {
-                            endpoint,
-                            name,
-                            region: bucket_region,
-                            key_id: String::new(),
-                            secret: String::new(),
-                            timeout_s: 30,
-                        },
-                    })
+                    Some(shared_log(database, name, endpoint, shared.bucket_region))
                 }
                 _ => None,
             };
             log_cmd::init(&dir, &origin, cluster.as_ref(), &out)
         }
+        Command::Migrate {
+            to,
+            bucket,
+            bucket_endpoint,
+            bucket_region,
+        } => crate::migrate_cmd::run(
+            &dir,
+            &shared_log(to, bucket, bucket_endpoint, bucket_region),
+            &out,
+        ),
         Command::Key(KeyCommand::Generate { name, out: to }) => {
             log_cmd::key_generate(&name, &to, &out)
         }

@@ -16,6 +16,7 @@ mod gaps_cmd;
 mod ingest_cmd;
 mod lines_cmd;
 mod log_cmd;
+mod migrate_cmd;
 mod publish_cmd;
 mod query_cmd;
 mod report_cmd;

@@ -69,9 +69,17 @@ EXIT CODES:
 /// Arguments of `truce verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The log: a static mirror directory (from `truce log export-tiles`) or an http(s) URL (a
-    /// `truce serve` or a static web mirror).
+    /// The log: a static mirror directory (from `truce log export-tiles`), an http(s) URL (a
+    /// `truce serve` or a static web mirror, e.g. a bucket's website endpoint), or `s3://BUCKET`
+    /// (a shared log's bucket read with the S3 API: `--bucket-endpoint`, credentials from
+    /// TRUCE_BUCKET_KEY_ID and TRUCE_BUCKET_SECRET; no database needed).
     pub source: String,
+    /// The S3 endpoint of an `s3://BUCKET` source, e.g. http://127.0.0.1:3900 (Garage).
+    #[arg(long, value_name = "URL")]
+    pub bucket_endpoint: Option<String>,
+    /// The region of an `s3://BUCKET` source.
+    #[arg(long, value_name = "REGION", default_value = "garage")]
+    pub bucket_region: String,
     /// A tlog-policy file: the log key, the witnesses and the quorum of cosignatures required.
     #[arg(long, value_name = "FILE", conflicts_with = "log_key")]
     pub policy: Option<PathBuf>,
@@ -120,6 +128,77 @@ fn trust(a: &VerifyArgs) -> Result<Trust, Failure> {
     }
 }
 
+/// A shared log's bucket read as a static mirror through the S3 API (no database): what
+/// `truce verify s3://BUCKET` and `truce migrate` check.
+pub struct BucketSource(pub truce_cluster::bucket::Bucket);
+
+impl BucketSource {
+    /// The bucket `name` at `endpoint`, with the credentials of TRUCE_BUCKET_KEY_ID and
+    /// TRUCE_BUCKET_SECRET.
+    pub fn open(name: &str, endpoint: &str, region: &str) -> Result<BucketSource, Failure> {
+        let var = |k: &str| std::env::var(k).unwrap_or_default();
+        let (key_id, secret) = (
+            var(truce_cluster::spec::ENV_KEY_ID),
+            var(truce_cluster::spec::ENV_SECRET),
+        );
+        if key_id.is_empty() || secret.is_empty() {
+            return Err(Failure::input(anyhow!(
+                "reading s3://{name} needs credentials: set TRUCE_BUCKET_KEY_ID and TRUCE_BUCKET_SECRET (or verify the bucket's public website URL instead)"
+            )));
+        }
+        let spec = truce_cluster::spec::ClusterSpec {
+            database: String::new(),
+            bucket: truce_cluster::spec::BucketSpec {
+                endpoint: endpoint.to_string(),
+                name: name.trim_end_matches('/').to_string(),
+                region: region.to_string(),
+                key_id,
+                secret,
+                timeout_s: 30,
+            },
+        };
+        truce_cluster::bucket::Bucket::open(&spec.bucket_config())
+            .map(BucketSource)
+            .map_err(Failure::input)
+    }
+}
+
+impl Source for BucketSource {
+    fn describe(&self) -> String {
+        self.0.describe().to_string()
+    }
+
+    fn checkpoint(&self) -> Result<Vec<u8>, VerifyError> {
+        let path = truce_cluster::bucket::CHECKPOINT;
+        self.0
+            .get(path)
+            .map_err(|e| VerifyError::Unreachable {
+                what: path.into(),
+                why: e.to_string(),
+            })?
+            .ok_or_else(|| VerifyError::Unreachable {
+                what: path.into(),
+                why: "the bucket has no checkpoint object".into(),
+            })
+    }
+
+    fn tile(&self, path: &truce_log::TilePath) -> Result<Option<Vec<u8>>, VerifyError> {
+        let p = path.to_path();
+        self.0.get(&p).map_err(|e| VerifyError::Unreachable {
+            what: p,
+            why: e.to_string(),
+        })
+    }
+
+    fn derived_findings(&self) -> Result<Option<truce_verify::source::Derived>, VerifyError> {
+        Ok(None)
+    }
+
+    fn derived_compliance(&self) -> Result<Option<truce_verify::source::Derived>, VerifyError> {
+        Ok(None)
+    }
+}
+
 fn failure(e: VerifyError) -> Failure {
     if e.is_input() {
         Failure::input(e)
@@ -155,7 +234,14 @@ pub fn run(a: &VerifyArgs, out: &Out) -> Result<(), Failure> {
         }
     };
     let http = a.source.starts_with("http://") || a.source.starts_with("https://");
-    let source: Box<dyn Source> = if http {
+    let source: Box<dyn Source> = if let Some(name) = a.source.strip_prefix("s3://") {
+        let endpoint = a.bucket_endpoint.as_deref().ok_or_else(|| {
+            Failure::input(anyhow!(
+                "an s3:// source needs --bucket-endpoint URL (the S3 API, e.g. http://127.0.0.1:3900)"
+            ))
+        })?;
+        Box::new(BucketSource::open(name, endpoint, &a.bucket_region)?)
+    } else if http {
         Box::new(
             HttpSource::with_ca_certs(&a.source, a.cache.clone(), &a.ca_cert).map_err(failure)?,
         )

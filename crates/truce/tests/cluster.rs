@@ -70,22 +70,7 @@ fn ok(c: &mut Command) -> String {
 /// `truce init` on a fresh database and bucket into `a`, a party `ua`, and `b` holding the
 /// same keys and `cluster.toml` (what `deploy/` tells an operator to copy).
 fn shared() -> Shared {
-    let pg = Postgres::shared().unwrap();
-    let garage = Garage::shared().unwrap();
-    let url = pg.database().unwrap();
-    let bucket = garage.bucket().unwrap();
-    let t = tempfile::tempdir().unwrap();
-    let root = t.path().to_path_buf();
-    let (a, b) = (root.join("a"), root.join("b"));
-    let s = Shared {
-        _servers: (pg, garage),
-        _t: t,
-        root,
-        url,
-        bucket,
-        a,
-        b,
-    };
+    let s = fresh();
     ok(s.truce()
         .args(["-q", "init", "--origin", ORIGIN, "--database", &s.url])
         .args(["--bucket", &s.bucket.bucket])
@@ -112,6 +97,26 @@ fn shared() -> Shared {
         std::fs::copy(s.a.join(f), s.b.join(f)).unwrap();
     }
     s
+}
+
+/// A fresh database and bucket, and the paths of two data directories not yet made.
+fn fresh() -> Shared {
+    let pg = Postgres::shared().unwrap();
+    let garage = Garage::shared().unwrap();
+    let url = pg.database().unwrap();
+    let bucket = garage.bucket().unwrap();
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().to_path_buf();
+    let (a, b) = (root.join("a"), root.join("b"));
+    Shared {
+        _servers: (pg, garage),
+        _t: t,
+        root,
+        url,
+        bucket,
+        a,
+        b,
+    }
 }
 
 /// `n` signed reports by `ua`, one entry (a JSON line) each.
@@ -480,4 +485,94 @@ fn a_command_takes_the_lease_for_its_commit_and_is_refused_while_a_server_holds_
     // Reads need no lease.
     let out = ok(s.truce().args(["log", "checkpoint", "--dir"]).arg(&s.b));
     assert!(out.contains(ORIGIN), "{out}");
+}
+
+#[test]
+fn migrate_a_sqlite_log_then_serve_and_verify_the_bucket() {
+    let s = fresh();
+    // A SQLite log over two tiles, in several commits.
+    ok(s.truce()
+        .args(["-q", "init", "--origin", ORIGIN, "--dir"])
+        .arg(&s.a));
+    ok(s.truce()
+        .args(["-q", "party", "add", "ua", "--name", "ua", "--role"])
+        .args(["belligerent", "--dir"])
+        .arg(&s.a));
+    for part in 0..3 {
+        let mut toml = String::from("time = 2025-03-21T09:00:00Z\n");
+        for i in 0..120 {
+            toml.push_str(&format!(
+                "\n[[report]]\nid = \"m{part}-{i}\"\ntime = {{ start = 2025-03-20T20:00:00Z }}\nlocation = {{ point = [35.1, 51.2], uncertainty_m = 500 }}\nact = \"strike\"\ntext = \"report {i}\"\n"
+            ));
+        }
+        let f = s.root.join(format!("m{part}.toml"));
+        std::fs::write(&f, toml).unwrap();
+        ok(s.truce()
+            .args(["-q", "submit"])
+            .arg(&f)
+            .args(["--as", "ua", "--key"])
+            .arg(s.a.join("keys/ua.key"))
+            .arg("--dir")
+            .arg(&s.a));
+    }
+    let before = ok(s.truce().args(["log", "checkpoint", "--dir"]).arg(&s.a));
+    let findings = ok(s.truce().args(["findings", "--json", "--dir"]).arg(&s.a));
+    let migrate = |dir: &Path| {
+        s.truce()
+            .args(["migrate", "--to", &s.url, "--bucket", &s.bucket.bucket])
+            .args(["--bucket-endpoint", &s.bucket.endpoint, "--json", "--dir"])
+            .arg(dir)
+            .output()
+            .unwrap()
+    };
+    let o = migrate(&s.a);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["verified"], true, "{report}");
+    assert!(report["entries"].as_u64().unwrap() > 360, "{report}");
+    assert!(s.a.join("cluster.toml").is_file());
+    // The directory now reads the shared log: the same checkpoint, the same findings.
+    assert_eq!(
+        ok(s.truce().args(["log", "checkpoint", "--dir"]).arg(&s.a)),
+        before
+    );
+    assert_eq!(
+        ok(s.truce().args(["findings", "--json", "--dir"]).arg(&s.a)),
+        findings
+    );
+    // Every checkpoint the SQLite log signed is in PostgreSQL byte for byte.
+    let sqlite = truce_store::sqlite::SqliteStorage::open(&s.a.join("truce.db"), false).unwrap();
+    let shared = s.storage();
+    use truce_store::LogStorage as _;
+    let sizes = sqlite.checkpoint_sizes().unwrap();
+    assert!(sizes.len() >= 5, "{sizes:?}");
+    for n in sizes {
+        assert_eq!(
+            shared.checkpoint_at(n).unwrap(),
+            sqlite.checkpoint_at(n).unwrap(),
+            "checkpoint {n}"
+        );
+    }
+    // `truce verify s3://BUCKET` reads the bucket alone.
+    let out = ok(s
+        .truce()
+        .args(["-q", "verify", &format!("s3://{}", s.bucket.bucket)])
+        .args(["--bucket-endpoint", &s.bucket.endpoint, "--log-key"])
+        .arg(s.a.join("log.vkey"))
+        .arg("--state")
+        .arg(s.root.join("st.json"))
+        .arg("--json"));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ok"], true, "{v}");
+    // Once is enough: the directory is switched.
+    let again = migrate(&s.a);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already uses a shared log"));
+    // And it serves: a submission is appended to the shared log.
+    let http = client();
+    let a = Server::start(&s, &s.a);
+    a.await_sequencer(&http, true, Duration::from_secs(10));
+    let e = signed(&s, "after", 1);
+    let (i, _) = submit(&http, &a.addr, &e[0]).unwrap();
+    assert!(i >= report["entries"].as_u64().unwrap());
 }
