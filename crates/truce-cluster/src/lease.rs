@@ -183,6 +183,12 @@ impl Lease {
         self.db.lease_release(self.epoch)
     }
 
+    /// Names a new holder in the lease row (the same lease, the same epoch): a server that took
+    /// it before it knew the URL it serves at. `false` if it is no longer held.
+    pub fn rename(&self, holder: &str) -> Result<bool, ClusterError> {
+        self.db.lease_rename(self.epoch, holder)
+    }
+
     /// The lease row as it stands.
     pub fn state(&self) -> Result<Option<LeaseState>, ClusterError> {
         self.db.lease_state()

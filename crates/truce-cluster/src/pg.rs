@@ -656,6 +656,20 @@ impl Db {
         })
     }
 
+    /// Renames the holder of the lease of `epoch` (a server names where it serves once it knows);
+    /// `false` if that lease is no longer held.
+    pub fn lease_rename(&self, epoch: i64, holder: &str) -> Result<bool, ClusterError> {
+        self.with(|c| {
+            Ok(c.execute(
+                "UPDATE truce_lease SET holder = $2
+                 WHERE id AND epoch = $1 AND expires_at > clock_timestamp()",
+                &[&epoch, &holder],
+            )
+            .map_err(pg("renaming the sequencer lease's holder"))?
+                == 1)
+        })
+    }
+
     /// The lease as it stands: `None` if nobody ever took it.
     pub fn lease_state(&self) -> Result<Option<LeaseState>, ClusterError> {
         self.with(|c| {

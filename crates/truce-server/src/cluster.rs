@@ -1,7 +1,8 @@
 //! Several servers, one sequencer: what `truce serve` does when its data directory's log is
 //! shared (`DIR/cluster.toml`, [`crate::storage::LogStore::Cluster`]).
 //!
-//! Every server runs a role thread ([`Cluster::start`]) that tries to take the sequencer lease
+//! Every server runs a role thread ([`Cluster::start`], from the moment its state is opened: the
+//! first server up is the sequencer at once) that tries to take the sequencer lease
 //! (`truce_cluster::lease`: a PostgreSQL row with an epoch, expiring 5 s after its last renewal
 //! by PostgreSQL's clock). The server that holds it
 //! - hands the lease to its writer's storage ([`LeaseSlot`]): every commit is checked against the
@@ -12,7 +13,8 @@
 //! - runs the witnessing rounds ([`crate::witnessing::run`] waits while this server is not the
 //!   sequencer);
 //! - names itself `<advertise_url> <holder id>` in the lease row, so the others know where to
-//!   hand submissions.
+//!   hand submissions (`advertise_url`, or once it listens `http://<its address>`:
+//!   [`Cluster::advertise`] renames the holder of the lease it already holds).
 //!
 //! Every other server serves reads from the shared log (following it every
 //! `follow_interval_ms`) and hands each `POST /v1/entries` to the sequencer
@@ -72,6 +74,10 @@ struct Shared {
     leader: RwLock<Option<String>>,
     /// Set to stop the role thread (and release the lease).
     stop: (Mutex<bool>, Condvar),
+    /// The URL this server serves at, once known (named in the lease while it holds it).
+    advertised: RwLock<Option<String>>,
+    /// Set once the role thread has looked at the lease the first time.
+    settled: (Mutex<bool>, Condvar),
 }
 
 /// The sequencer as this server sees it (`GET /v1/cluster`).
@@ -103,6 +109,8 @@ impl Cluster {
                 epoch: AtomicI64::new(0),
                 leader: RwLock::new(None),
                 stop: (Mutex::new(false), Condvar::new()),
+                advertised: RwLock::new(None),
+                settled: (Mutex::new(false), Condvar::new()),
             }),
             client,
             thread: Mutex::new(None),
@@ -133,21 +141,41 @@ impl Cluster {
         }
     }
 
-    /// Starts the role thread: this server, serving at `advertise` (the URL the others reach it
-    /// at), takes the lease whenever it is free and keeps it while it can. Idempotent.
-    pub fn start(&self, advertise: &str) {
+    /// Starts the role thread: this server takes the lease whenever it is free and keeps it
+    /// while it can; it serves at `advertise` (the URL the others reach it at) if known yet (see
+    /// [`advertise`](Self::advertise)). Waits (at most 2 s) until the thread has looked at the
+    /// lease once, so a server started alone is the sequencer when this returns. Idempotent.
+    pub fn start(&self, advertise: Option<&str>) {
+        if let Some(url) = advertise {
+            self.advertise(url);
+        }
         let mut thread = self.thread.lock().unwrap_or_else(|p| p.into_inner());
         if thread.is_some() {
             return;
         }
-        let holder = format!("{} {}", advertise.trim_end_matches('/'), lease::holder_id());
-        let own = advertise.trim_end_matches('/').to_string();
+        let id = lease::holder_id();
         let (spec, slot, shared) = (self.spec.clone(), self.slot.clone(), self.shared.clone());
         *thread = std::thread::Builder::new()
             .name("truce-sequencer-lease".into())
-            .spawn(move || role(&spec, &slot, &shared, &holder, &own))
+            .spawn(move || role(&spec, &slot, &shared, &id))
             .map_err(|e| tracing::error!("starting the sequencer lease thread: {e}"))
             .ok();
+        drop(thread);
+        let (lock, cv) = &self.shared.settled;
+        let settled = lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = cv
+            .wait_timeout_while(settled, Duration::from_secs(2), |s| !*s)
+            .unwrap_or_else(|p| p.into_inner());
+    }
+
+    /// Sets the URL this server serves at: named in the lease (at once if it holds it), so the
+    /// other servers hand it submissions.
+    pub fn advertise(&self, url: &str) {
+        *self
+            .shared
+            .advertised
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(url.trim_end_matches('/').to_string());
     }
 
     /// Stops the role thread; a held lease is released so another server takes it at once.
@@ -163,7 +191,35 @@ impl Cluster {
     }
 }
 
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 impl Shared {
+    /// The holder name for the lease row: `<advertised URL> <id>`, or `<id>` before the URL is
+    /// known.
+    fn holder(&self, id: &str) -> String {
+        match self.advertised() {
+            Some(url) => format!("{url} {id}"),
+            None => id.to_string(),
+        }
+    }
+
+    fn advertised(&self) -> Option<String> {
+        self.advertised
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn settle(&self) {
+        let (lock, cv) = &self.settled;
+        *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        cv.notify_all();
+    }
+
     /// Waits `d` or until stopped; true when stopped.
     fn wait(&self, d: Duration) -> bool {
         let (lock, cv) = &self.stop;
@@ -181,11 +237,17 @@ impl Shared {
 
 /// The role thread: take the lease when free, be the sequencer while it holds, else follow
 /// (knowing who the sequencer is).
-fn role(spec: &ClusterSpec, slot: &LeaseSlot, shared: &Shared, holder: &str, own: &str) {
+fn role(spec: &ClusterSpec, slot: &LeaseSlot, shared: &Shared, id: &str) {
     let mut db: Option<Db> = None;
     let mut warned = false;
+    let mut first = true;
     loop {
+        if !first {
+            shared.settle();
+        }
+        first = false;
         if shared.wait(Duration::ZERO) {
+            shared.settle();
             return;
         }
         // Who holds it (one indexed read, no lock).
@@ -218,10 +280,10 @@ fn role(spec: &ClusterSpec, slot: &LeaseSlot, shared: &Shared, holder: &str, own
             }
         };
         if free {
-            match Lease::acquire(&spec.database, holder, lease::DEFAULT_TTL) {
+            match Lease::acquire(&spec.database, &shared.holder(id), lease::DEFAULT_TTL) {
                 Ok(Some(lease)) => {
                     warned = false;
-                    if sequence(spec, slot, shared, Arc::new(lease), own) {
+                    if sequence(spec, slot, shared, Arc::new(lease), id) {
                         return;
                     }
                     continue;
@@ -247,7 +309,7 @@ fn sequence(
     slot: &LeaseSlot,
     shared: &Shared,
     lease: Arc<Lease>,
-    own: &str,
+    id: &str,
 ) -> bool {
     let keeper = lease.keep(lease::DEFAULT_RENEW);
     let publisher = match ClusterStorage::open(&spec.database, &spec.bucket_config()) {
@@ -262,8 +324,10 @@ fn sequence(
     };
     slot.set(Some(lease.clone()));
     shared.epoch.store(lease.epoch(), Ordering::Release);
-    shared.set_leader(Some(own.to_string()));
+    let mut named = shared.advertised();
+    shared.set_leader(named.clone());
     shared.sequencer.store(true, Ordering::Release);
+    shared.settle();
     tracing::info!(epoch = lease.epoch(), "this server is now the sequencer");
     let stopped = loop {
         if shared.wait(Duration::from_millis(200)) {
@@ -271,6 +335,17 @@ fn sequence(
         }
         if lease.is_lost() || !keeper.is_running() {
             break false;
+        }
+        // The URL became known after the lease was taken: named in the lease row now.
+        let url = shared.advertised();
+        if url != named {
+            match lease.rename(&shared.holder(id)) {
+                Ok(_) => {
+                    shared.set_leader(url.clone());
+                    named = url;
+                }
+                Err(e) => tracing::debug!("naming this server in the lease: {e}"),
+            }
         }
     };
     shared.sequencer.store(false, Ordering::Release);

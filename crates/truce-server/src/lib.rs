@@ -173,11 +173,9 @@ pub async fn serve(
     let follower =
         (state.0.config.follow_interval_ms > 0).then(|| tokio::spawn(follow(state.clone())));
     if let Some(c) = &state.0.cluster {
-        let advertise = match &state.0.config.advertise_url {
-            Some(u) => u.clone(),
-            None => format!("http://{}", listener.local_addr()?),
-        };
-        c.start(&advertise);
+        if state.0.config.advertise_url.is_none() {
+            c.advertise(&format!("http://{}", listener.local_addr()?));
+        }
     }
     let limits = state.0.config.connection_limits();
     let r = truce_http::serve(listener, app(state.clone()), limits, async move {

@@ -158,6 +158,11 @@ impl AppState {
             .map_err(|e| OpenError::Other(e.to_string()))?;
         let views =
             crate::query::Views::open(dir, &config).map_err(|e| OpenError::Other(e.to_string()))?;
+        // On a shared log this server competes for the sequencer lease from now on (alone, it
+        // holds it when `open` returns); `serve` names the URL it listens at.
+        if let Some(c) = &cluster {
+            c.start(config.advertise_url.as_deref());
+        }
         Ok(AppState(Arc::new(Inner {
             config,
             dir: dir.to_path_buf(),
