@@ -65,10 +65,33 @@ const RETRIES: usize = 3;
 /// An S3 bucket, used synchronously.
 pub struct Bucket {
     store: AmazonS3,
-    rt: tokio::runtime::Runtime,
+    /// Always `Some` until dropped.
+    rt: Option<tokio::runtime::Runtime>,
     describe: String,
     /// Bound on one whole call, retries included.
     deadline: Duration,
+}
+
+impl Bucket {
+    fn runtime(&self) -> Result<&tokio::runtime::Runtime, ClusterError> {
+        self.rt
+            .as_ref()
+            .ok_or_else(|| ClusterError::Corrupt("the bucket's runtime is gone".into()))
+    }
+}
+
+impl Drop for Bucket {
+    /// A runtime cannot be dropped (blocking) on an async task's thread: there it is shut down
+    /// in the background.
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                rt.shutdown_background();
+            } else {
+                drop(rt);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Bucket {
@@ -119,7 +142,7 @@ impl Bucket {
             .map_err(ClusterError::Runtime)?;
         Ok(Bucket {
             store,
-            rt,
+            rt: Some(rt),
             describe,
             // The request budget, its retries' budget, and a margin for the backoff.
             deadline: config.timeout * 2 + Duration::from_secs(5),
@@ -139,7 +162,7 @@ impl Bucket {
     ) -> Result<T, ClusterError> {
         let deadline = self.deadline;
         match self
-            .rt
+            .runtime()?
             .block_on(async move { tokio::time::timeout(deadline, fut).await })
         {
             Ok(Ok(v)) => Ok(v),
@@ -194,7 +217,7 @@ impl Bucket {
         let deadline = self.deadline;
         let at = self.describe.clone();
         let store = self.store.clone();
-        self.rt.block_on(async move {
+        self.runtime()?.block_on(async move {
             let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(PARALLEL_PUTS));
             let mut tasks = tokio::task::JoinSet::new();
             for (path, data) in objects {

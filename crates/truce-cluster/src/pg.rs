@@ -92,6 +92,27 @@ pub struct Db {
     describe: String,
 }
 
+impl Drop for Db {
+    /// The synchronous client closes its connection on a runtime of its own, which cannot run
+    /// on an async task's thread: there it is closed on a thread of its own.
+    fn drop(&mut self) {
+        let client = self
+            .client
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(c) = client {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let _ = std::thread::Builder::new()
+                    .name("truce-pg-close".into())
+                    .spawn(move || drop(c));
+            } else {
+                drop(c);
+            }
+        }
+    }
+}
+
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Db").field("at", &self.describe).finish()

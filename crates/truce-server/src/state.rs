@@ -105,7 +105,19 @@ pub enum OpenError {
 impl AppState {
     /// Opens the data directory `dir` (which must hold a log made by `truce init`): replays the
     /// ledger, starts the writer with `DIR/log.key`, opens the access database and the views.
+    ///
+    /// It blocks (a replay, database connections): the work runs on a thread of its own, so it
+    /// may be called from an async context too (the shared log's PostgreSQL and bucket clients
+    /// block on runtimes of their own, which cannot start inside another's).
     pub fn open(dir: &std::path::Path, config: Config) -> Result<AppState, OpenError> {
+        std::thread::scope(|s| {
+            s.spawn(|| AppState::open_here(dir, config))
+                .join()
+                .unwrap_or_else(|_| Err(OpenError::Other("opening the state panicked".into())))
+        })
+    }
+
+    fn open_here(dir: &std::path::Path, config: Config) -> Result<AppState, OpenError> {
         let store = LogStore::of_dir(dir)?;
         let readers = ReaderPool::open(&store, 4)?;
         // The log up to its latest checkpoint, replayed once (the writer keeps this ledger live).

@@ -15,13 +15,15 @@ use base64::prelude::*;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use tower::ServiceExt;
+use truce_cluster::testkit::{Garage, Postgres};
 use truce_log::KeyPair;
 use truce_model::entry::{record, sign, Body as EntryBody};
 use truce_model::{Id, Kind, Role, Time};
 use truce_server::{app, AppState, Config};
 use truce_store::sqlite::SqliteStorage;
-use truce_store::{keyfile, Sequencer};
+use truce_store::{keyfile, DynStorage, Sequencer};
 
 pub const ORIGIN: &str = "query.test.example/log";
 /// In the person list behind the fulfilment's `persons_commitment`.
@@ -58,6 +60,9 @@ pub fn position_content() -> String {
 
 /// The built scenario.
 pub struct Scenario {
+    /// The PostgreSQL and Garage servers of a shared log (`TRUCE_TEST_BACKEND=cluster`), kept up
+    /// while the scenario lives.
+    pub servers: Option<(Arc<Postgres>, Arc<Garage>)>,
     pub dir: tempfile::TempDir,
     pub persons: (Vec<u8>, String),
     pub evidence: (Vec<u8>, String),
@@ -82,8 +87,69 @@ fn body(kind: Kind, v: Value) -> EntryBody {
     EntryBody::parse(kind, v).unwrap()
 }
 
+/// Whether these tests run on a shared log: `TRUCE_TEST_BACKEND=cluster` builds every
+/// scenario's log in a fresh PostgreSQL database and Garage bucket (`truce_cluster::testkit`,
+/// the directory's `cluster.toml` naming them), so the same tests check both backends; by
+/// default SQLite (`DIR/truce.db`).
+pub fn cluster_backend() -> bool {
+    std::env::var("TRUCE_TEST_BACKEND").is_ok_and(|v| v == "cluster")
+}
+
+/// New, empty storage for the log of data directory `d` (on the backend of
+/// [`cluster_backend`]), writable by the scenario's builder: on a shared log it holds the
+/// sequencer lease until it is dropped.
+fn new_storage(d: &std::path::Path) -> (DynStorage, Option<(Arc<Postgres>, Arc<Garage>)>) {
+    if !cluster_backend() {
+        let s = SqliteStorage::open(&d.join("truce.db"), true).unwrap();
+        return (Box::new(s), None);
+    }
+    let pg = Postgres::shared().unwrap();
+    let garage = Garage::shared().unwrap();
+    let url = pg.database().unwrap();
+    let bucket = garage.bucket().unwrap();
+    let spec = truce_cluster::spec::ClusterSpec::of(&url, &bucket);
+    keyfile::write_new(&d.join(truce_cluster::spec::FILE), &spec.to_toml(), 0o600).unwrap();
+    let s = truce_cluster::ClusterStorage::open(&url, &bucket)
+        .unwrap()
+        .acquire_lease(
+            &url,
+            "test scenario builder",
+            std::time::Duration::from_secs(10),
+        )
+        .unwrap();
+    (Box::new(s), Some((pg, garage)))
+}
+
+/// The log of data directory `d` opened for writing by another process than a server (as
+/// `truce ingest` does): on a shared log it takes the sequencer lease until it is dropped.
+pub fn writable_storage(d: &std::path::Path) -> DynStorage {
+    let store = truce_server::storage::LogStore::of_dir(d).unwrap();
+    match store.spec() {
+        None => store.open().unwrap(),
+        Some(spec) => Box::new(
+            store
+                .cluster(spec)
+                .unwrap()
+                .acquire_lease(
+                    &spec.database,
+                    "test writer",
+                    std::time::Duration::from_secs(10),
+                )
+                .unwrap(),
+        ),
+    }
+}
+
+/// The log of data directory `d`, read as a server reads it (SQLite or the shared log).
+pub fn log_storage(d: &std::path::Path) -> DynStorage {
+    truce_server::storage::LogStore::of_dir(d)
+        .unwrap()
+        .open()
+        .unwrap()
+}
+
 struct Builder {
-    seq: Sequencer<SqliteStorage>,
+    seq: Sequencer<DynStorage>,
     keys: BTreeMap<String, KeyPair>,
 }
 
@@ -99,14 +165,24 @@ impl Builder {
     }
 }
 
+/// Runs `f` on a thread of its own: the shared log's PostgreSQL and bucket clients block on
+/// runtimes of their own, which cannot start on an async test's thread.
+pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join().unwrap())
+}
+
 /// Builds the scenario in a fresh directory.
 pub fn scenario() -> Scenario {
+    off_runtime(build_scenario)
+}
+
+fn build_scenario() -> Scenario {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let log_key = key(ORIGIN);
     keyfile::write_new(&d.join("log.key"), &log_key.signer, 0o600).unwrap();
     keyfile::write_new(&d.join("log.vkey"), &log_key.verifier, 0o600).unwrap();
-    let storage = SqliteStorage::open(&d.join("truce.db"), true).unwrap();
+    let (storage, servers) = new_storage(d);
     let seq = Sequencer::create(storage, ORIGIN, &log_key.signer).unwrap();
     let parties = [
         ("operator", Role::Operator, "Operator"),
@@ -304,6 +380,7 @@ pub fn scenario() -> Scenario {
     );
     let Builder { keys, .. } = b;
     Scenario {
+        servers,
         dir,
         persons,
         evidence,
@@ -316,13 +393,13 @@ pub fn scenario() -> Scenario {
 /// signed manifest over `bodies` (their count and Merkle root; stating `reception`, the area its
 /// receivers heard, when given) followed by the unsigned records, appended together.
 pub fn file_ais(sc: &Scenario, time: &str, bodies: &[EntryBody], reception: Option<Value>) {
+    off_runtime(|| file_ais_here(sc, time, bodies, reception))
+}
+
+fn file_ais_here(sc: &Scenario, time: &str, bodies: &[EntryBody], reception: Option<Value>) {
     let d = sc.dir.path();
     let signer = keyfile::read(&d.join("log.key")).unwrap();
-    let mut seq = Sequencer::open(
-        SqliteStorage::open(&d.join("truce.db"), false).unwrap(),
-        &signer,
-    )
-    .unwrap();
+    let mut seq = Sequencer::open(writable_storage(d), &signer).unwrap();
     let firms = id("firms");
     let batch: Vec<Vec<u8>> = bodies
         .iter()
@@ -497,13 +574,13 @@ pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
 /// monitor's observation on 26 March (filed as `truce submit` files one: the public report
 /// only, its footprint from the observer at [`OBSERVER`]).
 pub fn file_front(sc: &Scenario) {
+    off_runtime(|| file_front_here(sc))
+}
+
+fn file_front_here(sc: &Scenario) {
     let d = sc.dir.path();
     let signer = keyfile::read(&d.join("log.key")).unwrap();
-    let seq = Sequencer::open(
-        SqliteStorage::open(&d.join("truce.db"), false).unwrap(),
-        &signer,
-    )
-    .unwrap();
+    let seq = Sequencer::open(writable_storage(d), &signer).unwrap();
     let mut b = Builder {
         seq,
         keys: sc.keys.clone(),
