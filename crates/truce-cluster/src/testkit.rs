@@ -384,6 +384,8 @@ struct GarageNode {
     bin: PathBuf,
     ports: NodePorts,
     child: Mutex<Option<Child>>,
+    /// Its full node id, once it answered.
+    id: std::sync::OnceLock<String>,
 }
 
 impl GarageNode {
@@ -400,6 +402,7 @@ impl GarageNode {
             bin: bin.to_path_buf(),
             ports,
             child: Mutex::new(None),
+            id: std::sync::OnceLock::new(),
         };
         node.spawn()?;
         Ok(node)
@@ -489,15 +492,20 @@ impl GarageNode {
         )
     }
 
-    /// Waits (up to 30 s) for the node to answer; returns its full node id.
+    /// Waits (up to 30 s) for the node to answer over RPC (`garage status`: `garage node id`
+    /// alone reads the key file and succeeds before the server listens); returns its full node
+    /// id.
     fn wait_id(&self) -> Result<String> {
         let start = Instant::now();
         loop {
             self.check_alive()?;
-            match self.cli(&["node", "id", "-q"]) {
+            let answer = self
+                .cli(&["status"])
+                .and_then(|_| self.cli(&["node", "id", "-q"]));
+            match answer {
                 Ok(out) => {
                     if let Some(id) = out.trim().split('@').next().filter(|s| !s.is_empty()) {
-                        return Ok(id.to_string());
+                        return Ok(self.id.get_or_init(|| id.to_string()).clone());
                     }
                 }
                 Err(e) if start.elapsed() > Duration::from_secs(30) => {
@@ -534,6 +542,11 @@ impl GarageNode {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// `<full node id>@127.0.0.1:<rpc port>`, once it answered [`wait_id`](Self::wait_id).
+    fn address(&self) -> Option<String> {
+        Some(format!("{}@127.0.0.1:{}", self.id.get()?, self.ports.rpc))
     }
 
     /// Its S3 endpoint.
@@ -656,7 +669,6 @@ impl Garage {
     /// Waits for the node, gives it a layout, creates the access key.
     fn configure(node: &GarageNode) -> Result<AccessKey> {
         let id = node.wait_id()?;
-        node.cli(&["status"])?;
         node.cli(&["layout", "assign", "-z", "dc1", "-c", "1G", &id])?;
         node.cli(&["layout", "apply", "--version", "1"])?;
         AccessKey::create(node)
@@ -819,6 +831,16 @@ impl GarageCluster {
         node.spawn()?;
         let up = self.running();
         let r = node.wait_id().and_then(|_| {
+            // The others retry their connections to a lost peer after growing delays (its
+            // return took ~30 s to be seen everywhere, ~1.5 s when they are told to connect).
+            let addr = node.address().ok_or_else(|| {
+                TestkitError(format!("Garage node {i} answered without a node id"))
+            })?;
+            for other in self.nodes.iter().filter(|n| n.is_running()) {
+                if !std::ptr::eq(other, node) {
+                    other.cli(&["node", "connect", &addr])?;
+                }
+            }
             self.nodes
                 .iter()
                 .filter(|n| n.is_running())

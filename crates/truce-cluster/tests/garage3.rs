@@ -109,5 +109,5 @@ fn a_garage_node_killed_then_restarted_loses_nothing() {
         names.len(),
         t0.elapsed()
     );
-    assert!(t0.elapsed() < Duration::from_secs(90), "{:?}", t0.elapsed());
+    assert!(t0.elapsed() < Duration::from_secs(60), "{:?}", t0.elapsed());
 }
