@@ -748,7 +748,9 @@ impl GarageCluster {
             .iter()
             .map(GarageNode::wait_id)
             .collect::<Result<Vec<_>>>()?;
-        let first = &nodes[0];
+        let first = nodes
+            .first()
+            .ok_or_else(|| TestkitError("a Garage cluster needs nodes".into()))?;
         for (node, id) in nodes.iter().zip(&ids).skip(1) {
             first.cli(&[
                 "node",
