@@ -12,7 +12,6 @@ use common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use tower::ServiceExt;
-use truce_store::sqlite::SqliteStorage;
 use truce_store::LogReader;
 
 /// A FIRMS detection's entry (signed by the scenario's `firms` key).
@@ -61,8 +60,11 @@ async fn submit(router: &axum::Router, entries: &[Vec<u8>]) {
 
 /// The engine's background detections of the log in `dir`, serialised.
 fn engine_background(dir: &std::path::Path) -> Vec<Value> {
-    let reader =
-        LogReader::open(SqliteStorage::open(&dir.join("truce.db"), false).unwrap()).unwrap();
+    off_runtime(|| engine_background_here(dir))
+}
+
+fn engine_background_here(dir: &std::path::Path) -> Vec<Value> {
+    let reader = LogReader::open(log_storage(dir)).unwrap();
     let (j, _) = truce_views::derived::judge(&reader, &mut |_| {}).unwrap();
     j.background_full()
         .map(|b| serde_json::to_value(b).unwrap())

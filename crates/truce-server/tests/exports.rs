@@ -13,7 +13,6 @@ use tower::ServiceExt;
 use truce_model::entry::{sign, Body as EntryBody};
 use truce_model::{Id, Kind, Time};
 use truce_server::{app, AppState};
-use truce_store::sqlite::SqliteStorage;
 use truce_store::{keyfile, Sequencer};
 
 /// Reports appended after the scenario's.
@@ -22,9 +21,14 @@ const EXTRA: usize = 1_500;
 /// The scenario with `EXTRA` more reports by `firms`, in batches of 250.
 fn big_scenario() -> Scenario {
     let sc = scenario();
+    off_runtime(|| grow(&sc));
+    sc
+}
+
+fn grow(sc: &Scenario) {
     let d = sc.dir.path();
     let signer_key = keyfile::read(&d.join("log.key")).unwrap();
-    let storage = SqliteStorage::open(&d.join("truce.db"), false).unwrap();
+    let storage = writable_storage(d);
     let mut seq = Sequencer::open(storage, &signer_key).unwrap();
     let firms = truce_log::parse_signer(&sc.keys["firms"].signer).unwrap();
     let author = Id::new("firms").unwrap();
@@ -46,7 +50,6 @@ fn big_scenario() -> Scenario {
         let refs: Vec<&[u8]> = envs.iter().map(|e| e.as_slice()).collect();
         seq.append(&refs).unwrap();
     }
-    sc
 }
 
 async fn request(router: &axum::Router, uri: &str) -> axum::response::Response {

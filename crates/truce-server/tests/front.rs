@@ -330,13 +330,12 @@ async fn a_days_counts_per_sector_are_the_daily_reports_front_section() {
     assert!(!r.body.contains("observer\""), "{}", r.body);
 
     // Exactly the section a daily report computes from a replay of the same log.
-    let d = sc.dir.path();
-    let reader = truce_store::LogReader::open(
-        truce_store::sqlite::SqliteStorage::open(&d.join("truce.db"), false).unwrap(),
-    )
-    .unwrap();
-    let (judged, stamp) = truce_views::derived::judge(&reader, &mut |_| {}).unwrap();
-    let (ledger, _) = truce_views::derived::replay_to(&reader, stamp.log_size).unwrap();
+    let (judged, stamp, ledger) = off_runtime(|| {
+        let reader = truce_store::LogReader::open(log_storage(sc.dir.path())).unwrap();
+        let (judged, stamp) = truce_views::derived::judge(&reader, &mut |_| {}).unwrap();
+        let (ledger, _) = truce_views::derived::replay_to(&reader, stamp.log_size).unwrap();
+        (judged, stamp, ledger)
+    });
     let day = truce_report::Day::new("2025-03-26", "UTC", None).unwrap();
     let want =
         truce_report::front::section(&judged, &day, &truce_report::front::FrontNotes::of(&ledger));

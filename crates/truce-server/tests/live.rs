@@ -8,7 +8,6 @@ use axum::http::{header, Method, StatusCode};
 use common::*;
 use serde_json::{json, Value};
 use tower::ServiceExt;
-use truce_store::sqlite::SqliteStorage;
 use truce_store::LogReader;
 use truce_views::db::ViewStore;
 
@@ -50,8 +49,11 @@ async fn submit(router: &axum::Router, e: &[u8]) -> Value {
 
 /// What `truce rebuild` would store for the log in `dir`, dumped.
 fn rebuilt(dir: &std::path::Path) -> Vec<String> {
-    let reader =
-        LogReader::open(SqliteStorage::open(&dir.join("truce.db"), false).unwrap()).unwrap();
+    off_runtime(|| rebuilt_here(dir))
+}
+
+fn rebuilt_here(dir: &std::path::Path) -> Vec<String> {
+    let reader = LogReader::open(log_storage(dir)).unwrap();
     let (j, stamp) = truce_views::derived::judge(&reader, &mut |_| {}).unwrap();
     let path = dir.join("rebuilt.db");
     let _ = std::fs::remove_file(&path);

@@ -17,7 +17,6 @@ use std::sync::OnceLock;
 use truce_model::entry::{sign, Body as EntryBody};
 use truce_model::{Id, Kind, Time};
 use truce_server::map::{MAX_CELLS, MAX_RESPONSE_BYTES, THRESHOLD};
-use truce_store::sqlite::SqliteStorage;
 use truce_store::Sequencer;
 
 const ACTS: [&str; 6] = [
@@ -49,9 +48,14 @@ impl Lcg {
 /// in 50 at a flare, a persistent hot spot: routine).
 fn grown() -> Scenario {
     let sc = scenario();
+    off_runtime(|| grow(&sc));
+    sc
+}
+
+fn grow(sc: &Scenario) {
     let d = sc.dir.path();
     let key = truce_store::keyfile::read(&d.join("log.key")).unwrap();
-    let storage = SqliteStorage::open(&d.join("truce.db"), false).unwrap();
+    let storage = writable_storage(d);
     let mut seq = Sequencer::open(storage, key.trim()).unwrap();
     let mut rng = Lcg(7);
     let mut batch: Vec<Vec<u8>> = Vec::new();
@@ -103,7 +107,6 @@ fn grown() -> Scenario {
         let refs: Vec<&[u8]> = batch.iter().map(|e| e.as_slice()).collect();
         seq.append(&refs).unwrap();
     }
-    sc
 }
 
 // ── an independent reading of the answers ──
