@@ -228,6 +228,10 @@ impl Db {
                  CREATE TABLE IF NOT EXISTS truce_log_published(
                      id BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
                      size BIGINT NOT NULL CHECK (size >= 0));
+                 CREATE TABLE IF NOT EXISTS truce_log_witnessed(
+                     id BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+                     size BIGINT NOT NULL CHECK (size >= 0),
+                     note BYTEA NOT NULL);
                  CREATE TABLE IF NOT EXISTS truce_lease(
                      id BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
                      holder TEXT NOT NULL,
@@ -674,6 +678,35 @@ impl Db {
             )
             .map_err(pg("checking the sequencer lease"))?
             .is_some())
+        })
+    }
+
+    /// Records `note`, the checkpoint of `size` with the witnesses' cosignatures (the
+    /// sequencer's last witnessing round), unless a larger one is recorded: what every server
+    /// publishes at `GET /checkpoint`.
+    pub fn set_witnessed(&self, size: u64, note: &[u8]) -> Result<(), ClusterError> {
+        let size = i64::try_from(size)
+            .map_err(|_| ClusterError::Corrupt(format!("size {size} out of range")))?;
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO truce_log_witnessed(id, size, note) VALUES (TRUE, $1, $2)
+                 ON CONFLICT (id) DO UPDATE SET size = EXCLUDED.size, note = EXCLUDED.note
+                 WHERE truce_log_witnessed.size <= EXCLUDED.size",
+                &[&size, &note],
+            )
+            .map_err(pg("recording the witnessed checkpoint"))?;
+            Ok(())
+        })
+    }
+
+    /// The witnessed checkpoint recorded by [`set_witnessed`](Self::set_witnessed), if any.
+    pub fn witnessed(&self) -> Result<Option<(u64, Vec<u8>)>, ClusterError> {
+        self.with(|c| {
+            Ok(
+                c.query_opt("SELECT size, note FROM truce_log_witnessed WHERE id", &[])
+                    .map_err(pg("reading the witnessed checkpoint"))?
+                    .map(|r| (r.get::<_, i64>(0).max(0) as u64, r.get(1))),
+            )
         })
     }
 

@@ -58,6 +58,8 @@ const MAX_ANSWER_BYTES: usize = 64 << 20;
 /// What one server knows of the shared log's sequencer.
 pub struct Cluster {
     spec: Arc<ClusterSpec>,
+    /// A connection for the witnessed checkpoint (made when first needed).
+    db: Mutex<Option<Db>>,
     slot: LeaseSlot,
     shared: Arc<Shared>,
     client: reqwest::Client,
@@ -103,6 +105,7 @@ impl Cluster {
             .unwrap_or_default();
         Cluster {
             spec,
+            db: Mutex::new(None),
             slot,
             shared: Arc::new(Shared {
                 sequencer: AtomicBool::new(false),
@@ -139,6 +142,39 @@ impl Cluster {
             epoch: self.shared.epoch.load(Ordering::Acquire),
             leader: self.leader(),
         }
+    }
+
+    /// Runs `f` on this server's connection to the shared database (blocking: call it from
+    /// `spawn_blocking`).
+    fn with_db<T>(
+        &self,
+        f: impl FnOnce(&Db) -> Result<T, truce_cluster::ClusterError>,
+    ) -> Result<T, truce_cluster::ClusterError> {
+        let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
+        if db.is_none() {
+            *db = Some(Db::connect(&self.spec.database)?);
+        }
+        match db.as_ref() {
+            Some(d) => f(d),
+            None => Err(truce_cluster::ClusterError::Corrupt(
+                "no database connection".into(),
+            )),
+        }
+    }
+
+    /// Records the checkpoint of `size` as the witnesses cosigned it (the sequencer, after a
+    /// round), for every server to publish (blocking).
+    pub fn store_witnessed(
+        &self,
+        size: u64,
+        note: &[u8],
+    ) -> Result<(), truce_cluster::ClusterError> {
+        self.with_db(|d| d.set_witnessed(size, note))
+    }
+
+    /// The witnessed checkpoint the sequencer recorded last (blocking).
+    pub fn witnessed(&self) -> Result<Option<(u64, Vec<u8>)>, truce_cluster::ClusterError> {
+        self.with_db(Db::witnessed)
     }
 
     /// Starts the role thread: this server takes the lease whenever it is free and keeps it

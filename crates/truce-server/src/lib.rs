@@ -199,6 +199,28 @@ pub async fn serve(
     r
 }
 
+/// On a shared log, a server that is not the sequencer publishes the checkpoint the sequencer
+/// had witnessed last (recorded in the database), once its own storage holds that size.
+async fn adopt_witnessed(state: &AppState) {
+    let s = state.clone();
+    let r = tokio::task::spawn_blocking(move || {
+        let c = s.0.cluster.as_ref()?;
+        let (size, note) = c.witnessed().ok()??;
+        if s.0.witnessing.served().is_some_and(|w| w.size >= size) {
+            return None;
+        }
+        let ours = s.0.readers.with(|r| {
+            use truce_store::LogStorage as _;
+            r.storage().checkpoint_at(size).ok().flatten()
+        })?;
+        Some(s.0.witnessing.adopt(size, note, &ours))
+    })
+    .await;
+    if let Ok(Some(true)) = r {
+        tracing::debug!("publishing the sequencer's witnessed checkpoint");
+    }
+}
+
 /// Every `follow_interval_ms`, compares the checkpoint in storage with the server's: when
 /// another process (`truce ingest`, `truce submit` on the same directory) has appended, the
 /// writer applies those entries, so they are served (and the views recomputed) without a
@@ -226,6 +248,11 @@ async fn follow(state: AppState) {
                 Ok(()) => state.0.views.kick(&state),
                 Err(e) => tracing::debug!("following the log: {e}"),
             }
+        }
+        if state.0.witnessing.enabled()
+            && state.0.cluster.as_ref().is_some_and(|c| !c.is_sequencer())
+        {
+            adopt_witnessed(&state).await;
         }
     }
 }

@@ -201,6 +201,21 @@ impl Witnessing {
             .clone()
     }
 
+    /// Serves `note`, the checkpoint of `size` as another server had it witnessed (a shared
+    /// log's sequencer), if it is newer than the one served and its body is `ours` (this log's
+    /// own checkpoint of that size, as stored). Returns whether it was taken.
+    pub fn adopt(&self, size: u64, note: Vec<u8>, ours: &[u8]) -> bool {
+        if body_of(&note).is_none() || body_of(&note) != body_of(ours) {
+            return false;
+        }
+        let mut served = self.served.write().unwrap_or_else(|p| p.into_inner());
+        if served.as_ref().is_some_and(|w| w.size >= size) {
+            return false;
+        }
+        *served = Some(Witnessed { size, note });
+        true
+    }
+
     /// Each witness's status.
     pub fn statuses(&self) -> Vec<WitnessStatus> {
         self.endpoints
@@ -302,6 +317,17 @@ pub async fn round(state: &AppState, client: &reqwest::Client, cp: &SignedCheckp
         size: cp.size,
         note: note.clone(),
     });
+    if state.0.cluster.is_some() {
+        // On a shared log every server publishes the sequencer's last witnessed checkpoint.
+        let (s, size, n) = (state.clone(), cp.size, note.clone());
+        let stored = tokio::task::spawn_blocking(move || {
+            s.0.cluster.as_ref().map(|c| c.store_witnessed(size, &n))
+        })
+        .await;
+        if let Ok(Some(Err(e))) = stored {
+            tracing::warn!("recording the witnessed checkpoint for the other servers: {e}");
+        }
+    }
     log_round(state, cp.size, note).await;
     lines.len()
 }

@@ -149,6 +149,11 @@ struct Server {
 
 impl Server {
     fn start(s: &Shared, dir: &Path) -> Server {
+        Server::start_with(s, dir, None)
+    }
+
+    /// Starts `truce serve` on `dir`, with the configuration file `config` if given.
+    fn start_with(s: &Shared, dir: &Path, config: Option<&Path>) -> Server {
         let log = dir.join("serve.log");
         let mut c = s.truce();
         c.env("TRUCE_LOG", "info")
@@ -157,6 +162,9 @@ impl Server {
             .arg(dir)
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap());
+        if let Some(f) = config {
+            c.arg("--config").arg(f);
+        }
         let mut child = c.spawn().unwrap();
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut first = String::new();
@@ -575,4 +583,143 @@ fn migrate_a_sqlite_log_then_serve_and_verify_the_bucket() {
     let e = signed(&s, "after", 1);
     let (i, _) = submit(&http, &a.addr, &e[0]).unwrap();
     assert!(i >= report["entries"].as_u64().unwrap());
+}
+
+/// A running `truce witness serve`; killed when dropped.
+struct Witness {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// GET /checkpoint of `server`: its size and note.
+fn published(http: &reqwest::blocking::Client, server: &Server) -> (u64, String) {
+    let note = http
+        .get(format!("http://{}/checkpoint", server.addr))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    (note.lines().nth(1).unwrap().parse().unwrap(), note)
+}
+
+/// Waits until `server` publishes a checkpoint of at least `size` that `witness` cosigned;
+/// returns its size.
+fn await_cosigned(
+    http: &reqwest::blocking::Client,
+    server: &Server,
+    witness: &truce_log::cosignature::CosignatureVerifier,
+    size: u64,
+) -> u64 {
+    let t = Instant::now();
+    loop {
+        let (n, note) = published(http, server);
+        if n >= size && witness.verify(note.as_bytes()).is_ok() {
+            return n;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "{} publishes {n}, not a cosigned checkpoint of {size} or more:\n{note}",
+            server.addr
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn witnesses_keep_cosigning_across_a_failover_and_every_server_publishes_the_witnessed_checkpoint()
+{
+    let s = shared();
+    let http = client();
+    // A witness of this log.
+    let wdir = s.root.join("witness");
+    std::fs::create_dir_all(&wdir).unwrap();
+    let out = ok(s.truce().current_dir(&wdir).args([
+        "witness",
+        "keygen",
+        "witness.test/w1",
+        "--out",
+        "keys",
+        "--json",
+    ]));
+    let vkey = serde_json::from_str::<serde_json::Value>(&out).unwrap()["vkey"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let log_vkey = std::fs::read_to_string(s.a.join("log.vkey")).unwrap();
+    std::fs::write(
+        wdir.join("witness.toml"),
+        format!(
+            "name = \"witness.test/w1\"\nkey = \"keys/witness.test_w1.witness.key\"\nstate = \"witness.db\"\n\n[[log]]\norigin = \"{ORIGIN}\"\nkeys = [\"{}\"]\n",
+            log_vkey.trim()
+        ),
+    )
+    .unwrap();
+    let mut c = s.truce();
+    c.current_dir(&wdir)
+        .env("TRUCE_LOG", "error")
+        .args([
+            "witness",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            "witness.toml",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = c.spawn().unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let witness = Witness {
+        url: first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap()
+            .to_string(),
+        child,
+    };
+    let config = s.root.join("server.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[witness]]\nurl = \"{}\"\nvkey = \"{vkey}\"\n",
+            witness.url
+        ),
+    )
+    .unwrap();
+    let verifier = truce_log::cosignature::CosignatureVerifier::from_vkey(&vkey).unwrap();
+
+    let a = Server::start_with(&s, &s.a, Some(&config));
+    a.await_sequencer(&http, true, Duration::from_secs(10));
+    let b = Server::start_with(&s, &s.b, Some(&config));
+    b.await_leader(&http, &a);
+    let entries = signed(&s, "witnessed", 6);
+    let mut last = 0;
+    for e in &entries[..3] {
+        last = submit(&http, &b.addr, e).unwrap().0;
+    }
+    let before = await_cosigned(&http, &a, &verifier, last + 1);
+    // The follower publishes the sequencer's witnessed checkpoint too.
+    let seen = await_cosigned(&http, &b, &verifier, before);
+    assert!(seen >= before);
+
+    let mut a = a;
+    a.child.kill().unwrap();
+    let _ = a.child.wait();
+    b.await_sequencer(&http, true, Duration::from_secs(10));
+    for e in &entries[3..] {
+        last = submit(&http, &b.addr, e).unwrap().0;
+    }
+    let after = await_cosigned(&http, &b, &verifier, last + 1);
+    assert!(after > before, "{after} after {before}");
+    drop(witness);
 }
