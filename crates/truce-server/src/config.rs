@@ -291,6 +291,37 @@ mod tests {
     }
 
     #[test]
+    fn the_deploy_examples_are_valid() {
+        for (name, text) in [
+            (
+                "server-a.toml",
+                include_str!("../../../deploy/config/server-a.toml"),
+            ),
+            (
+                "server-b.toml",
+                include_str!("../../../deploy/config/server-b.toml"),
+            ),
+        ] {
+            let c = Config::from_toml(text).unwrap_or_else(|e| panic!("deploy/config/{name}: {e}"));
+            assert!(c.advertise_url.is_some(), "{name}");
+            assert!(!c.witnesses.is_empty(), "{name}");
+        }
+        let env = [
+            (
+                truce_cluster::spec::ENV_KEY_ID.to_string(),
+                "GK1".to_string(),
+            ),
+            (truce_cluster::spec::ENV_SECRET.to_string(), "s".to_string()),
+        ];
+        truce_cluster::spec::ClusterSpec::parse(
+            include_str!("../../../deploy/config/cluster.toml"),
+            "deploy/config/cluster.toml",
+            env,
+        )
+        .unwrap();
+    }
+
+    #[test]
     fn submission_gate_settings() {
         let d = Config::default().gate_limits();
         assert_eq!((d.max_clock_skew_s, d.late_filing_s), (300, 7 * 86_400));
