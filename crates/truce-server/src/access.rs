@@ -252,6 +252,9 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// A token as stored: `(party, role, revoked_unix)` as text, looked up by hash.
 type TokenRow = (String, String, Option<i64>);
 
+/// A token as listed: `(id, party, role, label, created_unix, revoked_unix)`.
+type ListRow = (String, String, String, String, i64, Option<i64>);
+
 /// What [`TokenStore::revoke`] found.
 enum Revoked {
     /// Revoked now.
@@ -273,7 +276,7 @@ pub enum TokenStore {
         path: PathBuf,
     },
     /// Table `truce_access_tokens` of the cluster's database.
-    Postgres(crate::pgdb::PgDb),
+    Postgres(Box<crate::pgdb::PgDb>),
 }
 
 /// The PostgreSQL table of [`TokenStore::Postgres`] (the SQLite one's columns, typed).
@@ -291,10 +294,9 @@ impl TokenStore {
     /// `truce_access_tokens` of the PostgreSQL database named by `DIR/cluster.toml`.
     pub fn open(dir: &Path) -> Result<TokenStore, AccessError> {
         match LogStore::of_dir(dir).map_err(AccessError::Cluster)? {
-            LogStore::Cluster(spec) => Ok(TokenStore::Postgres(crate::pgdb::PgDb::connect(
-                &spec.database,
-                PG_SCHEMA,
-            )?)),
+            LogStore::Cluster(spec) => Ok(TokenStore::Postgres(Box::new(
+                crate::pgdb::PgDb::connect(&spec.database, PG_SCHEMA)?,
+            ))),
             LogStore::Sqlite(_) => {
                 let path = dir.join("access.db");
                 let db_err = |source| AccessError::Db {
@@ -376,8 +378,7 @@ impl TokenStore {
     }
 
     /// Every token as stored: `(id, party, role, label, created, revoked)`, oldest first.
-    #[allow(clippy::type_complexity)]
-    fn rows(&self) -> Result<Vec<(String, String, String, String, i64, Option<i64>)>, AccessError> {
+    fn rows(&self) -> Result<Vec<ListRow>, AccessError> {
         match self {
             TokenStore::Sqlite { db, path } => Self::sqlite(db, path, |c| {
                 let mut st = c.prepare(

@@ -31,6 +31,9 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::LogStore;
 
+/// A stored piece of content as read: `(kind, salt, content)`.
+type ContentRow = (String, Vec<u8>, String);
+
 /// A statement parameter.
 type Param<'a> = dyn postgres::types::ToSql + Sync + 'a;
 use axum::extract::{Path, State};
@@ -195,7 +198,7 @@ pub enum Store {
         path: std::path::PathBuf,
     },
     /// The cluster's database.
-    Postgres(crate::pgdb::PgDb),
+    Postgres(Box<crate::pgdb::PgDb>),
 }
 
 impl Store {
@@ -204,10 +207,10 @@ impl Store {
     /// named by `DIR/cluster.toml`.
     pub fn open(dir: &std::path::Path) -> Result<Store, OpenError> {
         if let LogStore::Cluster(spec) = LogStore::of_dir(dir).map_err(OpenError::Cluster)? {
-            return Ok(Store::Postgres(crate::pgdb::PgDb::connect(
+            return Ok(Store::Postgres(Box::new(crate::pgdb::PgDb::connect(
                 &spec.database,
                 PG_SCHEMA,
-            )?));
+            )?)));
         }
         let path = dir.join("restricted.db");
         crate::access::open_secret(&path).map_err(OpenError::Secret)?;
@@ -256,7 +259,7 @@ impl Store {
 
     /// The content committed to by `commitment` (lowercase hex), if stored.
     pub fn get(&self, commitment: &str) -> Result<Option<Stored>, ContentError> {
-        let (row, filers): (Option<(String, Vec<u8>, String)>, BTreeSet<String>) = match self {
+        let (row, filers): (Option<ContentRow>, BTreeSet<String>) = match self {
             Store::Sqlite { db, path } => Self::sqlite(db, path, |conn| {
                 let row = conn
                     .query_row(
