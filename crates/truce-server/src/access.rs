@@ -54,9 +54,6 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::LogStore;
-
-/// A statement parameter.
-type Param<'a> = dyn postgres::types::ToSql + Sync + 'a;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
@@ -73,6 +70,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use truce_model::{Id, Ledger, Role};
+
+/// A statement parameter.
+type Param<'a> = dyn postgres::types::ToSql + Sync + 'a;
 
 /// Prefix of every token (so a leaked one is recognisable by secret scanners).
 pub const TOKEN_PREFIX: &str = "truce_";

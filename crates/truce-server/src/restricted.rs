@@ -30,12 +30,6 @@ use crate::access::{hex, Caller};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::LogStore;
-
-/// A stored piece of content as read: `(kind, salt, content)`.
-type ContentRow = (String, Vec<u8>, String);
-
-/// A statement parameter.
-type Param<'a> = dyn postgres::types::ToSql + Sync + 'a;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -48,6 +42,12 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use truce_model::{Id, Ledger, Role};
+
+/// A stored piece of content as read: `(kind, salt, content)`.
+type ContentRow = (String, Vec<u8>, String);
+
+/// A statement parameter.
+type Param<'a> = dyn postgres::types::ToSql + Sync + 'a;
 
 /// What a piece of restricted content is.
 #[derive(
@@ -136,8 +136,14 @@ pub enum OpenError {
     #[error("{0}")]
     Secret(String),
     /// SQLite refused it.
-    #[error(transparent)]
-    Db(#[from] rusqlite::Error),
+    #[error("{path}: {source}")]
+    Db {
+        /// The database file.
+        path: String,
+        /// What SQLite said.
+        #[source]
+        source: rusqlite::Error,
+    },
     /// The cluster's PostgreSQL database (a shared log) could not be reached or used.
     #[error(transparent)]
     Postgres(#[from] crate::pgdb::PgError),
@@ -214,7 +220,11 @@ impl Store {
         }
         let path = dir.join("restricted.db");
         crate::access::open_secret(&path).map_err(OpenError::Secret)?;
-        let conn = Connection::open(&path)?;
+        let db_err = |source| OpenError::Db {
+            path: path.display().to_string(),
+            source,
+        };
+        let conn = Connection::open(&path).map_err(db_err)?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL;
              PRAGMA synchronous=FULL;
@@ -230,7 +240,8 @@ impl Store {
                party TEXT NOT NULL,
                at INTEGER NOT NULL,
                PRIMARY KEY (commitment, party));",
-        )?;
+        )
+        .map_err(db_err)?;
         Ok(Store::Sqlite {
             db: Mutex::new(conn),
             path,
@@ -278,50 +289,34 @@ impl Store {
                 Ok((row, filers))
             })?,
             Store::Postgres(db) => {
-                let corrupt = |why: String| ContentError::Corrupt {
-                    at: self.describe(),
-                    why,
-                };
+                // One statement: one snapshot of the content and its filers, one round trip.
                 let (row, filers) = db.read("reading restricted content", |c| {
-                    // One snapshot for the content and its filers.
-                    let mut tx = c
-                        .build_transaction()
-                        .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                        .read_only(true)
-                        .start()?;
-                    let row = tx.query_opt(
-                        "SELECT kind, salt, content FROM truce_restricted WHERE commitment = $1",
+                    let Some(r) = c.query_opt(
+                        "SELECT kind, salt, content,
+                                ARRAY(SELECT party FROM truce_restricted_filers f
+                                      WHERE f.commitment = r.commitment)
+                         FROM truce_restricted r WHERE commitment = $1",
                         &[&commitment],
-                    )?;
-                    let filers = match row {
-                        Some(_) => tx.query(
-                            "SELECT party FROM truce_restricted_filers WHERE commitment = $1",
-                            &[&commitment],
-                        )?,
-                        None => Vec::new(),
+                    )?
+                    else {
+                        return Ok((None, BTreeSet::new()));
                     };
-                    tx.commit()?;
-                    Ok((row, filers))
+                    let row: (String, Vec<u8>, Vec<u8>) =
+                        (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                    let filers: Vec<String> = r.try_get(3)?;
+                    Ok((Some(row), filers.into_iter().collect()))
                 })?;
                 let row = match row {
                     None => None,
-                    Some(r) => {
-                        let (kind, salt, content): (String, Vec<u8>, Vec<u8>) = (|| {
-                            Ok::<_, postgres::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
-                        })(
-                        )
-                        .map_err(|e| corrupt(format!("{commitment}: {e}")))?;
-                        let content = String::from_utf8(content).map_err(|_| {
-                            corrupt(format!("the content under {commitment} is not UTF-8"))
-                        })?;
+                    Some((kind, salt, content)) => {
+                        let content =
+                            String::from_utf8(content).map_err(|_| ContentError::Corrupt {
+                                at: self.describe(),
+                                why: format!("the content under {commitment} is not UTF-8"),
+                            })?;
                         Some((kind, salt, content))
                     }
                 };
-                let filers = filers
-                    .iter()
-                    .map(|r| r.try_get::<_, String>(0))
-                    .collect::<Result<BTreeSet<_>, _>>()
-                    .map_err(|e| corrupt(format!("the filers of {commitment}: {e}")))?;
                 (row, filers)
             }
         };
