@@ -327,6 +327,12 @@ impl TokenStore {
         }
     }
 
+    /// Whether the tokens are in the cluster's PostgreSQL database (a shared log): each lookup
+    /// is then a network round trip, made on the blocking pool rather than a runtime worker.
+    pub fn is_shared(&self) -> bool {
+        matches!(self, TokenStore::Postgres(_))
+    }
+
     /// Where the tokens are, for messages (no password).
     pub fn describe(&self) -> String {
         match self {
@@ -816,6 +822,14 @@ impl FromRequestParts<AppState> for Caller {
         let token = token.trim();
         if token.is_empty() || token.contains(char::is_whitespace) {
             return Err(bad("the token is empty or has spaces"));
+        }
+        if s.0.access.tokens().is_shared() {
+            // A PostgreSQL round trip (or, when the database is unreachable, up to the connect
+            // timeout) must not hold a runtime worker that public requests need.
+            let (st, token) = (s.clone(), token.to_string());
+            return tokio::task::spawn_blocking(move || st.0.access.authenticate(&token))
+                .await
+                .map_err(ApiError::internal)?;
         }
         s.0.access.authenticate(token)
     }

@@ -248,6 +248,11 @@ impl Store {
         })
     }
 
+    /// Whether the content is in the cluster's PostgreSQL database (a shared log).
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Store::Postgres(_))
+    }
+
     /// Where the content is, for messages (no password).
     pub fn describe(&self) -> String {
         match self {
@@ -615,12 +620,17 @@ pub(crate) async fn get_content(
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let c = commitment_param(&c)?;
-    let stored =
-        s.0.access
-            .restricted()
-            .get(&c)
+    let stored = if s.0.access.restricted().is_shared() {
+        // A PostgreSQL round trip: on the blocking pool, not a runtime worker.
+        let (st, c2) = (s.clone(), c.clone());
+        tokio::task::spawn_blocking(move || st.0.access.restricted().get(&c2))
+            .await
             .map_err(ApiError::internal)?
-            .ok_or_else(|| ApiError::not_found(format!("no restricted content under {c}")))?;
+    } else {
+        s.0.access.restricted().get(&c)
+    }
+    .map_err(ApiError::internal)?
+    .ok_or_else(|| ApiError::not_found(format!("no restricted content under {c}")))?;
     if !may_read(&caller, stored.kind, &stored.filers) {
         return Err(ApiError::forbidden(format!(
             "a {} may not read {} content it did not file",
