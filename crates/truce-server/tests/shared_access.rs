@@ -151,3 +151,41 @@ fn concurrent_uploads_through_two_servers_create_once() {
         assert_eq!(stores[0].get(&c).unwrap().unwrap().filers.len(), 2);
     }
 }
+
+#[test]
+fn a_cut_connection_is_made_again() {
+    let pg = Postgres::shared().expect("the test PostgreSQL");
+    let url = pg.database().expect("a fresh database");
+    let d = data_dir(&url);
+    let a = open(d.path());
+    let (token, id) = a.create_token("ua", Role::Monitor, "", 1).unwrap();
+    let c = "cd".repeat(32);
+    a.restricted()
+        .put(&c, ContentKind::Evidence, b"0123456789abcdef", "y", "ua", 1)
+        .unwrap();
+    // Ends every other session on the database (a restart, or a proxy cutting idle connections).
+    let cut = || {
+        let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let n = admin
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .get::<_, i64>(0);
+        assert!(n >= 2, "{n} sessions ended");
+    };
+    // A read finding its connection closed is tried again on a new one.
+    cut();
+    assert!(a.authenticate(&token).is_ok());
+    assert_eq!(a.restricted().get(&c).unwrap().unwrap().content, "y");
+    assert_eq!(a.list().unwrap().len(), 1);
+    // A write is not repeated: it fails once, saying where, and the next one reconnects.
+    cut();
+    let err = a.revoke(&id).unwrap_err();
+    assert!(matches!(err, AccessError::Postgres(_)), "{err}");
+    assert!(err.to_string().contains("revoking a token"), "{err}");
+    a.revoke(&id).unwrap();
+    assert!(a.authenticate(&token).is_err());
+}
