@@ -1,10 +1,17 @@
 //! Who is calling, and how often.
 //!
 //! **Tokens.** A bearer token is bound to a party and a role. It is shown once, when it is
-//! created; `DIR/access.db` keeps only its SHA-256, so a copy of the database gives nobody a
+//! created; the token store keeps only its SHA-256, so a copy of the database gives nobody a
 //! usable token. A token is looked up on every request (one indexed read), so a revocation made
-//! by another process — `truce token revoke` while the server runs — takes effect on the next
-//! request. No `Authorization` header means a public caller.
+//! by another process — `truce token revoke` while the server runs, or another server of the
+//! cluster — takes effect on the next request. No `Authorization` header means a public caller.
+//!
+//! **Where tokens are kept** ([`TokenStore`]): in the SQLite file `DIR/access.db` when the log
+//! is the directory's own; when the log is shared (`DIR/cluster.toml`,
+//! [`crate::storage::LogStore::Cluster`]) in the cluster's PostgreSQL database, table
+//! `truce_access_tokens` ([`crate::pgdb`]), so that a token created through any server (or
+//! `truce token create` on any data directory of the cluster) works on every server, and a
+//! revocation on one is refused by all from their next request.
 //!
 //! The CLI calls this API directly:
 //!
@@ -34,15 +41,19 @@
 //! addresses grouped by /64) and one per signing key ([`Access::allow_key`], called by the
 //! submission handler). A bucket holds up to `rate_burst` requests and refills at `rate_per_addr`
 //! (or `rate_per_key`) per second; a rate `<= 0` disables the limit. Memory is bounded: buckets
-//! that have refilled completely (idle) are dropped, and at most [`MAX_BUCKETS`] are kept.
+//! that have refilled completely (idle) are dropped, and at most [`MAX_BUCKETS`] are kept. The
+//! buckets are in each server's memory, also when the log is shared: behind a load balancer
+//! spreading a client over `n` servers, it gets up to `n` times the configured rate.
 //!
 //! **Restricted content.** The store of content committed to by hash in the log
-//! ([`crate::restricted::Store`], `DIR/restricted.db`) is opened here too and reached through
+//! ([`crate::restricted::Store`], `DIR/restricted.db` or, when the log is shared, the cluster's
+//! database) is opened here too and reached through
 //! [`Access::restricted`]: both decide who may see what.
 
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::storage::LogStore;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
@@ -59,6 +70,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use truce_model::{Id, Ledger, Role};
+
+/// A statement parameter.
+type Param<'a> = dyn postgres::types::ToSql + Sync + 'a;
 
 /// Prefix of every token (so a leaked one is recognisable by secret scanners).
 pub const TOKEN_PREFIX: &str = "truce_";
@@ -78,6 +92,12 @@ pub enum AccessError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The cluster's PostgreSQL database (a shared log) could not be reached or used.
+    #[error(transparent)]
+    Postgres(#[from] crate::pgdb::PgError),
+    /// `DIR/cluster.toml` cannot be read.
+    #[error("{0}")]
+    Cluster(truce_store::StoreError),
     /// The restricted store could not be opened.
     #[error("{0}")]
     Restricted(String),
@@ -99,7 +119,7 @@ pub enum AccessError {
     /// The database holds a value this version cannot read.
     #[error("{path}: {why}")]
     Corrupt {
-        /// The database file.
+        /// The database file (or the PostgreSQL database, password redacted).
         path: String,
         /// What is wrong.
         why: String,
@@ -229,59 +249,287 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// A token as stored: `(party, role, revoked_unix)` as text, looked up by hash.
+type TokenRow = (String, String, Option<i64>);
+
+/// A token as listed: `(id, party, role, label, created_unix, revoked_unix)`.
+type ListRow = (String, String, String, String, i64, Option<i64>);
+
+/// What [`TokenStore::revoke`] found.
+enum Revoked {
+    /// Revoked now.
+    Now,
+    /// No token has this id.
+    Unknown,
+    /// It already was.
+    Already,
+}
+
+/// Where the tokens are kept: `DIR/access.db`, or the cluster's PostgreSQL database when the
+/// log is shared. Only hashes of tokens are stored, in either.
+pub enum TokenStore {
+    /// The SQLite file `DIR/access.db` (mode 0600).
+    Sqlite {
+        /// The connection.
+        db: Mutex<Connection>,
+        /// The file.
+        path: PathBuf,
+    },
+    /// Table `truce_access_tokens` of the cluster's database.
+    Postgres(Box<crate::pgdb::PgDb>),
+}
+
+/// The PostgreSQL table of [`TokenStore::Postgres`] (the SQLite one's columns, typed).
+const PG_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS truce_access_tokens(
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    party TEXT NOT NULL,
+    role TEXT NOT NULL,
+    label TEXT NOT NULL,
+    created BIGINT NOT NULL,
+    revoked BIGINT);";
+
+impl TokenStore {
+    /// Opens (creating if needed) the store of data directory `dir`: `DIR/access.db`, or table
+    /// `truce_access_tokens` of the PostgreSQL database named by `DIR/cluster.toml`.
+    pub fn open(dir: &Path) -> Result<TokenStore, AccessError> {
+        match LogStore::of_dir(dir).map_err(AccessError::Cluster)? {
+            LogStore::Cluster(spec) => Ok(TokenStore::Postgres(Box::new(
+                crate::pgdb::PgDb::connect(&spec.database, PG_SCHEMA)?,
+            ))),
+            LogStore::Sqlite(_) => {
+                let path = dir.join("access.db");
+                let db_err = |source| AccessError::Db {
+                    path: path.display().to_string(),
+                    source,
+                };
+                open_secret(&path).map_err(AccessError::Restricted)?;
+                let conn = Connection::open(&path).map_err(db_err)?;
+                conn.execute_batch(
+                    "PRAGMA journal_mode=WAL;
+                     PRAGMA synchronous=FULL;
+                     PRAGMA busy_timeout=5000;
+                     CREATE TABLE IF NOT EXISTS tokens(
+                       id TEXT PRIMARY KEY,
+                       hash TEXT NOT NULL UNIQUE,
+                       party TEXT NOT NULL,
+                       role TEXT NOT NULL,
+                       label TEXT NOT NULL,
+                       created INTEGER NOT NULL,
+                       revoked INTEGER);",
+                )
+                .map_err(db_err)?;
+                Ok(TokenStore::Sqlite {
+                    db: Mutex::new(conn),
+                    path,
+                })
+            }
+        }
+    }
+
+    /// Whether the tokens are in the cluster's PostgreSQL database (a shared log): each lookup
+    /// is then a network round trip, made on the blocking pool rather than a runtime worker.
+    pub fn is_shared(&self) -> bool {
+        matches!(self, TokenStore::Postgres(_))
+    }
+
+    /// Where the tokens are, for messages (no password).
+    pub fn describe(&self) -> String {
+        match self {
+            TokenStore::Sqlite { path, .. } => path.display().to_string(),
+            TokenStore::Postgres(db) => format!("{} (truce_access_tokens)", db.describe()),
+        }
+    }
+
+    fn sqlite<T>(
+        db: &Mutex<Connection>,
+        path: &Path,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, AccessError> {
+        let conn = db.lock().unwrap_or_else(|p| p.into_inner());
+        f(&conn).map_err(|source| AccessError::Db {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    fn insert(
+        &self,
+        id: &str,
+        hash: &str,
+        party: &str,
+        role: &str,
+        label: &str,
+        created: i64,
+    ) -> Result<(), AccessError> {
+        match self {
+            TokenStore::Sqlite { db, path } => Self::sqlite(db, path, |c| {
+                c.execute(
+                    "INSERT INTO tokens(id, hash, party, role, label, created, revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
+                    params![id, hash, party, role, label, created],
+                )
+            })
+            .map(drop),
+            TokenStore::Postgres(db) => db
+                .write("storing a new token", |c| {
+                    c.execute(
+                        "INSERT INTO truce_access_tokens(id, hash, party, role, label, created, revoked)
+                         VALUES ($1, $2, $3, $4, $5, $6, NULL)",
+                        &[&id as &Param<'_>, &hash, &party, &role, &label, &created],
+                    )
+                })
+                .map(drop)
+                .map_err(AccessError::from),
+        }
+    }
+
+    /// Every token as stored: `(id, party, role, label, created, revoked)`, oldest first.
+    fn rows(&self) -> Result<Vec<ListRow>, AccessError> {
+        match self {
+            TokenStore::Sqlite { db, path } => Self::sqlite(db, path, |c| {
+                let mut st = c.prepare(
+                    "SELECT id, party, role, label, created, revoked FROM tokens ORDER BY created, id",
+                )?;
+                let rows = st.query_map([], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                })?;
+                rows.collect()
+            }),
+            TokenStore::Postgres(db) => db
+                .read("listing the tokens", |c| {
+                    c.query(
+                        "SELECT id, party, role, label, created, revoked FROM truce_access_tokens
+                         ORDER BY created, id",
+                        &[],
+                    )
+                })?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get(0)?,
+                        r.try_get(1)?,
+                        r.try_get(2)?,
+                        r.try_get(3)?,
+                        r.try_get(4)?,
+                        r.try_get(5)?,
+                    ))
+                })
+                .collect::<Result<_, postgres::Error>>()
+                .map_err(|e| self.corrupt(format!("a token row cannot be read: {e}"))),
+        }
+    }
+
+    fn revoke(&self, id: &str, now: i64) -> Result<Revoked, AccessError> {
+        match self {
+            TokenStore::Sqlite { db, path } => Self::sqlite(db, path, |c| {
+                let revoked: Option<Option<i64>> = c
+                    .query_row("SELECT revoked FROM tokens WHERE id = ?1", [id], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                Ok(match revoked {
+                    None => Revoked::Unknown,
+                    Some(Some(_)) => Revoked::Already,
+                    Some(None) => {
+                        c.execute(
+                            "UPDATE tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
+                            params![id, now],
+                        )?;
+                        Revoked::Now
+                    }
+                })
+            }),
+            // One conditional update: of two servers revoking at once, one revokes and the
+            // other is told it already was.
+            TokenStore::Postgres(db) => Ok(db.write("revoking a token", |c| {
+                let n = c.execute(
+                    "UPDATE truce_access_tokens SET revoked = $2 WHERE id = $1 AND revoked IS NULL",
+                    &[&id as &Param<'_>, &now],
+                )?;
+                if n > 0 {
+                    return Ok(Revoked::Now);
+                }
+                let exists = c
+                    .query_opt("SELECT 1 FROM truce_access_tokens WHERE id = $1", &[&id])?
+                    .is_some();
+                Ok(if exists {
+                    Revoked::Already
+                } else {
+                    Revoked::Unknown
+                })
+            })?),
+        }
+    }
+
+    /// The token with this hash, if any.
+    fn lookup(&self, hash: &str) -> Result<Option<TokenRow>, AccessError> {
+        match self {
+            TokenStore::Sqlite { db, path } => Self::sqlite(db, path, |c| {
+                c.query_row(
+                    "SELECT party, role, revoked FROM tokens WHERE hash = ?1",
+                    [hash],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+            }),
+            TokenStore::Postgres(db) => {
+                let row = db.read("looking a token up", |c| {
+                    c.query_opt(
+                        "SELECT party, role, revoked FROM truce_access_tokens WHERE hash = $1",
+                        &[&hash],
+                    )
+                })?;
+                row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                    .transpose()
+                    .map_err(|e: postgres::Error| {
+                        self.corrupt(format!("a token row cannot be read: {e}"))
+                    })
+            }
+        }
+    }
+
+    fn corrupt(&self, why: String) -> AccessError {
+        AccessError::Corrupt {
+            path: self.describe(),
+            why,
+        }
+    }
+}
+
 /// Tokens, rate limits and the restricted store.
 pub struct Access {
-    db: Mutex<Connection>,
-    path: PathBuf,
+    tokens: TokenStore,
     by_addr: Limiter<IpAddr>,
     by_key: Limiter<String>,
     restricted: crate::restricted::Store,
 }
 
 impl Access {
-    /// Opens (creating if needed) `DIR/access.db` and `DIR/restricted.db`.
+    /// Opens (creating if needed) the token store and the restricted store of data directory
+    /// `dir`: `DIR/access.db` and `DIR/restricted.db`, or — when `DIR/cluster.toml` names a
+    /// shared log — their tables in the cluster's PostgreSQL database.
     pub fn open(dir: &Path, config: &Config) -> Result<Access, AccessError> {
-        let path = dir.join("access.db");
-        let db_err = |source| AccessError::Db {
-            path: path.display().to_string(),
-            source,
-        };
-        open_secret(&path).map_err(AccessError::Restricted)?;
-        let conn = Connection::open(&path).map_err(db_err)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode=WAL;
-             PRAGMA synchronous=FULL;
-             PRAGMA busy_timeout=5000;
-             CREATE TABLE IF NOT EXISTS tokens(
-               id TEXT PRIMARY KEY,
-               hash TEXT NOT NULL UNIQUE,
-               party TEXT NOT NULL,
-               role TEXT NOT NULL,
-               label TEXT NOT NULL,
-               created INTEGER NOT NULL,
-               revoked INTEGER);",
-        )
-        .map_err(db_err)?;
+        let tokens = TokenStore::open(dir)?;
         let restricted = crate::restricted::Store::open(dir)
             .map_err(|e| AccessError::Restricted(e.to_string()))?;
         Ok(Access {
-            db: Mutex::new(conn),
-            path,
+            tokens,
             by_addr: Limiter::new(config.rate_per_addr, config.rate_burst),
             by_key: Limiter::new(config.rate_per_key, config.rate_burst),
             restricted,
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.db.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn db_err(&self, source: rusqlite::Error) -> AccessError {
-        AccessError::Db {
-            path: self.path.display().to_string(),
-            source,
-        }
+    /// The token store.
+    pub fn tokens(&self) -> &TokenStore {
+        &self.tokens
     }
 
     /// Creates a token for `party` with `role`; returns the token (show it once: only its hash
@@ -302,42 +550,18 @@ impl Access {
         let token = format!("{TOKEN_PREFIX}{}", BASE64_URL_SAFE_NO_PAD.encode(raw));
         let hash = token_hash(&token);
         let id = hash[..16].to_string();
-        self.conn()
-            .execute(
-                "INSERT INTO tokens(id, hash, party, role, label, created, revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
-                params![id, hash, party.as_str(), role.as_str(), label, now_unix],
-            )
-            .map_err(|e| self.db_err(e))?;
+        self.tokens
+            .insert(&id, &hash, party.as_str(), role.as_str(), label, now_unix)?;
         Ok((token, id))
     }
 
     /// Every token (revoked ones too), oldest first. Never the tokens themselves.
     pub fn list(&self) -> Result<Vec<TokenInfo>, AccessError> {
-        let conn = self.conn();
-        let mut st = conn
-            .prepare(
-                "SELECT id, party, role, label, created, revoked FROM tokens ORDER BY created, id",
-            )
-            .map_err(|e| self.db_err(e))?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, Option<i64>>(5)?,
-                ))
-            })
-            .map_err(|e| self.db_err(e))?;
         let mut out = Vec::new();
-        for row in rows {
-            let (id, party, role, label, created_unix, revoked_unix) =
-                row.map_err(|e| self.db_err(e))?;
-            let role = role_from_str(&role).ok_or_else(|| AccessError::Corrupt {
-                path: self.path.display().to_string(),
-                why: format!("token {id} has an unknown role {role:?}"),
+        for (id, party, role, label, created_unix, revoked_unix) in self.tokens.rows()? {
+            let role = role_from_str(&role).ok_or_else(|| {
+                self.tokens
+                    .corrupt(format!("token {id} has an unknown role {role:?}"))
             })?;
             out.push(TokenInfo {
                 id,
@@ -357,39 +581,17 @@ impl Access {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
-        let conn = self.conn();
-        let revoked: Option<Option<i64>> = conn
-            .query_row("SELECT revoked FROM tokens WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(|e| self.db_err(e))?;
-        match revoked {
-            None => Err(AccessError::UnknownToken(id.to_string())),
-            Some(Some(_)) => Err(AccessError::AlreadyRevoked(id.to_string())),
-            Some(None) => {
-                conn.execute(
-                    "UPDATE tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
-                    params![id, now],
-                )
-                .map_err(|e| self.db_err(e))?;
-                Ok(())
-            }
+        match self.tokens.revoke(id, now)? {
+            Revoked::Now => Ok(()),
+            Revoked::Unknown => Err(AccessError::UnknownToken(id.to_string())),
+            Revoked::Already => Err(AccessError::AlreadyRevoked(id.to_string())),
         }
     }
 
     /// The caller a token stands for: 401 if it is unknown or revoked.
     pub fn authenticate(&self, token: &str) -> Result<Caller, ApiError> {
         let hash = token_hash(token);
-        let row: Option<(String, String, Option<i64>)> = self
-            .conn()
-            .query_row(
-                "SELECT party, role, revoked FROM tokens WHERE hash = ?1",
-                [hash],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()
-            .map_err(ApiError::internal)?;
+        let row = self.tokens.lookup(&hash).map_err(ApiError::internal)?;
         match row {
             None => Err(ApiError::unauthorized(
                 "unknown token: check it was copied whole; the operator issues tokens with `truce token create`",
@@ -621,6 +823,14 @@ impl FromRequestParts<AppState> for Caller {
         if token.is_empty() || token.contains(char::is_whitespace) {
             return Err(bad("the token is empty or has spaces"));
         }
+        if s.0.access.tokens().is_shared() {
+            // A PostgreSQL round trip (or, when the database is unreachable, up to the connect
+            // timeout) must not hold a runtime worker that public requests need.
+            let (st, token) = (s.clone(), token.to_string());
+            return tokio::task::spawn_blocking(move || st.0.access.authenticate(&token))
+                .await
+                .map_err(ApiError::internal)?;
+        }
         s.0.access.authenticate(token)
     }
 }
@@ -684,15 +894,32 @@ mod tests {
         assert!(line.contains("REVOKED 2025-03-18T12:01:00Z") && line.ends_with("liaison"));
     }
 
+    use crate::pgdb::testdirs::{self, TestDir};
+
     #[test]
-    fn tokens_are_stored_hashed_listed_and_revoked() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = Access::open(dir.path(), &Config::default()).unwrap();
+    fn tokens_are_stored_hashed_listed_and_revoked_in_sqlite() {
+        let d = testdirs::sqlite();
+        tokens_are_stored_hashed_listed_and_revoked(&d);
+        assert!(d.dir.path().join("access.db").is_file());
+    }
+
+    #[test]
+    fn tokens_are_stored_hashed_listed_and_revoked_in_postgres() {
+        let d = testdirs::postgres();
+        tokens_are_stored_hashed_listed_and_revoked(&d);
+        assert!(!d.dir.path().join("access.db").exists());
+        assert!(!d.dir.path().join("restricted.db").exists());
+    }
+
+    fn tokens_are_stored_hashed_listed_and_revoked(d: &TestDir) {
+        let a = Access::open(d.dir.path(), &Config::default()).unwrap();
+        assert!(a.list().unwrap().is_empty());
         let (token, id) = a
             .create_token("ua", Role::Belligerent, "liaison", 100)
             .unwrap();
         assert!(token.starts_with(TOKEN_PREFIX) && token.len() == TOKEN_PREFIX.len() + 43);
-        let raw = std::fs::read(dir.path().join("access.db")).unwrap();
+        let raw = d.raw("access.db", "truce_access_tokens");
+        assert!(raw.windows(id.len()).any(|w| w == id.as_bytes()));
         assert!(!raw.windows(token.len()).any(|w| w == token.as_bytes()));
         let c = a.authenticate(&token).unwrap();
         assert_eq!(c.party.as_ref().map(Id::as_str), Some("ua"));
@@ -716,5 +943,19 @@ mod tests {
             Err(AccessError::BadParty(_))
         ));
         assert!(a.list().unwrap()[0].revoked_unix.is_some());
+        // Opened again (a second process, or a restart), the store has the same tokens.
+        let again = Access::open(d.dir.path(), &Config::default()).unwrap();
+        assert_eq!(again.list().unwrap(), a.list().unwrap());
+        let (t2, _) = again
+            .create_token("ru", Role::Belligerent, "", 101)
+            .unwrap();
+        assert_eq!(
+            a.authenticate(&t2).unwrap().party.as_ref().map(Id::as_str),
+            Some("ru")
+        );
+        let list = a.list().unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[1].created_unix, 101);
+        assert_eq!(list[1].revoked_unix, None);
     }
 }

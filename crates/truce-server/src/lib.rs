@@ -6,7 +6,8 @@
 //! group commit), `query` (JSON queries and GeoJSON/CSV exports over the ledger and the engine's
 //! views), `map` (the map at any scale: points counted per tile and per day, from an index in
 //! memory per views stamp), `publication` (what was published, digested into signed `publication` entries: `POST`/`GET /v1/publications`, shared with `truce publish`), `witnessing` (checkpoints pushed to C2SP witnesses, cosignatures published), `access` (bearer tokens bound to a party and role, rate limits), `restricted` (content
-//! committed to by hash in the log, served only to permitted roles), `review` (the monitors'
+//! committed to by hash in the log, served only to permitted roles), `pgdb` (where both keep
+//! their tables when the log is shared: the cluster's PostgreSQL database), `review` (the monitors'
 //! review queue, shared with `truce review`), `history` (the versions of readings and the
 //! findings each changed, shared with `truce agreement history` and the daily report),
 //! `derived` (the views, current and as of an earlier log size, shared with the CLI), `openapi`,
@@ -21,6 +22,7 @@ pub mod limits;
 pub mod log_api;
 pub mod map;
 pub mod openapi;
+pub mod pgdb;
 pub mod publication;
 pub mod query;
 pub mod restricted;

@@ -1,7 +1,10 @@
 //! Sensitive content never enters the log in clear (product invariant 6). An entry carries a
 //! salted hash commitment — a fulfilment's `persons_commitment`, a report's (or an assessment's)
 //! `evidence` hashes — and the content lives here, in `DIR/restricted.db`, served only to the
-//! roles that may read it.
+//! roles that may read it. When the log is shared by several servers (`DIR/cluster.toml`) the
+//! content lives in the cluster's PostgreSQL database instead (tables `truce_restricted` and
+//! `truce_restricted_filers`, see [`Store`]), so that content uploaded through one server is
+//! served by every one.
 //!
 //! - `PUT /v1/restricted/{commitment}` (token required), body
 //!   `{"kind": "persons"|"evidence"|"position", "salt": <base64, 16–1024 bytes>, "content": <text>}`.
@@ -26,6 +29,7 @@
 use crate::access::{hex, Caller};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::storage::LogStore;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -38,6 +42,12 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use truce_model::{Id, Ledger, Role};
+
+/// A stored piece of content as read: `(kind, salt, content)`.
+type ContentRow = (String, Vec<u8>, String);
+
+/// A statement parameter.
+type Param<'a> = dyn postgres::types::ToSql + Sync + 'a;
 
 /// What a piece of restricted content is.
 #[derive(
@@ -119,28 +129,102 @@ pub enum PutOutcome {
     KindConflict(ContentKind),
 }
 
-/// Why `DIR/restricted.db` could not be opened.
+/// Why the restricted store could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     /// The file could not be made owner-only.
     #[error("{0}")]
     Secret(String),
     /// SQLite refused it.
+    #[error("{path}: {source}")]
+    Db {
+        /// The database file.
+        path: String,
+        /// What SQLite said.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The cluster's PostgreSQL database (a shared log) could not be reached or used.
     #[error(transparent)]
-    Db(#[from] rusqlite::Error),
+    Postgres(#[from] crate::pgdb::PgError),
+    /// `DIR/cluster.toml` cannot be read.
+    #[error("{0}")]
+    Cluster(truce_store::StoreError),
 }
 
-/// `DIR/restricted.db`.
-pub struct Store {
-    db: Mutex<Connection>,
+/// Why restricted content could not be read or stored.
+#[derive(Debug, thiserror::Error)]
+pub enum ContentError {
+    /// `DIR/restricted.db` could not be read or written.
+    #[error("{path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: String,
+        /// What SQLite said.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The cluster's PostgreSQL database could not be reached or used.
+    #[error(transparent)]
+    Postgres(#[from] crate::pgdb::PgError),
+    /// The database holds a value this version cannot read.
+    #[error("{at}: {why}")]
+    Corrupt {
+        /// The database (password redacted).
+        at: String,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+/// The PostgreSQL tables of a shared log's restricted store: the SQLite file's two tables, the
+/// content kept as bytes (`BYTEA`: a PostgreSQL `TEXT` cannot hold the NUL character a JSON
+/// upload may carry).
+const PG_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS truce_restricted(
+    commitment TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    salt BYTEA NOT NULL,
+    content BYTEA NOT NULL,
+    created BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS truce_restricted_filers(
+    commitment TEXT NOT NULL,
+    party TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    PRIMARY KEY (commitment, party));";
+
+/// The restricted store: `DIR/restricted.db`, or — when the log is shared (`DIR/cluster.toml`)
+/// — tables `truce_restricted` and `truce_restricted_filers` of the cluster's PostgreSQL
+/// database, so that content uploaded through one server is served by all.
+pub enum Store {
+    /// The SQLite file `DIR/restricted.db` (mode 0600).
+    Sqlite {
+        /// The connection.
+        db: Mutex<Connection>,
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// The cluster's database.
+    Postgres(Box<crate::pgdb::PgDb>),
 }
 
 impl Store {
-    /// Opens (creating if needed) `DIR/restricted.db`, readable by its owner only.
+    /// Opens (creating if needed) the restricted store of data directory `dir`:
+    /// `DIR/restricted.db`, readable by its owner only, or its tables in the PostgreSQL database
+    /// named by `DIR/cluster.toml`.
     pub fn open(dir: &std::path::Path) -> Result<Store, OpenError> {
+        if let LogStore::Cluster(spec) = LogStore::of_dir(dir).map_err(OpenError::Cluster)? {
+            return Ok(Store::Postgres(Box::new(crate::pgdb::PgDb::connect(
+                &spec.database,
+                PG_SCHEMA,
+            )?)));
+        }
         let path = dir.join("restricted.db");
         crate::access::open_secret(&path).map_err(OpenError::Secret)?;
-        let conn = Connection::open(&path)?;
+        let db_err = |source| OpenError::Db {
+            path: path.display().to_string(),
+            source,
+        };
+        let conn = Connection::open(&path).map_err(db_err)?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL;
              PRAGMA synchronous=FULL;
@@ -156,36 +240,97 @@ impl Store {
                party TEXT NOT NULL,
                at INTEGER NOT NULL,
                PRIMARY KEY (commitment, party));",
-        )?;
-        Ok(Store {
+        )
+        .map_err(db_err)?;
+        Ok(Store::Sqlite {
             db: Mutex::new(conn),
+            path,
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.db.lock().unwrap_or_else(|p| p.into_inner())
+    /// Whether the content is in the cluster's PostgreSQL database (a shared log).
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Store::Postgres(_))
+    }
+
+    /// Where the content is, for messages (no password).
+    pub fn describe(&self) -> String {
+        match self {
+            Store::Sqlite { path, .. } => path.display().to_string(),
+            Store::Postgres(db) => format!("{} (truce_restricted)", db.describe()),
+        }
+    }
+
+    fn sqlite<T>(
+        db: &Mutex<Connection>,
+        path: &std::path::Path,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, ContentError> {
+        let mut conn = db.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut conn).map_err(|source| ContentError::Sqlite {
+            path: path.display().to_string(),
+            source,
+        })
     }
 
     /// The content committed to by `commitment` (lowercase hex), if stored.
-    pub fn get(&self, commitment: &str) -> Result<Option<Stored>, rusqlite::Error> {
-        let conn = self.conn();
-        let row: Option<(String, Vec<u8>, String)> = conn
-            .query_row(
-                "SELECT kind, salt, content FROM content WHERE commitment = ?1",
-                [commitment],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
+    pub fn get(&self, commitment: &str) -> Result<Option<Stored>, ContentError> {
+        let (row, filers): (Option<ContentRow>, BTreeSet<String>) = match self {
+            Store::Sqlite { db, path } => Self::sqlite(db, path, |conn| {
+                let row = conn
+                    .query_row(
+                        "SELECT kind, salt, content FROM content WHERE commitment = ?1",
+                        [commitment],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?;
+                if row.is_none() {
+                    return Ok((None, BTreeSet::new()));
+                }
+                let mut st = conn.prepare("SELECT party FROM filers WHERE commitment = ?1")?;
+                let filers = st
+                    .query_map([commitment], |r| r.get::<_, String>(0))?
+                    .collect::<Result<BTreeSet<_>, _>>()?;
+                Ok((row, filers))
+            })?,
+            Store::Postgres(db) => {
+                // One statement: one snapshot of the content and its filers, one round trip.
+                let (row, filers) = db.read("reading restricted content", |c| {
+                    let Some(r) = c.query_opt(
+                        "SELECT kind, salt, content,
+                                ARRAY(SELECT party FROM truce_restricted_filers f
+                                      WHERE f.commitment = r.commitment)
+                         FROM truce_restricted r WHERE commitment = $1",
+                        &[&commitment],
+                    )?
+                    else {
+                        return Ok((None, BTreeSet::new()));
+                    };
+                    let row: (String, Vec<u8>, Vec<u8>) =
+                        (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                    let filers: Vec<String> = r.try_get(3)?;
+                    Ok((Some(row), filers.into_iter().collect()))
+                })?;
+                let row = match row {
+                    None => None,
+                    Some((kind, salt, content)) => {
+                        let content =
+                            String::from_utf8(content).map_err(|_| ContentError::Corrupt {
+                                at: self.describe(),
+                                why: format!("the content under {commitment} is not UTF-8"),
+                            })?;
+                        Some((kind, salt, content))
+                    }
+                };
+                (row, filers)
+            }
+        };
         let Some((kind, salt, content)) = row else {
             return Ok(None);
         };
         let Some(kind) = ContentKind::parse(&kind) else {
             return Ok(None);
         };
-        let mut st = conn.prepare("SELECT party FROM filers WHERE commitment = ?1")?;
-        let filers = st
-            .query_map([commitment], |r| r.get::<_, String>(0))?
-            .collect::<Result<BTreeSet<_>, _>>()?;
         Ok(Some(Stored {
             kind,
             salt,
@@ -203,33 +348,75 @@ impl Store {
         content: &str,
         party: &str,
         now_unix: i64,
-    ) -> Result<PutOutcome, rusqlite::Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let existing: Option<String> = tx
-            .query_row(
-                "SELECT kind FROM content WHERE commitment = ?1",
-                [commitment],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let outcome = match existing.as_deref().map(ContentKind::parse) {
-            Some(Some(k)) if k != kind => return Ok(PutOutcome::KindConflict(k)),
-            Some(_) => PutOutcome::AlreadyStored,
-            None => {
+    ) -> Result<PutOutcome, ContentError> {
+        match self {
+            Store::Sqlite { db, path } => Self::sqlite(db, path, |conn| {
+                let tx = conn.transaction()?;
+                let existing: Option<String> = tx
+                    .query_row(
+                        "SELECT kind FROM content WHERE commitment = ?1",
+                        [commitment],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                let outcome = match existing.as_deref().map(ContentKind::parse) {
+                    Some(Some(k)) if k != kind => return Ok(PutOutcome::KindConflict(k)),
+                    Some(_) => PutOutcome::AlreadyStored,
+                    None => {
+                        tx.execute(
+                            "INSERT INTO content(commitment, kind, salt, content, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+                            params![commitment, kind.as_str(), salt, content, now_unix],
+                        )?;
+                        PutOutcome::Created
+                    }
+                };
                 tx.execute(
-                    "INSERT INTO content(commitment, kind, salt, content, created) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![commitment, kind.as_str(), salt, content, now_unix],
+                    "INSERT OR IGNORE INTO filers(commitment, party, at) VALUES (?1, ?2, ?3)",
+                    params![commitment, party, now_unix],
                 )?;
-                PutOutcome::Created
-            }
-        };
-        tx.execute(
-            "INSERT OR IGNORE INTO filers(commitment, party, at) VALUES (?1, ?2, ?3)",
-            params![commitment, party, now_unix],
-        )?;
-        tx.commit()?;
-        Ok(outcome)
+                tx.commit()?;
+                Ok(outcome)
+            }),
+            // The insert that does nothing on a conflict waits for a concurrent one by another
+            // server and then sees its row: of two uploads at once, one creates, the other finds
+            // it stored (or under another kind).
+            Store::Postgres(db) => Ok(db.write("storing restricted content", |c| {
+                let mut tx = c.transaction()?;
+                let inserted = tx.execute(
+                    "INSERT INTO truce_restricted(commitment, kind, salt, content, created)
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (commitment) DO NOTHING",
+                    &[
+                        &commitment as &Param<'_>,
+                        &kind.as_str(),
+                        &salt,
+                        &content.as_bytes(),
+                        &now_unix,
+                    ],
+                )?;
+                let outcome = if inserted > 0 {
+                    PutOutcome::Created
+                } else {
+                    let existing: Option<String> = tx
+                        .query_opt(
+                            "SELECT kind FROM truce_restricted WHERE commitment = $1",
+                            &[&commitment],
+                        )?
+                        .map(|r| r.try_get(0))
+                        .transpose()?;
+                    match existing.as_deref().map(ContentKind::parse) {
+                        Some(Some(k)) if k != kind => return Ok(PutOutcome::KindConflict(k)),
+                        _ => PutOutcome::AlreadyStored,
+                    }
+                };
+                tx.execute(
+                    "INSERT INTO truce_restricted_filers(commitment, party, at) VALUES ($1, $2, $3)
+                     ON CONFLICT (commitment, party) DO NOTHING",
+                    &[&commitment as &Param<'_>, &party, &now_unix],
+                )?;
+                tx.commit()?;
+                Ok(outcome)
+            })?),
+        }
     }
 }
 
@@ -433,12 +620,17 @@ pub(crate) async fn get_content(
 ) -> Result<Response, ApiError> {
     caller.require()?;
     let c = commitment_param(&c)?;
-    let stored =
-        s.0.access
-            .restricted()
-            .get(&c)
+    let stored = if s.0.access.restricted().is_shared() {
+        // A PostgreSQL round trip: on the blocking pool, not a runtime worker.
+        let (st, c2) = (s.clone(), c.clone());
+        tokio::task::spawn_blocking(move || st.0.access.restricted().get(&c2))
+            .await
             .map_err(ApiError::internal)?
-            .ok_or_else(|| ApiError::not_found(format!("no restricted content under {c}")))?;
+    } else {
+        s.0.access.restricted().get(&c)
+    }
+    .map_err(ApiError::internal)?
+    .ok_or_else(|| ApiError::not_found(format!("no restricted content under {c}")))?;
     if !may_read(&caller, stored.kind, &stored.filers) {
         return Err(ApiError::forbidden(format!(
             "a {} may not read {} content it did not file",
@@ -606,10 +798,20 @@ mod tests {
         assert!(!may_read(&caller("us", Role::Mediator), Position, &filers));
     }
 
+    use crate::pgdb::testdirs::{self, TestDir};
+
     #[test]
-    fn the_store_keeps_filers_and_refuses_a_second_kind() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
+    fn the_store_keeps_filers_and_refuses_a_second_kind_in_sqlite() {
+        the_store_keeps_filers_and_refuses_a_second_kind(&testdirs::sqlite());
+    }
+
+    #[test]
+    fn the_store_keeps_filers_and_refuses_a_second_kind_in_postgres() {
+        the_store_keeps_filers_and_refuses_a_second_kind(&testdirs::postgres());
+    }
+
+    fn the_store_keeps_filers_and_refuses_a_second_kind(d: &TestDir) {
+        let s = Store::open(d.dir.path()).unwrap();
         let c = "ab".repeat(32);
         assert_eq!(
             s.put(&c, ContentKind::Persons, b"salt", "x", "ua", 1)
@@ -630,5 +832,23 @@ mod tests {
         assert_eq!(got.filers.len(), 2);
         assert_eq!(got.content, "x");
         assert!(s.get(&"cd".repeat(32)).unwrap().is_none());
+        // Any text, a NUL character and every byte of the salt included, comes back as it went.
+        let odd = "ef".repeat(32);
+        let salt: Vec<u8> = (0..=255).collect();
+        let content = "a\0b \u{1F54A} ünï";
+        assert_eq!(
+            s.put(&odd, ContentKind::Evidence, &salt, content, "ua", 3)
+                .unwrap(),
+            PutOutcome::Created
+        );
+        let got = s.get(&odd).unwrap().unwrap();
+        assert_eq!(
+            (got.kind, got.salt.as_slice(), got.content.as_str()),
+            (ContentKind::Evidence, salt.as_slice(), content)
+        );
+        assert_eq!(got.filers, BTreeSet::from(["ua".to_string()]));
+        // Opened again, the store has the same content.
+        let again = Store::open(d.dir.path()).unwrap();
+        assert_eq!(again.get(&c).unwrap(), s.get(&c).unwrap());
     }
 }

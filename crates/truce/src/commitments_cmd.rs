@@ -11,7 +11,8 @@
 //!
 //! - on the operator's data directory (no `--server`): appends the fulfilment to the log (through
 //!   the same admission and submission gates as `truce submit`) and stores the list in
-//!   `DIR/restricted.db`, exactly as `PUT /v1/restricted/{commitment}` would;
+//!   `DIR/restricted.db` (the cluster's database when the log is shared), exactly as
+//!   `PUT /v1/restricted/{commitment}` would;
 //! - with `--server URL --token TOKEN` (a party filing from its own machine): `POST /v1/entries`
 //!   with the signed fulfilment, then `PUT /v1/restricted/{commitment}` with the list, the salt
 //!   and the party's token (the server checks the hash and that the party's own entry carries
@@ -243,7 +244,7 @@ fn fulfil(dir: &DataDir, a: &FulfilArgs, out: &Out) -> Result<(), Failure> {
 }
 
 /// On the operator's data directory: the fulfilment appended unless the author's fulfilment
-/// with this commitment is already in the log, the list stored in `restricted.db`. Returns the
+/// with this commitment is already in the log, the list stored in the restricted store. Returns the
 /// fulfilment's index, whether it was appended and whether the list was stored now.
 fn file_locally(
     dir: &DataDir,
@@ -279,9 +280,8 @@ fn file_locally(
             (s.first, true)
         }
     };
-    let store = Store::open(&dir.path).map_err(|e| {
-        Failure::store(anyhow!("{}: {e}", dir.path.join("restricted.db").display()))
-    })?;
+    // The error names the file, or the cluster's database when the log is shared.
+    let store = Store::open(&dir.path).map_err(|e| Failure::store(anyhow!(e)))?;
     let now = jiff::Timestamp::now().as_second();
     let stored = match store
         .put(
@@ -292,7 +292,7 @@ fn file_locally(
             author.as_str(),
             now,
         )
-        .map_err(|e| Failure::store(anyhow!("restricted.db: {e}")))?
+        .map_err(|e| Failure::store(anyhow!(e)))?
     {
         PutOutcome::Created => true,
         PutOutcome::AlreadyStored => false,

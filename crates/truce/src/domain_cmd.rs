@@ -840,7 +840,8 @@ pub fn no_observations(f: &AuthoredFile, what: &str) -> Result<(), Failure> {
     }
 }
 
-/// Stores observations' restricted positions in `DIR/restricted.db` (kind `position`), as
+/// Stores observations' restricted positions in the restricted store (`DIR/restricted.db`, or the
+/// cluster's database when the log is shared; kind `position`), as
 /// `PUT /v1/restricted/{commitment}` would, for `author` (whose reports carry the commitments).
 /// Returns how many were new.
 pub fn store_positions(
@@ -853,8 +854,8 @@ pub fn store_positions(
     if positions.is_empty() {
         return Ok(0);
     }
-    let store = Store::open(dir)
-        .map_err(|e| Failure::store(anyhow!("{}: {e}", dir.join("restricted.db").display())))?;
+    // The error names the file, or the cluster's database when the log is shared.
+    let store = Store::open(dir).map_err(|e| Failure::store(anyhow!(e)))?;
     let mut new = 0;
     for p in positions {
         match store
@@ -866,7 +867,7 @@ pub fn store_positions(
                 author.as_str(),
                 now,
             )
-            .map_err(|e| Failure::store(anyhow!("restricted.db: {e}")))?
+            .map_err(|e| Failure::store(anyhow!(e)))?
         {
             PutOutcome::Created => new += 1,
             PutOutcome::AlreadyStored => {}
