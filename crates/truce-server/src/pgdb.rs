@@ -44,6 +44,14 @@ pub enum PgError {
         #[source]
         source: postgres::Error,
     },
+    /// The thread running the operation panicked (a bug): nothing is known of its outcome.
+    #[error("{at}: {what}: the operation's thread panicked")]
+    Panicked {
+        /// The database, password redacted.
+        at: String,
+        /// What was being done.
+        what: String,
+    },
 }
 
 /// One connection to the cluster's database, made again when it breaks.
@@ -51,6 +59,28 @@ pub struct PgDb {
     config: Config,
     client: Mutex<Option<Client>>,
     describe: String,
+}
+
+impl Drop for PgDb {
+    /// The synchronous client closes its connection on a runtime of its own, which cannot run
+    /// on an async task's thread (a server's state dropped there): it is closed on a thread of
+    /// its own then.
+    fn drop(&mut self) {
+        let client = self
+            .client
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(c) = client {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let _ = std::thread::Builder::new()
+                    .name("truce-pg-close".into())
+                    .spawn(move || drop(c));
+            } else {
+                drop(c);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for PgDb {
@@ -113,8 +143,33 @@ impl PgDb {
     }
 
     /// Runs `f` on the connection, made again first if there is none or it broke. The error
-    /// says whether the connection was found closed.
-    fn run<T>(
+    /// says whether the connection was found closed. Called on an async task's thread (a
+    /// handler), the work runs on a thread of its own: the synchronous client blocks on a
+    /// runtime of its own, which cannot run inside another's.
+    fn run<T: Send>(
+        &self,
+        what: &str,
+        f: &mut (impl FnMut(&mut Client) -> Result<T, postgres::Error> + Send),
+    ) -> Result<T, (bool, PgError)> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return std::thread::scope(|s| {
+                s.spawn(|| self.run_here(what, f))
+                    .join()
+                    .unwrap_or_else(|_| {
+                        Err((
+                            false,
+                            PgError::Panicked {
+                                at: self.describe.clone(),
+                                what: what.to_string(),
+                            },
+                        ))
+                    })
+            });
+        }
+        self.run_here(what, f)
+    }
+
+    fn run_here<T>(
         &self,
         what: &str,
         f: &mut impl FnMut(&mut Client) -> Result<T, postgres::Error>,
@@ -133,20 +188,20 @@ impl PgDb {
     }
 
     /// Runs a statement (or a transaction) that changes something: never repeated.
-    pub(crate) fn write<T>(
+    pub(crate) fn write<T: Send>(
         &self,
         what: &str,
-        mut f: impl FnMut(&mut Client) -> Result<T, postgres::Error>,
+        mut f: impl FnMut(&mut Client) -> Result<T, postgres::Error> + Send,
     ) -> Result<T, PgError> {
         self.run(what, &mut f).map_err(|(_, e)| e)
     }
 
     /// Runs a read: tried once more on a new connection if the old one was found closed (the
     /// database restarted, an idle connection was cut).
-    pub(crate) fn read<T>(
+    pub(crate) fn read<T: Send>(
         &self,
         what: &str,
-        mut f: impl FnMut(&mut Client) -> Result<T, postgres::Error>,
+        mut f: impl FnMut(&mut Client) -> Result<T, postgres::Error> + Send,
     ) -> Result<T, PgError> {
         match self.run(what, &mut f) {
             Err((true, _)) => self.run(what, &mut f).map_err(|(_, e)| e),

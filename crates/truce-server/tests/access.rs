@@ -128,7 +128,23 @@ async fn tokens_are_listed_without_secrets_and_revocation_is_seen_by_a_running_s
     assert_eq!(list[0].created_unix, 1_700_000_000);
     assert!(list[0].revoked_unix.is_none());
     assert!(!format!("{list:?}").contains(&tok[6..]));
-    let db = std::fs::read(sc.dir.path().join("access.db")).unwrap();
+    // What is stored holds the token's hash only: the SQLite file, or the shared log's table.
+    let db = if cluster_backend() {
+        off_runtime(|| {
+            let spec = truce_cluster::spec::ClusterSpec::of_dir(sc.dir.path())
+                .unwrap()
+                .unwrap();
+            let mut c = postgres::Client::connect(&spec.database, postgres::NoTls).unwrap();
+            c.query("SELECT t::text FROM truce_access_tokens t", &[])
+                .unwrap()
+                .iter()
+                .flat_map(|r| r.get::<_, String>(0).into_bytes())
+                .collect::<Vec<u8>>()
+        })
+    } else {
+        std::fs::read(sc.dir.path().join("access.db")).unwrap()
+    };
+    assert!(!db.is_empty());
     assert!(!db.windows(tok.len()).any(|w| w == tok.as_bytes()));
     assert_eq!(
         get(&router, "/v1/reports", Some(&tok)).await.status,
