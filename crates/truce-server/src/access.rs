@@ -280,7 +280,7 @@ pub enum TokenStore {
 }
 
 /// The PostgreSQL table of [`TokenStore::Postgres`] (the SQLite one's columns, typed).
-const PG_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS truce_access_tokens(
+pub(crate) const PG_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS truce_access_tokens(
     id TEXT PRIMARY KEY,
     hash TEXT NOT NULL UNIQUE,
     party TEXT NOT NULL,

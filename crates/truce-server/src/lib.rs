@@ -21,6 +21,7 @@ pub mod error;
 pub mod limits;
 pub mod log_api;
 pub mod map;
+pub mod migrate;
 pub mod openapi;
 pub mod pgdb;
 pub mod publication;

@@ -180,7 +180,7 @@ pub enum ContentError {
 /// The PostgreSQL tables of a shared log's restricted store: the SQLite file's two tables, the
 /// content kept as bytes (`BYTEA`: a PostgreSQL `TEXT` cannot hold the NUL character a JSON
 /// upload may carry).
-const PG_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS truce_restricted(
+pub(crate) const PG_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS truce_restricted(
     commitment TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
     salt BYTEA NOT NULL,

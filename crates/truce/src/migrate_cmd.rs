@@ -9,7 +9,9 @@
 //! it goes (each copied checkpoint byte for byte the source's) and at the end: the latest
 //! checkpoint identical, the shared log's self-check, and `truce verify` of the bucket alone.
 //! Interrupted, it resumes: a shared log holding a prefix of the source (same checkpoints) is
-//! continued.
+//! continued. Then the tokens (`access.db`) and restricted content (`restricted.db`) are copied
+//! into the shared database (`truce_server::migrate`); the views are derived, each server
+//! rebuilds its own.
 
 use crate::datadir::DataDir;
 use crate::log_cmd::Out;
@@ -149,15 +151,20 @@ pub fn run(dir: &DataDir, file_spec: &ClusterSpec, out: &Out) -> Result<(), Fail
             report.to_text()
         )));
     }
+    // Tokens (their hashes) and restricted content go to the shared database too.
+    let stores = truce_server::migrate::copy_stores(&dir.path, &spec.database)
+        .map_err(|e| Failure::store(anyhow!("copying tokens and restricted content: {e}")))?;
     // Switched: the directory now names the shared log; truce.db stays as it was.
     let file = dir.path.join(truce_cluster::spec::FILE);
     keyfile::write_new(&file, &file_spec.to_toml(), 0o600)?;
     let text = format!(
-        "migrated {} entries ({} copied now) to {}; checkpoint {} identical; `truce verify` of the bucket passed\n{} now uses the shared log ({}); {} is left as it was (a backup)\n",
+        "migrated {} entries ({} copied now) to {}; checkpoint {} identical; `truce verify` of the bucket passed; {} tokens and {} restricted contents copied\n{} now uses the shared log ({}); {} is left as it was (a backup)\n",
         latest.size,
         latest.size - resumed,
         spec.describe(),
         latest.size,
+        stores.tokens,
+        stores.restricted,
         dir.path.display(),
         file.display(),
         dir.db().display()
@@ -171,6 +178,7 @@ pub fn run(dir: &DataDir, file_spec: &ClusterSpec, out: &Out) -> Result<(), Fail
             "checkpoint": String::from_utf8_lossy(&latest.note),
             "to": spec.describe(),
             "verified": report.ok,
+            "stores": stores,
         }),
     )
 }

@@ -523,6 +523,24 @@ fn migrate_a_sqlite_log_then_serve_and_verify_the_bucket() {
             .arg("--dir")
             .arg(&s.a));
     }
+    // A bearer token made on the SQLite directory (access.db) is copied too.
+    let token = ok(s
+        .truce()
+        .args([
+            "-q",
+            "token",
+            "create",
+            "ua",
+            "--role",
+            "belligerent",
+            "--dir",
+        ])
+        .arg(&s.a))
+    .split_whitespace()
+    .next()
+    .unwrap()
+    .to_string();
+    assert!(token.starts_with("truce_"), "{token}");
     let before = ok(s.truce().args(["log", "checkpoint", "--dir"]).arg(&s.a));
     let findings = ok(s.truce().args(["findings", "--json", "--dir"]).arg(&s.a));
     let migrate = |dir: &Path| {
@@ -583,6 +601,17 @@ fn migrate_a_sqlite_log_then_serve_and_verify_the_bucket() {
     let e = signed(&s, "after", 1);
     let (i, _) = submit(&http, &a.addr, &e[0]).unwrap();
     assert!(i >= report["entries"].as_u64().unwrap());
+    assert_eq!(report["stores"]["tokens"], 1, "{report}");
+    let authed = |t: &str| {
+        http.get(format!("http://{}/v1/reports?limit=1", a.addr))
+            .bearer_auth(t)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(authed(&token), 200, "the token works on the shared log");
+    assert_eq!(authed("truce_not-a-token"), 401);
 }
 
 /// A running `truce witness serve`; killed when dropped.
