@@ -62,7 +62,7 @@ pub fn position_content() -> String {
 pub struct Scenario {
     /// The PostgreSQL and Garage servers of a shared log (`TRUCE_TEST_BACKEND=cluster`), kept up
     /// while the scenario lives.
-    pub servers: Option<(Arc<Postgres>, Arc<Garage>)>,
+    pub servers: Option<Servers>,
     pub dir: tempfile::TempDir,
     pub persons: (Vec<u8>, String),
     pub evidence: (Vec<u8>, String),
@@ -98,7 +98,10 @@ pub fn cluster_backend() -> bool {
 /// New, empty storage for the log of data directory `d` (on the backend of
 /// [`cluster_backend`]), writable by the scenario's builder: on a shared log it holds the
 /// sequencer lease until it is dropped.
-fn new_storage(d: &std::path::Path) -> (DynStorage, Option<(Arc<Postgres>, Arc<Garage>)>) {
+/// The PostgreSQL and Garage servers behind a shared log, kept running while it is used.
+pub type Servers = (Arc<Postgres>, Arc<Garage>);
+
+fn new_storage(d: &std::path::Path) -> (DynStorage, Option<Servers>) {
     if !cluster_backend() {
         let s = SqliteStorage::open(&d.join("truce.db"), true).unwrap();
         return (Box::new(s), None);
