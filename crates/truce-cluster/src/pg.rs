@@ -93,24 +93,51 @@ pub struct Db {
 }
 
 impl Drop for Db {
-    /// The synchronous client closes its connection on a runtime of its own, which cannot run
-    /// on an async task's thread: there it is closed on a thread of its own.
     fn drop(&mut self) {
-        let client = self
+        if let Some(c) = self
             .client
             .get_mut()
             .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(c) = client {
-            if tokio::runtime::Handle::try_current().is_ok() {
-                let _ = std::thread::Builder::new()
-                    .name("truce-pg-close".into())
-                    .spawn(move || drop(c));
-            } else {
-                drop(c);
-            }
+            .take()
+        {
+            close(c);
         }
     }
+}
+
+/// Closes a synchronous client: it closes its connection on a runtime of its own, which cannot
+/// run on an async task's thread, so there it is closed on a thread of its own.
+pub fn close(client: Client) {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        let _ = std::thread::Builder::new()
+            .name("truce-pg-close".into())
+            .spawn(move || drop(client));
+    } else {
+        drop(client);
+    }
+}
+
+/// The client configuration of connection string `url` (a `postgres://` URL or `key=value`
+/// pairs) with Truce's bounds: the connect timeout (unless the string sets one), TCP keepalives
+/// and user timeout, and the session's `statement_timeout`, `lock_timeout` and
+/// `idle_in_transaction_session_timeout` (added to any `options` the string has).
+pub fn client_config(url: &str) -> Result<Config, postgres::Error> {
+    let mut config: Config = url.parse()?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    config
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(10))
+        .keepalives_interval(Duration::from_secs(5))
+        .keepalives_retries(3)
+        .tcp_user_timeout(Duration::from_secs(30));
+    let options = match config.get_options() {
+        Some(o) if !o.is_empty() => format!("{o} {}", server_options()),
+        _ => server_options(),
+    };
+    config.options(&options);
+    Ok(config)
 }
 
 impl std::fmt::Debug for Db {
@@ -143,23 +170,8 @@ impl Db {
     /// Connects to `url` (a `postgres://` URL or a `key=value` connection string) and creates the
     /// schema if it is not there. Fails if the database holds another schema version.
     pub fn connect(url: &str) -> Result<Db, ClusterError> {
-        let mut config: Config = url
-            .parse()
+        let config = client_config(url)
             .map_err(|e: postgres::Error| ClusterError::Config(format!("{url:?}: {e}")))?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
-        }
-        config
-            .keepalives(true)
-            .keepalives_idle(Duration::from_secs(10))
-            .keepalives_interval(Duration::from_secs(5))
-            .keepalives_retries(3)
-            .tcp_user_timeout(Duration::from_secs(30));
-        let options = match config.get_options() {
-            Some(o) if !o.is_empty() => format!("{o} {}", server_options()),
-            _ => server_options(),
-        };
-        config.options(&options);
         let describe = describe(&config);
         let db = Db {
             config,

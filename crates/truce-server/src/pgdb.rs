@@ -13,10 +13,6 @@
 
 use postgres::{Client, Config, NoTls};
 use std::sync::Mutex;
-use std::time::Duration;
-use truce_cluster::pg::{
-    CONNECT_TIMEOUT, IDLE_IN_TRANSACTION_TIMEOUT_MS, LOCK_TIMEOUT_MS, STATEMENT_TIMEOUT_MS,
-};
 
 /// Key of the advisory lock held (per transaction) while the server's tables are created.
 const SCHEMA_LOCK: i64 = 0x7472_7563_655f_7376; // "truce_sv"
@@ -62,23 +58,14 @@ pub struct PgDb {
 }
 
 impl Drop for PgDb {
-    /// The synchronous client closes its connection on a runtime of its own, which cannot run
-    /// on an async task's thread (a server's state dropped there): it is closed on a thread of
-    /// its own then.
     fn drop(&mut self) {
-        let client = self
+        if let Some(c) = self
             .client
             .get_mut()
             .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(c) = client {
-            if tokio::runtime::Handle::try_current().is_ok() {
-                let _ = std::thread::Builder::new()
-                    .name("truce-pg-close".into())
-                    .spawn(move || drop(c));
-            } else {
-                drop(c);
-            }
+            .take()
+        {
+            truce_cluster::pg::close(c);
         }
     }
 }
@@ -94,27 +81,10 @@ impl PgDb {
     /// advisory lock.
     pub(crate) fn connect(url: &str, schema: &str) -> Result<PgDb, PgError> {
         let describe = truce_cluster::spec::redact_url(url);
-        let mut config: Config = url.parse().map_err(|source| PgError::Config {
+        let config = truce_cluster::pg::client_config(url).map_err(|source| PgError::Config {
             at: describe.clone(),
             source,
         })?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
-        }
-        config
-            .keepalives(true)
-            .keepalives_idle(Duration::from_secs(10))
-            .keepalives_interval(Duration::from_secs(5))
-            .keepalives_retries(3)
-            .tcp_user_timeout(Duration::from_secs(30));
-        let limits = format!(
-            "-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS} -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_MS}"
-        );
-        let options = match config.get_options() {
-            Some(o) if !o.is_empty() => format!("{o} {limits}"),
-            _ => limits,
-        };
-        config.options(&options);
         let db = PgDb {
             config,
             client: Mutex::new(None),
