@@ -298,6 +298,13 @@ fn width_at(size: u64, level: u8, n: u64) -> u64 {
     }
 }
 
+/// A signed note's body: its text up to the blank line before the signatures.
+fn note_body(note: &[u8]) -> Option<&[u8]> {
+    note.windows(2)
+        .position(|w| w == b"\n\n")
+        .map(|i| &note[..=i])
+}
+
 /// Tree size named by a checkpoint note (its second line), and its origin (the first).
 fn note_head(note: &[u8]) -> Option<(&str, u64)> {
     let text = std::str::from_utf8(note).ok()?;
@@ -482,7 +489,17 @@ impl ClusterStorage {
                 bytes = 0;
             }
         }
-        self.finish_publication(&lease, latest.size, &latest.note, !index.is_empty())
+        // The latest checkpoint as the witnesses cosigned it, when the sequencer's last round
+        // was of that size: the bucket then carries the cosignatures too.
+        let note = match self.db.witnessed()? {
+            Some((size, cosigned))
+                if size == latest.size && note_body(&cosigned) == note_body(&latest.note) =>
+            {
+                cosigned
+            }
+            _ => latest.note,
+        };
+        self.finish_publication(&lease, latest.size, &note, !index.is_empty())
     }
 
     /// The end of a publication whose objects (every one made at sizes up to `size`) are in
@@ -502,10 +519,13 @@ impl ClusterStorage {
             // One publication of this process at a time from the read to the write.
             let _one = lease.publishing();
             let there = self.bucket.get(CHECKPOINT)?;
-            let as_large = there
-                .as_deref()
-                .and_then(note_head)
-                .is_some_and(|(o, s)| o == origin && s >= size);
+            // As large: a larger checkpoint, or this one with at least as many signatures (the
+            // same body cosigned is longer).
+            let as_large = there.as_deref().is_some_and(|t| {
+                note_head(t).is_some_and(|(o, s)| {
+                    o == origin && (s > size || (s == size && t.len() >= note.len()))
+                })
+            });
             if !as_large {
                 self.fail_at(FailPoint::BeforeCheckpoint)?;
                 self.bucket.put(CHECKPOINT, note)?;
@@ -810,6 +830,12 @@ mod tests {
         assert_eq!(width_at(65536 * 3 + 5, 2, 0), 3);
         assert_eq!(width_at(u64::MAX, 8, 0), 0);
         assert_eq!(width_at(u64::MAX, 7, 0), 255);
+    }
+
+    #[test]
+    fn note_bodies() {
+        assert_eq!(note_body(b"o\n2\nr\n\n- sig\n"), Some(&b"o\n2\nr\n"[..]));
+        assert_eq!(note_body(b"no blank line"), None);
     }
 
     #[test]

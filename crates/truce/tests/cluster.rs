@@ -750,5 +750,20 @@ fn witnesses_keep_cosigning_across_a_failover_and_every_server_publishes_the_wit
     }
     let after = await_cosigned(&http, &b, &verifier, last + 1);
     assert!(after > before, "{after} after {before}");
+    // The bucket's `checkpoint` carries the cosignature too once the publisher has run.
+    let bucket = Bucket::open(&s.bucket).unwrap();
+    let t = Instant::now();
+    loop {
+        let note = bucket.get("checkpoint").unwrap().unwrap();
+        if verifier.verify(&note).is_ok() {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "the bucket's checkpoint is not cosigned:\n{}",
+            String::from_utf8_lossy(&note)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     drop(witness);
 }
