@@ -1,10 +1,10 @@
 //! Two `truce serve` processes on one shared log — PostgreSQL 15 and Garage, real servers
 //! started by `truce_cluster::testkit` — made by `truce init --database … --bucket …`.
 //!
-//! - Failover: SIGKILL the sequencer during concurrent submissions to both servers; the other
-//!   takes the lease within 10 s; every acknowledged entry is in the log at its index byte for
-//!   byte; the log's self-check passes (one checkpoint per size, each consistent with the
-//!   tree); the bucket alone verifies with `truce verify`.
+//! - Failover (the bucket on a three-node Garage): SIGKILL the sequencer during concurrent
+//!   submissions to both servers; the other takes the lease within 10 s; every acknowledged
+//!   entry is in the log at its index byte for byte; the log's self-check passes (one checkpoint
+//!   per size, each consistent with the tree); the bucket alone verifies with `truce verify`.
 //! - SIGSTOP: the other takes the lease within 10 s *while* the sequencer is stopped; after
 //!   SIGCONT the old sequencer's writes are refused by fencing (a submission it held when
 //!   stopped is never committed under its lease) and it hands submissions to the new one.
@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use truce_cluster::bucket::Bucket;
 use truce_cluster::spec::{ENV_KEY_ID, ENV_SECRET};
-use truce_cluster::testkit::{Garage, Postgres};
+use truce_cluster::testkit::{Garage, GarageCluster, Postgres};
 use truce_cluster::ClusterStorage;
 use truce_store::LogReader;
 
@@ -29,7 +29,7 @@ const ORIGIN: &str = "cluster.example/log";
 
 /// A shared log: the database, the bucket, and the data directories of two servers.
 struct Shared {
-    _servers: (Arc<Postgres>, Arc<Garage>),
+    _servers: (Arc<Postgres>, Objects),
     _t: tempfile::TempDir,
     root: PathBuf,
     url: String,
@@ -67,10 +67,23 @@ fn ok(c: &mut Command) -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
+/// The Garage behind a test's bucket: the shared single node, or three nodes of its own
+/// (replication factor 3), as the failover test runs on.
+#[allow(dead_code)] // held only to keep the servers up
+enum Objects {
+    One(Arc<Garage>),
+    Three(GarageCluster),
+}
+
 /// `truce init` on a fresh database and bucket into `a`, a party `ua`, and `b` holding the
 /// same keys and `cluster.toml` (what `deploy/` tells an operator to copy).
 fn shared() -> Shared {
-    let s = fresh();
+    shared_on(false)
+}
+
+/// [`shared`], the bucket on a three-node Garage if `three`.
+fn shared_on(three: bool) -> Shared {
+    let s = fresh(three);
     ok(s.truce()
         .args(["-q", "init", "--origin", ORIGIN, "--database", &s.url])
         .args(["--bucket", &s.bucket.bucket])
@@ -100,11 +113,18 @@ fn shared() -> Shared {
 }
 
 /// A fresh database and bucket, and the paths of two data directories not yet made.
-fn fresh() -> Shared {
+fn fresh(three: bool) -> Shared {
     let pg = Postgres::shared().unwrap();
-    let garage = Garage::shared().unwrap();
     let url = pg.database().unwrap();
-    let bucket = garage.bucket().unwrap();
+    let (garage, bucket) = if three {
+        let g = GarageCluster::start(3).unwrap();
+        let b = g.bucket().unwrap();
+        (Objects::Three(g), b)
+    } else {
+        let g = Garage::shared().unwrap();
+        let b = g.bucket().unwrap();
+        (Objects::One(g), b)
+    };
     let t = tempfile::tempdir().unwrap();
     let root = t.path().to_path_buf();
     let (a, b) = (root.join("a"), root.join("b"));
@@ -325,7 +345,8 @@ fn verify_bucket(s: &Shared) -> u64 {
 
 #[test]
 fn sigkill_the_sequencer_during_submissions_to_two_servers() {
-    let s = shared();
+    // The bucket on three Garage nodes (replication factor 3), as deployed.
+    let s = shared_on(true);
     let http = client();
     let a = Server::start(&s, &s.a);
     a.await_sequencer(&http, true, Duration::from_secs(10));
@@ -497,7 +518,7 @@ fn a_command_takes_the_lease_for_its_commit_and_is_refused_while_a_server_holds_
 
 #[test]
 fn migrate_a_sqlite_log_then_serve_and_verify_the_bucket() {
-    let s = fresh();
+    let s = fresh(false);
     // A SQLite log over two tiles, in several commits.
     ok(s.truce()
         .args(["-q", "init", "--origin", ORIGIN, "--dir"])
