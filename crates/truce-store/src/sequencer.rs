@@ -435,12 +435,26 @@ fn load_edge<S: LogStorage>(log: &LogReader<S>) -> Result<(Edge, SignedCheckpoin
         Vec::new()
     } else {
         let n = size / TILE_WIDTH;
-        log.storage.read_bundle(n)?.ok_or_else(|| {
+        let width = (size % TILE_WIDTH) as usize;
+        let stored = log.storage.read_bundle(n)?.ok_or_else(|| {
             StoreError::Corrupt(format!(
                 "entry bundle {} is missing",
-                truce_log::entries_path(n, (size % TILE_WIDTH) as u16)
+                truce_log::entries_path(n, width as u16)
             ))
-        })?
+        })?;
+        // Storage keeps the widest version: another writer may have appended since `latest`
+        // was read (a shared log's sequencer, while a follower catches up). The checkpoint's
+        // bundle is its first `width` entries, as the hash tiles above are their prefixes.
+        let entries = decode_bundle(&stored)?;
+        if entries.len() > width {
+            let mut bundle = Vec::with_capacity(stored.len());
+            for e in &entries[..width] {
+                truce_log::encode_bundle_into(&mut bundle, e)?;
+            }
+            bundle
+        } else {
+            stored
+        }
     };
     let edge =
         Edge::from_parts(size, partials, bundle).map_err(|e| StoreError::Corrupt(e.to_string()))?;

@@ -260,3 +260,59 @@ fn sqlite_log_survives_reopen_and_checks() {
         .to_string();
     assert!(err.contains("not a SQLite database"), "{err}");
 }
+
+/// Storage that names an older checkpoint as its latest while its tiles and bundles are already
+/// wider: what a reader sees when another writer appends between its read of the latest
+/// checkpoint and its read of the edge (a shared log's follower catching up).
+struct Lagging {
+    inner: MemStorage,
+    at: u64,
+}
+
+impl truce_store::LogStorage for Lagging {
+    fn meta(&self) -> Result<Option<truce_store::LogMeta>, StoreError> {
+        self.inner.meta()
+    }
+    fn init(
+        &mut self,
+        meta: &truce_store::LogMeta,
+        empty: &truce_log::SignedCheckpoint,
+    ) -> Result<(), StoreError> {
+        self.inner.init(meta, empty)
+    }
+    fn latest_checkpoint(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.checkpoint_at(self.at)
+    }
+    fn checkpoint_at(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.checkpoint_at(size)
+    }
+    fn checkpoint_sizes(&self) -> Result<Vec<u64>, StoreError> {
+        self.inner.checkpoint_sizes()
+    }
+    fn read_tile(&self, level: u8, n: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.read_tile(level, n)
+    }
+    fn read_bundle(&self, n: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.read_bundle(n)
+    }
+    fn commit(&mut self, commit: &truce_store::Commit<'_>) -> Result<(), StoreError> {
+        self.inner.commit(commit)
+    }
+}
+
+#[test]
+fn the_edge_of_a_checkpoint_loads_while_storage_already_holds_wider_tiles() {
+    let k = key();
+    let mut seq = Sequencer::create(MemStorage::new(), ORIGIN, &k.signer).unwrap();
+    seq.append(&refs(&entries(0, 728))).unwrap();
+    let at_728 = seq.checkpoint().clone();
+    seq.append(&refs(&entries(728, 2))).unwrap();
+    let lagging = Lagging {
+        inner: seq.into_storage(),
+        at: 728,
+    };
+    // The edge is the checkpoint's: its partial bundle and tiles are prefixes of the stored ones.
+    let seq = Sequencer::open(lagging, &k.signer).unwrap();
+    assert_eq!(seq.size(), 728);
+    assert_eq!(seq.checkpoint().root, at_728.root);
+}
