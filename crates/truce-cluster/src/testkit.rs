@@ -15,7 +15,9 @@
 //!   (`cargo install garage --version 2.5.0 --locked --root ~/.cache/truce-tools`, as `.ci/run`
 //!   does once). `data_fsync` and `metadata_fsync` are on; replication factor 1 for
 //!   [`Garage`], 3 with `consistency_mode = "consistent"` for [`GarageCluster`] (a write is
-//!   acknowledged once 2 of the 3 nodes hold it).
+//!   acknowledged once 2 of the 3 nodes hold it). Every node also has a web endpoint
+//!   (`[s3_web]`, root domain [`WEB_ROOT_DOMAIN`]): [`Garage::website`] exposes a bucket there,
+//!   read by `Host` header as a public static mirror.
 
 use crate::bucket::BucketConfig;
 use std::io::Read as _;
@@ -346,6 +348,11 @@ s3_region = "garage"
 api_bind_addr = "127.0.0.1:{s3}"
 root_domain = ".s3.garage.localhost"
 
+[s3_web]
+bind_addr = "127.0.0.1:{web}"
+root_domain = "{WEB_ROOT_DOMAIN}"
+index = "index.html"
+
 [admin]
 api_bind_addr = "127.0.0.1:{admin}"
 admin_token = "{token}"
@@ -353,16 +360,24 @@ admin_token = "{token}"
         d = dir.display(),
         rpc = ports.rpc,
         s3 = ports.s3,
+        web = ports.web,
         admin = ports.admin,
         token = random_hex(16)?,
     ))
 }
+
+/// The `root_domain` of every testkit node's web endpoint: a bucket exposed as a website
+/// (`garage bucket website --allow NAME`) is served to requests whose `Host` header is
+/// `NAME` followed by it ([`Garage::website`]).
+pub const WEB_ROOT_DOMAIN: &str = ".web.garage.localhost";
 
 /// The ports of one Garage node.
 #[derive(Debug, Clone, Copy)]
 struct NodePorts {
     rpc: u16,
     s3: u16,
+    /// The web endpoint (`[s3_web]`: buckets exposed as websites, read by `Host`).
+    web: u16,
     admin: u16,
 }
 
@@ -371,6 +386,7 @@ impl NodePorts {
         Ok(NodePorts {
             rpc: free_port()?,
             s3: free_port()?,
+            web: free_port()?,
             admin: free_port()?,
         })
     }
@@ -553,6 +569,16 @@ impl GarageNode {
     fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.ports.s3)
     }
+
+    /// Exposes `bucket` on this node's web endpoint (`garage bucket website --allow`); returns
+    /// the endpoint's base URL and the `Host` header that names the bucket there.
+    fn website(&self, bucket: &BucketConfig) -> Result<(String, String)> {
+        self.cli(&["bucket", "website", "--allow", &bucket.bucket])?;
+        Ok((
+            format!("http://127.0.0.1:{}", self.ports.web),
+            format!("{}{WEB_ROOT_DOMAIN}", bucket.bucket),
+        ))
+    }
 }
 
 impl Drop for GarageNode {
@@ -682,6 +708,16 @@ impl Garage {
     /// Creates a fresh bucket the test key may read, write and own; returns its configuration.
     pub fn bucket(&self) -> Result<BucketConfig> {
         self.key.bucket(&self.node)
+    }
+
+    /// Serves `bucket` publicly on the node's web endpoint (`garage bucket website --allow
+    /// NAME`): anyone may GET its objects without credentials. Returns the endpoint's base URL
+    /// (`http://127.0.0.1:<port>`) and the `Host` header to send with every request
+    /// (`NAME.web.garage.localhost`, see [`WEB_ROOT_DOMAIN`]): Garage picks the bucket by that
+    /// header, and `*.localhost` does not resolve everywhere, so clients connect to the URL and
+    /// send the header themselves (`curl -H "Host: …" URL/checkpoint`).
+    pub fn website(&self, bucket: &BucketConfig) -> Result<(String, String)> {
+        self.node.website(bucket)
     }
 }
 

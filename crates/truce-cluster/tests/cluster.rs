@@ -349,3 +349,63 @@ fn a_tampered_object_is_found_by_check_and_verify() {
     .unwrap();
     assert!(!report.ok, "{}", report.to_text());
 }
+
+/// A plain HTTP/1.1 GET of `url` (`http://127.0.0.1:<port>`) + `path` with `Host: host`; the
+/// status code and the body.
+fn http_get(url: &str, host: &str, path: &str) -> (u16, Vec<u8>) {
+    use std::io::{Read as _, Write as _};
+    let addr = url.strip_prefix("http://").unwrap();
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    conn.read_to_end(&mut answer).unwrap();
+    let end = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP answer has a header");
+    let head = String::from_utf8_lossy(&answer[..end]).to_string();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {head:?}"));
+    assert!(
+        !head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "a chunked answer (not expected of Garage's web endpoint): {head}"
+    );
+    (status, answer[end + 4..].to_vec())
+}
+
+#[test]
+fn the_bucket_is_readable_as_a_website_by_host() {
+    let env = Env::new();
+    let mut seq = env.create();
+    append(&mut seq, &entries("web", 5)).unwrap();
+    let storage = seq.reader().storage();
+    let (url, host) = env.garage.website(&env.bucket).unwrap();
+    assert_eq!(host, format!("{}.web.garage.localhost", env.bucket.bucket));
+    let (status, body) = http_get(&url, &host, "/checkpoint");
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(body, storage.bucket().get("checkpoint").unwrap().unwrap());
+    let (status, body) = http_get(&url, &host, "/tile/entries/000.p/5");
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        storage
+            .bucket()
+            .get("tile/entries/000.p/5")
+            .unwrap()
+            .unwrap()
+    );
+    // Garage picks the bucket by Host: another name is not this bucket.
+    let (status, _) = http_get(&url, "nothing.web.garage.localhost", "/checkpoint");
+    assert_ne!(status, 200);
+}
