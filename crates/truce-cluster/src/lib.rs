@@ -84,6 +84,7 @@
 //! correction).
 
 pub mod bucket;
+pub mod cache;
 pub mod lease;
 pub mod pg;
 pub mod spec;
@@ -271,6 +272,9 @@ pub struct ClusterStorage {
     /// The renewal of a lease this storage took for itself ([`acquire_lease`](Self::acquire_lease)),
     /// released when it is dropped.
     own: Option<lease::Keeper>,
+    /// Whether reads use the process's [`cache::ObjectCache`] (a check of the stored objects
+    /// themselves does not: [`uncached`](Self::uncached)).
+    cached: bool,
 }
 
 impl std::fmt::Debug for ClusterStorage {
@@ -330,6 +334,7 @@ impl ClusterStorage {
             hook: Mutex::new(None),
             publish_error: Mutex::new(None),
             own: None,
+            cached: true,
         })
     }
 
@@ -337,6 +342,14 @@ impl ClusterStorage {
     /// epoch).
     pub fn with_lease(self, lease: Arc<Lease>) -> Self {
         self.lease.set(Some(lease));
+        self
+    }
+
+    /// This storage, reading every object from PostgreSQL or the bucket, never from the
+    /// process's cache of committed objects: to check what is stored (`truce_store::check` of
+    /// a process that also wrote).
+    pub fn uncached(mut self) -> Self {
+        self.cached = false;
         self
     }
 
@@ -581,10 +594,22 @@ impl ClusterStorage {
     /// A committed object: pending in PostgreSQL, else in the bucket (a pending object is
     /// deleted only once the bucket holds it).
     fn read_object(&self, path: &str) -> Result<Option<Vec<u8>>, ClusterError> {
-        if let Some(bytes) = self.db.pending(path)? {
-            return Ok(Some(bytes));
+        let cache = cache::ObjectCache::global();
+        let at = self.bucket.describe();
+        if self.cached {
+            if let Some(bytes) = cache.get(at, path) {
+                return Ok(Some(bytes.as_ref().clone()));
+            }
         }
-        self.bucket.get(path)
+        let found = match self.db.pending(path)? {
+            Some(bytes) => Some(bytes),
+            None => self.bucket.get(path)?,
+        };
+        // Only asked at a committed width: committed content, named for good by its path.
+        if let Some(bytes) = &found {
+            cache.put(at, path, bytes);
+        }
+        Ok(found)
     }
 
     /// The objects a commit stores: every tile and bundle whose width grew, at its path for
@@ -656,6 +681,7 @@ impl LogStorage for ClusterStorage {
             });
         }
         self.saw(empty.size);
+        cache::ObjectCache::global().forget(self.bucket.describe());
         // Whatever `checkpoint` the bucket holds is not of this log (its database was just
         // initialised): replaced, even if it names a larger size.
         let r = self.bucket.put(CHECKPOINT, &empty.note);
@@ -729,6 +755,12 @@ impl LogStorage for ClusterStorage {
             }
         }
         self.saw(new);
+        // Committed: readers of this process (proofs of the acknowledgements) find the batch's
+        // objects in memory.
+        let cache = cache::ObjectCache::global();
+        for (path, bytes) in &objects {
+            cache.put(self.bucket.describe(), path, bytes);
+        }
         self.fail_at(FailPoint::AfterCommit)?;
         // 2. The publication: objects, then the bucket's checkpoint, last.
         let r = self.publish_commit(&lease, c.old_size, new, &c.checkpoint.note, objects);
